@@ -1,0 +1,1 @@
+"""Performance and quality benchmarks (`make bench`); not part of `make test`."""

@@ -1,0 +1,69 @@
+"""Settings: one frozen object, built at entry points from the environment and CLI options.
+
+Nothing else in the package reads ``os.environ``; functions take a ``Settings`` (or the
+single value they need) as an argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+DEFAULT_DB_PATH = Path("data/smurf.duckdb")
+DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
+DEFAULT_PLATFORM = "euw1"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an entry point needs to know about its environment."""
+
+    db_path: Path = DEFAULT_DB_PATH
+    # repr=False: the key must never appear in a log line, traceback or repr.
+    riot_api_key: str | None = field(default=None, repr=False)
+    riot_api_base: str = DEFAULT_RIOT_API_BASE
+    platform: str = DEFAULT_PLATFORM
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if "{route}" not in self.riot_api_base:
+            raise ConfigError(
+                f"RIOT_API_BASE must contain '{{route}}' (got {self.riot_api_base!r}); "
+                "for example https://{route}.api.riotgames.com"
+            )
+        if self.lock_timeout_s < 0:
+            raise ConfigError(f"The lock timeout must be >= 0 s (got {self.lock_timeout_s}).")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: object) -> Settings:
+        """Build settings from an environment mapping; non-None overrides (CLI options) win."""
+        values: dict[str, object] = {}
+        if env.get("SMURF_DB"):
+            values["db_path"] = Path(env["SMURF_DB"])
+        if env.get("RIOT_API_KEY"):
+            values["riot_api_key"] = env["RIOT_API_KEY"].strip()
+        if env.get("RIOT_API_BASE"):
+            values["riot_api_base"] = env["RIOT_API_BASE"]
+        if env.get("SMURF_PLATFORM"):
+            values["platform"] = env["SMURF_PLATFORM"].strip().lower()
+        if env.get("SMURF_LOCK_TIMEOUT_S"):
+            try:
+                values["lock_timeout_s"] = float(env["SMURF_LOCK_TIMEOUT_S"])
+            except ValueError as exc:
+                raise ConfigError(
+                    f"SMURF_LOCK_TIMEOUT_S must be a number of seconds "
+                    f"(got {env['SMURF_LOCK_TIMEOUT_S']!r})."
+                ) from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "db_path" in values:
+            values["db_path"] = Path(str(values["db_path"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,115 @@
+"""structlog, configured once at the entry point.
+
+Console rendering on a terminal, JSON lines otherwise. Every event passes through
+``redact_secrets`` (the API key and anything else registered as secret is replaced by
+``***`` wherever it appears, nested values included) before any renderer or sink sees it.
+
+Sinks: a unit of work (a job execution) can collect the events logged inside it by setting
+``event_sink`` for its task; ``pipeline.jobs.log_capture`` uses this to store log lines per
+execution without a global buffer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable, MutableMapping
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+import structlog
+
+REDACTED = "***"
+
+EventDict = MutableMapping[str, Any]
+Sink = Callable[[dict[str, Any]], None]
+
+# The sink of the unit of work running in this task (None outside of one).
+event_sink: ContextVar[Sink | None] = ContextVar("event_sink", default=None)
+
+
+def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact(v, secrets) for v in value)
+    if isinstance(value, BaseException):
+        return _redact(repr(value), secrets)
+    return value
+
+
+def make_redactor(secrets: Iterable[str | None]) -> Callable[[Any, str, EventDict], EventDict]:
+    """A processor replacing each secret (ignoring empty ones) by ``***`` in every value."""
+    # Short strings would redact ordinary words; a real key is ~42 characters.
+    kept = tuple(s for s in secrets if s and len(s) >= 8)
+
+    def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+        if not kept:
+            return event_dict
+        for key, value in list(event_dict.items()):
+            event_dict[key] = _redact(value, kept)
+        return event_dict
+
+    return redact_secrets
+
+
+def _stringify_exception(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    # Exceptions become text before redaction so a key inside a message is caught too.
+    exc = event_dict.get("exc_info")
+    if isinstance(exc, BaseException):
+        event_dict["error"] = f"{type(exc).__name__}: {exc}"
+        del event_dict["exc_info"]
+    return event_dict
+
+
+def _send_to_sink(_logger: Any, method: str, event_dict: EventDict) -> EventDict:
+    sink = event_sink.get()
+    if sink is not None:
+        sink({"level": method, **event_dict})
+    return event_dict
+
+
+def configure_logging(
+    *,
+    secrets: Iterable[str | None] = (),
+    json_lines: bool | None = None,
+    level: str = "info",
+    stream: TextIO | None = None,
+) -> None:
+    """Configure structlog for this process. Call once, from an entry point."""
+    out = stream if stream is not None else sys.stderr
+    if json_lines is None:
+        json_lines = not out.isatty()
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _stringify_exception,
+            make_redactor(secrets),
+            _send_to_sink,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str | None = None, **initial: Any) -> Any:
+    """A structlog logger; ``name`` becomes the ``logger_name`` field."""
+    if name is not None:
+        initial["logger_name"] = name
+    return structlog.get_logger(**initial)

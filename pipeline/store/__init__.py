@@ -1,0 +1,32 @@
+"""The DuckDB store: short-lived connections, migrations, match parsing and bulk writes.
+
+Public surface (notebooks and jobs import only these names)::
+
+    write(path)        read-write connection for one unit of work, one transaction
+    read(path)         read-only connection for one unit of work
+    migrate(path)      apply pending migrations; check_schema(con, path) to require them
+"""
+
+from pipeline.store.connection import read, write
+from pipeline.store.errors import (
+    DatabaseBusyError,
+    MatchParseError,
+    SchemaOutOfDateError,
+    SchemaTooNewError,
+    StoreError,
+)
+from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
+
+__all__ = [
+    "DatabaseBusyError",
+    "MatchParseError",
+    "SchemaOutOfDateError",
+    "SchemaTooNewError",
+    "StoreError",
+    "check_schema",
+    "current_version",
+    "latest_version",
+    "migrate",
+    "read",
+    "write",
+]

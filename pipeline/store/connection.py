@@ -1,0 +1,139 @@
+"""Short-lived DuckDB connections with lock-conflict retry.
+
+DuckDB lets one process hold a file read-write, and a writer also blocks readers in other
+processes. So nothing keeps the file open: ``write()`` and ``read()`` open a connection for
+one unit of work and close it. When another process holds the file, we retry with jittered
+exponential backoff up to ``timeout_s``, logging who we waited for, then raise
+``DatabaseBusyError`` naming the holder.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.log import get_logger
+from pipeline.store.errors import DatabaseBusyError
+
+log = get_logger(__name__)
+
+_LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
+_HOLDER_PID = re.compile(r"\(PID (\d+)\)")
+# Same process, connection already open with the other read_only setting.
+_SAME_PROCESS_MARKER = "different configuration"
+
+FIRST_BACKOFF_S = 0.02
+MAX_BACKOFF_S = 1.0
+
+
+def lock_holder(message: str) -> str | None:
+    """The PID DuckDB names in a lock-conflict message, if any."""
+    match = _HOLDER_PID.search(message)
+    return match.group(1) if match else None
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB error means another process holds the file."""
+    return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _LOCK_MARKERS)
+
+
+def connect_with_retry(
+    path: Path | str,
+    *,
+    read_only: bool,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, waiting up to ``timeout_s`` for another process to let go of it."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    backoff_s = FIRST_BACKOFF_S
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            con = _connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc):
+                raise
+            waited_s = time.monotonic() - started
+            holder = lock_holder(str(exc))
+            if waited_s >= timeout_s:
+                raise DatabaseBusyError(str(path), waited_s, holder) from None
+            delay_s = min(backoff_s * random.uniform(0.5, 1.5), timeout_s - waited_s)
+            if attempts == 1 or attempts % 10 == 0:
+                log.info(
+                    "db.waiting_for_lock",
+                    path=str(path),
+                    holder_pid=holder,
+                    waited_s=round(waited_s, 2),
+                    read_only=read_only,
+                )
+            sleep(max(delay_s, 0.0))
+            backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+            continue
+        if attempts > 1:
+            log.info(
+                "db.lock_acquired",
+                path=str(path),
+                attempts=attempts,
+                waited_s=round(time.monotonic() - started, 2),
+            )
+        return con
+
+
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise FileNotFoundError(
+            f"The database {path} does not exist: run `smurf db migrate` to create it."
+        )
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.ConnectionException as exc:
+        # This process already has the file open read-write (the scheduler's API reading
+        # while a job writes): share that instance instead of failing.
+        if read_only and _SAME_PROCESS_MARKER in str(exc):
+            return duckdb.connect(str(path), read_only=False)
+        raise
+
+
+@contextmanager
+def write(
+    path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection for one unit of work, in one transaction.
+
+    Commits when the block ends normally, rolls back (writing nothing) when it raises.
+    """
+    con = connect_with_retry(path, read_only=False, timeout_s=timeout_s)
+    try:
+        con.begin()
+        try:
+            yield con
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
+    finally:
+        con.close()
+
+
+@contextmanager
+def read(
+    path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one unit of work."""
+    con = connect_with_retry(path, read_only=True, timeout_s=timeout_s)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,95 @@
+"""Ordered SQL migrations recorded in ``schema_migrations``.
+
+Migrations are the files ``migrations/NNN_name.sql`` in this package, applied in order, each
+in its own transaction together with its ``schema_migrations`` row, so a failure leaves the
+database at the previous version. Applying is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.log import get_logger
+from pipeline.store.connection import write
+from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
+
+log = get_logger(__name__)
+
+_FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    """Every migration shipped with the package, in version order."""
+    found = []
+    for entry in resources.files("pipeline.store").joinpath("migrations").iterdir():
+        match = _FILE_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
+    found.sort(key=lambda m: m.version)
+    return found
+
+
+def latest_version() -> int:
+    return available_migrations()[-1].version
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest applied version, 0 for a database that was never migrated."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> list[Migration]:
+    """Apply pending migrations to the database at ``path`` (created if missing)."""
+    applied: list[Migration] = []
+    with write(path, timeout_s=timeout_s) as con:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        current = current_version(con)
+    latest = latest_version()
+    if current > latest:
+        raise SchemaTooNewError(str(path), current, latest)
+    for migration in available_migrations():
+        if migration.version <= current:
+            continue
+        # One transaction per migration: a failure leaves the previous version intact.
+        with write(path, timeout_s=timeout_s) as con:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+            )
+        log.info("db.migrated", version=migration.version, name=migration.name)
+        applied.append(migration)
+    return applied
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Raise a clear error unless the database is at exactly this release's version."""
+    current = current_version(con)
+    latest = latest_version()
+    if current < latest:
+        raise SchemaOutOfDateError(str(path), current, latest)
+    if current > latest:
+        raise SchemaTooNewError(str(path), current, latest)

@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh migrated DuckDB file per test, and clean logging state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from pipeline.store import migrate
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+RIOT_EXAMPLES_DIR = SHARED_DIR / "riot" / "examples" / "match"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """Each test starts with structlog's defaults and no bound context."""
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A migrated, empty database file of this test's own."""
+    path = tmp_path / "smurf.duckdb"
+    migrate(path)
+    return path
+
+
+def riot_example_files() -> list[Path]:
+    """The real match-v5 payloads in ../shared, or none when that folder is absent."""
+    return sorted(RIOT_EXAMPLES_DIR.glob("*.json")) if RIOT_EXAMPLES_DIR.is_dir() else []
+
+
+requires_shared = pytest.mark.skipif(
+    not RIOT_EXAMPLES_DIR.is_dir(), reason="../shared/riot is not beside this checkout"
+)
