@@ -1,0 +1,47 @@
+"""``Database``: where a unit of work gets its short-lived connections.
+
+Jobs receive a ``Database`` rather than a connection, so they never hold the file while they
+wait on HTTP: each ``read()``/``write()`` opens a connection for one unit of work and closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.store import connection
+from pipeline.store.migrate import check_schema
+
+
+@dataclass(frozen=True)
+class Database:
+    """A DuckDB file and how long to wait for another process's lock on it."""
+
+    path: Path
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection in one transaction (commit on success, rollback on error)."""
+        with connection.write(self.path, timeout_s=self.lock_timeout_s) as con:
+            yield con
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection."""
+        with connection.read(self.path, timeout_s=self.lock_timeout_s) as con:
+            yield con
+
+    def require_schema(self) -> None:
+        """Raise a clear error unless the database exists at this release's schema version."""
+        if not Path(self.path).exists():
+            raise FileNotFoundError(
+                f"The database {self.path} does not exist: run `smurf db migrate` to create it."
+            )
+        with self.read() as con:
+            check_schema(con, self.path)
