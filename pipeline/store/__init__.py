@@ -6,6 +6,11 @@ Public surface (notebooks and jobs import only these names)::
     read(path)         read-only connection for one unit of work
     Database(path)     a file + lock timeout; .read()/.write() for jobs and notebooks
     migrate(path)      apply pending migrations; check_schema(con, path) to require them
+    parse_match(payload)             match-v5 MatchDto -> ParsedMatch rows
+    write_matches(con, parsed)       bulk idempotent insert of parsed matches -> WriteCounts
+    write_match_frames(con, m, p, pl)  the same from DataFrames / Arrow tables
+    upsert_players(con, players)     create or refresh players -> (created, updated)
+    record_rank_snapshots(con, entries_by_puuid, observed_at)  rank rows, only on change
 """
 
 from pipeline.store.connection import read, write
@@ -18,18 +23,33 @@ from pipeline.store.errors import (
     StoreError,
 )
 from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
+from pipeline.store.parser import ParsedMatch, parse_match
+from pipeline.store.writers import (
+    WriteCounts,
+    record_rank_snapshots,
+    upsert_players,
+    write_match_frames,
+    write_matches,
+)
 
 __all__ = [
     "Database",
     "DatabaseBusyError",
     "MatchParseError",
+    "ParsedMatch",
     "SchemaOutOfDateError",
     "SchemaTooNewError",
     "StoreError",
+    "WriteCounts",
     "check_schema",
     "current_version",
     "latest_version",
     "migrate",
+    "parse_match",
     "read",
+    "record_rank_snapshots",
+    "upsert_players",
     "write",
+    "write_match_frames",
+    "write_matches",
 ]

@@ -1,0 +1,337 @@
+"""Bulk, idempotent writes of matches, participants, players and rank snapshots.
+
+Rows reach DuckDB as one Arrow table or DataFrame per table and are inserted with a single
+``INSERT .. SELECT .. ON CONFLICT DO NOTHING`` keyed by the natural keys (``match_id``,
+``(match_id, puuid)``, ``puuid``), so writing the same matches twice changes nothing and a
+batch costs a few statements whatever its size. Frames are matched to tables by column
+name: extra columns are ignored and missing optional ones become NULL (or the column
+default).
+
+Players are "latest known": a player's Riot ID, level, platform and icon come from the newest
+game we have seen them in. When players arrive with matches, each one's values are dated by
+the ``game_start`` of the match they came from (``discovered_from_match``); they overwrite the
+stored values only when that game is at least as new as every game of theirs already stored
+and as their last summoner-v4 check. Values from an older game only fill fields still NULL.
+Rows without a dated source (no ``discovered_from_match``) count as newest. ``upsert_players``
+(fresh data from summoner-v4 / account-v1) always overwrites. NULLs never erase known values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.store.parser import MATCH_COLUMNS, PARTICIPANT_COLUMNS, PLAYER_COLUMNS, ParsedMatch
+
+# Player fields that new information may overwrite; the rest is bookkeeping.
+PLAYER_FIELDS = ("game_name", "tag_line", "platform", "summoner_level", "profile_icon_id")
+RANKED_QUEUES = ("RANKED_SOLO_5x5", "RANKED_FLEX_SR")
+UNRANKED = "UNRANKED"
+RANK_FIELDS = (
+    "tier",
+    "division",
+    "league_points",
+    "wins",
+    "losses",
+    "hot_streak",
+    "veteran",
+    "fresh_blood",
+    "inactive",
+)
+# rank_snapshots column -> LeagueEntryDto key.
+_RANK_KEYS = {
+    "tier": "tier",
+    "division": "rank",
+    "league_points": "leaguePoints",
+    "wins": "wins",
+    "losses": "losses",
+    "hot_streak": "hotStreak",
+    "veteran": "veteran",
+    "fresh_blood": "freshBlood",
+    "inactive": "inactive",
+}
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "INTEGER": pa.int64(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+
+# A pandas DataFrame or a pyarrow Table: DuckDB scans either without copying.
+Frame: TypeAlias = "pd.DataFrame | pa.Table"
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    """Rows a write created or changed; counts add up across batches with ``+``."""
+
+    matches_created: int = 0
+    participants_created: int = 0
+    players_created: int = 0
+    players_updated: int = 0
+
+    def __add__(self, other: WriteCounts) -> WriteCounts:
+        return WriteCounts(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(WriteCounts))
+        )
+
+
+def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch]) -> WriteCounts:
+    """Insert parsed matches, their participants and players (idempotent, bulk)."""
+    matches = [p.match for p in parsed]
+    participants = [row for p in parsed for row in p.participants]
+    players = [row for p in parsed for row in p.players]
+    return _write_frames(
+        con,
+        _arrow(con, "matches", MATCH_COLUMNS, matches),
+        _arrow(con, "match_participants", PARTICIPANT_COLUMNS, participants),
+        _arrow(con, "players", PLAYER_COLUMNS, players),
+    )
+
+
+def write_match_frames(
+    con: duckdb.DuckDBPyConnection,
+    matches: pd.DataFrame,
+    participants: pd.DataFrame,
+    players: pd.DataFrame,
+) -> WriteCounts:
+    """Insert matches, participants and players given as frames, columns matched by name.
+
+    Missing optional columns become NULL; when ``participant_count`` is missing it is counted
+    from ``participants``. Arrow tables are accepted too.
+    """
+    return _write_frames(con, matches, participants, players)
+
+
+def upsert_players(
+    con: duckdb.DuckDBPyConnection, players: pd.DataFrame | Sequence[Mapping[str, Any]]
+) -> tuple[int, int]:
+    """Create unknown players and overwrite known ones' non-null fields: (created, updated)."""
+    frame = (
+        players
+        if isinstance(players, pd.DataFrame | pa.Table)
+        else _arrow(con, "players", PLAYER_COLUMNS, [dict(p) for p in players])
+    )
+    with _registered(con, frame) as name:
+        return _upsert_players(con, name, dated=False)
+
+
+def record_rank_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    puuid_entries: Mapping[str, Sequence[Mapping[str, Any]]],
+    observed_at: datetime,
+) -> int:
+    """Store league-v4 entries per player, a row only where something changed; rows inserted.
+
+    Only solo and flex queues are kept; a player with neither gets one ``UNRANKED`` row.
+    """
+    rows = [
+        {"puuid": puuid, "queue_type": queue, **values, "observed_at": observed_at}
+        for puuid, entries in puuid_entries.items()
+        for queue, values in _rank_values(entries).items()
+    ]
+    if not rows:
+        return 0
+    frame = _arrow(
+        con, "rank_snapshots", ("puuid", "queue_type", *RANK_FIELDS, "observed_at"), rows
+    )
+    changed = " OR ".join(f"i.{c} IS DISTINCT FROM l.{c}" for c in RANK_FIELDS)
+    with _registered(con, frame) as name:
+        return _count(
+            con,
+            f"""
+            WITH latest AS (
+                SELECT * FROM rank_snapshots
+                WHERE puuid IN (SELECT puuid FROM {name})
+                QUALIFY row_number() OVER (
+                    PARTITION BY puuid, queue_type ORDER BY observed_at DESC) = 1
+            )
+            INSERT INTO rank_snapshots BY NAME
+            SELECT i.* FROM {name} i
+            LEFT JOIN latest l USING (puuid, queue_type)
+            WHERE l.puuid IS NULL OR {changed}
+            ON CONFLICT DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in RANK_FIELDS)}
+            """,
+        )
+
+
+def _rank_values(entries: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    kept = {
+        str(entry["queueType"]): {column: entry.get(key) for column, key in _RANK_KEYS.items()}
+        for entry in entries
+        if entry.get("queueType") in RANKED_QUEUES
+    }
+    return kept or {UNRANKED: dict.fromkeys(RANK_FIELDS)}
+
+
+def _write_frames(
+    con: duckdb.DuckDBPyConnection, matches: Frame, participants: Frame, players: Frame
+) -> WriteCounts:
+    with (
+        _registered(con, matches) as m,
+        _registered(con, participants) as p,
+        _registered(con, players) as pl,
+    ):
+        match_count_sql = f"(SELECT count(*) FROM {p} c WHERE c.match_id = s.match_id)"
+        matches_created = _insert_new(
+            con, "matches", m, defaults={"participant_count": match_count_sql}
+        )
+        participants_created = _insert_new(con, "match_participants", p)
+        players_created, players_updated = _upsert_players(con, pl, dated=True)
+    return WriteCounts(matches_created, participants_created, players_created, players_updated)
+
+
+def _insert_new(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    *,
+    defaults: Mapping[str, str] | None = None,
+) -> int:
+    """INSERT the source rows whose key is new; columns by name, cast to the table's types."""
+    available = _source_columns(con, source)
+    targets: list[str] = []
+    exprs: list[str] = []
+    for column, sql_type in _table_columns(con, table).items():
+        if column in available:
+            exprs.append(f'CAST(s."{column}" AS {sql_type})')
+        elif defaults and column in defaults:
+            exprs.append(defaults[column])
+        else:
+            continue
+        targets.append(column)
+    return _count(
+        con,
+        f"INSERT INTO {table} ({', '.join(targets)}) "
+        f"SELECT {', '.join(exprs)} FROM {source} s ON CONFLICT DO NOTHING",
+    )
+
+
+def _upsert_players(con: duckdb.DuckDBPyConnection, source: str, *, dated: bool) -> tuple[int, int]:
+    available = _source_columns(con, source)
+    types = _table_columns(con, "players")
+    value = {
+        c: f'CAST(s."{c}" AS {types[c]})' if c in available else f"CAST(NULL AS {types[c]})"
+        for c in (*PLAYER_FIELDS, "discovered_from_match")
+    }
+    dated = dated and "discovered_from_match" in available
+    source_start = "m.game_start" if dated else "CAST(NULL AS TIMESTAMP)"
+    join = "LEFT JOIN matches m ON m.match_id = s.discovered_from_match" if dated else ""
+    # One row per puuid, the one from the newest game.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE incoming_players AS
+        SELECT CAST(s.puuid AS VARCHAR) AS puuid,
+               {", ".join(f"{expr} AS {c}" for c, expr in value.items())},
+               {source_start} AS source_start
+        FROM {source} s {join}
+        WHERE s.puuid IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY s.puuid ORDER BY {source_start} DESC NULLS FIRST) = 1
+        """
+    )
+    try:
+        created = _count(
+            con,
+            f"""
+            INSERT INTO players (puuid, {", ".join(value)})
+            SELECT puuid, {", ".join(value)} FROM incoming_players
+            ON CONFLICT DO NOTHING
+            """,
+        )
+        updated = _update_players(con, dated=dated)
+    finally:
+        con.execute("DROP TABLE IF EXISTS incoming_players")
+    return created, updated
+
+
+def _update_players(con: duckdb.DuckDBPyConnection, *, dated: bool) -> int:
+    """Overwrite known players from incoming_players; older information only fills NULLs."""
+    fresh = "true"
+    newest = ""
+    if dated:
+        # Newest stored game of each incoming player (this batch's rows are stored already).
+        newest = """
+            LEFT JOIN (
+                SELECT puuid, max(game_start) AS newest_start FROM match_participants
+                WHERE puuid IN (SELECT puuid FROM incoming_players) GROUP BY puuid
+            ) n ON n.puuid = i.puuid
+        """
+        fresh = (
+            "(i.source_start IS NULL OR ("
+            " i.source_start >= coalesce(n.newest_start, i.source_start)"
+            " AND i.source_start >= coalesce(p.summoner_checked_at, i.source_start)))"
+        )
+    merged = {
+        c: f"CASE WHEN {fresh} THEN coalesce(i.{c}, p.{c}) ELSE coalesce(p.{c}, i.{c}) END"
+        for c in PLAYER_FIELDS
+    }
+    changed = " OR ".join(f"({expr}) IS DISTINCT FROM p.{c}" for c, expr in merged.items())
+    return _count(
+        con,
+        f"""
+        UPDATE players SET {", ".join(f"{c} = u.{c}" for c in PLAYER_FIELDS)},
+                           updated_at = current_timestamp
+        FROM (
+            SELECT i.puuid, {", ".join(f"{expr} AS {c}" for c, expr in merged.items())}
+            FROM incoming_players i
+            JOIN players p ON p.puuid = i.puuid
+            {newest}
+            WHERE {changed}
+        ) u
+        WHERE players.puuid = u.puuid
+        """,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return {str(name): str(sql_type) for name, sql_type in rows}
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
+    return {str(d[0]) for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description}
+
+
+def _arrow(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> pa.Table:
+    """Rows as an Arrow table typed like ``table``'s columns (missing keys become null)."""
+    types = _table_columns(con, table)
+    schema = pa.schema([(c, _ARROW_TYPES[types[c]]) for c in columns])
+    return pa.Table.from_pylist(list(rows), schema=schema)
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, frame: Frame) -> Iterator[str]:
+    """Expose a DataFrame or Arrow table to SQL under a unique name for one block."""
+    name = f"frame_{uuid.uuid4().hex}"
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
