@@ -1,0 +1,297 @@
+"""``RiotClient``: the endpoints the product uses, with arguments checked before sending.
+
+Use one client per unit of work and one ``RateLimiter`` per process::
+
+    async with RiotClient(api_key, limiter=limiter, max_wait_s=30) as client:
+        account = await client.get_account_by_riot_id("Faker", "KR1", platform="kr")
+        async for match_id in client.iter_match_ids(account["puuid"], platform="kr"):
+            match = await client.get_match(match_id)
+
+Every method accepts ``max_wait_s``: how long that call may wait for the rate limit
+(``None``: as long as it takes); omitted, the client's default applies.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Final, Literal, cast
+from urllib.parse import quote
+
+import httpx
+
+from pipeline.riot.errors import InvalidRequestError, UnexpectedResponseError
+from pipeline.riot.limiter import RateLimiter
+from pipeline.riot.routing import (
+    account_region_of,
+    normalise_platform,
+    platform_of_match,
+    region_of,
+)
+from pipeline.riot.sender import Call, RetryPolicy, Sender
+from pipeline.riot.types import AccountDto, LeagueEntryDto, MatchDto, SummonerDto
+
+DEFAULT_BASE_URL: Final = "https://{route}.api.riotgames.com"
+MAX_MATCH_IDS_PER_PAGE: Final = 100
+MATCH_TYPES: Final = ("ranked", "normal", "tourney", "tutorial")
+
+
+class _Default(enum.Enum):
+    """Marks an argument the caller left out (``None`` has a meaning of its own)."""
+
+    TOKEN = enum.auto()
+
+
+DEFAULT: Final = _Default.TOKEN
+WaitBudget = float | None | Literal[_Default.TOKEN]
+
+
+class RiotClient:
+    """Async client of the Riot API (or of the bundled simulator, via ``base_url``)."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        limiter: RateLimiter | None = None,
+        timeout_s: float = 10.0,
+        max_retries: int = 3,
+        max_wait_s: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+    ) -> None:
+        if "{route}" not in base_url:
+            raise InvalidRequestError(
+                f"The base URL must contain '{{route}}' (got {base_url!r}); "
+                "for example https://{route}.api.riotgames.com"
+            )
+        if max_retries < 0:
+            raise InvalidRequestError(f"max_retries must be >= 0 (got {max_retries}).")
+        self.base_url = base_url.rstrip("/")
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.max_wait_s = max_wait_s
+        self._api_key = api_key
+        self._timeout_s = timeout_s
+        self._transport = transport
+        self._retry = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s)
+        self._sender: Sender | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        key = "***" if self._api_key else None
+        return f"RiotClient(base_url={self.base_url!r}, api_key={key}, sent={self.requests_sent})"
+
+    async def __aenter__(self) -> RiotClient:
+        headers = {"X-Riot-Token": self._api_key} if self._api_key else {}
+        self._http = httpx.AsyncClient(
+            headers=headers, timeout=self._timeout_s, transport=self._transport
+        )
+        self._sender = Sender(
+            self._http,
+            base_url=self.base_url,
+            limiter=self.limiter,
+            retry=self._retry,
+            secret=self._api_key,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+        self._http = None
+
+    @property
+    def requests_sent(self) -> int:
+        """Every request sent so far, whatever became of it."""
+        return sum(self.request_counts().values())
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests sent, by outcome: the status code ("200", "429") or "transport_error"."""
+        return dict(self._sender.counts) if self._sender is not None else {}
+
+    # account-v1 ---------------------------------------------------------------------
+
+    async def get_account_by_riot_id(
+        self, game_name: str, tag_line: str, *, platform: str, max_wait_s: WaitBudget = DEFAULT
+    ) -> AccountDto:
+        """The account of a Riot ID (``gameName#tagLine``)."""
+        name, tag = _required("game_name", game_name), _required("tag_line", tag_line)
+        path = f"/riot/account/v1/accounts/by-riot-id/{_segment(name)}/{_segment(tag)}"
+        call = Call(account_region_of(platform), "account-v1.getByRiotId", path)
+        return cast(AccountDto, _object(await self._get(call, max_wait_s), call))
+
+    async def get_account_by_puuid(
+        self, puuid: str, *, platform: str, max_wait_s: WaitBudget = DEFAULT
+    ) -> AccountDto:
+        """The account of a puuid (its current Riot ID)."""
+        path = f"/riot/account/v1/accounts/by-puuid/{_segment(_required('puuid', puuid))}"
+        call = Call(account_region_of(platform), "account-v1.getByPuuid", path)
+        return cast(AccountDto, _object(await self._get(call, max_wait_s), call))
+
+    # summoner-v4 and league-v4 ----------------------------------------------------------
+
+    async def get_summoner_by_puuid(
+        self, puuid: str, *, platform: str, max_wait_s: WaitBudget = DEFAULT
+    ) -> SummonerDto:
+        """The League profile of a puuid on one platform (level, icon)."""
+        path = f"/lol/summoner/v4/summoners/by-puuid/{_segment(_required('puuid', puuid))}"
+        call = Call(normalise_platform(platform), "summoner-v4.getByPUUID", path)
+        return cast(SummonerDto, _object(await self._get(call, max_wait_s), call))
+
+    async def get_league_entries_by_puuid(
+        self, puuid: str, *, platform: str, max_wait_s: WaitBudget = DEFAULT
+    ) -> list[LeagueEntryDto]:
+        """The ranked standings of a puuid on one platform (empty when unranked)."""
+        path = f"/lol/league/v4/entries/by-puuid/{_segment(_required('puuid', puuid))}"
+        call = Call(normalise_platform(platform), "league-v4.getLeagueEntriesByPUUID", path)
+        return cast(list[LeagueEntryDto], _list(await self._get(call, max_wait_s), call))
+
+    # match-v5 -----------------------------------------------------------------------------
+
+    async def get_match_ids(
+        self,
+        puuid: str,
+        *,
+        platform: str,
+        start: int = 0,
+        count: int = 20,
+        queue: int | None = None,
+        type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_wait_s: WaitBudget = DEFAULT,
+    ) -> list[str]:
+        """One page of a player's match ids, newest first (times in epoch seconds)."""
+        params = _match_id_params(start, count, queue, type, start_time, end_time)
+        path = f"/lol/match/v5/matches/by-puuid/{_segment(_required('puuid', puuid))}/ids"
+        call = Call(region_of(platform), "match-v5.getMatchIdsByPUUID", path, params)
+        ids = _list(await self._get(call, max_wait_s), call)
+        if not all(isinstance(i, str) for i in ids):
+            raise _unexpected(call, "a list of match ids")
+        return cast(list[str], ids)
+
+    async def iter_match_ids(
+        self,
+        puuid: str,
+        *,
+        platform: str,
+        page_size: int = MAX_MATCH_IDS_PER_PAGE,
+        limit: int | None = None,
+        queue: int | None = None,
+        type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_wait_s: WaitBudget = DEFAULT,
+    ) -> AsyncIterator[str]:
+        """All of a player's match ids, newest first, page by page (at most ``limit``)."""
+        if not 1 <= page_size <= MAX_MATCH_IDS_PER_PAGE:
+            raise InvalidRequestError(f"page_size must be 1-100 (got {page_size}).")
+        if limit is not None and limit < 0:
+            raise InvalidRequestError(f"limit must be >= 0 (got {limit}).")
+        start = 0
+        while limit is None or start < limit:
+            count = page_size if limit is None else min(page_size, limit - start)
+            page = await self.get_match_ids(
+                puuid,
+                platform=platform,
+                start=start,
+                count=count,
+                queue=queue,
+                type=type,
+                start_time=start_time,
+                end_time=end_time,
+                max_wait_s=max_wait_s,
+            )
+            for match_id in page:
+                yield match_id
+            if len(page) < count:
+                return
+            start += len(page)
+
+    async def get_match(self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT) -> MatchDto:
+        """A finished match; the route comes from the id's platform prefix."""
+        path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
+        call = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
+        return cast(MatchDto, _object(await self._get(call, max_wait_s), call))
+
+    async def get_match_timeline(
+        self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT
+    ) -> dict[str, Any]:
+        """The minute-by-minute timeline of a finished match."""
+        path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}/timeline"
+        call = Call(region_of(platform_of_match(match_id)), "match-v5.getTimeline", path)
+        return _object(await self._get(call, max_wait_s), call)
+
+    async def _get(self, call: Call, max_wait_s: WaitBudget) -> Any:
+        if self._sender is None:
+            raise RuntimeError("Use the client inside `async with RiotClient(...) as client:`.")
+        budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
+        return await self._sender.get_json(call, max_wait_s=budget_s)
+
+
+def _required(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{name} must be a non-empty string (got {value!r}).")
+    return value
+
+
+def _segment(value: str) -> str:
+    """A path segment, percent-encoded (Riot IDs hold spaces, '#', '/', any script)."""
+    return quote(value, safe="")
+
+
+def _match_id_params(
+    start: int,
+    count: int,
+    queue: int | None,
+    type: str | None,
+    start_time: int | None,
+    end_time: int | None,
+) -> dict[str, str | int]:
+    if start < 0:
+        raise InvalidRequestError(f"start must be >= 0 (got {start}).")
+    if not 0 <= count <= MAX_MATCH_IDS_PER_PAGE:
+        raise InvalidRequestError(f"count must be 0-100 (got {count}).")
+    if type is not None and type not in MATCH_TYPES:
+        raise InvalidRequestError(f"type must be one of {', '.join(MATCH_TYPES)} (got {type!r}).")
+    for name, seconds in (("start_time", start_time), ("end_time", end_time)):
+        if seconds is not None and seconds < 0:
+            raise InvalidRequestError(f"{name} must be epoch seconds >= 0 (got {seconds}).")
+    if start_time is not None and end_time is not None and start_time > end_time:
+        raise InvalidRequestError(
+            f"start_time ({start_time}) must not be after end_time ({end_time})."
+        )
+    params: dict[str, str | int] = {"start": start, "count": count}
+    optional = {"queue": queue, "type": type, "startTime": start_time, "endTime": end_time}
+    params.update({k: v for k, v in optional.items() if v is not None})
+    return params
+
+
+def _object(payload: Any, call: Call) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise _unexpected(call, "a JSON object")
+    return payload
+
+
+def _list(payload: Any, call: Call) -> list[Any]:
+    if not isinstance(payload, list):
+        raise _unexpected(call, "a JSON list")
+    return payload
+
+
+def _unexpected(call: Call, expected: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"The Riot API answered {call.method} {call.path} with something other than "
+        f"{expected}; check RIOT_API_BASE points at the Riot API.",
+        method=call.method,
+        path=call.path,
+        status_code=200,
+    )

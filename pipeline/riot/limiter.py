@@ -1,0 +1,183 @@
+"""The process-wide rate limiter every ``RiotClient`` sends through.
+
+Per route host (``https://euw1.api.riotgames.com``) there is an application bucket, and per
+(host, endpoint) a method bucket; see ``pipeline.riot.ratelimit`` for the window maths.
+A request is sent only when both of its buckets have a free slot in every known window,
+counting requests in flight. Until a bucket's first headers arrive, at most
+``initial_in_flight`` requests use it at once.
+
+Checking and reserving a slot happen in one synchronous step, so no lock is needed under
+asyncio and nothing is held while a caller sleeps: a caller that finds no slot sleeps for
+as long as the maths say (or until a response arrives, while a bucket is still unknown)
+and checks again. Use one limiter per event loop (one per process, in practice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from pipeline.riot.errors import RateLimitError
+from pipeline.riot.ratelimit import Bucket, parse_retry_after_s
+
+DEFAULT_MARGIN_S = 0.1
+# Sleeping a hair past the computed instant avoids waking just before a slot frees.
+_OVERSLEEP_S = 0.002
+# A caller waiting for a response re-checks at least this often, whatever happens.
+_RESPONSE_POLL_S = 1.0
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A reserved slot: hand it back to ``RateLimiter.release`` when the request ends."""
+
+    host: str
+    method: str
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class _Wait:
+    seconds: float
+    limit_type: str  # "application" or "method": which bucket is full
+    until_response: bool = False  # a still-unknown bucket waits for its first headers
+
+
+class RateLimiter:
+    """Proactive limiter for Riot's application and method rate limits; asyncio-safe."""
+
+    def __init__(
+        self,
+        *,
+        initial_in_flight: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        margin_s: float = DEFAULT_MARGIN_S,
+    ) -> None:
+        if initial_in_flight < 1:
+            raise ValueError(f"initial_in_flight must be >= 1 (got {initial_in_flight}).")
+        self._initial_in_flight = initial_in_flight
+        self._clock = clock
+        self._margin_s = margin_s
+        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._response_waiters: set[asyncio.Future[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(buckets={len(self._buckets)}, margin_s={self._margin_s})"
+
+    def bucket(self, host: str, method: str | None = None) -> Bucket:
+        """The application bucket of ``host``, or the method bucket of (host, method)."""
+        key = (host, "" if method is None else method)
+        if key not in self._buckets:
+            self._buckets[key] = Bucket(margin_s=self._margin_s)
+        return self._buckets[key]
+
+    def try_acquire(self, host: str, method: str) -> Ticket | _Wait:
+        """Reserve a slot now, or say how long to wait for one."""
+        now = self._clock()
+        pair = (("application", self.bucket(host)), ("method", self.bucket(host, method)))
+        waits = [_Wait(b.wait_s(now), kind) for kind, b in pair]
+        longest = max(waits, key=lambda w: w.seconds)
+        if longest.seconds > 0:
+            return longest
+        for kind, b in pair:
+            if b.windows is None and b.in_flight >= self._initial_in_flight:
+                return _Wait(0.0, kind, until_response=True)
+        for _, b in pair:
+            b.in_flight += 1
+        return Ticket(host, method, now)
+
+    async def acquire(self, host: str, method: str, *, max_wait_s: float | None = None) -> Ticket:
+        """Wait for a slot; ``RateLimitError`` at once if that would exceed ``max_wait_s``."""
+        deadline = None if max_wait_s is None else self._clock() + max_wait_s
+        while True:
+            outcome = self.try_acquire(host, method)
+            if isinstance(outcome, Ticket):
+                return outcome
+            remaining_s = None if deadline is None else deadline - self._clock()
+            if remaining_s is not None and (
+                outcome.seconds > remaining_s or (outcome.until_response and remaining_s <= 0)
+            ):
+                raise _budget_error(outcome, method, max_wait_s)
+            if outcome.until_response:
+                await self._wait_for_response(remaining_s)
+            else:
+                await asyncio.sleep(outcome.seconds + _OVERSLEEP_S)
+
+    async def _wait_for_response(self, remaining_s: float | None) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._response_waiters.add(waiter)
+        timeout_s = _RESPONSE_POLL_S if remaining_s is None else min(_RESPONSE_POLL_S, remaining_s)
+        try:
+            await asyncio.wait([waiter], timeout=timeout_s)
+        finally:
+            self._response_waiters.discard(waiter)
+            waiter.cancel()
+
+    def release(
+        self, ticket: Ticket, *, status_code: int | None, headers: Mapping[str, str] | None
+    ) -> None:
+        """The request of ``ticket`` ended, with a response (status and headers) or without."""
+        now = self._clock()
+        app, method = self.bucket(ticket.host), self.bucket(ticket.host, ticket.method)
+        if status_code is None or headers is None:
+            app.record_no_response(now)
+            method.record_no_response(now)
+        else:
+            for prefix, b in (("X-App-Rate-Limit", app), ("X-Method-Rate-Limit", method)):
+                limits = headers.get(prefix)
+                if limits is None and b.windows is None and _is_ordinary(status_code):
+                    limits = ""  # The API does not limit this bucket: stop being cautious.
+                b.record_response(
+                    sent_at=ticket.sent_at,
+                    now=now,
+                    limits=limits,
+                    counts=headers.get(f"{prefix}-Count"),
+                )
+            if status_code == 429:
+                self._obey_429(headers, app, method, now)
+        self._wake_response_waiters()
+
+    @staticmethod
+    def _obey_429(headers: Mapping[str, str], app: Bucket, method: Bucket, now: float) -> None:
+        retry_after_s = parse_retry_after_s(headers.get("Retry-After"))
+        if retry_after_s is None:
+            return  # A service 429: the caller backs off; the buckets are not at fault.
+        limit_type = (headers.get("X-Rate-Limit-Type") or "").lower()
+        if limit_type == "application":
+            app.block(now + retry_after_s)
+        elif limit_type == "method":
+            method.block(now + retry_after_s)
+
+    def _wake_response_waiters(self) -> None:
+        for waiter in self._response_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+def _is_ordinary(status_code: int) -> bool:
+    """A response that would carry rate-limit headers if the API had any for the bucket."""
+    return status_code < 500 and status_code != 429
+
+
+def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLimitError:
+    if wait.until_response:
+        message = (
+            f"No slot for {method} opened within the {max_wait_s:.1f} s wait budget while "
+            "learning the rate limits; try again shortly or allow a longer wait."
+        )
+        return RateLimitError(
+            message, retry_after_s=None, limit_type=wait.limit_type, method=method, status_code=None
+        )
+    message = (
+        f"The {wait.limit_type} rate limit for {method} needs a wait of {wait.seconds:.1f} s, "
+        f"more than the {max_wait_s:.1f} s allowed; try again later or allow a longer wait."
+    )
+    return RateLimitError(
+        message,
+        retry_after_s=wait.seconds,
+        limit_type=wait.limit_type,
+        method=method,
+        status_code=None,
+    )

@@ -1,0 +1,85 @@
+"""Turning an HTTP response the client will not retry into a payload or an error."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from pipeline.riot.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    RiotAPIError,
+    UnexpectedResponseError,
+)
+
+_MESSAGE_MAX_CHARS = 200
+
+
+class MalformedBody(ValueError):
+    """A 2xx response whose body is not JSON (retried, then reported)."""
+
+
+def payload_of(response: httpx.Response) -> Any:
+    """The JSON body of a successful response; ``MalformedBody`` when it is not JSON."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(str(exc)) from None
+
+
+def api_message(response: httpx.Response, secret: str | None) -> str:
+    """Riot's explanation from an error body (``{"status": {"message": ...}}``), if any.
+
+    Error bodies are not always JSON (proxies, outages); whatever they hold, this returns a
+    short single-line text and never raises.
+    """
+    try:
+        message = str(json.loads(response.content)["status"]["message"])
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        message = response.content[:_MESSAGE_MAX_CHARS].decode("utf-8", "replace")
+    message = " ".join(message.split())[:_MESSAGE_MAX_CHARS]
+    # Riot does not echo the key, but a proxy in between might.
+    return message.replace(secret, "***") if secret else message
+
+
+def error_for_response(
+    response: httpx.Response, *, method: str, path: str, secret: str | None
+) -> RiotAPIError:
+    """The error for a final non-2xx response (the caller handled 429 and 5xx retries)."""
+    status = response.status_code
+    detail = api_message(response, secret)
+    said = f" (the API said: {detail})" if detail else ""
+    if status == 400:
+        error_type: type[RiotAPIError] = BadRequestError
+        message = (
+            f"The Riot API rejected {method} {path} as a bad request{said}; check the parameters."
+        )
+    elif status == 401:
+        error_type = AuthenticationError
+        message = (
+            f"The Riot API answered 401 Unauthorized for {method}: no API key was sent; "
+            "set RIOT_API_KEY."
+        )
+    elif status == 403:
+        error_type = ForbiddenError
+        message = (
+            f"The Riot API answered 403 Forbidden for {method}: the API key is invalid, "
+            "expired (development keys last 24 h) or not allowed this endpoint; "
+            "set RIOT_API_KEY to a current key."
+        )
+    elif status == 404:
+        error_type = NotFoundError
+        message = (
+            f"The Riot API has no data for {method} {path}{said}; check the id and the platform."
+        )
+    else:
+        error_type = UnexpectedResponseError
+        message = (
+            f"The Riot API answered {status} for {method} {path}{said}, which this client "
+            "does not handle; check the base URL (RIOT_API_BASE)."
+        )
+    return error_type(message, method=method, path=path, status_code=status)
