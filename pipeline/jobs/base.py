@@ -1,0 +1,294 @@
+"""``BaseJob``: the life of one job run, written as named steps.
+
+A subclass implements ``_load_configuration()`` (validate ``self.job_config.config_json``)
+and ``async execute(db)``. ``run()`` does the rest::
+
+    load the configuration row -> create the execution (PENDING) -> RUNNING
+    -> validate configuration -> execute under timeout_seconds
+    -> SUCCESS | RATE_LIMITED (RateLimitSignal) | FAILED (error, timeout, shutdown)
+    -> store metrics and captured log lines -> one canonical "job.finished" line
+
+Jobs write only through ``safe_commit(work)``: ``work(con)`` runs in a worker thread inside one
+write transaction together with the metrics and log lines so far, so whatever was committed
+stays committed when a later step fails, and the event loop never blocks on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import duckdb
+import httpx
+import structlog
+
+from pipeline.config import Settings
+from pipeline.jobs.errors import (
+    JobConfigError,
+    JobTimeoutError,
+    RateLimitSignal,
+    UnknownJobError,
+)
+from pipeline.jobs.log_capture import ExecutionLogCapture
+from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
+from pipeline.log import get_logger
+from pipeline.riot import RateLimiter, RiotClient
+from pipeline.store import Database
+from pipeline.store import job_records as records
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_S = 900.0
+# How long a single API call may wait for rate-limit capacity before the run stops
+# RATE_LIMITED (committing what it has) instead of sleeping on.
+DEFAULT_MAX_WAIT_S = 30.0
+
+
+@dataclass
+class JobContext:
+    """What every job run needs from its process."""
+
+    settings: Settings
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    # Tests and the demo may inject a transport; production uses httpx's default.
+    riot_transport: httpx.AsyncBaseTransport | None = None
+    progress: Callable[[str, dict[str, Any]], None] | None = None
+
+    @property
+    def db(self) -> Database:
+        return Database(self.settings.db_path, self.settings.lock_timeout_s)
+
+
+@dataclass(frozen=True)
+class ExecutionOutcome:
+    execution_id: int
+    status: JobStatus
+    metrics: dict[str, int]
+    error_message: str | None
+    duration_s: float
+
+
+class BaseJob:
+    """Base class of every job type; see the module docstring for the life of a run."""
+
+    job_type: ClassVar[JobType]
+
+    def __init__(self, job_config_id: int, context: JobContext) -> None:
+        self.job_config_id = job_config_id
+        self.context = context
+        self.job_config: records.JobConfiguration | None = None
+        self.execution_id: int | None = None
+        self.metrics: dict[str, int] = dict.fromkeys(METRIC_NAMES, 0)
+        self.timeout_s = DEFAULT_TIMEOUT_S
+        self.details: dict[str, Any] = {}
+        self._capture = ExecutionLogCapture()
+        self._client: RiotClient | None = None
+
+    # ---- for subclasses -------------------------------------------------------------
+    def _load_configuration(self) -> None:
+        """Validate ``self.job_config.config_json``; subclasses extend and call super()."""
+        config = self.config
+        timeout = config.get("timeout_seconds", DEFAULT_TIMEOUT_S)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise JobConfigError(
+                f"timeout_seconds must be a positive number of seconds (got {timeout!r})."
+            )
+        self.timeout_s = float(timeout)
+
+    async def execute(self, db: Database) -> None:
+        raise NotImplementedError
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The configuration's ``config_json`` as a dict (a clear error otherwise)."""
+        raw = self.job_config.config_json if self.job_config else None
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise JobConfigError(
+                f'config_json must be a JSON object like {{"key": value}} (got {raw!r}).'
+            )
+        return raw
+
+    def int_setting(
+        self, key: str, default: int | None = None, *, minimum: int = 1, maximum: int = 1_000_000
+    ) -> int:
+        """A validated integer from config_json, with a message naming the key."""
+        value = self.config.get(key, default)
+        if value is None:
+            raise JobConfigError(f"Missing required config: {key}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise JobConfigError(f"{key} must be a whole number (got {value!r}).")
+        if not minimum <= value <= maximum:
+            raise JobConfigError(f"{key} must be between {minimum} and {maximum} (got {value}).")
+        return value
+
+    def increment_metric(self, name: str, n: int = 1) -> None:
+        if name not in self.metrics:
+            raise ValueError(f"Unknown metric {name!r}; expected one of {', '.join(METRIC_NAMES)}.")
+        self.metrics[name] += n
+
+    def report_progress(self, stage: str, **fields: Any) -> None:
+        """Tell a foreground runner how far the run is (and log it at debug level)."""
+        log.debug("job.progress", stage=stage, **fields)
+        if self.context.progress is not None:
+            self.context.progress(stage, fields)
+
+    def riot(self) -> RiotClient:
+        """This run's Riot API client (shared process-wide rate limiter)."""
+        if self._client is None:
+            settings = self.context.settings
+            self._client = RiotClient(
+                settings.riot_api_key,
+                settings.riot_api_base,
+                limiter=self.context.limiter,
+                max_wait_s=DEFAULT_MAX_WAIT_S,
+                transport=self.context.riot_transport,
+            )
+        return self._client
+
+    async def safe_commit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(con)`` in one write transaction, with the metrics and logs so far."""
+        self._sync_request_metric()
+
+        def unit_of_work() -> T:
+            with self.context.db.write() as con:
+                result = work(con)
+                self._store_progress(con)
+                return result
+
+        return await asyncio.to_thread(unit_of_work)
+
+    # ---- the run ----------------------------------------------------------------------
+    async def run(
+        self, trigger: Trigger = Trigger.SCHEDULE, execution_id: int | None = None
+    ) -> ExecutionOutcome:
+        """One tracked execution of this job, start to terminal status."""
+        started = time.monotonic()
+        self.job_config = await asyncio.to_thread(self._read_config)
+        self.execution_id = execution_id or await asyncio.to_thread(self._create_execution, trigger)
+        correlation_id = await asyncio.to_thread(self._correlation_id)
+        status, error = JobStatus.FAILED, None
+        with (
+            structlog.contextvars.bound_contextvars(
+                execution_id=self.execution_id,
+                job_type=self.job_type.value,
+                correlation_id=correlation_id,
+            ),
+            self._capture.active(),
+        ):
+            try:
+                await asyncio.to_thread(self._mark_running)
+                log.info("job.started", job_config_id=self.job_config_id, trigger=trigger.value)
+                status, error = await self._execute_guarded()
+            except asyncio.CancelledError:
+                # Shutdown: record the run as stopped, then let the cancellation go on.
+                error = "stopped: the process shut down during the run"
+                raise
+            finally:
+                await asyncio.shield(self._close_client())
+                duration_s = time.monotonic() - started
+                self._finished_line(status, error, duration_s)
+                await asyncio.shield(asyncio.to_thread(self._finish, status, error))
+        assert self.execution_id is not None
+        return ExecutionOutcome(self.execution_id, status, dict(self.metrics), error, duration_s)
+
+    async def _execute_guarded(self) -> tuple[JobStatus, str | None]:
+        try:
+            self._load_configuration()
+            async with asyncio.timeout(self.timeout_s):
+                await self.execute(self.context.db)
+        except RateLimitSignal as signal:
+            return JobStatus.RATE_LIMITED, str(signal)
+        except TimeoutError:
+            error = str(JobTimeoutError(self.timeout_s))
+            log.error("job.timed_out", timeout_s=self.timeout_s)
+            return JobStatus.FAILED, error
+        except Exception as exc:
+            log.error("job.failed", error=f"{type(exc).__name__}: {exc}")
+            return JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        return JobStatus.SUCCESS, None
+
+    # ---- steps ------------------------------------------------------------------------
+    def _read_config(self) -> records.JobConfiguration:
+        with self.context.db.read() as con:
+            config = records.get_job_config(con, self.job_config_id)
+        if config is None:
+            raise UnknownJobError(f"There is no job configuration with id {self.job_config_id}.")
+        if config.job_type != self.job_type.value:
+            raise UnknownJobError(
+                f"Job configuration {self.job_config_id} is a {config.job_type}, "
+                f"not a {self.job_type.value}."
+            )
+        return config
+
+    def _create_execution(self, trigger: Trigger) -> int:
+        assert self.job_config is not None
+        with self.context.db.write() as con:
+            return records.create_execution(
+                con, self.job_config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
+            )
+
+    def _correlation_id(self) -> str:
+        with self.context.db.read() as con:
+            row = con.execute(
+                "SELECT correlation_id FROM job_executions WHERE id = ?", [self.execution_id]
+            ).fetchone()
+        return str(row[0]) if row else uuid.uuid4().hex
+
+    def _mark_running(self) -> None:
+        assert self.execution_id is not None
+        with self.context.db.write() as con:
+            records.mark_running(con, self.execution_id, os.getpid())
+
+    def _store_progress(self, con: duckdb.DuckDBPyConnection) -> None:
+        assert self.execution_id is not None
+        records.append_log_lines(con, self.execution_id, self._capture.take())
+        records.save_metrics(con, self.execution_id, self.metrics)
+
+    def _finish(self, status: JobStatus, error: str | None) -> None:
+        assert self.execution_id is not None
+        self._sync_request_metric()
+        with self.context.db.write() as con:
+            self._store_progress(con)
+            overflow = self._capture.overflow_line()
+            if overflow:
+                records.append_log_lines(con, self.execution_id, [overflow])
+            records.finish_execution(
+                con,
+                self.execution_id,
+                status=status.value,
+                metrics=self.metrics,
+                error_message=error,
+                details=self.details or None,
+            )
+
+    def _finished_line(self, status: JobStatus, error: str | None, duration_s: float) -> None:
+        self._sync_request_metric()
+        counts = self._client.request_counts() if self._client else {}
+        method = log.info if status is JobStatus.SUCCESS else log.warning
+        method(
+            "job.finished",
+            status=status.value,
+            duration_s=round(duration_s, 3),
+            error=error,
+            requests_by_status=counts,
+            **self.metrics,
+        )
+
+    def _sync_request_metric(self) -> None:
+        # Every request sent counts, failed ones too: the client counts them as it sends.
+        if self._client is not None:
+            self.metrics["api_requests_made"] = self._client.requests_sent
+
+    async def _close_client(self) -> None:
+        if self._client is not None:
+            self._sync_request_metric()
+            await self._client.__aexit__(None, None, None)

@@ -1,0 +1,204 @@
+"""``RiotDataManager``: the only way jobs reach the Riot API.
+
+It knows what is already stored, asks the API only for what is missing, fetches with many
+requests in flight under the shared rate limiter, and hands back results for the job to
+persist with ``safe_commit`` (no connection is held while waiting on HTTP).
+
+A rate-limit stop in the middle of a batch does not lose the part already fetched: the batch
+result carries what arrived plus the ``RateLimitError``, so the job commits first and then
+ends RATE_LIMITED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from pipeline.log import get_logger
+from pipeline.riot import NotFoundError, RateLimitError, RiotAPIError, RiotClient
+from pipeline.store import Database
+from pipeline.store.errors import MatchParseError
+from pipeline.store.parser import ParsedMatch, parse_match
+from pipeline.store.writers import WriteCounts, record_rank_snapshots, upsert_players, write_matches
+
+log = get_logger(__name__)
+
+DEFAULT_CONCURRENCY = 8
+MAX_IDS_PER_PAGE = 100
+
+
+@dataclass
+class MatchBatch:
+    """What a batch fetch produced."""
+
+    parsed: list[ParsedMatch] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # listed, then 404: gone from the API
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (match id, why)
+    rate_limited: RateLimitError | None = None
+
+
+@dataclass(frozen=True)
+class PlayerProfile:
+    """A player's current summoner and ranked state; None when the API had no answer."""
+
+    puuid: str
+    platform: str
+    summoner: dict[str, Any] | None
+    league_entries: list[dict[str, Any]] | None
+    account: dict[str, Any] | None = None
+
+    def player_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"puuid": self.puuid, "platform": self.platform}
+        if self.summoner:
+            row["summoner_level"] = self.summoner.get("summonerLevel")
+            row["profile_icon_id"] = self.summoner.get("profileIconId")
+        if self.account:
+            row["game_name"] = self.account.get("gameName")
+            row["tag_line"] = self.account.get("tagLine")
+        return row
+
+
+class RiotDataManager:
+    def __init__(
+        self, client: RiotClient, db: Database, *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.concurrency = concurrency
+
+    # ---- what is stored -------------------------------------------------------------
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self.db.read() as con:
+            return con.execute(sql, list(params)).fetchall()
+
+    async def stored_match_ids(self, match_ids: Iterable[str]) -> set[str]:
+        ids = list(dict.fromkeys(match_ids))
+        if not ids:
+            return set()
+        rows = await asyncio.to_thread(
+            self._read, "SELECT match_id FROM matches WHERE match_id IN (SELECT unnest(?))", [ids]
+        )
+        return {r[0] for r in rows}
+
+    async def newest_stored_game(self, puuid: str) -> datetime | None:
+        rows = await asyncio.to_thread(
+            self._read, "SELECT max(game_start) FROM match_participants WHERE puuid = ?", [puuid]
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    # ---- match ids ------------------------------------------------------------------
+    async def new_match_ids(self, puuid: str, platform: str, *, max_new: int) -> list[str]:
+        """Ids of games newer than the newest stored one, newest first, at most ``max_new``."""
+        newest = await self.newest_stored_game(puuid)
+        start_time = int((newest - datetime(1970, 1, 1)).total_seconds()) if newest else None
+        found: list[str] = []
+        start = 0
+        while len(found) < max_new:
+            count = min(MAX_IDS_PER_PAGE, max_new - len(found) + 5)
+            page = await self.client.get_match_ids(
+                puuid, platform=platform, start=start, count=count, start_time=start_time
+            )
+            stored = await self.stored_match_ids(page)
+            found.extend(i for i in page if i not in stored and i not in found)
+            if len(page) < count:
+                break
+            start += len(page)
+        return found[:max_new]
+
+    async def history_page(self, puuid: str, platform: str, *, start: int, count: int) -> list[str]:
+        """One page of a player's match ids, newest first, from index ``start``."""
+        return await self.client.get_match_ids(puuid, platform=platform, start=start, count=count)
+
+    # ---- matches --------------------------------------------------------------------
+    async def fetch_matches(self, match_ids: Sequence[str]) -> MatchBatch:
+        """Fetch and parse matches concurrently; stop early (keeping results) on a rate limit."""
+        batch = MatchBatch()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        for match_id in match_ids:
+            queue.put_nowait(match_id)
+
+        async def worker() -> None:
+            while batch.rate_limited is None:
+                try:
+                    match_id = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await self._fetch_one(match_id, batch)
+
+        workers = min(self.concurrency, len(match_ids))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return batch
+
+    async def _fetch_one(self, match_id: str, batch: MatchBatch) -> None:
+        try:
+            payload = await self.client.get_match(match_id)
+        except NotFoundError:
+            log.info("match.not_found", match_id=match_id)
+            batch.not_found.append(match_id)
+            return
+        except RateLimitError as exc:
+            batch.rate_limited = batch.rate_limited or exc
+            return
+        except RiotAPIError as exc:
+            if exc.status_code in (401, 403):
+                raise
+            log.warning("match.fetch_failed", match_id=match_id, error=str(exc))
+            batch.failed.append((match_id, str(exc)))
+            return
+        try:
+            batch.parsed.append(parse_match(payload))
+        except MatchParseError as exc:
+            log.warning("match.malformed", match_id=match_id, error=exc.reason)
+            batch.failed.append((match_id, str(exc)))
+
+    # ---- players --------------------------------------------------------------------
+    async def player_profile(
+        self, puuid: str, platform: str, *, with_account: bool = False
+    ) -> PlayerProfile:
+        """Summoner level and ranked entries (and the Riot ID when asked); 404s become None."""
+        summoner = await _or_none(self.client.get_summoner_by_puuid(puuid, platform=platform))
+        entries = await _or_none(self.client.get_league_entries_by_puuid(puuid, platform=platform))
+        account = None
+        if with_account:
+            account = await _or_none(self.client.get_account_by_puuid(puuid, platform=platform))
+        return PlayerProfile(
+            puuid,
+            platform,
+            dict(summoner) if summoner is not None else None,
+            [dict(e) for e in entries] if entries is not None else None,
+            dict(account) if account is not None else None,
+        )
+
+
+async def _or_none(call: Any) -> Any:
+    try:
+        return await call
+    except NotFoundError:
+        return None
+
+
+def store_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: MatchBatch,
+    profiles: Sequence[PlayerProfile] = (),
+    observed_at: datetime | None = None,
+) -> tuple[WriteCounts, int, int]:
+    """Persist fetched matches and refreshed profiles in the caller's transaction.
+
+    Returns (match write counts, players updated from profiles, rank snapshots created).
+    """
+    counts = write_matches(con, batch.parsed) if batch.parsed else WriteCounts()
+    updated = 0
+    snapshots = 0
+    rows = [p.player_row() for p in profiles if p.summoner is not None or p.account is not None]
+    if rows:
+        _, updated = upsert_players(con, rows)
+    ranked = {p.puuid: p.league_entries for p in profiles if p.league_entries is not None}
+    if ranked and observed_at is not None:
+        snapshots = record_rank_snapshots(con, ranked, observed_at)
+    return counts, updated, snapshots

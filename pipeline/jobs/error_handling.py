@@ -1,0 +1,82 @@
+"""``@handle_riot_api_errors``: one way for every job to treat Riot API failures.
+
+- ``RateLimitError``                      -> ``RateLimitSignal`` (the run ends RATE_LIMITED)
+- ``AuthenticationError``/``ForbiddenError`` -> always re-raised (a bad key fails the run once)
+- ``RateLimitSignal``                     -> passes through untouched
+- anything else                           -> logged with the operation and context; re-raised
+                                             when ``critical``, else the call returns ``None``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from pipeline.jobs.errors import RateLimitSignal
+from pipeline.log import get_logger
+from pipeline.riot import AuthenticationError, ForbiddenError, RateLimitError
+
+log = get_logger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_riot_api_errors(
+    operation: str,
+    critical: bool = False,
+    log_context: Callable[..., dict[str, Any]] | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | None]]]:
+    """Wrap an async job method with the product's Riot API error policy."""
+
+    def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
+        @functools.wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            try:
+                return await func(*args, **kwargs)
+            except (RateLimitSignal, asyncio.CancelledError):
+                raise
+            except RateLimitError as exc:
+                context = _context(log_context, args, kwargs)
+                log.warning(
+                    "job.rate_limited",
+                    operation=operation,
+                    **context,
+                    retry_after_s=exc.retry_after_s,
+                )
+                raise RateLimitSignal(
+                    f"Rate limited during {operation}: {exc}", exc.retry_after_s
+                ) from exc
+            except (AuthenticationError, ForbiddenError) as exc:
+                context = _context(log_context, args, kwargs)
+                log.error("job.auth_failed", operation=operation, **context, error=str(exc))
+                raise
+            except Exception as exc:
+                context = _context(log_context, args, kwargs)
+                log.error(
+                    "job.operation_failed",
+                    operation=operation,
+                    critical=critical,
+                    **context,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                if critical:
+                    raise
+                return None
+
+        return wrapper
+
+    return decorate
+
+
+def _context(
+    log_context: Callable[..., dict[str, Any]] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    if log_context is None:
+        return {}
+    try:
+        return dict(log_context(*args, **kwargs))
+    except Exception as exc:  # a broken context function must not hide the real error
+        return {"log_context_error": f"{type(exc).__name__}: {exc}"}

@@ -1,0 +1,32 @@
+"""Job type -> class. Adding a job type: subclass ``BaseJob``, add an UPPERCASE ``JobType``
+value, seed its configuration in a migration, and register the class here."""
+
+from __future__ import annotations
+
+from pipeline.jobs.ban_checker import BanChecker
+from pipeline.jobs.base import BaseJob, JobContext
+from pipeline.jobs.errors import UnknownJobError
+from pipeline.jobs.match_fetcher import MatchFetcher
+from pipeline.jobs.smurf_analyzer import SmurfAnalyzer
+from pipeline.jobs.tracked_player_updater import TrackedPlayerUpdater
+from pipeline.jobs.types import JobType
+
+JOB_CLASSES: dict[JobType, type[BaseJob]] = {
+    JobType.TRACKED_PLAYER_UPDATER: TrackedPlayerUpdater,
+    JobType.MATCH_FETCHER: MatchFetcher,
+    JobType.SMURF_ANALYZER: SmurfAnalyzer,
+    JobType.BAN_CHECKER: BanChecker,
+}
+
+
+def job_for(job_type: str, job_config_id: int, context: JobContext) -> BaseJob:
+    """An instance of the class registered for ``job_type``."""
+    try:
+        cls = JOB_CLASSES[JobType(job_type)]
+    except (ValueError, KeyError):
+        known = ", ".join(t.value for t in JOB_CLASSES)
+        raise UnknownJobError(
+            f"Unknown job type {job_type!r} (job configuration {job_config_id}); "
+            f"known types: {known}."
+        ) from None
+    return cls(job_config_id, context)

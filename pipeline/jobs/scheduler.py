@@ -1,0 +1,333 @@
+"""The scheduler process: APScheduler 3.x ``AsyncIOScheduler`` over ``job_configurations``.
+
+- One scheduler per database: an exclusive lock on ``<db>.scheduler.lock`` (which also records
+  the pid and the monitoring API's address); a second scheduler refuses to start, naming the first.
+- On start, executions left PENDING/RUNNING by a dead process are closed with a clear message.
+- Every ``sync_interval_s`` the configurations are re-read: schedule, ``is_active`` and
+  ``config_json`` changes take effect without a restart. A bad schedule disables that job only
+  (the error is kept for the overview); the others keep running.
+- Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
+  also covers runs triggered through the API).
+- ``stop()``: stop scheduling, give running jobs ``shutdown_grace_s`` to commit and record,
+  then cancel them (they record themselves as stopped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from pipeline.jobs.base import ExecutionOutcome, JobContext
+from pipeline.jobs.errors import (
+    JobAlreadyRunningError,
+    JobConfigError,
+    SchedulerAlreadyRunningError,
+    UnknownJobError,
+)
+from pipeline.jobs.registry import job_for
+from pipeline.jobs.runner import check_can_start, close_orphans
+from pipeline.jobs.schedule import parse_schedule
+from pipeline.jobs.types import Trigger
+from pipeline.log import get_logger
+from pipeline.store import job_records as records
+
+log = get_logger(__name__)
+
+DEFAULT_SYNC_INTERVAL_S = 5.0
+DEFAULT_SHUTDOWN_GRACE_S = 30.0
+
+
+def lock_path_for(db_path: Path) -> Path:
+    return Path(f"{db_path}.scheduler.lock")
+
+
+def read_scheduler_lock(db_path: Path) -> dict[str, Any] | None:
+    """What the running scheduler wrote in its lock file, if one is running."""
+    path = lock_path_for(db_path)
+    if not path.exists():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                info = json.loads(path.read_text() or "{}")
+            except json.JSONDecodeError:
+                info = {}
+            return info if isinstance(info, dict) else {}
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None  # the file is there but nobody holds it: no scheduler runs
+
+
+@dataclass
+class ScheduledJob:
+    config: records.JobConfiguration
+    error: str | None = None
+
+
+@dataclass
+class JobScheduler:
+    context: JobContext
+    sync_interval_s: float = DEFAULT_SYNC_INTERVAL_S
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    api_url: str | None = None
+    jobs: dict[int, ScheduledJob] = field(default_factory=dict)
+    running: dict[int, asyncio.Task[ExecutionOutcome]] = field(default_factory=dict)
+    started_at: datetime | None = None
+    state: str = "STOPPED"
+    _scheduler: AsyncIOScheduler | None = None
+    _lock_handle: IO[str] | None = None
+
+    # ---- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        self._acquire_lock()
+        try:
+            db = self.context.db
+            await asyncio.to_thread(db.require_schema)
+            closed = await asyncio.to_thread(close_orphans, db)
+            if closed:
+                log.warning("scheduler.orphans_closed", execution_ids=closed)
+            self._scheduler = AsyncIOScheduler(timezone=UTC)
+            self._scheduler.start()
+            await self.sync()
+            self._scheduler.add_job(
+                self.sync,
+                "interval",
+                seconds=self.sync_interval_s,
+                id="__sync__",
+                max_instances=1,
+                coalesce=True,
+            )
+        except BaseException:
+            self._release_lock()
+            raise
+        self.started_at = datetime.now(UTC).replace(tzinfo=None)
+        self.state = "RUNNING"
+        log.info("scheduler.started", jobs=len(self.jobs), db=str(self.context.settings.db_path))
+
+    async def stop(self) -> None:
+        if self.state == "STOPPED":
+            return
+        self.state = "STOPPING"
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        tasks = list(self.running.values())
+        if tasks:
+            log.info(
+                "scheduler.waiting_for_jobs", running=len(tasks), grace_s=self.shutdown_grace_s
+            )
+            _, pending = await asyncio.wait(tasks, timeout=self.shutdown_grace_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        self._release_lock()
+        self.state = "STOPPED"
+        log.info("scheduler.stopped")
+
+    def _acquire_lock(self) -> None:
+        path = lock_path_for(self.context.settings.db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            try:
+                holder = json.loads(handle.read() or "{}")
+            except json.JSONDecodeError:
+                holder = {}
+            handle.close()
+            where = f" (API {holder['api_url']})" if holder.get("api_url") else ""
+            raise SchedulerAlreadyRunningError(
+                f"Another scheduler (pid {holder.get('pid', 'unknown')}){where} already serves "
+                f"{self.context.settings.db_path}; stop it first, or use `smurf jobs trigger`."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "api_url": self.api_url}))
+        handle.flush()
+        self._lock_handle = handle
+
+    def _release_lock(self) -> None:
+        if self._lock_handle is not None:
+            with contextlib.suppress(OSError):
+                self._lock_handle.seek(0)
+                self._lock_handle.truncate()
+                fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    # ---- configurations ---------------------------------------------------------------
+    async def sync(self) -> None:
+        """Bring APScheduler in line with ``job_configurations``."""
+        assert self._scheduler is not None
+        with self.context.db.read() as con:
+            configs = {c.id: c for c in records.list_job_configs(con)}
+        for config_id in set(self.jobs) - set(configs):
+            self._unschedule(config_id)
+            del self.jobs[config_id]
+        for config in configs.values():
+            known = self.jobs.get(config.id)
+            if known is not None and known.config == config:
+                continue
+            self.jobs[config.id] = self._schedule(config)
+
+    def _schedule(self, config: records.JobConfiguration) -> ScheduledJob:
+        self._unschedule(config.id)
+        if not config.is_active:
+            return ScheduledJob(config)
+        try:
+            trigger = parse_schedule(config.schedule)
+            job_for(config.job_type, config.id, self.context)  # unknown type -> clear error
+        except (JobConfigError, UnknownJobError) as exc:
+            log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
+            return ScheduledJob(config, error=str(exc))
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            self._scheduled_run,
+            trigger,
+            args=[config.id],
+            id=str(config.id),
+            name=config.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=60,
+        )
+        log.info("scheduler.job_scheduled", job_config_id=config.id, schedule=config.schedule)
+        return ScheduledJob(config)
+
+    def _unschedule(self, config_id: int) -> None:
+        if self._scheduler is not None and self._scheduler.get_job(str(config_id)):
+            self._scheduler.remove_job(str(config_id))
+
+    def next_run_time(self, config_id: int) -> datetime | None:
+        if self._scheduler is None:
+            return None
+        job = self._scheduler.get_job(str(config_id))
+        when = getattr(job, "next_run_time", None) if job else None
+        return when.astimezone(UTC).replace(tzinfo=None) if when else None
+
+    # ---- runs -------------------------------------------------------------------------
+    async def _scheduled_run(self, config_id: int) -> None:
+        if config_id in self.running:
+            log.info("scheduler.skipped_overlap", job_config_id=config_id)
+            return
+        await self._launch(config_id, Trigger.SCHEDULE, None)
+
+    async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
+        """Start a run now; returns its execution id. Errors say why it cannot start."""
+        db = self.context.db
+        with db.read() as con:
+            config = records.get_job_config(con, config_id)
+        if config is None:
+            raise UnknownJobError(f"There is no job with id {config_id}.")
+        if config_id in self.running:
+            raise JobAlreadyRunningError(f"Job {config_id} ({config.name}) is already running.")
+        await asyncio.to_thread(check_can_start, db, config)
+        job_for(config.job_type, config.id, self.context)
+        with db.write() as con:
+            execution_id = records.create_execution(
+                con, config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
+            )
+        await self._launch(config_id, trigger, execution_id)
+        return execution_id
+
+    async def _launch(self, config_id: int, trigger: Trigger, execution_id: int | None) -> None:
+        config = self.jobs.get(config_id)
+        job_type = config.config.job_type if config else None
+        if job_type is None:
+            with self.context.db.read() as con:
+                found = records.get_job_config(con, config_id)
+            if found is None:
+                return
+            job_type = found.job_type
+        job = job_for(job_type, config_id, self.context)
+        task = asyncio.create_task(job.run(trigger, execution_id))
+        self.running[config_id] = task
+        task.add_done_callback(lambda _t: self.running.pop(config_id, None))
+        if trigger is Trigger.SCHEDULE:
+            # The scheduled call waits so APScheduler's max_instances guard sees it running.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    # ---- monitoring -------------------------------------------------------------------
+    def overview(self) -> dict[str, Any]:
+        """Scheduler state and, per job, next run, last execution and 24 h counts."""
+        with self.context.db.read() as con:
+            return build_overview(con, self)
+
+
+def build_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
+    """The status overview; ``scheduler`` None means no scheduler runs in this process."""
+    last = {
+        int(r[0]): r[1:]
+        for r in con.execute(
+            "SELECT job_config_id, arg_max(id, id), arg_max(status, id), arg_max(created_at, id),"
+            " arg_max(finished_at, id), arg_max(error_message, id)"
+            " FROM job_executions GROUP BY job_config_id"
+        ).fetchall()
+    }
+    counts: dict[int, dict[str, int]] = {}
+    for config_id, status, n in con.execute(
+        "SELECT job_config_id, status, count(*) FROM job_executions"
+        " WHERE created_at >= ? GROUP BY ALL",
+        [records.utcnow() - timedelta(hours=24)],
+    ).fetchall():
+        counts.setdefault(int(config_id), {})[status] = int(n)
+    running = {
+        int(r[1]): int(r[0])
+        for r in con.execute(
+            "SELECT id, job_config_id FROM job_executions WHERE status IN ('PENDING','RUNNING')"
+        ).fetchall()
+    }
+    jobs = []
+    for config in records.list_job_configs(con):
+        entry = scheduler.jobs.get(config.id) if scheduler else None
+        previous = last.get(config.id)
+        jobs.append(
+            {
+                "id": config.id,
+                "job_type": config.job_type,
+                "name": config.name,
+                "schedule": config.schedule,
+                "is_active": config.is_active,
+                "next_run_time": _iso(scheduler.next_run_time(config.id)) if scheduler else None,
+                "configuration_error": entry.error if entry else None,
+                "running_execution_id": running.get(config.id),
+                "last_execution": None
+                if previous is None
+                else {
+                    "id": int(previous[0]),
+                    "status": previous[1],
+                    "created_at": _iso(previous[2]),
+                    "finished_at": _iso(previous[3]),
+                    "error_message": previous[4],
+                },
+                "counts_24h": counts.get(config.id, {}),
+            }
+        )
+    return {
+        "scheduler": {
+            "state": scheduler.state if scheduler else "NOT_RUNNING",
+            "started_at": _iso(scheduler.started_at) if scheduler else None,
+            "pid": os.getpid() if scheduler else None,
+        },
+        "jobs": jobs,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

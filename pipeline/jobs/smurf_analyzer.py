@@ -1,0 +1,54 @@
+"""SMURF_ANALYZER: score players that were never scored or gained matches since (no API calls).
+
+Config: ``unanalyzed_players_per_run``, ``min_matches_required``, ``timeout_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pandas as pd
+
+from pipeline import analysis
+from pipeline.jobs.base import BaseJob
+from pipeline.jobs.types import JobType
+from pipeline.log import get_logger
+from pipeline.store import Database
+from pipeline.store.job_records import utcnow
+
+log = get_logger(__name__)
+
+
+class SmurfAnalyzer(BaseJob):
+    job_type = JobType.SMURF_ANALYZER
+
+    def _load_configuration(self) -> None:
+        super()._load_configuration()
+        self.unanalyzed_players_per_run = self.int_setting(
+            "unanalyzed_players_per_run", maximum=10_000_000
+        )
+        self.min_matches_required = self.int_setting("min_matches_required", maximum=10_000)
+
+    async def execute(self, db: Database) -> None:
+        scores = await asyncio.to_thread(self._score, db)
+        if scores.empty:
+            log.info("analyzer.nothing_to_score")
+            return
+        scored_at = utcnow()
+        written = await self.safe_commit(lambda con: analysis.write_scores(con, scores, scored_at))
+        self.increment_metric("records_created", written)
+        labels = scores["label"].value_counts().to_dict()
+        log.info(
+            "analyzer.scored", players=written, labels={str(k): int(v) for k, v in labels.items()}
+        )
+
+    def _score(self, db: Database) -> pd.DataFrame:
+        with db.read() as con:
+            puuids = analysis.players_needing_scores(
+                con, self.unanalyzed_players_per_run, self.min_matches_required
+            )
+            self.report_progress("players", done=0, total=len(puuids))
+            if not puuids:
+                return pd.DataFrame()
+            params = analysis.ScoringParams(min_games=self.min_matches_required)
+            return analysis.score_players(con, puuids, params=params)

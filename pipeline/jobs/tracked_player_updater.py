@@ -1,0 +1,98 @@
+"""TRACKED_PLAYER_UPDATER: new matches, level and rank for the players an analyst tracks.
+
+Config: ``max_new_matches_per_player`` (matches fetched per player per run, at most),
+``max_tracked_players`` (players per run, least recently updated first), ``timeout_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pipeline.jobs.base import BaseJob
+from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
+from pipeline.jobs.error_handling import handle_riot_api_errors
+from pipeline.jobs.errors import RateLimitSignal
+from pipeline.jobs.types import JobType
+from pipeline.log import get_logger
+from pipeline.store import Database
+from pipeline.store.job_records import utcnow
+
+log = get_logger(__name__)
+
+
+class TrackedPlayerUpdater(BaseJob):
+    job_type = JobType.TRACKED_PLAYER_UPDATER
+
+    def _load_configuration(self) -> None:
+        super()._load_configuration()
+        self.max_new_matches_per_player = self.int_setting(
+            "max_new_matches_per_player", maximum=1000
+        )
+        self.max_tracked_players = self.int_setting("max_tracked_players", maximum=100_000)
+
+    async def execute(self, db: Database) -> None:
+        players = await asyncio.to_thread(self._tracked_players, db)
+        log.info("tracked.selected", players=len(players))
+        manager = RiotDataManager(self.riot(), db)
+        for done, (puuid, platform) in enumerate(players, start=1):
+            await self._update_player(manager, puuid, platform)
+            self.report_progress("players", done=done, total=len(players))
+
+    def _tracked_players(self, db: Database) -> list[tuple[str, str]]:
+        with db.read() as con:
+            rows = con.execute(
+                "SELECT puuid, coalesce(platform, ?) FROM players WHERE is_tracked"
+                " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
+                [self.context.settings.platform, self.max_tracked_players],
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    @handle_riot_api_errors(
+        operation="update tracked player",
+        critical=False,
+        log_context=lambda self, manager, puuid, platform: {"puuid": puuid},
+    )
+    async def _update_player(self, manager: RiotDataManager, puuid: str, platform: str) -> None:
+        new_ids = await manager.new_match_ids(
+            puuid, platform, max_new=self.max_new_matches_per_player
+        )
+        batch = await manager.fetch_matches(new_ids)
+        profile: PlayerProfile | None = None
+        if batch.rate_limited is None:
+            profile = await manager.player_profile(puuid, platform)
+        observed_at = utcnow()
+        complete = batch.rate_limited is None and not batch.failed
+
+        def persist(con: Any) -> None:
+            counts, updated, snapshots = store_batch(
+                con, batch, [profile] if profile else [], observed_at
+            )
+            if complete:  # only a fully fetched player counts as up to date
+                con.execute(
+                    "UPDATE players SET last_updated_at = ?, summoner_checked_at = ?"
+                    " WHERE puuid = ?",
+                    [observed_at, observed_at if profile else None, puuid],
+                )
+            self.increment_metric(
+                "records_created",
+                counts.matches_created
+                + counts.participants_created
+                + counts.players_created
+                + snapshots,
+            )
+            self.increment_metric("records_updated", counts.players_updated + updated)
+
+        await self.safe_commit(persist)
+        log.info(
+            "tracked.updated",
+            puuid=puuid,
+            new_matches=len(batch.parsed),
+            not_found=len(batch.not_found),
+            failed=len(batch.failed),
+        )
+        if batch.rate_limited is not None:
+            raise RateLimitSignal(
+                f"Rate limited while updating {puuid}: {batch.rate_limited}",
+                batch.rate_limited.retry_after_s,
+            )

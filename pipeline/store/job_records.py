@@ -1,0 +1,266 @@
+"""Job-facing queries: configurations, executions and their captured log lines.
+
+Plain functions over a DuckDB connection; the caller decides the transaction (a
+``Database.write()`` block). Timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC timestamp the schema stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class JobConfiguration:
+    id: int
+    job_type: str
+    name: str
+    schedule: str
+    is_active: bool
+    config_json: Any  # parsed JSON; validated by the job's _load_configuration()
+    updated_at: datetime | None = None
+
+
+_CONFIG_COLUMNS = "id, job_type, name, schedule, is_active, config_json, updated_at"
+
+
+def _config_from_row(row: Sequence[Any]) -> JobConfiguration:
+    raw = row[5]
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        parsed = raw  # kept as text: the job's validation reports it clearly
+    return JobConfiguration(row[0], row[1], row[2], row[3], bool(row[4]), parsed, row[6])
+
+
+def list_job_configs(con: duckdb.DuckDBPyConnection) -> list[JobConfiguration]:
+    rows = con.execute(f"SELECT {_CONFIG_COLUMNS} FROM job_configurations ORDER BY id").fetchall()
+    return [_config_from_row(r) for r in rows]
+
+
+def get_job_config(con: duckdb.DuckDBPyConnection, config_id: int) -> JobConfiguration | None:
+    row = con.execute(
+        f"SELECT {_CONFIG_COLUMNS} FROM job_configurations WHERE id = ?", [config_id]
+    ).fetchone()
+    return _config_from_row(row) if row else None
+
+
+def find_job_configs(con: duckdb.DuckDBPyConnection, id_or_type: str) -> list[JobConfiguration]:
+    """Configurations matching a numeric id or a job type (case-insensitive)."""
+    if id_or_type.strip().isdigit():
+        found = get_job_config(con, int(id_or_type))
+        return [found] if found else []
+    rows = con.execute(
+        f"SELECT {_CONFIG_COLUMNS} FROM job_configurations WHERE job_type = ? ORDER BY id",
+        [id_or_type.strip().upper()],
+    ).fetchall()
+    return [_config_from_row(r) for r in rows]
+
+
+def update_job_config(
+    con: duckdb.DuckDBPyConnection,
+    config_id: int,
+    *,
+    schedule: str | None = None,
+    is_active: bool | None = None,
+    config_json: Any = None,
+) -> None:
+    sets: list[str] = ["updated_at = ?"]
+    values: list[Any] = [utcnow()]
+    if schedule is not None:
+        sets.append("schedule = ?")
+        values.append(schedule)
+    if is_active is not None:
+        sets.append("is_active = ?")
+        values.append(is_active)
+    if config_json is not None:
+        sets.append("config_json = ?")
+        values.append(json.dumps(config_json, sort_keys=True))
+    con.execute(
+        f"UPDATE job_configurations SET {', '.join(sets)} WHERE id = ?", [*values, config_id]
+    )
+
+
+def create_execution(
+    con: duckdb.DuckDBPyConnection,
+    config: JobConfiguration,
+    *,
+    trigger: str,
+    correlation_id: str,
+    status: str = "PENDING",
+) -> int:
+    row = con.execute(
+        "INSERT INTO job_executions (job_config_id, job_type, status, trigger, created_at,"
+        " correlation_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        [config.id, config.job_type, status, trigger, utcnow(), correlation_id],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def mark_running(con: duckdb.DuckDBPyConnection, execution_id: int, pid: int) -> None:
+    con.execute(
+        "UPDATE job_executions SET status = 'RUNNING', started_at = ?, host_pid = ? WHERE id = ?",
+        [utcnow(), pid, execution_id],
+    )
+
+
+def save_metrics(
+    con: duckdb.DuckDBPyConnection, execution_id: int, metrics: dict[str, int]
+) -> None:
+    """Record the metrics so far (a run that dies later still shows its committed work)."""
+    con.execute(
+        "UPDATE job_executions SET api_requests_made = ?, records_created = ?,"
+        " records_updated = ? WHERE id = ?",
+        [
+            metrics.get("api_requests_made", 0),
+            metrics.get("records_created", 0),
+            metrics.get("records_updated", 0),
+            execution_id,
+        ],
+    )
+
+
+def finish_execution(
+    con: duckdb.DuckDBPyConnection,
+    execution_id: int,
+    *,
+    status: str,
+    metrics: dict[str, int],
+    error_message: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    save_metrics(con, execution_id, metrics)
+    con.execute(
+        "UPDATE job_executions SET status = ?, finished_at = ?, error_message = ?, details = ?"
+        " WHERE id = ?",
+        [
+            status,
+            utcnow(),
+            error_message,
+            json.dumps(details, default=str) if details else None,
+            execution_id,
+        ],
+    )
+
+
+def append_log_lines(
+    con: duckdb.DuckDBPyConnection, execution_id: int, lines: Sequence[dict[str, Any]]
+) -> int:
+    """Store captured log lines (dicts with seq, logged_at, level, event, fields) in bulk."""
+    if not lines:
+        return 0
+    frame = pd.DataFrame(
+        {
+            "execution_id": [execution_id] * len(lines),
+            "seq": [line["seq"] for line in lines],
+            "logged_at": [line["logged_at"] for line in lines],
+            "level": [line["level"] for line in lines],
+            "event": [line["event"] for line in lines],
+            "fields": [json.dumps(line["fields"], default=str) for line in lines],
+        }
+    )
+    con.register("log_lines_frame", frame)
+    try:
+        con.execute(
+            "INSERT INTO job_execution_logs SELECT execution_id, seq, logged_at, level, event,"
+            " fields::JSON FROM log_lines_frame ON CONFLICT DO NOTHING"
+        )
+    finally:
+        con.unregister("log_lines_frame")
+    return len(lines)
+
+
+def unfinished_executions(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, int | None]]:
+    """(execution id, job config id, host pid) of every PENDING or RUNNING execution."""
+    rows = con.execute(
+        "SELECT id, job_config_id, host_pid FROM job_executions"
+        " WHERE status IN ('PENDING', 'RUNNING') ORDER BY id"
+    ).fetchall()
+    return [(int(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+
+
+def close_executions(
+    con: duckdb.DuckDBPyConnection, execution_ids: Sequence[int], message: str
+) -> None:
+    """Mark the given unfinished executions FAILED with ``message``."""
+    if execution_ids:
+        con.execute(
+            "UPDATE job_executions SET status = 'FAILED', finished_at = ?, error_message = ?"
+            " WHERE id IN (SELECT unnest(?)) AND status IN ('PENDING', 'RUNNING')",
+            [utcnow(), message, list(execution_ids)],
+        )
+
+
+EXECUTION_COLUMNS = (
+    "id, job_config_id, job_type, status, trigger, created_at, started_at, finished_at,"
+    " api_requests_made, records_created, records_updated, error_message, correlation_id"
+)
+
+
+def list_executions(
+    con: duckdb.DuckDBPyConnection,
+    config_id: int | None = None,
+    *,
+    status: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> pd.DataFrame:
+    where: list[str] = ["true"]
+    values: list[Any] = []
+    if config_id is not None:
+        where.append("job_config_id = ?")
+        values.append(config_id)
+    if status is not None:
+        where.append("status = ?")
+        values.append(status.upper())
+    return con.execute(
+        f"SELECT {EXECUTION_COLUMNS} FROM job_executions WHERE {' AND '.join(where)}"
+        " ORDER BY id DESC LIMIT ? OFFSET ?",
+        [*values, limit, offset],
+    ).df()
+
+
+def count_executions(
+    con: duckdb.DuckDBPyConnection, config_id: int | None = None, *, status: str | None = None
+) -> int:
+    where: list[str] = ["true"]
+    values: list[Any] = []
+    if config_id is not None:
+        where.append("job_config_id = ?")
+        values.append(config_id)
+    if status is not None:
+        where.append("status = ?")
+        values.append(status.upper())
+    row = con.execute(
+        f"SELECT count(*) FROM job_executions WHERE {' AND '.join(where)}", values
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def get_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> dict[str, Any] | None:
+    frame = con.execute(
+        f"SELECT {EXECUTION_COLUMNS}, details FROM job_executions WHERE id = ?", [execution_id]
+    ).df()
+    if frame.empty:
+        return None
+    return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def execution_logs(con: duckdb.DuckDBPyConnection, execution_id: int) -> pd.DataFrame:
+    return con.execute(
+        "SELECT seq, logged_at, level, event, fields FROM job_execution_logs"
+        " WHERE execution_id = ? ORDER BY seq",
+        [execution_id],
+    ).df()
