@@ -1,0 +1,42 @@
+"""Smurf and boosted-account analysis: SQL features, explainable scores, evaluation.
+
+Public surface (jobs and notebooks import only these names)::
+
+    score_players(con, puuids=None, as_of=None, params=ScoringParams())  -> DataFrame
+    write_scores(con, scores, scored_at)                                  -> rows written
+    players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
+    explain(con, puuid, params=ScoringParams())                          -> Explanation
+
+Every function takes an open DuckDB connection and never opens the database itself.
+"""
+
+from pipeline.analysis.errors import AnalysisError, NoGroundTruthError, UnknownPlayerError
+from pipeline.analysis.explain import Explanation, explain
+from pipeline.analysis.params import MODEL_VERSION, ScoringParams
+from pipeline.analysis.persist import players_needing_scores, write_scores
+from pipeline.analysis.scoring import (
+    BOOSTED,
+    INSUFFICIENT_DATA,
+    LABELS,
+    NORMAL,
+    SMURF,
+    score_players,
+)
+
+__all__ = [
+    "BOOSTED",
+    "INSUFFICIENT_DATA",
+    "LABELS",
+    "MODEL_VERSION",
+    "NORMAL",
+    "SMURF",
+    "AnalysisError",
+    "Explanation",
+    "NoGroundTruthError",
+    "ScoringParams",
+    "UnknownPlayerError",
+    "explain",
+    "players_needing_scores",
+    "score_players",
+    "write_scores",
+]

@@ -1,0 +1,111 @@
+"""Why a player got their score: factors, the games behind them, and the rank history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.analysis.errors import UnknownPlayerError
+from pipeline.analysis.features import feature_frame, game_frame
+from pipeline.analysis.model import MODELS, factor_inputs
+from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
+from pipeline.analysis.scoring import score_frame
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One player's score, taken apart.
+
+    factors: one row per (target, factor): the player's input ``value``, the ``baseline``
+        (the model's center, a typical player), the ``weight`` and the ``contribution`` to the
+        target's logit; the ``prior`` row holds the intercept. Contributions of a target add
+        up to its logit.
+    games: the analysed games, newest first, with each metric, the composite z-score
+        against the tier x role baseline of the game's tier (``perf_z``) and of the player's
+        current tier (``perf_z_current``).
+    rank_history: the player's rank snapshots, oldest first.
+    """
+
+    puuid: str
+    label: str
+    smurf_score: float
+    boosted_score: float
+    confidence: float | None
+    games_analyzed: int
+    tier: str
+    factors: pd.DataFrame
+    games: pd.DataFrame
+    rank_history: pd.DataFrame
+    features: dict[str, Any]
+
+
+def _factor_table(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    inputs = factor_inputs(features).iloc[0]
+    rows: list[dict[str, Any]] = []
+    for model in MODELS:
+        prefix = f"contrib_{model.target}_"
+        rows.append(
+            {
+                "target": model.target,
+                "factor": "prior",
+                "value": None,
+                "baseline": None,
+                "weight": None,
+                "contribution": float(scores[f"{prefix}prior"].iloc[0]),
+            }
+        )
+        for f in model.factors:
+            rows.append(
+                {
+                    "target": model.target,
+                    "factor": f.name,
+                    "value": float(inputs[f.name]),
+                    "baseline": f.center,
+                    "weight": f.weight,
+                    "contribution": float(scores[f"{prefix}{f.name}"].iloc[0]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _rank_history(
+    con: duckdb.DuckDBPyConnection, puuid: str, as_of: datetime | None
+) -> pd.DataFrame:
+    return con.execute(
+        """SELECT queue_type, observed_at, tier, division, league_points, wins, losses
+        FROM rank_snapshots WHERE puuid = $puuid AND ($as_of IS NULL OR observed_at <= $as_of)
+        ORDER BY observed_at, queue_type""",
+        {"puuid": puuid, "as_of": as_of.replace(tzinfo=None) if as_of else None},
+    ).df()
+
+
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    puuid: str,
+    params: ScoringParams = DEFAULT_PARAMS,
+    as_of: datetime | None = None,
+) -> Explanation:
+    """The factor breakdown, games and rank history behind one player's score."""
+    features = feature_frame(con, params, [puuid], as_of)
+    if features.empty or int(features["matches_stored"].iloc[0]) == 0:
+        raise UnknownPlayerError(puuid)
+    scores = score_frame(features, params)
+    head = scores.iloc[0]
+    confidence = head["confidence"]
+    return Explanation(
+        puuid=puuid,
+        label=str(head["label"]),
+        smurf_score=float(head["smurf_score"]),
+        boosted_score=float(head["boosted_score"]),
+        confidence=None if pd.isna(confidence) else float(confidence),
+        games_analyzed=int(head["games_analyzed"]),
+        tier=str(head["tier"]),
+        factors=_factor_table(features, scores),
+        games=game_frame(con, params, [puuid], as_of),
+        rank_history=_rank_history(con, puuid, as_of),
+        features={str(k): (None if pd.isna(v) else v) for k, v in features.iloc[0].items()},
+    )

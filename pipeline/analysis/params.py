@@ -1,0 +1,63 @@
+"""The knobs of scoring, in one frozen object, and the version of the model they feed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.analysis.errors import AnalysisError
+
+# Recorded with every stored score; bump when features, weights or labels change meaning.
+MODEL_VERSION = "smurf-logit-1"
+
+RANKED_SOLO_QUEUE = 420
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    """What to look at and how hard to shrink it.
+
+    queues: queue ids whose games are analysed (420 = ranked solo).
+    window_games: the most recent games per player that enter the features.
+    min_games: fewer games than this gives the label INSUFFICIENT_DATA.
+    rank_queue: the league queue whose snapshots give tier and climb.
+    winrate_prior_games: pseudo-games of a Beta(a, a) prior at 50% (a = half of this);
+        with 20, 3 wins of 3 shrink to 13/23 = 57%.
+    performance_prior_games: pseudo-games at z = 0 added to every per-game z average, so a
+        player with few games is pulled toward "ordinary".
+    baseline_prior_games: pseudo-games pulling a tier x role baseline toward its role-wide
+        value (and a role toward the documented defaults), for small databases.
+    unfamiliar_champion_games: a champion played at most this often in the window is
+        "barely played".
+    smurf_threshold, boosted_threshold: probability from which the label is given.
+    """
+
+    queues: tuple[int, ...] = (RANKED_SOLO_QUEUE,)
+    window_games: int = 50
+    min_games: int = 5
+    rank_queue: str = "RANKED_SOLO_5x5"
+    winrate_prior_games: float = 20.0
+    performance_prior_games: float = 5.0
+    baseline_prior_games: float = 200.0
+    unfamiliar_champion_games: int = 2
+    smurf_threshold: float = 0.5
+    boosted_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.queues:
+            raise AnalysisError("ScoringParams.queues is empty: name at least one queue id.")
+        if self.window_games < 1 or self.min_games < 1:
+            raise AnalysisError(
+                f"window_games and min_games must be at least 1 "
+                f"(got {self.window_games} and {self.min_games})."
+            )
+        for name in ("smurf_threshold", "boosted_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise AnalysisError(f"{name} must be between 0 and 1 (got {value}).")
+        for name in ("winrate_prior_games", "performance_prior_games", "baseline_prior_games"):
+            if getattr(self, name) <= 0:
+                raise AnalysisError(f"{name} must be positive (got {getattr(self, name)}).")
+
+
+# Frozen, so one shared instance serves as every function's default.
+DEFAULT_PARAMS = ScoringParams()

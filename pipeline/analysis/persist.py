@@ -1,0 +1,86 @@
+"""Storing scores in ``smurf_scores`` and finding the players whose score is stale.
+
+History is kept: every scoring appends one row per player; the view
+``latest_smurf_scores`` shows the newest. Contributions and features go into JSON columns
+(built by DuckDB in one INSERT ... SELECT, not row by row).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.analysis.params import MODEL_VERSION
+from pipeline.analysis.scoring import contribution_columns, feature_columns
+
+
+def _json_value(column: str, dtype: Any) -> str:
+    # NaN and infinities are not JSON; store them as null.
+    if pd.api.types.is_float_dtype(dtype):
+        return f'(CASE WHEN isfinite("{column}") THEN "{column}" END)'
+    return f'"{column}"'
+
+
+def _json_object(scores: pd.DataFrame, columns: list[str], strip: str = "") -> str:
+    pairs = ", ".join(
+        f"'{c.removeprefix(strip)}', {_json_value(c, scores[c].dtype)}" for c in columns
+    )
+    return f"json_object({pairs})"
+
+
+def _contributions_json(scores: pd.DataFrame) -> str:
+    per_target = ", ".join(
+        f"'{t}', {_json_object(scores, contribution_columns(scores, t), f'contrib_{t}_')}"
+        for t in ("smurf", "boosted")
+    )
+    return f"json_object({per_target})"
+
+
+def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, scored_at: datetime) -> int:
+    """Append one ``smurf_scores`` row per player of ``scores``; returns the rows written."""
+    if scores.empty:
+        return 0
+    view = f"scores_{uuid.uuid4().hex}"
+    con.register(view, scores)
+    try:
+        con.execute(
+            f"""INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,
+                boosted_score, label, confidence, games_analyzed, matches_stored, tier,
+                contributions, features)
+            SELECT puuid, $scored_at, $model_version, smurf_score, boosted_score, label,
+                CASE WHEN isfinite(confidence) THEN confidence END,
+                games_analyzed, matches_stored, tier,
+                {_contributions_json(scores)},
+                {_json_object(scores, feature_columns(scores))}
+            FROM "{view}" """,
+            {"scored_at": scored_at.replace(tzinfo=None), "model_version": MODEL_VERSION},
+        )
+    finally:
+        con.unregister(view)
+    return len(scores)
+
+
+def players_needing_scores(
+    con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
+) -> list[str]:
+    """Players with at least ``min_matches`` stored games whose latest score is missing,
+    older than their newest games (fewer matches stored then than now) or from another
+    model version; the players with the most matches first."""
+    rows = con.execute(
+        """WITH stored AS (
+            SELECT puuid, count(*) AS matches_stored FROM match_participants
+            GROUP BY puuid HAVING count(*) >= $min_matches
+        )
+        SELECT s.puuid FROM stored s
+        LEFT JOIN latest_smurf_scores l ON l.puuid = s.puuid
+        WHERE l.puuid IS NULL OR l.matches_stored < s.matches_stored
+            OR l.model_version <> $model_version
+        ORDER BY s.matches_stored DESC, s.puuid
+        LIMIT $limit""",
+        {"min_matches": min_matches, "limit": limit, "model_version": MODEL_VERSION},
+    ).fetchall()
+    return [row[0] for row in rows]

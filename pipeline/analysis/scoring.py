@@ -1,0 +1,109 @@
+"""Scores, labels and confidences for many players at once.
+
+``score_players`` = features (one SQL query) -> factor inputs -> two logistic models ->
+labels. Everything after the query is column arithmetic in pandas, so scoring 100,000
+players costs one query plus a few vector operations, and the same input always gives the
+same output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.analysis.features import feature_frame
+from pipeline.analysis.model import MODELS, LogisticModel, factor_inputs, sigmoid
+from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
+
+SMURF = "SMURF"
+BOOSTED = "BOOSTED"
+NORMAL = "NORMAL"
+INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+LABELS = (SMURF, BOOSTED, NORMAL, INSUFFICIENT_DATA)
+
+HEAD_COLUMNS = [
+    "puuid",
+    "smurf_score",
+    "boosted_score",
+    "label",
+    "confidence",
+    "games_analyzed",
+    "matches_stored",
+    "tier",
+    "smurf_logit",
+    "boosted_logit",
+]
+
+
+def contribution_columns(scores: pd.DataFrame, target: str) -> list[str]:
+    """The ``contrib_<target>_<factor>`` columns of a score frame."""
+    prefix = f"contrib_{target}_"
+    return [c for c in scores.columns if c.startswith(prefix)]
+
+
+def feature_columns(scores: pd.DataFrame) -> list[str]:
+    """The feature columns of a score frame (everything that is not a score or contribution)."""
+    return [c for c in scores.columns if c not in HEAD_COLUMNS and not c.startswith("contrib_")]
+
+
+def _apply(model: LogisticModel, inputs: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    contributions = model.contributions(inputs)
+    logit = contributions.sum(axis=1)
+    contributions.columns = [f"contrib_{model.target}_{c}" for c in contributions.columns]
+    return logit, contributions
+
+
+def _labels(scores: pd.DataFrame, params: ScoringParams) -> tuple[np.ndarray, np.ndarray]:
+    smurf = scores["smurf_score"].to_numpy()
+    boosted = scores["boosted_score"].to_numpy()
+    enough = scores["games_analyzed"].to_numpy() >= params.min_games
+    is_smurf = enough & (smurf >= params.smurf_threshold) & (smurf >= boosted)
+    is_boosted = enough & ~is_smurf & (boosted >= params.boosted_threshold)
+    label = np.select(
+        [~enough, is_smurf, is_boosted], [INSUFFICIENT_DATA, SMURF, BOOSTED], default=NORMAL
+    )
+    # The model's probability that the label given is right; none without enough games.
+    normal = (1.0 - smurf) * (1.0 - boosted)
+    confidence = np.select([~enough, is_smurf, is_boosted], [np.nan, smurf, boosted], normal)
+    return label, confidence
+
+
+def score_frame(features: pd.DataFrame, params: ScoringParams = DEFAULT_PARAMS) -> pd.DataFrame:
+    """Score a feature frame (from ``feature_frame``): one row per player."""
+    inputs = factor_inputs(features)
+    head = pd.DataFrame({"puuid": features["puuid"]}, index=features.index)
+    parts = []
+    for model in MODELS:
+        logit, contributions = _apply(model, inputs)
+        head[f"{model.target}_logit"] = logit
+        head[f"{model.target}_score"] = sigmoid(logit)
+        parts.append(contributions)
+    head["games_analyzed"] = features["games_analyzed"].astype("int64")
+    head["matches_stored"] = features["matches_stored"].astype("int64")
+    head["tier"] = features["tier"]
+    head["label"], head["confidence"] = _labels(head, params)
+    rest = features.drop(columns=["puuid", "games_analyzed", "matches_stored", "tier"])
+    out = pd.concat([head[HEAD_COLUMNS], *parts, rest], axis=1)
+    return out.reset_index(drop=True)
+
+
+def score_players(
+    con: duckdb.DuckDBPyConnection,
+    puuids: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    params: ScoringParams = DEFAULT_PARAMS,
+) -> pd.DataFrame:
+    """Score players from the stored games (everyone with a game, or exactly ``puuids``).
+
+    One row per player: puuid, smurf_score and boosted_score (probabilities), label (SMURF,
+    BOOSTED, NORMAL or INSUFFICIENT_DATA), confidence (the probability of that label, NULL
+    for INSUFFICIENT_DATA), games_analyzed, matches_stored, tier, the two logits, the
+    contribution of every factor (``contrib_smurf_*``, ``contrib_boosted_*``, summing to the
+    logit) and the features. ``as_of`` ignores games and rank snapshots after that time.
+    Never opens the database: the caller owns the connection.
+    """
+    return score_frame(feature_frame(con, params, puuids, as_of), params)

@@ -1,0 +1,228 @@
+"""Features on small hand-built databases where the right answer is known.
+
+The builders here (``Player``, ``add_players``, ``add_rank``) are shared by the other
+``test_analysis_*`` modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.analysis import ScoringParams
+from pipeline.analysis.features import baseline_frame, feature_frame, game_frame
+
+START = datetime(2024, 3, 1)
+
+
+@dataclass(frozen=True)
+class Player:
+    """A player whose games are drawn around the population average times ``skill``."""
+
+    puuid: str
+    games: int
+    wins: int
+    skill: float = 1.0
+    level: int = 150
+    role: str = "MIDDLE"
+    champions: int = 3
+    queue_id: int = 420
+    first_game: datetime = START
+
+
+def _rows(player: Player, rng: np.random.Generator) -> pd.DataFrame:
+    n = player.games
+    noise = rng.normal(1.0, 0.1, size=(6, n)).clip(0.5, 1.5)
+    s = player.skill
+    return pd.DataFrame(
+        {
+            "match_id": [f"{player.puuid}_{i}" for i in range(n)],
+            "puuid": player.puuid,
+            "queue_id": player.queue_id,
+            "game_start": [player.first_game + timedelta(hours=2 * i) for i in range(n)],
+            "game_duration_s": 1800,
+            "team_position": player.role,
+            "win": [i < player.wins for i in range(n)],
+            "kills": np.round(5 * s * noise[0]).astype(int),
+            "deaths": np.round(5 / s * noise[1]).astype(int),
+            "assists": np.round(6 * s * noise[2]).astype(int),
+            "cs": np.round(180 * s * noise[3]).astype(int),
+            "gold_earned": np.round(11000 * s * noise[4]).astype(int),
+            "damage_to_champions": np.round(18000 * s * noise[5]).astype(int),
+            "vision_score": np.round(25 * s * noise[0]).astype(int),
+            "kill_participation": (0.5 * s * noise[1]).clip(0, 1),
+            "summoner_level": player.level,
+            "champion_id": [1 + i % player.champions for i in range(n)],
+        }
+    )
+
+
+def add_players(con: duckdb.DuckDBPyConnection, players: Sequence[Player], seed: int = 0) -> None:
+    """Insert the games of ``players`` (and their players rows) into the database."""
+    rng = np.random.default_rng(seed)
+    games = pd.concat([_rows(p, rng) for p in players], ignore_index=True)
+    con.register("new_games", games)
+    con.execute(
+        f"INSERT INTO match_participants ({', '.join(games.columns)}) SELECT * FROM new_games"
+    )
+    con.unregister("new_games")
+    levels = pd.DataFrame({"puuid": [p.puuid for p in players], "lvl": [p.level for p in players]})
+    con.register("new_players", levels)
+    con.execute("INSERT INTO players (puuid, summoner_level) SELECT puuid, lvl FROM new_players")
+    con.unregister("new_players")
+
+
+def add_rank(
+    con: duckdb.DuckDBPyConnection,
+    puuid: str,
+    tier: str,
+    division: str,
+    lp: int,
+    games: int,
+    at: datetime,
+) -> None:
+    """Insert one ranked-solo snapshot."""
+    con.execute(
+        "INSERT INTO rank_snapshots (puuid, queue_type, tier, division, league_points, wins,"
+        " losses, observed_at) VALUES (?, 'RANKED_SOLO_5x5', ?, ?, ?, ?, ?, ?)",
+        [puuid, tier, division, lp, games // 2, games - games // 2, at],
+    )
+
+
+def population(count: int = 40, games: int = 30) -> list[Player]:
+    """Ordinary players: average skill, about half their games won."""
+    return [Player(f"normal{i:03d}", games, games // 2 + (i % 5) - 2) for i in range(count)]
+
+
+@pytest.fixture
+def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to this test's migrated database."""
+    connection = duckdb.connect(str(db_path))
+    yield connection
+    connection.close()
+
+
+def row(frame: pd.DataFrame, puuid: str) -> pd.Series:
+    """The row of one player."""
+    return frame.set_index("puuid").loc[puuid]
+
+
+def test_win_rate_is_shrunk_toward_half_with_a_beta_prior(con: duckdb.DuckDBPyConnection) -> None:
+    """3 wins of 3 with 20 pseudo-games become 13/23, not 100%."""
+    add_players(con, [Player("lucky", 3, 3)])
+    features = feature_frame(con, ScoringParams())
+    lucky = row(features, "lucky")
+    assert lucky["win_rate"] == 1.0
+    assert lucky["win_rate_shrunk"] == pytest.approx(13 / 23)
+
+
+def test_only_the_newest_window_of_games_in_the_chosen_queues_is_analysed(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Games beyond the window and in other queues are stored but not analysed."""
+    add_players(con, [Player("p", 30, 10), Player("p_aram", 5, 5, queue_id=450)])
+    con.execute("UPDATE match_participants SET puuid = 'p' WHERE puuid = 'p_aram'")
+    features = feature_frame(con, ScoringParams(window_games=20), ["p"])
+    p = row(features, "p")
+    assert (p["matches_stored"], p["games_analyzed"], p["ranked_games_total"]) == (35, 20, 30)
+    # The 10 wins are the oldest games, outside the newest 20.
+    assert p["wins"] == 0
+
+
+def test_as_of_ignores_later_games(con: duckdb.DuckDBPyConnection) -> None:
+    """Scoring as of a past time sees only the games that had started by then."""
+    add_players(con, [Player("p", 10, 10)])
+    features = feature_frame(con, ScoringParams(), ["p"], as_of=START + timedelta(hours=7))
+    assert row(features, "p")["games_analyzed"] == 4
+
+
+def test_better_players_have_positive_performance_z(con: duckdb.DuckDBPyConnection) -> None:
+    """A player posting 1.6x the population's numbers gets a clearly positive z, a weak one
+    a negative z, an average one about zero."""
+    add_players(
+        con, [*population(), Player("strong", 30, 15, skill=1.6), Player("weak", 30, 15, skill=0.6)]
+    )
+    features = feature_frame(con, ScoringParams())
+    assert row(features, "strong")["perf_z"] > 1.0
+    assert row(features, "weak")["perf_z"] < -1.0
+    assert abs(row(features, "normal000")["perf_z"]) < 0.5
+
+
+def test_performance_is_shrunk_toward_zero_for_few_games(con: duckdb.DuckDBPyConnection) -> None:
+    """The same per-game level over 3 games gives a smaller z than over 30 games."""
+    add_players(
+        con,
+        [*population(), Player("strong_few", 3, 2, skill=1.6), Player("strong", 30, 15, skill=1.6)],
+    )
+    features = feature_frame(con, ScoringParams())
+    assert 0 < row(features, "strong_few")["perf_z"] < row(features, "strong")["perf_z"] / 2
+
+
+def test_champion_pool_features(con: duckdb.DuckDBPyConnection) -> None:
+    """A one-trick has one champion at 100%; a player cycling 4 champions has 25%."""
+    add_players(con, [Player("otp", 12, 6, champions=1), Player("flex", 12, 6, champions=4)])
+    features = feature_frame(con, ScoringParams())
+    assert (row(features, "otp")["champion_count"], row(features, "otp")["top_champion_share"]) == (
+        1,
+        1.0,
+    )
+    assert row(features, "flex")["top_champion_share"] == 0.25
+
+
+def test_climb_velocity_from_rank_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """Silver IV 0 LP after 10 games to Gold IV 50 LP after 20 games is 45 LP per game."""
+    add_players(con, [Player("climber", 20, 15)])
+    add_rank(con, "climber", "SILVER", "IV", 0, 10, START)
+    add_rank(con, "climber", "GOLD", "IV", 50, 20, START + timedelta(days=2))
+    c = row(feature_frame(con, ScoringParams()), "climber")
+    assert c["tier"] == "GOLD"
+    assert c["climb_lp"] == 450
+    assert c["climb_lp_per_game"] == pytest.approx(45.0)
+    assert c["climb_lp_per_day"] == pytest.approx(225.0)
+
+
+def test_drop_from_peak(con: duckdb.DuckDBPyConnection) -> None:
+    """A player who peaked at Diamond IV and now sits in Emerald II is 200 LP below peak."""
+    add_players(con, [Player("faller", 10, 2)])
+    add_rank(con, "faller", "DIAMOND", "IV", 0, 100, START)
+    add_rank(con, "faller", "EMERALD", "II", 0, 110, START + timedelta(days=1))
+    assert row(feature_frame(con, ScoringParams()), "faller")["drop_from_peak_lp"] == 200
+
+
+def test_games_are_compared_with_the_tier_held_when_they_started(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Games after a snapshot take its tier; games before the first one take the first."""
+    add_players(con, [Player("p", 4, 2)])
+    add_rank(con, "p", "SILVER", "I", 0, 10, START + timedelta(hours=1))
+    add_rank(con, "p", "GOLD", "IV", 0, 12, START + timedelta(hours=3))
+    games = game_frame(con, ScoringParams(), ["p"])
+    assert list(games["game_tier"]) == ["GOLD", "GOLD", "SILVER", "SILVER"]
+    assert set(games["current_tier"]) == {"GOLD"}
+
+
+def test_requested_players_without_games_get_a_row_of_zeros(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Asking for an unknown puuid returns it with zero games rather than dropping it."""
+    features = feature_frame(con, ScoringParams(), ["nobody"])
+    assert list(features["puuid"]) == ["nobody"]
+    assert row(features, "nobody")["games_analyzed"] == 0
+
+
+def test_baselines_fall_back_to_defaults_on_an_empty_database(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """With a single game, a tier x role baseline is nearly the documented default."""
+    add_players(con, [Player("p", 1, 1)])
+    baselines = baseline_frame(con, ScoringParams())
+    cell = baselines.set_index(["tier", "role"]).loc[("UNRANKED", "MIDDLE")]
+    assert cell["cs_pm_mean"] == pytest.approx(5.5, abs=0.05)
+    assert cell["kill_participation_mean"] == pytest.approx(0.5, abs=0.01)

@@ -1,0 +1,170 @@
+"""Scores, labels, contributions, storage and staleness of stored scores."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import pipeline.analysis as analysis
+from pipeline.analysis import (
+    INSUFFICIENT_DATA,
+    MODEL_VERSION,
+    NORMAL,
+    SMURF,
+    ScoringParams,
+    explain,
+    players_needing_scores,
+    score_players,
+    write_scores,
+)
+from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
+from pipeline.analysis.scoring import contribution_columns
+from tests.test_analysis_features import START, Player, add_players, add_rank, con, population
+
+__all__ = ["con"]  # the fixture, imported so pytest finds it here
+
+SCORED_AT = datetime(2024, 4, 1)
+
+
+def _world(con: duckdb.DuckDBPyConnection) -> None:
+    add_players(
+        con,
+        [
+            *population(),
+            Player("smurf", 25, 21, skill=1.7, level=35, champions=8),
+            Player("lucky", 3, 3),
+            Player("weak", 30, 11, skill=0.6),
+        ],
+    )
+    add_rank(con, "smurf", "SILVER", "IV", 0, 5, START)
+    add_rank(con, "smurf", "PLATINUM", "IV", 0, 25, START + timedelta(days=2))
+
+
+def test_public_surface_is_pinned() -> None:
+    """The package exports exactly the documented names."""
+    assert set(analysis.__all__) == {
+        "BOOSTED",
+        "INSUFFICIENT_DATA",
+        "LABELS",
+        "MODEL_VERSION",
+        "NORMAL",
+        "SMURF",
+        "AnalysisError",
+        "Explanation",
+        "NoGroundTruthError",
+        "ScoringParams",
+        "UnknownPlayerError",
+        "explain",
+        "players_needing_scores",
+        "score_players",
+        "write_scores",
+    }
+
+
+def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection) -> None:
+    """A level-35 account winning 84% with 1.7x the numbers, climbing fast, is a SMURF."""
+    _world(con)
+    scores = score_players(con).set_index("puuid")
+    assert scores.loc["smurf", "label"] == SMURF
+    assert scores.loc["smurf", "smurf_score"] > 0.9
+    assert scores.loc["smurf", "confidence"] == scores.loc["smurf", "smurf_score"]
+    assert (scores.loc[[f"normal{i:03d}" for i in range(40)], "label"] == NORMAL).all()
+
+
+def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:
+    """Three straight wins is too little evidence: INSUFFICIENT_DATA, and a low score."""
+    _world(con)
+    lucky = score_players(con, ["lucky"]).iloc[0]
+    assert lucky["label"] == INSUFFICIENT_DATA
+    assert np.isnan(lucky["confidence"])
+    assert lucky["smurf_score"] < 0.5
+
+
+def test_contributions_add_up_to_the_logit(con: duckdb.DuckDBPyConnection) -> None:
+    """For both scores, the factor contributions (prior included) sum to the log-odds."""
+    _world(con)
+    scores = score_players(con)
+    for target in ("smurf", "boosted"):
+        total = scores[contribution_columns(scores, target)].sum(axis=1)
+        np.testing.assert_allclose(total, scores[f"{target}_logit"], rtol=0, atol=1e-12)
+        p = scores[f"{target}_score"]
+        np.testing.assert_allclose(np.log(p / (1 - p)), scores[f"{target}_logit"], atol=1e-9)
+
+
+def test_scoring_is_deterministic(con: duckdb.DuckDBPyConnection) -> None:
+    """Scoring the same data twice gives identical frames."""
+    _world(con)
+    pd.testing.assert_frame_equal(score_players(con), score_players(con))
+
+
+def test_scoring_a_subset_matches_scoring_everyone(con: duckdb.DuckDBPyConnection) -> None:
+    """Baselines come from the whole population, so a player's score does not depend on
+    who else is scored in the same call."""
+    _world(con)
+    everyone = score_players(con).set_index("puuid")
+    subset = score_players(con, ["weak", "smurf"]).set_index("puuid")
+    pd.testing.assert_frame_equal(subset, everyone.loc[["smurf", "weak"]])
+
+
+def test_invalid_params_are_rejected_with_a_clear_message() -> None:
+    """An empty queue list cannot be scored."""
+    with pytest.raises(AnalysisError, match="queues is empty"):
+        ScoringParams(queues=())
+
+
+def test_write_scores_appends_history_with_json_details(con: duckdb.DuckDBPyConnection) -> None:
+    """Each scoring appends one row per player; the latest view shows the newest."""
+    _world(con)
+    scores = score_players(con)
+    assert write_scores(con, scores, SCORED_AT) == len(scores)
+    assert write_scores(con, scores, SCORED_AT + timedelta(hours=1)) == len(scores)
+    history = con.execute("SELECT count(*) FROM smurf_scores WHERE puuid = 'smurf'").fetchone()
+    assert history == (2,)
+    latest = con.execute(
+        "SELECT scored_at, model_version, label, contributions, features "
+        "FROM latest_smurf_scores WHERE puuid = 'smurf'"
+    ).fetchone()
+    assert latest is not None
+    assert latest[:3] == (SCORED_AT + timedelta(hours=1), MODEL_VERSION, SMURF)
+    contributions = json.loads(latest[3])
+    smurf_row = scores.set_index("puuid").loc["smurf"]
+    assert contributions["smurf"]["win_rate"] == pytest.approx(smurf_row["contrib_smurf_win_rate"])
+    assert json.loads(latest[4])["win_rate_shrunk"] == pytest.approx(smurf_row["win_rate_shrunk"])
+
+
+def test_players_needing_scores_are_new_or_changed_most_matches_first(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Unscored players come first by match count; scored ones return only after new games."""
+    add_players(con, [Player("a", 10, 5), Player("b", 20, 10), Player("c", 3, 1)])
+    assert players_needing_scores(con, limit=10, min_matches=5) == ["b", "a"]
+    assert players_needing_scores(con, limit=1, min_matches=5) == ["b"]
+    write_scores(con, score_players(con, ["a", "b"]), SCORED_AT)
+    assert players_needing_scores(con, limit=10, min_matches=5) == []
+    add_players(con, [Player("a_more", 2, 1)])
+    con.execute("UPDATE match_participants SET puuid = 'a' WHERE puuid = 'a_more'")
+    assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]
+
+
+def test_explain_breaks_the_score_into_factors_and_games(con: duckdb.DuckDBPyConnection) -> None:
+    """The explanation's contributions sum to the logit and it lists the analysed games."""
+    _world(con)
+    why = explain(con, "smurf")
+    assert why.label == SMURF
+    smurf_factors = why.factors[why.factors["target"] == "smurf"]
+    logit = np.log(why.smurf_score / (1 - why.smurf_score))
+    assert smurf_factors["contribution"].sum() == pytest.approx(logit)
+    assert len(why.games) == why.games_analyzed == 25
+    assert list(why.rank_history["tier"]) == ["SILVER", "PLATINUM"]
+    assert why.features["summoner_level"] == 35
+
+
+def test_explain_an_unknown_player_raises(con: duckdb.DuckDBPyConnection) -> None:
+    """Explaining a puuid without stored games names the puuid."""
+    with pytest.raises(UnknownPlayerError, match="nobody"):
+        explain(con, "nobody")
