@@ -8,6 +8,7 @@ line on stderr with exit code 1; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,96 @@ def db_current(ctx: click.Context) -> None:
     if version > latest:
         state = "newer than this release of smurf-workbench"
     click.echo(f"{version} (latest {latest}: {state})")
+
+
+@cli.command("sql")
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the result rows.",
+)
+@click.option(
+    "--write",
+    "allow_write",
+    is_flag=True,
+    help="Allow statements that change the database (opens it read-write).",
+)
+@click.pass_context
+def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool) -> None:
+    """Run SQL against the database and print the result (read-only unless --write).
+
+    QUERY may hold several statements separated by ';'; the rows of the last one are
+    printed. Example: smurf sql "select queue_id, count(*) from matches group by 1"
+    """
+    from pipeline.store import check_schema, read, write
+    from pipeline.store.sql import (
+        WriteRefusedError,
+        render,
+        run_statements,
+        split_statements,
+        writing_statements,
+    )
+
+    settings = settings_of(ctx)
+    timeout_s = settings.lock_timeout_s
+    # Reads use a read-only connection: DuckDB itself refuses a write that slipped through.
+    connection = (
+        write(settings.db_path, timeout_s=timeout_s)
+        if allow_write
+        else read(settings.db_path, timeout_s=timeout_s)
+    )
+    with connection as con:
+        check_schema(con, settings.db_path)
+        statements = split_statements(con, query)
+        writes = writing_statements(statements)
+        if writes and not allow_write:
+            raise WriteRefusedError(
+                f"The query contains {', '.join(sorted(set(writes)))} statement(s), which can "
+                "change the database; run it again with --write if that is intended."
+            )
+        result = run_statements(con, statements)
+    click.echo(render(result, fmt) if result is not None else "OK")
+
+
+@cli.command("import-matches")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Load match-v5 JSON files, or folders of them, into the database (safe to repeat).
+
+    Each file holds one match as the Riot API's getMatch returns it (or a JSON array of
+    them). Files that cannot be read or parsed are listed with the reason and skipped.
+    """
+    from pipeline.store.importer import import_paths, match_files
+
+    settings = settings_of(ctx)
+    total = sum(1 for _ in match_files(paths))
+    # Progress goes to stderr so stdout stays the summary (scripts may parse it).
+    with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+        report = import_paths(
+            settings.db_path,
+            paths,
+            timeout_s=settings.lock_timeout_s,
+            on_file=lambda _path: bar.update(1),
+        )
+    click.echo(
+        f"Read {report.files_read} file(s): {report.matches_created} match(es), "
+        f"{report.participants_created} participant row(s), {report.players_created} new "
+        f"player(s), {report.players_updated} player(s) updated."
+    )
+    if report.rejected:
+        click.echo(f"Rejected {len(report.rejected)} file(s):")
+        for path, reason in report.rejected:
+            click.echo(f"  {path}: {reason}")
+
+
+from pipeline.reports.cli import report  # noqa: E402  (commands defined beside their area)
+
+cli.add_command(report)
 
 
 def main() -> None:

@@ -1,0 +1,18 @@
+"""What the notebooks use: the queries behind the reports, plots and the player explorer.
+
+Query functions take an open connection (``pipeline.store.read(db_path)``) and return
+DataFrames; ``sql.query`` and the widgets open and close their own read-only connections.
+
+    scores     latest_scores, filter_scores, top_suspects, score_distribution,
+               newly_flagged, newly_unavailable
+    players    find_players, player_summary, factor_contributions, rank_history,
+               match_history, co_players
+    quality    labelled_scores, roc_curve, auc, win_rate_rule, operating_point, precision_at
+    jobs       executions, runs_per_day, job_summary, failed_run_logs
+    sql        query, table_counts
+    plots      the figures;   widgets  PlayerExplorer
+"""
+
+from pipeline.explorer import jobs, players, quality, scores, sql
+
+__all__ = ["jobs", "players", "quality", "scores", "sql"]

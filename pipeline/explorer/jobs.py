@@ -1,0 +1,70 @@
+"""The job monitor's queries: executions over time, requests, rate limits, failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+
+def executions(
+    con: duckdb.DuckDBPyConnection, *, since: datetime, job_type: str | None = None
+) -> pd.DataFrame:
+    """Every execution started since ``since`` (optionally of one job type), with its duration."""
+    return con.execute(
+        """
+        SELECT e.id, e.job_type, c.name AS job_name, e.status, e.trigger, e.created_at,
+               e.started_at, e.finished_at,
+               date_diff('millisecond', e.started_at, e.finished_at) / 1000.0 AS duration_s,
+               e.api_requests_made, e.records_created, e.records_updated, e.error_message
+        FROM job_executions e LEFT JOIN job_configurations c ON c.id = e.job_config_id
+        WHERE coalesce(e.started_at, e.created_at) >= ?
+          AND (?::VARCHAR IS NULL OR e.job_type = ?::VARCHAR)
+        ORDER BY coalesce(e.started_at, e.created_at)
+        """,
+        [since, job_type or None, job_type or None],
+    ).df()
+
+
+def runs_per_day(runs: pd.DataFrame) -> pd.DataFrame:
+    """Executions per day (rows) and job type/status (columns)."""
+    if runs.empty:
+        return pd.DataFrame()
+    day = pd.to_datetime(runs["started_at"].fillna(runs["created_at"])).dt.floor("D")
+    return pd.crosstab(day.rename("day"), [runs["job_type"], runs["status"]])
+
+
+def job_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per job type: runs, failures, rate-limited runs, API requests, duration percentiles."""
+    if runs.empty:
+        return pd.DataFrame()
+    grouped = runs.groupby("job_type")
+    return pd.DataFrame(
+        {
+            "runs": grouped.size(),
+            "failed": grouped["status"].apply(lambda s: int((s == "FAILED").sum())),
+            "rate_limited": grouped["status"].apply(lambda s: int((s == "RATE_LIMITED").sum())),
+            "api_requests": grouped["api_requests_made"].sum(),
+            "records_created": grouped["records_created"].sum(),
+            "median_duration_s": grouped["duration_s"].median().round(2),
+            "p95_duration_s": grouped["duration_s"].quantile(0.95).round(2),
+        }
+    )
+
+
+def failed_run_logs(
+    con: duckdb.DuckDBPyConnection, *, since: datetime, limit: int = 200
+) -> pd.DataFrame:
+    """The captured log lines of failed executions since ``since``, newest run first."""
+    return con.execute(
+        """
+        SELECT e.id AS execution_id, e.job_type, e.error_message, l.seq, l.logged_at,
+               l.level, l.event, l.fields
+        FROM job_executions e JOIN job_execution_logs l ON l.execution_id = e.id
+        WHERE e.status = 'FAILED' AND coalesce(e.started_at, e.created_at) >= ?
+        ORDER BY e.id DESC, l.seq
+        LIMIT ?
+        """,
+        [since, limit],
+    ).df()

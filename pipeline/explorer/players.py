@@ -1,0 +1,146 @@
+"""One player at a time: find them, their card, rank history, games and company.
+
+The per-game performance compares each game with the average of players of the same tier
+and role (the tier is each participant's latest solo-queue tier), so a Gold mid laner's
+game is judged against Gold mid laners: 1.0 is par, 2.0 is twice the baseline.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipeline.explorer.scores import _as_dict
+
+_FIND = """
+SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summoner_level,
+       s.tier, s.label, greatest(s.smurf_score, s.boosted_score) AS suspicion
+FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
+WHERE p.puuid = ?
+   OR lower(p.game_name || '#' || p.tag_line) = lower(?)
+   OR (? NOT LIKE '%#%' AND lower(p.game_name) LIKE lower(?) || '%')
+ORDER BY (p.puuid = ?) DESC, suspicion DESC NULLS LAST
+LIMIT ?
+"""
+
+
+def find_players(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 20) -> pd.DataFrame:
+    """Players whose puuid or Riot ID (name#tag) is ``text``, or whose name starts with it."""
+    text = text.strip()
+    if not text:
+        return pd.DataFrame(columns=["puuid", "riot_id", "platform", "tier", "label"])
+    return con.execute(_FIND, [text, text, text, text, text, limit]).df()
+
+
+def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, object]:
+    """The player's identity and latest score as one flat record (empty if unknown)."""
+    frame = con.execute(
+        """
+        SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform,
+               p.summoner_level, s.tier, s.label, s.smurf_score, s.boosted_score,
+               s.confidence, s.games_analyzed, s.scored_at,
+               (SELECT status FROM account_checks c WHERE c.puuid = p.puuid
+                ORDER BY checked_at DESC LIMIT 1) AS account_status
+        FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
+        WHERE p.puuid = ?
+        """,
+        [puuid],
+    ).df()
+    return {} if frame.empty else {str(k): v for k, v in frame.iloc[0].items()}
+
+
+def factor_contributions(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.Series:
+    """Each factor's contribution to the player's latest score, largest effect first."""
+    row = con.execute(
+        "SELECT contributions FROM latest_smurf_scores WHERE puuid = ?", [puuid]
+    ).fetchone()
+    factors = pd.Series(_as_dict(row[0]) if row else {}, dtype=float, name="contribution")
+    return factors.reindex(factors.abs().sort_values(ascending=False).index)
+
+
+def rank_history(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.DataFrame:
+    """Every observed rank of the player, oldest first, with a ladder position to plot."""
+    return con.execute(
+        """
+        SELECT observed_at, queue_type, tier, division, league_points, wins, losses,
+               CASE WHEN tier IS NULL THEN NULL ELSE
+                 list_position(['IRON','BRONZE','SILVER','GOLD','PLATINUM','EMERALD',
+                                'DIAMOND','MASTER','GRANDMASTER','CHALLENGER'], tier) * 400
+                 - coalesce(list_position(['I','II','III','IV'], division), 1) * 100
+                 + coalesce(league_points, 0) END AS ladder_points
+        FROM rank_snapshots WHERE puuid = ? ORDER BY observed_at
+        """,
+        [puuid],
+    ).df()
+
+
+_MATCH_HISTORY = """
+WITH tiers AS (
+    SELECT puuid, tier FROM rank_snapshots WHERE queue_type = 'RANKED_SOLO_5x5'
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY observed_at DESC) = 1
+), games AS (
+    SELECT mp.*, coalesce(t.tier, 'UNRANKED') AS tier,
+           coalesce(nullif(mp.team_position, ''), 'NONE') AS role,
+           (mp.kills + mp.assists) / greatest(mp.deaths, 1) AS kda_ratio,
+           mp.cs / greatest(mp.game_duration_s / 60.0, 1) AS cs_per_min,
+           mp.damage_to_champions / greatest(mp.game_duration_s / 60.0, 1) AS dmg_per_min,
+           mp.gold_earned / greatest(mp.game_duration_s / 60.0, 1) AS gold_per_min
+    FROM match_participants mp LEFT JOIN tiers t USING (puuid)
+    WHERE ?::INTEGER IS NULL OR mp.queue_id = ?::INTEGER
+), baseline AS (
+    SELECT tier, role, avg(kda_ratio) AS b_kda, avg(cs_per_min) AS b_cs,
+           avg(dmg_per_min) AS b_dmg, avg(gold_per_min) AS b_gold
+    FROM games WHERE tier IN (SELECT tier FROM games WHERE puuid = ?)
+    GROUP BY ALL
+)
+SELECT g.game_start, g.match_id, g.queue_id, g.champion_name, g.role, g.win,
+       g.kills, g.deaths, g.assists, round(g.kda_ratio, 2) AS kda_ratio,
+       round(g.cs_per_min, 2) AS cs_per_min, round(g.dmg_per_min) AS dmg_per_min,
+       round(g.kda_ratio / nullif(b.b_kda, 0), 2) AS kda_vs_base,
+       round(g.cs_per_min / nullif(b.b_cs, 0), 2) AS cs_vs_base,
+       round(g.dmg_per_min / nullif(b.b_dmg, 0), 2) AS dmg_vs_base,
+       round(g.gold_per_min / nullif(b.b_gold, 0), 2) AS gold_vs_base,
+       round((g.kda_ratio / nullif(b.b_kda, 0) + g.cs_per_min / nullif(b.b_cs, 0)
+              + g.dmg_per_min / nullif(b.b_dmg, 0) + g.gold_per_min / nullif(b.b_gold, 0))
+             / 4, 2) AS performance_vs_base
+FROM games g LEFT JOIN baseline b USING (tier, role)
+WHERE g.puuid = ?
+ORDER BY g.game_start DESC
+LIMIT ?
+"""
+
+
+def match_history(
+    con: duckdb.DuckDBPyConnection, puuid: str, *, queue: int | None = None, limit: int = 50
+) -> pd.DataFrame:
+    """The player's newest games with per-game performance against the tier/role baseline."""
+    return con.execute(_MATCH_HISTORY, [queue, queue, puuid, puuid, limit]).df()
+
+
+_CO_PLAYERS = """
+WITH mine AS (
+    SELECT match_id, team_id FROM match_participants WHERE puuid = ?
+)
+SELECT o.puuid, coalesce(p.game_name || '#' || p.tag_line, any_value(o.riot_id_game_name))
+           AS riot_id,
+       count(*) AS games_together,
+       count(*) FILTER (WHERE o.team_id = m.team_id) AS same_team,
+       count(*) FILTER (WHERE o.team_id <> m.team_id) AS opposing,
+       any_value(s.label) AS label,
+       any_value(greatest(s.smurf_score, s.boosted_score)) AS suspicion
+FROM mine m
+JOIN match_participants o ON o.match_id = m.match_id AND o.puuid <> ?
+LEFT JOIN players p ON p.puuid = o.puuid
+LEFT JOIN latest_smurf_scores s ON s.puuid = o.puuid
+GROUP BY o.puuid, p.game_name, p.tag_line
+HAVING count(*) >= ?
+ORDER BY same_team DESC, games_together DESC, suspicion DESC NULLS LAST
+LIMIT ?
+"""
+
+
+def co_players(
+    con: duckdb.DuckDBPyConnection, puuid: str, *, min_games: int = 1, limit: int = 25
+) -> pd.DataFrame:
+    """Other accounts seen in the player's games: most often on the same team first."""
+    return con.execute(_CO_PLAYERS, [puuid, puuid, min_games, limit]).df()

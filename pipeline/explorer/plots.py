@@ -1,0 +1,110 @@
+"""Figures for the notebooks. Each returns a ``matplotlib.figure.Figure`` built without
+pyplot, so no global figure state leaks between cells or tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from pipeline.explorer.scores import TIER_ORDER
+
+
+def score_distribution_figure(scores: pd.DataFrame) -> Figure:
+    """Suspicion by tier (box plots) beside the label mix of each tier (stacked bars)."""
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    tiers = [t for t in TIER_ORDER if t in set(scores["tier"].fillna("UNRANKED"))]
+    by_tier = scores.assign(tier=scores["tier"].fillna("UNRANKED"))
+    data = [by_tier.loc[by_tier["tier"] == t, "suspicion"].dropna() for t in tiers]
+    if tiers:
+        left.boxplot(data, tick_labels=tiers)
+    left.set_title("Suspicion (max of smurf, boosted) by tier")
+    left.tick_params(axis="x", rotation=45)
+    mix = pd.crosstab(by_tier["tier"], by_tier["label"]).reindex(tiers).fillna(0)
+    bottom = pd.Series(0.0, index=mix.index)
+    for label in mix.columns:
+        right.bar(mix.index, mix[label], bottom=bottom, label=label)
+        bottom += mix[label]
+    right.set_title("Players per tier and label")
+    right.tick_params(axis="x", rotation=45)
+    if len(mix.columns):
+        right.legend()
+    return fig
+
+
+def roc_figure(curves: dict[str, pd.DataFrame], rule: dict[str, float] | None) -> Figure:
+    """ROC curves (name -> roc_curve frame) with the win-rate rule as a single point."""
+    fig = Figure(figsize=(5, 5), layout="constrained")
+    ax = fig.subplots()
+    for name, curve in curves.items():
+        ax.plot(curve["fpr"], curve["tpr"], label=name)
+    if rule is not None:
+        ax.scatter([rule["fpr"]], [rule["tpr"]], color="red", zorder=3, label="win-rate rule")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("Detection against ground truth")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def factors_figure(factors: pd.Series, title: str = "Factor contributions") -> Figure:
+    """Horizontal bars: what pushed the score up (right) or down (left)."""
+    fig = Figure(figsize=(6, max(2.0, 0.35 * len(factors) + 1)), layout="constrained")
+    ax = fig.subplots()
+    ordered = factors.iloc[::-1]
+    colors = ["tab:red" if v > 0 else "tab:blue" for v in ordered]
+    ax.barh(list(ordered.index), list(ordered.values), color=colors)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_title(title)
+    return fig
+
+
+def rank_history_figure(history: pd.DataFrame) -> Figure:
+    """Ladder position over time, one line per queue."""
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    ax = fig.subplots()
+    for queue, rows in history.dropna(subset=["ladder_points"]).groupby("queue_type"):
+        ax.plot(rows["observed_at"], rows["ladder_points"], marker="o", label=str(queue))
+    ax.set_ylabel("ladder points (400 per tier)")
+    ax.set_title("Rank history")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
+    fig.autofmt_xdate()
+    return fig
+
+
+def performance_figure(games: pd.DataFrame) -> Figure:
+    """Per-game performance against the tier/role baseline (1.0 = par), wins in green."""
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    ax = fig.subplots()
+    ordered = games.sort_values("game_start")
+    colors = ["tab:green" if w else "tab:red" for w in ordered["win"]]
+    ax.scatter(ordered["game_start"], ordered["performance_vs_base"], c=colors)
+    ax.axhline(1.0, color="grey", linestyle=":")
+    ax.set_ylabel("performance / baseline")
+    ax.set_title("Games against the tier/role baseline (green = win)")
+    fig.autofmt_xdate()
+    return fig
+
+
+def job_runs_figure(per_day: pd.DataFrame, runs: pd.DataFrame) -> Figure:
+    """Runs per day by job and status (left) and run durations over time (right)."""
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    if not per_day.empty:
+        bottom = pd.Series(0.0, index=per_day.index)
+        for column in per_day.columns:
+            name = " / ".join(str(c) for c in column) if isinstance(column, tuple) else column
+            left.bar(per_day.index, per_day[column], bottom=bottom, label=name)
+            bottom += per_day[column]
+        left.legend(fontsize="small")
+    left.set_title("Executions per day by job and status")
+    for job_type, rows in runs.groupby("job_type"):
+        right.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
+    right.set_ylabel("duration (s)")
+    right.set_title("Run durations")
+    if not runs.empty:
+        right.legend(fontsize="small")
+    fig.autofmt_xdate()
+    return fig

@@ -1,0 +1,162 @@
+"""Scores as the reports see them: the latest score per player, suspects, what changed.
+
+Every function takes an open connection (``pipeline.store.read``) and returns a DataFrame;
+values are bound with ``?`` placeholders, never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+FLAGGED_LABELS = ("SMURF", "BOOSTED")
+
+# The latest score of each player at or before ``as_of`` (NULL: no limit), with the player.
+_LATEST_SCORES = """
+WITH ranked AS (
+    SELECT s.*, row_number() OVER (
+        PARTITION BY s.puuid ORDER BY s.scored_at DESC, s.id DESC) AS rn
+    FROM smurf_scores s
+    WHERE ?::TIMESTAMP IS NULL OR s.scored_at <= ?::TIMESTAMP
+)
+SELECT r.puuid,
+       coalesce(p.game_name || '#' || p.tag_line, r.puuid) AS riot_id,
+       p.platform, r.tier, r.label, r.smurf_score, r.boosted_score, r.confidence,
+       r.games_analyzed, r.scored_at, r.model_version, r.contributions
+FROM ranked r LEFT JOIN players p USING (puuid)
+WHERE r.rn = 1
+  AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
+  AND r.games_analyzed >= ?
+"""
+
+
+def latest_scores(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    platform: str | None = None,
+    min_games: int = 0,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
+    """The latest score of every player (optionally on one platform, as it stood at ``as_of``)."""
+    params = [as_of, as_of, platform or None, platform or None, min_games]
+    frame = con.execute(_LATEST_SCORES, params).df()
+    frame["suspicion"] = frame[["smurf_score", "boosted_score"]].max(axis=1)
+    return frame
+
+
+def filter_scores(
+    scores: pd.DataFrame,
+    *,
+    tier: str | None = None,
+    label: str | None = None,
+    min_score: float = 0.0,
+) -> pd.DataFrame:
+    """The rows of ``scores`` in ``tier`` with ``label`` and suspicion >= ``min_score``."""
+    keep = scores["suspicion"].fillna(0.0) >= min_score
+    if tier:
+        keep &= scores["tier"] == tier
+    if label:
+        keep &= scores["label"] == label
+    return scores[keep].sort_values("suspicion", ascending=False)
+
+
+def top_suspects(scores: pd.DataFrame, *, label: str = "", top_n: int = 20) -> pd.DataFrame:
+    """The ``top_n`` flagged players (of one label, or any flag) by suspicion, with factors."""
+    labels = (label,) if label else FLAGGED_LABELS
+    flagged = scores[scores["label"].isin(labels)].sort_values("suspicion", ascending=False)
+    picked = flagged.head(top_n).reset_index(drop=True)
+    factors = contributions_table(picked["contributions"])
+    return pd.concat([picked.drop(columns=["contributions"]), factors], axis=1)
+
+
+def contributions_table(contributions: pd.Series) -> pd.DataFrame:
+    """One ``contrib_<factor>`` column per factor from the JSON contributions of each score."""
+    rows = [_as_dict(value) for value in contributions]
+    table = pd.DataFrame(rows, index=contributions.index).fillna(0.0)
+    table.columns = [f"contrib_{name}" for name in table.columns]
+    return table.reset_index(drop=True)
+
+
+def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
+    """Players per tier (rows, in ladder order) and label (columns)."""
+    table = pd.crosstab(scores["tier"].fillna("UNRANKED"), scores["label"])
+    order = [t for t in TIER_ORDER if t in table.index]
+    return table.loc[order]
+
+
+TIER_ORDER = (
+    "IRON",
+    "BRONZE",
+    "SILVER",
+    "GOLD",
+    "PLATINUM",
+    "EMERALD",
+    "DIAMOND",
+    "MASTER",
+    "GRANDMASTER",
+    "CHALLENGER",
+    "UNRANKED",
+)
+
+_NEWLY_FLAGGED = """
+WITH now_flagged AS (
+    SELECT puuid, label, smurf_score, boosted_score, tier, scored_at
+    FROM smurf_scores
+    WHERE scored_at <= ?::TIMESTAMP
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC) = 1
+), flagged_before AS (
+    SELECT DISTINCT puuid FROM smurf_scores
+    WHERE scored_at <= ?::TIMESTAMP AND label IN ('SMURF', 'BOOSTED')
+)
+SELECT n.puuid, coalesce(p.game_name || '#' || p.tag_line, n.puuid) AS riot_id,
+       n.label, n.smurf_score, n.boosted_score, n.tier, n.scored_at
+FROM now_flagged n LEFT JOIN players p USING (puuid)
+WHERE n.label IN ('SMURF', 'BOOSTED')
+  AND n.puuid NOT IN (SELECT puuid FROM flagged_before)
+ORDER BY greatest(n.smurf_score, n.boosted_score) DESC
+"""
+
+
+def newly_flagged(
+    con: duckdb.DuckDBPyConnection, *, since: datetime, as_of: datetime
+) -> pd.DataFrame:
+    """Players flagged at ``as_of`` who had never been flagged at ``since``."""
+    return con.execute(_NEWLY_FLAGGED, [as_of, since]).df()
+
+
+_NEWLY_UNAVAILABLE = """
+WITH latest AS (
+    SELECT * FROM account_checks WHERE checked_at <= ?::TIMESTAMP
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC, id DESC) = 1
+), unavailable_before AS (
+    SELECT puuid FROM account_checks WHERE checked_at <= ?::TIMESTAMP
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC, id DESC) = 1
+        AND status = 'UNAVAILABLE'
+)
+SELECT l.puuid, coalesce(l.previous_riot_id, p.game_name || '#' || p.tag_line, l.puuid)
+           AS riot_id,
+       l.checked_at, s.label AS last_label, s.smurf_score, s.boosted_score
+FROM latest l
+LEFT JOIN players p USING (puuid)
+LEFT JOIN latest_smurf_scores s USING (puuid)
+WHERE l.status = 'UNAVAILABLE' AND l.puuid NOT IN (SELECT puuid FROM unavailable_before)
+ORDER BY l.checked_at DESC
+"""
+
+
+def newly_unavailable(
+    con: duckdb.DuckDBPyConnection, *, since: datetime, as_of: datetime
+) -> pd.DataFrame:
+    """Accounts whose latest check at ``as_of`` says UNAVAILABLE but did not at ``since``."""
+    return con.execute(_NEWLY_UNAVAILABLE, [as_of, since]).df()
+
+
+def _as_dict(value: object) -> dict[str, float]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
+    return {}

@@ -1,0 +1,54 @@
+"""Ad hoc SQL for notebooks: each query opens a read-only connection and closes it.
+
+Holding a connection across cells would block the scheduler (a DuckDB writer needs the
+file to itself), so ``query`` never keeps one. A read-only connection refuses writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.store import read
+
+DEFAULT_MAX_ROWS = 10_000
+
+
+def query(
+    db_path: Path | str,
+    sql: str,
+    params: Sequence[object] | None = None,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    timeout_s: float = 30.0,
+) -> pd.DataFrame:
+    """Run ``sql`` with ``?`` parameters on a short-lived read-only connection.
+
+    At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory.
+    """
+    with read(db_path, timeout_s=timeout_s) as con:
+        result = con.execute(sql, list(params or []))
+        if result.description is None:
+            return pd.DataFrame()
+        columns = [d[0] for d in result.description]
+        return pd.DataFrame(result.fetchmany(max_rows), columns=columns)
+
+
+def table_counts(db_path: Path | str) -> pd.DataFrame:
+    """Rows in each of the product's tables, one short-lived connection."""
+    with read(db_path) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+            ).fetchall()
+        ]
+        # Table names come from the catalog itself, quoted as identifiers.
+        counts = [
+            (name, con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in tables
+        ]
+    return pd.DataFrame(counts, columns=["table", "rows"])

@@ -1,0 +1,82 @@
+"""``smurf report``: run a notebook with papermill and export it to HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, NOTEBOOKS_DIR
+
+
+@click.command("report")
+@click.option(
+    "--notebook",
+    "-n",
+    "name",
+    default=DEFAULT_NOTEBOOK,
+    show_default=True,
+    help="Notebook to run, by name (e.g. 03-job-monitor).",
+)
+@click.option(
+    "--param",
+    "-p",
+    "pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a parameter of the notebook's parameters cell; repeatable.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_OUT_DIR,
+    show_default=True,
+    help="Folder for the executed notebook and its HTML export.",
+)
+@click.option(
+    "--notebooks-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=NOTEBOOKS_DIR,
+    help="Folder holding the notebooks [default: the repository's notebooks/].",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the notebooks and their parameters.")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    name: str,
+    pairs: tuple[str, ...],
+    out_dir: Path,
+    notebooks_dir: Path,
+    list_only: bool,
+) -> None:
+    """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html.
+
+    The notebook reads the database given by --db / SMURF_DB unless -p db_path=... says
+    otherwise. Parameters are checked against the notebook's parameters cell.
+    """
+    from pipeline.cli import settings_of
+    from pipeline.reports import (
+        available_notebooks,
+        declared_parameters,
+        find_notebook,
+        parse_assignments,
+        run_report,
+    )
+
+    if list_only:
+        for stem in available_notebooks(notebooks_dir):
+            click.echo(stem)
+            for spec in declared_parameters(find_notebook(stem, notebooks_dir)).values():
+                click.echo(f"  {spec.name}: {spec.type_name} = {spec.default}  # {spec.help}")
+        return
+    settings = settings_of(ctx)
+    result = run_report(
+        name,
+        parse_assignments(pairs),
+        out_dir=out_dir,
+        db_path=settings.db_path,
+        notebooks_dir=notebooks_dir,
+    )
+    click.echo(str(result.executed_path))
+    click.echo(str(result.html_path))

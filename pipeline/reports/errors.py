@@ -1,0 +1,82 @@
+"""Errors of the report runner::
+
+ReportError
+├── NotebookNotFoundError     no notebook of that name in the notebooks folder
+├── ParameterError            a -p value the notebook cannot take
+│   ├── UnknownParameterError     the notebook declares no such parameter
+│   └── ParameterTypeError        the value does not fit the declared type
+└── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
+"""
+
+from __future__ import annotations
+
+from pipeline.errors import SmurfError
+
+
+class ReportError(SmurfError):
+    """Base class of errors raised while preparing or running a report."""
+
+
+class NotebookNotFoundError(ReportError):
+    """The requested notebook is not in the notebooks folder."""
+
+    def __init__(self, name: str, folder: str, available: list[str]) -> None:
+        self.name = name
+        self.available = available
+        choices = ", ".join(available) or "none"
+        super().__init__(f"There is no notebook {name!r} in {folder}; choose one of: {choices}.")
+
+
+class ParameterError(ReportError):
+    """A report parameter cannot be used with this notebook."""
+
+
+class UnknownParameterError(ParameterError):
+    """The notebook's parameters cell does not declare this name."""
+
+    def __init__(self, name: str, notebook: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"The notebook {notebook} has no parameter {name!r}; "
+            f"its parameters are: {', '.join(known) or 'none'}."
+        )
+
+
+class ParameterTypeError(ParameterError):
+    """The value cannot be read as the type the parameters cell declares."""
+
+    def __init__(self, name: str, value: object, type_name: str) -> None:
+        self.name = name
+        self.value = value
+        self.type_name = type_name
+        super().__init__(
+            f"The parameter {name!r} must be {_article(type_name)} {type_name} "
+            f"(got {value!r}); pass it as -p {name}=<{type_name}>."
+        )
+
+
+class NotebookExecutionError(ReportError):
+    """A cell of the notebook raised while it ran."""
+
+    def __init__(
+        self,
+        notebook: str,
+        cell_index: int,
+        error_name: str,
+        error_value: str,
+        output_path: str,
+    ) -> None:
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.error_name = error_name
+        self.error_value = error_value
+        self.output_path = output_path
+        super().__init__(
+            f"The notebook {notebook} failed in cell {cell_index} with "
+            f"{error_name}: {error_value}. The partly executed notebook is {output_path}."
+        )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

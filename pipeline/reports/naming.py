@@ -1,0 +1,59 @@
+"""Report file names: ``<notebook>-<UTC time>`` so they sort by time and never collide."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_STAMP = r"(\d{8}T\d{6}Z)(?:-(\d+))?"
+
+
+def report_stem(notebook: str, at: datetime) -> str:
+    """The file name (without suffix) of a report of ``notebook`` made at ``at``."""
+    return f"{notebook}-{at.astimezone(UTC).strftime(_STAMP_FORMAT)}"
+
+
+def free_stem(out_dir: Path, notebook: str, at: datetime) -> str:
+    """A stem no existing report in ``out_dir`` uses (two runs in one second get -2, -3...)."""
+    base = report_stem(notebook, at)
+    stem, n = base, 1
+    while any(out_dir.glob(f"{stem}.*")) or any(out_dir.glob(f"{stem}-*")):
+        n += 1
+        stem = f"{base}-{n}"
+    return stem
+
+
+def stamp_of(path: Path, notebook: str) -> tuple[datetime, int] | None:
+    """When the report at ``path`` was made (and its collision number), if it is one."""
+    match = re.match(rf"^{re.escape(notebook)}-{_STAMP}", path.name)
+    if match is None:
+        return None
+    at = datetime.strptime(match.group(1), _STAMP_FORMAT).replace(tzinfo=UTC)
+    return at, int(match.group(2) or 1)
+
+
+def reports_of(out_dir: Path, notebook: str) -> dict[str, list[Path]]:
+    """The files of each report of ``notebook`` in ``out_dir``, by stem, oldest first."""
+    found: dict[tuple[datetime, int], list[Path]] = {}
+    if out_dir.is_dir():
+        for path in out_dir.iterdir():
+            stamp = stamp_of(path, notebook)
+            if stamp is not None and path.is_file():
+                found.setdefault(stamp, []).append(path)
+    return {_stem_for(notebook, *stamp): sorted(files) for stamp, files in sorted(found.items())}
+
+
+def last_report_time(out_dir: Path, notebook: str) -> datetime | None:
+    """When the newest report of ``notebook`` in ``out_dir`` was made, if any."""
+    stems = list(reports_of(out_dir, notebook))
+    if not stems:
+        return None
+    stamp = stamp_of(Path(stems[-1]), notebook)
+    return stamp[0] if stamp else None
+
+
+def _stem_for(notebook: str, at: datetime, n: int) -> str:
+    base = report_stem(notebook, at)
+    return base if n == 1 else f"{base}-{n}"

@@ -1,0 +1,123 @@
+"""Report parameters: read what a notebook declares, check and type what the user gives.
+
+A notebook declares its parameters in its one ``parameters``-tagged cell, each with a type
+annotation and a comment (``top_n: int = 20  # suspects to list``). Values from the command
+line arrive as text and are coerced to the declared type; values from a job configuration
+arrive as JSON and are checked the same way. Values then travel to the kernel as papermill
+parameters (data), and notebooks bind them to SQL with ``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.reports.errors import ParameterError, ParameterTypeError, UnknownParameterError
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class DeclaredParameter:
+    """One line of a notebook's parameters cell."""
+
+    name: str
+    type_name: str  # the annotation as written: int, float, bool, str (others pass through)
+    default: str  # the default as Python source
+    help: str
+
+
+def declared_parameters(notebook: Path) -> dict[str, DeclaredParameter]:
+    """The parameters a notebook declares, by name, in the order of its parameters cell."""
+    import papermill  # slow to import: only when a notebook is inspected
+
+    found = papermill.inspect_notebook(str(notebook))
+    return {
+        name: DeclaredParameter(
+            name=name,
+            type_name=str(spec.get("inferred_type_name") or "None"),
+            default=str(spec.get("default") or ""),
+            help=str(spec.get("help") or ""),
+        )
+        for name, spec in found.items()
+    }
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """Turn ``key=value`` strings (from ``-p``) into a mapping; later keys win."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(
+                f"Report parameters are written key=value (got {pair!r}); for example -p top_n=20."
+            )
+        parsed[name.strip()] = value
+    return parsed
+
+
+def coerce(name: str, value: object, type_name: str) -> object:
+    """``value`` as the declared type, or ``ParameterTypeError`` when it does not fit."""
+    if type_name == "int":
+        return _as_int(name, value)
+    if type_name == "float":
+        return _as_float(name, value)
+    if type_name == "bool":
+        return _as_bool(name, value)
+    if type_name == "str":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool | int | float):
+            return str(value)
+        raise ParameterTypeError(name, value, type_name)
+    # Unannotated or complex annotations: papermill passes the value on unchanged.
+    return value
+
+
+def check_parameters(
+    notebook: Path, given: Mapping[str, object], declared: Mapping[str, DeclaredParameter]
+) -> dict[str, object]:
+    """``given`` with every name known to the notebook and every value of its declared type."""
+    checked: dict[str, object] = {}
+    for name, value in given.items():
+        spec = declared.get(name)
+        if spec is None:
+            raise UnknownParameterError(name, notebook.name, list(declared))
+        checked[name] = coerce(name, value, spec.type_name)
+    return checked
+
+
+def _as_int(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise ParameterTypeError(name, value, "int")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ParameterTypeError(name, value, "int")
+
+
+def _as_float(name: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise ParameterTypeError(name, value, "float")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ParameterTypeError(name, value, "float")
+
+
+def _as_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ParameterTypeError(name, value, "bool")

@@ -1,0 +1,167 @@
+"""Run a notebook as a report: check its parameters, execute it, export it to HTML.
+
+``run_report`` reads like the recipe it is::
+
+    find the notebook -> check the parameters -> fill in the defaults the runner knows
+    -> execute with papermill -> export HTML -> return the paths
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.log import get_logger
+from pipeline.reports.errors import NotebookExecutionError, NotebookNotFoundError
+from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
+from pipeline.reports.naming import free_stem, last_report_time
+from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
+
+log = get_logger(__name__)
+
+# The repository's notebooks folder, beside the package.
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+DEFAULT_NOTEBOOK = "01-smurf-report"
+DEFAULT_OUT_DIR = Path("data/reports")
+
+# Parameters holding file paths: made absolute, since the kernel may run elsewhere.
+_PATH_PARAMETERS = ("db_path", "csv_path")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The files one report run produced."""
+
+    notebook: str
+    executed_path: Path
+    html_path: Path
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
+    """The names (without .ipynb) of the notebooks a report can run."""
+    return sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
+
+
+def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    """The notebook file called ``name`` (with or without .ipynb) in ``notebooks_dir``."""
+    path = notebooks_dir / (name if name.endswith(".ipynb") else f"{name}.ipynb")
+    if not path.is_file():
+        raise NotebookNotFoundError(name, str(notebooks_dir), available_notebooks(notebooks_dir))
+    return path
+
+
+def run_report(
+    name: str = DEFAULT_NOTEBOOK,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    out_dir: Path = DEFAULT_OUT_DIR,
+    db_path: Path | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    now: datetime | None = None,
+    execution_timeout_s: float | None = 1800.0,
+) -> ReportResult:
+    """Execute notebook ``name`` with ``parameters`` into ``out_dir``; return its files.
+
+    ``db_path`` is the database the notebook reads unless ``parameters`` names another.
+    Raises ``ParameterError`` before anything runs, and ``NotebookExecutionError`` (naming
+    the failing cell) after the partly executed notebook has been written.
+    """
+    notebook = find_notebook(name, notebooks_dir)
+    declared = declared_parameters(notebook)
+    checked = check_parameters(notebook, parameters or {}, declared)
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    at = now or datetime.now(UTC)
+    stem = free_stem(out_dir, notebook.stem, at)
+    final = _with_runner_defaults(checked, declared, out_dir, stem, notebook.stem, db_path)
+    executed = out_dir / f"{stem}.ipynb"
+    log.info("report.started", notebook=notebook.stem, output=str(executed))
+    execute_notebook(notebook, executed, final, execution_timeout_s=execution_timeout_s)
+    html = export_html(executed)
+    log.info("report.finished", notebook=notebook.stem, output=str(executed), html=str(html))
+    return ReportResult(notebook.stem, executed, html, final)
+
+
+def _with_runner_defaults(
+    given: dict[str, object],
+    declared: Mapping[str, DeclaredParameter],
+    out_dir: Path,
+    stem: str,
+    notebook: str,
+    db_path: Path | None,
+) -> dict[str, object]:
+    """Fill the parameters only the runner knows (database, CSV path, previous report)."""
+    final = dict(given)
+    if "db_path" in declared and "db_path" not in final and db_path is not None:
+        final["db_path"] = str(db_path)
+    if "csv_path" in declared and "csv_path" not in final:
+        final["csv_path"] = str(out_dir / f"{stem}-suspects.csv")
+    if "since" in declared and "since" not in final:
+        previous = last_report_time(out_dir, notebook)
+        if previous is not None:
+            final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
+    for name in _PATH_PARAMETERS:
+        value = final.get(name)
+        if isinstance(value, str) and value:
+            final[name] = str(Path(value).expanduser().resolve())
+    return final
+
+
+def execute_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, object],
+    *,
+    execution_timeout_s: float | None = None,
+) -> None:
+    """Run ``notebook`` with papermill into ``output``; a failing cell raises a clear error."""
+    # papermill, nbformat and nbconvert take seconds to import: only when a report runs.
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            execution_timeout=execution_timeout_s,
+            kernel_manager_class=ReportKernelManager,
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookExecutionError(
+            notebook.stem, _source_cell_index(output, exc), exc.ename, exc.evalue, str(output)
+        ) from None
+
+
+def _source_cell_index(output: Path, exc: Any) -> int:
+    """The failing cell's position in the source notebook (papermill adds cells of its own)."""
+    import nbformat
+
+    index = int(exc.cell_index)
+    try:
+        cells = nbformat.read(str(output), as_version=4).cells  # type: ignore[no-untyped-call]
+    except (OSError, ValueError):
+        return index
+    added = sum(
+        1
+        for cell in cells[:index]
+        if {"injected-parameters", "papermill-error-cell-tag"}
+        & set(cell.get("metadata", {}).get("tags", []))
+    )
+    return index - added
+
+
+def export_html(executed: Path) -> Path:
+    """Write ``executed`` as a self-contained HTML page beside it; return its path."""
+    from nbconvert import HTMLExporter
+
+    body, _resources = HTMLExporter().from_filename(str(executed))  # type: ignore[no-untyped-call]
+    html = executed.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html

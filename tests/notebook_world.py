@@ -1,0 +1,212 @@
+"""A small, fully known world in a real DuckDB file for the notebook and explorer tests.
+
+40 players on two platforms, 120 ranked games, two scoring runs (the second flags new
+players), ban-check evidence, job executions with log lines, and a ``sim_truth`` table.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.store import migrate, write
+
+NOW = datetime(2026, 11, 28, 12, 0, 0)
+FIRST_SCORING = NOW - timedelta(days=2)
+SECOND_SCORING = NOW - timedelta(hours=1)
+TIERS = ["IRON", "BRONZE", "SILVER", "GOLD", "PLATINUM", "EMERALD", "DIAMOND"]
+ROLES = ["TOP", "JUNGLE", "MIDDLE", "BOTTOM", "UTILITY"]
+PLAYERS = 40
+MATCHES = 120
+SMURFS = ("p00", "p01", "p02", "p03")  # flagged SMURF in both runs
+NEWLY_FLAGGED = "p04"  # NORMAL in the first run, SMURF in the second
+BOOSTED = "p05"
+BANNED = "p01"  # UNAVAILABLE since the last report
+BANNED_BEFORE = "p02"  # already UNAVAILABLE at the first scoring
+
+
+def puuid(i: int) -> str:
+    return f"p{i:02d}"
+
+
+def build_world(path: Path, seed: int = 7) -> Path:
+    """Create and fill the database at ``path``; returns ``path``."""
+    rng = np.random.default_rng(seed)
+    migrate(path)
+    players = _players(rng)
+    participants, matches = _matches(rng, players)
+    with write(path) as con:
+        for table, frame in [
+            ("players", players.drop(columns=["tier", "skill"])),
+            ("rank_snapshots", _ranks(players)),
+            ("matches", matches),
+            ("match_participants", participants),
+            ("smurf_scores", _scores(players)),
+            ("account_checks", _checks()),
+            ("job_executions", _executions()),
+            ("job_execution_logs", _logs()),
+        ]:
+            con.register("frame", frame)
+            columns = ", ".join(frame.columns)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM frame")
+            con.unregister("frame")
+        truth = players[["puuid", "skill"]].assign(
+            is_smurf=players["puuid"].isin([*SMURFS, NEWLY_FLAGGED]),
+            is_boosted=players["puuid"] == BOOSTED,
+        )
+        con.register("truth", truth)
+        con.execute("CREATE TABLE sim_truth AS SELECT * FROM truth")
+    return path
+
+
+def _players(rng: np.random.Generator) -> pd.DataFrame:
+    ids = [puuid(i) for i in range(PLAYERS)]
+    return pd.DataFrame(
+        {
+            "puuid": ids,
+            "game_name": [f"Player{i:02d}" for i in range(PLAYERS)],
+            "tag_line": ["EUW" if i % 2 == 0 else "NA1" for i in range(PLAYERS)],
+            "platform": ["euw1" if i % 2 == 0 else "na1" for i in range(PLAYERS)],
+            "summoner_level": rng.integers(30, 400, PLAYERS).astype(int),
+            "is_tracked": [i < 5 for i in range(PLAYERS)],
+            "tier": [TIERS[i % len(TIERS)] for i in range(PLAYERS)],
+            "skill": [3.0 if p in (*SMURFS, NEWLY_FLAGGED) else 0.0 for p in ids],
+        }
+    )
+
+
+def _matches(rng: np.random.Generator, players: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, games = [], []
+    for m in range(MATCHES):
+        match_id = f"EUW1_{1000 + m}"
+        start = NOW - timedelta(days=20) + timedelta(hours=4 * m)
+        duration_s = int(rng.integers(1200, 2400))
+        picked = players.iloc[rng.choice(len(players), 10, replace=False)]
+        strength = [picked["skill"].iloc[:5].sum(), picked["skill"].iloc[5:].sum()]
+        blue_wins = bool(rng.random() < 0.5 + 0.08 * (strength[0] - strength[1]))
+        games.append((match_id, "euw1", 420, start, duration_s, 10))
+        for slot, player in enumerate(picked.itertuples()):
+            team = 100 if slot < 5 else 200
+            boost = 1 + player.skill / 3
+            rows.append(
+                {
+                    "match_id": match_id,
+                    "puuid": player.puuid,
+                    "queue_id": 420,
+                    "game_start": start,
+                    "game_duration_s": duration_s,
+                    "team_id": team,
+                    "champion_name": f"Champ{int(rng.integers(0, 30))}",
+                    "team_position": ROLES[slot % 5],
+                    "win": blue_wins == (team == 100),
+                    "kills": int(rng.poisson(4 * boost)),
+                    "deaths": int(rng.poisson(5 / boost)),
+                    "assists": int(rng.poisson(6)),
+                    "cs": int(rng.normal(150 * boost, 20)),
+                    "gold_earned": int(rng.normal(10000 * boost, 800)),
+                    "damage_to_champions": int(rng.normal(15000 * boost, 2000)),
+                    "riot_id_game_name": f"Player{player.puuid[1:]}",
+                }
+            )
+    columns = ["match_id", "platform", "queue_id", "game_start", "game_duration_s"]
+    matches = pd.DataFrame(games, columns=[*columns, "participant_count"])
+    return pd.DataFrame(rows), matches
+
+
+def _ranks(players: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for player in players.itertuples():
+        for days_ago, lp in [(10, 20), (3, 60)]:
+            climbed = player.puuid in SMURFS and days_ago == 3
+            tier = TIERS[min(TIERS.index(player.tier) + climbed, len(TIERS) - 1)]
+            observed_at = NOW - timedelta(days=days_ago)
+            rows.append((player.puuid, "RANKED_SOLO_5x5", tier, "II", lp, observed_at))
+    return pd.DataFrame(
+        rows, columns=["puuid", "queue_type", "tier", "division", "league_points", "observed_at"]
+    )
+
+
+def _label(puuid: str, first_run: bool) -> str:
+    if puuid in SMURFS or (puuid == NEWLY_FLAGGED and not first_run):
+        return "SMURF"
+    if puuid == BOOSTED:
+        return "BOOSTED"
+    return "NORMAL"
+
+
+def _scores(players: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for scored_at, first_run in [(FIRST_SCORING, True), (SECOND_SCORING, False)]:
+        for i, player in enumerate(players.itertuples()):
+            label = _label(player.puuid, first_run)
+            smurf = 0.9 - 0.01 * i if label == "SMURF" else 0.05 + 0.005 * i
+            boosted = 0.8 if label == "BOOSTED" else 0.05
+            factors = {"win_rate": smurf / 2, "kda_vs_tier": smurf / 3, "level": -0.1}
+            rows.append(
+                {
+                    "puuid": player.puuid,
+                    "scored_at": scored_at,
+                    "model_version": "test-1",
+                    "smurf_score": smurf,
+                    "boosted_score": boosted,
+                    "label": label,
+                    "confidence": 0.8,
+                    "games_analyzed": 30,
+                    "matches_stored": 30,
+                    "tier": player.tier,
+                    "contributions": json.dumps(factors),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _checks() -> pd.DataFrame:
+    rows = [
+        (BANNED_BEFORE, FIRST_SCORING - timedelta(hours=1), "UNAVAILABLE"),
+        (BANNED, FIRST_SCORING - timedelta(hours=1), "ACTIVE"),
+        (BANNED, SECOND_SCORING, "UNAVAILABLE"),
+        ("p03", SECOND_SCORING, "ACTIVE"),
+    ]
+    frame = pd.DataFrame(rows, columns=["puuid", "checked_at", "status"])
+    return frame.assign(id=range(1, len(frame) + 1), previous_riot_id=None)
+
+
+def _executions() -> pd.DataFrame:
+    rows = []
+    statuses = ["SUCCESS", "SUCCESS", "RATE_LIMITED", "FAILED"]
+    for n in range(24):
+        started = NOW - timedelta(hours=6 * n)
+        status = statuses[n % 4]
+        rows.append(
+            {
+                "id": n + 1,
+                "job_config_id": 1 + n % 2,
+                "job_type": "MATCH_FETCHER" if n % 2 else "TRACKED_PLAYER_UPDATER",
+                "status": status,
+                "started_at": started,
+                "finished_at": started + timedelta(seconds=30 + n),
+                "api_requests_made": 100 + n,
+                "records_created": 10 * n,
+                "error_message": "The Riot API answered 500." if status == "FAILED" else None,
+                "correlation_id": f"corr-{n}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _logs() -> pd.DataFrame:
+    rows = []
+    for execution_id in (4, 8):
+        for seq, (level, event) in enumerate(
+            [("info", "job.started"), ("error", "riot.server_error"), ("info", "job.finished")]
+        ):
+            rows.append(
+                (execution_id, seq, NOW - timedelta(hours=execution_id), level, event, "{}")
+            )
+    return pd.DataFrame(
+        rows, columns=["execution_id", "seq", "logged_at", "level", "event", "fields"]
+    )
