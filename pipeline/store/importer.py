@@ -1,0 +1,139 @@
+"""Load match-v5 JSON files (or folders of them) into the database, idempotently.
+
+A file holds one ``MatchDto`` (as ``getMatch`` returns it) or a JSON array of them. Files are
+parsed with the database closed and written in batches, one transaction each, so another
+process waits at most one batch for the file. A file that cannot be read or parsed is
+reported with the reason and skipped; it never stops the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.log import get_logger
+from pipeline.store.connection import read, write
+from pipeline.store.errors import MatchParseError
+from pipeline.store.migrate import check_schema
+from pipeline.store.parser import ParsedMatch, parse_match
+from pipeline.store.writers import WriteCounts, write_matches
+
+log = get_logger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows created, files read, and the files rejected with why."""
+
+    files_read: int = 0
+    matches_created: int = 0
+    participants_created: int = 0
+    players_created: int = 0
+    players_updated: int = 0
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Progress:
+    files_read: int = 0
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+    batch: list[tuple[Path, ParsedMatch]] = field(default_factory=list)
+
+
+def match_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Each file named, and every ``*.json`` below each folder named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+        else:
+            yield path
+
+
+def import_paths(
+    db_path: Path | str,
+    paths: Sequence[Path],
+    *,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_file: Callable[[Path], None] | None = None,
+) -> ImportReport:
+    """Import match-v5 JSON files and folders; ``on_file`` is called after each file."""
+    with read(db_path, timeout_s=timeout_s) as con:
+        check_schema(con, db_path)
+    progress = _Progress()
+    for path in match_files(paths):
+        _read_file(path, progress)
+        if len(progress.batch) >= batch_size:
+            _flush(db_path, progress, timeout_s)
+        if on_file is not None:
+            on_file(path)
+    _flush(db_path, progress, timeout_s)
+    report = ImportReport(
+        files_read=progress.files_read,
+        matches_created=progress.counts.matches_created,
+        participants_created=progress.counts.participants_created,
+        players_created=progress.counts.players_created,
+        players_updated=progress.counts.players_updated,
+        rejected=progress.rejected,
+    )
+    log.info(
+        "import.finished",
+        files_read=report.files_read,
+        matches_created=report.matches_created,
+        participants_created=report.participants_created,
+        players_created=report.players_created,
+        players_updated=report.players_updated,
+        files_rejected=len(report.rejected),
+    )
+    return report
+
+
+def _read_file(path: Path, progress: _Progress) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+        payload = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        progress.rejected.append((path, f"cannot be read ({exc.__class__.__name__}: {exc})."))
+        return
+    except json.JSONDecodeError as exc:
+        progress.rejected.append((path, f"is not valid JSON ({exc})."))
+        return
+    progress.files_read += 1
+    # One match per file keeps its exact text as raw JSON; an array is serialised per match.
+    items = payload if isinstance(payload, list) else [payload]
+    raw_json = text if not isinstance(payload, list) else None
+    for item in items:
+        try:
+            progress.batch.append((path, parse_match(item, raw_json=raw_json)))
+        except MatchParseError as exc:
+            progress.rejected.append((path, str(exc)))
+
+
+def _flush(db_path: Path | str, progress: _Progress, timeout_s: float) -> None:
+    batch, progress.batch = progress.batch, []
+    if not batch:
+        return
+    try:
+        progress.counts += _write(db_path, [parsed for _, parsed in batch], timeout_s)
+    except duckdb.Error:
+        # Something in the batch upset the database: write match by match to find it.
+        for path, parsed in batch:
+            try:
+                progress.counts += _write(db_path, [parsed], timeout_s)
+            except duckdb.Error as exc:
+                match_id = parsed.match["match_id"]
+                progress.rejected.append((path, f"Match {match_id} was not stored: {exc}"))
+
+
+def _write(db_path: Path | str, parsed: list[ParsedMatch], timeout_s: float) -> WriteCounts:
+    with write(db_path, timeout_s=timeout_s) as con:
+        check_schema(con, db_path)
+        return write_matches(con, parsed)
