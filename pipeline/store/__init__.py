@@ -11,6 +11,7 @@ Public surface (notebooks and jobs import only these names)::
     write_match_frames(con, m, p, pl)  the same from DataFrames / Arrow tables
     upsert_players(con, players)     create or refresh players -> (created, updated)
     record_rank_snapshots(con, entries_by_puuid, observed_at)  rank rows, only on change
+    import_paths(path, files_or_folders)  load match-v5 JSON files -> ImportReport
 """
 
 from pipeline.store.connection import read, write
@@ -22,6 +23,7 @@ from pipeline.store.errors import (
     SchemaTooNewError,
     StoreError,
 )
+from pipeline.store.importer import ImportReport, import_paths
 from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
 from pipeline.store.parser import ParsedMatch, parse_match
 from pipeline.store.writers import (
@@ -35,6 +37,7 @@ from pipeline.store.writers import (
 __all__ = [
     "Database",
     "DatabaseBusyError",
+    "ImportReport",
     "MatchParseError",
     "ParsedMatch",
     "SchemaOutOfDateError",
@@ -43,6 +46,7 @@ __all__ = [
     "WriteCounts",
     "check_schema",
     "current_version",
+    "import_paths",
     "latest_version",
     "migrate",
     "parse_match",
