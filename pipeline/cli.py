@@ -17,6 +17,7 @@ import click
 from pipeline import __version__
 from pipeline.config import Settings
 from pipeline.errors import SmurfError
+from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.log import configure_logging
 
 
@@ -209,6 +210,9 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 from pipeline.reports.cli import report  # noqa: E402  (commands defined beside their area)
 
 cli.add_command(report)
+
+for _command in JOB_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -79,6 +79,8 @@ class BaseJob:
     """Base class of every job type; see the module docstring for the life of a run."""
 
     job_type: ClassVar[JobType]
+    # Jobs that talk to the Riot API get a client for the run (see ``riot()``).
+    uses_riot_api: ClassVar[bool] = True
 
     def __init__(self, job_config_id: int, context: JobContext) -> None:
         self.job_config_id = job_config_id
@@ -142,17 +144,23 @@ class BaseJob:
             self.context.progress(stage, fields)
 
     def riot(self) -> RiotClient:
-        """This run's Riot API client (shared process-wide rate limiter)."""
+        """This run's Riot API client (it shares the process-wide rate limiter)."""
         if self._client is None:
-            settings = self.context.settings
-            self._client = RiotClient(
-                settings.riot_api_key,
-                settings.riot_api_base,
-                limiter=self.context.limiter,
-                max_wait_s=DEFAULT_MAX_WAIT_S,
-                transport=self.context.riot_transport,
-            )
+            raise RuntimeError(f"{type(self).__name__} declares uses_riot_api = False.")
         return self._client
+
+    async def _open_client(self) -> None:
+        if not self.uses_riot_api:
+            return
+        settings = self.context.settings
+        client = RiotClient(
+            settings.riot_api_key,
+            settings.riot_api_base,
+            limiter=self.context.limiter,
+            max_wait_s=DEFAULT_MAX_WAIT_S,
+            transport=self.context.riot_transport,
+        )
+        self._client = await client.__aenter__()
 
     async def safe_commit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``work(con)`` in one write transaction, with the metrics and logs so far."""
@@ -203,6 +211,7 @@ class BaseJob:
     async def _execute_guarded(self) -> tuple[JobStatus, str | None]:
         try:
             self._load_configuration()
+            await self._open_client()
             async with asyncio.timeout(self.timeout_s):
                 await self.execute(self.context.db)
         except RateLimitSignal as signal:

@@ -21,6 +21,7 @@ log = get_logger(__name__)
 
 class SmurfAnalyzer(BaseJob):
     job_type = JobType.SMURF_ANALYZER
+    uses_riot_api = False
 
     def _load_configuration(self) -> None:
         super()._load_configuration()

@@ -1,0 +1,51 @@
+"""The background job system: tracked executions of scheduled units of work.
+
+Public surface::
+
+    BaseJob, JobContext, ExecutionOutcome      extend BaseJob to add a job type
+    handle_riot_api_errors                     the Riot API error policy for job methods
+    RateLimitSignal                            ends a run RATE_LIMITED, progress kept
+    JobType, JobStatus, Trigger                the UPPERCASE enums stored in the database
+    JobScheduler                               the APScheduler-driven scheduler process
+    run_in_process                             run a job once, now, in this process
+    JOB_CLASSES, job_for                       the registry of job types
+"""
+
+from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext
+from pipeline.jobs.error_handling import handle_riot_api_errors
+from pipeline.jobs.errors import (
+    JobAlreadyRunningError,
+    JobConfigError,
+    JobError,
+    JobInactiveError,
+    JobTimeoutError,
+    RateLimitSignal,
+    SchedulerAlreadyRunningError,
+    UnknownJobError,
+)
+from pipeline.jobs.registry import JOB_CLASSES, job_for
+from pipeline.jobs.runner import run_in_process
+from pipeline.jobs.scheduler import JobScheduler
+from pipeline.jobs.types import JobStatus, JobType, Trigger
+
+__all__ = [
+    "JOB_CLASSES",
+    "BaseJob",
+    "ExecutionOutcome",
+    "JobAlreadyRunningError",
+    "JobConfigError",
+    "JobContext",
+    "JobError",
+    "JobInactiveError",
+    "JobScheduler",
+    "JobStatus",
+    "JobTimeoutError",
+    "JobType",
+    "RateLimitSignal",
+    "SchedulerAlreadyRunningError",
+    "Trigger",
+    "UnknownJobError",
+    "handle_riot_api_errors",
+    "job_for",
+    "run_in_process",
+]

@@ -1,0 +1,522 @@
+"""Job commands: ``smurf track|untrack|run|scheduler`` and the ``smurf jobs`` group."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+import httpx
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+from pipeline.jobs.base import ExecutionOutcome, JobContext
+from pipeline.jobs.errors import JobConfigError, UnknownJobError
+from pipeline.jobs.registry import job_for
+from pipeline.jobs.runner import resolve_configs, run_in_process
+from pipeline.jobs.schedule import parse_schedule
+from pipeline.jobs.scheduler import JobScheduler, build_overview, read_scheduler_lock
+from pipeline.jobs.types import JobStatus
+from pipeline.store import Database
+from pipeline.store import job_records as records
+
+RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    return settings
+
+
+def _db(ctx: click.Context) -> Database:
+    settings = _settings(ctx)
+    db = Database(settings.db_path, settings.lock_timeout_s)
+    db.require_schema()
+    return db
+
+
+def parse_riot_id(text: str) -> tuple[str, str]:
+    """``"Name#TAG"`` -> (name, tag), or a clear error."""
+    match = RIOT_ID.match(text.strip())
+    if not match:
+        raise ConfigError(
+            f"{text!r} is not a Riot ID: write it as Name#TAG (name 3-16 characters, "
+            'tag 2-5 letters or digits), e.g. "Faker#KR1".'
+        )
+    return match.group("name").strip(), match.group("tag")
+
+
+# ---- track / untrack ----------------------------------------------------------------
+@click.command()
+@click.argument("riot_id")
+@click.option("--platform", default=None, help="Platform of the account, e.g. euw1, na1, kr.")
+@click.pass_context
+def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
+    """Track a player by Riot ID (Name#TAG): resolve it through account-v1 and mark it tracked."""
+    from pipeline.riot import RiotClient
+    from pipeline.riot.routing import region_of
+
+    settings = _settings(ctx)
+    db = _db(ctx)
+    name, tag = parse_riot_id(riot_id)
+    platform = (platform or settings.platform).lower()
+    region_of(platform)  # unknown platform -> clear error before any request
+
+    async def resolve() -> dict[str, Any]:
+        async with RiotClient(settings.riot_api_key, settings.riot_api_base) as client:
+            return dict(await client.get_account_by_riot_id(name, tag, platform=platform))
+
+    account = asyncio.run(resolve())
+    now = records.utcnow()
+    with db.write() as con:
+        con.execute(
+            "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked, tracked_at,"
+            " discovered_at) VALUES (?, ?, ?, ?, true, ?, ?) ON CONFLICT (puuid) DO UPDATE SET"
+            " is_tracked = true, tracked_at = coalesce(players.tracked_at, excluded.tracked_at),"
+            " game_name = excluded.game_name, tag_line = excluded.tag_line,"
+            " platform = excluded.platform, updated_at = excluded.tracked_at",
+            [account["puuid"], account.get("gameName"), account.get("tagLine"), platform, now, now],
+        )
+    click.echo(
+        f"Tracking {account.get('gameName')}#{account.get('tagLine')} on {platform} "
+        f"(puuid {account['puuid']}). TRACKED_PLAYER_UPDATER fetches their matches."
+    )
+
+
+@click.command()
+@click.argument("player")
+@click.pass_context
+def untrack(ctx: click.Context, player: str) -> None:
+    """Stop tracking a player, given as Name#TAG or puuid (their stored data stays)."""
+    db = _db(ctx)
+    with db.write() as con:
+        if "#" in player:
+            name, tag = parse_riot_id(player)
+            rows = con.execute(
+                "UPDATE players SET is_tracked = false WHERE lower(game_name) = lower(?)"
+                " AND lower(tag_line) = lower(?) AND is_tracked RETURNING puuid",
+                [name, tag],
+            ).fetchall()
+        else:
+            rows = con.execute(
+                "UPDATE players SET is_tracked = false WHERE puuid = ? AND is_tracked"
+                " RETURNING puuid",
+                [player],
+            ).fetchall()
+    if not rows:
+        raise ConfigError(f"No tracked player matches {player!r}; see `smurf jobs status`.")
+    click.echo(f"Stopped tracking {player} ({len(rows)} account).")
+
+
+# ---- run ------------------------------------------------------------------------------
+def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
+    colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(outcome.status.value, "red")
+    metrics = ", ".join(f"{k}={v}" for k, v in outcome.metrics.items())
+    click.secho(
+        f"{job_type} execution {outcome.execution_id}: {outcome.status.value} in "
+        f"{outcome.duration_s:.1f} s ({metrics})",
+        fg=colour,
+    )
+    if outcome.error_message:
+        click.echo(f"  {outcome.error_message}")
+
+
+def _progress_printer(job_label: str) -> Any:
+    def show(stage: str, fields: dict[str, Any]) -> None:
+        done, total = fields.get("done"), fields.get("total")
+        if done is not None and total:
+            sys.stderr.write(f"\r{job_label}: {stage} {done}/{total}   ")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    return show
+
+
+@click.command("run")
+@click.argument("job")
+@click.pass_context
+def run_job(ctx: click.Context, job: str) -> None:
+    """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id."""
+    db = _db(ctx)
+    configs = resolve_configs(db, job)
+    context = JobContext(_settings(ctx), progress=_progress_printer(configs[0].job_type))
+    outcomes = asyncio.run(run_in_process(context, job))
+    for config, outcome in zip(configs, outcomes, strict=False):
+        _print_outcome(outcome, config.job_type)
+    if any(o.status is JobStatus.FAILED for o in outcomes):
+        ctx.exit(1)
+
+
+# ---- scheduler ------------------------------------------------------------------------
+async def serve_scheduler(
+    context: JobContext,
+    *,
+    api_host: str,
+    api_port: int,
+    api_token: str | None,
+    duration_s: float | None = None,
+    sync_interval_s: float = 5.0,
+    shutdown_grace_s: float = 30.0,
+    on_started: Any = None,
+) -> JobScheduler:
+    """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
+    import uvicorn
+
+    from pipeline.api import create_api
+
+    if api_host not in LOOPBACK_HOSTS and not api_token:
+        raise ConfigError(
+            f"The monitoring API would listen on {api_host}, beyond this machine: "
+            "set --api-token (or SMURF_API_TOKEN) so that only you can trigger jobs."
+        )
+    scheduler = JobScheduler(
+        context,
+        sync_interval_s=sync_interval_s,
+        shutdown_grace_s=shutdown_grace_s,
+        api_url=f"http://{api_host}:{api_port}" if api_port else None,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_api(scheduler, token=api_token),
+            host=api_host,
+            port=api_port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    # Our own handlers: stop scheduling, let running jobs commit and record, then exit.
+    server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await scheduler.start()
+    serving = asyncio.create_task(server.serve()) if api_port else None
+    if on_started is not None:
+        on_started(scheduler)
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=duration_s)
+    except TimeoutError:
+        pass
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await scheduler.stop()
+        if serving is not None:
+            server.should_exit = True
+            await serving
+    return scheduler
+
+
+def _no_signal_capture() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+@click.command()
+@click.option(
+    "--api-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface the monitoring API listens on.",
+)
+@click.option(
+    "--api-port",
+    default=8700,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the monitoring API (0: no API).",
+)
+@click.option(
+    "--api-token",
+    envvar="SMURF_API_TOKEN",
+    default=None,
+    help="Token POST requests must carry when the API listens beyond loopback "
+    "[env SMURF_API_TOKEN].",
+)
+@click.option(
+    "--duration-s",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).",
+)
+@click.option(
+    "--sync-interval-s",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="How often configuration changes are picked up.",
+)
+@click.pass_context
+def scheduler(
+    ctx: click.Context,
+    api_host: str,
+    api_port: int,
+    api_token: str | None,
+    duration_s: float | None,
+    sync_interval_s: float,
+) -> None:
+    """Run the job scheduler (and its monitoring API) until interrupted."""
+    settings = _settings(ctx)
+    _db(ctx)
+    if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
+        raise ConfigError(
+            "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
+            "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
+        )
+    click.echo(f"Scheduler on {settings.db_path}; API http://{api_host}:{api_port}/api/v1/jobs")
+    asyncio.run(
+        serve_scheduler(
+            JobContext(settings),
+            api_host=api_host,
+            api_port=api_port,
+            api_token=api_token,
+            duration_s=duration_s,
+            sync_interval_s=sync_interval_s,
+        )
+    )
+    click.echo("Scheduler stopped.")
+
+
+# ---- jobs group -----------------------------------------------------------------------
+@click.group()
+def jobs() -> None:
+    """Inspect and control the scheduled jobs."""
+
+
+@jobs.command("list")
+@click.pass_context
+def jobs_list(ctx: click.Context) -> None:
+    """List job configurations: id, type, schedule, active, config_json."""
+    db = _db(ctx)
+    with db.read() as con:
+        configs = records.list_job_configs(con)
+    for c in configs:
+        state = "active" if c.is_active else "disabled"
+        click.echo(
+            f"{c.id:>3}  {c.job_type:<24} {c.schedule:<24} {state:<8} "
+            f"{json.dumps(c.config_json, sort_keys=True)}"
+        )
+
+
+@jobs.command("status")
+@click.pass_context
+def jobs_status(ctx: click.Context) -> None:
+    """Show each job's last execution, running state and 24 h counts (and the scheduler's)."""
+    db = _db(ctx)
+    lock = read_scheduler_lock(db.path)
+    overview = None
+    if lock and lock.get("api_url"):
+        try:
+            overview = httpx.get(f"{lock['api_url']}/api/v1/jobs/status/overview", timeout=5).json()
+        except httpx.HTTPError:
+            overview = None
+    if overview is None:
+        with db.read() as con:
+            overview = build_overview(con, None)
+        if lock:
+            overview["scheduler"]["state"] = f"RUNNING (pid {lock.get('pid')})"
+    click.echo(f"Scheduler: {overview['scheduler']['state']}")
+    for job in overview["jobs"]:
+        last = job["last_execution"] or {}
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(job["counts_24h"].items())) or "none"
+        click.echo(
+            f"{job['id']:>3}  {job['job_type']:<24} "
+            f"{'active' if job['is_active'] else 'disabled':<8} "
+            f"next={job['next_run_time'] or '-':<20} last={last.get('status', '-'):<12} "
+            f"24h: {counts}"
+        )
+        if job.get("configuration_error"):
+            click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
+
+
+@jobs.command("executions")
+@click.argument("job_id", type=int)
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in JobStatus], case_sensitive=False),
+    default=None,
+    help="Only executions with this status.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="How many executions to show, newest first.",
+)
+@click.pass_context
+def jobs_executions(ctx: click.Context, job_id: int, status: str | None, limit: int) -> None:
+    """Show a job's recent executions with their metrics."""
+    db = _db(ctx)
+    with db.read() as con:
+        if records.get_job_config(con, job_id) is None:
+            raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
+        frame = records.list_executions(con, job_id, status=status, limit=limit)
+    if frame.empty:
+        click.echo("No executions yet.")
+        return
+    columns = [
+        "id",
+        "status",
+        "trigger",
+        "started_at",
+        "finished_at",
+        "api_requests_made",
+        "records_created",
+        "records_updated",
+        "error_message",
+    ]
+    click.echo(frame[columns].to_string(index=False))
+
+
+@jobs.command("logs")
+@click.argument("execution_id", type=int)
+@click.pass_context
+def jobs_logs(ctx: click.Context, execution_id: int) -> None:
+    """Print the log lines captured for one execution."""
+    db = _db(ctx)
+    with db.read() as con:
+        execution = records.get_execution(con, execution_id)
+        if execution is None:
+            raise UnknownJobError(f"There is no execution {execution_id}.")
+        logs = records.execution_logs(con, execution_id)
+    click.echo(
+        f"Execution {execution_id} ({execution['job_type']}): {execution['status']}"
+        + (f" - {execution['error_message']}" if execution["error_message"] else "")
+    )
+    for row in logs.itertuples():
+        click.echo(f"{row.logged_at} {row.level:<7} {row.event} {row.fields}")
+
+
+@jobs.command("trigger")
+@click.argument("job")
+@click.option(
+    "--api-token",
+    envvar="SMURF_API_TOKEN",
+    default=None,
+    help="Token for a scheduler API bound beyond loopback [env SMURF_API_TOKEN].",
+)
+@click.pass_context
+def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
+    """Run a job now: through the running scheduler if there is one, else in this process."""
+    settings = _settings(ctx)
+    db = _db(ctx)
+    configs = resolve_configs(db, job)
+    lock = read_scheduler_lock(db.path)
+    if lock and lock.get("api_url"):
+        for config in configs:
+            headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
+            response = httpx.post(
+                f"{lock['api_url']}/api/v1/jobs/{config.id}/trigger", headers=headers, timeout=10
+            )
+            body = response.json()
+            if response.status_code != 202:
+                raise JobConfigError(body.get("error", f"HTTP {response.status_code}"))
+            click.echo(
+                f"Triggered {config.job_type} through the scheduler: execution "
+                f"{body['execution_id']}."
+            )
+        return
+    context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
+    outcomes = asyncio.run(run_in_process(context, job))
+    for config, outcome in zip(configs, outcomes, strict=False):
+        _print_outcome(outcome, config.job_type)
+
+
+def _set_active(ctx: click.Context, job_id: int, active: bool) -> None:
+    db = _db(ctx)
+    with db.write() as con:
+        if records.get_job_config(con, job_id) is None:
+            raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
+        records.update_job_config(con, job_id, is_active=active)
+    click.echo(f"Job {job_id} {'enabled' if active else 'disabled'}.")
+
+
+@jobs.command("enable")
+@click.argument("job_id", type=int)
+@click.pass_context
+def jobs_enable(ctx: click.Context, job_id: int) -> None:
+    """Enable a job (a running scheduler picks it up within seconds)."""
+    _set_active(ctx, job_id, True)
+
+
+@jobs.command("disable")
+@click.argument("job_id", type=int)
+@click.pass_context
+def jobs_disable(ctx: click.Context, job_id: int) -> None:
+    """Disable a job (a running scheduler stops scheduling it within seconds)."""
+    _set_active(ctx, job_id, False)
+
+
+def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["a=5", "b=true", "c=x"]`` -> ``{"a": 5, "b": True, "c": "x"}`` (JSON, else text)."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise JobConfigError(f"Expected key=value, got {pair!r}.")
+        try:
+            values[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key.strip()] = raw
+    return values
+
+
+@jobs.command("set")
+@click.argument("job_id", type=int)
+@click.argument("assignments", nargs=-1, required=True)
+@click.pass_context
+def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> None:
+    """Change a job's config_json keys (key=value ...); `schedule=...` changes its schedule.
+
+    Values are JSON (numbers, true/false) or text. The new configuration is validated by the
+    job itself before it is saved; a running scheduler applies it within seconds.
+    """
+    settings = _settings(ctx)
+    db = _db(ctx)
+    changes = parse_assignments(assignments)
+    schedule = changes.pop("schedule", None)
+    with db.read() as con:
+        config = records.get_job_config(con, job_id)
+    if config is None:
+        raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
+    if schedule is not None:
+        parse_schedule(str(schedule))
+    current = config.config_json if isinstance(config.config_json, dict) else {}
+    new_config = {**current, **changes}
+    job = job_for(config.job_type, job_id, JobContext(settings))
+    job.job_config = records.JobConfiguration(
+        config.id,
+        config.job_type,
+        config.name,
+        str(schedule or config.schedule),
+        config.is_active,
+        new_config,
+    )
+    job._load_configuration()  # raises JobConfigError naming the bad key
+    with db.write() as con:
+        records.update_job_config(
+            con,
+            job_id,
+            schedule=str(schedule) if schedule is not None else None,
+            config_json=new_config if changes else None,
+        )
+    click.echo(
+        f"Job {job_id} updated: "
+        + json.dumps(
+            {**({"schedule": schedule} if schedule is not None else {}), **changes}, sort_keys=True
+        )
+    )
+
+
+COMMANDS = (track, untrack, run_job, scheduler, jobs)
