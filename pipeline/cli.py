@@ -211,6 +211,11 @@ from pipeline.reports.cli import report  # noqa: E402  (commands defined beside 
 
 cli.add_command(report)
 
+from pipeline.analysis.cli import analyze, evaluate  # noqa: E402
+
+cli.add_command(analyze)
+cli.add_command(evaluate)
+
 for _command in JOB_COMMANDS:
     cli.add_command(_command)
 

@@ -6,11 +6,13 @@ Public surface (jobs and notebooks import only these names)::
     write_scores(con, scores, scored_at)                                  -> rows written
     players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
     explain(con, puuid, params=ScoringParams())                          -> Explanation
+    evaluate(con, params=ScoringParams())                                -> EvaluationReport
 
 Every function takes an open DuckDB connection and never opens the database itself.
 """
 
 from pipeline.analysis.errors import AnalysisError, NoGroundTruthError, UnknownPlayerError
+from pipeline.analysis.evaluation import EvaluationReport, evaluate
 from pipeline.analysis.explain import Explanation, explain
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
 from pipeline.analysis.persist import players_needing_scores, write_scores
@@ -31,10 +33,12 @@ __all__ = [
     "NORMAL",
     "SMURF",
     "AnalysisError",
+    "EvaluationReport",
     "Explanation",
     "NoGroundTruthError",
     "ScoringParams",
     "UnknownPlayerError",
+    "evaluate",
     "explain",
     "players_needing_scores",
     "score_players",

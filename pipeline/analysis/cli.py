@@ -1,0 +1,121 @@
+"""``smurf analyze`` and ``smurf evaluate``, registered on the root command by pipeline.cli."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from pipeline.config import Settings
+
+# Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
+ALL_PLAYERS = 10_000_000
+TOP_SUSPECTS = 10
+DB_OPTION_HELP = "DuckDB file to use [default: the global --db, env SMURF_DB]."
+
+
+def _settings(ctx: click.Context, db_path: Path | None) -> Settings:
+    settings = ctx.find_object(Settings)
+    assert settings is not None, "the root command always builds settings"
+    return settings if db_path is None else settings.replace(db_path=db_path)
+
+
+def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
+    """Counts by label and the top suspects of each kind, for the terminal."""
+    from pipeline.analysis.scoring import LABELS
+
+    counts = scores["label"].value_counts()
+    lines = [
+        f"Scored {len(scores)} player(s): "
+        + ", ".join(f"{label} {int(counts.get(label, 0))}" for label in LABELS)
+    ]
+    columns = ["puuid", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
+    for target in ("smurf", "boosted"):
+        ranked = scores.sort_values(f"{target}_score", ascending=False).head(top)
+        if not ranked.empty:
+            lines += [
+                "",
+                f"Top {target} suspects:",
+                ranked[columns].round(3).to_string(index=False),
+            ]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=DB_OPTION_HELP,
+)
+@click.option(
+    "--all",
+    "score_all",
+    is_flag=True,
+    help="Score every player, not only new ones and those with new games.",
+)
+@click.option(
+    "--min-matches",
+    default=5,
+    show_default=True,
+    help="Skip players with fewer stored games than this.",
+)
+@click.pass_context
+def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_matches: int) -> None:
+    """Score players for smurf and boosted likelihood, store the scores, print a summary.
+
+    By default only players never scored, or with new games since their last score, are
+    scored; --all rescores everyone. Every scoring is kept; latest_smurf_scores shows the
+    newest per player.
+    """
+    from pipeline.analysis import ScoringParams, players_needing_scores, score_players, write_scores
+    from pipeline.store import check_schema, write
+
+    settings = _settings(ctx, db_path)
+    params = ScoringParams(min_games=min_matches)
+    with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        check_schema(con, settings.db_path)
+        puuids = None if score_all else players_needing_scores(con, ALL_PLAYERS, min_matches)
+        if puuids == []:
+            click.echo("Every player's score is up to date (use --all to rescore everyone).")
+            return
+        scores = score_players(con, puuids, params=params)
+        write_scores(con, scores, datetime.now(UTC))
+    click.echo(summary_text(scores))
+
+
+@click.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=DB_OPTION_HELP,
+)
+@click.option(
+    "--min-games",
+    default=5,
+    show_default=True,
+    help="Evaluate players with at least this many analysed games.",
+)
+@click.pass_context
+def evaluate(ctx: click.Context, db_path: Path | None, min_games: int) -> None:
+    """Measure the scores against a simulated world's ground truth (needs sim_truth).
+
+    Prints, for smurfs and boosted accounts, ROC-AUC, average precision, precision in the
+    top 1% and 5%, recall at 1% false positives and calibration error, overall and per
+    games-played bucket, next to the win-rate rule and a weighted rule set; then the share
+    of each simulated population that gets flagged.
+    """
+    from pipeline.analysis import ScoringParams
+    from pipeline.analysis import evaluate as run_evaluation
+    from pipeline.store import check_schema, read
+
+    settings = _settings(ctx, db_path)
+    with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        check_schema(con, settings.db_path)
+        report = run_evaluation(con, ScoringParams(min_games=min_games))
+    click.echo(report.to_text())

@@ -1,0 +1,170 @@
+"""How good the scores are, against the simulator's ground truth (table ``sim_truth``).
+
+For smurfs and boosted accounts, three methods side by side — the model, the win-rate rule
+and the weighted rule set (``rules``) — over every player with at least ``min_games``
+analysed games, and per games-played bucket. Separately, the share of each population the
+methods flag (the honest traps should be flagged rarely).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.analysis.errors import NoGroundTruthError
+from pipeline.analysis.metrics import (
+    average_precision,
+    calibration_error,
+    precision_at_top,
+    recall_at_fpr,
+    roc_auc,
+)
+from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
+from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
+from pipeline.analysis.scoring import BOOSTED, SMURF, score_players
+
+TARGETS = ("smurf", "boosted")
+METHODS = ("model", "winrate_rule", "weighted_rules")
+# (name, lowest games inclusive, highest games exclusive)
+BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("all", 0, 1_000_000),
+    ("5-10", 5, 10),
+    ("10-20", 10, 20),
+    ("20+", 20, 1_000_000),
+)
+METRIC_COLUMNS = (
+    "roc_auc",
+    "average_precision",
+    "precision_top_1pct",
+    "precision_top_5pct",
+    "recall_at_1pct_fpr",
+    "calibration_error",
+)
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Metrics per (target, method, bucket) and flag rates per simulated population."""
+
+    metrics: pd.DataFrame
+    flag_rates: pd.DataFrame
+    players: int
+    model_version: str
+
+    def metric(self, target: str, method: str, name: str, bucket: str = "all") -> float:
+        """One number, e.g. ``metric("smurf", "model", "roc_auc")``."""
+        m = self.metrics
+        row = m[(m["target"] == target) & (m["method"] == method) & (m["bucket"] == bucket)]
+        return float(row[name].iloc[0])
+
+    def to_text(self) -> str:
+        """A plain-text report for the terminal."""
+        lines = [f"Evaluated {self.players} players; model {self.model_version}."]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            for target in TARGETS:
+                table = self.metrics[self.metrics["target"] == target].drop(columns="target")
+                lines += ["", f"{target.upper()}", table.round(3).to_string(index=False)]
+            lines += ["", "Share of each population flagged (honest traps should be low):"]
+            lines.append(self.flag_rates.round(3).to_string(index=False))
+        return "\n".join(lines)
+
+
+def _metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    return {
+        "roc_auc": roc_auc(y, score),
+        "average_precision": average_precision(y, score),
+        "precision_top_1pct": precision_at_top(y, score, 0.01),
+        "precision_top_5pct": precision_at_top(y, score, 0.05),
+        "recall_at_1pct_fpr": recall_at_fpr(y, score, 0.01),
+        "calibration_error": calibration_error(y, np.clip(score, 0.0, 1.0)),
+    }
+
+
+def _method_scores(scored: pd.DataFrame, target: str) -> dict[str, pd.Series]:
+    return {
+        "model": scored[f"{target}_score"],
+        "winrate_rule": win_rate_rule(scored, target),
+        "weighted_rules": weighted_rules(scored, target),
+    }
+
+
+def _metric_table(scored: pd.DataFrame) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    games = scored["games_analyzed"]
+    for target in TARGETS:
+        truth = scored[f"is_{target}"].astype("float64")
+        for method, score in _method_scores(scored, target).items():
+            for bucket, low, high in BUCKETS:
+                inside = ((games >= low) & (games < high)).to_numpy()
+                y = truth.to_numpy()[inside]
+                rows.append(
+                    {
+                        "target": target,
+                        "method": method,
+                        "bucket": bucket,
+                        "players": int(inside.sum()),
+                        "positives": int(y.sum()),
+                        **_metrics(y, score.to_numpy(dtype="float64")[inside]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _flags(scored: pd.DataFrame) -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
+    def model(s: pd.DataFrame) -> pd.Series:
+        return s["label"].isin([SMURF, BOOSTED])
+
+    def rule(s: pd.DataFrame) -> pd.Series:
+        return (win_rate_rule(s, "smurf") + win_rate_rule(s, "boosted")) > 0
+
+    def weighted(s: pd.DataFrame) -> pd.Series:
+        return (weighted_rules(s, "smurf") >= RULE_FLAG_AT) | (
+            weighted_rules(s, "boosted") >= RULE_FLAG_AT
+        )
+
+    return {"model": model, "winrate_rule": rule, "weighted_rules": weighted}
+
+
+def _flag_rate_table(scored: pd.DataFrame) -> pd.DataFrame:
+    flagged = pd.DataFrame({name: f(scored) for name, f in _flags(scored).items()})
+    flagged["population"] = scored["population"]
+    table = flagged.groupby("population").agg(
+        players=("model", "size"), **{m: (m, "mean") for m in METHODS}
+    )
+    return table.reset_index()
+
+
+def load_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The simulator's ground truth per puuid (population, is_smurf, is_boosted, is_trap)."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sim_truth'"
+    ).fetchone()
+    if not found or found[0] == 0:
+        raise NoGroundTruthError()
+    return con.execute(
+        "SELECT puuid, population, is_smurf, is_boosted, is_trap FROM sim_truth"
+    ).df()
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams = DEFAULT_PARAMS,
+    as_of: datetime | None = None,
+) -> EvaluationReport:
+    """Score everyone and compare the model and the two rules with the ground truth."""
+    truth = load_truth(con)
+    scores = score_players(con, None, as_of, params)
+    scored = scores.merge(truth, on="puuid", how="inner")
+    scored = scored[scored["games_analyzed"] >= params.min_games].reset_index(drop=True)
+    return EvaluationReport(
+        metrics=_metric_table(scored),
+        flag_rates=_flag_rate_table(scored),
+        players=len(scored),
+        model_version=MODEL_VERSION,
+    )

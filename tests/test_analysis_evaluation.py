@@ -1,0 +1,94 @@
+"""Evaluation against ground truth, and the `smurf analyze` / `smurf evaluate` commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipeline.analysis import NoGroundTruthError, evaluate
+from pipeline.analysis.evaluation import METHODS, TARGETS
+from pipeline.cli import cli
+from tests.test_analysis_features import START, Player, add_players, add_rank, population
+
+
+def _world(db_path: Path) -> None:
+    """40 ordinary players, 4 smurfs, 2 boosted accounts and a hot streak, with the truth."""
+    smurfs = [Player(f"smurf{i}", 20 + i, 16 + i, skill=1.6, level=40) for i in range(4)]
+    boosted = [Player(f"boosted{i}", 30, 11, skill=0.65) for i in range(2)]
+    streak = Player("streak", 30, 21)
+    with duckdb.connect(str(db_path)) as con:
+        add_players(con, [*population(), *smurfs, *boosted, streak])
+        for p in smurfs:
+            add_rank(con, p.puuid, "SILVER", "IV", 0, 5, START)
+            add_rank(con, p.puuid, "PLATINUM", "IV", 0, p.games, START + timedelta(days=2))
+        for p in boosted:
+            add_rank(con, p.puuid, "DIAMOND", "IV", 0, 100, START)
+            add_rank(con, p.puuid, "EMERALD", "III", 0, 130, START + timedelta(days=2))
+        con.execute(
+            """CREATE TABLE sim_truth AS SELECT puuid,
+                CASE WHEN puuid LIKE 'smurf%' THEN 'SMURF' WHEN puuid LIKE 'boosted%'
+                     THEN 'BOOSTED' WHEN puuid = 'streak' THEN 'HOT_STREAK' ELSE 'NORMAL' END
+                    AS population,
+                puuid LIKE 'smurf%' AS is_smurf, puuid LIKE 'boosted%' AS is_boosted,
+                false AS is_banned, puuid = 'streak' AS is_trap
+            FROM players"""
+        )
+
+
+def test_evaluate_reports_every_target_method_and_bucket(db_path: Path) -> None:
+    """The report has a row per target x method x bucket and ranks an easy world perfectly."""
+    _world(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        report = evaluate(con)
+    assert report.players == 47
+    assert len(report.metrics) == len(TARGETS) * len(METHODS) * 4
+    assert report.metric("smurf", "model", "roc_auc") == pytest.approx(1.0)
+    assert report.metric("boosted", "model", "roc_auc") == pytest.approx(1.0)
+    assert report.metric("smurf", "model", "precision_top_5pct") == pytest.approx(1.0)
+    # The hot streak wins 70% of 30 games: the win-rate rule flags it, the model does not.
+    rates = report.flag_rates.set_index("population")
+    assert rates.loc["HOT_STREAK", "winrate_rule"] == 1.0
+    assert rates.loc["HOT_STREAK", "model"] == 0.0
+    assert "SMURF" in report.to_text()
+
+
+def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> None:
+    """A database without sim_truth raises an error naming the export command."""
+    with duckdb.connect(str(db_path)) as con, pytest.raises(NoGroundTruthError, match="export"):
+        evaluate(con)
+
+
+def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:
+    """`smurf analyze` stores scores and a summary; a second run finds nothing to do."""
+    _world(db_path)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["analyze", "--db", str(db_path)])
+    assert first.exit_code == 0, first.output
+    assert "Scored 47 player(s): SMURF 4" in first.output
+    assert "Top smurf suspects" in first.output
+    second = runner.invoke(cli, ["analyze", "--db", str(db_path)])
+    assert "up to date" in second.output
+    everyone = runner.invoke(cli, ["--db", str(db_path), "analyze", "--all"])
+    assert "Scored 47 player(s)" in everyone.output
+    with duckdb.connect(str(db_path)) as con:
+        assert con.execute("SELECT count(*) FROM smurf_scores").fetchone() == (94,)
+
+
+def test_evaluate_command_prints_the_report(db_path: Path) -> None:
+    """`smurf evaluate --db PATH` prints the metric tables and trap flag rates."""
+    _world(db_path)
+    result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "roc_auc" in result.output
+    assert "HOT_STREAK" in result.output
+
+
+def test_evaluate_command_without_truth_fails_with_one_line(db_path: Path) -> None:
+    """Without sim_truth the command exits 1 with the error's message."""
+    result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "sim_truth" in result.output
