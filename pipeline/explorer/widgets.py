@@ -125,17 +125,23 @@ class PlayerExplorer:
 
     def apply_filters(self) -> None:
         """List the players that pass the filters (the first one's card is shown)."""
-        self.results.options = player_options(self.filtered().head(200))
+        self._list(player_options(self.filtered().head(200)))
 
     def search(self, text: str) -> None:
         """List the players matching ``text`` (Riot ID, name prefix or puuid)."""
         with read(self.db_path) as con:
             found = players.find_players(con, text)
-        self.results.options = player_options(found)
+        self._list(player_options(found))
         if found.empty:
             self.card.clear_output()
             with self.card:
                 display(widgets.HTML(f"No player matches <code>{text}</code>."))
+
+    def _list(self, options: list[tuple[str, str]]) -> None:
+        # A Select keeps no selection when its options change: select the first player.
+        self.results.options = options
+        if options:
+            self.results.value = options[0][1]
 
     def show(self, puuid: str | None) -> None:
         """Show the card of ``puuid`` (nothing when no player is selected)."""
