@@ -1,0 +1,29 @@
+"""A Riot API simulator: a synthetic world of players served over HTTP like Riot's API.
+
+Public surface::
+
+    SimulatorConfig          what world to build and how the server behaves
+    build_world(config)      the world of a seed (deterministic)
+    create_app(config)       the ASGI app
+    serve_in_thread(config)  serve on loopback for a ``with`` block -> RunningSimulator
+    export_world(config, db) write the world straight into a database, with ground truth
+"""
+
+from pipeline.simulator.app import create_app
+from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.errors import SimulatorConfigError, SimulatorError
+from pipeline.simulator.population import Population
+from pipeline.simulator.server import RunningSimulator, serve_in_thread
+from pipeline.simulator.world import World, build_world
+
+__all__ = [
+    "Population",
+    "RunningSimulator",
+    "SimulatorConfig",
+    "SimulatorConfigError",
+    "SimulatorError",
+    "World",
+    "build_world",
+    "create_app",
+    "serve_in_thread",
+]

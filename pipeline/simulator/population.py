@@ -1,0 +1,305 @@
+"""Who plays: the simulated players, their hidden skill and their ground-truth population.
+
+Skill and visible rank share one ladder scale (see ``ranks``): IRON IV is 0, each tier 400
+points, MASTER 2800. An ordinary player's rating already matches their skill when history
+starts; the other populations differ in ways an analysis should find (smurfs, boosted) or
+should not be fooled by (the honest traps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.simulator.champions import CHAMPIONS_PER_ROLE, ROLES
+from pipeline.simulator.identity import (
+    PUUID_LENGTH,
+    SUMMONER_ID_LENGTH,
+    random_game_names,
+    random_tag_lines,
+    random_tokens,
+    unique_riot_ids,
+)
+
+DAY_S = 86_400
+NEVER_S = np.iinfo(np.int64).max // 2  # a time after every simulated one
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+StrArray = npt.NDArray[np.str_]
+
+
+class Population(IntEnum):
+    """Ground-truth kind of player."""
+
+    NORMAL = 0
+    SMURF = 1
+    BOOSTED = 2
+    TALENTED_NEWBIE = 3
+    ONE_TRICK = 4
+    HOT_STREAK = 5
+
+
+# Shares of the world; NORMAL takes the rest.
+POPULATION_SHARES = {
+    Population.SMURF: 0.04,
+    Population.BOOSTED: 0.025,
+    Population.TALENTED_NEWBIE: 0.015,
+    Population.ONE_TRICK: 0.015,
+    Population.HOT_STREAK: 0.015,
+}
+TRAPS = (Population.TALENTED_NEWBIE, Population.ONE_TRICK, Population.HOT_STREAK)
+
+SKILL_MEAN = 1250.0  # GOLD IV-ish: the middle of the real tier distribution
+SKILL_SD = 550.0
+SKILL_MAX = 3500.0
+NEW_ACCOUNT_MMR = 1000.0  # where a fresh level-30 account's hidden rating starts
+NEW_ACCOUNT_LADDER = 650.0  # and where its visible rank lands after placements
+BOOST_GAMES_PER_DAY = 8.0
+
+
+@dataclass
+class Players:
+    """Column arrays, one entry per player (index = player number)."""
+
+    puuid: StrArray
+    summoner_id: StrArray
+    game_name: StrArray  # the Riot ID before any rename
+    tag_line: StrArray
+    new_game_name: StrArray  # the Riot ID after renamed_at_s
+    new_tag_line: StrArray
+    renamed_at_s: IntArray
+    population: IntArray
+    skill: FloatArray  # hidden skill when history starts (the owner's, for boosted)
+    skill_growth: FloatArray  # skill gained per game (talented newcomers)
+    skill_cap: FloatArray
+    booster_skill: FloatArray
+    boost_start_s: IntArray
+    boost_end_s: IntArray
+    luck: FloatArray  # a lucky run: extra weight in the win draw only
+    main_champion_bonus: FloatArray  # one-tricks are better on their champion
+    created_at_s: IntArray
+    active_from_s: IntArray
+    banned_at_s: IntArray
+    games_per_day: FloatArray
+    max_games: IntArray
+    base_level: FloatArray
+    levels_per_game: FloatArray
+    profile_icon: IntArray
+    primary_role: IntArray
+    secondary_role: IntArray
+    champions: IntArray  # (players, 3) flat champion slots; the first is the main
+    booster_champions: IntArray  # (players, 3)
+    main_share: FloatArray
+    prior_wins: IntArray
+    prior_losses: IntArray
+    # Mutable state, advanced by the season.
+    mmr: FloatArray
+    ladder: FloatArray
+    wins: IntArray
+    losses: IntArray
+    ranked_games: IntArray
+    games: IntArray  # every queue, since history started
+    win_streak: IntArray
+    last_ranked_s: IntArray
+
+    @property
+    def count(self) -> int:
+        """Number of players."""
+        return len(self.puuid)
+
+    def current_skill(self, at_s: int | IntArray, index: IntArray) -> FloatArray:
+        """The skill actually at the keyboard for these players at a time."""
+        grown = np.minimum(
+            self.skill[index] + self.skill_growth[index] * self.games[index],
+            self.skill_cap[index],
+        )
+        boosting = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
+        return np.where(boosting, self.booster_skill[index], grown)
+
+    def true_skill(self) -> FloatArray:
+        """The ground-truth skill of each account's owner now."""
+        return np.minimum(self.skill + self.skill_growth * self.games, self.skill_cap)
+
+
+def draw_populations(rng: np.random.Generator, count: int) -> IntArray:
+    """A shuffled population label per player, in the configured shares."""
+    labels = np.full(count, int(Population.NORMAL), dtype=np.int64)
+    start = 0
+    for population, share in POPULATION_SHARES.items():
+        size = max(round(count * share), 1 if count >= 200 else 0)
+        labels[start : start + size] = int(population)
+        start += size
+    rng.shuffle(labels)
+    return labels
+
+
+def build_players(
+    rng: np.random.Generator, count: int, platform: str, history_start_s: int, now_s: int
+) -> Players:
+    """Draw every player of a world, ready for the season to play out."""
+    population = draw_populations(rng, count)
+    is_ = {p: population == int(p) for p in Population}
+    new_account = is_[Population.SMURF] | is_[Population.TALENTED_NEWBIE]
+    history_s = now_s - history_start_s
+
+    skill = np.clip(rng.normal(SKILL_MEAN, SKILL_SD, count), 0.0, SKILL_MAX)
+    skill = np.where(
+        is_[Population.SMURF], np.clip(rng.normal(2650, 300, count), 2000, 3400), skill
+    )
+    boosted = is_[Population.BOOSTED]
+    skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
+    newbie = is_[Population.TALENTED_NEWBIE]
+    skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
+    skill_growth = np.where(newbie, rng.uniform(15, 25, count), 0.0)
+    skill_cap = np.where(newbie, skill + rng.uniform(800, 1300, count), SKILL_MAX)
+
+    created_at_s = (history_start_s - rng.uniform(180, 4000, count) * DAY_S).astype(np.int64)
+    fresh = (history_start_s + rng.uniform(0.0, 0.92, count) * history_s).astype(np.int64)
+    created_at_s = np.where(new_account, fresh, created_at_s)
+
+    games_per_day = np.clip(rng.lognormal(np.log(0.85), 0.7, count), 0.05, 6.0)
+    games_per_day = np.where(is_[Population.SMURF], rng.uniform(3, 8, count), games_per_day)
+    games_per_day = np.where(newbie, rng.uniform(1.5, 4, count), games_per_day)
+    hot = is_[Population.HOT_STREAK]
+    games_per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), games_per_day)
+    games_per_day = np.where(hot, rng.uniform(0.12, 0.3, count), games_per_day)
+    max_games = np.full(count, 1_000_000, dtype=np.int64)
+    max_games = np.where(is_[Population.SMURF], rng.integers(15, 80, count), max_games)
+    max_games = np.where(hot, rng.integers(8, 20, count), max_games)
+
+    boost_start_s = np.full(count, NEVER_S, dtype=np.int64)
+    boost_end_s = np.full(count, NEVER_S, dtype=np.int64)
+    start = history_start_s + rng.uniform(0.3, 0.8, count) * history_s
+    length_s = rng.integers(60, 120, count) / BOOST_GAMES_PER_DAY * DAY_S
+    boost_start_s = np.where(boosted, start.astype(np.int64), boost_start_s)
+    boost_end_s = np.where(boosted, (start + length_s).astype(np.int64), boost_end_s)
+    booster_skill = np.where(boosted, rng.uniform(2500, 3100, count), 0.0)
+
+    primary_role = rng.choice(len(ROLES), size=count, p=[0.21, 0.2, 0.22, 0.2, 0.17])
+    offset = rng.integers(1, len(ROLES), size=count)
+    secondary_role = (primary_role + offset) % len(ROLES)
+    champions = _champion_pools(rng, primary_role)
+    booster_champions = _champion_pools(rng, primary_role)
+    one_trick = is_[Population.ONE_TRICK]
+    main_share = np.where(one_trick, rng.uniform(0.85, 0.97, count), rng.uniform(0.25, 0.55, count))
+
+    banned_at_s = _ban_times(
+        rng, population, created_at_s, games_per_day, max_games, boost_end_s, history_start_s, now_s
+    )
+    names, tags, new_names, new_tags, renamed_at_s = _riot_ids(
+        rng, count, platform, population, history_start_s, now_s
+    )
+    base_level = np.clip(rng.lognormal(np.log(190), 0.65, count), 30, 1200)
+    base_level = np.where(new_account, rng.uniform(30, 34, count), base_level)
+    levels_per_game = np.where(new_account, 0.3, 0.12)
+    prior_games = np.where(new_account, 0, rng.integers(20, 400, count))
+    prior_wins = rng.binomial(prior_games, 0.5)
+    rating = np.clip(skill + rng.normal(0, 80, count), 0, None)
+    mmr = np.where(new_account, NEW_ACCOUNT_MMR, rating)
+    ladder = np.where(new_account, NEW_ACCOUNT_LADDER, rating)
+    zeros = np.zeros(count, dtype=np.int64)
+    return Players(
+        puuid=random_tokens(rng, count, PUUID_LENGTH),
+        summoner_id=random_tokens(rng, count, SUMMONER_ID_LENGTH),
+        game_name=names,
+        tag_line=tags,
+        new_game_name=new_names,
+        new_tag_line=new_tags,
+        renamed_at_s=renamed_at_s,
+        population=population,
+        skill=skill,
+        skill_growth=skill_growth,
+        skill_cap=skill_cap,
+        booster_skill=booster_skill,
+        boost_start_s=boost_start_s,
+        boost_end_s=boost_end_s,
+        luck=np.where(hot, rng.uniform(900, 1400, count), 0.0),
+        main_champion_bonus=np.where(one_trick, rng.uniform(500, 700, count), 0.0),
+        created_at_s=created_at_s,
+        active_from_s=np.maximum(created_at_s, history_start_s),
+        banned_at_s=banned_at_s,
+        games_per_day=games_per_day,
+        max_games=max_games,
+        base_level=base_level,
+        levels_per_game=levels_per_game,
+        profile_icon=rng.integers(0, 6000, count),
+        primary_role=primary_role.astype(np.int64),
+        secondary_role=secondary_role.astype(np.int64),
+        champions=champions,
+        booster_champions=booster_champions,
+        main_share=main_share,
+        prior_wins=prior_wins.astype(np.int64),
+        prior_losses=(prior_games - prior_wins).astype(np.int64),
+        mmr=mmr,
+        ladder=ladder,
+        wins=zeros.copy(),
+        losses=zeros.copy(),
+        ranked_games=zeros.copy(),
+        games=zeros.copy(),
+        win_streak=zeros.copy(),
+        last_ranked_s=np.where(new_account, NEVER_S, history_start_s).astype(np.int64),
+    )
+
+
+def _champion_pools(rng: np.random.Generator, roles: IntArray) -> IntArray:
+    """Three distinct champions of each player's main role (flat champion slots)."""
+    count = len(roles)
+    picks = np.argsort(rng.random((count, CHAMPIONS_PER_ROLE)), axis=1)[:, :3]
+    return (roles[:, None] * CHAMPIONS_PER_ROLE + picks).astype(np.int64)
+
+
+def _ban_times(
+    rng: np.random.Generator,
+    population: IntArray,
+    created_at_s: IntArray,
+    games_per_day: FloatArray,
+    max_games: IntArray,
+    boost_end_s: IntArray,
+    history_start_s: int,
+    now_s: int,
+) -> IntArray:
+    """When each account gets banned (NEVER_S for most); some bans lie after "now"."""
+    count = len(population)
+    banned_at_s = np.full(count, NEVER_S, dtype=np.int64)
+    smurf = population == int(Population.SMURF)
+    # A smurf is caught part-way through (or soon after) the games it means to play.
+    smurf_days = max_games / games_per_day * rng.uniform(0.4, 1.3, count)
+    smurf_ban = created_at_s + (smurf_days * DAY_S).astype(np.int64)
+    banned_at_s = np.where(smurf & (rng.random(count) < 0.35), smurf_ban, banned_at_s)
+    boosted = population == int(Population.BOOSTED)
+    boost_ban = boost_end_s + (rng.uniform(3, 40, count) * DAY_S).astype(np.int64)
+    banned_at_s = np.where(boosted & (rng.random(count) < 0.12), boost_ban, banned_at_s)
+    others = ~(smurf | boosted)
+    other_ban = rng.integers(history_start_s + 10 * DAY_S, now_s + 30 * DAY_S, count)
+    return np.where(others & (rng.random(count) < 0.01), other_ban, banned_at_s)
+
+
+def _riot_ids(
+    rng: np.random.Generator,
+    count: int,
+    platform: str,
+    population: IntArray,
+    history_start_s: int,
+    now_s: int,
+) -> tuple[StrArray, StrArray, StrArray, StrArray, IntArray]:
+    """Unique Riot IDs, and the new ones of players who rename at some point."""
+    names = random_game_names(rng, count)
+    tags = unique_riot_ids(rng, names, random_tag_lines(rng, count, platform))
+    rename_share = np.where(population == int(Population.SMURF), 0.12, 0.05)
+    renamed = rng.random(count) < rename_share
+    renamed_at_s = np.where(
+        renamed, rng.integers(history_start_s, now_s + 30 * DAY_S, count), NEVER_S
+    ).astype(np.int64)
+    new_names = np.where(renamed, random_game_names(rng, count), names)
+    taken = {f"{n}#{t}".lower() for n, t in zip(names, tags, strict=True)}
+    new_tags = np.where(
+        renamed,
+        unique_riot_ids(rng, new_names, random_tag_lines(rng, count, platform), taken),
+        tags,
+    )
+    return names, tags, new_names, new_tags, renamed_at_s

@@ -1,0 +1,238 @@
+"""The season: players queue, get matched by rating, win or lose, and their rank moves.
+
+Time advances in fixed slots. In each slot every eligible player queues with a probability
+set by how often they play; the queued players of each queue are split by the role they
+play this game, each role sorted by hidden rating, and the k-th pair of every role makes
+match k, so lobbies are close in rating as Riot's matchmaking aims for. The winner is drawn
+from the teams' true skills; ratings move Elo-style and the visible ladder follows them.
+All of it is array arithmetic over the players of one slot, never a loop per game.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from pipeline.simulator.champions import CHAMPIONS_PER_ROLE, ROLES
+from pipeline.simulator.population import (
+    BOOST_GAMES_PER_DAY,
+    DAY_S,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Players,
+)
+from pipeline.simulator.stats import draw_stats
+
+SLOT_S = 2 * 3600
+LONGEST_GAME_S = 55 * 60
+QUEUES = np.array([420, 400, 440, 450])
+QUEUE_SHARES = np.array([0.78, 0.08, 0.07, 0.07])
+RANKED_SOLO = 420
+ARAM = 450
+ELO_SCALE = 500.0
+SMALL_WORLD_ROLE_BIAS = 0.75  # chance to get the primary role
+
+
+@dataclass
+class MatchBlock:
+    """Matches in start order; per-participant arrays are shaped (matches, 10)."""
+
+    start_s: IntArray
+    duration_s: IntArray
+    queue_id: IntArray
+    blue_won: BoolArray
+    player: IntArray
+    role: IntArray
+    champion: IntArray  # flat champion slot, see champions.py
+    level: IntArray
+    won: BoolArray
+    kills: IntArray
+    deaths: IntArray
+    assists: IntArray
+    minions: IntArray
+    neutral_minions: IntArray
+    gold: IntArray
+    damage: IntArray
+    vision: IntArray
+    champ_level: IntArray
+    solo_kills: IntArray
+    wards_placed: IntArray
+
+    @property
+    def count(self) -> int:
+        """Number of matches."""
+        return len(self.start_s)
+
+
+def concat_blocks(blocks: list[MatchBlock]) -> MatchBlock:
+    """One block holding the matches of many, in order."""
+    return MatchBlock(
+        **{f.name: np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(MatchBlock)}
+    )
+
+
+def empty_block() -> MatchBlock:
+    """A block with no matches."""
+    flat = np.zeros(0, dtype=np.int64)
+    grid = np.zeros((0, 10), dtype=np.int64)
+    values: dict[str, object] = {}
+    for f in fields(MatchBlock):
+        values[f.name] = flat if f.name in ("start_s", "duration_s", "queue_id") else grid
+    values["blue_won"] = np.zeros(0, dtype=bool)
+    values["won"] = np.zeros((0, 10), dtype=bool)
+    return MatchBlock(**values)  # type: ignore[arg-type]
+
+
+def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> MatchBlock:
+    """Play every match that starts in one time slot and update the players."""
+    queued = _queued_players(players, rng, slot_start_s)
+    queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
+    blocks = []
+    for queue_id in QUEUES:
+        lobby = _form_matches(players, rng, queued[queue_of == queue_id])
+        if len(lobby):
+            blocks.append(_play_matches(players, rng, lobby, int(queue_id), slot_start_s))
+    if not blocks:
+        return empty_block()
+    block = concat_blocks(blocks)
+    order = np.argsort(block.start_s, kind="stable")
+    return MatchBlock(**{f.name: getattr(block, f.name)[order] for f in fields(MatchBlock)})
+
+
+def _queued_players(players: Players, rng: np.random.Generator, at_s: int) -> IntArray:
+    """The players who queue up in this slot."""
+    eligible = (
+        (players.active_from_s <= at_s)
+        & (players.banned_at_s > at_s + SLOT_S)
+        & (players.games < players.max_games)
+    )
+    index = np.flatnonzero(eligible)
+    boosting = (players.boost_start_s[index] <= at_s) & (at_s < players.boost_end_s[index])
+    per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])
+    chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
+    return index[rng.random(len(index)) < chance]
+
+
+def _form_matches(players: Players, rng: np.random.Generator, queued: IntArray) -> IntArray:
+    """Ten players per match (columns: roles of team 100, then team 200), close in rating."""
+    roll = rng.random(len(queued))
+    other = rng.integers(0, len(ROLES), len(queued))
+    role = np.where(
+        roll < SMALL_WORLD_ROLE_BIAS,
+        players.primary_role[queued],
+        np.where(roll < 0.9, players.secondary_role[queued], other),
+    )
+    by_role = [rng.permutation(queued[role == r]) for r in range(len(ROLES))]
+    matches = min(len(members) for members in by_role) // 2
+    if matches == 0:
+        return np.zeros((0, 10), dtype=np.int64)
+    blue = np.empty((matches, len(ROLES)), dtype=np.int64)
+    red = np.empty_like(blue)
+    for r, members in enumerate(by_role):
+        chosen = members[: 2 * matches]
+        pairs = chosen[np.argsort(players.mmr[chosen], kind="stable")].reshape(matches, 2)
+        flip = rng.random(matches) < 0.5
+        blue[:, r] = np.where(flip, pairs[:, 1], pairs[:, 0])
+        red[:, r] = np.where(flip, pairs[:, 0], pairs[:, 1])
+    return np.concatenate([blue, red], axis=1)
+
+
+def _play_matches(
+    players: Players,
+    rng: np.random.Generator,
+    lobby: IntArray,
+    queue_id: int,
+    slot_start_s: int,
+) -> MatchBlock:
+    """Decide, describe and record a batch of matches of one queue."""
+    count = len(lobby)
+    role = np.tile(np.arange(len(ROLES)), 2)[None, :].repeat(count, axis=0)
+    champion = _pick_champions(players, rng, lobby, role, slot_start_s)
+    skill = players.current_skill(slot_start_s, lobby.ravel()).reshape(lobby.shape)
+    on_main = champion == players.champions[lobby, 0]
+    skill = skill + np.where(on_main, players.main_champion_bonus[lobby], 0.0)
+    draw_weight = skill + players.luck[lobby]
+    edge = draw_weight[:, :5].mean(axis=1) - draw_weight[:, 5:].mean(axis=1)
+    blue_won = rng.random(count) < 1.0 / (1.0 + 10.0 ** (-edge / ELO_SCALE))
+    won = np.concatenate(
+        [np.repeat(blue_won[:, None], 5, 1), np.repeat(~blue_won[:, None], 5, 1)], 1
+    )
+    minutes = np.clip(rng.normal(28.5, 6.0, count) - np.abs(edge) / 120.0, 15.0, 50.0)
+    duration_s = np.rint(minutes * 60).astype(np.int64)
+    start_s = slot_start_s + rng.integers(0, SLOT_S - LONGEST_GAME_S, count)
+    level = np.floor(
+        players.base_level[lobby] + players.games[lobby] * players.levels_per_game[lobby]
+    )
+    stats = draw_stats(rng, role, skill, won, duration_s / 60.0, np.full(count, queue_id == ARAM))
+    _record_results(players, lobby, won, queue_id, start_s)
+    return MatchBlock(
+        start_s=start_s.astype(np.int64),
+        duration_s=duration_s,
+        queue_id=np.full(count, queue_id, dtype=np.int64),
+        blue_won=blue_won,
+        player=lobby,
+        role=role.astype(np.int64),
+        champion=champion,
+        level=level.astype(np.int64),
+        won=won,
+        **{f.name: getattr(stats, f.name) for f in fields(stats)},
+    )
+
+
+def _pick_champions(
+    players: Players, rng: np.random.Generator, lobby: IntArray, role: IntArray, at_s: int
+) -> IntArray:
+    """Each participant's champion: their main, another of their pool, or any of the role."""
+    boosting = (players.boost_start_s[lobby] <= at_s) & (at_s < players.boost_end_s[lobby])
+    pool = np.where(boosting[..., None], players.booster_champions[lobby], players.champions[lobby])
+    roll = rng.random(lobby.shape)
+    main_share = players.main_share[lobby]
+    second = np.where(rng.random(lobby.shape) < 0.5, pool[..., 1], pool[..., 2])
+    from_pool = np.where(roll < main_share, pool[..., 0], second)
+    any_of_role = role * CHAMPIONS_PER_ROLE + rng.integers(0, CHAMPIONS_PER_ROLE, lobby.shape)
+    pool_role = pool[..., 0] // CHAMPIONS_PER_ROLE
+    return np.where(pool_role == role, from_pool, any_of_role).astype(np.int64)
+
+
+def _record_results(
+    players: Players, lobby: IntArray, won: BoolArray, queue_id: int, start_s: IntArray
+) -> None:
+    """Count the games; for ranked solo, move hidden ratings and the visible ladder."""
+    players.games[lobby] += 1
+    if queue_id != RANKED_SOLO:
+        return
+    mmr = players.mmr[lobby]
+    edge = mmr[:, :5].mean(axis=1) - mmr[:, 5:].mean(axis=1)
+    blue_expected = 1.0 / (1.0 + 10.0 ** (-edge / ELO_SCALE))
+    expected = np.concatenate(
+        [np.repeat(blue_expected[:, None], 5, 1), np.repeat(1 - blue_expected[:, None], 5, 1)], 1
+    )
+    result = won.astype(np.float64)
+    streak = players.win_streak[lobby]
+    new_streak = np.where(won, np.maximum(streak, 0) + 1, np.minimum(streak, 0) - 1)
+    players.mmr[lobby] = mmr + _rating_k(players.ranked_games[lobby], new_streak) * (
+        result - expected
+    )
+    players.ladder[lobby] = _ladder_after(players.ladder[lobby], mmr, won)
+    players.win_streak[lobby] = new_streak
+    players.ranked_games[lobby] += 1
+    players.wins[lobby] += won
+    players.losses[lobby] += ~won
+    players.last_ranked_s[lobby] = np.repeat(start_s[:, None], 10, axis=1)
+
+
+def _rating_k(ranked_games: IntArray, streak: IntArray) -> FloatArray:
+    """How far one game moves a hidden rating: more for new accounts and on streaks."""
+    base = np.where(ranked_games < 15, 80.0, np.where(ranked_games < 50, 45.0, 32.0))
+    k: FloatArray = base * (1.0 + 0.2 * np.minimum(np.abs(streak) - 1, 5))
+    return k
+
+
+def _ladder_after(ladder: FloatArray, mmr: FloatArray, won: BoolArray) -> FloatArray:
+    """LP won or lost: more when the hidden rating is above the visible rank, as Riot does."""
+    gap = (mmr - ladder) / 15.0
+    gain = np.clip(21.0 + gap, 6.0, 45.0)
+    loss = np.clip(21.0 - gap, 6.0, 45.0)
+    return np.maximum(np.where(won, ladder + gain, ladder - loss), 0.0)

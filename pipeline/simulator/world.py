@@ -1,0 +1,147 @@
+"""The simulated world: players, their match history and a clock.
+
+``build_world`` is deterministic per seed. Each time slot draws from its own generator
+seeded by (seed, slot number), so advancing the clock in one step or in many produces the
+same matches.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.identity import riot_id_key
+from pipeline.simulator.population import DAY_S, IntArray, Players, build_players
+from pipeline.simulator.season import SLOT_S, MatchBlock, concat_blocks, empty_block, play_slot
+
+# "Now" when a world is built; fixed so that every world of a seed is the same.
+DEFAULT_NOW = datetime(2026, 11, 20, tzinfo=UTC)
+MATCH_NUMBER_BASE = 7_100_000_000
+
+
+@dataclass
+class PlayerIndex:
+    """Which matches each player was in, newest first, as offsets into one array."""
+
+    match_numbers: IntArray  # match index per row, grouped by player, newest first
+    offsets: IntArray  # rows of player p: offsets[p]:offsets[p + 1]
+    slot_in_match: IntArray  # participant slot (0-9) per row
+
+
+@dataclass
+class World:
+    """Players, matches so far, and the simulated clock (epoch seconds)."""
+
+    config: SimulatorConfig
+    players: Players
+    matches: MatchBlock
+    history_start_s: int
+    now_s: int
+    slots_played: int
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _index: PlayerIndex | None = field(default=None, repr=False)
+    _by_puuid: dict[str, int] = field(default_factory=dict, repr=False)
+
+    # -- clock -------------------------------------------------------------------------
+    def advance(self, hours: float) -> int:
+        """Move the clock forward and play the matches that finish by then; returns how many."""
+        with self.lock:
+            self.now_s += round(hours * 3600)
+            return self._play_until_now()
+
+    def _play_until_now(self) -> int:
+        blocks = []
+        while self.history_start_s + (self.slots_played + 1) * SLOT_S <= self.now_s:
+            slot_start_s = self.history_start_s + self.slots_played * SLOT_S
+            rng = np.random.default_rng([self.config.seed, 1, self.slots_played])
+            blocks.append(play_slot(self.players, rng, slot_start_s))
+            self.slots_played += 1
+        new = sum(b.count for b in blocks)
+        if new:
+            self.matches = concat_blocks([self.matches, *blocks])
+            self._index = None
+        return new
+
+    # -- lookups -----------------------------------------------------------------------
+    def match_id(self, number: int) -> str:
+        """The public id of a match, e.g. EUW1_7100000042."""
+        return f"{self.config.platform.upper()}_{MATCH_NUMBER_BASE + number}"
+
+    def match_number(self, match_id: str) -> int | None:
+        """The index of a match from its public id, or None when there is no such match."""
+        prefix, _, digits = match_id.partition("_")
+        if prefix != self.config.platform.upper() or not digits.isdigit():
+            return None
+        number = int(digits) - MATCH_NUMBER_BASE
+        return number if 0 <= number < self.matches.count else None
+
+    def player_of(self, puuid: str) -> int | None:
+        """A player's index from their PUUID."""
+        if not self._by_puuid:
+            self._by_puuid = {str(p): i for i, p in enumerate(self.players.puuid)}
+        return self._by_puuid.get(puuid)
+
+    def player_by_riot_id(self, game_name: str, tag_line: str) -> int | None:
+        """The player whose Riot ID is this now (ignoring case), if any."""
+        wanted = riot_id_key(game_name, tag_line)
+        names, tags = self.current_riot_ids()
+        hits = np.flatnonzero(
+            (np.char.lower(names) == wanted.split("#")[0])
+            & (np.char.lower(tags) == wanted.split("#", 1)[1])
+        )
+        return int(hits[0]) if len(hits) else None
+
+    def current_riot_ids(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+        """Every player's Riot ID as of now (game names, tag lines)."""
+        renamed = self.players.renamed_at_s <= self.now_s
+        names = np.where(renamed, self.players.new_game_name, self.players.game_name)
+        tags = np.where(renamed, self.players.new_tag_line, self.players.tag_line)
+        return names, tags
+
+    def is_banned(self, player: int) -> bool:
+        """Whether the account is banned as of now."""
+        return bool(self.players.banned_at_s[player] <= self.now_s)
+
+    def matches_of(self, player: int) -> IntArray:
+        """Match numbers of a player's games, newest first."""
+        index = self.index()
+        return index.match_numbers[index.offsets[player] : index.offsets[player + 1]]
+
+    def index(self) -> PlayerIndex:
+        """The per-player match index, rebuilt after the clock adds matches."""
+        if self._index is None:
+            self._index = build_index(self.matches, self.players.count)
+        return self._index
+
+
+def build_index(matches: MatchBlock, player_count: int) -> PlayerIndex:
+    """Group participant rows by player, newest match first."""
+    flat_player = matches.player.ravel()
+    flat_match = np.repeat(np.arange(matches.count), 10)
+    flat_slot = np.tile(np.arange(10), matches.count)
+    order = np.lexsort((-flat_match, flat_player))
+    counts = np.bincount(flat_player, minlength=player_count)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return PlayerIndex(flat_match[order], offsets, flat_slot[order])
+
+
+def build_world(config: SimulatorConfig) -> World:
+    """Build the world of a seed: players, and their history up to now."""
+    now_s = int(DEFAULT_NOW.timestamp())
+    history_start_s = now_s - config.history_days * DAY_S
+    rng = np.random.default_rng([config.seed, 0])
+    players = build_players(rng, config.players, config.platform, history_start_s, now_s)
+    world = World(
+        config=config,
+        players=players,
+        matches=empty_block(),
+        history_start_s=history_start_s,
+        now_s=now_s,
+        slots_played=0,
+    )
+    world._play_until_now()
+    return world
