@@ -9,8 +9,10 @@ exponential backoff up to ``timeout_s``, logging who we waited for, then raise
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ _LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 # Same process, connection already open with the other read_only setting.
 _SAME_PROCESS_MARKER = "different configuration"
+
+_OPEN_LOCK = threading.Lock()
 
 FIRST_BACKOFF_S = 0.02
 MAX_BACKOFF_S = 1.0
@@ -62,11 +66,15 @@ def connect_with_retry(
         attempts += 1
         try:
             con = _connect(path, read_only=read_only)
-        except duckdb.IOException as exc:
-            if not is_lock_conflict(exc):
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if is_lock_conflict(exc):
+                holder = lock_holder(str(exc))
+            elif _SAME_PROCESS_MARKER in str(exc):
+                # A read-only connection of this process is open; it is short-lived.
+                holder = f"{os.getpid()} (this process, reading)"
+            else:
                 raise
             waited_s = time.monotonic() - started
-            holder = lock_holder(str(exc))
             if waited_s >= timeout_s:
                 raise DatabaseBusyError(str(path), waited_s, holder) from None
             delay_s = min(backoff_s * random.uniform(0.5, 1.5), timeout_s - waited_s)
@@ -96,14 +104,17 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(
             f"The database {path} does not exist: run `smurf db migrate` to create it."
         )
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.ConnectionException as exc:
-        # This process already has the file open read-write (the scheduler's API reading
-        # while a job writes): share that instance instead of failing.
-        if read_only and _SAME_PROCESS_MARKER in str(exc):
-            return duckdb.connect(str(path), read_only=False)
-        raise
+    # DuckDB's per-process instance cache races when two threads open the same file at
+    # once ("Unique file handle conflict"); opening is quick, so opens take turns.
+    with _OPEN_LOCK:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # This process already has the file open read-write (the scheduler's API reading
+            # while a job writes): share that instance instead of failing.
+            if read_only and _SAME_PROCESS_MARKER in str(exc):
+                return duckdb.connect(str(path), read_only=False)
+            raise
 
 
 @contextmanager

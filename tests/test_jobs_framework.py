@@ -1,0 +1,336 @@
+"""The job framework without the Riot API: lifecycle, metrics, logs, timeouts, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from pipeline.config import Settings
+from pipeline.jobs import (
+    BaseJob,
+    JobConfigError,
+    JobContext,
+    JobStatus,
+    JobType,
+    RateLimitSignal,
+    handle_riot_api_errors,
+)
+from pipeline.jobs.log_capture import ExecutionLogCapture
+from pipeline.jobs.runner import close_orphans, live_execution_id
+from pipeline.jobs.schedule import interval_seconds, parse_interval_args, parse_schedule
+from pipeline.log import configure_logging, get_logger
+from pipeline.riot import AuthenticationError, ForbiddenError, NotFoundError, RateLimitError
+from pipeline.store import Database
+from pipeline.store import job_records as records
+
+log = get_logger("tests")
+ANALYZER_ID = 3  # SMURF_ANALYZER in the seed migration
+
+
+class ScriptedJob(BaseJob):
+    """A job whose execute() runs a test-provided coroutine; no Riot API."""
+
+    job_type = JobType.SMURF_ANALYZER
+    uses_riot_api = False
+    script: Any = None
+
+    async def execute(self, db: Database) -> None:
+        await type(self).script(self, db)
+
+
+def context_for(db_path: Path) -> JobContext:
+    return JobContext(Settings(db_path=db_path))
+
+
+def set_config(db_path: Path, config_id: int, config: Any) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE id = ?",
+            [json.dumps(config) if not isinstance(config, str) else config, config_id],
+        )
+
+
+def execution_row(db_path: Path, execution_id: int) -> dict[str, Any]:
+    with Database(db_path).read() as con:
+        row = records.get_execution(con, execution_id)
+    assert row is not None
+    return row
+
+
+def run_scripted(db_path: Path, script: Any) -> Any:
+    ScriptedJob.script = script
+    configure_logging(json_lines=True)
+    return asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run())
+
+
+@pytest.mark.parametrize(
+    ("schedule", "seconds"),
+    [
+        ("interval(seconds=30)", 30),
+        ("interval(minutes=2)", 120),
+        ("interval(hours=1, minutes=30)", 5400),
+        ("interval( seconds = 5 )", 5),
+    ],
+)
+def test_interval_schedules_parse_to_their_length(schedule: str, seconds: float) -> None:
+    """Interval schedules of any unit parse to the right number of seconds."""
+    args = schedule[schedule.index("(") + 1 : -1]
+    assert interval_seconds(parse_interval_args(args)) == seconds
+    assert parse_schedule(schedule).interval.total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "every 5 minutes",
+        "interval()",
+        "interval(seconds=0)",
+        "interval(secs=5)",
+        "interval(seconds=-3)",
+        "interval(seconds=abc)",
+        "cron(0 4 * *)",
+        "cron(61 * * * *)",
+        "",
+    ],
+)
+def test_bad_schedules_are_clear_errors(schedule: str) -> None:
+    """Every malformed schedule raises JobConfigError with an example of a good one or the cause."""
+    with pytest.raises(JobConfigError) as caught:
+        parse_schedule(schedule)
+    assert str(caught.value)
+
+
+def test_cron_schedule_fires_at_the_given_time() -> None:
+    """cron(0 4 * * *) fires at 04:00 UTC."""
+    from datetime import UTC, datetime
+
+    trigger = parse_schedule("cron(0 4 * * *)")
+    fire = trigger.get_next_fire_time(None, datetime(2026, 1, 1, 5, 0, tzinfo=UTC))
+    assert (fire.hour, fire.minute, fire.day) == (4, 0, 2)
+
+
+def test_successful_run_records_status_metrics_and_logs(db_path: Path) -> None:
+    """A run that commits work ends SUCCESS with its metrics, log lines and finished line."""
+
+    async def script(job: BaseJob, db: Database) -> None:
+        log.info("step.one", answer=42)
+        await job.safe_commit(lambda con: con.execute("SELECT 1"))
+        job.increment_metric("records_created", 7)
+        job.increment_metric("records_updated", 2)
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.SUCCESS
+    row = execution_row(db_path, outcome.execution_id)
+    assert (row["status"], row["records_created"], row["records_updated"]) == ("SUCCESS", 7, 2)
+    assert row["started_at"] is not None and row["finished_at"] is not None
+    with Database(db_path).read() as con:
+        events = [
+            e
+            for (e,) in con.execute(
+                "SELECT event FROM job_execution_logs WHERE execution_id = ? ORDER BY seq",
+                [outcome.execution_id],
+            ).fetchall()
+        ]
+    assert events[0] == "job.started"
+    assert "step.one" in events
+    assert events[-1] == "job.finished"
+
+
+def test_rate_limit_signal_ends_rate_limited_and_keeps_committed_work(db_path: Path) -> None:
+    """RateLimitSignal after a commit ends RATE_LIMITED, not FAILED, and keeps the commit."""
+
+    async def script(job: BaseJob, db: Database) -> None:
+        await job.safe_commit(
+            lambda con: con.execute("INSERT INTO players (puuid) VALUES ('kept-before-limit')")
+        )
+        raise RateLimitSignal("Rate limited during fetch", 3.0)
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.RATE_LIMITED
+    assert "Rate limited" in (outcome.error_message or "")
+    with Database(db_path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (1,)
+
+
+def test_timeout_seconds_is_enforced(db_path: Path) -> None:
+    """A run past timeout_seconds is cancelled, keeps its commits and ends FAILED 'timed out'."""
+    set_config(
+        db_path,
+        ANALYZER_ID,
+        {"unanalyzed_players_per_run": 5, "min_matches_required": 1, "timeout_seconds": 0.3},
+    )
+
+    async def script(job: BaseJob, db: Database) -> None:
+        await job.safe_commit(lambda con: con.execute("INSERT INTO players (puuid) VALUES ('a')"))
+        await asyncio.sleep(30)
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.FAILED
+    assert outcome.error_message == "timed out after 0.3 s"
+    with Database(db_path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("[1, 2]", "config_json must be a JSON object"),
+        ({"timeout_seconds": -5}, "timeout_seconds must be a positive number"),
+        ({"timeout_seconds": "soon"}, "timeout_seconds must be a positive number"),
+    ],
+)
+def test_bad_config_json_fails_the_run_with_a_clear_message(
+    db_path: Path, config: Any, message: str
+) -> None:
+    """A configuration that fails validation ends the run FAILED naming the problem."""
+    set_config(db_path, ANALYZER_ID, config)
+
+    async def script(job: BaseJob, db: Database) -> None:
+        raise AssertionError("execute must not run with a bad configuration")
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.FAILED
+    assert message in (outcome.error_message or "")
+
+
+def test_unexpected_exception_fails_the_run_and_is_recorded(db_path: Path) -> None:
+    """An unexpected error ends FAILED with its type and message stored."""
+
+    async def script(job: BaseJob, db: Database) -> None:
+        raise ValueError("something broke")
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.FAILED
+    assert execution_row(db_path, outcome.execution_id)["error_message"] == (
+        "ValueError: something broke"
+    )
+
+
+def test_log_capture_is_bounded_per_execution_and_says_so(db_path: Path) -> None:
+    """Past its bound a capture stores no more lines but records how many it dropped."""
+    capture = ExecutionLogCapture(max_lines=3)
+    for i in range(5):
+        capture({"event": f"e{i}", "level": "info"})
+    assert [line["event"] for line in capture.take()] == ["e0", "e1", "e2"]
+    overflow = capture.overflow_line()
+    assert overflow is not None and overflow["fields"]["lines_not_stored"] == 2
+
+
+def test_concurrent_runs_keep_their_log_lines_apart(db_path: Path) -> None:
+    """Two runs at once each store only their own log lines."""
+    configure_logging(json_lines=True)
+
+    async def script(job: BaseJob, db: Database) -> None:
+        for i in range(20):
+            log.info("tick", job_marker=job.job_config_id, i=i)
+            await asyncio.sleep(0)
+
+    class Fetcher(ScriptedJob):
+        job_type = JobType.MATCH_FETCHER
+
+        def _load_configuration(self) -> None:
+            BaseJob._load_configuration(self)
+
+    ScriptedJob.script = script
+
+    async def both() -> list[Any]:
+        ctx = context_for(db_path)
+        return list(
+            await asyncio.gather(ScriptedJob(ANALYZER_ID, ctx).run(), Fetcher(2, ctx).run())
+        )
+
+    outcomes = asyncio.run(both())
+    with Database(db_path).read() as con:
+        for outcome, marker in zip(outcomes, (ANALYZER_ID, 2), strict=True):
+            markers = {
+                json.loads(f).get("job_marker")
+                for (f,) in con.execute(
+                    "SELECT fields FROM job_execution_logs WHERE execution_id = ? AND event = 'tick'",
+                    [outcome.execution_id],
+                ).fetchall()
+            }
+            assert markers == {marker}
+
+
+class Owner:
+    """Stands in for a job instance in decorator tests."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+        self.calls = 0
+
+    @handle_riot_api_errors(
+        "fetch x", critical=False, log_context=lambda self, puuid: {"puuid": puuid}
+    )
+    async def lenient(self, puuid: str) -> str:
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return "ok"
+
+    @handle_riot_api_errors("fetch y", critical=True)
+    async def strict(self, puuid: str) -> str:
+        if self.error:
+            raise self.error
+        return "ok"
+
+
+def test_decorator_turns_rate_limit_error_into_signal() -> None:
+    """RateLimitError becomes RateLimitSignal carrying retry_after_s."""
+    owner = Owner(RateLimitError("slow down", retry_after_s=7.0, limit_type="application"))
+    with pytest.raises(RateLimitSignal) as caught:
+        asyncio.run(owner.lenient("p1"))
+    assert caught.value.retry_after_s == 7.0
+
+
+@pytest.mark.parametrize("error", [AuthenticationError("no key"), ForbiddenError("bad key")])
+def test_decorator_always_reraises_auth_errors(error: Exception) -> None:
+    """401/403 errors are re-raised even when the operation is not critical."""
+    with pytest.raises(type(error)):
+        asyncio.run(Owner(error).lenient("p1"))
+
+
+def test_decorator_swallows_other_errors_when_not_critical_and_logs_context() -> None:
+    """A non-critical failure returns None and logs operation, error and log_context."""
+    with structlog.testing.capture_logs() as logs:
+        result = asyncio.run(Owner(NotFoundError("gone")).lenient("p9"))
+    assert result is None
+    failed = [e for e in logs if e["event"] == "job.operation_failed"]
+    assert failed and failed[0]["puuid"] == "p9" and failed[0]["operation"] == "fetch x"
+
+
+def test_decorator_reraises_other_errors_when_critical() -> None:
+    """A critical operation re-raises what it caught."""
+    with pytest.raises(NotFoundError):
+        asyncio.run(Owner(NotFoundError("gone")).strict("p1"))
+
+
+def test_decorator_passes_results_through() -> None:
+    """Without an error the wrapped method's result comes back unchanged."""
+    assert asyncio.run(Owner(None).lenient("p1")) == "ok"
+
+
+def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) -> None:
+    """A RUNNING row whose process is gone is closed FAILED; a live one is left alone."""
+    import os
+    import subprocess
+
+    dead = subprocess.run(["true"], check=True)
+    del dead
+    db = Database(db_path)
+    with db.write() as con:
+        config = records.get_job_config(con, ANALYZER_ID)
+        assert config is not None
+        orphan = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="x")
+        records.mark_running(con, orphan, 2**22 + 12345)  # no such pid
+        live = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="y")
+        records.mark_running(con, live, os.getpid() if False else os.getppid())
+    assert close_orphans(db) == [orphan]
+    assert execution_row(db_path, orphan)["status"] == "FAILED"
+    assert "ended before the run finished" in execution_row(db_path, orphan)["error_message"]
+    assert live_execution_id(db, ANALYZER_ID) == live
