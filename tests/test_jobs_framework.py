@@ -250,7 +250,8 @@ def test_concurrent_runs_keep_their_log_lines_apart(db_path: Path) -> None:
             markers = {
                 json.loads(f).get("job_marker")
                 for (f,) in con.execute(
-                    "SELECT fields FROM job_execution_logs WHERE execution_id = ? AND event = 'tick'",
+                    "SELECT fields FROM job_execution_logs"
+                    " WHERE execution_id = ? AND event = 'tick'",
                     [outcome.execution_id],
                 ).fetchall()
             }
@@ -318,10 +319,7 @@ def test_decorator_passes_results_through() -> None:
 def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) -> None:
     """A RUNNING row whose process is gone is closed FAILED; a live one is left alone."""
     import os
-    import subprocess
 
-    dead = subprocess.run(["true"], check=True)
-    del dead
     db = Database(db_path)
     with db.write() as con:
         config = records.get_job_config(con, ANALYZER_ID)
@@ -329,7 +327,7 @@ def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) ->
         orphan = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="x")
         records.mark_running(con, orphan, 2**22 + 12345)  # no such pid
         live = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="y")
-        records.mark_running(con, live, os.getpid() if False else os.getppid())
+        records.mark_running(con, live, os.getppid())  # alive: the test runner's parent
     assert close_orphans(db) == [orphan]
     assert execution_row(db_path, orphan)["status"] == "FAILED"
     assert "ended before the run finished" in execution_row(db_path, orphan)["error_message"]
