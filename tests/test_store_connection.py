@@ -1,0 +1,173 @@
+"""Short-lived connections across processes, migrations and schema checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+from structlog.testing import capture_logs
+
+from pipeline.store import (
+    DatabaseBusyError,
+    SchemaOutOfDateError,
+    SchemaTooNewError,
+    check_schema,
+    current_version,
+    latest_version,
+    migrate,
+    read,
+    write,
+)
+
+# Holds the file read-write until a line arrives on stdin (or stdin closes).
+HOLDER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.readline()
+con.close()
+print("released", flush=True)
+"""
+
+
+@contextmanager
+def holder_process(db_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another OS process that keeps ``db_path`` open until told to let go."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def release_after_first_wait(process: subprocess.Popen[str]) -> None:
+    """Tell the holder to let go; called the first time the waiter sleeps."""
+    assert process.stdin is not None
+    process.stdin.write("go\n")
+    process.stdin.flush()
+    assert process.stdout is not None and process.stdout.readline().strip() == "released"
+
+
+def test_waiter_gets_the_file_once_the_holder_closes(db_path: Path) -> None:
+    """A writer blocked by another process succeeds after it closes, and logs whom it waited for."""
+    from pipeline.store.connection import connect_with_retry
+
+    with holder_process(db_path) as holder:
+        released: list[bool] = []
+
+        def sleep_then_release(delay_s: float) -> None:
+            if not released:
+                release_after_first_wait(holder)
+                released.append(True)
+
+        with capture_logs() as logs:
+            con = connect_with_retry(
+                db_path, read_only=False, timeout_s=60, sleep=sleep_then_release
+            )
+        con.execute("INSERT INTO players (puuid) VALUES ('after-wait')")
+        con.close()
+    waits = [e for e in logs if e["event"] == "db.waiting_for_lock"]
+    assert released == [True]
+    assert waits and waits[0]["holder_pid"] == str(holder.pid)
+    assert any(e["event"] == "db.lock_acquired" for e in logs)
+
+
+def test_reader_waits_for_a_writer_in_another_process(db_path: Path) -> None:
+    """read() also waits for a process holding the file read-write, then reads."""
+    with holder_process(db_path) as holder:
+        from pipeline.store.connection import connect_with_retry
+
+        calls: list[float] = []
+
+        def sleep_then_release(delay_s: float) -> None:
+            if not calls:
+                release_after_first_wait(holder)
+            calls.append(delay_s)
+
+        con = connect_with_retry(db_path, read_only=True, timeout_s=60, sleep=sleep_then_release)
+        try:
+            assert current_version(con) == latest_version()
+        finally:
+            con.close()
+    assert len(calls) >= 1
+
+
+def test_busy_error_names_the_holder_past_the_bound(db_path: Path) -> None:
+    """Past its bound the waiter raises DatabaseBusyError naming the holder's PID."""
+    with holder_process(db_path) as holder:
+        with pytest.raises(DatabaseBusyError) as caught, write(db_path, timeout_s=0.2):
+            pass
+        assert caught.value.holder == str(holder.pid)
+        assert f"process {holder.pid}" in str(caught.value)
+        assert "SMURF_LOCK_TIMEOUT_S" in str(caught.value)
+
+
+def test_migrations_are_idempotent(db_path: Path) -> None:
+    """Migrating an up-to-date database applies nothing and keeps the seeded rows."""
+    with read(db_path) as con:
+        jobs_before = con.execute("SELECT count(*) FROM job_configurations").fetchone()
+    assert migrate(db_path) == []
+    with read(db_path) as con:
+        assert current_version(con) == latest_version()
+        assert con.execute("SELECT count(*) FROM job_configurations").fetchone() == jobs_before
+        versions = [v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()]
+    assert versions == sorted(set(versions))
+    assert jobs_before is not None and jobs_before[0] >= 4
+
+
+def test_seed_inserts_the_four_job_types(db_path: Path) -> None:
+    """The seed migration configures the four job types of the job system."""
+    with read(db_path) as con:
+        types = {t for (t,) in con.execute("SELECT job_type FROM job_configurations").fetchall()}
+    assert {"TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "SMURF_ANALYZER", "BAN_CHECKER"} <= types
+
+
+def test_schema_behind_asks_to_migrate(tmp_path: Path) -> None:
+    """A database behind this release raises SchemaOutOfDateError telling to migrate."""
+    path = tmp_path / "old.duckdb"
+    with write(path) as con:
+        con.execute(
+            "CREATE TABLE schema_migrations (version INTEGER, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        con.execute("INSERT INTO schema_migrations VALUES (1, 'initial_schema', now())")
+    with read(path) as con, pytest.raises(SchemaOutOfDateError) as caught:
+        check_schema(con, path)
+    assert "run `smurf db migrate`" in str(caught.value)
+    assert caught.value.current == 1
+
+
+def test_schema_too_new_is_refused(db_path: Path) -> None:
+    """A database migrated by a newer release raises SchemaTooNewError, even on migrate."""
+    with write(db_path) as con:
+        con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
+    with read(db_path) as con, pytest.raises(SchemaTooNewError):
+        check_schema(con, db_path)
+    with pytest.raises(SchemaTooNewError):
+        migrate(db_path)
+
+
+def test_read_of_a_missing_file_says_to_migrate(tmp_path: Path) -> None:
+    """Reading a database that does not exist fails with the migrate hint, creating nothing."""
+    path = tmp_path / "missing.duckdb"
+    with pytest.raises(FileNotFoundError, match="smurf db migrate"), read(path):
+        pass
+    assert not path.exists()
+
+
+def test_read_connection_refuses_writes(db_path: Path) -> None:
+    """read() hands out a read-only connection."""
+    with read(db_path) as con, pytest.raises(duckdb.Error):
+        con.execute("INSERT INTO players (puuid) VALUES ('x')")
