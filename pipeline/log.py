@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Iterable, MutableMapping
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -59,11 +60,21 @@ def make_redactor(secrets: Iterable[str | None]) -> Callable[[Any, str, EventDic
 
 
 def _stringify_exception(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
-    # Exceptions become text before redaction so a key inside a message is caught too.
-    exc = event_dict.get("exc_info")
-    if isinstance(exc, BaseException):
+    # Exceptions become text before redaction so a key inside a message or traceback is
+    # caught too; a renderer given the live exception would format it after redaction.
+    exc_info = event_dict.pop("exc_info", None)
+    if isinstance(exc_info, BaseException):
+        exc: BaseException | None = exc_info
+    elif exc_info is True:
+        exc = sys.exc_info()[1]  # log.exception(...) inside an except block
+    elif isinstance(exc_info, tuple):
+        exc = exc_info[1]
+    else:
+        exc = None
+    if exc is not None:
         event_dict["error"] = f"{type(exc).__name__}: {exc}"
-        del event_dict["exc_info"]
+        if not isinstance(exc_info, BaseException):
+            event_dict["exception"] = "".join(traceback.format_exception(exc)).rstrip()
     return event_dict
 
 

@@ -1,0 +1,150 @@
+"""Settings from the environment, and logging: redaction, JSON lines or console."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import DEFAULT_DB_PATH, DEFAULT_PLATFORM, DEFAULT_RIOT_API_BASE, Settings
+from pipeline.errors import ConfigError
+from pipeline.log import REDACTED, configure_logging, get_logger, make_redactor
+
+KEY = "RGAPI-00000000-1111-2222-3333-444444444444"
+
+
+def test_settings_defaults_without_environment() -> None:
+    """An empty environment gives the documented defaults and no key."""
+    settings = Settings.from_env({})
+    assert (settings.db_path, settings.riot_api_base, settings.platform) == (
+        DEFAULT_DB_PATH,
+        DEFAULT_RIOT_API_BASE,
+        DEFAULT_PLATFORM,
+    )
+    assert settings.riot_api_key is None
+
+
+def test_settings_read_every_variable() -> None:
+    """Each SMURF_*/RIOT_* variable sets its field, cleaned up."""
+    settings = Settings.from_env(
+        {
+            "SMURF_DB": "/tmp/x.duckdb",
+            "RIOT_API_KEY": f" {KEY}\n",
+            "RIOT_API_BASE": "http://127.0.0.1:8000/{route}",
+            "SMURF_PLATFORM": " NA1 ",
+            "SMURF_LOCK_TIMEOUT_S": "2.5",
+        }
+    )
+    assert settings == Settings(
+        db_path=Path("/tmp/x.duckdb"),
+        riot_api_key=KEY,
+        riot_api_base="http://127.0.0.1:8000/{route}",
+        platform="na1",
+        lock_timeout_s=2.5,
+    )
+
+
+def test_cli_overrides_win_over_environment_and_none_is_ignored() -> None:
+    """Non-None overrides replace environment values; None leaves them."""
+    settings = Settings.from_env(
+        {"SMURF_DB": "env.duckdb", "SMURF_PLATFORM": "kr"}, db_path="cli.duckdb", platform=None
+    )
+    assert (settings.db_path, settings.platform) == (Path("cli.duckdb"), "kr")
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"RIOT_API_BASE": "https://example.com"}, "{route}"),
+        ({"SMURF_LOCK_TIMEOUT_S": "soon"}, "number of seconds"),
+        ({"SMURF_LOCK_TIMEOUT_S": "-1"}, ">= 0 s"),
+    ],
+)
+def test_bad_settings_raise_a_config_error_saying_what_to_fix(
+    env: dict[str, str], fragment: str
+) -> None:
+    """An unusable value raises ConfigError whose message names the problem."""
+    with pytest.raises(ConfigError, match=fragment.replace("{", r"\{").replace("}", r"\}")):
+        Settings.from_env(env)
+
+
+def test_the_key_is_not_in_the_settings_repr() -> None:
+    """repr(Settings) never shows the API key."""
+    assert KEY not in repr(Settings(riot_api_key=KEY))
+
+
+def test_redactor_replaces_the_key_in_nested_values() -> None:
+    """The redaction processor finds the key inside strings, dicts, lists and tuples."""
+    redact = make_redactor([KEY, None, ""])
+    event = {
+        "event": f"calling with {KEY}",
+        "headers": {"X-Riot-Token": KEY, "n": 3},
+        "urls": [f"https://x/?api_key={KEY}", ("a", KEY)],
+    }
+    assert redact(None, "info", event) == {
+        "event": f"calling with {REDACTED}",
+        "headers": {"X-Riot-Token": REDACTED, "n": 3},
+        "urls": [f"https://x/?api_key={REDACTED}", ("a", REDACTED)],
+    }
+
+
+def test_short_secrets_are_not_used_for_redaction() -> None:
+    """A secret too short to be a key is ignored, so ordinary words survive."""
+    redact = make_redactor(["abc"])
+    assert redact(None, "info", {"event": "abc"}) == {"event": "abc"}
+
+
+def test_json_lines_redact_the_key_in_messages_and_exceptions() -> None:
+    """Rendered JSON lines never contain the key, from fields or from exception text."""
+    out = io.StringIO()
+    configure_logging(secrets=[KEY], json_lines=True, stream=out)
+    log = get_logger("test")
+    log.info("request", url=f"https://x/?api_key={KEY}", nested={"k": [KEY]})
+    log.error("failed", exc_info=ValueError(f"bad key {KEY}"))
+    try:
+        raise RuntimeError(f"raised with {KEY}")
+    except RuntimeError:
+        log.exception("crashed")
+    text = out.getvalue()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert KEY not in text
+    assert [line["event"] for line in lines] == ["request", "failed", "crashed"]
+    assert lines[0]["nested"] == {"k": [REDACTED]}
+    assert lines[1]["error"] == f"ValueError: bad key {REDACTED}"
+    assert REDACTED in lines[2]["error"]
+
+
+def test_console_rendering_redacts_exception_tracebacks() -> None:
+    """The console renderer shows no key, even in a traceback of the active exception."""
+    out = io.StringIO()
+    configure_logging(secrets=[KEY], json_lines=False, stream=out)
+    try:
+        raise RuntimeError(f"raised with {KEY}")
+    except RuntimeError:
+        get_logger("test").exception("crashed")
+    text = out.getvalue()
+    assert "crashed" in text
+    assert KEY not in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text.splitlines()[0])
+
+
+def test_json_lines_are_the_default_off_a_terminal() -> None:
+    """Without a choice, a stream that is not a terminal gets JSON lines."""
+    out = io.StringIO()
+    configure_logging(stream=out)
+    get_logger("test", job="x").info("hello", n=1)
+    line = json.loads(out.getvalue())
+    assert (line["event"], line["n"], line["job"], line["level"]) == ("hello", 1, "x", "info")
+    assert line["logger_name"] == "test" and "timestamp" in line
+
+
+def test_level_filters_lower_events() -> None:
+    """Events below the configured level are dropped."""
+    out = io.StringIO()
+    configure_logging(json_lines=True, level="warning", stream=out)
+    get_logger().info("quiet")
+    get_logger().warning("loud")
+    assert [json.loads(x)["event"] for x in out.getvalue().splitlines()] == ["loud"]
