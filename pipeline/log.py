@@ -85,6 +85,18 @@ def _send_to_sink(_logger: Any, method: str, event_dict: EventDict) -> EventDict
     return event_dict
 
 
+def _make_level_filter(level: str) -> Callable[[Any, str, EventDict], EventDict]:
+    minimum = logging.getLevelNamesMapping()[level.upper()]
+
+    def filter_by_level(_logger: Any, method: str, event_dict: EventDict) -> EventDict:
+        # After the sink: executions keep their info lines even when the console is quieter.
+        if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < minimum:
+            raise structlog.DropEvent
+        return event_dict
+
+    return filter_by_level
+
+
 def configure_logging(
     *,
     secrets: Iterable[str | None] = (),
@@ -109,10 +121,11 @@ def configure_logging(
             _stringify_exception,
             make_redactor(secrets),
             _send_to_sink,
+            _make_level_filter(level),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
+            min(logging.INFO, logging.getLevelNamesMapping()[level.upper()])
         ),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,

@@ -46,8 +46,6 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 900.0
-# How long a single API call may wait for rate-limit capacity before the run stops
-# RATE_LIMITED (committing what it has) instead of sleeping on.
 DEFAULT_MAX_WAIT_S = 30.0
 
 
@@ -60,6 +58,9 @@ class JobContext:
     # Tests and the demo may inject a transport; production uses httpx's default.
     riot_transport: httpx.AsyncBaseTransport | None = None
     progress: Callable[[str, dict[str, Any]], None] | None = None
+    # How long one API call may wait for rate-limit capacity before the run stops
+    # RATE_LIMITED (committing what it has) instead of sleeping on.
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
 
     @property
     def db(self) -> Database:
@@ -157,7 +158,7 @@ class BaseJob:
             settings.riot_api_key,
             settings.riot_api_base,
             limiter=self.context.limiter,
-            max_wait_s=DEFAULT_MAX_WAIT_S,
+            max_wait_s=self.context.max_wait_s,
             transport=self.context.riot_transport,
         )
         self._client = await client.__aenter__()
