@@ -35,7 +35,8 @@ class Ticket:
 
     host: str
     method: str
-    sent_at: float
+    app_sequence: int  # the request's number in its application bucket
+    method_sequence: int  # and in its method bucket
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,7 @@ class RateLimiter:
         for kind, b in pair:
             if b.windows is None and b.in_flight >= self._initial_in_flight:
                 return _Wait(0.0, kind, until_response=True)
-        for _, b in pair:
-            b.in_flight += 1
-        return Ticket(host, method, now)
+        return Ticket(host, method, pair[0][1].reserve(now), pair[1][1].reserve(now))
 
     async def acquire(self, host: str, method: str, *, max_wait_s: float | None = None) -> Ticket:
         """Wait for a slot; ``RateLimitError`` at once if that would exceed ``max_wait_s``."""
@@ -122,15 +121,19 @@ class RateLimiter:
         now = self._clock()
         app, method = self.bucket(ticket.host), self.bucket(ticket.host, ticket.method)
         if status_code is None or headers is None:
-            app.record_no_response(now)
-            method.record_no_response(now)
+            app.record_no_response(ticket.app_sequence, now)
+            method.record_no_response(ticket.method_sequence, now)
         else:
-            for prefix, b in (("X-App-Rate-Limit", app), ("X-Method-Rate-Limit", method)):
+            buckets = (
+                ("X-App-Rate-Limit", app, ticket.app_sequence),
+                ("X-Method-Rate-Limit", method, ticket.method_sequence),
+            )
+            for prefix, b, sequence in buckets:
                 limits = headers.get(prefix)
                 if limits is None and b.windows is None and _is_ordinary(status_code):
                     limits = ""  # The API does not limit this bucket: stop being cautious.
                 b.record_response(
-                    sent_at=ticket.sent_at,
+                    sequence=sequence,
                     now=now,
                     limits=limits,
                     counts=headers.get(f"{prefix}-Count"),

@@ -11,10 +11,12 @@ keeps a conservative log instead:
   of the server, fixed or sliding, can count it once the slot is free);
 - requests in flight hold slots too; a request whose result is unknown (a transport error)
   is treated as counted;
-- when the server counts more than this process can account for (another process uses the
-  same key), the excess holds slots until it must have left the server's window.
+- the server's count reveals requests made with the same key by someone else (another
+  process, or this one before a restart): the count minus the requests of ours it can
+  include is someone else's, and holds slots until it must have left the server's window.
 
-This rule guarantees that any interval of ``span`` seconds sees at most ``limit`` arrivals.
+The log alone guarantees that any interval of ``span`` seconds sees at most ``limit`` of
+our own arrivals; the estimate of others' requests keeps room for them.
 """
 
 from __future__ import annotations
@@ -66,11 +68,30 @@ def parse_retry_after_s(header: str | None) -> float | None:
 
 
 @dataclass
-class _Excess:
-    """Requests the server counted that this process did not send, until ``expires_at``."""
+class _Others:
+    """Estimates of others' requests in one window, as a sliding maximum over live ones.
 
-    count: int
-    expires_at: float
+    Estimates arrive in expiry order, so keeping counts strictly decreasing from the front
+    makes the front the live maximum (the classic monotonic-queue sliding maximum).
+    """
+
+    estimates: deque[tuple[float, int]] = field(default_factory=deque)  # (expires_at, count)
+
+    def add(self, expires_at: float, count: int) -> None:
+        while self.estimates and self.estimates[-1][1] <= count:
+            self.estimates.pop()
+        self.estimates.append((expires_at, count))
+
+    def levels(self, now: float) -> list[tuple[float, int]]:
+        """``(from_time, count)`` steps of the live maximum, ending with a step to 0."""
+        while self.estimates and self.estimates[0][0] <= now:
+            self.estimates.popleft()
+        steps, since = [], now
+        for expires_at, count in self.estimates:
+            steps.append((since, count))
+            since = expires_at
+        steps.append((since, 0))
+        return steps
 
 
 @dataclass
@@ -83,72 +104,91 @@ class Bucket:
 
     margin_s: float
     windows: tuple[Window, ...] | None = None
-    in_flight: int = 0
+    sent_total: int = 0
     blocked_until: float = 0.0
+    # Unanswered requests: sequence number -> slots of ours in use when it was sent, per
+    # window span (key None while the windows are unknown: every request so far).
+    pending: dict[int, dict[float | None, int]] = field(default_factory=dict)
     # Times responses arrived, in order (appended as they happen, so already sorted).
     completions: deque[float] = field(default_factory=deque)
-    excess: dict[float, list[_Excess]] = field(default_factory=dict)
+    others: dict[float, _Others] = field(default_factory=dict)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not answered yet."""
+        return len(self.pending)
+
+    def reserve(self, now: float) -> int:
+        """Take a slot for a request about to be sent; returns its sequence number."""
+        if self.windows is None:
+            in_use: dict[float | None, int] = {None: self.in_flight + len(self.completions)}
+        else:
+            in_use = {w.span_s: self.ours(w, now) for w in self.windows}
+        self.sent_total += 1
+        self.pending[self.sent_total] = in_use
+        return self.sent_total
+
+    def ours(self, window: Window, now: float) -> int:
+        """Slots of ``window`` our own requests hold: in flight or answered recently."""
+        first_live = bisect.bisect_right(self.completions, now - window.span_s - self.margin_s)
+        return self.in_flight + len(self.completions) - first_live
+
+    def used(self, window: Window, now: float) -> int:
+        """Slots of ``window`` held right now: ours plus the live estimate of others'."""
+        others = self.others.get(window.span_s)
+        return self.ours(window, now) + (others.levels(now)[0][1] if others else 0)
 
     def wait_s(self, now: float) -> float:
         """How long until one more request fits every known window (0: it fits now)."""
         waits = [self.blocked_until - now]
-        for window in self.windows or ():
-            waits.append(self._window_wait_s(window, now))
+        waits += [self._window_wait_s(window, now) for window in self.windows or ()]
         return max(0.0, *waits)
 
-    def used(self, window: Window, now: float) -> int:
-        """Slots of ``window`` held right now: in flight, recently answered, and excess."""
-        first_live = bisect.bisect_right(self.completions, now - window.span_s - self.margin_s)
-        return self.in_flight + len(self.completions) - first_live + self._excess(window, now)
-
-    def _excess(self, window: Window, now: float) -> int:
-        live = [e.count for e in self.excess.get(window.span_s, ()) if e.expires_at > now]
-        return max(live, default=0)
-
     def _window_wait_s(self, window: Window, now: float) -> float:
-        to_free = self.used(window, now) - window.limit + 1
-        if to_free <= 0:
-            return 0.0
+        others = self.others.get(window.span_s)
+        levels = others.levels(now) if others else [(now, 0)]
+        # For each level of others' requests, from when it holds and when ours leave room.
+        return min(
+            max(since, self._ours_fit_at(window, now, window.limit - 1 - count)) - now
+            for since, count in levels
+        )
+
+    def _ours_fit_at(self, window: Window, now: float, allowed: int) -> float:
+        """When at most ``allowed`` of our slots in ``window`` are held (inf: never)."""
+        if allowed < 0:
+            return float("inf")
         hold_s = window.span_s + self.margin_s
         first_live = bisect.bisect_right(self.completions, now - hold_s)
+        to_free = self.in_flight + len(self.completions) - first_live - allowed
+        if to_free <= 0:
+            return now
         oldest = itertools.islice(self.completions, first_live, first_live + to_free)
         frees = [t + hold_s for t in oldest]
-        frees += [e.expires_at for e in self.excess.get(window.span_s, ()) if e.expires_at > now]
         # A request still in flight frees its slot no sooner than a full window from now.
-        frees += [now + hold_s] * min(self.in_flight, to_free)
-        frees.sort()
-        return frees[to_free - 1] - now if len(frees) >= to_free else hold_s
+        return frees[-1] if len(frees) == to_free else now + hold_s
 
     def record_response(
-        self, *, sent_at: float, now: float, limits: str | None, counts: str | None
+        self, *, sequence: int, now: float, limits: str | None, counts: str | None
     ) -> None:
-        """A request sent at ``sent_at`` got an answer now; learn from its headers."""
-        self.in_flight -= 1
+        """Our ``sequence``-th request got an answer now; learn from its headers."""
+        in_use_when_sent = self.pending.pop(sequence, {})
         self.completions.append(now)
         if limits is not None:
             self.windows = parse_limits(limits)
-        self._note_server_counts(parse_counts(counts), sent_at=sent_at, now=now)
-        self._prune(now)
-
-    def _note_server_counts(self, counts: dict[float, int], *, sent_at: float, now: float) -> None:
+        # Earlier requests still unanswered may have reached the server after this one,
+        # so its count need not include them.
+        overtaken = sum(1 for pending in self.pending if pending < sequence)
+        server_counts = parse_counts(counts)
         for window in self.windows or ():
-            server_count = counts.get(window.span_s)
-            if server_count is None:
+            server_count = server_counts.get(window.span_s)
+            ours_then = in_use_when_sent.get(window.span_s, in_use_when_sent.get(None))
+            if server_count is None or ours_then is None:
                 continue
-            # Every request of ours the server can have counted was answered after
-            # sent_at - span, or is still in flight; anything beyond that is someone else's.
-            ours = self.in_flight + len(self.completions)
-            ours -= bisect.bisect_right(self.completions, sent_at - window.span_s)
-            if server_count > ours:
-                self._add_excess(window, server_count - ours, now + window.span_s + self.margin_s)
-
-    def _add_excess(self, window: Window, count: int, expires_at: float) -> None:
-        kept = [
-            e
-            for e in self.excess.get(window.span_s, [])
-            if not (e.count <= count and e.expires_at <= expires_at)
-        ]
-        self.excess[window.span_s] = [*kept, _Excess(count, expires_at)]
+            others_count = server_count - (ours_then - overtaken + 1)
+            if others_count > 0:
+                expires_at = now + window.span_s + self.margin_s
+                self.others.setdefault(window.span_s, _Others()).add(expires_at, others_count)
+        self._prune(now)
 
     def _prune(self, now: float) -> None:
         if self.windows is None:
@@ -156,12 +196,10 @@ class Bucket:
         horizon_s = max((w.span_s for w in self.windows), default=0.0) + self.margin_s
         while self.completions and self.completions[0] <= now - horizon_s:
             self.completions.popleft()
-        for span, entries in list(self.excess.items()):
-            self.excess[span] = [e for e in entries if e.expires_at > now]
 
-    def record_no_response(self, now: float) -> None:
+    def record_no_response(self, sequence: int, now: float) -> None:
         """A request failed without an answer; the server may still have counted it."""
-        self.in_flight -= 1
+        self.pending.pop(sequence, None)
         self.completions.append(now)
 
     def block(self, until: float) -> None:
