@@ -219,6 +219,10 @@ cli.add_command(evaluate)
 for _command in JOB_COMMANDS:
     cli.add_command(_command)
 
+from pipeline.simulator.cli import simulator  # noqa: E402
+
+cli.add_command(simulator)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -15,12 +15,24 @@ import numpy as np
 
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.identity import riot_id_key
-from pipeline.simulator.population import DAY_S, IntArray, Players, build_players
+from pipeline.simulator.population import DAY_S, FloatArray, IntArray, Players, build_players
 from pipeline.simulator.season import SLOT_S, MatchBlock, concat_blocks, empty_block, play_slot
 
 # "Now" when a world is built; fixed so that every world of a seed is the same.
 DEFAULT_NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MATCH_NUMBER_BASE = 7_100_000_000
+SLOTS_PER_RANK_SNAPSHOT = 7 * DAY_S // SLOT_S  # a weekly look at everyone's rank
+
+
+@dataclass(frozen=True)
+class RankSnapshot:
+    """Everyone's solo-queue standing at one time (for rank history in exports)."""
+
+    at_s: int
+    ladder: FloatArray
+    wins: IntArray
+    losses: IntArray
+    ranked_games: IntArray
 
 
 @dataclass
@@ -42,6 +54,7 @@ class World:
     history_start_s: int
     now_s: int
     slots_played: int
+    rank_history: list[RankSnapshot] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _index: PlayerIndex | None = field(default=None, repr=False)
     _by_puuid: dict[str, int] = field(default_factory=dict, repr=False)
@@ -60,11 +73,27 @@ class World:
             rng = np.random.default_rng([self.config.seed, 1, self.slots_played])
             blocks.append(play_slot(self.players, rng, slot_start_s))
             self.slots_played += 1
+            if self.slots_played % SLOTS_PER_RANK_SNAPSHOT == 0:
+                self.rank_history.append(self._rank_snapshot(slot_start_s + SLOT_S))
         new = sum(b.count for b in blocks)
         if new:
             self.matches = concat_blocks([self.matches, *blocks])
             self._index = None
         return new
+
+    def _rank_snapshot(self, at_s: int) -> RankSnapshot:
+        players = self.players
+        return RankSnapshot(
+            at_s=at_s,
+            ladder=players.ladder.copy(),
+            wins=players.prior_wins + players.wins,
+            losses=players.prior_losses + players.losses,
+            ranked_games=players.ranked_games.copy(),
+        )
+
+    def rank_now(self) -> RankSnapshot:
+        """Everyone's solo-queue standing as of now."""
+        return self._rank_snapshot(self.now_s)
 
     # -- lookups -----------------------------------------------------------------------
     def match_id(self, number: int) -> str:

@@ -1,0 +1,162 @@
+"""``smurf simulator``: serve the simulated Riot API, or export its world into a database."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from pipeline.simulator.config import SimulatorConfig
+
+
+@click.group()
+def simulator() -> None:
+    """Run the bundled Riot API simulator (no key or internet needed)."""
+
+
+def _world_options(command: click.decorators.FC) -> click.decorators.FC:
+    command = click.option(
+        "--players", default=2000, show_default=True, help="Number of players in the world."
+    )(command)
+    command = click.option(
+        "--seed", default=0, show_default=True, help="World seed: the same seed, the same world."
+    )(command)
+    return click.option(
+        "--platform",
+        default="euw1",
+        show_default=True,
+        help="Platform the world lives on (its region serves account-v1 and match-v5).",
+    )(command)
+
+
+@simulator.command("serve")
+@_world_options
+@click.option("--port", default=8765, show_default=True, help="TCP port on 127.0.0.1.")
+@click.option(
+    "--app-limit",
+    default="20:1,100:120",
+    show_default=True,
+    help="Application rate limit, LIMIT:SECONDS pairs (Riot's development-key default).",
+)
+@click.option(
+    "--method-limit",
+    default="2000:10",
+    show_default=True,
+    help="Rate limit of every API method, LIMIT:SECONDS pairs.",
+)
+@click.option(
+    "--latency-ms",
+    nargs=2,
+    type=float,
+    default=(0.0, 0.0),
+    show_default=True,
+    help="Added latency per request, drawn uniformly between MIN and MAX milliseconds.",
+)
+@click.option("--fault-rate", default=0.0, show_default=True, help="Share of 5xx answers.")
+@click.option(
+    "--slow-rate", default=0.0, show_default=True, help="Share of answers delayed by --slow-s."
+)
+@click.option("--slow-s", default=15.0, show_default=True, help="Delay of a slow answer, seconds.")
+@click.option(
+    "--malformed-rate", default=0.0, show_default=True, help="Share of 200s with broken JSON."
+)
+@click.option(
+    "--drop-rate", default=0.0, show_default=True, help="Share of connections dropped mid-body."
+)
+@click.option(
+    "--service-429-rate",
+    default=0.0,
+    show_default=True,
+    help="Share of service 429s (no Retry-After header).",
+)
+@click.option(
+    "--api-key",
+    default=None,
+    help="Require this X-Riot-Token (others get 403, none 401) [default: accept any].",
+)
+@click.option(
+    "--clock-speed",
+    default=0.0,
+    show_default=True,
+    help="Simulated seconds per real second (0: time moves only via POST /__sim/advance).",
+)
+def serve(
+    players: int,
+    seed: int,
+    platform: str,
+    port: int,
+    app_limit: str,
+    method_limit: str,
+    latency_ms: tuple[float, float],
+    fault_rate: float,
+    slow_rate: float,
+    slow_s: float,
+    malformed_rate: float,
+    drop_rate: float,
+    service_429_rate: float,
+    api_key: str | None,
+    clock_speed: float,
+) -> None:
+    """Serve the Riot API on 127.0.0.1 until Ctrl-C."""
+    from pipeline.simulator.server import HOST, make_server
+    from pipeline.simulator.world import build_world
+
+    config = SimulatorConfig(
+        seed=seed,
+        players=players,
+        platform=platform,
+        app_limit=app_limit,
+        method_limit=method_limit,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        slow_rate=slow_rate,
+        slow_response_s=slow_s,
+        malformed_rate=malformed_rate,
+        drop_rate=drop_rate,
+        service_429_rate=service_429_rate,
+        api_key=api_key,
+        clock_speed=clock_speed,
+    )
+    click.echo(f"Building a world of {players} players (seed {seed})...", err=True)
+    world = build_world(config)
+    click.echo(f"{world.matches.count} matches of history.", err=True)
+    click.echo(f"Serving the Riot API on http://{HOST}:{port}  (Ctrl-C stops)", err=True)
+    click.echo(f"Set RIOT_API_BASE=http://{HOST}:{port}/{{route}}", err=True)
+    click.echo(f"Ground truth: http://{HOST}:{port}/__sim/truth", err=True)
+    click.echo(f"http://{HOST}:{port}/{{route}}")
+    make_server(config, world, port).run()  # uvicorn stops cleanly on SIGINT/SIGTERM
+
+
+@simulator.command("export")
+@_world_options
+@click.option(
+    "--db",
+    "export_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file to write [default: the --db/SMURF_DB of `smurf`].",
+)
+@click.pass_context
+def export(
+    ctx: click.Context, players: int, seed: int, platform: str, export_db: Path | None
+) -> None:
+    """Write a world's players, ranks, matches and ground truth (sim_truth) into a database."""
+    from pipeline.cli import settings_of
+    from pipeline.simulator.export import export_world
+
+    db_path = export_db or settings_of(ctx).db_path
+    config = SimulatorConfig(seed=seed, players=players, platform=platform)
+    started_s = time.monotonic()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        elapsed_s = time.monotonic() - started_s
+        click.echo(f"  {stage}: {done}/{total}  ({elapsed_s:.1f} s)", err=True)
+
+    report = export_world(config, db_path, progress=progress)
+    click.echo(
+        f"Exported seed {seed} into {db_path}: {report.players} players, "
+        f"{report.matches} matches, {report.participants} participant rows, "
+        f"{report.rank_snapshots} rank snapshots, {report.truth_rows} sim_truth rows "
+        f"in {time.monotonic() - started_s:.1f} s."
+    )
