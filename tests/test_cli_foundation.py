@@ -1,0 +1,191 @@
+"""The `smurf` command: db, sql and import-matches end to end, and help for every command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import duckdb
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from pipeline.store import read
+from tests.conftest import FIXTURES_DIR
+
+MATCH_FIXTURES = FIXTURES_DIR / "matches"
+
+
+def smurf(db: Path, *args: str) -> Result:
+    """Run `smurf --db DB ARGS...` in-process, stderr kept apart from stdout."""
+    return CliRunner().invoke(cli, ["--db", str(db), "--log-json", *args], env={})
+
+
+def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
+    """Every command and group below ``command``, with its full name."""
+    yield " ".join(path) or "smurf", command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from walk(sub, (*path, name))
+
+
+@pytest.mark.parametrize(("name", "command"), list(walk(cli)), ids=lambda v: str(v))
+def test_every_command_and_option_has_help(name: str, command: click.Command) -> None:
+    """Each command and group explains itself, and so does each of its options."""
+    assert (command.help or command.short_help or "").strip(), f"{name} has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert (param.help or "").strip(), f"{name} {param.opts[0]} has no help text"
+
+
+def test_every_command_prints_its_help() -> None:
+    """`--help` works for each command and group, without needing a database."""
+    for name, _command in walk(cli):
+        args = [*([] if name == "smurf" else name.split()), "--help"]
+        result = CliRunner().invoke(cli, args, env={})
+        assert result.exit_code == 0, f"{name}: {result.output}"
+        assert "Usage:" in result.output
+
+
+def test_db_migrate_then_current(tmp_path: Path) -> None:
+    """`db migrate` creates and migrates the file; repeating it is a no-op; `current` agrees."""
+    db = tmp_path / "x.duckdb"
+    first = smurf(db, "db", "migrate")
+    second = smurf(db, "db", "migrate")
+    current = smurf(db, "db", "current")
+    assert first.exit_code == 0 and "Applied" in first.stdout
+    assert second.exit_code == 0 and "is up to date" in second.stdout
+    assert current.exit_code == 0 and "up to date" in current.stdout
+
+
+def test_import_matches_reports_counts_and_is_idempotent(db_path: Path, tmp_path: Path) -> None:
+    """`import-matches` loads a folder, lists rejected files with why, and changes nothing twice."""
+    folder = tmp_path / "in"
+    shutil.copytree(MATCH_FIXTURES, folder)
+    (folder / "broken.json").write_text("{", encoding="utf-8")
+    first = smurf(db_path, "import-matches", str(folder))
+    second = smurf(db_path, "import-matches", str(folder))
+    assert first.exit_code == 0, first.output
+    assert "3 match(es), 6 participant row(s), 5 new player(s)" in first.stdout
+    assert "Rejected 1 file(s)" in first.stdout and "broken.json: is not valid JSON" in first.stdout
+    assert "0 match(es), 0 participant row(s), 0 new player(s)" in second.stdout
+
+
+def test_import_matches_needs_a_migrated_database(tmp_path: Path) -> None:
+    """Importing into a missing database fails with one line saying to migrate."""
+    result = smurf(tmp_path / "none.duckdb", "import-matches", str(MATCH_FIXTURES))
+    assert result.exit_code == 1
+    assert "smurf db migrate" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def loaded_db(db_path: Path) -> Path:
+    assert smurf(db_path, "import-matches", str(MATCH_FIXTURES)).exit_code == 0
+    return db_path
+
+
+def test_sql_prints_a_readable_table(loaded_db: Path) -> None:
+    """`sql` prints column names, the rows, and the row count."""
+    result = smurf(loaded_db, "sql", "select match_id, queue_id from matches order by 1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["match_id", "queue_id"]
+    assert lines[1].split() == ["EUW1_1000000002", "420"]
+    assert lines[-1] == "(3 rows)"
+
+
+def test_sql_csv_and_json_formats(loaded_db: Path) -> None:
+    """`--format csv` and `--format json` print the same rows machine-readably."""
+    query = "select match_id, patch, game_start from matches order by 1 limit 2"
+    csv_out = smurf(loaded_db, "sql", query, "--format", "csv").stdout.splitlines()
+    json_out = json.loads(smurf(loaded_db, "sql", query, "--format", "json").stdout)
+    assert csv_out == [
+        "match_id,patch,game_start",
+        "EUW1_1000000002,11.10,2020-09-13 12:27:40",
+        "KR_1000000003,14.5,2024-03-09 16:00:10",
+    ]
+    assert json_out[0] == {
+        "match_id": "EUW1_1000000002",
+        "patch": "11.10",
+        "game_start": "2020-09-13T12:27:40.000",
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "delete from matches",
+        "select 1; drop table players",
+        "create table t as select 1 as x",
+        "update players set game_name = 'x'",
+        "copy matches to 'out.csv'",
+    ],
+)
+def test_sql_refuses_writes_without_the_flag(loaded_db: Path, query: str) -> None:
+    """A statement that could write is refused with a one-line hint about --write."""
+    result = smurf(loaded_db, "sql", query)
+    assert result.exit_code == 1
+    assert "--write" in result.stderr
+    with read(loaded_db) as con:
+        assert con.execute("select count(*) from matches").fetchone() == (3,)
+
+
+def test_sql_writes_with_the_flag(loaded_db: Path) -> None:
+    """With --write the statement runs and its effect is stored."""
+    result = smurf(loaded_db, "sql", "update players set is_tracked = true", "--write")
+    assert result.exit_code == 0, result.output
+    with read(loaded_db) as con:
+        assert con.execute("select count(*) from players where is_tracked").fetchone() == (5,)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("selec 1", "could not be parsed"),
+        ("select * from nowhere", "The query failed"),
+        ("", "empty"),
+    ],
+)
+def test_sql_errors_are_one_clear_line(loaded_db: Path, query: str, message: str) -> None:
+    """Bad SQL gives exit code 1 and one line saying what went wrong, no traceback."""
+    result = smurf(loaded_db, "sql", query)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_sql_requires_a_current_schema(tmp_path: Path) -> None:
+    """`sql` on a database that was never migrated says to run `smurf db migrate`."""
+    db = tmp_path / "raw.duckdb"
+    duckdb.connect(str(db)).close()
+    result = smurf(db, "sql", "select 1")
+    assert result.exit_code == 1
+    assert "run `smurf db migrate`" in result.stderr
+
+
+def smurf_executable() -> list[str]:
+    script = Path(sys.executable).parent / "smurf"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+
+
+def test_smurf_runs_as_a_real_process(tmp_path: Path) -> None:
+    """The installed `smurf` program migrates, imports and queries a database."""
+    db = str(tmp_path / "proc.duckdb")
+    env = {"PATH": "/usr/bin:/bin", "SMURF_DB": db}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*smurf_executable(), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("db", "migrate").returncode == 0
+    assert run("import-matches", str(MATCH_FIXTURES)).returncode == 0
+    result = run("sql", "select count(*) as n from match_participants", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "6"]
