@@ -145,7 +145,10 @@ def _scores(players: pd.DataFrame) -> pd.DataFrame:
             label = _label(player.puuid, first_run)
             smurf = 0.9 - 0.01 * i if label == "SMURF" else 0.05 + 0.005 * i
             boosted = 0.8 if label == "BOOSTED" else 0.05
-            factors = {"win_rate": smurf / 2, "kda_vs_tier": smurf / 3, "level": -0.1}
+            factors = {
+                "smurf": {"win_rate": smurf / 2, "kda_vs_tier": smurf / 3, "level": -0.1},
+                "boosted": {"win_rate": -0.2, "kda_vs_tier": boosted / 2, "level": 0.05},
+            }
             rows.append(
                 {
                     "puuid": player.puuid,

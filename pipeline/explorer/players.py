@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.explorer.scores import _as_dict
+from pipeline.explorer.scores import target_contributions, target_of
 
 _FIND = """
 SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summoner_level,
@@ -50,11 +50,15 @@ def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, obje
 
 
 def factor_contributions(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.Series:
-    """Each factor's contribution to the player's latest score, largest effect first."""
+    """Each factor's contribution to the score behind the player's label, largest first.
+
+    A BOOSTED player is explained by the boosted score, everyone else by the smurf score.
+    """
     row = con.execute(
-        "SELECT contributions FROM latest_smurf_scores WHERE puuid = ?", [puuid]
+        "SELECT contributions, label FROM latest_smurf_scores WHERE puuid = ?", [puuid]
     ).fetchone()
-    factors = pd.Series(_as_dict(row[0]) if row else {}, dtype=float, name="contribution")
+    found = target_contributions(row[0], target_of(row[1])) if row else {}
+    factors = pd.Series(found, dtype=float, name="contribution")
     return factors.reindex(factors.abs().sort_values(ascending=False).index)
 
 

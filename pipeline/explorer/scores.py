@@ -64,17 +64,23 @@ def filter_scores(
 
 
 def top_suspects(scores: pd.DataFrame, *, label: str = "", top_n: int = 20) -> pd.DataFrame:
-    """The ``top_n`` flagged players (of one label, or any flag) by suspicion, with factors."""
+    """The ``top_n`` flagged players (of one label, or any flag) by suspicion, with factors.
+
+    Factor columns are ``contrib_<target>_<factor>``; with one label, only its target's.
+    """
     labels = (label,) if label else FLAGGED_LABELS
     flagged = scores[scores["label"].isin(labels)].sort_values("suspicion", ascending=False)
     picked = flagged.head(top_n).reset_index(drop=True)
     factors = contributions_table(picked["contributions"])
+    if label:
+        prefix = f"contrib_{target_of(label)}_"
+        factors = factors[[c for c in factors.columns if c.startswith(prefix)]]
     return pd.concat([picked.drop(columns=["contributions"]), factors], axis=1)
 
 
 def contributions_table(contributions: pd.Series) -> pd.DataFrame:
-    """One ``contrib_<factor>`` column per factor from the JSON contributions of each score."""
-    rows = [_as_dict(value) for value in contributions]
+    """One ``contrib_<target>_<factor>`` column per factor from each score's JSON."""
+    rows = [flat_contributions(value) for value in contributions]
     table = pd.DataFrame(rows, index=contributions.index).fillna(0.0)
     table.columns = [f"contrib_{name}" for name in table.columns]
     return table.reset_index(drop=True)
@@ -154,9 +160,38 @@ def newly_unavailable(
     return con.execute(_NEWLY_UNAVAILABLE, [as_of, since]).df()
 
 
-def _as_dict(value: object) -> dict[str, float]:
+def flat_contributions(value: object) -> dict[str, float]:
+    """A stored contributions JSON as ``{"<target>_<factor>": value}``.
+
+    Scores store ``{"smurf": {factor: value}, "boosted": {factor: value}}``; a flat
+    ``{factor: value}`` object is accepted as is.
+    """
     if isinstance(value, str):
         value = json.loads(value)
-    if isinstance(value, dict):
-        return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
-    return {}
+    if not isinstance(value, dict):
+        return {}
+    flat: dict[str, float] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            flat.update({f"{key}_{k}": float(v) for k, v in item.items() if _is_number(v)})
+        elif _is_number(item):
+            flat[str(key)] = float(item)
+    return flat
+
+
+def target_contributions(value: object, target: str) -> dict[str, float]:
+    """The contributions towards one target (``smurf`` or ``boosted``), by factor."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict) and isinstance(value.get(target), dict):
+        return {str(k): float(v) for k, v in value[target].items() if _is_number(v)}
+    return flat_contributions(value)
+
+
+def target_of(label: object) -> str:
+    """Which score explains a label: the boosted score for BOOSTED, else the smurf score."""
+    return "boosted" if label == "BOOSTED" else "smurf"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

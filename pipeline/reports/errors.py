@@ -63,18 +63,21 @@ class NotebookExecutionError(ReportError):
         self,
         notebook: str,
         cell_index: int,
+        cell_first_line: str,
         error_name: str,
         error_value: str,
         output_path: str,
     ) -> None:
         self.notebook = notebook
         self.cell_index = cell_index
+        self.cell_first_line = cell_first_line
         self.error_name = error_name
         self.error_value = error_value
         self.output_path = output_path
         super().__init__(
-            f"The notebook {notebook} failed in cell {cell_index} with "
-            f"{error_name}: {error_value}. The partly executed notebook is {output_path}."
+            f"The notebook {notebook} failed in cell {cell_index} ({cell_first_line!r}, "
+            f"counting from 0) with {error_name}: {error_value}. "
+            f"The partly executed notebook is {output_path}."
         )
 
 

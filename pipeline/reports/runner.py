@@ -29,6 +29,8 @@ DEFAULT_OUT_DIR = Path("data/reports")
 
 # Parameters holding file paths: made absolute, since the kernel may run elsewhere.
 _PATH_PARAMETERS = ("db_path", "csv_path")
+_INJECTED_TAG = "injected-parameters"
+_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
 
 @dataclass(frozen=True)
@@ -135,12 +137,17 @@ def execute_notebook(
         )
     except PapermillExecutionError as exc:
         raise NotebookExecutionError(
-            notebook.stem, _source_cell_index(output, exc), exc.ename, exc.evalue, str(output)
+            notebook.stem,
+            _source_cell_index(output, exc),
+            _first_line(exc.source),
+            exc.ename,
+            exc.evalue,
+            str(output),
         ) from None
 
 
 def _source_cell_index(output: Path, exc: Any) -> int:
-    """The failing cell's position in the source notebook (papermill adds cells of its own)."""
+    """The failing cell's position in the source notebook (papermill injects a cell)."""
     import nbformat
 
     index = int(exc.cell_index)
@@ -148,13 +155,19 @@ def _source_cell_index(output: Path, exc: Any) -> int:
         cells = nbformat.read(str(output), as_version=4).cells  # type: ignore[no-untyped-call]
     except (OSError, ValueError):
         return index
-    added = sum(
-        1
-        for cell in cells[:index]
-        if {"injected-parameters", "papermill-error-cell-tag"}
-        & set(cell.get("metadata", {}).get("tags", []))
-    )
-    return index - added
+    # exc.cell_index counts the injected-parameters cell but not the error banners
+    # papermill adds afterwards.
+    executed = [c for c in cells if _PAPERMILL_ERROR_TAG not in _tags(c)]
+    return index - sum(1 for c in executed[:index] if _INJECTED_TAG in _tags(c))
+
+
+def _first_line(source: object) -> str:
+    lines = [line for line in str(source or "").splitlines() if line.strip()]
+    return lines[0].strip() if lines else ""
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def export_html(executed: Path) -> Path:

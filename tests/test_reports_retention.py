@@ -1,0 +1,71 @@
+"""Report file names and retention: timestamped, collision-free, newest kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.reports import last_report_time, prune_reports, reports_of
+from pipeline.reports.naming import free_stem, report_stem
+
+AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+def _make_report(out_dir: Path, stem: str, suffixes: tuple[str, ...] = (".ipynb", ".html")) -> None:
+    for suffix in suffixes:
+        (out_dir / f"{stem}{suffix}").write_text("x")
+
+
+def test_report_stem_is_the_notebook_and_the_utc_time() -> None:
+    """A report is named <notebook>-<YYYYMMDDTHHMMSSZ>, in UTC whatever the input zone."""
+    assert report_stem("01-smurf-report", AT) == "01-smurf-report-20260304T050607Z"
+    plus_two = AT.astimezone(timezone(timedelta(hours=2)))
+    assert report_stem("nb", plus_two) == "nb-20260304T050607Z"
+
+
+def test_free_stem_numbers_reports_made_in_the_same_second(tmp_path: Path) -> None:
+    """Two reports in one second do not overwrite each other: the second gets -2."""
+    _make_report(tmp_path, "nb-20260304T050607Z")
+    assert free_stem(tmp_path, "nb", AT) == "nb-20260304T050607Z-2"
+    _make_report(tmp_path, "nb-20260304T050607Z-2")
+    assert free_stem(tmp_path, "nb", AT) == "nb-20260304T050607Z-3"
+
+
+def test_reports_of_groups_files_by_report_oldest_first(tmp_path: Path) -> None:
+    """Every file of a report (ipynb, html, csv) is grouped under its stem; others are ignored."""
+    _make_report(tmp_path, "nb-20260304T050607Z", (".ipynb", ".html", "-suspects.csv"))
+    _make_report(tmp_path, "nb-20260101T000000Z")
+    _make_report(tmp_path, "other-20260101T000000Z")
+    (tmp_path / "notes.txt").write_text("keep me")
+    found = reports_of(tmp_path, "nb")
+    assert list(found) == ["nb-20260101T000000Z", "nb-20260304T050607Z"]
+    assert len(found["nb-20260304T050607Z"]) == 3
+
+
+def test_last_report_time_is_the_newest_reports_time(tmp_path: Path) -> None:
+    """The previous report's time comes from the newest report's name; None when there is none."""
+    assert last_report_time(tmp_path, "nb") is None
+    _make_report(tmp_path, "nb-20260101T000000Z")
+    _make_report(tmp_path, "nb-20260304T050607Z")
+    assert last_report_time(tmp_path, "nb") == AT
+
+
+@pytest.mark.parametrize(("keep_last", "kept"), [(0, 0), (1, 1), (2, 2), (5, 3)])
+def test_prune_reports_keeps_the_newest(tmp_path: Path, keep_last: int, kept: int) -> None:
+    """Reports beyond keep_last are removed oldest first, with all their files."""
+    stems = [f"nb-2026010{d}T000000Z" for d in (1, 2, 3)]
+    for stem in stems:
+        _make_report(tmp_path, stem, (".ipynb", ".html", "-suspects.csv"))
+    _make_report(tmp_path, "other-20250101T000000Z")
+    removed = prune_reports(tmp_path, "nb", keep_last)
+    assert stems[len(stems) - kept :] == list(reports_of(tmp_path, "nb"))
+    assert 3 * (3 - kept) == len(removed)
+    assert (tmp_path / "other-20250101T000000Z.html").exists()
+
+
+def test_prune_reports_rejects_a_negative_count(tmp_path: Path) -> None:
+    """keep_last below zero is a mistake, not 'keep everything'."""
+    with pytest.raises(ValueError, match="keep_last"):
+        prune_reports(tmp_path, "nb", -1)

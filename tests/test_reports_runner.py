@@ -1,0 +1,176 @@
+"""The report runner and `smurf report`: real papermill runs of a tiny fixture notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import nbformat
+import pytest
+from click.testing import CliRunner
+from nbformat.v4 import new_code_cell, new_notebook
+
+from pipeline.cli import cli
+from pipeline.reports import NotebookExecutionError, NotebookNotFoundError, run_report
+from pipeline.reports.runner import ReportResult
+
+SECRET = "RGAPI-00000000-test-secret-never-in-reports"
+HOSTILE = "x'); DROP TABLE t; --"
+
+PARAMETERS = """
+db_path: str = "data/smurf.duckdb"  # DuckDB file to read
+count: int = 1  # how many
+name: str = "nobody"  # a name to look up
+since: str = ""  # previous report time
+"""
+BODY = """
+import os
+import duckdb
+with duckdb.connect(db_path, read_only=True) as con:
+    found = con.execute("SELECT count(*) FROM t WHERE name = ?", [name]).fetchone()[0]
+print(f"count={count!r} type={type(count).__name__} found={found} db={db_path}")
+print(f"since={since} key={os.environ.get('RIOT_API_KEY')}")
+"""
+
+
+def _write_notebook(folder: Path, name: str, body: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    parameters = new_code_cell(PARAMETERS.strip(), metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[parameters, new_code_cell(body.strip())])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+
+def _stdout(path: Path) -> str:
+    nb = nbformat.read(str(path), as_version=4)
+    return "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A notebooks folder with a passing and a failing notebook, and a tiny database."""
+    root = tmp_path_factory.mktemp("reports")
+    _write_notebook(root / "notebooks", "echo", BODY)
+    _write_notebook(root / "notebooks", "broken", "print('before')\n1 / 0")
+    with duckdb.connect(str(root / "tiny.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT 'alice' AS name")
+    return root
+
+
+@pytest.fixture(scope="module")
+def echo_report(workspace: Path) -> Iterator[ReportResult]:
+    """One run of the echo notebook, with the API key in this process's environment."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RIOT_API_KEY", SECRET)
+        yield run_report(
+            "echo",
+            {"count": "3", "name": HOSTILE},
+            out_dir=workspace / "out",
+            db_path=workspace / "tiny.duckdb",
+            notebooks_dir=workspace / "notebooks",
+        )
+
+
+def test_run_report_writes_the_executed_notebook_and_html(echo_report: ReportResult) -> None:
+    """A report is an executed .ipynb and an .html with the same timestamped name."""
+    assert echo_report.executed_path.is_file()
+    assert echo_report.html_path.is_file()
+    assert echo_report.executed_path.stem == echo_report.html_path.stem
+    assert echo_report.executed_path.stem.startswith("echo-20")
+    assert "count=3" in echo_report.html_path.read_text()
+
+
+def test_parameters_reach_the_kernel_typed(echo_report: ReportResult) -> None:
+    """A text value for an int parameter arrives in the notebook as an int."""
+    assert "count=3 type=int" in _stdout(echo_report.executed_path)
+
+
+def test_values_are_data_not_sql(echo_report: ReportResult, workspace: Path) -> None:
+    """A value shaped like SQL injection is bound as data: it matches nothing, drops nothing."""
+    assert "found=0" in _stdout(echo_report.executed_path)
+    with duckdb.connect(str(workspace / "tiny.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_the_api_key_never_reaches_the_kernel(echo_report: ReportResult) -> None:
+    """The kernel's environment has no RIOT_API_KEY, so no report can print it."""
+    assert "key=None" in _stdout(echo_report.executed_path)
+    assert SECRET not in echo_report.executed_path.read_text()
+    assert SECRET not in echo_report.html_path.read_text()
+
+
+def test_db_path_defaults_to_the_given_database(echo_report: ReportResult, workspace: Path) -> None:
+    """Without -p db_path the notebook reads the database the runner was given, absolute."""
+    assert f"db={(workspace / 'tiny.duckdb').resolve()}" in _stdout(echo_report.executed_path)
+
+
+def test_a_failing_cell_is_named_in_the_error(workspace: Path) -> None:
+    """A raising cell becomes NotebookExecutionError with the source cell index and error."""
+    out = workspace / "out-broken"
+    with pytest.raises(NotebookExecutionError) as caught:
+        run_report("broken", {}, out_dir=out, notebooks_dir=workspace / "notebooks")
+    error = caught.value
+    assert (error.cell_index, error.error_name) == (1, "ZeroDivisionError")
+    assert "failed in cell 1" in str(error)
+    assert "print('before')" in str(error)
+    assert Path(error.output_path).is_file()
+
+
+def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
+    """Asking for a notebook that does not exist names the ones that do."""
+    with pytest.raises(NotebookNotFoundError, match="broken, echo"):
+        run_report("nope", {}, out_dir=workspace / "x", notebooks_dir=workspace / "notebooks")
+
+
+def _smurf(workspace: Path, out: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(workspace / "tiny.duckdb"),
+            "report",
+            "--notebooks-dir",
+            str(workspace / "notebooks"),
+            "--out",
+            str(out),
+            *args,
+        ],
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_smurf_report_prints_both_paths_and_passes_since(workspace: Path) -> None:
+    """`smurf report` prints the .ipynb and .html paths; `since` is the previous report's time."""
+    out = workspace / "cli-out"
+    out.mkdir()
+    (out / "echo-20260101T000000Z.ipynb").write_text("{}")
+    code, stdout, stderr = _smurf(workspace, out, "-n", "echo", "-p", "count=2")
+    assert code == 0, stderr
+    ipynb, html = (Path(line) for line in stdout.split())
+    assert (ipynb.suffix, html.suffix) == (".ipynb", ".html")
+    assert ipynb.is_file() and html.is_file()
+    assert "since=2026-01-01T00:00:00" in _stdout(ipynb)
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("count=abc", "must be an int"),
+        ("cuont=2", "has no parameter 'cuont'"),
+        ("count", "key=value"),
+    ],
+)
+def test_smurf_report_rejects_bad_parameters_before_running(
+    workspace: Path, pair: str, message: str
+) -> None:
+    """A bad -p is one clear error line, exit code 1, and no report files."""
+    out = workspace / f"rejected-{abs(hash(pair))}"
+    code, _stdout_text, stderr = _smurf(workspace, out, "-n", "echo", "-p", pair)
+    assert code == 1
+    assert message in stderr
+    assert not out.exists() or not any(out.iterdir())
