@@ -160,8 +160,12 @@ class RateLimiter:
 
 
 def _is_ordinary(status_code: int) -> bool:
-    """A response that would carry rate-limit headers if the API had any for the bucket."""
-    return status_code < 500 and status_code != 429
+    """A response that would carry rate-limit headers if the API had any for the bucket.
+
+    Only successes count: errors (401, 403, 5xx, 429 from a service) often come from layers
+    in front of the rate limiter and say nothing about it.
+    """
+    return 200 <= status_code < 300
 
 
 def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLimitError:
