@@ -13,6 +13,8 @@ import duckdb
 import pandas as pd
 
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
+# The model's constant term: part of every score, never a reason for one.
+NOT_A_FACTOR = "prior"
 
 # The latest score of each player at or before ``as_of`` (NULL: no limit), with the player.
 _LATEST_SCORES = """
@@ -173,8 +175,8 @@ def flat_contributions(value: object) -> dict[str, float]:
     flat: dict[str, float] = {}
     for key, item in value.items():
         if isinstance(item, dict):
-            flat.update({f"{key}_{k}": float(v) for k, v in item.items() if _is_number(v)})
-        elif _is_number(item):
+            flat.update({f"{key}_{k}": float(v) for k, v in item.items() if _is_factor(k, v)})
+        elif _is_factor(key, item):
             flat[str(key)] = float(item)
     return flat
 
@@ -184,7 +186,7 @@ def target_contributions(value: object, target: str) -> dict[str, float]:
     if isinstance(value, str):
         value = json.loads(value)
     if isinstance(value, dict) and isinstance(value.get(target), dict):
-        return {str(k): float(v) for k, v in value[target].items() if _is_number(v)}
+        return {str(k): float(v) for k, v in value[target].items() if _is_factor(k, v)}
     return flat_contributions(value)
 
 
@@ -193,5 +195,6 @@ def target_of(label: object) -> str:
     return "boosted" if label == "BOOSTED" else "smurf"
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_factor(name: object, value: object) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and name != NOT_A_FACTOR
