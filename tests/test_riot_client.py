@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+import pipeline.riot
 from pipeline.riot import (
     AuthenticationError,
     BadRequestError,
@@ -279,3 +280,27 @@ def test_base_url_must_hold_route() -> None:
     """A base URL without {route} is refused with an example of a good one."""
     with pytest.raises(InvalidRequestError, match=r"\{route\}"):
         RiotClient("RGAPI-x", "https://euw1.api.riotgames.com")
+
+
+def test_public_surface_is_pinned() -> None:
+    """The package exports exactly the names the rest of the product codes against."""
+    expected = {
+        "DEFAULT_BASE_URL", "PLATFORMS", "REGIONS", "AccountDto", "AuthenticationError",
+        "BadRequestError", "ForbiddenError", "InvalidRequestError", "LeagueEntryDto", "MatchDto",
+        "MatchInfoDto", "MatchMetadataDto", "NotFoundError", "ParticipantDto", "RateLimitError",
+        "RateLimiter", "RiotAPIError", "RiotClient", "RiotTransportError",
+        "ServiceUnavailableError", "SummonerDto", "UnexpectedResponseError",
+        "UnknownPlatformError", "account_region_of", "platform_of_match", "region_of",
+    }  # fmt: skip
+    assert set(pipeline.riot.__all__) == expected
+    assert all(hasattr(pipeline.riot, name) for name in expected)
+
+
+def test_every_error_is_a_product_error() -> None:
+    """Every Riot API error derives from RiotAPIError, itself a SmurfError."""
+    from pipeline.errors import SmurfError
+    from pipeline.riot import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, Exception)]
+    assert all(issubclass(c, pipeline.riot.RiotAPIError) for c in classes if c is not SmurfError)
+    assert issubclass(pipeline.riot.RiotAPIError, SmurfError)

@@ -1,0 +1,193 @@
+"""Rate limiting against the simulator's Riot-style limits, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from pipeline.riot import RateLimiter, RateLimitError, RiotClient
+from pipeline.simulator import (
+    RunningSimulator,
+    SimulatorConfig,
+    World,
+    build_world,
+    serve_in_thread,
+)
+
+SEED, PLAYERS = 5, 60
+SUMMONER = "summoner-v4.getByPUUID"
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """One simulated world shared by this module's servers."""
+    return build_world(SimulatorConfig(seed=SEED, players=PLAYERS))
+
+
+@pytest.fixture(scope="module")
+def puuids(world: World) -> list[str]:
+    """Players every endpoint answers for (not banned)."""
+    with serve_in_thread(SimulatorConfig(seed=SEED, players=PLAYERS), world=world) as sim:
+        return [p["puuid"] for p in sim.truth() if not p["is_banned"]]
+
+
+def serve(world: World, **limits: Any) -> Any:
+    """A simulator of the shared world with the given limits."""
+    return serve_in_thread(SimulatorConfig(seed=SEED, players=PLAYERS, **limits), world=world)
+
+
+@pytest.fixture
+def tight_app(world: World) -> Iterator[RunningSimulator]:
+    """A simulator whose application limit is 4 requests per 2 s."""
+    with serve(world, app_limit="4:2", method_limit="1000:1") as sim:
+        yield sim
+
+
+async def fill_window(sim: RunningSimulator, key: str, puuids: list[str], n: int) -> None:
+    """Use up n requests of the key's windows from another "process" (its own limiter)."""
+    async with RiotClient(key, sim.base_url, limiter=RateLimiter()) as other:
+        for puuid in puuids[:n]:
+            await other.get_summoner_by_puuid(puuid, platform="euw1")
+
+
+def test_application_429_honours_retry_after(
+    tight_app: RunningSimulator, puuids: list[str]
+) -> None:
+    """A 429 for the application limit waits Retry-After, then the retry succeeds."""
+    key = f"RGAPI-{uuid.uuid4()}"
+
+    async def main() -> tuple[Any, dict[str, int]]:
+        await fill_window(tight_app, key, puuids, 4)
+        limiter = RateLimiter(initial_in_flight=1)
+        async with RiotClient(key, tight_app.base_url, limiter=limiter) as client:
+            summoner = await client.get_summoner_by_puuid(puuids[5], platform="euw1")
+            return summoner, client.request_counts()
+
+    with capture_logs() as events:
+        summoner, counts = asyncio.run(main())
+    assert summoner["puuid"] == puuids[5]
+    assert counts == {"429": 1, "200": 1}
+    limited = [e for e in events if e["event"] == "riot.rate_limited"]
+    assert [(e["limit_type"], e["method"]) for e in limited] == [("application", SUMMONER)]
+    assert limited[0]["retry_after_s"] >= 1
+
+
+def test_method_429_blocks_only_that_method(world: World, puuids: list[str]) -> None:
+    """A 429 for a method limit blocks that method; other methods on the host carry on."""
+    key = f"RGAPI-{uuid.uuid4()}"
+    limiter = RateLimiter(initial_in_flight=1)
+
+    async def main(sim: RunningSimulator) -> tuple[dict[str, int], dict[str, int]]:
+        await fill_window(sim, key, puuids, 3)
+        async with RiotClient(key, sim.base_url, limiter=limiter, max_wait_s=0.5) as client:
+            with pytest.raises(RateLimitError) as caught:
+                await client.get_summoner_by_puuid(puuids[5], platform="euw1")
+            assert (caught.value.limit_type, caught.value.method) == ("method", SUMMONER)
+            await client.get_league_entries_by_puuid(puuids[5], platform="euw1")
+            return client.request_counts(), sim.stats()["rate_limited"]
+
+    with serve(world, app_limit="1000:1", method_limits={SUMMONER: "3:2"}) as sim:
+        counts, rate_limited = asyncio.run(main(sim))
+    assert counts == {"429": 1, "200": 1}
+    assert rate_limited == {"application": 0, "method": 1, "service": 0}
+
+
+def test_429_beyond_the_wait_budget_raises_at_once(
+    tight_app: RunningSimulator, puuids: list[str]
+) -> None:
+    """When Retry-After exceeds the call's budget, RateLimitError carries the wait needed."""
+    key = f"RGAPI-{uuid.uuid4()}"
+
+    async def main() -> dict[str, int]:
+        await fill_window(tight_app, key, puuids, 4)
+        async with RiotClient(key, tight_app.base_url, limiter=RateLimiter()) as client:
+            with pytest.raises(RateLimitError) as caught:
+                await client.get_summoner_by_puuid(puuids[5], platform="euw1", max_wait_s=0.5)
+            assert caught.value.limit_type == "application"
+            assert caught.value.retry_after_s is not None and caught.value.retry_after_s >= 1
+            assert caught.value.status_code == 429
+            return client.request_counts()
+
+    assert asyncio.run(main()) == {"429": 1}
+
+
+def test_proactive_wait_beyond_budget_raises_without_sending(
+    world: World, puuids: list[str]
+) -> None:
+    """A full window and a short budget raise RateLimitError before any 429 is provoked."""
+
+    async def main(sim: RunningSimulator) -> dict[str, int]:
+        async with RiotClient(f"RGAPI-{uuid.uuid4()}", sim.base_url, max_wait_s=1.0) as client:
+            for puuid in puuids[:3]:
+                await client.get_summoner_by_puuid(puuid, platform="euw1")
+            with pytest.raises(RateLimitError) as caught:
+                await client.get_summoner_by_puuid(puuids[3], platform="euw1")
+            assert caught.value.status_code is None
+            assert caught.value.retry_after_s is not None and caught.value.retry_after_s > 5
+            return client.request_counts()
+
+    with serve(world, app_limit="3:10", method_limit="1000:1") as sim:
+        assert asyncio.run(main(sim)) == {"200": 3}
+
+
+@pytest.mark.slow
+def test_many_concurrent_requests_never_exceed_a_window(world: World, puuids: list[str]) -> None:
+    """300 concurrent calls over two hosts and three methods draw no 429 and fit every window."""
+    targets = (puuids * 10)[:100]
+
+    async def main(sim: RunningSimulator) -> tuple[list[Any], dict[str, int]]:
+        async with RiotClient(f"RGAPI-{uuid.uuid4()}", sim.base_url) as client:
+            calls = [client.get_summoner_by_puuid(p, platform="euw1") for p in targets]
+            calls += [client.get_league_entries_by_puuid(p, platform="euw1") for p in targets]
+            calls += [client.get_account_by_puuid(p, platform="euw1") for p in targets]
+            return await asyncio.gather(*calls), client.request_counts()
+
+    limits = {"app_limit": "30:1,80:3", "method_limits": {SUMMONER: "12:1"}}
+    with serve(world, method_limit="1000:1", **limits) as sim:
+        results, counts = asyncio.run(main(sim))
+        stats = sim.stats()
+    assert len(results) == 300
+    assert counts == {"200": 300}
+    assert stats["rate_limited"] == {"application": 0, "method": 0, "service": 0}
+    windows = stats["highest_counts"]
+    assert {"application:30:1", "application:80:3", f"method:{SUMMONER}:12:1"} <= set(windows)
+    assert all(w["highest_count"] <= w["limit"] for w in windows.values())
+
+
+def test_api_key_never_reaches_logs_errors_or_reprs(
+    world: World, puuids: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The key is sent (the server accepts it) but appears in no log, error or repr."""
+    key = "RGAPI-0123456789abcdef-secret-key"
+    caplog.set_level(logging.DEBUG)
+
+    async def main(sim: RunningSimulator) -> list[str]:
+        seen: list[str] = []
+        limiter = RateLimiter(initial_in_flight=1)
+        await fill_window(sim, key, puuids, 4)
+        async with RiotClient(key, sim.base_url, limiter=limiter, max_wait_s=0.1) as client:
+            seen += [repr(client), repr(limiter)]
+            for call in (
+                client.get_summoner_by_puuid(puuids[5], platform="euw1"),  # 429
+                client.get_match("EUW1_1"),  # budget exceeded before sending
+            ):
+                try:
+                    await call
+                except Exception as exc:
+                    seen += [str(exc), repr(exc), repr(exc.__dict__)]
+            seen.append(repr(client.request_counts()))
+        return seen
+
+    with capture_logs() as events, serve(world, app_limit="4:2", api_key=key) as sim:
+        seen = asyncio.run(main(sim))
+        accepted = sim.stats()["by_status"].get("200", 0)
+    assert accepted == 4  # the key was sent, and right
+    assert any(e["event"] == "riot.rate_limited" for e in events)
+    for text in [*seen, *(repr(e) for e in events), caplog.text]:
+        assert key not in text
