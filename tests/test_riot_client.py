@@ -144,7 +144,11 @@ def test_paging_yields_every_id_once_in_order(
     """iter_match_ids pages through the whole history, newest first, without duplicates."""
 
     async def fetch(client: RiotClient) -> tuple[list[str], list[str], list[str]]:
-        one_page = await client.get_match_ids(player["puuid"], platform="euw1", count=100)
+        one_page: list[str] = []
+        for start in (0, 100, 200, 300):
+            one_page += await client.get_match_ids(
+                player["puuid"], platform="euw1", start=start, count=100
+            )
         paged = [
             i async for i in client.iter_match_ids(player["puuid"], platform="euw1", page_size=3)
         ]
@@ -159,6 +163,7 @@ def test_paging_yields_every_id_once_in_order(
     one_page, paged, limited = run(sim, key, fetch)
     assert len(one_page) > 5
     assert paged == one_page
+    assert len(set(paged)) == len(paged)
     assert limited == one_page[:5]
 
 
