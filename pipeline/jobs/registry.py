@@ -7,6 +7,7 @@ from pipeline.jobs.ban_checker import BanChecker
 from pipeline.jobs.base import BaseJob, JobContext
 from pipeline.jobs.errors import UnknownJobError
 from pipeline.jobs.match_fetcher import MatchFetcher
+from pipeline.jobs.notebook_report import NotebookReport
 from pipeline.jobs.smurf_analyzer import SmurfAnalyzer
 from pipeline.jobs.tracked_player_updater import TrackedPlayerUpdater
 from pipeline.jobs.types import JobType
@@ -16,6 +17,7 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.MATCH_FETCHER: MatchFetcher,
     JobType.SMURF_ANALYZER: SmurfAnalyzer,
     JobType.BAN_CHECKER: BanChecker,
+    JobType.NOTEBOOK_REPORT: NotebookReport,
 }
 
 

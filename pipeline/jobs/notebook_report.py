@@ -1,0 +1,98 @@
+"""NOTEBOOK_REPORT: run a notebook as a report on a schedule (no API calls).
+
+Config: ``notebook`` (name in ``notebooks_dir``, default the repository's notebooks/),
+``parameters`` (object, checked against the
+notebook's parameters cell), ``output_dir`` (default data/reports), ``keep_last`` (reports
+of this notebook to keep; older ones are removed after a successful run) and
+``timeout_seconds``. The notebook reads the scheduler's database unless ``parameters``
+names another ``db_path``.
+
+papermill blocks while the kernel works, so it runs in a worker thread: the scheduler's
+event loop keeps serving other jobs and the monitoring API. When a cell raises, the run
+fails with the cell's index and error in its message and in ``details``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pipeline import reports
+from pipeline.jobs.base import BaseJob
+from pipeline.jobs.errors import JobConfigError
+from pipeline.jobs.types import JobType
+from pipeline.log import get_logger
+from pipeline.store import Database
+
+log = get_logger(__name__)
+
+DEFAULT_KEEP_LAST = 30
+
+
+class NotebookReport(BaseJob):
+    job_type = JobType.NOTEBOOK_REPORT
+    uses_riot_api = False
+
+    def _load_configuration(self) -> None:
+        super()._load_configuration()
+        name = self.config.get("notebook", reports.DEFAULT_NOTEBOOK)
+        if not isinstance(name, str) or not name:
+            raise JobConfigError(
+                f"notebook must be a notebook name like 01-smurf-report (got {name!r})."
+            )
+        given = self.config.get("parameters", {})
+        if not isinstance(given, dict):
+            raise JobConfigError(
+                f'parameters must be a JSON object like {{"top_n": 20}} (got {given!r}).'
+            )
+        output_dir = self.config.get("output_dir", str(reports.DEFAULT_OUT_DIR))
+        if not isinstance(output_dir, str) or not output_dir:
+            raise JobConfigError(f"output_dir must be a folder path (got {output_dir!r}).")
+        self.keep_last = self.int_setting("keep_last", DEFAULT_KEEP_LAST, minimum=1)
+        notebooks_dir = Path(str(self.config.get("notebooks_dir") or reports.NOTEBOOKS_DIR))
+        try:
+            notebook = reports.find_notebook(name, notebooks_dir)
+            self.parameters = reports.check_parameters(
+                notebook, given, reports.declared_parameters(notebook)
+            )
+        except reports.ReportError as exc:
+            raise JobConfigError(str(exc)) from None
+        self.notebook = notebook.stem
+        self.notebooks_dir = notebooks_dir
+        self.output_dir = Path(output_dir)
+
+    async def execute(self, db: Database) -> None:
+        try:
+            result = await asyncio.to_thread(self._run_report, db)
+        except reports.NotebookExecutionError as exc:
+            self.details = self._failure_details(exc)
+            raise
+        self.increment_metric("records_created", 2)
+        removed = reports.prune_reports(self.output_dir, self.notebook, self.keep_last)
+        self.details = {
+            "notebook": self.notebook,
+            "executed_path": str(result.executed_path),
+            "html_path": str(result.html_path),
+            "removed_files": len(removed),
+        }
+        log.info("report.written", **self.details)
+
+    def _run_report(self, db: Database) -> reports.ReportResult:
+        return reports.run_report(
+            self.notebook,
+            self.parameters,
+            out_dir=self.output_dir,
+            db_path=db.path,
+            notebooks_dir=self.notebooks_dir,
+            execution_timeout_s=self.timeout_s,
+        )
+
+    def _failure_details(self, exc: reports.NotebookExecutionError) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "failed_cell": exc.cell_index,
+            "failed_cell_source": exc.cell_first_line,
+            "error": f"{exc.error_name}: {exc.error_value}",
+            "executed_path": exc.output_path,
+        }
