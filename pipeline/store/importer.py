@@ -8,12 +8,12 @@ reported with the reason and skipped; it never stops the rest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
@@ -99,11 +99,11 @@ def import_paths(
 def _read_file(path: Path, progress: _Progress) -> None:
     try:
         text = path.read_text(encoding="utf-8")
-        payload = json.loads(text)
+        payload = orjson.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         progress.rejected.append((path, f"cannot be read ({exc.__class__.__name__}: {exc})."))
         return
-    except json.JSONDecodeError as exc:
+    except orjson.JSONDecodeError as exc:
         progress.rejected.append((path, f"is not valid JSON ({exc})."))
         return
     progress.files_read += 1

@@ -90,14 +90,16 @@ class WriteCounts:
 
 def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch]) -> WriteCounts:
     """Insert parsed matches, their participants and players (idempotent, bulk)."""
+    types = _column_types(con)
     matches = [p.match for p in parsed]
     participants = [row for p in parsed for row in p.participants]
     players = [row for p in parsed for row in p.players]
     return _write_frames(
         con,
-        _arrow(con, "matches", MATCH_COLUMNS, matches),
-        _arrow(con, "match_participants", PARTICIPANT_COLUMNS, participants),
-        _arrow(con, "players", PLAYER_COLUMNS, players),
+        _arrow(types["matches"], MATCH_COLUMNS, matches),
+        _arrow(types["match_participants"], PARTICIPANT_COLUMNS, participants),
+        _arrow(types["players"], PLAYER_COLUMNS, players),
+        types,
     )
 
 
@@ -112,20 +114,21 @@ def write_match_frames(
     Missing optional columns become NULL; when ``participant_count`` is missing it is counted
     from ``participants``. Arrow tables are accepted too.
     """
-    return _write_frames(con, matches, participants, players)
+    return _write_frames(con, matches, participants, players, _column_types(con))
 
 
 def upsert_players(
     con: duckdb.DuckDBPyConnection, players: pd.DataFrame | Sequence[Mapping[str, Any]]
 ) -> tuple[int, int]:
     """Create unknown players and overwrite known ones' non-null fields: (created, updated)."""
+    types = _column_types(con)
     frame = (
         players
         if isinstance(players, pd.DataFrame | pa.Table)
-        else _arrow(con, "players", PLAYER_COLUMNS, [dict(p) for p in players])
+        else _arrow(types["players"], PLAYER_COLUMNS, [dict(p) for p in players])
     )
-    with _registered(con, frame) as name:
-        return _upsert_players(con, name, dated=False)
+    with _registered(con, frame) as (name, columns):
+        return _upsert_players(con, name, columns, types["players"], dated=False)
 
 
 def record_rank_snapshots(
@@ -145,10 +148,12 @@ def record_rank_snapshots(
     if not rows:
         return 0
     frame = _arrow(
-        con, "rank_snapshots", ("puuid", "queue_type", *RANK_FIELDS, "observed_at"), rows
+        _column_types(con)["rank_snapshots"],
+        ("puuid", "queue_type", *RANK_FIELDS, "observed_at"),
+        rows,
     )
     changed = " OR ".join(f"i.{c} IS DISTINCT FROM l.{c}" for c in RANK_FIELDS)
-    with _registered(con, frame) as name:
+    with _registered(con, frame) as (name, _columns):
         return _count(
             con,
             f"""
@@ -177,34 +182,41 @@ def _rank_values(entries: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, An
 
 
 def _write_frames(
-    con: duckdb.DuckDBPyConnection, matches: Frame, participants: Frame, players: Frame
+    con: duckdb.DuckDBPyConnection,
+    matches: Frame,
+    participants: Frame,
+    players: Frame,
+    types: Mapping[str, Mapping[str, str]],
 ) -> WriteCounts:
     with (
         _registered(con, matches) as m,
         _registered(con, participants) as p,
         _registered(con, players) as pl,
     ):
-        match_count_sql = f"(SELECT count(*) FROM {p} c WHERE c.match_id = s.match_id)"
+        match_count_sql = f"(SELECT count(*) FROM {p[0]} c WHERE c.match_id = s.match_id)"
         matches_created = _insert_new(
-            con, "matches", m, defaults={"participant_count": match_count_sql}
+            con, "matches", types["matches"], m, defaults={"participant_count": match_count_sql}
         )
-        participants_created = _insert_new(con, "match_participants", p)
-        players_created, players_updated = _upsert_players(con, pl, dated=True)
+        participants_created = _insert_new(
+            con, "match_participants", types["match_participants"], p
+        )
+        players_created, players_updated = _upsert_players(con, *pl, types["players"], dated=True)
     return WriteCounts(matches_created, participants_created, players_created, players_updated)
 
 
 def _insert_new(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    source: str,
+    table_types: Mapping[str, str],
+    source_and_columns: tuple[str, set[str]],
     *,
     defaults: Mapping[str, str] | None = None,
 ) -> int:
     """INSERT the source rows whose key is new; columns by name, cast to the table's types."""
-    available = _source_columns(con, source)
+    source, available = source_and_columns
     targets: list[str] = []
     exprs: list[str] = []
-    for column, sql_type in _table_columns(con, table).items():
+    for column, sql_type in table_types.items():
         if column in available:
             exprs.append(f'CAST(s."{column}" AS {sql_type})')
         elif defaults and column in defaults:
@@ -219,9 +231,14 @@ def _insert_new(
     )
 
 
-def _upsert_players(con: duckdb.DuckDBPyConnection, source: str, *, dated: bool) -> tuple[int, int]:
-    available = _source_columns(con, source)
-    types = _table_columns(con, "players")
+def _upsert_players(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    available: set[str],
+    types: Mapping[str, str],
+    *,
+    dated: bool,
+) -> tuple[int, int]:
     value = {
         c: f'CAST(s."{c}" AS {types[c]})' if c in available else f"CAST(NULL AS {types[c]})"
         for c in (*PLAYER_FIELDS, "discovered_from_match")
@@ -301,37 +318,37 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def _column_types(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """table -> column -> SQL type, for the tables written here (one catalog query)."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index",
-        [table],
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name IN "
+        "('matches', 'match_participants', 'players', 'rank_snapshots') "
+        "ORDER BY table_name, column_index"
     ).fetchall()
-    return {str(name): str(sql_type) for name, sql_type in rows}
-
-
-def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
-    return {str(d[0]) for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description}
+    types: dict[str, dict[str, str]] = {}
+    for table, column, sql_type in rows:
+        types.setdefault(str(table), {})[str(column)] = str(sql_type)
+    return types
 
 
 def _arrow(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    types: Mapping[str, str], columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> pa.Table:
-    """Rows as an Arrow table typed like ``table``'s columns (missing keys become null)."""
-    types = _table_columns(con, table)
+    """Rows as an Arrow table typed like the table's columns (missing keys become null)."""
     schema = pa.schema([(c, _ARROW_TYPES[types[c]]) for c in columns])
     return pa.Table.from_pylist(list(rows), schema=schema)
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, frame: Frame) -> Iterator[str]:
-    """Expose a DataFrame or Arrow table to SQL under a unique name for one block."""
+def _registered(con: duckdb.DuckDBPyConnection, frame: Frame) -> Iterator[tuple[str, set[str]]]:
+    """Expose a DataFrame or Arrow table to SQL under a unique name: (name, its columns)."""
     name = f"frame_{uuid.uuid4().hex}"
+    columns = {
+        str(c) for c in (frame.columns if isinstance(frame, pd.DataFrame) else frame.column_names)
+    }
     con.register(name, frame)
     try:
-        yield name
+        yield name, columns
     finally:
         con.unregister(name)

@@ -1,0 +1,132 @@
+"""Store throughput: import real-shaped matches end to end, against row-by-row inserts.
+
+End to end means what the importer does per match: ``orjson.loads`` the payload text,
+``parse_match`` it, and write batches of 500 with ``write_matches`` (matches with their raw
+JSON, participants, players), one short-lived connection and transaction per batch. The
+baseline inserts the same participant rows one ``executemany`` row at a time into a fresh
+database, in the same run. A second figure leaves the raw JSON out (what the
+simulator's export writes) to show what storing the payload costs.
+
+Matches are copies of one real payload (a shared example, or the hand-made fixture when the
+shared folder is absent) with fresh match ids and puuids drawn from a pool, so players
+recur across matches as they do in real histories.
+
+Run: ``.venv/bin/python -m benchmarks.bench_store``
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from benchmarks._common import Result, print_results, stopwatch
+from pipeline.store import ParsedMatch, migrate, parse_match, write, write_matches
+from pipeline.store.parser import PARTICIPANT_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_EXAMPLE = ROOT.parent / "shared" / "riot" / "examples" / "match" / "JP1_497158018.json"
+FIXTURE_EXAMPLE = ROOT / "tests" / "fixtures" / "matches" / "NA1_1000000001.json"
+
+MATCH_COUNT = 2000
+BATCH_SIZE = 500
+PLAYER_POOL = 5000
+BASELINE_ROWS = 1500  # row-by-row is slow; its rate is measured on a sample
+AIM_MATCHES_PER_S = 1000.0
+NAME = "bench_store"
+
+
+def example_text() -> str:
+    path = SHARED_EXAMPLE if SHARED_EXAMPLE.exists() else FIXTURE_EXAMPLE
+    return path.read_text(encoding="utf-8")
+
+
+def synthetic_texts(template: str, count: int) -> list[str]:
+    """``count`` payload texts: the template with new match ids and recurring puuids."""
+    payload = json.loads(template)
+    match_id = payload["metadata"]["matchId"]
+    puuids = [p["puuid"] for p in payload["info"]["participants"]]
+    prefix = match_id.split("_")[0]
+    texts = []
+    for i in range(count):
+        text = template.replace(match_id, f"{prefix}_{9_000_000_000 + i}")
+        for j, puuid in enumerate(puuids):
+            text = text.replace(puuid, f"bench-puuid-{(i * 7 + j * 131) % PLAYER_POOL:06d}")
+        texts.append(text)
+    return texts
+
+
+def import_texts(db_path: Path, texts: Sequence[str], *, keep_raw: bool) -> int:
+    """Parse and write ``texts`` in batches; the number of participant rows created."""
+    created = 0
+    for start in range(0, len(texts), BATCH_SIZE):
+        parsed: list[ParsedMatch] = []
+        for text in texts[start : start + BATCH_SIZE]:
+            match = parse_match(orjson.loads(text), raw_json=text)
+            if not keep_raw:
+                match.match["raw_json"] = None
+            parsed.append(match)
+        with write(db_path) as con:
+            created += write_matches(con, parsed).participants_created
+    return created
+
+
+def executemany_baseline(db_path: Path, texts: Sequence[str]) -> tuple[int, float]:
+    """Insert participant rows one by one with executemany: (rows, seconds)."""
+    rows = [
+        tuple(r[c] for c in PARTICIPANT_COLUMNS)
+        for text in texts
+        for r in parse_match(json.loads(text)).participants
+    ][:BASELINE_ROWS]
+    placeholders = ", ".join("?" for _ in PARTICIPANT_COLUMNS)
+    sql = (
+        f"INSERT INTO match_participants ({', '.join(PARTICIPANT_COLUMNS)}) VALUES ({placeholders})"
+    )
+    con = duckdb.connect(str(db_path))
+    try:
+        with stopwatch() as elapsed:
+            con.begin()
+            con.executemany(sql, rows)
+            con.commit()
+        return len(rows), elapsed()
+    finally:
+        con.close()
+
+
+def run() -> list[Result]:
+    texts = synthetic_texts(example_text(), MATCH_COUNT)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name in ("full", "no_raw", "baseline"):
+            migrate(folder / f"{name}.duckdb")
+        with stopwatch() as full_s:
+            rows = import_texts(folder / "full.duckdb", texts, keep_raw=True)
+        with stopwatch() as no_raw_s:
+            import_texts(folder / "no_raw.duckdb", texts, keep_raw=False)
+        baseline_rows, baseline_s = executemany_baseline(
+            folder / "baseline.duckdb", texts[: BASELINE_ROWS // 5 + 1]
+        )
+    matches_per_s = MATCH_COUNT / full_s()
+    rows_per_s = rows / full_s()
+    baseline_rows_per_s = baseline_rows / baseline_s
+    no_raw_per_s = MATCH_COUNT / no_raw_s()
+    aim = f">= {AIM_MATCHES_PER_S:,.0f} matches/s"
+    return [
+        Result(NAME, "import end to end (parse+write, raw JSON kept)", matches_per_s,
+               "matches/s", None, aim, matches_per_s >= AIM_MATCHES_PER_S),
+        Result(NAME, "import end to end, raw JSON left out", no_raw_per_s, "matches/s",
+               no_raw_per_s / matches_per_s, aim, no_raw_per_s >= AIM_MATCHES_PER_S),
+        Result(NAME, "participant rows end to end vs executemany", rows_per_s, "rows/s",
+               rows_per_s / baseline_rows_per_s, "faster than row by row",
+               rows_per_s > baseline_rows_per_s),
+        Result(NAME, "executemany row by row (baseline)", baseline_rows_per_s, "rows/s",
+               1.0, "-", None),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    print_results(run())
