@@ -175,10 +175,11 @@ def _checks() -> pd.DataFrame:
         ("p03", SECOND_SCORING, "ACTIVE"),
     ]
     frame = pd.DataFrame(rows, columns=["puuid", "checked_at", "status"])
-    return frame.assign(id=range(1, len(frame) + 1), previous_riot_id=None)
+    return frame.assign(previous_riot_id=None)
 
 
 def _executions() -> pd.DataFrame:
+    # Inserted in order, so the id sequence numbers them 1..24 (the logs refer to 4 and 8).
     rows = []
     statuses = ["SUCCESS", "SUCCESS", "RATE_LIMITED", "FAILED"]
     for n in range(24):
@@ -186,7 +187,6 @@ def _executions() -> pd.DataFrame:
         status = statuses[n % 4]
         rows.append(
             {
-                "id": n + 1,
                 "job_config_id": 1 + n % 2,
                 "job_type": "MATCH_FETCHER" if n % 2 else "TRACKED_PLAYER_UPDATER",
                 "status": status,

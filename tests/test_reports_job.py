@@ -1,0 +1,137 @@
+"""The NOTEBOOK_REPORT job: a tracked execution that runs a real notebook with papermill."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.config import Settings
+from pipeline.jobs import JobContext, JobStatus
+from pipeline.jobs.base import ExecutionOutcome
+from pipeline.jobs.notebook_report import NotebookReport
+from pipeline.store import Database
+from pipeline.store import job_records as records
+from tests.notebook_world import NOW, build_world
+
+REPORT_JOB_ID = 5  # NOTEBOOK_REPORT in migration 004
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_world(tmp_path_factory.mktemp("job") / "world.duckdb")
+
+
+def _configure(db_path: Path, **config: Any) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE id = ?",
+            [json.dumps(config), REPORT_JOB_ID],
+        )
+
+
+def _execution(db_path: Path, execution_id: int) -> dict[str, Any]:
+    with Database(db_path).read() as con:
+        row = records.get_execution(con, execution_id)
+    assert row is not None
+    return row
+
+
+def _details(row: dict[str, Any]) -> dict[str, Any]:
+    details = row["details"]
+    return json.loads(details) if isinstance(details, str) else dict(details)
+
+
+async def _run_watching(job: NotebookReport, out: Path) -> tuple[ExecutionOutcome, bool]:
+    """Run the job while another coroutine looks for a half-written report."""
+    task = asyncio.create_task(job.run())
+    saw_kernel_at_work = False
+    while not task.done():
+        for executed in out.glob("*.ipynb"):
+            if not executed.with_suffix(".html").exists():
+                saw_kernel_at_work = True
+        await asyncio.sleep(0.02)
+    return await task, saw_kernel_at_work
+
+
+def test_report_job_succeeds_keeps_the_newest_and_leaves_the_loop_free(
+    world: Path, tmp_path: Path
+) -> None:
+    """A run writes .ipynb and .html, removes reports beyond keep_last, and never blocks the
+    event loop (other coroutines run while the kernel works)."""
+    out = tmp_path / "reports"
+    out.mkdir()
+    old = out / "03-job-monitor-20200101T000000Z.html"
+    old.write_text("old")
+    _configure(
+        world,
+        notebook="03-job-monitor",
+        parameters={"as_of": NOW.isoformat(), "days": "2"},
+        output_dir=str(out),
+        keep_last=1,
+    )
+    job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
+    outcome, saw_kernel_at_work = asyncio.run(_run_watching(job, out))
+    row = _execution(world, outcome.execution_id)
+    assert (outcome.status, row["status"]) == (JobStatus.SUCCESS, "SUCCESS")
+    assert row["records_created"] == 2
+    details = _details(row)
+    assert Path(details["executed_path"]).is_file()
+    assert Path(details["html_path"]).is_file()
+    assert not old.exists()
+    assert saw_kernel_at_work
+
+
+def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
+    """A cell that raises fails the run; the error and details name the cell and the error."""
+    _configure(
+        world,
+        notebook="01-smurf-report",
+        parameters={"label": "WRONG"},
+        output_dir=str(tmp_path),
+    )
+    job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
+    outcome = asyncio.run(job.run())
+    row = _execution(world, outcome.execution_id)
+    assert row["status"] == "FAILED"
+    assert "failed in cell 2" in row["error_message"]
+    assert "ValueError" in row["error_message"]
+    details = _details(row)
+    assert details["failed_cell"] == 2
+    assert Path(details["executed_path"]).is_file()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"notebook": "01-smurf-report", "parameters": {"topn": 3}}, "has no parameter 'topn'"),
+        ({"notebook": "01-smurf-report", "parameters": {"top_n": "many"}}, "must be an int"),
+        ({"notebook": "99-nothing"}, "There is no notebook '99-nothing'"),
+        ({"notebook": "01-smurf-report", "parameters": [1]}, "parameters must be a JSON object"),
+        ({"notebook": "01-smurf-report", "keep_last": 0}, "keep_last must be between"),
+    ],
+)
+def test_report_job_rejects_bad_configuration(
+    world: Path, tmp_path: Path, config: dict[str, Any], message: str
+) -> None:
+    """A configuration the notebook cannot take fails the run before any kernel starts."""
+    _configure(world, output_dir=str(tmp_path / "out"), **config)
+    job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
+    outcome = asyncio.run(job.run())
+    row = _execution(world, outcome.execution_id)
+    assert row["status"] == "FAILED"
+    assert message in row["error_message"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_nightly_report_is_seeded(world: Path) -> None:
+    """The migration seeds an active daily NOTEBOOK_REPORT of 01-smurf-report."""
+    with Database(world).read() as con:
+        config = records.get_job_config(con, REPORT_JOB_ID)
+    assert config is not None
+    assert (config.job_type, config.is_active) == ("NOTEBOOK_REPORT", True)
+    assert config.schedule.startswith("cron(")
+    assert config.config_json["notebook"] == "01-smurf-report"
