@@ -30,6 +30,7 @@ log = get_logger(__name__)
 
 DEFAULT_CONCURRENCY = 8
 MAX_IDS_PER_PAGE = 100
+MAX_PAGES = 10  # an update looks at most this many pages of ids back
 
 
 @dataclass
@@ -85,30 +86,30 @@ class RiotDataManager:
         )
         return {r[0] for r in rows}
 
-    async def newest_stored_game(self, puuid: str) -> datetime | None:
-        rows = await asyncio.to_thread(
-            self._read, "SELECT max(game_start) FROM match_participants WHERE puuid = ?", [puuid]
-        )
-        return rows[0][0] if rows and rows[0][0] is not None else None
-
     # ---- match ids ------------------------------------------------------------------
-    async def new_match_ids(self, puuid: str, platform: str, *, max_new: int) -> list[str]:
-        """Ids of games newer than the newest stored one, newest first, at most ``max_new``."""
-        newest = await self.newest_stored_game(puuid)
-        start_time = int((newest - datetime(1970, 1, 1)).total_seconds()) if newest else None
-        found: list[str] = []
+    async def new_match_ids(
+        self, puuid: str, platform: str, *, after: datetime | None, max_new: int
+    ) -> list[str]:
+        """Unstored match ids of games started after ``after``, at most ``max_new``.
+
+        Without ``after`` (first update) these are the newest games. With it, the oldest
+        unstored games after ``after`` come first, so successive runs catch up without gaps.
+        """
+        start_time = int((after - datetime(1970, 1, 1)).total_seconds()) + 1 if after else None
+        unstored: list[str] = []
         start = 0
-        while len(found) < max_new:
-            count = min(MAX_IDS_PER_PAGE, max_new - len(found) + 5)
+        for _ in range(MAX_PAGES):
+            count = MAX_IDS_PER_PAGE if after else min(MAX_IDS_PER_PAGE, max_new + 5)
             page = await self.client.get_match_ids(
                 puuid, platform=platform, start=start, count=count, start_time=start_time
             )
             stored = await self.stored_match_ids(page)
-            found.extend(i for i in page if i not in stored and i not in found)
-            if len(page) < count:
+            unstored.extend(i for i in page if i not in stored and i not in unstored)
+            if len(page) < count or (after is None and len(unstored) >= max_new):
                 break
             start += len(page)
-        return found[:max_new]
+        # Pages are newest first: the oldest unstored games are at the end.
+        return unstored[-max_new:] if after else unstored[:max_new]
 
     async def history_page(self, puuid: str, platform: str, *, start: int, count: int) -> list[str]:
         """One page of a player's match ids, newest first, from index ``start``."""

@@ -7,6 +7,7 @@ Config: ``max_new_matches_per_player`` (matches fetched per player per run, at m
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
@@ -35,27 +36,30 @@ class TrackedPlayerUpdater(BaseJob):
         players = await asyncio.to_thread(self._tracked_players, db)
         log.info("tracked.selected", players=len(players))
         manager = RiotDataManager(self.riot(), db)
-        for done, (puuid, platform) in enumerate(players, start=1):
-            await self._update_player(manager, puuid, platform)
+        for done, (puuid, platform, watermark) in enumerate(players, start=1):
+            await self._update_player(manager, puuid, platform, watermark)
             self.report_progress("players", done=done, total=len(players))
 
-    def _tracked_players(self, db: Database) -> list[tuple[str, str]]:
+    def _tracked_players(self, db: Database) -> list[tuple[str, str, datetime | None]]:
         with db.read() as con:
             rows = con.execute(
-                "SELECT puuid, coalesce(platform, ?) FROM players WHERE is_tracked"
+                "SELECT puuid, coalesce(platform, ?), update_watermark FROM players"
+                " WHERE is_tracked"
                 " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
                 [self.context.settings.platform, self.max_tracked_players],
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], r[2]) for r in rows]
 
     @handle_riot_api_errors(
         operation="update tracked player",
         critical=False,
-        log_context=lambda self, manager, puuid, platform: {"puuid": puuid},
+        log_context=lambda self, manager, puuid, platform, watermark: {"puuid": puuid},
     )
-    async def _update_player(self, manager: RiotDataManager, puuid: str, platform: str) -> None:
+    async def _update_player(
+        self, manager: RiotDataManager, puuid: str, platform: str, watermark: datetime | None
+    ) -> None:
         new_ids = await manager.new_match_ids(
-            puuid, platform, max_new=self.max_new_matches_per_player
+            puuid, platform, after=watermark, max_new=self.max_new_matches_per_player
         )
         batch = await manager.fetch_matches(new_ids)
         profile: PlayerProfile | None = None
@@ -68,11 +72,16 @@ class TrackedPlayerUpdater(BaseJob):
             counts, updated, snapshots = store_batch(
                 con, batch, [profile] if profile else [], observed_at
             )
-            if complete:  # only a fully fetched player counts as up to date
+            if complete:  # only a fully fetched player moves its watermark
+                newest = max(
+                    (p.match["game_start"] for p in batch.parsed if p.match.get("game_start")),
+                    default=None,
+                )
                 con.execute(
-                    "UPDATE players SET last_updated_at = ?, summoner_checked_at = ?"
+                    "UPDATE players SET last_updated_at = ?, summoner_checked_at = ?,"
+                    " update_watermark = greatest(coalesce(update_watermark, ?), ?)"
                     " WHERE puuid = ?",
-                    [observed_at, observed_at if profile else None, puuid],
+                    [observed_at, observed_at if profile else None, newest, newest, puuid],
                 )
             self.increment_metric(
                 "records_created",

@@ -1,0 +1,65 @@
+"""Helpers for tests that run jobs against the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.jobs import ExecutionOutcome, JobContext, run_in_process
+from pipeline.simulator import RunningSimulator
+from pipeline.store import Database
+
+TEST_KEY = "RGAPI-00000000-test-key-never-logged-0000"
+
+
+def job_context(db_path: Path, sim: RunningSimulator, **overrides: Any) -> JobContext:
+    settings = Settings(
+        db_path=db_path,
+        riot_api_key=overrides.pop("api_key", TEST_KEY),
+        riot_api_base=sim.base_url,
+    )
+    return JobContext(settings, **overrides)
+
+
+def run_job(context: JobContext, job: str) -> ExecutionOutcome:
+    outcomes = asyncio.run(run_in_process(context, job))
+    assert len(outcomes) == 1
+    return outcomes[0]
+
+
+def track(db_path: Path, puuids: list[str], platform: str = "euw1") -> None:
+    with Database(db_path).write() as con:
+        for puuid in puuids:
+            con.execute(
+                "INSERT INTO players (puuid, platform, is_tracked, tracked_at)"
+                " VALUES (?, ?, true, now()::TIMESTAMP)",
+                [puuid, platform],
+            )
+
+
+def set_job_config(db_path: Path, job_type: str, **values: Any) -> None:
+    with Database(db_path).write() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = ?", [job_type]
+        ).fetchone()
+        assert row is not None
+        config = {**json.loads(row[0]), **values}
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = ?",
+            [json.dumps(config), job_type],
+        )
+
+
+def count(db_path: Path, sql: str, params: list[Any] | None = None) -> int:
+    with Database(db_path).read() as con:
+        row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row else 0
+
+
+def requests_seen(sim: RunningSimulator) -> int:
+    """Requests the simulator answered on Riot routes (control endpoints excluded)."""
+    stats = sim.stats()
+    return int(stats["requests"])
