@@ -201,9 +201,10 @@ def test_ban_checker_records_evidence_and_confirms_unavailable_on_second_check(
     renamed = next(t for t in truth if t["renamed"] and not t["is_banned"])
     now = utcnow()
     with Database(db_path).write() as con:
-        for t, name in ((banned, t_name(banned)), (renamed, "OldName")):
+        for t, name in ((banned, str(banned["game_name"])), (renamed, "OldName")):
             con.execute(
-                "INSERT INTO players (puuid, platform, game_name, tag_line) VALUES (?, 'euw1', ?, ?)",
+                "INSERT INTO players (puuid, platform, game_name, tag_line)"
+                " VALUES (?, 'euw1', ?, ?)",
                 [t["puuid"], name, t["tag_line"]],
             )
             con.execute(
@@ -231,10 +232,6 @@ def test_ban_checker_records_evidence_and_confirms_unavailable_on_second_check(
     assert statuses[banned["puuid"]] == ["NOT_FOUND_ONCE", "UNAVAILABLE"]
     assert statuses[renamed["puuid"]] == ["RENAMED"]  # not re-checked within ban_check_days
     assert new_name == (renamed["game_name"],)
-
-
-def t_name(t: dict[str, Any]) -> str:
-    return str(t["game_name"])
 
 
 def test_new_games_upstream_are_found_after_the_clock_advances(
