@@ -109,12 +109,20 @@ def test_server_counts_beyond_ours_hold_slots() -> None:
 
 
 def test_others_requests_are_the_server_count_less_ours() -> None:
-    """Slots in use are ours plus the server's count less the requests of ours it holds."""
+    """Others hold the server's count less every request of ours it could include."""
     bucket = _known("10:1")
     first, _second, _third = bucket.reserve(0.0), bucket.reserve(0.0), bucket.reserve(0.0)
-    bucket.record_response(sequence=first, now=0.05, limits=None, counts="6:1")
-    assert bucket.used(Window(10, 1.0), 0.05) == 6 + 2
+    bucket.record_response(sequence=first, now=0.05, limits=None, counts="7:1")
+    assert bucket.used(Window(10, 1.0), 0.05) == 3 + (7 - 3)
     assert bucket.wait_s(1.06) == 0.0
+
+
+def test_requests_arriving_out_of_order_are_not_taken_for_others() -> None:
+    """A count that includes our later requests (they overtook this one) adds nothing."""
+    bucket = _known("10:1")
+    first, _second, _third = bucket.reserve(0.0), bucket.reserve(0.0), bucket.reserve(0.0)
+    bucket.record_response(sequence=first, now=0.05, limits=None, counts="3:1")
+    assert bucket.used(Window(10, 1.0), 0.05) == 3
 
 
 def test_block_after_429() -> None:
@@ -202,7 +210,7 @@ def simulate(
     return server
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     limits=st.lists(
         st.tuples(st.integers(3, 30), st.sampled_from([1.0, 2.0, 5.0, 10.0])),
@@ -265,6 +273,21 @@ def test_first_headers_lift_the_initial_caution() -> None:
     limiter.release(first, status_code=200, headers=headers)
     outcomes = [limiter.try_acquire("host", "m") for _ in range(5)]
     assert [isinstance(o, Ticket) for o in outcomes] == [True, True, True, True, False]
+
+
+def test_bucket_opens_once_the_first_requests_are_answered() -> None:
+    """After the first headers, a bucket waits for its other early requests' answers."""
+    limiter = RateLimiter(initial_in_flight=3, clock=lambda: 0.0)
+    early = [limiter.try_acquire("host", "m") for _ in range(3)]
+    headers = {"X-App-Rate-Limit": "50:1", "X-Method-Rate-Limit": "50:1"}
+    for ticket in early[:2]:
+        assert isinstance(ticket, Ticket)
+        limiter.release(ticket, status_code=200, headers=headers)
+    waiting = limiter.try_acquire("host", "m")
+    assert not isinstance(waiting, Ticket) and waiting.until_response
+    assert isinstance(early[2], Ticket)
+    limiter.release(early[2], status_code=200, headers=headers)
+    assert isinstance(limiter.try_acquire("host", "m"), Ticket)
 
 
 def test_method_buckets_are_separate_but_share_the_app_bucket() -> None:

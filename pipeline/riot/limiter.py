@@ -4,7 +4,8 @@ Per route host (``https://euw1.api.riotgames.com``) there is an application buck
 (host, endpoint) a method bucket; see ``pipeline.riot.ratelimit`` for the window maths.
 A request is sent only when both of its buckets have a free slot in every known window,
 counting requests in flight. Until a bucket's first headers arrive, at most
-``initial_in_flight`` requests use it at once.
+``initial_in_flight`` requests use it at once, and the bucket opens fully once all of
+those are answered.
 
 Checking and reserving a slot happen in one synchronous step, so no lock is needed under
 asyncio and nothing is held while a caller sleeps: a caller that finds no slot sleeps for
@@ -83,7 +84,9 @@ class RateLimiter:
         if longest.seconds > 0:
             return longest
         for kind, b in pair:
-            if b.windows is None and b.in_flight >= self._initial_in_flight:
+            if (b.windows is None and b.in_flight >= self._initial_in_flight) or (
+                b.windows is not None and b.learning
+            ):
                 return _Wait(0.0, kind, until_response=True)
         return Ticket(host, method, pair[0][1].reserve(now), pair[1][1].reserve(now))
 

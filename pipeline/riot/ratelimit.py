@@ -12,8 +12,12 @@ keeps a conservative log instead:
 - requests in flight hold slots too; a request whose result is unknown (a transport error)
   is treated as counted;
 - the server's count reveals requests made with the same key by someone else (another
-  process, or this one before a restart): the count minus the requests of ours it can
-  include is someone else's, and holds slots until it must have left the server's window.
+  process, or this one before a restart): the count minus every request of ours it could
+  possibly include is someone else's, and holds slots until it must have left the server's
+  window. (Never more than that: with jittery latency, requests sent later often arrive
+  first, and taking them for someone else's would waste slots.) Right after the limits
+  become known, a bucket waits for the answers to its first few requests, so the last of
+  them measures others' use exactly.
 
 The log alone guarantees that any interval of ``span`` seconds sees at most ``limit`` of
 our own arrivals; the estimate of others' requests keeps room for them.
@@ -118,6 +122,11 @@ class Bucket:
         """Requests sent and not answered yet."""
         return len(self.pending)
 
+    @property
+    def learning(self) -> bool:
+        """Requests sent before the windows were known are still unanswered."""
+        return any(None in in_use for in_use in self.pending.values())
+
     def reserve(self, now: float) -> int:
         """Take a slot for a request about to be sent; returns its sequence number."""
         if self.windows is None:
@@ -175,16 +184,16 @@ class Bucket:
         self.completions.append(now)
         if limits is not None:
             self.windows = parse_limits(limits)
-        # Earlier requests still unanswered may have reached the server after this one,
-        # so its count need not include them.
-        overtaken = sum(1 for pending in self.pending if pending < sequence)
+        # The count may include every request of ours in use when this one was sent, this
+        # one, and every one sent since (a later request can arrive first).
+        ours_at_most = 1 + self.sent_total - sequence
         server_counts = parse_counts(counts)
         for window in self.windows or ():
             server_count = server_counts.get(window.span_s)
             ours_then = in_use_when_sent.get(window.span_s, in_use_when_sent.get(None))
             if server_count is None or ours_then is None:
                 continue
-            others_count = server_count - (ours_then - overtaken + 1)
+            others_count = server_count - ours_then - ours_at_most
             if others_count > 0:
                 expires_at = now + window.span_s + self.margin_s
                 self.others.setdefault(window.span_s, _Others()).add(expires_at, others_count)
