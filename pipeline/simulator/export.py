@@ -83,6 +83,7 @@ def export_world(
             counts += write_match_frames(
                 con, match_frame(world, numbers), participant_frame(world, numbers), players
             )
+            players = players.iloc[:0]  # every player is written with the first batch
             report("matches", int(numbers[-1]) + 1 if len(numbers) else 0, total)
         snapshots = insert_frame(con, "rank_snapshots", rank_snapshot_frame(world))
         report("rank snapshots", 1, 1)

@@ -106,6 +106,7 @@ class Players:
     games: IntArray  # every queue, since history started
     win_streak: IntArray
     last_ranked_s: IntArray
+    waiting: BoolArray  # queued last slot and found no game
 
     @property
     def count(self) -> int:
@@ -162,9 +163,9 @@ def build_players(
     fresh = (history_start_s + rng.uniform(0.0, 0.92, count) * history_s).astype(np.int64)
     created_at_s = np.where(new_account, fresh, created_at_s)
 
-    games_per_day = np.clip(rng.lognormal(np.log(0.85), 0.7, count), 0.05, 6.0)
+    games_per_day = np.clip(rng.lognormal(np.log(0.5), 0.7, count), 0.05, 6.0)
     games_per_day = np.where(is_[Population.SMURF], rng.uniform(3, 8, count), games_per_day)
-    games_per_day = np.where(newbie, rng.uniform(1.5, 4, count), games_per_day)
+    games_per_day = np.where(newbie, rng.uniform(0.8, 2.5, count), games_per_day)
     hot = is_[Population.HOT_STREAK]
     games_per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), games_per_day)
     games_per_day = np.where(hot, rng.uniform(0.12, 0.3, count), games_per_day)
@@ -243,6 +244,7 @@ def build_players(
         games=zeros.copy(),
         win_streak=zeros.copy(),
         last_ranked_s=np.where(new_account, NEVER_S, history_start_s).astype(np.int64),
+        waiting=np.zeros(count, dtype=bool),
     )
 
 

@@ -89,14 +89,16 @@ def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> 
     """Play every match that starts in one time slot and update the players."""
     queued = _queued_players(players, rng, slot_start_s)
     queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
-    blocks = []
-    for queue_id in QUEUES:
-        lobby = _form_matches(players, rng, queued[queue_of == queue_id])
-        if len(lobby):
-            blocks.append(_play_matches(players, rng, lobby, int(queue_id), slot_start_s))
-    if not blocks:
+    lobbies = [_form_matches(players, rng, queued[queue_of == q]) for q in QUEUES]
+    lobby = np.concatenate(lobbies)
+    queue_id = np.repeat(QUEUES, [len(part) for part in lobbies]).astype(np.int64)
+    # Whoever queued and found no game this slot is first in line for the next one.
+    players.waiting[:] = False
+    players.waiting[queued] = True
+    players.waiting[lobby.ravel()] = False
+    if not len(lobby):
         return empty_block()
-    block = concat_blocks(blocks)
+    block = _play_matches(players, rng, lobby, queue_id, slot_start_s)
     order = np.argsort(block.start_s, kind="stable")
     return MatchBlock(**{f.name: getattr(block, f.name)[order] for f in fields(MatchBlock)})
 
@@ -112,6 +114,7 @@ def _queued_players(players: Players, rng: np.random.Generator, at_s: int) -> In
     boosting = (players.boost_start_s[index] <= at_s) & (at_s < players.boost_end_s[index])
     per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])
     chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
+    chance = np.where(players.waiting[index], 1.0, chance)
     return index[rng.random(len(index)) < chance]
 
 
@@ -143,10 +146,10 @@ def _play_matches(
     players: Players,
     rng: np.random.Generator,
     lobby: IntArray,
-    queue_id: int,
+    queue_id: IntArray,
     slot_start_s: int,
 ) -> MatchBlock:
-    """Decide, describe and record a batch of matches of one queue."""
+    """Decide, describe and record a batch of matches."""
     count = len(lobby)
     role = np.tile(np.arange(len(ROLES)), 2)[None, :].repeat(count, axis=0)
     champion = _pick_champions(players, rng, lobby, role, slot_start_s)
@@ -165,12 +168,12 @@ def _play_matches(
     level = np.floor(
         players.base_level[lobby] + players.games[lobby] * players.levels_per_game[lobby]
     )
-    stats = draw_stats(rng, role, skill, won, duration_s / 60.0, np.full(count, queue_id == ARAM))
+    stats = draw_stats(rng, role, skill, won, duration_s / 60.0, queue_id == ARAM)
     _record_results(players, lobby, won, queue_id, start_s)
     return MatchBlock(
         start_s=start_s.astype(np.int64),
         duration_s=duration_s,
-        queue_id=np.full(count, queue_id, dtype=np.int64),
+        queue_id=queue_id,
         blue_won=blue_won,
         player=lobby,
         role=role.astype(np.int64),
@@ -197,24 +200,22 @@ def _pick_champions(
 
 
 def _record_results(
-    players: Players, lobby: IntArray, won: BoolArray, queue_id: int, start_s: IntArray
+    players: Players, lobby: IntArray, won: BoolArray, queue_id: IntArray, start_s: IntArray
 ) -> None:
     """Count the games; for ranked solo, move hidden ratings and the visible ladder."""
     players.games[lobby] += 1
-    if queue_id != RANKED_SOLO:
-        return
+    ranked = queue_id == RANKED_SOLO
+    lobby, won, start_s = lobby[ranked], won[ranked], start_s[ranked]
     mmr = players.mmr[lobby]
     edge = mmr[:, :5].mean(axis=1) - mmr[:, 5:].mean(axis=1)
     blue_expected = 1.0 / (1.0 + 10.0 ** (-edge / ELO_SCALE))
     expected = np.concatenate(
         [np.repeat(blue_expected[:, None], 5, 1), np.repeat(1 - blue_expected[:, None], 5, 1)], 1
     )
-    result = won.astype(np.float64)
     streak = players.win_streak[lobby]
     new_streak = np.where(won, np.maximum(streak, 0) + 1, np.minimum(streak, 0) - 1)
-    players.mmr[lobby] = mmr + _rating_k(players.ranked_games[lobby], new_streak) * (
-        result - expected
-    )
+    k = _rating_k(players.ranked_games[lobby], new_streak)
+    players.mmr[lobby] = mmr + k * (won - expected)
     players.ladder[lobby] = _ladder_after(players.ladder[lobby], mmr, won)
     players.win_streak[lobby] = new_streak
     players.ranked_games[lobby] += 1
