@@ -47,6 +47,7 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
+DEFAULT_HTTP_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -61,6 +62,8 @@ class JobContext:
     # How long one API call may wait for rate-limit capacity before the run stops
     # RATE_LIMITED (committing what it has) instead of sleeping on.
     max_wait_s: float = DEFAULT_MAX_WAIT_S
+    # How long one HTTP exchange with the Riot API may take before it is retried.
+    timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
 
     @property
     def db(self) -> Database:
@@ -159,6 +162,7 @@ class BaseJob:
             settings.riot_api_base,
             limiter=self.context.limiter,
             max_wait_s=self.context.max_wait_s,
+            timeout_s=self.context.timeout_s,
             transport=self.context.riot_transport,
         )
         self._client = await client.__aenter__()
