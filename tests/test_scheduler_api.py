@@ -1,0 +1,193 @@
+"""The scheduler process and its monitoring API, driven over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline.jobs import JobScheduler, SchedulerAlreadyRunningError
+from pipeline.jobs.cli import serve_scheduler
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from pipeline.store import job_records as records
+from tests.sim_helpers import job_context, set_job_config, track
+
+WORLD = SimulatorConfig(seed=5, players=200, app_limit="300:1,5000:120")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fast_schedules(db_path: Path) -> None:
+    with Database(db_path).write() as con:
+        con.execute("UPDATE job_configurations SET schedule = 'interval(seconds=1)'")
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=5)
+    set_job_config(
+        db_path, "MATCH_FETCHER", discovered_players_per_run=3, matches_per_player_per_run=3
+    )
+
+
+async def wait_for_api(client: httpx.AsyncClient) -> None:
+    for _ in range(200):
+        try:
+            if (await client.get("/api/v1/jobs")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the monitoring API did not come up")
+
+
+def executions(db_path: Path) -> list[tuple[Any, ...]]:
+    with Database(db_path).read() as con:
+        return con.execute(
+            "SELECT job_config_id, status, started_at, finished_at, id FROM job_executions"
+            " ORDER BY id"
+        ).fetchall()
+
+
+def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Jobs run on schedule without overlap; the API reports, triggers and refuses correctly."""
+    configure_logging(json_lines=True, level="warning")
+    track(db_path, [t["puuid"] for t in sim.truth()[:2]])
+    fast_schedules(db_path)
+    context = job_context(db_path, sim)
+    port = free_port()
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        server = asyncio.create_task(
+            serve_scheduler(
+                context,
+                api_host="127.0.0.1",
+                api_port=port,
+                api_token=None,
+                duration_s=30,
+                sync_interval_s=0.3,
+                shutdown_grace_s=20,
+            )
+        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            await wait_for_api(client)
+            await asyncio.sleep(3)
+            seen["overview"] = (await client.get("/api/v1/jobs/status/overview")).json()
+            # A second scheduler on the same database refuses to start.
+            try:
+                await JobScheduler(context).start()
+            except SchedulerAlreadyRunningError as exc:
+                seen["second"] = str(exc)
+            # Trigger: 202 with an execution id for a job that is idle.
+            with Database(db_path).write() as con:
+                con.execute(
+                    "UPDATE job_configurations SET schedule = 'interval(hours=1)'"
+                    " WHERE job_type = 'SMURF_ANALYZER'"
+                )
+            await asyncio.sleep(1.5)
+            seen["trigger"] = await client.post("/api/v1/jobs/3/trigger")
+            seen["unknown"] = await client.post("/api/v1/jobs/999/trigger")
+            # Disabled job: 400; a bad schedule is reported for that job only.
+            with Database(db_path).write() as con:
+                records.update_job_config(con, 4, is_active=False)
+                records.update_job_config(con, 2, schedule="every now and then")
+            await asyncio.sleep(1)
+            seen["inactive"] = await client.post("/api/v1/jobs/4/trigger")
+            # A job with a live RUNNING execution: 409.
+            with Database(db_path).write() as con:
+                config = records.get_job_config(con, 1)
+                assert config is not None
+                busy = records.create_execution(con, config, trigger="API", correlation_id="t")
+                records.mark_running(con, busy, os.getpid())
+            seen["busy"] = await client.post("/api/v1/jobs/1/trigger")
+            with Database(db_path).write() as con:
+                records.close_executions(con, [busy], "test cleanup")
+            seen["after_changes"] = (await client.get("/api/v1/jobs/status/overview")).json()
+            seen["page"] = await client.get("/api/v1/jobs/3/executions?limit=1")
+            seen["bad_status"] = await client.get("/api/v1/jobs/3/executions?status=NOPE")
+            trigger_id = seen["trigger"].json()["execution_id"]
+            for _ in range(100):
+                detail = (await client.get(f"/api/v1/jobs/executions/{trigger_id}")).json()
+                if detail["status"] not in ("PENDING", "RUNNING"):
+                    break
+                await asyncio.sleep(0.1)
+            seen["detail"] = detail
+            seen["missing"] = await client.get("/api/v1/jobs/executions/123456")
+            seen["disabled_runs_before"] = sum(1 for e in executions(db_path) if e[0] == 4)
+            await asyncio.sleep(2)
+            seen["disabled_runs_after"] = sum(1 for e in executions(db_path) if e[0] == 4)
+        os.kill(os.getpid(), __import__("signal").SIGTERM)  # graceful stop, as an operator would
+        await server
+
+    asyncio.run(scenario())
+
+    jobs = {j["id"]: j for j in seen["overview"]["jobs"]}
+    assert seen["overview"]["scheduler"]["state"] == "RUNNING"
+    assert all(jobs[i]["next_run_time"] for i in (1, 2, 3, 4))
+    assert "already serves" in seen["second"]
+    assert seen["trigger"].status_code == 202
+    assert isinstance(seen["trigger"].json()["execution_id"], int)
+    assert seen["unknown"].status_code == 404
+    assert seen["inactive"].status_code == 400
+    assert seen["busy"].status_code == 409
+    changed = {j["id"]: j for j in seen["after_changes"]["jobs"]}
+    assert "Unrecognised schedule" in (changed[2]["configuration_error"] or "")
+    assert changed[1]["configuration_error"] is None
+    assert seen["page"].status_code == 200 and len(seen["page"].json()["executions"]) == 1
+    assert seen["page"].json()["total"] >= 1
+    assert seen["bad_status"].status_code == 400
+    assert seen["detail"]["status"] == "SUCCESS"
+    assert seen["detail"]["logs"] and seen["detail"]["logs"][-1]["event"] == "job.finished"
+    assert seen["missing"].status_code == 404
+    assert seen["disabled_runs_after"] == seen["disabled_runs_before"]
+
+    rows = executions(db_path)
+    assert all(status in ("SUCCESS", "FAILED", "RATE_LIMITED") for _, status, *_ in rows)
+    by_job: dict[int, list[tuple[Any, Any]]] = {}
+    for config_id, _, started, finished, _ in rows:
+        if started is not None:
+            by_job.setdefault(config_id, []).append((started, finished))
+    assert len(by_job.get(1, [])) >= 2  # the updater ran repeatedly on its 1 s schedule
+    for runs in by_job.values():  # never two runs of one job at once
+        runs.sort()
+        for (_, end), (start, _) in zip(runs, runs[1:], strict=False):
+            assert end <= start
+
+
+def test_post_needs_the_token_when_one_is_set(db_path: Path, sim: RunningSimulator) -> None:
+    """With a token configured, POST without it (or with a wrong one) is refused 401."""
+    from pipeline.api import create_api
+
+    app = create_api(JobScheduler(job_context(db_path, sim)), token="s3cret-token")
+
+    async def calls() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return [
+                (await client.post("/api/v1/jobs/3/trigger")).status_code,
+                (
+                    await client.post(
+                        "/api/v1/jobs/3/trigger", headers={"Authorization": "Bearer nope"}
+                    )
+                ).status_code,
+                (await client.get("/api/v1/jobs")).status_code,
+            ]
+
+    assert asyncio.run(calls()) == [401, 401, 200]
