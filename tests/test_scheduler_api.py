@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,7 +135,7 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
             seen["disabled_runs_before"] = sum(1 for e in executions(db_path) if e[0] == 4)
             await asyncio.sleep(2)
             seen["disabled_runs_after"] = sum(1 for e in executions(db_path) if e[0] == 4)
-        os.kill(os.getpid(), __import__("signal").SIGTERM)  # graceful stop, as an operator would
+        os.kill(os.getpid(), signal.SIGTERM)  # graceful stop, as an operator would
         await server
 
     asyncio.run(scenario())
@@ -167,7 +169,7 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
     assert len(by_job.get(1, [])) >= 2  # the updater ran repeatedly on its 1 s schedule
     for runs in by_job.values():  # never two runs of one job at once
         runs.sort()
-        for (_, end), (start, _) in zip(runs, runs[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(runs):
             assert end <= start
 
 
