@@ -144,9 +144,9 @@ def test_paging_yields_every_id_once_in_order(
     """iter_match_ids pages through the whole history, newest first, without duplicates."""
 
     async def fetch(client: RiotClient) -> tuple[list[str], list[str], list[str]]:
-        one_page: list[str] = []
+        history: list[str] = []
         for start in (0, 100, 200, 300):
-            one_page += await client.get_match_ids(
+            history += await client.get_match_ids(
                 player["puuid"], platform="euw1", start=start, count=100
             )
         paged = [
@@ -158,13 +158,13 @@ def test_paging_yields_every_id_once_in_order(
                 player["puuid"], platform="euw1", page_size=2, limit=5
             )
         ]
-        return one_page, paged, limited
+        return history, paged, limited
 
-    one_page, paged, limited = run(sim, key, fetch)
-    assert len(one_page) > 5
-    assert paged == one_page
+    history, paged, limited = run(sim, key, fetch)
+    assert len(history) > 5
+    assert paged == history
     assert len(set(paged)) == len(paged)
-    assert limited == one_page[:5]
+    assert limited == history[:5]
 
 
 def test_unknown_puuid_and_match_are_not_found(sim: RunningSimulator, key: str) -> None:
