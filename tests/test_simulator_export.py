@@ -1,0 +1,166 @@
+"""Exporting a simulated world into the store: counts, determinism, truth and consistency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.simulator import SimulatorConfig, World, build_world
+from pipeline.simulator.export import ExportReport, export_world
+from pipeline.simulator.payloads import league_entries, match
+from pipeline.store import read
+from pipeline.store.parser import PARTICIPANT_COLUMNS, parse_match
+
+CONFIG = SimulatorConfig(seed=21, players=200, history_days=30)
+MATCH_ORDER = "SELECT * EXCLUDE (ingested_at) FROM matches ORDER BY match_id"
+PARTICIPANT_ORDER = "SELECT * FROM match_participants ORDER BY match_id, participant_id"
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """The module's world (exports never change it)."""
+    return build_world(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, world: World) -> tuple[Path, ExportReport]:
+    """One export of the module's world, into a fresh database file."""
+    db_path = tmp_path_factory.mktemp("export") / "smurf.duckdb"
+    return db_path, export_world(CONFIG, db_path, world=world)
+
+
+def _table(db_path: Path, sql: str) -> pd.DataFrame:
+    with read(db_path) as con:
+        return con.execute(sql).df()
+
+
+def test_export_writes_every_player_match_and_participant(
+    exported: tuple[Path, ExportReport], world: World
+) -> None:
+    """The report and the tables hold every player, match and participant of the world."""
+    db_path, report = exported
+    assert report.players == CONFIG.players
+    assert report.matches == world.matches.count
+    assert report.participants == 10 * world.matches.count
+    assert report.truth_rows == CONFIG.players
+    counts = _table(
+        db_path,
+        "SELECT (SELECT count(*) FROM players) p, (SELECT count(*) FROM matches) m, "
+        "(SELECT count(*) FROM match_participants) mp, (SELECT count(*) FROM sim_truth) t",
+    ).iloc[0]
+    assert counts.tolist() == [CONFIG.players, report.matches, report.participants, 200]
+
+
+def test_same_seed_exports_identical_tables(
+    exported: tuple[Path, ExportReport], tmp_path: Path
+) -> None:
+    """Exporting the same seed again yields the very same rows."""
+    db_path, _ = exported
+    again = tmp_path / "again.duckdb"
+    export_world(CONFIG, again)
+    for sql in (MATCH_ORDER, PARTICIPANT_ORDER, "SELECT * FROM sim_truth ORDER BY puuid"):
+        pd.testing.assert_frame_equal(_table(db_path, sql), _table(again, sql))
+
+
+def test_another_seed_exports_another_world(
+    exported: tuple[Path, ExportReport], tmp_path: Path
+) -> None:
+    """A different seed gives different players."""
+    db_path, _ = exported
+    other = tmp_path / "other.duckdb"
+    export_world(SimulatorConfig(seed=22, players=200, history_days=30), other)
+    first = set(_table(db_path, "SELECT puuid FROM players")["puuid"])
+    second = set(_table(other, "SELECT puuid FROM players")["puuid"])
+    assert first.isdisjoint(second)
+
+
+def test_exporting_twice_adds_nothing(exported: tuple[Path, ExportReport], world: World) -> None:
+    """A second export of the same world into the same file creates no new rows."""
+    db_path, _ = exported
+    report = export_world(CONFIG, db_path, world=world)
+    assert (report.matches, report.participants, report.rank_snapshots) == (0, 0, 0)
+    assert report.truth_rows == CONFIG.players
+
+
+def test_exported_rows_equal_parsed_api_payloads(
+    exported: tuple[Path, ExportReport], world: World
+) -> None:
+    """A participant row exported directly equals the row parsed from the API's match body."""
+    db_path, _ = exported
+    numbers = [0, world.matches.count // 2, world.matches.count - 1]
+    ids = [world.match_id(n) for n in numbers]
+    exported_rows = _table(
+        db_path,
+        "SELECT * FROM match_participants WHERE match_id IN (SELECT unnest(?)) "
+        "ORDER BY match_id, participant_id".replace("?", str(ids)),
+    )
+    parsed = [row for n in numbers for row in parse_match(match(world, n)).participants]
+    expected = pd.DataFrame(parsed, columns=list(PARTICIPANT_COLUMNS))
+    expected = expected.sort_values(["match_id", "participant_id"]).reset_index(drop=True)
+    for column in PARTICIPANT_COLUMNS:
+        left, right = exported_rows[column].tolist(), expected[column].tolist()
+        if exported_rows[column].dtype.kind == "f":
+            assert left == pytest.approx(right), column
+        else:
+            assert [None if pd.isna(v) else v for v in left] == [
+                None if pd.isna(v) else v for v in right
+            ], column
+
+
+def test_truth_flags_agree_with_populations(exported: tuple[Path, ExportReport]) -> None:
+    """sim_truth flags follow the population, and banned_at is set exactly for banned accounts."""
+    db_path, _ = exported
+    truth = _table(db_path, "SELECT * FROM sim_truth")
+    assert (truth["is_smurf"] == (truth["population"] == "SMURF")).all()
+    assert (truth["is_boosted"] == (truth["population"] == "BOOSTED")).all()
+    traps = truth["population"].isin(["TALENTED_NEWBIE", "ONE_TRICK", "HOT_STREAK"])
+    assert (truth["is_trap"] == traps).all()
+    assert (truth["banned_at"].notna() == truth["is_banned"]).all()
+    assert truth["is_smurf"].sum() >= 5
+
+
+def test_latest_rank_snapshot_matches_league_v4(
+    exported: tuple[Path, ExportReport], world: World
+) -> None:
+    """Each player's newest exported rank is what league-v4 reports for them now."""
+    db_path, _ = exported
+    latest = _table(
+        db_path,
+        "SELECT puuid, tier, division, league_points, wins, losses FROM rank_snapshots "
+        "QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY observed_at DESC) = 1",
+    ).set_index("puuid")
+    checked = 0
+    for player in range(0, CONFIG.players, 5):
+        entries = league_entries(world, player)
+        if not entries:
+            continue
+        row = latest.loc[str(world.players.puuid[player])]
+        entry = entries[0]
+        assert (row.tier, row.division, row.league_points, row.wins, row.losses) == (
+            entry["tier"], entry["rank"], entry["leaguePoints"], entry["wins"], entry["losses"]
+        )  # fmt: skip
+        checked += 1
+    assert checked > 10
+
+
+def test_cli_export_prints_counts(tmp_path: Path) -> None:
+    """`smurf simulator export` migrates the file, writes the world and prints the counts."""
+    db_path = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(
+        cli, ["simulator", "export", "--seed", "3", "--players", "50", "--db", str(db_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "50 players" in result.output
+    assert _table(db_path, "SELECT count(*) AS n FROM sim_truth")["n"].iloc[0] == 50
+
+
+def test_cli_serve_documents_every_option() -> None:
+    """Every option of `smurf simulator serve` has help text."""
+    from pipeline.simulator.cli import serve
+
+    for option in serve.params:
+        assert getattr(option, "help", None), option.name
