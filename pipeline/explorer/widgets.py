@@ -11,6 +11,7 @@ notebook left open never blocks the scheduler. The layout::
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pipeline.explorer import players, plots, scores
 from pipeline.store import read
 
 ANY = "(any)"
+MAX_LISTED = 200
 
 
 def display(obj: object) -> None:
@@ -33,7 +35,8 @@ def player_options(frame: pd.DataFrame) -> list[tuple[str, str]]:
     """(text shown, puuid) for each row of a player frame, e.g. ``Faker#KR1 · SMURF · 0.91``."""
     options = []
     for row in frame.itertuples(index=False):
-        label = getattr(row, "label", None) or "unscored"
+        label = getattr(row, "label", None)
+        label = "unscored" if label is None or pd.isna(label) else label
         suspicion = getattr(row, "suspicion", None)
         shown = f"{row.riot_id} · {label}"
         if suspicion is not None and pd.notna(suspicion):
@@ -83,20 +86,25 @@ class PlayerExplorer:
             self.scores = scores.latest_scores(con)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
         labels = sorted(self.scores["label"].dropna().unique())
-        self.search_box = widgets.Text(placeholder="Riot ID (name#tag), name prefix or puuid")
+        self.search_box = widgets.Text(
+            placeholder="Riot ID (name#tag), name prefix or puuid", continuous_update=False
+        )
         self.find_button = widgets.Button(description="Find", icon="search")
         self.tier = widgets.Dropdown(options=[ANY, *tiers], description="Tier")
         self.label = widgets.Dropdown(options=[ANY, *labels], description="Label")
         self.min_score = widgets.FloatSlider(0.5, min=0, max=1, step=0.05, description="Min score")
         self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
         self.results = widgets.Select(options=[], rows=10, layout={"width": "60%"})
+        self.status = widgets.HTML()
+        self.shown: str | None = None  # whose card the card area holds
         self.card = widgets.Output()
         self._wire()
         self.apply_filters()
 
     def _wire(self) -> None:
         self.find_button.on_click(lambda _button: self.search(self.search_box.value))
-        self.search_box.on_submit(lambda box: self.search(box.value))
+        # continuous_update=False: the value changes on Enter or leaving the box.
+        self.search_box.observe(lambda change: self.search(change["new"]), names="value")
         for control in (self.tier, self.label, self.min_score, self.min_games):
             control.observe(lambda _change: self.apply_filters(), names="value")
         self.results.observe(lambda change: self.show(change["new"]), names="value")
@@ -108,6 +116,7 @@ class PlayerExplorer:
                 widgets.HBox([self.search_box, self.find_button]),
                 widgets.HBox([self.tier, self.label]),
                 widgets.HBox([self.min_score, self.min_games]),
+                self.status,
                 self.results,
                 self.card,
             ]
@@ -125,17 +134,20 @@ class PlayerExplorer:
 
     def apply_filters(self) -> None:
         """List the players that pass the filters (the first one's card is shown)."""
-        self._list(player_options(self.filtered().head(200)))
+        matching = self.filtered()
+        self._list(player_options(matching.head(MAX_LISTED)))
+        self.status.value = f"{len(matching)} players pass the filters."
 
     def search(self, text: str) -> None:
         """List the players matching ``text`` (Riot ID, name prefix or puuid)."""
         with read(self.db_path) as con:
             found = players.find_players(con, text)
         self._list(player_options(found))
-        if found.empty:
-            self.card.clear_output()
-            with self.card:
-                display(widgets.HTML(f"No player matches <code>{text}</code>."))
+        self.status.value = (
+            f"{len(found)} players match <code>{html.escape(text)}</code>."
+            if len(found)
+            else f"No player matches <code>{html.escape(text)}</code>."
+        )
 
     def _list(self, options: list[tuple[str, str]]) -> None:
         # A Select keeps no selection when its options change: select the first player.
@@ -146,6 +158,7 @@ class PlayerExplorer:
     def show(self, puuid: str | None) -> None:
         """Show the card of ``puuid`` (nothing when no player is selected)."""
         self.card.clear_output(wait=True)
+        self.shown = puuid
         if puuid:
             parts = card_parts(self.db_path, puuid, queue=self.queue)
             with self.card:

@@ -1,0 +1,387 @@
+"""The functions behind the notebooks' tables, plots and widgets, on a known world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from pipeline.explorer import jobs, players, plots, quality, scores, sql
+from pipeline.explorer.widgets import ANY, PlayerExplorer, card_parts, player_options
+from pipeline.store import read
+from tests.notebook_world import (
+    BANNED,
+    BANNED_BEFORE,
+    BOOSTED,
+    FIRST_SCORING,
+    NEWLY_FLAGGED,
+    NOW,
+    PLAYERS,
+    SMURFS,
+    build_world,
+)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_world(tmp_path_factory.mktemp("explorer") / "world.duckdb")
+
+
+@pytest.fixture
+def con(world: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with read(world) as connection:
+        yield connection
+
+
+# ---- scores --------------------------------------------------------------------------
+
+
+def test_latest_scores_takes_each_players_newest_score(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per player, from the newest scoring run."""
+    latest = scores.latest_scores(con)
+    assert len(latest) == PLAYERS
+    assert latest.set_index("puuid").loc[NEWLY_FLAGGED, "label"] == "SMURF"
+
+
+def test_latest_scores_as_of_sees_the_past(con: duckdb.DuckDBPyConnection) -> None:
+    """As of the first run, the later-flagged player was still NORMAL."""
+    then = scores.latest_scores(con, as_of=FIRST_SCORING)
+    assert then.set_index("puuid").loc[NEWLY_FLAGGED, "label"] == "NORMAL"
+
+
+def test_latest_scores_filters_by_platform_and_games(con: duckdb.DuckDBPyConnection) -> None:
+    """The platform filter keeps only that platform; min_games above every count keeps none."""
+    assert {"na1"} == set(scores.latest_scores(con, platform="na1")["platform"])
+    assert scores.latest_scores(con, min_games=31).empty
+
+
+def test_top_suspects_orders_by_suspicion_with_factor_columns(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Flagged players come first by suspicion, each with contrib_<target>_<factor> columns."""
+    suspects = scores.top_suspects(scores.latest_scores(con), top_n=3)
+    assert list(SMURFS[:3]) == list(suspects["puuid"])
+    assert "contrib_smurf_win_rate" in suspects.columns
+    assert "contrib_smurf_prior" not in suspects.columns
+
+
+def test_top_suspects_of_one_label_show_that_targets_factors(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Asking for BOOSTED lists the boosted account with boosted-score factors only."""
+    suspects = scores.top_suspects(scores.latest_scores(con), label="BOOSTED")
+    assert list(suspects["puuid"]) == [BOOSTED]
+    factor_columns = [c for c in suspects.columns if c.startswith("contrib_")]
+    assert factor_columns
+    assert all(c.startswith("contrib_boosted_") for c in factor_columns)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (
+            '{"smurf": {"prior": -3, "a": 1.5}, "boosted": {"b": -2}}',
+            {"smurf_a": 1.5, "boosted_b": -2.0},
+        ),
+        ('{"a": 1, "flag": true, "name": "x"}', {"a": 1.0}),
+        ("[]", {}),
+        (None, {}),
+    ],
+)
+def test_flat_contributions_reads_nested_and_flat_json(
+    stored: str | None, expected: dict[str, float]
+) -> None:
+    """Stored contributions flatten to <target>_<factor> numbers; the constant and junk drop."""
+    assert expected == scores.flat_contributions(stored)
+
+
+def test_score_distribution_orders_tiers_up_the_ladder(con: duckdb.DuckDBPyConnection) -> None:
+    """Tiers appear in ladder order, with one column per label."""
+    table = scores.score_distribution(scores.latest_scores(con))
+    assert list(table.index[:3]) == ["IRON", "BRONZE", "SILVER"]
+    assert int(table.to_numpy().sum()) == PLAYERS
+
+
+def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConnection) -> None:
+    """Only the player first flagged after `since` is new; long-standing smurfs are not."""
+    new = scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW)
+    assert list(new["puuid"]) == [NEWLY_FLAGGED]
+
+
+def test_newly_unavailable_ignores_accounts_already_gone(con: duckdb.DuckDBPyConnection) -> None:
+    """An account unavailable since before `since` is not news; one that just went is."""
+    gone = scores.newly_unavailable(con, since=FIRST_SCORING, as_of=NOW)
+    assert list(gone["puuid"]) == [BANNED]
+    assert BANNED_BEFORE not in set(gone["puuid"])
+
+
+def test_filter_scores_applies_tier_label_and_threshold(con: duckdb.DuckDBPyConnection) -> None:
+    """Filters combine: tier and label must match and suspicion must reach the threshold."""
+    latest = scores.latest_scores(con)
+    assert {"SMURF"} == set(scores.filter_scores(latest, label="SMURF")["label"])
+    assert list(scores.filter_scores(latest, tier="IRON", min_score=0.5)["puuid"]) == ["p00"]
+    assert scores.filter_scores(latest, min_score=0.95).empty
+
+
+# ---- players -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("p03", ["p03"]), ("player03#na1", ["p03"]), ("Player03#EUW", []), ("", [])],
+)
+def test_find_players_by_puuid_or_riot_id(
+    con: duckdb.DuckDBPyConnection, text: str, expected: list[str]
+) -> None:
+    """A puuid or a case-insensitive name#tag finds exactly that player; a wrong tag none."""
+    assert expected == list(players.find_players(con, text)["puuid"])
+
+
+def test_find_players_by_name_prefix_puts_suspects_first(con: duckdb.DuckDBPyConnection) -> None:
+    """A bare name prefix lists every match, the most suspicious first."""
+    found = players.find_players(con, "Player0")
+    assert len(found) == 10
+    assert found["puuid"].iloc[0] == "p00"
+
+
+def test_find_players_treats_input_as_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Quotes and SQL in the search box are searched for, not executed."""
+    assert players.find_players(con, "x' OR '1'='1").empty
+
+
+def test_factor_contributions_explain_the_label(con: duckdb.DuckDBPyConnection) -> None:
+    """A smurf is explained by smurf factors, a boosted account by boosted ones, biggest first."""
+    smurf = players.factor_contributions(con, "p00")
+    assert smurf.index[0] == "win_rate"
+    boosted = players.factor_contributions(con, BOOSTED)
+    assert pytest.approx(0.4) == boosted["kda_vs_tier"]
+    assert players.factor_contributions(con, "nobody").empty
+
+
+def test_rank_history_places_ranks_on_one_ladder(con: duckdb.DuckDBPyConnection) -> None:
+    """Ladder points rise by 400 per tier, so a smurf's climb shows as a rising line."""
+    history = players.rank_history(con, "p00")
+    assert list(history["tier"]) == ["IRON", "BRONZE"]
+    assert list(history["ladder_points"]) == [220, 660]
+
+
+def test_match_history_compares_games_with_the_tier_role_baseline(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A boosted-stat smurf plays well above par; the whole tier averages par."""
+    games = players.match_history(con, "p00")
+    assert not games.empty
+    assert games["performance_vs_base"].mean() > 1.2
+    assert list(games["game_start"]) == sorted(games["game_start"], reverse=True)
+
+
+def test_co_players_counts_shared_games_by_side(con: duckdb.DuckDBPyConnection) -> None:
+    """Every co-player's shared games split into same team and opposing."""
+    company = players.co_players(con, "p00", limit=100)
+    assert "p00" not in set(company["puuid"])
+    assert (company["same_team"] + company["opposing"] == company["games_together"]).all()
+    games = con.execute("SELECT count(*) FROM match_participants WHERE puuid = 'p00'").fetchone()
+    assert games is not None
+    assert company["games_together"].sum() == 9 * games[0]  # nine others in every game
+
+
+# ---- quality -------------------------------------------------------------------------
+
+
+def test_roc_curve_of_a_perfect_score() -> None:
+    """A score that ranks every positive first has AUC 1 and passes through (0, 1)."""
+    curve = quality.roc_curve(
+        pd.Series([True, True, False, False]), pd.Series([0.9, 0.8, 0.2, 0.1])
+    )
+    assert quality.auc(curve) == 1.0
+    assert ((curve["fpr"] == 0) & (curve["tpr"] == 1)).any()
+
+
+def test_roc_curve_of_a_constant_score_is_the_diagonal() -> None:
+    """Tied scores make one step from (0, 0) to (1, 1): AUC one half."""
+    curve = quality.roc_curve(pd.Series([True, False, True, False]), pd.Series([0.5] * 4))
+    assert list(curve["fpr"]) == [0.0, 1.0]
+    assert quality.auc(curve) == 0.5
+
+
+def test_auc_matches_the_rank_statistic() -> None:
+    """AUC equals the share of (positive, negative) pairs the score orders correctly."""
+    rng = np.random.default_rng(1)
+    truth = pd.Series(rng.random(200) < 0.3)
+    score = pd.Series(rng.random(200) + truth * 0.3)
+    pos, neg = score[truth].to_numpy(), score[~truth].to_numpy()
+    expected = float((pos[:, None] > neg[None, :]).mean())
+    assert pytest.approx(expected) == quality.auc(quality.roc_curve(truth, score))
+
+
+def test_win_rate_rule_needs_both_games_and_win_rate() -> None:
+    """Flagged only with >= 30 games and >= 65 % wins."""
+    frame = pd.DataFrame({"games": [30, 29, 100], "win_rate": [0.65, 0.9, 0.64]})
+    assert list(quality.win_rate_rule(frame)) == [True, False, False]
+
+
+def test_labelled_scores_join_truth_and_record(con: duckdb.DuckDBPyConnection) -> None:
+    """Each scored player gets their ground truth and their record in the chosen queue."""
+    labelled = quality.labelled_scores(con, queue=420).set_index("puuid")
+    assert len(labelled) == PLAYERS
+    assert bool(labelled.loc[NEWLY_FLAGGED, "is_smurf"])
+    games = con.execute("SELECT count(*) FROM match_participants WHERE puuid = 'p00'").fetchone()
+    assert games is not None
+    assert labelled.loc["p00", "games"] == games[0]
+    assert quality.labelled_scores(con, queue=450)["games"].eq(0).all()
+
+
+def test_operating_point_and_precision_at_k() -> None:
+    """A flag's rates and the top-k precision follow their definitions."""
+    truth = pd.Series([True, True, False, False])
+    point = quality.operating_point(truth, pd.Series([True, False, True, False]))
+    assert point == {"fpr": 0.5, "tpr": 0.5, "precision": 0.5, "flagged": 2.0}
+    assert quality.precision_at(truth, pd.Series([0.9, 0.8, 0.1, 0.2]), 2) == 1.0
+
+
+# ---- jobs ----------------------------------------------------------------------------
+
+
+def test_job_summary_counts_statuses_and_requests(con: duckdb.DuckDBPyConnection) -> None:
+    """Per job type: runs, failures, rate-limited runs and API requests add up."""
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    summary = jobs.job_summary(runs)
+    assert summary["runs"].sum() == 24
+    assert summary.loc["MATCH_FETCHER", "failed"] == 6
+    assert summary.loc["TRACKED_PLAYER_UPDATER", "rate_limited"] == 6
+    assert sum(100 + n for n in range(24)) == summary["api_requests"].sum()
+
+
+def test_executions_window_and_job_filter(con: duckdb.DuckDBPyConnection) -> None:
+    """Only runs started since `since`, of the asked job type, with their durations."""
+    runs = jobs.executions(con, since=NOW - timedelta(hours=12), job_type="MATCH_FETCHER")
+    assert list(runs["job_type"]) == ["MATCH_FETCHER"]
+    assert list(runs["duration_s"]) == [31.0]
+
+
+def test_failed_run_logs_are_the_failed_runs_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Log lines of failed runs come newest run first, in logged order."""
+    logs = jobs.failed_run_logs(con, since=NOW - timedelta(days=30))
+    assert list(logs["execution_id"]) == [8, 8, 8, 4, 4, 4]
+    assert list(logs["event"][:3]) == ["job.started", "riot.server_error", "job.finished"]
+
+
+def test_runs_per_day_has_one_column_per_job_and_status(con: duckdb.DuckDBPyConnection) -> None:
+    """The per-day table counts every run once."""
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    assert int(jobs.runs_per_day(runs).to_numpy().sum()) == 24
+    assert jobs.runs_per_day(runs.iloc[0:0]).empty
+
+
+# ---- sql -----------------------------------------------------------------------------
+
+
+def test_query_binds_parameters_and_caps_rows(world: Path) -> None:
+    """`?` parameters are bound and at most max_rows rows come back."""
+    frame = sql.query(
+        world, "SELECT puuid FROM players WHERE platform = ? ORDER BY 1", ["na1"], max_rows=3
+    )
+    assert list(frame["puuid"]) == ["p01", "p03", "p05"]
+
+
+def test_query_refuses_writes(world: Path) -> None:
+    """The helper's connection is read-only: a DELETE raises and changes nothing."""
+    with pytest.raises(duckdb.Error):
+        sql.query(world, "DELETE FROM players")
+    assert sql.query(world, "SELECT count(*) FROM players").to_numpy().tolist() == [[PLAYERS]]
+
+
+def test_query_closes_its_connection(world: Path) -> None:
+    """After a query the file is free for a writer in this process."""
+    sql.query(world, "SELECT 1")
+    with duckdb.connect(str(world)) as writer:
+        assert writer.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_table_counts_lists_every_table(world: Path) -> None:
+    """Every table is counted, including the simulator's ground truth."""
+    counts = sql.table_counts(world).set_index("table")["rows"]
+    assert counts["players"] == PLAYERS
+    assert counts["sim_truth"] == PLAYERS
+
+
+# ---- plots and widgets ---------------------------------------------------------------
+
+
+def test_figures_draw_from_real_and_empty_frames(con: duckdb.DuckDBPyConnection) -> None:
+    """Every figure builds from the world's data and from empty frames without error."""
+    latest = scores.latest_scores(con)
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    empty_runs = runs.iloc[0:0]
+    figures = [
+        plots.score_distribution_figure(latest),
+        plots.score_distribution_figure(latest.iloc[0:0]),
+        plots.roc_figure(
+            {"s": quality.roc_curve(latest["label"] == "SMURF", latest["smurf_score"])}, None
+        ),
+        plots.factors_figure(players.factor_contributions(con, "p00")),
+        plots.rank_history_figure(players.rank_history(con, "p00")),
+        plots.performance_figure(players.match_history(con, "p00")),
+        plots.job_runs_figure(jobs.runs_per_day(runs), runs),
+        plots.job_runs_figure(jobs.runs_per_day(empty_runs), empty_runs),
+    ]
+    assert all(isinstance(f, Figure) and f.axes for f in figures)
+
+
+def test_player_options_show_riot_id_label_and_suspicion() -> None:
+    """Each option reads 'name#tag · LABEL · score' and carries the puuid."""
+    frame = pd.DataFrame(
+        {
+            "puuid": ["a", "b"],
+            "riot_id": ["A#1", "B#2"],
+            "label": ["SMURF", None],
+            "suspicion": [0.912, None],
+        }
+    )
+    assert player_options(frame) == [("A#1 · SMURF · 0.91", "a"), ("B#2 · unscored", "b")]
+
+
+def test_explorer_filters_select_and_show_a_card(world: Path) -> None:
+    """Moving the widgets re-lists players; the first is selected and its card rendered."""
+    explorer = PlayerExplorer(world)
+    assert explorer.results.value == "p00"  # default threshold 0.5: the top suspect
+    explorer.tier.value = "EMERALD"
+    assert [puuid for _, puuid in explorer.results.options] == [BOOSTED]
+    assert explorer.results.value == BOOSTED
+    assert explorer.shown == BOOSTED
+    assert explorer.status.value == "1 players pass the filters."
+    explorer.tier.value = ANY
+    explorer.min_score.value = 0.0
+    explorer.label.value = "NORMAL"
+    assert len(explorer.results.options) == 34
+
+
+def test_explorer_search_by_riot_id(world: Path) -> None:
+    """Searching a Riot ID lists and selects that player; a miss says so in the card."""
+    explorer = PlayerExplorer(world)
+    explorer.search("Player07#NA1")
+    assert list(explorer.results.options) == [("Player07#NA1 · NORMAL · 0.09", "p07")]
+    assert explorer.results.value == "p07"
+    explorer.search("nobody#here")
+    assert explorer.results.options == ()
+    assert explorer.status.value == "No player matches <code>nobody#here</code>."
+
+
+def test_card_parts_hold_everything_the_card_shows(world: Path) -> None:
+    """The card's parts come from one read: summary, factors, ranks, games, co-players."""
+    parts = card_parts(world, BANNED)
+    assert parts["summary"]["account_status"] == "UNAVAILABLE"
+    assert {"factors", "ranks", "games", "co_players"} <= set(parts)
+    assert not parts["games"].empty
+    assert card_parts(world, "nobody")["summary"] == {}
+
+
+def test_world_times_are_fixed() -> None:
+    """The fixture world is pinned in time, so as_of-dependent tests never drift."""
+    assert datetime(2026, 11, 28, 12) == NOW
