@@ -1,0 +1,114 @@
+"""The job commands end to end on a temporary database, against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from tests.sim_helpers import TEST_KEY, count, set_job_config
+
+WORLD = SimulatorConfig(seed=3, players=150, app_limit="300:1,5000:120")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+def smurf(db_path: Path, sim: RunningSimulator, *args: str) -> Result:
+    env = {"RIOT_API_KEY": TEST_KEY, "RIOT_API_BASE": sim.base_url, "SMURF_DB": str(db_path)}
+    return CliRunner().invoke(cli, ["--log-json", *args], env=env, catch_exceptions=False)
+
+
+def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """`smurf track Name#TAG` stores a tracked player; `smurf untrack` clears the flag."""
+    player = next(t for t in sim.truth() if not t["is_banned"])
+    riot_id = f"{player['game_name']}#{player['tag_line']}"
+    tracked = smurf(db_path, sim, "track", riot_id.upper(), "--platform", "euw1")
+    assert tracked.exit_code == 0, tracked.output
+    assert player["puuid"] in tracked.output
+    assert (
+        count(
+            db_path,
+            "SELECT count(*) FROM players WHERE is_tracked AND puuid = ?",
+            [player["puuid"]],
+        )
+        == 1
+    )
+    untracked = smurf(db_path, sim, "untrack", player["puuid"])
+    assert untracked.exit_code == 0, untracked.output
+    assert count(db_path, "SELECT count(*) FROM players WHERE is_tracked") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["track", "NoTagHere"], "is not a Riot ID"),
+        (["track", "Somebody#EUW", "--platform", "mars1"], "Unknown platform"),
+        (["track", "Nobody Here#ZZZ"], "has no data"),
+        (["untrack", "not-a-tracked-puuid"], "No tracked player"),
+        (["run", "NOT_A_JOB"], "No job matches"),
+        (["jobs", "set", "2", "matches_per_player_per_run=-5"], "between 1 and 100"),
+        (["jobs", "set", "2", "matches_per_player_per_run=lots"], "whole number"),
+        (["jobs", "set", "2", "schedule=whenever"], "Unrecognised schedule"),
+        (["jobs", "executions", "99"], "no job with id 99"),
+        (["jobs", "logs", "12345"], "no execution 12345"),
+    ],
+)
+def test_bad_input_is_one_clear_line(
+    db_path: Path, sim: RunningSimulator, args: list[str], message: str
+) -> None:
+    """Each mistake exits 1 with a one-line message saying what is wrong, no traceback."""
+    result = smurf(db_path, sim, *args)
+    assert result.exit_code != 0
+    assert message.lower() in result.output.lower()
+    assert "Traceback" not in result.output
+
+
+def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: RunningSimulator) -> None:
+    """A foreground run is visible through jobs list/status/executions/logs; set/enable work."""
+    player = sim.truth()[0]
+    assert (
+        smurf(db_path, sim, "track", f"{player['game_name']}#{player['tag_line']}").exit_code == 0
+    )
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=3)
+    ran = smurf(db_path, sim, "run", "TRACKED_PLAYER_UPDATER")
+    assert ran.exit_code == 0, ran.output
+    assert "SUCCESS" in ran.output
+    assert count(db_path, "SELECT count(*) FROM matches") == 3
+
+    listed = smurf(db_path, sim, "jobs", "list")
+    assert all(t in listed.output for t in ("TRACKED_PLAYER_UPDATER", "BAN_CHECKER"))
+    status = smurf(db_path, sim, "jobs", "status")
+    assert "NOT_RUNNING" in status.output and "SUCCESS" in status.output
+    history = smurf(db_path, sim, "jobs", "executions", "1", "--status", "SUCCESS")
+    assert "SUCCESS" in history.output
+    logs = smurf(db_path, sim, "jobs", "logs", "1")
+    assert "job.finished" in logs.output and TEST_KEY not in logs.output
+
+    changed = smurf(
+        db_path,
+        sim,
+        "jobs",
+        "set",
+        "1",
+        "max_new_matches_per_player=7",
+        "schedule=interval(minutes=3)",
+    )
+    assert changed.exit_code == 0, changed.output
+    listed = smurf(db_path, sim, "jobs", "list").output
+    assert '"max_new_matches_per_player": 7' in listed and "interval(minutes=3)" in listed
+    assert "disabled" in smurf(db_path, sim, "jobs", "disable", "1").output
+    refused = smurf(db_path, sim, "run", "1")
+    assert refused.exit_code == 1 and "is disabled" in refused.output
+    assert "enabled" in smurf(db_path, sim, "jobs", "enable", "1").output
+    triggered = smurf(db_path, sim, "jobs", "trigger", "SMURF_ANALYZER")
+    assert triggered.exit_code == 0 and "SUCCESS" in triggered.output
