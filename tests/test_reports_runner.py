@@ -174,3 +174,22 @@ def test_smurf_report_rejects_bad_parameters_before_running(
     assert code == 1
     assert message in stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_missing_database_is_reported_before_any_kernel_starts(workspace: Path) -> None:
+    """Pointing a report at a database that does not exist is one clear error, no files."""
+    out = workspace / "missing-db"
+    code, _stdout_text, stderr = _smurf(
+        workspace, out, "-n", "echo", "-p", f"db_path={workspace / 'nope.duckdb'}"
+    )
+    assert code == 1
+    assert "nope.duckdb does not exist" in stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_smurf_report_list_shows_notebooks_and_parameters(workspace: Path) -> None:
+    """`--list` names each notebook with its typed parameters and their comments."""
+    code, stdout, stderr = _smurf(workspace, workspace / "unused", "--list")
+    assert code == 0, stderr
+    assert "broken\n" in stdout
+    assert "  count: int = 1  # how many" in stdout

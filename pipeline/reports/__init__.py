@@ -8,6 +8,7 @@ Public surface::
 """
 
 from pipeline.reports.errors import (
+    MissingDatabaseError,
     NotebookExecutionError,
     NotebookNotFoundError,
     ParameterError,
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_OUT_DIR",
     "NOTEBOOKS_DIR",
     "DeclaredParameter",
+    "MissingDatabaseError",
     "NotebookExecutionError",
     "NotebookNotFoundError",
     "ParameterError",

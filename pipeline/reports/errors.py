@@ -2,6 +2,7 @@
 
 ReportError
 ├── NotebookNotFoundError     no notebook of that name in the notebooks folder
+├── MissingDatabaseError      the database the notebook would read does not exist
 ├── ParameterError            a -p value the notebook cannot take
 │   ├── UnknownParameterError     the notebook declares no such parameter
 │   └── ParameterTypeError        the value does not fit the declared type
@@ -25,6 +26,17 @@ class NotebookNotFoundError(ReportError):
         self.available = available
         choices = ", ".join(available) or "none"
         super().__init__(f"There is no notebook {name!r} in {folder}; choose one of: {choices}.")
+
+
+class MissingDatabaseError(ReportError):
+    """The notebook's ``db_path`` names no file."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        super().__init__(
+            f"The database {db_path} does not exist: create it with `smurf db migrate` "
+            "(or `smurf simulator export`), or point the report at another with --db."
+        )
 
 
 class ParameterError(ReportError):

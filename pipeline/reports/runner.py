@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.log import get_logger
-from pipeline.reports.errors import NotebookExecutionError, NotebookNotFoundError
+from pipeline.reports.errors import (
+    MissingDatabaseError,
+    NotebookExecutionError,
+    NotebookNotFoundError,
+)
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
@@ -80,6 +84,7 @@ def run_report(
     at = now or datetime.now(UTC)
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(checked, declared, out_dir, stem, notebook.stem, db_path)
+    _require_database(final)
     executed = out_dir / f"{stem}.ipynb"
     log.info("report.started", notebook=notebook.stem, output=str(executed))
     execute_notebook(notebook, executed, final, execution_timeout_s=execution_timeout_s)
@@ -111,6 +116,13 @@ def _with_runner_defaults(
         if isinstance(value, str) and value:
             final[name] = str(Path(value).expanduser().resolve())
     return final
+
+
+def _require_database(parameters: Mapping[str, object]) -> None:
+    """Fail before starting a kernel when the notebook's database is missing."""
+    db_path = parameters.get("db_path")
+    if isinstance(db_path, str) and db_path and not Path(db_path).is_file():
+        raise MissingDatabaseError(db_path)
 
 
 def execute_notebook(
