@@ -24,6 +24,7 @@ import httpx
 from pipeline.log import get_logger
 from pipeline.riot.errors import (
     RateLimitError,
+    RiotAPIError,
     RiotTransportError,
     ServiceUnavailableError,
     UnexpectedResponseError,
@@ -57,6 +58,17 @@ class RetryPolicy:
         """Capped exponential backoff with jitter, so retrying callers spread out."""
         ceiling_s = min(self.backoff_cap_s, self.backoff_base_s * 2.0**attempt)
         return ceiling_s * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class _Payload:
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Retryable:
+    reason: str  # for the log line: "503", "429", "transport_error", "malformed_body"
+    error: RiotAPIError  # raised when no attempt is left
 
 
 class _Budget:
@@ -95,45 +107,55 @@ class Sender:
         budget = _Budget(max_wait_s)
         attempts = self._retry.max_retries + 1
         for attempt in range(attempts):
-            final = attempt == attempts - 1
             response = await self._send_once(host, call, budget)
-            if response is None:
-                if final:
-                    raise RiotTransportError(
-                        f"Could not reach the Riot API for {call.method} {call.path} after "
-                        f"{attempts} attempts; check the network and RIOT_API_BASE.",
-                        method=call.method,
-                        path=call.path,
-                    )
-                await self._back_off(call, attempt, reason="transport_error")
-                continue
-            status = response.status_code
-            if 200 <= status < 300:
-                try:
-                    return payload_of(response)
-                except MalformedBody:
-                    if final:
-                        raise self._malformed(call, status) from None
-                    await self._back_off(call, attempt, reason="malformed_body")
+            verdict = self._judge(call, response, attempts)
+            if isinstance(verdict, _Payload):
+                return verdict.value
+            final = attempt == attempts - 1
+            if response is not None and response.status_code == 429:
+                _log_429(call, response, attempt)
+                if not final:
+                    await self._after_429(response, call, attempt, budget)
                     continue
-            if status == 429:
-                await self._after_429(response, call, attempt, final, budget)
-                continue
-            if status >= 500:
-                if final:
-                    raise ServiceUnavailableError(
-                        f"The Riot API answered {status} for {call.method} {call.path} "
-                        f"{attempts} times; the service is unavailable, try again later.",
-                        method=call.method,
-                        path=call.path,
-                        status_code=status,
-                    )
-                await self._back_off(call, attempt, reason=str(status))
-                continue
-            raise error_for_response(
-                response, method=call.method, path=call.path, secret=self._secret
-            )
+            if final:
+                raise verdict.error
+            await self._back_off(call, attempt, reason=verdict.reason)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _judge(
+        self, call: Call, response: httpx.Response | None, attempts: int
+    ) -> _Payload | _Retryable:
+        """The payload, or what went wrong and is worth retrying; raises what is not."""
+        if response is None:
+            return _Retryable(
+                "transport_error",
+                RiotTransportError(
+                    f"Could not reach the Riot API for {call.method} {call.path} after "
+                    f"{attempts} attempts; check the network and RIOT_API_BASE.",
+                    method=call.method,
+                    path=call.path,
+                ),
+            )
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return _Payload(payload_of(response))
+            except MalformedBody:
+                return _Retryable("malformed_body", self._malformed(call, status))
+        if status == 429:
+            return _Retryable("429", _rate_limit_error(call, response, None))
+        if status >= 500:
+            return _Retryable(
+                str(status),
+                ServiceUnavailableError(
+                    f"The Riot API answered {status} for {call.method} {call.path} "
+                    f"{attempts} times; the service is unavailable, try again later.",
+                    method=call.method,
+                    path=call.path,
+                    status_code=status,
+                ),
+            )
+        raise error_for_response(response, method=call.method, path=call.path, secret=self._secret)
 
     async def _send_once(self, host: str, call: Call, budget: _Budget) -> httpx.Response | None:
         """One request through the limiter; ``None`` when no response came back."""
@@ -165,29 +187,14 @@ class Sender:
         return response
 
     async def _after_429(
-        self, response: httpx.Response, call: Call, attempt: int, final: bool, budget: _Budget
+        self, response: httpx.Response, call: Call, attempt: int, budget: _Budget
     ) -> None:
         retry_after_s = parse_retry_after_s(response.headers.get("Retry-After"))
-        limit_type = response.headers.get("X-Rate-Limit-Type") or "unknown"
+        limit_type = _limit_type(response)
         wait_s = retry_after_s if retry_after_s is not None else self._retry.backoff_s(attempt)
-        log.warning(
-            "riot.rate_limited",
-            method=call.method,
-            path=call.path,
-            limit_type=limit_type,
-            retry_after_s=retry_after_s,
-            attempt=attempt + 1,
-        )
         remaining_s = budget.remaining_s()
-        if final or (remaining_s is not None and wait_s > remaining_s):
-            raise RateLimitError(
-                f"The Riot API rate-limited {call.method} {call.path} ({limit_type} limit); "
-                f"retry in {wait_s:.1f} s or allow a longer wait.",
-                retry_after_s=wait_s,
-                limit_type=limit_type,
-                method=call.method,
-                path=call.path,
-            )
+        if remaining_s is not None and wait_s > remaining_s:
+            raise _rate_limit_error(call, response, wait_s)
         if retry_after_s is not None and limit_type in ("application", "method"):
             return  # The limiter now blocks the bucket; the next acquire waits and is charged.
         budget.spent_s += wait_s
@@ -213,3 +220,34 @@ class Sender:
             path=call.path,
             status_code=status,
         )
+
+
+def _limit_type(response: httpx.Response) -> str:
+    return response.headers.get("X-Rate-Limit-Type") or "unknown"
+
+
+def _rate_limit_error(call: Call, response: httpx.Response, wait_s: float | None) -> RateLimitError:
+    """The error for a 429: ``wait_s`` is the wait needed (default: Retry-After)."""
+    if wait_s is None:
+        wait_s = parse_retry_after_s(response.headers.get("Retry-After"))
+    limit_type = _limit_type(response)
+    when = f"retry in {wait_s:.1f} s" if wait_s is not None else "retry later"
+    return RateLimitError(
+        f"The Riot API rate-limited {call.method} {call.path} ({limit_type} limit); "
+        f"{when} or allow a longer wait.",
+        retry_after_s=wait_s,
+        limit_type=limit_type,
+        method=call.method,
+        path=call.path,
+    )
+
+
+def _log_429(call: Call, response: httpx.Response, attempt: int) -> None:
+    log.warning(
+        "riot.rate_limited",
+        method=call.method,
+        path=call.path,
+        limit_type=_limit_type(response),
+        retry_after_s=parse_retry_after_s(response.headers.get("Retry-After")),
+        attempt=attempt + 1,
+    )
