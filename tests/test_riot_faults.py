@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from pipeline.riot import (
+    RateLimiter,
     RateLimitError,
     RiotClient,
     RiotTransportError,
@@ -143,3 +144,23 @@ def test_service_429_within_budget_raises_at_once(faulty: Callable[..., RunningS
     assert isinstance(outcome, RateLimitError)
     assert outcome.retry_after_s is not None and outcome.retry_after_s >= 2.5
     assert counts == {"429": 1}
+
+
+def test_cancelled_call_frees_its_slot(faulty: Callable[..., RunningSimulator]) -> None:
+    """A call cancelled while its request is in flight gives its rate-limit slot back."""
+    sim = faulty(slow_rate=1.0)
+    limiter = RateLimiter()
+    app_bucket = limiter.bucket(sim.base_url.format(route="europe"))
+
+    async def main() -> dict[str, int]:
+        async with RiotClient(f"RGAPI-{uuid.uuid4()}", sim.base_url, limiter=limiter) as client:
+            task = asyncio.create_task(client.get_match(MATCH_ID))
+            while app_bucket.in_flight == 0:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return client.request_counts()
+
+    assert asyncio.run(main()) == {"cancelled": 1}
+    assert app_bucket.in_flight == 0

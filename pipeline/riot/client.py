@@ -114,7 +114,7 @@ class RiotClient:
         return sum(self.request_counts().values())
 
     def request_counts(self) -> dict[str, int]:
-        """Requests sent, by outcome: the status code ("200", "429") or "transport_error"."""
+        """Requests sent, by outcome: the status ("200", "429"), "transport_error", "cancelled"."""
         return dict(self._sender.counts) if self._sender is not None else {}
 
     # account-v1 ---------------------------------------------------------------------
