@@ -219,6 +219,78 @@ cli.add_command(evaluate)
 for _command in JOB_COMMANDS:
     cli.add_command(_command)
 
+
+@cli.command()
+@click.option(
+    "--world-size",
+    type=click.IntRange(50, 200_000),
+    default=2000,
+    show_default=True,
+    help="Players in the simulated world.",
+)
+@click.option(
+    "--minutes",
+    type=click.FloatRange(0.05, 120),
+    default=3.0,
+    show_default=True,
+    help="How long the scheduler runs the jobs.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seed of the simulated world (same seed, same world).",
+)
+@click.option("--keep", is_flag=True, help="Keep the demo database instead of starting fresh.")
+@click.option(
+    "--db",
+    "demo_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/demo.duckdb"),
+    show_default=True,
+    help="Database the demo builds.",
+)
+@click.option(
+    "--reports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/reports"),
+    show_default=True,
+    help="Where the report notebook and its HTML go.",
+)
+@click.option("--no-report", is_flag=True, help="Skip running the report notebook at the end.")
+def demo(
+    world_size: int,
+    minutes: float,
+    seed: int,
+    keep: bool,
+    demo_db: Path,
+    reports_dir: Path,
+    no_report: bool,
+) -> None:
+    """Run the whole product against the bundled simulator: no Riot key needed.
+
+    Builds a fresh demo database, starts the simulated Riot API on loopback, tracks a few
+    players, runs the real scheduler under real rate limits, runs the report notebook and
+    prints the top suspects and the detection quality against the simulator's ground truth.
+    """
+    from pipeline.demo import DemoOptions, run_demo
+
+    result = run_demo(
+        DemoOptions(
+            world_size=world_size,
+            minutes=minutes,
+            seed=seed,
+            keep=keep,
+            db_path=demo_db,
+            reports_dir=reports_dir,
+            run_report=not no_report,
+        )
+    )
+    if result.interrupted:
+        sys.exit(130)
+
+
 from pipeline.simulator.cli import simulator  # noqa: E402
 
 cli.add_command(simulator)

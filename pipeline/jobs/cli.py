@@ -166,6 +166,7 @@ async def serve_scheduler(
     sync_interval_s: float = 5.0,
     shutdown_grace_s: float = 30.0,
     on_started: Any = None,
+    run_immediately: bool = False,
 ) -> JobScheduler:
     """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
     import uvicorn
@@ -181,6 +182,7 @@ async def serve_scheduler(
         context,
         sync_interval_s=sync_interval_s,
         shutdown_grace_s=shutdown_grace_s,
+        run_immediately=run_immediately,
         api_url=f"http://{api_host}:{api_port}" if api_port else None,
     )
     server = uvicorn.Server(
@@ -204,8 +206,9 @@ async def serve_scheduler(
         on_started(scheduler)
     try:
         await asyncio.wait_for(stop.wait(), timeout=duration_s)
+        scheduler.stop_reason = "signal"
     except TimeoutError:
-        pass
+        scheduler.stop_reason = "duration"
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -85,6 +85,8 @@ class JobScheduler:
     running: dict[int, asyncio.Task[ExecutionOutcome]] = field(default_factory=dict)
     started_at: datetime | None = None
     state: str = "STOPPED"
+    run_immediately: bool = False  # first run of each job at start, then on its schedule
+    stop_reason: str | None = None  # "signal" or "duration" once stopped by serve_scheduler
     _scheduler: AsyncIOScheduler | None = None
     _lock_handle: IO[str] | None = None
 
@@ -194,9 +196,14 @@ class JobScheduler:
             log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
             return ScheduledJob(config, error=str(exc))
         assert self._scheduler is not None
+        starting = self.state != "RUNNING"
+        first_run = (
+            {"next_run_time": datetime.now(UTC)} if self.run_immediately and starting else {}
+        )
         self._scheduler.add_job(
             self._scheduled_run,
             trigger,
+            **first_run,
             args=[config.id],
             id=str(config.id),
             name=config.name,
