@@ -10,7 +10,7 @@ import pytest
 from pipeline.simulator import Population, SimulatorConfig, SimulatorConfigError, build_world
 from pipeline.simulator.config import parse_rate_limit
 from pipeline.simulator.ranks import Rank, points_of, rank_of, ranks_of
-from pipeline.simulator.stats import CS_PER_MIN, DAMAGE_PER_MIN, GOLD_PER_MIN, VISION_PER_MIN
+from pipeline.simulator.stats import team_totals
 from pipeline.simulator.world import World
 
 WORLD_PLAYERS = 600
@@ -113,35 +113,38 @@ def test_populations_have_their_shares(world: World) -> None:
     assert 0.02 <= shares[Population.BOOSTED] <= 0.03
 
 
+# The real all-tier per-role medians (TOP, JUNGLE, MIDDLE, BOTTOM, UTILITY) of ranked games.
+REAL_MEDIANS = {
+    "cs": (6.7, 5.9, 6.8, 6.9, 1.1),
+    "gold": (378, 407, 403, 409, 288),
+    "damage": (600, 516, 677, 611, 325),
+    "vision": (0.59, 0.86, 0.65, 0.62, 1.99),
+    "kill_participation": (0.42, 0.56, 0.46, 0.50, 0.59),
+}
+
+
 def _ranked_rows(world: World) -> dict[str, np.ndarray]:
     block = world.matches
     ranked = block.queue_id != 450
     minutes = (block.duration_s[ranked] / 60.0)[:, None]
+    kills = block.kills[ranked]
+    team_kills = team_totals(kills)
     return {
         "role": block.role[ranked],
         "cs": (block.minions[ranked] + block.neutral_minions[ranked]) / minutes,
         "gold": block.gold[ranked] / minutes,
         "damage": block.damage[ranked] / minutes,
         "vision": block.vision[ranked] / minutes,
+        "kill_participation": (kills + block.assists[ranked]) / np.maximum(team_kills, 1),
         "skill": world.players.true_skill()[block.player[ranked]],
     }
 
 
-@pytest.mark.parametrize(
-    ("stat", "real_medians"),
-    [
-        ("cs", CS_PER_MIN),
-        ("gold", GOLD_PER_MIN),
-        ("damage", DAMAGE_PER_MIN),
-        ("vision", VISION_PER_MIN),
-    ],
-)
-def test_per_role_medians_are_near_the_real_ones(
-    world: World, stat: str, real_medians: np.ndarray
-) -> None:
+@pytest.mark.parametrize("stat", sorted(REAL_MEDIANS))
+def test_per_role_medians_are_near_the_real_ones(world: World, stat: str) -> None:
     """All-tier per-role medians sit within 25% of the real ranked medians."""
     rows = _ranked_rows(world)
-    for role, real in enumerate([6.7, 5.9, 6.8, 6.9, 1.1] if stat == "cs" else real_medians):
+    for role, real in enumerate(REAL_MEDIANS[stat]):
         simulated = np.median(rows[stat][rows["role"] == role])
         assert abs(simulated / real - 1) < 0.25, (stat, role, simulated, real)
 
@@ -211,3 +214,44 @@ def test_unknown_platform_is_refused() -> None:
     """A platform Riot does not have is refused, naming the known ones."""
     with pytest.raises(SimulatorConfigError, match="euw1"):
         SimulatorConfig(platform="moon1")
+
+
+def _ranked_record(world: World, player: int) -> tuple[np.ndarray, np.ndarray]:
+    """(won, champion) of a player's solo-queue games, oldest first."""
+    numbers = world.matches_of(player)[::-1]
+    numbers = numbers[world.matches.queue_id[numbers] == 420]
+    slot = np.argmax(world.matches.player[numbers] == player, axis=1)
+    return world.matches.won[numbers, slot], world.matches.champion[numbers, slot]
+
+
+def test_honest_traps_win_more_than_ordinary_players(world: World) -> None:
+    """Talented newcomers, one-tricks and hot streaks all win more often than ordinary players."""
+    players = world.players
+
+    def win_rate(population: Population) -> float:
+        members = _by_population(world, population)
+        return float(players.wins[members].sum() / players.ranked_games[members].sum())
+
+    ordinary = win_rate(Population.NORMAL)
+    for trap in (Population.TALENTED_NEWBIE, Population.ONE_TRICK, Population.HOT_STREAK):
+        assert win_rate(trap) > ordinary + 0.04, trap
+
+
+def test_one_tricks_play_and_win_on_their_champion(world: World) -> None:
+    """One-tricks play mostly their main champion and win more on it than on anything else."""
+    main_wins = main_games = other_wins = other_games = 0
+    for player in _by_population(world, Population.ONE_TRICK):
+        won, champion = _ranked_record(world, int(player))
+        on_main = champion == world.players.champions[player, 0]
+        main_wins, main_games = main_wins + won[on_main].sum(), main_games + on_main.sum()
+        other_wins, other_games = other_wins + won[~on_main].sum(), other_games + (~on_main).sum()
+    assert main_games > 4 * other_games
+    assert main_wins / main_games > other_wins / max(other_games, 1)
+
+
+def test_talented_newcomers_get_better_with_games(world: World) -> None:
+    """A talented newcomer's skill now is well above where they started."""
+    newbies = _by_population(world, Population.TALENTED_NEWBIE)
+    players = world.players
+    assert np.median(players.true_skill()[newbies] - players.skill[newbies]) > 500
+    assert (players.created_at_s[newbies] >= world.history_start_s).all()

@@ -80,7 +80,10 @@ class Players:
     booster_skill: FloatArray
     boost_start_s: IntArray
     boost_end_s: IntArray
-    luck: FloatArray  # a lucky run: extra weight in the win draw only
+    luck: FloatArray  # a lucky run: extra weight in the win draw only, for some games
+    luck_from_game: IntArray
+    luck_until_game: IntArray
+    style: FloatArray  # how much better or worse than their skill a player's numbers look
     main_champion_bonus: FloatArray  # one-tricks are better on their champion
     created_at_s: IntArray
     active_from_s: IntArray
@@ -92,6 +95,7 @@ class Players:
     profile_icon: IntArray
     primary_role: IntArray
     secondary_role: IntArray
+    primary_role_share: FloatArray  # chance to play the primary role in a game
     champions: IntArray  # (players, 3) flat champion slots; the first is the main
     booster_champions: IntArray  # (players, 3)
     main_share: FloatArray
@@ -156,8 +160,8 @@ def build_players(
     skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
     newbie = is_[Population.TALENTED_NEWBIE]
     skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
-    skill_growth = np.where(newbie, rng.uniform(15, 25, count), 0.0)
-    skill_cap = np.where(newbie, skill + rng.uniform(800, 1300, count), SKILL_MAX)
+    skill_growth = np.where(newbie, rng.uniform(25, 40, count), 0.0)
+    skill_cap = np.where(newbie, skill + rng.uniform(900, 1400, count), SKILL_MAX)
 
     created_at_s = (history_start_s - rng.uniform(180, 4000, count) * DAY_S).astype(np.int64)
     fresh = (history_start_s + rng.uniform(0.0, 0.92, count) * history_s).astype(np.int64)
@@ -168,10 +172,12 @@ def build_players(
     games_per_day = np.where(newbie, rng.uniform(0.8, 2.5, count), games_per_day)
     hot = is_[Population.HOT_STREAK]
     games_per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), games_per_day)
-    games_per_day = np.where(hot, rng.uniform(0.12, 0.3, count), games_per_day)
+    games_per_day = np.where(hot, rng.uniform(0.4, 0.8, count), games_per_day)
     max_games = np.full(count, 1_000_000, dtype=np.int64)
     max_games = np.where(is_[Population.SMURF], rng.integers(15, 80, count), max_games)
-    max_games = np.where(hot, rng.integers(8, 20, count), max_games)
+    max_games = np.where(hot, rng.integers(30, 45, count), max_games)
+    luck_from_game = np.where(hot, rng.integers(0, 12, count), 0)
+    luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
 
     boost_start_s = np.full(count, NEVER_S, dtype=np.int64)
     boost_end_s = np.full(count, NEVER_S, dtype=np.int64)
@@ -219,8 +225,11 @@ def build_players(
         booster_skill=booster_skill,
         boost_start_s=boost_start_s,
         boost_end_s=boost_end_s,
-        luck=np.where(hot, rng.uniform(900, 1400, count), 0.0),
-        main_champion_bonus=np.where(one_trick, rng.uniform(500, 700, count), 0.0),
+        luck=np.where(hot, rng.uniform(1300, 1900, count), 0.0),
+        luck_from_game=luck_from_game.astype(np.int64),
+        luck_until_game=luck_until_game.astype(np.int64),
+        style=rng.normal(0.0, 0.15, count),
+        main_champion_bonus=np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
         created_at_s=created_at_s,
         active_from_s=np.maximum(created_at_s, history_start_s),
         banned_at_s=banned_at_s,
@@ -231,6 +240,7 @@ def build_players(
         profile_icon=rng.integers(0, 6000, count),
         primary_role=primary_role.astype(np.int64),
         secondary_role=secondary_role.astype(np.int64),
+        primary_role_share=np.where(one_trick, 0.95, 0.75),
         champions=champions,
         booster_champions=booster_champions,
         main_share=main_share,

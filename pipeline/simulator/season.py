@@ -32,7 +32,6 @@ QUEUE_SHARES = np.array([0.78, 0.08, 0.07, 0.07])
 RANKED_SOLO = 420
 ARAM = 450
 ELO_SCALE = 500.0
-SMALL_WORLD_ROLE_BIAS = 0.75  # chance to get the primary role
 
 
 @dataclass
@@ -123,9 +122,9 @@ def _form_matches(players: Players, rng: np.random.Generator, queued: IntArray) 
     roll = rng.random(len(queued))
     other = rng.integers(0, len(ROLES), len(queued))
     role = np.where(
-        roll < SMALL_WORLD_ROLE_BIAS,
+        roll < players.primary_role_share[queued],
         players.primary_role[queued],
-        np.where(roll < 0.9, players.secondary_role[queued], other),
+        np.where(roll < 0.92, players.secondary_role[queued], other),
     )
     by_role = [rng.permutation(queued[role == r]) for r in range(len(ROLES))]
     matches = min(len(members) for members in by_role) // 2
@@ -156,7 +155,9 @@ def _play_matches(
     skill = players.current_skill(slot_start_s, lobby.ravel()).reshape(lobby.shape)
     on_main = champion == players.champions[lobby, 0]
     skill = skill + np.where(on_main, players.main_champion_bonus[lobby], 0.0)
-    draw_weight = skill + players.luck[lobby]
+    games = players.games[lobby]
+    lucky = (players.luck_from_game[lobby] <= games) & (games < players.luck_until_game[lobby])
+    draw_weight = skill + np.where(lucky, players.luck[lobby], 0.0)
     edge = draw_weight[:, :5].mean(axis=1) - draw_weight[:, 5:].mean(axis=1)
     blue_won = rng.random(count) < 1.0 / (1.0 + 10.0 ** (-edge / ELO_SCALE))
     won = np.concatenate(
@@ -168,7 +169,9 @@ def _play_matches(
     level = np.floor(
         players.base_level[lobby] + players.games[lobby] * players.levels_per_game[lobby]
     )
-    stats = draw_stats(rng, role, skill, won, duration_s / 60.0, queue_id == ARAM)
+    stats = draw_stats(
+        rng, role, skill, players.style[lobby], won, duration_s / 60.0, queue_id == ARAM
+    )
     _record_results(players, lobby, won, queue_id, start_s)
     return MatchBlock(
         start_s=start_s.astype(np.int64),

@@ -23,7 +23,7 @@ GOLD_PER_MIN = np.array([378.0, 407.0, 403.0, 409.0, 288.0])
 DAMAGE_PER_MIN = np.array([600.0, 516.0, 677.0, 611.0, 325.0])
 VISION_PER_MIN = np.array([0.59, 0.86, 0.65, 0.62, 1.99])
 KILLS = np.array([4.3, 6.0, 5.3, 5.6, 2.0])
-ASSISTS = np.array([4.8, 6.8, 5.3, 5.8, 10.8])
+ASSISTS = np.array([5.6, 6.8, 5.4, 6.2, 12.5])
 DEATH_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.0])
 NEUTRAL_CS_SHARE = np.array([0.04, 0.88, 0.05, 0.03, 0.0])
 ARAM = {"cs": 0.45, "damage": 2.2, "vision": 0.12, "kills": 1.7, "assists": 2.3}
@@ -48,13 +48,18 @@ class ParticipantStats:
     wards_placed: IntArray
 
 
-def quality_of(skill: FloatArray, rng: np.random.Generator) -> FloatArray:
-    """How well each participant plays this game: absolute skill, lobby-relative skill, form."""
+def quality_of(skill: FloatArray, style: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """How well each participant plays this game.
+
+    Absolute skill (a higher tier farms and fights better anywhere), skill against the lobby
+    (saturating: stomping a lobby has a ceiling), the player's own style (some farm more than
+    others of the same skill) and the form of the day.
+    """
     lobby_mean = skill.mean(axis=1, keepdims=True)
     absolute = (skill - SKILL_CENTRE) / 700.0
-    relative = (skill - lobby_mean) / 450.0
+    relative = np.tanh((skill - lobby_mean) / 900.0)
     form = rng.normal(0.0, 0.3, skill.shape)
-    quality: FloatArray = 0.35 * absolute + 0.4 * relative + form
+    quality: FloatArray = 0.22 * absolute + 0.6 * relative + style + form
     return quality
 
 
@@ -62,12 +67,13 @@ def draw_stats(
     rng: np.random.Generator,
     roles: IntArray,
     skill: FloatArray,
+    style: FloatArray,
     won: npt.NDArray[np.bool_],
     duration_min: FloatArray,
     is_aram: npt.NDArray[np.bool_],
 ) -> ParticipantStats:
     """Statistics for every participant of a batch of matches."""
-    quality = quality_of(skill, rng)
+    quality = quality_of(skill, style, rng)
     side = np.where(won, 1.0, -1.0)
     minutes = duration_min[:, None]
     aram = is_aram[:, None]
