@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,8 +104,11 @@ def run() -> list[Result]:
         folder = Path(tmp)
         for name in ("full", "no_raw", "baseline"):
             migrate(folder / f"{name}.duckdb")
+        cpu_start_s = time.process_time()
         with stopwatch() as full_s:
             rows = import_texts(folder / "full.duckdb", texts, keep_raw=True)
+        # CPU seconds (all threads): the "one core" figure, fair on a busy machine too.
+        full_cpu_s = time.process_time() - cpu_start_s
         with stopwatch() as no_raw_s:
             import_texts(folder / "no_raw.duckdb", texts, keep_raw=False)
         baseline_rows, baseline_s = executemany_baseline(
@@ -114,10 +118,13 @@ def run() -> list[Result]:
     rows_per_s = rows / full_s()
     baseline_rows_per_s = baseline_rows / baseline_s
     no_raw_per_s = MATCH_COUNT / no_raw_s()
+    per_cpu_s = MATCH_COUNT / full_cpu_s
     aim = f">= {AIM_MATCHES_PER_S:,.0f} matches/s"
     return [
         Result(NAME, "import end to end (parse+write, raw JSON kept)", matches_per_s,
                "matches/s", None, aim, matches_per_s >= AIM_MATCHES_PER_S),
+        Result(NAME, "import end to end per CPU second (raw JSON kept)", per_cpu_s,
+               "matches/s", per_cpu_s / matches_per_s, aim, per_cpu_s >= AIM_MATCHES_PER_S),
         Result(NAME, "import end to end, raw JSON left out", no_raw_per_s, "matches/s",
                no_raw_per_s / matches_per_s, aim, no_raw_per_s >= AIM_MATCHES_PER_S),
         Result(NAME, "participant rows end to end vs executemany", rows_per_s, "rows/s",
