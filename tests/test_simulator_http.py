@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -320,3 +321,16 @@ def test_api_key_is_checked_when_configured() -> None:
         assert http.get(path).status_code == 401
         assert http.get(path, headers={"X-Riot-Token": "RGAPI-wrong"}).status_code == 403
         assert http.get(path, headers={"X-Riot-Token": "RGAPI-right"}).status_code == 200
+
+
+def test_clock_speed_lets_time_pass_with_real_time() -> None:
+    """With a clock speed, simulated time moves on by itself as requests arrive."""
+    config = SimulatorConfig(seed=4, players=100, history_days=3, clock_speed=36_000.0)
+    with serve_in_thread(config) as sim, httpx.Client(base_url=sim.url) as http:
+        started_s = sim.world.now_s
+        puuid = sim.world.players.puuid[0]
+        deadline_s = time.monotonic() + 30
+        while sim.world.now_s < started_s + 3600 and time.monotonic() < deadline_s:
+            http.get(f"/europe/lol/match/v5/matches/by-puuid/{puuid}/ids")
+            time.sleep(0.05)
+    assert sim.world.now_s >= started_s + 3600

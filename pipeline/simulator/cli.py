@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -125,7 +126,10 @@ def serve(
     click.echo(f"Set RIOT_API_BASE=http://{HOST}:{port}/{{route}}", err=True)
     click.echo(f"Ground truth: http://{HOST}:{port}/__sim/truth", err=True)
     click.echo(f"http://{HOST}:{port}/{{route}}")
-    make_server(config, world, port).run()  # uvicorn stops cleanly on SIGINT/SIGTERM
+    # uvicorn shuts down gracefully on Ctrl-C, then re-raises it: that is a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        make_server(config, world, port).run()
+    click.echo("Simulator stopped.", err=True)
 
 
 @simulator.command("export")

@@ -58,6 +58,9 @@ class World:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _index: PlayerIndex | None = field(default=None, repr=False)
     _by_puuid: dict[str, int] = field(default_factory=dict, repr=False)
+    # Riot IDs change with renames, so this index belongs to one moment of the clock.
+    _riot_id_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _riot_id_index_at_s: int | None = field(default=None, repr=False)
 
     # -- clock -------------------------------------------------------------------------
     def advance(self, hours: float) -> int:
@@ -116,13 +119,14 @@ class World:
 
     def player_by_riot_id(self, game_name: str, tag_line: str) -> int | None:
         """The player whose Riot ID is this now (ignoring case), if any."""
-        wanted = riot_id_key(game_name, tag_line)
-        names, tags = self.current_riot_ids()
-        hits = np.flatnonzero(
-            (np.char.lower(names) == wanted.split("#")[0])
-            & (np.char.lower(tags) == wanted.split("#", 1)[1])
-        )
-        return int(hits[0]) if len(hits) else None
+        if self._riot_id_index_at_s != self.now_s:
+            names, tags = self.current_riot_ids()
+            self._riot_id_index = {
+                riot_id_key(str(name), str(tag)): index
+                for index, (name, tag) in enumerate(zip(names, tags, strict=True))
+            }
+            self._riot_id_index_at_s = self.now_s
+        return self._riot_id_index.get(riot_id_key(game_name, tag_line))
 
     def current_riot_ids(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
         """Every player's Riot ID as of now (game names, tag lines)."""
