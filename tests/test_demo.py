@@ -1,0 +1,74 @@
+"""`smurf demo` with a tiny world and a short run: what it builds and what it prints."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from pipeline.demo import DemoOptions, run_demo
+from pipeline.log import configure_logging
+from pipeline.store import Database
+
+
+@pytest.mark.slow
+def test_demo_builds_a_database_runs_every_job_and_writes_the_report(tmp_path: Path) -> None:
+    """The demo stores matches, runs the four jobs, writes the HTML report and a summary."""
+    configure_logging(json_lines=True, level="warning", stream=io.StringIO())
+    out = io.StringIO()
+    options = DemoOptions(
+        world_size=250,
+        minutes=0.25,
+        seed=7,
+        db_path=tmp_path / "demo.duckdb",
+        reports_dir=tmp_path / "reports",
+        status_every_s=3,
+    )
+    result = run_demo(options, out=out)
+    text = out.getvalue()
+
+    assert not result.interrupted
+    with Database(options.db_path).read() as con:
+        matches = con.execute("SELECT count(*) FROM matches").fetchone()
+        ran = {t for (t,) in con.execute("SELECT DISTINCT job_type FROM job_executions").fetchall()}
+        unfinished = con.execute(
+            "SELECT count(*) FROM job_executions WHERE status IN ('PENDING', 'RUNNING')"
+        ).fetchone()
+        truth = con.execute("SELECT count(*) FROM sim_truth").fetchone()
+    assert matches is not None and matches[0] > 0
+    assert ran == {"TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "SMURF_ANALYZER", "BAN_CHECKER"}
+    assert unfinished == (0,)
+    assert truth == (250,)
+    assert result.html_report is not None and result.html_report.is_file()
+    assert result.html_report.parent == options.reports_dir.resolve()
+    assert "requests=" in text  # the live status lines
+    assert "=== Smurf Workbench demo: summary ===" in text
+    assert f"Database: {options.db_path}" in text
+    assert "jupyter lab notebooks/" in text
+
+
+def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
+    """Without --keep the demo database is recreated; with it, existing rows stay."""
+    from pipeline.demo import prepare_database
+
+    path = tmp_path / "demo.duckdb"
+    said: list[str] = []
+    prepare_database(DemoOptions(db_path=path), said.append)
+    with Database(path).write() as con:
+        con.execute("INSERT INTO players (puuid) VALUES ('left-over')")
+    prepare_database(DemoOptions(db_path=path, keep=True), said.append)
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (1,)
+    prepare_database(DemoOptions(db_path=path), said.append)
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (0,)
+        active = con.execute(
+            "SELECT job_type FROM job_configurations WHERE is_active ORDER BY id"
+        ).fetchall()
+    assert [t for (t,) in active] == [
+        "TRACKED_PLAYER_UPDATER",
+        "MATCH_FETCHER",
+        "SMURF_ANALYZER",
+        "BAN_CHECKER",
+    ]
