@@ -65,6 +65,26 @@ class MatchBlock:
         return len(self.start_s)
 
 
+# Storage types: a world of 100,000 players holds about six million participant rows.
+COMPACT_TYPES: dict[str, type[np.generic]] = {
+    "player": np.int32,
+    "role": np.int8,
+    "champion": np.int16,
+    "level": np.int16,
+    "kills": np.int16,
+    "deaths": np.int16,
+    "assists": np.int16,
+    "minions": np.int16,
+    "neutral_minions": np.int16,
+    "gold": np.int32,
+    "damage": np.int32,
+    "vision": np.int16,
+    "champ_level": np.int8,
+    "solo_kills": np.int8,
+    "wards_placed": np.int16,
+}
+
+
 def concat_blocks(blocks: list[MatchBlock]) -> MatchBlock:
     """One block holding the matches of many, in order."""
     return MatchBlock(
@@ -79,6 +99,8 @@ def empty_block() -> MatchBlock:
     values: dict[str, object] = {}
     for f in fields(MatchBlock):
         values[f.name] = flat if f.name in ("start_s", "duration_s", "queue_id") else grid
+        if f.name in COMPACT_TYPES:
+            values[f.name] = grid.astype(COMPACT_TYPES[f.name])
     values["blue_won"] = np.zeros(0, dtype=bool)
     values["won"] = np.zeros((0, 10), dtype=bool)
     return MatchBlock(**values)  # type: ignore[arg-type]
@@ -99,7 +121,14 @@ def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> 
         return empty_block()
     block = _play_matches(players, rng, lobby, queue_id, slot_start_s)
     order = np.argsort(block.start_s, kind="stable")
-    return MatchBlock(**{f.name: getattr(block, f.name)[order] for f in fields(MatchBlock)})
+    return MatchBlock(
+        **{
+            f.name: getattr(block, f.name)[order].astype(COMPACT_TYPES.get(f.name), copy=False)
+            if f.name in COMPACT_TYPES
+            else getattr(block, f.name)[order]
+            for f in fields(MatchBlock)
+        }
+    )
 
 
 def _queued_players(players: Players, rng: np.random.Generator, at_s: int) -> IntArray:
