@@ -1,0 +1,200 @@
+"""Crash recovery: the scheduler process killed mid-run (SIGKILL) or stopped (SIGTERM).
+
+The scheduler runs as a real ``smurf scheduler`` process against the simulator served by the
+test; the test watches the database read-only, as an analyst's notebook would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from pipeline.jobs.runner import ORPHAN_MESSAGE
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database, migrate
+from tests.sim_helpers import TEST_KEY, count, set_job_config, track
+
+SMURF = Path(sys.executable).parent / "smurf"
+WORLD = SimulatorConfig(seed=31, players=40, history_days=21, latency_ms=(20.0, 40.0))
+WAIT_S = 90.0
+COMMAND_HEAD = (str(SMURF), "--db")
+COMMAND_TAIL = ("--log-json", "scheduler", "--api-port", "0", "--sync-interval-s", "0.5")
+ORPHAN_TEXT = ORPHAN_MESSAGE.split("(pid")[0].strip()  # "The process running this job"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+class Scheduler:
+    """A ``smurf scheduler`` process over one database, logging to a file."""
+
+    def __init__(self, db_path: Path, sim: RunningSimulator, log_path: Path) -> None:
+        env = {
+            **os.environ,
+            "RIOT_API_BASE": sim.base_url,
+            "RIOT_API_KEY": TEST_KEY,
+            "SMURF_LOCK_TIMEOUT_S": "60",
+        }
+        self.log: IO[bytes] = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*COMMAND_HEAD, str(db_path), *COMMAND_TAIL],
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def signal(self, sig: signal.Signals) -> int:
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=WAIT_S)
+        finally:
+            self.log.close()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=WAIT_S)
+        self.log.close()
+
+
+def prepare(db_path: Path, tracked: list[str]) -> None:
+    """Only the two fetch jobs active, every second, crawling whole histories."""
+    migrate(db_path)
+    track(db_path, tracked)
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=100_000,
+        matches_per_player_per_run=20,
+        target_matches_per_player=10_000,
+    )
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET schedule = 'interval(seconds=1)',"
+            " is_active = job_type IN ('TRACKED_PLAYER_UPDATER', 'MATCH_FETCHER')"
+        )
+
+
+def wait_for(what: str, condition: Callable[[], Any], scheduler: Scheduler | None = None) -> Any:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if scheduler is not None and scheduler.process.poll() is not None:
+            raise AssertionError(f"the scheduler exited ({scheduler.process.returncode}) {what}")
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting {what}")
+
+
+def executions(db_path: Path) -> list[dict[str, Any]]:
+    with Database(db_path, lock_timeout_s=60).read() as con:
+        cursor = con.execute(
+            "SELECT id, job_type, status, host_pid, error_message, records_created"
+            " FROM job_executions ORDER BY id"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def running_of(db_path: Path, pid: int) -> dict[str, Any] | None:
+    """A RUNNING execution of process ``pid`` that has already stored some of its work."""
+    for row in executions(db_path):
+        if row["status"] == "RUNNING" and row["host_pid"] == pid and row["records_created"] > 0:
+            return row
+    return None
+
+
+def games_by_player(db_path: Path) -> dict[str, int]:
+    with Database(db_path, lock_timeout_s=60).read() as con:
+        rows = con.execute(
+            "SELECT p.puuid, count(mp.match_id) FROM players p"
+            " LEFT JOIN match_participants mp USING (puuid) GROUP BY p.puuid"
+        ).fetchall()
+    return {str(puuid): int(n) for puuid, n in rows}
+
+
+def crawl_finished(db_path: Path) -> bool:
+    """Every discovered history fetched and the last fetcher run found nothing new."""
+    pending = count(
+        db_path, "SELECT count(*) FROM players WHERE NOT is_tracked AND NOT history_exhausted"
+    )
+    last = [e for e in executions(db_path) if e["job_type"] == "MATCH_FETCHER"][-1:]
+    return pending == 0 and bool(last) and last[0]["status"] == "SUCCESS"
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
+    tmp_path: Path, sim: RunningSimulator
+) -> None:
+    """A killed run is closed FAILED on restart, SIGTERM ends runs gracefully, work completes."""
+    db_path = tmp_path / "smurf.duckdb"
+    log_path = tmp_path / "scheduler.log"
+    truth = {t["puuid"]: t for t in sim.truth()}
+    tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:2]
+    prepare(db_path, tracked)
+
+    first = Scheduler(db_path, sim, log_path)
+    try:
+        killed = wait_for("for a run to store work", lambda: running_of(db_path, first.pid), first)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=WAIT_S)
+    finally:
+        first.kill()
+    assert [e["status"] for e in executions(db_path) if e["id"] == killed["id"]] == ["RUNNING"]
+
+    second = Scheduler(db_path, sim, log_path)
+    try:
+        orphan = wait_for(
+            "for the orphan to be closed",
+            lambda: (
+                next(e for e in executions(db_path) if e["id"] == killed["id"])["status"]
+                != "RUNNING"
+            ),
+            second,
+        )
+        assert orphan
+        interrupted = wait_for(
+            "for a run of the restarted scheduler",
+            lambda: running_of(db_path, second.pid),
+            second,
+        )
+        assert second.signal(signal.SIGTERM) == 0
+    finally:
+        second.kill()
+    by_id = {e["id"]: e for e in executions(db_path)}
+    assert by_id[killed["id"]]["status"] == "FAILED"
+    assert ORPHAN_TEXT in by_id[killed["id"]]["error_message"]
+    assert str(first.pid) in by_id[killed["id"]]["error_message"]
+    stopped = by_id[interrupted["id"]]
+    assert stopped["status"] in ("SUCCESS", "FAILED", "RATE_LIMITED")
+    assert ORPHAN_TEXT not in (stopped["error_message"] or "")  # recorded by its own process
+    assert [e for e in by_id.values() if e["status"] in ("PENDING", "RUNNING")] == []
+
+    third = Scheduler(db_path, sim, log_path)
+    try:
+        wait_for("for the crawl to finish", lambda: crawl_finished(db_path), third)
+        assert third.signal(signal.SIGTERM) == 0
+    finally:
+        third.kill()
+    stored = games_by_player(db_path)
+    assert stored == {puuid: truth[puuid]["games"] for puuid in stored}  # nothing lost
+    assert set(tracked) <= set(stored)
+    assert count(db_path, "SELECT count(*) - count(DISTINCT match_id) FROM matches") == 0
+    assert [e for e in executions(db_path) if e["status"] in ("PENDING", "RUNNING")] == []
