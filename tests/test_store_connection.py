@@ -135,6 +135,41 @@ def test_seed_inserts_the_four_job_types(db_path: Path) -> None:
     assert {"TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "SMURF_ANALYZER", "BAN_CHECKER"} <= types
 
 
+def test_payload_migration_moves_existing_raw_json(tmp_path: Path) -> None:
+    """Upgrading a database whose matches hold raw JSON moves it to match_payloads."""
+    from pipeline.store.migrate import available_migrations
+
+    path = tmp_path / "v4.duckdb"
+    with write(path) as con:
+        con.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR,"
+            " applied_at TIMESTAMP)"
+        )
+        for migration in available_migrations():
+            if migration.name == "match_payloads":
+                break
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+        con.execute(
+            "INSERT INTO matches (match_id, participant_count, raw_json) VALUES"
+            " ('EUW1_1', 0, '{\"a\": 1}'), ('SIM_2', 0, NULL)"
+        )
+    migrate(path)
+    with read(path) as con:
+        payloads = con.execute("SELECT match_id, raw_json->>'a' FROM match_payloads").fetchall()
+        columns = {
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'matches'"
+            ).fetchall()
+        }
+    assert payloads == [("EUW1_1", "1")]
+    assert "raw_json" not in columns
+
+
 def test_schema_behind_asks_to_migrate(tmp_path: Path) -> None:
     """A database behind this release raises SchemaOutOfDateError telling to migrate."""
     path = tmp_path / "old.duckdb"

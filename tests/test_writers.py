@@ -46,11 +46,14 @@ def all_fixtures() -> list[ParsedMatch]:
     return [parse_match(json.loads(p.read_text())) for p in sorted(MATCH_FIXTURES.glob("*.json"))]
 
 
+TABLES = ("matches", "match_payloads", "match_participants", "players", "rank_snapshots")
+
+
 def table_counts(db_path: Path) -> dict[str, int]:
     with read(db_path) as con:
         return {
             t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
-            for t in ("matches", "match_participants", "players", "rank_snapshots")
+            for t in TABLES
         }
 
 
@@ -81,16 +84,18 @@ def test_write_counts_add_up() -> None:
     assert WriteCounts(1, 2, 3, 4) + WriteCounts(10, 20, 30, 40) == WriteCounts(11, 22, 33, 44)
 
 
-def test_stored_match_keeps_raw_json_and_participant_count(db_path: Path) -> None:
-    """The stored match row holds the raw payload as JSON and the participant count."""
+def test_stored_match_keeps_its_raw_json_once(db_path: Path) -> None:
+    """A match's raw payload is stored once in match_payloads, however often it is written."""
     parsed = parsed_fixture("NA1_1000000001")
     with write(db_path) as con:
+        write_matches(con, [parsed, parsed])
         write_matches(con, [parsed])
     with read(db_path) as con:
-        row = con.execute(
-            "SELECT raw_json->>'$.info.gameMode', participant_count, patch FROM matches"
-        ).fetchone()
-    assert row == ("CLASSIC", 2, "14.22")
+        rows = con.execute(
+            "SELECT p.raw_json->>'$.info.gameMode', m.participant_count, m.patch "
+            "FROM matches m JOIN match_payloads p USING (match_id)"
+        ).fetchall()
+    assert rows == [("CLASSIC", 2, "14.22")]
 
 
 def test_newer_game_overwrites_player_and_older_game_does_not(db_path: Path) -> None:
@@ -168,10 +173,12 @@ def test_write_match_frames_fills_missing_optional_columns_with_null(db_path: Pa
     with write(db_path) as con:
         counts = write_match_frames(con, matches, participants, players)
     with read(db_path) as con:
-        match = con.execute("SELECT participant_count, raw_json, patch FROM matches").fetchone()
+        match = con.execute(
+            "SELECT participant_count, patch, (SELECT count(*) FROM match_payloads) FROM matches"
+        ).fetchone()
         levels = con.execute("SELECT puuid, summoner_level FROM players ORDER BY 1").fetchall()
     assert counts == WriteCounts(1, 2, 2, 0)
-    assert match == (2, None, None)
+    assert match == (2, None, 0)
     assert levels == [("a", 10), ("b", None)]
 
 
@@ -221,9 +228,7 @@ def test_a_failed_transaction_writes_nothing(db_path: Path) -> None:
     with pytest.raises(RuntimeError), write(db_path) as con:
         write_matches(con, all_fixtures())
         raise RuntimeError("stop")
-    assert table_counts(db_path) == dict.fromkeys(
-        ("matches", "match_participants", "players", "rank_snapshots"), 0
-    )
+    assert table_counts(db_path) == dict.fromkeys(TABLES, 0)
 
 
 # --- Hypothesis round-trip ---------------------------------------------------------------

@@ -105,7 +105,11 @@ PLAYER_COLUMNS = (
 
 @dataclass(frozen=True)
 class ParsedMatch:
-    """The rows one match contributes, keyed by column name."""
+    """The rows one match contributes, keyed by column name.
+
+    ``match`` holds the columns of ``matches`` plus ``raw_json`` (the payload's text), which
+    the writers store in ``match_payloads``.
+    """
 
     match: dict[str, Any]
     participants: list[dict[str, Any]]

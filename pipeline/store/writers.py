@@ -96,9 +96,11 @@ def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch])
     matches = [p.match for p in parsed]
     participants = [row for p in parsed for row in p.participants]
     players = [row for p in parsed for row in p.players]
+    # raw_json travels with the match row and is stored in match_payloads.
+    match_types = {**types["matches"], "raw_json": "JSON"}
     return _write_frames(
         con,
-        _arrow(types["matches"], MATCH_COLUMNS, matches),
+        _arrow(match_types, MATCH_COLUMNS, matches),
         _arrow(types["match_participants"], PARTICIPANT_COLUMNS, participants),
         _arrow(types["players"], PLAYER_COLUMNS, players),
         types,
@@ -196,6 +198,7 @@ def _write_frames(
         _registered(con, players) as pl,
     ):
         match_count_sql = f"(SELECT count(*) FROM {p[0]} c WHERE c.match_id = s.match_id)"
+        _insert_new_payloads(con, *m)  # first: "new" means not yet in matches
         matches_created = _insert_new(
             con, "matches", types["matches"], m, defaults={"participant_count": match_count_sql}
         )
@@ -230,6 +233,21 @@ def _insert_new(
         con,
         f"INSERT INTO {table} ({', '.join(targets)}) "
         f"SELECT {', '.join(exprs)} FROM {source} s ON CONFLICT DO NOTHING",
+    )
+
+
+def _insert_new_payloads(con: duckdb.DuckDBPyConnection, source: str, available: set[str]) -> None:
+    """Store the raw JSON of matches not stored yet (match_payloads has no key to conflict on)."""
+    if "raw_json" not in available:
+        return
+    con.execute(
+        f"""
+        INSERT INTO match_payloads (match_id, raw_json)
+        SELECT s.match_id, CAST(s.raw_json AS JSON) FROM {source} s
+        WHERE s.raw_json IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.match_id = s.match_id)
+        QUALIFY row_number() OVER (PARTITION BY s.match_id) = 1
+        """
     )
 
 
