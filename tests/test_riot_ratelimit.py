@@ -85,6 +85,17 @@ def test_bucket_wait_is_until_oldest_response_leaves_the_window() -> None:
     assert bucket.wait_s(11.5) == 0.0
 
 
+@pytest.mark.parametrize(("queued", "wait_s"), [(0, 7.5), (1, 8.5), (2, 9.5), (5, 9.5)])
+def test_callers_in_line_wait_for_their_own_slot(queued: int, wait_s: float) -> None:
+    """Behind n waiting callers, a caller waits for the (n+1)-th slot, at most a window."""
+    bucket = _known("3:10")
+    for answered_at in (1.0, 2.0, 3.0):
+        bucket.record_response(
+            sequence=bucket.reserve(answered_at), now=answered_at, limits=None, counts=None
+        )
+    assert bucket.wait_s(3.5, queued=queued) == pytest.approx(wait_s)
+
+
 def test_bucket_counts_requests_in_flight() -> None:
     """Requests in flight hold slots, and free them no sooner than a full window away."""
     bucket = _known("2:1")

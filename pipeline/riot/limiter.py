@@ -16,6 +16,8 @@ and checks again. Use one limiter per event loop (one per process, in practice).
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ class RateLimiter:
         self._margin_s = margin_s
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._response_waiters: set[asyncio.Future[None]] = set()
+        self._places = itertools.count()
 
     def __repr__(self) -> str:
         return f"RateLimiter(buckets={len(self._buckets)}, margin_s={self._margin_s})"
@@ -93,6 +96,7 @@ class RateLimiter:
     async def acquire(self, host: str, method: str, *, max_wait_s: float | None = None) -> Ticket:
         """Wait for a slot; ``RateLimitError`` at once if that would exceed ``max_wait_s``."""
         deadline = None if max_wait_s is None else self._clock() + max_wait_s
+        place: int | None = None  # in the line of waiting callers, once this one waits
         while True:
             outcome = self.try_acquire(host, method)
             if isinstance(outcome, Ticket):
@@ -105,7 +109,30 @@ class RateLimiter:
             if outcome.until_response:
                 await self._wait_for_response(remaining_s)
             else:
-                await asyncio.sleep(outcome.seconds + _OVERSLEEP_S)
+                place = next(self._places) if place is None else place
+                await self._wait_in_line(host, method, place, remaining_s)
+
+    async def _wait_in_line(
+        self, host: str, method: str, place: int, remaining_s: float | None
+    ) -> None:
+        """Sleep until a slot should be free for this caller, behind those waiting longer.
+
+        Waking every waiter whenever one slot frees would cost CPU in proportion to the
+        waiters; each sleeps instead until as many slots as callers ahead of it (by
+        ``place``, taken when it first had to wait), plus one, have freed, then looks again.
+        """
+        buckets = (self.bucket(host), self.bucket(host, method))
+        now = self._clock()
+        wait_s = max(b.wait_s(now, queued=bisect.bisect_left(b.line, place)) for b in buckets)
+        if remaining_s is not None:
+            wait_s = min(wait_s, max(0.0, remaining_s))
+        for b in buckets:
+            bisect.insort(b.line, place)
+        try:
+            await asyncio.sleep(wait_s + _OVERSLEEP_S)
+        finally:
+            for b in buckets:
+                b.line.remove(place)
 
     async def _wait_for_response(self, remaining_s: float | None) -> None:
         waiter = asyncio.get_running_loop().create_future()

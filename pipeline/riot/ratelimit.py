@@ -110,6 +110,8 @@ class Bucket:
     windows: tuple[Window, ...] | None = None
     sent_total: int = 0
     blocked_until: float = 0.0
+    # Places of the callers sleeping until a slot frees, in order (see RateLimiter).
+    line: list[int] = field(default_factory=list)
     # Unanswered requests: sequence number -> slots of ours in use when it was sent, per
     # window span (key None while the windows are unknown: every request so far).
     pending: dict[int, dict[float | None, int]] = field(default_factory=dict)
@@ -147,18 +149,22 @@ class Bucket:
         others = self.others.get(window.span_s)
         return self.ours(window, now) + (others.levels(now)[0][1] if others else 0)
 
-    def wait_s(self, now: float) -> float:
-        """How long until one more request fits every known window (0: it fits now)."""
+    def wait_s(self, now: float, queued: int = 0) -> float:
+        """How long until one more request fits every known window (0: it fits now).
+
+        ``queued`` callers already waiting go first: the answer is when one more than
+        they need will fit (capped at a full window, after which callers look again).
+        """
         waits = [self.blocked_until - now]
-        waits += [self._window_wait_s(window, now) for window in self.windows or ()]
+        waits += [self._window_wait_s(window, now, queued) for window in self.windows or ()]
         return max(0.0, *waits)
 
-    def _window_wait_s(self, window: Window, now: float) -> float:
+    def _window_wait_s(self, window: Window, now: float, queued: int) -> float:
         others = self.others.get(window.span_s)
         levels = others.levels(now) if others else [(now, 0)]
         # For each level of others' requests, from when it holds and when ours leave room.
         return min(
-            max(since, self._ours_fit_at(window, now, window.limit - 1 - count)) - now
+            max(since, self._ours_fit_at(window, now, _allowed(window, count, queued))) - now
             for since, count in levels
         )
 
@@ -214,3 +220,9 @@ class Bucket:
     def block(self, until: float) -> None:
         """Send nothing on this bucket before ``until`` (the server said so with a 429)."""
         self.blocked_until = max(self.blocked_until, until)
+
+
+def _allowed(window: Window, others: int, queued: int) -> int:
+    """How many of our slots may be held for one more request to fit behind ``queued``."""
+    room = window.limit - 1 - others
+    return room if room < 0 else max(0, room - queued)
