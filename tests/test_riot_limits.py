@@ -136,6 +136,21 @@ def test_proactive_wait_beyond_budget_raises_without_sending(
         assert asyncio.run(main(sim)) == {"200": 3}
 
 
+def test_callers_beyond_a_window_wait_their_turn(world: World, puuids: list[str]) -> None:
+    """Three windows' worth of concurrent callers all get through, none refused."""
+
+    async def main(sim: RunningSimulator) -> tuple[int, dict[str, int]]:
+        async with RiotClient(f"RGAPI-{uuid.uuid4()}", sim.base_url) as client:
+            calls = [client.get_summoner_by_puuid(p, platform="euw1") for p in puuids[:24]]
+            return len(await asyncio.gather(*calls)), client.request_counts()
+
+    with serve(world, app_limit="8:1", method_limit="1000:1") as sim:
+        done, counts = asyncio.run(main(sim))
+        stats = sim.stats()
+    assert (done, counts) == (24, {"200": 24})
+    assert stats["highest_counts"]["application:8:1"]["highest_count"] <= 8
+
+
 @pytest.mark.slow
 def test_many_concurrent_requests_never_exceed_a_window(world: World, puuids: list[str]) -> None:
     """300 concurrent calls over two hosts and three methods draw no 429 and fit every window."""
