@@ -5,7 +5,8 @@ Rows reach DuckDB as one Arrow table or DataFrame per table and are inserted wit
 ``(match_id, puuid)``, ``puuid``), so writing the same matches twice changes nothing and a
 batch costs a few statements whatever its size. Frames are matched to tables by column
 name: extra columns are ignored and missing optional ones become NULL (or the column
-default).
+default). A match's ``raw_json`` goes to ``match_payloads`` (unindexed, so commits stay
+cheap as it grows), once, together with the new match row.
 
 Players are "latest known": a player's Riot ID, level, platform and icon come from the newest
 game we have seen them in. When players arrive with matches, each one's values are dated by
