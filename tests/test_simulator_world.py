@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.simulator import Population, SimulatorConfig, SimulatorConfigError, build_world
 from pipeline.simulator.config import parse_rate_limit
+from pipeline.simulator.population import NEW_ACCOUNT_LADDER
 from pipeline.simulator.ranks import Rank, points_of, rank_of, ranks_of
 from pipeline.simulator.stats import team_totals
 from pipeline.simulator.world import World
@@ -255,3 +256,31 @@ def test_talented_newcomers_get_better_with_games(world: World) -> None:
     players = world.players
     assert np.median(players.true_skill()[newbies] - players.skill[newbies]) > 500
     assert (players.created_at_s[newbies] >= world.history_start_s).all()
+
+
+def test_smurfs_climb_fast(world: World) -> None:
+    """Smurfs gain visible rank quickly: on average well over 10 ladder points per ranked game."""
+    players = world.players
+    smurfs = _by_population(world, Population.SMURF)
+    played = smurfs[players.ranked_games[smurfs] >= 10]
+    climb_per_game = (players.ladder[played] - NEW_ACCOUNT_LADDER) / players.ranked_games[played]
+    assert np.median(climb_per_game) > 10
+
+
+def test_boosted_accounts_win_while_boosted_and_lose_after(world: World) -> None:
+    """Boosted accounts win most games while someone stronger plays, and lose most after."""
+    players = world.players
+    during = [0, 0]
+    after = [0, 0]
+    for player in _by_population(world, Population.BOOSTED):
+        numbers = world.matches_of(int(player))
+        numbers = numbers[world.matches.queue_id[numbers] == 420]
+        slot = np.argmax(world.matches.player[numbers] == player, axis=1)
+        won = world.matches.won[numbers, slot]
+        boosting = world.matches.start_s[numbers] < players.boost_end_s[player]
+        boosting &= world.matches.start_s[numbers] >= players.boost_start_s[player]
+        later = world.matches.start_s[numbers] >= players.boost_end_s[player]
+        during = [during[0] + won[boosting].sum(), during[1] + boosting.sum()]
+        after = [after[0] + won[later].sum(), after[1] + later.sum()]
+    assert during[0] / during[1] > 0.6
+    assert after[0] / after[1] < 0.45
