@@ -8,9 +8,11 @@ counting requests in flight. Until a bucket's first headers arrive, at most
 those are answered.
 
 Checking and reserving a slot happen in one synchronous step, so no lock is needed under
-asyncio and nothing is held while a caller sleeps: a caller that finds no slot sleeps for
-as long as the maths say (or until a response arrives, while a bucket is still unknown)
-and checks again. Use one limiter per event loop (one per process, in practice).
+asyncio and nothing is held while a caller sleeps: a caller that finds no slot takes a
+place in line and sleeps until its turn should come (or until a response arrives, while a
+bucket is still unknown), then checks again. A caller whose turn would come after its
+wait budget raises ``RateLimitError`` at once. Use one limiter per event loop (one per
+process, in practice).
 """
 
 from __future__ import annotations
@@ -102,30 +104,30 @@ class RateLimiter:
             if isinstance(outcome, Ticket):
                 return outcome
             remaining_s = None if deadline is None else deadline - self._clock()
-            if remaining_s is not None and (
-                outcome.seconds > remaining_s or (outcome.until_response and remaining_s <= 0)
-            ):
-                raise _budget_error(outcome, method, max_wait_s)
             if outcome.until_response:
+                if remaining_s is not None and remaining_s <= 0:
+                    raise _budget_error(outcome, method, max_wait_s)
                 await self._wait_for_response(remaining_s)
-            else:
-                place = next(self._places) if place is None else place
-                await self._wait_in_line(host, method, place, remaining_s)
+                continue
+            place = next(self._places) if place is None else place
+            wait = _Wait(self._wait_in_line_s(host, method, place), outcome.limit_type)
+            if remaining_s is not None and wait.seconds > remaining_s:
+                raise _budget_error(wait, method, max_wait_s)
+            await self._sleep_in_line(host, method, place, wait.seconds)
 
-    async def _wait_in_line(
-        self, host: str, method: str, place: int, remaining_s: float | None
-    ) -> None:
-        """Sleep until a slot should be free for this caller, behind those waiting longer.
+    def _wait_in_line_s(self, host: str, method: str, place: int) -> float:
+        """How long until a slot should be free for the caller at ``place`` in line.
 
         Waking every waiter whenever one slot frees would cost CPU in proportion to the
         waiters; each sleeps instead until as many slots as callers ahead of it (by
         ``place``, taken when it first had to wait), plus one, have freed, then looks again.
         """
-        buckets = (self.bucket(host), self.bucket(host, method))
         now = self._clock()
-        wait_s = max(b.wait_s(now, queued=bisect.bisect_left(b.line, place)) for b in buckets)
-        if remaining_s is not None:
-            wait_s = min(wait_s, max(0.0, remaining_s))
+        buckets = (self.bucket(host), self.bucket(host, method))
+        return max(b.wait_s(now, queued=bisect.bisect_left(b.line, place)) for b in buckets)
+
+    async def _sleep_in_line(self, host: str, method: str, place: int, wait_s: float) -> None:
+        buckets = (self.bucket(host), self.bucket(host, method))
         for b in buckets:
             bisect.insort(b.line, place)
         try:
