@@ -114,6 +114,13 @@ def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConne
     assert list(new["puuid"]) == [NEWLY_FLAGGED]
 
 
+def test_changes_since_respect_the_platform(con: duckdb.DuckDBPyConnection) -> None:
+    """On another platform than the changed accounts', nothing is new."""
+    new = scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, platform="na1")
+    gone = scores.newly_unavailable(con, since=FIRST_SCORING, as_of=NOW, platform="euw1")
+    assert (new.empty, gone.empty) == (True, True)
+
+
 def test_newly_unavailable_ignores_accounts_already_gone(con: duckdb.DuckDBPyConnection) -> None:
     """An account unavailable since before `since` is not news; one that just went is."""
     gone = scores.newly_unavailable(con, since=FIRST_SCORING, as_of=NOW)

@@ -124,15 +124,20 @@ SELECT n.puuid, coalesce(p.game_name || '#' || p.tag_line, n.puuid) AS riot_id,
 FROM now_flagged n LEFT JOIN players p USING (puuid)
 WHERE n.label IN ('SMURF', 'BOOSTED')
   AND n.puuid NOT IN (SELECT puuid FROM flagged_before)
+  AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
 ORDER BY greatest(n.smurf_score, n.boosted_score) DESC
 """
 
 
 def newly_flagged(
-    con: duckdb.DuckDBPyConnection, *, since: datetime, as_of: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    since: datetime,
+    as_of: datetime,
+    platform: str | None = None,
 ) -> pd.DataFrame:
     """Players flagged at ``as_of`` who had never been flagged at ``since``."""
-    return con.execute(_NEWLY_FLAGGED, [as_of, since]).df()
+    return con.execute(_NEWLY_FLAGGED, [as_of, since, platform or None, platform or None]).df()
 
 
 _NEWLY_UNAVAILABLE = """
@@ -151,15 +156,21 @@ FROM latest l
 LEFT JOIN players p USING (puuid)
 LEFT JOIN latest_smurf_scores s USING (puuid)
 WHERE l.status = 'UNAVAILABLE' AND l.puuid NOT IN (SELECT puuid FROM unavailable_before)
+  AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
 ORDER BY l.checked_at DESC
 """
 
 
 def newly_unavailable(
-    con: duckdb.DuckDBPyConnection, *, since: datetime, as_of: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    since: datetime,
+    as_of: datetime,
+    platform: str | None = None,
 ) -> pd.DataFrame:
     """Accounts whose latest check at ``as_of`` says UNAVAILABLE but did not at ``since``."""
-    return con.execute(_NEWLY_UNAVAILABLE, [as_of, since]).df()
+    params = [as_of, since, platform or None, platform or None]
+    return con.execute(_NEWLY_UNAVAILABLE, params).df()
 
 
 def flat_contributions(value: object) -> dict[str, float]:
