@@ -23,7 +23,7 @@ from pipeline.store import Database, migrate
 from tests.sim_helpers import TEST_KEY, count, set_job_config, track
 
 SMURF = Path(sys.executable).parent / "smurf"
-WORLD = SimulatorConfig(seed=31, players=40, history_days=21, latency_ms=(20.0, 40.0))
+WORLD = SimulatorConfig(seed=31, players=30, history_days=14, latency_ms=(10.0, 20.0))
 WAIT_S = 90.0
 COMMAND_HEAD = (str(SMURF), "--db")
 COMMAND_TAIL = ("--log-json", "scheduler", "--api-port", "0", "--sync-interval-s", "0.5")

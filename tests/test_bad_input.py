@@ -1,0 +1,275 @@
+"""Bad input: each gets a clear message, and nothing wrong is written to the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.api import create_api
+from pipeline.cli import cli
+from pipeline.jobs import JobScheduler, JobStatus
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from tests.conftest import FIXTURES_DIR
+from tests.sim_helpers import TEST_KEY, count, job_context, run_job, track
+
+WORLD = SimulatorConfig(seed=41, players=60, history_days=14, api_key=TEST_KEY)
+DATA_TABLES = ("players", "matches", "match_participants", "rank_snapshots")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="critical")
+
+
+def smurf(db: Path, *args: str, sim: RunningSimulator | None = None, key: str = TEST_KEY) -> Result:
+    """``smurf --db DB ARGS...`` in this process, talking to ``sim`` when given."""
+    env = {"RIOT_API_KEY": key}
+    if sim is not None:
+        env["RIOT_API_BASE"] = sim.base_url
+    return CliRunner().invoke(cli, ["--db", str(db), "--log-json", *args], env=env)
+
+
+def data_rows(db_path: Path) -> dict[str, int]:
+    return {table: count(db_path, f"SELECT count(*) FROM {table}") for table in DATA_TABLES}
+
+
+def config_row(db_path: Path, job_type: str) -> tuple[Any, ...]:
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT id, schedule, is_active, config_json::VARCHAR FROM job_configurations"
+            " WHERE job_type = ?",
+            [job_type],
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def set_raw_config(db_path: Path, job_type: str, column: str, value: str) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            f"UPDATE job_configurations SET {column} = ? WHERE job_type = ?", [value, job_type]
+        )
+
+
+# ---- job configurations ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("config_json", "message"),
+    [
+        ('{"max_new_matches_per_player": "lots", "max_tracked_players": 5}', "whole number"),
+        ('{"max_new_matches_per_player": -3, "max_tracked_players": 5}', "between 1 and"),
+        ('{"max_tracked_players": 5}', "Missing required config: max_new_matches_per_player"),
+        ("[1, 2, 3]", "must be a JSON object"),
+        (
+            '{"max_new_matches_per_player": 5, "max_tracked_players": 5, "timeout_seconds": 0}',
+            "timeout_seconds must be a positive number",
+        ),
+    ],
+)
+def test_malformed_config_json_fails_the_run_before_any_request(
+    db_path: Path, sim: RunningSimulator, config_json: str, message: str
+) -> None:
+    """A bad config_json ends the run FAILED naming the key, with no request and no data."""
+    track(db_path, [sim.truth()[0]["puuid"]])
+    set_raw_config(db_path, "TRACKED_PLAYER_UPDATER", "config_json", config_json)
+    outcome = run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.FAILED
+    assert message in (outcome.error_message or "")
+    assert outcome.metrics["api_requests_made"] == 0
+    assert data_rows(db_path) == {**dict.fromkeys(DATA_TABLES, 0), "players": 1}
+
+
+def test_unknown_job_type_is_named_by_the_cli(db_path: Path) -> None:
+    """A configuration row of an unknown type makes `smurf run` name the type and the known ones."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO job_configurations (job_type, name, schedule, is_active, config_json)"
+            " VALUES ('NOPE', 'Nope', 'interval(seconds=60)', true, '{}')"
+        )
+    result = smurf(db_path, "run", "NOPE")
+    assert result.exit_code == 1
+    assert "Unknown job type 'NOPE'" in result.stderr
+    assert "MATCH_FETCHER" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> None:
+    """The overview names each broken job's error; the other jobs stay scheduled."""
+    set_raw_config(db_path, "BAN_CHECKER", "schedule", "every tuesday")
+    set_raw_config(db_path, "SMURF_ANALYZER", "schedule", "cron(61 * * * *)")
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO job_configurations (job_type, name, schedule, is_active, config_json)"
+            " VALUES ('NOPE', 'Nope', 'interval(seconds=60)', true, '{}')"
+        )
+
+    async def overview() -> dict[str, Any]:
+        scheduler = JobScheduler(job_context_for(db_path), sync_interval_s=60)
+        await scheduler.start()
+        try:
+            transport = httpx.ASGITransport(app=create_api(scheduler))
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+                response = await client.get("/api/v1/jobs/status/overview")
+            assert response.status_code == 200
+            return dict(response.json())
+        finally:
+            await scheduler.stop()
+
+    jobs = {job["job_type"]: job for job in asyncio.run(overview())["jobs"]}
+    assert "Unrecognised schedule 'every tuesday'" in jobs["BAN_CHECKER"]["configuration_error"]
+    assert "Bad cron schedule" in jobs["SMURF_ANALYZER"]["configuration_error"]
+    assert "Unknown job type 'NOPE'" in jobs["NOPE"]["configuration_error"]
+    for healthy in ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"):
+        assert jobs[healthy]["configuration_error"] is None
+        assert jobs[healthy]["next_run_time"] is not None
+    assert jobs["BAN_CHECKER"]["next_run_time"] is None
+
+
+def job_context_for(db_path: Path) -> Any:
+    from pipeline.config import Settings
+    from pipeline.jobs import JobContext
+
+    return JobContext(Settings(db_path=db_path, riot_api_base="http://127.0.0.1:9/{route}"))
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("max_new_matches_per_player=-5", "between 1 and 1000"),
+        ("max_new_matches_per_player=1000000000", "between 1 and 1000"),
+        ("max_new_matches_per_player=abc", "whole number"),
+        ("max_new_matches_per_player=2.5", "whole number"),
+        ("timeout_seconds=-1", "timeout_seconds must be a positive number"),
+        ("schedule=interval(seconds=-5)", "must not be negative"),
+        ("schedule=interval(hours=0)", "longer than zero"),
+        ("novalue", "Expected key=value"),
+    ],
+)
+def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
+    db_path: Path, assignment: str, message: str
+) -> None:
+    """`smurf jobs set` rejects negative, absurd or mistyped values and saves nothing."""
+    before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
+    result = smurf(db_path, "jobs", "set", str(before[0]), assignment)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
+
+
+# ---- smurf track ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("riot_id", "platform", "message"),
+    [
+        ("NoTagHere", "euw1", "is not a Riot ID"),
+        ("ab#EUW", "euw1", "is not a Riot ID"),
+        ("Name#TAG#X", "euw1", "is not a Riot ID"),
+        ("Name#", "euw1", "is not a Riot ID"),
+        ("Nobody Here#ZZZZ", "euw1", "check the id and the platform"),
+        ("Somebody#EUW", "mars1", "mars1"),
+    ],
+)
+def test_track_refuses_bad_riot_ids_and_platforms(
+    db_path: Path, sim: RunningSimulator, riot_id: str, platform: str, message: str
+) -> None:
+    """A malformed or unknown Riot ID, or an unknown platform, is one clear line; nothing stored."""
+    before = sim.stats()["requests"]
+    result = smurf(db_path, "track", riot_id, "--platform", platform, sim=sim)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert count(db_path, "SELECT count(*) FROM players") == 0
+    expected_requests = 1 if "check the id" in message else 0
+    assert sim.stats()["requests"] - before == expected_requests
+
+
+# ---- keys -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("api_key", "status"), [(None, "401"), ("RGAPI-revoked-0000000000", "403")]
+)
+def test_missing_or_revoked_key_fails_the_run_once_with_an_actionable_message(
+    db_path: Path, sim: RunningSimulator, api_key: str | None, status: str
+) -> None:
+    """401/403 stop the run at the first request and tell the user to fix the key."""
+    track(db_path, [t["puuid"] for t in sim.truth()[:3]])
+    before = sim.stats()["by_status"].get(status, 0)
+    outcome = run_job(job_context(db_path, sim, api_key=api_key), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.FAILED
+    assert outcome.metrics["api_requests_made"] == 1
+    assert sim.stats()["by_status"].get(status, 0) - before == 1
+    assert "key" in (outcome.error_message or "").lower()
+    assert "RGAPI-revoked" not in (outcome.error_message or "")
+    assert data_rows(db_path) == {**dict.fromkeys(DATA_TABLES, 0), "players": 3}
+
+
+# ---- import-matches ---------------------------------------------------------------------
+def test_import_rejects_corrupted_match_files_and_keeps_the_good_ones(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Truncated, non-JSON and wrongly shaped files are listed with a reason; good ones load."""
+    folder = tmp_path / "matches"
+    folder.mkdir()
+    good = sorted((FIXTURES_DIR / "matches").glob("*.json"))[0]
+    payload = json.loads(good.read_text())
+    (folder / "good.json").write_text(good.read_text())
+    (folder / "truncated.json").write_text(good.read_text()[: len(good.read_text()) // 2])
+    (folder / "binary.json").write_bytes(b"\x00\xff\xfe garbage")
+    (folder / "empty.json").write_text("")
+    (folder / "shape.json").write_text(json.dumps({"metadata": {"matchId": "EUW1_1"}}))
+    broken = json.loads(json.dumps(payload))
+    broken["metadata"]["matchId"] = "EUW1_999"
+    broken["info"]["participants"] = "everyone"
+    (folder / "participants.json").write_text(json.dumps(broken))
+
+    result = smurf(db_path, "import-matches", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "Rejected 5 file(s)" in result.output
+    for name in ("truncated", "binary", "empty", "shape", "participants"):
+        assert f"{name}.json" in result.output
+    assert count(db_path, "SELECT count(*) FROM matches") == 1
+    assert (
+        count(db_path, "SELECT count(*) FROM matches WHERE match_id IN ('EUW1_1', 'EUW1_999')") == 0
+    )
+    assert count(db_path, "SELECT count(*) FROM match_participants") == len(
+        payload["info"]["participants"]
+    )
+
+
+# ---- schema versions --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("jobs", "list"),
+        ("jobs", "status"),
+        ("run", "SMURF_ANALYZER"),
+        ("scheduler", "--api-port", "0", "--duration-s", "1"),
+        ("sql", "select 1"),
+        ("db", "migrate"),
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_a_database_from_a_newer_release_is_refused_clearly(
+    db_path: Path, args: tuple[str, ...]
+) -> None:
+    """Commands refuse a database migrated by a newer release, saying what to do."""
+    with Database(db_path).write() as con:
+        con.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', now())")
+    result = smurf(db_path, *args)
+    assert result.exit_code == 1, result.output
+    assert "schema version 999" in result.stderr
+    assert "upgrade smurf-workbench" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
