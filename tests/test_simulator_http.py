@@ -334,3 +334,10 @@ def test_clock_speed_lets_time_pass_with_real_time() -> None:
             http.get(f"/europe/lol/match/v5/matches/by-puuid/{puuid}/ids")
             time.sleep(0.05)
     assert sim.world.now_s >= started_s + 3600
+
+
+def test_truth_filters_by_population(sim: RunningSimulator, truth: list[dict[str, Any]]) -> None:
+    """/__sim/truth?population=SMURF lists exactly the smurfs; an unknown population is a 400."""
+    smurfs = sim.truth("SMURF")
+    assert smurfs == [p for p in truth if p["population"] == "SMURF"]
+    assert httpx.get(sim.url + "/__sim/truth?population=ELF").status_code == 400

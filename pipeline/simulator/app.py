@@ -87,7 +87,12 @@ def create_app(config: SimulatorConfig, world: World | None = None) -> Starlette
         return ok(stats_body(state))
 
     async def truth(request: Request) -> Response:
-        return ok(truth_body(state.world))
+        population = request.query_params.get("population")
+        if population is not None and population not in Population.__members__:
+            names = ", ".join(Population.__members__)
+            return riot_error(400, f"population must be one of {names}")
+        with state.world.lock:
+            return ok(truth_body(state.world, population))
 
     async def advance(request: Request) -> Response:
         return advance_clock(state, request.query_params.get("hours", ""))
@@ -237,9 +242,14 @@ def stats_body(state: SimulatorState) -> dict[str, Any]:
     return body
 
 
-def truth_body(world: World) -> list[dict[str, Any]]:
-    """GET /__sim/truth: who every player really is."""
+def truth_body(world: World, population: str | None = None) -> list[dict[str, Any]]:
+    """GET /__sim/truth[?population=SMURF]: who every player (of a population) really is."""
     players = world.players
+    chosen = (
+        np.arange(players.count)
+        if population is None
+        else np.flatnonzero(players.population == int(Population[population]))
+    )
     names, tags = world.current_riot_ids()
     true_skill = players.true_skill()
     games = np.bincount(world.matches.player.ravel(), minlength=players.count)
@@ -255,7 +265,7 @@ def truth_body(world: World) -> list[dict[str, Any]]:
             "true_tier": rank_of(float(true_skill[i])).tier,
             "games": int(games[i]),
         }
-        for i in range(players.count)
+        for i in chosen
     ]
 
 

@@ -39,9 +39,10 @@ class RunningSimulator:
         """Traffic counters, as GET /__sim/stats returns them."""
         return self._control("GET", "/__sim/stats")  # type: ignore[no-any-return]
 
-    def truth(self) -> list[dict[str, Any]]:
-        """Ground truth per player, as GET /__sim/truth returns it."""
-        return self._control("GET", "/__sim/truth")  # type: ignore[no-any-return]
+    def truth(self, population: str | None = None) -> list[dict[str, Any]]:
+        """Ground truth per player (of one population), as GET /__sim/truth returns it."""
+        query = f"?population={population}" if population else ""
+        return self._control("GET", "/__sim/truth" + query)  # type: ignore[no-any-return]
 
     def advance(self, hours: float) -> dict[str, Any]:
         """Move simulated time forward, playing the matches of that time."""
