@@ -13,6 +13,7 @@ from pipeline.riot.limiter import RateLimiter, Ticket
 from pipeline.riot.ratelimit import (
     Bucket,
     Window,
+    _Others,
     parse_counts,
     parse_limits,
     parse_retry_after_s,
@@ -94,6 +95,49 @@ def test_callers_in_line_wait_for_their_own_slot(queued: int, wait_s: float) -> 
             sequence=bucket.reserve(answered_at), now=answered_at, limits=None, counts=None
         )
     assert bucket.wait_s(3.5, queued=queued) == pytest.approx(wait_s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    limits=st.lists(
+        st.tuples(st.integers(1, 20), st.sampled_from([1.0, 3.0, 10.0])),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda p: p[1],
+    ),
+    answered=st.lists(st.floats(0.0, 20.0), max_size=40),
+    in_flight=st.integers(0, 5),
+    others=st.lists(st.tuples(st.floats(20.0, 35.0), st.integers(1, 15)), max_size=4),
+)
+def test_wait_is_exactly_until_a_slot_frees(
+    limits: list[tuple[int, float]],
+    answered: list[float],
+    in_flight: int,
+    others: list[tuple[float, int]],
+) -> None:
+    """After wait_s a request fits every window and a moment before it does not."""
+    bucket = _known(",".join(f"{n}:{s:g}" for n, s in limits), margin_s=0.1)
+    for t in sorted(answered):
+        bucket.record_response(sequence=bucket.reserve(t), now=t, limits=None, counts=None)
+    for _ in range(in_flight):
+        bucket.reserve(20.0)
+    for expires_at, count in sorted(others):
+        bucket.others.setdefault(limits[0][1], _Others()).add(expires_at, count)
+    now = 20.0
+    waits = [bucket.wait_s(now, queued=q) for q in range(4)]
+    wait_s = waits[0]
+
+    def fits(at: float) -> bool:
+        return all(bucket.used(w, at) < w.limit for w in bucket.windows or ())
+
+    assert waits == sorted(waits)
+    # (Checked in time order: a bucket forgets what has expired, as its clock only advances.)
+    if wait_s > 1e-6:
+        assert not fits(now + wait_s - 1e-6)
+    # Requests in flight are never answered here, so their slots stay held; their wait is
+    # the earliest they could free, a full window from now.
+    if in_flight == 0:
+        assert fits(now + wait_s + 1e-6)
 
 
 def test_bucket_counts_requests_in_flight() -> None:
@@ -354,3 +398,18 @@ def _wait_kind(outcome: object) -> str:
 def _wait_seconds(outcome: object) -> float:
     assert not isinstance(outcome, Ticket)
     return float(outcome.seconds)  # type: ignore[attr-defined]
+
+
+@given(
+    st.floats(0.1, 5.0),
+    st.lists(st.tuples(st.floats(0.0, 5.0), st.integers(0, 50)), max_size=30),
+)
+def test_others_estimate_is_the_live_maximum(hold_s: float, steps: list[tuple[float, int]]) -> None:
+    """The estimate of others' requests is the largest one not yet expired, at any time."""
+    others, added, now = _Others(), [], 0.0
+    for gap_s, count in steps:
+        now += gap_s
+        others.add(now + hold_s, count)
+        added.append((now + hold_s, count))
+        live = [c for expires_at, c in added if expires_at > now]
+        assert others.levels(now)[0][1] == max(live, default=0)
