@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from pipeline.riot import (
     BadRequestError,
@@ -125,3 +126,21 @@ def test_sea_accounts_are_asked_of_asia() -> None:
     seen: list[httpx.Request] = []
     run(answer(200, b'{"puuid": "p"}', seen), lambda c: c.get_account_by_puuid("p", platform="oc1"))
     assert seen[0].url.host == "asia.api.riotgames.com"
+
+
+@pytest.mark.parametrize("limit_type", ["weird-new-limit", None])
+def test_429_of_an_unknown_type_is_waited_out_and_retried(limit_type: str | None) -> None:
+    """A 429 naming no known limit (or none) waits its Retry-After and is retried."""
+    replies = iter([429, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(replies)
+        headers = {**LIMITS, "Retry-After": "0"} if status == 429 else LIMITS
+        if status == 429 and limit_type is not None:
+            headers["X-Rate-Limit-Type"] = limit_type
+        return httpx.Response(status, content=b"{}", headers=headers)
+
+    with capture_logs() as events:
+        assert run(httpx.MockTransport(handler), lambda c: c.get_match("EUW1_1")) == {}
+    limited = [e for e in events if e["event"] == "riot.rate_limited"]
+    assert [e["limit_type"] for e in limited] == [limit_type or "unknown"]

@@ -11,7 +11,9 @@ Checking and reserving a slot happen in one synchronous step, so no lock is need
 asyncio and nothing is held while a caller sleeps: a caller that finds no slot takes a
 place in line and sleeps until its turn should come (or until a response arrives, while a
 bucket is still unknown), then checks again. A caller whose turn would come after its
-wait budget raises ``RateLimitError`` at once. Use one limiter per event loop (one per
+wait budget raises ``RateLimitError`` at once.
+
+Riot's limits belong to an API key, so use one limiter per key and event loop (one per
 process, in practice).
 """
 
