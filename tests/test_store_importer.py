@@ -109,3 +109,12 @@ def test_every_real_example_imports(db_path: Path) -> None:
         0,
         0,
     )
+
+
+def test_a_byte_order_mark_is_tolerated(db_path: Path, tmp_path: Path) -> None:
+    """A UTF-8 file starting with a byte-order mark imports like any other."""
+    path = tmp_path / "bom.json"
+    text = (MATCH_FIXTURES / "KR_1000000003.json").read_text(encoding="utf-8")
+    path.write_text("\ufeff" + text, encoding="utf-8")
+    report = import_paths(db_path, [path])
+    assert (report.rejected, report.matches_created) == ([], 1)

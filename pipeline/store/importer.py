@@ -98,7 +98,7 @@ def import_paths(
 
 def _read_file(path: Path, progress: _Progress) -> None:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
         payload = orjson.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         progress.rejected.append((path, f"cannot be read ({exc.__class__.__name__}: {exc})."))
