@@ -117,3 +117,36 @@ def test_every_parameter_is_typed_commented_and_readable(notebook: Path) -> None
         assert spec.type_name in {"str", "int", "float", "bool"}, spec
         assert spec.help, spec
     assert "db_path" in declared
+
+
+def test_public_surfaces_are_pinned() -> None:
+    """The names notebooks and jobs may import from reports and explorer do not drift."""
+    import pipeline.explorer
+    import pipeline.reports
+
+    assert sorted(pipeline.reports.__all__) == [
+        "DEFAULT_NOTEBOOK",
+        "DEFAULT_OUT_DIR",
+        "DeclaredParameter",
+        "MissingDatabaseError",
+        "NOTEBOOKS_DIR",
+        "NotebookExecutionError",
+        "NotebookNotFoundError",
+        "ParameterError",
+        "ParameterTypeError",
+        "ReportError",
+        "ReportResult",
+        "UnknownParameterError",
+        "available_notebooks",
+        "check_parameters",
+        "declared_parameters",
+        "find_notebook",
+        "last_report_time",
+        "parse_assignments",
+        "prune_reports",
+        "reports_of",
+        "run_report",
+    ]
+    assert pipeline.explorer.__all__ == ["jobs", "players", "quality", "scores", "sql"]
+    for module in (pipeline.reports, pipeline.explorer):
+        assert all(hasattr(module, name) for name in module.__all__)
