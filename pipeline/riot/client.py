@@ -48,7 +48,15 @@ WaitBudget = float | None | Literal[_Default.TOKEN]
 
 
 class RiotClient:
-    """Async client of the Riot API (or of the bundled simulator, via ``base_url``)."""
+    """Async client of the Riot API (or of the bundled simulator, via ``base_url``).
+
+    ``api_key`` travels in the ``X-Riot-Token`` header (none is sent for ``None``);
+    ``base_url`` is a template with ``{route}``; ``limiter`` should be the process's shared
+    one (a private one is made otherwise); ``timeout_s`` bounds each request;
+    ``max_retries`` bounds the retries of 429, 5xx, transport errors and broken bodies,
+    which back off from ``backoff_base_s`` doubling up to ``backoff_cap_s``; ``max_wait_s``
+    is the default wait budget of a call.
+    """
 
     def __init__(
         self,
