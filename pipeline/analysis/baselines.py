@@ -44,11 +44,27 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-def _stats(source: str, keys: str) -> str:
-    parts = [f"{keys}, count(*) AS n"]
+def _cell_sums(source: str) -> str:
+    # Sums, not means: role-wide statistics are then added up from the cells without a
+    # second pass over the games.
+    parts = ["game_tier, role", "count(*) AS n"]
     for m in METRICS:
-        parts.append(f"avg({m.name}) AS {m.name}_mean")
-        parts.append(f"coalesce(var_samp({m.name}), 0) AS {m.name}_var")
+        parts.append(f"count({m.name}) AS {m.name}_n")
+        parts.append(f"sum({m.name}) AS {m.name}_sum")
+        parts.append(f"sum({m.name} * {m.name}) AS {m.name}_sq")
+    return f"SELECT {', '.join(parts)} FROM {source} GROUP BY game_tier, role"
+
+
+def _stats(source: str, keys: str) -> str:
+    parts = [f"{keys}, sum(n) AS n"]
+    for m in METRICS:
+        n, total, sq = (f"sum({m.name}_{x})" for x in ("n", "sum", "sq"))
+        parts.append(f"{total} / nullif({n}, 0) AS {m.name}_mean")
+        # Sample variance from sums; greatest() absorbs rounding below zero.
+        parts.append(
+            f"coalesce(greatest(({sq} - {total} * {total} / nullif({n}, 0))"
+            f" / nullif({n} - 1, 0), 0), 0) AS {m.name}_var"
+        )
     return f"SELECT {', '.join(parts)} FROM {source} GROUP BY {keys}"
 
 
@@ -73,28 +89,39 @@ def baselines_ctes(games: str, extra_tiers: str) -> str:
     role_cols = ", ".join(
         _shrunk("r", f"{m.default_mean}", f"{m.default_sd**2}", m) for m in METRICS
     )
+    # A floor on the spread keeps a constant metric from dividing by zero.
+    sd_cols = ", ".join(
+        f"sqrt(greatest({m.name}_var, {(m.default_sd * 0.05) ** 2})) AS {m.name}_sd"
+        for m in METRICS
+    )
     cell_cols = ", ".join(_shrunk("c", f"rb.{m.name}_mean", f"rb.{m.name}_var", m) for m in METRICS)
     return f"""
-role_stats AS ({_stats(games, "role")}),
+cell_sums AS MATERIALIZED ({_cell_sums(games)}),
+role_stats AS ({_stats("cell_sums", "role")}),
 role_baselines AS (SELECT r.role, {role_cols} FROM role_stats r),
-cell_stats AS ({_stats(games, "game_tier, role")}),
-baseline_tiers AS (SELECT DISTINCT game_tier AS tier FROM {games} UNION {extra_tiers}),
-baselines AS (
+cell_stats AS ({_stats("cell_sums", "game_tier, role")}),
+baseline_tiers AS (SELECT DISTINCT game_tier AS tier FROM cell_sums UNION {extra_tiers}),
+shrunk_baselines AS (
     SELECT t.tier, rb.role, coalesce(c.n, 0) AS n, {cell_cols}
     FROM baseline_tiers t CROSS JOIN role_baselines rb
     LEFT JOIN cell_stats c ON c.game_tier = t.tier AND c.role = rb.role
-)"""
+),
+baselines AS MATERIALIZED (SELECT *, {sd_cols} FROM shrunk_baselines)"""
 
 
-def z_expression(m: Metric, game: str, baseline: str) -> str:
-    """SQL: the game's metric as a signed z-score against a baseline row (NULL if missing)."""
-    sd = f"sqrt(greatest({baseline}.{m.name}_var, {(m.default_sd * 0.05) ** 2}))"
-    return f"{m.direction} * ({game}.{m.name} - {baseline}.{m.name}_mean) / {sd}"
+def z_columns(game: str, baseline: str, suffix: str) -> str:
+    """SQL select items ``z_<metric><suffix>``: each metric of the game as a signed z-score
+    against a baseline row (NULL when the metric is missing)."""
+    return ", ".join(
+        f"{m.direction} * ({game}.{m.name} - {baseline}.{m.name}_mean) / {baseline}.{m.name}_sd"
+        f" AS z_{m.name}{suffix}"
+        for m in METRICS
+    )
 
 
-def composite_z_expression(game: str, baseline: str) -> str:
-    """SQL: the mean of the available metric z-scores of a game (0 when none is known)."""
-    zs = [z_expression(m, game, baseline) for m in METRICS]
+def composite_z_expression(suffix: str) -> str:
+    """SQL: the mean of the available ``z_<metric><suffix>`` columns (0 when none is known)."""
+    zs = [f"z_{m.name}{suffix}" for m in METRICS]
     total = " + ".join(f"coalesce({z}, 0)" for z in zs)
-    count = " + ".join(f"(CASE WHEN {z} IS NULL THEN 0 ELSE 1 END)" for z in zs)
+    count = " + ".join(f"({z} IS NOT NULL)::INTEGER" for z in zs)
     return f"coalesce(({total}) / nullif({count}, 0), 0)"

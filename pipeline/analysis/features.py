@@ -1,149 +1,264 @@
-"""Player features, computed in one DuckDB query (no Python loop per player).
+"""Player features, computed in DuckDB SQL (no Python loop per player).
 
-The query is a chain of named CTEs:
+Small per-player and per-cell results are staged in temporary tables, so the planner knows
+their sizes (a join of millions of games against a 40-row baseline table then builds its
+hash table on the small side):
 
-    snapshots      rank snapshots of the rank queue up to ``as_of``, with tier index and LP
-    current_rank   per player: newest tier, first/peak/newest ladder position, games reported
-    all_games      every game of the analysed queues up to ``as_of``, with per-minute metrics
-    games_tiered   each game with the tier the player held when it started (ASOF join)
-    baselines      tier x role means and variances (see ``baselines``)
-    scored_games   each player's newest ``window_games`` games with a composite z-score
-                   against the baseline of the game's tier and of the player's current tier
-    player_games   per-player sums over those games
+    ranks       per player: newest tier, first/peak/newest ladder position, games reported
+    spans       each rank snapshot's tier with the time range it held
+    counts      per player: ranked games stored, and the time window of the newest
+                ``window_games`` of them (with its middle, splitting older from recent)
+    baselines   tier x role means and spreads over every player's window of games
+
+then one query reads each player's window of games (``games``: per-minute metrics and the
+tier held when each started), scores them against the baseline of their tier and of the
+player's current tier, and sums them per champion and per player. Baselines always come
+from the whole population, so a player's features do not depend on who else is scored.
 
 ``feature_frame`` returns one row per player; ``game_frame`` the scored games of a few
-players (for ``explain``).
+players (for ``explain``); ``baseline_frame`` the baselines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from pipeline.analysis.baselines import METRICS, baselines_ctes, composite_z_expression
+from pipeline.analysis.baselines import (
+    METRICS,
+    baselines_ctes,
+    composite_z_expression,
+    z_columns,
+)
 from pipeline.analysis.params import ScoringParams
 from pipeline.analysis.tiers import rank_score_sql, tier_index_sql
 
-# Stands in for "no cut-off" so the query keeps one shape.
+# Stands in for "no cut-off" so the queries keep one shape.
 FAR_FUTURE = datetime(9999, 1, 1)
 # Games shorter than this are remakes or early surrenders; per-minute rates would explode.
 MIN_GAME_MINUTES = 5.0
 UNRANKED = "UNRANKED"
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The names of one computation's temporary tables."""
+
+    ranks: str
+    spans: str
+    counts: str
+    baselines: str
+
+    @classmethod
+    def fresh(cls) -> Stage:
+        prefix = f"smurf_stage_{uuid.uuid4().hex[:12]}"
+        return cls(*(f"{prefix}_{name}" for name in ("ranks", "spans", "counts", "baselines")))
+
+    def names(self) -> dict[str, str]:
+        return {
+            "ranks": self.ranks,
+            "spans": self.spans,
+            "counts": self.counts,
+            "baselines": self.baselines,
+        }
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, Any]
+) -> duckdb.DuckDBPyConnection:
+    """Execute with exactly the named parameters the statement uses."""
+    used = set(_PARAMETER.findall(sql))
+    return con.execute(sql, {k: v for k, v in values.items() if k in used})
 
 
 def _metric_columns() -> str:
-    return ",\n        ".join(f"{m.expression} AS {m.name}" for m in METRICS)
+    return ",\n           ".join(f"{m.expression} AS {m.name}" for m in METRICS)
 
 
-def _scope_filter(puuids: Sequence[str] | None) -> str:
-    return "" if puuids is None else "AND puuid IN (SELECT unnest($puuids))"
-
-
-def _game_ctes(puuids: Sequence[str] | None) -> str:
-    scope = _scope_filter(puuids)
-    return f"""
+_SNAPSHOTS = f"""
 snapshots AS (
     SELECT puuid, observed_at, upper(tier) AS tier,
            {tier_index_sql()} AS tier_index, {rank_score_sql()} AS rank_score,
            coalesce(wins, 0) + coalesce(losses, 0) AS games_reported
     FROM rank_snapshots
     WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of
+)"""
+
+_RANKS = f"""WITH {_SNAPSHOTS}
+SELECT puuid,
+       arg_max(tier, observed_at) AS tier,
+       arg_max(tier_index, observed_at) AS tier_index,
+       arg_max(rank_score, observed_at) AS rank_score,
+       arg_min(rank_score, observed_at) AS first_rank_score,
+       max(rank_score) AS peak_rank_score,
+       arg_max(games_reported, observed_at) AS games_reported,
+       arg_min(games_reported, observed_at) AS first_games_reported,
+       min(observed_at) AS first_observed_at,
+       max(observed_at) AS last_observed_at
+FROM snapshots GROUP BY puuid"""
+
+# Each snapshot's tier holds from it until the next; the first also covers the games
+# before it (they are closer to it than to anything else known).
+_SPANS = f"""WITH {_SNAPSHOTS}
+SELECT puuid, tier,
+       CASE WHEN row_number() OVER w = 1 THEN TIMESTAMP '1970-01-01' ELSE observed_at END
+           AS valid_from,
+       coalesce(lead(observed_at) OVER w, TIMESTAMP '9999-12-31') AS valid_to
+FROM snapshots
+WINDOW w AS (PARTITION BY puuid ORDER BY observed_at)"""
+
+_ANALYSED = """match_participants
+WHERE queue_id IN (SELECT unnest($queues)) AND game_start <= $as_of"""
+
+# Per player: ranked games stored, and the window of the newest ``window_games`` of them
+# (its oldest start and its middle in time, which splits older from recent games). The
+# top-n aggregate runs only for players with more games than the window holds.
+_COUNTS = f"""WITH
+counts AS (
+    SELECT puuid, count(*) AS games, min(game_start) AS first_start,
+           max(game_start) AS last_start
+    FROM {_ANALYSED} GROUP BY puuid
 ),
-current_rank AS (
-    SELECT puuid,
-           arg_max(tier, observed_at) AS tier,
-           arg_min(tier, observed_at) AS first_tier,
-           arg_max(tier_index, observed_at) AS tier_index,
-           arg_max(rank_score, observed_at) AS rank_score,
-           arg_min(rank_score, observed_at) AS first_rank_score,
-           max(rank_score) AS peak_rank_score,
-           arg_max(games_reported, observed_at) AS games_reported,
-           arg_min(games_reported, observed_at) AS first_games_reported,
-           min(observed_at) AS first_observed_at,
-           max(observed_at) AS last_observed_at
-    FROM snapshots GROUP BY puuid
-),
-base_games AS (
-    SELECT puuid, match_id, game_start, win, champion_id, summoner_level,
-           kills, deaths, assists,
-           coalesce(nullif(team_position, ''), 'UNKNOWN') AS role,
-           greatest(coalesce(game_duration_s, 1800) / 60.0, {MIN_GAME_MINUTES}) AS minutes,
-           cs, gold_earned, damage_to_champions, kill_participation, vision_score
-    FROM match_participants
-    WHERE queue_id IN (SELECT unnest($queues)) AND game_start <= $as_of
-),
-all_games AS (
-    SELECT *,
-        {_metric_columns()}
-    FROM base_games
-),
-games_tiered AS (
-    -- A game before the first snapshot is closest to the first known tier.
-    SELECT g.*, coalesce(s.tier, c.first_tier, '{UNRANKED}') AS game_tier
-    FROM all_games g
-    ASOF LEFT JOIN snapshots s ON g.puuid = s.puuid AND g.game_start >= s.observed_at
-    LEFT JOIN current_rank c ON c.puuid = g.puuid
-),
-{baselines_ctes("games_tiered", "SELECT tier FROM current_rank")},
-window_games AS (
-    SELECT *, row_number() OVER (
-        PARTITION BY puuid ORDER BY game_start DESC, match_id DESC) AS recency
-    FROM games_tiered
-    WHERE true {scope}
-    QUALIFY recency <= $window_games
+cutoffs AS (
+    SELECT puuid, max(game_start, $window_games)[-1] AS cutoff
+    FROM {_ANALYSED}
+        AND puuid IN (SELECT puuid FROM counts WHERE games > $window_games)
+    GROUP BY puuid
+)
+SELECT c.puuid, c.games AS ranked_games_stored,
+       coalesce(k.cutoff, c.first_start) AS window_start,
+       coalesce(k.cutoff, c.first_start)
+           + (c.last_start - coalesce(k.cutoff, c.first_start)) / 2 AS middle
+FROM counts c LEFT JOIN cutoffs k ON k.puuid = c.puuid"""
+
+
+def _games_cte(scope: str) -> str:
+    """CTE ``games``: each player's window of games with metrics and the tier of the time."""
+    return f"""
+games AS (
+    SELECT g.puuid, g.match_id, g.game_start, g.win, g.champion_id, g.summoner_level,
+           g.kills, g.deaths, g.assists,
+           coalesce(nullif(g.team_position, ''), 'UNKNOWN') AS role,
+           greatest(coalesce(g.game_duration_s, 1800) / 60.0, {MIN_GAME_MINUTES}) AS minutes,
+           g.game_start > w.middle AS is_recent,
+           coalesce(t.tier, '{UNRANKED}') AS game_tier,
+           {_metric_columns()}
+    FROM (SELECT * FROM {_ANALYSED} {scope}) g
+    JOIN {{counts}} w ON w.puuid = g.puuid AND g.game_start >= w.window_start
+    -- An interval join: a hash join on puuid, then a range check over a few snapshots.
+    LEFT JOIN {{spans}} t
+        ON t.puuid = g.puuid AND g.game_start >= t.valid_from AND g.game_start < t.valid_to
+)"""
+
+
+_BASELINES = (
+    "WITH "
+    + _games_cte("")
+    + ","
+    + baselines_ctes("games", "SELECT tier FROM {ranks}")
+    + " SELECT * FROM baselines"
+)
+
+
+@contextmanager
+def staged(
+    con: duckdb.DuckDBPyConnection, params: ScoringParams, as_of: datetime | None
+) -> Iterator[Stage]:
+    """Build the temporary tables of one computation; drop them afterwards."""
+    stage = Stage.fresh()
+    values = _parameters(params, None, as_of)
+    steps = (
+        (stage.ranks, _RANKS),
+        (stage.spans, _SPANS),
+        (stage.counts, _COUNTS),
+        (stage.baselines, _BASELINES),
+    )
+    try:
+        for table, sql in steps:
+            body = sql.format(**stage.names())
+            _run(con, f"CREATE TEMP TABLE {table} AS {body}", values)
+        yield stage
+    finally:
+        for table, _ in steps:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _scope_filter(puuids: Sequence[str] | None) -> str:
+    return "" if puuids is None else "AND puuid IN (SELECT unnest($puuids))"
+
+
+def _scored_games_ctes(puuids: Sequence[str] | None) -> str:
+    return f"""{_games_cte(_scope_filter(puuids))},
+game_z AS (
+    SELECT w.*,
+           coalesce(c.tier, '{UNRANKED}') AS current_tier,
+           {z_columns("w", "b", "")},
+           {z_columns("w", "bc", "_current")}
+    FROM games w
+    LEFT JOIN {{ranks}} c ON c.puuid = w.puuid
+    LEFT JOIN {{baselines}} b ON b.tier = w.game_tier AND b.role = w.role
+    LEFT JOIN {{baselines}} bc ON bc.tier = coalesce(c.tier, '{UNRANKED}') AND bc.role = w.role
 ),
 scored_games AS (
-    SELECT w.*,
-           count(*) OVER (PARTITION BY w.puuid, w.champion_id) AS champion_games,
-           count(*) OVER (PARTITION BY w.puuid) AS window_size,
-           coalesce(c.tier, '{UNRANKED}') AS current_tier,
-           {composite_z_expression("w", "b")} AS perf_z,
-           {composite_z_expression("w", "bc")} AS perf_z_current
-    FROM window_games w
-    LEFT JOIN current_rank c ON c.puuid = w.puuid
-    LEFT JOIN baselines b ON b.tier = w.game_tier AND b.role = w.role
-    LEFT JOIN baselines bc ON bc.tier = coalesce(c.tier, '{UNRANKED}') AND bc.role = w.role
+    SELECT *,
+           {composite_z_expression("")} AS perf_z,
+           {composite_z_expression("_current")} AS perf_z_current
+    FROM game_z
 )"""
 
 
 def _player_ctes(puuids: Sequence[str] | None) -> str:
     scope = _scope_filter(puuids)
     scope_source = (
-        "SELECT DISTINCT puuid FROM match_participants"
-        if puuids is None
-        else "SELECT DISTINCT unnest($puuids) AS puuid"
+        "SELECT puuid FROM stored" if puuids is None else "SELECT DISTINCT unnest($puuids) AS puuid"
     )
     return f"""
+stored AS (
+    SELECT puuid, count(*) AS matches_stored FROM match_participants WHERE true {scope}
+    GROUP BY puuid
+),
 scope AS ({scope_source}),
-player_games AS (
-    SELECT puuid,
-           count(*) AS games_analyzed,
+-- Two levels: per champion first (for the champion pool and barely-played champions),
+-- then per player; sums of sums, so no per-game window function is needed.
+champion_games AS (
+    SELECT puuid, champion_id,
+           count(*) AS games,
            sum(win::INTEGER) AS wins,
            sum(kills) AS kills, sum(deaths) AS deaths, sum(assists) AS assists,
            sum(perf_z) AS perf_sum,
            sum(perf_z_current) AS perf_current_sum,
-           sum(perf_z) FILTER (champion_games <= $unfamiliar) AS unfamiliar_sum,
-           count(*) FILTER (champion_games <= $unfamiliar) AS unfamiliar_games,
-           sum(perf_z) FILTER (recency <= window_size / 2) AS late_sum,
-           count(*) FILTER (recency <= window_size / 2) AS late_games,
-           sum(perf_z) FILTER (recency > window_size / 2) AS early_sum,
-           count(*) FILTER (recency > window_size / 2) AS early_games,
-           count(DISTINCT champion_id) AS champion_count,
-           max(champion_games) AS top_champion_games,
-           arg_max(summoner_level, game_start) AS level_at_last_game
-    FROM scored_games GROUP BY puuid
+           coalesce(sum(perf_z) FILTER (is_recent), 0) AS recent_sum,
+           count(*) FILTER (is_recent) AS recent_games,
+           max(game_start) AS last_game_start,
+           arg_max(summoner_level, game_start) AS last_level
+    FROM scored_games GROUP BY puuid, champion_id
 ),
-ranked_stored AS (
-    SELECT puuid, count(*) AS ranked_games_stored FROM all_games WHERE true {scope}
-    GROUP BY puuid
-),
-stored AS (
-    SELECT puuid, count(*) AS matches_stored FROM match_participants WHERE true {scope}
-    GROUP BY puuid
+player_games AS (
+    SELECT puuid,
+           sum(games) AS games_analyzed,
+           sum(wins) AS wins,
+           sum(kills) AS kills, sum(deaths) AS deaths, sum(assists) AS assists,
+           sum(perf_sum) AS perf_sum,
+           sum(perf_current_sum) AS perf_current_sum,
+           sum(perf_sum) FILTER (games <= $unfamiliar) AS unfamiliar_sum,
+           sum(games) FILTER (games <= $unfamiliar) AS unfamiliar_games,
+           sum(recent_sum) AS late_sum,
+           sum(recent_games) AS late_games,
+           sum(perf_sum - recent_sum) AS early_sum,
+           sum(games - recent_games) AS early_games,
+           count(*) AS champion_count,
+           max(games) AS top_champion_games,
+           arg_max(last_level, last_game_start) AS level_at_last_game
+    FROM champion_games GROUP BY puuid
 )"""
 
 
@@ -182,8 +297,8 @@ SELECT s.puuid,
 FROM scope s
 LEFT JOIN player_games pg ON pg.puuid = s.puuid
 LEFT JOIN stored st ON st.puuid = s.puuid
-LEFT JOIN ranked_stored rs ON rs.puuid = s.puuid
-LEFT JOIN current_rank c ON c.puuid = s.puuid
+LEFT JOIN {counts} rs ON rs.puuid = s.puuid
+LEFT JOIN {ranks} c ON c.puuid = s.puuid
 LEFT JOIN players p ON p.puuid = s.puuid
 ORDER BY s.puuid
 """
@@ -198,6 +313,9 @@ def _parameters(
         "rank_queue": params.rank_queue,
         "window_games": params.window_games,
         "baseline_prior_games": params.baseline_prior_games,
+        "winrate_prior": params.winrate_prior_games,
+        "perf_prior": params.performance_prior_games,
+        "unfamiliar": params.unfamiliar_champion_games,
     }
     if puuids is not None:
         values["puuids"] = list(puuids)
@@ -211,13 +329,9 @@ def feature_frame(
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
     """One row per player (every player with a stored game, or exactly ``puuids``)."""
-    sql = f"WITH {_game_ctes(puuids)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
-    values = _parameters(params, puuids, as_of) | {
-        "winrate_prior": params.winrate_prior_games,
-        "perf_prior": params.performance_prior_games,
-        "unfamiliar": params.unfamiliar_champion_games,
-    }
-    return con.execute(sql, values).df()
+    sql = f"WITH {_scored_games_ctes(puuids)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
+    with staged(con, params, as_of) as stage:
+        return _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
 
 
 def game_frame(
@@ -228,18 +342,21 @@ def game_frame(
 ) -> pd.DataFrame:
     """The analysed games of ``puuids``, newest first, with metrics and z-scores."""
     metrics = ", ".join(m.name for m in METRICS)
-    sql = f"""WITH {_game_ctes(puuids)}
-    SELECT puuid, match_id, game_start, role, champion_id, win, kills, deaths, assists,
-           minutes, game_tier, current_tier, champion_games, {metrics},
-           perf_z, perf_z_current
-    FROM scored_games ORDER BY puuid, recency"""
-    return con.execute(sql, _parameters(params, puuids, as_of)).df()
+    sql = f"""WITH {_scored_games_ctes(puuids)}
+    SELECT puuid, match_id, game_start, role, champion_id,
+           count(*) OVER (PARTITION BY puuid, champion_id) AS champion_games,
+           win, kills, deaths, assists, minutes, game_tier, current_tier, is_recent,
+           {metrics}, perf_z, perf_z_current
+    FROM scored_games ORDER BY puuid, game_start DESC, match_id DESC"""
+    with staged(con, params, as_of) as stage:
+        return _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
 
 
 def baseline_frame(
     con: duckdb.DuckDBPyConnection, params: ScoringParams, as_of: datetime | None = None
 ) -> pd.DataFrame:
     """The tier x role baselines (means and standard deviations) the scores compare to."""
-    columns = ", ".join(f"{m.name}_mean, sqrt({m.name}_var) AS {m.name}_sd" for m in METRICS)
-    sql = f"WITH {_game_ctes([])} SELECT tier, role, n, {columns} FROM baselines ORDER BY ALL"
-    return con.execute(sql, _parameters(params, [], as_of)).df()
+    columns = ", ".join(f"{m.name}_mean, {m.name}_sd" for m in METRICS)
+    with staged(con, params, as_of) as stage:
+        sql = f"SELECT tier, role, n, {columns} FROM {stage.baselines} ORDER BY ALL"
+        return con.execute(sql).df()

@@ -1,0 +1,113 @@
+"""Fitting the logistic models' weights on simulated worlds (a development tool).
+
+The shipped weights in ``model`` are constants, so scoring stays deterministic and
+reviewable; this module is how they were obtained: L2-regularised logistic regression
+(Newton's method) on standardised factor inputs over worlds with ground truth, converted
+back to weights on the raw inputs with each factor centred on the population mean.
+
+    python -m pipeline.analysis.fit world1.duckdb world2.duckdb   # prints model constants
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from pipeline.analysis.evaluation import load_truth
+from pipeline.analysis.features import feature_frame
+from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs
+from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
+
+FloatArray = npt.NDArray[np.float64]
+NEWTON_STEPS = 50
+TOLERANCE = 1e-10
+
+
+def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, FloatArray]:
+    """Intercept and coefficients minimising log-loss + l2/2 * |coefficients|^2.
+
+    ``x`` should be standardised; the intercept is not penalised.
+    """
+    n, k = x.shape
+    design = np.c_[np.ones(n), x]
+    beta = np.zeros(k + 1)
+    penalty = np.full(k + 1, l2)
+    penalty[0] = 0.0
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (p - y) + penalty * beta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if float(np.abs(step).max()) < TOLERANCE:
+            break
+    return float(beta[0]), beta[1:]
+
+
+def fit_model(
+    inputs: pd.DataFrame, y: FloatArray, target: str, factors: Sequence[str], l2: float = 1.0
+) -> LogisticModel:
+    """A model over ``factors`` fitted to ``y``, centred on the inputs' means."""
+    x = inputs[list(factors)].astype("float64")
+    mean = x.mean()
+    sd = x.std(ddof=0).replace(0.0, 1.0)
+    standard = ((x - mean) / sd).fillna(0.0).to_numpy()
+    intercept, coefficients = fit_logistic(standard, y, l2)
+    weights = coefficients / sd.to_numpy()
+    return LogisticModel(
+        target=target,
+        intercept=round(intercept, 4),
+        factors=tuple(
+            Factor(name, round(float(w), 4), round(float(c), 4))
+            for name, w, c in zip(factors, weights, mean.to_numpy(), strict=True)
+        ),
+    )
+
+
+def training_frame(
+    cons: Sequence[duckdb.DuckDBPyConnection], params: ScoringParams = DEFAULT_PARAMS
+) -> pd.DataFrame:
+    """Factor inputs and truth of every player with enough games, over several worlds."""
+    frames = []
+    for con in cons:
+        features = feature_frame(con, params)
+        features = features[features["games_analyzed"] >= params.min_games]
+        inputs = factor_inputs(features).assign(puuid=features["puuid"].to_numpy())
+        frames.append(inputs.merge(load_truth(con), on="puuid"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fit_models(
+    cons: Sequence[duckdb.DuckDBPyConnection], params: ScoringParams = DEFAULT_PARAMS
+) -> tuple[LogisticModel, ...]:
+    """Refit each shipped model's factors on the worlds behind ``cons``."""
+    data = training_frame(cons, params)
+    return tuple(
+        fit_model(
+            data,
+            data[f"is_{m.target}"].to_numpy(dtype="float64"),
+            m.target,
+            [f.name for f in m.factors],
+        )
+        for m in MODELS
+    )
+
+
+def main(paths: Sequence[str]) -> None:
+    """Print fitted model constants for the worlds in ``paths``."""
+    cons = [duckdb.connect(p, read_only=True) for p in paths]
+    try:
+        for model in fit_models(cons):
+            print(model)
+    finally:
+        for con in cons:
+            con.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
