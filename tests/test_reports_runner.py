@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,8 @@ with duckdb.connect(db_path, read_only=True) as con:
     found = con.execute("SELECT count(*) FROM t WHERE name = ?", [name]).fetchone()[0]
 print(f"count={count!r} type={type(count).__name__} found={found} db={db_path}")
 print(f"since={since} key={os.environ.get('RIOT_API_KEY')}")
+import sys
+print(f"python={sys.executable}")
 """
 
 
@@ -62,11 +66,26 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _foreign_kernelspec(workspace: Path) -> Path:
+    spec_dir = workspace / "jupyter" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": ["/nonexistent/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Another Python",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return workspace / "jupyter"
+
+
 @pytest.fixture(scope="module")
 def echo_report(workspace: Path) -> Iterator[ReportResult]:
-    """One run of the echo notebook, with the API key in this process's environment."""
+    """One run of the echo notebook, with the API key in this process's environment and a
+    foreign python3 kernelspec installed."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("RIOT_API_KEY", SECRET)
+        # A user's python3 kernelspec of another Python, found before this environment's.
+        env.setenv("JUPYTER_PATH", str(_foreign_kernelspec(workspace)))
         yield run_report(
             "echo",
             {"count": "3", "name": HOSTILE},
@@ -102,6 +121,11 @@ def test_the_api_key_never_reaches_the_kernel(echo_report: ReportResult) -> None
     assert "key=None" in _stdout(echo_report.executed_path)
     assert SECRET not in echo_report.executed_path.read_text()
     assert SECRET not in echo_report.html_path.read_text()
+
+
+def test_the_kernel_is_this_interpreter(echo_report: ReportResult) -> None:
+    """Reports run on the Python that runs the product, so `pipeline` imports in notebooks."""
+    assert f"python={sys.executable}\n" in _stdout(echo_report.executed_path)
 
 
 def test_db_path_defaults_to_the_given_database(echo_report: ReportResult, workspace: Path) -> None:

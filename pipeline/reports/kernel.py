@@ -1,13 +1,16 @@
 """The kernel a report runs in: this interpreter, without the product's secrets.
 
-The kernel is a child process and would inherit the whole environment, the Riot API key
-included. Notebooks never need the key (they only read the database), so it is removed
-from the kernel's environment before launch; it can then never be printed into a report.
+Notebooks import ``pipeline``, so the kernel must be this very interpreter, even when a
+``python3`` kernelspec of another Python is installed for the user (it would win the
+lookup). And the kernel is a child process that would inherit the whole environment, the
+Riot API key included; notebooks never need the key (they only read the database), so it
+is removed before launch and can never be printed into a report.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -26,6 +29,12 @@ def scrubbed_environment(env: dict[str, str]) -> dict[str, str]:
 
 class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """Starts report kernels with the secrets removed from their environment."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd: list[str] = super().format_kernel_cmd(extra_arguments)
+        if any("ipykernel" in part for part in cmd[1:3]):
+            cmd[0] = sys.executable
+        return cmd
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         # The launcher would default to os.environ; give it the scrubbed copy instead.
