@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 
 # Environment variables a report kernel must never see.
 SECRET_ENV_VARS = frozenset({"RIOT_API_KEY"})
@@ -29,6 +30,12 @@ def scrubbed_environment(env: dict[str, str]) -> dict[str, str]:
 
 class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """Starts report kernels with the secrets removed from their environment."""
+
+    @default("transport_encryption")
+    def _encrypt_when_the_kernel_can(self) -> str:
+        # CurveZMQ between the runner and its kernel whenever the kernelspec supports it
+        # (ipykernel's does): a report's data never crosses loopback in plain text.
+        return "auto"
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd: list[str] = super().format_kernel_cmd(extra_arguments)
