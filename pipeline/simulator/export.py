@@ -3,7 +3,8 @@
 Rows go through the store's bulk writers as DataFrames built column-wise from the world's
 arrays; string columns that repeat (PUUIDs, Riot IDs, match ids per participant) are
 categoricals so a few million participant rows stay small in memory. Matches are written in
-batches, all in one transaction: an export either lands completely or not at all.
+batches of one transaction each; rank snapshots and ``sim_truth`` come last, so a database
+with ``sim_truth`` rows holds a whole world.
 """
 
 from __future__ import annotations
@@ -76,15 +77,18 @@ def export_world(
     report("world", 1, 1)
     total = world.matches.count
     counts = WriteCounts()
-    with write(db_path) as con:
-        players = player_frame(world)
-        for first in range(0, max(total, 1), BATCH_MATCHES):
-            numbers = np.arange(first, min(first + BATCH_MATCHES, total))
+    players = player_frame(world)
+    # A transaction per batch keeps DuckDB's memory bounded; re-running an interrupted
+    # export completes it, since every write skips rows already stored.
+    for first in range(0, max(total, 1), BATCH_MATCHES):
+        numbers = np.arange(first, min(first + BATCH_MATCHES, total))
+        with write(db_path) as con:
             counts += write_match_frames(
                 con, match_frame(world, numbers), participant_frame(world, numbers), players
             )
-            players = players.iloc[:0]  # every player is written with the first batch
-            report("matches", int(numbers[-1]) + 1 if len(numbers) else 0, total)
+        players = players.iloc[:0]  # every player is written with the first batch
+        report("matches", int(numbers[-1]) + 1 if len(numbers) else 0, total)
+    with write(db_path) as con:
         snapshots = insert_frame(con, "rank_snapshots", rank_snapshot_frame(world))
         report("rank snapshots", 1, 1)
         con.execute(SIM_TRUTH_DDL)
