@@ -52,6 +52,13 @@ def test_last_report_time_is_the_newest_reports_time(tmp_path: Path) -> None:
     assert last_report_time(tmp_path, "nb") == AT
 
 
+def test_a_failed_report_is_not_the_last_report(tmp_path: Path) -> None:
+    """A newer run that failed (notebook written, no HTML) does not move `since` forward."""
+    _make_report(tmp_path, "nb-20260304T050607Z")
+    _make_report(tmp_path, "nb-20260305T000000Z", (".ipynb",))
+    assert last_report_time(tmp_path, "nb") == AT
+
+
 @pytest.mark.parametrize(("keep_last", "kept"), [(0, 0), (1, 1), (2, 2), (5, 3)])
 def test_prune_reports_keeps_the_newest(tmp_path: Path, keep_last: int, kept: int) -> None:
     """Reports beyond keep_last are removed oldest first, with all their files."""

@@ -173,6 +173,7 @@ def test_smurf_report_prints_both_paths_and_passes_since(workspace: Path) -> Non
     out = workspace / "cli-out"
     out.mkdir()
     (out / "echo-20260101T000000Z.ipynb").write_text("{}")
+    (out / "echo-20260101T000000Z.html").write_text("<html></html>")
     code, stdout, stderr = _smurf(workspace, out, "-n", "echo", "-p", "count=2")
     assert code == 0, stderr
     ipynb, html = (Path(line) for line in stdout.split())

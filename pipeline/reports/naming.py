@@ -46,11 +46,18 @@ def reports_of(out_dir: Path, notebook: str) -> dict[str, list[Path]]:
 
 
 def last_report_time(out_dir: Path, notebook: str) -> datetime | None:
-    """When the newest report of ``notebook`` in ``out_dir`` was made, if any."""
-    stems = list(reports_of(out_dir, notebook))
-    if not stems:
+    """When the newest finished report (one with its HTML) of ``notebook`` was made, if any.
+
+    A run that failed leaves a partly executed notebook but no HTML; it does not count.
+    """
+    finished = [
+        stem
+        for stem, files in reports_of(out_dir, notebook).items()
+        if any(f.suffix == ".html" for f in files)
+    ]
+    if not finished:
         return None
-    stamp = stamp_of(Path(stems[-1]), notebook)
+    stamp = stamp_of(Path(finished[-1]), notebook)
     return stamp[0] if stamp else None
 
 
