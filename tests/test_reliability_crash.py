@@ -198,3 +198,4 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
     assert set(tracked) <= set(stored)
     assert count(db_path, "SELECT count(*) - count(DISTINCT match_id) FROM matches") == 0
     assert [e for e in executions(db_path) if e["status"] in ("PENDING", "RUNNING")] == []
+    assert TEST_KEY not in log_path.read_text()  # the processes never logged the key
