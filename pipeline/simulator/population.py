@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -148,68 +149,23 @@ def build_players(
 ) -> Players:
     """Draw every player of a world, ready for the season to play out."""
     population = draw_populations(rng, count)
-    is_ = {p: population == int(p) for p in Population}
-    new_account = is_[Population.SMURF] | is_[Population.TALENTED_NEWBIE]
-    history_s = now_s - history_start_s
-
-    skill = np.clip(rng.normal(SKILL_MEAN, SKILL_SD, count), 0.0, SKILL_MAX)
-    skill = np.where(
-        is_[Population.SMURF], np.clip(rng.normal(2650, 300, count), 2000, 3400), skill
-    )
-    boosted = is_[Population.BOOSTED]
-    skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
-    newbie = is_[Population.TALENTED_NEWBIE]
-    skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
-    skill_growth = np.where(newbie, rng.uniform(25, 40, count), 0.0)
-    skill_cap = np.where(newbie, skill + rng.uniform(900, 1400, count), SKILL_MAX)
-
-    created_at_s = (history_start_s - rng.uniform(180, 4000, count) * DAY_S).astype(np.int64)
-    fresh = (history_start_s + rng.uniform(0.0, 0.92, count) * history_s).astype(np.int64)
-    created_at_s = np.where(new_account, fresh, created_at_s)
-
-    games_per_day = np.clip(rng.lognormal(np.log(0.5), 0.7, count), 0.05, 6.0)
-    games_per_day = np.where(is_[Population.SMURF], rng.uniform(3, 8, count), games_per_day)
-    games_per_day = np.where(newbie, rng.uniform(0.8, 2.5, count), games_per_day)
-    hot = is_[Population.HOT_STREAK]
-    games_per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), games_per_day)
-    games_per_day = np.where(hot, rng.uniform(0.4, 0.8, count), games_per_day)
-    max_games = np.full(count, 1_000_000, dtype=np.int64)
-    max_games = np.where(is_[Population.SMURF], rng.integers(15, 80, count), max_games)
-    max_games = np.where(hot, rng.integers(30, 45, count), max_games)
-    luck_from_game = np.where(hot, rng.integers(0, 12, count), 0)
-    luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
-
-    boost_start_s = np.full(count, NEVER_S, dtype=np.int64)
-    boost_end_s = np.full(count, NEVER_S, dtype=np.int64)
-    start = history_start_s + rng.uniform(0.3, 0.8, count) * history_s
-    length_s = rng.integers(60, 120, count) / BOOST_GAMES_PER_DAY * DAY_S
-    boost_start_s = np.where(boosted, start.astype(np.int64), boost_start_s)
-    boost_end_s = np.where(boosted, (start + length_s).astype(np.int64), boost_end_s)
-    booster_skill = np.where(boosted, rng.uniform(2500, 3100, count), 0.0)
-
-    primary_role = rng.choice(len(ROLES), size=count, p=[0.21, 0.2, 0.22, 0.2, 0.17])
-    offset = rng.integers(1, len(ROLES), size=count)
-    secondary_role = (primary_role + offset) % len(ROLES)
-    champions = _champion_pools(rng, primary_role)
-    booster_champions = _champion_pools(rng, primary_role)
-    one_trick = is_[Population.ONE_TRICK]
-    main_share = np.where(one_trick, rng.uniform(0.85, 0.97, count), rng.uniform(0.25, 0.55, count))
-
+    skills = _skills(rng, population)
+    accounts = _accounts(rng, population, history_start_s, now_s)
+    activity = _activity(rng, population, history_start_s, now_s)
+    preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
-        rng, population, created_at_s, games_per_day, max_games, boost_end_s, history_start_s, now_s
+        rng,
+        population,
+        accounts["created_at_s"],
+        activity["games_per_day"],
+        activity["max_games"],
+        activity["boost_end_s"],
+        history_start_s,
+        now_s,
     )
     names, tags, new_names, new_tags, renamed_at_s = _riot_ids(
         rng, count, platform, population, history_start_s, now_s
     )
-    base_level = np.clip(rng.lognormal(np.log(190), 0.65, count), 30, 1200)
-    base_level = np.where(new_account, rng.uniform(30, 34, count), base_level)
-    levels_per_game = np.where(new_account, 0.3, 0.12)
-    prior_games = np.where(new_account, 0, rng.integers(20, 400, count))
-    prior_wins = rng.binomial(prior_games, 0.5)
-    rating = np.clip(skill + rng.normal(0, 80, count), 0, None)
-    mmr = np.where(new_account, NEW_ACCOUNT_MMR, rating)
-    ladder = np.where(new_account, NEW_ACCOUNT_LADDER, rating)
-    zeros = np.zeros(count, dtype=np.int64)
     return Players(
         puuid=random_tokens(rng, count, PUUID_LENGTH),
         summoner_id=random_tokens(rng, count, SUMMONER_ID_LENGTH),
@@ -219,43 +175,133 @@ def build_players(
         new_tag_line=new_tags,
         renamed_at_s=renamed_at_s,
         population=population,
-        skill=skill,
-        skill_growth=skill_growth,
-        skill_cap=skill_cap,
-        booster_skill=booster_skill,
-        boost_start_s=boost_start_s,
-        boost_end_s=boost_end_s,
-        luck=np.where(hot, rng.uniform(1300, 1900, count), 0.0),
-        luck_from_game=luck_from_game.astype(np.int64),
-        luck_until_game=luck_until_game.astype(np.int64),
-        style=rng.normal(0.0, 0.15, count),
-        main_champion_bonus=np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
-        created_at_s=created_at_s,
-        active_from_s=np.maximum(created_at_s, history_start_s),
         banned_at_s=banned_at_s,
-        games_per_day=games_per_day,
-        max_games=max_games,
-        base_level=base_level,
-        levels_per_game=levels_per_game,
-        profile_icon=rng.integers(0, 6000, count),
-        primary_role=primary_role.astype(np.int64),
-        secondary_role=secondary_role.astype(np.int64),
-        primary_role_share=np.where(one_trick, 0.95, 0.75),
-        champions=champions,
-        booster_champions=booster_champions,
-        main_share=main_share,
-        prior_wins=prior_wins.astype(np.int64),
-        prior_losses=(prior_games - prior_wins).astype(np.int64),
-        mmr=mmr,
-        ladder=ladder,
-        wins=zeros.copy(),
-        losses=zeros.copy(),
-        ranked_games=zeros.copy(),
-        games=zeros.copy(),
-        win_streak=zeros.copy(),
-        last_ranked_s=np.where(new_account, NEVER_S, history_start_s).astype(np.int64),
-        waiting=np.zeros(count, dtype=bool),
+        **skills,
+        **accounts,
+        **activity,
+        **preferences,
+        **_starting_state(rng, population, skills["skill"], history_start_s),
     )
+
+
+def _is(population: IntArray, *kinds: Population) -> BoolArray:
+    return np.isin(population, [int(kind) for kind in kinds])
+
+
+def _skills(rng: np.random.Generator, population: IntArray) -> dict[str, Any]:
+    """Hidden skill: ordinary players span every tier; the other populations differ."""
+    count = len(population)
+    smurf, boosted = _is(population, Population.SMURF), _is(population, Population.BOOSTED)
+    newbie = _is(population, Population.TALENTED_NEWBIE)
+    skill = np.clip(rng.normal(SKILL_MEAN, SKILL_SD, count), 0.0, SKILL_MAX)
+    skill = np.where(smurf, np.clip(rng.normal(2650, 300, count), 2000, 3400), skill)
+    skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
+    skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
+    one_trick = _is(population, Population.ONE_TRICK)
+    return {
+        "skill": skill,
+        "skill_growth": np.where(newbie, rng.uniform(25, 40, count), 0.0),
+        "skill_cap": np.where(newbie, skill + rng.uniform(600, 1000, count), SKILL_MAX),
+        "booster_skill": np.where(boosted, rng.uniform(2500, 3100, count), 0.0),
+        "main_champion_bonus": np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
+        "style": rng.normal(0.0, 0.15, count),
+    }
+
+
+def _accounts(
+    rng: np.random.Generator, population: IntArray, history_start_s: int, now_s: int
+) -> dict[str, Any]:
+    """Account age, level and ranked record before history starts."""
+    count = len(population)
+    new_account = _is(population, Population.SMURF, Population.TALENTED_NEWBIE)
+    old = history_start_s - rng.uniform(180, 4000, count) * DAY_S
+    fresh = history_start_s + rng.uniform(0.0, 0.92, count) * (now_s - history_start_s)
+    created_at_s = np.where(new_account, fresh, old).astype(np.int64)
+    base_level = np.clip(rng.lognormal(np.log(190), 0.65, count), 30, 1200)
+    prior_games = np.where(new_account, 0, rng.integers(20, 400, count))
+    prior_wins = rng.binomial(prior_games, 0.5)
+    return {
+        "created_at_s": created_at_s,
+        "active_from_s": np.maximum(created_at_s, history_start_s),
+        "base_level": np.where(new_account, rng.uniform(30, 34, count), base_level),
+        "levels_per_game": np.where(new_account, 0.3, 0.12),
+        "profile_icon": rng.integers(0, 6000, count),
+        "prior_wins": prior_wins.astype(np.int64),
+        "prior_losses": (prior_games - prior_wins).astype(np.int64),
+    }
+
+
+def _activity(
+    rng: np.random.Generator, population: IntArray, history_start_s: int, now_s: int
+) -> dict[str, Any]:
+    """How often each player plays, for how long, and the boosts and lucky runs in between."""
+    count = len(population)
+    smurf, boosted = _is(population, Population.SMURF), _is(population, Population.BOOSTED)
+    newbie, hot = (
+        _is(population, Population.TALENTED_NEWBIE),
+        _is(population, Population.HOT_STREAK),
+    )
+    per_day = np.clip(rng.lognormal(np.log(0.5), 0.7, count), 0.05, 6.0)
+    per_day = np.where(smurf, rng.uniform(3, 8, count), per_day)
+    per_day = np.where(newbie, rng.uniform(0.8, 2.5, count), per_day)
+    per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), per_day)
+    per_day = np.where(hot, rng.uniform(0.4, 0.8, count), per_day)
+    max_games = np.full(count, 1_000_000, dtype=np.int64)
+    max_games = np.where(smurf, rng.integers(15, 80, count), max_games)
+    max_games = np.where(hot, rng.integers(30, 45, count), max_games)
+    luck_from_game = np.where(hot, rng.integers(0, 12, count), 0).astype(np.int64)
+    luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
+    # A booster plays the account for 60-120 games at a boosting pace, then hands it back.
+    boost_start_s = history_start_s + rng.uniform(0.3, 0.8, count) * (now_s - history_start_s)
+    boost_length_s = rng.integers(60, 120, count) / BOOST_GAMES_PER_DAY * DAY_S
+    return {
+        "games_per_day": per_day,
+        "max_games": max_games,
+        "luck": np.where(hot, rng.uniform(1300, 1900, count), 0.0),
+        "luck_from_game": luck_from_game,
+        "luck_until_game": luck_until_game.astype(np.int64),
+        "boost_start_s": np.where(boosted, boost_start_s, NEVER_S).astype(np.int64),
+        "boost_end_s": np.where(boosted, boost_start_s + boost_length_s, NEVER_S).astype(np.int64),
+    }
+
+
+def _preferences(rng: np.random.Generator, population: IntArray) -> dict[str, Any]:
+    """Roles and champions each player prefers."""
+    count = len(population)
+    one_trick = _is(population, Population.ONE_TRICK)
+    primary_role = rng.choice(len(ROLES), size=count, p=[0.21, 0.2, 0.22, 0.2, 0.17])
+    secondary_role = (primary_role + rng.integers(1, len(ROLES), size=count)) % len(ROLES)
+    return {
+        "primary_role": primary_role.astype(np.int64),
+        "secondary_role": secondary_role.astype(np.int64),
+        "primary_role_share": np.where(one_trick, 0.95, 0.75),
+        "champions": _champion_pools(rng, primary_role),
+        "booster_champions": _champion_pools(rng, primary_role),
+        "main_share": np.where(
+            one_trick, rng.uniform(0.85, 0.97, count), rng.uniform(0.25, 0.55, count)
+        ),
+    }
+
+
+def _starting_state(
+    rng: np.random.Generator, population: IntArray, skill: FloatArray, history_start_s: int
+) -> dict[str, Any]:
+    """Ratings and counters when history starts: established players are rated near their skill."""
+    count = len(population)
+    new_account = _is(population, Population.SMURF, Population.TALENTED_NEWBIE)
+    rating = np.clip(skill + rng.normal(0, 80, count), 0, None)
+    zeros = np.zeros(count, dtype=np.int64)
+    return {
+        "mmr": np.where(new_account, NEW_ACCOUNT_MMR, rating),
+        "ladder": np.where(new_account, NEW_ACCOUNT_LADDER, rating),
+        "wins": zeros.copy(),
+        "losses": zeros.copy(),
+        "ranked_games": zeros.copy(),
+        "games": zeros.copy(),
+        "win_streak": zeros.copy(),
+        "last_ranked_s": np.where(new_account, NEVER_S, history_start_s).astype(np.int64),
+        "waiting": np.zeros(count, dtype=bool),
+    }
 
 
 def _champion_pools(rng: np.random.Generator, roles: IntArray) -> IntArray:
