@@ -136,7 +136,8 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> Starlett
             if isinstance(found.get(key), str):
                 found[key] = json.loads(found[key])
         found["logs"] = [
-            {**row, "fields": json.loads(row["fields"]) if row["fields"] else {}}
+            # A line stored without fields reads back as NULL (NaN in the frame).
+            {**row, "fields": json.loads(row["fields"]) if isinstance(row["fields"], str) else {}}
             for row in logs.to_dict("records")
         ]
         return _JSON(found)
