@@ -18,7 +18,9 @@ from tests.test_analysis_features import START, Player, add_players, add_rank, p
 def _world(db_path: Path) -> None:
     """40 ordinary players, 4 smurfs, 2 boosted accounts and a hot streak, with the truth."""
     smurfs = [Player(f"smurf{i}", 20 + i, 16 + i, skill=1.6, level=40) for i in range(4)]
-    boosted = [Player(f"boosted{i}", 30, 11, skill=0.65) for i in range(2)]
+    boosted = [
+        Player(f"boosted{i}", 30, 16, skill=0.65, early_games=15, early_skill=1.6) for i in range(2)
+    ]
     streak = Player("streak", 30, 21)
     with duckdb.connect(str(db_path)) as con:
         add_players(con, [*population(), *smurfs, *boosted, streak])

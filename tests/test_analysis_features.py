@@ -24,7 +24,11 @@ START = datetime(2024, 3, 1)
 
 @dataclass(frozen=True)
 class Player:
-    """A player whose games are drawn around the population average times ``skill``."""
+    """A player whose games are drawn around the population average times ``skill``.
+
+    The first ``early_games`` (the oldest) are played at ``early_skill`` instead: someone
+    else at the keyboard, as for a boosted account.
+    """
 
     puuid: str
     games: int
@@ -35,12 +39,14 @@ class Player:
     champions: int = 3
     queue_id: int = 420
     first_game: datetime = START
+    early_games: int = 0
+    early_skill: float = 1.0
 
 
 def _rows(player: Player, rng: np.random.Generator) -> pd.DataFrame:
     n = player.games
     noise = rng.normal(1.0, 0.1, size=(6, n)).clip(0.5, 1.5)
-    s = player.skill
+    s = np.where(np.arange(n) < player.early_games, player.early_skill, player.skill)
     return pd.DataFrame(
         {
             "match_id": [f"{player.puuid}_{i}" for i in range(n)],

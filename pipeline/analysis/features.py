@@ -238,6 +238,8 @@ champion_games AS (
            sum(perf_z_current) AS perf_current_sum,
            coalesce(sum(perf_z) FILTER (is_recent), 0) AS recent_sum,
            count(*) FILTER (is_recent) AS recent_games,
+           coalesce(sum(win::INTEGER) FILTER (is_recent), 0) AS recent_wins,
+           coalesce(sum(perf_z_current) FILTER (is_recent), 0) AS recent_current_sum,
            max(game_start) AS last_game_start,
            arg_max(summoner_level, game_start) AS last_level
     FROM scored_games GROUP BY puuid, champion_id
@@ -255,6 +257,9 @@ player_games AS (
            sum(recent_games) AS late_games,
            sum(perf_sum - recent_sum) AS early_sum,
            sum(games - recent_games) AS early_games,
+           sum(recent_wins) AS late_wins,
+           sum(wins - recent_wins) AS early_wins,
+           sum(recent_current_sum) AS late_current_sum,
            count(*) AS champion_count,
            max(games) AS top_champion_games,
            arg_max(last_level, last_game_start) AS level_at_last_game
@@ -279,6 +284,14 @@ SELECT s.puuid,
        coalesce(pg.late_sum, 0) / (coalesce(pg.late_games, 0) + $perf_prior)
            - coalesce(pg.early_sum, 0) / (coalesce(pg.early_games, 0) + $perf_prior)
            AS perf_change,
+       coalesce(pg.late_current_sum, 0) / (coalesce(pg.late_games, 0) + $perf_prior)
+           AS recent_perf_z_current_tier,
+       coalesce(pg.early_sum, 0) / (coalesce(pg.early_games, 0) + $perf_prior)
+           AS older_perf_z,
+       (coalesce(pg.late_wins, 0) + $winrate_prior / 2)
+           / (coalesce(pg.late_games, 0) + $winrate_prior)
+           - (coalesce(pg.early_wins, 0) + $winrate_prior / 2)
+           / (coalesce(pg.early_games, 0) + $winrate_prior) AS win_rate_change,
        coalesce(pg.champion_count, 0) AS champion_count,
        pg.top_champion_games / nullif(pg.games_analyzed, 0) AS top_champion_share,
        coalesce(pg.level_at_last_game, p.summoner_level) AS summoner_level,

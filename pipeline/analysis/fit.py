@@ -83,7 +83,9 @@ def training_frame(
 
 
 def fit_models(
-    cons: Sequence[duckdb.DuckDBPyConnection], params: ScoringParams = DEFAULT_PARAMS
+    cons: Sequence[duckdb.DuckDBPyConnection],
+    params: ScoringParams = DEFAULT_PARAMS,
+    l2: float = 1.0,
 ) -> tuple[LogisticModel, ...]:
     """Refit each shipped model's factors on the worlds behind ``cons``."""
     data = training_frame(cons, params)
@@ -93,6 +95,7 @@ def fit_models(
             data[f"is_{m.target}"].to_numpy(dtype="float64"),
             m.target,
             [f.name for f in m.factors],
+            l2,
         )
         for m in MODELS
     )

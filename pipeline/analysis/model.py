@@ -13,9 +13,12 @@ Inputs (all from ``features.feature_frame``; shrinkage happens there):
 
     win_rate              logit of the Beta-shrunk win rate
     performance           mean composite z vs the tier x role baseline of each game's tier
-    below_current_tier    the same against the player's *current* tier's baseline
+    below_current_tier    minus the same against the player's *current* tier's baseline
+    recent_below_tier     minus that, over the recent half of the window only
     unfamiliar_champions  composite z on barely-played champions
+    older_performance     composite z over the older half of the window only
     performance_change    recent half of the window minus the older half
+    win_rate_change       shrunk win rate of the recent half minus the older half
     account_level         ln(summoner level)
     ranked_experience     ln(1 + ranked games known)
     tier                  tier index, IRON = 0 .. CHALLENGER = 9
@@ -74,7 +77,10 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "performance": features["perf_z"].astype("float64"),
             "below_current_tier": -features["perf_z_current_tier"].astype("float64"),
             "unfamiliar_champions": features["unfamiliar_champion_perf_z"].astype("float64"),
+            "recent_below_tier": -features["recent_perf_z_current_tier"].astype("float64"),
+            "older_performance": features["older_perf_z"].astype("float64"),
             "performance_change": features["perf_change"].astype("float64"),
+            "win_rate_change": features["win_rate_change"].astype("float64"),
             "account_level": np.log(level),
             "ranked_experience": np.log1p(features["ranked_games_total"].astype("float64")),
             "tier": features["tier_index"].astype("float64"),
@@ -91,30 +97,34 @@ def sigmoid(logit: pd.Series) -> pd.Series:
     return pd.Series(1.0 / (1.0 + np.exp(-logit.to_numpy(dtype="float64"))), index=logit.index)
 
 
-# Hand-set from the meaning of each factor; replaced by weights fitted on simulated worlds
-# when those are available (see pipeline.analysis.fit).
+# Fitted by pipeline.analysis.fit (L2 = 1) on simulated worlds of seeds 1-3 (20,000 players
+# each) and validated on worlds never used while developing (benchmarks/bench_quality.py).
+# Centers are the training population's means, so the prior is the log-odds of a player
+# who is average on every factor (very low: most players are neither).
 SMURF_MODEL = LogisticModel(
     target="smurf",
-    intercept=-3.5,
+    intercept=-17.973,
     factors=(
-        Factor("win_rate", 4.0, 0.0),
-        Factor("performance", 2.5, 0.0),
-        Factor("unfamiliar_champions", 0.5, 0.0),
-        Factor("account_level", -1.0, 4.6),
-        Factor("ranked_experience", -0.5, 5.3),
-        Factor("climb_rate", 0.04, 0.0),
+        Factor("win_rate", 3.0877, -0.0033),
+        Factor("performance", 7.1733, -0.0058),
+        Factor("unfamiliar_champions", 1.0811, -0.0109),
+        Factor("account_level", -5.9104, 5.2064),
+        Factor("ranked_experience", -3.0985, 5.3146),
+        Factor("tier", 1.09, 2.5937),
     ),
 )
 
+# A boosted account: strong play in the older part of the window (someone else at the
+# keyboard) and play below its current tier's baseline in the recent part (the owner).
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
-    intercept=-3.5,
+    intercept=-8.0763,
     factors=(
-        Factor("below_current_tier", 2.5, 0.0),
-        Factor("performance_change", -1.5, 0.0),
-        Factor("win_rate", -2.0, 0.0),
-        Factor("drop_from_peak", 0.3, 0.0),
-        Factor("tier", 0.1, 3.0),
+        Factor("recent_below_tier", 6.9859, 0.0332),
+        Factor("older_performance", 12.0297, 0.01),
+        Factor("win_rate", 3.3898, -0.0033),
+        Factor("drop_from_peak", 0.2194, 1.1448),
+        Factor("ranked_experience", 2.3432, 5.3146),
     ),
 )
 
