@@ -3,6 +3,8 @@
 - ``RateLimitError``                      -> ``RateLimitSignal`` (the run ends RATE_LIMITED)
 - ``AuthenticationError``/``ForbiddenError`` -> always re-raised (a bad key fails the run once)
 - ``RateLimitSignal``                     -> passes through untouched
+- ``StoreError`` (e.g. ``DatabaseBusyError``) -> re-raised: work that cannot be stored must
+                                             stop the run, not be skipped silently
 - anything else                           -> logged with the operation and context; re-raised
                                              when ``critical``, else the call returns ``None``
 """
@@ -17,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
 from pipeline.riot import AuthenticationError, ForbiddenError, RateLimitError
+from pipeline.store import StoreError
 
 log = get_logger(__name__)
 
@@ -36,7 +39,7 @@ def handle_riot_api_errors(
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
             try:
                 return await func(*args, **kwargs)
-            except (RateLimitSignal, asyncio.CancelledError):
+            except (RateLimitSignal, StoreError, asyncio.CancelledError):
                 raise
             except RateLimitError as exc:
                 context = _context(log_context, args, kwargs)
