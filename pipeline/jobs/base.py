@@ -48,6 +48,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
+FINISH_LOCK_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -270,7 +271,11 @@ class BaseJob:
     def _finish(self, status: JobStatus, error: str | None) -> None:
         assert self.execution_id is not None
         self._sync_request_metric()
-        with self.context.db.write() as con:
+        # Recording the end waits longer than other writes: a run left RUNNING would look
+        # alive (its process is) and block its job until the scheduler restarts.
+        settings = self.context.settings
+        db = Database(settings.db_path, max(settings.lock_timeout_s, FINISH_LOCK_TIMEOUT_S))
+        with db.write() as con:
             self._store_progress(con)
             overflow = self._capture.overflow_line()
             if overflow:
