@@ -83,6 +83,7 @@ class JobScheduler:
     api_url: str | None = None
     jobs: dict[int, ScheduledJob] = field(default_factory=dict)
     running: dict[int, asyncio.Task[ExecutionOutcome]] = field(default_factory=dict)
+    _starting: set[int] = field(default_factory=set)  # triggered runs being set up
     started_at: datetime | None = None
     state: str = "STOPPED"
     run_immediately: bool = False  # first run of each job at start, then on its schedule
@@ -174,8 +175,7 @@ class JobScheduler:
     async def sync(self) -> None:
         """Bring APScheduler in line with ``job_configurations``."""
         assert self._scheduler is not None
-        with self.context.db.read() as con:
-            configs = {c.id: c for c in records.list_job_configs(con)}
+        configs = {c.id: c for c in await asyncio.to_thread(self._read_configs)}
         for config_id in set(self.jobs) - set(configs):
             self._unschedule(config_id)
             del self.jobs[config_id]
@@ -184,6 +184,20 @@ class JobScheduler:
             if known is not None and known.config == config:
                 continue
             self.jobs[config.id] = self._schedule(config)
+
+    def _read_configs(self) -> list[records.JobConfiguration]:
+        with self.context.db.read() as con:
+            return records.list_job_configs(con)
+
+    def _read_config(self, config_id: int) -> records.JobConfiguration | None:
+        with self.context.db.read() as con:
+            return records.get_job_config(con, config_id)
+
+    def _create_execution(self, config: records.JobConfiguration, trigger: Trigger) -> int:
+        with self.context.db.write() as con:
+            return records.create_execution(
+                con, config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
+            )
 
     def _schedule(self, config: records.JobConfiguration) -> ScheduledJob:
         self._unschedule(config.id)
@@ -226,36 +240,43 @@ class JobScheduler:
         return when.astimezone(UTC).replace(tzinfo=None) if when else None
 
     # ---- runs -------------------------------------------------------------------------
+    def _busy(self, config_id: int) -> bool:
+        return config_id in self.running or config_id in self._starting
+
     async def _scheduled_run(self, config_id: int) -> None:
-        if config_id in self.running:
+        if self._busy(config_id):
             log.info("scheduler.skipped_overlap", job_config_id=config_id)
             return
         await self._launch(config_id, Trigger.SCHEDULE, None)
 
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
-        db = self.context.db
-        with db.read() as con:
-            config = records.get_job_config(con, config_id)
+        config = await asyncio.to_thread(self._read_config, config_id)
         if config is None:
             raise UnknownJobError(f"There is no job with id {config_id}.")
-        if config_id in self.running:
+        if self._busy(config_id):
             raise JobAlreadyRunningError(f"Job {config_id} ({config.name}) is already running.")
-        await asyncio.to_thread(check_can_start, db, config)
-        job_for(config.job_type, config.id, self.context)
-        with db.write() as con:
-            execution_id = records.create_execution(
-                con, config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
-            )
-        await self._launch(config_id, trigger, execution_id)
+        # Hold the slot across the awaits below so a scheduled run cannot start meanwhile.
+        self._starting.add(config_id)
+        try:
+            await asyncio.to_thread(check_can_start, self.context.db, config)
+            job_for(config.job_type, config.id, self.context)
+            execution_id = await asyncio.to_thread(self._create_execution, config, trigger)
+            await self._launch(config_id, trigger, execution_id, config.job_type)
+        finally:
+            self._starting.discard(config_id)
         return execution_id
 
-    async def _launch(self, config_id: int, trigger: Trigger, execution_id: int | None) -> None:
-        config = self.jobs.get(config_id)
-        job_type = config.config.job_type if config else None
+    async def _launch(
+        self,
+        config_id: int,
+        trigger: Trigger,
+        execution_id: int | None,
+        job_type: str | None = None,
+    ) -> None:
         if job_type is None:
-            with self.context.db.read() as con:
-                found = records.get_job_config(con, config_id)
+            known = self.jobs.get(config_id)
+            found = known.config if known else await asyncio.to_thread(self._read_config, config_id)
             if found is None:
                 return
             job_type = found.job_type
@@ -267,12 +288,6 @@ class JobScheduler:
             # The scheduled call waits so APScheduler's max_instances guard sees it running.
             with contextlib.suppress(Exception):
                 await asyncio.shield(task)
-
-    # ---- monitoring -------------------------------------------------------------------
-    def overview(self) -> dict[str, Any]:
-        """Scheduler state and, per job, next run, last execution and 24 h counts."""
-        with self.context.db.read() as con:
-            return build_overview(con, self)
 
 
 def build_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
