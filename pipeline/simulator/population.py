@@ -60,6 +60,7 @@ SKILL_SD = 550.0
 SKILL_MAX = 3500.0
 NEW_ACCOUNT_MMR = 1000.0  # where a fresh level-30 account's hidden rating starts
 NEW_ACCOUNT_LADDER = 650.0  # and where its visible rank lands after placements
+NEW_NORMAL_SHARE = 0.03  # ordinary players who start playing during the history
 BOOST_GAMES_PER_DAY = 8.0
 
 
@@ -77,6 +78,7 @@ class Players:
     population: IntArray
     skill: FloatArray  # hidden skill when history starts (the owner's, for boosted)
     skill_growth: FloatArray  # skill gained per game (talented newcomers)
+    skill_floor: FloatArray
     skill_cap: FloatArray
     booster_skill: FloatArray
     boost_start_s: IntArray
@@ -120,8 +122,9 @@ class Players:
 
     def current_skill(self, at_s: int | IntArray, index: IntArray) -> FloatArray:
         """The skill actually at the keyboard for these players at a time."""
-        grown = np.minimum(
+        grown = np.clip(
             self.skill[index] + self.skill_growth[index] * self.games[index],
+            self.skill_floor[index],
             self.skill_cap[index],
         )
         boosting = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
@@ -129,7 +132,9 @@ class Players:
 
     def true_skill(self) -> FloatArray:
         """The ground-truth skill of each account's owner now."""
-        return np.minimum(self.skill + self.skill_growth * self.games, self.skill_cap)
+        grown = self.skill + self.skill_growth * self.games
+        owner: FloatArray = np.clip(grown, self.skill_floor, self.skill_cap)
+        return owner
 
 
 def draw_populations(rng: np.random.Generator, count: int) -> IntArray:
@@ -149,14 +154,15 @@ def build_players(
 ) -> Players:
     """Draw every player of a world, ready for the season to play out."""
     population = draw_populations(rng, count)
-    skills = _skills(rng, population)
-    accounts = _accounts(rng, population, history_start_s, now_s)
+    kinds = _account_kinds(rng, population)
+    skills = _skills(rng, population, kinds)
+    accounts = _accounts(rng, kinds, history_start_s, now_s)
     activity = _activity(rng, population, history_start_s, now_s)
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
         rng,
         population,
-        accounts["created_at_s"],
+        accounts["active_from_s"],
         activity["games_per_day"],
         activity["max_games"],
         activity["boost_end_s"],
@@ -180,7 +186,7 @@ def build_players(
         **accounts,
         **activity,
         **preferences,
-        **_starting_state(rng, population, skills["skill"], history_start_s),
+        **_starting_state(rng, kinds, skills["skill"], history_start_s),
     )
 
 
@@ -188,43 +194,74 @@ def _is(population: IntArray, *kinds: Population) -> BoolArray:
     return np.isin(population, [int(kind) for kind in kinds])
 
 
-def _skills(rng: np.random.Generator, population: IntArray) -> dict[str, Any]:
-    """Hidden skill: ordinary players span every tier; the other populations differ."""
+@dataclass(frozen=True)
+class AccountKinds:
+    """Which accounts are new, and which start without a ranked history."""
+
+    fresh: BoolArray  # created during the history, low level
+    unranked: BoolArray  # no ranked games before the history (fresh ones, bought smurfs)
+    new_normal: BoolArray  # ordinary newcomers: new to the game, not especially good
+
+
+def _account_kinds(rng: np.random.Generator, population: IntArray) -> AccountKinds:
+    """Smurfs mostly make fresh accounts, some buy levelled ones; a few ordinary players are new."""
+    count = len(population)
+    smurf = _is(population, Population.SMURF)
+    bought = smurf & (rng.random(count) < 0.3)
+    new_normal = _is(population, Population.NORMAL) & (rng.random(count) < NEW_NORMAL_SHARE)
+    fresh = (smurf & ~bought) | _is(population, Population.TALENTED_NEWBIE) | new_normal
+    return AccountKinds(fresh=fresh, unranked=fresh | smurf, new_normal=new_normal)
+
+
+def _skills(rng: np.random.Generator, population: IntArray, kinds: AccountKinds) -> dict[str, Any]:
+    """Hidden skill: ordinary players span every tier and drift; the other populations differ."""
     count = len(population)
     smurf, boosted = _is(population, Population.SMURF), _is(population, Population.BOOSTED)
     newbie = _is(population, Population.TALENTED_NEWBIE)
+    normal = _is(population, Population.NORMAL)
     skill = np.clip(rng.normal(SKILL_MEAN, SKILL_SD, count), 0.0, SKILL_MAX)
-    skill = np.where(smurf, np.clip(rng.normal(2650, 300, count), 2000, 3400), skill)
+    # Smurfs are players of every tier from PLATINUM up, on an account below them.
+    skill = np.where(smurf, np.clip(rng.normal(2300, 400, count), 1500, 3400), skill)
     skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
     skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
+    skill = np.where(kinds.new_normal, np.clip(rng.normal(850, 300, count), 100, 1800), skill)
+    # Ordinary players get better or worse over a season, a few hundred points at most.
+    drift = np.where(normal, rng.normal(0.0, 3.0, count), 0.0)
+    growth = np.where(newbie, rng.uniform(25, 40, count), drift)
+    reach = np.where(newbie, rng.uniform(600, 1000, count), np.where(normal, 400.0, 0.0))
     one_trick = _is(population, Population.ONE_TRICK)
+    booster = np.clip(skill + rng.uniform(1000, 2100, count), 0.0, 3300.0)
     return {
         "skill": skill,
-        "skill_growth": np.where(newbie, rng.uniform(25, 40, count), 0.0),
-        "skill_cap": np.where(newbie, skill + rng.uniform(600, 1000, count), SKILL_MAX),
-        "booster_skill": np.where(boosted, rng.uniform(2500, 3100, count), 0.0),
+        "skill_growth": growth,
+        "skill_floor": np.where(normal, np.maximum(skill - 400.0, 0.0), skill),
+        "skill_cap": np.minimum(skill + reach, SKILL_MAX),
+        "booster_skill": np.where(boosted, booster, 0.0),
         "main_champion_bonus": np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
         "style": rng.normal(0.0, 0.15, count),
     }
 
 
 def _accounts(
-    rng: np.random.Generator, population: IntArray, history_start_s: int, now_s: int
+    rng: np.random.Generator, kinds: AccountKinds, history_start_s: int, now_s: int
 ) -> dict[str, Any]:
     """Account age, level and ranked record before history starts."""
-    count = len(population)
-    new_account = _is(population, Population.SMURF, Population.TALENTED_NEWBIE)
-    old = history_start_s - rng.uniform(180, 4000, count) * DAY_S
+    count = len(kinds.fresh)
+    old = history_start_s - rng.uniform(30, 4000, count) * DAY_S
     fresh = history_start_s + rng.uniform(0.0, 0.92, count) * (now_s - history_start_s)
-    created_at_s = np.where(new_account, fresh, old).astype(np.int64)
-    base_level = np.clip(rng.lognormal(np.log(190), 0.65, count), 30, 1200)
-    prior_games = np.where(new_account, 0, rng.integers(20, 400, count))
+    created_at_s = np.where(kinds.fresh, fresh, old).astype(np.int64)
+    # Real levels: median near 200, a tenth under 40 (plenty of honest low-level accounts).
+    base_level = np.clip(rng.lognormal(np.log(185), 1.1, count), 30, 1500)
+    prior_games = np.where(kinds.unranked, 0, rng.integers(20, 400, count))
     prior_wins = rng.binomial(prior_games, 0.5)
     return {
         "created_at_s": created_at_s,
-        "active_from_s": np.maximum(created_at_s, history_start_s),
-        "base_level": np.where(new_account, rng.uniform(30, 34, count), base_level),
-        "levels_per_game": np.where(new_account, 0.3, 0.12),
+        # Bought accounts are old, but start playing ranked during the history too.
+        "active_from_s": np.where(
+            kinds.unranked, fresh, np.maximum(created_at_s, history_start_s)
+        ).astype(np.int64),
+        "base_level": np.where(kinds.fresh, rng.uniform(30, 34, count), base_level),
+        "levels_per_game": np.where(kinds.fresh, 0.3, 0.12),
         "profile_icon": rng.integers(0, 6000, count),
         "prior_wins": prior_wins.astype(np.int64),
         "prior_losses": (prior_games - prior_wins).astype(np.int64),
@@ -284,11 +321,11 @@ def _preferences(rng: np.random.Generator, population: IntArray) -> dict[str, An
 
 
 def _starting_state(
-    rng: np.random.Generator, population: IntArray, skill: FloatArray, history_start_s: int
+    rng: np.random.Generator, kinds: AccountKinds, skill: FloatArray, history_start_s: int
 ) -> dict[str, Any]:
     """Ratings and counters when history starts: established players are rated near their skill."""
-    count = len(population)
-    new_account = _is(population, Population.SMURF, Population.TALENTED_NEWBIE)
+    count = len(skill)
+    new_account = kinds.unranked
     rating = np.clip(skill + rng.normal(0, 80, count), 0, None)
     zeros = np.zeros(count, dtype=np.int64)
     return {
@@ -314,7 +351,7 @@ def _champion_pools(rng: np.random.Generator, roles: IntArray) -> IntArray:
 def _ban_times(
     rng: np.random.Generator,
     population: IntArray,
-    created_at_s: IntArray,
+    active_from_s: IntArray,
     games_per_day: FloatArray,
     max_games: IntArray,
     boost_end_s: IntArray,
@@ -327,7 +364,7 @@ def _ban_times(
     smurf = population == int(Population.SMURF)
     # A smurf is caught part-way through (or soon after) the games it means to play.
     smurf_days = max_games / games_per_day * rng.uniform(0.4, 1.3, count)
-    smurf_ban = created_at_s + (smurf_days * DAY_S).astype(np.int64)
+    smurf_ban = active_from_s + (smurf_days * DAY_S).astype(np.int64)
     banned_at_s = np.where(smurf & (rng.random(count) < 0.35), smurf_ban, banned_at_s)
     boosted = population == int(Population.BOOSTED)
     boost_ban = boost_end_s + (rng.uniform(3, 40, count) * DAY_S).astype(np.int64)
