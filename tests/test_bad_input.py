@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,27 @@ from pipeline.cli import cli
 from pipeline.jobs import JobScheduler, JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database
+from pipeline.store import Database, migrate
 from tests.conftest import FIXTURES_DIR
 from tests.sim_helpers import TEST_KEY, count, job_context, run_job, track
 
 WORLD = SimulatorConfig(seed=41, players=60, history_days=14, api_key=TEST_KEY)
 DATA_TABLES = ("players", "matches", "match_participants", "rank_snapshots")
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "smurf.duckdb"
+    migrate(path)
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, migrated: Path) -> Path:
+    """A migrated, empty database of this test's own (a copy: quicker than migrating)."""
+    path = tmp_path / "smurf.duckdb"
+    shutil.copyfile(migrated, path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +289,17 @@ def test_a_database_from_a_newer_release_is_refused_clearly(
     assert "schema version 999" in result.stderr
     assert "upgrade smurf-workbench" in result.stderr
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+# ---- report parameters ------------------------------------------------------------------
+@pytest.mark.slow
+def test_report_parameter_carrying_sql_is_data_and_fails_clearly(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """`smurf report -p label="x'; DROP TABLE players; --"` fails on the label; players stay."""
+    track(db_path, ["p" * 78, "q" * 78])
+    out = tmp_path / "reports"
+    result = smurf(db_path, "report", "-p", "label=x'; DROP TABLE players; --", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "label must be SMURF, BOOSTED or empty" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM players") == 2
