@@ -94,3 +94,31 @@ def test_evaluate_command_without_truth_fails_with_one_line(db_path: Path) -> No
     result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path)])
     assert result.exit_code == 1
     assert "sim_truth" in result.output
+
+
+@pytest.fixture(scope="module")
+def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small simulated world with ground truth, exported once for this module."""
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.export import export_world
+
+    path = tmp_path_factory.mktemp("world") / "world.duckdb"
+    export_world(SimulatorConfig(seed=11, players=300), path)
+    return path
+
+
+def test_analyze_and_evaluate_a_simulated_world_end_to_end(simulated_db: Path) -> None:
+    """On an exported world, `smurf analyze --all` scores everyone with a stored game and
+    `smurf evaluate` ranks its smurfs far above chance."""
+    runner = CliRunner()
+    analyzed = runner.invoke(cli, ["analyze", "--db", str(simulated_db), "--all"])
+    assert analyzed.exit_code == 0, analyzed.output
+    with duckdb.connect(str(simulated_db)) as con:
+        players = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
+        scored = con.execute("SELECT count(*) FROM latest_smurf_scores").fetchone()
+        report = evaluate(con)
+    assert scored == players
+    assert report.metric("smurf", "model", "roc_auc") > 0.9
+    evaluated = runner.invoke(cli, ["evaluate", "--db", str(simulated_db)])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "TALENTED_NEWBIE" in evaluated.output

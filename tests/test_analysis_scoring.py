@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -170,3 +171,34 @@ def test_explain_an_unknown_player_raises(con: duckdb.DuckDBPyConnection) -> Non
     """Explaining a puuid without stored games names the puuid."""
     with pytest.raises(UnknownPlayerError, match="nobody"):
         explain(con, "nobody")
+
+
+def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """An account that won with 1.6x the numbers, then plays at 0.6x at its new tier, is
+    BOOSTED; an account weak throughout is not."""
+    add_players(
+        con,
+        [
+            *population(),
+            Player("boosted", 30, 16, skill=0.6, early_games=15, early_skill=1.6),
+            Player("weak", 30, 11, skill=0.6),
+        ],
+    )
+    add_rank(con, "boosted", "DIAMOND", "IV", 0, 120, START)
+    scores = score_players(con).set_index("puuid")
+    assert scores.loc["boosted", "label"] == "BOOSTED"
+    assert scores.loc["weak", "label"] == NORMAL
+
+
+def test_scoring_leaves_no_temporary_tables_and_works_read_only(
+    con: duckdb.DuckDBPyConnection, db_path: Path
+) -> None:
+    """A read-only connection (as the analyzer job uses) can score, and nothing is left over."""
+    _world(con)
+    con.close()
+    with duckdb.connect(str(db_path), read_only=True) as reader:
+        assert len(score_players(reader)) == 43
+        left = reader.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()
+    assert left == (0,)
