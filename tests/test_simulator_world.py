@@ -295,3 +295,14 @@ def test_boosted_accounts_win_while_boosted_and_lose_after(world: World) -> None
         after = [after[0] + won[later].sum(), after[1] + later.sum()]
     assert during[0] / during[1] > 0.6
     assert after[0] / after[1] < 0.45
+
+
+def test_public_surface_is_pinned() -> None:
+    """The package exports exactly its documented names."""
+    import pipeline.simulator
+
+    assert sorted(pipeline.simulator.__all__) == [
+        "ExportReport", "Population", "RunningSimulator", "SimulatorConfig",
+        "SimulatorConfigError", "SimulatorError", "World", "build_world", "create_app",
+        "export_world", "serve_in_thread",
+    ]  # fmt: skip

@@ -12,11 +12,13 @@ Public surface::
 from pipeline.simulator.app import create_app
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.errors import SimulatorConfigError, SimulatorError
+from pipeline.simulator.export import ExportReport, export_world
 from pipeline.simulator.population import Population
 from pipeline.simulator.server import RunningSimulator, serve_in_thread
 from pipeline.simulator.world import World, build_world
 
 __all__ = [
+    "ExportReport",
     "Population",
     "RunningSimulator",
     "SimulatorConfig",
@@ -25,5 +27,6 @@ __all__ = [
     "World",
     "build_world",
     "create_app",
+    "export_world",
     "serve_in_thread",
 ]
