@@ -49,6 +49,8 @@ HOLDER = textwrap.dedent(
     import sys, time
     import duckdb
     path, seconds = sys.argv[1], float(sys.argv[2])
+    print("ready", flush=True)
+    sys.stdin.readline()  # connect when told to
     while True:
         try:
             con = duckdb.connect(path, read_only=True)
@@ -83,20 +85,20 @@ def context_for(db_path: Path, sim: RunningSimulator, lock_timeout_s: float) -> 
     return JobContext(settings)
 
 
-def prepare(db_path: Path, sim: RunningSimulator) -> None:
+def prepare(db_path: Path, sim: RunningSimulator, players_per_run: int = 15) -> None:
     truth = sim.truth()
     ranked = sorted(truth, key=lambda t: (-t["games"], t["puuid"]))
     track(db_path, [t["puuid"] for t in ranked[:2]])
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
-    set_job_config(db_path, "MATCH_FETCHER", discovered_players_per_run=15)
+    set_job_config(db_path, "MATCH_FETCHER", discovered_players_per_run=players_per_run)
 
 
 @pytest.mark.slow
 def test_readers_polling_while_jobs_write_never_fail(db_path: Path, sim: RunningSimulator) -> None:
     """A reading thread and a reading process see no error while two jobs write; jobs succeed."""
-    prepare(db_path, sim)
+    prepare(db_path, sim, players_per_run=8)
     poller = subprocess.Popen(
-        [sys.executable, "-c", POLLER, str(db_path), "8", NOTEBOOK_QUERY],
+        [sys.executable, "-c", POLLER, str(db_path), "4", NOTEBOOK_QUERY],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -149,17 +151,29 @@ def test_a_reader_holding_the_file_fails_the_run_clearly_and_the_next_run_succee
         ),
         daemon=True,
     )
-    fetcher.start()
-    while not count(db_path, "SELECT count(*) FROM job_executions WHERE status = 'RUNNING'"):
-        time.sleep(0.02)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_path), "3"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(db_path), "3"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert holder.stdin is not None and holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        fetcher.start()
+        while fetcher.is_alive() and not count(
+            db_path, "SELECT count(*) FROM job_executions WHERE status = 'RUNNING'"
+        ):
+            time.sleep(0.02)
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "holding"
         fetcher.join(timeout=120)
     finally:
-        holder.wait(timeout=60)
+        try:
+            holder.wait(timeout=60)
+        finally:
+            holder.kill()
     assert not fetcher.is_alive()  # bounded: the run did not hang
     [blocked] = outcomes
     assert blocked.status is JobStatus.FAILED
