@@ -222,7 +222,7 @@ def _labelled(codes: IntArray, labels: Any) -> pd.Categorical:
     return categorical
 
 
-def _categorical(values: np.ndarray, picks: IntArray) -> pd.Categorical:  # type: ignore[type-arg]
+def _categorical(values: npt.NDArray[np.str_], picks: IntArray) -> pd.Categorical:
     """``values[picks]`` without materialising one string per row."""
     categories, codes = np.unique(values, return_inverse=True)
     return _labelled(codes[picks], categories)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
+from pipeline.simulator.population import IntArray
 from pipeline.simulator.ranks import rank_of
 from pipeline.simulator.season import ARAM, RANKED_SOLO
 from pipeline.simulator.world import World
@@ -97,7 +96,7 @@ def league_entries(world: World, player: int) -> list[JSON]:
     ]
 
 
-def match_ids(world: World, numbers: np.ndarray) -> list[str]:  # type: ignore[type-arg]
+def match_ids(world: World, numbers: IntArray) -> list[str]:
     """Public match ids of match numbers."""
     return [world.match_id(int(n)) for n in numbers]
 

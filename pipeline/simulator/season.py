@@ -11,6 +11,7 @@ All of it is array arithmetic over the players of one slot, never a loop per gam
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -94,16 +95,12 @@ def concat_blocks(blocks: list[MatchBlock]) -> MatchBlock:
 
 def empty_block() -> MatchBlock:
     """A block with no matches."""
-    flat = np.zeros(0, dtype=np.int64)
-    grid = np.zeros((0, 10), dtype=np.int64)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for f in fields(MatchBlock):
-        values[f.name] = flat if f.name in ("start_s", "duration_s", "queue_id") else grid
-        if f.name in COMPACT_TYPES:
-            values[f.name] = grid.astype(COMPACT_TYPES[f.name])
-    values["blue_won"] = np.zeros(0, dtype=bool)
-    values["won"] = np.zeros((0, 10), dtype=bool)
-    return MatchBlock(**values)  # type: ignore[arg-type]
+        flat = f.name in ("start_s", "duration_s", "queue_id", "blue_won")
+        dtype = bool if f.name in ("blue_won", "won") else COMPACT_TYPES.get(f.name, np.int64)
+        values[f.name] = np.zeros((0,) if flat else (0, 10), dtype=dtype)
+    return MatchBlock(**values)
 
 
 def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> MatchBlock:

@@ -37,20 +37,24 @@ class RunningSimulator:
 
     def stats(self) -> dict[str, Any]:
         """Traffic counters, as GET /__sim/stats returns them."""
-        return self._control("GET", "/__sim/stats")  # type: ignore[no-any-return]
+        stats: dict[str, Any] = self._control("GET", "/__sim/stats")
+        return stats
 
     def truth(self, population: str | None = None) -> list[dict[str, Any]]:
         """Ground truth per player (of one population), as GET /__sim/truth returns it."""
         query = f"?population={population}" if population else ""
-        return self._control("GET", "/__sim/truth" + query)  # type: ignore[no-any-return]
+        truth: list[dict[str, Any]] = self._control("GET", "/__sim/truth" + query)
+        return truth
 
     def advance(self, hours: float) -> dict[str, Any]:
         """Move simulated time forward, playing the matches of that time."""
-        return self._control("POST", f"/__sim/advance?hours={hours}")  # type: ignore[no-any-return]
+        result: dict[str, Any] = self._control("POST", f"/__sim/advance?hours={hours}")
+        return result
 
     def set_faults(self, **rates: float) -> dict[str, float]:
         """Change fault shares (fault_rate, slow_rate, malformed_rate, drop_rate, ...)."""
-        return self._control("POST", "/__sim/faults", json=rates)  # type: ignore[no-any-return]
+        rates_now: dict[str, float] = self._control("POST", "/__sim/faults", json=rates)
+        return rates_now
 
     def _control(self, verb: str, path: str, json: Any = None) -> Any:
         response = httpx.request(verb, self.url + path, json=json, timeout=CONTROL_TIMEOUT_S)

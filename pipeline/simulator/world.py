@@ -15,7 +15,14 @@ import numpy as np
 
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.identity import riot_id_key
-from pipeline.simulator.population import DAY_S, FloatArray, IntArray, Players, build_players
+from pipeline.simulator.population import (
+    DAY_S,
+    FloatArray,
+    IntArray,
+    Players,
+    StrArray,
+    build_players,
+)
 from pipeline.simulator.season import SLOT_S, MatchBlock, concat_blocks, empty_block, play_slot
 
 # "Now" when a world is built; fixed so that every world of a seed is the same.
@@ -128,7 +135,7 @@ class World:
             self._riot_id_index_at_s = self.now_s
         return self._riot_id_index.get(riot_id_key(game_name, tag_line))
 
-    def current_riot_ids(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    def current_riot_ids(self) -> tuple[StrArray, StrArray]:
         """Every player's Riot ID as of now (game names, tag lines)."""
         renamed = self.players.renamed_at_s <= self.now_s
         names = np.where(renamed, self.players.new_game_name, self.players.game_name)
