@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.simulator import Population, SimulatorConfig, SimulatorConfigError, build_world
 from pipeline.simulator.config import parse_rate_limit
@@ -306,3 +308,15 @@ def test_public_surface_is_pinned() -> None:
         "SimulatorConfigError", "SimulatorError", "World", "build_world", "create_app",
         "export_world", "serve_in_thread",
     ]  # fmt: skip
+
+
+@given(st.lists(st.floats(min_value=-100, max_value=4000, allow_nan=False), min_size=1))
+def test_vectorised_ranks_agree_with_single_ranks(points: list[float]) -> None:
+    """ranks_of over an array gives what rank_of gives for each value, and ranks round-trip."""
+    tiers, divisions, lp = ranks_of(np.array(points))
+    for index, value in enumerate(points):
+        rank = rank_of(value)
+        assert (tiers[index], divisions[index], int(lp[index])) == (
+            rank.tier, rank.division, rank.league_points
+        )  # fmt: skip
+        assert points_of(rank.tier, rank.division, rank.league_points) == max(int(value), 0)
