@@ -95,8 +95,8 @@ def test_contributions_add_up_to_the_logit(con: duckdb.DuckDBPyConnection) -> No
     for target in ("smurf", "boosted"):
         total = scores[contribution_columns(scores, target)].sum(axis=1)
         np.testing.assert_allclose(total, scores[f"{target}_logit"], rtol=0, atol=1e-12)
-        p = scores[f"{target}_score"]
-        np.testing.assert_allclose(np.log(p / (1 - p)), scores[f"{target}_logit"], atol=1e-9)
+        probability = 1 / (1 + np.exp(-total))
+        np.testing.assert_allclose(probability, scores[f"{target}_score"], atol=1e-12)
 
 
 def test_scoring_is_deterministic(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,8 +160,8 @@ def test_explain_breaks_the_score_into_factors_and_games(con: duckdb.DuckDBPyCon
     why = explain(con, "smurf")
     assert why.label == SMURF
     smurf_factors = why.factors[why.factors["target"] == "smurf"]
-    logit = np.log(why.smurf_score / (1 - why.smurf_score))
-    assert smurf_factors["contribution"].sum() == pytest.approx(logit)
+    total = smurf_factors["contribution"].sum()
+    assert 1 / (1 + np.exp(-total)) == pytest.approx(why.smurf_score)
     assert len(why.games) == why.games_analyzed == 25
     assert list(why.rank_history["tier"]) == ["SILVER", "PLATINUM"]
     assert why.features["summoner_level"] == 35

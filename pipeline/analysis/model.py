@@ -21,6 +21,10 @@ Inputs (all from ``features.feature_frame``; shrinkage happens there):
     win_rate_change       shrunk win rate of the recent half minus the older half
     account_level         ln(summoner level)
     ranked_experience     ln(1 + ranked games known)
+    new_account_strength  max(performance, 0) x inexperience, where inexperience is
+                          max(0, ln(1 + 200) - ranked_experience): strong play only counts
+                          as smurf evidence on an account with few ranked games, and few
+                          games alone (3 wins of 3) count for nothing
     tier                  tier index, IRON = 0 .. CHALLENGER = 9
     climb_rate            LP gained per ranked game between the first and newest snapshot
     drop_from_peak        hundreds of LP below the best rank seen
@@ -37,6 +41,8 @@ import pandas as pd
 # Keeps logit finite and the level's log defined.
 _EPS = 1e-6
 MAX_CLIMB_LP_PER_GAME = 100.0
+# Ranked games after which an account counts as fully experienced.
+EXPERIENCED_GAMES = 200
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,13 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
     p = features["win_rate_shrunk"].astype("float64").clip(_EPS, 1 - _EPS)
     level = features["summoner_level"].astype("float64").clip(lower=1.0)
     climb = features["climb_lp_per_game"].astype("float64")
+    experience = np.log1p(features["ranked_games_total"].astype("float64"))
+    inexperience = (np.log1p(EXPERIENCED_GAMES) - experience).clip(lower=0.0)
+    performance = features["perf_z"].astype("float64")
     return pd.DataFrame(
         {
             "win_rate": np.log(p / (1 - p)),
-            "performance": features["perf_z"].astype("float64"),
+            "performance": performance,
             "below_current_tier": -features["perf_z_current_tier"].astype("float64"),
             "unfamiliar_champions": features["unfamiliar_champion_perf_z"].astype("float64"),
             "recent_below_tier": -features["recent_perf_z_current_tier"].astype("float64"),
@@ -82,7 +91,8 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "performance_change": features["perf_change"].astype("float64"),
             "win_rate_change": features["win_rate_change"].astype("float64"),
             "account_level": np.log(level),
-            "ranked_experience": np.log1p(features["ranked_games_total"].astype("float64")),
+            "ranked_experience": experience,
+            "new_account_strength": performance.clip(lower=0.0) * inexperience,
             "tier": features["tier_index"].astype("float64"),
             "climb_rate": climb.clip(-MAX_CLIMB_LP_PER_GAME, MAX_CLIMB_LP_PER_GAME),
             "drop_from_peak": features["drop_from_peak_lp"].astype("float64") / 100.0,
@@ -100,17 +110,15 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # Fitted by pipeline.analysis.fit (L2 = 1) on simulated worlds of seeds 1-3 (20,000 players
 # each) and validated on worlds never used while developing (benchmarks/bench_quality.py).
 # Centers are the training population's means, so the prior is the log-odds of a player
-# who is average on every factor (very low: most players are neither).
+# who is average on every factor (low: most players are neither). Factors whose fitted
+# weight was near zero or whose sign flipped against another (collinear) factor were left
+# out, so every weight reads the way its name says.
 SMURF_MODEL = LogisticModel(
     target="smurf",
-    intercept=-17.973,
+    intercept=-5.8457,
     factors=(
-        Factor("win_rate", 3.0877, -0.0033),
-        Factor("performance", 7.1733, -0.0058),
-        Factor("unfamiliar_champions", 1.0811, -0.0109),
-        Factor("account_level", -5.9104, 5.2064),
-        Factor("ranked_experience", -3.0985, 5.3146),
-        Factor("tier", 1.09, 2.5937),
+        Factor("win_rate", 3.3627, -0.0029),
+        Factor("new_account_strength", 8.6873, 0.0661),
     ),
 )
 
@@ -118,13 +126,12 @@ SMURF_MODEL = LogisticModel(
 # keyboard) and play below its current tier's baseline in the recent part (the owner).
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
-    intercept=-8.0763,
+    intercept=-7.4991,
     factors=(
-        Factor("recent_below_tier", 6.9859, 0.0332),
-        Factor("older_performance", 12.0297, 0.01),
-        Factor("win_rate", 3.3898, -0.0033),
-        Factor("drop_from_peak", 0.2194, 1.1448),
-        Factor("ranked_experience", 2.3432, 5.3146),
+        Factor("recent_below_tier", 7.9095, 0.029),
+        Factor("older_performance", 12.6537, 0.0083),
+        Factor("win_rate", 1.4629, -0.0029),
+        Factor("ranked_experience", 2.0838, 5.2763),
     ),
 )
 
