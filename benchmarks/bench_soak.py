@@ -45,7 +45,8 @@ from tests.test_reliability_soak import (
 
 NAME = "bench_soak"
 SEED, PLAYERS, HISTORY_DAYS = 29, 100, 21
-MAX_CYCLES = 30
+MAX_CYCLES = 80
+PLAYERS_PER_RUN = 10  # small runs: the crawl takes many cycles
 CRASHES = 5
 CRAWL_DEADLINE_S = 900.0
 
@@ -55,9 +56,17 @@ def fault_soak(tmp: Path) -> tuple[SoakRun, SoakRun, dict[str, Any]]:
     world = build_world(soak_config(SEED, PLAYERS, HISTORY_DAYS, faulty=False))
     with serve_in_thread(soak_config(SEED, PLAYERS, HISTORY_DAYS, faulty=False), world=world) as s:
         tracked = most_active(s.truth(), 3)
-        clean = soak(tmp / "clean.duckdb", s, tracked, max_cycles=MAX_CYCLES)
+        clean = soak(
+            tmp / "clean.duckdb", s, tracked, max_cycles=MAX_CYCLES, players_per_run=PLAYERS_PER_RUN
+        )
     with serve_in_thread(soak_config(SEED, PLAYERS, HISTORY_DAYS, faulty=True), world=world) as s:
-        faulty = soak(tmp / "faulty.duckdb", s, tracked, max_cycles=MAX_CYCLES)
+        faulty = soak(
+            tmp / "faulty.duckdb",
+            s,
+            tracked,
+            max_cycles=MAX_CYCLES,
+            players_per_run=PLAYERS_PER_RUN,
+        )
     expected, got = stored_keys(tmp / "clean.duckdb"), stored_keys(tmp / "faulty.duckdb")
     comparison = {
         "rows_compared": sum(len(rows) for rows in expected.values()),

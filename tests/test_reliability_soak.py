@@ -73,7 +73,7 @@ class SoakRun:
         return Counter(o.status.value for o in self.outcomes)
 
 
-def prepare(db_path: Path, tracked: list[str]) -> None:
+def prepare(db_path: Path, tracked: list[str], players_per_run: int = 100_000) -> None:
     """A migrated database that tracks ``tracked`` and crawls whole histories."""
     migrate(db_path)
     track(db_path, tracked)
@@ -81,7 +81,7 @@ def prepare(db_path: Path, tracked: list[str]) -> None:
     set_job_config(
         db_path,
         "MATCH_FETCHER",
-        discovered_players_per_run=100_000,
+        discovered_players_per_run=players_per_run,
         matches_per_player_per_run=20,
         target_matches_per_player=10_000,
     )
@@ -94,9 +94,16 @@ def pending_players(db_path: Path) -> int:
     )
 
 
-def soak(db_path: Path, sim: RunningSimulator, tracked: list[str], *, max_cycles: int) -> SoakRun:
+def soak(
+    db_path: Path,
+    sim: RunningSimulator,
+    tracked: list[str],
+    *,
+    max_cycles: int,
+    players_per_run: int = 100_000,
+) -> SoakRun:
     """Cycles of the fetch jobs until one changes nothing and no history is left to fetch."""
-    prepare(db_path, tracked)
+    prepare(db_path, tracked, players_per_run)
     context = job_context(db_path, sim, timeout_s=CLIENT_TIMEOUT_S)
     run = SoakRun()
     while run.cycles < max_cycles and not run.converged:
