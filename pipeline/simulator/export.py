@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
 from pipeline.simulator.config import SimulatorConfig
-from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, QUEUE_MODES
+from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, PLACEMENT_GAMES, QUEUE_MODES
 from pipeline.simulator.population import TRAPS, IntArray, Population
 from pipeline.simulator.ranks import ranks_of
 from pipeline.simulator.season import ARAM
@@ -29,7 +29,6 @@ from pipeline.simulator.stats import team_totals
 from pipeline.simulator.world import MATCH_NUMBER_BASE, RankSnapshot, World, build_world
 
 BATCH_MATCHES = 50_000
-PLACEMENT_GAMES = 5
 SIM_TRUTH_DDL = """
 CREATE TABLE IF NOT EXISTS sim_truth (
     puuid               VARCHAR PRIMARY KEY,

@@ -19,7 +19,7 @@ JSON = dict[str, Any]
 GAME_VERSION = "16.22.734.1180"
 QUEUE_MODES = {420: "CLASSIC", 400: "CLASSIC", 440: "CLASSIC", 450: "ARAM"}
 MAP_IDS = {420: 11, 400: 11, 440: 11, 450: 12}
-PLACEMENT_GAMES = 5
+PLACEMENT_GAMES = 5  # games before a rank shows
 # Role names as the legacy `role`/`lane` fields spell them.
 LEGACY_LANE = {"TOP": "TOP", "JUNGLE": "JUNGLE", "MIDDLE": "MIDDLE", "BOTTOM": "BOTTOM",
                "UTILITY": "BOTTOM"}  # fmt: skip
