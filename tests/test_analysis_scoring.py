@@ -202,3 +202,11 @@ def test_scoring_leaves_no_temporary_tables_and_works_read_only(
         assert len(score_players(reader)) == 43
         left = reader.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()
     assert left == (0,)
+
+
+def test_scores_from_another_model_version_are_stale(con: duckdb.DuckDBPyConnection) -> None:
+    """A player last scored by an older model is scored again, even without new games."""
+    add_players(con, [Player("a", 10, 5)])
+    write_scores(con, score_players(con), SCORED_AT)
+    con.execute("UPDATE smurf_scores SET model_version = 'older-model'")
+    assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
@@ -20,6 +21,11 @@ def _settings(ctx: click.Context, db_path: Path | None) -> Settings:
     settings = ctx.find_object(Settings)
     assert settings is not None, "the root command always builds settings"
     return settings if db_path is None else settings.replace(db_path=db_path)
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB draws a progress bar on long queries; it would interleave with the summary.
+    con.execute("SET enable_progress_bar = false")
 
 
 def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
@@ -78,6 +84,7 @@ def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_match
     params = ScoringParams(min_games=min_matches)
     with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
+        _quiet(con)
         puuids = None if score_all else players_needing_scores(con, ALL_PLAYERS, min_matches)
         if puuids == []:
             click.echo("Every player's score is up to date (use --all to rescore everyone).")
@@ -117,5 +124,6 @@ def evaluate(ctx: click.Context, db_path: Path | None, min_games: int) -> None:
     settings = _settings(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
+        _quiet(con)
         report = run_evaluation(con, ScoringParams(min_games=min_games))
     click.echo(report.to_text())
