@@ -166,7 +166,8 @@ def test_rate_limit_mid_run_ends_rate_limited_and_the_next_run_resumes(
         assert first.metrics["records_created"] > 0
         kept = count(db_path, "SELECT count(*) FROM matches")
         assert kept > 0
-        patient = job_context(db_path, limited, max_wait_s=30)
+        # The same process-wide limiter, as in the scheduler: it remembers the first run.
+        patient = job_context(db_path, limited, max_wait_s=30, limiter=impatient.limiter)
         second = run_job(patient, "TRACKED_PLAYER_UPDATER")
         assert second.status is JobStatus.SUCCESS
         assert count(db_path, "SELECT count(*) FROM matches") > kept
