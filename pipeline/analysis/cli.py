@@ -39,7 +39,9 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
     ]
     columns = ["puuid", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
     for target in ("smurf", "boosted"):
-        ranked = scores.sort_values(f"{target}_score", ascending=False).head(top)
+        ranked = scores.sort_values(
+            [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
+        ).head(top)
         if not ranked.empty:
             lines += [
                 "",
