@@ -7,6 +7,8 @@
     GET  /api/v1/jobs/executions/{execution_id}     one execution with its log lines
     POST /api/v1/jobs/{id}/trigger                  202 {"execution_id": N}; 404 unknown,
                                                     400 inactive, 409 already running
+    any                                             503 when another process holds the
+                                                    database past the lock timeout
     GET  /openapi.json                              this API's OpenAPI description
 
 Bound to 127.0.0.1 by default. When bound elsewhere, POST requests need
@@ -29,6 +31,7 @@ from starlette.routing import Route
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.scheduler import JobScheduler, build_overview
 from pipeline.jobs.types import JobStatus
+from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
 
 MAX_PAGE_SIZE = 500
@@ -173,8 +176,14 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> Starlett
             Route("/api/v1/jobs/{job_id}/executions", executions, methods=["GET"]),
             Route("/api/v1/jobs/{job_id}/trigger", trigger, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"]),
-        ]
+        ],
+        exception_handlers={DatabaseBusyError: _busy},
     )
+
+
+async def _busy(_request: Request, exc: Exception) -> Response:
+    """Another process held the database past the wait bound: try again later."""
+    return _error(503, str(exc))
 
 
 def _op(summary: str, params: list[dict[str, Any]], codes: dict[str, str]) -> dict[str, Any]:
@@ -186,7 +195,7 @@ def _op(summary: str, params: list[dict[str, Any]], codes: dict[str, str]) -> di
                 "description": text,
                 "content": {"application/json": {"schema": {"type": "object"}}},
             }
-            for code, text in codes.items()
+            for code, text in {**codes, "503": "Database held by another process"}.items()
         },
     }
 
