@@ -7,6 +7,7 @@ connection open for longer than a job may wait.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -15,10 +16,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from pipeline.api import create_api
 from pipeline.config import Settings
-from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+from pipeline.jobs import ExecutionOutcome, JobContext, JobScheduler, JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, read
@@ -188,3 +191,44 @@ def test_a_reader_holding_the_file_fails_the_run_clearly_and_the_next_run_succee
     again = run_job(context_for(db_path, sim, lock_timeout_s=0.5), "MATCH_FETCHER")
     assert again.status is JobStatus.SUCCESS
     assert again.metrics["records_created"] > 0
+
+
+def test_the_api_answers_503_while_another_process_holds_the_database(db_path: Path) -> None:
+    """A trigger that cannot write in time gets 503 with the busy message; reads still work."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), "3"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    async def ask() -> list[httpx.Response]:
+        settings = Settings(db_path=db_path, lock_timeout_s=0.5)
+        scheduler = JobScheduler(JobContext(settings), sync_interval_s=3600)
+        await scheduler.start()
+        try:
+            assert holder.stdin is not None and holder.stdout is not None
+            holder.stdin.write("go\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "holding"
+            transport = httpx.ASGITransport(app=create_api(scheduler), raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+                return [
+                    await client.post("/api/v1/jobs/3/trigger"),
+                    await client.get("/api/v1/jobs/status/overview"),
+                ]
+        finally:
+            await scheduler.stop()
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        triggered, overview = asyncio.run(ask())
+    finally:
+        try:
+            holder.wait(timeout=60)
+        finally:
+            holder.kill()
+    assert triggered.status_code == 503
+    assert f"held by process {holder.pid}" in triggered.json()["error"]
+    assert overview.status_code == 200
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
