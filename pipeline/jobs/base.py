@@ -186,9 +186,21 @@ class BaseJob:
     ) -> ExecutionOutcome:
         """One tracked execution of this job, start to terminal status."""
         started = time.monotonic()
-        self.job_config = await asyncio.to_thread(self._read_config)
-        self.execution_id = execution_id or await asyncio.to_thread(self._create_execution, trigger)
-        correlation_id = await asyncio.to_thread(self._correlation_id)
+        try:
+            self.job_config = await asyncio.to_thread(self._read_config)
+            self.execution_id = execution_id or await asyncio.to_thread(
+                self._create_execution, trigger
+            )
+            correlation_id = await asyncio.to_thread(self._correlation_id)
+        except Exception as exc:
+            # No execution row can say why (the database may be what failed): say it here.
+            log.error(
+                "job.not_started",
+                job_config_id=self.job_config_id,
+                job_type=self.job_type.value,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
         status, error = JobStatus.FAILED, None
         with (
             structlog.contextvars.bound_contextvars(
