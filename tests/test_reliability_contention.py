@@ -8,6 +8,8 @@ connection open for longer than a job may wait.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -24,7 +26,7 @@ from pipeline.config import Settings
 from pipeline.jobs import ExecutionOutcome, JobContext, JobScheduler, JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database, read
+from pipeline.store import Database, DatabaseBusyError, read
 from tests.sim_helpers import TEST_KEY, count, run_job, set_job_config, track
 
 WORLD = SimulatorConfig(seed=61, players=40, history_days=14, latency_ms=(20.0, 40.0))
@@ -231,4 +233,35 @@ def test_the_api_answers_503_while_another_process_holds_the_database(db_path: P
     assert triggered.status_code == 503
     assert f"held by process {holder.pid}" in triggered.json()["error"]
     assert overview.status_code == 200
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+def test_a_run_that_cannot_even_start_says_why_in_the_log(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """When no execution row can be written, the run raises the busy error and logs it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    logs = io.StringIO()
+    configure_logging(json_lines=True, level="warning", stream=logs)
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(DatabaseBusyError):
+            run_job(context_for(db_path, sim, lock_timeout_s=0.3), "SMURF_ANALYZER")
+    finally:
+        try:
+            holder.wait(timeout=60)
+        finally:
+            holder.kill()
+    [line] = [json.loads(x) for x in logs.getvalue().splitlines() if "job.not_started" in x]
+    assert line["job_type"] == "SMURF_ANALYZER"
+    assert f"held by process {holder.pid}" in line["error"]
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
