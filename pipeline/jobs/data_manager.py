@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
 from pipeline.riot import NotFoundError, RateLimitError, RiotAPIError, RiotClient
 from pipeline.store import Database
@@ -41,6 +42,13 @@ class MatchBatch:
     not_found: list[str] = field(default_factory=list)  # listed, then 404: gone from the API
     failed: list[tuple[str, str]] = field(default_factory=list)  # (match id, why)
     rate_limited: RateLimitError | None = None
+
+    def raise_if_rate_limited(self, doing: str) -> None:
+        """End the run RATE_LIMITED (after the caller committed) if the batch was cut short."""
+        if self.rate_limited is not None:
+            raise RateLimitSignal(
+                f"Rate limited while {doing}: {self.rate_limited}", self.rate_limited.retry_after_s
+            )
 
 
 @dataclass(frozen=True)
@@ -188,10 +196,11 @@ def store_batch(
     batch: MatchBatch,
     profiles: Sequence[PlayerProfile] = (),
     observed_at: datetime | None = None,
-) -> tuple[WriteCounts, int, int]:
+) -> tuple[int, int]:
     """Persist fetched matches and refreshed profiles in the caller's transaction.
 
-    Returns (match write counts, players updated from profiles, rank snapshots created).
+    Returns (records created, records updated): matches, participants, players and rank
+    snapshots created; players updated.
     """
     counts = write_matches(con, batch.parsed) if batch.parsed else WriteCounts()
     updated = 0
@@ -202,4 +211,7 @@ def store_batch(
     ranked = {p.puuid: p.league_entries for p in profiles if p.league_entries is not None}
     if ranked and observed_at is not None:
         snapshots = record_rank_snapshots(con, ranked, observed_at)
-    return counts, updated, snapshots
+    created = (
+        counts.matches_created + counts.participants_created + counts.players_created + snapshots
+    )
+    return created, counts.players_updated + updated

@@ -15,7 +15,6 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
-from pipeline.jobs.errors import RateLimitSignal
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -89,7 +88,7 @@ class MatchFetcher(BaseJob):
         target = self.target_matches_per_player
 
         def persist(con: Any) -> None:
-            counts, updated, snapshots = store_batch(con, batch, [profile] if profile else [], now)
+            created, updated = store_batch(con, batch, [profile] if profile else [], now)
             if complete:
                 # Advance past this page only when every match in it is stored.
                 games_row = con.execute(
@@ -118,14 +117,8 @@ class MatchFetcher(BaseJob):
                 )
             else:
                 con.execute("UPDATE players SET last_fetched_at = ? WHERE puuid = ?", [now, puuid])
-            self.increment_metric(
-                "records_created",
-                counts.matches_created
-                + counts.participants_created
-                + counts.players_created
-                + snapshots,
-            )
-            self.increment_metric("records_updated", counts.players_updated + updated)
+            self.increment_metric("records_created", created)
+            self.increment_metric("records_updated", updated)
 
         await self.safe_commit(persist)
         log.info(
@@ -136,8 +129,4 @@ class MatchFetcher(BaseJob):
             failed=len(batch.failed),
             history_ended=history_ended,
         )
-        if batch.rate_limited is not None:
-            raise RateLimitSignal(
-                f"Rate limited while fetching {puuid}: {batch.rate_limited}",
-                batch.rate_limited.retry_after_s,
-            )
+        batch.raise_if_rate_limited(f"fetching {puuid}")

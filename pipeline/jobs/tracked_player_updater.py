@@ -13,7 +13,6 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
-from pipeline.jobs.errors import RateLimitSignal
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -69,9 +68,7 @@ class TrackedPlayerUpdater(BaseJob):
         complete = batch.rate_limited is None and not batch.failed
 
         def persist(con: Any) -> None:
-            counts, updated, snapshots = store_batch(
-                con, batch, [profile] if profile else [], observed_at
-            )
+            created, updated = store_batch(con, batch, [profile] if profile else [], observed_at)
             if complete:  # only a fully fetched player moves its watermark
                 newest = max(
                     (p.match["game_start"] for p in batch.parsed if p.match.get("game_start")),
@@ -83,14 +80,8 @@ class TrackedPlayerUpdater(BaseJob):
                     " WHERE puuid = ?",
                     [observed_at, observed_at if profile else None, newest, newest, puuid],
                 )
-            self.increment_metric(
-                "records_created",
-                counts.matches_created
-                + counts.participants_created
-                + counts.players_created
-                + snapshots,
-            )
-            self.increment_metric("records_updated", counts.players_updated + updated)
+            self.increment_metric("records_created", created)
+            self.increment_metric("records_updated", updated)
 
         await self.safe_commit(persist)
         log.info(
@@ -100,8 +91,4 @@ class TrackedPlayerUpdater(BaseJob):
             not_found=len(batch.not_found),
             failed=len(batch.failed),
         )
-        if batch.rate_limited is not None:
-            raise RateLimitSignal(
-                f"Rate limited while updating {puuid}: {batch.rate_limited}",
-                batch.rate_limited.retry_after_s,
-            )
+        batch.raise_if_rate_limited(f"updating {puuid}")
