@@ -70,8 +70,13 @@ class TrackedPlayerUpdater(BaseJob):
         def persist(con: Any) -> None:
             created, updated = store_batch(con, batch, [profile] if profile else [], observed_at)
             if complete:  # only a fully fetched player moves its watermark
+                # A game dated after now (a skewed clock) would hide every later game.
                 newest = max(
-                    (p.match["game_start"] for p in batch.parsed if p.match.get("game_start")),
+                    (
+                        p.match["game_start"]
+                        for p in batch.parsed
+                        if p.match.get("game_start") and p.match["game_start"] <= observed_at
+                    ),
                     default=None,
                 )
                 con.execute(
