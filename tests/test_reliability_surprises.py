@@ -28,15 +28,23 @@ MATCH_PATH = re.compile(r"/lol/match/v5/matches/(?P<id>[A-Z0-9]+_(?P<n>\d+))$")
 LEAGUE_PATH = re.compile(r"/lol/league/v4/entries/by-puuid/(?P<puuid>[^/]+)$")
 UNKNOWN_QUEUE = 9999
 UNKNOWN_MODE = "ARENA_2077"
+FUTURE_MS = 4_102_444_800_000  # 2100-01-01
 EXTRA = {"futureField": {"nested": [1, "two", None]}, "anotherNewFlag": True}
 
 
 class SurprisingTransport(httpx.AsyncBaseTransport):
     """Real HTTP to the simulator, with some answers changed on the way back."""
 
-    def __init__(self, gone: set[str], odd: set[str], unranked: str, odd_league: str) -> None:
+    def __init__(
+        self,
+        gone: set[str],
+        odd: set[str],
+        unranked: str = "",
+        odd_league: str = "",
+        future: set[str] | None = None,
+    ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.gone, self.odd = gone, odd
+        self.gone, self.odd, self.future = gone, odd, future or set()
         self.unranked, self.odd_league = unranked, odd_league
         self.edited: dict[str, int] = {}
 
@@ -68,6 +76,10 @@ class SurprisingTransport(httpx.AsyncBaseTransport):
         body["info"].update(EXTRA)
         for participant in body["info"]["participants"]:
             participant.update(EXTRA)
+        if match_id in self.future:  # a clock far ahead of everyone else's
+            body["info"]["gameStartTimestamp"] = FUTURE_MS
+            body["info"]["gameEndTimestamp"] = FUTURE_MS + 1_800_000
+            self._count("future", None)
         if match_id in self.odd:
             body["info"]["queueId"] = UNKNOWN_QUEUE
             body["info"]["gameMode"] = UNKNOWN_MODE
@@ -150,3 +162,37 @@ def test_surprising_answers_do_not_cost_the_rest_of_the_run(
     assert "RANKED_2V2" not in {queue for _, queue in ranks}
     assert count(db_path, "SELECT count(*) - count(DISTINCT match_id) FROM matches") == 0
     assert second.metrics["records_created"] == 0  # the rerun found nothing new to add
+
+
+def players_of_the_next_days(hours: float) -> list[str]:
+    """Players of WORLD who play in the ``hours`` after its start (the world is seeded)."""
+    with serve_in_thread(WORLD) as probe:
+        before = {t["puuid"]: t["games"] for t in probe.truth()}
+        probe.advance(hours=hours)
+        return sorted(
+            t["puuid"]
+            for t in probe.truth()
+            if t["games"] > before[t["puuid"]] and not t["is_banned"] and before[t["puuid"]] > 0
+        )
+
+
+def test_a_match_dated_in_the_future_does_not_stop_later_updates(db_path: Path) -> None:
+    """A match whose clock is far ahead does not move the watermark past the games to come."""
+    player = players_of_the_next_days(72)[0]
+    with serve_in_thread(WORLD) as own:
+        transport = SurprisingTransport(set(), set(), future={match_ids_of(own, player)[0]})
+        track(db_path, [player])
+        set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
+        context = job_context(db_path, own, riot_transport=transport)
+        assert run_job(context, "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+        assert transport.edited["future"] == 1
+        own.advance(hours=72)
+        listed = set(match_ids_of(own, player))
+        assert listed - stored_ids(db_path)  # games were played meanwhile
+        assert run_job(context, "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+        assert listed - stored_ids(db_path) == set()
+
+
+def stored_ids(db_path: Path) -> set[str]:
+    with Database(db_path).read() as con:
+        return {r[0] for r in con.execute("SELECT match_id FROM matches").fetchall()}
