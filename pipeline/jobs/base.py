@@ -80,6 +80,27 @@ class ExecutionOutcome:
     duration_s: float
 
 
+class _ReadKeys(dict[str, Any]):
+    """config_json that remembers which keys were looked up."""
+
+    def __init__(self, raw: dict[str, Any], read: set[str]) -> None:
+        super().__init__(raw)
+        self._read = read
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self._read.add(key)
+        return super().__contains__(key)
+
+
 class BaseJob:
     """Base class of every job type; see the module docstring for the life of a run."""
 
@@ -97,6 +118,8 @@ class BaseJob:
         self.details: dict[str, Any] = {}
         self._capture = ExecutionLogCapture()
         self._client: RiotClient | None = None
+        # The config_json keys the job looked up: what `smurf jobs set` may change.
+        self.settings_read: set[str] = {"timeout_seconds"}
 
     # ---- for subclasses -------------------------------------------------------------
     def _load_configuration(self) -> None:
@@ -117,12 +140,12 @@ class BaseJob:
         """The configuration's ``config_json`` as a dict (a clear error otherwise)."""
         raw = self.job_config.config_json if self.job_config else None
         if raw is None:
-            return {}
+            raw = {}
         if not isinstance(raw, dict):
             raise JobConfigError(
                 f'config_json must be a JSON object like {{"key": value}} (got {raw!r}).'
             )
-        return raw
+        return _ReadKeys(raw, self.settings_read)
 
     def int_setting(
         self, key: str, default: int | None = None, *, minimum: int = 1, maximum: int = 1_000_000

@@ -507,6 +507,12 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
         new_config,
     )
     job._load_configuration()  # raises JobConfigError naming the bad key
+    unknown = sorted(set(changes) - job.settings_read)
+    if unknown:
+        raise JobConfigError(
+            f"{config.job_type} has no setting {', '.join(map(repr, unknown))}; "
+            f"its settings are: {', '.join(sorted(job.settings_read))} (and schedule)."
+        )
     with db.write() as con:
         records.update_job_config(
             con,
