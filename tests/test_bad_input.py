@@ -173,6 +173,7 @@ def job_context_for(db_path: Path) -> Any:
         ("schedule=interval(seconds=-5)", "must not be negative"),
         ("schedule=interval(hours=0)", "longer than zero"),
         ("novalue", "Expected key=value"),
+        ("max_new_matchs_per_player=5", "has no setting 'max_new_matchs_per_player'"),
     ],
 )
 def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
