@@ -60,10 +60,12 @@ class Stage:
 
     @classmethod
     def fresh(cls) -> Stage:
+        """Names no other computation uses (two may run on one connection)."""
         prefix = f"smurf_stage_{uuid.uuid4().hex[:12]}"
         return cls(*(f"{prefix}_{name}" for name in ("ranks", "spans", "counts", "baselines")))
 
     def names(self) -> dict[str, str]:
+        """The names by placeholder, for ``str.format`` of the SQL templates."""
         return {
             "ranks": self.ranks,
             "spans": self.spans,
