@@ -23,6 +23,7 @@ from pipeline.reports.errors import (
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
+from pipeline.store import SchemaTooNewError, current_version, latest_version, read
 
 log = get_logger(__name__)
 
@@ -119,10 +120,17 @@ def _with_runner_defaults(
 
 
 def _require_database(parameters: Mapping[str, object]) -> None:
-    """Fail before starting a kernel when the notebook's database is missing."""
+    """Fail before starting a kernel when the notebook's database is missing or too new."""
     db_path = parameters.get("db_path")
-    if isinstance(db_path, str) and db_path and not Path(db_path).is_file():
+    if not isinstance(db_path, str) or not db_path:
+        return
+    if not Path(db_path).is_file():
         raise MissingDatabaseError(db_path)
+    # A newer release may have changed what the tables mean: refuse rather than mislead.
+    with read(db_path) as con:
+        version = current_version(con)
+    if version > latest_version():
+        raise SchemaTooNewError(db_path, version, latest_version())
 
 
 def execute_notebook(
