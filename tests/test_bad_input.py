@@ -276,8 +276,10 @@ def test_import_rejects_corrupted_match_files_and_keeps_the_good_ones(
         ("scheduler", "--api-port", "0", "--duration-s", "1"),
         ("sql", "select 1"),
         ("db", "migrate"),
+        ("import-matches", str(FIXTURES_DIR / "matches")),
+        ("report", "-n", "03-job-monitor"),
     ],
-    ids=lambda a: " ".join(a),
+    ids=lambda a: " ".join(a[:2]),
 )
 def test_a_database_from_a_newer_release_is_refused_clearly(
     db_path: Path, args: tuple[str, ...]
@@ -290,6 +292,7 @@ def test_a_database_from_a_newer_release_is_refused_clearly(
     assert "schema version 999" in result.stderr
     assert "upgrade smurf-workbench" in result.stderr
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+    assert count(db_path, "SELECT count(*) FROM matches") == 0
 
 
 # ---- report parameters ------------------------------------------------------------------
