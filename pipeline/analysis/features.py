@@ -242,8 +242,8 @@ champion_games AS (
            count(*) FILTER (is_recent) AS recent_games,
            coalesce(sum(win::INTEGER) FILTER (is_recent), 0) AS recent_wins,
            coalesce(sum(perf_z_current) FILTER (is_recent), 0) AS recent_current_sum,
-           max(game_start) AS last_game_start,
-           arg_max(summoner_level, game_start) AS last_level
+           -- Levels only rise, so the highest is the level at the newest game.
+           max(summoner_level) AS last_level
     FROM scored_games GROUP BY puuid, champion_id
 ),
 player_games AS (
@@ -264,7 +264,7 @@ player_games AS (
            sum(recent_current_sum) AS late_current_sum,
            count(*) AS champion_count,
            max(games) AS top_champion_games,
-           arg_max(last_level, last_game_start) AS level_at_last_game
+           max(last_level) AS level_at_last_game
     FROM champion_games GROUP BY puuid
 )"""
 
