@@ -1,9 +1,10 @@
 """Reliability soak: a long faulty crawl against a clean one, and a crawl through repeated crashes.
 
 1. Fault soak: one simulated world served twice, once with 5% 5xx, 2% responses slower than
-   the client's timeout, 1% malformed bodies, 2% service 429s and a low app limit, once
-   clean. Cycles of TRACKED_PLAYER_UPDATER + MATCH_FETCHER run until nothing is left to fetch;
-   the two databases must hold the same matches, participants and players.
+   the client's timeout, 1% malformed bodies, 2% service 429s plus one-second bursts of 60%
+   service 429s every 8 s, and a low app limit; once clean. Cycles of TRACKED_PLAYER_UPDATER
+   + MATCH_FETCHER run until nothing is left to fetch; the two databases must hold the same
+   matches, participants and players.
 2. Crash soak: a real ``smurf scheduler`` process crawls the same world and is killed with
    SIGKILL at random moments, then restarted, until the crawl finishes; every player's stored
    games must equal the world's.
@@ -18,13 +19,16 @@ import io
 import random
 import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from benchmarks._common import Result, print_results, stopwatch
 from pipeline.log import configure_logging
-from pipeline.simulator import SimulatorConfig, build_world, serve_in_thread
+from pipeline.simulator import RunningSimulator, SimulatorConfig, build_world, serve_in_thread
 from pipeline.store import Database
 from tests.sim_helpers import TEST_KEY
 from tests.test_reliability_crash import (
@@ -35,6 +39,7 @@ from tests.test_reliability_crash import (
 )
 from tests.test_reliability_crash import prepare as prepare_crawl
 from tests.test_reliability_soak import (
+    FAULTS,
     SoakRun,
     duplicate_rows,
     most_active,
@@ -49,6 +54,30 @@ MAX_CYCLES = 80
 PLAYERS_PER_RUN = 10  # small runs: the crawl takes many cycles
 CRASHES = 5
 CRAWL_DEADLINE_S = 900.0
+BURST_EVERY_S, BURST_LENGTH_S, BURST_RATE = 8.0, 1.0, 0.6
+
+
+@contextmanager
+def service_429_bursts(sim: RunningSimulator) -> Iterator[list[int]]:
+    """Every few seconds, a second in which most requests get a service 429."""
+    stop = threading.Event()
+    count = [0]
+    base = FAULTS["service_429_rate"]
+
+    def burst() -> None:
+        while not stop.wait(BURST_EVERY_S):
+            sim.set_faults(service_429_rate=BURST_RATE)
+            count[0] += 1
+            stop.wait(BURST_LENGTH_S)
+            sim.set_faults(service_429_rate=base)
+
+    thread = threading.Thread(target=burst, daemon=True)
+    thread.start()
+    try:
+        yield count
+    finally:
+        stop.set()
+        thread.join()
 
 
 def fault_soak(tmp: Path) -> tuple[SoakRun, SoakRun, dict[str, Any]]:
@@ -59,7 +88,10 @@ def fault_soak(tmp: Path) -> tuple[SoakRun, SoakRun, dict[str, Any]]:
         clean = soak(
             tmp / "clean.duckdb", s, tracked, max_cycles=MAX_CYCLES, players_per_run=PLAYERS_PER_RUN
         )
-    with serve_in_thread(soak_config(SEED, PLAYERS, HISTORY_DAYS, faulty=True), world=world) as s:
+    with (
+        serve_in_thread(soak_config(SEED, PLAYERS, HISTORY_DAYS, faulty=True), world=world) as s,
+        service_429_bursts(s) as bursts,
+    ):
         faulty = soak(
             tmp / "faulty.duckdb",
             s,
@@ -67,6 +99,7 @@ def fault_soak(tmp: Path) -> tuple[SoakRun, SoakRun, dict[str, Any]]:
             max_cycles=MAX_CYCLES,
             players_per_run=PLAYERS_PER_RUN,
         )
+    faulty.faults["service_429_bursts"] = bursts[0]
     expected, got = stored_keys(tmp / "clean.duckdb"), stored_keys(tmp / "faulty.duckdb")
     comparison = {
         "rows_compared": sum(len(rows) for rows in expected.values()),
@@ -80,7 +113,11 @@ def fault_soak(tmp: Path) -> tuple[SoakRun, SoakRun, dict[str, Any]]:
 def crash_soak(tmp: Path) -> dict[str, Any]:
     """Crawl with a scheduler process killed ``CRASHES`` times; what survived."""
     config = SimulatorConfig(
-        seed=SEED, players=PLAYERS // 2, history_days=HISTORY_DAYS, latency_ms=(10.0, 30.0)
+        seed=SEED,
+        players=PLAYERS // 2,
+        history_days=HISTORY_DAYS,
+        latency_ms=(10.0, 30.0),
+        app_limit="500:10,30000:600",
     )
     db_path, log_path = tmp / "crash.duckdb", tmp / "scheduler.log"
     rng = random.Random(SEED)

@@ -18,12 +18,16 @@ from typing import IO, Any
 import pytest
 
 from pipeline.jobs.runner import ORPHAN_MESSAGE
+from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
 from tests.sim_helpers import TEST_KEY, count, set_job_config, track
 
 SMURF = Path(sys.executable).parent / "smurf"
-WORLD = SimulatorConfig(seed=31, players=30, history_days=14, latency_ms=(10.0, 20.0))
+# A production-like app limit: a restarted process must not wait out the previous one's window.
+WORLD = SimulatorConfig(
+    seed=31, players=30, history_days=14, latency_ms=(10.0, 20.0), app_limit="500:10,30000:600"
+)
 WAIT_S = 90.0
 COMMAND_HEAD = (str(SMURF), "--db")
 COMMAND_TAIL = ("--log-json", "scheduler", "--api-port", "0", "--sync-interval-s", "0.5")
@@ -64,6 +68,11 @@ class Scheduler:
             return self.process.wait(timeout=WAIT_S)
         finally:
             self.log.close()
+
+    def serving(self, db_path: Path) -> bool:
+        """Whether this process holds the scheduler lock (its signal handlers are set by then)."""
+        lock = read_scheduler_lock(db_path)
+        return lock is not None and lock.get("pid") == self.pid
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -189,6 +198,7 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
 
     third = Scheduler(db_path, sim, log_path)
     try:
+        wait_for("for the scheduler to start", lambda: third.serving(db_path), third)
         wait_for("for the crawl to finish", lambda: crawl_finished(db_path), third)
         assert third.signal(signal.SIGTERM) == 0
     finally:
