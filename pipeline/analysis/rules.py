@@ -18,6 +18,8 @@ import pandas as pd
 
 RULE_FLAG_AT = 0.5
 WIN_RATE_RULE_GAMES = 30
+WIN_RATE_RULE_SMURF = 0.65
+WIN_RATE_RULE_BOOSTED = 0.40
 EMERALD = 5
 
 
@@ -29,7 +31,9 @@ def win_rate_rule(features: pd.DataFrame, target: str) -> pd.Series:
     """1.0 where the win-rate rule flags the player for ``target`` (smurf or boosted)."""
     games = features["games_analyzed"] >= WIN_RATE_RULE_GAMES
     rate = features["win_rate"]
-    return _flag(games & (rate >= 0.65 if target == "smurf" else rate <= 0.40))
+    if target == "smurf":
+        return _flag(games & (rate >= WIN_RATE_RULE_SMURF))
+    return _flag(games & (rate <= WIN_RATE_RULE_BOOSTED))
 
 
 def weighted_rules(features: pd.DataFrame, target: str) -> pd.Series:

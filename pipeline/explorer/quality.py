@@ -10,8 +10,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-RULE_MIN_WIN_RATE = 0.65
-RULE_MIN_GAMES = 30
+from pipeline.analysis.rules import WIN_RATE_RULE_GAMES as RULE_MIN_GAMES
+from pipeline.analysis.rules import WIN_RATE_RULE_SMURF as RULE_MIN_WIN_RATE
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

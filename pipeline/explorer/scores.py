@@ -12,6 +12,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from pipeline.analysis.tiers import TIERS
+
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
 # The model's constant term: part of every score, never a reason for one.
 NOT_A_FACTOR = "prior"
@@ -95,19 +97,7 @@ def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
-TIER_ORDER = (
-    "IRON",
-    "BRONZE",
-    "SILVER",
-    "GOLD",
-    "PLATINUM",
-    "EMERALD",
-    "DIAMOND",
-    "MASTER",
-    "GRANDMASTER",
-    "CHALLENGER",
-    "UNRANKED",
-)
+TIER_ORDER = (*TIERS, "UNRANKED")
 
 _NEWLY_FLAGGED = """
 WITH now_flagged AS (

@@ -203,6 +203,19 @@ def close_executions(
         )
 
 
+def _execution_filter(config_id: int | None, status: str | None) -> tuple[str, list[Any]]:
+    """A WHERE condition and its values selecting executions by job and status."""
+    where: list[str] = ["true"]
+    values: list[Any] = []
+    if config_id is not None:
+        where.append("job_config_id = ?")
+        values.append(config_id)
+    if status is not None:
+        where.append("status = ?")
+        values.append(status.upper())
+    return " AND ".join(where), values
+
+
 EXECUTION_COLUMNS = (
     "id, job_config_id, job_type, status, trigger, created_at, started_at, finished_at,"
     " api_requests_made, records_created, records_updated, error_message, correlation_id"
@@ -217,16 +230,9 @@ def list_executions(
     limit: int = 20,
     offset: int = 0,
 ) -> pd.DataFrame:
-    where: list[str] = ["true"]
-    values: list[Any] = []
-    if config_id is not None:
-        where.append("job_config_id = ?")
-        values.append(config_id)
-    if status is not None:
-        where.append("status = ?")
-        values.append(status.upper())
+    where, values = _execution_filter(config_id, status)
     return con.execute(
-        f"SELECT {EXECUTION_COLUMNS} FROM job_executions WHERE {' AND '.join(where)}"
+        f"SELECT {EXECUTION_COLUMNS} FROM job_executions WHERE {where}"
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         [*values, limit, offset],
     ).df()
@@ -235,17 +241,8 @@ def list_executions(
 def count_executions(
     con: duckdb.DuckDBPyConnection, config_id: int | None = None, *, status: str | None = None
 ) -> int:
-    where: list[str] = ["true"]
-    values: list[Any] = []
-    if config_id is not None:
-        where.append("job_config_id = ?")
-        values.append(config_id)
-    if status is not None:
-        where.append("status = ?")
-        values.append(status.upper())
-    row = con.execute(
-        f"SELECT count(*) FROM job_executions WHERE {' AND '.join(where)}", values
-    ).fetchone()
+    where, values = _execution_filter(config_id, status)
+    row = con.execute(f"SELECT count(*) FROM job_executions WHERE {where}", values).fetchone()
     return int(row[0]) if row else 0
 
 
