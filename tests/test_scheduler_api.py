@@ -198,3 +198,24 @@ def test_post_needs_the_token_when_one_is_set(db_path: Path, sim: RunningSimulat
             ]
 
     assert asyncio.run(calls()) == [401, 401, 200]
+
+
+def test_scheduled_runs_rest_while_the_api_asked_to_wait(db_path: Path) -> None:
+    """After a RATE_LIMITED run with a known wait, scheduled runs are skipped until it passes."""
+    from pipeline.config import Settings
+    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+
+    scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
+
+    async def scenario() -> int:
+        async def limited() -> ExecutionOutcome:
+            return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, 120.0)
+
+        task = asyncio.create_task(limited())
+        await task
+        scheduler._note_outcome(3, task)
+        await scheduler._scheduled_run(3)  # would run SMURF_ANALYZER if not resting
+        return len(executions(db_path))
+
+    assert asyncio.run(scenario()) == 0
+    assert scheduler._resume_at[3] > 0

@@ -78,6 +78,8 @@ class ExecutionOutcome:
     metrics: dict[str, int]
     error_message: str | None
     duration_s: float
+    # For RATE_LIMITED runs: how long the API asked us to wait, when it said.
+    retry_after_s: float | None = None
 
 
 class _ReadKeys(dict[str, Any]):
@@ -116,6 +118,7 @@ class BaseJob:
         self.metrics: dict[str, int] = dict.fromkeys(METRIC_NAMES, 0)
         self.timeout_s = DEFAULT_TIMEOUT_S
         self.details: dict[str, Any] = {}
+        self.retry_after_s: float | None = None
         self._capture = ExecutionLogCapture()
         self._client: RiotClient | None = None
         # The config_json keys the job looked up: what `smurf jobs set` may change.
@@ -247,7 +250,9 @@ class BaseJob:
                 self._finished_line(status, error, duration_s)
                 await asyncio.shield(asyncio.to_thread(self._finish, status, error))
         assert self.execution_id is not None
-        return ExecutionOutcome(self.execution_id, status, dict(self.metrics), error, duration_s)
+        return ExecutionOutcome(
+            self.execution_id, status, dict(self.metrics), error, duration_s, self.retry_after_s
+        )
 
     async def _execute_guarded(self) -> tuple[JobStatus, str | None]:
         try:
@@ -256,6 +261,7 @@ class BaseJob:
             async with asyncio.timeout(self.timeout_s):
                 await self.execute(self.context.db)
         except RateLimitSignal as signal:
+            self.retry_after_s = signal.retry_after_s
             return JobStatus.RATE_LIMITED, str(signal)
         except TimeoutError:
             error = str(JobTimeoutError(self.timeout_s))

@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from pipeline.jobs.errors import (
 from pipeline.jobs.registry import job_for
 from pipeline.jobs.runner import check_can_start, close_orphans
 from pipeline.jobs.schedule import parse_schedule
-from pipeline.jobs.types import Trigger
+from pipeline.jobs.types import JobStatus, Trigger
 from pipeline.log import get_logger
 from pipeline.store import job_records as records
 
@@ -84,6 +85,9 @@ class JobScheduler:
     jobs: dict[int, ScheduledJob] = field(default_factory=dict)
     running: dict[int, asyncio.Task[ExecutionOutcome]] = field(default_factory=dict)
     _starting: set[int] = field(default_factory=set)  # triggered runs being set up
+    # Job -> monotonic time before which scheduled runs are skipped: a RATE_LIMITED run said
+    # how long the key must rest, and starting earlier would only spend a request to learn it.
+    _resume_at: dict[int, float] = field(default_factory=dict)
     started_at: datetime | None = None
     state: str = "STOPPED"
     run_immediately: bool = False  # first run of each job at start, then on its schedule
@@ -247,7 +251,25 @@ class JobScheduler:
         if self._busy(config_id):
             log.info("scheduler.skipped_overlap", job_config_id=config_id)
             return
+        wait_s = self._resume_at.get(config_id, 0.0) - time.monotonic()
+        if wait_s > 0:
+            log.info(
+                "scheduler.skipped_rate_limited",
+                job_config_id=config_id,
+                resumes_in_s=round(wait_s, 1),
+            )
+            return
         await self._launch(config_id, Trigger.SCHEDULE, None)
+
+    def _note_outcome(self, config_id: int, task: asyncio.Task[ExecutionOutcome]) -> None:
+        self.running.pop(config_id, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        outcome = task.result()
+        if outcome.status is JobStatus.RATE_LIMITED and outcome.retry_after_s:
+            self._resume_at[config_id] = time.monotonic() + outcome.retry_after_s
+        else:
+            self._resume_at.pop(config_id, None)
 
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
@@ -283,7 +305,7 @@ class JobScheduler:
         job = job_for(job_type, config_id, self.context)
         task = asyncio.create_task(job.run(trigger, execution_id))
         self.running[config_id] = task
-        task.add_done_callback(lambda _t: self.running.pop(config_id, None))
+        task.add_done_callback(lambda done: self._note_outcome(config_id, done))
         if trigger is Trigger.SCHEDULE:
             # The scheduled call waits so APScheduler's max_instances guard sees it running.
             with contextlib.suppress(Exception):
