@@ -17,6 +17,7 @@ FOUNDATION_NAMES = {
     "current_version",
     "import_paths",
     "latest_version",
+    "load_match_payload",
     "migrate",
     "parse_match",
     "read",

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pipeline.store import (
     ParsedMatch,
     WriteCounts,
+    load_match_payload,
     parse_match,
     read,
     record_rank_snapshots,
@@ -92,10 +93,16 @@ def test_stored_match_keeps_its_raw_json_once(db_path: Path) -> None:
         write_matches(con, [parsed])
     with read(db_path) as con:
         rows = con.execute(
-            "SELECT p.raw_json->>'$.info.gameMode', m.participant_count, m.patch "
+            "SELECT m.match_id, m.participant_count, m.patch "
             "FROM matches m JOIN match_payloads p USING (match_id)"
         ).fetchall()
-    assert rows == [("CLASSIC", 2, "14.22")]
+        payload = load_match_payload(con, rows[0][0])
+        stored_bytes = con.execute(
+            "SELECT octet_length(payload_zstd) FROM match_payloads"
+        ).fetchone()
+    assert [r[1:] for r in rows] == [(2, "14.22")]
+    assert payload == json.loads(parsed.match["raw_json"])  # the payload as the API sent it
+    assert stored_bytes is not None and stored_bytes[0] < len(parsed.match["raw_json"])
 
 
 def test_newer_game_overwrites_player_and_older_game_does_not(db_path: Path) -> None:
@@ -317,3 +324,14 @@ def test_participant_rows_round_trip_through_the_store(
     expected = sorted(tuple(r[c] for c in PARTICIPANT_COLUMNS) for r in rows)
     assert sorted(back) == expected
     assert counts.participants_created == len(rows)
+
+
+def test_payloads_stored_before_compression_still_load(db_path: Path) -> None:
+    """A payload kept as plain raw_json (before compression) loads like a compressed one."""
+    with write(db_path) as con:
+        con.execute(
+            "INSERT INTO match_payloads (match_id, raw_json) VALUES ('OLD_1', '{\"a\": 1}')"
+        )
+    with read(db_path) as con:
+        assert load_match_payload(con, "OLD_1") == {"a": 1}
+        assert load_match_payload(con, "NEVER_STORED") is None

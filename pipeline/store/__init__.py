@@ -12,6 +12,7 @@ Public surface (notebooks and jobs import only these names)::
     upsert_players(con, players)     create or refresh players -> (created, updated)
     record_rank_snapshots(con, entries_by_puuid, observed_at)  rank rows, only on change
     import_paths(path, files_or_folders)  load match-v5 JSON files -> ImportReport
+    load_match_payload(con, match_id)  the raw payload stored for a match (or None)
 """
 
 from pipeline.store.connection import read, write
@@ -26,6 +27,7 @@ from pipeline.store.errors import (
 from pipeline.store.importer import ImportReport, import_paths
 from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
 from pipeline.store.parser import ParsedMatch, parse_match
+from pipeline.store.payloads import load_match_payload
 from pipeline.store.writers import (
     WriteCounts,
     record_rank_snapshots,
@@ -48,6 +50,7 @@ __all__ = [
     "current_version",
     "import_paths",
     "latest_version",
+    "load_match_payload",
     "migrate",
     "parse_match",
     "read",

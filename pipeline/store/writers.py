@@ -6,7 +6,7 @@ Rows reach DuckDB as one Arrow table or DataFrame per table and are inserted wit
 batch costs a few statements whatever its size. Frames are matched to tables by column
 name: extra columns are ignored and missing optional ones become NULL (or the column
 default). A match's ``raw_json`` goes to ``match_payloads`` (unindexed, so commits stay
-cheap as it grows), once, together with the new match row.
+cheap as it grows), zstd-compressed, once, together with the new match row.
 
 Players are "latest known": a player's Riot ID, level, platform and icon come from the newest
 game we have seen them in. When players arrive with matches, each one's values are dated by
@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.store.parser import MATCH_COLUMNS, PARTICIPANT_COLUMNS, PLAYER_COLUMNS, ParsedMatch
+from pipeline.store.payloads import compress_payload
 
 # Player fields that new information may overwrite; the rest is bookkeeping.
 PLAYER_FIELDS = ("game_name", "tag_line", "platform", "summoner_level", "profile_icon_id")
@@ -70,7 +71,9 @@ _ARROW_TYPES = {
     "DOUBLE": pa.float64(),
     "BOOLEAN": pa.bool_(),
     "TIMESTAMP": pa.timestamp("us"),
+    "BLOB": pa.binary(),
 }
+PAYLOAD_COLUMN = "payload_zstd"
 
 # A pandas DataFrame or a pyarrow Table: DuckDB scans either without copying.
 Frame: TypeAlias = "pd.DataFrame | pa.Table"
@@ -97,15 +100,22 @@ def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch])
     matches = [p.match for p in parsed]
     participants = [row for p in parsed for row in p.participants]
     players = [row for p in parsed for row in p.players]
-    # raw_json travels with the match row and is stored in match_payloads.
-    match_types = {**types["matches"], "raw_json": "JSON"}
+    # The raw JSON travels with the match row, compressed, and is stored in match_payloads.
+    match_types = {**types["matches"], PAYLOAD_COLUMN: "BLOB"}
+    columns = [c for c in MATCH_COLUMNS if c != "raw_json"] + [PAYLOAD_COLUMN]
+    rows = [_with_compressed_payload(m) for m in matches]
     return _write_frames(
         con,
-        _arrow(match_types, MATCH_COLUMNS, matches),
+        _arrow(match_types, columns, rows),
         _arrow(types["match_participants"], PARTICIPANT_COLUMNS, participants),
         _arrow(types["players"], PLAYER_COLUMNS, players),
         types,
     )
+
+
+def _with_compressed_payload(match: Mapping[str, Any]) -> dict[str, Any]:
+    text = match.get("raw_json")
+    return {**match, PAYLOAD_COLUMN: compress_payload(text) if text else None}
 
 
 def write_match_frames(
@@ -238,14 +248,19 @@ def _insert_new(
 
 
 def _insert_new_payloads(con: duckdb.DuckDBPyConnection, source: str, available: set[str]) -> None:
-    """Store the raw JSON of matches not stored yet (match_payloads has no key to conflict on)."""
-    if "raw_json" not in available:
+    """Store the raw payload of matches not stored yet (match_payloads has no key).
+
+    Parsed matches bring it compressed (``payload_zstd``); frames may bring plain ``raw_json``.
+    """
+    column = next((c for c in (PAYLOAD_COLUMN, "raw_json") if c in available), None)
+    if column is None:
         return
+    value = f"s.{column}" if column == PAYLOAD_COLUMN else "CAST(s.raw_json AS JSON)"
     con.execute(
         f"""
-        INSERT INTO match_payloads (match_id, raw_json)
-        SELECT s.match_id, CAST(s.raw_json AS JSON) FROM {source} s
-        WHERE s.raw_json IS NOT NULL
+        INSERT INTO match_payloads (match_id, {column})
+        SELECT s.match_id, {value} FROM {source} s
+        WHERE s.{column} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.match_id = s.match_id)
         QUALIFY row_number() OVER (PARTITION BY s.match_id) = 1
         """
