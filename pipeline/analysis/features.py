@@ -8,12 +8,14 @@ hash table on the small side):
     spans       each rank snapshot's tier with the time range it held
     counts      per player: ranked games stored, and the time window of the newest
                 ``window_games`` of them (with its middle, splitting older from recent)
-    baselines   tier x role means and spreads over every player's window of games
+    games       every player's window of games: per-minute metrics and the tier held when
+                each started (an as-of join on the rank spans); read once, used twice
+    baselines   tier x role means and spreads over ``games``
 
-then one query reads each player's window of games (``games``: per-minute metrics and the
-tier held when each started), scores them against the baseline of their tier and of the
-player's current tier, and sums them per champion and per player. Baselines always come
-from the whole population, so a player's features do not depend on who else is scored.
+then one query scores the games of the players in scope against the baseline of their
+tier and of the player's current tier, and sums them per champion and per player.
+Baselines always come from the whole population, so a player's features do not depend on
+who else is scored.
 
 ``feature_frame`` returns one row per player; ``game_frame`` the scored games of a few
 players (for ``explain``); ``baseline_frame`` the baselines.
@@ -56,13 +58,15 @@ class Stage:
     ranks: str
     spans: str
     counts: str
+    games: str
     baselines: str
 
     @classmethod
     def fresh(cls) -> Stage:
         """Names no other computation uses (two may run on one connection)."""
         prefix = f"smurf_stage_{uuid.uuid4().hex[:12]}"
-        return cls(*(f"{prefix}_{name}" for name in ("ranks", "spans", "counts", "baselines")))
+        names = ("ranks", "spans", "counts", "games", "baselines")
+        return cls(*(f"{prefix}_{name}" for name in names))
 
     def names(self) -> dict[str, str]:
         """The names by placeholder, for ``str.format`` of the SQL templates."""
@@ -70,6 +74,7 @@ class Stage:
             "ranks": self.ranks,
             "spans": self.spans,
             "counts": self.counts,
+            "games": self.games,
             "baselines": self.baselines,
         }
 
@@ -143,23 +148,27 @@ SELECT c.puuid, c.games AS ranked_games_stored,
 FROM counts c LEFT JOIN cutoffs k ON k.puuid = c.puuid"""
 
 
+# Each player's window of games with metrics and the tier of the time, read once and
+# staged: both the baselines and the scores are computed from it.
+_GAMES = f"""
+SELECT g.puuid, g.match_id, g.game_start, g.win, g.champion_id, g.summoner_level,
+       g.kills, g.deaths, g.assists,
+       coalesce(nullif(g.team_position, ''), 'UNKNOWN') AS role,
+       greatest(coalesce(g.game_duration_s, 1800) / 60.0, {MIN_GAME_MINUTES}) AS minutes,
+       g.game_start > w.middle AS is_recent,
+       coalesce(t.tier, '{UNRANKED}') AS game_tier,
+       {_metric_columns()}
+FROM (SELECT * FROM {_ANALYSED}) g
+JOIN {{counts}} w ON w.puuid = g.puuid AND g.game_start >= w.window_start
+-- Spans are contiguous (each ends where the next begins), so the span holding a game is
+-- the latest one starting at or before it: an as-of join, one sorted merge per player.
+ASOF LEFT JOIN {{spans}} t ON t.puuid = g.puuid AND g.game_start >= t.valid_from"""
+
+
 def _games_cte(scope: str) -> str:
-    """CTE ``games``: each player's window of games with metrics and the tier of the time."""
+    """CTE ``games``: the staged games, of the players in scope."""
     return f"""
-games AS (
-    SELECT g.puuid, g.match_id, g.game_start, g.win, g.champion_id, g.summoner_level,
-           g.kills, g.deaths, g.assists,
-           coalesce(nullif(g.team_position, ''), 'UNKNOWN') AS role,
-           greatest(coalesce(g.game_duration_s, 1800) / 60.0, {MIN_GAME_MINUTES}) AS minutes,
-           g.game_start > w.middle AS is_recent,
-           coalesce(t.tier, '{UNRANKED}') AS game_tier,
-           {_metric_columns()}
-    FROM (SELECT * FROM {_ANALYSED} {scope}) g
-    JOIN {{counts}} w ON w.puuid = g.puuid AND g.game_start >= w.window_start
-    -- An interval join: a hash join on puuid, then a range check over a few snapshots.
-    LEFT JOIN {{spans}} t
-        ON t.puuid = g.puuid AND g.game_start >= t.valid_from AND g.game_start < t.valid_to
-)"""
+games AS (SELECT * FROM {{games}} WHERE true {scope})"""
 
 
 _BASELINES = (
@@ -182,6 +191,7 @@ def staged(
         (stage.ranks, _RANKS),
         (stage.spans, _SPANS),
         (stage.counts, _COUNTS),
+        (stage.games, _GAMES),
         (stage.baselines, _BASELINES),
     )
     try:
