@@ -15,10 +15,14 @@ from typing import Any
 import click
 
 from pipeline import __version__
+from pipeline.analysis.cli import analyze, evaluate
+from pipeline.cli_settings import settings_of
 from pipeline.config import Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.log import configure_logging
+from pipeline.reports.cli import report
+from pipeline.simulator.cli import simulator
 
 
 class SmurfGroup(click.Group):
@@ -32,13 +36,6 @@ class SmurfGroup(click.Group):
                 raise
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(1)
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    """The settings built by the root command."""
-    settings = ctx.find_object(Settings)
-    assert settings is not None, "the root command always builds settings"
-    return settings
 
 
 @click.group(cls=SmurfGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -207,19 +204,6 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             click.echo(f"  {path}: {reason}")
 
 
-from pipeline.reports.cli import report  # noqa: E402  (commands defined beside their area)
-
-cli.add_command(report)
-
-from pipeline.analysis.cli import analyze, evaluate  # noqa: E402
-
-cli.add_command(analyze)
-cli.add_command(evaluate)
-
-for _command in JOB_COMMANDS:
-    cli.add_command(_command)
-
-
 @cli.command()
 @click.option(
     "--world-size",
@@ -291,9 +275,9 @@ def demo(
         sys.exit(130)
 
 
-from pipeline.simulator.cli import simulator  # noqa: E402
-
-cli.add_command(simulator)
+# Each area defines its commands beside its code; the root command gathers them here.
+for _command in (*JOB_COMMANDS, analyze, evaluate, report, simulator):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -9,18 +9,12 @@ import click
 import duckdb
 import pandas as pd
 
-from pipeline.config import Settings
+from pipeline.cli_settings import settings_of
 
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
 TOP_SUSPECTS = 10
 DB_OPTION_HELP = "DuckDB file to use [default: the global --db, env SMURF_DB]."
-
-
-def _settings(ctx: click.Context, db_path: Path | None) -> Settings:
-    settings = ctx.find_object(Settings)
-    assert settings is not None, "the root command always builds settings"
-    return settings if db_path is None else settings.replace(db_path=db_path)
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> None:
@@ -82,7 +76,7 @@ def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_match
     from pipeline.analysis import ScoringParams, players_needing_scores, score_players, write_scores
     from pipeline.store import check_schema, write
 
-    settings = _settings(ctx, db_path)
+    settings = settings_of(ctx, db_path)
     params = ScoringParams(min_games=min_matches)
     with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
@@ -123,7 +117,7 @@ def evaluate(ctx: click.Context, db_path: Path | None, min_games: int) -> None:
     from pipeline.analysis import evaluate as run_evaluation
     from pipeline.store import check_schema, read
 
-    settings = _settings(ctx, db_path)
+    settings = settings_of(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         _quiet(con)

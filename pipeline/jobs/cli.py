@@ -13,7 +13,7 @@ from typing import Any
 import click
 import httpx
 
-from pipeline.config import Settings
+from pipeline.cli_settings import settings_of
 from pipeline.errors import ConfigError
 from pipeline.jobs.base import ExecutionOutcome, JobContext
 from pipeline.jobs.errors import JobConfigError, UnknownJobError
@@ -29,14 +29,8 @@ RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.find_object(Settings)
-    assert settings is not None
-    return settings
-
-
 def _db(ctx: click.Context) -> Database:
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db = Database(settings.db_path, settings.lock_timeout_s)
     db.require_schema()
     return db
@@ -63,7 +57,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
     from pipeline.riot import RiotClient
     from pipeline.riot.routing import region_of
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db = _db(ctx)
     name, tag = parse_riot_id(riot_id)
     platform = (platform or settings.platform).lower()
@@ -147,7 +141,7 @@ def run_job(ctx: click.Context, job: str) -> None:
     """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id."""
     db = _db(ctx)
     configs = resolve_configs(db, job)
-    context = JobContext(_settings(ctx), progress=_progress_printer(configs[0].job_type))
+    context = JobContext(settings_of(ctx), progress=_progress_printer(configs[0].job_type))
     outcomes = asyncio.run(run_in_process(context, job))
     for config, outcome in zip(configs, outcomes, strict=False):
         _print_outcome(outcome, config.job_type)
@@ -269,7 +263,7 @@ def scheduler(
     sync_interval_s: float,
 ) -> None:
     """Run the job scheduler (and its monitoring API) until interrupted."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _db(ctx)
     if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
         raise ConfigError(
@@ -412,7 +406,7 @@ def jobs_logs(ctx: click.Context, execution_id: int) -> None:
 @click.pass_context
 def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     """Run a job now: through the running scheduler if there is one, else in this process."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db = _db(ctx)
     configs = resolve_configs(db, job)
     lock = read_scheduler_lock(db.path)
@@ -485,7 +479,7 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
     Values are JSON (numbers, true/false) or text. The new configuration is validated by the
     job itself before it is saved; a running scheduler applies it within seconds.
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db = _db(ctx)
     changes = parse_assignments(assignments)
     schedule = changes.pop("schedule", None)

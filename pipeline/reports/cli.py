@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli_settings import settings_of
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, NOTEBOOKS_DIR
 
 
@@ -55,7 +56,6 @@ def report(
     The notebook reads the database given by --db / SMURF_DB unless -p db_path=... says
     otherwise. Parameters are checked against the notebook's parameters cell.
     """
-    from pipeline.cli import settings_of
     from pipeline.reports import (
         available_notebooks,
         declared_parameters,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli_settings import settings_of
 from pipeline.simulator.config import SimulatorConfig
 
 
@@ -146,7 +147,6 @@ def export(
     ctx: click.Context, players: int, seed: int, platform: str, export_db: Path | None
 ) -> None:
     """Write a world's players, ranks, matches and ground truth (sim_truth) into a database."""
-    from pipeline.cli import settings_of
     from pipeline.simulator.export import export_world
 
     db_path = export_db or settings_of(ctx).db_path
