@@ -73,10 +73,12 @@ def cli(
     """
     settings = Settings.from_env(os.environ, db_path=db_path, platform=platform)
     ctx.obj = settings
+    # The demo prints its own live status; its jobs' info lines still reach their executions.
+    quiet = ctx.invoked_subcommand == "demo"
     configure_logging(
         secrets=[settings.riot_api_key],
         json_lines=log_json,
-        level="debug" if debug else "info",
+        level="debug" if debug else "warning" if quiet else "info",
     )
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 import uuid
@@ -104,6 +105,9 @@ class JobScheduler:
             closed = await asyncio.to_thread(close_orphans, db)
             if closed:
                 log.warning("scheduler.orphans_closed", execution_ids=closed)
+            # APScheduler warns whenever a run is skipped because the previous one is still
+            # going; skipping is this scheduler's intent and is logged as such.
+            logging.getLogger("apscheduler").setLevel(logging.ERROR)
             self._scheduler = AsyncIOScheduler(timezone=UTC)
             self._scheduler.start()
             await self.sync()
