@@ -333,7 +333,8 @@ class BaseJob:
     def _finished_line(self, status: JobStatus, error: str | None, duration_s: float) -> None:
         self._sync_request_metric()
         counts = self._client.request_counts() if self._client else {}
-        method = log.info if status is JobStatus.SUCCESS else log.warning
+        # RATE_LIMITED is not a failure: the run kept its progress and the next one resumes.
+        method = log.warning if status is JobStatus.FAILED else log.info
         method(
             "job.finished",
             status=status.value,

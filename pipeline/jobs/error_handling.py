@@ -43,7 +43,7 @@ def handle_riot_api_errors(
                 raise
             except RateLimitError as exc:
                 context = _context(log_context, args, kwargs)
-                log.warning(
+                log.info(
                     "job.rate_limited",
                     operation=operation,
                     **context,

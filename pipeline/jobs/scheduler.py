@@ -183,7 +183,10 @@ class JobScheduler:
     async def sync(self) -> None:
         """Bring APScheduler in line with ``job_configurations``."""
         assert self._scheduler is not None
-        configs = {c.id: c for c in await asyncio.to_thread(self._read_configs)}
+        try:
+            configs = {c.id: c for c in await asyncio.to_thread(self._read_configs)}
+        except asyncio.CancelledError:
+            return  # shutting down: nothing left to schedule
         for config_id in set(self.jobs) - set(configs):
             self._unschedule(config_id)
             del self.jobs[config_id]
@@ -312,7 +315,8 @@ class JobScheduler:
         task.add_done_callback(lambda done: self._note_outcome(config_id, done))
         if trigger is Trigger.SCHEDULE:
             # The scheduled call waits so APScheduler's max_instances guard sees it running.
-            with contextlib.suppress(Exception):
+            # At shutdown this wait is cancelled; stop() sees the run itself to its end.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.shield(task)
 
 
