@@ -63,7 +63,7 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
     "--min-matches",
     default=5,
     show_default=True,
-    help="Skip players with fewer stored games than this.",
+    help="Fewer stored games than this: skipped, or with --all labelled INSUFFICIENT_DATA.",
 )
 @click.pass_context
 def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_matches: int) -> None:
