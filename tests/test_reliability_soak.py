@@ -33,6 +33,7 @@ FAULTS = {
     "slow_rate": 0.02,
     "malformed_rate": 0.01,
     "service_429_rate": 0.02,
+    "drop_rate": 0.01,
 }
 CLIENT_TIMEOUT_S = 0.5
 SLOW_RESPONSE_S = 1.5
@@ -57,6 +58,7 @@ def soak_config(seed: int, players: int, history_days: int, *, faulty: bool) -> 
         slow_rate=FAULTS["slow_rate"] * share,
         malformed_rate=FAULTS["malformed_rate"] * share,
         service_429_rate=FAULTS["service_429_rate"] * share,
+        drop_rate=FAULTS["drop_rate"] * share,
     )
 
 
