@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,11 +26,19 @@ def _reset_structlog() -> Iterator[None]:
     structlog.contextvars.clear_contextvars()
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """A migrated, empty database file of this test's own."""
-    path = tmp_path / "smurf.duckdb"
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One freshly migrated database per test session, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "smurf.duckdb"
     migrate(path)
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, migrated_template: Path) -> Path:
+    """A migrated, empty database file of this test's own (a copy: quicker than migrating)."""
+    path = tmp_path / "smurf.duckdb"
+    shutil.copyfile(migrated_template, path)
     return path
 
 

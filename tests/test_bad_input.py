@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,12 @@ from pipeline.cli import cli
 from pipeline.jobs import JobScheduler, JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database, migrate
+from pipeline.store import Database
 from tests.conftest import FIXTURES_DIR
 from tests.sim_helpers import TEST_KEY, count, job_context, run_job, track
 
 WORLD = SimulatorConfig(seed=41, players=60, history_days=14, api_key=TEST_KEY)
 DATA_TABLES = ("players", "matches", "match_participants", "rank_snapshots")
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "smurf.duckdb"
-    migrate(path)
-    return path
-
-
-@pytest.fixture
-def db_path(tmp_path: Path, migrated: Path) -> Path:
-    """A migrated, empty database of this test's own (a copy: quicker than migrating)."""
-    path = tmp_path / "smurf.duckdb"
-    shutil.copyfile(migrated, path)
-    return path
 
 
 @pytest.fixture(scope="module")

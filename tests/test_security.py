@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -171,21 +170,6 @@ def cli_outputs(sim: RunningSimulator, hay: Haystacks) -> None:
         if result.exception is not None:
             text += exception_texts(result.exception)
         hay.outputs["smurf " + " ".join(args)] = text
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "smurf.duckdb"
-    migrate(path)
-    return path
-
-
-@pytest.fixture
-def db_path(tmp_path: Path, migrated: Path) -> Path:
-    """A migrated, empty database of this test's own (a copy: quicker than migrating)."""
-    path = tmp_path / "smurf.duckdb"
-    shutil.copyfile(migrated, path)
-    return path
 
 
 @pytest.fixture(scope="module")
