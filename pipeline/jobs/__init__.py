@@ -3,6 +3,7 @@
 Public surface::
 
     BaseJob, JobContext, ExecutionOutcome      extend BaseJob to add a job type
+    set_process_context, current_context       the context jobs built as Job(id) run with
     handle_riot_api_errors                     the Riot API error policy for job methods
     RateLimitSignal                            ends a run RATE_LIMITED, progress kept
     JobType, JobStatus, Trigger                the UPPERCASE enums stored in the database
@@ -11,7 +12,13 @@ Public surface::
     JOB_CLASSES, job_for                       the registry of job types
 """
 
-from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext
+from pipeline.jobs.base import (
+    BaseJob,
+    ExecutionOutcome,
+    JobContext,
+    current_context,
+    set_process_context,
+)
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.errors import (
     JobAlreadyRunningError,
@@ -45,7 +52,9 @@ __all__ = [
     "SchedulerAlreadyRunningError",
     "Trigger",
     "UnknownJobError",
+    "current_context",
     "handle_riot_api_errors",
     "job_for",
     "run_in_process",
+    "set_process_context",
 ]

@@ -1,7 +1,10 @@
 """``BaseJob``: the life of one job run, written as named steps.
 
 A subclass implements ``_load_configuration()`` (validate ``self.job_config.config_json``)
-and ``async execute(db)``. ``run()`` does the rest::
+and ``async execute(db)``; it is built as ``MyJob(job_config_id)``, as the seed's guide
+writes it, and gets the ``JobContext`` of whoever runs it (the registry binds the runner's
+context while building a job; elsewhere the process's context set by its entry point).
+``run()`` does the rest::
 
     load the configuration row -> create the execution (PENDING) -> RUNNING
     -> validate configuration -> execute under timeout_seconds
@@ -19,8 +22,11 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import duckdb
@@ -30,6 +36,7 @@ import structlog
 from pipeline.config import Settings
 from pipeline.jobs.errors import (
     JobConfigError,
+    JobError,
     JobTimeoutError,
     RateLimitSignal,
     UnknownJobError,
@@ -65,10 +72,45 @@ class JobContext:
     max_wait_s: float = DEFAULT_MAX_WAIT_S
     # How long one HTTP exchange with the Riot API may take before it is retried.
     timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
+    # What time it is for the jobs' own bookkeeping (when a check is due, how old a game is):
+    # naive UTC. A benchmark replaying days of a simulated world passes the world's clock.
+    clock: Callable[[], datetime] = records.utcnow
 
     @property
     def db(self) -> Database:
         return Database(self.settings.db_path, self.settings.lock_timeout_s)
+
+
+# The context a job built without one gets: the one bound while a runner builds it, else the
+# process's (set by the entry point that runs jobs: the scheduler, ``smurf run``, the demo).
+_binding: ContextVar[JobContext | None] = ContextVar("job_context", default=None)
+_process_context: list[JobContext] = []
+
+
+def set_process_context(context: JobContext | None) -> None:
+    """Make ``context`` the one jobs of this process use when built without one (None: none)."""
+    _process_context[:] = [] if context is None else [context]
+
+
+def current_context() -> JobContext:
+    """The context a job built as ``MyJob(job_config_id)`` runs with."""
+    context = _binding.get() or (_process_context[0] if _process_context else None)
+    if context is None:
+        raise JobError(
+            "No job context in this process: run jobs with `smurf run` or `smurf scheduler`, "
+            "or call pipeline.jobs.set_process_context(JobContext(settings)) first."
+        )
+    return context
+
+
+@contextmanager
+def bound_context(context: JobContext) -> Iterator[JobContext]:
+    """Within the block, jobs built without a context get ``context``."""
+    token = _binding.set(context)
+    try:
+        yield context
+    finally:
+        _binding.reset(token)
 
 
 @dataclass(frozen=True)
@@ -106,13 +148,15 @@ class _ReadKeys(dict[str, Any]):
 class BaseJob:
     """Base class of every job type; see the module docstring for the life of a run."""
 
-    job_type: ClassVar[JobType]
+    # The job types of this package declare theirs; a job written from the seed's guide may
+    # not, and then takes the type of the configuration it runs.
+    job_type: ClassVar[JobType | None] = None
     # Jobs that talk to the Riot API get a client for the run (see ``riot()``).
     uses_riot_api: ClassVar[bool] = True
 
-    def __init__(self, job_config_id: int, context: JobContext) -> None:
+    def __init__(self, job_config_id: int, context: JobContext | None = None) -> None:
         self.job_config_id = job_config_id
-        self.context = context
+        self.context = context if context is not None else current_context()
         self.job_config: records.JobConfiguration | None = None
         self.execution_id: int | None = None
         self.metrics: dict[str, int] = dict.fromkeys(METRIC_NAMES, 0)
@@ -206,6 +250,13 @@ class BaseJob:
 
         return await asyncio.to_thread(unit_of_work)
 
+    @property
+    def type_name(self) -> str:
+        """The job type: declared by the class, else that of its configuration."""
+        if self.job_type is not None:
+            return self.job_type.value
+        return self.job_config.job_type if self.job_config else type(self).__name__
+
     # ---- the run ----------------------------------------------------------------------
     async def run(
         self, trigger: Trigger = Trigger.SCHEDULE, execution_id: int | None = None
@@ -223,7 +274,7 @@ class BaseJob:
             log.error(
                 "job.not_started",
                 job_config_id=self.job_config_id,
-                job_type=self.job_type.value,
+                job_type=self.type_name,
                 error=f"{type(exc).__name__}: {exc}",
             )
             raise
@@ -231,7 +282,7 @@ class BaseJob:
         with (
             structlog.contextvars.bound_contextvars(
                 execution_id=self.execution_id,
-                job_type=self.job_type.value,
+                job_type=self.type_name,
                 correlation_id=correlation_id,
             ),
             self._capture.active(),
@@ -278,7 +329,7 @@ class BaseJob:
             config = records.get_job_config(con, self.job_config_id)
         if config is None:
             raise UnknownJobError(f"There is no job configuration with id {self.job_config_id}.")
-        if config.job_type != self.job_type.value:
+        if self.job_type is not None and config.job_type != self.job_type.value:
             raise UnknownJobError(
                 f"Job configuration {self.job_config_id} is a {config.job_type}, "
                 f"not a {self.job_type.value}."

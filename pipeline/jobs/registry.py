@@ -1,10 +1,13 @@
 """Job type -> class. Adding a job type: subclass ``BaseJob``, add an UPPERCASE ``JobType``
-value, seed its configuration in a migration, and register the class here."""
+value, seed its configuration in a migration, and register the class here.
+
+Jobs are built as ``cls(job_config_id)``, the seed's signature, with the runner's context
+bound for the job to pick up."""
 
 from __future__ import annotations
 
 from pipeline.jobs.ban_checker import BanChecker
-from pipeline.jobs.base import BaseJob, JobContext
+from pipeline.jobs.base import BaseJob, JobContext, bound_context
 from pipeline.jobs.errors import UnknownJobError
 from pipeline.jobs.match_fetcher import MatchFetcher
 from pipeline.jobs.notebook_report import NotebookReport
@@ -31,4 +34,5 @@ def job_for(job_type: str, job_config_id: int, context: JobContext) -> BaseJob:
             f"Unknown job type {job_type!r} (job configuration {job_config_id}); "
             f"known types: {known}."
         ) from None
-    return cls(job_config_id, context)
+    with bound_context(context):
+        return cls(job_config_id)

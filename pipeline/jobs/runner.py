@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from pipeline.jobs.base import ExecutionOutcome, JobContext
+from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.registry import job_for
 from pipeline.jobs.types import Trigger
@@ -83,6 +83,7 @@ async def run_in_process(
     context: JobContext, id_or_type: str, trigger: Trigger = Trigger.MANUAL
 ) -> list[ExecutionOutcome]:
     """Run the matching job(s) once, here and now, one after the other."""
+    set_process_context(context)
     db = context.db
     configs = await asyncio.to_thread(resolve_configs, db, id_or_type)
     outcomes = []

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pipeline.jobs.base import ExecutionOutcome, JobContext
+from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import (
     JobAlreadyRunningError,
     JobConfigError,
@@ -98,6 +98,7 @@ class JobScheduler:
 
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
+        set_process_context(self.context)
         self._acquire_lock()
         try:
             db = self.context.db
