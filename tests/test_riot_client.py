@@ -86,6 +86,14 @@ def test_account_by_riot_id_and_by_puuid(
     assert (by_puuid["gameName"], by_puuid["tagLine"]) == (player["game_name"], player["tag_line"])
 
 
+def test_active_region_names_the_platform_a_player_is_on(
+    sim: RunningSimulator, key: str, player: dict[str, Any]
+) -> None:
+    """account-v1 getActiveRegion answers with the player's platform, from any account host."""
+    body = run(sim, key, lambda c: c.get_active_region(player["puuid"], platform="na1"))
+    assert body == {"puuid": player["puuid"], "game": "lol", "region": "euw1"}
+
+
 def test_summoner_and_league_entries(
     sim: RunningSimulator, key: str, player: dict[str, Any]
 ) -> None:
@@ -290,7 +298,8 @@ def test_base_url_must_hold_route() -> None:
 def test_public_surface_is_pinned() -> None:
     """The package exports exactly the names the rest of the product codes against."""
     expected = {
-        "DEFAULT_BASE_URL", "PLATFORMS", "REGIONS", "AccountDto", "AuthenticationError",
+        "DEFAULT_BASE_URL", "PLATFORMS", "REGIONS", "AccountDto", "AccountRegionDto",
+        "AuthenticationError",
         "BadRequestError", "ForbiddenError", "InvalidRequestError", "LeagueEntryDto", "MatchDto",
         "MatchInfoDto", "MatchMetadataDto", "NotFoundError", "ParticipantDto", "RateLimitError",
         "RateLimiter", "RiotAPIError", "RiotClient", "RiotTransportError",

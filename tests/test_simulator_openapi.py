@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason="../shared/riot h
 SPEC_PATHS = {
     "account-v1.getByRiotId": "/riot/account/v1/accounts/by-riot-id/{gameName}/{tagLine}",
     "account-v1.getByPuuid": "/riot/account/v1/accounts/by-puuid/{puuid}",
+    "account-v1.getActiveRegion": "/riot/account/v1/region/by-game/{game}/by-puuid/{puuid}",
     "summoner-v4.getByPUUID": "/lol/summoner/v4/summoners/by-puuid/{encryptedPUUID}",
     "league-v4.getLeagueEntriesByPUUID": "/lol/league/v4/entries/by-puuid/{encryptedPUUID}",
     "match-v5.getMatchIdsByPUUID": "/lol/match/v5/matches/by-puuid/{puuid}/ids",
@@ -76,6 +77,10 @@ def _sample_responses(sim: RunningSimulator) -> Iterator[tuple[str, Any]]:
             yield (
                 "account-v1.getByPuuid",
                 http.get(f"/europe/riot/account/v1/accounts/by-puuid/{puuid}"),
+            )
+            yield (
+                "account-v1.getActiveRegion",
+                http.get(f"/europe/riot/account/v1/region/by-game/lol/by-puuid/{puuid}"),
             )
             yield (
                 "summoner-v4.getByPUUID",

@@ -27,6 +27,7 @@ from pipeline.riot.routing import (
 )
 from pipeline.riot.types import (
     AccountDto,
+    AccountRegionDto,
     LeagueEntryDto,
     MatchDto,
     MatchInfoDto,
@@ -40,6 +41,7 @@ __all__ = [
     "PLATFORMS",
     "REGIONS",
     "AccountDto",
+    "AccountRegionDto",
     "AuthenticationError",
     "BadRequestError",
     "ForbiddenError",

@@ -30,7 +30,13 @@ from pipeline.riot.routing import (
     region_of,
 )
 from pipeline.riot.sender import Call, RetryPolicy, Sender
-from pipeline.riot.types import AccountDto, LeagueEntryDto, MatchDto, SummonerDto
+from pipeline.riot.types import (
+    AccountDto,
+    AccountRegionDto,
+    LeagueEntryDto,
+    MatchDto,
+    SummonerDto,
+)
 
 DEFAULT_BASE_URL: Final = "https://{route}.api.riotgames.com"
 MAX_MATCH_IDS_PER_PAGE: Final = 100
@@ -143,6 +149,19 @@ class RiotClient:
         path = f"/riot/account/v1/accounts/by-puuid/{_segment(_required('puuid', puuid))}"
         call = Call(account_region_of(platform), "account-v1.getByPuuid", path)
         return cast(AccountDto, _object(await self._get(call, max_wait_s), call))
+
+    async def get_active_region(
+        self, puuid: str, *, platform: str, max_wait_s: WaitBudget = DEFAULT
+    ) -> AccountRegionDto:
+        """The platform a puuid plays League on now (after a transfer, the new one).
+
+        ``platform`` only picks the account-v1 host; any of them answers for any account.
+        (account-v1's active-shards endpoint serves other games, not League.)
+        """
+        puuid_segment = _segment(_required("puuid", puuid))
+        path = f"/riot/account/v1/region/by-game/lol/by-puuid/{puuid_segment}"
+        call = Call(account_region_of(platform), "account-v1.getActiveRegion", path)
+        return cast(AccountRegionDto, _object(await self._get(call, max_wait_s), call))
 
     # summoner-v4 and league-v4 ----------------------------------------------------------
 

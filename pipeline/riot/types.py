@@ -18,6 +18,14 @@ class AccountDto(TypedDict):
     tagLine: NotRequired[str]
 
 
+class AccountRegionDto(TypedDict):
+    """account-v1 getActiveRegion: the platform a player plays a game on now (``euw1``)."""
+
+    puuid: str
+    game: str
+    region: str
+
+
 class SummonerDto(TypedDict):
     """summoner-v4: a League profile on one platform."""
 

@@ -27,7 +27,7 @@ from pipeline.simulator.config import (
     check_rate,
     parse_rate_limit,
 )
-from pipeline.simulator.endpoints import PLATFORM_HOSTS, Endpoint, find_endpoint
+from pipeline.simulator.endpoints import Endpoint, find_endpoint
 from pipeline.simulator.errors import SimulatorConfigError
 from pipeline.simulator.population import Population
 from pipeline.simulator.ranks import rank_of
@@ -211,16 +211,17 @@ def _from_world(
     path_params: dict[str, str],
     request: Request,
 ) -> Response:
-    """The answer for a host that holds no data for this world (another platform or region)."""
-    config = state.config
-    foreign_platform = route in PLATFORM_HOSTS and route != config.platform
-    foreign_region = endpoint.method.startswith("match-v5") and route != config.region
-    if foreign_platform or foreign_region:
-        if endpoint.method in ("match-v5.getMatchIdsByPUUID", "league-v4.getLeagueEntriesByPUUID"):
+    """The world's answer; matches live on the world's regional route only.
+
+    Platform methods answer on every platform: the handler knows which platform each player
+    is on now (the world's own, or the one they transferred to).
+    """
+    if endpoint.method.startswith("match-v5") and route != state.config.region:
+        if endpoint.method == "match-v5.getMatchIdsByPUUID":
             return ok([])
         return riot_error(404, "data not found on this route")
     with state.world.lock:
-        return endpoint.handler(state.world, path_params, request.query_params)
+        return endpoint.handler(state.world, {**path_params, "route": route}, request.query_params)
 
 
 def _limit_headers(response: Response, app: BucketResult, per_method: BucketResult) -> None:
@@ -253,13 +254,15 @@ def truth_body(world: World, population: str | None = None) -> list[dict[str, An
     names, tags = world.current_riot_ids()
     true_skill = players.true_skill()
     games = np.bincount(world.matches.player.ravel(), minlength=players.count)
+    banned = world.banned_now()
     return [
         {
             "puuid": str(players.puuid[i]),
             "game_name": str(names[i]),
             "tag_line": str(tags[i]),
             "population": Population(int(players.population[i])).name,
-            "is_banned": bool(players.banned_at_s[i] <= world.now_s),
+            "is_banned": bool(banned[i]),
+            "platform": world.platform_of(int(i)),
             "renamed": bool(players.renamed_at_s[i] <= world.now_s),
             "true_skill": round(float(true_skill[i]), 1),
             "true_tier": rank_of(float(true_skill[i])).tier,

@@ -32,6 +32,22 @@ def _world_options(command: click.decorators.FC) -> click.decorators.FC:
     )(command)
 
 
+def _event_options(command: click.decorators.FC) -> click.decorators.FC:
+    """Accounts banned, suspended or transferred in the 14 days after the world's "now"."""
+    for name, what in (
+        ("ban", "banned for good"),
+        ("suspension", "suspended for 3-10 days"),
+        ("transfer", "transferred to another platform"),
+    ):
+        command = click.option(
+            f"--{name}-share",
+            default=0.0,
+            show_default=True,
+            help=f"Share of accounts {what} in the 14 days after the world's now.",
+        )(command)
+    return command
+
+
 @simulator.command("serve")
 @_world_options
 @click.option("--port", default=8765, show_default=True, help="TCP port on 127.0.0.1.")
@@ -83,6 +99,7 @@ def _world_options(command: click.decorators.FC) -> click.decorators.FC:
     show_default=True,
     help="Simulated seconds per real second (0: time moves only via POST /__sim/advance).",
 )
+@_event_options
 def serve(
     players: int,
     seed: int,
@@ -99,6 +116,9 @@ def serve(
     service_429_rate: float,
     api_key: str | None,
     clock_speed: float,
+    ban_share: float,
+    suspension_share: float,
+    transfer_share: float,
 ) -> None:
     """Serve the Riot API on 127.0.0.1 until Ctrl-C."""
     from pipeline.simulator.server import HOST, make_server
@@ -119,6 +139,9 @@ def serve(
         service_429_rate=service_429_rate,
         api_key=api_key,
         clock_speed=clock_speed,
+        ban_share=ban_share,
+        suspension_share=suspension_share,
+        transfer_share=transfer_share,
     )
     click.echo(f"Building a world of {players} players (seed {seed})...", err=True)
     world = build_world(config)

@@ -89,6 +89,12 @@ class SimulatorConfig:
     api_key: str | None = field(default=None, repr=False)  # None: any key (or none) works
     clock_speed: float = 0.0  # simulated seconds per real second; 0: only /__sim/advance
     history_days: int = 90  # how much match history exists before "now"
+    # Account events in the event_days after "now" (see lifecycle.py): shares of accounts.
+    ban_share: float = 0.0  # banned for good
+    suspension_share: float = 0.0  # suspended for a few days, then back
+    transfer_share: float = 0.0  # moved to another platform
+    event_days: int = 14
+    serve_active_region: bool = True  # False: account-v1 getActiveRegion answers 404
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORM_REGIONS:
@@ -111,6 +117,14 @@ class SimulatorConfig:
             )
         for name in FAULT_RATE_NAMES:
             check_rate(name, getattr(self, name))
+        for name in ("ban_share", "suspension_share", "transfer_share"):
+            check_rate(name, getattr(self, name))
+        if self.ban_share + self.suspension_share + self.transfer_share > 1:
+            raise SimulatorConfigError(
+                "ban_share, suspension_share and transfer_share must add up to at most 1."
+            )
+        if self.event_days < 1:
+            raise SimulatorConfigError(f"event_days must be at least 1 (got {self.event_days}).")
         if self.clock_speed < 0 or self.history_days < 1:
             raise SimulatorConfigError(
                 "The clock speed must be >= 0 and the history at least one day long."

@@ -18,6 +18,7 @@ from pipeline.simulator.world import World
 
 Handler = Callable[[World, dict[str, str], Mapping[str, str]], JSONResponse]
 MATCH_TYPES = {"ranked": (420, 440), "normal": (400, 430, 450, 490), "tourney": (), "tutorial": ()}
+ACTIVE_REGION_GAMES = ("lol", "tft")
 MAX_COUNT = 100
 
 
@@ -50,11 +51,26 @@ def _account_by_puuid(world: World, path: dict[str, str], query: Mapping[str, st
     return ok(payloads.account(world, player))
 
 
-def _summoner(world: World, path: dict[str, str], query: Mapping[str, str]) -> JSONResponse:
+def _active_region(world: World, path: dict[str, str], query: Mapping[str, str]) -> JSONResponse:
+    if path["game"] not in ACTIVE_REGION_GAMES:
+        return riot_error(400, f"game must be one of {', '.join(ACTIVE_REGION_GAMES)}")
+    if not world.config.serve_active_region:
+        return riot_error(404, "resource not found")
     player = _known_player(world, path["puuid"])
     if isinstance(player, JSONResponse):
         return player
     if player is None or world.is_banned(player):
+        return riot_error(404, "No results found for player with puuid")
+    return ok({"puuid": path["puuid"], "game": path["game"], "region": world.platform_of(player)})
+
+
+# Platform methods get the route host in path["route"]: a player's profile and rank live on
+# the platform they play on now (another one after a transfer).
+def _summoner(world: World, path: dict[str, str], query: Mapping[str, str]) -> JSONResponse:
+    player = _known_player(world, path["puuid"])
+    if isinstance(player, JSONResponse):
+        return player
+    if player is None or world.is_banned(player) or world.platform_of(player) != path["route"]:
         return riot_error(404, "summoner not found")
     return ok(payloads.summoner(world, player))
 
@@ -63,7 +79,9 @@ def _league_entries(world: World, path: dict[str, str], query: Mapping[str, str]
     player = _known_player(world, path["puuid"])
     if isinstance(player, JSONResponse):
         return player
-    return ok([] if player is None else payloads.league_entries(world, player))
+    if player is None or world.platform_of(player) != path["route"]:
+        return ok([])
+    return ok(payloads.league_entries(world, player))
 
 
 def _match_ids(world: World, path: dict[str, str], query: Mapping[str, str]) -> JSONResponse:
@@ -171,6 +189,12 @@ ENDPOINTS = (
         ACCOUNT_REGIONS,
         re.compile(r"/riot/account/v1/accounts/by-puuid/(?P<puuid>[^/]+)"),
         _account_by_puuid,
+    ),
+    Endpoint(
+        "account-v1.getActiveRegion",
+        ACCOUNT_REGIONS,
+        re.compile(r"/riot/account/v1/region/by-game/(?P<game>[^/]+)/by-puuid/(?P<puuid>[^/]+)"),
+        _active_region,
     ),
     Endpoint(
         "summoner-v4.getByPUUID",

@@ -103,9 +103,17 @@ def empty_block() -> MatchBlock:
     return MatchBlock(**values)
 
 
-def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> MatchBlock:
-    """Play every match that starts in one time slot and update the players."""
-    queued = _queued_players(players, rng, slot_start_s)
+def play_slot(
+    players: Players,
+    rng: np.random.Generator,
+    slot_start_s: int,
+    absent: BoolArray | None = None,
+) -> MatchBlock:
+    """Play every match that starts in one time slot and update the players.
+
+    ``absent`` marks players who cannot queue in this slot (suspended, transferred away).
+    """
+    queued = _queued_players(players, rng, slot_start_s, absent)
     queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
     lobbies = [_form_matches(players, rng, queued[queue_of == q]) for q in QUEUES]
     lobby = np.concatenate(lobbies)
@@ -128,13 +136,17 @@ def play_slot(players: Players, rng: np.random.Generator, slot_start_s: int) -> 
     )
 
 
-def _queued_players(players: Players, rng: np.random.Generator, at_s: int) -> IntArray:
+def _queued_players(
+    players: Players, rng: np.random.Generator, at_s: int, absent: BoolArray | None
+) -> IntArray:
     """The players who queue up in this slot."""
     eligible = (
         (players.active_from_s <= at_s)
         & (players.banned_at_s > at_s + SLOT_S)
         & (players.games < players.max_games)
     )
+    if absent is not None:
+        eligible &= ~absent
     index = np.flatnonzero(eligible)
     boosting = (players.boost_start_s[index] <= at_s) & (at_s < players.boost_end_s[index])
     per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])

@@ -15,8 +15,10 @@ import numpy as np
 
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.identity import riot_id_key
+from pipeline.simulator.lifecycle import Lifecycle, draw_lifecycle
 from pipeline.simulator.population import (
     DAY_S,
+    BoolArray,
     FloatArray,
     IntArray,
     Players,
@@ -62,6 +64,7 @@ class World:
     now_s: int
     slots_played: int
     rank_history: list[RankSnapshot] = field(default_factory=list)
+    lifecycle: Lifecycle | None = None  # bans, suspensions and transfers to come
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _index: PlayerIndex | None = field(default=None, repr=False)
     _by_puuid: dict[str, int] = field(default_factory=dict, repr=False)
@@ -81,7 +84,8 @@ class World:
         while self.history_start_s + (self.slots_played + 1) * SLOT_S <= self.now_s:
             slot_start_s = self.history_start_s + self.slots_played * SLOT_S
             rng = np.random.default_rng([self.config.seed, 1, self.slots_played])
-            blocks.append(play_slot(self.players, rng, slot_start_s))
+            absent = self.lifecycle.absent_during(slot_start_s, SLOT_S) if self.lifecycle else None
+            blocks.append(play_slot(self.players, rng, slot_start_s, absent))
             self.slots_played += 1
             if self.slots_played % SLOTS_PER_RANK_SNAPSHOT == 0:
                 self.rank_history.append(self._rank_snapshot(slot_start_s + SLOT_S))
@@ -143,8 +147,22 @@ class World:
         return names, tags
 
     def is_banned(self, player: int) -> bool:
-        """Whether the account is banned as of now."""
-        return bool(self.players.banned_at_s[player] <= self.now_s)
+        """Whether the account is banned (or suspended) as of now."""
+        if self.players.banned_at_s[player] <= self.now_s:
+            return True
+        return self.lifecycle is not None and self.lifecycle.is_banned(player, self.now_s)
+
+    def banned_now(self) -> BoolArray:
+        """Who is banned (or suspended) as of now, for every player."""
+        banned: BoolArray = self.players.banned_at_s <= self.now_s
+        if self.lifecycle is not None:
+            banned = banned | self.lifecycle.banned_mask(self.now_s)
+        return banned
+
+    def platform_of(self, player: int) -> str:
+        """The platform the player plays on now (another one after a transfer)."""
+        home = self.config.platform
+        return self.lifecycle.platform_at(player, self.now_s, home) if self.lifecycle else home
 
     def matches_of(self, player: int) -> IntArray:
         """Match numbers of a player's games, newest first."""
@@ -182,6 +200,7 @@ def build_world(config: SimulatorConfig) -> World:
         history_start_s=history_start_s,
         now_s=now_s,
         slots_played=0,
+        lifecycle=draw_lifecycle(config, players, now_s),
     )
     world._play_until_now()
     return world
