@@ -1,71 +1,65 @@
-"""BAN_CHECKER: gather evidence on flagged players and record what it shows.
+"""BAN_CHECKER: gather evidence on flagged players and record the status it supports.
 
-Config: ``ban_check_days`` (re-check a player after this many days), ``max_checks_per_run``,
-``timeout_seconds``. There is no ban endpoint; each check looks up account-v1 and summoner-v4
-by puuid, the league entries and the newest match, and records one ``account_checks`` row:
+Config: ``ban_check_days`` (re-check a player after this many days),
+``unavailable_recheck_days`` (the same for UNAVAILABLE accounts, usually less often: a
+suspension that ends is noticed), ``max_checks_per_run``, ``timeout_seconds``.
 
-- ACTIVE       found, same Riot ID, played recently
-- RENAMED      found under a new Riot ID (the player row is updated)
-- INACTIVE     found, but no game in the last ``INACTIVE_AFTER_DAYS`` days
-- NOT_FOUND_ONCE  both lookups 404 for the first time; re-checked on the next run
-- UNAVAILABLE  both lookups 404 on two consecutive checks: likely banned or deleted
-
-A 404 is evidence and is recorded, never swallowed.
+A run checks, within ``max_checks_per_run``: follow-ups first (NOT_FOUND_ONCE waiting for its
+confirmation, SUMMONER_MISSING for another search), then players never checked, then the
+longest unchecked. A check asks account-v1 and summoner-v4 by puuid; when the account answers
+but its summoner is gone from the stored platform it looks for the new one (account-v1
+getActiveRegion, then the other platforms of the region) and moves the player there; then
+league-v4 and the newest match id, and the newest match when it is new. There is no ban
+endpoint: a 404 is evidence and is recorded, never swallowed. The statuses and the rules
+that give them are in ``ban_evidence``. Checks are committed in batches; a rate limit
+commits the checks done and ends the run RATE_LIMITED.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import duckdb
+
+from pipeline.jobs.ban_evidence import Observation, Verdict, conclude
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.error_handling import handle_riot_api_errors
+from pipeline.jobs.errors import RateLimitSignal
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
-from pipeline.riot import NotFoundError
+from pipeline.riot import (
+    PLATFORMS,
+    NotFoundError,
+    RiotTransportError,
+    ServiceUnavailableError,
+    UnexpectedResponseError,
+    region_of,
+)
 from pipeline.store import Database
-from pipeline.store.job_records import utcnow
+from pipeline.store.account_checks import (
+    FOLLOW_UP,
+    CheckRecord,
+    DueCheck,
+    due_checks,
+    record_check,
+)
 
 log = get_logger(__name__)
 
-INACTIVE_AFTER_DAYS = 30
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
+# A check due within this much of a run is done in that run: runs of a daily schedule start
+# at the same minute each day, while the checks of the previous run landed minutes after
+# its start, and waiting for them would stretch a one-day cadence to two days.
+DUE_EARLY = timedelta(hours=6)
+BATCH = 25  # checks per commit
 
 
-@dataclass(frozen=True)
-class Candidate:
-    puuid: str
-    platform: str
-    riot_id: str | None
-    previous_status: str | None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    account: dict[str, Any] | None
-    summoner: dict[str, Any] | None
-    entries: list[dict[str, Any]] | None
-    newest_match_id: str | None
-    newest_match_at: datetime | None
-
-
-def conclude(candidate: Candidate, evidence: Evidence, now: datetime) -> tuple[str, str | None]:
-    """The status a check's evidence supports, and the Riot ID seen now."""
-    if evidence.account is None and evidence.summoner is None:
-        twice = candidate.previous_status in ("NOT_FOUND_ONCE", "UNAVAILABLE")
-        return ("UNAVAILABLE" if twice else "NOT_FOUND_ONCE"), None
-    riot_id = None
-    if evidence.account and evidence.account.get("gameName"):
-        riot_id = f"{evidence.account['gameName']}#{evidence.account.get('tagLine', '')}"
-    if riot_id and candidate.riot_id and riot_id.lower() != candidate.riot_id.lower():
-        return "RENAMED", riot_id
-    recent = evidence.newest_match_at and now - evidence.newest_match_at < timedelta(
-        days=INACTIVE_AFTER_DAYS
-    )
-    return ("ACTIVE" if recent else "INACTIVE"), riot_id
+def due_cutoff(now: datetime, days: int) -> datetime:
+    """Checks at or before this time are due under a cadence of ``days``."""
+    return now - max(timedelta(days=days) - DUE_EARLY, timedelta(0))
 
 
 class BanChecker(BaseJob):
@@ -74,119 +68,165 @@ class BanChecker(BaseJob):
     def _load_configuration(self) -> None:
         super()._load_configuration()
         self.ban_check_days = self.int_setting("ban_check_days", minimum=0, maximum=3650)
+        self.unavailable_recheck_days = self.int_setting(
+            "unavailable_recheck_days", 14, minimum=0, maximum=3650
+        )
         self.max_checks_per_run = self.int_setting("max_checks_per_run", maximum=100_000)
 
     async def execute(self, db: Database) -> None:
-        candidates = await asyncio.to_thread(self._candidates, db)
-        log.info("ban_check.selected", players=len(candidates))
-        for done, candidate in enumerate(candidates, start=1):
-            await self._check(candidate)
-            self.report_progress("players", done=done, total=len(candidates))
+        due = await asyncio.to_thread(self._due, db, self.context.clock())
+        follow_ups = sum(1 for d in due if d.last.status in FOLLOW_UP)
+        log.info("ban_check.selected", players=len(due), follow_ups=follow_ups)
+        statuses: Counter[str] = Counter()
+        for start in range(0, len(due), BATCH):
+            try:
+                await self._check_batch(due[start : start + BATCH], statuses)
+            finally:
+                # What the run concluded, kept with the execution (RATE_LIMITED runs too).
+                self.details = {"follow_ups": follow_ups, "statuses": dict(statuses)}
+            self.report_progress("players", done=min(start + BATCH, len(due)), total=len(due))
 
-    def _candidates(self, db: Database) -> list[Candidate]:
-        cutoff = utcnow() - timedelta(days=self.ban_check_days)
+    def _due(self, db: Database, now: datetime) -> list[DueCheck]:
         with db.read() as con:
-            rows = con.execute(
-                """
-                WITH last_check AS (
-                    SELECT puuid, arg_max(status, checked_at) AS status, max(checked_at) AS at
-                    FROM account_checks GROUP BY puuid
-                )
-                SELECT p.puuid, coalesce(p.platform, ?),
-                       CASE WHEN p.game_name IS NULL THEN NULL
-                            ELSE p.game_name || '#' || coalesce(p.tag_line, '') END,
-                       c.status
-                FROM latest_smurf_scores s
-                JOIN players p USING (puuid)
-                LEFT JOIN last_check c USING (puuid)
-                WHERE s.label IN (SELECT unnest(?))
-                  AND coalesce(c.status, '') <> 'UNAVAILABLE'
-                  AND (c.at IS NULL OR c.at <= ? OR c.status = 'NOT_FOUND_ONCE')
-                ORDER BY c.at NULLS FIRST, s.smurf_score DESC
-                LIMIT ?
-                """,
-                [
-                    self.context.settings.platform,
-                    list(FLAGGED_LABELS),
-                    cutoff,
-                    self.max_checks_per_run,
-                ],
-            ).fetchall()
-        return [Candidate(r[0], r[1], r[2], r[3]) for r in rows]
+            return due_checks(
+                con,
+                labels=FLAGGED_LABELS,
+                due=due_cutoff(now, self.ban_check_days),
+                unavailable_due=due_cutoff(now, self.unavailable_recheck_days),
+                default_platform=self.context.settings.platform,
+                limit=self.max_checks_per_run,
+            )
+
+    async def _check_batch(self, batch: list[DueCheck], statuses: Counter[str]) -> None:
+        """Check each player of the batch, then commit them (also when a rate limit stops it)."""
+        done: list[tuple[CheckRecord, Verdict]] = []
+        try:
+            for due in batch:
+                checked = await self._check(due)
+                if checked is not None:
+                    done.append(checked)
+        except RateLimitSignal:
+            await self._commit(done, statuses)
+            raise
+        await self._commit(done, statuses)
+
+    async def _commit(
+        self, done: list[tuple[CheckRecord, Verdict]], statuses: Counter[str]
+    ) -> None:
+        def persist(con: duckdb.DuckDBPyConnection) -> None:
+            for record, verdict in done:
+                new_id = _riot_id_parts(record.riot_id) if verdict.renamed else None
+                created, updated = record_check(con, record, new_riot_id=new_id)
+                self.increment_metric("records_created", created)
+                self.increment_metric("records_updated", updated)
+
+        if done:
+            await self.safe_commit(persist)
+            statuses.update(record.status.value for record, _ in done)
 
     @handle_riot_api_errors(
         operation="check ban status",
         critical=False,
-        log_context=lambda self, candidate: {"puuid": candidate.puuid},
+        log_context=lambda self, due: {"puuid": due.puuid},
     )
-    async def _check(self, candidate: Candidate) -> None:
-        evidence = await self._gather(candidate)
-        now = utcnow()
-        status, riot_id = conclude(candidate, evidence, now)
-
-        def persist(con: Any) -> None:
-            con.execute(
-                "INSERT INTO account_checks (puuid, checked_at, status, account_found,"
-                " summoner_found, riot_id, previous_riot_id, summoner_level, ranked_entries,"
-                " newest_match_id, newest_match_at, evidence, execution_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    candidate.puuid,
-                    now,
-                    status,
-                    evidence.account is not None,
-                    evidence.summoner is not None,
-                    riot_id,
-                    candidate.riot_id,
-                    (evidence.summoner or {}).get("summonerLevel"),
-                    None if evidence.entries is None else len(evidence.entries),
-                    evidence.newest_match_id,
-                    evidence.newest_match_at,
-                    json.dumps({"previous_status": candidate.previous_status}),
-                    self.execution_id,
-                ],
-            )
-            self.increment_metric("records_created")
-            if status == "RENAMED" and evidence.account:
-                con.execute(
-                    "UPDATE players SET game_name = ?, tag_line = ?, updated_at = ?"
-                    " WHERE puuid = ?",
-                    [
-                        evidence.account.get("gameName"),
-                        evidence.account.get("tagLine"),
-                        now,
-                        candidate.puuid,
-                    ],
-                )
-                self.increment_metric("records_updated")
-
-        await self.safe_commit(persist)
-        log.info("ban_check.recorded", puuid=candidate.puuid, status=status)
-
-    async def _gather(self, candidate: Candidate) -> Evidence:
-        client = self.riot()
-        puuid, platform = candidate.puuid, candidate.platform
-        account = await _found(client.get_account_by_puuid(puuid, platform=platform))
-        summoner = await _found(client.get_summoner_by_puuid(puuid, platform=platform))
-        entries = None
-        newest_id: str | None = None
-        newest_at: datetime | None = None
-        if summoner is not None or account is not None:
-            entries = await _found(client.get_league_entries_by_puuid(puuid, platform=platform))
-            ids = await client.get_match_ids(puuid, platform=platform, count=1)
-            if ids:
-                newest_id = ids[0]
-                match = await _found(client.get_match(newest_id))
-                start_ms = ((match or {}).get("info") or {}).get("gameStartTimestamp")
-                if start_ms:
-                    newest_at = datetime(1970, 1, 1) + timedelta(milliseconds=int(start_ms))
-        return Evidence(
-            dict(account) if account else None,
-            dict(summoner) if summoner else None,
-            [dict(e) for e in entries] if entries is not None else None,
-            newest_id,
-            newest_at,
+    async def _check(self, due: DueCheck) -> tuple[CheckRecord, Verdict]:
+        seen = await self._observe(due)
+        now = self.context.clock()
+        verdict = conclude(due.last, seen, due.riot_id, now)
+        record = CheckRecord(
+            puuid=due.puuid,
+            checked_at=now,
+            status=verdict.status,
+            account_found=seen.account is not None,
+            summoner_found=seen.summoner is not None,
+            platform=seen.platform,
+            previous_platform=due.platform,
+            riot_id=seen.riot_id,
+            previous_riot_id=due.riot_id,
+            summoner_level=seen.summoner_level,
+            ranked_entries=seen.ranked_entries,
+            newest_match_id=seen.newest_match_id,
+            newest_match_at=seen.newest_match_at,
+            ranked_entries_gone=verdict.ranked_entries_gone,
+            history_frozen=verdict.history_frozen,
+            level_unchanged=verdict.level_unchanged,
+            evidence={"previous_status": due.last.status, "reasons": list(verdict.reasons)},
+            execution_id=self.execution_id,
         )
+        log.info(
+            "ban_check.recorded",
+            puuid=due.puuid,
+            status=verdict.status.value,
+            previous_status=due.last.status,
+            platform=seen.platform,
+            reasons=list(verdict.reasons),
+        )
+        return record, verdict
+
+    async def _observe(self, due: DueCheck) -> Observation:
+        client = self.riot()
+        puuid, stored = due.puuid, due.platform
+        account = await _found(client.get_account_by_puuid(puuid, platform=stored))
+        summoner = await _found(client.get_summoner_by_puuid(puuid, platform=stored))
+        platform = stored
+        if account is not None and summoner is None:
+            moved = await self._find_platform(puuid, stored)
+            if moved is not None:
+                platform, summoner = moved
+        entries = await _found(client.get_league_entries_by_puuid(puuid, platform=platform))
+        ids = await client.get_match_ids(puuid, platform=platform, count=1)
+        newest_id = ids[0] if ids else None
+        newest_at = due.last.newest_match_at
+        if newest_id != due.last.newest_match_id:
+            newest_at = await self._started_at(newest_id) if newest_id else None
+        return Observation(
+            account=dict(account) if account is not None else None,
+            summoner=dict(summoner) if summoner is not None else None,
+            platform=platform,
+            stored_platform=stored,
+            ranked_entries=len(entries) if entries is not None else None,
+            newest_match_id=newest_id,
+            newest_match_at=newest_at,
+        )
+
+    async def _find_platform(self, puuid: str, stored: str) -> tuple[str, Any] | None:
+        """The platform a player moved to and their summoner there, or None if not found.
+
+        account-v1 getActiveRegion names it; when it cannot (no answer, an unknown or the
+        stored platform), the other platforms of the stored platform's region are asked.
+        """
+        client = self.riot()
+        named: list[str] = []
+        try:
+            answer = await client.get_active_region(puuid, platform=stored)
+            region = str(answer.get("region", "")).lower()
+            if region in PLATFORMS and region != stored:
+                named.append(region)
+        except (
+            NotFoundError,
+            ServiceUnavailableError,
+            UnexpectedResponseError,
+            RiotTransportError,
+        ) as exc:
+            log.info("ban_check.active_region_unanswered", puuid=puuid, error=str(exc))
+        neighbours = [p for p in PLATFORMS if region_of(p) == region_of(stored)]
+        for platform in named + [p for p in neighbours if p not in (stored, *named)]:
+            summoner = await _found(client.get_summoner_by_puuid(puuid, platform=platform))
+            if summoner is not None:
+                return platform, summoner
+        return None
+
+    async def _started_at(self, match_id: str) -> datetime | None:
+        match = await _found(self.riot().get_match(match_id))
+        start_ms = ((match or {}).get("info") or {}).get("gameStartTimestamp")
+        return datetime(1970, 1, 1) + timedelta(milliseconds=int(start_ms)) if start_ms else None
+
+
+def _riot_id_parts(riot_id: str | None) -> tuple[str, str | None] | None:
+    if not riot_id:
+        return None
+    name, _, tag = riot_id.partition("#")
+    return name, tag or None
 
 
 async def _found(call: Any) -> Any:
