@@ -175,7 +175,17 @@ def _checks() -> pd.DataFrame:
         ("p03", SECOND_SCORING, "ACTIVE"),
     ]
     frame = pd.DataFrame(rows, columns=["puuid", "checked_at", "status"])
-    return frame.assign(previous_riot_id=None)
+    gone = frame["status"] == "UNAVAILABLE"
+    return frame.assign(
+        previous_riot_id=None,
+        platform="euw1",
+        ranked_entries_gone=gone,
+        history_frozen=gone,
+        evidence=[
+            '{"reasons": ["account-v1 404", "ranked entries gone"]}' if g else '{"reasons": []}'
+            for g in gone
+        ],
+    )
 
 
 def _executions() -> pd.DataFrame:

@@ -389,6 +389,16 @@ def test_card_parts_hold_everything_the_card_shows(world: Path) -> None:
     assert card_parts(world, "nobody")["summary"] == {}
 
 
+def test_the_card_shows_the_ban_evidence(world: Path) -> None:
+    """The card's ban checks list the newest first, with the evidence flags and reasons."""
+    checks = card_parts(world, BANNED)["ban_checks"]
+    assert list(checks["status"]) == ["UNAVAILABLE", "ACTIVE"]
+    latest = checks.iloc[0]
+    assert (latest["ranked_entries_gone"], latest["history_frozen"]) == (True, True)
+    assert latest["reasons"] == "account-v1 404; ranked entries gone"
+    assert card_parts(world, "nobody")["ban_checks"].empty
+
+
 def test_world_times_are_fixed() -> None:
     """The fixture world is pinned in time, so as_of-dependent tests never drift."""
     assert datetime(2026, 11, 28, 12) == NOW

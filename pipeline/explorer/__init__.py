@@ -5,8 +5,8 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
 
     scores     latest_scores, filter_scores, top_suspects, score_distribution,
                newly_flagged, newly_unavailable
-    players    find_players, player_summary, factor_contributions, rank_history,
-               match_history, co_players
+    players    find_players, player_summary, ban_checks, factor_contributions,
+               rank_history, match_history, co_players
     quality    labelled_scores, roc_curve, auc, win_rate_rule, operating_point, precision_at
     jobs       executions, runs_per_day, job_summary, failed_run_logs
     sql        query, table_counts

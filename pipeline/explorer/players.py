@@ -49,6 +49,20 @@ def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, obje
     return {} if frame.empty else {str(k): v for k, v in frame.iloc[0].items()}
 
 
+def ban_checks(con: duckdb.DuckDBPyConnection, puuid: str, *, limit: int = 10) -> pd.DataFrame:
+    """The player's ban checks, newest first: status, where, the evidence and its reasons."""
+    return con.execute(
+        """
+        SELECT checked_at, status, platform, account_found, summoner_found, ranked_entries,
+               ranked_entries_gone, history_frozen, level_unchanged, newest_match_at,
+               array_to_string(CAST(json_extract(evidence, '$.reasons') AS VARCHAR[]), '; ')
+                   AS reasons
+        FROM account_checks WHERE puuid = ? ORDER BY checked_at DESC, id DESC LIMIT ?
+        """,
+        [puuid, limit],
+    ).df()
+
+
 def factor_contributions(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.Series:
     """Each factor's contribution to the score behind the player's label, largest first.
 

@@ -6,7 +6,8 @@ notebook left open never blocks the scheduler. The layout::
     [search: Riot ID or puuid] [Find]
     [tier v] [label v] [min suspicion ----o--] [min games ---o---]
     [players found / filtered .................]
-    player card: summary, factor bars, rank history, games vs baseline, co-players
+    player card: summary, ban checks and their evidence, factor bars, rank history,
+                 games vs baseline, co-players
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def card_parts(db_path: Path | str, puuid: str, *, queue: int | None = None) -> 
     with read(db_path) as con:
         return {
             "summary": players.player_summary(con, puuid),
+            "ban_checks": players.ban_checks(con, puuid),
             "factors": players.factor_contributions(con, puuid),
             "ranks": players.rank_history(con, puuid),
             "games": players.match_history(con, puuid, queue=queue),
@@ -64,6 +66,17 @@ def show_card(parts: dict[str, Any]) -> None:
         display(widgets.HTML("<b>No such player in the database.</b>"))
         return
     display(pd.Series(summary, name="player").to_frame())
+    checks = parts["ban_checks"]
+    if not checks.empty:
+        latest = checks.iloc[0]
+        display(
+            widgets.HTML(
+                f"<b>Account status {html.escape(str(latest['status']))}</b> "
+                f"({html.escape(str(latest['checked_at']))}): "
+                f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}"
+            )
+        )
+        display(checks)
     if not parts["factors"].empty:
         display(plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so"))
     if not parts["ranks"].empty:

@@ -205,22 +205,3 @@ def record_check(
         )
         updated = 1
     return 1, updated
-
-
-def latest_check(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, Any]:
-    """A player's newest check with its evidence, as one flat record (empty if never checked)."""
-    frame = con.execute(
-        """
-        SELECT checked_at, status, account_found, summoner_found, platform, previous_platform,
-               riot_id, ranked_entries, ranked_entries_gone, history_frozen, level_unchanged,
-               newest_match_at, evidence
-        FROM account_checks WHERE puuid = ? ORDER BY checked_at DESC, id DESC LIMIT 1
-        """,
-        [puuid],
-    ).df()
-    if frame.empty:
-        return {}
-    record = {str(k): v for k, v in frame.iloc[0].items()}
-    evidence = json.loads(record.pop("evidence") or "{}")
-    record["reasons"] = "; ".join(evidence.get("reasons", []))
-    return record
