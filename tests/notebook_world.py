@@ -27,6 +27,8 @@ NEWLY_FLAGGED = "p04"  # NORMAL in the first run, SMURF in the second
 BOOSTED = "p05"
 BANNED = "p01"  # UNAVAILABLE since the last report
 BANNED_BEFORE = "p02"  # already UNAVAILABLE at the first scoring
+# Too few games to judge: its raw score is meaningless, however high.
+INSUFFICIENT = "p39"
 
 
 def puuid(i: int) -> str:
@@ -135,6 +137,8 @@ def _label(puuid: str, first_run: bool) -> str:
         return "SMURF"
     if puuid == BOOSTED:
         return "BOOSTED"
+    if puuid == INSUFFICIENT:
+        return "INSUFFICIENT_DATA"
     return "NORMAL"
 
 
@@ -144,6 +148,7 @@ def _scores(players: pd.DataFrame) -> pd.DataFrame:
         for i, player in enumerate(players.itertuples()):
             label = _label(player.puuid, first_run)
             smurf = 0.9 - 0.01 * i if label == "SMURF" else 0.05 + 0.005 * i
+            smurf = 1.0 if label == "INSUFFICIENT_DATA" else smurf
             boosted = 0.8 if label == "BOOSTED" else 0.05
             factors = {
                 "smurf": {"win_rate": smurf / 2, "kda_vs_tier": smurf / 3, "level": -0.1},
@@ -158,7 +163,7 @@ def _scores(players: pd.DataFrame) -> pd.DataFrame:
                     "boosted_score": boosted,
                     "label": label,
                     "confidence": 0.8,
-                    "games_analyzed": 30,
+                    "games_analyzed": 3 if label == "INSUFFICIENT_DATA" else 30,
                     "matches_stored": 30,
                     "tier": player.tier,
                     "contributions": json.dumps(factors),

@@ -13,13 +13,14 @@ import pytest
 from matplotlib.figure import Figure
 
 from pipeline.explorer import jobs, players, plots, quality, scores, sql
-from pipeline.explorer.widgets import ANY, PlayerExplorer, card_parts, player_options
+from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
 from pipeline.store import read
 from tests.notebook_world import (
     BANNED,
     BANNED_BEFORE,
     BOOSTED,
     FIRST_SCORING,
+    INSUFFICIENT,
     NEWLY_FLAGGED,
     NOW,
     PLAYERS,
@@ -279,6 +280,31 @@ def test_failed_run_logs_are_the_failed_runs_lines(con: duckdb.DuckDBPyConnectio
     assert list(logs["event"][:3]) == ["job.started", "riot.server_error", "job.finished"]
 
 
+def test_runs_of_one_day_are_counted_per_hour(con: duckdb.DuckDBPyConnection) -> None:
+    """A window of a day or two is binned by hour, and drawn as bars an hour wide."""
+    runs = jobs.executions(con, since=NOW - timedelta(hours=20))
+    binned = jobs.runs_over_time(runs)
+    assert binned.attrs["bin"] == "hour"
+    assert int(binned.to_numpy().sum()) == len(runs)
+    bars = [p for p in plots.job_runs_figure(runs).axes[0].patches]
+    assert bars
+    assert max(bar.get_width() for bar in bars) <= 1 / 24
+
+
+def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
+    """A rate-limited run that sent no request is explained, not left as a bare zero."""
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    limited_rows = runs["status"] == "RATE_LIMITED"
+    requests = np.full(int(limited_rows.sum()), 12, dtype=runs["api_requests_made"].dtype)
+    requests[0] = 0
+    runs.loc[limited_rows, "api_requests_made"] = requests
+    limited = jobs.rate_limited_runs(runs)
+    assert len(limited) == 6
+    reasons = dict(zip(limited["requests"], limited["why"], strict=True))
+    assert "no request" in reasons[0]
+    assert "12 requests" in reasons[12]
+
+
 def test_runs_per_day_has_one_column_per_job_and_status(con: duckdb.DuckDBPyConnection) -> None:
     """The per-day table counts every run once."""
     runs = jobs.executions(con, since=NOW - timedelta(days=30))
@@ -297,10 +323,14 @@ def test_query_binds_parameters_and_caps_rows(world: Path) -> None:
     assert list(frame["puuid"]) == ["p01", "p03", "p05"]
 
 
-def test_query_refuses_writes(world: Path) -> None:
-    """The helper's connection is read-only: a DELETE raises and changes nothing."""
-    with pytest.raises(duckdb.Error):
+def test_query_refuses_writes_saying_why(world: Path) -> None:
+    """A DELETE is refused with a sentence saying why and what to use instead; nothing
+    changes."""
+    with pytest.raises(sql.WriteRefusedError) as caught:
         sql.query(world, "DELETE FROM players")
+    assert "read-only" in str(caught.value)
+    assert "DELETE" in str(caught.value)
+    assert "smurf sql --write" in str(caught.value)
     assert sql.query(world, "SELECT count(*) FROM players").to_numpy().tolist() == [[PLAYERS]]
 
 
@@ -335,8 +365,8 @@ def test_figures_draw_from_real_and_empty_frames(con: duckdb.DuckDBPyConnection)
         plots.factors_figure(players.factor_contributions(con, "p00")),
         plots.rank_history_figure(players.rank_history(con, "p00")),
         plots.performance_figure(players.match_history(con, "p00")),
-        plots.job_runs_figure(jobs.runs_per_day(runs), runs),
-        plots.job_runs_figure(jobs.runs_per_day(empty_runs), empty_runs),
+        plots.job_runs_figure(runs),
+        plots.job_runs_figure(empty_runs),
     ]
     assert all(isinstance(f, Figure) and f.axes for f in figures)
 
@@ -351,7 +381,7 @@ def test_player_options_show_riot_id_label_and_suspicion() -> None:
             "suspicion": [0.912, None],
         }
     )
-    assert player_options(frame) == [("A#1 · SMURF · 0.91", "a"), ("B#2 · unscored", "b")]
+    assert player_options(frame) == [("A#1 · SMURF · 91%", "a"), ("B#2 · unscored", "b")]
 
 
 def test_explorer_filters_select_and_show_a_card(world: Path) -> None:
@@ -362,22 +392,112 @@ def test_explorer_filters_select_and_show_a_card(world: Path) -> None:
     assert [puuid for _, puuid in explorer.results.options] == [BOOSTED]
     assert explorer.results.value == BOOSTED
     assert explorer.shown == BOOSTED
-    assert explorer.status.value == "1 players pass the filters."
     explorer.tier.value = ANY
     explorer.min_score.value = 0.0
     explorer.label.value = "NORMAL"
-    assert len(explorer.results.options) == 34
+    assert len(explorer.results.options) == 33
 
 
 def test_explorer_search_by_riot_id(world: Path) -> None:
-    """Searching a Riot ID lists and selects that player; a miss says so in the card."""
+    """Searching a Riot ID lists and selects that player; a miss says so in the status."""
     explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
     explorer.search("Player07#NA1")
-    assert list(explorer.results.options) == [("Player07#NA1 · NORMAL · 0.09", "p07")]
+    assert list(explorer.results.options) == [("Player07#NA1 · NORMAL · 8%", "p07")]
     assert explorer.results.value == "p07"
     explorer.search("nobody#here")
     assert explorer.results.options == ()
     assert explorer.status.value == "No player matches <code>nobody#here</code>."
+
+
+def test_explorer_counts_in_good_english(world: Path) -> None:
+    """One match reads "1 player matches", not "1 players match"."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    explorer.search("Player07#NA1")
+    assert explorer.status.value.startswith("1 player matches <code>Player07#NA1</code>")
+    explorer.search("")
+    explorer.tier.value = "EMERALD"
+    explorer.label.value = "BOOSTED"
+    assert explorer.status.value == "1 player passes the filters."
+
+
+def test_a_search_without_match_clears_the_card(world: Path) -> None:
+    """After a search that finds nobody, no previous player's card stays on screen."""
+    explorer = PlayerExplorer(world)
+    assert explorer.shown == "p00"
+    explorer.search("nobody#here")
+    assert explorer.shown is None
+    assert "Player00#EUW" not in explorer.snapshot_html()
+
+
+def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
+    """Search results pass the tier, label and score filters on screen; hidden ones are
+    counted in the status with what to change."""
+    explorer = PlayerExplorer(world)
+    explorer.label.value = "SMURF"
+    explorer.search("Player0")
+    labels = {text.split(" · ")[1] for text, _ in explorer.results.options}
+    assert labels == {"SMURF"}
+    assert "hidden by the filters" in explorer.status.value
+    explorer.search("Player07#NA1")
+    assert explorer.results.options == ()
+    assert "1 more is hidden by the filters" in explorer.status.value
+
+
+def test_insufficient_data_never_passes_min_score(world: Path) -> None:
+    """A player with too few games to judge has no suspicion, whatever its raw score."""
+    explorer = PlayerExplorer(world)
+    listed = [puuid for _, puuid in explorer.results.options]
+    assert INSUFFICIENT not in listed
+    latest = explorer.scores.set_index("puuid")
+    assert pd.isna(latest.loc[INSUFFICIENT, "suspicion"])
+    assert INSUFFICIENT not in set(scores.filter_scores(explorer.scores, min_score=0.5)["puuid"])
+
+
+def test_the_static_copy_follows_the_widget(world: Path) -> None:
+    """The explorer's static HTML (what exports show instead of widgets) is the card of the
+    player selected now, and the explorer displays as the widget with that fallback."""
+    explorer = PlayerExplorer(world)
+    assert "Player00#EUW" in explorer.snapshot_html()
+    explorer.min_score.value = 0.0
+    explorer.search("Player07#NA1")
+    snapshot = explorer.snapshot_html()
+    assert "Player07#NA1" in snapshot
+    assert "Player00#EUW" not in snapshot
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == snapshot
+
+
+def test_the_games_table_fits_the_page(world: Path) -> None:
+    """The card's games table has the few columns a reader needs, in a scrolling box."""
+    parts = card_parts(world, "p00")
+    games = players.games_for_readers(parts["games"])
+    assert list(games.columns) == [
+        "date",
+        "champion",
+        "role",
+        "result",
+        "K/D/A",
+        "CS/min",
+        "vs baseline",
+    ]
+    assert 'style="overflow-x:auto' in card_html(parts)
+
+
+def test_one_rank_snapshot_is_drawn_on_a_short_axis(con: duckdb.DuckDBPyConnection) -> None:
+    """A single snapshot sits on an axis of days, not of years."""
+    history = players.rank_history(con, "p00").iloc[:1]
+    ax = plots.rank_history_figure(history).axes[0]
+    low, high = ax.get_xlim()
+    assert high - low <= 3  # matplotlib date units are days
+
+
+def test_the_factor_chart_names_its_axis(con: duckdb.DuckDBPyConnection) -> None:
+    """The factor bars say what their length measures."""
+    ax = plots.factors_figure(players.factor_contributions(con, "p00")).axes[0]
+    assert "contribution" in ax.get_xlabel()
 
 
 def test_card_parts_hold_everything_the_card_shows(world: Path) -> None:

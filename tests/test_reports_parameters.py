@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from pipeline.reports import (
-    NOTEBOOKS_DIR,
     ParameterError,
     ParameterTypeError,
     UnknownParameterError,
+    available_notebooks,
     check_parameters,
     declared_parameters,
+    find_notebook,
     parse_assignments,
 )
 from pipeline.reports.parameters import coerce
+from pipeline.reports.sources import load_notebook
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_parse_assignments_rejects_pairs_without_a_name(pair: str) -> None:
 
 def test_check_parameters_rejects_unknown_names_listing_the_known_ones() -> None:
     """An unknown parameter name is an error that lists the notebook's parameters."""
-    notebook = NOTEBOOKS_DIR / "01-smurf-report.ipynb"
+    notebook = find_notebook("01-smurf-report")
     declared = declared_parameters(notebook)
     with pytest.raises(UnknownParameterError) as caught:
         check_parameters(notebook, {"topn": "5"}, declared)
@@ -93,7 +94,7 @@ def test_check_parameters_rejects_unknown_names_listing_the_known_ones() -> None
 
 def test_check_parameters_types_every_given_value() -> None:
     """Given values come back typed as the notebook declares them."""
-    notebook = NOTEBOOKS_DIR / "01-smurf-report.ipynb"
+    notebook = find_notebook("01-smurf-report")
     checked = check_parameters(
         notebook, {"top_n": "5", "platform": "na1"}, declared_parameters(notebook)
     )
@@ -101,13 +102,15 @@ def test_check_parameters_types_every_given_value() -> None:
 
 
 def _parameter_lines(notebook: Path) -> list[str]:
-    cells = nbformat.read(str(notebook), as_version=4).cells
+    cells = load_notebook(notebook).cells
     tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{notebook.name} must have exactly one parameters cell"
     return [line for line in tagged[0].source.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "notebook", [find_notebook(name) for name in available_notebooks()], ids=lambda p: p.stem
+)
 def test_every_parameter_is_typed_commented_and_readable(notebook: Path) -> None:
     """Each line of the parameters cell declares one parameter with a type and a comment."""
     lines = _parameter_lines(notebook)

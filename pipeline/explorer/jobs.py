@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -25,6 +25,57 @@ def executions(
         """,
         [since, job_type or None, job_type or None],
     ).df()
+
+
+# Bins of the executions-over-time chart: hours for a window of up to two days, else days.
+BIN_WIDTHS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+HOURLY_UP_TO = timedelta(days=2)
+
+
+def runs_over_time(runs: pd.DataFrame) -> pd.DataFrame:
+    """Executions per hour or per day (rows) by job type and status (columns).
+
+    Hours when the runs span two days or less, days beyond; ``attrs["bin"]`` says which.
+    """
+    if runs.empty:
+        frame = pd.DataFrame()
+        frame.attrs["bin"] = "day"
+        return frame
+    at = pd.to_datetime(runs["started_at"].fillna(runs["created_at"]))
+    unit = "hour" if at.max() - at.min() <= HOURLY_UP_TO else "day"
+    binned = at.dt.floor("h" if unit == "hour" else "D").rename(unit)
+    frame = pd.crosstab(binned, [runs["job_type"], runs["status"]])
+    frame.attrs["bin"] = unit
+    return frame
+
+
+def rate_limited_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The RATE_LIMITED runs with how many requests they sent and, in words, why they
+    stopped (a run that sent none found the shared rate-limit window already spent)."""
+    limited = runs[runs["status"] == "RATE_LIMITED"]
+    return pd.DataFrame(
+        {
+            "execution": limited["id"],
+            "job": limited["job_type"],
+            "started": limited["started_at"],
+            "requests": limited["api_requests_made"],
+            "why": [_why_rate_limited(int(n or 0)) for n in limited["api_requests_made"]],
+            "message": limited["error_message"],
+        }
+    )
+
+
+def _why_rate_limited(requests: int) -> str:
+    if requests == 0:
+        return (
+            "Sent no request: earlier runs had spent the rate-limit window, and waiting for "
+            "it would have passed the run's budget, so it stopped at once; the next run "
+            "resumes."
+        )
+    return (
+        f"Sent {requests} requests, then the rate-limit window ran out; what it fetched is "
+        "kept and the next run resumes."
+    )
 
 
 def runs_per_day(runs: pd.DataFrame) -> pd.DataFrame:

@@ -12,9 +12,13 @@ import pandas as pd
 
 from pipeline.explorer.scores import target_contributions, target_of
 
-_FIND = """
+# A score under an unjudged label (too few games) measures nothing: no suspicion.
+_SUSPICION = """CASE WHEN s.label IN ('INSUFFICIENT_DATA') THEN NULL
+            ELSE greatest(s.smurf_score, s.boosted_score) END"""
+
+_FIND = f"""
 SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summoner_level,
-       s.tier, s.label, greatest(s.smurf_score, s.boosted_score) AS suspicion
+       s.tier, s.label, {_SUSPICION} AS suspicion, s.games_analyzed
 FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
 WHERE p.puuid = ?
    OR lower(p.game_name || '#' || p.tag_line) = lower(?)
@@ -28,7 +32,8 @@ def find_players(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 20) 
     """Players whose puuid or Riot ID (name#tag) is ``text``, or whose name starts with it."""
     text = text.strip()
     if not text:
-        return pd.DataFrame(columns=["puuid", "riot_id", "platform", "tier", "label"])
+        columns = ["puuid", "riot_id", "platform", "tier", "label", "suspicion", "games_analyzed"]
+        return pd.DataFrame(columns=columns)
     return con.execute(_FIND, [text, text, text, text, text, limit]).df()
 
 
@@ -128,6 +133,24 @@ LIMIT ?
 """
 
 
+def games_for_readers(games: pd.DataFrame) -> pd.DataFrame:
+    """The match history as a card shows it: a few columns that fit beside each other."""
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(games["game_start"]).dt.strftime("%Y-%m-%d %H:%M"),
+            "champion": games["champion_name"],
+            "role": games["role"].str.lower(),
+            "result": games["win"].map({True: "win", False: "loss"}),
+            "K/D/A": [
+                f"{k}/{d}/{a}"
+                for k, d, a in zip(games["kills"], games["deaths"], games["assists"], strict=True)
+            ],
+            "CS/min": games["cs_per_min"],
+            "vs baseline": games["performance_vs_base"],
+        }
+    )
+
+
 def match_history(
     con: duckdb.DuckDBPyConnection, puuid: str, *, queue: int | None = None, limit: int = 50
 ) -> pd.DataFrame:
@@ -135,7 +158,7 @@ def match_history(
     return con.execute(_MATCH_HISTORY, [queue, queue, puuid, puuid, limit]).df()
 
 
-_CO_PLAYERS = """
+_CO_PLAYERS = f"""
 WITH mine AS (
     SELECT match_id, team_id FROM match_participants WHERE puuid = ?
 )
@@ -145,7 +168,7 @@ SELECT o.puuid, coalesce(p.game_name || '#' || p.tag_line, any_value(o.riot_id_g
        count(*) FILTER (WHERE o.team_id = m.team_id) AS same_team,
        count(*) FILTER (WHERE o.team_id <> m.team_id) AS opposing,
        any_value(s.label) AS label,
-       any_value(greatest(s.smurf_score, s.boosted_score)) AS suspicion
+       any_value({_SUSPICION}) AS suspicion
 FROM mine m
 JOIN match_participants o ON o.match_id = m.match_id AND o.puuid <> ?
 LEFT JOIN players p ON p.puuid = o.puuid

@@ -3,7 +3,11 @@ pyplot, so no global figure state leaks between cells or tests."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import matplotlib.dates as mdates
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from pipeline.explorer.scores import TIER_ORDER
@@ -54,8 +58,10 @@ def factors_figure(factors: pd.Series, title: str = "Factor contributions") -> F
     ax = fig.subplots()
     ordered = factors.iloc[::-1]
     colors = ["tab:red" if v > 0 else "tab:blue" for v in ordered]
-    ax.barh(list(ordered.index), list(ordered.values), color=colors)
+    names = [str(name).replace("_", " ") for name in ordered.index]
+    ax.barh(names, list(ordered.values), color=colors)
     ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("contribution to the log-odds (right: more suspicious)")
     ax.set_title(title)
     return fig
 
@@ -70,6 +76,7 @@ def rank_history_figure(history: pd.DataFrame) -> Figure:
     ax.set_title("Rank history")
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
+    _date_axis(ax, history["observed_at"])
     fig.autofmt_xdate()
     return fig
 
@@ -84,27 +91,62 @@ def performance_figure(games: pd.DataFrame) -> Figure:
     ax.axhline(1.0, color="grey", linestyle=":")
     ax.set_ylabel("performance / baseline")
     ax.set_title("Games against the tier/role baseline (green = win)")
+    _date_axis(ax, ordered["game_start"])
     fig.autofmt_xdate()
     return fig
 
 
-def job_runs_figure(per_day: pd.DataFrame, runs: pd.DataFrame) -> Figure:
-    """Runs per day by job and status (left) and run durations over time (right)."""
+def job_runs_figure(runs: pd.DataFrame) -> Figure:
+    """Runs per hour or day by job and status (left) and run durations over time (right).
+
+    The bins follow the window (``jobs.runs_over_time``) and each bar is as wide as its bin,
+    so a day of runs is a day of hourly bars, not one wide bar under hourly ticks.
+    """
+    from pipeline.explorer.jobs import BIN_WIDTHS, runs_over_time
+
     fig = Figure(figsize=(12, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
-    if not per_day.empty:
-        bottom = pd.Series(0.0, index=per_day.index)
-        for column in per_day.columns:
+    binned = runs_over_time(runs)
+    if not binned.empty:
+        width_days = BIN_WIDTHS[binned.attrs["bin"]] / timedelta(days=1) * 0.9
+        bottom = pd.Series(0.0, index=binned.index)
+        for column in binned.columns:
             name = " / ".join(str(c) for c in column) if isinstance(column, tuple) else column
-            left.bar(per_day.index, per_day[column], bottom=bottom, label=name)
-            bottom += per_day[column]
+            left.bar(
+                binned.index,
+                binned[column],
+                bottom=bottom,
+                width=width_days,
+                align="edge",
+                label=name,
+            )
+            bottom += binned[column]
         left.legend(fontsize="small")
-    left.set_title("Executions per day by job and status")
+        _date_axis(left, pd.Series(binned.index))
+    left.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
+    left.set_title("Executions by job and status")
     for job_type, rows in runs.groupby("job_type"):
         right.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
     right.set_ylabel("duration (s)")
     right.set_title("Run durations")
     if not runs.empty:
         right.legend(fontsize="small")
+        _date_axis(right, runs["started_at"])
     fig.autofmt_xdate()
     return fig
+
+
+def _date_axis(ax: Axes, times: pd.Series) -> None:
+    """Concise date ticks, and at least a day of axis around a single moment."""
+    moments = pd.to_datetime(times.dropna())
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    if moments.empty:
+        return
+    start, end = moments.min(), moments.max()
+    if end - start < pd.Timedelta(hours=12):
+        middle = start + (end - start) / 2
+        half_day = pd.Timedelta(hours=12)
+        bounds = (middle - half_day, middle + half_day)
+        ax.set_xlim(*(float(mdates.date2num(b)) for b in bounds))  # type: ignore[no-untyped-call]

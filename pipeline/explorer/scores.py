@@ -15,6 +15,8 @@ import pandas as pd
 from pipeline.analysis.tiers import TIERS
 
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
+# Labels whose scores measure nothing (too few games): they carry no suspicion at all.
+UNJUDGED_LABELS = ("INSUFFICIENT_DATA",)
 # The model's constant term: part of every score, never a reason for one.
 NOT_A_FACTOR = "prior"
 
@@ -47,8 +49,14 @@ def latest_scores(
     """The latest score of every player (optionally on one platform, as it stood at ``as_of``)."""
     params = [as_of, as_of, platform or None, platform or None, min_games]
     frame = con.execute(_LATEST_SCORES, params).df()
-    frame["suspicion"] = frame[["smurf_score", "boosted_score"]].max(axis=1)
+    frame["suspicion"] = suspicion(frame)
     return frame
+
+
+def suspicion(frame: pd.DataFrame) -> pd.Series:
+    """The larger of the smurf and boosted scores; missing where the label judges nothing."""
+    value = frame[["smurf_score", "boosted_score"]].max(axis=1)
+    return value.where(~frame["label"].isin(UNJUDGED_LABELS))
 
 
 def filter_scores(
@@ -58,7 +66,10 @@ def filter_scores(
     label: str | None = None,
     min_score: float = 0.0,
 ) -> pd.DataFrame:
-    """The rows of ``scores`` in ``tier`` with ``label`` and suspicion >= ``min_score``."""
+    """The rows of ``scores`` in ``tier`` with ``label`` and suspicion >= ``min_score``.
+
+    Players without a suspicion (too few games) pass only a threshold of zero.
+    """
     keep = scores["suspicion"].fillna(0.0) >= min_score
     if tier:
         keep &= scores["tier"] == tier
@@ -199,3 +210,70 @@ def target_of(label: object) -> str:
 def _is_factor(name: object, value: object) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and name != NOT_A_FACTOR
+
+
+def label_score(label: object, smurf_score: object, boosted_score: object) -> float | None:
+    """The score behind a label: boosted for BOOSTED, smurf otherwise; none when unjudged."""
+    if label in UNJUDGED_LABELS:
+        return None
+    value = boosted_score if target_of(label) == "boosted" else smurf_score
+    return float(value) if isinstance(value, int | float) and not pd.isna(value) else None
+
+
+def top_factors(contributions: dict[str, float], *, count: int = 3) -> str:
+    """The factors that pushed a score up most, in words: ``win rate +0.45 · level +0.12``."""
+    pushing = sorted(
+        ((name, value) for name, value in contributions.items() if value > 0),
+        key=lambda item: item[1],
+        reverse=True,
+    )
+    return " · ".join(f"{name.replace('_', ' ')} +{value:.2f}" for name, value in pushing[:count])
+
+
+def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Players as a reader wants them: Riot ID, tier, label, score (%), top factors first.
+
+    Works on any frame of players with ``riot_id``, ``label`` and the two scores; the top
+    factors come from ``contributions`` or ``contrib_<target>_<factor>`` columns, so new
+    factors show up without code changes. Machine columns (puuid, raw scores) stay out.
+    """
+    from pipeline.explorer.present import percent
+
+    rows = frame.reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "Riot ID": rows["riot_id"],
+            "tier": rows["tier"].fillna("UNRANKED") if "tier" in rows else "",
+            "label": rows["label"],
+            "score": [
+                percent(label_score(r.label, r.smurf_score, r.boosted_score))
+                for r in rows.itertuples(index=False)
+            ],
+        }
+    )
+    factors = _factors_by_row(rows)
+    if factors is not None:
+        table["top factors"] = factors
+    for column, title in (("games_analyzed", "games"), ("platform", "platform")):
+        if column in rows:
+            table[title] = rows[column]
+    if "scored_at" in rows:
+        table["scored"] = pd.to_datetime(rows["scored_at"]).dt.strftime("%Y-%m-%d %H:%M")
+    return table
+
+
+def _factors_by_row(rows: pd.DataFrame) -> list[str] | None:
+    if "contributions" in rows:
+        return [
+            top_factors(target_contributions(value, target_of(label)))
+            for value, label in zip(rows["contributions"], rows["label"], strict=True)
+        ]
+    columns = [c for c in rows.columns if str(c).startswith("contrib_")]
+    if not columns:
+        return None
+    found = []
+    for _, row in rows.iterrows():
+        prefix = f"contrib_{target_of(row['label'])}_"
+        mine = {c.removeprefix(prefix): float(row[c]) for c in columns if c.startswith(prefix)}
+        found.append(top_factors(mine))
+    return found

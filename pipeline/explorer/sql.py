@@ -1,7 +1,9 @@
 """Ad hoc SQL for notebooks: each query opens a read-only connection and closes it.
 
 Holding a connection across cells would block the scheduler (a DuckDB writer needs the
-file to itself), so ``query`` never keeps one. A read-only connection refuses writes.
+file to itself), so ``query`` never keeps one. Statements that could write are refused
+before they run, with a sentence saying why; the read-only connection is the second line
+of defence.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from pipeline.store import read
+from pipeline.store.sql import WriteRefusedError, split_statements, writing_statements
+
+__all__ = ["DEFAULT_MAX_ROWS", "WriteRefusedError", "query", "table_counts"]
 
 DEFAULT_MAX_ROWS = 10_000
 
@@ -27,13 +33,29 @@ def query(
     """Run ``sql`` with ``?`` parameters on a short-lived read-only connection.
 
     At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory.
+    Raises ``WriteRefusedError`` for a statement that could change the database.
     """
     with read(db_path, timeout_s=timeout_s) as con:
-        result = con.execute(sql, list(params or []))
+        writes = writing_statements(split_statements(con, sql))
+        if writes:
+            raise _refused(", ".join(sorted(set(writes))))
+        try:
+            result = con.execute(sql, list(params or []))
+        except duckdb.InvalidInputException as exc:
+            if "read-only" not in str(exc):
+                raise
+            raise _refused(f"this statement ({exc})") from None
         if result.description is None:
             return pd.DataFrame()
         columns = [d[0] for d in result.description]
         return pd.DataFrame(result.fetchmany(max_rows), columns=columns)
+
+
+def _refused(what: str) -> WriteRefusedError:
+    return WriteRefusedError(
+        f"Notebook queries are read-only, so {what} was refused: it could change the "
+        'database. Make changes from a shell with `smurf sql --write "..."`.'
+    )
 
 
 def table_counts(db_path: Path | str) -> pd.DataFrame:

@@ -4,10 +4,15 @@ Each interaction opens a read-only connection for the query it needs and closes 
 notebook left open never blocks the scheduler. The layout::
 
     [search: Riot ID or puuid] [Find]
-    [tier v] [label v] [min suspicion ----o--] [min games ---o---]
-    [players found / filtered .................]
+    [tier v] [label v] [min score ----o--] [min games ---o---]
+    status: how many players are listed, and how many the filters hide
+    [players listed: the filters and the search together ..]
     player card: summary, ban checks and their evidence, factor bars, rank history,
                  games vs baseline, co-players
+
+The list is always the players that pass the filters shown *and* match the search text
+(when there is one). Displayed, the explorer carries a static HTML copy of what it shows
+beside the widget, so an exported report shows the card instead of an empty box.
 """
 
 from __future__ import annotations
@@ -18,30 +23,26 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import display as _untyped_display
 
 from pipeline.explorer import players, plots, scores
+from pipeline.explorer.present import display, figure_html, percent, table_html
 from pipeline.store import read
 
 ANY = "(any)"
 MAX_LISTED = 200
-
-
-def display(obj: object) -> None:
-    """IPython's display (untyped upstream)."""
-    _untyped_display(obj)  # type: ignore[no-untyped-call]
+CARD_GAMES = 20
 
 
 def player_options(frame: pd.DataFrame) -> list[tuple[str, str]]:
-    """(text shown, puuid) for each row of a player frame, e.g. ``Faker#KR1 · SMURF · 0.91``."""
+    """(text shown, puuid) for each row of a player frame, e.g. ``Faker#KR1 · SMURF · 91%``."""
     options = []
     for row in frame.itertuples(index=False):
         label = getattr(row, "label", None)
         label = "unscored" if label is None or pd.isna(label) else label
-        suspicion = getattr(row, "suspicion", None)
         shown = f"{row.riot_id} · {label}"
-        if suspicion is not None and pd.notna(suspicion):
-            shown += f" · {suspicion:.2f}"
+        suspicion = percent(getattr(row, "suspicion", None))
+        if suspicion:
+            shown += f" · {suspicion}"
         options.append((shown, str(row.puuid)))
     return options
 
@@ -59,34 +60,79 @@ def card_parts(db_path: Path | str, puuid: str, *, queue: int | None = None) -> 
         }
 
 
-def show_card(parts: dict[str, Any]) -> None:
-    """Display a player card from ``card_parts`` in the current output."""
+def card_html(parts: dict[str, Any]) -> str:
+    """The player card from ``card_parts`` as one static HTML fragment (figures inline)."""
     summary = parts["summary"]
     if not summary:
-        display(widgets.HTML("<b>No such player in the database.</b>"))
-        return
-    display(pd.Series(summary, name="player").to_frame())
+        return "<p><b>No such player in the database.</b></p>"
+    name = html.escape(str(summary["riot_id"]))
+    pieces = [f"<h3>{name}</h3>", table_html(_summary_for_readers(summary))]
     checks = parts["ban_checks"]
     if not checks.empty:
         latest = checks.iloc[0]
-        display(
-            widgets.HTML(
-                f"<b>Account status {html.escape(str(latest['status']))}</b> "
-                f"({html.escape(str(latest['checked_at']))}): "
-                f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}"
-            )
+        pieces.append(
+            f"<p><b>Account status {html.escape(str(latest['status']))}</b> "
+            f"({html.escape(str(latest['checked_at']))}): "
+            f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}</p>"
         )
-        display(checks)
+        pieces.append(table_html(checks))
     if not parts["factors"].empty:
-        display(plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so"))
+        figure = plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so")
+        pieces.append(figure_html(figure, alt="factor contributions"))
     if not parts["ranks"].empty:
-        display(plots.rank_history_figure(parts["ranks"]))
+        pieces.append(figure_html(plots.rank_history_figure(parts["ranks"]), alt="rank history"))
     games = parts["games"]
     if not games.empty:
-        display(plots.performance_figure(games))
-        display(games.head(20))
-    display(widgets.HTML("<b>Accounts seen in the same games</b>"))
-    display(parts["co_players"])
+        pieces.append(figure_html(plots.performance_figure(games), alt="games vs baseline"))
+        pieces.append(f"<h4>Newest {min(len(games), CARD_GAMES)} games</h4>")
+        pieces.append(table_html(players.games_for_readers(games.head(CARD_GAMES))))
+    pieces.append("<h4>Accounts seen in the same games</h4>")
+    company = parts["co_players"]
+    pieces.append(
+        table_html(_company_for_readers(company)) if not company.empty else "<p>None.</p>"
+    )
+    return "\n".join(pieces)
+
+
+def show_card(parts: dict[str, Any]) -> None:
+    """Display a player card from ``card_parts`` in the current output."""
+    display(widgets.HTML(card_html(parts)))
+
+
+def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
+    shown = {
+        key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
+        for key, value in summary.items()
+        if key != "puuid"
+    }
+    shown["puuid"] = summary["puuid"]
+    return pd.DataFrame({"": list(shown), "value": list(shown.values())})
+
+
+def _plain(value: object) -> object:
+    missing = value is None or (isinstance(value, float) and pd.isna(value))
+    return "" if missing or value is pd.NaT else value
+
+
+def _is_probability(key: str) -> bool:
+    return key.endswith("_score") or key == "confidence"
+
+
+def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Riot ID": company["riot_id"],
+            "games together": company["games_together"],
+            "same team": company["same_team"],
+            "opposing": company["opposing"],
+            "label": company["label"].fillna(""),
+            "suspicion": [percent(v) for v in company["suspicion"]],
+        }
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 class PlayerExplorer:
@@ -105,74 +151,136 @@ class PlayerExplorer:
         self.find_button = widgets.Button(description="Find", icon="search")
         self.tier = widgets.Dropdown(options=[ANY, *tiers], description="Tier")
         self.label = widgets.Dropdown(options=[ANY, *labels], description="Label")
-        self.min_score = widgets.FloatSlider(0.5, min=0, max=1, step=0.05, description="Min score")
+        self.min_score = widgets.FloatSlider(
+            0.5, min=0, max=1, step=0.05, description="Min score", readout_format=".0%"
+        )
         self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
-        self.results = widgets.Select(options=[], rows=10, layout={"width": "60%"})
+        self.results = widgets.Select(options=[], rows=10, layout={"width": "100%"})
         self.status = widgets.HTML()
+        self.query = ""  # the search text the list is narrowed by ("" for none)
         self.shown: str | None = None  # whose card the card area holds
-        self.card = widgets.Output()
+        self.card = widgets.Output(layout={"max_width": "100%", "overflow": "auto"})
+        self._box: widgets.Widget | None = None
         self._wire()
-        self.apply_filters()
+        self.refresh()
 
     def _wire(self) -> None:
         self.find_button.on_click(lambda _button: self.search(self.search_box.value))
         # continuous_update=False: the value changes on Enter or leaving the box.
         self.search_box.observe(lambda change: self.search(change["new"]), names="value")
         for control in (self.tier, self.label, self.min_score, self.min_games):
-            control.observe(lambda _change: self.apply_filters(), names="value")
+            control.observe(lambda _change: self.refresh(), names="value")
         self.results.observe(lambda change: self.show(change["new"]), names="value")
 
     def widget(self) -> widgets.Widget:
         """The whole explorer, ready to display."""
-        return widgets.VBox(
-            [
-                widgets.HBox([self.search_box, self.find_button]),
-                widgets.HBox([self.tier, self.label]),
-                widgets.HBox([self.min_score, self.min_games]),
-                self.status,
-                self.results,
-                self.card,
-            ]
-        )
+        if self._box is None:
+            self._box = widgets.VBox(
+                [
+                    widgets.HBox([self.search_box, self.find_button]),
+                    widgets.HBox([self.tier, self.label]),
+                    widgets.HBox([self.min_score, self.min_games]),
+                    self.status,
+                    self.results,
+                    self.card,
+                ],
+                layout={"max_width": "100%"},
+            )
+        return self._box
 
-    def filtered(self) -> pd.DataFrame:
-        """The scored players passing the tier, label, score and games filters."""
-        frame = scores.filter_scores(
-            self.scores,
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # JupyterLab renders the widget; an HTML export (no widget state) shows the copy.
+        bundle: dict[str, Any] = dict(self.widget()._repr_mimebundle_(**kwargs))
+        bundle["text/html"] = self.snapshot_html()
+        return bundle
+
+    def passes_filters(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a player frame that pass the tier, label, score and games filters."""
+        passing = scores.filter_scores(
+            frame,
             tier=None if self.tier.value == ANY else self.tier.value,
             label=None if self.label.value == ANY else self.label.value,
             min_score=float(self.min_score.value),
         )
-        return frame[frame["games_analyzed"] >= int(self.min_games.value)]
+        games = pd.to_numeric(passing["games_analyzed"], errors="coerce").fillna(0)
+        return passing[games >= int(self.min_games.value)]
 
-    def apply_filters(self) -> None:
-        """List the players that pass the filters (the first one's card is shown)."""
-        matching = self.filtered()
-        self._list(player_options(matching.head(MAX_LISTED)))
-        self.status.value = f"{len(matching)} players pass the filters."
+    def filtered(self) -> pd.DataFrame:
+        """The scored players passing the filters (ignoring the search)."""
+        return self.passes_filters(self.scores)
 
     def search(self, text: str) -> None:
-        """List the players matching ``text`` (Riot ID, name prefix or puuid)."""
+        """Narrow the list to players matching ``text`` (Riot ID, name prefix or puuid)."""
+        self.query = text.strip()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the players that pass the filters and match the search; show the first."""
+        if not self.query:
+            matching = self.filtered()
+            self._list(player_options(matching.head(MAX_LISTED)))
+            self.status.value = (
+                f"{_count(len(matching), 'player passes', 'players pass')} the filters."
+            )
+            return
         with read(self.db_path) as con:
-            found = players.find_players(con, text)
-        self._list(player_options(found))
-        self.status.value = (
-            f"{len(found)} players match <code>{html.escape(text)}</code>."
-            if len(found)
-            else f"No player matches <code>{html.escape(text)}</code>."
+            found = players.find_players(con, self.query)
+        matching = self.passes_filters(found)
+        self._list(player_options(matching))
+        self.status.value = self._search_status(len(found), len(matching))
+
+    def _search_status(self, found: int, listed: int) -> str:
+        text = f"<code>{html.escape(self.query)}</code>"
+        if found == 0:
+            return f"No player matches {text}."
+        hidden = found - listed
+        if hidden == 0:
+            return f"{_count(found, 'player matches', 'players match')} {text}."
+        widen = "widen Tier, Label, Min score or Min games to see"
+        more = f"{hidden} more {'is' if hidden == 1 else 'are'} hidden by the filters"
+        if listed == 0:
+            return f"No player passing the filters matches {text}; {more}: {widen} them."
+        return (
+            f"{_count(listed, 'player matches', 'players match')} {text} and the filters; "
+            f"{more}: {widen} them."
         )
 
     def _list(self, options: list[tuple[str, str]]) -> None:
-        # A Select keeps no selection when its options change: select the first player.
+        # A Select keeps no selection when its options change: select the first player,
+        # and clear the card when nobody is listed.
         self.results.options = options
         if options:
             self.results.value = options[0][1]
+        wanted = self.results.value if options else None
+        if self.shown != wanted:
+            self.show(wanted)
 
     def show(self, puuid: str | None) -> None:
         """Show the card of ``puuid`` (nothing when no player is selected)."""
-        self.card.clear_output(wait=True)
+        self.card.clear_output(wait=False)
         self.shown = puuid
         if puuid:
             parts = card_parts(self.db_path, puuid, queue=self.queue)
             with self.card:
                 show_card(parts)
+
+    def snapshot_html(self) -> str:
+        """What the explorer shows now, as static HTML: filters, list and card."""
+        filters = (
+            f"Tier {html.escape(str(self.tier.value))} · Label {html.escape(str(self.label.value))}"
+            f" · Min score {percent(self.min_score.value)} · Min games {self.min_games.value}"
+        )
+        search = f" · search <code>{html.escape(self.query)}</code>" if self.query else ""
+        listed = [html.escape(text) for text, _puuid in self.results.options[:10]]
+        more = len(self.results.options) - len(listed)
+        items = "".join(f"<li>{item}</li>" for item in listed)
+        if more > 0:
+            items += f"<li>… and {more} more</li>"
+        card = (
+            card_html(card_parts(self.db_path, self.shown, queue=self.queue))
+            if self.shown
+            else "<p>No player selected: nothing passes the filters and the search.</p>"
+        )
+        return (
+            f"<p>{filters}{search}</p><p>{self.status.value}</p><ul>{items}</ul><div>{card}</div>"
+        )

@@ -1,10 +1,10 @@
 """NOTEBOOK_REPORT: run a notebook as a report on a schedule (no API calls).
 
 Config: ``notebook`` (name in ``notebooks_dir``, default the repository's notebooks/),
-``parameters`` (object, checked against the
-notebook's parameters cell), ``output_dir`` (default data/reports), ``keep_last`` (reports
-of this notebook to keep; older ones are removed after a successful run) and
-``timeout_seconds``. The notebook reads the scheduler's database unless ``parameters``
+``parameters`` (object, checked against the notebook's parameters cell), ``output_dir``
+(default data/reports), ``keep_last`` (reports of this notebook to keep; older ones are
+removed after a successful run), ``show_code`` (keep the code in the HTML page; default
+false) and ``timeout_seconds``. The notebook reads the scheduler's database unless ``parameters``
 names another ``db_path``.
 
 papermill blocks while the kernel works, so it runs in a worker thread: the scheduler's
@@ -50,6 +50,10 @@ class NotebookReport(BaseJob):
         if not isinstance(output_dir, str) or not output_dir:
             raise JobConfigError(f"output_dir must be a folder path (got {output_dir!r}).")
         self.keep_last = self.int_setting("keep_last", DEFAULT_KEEP_LAST, minimum=1)
+        show_code = self.config.get("show_code", False)
+        if not isinstance(show_code, bool):
+            raise JobConfigError(f"show_code must be true or false (got {show_code!r}).")
+        self.show_code = show_code
         notebooks_dir = Path(str(self.config.get("notebooks_dir") or reports.NOTEBOOKS_DIR))
         try:
             notebook = reports.find_notebook(name, notebooks_dir)
@@ -86,6 +90,7 @@ class NotebookReport(BaseJob):
             db_path=db.path,
             notebooks_dir=self.notebooks_dir,
             execution_timeout_s=self.timeout_s,
+            show_code=self.show_code,
         )
 
     def _failure_details(self, exc: reports.NotebookExecutionError) -> dict[str, Any]:

@@ -27,12 +27,10 @@ from pipeline.reports.retention import prune_reports
 from pipeline.reports.runner import (
     DEFAULT_NOTEBOOK,
     DEFAULT_OUT_DIR,
-    NOTEBOOKS_DIR,
     ReportResult,
-    available_notebooks,
-    find_notebook,
     run_report,
 )
+from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 
 __all__ = [
     "DEFAULT_NOTEBOOK",

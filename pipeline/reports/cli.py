@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from pipeline.cli_settings import settings_of
-from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, NOTEBOOKS_DIR
+from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR
+from pipeline.reports.sources import NOTEBOOKS_DIR
 
 
 @click.command("report")
@@ -41,6 +42,11 @@ from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, NOTEBOOKS
     default=NOTEBOOKS_DIR,
     help="Folder holding the notebooks [default: the repository's notebooks/].",
 )
+@click.option(
+    "--show-code",
+    is_flag=True,
+    help="Keep the code cells in the HTML page (hidden by default: the page is for readers).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the notebooks and their parameters.")
 @click.pass_context
 def report(
@@ -49,12 +55,15 @@ def report(
     pairs: tuple[str, ...],
     out_dir: Path,
     notebooks_dir: Path,
+    show_code: bool,
     list_only: bool,
 ) -> None:
     """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html.
 
     The notebook reads the database given by --db / SMURF_DB unless -p db_path=... says
-    otherwise. Parameters are checked against the notebook's parameters cell.
+    otherwise. Parameters are checked against the notebook's parameters cell. Reports
+    always run the pristine notebooks of notebooks/, never the working copies `smurf lab`
+    opens, and the HTML page shows outputs only unless --show-code is given.
     """
     from pipeline.reports import (
         available_notebooks,
@@ -77,6 +86,7 @@ def report(
         out_dir=out_dir,
         db_path=settings.db_path,
         notebooks_dir=notebooks_dir,
+        show_code=show_code,
     )
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))

@@ -12,6 +12,7 @@ ReportError
 from __future__ import annotations
 
 from pipeline.errors import SmurfError
+from pipeline.workspace import missing_database_advice
 
 
 class ReportError(SmurfError):
@@ -34,8 +35,8 @@ class MissingDatabaseError(ReportError):
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
         super().__init__(
-            f"The database {db_path} does not exist: create it with `smurf db migrate` "
-            "(or `smurf simulator export`), or point the report at another with --db."
+            f"The database {db_path} does not exist (point the report at another with --db). "
+            + missing_database_advice()
         )
 
 

@@ -33,7 +33,10 @@ def declared_parameters(notebook: Path) -> dict[str, DeclaredParameter]:
     """The parameters a notebook declares, by name, in the order of its parameters cell."""
     import papermill  # slow to import: only when a notebook is inspected
 
-    found = papermill.inspect_notebook(str(notebook))
+    from pipeline.reports.sources import as_ipynb
+
+    with as_ipynb(notebook) as readable:
+        found = papermill.inspect_notebook(str(readable))
     return {
         name: DeclaredParameter(
             name=name,

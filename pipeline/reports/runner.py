@@ -15,26 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.log import get_logger
-from pipeline.reports.errors import (
-    MissingDatabaseError,
-    NotebookExecutionError,
-    NotebookNotFoundError,
-)
+from pipeline.reports.errors import MissingDatabaseError, NotebookExecutionError
+from pipeline.reports.html import INJECTED_TAG, export_html
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
+from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
 from pipeline.store import SchemaTooNewError, current_version, latest_version, read
 
 log = get_logger(__name__)
 
-# The repository's notebooks folder, beside the package.
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 DEFAULT_NOTEBOOK = "01-smurf-report"
 DEFAULT_OUT_DIR = Path("data/reports")
 
 # Parameters holding file paths: made absolute, since the kernel may run elsewhere.
 _PATH_PARAMETERS = ("db_path", "csv_path")
-_INJECTED_TAG = "injected-parameters"
 _PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
 
@@ -48,19 +43,6 @@ class ReportResult:
     parameters: dict[str, object] = field(default_factory=dict)
 
 
-def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
-    """The names (without .ipynb) of the notebooks a report can run."""
-    return sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
-
-
-def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
-    """The notebook file called ``name`` (with or without .ipynb) in ``notebooks_dir``."""
-    path = notebooks_dir / (name if name.endswith(".ipynb") else f"{name}.ipynb")
-    if not path.is_file():
-        raise NotebookNotFoundError(name, str(notebooks_dir), available_notebooks(notebooks_dir))
-    return path
-
-
 def run_report(
     name: str = DEFAULT_NOTEBOOK,
     parameters: Mapping[str, object] | None = None,
@@ -70,11 +52,13 @@ def run_report(
     notebooks_dir: Path = NOTEBOOKS_DIR,
     now: datetime | None = None,
     execution_timeout_s: float | None = 1800.0,
+    show_code: bool = False,
 ) -> ReportResult:
     """Execute notebook ``name`` with ``parameters`` into ``out_dir``; return its files.
 
     ``db_path`` is the database the notebook reads unless ``parameters`` names another.
-    Raises ``ParameterError`` before anything runs, and ``NotebookExecutionError`` (naming
+    The HTML page hides the code unless ``show_code``. Raises ``ParameterError`` before
+    anything runs, and ``NotebookExecutionError`` (naming
     the failing cell) after the partly executed notebook has been written.
     """
     notebook = find_notebook(name, notebooks_dir)
@@ -89,7 +73,7 @@ def run_report(
     executed = out_dir / f"{stem}.ipynb"
     log.info("report.started", notebook=notebook.stem, output=str(executed))
     execute_notebook(notebook, executed, final, execution_timeout_s=execution_timeout_s)
-    html = export_html(executed)
+    html = export_html(executed, show_code=show_code)
     log.info("report.finished", notebook=notebook.stem, output=str(executed), html=str(html))
     return ReportResult(notebook.stem, executed, html, final)
 
@@ -147,7 +131,7 @@ def execute_notebook(
 
     try:
         papermill.execute_notebook(
-            str(notebook),
+            load_notebook(notebook),
             str(output),
             parameters=dict(parameters),
             kernel_name=KERNEL_NAME,
@@ -178,7 +162,7 @@ def _source_cell_index(output: Path, exc: Any) -> int:
     # exc.cell_index counts the injected-parameters cell but not the error banners
     # papermill adds afterwards.
     executed = [c for c in cells if _PAPERMILL_ERROR_TAG not in _tags(c)]
-    return index - sum(1 for c in executed[:index] if _INJECTED_TAG in _tags(c))
+    return index - sum(1 for c in executed[:index] if INJECTED_TAG in _tags(c))
 
 
 def _first_line(source: object) -> str:
@@ -188,13 +172,3 @@ def _first_line(source: object) -> str:
 
 def _tags(cell: Any) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
-
-
-def export_html(executed: Path) -> Path:
-    """Write ``executed`` as a self-contained HTML page beside it; return its path."""
-    from nbconvert import HTMLExporter
-
-    body, _resources = HTMLExporter().from_filename(str(executed))  # type: ignore[no-untyped-call]
-    html = executed.with_suffix(".html")
-    html.write_text(body, encoding="utf-8")
-    return html

@@ -1,0 +1,136 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Smurf report
+#
+# Who looks like a smurf or a boosted account right now, why, what changed since the last
+# report, and (on simulator data) how well the detection works. Run it from the command line
+# with `smurf report -p top_n=50`, or on a schedule as the NOTEBOOK_REPORT job.
+
+# %% tags=["parameters"]
+db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
+queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all
+min_games: int = 10  # leave out scores built on fewer games
+top_n: int = 25  # how many suspects to list
+label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both
+as_of: str = ""  # report scores as they stood at this UTC time (ISO 8601); empty for now
+since: str = ""  # UTC time of the previous report (ISO 8601); empty for 24 hours before as_of
+csv_path: str = ""  # where to write the suspects as CSV; empty for no CSV
+
+# %%
+# %matplotlib inline
+import os
+from datetime import UTC, datetime, timedelta
+
+from IPython.display import Markdown, display
+
+from pipeline.explorer import plots, present, quality, scores, sql
+from pipeline.store import read
+from pipeline.workspace import notebook_database, resolve
+
+db = notebook_database(db_path, os.environ)
+if label not in ("", *scores.FLAGGED_LABELS):
+    raise ValueError(f"label must be SMURF, BOOSTED or empty (got {label!r}).")
+as_of_at = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
+since_at = datetime.fromisoformat(since) if since else as_of_at - timedelta(hours=24)
+queue_id = queue or None
+present.interactive_tables()
+display(present.header(
+    f"Scores as of **{as_of_at:%Y-%m-%d %H:%M} UTC**",
+    f"database `{present.shown_path(db)}`",
+    f"platform {platform}" if platform else "every platform",
+    f"queue {queue}" + (" (ranked solo)" if queue == 420 else "") if queue else "every queue",
+    f"players with at least {min_games} games",
+    f"top {top_n} " + ({"SMURF": "smurfs", "BOOSTED": "boosted accounts"}.get(label) or "smurfs and boosted accounts"),
+    f"changes since {since_at:%Y-%m-%d %H:%M} UTC",
+))
+
+# %% [markdown]
+# ## What is in the database
+
+# %%
+present.show_table(sql.table_counts(db), empty="The database has no tables yet.")
+
+# %% [markdown]
+# ## Scores by tier
+# The latest score of each player (as of the report time) with at least `min_games` games.
+
+# %%
+with read(db) as con:
+    latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
+display(Markdown(f"{len(latest)} scored players."))
+present.show_table(scores.score_distribution(latest), empty="No player has a score yet: run `smurf analyze`.", index=True)
+if not latest.empty:
+    display(plots.score_distribution_figure(latest))
+
+# %% [markdown]
+# ## Top suspects
+# The most suspicious flagged players. The score is the probability behind the label; the
+# top factors are what pushed it up most (each factor's contribution to the log-odds).
+
+# %%
+suspects = scores.top_suspects(latest, label=label, top_n=top_n)
+present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
+
+# %% [markdown]
+# ## New since the last report
+# Newly flagged players, and accounts that became unavailable (likely banned).
+
+# %%
+with read(db) as con:
+    flagged = scores.newly_flagged(con, since=since_at, as_of=as_of_at, platform=platform or None)
+    unavailable = scores.newly_unavailable(con, since=since_at, as_of=as_of_at, platform=platform or None)
+display(Markdown(f"**{len(flagged)}** newly flagged"))
+present.show_table(scores.for_readers(flagged), empty="Nobody was newly flagged.")
+display(Markdown(f"**{len(unavailable)}** newly unavailable"))
+present.show_table(
+    unavailable.rename(columns={"riot_id": "Riot ID", "checked_at": "checked", "last_label": "last label"})[
+        ["Riot ID", "checked", "last label"]
+    ],
+    empty="No account became unavailable.",
+)
+
+# %% [markdown]
+# ## Detection quality against ground truth
+# Only on simulator data (table `sim_truth`): the model's ROC curve next to the rule "win rate >= 65 % over >= 30 games".
+
+# %%
+with read(db) as con:
+    labelled = quality.labelled_scores(con, queue=queue_id) if quality.has_table(con, "sim_truth") else None
+if labelled is None or labelled.empty:
+    display(Markdown("*No ground truth in this database (it is not a simulator export).*"))
+else:
+    smurf_curve = quality.roc_curve(labelled["is_smurf"], labelled["smurf_score"])
+    boosted_curve = quality.roc_curve(labelled["is_boosted"], labelled["boosted_score"])
+    rule = quality.operating_point(labelled["is_smurf"], quality.win_rate_rule(labelled))
+    display(Markdown(
+        f"Smurf ROC-AUC **{quality.auc(smurf_curve):.3f}**, boosted ROC-AUC "
+        f"**{quality.auc(boosted_curve):.3f}**; precision of the top {top_n}: "
+        f"**{quality.precision_at(labelled['is_smurf'], labelled['smurf_score'], top_n):.2f}**. "
+        f"Win-rate rule: TPR {rule['tpr']:.2f} at FPR {rule['fpr']:.2f} "
+        f"(precision {rule['precision']:.2f})."
+    ))
+    display(plots.roc_figure({"smurf score": smurf_curve, "boosted score": boosted_curve}, rule))
+
+# %% [markdown]
+# ## Suspects CSV
+
+# %%
+if csv_path:
+    csv_file = resolve(csv_path)
+    suspects.to_csv(csv_file, index=False)
+    display(Markdown(f"Wrote {len(suspects)} suspects (every score and factor) to `{present.shown_path(csv_file)}`."))
+else:
+    display(Markdown("*No CSV asked for (`csv_path` is empty).*"))

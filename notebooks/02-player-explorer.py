@@ -1,0 +1,49 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Player explorer
+#
+# Find a player by Riot ID (`name#tag`) or puuid, or narrow the list by tier, label and score;
+# the list always keeps to both the search and the filters. Selecting a player shows their
+# card: why they score as they do, their rank history, their games against the tier/role
+# baseline, and the accounts they play with. Every interaction opens the database read-only
+# for a moment and closes it, so the scheduler is never blocked. In an exported report the
+# explorer appears as a static copy of what it showed when the notebook ran.
+
+# %% tags=["parameters"]
+db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+player: str = ""  # Riot ID (name#tag) or puuid to open first; empty for the top suspect
+queue: int = 0  # queue for the match history (420 is ranked solo); 0 for all queues
+
+# %%
+# %matplotlib inline
+import os
+
+from IPython.display import display
+
+from pipeline.explorer import present
+from pipeline.explorer.widgets import PlayerExplorer
+from pipeline.workspace import notebook_database
+
+db = notebook_database(db_path, os.environ)
+display(present.header(
+    f"Database `{present.shown_path(db)}`",
+    f"opened on `{player}`" if player else "opened on the top suspect",
+    f"match history of queue {queue}" if queue else "match history of every queue",
+))
+explorer = PlayerExplorer(db, queue=queue or None)
+if player:
+    explorer.min_score.value = 0.0
+    explorer.search(player)
+display(explorer)

@@ -1,0 +1,81 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Job monitor
+#
+# How the scheduled jobs have been doing: runs over time by job and status, API requests,
+# rate-limited runs, durations, and the captured log lines of failed runs.
+
+# %% tags=["parameters"]
+db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+days: int = 7  # how many days back to look
+job_type: str = ""  # one job type, e.g. MATCH_FETCHER; empty for every job
+as_of: str = ""  # end of the window, UTC time (ISO 8601); empty for now
+
+# %%
+# %matplotlib inline
+import os
+from datetime import UTC, datetime, timedelta
+
+from IPython.display import Markdown, display
+
+from pipeline.explorer import jobs, plots, present
+from pipeline.store import read
+from pipeline.workspace import notebook_database
+
+db = notebook_database(db_path, os.environ)
+end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
+start = end - timedelta(days=days)
+with read(db) as con:
+    runs = jobs.executions(con, since=start, job_type=job_type or None)
+    failed_logs = jobs.failed_run_logs(con, since=start)
+runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]
+present.interactive_tables()
+display(present.header(
+    f"Database `{present.shown_path(db)}`",
+    f"the {days} days from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
+    f"job {job_type}" if job_type else "every job",
+))
+display(Markdown(f"**{len(runs)}** executions in the window."))
+
+# %% [markdown]
+# ## Per job: runs, failures, rate limits, API requests, durations
+
+# %%
+present.show_table(jobs.job_summary(runs), empty="No job ran in this window.", index=True)
+
+# %% [markdown]
+# ## Executions over time
+
+# %%
+if runs.empty:
+    display(Markdown("*No executions to draw.*"))
+else:
+    display(plots.job_runs_figure(runs))
+
+# %% [markdown]
+# ## Rate-limited runs
+# Not failures: the run committed its progress and the next run resumes.
+
+# %%
+present.show_table(jobs.rate_limited_runs(runs), empty="No rate-limited runs in this window.")
+
+# %% [markdown]
+# ## Failed runs and their log lines
+
+# %%
+failed = runs[runs["status"] == "FAILED"][["id", "job_type", "started_at", "error_message"]]
+present.show_table(failed, empty="No failed runs in this window.")
+if not failed.empty:
+    present.show_table(failed_logs, empty="The failed runs captured no log lines.")

@@ -1,0 +1,108 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Ad hoc SQL
+#
+# `q(sql, params)` runs a query on a read-only connection that is opened for that query and
+# closed straight after, so this notebook never blocks the scheduler. Bind values with `?`
+# placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into
+# the SQL text. The schema is in `pipeline/store/migrations/`. Add cells of your own below:
+# in `smurf lab` this is your working copy, so nothing you type here changes the repository.
+
+# %% tags=["parameters"]
+db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+min_games: int = 20  # fewest games for the win-rate example (bound as a ? parameter)
+max_rows: int = 1000  # most rows any query returns
+
+# %%
+import os
+
+from IPython.display import display
+
+from pipeline.explorer import present, sql
+from pipeline.workspace import notebook_database
+
+db = notebook_database(db_path, os.environ)
+
+
+def q(text: str, params: list[object] | None = None):
+    """Run one read-only query; at most max_rows rows (shown as a sortable table)."""
+    return sql.query(db, text, params, max_rows=max_rows)
+
+
+present.interactive_tables(every_frame=True)
+display(present.header(f"Database `{present.shown_path(db)}`", f"at most {max_rows} rows a query"))
+sql.table_counts(db)
+
+# %% [markdown]
+# ## Players per platform and tier (latest scores)
+
+# %%
+q("""
+SELECT p.platform, s.tier, count(*) AS players,
+       count(*) FILTER (WHERE s.label = 'SMURF') AS smurfs,
+       count(*) FILTER (WHERE s.label = 'BOOSTED') AS boosted
+FROM latest_smurf_scores s JOIN players p USING (puuid)
+GROUP BY ALL ORDER BY platform, players DESC
+""")
+
+# %% [markdown]
+# ## Highest win rates over at least `min_games` ranked solo games
+
+# %%
+q("""
+SELECT any_value(riot_id_game_name) AS name, count(*) AS games,
+       round(avg(win::INTEGER), 3) AS win_rate, round(avg(kda), 2) AS kda, puuid
+FROM match_participants
+WHERE queue_id = 420
+GROUP BY puuid
+HAVING count(*) >= ?
+ORDER BY win_rate DESC
+LIMIT 20
+""", [min_games])
+
+# %% [markdown]
+# ## How each player's label changed between scoring runs
+
+# %%
+q("""
+SELECT coalesce(p.game_name || '#' || p.tag_line, s.puuid) AS riot_id, s.scored_at, s.label,
+       round(s.smurf_score, 3) AS smurf_score,
+       lag(s.label) OVER (PARTITION BY s.puuid ORDER BY s.scored_at) AS previous_label
+FROM smurf_scores s LEFT JOIN players p USING (puuid)
+QUALIFY previous_label IS DISTINCT FROM s.label AND previous_label IS NOT NULL
+ORDER BY s.scored_at DESC
+LIMIT 50
+""")
+
+# %% [markdown]
+# ## Ban evidence: the latest check of each account
+
+# %%
+q("""
+SELECT status, count(*) AS accounts
+FROM (SELECT * FROM account_checks
+      QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC) = 1)
+GROUP BY status ORDER BY accounts DESC
+""")
+
+# %% [markdown]
+# ## The connection is read-only
+# Writes are refused, so an ad hoc query can never damage the data; the message says why.
+
+# %%
+try:
+    q("DELETE FROM players")
+except sql.WriteRefusedError as exc:
+    print(f"Refused: {exc}")

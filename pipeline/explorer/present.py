@@ -1,0 +1,113 @@
+"""How notebooks show things to a reader: a header in words, tables that fit the page.
+
+    header(*facts)            a run's parameters as one line of words
+    percent(value)            0.9712 -> "97%"
+    interactive_tables()      load the DataTables bundle into the page (offline, once)
+    show_table(frame, empty)  a sentence when empty; a sortable, scrolling table when the
+                              frame is wide or long; plain HTML otherwise
+    table_html(frame)         a frame as plain HTML in a box that scrolls sideways
+    figure_html(fig)          a figure as an inline PNG (for static HTML like the player card)
+
+Interactive tables are itables in offline mode: the DataTables code is embedded in the
+notebook once, so reports sort and scroll without a network and never call a CDN.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+from IPython.display import display as _untyped_display
+from matplotlib.figure import Figure
+
+from pipeline.workspace import PROJECT_ROOT
+
+# Frames up to this size are plain HTML; anything wider or longer becomes a DataTable.
+PLAIN_MAX_COLUMNS = 8
+PLAIN_MAX_ROWS = 15
+PAGE_LENGTH = 15
+# itables shrinks tables beyond this many bytes; reports show every row they list.
+MAX_TABLE_BYTES = 2**22
+
+
+def display(obj: object) -> None:
+    """IPython's display (untyped upstream)."""
+    _untyped_display(obj)  # type: ignore[no-untyped-call]
+
+
+def header(*facts: str) -> Markdown:
+    """The facts of a run (parameters in words) as one line: ``a · b · c``."""
+    return Markdown(" · ".join(fact for fact in facts if fact))  # type: ignore[no-untyped-call]
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as a reader recognises it: from the project root when inside it."""
+    absolute = Path(path).resolve()
+    try:
+        return str(absolute.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(absolute)
+
+
+def percent(value: object) -> str:
+    """A probability as a whole percentage (``0.9712`` -> ``97%``); blank when missing."""
+    if value is None or not isinstance(value, int | float) or pd.isna(value):
+        return ""
+    return f"{value:.0%}"
+
+
+def interactive_tables(*, every_frame: bool = False) -> None:
+    """Embed the DataTables bundle in this notebook so ``show_table`` works offline.
+
+    With ``every_frame``, every DataFrame a cell returns is shown as such a table too.
+    """
+    import itables
+    import itables.options as options
+
+    options.maxBytes = MAX_TABLE_BYTES
+    options.display_logo_when_loading = False
+    options.scrollX = True
+    options.pageLength = PAGE_LENGTH
+    options.lengthMenu = [PAGE_LENGTH, 50, 200, 1000]
+    itables.init_notebook_mode(all_interactive=every_frame, connected=False)
+
+
+def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
+    """Display ``frame`` for a reader, or the sentence ``empty`` when it has no rows."""
+    if frame.empty:
+        display(Markdown(f"*{empty}*"))  # type: ignore[no-untyped-call]
+    elif len(frame.columns) > PLAIN_MAX_COLUMNS or len(frame) > PLAIN_MAX_ROWS:
+        import itables
+
+        itables.show(
+            frame if index else frame.reset_index(drop=True),
+            showIndex=index,
+            paging=len(frame) > PAGE_LENGTH,
+        )
+    else:
+        display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
+
+
+def table_html(frame: pd.DataFrame, *, index: bool = False) -> str:
+    """``frame`` as plain HTML inside a box that scrolls sideways instead of the page."""
+    table = frame.to_html(index=index, border=0, na_rep="", float_format=_number)
+    return f'<div style="overflow-x:auto; max-width:100%">{table}</div>'
+
+
+def figure_html(fig: Figure, *, alt: str = "") -> str:
+    """``fig`` as an inline PNG ``<img>`` that shrinks to the width of the page."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+        'style="max-width:100%; height:auto">'
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

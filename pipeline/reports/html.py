@@ -1,0 +1,48 @@
+"""A report's HTML page, made to be read: outputs only, offline, no blank widgets.
+
+- Code is hidden unless asked for (``smurf report --show-code``); papermill's injected
+  parameters (absolute paths) go with it, since each notebook states its parameters in
+  words at the top.
+- The page loads nothing from the network: the ``reader`` template drops the CDN scripts
+  of JupyterLab's template (require.js, MathJax, mermaid, the widget embedder).
+- Widget state is dropped, so a widget shows the static HTML it carries beside its view
+  (nbconvert falls back to it) instead of an empty box that waits for a CDN script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "reader"
+INJECTED_TAG = "injected-parameters"
+
+
+def export_html(executed: Path, *, show_code: bool = False) -> Path:
+    """Write ``executed`` as a self-contained HTML page beside it; return its path."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
+    for_readers(nb, show_code=show_code)
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        template_name=TEMPLATE_NAME,
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=True,
+    )
+    body, _resources = exporter.from_notebook_node(nb)
+    html = executed.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def for_readers(nb: Any, *, show_code: bool) -> None:
+    """Prepare an executed notebook for its HTML page (in place)."""
+    nb.metadata.pop("widgets", None)
+    if not show_code:
+        nb.cells = [
+            c for c in nb.cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
+        ]

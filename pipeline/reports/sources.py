@@ -1,0 +1,57 @@
+"""Notebook sources: the tracked, pristine notebooks that reports run and `smurf lab` copies.
+
+The repository keeps its notebooks as percent-format scripts (``# %%`` cells, read and
+written by jupytext): they diff like code, can never carry outputs, and JupyterLab does
+not rewrite them while someone explores. A folder may also hold ``.ipynb`` notebooks; a
+script wins when both exist under one name.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipeline.reports.errors import NotebookNotFoundError
+
+# The repository's notebooks folder, beside the package.
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+SOURCE_SUFFIXES = (".py", ".ipynb")
+
+
+def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
+    """The names (without suffix) of the notebooks in ``notebooks_dir``."""
+    return sorted({p.stem for suffix in SOURCE_SUFFIXES for p in notebooks_dir.glob(f"*{suffix}")})
+
+
+def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    """The source file of notebook ``name`` (with or without suffix) in ``notebooks_dir``."""
+    stem = name.removesuffix(".ipynb").removesuffix(".py")
+    for suffix in SOURCE_SUFFIXES:
+        path = notebooks_dir / f"{stem}{suffix}"
+        if path.is_file():
+            return path
+    raise NotebookNotFoundError(name, str(notebooks_dir), available_notebooks(notebooks_dir))
+
+
+def load_notebook(source: Path) -> Any:
+    """The notebook at ``source`` (script or .ipynb) as an nbformat ``NotebookNode``."""
+    import jupytext  # slow to import: only when a notebook is read
+
+    return jupytext.read(str(source))
+
+
+@contextmanager
+def as_ipynb(source: Path) -> Iterator[Path]:
+    """``source`` as an .ipynb file for tools that read only that format (papermill)."""
+    if source.suffix == ".ipynb":
+        yield source
+        return
+    import jupytext
+
+    with tempfile.TemporaryDirectory(prefix="smurf-notebook-") as folder:
+        path = Path(folder) / f"{source.stem}.ipynb"
+        jupytext.write(load_notebook(source), str(path))
+        yield path

@@ -1,0 +1,103 @@
+"""Where the project's files are, and which database a notebook or `smurf lab` reads.
+
+A notebook's kernel runs in the notebook's own folder (``notebooks/``, or the working
+copies in ``data/notebooks/``), so relative paths in notebooks are resolved from the
+project root, the folder holding ``notebooks/`` and ``data/``, never from the kernel's
+working directory.
+
+Every notebook finds its database the same way: its ``db_path`` parameter, else
+``SMURF_DB``, else ``data/smurf.duckdb``. `smurf lab` picks ``--db``/``SMURF_DB``, else the
+demo's database when it was built after ``data/smurf.duckdb`` was last written, and hands
+its pick to the notebooks as ``SMURF_DB``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import DEFAULT_DB_PATH
+from pipeline.errors import SmurfError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_DB_PATH = Path("data/demo.duckdb")
+
+
+@dataclass(frozen=True)
+class DatabaseChoice:
+    """A database path and, in words, where it came from (for messages)."""
+
+    path: Path
+    source: str
+
+
+class DatabaseNotFoundError(SmurfError):
+    """The database a notebook would read does not exist."""
+
+    def __init__(self, choice: DatabaseChoice, root: Path = PROJECT_ROOT) -> None:
+        self.choice = choice
+        super().__init__(
+            f"No database at {choice.path} ({choice.source}). {missing_database_advice(root)}"
+        )
+
+
+def resolve(path: Path | str, root: Path = PROJECT_ROOT) -> Path:
+    """``path`` made absolute: a relative path is taken from the project root."""
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else (root / candidate).resolve()
+
+
+def notebook_choice(
+    db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT
+) -> DatabaseChoice:
+    """The database a notebook reads: ``db_path``, else ``SMURF_DB``, else the default."""
+    if db_path:
+        return DatabaseChoice(resolve(db_path, root), "the notebook's db_path parameter")
+    if env.get("SMURF_DB"):
+        return DatabaseChoice(resolve(env["SMURF_DB"], root), "from SMURF_DB")
+    return DatabaseChoice(
+        resolve(DEFAULT_DB_PATH, root), "the default: db_path is empty and SMURF_DB is not set"
+    )
+
+
+def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Path:
+    """The absolute path of the notebook's database; ``DatabaseNotFoundError`` when missing."""
+    choice = notebook_choice(db_path, env, root)
+    if not choice.path.is_file():
+        raise DatabaseNotFoundError(choice, root) from None
+    return choice.path
+
+
+def lab_choice(explicit: Path | None, root: Path = PROJECT_ROOT) -> DatabaseChoice:
+    """The database `smurf lab` opens the notebooks on.
+
+    ``explicit`` (``--db`` or ``SMURF_DB``) wins; otherwise the demo's database when it was
+    written after the default one (or the default is missing), else the default.
+    """
+    if explicit is not None:
+        return DatabaseChoice(explicit.expanduser().resolve(), "given by --db or SMURF_DB")
+    default = resolve(DEFAULT_DB_PATH, root)
+    demo = resolve(DEMO_DB_PATH, root)
+    if demo.is_file() and (not default.is_file() or _mtime(demo) >= _mtime(default)):
+        return DatabaseChoice(demo, "the demo's, the last one built")
+    return DatabaseChoice(default, "the default")
+
+
+def missing_database_advice(root: Path = PROJECT_ROOT) -> str:
+    """What to run (or set) when a database is missing, in one or two sentences."""
+    demo = resolve(DEMO_DB_PATH, root)
+    if demo.is_file():
+        return (
+            f"The demo's database exists at {demo}: open the notebooks with `smurf lab`, "
+            f"or set SMURF_DB={demo} (or db_path) to read it."
+        )
+    return (
+        f"Build one with `make demo` (writes {DEMO_DB_PATH}, then `smurf lab` opens the "
+        "notebooks on it), or with `smurf db migrate` and the jobs for real data; "
+        "or set SMURF_DB (or db_path) to an existing file."
+    )
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
