@@ -20,6 +20,7 @@ from pipeline.cli_settings import settings_of
 from pipeline.config import Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
+from pipeline.lab import lab
 from pipeline.log import configure_logging
 from pipeline.reports.cli import report
 from pipeline.simulator.cli import simulator
@@ -278,7 +279,7 @@ def demo(
 
 
 # Each area defines its commands beside its code; the root command gathers them here.
-for _command in (*JOB_COMMANDS, analyze, evaluate, report, simulator):
+for _command in (*JOB_COMMANDS, analyze, evaluate, lab, report, simulator):
     cli.add_command(_command)
 
 

@@ -1,0 +1,176 @@
+"""``smurf lab``: JupyterLab on working copies of the notebooks, on the right database.
+
+The recipe::
+
+    pick the database (--db / SMURF_DB, else the demo's when it was built last)
+    -> refresh the working copies in data/notebooks/ from the scripts in notebooks/
+    -> start JupyterLab there, with SMURF_DB set and without the Riot API key
+
+The working copies are ordinary .ipynb files under data/ (never tracked), so running,
+saving outputs or adding cells never touches the repository; reports keep running the
+pristine scripts in notebooks/. A copy whose cells were never edited follows its script
+when the script changes; an edited copy is kept (``--reset`` replaces it, keeping the
+edited one beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
+from pipeline.reports.sources import load_notebook as load_source
+from pipeline.workspace import PROJECT_ROOT, DatabaseChoice, lab_choice
+
+WORK_DIR = PROJECT_ROOT / "data" / "notebooks"
+# Where the copy came from and what its cells were, kept in the copy's metadata.
+ORIGIN_KEY = "smurf_workbench"
+
+
+@dataclass(frozen=True)
+class CopyState:
+    """What ``prepare_working_copies`` did with one notebook."""
+
+    name: str
+    action: str  # created, updated, kept, edited (kept, the script changed), reset
+    path: Path
+
+
+def cells_digest(nb: Any) -> str:
+    """A digest of a notebook's cells (type and source): what a person edits."""
+    cells = [[cell.cell_type, cell.source] for cell in nb.cells]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def prepare_working_copies(
+    sources_dir: Path = NOTEBOOKS_DIR, work_dir: Path = WORK_DIR, *, reset: bool = False
+) -> list[CopyState]:
+    """Make or refresh an .ipynb working copy of every notebook in ``work_dir``."""
+    import nbformat
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    states = []
+    for name in available_notebooks(sources_dir):
+        source = load_source(find_notebook(name, sources_dir))
+        digest = cells_digest(source)
+        source.metadata[ORIGIN_KEY] = {"source": name, "cells_sha256": digest}
+        path = work_dir / f"{name}.ipynb"
+        action = _action(path, digest, reset)
+        if action == "reset":
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            path.rename(path.with_name(f"{name}.edited-{stamp}.ipynb"))
+        if action in {"created", "updated", "reset"}:
+            nbformat.write(source, str(path))  # type: ignore[no-untyped-call]
+        states.append(CopyState(name, action, path))
+    return states
+
+
+def _action(path: Path, digest: str, reset: bool) -> str:
+    import nbformat
+
+    if not path.is_file():
+        return "created"
+    copy = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
+    recorded = copy.metadata.get(ORIGIN_KEY, {}).get("cells_sha256")
+    if recorded == digest:
+        return "kept"
+    if cells_digest(copy) == recorded:
+        return "updated"
+    return "reset" if reset else "edited"
+
+
+def lab_environment(
+    env: dict[str, str], choice: DatabaseChoice, kernels_dir: Path
+) -> dict[str, str]:
+    """The environment JupyterLab (and so every kernel) starts with: no Riot API key."""
+    from pipeline.reports.kernel import scrubbed_environment  # imports jupyter_client
+
+    lab_env = scrubbed_environment(env)
+    lab_env["SMURF_DB"] = str(choice.path)
+    # Our python3 kernelspec first: kernels run this interpreter, where `pipeline` imports.
+    lab_env["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(kernels_dir), env.get("JUPYTER_PATH", "")) if p
+    )
+    return lab_env
+
+
+def write_kernelspec(folder: Path) -> Path:
+    """A python3 kernelspec for this interpreter under ``folder`` (a JUPYTER_PATH entry)."""
+    spec_dir = folder / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return folder
+
+
+def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -> list[str]:
+    """The command that starts JupyterLab on ``work_dir``."""
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
+    if not open_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI machines run as root; the server still listens on localhost
+        # behind its token, so refusing to start would only stop the analyst.
+        command.append("--allow-root")
+    return [*command, *extra]
+
+
+@click.command("lab", context_settings={"ignore_unknown_options": True})
+@click.option("--reset", is_flag=True, help="Replace edited working copies (kept beside them).")
+@click.option(
+    "--dir",
+    "work_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=WORK_DIR,
+    help="Folder of the working copies [default: data/notebooks].",
+)
+@click.option("--no-browser", is_flag=True, help="Start the server without opening a browser.")
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def lab(
+    ctx: click.Context,
+    reset: bool,
+    work_dir: Path,
+    no_browser: bool,
+    jupyter_args: tuple[str, ...],
+) -> None:
+    """Open JupyterLab on working copies of the notebooks, reading the right database.
+
+    The database is --db or SMURF_DB, else data/demo.duckdb when the demo built it after
+    data/smurf.duckdb was last written, else data/smurf.duckdb; the notebooks find it
+    through SMURF_DB. Working copies live in data/notebooks/ (never tracked), so exploring
+    never changes the repository. Other arguments go to jupyter lab (e.g. --port 8890).
+    """
+    explicit = ctx.find_root().params.get("db_path") or os.environ.get("SMURF_DB")
+    choice = lab_choice(Path(explicit) if explicit else None)
+    if not choice.path.is_file():
+        from pipeline.workspace import DatabaseNotFoundError
+
+        raise DatabaseNotFoundError(choice)
+    work_dir = work_dir.resolve()
+    for state in prepare_working_copies(NOTEBOOKS_DIR, work_dir, reset=reset):
+        if state.action == "edited":
+            click.echo(
+                f"{state.path.name} keeps your edits; notebooks/{state.name} has changed "
+                "since: `smurf lab --reset` replaces it (yours is kept beside it)."
+            )
+    kernels = write_kernelspec(work_dir / ".jupyter")
+    click.echo(f"Database: {choice.path} ({choice.source})")
+    click.echo(f"Notebooks: working copies in {work_dir}")
+    env = lab_environment(dict(os.environ), choice, kernels)
+    command = lab_command(work_dir, jupyter_args, open_browser=not no_browser)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)

@@ -1,0 +1,215 @@
+"""`smurf lab` and how notebooks find their database: working copies, the database picked,
+a real JupyterLab server, and every notebook run by its own kernel from its folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from pipeline.lab import ORIGIN_KEY, lab_environment, prepare_working_copies
+from pipeline.reports import NOTEBOOKS_DIR, available_notebooks
+from pipeline.workspace import (
+    DatabaseChoice,
+    DatabaseNotFoundError,
+    lab_choice,
+    notebook_choice,
+    notebook_database,
+)
+from tests.notebook_world import build_world
+
+SECRET = "RGAPI-00000000-lab-secret"
+
+
+@pytest.fixture(scope="module")
+def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_world(tmp_path_factory.mktemp("lab-world") / "world.duckdb")
+
+
+# ---- which database ------------------------------------------------------------------
+
+
+def test_a_notebook_takes_its_parameter_then_smurf_db_then_the_default(tmp_path: Path) -> None:
+    """db_path wins over SMURF_DB, which wins over data/smurf.duckdb; relative paths are
+    taken from the project root, not the kernel's folder."""
+    env = {"SMURF_DB": "data/from-env.duckdb"}
+    assert notebook_choice("x.duckdb", env, tmp_path).path == tmp_path / "x.duckdb"
+    assert notebook_choice("", env, tmp_path).path == tmp_path / "data" / "from-env.duckdb"
+    assert notebook_choice("", {}, tmp_path).path == tmp_path / "data" / "smurf.duckdb"
+    assert notebook_choice("/abs/y.duckdb", env, tmp_path).path == Path("/abs/y.duckdb")
+
+
+def test_a_missing_database_names_what_was_looked_for_and_how_to_build_it(
+    tmp_path: Path,
+) -> None:
+    """The error gives the path, where it came from, and the command that builds one."""
+    with pytest.raises(DatabaseNotFoundError) as caught:
+        notebook_database("", {}, tmp_path)
+    message = str(caught.value)
+    assert str(tmp_path / "data" / "smurf.duckdb") in message
+    assert "SMURF_DB is not set" in message
+    assert "`make demo`" in message
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo.duckdb").touch()
+    with pytest.raises(DatabaseNotFoundError, match="open the notebooks with `smurf lab`"):
+        notebook_database("", {}, tmp_path)
+
+
+def test_lab_opens_the_demo_database_when_it_was_built_last(tmp_path: Path) -> None:
+    """Without --db/SMURF_DB, lab picks whichever of the demo's and the default database
+    was written last; an explicit one always wins."""
+    data = tmp_path / "data"
+    data.mkdir()
+    assert lab_choice(None, tmp_path).path == data / "smurf.duckdb"
+    (data / "smurf.duckdb").touch()
+    os.utime(data / "smurf.duckdb", (1000, 1000))
+    (data / "demo.duckdb").touch()
+    assert lab_choice(None, tmp_path).path == data / "demo.duckdb"
+    os.utime(data / "demo.duckdb", (10, 10))
+    assert lab_choice(None, tmp_path).path == data / "smurf.duckdb"
+    assert lab_choice(tmp_path / "mine.duckdb", tmp_path).path == tmp_path / "mine.duckdb"
+
+
+def test_lab_hands_the_database_on_without_the_key(tmp_path: Path) -> None:
+    """JupyterLab's environment (so every kernel's) has SMURF_DB and no Riot API key."""
+    env = lab_environment(
+        {"RIOT_API_KEY": SECRET, "PATH": "/bin"},
+        DatabaseChoice(tmp_path / "db.duckdb", "test"),
+        tmp_path / "kernels",
+    )
+    assert env["SMURF_DB"] == str(tmp_path / "db.duckdb")
+    assert "RIOT_API_KEY" not in env
+    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(tmp_path / "kernels")
+
+
+# ---- working copies ------------------------------------------------------------------
+
+
+def test_working_copies_are_made_once_and_keep_their_outputs(tmp_path: Path) -> None:
+    """A first run creates every copy; a second keeps them as they are (outputs too)."""
+    states = prepare_working_copies(NOTEBOOKS_DIR, tmp_path)
+    assert [(s.name, s.action) for s in states] == [(n, "created") for n in available_notebooks()]
+    copy = tmp_path / "04-sql.ipynb"
+    nb = nbformat.read(str(copy), as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="kept\n")]
+    nbformat.write(nb, str(copy))
+    assert {s.action for s in prepare_working_copies(NOTEBOOKS_DIR, tmp_path)} == {"kept"}
+    assert "kept" in copy.read_text()
+
+
+def test_a_copy_follows_its_script_unless_someone_edited_it(tmp_path: Path) -> None:
+    """An unedited copy is replaced when its script changes; an edited one is kept until
+    --reset, which keeps the edited copy beside the new one."""
+    sources = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, sources)
+    work = tmp_path / "work"
+    prepare_working_copies(sources, work)
+    edited = work / "04-sql.ipynb"
+    nb = nbformat.read(str(edited), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("q('SELECT 42')"))
+    nbformat.write(nb, str(edited))
+    for name in ("03-job-monitor", "04-sql"):
+        script = sources / f"{name}.py"
+        script.write_text(script.read_text() + "\n# %%\nprint('new cell')\n")
+    actions = {s.name: s.action for s in prepare_working_copies(sources, work)}
+    assert (actions["03-job-monitor"], actions["04-sql"]) == ("updated", "edited")
+    assert "SELECT 42" in edited.read_text()
+    assert "new cell" in (work / "03-job-monitor.ipynb").read_text()
+    actions = {s.name: s.action for s in prepare_working_copies(sources, work, reset=True)}
+    assert actions["04-sql"] == "reset"
+    assert "new cell" in edited.read_text()
+    [backup] = work.glob("04-sql.edited-*.ipynb")
+    assert "SELECT 42" in backup.read_text()
+    origin = nbformat.read(str(edited), as_version=4).metadata[ORIGIN_KEY]
+    assert origin["source"] == "04-sql"
+
+
+# ---- running them --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", available_notebooks())
+def test_every_notebook_runs_as_opened(
+    name: str, world_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each working copy runs top to bottom through its own kernel from its own folder,
+    with no parameter edited: the database comes from SMURF_DB, as `smurf lab` sets it."""
+    prepare_working_copies(NOTEBOOKS_DIR, tmp_path)
+    monkeypatch.setenv("SMURF_DB", str(world_db))
+    monkeypatch.delenv("RIOT_API_KEY", raising=False)
+    nb = nbformat.read(str(tmp_path / f"{name}.ipynb"), as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=nb.metadata["kernelspec"]["name"],
+        resources={"metadata": {"path": str(tmp_path)}},
+        timeout=300,
+    )
+    client.execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert outputs
+    assert [o for o in outputs if o.get("output_type") == "error"] == []
+    assert [o.get("text") for o in outputs if o.get("name") == "stderr"] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> None:
+    """`smurf lab` starts a real JupyterLab on the working copies, with a python3 kernel of
+    this interpreter; the repository's notebooks/ is left as it was."""
+    port = _free_port()
+    work = tmp_path / "work"
+    before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "--db",
+            str(world_db),
+            "lab",
+            "--dir",
+            str(work),
+            "--no-browser",
+            f"--ServerApp.port={port}",
+            "--IdentityProvider.token=lab-test",
+            "--ServerApp.open_browser=False",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "RIOT_API_KEY": SECRET},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api"
+        headers = {"Authorization": "token lab-test"}
+        contents = None
+        for _ in range(120):
+            try:
+                contents = httpx.get(f"{base}/contents", headers=headers, timeout=2).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert contents is not None, "JupyterLab did not answer"
+        names = sorted(item["name"] for item in contents["content"] if item["type"] == "notebook")
+        assert names == [f"{n}.ipynb" for n in available_notebooks()]
+        specs = httpx.get(f"{base}/kernelspecs", headers=headers, timeout=5).json()
+        argv = specs["kernelspecs"]["python3"]["spec"]["argv"]
+        assert argv[0] == sys.executable
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert f"Database: {world_db}" in output
+    assert SECRET not in output
+    assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
