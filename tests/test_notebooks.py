@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
 from pipeline.store import write
+from tests.browser import MISSING as BROWSER_MISSING
+from tests.browser import Browser, find_chromium
 from tests.notebook_world import BANNED, NEWLY_FLAGGED, NOW, build_world
 
 NOTEBOOKS = ("01-smurf-report", "02-player-explorer", "03-job-monitor", "04-sql")
@@ -233,3 +236,65 @@ def test_notebooks_are_tracked_as_percent_scripts(name: str) -> None:
 def test_every_notebook_is_tested() -> None:
     """A new notebook in notebooks/ must be added to the executed set above."""
     assert sorted(NOTEBOOKS) == available_notebooks()
+
+
+# ---- in a real browser ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module; skipped (saying so) where none is installed."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(BROWSER_MISSING)
+    with Browser(executable) as running:
+        yield running
+
+
+def _headings(name: str) -> list[str]:
+    """The section headings the notebook's markdown declares."""
+    cells = load_notebook(find_notebook(name)).cells
+    return [
+        line.removeprefix("## ").replace("`", "").strip()
+        for cell in cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
+
+
+@pytest.fixture(scope="module")
+def browsed_reports(
+    sim_reports: dict[str, ReportResult], world_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, ReportResult]:
+    """The reports to open in a browser: the job monitor on a world that has job runs."""
+    monitor = run_report(
+        "03-job-monitor",
+        {"as_of": NOW.isoformat(), "days": 30},
+        out_dir=tmp_path_factory.mktemp("monitor"),
+        db_path=world_db,
+    )
+    return {**sim_reports, "03-job-monitor": monitor}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_report_renders_in_a_browser(
+    browsed_reports: dict[str, ReportResult], browser: Browser, name: str
+) -> None:
+    """Opened in headless Chromium, the report shows every section and its tables, its
+    interactive tables come alive, nothing is fetched from the network, nothing is wider
+    than the page, and the console stays free of errors."""
+    html = browsed_reports[name].html_path
+    page = browser.open(html)
+    page.screenshot(html.with_suffix(".png"))
+    assert page.errors() == []
+    assert [u for u in page.requested_urls() if not u.startswith(("file:", "data:", "blob:"))] == []
+    shown = page.evaluate("[...document.querySelectorAll('h2')].map(h => h.innerText.trim())")
+    assert [h.removesuffix("¶").strip() for h in shown] == _headings(name)
+    tables = page.evaluate("document.querySelectorAll('table').length")
+    assert tables >= 1
+    interactive = page.evaluate("document.querySelectorAll('table[id^=\"itables_\"]').length")
+    alive = page.evaluate("document.querySelectorAll('table.dataTable[id^=\"itables_\"]').length")
+    assert alive == interactive
+    assert page.evaluate("document.querySelectorAll('.jp-CodeCell .jp-InputArea').length") == 0
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
