@@ -379,7 +379,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     say(f"Database: {result.db_path}")
     say("")
     say("Next:")
-    say("  jupyter lab notebooks/                 explore (set db_path to the database above)")
+    say("  smurf lab                              explore in JupyterLab (opens on this database)")
     say(
         f'  smurf --db {result.db_path} sql "SELECT label, count(*) FROM latest_smurf_scores'
         ' GROUP BY label"'
