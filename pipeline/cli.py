@@ -24,6 +24,7 @@ from pipeline.lab import lab
 from pipeline.log import configure_logging
 from pipeline.reports.cli import report
 from pipeline.simulator.cli import simulator
+from pipeline.store.lake_cli import lake
 
 
 class SmurfGroup(click.Group):
@@ -43,9 +44,9 @@ class SmurfGroup(click.Group):
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="DuckDB file to use [env SMURF_DB; default data/smurf.duckdb].",
+    help="DuckDB file, or a lake's ducklake:postgresql://... URL, to use "
+    "[env SMURF_DB; default data/smurf.duckdb].",
 )
 @click.option(
     "--platform",
@@ -62,7 +63,7 @@ class SmurfGroup(click.Group):
 @click.pass_context
 def cli(
     ctx: click.Context,
-    db_path: Path | None,
+    db_path: str | None,
     platform: str | None,
     debug: bool,
     log_json: bool | None,
@@ -279,7 +280,7 @@ def demo(
 
 
 # Each area defines its commands beside its code; the root command gathers them here.
-for _command in (*JOB_COMMANDS, analyze, evaluate, lab, report, simulator):
+for _command in (*JOB_COMMANDS, analyze, evaluate, lab, report, simulator, lake):
     cli.add_command(_command)
 
 

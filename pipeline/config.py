@@ -10,8 +10,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.store.location import Location
 
 DEFAULT_DB_PATH = Path("data/smurf.duckdb")
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
@@ -23,7 +27,8 @@ DEFAULT_LOCK_TIMEOUT_S = 30.0
 class Settings:
     """Everything an entry point needs to know about its environment."""
 
-    db_path: Path = DEFAULT_DB_PATH
+    # A DuckDB file, or a lake (pipeline.store.location: SMURF_DB=ducklake:postgresql://...).
+    db_path: Location = DEFAULT_DB_PATH
     # repr=False: the key must never appear in a log line, traceback or repr.
     riot_api_key: str | None = field(default=None, repr=False)
     riot_api_base: str = DEFAULT_RIOT_API_BASE
@@ -44,7 +49,7 @@ class Settings:
         """Build settings from an environment mapping; non-None overrides (CLI options) win."""
         values: dict[str, object] = {}
         if env.get("SMURF_DB"):
-            values["db_path"] = Path(env["SMURF_DB"])
+            values["db_path"] = env["SMURF_DB"]
         if env.get("RIOT_API_KEY"):
             values["riot_api_key"] = env["RIOT_API_KEY"].strip()
         if env.get("RIOT_API_BASE"):
@@ -61,7 +66,10 @@ class Settings:
                 ) from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "db_path" in values:
-            values["db_path"] = Path(str(values["db_path"]))
+            # Imported here: the store imports this module.
+            from pipeline.store.location import parse_location
+
+            values["db_path"] = parse_location(values["db_path"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Settings:

@@ -243,7 +243,7 @@ def write_ground_truth(db_path: Path, sim: RunningSimulator) -> None:
     with Database(db_path).write() as con:
         con.execute(SIM_TRUTH_DDL)
         con.execute("DELETE FROM sim_truth")
-        insert_frame(con, "sim_truth", truth_frame(sim.world))
+        insert_frame(con, "sim_truth", truth_frame(sim.world), ("puuid",))
 
 
 def produce_report(options: DemoOptions, result: DemoResult) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 
 from pipeline.store import migrate
+from tests.lake_fixtures import lake_template, lake_url, postgres
+
+__all__ = ["lake_template", "lake_url", "postgres"]  # fixtures for every test module
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 RIOT_EXAMPLES_DIR = SHARED_DIR / "riot" / "examples" / "match"
@@ -37,6 +41,19 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path, migrated_template: Path) -> Path:
     """A migrated, empty database file of this test's own (a copy: quicker than migrating)."""
+    path = tmp_path / "smurf.duckdb"
+    shutil.copyfile(migrated_template, path)
+    return path
+
+
+@pytest.fixture(params=["file", "lake"])
+def file_or_lake(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> Any:
+    """A migrated, empty database of this test's own: a file, and in a second run a lake.
+
+    A module runs its tests on both backends by defining ``db_path`` as this fixture.
+    """
+    if request.param == "lake":
+        return request.getfixturevalue("lake_url")
     path = tmp_path / "smurf.duckdb"
     shutil.copyfile(migrated_template, path)
     return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 import duckdb
@@ -14,7 +13,7 @@ from pipeline.cli_settings import settings_of
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
 TOP_SUSPECTS = 10
-DB_OPTION_HELP = "DuckDB file to use [default: the global --db, env SMURF_DB]."
+DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> None:
@@ -49,7 +48,6 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help=DB_OPTION_HELP,
 )
@@ -66,7 +64,7 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
     help="Fewer stored games than this: skipped, or with --all labelled INSUFFICIENT_DATA.",
 )
 @click.pass_context
-def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_matches: int) -> None:
+def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matches: int) -> None:
     """Score players for smurf and boosted likelihood, store the scores, print a summary.
 
     By default only players never scored, or with new games since their last score, are
@@ -94,7 +92,6 @@ def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_match
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help=DB_OPTION_HELP,
 )
@@ -105,7 +102,7 @@ def analyze(ctx: click.Context, db_path: Path | None, score_all: bool, min_match
     help="Evaluate players with at least this many analysed games.",
 )
 @click.pass_context
-def evaluate(ctx: click.Context, db_path: Path | None, min_games: int) -> None:
+def evaluate(ctx: click.Context, db_path: str | None, min_games: int) -> None:
     """Measure the scores against a simulated world's ground truth (needs sim_truth).
 
     Prints, for smurfs and boosted accounts, ROC-AUC, average precision, precision in the

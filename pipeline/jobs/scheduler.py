@@ -42,6 +42,7 @@ from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.types import JobStatus, Trigger
 from pipeline.log import get_logger
 from pipeline.store import job_records as records
+from pipeline.store.location import Location
 
 log = get_logger(__name__)
 
@@ -53,8 +54,13 @@ def lock_path_for(db_path: Path) -> Path:
     return Path(f"{db_path}.scheduler.lock")
 
 
-def read_scheduler_lock(db_path: Path) -> dict[str, Any] | None:
-    """What the running scheduler wrote in its lock file, if one is running."""
+def read_scheduler_lock(db_path: Location) -> dict[str, Any] | None:
+    """What the running scheduler wrote in its lock file, if one is running.
+
+    A lake has many schedulers (workers) and no lock file: None.
+    """
+    if not isinstance(db_path, Path):
+        return None
     path = lock_path_for(db_path)
     if not path.exists():
         return None
@@ -148,7 +154,10 @@ class JobScheduler:
         log.info("scheduler.stopped")
 
     def _acquire_lock(self) -> None:
-        path = lock_path_for(self.context.settings.db_path)
+        db_path = self.context.settings.db_path
+        if not isinstance(db_path, Path):
+            return  # workers of a lake take turns per job and shard instead
+        path = lock_path_for(db_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+")
         try:

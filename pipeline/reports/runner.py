@@ -22,6 +22,7 @@ from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
 from pipeline.store import SchemaTooNewError, current_version, latest_version, read
+from pipeline.store.location import Location, is_lake_url
 
 log = get_logger(__name__)
 
@@ -48,7 +49,7 @@ def run_report(
     parameters: Mapping[str, object] | None = None,
     *,
     out_dir: Path = DEFAULT_OUT_DIR,
-    db_path: Path | None = None,
+    db_path: Location | None = None,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     now: datetime | None = None,
     execution_timeout_s: float | None = 1800.0,
@@ -84,7 +85,7 @@ def _with_runner_defaults(
     out_dir: Path,
     stem: str,
     notebook: str,
-    db_path: Path | None,
+    db_path: Location | None,
 ) -> dict[str, object]:
     """Fill the parameters only the runner knows (database, CSV path, previous report)."""
     final = dict(given)
@@ -98,7 +99,7 @@ def _with_runner_defaults(
             final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
     for name in _PATH_PARAMETERS:
         value = final.get(name)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and not is_lake_url(value):
             final[name] = str(Path(value).expanduser().resolve())
     return final
 
@@ -108,7 +109,7 @@ def _require_database(parameters: Mapping[str, object]) -> None:
     db_path = parameters.get("db_path")
     if not isinstance(db_path, str) or not db_path:
         return
-    if not Path(db_path).is_file():
+    if not is_lake_url(db_path) and not Path(db_path).is_file():
         raise MissingDatabaseError(db_path)
     # A newer release may have changed what the tables mean: refuse rather than mislead.
     with read(db_path) as con:

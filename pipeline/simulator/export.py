@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,6 +26,8 @@ from pipeline.simulator.ranks import ranks_of
 from pipeline.simulator.season import ARAM
 from pipeline.simulator.stats import team_totals
 from pipeline.simulator.world import MATCH_NUMBER_BASE, RankSnapshot, World, build_world
+from pipeline.store.lake_schema import run_ddl
+from pipeline.store.location import Location
 
 BATCH_MATCHES = 50_000
 SIM_TRUTH_DDL = """
@@ -60,7 +61,7 @@ class ExportReport:
 
 def export_world(
     config: SimulatorConfig,
-    db_path: Path,
+    db_path: Location,
     *,
     world: World | None = None,
     progress: Progress | None = None,
@@ -88,11 +89,16 @@ def export_world(
         players = players.iloc[:0]  # every player is written with the first batch
         report("matches", int(numbers[-1]) + 1 if len(numbers) else 0, total)
     with write(db_path) as con:
-        snapshots = insert_frame(con, "rank_snapshots", rank_snapshot_frame(world))
+        snapshots = insert_frame(
+            con,
+            "rank_snapshots",
+            rank_snapshot_frame(world),
+            ("puuid", "queue_type", "observed_at"),
+        )
         report("rank snapshots", 1, 1)
-        con.execute(SIM_TRUTH_DDL)
+        run_ddl(con, SIM_TRUTH_DDL)
         con.execute("DELETE FROM sim_truth")
-        truth_rows = insert_frame(con, "sim_truth", truth_frame(world))
+        truth_rows = insert_frame(con, "sim_truth", truth_frame(world), ("puuid",))
         report("truth", 1, 1)
     return ExportReport(
         players=counts.players_created + counts.players_updated,
@@ -104,12 +110,16 @@ def export_world(
     )
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    """Insert a frame's rows into a table by column name, skipping existing keys."""
+def insert_frame(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: tuple[str, ...]
+) -> int:
+    """Insert a frame's rows into a table by column name, skipping keys already stored."""
+    same = " AND ".join(f"t.{k} = e.{k}" for k in key)
     con.register("export_rows", frame)
     try:
         row = con.execute(
-            f"INSERT INTO {table} BY NAME SELECT * FROM export_rows ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table} BY NAME SELECT * FROM export_rows e"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
         ).fetchone()
     finally:
         con.unregister("export_rows")

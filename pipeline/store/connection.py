@@ -1,5 +1,8 @@
 """Short-lived DuckDB connections with lock-conflict retry.
 
+``write()`` and ``read()`` take where the data lives (``pipeline.store.location``): a file
+path, or a DuckLake URL, whose connections ``pipeline.store.lake`` provides.
+
 DuckDB lets one process hold a file read-write, and a writer also blocks readers in other
 processes. So nothing keeps the file open: ``write()`` and ``read()`` open a connection for
 one unit of work and close it. When another process holds the file, we retry with jittered
@@ -22,7 +25,9 @@ import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
+from pipeline.store import lake
 from pipeline.store.errors import DatabaseBusyError
+from pipeline.store.location import LakeLocation, Location, parse_location
 
 log = get_logger(__name__)
 
@@ -119,13 +124,18 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 @contextmanager
 def write(
-    path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection for one unit of work, in one transaction.
 
     Commits when the block ends normally, rolls back (writing nothing) when it raises.
     """
-    con = connect_with_retry(path, read_only=False, timeout_s=timeout_s)
+    location = parse_location(path)
+    if isinstance(location, LakeLocation):
+        with lake.write(location, timeout_s=timeout_s) as lake_con:
+            yield lake_con
+        return
+    con = connect_with_retry(location, read_only=False, timeout_s=timeout_s)
     try:
         con.begin()
         try:
@@ -140,10 +150,15 @@ def write(
 
 @contextmanager
 def read(
-    path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection for one unit of work."""
-    con = connect_with_retry(path, read_only=True, timeout_s=timeout_s)
+    location = parse_location(path)
+    if isinstance(location, LakeLocation):
+        with lake.read(location) as lake_con:
+            yield lake_con
+        return
+    con = connect_with_retry(location, read_only=True, timeout_s=timeout_s)
     try:
         yield con
     finally:

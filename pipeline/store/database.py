@@ -15,15 +15,21 @@ import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store import connection
+from pipeline.store.location import LakeLocation, Location
 from pipeline.store.migrate import check_schema
 
 
 @dataclass(frozen=True)
 class Database:
-    """A DuckDB file and how long to wait for another process's lock on it."""
+    """A DuckDB file or a lake, and how long to wait for another process's lock on it."""
 
-    path: Path
+    path: Location
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+
+    @property
+    def is_lake(self) -> bool:
+        """Whether this database is a lake shared by many processes."""
+        return isinstance(self.path, LakeLocation)
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -39,7 +45,7 @@ class Database:
 
     def require_schema(self) -> None:
         """Raise a clear error unless the database exists at this release's schema version."""
-        if not Path(self.path).exists():
+        if isinstance(self.path, Path) and not self.path.exists():
             raise FileNotFoundError(
                 f"The database {self.path} does not exist: run `smurf db migrate` to create it."
             )

@@ -2,12 +2,19 @@
 
 StoreError
 ├── DatabaseBusyError        another process held the file past the wait bound
+│   └── LakeBusyError        another writer held the lake's write lock past the bound
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
-└── MatchParseError          a match-v5 payload is malformed (names the match id)
+├── MatchParseError          a match-v5 payload is malformed (names the match id)
+└── LakeError                a DuckLake backend cannot be used as asked
+    ├── LakeUrlError         SMURF_DB names a lake in a way that cannot work
+    ├── LakeExtensionError   the DuckDB extension packages are missing or do not fit
+    └── LakeUnavailableError the catalog cannot be reached, or holds no lake yet
 """
 
 from __future__ import annotations
+
+import re
 
 from pipeline.errors import SmurfError
 
@@ -63,3 +70,46 @@ class MatchParseError(StoreError):
         self.match_id = match_id
         self.reason = reason
         super().__init__(f"Match {match_id or '<unknown id>'} is malformed: {reason}")
+
+
+class LakeBusyError(DatabaseBusyError):
+    """Another process held the lake's write lock for longer than allowed."""
+
+    def __init__(self, lake: str, waited_s: float, holder: str | None) -> None:
+        StoreError.__init__(
+            self,
+            f"The lake {lake} is being written by {holder or 'another process'}; gave up "
+            f"after waiting {waited_s:.1f} s for its commit. Writers hold the lake's write "
+            "lock only while they commit: look for a stuck writer, or raise "
+            "SMURF_LOCK_TIMEOUT_S.",
+        )
+        self.path = lake
+        self.waited_s = waited_s
+        self.holder = holder
+
+
+class LakeError(StoreError):
+    """Base class of errors of the DuckLake backend."""
+
+
+LAKE_URL_EXAMPLE = "ducklake:postgresql://smurf@db-host:5432/smurf?data_path=s3://bucket/smurf/"
+# user:password@ in a URL: the password is never repeated in a message.
+_URL_PASSWORD = re.compile(r"(//[^/@:]*):[^/@]*@")
+
+
+class LakeUrlError(LakeError):
+    """A DuckLake URL that cannot work."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        shown = _URL_PASSWORD.sub(r"\1:***@", url)
+        super().__init__(
+            f"The lake URL {shown!r} cannot be used: {reason}. Example: {LAKE_URL_EXAMPLE}"
+        )
+
+
+class LakeExtensionError(LakeError):
+    """The DuckDB extensions a lake needs are not installed, or are for another DuckDB."""
+
+
+class LakeUnavailableError(LakeError):
+    """The lake's catalog cannot be reached, or holds no lake yet."""

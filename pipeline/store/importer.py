@@ -19,6 +19,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.connection import read, write
 from pipeline.store.errors import MatchParseError
+from pipeline.store.location import Location
 from pipeline.store.migrate import check_schema
 from pipeline.store.parser import ParsedMatch, parse_match
 from pipeline.store.writers import WriteCounts, write_matches
@@ -58,7 +59,7 @@ def match_files(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 def import_paths(
-    db_path: Path | str,
+    db_path: Location | str,
     paths: Sequence[Path],
     *,
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
@@ -117,7 +118,7 @@ def _read_file(path: Path, progress: _Progress) -> None:
             progress.rejected.append((path, str(exc)))
 
 
-def _flush(db_path: Path | str, progress: _Progress, timeout_s: float) -> None:
+def _flush(db_path: Location | str, progress: _Progress, timeout_s: float) -> None:
     batch, progress.batch = progress.batch, []
     if not batch:
         return
@@ -133,7 +134,7 @@ def _flush(db_path: Path | str, progress: _Progress, timeout_s: float) -> None:
                 progress.rejected.append((path, f"Match {match_id} was not stored: {exc}"))
 
 
-def _write(db_path: Path | str, parsed: list[ParsedMatch], timeout_s: float) -> WriteCounts:
+def _write(db_path: Location | str, parsed: list[ParsedMatch], timeout_s: float) -> WriteCounts:
     with write(db_path, timeout_s=timeout_s) as con:
         check_schema(con, db_path)
         return write_matches(con, parsed)

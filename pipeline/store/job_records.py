@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline.store.lake_schema import next_id
+
 
 def utcnow() -> datetime:
     """Now, as the naive UTC timestamp the schema stores."""
@@ -100,13 +102,13 @@ def create_execution(
     correlation_id: str,
     status: str = "PENDING",
 ) -> int:
-    row = con.execute(
-        "INSERT INTO job_executions (job_config_id, job_type, status, trigger, created_at,"
-        " correlation_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        [config.id, config.job_type, status, trigger, utcnow(), correlation_id],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    execution_id = next_id(con, "job_executions")
+    con.execute(
+        "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger, created_at,"
+        " correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [execution_id, config.id, config.job_type, status, trigger, utcnow(), correlation_id],
+    )
+    return execution_id
 
 
 def mark_running(con: duckdb.DuckDBPyConnection, execution_id: int, pid: int) -> None:
@@ -175,7 +177,8 @@ def append_log_lines(
     try:
         con.execute(
             "INSERT INTO job_execution_logs SELECT execution_id, seq, logged_at, level, event,"
-            " fields::JSON FROM log_lines_frame ON CONFLICT DO NOTHING"
+            " fields::JSON FROM log_lines_frame f WHERE NOT EXISTS (SELECT 1 FROM"
+            " job_execution_logs l WHERE l.execution_id = f.execution_id AND l.seq = f.seq)"
         )
     finally:
         con.unregister("log_lines_frame")

@@ -2,7 +2,11 @@
 
 Migrations are the files ``migrations/NNN_name.sql`` in this package, applied in order, each
 in its own transaction together with its ``schema_migrations`` row, so a failure leaves the
-database at the previous version. Applying is idempotent.
+database at the previous version. Applying is idempotent, and safe when several processes
+migrate at once: each migration checks the version again inside its transaction.
+
+A lake runs the same migrations, adapted by ``pipeline.store.lake_schema`` (no keys, no
+sequences).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 
 import duckdb
 
@@ -19,6 +22,8 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.connection import write
 from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
+from pipeline.store.lake_schema import run_ddl
+from pipeline.store.location import Location
 
 log = get_logger(__name__)
 
@@ -58,14 +63,17 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> list[Migration]:
-    """Apply pending migrations to the database at ``path`` (created if missing)."""
+MIGRATIONS_TABLE_SQL = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+)
+
+
+def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> list[Migration]:
+    """Apply pending migrations to the database at ``path`` (a file is created if missing)."""
     applied: list[Migration] = []
     with write(path, timeout_s=timeout_s) as con:
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
+        run_ddl(con, MIGRATIONS_TABLE_SQL)
         current = current_version(con)
     latest = latest_version()
     if current > latest:
@@ -75,7 +83,9 @@ def migrate(path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> l
             continue
         # One transaction per migration: a failure leaves the previous version intact.
         with write(path, timeout_s=timeout_s) as con:
-            con.execute(migration.sql)
+            if current_version(con) >= migration.version:
+                continue  # another process applied it meanwhile
+            run_ddl(con, migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
@@ -85,7 +95,7 @@ def migrate(path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> l
     return applied
 
 
-def check_schema(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+def check_schema(con: duckdb.DuckDBPyConnection, path: Location | str) -> None:
     """Raise a clear error unless the database is at exactly this release's version."""
     current = current_version(con)
     latest = latest_version()

@@ -1,12 +1,14 @@
 """Bulk, idempotent writes of matches, participants, players and rank snapshots.
 
 Rows reach DuckDB as one Arrow table or DataFrame per table and are inserted with a single
-``INSERT .. SELECT .. ON CONFLICT DO NOTHING`` keyed by the natural keys (``match_id``,
-``(match_id, puuid)``, ``puuid``), so writing the same matches twice changes nothing and a
-batch costs a few statements whatever its size. Frames are matched to tables by column
-name: extra columns are ignored and missing optional ones become NULL (or the column
-default). A match's ``raw_json`` goes to ``match_payloads`` (unindexed, so commits stay
-cheap as it grows), zstd-compressed, once, together with the new match row.
+``INSERT .. SELECT`` of the rows whose natural key (``match_id``, ``(match_id, puuid)``,
+``puuid``) is not stored yet, so writing the same matches twice changes nothing and a batch
+costs a few statements whatever its size. The statements name their keys rather than lean
+on the table's (``ON CONFLICT``), so that they run unchanged on a lake, which has no keys.
+Frames are matched to tables by column name: extra columns are ignored and missing optional
+ones become NULL (or the column default). A match's ``raw_json`` goes to ``match_payloads``
+(unindexed, so commits stay cheap as it grows), zstd-compressed, once, together with the new
+match row.
 
 Players are "latest known": a player's Riot ID, level, platform and icon come from the newest
 game we have seen them in. When players arrive with matches, each one's values are dated by
@@ -168,21 +170,26 @@ def record_rank_snapshots(
         rows,
     )
     changed = " OR ".join(f"i.{c} IS DISTINCT FROM l.{c}" for c in RANK_FIELDS)
+    columns = ("puuid", "queue_type", *RANK_FIELDS, "observed_at")
     with _registered(con, frame) as (name, _columns):
         return _count(
             con,
             f"""
-            WITH latest AS (
-                SELECT * FROM rank_snapshots
-                WHERE puuid IN (SELECT puuid FROM {name})
-                QUALIFY row_number() OVER (
-                    PARTITION BY puuid, queue_type ORDER BY observed_at DESC) = 1
-            )
-            INSERT INTO rank_snapshots BY NAME
-            SELECT i.* FROM {name} i
-            LEFT JOIN latest l USING (puuid, queue_type)
-            WHERE l.puuid IS NULL OR {changed}
-            ON CONFLICT DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in RANK_FIELDS)}
+            MERGE INTO rank_snapshots t USING (
+                SELECT i.* FROM {name} i
+                LEFT JOIN (
+                    SELECT * FROM rank_snapshots
+                    WHERE puuid IN (SELECT puuid FROM {name})
+                    QUALIFY row_number() OVER (
+                        PARTITION BY puuid, queue_type ORDER BY observed_at DESC) = 1
+                ) l USING (puuid, queue_type)
+                WHERE l.puuid IS NULL OR {changed}
+            ) s
+            ON t.puuid = s.puuid AND t.queue_type = s.queue_type
+               AND t.observed_at = s.observed_at
+            WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in RANK_FIELDS)}
+            WHEN NOT MATCHED THEN INSERT ({", ".join(columns)})
+                VALUES ({", ".join(f"s.{c}" for c in columns)})
             """,
         )
 
@@ -211,10 +218,15 @@ def _write_frames(
         match_count_sql = f"(SELECT count(*) FROM {p[0]} c WHERE c.match_id = s.match_id)"
         _insert_new_payloads(con, *m)  # first: "new" means not yet in matches
         matches_created = _insert_new(
-            con, "matches", types["matches"], m, defaults={"participant_count": match_count_sql}
+            con,
+            "matches",
+            ("match_id",),
+            types["matches"],
+            m,
+            defaults={"participant_count": match_count_sql},
         )
         participants_created = _insert_new(
-            con, "match_participants", types["match_participants"], p
+            con, "match_participants", ("match_id", "puuid"), types["match_participants"], p
         )
         players_created, players_updated = _upsert_players(con, *pl, types["players"], dated=True)
     return WriteCounts(matches_created, participants_created, players_created, players_updated)
@@ -223,12 +235,14 @@ def _write_frames(
 def _insert_new(
     con: duckdb.DuckDBPyConnection,
     table: str,
+    key: Sequence[str],
     table_types: Mapping[str, str],
     source_and_columns: tuple[str, set[str]],
     *,
     defaults: Mapping[str, str] | None = None,
 ) -> int:
-    """INSERT the source rows whose key is new; columns by name, cast to the table's types."""
+    """INSERT the source rows whose key is new (once per key); columns by name, cast to the
+    table's types."""
     source, available = source_and_columns
     targets: list[str] = []
     exprs: list[str] = []
@@ -243,8 +257,15 @@ def _insert_new(
     return _count(
         con,
         f"INSERT INTO {table} ({', '.join(targets)}) "
-        f"SELECT {', '.join(exprs)} FROM {source} s ON CONFLICT DO NOTHING",
+        f"SELECT {', '.join(exprs)} FROM {source} s WHERE {_is_new(table, key)} "
+        f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k}' for k in key)}) = 1",
     )
+
+
+def _is_new(table: str, key: Sequence[str], source: str = "s") -> str:
+    """A condition true when the source row's key is not in ``table`` yet."""
+    same = " AND ".join(f"t.{k} = {source}.{k}" for k in key)
+    return f"NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
 
 
 def _insert_new_payloads(con: duckdb.DuckDBPyConnection, source: str, available: set[str]) -> None:
@@ -300,8 +321,8 @@ def _upsert_players(
             con,
             f"""
             INSERT INTO players (puuid, {", ".join(value)})
-            SELECT puuid, {", ".join(value)} FROM incoming_players
-            ON CONFLICT DO NOTHING
+            SELECT puuid, {", ".join(value)} FROM incoming_players i
+            WHERE {_is_new("players", ("puuid",), "i")}
             """,
         )
         updated = _update_players(con, dated=dated)
@@ -358,7 +379,7 @@ def _column_types(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     """table -> column -> SQL type, for the tables written here (one catalog query)."""
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = 'main' AND table_name IN "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN "
         "('matches', 'match_participants', 'players', 'rank_snapshots') "
         "ORDER BY table_name, column_index"
     ).fetchall()

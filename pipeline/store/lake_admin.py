@@ -1,0 +1,184 @@
+"""Operating a lake: create it, fill it from a file, describe it, keep it healthy.
+
+``create_lake`` makes the catalog database (when the PostgreSQL user may), the data folder
+(when local) and the lake's own catalog tables. ``copy_from_file`` moves an embedded
+database into a new lake. ``lake_status`` says what is in it.
+``maintain`` is what the LAKE_MAINTENANCE job runs: DuckLake never rewrites or deletes a
+file by itself, so without it every commit leaves a small file behind and old snapshots
+keep every replaced file alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.store import connection, lake
+from pipeline.store.errors import LakeError, LakeUnavailableError
+from pipeline.store.lake import CATALOG, AttachOptions, is_remote
+from pipeline.store.lake_schema import run_ddl
+from pipeline.store.location import LakeLocation
+from pipeline.store.locks import connect
+from pipeline.store.migrate import check_schema
+
+
+def ensure_catalog_database(location: LakeLocation) -> bool:
+    """Create the catalog's PostgreSQL database unless it exists; whether it was created."""
+    import psycopg
+    from psycopg import sql
+
+    name = location.database_name
+    with connect(location.catalog_uri_for("postgres")) as session:
+        found = session.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if found.fetchone() is not None:
+            return False
+        try:
+            session.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.InsufficientPrivilege:
+            raise LakeUnavailableError(
+                f"The PostgreSQL user may not create the database {name!r}: ask its "
+                f"administrator to run CREATE DATABASE {name}, then run this again."
+            ) from None
+    return True
+
+
+def create_lake(location: LakeLocation) -> None:
+    """Create whatever of the lake does not exist yet (safe to repeat)."""
+    ensure_catalog_database(location)
+    if location.data_path is not None and not is_remote(location.data_path):
+        Path(location.data_path).expanduser().mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        lake.attach(con, location, AttachOptions(read_only=False, create=True))
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class LakeStatus:
+    """What a lake holds and how healthy its storage is."""
+
+    data_path: str
+    snapshots: int
+    oldest_snapshot_at: Any
+    newest_snapshot_at: Any
+    tables: list[dict[str, Any]]
+    files_awaiting_cleanup: int
+
+    @property
+    def data_files(self) -> int:
+        return sum(int(t["data_files"]) for t in self.tables)
+
+
+def lake_status(con: duckdb.DuckDBPyConnection) -> LakeStatus:
+    """The status of the lake a connection is on."""
+    data_path = con.execute(
+        f"SELECT value FROM ducklake_options('{CATALOG}') WHERE option_name = 'data_path'"
+    ).fetchone()
+    snapshots = con.execute(
+        "SELECT count(*), min(snapshot_time)::TIMESTAMP, max(snapshot_time)::TIMESTAMP"
+        f" FROM ducklake_snapshots('{CATALOG}')"
+    ).fetchone()
+    tables = con.execute(
+        "SELECT table_name, file_count AS data_files, file_size_bytes AS data_bytes,"
+        " delete_file_count AS delete_files"
+        f" FROM ducklake_table_info('{CATALOG}') ORDER BY table_name"
+    ).df()
+    tables["rows"] = [
+        _count(con, f'SELECT count(*) FROM "{name}"') for name in tables["table_name"]
+    ]
+    pending = con.execute(
+        f"SELECT count(*) FROM ducklake_cleanup_old_files('{CATALOG}', dry_run => true,"
+        " cleanup_all => true)"
+    ).fetchone()
+    assert snapshots is not None
+    return LakeStatus(
+        data_path=str(data_path[0]) if data_path else "?",
+        snapshots=int(snapshots[0]),
+        oldest_snapshot_at=snapshots[1],
+        newest_snapshot_at=snapshots[2],
+        tables=[{str(k): v for k, v in row.items()} for row in tables.to_dict("records")],
+        files_awaiting_cleanup=int(pending[0]) if pending else 0,
+    )
+
+
+@dataclass(frozen=True)
+class CopyReport:
+    """Rows copied from an embedded file into a lake, per table."""
+
+    rows: dict[str, int]
+
+
+def copy_from_file(
+    source: Path, location: LakeLocation, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> CopyReport:
+    """Copy every table of a migrated DuckDB file into an empty lake of the same version.
+
+    One transaction: the lake holds all of the file or none of it. The lake's seeded job
+    configurations give way to the file's (an operator may have changed them).
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"The database {source} does not exist: nothing to copy.")
+    with connection.read(source, timeout_s=timeout_s) as con:
+        check_schema(con, source)
+        tables = [
+            (str(name), str(ddl))
+            for name, ddl in con.execute(
+                "SELECT table_name, sql FROM duckdb_tables() WHERE database_name ="
+                " current_database() AND schema_name = 'main' AND table_name <>"
+                " 'schema_migrations' ORDER BY table_name"
+            ).fetchall()
+        ]
+    rows: dict[str, int] = {}
+    # Attached outside the transaction, which may not detach what it read from.
+    attacher = lake.cursor(location, read_only=False)
+    attacher.execute(f"ATTACH {_quoted(str(source.resolve()))} AS source (READ_ONLY)")
+    try:
+        with connection.write(location, timeout_s=timeout_s) as con:
+            check_schema(con, location)
+            _require_empty(con, location)
+            existing = _lake_tables(con)
+            for table, ddl in tables:
+                if table not in existing:
+                    run_ddl(con, ddl)  # tables of the file's own, such as sim_truth
+                con.execute(f"DELETE FROM {table}")
+                counted = con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM source.main.{table}"
+                ).fetchone()
+                rows[table] = int(counted[0]) if counted else 0
+    finally:
+        attacher.execute("DETACH source")
+        attacher.close()
+    return CopyReport(rows)
+
+
+def _lake_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        str(r[0])
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+
+
+def _require_empty(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> None:
+    for table in ("players", "matches", "job_executions", "smurf_scores"):
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if row and row[0]:
+            raise LakeError(
+                f"The lake {location} already holds data ({table} has {row[0]} rows); copy "
+                "a file only into a new lake."
+            )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
