@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.analysis.params import MODEL_VERSION
 from pipeline.analysis.scoring import contribution_columns, feature_columns
+from pipeline.store.lake_schema import new_ids_sql
 
 
 def _json_value(column: str, dtype: Any) -> str:
@@ -48,10 +49,11 @@ def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, scored_at
     con.register(view, scores)
     try:
         con.execute(
-            f"""INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,
+            f"""INSERT INTO smurf_scores (id, puuid, scored_at, model_version, smurf_score,
                 boosted_score, label, confidence, games_analyzed, matches_stored, tier,
                 contributions, features)
-            SELECT puuid, $scored_at, $model_version, smurf_score, boosted_score, label,
+            SELECT {new_ids_sql(con, "smurf_scores")}, puuid, $scored_at, $model_version,
+                smurf_score, boosted_score, label,
                 CASE WHEN isfinite(confidence) THEN confidence END,
                 games_analyzed, matches_stored, tier,
                 {_contributions_json(scores)},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pipeline.jobs.ban_checker import BanChecker
 from pipeline.jobs.base import BaseJob, JobContext, bound_context
 from pipeline.jobs.errors import UnknownJobError
+from pipeline.jobs.lake_maintenance import LakeMaintenance
 from pipeline.jobs.match_fetcher import MatchFetcher
 from pipeline.jobs.notebook_report import NotebookReport
 from pipeline.jobs.smurf_analyzer import SmurfAnalyzer
@@ -21,6 +22,7 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.SMURF_ANALYZER: SmurfAnalyzer,
     JobType.BAN_CHECKER: BanChecker,
     JobType.NOTEBOOK_REPORT: NotebookReport,
+    JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }
 
 

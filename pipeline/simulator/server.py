@@ -29,6 +29,7 @@ class RunningSimulator:
 
     url: str  # http://127.0.0.1:PORT
     world: World
+    control: str = "/__sim"  # where this world's control endpoints are
 
     @property
     def base_url(self) -> str:
@@ -37,23 +38,23 @@ class RunningSimulator:
 
     def stats(self) -> dict[str, Any]:
         """Traffic counters, as GET /__sim/stats returns them."""
-        stats: dict[str, Any] = self._control("GET", "/__sim/stats")
+        stats: dict[str, Any] = self._control("GET", f"{self.control}/stats")
         return stats
 
     def truth(self, population: str | None = None) -> list[dict[str, Any]]:
         """Ground truth per player (of one population), as GET /__sim/truth returns it."""
         query = f"?population={population}" if population else ""
-        truth: list[dict[str, Any]] = self._control("GET", "/__sim/truth" + query)
+        truth: list[dict[str, Any]] = self._control("GET", f"{self.control}/truth{query}")
         return truth
 
     def advance(self, hours: float) -> dict[str, Any]:
         """Move simulated time forward, playing the matches of that time."""
-        result: dict[str, Any] = self._control("POST", f"/__sim/advance?hours={hours}")
+        result: dict[str, Any] = self._control("POST", f"{self.control}/advance?hours={hours}")
         return result
 
     def set_faults(self, **rates: float) -> dict[str, float]:
         """Change fault shares (fault_rate, slow_rate, malformed_rate, drop_rate, ...)."""
-        rates_now: dict[str, float] = self._control("POST", "/__sim/faults", json=rates)
+        rates_now: dict[str, float] = self._control("POST", f"{self.control}/faults", json=rates)
         return rates_now
 
     def _control(self, verb: str, path: str, json: Any = None) -> Any:

@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from pipeline.store.lake_schema import next_id
+
 
 class AccountStatus(StrEnum):
     """What a check concluded about an account (stored UPPERCASE in ``account_checks``)."""
@@ -187,9 +189,9 @@ def record_check(
     values[_COLUMNS.index("status")] = check.status.value
     values[_COLUMNS.index("evidence")] = json.dumps(check.evidence, default=str)
     con.execute(
-        f"INSERT INTO account_checks ({', '.join(_COLUMNS)})"
-        f" VALUES ({', '.join('?' * len(_COLUMNS))})",
-        values,
+        f"INSERT INTO account_checks (id, {', '.join(_COLUMNS)})"
+        f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+        [next_id(con, "account_checks"), *values],
     )
     updated = 0
     if new_riot_id is not None:

@@ -182,3 +182,92 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class MaintenancePlan:
+    """How hard the maintenance job works (LAKE_MAINTENANCE's settings)."""
+
+    # A data file whose deleted share reaches this is rewritten without its deleted rows
+    # (0: any delete). Files with deletes are never merged, so updates need this step.
+    rewrite_delete_threshold: float = 0.1
+    # Snapshots older than this are forgotten (readers may not time-travel further back).
+    expire_snapshots_after_hours: float = 24.0
+    # Files no snapshot needs, or no commit ever recorded (a writer killed mid-commit), are
+    # deleted once this old. Longer than any write transaction: a writer's new files are
+    # unrecorded until its commit.
+    delete_files_after_hours: float = 1.0
+
+
+@dataclass
+class MaintenanceReport:
+    """What a maintenance pass did."""
+
+    inlined_rows_flushed: int = 0
+    files_rewritten: int = 0
+    files_merged: int = 0
+    files_written: int = 0
+    snapshots_expired: int = 0
+    files_deleted: int = 0
+    orphaned_files_deleted: int = 0
+
+
+def maintain(
+    location: LakeLocation,
+    plan: MaintenancePlan,
+    *,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> MaintenanceReport:
+    """Compact the lake's small files, expire old snapshots and delete files nobody needs.
+
+    Each table's compaction is a transaction of its own under the write lock, so writers
+    wait for one table at a time, never for the whole pass.
+    """
+    report = MaintenanceReport()
+    with connection.read(location, timeout_s=timeout_s) as con:
+        tables = sorted(_lake_tables(con))
+    for table in tables:
+        with connection.write(location, timeout_s=timeout_s) as con:
+            report.inlined_rows_flushed += _sum(
+                con,
+                f"SELECT sum(rows_flushed) FROM ducklake_flush_inlined_data('{CATALOG}',"
+                f" table_name => {_quoted(table)})",
+            )
+        with connection.write(location, timeout_s=timeout_s) as con:
+            rewritten = con.execute(
+                "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
+                f" FROM ducklake_rewrite_data_files('{CATALOG}', {_quoted(table)},"
+                f" delete_threshold => {float(plan.rewrite_delete_threshold)})"
+            ).fetchone()
+        with connection.write(location, timeout_s=timeout_s) as con:  # sees the rewritten files
+            merged = con.execute(
+                "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
+                f" FROM ducklake_merge_adjacent_files('{CATALOG}', {_quoted(table)})"
+            ).fetchone()
+        assert rewritten is not None and merged is not None
+        report.files_rewritten += int(rewritten[0])
+        report.files_merged += int(merged[0])
+        report.files_written += int(rewritten[1]) + int(merged[1])
+    expire = f"now() - to_seconds({float(plan.expire_snapshots_after_hours) * 3600})"
+    delete = f"now() - to_seconds({float(plan.delete_files_after_hours) * 3600})"
+    with connection.write(location, timeout_s=timeout_s) as con:
+        report.snapshots_expired = _sum(
+            con,
+            f"SELECT count(*) FROM ducklake_expire_snapshots('{CATALOG}', older_than => {expire})",
+        )
+    with connection.write(location, timeout_s=timeout_s) as con:
+        report.files_deleted = _sum(
+            con,
+            f"SELECT count(*) FROM ducklake_cleanup_old_files('{CATALOG}', older_than => {delete})",
+        )
+        report.orphaned_files_deleted = _sum(
+            con,
+            f"SELECT count(*) FROM ducklake_delete_orphaned_files('{CATALOG}',"
+            f" older_than => {delete})",
+        )
+    return report
+
+
+def _sum(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

@@ -1,0 +1,63 @@
+"""LAKE_MAINTENANCE: keep a lake's storage healthy (no API calls; a DuckDB file needs none).
+
+DuckLake never rewrites or deletes a file by itself: every commit adds small files, updates
+add delete files, and replaced files stay for as long as a snapshot needs them. Each run
+moves small commits kept in the catalog into files, rewrites files with many deleted rows,
+merges small files, expires old snapshots and deletes the files nothing needs any more.
+
+Config: ``rewrite_delete_threshold`` (0..1), ``expire_snapshots_after_hours``,
+``delete_files_after_hours``, ``timeout_seconds``. Metrics: ``records_updated`` counts data
+files rewritten or merged, ``records_created`` the files written; the execution's details
+hold the whole report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+
+from pipeline.jobs.base import BaseJob
+from pipeline.jobs.errors import JobConfigError
+from pipeline.jobs.types import JobType
+from pipeline.log import get_logger
+from pipeline.store import Database
+from pipeline.store.lake_admin import MaintenancePlan, maintain
+from pipeline.store.location import LakeLocation
+
+log = get_logger(__name__)
+
+
+class LakeMaintenance(BaseJob):
+    job_type = JobType.LAKE_MAINTENANCE
+    uses_riot_api = False
+
+    def _load_configuration(self) -> None:
+        super()._load_configuration()
+        self.plan = MaintenancePlan(
+            rewrite_delete_threshold=self._number("rewrite_delete_threshold", 0.1, 0.0, 1.0),
+            expire_snapshots_after_hours=self._number(
+                "expire_snapshots_after_hours", 24.0, 0.0, 24.0 * 365
+            ),
+            delete_files_after_hours=self._number("delete_files_after_hours", 1.0, 0.1, 24.0 * 365),
+        )
+
+    def _number(self, key: str, default: float, minimum: float, maximum: float) -> float:
+        """A validated number from config_json, with a message naming the key."""
+        value = self.config.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise JobConfigError(f"{key} must be a number (got {value!r}).")
+        if not minimum <= value <= maximum:
+            raise JobConfigError(f"{key} must be between {minimum} and {maximum} (got {value}).")
+        return float(value)
+
+    async def execute(self, db: Database) -> None:
+        if not isinstance(db.path, LakeLocation):
+            self.details = {"skipped": "a DuckDB file needs no maintenance"}
+            log.info("lake_maintenance.not_a_lake")
+            return
+        report = await asyncio.to_thread(maintain, db.path, self.plan, timeout_s=db.lock_timeout_s)
+        self.increment_metric("records_updated", report.files_rewritten + report.files_merged)
+        self.increment_metric("records_created", report.files_written)
+        self.details = dataclasses.asdict(report)
+        log.info("lake_maintenance.done", **self.details)
