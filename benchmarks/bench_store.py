@@ -46,14 +46,15 @@ def example_text() -> str:
     return path.read_text(encoding="utf-8")
 
 
-def synthetic_texts(template: str, count: int) -> list[str]:
-    """``count`` payload texts: the template with new match ids and recurring puuids."""
+def synthetic_texts(template: str, count: int, first: int = 0) -> list[str]:
+    """``count`` payload texts: the template with new match ids (numbered from ``first``)
+    and recurring puuids."""
     payload = json.loads(template)
     match_id = payload["metadata"]["matchId"]
     puuids = [p["puuid"] for p in payload["info"]["participants"]]
     prefix = match_id.split("_")[0]
     texts = []
-    for i in range(count):
+    for i in range(first, first + count):
         text = template.replace(match_id, f"{prefix}_{9_000_000_000 + i}")
         for j, puuid in enumerate(puuids):
             text = text.replace(puuid, f"bench-puuid-{(i * 7 + j * 131) % PLAYER_POOL:06d}")

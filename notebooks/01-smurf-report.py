@@ -19,7 +19,7 @@
 # with `smurf report -p top_n=50`, or on a schedule as the NOTEBOOK_REPORT job.
 
 # %% tags=["parameters"]
-db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
 queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all
 min_games: int = 10  # leave out scores built on fewer games

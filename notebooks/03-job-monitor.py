@@ -18,7 +18,7 @@
 # rate-limited runs, durations, and the captured log lines of failed runs.
 
 # %% tags=["parameters"]
-db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 days: int = 7  # how many days back to look
 job_type: str = ""  # one job type, e.g. MATCH_FETCHER; empty for every job
 as_of: str = ""  # end of the window, UTC time (ISO 8601); empty for now

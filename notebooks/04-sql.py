@@ -21,7 +21,7 @@
 # in `smurf lab` this is your working copy, so nothing you type here changes the repository.
 
 # %% tags=["parameters"]
-db_path: str = ""  # DuckDB file to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 min_games: int = 20  # fewest games for the win-rate example (bound as a ? parameter)
 max_rows: int = 1000  # most rows any query returns
 

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,32 +45,58 @@ class Postgres:
             session.execute(sql.encode(), params)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """A PostgreSQL server for this session (skips the test when none can start)."""
+class PostgresUnavailable(Exception):
+    """No PostgreSQL server could be started on this machine (the message says why)."""
+
+
+@contextmanager
+def running_postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server in a temporary folder for the block's length."""
     try:
         import pgserver
     except ImportError:
-        pytest.skip("pgserver is not installed; `make test` installs it with the dev extras")
+        raise PostgresUnavailable(
+            "pgserver is not installed; `make test` installs it with the dev extras"
+        ) from None
     # Not under pytest's folder: the server runs as another user when tests run as root, and
     # must reach its data folder until it stops.
     folder = Path(tempfile.mkdtemp(prefix="smurf-pg-"))
     try:
         server = pgserver.get_server(folder / "data", cleanup_mode="delete")
-    except Exception as exc:  # any failure to start means: no lake tests on this machine
+    except Exception as exc:  # any failure to start means: no server on this machine
         shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"PostgreSQL (pgserver) could not start here: {type(exc).__name__}: {exc}")
-    yield Postgres(server)
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
+        raise PostgresUnavailable(
+            f"PostgreSQL (pgserver) could not start here: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        yield Postgres(server)
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_lake(postgres: Postgres, database: str, data_path: Path) -> LakeLocation:
+    """A new, migrated lake."""
+    location = postgres.lake(database, data_path)
+    create_lake(location)
+    migrate(location)
+    return location
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server for this session (skips the test when none can start)."""
+    try:
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")
 def lake_template(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> LakeLocation:
     """One migrated lake, the template of every test's lake."""
-    location = postgres.lake(TEMPLATE_DATABASE, tmp_path_factory.mktemp("template-lake"))
-    create_lake(location)
-    migrate(location)
+    location = new_lake(postgres, TEMPLATE_DATABASE, tmp_path_factory.mktemp("template-lake"))
     # A template database may have no open sessions when it is copied.
     lake.forget(location)
     return location
@@ -79,7 +106,9 @@ def copy_lake(postgres: Postgres, template: LakeLocation, data_path: Path) -> La
     """A migrated lake of its own: a copy of the template's catalog, its own data folder."""
     database = f"lake_{uuid.uuid4().hex[:12]}"
     postgres.execute("postgres", f'CREATE DATABASE "{database}" TEMPLATE "{TEMPLATE_DATABASE}"')
-    data_path.mkdir(parents=True, exist_ok=True)
+    assert template.data_path is not None
+    # The files of the template's rows (paths in the catalog are relative to the folder).
+    shutil.copytree(template.data_path, data_path)
     # The catalog remembers its data folder (DuckLake's ducklake_metadata table).
     postgres.execute(
         database,

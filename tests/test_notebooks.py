@@ -23,6 +23,8 @@ from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
 from pipeline.store import write
+from pipeline.store.lake_admin import copy_from_file
+from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
 from tests.notebook_world import BANNED, NEWLY_FLAGGED, NOW, build_world
@@ -208,6 +210,25 @@ def test_smurf_report_lists_what_changed_since_the_last_report(
     assert "**1** newly flagged" in text
     assert "**1** newly unavailable" in text
     assert f"Player{NEWLY_FLAGGED[1:]}#EUW" in text
+    assert f"Player{BANNED[1:]}#NA1" in text
+
+
+def test_smurf_report_reads_a_lake_as_it_reads_a_file(
+    world_db: Path, lake_url: str, tmp_path: Path
+) -> None:
+    """The same world moved into a lake gives the report the same findings."""
+    lake = parse_location(lake_url)
+    assert isinstance(lake, LakeLocation)
+    copy_from_file(world_db, lake)
+    result = run_report(
+        "01-smurf-report",
+        {"as_of": NOW.isoformat(), "since": "2026-11-27T00:00:00", "top_n": "3", "min_games": "5"},
+        out_dir=tmp_path,
+        db_path=lake,
+    )
+    text = _text(result.executed_path)
+    assert result.parameters["db_path"] == lake_url
+    assert "**1** newly flagged" in text
     assert f"Player{BANNED[1:]}#NA1" in text
 
 

@@ -318,7 +318,7 @@ def open_db(db_path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=participant_rows)
 def test_participant_rows_round_trip_through_the_store(

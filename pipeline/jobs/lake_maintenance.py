@@ -2,8 +2,8 @@
 
 DuckLake never rewrites or deletes a file by itself: every commit adds small files, updates
 add delete files, and replaced files stay for as long as a snapshot needs them. Each run
-moves small commits kept in the catalog into files, rewrites files with many deleted rows,
-merges small files, expires old snapshots and deletes the files nothing needs any more.
+rewrites files with many deleted rows, merges small files, expires old snapshots and deletes
+the files nothing needs any more.
 
 Config: ``rewrite_delete_threshold`` (0..1), ``expire_snapshots_after_hours``,
 ``delete_files_after_hours``, ``timeout_seconds``. Metrics: ``records_updated`` counts data
@@ -39,7 +39,7 @@ class LakeMaintenance(BaseJob):
             expire_snapshots_after_hours=self._number(
                 "expire_snapshots_after_hours", 24.0, 0.0, 24.0 * 365
             ),
-            delete_files_after_hours=self._number("delete_files_after_hours", 1.0, 0.1, 24.0 * 365),
+            delete_files_after_hours=self._number("delete_files_after_hours", 1.0, 0.0, 24.0 * 365),
         )
 
     def _number(self, key: str, default: float, minimum: float, maximum: float) -> float:

@@ -7,8 +7,10 @@ transaction) and closes it. Readers use a read-only attachment and read one snap
 unit of work; they take no lock, so they never hold up writers. Writers hold the lake's
 write lock (``pipeline.store.locks``) from the start of their transaction to its commit.
 
-Small commits (job bookkeeping, a few players) are kept in the catalog rather than as tiny
-Parquet files (DuckLake's data inlining); the maintenance job moves them into files.
+Every commit writes Parquet files, however small: DuckLake's data inlining (small commits
+kept in the catalog) is off, because moving inlined rows into files drops catalog tables
+that other processes' attachments still list, and those then fail on every query until
+they re-attach (DuckLake 1.5.5). The maintenance job merges the small files instead.
 S3 data paths use DuckDB's httpfs, which reads the usual ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` and, for S3-compatible
 stores, ``DUCKDB_S3_ENDPOINT`` / ``DUCKDB_S3_USE_SSL`` from the environment.
@@ -31,8 +33,8 @@ from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
-# Inserts of at most this many rows go to the catalog instead of a Parquet file of their own.
-INLINING_ROW_LIMIT = 100
+# Rows of a commit kept in the catalog instead of a Parquet file: none (see above).
+INLINING_ROW_LIMIT = 0
 REMOTE_SCHEMES = ("s3://", "s3a://", "gcs://", "gs://", "r2://", "http://", "https://")
 
 _INSTANCES: dict[tuple[LakeLocation, bool], duckdb.DuckDBPyConnection] = {}

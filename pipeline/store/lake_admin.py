@@ -5,7 +5,8 @@
 database into a new lake. ``lake_status`` says what is in it.
 ``maintain`` is what the LAKE_MAINTENANCE job runs: DuckLake never rewrites or deletes a
 file by itself, so without it every commit leaves a small file behind and old snapshots
-keep every replaced file alive.
+keep every replaced file alive. (It does not flush inlined data: the store keeps none, see
+``pipeline.store.lake``.)
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def create_lake(location: LakeLocation) -> None:
     con = duckdb.connect()
     try:
         lake.attach(con, location, AttachOptions(read_only=False, create=True))
+        # Kept in the catalog, so that any client writing to the lake writes files too.
+        con.execute(
+            f"CALL {CATALOG}.set_option('data_inlining_row_limit', {lake.INLINING_ROW_LIMIT})"
+        )
     finally:
         con.close()
 
@@ -194,8 +199,8 @@ class MaintenancePlan:
     # Snapshots older than this are forgotten (readers may not time-travel further back).
     expire_snapshots_after_hours: float = 24.0
     # Files no snapshot needs, or no commit ever recorded (a writer killed mid-commit), are
-    # deleted once this old. Longer than any write transaction: a writer's new files are
-    # unrecorded until its commit.
+    # deleted once this old. Keep it longer than any write transaction: a writer's new files
+    # are unrecorded until its commit (0 is safe only while nothing writes).
     delete_files_after_hours: float = 1.0
 
 
@@ -203,7 +208,6 @@ class MaintenancePlan:
 class MaintenanceReport:
     """What a maintenance pass did."""
 
-    inlined_rows_flushed: int = 0
     files_rewritten: int = 0
     files_merged: int = 0
     files_written: int = 0
@@ -227,12 +231,6 @@ def maintain(
     with connection.read(location, timeout_s=timeout_s) as con:
         tables = sorted(_lake_tables(con))
     for table in tables:
-        with connection.write(location, timeout_s=timeout_s) as con:
-            report.inlined_rows_flushed += _sum(
-                con,
-                f"SELECT sum(rows_flushed) FROM ducklake_flush_inlined_data('{CATALOG}',"
-                f" table_name => {_quoted(table)})",
-            )
         with connection.write(location, timeout_s=timeout_s) as con:
             rewritten = con.execute(
                 "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"

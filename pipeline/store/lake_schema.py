@@ -72,18 +72,20 @@ def assign_missing_ids(con: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
     }
     for table in ID_TABLES:
-        if table in tables:
-            con.execute(
-                f"""
-                UPDATE {table} SET id = numbered.id FROM (
-                    SELECT rowid AS row_id,
-                           (SELECT coalesce(max(id), 0) FROM {table})
-                               + row_number() OVER (ORDER BY rowid) AS id
-                    FROM {table} WHERE id IS NULL
-                ) numbered
-                WHERE {table}.rowid = numbered.row_id
-                """
-            )
+        if table not in tables:
+            continue
+        # Taken out and put back numbered: DuckLake has no stable row identity to update by.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE numbered_rows AS
+            SELECT * EXCLUDE (id),
+                   (SELECT coalesce(max(id), 0) FROM {table}) + row_number() OVER () AS id
+            FROM {table} WHERE id IS NULL
+            """
+        )
+        con.execute(f"DELETE FROM {table} WHERE id IS NULL")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM numbered_rows")
+        con.execute("DROP TABLE numbered_rows")
 
 
 def new_ids_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
