@@ -28,6 +28,7 @@ import click
 
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 from pipeline.reports.sources import load_notebook as load_source
+from pipeline.store.location import parse_location
 from pipeline.workspace import PROJECT_ROOT, DatabaseChoice, lab_choice
 
 WORK_DIR = PROJECT_ROOT / "data" / "notebooks"
@@ -155,8 +156,8 @@ def lab(
     never changes the repository. Other arguments go to jupyter lab (e.g. --port 8890).
     """
     explicit = ctx.find_root().params.get("db_path") or os.environ.get("SMURF_DB")
-    choice = lab_choice(Path(explicit) if explicit else None)
-    if not choice.path.is_file():
+    choice = lab_choice(parse_location(explicit) if explicit else None)
+    if isinstance(choice.path, Path) and not choice.path.is_file():
         from pipeline.workspace import DatabaseNotFoundError
 
         raise DatabaseNotFoundError(choice)

@@ -6,9 +6,9 @@ project root, the folder holding ``notebooks/`` and ``data/``, never from the ke
 working directory.
 
 Every notebook finds its database the same way: its ``db_path`` parameter, else
-``SMURF_DB``, else ``data/smurf.duckdb``. `smurf lab` picks ``--db``/``SMURF_DB``, else the
-demo's database when it was built after ``data/smurf.duckdb`` was last written, and hands
-its pick to the notebooks as ``SMURF_DB``.
+``SMURF_DB``, else ``data/smurf.duckdb``; either may be a lake URL instead of a file.
+`smurf lab` picks ``--db``/``SMURF_DB``, else the demo's database when it was built after
+``data/smurf.duckdb`` was last written, and hands its pick to the notebooks as ``SMURF_DB``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_DB_PATH
 from pipeline.errors import SmurfError
+from pipeline.store.location import Location, is_lake_url, parse_location
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_DB_PATH = Path("data/demo.duckdb")
@@ -26,9 +27,9 @@ DEMO_DB_PATH = Path("data/demo.duckdb")
 
 @dataclass(frozen=True)
 class DatabaseChoice:
-    """A database path and, in words, where it came from (for messages)."""
+    """A database (a file path or a lake) and, in words, where it came from (for messages)."""
 
-    path: Path
+    path: Location
     source: str
 
 
@@ -53,28 +54,36 @@ def notebook_choice(
 ) -> DatabaseChoice:
     """The database a notebook reads: ``db_path``, else ``SMURF_DB``, else the default."""
     if db_path:
-        return DatabaseChoice(resolve(db_path, root), "the notebook's db_path parameter")
+        return DatabaseChoice(_located(db_path, root), "the notebook's db_path parameter")
     if env.get("SMURF_DB"):
-        return DatabaseChoice(resolve(env["SMURF_DB"], root), "from SMURF_DB")
+        return DatabaseChoice(_located(env["SMURF_DB"], root), "from SMURF_DB")
     return DatabaseChoice(
         resolve(DEFAULT_DB_PATH, root), "the default: db_path is empty and SMURF_DB is not set"
     )
 
 
-def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Path:
-    """The absolute path of the notebook's database; ``DatabaseNotFoundError`` when missing."""
+def _located(value: str, root: Path) -> Location:
+    """A lake URL as a lake, a file path made absolute."""
+    return parse_location(value) if is_lake_url(value) else resolve(value, root)
+
+
+def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Location:
+    """The notebook's database (a file's absolute path, or a lake); a missing file is an
+    error (``DatabaseNotFoundError``)."""
     choice = notebook_choice(db_path, env, root)
-    if not choice.path.is_file():
+    if isinstance(choice.path, Path) and not choice.path.is_file():
         raise DatabaseNotFoundError(choice, root) from None
     return choice.path
 
 
-def lab_choice(explicit: Path | None, root: Path = PROJECT_ROOT) -> DatabaseChoice:
+def lab_choice(explicit: Location | None, root: Path = PROJECT_ROOT) -> DatabaseChoice:
     """The database `smurf lab` opens the notebooks on.
 
     ``explicit`` (``--db`` or ``SMURF_DB``) wins; otherwise the demo's database when it was
     written after the default one (or the default is missing), else the default.
     """
+    if explicit is not None and not isinstance(explicit, Path):
+        return DatabaseChoice(explicit, "given by --db or SMURF_DB")
     if explicit is not None:
         return DatabaseChoice(explicit.expanduser().resolve(), "given by --db or SMURF_DB")
     default = resolve(DEFAULT_DB_PATH, root)

@@ -24,6 +24,7 @@ from IPython.display import HTML, Markdown
 from IPython.display import display as _untyped_display
 from matplotlib.figure import Figure
 
+from pipeline.store.location import Location, is_lake_url
 from pipeline.workspace import PROJECT_ROOT
 
 # Frames up to this size are plain HTML; anything wider or longer becomes a DataTable.
@@ -44,9 +45,12 @@ def header(*facts: str) -> Markdown:
     return Markdown(" · ".join(fact for fact in facts if fact))  # type: ignore[no-untyped-call]
 
 
-def shown_path(path: Path | str) -> str:
-    """A path as a reader recognises it: from the project root when inside it."""
-    absolute = Path(path).resolve()
+def shown_path(path: Location | str) -> str:
+    """A path as a reader recognises it: from the project root when inside it (a lake as
+    its URL)."""
+    if is_lake_url(path):
+        return str(path)
+    absolute = Path(str(path)).resolve()
     try:
         return str(absolute.relative_to(PROJECT_ROOT))
     except ValueError:
