@@ -86,17 +86,21 @@ present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
 
 # %% [markdown]
 # ## New since the last report
-# Newly flagged players, and accounts that became unavailable (likely banned).
+# Newly flagged players (with at least `min_games` games, as above), and accounts that became
+# unavailable (likely banned).
 
 # %%
 with read(db) as con:
-    flagged = scores.newly_flagged(con, since=since_at, as_of=as_of_at, platform=platform or None)
+    flagged = scores.newly_flagged(
+        con, since=since_at, as_of=as_of_at, platform=platform or None, min_games=min_games
+    )
     unavailable = scores.newly_unavailable(con, since=since_at, as_of=as_of_at, platform=platform or None)
 display(Markdown(f"**{len(flagged)}** newly flagged"))
 present.show_table(scores.for_readers(flagged), empty="Nobody was newly flagged.")
 display(Markdown(f"**{len(unavailable)}** newly unavailable"))
 present.show_table(
-    unavailable.rename(columns={"riot_id": "Riot ID", "checked_at": "checked", "last_label": "last label"})[
+    unavailable.assign(checked_at=unavailable["checked_at"].map(present.moment))
+    .rename(columns={"riot_id": "Riot ID", "checked_at": "checked", "last_label": "last label"})[
         ["Riot ID", "checked", "last label"]
     ],
     empty="No account became unavailable.",
@@ -119,8 +123,7 @@ else:
         f"Smurf ROC-AUC **{quality.auc(smurf_curve):.3f}**, boosted ROC-AUC "
         f"**{quality.auc(boosted_curve):.3f}**; precision of the top {top_n}: "
         f"**{quality.precision_at(labelled['is_smurf'], labelled['smurf_score'], top_n):.2f}**. "
-        f"Win-rate rule: TPR {rule['tpr']:.2f} at FPR {rule['fpr']:.2f} "
-        f"(precision {rule['precision']:.2f})."
+        + quality.rule_in_words(rule)
     ))
     display(plots.roc_figure({"smurf score": smurf_curve, "boosted score": boosted_curve}, rule))
 

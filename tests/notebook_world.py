@@ -178,17 +178,26 @@ def _checks() -> pd.DataFrame:
         (BANNED, FIRST_SCORING - timedelta(hours=1), "ACTIVE"),
         (BANNED, SECOND_SCORING, "UNAVAILABLE"),
         ("p03", SECOND_SCORING, "ACTIVE"),
+        ("p00", SECOND_SCORING, "ACTIVE"),  # the top suspect, whose card opens first
     ]
     frame = pd.DataFrame(rows, columns=["puuid", "checked_at", "status"])
     gone = frame["status"] == "UNAVAILABLE"
+    looked = frame["puuid"] == "p00"
     return frame.assign(
         previous_riot_id=None,
         platform="euw1",
+        account_found=~gone,
+        summoner_found=~gone,
         ranked_entries_gone=gone,
         history_frozen=gone,
+        level_unchanged=looked,
         evidence=[
-            '{"reasons": ["account-v1 404", "ranked entries gone"]}' if g else '{"reasons": []}'
-            for g in gone
+            '{"reasons": ["account-v1 404", "ranked entries gone"]}'
+            if g
+            else '{"reasons": ["no game since the last look", "summoner level unchanged"]}'
+            if seen
+            else '{"reasons": []}'
+            for g, seen in zip(gone, looked, strict=True)
         ],
     )
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from nbclient import NotebookClient
 
 from pipeline.explorer import jobs, players, plots, quality, scores, sql
 from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
 from pipeline.store import read
+from tests.browser import MISSING as BROWSER_MISSING
+from tests.browser import Browser, find_chromium
 from tests.notebook_world import (
     BANNED,
     BANNED_BEFORE,
@@ -24,6 +29,7 @@ from tests.notebook_world import (
     NEWLY_FLAGGED,
     NOW,
     PLAYERS,
+    SECOND_SCORING,
     SMURFS,
     build_world,
 )
@@ -113,6 +119,15 @@ def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConne
     """Only the player first flagged after `since` is new; long-standing smurfs are not."""
     new = scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW)
     assert list(new["puuid"]) == [NEWLY_FLAGGED]
+
+
+def test_newly_flagged_keeps_to_the_reports_min_games(con: duckdb.DuckDBPyConnection) -> None:
+    """A report of players with at least N games lists no newly flagged player with fewer,
+    just as its suspects table does not."""
+    assert list(
+        scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, min_games=30)["puuid"]
+    ) == [NEWLY_FLAGGED]
+    assert scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, min_games=31).empty
 
 
 def test_changes_since_respect_the_platform(con: duckdb.DuckDBPyConnection) -> None:
@@ -253,6 +268,20 @@ def test_operating_point_and_precision_at_k() -> None:
     assert quality.precision_at(truth, pd.Series([0.9, 0.8, 0.1, 0.2]), 2) == 1.0
 
 
+def test_the_win_rate_rule_in_words() -> None:
+    """The rule's point reads as a sentence; a rule that flags nobody says so and why,
+    instead of a precision of 0.00."""
+    truth = pd.Series([True, True, False, False])
+    nobody = quality.operating_point(truth, pd.Series([False] * 4))
+    assert quality.rule_in_words(nobody) == (
+        "The win-rate rule flags nobody here: no player has won 65% of at least 30 games."
+    )
+    some = quality.operating_point(truth, pd.Series([True, False, True, False]))
+    assert quality.rule_in_words(some) == (
+        "Win-rate rule: TPR 0.50 at FPR 0.50 (precision 0.50, 2 players flagged)."
+    )
+
+
 # ---- jobs ----------------------------------------------------------------------------
 
 
@@ -291,6 +320,21 @@ def test_runs_of_one_day_are_counted_per_hour(con: duckdb.DuckDBPyConnection) ->
     assert max(bar.get_width() for bar in bars) <= 1 / 24
 
 
+def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnection) -> None:
+    """A demo's few minutes of runs are binned by minute and drawn on an axis of minutes,
+    not as one bar and a vertical line on an axis of a day."""
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    runs["started_at"] = [NOW + timedelta(seconds=15 * n) for n in range(len(runs))]
+    binned = jobs.runs_over_time(runs)
+    assert binned.attrs["bin"] == "minute"
+    assert len(binned) == 6  # 24 runs, 15 s apart
+    figure = plots.job_runs_figure(runs)
+    for ax in figure.axes:
+        low, high = ax.get_xlim()
+        assert high - low <= 1 / 24  # matplotlib date units are days: under an hour
+    assert max(bar.get_width() for bar in figure.axes[0].patches) <= 1 / 1440
+
+
 def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
     """A rate-limited run that sent no request is explained, not left as a bare zero."""
     runs = jobs.executions(con, since=NOW - timedelta(days=30))
@@ -303,6 +347,8 @@ def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
     reasons = dict(zip(limited["requests"], limited["why"], strict=True))
     assert "no request" in reasons[0]
     assert "12 requests" in reasons[12]
+    runs.loc[limited_rows, "started_at"] = NOW + timedelta(microseconds=123456)
+    assert set(jobs.rate_limited_runs(runs)["started"]) == {"2026-11-28 12:00:00"}
 
 
 def test_runs_per_day_has_one_column_per_job_and_status(con: duckdb.DuckDBPyConnection) -> None:
@@ -369,6 +415,21 @@ def test_figures_draw_from_real_and_empty_frames(con: duckdb.DuckDBPyConnection)
         plots.job_runs_figure(empty_runs),
     ]
     assert all(isinstance(f, Figure) and f.axes for f in figures)
+
+
+def test_interactive_tables_load_their_code_before_using_it() -> None:
+    """JupyterLab runs each output's scripts as it arrives, so the offline DataTables bundle
+    must come before the script that awaits it; the other way round the console shows a
+    TypeError in every notebook with tables."""
+    code = "from pipeline.explorer import present\npresent.interactive_tables()"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    shown = [str(o.get("data", {}).get("text/html", "")) for o in nb.cells[0].outputs]
+    loads = [i for i, html in enumerate(shown) if "injectModule" in html]
+    uses = [i for i, html in enumerate(shown) if "set_or_remove_dark_class" in html]
+    assert loads
+    assert uses
+    assert max(loads) < min(uses)
 
 
 def test_player_options_show_riot_id_label_and_suspicion() -> None:
@@ -517,6 +578,48 @@ def test_the_card_shows_the_ban_evidence(world: Path) -> None:
     assert (latest["ranked_entries_gone"], latest["history_frozen"]) == (True, True)
     assert latest["reasons"] == "account-v1 404; ranked entries gone"
     assert card_parts(world, "nobody")["ban_checks"].empty
+
+
+def test_the_card_reads_as_words(world: Path) -> None:
+    """The card's tables have no machine headers or column names and give times to the
+    minute; the ban checks say what was found, where and why."""
+    parts = card_parts(world, BANNED)
+    checks = players.checks_for_readers(parts["ban_checks"])
+    assert list(checks.columns) == ["checked", "status", "platform", "evidence"]
+    assert list(checks["evidence"]) == ["account-v1 404; ranked entries gone", "none recorded"]
+    card = card_html(parts)
+    assert "<th>value</th>" not in card
+    assert "ranked_entries_gone" not in card
+    assert re.search(r"\d\d:\d\d:\d\d", card) is None
+    assert (SECOND_SCORING.strftime("%Y-%m-%d %H:%M")) in card
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(BROWSER_MISSING)
+    with Browser(executable) as running:
+        yield running
+
+
+def test_the_card_never_widens_the_explorer(world: Path, browser: Browser, tmp_path: Path) -> None:
+    """Placed as the explorer's widget places it (its HTML in a flex box, here 600 px
+    wide), the card of a player with ban checks stays within the box: its tables scroll
+    in their own boxes and its figures shrink to fit."""
+    card = card_html(card_parts(world, "p00"))
+    page = tmp_path / "card.html"
+    page.write_text(
+        '<html><body style="margin:0"><div style="display:flex; width:600px">'
+        f'<div id="content" style="flex-grow:1; flex-shrink:1">{card}</div></div></body></html>'
+    )
+    shown = browser.open(page)
+    assert shown.evaluate("document.getElementById('content').getBoundingClientRect().width") <= 600
+    widest = shown.evaluate(
+        "Math.max(...[...document.querySelectorAll('#content img, #content h3, #content p')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    assert widest <= 600
 
 
 def test_world_times_are_fixed() -> None:

@@ -27,23 +27,26 @@ def executions(
     ).df()
 
 
-# Bins of the executions-over-time chart: hours for a window of up to two days, else days.
-BIN_WIDTHS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-HOURLY_UP_TO = timedelta(days=2)
+# Bins of the executions-over-time chart, by how long the runs span: minutes up to two
+# hours (a demo runs for minutes), hours up to two days, days beyond.
+BIN_WIDTHS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+BIN_UP_TO = {"minute": timedelta(hours=2), "hour": timedelta(days=2)}
+_FLOOR = {"minute": "min", "hour": "h", "day": "D"}
 
 
 def runs_over_time(runs: pd.DataFrame) -> pd.DataFrame:
-    """Executions per hour or per day (rows) by job type and status (columns).
+    """Executions per minute, hour or day (rows) by job type and status (columns).
 
-    Hours when the runs span two days or less, days beyond; ``attrs["bin"]`` says which.
+    The bin follows how long the runs span (``BIN_UP_TO``); ``attrs["bin"]`` says which.
     """
     if runs.empty:
         frame = pd.DataFrame()
         frame.attrs["bin"] = "day"
         return frame
     at = pd.to_datetime(runs["started_at"].fillna(runs["created_at"]))
-    unit = "hour" if at.max() - at.min() <= HOURLY_UP_TO else "day"
-    binned = at.dt.floor("h" if unit == "hour" else "D").rename(unit)
+    span = at.max() - at.min()
+    unit = next((u for u, longest in BIN_UP_TO.items() if span <= longest), "day")
+    binned = at.dt.floor(_FLOOR[unit]).rename(unit)
     frame = pd.crosstab(binned, [runs["job_type"], runs["status"]])
     frame.attrs["bin"] = unit
     return frame
@@ -57,7 +60,7 @@ def rate_limited_runs(runs: pd.DataFrame) -> pd.DataFrame:
         {
             "execution": limited["id"],
             "job": limited["job_type"],
-            "started": limited["started_at"],
+            "started": pd.to_datetime(limited["started_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
             "requests": limited["api_requests_made"],
             "why": [_why_rate_limited(int(n or 0)) for n in limited["api_requests_made"]],
             "message": limited["error_message"],

@@ -68,6 +68,20 @@ def ban_checks(con: duckdb.DuckDBPyConnection, puuid: str, *, limit: int = 10) -
     ).df()
 
 
+def checks_for_readers(checks: pd.DataFrame) -> pd.DataFrame:
+    """The ban checks as a card shows them: when, what was found, where, and why."""
+    from pipeline.explorer.present import moment
+
+    return pd.DataFrame(
+        {
+            "checked": [moment(at) for at in checks["checked_at"]],
+            "status": checks["status"],
+            "platform": checks["platform"],
+            "evidence": checks["reasons"].fillna("").replace("", "none recorded"),
+        }
+    )
+
+
 def factor_contributions(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.Series:
     """Each factor's contribution to the score behind the player's label, largest first.
 

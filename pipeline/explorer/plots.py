@@ -97,18 +97,22 @@ def performance_figure(games: pd.DataFrame) -> Figure:
 
 
 def job_runs_figure(runs: pd.DataFrame) -> Figure:
-    """Runs per hour or day by job and status (left) and run durations over time (right).
+    """Runs per minute, hour or day by job and status (left) and run durations over time
+    (right).
 
-    The bins follow the window (``jobs.runs_over_time``) and each bar is as wide as its bin,
-    so a day of runs is a day of hourly bars, not one wide bar under hourly ticks.
+    The bins follow the runs' span (``jobs.runs_over_time``) and each bar is as wide as its
+    bin, so a day of runs is a day of hourly bars, not one wide bar under hourly ticks, and
+    a demo's few minutes are bars a minute wide on an axis of minutes.
     """
     from pipeline.explorer.jobs import BIN_WIDTHS, runs_over_time
 
     fig = Figure(figsize=(12, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
     binned = runs_over_time(runs)
+    bin_width = BIN_WIDTHS[binned.attrs["bin"]]
+    shortest_axis = bin_width * 24  # a few minutes of runs: an axis of minutes, not of a day
     if not binned.empty:
-        width_days = BIN_WIDTHS[binned.attrs["bin"]] / timedelta(days=1) * 0.9
+        width_days = bin_width / timedelta(days=1) * 0.9
         bottom = pd.Series(0.0, index=binned.index)
         for column in binned.columns:
             name = " / ".join(str(c) for c in column) if isinstance(column, tuple) else column
@@ -122,7 +126,7 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
             )
             bottom += binned[column]
         left.legend(fontsize="small")
-        _date_axis(left, pd.Series(binned.index))
+        _date_axis(left, pd.Series(binned.index), shortest=shortest_axis)
     left.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
     left.set_title("Executions by job and status")
     for job_type, rows in runs.groupby("job_type"):
@@ -131,13 +135,14 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     right.set_title("Run durations")
     if not runs.empty:
         right.legend(fontsize="small")
-        _date_axis(right, runs["started_at"])
+        _date_axis(right, runs["started_at"], shortest=shortest_axis)
     fig.autofmt_xdate()
     return fig
 
 
-def _date_axis(ax: Axes, times: pd.Series) -> None:
-    """Concise date ticks, and at least a day of axis around a single moment."""
+def _date_axis(ax: Axes, times: pd.Series, *, shortest: timedelta = timedelta(days=1)) -> None:
+    """Concise date ticks, and an axis at least ``shortest`` long around a short stretch
+    (a single rank snapshot on an axis of days, not of years)."""
     moments = pd.to_datetime(times.dropna())
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
@@ -145,8 +150,7 @@ def _date_axis(ax: Axes, times: pd.Series) -> None:
     if moments.empty:
         return
     start, end = moments.min(), moments.max()
-    if end - start < pd.Timedelta(hours=12):
+    if end - start < shortest / 2:
         middle = start + (end - start) / 2
-        half_day = pd.Timedelta(hours=12)
-        bounds = (middle - half_day, middle + half_day)
+        bounds = (middle - shortest / 2, middle + shortest / 2)
         ax.set_xlim(*(float(mdates.date2num(b)) for b in bounds))  # type: ignore[no-untyped-call]

@@ -6,6 +6,8 @@
     show_table(frame, empty)  a sentence when empty; a sortable, scrolling table when the
                               frame is wide or long; plain HTML otherwise
     table_html(frame)         a frame as plain HTML in a box that scrolls sideways
+    fitted_html(fragment)     HTML that never grows wider than the page (widgets' HTML)
+    moment(value)             a time to the minute
     figure_html(fig)          a figure as an inline PNG (for static HTML like the player card)
 
 Interactive tables are itables in offline mode: the DataTables code is embedded in the
@@ -17,11 +19,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from IPython.display import HTML, Markdown
 from IPython.display import display as _untyped_display
+from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
 from pipeline.store.location import Location, is_lake_url
@@ -77,7 +81,13 @@ def interactive_tables(*, every_frame: bool = False) -> None:
     options.scrollX = True
     options.pageLength = PAGE_LENGTH
     options.lengthMenu = [PAGE_LENGTH, 50, 200, 1000]
-    itables.init_notebook_mode(all_interactive=every_frame, connected=False)
+    with capture_output(stdout=False, stderr=False) as shown:
+        itables.init_notebook_mode(all_interactive=every_frame, connected=False)
+    # itables shows a script that awaits the bundle before the bundle itself. JupyterLab
+    # runs each output's scripts as it arrives, so in that order the first one finds no
+    # bundle and the console shows a TypeError: show the bundle first.
+    for output in reversed(shown.outputs):
+        display(output)
 
 
 def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
@@ -96,10 +106,32 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
         display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
 
 
-def table_html(frame: pd.DataFrame, *, index: bool = False) -> str:
+def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True) -> str:
     """``frame`` as plain HTML inside a box that scrolls sideways instead of the page."""
-    table = frame.to_html(index=index, border=0, na_rep="", float_format=_number)
+    table = frame.to_html(index=index, header=header, border=0, na_rep="", float_format=_number)
     return f'<div style="overflow-x:auto; max-width:100%">{table}</div>'
+
+
+def fitted_html(fragment: str) -> str:
+    """``fragment`` in a box as wide as the page and never wider.
+
+    A widget's HTML sits in a flex box, which grows to its widest content (a wide table,
+    even in its scrolling box) and pushes the rest past the right edge. A grid column of
+    ``minmax(0, 1fr)`` asks for no width of its own, so tables scroll in their boxes and
+    figures shrink to fit. The widget's line height, made for one-line controls, is set
+    back to the page's so tables and paragraphs are not double-spaced.
+    """
+    return (
+        '<div style="display:grid; grid-template-columns:minmax(0, 1fr)">'
+        f'<div style="min-width:0; line-height:normal">{fragment}</div></div>'
+    )
+
+
+def moment(value: object) -> str:
+    """A time as a reader reads it, to the minute (``2026-11-28 11:00``); blank if missing."""
+    if not isinstance(value, datetime | str) or pd.isna(value):  # NaT is a datetime too
+        return ""
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
 def figure_html(fig: Figure, *, alt: str = "") -> str:

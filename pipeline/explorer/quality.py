@@ -85,6 +85,22 @@ def operating_point(truth: pd.Series, flagged: pd.Series) -> dict[str, float]:
     }
 
 
+def rule_in_words(point: dict[str, float]) -> str:
+    """The win-rate rule's ``operating_point`` as a sentence; a rule that flags nobody
+    (no player has enough games yet) says so instead of a precision of 0.00."""
+    if not point["flagged"]:
+        return (
+            f"The win-rate rule flags nobody here: no player has won {RULE_MIN_WIN_RATE:.0%} "
+            f"of at least {RULE_MIN_GAMES} games."
+        )
+    flagged = int(point["flagged"])
+    return (
+        f"Win-rate rule: TPR {point['tpr']:.2f} at FPR {point['fpr']:.2f} "
+        f"(precision {point['precision']:.2f}, {flagged} player{'s' if flagged > 1 else ''} "
+        "flagged)."
+    )
+
+
 def precision_at(truth: pd.Series, score: pd.Series, k: int) -> float:
     """The share of true positives among the ``k`` highest scores."""
     top = score.fillna(0.0).sort_values(ascending=False).index[:k]

@@ -112,7 +112,7 @@ TIER_ORDER = (*TIERS, "UNRANKED")
 
 _NEWLY_FLAGGED = """
 WITH now_flagged AS (
-    SELECT puuid, label, smurf_score, boosted_score, tier, scored_at
+    SELECT puuid, label, smurf_score, boosted_score, tier, scored_at, games_analyzed
     FROM smurf_scores
     WHERE scored_at <= ?::TIMESTAMP
     QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC) = 1
@@ -126,6 +126,7 @@ FROM now_flagged n LEFT JOIN players p USING (puuid)
 WHERE n.label IN ('SMURF', 'BOOSTED')
   AND n.puuid NOT IN (SELECT puuid FROM flagged_before)
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
+  AND coalesce(n.games_analyzed, 0) >= ?
 ORDER BY greatest(n.smurf_score, n.boosted_score) DESC
 """
 
@@ -136,9 +137,12 @@ def newly_flagged(
     since: datetime,
     as_of: datetime,
     platform: str | None = None,
+    min_games: int = 0,
 ) -> pd.DataFrame:
-    """Players flagged at ``as_of`` who had never been flagged at ``since``."""
-    return con.execute(_NEWLY_FLAGGED, [as_of, since, platform or None, platform or None]).df()
+    """Players flagged at ``as_of`` (on at least ``min_games`` games) who had never been
+    flagged at ``since``."""
+    params = [as_of, since, platform or None, platform or None, min_games]
+    return con.execute(_NEWLY_FLAGGED, params).df()
 
 
 _NEWLY_UNAVAILABLE = """

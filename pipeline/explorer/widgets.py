@@ -18,6 +18,7 @@ beside the widget, so an exported report shows the card instead of an empty box.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ import ipywidgets as widgets
 import pandas as pd
 
 from pipeline.explorer import players, plots, scores
-from pipeline.explorer.present import display, figure_html, percent, table_html
+from pipeline.explorer.present import (
+    display,
+    figure_html,
+    fitted_html,
+    moment,
+    percent,
+    table_html,
+)
 from pipeline.store import read
 
 ANY = "(any)"
@@ -66,16 +74,16 @@ def card_html(parts: dict[str, Any]) -> str:
     if not summary:
         return "<p><b>No such player in the database.</b></p>"
     name = html.escape(str(summary["riot_id"]))
-    pieces = [f"<h3>{name}</h3>", table_html(_summary_for_readers(summary))]
+    pieces = [f"<h3>{name}</h3>", table_html(_summary_for_readers(summary), header=False)]
     checks = parts["ban_checks"]
     if not checks.empty:
         latest = checks.iloc[0]
         pieces.append(
             f"<p><b>Account status {html.escape(str(latest['status']))}</b> "
-            f"({html.escape(str(latest['checked_at']))}): "
+            f"({moment(latest['checked_at'])}): "
             f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}</p>"
         )
-        pieces.append(table_html(checks))
+        pieces.append(table_html(players.checks_for_readers(checks)))
     if not parts["factors"].empty:
         figure = plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so")
         pieces.append(figure_html(figure, alt="factor contributions"))
@@ -91,7 +99,7 @@ def card_html(parts: dict[str, Any]) -> str:
     pieces.append(
         table_html(_company_for_readers(company)) if not company.empty else "<p>None.</p>"
     )
-    return "\n".join(pieces)
+    return fitted_html("\n".join(pieces))
 
 
 def show_card(parts: dict[str, Any]) -> None:
@@ -110,6 +118,8 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
 
 
 def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp | datetime):
+        return moment(value)
     missing = value is None or (isinstance(value, float) and pd.isna(value))
     return "" if missing or value is pd.NaT else value
 
