@@ -4,7 +4,8 @@ The recipe::
 
     pick the database (--db / SMURF_DB, else the demo's when it was built last)
     -> refresh the working copies in data/notebooks/ from the scripts in notebooks/
-    -> start JupyterLab there, with SMURF_DB set and without the Riot API key
+    -> start JupyterLab there, with SMURF_DB set, without the Riot API key, and with
+       JupyterLab's own calls to the internet (news, update checks) off by default
 
 The working copies are ordinary .ipynb files under data/ (never tracked), so running,
 saving outputs or adding cells never touches the repository; reports keep running the
@@ -89,18 +90,39 @@ def _action(path: Path, digest: str, reset: bool) -> str:
 
 
 def lab_environment(
-    env: dict[str, str], choice: DatabaseChoice, kernels_dir: Path
+    env: dict[str, str], choice: DatabaseChoice, jupyter_dir: Path
 ) -> dict[str, str]:
-    """The environment JupyterLab (and so every kernel) starts with: no Riot API key."""
+    """The environment JupyterLab (and so every kernel) starts with: no Riot API key, and
+    ``jupyter_dir`` (our kernelspec and lab defaults) ahead of the user's Jupyter folders."""
     from pipeline.reports.kernel import scrubbed_environment  # imports jupyter_client
 
     lab_env = scrubbed_environment(env)
     lab_env["SMURF_DB"] = str(choice.path)
     # Our python3 kernelspec first: kernels run this interpreter, where `pipeline` imports.
-    lab_env["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(kernels_dir), env.get("JUPYTER_PATH", "")) if p
-    )
+    for variable in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH"):
+        lab_env[variable] = os.pathsep.join(
+            p for p in (str(jupyter_dir), env.get(variable, "")) if p
+        )
     return lab_env
+
+
+# JupyterLab's defaults that the workbench changes (users can still change them back in
+# Settings): no "fetch Jupyter news?" prompt over the notebooks, no calls to the internet.
+LAB_DEFAULTS = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+def write_lab_defaults(folder: Path) -> Path:
+    """``LAB_DEFAULTS`` where JupyterLab reads defaults, under ``folder`` (a config path)."""
+    config_dir = folder / "labconfig"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "default_setting_overrides.json"
+    path.write_text(json.dumps(LAB_DEFAULTS, indent=1))
+    return folder
 
 
 def write_kernelspec(folder: Path) -> Path:
@@ -168,10 +190,10 @@ def lab(
                 f"{state.path.name} keeps your edits; notebooks/{state.name} has changed "
                 "since: `smurf lab --reset` replaces it (yours is kept beside it)."
             )
-    kernels = write_kernelspec(work_dir / ".jupyter")
+    jupyter_dir = write_lab_defaults(write_kernelspec(work_dir / ".jupyter"))
     click.echo(f"Database: {choice.path} ({choice.source})")
     click.echo(f"Notebooks: working copies in {work_dir}")
-    env = lab_environment(dict(os.environ), choice, kernels)
+    env = lab_environment(dict(os.environ), choice, jupyter_dir)
     command = lab_command(work_dir, jupyter_args, open_browser=not no_browser)
     sys.stdout.flush()
     os.execve(command[0], command, env)

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -25,6 +21,7 @@ from pipeline.workspace import (
     notebook_choice,
     notebook_database,
 )
+from tests.lab_server import running_lab
 from tests.notebook_world import build_world
 
 SECRET = "RGAPI-00000000-lab-secret"
@@ -80,15 +77,17 @@ def test_lab_opens_the_demo_database_when_it_was_built_last(tmp_path: Path) -> N
 
 
 def test_lab_hands_the_database_on_without_the_key(tmp_path: Path) -> None:
-    """JupyterLab's environment (so every kernel's) has SMURF_DB and no Riot API key."""
+    """JupyterLab's environment (so every kernel's) has SMURF_DB and no Riot API key, and
+    finds our kernelspec and lab defaults before the user's."""
     env = lab_environment(
-        {"RIOT_API_KEY": SECRET, "PATH": "/bin"},
+        {"RIOT_API_KEY": SECRET, "PATH": "/bin", "JUPYTER_CONFIG_PATH": "/mine"},
         DatabaseChoice(tmp_path / "db.duckdb", "test"),
-        tmp_path / "kernels",
+        tmp_path / "jupyter",
     )
     assert env["SMURF_DB"] == str(tmp_path / "db.duckdb")
     assert "RIOT_API_KEY" not in env
-    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(tmp_path / "kernels")
+    assert env["JUPYTER_PATH"] == str(tmp_path / "jupyter")
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(tmp_path / "jupyter"), "/mine"]
 
 
 # ---- working copies ------------------------------------------------------------------
@@ -159,57 +158,29 @@ def test_every_notebook_runs_as_opened(
     assert [o.get("text") for o in outputs if o.get("name") == "stderr"] == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> None:
     """`smurf lab` starts a real JupyterLab on the working copies, with a python3 kernel of
-    this interpreter; the repository's notebooks/ is left as it was."""
-    port = _free_port()
-    work = tmp_path / "work"
+    this interpreter, that never asks to fetch news from the internet; the repository's
+    notebooks/ is left as it was."""
     before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "--db",
-            str(world_db),
-            "lab",
-            "--dir",
-            str(work),
-            "--no-browser",
-            f"--ServerApp.port={port}",
-            "--IdentityProvider.token=lab-test",
-            "--ServerApp.open_browser=False",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "RIOT_API_KEY": SECRET},
-    )
-    try:
-        base = f"http://127.0.0.1:{port}/api"
-        headers = {"Authorization": "token lab-test"}
-        contents = None
-        for _ in range(120):
-            try:
-                contents = httpx.get(f"{base}/contents", headers=headers, timeout=2).json()
-                break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert contents is not None, "JupyterLab did not answer"
+    env = {**os.environ, "RIOT_API_KEY": SECRET}
+    with running_lab(world_db, tmp_path / "work", env=env) as lab:
+        contents = lab.api("/api/contents")
+        assert isinstance(contents, dict)
         names = sorted(item["name"] for item in contents["content"] if item["type"] == "notebook")
         assert names == [f"{n}.ipynb" for n in available_notebooks()]
-        specs = httpx.get(f"{base}/kernelspecs", headers=headers, timeout=5).json()
-        argv = specs["kernelspecs"]["python3"]["spec"]["argv"]
-        assert argv[0] == sys.executable
-    finally:
-        server.terminate()
-        output = server.communicate(timeout=30)[0].decode()
+        specs = lab.api("/api/kernelspecs")
+        assert isinstance(specs, dict)
+        assert specs["kernelspecs"]["python3"]["spec"]["argv"][0] == sys.executable
+        notification = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        assert isinstance(notification, dict)
+        defaults = notification["schema"]["properties"]  # what a new user's settings are
+        assert (defaults["fetchNews"]["default"], defaults["checkForUpdates"]["default"]) == (
+            "false",
+            False,
+        )
+    output = "".join(lab.output)
     assert f"Database: {world_db}" in output
     assert SECRET not in output
     assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
