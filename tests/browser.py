@@ -1,7 +1,9 @@
 """Headless Chromium driven over the DevTools protocol on a pipe (no extra package).
 
-``Page.open(path)`` loads a local HTML file and records what a reader's browser would
-report: console errors, uncaught exceptions, failed loads, and every request it made.
+``Browser.open(path)`` loads a local HTML file (``Browser.visit(url)`` any page) and records
+what a reader's browser would report: console errors, uncaught exceptions, failed loads, and
+every request it made. ``Page.click`` presses the mouse where an element is, as a person
+would, so menus and double-clicks behave as they do for people.
 Chromium comes from the Debian package ``chromium``; tests skip when it is absent.
 """
 
@@ -36,7 +38,10 @@ class Browser:
     """One headless Chromium process; use as a context manager."""
 
     def __init__(self, executable: str, *, width: int = 1280, height: int = 900) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="smurf-chromium-")
+        # Chromium's helpers may still be writing to the profile as it is removed.
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="smurf-chromium-", ignore_cleanup_errors=True
+        )
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
@@ -54,6 +59,10 @@ class Browser:
                 "--disable-gpu",
                 "--no-first-run",
                 "--disable-extensions",
+                # Offline and quiet: no update, sync or component downloads in the background.
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 "--remote-debugging-pipe",
                 f"--user-data-dir={self._profile.name}",
                 f"--window-size={width},{height}",
@@ -120,6 +129,10 @@ class Browser:
 
     def open(self, path: Path, *, settle_s: float = 1.5) -> Page:
         """Load ``path`` in a new tab and wait until it has loaded and settled."""
+        return self.visit(path.resolve().as_uri(), settle_s=settle_s)
+
+    def visit(self, url: str, *, settle_s: float = 1.5) -> Page:
+        """Load ``url`` in a new tab and wait until it has loaded and settled."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
@@ -127,11 +140,11 @@ class Browser:
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.call(f"{domain}.enable", session=session)
         page = Page(self, session)
-        self.call("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
+        self.call("Page.navigate", {"url": url}, session=session)
         deadline = time.monotonic() + 60
         while not page.events("Page.loadEventFired"):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{path} did not finish loading")
+                raise TimeoutError(f"{url} did not finish loading")
             time.sleep(0.05)
         time.sleep(settle_s)  # module scripts (the table bundle) run after the load event
         return page
@@ -162,6 +175,35 @@ class Page:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def wait_for(self, expression: str, *, timeout_s: float = 60, what: str = "") -> Any:
+        """Poll a JavaScript expression until it is truthy; its value."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout_s:.0f} s for {what or expression}")
+            time.sleep(0.2)
+
+    def click(self, element: str, *, count: int = 1, timeout_s: float = 30) -> None:
+        """Press and release the left button ``count`` times at the middle of ``element``
+        (a JavaScript expression for one element) once it is laid out, as a mouse would."""
+        x, y = self.wait_for(
+            f"(() => {{ const e = {element}; if (!e) return null;"
+            " const r = e.getBoundingClientRect(); if (!r.width || !r.height) return null;"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()",
+            timeout_s=timeout_s,
+            what=f"{element} to be on screen",
+        )
+        self.browser.call(
+            "Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session=self.session
+        )
+        for clicks in range(1, count + 1):
+            for kind in ("mousePressed", "mouseReleased"):
+                event = {"type": kind, "x": x, "y": y, "button": "left", "clickCount": clicks}
+                self.browser.call("Input.dispatchMouseEvent", event, session=self.session)
+
     def errors(self) -> list[str]:
         """Console errors, uncaught exceptions and failed loads, as text."""
         found = [
@@ -182,6 +224,12 @@ class Page:
 
     def requested_urls(self) -> list[str]:
         return [e["request"]["url"] for e in self.events("Network.requestWillBeSent")]
+
+    def capture(self, path: Path) -> Path:
+        """What the viewport shows now, as a PNG at ``path``."""
+        shot = self.browser.call("Page.captureScreenshot", {"format": "png"}, session=self.session)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
 
     def screenshot(self, path: Path) -> Path:
         """The whole page as a PNG at ``path``."""
