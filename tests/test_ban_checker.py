@@ -248,3 +248,22 @@ def test_the_recheck_cadence_of_unavailable_accounts_is_a_setting(db_path: Path)
     )
     assert bad.exit_code != 0
     assert "unavailable_recheck_days must be between 0 and 3650" in bad.output
+
+
+def test_a_rate_limited_run_keeps_its_checks_and_the_next_run_finishes(db_path: Path) -> None:
+    """Checks done before the rate limit are committed; the next run checks only the rest."""
+    with serve_in_thread(world_config(app_limit="30:1,60:5")) as sim:
+        players = [int(p) for p in np.flatnonzero(sim.world.players.banned_at_s == NEVER_S)[:25]]
+        flag(db_path, sim, players)
+        impatient = job_context(db_path, sim, max_wait_s=0.05, clock=lambda: sim_clock(sim))
+        first = run_job(impatient, "BAN_CHECKER")
+        assert first.status is JobStatus.RATE_LIMITED
+        kept = count(db_path, "SELECT count(*) FROM account_checks")
+        assert 0 < kept < 25
+        assert first.metrics["records_created"] == kept
+        patient = job_context(
+            db_path, sim, max_wait_s=30, limiter=impatient.limiter, clock=lambda: sim_clock(sim)
+        )
+        assert run_job(patient, "BAN_CHECKER").status is JobStatus.SUCCESS
+        assert count(db_path, "SELECT count(DISTINCT puuid) FROM account_checks") == 25
+        assert count(db_path, "SELECT count(*) FROM account_checks") == 25

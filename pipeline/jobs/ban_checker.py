@@ -78,6 +78,7 @@ class BanChecker(BaseJob):
         follow_ups = sum(1 for d in due if d.last.status in FOLLOW_UP)
         log.info("ban_check.selected", players=len(due), follow_ups=follow_ups)
         statuses: Counter[str] = Counter()
+        self.details = {"follow_ups": follow_ups, "statuses": {}}
         for start in range(0, len(due), BATCH):
             try:
                 await self._check_batch(due[start : start + BATCH], statuses)
