@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +17,7 @@ from pipeline.simulator import (
     build_world,
     serve_in_thread,
 )
-from pipeline.simulator.lifecycle import Lifecycle
+from pipeline.simulator.lifecycle import Lifecycle, draw_lifecycle
 from pipeline.simulator.population import DAY_S, NEVER_S
 
 UNLIMITED = {"app_limit": "100000:1", "method_limit": "100000:1"}
@@ -79,6 +80,20 @@ def test_each_kind_of_event_happens_to_some_accounts_after_now() -> None:
         assert (chosen >= world.now_s).all() and (chosen < world.now_s + 4 * DAY_S).all()
     moved = events.transferred_at_s < NEVER_S
     assert "euw1" not in set(events.transfer_platform[moved])
+
+
+def test_no_event_befalls_an_account_already_banned_for_good() -> None:
+    """An account banned for good two days on gets no event starting after that."""
+    world = build_world(CONFIG)
+    banned_s = world.now_s + 2 * DAY_S
+    doomed = dataclasses.replace(
+        world.players, banned_at_s=np.full(world.players.count, banned_s, dtype=np.int64)
+    )
+    events = draw_lifecycle(CONFIG, doomed, world.now_s)
+    assert events is not None
+    starts = np.minimum.reduce([events.banned_at_s, events.suspended_at_s, events.transferred_at_s])
+    assert events.events() > 0
+    assert (starts[starts < NEVER_S] < banned_s).all()
 
 
 def test_a_suspended_account_disappears_then_answers_and_plays_again(

@@ -88,8 +88,8 @@ def draw_lifecycle(config: SimulatorConfig, players: Players, now_s: int) -> Lif
     start_s = now_s + (rng.uniform(0.0, config.event_days, count) * DAY_S).astype(np.int64)
     length_s = (rng.uniform(*SUSPENSION_DAYS, count) * DAY_S).astype(np.int64)
     destinations = _destinations(rng, count, config.platform)
-    # Accounts banned for good before now have nothing more to happen to them.
-    eligible = players.banned_at_s > now_s
+    # Accounts banned for good before their event would start have nothing more happen to them.
+    eligible = players.banned_at_s > start_s
     ban_share, suspension_share, transfer_share = shares
     banned = eligible & (draw < ban_share)
     suspended = eligible & (ban_share <= draw) & (draw < ban_share + suspension_share)
