@@ -114,15 +114,19 @@ class BanChecker(BaseJob):
     async def _commit(
         self, done: list[tuple[CheckRecord, Verdict]], statuses: Counter[str]
     ) -> None:
-        def persist(con: duckdb.DuckDBPyConnection) -> None:
+        def persist(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+            created = updated = 0
             for record, verdict in done:
                 new_id = _riot_id_parts(record.riot_id) if verdict.renamed else None
-                created, updated = record_check(con, record, new_riot_id=new_id)
-                self.increment_metric("records_created", created)
-                self.increment_metric("records_updated", updated)
+                rows = record_check(con, record, new_riot_id=new_id)
+                created, updated = created + rows[0], updated + rows[1]
+            return created, updated
 
         if done:
-            await self.safe_commit(persist)
+            created, updated = await self.safe_commit(persist)
+            # Counted once committed: a transaction that fails counts nothing.
+            self.increment_metric("records_created", created)
+            self.increment_metric("records_updated", updated)
             statuses.update(record.status.value for record, _ in done)
 
     @handle_riot_api_errors(
