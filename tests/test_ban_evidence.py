@@ -67,6 +67,11 @@ GONE = {"account": None, "summoner": None, "entries": 0}
             AccountStatus.INACTIVE,
         ),
         (RANKED, seen(newest=None, newest_at=None), AccountStatus.INACTIVE),
+        (
+            RANKED,
+            seen(newest=None, newest_at=None, summoner={"summonerLevel": 125}),
+            AccountStatus.ACTIVE,  # no game listed, but the level rose: played since
+        ),
         (RANKED, seen(account=None), AccountStatus.ACTIVE),  # summoner-v4 answers
     ],
 )

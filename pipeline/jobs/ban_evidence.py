@@ -20,7 +20,8 @@ The first rule that holds gives the status:
    platform asked                                                      -> SUMMONER_MISSING
 3. the summoner answers on another platform than the stored one        -> TRANSFERRED
 4. the Riot ID differs from the stored one                             -> RENAMED
-5. the newest game started within ``INACTIVE_AFTER_DAYS``              -> ACTIVE
+5. the newest game started within ``INACTIVE_AFTER_DAYS``, or no game is listed (match-v5
+   of another region after a transfer) but the summoner level rose       -> ACTIVE
 6. otherwise                                                           -> INACTIVE
 
 So statuses move both ways: an UNAVAILABLE account that answers again (a suspension over)
@@ -87,7 +88,7 @@ def conclude(
     reasons = _observed(seen, gone, frozen, level)
     if renamed:
         reasons.append(f"Riot ID {stored_riot_id} is now {seen.riot_id}")
-    status = _status(last, seen, gone, frozen, renamed, now, reasons)
+    status = _status(last, seen, gone, frozen, level, renamed, now, reasons)
     return Verdict(status, tuple(reasons), gone, frozen, level, renamed)
 
 
@@ -96,6 +97,7 @@ def _status(
     seen: Observation,
     gone: bool | None,
     frozen: bool | None,
+    level: bool | None,
     renamed: bool,
     now: datetime,
     reasons: list[str],
@@ -120,6 +122,9 @@ def _status(
         return AccountStatus.TRANSFERRED
     if renamed:
         return AccountStatus.RENAMED
+    if seen.newest_match_at is None and level is False:
+        reasons.append("no game listed, but the summoner level rose: played since")
+        return AccountStatus.ACTIVE
     recent = seen.newest_match_at is not None and now - seen.newest_match_at < timedelta(
         days=INACTIVE_AFTER_DAYS
     )
