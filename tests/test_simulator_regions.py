@@ -49,6 +49,24 @@ def test_each_region_has_its_own_rate_limits() -> None:
     assert stats["euw1"]["requests"] == 6 and stats["kr"]["requests"] == 1
 
 
+def test_a_transferred_account_answers_on_its_new_platform_from_its_own_world() -> None:
+    """After a transfer, summoner-v4 answers on the new platform, served or not by a world."""
+    moving = SimulatorConfig(seed=1, players=60, platform="euw1", transfer_share=1.0, event_days=1)
+    with serve_regions_in_thread([moving, KR]) as sim:
+        world = sim.worlds["euw1"]
+        world.advance(hours=48)
+        events = world.world.lifecycle
+        assert events is not None
+        puuid_to = {
+            str(events.transfer_platform[p]): str(world.world.players.puuid[p]) for p in range(60)
+        }
+        with httpx.Client(base_url=sim.url) as client:
+            for platform in ("kr", "eun1"):
+                path = f"/lol/summoner/v4/summoners/by-puuid/{puuid_to[platform]}"
+                assert client.get(f"/{platform}{path}").status_code == 200
+                assert client.get(f"/euw1{path}").status_code == 404
+
+
 def test_two_worlds_of_one_region_are_refused() -> None:
     """One world per region: two platforms of one region would share its match-v5 host."""
     eun = SimulatorConfig(seed=3, players=20, platform="eun1")

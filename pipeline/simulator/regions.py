@@ -62,15 +62,24 @@ class RegionsApp:
 
     def platform_for(self, route: str, path: str) -> str | None:
         """The platform of the world that answers ``path`` on ``route``."""
-        if route in PLATFORM_REGIONS:
-            return route if route in self.apps else None
         found = find_endpoint(path)
-        if found is not None and found[0].method.startswith("account-v1"):
-            puuid = found[1].get("puuid")
-            for platform, world in self.worlds.items():
-                if puuid is not None and world.player_of(puuid) is not None:
-                    return platform
+        owner = self._owner(found[1].get("puuid") if found else None)
+        if route in PLATFORM_REGIONS:
+            # An account that transferred to this platform is answered by its own world.
+            if owner is not None and owner[1].platform_of(owner[2]) == route:
+                return owner[0]
+            return route if route in self.apps else None
+        if found is not None and found[0].method.startswith("account-v1") and owner:
+            return owner[0]
         return self.by_region.get(route)
+
+    def _owner(self, puuid: str | None) -> tuple[str, World, int] | None:
+        """The platform and world of the player with this puuid, and their index there."""
+        for platform, world in self.worlds.items():
+            player = world.player_of(puuid) if puuid is not None else None
+            if player is not None:
+                return platform, world, player
+        return None
 
 
 @dataclass
