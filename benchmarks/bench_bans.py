@@ -242,10 +242,7 @@ def _suspension(
     if back and back[0] - end_s <= allowed_s:
         v.suspensions_noticed += 1
     else:
-        after = [
-            (round((at_s - end_s) / 3600), status) for at_s, status, _ in seen if at_s >= end_s
-        ]
-        v.missed.append(f"suspension {str(truth.world.players.puuid[player])[:8]}: {after}")
+        _miss(v, truth, player, seen, end_s, "suspension")
     if back:
         v.suspension_hours.append((back[0] - end_s) / 3600)
 
@@ -268,13 +265,25 @@ def _transfer(
     if found and found[0] - moved_s <= allowed_s:
         v.transfers_found += 1
     else:
-        after = [
-            (round((at_s - moved_s) / 3600), status) for at_s, status, _ in seen if at_s >= moved_s
-        ]
-        v.missed.append(f"transfer {str(truth.world.players.puuid[player])[:8]}: {after}")
+        _miss(v, truth, player, seen, moved_s, "transfer")
     if found:
         v.transfer_hours.append((found[0] - moved_s) / 3600)
     v.platform_right += platforms.get(str(truth.world.players.puuid[player])) == destination
+
+
+def _miss(
+    v: Judgement,
+    truth: Truth,
+    player: int,
+    seen: list[tuple[int, str, str]],
+    since_s: int,
+    what: str,
+) -> None:
+    """Note a missed event with the statuses checked after it (hours after, status)."""
+    after = [
+        (round((at_s - since_s) / 3600), status) for at_s, status, _ in seen if at_s >= since_s
+    ]
+    v.missed.append(f"{what} {str(truth.world.players.puuid[player])[:8]}: {after}")
 
 
 # ---- the benchmark ----------------------------------------------------------------------
