@@ -29,13 +29,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
-from pipeline.jobs.scheduler import JobScheduler, build_overview
+from pipeline.jobs.scheduler import JobScheduler, read_overview
 from pipeline.jobs.types import JobStatus
 from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
 
 MAX_PAGE_SIZE = 500
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class _JSON(JSONResponse):
@@ -88,11 +87,11 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> Starlett
         return asyncio.to_thread(work)
 
     async def list_jobs(_request: Request) -> Response:
-        overview = await read(build_overview, scheduler)
+        overview = await read(read_overview, scheduler)
         return _JSON({"jobs": overview["jobs"]})
 
     async def overview(_request: Request) -> Response:
-        return _JSON(await read(build_overview, scheduler))
+        return _JSON(await read(read_overview, scheduler))
 
     async def executions(request: Request) -> Response:
         config_id = _path_id(request, "job_id")

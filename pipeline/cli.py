@@ -16,15 +16,18 @@ import click
 
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import db_option, settings_of
 from pipeline.config import Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.lab import lab
 from pipeline.log import configure_logging
 from pipeline.reports.cli import report
+from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
 from pipeline.store.lake_cli import lake
+
+DEMO_DB = Path("data/demo.duckdb")
 
 
 class SmurfGroup(click.Group):
@@ -41,13 +44,7 @@ class SmurfGroup(click.Group):
 
 
 @click.group(cls=SmurfGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "db_path",
-    default=None,
-    help="DuckDB file, or a lake's ducklake:postgresql://... URL, to use "
-    "[env SMURF_DB; default data/smurf.duckdb].",
-)
+@db_option()
 @click.option(
     "--platform",
     default=None,
@@ -231,14 +228,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     help="Seed of the simulated world (same seed, same world).",
 )
 @click.option("--keep", is_flag=True, help="Keep the demo database instead of starting fresh.")
-@click.option(
-    "--db",
-    "demo_db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/demo.duckdb"),
-    show_default=True,
-    help="Database the demo builds.",
-)
+@db_option(help="DuckDB file the demo builds.", default=str(DEMO_DB), show_default=True)
 @click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -247,12 +237,14 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     help="Where the report notebook and its HTML go.",
 )
 @click.option("--no-report", is_flag=True, help="Skip running the report notebook at the end.")
+@click.pass_context
 def demo(
+    ctx: click.Context,
     world_size: int,
     minutes: float,
     seed: int,
     keep: bool,
-    demo_db: Path,
+    db_path: str,
     reports_dir: Path,
     no_report: bool,
 ) -> None:
@@ -270,9 +262,10 @@ def demo(
             minutes=minutes,
             seed=seed,
             keep=keep,
-            db_path=demo_db,
+            db_path=Path(db_path),
             reports_dir=reports_dir,
             run_report=not no_report,
+            lock_timeout_s=settings_of(ctx).lock_timeout_s,
         )
     )
     if result.interrupted:
@@ -280,7 +273,7 @@ def demo(
 
 
 # Each area defines its commands beside its code; the root command gathers them here.
-for _command in (*JOB_COMMANDS, analyze, evaluate, lab, report, simulator, lake):
+for _command in (*JOB_COMMANDS, scheduler, analyze, evaluate, lab, report, simulator, lake):
     cli.add_command(_command)
 
 

@@ -1,12 +1,38 @@
-"""How a command reaches the settings its root command built (shared by every area's CLI)."""
+"""What every area's CLI shares: the ``--db`` option and the settings the root command built."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from pipeline.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB_HELP = (
+    "DuckDB file, or a lake's ducklake:postgresql://... URL, to use "
+    "[env SMURF_DB; default data/smurf.duckdb]."
+)
+
+
+def db_option(
+    help: str = DB_HELP, default: str | None = None, show_default: bool = False
+) -> Callable[[F], F]:
+    """The ``--db`` option (a file or a lake URL, as text), passed as ``db_path``.
+
+    The root command takes it for every command; a few commands also take it after their
+    name (``smurf analyze --db FILE``), where it overrides the root's.
+    """
+    return click.option(
+        "--db",
+        "db_path",
+        default=default,
+        show_default=show_default,
+        help=help,
+    )
 
 
 def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settings:

@@ -21,6 +21,8 @@ DEFAULT_DB_PATH = Path("data/smurf.duckdb")
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
 DEFAULT_PLATFORM = "euw1"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
+# Host names that reach this machine only; the monitoring API trusts no other Host unasked.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Settings:
     riot_api_base: str = DEFAULT_RIOT_API_BASE
     platform: str = DEFAULT_PLATFORM
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    # Token the monitoring API requires from requests that do not come over loopback.
+    api_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if "{route}" not in self.riot_api_base:
@@ -56,6 +60,8 @@ class Settings:
             values["riot_api_base"] = env["RIOT_API_BASE"]
         if env.get("SMURF_PLATFORM"):
             values["platform"] = env["SMURF_PLATFORM"].strip().lower()
+        if env.get("SMURF_API_TOKEN"):
+            values["api_token"] = env["SMURF_API_TOKEN"].strip()
         if env.get("SMURF_LOCK_TIMEOUT_S"):
             try:
                 values["lock_timeout_s"] = float(env["SMURF_LOCK_TIMEOUT_S"])

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, Settings
 from pipeline.jobs import JobContext, run_in_process
-from pipeline.jobs.cli import serve_scheduler
+from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
+from pipeline.store import job_records as records
+from pipeline.store.overview import data_counts
+from pipeline.store.players import track_player
 
 DEMO_DB = Path("data/demo.duckdb")
 DEMO_REPORTS = Path("data/reports")
@@ -64,6 +67,7 @@ class DemoOptions:
     reports_dir: Path = DEMO_REPORTS
     status_every_s: float = 5.0
     run_report: bool = True
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
 
 @dataclass
@@ -93,6 +97,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             db_path=options.db_path,
             riot_api_base=sim.base_url,
             riot_api_key="RGAPI-demo-simulator-key",
+            lock_timeout_s=options.lock_timeout_s,
         )
         context = JobContext(settings, max_wait_s=DEMO_MAX_WAIT_S)
         try:
@@ -101,14 +106,14 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
                 raise KeyboardInterrupt
             say("Scoring every player one last time...")
             asyncio.run(run_in_process(context, "SMURF_ANALYZER"))
-            write_ground_truth(options.db_path, sim)
+            write_ground_truth(context.db, sim)
         except KeyboardInterrupt:
             result.interrupted = True
             say("Interrupted: the database is consistent; stopping the simulator.")
     if options.run_report and not result.interrupted:
         say("Running the report notebook (papermill)...")
         produce_report(options, result)
-    result.summary = summarise(options.db_path)
+    result.summary = summarise(Database(options.db_path, options.lock_timeout_s))
     print_summary(result, say)
     return result
 
@@ -127,24 +132,21 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
     if not options.keep:
         for stale in (path, Path(f"{path}.wal")):
             stale.unlink(missing_ok=True)
-    migrate(path)
-    with Database(path).write() as con:
-        for job_type, schedule in DEMO_SCHEDULES.items():
-            current = con.execute(
-                "SELECT config_json FROM job_configurations WHERE job_type = ?", [job_type]
-            ).fetchone()
-            merged = {**json.loads(current[0]), **DEMO_CONFIGS[job_type]} if current else {}
-            con.execute(
-                "UPDATE job_configurations SET schedule = ?, config_json = ?, is_active = true"
-                " WHERE job_type = ?",
-                [schedule, json.dumps(merged), job_type],
+    migrate(path, timeout_s=options.lock_timeout_s)
+    with Database(path, options.lock_timeout_s).write() as con:
+        for config in records.list_job_configs(con):
+            # Reports run once at the end of the demo instead of on their daily schedule.
+            if config.job_type not in DEMO_SCHEDULES:
+                records.update_job_config(con, config.id, is_active=False)
+                continue
+            current = config.config_json if isinstance(config.config_json, dict) else {}
+            records.update_job_config(
+                con,
+                config.id,
+                schedule=DEMO_SCHEDULES[config.job_type],
+                is_active=True,
+                config_json={**current, **DEMO_CONFIGS[config.job_type]},
             )
-        # Reports run once at the end of the demo instead of on their daily schedule.
-        con.execute(
-            "UPDATE job_configurations SET is_active = false"
-            " WHERE job_type NOT IN (SELECT unnest(?))",
-            [list(DEMO_SCHEDULES)],
-        )
     say(f"Database {path} ready{' (kept)' if options.keep else ' (fresh)'}.")
 
 
@@ -178,11 +180,13 @@ def track_players(context: JobContext, sim: RunningSimulator, say: Callable[[str
     accounts = asyncio.run(resolve())
     with context.db.write() as con:
         for account in accounts:
-            con.execute(
-                "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked,"
-                " tracked_at) VALUES (?, ?, ?, ?, true, now()::TIMESTAMP)"
-                " ON CONFLICT (puuid) DO UPDATE SET is_tracked = true",
-                [account["puuid"], account["gameName"], account["tagLine"], settings.platform],
+            track_player(
+                con,
+                puuid=account["puuid"],
+                game_name=account["gameName"],
+                tag_line=account["tagLine"],
+                platform=settings.platform,
+                now=records.utcnow(),
             )
     names = ", ".join(f"{a['gameName']}#{a['tagLine']}" for a in accounts)
     say(f"Tracking {len(accounts)} players: {names}")
@@ -221,26 +225,24 @@ def status_line(db: Database, sim: RunningSimulator, elapsed_s: float) -> str:
     """One line of live status: requests, 429s, matches, players, runs by status."""
     stats = sim.stats()
     with db.read() as con:
-        matches, players, scored = con.execute(
-            "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM players),"
-            " (SELECT count(DISTINCT puuid) FROM smurf_scores)"
-        ).fetchone() or (0, 0, 0)
-        runs = dict(
-            con.execute("SELECT status, count(*) FROM job_executions GROUP BY status").fetchall()
-        )
+        counts = data_counts(con)
+    runs: dict[str, int] = {}
+    for _job_type, status, n in counts.runs:
+        runs[status] = runs.get(status, 0) + n
     limited = sum(int(v) for v in stats.get("rate_limited", {}).values())
     by_status = " ".join(f"{k}={v}" for k, v in sorted(runs.items())) or "none yet"
     return (
         f"[{elapsed_s:5.0f}s] requests={stats.get('requests', 0)} 429s={limited} "
-        f"matches={matches} players={players} scored={scored} runs: {by_status}"
+        f"matches={counts.matches} players={counts.players} scored={counts.scored_players} "
+        f"runs: {by_status}"
     )
 
 
-def write_ground_truth(db_path: Path, sim: RunningSimulator) -> None:
+def write_ground_truth(db: Database, sim: RunningSimulator) -> None:
     """Store the simulator's ground truth so reports can measure detection quality."""
     from pipeline.simulator.export import SIM_TRUTH_DDL, insert_frame, truth_frame
 
-    with Database(db_path).write() as con:
+    with db.write() as con:
         con.execute(SIM_TRUTH_DDL)
         con.execute("DELETE FROM sim_truth")
         insert_frame(con, "sim_truth", truth_frame(sim.world), ("puuid",))
@@ -250,81 +252,72 @@ def produce_report(options: DemoOptions, result: DemoResult) -> None:
     from pipeline.reports.runner import run_report
 
     report = run_report(
-        "01-smurf-report", {}, out_dir=options.reports_dir, db_path=options.db_path.resolve()
+        "01-smurf-report",
+        {},
+        out_dir=options.reports_dir,
+        db_path=options.db_path.resolve(),
+        lock_timeout_s=options.lock_timeout_s,
     )
     result.html_report = report.html_path
     result.executed_report = report.executed_path
 
 
 # ---- summary ----------------------------------------------------------------------------
-def summarise(db_path: Path) -> dict[str, Any]:
+def summarise(db: Database) -> dict[str, Any]:
     """Figures for the closing summary, read from the demo database."""
-    from pipeline.analysis import evaluate
+    from pipeline.analysis import NoGroundTruthError, evaluate
+    from pipeline.explorer.scores import latest_scores
 
-    with Database(db_path).read() as con:
-        counts = dict(
-            zip(
-                ("matches", "participants", "players", "scored", "checks"),
-                con.execute(
-                    "SELECT (SELECT count(*) FROM matches),"
-                    " (SELECT count(*) FROM match_participants),"
-                    " (SELECT count(*) FROM players), (SELECT count(*) FROM latest_smurf_scores),"
-                    " (SELECT count(*) FROM account_checks)"
-                ).fetchone()
-                or (),
-                strict=False,
-            )
-        )
-        runs = con.execute(
-            "SELECT job_type, status, count(*) FROM job_executions GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        requests = con.execute(
-            "SELECT coalesce(sum(api_requests_made), 0) FROM job_executions"
-        ).fetchone()
-        suspects = con.execute(
-            "SELECT s.puuid, p.game_name, p.tag_line, s.label, s.smurf_score, s.boosted_score,"
-            " s.games_analyzed, s.tier, s.contributions FROM latest_smurf_scores s"
-            " LEFT JOIN players p USING (puuid) WHERE s.label IN ('SMURF', 'BOOSTED')"
-            " ORDER BY greatest(s.smurf_score, s.boosted_score) DESC LIMIT 5"
-        ).fetchall()
-        has_truth = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sim_truth'"
-        ).fetchone()
+    with db.read() as con:
+        counts = data_counts(con)
+        scores = latest_scores(con)
         quality: dict[str, float] = {}
-        if has_truth and has_truth[0]:
-            try:
-                report = evaluate(con)
-                for method in ("model", "winrate_rule"):
-                    quality[f"smurf_roc_auc_{method}"] = report.metric("smurf", method, "roc_auc")
-                    quality[f"smurf_precision_top_5pct_{method}"] = report.metric(
-                        "smurf", method, "precision_top_5pct"
-                    )
-                quality["players_evaluated"] = float(report.players)
-            except Exception as exc:  # a tiny demo world may lack positives: say so, go on
-                quality["error"] = str(exc)  # type: ignore[assignment]
+        try:
+            report = evaluate(con)
+            for method in ("model", "winrate_rule"):
+                quality[f"smurf_roc_auc_{method}"] = report.metric("smurf", method, "roc_auc")
+                quality[f"smurf_precision_top_5pct_{method}"] = report.metric(
+                    "smurf", method, "precision_top_5pct"
+                )
+            quality["players_evaluated"] = float(report.players)
+        except NoGroundTruthError:
+            pass
+        except Exception as exc:  # a tiny demo world may lack positives: say so, go on
+            quality["error"] = str(exc)  # type: ignore[assignment]
+    flagged = scores[scores["label"].isin(("SMURF", "BOOSTED"))]
+    suspects = flagged.sort_values("suspicion", ascending=False, kind="mergesort").head(5)
     return {
-        "counts": counts,
-        "runs": runs,
-        "requests": int(requests[0]) if requests else 0,
-        "suspects": [_suspect(row) for row in suspects],
+        "counts": {
+            "matches": counts.matches,
+            "participants": counts.participants,
+            "players": counts.players,
+            "scored": counts.scored_players,
+            "checks": counts.account_checks,
+        },
+        "runs": counts.runs,
+        "requests": counts.api_requests,
+        "suspects": [
+            _suspect({str(k): v for k, v in row.items()}) for row in suspects.to_dict("records")
+        ],
         "quality": quality,
     }
 
 
-def _suspect(row: tuple[Any, ...]) -> dict[str, Any]:
-    puuid, name, tag, label, smurf, boosted, games, tier, contributions = row
+def _suspect(row: dict[str, Any]) -> dict[str, Any]:
+    label = row["label"]
     target = "smurf" if label == "SMURF" else "boosted"
+    contributions = row["contributions"]
     parsed = json.loads(contributions) if isinstance(contributions, str) else contributions or {}
     factors = parsed.get(target, {}) if isinstance(parsed, dict) else {}
     top = sorted(
         ((k, float(v)) for k, v in factors.items() if v is not None), key=lambda kv: -kv[1]
     )[:3]
     return {
-        "riot_id": f"{name}#{tag}" if name else puuid[:12],
+        "riot_id": row["riot_id"] if row["riot_id"] != row["puuid"] else row["puuid"][:12],
         "label": label,
-        "score": float(smurf if label == "SMURF" else boosted),
-        "games": games,
-        "tier": tier,
+        "score": float(row["smurf_score"] if label == "SMURF" else row["boosted_score"]),
+        "games": row["games_analyzed"],
+        "tier": row["tier"],
         "factors": top,
     }
 

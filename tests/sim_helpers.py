@@ -63,3 +63,18 @@ def requests_seen(sim: RunningSimulator) -> int:
     """Requests the simulator answered on Riot routes (control endpoints excluded)."""
     stats = sim.stats()
     return int(stats["requests"])
+
+
+def add_execution(
+    db_path: Path, config_id: int, *, pid: int | None, status: str = "RUNNING"
+) -> int:
+    """An execution row of job ``config_id`` as another process would have left it."""
+    with Database(db_path).write() as con:
+        row = con.execute(
+            "INSERT INTO job_executions (job_config_id, job_type, status, correlation_id,"
+            " started_at, host_pid) SELECT id, job_type, ?, 'test', now()::TIMESTAMP, ?"
+            " FROM job_configurations WHERE id = ? RETURNING id",
+            [status, pid, config_id],
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

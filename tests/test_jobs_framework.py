@@ -13,6 +13,7 @@ import structlog
 from pipeline.config import Settings
 from pipeline.jobs import (
     BaseJob,
+    JobAlreadyRunningError,
     JobConfigError,
     JobContext,
     JobStatus,
@@ -20,13 +21,14 @@ from pipeline.jobs import (
     RateLimitSignal,
     handle_riot_api_errors,
 )
+from pipeline.jobs.executions import close_orphans
 from pipeline.jobs.log_capture import ExecutionLogCapture
-from pipeline.jobs.runner import close_orphans, live_execution_id
 from pipeline.jobs.schedule import interval_seconds, parse_interval_args, parse_schedule
 from pipeline.log import configure_logging, get_logger
 from pipeline.riot import AuthenticationError, ForbiddenError, NotFoundError, RateLimitError
 from pipeline.store import Database
 from pipeline.store import job_records as records
+from tests.sim_helpers import add_execution
 
 log = get_logger("tests")
 ANALYZER_ID = 3  # SMURF_ANALYZER in the seed migration
@@ -321,14 +323,11 @@ def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) ->
     import os
 
     db = Database(db_path)
-    with db.write() as con:
-        config = records.get_job_config(con, ANALYZER_ID)
-        assert config is not None
-        orphan = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="x")
-        records.mark_running(con, orphan, 2**22 + 12345)  # no such pid
-        live = records.create_execution(con, config, trigger="SCHEDULE", correlation_id="y")
-        records.mark_running(con, live, os.getppid())  # alive: the test runner's parent
+    orphan = add_execution(db_path, ANALYZER_ID, pid=2**22 + 12345)  # no such pid
+    live = add_execution(db_path, ANALYZER_ID, pid=os.getppid())  # alive: the runner's parent
     assert close_orphans(db) == [orphan]
     assert execution_row(db_path, orphan)["status"] == "FAILED"
     assert "ended before the run finished" in execution_row(db_path, orphan)["error_message"]
-    assert live_execution_id(db, ANALYZER_ID) == live
+    assert execution_row(db_path, live)["status"] == "RUNNING"
+    with pytest.raises(JobAlreadyRunningError, match=f"already running as execution {live}"):
+        run_scripted(db_path, None)

@@ -130,9 +130,17 @@ def test_ids_are_allocated_without_sequences(lake_url: str) -> None:
     created = []
     for _ in range(3):
         with write(lake_url) as con:
-            created.append(
-                records.create_execution(con, config, trigger="MANUAL", correlation_id="c")
+            started = records.start_execution(
+                con,
+                config.id,
+                trigger="MANUAL",
+                pid=os.getpid(),
+                correlation_id="c",
+                job_types=None,
+                is_live=lambda _execution_id, _pid: False,
+                ended_message=lambda _pid: "ended",
             )
+            created.append(started.execution_id)
     assert created == [1, 2, 3]
     with write(lake_url) as con:
         assert next_id(con, "job_executions") == 4

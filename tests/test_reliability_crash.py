@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 
-from pipeline.jobs.runner import ORPHAN_MESSAGE
+from pipeline.jobs.executions import ORPHAN_MESSAGE
 from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate

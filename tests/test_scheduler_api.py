@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from pipeline.jobs import JobScheduler, SchedulerAlreadyRunningError
-from pipeline.jobs.cli import serve_scheduler
 from pipeline.log import configure_logging
+from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
 from pipeline.store import job_records as records
-from tests.sim_helpers import job_context, set_job_config, track
+from tests.sim_helpers import add_execution, job_context, set_job_config, track
 
 WORLD = SimulatorConfig(seed=5, players=200, app_limit="300:1,5000:120")
 
@@ -116,12 +116,8 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
                 records.update_job_config(con, 2, schedule="every now and then")
             await asyncio.sleep(1)
             seen["inactive"] = await client.post("/api/v1/jobs/4/trigger")
-            # A job with a live RUNNING execution: 409.
-            with Database(db_path).write() as con:
-                config = records.get_job_config(con, 1)
-                assert config is not None
-                busy = records.create_execution(con, config, trigger="API", correlation_id="t")
-                records.mark_running(con, busy, os.getpid())
+            # A job with a RUNNING execution in another live process: 409.
+            busy = add_execution(db_path, 1, pid=os.getppid())
             seen["busy"] = await client.post("/api/v1/jobs/1/trigger")
             seen["busy_id"] = busy
             with Database(db_path).write() as con:

@@ -24,9 +24,9 @@ from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, JobScheduler, JobStatus
-from pipeline.jobs.cli import serve_scheduler
 from pipeline.log import configure_logging
 from pipeline.riot import RiotAPIError, RiotClient
+from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
 from pipeline.store.job_records import utcnow
@@ -251,7 +251,7 @@ def test_no_output_api_answer_or_exception_holds_the_key(haystacks: Haystacks) -
 # ---- exposure of the monitoring API -------------------------------------------------------
 def test_scheduler_api_listens_on_loopback_by_default() -> None:
     """`smurf scheduler` binds its API to 127.0.0.1 unless told otherwise."""
-    from pipeline.jobs.cli import scheduler as scheduler_command
+    from pipeline.scheduler_process import scheduler as scheduler_command
 
     host = next(p for p in scheduler_command.params if p.name == "api_host")
     assert host.default == "127.0.0.1"

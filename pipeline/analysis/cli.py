@@ -8,7 +8,7 @@ import click
 import duckdb
 import pandas as pd
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import db_option, settings_of
 
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
@@ -45,12 +45,7 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    default=None,
-    help=DB_OPTION_HELP,
-)
+@db_option(help=DB_OPTION_HELP)
 @click.option(
     "--all",
     "score_all",
@@ -89,12 +84,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    default=None,
-    help=DB_OPTION_HELP,
-)
+@db_option(help=DB_OPTION_HELP)
 @click.option(
     "--min-games",
     default=5,

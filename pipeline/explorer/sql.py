@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store import read
 from pipeline.store.sql import WriteRefusedError, split_statements, writing_statements
 
@@ -28,7 +29,7 @@ def query(
     params: Sequence[object] | None = None,
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
-    timeout_s: float = 30.0,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> pd.DataFrame:
     """Run ``sql`` with ``?`` parameters on a short-lived read-only connection.
 
@@ -58,9 +59,9 @@ def _refused(what: str) -> WriteRefusedError:
     )
 
 
-def table_counts(db_path: Path | str) -> pd.DataFrame:
+def table_counts(db_path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> pd.DataFrame:
     """Rows in each of the product's tables, one short-lived connection."""
-    with read(db_path) as con:
+    with read(db_path, timeout_s=timeout_s) as con:
         tables = [
             row[0]
             for row in con.execute(

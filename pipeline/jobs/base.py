@@ -6,7 +6,7 @@ writes it, and gets the ``JobContext`` of whoever runs it (the registry binds th
 context while building a job; elsewhere the process's context set by its entry point).
 ``run()`` does the rest::
 
-    load the configuration row -> create the execution (PENDING) -> RUNNING
+    start_execution (one database pass: configuration, checks, the RUNNING execution)
     -> validate configuration -> execute under timeout_seconds
     -> SUCCESS | RATE_LIMITED (RateLimitSignal) | FAILED (error, timeout, shutdown)
     -> store metrics and captured log lines -> one canonical "job.finished" line
@@ -19,9 +19,7 @@ stays committed when a later step fails, and the event loop never blocks on the 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,13 +32,8 @@ import httpx
 import structlog
 
 from pipeline.config import Settings
-from pipeline.jobs.errors import (
-    JobConfigError,
-    JobError,
-    JobTimeoutError,
-    RateLimitSignal,
-    UnknownJobError,
-)
+from pipeline.jobs.errors import JobConfigError, JobError, JobTimeoutError, RateLimitSignal
+from pipeline.jobs.executions import LIVE_RUNS, StartedRun, start_execution_in_thread
 from pipeline.jobs.log_capture import ExecutionLogCapture
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.log import get_logger
@@ -259,16 +252,30 @@ class BaseJob:
 
     # ---- the run ----------------------------------------------------------------------
     async def run(
-        self, trigger: Trigger = Trigger.SCHEDULE, execution_id: int | None = None
+        self, trigger: Trigger = Trigger.SCHEDULE, started: StartedRun | None = None
     ) -> ExecutionOutcome:
-        """One tracked execution of this job, start to terminal status."""
-        started = time.monotonic()
+        """One tracked execution of this job, start to terminal status.
+
+        ``started`` is the run's start when the caller made it (the scheduler does, to answer
+        a trigger with the execution id); without it the run starts itself.
+        """
+        clock = time.monotonic()
+        if started is None:
+            started = await self._start(trigger)
+        self.job_config = started.config
+        self.execution_id = started.execution_id
         try:
-            self.job_config = await asyncio.to_thread(self._read_config)
-            self.execution_id = execution_id or await asyncio.to_thread(
-                self._create_execution, trigger
+            return await self._run_started(started, clock)
+        finally:
+            LIVE_RUNS.finish(started.live)
+
+    async def _start(self, trigger: Trigger) -> StartedRun:
+        try:
+            # A job class without a declared type runs whatever type its configuration has.
+            types = None if self.job_type is None else (self.job_type.value,)
+            return await start_execution_in_thread(
+                self.context.db, self.job_config_id, trigger, types
             )
-            correlation_id = await asyncio.to_thread(self._correlation_id)
         except Exception as exc:
             # No execution row can say why (the database may be what failed): say it here.
             log.error(
@@ -278,18 +285,21 @@ class BaseJob:
                 error=f"{type(exc).__name__}: {exc}",
             )
             raise
+
+    async def _run_started(self, started: StartedRun, clock: float) -> ExecutionOutcome:
         status, error = JobStatus.FAILED, None
         with (
             structlog.contextvars.bound_contextvars(
                 execution_id=self.execution_id,
                 job_type=self.type_name,
-                correlation_id=correlation_id,
+                correlation_id=started.correlation_id,
             ),
             self._capture.active(),
         ):
             try:
-                await asyncio.to_thread(self._mark_running)
-                log.info("job.started", job_config_id=self.job_config_id, trigger=trigger.value)
+                log.info(
+                    "job.started", job_config_id=self.job_config_id, trigger=started.trigger.value
+                )
                 status, error = await self._execute_guarded()
             except asyncio.CancelledError:
                 # Shutdown: record the run as stopped, then let the cancellation go on.
@@ -297,7 +307,7 @@ class BaseJob:
                 raise
             finally:
                 await asyncio.shield(self._close_client())
-                duration_s = time.monotonic() - started
+                duration_s = time.monotonic() - clock
                 self._finished_line(status, error, duration_s)
                 await asyncio.shield(asyncio.to_thread(self._finish, status, error))
         assert self.execution_id is not None
@@ -324,37 +334,6 @@ class BaseJob:
         return JobStatus.SUCCESS, None
 
     # ---- steps ------------------------------------------------------------------------
-    def _read_config(self) -> records.JobConfiguration:
-        with self.context.db.read() as con:
-            config = records.get_job_config(con, self.job_config_id)
-        if config is None:
-            raise UnknownJobError(f"There is no job configuration with id {self.job_config_id}.")
-        if self.job_type is not None and config.job_type != self.job_type.value:
-            raise UnknownJobError(
-                f"Job configuration {self.job_config_id} is a {config.job_type}, "
-                f"not a {self.job_type.value}."
-            )
-        return config
-
-    def _create_execution(self, trigger: Trigger) -> int:
-        assert self.job_config is not None
-        with self.context.db.write() as con:
-            return records.create_execution(
-                con, self.job_config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
-            )
-
-    def _correlation_id(self) -> str:
-        with self.context.db.read() as con:
-            row = con.execute(
-                "SELECT correlation_id FROM job_executions WHERE id = ?", [self.execution_id]
-            ).fetchone()
-        return str(row[0]) if row else uuid.uuid4().hex
-
-    def _mark_running(self) -> None:
-        assert self.execution_id is not None
-        with self.context.db.write() as con:
-            records.mark_running(con, self.execution_id, os.getpid())
-
     def _store_progress(self, con: duckdb.DuckDBPyConnection) -> None:
         assert self.execution_id is not None
         records.append_log_lines(con, self.execution_id, self._capture.take())

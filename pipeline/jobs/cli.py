@@ -1,32 +1,31 @@
-"""Job commands: ``smurf track|untrack|run|scheduler`` and the ``smurf jobs`` group."""
+"""Job commands: ``smurf track|untrack|run`` and the ``smurf jobs`` group."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import click
-import httpx
 
 from pipeline.cli_settings import settings_of
 from pipeline.errors import ConfigError
 from pipeline.jobs.base import ExecutionOutcome, JobContext
 from pipeline.jobs.errors import JobConfigError, UnknownJobError
 from pipeline.jobs.registry import job_for
-from pipeline.jobs.runner import resolve_configs, run_in_process
+from pipeline.jobs.runner import resolve_configs, run_configs
 from pipeline.jobs.schedule import parse_schedule
-from pipeline.jobs.scheduler import JobScheduler, build_overview, read_scheduler_lock
+from pipeline.jobs.scheduler import read_overview
 from pipeline.jobs.types import JobStatus
+from pipeline.scheduler_client import running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
+from pipeline.store.players import track_player, untrack_players
 
 RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _db(ctx: click.Context) -> Database:
@@ -68,15 +67,14 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
             return dict(await client.get_account_by_riot_id(name, tag, platform=platform))
 
     account = asyncio.run(resolve())
-    now = records.utcnow()
     with db.write() as con:
-        con.execute(
-            "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked, tracked_at,"
-            " discovered_at) VALUES (?, ?, ?, ?, true, ?, ?) ON CONFLICT (puuid) DO UPDATE SET"
-            " is_tracked = true, tracked_at = coalesce(players.tracked_at, excluded.tracked_at),"
-            " game_name = excluded.game_name, tag_line = excluded.tag_line,"
-            " platform = excluded.platform, updated_at = excluded.tracked_at",
-            [account["puuid"], account.get("gameName"), account.get("tagLine"), platform, now, now],
+        track_player(
+            con,
+            puuid=account["puuid"],
+            game_name=account.get("gameName"),
+            tag_line=account.get("tagLine"),
+            platform=platform,
+            now=records.utcnow(),
         )
     click.echo(
         f"Tracking {account.get('gameName')}#{account.get('tagLine')} on {platform} "
@@ -90,20 +88,9 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
 def untrack(ctx: click.Context, player: str) -> None:
     """Stop tracking a player, given as Name#TAG or puuid (their stored data stays)."""
     db = _db(ctx)
+    riot_id = parse_riot_id(player) if "#" in player else None
     with db.write() as con:
-        if "#" in player:
-            name, tag = parse_riot_id(player)
-            rows = con.execute(
-                "UPDATE players SET is_tracked = false WHERE lower(game_name) = lower(?)"
-                " AND lower(tag_line) = lower(?) AND is_tracked RETURNING puuid",
-                [name, tag],
-            ).fetchall()
-        else:
-            rows = con.execute(
-                "UPDATE players SET is_tracked = false WHERE puuid = ? AND is_tracked"
-                " RETURNING puuid",
-                [player],
-            ).fetchall()
+        rows = untrack_players(con, puuid=None if riot_id else player, riot_id=riot_id)
     if not rows:
         raise ConfigError(f"No tracked player matches {player!r}; see `smurf jobs status`.")
     click.echo(f"Stopped tracking {player} ({len(rows)} account).")
@@ -142,146 +129,11 @@ def run_job(ctx: click.Context, job: str) -> None:
     db = _db(ctx)
     configs = resolve_configs(db, job)
     context = JobContext(settings_of(ctx), progress=_progress_printer(configs[0].job_type))
-    outcomes = asyncio.run(run_in_process(context, job))
+    outcomes = asyncio.run(run_configs(context, configs))
     for config, outcome in zip(configs, outcomes, strict=False):
         _print_outcome(outcome, config.job_type)
     if any(o.status is JobStatus.FAILED for o in outcomes):
         ctx.exit(1)
-
-
-# ---- scheduler ------------------------------------------------------------------------
-async def serve_scheduler(
-    context: JobContext,
-    *,
-    api_host: str,
-    api_port: int,
-    api_token: str | None,
-    duration_s: float | None = None,
-    sync_interval_s: float = 5.0,
-    shutdown_grace_s: float = 30.0,
-    on_started: Any = None,
-    run_immediately: bool = False,
-) -> JobScheduler:
-    """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
-    import uvicorn
-
-    from pipeline.api import create_api
-
-    if api_host not in LOOPBACK_HOSTS and not api_token:
-        raise ConfigError(
-            f"The monitoring API would listen on {api_host}, beyond this machine: "
-            "set --api-token (or SMURF_API_TOKEN) so that only you can trigger jobs."
-        )
-    scheduler = JobScheduler(
-        context,
-        sync_interval_s=sync_interval_s,
-        shutdown_grace_s=shutdown_grace_s,
-        run_immediately=run_immediately,
-        api_url=f"http://{api_host}:{api_port}" if api_port else None,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_api(scheduler, token=api_token),
-            host=api_host,
-            port=api_port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    # Our own handlers: stop scheduling, let running jobs commit and record, then exit.
-    server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await scheduler.start()
-    serving = asyncio.create_task(server.serve()) if api_port else None
-    if on_started is not None:
-        on_started(scheduler)
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=duration_s)
-        scheduler.stop_reason = "signal"
-    except TimeoutError:
-        scheduler.stop_reason = "duration"
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        await scheduler.stop()
-        if serving is not None:
-            server.should_exit = True
-            await serving
-    return scheduler
-
-
-def _no_signal_capture() -> Any:
-    import contextlib
-
-    return contextlib.nullcontext()
-
-
-@click.command()
-@click.option(
-    "--api-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Interface the monitoring API listens on.",
-)
-@click.option(
-    "--api-port",
-    default=8700,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port of the monitoring API (0: no API).",
-)
-@click.option(
-    "--api-token",
-    envvar="SMURF_API_TOKEN",
-    default=None,
-    help="Token POST requests must carry when the API listens beyond loopback "
-    "[env SMURF_API_TOKEN].",
-)
-@click.option(
-    "--duration-s",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).",
-)
-@click.option(
-    "--sync-interval-s",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="How often configuration changes are picked up.",
-)
-@click.pass_context
-def scheduler(
-    ctx: click.Context,
-    api_host: str,
-    api_port: int,
-    api_token: str | None,
-    duration_s: float | None,
-    sync_interval_s: float,
-) -> None:
-    """Run the job scheduler (and its monitoring API) until interrupted."""
-    settings = settings_of(ctx)
-    _db(ctx)
-    if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
-        raise ConfigError(
-            "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
-            "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
-        )
-    click.echo(f"Scheduler on {settings.db_path}; API http://{api_host}:{api_port}/api/v1/jobs")
-    asyncio.run(
-        serve_scheduler(
-            JobContext(settings),
-            api_host=api_host,
-            api_port=api_port,
-            api_token=api_token,
-            duration_s=duration_s,
-            sync_interval_s=sync_interval_s,
-        )
-    )
-    click.echo("Scheduler stopped.")
 
 
 # ---- jobs group -----------------------------------------------------------------------
@@ -310,18 +162,13 @@ def jobs_list(ctx: click.Context) -> None:
 def jobs_status(ctx: click.Context) -> None:
     """Show each job's last execution, running state and 24 h counts (and the scheduler's)."""
     db = _db(ctx)
-    lock = read_scheduler_lock(db.path)
-    overview = None
-    if lock and lock.get("api_url"):
-        try:
-            overview = httpx.get(f"{lock['api_url']}/api/v1/jobs/status/overview", timeout=5).json()
-        except httpx.HTTPError:
-            overview = None
+    running = running_scheduler(db.path)
+    overview = running.overview() if running else None
     if overview is None:
         with db.read() as con:
-            overview = build_overview(con, None)
-        if lock:
-            overview["scheduler"]["state"] = f"RUNNING (pid {lock.get('pid')})"
+            overview = read_overview(con, None)
+        if running:
+            overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
     click.echo(f"Scheduler: {overview['scheduler']['state']}")
     for job in overview["jobs"]:
         last = job["last_execution"] or {}
@@ -399,9 +246,8 @@ def jobs_logs(ctx: click.Context, execution_id: int) -> None:
 @click.argument("job")
 @click.option(
     "--api-token",
-    envvar="SMURF_API_TOKEN",
     default=None,
-    help="Token for a scheduler API bound beyond loopback [env SMURF_API_TOKEN].",
+    help="Token for a scheduler API reached beyond loopback [env SMURF_API_TOKEN].",
 )
 @click.pass_context
 def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
@@ -409,23 +255,16 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     settings = settings_of(ctx)
     db = _db(ctx)
     configs = resolve_configs(db, job)
-    lock = read_scheduler_lock(db.path)
-    if lock and lock.get("api_url"):
+    running = running_scheduler(db.path)
+    if running is not None:
         for config in configs:
-            headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
-            response = httpx.post(
-                f"{lock['api_url']}/api/v1/jobs/{config.id}/trigger", headers=headers, timeout=10
-            )
-            body = response.json()
-            if response.status_code != 202:
-                raise JobConfigError(body.get("error", f"HTTP {response.status_code}"))
+            execution_id = running.trigger(config.id, api_token or settings.api_token)
             click.echo(
-                f"Triggered {config.job_type} through the scheduler: execution "
-                f"{body['execution_id']}."
+                f"Triggered {config.job_type} through the scheduler: execution {execution_id}."
             )
         return
     context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
-    outcomes = asyncio.run(run_in_process(context, job))
+    outcomes = asyncio.run(run_configs(context, configs))
     for config, outcome in zip(configs, outcomes, strict=False):
         _print_outcome(outcome, config.job_type)
 
@@ -522,4 +361,4 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
     )
 
 
-COMMANDS = (track, untrack, run_job, scheduler, jobs)
+COMMANDS = (track, untrack, run_job, jobs)

@@ -24,6 +24,7 @@ from pipeline.log import get_logger
 from pipeline.riot import NotFoundError, RateLimitError, RiotAPIError, RiotClient
 from pipeline.store import Database
 from pipeline.store.errors import MatchParseError
+from pipeline.store.matches import known_match_ids
 from pipeline.store.parser import ParsedMatch, parse_match
 from pipeline.store.writers import WriteCounts, record_rank_snapshots, upsert_players, write_matches
 
@@ -81,18 +82,17 @@ class RiotDataManager:
         self.concurrency = concurrency
 
     # ---- what is stored -------------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self.db.read() as con:
-            return con.execute(sql, list(params)).fetchall()
-
     async def stored_match_ids(self, match_ids: Iterable[str]) -> set[str]:
-        ids = list(dict.fromkeys(match_ids))
+        """The ids among ``match_ids`` the store already knows (nothing to fetch)."""
+        ids = list(match_ids)
         if not ids:
             return set()
-        rows = await asyncio.to_thread(
-            self._read, "SELECT match_id FROM matches WHERE match_id IN (SELECT unnest(?))", [ids]
-        )
-        return {r[0] for r in rows}
+
+        def known() -> set[str]:
+            with self.db.read() as con:
+                return known_match_ids(con, ids)
+
+        return await asyncio.to_thread(known)
 
     # ---- match ids ------------------------------------------------------------------
     async def new_match_ids(

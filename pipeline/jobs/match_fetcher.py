@@ -19,6 +19,13 @@ from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
+from pipeline.store.players import (
+    DiscoveredPlayer,
+    advance_history,
+    note_fetch_attempt,
+    note_profile_checked,
+    players_to_fetch,
+)
 
 log = get_logger(__name__)
 
@@ -42,30 +49,18 @@ class MatchFetcher(BaseJob):
         players = await asyncio.to_thread(self._players_below_target, db)
         log.info("fetcher.selected", players=len(players))
         manager = RiotDataManager(self.riot(), db)
-        for done, (puuid, platform, start_index) in enumerate(players, start=1):
-            await self._fetch_player(manager, puuid, platform, start_index)
+        for done, player in enumerate(players, start=1):
+            await self._fetch_player(manager, player.puuid, player.platform, player.start_index)
             self.report_progress("players", done=done, total=len(players))
 
-    def _players_below_target(self, db: Database) -> list[tuple[str, str, int]]:
+    def _players_below_target(self, db: Database) -> list[DiscoveredPlayer]:
         with db.read() as con:
-            rows = con.execute(
-                """
-                SELECT p.puuid, coalesce(p.platform, ?), p.history_start_index
-                FROM players p
-                LEFT JOIN (SELECT puuid, count(*) AS games FROM match_participants GROUP BY puuid) g
-                  USING (puuid)
-                WHERE NOT p.history_exhausted AND NOT p.is_tracked
-                  AND coalesce(g.games, 0) < ?
-                ORDER BY p.last_fetched_at NULLS FIRST, p.discovered_at
-                LIMIT ?
-                """,
-                [
-                    self.context.settings.platform,
-                    self.target_matches_per_player,
-                    self.discovered_players_per_run,
-                ],
-            ).fetchall()
-        return [(r[0], r[1], int(r[2])) for r in rows]
+            return players_to_fetch(
+                con,
+                default_platform=self.context.settings.platform,
+                target_matches=self.target_matches_per_player,
+                limit=self.discovered_players_per_run,
+            )
 
     @handle_riot_api_errors(
         operation="fetch player matches",
@@ -91,32 +86,18 @@ class MatchFetcher(BaseJob):
             created, updated = store_batch(con, batch, [profile] if profile else [], now)
             if complete:
                 # Advance past this page only when every match in it is stored.
-                games_row = con.execute(
-                    "SELECT count(*) FROM match_participants WHERE puuid = ?", [puuid]
-                ).fetchone()
-                games = int(games_row[0]) if games_row else 0
-                reason = (
-                    "HISTORY_END"
-                    if history_ended
-                    else "TARGET_REACHED"
-                    if games >= target
-                    else None
-                )
-                con.execute(
-                    "UPDATE players SET history_start_index = ?, last_fetched_at = ?,"
-                    " summoner_checked_at = coalesce(?, summoner_checked_at),"
-                    " history_exhausted = ?, exhausted_reason = ? WHERE puuid = ?",
-                    [
-                        start_index + len(page),
-                        now,
-                        now if profile else None,
-                        reason is not None,
-                        reason,
-                        puuid,
-                    ],
+                advance_history(
+                    con,
+                    puuid,
+                    next_start_index=start_index + len(page),
+                    fetched_at=now,
+                    history_ended=history_ended,
+                    target_matches=target,
                 )
             else:
-                con.execute("UPDATE players SET last_fetched_at = ? WHERE puuid = ?", [now, puuid])
+                note_fetch_attempt(con, puuid, now)
+            if profile:
+                note_profile_checked(con, [puuid], now)
             self.increment_metric("records_created", created)
             self.increment_metric("records_updated", updated)
 

@@ -91,6 +91,7 @@ class NotebookReport(BaseJob):
             notebooks_dir=self.notebooks_dir,
             execution_timeout_s=self.timeout_s,
             show_code=self.show_code,
+            lock_timeout_s=db.lock_timeout_s,
         )
 
     def _failure_details(self, exc: reports.NotebookExecutionError) -> dict[str, Any]:

@@ -24,6 +24,7 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.NOTEBOOK_REPORT: NotebookReport,
     JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }
+JOB_TYPES = frozenset(t.value for t in JOB_CLASSES)
 
 
 def job_for(job_type: str, job_config_id: int, context: JobContext) -> BaseJob:

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,21 +32,24 @@ from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import (
     JobAlreadyRunningError,
     JobConfigError,
+    JobError,
     SchedulerAlreadyRunningError,
     UnknownJobError,
 )
-from pipeline.jobs.registry import job_for
-from pipeline.jobs.runner import check_can_start, close_orphans
+from pipeline.jobs.executions import StartedRun, close_orphans, start_execution_in_thread
+from pipeline.jobs.registry import JOB_TYPES, job_for
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.types import JobStatus, Trigger
 from pipeline.log import get_logger
 from pipeline.store import job_records as records
 from pipeline.store.location import Location
+from pipeline.store.overview import JobActivity, job_activity
 
 log = get_logger(__name__)
 
 DEFAULT_SYNC_INTERVAL_S = 5.0
 DEFAULT_SHUTDOWN_GRACE_S = 30.0
+OVERVIEW_HOURS = 24  # the overview counts each job's runs over this many hours
 
 
 def lock_path_for(db_path: Path) -> Path:
@@ -210,16 +212,6 @@ class JobScheduler:
         with self.context.db.read() as con:
             return records.list_job_configs(con)
 
-    def _read_config(self, config_id: int) -> records.JobConfiguration | None:
-        with self.context.db.read() as con:
-            return records.get_job_config(con, config_id)
-
-    def _create_execution(self, config: records.JobConfiguration, trigger: Trigger) -> int:
-        with self.context.db.write() as con:
-            return records.create_execution(
-                con, config, trigger=trigger.value, correlation_id=uuid.uuid4().hex
-            )
-
     def _schedule(self, config: records.JobConfiguration) -> ScheduledJob:
         self._unschedule(config.id)
         if not config.is_active:
@@ -276,7 +268,25 @@ class JobScheduler:
                 resumes_in_s=round(wait_s, 1),
             )
             return
-        await self._launch(config_id, Trigger.SCHEDULE, None)
+        self._starting.add(config_id)
+        try:
+            started = await self._start(config_id, Trigger.SCHEDULE)
+        except JobError as exc:
+            # Disabled or running elsewhere since the last sync: the next sync catches up.
+            log.info("scheduler.skipped", job_config_id=config_id, reason=str(exc))
+            return
+        except Exception as exc:
+            log.error(
+                "job.not_started", job_config_id=config_id, error=f"{type(exc).__name__}: {exc}"
+            )
+            return
+        finally:
+            self._starting.discard(config_id)
+        task = self._launch(started)
+        # The scheduled call waits so APScheduler's max_instances guard sees it running.
+        # At shutdown this wait is cancelled; stop() sees the run itself to its end.
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(task)
 
     def _note_outcome(self, config_id: int, task: asyncio.Task[ExecutionOutcome]) -> None:
         self.running.pop(config_id, None)
@@ -290,73 +300,36 @@ class JobScheduler:
 
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
-        config = await asyncio.to_thread(self._read_config, config_id)
-        if config is None:
-            raise UnknownJobError(f"There is no job with id {config_id}.")
         if self._busy(config_id):
-            raise JobAlreadyRunningError(f"Job {config_id} ({config.name}) is already running.")
-        # Hold the slot across the awaits below so a scheduled run cannot start meanwhile.
+            raise JobAlreadyRunningError(f"Job {config_id} is already running.")
+        # Hold the slot across the start so a scheduled run cannot start meanwhile.
         self._starting.add(config_id)
         try:
-            await asyncio.to_thread(check_can_start, self.context.db, config)
-            job_for(config.job_type, config.id, self.context)
-            execution_id = await asyncio.to_thread(self._create_execution, config, trigger)
-            await self._launch(config_id, trigger, execution_id, config.job_type)
+            started = await self._start(config_id, trigger)
+            self._launch(started)
         finally:
             self._starting.discard(config_id)
-        return execution_id
+        return started.execution_id
 
-    async def _launch(
-        self,
-        config_id: int,
-        trigger: Trigger,
-        execution_id: int | None,
-        job_type: str | None = None,
-    ) -> None:
-        if job_type is None:
-            known = self.jobs.get(config_id)
-            found = known.config if known else await asyncio.to_thread(self._read_config, config_id)
-            if found is None:
-                return
-            job_type = found.job_type
-        job = job_for(job_type, config_id, self.context)
-        task = asyncio.create_task(job.run(trigger, execution_id))
-        self.running[config_id] = task
-        task.add_done_callback(lambda done: self._note_outcome(config_id, done))
-        if trigger is Trigger.SCHEDULE:
-            # The scheduled call waits so APScheduler's max_instances guard sees it running.
-            # At shutdown this wait is cancelled; stop() sees the run itself to its end.
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(task)
+    async def _start(self, config_id: int, trigger: Trigger) -> StartedRun:
+        return await start_execution_in_thread(self.context.db, config_id, trigger, JOB_TYPES)
+
+    def _launch(self, started: StartedRun) -> asyncio.Task[ExecutionOutcome]:
+        config = started.config
+        job = job_for(config.job_type, config.id, self.context)
+        task = asyncio.create_task(job.run(started.trigger, started))
+        self.running[config.id] = task
+        task.add_done_callback(lambda done: self._note_outcome(config.id, done))
+        return task
 
 
-def build_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
+def build_overview(activity: list[JobActivity], scheduler: JobScheduler | None) -> dict[str, Any]:
     """The status overview; ``scheduler`` None means no scheduler runs in this process."""
-    last = {
-        int(r[0]): r[1:]
-        for r in con.execute(
-            "SELECT job_config_id, arg_max(id, id), arg_max(status, id), arg_max(created_at, id),"
-            " arg_max(finished_at, id), arg_max(error_message, id)"
-            " FROM job_executions GROUP BY job_config_id"
-        ).fetchall()
-    }
-    counts: dict[int, dict[str, int]] = {}
-    for config_id, status, n in con.execute(
-        "SELECT job_config_id, status, count(*) FROM job_executions"
-        " WHERE created_at >= ? GROUP BY ALL",
-        [records.utcnow() - timedelta(hours=24)],
-    ).fetchall():
-        counts.setdefault(int(config_id), {})[status] = int(n)
-    running = {
-        int(r[1]): int(r[0])
-        for r in con.execute(
-            "SELECT id, job_config_id FROM job_executions WHERE status IN ('PENDING','RUNNING')"
-        ).fetchall()
-    }
     jobs = []
-    for config in records.list_job_configs(con):
-        entry = scheduler.jobs.get(config.id) if scheduler else None
-        previous = last.get(config.id)
+    for entry in activity:
+        config = entry.config
+        scheduled = scheduler.jobs.get(config.id) if scheduler else None
+        last = entry.last_execution
         jobs.append(
             {
                 "id": config.id,
@@ -365,18 +338,18 @@ def build_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
                 "schedule": config.schedule,
                 "is_active": config.is_active,
                 "next_run_time": _iso(scheduler.next_run_time(config.id)) if scheduler else None,
-                "configuration_error": entry.error if entry else None,
-                "running_execution_id": running.get(config.id),
+                "configuration_error": scheduled.error if scheduled else None,
+                "running_execution_id": entry.running_execution_id,
                 "last_execution": None
-                if previous is None
+                if last is None
                 else {
-                    "id": int(previous[0]),
-                    "status": previous[1],
-                    "created_at": _iso(previous[2]),
-                    "finished_at": _iso(previous[3]),
-                    "error_message": previous[4],
+                    "id": last.id,
+                    "status": last.status,
+                    "created_at": _iso(last.created_at),
+                    "finished_at": _iso(last.finished_at),
+                    "error_message": last.error_message,
                 },
-                "counts_24h": counts.get(config.id, {}),
+                "counts_24h": entry.counts_since,
             }
         )
     return {
@@ -387,6 +360,12 @@ def build_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
         },
         "jobs": jobs,
     }
+
+
+def read_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
+    """The status overview, read from the database on ``con``."""
+    since = records.utcnow() - timedelta(hours=OVERVIEW_HOURS)
+    return build_overview(job_activity(con, since=since), scheduler)
 
 
 def _iso(value: Any) -> str | None:

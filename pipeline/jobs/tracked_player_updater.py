@@ -17,6 +17,12 @@ from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
+from pipeline.store.players import (
+    TrackedPlayer,
+    advance_update_watermark,
+    note_profile_checked,
+    tracked_players_to_update,
+)
 
 log = get_logger(__name__)
 
@@ -35,19 +41,17 @@ class TrackedPlayerUpdater(BaseJob):
         players = await asyncio.to_thread(self._tracked_players, db)
         log.info("tracked.selected", players=len(players))
         manager = RiotDataManager(self.riot(), db)
-        for done, (puuid, platform, watermark) in enumerate(players, start=1):
-            await self._update_player(manager, puuid, platform, watermark)
+        for done, player in enumerate(players, start=1):
+            await self._update_player(manager, player.puuid, player.platform, player.watermark)
             self.report_progress("players", done=done, total=len(players))
 
-    def _tracked_players(self, db: Database) -> list[tuple[str, str, datetime | None]]:
+    def _tracked_players(self, db: Database) -> list[TrackedPlayer]:
         with db.read() as con:
-            rows = con.execute(
-                "SELECT puuid, coalesce(platform, ?), update_watermark FROM players"
-                " WHERE is_tracked"
-                " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
-                [self.context.settings.platform, self.max_tracked_players],
-            ).fetchall()
-        return [(r[0], r[1], r[2]) for r in rows]
+            return tracked_players_to_update(
+                con,
+                default_platform=self.context.settings.platform,
+                limit=self.max_tracked_players,
+            )
 
     @handle_riot_api_errors(
         operation="update tracked player",
@@ -79,12 +83,11 @@ class TrackedPlayerUpdater(BaseJob):
                     ),
                     default=None,
                 )
-                con.execute(
-                    "UPDATE players SET last_updated_at = ?, summoner_checked_at = ?,"
-                    " update_watermark = greatest(coalesce(update_watermark, ?), ?)"
-                    " WHERE puuid = ?",
-                    [observed_at, observed_at if profile else None, newest, newest, puuid],
+                advance_update_watermark(
+                    con, puuid, updated_at=observed_at, newest_game_start=newest
                 )
+            if profile:
+                note_profile_checked(con, [puuid], observed_at)
             self.increment_metric("records_created", created)
             self.increment_metric("records_updated", updated)
 

@@ -87,6 +87,7 @@ def report(
         db_path=settings.db_path,
         notebooks_dir=notebooks_dir,
         show_code=show_code,
+        lock_timeout_s=settings.lock_timeout_s,
     )
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.reports.errors import MissingDatabaseError, NotebookExecutionError
 from pipeline.reports.html import INJECTED_TAG, export_html
@@ -54,12 +55,15 @@ def run_report(
     now: datetime | None = None,
     execution_timeout_s: float | None = 1800.0,
     show_code: bool = False,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> ReportResult:
     """Execute notebook ``name`` with ``parameters`` into ``out_dir``; return its files.
 
-    ``db_path`` is the database the notebook reads unless ``parameters`` names another.
-    The HTML page hides the code unless ``show_code``. Raises ``ParameterError`` before
-    anything runs, and ``NotebookExecutionError`` (naming
+    ``db_path`` is the database the notebook reads unless ``parameters`` names another;
+    ``lock_timeout_s`` is how long the runner (and a notebook that declares the parameter)
+    waits for another program holding it. The HTML page hides the code unless
+    ``show_code``. Raises ``ParameterError`` before anything runs, and
+    ``NotebookExecutionError`` (naming
     the failing cell) after the partly executed notebook has been written.
     """
     notebook = find_notebook(name, notebooks_dir)
@@ -69,8 +73,10 @@ def run_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     at = now or datetime.now(UTC)
     stem = free_stem(out_dir, notebook.stem, at)
-    final = _with_runner_defaults(checked, declared, out_dir, stem, notebook.stem, db_path)
-    _require_database(final)
+    final = _with_runner_defaults(
+        checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s
+    )
+    _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
     log.info("report.started", notebook=notebook.stem, output=str(executed))
     execute_notebook(notebook, executed, final, execution_timeout_s=execution_timeout_s)
@@ -86,11 +92,14 @@ def _with_runner_defaults(
     stem: str,
     notebook: str,
     db_path: Location | None,
+    lock_timeout_s: float,
 ) -> dict[str, object]:
     """Fill the parameters only the runner knows (database, CSV path, previous report)."""
     final = dict(given)
     if "db_path" in declared and "db_path" not in final and db_path is not None:
         final["db_path"] = str(db_path)
+    if "lock_timeout_s" in declared and "lock_timeout_s" not in final:
+        final["lock_timeout_s"] = lock_timeout_s
     if "csv_path" in declared and "csv_path" not in final:
         final["csv_path"] = str(out_dir / f"{stem}-suspects.csv")
     if "since" in declared and "since" not in final:
@@ -104,7 +113,7 @@ def _with_runner_defaults(
     return final
 
 
-def _require_database(parameters: Mapping[str, object]) -> None:
+def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -> None:
     """Fail before starting a kernel when the notebook's database is missing or too new."""
     db_path = parameters.get("db_path")
     if not isinstance(db_path, str) or not db_path:
@@ -112,7 +121,7 @@ def _require_database(parameters: Mapping[str, object]) -> None:
     if not is_lake_url(db_path) and not Path(db_path).is_file():
         raise MissingDatabaseError(db_path)
     # A newer release may have changed what the tables mean: refuse rather than mislead.
-    with read(db_path) as con:
+    with read(db_path, timeout_s=lock_timeout_s) as con:
         version = current_version(con)
     if version > latest_version():
         raise SchemaTooNewError(db_path, version, latest_version())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import db_option, settings_of
 from pipeline.simulator.config import SimulatorConfig
 
 
@@ -158,21 +158,15 @@ def serve(
 
 @simulator.command("export")
 @_world_options
-@click.option(
-    "--db",
-    "export_db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file to write [default: the --db/SMURF_DB of `smurf`].",
-)
+@db_option(help="DuckDB file to write [default: the --db/SMURF_DB of `smurf`].")
 @click.pass_context
 def export(
-    ctx: click.Context, players: int, seed: int, platform: str, export_db: Path | None
+    ctx: click.Context, players: int, seed: int, platform: str, db_path: Path | None
 ) -> None:
     """Write a world's players, ranks, matches and ground truth (sim_truth) into a database."""
     from pipeline.simulator.export import export_world
 
-    db_path = export_db or settings_of(ctx).db_path
+    settings = settings_of(ctx, db_path)
     config = SimulatorConfig(seed=seed, players=players, platform=platform)
     started_s = time.monotonic()
 
@@ -180,9 +174,11 @@ def export(
         elapsed_s = time.monotonic() - started_s
         click.echo(f"  {stage}: {done}/{total}  ({elapsed_s:.1f} s)", err=True)
 
-    report = export_world(config, db_path, progress=progress)
+    report = export_world(
+        config, settings.db_path, progress=progress, lock_timeout_s=settings.lock_timeout_s
+    )
     click.echo(
-        f"Exported seed {seed} into {db_path}: {report.players} players, "
+        f"Exported seed {seed} into {settings.db_path}: {report.players} players, "
         f"{report.matches} matches, {report.participants} participant rows, "
         f"{report.rank_snapshots} rank snapshots, {report.truth_rows} sim_truth rows "
         f"in {time.monotonic() - started_s:.1f} s."

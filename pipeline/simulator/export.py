@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, PLACEMENT_GAMES, QUEUE_MODES
@@ -65,13 +66,14 @@ def export_world(
     *,
     world: World | None = None,
     progress: Progress | None = None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> ExportReport:
     """Build the world of ``config`` (unless given) and write it into ``db_path``."""
     from pipeline.store import migrate, write
     from pipeline.store.writers import WriteCounts, write_match_frames
 
     report = progress or (lambda stage, done, total: None)
-    migrate(db_path)
+    migrate(db_path, timeout_s=lock_timeout_s)
     report("world", 0, 1)
     world = world if world is not None else build_world(config)
     report("world", 1, 1)
@@ -82,13 +84,13 @@ def export_world(
     # export completes it, since every write skips rows already stored.
     for first in range(0, max(total, 1), BATCH_MATCHES):
         numbers = np.arange(first, min(first + BATCH_MATCHES, total))
-        with write(db_path) as con:
+        with write(db_path, timeout_s=lock_timeout_s) as con:
             counts += write_match_frames(
                 con, match_frame(world, numbers), participant_frame(world, numbers), players
             )
         players = players.iloc[:0]  # every player is written with the first batch
         report("matches", int(numbers[-1]) + 1 if len(numbers) else 0, total)
-    with write(db_path) as con:
+    with write(db_path, timeout_s=lock_timeout_s) as con:
         snapshots = insert_frame(
             con,
             "rank_snapshots",

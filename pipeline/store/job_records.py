@@ -7,7 +7,7 @@ Plain functions over a DuckDB connection; the caller decides the transaction (a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,28 +94,61 @@ def update_job_config(
     )
 
 
-def create_execution(
+@dataclass(frozen=True)
+class ExecutionStart:
+    """What ``start_execution`` found, and the execution it started when it could."""
+
+    config: JobConfiguration | None  # None: no configuration has that id
+    execution_id: int | None = None  # the new RUNNING execution
+    live_execution_id: int | None = None  # the job's run in progress that stood in the way
+    closed: tuple[int, ...] = ()  # the job's unfinished executions closed as ended
+
+
+def start_execution(
     con: duckdb.DuckDBPyConnection,
-    config: JobConfiguration,
+    config_id: int,
     *,
     trigger: str,
+    pid: int,
     correlation_id: str,
-    status: str = "PENDING",
-) -> int:
+    job_types: Collection[str] | None,
+    is_live: Callable[[int, int | None], bool],
+    ended_message: Callable[[int | None], str],
+) -> ExecutionStart:
+    """Start a run of job ``config_id`` in one transaction, if nothing stands in the way.
+
+    Reads the configuration; a job that is inactive, or of a type not in ``job_types`` (the
+    types the caller can run; None: any), starts nothing. The job's unfinished executions
+    are asked ``is_live(execution_id, host_pid)``: a live one means the job is already running
+    (nothing starts); the others ended without recording it and are closed FAILED with
+    ``ended_message(host_pid)``. Then a RUNNING execution is inserted with this process's pid.
+    One writer at a time (per database file; per lake, its write lock) makes the check and
+    the insert atomic between processes; within a process the caller serialises its calls.
+    """
+    config = get_job_config(con, config_id)
+    if config is None or not config.is_active:
+        return ExecutionStart(config)
+    if job_types is not None and config.job_type not in job_types:
+        return ExecutionStart(config)
+    unfinished = [
+        (execution_id, pid_of)
+        for execution_id, job_config_id, pid_of in unfinished_executions(con)
+        if job_config_id == config_id
+    ]
+    live = next((e for e, p in unfinished if is_live(e, p)), None)
+    if live is not None:
+        return ExecutionStart(config, live_execution_id=live)
+    for execution_id, pid_of in unfinished:
+        close_executions(con, [execution_id], ended_message(pid_of))
+    now = utcnow()
+    # An id taken before the insert (a lake has no sequences, nor RETURNING).
     execution_id = next_id(con, "job_executions")
     con.execute(
         "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger, created_at,"
-        " correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [execution_id, config.id, config.job_type, status, trigger, utcnow(), correlation_id],
+        " started_at, correlation_id, host_pid) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)",
+        [execution_id, config.id, config.job_type, trigger, now, now, correlation_id, pid],
     )
-    return execution_id
-
-
-def mark_running(con: duckdb.DuckDBPyConnection, execution_id: int, pid: int) -> None:
-    con.execute(
-        "UPDATE job_executions SET status = 'RUNNING', started_at = ?, host_pid = ? WHERE id = ?",
-        [utcnow(), pid, execution_id],
-    )
+    return ExecutionStart(config, execution_id=execution_id, closed=tuple(e for e, _ in unfinished))
 
 
 def save_metrics(

@@ -1,0 +1,277 @@
+"""How a run begins: ``start_execution``, the one way in for the scheduler and ``smurf run``.
+
+One database pass reads the job's configuration, refuses when the job is disabled, unknown or
+already running (in this process or another), closes the job's executions that ended without
+recording it, and inserts the new RUNNING execution with this process's pid. DuckDB lets one
+process write a file at a time, so the check and the insert are atomic between processes;
+inside a process, starts take turns on a lock.
+
+An execution row is *live* when its process is alive and, for rows of this process, when the
+run is still registered in ``LIVE_RUNS``: a run stays registered until its coroutine ended
+and every worker thread it started has returned, so a timed-out run whose thread still works
+keeps its job busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import uuid
+from collections.abc import Collection
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
+from pipeline.jobs.types import Trigger
+from pipeline.log import get_logger
+from pipeline.store import Database
+from pipeline.store import job_records as records
+
+log = get_logger(__name__)
+
+ORPHAN_MESSAGE = (
+    "The process running this job (pid {pid}) ended before the run finished; "
+    "closed when the job or the scheduler next started. Work committed before then is kept."
+)
+UNRECORDED_MESSAGE = (
+    "The run ended in this process without recording its end (the database could not be "
+    "written in time); closed when the job next started. Work committed before then is kept."
+)
+NOT_BEGUN_MESSAGE = "stopped: the process shut down before the run began"
+NO_PROCESS_MESSAGE = (
+    "The run never recorded the process running it; closed when the job or the scheduler "
+    "next started."
+)
+
+# Starts (and orphan checks) within this process take turns, so no two see the same state.
+_START_LOCK = threading.Lock()
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this pid exists on this machine."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class LiveRun:
+    """A run of this process: alive until its coroutine and its worker threads are done."""
+
+    db_key: str
+    execution_id: int
+    config_id: int
+    threads: set[Future[Any]] = field(default_factory=set)
+    finished: bool = False
+
+
+class LiveRuns:
+    """The runs alive in this process, by database file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[tuple[str, int], LiveRun] = {}
+
+    def add(self, db_key: str, execution_id: int, config_id: int) -> LiveRun:
+        run = LiveRun(db_key, execution_id, config_id)
+        with self._lock:
+            self._runs[(db_key, execution_id)] = run
+        return run
+
+    def is_live(self, db_key: str, execution_id: int) -> bool:
+        with self._lock:
+            return (db_key, execution_id) in self._runs
+
+    def of_job(self, db_key: str, config_id: int) -> LiveRun | None:
+        """This process's live run of job ``config_id`` on that database, if any."""
+        with self._lock:
+            return next(
+                (r for r in self._runs.values() if r.db_key == db_key and r.config_id == config_id),
+                None,
+            )
+
+    def add_thread(self, run: LiveRun, future: Future[Any]) -> None:
+        """Keep ``run`` alive until ``future`` (its worker thread's work) is done."""
+        with self._lock:
+            run.threads.add(future)
+        future.add_done_callback(lambda done: self._thread_done(run, done))
+
+    def finish(self, run: LiveRun) -> None:
+        """The run's coroutine ended; it stays live while a thread of it still works."""
+        with self._lock:
+            run.finished = True
+            self._drop_if_done(run)
+
+    def _thread_done(self, run: LiveRun, future: Future[Any]) -> None:
+        with self._lock:
+            run.threads.discard(future)
+            self._drop_if_done(run)
+
+    def _drop_if_done(self, run: LiveRun) -> None:
+        if run.finished and not run.threads:
+            self._runs.pop((run.db_key, run.execution_id), None)
+
+
+LIVE_RUNS = LiveRuns()
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """What a run needs from its start: its configuration, execution and correlation id."""
+
+    config: records.JobConfiguration
+    execution_id: int
+    correlation_id: str
+    trigger: Trigger
+    live: LiveRun
+
+
+def db_key(db: Database) -> str:
+    """The registry key of a database (a file under any spelling of its path, or a lake)."""
+    return str(db.path.resolve()) if isinstance(db.path, Path) else str(db.path)
+
+
+def start_execution(
+    db: Database, config_id: int, trigger: Trigger, job_types: Collection[str] | None
+) -> StartedRun:
+    """Start a run of job ``config_id`` in one database pass, or say why it cannot start.
+
+    ``job_types`` are the types the caller can run (None: any); a configuration of another
+    type is refused before anything is written.
+    """
+    key = db_key(db)
+    with _START_LOCK:
+        _refuse_if_still_working(key, config_id)
+        correlation_id = uuid.uuid4().hex
+        with db.write() as con:
+            start = records.start_execution(
+                con,
+                config_id,
+                trigger=trigger.value,
+                pid=os.getpid(),
+                correlation_id=correlation_id,
+                job_types=job_types,
+                is_live=lambda execution_id, pid: _is_live(key, execution_id, pid),
+                ended_message=_ended_message,
+            )
+        if start.execution_id is None:
+            raise _refusal(config_id, start, job_types)
+        live = LIVE_RUNS.add(key, start.execution_id, config_id)
+    if start.closed:
+        log.warning(
+            "job.unfinished_runs_closed", job_config_id=config_id, execution_ids=start.closed
+        )
+    assert start.config is not None
+    return StartedRun(start.config, start.execution_id, correlation_id, trigger, live)
+
+
+async def start_execution_in_thread(
+    db: Database, config_id: int, trigger: Trigger, job_types: Collection[str] | None
+) -> StartedRun:
+    """``start_execution`` off the event loop; a start cancelled midway is ended, not leaked.
+
+    The thread cannot be stopped: when the caller is cancelled (the process shutting down)
+    the start may still complete, so its execution is then recorded as stopped.
+    """
+    future = asyncio.ensure_future(
+        asyncio.to_thread(start_execution, db, config_id, trigger, job_types)
+    )
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(_abandon, db, await future)
+        raise
+
+
+def _abandon(db: Database, started: StartedRun) -> None:
+    try:
+        with db.write() as con:
+            records.finish_execution(
+                con,
+                started.execution_id,
+                status="FAILED",
+                metrics={},
+                error_message=NOT_BEGUN_MESSAGE,
+            )
+    finally:
+        LIVE_RUNS.finish(started.live)
+
+
+def close_orphans(db: Database) -> list[int]:
+    """Close every unfinished execution that is not live; returns their ids."""
+    key = db_key(db)
+    with _START_LOCK, db.write() as con:
+        orphans = [
+            (execution_id, pid)
+            for execution_id, _, pid in records.unfinished_executions(con)
+            if not _is_live(key, execution_id, pid)
+        ]
+        for execution_id, pid in orphans:
+            records.close_executions(con, [execution_id], _ended_message(pid))
+    return [execution_id for execution_id, _ in orphans]
+
+
+def _is_live(key: str, execution_id: int, pid: int | None) -> bool:
+    if pid == os.getpid():
+        return LIVE_RUNS.is_live(key, execution_id)
+    return pid_alive(pid)
+
+
+def _ended_message(pid: int | None) -> str:
+    if pid is None:
+        return NO_PROCESS_MESSAGE
+    if pid == os.getpid():
+        return UNRECORDED_MESSAGE
+    return ORPHAN_MESSAGE.format(pid=pid)
+
+
+def _refuse_if_still_working(key: str, config_id: int) -> None:
+    run = LIVE_RUNS.of_job(key, config_id)
+    if run is None:
+        return
+    if run.finished:
+        raise JobAlreadyRunningError(
+            f"Job {config_id}'s execution {run.execution_id} has ended but its work is still "
+            "finishing in a worker thread (a database query or a notebook); try again once "
+            "it is done."
+        )
+    raise JobAlreadyRunningError(
+        f"Job {config_id} is already running as execution {run.execution_id}."
+    )
+
+
+def _refusal(
+    config_id: int, start: records.ExecutionStart, job_types: Collection[str] | None
+) -> Exception:
+    config = start.config
+    if config is None:
+        return UnknownJobError(f"There is no job with id {config_id}; see `smurf jobs list`.")
+    if job_types is not None and config.job_type not in job_types:
+        if len(job_types) == 1:
+            return UnknownJobError(
+                f"Job configuration {config_id} is a {config.job_type}, not a "
+                f"{next(iter(job_types))}."
+            )
+        return UnknownJobError(
+            f"Unknown job type {config.job_type!r} (job configuration {config_id}); "
+            f"known types: {', '.join(sorted(job_types))}."
+        )
+    if not config.is_active:
+        return JobInactiveError(
+            f"Job {config.id} ({config.name}) is disabled: `smurf jobs enable {config.id}` first."
+        )
+    return JobAlreadyRunningError(
+        f"Job {config.id} ({config.name}) is already running as execution "
+        f"{start.live_execution_id}."
+    )

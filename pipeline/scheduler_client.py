@@ -1,0 +1,81 @@
+"""Talking to a running scheduler through its monitoring API (`smurf jobs status|trigger`).
+
+The scheduler writes its pid and API address into ``<db>.scheduler.lock``; commands that want
+it to run a job, or want its live view, find it there and ask over HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pipeline.jobs.errors import JobError
+from pipeline.jobs.scheduler import read_scheduler_lock
+from pipeline.store.location import Location
+
+REQUEST_TIMEOUT_S = 10.0
+
+
+class SchedulerRequestError(JobError):
+    """The running scheduler refused a request, or could not be reached."""
+
+
+@dataclass(frozen=True)
+class RunningScheduler:
+    """A scheduler process serving a database, as its lock file describes it."""
+
+    pid: int | None
+    api_url: str | None
+
+    def overview(self) -> dict[str, Any] | None:
+        """The scheduler's live status overview, or None when its API does not answer."""
+        if not self.api_url:
+            return None
+        try:
+            answer = httpx.get(
+                f"{self.api_url}/api/v1/jobs/status/overview", timeout=REQUEST_TIMEOUT_S
+            )
+            body = answer.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        return body if answer.status_code == 200 and isinstance(body, dict) else None
+
+    def trigger(self, config_id: int, token: str | None) -> int:
+        """Have the scheduler run job ``config_id`` now; returns the execution id."""
+        if not self.api_url:
+            raise SchedulerRequestError(
+                f"The scheduler (pid {self.pid}) serves no API (--api-port 0), so it cannot "
+                "be asked to run a job; stop it, or restart it with an API port."
+            )
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            answer = httpx.post(
+                f"{self.api_url}/api/v1/jobs/{config_id}/trigger",
+                headers=headers,
+                timeout=REQUEST_TIMEOUT_S,
+            )
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SchedulerRequestError(
+                f"The scheduler's API at {self.api_url} did not answer ({exc}); is it running?"
+            ) from None
+        if answer.status_code != 202:
+            raise SchedulerRequestError(
+                str(body.get("error") if isinstance(body, dict) else None)
+                or f"The scheduler answered HTTP {answer.status_code}."
+            )
+        return int(body["execution_id"])
+
+
+def running_scheduler(db_path: Location) -> RunningScheduler | None:
+    """The scheduler serving ``db_path``, if one runs (a lake's workers keep no lock file)."""
+    lock = read_scheduler_lock(db_path)
+    if lock is None:
+        return None
+    pid = lock.get("pid")
+    api_url = lock.get("api_url")
+    return RunningScheduler(
+        pid if isinstance(pid, int) else None, api_url if isinstance(api_url, str) else None
+    )

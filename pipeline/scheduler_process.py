@@ -1,0 +1,153 @@
+"""The scheduler process (`smurf scheduler`): the job scheduler and its monitoring API.
+
+One long-lived process per database: ``JobScheduler`` runs the jobs on their schedules and
+uvicorn serves ``pipeline.api`` beside it on the same event loop. SIGINT and SIGTERM stop
+scheduling, give running jobs their grace period to commit and record, then stop the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+import click
+
+from pipeline.cli_settings import settings_of
+from pipeline.config import LOOPBACK_HOSTS
+from pipeline.errors import ConfigError
+from pipeline.jobs import JobContext, JobScheduler
+from pipeline.jobs.scheduler import DEFAULT_SHUTDOWN_GRACE_S, DEFAULT_SYNC_INTERVAL_S
+
+
+async def serve_scheduler(
+    context: JobContext,
+    *,
+    api_host: str,
+    api_port: int,
+    api_token: str | None,
+    duration_s: float | None = None,
+    sync_interval_s: float = DEFAULT_SYNC_INTERVAL_S,
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S,
+    on_started: Callable[[JobScheduler], None] | None = None,
+    run_immediately: bool = False,
+) -> JobScheduler:
+    """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
+    import uvicorn
+
+    from pipeline.api import create_api
+
+    if api_host not in LOOPBACK_HOSTS and not api_token:
+        raise ConfigError(
+            f"The monitoring API would listen on {api_host}, beyond this machine: "
+            "set --api-token (or SMURF_API_TOKEN) so that only you can trigger jobs."
+        )
+    scheduler = JobScheduler(
+        context,
+        sync_interval_s=sync_interval_s,
+        shutdown_grace_s=shutdown_grace_s,
+        run_immediately=run_immediately,
+        api_url=f"http://{api_host}:{api_port}" if api_port else None,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_api(scheduler, token=api_token),
+            host=api_host,
+            port=api_port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    # Our own handlers: stop scheduling, let running jobs commit and record, then exit.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await scheduler.start()
+        serving = asyncio.create_task(server.serve()) if api_port else None
+        if on_started is not None:
+            on_started(scheduler)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=duration_s)
+            scheduler.stop_reason = "signal"
+        except TimeoutError:
+            scheduler.stop_reason = "duration"
+        finally:
+            await scheduler.stop()
+            if serving is not None:
+                server.should_exit = True
+                await serving
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    return scheduler
+
+
+@click.command()
+@click.option(
+    "--api-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface the monitoring API listens on.",
+)
+@click.option(
+    "--api-port",
+    default=8700,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the monitoring API (0: no API).",
+)
+@click.option(
+    "--api-token",
+    default=None,
+    help="Token every request must carry when the API is reached beyond loopback "
+    "[env SMURF_API_TOKEN].",
+)
+@click.option(
+    "--duration-s",
+    type=click.FloatRange(min=0, max=10 * 365 * 86400),
+    default=None,
+    help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).",
+)
+@click.option(
+    "--sync-interval-s",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=DEFAULT_SYNC_INTERVAL_S,
+    show_default=True,
+    help="How often configuration changes are picked up.",
+)
+@click.pass_context
+def scheduler(
+    ctx: click.Context,
+    api_host: str,
+    api_port: int,
+    api_token: str | None,
+    duration_s: float | None,
+    sync_interval_s: float,
+) -> None:
+    """Run the job scheduler (and its monitoring API) until interrupted."""
+    settings = settings_of(ctx)
+    if api_token:
+        settings = settings.replace(api_token=api_token)
+    context = JobContext(settings)
+    context.db.require_schema()
+    if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
+        raise ConfigError(
+            "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
+            "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
+        )
+    click.echo(f"Scheduler on {settings.db_path}; API http://{api_host}:{api_port}/api/v1/jobs")
+    asyncio.run(
+        serve_scheduler(
+            context,
+            api_host=api_host,
+            api_port=api_port,
+            api_token=settings.api_token,
+            duration_s=duration_s,
+            sync_interval_s=sync_interval_s,
+        )
+    )
+    click.echo("Scheduler stopped.")

@@ -1,0 +1,99 @@
+"""What the store holds at a glance: each job's recent activity, and row counts.
+
+Read-only verbs for the monitoring API, ``smurf jobs status`` and the demo's live status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from pipeline.store.job_records import JobConfiguration, list_job_configs
+
+
+@dataclass(frozen=True)
+class LastExecution:
+    id: int
+    status: str
+    created_at: datetime | None
+    finished_at: datetime | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class JobActivity:
+    """One job configuration with its last execution, its run in progress and recent counts."""
+
+    config: JobConfiguration
+    last_execution: LastExecution | None = None
+    running_execution_id: int | None = None
+    counts_since: dict[str, int] = field(default_factory=dict)  # status -> executions
+
+
+@dataclass(frozen=True)
+class DataCounts:
+    """Rows of the main tables, and executions by job type and status."""
+
+    matches: int = 0
+    participants: int = 0
+    players: int = 0
+    scored_players: int = 0
+    account_checks: int = 0
+    api_requests: int = 0
+    runs: list[tuple[str, str, int]] = field(default_factory=list)  # job type, status, count
+
+
+def job_activity(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[JobActivity]:
+    """Every job configuration with its activity; ``counts_since`` counts runs from ``since``."""
+    last = {
+        int(r[0]): LastExecution(int(r[1]), r[2], r[3], r[4], r[5])
+        for r in con.execute(
+            "SELECT job_config_id, arg_max(id, id), arg_max(status, id), arg_max(created_at, id),"
+            " arg_max(finished_at, id), arg_max(error_message, id)"
+            " FROM job_executions GROUP BY job_config_id"
+        ).fetchall()
+    }
+    counts: dict[int, dict[str, int]] = {}
+    for config_id, status, n in con.execute(
+        "SELECT job_config_id, status, count(*) FROM job_executions"
+        " WHERE created_at >= ? GROUP BY ALL",
+        [since],
+    ).fetchall():
+        counts.setdefault(int(config_id), {})[str(status)] = int(n)
+    running = {
+        int(r[1]): int(r[0])
+        for r in con.execute(
+            "SELECT id, job_config_id FROM job_executions WHERE status IN ('PENDING','RUNNING')"
+        ).fetchall()
+    }
+    return [
+        JobActivity(config, last.get(config.id), running.get(config.id), counts.get(config.id, {}))
+        for config in list_job_configs(con)
+    ]
+
+
+def data_counts(con: duckdb.DuckDBPyConnection) -> DataCounts:
+    """Row counts of the main tables and executions by job type and status (one pass)."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM match_participants),"
+        " (SELECT count(*) FROM players), (SELECT count(DISTINCT puuid) FROM smurf_scores),"
+        " (SELECT count(*) FROM account_checks),"
+        " (SELECT coalesce(sum(api_requests_made), 0) FROM job_executions)"
+    ).fetchone()
+    runs = con.execute(
+        "SELECT job_type, status, count(*) FROM job_executions GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    matches, participants, players, scored, checks, requests = (
+        [int(v) for v in row] if row else [0] * 6
+    )
+    return DataCounts(
+        matches,
+        participants,
+        players,
+        scored,
+        checks,
+        requests,
+        runs=[(str(t), str(s), int(n)) for t, s, n in runs],
+    )

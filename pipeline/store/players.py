@@ -1,0 +1,174 @@
+"""Player bookkeeping: who is tracked, who needs fetching, and how far each one got.
+
+The verbs the jobs and commands use on ``players``; each runs in the caller's transaction.
+Match rows bring players in (``pipeline.store.writers``); these verbs only track, pick and
+advance them::
+
+    track_player / untrack_players          an analyst's list
+    tracked_players_to_update               TRACKED_PLAYER_UPDATER's pick, least recent first
+    advance_update_watermark                a tracked player fully updated up to a game
+    players_to_fetch                        MATCH_FETCHER's pick, below the target
+    advance_history / note_fetch_attempt    a discovered player's history page stored (or not)
+    note_profile_checked                    summoner-v4 / league-v4 answered
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+# Why a discovered player needs no more fetching (players.exhausted_reason).
+HISTORY_END = "HISTORY_END"
+TARGET_REACHED = "TARGET_REACHED"
+
+
+@dataclass(frozen=True)
+class TrackedPlayer:
+    """A tracked player due an update, and the newest game its last full update stored."""
+
+    puuid: str
+    platform: str
+    watermark: datetime | None
+
+
+@dataclass(frozen=True)
+class DiscoveredPlayer:
+    """A discovered player below the target, and where its next history page starts."""
+
+    puuid: str
+    platform: str
+    start_index: int
+
+
+def track_player(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    puuid: str,
+    game_name: str | None,
+    tag_line: str | None,
+    platform: str,
+    now: datetime,
+) -> None:
+    """Mark a player tracked (creating it if new); the Riot ID and platform given win."""
+    # An update, then an insert of what is new: a lake has no keys for ON CONFLICT.
+    con.execute(
+        "UPDATE players SET is_tracked = true, tracked_at = coalesce(tracked_at, ?),"
+        " game_name = coalesce(?, game_name), tag_line = coalesce(?, tag_line),"
+        " platform = ?, updated_at = ? WHERE puuid = ?",
+        [now, game_name, tag_line, platform, now, puuid],
+    )
+    con.execute(
+        "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked, tracked_at,"
+        " discovered_at, updated_at) SELECT ?, ?, ?, ?, true, ?, ?, ?"
+        " WHERE NOT EXISTS (SELECT 1 FROM players WHERE puuid = ?)",
+        [puuid, game_name, tag_line, platform, now, now, now, puuid],
+    )
+
+
+def untrack_players(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    puuid: str | None = None,
+    riot_id: tuple[str, str] | None = None,
+) -> list[str]:
+    """Stop tracking the player with this puuid or Riot ID (name, tag); the puuids untracked."""
+    values: list[str | None]
+    if riot_id is not None:
+        where, values = "lower(game_name) = lower(?) AND lower(tag_line) = lower(?)", list(riot_id)
+    else:
+        where, values = "puuid = ?", [puuid]
+    rows = con.execute(f"SELECT puuid FROM players WHERE is_tracked AND {where}", values).fetchall()
+    puuids = [str(r[0]) for r in rows]
+    if puuids:
+        con.execute(
+            "UPDATE players SET is_tracked = false WHERE puuid IN (SELECT unnest(?))", [puuids]
+        )
+    return puuids
+
+
+def tracked_players_to_update(
+    con: duckdb.DuckDBPyConnection, *, default_platform: str, limit: int
+) -> list[TrackedPlayer]:
+    """Tracked players, least recently updated first (never updated before all others)."""
+    rows = con.execute(
+        "SELECT puuid, coalesce(platform, ?), update_watermark FROM players WHERE is_tracked"
+        " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
+        [default_platform, limit],
+    ).fetchall()
+    return [TrackedPlayer(r[0], r[1], r[2]) for r in rows]
+
+
+def advance_update_watermark(
+    con: duckdb.DuckDBPyConnection,
+    puuid: str,
+    *,
+    updated_at: datetime,
+    newest_game_start: datetime | None,
+) -> None:
+    """A tracked player's update is complete up to ``newest_game_start`` (never moves back)."""
+    con.execute(
+        "UPDATE players SET last_updated_at = ?,"
+        " update_watermark = greatest(coalesce(update_watermark, ?), ?) WHERE puuid = ?",
+        [updated_at, newest_game_start, newest_game_start, puuid],
+    )
+
+
+def players_to_fetch(
+    con: duckdb.DuckDBPyConnection, *, default_platform: str, target_matches: int, limit: int
+) -> list[DiscoveredPlayer]:
+    """Untracked players with history left and fewer stored games than the target."""
+    rows = con.execute(
+        """
+        SELECT p.puuid, coalesce(p.platform, ?), p.history_start_index
+        FROM players p
+        LEFT JOIN (SELECT puuid, count(*) AS games FROM match_participants GROUP BY puuid) g
+          USING (puuid)
+        WHERE NOT p.history_exhausted AND NOT p.is_tracked
+          AND coalesce(g.games, 0) < ?
+        ORDER BY p.last_fetched_at NULLS FIRST, p.discovered_at
+        LIMIT ?
+        """,
+        [default_platform, target_matches, limit],
+    ).fetchall()
+    return [DiscoveredPlayer(r[0], r[1], int(r[2])) for r in rows]
+
+
+def advance_history(
+    con: duckdb.DuckDBPyConnection,
+    puuid: str,
+    *,
+    next_start_index: int,
+    fetched_at: datetime,
+    history_ended: bool,
+    target_matches: int,
+) -> str | None:
+    """Move a player past a fully stored history page; returns why it is now done, if it is."""
+    games_row = con.execute(
+        "SELECT count(*) FROM match_participants WHERE puuid = ?", [puuid]
+    ).fetchone()
+    games = int(games_row[0]) if games_row else 0
+    reason = HISTORY_END if history_ended else TARGET_REACHED if games >= target_matches else None
+    con.execute(
+        "UPDATE players SET history_start_index = ?, last_fetched_at = ?,"
+        " history_exhausted = ?, exhausted_reason = ? WHERE puuid = ?",
+        [next_start_index, fetched_at, reason is not None, reason, puuid],
+    )
+    return reason
+
+
+def note_fetch_attempt(con: duckdb.DuckDBPyConnection, puuid: str, fetched_at: datetime) -> None:
+    """A fetch of this player's history ran but did not complete its page: try others first."""
+    con.execute("UPDATE players SET last_fetched_at = ? WHERE puuid = ?", [fetched_at, puuid])
+
+
+def note_profile_checked(
+    con: duckdb.DuckDBPyConnection, puuids: list[str], checked_at: datetime
+) -> None:
+    """These players' summoner-v4 / league-v4 state was refreshed at ``checked_at``."""
+    if puuids:
+        con.execute(
+            "UPDATE players SET summoner_checked_at = ? WHERE puuid IN (SELECT unnest(?))",
+            [checked_at, puuids],
+        )
