@@ -7,7 +7,8 @@ Public surface::
     handle_riot_api_errors                     the Riot API error policy for job methods
     RateLimitSignal                            ends a run RATE_LIMITED, progress kept
     JobType, JobStatus, Trigger                the UPPERCASE enums stored in the database
-    JobScheduler                               the APScheduler-driven scheduler process
+    JobScheduler                               the APScheduler-driven scheduler
+    start_execution, StartedRun                the one way a run begins (one database pass)
     run_in_process                             run a job once, now, in this process
     JOB_CLASSES, job_for                       the registry of job types
 """
@@ -30,6 +31,7 @@ from pipeline.jobs.errors import (
     SchedulerAlreadyRunningError,
     UnknownJobError,
 )
+from pipeline.jobs.executions import StartedRun, start_execution
 from pipeline.jobs.registry import JOB_CLASSES, job_for
 from pipeline.jobs.runner import run_in_process
 from pipeline.jobs.scheduler import JobScheduler
@@ -50,6 +52,7 @@ __all__ = [
     "JobType",
     "RateLimitSignal",
     "SchedulerAlreadyRunningError",
+    "StartedRun",
     "Trigger",
     "UnknownJobError",
     "current_context",
@@ -57,4 +60,5 @@ __all__ = [
     "job_for",
     "run_in_process",
     "set_process_context",
+    "start_execution",
 ]

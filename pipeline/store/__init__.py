@@ -13,6 +13,15 @@ Public surface (notebooks and jobs import only these names)::
     record_rank_snapshots(con, entries_by_puuid, observed_at)  rank rows, only on change
     import_paths(path, files_or_folders)  load match-v5 JSON files -> ImportReport
     load_match_payload(con, match_id)  the raw payload stored for a match (or None)
+
+The verbs jobs and commands use on the bookkeeping tables live in their own modules, each
+taking the caller's connection (so the caller decides the transaction)::
+
+    store.players       track, untrack, players to update or fetch, advance watermark/history
+    store.matches       which match ids need no fetching
+    store.account_checks  ban checks due, record a check
+    store.job_records   configurations; start, progress and finish an execution; listings
+    store.overview      each job's activity, row counts
 """
 
 from pipeline.store.connection import read, write
