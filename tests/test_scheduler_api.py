@@ -61,6 +61,16 @@ async def wait_for_api(client: httpx.AsyncClient) -> None:
     raise AssertionError("the monitoring API did not come up")
 
 
+async def until_idle(client: httpx.AsyncClient, job_id: int) -> None:
+    """Wait until the job's last scheduled run (if one is going) has ended."""
+    for _ in range(300):
+        jobs = (await client.get("/api/v1/jobs/status/overview")).json()["jobs"]
+        if all(j["running_execution_id"] is None for j in jobs if j["id"] == job_id):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"job {job_id} kept running")
+
+
 def executions(db_path: Path) -> list[tuple[Any, ...]]:
     with Database(db_path).read() as con:
         return con.execute(
@@ -107,7 +117,7 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
                     "UPDATE job_configurations SET schedule = 'interval(hours=1)'"
                     " WHERE job_type = 'SMURF_ANALYZER'"
                 )
-            await asyncio.sleep(1.5)
+            await until_idle(client, 3)
             seen["trigger"] = await client.post("/api/v1/jobs/3/trigger")
             seen["unknown"] = await client.post("/api/v1/jobs/999/trigger")
             # Disabled job: 400; a bad schedule is reported for that job only.
