@@ -15,7 +15,8 @@
 # # Ad hoc SQL
 #
 # `q(sql, params)` runs a query on a read-only connection that is opened for that query and
-# closed straight after, so this notebook never blocks the scheduler. Bind values with `?`
+# closed straight after, so this notebook never blocks the scheduler for long: the connection
+# reaches no file but the database, and a query stops at its time limit. Bind values with `?`
 # placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into
 # the SQL text. The schema is in `pipeline/store/migrations/`. Add cells of your own below:
 # in `smurf lab` this is your working copy, so nothing you type here changes the repository.
@@ -99,7 +100,8 @@ GROUP BY status ORDER BY accounts DESC
 
 # %% [markdown]
 # ## The connection is read-only
-# Writes are refused, so an ad hoc query can never damage the data; the message says why.
+# Writes are refused, and so is any file but the database (no `COPY TO`, `read_csv`,
+# `ATTACH`), so an ad hoc query can never damage the data; the message says why.
 
 # %%
 try:

@@ -26,6 +26,7 @@ from pipeline.reports.cli import report
 from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
 from pipeline.store.lake_cli import lake
+from pipeline.store.sql import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
 
 DEMO_DB = Path("data/demo.duckdb")
 
@@ -134,18 +135,28 @@ def db_current(ctx: click.Context) -> None:
     "--write",
     "allow_write",
     is_flag=True,
-    help="Allow statements that change the database (opens it read-write).",
+    help="Allow statements that change the database or write files (opens it read-write).",
+)
+@click.option(
+    "--time-limit-s",
+    type=click.FloatRange(0.1, MAX_TIME_LIMIT_S),
+    default=DEFAULT_TIME_LIMIT_S,
+    show_default=True,
+    help="Stop a statement that reads for longer than this (not with --write).",
 )
 @click.pass_context
-def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool) -> None:
+def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_s: float) -> None:
     """Run SQL against the database and print the result (read-only unless --write).
 
-    QUERY may hold several statements separated by ';'; the rows of the last one are
-    printed. Example: smurf sql "select queue_id, count(*) from matches group by 1"
+    Without --write, DuckDB opens the file read-only and reaches no other file (no COPY TO,
+    read_csv, ATTACH, ...). QUERY may hold several statements separated by ';'; the rows of
+    the last one are printed. Example: smurf sql "select queue_id, count(*) from matches
+    group by 1"
     """
-    from pipeline.store import check_schema, read, write
+    from pipeline.store import check_schema, write
     from pipeline.store.sql import (
         WriteRefusedError,
+        read_mode,
         render,
         run_statements,
         split_statements,
@@ -154,11 +165,10 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool) -> None:
 
     settings = settings_of(ctx)
     timeout_s = settings.lock_timeout_s
-    # Reads use a read-only connection: DuckDB itself refuses a write that slipped through.
     connection = (
         write(settings.db_path, timeout_s=timeout_s)
         if allow_write
-        else read(settings.db_path, timeout_s=timeout_s)
+        else read_mode(settings.db_path, timeout_s=timeout_s)
     )
     with connection as con:
         check_schema(con, settings.db_path)
@@ -169,7 +179,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool) -> None:
                 f"The query contains {', '.join(sorted(set(writes)))} statement(s), which can "
                 "change the database; run it again with --write if that is intended."
             )
-        result = run_statements(con, statements)
+        result = run_statements(con, statements, time_limit_s=None if allow_write else time_limit_s)
     click.echo(render(result, fmt) if result is not None else "OK")
 
 

@@ -1,9 +1,10 @@
-"""Ad hoc SQL for notebooks: each query opens a read-only connection and closes it.
+"""Ad hoc SQL for notebooks: each query opens a read-mode connection and closes it.
 
 Holding a connection across cells would block the scheduler (a DuckDB writer needs the
-file to itself), so ``query`` never keeps one. Statements that could write are refused
-before they run, with a sentence saying why; the read-only connection is the second line
-of defence.
+file to itself), so ``query`` never keeps one. Read mode is DuckDB's own: the connection is
+read-only, reaches no file but the database, cannot change its settings, and each query
+is stopped at its time limit (``pipeline.store.sql``). A statement that could write is
+refused before it runs, with a sentence saying why.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ import pandas as pd
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store import read
-from pipeline.store.sql import WriteRefusedError, split_statements, writing_statements
+from pipeline.store.sql import (
+    DEFAULT_TIME_LIMIT_S,
+    QueryError,
+    WriteRefusedError,
+    read_mode,
+    split_statements,
+    time_limit,
+    writing_statements,
+)
 
-__all__ = ["DEFAULT_MAX_ROWS", "WriteRefusedError", "query", "table_counts"]
+__all__ = ["DEFAULT_MAX_ROWS", "QueryError", "WriteRefusedError", "query", "table_counts"]
 
 DEFAULT_MAX_ROWS = 10_000
 
@@ -30,26 +39,30 @@ def query(
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
 ) -> pd.DataFrame:
-    """Run ``sql`` with ``?`` parameters on a short-lived read-only connection.
+    """Run ``sql`` with ``?`` parameters on a short-lived read-mode connection.
 
-    At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory.
-    Raises ``WriteRefusedError`` for a statement that could change the database.
+    At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory;
+    ``timeout_s`` is how long to wait for a writer, ``time_limit_s`` how long the query may
+    run. Raises ``WriteRefusedError`` for a statement that could change the database, and
+    ``QueryError`` (with DuckDB's message) for any other refusal or failure.
     """
-    with read(db_path, timeout_s=timeout_s) as con:
+    with read_mode(db_path, timeout_s=timeout_s) as con:
         writes = writing_statements(split_statements(con, sql))
         if writes:
             raise _refused(", ".join(sorted(set(writes))))
         try:
-            result = con.execute(sql, list(params or []))
-        except duckdb.InvalidInputException as exc:
-            if "read-only" not in str(exc):
-                raise
-            raise _refused(f"this statement ({exc})") from None
-        if result.description is None:
-            return pd.DataFrame()
-        columns = [d[0] for d in result.description]
-        return pd.DataFrame(result.fetchmany(max_rows), columns=columns)
+            with time_limit(con, time_limit_s):
+                result = con.execute(sql, list(params or []))
+                if result.description is None:
+                    return pd.DataFrame()
+                columns = [d[0] for d in result.description]
+                return pd.DataFrame(result.fetchmany(max_rows), columns=columns)
+        except duckdb.Error as exc:
+            if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
+                raise _refused(f"this statement ({exc})") from None
+            raise QueryError(f"The query failed: {' '.join(str(exc).split())}") from None
 
 
 def _refused(what: str) -> WriteRefusedError:

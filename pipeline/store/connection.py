@@ -17,9 +17,10 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -59,8 +60,13 @@ def connect_with_retry(
     read_only: bool,
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     sleep: Callable[[float], None] = time.sleep,
+    config: Mapping[str, Any] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open ``path``, waiting up to ``timeout_s`` for another process to let go of it."""
+    """Open ``path``, waiting up to ``timeout_s`` for another process to let go of it.
+
+    ``config`` holds DuckDB settings for the connection; a connection with settings of its
+    own never shares an instance this process already has open with other settings.
+    """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +76,7 @@ def connect_with_retry(
     while True:
         attempts += 1
         try:
-            con = _connect(path, read_only=read_only)
+            con = _connect(path, read_only=read_only, config=config)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if is_lock_conflict(exc):
                 holder = lock_holder(str(exc))
@@ -104,7 +110,9 @@ def connect_with_retry(
         return con
 
 
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, *, read_only: bool, config: Mapping[str, Any] | None
+) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise FileNotFoundError(
             f"The database {path} does not exist: run `smurf db migrate` to create it."
@@ -113,11 +121,12 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     # once ("Unique file handle conflict"); opening is quick, so opens take turns.
     with _OPEN_LOCK:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
         except duckdb.ConnectionException as exc:
             # This process already has the file open read-write (the scheduler's API reading
-            # while a job writes): share that instance instead of failing.
-            if read_only and _SAME_PROCESS_MARKER in str(exc):
+            # while a job writes): share that instance instead of failing, unless this
+            # connection needs settings of its own (then it waits, like for another process).
+            if read_only and config is None and _SAME_PROCESS_MARKER in str(exc):
                 return duckdb.connect(str(path), read_only=False)
             raise
 
@@ -150,15 +159,22 @@ def write(
 
 @contextmanager
 def read(
-    path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    path: Location | str,
+    *,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    config: Mapping[str, Any] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one unit of work."""
+    """A read-only connection for one unit of work.
+
+    ``config`` holds DuckDB settings for a file's connection; a lake's connections come from
+    the one instance this process attaches, whose settings stay as the lake needs them.
+    """
     location = parse_location(path)
     if isinstance(location, LakeLocation):
         with lake.read(location) as lake_con:
             yield lake_con
         return
-    con = connect_with_retry(location, read_only=True, timeout_s=timeout_s)
+    con = connect_with_retry(location, read_only=True, timeout_s=timeout_s, config=config)
     try:
         yield con
     finally:

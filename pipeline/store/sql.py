@@ -1,22 +1,44 @@
-"""Ad hoc SQL (``smurf sql``): tell reads from writes, run statements, render results.
+"""Ad hoc SQL (``smurf sql``, the notebooks' ``explorer.sql``): read mode, run, render.
 
-Whether a statement writes is decided by DuckDB's own parser (``extract_statements`` gives
-each statement's type), not by looking at keywords; the read-only connection the CLI uses
-for reads is the second line of defence.
+Read mode is enforced by DuckDB itself: ``read_mode()`` opens the file read-only with
+external access off (no file but the database can be read or written: no COPY TO,
+read_csv, glob, ATTACH, EXPORT) and the configuration locked (no statement can turn that
+back on, or point a query log or profile at a file), and ``time_limit()`` interrupts a
+statement that runs too long, since a reader holds up every writer of the file. Statement
+types, from DuckDB's own parser, only pick the message that suggests ``--write``.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import pandas as pd
 
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.store.connection import read
 from pipeline.store.errors import StoreError
+from pipeline.store.location import LakeLocation, Location, parse_location
 
-# Statement types that cannot change the database or write files.
+# DuckDB settings of a read-mode connection: the database file is all it can reach.
+READ_MODE_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+# Run once the connection is open (a progress bar is not a setting connect accepts), the
+# lock last: DuckDB then refuses every SET and PRAGMA that would change a setting.
+_READ_MODE_STATEMENTS = ("SET enable_progress_bar = false", "SET lock_configuration = true")
+# How long one read-mode statement may run: a reader keeps every writer of the file waiting.
+DEFAULT_TIME_LIMIT_S = 10.0
+MAX_TIME_LIMIT_S = 3600.0
+
+# Statement types that read: anything else is met with the hint to add --write.
 READ_STATEMENT_TYPES = frozenset(
     {
         duckdb.StatementType.SELECT,
@@ -37,6 +59,48 @@ class WriteRefusedError(StoreError):
     """An ad hoc query would write, and writing was not asked for."""
 
 
+class QueryTimeLimitError(QueryError):
+    """A read-mode statement ran past its time limit and was interrupted."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        super().__init__(
+            f"The query ran past its time limit of {limit_s:g} s and was stopped (a long read "
+            "keeps the jobs from writing); narrow it, or allow more time (--time-limit-s)."
+        )
+
+
+@contextmanager
+def read_mode(
+    path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that reaches nothing but the database file."""
+    with read(path, timeout_s=timeout_s, config=READ_MODE_CONFIG) as con:
+        # A lake's data files are external by nature and its instance is the process's own:
+        # there, read mode is the read-only snapshot (and the time limit), not a sandbox.
+        if not isinstance(parse_location(path), LakeLocation):
+            for statement in _READ_MODE_STATEMENTS:
+                con.execute(statement)
+        yield con
+
+
+@contextmanager
+def time_limit(con: duckdb.DuckDBPyConnection, limit_s: float | None) -> Iterator[None]:
+    """Interrupt what ``con`` runs once ``limit_s`` has passed (None: no limit)."""
+    if limit_s is None:
+        yield
+        return
+    timer = threading.Timer(limit_s, con.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise QueryTimeLimitError(limit_s) from None
+    finally:
+        timer.cancel()
+
+
 def split_statements(con: duckdb.DuckDBPyConnection, query: str) -> list[duckdb.Statement]:
     """The statements of ``query`` as DuckDB parses them."""
     try:
@@ -54,14 +118,18 @@ def writing_statements(statements: Sequence[duckdb.Statement]) -> list[str]:
 
 
 def run_statements(
-    con: duckdb.DuckDBPyConnection, statements: Sequence[duckdb.Statement]
+    con: duckdb.DuckDBPyConnection,
+    statements: Sequence[duckdb.Statement],
+    *,
+    time_limit_s: float | None = None,
 ) -> pd.DataFrame | None:
-    """Run each statement in order; the last one's result rows, if it returns any."""
+    """Run each statement in order (each within ``time_limit_s``); the last one's rows."""
     result: pd.DataFrame | None = None
     for statement in statements:
         try:
-            relation = con.execute(statement.query)
-            result = relation.df() if relation.description else None
+            with time_limit(con, time_limit_s):
+                relation = con.execute(statement.query)
+                result = relation.df() if relation.description else None
         except duckdb.Error as exc:
             raise QueryError(f"The query failed: {_one_line(exc)}") from None
     return result

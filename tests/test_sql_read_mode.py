@@ -1,0 +1,119 @@
+"""Read mode of ad hoc SQL is enforced by DuckDB itself, not by reading the statements.
+
+`smurf sql` without --write, and the notebooks' ``explorer.sql.query``, open the database
+read-only with external access off (only the database file is reachable), the configuration
+locked, and a time limit per statement. Each attack below was reproduced against a release
+that only looked at statement types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from pipeline.explorer import sql
+from pipeline.store import StoreError
+from tests.sim_helpers import count
+
+SECRET_FILE_TEXT = "root:x:0:0:not-for-smurf-sql\n"
+
+
+def smurf(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", str(db), "--log-json", *args], env={})
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A file outside the database that no read may reach."""
+    path = tmp_path / "outside" / "passwd"
+    path.parent.mkdir()
+    path.write_text(SECRET_FILE_TEXT)
+    return path
+
+
+def attacks(db: Path, outside: Path, tmp: Path) -> dict[str, str]:
+    return {
+        "copy over the database": (
+            f"EXPLAIN ANALYZE COPY (select 'x' as x) TO '{db}' (FORMAT csv)"
+        ),
+        "copy to a file": f"COPY (select 42 as x) TO '{tmp / 'copied.csv'}' (FORMAT csv)",
+        "profiling output": (
+            f"PRAGMA enable_profiling; PRAGMA profiling_output='{tmp / 'profile.txt'}'; select 1"
+        ),
+        "query log": f"SET log_query_path='{tmp / 'queries.log'}'; select 1",
+        "read a file": f"select * from read_csv('{outside}')",
+        "read a file as text": f"select * from read_text('{outside}')",
+        "list files": f"select * from glob('{outside.parent}/*')",
+        "attach another database": f"ATTACH '{tmp / 'other.duckdb'}' AS other",
+        "turn external access back on": "SET enable_external_access = true; select 1",
+    }
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "copy over the database",
+        "copy to a file",
+        "profiling output",
+        "query log",
+        "read a file",
+        "read a file as text",
+        "list files",
+        "attach another database",
+        "turn external access back on",
+    ],
+)
+def test_read_mode_reaches_nothing_but_the_database(
+    db_path: Path, outside: Path, tmp_path: Path, attack: str
+) -> None:
+    """Each attack fails with one line; the database is intact and no file was written."""
+    before = {p for p in tmp_path.rglob("*")}
+    jobs = count(db_path, "SELECT count(*) FROM job_configurations")
+    result = smurf(db_path, "sql", attacks(db_path, outside, tmp_path)[attack])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: "), result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert SECRET_FILE_TEXT.strip() not in result.output
+    assert {p for p in tmp_path.rglob("*")} - before <= {
+        p for p in tmp_path.rglob("*.wal") if p.name.startswith(db_path.name)
+    }
+    assert count(db_path, "SELECT count(*) FROM job_configurations") == jobs > 0
+
+
+def test_read_mode_stops_a_statement_at_its_time_limit(db_path: Path) -> None:
+    """A statement running past --time-limit-s is interrupted and said so in one line."""
+    result = smurf(
+        db_path, "sql", "--time-limit-s", "0.5", "select count(*) from range(100000000000)"
+    )
+    assert result.exit_code == 1
+    assert "time limit of 0.5 s" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_writing_mode_still_writes(db_path: Path, tmp_path: Path) -> None:
+    """With --write the statement changes the database, and COPY still exports a file."""
+    target = tmp_path / "configs.csv"
+    assert smurf(db_path, "sql", "--write", "create table notes as select 1 as n").exit_code == 0
+    copied = smurf(
+        db_path, "sql", "--write", f"COPY (select * from notes) TO '{target}' (FORMAT csv)"
+    )
+    assert copied.exit_code == 0, copied.output
+    assert target.read_text().splitlines() == ["n", "1"]
+
+
+def test_the_notebook_helper_is_read_only_in_the_same_way(
+    db_path: Path, outside: Path, tmp_path: Path
+) -> None:
+    """explorer.sql.query reads the database, but no other file and nothing past its limit."""
+    jobs = count(db_path, "SELECT count(*) FROM job_configurations")
+    assert sql.query(db_path, "select count(*) AS n from job_configurations")["n"][0] == jobs
+    for attack in ("read a file", "copy to a file", "query log", "list files"):
+        with pytest.raises(StoreError):
+            sql.query(db_path, attacks(db_path, outside, tmp_path)[attack])
+    with pytest.raises(StoreError, match="time limit"):
+        sql.query(db_path, "select count(*) from range(100000000000)", time_limit_s=0.5)
+    assert not (tmp_path / "copied.csv").exists()
+    assert not (tmp_path / "queries.log").exists()
