@@ -6,7 +6,8 @@ persist with ``safe_commit`` (no connection is held while waiting on HTTP).
 
 A rate-limit stop in the middle of a batch does not lose the part already fetched: the batch
 result carries what arrived plus the ``RateLimitError``, so the job commits first and then
-ends RATE_LIMITED.
+ends RATE_LIMITED. A player's profile is asked for before its matches, so no later call can
+stand between fetched matches and their commit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ import duckdb
 
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
-from pipeline.riot import NotFoundError, RateLimitError, RiotAPIError, RiotClient
+from pipeline.riot import (
+    AuthenticationError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitError,
+    RiotAPIError,
+    RiotClient,
+)
 from pipeline.store import Database
 from pipeline.store.errors import MatchParseError
 from pipeline.store.matches import known_match_ids
@@ -166,6 +174,21 @@ class RiotDataManager:
             batch.failed.append((match_id, str(exc)))
 
     # ---- players --------------------------------------------------------------------
+    async def profile_if_available(self, puuid: str, platform: str) -> PlayerProfile | None:
+        """The player's profile, or None when the API fails to give it (logged).
+
+        Jobs ask for the profile before the player's matches, so nothing fetched waits on
+        it: a rate limit here stops the run with nothing of this player fetched yet (it
+        propagates, as do a bad key's 401/403), and any other failure costs only the profile.
+        """
+        try:
+            return await self.player_profile(puuid, platform)
+        except (RateLimitError, AuthenticationError, ForbiddenError):
+            raise
+        except RiotAPIError as exc:
+            log.warning("player.profile_unavailable", puuid=puuid, error=str(exc))
+            return None
+
     async def player_profile(
         self, puuid: str, platform: str, *, with_account: bool = False
     ) -> PlayerProfile:

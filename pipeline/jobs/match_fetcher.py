@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
+from pipeline.jobs.data_manager import RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -71,12 +71,11 @@ class MatchFetcher(BaseJob):
         self, manager: RiotDataManager, puuid: str, platform: str, start_index: int
     ) -> None:
         requested = self.matches_per_player_per_run
+        # The profile first: once matches are fetched, nothing but their commit follows.
+        profile = await manager.profile_if_available(puuid, platform)
         page = await manager.history_page(puuid, platform, start=start_index, count=requested)
         stored = await manager.stored_match_ids(page)
         batch = await manager.fetch_matches([i for i in page if i not in stored])
-        profile: PlayerProfile | None = None
-        if batch.rate_limited is None:
-            profile = await manager.player_profile(puuid, platform)
         complete = batch.rate_limited is None and not batch.failed
         history_ended = len(page) < requested
         now = utcnow()

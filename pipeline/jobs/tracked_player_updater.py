@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
+from pipeline.jobs.data_manager import RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -61,13 +61,12 @@ class TrackedPlayerUpdater(BaseJob):
     async def _update_player(
         self, manager: RiotDataManager, puuid: str, platform: str, watermark: datetime | None
     ) -> None:
+        # The profile first: once matches are fetched, nothing but their commit follows.
+        profile = await manager.profile_if_available(puuid, platform)
         new_ids = await manager.new_match_ids(
             puuid, platform, after=watermark, max_new=self.max_new_matches_per_player
         )
         batch = await manager.fetch_matches(new_ids)
-        profile: PlayerProfile | None = None
-        if batch.rate_limited is None:
-            profile = await manager.player_profile(puuid, platform)
         observed_at = utcnow()
         complete = batch.rate_limited is None and not batch.failed
 

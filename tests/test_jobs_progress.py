@@ -1,0 +1,147 @@
+"""No lost work: what a job fetched is committed before a later step of the same player fails.
+
+The jobs talk to the simulator over real HTTP; limits and failures are set where a player's
+matches are already fetched and its profile (summoner-v4, league-v4) is still to come.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.jobs import JobStatus
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from tests.sim_helpers import count, job_context, run_job, set_job_config, track
+
+SUMMONER_PATH = re.compile(r"/lol/summoner/v4/summoners/by-puuid/(?P<puuid>[^/]+)$")
+# summoner-v4 answers once a minute: the second player's profile call waits past any budget.
+SCARCE_PROFILES = SimulatorConfig(
+    seed=23,
+    players=80,
+    history_days=14,
+    method_limits={"summoner-v4.getByPUUID": "1:60"},
+)
+WORLD = SimulatorConfig(seed=23, players=80, history_days=14)
+MATCHES_PER_PLAYER = 5
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="critical")
+
+
+@pytest.fixture
+def scarce_sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(SCARCE_PROFILES) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+class BrokenProfiles(httpx.AsyncBaseTransport):
+    """Real HTTP to the simulator, except summoner-v4 for ``puuid``: always 503."""
+
+    def __init__(self, puuid: str) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.puuid = puuid
+        self.refused = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        found = SUMMONER_PATH.search(request.url.path)
+        if found and found["puuid"] == self.puuid:
+            self.refused += 1
+            return httpx.Response(503, json={"status": {"status_code": 503, "message": "down"}})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
+
+
+def active_players(sim: RunningSimulator, n: int) -> list[str]:
+    ranked = sorted(
+        (t for t in sim.truth() if not t["is_banned"] and t["games"] >= 3 * MATCHES_PER_PLAYER),
+        key=lambda t: (-t["games"], t["puuid"]),
+    )
+    return [t["puuid"] for t in ranked[:n]]
+
+
+def games_stored(db_path: Path, puuid: str) -> int:
+    return count(db_path, "SELECT count(*) FROM match_participants WHERE puuid = ?", [puuid])
+
+
+def matches_served(sim: RunningSimulator) -> int:
+    """getMatch requests the simulator answered so far."""
+    return int(sim.stats()["by_method"].get("match-v5.getMatch", 0))
+
+
+def discover(db_path: Path, puuids: list[str]) -> None:
+    """Players known from matches (not tracked): MATCH_FETCHER's to fetch."""
+    with Database(db_path).write() as con:
+        for puuid in puuids:
+            con.execute("INSERT INTO players (puuid, platform) VALUES (?, 'euw1')", [puuid])
+
+
+def test_updater_commits_fetched_matches_before_a_rate_limited_profile_call(
+    db_path: Path, scarce_sim: RunningSimulator
+) -> None:
+    """The run ends RATE_LIMITED at the second profile, and every match it fetched is stored."""
+    players = active_players(scarce_sim, 2)
+    track(db_path, players)
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=MATCHES_PER_PLAYER)
+    outcome = run_job(job_context(db_path, scarce_sim, max_wait_s=0.5), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.RATE_LIMITED
+    assert matches_served(scarce_sim) >= MATCHES_PER_PLAYER
+    assert count(db_path, "SELECT count(*) FROM matches") == matches_served(scarce_sim)
+    assert max(games_stored(db_path, p) for p in players) >= MATCHES_PER_PLAYER
+
+
+def test_fetcher_commits_fetched_matches_before_a_rate_limited_profile_call(
+    db_path: Path, scarce_sim: RunningSimulator
+) -> None:
+    """MATCH_FETCHER stores every match it fetched when the second profile call must wait."""
+    players = active_players(scarce_sim, 2)
+    discover(db_path, players)
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=2,
+        matches_per_player_per_run=MATCHES_PER_PLAYER,
+    )
+    outcome = run_job(job_context(db_path, scarce_sim, max_wait_s=0.5), "MATCH_FETCHER")
+    assert outcome.status is JobStatus.RATE_LIMITED
+    assert matches_served(scarce_sim) >= MATCHES_PER_PLAYER
+    assert count(db_path, "SELECT count(*) FROM matches") == matches_served(scarce_sim)
+    assert count(db_path, "SELECT count(*) FROM players WHERE history_start_index = ?", [5]) >= 1
+
+
+@pytest.mark.parametrize("job", ["TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"])
+def test_a_profile_failing_after_retries_costs_the_player_no_matches(
+    db_path: Path, sim: RunningSimulator, job: str
+) -> None:
+    """summoner-v4 answering 503 through every retry leaves the player's matches stored."""
+    [puuid] = active_players(sim, 1)
+    if job == "TRACKED_PLAYER_UPDATER":
+        track(db_path, [puuid])
+        set_job_config(db_path, job, max_new_matches_per_player=MATCHES_PER_PLAYER)
+    else:
+        discover(db_path, [puuid])
+        set_job_config(db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER)
+    transport = BrokenProfiles(puuid)
+    served_before = matches_served(sim)
+    outcome = run_job(job_context(db_path, sim, riot_transport=transport), job)
+    assert transport.refused >= 2  # retried, then given up
+    assert outcome.status is JobStatus.SUCCESS
+    assert count(db_path, "SELECT count(*) FROM matches") == matches_served(sim) - served_before
+    assert games_stored(db_path, puuid) == MATCHES_PER_PLAYER
+    assert outcome.metrics["records_created"] > MATCHES_PER_PLAYER
