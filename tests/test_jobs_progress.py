@@ -6,15 +6,19 @@ matches are already fetched and its profile (summoner-v4, league-v4) is still to
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from pipeline.jobs import JobStatus
+from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.log import configure_logging
+from pipeline.riot import ForbiddenError, RiotClient
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
 from tests.sim_helpers import count, job_context, run_job, set_job_config, track
@@ -145,3 +149,36 @@ def test_a_profile_failing_after_retries_costs_the_player_no_matches(
     assert count(db_path, "SELECT count(*) FROM matches") == matches_served(sim) - served_before
     assert games_stored(db_path, puuid) == MATCHES_PER_PLAYER
     assert outcome.metrics["records_created"] > MATCHES_PER_PLAYER
+
+
+KEYED = SimulatorConfig(seed=23, players=80, history_days=14, api_key="RGAPI-the-right-key-0000")
+
+
+@pytest.fixture
+def keyed_sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(KEYED) as running:
+        yield running
+
+
+def test_a_refused_key_stops_every_fetch_worker(db_path: Path, keyed_sim: RunningSimulator) -> None:
+    """After a 403 in one worker, the batch ends with no worker left running or sending."""
+    puuid = active_players(keyed_sim, 1)[0]
+    match_ids = httpx.get(
+        f"{keyed_sim.url}/europe/lol/match/v5/matches/by-puuid/{puuid}/ids",
+        params={"count": 20},
+        headers={"X-Riot-Token": KEYED.api_key or ""},
+    ).json()
+
+    async def fetch() -> tuple[list[asyncio.Task[Any]], int]:
+        async with RiotClient("RGAPI-a-revoked-key-0000", keyed_sim.base_url) as client:
+            manager = RiotDataManager(client, Database(db_path))
+            with pytest.raises(ForbiddenError):
+                await manager.fetch_matches(match_ids)
+            left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            sent = keyed_sim.stats()["requests"]
+            await asyncio.sleep(0.5)
+            return left, keyed_sim.stats()["requests"] - sent
+
+    left, sent_after = asyncio.run(fetch())
+    assert left == []
+    assert sent_after == 0

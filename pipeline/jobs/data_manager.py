@@ -147,8 +147,14 @@ class RiotDataManager:
                     return
                 await self._fetch_one(match_id, batch)
 
-        workers = min(self.concurrency, len(match_ids))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        # A task group: when one worker fails (a refused key), the others are cancelled
+        # instead of spending requests on a run that is over.
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.concurrency, len(match_ids))):
+                    group.create_task(worker())
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         return batch
 
     async def _fetch_one(self, match_id: str, batch: MatchBatch) -> None:
