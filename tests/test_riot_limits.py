@@ -206,3 +206,23 @@ def test_api_key_never_reaches_logs_errors_or_reprs(
     assert any(e["event"] == "riot.rate_limited" for e in events)
     for text in [*seen, *(repr(e) for e in events), caplog.text]:
         assert key not in text
+
+
+def test_a_new_process_learns_a_used_window_from_one_request(
+    tight_app: RunningSimulator, puuids: list[str]
+) -> None:
+    """With the key's window already used elsewhere, 16 calls at once draw a single 429."""
+    key = f"RGAPI-{uuid.uuid4()}"
+
+    async def main() -> dict[str, int]:
+        await fill_window(tight_app, key, puuids, 4)
+        async with RiotClient(key, tight_app.base_url, limiter=RateLimiter()) as client:
+            calls = [
+                client.get_summoner_by_puuid(puuid, platform="euw1", max_wait_s=0.2)
+                for puuid in puuids[4:20]
+            ]
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            assert all(isinstance(r, RateLimitError) for r in results)
+            return client.request_counts()
+
+    assert asyncio.run(main()) == {"429": 1}

@@ -3,9 +3,10 @@
 Per route host (``https://euw1.api.riotgames.com``) there is an application bucket, and per
 (host, endpoint) a method bucket; see ``pipeline.riot.ratelimit`` for the window maths.
 A request is sent only when both of its buckets have a free slot in every known window,
-counting requests in flight. Until a bucket's first headers arrive, at most
-``initial_in_flight`` requests use it at once, and the bucket opens fully once all of
-those are answered.
+counting requests in flight. Until a bucket's first headers arrive, one request at a time
+uses it (``initial_in_flight``), and the bucket opens fully once that is answered: another
+process may already have used the key's window, and every request sent before the
+headers say so would draw a 429.
 
 Checking and reserving a slot happen in one synchronous step, so no lock is needed under
 asyncio and nothing is held while a caller sleeps: a caller that finds no slot takes a
@@ -59,7 +60,7 @@ class RateLimiter:
     def __init__(
         self,
         *,
-        initial_in_flight: int = 3,
+        initial_in_flight: int = 1,
         clock: Callable[[], float] = time.monotonic,
         margin_s: float = DEFAULT_MARGIN_S,
     ) -> None:

@@ -103,7 +103,7 @@ class Bucket:
     """One rate-limit bucket (an application or a method on one route host).
 
     ``windows is None`` until the first response with this bucket's headers arrives; until
-    then the caller limits the bucket to a few requests in flight.
+    then the caller limits the bucket to one request in flight.
     """
 
     margin_s: float
