@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +332,46 @@ def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) ->
     assert execution_row(db_path, live)["status"] == "RUNNING"
     with pytest.raises(JobAlreadyRunningError, match=f"already running as execution {live}"):
         run_scripted(db_path, None)
+
+
+def test_concurrent_commits_of_the_same_key_are_retried_and_counted_once(db_path: Path) -> None:
+    """Two runs upserting one player at once both succeed; each counts its row once."""
+    configure_logging(json_lines=True)
+    both_inserted = threading.Barrier(2, timeout=10)
+    first_attempts: set[int] = set()
+
+    async def script(job: BaseJob, db: Database) -> None:
+        def work(con: Any) -> None:
+            con.execute(
+                "INSERT INTO players (puuid, game_name) VALUES ('p-shared', ?)"
+                " ON CONFLICT (puuid) DO UPDATE SET game_name = excluded.game_name",
+                [f"job{job.job_config_id}"],
+            )
+            job.increment_metric("records_created")
+            if job.job_config_id not in first_attempts:  # both hold the row before committing
+                first_attempts.add(job.job_config_id)
+                both_inserted.wait()
+
+        await job.safe_commit(work)
+
+    class Fetcher(ScriptedJob):
+        job_type = JobType.MATCH_FETCHER
+
+        def _load_configuration(self) -> None:
+            BaseJob._load_configuration(self)
+
+    ScriptedJob.script = script
+
+    async def both() -> list[Any]:
+        ctx = context_for(db_path)
+        return list(
+            await asyncio.gather(ScriptedJob(ANALYZER_ID, ctx).run(), Fetcher(2, ctx).run())
+        )
+
+    outcomes = asyncio.run(both())
+    assert [o.status for o in outcomes] == [JobStatus.SUCCESS, JobStatus.SUCCESS]
+    assert [o.metrics["records_created"] for o in outcomes] == [1, 1]
+    for outcome in outcomes:
+        assert execution_row(db_path, outcome.execution_id)["records_created"] == 1
+    with Database(db_path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchall() == [(1,)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -44,6 +45,9 @@ from pipeline.store import job_records as records
 log = get_logger(__name__)
 
 T = TypeVar("T")
+
+# Metrics counted inside a safe_commit attempt, applied only once its transaction commits.
+_staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", default=None)
 
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
@@ -201,9 +205,14 @@ class BaseJob:
         return value
 
     def increment_metric(self, name: str, n: int = 1) -> None:
+        """Count ``n`` more; inside ``safe_commit``'s work, once the transaction commits."""
         if name not in self.metrics:
             raise ValueError(f"Unknown metric {name!r}; expected one of {', '.join(METRIC_NAMES)}.")
-        self.metrics[name] += n
+        staged = _staged_metrics.get()
+        if staged is not None:
+            staged[name] += n
+        else:
+            self.metrics[name] += n
 
     def report_progress(self, stage: str, **fields: Any) -> None:
         """Tell a foreground runner how far the run is (and log it at debug level)."""
@@ -232,16 +241,33 @@ class BaseJob:
         self._client = await client.__aenter__()
 
     async def safe_commit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``work(con)`` in one write transaction, with the metrics and logs so far."""
+        """Run ``work(con)`` in one write transaction, with the metrics and logs so far.
+
+        A transaction that collides with a concurrent one of this process is run again
+        whole, so ``work`` must be safe to repeat; metrics it counts take effect once, when
+        its transaction commits.
+        """
         self._sync_request_metric()
+        staged: Counter[str] = Counter()
 
-        def unit_of_work() -> T:
-            with self.context.db.write() as con:
+        def attempt(con: duckdb.DuckDBPyConnection) -> T:
+            staged.clear()
+            lines = self._capture.take()
+            token = _staged_metrics.set(staged)
+            try:
                 result = work(con)
-                self._store_progress(con)
-                return result
+                self._store_progress(con, lines, staged)
+            except BaseException:
+                self._capture.give_back(lines)
+                raise
+            finally:
+                _staged_metrics.reset(token)
+            return result
 
-        return await asyncio.to_thread(unit_of_work)
+        result = await asyncio.to_thread(self.context.db.transact, attempt)
+        for name, n in staged.items():
+            self.metrics[name] += n
+        return result
 
     @property
     def type_name(self) -> str:
@@ -334,10 +360,17 @@ class BaseJob:
         return JobStatus.SUCCESS, None
 
     # ---- steps ------------------------------------------------------------------------
-    def _store_progress(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _store_progress(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        lines: list[dict[str, Any]],
+        staged: Counter[str] | None = None,
+    ) -> None:
         assert self.execution_id is not None
-        records.append_log_lines(con, self.execution_id, self._capture.take())
-        records.save_metrics(con, self.execution_id, self.metrics)
+        records.append_log_lines(con, self.execution_id, lines)
+        records.save_metrics(
+            con, self.execution_id, dict(Counter(self.metrics) + (staged or Counter()))
+        )
 
     def _finish(self, status: JobStatus, error: str | None) -> None:
         assert self.execution_id is not None
@@ -346,11 +379,12 @@ class BaseJob:
         # alive (its process is) and block its job until the scheduler restarts.
         settings = self.context.settings
         db = Database(settings.db_path, max(settings.lock_timeout_s, FINISH_LOCK_TIMEOUT_S))
-        with db.write() as con:
-            self._store_progress(con)
-            overflow = self._capture.overflow_line()
-            if overflow:
-                records.append_log_lines(con, self.execution_id, [overflow])
+        lines = self._capture.take()
+        overflow = self._capture.overflow_line()
+
+        def record(con: duckdb.DuckDBPyConnection) -> None:
+            assert self.execution_id is not None
+            records.append_log_lines(con, self.execution_id, [*lines, *filter(None, [overflow])])
             records.finish_execution(
                 con,
                 self.execution_id,
@@ -359,6 +393,8 @@ class BaseJob:
                 error_message=error,
                 details=self.details or None,
             )
+
+        db.transact(record)
 
     def _finished_line(self, status: JobStatus, error: str | None, duration_s: float) -> None:
         self._sync_request_metric()

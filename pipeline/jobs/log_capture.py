@@ -50,9 +50,13 @@ class ExecutionLogCapture:
         return max(0, self.total - self.max_lines)
 
     def take(self) -> list[dict[str, Any]]:
-        """The lines not yet stored; the caller stores them."""
+        """The lines not yet stored; the caller stores them (or gives them back)."""
         lines, self._pending = self._pending, []
         return lines
+
+    def give_back(self, lines: list[dict[str, Any]]) -> None:
+        """Lines taken whose transaction failed: stored with the next ones, in order."""
+        self._pending[:0] = lines
 
     def overflow_line(self) -> dict[str, Any] | None:
         """A closing line saying how many lines were not stored, if any."""

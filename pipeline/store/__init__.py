@@ -4,7 +4,7 @@ Public surface (notebooks and jobs import only these names)::
 
     write(path)        read-write connection for one unit of work, one transaction
     read(path)         read-only connection for one unit of work
-    Database(path)     a file + lock timeout; .read()/.write() for jobs and notebooks
+    Database(path)     a file + lock timeout; .read()/.write()/.transact(work) for jobs
     migrate(path)      apply pending migrations; check_schema(con, path) to require them
     parse_match(payload)             match-v5 MatchDto -> ParsedMatch rows
     write_matches(con, parsed)       bulk idempotent insert of parsed matches -> WriteCounts
@@ -32,6 +32,7 @@ from pipeline.store.errors import (
     SchemaOutOfDateError,
     SchemaTooNewError,
     StoreError,
+    WriteConflictError,
 )
 from pipeline.store.importer import ImportReport, import_paths
 from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
@@ -54,6 +55,7 @@ __all__ = [
     "SchemaOutOfDateError",
     "SchemaTooNewError",
     "StoreError",
+    "WriteConflictError",
     "WriteCounts",
     "check_schema",
     "current_version",

@@ -1,4 +1,4 @@
-"""Short-lived DuckDB connections with lock-conflict retry.
+"""Short-lived DuckDB connections with lock-conflict retry, and write-conflict retry.
 
 ``write()`` and ``read()`` take where the data lives (``pipeline.store.location``): a file
 path, or a DuckLake URL, whose connections ``pipeline.store.lake`` provides.
@@ -8,6 +8,12 @@ processes. So nothing keeps the file open: ``write()`` and ``read()`` open a con
 one unit of work and close it. When another process holds the file, we retry with jittered
 exponential backoff up to ``timeout_s``, logging who we waited for, then raise
 ``DatabaseBusyError`` naming the holder.
+
+Within one process, connections share the file and their transactions run side by side;
+two that write the same key collide, and DuckDB fails the second ("Conflict on update",
+or a duplicate key at commit). ``transact(path, work)`` runs ``work(con)`` in a write
+transaction and runs it again from the start on such a collision (tenacity: a bounded
+number of attempts with jittered backoff), raising ``WriteConflictError`` if it persists.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
+import tenacity
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store import lake
-from pipeline.store.errors import DatabaseBusyError
+from pipeline.store.errors import DatabaseBusyError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
 
 log = get_logger(__name__)
@@ -41,6 +48,11 @@ _OPEN_LOCK = threading.Lock()
 
 FIRST_BACKOFF_S = 0.02
 MAX_BACKOFF_S = 1.0
+# Messages of DuckDB's TransactionException when a concurrent transaction won the race.
+_CONFLICT_MARKERS = ("Conflict on", "constraint violation")
+WRITE_CONFLICT_ATTEMPTS = 6
+
+T = TypeVar("T")
 
 
 def lock_holder(message: str) -> str | None:
@@ -179,3 +191,50 @@ def read(
         yield con
     finally:
         con.close()
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB error means a concurrent transaction of this process wrote first."""
+    return isinstance(exc, duckdb.TransactionException) and any(
+        m in str(exc) for m in _CONFLICT_MARKERS
+    )
+
+
+def transact(
+    path: Location | str,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    attempts: int = WRITE_CONFLICT_ATTEMPTS,
+) -> T:
+    """``work(con)`` in one write transaction, run again whole when a concurrent one collides.
+
+    ``work`` must be safe to repeat: each attempt starts from what is committed, and a
+    failed attempt leaves nothing behind (its transaction is rolled back).
+    """
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_write_conflict),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_random_exponential(multiplier=FIRST_BACKOFF_S, max=MAX_BACKOFF_S),
+        before_sleep=_log_conflict,
+        reraise=True,
+    )
+    try:
+        result: T = retrying(_in_write_transaction, path, work, timeout_s)
+        return result
+    except duckdb.TransactionException as exc:
+        if is_write_conflict(exc):
+            raise WriteConflictError(str(path), attempts, str(exc)) from exc
+        raise
+
+
+def _in_write_transaction(
+    path: Location | str, work: Callable[[duckdb.DuckDBPyConnection], T], timeout_s: float
+) -> T:
+    with write(path, timeout_s=timeout_s) as con:
+        return work(con)
+
+
+def _log_conflict(state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.info("db.write_conflict_retried", attempt=state.attempt_number, error=str(error))

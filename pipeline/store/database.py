@@ -6,10 +6,11 @@ wait on HTTP: each ``read()``/``write()`` opens a connection for one unit of wor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -17,6 +18,8 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store import connection
 from pipeline.store.location import LakeLocation, Location
 from pipeline.store.migrate import check_schema
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class Database:
         """A read-write connection in one transaction (commit on success, rollback on error)."""
         with connection.write(self.path, timeout_s=self.lock_timeout_s) as con:
             yield con
+
+    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``work(con)`` in one write transaction, run again if a concurrent write collides."""
+        return connection.transact(self.path, work, timeout_s=self.lock_timeout_s)
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:

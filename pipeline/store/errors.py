@@ -3,6 +3,7 @@
 StoreError
 ├── DatabaseBusyError        another process held the file past the wait bound
 │   └── LakeBusyError        another writer held the lake's write lock past the bound
+├── WriteConflictError       concurrent transactions of this process kept colliding
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
 ├── MatchParseError          a match-v5 payload is malformed (names the match id)
@@ -35,6 +36,19 @@ class DatabaseBusyError(StoreError):
             f"The database {path} is held by {who}; gave up after waiting {waited_s:.1f} s. "
             "Close the other program (a notebook kernel, `smurf scheduler`, a DuckDB shell) "
             "or raise SMURF_LOCK_TIMEOUT_S."
+        )
+
+
+class WriteConflictError(StoreError):
+    """A write kept colliding with concurrent writes of the same rows, through every retry."""
+
+    def __init__(self, path: str, attempts: int, detail: str) -> None:
+        self.path = path
+        self.attempts = attempts
+        super().__init__(
+            f"A write to {path} collided with concurrent writes of the same rows "
+            f"{attempts} times ({' '.join(detail.split())}); it was rolled back and can be "
+            "run again."
         )
 
 
