@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from pathlib import Path
@@ -375,3 +376,57 @@ def test_concurrent_commits_of_the_same_key_are_retried_and_counted_once(db_path
         assert execution_row(db_path, outcome.execution_id)["records_created"] == 1
     with Database(db_path).read() as con:
         assert con.execute("SELECT count(*) FROM players").fetchall() == [(1,)]
+
+
+def forbid_status(db_path: Path, status: str) -> None:
+    """Make the database itself refuse execution rows in ``status`` (a real write failure)."""
+    with Database(db_path).write() as con:
+        row = con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE table_name = 'job_executions'"
+        ).fetchone()
+        assert row is not None
+        ddl = str(row[0]).rstrip().rstrip(";").rstrip()
+        assert ddl.endswith(")")
+        con.execute("ALTER TABLE job_executions RENAME TO job_executions_before")
+        con.execute(f"{ddl[:-1]}, CHECK (status <> '{status}'))")
+        con.execute("INSERT INTO job_executions SELECT * FROM job_executions_before")
+        con.execute("DROP TABLE job_executions_before")
+
+
+async def _nothing(job: BaseJob, db: Database) -> None:
+    return None
+
+
+def test_a_run_that_cannot_begin_keeps_the_cause(db_path: Path) -> None:
+    """When the RUNNING row cannot be written, the error names why and no row is left
+    FAILED without a message."""
+    forbid_status(db_path, "RUNNING")
+    logs = io.StringIO()
+    configure_logging(json_lines=True, stream=logs)
+    ScriptedJob.script = _nothing
+    with pytest.raises(Exception, match="CHECK constraint") as raised:
+        asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run())
+    assert "RUNNING" in str(raised.value)
+    with Database(db_path).read() as con:
+        silent = con.execute(
+            "SELECT count(*) FROM job_executions WHERE status = 'FAILED'"
+            " AND coalesce(error_message, '') = ''"
+        ).fetchall()
+    assert silent == [(0,)]
+    [line] = [json.loads(x) for x in logs.getvalue().splitlines() if "job.not_started" in x]
+    assert "CHECK constraint" in line["error"]
+
+
+def test_a_run_whose_end_cannot_be_recorded_does_not_block_the_next(db_path: Path) -> None:
+    """A run whose SUCCESS cannot be written leaves no live row behind: the next run starts,
+    and the first row ends FAILED saying its end was not recorded."""
+    forbid_status(db_path, "SUCCESS")
+    configure_logging(json_lines=True)
+    ScriptedJob.script = _nothing
+    first = asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run())
+    assert first.status is JobStatus.SUCCESS  # the work itself succeeded
+    second = asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run())
+    assert second.execution_id != first.execution_id
+    row = execution_row(db_path, first.execution_id)
+    assert row["status"] == "FAILED"
+    assert "without recording its end" in row["error_message"]

@@ -265,3 +265,59 @@ def test_a_run_that_cannot_even_start_says_why_in_the_log(
     assert line["job_type"] == "SMURF_ANALYZER"
     assert f"held by process {holder.pid}" in line["error"]
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+@pytest.mark.slow
+def test_a_run_whose_end_could_not_be_recorded_does_not_block_its_job(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A reader holding the file past every wait bound fails the run and the writing of its
+    end; once the reader is gone the job can be triggered again, and the first run's row
+    says why it failed."""
+    prepare(db_path, sim)
+    hold_s = 32  # past any bound a run waits to record its end
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), str(hold_s)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, int]:
+        scheduler = JobScheduler(context_for(db_path, sim, lock_timeout_s=0.5), sync_interval_s=1)
+        await scheduler.start()
+        try:
+            transport = httpx.ASGITransport(app=create_api(scheduler), raise_app_exceptions=False)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
+                first = await client.post("/api/v1/jobs/1/trigger")
+                assert holder.stdin is not None and holder.stdout is not None
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+                assert holder.stdout.readline().strip() == "holding"
+                await asyncio.to_thread(holder.wait, 120)
+                for _ in range(600):
+                    if not scheduler.running:
+                        break
+                    await asyncio.sleep(0.1)
+                again = await client.post("/api/v1/jobs/1/trigger")
+                if scheduler.running:
+                    await asyncio.gather(*scheduler.running.values(), return_exceptions=True)
+                return first, again, int(first.json()["execution_id"])
+        finally:
+            await scheduler.stop()
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        first, again, first_id = asyncio.run(scenario())
+    finally:
+        holder.kill()
+    assert first.status_code == 202
+    assert again.status_code == 202, again.text
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT status, error_message FROM job_executions WHERE id = ?", [first_id]
+        ).fetchone()
+    assert row is not None and row[0] == "FAILED"
+    assert "DatabaseBusyError" in row[1]

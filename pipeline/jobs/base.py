@@ -34,7 +34,13 @@ import structlog
 
 from pipeline.config import Settings
 from pipeline.jobs.errors import JobConfigError, JobError, JobTimeoutError, RateLimitSignal
-from pipeline.jobs.executions import LIVE_RUNS, StartedRun, start_execution_in_thread
+from pipeline.jobs.executions import (
+    LIVE_RUNS,
+    RunEnd,
+    StartedRun,
+    record_end,
+    start_execution_in_thread,
+)
 from pipeline.jobs.log_capture import ExecutionLogCapture
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.log import get_logger
@@ -52,7 +58,6 @@ _staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", 
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
-FINISH_LOCK_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -375,26 +380,18 @@ class BaseJob:
     def _finish(self, status: JobStatus, error: str | None) -> None:
         assert self.execution_id is not None
         self._sync_request_metric()
-        # Recording the end waits longer than other writes: a run left RUNNING would look
-        # alive (its process is) and block its job until the scheduler restarts.
-        settings = self.context.settings
-        db = Database(settings.db_path, max(settings.lock_timeout_s, FINISH_LOCK_TIMEOUT_S))
-        lines = self._capture.take()
         overflow = self._capture.overflow_line()
-
-        def record(con: duckdb.DuckDBPyConnection) -> None:
-            assert self.execution_id is not None
-            records.append_log_lines(con, self.execution_id, [*lines, *filter(None, [overflow])])
-            records.finish_execution(
-                con,
-                self.execution_id,
-                status=status.value,
-                metrics=self.metrics,
-                error_message=error,
-                details=self.details or None,
-            )
-
-        db.transact(record)
+        end = RunEnd(
+            self.execution_id,
+            status.value,
+            dict(self.metrics),
+            error,
+            self.details or None,
+            [*self._capture.take(), *filter(None, [overflow])],
+        )
+        # Not written now (the file held past the wait bound)? Written before the next start;
+        # the row is not live once the run ends, so it never blocks the job meanwhile.
+        record_end(self.context.db, end)
 
     def _finished_line(self, status: JobStatus, error: str | None, duration_s: float) -> None:
         self._sync_request_metric()

@@ -10,6 +10,11 @@ An execution row is *live* when its process is alive and, for rows of this proce
 run is still registered in ``LIVE_RUNS``: a run stays registered until its coroutine ended
 and every worker thread it started has returned, so a timed-out run whose thread still works
 keeps its job busy.
+
+A run whose end cannot be written (the database held by another program past the wait
+bound) keeps that end in ``UNRECORDED_ENDS``; it is written before the next start on that
+database, and the scheduler tries again at every sync. Its row is no longer live either
+way, so it never blocks its job: at worst the next start closes it as unrecorded.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.types import Trigger
 from pipeline.log import get_logger
-from pipeline.store import Database
+from pipeline.store import Database, DatabaseBusyError
 from pipeline.store import job_records as records
 
 log = get_logger(__name__)
@@ -126,6 +133,88 @@ LIVE_RUNS = LiveRuns()
 
 
 @dataclass(frozen=True)
+class RunEnd:
+    """How a run ended, as its execution row and log lines record it."""
+
+    execution_id: int
+    status: str
+    metrics: dict[str, int]
+    error_message: str | None
+    details: dict[str, Any] | None
+    log_lines: list[dict[str, Any]]
+
+
+class UnrecordedEnds:
+    """Ends of runs of this process that could not be written yet, by database file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ends: dict[str, list[RunEnd]] = {}
+
+    def add(self, db_key: str, end: RunEnd) -> None:
+        with self._lock:
+            self._ends.setdefault(db_key, []).append(end)
+
+    def take(self, db_key: str) -> list[RunEnd]:
+        with self._lock:
+            return self._ends.pop(db_key, [])
+
+
+UNRECORDED_ENDS = UnrecordedEnds()
+
+
+def record_end(db: Database, end: RunEnd) -> bool:
+    """Write a run's end; if the database refuses, keep it for later and say so (False)."""
+    try:
+        db.transact(lambda con: _write_ends(con, [end]))
+    except Exception as exc:
+        log.error(
+            "job.end_not_recorded",
+            execution_id=end.execution_id,
+            status=end.status,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        UNRECORDED_ENDS.add(db_key(db), end)
+        return False
+    return True
+
+
+def record_unrecorded_ends(db: Database) -> None:
+    """Write the ends kept for this database. A busy file keeps them for the next try;
+    any other refusal drops them, and their rows are closed when their jobs next start."""
+    ends = UNRECORDED_ENDS.take(db_key(db))
+    if not ends:
+        return
+    try:
+        db.transact(lambda con: _write_ends(con, ends))
+    except DatabaseBusyError:
+        for end in ends:
+            UNRECORDED_ENDS.add(db_key(db), end)
+        raise
+    except Exception as exc:
+        log.error(
+            "job.end_not_recorded",
+            execution_ids=[e.execution_id for e in ends],
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return
+    log.info("job.ends_recorded_late", execution_ids=[e.execution_id for e in ends])
+
+
+def _write_ends(con: duckdb.DuckDBPyConnection, ends: list[RunEnd]) -> None:
+    for end in ends:
+        records.append_log_lines(con, end.execution_id, end.log_lines)
+        records.finish_execution(
+            con,
+            end.execution_id,
+            status=end.status,
+            metrics=end.metrics,
+            error_message=end.error_message,
+            details=end.details,
+        )
+
+
+@dataclass(frozen=True)
 class StartedRun:
     """What a run needs from its start: its configuration, execution and correlation id."""
 
@@ -150,6 +239,7 @@ def start_execution(
     type is refused before anything is written.
     """
     key = db_key(db)
+    record_unrecorded_ends(db)
     with _START_LOCK:
         _refuse_if_still_working(key, config_id)
         correlation_id = uuid.uuid4().hex

@@ -36,11 +36,17 @@ from pipeline.jobs.errors import (
     SchedulerAlreadyRunningError,
     UnknownJobError,
 )
-from pipeline.jobs.executions import StartedRun, close_orphans, start_execution_in_thread
+from pipeline.jobs.executions import (
+    StartedRun,
+    close_orphans,
+    record_unrecorded_ends,
+    start_execution_in_thread,
+)
 from pipeline.jobs.registry import JOB_TYPES, job_for
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.types import JobStatus, Trigger
 from pipeline.log import get_logger
+from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
 from pipeline.store.location import Location
 from pipeline.store.overview import JobActivity, job_activity
@@ -209,7 +215,11 @@ class JobScheduler:
             self.jobs[config.id] = self._schedule(config)
 
     def _read_configs(self) -> list[records.JobConfiguration]:
-        with self.context.db.read() as con:
+        db = self.context.db
+        # Ends of runs that could not be written in time get another chance at every sync.
+        with contextlib.suppress(DatabaseBusyError):
+            record_unrecorded_ends(db)
+        with db.read() as con:
             return records.list_job_configs(con)
 
     def _schedule(self, config: records.JobConfiguration) -> ScheduledJob:
