@@ -22,7 +22,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +43,7 @@ from pipeline.jobs.executions import (
 )
 from pipeline.jobs.log_capture import ExecutionLogCapture
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
+from pipeline.jobs.worker_threads import RunThreads
 from pipeline.log import get_logger
 from pipeline.riot import RateLimiter, RiotClient
 from pipeline.store import Database
@@ -167,6 +168,7 @@ class BaseJob:
         self.retry_after_s: float | None = None
         self._capture = ExecutionLogCapture()
         self._client: RiotClient | None = None
+        self._threads: RunThreads | None = None
         # The config_json keys the job looked up: what `smurf jobs set` may change.
         self.settings_read: set[str] = {"timeout_seconds"}
 
@@ -269,7 +271,7 @@ class BaseJob:
                 _staged_metrics.reset(token)
             return result
 
-        result = await asyncio.to_thread(self.context.db.transact, attempt)
+        result: T = await self.in_thread(self.context.db.transact, attempt)
         for name, n in staged.items():
             self.metrics[name] += n
         return result
@@ -280,6 +282,17 @@ class BaseJob:
         if self.job_type is not None:
             return self.job_type.value
         return self.job_config.job_type if self.job_config else type(self).__name__
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread of this run: the job stays busy until it returns,
+        even past a timeout (see ``pipeline.jobs.worker_threads``)."""
+        if self._threads is None:
+            return await asyncio.to_thread(fn, *args)
+        return await self._threads.run(fn, *args)
+
+    def interruptible(self, con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
+        """Inside a worker thread: stop ``con``'s queries if the run is cancelled meanwhile."""
+        return self._threads.interruptible(con) if self._threads else nullcontext()
 
     # ---- the run ----------------------------------------------------------------------
     async def run(
@@ -318,6 +331,7 @@ class BaseJob:
             raise
 
     async def _run_started(self, started: StartedRun, clock: float) -> ExecutionOutcome:
+        self._threads = RunThreads(started.live)
         status, error = JobStatus.FAILED, None
         with (
             structlog.contextvars.bound_contextvars(

@@ -7,14 +7,14 @@ removed after a successful run), ``show_code`` (keep the code in the HTML page; 
 false) and ``timeout_seconds``. The notebook reads the scheduler's database unless ``parameters``
 names another ``db_path``.
 
-papermill blocks while the kernel works, so it runs in a worker thread: the scheduler's
-event loop keeps serving other jobs and the monitoring API. When a cell raises, the run
+papermill blocks while the kernel works, so it runs in a worker thread of the run: the
+scheduler's event loop keeps serving other jobs and the monitoring API, and a run that timed
+out keeps its job from starting again until its notebook has stopped. When a cell raises, the run
 fails with the cell's index and error in its message and in ``details``.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,8 @@ class NotebookReport(BaseJob):
 
     async def execute(self, db: Database) -> None:
         try:
-            result = await asyncio.to_thread(self._run_report, db)
+            # A timed-out run cannot stop the kernel; its thread keeps the job busy until done.
+            result = await self.in_thread(self._run_report, db)
         except reports.NotebookExecutionError as exc:
             self.details = self._failure_details(exc)
             raise

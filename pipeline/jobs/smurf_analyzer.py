@@ -5,8 +5,6 @@ Config: ``unanalyzed_players_per_run``, ``min_matches_required``, ``timeout_seco
 
 from __future__ import annotations
 
-import asyncio
-
 import pandas as pd
 
 from pipeline import analysis
@@ -31,7 +29,7 @@ class SmurfAnalyzer(BaseJob):
         self.min_matches_required = self.int_setting("min_matches_required", maximum=10_000)
 
     async def execute(self, db: Database) -> None:
-        scores = await asyncio.to_thread(self._score, db)
+        scores = await self.in_thread(self._score, db)
         if scores.empty:
             log.info("analyzer.nothing_to_score")
             return
@@ -44,7 +42,8 @@ class SmurfAnalyzer(BaseJob):
         )
 
     def _score(self, db: Database) -> pd.DataFrame:
-        with db.read() as con:
+        # Interruptible: a timed-out run stops scoring instead of holding the file on.
+        with db.read() as con, self.interruptible(con):
             puuids = analysis.players_needing_scores(
                 con, self.unanalyzed_players_per_run, self.min_matches_required
             )
