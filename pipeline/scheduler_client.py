@@ -6,6 +6,7 @@ it to run a job, or want its live view, find it there and ask over HTTP.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.store.location import Location
 
 REQUEST_TIMEOUT_S = 10.0
+POLL_S = 0.5
+TERMINAL_STATUSES = ("SUCCESS", "FAILED", "RATE_LIMITED")
 
 
 class SchedulerRequestError(JobError):
@@ -67,6 +70,29 @@ class RunningScheduler:
                 or f"The scheduler answered HTTP {answer.status_code}."
             )
         return int(body["execution_id"])
+
+    def wait_for(self, execution_id: int, poll_s: float = POLL_S) -> dict[str, Any]:
+        """The execution once it has ended, as the scheduler's API describes it."""
+        while True:
+            execution = self._get(f"/api/v1/jobs/executions/{execution_id}")
+            if execution.get("status") in TERMINAL_STATUSES:
+                return execution
+            time.sleep(poll_s)
+
+    def _get(self, path: str) -> dict[str, Any]:
+        try:
+            answer = httpx.get(f"{self.api_url}{path}", timeout=REQUEST_TIMEOUT_S)
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SchedulerRequestError(
+                f"The scheduler's API at {self.api_url} did not answer ({exc}); is it running?"
+            ) from None
+        if answer.status_code != 200 or not isinstance(body, dict):
+            raise SchedulerRequestError(
+                str(body.get("error") if isinstance(body, dict) else None)
+                or f"The scheduler answered HTTP {answer.status_code}."
+            )
+        return body
 
 
 def running_scheduler(db_path: Location) -> RunningScheduler | None:

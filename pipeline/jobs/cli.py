@@ -19,8 +19,8 @@ from pipeline.jobs.registry import job_for
 from pipeline.jobs.runner import resolve_configs, run_configs
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.scheduler import read_overview
-from pipeline.jobs.types import JobStatus
-from pipeline.scheduler_client import running_scheduler
+from pipeline.jobs.types import METRIC_NAMES, JobStatus
+from pipeline.scheduler_client import RunningScheduler, running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.players import track_player, untrack_players
@@ -125,15 +125,44 @@ def _progress_printer(job_label: str) -> Any:
 @click.argument("job")
 @click.pass_context
 def run_job(ctx: click.Context, job: str) -> None:
-    """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id."""
-    db = _db(ctx)
+    """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id.
+
+    When a scheduler serves the database, the run is handed to it (one rate limiter per
+    key) and this command waits for it to end.
+    """
+    settings = settings_of(ctx)
+    db = Database(settings.db_path, settings.lock_timeout_s)
     configs = resolve_configs(db, job)
-    context = JobContext(settings_of(ctx), progress=_progress_printer(configs[0].job_type))
-    outcomes = asyncio.run(run_configs(context, configs))
-    for config, outcome in zip(configs, outcomes, strict=False):
-        _print_outcome(outcome, config.job_type)
-    if any(o.status is JobStatus.FAILED for o in outcomes):
+    running = running_scheduler(db.path)
+    if running is not None:
+        statuses = [_run_through(running, config, settings.api_token) for config in configs]
+    else:
+        context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
+        outcomes = asyncio.run(run_configs(context, configs))
+        for config, outcome in zip(configs, outcomes, strict=False):
+            _print_outcome(outcome, config.job_type)
+        statuses = [o.status.value for o in outcomes]
+    if JobStatus.FAILED.value in statuses:
         ctx.exit(1)
+
+
+def _run_through(
+    running: RunningScheduler, config: records.JobConfiguration, token: str | None
+) -> str:
+    """Have the running scheduler run ``config``, wait for the end, print it; its status."""
+    execution_id = running.trigger(config.id, token)
+    click.echo(
+        f"Running {config.job_type} through the scheduler (pid {running.pid}) as execution "
+        f"{execution_id}; `smurf jobs logs {execution_id}` shows its log lines."
+    )
+    ended = running.wait_for(execution_id)
+    status = str(ended.get("status"))
+    metrics = ", ".join(f"{k}={ended.get(k)}" for k in METRIC_NAMES)
+    colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(status, "red")
+    click.secho(f"{config.job_type} execution {execution_id}: {status} ({metrics})", fg=colour)
+    if ended.get("error_message"):
+        click.echo(f"  {ended['error_message']}")
+    return status
 
 
 # ---- jobs group -----------------------------------------------------------------------

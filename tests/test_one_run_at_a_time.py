@@ -1,0 +1,131 @@
+"""One run of a job at a time, across processes, and one rate limiter per key.
+
+A scheduler must not start a job another process is running, and `smurf run` in a second
+process must not run jobs beside a scheduler's own (two rate limiters would spend one key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from pipeline.config import Settings
+from pipeline.jobs import JobContext, JobScheduler
+from pipeline.jobs.scheduler import read_scheduler_lock
+from pipeline.log import configure_logging
+from pipeline.store import Database
+from tests.sim_helpers import add_execution, count
+
+ANALYZER_ID = 3
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="critical")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def only_the_analyzer(db_path: Path, schedule: str) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET is_active = (id = ?), schedule = ?",
+            [ANALYZER_ID, schedule],
+        )
+
+
+def test_the_scheduler_does_not_start_a_job_another_process_is_running(db_path: Path) -> None:
+    """A scheduled run is skipped while another live process has the job RUNNING."""
+    only_the_analyzer(db_path, "interval(seconds=1)")
+    elsewhere = add_execution(db_path, ANALYZER_ID, pid=os.getppid())  # a live process
+
+    async def scenario() -> None:
+        scheduler = JobScheduler(
+            JobContext(Settings(db_path=db_path)), sync_interval_s=60, run_immediately=True
+        )
+        await scheduler.start()
+        try:
+            await asyncio.sleep(2.5)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(scenario())
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 1
+    assert count(db_path, "SELECT id FROM job_executions WHERE status = 'RUNNING'") == elsewhere
+
+
+@contextmanager
+def scheduler_process(db_path: Path, api_port: int) -> Iterator[None]:
+    """`smurf scheduler` in a process of its own (its API on loopback unless port 0)."""
+    env = {**os.environ, "RIOT_API_BASE": "http://127.0.0.1:9/{route}", "SMURF_DB": str(db_path)}
+    options = ["--api-port", str(api_port), "--duration-s", "120"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "--log-json", "scheduler", *options],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            lock = read_scheduler_lock(db_path)
+            if lock and lock.get("pid") == process.pid and _answers(lock.get("api_url")):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the scheduler did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def _answers(api_url: object) -> bool:
+    if not isinstance(api_url, str):
+        return True  # no API to wait for
+    try:
+        return httpx.get(f"{api_url}/api/v1/jobs", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def smurf_run(db_path: Path, job: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", str(db_path), "--log-json", "run", job], env={})
+
+
+def test_smurf_run_hands_the_run_to_the_running_scheduler(db_path: Path) -> None:
+    """With a scheduler serving the database, `smurf run` has it run the job and reports
+    the scheduler's execution."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    with scheduler_process(db_path, free_port()):
+        result = smurf_run(db_path, "SMURF_ANALYZER")
+    assert result.exit_code == 0, result.output
+    assert "through the scheduler" in result.output
+    assert "SUCCESS" in result.output
+    assert count(db_path, "SELECT count(*) FROM job_executions WHERE trigger = 'API'") == 1
+    assert count(db_path, "SELECT count(*) FROM job_executions WHERE trigger = 'MANUAL'") == 0
+
+
+def test_smurf_run_refuses_when_the_scheduler_cannot_be_asked(db_path: Path) -> None:
+    """A scheduler without an API cannot take the run: `smurf run` says so and runs nothing."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    with scheduler_process(db_path, 0):
+        result = smurf_run(db_path, "SMURF_ANALYZER")
+    assert result.exit_code == 1
+    assert "no API" in result.output
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
