@@ -26,8 +26,13 @@ def fixture(match_id: str) -> dict[str, Any]:
     return load(MATCH_FIXTURES / f"{match_id}.json")
 
 
+ABORTED_GAME = "EUW1_6834713231"  # a real payload with no participants
+
+
 @requires_shared
-@pytest.mark.parametrize("path", riot_example_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in riot_example_files() if p.stem != ABORTED_GAME], ids=lambda p: p.stem
+)
 def test_every_real_example_parses_into_complete_rows(path: Path) -> None:
     """Every real payload parses, and each row carries exactly its table's columns."""
     payload = load(path)
@@ -46,16 +51,25 @@ def test_every_real_example_parses_into_complete_rows(path: Path) -> None:
 
 
 @requires_shared
-def test_aborted_game_has_no_participants_and_no_start() -> None:
-    """The aborted game (zero timestamps, empty strings) parses to NULLs and no participants."""
-    parsed = parse_match(load(RIOT_EXAMPLES_DIR / "EUW1_6834713231.json"))
-    assert parsed.participants == []
-    assert parsed.match["participant_count"] == 0
+def test_an_aborted_game_without_participants_is_refused_saying_so() -> None:
+    """The aborted game (no participants, zero times) holds nothing to store: it is refused
+    with a message that says why."""
+    with pytest.raises(MatchParseError, match="no participants") as refused:
+        parse_match(load(RIOT_EXAMPLES_DIR / f"{ABORTED_GAME}.json"))
+    assert refused.value.match_id == ABORTED_GAME
+
+
+def test_zero_times_of_a_game_that_never_started_become_nulls() -> None:
+    """Times reported as 0 (never happened) and empty strings are stored as NULL."""
+    payload = fixture("NA1_1000000001")
+    payload["info"].update(
+        {"gameStartTimestamp": 0, "gameEndTimestamp": 0, "gameVersion": "", "gameDuration": 0}
+    )
+    parsed = parse_match(payload)
     assert parsed.match["game_start"] is None
+    assert parsed.match["game_end"] is None
     assert parsed.match["game_version"] is None
     assert parsed.match["patch"] is None
-    assert parsed.match["platform"] == "euw1"
-    assert parsed.match["end_of_game_result"] == "Abort_Unexpected"
 
 
 @requires_shared
@@ -186,9 +200,10 @@ def test_raw_json_is_the_given_text_or_a_faithful_dump() -> None:
 def test_bots_are_left_out() -> None:
     """Participants with the BOT puuid are neither participant rows nor players."""
     payload = fixture("NA1_1000000001")
-    bot = copy.deepcopy(payload["info"]["participants"][0])
-    bot["puuid"] = "BOT"
-    payload["info"]["participants"] += [bot, copy.deepcopy(bot)]
+    bots = [copy.deepcopy(p) for p in payload["info"]["participants"]]  # one for each team
+    for bot in bots:
+        bot["puuid"] = "BOT"
+    payload["info"]["participants"] += bots
     parsed = parse_match(payload)
     assert [r["puuid"] for r in parsed.participants] == ["puuid-alpha", "puuid-bravo"]
     assert parsed.match["participant_count"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -12,6 +13,7 @@ from pipeline.store import ImportReport, SchemaOutOfDateError, import_paths, rea
 from tests.conftest import FIXTURES_DIR, RIOT_EXAMPLES_DIR, requires_shared
 
 MATCH_FIXTURES = FIXTURES_DIR / "matches"
+ABORTED_GAME = "EUW1_6834713231"  # a real payload with no participants
 
 
 def counts(db_path: Path) -> tuple[int, int, int]:
@@ -99,11 +101,15 @@ def test_import_requires_a_current_schema(tmp_path: Path) -> None:
 
 @requires_shared
 def test_every_real_example_imports(db_path: Path) -> None:
-    """All real example payloads import without a rejection, and again without a change."""
+    """Every real example payload imports (but the aborted game, which has no players to
+    store), and again without a change."""
     files = sorted(RIOT_EXAMPLES_DIR.glob("*.json"))
     first = import_paths(db_path, [RIOT_EXAMPLES_DIR])
     second = import_paths(db_path, [RIOT_EXAMPLES_DIR])
-    assert first.rejected == [] and first.matches_created == len(files)
+    assert [(path.stem, "no participants" in why) for path, why in first.rejected] == [
+        (ABORTED_GAME, True)
+    ]
+    assert first.matches_created == len(files) - 1
     assert (second.matches_created, second.participants_created, second.players_updated) == (
         0,
         0,
@@ -118,3 +124,58 @@ def test_a_byte_order_mark_is_tolerated(db_path: Path, tmp_path: Path) -> None:
     path.write_text("\ufeff" + text, encoding="utf-8")
     report = import_paths(db_path, [path])
     assert (report.rejected, report.matches_created) == ([], 1)
+
+
+def _variant(source: str, match_id: str, change: Any) -> dict[str, Any]:
+    """A fixture match under a new id, changed by ``change(payload)``."""
+    payload = json.loads((MATCH_FIXTURES / source).read_text())
+    payload["metadata"]["matchId"] = match_id
+    change(payload)
+    return cast(dict[str, Any], payload)
+
+
+def _set_info(key: str, value: Any) -> Any:
+    return lambda payload: payload["info"].__setitem__(key, value)
+
+
+def _keep_participants(n: int) -> Any:
+    def change(payload: dict[str, Any]) -> None:
+        first = payload["info"]["participants"][0]
+        payload["info"]["participants"] = [
+            {**first, "puuid": f"puuid-{i}", "teamId": 100 if i % 2 else 200} for i in range(n)
+        ]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_set_info("gameCreation", -(10**15)), "gameCreation"),
+        (_set_info("gameStartTimestamp", 10**18), "gameStartTimestamp"),
+        (_set_info("gameDuration", 10**15), "gameDuration"),
+        (_set_info("queueId", 2**40), "queueId"),
+        (_set_info("participants", []), "no participants"),
+        (_keep_participants(3), "teams"),
+    ],
+    ids=["creation", "start", "duration", "queue", "no players", "three players"],
+)
+def test_an_impossible_match_is_rejected_with_why_and_the_others_load(
+    db_path: Path, tmp_path: Path, change: Any, reason: str
+) -> None:
+    """A file with out-of-range values, no players or uneven teams is one rejection with why;
+    the three good files beside it load."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for source in ("NA1_1000000001.json", "EUW1_1000000002.json", "KR_1000000003.json"):
+        shutil.copy(MATCH_FIXTURES / source, folder / source)
+    bad = _variant("NA1_1000000001.json", "NA1_1999999999", change)
+    (folder / "NA1_1999999999.json").write_text(json.dumps(bad), encoding="utf-8")
+
+    report = import_paths(db_path, [folder])
+
+    assert report.matches_created == 3
+    [(path, why)] = report.rejected
+    assert path.name == "NA1_1999999999.json"
+    assert "NA1_1999999999" in why and reason in why
+    assert counts(db_path)[0] == 3

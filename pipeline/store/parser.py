@@ -11,13 +11,16 @@ Real payloads vary more than the reference says, and the parser accepts all of t
 
 Missing optional fields become ``None``. A payload whose shape is wrong (not an object, no
 ``metadata.matchId``, ``participants`` not a list, a participant without ``puuid``, a field of
-the wrong type) raises ``MatchParseError`` naming the match id, and yields no rows at all.
-Bots (puuid ``BOT``) are left out: they are not players and would collide on the key.
+the wrong type) or that describes no possible game (a time outside 1970..9999, a number
+beyond its column, no participants at all, teams of different sizes) raises
+``MatchParseError`` naming the match id and the field, and yields no rows at all. Bots
+(puuid ``BOT``) are left out: they are not players and would collide on the key.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +29,9 @@ from typing import Any
 from pipeline.store.errors import MatchParseError
 
 EPOCH = datetime(1970, 1, 1)
+# The latest time a timestamp column holds (Python's datetime ends with the year 9999).
+LATEST_MS = int((datetime(9999, 12, 31, 23, 59, 59) - EPOCH).total_seconds() * 1000)
+INTEGER_BITS = 32  # INTEGER columns; times are checked against their own range
 BOT_PUUID = "BOT"
 
 # match_participants column -> key of ParticipantDto.challenges.
@@ -137,6 +143,7 @@ def parse_match(payload: Mapping[str, Any], *, raw_json: str | None = None) -> P
             participants_raw = []
         if not isinstance(participants_raw, list):
             raise _Malformed("info.participants is not a list")
+        _check_teams(participants_raw)
         participants, players = _participant_rows(match, participants_raw)
         match["participant_count"] = len(participants)
         match["raw_json"] = raw_json if raw_json is not None else _dump(payload)
@@ -162,14 +169,18 @@ def _match_id(payload: Mapping[str, Any]) -> str:
 
 def _match_row(match_id: str, info: Mapping[str, Any]) -> dict[str, Any]:
     game_start = _timestamp(info, "gameStartTimestamp")
-    end_ms = _int(info, "gameEndTimestamp")
-    duration = _int(info, "gameDuration")
+    game_end = _timestamp(info, "gameEndTimestamp")
+    duration = _int(info, "gameDuration", bits=64)
     # Before patch 11.20 there was no gameEndTimestamp and gameDuration was milliseconds.
-    if end_ms is None and duration is not None:
+    if info.get("gameEndTimestamp") is None and duration is not None:
         duration = round(duration / 1000)
-    game_end = _from_epoch_ms(end_ms)
+    if duration is not None and not 0 <= duration < 2 ** (INTEGER_BITS - 1):
+        raise _Malformed(f"gameDuration is not a possible length of a game ({duration} s)")
     if game_end is None and game_start is not None and duration is not None:
-        game_end = game_start + timedelta(seconds=duration)
+        try:
+            game_end = game_start + timedelta(seconds=duration)
+        except OverflowError:
+            raise _Malformed("gameStartTimestamp plus gameDuration is past the year 9999") from None
     version = _str(info, "gameVersion")
     return {
         "match_id": match_id,
@@ -186,6 +197,22 @@ def _match_row(match_id: str, info: Mapping[str, Any]) -> dict[str, Any]:
         "map_id": _int(info, "mapId"),
         "end_of_game_result": _str(info, "endOfGameResult"),
     }
+
+
+def _check_teams(raw: list[Any]) -> None:
+    """A game has players, and teams of one size (Swarm's single team of 1-4 included)."""
+    if not raw:
+        raise _Malformed(
+            "info.participants is empty: a game with no participants (an aborted game) "
+            "has nothing to store"
+        )
+    sizes: dict[object, int] = {}
+    for item in raw:
+        team = item.get("teamId") if isinstance(item, Mapping) else None
+        sizes[team] = sizes.get(team, 0) + 1
+    if len(set(sizes.values())) > 1:
+        shown = ", ".join(f"{team}: {n}" for team, n in sizes.items())
+        raise _Malformed(f"its teams have different numbers of players ({shown})")
 
 
 def _participant_rows(
@@ -273,29 +300,45 @@ def _mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def _int(obj: Mapping[str, Any], key: str) -> int | None:
+def _int(obj: Mapping[str, Any], key: str, *, bits: int = INTEGER_BITS) -> int | None:
     value = obj.get(key)
-    if value is None or (type(value) is int):
-        return value
+    if value is None:
+        return None
+    if type(value) is int:
+        number = value
     # Real data sends some documented integers as floats (e.g. 3.0).
-    if type(value) is float and value.is_integer():
-        return int(value)
-    raise _Malformed(f"{key} should be an integer, got {value!r}")
+    elif type(value) is float and value.is_integer():
+        number = int(value)
+    else:
+        raise _Malformed(f"{key} should be an integer, got {_shown(value)}")
+    return _in_range(key, number, bits)
+
+
+def _in_range(key: str, number: int, bits: int) -> int:
+    if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+        raise _Malformed(f"{key} is out of range ({_shown(number)})")
+    return number
 
 
 def _float(obj: Mapping[str, Any], key: str) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
-    if type(value) is float or type(value) is int:
+    if (type(value) is float and math.isfinite(value)) or type(value) is int:
         return float(value)
-    raise _Malformed(f"{key} should be a number, got {value!r}")
+    raise _Malformed(f"{key} should be a finite number, got {_shown(value)}")
 
 
 def _rounded(obj: Mapping[str, Any], key: str) -> int | None:
     # challenges are loosely typed; a count sent as 2.0 (or 2.5) is still a count.
     value = _float(obj, key)
-    return None if value is None else round(value)
+    return None if value is None else _in_range(key, round(value), INTEGER_BITS)
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message, cut short: payloads can be anything."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str | None:
@@ -304,24 +347,23 @@ def _str(obj: Mapping[str, Any], key: str) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    raise _Malformed(f"{key} should be a string, got {value!r}")
+    raise _Malformed(f"{key} should be a string, got {_shown(value)}")
 
 
 def _bool(obj: Mapping[str, Any], key: str) -> bool | None:
     value = obj.get(key)
     if value is None or isinstance(value, bool):
         return value
-    raise _Malformed(f"{key} should be true or false, got {value!r}")
+    raise _Malformed(f"{key} should be true or false, got {_shown(value)}")
 
 
 def _timestamp(obj: Mapping[str, Any], key: str) -> datetime | None:
-    return _from_epoch_ms(_int(obj, key))
-
-
-def _from_epoch_ms(value_ms: int | None) -> datetime | None:
+    value_ms = _int(obj, key, bits=64)
     # Aborted games report 0 for times they never had.
     if not value_ms:
         return None
+    if not 0 < value_ms <= LATEST_MS:
+        raise _Malformed(f"{key} is not a time between 1970 and 9999 ({value_ms} ms since 1970)")
     return EPOCH + timedelta(milliseconds=value_ms)
 
 
