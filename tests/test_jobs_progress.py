@@ -7,6 +7,7 @@ matches are already fetched and its profile (summoner-v4, league-v4) is still to
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,73 @@ def test_a_refused_key_stops_every_fetch_worker(db_path: Path, keyed_sim: Runnin
     left, sent_after = asyncio.run(fetch())
     assert left == []
     assert sent_after == 0
+
+
+MATCH_PATH = re.compile(r"/lol/match/v5/matches/(?P<id>[A-Z0-9]+_\d+)$")
+
+
+class OneBrokenMatch(httpx.AsyncBaseTransport):
+    """Real HTTP to the simulator, except one match: always a payload with no participants."""
+
+    def __init__(self, match_id: str) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.match_id = match_id
+        self.served = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        found = MATCH_PATH.search(request.url.path)
+        if not found or found["id"] != self.match_id:
+            return response
+        await response.aread()
+        self.served += 1
+        payload = json.loads(response.content)
+        payload["info"]["participants"] = []
+        return httpx.Response(200, headers=_kept(response.headers), json=payload)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
+
+
+def _kept(headers: httpx.Headers) -> list[tuple[str, str]]:
+    dropped = ("content-length", "content-encoding", "transfer-encoding", "content-type")
+    return [(k, v) for k, v in headers.items() if k.lower() not in dropped]
+
+
+@pytest.mark.parametrize("job", ["TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"])
+def test_a_malformed_match_is_recorded_as_rejected_and_the_player_moves_on(
+    db_path: Path, sim: RunningSimulator, job: str
+) -> None:
+    """A match whose payload is always malformed is stored as rejected with why; the
+    player's watermark or history page moves past it, and later runs do not ask again."""
+    [puuid] = active_players(sim, 1)
+    newest = httpx.get(
+        f"{sim.url}/europe/lol/match/v5/matches/by-puuid/{puuid}/ids",
+        params={"count": MATCHES_PER_PLAYER},
+    ).json()
+    broken = newest[2]
+    if job == "TRACKED_PLAYER_UPDATER":
+        track(db_path, [puuid])
+        set_job_config(db_path, job, max_new_matches_per_player=MATCHES_PER_PLAYER)
+    else:
+        discover(db_path, [puuid])
+        set_job_config(db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER)
+    transport = OneBrokenMatch(broken)
+    context = job_context(db_path, sim, riot_transport=transport)
+    assert run_job(context, job).status is JobStatus.SUCCESS
+    assert run_job(context, job).status is JobStatus.SUCCESS
+    assert transport.served == 1
+    with Database(db_path).read() as con:
+        rejected = con.execute(
+            "SELECT match_id, reason FROM rejected_matches WHERE match_id = ?", [broken]
+        ).fetchall()
+        moved = con.execute(
+            "SELECT update_watermark IS NOT NULL OR history_start_index > 0 FROM players"
+            " WHERE puuid = ?",
+            [puuid],
+        ).fetchone()
+    assert len(rejected) == 1 and "no participants" in rejected[0][1]
+    assert moved == (True,)
+    if job == "TRACKED_PLAYER_UPDATER":  # the fetcher goes on to older pages
+        assert games_stored(db_path, puuid) == MATCHES_PER_PLAYER - 1

@@ -32,7 +32,8 @@ from pipeline.riot import (
 )
 from pipeline.store import Database
 from pipeline.store.errors import MatchParseError
-from pipeline.store.matches import known_match_ids
+from pipeline.store.job_records import utcnow
+from pipeline.store.matches import known_match_ids, record_rejected_matches
 from pipeline.store.parser import ParsedMatch, parse_match
 from pipeline.store.writers import WriteCounts, record_rank_snapshots, upsert_players, write_matches
 
@@ -49,7 +50,9 @@ class MatchBatch:
 
     parsed: list[ParsedMatch] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)  # listed, then 404: gone from the API
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (match id, why)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (match id, why): retried
+    # (match id, why): served in a form that describes no possible game; kept as rejected
+    rejected: list[tuple[str, str]] = field(default_factory=list)
     rate_limited: RateLimitError | None = None
 
     def raise_if_rate_limited(self, doing: str) -> None:
@@ -176,8 +179,9 @@ class RiotDataManager:
         try:
             batch.parsed.append(parse_match(payload))
         except MatchParseError as exc:
-            log.warning("match.malformed", match_id=match_id, error=exc.reason)
-            batch.failed.append((match_id, str(exc)))
+            # The same payload would come back next time: reject it for good, and move on.
+            log.warning("match.rejected", match_id=match_id, error=exc.reason)
+            batch.rejected.append((match_id, exc.reason))
 
     # ---- players --------------------------------------------------------------------
     async def profile_if_available(self, puuid: str, platform: str) -> PlayerProfile | None:
@@ -225,13 +229,18 @@ def store_batch(
     batch: MatchBatch,
     profiles: Sequence[PlayerProfile] = (),
     observed_at: datetime | None = None,
+    execution_id: int | None = None,
 ) -> tuple[int, int]:
-    """Persist fetched matches and refreshed profiles in the caller's transaction.
+    """Persist fetched matches, rejected ones and refreshed profiles in the caller's
+    transaction.
 
-    Returns (records created, records updated): matches, participants, players and rank
-    snapshots created; players updated.
+    Returns (records created, records updated): matches, participants, players, rejected
+    matches and rank snapshots created; players updated.
     """
     counts = write_matches(con, batch.parsed) if batch.parsed else WriteCounts()
+    rejected = record_rejected_matches(
+        con, batch.rejected, rejected_at=utcnow(), execution_id=execution_id
+    )
     updated = 0
     snapshots = 0
     rows = [p.player_row() for p in profiles if p.summoner is not None or p.account is not None]
@@ -241,6 +250,10 @@ def store_batch(
     if ranked and observed_at is not None:
         snapshots = record_rank_snapshots(con, ranked, observed_at)
     created = (
-        counts.matches_created + counts.participants_created + counts.players_created + snapshots
+        counts.matches_created
+        + counts.participants_created
+        + counts.players_created
+        + rejected
+        + snapshots
     )
     return created, counts.players_updated + updated

@@ -82,7 +82,9 @@ class MatchFetcher(BaseJob):
         target = self.target_matches_per_player
 
         def persist(con: Any) -> None:
-            created, updated = store_batch(con, batch, [profile] if profile else [], now)
+            created, updated = store_batch(
+                con, batch, [profile] if profile else [], now, self.execution_id
+            )
             if complete:
                 # Advance past this page only when every match in it is stored.
                 advance_history(
@@ -107,6 +109,7 @@ class MatchFetcher(BaseJob):
             ids=len(page),
             new_matches=len(batch.parsed),
             failed=len(batch.failed),
+            rejected=len(batch.rejected),
             history_ended=history_ended,
         )
         batch.raise_if_rate_limited(f"fetching {puuid}")

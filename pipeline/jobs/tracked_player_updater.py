@@ -71,7 +71,9 @@ class TrackedPlayerUpdater(BaseJob):
         complete = batch.rate_limited is None and not batch.failed
 
         def persist(con: Any) -> None:
-            created, updated = store_batch(con, batch, [profile] if profile else [], observed_at)
+            created, updated = store_batch(
+                con, batch, [profile] if profile else [], observed_at, self.execution_id
+            )
             if complete:  # only a fully fetched player moves its watermark
                 # A game dated after now (a skewed clock) would hide every later game.
                 newest = max(
@@ -97,5 +99,6 @@ class TrackedPlayerUpdater(BaseJob):
             new_matches=len(batch.parsed),
             not_found=len(batch.not_found),
             failed=len(batch.failed),
+            rejected=len(batch.rejected),
         )
         batch.raise_if_rate_limited(f"updating {puuid}")

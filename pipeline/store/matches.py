@@ -1,18 +1,46 @@
-"""Which matches the store already knows, so jobs ask the API only for the others."""
+"""Which matches the store already knows, so jobs ask the API only for the others.
+
+A match is known once it is stored, or once it was rejected: a payload that describes no
+possible game is kept in ``rejected_matches`` with the reason, so a player's history moves
+past it instead of asking for it again on every run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import duckdb
 
 
 def known_match_ids(con: duckdb.DuckDBPyConnection, match_ids: Iterable[str]) -> set[str]:
-    """The ids among ``match_ids`` that need no fetching: stored already."""
+    """The ids among ``match_ids`` that need no fetching: stored, or rejected for good."""
     ids = list(dict.fromkeys(match_ids))
     if not ids:
         return set()
     rows = con.execute(
-        "SELECT match_id FROM matches WHERE match_id IN (SELECT unnest(?))", [ids]
+        "SELECT match_id FROM matches WHERE match_id IN (SELECT unnest(?))"
+        " UNION SELECT match_id FROM rejected_matches WHERE match_id IN (SELECT unnest(?))",
+        [ids, ids],
     ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def record_rejected_matches(
+    con: duckdb.DuckDBPyConnection,
+    rejected: Sequence[tuple[str, str]],
+    *,
+    rejected_at: datetime,
+    execution_id: int | None = None,
+) -> int:
+    """Keep (match id, reason) pairs as rejected; rows created (a match is kept once)."""
+    if not rejected:
+        return 0
+    before = con.execute("SELECT count(*) FROM rejected_matches").fetchone()
+    con.executemany(
+        "INSERT INTO rejected_matches (match_id, rejected_at, reason, execution_id)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[match_id, rejected_at, reason, execution_id] for match_id, reason in rejected],
+    )
+    after = con.execute("SELECT count(*) FROM rejected_matches").fetchone()
+    return int(after[0]) - int(before[0]) if after and before else 0
