@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -206,3 +208,42 @@ def test_read_connection_refuses_writes(db_path: Path) -> None:
     """read() hands out a read-only connection."""
     with read(db_path) as con, pytest.raises(duckdb.Error):
         con.execute("INSERT INTO players (puuid) VALUES ('x')")
+
+
+def test_concurrent_updates_of_one_player_in_one_process_are_retried(db_path: Path) -> None:
+    """Two transactions updating the same player row at once both land: the one DuckDB
+    refuses ("Conflict on update", met inside a bulk upsert) runs again."""
+    from pipeline.store import transact
+    from pipeline.store.writers import upsert_players
+
+    with write(db_path) as con:
+        con.execute("INSERT INTO players (puuid, game_name) VALUES ('p1', 'before')")
+    first_updated, second_tried = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first(con: duckdb.DuckDBPyConnection) -> None:
+        upsert_players(con, [{"puuid": "p1", "game_name": "first"}])
+        first_updated.set()
+        second_tried.wait(5)  # hold the row until the other transaction has met it
+
+    def second(con: duckdb.DuckDBPyConnection) -> None:
+        first_updated.wait(5)
+        try:
+            upsert_players(con, [{"puuid": "p1", "game_name": "second"}])
+        finally:
+            second_tried.set()
+
+    def run(work: Any) -> None:
+        try:
+            transact(db_path, work)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with read(db_path) as con:
+        assert con.execute("SELECT game_name FROM players").fetchall() == [("second",)]

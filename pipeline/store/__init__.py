@@ -3,6 +3,7 @@
 Public surface (notebooks and jobs import only these names)::
 
     write(path)        read-write connection for one unit of work, one transaction
+    transact(path, work)  work(con) in one transaction, run again if a concurrent write collides
     read(path)         read-only connection for one unit of work
     Database(path)     a file + lock timeout; .read()/.write()/.transact(work) for jobs
     migrate(path)      apply pending migrations; check_schema(con, path) to require them
@@ -24,7 +25,7 @@ taking the caller's connection (so the caller decides the transaction)::
     store.overview      each job's activity, row counts
 """
 
-from pipeline.store.connection import read, write
+from pipeline.store.connection import read, transact, write
 from pipeline.store.database import Database
 from pipeline.store.errors import (
     DatabaseBusyError,
@@ -66,6 +67,7 @@ __all__ = [
     "parse_match",
     "read",
     "record_rank_snapshots",
+    "transact",
     "upsert_players",
     "write",
     "write_match_frames",

@@ -194,10 +194,19 @@ def read(
 
 
 def is_write_conflict(exc: BaseException) -> bool:
-    """Whether a DuckDB error means a concurrent transaction of this process wrote first."""
-    return isinstance(exc, duckdb.TransactionException) and any(
-        m in str(exc) for m in _CONFLICT_MARKERS
-    )
+    """Whether a DuckDB error means a concurrent transaction of this process wrote first.
+
+    The conflict may hide behind a later error of the same transaction (cleaning up after a
+    failed statement meets "Current transaction is aborted"), so the chain is searched.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, duckdb.TransactionException) and any(
+            m in str(seen) for m in _CONFLICT_MARKERS
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def transact(
@@ -222,7 +231,7 @@ def transact(
     try:
         result: T = retrying(_in_write_transaction, path, work, timeout_s)
         return result
-    except duckdb.TransactionException as exc:
+    except duckdb.Error as exc:
         if is_write_conflict(exc):
             raise WriteConflictError(str(path), attempts, str(exc)) from exc
         raise
