@@ -1,18 +1,24 @@
 """Work a job does in a worker thread ends with its run, or keeps its job busy until it does.
 
 SMURF_ANALYZER scores in a thread and NOTEBOOK_REPORT runs papermill in one; a timeout
-cancels the run's coroutine, not its thread. The report test stays inside one event loop,
-as the scheduler does (``asyncio.run`` would wait for the threads on its way out).
+cancels the run's coroutine, not its thread. The tests stay inside one event loop, as the
+scheduler does (``asyncio.run`` would wait for the threads on its way out).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
+import structlog
 
 from pipeline.config import Settings
 from pipeline.jobs import JobAlreadyRunningError, JobContext, JobStatus
@@ -26,6 +32,21 @@ from tests.sim_helpers import set_job_config
 
 ANALYZER_ID = 3
 REPORT_ID = 5
+GRACE_S = 0.5  # after the timeout, time enough to stop a query; too little to finish scoring
+# Tries to open the file read-write once, the moment it is told to.
+CHECKER = textwrap.dedent(
+    """
+    import sys
+    import duckdb
+    print("ready", flush=True)
+    sys.stdin.readline()
+    try:
+        duckdb.connect(sys.argv[1]).close()
+        print("free", flush=True)
+    except duckdb.IOException:
+        print("held", flush=True)
+    """
+)
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +62,9 @@ def big_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_a_timed_out_analyzer_stops_scoring_and_records_its_end(big_world: Path) -> None:
-    """The timed-out run's scoring query is interrupted, so its end is written within the
-    ordinary wait for the file (which the scoring thread would otherwise hold)."""
+def test_a_timed_out_analyzer_lets_go_of_the_database(big_world: Path) -> None:
+    """Soon after the run times out, its scoring query is stopped and the file is free for
+    another process (the scoring thread would otherwise hold it to the end)."""
     set_job_config(
         big_world,
         "SMURF_ANALYZER",
@@ -51,16 +72,40 @@ def test_a_timed_out_analyzer_stops_scoring_and_records_its_end(big_world: Path)
         min_matches_required=1,
         unanalyzed_players_per_run=10_000_000,
     )
-    context = JobContext(Settings(db_path=big_world, lock_timeout_s=0.5))
-    outcome = asyncio.run(SmurfAnalyzer(ANALYZER_ID, context).run())
-    assert outcome.status is JobStatus.FAILED
-    assert "timed out" in (outcome.error_message or "")
-    with Database(big_world).read() as con:
-        row = con.execute(
-            "SELECT status, error_message FROM job_executions WHERE id = ?",
-            [outcome.execution_id],
-        ).fetchone()
-    assert row == ("FAILED", outcome.error_message)
+    checker = subprocess.Popen(
+        [sys.executable, "-c", CHECKER, str(big_world)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    timed_out = threading.Event()
+
+    def watch(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("event") == "job.timed_out":
+            timed_out.set()
+        return event
+
+    structlog.configure(processors=[watch, structlog.processors.JSONRenderer()])
+
+    async def scenario() -> tuple[JobStatus, str]:
+        assert checker.stdin is not None and checker.stdout is not None
+        assert await asyncio.to_thread(checker.stdout.readline) == "ready\n"
+        job = SmurfAnalyzer(ANALYZER_ID, JobContext(Settings(db_path=big_world)))
+        run = asyncio.create_task(job.run())
+        assert await asyncio.to_thread(timed_out.wait, 60)
+        await asyncio.sleep(GRACE_S)
+        checker.stdin.write("go\n")
+        checker.stdin.flush()
+        answer = await asyncio.to_thread(checker.stdout.readline)
+        outcome = await run
+        return outcome.status, answer.strip()
+
+    try:
+        status, answer = asyncio.run(scenario())
+    finally:
+        checker.kill()
+    assert status is JobStatus.FAILED
+    assert answer == "free"
 
 
 def slow_notebook(folder: Path, name: str, cells: int, sleep_s: float) -> None:

@@ -59,6 +59,7 @@ _staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", 
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
+END_WAIT_S = 30.0  # the least a run waits for the file to record its end
 
 
 @dataclass
@@ -403,9 +404,11 @@ class BaseJob:
             self.details or None,
             [*self._capture.take(), *filter(None, [overflow])],
         )
-        # Not written now (the file held past the wait bound)? Written before the next start;
-        # the row is not live once the run ends, so it never blocks the job meanwhile.
-        record_end(self.context.db, end)
+        # Recording the end may wait longer than other writes, so the row shows how the run
+        # ended as soon as it can. Not written even then? It is written before the next
+        # start; the row is not live once the run ends, so it never blocks the job meanwhile.
+        settings = self.context.settings
+        record_end(Database(settings.db_path, max(settings.lock_timeout_s, END_WAIT_S)), end)
 
     def _finished_line(self, status: JobStatus, error: str | None, duration_s: float) -> None:
         self._sync_request_metric()
