@@ -1,4 +1,4 @@
-"""The monitoring API served by the scheduler process (Starlette).
+"""The monitoring API served by the scheduler process (FastAPI on Starlette).
 
     GET  /api/v1/jobs                               job configurations with their next run
     GET  /api/v1/jobs/status/overview               scheduler state; per job: next run, last
@@ -11,8 +11,14 @@
                                                     database past the lock timeout
     GET  /openapi.json                              this API's OpenAPI description
 
-Bound to 127.0.0.1 by default. When bound elsewhere, POST requests need
-``Authorization: Bearer <token>``.
+Parameters and answers are declared (``pipeline.api_models``), so FastAPI checks them and
+writes the OpenAPI description; every refusal is ``{"error": sentence, "status_code": N}``.
+
+Who may ask: bound to 127.0.0.1 by default, and a browser on this machine is no reason to
+trust a request. Without the token, a request must name a loopback Host (a web page that
+rebinds its own name to 127.0.0.1 still sends its name) and, when it carries an Origin,
+come from a loopback origin (a cross-site form post carries the page's). With a token set,
+any other request needs ``Authorization: Bearer <token>``, and every POST does.
 """
 
 from __future__ import annotations
@@ -20,14 +26,25 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
+from starlette.exceptions import HTTPException
 
+from pipeline.api_models import (
+    ErrorBody,
+    ExecutionDetail,
+    ExecutionPage,
+    JobList,
+    Overview,
+    Triggered,
+)
+from pipeline.config import LOOPBACK_HOSTS
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.scheduler import JobScheduler, read_overview
 from pipeline.jobs.types import JobStatus
@@ -35,149 +52,193 @@ from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
 
 MAX_PAGE_SIZE = 500
+MAX_ID = 2**62
+BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "Database held by another process"}
+}
 
 
-class _JSON(JSONResponse):
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, default=_default, separators=(",", ":")).encode()
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return _JSON({"error": message, "status_code": status}, status_code=status)
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number (got {raw!r}).") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (got {value}).")
+def _ascii_digits(value: Any) -> Any:
+    """Ids are plain digits: no sign, spaces, underscores or other scripts' digits."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("ids are whole numbers written with the digits 0-9")
     return value
 
 
-def _path_id(request: Request, name: str) -> int | None:
-    try:
-        value = int(request.path_params[name])
-    except ValueError:
-        return None
-    return value if 0 <= value < 2**62 else None
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
-def create_api(scheduler: JobScheduler, *, token: str | None = None) -> Starlette:
-    """The monitoring app over a running scheduler (``token`` guards POST when set)."""
+Id = Annotated[int, BeforeValidator(_ascii_digits)]
+Status = Annotated[JobStatus | None, BeforeValidator(_upper)]
+JobId = Annotated[Id, Path(ge=0, le=MAX_ID, description="A job configuration id")]
+ExecutionId = Annotated[Id, Path(ge=0, le=MAX_ID, description="An execution id")]
+
+
+def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
+    """The monitoring app over a running scheduler (``token``: see the module docstring)."""
     db = scheduler.context.db
+    app = FastAPI(
+        title="Smurf Workbench monitoring API",
+        version="1",
+        docs_url=None,  # the interactive pages load scripts from a CDN; the JSON is enough
+        redoc_url=None,
+    )
 
-    def read(fn: Any, *args: Any) -> Any:
+    def read(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
         def work() -> Any:
             with db.read() as con:
                 return fn(con, *args)
 
         return asyncio.to_thread(work)
 
-    async def list_jobs(_request: Request) -> Response:
-        overview = await read(read_overview, scheduler)
-        return _JSON({"jobs": overview["jobs"]})
+    @app.get("/api/v1/jobs", response_model=JobList, responses=BUSY)
+    async def list_jobs() -> Any:
+        """Job configurations with their next run."""
+        return {"jobs": (await read(read_overview, scheduler))["jobs"]}
 
-    async def overview(_request: Request) -> Response:
-        return _JSON(await read(read_overview, scheduler))
+    @app.get("/api/v1/jobs/status/overview", response_model=Overview, responses=BUSY)
+    async def overview() -> Any:
+        """Scheduler state; per job: next run, last and running execution, 24 h counts."""
+        return await read(read_overview, scheduler)
 
-    async def executions(request: Request) -> Response:
-        config_id = _path_id(request, "job_id")
-        if config_id is None:
-            return _error(404, "Job ids are whole numbers; see GET /api/v1/jobs.")
-        try:
-            limit = _int_param(request, "limit", 20, 1, MAX_PAGE_SIZE)
-            offset = _int_param(request, "offset", 0, 0, 10**9)
-        except ValueError as exc:
-            return _error(400, str(exc))
-        status = request.query_params.get("status")
-        if status is not None and status.upper() not in JobStatus.__members__:
-            return _error(400, f"status must be one of {', '.join(JobStatus.__members__)}.")
-        if await read(records.get_job_config, config_id) is None:
-            return _error(404, f"There is no job with id {config_id}.")
+    @app.get(
+        "/api/v1/jobs/{job_id}/executions",
+        response_model=ExecutionPage,
+        responses={404: {"model": ErrorBody}, 400: {"model": ErrorBody}, **BUSY},
+    )
+    async def executions(
+        job_id: JobId,
+        status: Status = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    ) -> Any:
+        """A page of a job's executions, newest first."""
+        if await read(records.get_job_config, job_id) is None:
+            raise HTTPException(404, f"There is no job with id {job_id}.")
+        state = status.value if status else None
         frame = await read(
             lambda con: records.list_executions(
-                con, config_id, status=status, limit=limit, offset=offset
+                con, job_id, status=state, limit=limit, offset=offset
             )
         )
-        total = await read(lambda con: records.count_executions(con, config_id, status=status))
-        rows = [
-            {k: (None if v is None or v != v else v) for k, v in row.items()}
-            for row in frame.to_dict("records")
-        ]
-        return _JSON(
-            {
-                "job_id": config_id,
-                "total": total,
-                "limit": limit,
-                "offset": offset,
-                "executions": rows,
-            }
-        )
+        total = await read(lambda con: records.count_executions(con, job_id, status=state))
+        rows = [_no_missing(row) for row in frame.to_dict("records")]
+        return {
+            "job_id": job_id,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "executions": rows,
+        }
 
-    async def execution(request: Request) -> Response:
-        execution_id = _path_id(request, "execution_id")
-        found = None if execution_id is None else await read(records.get_execution, execution_id)
+    @app.get(
+        "/api/v1/jobs/executions/{execution_id}",
+        response_model=ExecutionDetail,
+        responses={404: {"model": ErrorBody}, **BUSY},
+    )
+    async def execution(execution_id: ExecutionId) -> Any:
+        """One execution with its captured log lines."""
+        found = await read(records.get_execution, execution_id)
         if found is None:
-            return _error(404, f"There is no execution {request.path_params['execution_id']}.")
+            raise HTTPException(404, f"There is no execution {execution_id}.")
         logs = await read(records.execution_logs, execution_id)
-        found = {k: (None if v is None or v != v else v) for k, v in found.items()}
-        for key in ("details",):
-            if isinstance(found.get(key), str):
-                found[key] = json.loads(found[key])
+        found = _no_missing(found)
+        if isinstance(found.get("details"), str):
+            found["details"] = json.loads(found["details"])
         found["logs"] = [
             # A line stored without fields reads back as NULL (NaN in the frame).
             {**row, "fields": json.loads(row["fields"]) if isinstance(row["fields"], str) else {}}
             for row in logs.to_dict("records")
         ]
-        return _JSON(found)
+        return found
 
-    async def trigger(request: Request) -> Response:
-        if token is not None:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return _error(
-                    401, "This API needs 'Authorization: Bearer <token>' to trigger jobs."
-                )
-        config_id = _path_id(request, "job_id")
-        if config_id is None:
-            return _error(404, "Job ids are whole numbers; see GET /api/v1/jobs.")
-        try:
-            execution_id = await scheduler.trigger(config_id)
-        except UnknownJobError as exc:
-            return _error(404, str(exc))
-        except JobInactiveError as exc:
-            return _error(400, str(exc))
-        except JobAlreadyRunningError as exc:
-            return _error(409, str(exc))
-        return _JSON({"job_id": config_id, "execution_id": execution_id}, status_code=202)
-
-    async def openapi(_request: Request) -> Response:
-        return _JSON(OPENAPI)
-
-    return Starlette(
-        routes=[
-            Route("/api/v1/jobs", list_jobs, methods=["GET"]),
-            Route("/api/v1/jobs/status/overview", overview, methods=["GET"]),
-            Route("/api/v1/jobs/executions/{execution_id}", execution, methods=["GET"]),
-            Route("/api/v1/jobs/{job_id}/executions", executions, methods=["GET"]),
-            Route("/api/v1/jobs/{job_id}/trigger", trigger, methods=["POST"]),
-            Route("/openapi.json", openapi, methods=["GET"]),
-        ],
-        exception_handlers={DatabaseBusyError: _busy},
+    @app.post(
+        "/api/v1/jobs/{job_id}/trigger",
+        status_code=202,
+        response_model=Triggered,
+        responses={
+            400: {"model": ErrorBody, "description": "Job disabled"},
+            401: {"model": ErrorBody, "description": "Token required"},
+            403: {"model": ErrorBody, "description": "Not from this machine"},
+            404: {"model": ErrorBody, "description": "Unknown job"},
+            409: {"model": ErrorBody, "description": "Already running"},
+            **BUSY,
+        },
     )
+    async def trigger(job_id: JobId) -> Any:
+        """Run a job now."""
+        try:
+            execution_id = await scheduler.trigger(job_id)
+        except UnknownJobError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except JobInactiveError as exc:
+            raise HTTPException(400, str(exc)) from None
+        except JobAlreadyRunningError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return {"job_id": job_id, "execution_id": execution_id}
+
+    app.middleware("http")(_only_trusted_requests(token))
+    app.add_exception_handler(DatabaseBusyError, _busy)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _bad_parameter)
+    return app
+
+
+def _only_trusted_requests(
+    token: str | None,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        refusal = _refusal(request, token)
+        if refusal is not None:
+            return _error(*refusal)
+        return await call_next(request)
+
+    return guard
+
+
+def _refusal(request: Request, token: str | None) -> tuple[int, str] | None:
+    """Why this request may not be answered, as (status, message); None when it may."""
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return None
+    host = _host_name(request.headers.get("host", ""))
+    origin = request.headers.get("origin")
+    if host not in LOOPBACK_HOSTS:
+        if token is not None:
+            return (
+                401,
+                "Requests that do not name this machine need 'Authorization: Bearer <token>'.",
+            )
+        return 403, (
+            f"This API answers requests for this machine only, not for host {host[:60]!r}; "
+            "start the scheduler with --api-token to reach it from elsewhere."
+        )
+    if origin is not None and (urlsplit(origin).hostname or "") not in LOOPBACK_HOSTS:
+        return 403, "Requests sent by web pages of other sites are refused."
+    if token is not None and request.method == "POST":
+        return 401, "This API needs 'Authorization: Bearer <token>' to trigger jobs."
+    return None
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port: ``[::1]:8700`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.partition(":")[0]
+
+
+def _no_missing(row: dict[Any, Any]) -> dict[str, Any]:
+    """A frame row with NaN/NaT (missing) as None."""
+    return {str(k): (None if v is None or v != v else v) for k, v in row.items()}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "status_code": status}, status_code=status)
 
 
 async def _busy(_request: Request, exc: Exception) -> Response:
@@ -185,75 +246,25 @@ async def _busy(_request: Request, exc: Exception) -> Response:
     return _error(503, str(exc))
 
 
-def _op(summary: str, params: list[dict[str, Any]], codes: dict[str, str]) -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "parameters": params,
-        "responses": {
-            code: {
-                "description": text,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-            for code, text in {**codes, "503": "Database held by another process"}.items()
-        },
-    }
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "Request refused."
+    if exc.status_code == 404 and message == "Not Found":
+        message = "There is no such endpoint; see GET /openapi.json."
+    elif exc.status_code == 405:
+        message = "This endpoint does not take that method; see GET /openapi.json."
+    return _error(exc.status_code, message)
 
 
-_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "Smurf Workbench monitoring API", "version": "1"},
-    "paths": {
-        "/api/v1/jobs": {"get": _op("Job configurations", [], {"200": "Jobs"})},
-        "/api/v1/jobs/status/overview": {
-            "get": _op("Scheduler and job status", [], {"200": "Overview"})
-        },
-        "/api/v1/jobs/{job_id}/executions": {
-            "get": _op(
-                "Executions of a job",
-                [
-                    _JOB_ID,
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": [s.value for s in JobStatus]},
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                    },
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                ],
-                {"200": "A page of executions", "400": "Bad parameter", "404": "Unknown job"},
-            )
-        },
-        "/api/v1/jobs/executions/{execution_id}": {
-            "get": _op(
-                "One execution with its log lines",
-                [
-                    {
-                        "name": "execution_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
-                {"200": "The execution", "404": "Unknown execution"},
-            )
-        },
-        "/api/v1/jobs/{job_id}/trigger": {
-            "post": _op(
-                "Run a job now",
-                [_JOB_ID],
-                {
-                    "202": "Started",
-                    "400": "Job disabled",
-                    "401": "Token required",
-                    "404": "Unknown job",
-                    "409": "Already running",
-                },
-            )
-        },
-    },
-}
+async def _bad_parameter(_request: Request, exc: Exception) -> Response:
+    """A parameter that does not fit: 404 for an id in the path, 400 for the query."""
+    assert isinstance(exc, RequestValidationError)
+    problem = exc.errors()[0] if exc.errors() else {}
+    where = tuple(problem.get("loc", ()))
+    name = str(where[-1]) if where else "a parameter"
+    if where[:1] == ("path",):
+        return _error(404, f"No such {name}: ids are whole numbers; see GET /api/v1/jobs.")
+    allowed = ", ".join(s.value for s in JobStatus) if name == "status" else None
+    detail = f"must be one of {allowed}" if allowed else str(problem.get("msg", "is not valid"))
+    given = str(problem.get("input"))[:40]
+    return _error(400, f"The {name} parameter: {detail[0].lower()}{detail[1:]} (got {given!r}).")

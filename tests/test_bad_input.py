@@ -122,7 +122,9 @@ def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> 
         await scheduler.start()
         try:
             transport = httpx.ASGITransport(app=create_api(scheduler))
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
                 response = await client.get("/api/v1/jobs/status/overview")
             assert response.status_code == 200
             return dict(response.json())

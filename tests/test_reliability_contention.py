@@ -214,7 +214,9 @@ def test_the_api_answers_503_while_another_process_holds_the_database(db_path: P
             holder.stdin.flush()
             assert holder.stdout.readline().strip() == "holding"
             transport = httpx.ASGITransport(app=create_api(scheduler), raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
                 return [
                     await client.post("/api/v1/jobs/3/trigger"),
                     await client.get("/api/v1/jobs/status/overview"),

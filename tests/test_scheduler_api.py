@@ -192,7 +192,7 @@ def test_post_needs_the_token_when_one_is_set(db_path: Path, sim: RunningSimulat
 
     async def calls() -> list[int]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             return [
                 (await client.post("/api/v1/jobs/3/trigger")).status_code,
                 (

@@ -137,7 +137,7 @@ async def api_answers(context: JobContext) -> str:
     bodies = []
     try:
         transport = httpx.ASGITransport(app=create_api(scheduler))
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             jobs = (await client.get("/api/v1/jobs")).json()["jobs"]
             bodies.append((await client.get("/api/v1/jobs/status/overview")).text)
             for job in jobs:
@@ -296,7 +296,9 @@ def test_trigger_needs_the_token_when_one_is_set(
             app = create_api(scheduler, token="s3cret-token")
             headers = {"Authorization": authorization} if authorization else {}
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
                 answer = await client.post(f"/api/v1/jobs/{job_id}/trigger", headers=headers)
                 listing = await client.get("/api/v1/jobs")
             if scheduler.running:
@@ -321,3 +323,70 @@ def test_trigger_needs_the_token_when_one_is_set(
     else:
         assert executions == 0
         assert "Bearer" in body["error"]
+
+
+def _api_calls(
+    db_path: Path, token: str | None, calls: list[tuple[str, str, str, dict[str, str]]]
+) -> list[int]:
+    """(method, base URL, path, headers) requests against the API of a started scheduler."""
+    with Database(db_path).write() as con:
+        con.execute("UPDATE job_configurations SET is_active = job_type = 'SMURF_ANALYZER'")
+
+    async def ask() -> list[int]:
+        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=60)
+        await scheduler.start()
+        try:
+            transport = httpx.ASGITransport(app=create_api(scheduler, token=token))
+            statuses = []
+            for method, base_url, path, headers in calls:
+                async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+                    response = await client.request(method, path, headers=headers)
+                    statuses.append(response.status_code)
+                    if response.status_code >= 400:
+                        assert response.json()["error"]
+                if scheduler.running:
+                    await asyncio.gather(*scheduler.running.values())
+            return statuses
+        finally:
+            await scheduler.stop()
+
+    return asyncio.run(ask())
+
+
+LOOPBACK = "http://127.0.0.1:8700"
+TRIGGER = "/api/v1/jobs/3/trigger"
+
+
+def test_a_web_page_cannot_trigger_jobs_through_a_browser(db_path: Path) -> None:
+    """Without a token, requests naming another Host (DNS rebinding) or sent from another
+    Origin (a cross-site form) are refused; the operator's own loopback requests pass."""
+    statuses = _api_calls(
+        db_path,
+        None,
+        [
+            ("POST", "http://evil.example", TRIGGER, {}),
+            ("GET", "http://evil.example:8700", "/api/v1/jobs", {}),
+            ("POST", LOOPBACK, TRIGGER, {"Origin": "http://evil.example"}),
+            ("POST", LOOPBACK, TRIGGER, {"Origin": "null"}),
+            ("POST", LOOPBACK, TRIGGER, {"Origin": "http://127.0.0.1:8700"}),
+            ("GET", "http://localhost:8700", "/api/v1/jobs", {}),
+            ("GET", "http://[::1]:8700", "/api/v1/jobs", {}),
+        ],
+    )
+    assert statuses == [403, 403, 403, 403, 202, 200, 200]
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 1
+
+
+def test_any_other_host_needs_the_token(db_path: Path) -> None:
+    """With a token, a request naming a non-loopback Host passes only with the token."""
+    bearer = {"Authorization": "Bearer s3cret-token"}
+    statuses = _api_calls(
+        db_path,
+        "s3cret-token",
+        [
+            ("GET", "http://scheduler.lan:8700", "/api/v1/jobs", {}),
+            ("GET", "http://scheduler.lan:8700", "/api/v1/jobs", bearer),
+            ("POST", "http://scheduler.lan:8700", TRIGGER, bearer),
+        ],
+    )
+    assert statuses == [401, 200, 202]

@@ -1,0 +1,96 @@
+"""What the monitoring API answers, declared once: FastAPI checks its answers against these
+models and writes the OpenAPI description (``GET /openapi.json``) from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: one sentence saying what is wrong, and the HTTP status."""
+
+    error: str
+    status_code: int
+
+
+class SchedulerState(BaseModel):
+    state: str = Field(description="RUNNING, STOPPING, STOPPED, or NOT_RUNNING")
+    started_at: str | None
+    pid: int | None
+
+
+class LastExecution(BaseModel):
+    id: int
+    status: str
+    created_at: str | None
+    finished_at: str | None
+    error_message: str | None
+
+
+class JobEntry(BaseModel):
+    """A job configuration with its schedule and recent activity."""
+
+    id: int
+    job_type: str
+    name: str
+    schedule: str
+    is_active: bool
+    next_run_time: str | None
+    configuration_error: str | None
+    running_execution_id: int | None
+    last_execution: LastExecution | None
+    counts_24h: dict[str, int] = Field(description="executions of the last 24 h by status")
+
+
+class JobList(BaseModel):
+    jobs: list[JobEntry]
+
+
+class Overview(BaseModel):
+    scheduler: SchedulerState
+    jobs: list[JobEntry]
+
+
+class ExecutionRow(BaseModel):
+    id: int
+    job_config_id: int
+    job_type: str
+    status: str
+    trigger: str
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    api_requests_made: int
+    records_created: int
+    records_updated: int
+    error_message: str | None
+    correlation_id: str
+
+
+class ExecutionPage(BaseModel):
+    job_id: int
+    total: int
+    limit: int
+    offset: int
+    executions: list[ExecutionRow]
+
+
+class LogLine(BaseModel):
+    seq: int
+    logged_at: datetime
+    level: str
+    event: str
+    fields: dict[str, Any]
+
+
+class ExecutionDetail(ExecutionRow):
+    details: dict[str, Any] | None
+    logs: list[LogLine]
+
+
+class Triggered(BaseModel):
+    job_id: int
+    execution_id: int
