@@ -36,11 +36,14 @@ def record_rejected_matches(
     """Keep (match id, reason) pairs as rejected; rows created (a match is kept once)."""
     if not rejected:
         return 0
-    before = con.execute("SELECT count(*) FROM rejected_matches").fetchone()
-    con.executemany(
-        "INSERT INTO rejected_matches (match_id, rejected_at, reason, execution_id)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [[match_id, rejected_at, reason, execution_id] for match_id, reason in rejected],
-    )
-    after = con.execute("SELECT count(*) FROM rejected_matches").fetchone()
-    return int(after[0]) - int(before[0]) if after and before else 0
+    created = 0
+    for match_id, reason in dict(rejected).items():
+        # Inserted only when new (a lake has no keys for ON CONFLICT).
+        row = con.execute(
+            "INSERT INTO rejected_matches (match_id, rejected_at, reason, execution_id)"
+            " SELECT ?, ?, ?, ? WHERE NOT EXISTS"
+            " (SELECT 1 FROM rejected_matches WHERE match_id = ?)",
+            [match_id, rejected_at, reason, execution_id, match_id],
+        ).fetchone()
+        created += int(row[0]) if row else 0
+    return created
