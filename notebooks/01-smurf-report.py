@@ -21,9 +21,9 @@
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
-queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all
-min_games: int = 10  # leave out scores built on fewer games
-top_n: int = 25  # how many suspects to list
+queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all [0, 100000]
+min_games: int = 10  # leave out scores built on fewer games [0, 100000]
+top_n: int = 25  # how many suspects to list [1, 1000]
 label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both
 as_of: str = ""  # report scores as they stood at this UTC time (ISO 8601); empty for now
 since: str = ""  # UTC time of the previous report (ISO 8601); empty for 24 hours before as_of

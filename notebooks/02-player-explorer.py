@@ -24,7 +24,7 @@
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 player: str = ""  # Riot ID (name#tag) or puuid to open first; empty for the top suspect
-queue: int = 0  # queue for the match history (420 is ranked solo); 0 for all queues
+queue: int = 0  # queue for the match history (420 is ranked solo); 0 for all queues [0, 100000]
 
 # %%
 # %matplotlib inline

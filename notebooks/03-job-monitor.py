@@ -19,7 +19,7 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
-days: int = 7  # how many days back to look
+days: int = 7  # how many days back to look [1, 3650]
 job_type: str = ""  # one job type, e.g. MATCH_FETCHER; empty for every job
 as_of: str = ""  # end of the window, UTC time (ISO 8601); empty for now
 

@@ -23,8 +23,8 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
-min_games: int = 20  # fewest games for the win-rate example (bound as a ? parameter)
-max_rows: int = 1000  # most rows any query returns
+min_games: int = 20  # fewest games for the win-rate example (bound as a ? parameter) [0, 100000]
+max_rows: int = 1000  # most rows any query returns [1, 1000000]
 
 # %%
 import os

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, shorten
 
 if TYPE_CHECKING:
     from pipeline.store.location import Location
@@ -21,6 +21,7 @@ DEFAULT_DB_PATH = Path("data/smurf.duckdb")
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
 DEFAULT_PLATFORM = "euw1"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
+MAX_LOCK_TIMEOUT_S = 3600.0
 # Host names that reach this machine only; the monitoring API trusts no other Host unasked.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -45,8 +46,11 @@ class Settings:
                 f"RIOT_API_BASE must contain '{{route}}' (got {self.riot_api_base!r}); "
                 "for example https://{route}.api.riotgames.com"
             )
-        if self.lock_timeout_s < 0:
-            raise ConfigError(f"The lock timeout must be >= 0 s (got {self.lock_timeout_s}).")
+        if not 0 <= self.lock_timeout_s <= MAX_LOCK_TIMEOUT_S:  # NaN fails this too
+            raise ConfigError(
+                f"The lock timeout must be between 0 and {MAX_LOCK_TIMEOUT_S:g} s "
+                f"(got {self.lock_timeout_s}); set SMURF_LOCK_TIMEOUT_S to a number of seconds."
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: object) -> Settings:
@@ -68,7 +72,7 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(
                     f"SMURF_LOCK_TIMEOUT_S must be a number of seconds "
-                    f"(got {env['SMURF_LOCK_TIMEOUT_S']!r})."
+                    f"(got {shorten(env['SMURF_LOCK_TIMEOUT_S'])})."
                 ) from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "db_path" in values:

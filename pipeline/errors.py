@@ -18,3 +18,10 @@ class SmurfError(Exception):
 
 class ConfigError(SmurfError):
     """A setting or option has a value the product cannot use."""
+
+
+def shorten(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: for echoing what a user gave in a message
+    (an argument may be 100,000 characters long)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."

@@ -293,3 +293,93 @@ def test_report_parameter_carrying_sql_is_data_and_fails_clearly(
     assert result.exit_code == 1, result.output
     assert "label must be SMURF, BOOSTED or empty" in result.stderr
     assert count(db_path, "SELECT count(*) FROM players") == 2
+
+
+# ---- bounds for every setting, one line for every refusal ---------------------------------
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("timeout_seconds=NaN", "timeout_seconds"),
+        ("timeout_seconds=Infinity", "timeout_seconds"),
+        ("timeout_seconds=1e308", "timeout_seconds"),
+        ("timeout_seconds=-1", "timeout_seconds"),
+        ("schedule=interval(seconds=0.001)", "at least"),
+        ("schedule=interval(days=100000000)", "at most"),
+        ("schedule=interval(seconds=1e308)", "at most"),
+        ("schedule=interval(seconds=nan)", "interval"),
+    ],
+)
+def test_jobs_set_bounds_every_value(db_path: Path, assignment: str, message: str) -> None:
+    """Values beyond a setting's bounds (NaN, infinity, absurdly short or long intervals) are
+    refused in one line, and the configuration stays as it was."""
+    before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
+    result = smurf(db_path, "jobs", "set", str(before[0]), assignment)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+    assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    """--db naming a file that is no DuckDB database says so in one line."""
+    not_a_db = tmp_path / "passwd"
+    not_a_db.write_text("root:x:0:0:root:/root:/bin/bash\n" * 50)
+    result = smurf(not_a_db, "sql", "select 1")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "not a DuckDB database" in result.stderr
+
+
+def test_importing_a_device_or_a_huge_file_is_a_rejection(db_path: Path, tmp_path: Path) -> None:
+    """/dev/zero and a file past the size bound are rejected with why; good files load."""
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as handle:
+        handle.truncate(70 * 1024 * 1024)  # sparse: large on paper, cheap on disk
+    good = FIXTURES_DIR / "matches" / "NA1_1000000001.json"
+    result = smurf(db_path, "import-matches", "/dev/zero", str(huge), str(good))
+    assert result.exit_code == 0, result.output
+    assert "not a regular file" in result.output
+    assert "larger than" in result.output
+    assert count(db_path, "SELECT count(*) FROM matches") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "-p", "top_n=-5"], "top_n"),
+        (["report", "-n", "03-job-monitor", "-p", "days=-9999"], "days"),
+    ],
+)
+def test_report_parameters_out_of_their_bounds_are_refused(
+    db_path: Path, args: list[str], message: str
+) -> None:
+    """A report parameter beyond the bounds its notebook declares is refused before any kernel."""
+    result = smurf(db_path, *args)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and "between" in result.stderr
+
+
+def test_a_huge_argument_is_not_echoed_whole(db_path: Path) -> None:
+    """Refusing a 100,000-character argument quotes a short part of it."""
+    result = smurf(db_path, "track", "x" * 100_000)
+    assert result.exit_code == 1
+    assert len(result.stderr) < 400
+
+
+@pytest.mark.parametrize("job", ["١", "1_0", "+1", "1e0"])
+def test_job_ids_are_plain_digits(db_path: Path, job: str) -> None:
+    """Only ASCII digits name a job id: other scripts' digits or underscores match nothing."""
+    result = smurf(db_path, "run", job)
+    assert result.exit_code == 1
+    assert "No job matches" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "1e308"])
+def test_the_lock_timeout_is_bounded(db_path: Path, value: str) -> None:
+    """SMURF_LOCK_TIMEOUT_S outside 0..3600 s is one clear line."""
+    result = CliRunner().invoke(
+        cli, ["--db", str(db_path), "db", "current"], env={"SMURF_LOCK_TIMEOUT_S": value}
+    )
+    assert result.exit_code == 1
+    assert "SMURF_LOCK_TIMEOUT_S" in result.stderr or "lock timeout" in result.stderr

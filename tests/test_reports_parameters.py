@@ -17,6 +17,7 @@ from pipeline.reports import (
     parse_assignments,
 )
 from pipeline.reports.parameters import coerce
+from pipeline.reports.runner import NOTEBOOKS_DIR
 from pipeline.reports.sources import load_notebook
 
 
@@ -136,6 +137,7 @@ def test_public_surfaces_are_pinned() -> None:
         "NotebookExecutionError",
         "NotebookNotFoundError",
         "ParameterError",
+        "ParameterRangeError",
         "ParameterTypeError",
         "ReportError",
         "ReportResult",
@@ -153,3 +155,15 @@ def test_public_surfaces_are_pinned() -> None:
     assert pipeline.explorer.__all__ == ["jobs", "players", "quality", "scores", "sql"]
     for module in (pipeline.reports, pipeline.explorer):
         assert all(hasattr(module, name) for name in module.__all__)
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> None:
+    """Each int or float parameter of a shipped notebook ends its comment with [low, high],
+    so no report runs with a negative count or an absurd window."""
+    declared = declared_parameters(notebook)
+    numbers = [p for p in declared.values() if p.type_name in ("int", "float")]
+    assert [p.name for p in numbers if p.bounds is None] == []
+    for parameter in numbers:
+        low, high = parameter.bounds or (0, 0)
+        assert low <= float(parameter.default) <= high

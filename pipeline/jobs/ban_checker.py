@@ -28,6 +28,7 @@ from pipeline.jobs.ban_evidence import Observation, Verdict, conclude
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.errors import RateLimitSignal
+from pipeline.jobs.settings import BanCheckerSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.riot import (
@@ -65,13 +66,8 @@ def due_cutoff(now: datetime, days: int) -> datetime:
 class BanChecker(BaseJob):
     job_type = JobType.BAN_CHECKER
 
-    def _load_configuration(self) -> None:
-        super()._load_configuration()
-        self.ban_check_days = self.int_setting("ban_check_days", minimum=0, maximum=3650)
-        self.unavailable_recheck_days = self.int_setting(
-            "unavailable_recheck_days", 14, minimum=0, maximum=3650
-        )
-        self.max_checks_per_run = self.int_setting("max_checks_per_run", maximum=100_000)
+    settings_model = BanCheckerSettings
+    settings: BanCheckerSettings
 
     async def execute(self, db: Database) -> None:
         due = await asyncio.to_thread(self._due, db, self.context.clock())
@@ -92,10 +88,10 @@ class BanChecker(BaseJob):
             return due_checks(
                 con,
                 labels=FLAGGED_LABELS,
-                due=due_cutoff(now, self.ban_check_days),
-                unavailable_due=due_cutoff(now, self.unavailable_recheck_days),
+                due=due_cutoff(now, self.settings.ban_check_days),
+                unavailable_due=due_cutoff(now, self.settings.unavailable_recheck_days),
                 default_platform=self.context.settings.platform,
-                limit=self.max_checks_per_run,
+                limit=self.settings.max_checks_per_run,
             )
 
     async def _check_batch(self, batch: list[DueCheck], statuses: Counter[str]) -> None:

@@ -33,6 +33,7 @@ import httpx
 import structlog
 
 from pipeline.config import Settings
+from pipeline.errors import shorten
 from pipeline.jobs.errors import JobConfigError, JobError, JobTimeoutError, RateLimitSignal
 from pipeline.jobs.executions import (
     LIVE_RUNS,
@@ -42,6 +43,7 @@ from pipeline.jobs.executions import (
     start_execution_in_thread,
 )
 from pipeline.jobs.log_capture import ExecutionLogCapture
+from pipeline.jobs.settings import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, JobSettings, load_settings
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.jobs.worker_threads import RunThreads
 from pipeline.log import get_logger
@@ -56,7 +58,6 @@ T = TypeVar("T")
 # Metrics counted inside a safe_commit attempt, applied only once its transaction commits.
 _staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", default=None)
 
-DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
 END_WAIT_S = 30.0  # the least a run waits for the file to record its end
@@ -157,6 +158,9 @@ class BaseJob:
     job_type: ClassVar[JobType | None] = None
     # Jobs that talk to the Riot API get a client for the run (see ``riot()``).
     uses_riot_api: ClassVar[bool] = True
+    # The typed model of config_json (pipeline.jobs.settings); validated into self.settings.
+    settings_model: ClassVar[type[JobSettings] | None] = None
+    settings: JobSettings
 
     def __init__(self, job_config_id: int, context: JobContext | None = None) -> None:
         self.job_config_id = job_config_id
@@ -175,12 +179,23 @@ class BaseJob:
 
     # ---- for subclasses -------------------------------------------------------------
     def _load_configuration(self) -> None:
-        """Validate ``self.job_config.config_json``; subclasses extend and call super()."""
-        config = self.config
-        timeout = config.get("timeout_seconds", DEFAULT_TIMEOUT_S)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        """Validate ``self.job_config.config_json``: against the class's ``settings_model``
+        when it declares one (``self.settings``), else as the seed's guide writes it (a
+        subclass extends this and calls super())."""
+        if self.settings_model is not None:
+            raw = self.job_config.config_json if self.job_config else None
+            self.settings = load_settings(self.settings_model, raw, self.type_name)
+            self.timeout_s = self.settings.timeout_seconds
+            return
+        timeout = self.config.get("timeout_seconds", DEFAULT_TIMEOUT_S)
+        if (
+            not isinstance(timeout, int | float)
+            or isinstance(timeout, bool)
+            or not 0 < timeout <= MAX_TIMEOUT_S  # NaN fails this too
+        ):
             raise JobConfigError(
-                f"timeout_seconds must be a positive number of seconds (got {timeout!r})."
+                f"timeout_seconds must be a positive number of seconds, at most "
+                f"{MAX_TIMEOUT_S:g} (got {shorten(timeout)})."
             )
         self.timeout_s = float(timeout)
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from pipeline.cli_settings import settings_of
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, shorten
 from pipeline.jobs.base import ExecutionOutcome, JobContext
 from pipeline.jobs.errors import JobConfigError, UnknownJobError
 from pipeline.jobs.registry import job_for
@@ -40,7 +40,7 @@ def parse_riot_id(text: str) -> tuple[str, str]:
     match = RIOT_ID.match(text.strip())
     if not match:
         raise ConfigError(
-            f"{text!r} is not a Riot ID: write it as Name#TAG (name 3-16 characters, "
+            f"{shorten(text)} is not a Riot ID: write it as Name#TAG (name 3-16 characters, "
             'tag 2-5 letters or digits), e.g. "Faker#KR1".'
         )
     return match.group("name").strip(), match.group("tag")
@@ -92,7 +92,7 @@ def untrack(ctx: click.Context, player: str) -> None:
     with db.write() as con:
         rows = untrack_players(con, puuid=None if riot_id else player, riot_id=riot_id)
     if not rows:
-        raise ConfigError(f"No tracked player matches {player!r}; see `smurf jobs status`.")
+        raise ConfigError(f"No tracked player matches {shorten(player)}; see `smurf jobs status`.")
     click.echo(f"Stopped tracking {player} ({len(rows)} account).")
 
 
@@ -329,7 +329,7 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
-            raise JobConfigError(f"Expected key=value, got {pair!r}.")
+            raise JobConfigError(f"Expected key=value, got {shorten(pair)}.")
         try:
             values[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -369,10 +369,11 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
         new_config,
     )
     job._load_configuration()  # raises JobConfigError naming the bad key
-    unknown = sorted(set(changes) - job.settings_read)
+    # A declared model refuses unknown keys itself; a seed-style job tells what it read.
+    unknown = [] if job.settings_model else sorted(set(changes) - job.settings_read)
     if unknown:
         raise JobConfigError(
-            f"{config.job_type} has no setting {', '.join(map(repr, unknown))}; "
+            f"{config.job_type} has no setting {', '.join(map(shorten, unknown))}; "
             f"its settings are: {', '.join(sorted(job.settings_read))} (and schedule)."
         )
     with db.write() as con:

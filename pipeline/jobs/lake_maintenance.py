@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.errors import JobConfigError
+from pipeline.jobs.settings import LakeMaintenanceSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -32,24 +31,16 @@ class LakeMaintenance(BaseJob):
     job_type = JobType.LAKE_MAINTENANCE
     uses_riot_api = False
 
+    settings_model = LakeMaintenanceSettings
+    settings: LakeMaintenanceSettings
+
     def _load_configuration(self) -> None:
         super()._load_configuration()
         self.plan = MaintenancePlan(
-            rewrite_delete_threshold=self._number("rewrite_delete_threshold", 0.1, 0.0, 1.0),
-            expire_snapshots_after_hours=self._number(
-                "expire_snapshots_after_hours", 24.0, 0.0, 24.0 * 365
-            ),
-            delete_files_after_hours=self._number("delete_files_after_hours", 1.0, 0.0, 24.0 * 365),
+            rewrite_delete_threshold=self.settings.rewrite_delete_threshold,
+            expire_snapshots_after_hours=self.settings.expire_snapshots_after_hours,
+            delete_files_after_hours=self.settings.delete_files_after_hours,
         )
-
-    def _number(self, key: str, default: float, minimum: float, maximum: float) -> float:
-        """A validated number from config_json, with a message naming the key."""
-        value = self.config.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise JobConfigError(f"{key} must be a number (got {value!r}).")
-        if not minimum <= value <= maximum:
-            raise JobConfigError(f"{key} must be between {minimum} and {maximum} (got {value}).")
-        return float(value)
 
     async def execute(self, db: Database) -> None:
         if not isinstance(db.path, LakeLocation):

@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
+from pipeline.jobs.settings import MatchFetcherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -33,17 +34,8 @@ log = get_logger(__name__)
 class MatchFetcher(BaseJob):
     job_type = JobType.MATCH_FETCHER
 
-    def _load_configuration(self) -> None:
-        super()._load_configuration()
-        self.discovered_players_per_run = self.int_setting(
-            "discovered_players_per_run", maximum=100_000
-        )
-        self.matches_per_player_per_run = self.int_setting(
-            "matches_per_player_per_run", maximum=100
-        )
-        self.target_matches_per_player = self.int_setting(
-            "target_matches_per_player", maximum=10_000
-        )
+    settings_model = MatchFetcherSettings
+    settings: MatchFetcherSettings
 
     async def execute(self, db: Database) -> None:
         players = await asyncio.to_thread(self._players_below_target, db)
@@ -58,8 +50,8 @@ class MatchFetcher(BaseJob):
             return players_to_fetch(
                 con,
                 default_platform=self.context.settings.platform,
-                target_matches=self.target_matches_per_player,
-                limit=self.discovered_players_per_run,
+                target_matches=self.settings.target_matches_per_player,
+                limit=self.settings.discovered_players_per_run,
             )
 
     @handle_riot_api_errors(
@@ -70,7 +62,7 @@ class MatchFetcher(BaseJob):
     async def _fetch_player(
         self, manager: RiotDataManager, puuid: str, platform: str, start_index: int
     ) -> None:
-        requested = self.matches_per_player_per_run
+        requested = self.settings.matches_per_player_per_run
         # The profile first: once matches are fetched, nothing but their commit follows.
         profile = await manager.profile_if_available(puuid, platform)
         page = await manager.history_page(puuid, platform, start=start_index, count=requested)
@@ -79,7 +71,7 @@ class MatchFetcher(BaseJob):
         complete = batch.rate_limited is None and not batch.failed
         history_ended = len(page) < requested
         now = utcnow()
-        target = self.target_matches_per_player
+        target = self.settings.target_matches_per_player
 
         def persist(con: Any) -> None:
             created, updated = store_batch(

@@ -21,50 +21,36 @@ from typing import Any
 from pipeline import reports
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.errors import JobConfigError
+from pipeline.jobs.settings import NotebookReportSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 
 log = get_logger(__name__)
 
-DEFAULT_KEEP_LAST = 30
-
 
 class NotebookReport(BaseJob):
     job_type = JobType.NOTEBOOK_REPORT
     uses_riot_api = False
 
+    settings_model = NotebookReportSettings
+    settings: NotebookReportSettings
+
     def _load_configuration(self) -> None:
         super()._load_configuration()
-        name = self.config.get("notebook", reports.DEFAULT_NOTEBOOK)
-        if not isinstance(name, str) or not name:
-            raise JobConfigError(
-                f"notebook must be a notebook name like 01-smurf-report (got {name!r})."
-            )
-        given = self.config.get("parameters", {})
-        if not isinstance(given, dict):
-            raise JobConfigError(
-                f'parameters must be a JSON object like {{"top_n": 20}} (got {given!r}).'
-            )
-        output_dir = self.config.get("output_dir", str(reports.DEFAULT_OUT_DIR))
-        if not isinstance(output_dir, str) or not output_dir:
-            raise JobConfigError(f"output_dir must be a folder path (got {output_dir!r}).")
-        self.keep_last = self.int_setting("keep_last", DEFAULT_KEEP_LAST, minimum=1)
-        show_code = self.config.get("show_code", False)
-        if not isinstance(show_code, bool):
-            raise JobConfigError(f"show_code must be true or false (got {show_code!r}).")
-        self.show_code = show_code
-        notebooks_dir = Path(str(self.config.get("notebooks_dir") or reports.NOTEBOOKS_DIR))
+        notebooks_dir = Path(self.settings.notebooks_dir or reports.NOTEBOOKS_DIR)
         try:
-            notebook = reports.find_notebook(name, notebooks_dir)
+            notebook = reports.find_notebook(self.settings.notebook, notebooks_dir)
             self.parameters = reports.check_parameters(
-                notebook, given, reports.declared_parameters(notebook)
+                notebook, self.settings.parameters, reports.declared_parameters(notebook)
             )
         except reports.ReportError as exc:
             raise JobConfigError(str(exc)) from None
         self.notebook = notebook.stem
         self.notebooks_dir = notebooks_dir
-        self.output_dir = Path(output_dir)
+        self.output_dir = Path(self.settings.output_dir)
+        self.keep_last = self.settings.keep_last
+        self.show_code = self.settings.show_code
 
     async def execute(self, db: Database) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from pipeline.errors import shorten
 from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import UnknownJobError
 from pipeline.jobs.registry import job_for
@@ -20,7 +21,7 @@ def resolve_configs(db: Database, id_or_type: str) -> list[records.JobConfigurat
         found = records.find_job_configs(con, id_or_type)
     if not found:
         raise UnknownJobError(
-            f"No job matches {id_or_type!r}: give a job id or a type such as MATCH_FETCHER "
+            f"No job matches {shorten(id_or_type)}: give a job id or a type such as MATCH_FETCHER "
             "(see `smurf jobs list`)."
         )
     return found

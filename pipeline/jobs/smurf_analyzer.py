@@ -9,6 +9,7 @@ import pandas as pd
 
 from pipeline import analysis
 from pipeline.jobs.base import BaseJob
+from pipeline.jobs.settings import SmurfAnalyzerSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -21,12 +22,8 @@ class SmurfAnalyzer(BaseJob):
     job_type = JobType.SMURF_ANALYZER
     uses_riot_api = False
 
-    def _load_configuration(self) -> None:
-        super()._load_configuration()
-        self.unanalyzed_players_per_run = self.int_setting(
-            "unanalyzed_players_per_run", maximum=10_000_000
-        )
-        self.min_matches_required = self.int_setting("min_matches_required", maximum=10_000)
+    settings_model = SmurfAnalyzerSettings
+    settings: SmurfAnalyzerSettings
 
     async def execute(self, db: Database) -> None:
         scores = await self.in_thread(self._score, db)
@@ -45,10 +42,10 @@ class SmurfAnalyzer(BaseJob):
         # Interruptible: a timed-out run stops scoring instead of holding the file on.
         with db.read() as con, self.interruptible(con):
             puuids = analysis.players_needing_scores(
-                con, self.unanalyzed_players_per_run, self.min_matches_required
+                con, self.settings.unanalyzed_players_per_run, self.settings.min_matches_required
             )
             self.report_progress("players", done=0, total=len(puuids))
             if not puuids:
                 return pd.DataFrame()
-            params = analysis.ScoringParams(min_games=self.min_matches_required)
+            params = analysis.ScoringParams(min_games=self.settings.min_matches_required)
             return analysis.score_players(con, puuids, params=params)

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
+from pipeline.jobs.settings import TrackedPlayerUpdaterSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -30,12 +31,8 @@ log = get_logger(__name__)
 class TrackedPlayerUpdater(BaseJob):
     job_type = JobType.TRACKED_PLAYER_UPDATER
 
-    def _load_configuration(self) -> None:
-        super()._load_configuration()
-        self.max_new_matches_per_player = self.int_setting(
-            "max_new_matches_per_player", maximum=1000
-        )
-        self.max_tracked_players = self.int_setting("max_tracked_players", maximum=100_000)
+    settings_model = TrackedPlayerUpdaterSettings
+    settings: TrackedPlayerUpdaterSettings
 
     async def execute(self, db: Database) -> None:
         players = await asyncio.to_thread(self._tracked_players, db)
@@ -50,7 +47,7 @@ class TrackedPlayerUpdater(BaseJob):
             return tracked_players_to_update(
                 con,
                 default_platform=self.context.settings.platform,
-                limit=self.max_tracked_players,
+                limit=self.settings.max_tracked_players,
             )
 
     @handle_riot_api_errors(
@@ -64,7 +61,7 @@ class TrackedPlayerUpdater(BaseJob):
         # The profile first: once matches are fetched, nothing but their commit follows.
         profile = await manager.profile_if_available(puuid, platform)
         new_ids = await manager.new_match_ids(
-            puuid, platform, after=watermark, max_new=self.max_new_matches_per_player
+            puuid, platform, after=watermark, max_new=self.settings.max_new_matches_per_player
         )
         batch = await manager.fetch_matches(new_ids)
         observed_at = utcnow()

@@ -5,13 +5,14 @@ ReportError
 ├── MissingDatabaseError      the database the notebook would read does not exist
 ├── ParameterError            a -p value the notebook cannot take
 │   ├── UnknownParameterError     the notebook declares no such parameter
-│   └── ParameterTypeError        the value does not fit the declared type
+│   ├── ParameterTypeError        the value does not fit the declared type
+│   └── ParameterRangeError       the value is outside the declared bounds
 └── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
 """
 
 from __future__ import annotations
 
-from pipeline.errors import SmurfError
+from pipeline.errors import SmurfError, shorten
 from pipeline.workspace import missing_database_advice
 
 
@@ -56,6 +57,17 @@ class UnknownParameterError(ParameterError):
         )
 
 
+class ParameterRangeError(ParameterError):
+    """The value is outside the bounds the parameters cell declares."""
+
+    def __init__(self, name: str, value: object, low: float, high: float) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"The parameter {name!r} must be between {low:g} and {high:g} (got {value})."
+        )
+
+
 class ParameterTypeError(ParameterError):
     """The value cannot be read as the type the parameters cell declares."""
 
@@ -65,7 +77,7 @@ class ParameterTypeError(ParameterError):
         self.type_name = type_name
         super().__init__(
             f"The parameter {name!r} must be {_article(type_name)} {type_name} "
-            f"(got {value!r}); pass it as -p {name}=<{type_name}>."
+            f"(got {shorten(value)}); pass it as -p {name}=<{type_name}>."
         )
 
 

@@ -1,20 +1,29 @@
 """Report parameters: read what a notebook declares, check and type what the user gives.
 
 A notebook declares its parameters in its one ``parameters``-tagged cell, each with a type
-annotation and a comment (``top_n: int = 20  # suspects to list``). Values from the command
-line arrive as text and are coerced to the declared type; values from a job configuration
-arrive as JSON and are checked the same way. Values then travel to the kernel as papermill
+annotation and a comment; a number's comment ends with its bounds
+(``top_n: int = 20  # suspects to list [1, 1000]``). Values from the command line arrive as
+text and are coerced to the declared type; values from a job configuration arrive as JSON
+and are checked the same way, bounds included. Values then travel to the kernel as papermill
 parameters (data), and notebooks bind them to SQL with ``?`` placeholders.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.reports.errors import ParameterError, ParameterTypeError, UnknownParameterError
+from pipeline.errors import shorten
+from pipeline.reports.errors import (
+    ParameterError,
+    ParameterRangeError,
+    ParameterTypeError,
+    UnknownParameterError,
+)
 
+_BOUNDS = re.compile(r"\[\s*(?P<low>-?\d+(?:\.\d+)?)\s*,\s*(?P<high>-?\d+(?:\.\d+)?)\s*\]\s*$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -27,6 +36,12 @@ class DeclaredParameter:
     type_name: str  # the annotation as written: int, float, bool, str (others pass through)
     default: str  # the default as Python source
     help: str
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The ``[low, high]`` the comment ends with, for a number; None when it has none."""
+        found = _BOUNDS.search(self.help)
+        return (float(found["low"]), float(found["high"])) if found else None
 
 
 def declared_parameters(notebook: Path) -> dict[str, DeclaredParameter]:
@@ -55,7 +70,8 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ParameterError(
-                f"Report parameters are written key=value (got {pair!r}); for example -p top_n=20."
+                f"Report parameters are written key=value (got {shorten(pair)}); for example "
+                "-p top_n=20."
             )
         parsed[name.strip()] = value
     return parsed
@@ -88,8 +104,19 @@ def check_parameters(
         spec = declared.get(name)
         if spec is None:
             raise UnknownParameterError(name, notebook.name, list(declared))
-        checked[name] = coerce(name, value, spec.type_name)
+        checked[name] = _within(spec, coerce(name, value, spec.type_name))
     return checked
+
+
+def _within(spec: DeclaredParameter, value: object) -> object:
+    """``value``, when inside the bounds its parameter declares (NaN never is)."""
+    bounds = spec.bounds
+    if bounds is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    low, high = bounds
+    if not low <= value <= high:
+        raise ParameterRangeError(spec.name, value, low, high)
+    return value
 
 
 def _as_int(name: str, value: object) -> int:

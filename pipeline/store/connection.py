@@ -34,12 +34,13 @@ import tenacity
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store import lake
-from pipeline.store.errors import DatabaseBusyError, WriteConflictError
+from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
 
 log = get_logger(__name__)
 
 _LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
+_NOT_A_DATABASE_MARKER = "not a valid DuckDB database file"
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 # Same process, connection already open with the other read_only setting.
 _SAME_PROCESS_MARKER = "different configuration"
@@ -90,6 +91,8 @@ def connect_with_retry(
         try:
             con = _connect(path, read_only=read_only, config=config)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if _NOT_A_DATABASE_MARKER in str(exc):
+                raise NotADatabaseError(str(path)) from None
             if is_lock_conflict(exc):
                 holder = lock_holder(str(exc))
             elif _SAME_PROCESS_MARKER in str(exc):

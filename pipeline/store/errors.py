@@ -4,6 +4,7 @@ StoreError
 ├── DatabaseBusyError        another process held the file past the wait bound
 │   └── LakeBusyError        another writer held the lake's write lock past the bound
 ├── WriteConflictError       concurrent transactions of this process kept colliding
+├── NotADatabaseError        the file named as the database is something else
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
 ├── MatchParseError          a match-v5 payload is malformed (names the match id)
@@ -36,6 +37,17 @@ class DatabaseBusyError(StoreError):
             f"The database {path} is held by {who}; gave up after waiting {waited_s:.1f} s. "
             "Close the other program (a notebook kernel, `smurf scheduler`, a DuckDB shell) "
             "or raise SMURF_LOCK_TIMEOUT_S."
+        )
+
+
+class NotADatabaseError(StoreError):
+    """The file given as the database is not a DuckDB database."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is not a DuckDB database: check --db / SMURF_DB (a new file is created "
+            "by `smurf db migrate`)."
         )
 
 

@@ -8,6 +8,7 @@ reported with the reason and skipped; it never stops the rest.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from pipeline.store.writers import WriteCounts, write_matches
 log = get_logger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
+# A match is ~70 KB of JSON: a file past this is no export of matches, and would be read whole.
+MAX_FILE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,22 @@ class _Progress:
     counts: WriteCounts = field(default_factory=WriteCounts)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     batch: list[tuple[Path, ParsedMatch]] = field(default_factory=list)
+
+
+def _not_a_match_file(path: Path) -> str | None:
+    """Why ``path`` cannot hold matches to import (a device, a huge file), if it cannot."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot be read ({exc.__class__.__name__}: {exc})."
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a device, a pipe or a socket): give match-v5 JSON files."
+    if info.st_size > MAX_FILE_BYTES:
+        return (
+            f"is larger than {MAX_FILE_BYTES // 2**20} MiB ({info.st_size / 2**20:.0f} MiB): "
+            "split it into files of fewer matches."
+        )
+    return None
 
 
 def match_files(paths: Sequence[Path]) -> Iterator[Path]:
@@ -98,6 +117,10 @@ def import_paths(
 
 
 def _read_file(path: Path, progress: _Progress) -> None:
+    refusal = _not_a_match_file(path)
+    if refusal is not None:
+        progress.rejected.append((path, refusal))
+        return
     try:
         text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
         payload = orjson.loads(text)

@@ -59,9 +59,10 @@ def get_job_config(con: duckdb.DuckDBPyConnection, config_id: int) -> JobConfigu
 
 
 def find_job_configs(con: duckdb.DuckDBPyConnection, id_or_type: str) -> list[JobConfiguration]:
-    """Configurations matching a numeric id or a job type (case-insensitive)."""
-    if id_or_type.strip().isdigit():
-        found = get_job_config(con, int(id_or_type))
+    """Configurations matching an id (ASCII digits only) or a job type (case-insensitive)."""
+    text = id_or_type.strip()
+    if text.isascii() and text.isdigit():
+        found = get_job_config(con, int(text)) if len(text) <= 18 else None
         return [found] if found else []
     rows = con.execute(
         f"SELECT {_CONFIG_COLUMNS} FROM job_configurations WHERE job_type = ? ORDER BY id",

@@ -1,0 +1,132 @@
+"""What each job type's ``config_json`` may hold, declared as typed models with bounds.
+
+pydantic validates a configuration against its job type's model: every setting has a type
+and bounds, NaN and infinities are refused, an unknown key is named with the settings there
+are, and the first problem becomes a ``JobConfigError`` of one sentence. ``smurf jobs set``
+validates a change the same way before saving it. A job class declares its model as
+``settings_model``; a job written from the seed's guide may validate ``config_json`` in its
+own ``_load_configuration()`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import shorten
+from pipeline.jobs.errors import JobConfigError
+
+DEFAULT_TIMEOUT_S = 900.0
+MAX_TIMEOUT_S = 7 * 86400.0  # a week: longer is a mistake, not a run
+
+
+class JobSettings(BaseModel):
+    """The settings every job type has."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    timeout_seconds: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+
+
+S = TypeVar("S", bound=JobSettings)
+
+
+class TrackedPlayerUpdaterSettings(JobSettings):
+    max_new_matches_per_player: int = Field(ge=1, le=1000)
+    max_tracked_players: int = Field(ge=1, le=100_000)
+
+
+class MatchFetcherSettings(JobSettings):
+    discovered_players_per_run: int = Field(ge=1, le=100_000)
+    matches_per_player_per_run: int = Field(ge=1, le=100)
+    target_matches_per_player: int = Field(ge=1, le=10_000)
+
+
+class SmurfAnalyzerSettings(JobSettings):
+    unanalyzed_players_per_run: int = Field(ge=1, le=10_000_000)
+    min_matches_required: int = Field(ge=1, le=10_000)
+
+
+class BanCheckerSettings(JobSettings):
+    ban_check_days: int = Field(ge=0, le=3650)
+    unavailable_recheck_days: int = Field(14, ge=0, le=3650)
+    max_checks_per_run: int = Field(ge=1, le=100_000)
+
+
+class NotebookReportSettings(JobSettings):
+    timeout_seconds: float = Field(1800.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+    notebook: str = Field("01-smurf-report", min_length=1, max_length=200)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    output_dir: str = Field("data/reports", min_length=1, max_length=4096)
+    notebooks_dir: str | None = Field(None, min_length=1, max_length=4096)
+    keep_last: int = Field(30, ge=1, le=1_000_000)
+    show_code: bool = False
+
+
+class LakeMaintenanceSettings(JobSettings):
+    rewrite_delete_threshold: float = Field(0.1, ge=0.0, le=1.0, allow_inf_nan=False)
+    expire_snapshots_after_hours: float = Field(24.0, ge=0.0, le=24.0 * 365, allow_inf_nan=False)
+    delete_files_after_hours: float = Field(1.0, ge=0.0, le=24.0 * 365, allow_inf_nan=False)
+
+
+def load_settings(model: type[S], raw: Any, job_type: str) -> S:
+    """``raw`` (a configuration's config_json) as ``model``, or a JobConfigError saying why."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise JobConfigError(
+            f'config_json must be a JSON object like {{"key": value}} (got {shorten(raw)}).'
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise JobConfigError(_sentence(model, exc, job_type)) from None
+
+
+def _sentence(model: type[JobSettings], exc: ValidationError, job_type: str) -> str:
+    """The first problem of a validation, as a sentence naming the setting."""
+    problem = exc.errors()[0]
+    key = ".".join(str(part) for part in problem["loc"]) or "config_json"
+    kind = problem["type"]
+    given = problem.get("input")
+    if kind == "missing":
+        return f"Missing required config: {key}"
+    if kind == "extra_forbidden":
+        return (
+            f"{job_type} has no setting {shorten(key)}; its settings are: "
+            f"{', '.join(sorted(model.model_fields))} (and schedule)."
+        )
+    field = model.model_fields.get(str(problem["loc"][0])) if problem["loc"] else None
+    low, high = _bounds(field)
+    if kind.startswith("int") or (field is not None and field.annotation is int):
+        if isinstance(given, int) and not isinstance(given, bool):
+            return f"{key} must be between {low} and {high} (got {given})."
+        return f"{key} must be a whole number (got {shorten(given)})."
+    if field is not None and field.annotation is float:
+        what = "seconds" if key.endswith("seconds") else "a number"
+        if key == "timeout_seconds":
+            return (
+                f"timeout_seconds must be a positive number of seconds, at most {high:g} "
+                f"(got {shorten(given)})."
+            )
+        return f"{key} must be {what} between {low:g} and {high:g} (got {shorten(given)})."
+    if kind == "bool_type":
+        return f"{key} must be true or false (got {shorten(given)})."
+    if kind == "dict_type":
+        return f'{key} must be a JSON object like {{"top_n": 20}} (got {shorten(given)}).'
+    return f"{key}: {problem['msg'].lower()} (got {shorten(given)})."
+
+
+def _bounds(field: Any) -> tuple[float, float]:
+    """The lowest and highest value a field's metadata allows."""
+    low, high = -math.inf, math.inf
+    for rule in getattr(field, "metadata", ()):
+        for name in ("ge", "gt"):
+            if getattr(rule, name, None) is not None:
+                low = getattr(rule, name)
+        for name in ("le", "lt"):
+            if getattr(rule, name, None) is not None:
+                high = getattr(rule, name)
+    return low, high
