@@ -162,7 +162,7 @@ class RiotDataManager:
 
     async def _fetch_one(self, match_id: str, batch: MatchBatch) -> None:
         try:
-            payload = await self.client.get_match(match_id)
+            answer = await self.client.get_match_with_body(match_id)
         except NotFoundError:
             log.info("match.not_found", match_id=match_id)
             batch.not_found.append(match_id)
@@ -177,7 +177,8 @@ class RiotDataManager:
             batch.failed.append((match_id, str(exc)))
             return
         try:
-            batch.parsed.append(parse_match(payload))
+            # The response bytes are stored as they came: never encoded again.
+            batch.parsed.append(parse_match(answer.match, raw_json=answer.body))
         except MatchParseError as exc:
             # The same payload would come back next time: reject it for good, and move on.
             log.warning("match.rejected", match_id=match_id, error=exc.reason)

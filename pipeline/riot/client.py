@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal, cast
 from urllib.parse import quote
@@ -41,6 +42,14 @@ from pipeline.riot.types import (
 DEFAULT_BASE_URL: Final = "https://{route}.api.riotgames.com"
 MAX_MATCH_IDS_PER_PAGE: Final = 100
 MATCH_TYPES: Final = ("ranked", "normal", "tourney", "tutorial")
+
+
+@dataclass(frozen=True)
+class MatchResponse:
+    """A match as getMatch answered it: the payload, and its JSON bytes."""
+
+    match: MatchDto
+    body: bytes
 
 
 class _Default(enum.Enum):
@@ -245,9 +254,19 @@ class RiotClient:
 
     async def get_match(self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT) -> MatchDto:
         """A finished match; the route comes from the id's platform prefix."""
+        return (await self.get_match_with_body(match_id, max_wait_s=max_wait_s)).match
+
+    async def get_match_with_body(
+        self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT
+    ) -> MatchResponse:
+        """A finished match, with the response's bytes to store as they came."""
         path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
         call = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
-        return cast(MatchDto, _object(await self._get(call, max_wait_s), call))
+        if self._sender is None:
+            raise RuntimeError("Use the client inside `async with RiotClient(...) as client:`.")
+        budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
+        payload = await self._sender.get_payload(call, max_wait_s=budget_s)
+        return MatchResponse(cast(MatchDto, _object(payload.value, call)), payload.body)
 
     async def get_match_timeline(
         self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import orjson
 
 from pipeline.riot.errors import (
     AuthenticationError,
@@ -26,8 +27,9 @@ class MalformedBody(ValueError):
 def payload_of(response: httpx.Response) -> Any:
     """The JSON body of a successful response; ``MalformedBody`` when it is not JSON."""
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # orjson: a match is ~70 KB of JSON, and orjson reads it several times faster.
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
         raise MalformedBody(str(exc)) from None
 
 

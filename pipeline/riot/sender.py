@@ -61,8 +61,11 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class _Payload:
+class Payload:
+    """A response's JSON, and the bytes it was read from (kept, not encoded again)."""
+
     value: Any
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -103,14 +106,18 @@ class Sender:
 
     async def get_json(self, call: Call, *, max_wait_s: float | None) -> Any:
         """The JSON payload of ``call``, after whatever waits and retries it takes."""
+        return (await self.get_payload(call, max_wait_s=max_wait_s)).value
+
+    async def get_payload(self, call: Call, *, max_wait_s: float | None) -> Payload:
+        """``call``'s JSON and the response bytes, after whatever waits and retries it takes."""
         host = self._base_url.format(route=call.route)
         budget = _Budget(max_wait_s)
         attempts = self._retry.max_retries + 1
         for attempt in range(attempts):
             response = await self._send_once(host, call, budget)
             verdict = self._judge(call, response, attempts)
-            if isinstance(verdict, _Payload):
-                return verdict.value
+            if isinstance(verdict, Payload):
+                return verdict
             final = attempt == attempts - 1
             if response is not None and response.status_code == 429:
                 _log_429(call, response, attempt)
@@ -124,7 +131,7 @@ class Sender:
 
     def _judge(
         self, call: Call, response: httpx.Response | None, attempts: int
-    ) -> _Payload | _Retryable:
+    ) -> Payload | _Retryable:
         """The payload, or what went wrong and is worth retrying; raises what is not."""
         if response is None:
             return _Retryable(
@@ -139,7 +146,7 @@ class Sender:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                return _Payload(payload_of(response))
+                return Payload(payload_of(response), response.content)
             except MalformedBody:
                 return _Retryable("malformed_body", self._malformed(call, status))
         if status == 429:

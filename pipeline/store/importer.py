@@ -28,6 +28,7 @@ from pipeline.store.writers import WriteCounts, write_matches
 log = get_logger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
+_BOM = b"\xef\xbb\xbf"
 # A match is ~70 KB of JSON: a file past this is no export of matches, and would be read whole.
 MAX_FILE_BYTES = 64 * 2**20
 
@@ -122,18 +123,25 @@ def _read_file(path: Path, progress: _Progress) -> None:
         progress.rejected.append((path, refusal))
         return
     try:
-        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
-        payload = orjson.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+        if data.startswith(_BOM):  # tolerate a byte-order mark
+            data = data[len(_BOM) :]
+        payload = orjson.loads(data)
+    except OSError as exc:
         progress.rejected.append((path, f"cannot be read ({exc.__class__.__name__}: {exc})."))
         return
     except orjson.JSONDecodeError as exc:
-        progress.rejected.append((path, f"is not valid JSON ({exc})."))
+        reason = (
+            "cannot be read (it is not UTF-8 text)"
+            if "utf-8" in str(exc).lower()
+            else "is not valid JSON"
+        )
+        progress.rejected.append((path, f"{reason} ({exc})."))
         return
     progress.files_read += 1
-    # One match per file keeps its exact text as raw JSON; an array is serialised per match.
+    # One match per file keeps its exact bytes as raw JSON; an array is serialised per match.
     items = payload if isinstance(payload, list) else [payload]
-    raw_json = text if not isinstance(payload, list) else None
+    raw_json = data if not isinstance(payload, list) else None
     for item in items:
         try:
             progress.batch.append((path, parse_match(item, raw_json=raw_json)))

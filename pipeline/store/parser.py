@@ -19,12 +19,13 @@ beyond its column, no participants at all, teams of different sizes) raises
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from pipeline.store.errors import MatchParseError
 
@@ -126,10 +127,11 @@ class _Malformed(Exception):
     """Internal: a field has the wrong shape; becomes MatchParseError with the match id."""
 
 
-def parse_match(payload: Mapping[str, Any], *, raw_json: str | None = None) -> ParsedMatch:
-    """Rows for one ``MatchDto``; ``raw_json`` is the payload's text when the caller has it.
+def parse_match(payload: Mapping[str, Any], *, raw_json: str | bytes | None = None) -> ParsedMatch:
+    """Rows for one ``MatchDto``; ``raw_json`` is the JSON it was read from, when the caller
+    has it (the response or file bytes).
 
-    Passing the text it was read from saves serialising the payload again; without it the
+    Passing the JSON it was read from saves serialising the payload again; without it the
     payload is serialised compactly.
     """
     if not isinstance(payload, Mapping):
@@ -152,10 +154,10 @@ def parse_match(payload: Mapping[str, Any], *, raw_json: str | None = None) -> P
     return ParsedMatch(match=match, participants=participants, players=players)
 
 
-def _dump(payload: Mapping[str, Any]) -> str:
+def _dump(payload: Mapping[str, Any]) -> bytes:
     try:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
+        return orjson.dumps(payload)
+    except (TypeError, orjson.JSONEncodeError) as exc:
         raise _Malformed(f"the payload is not JSON-serialisable ({exc})") from None
 
 

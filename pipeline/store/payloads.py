@@ -16,10 +16,11 @@ import zstandard
 COMPRESSION_LEVEL = 3
 
 
-def compress_payload(text: str) -> bytes:
-    """The stored form of a payload's JSON text."""
+def compress_payload(text: str | bytes) -> bytes:
+    """The stored form of a payload's JSON (as the API sent it: bytes, or text)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     # A compressor object is not safe to share between threads; one per call is cheap.
-    return zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(text.encode("utf-8"))
+    return zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(data)
 
 
 def decompress_payload(blob: bytes) -> str:
