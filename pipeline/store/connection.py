@@ -36,6 +36,7 @@ from pipeline.log import get_logger
 from pipeline.store import lake
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
+from pipeline.store.transaction import transaction
 
 log = get_logger(__name__)
 
@@ -161,13 +162,8 @@ def write(
         return
     con = connect_with_retry(location, read_only=False, timeout_s=timeout_s)
     try:
-        con.begin()
-        try:
+        with transaction(con):
             yield con
-        except BaseException:
-            con.rollback()
-            raise
-        con.commit()
     finally:
         con.close()
 

@@ -31,6 +31,7 @@ from pipeline.store.errors import LakeUnavailableError
 from pipeline.store.extensions import load_extensions
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
+from pipeline.store.transaction import transaction
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
 # Rows of a commit kept in the catalog instead of a Parquet file: none (see above).
@@ -143,14 +144,8 @@ def write(
     """A transaction on the lake under its write lock: commit on success, rollback on error."""
     con = cursor(lake, read_only=False)
     try:
-        with write_lock(lake).held(timeout_s):
-            con.begin()
-            try:
-                yield con
-            except BaseException:
-                con.rollback()
-                raise
-            con.commit()
+        with write_lock(lake).held(timeout_s), transaction(con):
+            yield con
     finally:
         con.close()
 
