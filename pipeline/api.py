@@ -48,7 +48,7 @@ from pipeline.config import LOOPBACK_HOSTS
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.scheduler import JobScheduler, read_overview
 from pipeline.jobs.types import JobStatus
-from pipeline.store import DatabaseBusyError
+from pipeline.store import StoreError
 from pipeline.store import job_records as records
 
 MAX_PAGE_SIZE = 500
@@ -179,7 +179,7 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
         return {"job_id": job_id, "execution_id": execution_id}
 
     app.middleware("http")(_only_trusted_requests(token))
-    app.add_exception_handler(DatabaseBusyError, _busy)
+    app.add_exception_handler(StoreError, _busy)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _bad_parameter)
     return app
@@ -242,7 +242,8 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _busy(_request: Request, exc: Exception) -> Response:
-    """Another process held the database past the wait bound: try again later."""
+    """The database could not be used just now (held past the wait bound, or writes kept
+    colliding): try again later."""
     return _error(503, str(exc))
 
 

@@ -125,6 +125,7 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
                 records.update_job_config(con, 4, is_active=False)
                 records.update_job_config(con, 2, schedule="every now and then")
             await asyncio.sleep(1)
+            await until_idle(client, 4)  # its last scheduled run may still be going
             seen["inactive"] = await client.post("/api/v1/jobs/4/trigger")
             # A job with a RUNNING execution in another live process: 409.
             busy = add_execution(db_path, 1, pid=os.getppid())

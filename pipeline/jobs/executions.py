@@ -54,8 +54,9 @@ NO_PROCESS_MESSAGE = (
     "next started."
 )
 
-# Starts (and orphan checks) within this process take turns, so no two see the same state.
-_START_LOCK = threading.Lock()
+# Starts, orphan checks and late ends within this process take turns, so no two see (or
+# write) the same rows at once. Re-entrant: a start writes the late ends first.
+_START_LOCK = threading.RLock()
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -182,6 +183,11 @@ def record_end(db: Database, end: RunEnd) -> bool:
 def record_unrecorded_ends(db: Database) -> None:
     """Write the ends kept for this database. A busy file keeps them for the next try;
     any other refusal drops them, and their rows are closed when their jobs next start."""
+    with _START_LOCK:
+        _record_unrecorded_ends(db)
+
+
+def _record_unrecorded_ends(db: Database) -> None:
     ends = UNRECORDED_ENDS.take(db_key(db))
     if not ends:
         return
@@ -239,12 +245,12 @@ def start_execution(
     type is refused before anything is written.
     """
     key = db_key(db)
-    record_unrecorded_ends(db)
     with _START_LOCK:
+        record_unrecorded_ends(db)
         _refuse_if_still_working(key, config_id)
         correlation_id = uuid.uuid4().hex
-        with db.write() as con:
-            start = records.start_execution(
+        start = db.transact(
+            lambda con: records.start_execution(
                 con,
                 config_id,
                 trigger=trigger.value,
@@ -254,6 +260,7 @@ def start_execution(
                 is_live=lambda execution_id, pid: _is_live(key, execution_id, pid),
                 ended_message=_ended_message,
             )
+        )
         if start.execution_id is None:
             raise _refusal(config_id, start, job_types)
         live = LIVE_RUNS.add(key, start.execution_id, config_id)
@@ -301,7 +308,8 @@ def _abandon(db: Database, started: StartedRun) -> None:
 def close_orphans(db: Database) -> list[int]:
     """Close every unfinished execution that is not live; returns their ids."""
     key = db_key(db)
-    with _START_LOCK, db.write() as con:
+
+    def close(con: duckdb.DuckDBPyConnection) -> list[int]:
         orphans = [
             (execution_id, pid)
             for execution_id, _, pid in records.unfinished_executions(con)
@@ -309,7 +317,10 @@ def close_orphans(db: Database) -> list[int]:
         ]
         for execution_id, pid in orphans:
             records.close_executions(con, [execution_id], _ended_message(pid))
-    return [execution_id for execution_id, _ in orphans]
+        return [execution_id for execution_id, _ in orphans]
+
+    with _START_LOCK:
+        return db.transact(close)
 
 
 def _is_live(key: str, execution_id: int, pid: int | None) -> bool:
