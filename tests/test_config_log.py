@@ -59,7 +59,7 @@ def test_cli_overrides_win_over_environment_and_none_is_ignored() -> None:
     [
         ({"RIOT_API_BASE": "https://example.com"}, "{route}"),
         ({"SMURF_LOCK_TIMEOUT_S": "soon"}, "number of seconds"),
-        ({"SMURF_LOCK_TIMEOUT_S": "-1"}, ">= 0 s"),
+        ({"SMURF_LOCK_TIMEOUT_S": "-1"}, "between 0 and 3600 s"),
     ],
 )
 def test_bad_settings_raise_a_config_error_saying_what_to_fix(
