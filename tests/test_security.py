@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -390,3 +391,28 @@ def test_any_other_host_needs_the_token(db_path: Path) -> None:
         ],
     )
     assert statuses == [401, 200, 202]
+
+
+@pytest.mark.parametrize("written", [" 1 ", "١", "1_0", "+1", "01_"])
+def test_api_ids_are_plain_digits(db_path: Path, written: str) -> None:
+    """An id with spaces, an underscore, a sign or another script's digits names no job or
+    execution: the API answers 404 and starts nothing, as it does for an unknown id."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO job_executions (id, job_config_id, job_type, status, correlation_id)"
+            " VALUES (1, 1, 'TRACKED_PLAYER_UPDATER', 'SUCCESS', 'c1')"
+        )
+    path_id = quote(written, safe="")
+    statuses = _api_calls(
+        db_path,
+        None,
+        [
+            ("POST", LOOPBACK, f"/api/v1/jobs/{path_id}/trigger", {}),
+            ("GET", LOOPBACK, f"/api/v1/jobs/{path_id}/executions", {}),
+            ("GET", LOOPBACK, f"/api/v1/jobs/executions/{path_id}", {}),
+            ("GET", LOOPBACK, "/api/v1/jobs/1/executions", {}),
+            ("GET", LOOPBACK, "/api/v1/jobs/executions/1", {}),
+        ],
+    )
+    assert statuses == [404, 404, 404, 200, 200]
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 1
