@@ -20,6 +20,7 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
 queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all [0, 100000]
 min_games: int = 10  # leave out scores built on fewer games [0, 100000]
@@ -38,9 +39,10 @@ from IPython.display import Markdown, display
 
 from pipeline.explorer import plots, present, quality, scores, sql
 from pipeline.store import read
-from pipeline.workspace import notebook_database, resolve
+from pipeline.workspace import notebook_database, notebook_lock_timeout, resolve
 
 db = notebook_database(db_path, os.environ)
+wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 if label not in ("", *scores.FLAGGED_LABELS):
     raise ValueError(f"label must be SMURF, BOOSTED or empty (got {label!r}).")
 as_of_at = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
@@ -61,14 +63,14 @@ display(present.header(
 # ## What is in the database
 
 # %%
-present.show_table(sql.table_counts(db), empty="The database has no tables yet.")
+present.show_table(sql.table_counts(db, timeout_s=wait_s), empty="The database has no tables yet.")
 
 # %% [markdown]
 # ## Scores by tier
 # The latest score of each player (as of the report time) with at least `min_games` games.
 
 # %%
-with read(db) as con:
+with read(db, timeout_s=wait_s) as con:
     latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
 display(Markdown(f"{len(latest)} scored players."))
 present.show_table(scores.score_distribution(latest), empty="No player has a score yet: run `smurf analyze`.", index=True)
@@ -90,7 +92,7 @@ present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
 # unavailable (likely banned).
 
 # %%
-with read(db) as con:
+with read(db, timeout_s=wait_s) as con:
     flagged = scores.newly_flagged(
         con, since=since_at, as_of=as_of_at, platform=platform or None, min_games=min_games
     )
@@ -111,7 +113,7 @@ present.show_table(
 # Only on simulator data (table `sim_truth`): the model's ROC curve next to the rule "win rate >= 65 % over >= 30 games".
 
 # %%
-with read(db) as con:
+with read(db, timeout_s=wait_s) as con:
     labelled = quality.labelled_scores(con, queue=queue_id) if quality.has_table(con, "sim_truth") else None
 if labelled is None or labelled.empty:
     display(Markdown("*No ground truth in this database (it is not a simulator export).*"))

@@ -23,6 +23,7 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 player: str = ""  # Riot ID (name#tag) or puuid to open first; empty for the top suspect
 queue: int = 0  # queue for the match history (420 is ranked solo); 0 for all queues [0, 100000]
 
@@ -34,15 +35,16 @@ from IPython.display import display
 
 from pipeline.explorer import present
 from pipeline.explorer.widgets import PlayerExplorer
-from pipeline.workspace import notebook_database
+from pipeline.workspace import notebook_database, notebook_lock_timeout
 
 db = notebook_database(db_path, os.environ)
+wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 display(present.header(
     f"Database `{present.shown_path(db)}`",
     f"opened on `{player}`" if player else "opened on the top suspect",
     f"match history of queue {queue}" if queue else "match history of every queue",
 ))
-explorer = PlayerExplorer(db, queue=queue or None)
+explorer = PlayerExplorer(db, queue=queue or None, timeout_s=wait_s)
 if player:
     explorer.min_score.value = 0.0
     explorer.search(player)

@@ -19,6 +19,7 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 days: int = 7  # how many days back to look [1, 3650]
 job_type: str = ""  # one job type, e.g. MATCH_FETCHER; empty for every job
 as_of: str = ""  # end of the window, UTC time (ISO 8601); empty for now
@@ -32,12 +33,13 @@ from IPython.display import Markdown, display
 
 from pipeline.explorer import jobs, plots, present
 from pipeline.store import read
-from pipeline.workspace import notebook_database
+from pipeline.workspace import notebook_database, notebook_lock_timeout
 
 db = notebook_database(db_path, os.environ)
+wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
 start = end - timedelta(days=days)
-with read(db) as con:
+with read(db, timeout_s=wait_s) as con:
     runs = jobs.executions(con, since=start, job_type=job_type or None)
     failed_logs = jobs.failed_run_logs(con, since=start)
 runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]

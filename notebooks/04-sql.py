@@ -23,6 +23,7 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
+lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 min_games: int = 20  # fewest games for the win-rate example (bound as a ? parameter) [0, 100000]
 max_rows: int = 1000  # most rows any query returns [1, 1000000]
 
@@ -32,19 +33,20 @@ import os
 from IPython.display import display
 
 from pipeline.explorer import present, sql
-from pipeline.workspace import notebook_database
+from pipeline.workspace import notebook_database, notebook_lock_timeout
 
 db = notebook_database(db_path, os.environ)
+wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 
 
 def q(text: str, params: list[object] | None = None):
     """Run one read-only query; at most max_rows rows (shown as a sortable table)."""
-    return sql.query(db, text, params, max_rows=max_rows)
+    return sql.query(db, text, params, max_rows=max_rows, timeout_s=wait_s)
 
 
 present.interactive_tables(every_frame=True)
 display(present.header(f"Database `{present.shown_path(db)}`", f"at most {max_rows} rows a query"))
-sql.table_counts(db)
+sql.table_counts(db, timeout_s=wait_s)
 
 # %% [markdown]
 # ## Players per platform and tier (latest scores)

@@ -6,7 +6,9 @@ project root, the folder holding ``notebooks/`` and ``data/``, never from the ke
 working directory.
 
 Every notebook finds its database the same way: its ``db_path`` parameter, else
-``SMURF_DB``, else ``data/smurf.duckdb``; either may be a lake URL instead of a file.
+``SMURF_DB``, else ``data/smurf.duckdb``; either may be a lake URL instead of a file. It
+waits for another program writing that database as long as its ``lock_timeout_s``
+parameter says, else (negative) ``SMURF_LOCK_TIMEOUT_S``, else 30 s, as every command does.
 `smurf lab` picks ``--db``/``SMURF_DB``, else the demo's database when it was built after
 ``data/smurf.duckdb`` was last written, and hands its pick to the notebooks as ``SMURF_DB``.
 """
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DEFAULT_DB_PATH
+from pipeline.config import DEFAULT_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.store.location import Location, is_lake_url, parse_location
 
@@ -74,6 +76,17 @@ def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT
     if isinstance(choice.path, Path) and not choice.path.is_file():
         raise DatabaseNotFoundError(choice, root) from None
     return choice.path
+
+
+def notebook_lock_timeout(lock_timeout_s: float, env: Mapping[str, str]) -> float:
+    """How long a notebook waits for another program writing its database: its
+    ``lock_timeout_s`` parameter, else (negative) ``SMURF_LOCK_TIMEOUT_S``, else the
+    default; checked as ``Settings`` checks it (``ConfigError``)."""
+    if not lock_timeout_s < 0:  # NaN too: Settings refuses it
+        return Settings(lock_timeout_s=lock_timeout_s).lock_timeout_s
+    # Only the timeout's variable: the notebook's database is chosen by notebook_database.
+    own = {k: v for k, v in env.items() if k == "SMURF_LOCK_TIMEOUT_S"}
+    return Settings.from_env(own).lock_timeout_s
 
 
 def lab_choice(explicit: Location | None, root: Path = PROJECT_ROOT) -> DatabaseChoice:

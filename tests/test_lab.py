@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from pipeline.errors import ConfigError
 from pipeline.lab import ORIGIN_KEY, lab_environment, prepare_working_copies
 from pipeline.reports import NOTEBOOKS_DIR, available_notebooks
 from pipeline.workspace import (
@@ -20,6 +21,7 @@ from pipeline.workspace import (
     lab_choice,
     notebook_choice,
     notebook_database,
+    notebook_lock_timeout,
 )
 from tests.lab_server import running_lab
 from tests.notebook_world import build_world
@@ -43,6 +45,21 @@ def test_a_notebook_takes_its_parameter_then_smurf_db_then_the_default(tmp_path:
     assert notebook_choice("", env, tmp_path).path == tmp_path / "data" / "from-env.duckdb"
     assert notebook_choice("", {}, tmp_path).path == tmp_path / "data" / "smurf.duckdb"
     assert notebook_choice("/abs/y.duckdb", env, tmp_path).path == Path("/abs/y.duckdb")
+
+
+def test_a_notebook_waits_as_its_parameter_then_smurf_lock_timeout_s_says() -> None:
+    """lock_timeout_s wins over SMURF_LOCK_TIMEOUT_S, which wins over the default; values
+    out of bounds are refused as the commands refuse them."""
+    env = {"SMURF_LOCK_TIMEOUT_S": "2.5", "RIOT_API_BASE": "not read here"}
+    assert notebook_lock_timeout(7.0, env) == 7.0
+    assert notebook_lock_timeout(0.0, env) == 0.0
+    assert notebook_lock_timeout(-1.0, env) == 2.5
+    assert notebook_lock_timeout(-1.0, {}) == 30.0
+    for bad_parameter in (float("nan"), 1e308):
+        with pytest.raises(ConfigError, match="lock timeout"):
+            notebook_lock_timeout(bad_parameter, {})
+    with pytest.raises(ConfigError, match="SMURF_LOCK_TIMEOUT_S"):
+        notebook_lock_timeout(-1.0, {"SMURF_LOCK_TIMEOUT_S": "soon"})
 
 
 def test_a_missing_database_names_what_was_looked_for_and_how_to_build_it(

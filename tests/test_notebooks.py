@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,13 +14,16 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis import score_players, write_scores
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.reports import (
     NOTEBOOKS_DIR,
+    NotebookExecutionError,
     ReportResult,
     available_notebooks,
     find_notebook,
     run_report,
 )
+from pipeline.reports.runner import execute_notebook
 from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
@@ -230,6 +235,45 @@ def test_smurf_report_reads_a_lake_as_it_reads_a_file(
     assert result.parameters["db_path"] == lake_url
     assert "**1** newly flagged" in text
     assert f"Player{BANNED[1:]}#NA1" in text
+
+
+WRITER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])  # a writer: no other process may open the file
+print("holding", flush=True)
+sys.stdin.readline()
+con.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_notebook_waits_for_a_writer_as_long_as_its_lock_timeout(
+    world_db: Path, tmp_path: Path, name: str
+) -> None:
+    """While another program writes the database, a notebook gives up after its
+    lock_timeout_s (the runner passes the setting's value), not after the default 30 s."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(world_db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(NotebookExecutionError) as failed:
+            execute_notebook(
+                find_notebook(name),
+                tmp_path / f"{name}.ipynb",
+                {"db_path": str(world_db), "lock_timeout_s": 1.0},
+                execution_timeout_s=600,
+            )
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert failed.value.error_name == "DatabaseBusyError"
+    waited = re.search(r"gave up after waiting ([0-9.]+) s", failed.value.error_value)
+    assert waited is not None, failed.value.error_value
+    assert float(waited[1]) < DEFAULT_LOCK_TIMEOUT_S
 
 
 def test_job_monitor_shows_runs_and_failed_logs(world_db: Path, tmp_path: Path) -> None:

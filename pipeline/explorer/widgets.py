@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
     display,
@@ -55,9 +56,16 @@ def player_options(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return options
 
 
-def card_parts(db_path: Path | str, puuid: str, *, queue: int | None = None) -> dict[str, Any]:
-    """Everything the player card shows, read with one short-lived connection."""
-    with read(db_path) as con:
+def card_parts(
+    db_path: Path | str,
+    puuid: str,
+    *,
+    queue: int | None = None,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Everything the player card shows, read with one short-lived connection (waiting up
+    to ``timeout_s`` for another program writing the database)."""
+    with read(db_path, timeout_s=timeout_s) as con:
         return {
             "summary": players.player_summary(con, puuid),
             "ban_checks": players.ban_checks(con, puuid),
@@ -146,12 +154,22 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 class PlayerExplorer:
-    """The explorer's widgets and what happens when they change."""
+    """The explorer's widgets and what happens when they change.
 
-    def __init__(self, db_path: Path | str, *, queue: int | None = None) -> None:
+    Every read waits up to ``timeout_s`` for another program writing the database.
+    """
+
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        queue: int | None = None,
+        timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    ) -> None:
         self.db_path = db_path
         self.queue = queue
-        with read(db_path) as con:
+        self.timeout_s = timeout_s
+        with read(db_path, timeout_s=timeout_s) as con:
             self.scores = scores.latest_scores(con)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
         labels = sorted(self.scores["label"].dropna().unique())
@@ -233,7 +251,7 @@ class PlayerExplorer:
                 f"{_count(len(matching), 'player passes', 'players pass')} the filters."
             )
             return
-        with read(self.db_path) as con:
+        with read(self.db_path, timeout_s=self.timeout_s) as con:
             found = players.find_players(con, self.query)
         matching = self.passes_filters(found)
         self._list(player_options(matching))
@@ -270,7 +288,7 @@ class PlayerExplorer:
         self.card.clear_output(wait=False)
         self.shown = puuid
         if puuid:
-            parts = card_parts(self.db_path, puuid, queue=self.queue)
+            parts = card_parts(self.db_path, puuid, queue=self.queue, timeout_s=self.timeout_s)
             with self.card:
                 show_card(parts)
 
@@ -287,7 +305,9 @@ class PlayerExplorer:
         if more > 0:
             items += f"<li>… and {more} more</li>"
         card = (
-            card_html(card_parts(self.db_path, self.shown, queue=self.queue))
+            card_html(
+                card_parts(self.db_path, self.shown, queue=self.queue, timeout_s=self.timeout_s)
+            )
             if self.shown
             else "<p>No player selected: nothing passes the filters and the search.</p>"
         )
