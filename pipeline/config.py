@@ -39,6 +39,8 @@ class Settings:
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # Token the monitoring API requires from requests that do not come over loopback.
     api_token: str | None = field(default=None, repr=False)
+    # The platforms this process's platform jobs work on (a worker's shard); None: all.
+    platforms: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if "{route}" not in self.riot_api_base:
@@ -46,6 +48,8 @@ class Settings:
                 f"RIOT_API_BASE must contain '{{route}}' (got {self.riot_api_base!r}); "
                 "for example https://{route}.api.riotgames.com"
             )
+        if self.platforms is not None:
+            object.__setattr__(self, "platforms", parse_platforms(self.platforms))
         if not 0 <= self.lock_timeout_s <= MAX_LOCK_TIMEOUT_S:  # NaN fails this too
             raise ConfigError(
                 f"The lock timeout must be between 0 and {MAX_LOCK_TIMEOUT_S:g} s "
@@ -62,6 +66,8 @@ class Settings:
             values["riot_api_key"] = env["RIOT_API_KEY"].strip()
         if env.get("RIOT_API_BASE"):
             values["riot_api_base"] = env["RIOT_API_BASE"]
+        if env.get("SMURF_PLATFORMS"):
+            values["platforms"] = env["SMURF_PLATFORMS"]
         if env.get("SMURF_PLATFORM"):
             values["platform"] = env["SMURF_PLATFORM"].strip().lower()
         if env.get("SMURF_API_TOKEN"):
@@ -85,3 +91,18 @@ class Settings:
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def parse_platforms(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Platforms named in ``euw1,eun1`` form (or a sequence), checked, lower case, sorted."""
+    from pipeline.riot.routing import PLATFORMS
+
+    names = value.split(",") if isinstance(value, str) else list(value)
+    platforms = sorted({name.strip().lower() for name in names if name.strip()})
+    unknown = [p for p in platforms if p not in PLATFORMS]
+    if unknown or not platforms:
+        raise ConfigError(
+            f"Platforms must be a comma-separated list of {', '.join(PLATFORMS)} "
+            f"(got {', '.join(unknown) or 'none'})."
+        )
+    return tuple(platforms)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import click
 
 from pipeline.cli_settings import settings_of
-from pipeline.config import LOOPBACK_HOSTS
+from pipeline.config import LOOPBACK_HOSTS, parse_platforms
 from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, JobScheduler
 from pipeline.jobs.scheduler import DEFAULT_SHUTDOWN_GRACE_S, DEFAULT_SYNC_INTERVAL_S
@@ -119,6 +119,12 @@ async def serve_scheduler(
     show_default=True,
     help="How often configuration changes are picked up.",
 )
+@click.option(
+    "--platforms",
+    default=None,
+    help="Run the platform jobs for these platforms only, e.g. euw1,eun1: a worker's shard "
+    "of a lake [env SMURF_PLATFORMS; default: all].",
+)
 @click.pass_context
 def scheduler(
     ctx: click.Context,
@@ -127,11 +133,19 @@ def scheduler(
     api_token: str | None,
     duration_s: float | None,
     sync_interval_s: float,
+    platforms: str | None,
 ) -> None:
-    """Run the job scheduler (and its monitoring API) until interrupted."""
+    """Run the job scheduler (and its monitoring API) until interrupted.
+
+    On a lake, run one per (API key, region): each worker has its own rate limiter, runs the
+    platform jobs (updater, fetcher, ban checker) for its --platforms, and one of them (the
+    leader) runs the analyzer, the report and maintenance for the whole lake.
+    """
     settings = settings_of(ctx)
     if api_token:
         settings = settings.replace(api_token=api_token)
+    if platforms is not None:
+        settings = settings.replace(platforms=parse_platforms(platforms))
     context = JobContext(settings)
     context.db.require_schema()
     if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
@@ -139,7 +153,10 @@ def scheduler(
             "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
             "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
         )
-    click.echo(f"Scheduler on {settings.db_path}; API http://{api_host}:{api_port}/api/v1/jobs")
+    shard = ",".join(settings.platforms) if settings.platforms else "all platforms"
+    click.echo(
+        f"Scheduler on {settings.db_path} for {shard}; API http://{api_host}:{api_port}/api/v1/jobs"
+    )
     asyncio.run(
         serve_scheduler(
             context,

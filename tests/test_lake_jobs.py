@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.jobs import JobContext, JobStatus, run_in_process
+from pipeline.jobs import JobContext, JobStatus, run_in_process, shards
+from pipeline.jobs.executions import LIVE_RUNS, start_execution
+from pipeline.jobs.types import Trigger
 from pipeline.store import Database, read, write
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation, parse_location
@@ -71,3 +73,57 @@ def test_maintenance_on_a_file_does_nothing_and_says_so(db_path: Path) -> None:
     row = run_maintenance(db_path)
     assert json.loads(str(row["details"])) == {"skipped": "a DuckDB file needs no maintenance"}
     assert Database(db_path).is_lake is False
+
+
+def test_runs_of_a_job_share_out_platforms_and_global_jobs_run_once(lake_url: str) -> None:
+    """Two claims of a platform job split the platforms; a global job's second claim fails."""
+    db = Database(parse_location(lake_url))
+    first = shards.claim_run(db, 2, sharded=True, platforms=("euw1", "kr"))
+    second = shards.claim_run(db, 2, sharded=True, platforms=("kr", "na1"))
+    third = shards.claim_run(db, 2, sharded=True, platforms=("euw1",))
+    analyzer = shards.claim_run(db, 3, sharded=False, platforms=("euw1",))
+    again = shards.claim_run(db, 3, sharded=False, platforms=None)
+    try:
+        assert first is not None and first.platforms == ("euw1", "kr")
+        assert second is not None and second.platforms == ("na1",)
+        assert third is None and again is None
+        assert analyzer is not None and analyzer.shard == "*"
+        assert any("runs job 2 for euw1" in h for h in shards.holders(db, 2, ("euw1",)))
+    finally:
+        for claim in (first, second, analyzer):
+            if claim is not None:
+                claim.release()
+    assert shards.claim_run(db, 2, sharded=True, platforms=("euw1",)) is not None
+
+
+def test_one_worker_leads_and_another_takes_over(lake_url: str) -> None:
+    """The leader lock is held by one worker at a time and passes on when it resigns."""
+    db = Database(parse_location(lake_url))
+    one, two = shards.Leadership(db), shards.Leadership(db)
+    assert one.is_leader() and not two.is_leader()
+    one.resign()
+    assert two.is_leader() and not one.is_leader()
+    two.resign()
+
+
+def test_a_dead_runs_execution_is_closed_by_the_next_start_on_its_platforms(
+    lake_url: str,
+) -> None:
+    """An execution left RUNNING on a platform by a worker that died is closed when a run
+    of its job starts on that platform; one on another platform is left to its own."""
+    db = Database(parse_location(lake_url))
+    with write(lake_url) as con:
+        for execution_id, shard in ((1, "euw1"), (2, "kr")):
+            con.execute(
+                "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger,"
+                " created_at, started_at, correlation_id, host_pid, host, shard) VALUES (?, 2,"
+                " 'MATCH_FETCHER', 'RUNNING', 'SCHEDULE', now()::TIMESTAMP, now()::TIMESTAMP,"
+                " 'gone', 999999, 'gone', ?)",
+                [execution_id, shard],
+            )
+    started = start_execution(db, 2, Trigger.MANUAL, None, sharded=True, platforms=("euw1",))
+    LIVE_RUNS.finish(started.live)  # no run follows: the start alone is under test
+    assert started.platforms == ("euw1",)
+    with read(lake_url) as con:
+        states = con.execute("SELECT shard, status FROM job_executions ORDER BY id").fetchall()
+    assert states == [("euw1", "FAILED"), ("kr", "RUNNING"), ("euw1", "RUNNING")]

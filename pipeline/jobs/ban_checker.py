@@ -65,6 +65,7 @@ def due_cutoff(now: datetime, days: int) -> datetime:
 
 class BanChecker(BaseJob):
     job_type = JobType.BAN_CHECKER
+    sharded = True
 
     settings_model = BanCheckerSettings
     settings: BanCheckerSettings
@@ -91,6 +92,7 @@ class BanChecker(BaseJob):
                 due=due_cutoff(now, self.settings.ban_check_days),
                 unavailable_due=due_cutoff(now, self.settings.unavailable_recheck_days),
                 default_platform=self.context.settings.platform,
+                platforms=self.platforms,
                 limit=self.settings.max_checks_per_run,
             )
 

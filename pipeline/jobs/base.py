@@ -161,6 +161,9 @@ class BaseJob:
     # The typed model of config_json (pipeline.jobs.settings); validated into self.settings.
     settings_model: ClassVar[type[JobSettings] | None] = None
     settings: JobSettings
+    # Platform jobs work on the players of their worker's platforms (pipeline.jobs.shards);
+    # the others run once for the whole database.
+    sharded: ClassVar[bool] = False
 
     def __init__(self, job_config_id: int, context: JobContext | None = None) -> None:
         self.job_config_id = job_config_id
@@ -176,6 +179,8 @@ class BaseJob:
         self._threads: RunThreads | None = None
         # The config_json keys the job looked up: what `smurf jobs set` may change.
         self.settings_read: set[str] = {"timeout_seconds"}
+        # The platforms this run works on (None: every platform), from its start.
+        self.platforms: tuple[str, ...] | None = None
 
     # ---- for subclasses -------------------------------------------------------------
     def _load_configuration(self) -> None:
@@ -324,6 +329,8 @@ class BaseJob:
             started = await self._start(trigger)
         self.job_config = started.config
         self.execution_id = started.execution_id
+        # What this run works on, from its claim (pipeline.jobs.shards): None is every platform.
+        self.platforms = started.platforms
         try:
             return await self._run_started(started, clock)
         finally:
@@ -334,7 +341,12 @@ class BaseJob:
             # A job class without a declared type runs whatever type its configuration has.
             types = None if self.job_type is None else (self.job_type.value,)
             return await start_execution_in_thread(
-                self.context.db, self.job_config_id, trigger, types
+                self.context.db,
+                self.job_config_id,
+                trigger,
+                types,
+                sharded=self.sharded,
+                platforms=self.context.settings.platforms,
             )
         except Exception as exc:
             # No execution row can say why (the database may be what failed): say it here.

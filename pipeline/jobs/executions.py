@@ -11,6 +11,13 @@ run is still registered in ``LIVE_RUNS``: a run stays registered until its corou
 and every worker thread it started has returned, so a timed-out run whose thread still works
 keeps its job busy.
 
+On a lake, workers on several machines share the database and runs of one job may run side
+by side, one per platform shard: a start first claims its platforms (``pipeline.jobs.shards``,
+PostgreSQL advisory locks held until the run is no longer live) and refuses when another
+run holds them all. It then answers only for the job's executions on the platforms it
+claimed: their runs are over, since a live run would still hold those locks. A pid says
+nothing beyond its machine, so scheduler starts close only this machine's dead runs.
+
 A run whose end cannot be written (the database held by another program past the wait
 bound) keeps that end in ``UNRECORDED_ENDS``; it is written before the next start on that
 database, and the scheduler tries again at every sync. Its row is no longer live either
@@ -24,7 +31,7 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +39,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.jobs import shards
 from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
 from pipeline.jobs.types import Trigger
 from pipeline.log import get_logger
@@ -81,6 +89,8 @@ class LiveRun:
     config_id: int
     threads: set[Future[Any]] = field(default_factory=set)
     finished: bool = False
+    # Called once the run is no longer live: releases what its start claimed.
+    on_done: Callable[[], None] | None = None
 
 
 class LiveRuns:
@@ -90,8 +100,14 @@ class LiveRuns:
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, int], LiveRun] = {}
 
-    def add(self, db_key: str, execution_id: int, config_id: int) -> LiveRun:
-        run = LiveRun(db_key, execution_id, config_id)
+    def add(
+        self,
+        db_key: str,
+        execution_id: int,
+        config_id: int,
+        on_done: Callable[[], None] | None = None,
+    ) -> LiveRun:
+        run = LiveRun(db_key, execution_id, config_id, on_done=on_done)
         with self._lock:
             self._runs[(db_key, execution_id)] = run
         return run
@@ -128,6 +144,9 @@ class LiveRuns:
     def _drop_if_done(self, run: LiveRun) -> None:
         if run.finished and not run.threads:
             self._runs.pop((run.db_key, run.execution_id), None)
+            done, run.on_done = run.on_done, None
+            if done is not None:
+                done()
 
 
 LIVE_RUNS = LiveRuns()
@@ -229,6 +248,7 @@ class StartedRun:
     correlation_id: str
     trigger: Trigger
     live: LiveRun
+    platforms: tuple[str, ...] | None = None  # the platforms claimed; None: every platform
 
 
 def db_key(db: Database) -> str:
@@ -237,43 +257,79 @@ def db_key(db: Database) -> str:
 
 
 def start_execution(
-    db: Database, config_id: int, trigger: Trigger, job_types: Collection[str] | None
+    db: Database,
+    config_id: int,
+    trigger: Trigger,
+    job_types: Collection[str] | None,
+    *,
+    sharded: bool = False,
+    platforms: tuple[str, ...] | None = None,
 ) -> StartedRun:
     """Start a run of job ``config_id`` in one database pass, or say why it cannot start.
 
     ``job_types`` are the types the caller can run (None: any); a configuration of another
-    type is refused before anything is written.
+    type is refused before anything is written. A ``sharded`` job (a platform job) works on
+    this worker's ``platforms`` (None: all), or on those of them no other run holds.
     """
     key = db_key(db)
     with _START_LOCK:
         record_unrecorded_ends(db)
         _refuse_if_still_working(key, config_id)
-        correlation_id = uuid.uuid4().hex
-        start = db.transact(
-            lambda con: records.start_execution(
-                con,
-                config_id,
-                trigger=trigger.value,
-                pid=os.getpid(),
-                correlation_id=correlation_id,
-                job_types=job_types,
-                is_live=lambda execution_id, pid: _is_live(key, execution_id, pid),
-                ended_message=_ended_message,
+        claim = _claim(db, config_id, sharded, platforms)
+        try:
+            correlation_id = uuid.uuid4().hex
+            start = db.transact(
+                lambda con: records.start_execution(
+                    con,
+                    config_id,
+                    trigger=trigger.value,
+                    pid=os.getpid(),
+                    correlation_id=correlation_id,
+                    job_types=job_types,
+                    is_live=lambda execution_id, pid: _is_live(key, execution_id, pid),
+                    ended_message=_ended_message,
+                    host=shards.this_host(),
+                    shard=claim.shard,
+                    judges=claim.covers if db.is_lake else None,
+                )
             )
-        )
-        if start.execution_id is None:
-            raise _refusal(config_id, start, job_types)
-        live = LIVE_RUNS.add(key, start.execution_id, config_id)
+            if start.execution_id is None:
+                raise _refusal(config_id, start, job_types)
+        except BaseException:
+            claim.release()
+            raise
+        live = LIVE_RUNS.add(key, start.execution_id, config_id, on_done=claim.release)
     if start.closed:
         log.warning(
             "job.unfinished_runs_closed", job_config_id=config_id, execution_ids=start.closed
         )
     assert start.config is not None
-    return StartedRun(start.config, start.execution_id, correlation_id, trigger, live)
+    return StartedRun(
+        start.config, start.execution_id, correlation_id, trigger, live, claim.platforms
+    )
+
+
+def _claim(
+    db: Database, config_id: int, sharded: bool, platforms: tuple[str, ...] | None
+) -> shards.Claim:
+    """The platforms this run may work on, reserved on a lake (a refusal when all are held)."""
+    claim = shards.claim_run(db, config_id, sharded=sharded, platforms=platforms)
+    if claim is not None:
+        return claim
+    wanted = platforms if sharded else None
+    held_by = ", ".join(shards.holders(db, config_id, wanted)) or "another worker"
+    log.info("job.running_elsewhere", job_config_id=config_id, held_by=held_by)
+    raise JobAlreadyRunningError(f"Job {config_id} is already running: held by {held_by}.")
 
 
 async def start_execution_in_thread(
-    db: Database, config_id: int, trigger: Trigger, job_types: Collection[str] | None
+    db: Database,
+    config_id: int,
+    trigger: Trigger,
+    job_types: Collection[str] | None,
+    *,
+    sharded: bool = False,
+    platforms: tuple[str, ...] | None = None,
 ) -> StartedRun:
     """``start_execution`` off the event loop; a start cancelled midway is ended, not leaked.
 
@@ -281,7 +337,15 @@ async def start_execution_in_thread(
     the start may still complete, so its execution is then recorded as stopped.
     """
     future = asyncio.ensure_future(
-        asyncio.to_thread(start_execution, db, config_id, trigger, job_types)
+        asyncio.to_thread(
+            start_execution,
+            db,
+            config_id,
+            trigger,
+            job_types,
+            sharded=sharded,
+            platforms=platforms,
+        )
     )
     try:
         return await asyncio.shield(future)
@@ -306,14 +370,16 @@ def _abandon(db: Database, started: StartedRun) -> None:
 
 
 def close_orphans(db: Database) -> list[int]:
-    """Close every unfinished execution that is not live; returns their ids."""
+    """Close every unfinished execution that is not live; returns their ids. On a lake only
+    this machine's can be judged by their pid: the others are left to their jobs' claims."""
     key = db_key(db)
+    host = shards.this_host() if db.is_lake else None
 
     def close(con: duckdb.DuckDBPyConnection) -> list[int]:
         orphans = [
             (execution_id, pid)
-            for execution_id, _, pid in records.unfinished_executions(con)
-            if not _is_live(key, execution_id, pid)
+            for execution_id, _, pid, host_of in records.unfinished_executions(con)
+            if (host is None or host_of == host) and not _is_live(key, execution_id, pid)
         ]
         for execution_id, pid in orphans:
             records.close_executions(con, [execution_id], _ended_message(pid))

@@ -33,6 +33,7 @@ log = get_logger(__name__)
 
 class MatchFetcher(BaseJob):
     job_type = JobType.MATCH_FETCHER
+    sharded = True
 
     settings_model = MatchFetcherSettings
     settings: MatchFetcherSettings
@@ -52,6 +53,7 @@ class MatchFetcher(BaseJob):
                 default_platform=self.context.settings.platform,
                 target_matches=self.settings.target_matches_per_player,
                 limit=self.settings.discovered_players_per_run,
+                platforms=self.platforms,
             )
 
     @handle_riot_api_errors(

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from pipeline.jobs import shards
 from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import (
     JobAlreadyRunningError,
@@ -42,9 +43,9 @@ from pipeline.jobs.executions import (
     record_unrecorded_ends,
     start_execution_in_thread,
 )
-from pipeline.jobs.registry import JOB_TYPES, job_for
+from pipeline.jobs.registry import JOB_CLASSES, JOB_TYPES, job_for
 from pipeline.jobs.schedule import parse_schedule
-from pipeline.jobs.types import JobStatus, Trigger
+from pipeline.jobs.types import JobStatus, JobType, Trigger
 from pipeline.log import get_logger
 from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
@@ -109,6 +110,12 @@ class JobScheduler:
     stop_reason: str | None = None  # "signal" or "duration" once stopped by serve_scheduler
     _scheduler: AsyncIOScheduler | None = None
     _lock_handle: IO[str] | None = None
+    # On a lake only the leading worker schedules the jobs that are not per platform.
+    leading: bool = False
+    _leadership: shards.Leadership = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._leadership = shards.Leadership(self.context.db)
 
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -158,6 +165,7 @@ class JobScheduler:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
         self._release_lock()
+        await asyncio.to_thread(self._leadership.resign)
         self.state = "STOPPED"
         log.info("scheduler.stopped")
 
@@ -199,12 +207,20 @@ class JobScheduler:
 
     # ---- configurations ---------------------------------------------------------------
     async def sync(self) -> None:
-        """Bring APScheduler in line with ``job_configurations``."""
+        """Bring APScheduler in line with ``job_configurations`` (and, on a lake, with who
+        leads the jobs that run once for the whole lake)."""
         assert self._scheduler is not None
         try:
             configs = {c.id: c for c in await asyncio.to_thread(self._read_configs)}
+            leading = await asyncio.to_thread(self._leadership.is_leader)
         except asyncio.CancelledError:
             return  # shutting down: nothing left to schedule
+        if leading != self.leading:
+            log.info("scheduler.leadership", leading=leading)
+            self.leading = leading
+            for config_id, entry in list(self.jobs.items()):
+                if not _is_sharded(entry.config.job_type):
+                    del self.jobs[config_id]  # scheduled again below, or left off
         for config_id in set(self.jobs) - set(configs):
             self._unschedule(config_id)
             del self.jobs[config_id]
@@ -232,6 +248,8 @@ class JobScheduler:
         except (JobConfigError, UnknownJobError) as exc:
             log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
             return ScheduledJob(config, error=str(exc))
+        if not self.leading and not _is_sharded(config.job_type):
+            return ScheduledJob(config)  # the leading worker runs it
         assert self._scheduler is not None
         starting = self.state != "RUNNING"
         first_run = (
@@ -322,7 +340,20 @@ class JobScheduler:
         return started.execution_id
 
     async def _start(self, config_id: int, trigger: Trigger) -> StartedRun:
-        return await start_execution_in_thread(self.context.db, config_id, trigger, JOB_TYPES)
+        known = self.jobs.get(config_id)
+        config = known.config if known else await asyncio.to_thread(self._read_config, config_id)
+        return await start_execution_in_thread(
+            self.context.db,
+            config_id,
+            trigger,
+            JOB_TYPES,
+            sharded=config is not None and _is_sharded(config.job_type),
+            platforms=self.context.settings.platforms,
+        )
+
+    def _read_config(self, config_id: int) -> records.JobConfiguration | None:
+        with self.context.db.read() as con:
+            return records.get_job_config(con, config_id)
 
     def _launch(self, started: StartedRun) -> asyncio.Task[ExecutionOutcome]:
         config = started.config
@@ -331,6 +362,14 @@ class JobScheduler:
         self.running[config.id] = task
         task.add_done_callback(lambda done: self._note_outcome(config.id, done))
         return task
+
+
+def _is_sharded(job_type: str) -> bool:
+    """Whether a job type works per platform (an unknown type is left to _schedule)."""
+    try:
+        return JOB_CLASSES[JobType(job_type)].sharded
+    except (ValueError, KeyError):
+        return True
 
 
 def build_overview(activity: list[JobActivity], scheduler: JobScheduler | None) -> dict[str, Any]:

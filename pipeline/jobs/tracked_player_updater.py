@@ -30,6 +30,7 @@ log = get_logger(__name__)
 
 class TrackedPlayerUpdater(BaseJob):
     job_type = JobType.TRACKED_PLAYER_UPDATER
+    sharded = True
 
     settings_model = TrackedPlayerUpdaterSettings
     settings: TrackedPlayerUpdaterSettings
@@ -48,6 +49,7 @@ class TrackedPlayerUpdater(BaseJob):
                 con,
                 default_platform=self.context.settings.platform,
                 limit=self.settings.max_tracked_players,
+                platforms=self.platforms,
             )
 
     @handle_riot_api_errors(

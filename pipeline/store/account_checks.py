@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from pipeline.store.lake_schema import next_id
+from pipeline.store.sharding import platforms_param
 
 
 class AccountStatus(StrEnum):
@@ -63,6 +64,7 @@ _DUE = """
 WITH flagged AS (
     SELECT s.puuid, s.smurf_score FROM latest_smurf_scores s JOIN players p USING (puuid)
     WHERE s.label IN (SELECT unnest($labels))
+      AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
 ), last AS (
     SELECT puuid, status, checked_at, ranked_entries, newest_match_id, newest_match_at,
            summoner_level
@@ -116,13 +118,15 @@ def due_checks(
     due: datetime,
     unavailable_due: datetime,
     default_platform: str,
+    platforms: Sequence[str] | None = None,
     limit: int,
 ) -> list[DueCheck]:
     """Flagged players due a check, follow-ups first, then the longest unchecked.
 
     A player is due when never checked, when their last check asks for a follow-up
     (NOT_FOUND_ONCE, SUMMONER_MISSING), or when it was at or before ``due``
-    (``unavailable_due`` for UNAVAILABLE accounts, re-checked at a lower cadence).
+    (``unavailable_due`` for UNAVAILABLE accounts, re-checked at a lower cadence). Only
+    players of ``platforms`` (a worker's shard; None: all) are considered.
     """
     rows = con.execute(
         _DUE,
@@ -134,6 +138,7 @@ def due_checks(
             "limit": limit,
             "queues": list(RANKED_QUEUES),
             "platform": default_platform,
+            "platforms": platforms_param(platforms),
         },
     ).fetchall()
     return [

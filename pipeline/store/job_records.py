@@ -115,6 +115,9 @@ def start_execution(
     job_types: Collection[str] | None,
     is_live: Callable[[int, int | None], bool],
     ended_message: Callable[[int | None], str],
+    host: str | None = None,
+    shard: str | None = None,
+    judges: Callable[[str | None], bool] | None = None,
 ) -> ExecutionStart:
     """Start a run of job ``config_id`` in one transaction, if nothing stands in the way.
 
@@ -122,7 +125,10 @@ def start_execution(
     types the caller can run; None: any), starts nothing. The job's unfinished executions
     are asked ``is_live(execution_id, host_pid)``: a live one means the job is already running
     (nothing starts); the others ended without recording it and are closed FAILED with
-    ``ended_message(host_pid)``. Then a RUNNING execution is inserted with this process's pid.
+    ``ended_message(host_pid)``. Then a RUNNING execution is inserted with this process's pid,
+    its ``host`` and its ``shard`` (the platforms it works on). When runs of one job may run
+    side by side (on a lake, one per shard), ``judges(shard)`` says which of the job's
+    unfinished executions this start answers for; the others are another shard's business.
     One writer at a time (per database file; per lake, its write lock) makes the check and
     the insert atomic between processes; within a process the caller serialises its calls.
     """
@@ -133,8 +139,8 @@ def start_execution(
         return ExecutionStart(config)
     unfinished = [
         (execution_id, pid_of)
-        for execution_id, job_config_id, pid_of in unfinished_executions(con)
-        if job_config_id == config_id
+        for execution_id, shard_of, _, pid_of in unfinished_shards(con, config_id)
+        if judges is None or judges(shard_of)
     ]
     live = next((e for e, p in unfinished if is_live(e, p)), None)
     if live is not None:
@@ -146,8 +152,20 @@ def start_execution(
     execution_id = next_id(con, "job_executions")
     con.execute(
         "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger, created_at,"
-        " started_at, correlation_id, host_pid) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)",
-        [execution_id, config.id, config.job_type, trigger, now, now, correlation_id, pid],
+        " started_at, correlation_id, host_pid, host, shard)"
+        " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)",
+        [
+            execution_id,
+            config.id,
+            config.job_type,
+            trigger,
+            now,
+            now,
+            correlation_id,
+            pid,
+            host,
+            shard,
+        ],
     )
     return ExecutionStart(config, execution_id=execution_id, closed=tuple(e for e, _ in unfinished))
 
@@ -219,13 +237,27 @@ def append_log_lines(
     return len(lines)
 
 
-def unfinished_executions(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, int | None]]:
-    """(execution id, job config id, host pid) of every PENDING or RUNNING execution."""
+def unfinished_executions(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[int, int, int | None, str | None]]:
+    """(execution id, job config id, host pid, host) of every PENDING or RUNNING execution."""
     rows = con.execute(
-        "SELECT id, job_config_id, host_pid FROM job_executions"
+        "SELECT id, job_config_id, host_pid, host FROM job_executions"
         " WHERE status IN ('PENDING', 'RUNNING') ORDER BY id"
     ).fetchall()
-    return [(int(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+    return [(int(r[0]), int(r[1]), None if r[2] is None else int(r[2]), r[3]) for r in rows]
+
+
+def unfinished_shards(
+    con: duckdb.DuckDBPyConnection, config_id: int
+) -> list[tuple[int, str | None, str | None, int | None]]:
+    """(execution id, shard, host, pid) of each PENDING or RUNNING execution of a job."""
+    rows = con.execute(
+        "SELECT id, shard, host, host_pid FROM job_executions"
+        " WHERE job_config_id = ? AND status IN ('PENDING', 'RUNNING') ORDER BY id",
+        [config_id],
+    ).fetchall()
+    return [(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3])) for r in rows]
 
 
 def close_executions(

@@ -7,10 +7,13 @@ transaction) and closes it. Readers use a read-only attachment and read one snap
 unit of work; they take no lock, so they never hold up writers. Writers hold the lake's
 write lock (``pipeline.store.locks``) from the start of their transaction to its commit.
 
-Every commit writes Parquet files, however small: DuckLake's data inlining (small commits
-kept in the catalog) is off, because moving inlined rows into files drops catalog tables
-that other processes' attachments still list, and those then fail on every query until
-they re-attach (DuckLake 1.5.5). The maintenance job merges the small files instead.
+Small commits (job bookkeeping, a few players: up to ``INLINING_ROW_LIMIT`` rows) are kept
+in the catalog instead of a Parquet file each (DuckLake's data inlining): several times
+quicker than writing a file, and the lake's write lock is held for less. They stay there:
+moving inlined rows into files ("flushing") drops catalog tables that other processes'
+attachments still list, and those then fail on every query until they re-attach (DuckLake
+1.5.5), so nothing here flushes. Larger commits write Parquet files, which the maintenance
+job merges.
 S3 data paths use DuckDB's httpfs, which reads the usual ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` and, for S3-compatible
 stores, ``DUCKDB_S3_ENDPOINT`` / ``DUCKDB_S3_USE_SSL`` from the environment.
@@ -34,8 +37,8 @@ from pipeline.store.locks import WriteLock
 from pipeline.store.transaction import transaction
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
-# Rows of a commit kept in the catalog instead of a Parquet file: none (see above).
-INLINING_ROW_LIMIT = 0
+# A commit's inserts into a table of at most this many rows are kept in the catalog.
+INLINING_ROW_LIMIT = 50
 REMOTE_SCHEMES = ("s3://", "s3a://", "gcs://", "gs://", "r2://", "http://", "https://")
 
 _INSTANCES: dict[tuple[LakeLocation, bool], duckdb.DuckDBPyConnection] = {}

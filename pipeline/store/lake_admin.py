@@ -5,8 +5,8 @@
 database into a new lake. ``lake_status`` says what is in it.
 ``maintain`` is what the LAKE_MAINTENANCE job runs: DuckLake never rewrites or deletes a
 file by itself, so without it every commit leaves a small file behind and old snapshots
-keep every replaced file alive. (It does not flush inlined data: the store keeps none, see
-``pipeline.store.lake``.)
+keep every replaced file alive. (It never flushes the small commits kept in the catalog:
+see ``pipeline.store.lake``.)
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def create_lake(location: LakeLocation) -> None:
     con = duckdb.connect()
     try:
         lake.attach(con, location, AttachOptions(read_only=False, create=True))
-        # Kept in the catalog, so that any client writing to the lake writes files too.
+        # Kept in the catalog, so that any client writing to the lake does the same.
         con.execute(
             f"CALL {CATALOG}.set_option('data_inlining_row_limit', {lake.INLINING_ROW_LIMIT})"
         )

@@ -201,6 +201,18 @@ class SessionLock:
         self._session = session
         return True
 
+    def alive(self) -> bool:
+        """Whether the lock's session still answers (a lost session lost the lock)."""
+        import psycopg
+
+        if self._session is None or self._session.closed:
+            return False
+        try:
+            self._session.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
     def holders(self) -> list[str]:
         """Who holds the lock now (this process included)."""
         with connect(self.catalog_uri) as session:

@@ -14,10 +14,13 @@ advance them::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+
+from pipeline.store.sharding import ON_PLATFORMS, platforms_param
 
 # Why a discovered player needs no more fetching (players.exhausted_reason).
 HISTORY_END = "HISTORY_END"
@@ -89,13 +92,19 @@ def untrack_players(
 
 
 def tracked_players_to_update(
-    con: duckdb.DuckDBPyConnection, *, default_platform: str, limit: int
+    con: duckdb.DuckDBPyConnection,
+    *,
+    default_platform: str,
+    limit: int,
+    platforms: Sequence[str] | None = None,
 ) -> list[TrackedPlayer]:
-    """Tracked players, least recently updated first (never updated before all others)."""
+    """Tracked players of ``platforms`` (a worker's shard; None: all), least recently
+    updated first (never updated before all others)."""
     rows = con.execute(
-        "SELECT puuid, coalesce(platform, ?), update_watermark FROM players WHERE is_tracked"
+        "SELECT puuid, coalesce(platform, ?), update_watermark FROM players"
+        f" WHERE is_tracked AND {ON_PLATFORMS}"
         " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
-        [default_platform, limit],
+        [default_platform, platforms_param(platforms), default_platform, limit],
     ).fetchall()
     return [TrackedPlayer(r[0], r[1], r[2]) for r in rows]
 
@@ -116,21 +125,27 @@ def advance_update_watermark(
 
 
 def players_to_fetch(
-    con: duckdb.DuckDBPyConnection, *, default_platform: str, target_matches: int, limit: int
+    con: duckdb.DuckDBPyConnection,
+    *,
+    default_platform: str,
+    target_matches: int,
+    limit: int,
+    platforms: Sequence[str] | None = None,
 ) -> list[DiscoveredPlayer]:
-    """Untracked players with history left and fewer stored games than the target."""
+    """Untracked players of ``platforms`` (a worker's shard; None: all) with history left
+    and fewer stored games than the target."""
     rows = con.execute(
-        """
+        f"""
         SELECT p.puuid, coalesce(p.platform, ?), p.history_start_index
         FROM players p
         LEFT JOIN (SELECT puuid, count(*) AS games FROM match_participants GROUP BY puuid) g
           USING (puuid)
         WHERE NOT p.history_exhausted AND NOT p.is_tracked
-          AND coalesce(g.games, 0) < ?
+          AND coalesce(g.games, 0) < ? AND {ON_PLATFORMS}
         ORDER BY p.last_fetched_at NULLS FIRST, p.discovered_at
         LIMIT ?
         """,
-        [default_platform, target_matches, limit],
+        [default_platform, target_matches, platforms_param(platforms), default_platform, limit],
     ).fetchall()
     return [DiscoveredPlayer(r[0], r[1], int(r[2])) for r in rows]
 
