@@ -55,10 +55,17 @@ def create_lake(location: LakeLocation) -> None:
     con = duckdb.connect()
     try:
         lake.attach(con, location, AttachOptions(read_only=False, create=True))
-        # Kept in the catalog, so that any client writing to the lake does the same.
-        con.execute(
-            f"CALL {CATALOG}.set_option('data_inlining_row_limit', {lake.INLINING_ROW_LIMIT})"
-        )
+        # Kept in the catalog, so that any client writing to the lake does the same. Set
+        # once only: setting it beside another attachment of this lake in the same process
+        # crashes DuckDB 1.5.5.
+        found = con.execute(
+            f"SELECT value FROM ducklake_options('{CATALOG}')"
+            " WHERE option_name = 'data_inlining_row_limit' AND scope = 'GLOBAL'"
+        ).fetchone()
+        if found is None or str(found[0]) != str(lake.INLINING_ROW_LIMIT):
+            con.execute(
+                f"CALL {CATALOG}.set_option('data_inlining_row_limit', {lake.INLINING_ROW_LIMIT})"
+            )
     finally:
         con.close()
 
