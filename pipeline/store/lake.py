@@ -16,11 +16,14 @@ attachments still list, and those then fail on every query until they re-attach 
 job merges.
 S3 data paths use DuckDB's httpfs, which reads the usual ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` and, for S3-compatible
-stores, ``DUCKDB_S3_ENDPOINT`` / ``DUCKDB_S3_USE_SSL`` from the environment.
+stores, ``DUCKDB_S3_ENDPOINT`` / ``DUCKDB_S3_USE_SSL`` from the environment. DuckDB does not
+read the URL style itself, which most S3-compatible stores need as ``path``: the store applies
+``DUCKDB_S3_URL_STYLE`` (``path`` or ``vhost``) when it attaches a lake on such a data path.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +43,7 @@ CATALOG = "lake"  # the name the lake is attached under in every instance
 # A commit's inserts into a table of at most this many rows are kept in the catalog.
 INLINING_ROW_LIMIT = 50
 REMOTE_SCHEMES = ("s3://", "s3a://", "gcs://", "gs://", "r2://", "http://", "https://")
+S3_URL_STYLES = ("path", "vhost")
 
 _INSTANCES: dict[tuple[LakeLocation, bool], duckdb.DuckDBPyConnection] = {}
 _WRITE_LOCKS: dict[LakeLocation, WriteLock] = {}
@@ -69,6 +73,8 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation, options: AttachOp
     """Load the extensions the lake needs and attach it as ``lake`` (the default catalog)."""
     remote = lake.data_path is not None and is_remote(lake.data_path)
     load_extensions(con, ("postgres_scanner", "ducklake", *(("httpfs",) if remote else ())))
+    if remote:
+        _set_s3_url_style(con, os.environ.get("DUCKDB_S3_URL_STYLE"))
     clauses = [f"DATA_INLINING_ROW_LIMIT {INLINING_ROW_LIMIT}"]
     if lake.data_path is not None:
         clauses.append(f"DATA_PATH {_quoted(data_path_for_attach(lake.data_path))}")
@@ -84,6 +90,18 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation, options: AttachOp
     except duckdb.Error as exc:
         raise LakeUnavailableError(_attach_failure(lake, exc)) from None
     con.execute(f"USE {CATALOG}")
+
+
+def _set_s3_url_style(con: duckdb.DuckDBPyConnection, style: str | None) -> None:
+    """Apply ``DUCKDB_S3_URL_STYLE``, read beside the S3 variables DuckDB reads itself."""
+    if not style:
+        return
+    if style.strip().lower() not in S3_URL_STYLES:
+        raise LakeUnavailableError(
+            f"DUCKDB_S3_URL_STYLE must be path or vhost (got {style!r}); S3-compatible stores "
+            "such as MinIO usually need path."
+        )
+    con.execute(f"SET GLOBAL s3_url_style = '{style.strip().lower()}'")
 
 
 def _attach_failure(lake: LakeLocation, exc: duckdb.Error) -> str:
