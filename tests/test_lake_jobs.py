@@ -127,3 +127,24 @@ def test_a_dead_runs_execution_is_closed_by_the_next_start_on_its_platforms(
     with read(lake_url) as con:
         states = con.execute("SELECT shard, status FROM job_executions ORDER BY id").fetchall()
     assert states == [("euw1", "FAILED"), ("kr", "RUNNING"), ("euw1", "RUNNING")]
+
+
+def test_an_execution_left_pending_is_closed_by_the_next_run_of_its_job(lake_url: str) -> None:
+    """A run left PENDING without a host or pid (as older versions recorded a run before it
+    began) is closed when the job next runs on the lake, and the new run succeeds."""
+    with write(lake_url) as con:
+        con.execute(
+            "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger,"
+            " created_at, correlation_id) SELECT 900, id, job_type, 'PENDING', 'MANUAL',"
+            " now()::TIMESTAMP, 'gone' FROM job_configurations"
+            " WHERE job_type = 'SMURF_ANALYZER'"
+        )
+    context = JobContext(Settings(db_path=parse_location(lake_url)))
+    (outcome,) = asyncio.run(run_in_process(context, "SMURF_ANALYZER"))
+    assert outcome.status is JobStatus.SUCCESS, outcome.error
+    with read(lake_url) as con:
+        left = con.execute(
+            "SELECT status, error_message FROM job_executions WHERE id = 900"
+        ).fetchone()
+    assert left is not None and left[0] == "FAILED"
+    assert "never recorded the process" in str(left[1])
