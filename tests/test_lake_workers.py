@@ -6,6 +6,7 @@ over one lake (one per region and one serving both, so they contend for the same
 platforms), one of them leading the analyzer. One worker is killed with SIGKILL once it has
 stored work, and started again. Both crawls must end with the same matches, participants
 and players, every player with all their games, no key stored twice, and no run left open.
+Meanwhile an analyst's query polls the lake: it never waits for a lock and never fails.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import structlog
 
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.regions import RunningRegions, serve_regions_in_thread
@@ -35,6 +38,12 @@ WORLDS = [
 ]
 WAIT_S = 300.0
 ACTIVE = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "SMURF_ANALYZER")
+WAIT_EVENTS = ("db.waiting_for_lock", "lake.waiting_for_write_lock")
+# What a notebook asks while the workers write: games and win rate per platform.
+ANALYST_QUERY = """
+SELECT p.platform, count(*), avg(mp.win::INT) FROM match_participants mp
+JOIN players p USING (puuid) GROUP BY p.platform
+"""
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +86,37 @@ class Worker:
         self.process.kill()
         self.process.wait(timeout=60)
         self.log.close()
+
+
+class Analyst:
+    """Polls ``ANALYST_QUERY`` on a thread until stopped: its reads, failures and lock waits."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.reads = 0
+        self.failures: list[str] = []
+        self.waits: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> Analyst:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def _poll(self) -> None:
+        with structlog.testing.capture_logs() as logs:
+            while not self._stop.wait(0.2):
+                try:
+                    with read(self.db, timeout_s=120) as con:
+                        con.execute(ANALYST_QUERY).fetchall()
+                    self.reads += 1
+                except Exception as exc:  # any failure is what the test counts
+                    self.failures.append(f"{type(exc).__name__}: {exc}")
+        self.waits = [e for e in logs if e.get("event") in WAIT_EVENTS]
 
 
 def prepare(db: str | Path, tracked: list[tuple[str, str]]) -> None:
@@ -203,11 +243,12 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
             name: Worker(lake_url, regions, tmp_path / f"{name}.log", platforms)
             for name, platforms in {"euw1": "euw1", "kr": "kr", "both-again": "euw1,kr"}.items()
         }
-        wait_for(
-            "for the workers to crawl both regions",
-            lambda: crawled(lake_url, truth),
-            list(workers.values()),
-        )
+        with Analyst(lake_url) as analyst:
+            wait_for(
+                "for the workers to crawl both regions",
+                lambda: crawled(lake_url, truth),
+                list(workers.values()),
+            )
         for worker in workers.values():
             assert worker.stop() == 0
     finally:
@@ -215,6 +256,7 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
             if worker.process.poll() is None:
                 worker.kill()
 
+    assert analyst.reads > 0 and analyst.failures == [] and analyst.waits == []
     assert rows(lake_url) == rows(single)
     stored = {puuid: n for puuid, n in _games(lake_url).items()}
     assert stored == {puuid: truth[puuid][1] for puuid in stored}  # every game of everyone
