@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobStatus, run_in_process, shards
-from pipeline.jobs.executions import LIVE_RUNS, start_execution
+from pipeline.jobs.executions import (
+    LIVE_RUNS,
+    NOT_BEGUN_MESSAGE,
+    db_key,
+    start_execution,
+    start_execution_in_thread,
+)
 from pipeline.jobs.types import Trigger
 from pipeline.store import Database, read, write
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation, parse_location
+from pipeline.store.locks import WriteLock
 
 
 def data_files(location: LakeLocation) -> int:
@@ -148,3 +158,51 @@ def test_an_execution_left_pending_is_closed_by_the_next_run_of_its_job(lake_url
         ).fetchone()
     assert left is not None and left[0] == "FAILED"
     assert "never recorded the process" in str(left[1])
+
+
+def test_a_start_cancelled_twice_while_it_waits_is_still_ended(lake_url: str) -> None:
+    """A start that waits for the lake's write lock when its caller is cancelled, and
+    cancelled again while it waits for the start to end it (a scheduler shutting down), is
+    recorded as stopped, and the job is free again."""
+    location = parse_location(lake_url)
+    assert isinstance(location, LakeLocation)
+    db = Database(location)
+    with read(lake_url) as con:
+        (analyzer,) = records.find_job_configs(con, "SMURF_ANALYZER")
+    other_writer = WriteLock(location.catalog_uri, "another process")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with other_writer.held(timeout_s=30):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(30)
+
+    async def cancel_twice() -> None:
+        task = asyncio.create_task(
+            start_execution_in_thread(db, analyzer.id, Trigger.SCHEDULE, None)
+        )
+        await asyncio.sleep(0.5)  # the start now waits for the write lock
+        task.cancel()
+        await asyncio.sleep(0.2)
+        task.cancel()
+        release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_twice())
+    holder.join(30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with read(lake_url) as con:
+            states = con.execute("SELECT status, error_message FROM job_executions").fetchall()
+        if states and states[0][0] not in ("PENDING", "RUNNING"):
+            break
+        time.sleep(0.2)
+    assert states == [("FAILED", NOT_BEGUN_MESSAGE)]
+    assert LIVE_RUNS.of_job(db_key(db), analyzer.id) is None
+    started = start_execution(db, analyzer.id, Trigger.MANUAL, None)  # the job is free
+    LIVE_RUNS.finish(started.live)

@@ -27,7 +27,6 @@ way, so it never blocks its job: at worst the next start closes it as unrecorded
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import uuid
@@ -334,25 +333,68 @@ async def start_execution_in_thread(
     """``start_execution`` off the event loop; a start cancelled midway is ended, not leaked.
 
     The thread cannot be stopped: when the caller is cancelled (the process shutting down)
-    the start may still complete, so its execution is then recorded as stopped.
+    the start may still complete, so its execution is then recorded as stopped, however often
+    the caller is cancelled again meanwhile (see ``_StartHandoff``).
     """
+    handoff = _StartHandoff(db)
     future = asyncio.ensure_future(
         asyncio.to_thread(
-            start_execution,
-            db,
-            config_id,
-            trigger,
-            job_types,
-            sharded=sharded,
-            platforms=platforms,
+            handoff.run,
+            lambda: start_execution(
+                db, config_id, trigger, job_types, sharded=sharded, platforms=platforms
+            ),
         )
     )
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(_abandon, db, await future)
+        handoff.cancel()
         raise
+
+
+class _StartHandoff:
+    """Hands a start made on a thread to its caller, or ends it when the caller is gone.
+
+    Whichever comes second, the start's end or the caller's cancellation, ends the run: the
+    thread when it finishes after the cancellation, otherwise a thread of its own that the
+    interpreter waits for at exit. Neither waits on the caller, which a shutdown may cancel
+    again at any await.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._handed: StartedRun | None = None
+
+    def run(self, start: Callable[[], StartedRun]) -> StartedRun:
+        started = start()
+        with self._lock:
+            if not self._cancelled:
+                self._handed = started
+                return started
+        _abandon_logged(self._db, started)
+        return started
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            started, self._handed = self._handed, None
+        if started is not None:
+            threading.Thread(
+                target=_abandon_logged, args=(self._db, started), name="abandon-start"
+            ).start()
+
+
+def _abandon_logged(db: Database, started: StartedRun) -> None:
+    try:
+        _abandon(db, started)
+    except Exception as exc:
+        log.error(
+            "job.not_begun_not_recorded",
+            execution_id=started.execution_id,
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
 
 def _abandon(db: Database, started: StartedRun) -> None:
