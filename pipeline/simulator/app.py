@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pipeline.simulator.assumptions import Population
 from pipeline.simulator.config import (
     FAULT_RATE_NAMES,
     PLATFORM_REGIONS,
@@ -29,7 +30,6 @@ from pipeline.simulator.config import (
 )
 from pipeline.simulator.endpoints import Endpoint, find_endpoint
 from pipeline.simulator.errors import SimulatorConfigError
-from pipeline.simulator.population import Population
 from pipeline.simulator.ranks import rank_of
 from pipeline.simulator.ratelimit import BucketResult, RateLimiter
 from pipeline.simulator.responses import DroppedConnection, malformed, ok, riot_error

@@ -1,4 +1,5 @@
-"""``smurf simulator``: serve the simulated Riot API, or export its world into a database."""
+"""``smurf simulator``: serve the simulated Riot API, export its world into a database, or
+crawl it with the product's own jobs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli_settings import db_option, settings_of
+from pipeline.simulator.assumptions import FAMILIES, family
 from pipeline.simulator.config import SimulatorConfig
 
 
@@ -18,6 +20,15 @@ def simulator() -> None:
 
 
 def _world_options(command: click.decorators.FC) -> click.decorators.FC:
+    command = click.option(
+        "--family",
+        "family_name",
+        type=click.Choice(list(FAMILIES)),
+        default="standard",
+        show_default=True,
+        help="Which story the world tells: who plays, how noisy their numbers are, how "
+        "matchmaking pairs them (see pipeline.simulator.assumptions).",
+    )(command)
     command = click.option(
         "--players", default=2000, show_default=True, help="Number of players in the world."
     )(command)
@@ -101,6 +112,7 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
 )
 @_event_options
 def serve(
+    family_name: str,
     players: int,
     seed: int,
     platform: str,
@@ -142,8 +154,12 @@ def serve(
         ban_share=ban_share,
         suspension_share=suspension_share,
         transfer_share=transfer_share,
+        assumptions=family(family_name),
     )
-    click.echo(f"Building a world of {players} players (seed {seed})...", err=True)
+    click.echo(
+        f"Building a world of {players} players (seed {seed}, family {family_name})...",
+        err=True,
+    )
     world = build_world(config)
     click.echo(f"{world.matches.count} matches of history.", err=True)
     click.echo(f"Serving the Riot API on http://{HOST}:{port}  (Ctrl-C stops)", err=True)
@@ -161,13 +177,24 @@ def serve(
 @db_option(help="DuckDB file to write [default: the --db/SMURF_DB of `smurf`].")
 @click.pass_context
 def export(
-    ctx: click.Context, players: int, seed: int, platform: str, db_path: Path | None
+    ctx: click.Context,
+    family_name: str,
+    players: int,
+    seed: int,
+    platform: str,
+    db_path: Path | None,
 ) -> None:
-    """Write a world's players, ranks, matches and ground truth (sim_truth) into a database."""
+    """Write a world's players, ranks, matches and ground truth (sim_truth) into a database.
+
+    Everything is known in an export (every game, every rank); `smurf simulator crawl` gives
+    what the product's jobs really see.
+    """
     from pipeline.simulator.export import export_world
 
     settings = settings_of(ctx, db_path)
-    config = SimulatorConfig(seed=seed, players=players, platform=platform)
+    config = SimulatorConfig(
+        seed=seed, players=players, platform=platform, assumptions=family(family_name)
+    )
     started_s = time.monotonic()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -182,4 +209,67 @@ def export(
         f"{report.matches} matches, {report.participants} participant rows, "
         f"{report.rank_snapshots} rank snapshots, {report.truth_rows} sim_truth rows "
         f"in {time.monotonic() - started_s:.1f} s."
+    )
+
+
+@simulator.command("crawl")
+@_world_options
+@click.option(
+    "--db",
+    "crawl_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file to build afresh [default: the --db/SMURF_DB of `smurf`].",
+)
+@click.option("--tracked", default=8, show_default=True, help="Random active players to track.")
+@click.option(
+    "--cycles",
+    default=60,
+    show_default=True,
+    help="Rounds of the jobs; one round stands for five minutes of the default schedules.",
+)
+@click.pass_context
+def crawl(
+    ctx: click.Context,
+    family_name: str,
+    players: int,
+    seed: int,
+    platform: str,
+    crawl_db: Path | None,
+    tracked: int,
+    cycles: int,
+) -> None:
+    """Crawl a world with the product's own jobs into a fresh database, with sim_truth.
+
+    Tracks random active players, then runs TRACKED_PLAYER_UPDATER, MATCH_FETCHER,
+    PROFILE_REFRESHER and SMURF_ANALYZER with their configured budgets over real HTTP, round
+    after round, while the world's clock moves on. `smurf evaluate --db FILE` then measures
+    detection on what the product really sees. Replaces FILE.
+    """
+    from pipeline.crawl import CrawlPlan, crawl_world
+
+    db_path = crawl_db or settings_of(ctx).db_path
+    if tracked < 1 or cycles < 1:
+        raise click.BadParameter("--tracked and --cycles must be at least 1.")
+    config = SimulatorConfig(
+        seed=seed, players=players, platform=platform, assumptions=family(family_name)
+    )
+    started_s = time.monotonic()
+
+    def progress(cycle: int, total: int, counts: dict[str, int]) -> None:
+        figures = ", ".join(f"{k} {v}" for k, v in counts.items())
+        elapsed_s = time.monotonic() - started_s
+        click.echo(f"  round {cycle}/{total}: {figures}  ({elapsed_s:.0f} s)", err=True)
+
+    click.echo(
+        f"Crawling a {family_name} world of {players} players (seed {seed}) into {db_path}...",
+        err=True,
+    )
+    report = crawl_world(
+        config, db_path, CrawlPlan(tracked=tracked, cycles=cycles), progress=progress
+    )
+    click.echo(
+        f"Crawled {report.matches} matches and {report.players} players ({report.profiled} "
+        f"with a profile, {report.scored} scored) with {report.requests} API requests in "
+        f"{time.monotonic() - started_s:.0f} s. Next: smurf --db {db_path} evaluate"
     )

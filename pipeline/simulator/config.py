@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pipeline.simulator.assumptions import STANDARD, WorldAssumptions
 from pipeline.simulator.errors import SimulatorConfigError
 
 PLATFORM_REGIONS: dict[str, str] = {
@@ -95,6 +96,8 @@ class SimulatorConfig:
     transfer_share: float = 0.0  # moved to another platform
     event_days: int = 14
     serve_active_region: bool = True  # False: account-v1 getActiveRegion answers 404
+    # Who plays and how their numbers behave (see assumptions.FAMILIES for named stories).
+    assumptions: WorldAssumptions = STANDARD
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORM_REGIONS:

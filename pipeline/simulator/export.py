@@ -19,10 +19,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.simulator.assumptions import Population
 from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, PLACEMENT_GAMES, QUEUE_MODES
-from pipeline.simulator.population import TRAPS, IntArray, Population
+from pipeline.simulator.population import IntArray, is_smurf, is_trap
 from pipeline.simulator.ranks import ranks_of
 from pipeline.simulator.season import ARAM
 from pipeline.simulator.stats import team_totals
@@ -34,8 +35,8 @@ BATCH_MATCHES = 50_000
 SIM_TRUTH_DDL = """
 CREATE TABLE IF NOT EXISTS sim_truth (
     puuid               VARCHAR PRIMARY KEY,
-    population          VARCHAR NOT NULL,   -- NORMAL | SMURF | BOOSTED | TALENTED_NEWBIE | ...
-    is_smurf            BOOLEAN NOT NULL,
+    population          VARCHAR NOT NULL,   -- NORMAL | SMURF | ... (simulator Population)
+    is_smurf            BOOLEAN NOT NULL,   -- a smurf of any kind
     is_boosted          BOOLEAN NOT NULL,
     is_banned           BOOLEAN NOT NULL,   -- banned as of the world's "now"
     is_trap             BOOLEAN NOT NULL,   -- an honest player a naive rule flags
@@ -110,6 +111,16 @@ def export_world(
         truth_rows=truth_rows,
         world_now_s=world.now_s,
     )
+
+
+def write_truth(db_path: Path, world: World) -> int:
+    """Store (or replace) a world's ground truth in ``sim_truth``; returns the rows written."""
+    from pipeline.store import write
+
+    with write(db_path) as con:
+        con.execute(SIM_TRUTH_DDL)
+        con.execute("DELETE FROM sim_truth")
+        return insert_frame(con, "sim_truth", truth_frame(world), ("puuid",))
 
 
 def insert_frame(
@@ -308,10 +319,10 @@ def truth_frame(world: World) -> pd.DataFrame:
         {
             "puuid": players.puuid,
             "population": names[population],
-            "is_smurf": population == int(Population.SMURF),
+            "is_smurf": is_smurf(population),
             "is_boosted": population == int(Population.BOOSTED),
             "is_banned": banned,
-            "is_trap": np.isin(population, [int(p) for p in TRAPS]),
+            "is_trap": is_trap(population),
             "true_skill": players.true_skill(),
             "banned_at": _timestamps(np.where(banned, players.banned_at_s, 0)).where(banned),
             "account_created_at": _timestamps(players.created_at_s),

@@ -3,18 +3,26 @@
 Skill and visible rank share one ladder scale (see ``ranks``): IRON IV is 0, each tier 400
 points, MASTER 2800. An ordinary player's rating already matches their skill when history
 starts; the other populations differ in ways an analysis should find (smurfs, boosted) or
-should not be fooled by (the honest traps).
+should not be fooled by (the honest traps). Which populations, in what shares, and how
+the world's numbers behave come from ``WorldAssumptions`` (see ``assumptions``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.simulator.assumptions import (
+    DUO_CARRIERS,
+    SMURF_KINDS,
+    STANDARD,
+    TRAPS,
+    Population,
+    WorldAssumptions,
+)
 from pipeline.simulator.champions import CHAMPIONS_PER_ROLE, ROLES
 from pipeline.simulator.identity import (
     PUUID_LENGTH,
@@ -34,27 +42,6 @@ BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
 
 
-class Population(IntEnum):
-    """Ground-truth kind of player."""
-
-    NORMAL = 0
-    SMURF = 1
-    BOOSTED = 2
-    TALENTED_NEWBIE = 3
-    ONE_TRICK = 4
-    HOT_STREAK = 5
-
-
-# Shares of the world; NORMAL takes the rest.
-POPULATION_SHARES = {
-    Population.SMURF: 0.04,
-    Population.BOOSTED: 0.025,
-    Population.TALENTED_NEWBIE: 0.015,
-    Population.ONE_TRICK: 0.015,
-    Population.HOT_STREAK: 0.015,
-}
-TRAPS = (Population.TALENTED_NEWBIE, Population.ONE_TRICK, Population.HOT_STREAK)
-
 SKILL_MEAN = 1250.0  # GOLD IV-ish: the middle of the real tier distribution
 SKILL_SD = 550.0
 SKILL_MAX = 3500.0
@@ -62,6 +49,7 @@ NEW_ACCOUNT_MMR = 1000.0  # where a fresh level-30 account's hidden rating start
 NEW_ACCOUNT_LADDER = 650.0  # and where its visible rank lands after placements
 NEW_NORMAL_SHARE = 0.03  # ordinary players who start playing during the history
 BOOST_GAMES_PER_DAY = 8.0
+NO_THROW = np.inf
 
 
 @dataclass
@@ -88,8 +76,12 @@ class Players:
     luck_until_game: IntArray
     style: FloatArray  # how much better or worse than their skill a player's numbers look
     main_champion_bonus: FloatArray  # one-tricks are better on their champion
+    throw_above: FloatArray  # deranking smurfs throw most games while their ladder is above
+    duo_with: IntArray  # the other member of a duo, -1 for solo players
     created_at_s: IntArray
     active_from_s: IntArray
+    break_from_s: IntArray  # returning veterans stop playing here...
+    return_at_s: IntArray  # ...and come back here, to a new season's reset rank
     banned_at_s: IntArray
     games_per_day: FloatArray
     max_games: IntArray
@@ -99,6 +91,7 @@ class Players:
     primary_role: IntArray
     secondary_role: IntArray
     primary_role_share: FloatArray  # chance to play the primary role in a game
+    secondary_role_share: FloatArray  # chance to play the secondary one
     champions: IntArray  # (players, 3) flat champion slots; the first is the main
     booster_champions: IntArray  # (players, 3)
     main_share: FloatArray
@@ -137,11 +130,23 @@ class Players:
         return owner
 
 
-def draw_populations(rng: np.random.Generator, count: int) -> IntArray:
-    """A shuffled population label per player, in the configured shares."""
+def is_smurf(population: IntArray) -> BoolArray:
+    """Which players are smurfs of any kind."""
+    return _is(population, *SMURF_KINDS)
+
+
+def is_trap(population: IntArray) -> BoolArray:
+    """Which players are honest look-alikes."""
+    return _is(population, *TRAPS)
+
+
+def draw_populations(
+    rng: np.random.Generator, count: int, assumptions: WorldAssumptions = STANDARD
+) -> IntArray:
+    """A shuffled population label per player, in the assumed shares (duo friends aside)."""
     labels = np.full(count, int(Population.NORMAL), dtype=np.int64)
     start = 0
-    for population, share in POPULATION_SHARES.items():
+    for population, share in assumptions.shares().items():
         size = max(round(count * share), 1 if count >= 200 else 0)
         labels[start : start + size] = int(population)
         start += size
@@ -150,14 +155,20 @@ def draw_populations(rng: np.random.Generator, count: int) -> IntArray:
 
 
 def build_players(
-    rng: np.random.Generator, count: int, platform: str, history_start_s: int, now_s: int
+    rng: np.random.Generator,
+    count: int,
+    platform: str,
+    history_start_s: int,
+    now_s: int,
+    assumptions: WorldAssumptions = STANDARD,
 ) -> Players:
     """Draw every player of a world, ready for the season to play out."""
-    population = draw_populations(rng, count)
-    kinds = _account_kinds(rng, population)
+    population = draw_populations(rng, count, assumptions)
+    kinds = _account_kinds(rng, population, assumptions.bought_share)
     skills = _skills(rng, population, kinds)
-    accounts = _accounts(rng, kinds, history_start_s, now_s)
-    activity = _activity(rng, population, history_start_s, now_s)
+    duo_with = _pair_duos(rng, population, kinds, skills)
+    accounts = _accounts(rng, population, kinds, history_start_s, now_s)
+    activity = _activity(rng, population, history_start_s, now_s, assumptions.smurf_pace)
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
         rng,
@@ -182,11 +193,12 @@ def build_players(
         renamed_at_s=renamed_at_s,
         population=population,
         banned_at_s=banned_at_s,
+        duo_with=duo_with,
         **skills,
         **accounts,
         **activity,
         **preferences,
-        **_starting_state(rng, kinds, skills["skill"], history_start_s),
+        **_starting_state(rng, population, kinds, skills["skill"], history_start_s),
     )
 
 
@@ -203,11 +215,18 @@ class AccountKinds:
     new_normal: BoolArray  # ordinary newcomers: new to the game, not especially good
 
 
-def _account_kinds(rng: np.random.Generator, population: IntArray) -> AccountKinds:
-    """Smurfs mostly make fresh accounts, some buy levelled ones; a few ordinary players are new."""
+def _account_kinds(
+    rng: np.random.Generator, population: IntArray, bought_share: float
+) -> AccountKinds:
+    """Smurfs mostly make fresh accounts, some buy levelled ones; a few ordinary players are new.
+
+    A climbing smurf always starts fresh: it means to play the account for a long time.
+    """
     count = len(population)
-    smurf = _is(population, Population.SMURF)
-    bought = smurf & (rng.random(count) < 0.3)
+    smurf = is_smurf(population)
+    bought = (
+        smurf & ~_is(population, Population.CLIMBING_SMURF) & (rng.random(count) < bought_share)
+    )
     new_normal = _is(population, Population.NORMAL) & (rng.random(count) < NEW_NORMAL_SHARE)
     fresh = (smurf & ~bought) | _is(population, Population.TALENTED_NEWBIE) | new_normal
     return AccountKinds(fresh=fresh, unranked=fresh | smurf, new_normal=new_normal)
@@ -216,21 +235,36 @@ def _account_kinds(rng: np.random.Generator, population: IntArray) -> AccountKin
 def _skills(rng: np.random.Generator, population: IntArray, kinds: AccountKinds) -> dict[str, Any]:
     """Hidden skill: ordinary players span every tier and drift; the other populations differ."""
     count = len(population)
-    smurf, boosted = _is(population, Population.SMURF), _is(population, Population.BOOSTED)
+    smurf, boosted = is_smurf(population), _is(population, Population.BOOSTED)
     newbie = _is(population, Population.TALENTED_NEWBIE)
     normal = _is(population, Population.NORMAL)
     skill = np.clip(rng.normal(SKILL_MEAN, SKILL_SD, count), 0.0, SKILL_MAX)
     # Smurfs are players of every tier from PLATINUM up, on an account below them.
     skill = np.where(smurf, np.clip(rng.normal(2300, 400, count), 1500, 3400), skill)
+    skill = np.where(
+        _is(population, Population.CLIMBING_SMURF), rng.uniform(1800, 3300, count), skill
+    )
     skill = np.where(boosted, np.clip(rng.normal(950, 250, count), 250, 1500), skill)
     skill = np.where(newbie, np.clip(rng.normal(1000, 150, count), 600, 1300), skill)
     skill = np.where(kinds.new_normal, np.clip(rng.normal(850, 300, count), 100, 1800), skill)
+    # Strong players who duo, and veterans who were good before their break.
+    skill = np.where(
+        _is(population, Population.STRONG_DUO),
+        np.clip(rng.normal(2300, 350, count), 1700, 3300),
+        skill,
+    )
+    skill = np.where(
+        _is(population, Population.RETURNING_VETERAN),
+        np.clip(rng.normal(1700, 450, count), 900, 3000),
+        skill,
+    )
     # Ordinary players get better or worse over a season, a few hundred points at most.
     drift = np.where(normal, rng.normal(0.0, 3.0, count), 0.0)
     growth = np.where(newbie, rng.uniform(25, 40, count), drift)
     reach = np.where(newbie, rng.uniform(600, 1000, count), np.where(normal, 400.0, 0.0))
     one_trick = _is(population, Population.ONE_TRICK)
     booster = np.clip(skill + rng.uniform(1000, 2100, count), 0.0, 3300.0)
+    deranking = _is(population, Population.DERANKING_SMURF)
     return {
         "skill": skill,
         "skill_growth": growth,
@@ -239,27 +273,81 @@ def _skills(rng: np.random.Generator, population: IntArray, kinds: AccountKinds)
         "booster_skill": np.where(boosted, booster, 0.0),
         "main_champion_bonus": np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
         "style": rng.normal(0.0, 0.15, count),
+        # A deranking smurf parks its account somewhere between IRON and GOLD.
+        "throw_above": np.where(
+            deranking, NEW_ACCOUNT_LADDER + rng.uniform(-250, 700, count), NO_THROW
+        ),
     }
 
 
+def _pair_duos(
+    rng: np.random.Generator, population: IntArray, kinds: AccountKinds, skills: dict[str, Any]
+) -> IntArray:
+    """Give every duo carrier a much weaker friend, drawn from ordinary established players.
+
+    The friend becomes a DUO_FRIEND (an honest player) with a skill 700-1300 points below the
+    carrier's; ``skills`` is updated in place.
+    """
+    count = len(population)
+    duo_with = np.full(count, -1, dtype=np.int64)
+    carriers = np.flatnonzero(_is(population, *DUO_CARRIERS))
+    candidates = np.flatnonzero(_is(population, Population.NORMAL) & ~kinds.new_normal)
+    friends = rng.choice(candidates, size=min(len(carriers), len(candidates)), replace=False)
+    carriers = carriers[: len(friends)]
+    duo_with[carriers] = friends
+    duo_with[friends] = carriers
+    population[friends] = int(Population.DUO_FRIEND)
+    skill = skills["skill"]
+    skill[friends] = np.clip(skill[carriers] - rng.uniform(700, 1300, len(friends)), 100.0, None)
+    skills["skill_floor"][friends] = np.maximum(skill[friends] - 400.0, 0.0)
+    skills["skill_cap"][friends] = np.minimum(skill[friends] + 400.0, SKILL_MAX)
+    skills["skill_growth"][friends] = 0.0
+    return duo_with
+
+
 def _accounts(
-    rng: np.random.Generator, kinds: AccountKinds, history_start_s: int, now_s: int
+    rng: np.random.Generator,
+    population: IntArray,
+    kinds: AccountKinds,
+    history_start_s: int,
+    now_s: int,
 ) -> dict[str, Any]:
-    """Account age, level and ranked record before history starts."""
+    """Account age, level and ranked record before history starts; veterans' breaks."""
     count = len(kinds.fresh)
+    span_s = now_s - history_start_s
     old = history_start_s - rng.uniform(30, 4000, count) * DAY_S
-    fresh = history_start_s + rng.uniform(0.0, 0.92, count) * (now_s - history_start_s)
+    fresh = history_start_s + rng.uniform(0.0, 0.92, count) * span_s
+    # Climbing smurfs start early enough to have climbed; deranking ones to have settled.
+    fresh = np.where(
+        _is(population, Population.CLIMBING_SMURF),
+        history_start_s + rng.uniform(0.0, 0.4, count) * span_s,
+        fresh,
+    )
+    fresh = np.where(
+        _is(population, Population.DERANKING_SMURF),
+        history_start_s + rng.uniform(0.0, 0.7, count) * span_s,
+        fresh,
+    )
     created_at_s = np.where(kinds.fresh, fresh, old).astype(np.int64)
     # Real levels: median near 200, a tenth under 40 (plenty of honest low-level accounts).
     base_level = np.clip(rng.lognormal(np.log(185), 1.1, count), 30, 1500)
+    veteran = _is(population, Population.RETURNING_VETERAN)
+    base_level = np.where(
+        veteran, np.clip(rng.lognormal(np.log(350), 0.6, count), 120, 2000), base_level
+    )
     prior_games = np.where(kinds.unranked, 0, rng.integers(20, 400, count))
     prior_wins = rng.binomial(prior_games, 0.5)
+    # A veteran plays the first days of the history, stops for weeks, and comes back.
+    break_from_s = history_start_s + rng.uniform(0.05, 0.2, count) * span_s
+    return_at_s = now_s - rng.uniform(0.06, 0.2, count) * span_s
     return {
         "created_at_s": created_at_s,
         # Bought accounts are old, but start playing ranked during the history too.
         "active_from_s": np.where(
             kinds.unranked, fresh, np.maximum(created_at_s, history_start_s)
         ).astype(np.int64),
+        "break_from_s": np.where(veteran, break_from_s, NEVER_S).astype(np.int64),
+        "return_at_s": np.where(veteran, return_at_s, NEVER_S).astype(np.int64),
         "base_level": np.where(kinds.fresh, rng.uniform(30, 34, count), base_level),
         "levels_per_game": np.where(kinds.fresh, 0.3, 0.12),
         "profile_icon": rng.integers(0, 6000, count),
@@ -269,23 +357,37 @@ def _accounts(
 
 
 def _activity(
-    rng: np.random.Generator, population: IntArray, history_start_s: int, now_s: int
+    rng: np.random.Generator,
+    population: IntArray,
+    history_start_s: int,
+    now_s: int,
+    smurf_pace: float = 1.0,
 ) -> dict[str, Any]:
     """How often each player plays, for how long, and the boosts and lucky runs in between."""
     count = len(population)
-    smurf, boosted = _is(population, Population.SMURF), _is(population, Population.BOOSTED)
-    newbie, hot = (
-        _is(population, Population.TALENTED_NEWBIE),
-        _is(population, Population.HOT_STREAK),
-    )
+    boosted = _is(population, Population.BOOSTED)
+    hot = _is(population, Population.HOT_STREAK)
     per_day = np.clip(rng.lognormal(np.log(0.5), 0.7, count), 0.05, 6.0)
-    per_day = np.where(smurf, rng.uniform(3, 8, count), per_day)
-    per_day = np.where(newbie, rng.uniform(0.8, 2.5, count), per_day)
-    per_day = np.where(boosted, rng.uniform(0.2, 0.6, count), per_day)
-    per_day = np.where(hot, rng.uniform(0.4, 0.8, count), per_day)
     max_games = np.full(count, 1_000_000, dtype=np.int64)
-    max_games = np.where(smurf, rng.integers(15, 80, count), max_games)
-    max_games = np.where(hot, rng.integers(30, 45, count), max_games)
+    # (population, games per day range, games played range or None for no end)
+    habits: tuple[tuple[Population, tuple[float, float], tuple[int, int] | None], ...] = (
+        (Population.SMURF, (3, 8), (15, 80)),
+        (Population.DERANKING_SMURF, (2, 6), (60, 250)),
+        (Population.DUO_SMURF, (2, 5), (40, 150)),
+        (Population.OFF_ROLE_SMURF, (3, 8), (15, 80)),
+        (Population.CLIMBING_SMURF, (4, 9), (150, 450)),
+        (Population.TALENTED_NEWBIE, (0.8, 2.5), None),
+        (Population.BOOSTED, (0.2, 0.6), None),
+        (Population.HOT_STREAK, (0.4, 0.8), (30, 45)),
+        (Population.RETURNING_VETERAN, (2, 5), None),
+        (Population.STRONG_DUO, (0.8, 2.5), None),
+    )
+    for kind, (low, high), games in habits:
+        members = _is(population, kind)
+        pace = smurf_pace if kind in SMURF_KINDS else 1.0
+        per_day = np.where(members, rng.uniform(low, high, count) * pace, per_day)
+        if games is not None:
+            max_games = np.where(members, rng.integers(games[0], games[1], count), max_games)
     luck_from_game = np.where(hot, rng.integers(0, 12, count), 0).astype(np.int64)
     luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
     # A booster plays the account for 60-120 games at a boosting pace, then hands it back.
@@ -306,12 +408,15 @@ def _preferences(rng: np.random.Generator, population: IntArray) -> dict[str, An
     """Roles and champions each player prefers."""
     count = len(population)
     one_trick = _is(population, Population.ONE_TRICK)
+    off_role = _is(population, Population.OFF_ROLE_SMURF)
     primary_role = rng.choice(len(ROLES), size=count, p=[0.21, 0.2, 0.22, 0.2, 0.17])
     secondary_role = (primary_role + rng.integers(1, len(ROLES), size=count)) % len(ROLES)
+    primary_share = np.where(one_trick, 0.95, np.where(off_role, 0.2, 0.75))
     return {
         "primary_role": primary_role.astype(np.int64),
         "secondary_role": secondary_role.astype(np.int64),
-        "primary_role_share": np.where(one_trick, 0.95, 0.75),
+        "primary_role_share": primary_share,
+        "secondary_role_share": np.where(off_role, 0.15, 0.92 - primary_share),
         "champions": _champion_pools(rng, primary_role),
         "booster_champions": _champion_pools(rng, primary_role),
         "main_share": np.where(
@@ -321,7 +426,11 @@ def _preferences(rng: np.random.Generator, population: IntArray) -> dict[str, An
 
 
 def _starting_state(
-    rng: np.random.Generator, kinds: AccountKinds, skill: FloatArray, history_start_s: int
+    rng: np.random.Generator,
+    population: IntArray,
+    kinds: AccountKinds,
+    skill: FloatArray,
+    history_start_s: int,
 ) -> dict[str, Any]:
     """Ratings and counters when history starts: established players are rated near their skill."""
     count = len(skill)
@@ -339,6 +448,21 @@ def _starting_state(
         "last_ranked_s": np.where(new_account, NEVER_S, history_start_s).astype(np.int64),
         "waiting": np.zeros(count, dtype=bool),
     }
+
+
+def return_to_ranked(players: Players, index: IntArray, rng: np.random.Generator) -> None:
+    """Veterans back from their break start a new season: rank reset well below their skill.
+
+    The league entry counts only this season's games, so the long ranked record before the
+    break is gone from it (the account's level still tells how long it has played).
+    """
+    reset = np.clip(players.skill[index] - rng.uniform(300, 800, len(index)), 0, None)
+    players.mmr[index] = reset
+    players.ladder[index] = np.clip(reset - 200.0, 0, None)
+    for counter in (players.wins, players.losses, players.ranked_games, players.win_streak):
+        counter[index] = 0
+    players.prior_wins[index] = 0
+    players.prior_losses[index] = 0
 
 
 def _champion_pools(rng: np.random.Generator, roles: IntArray) -> IntArray:
@@ -361,7 +485,7 @@ def _ban_times(
     """When each account gets banned (NEVER_S for most); some bans lie after "now"."""
     count = len(population)
     banned_at_s = np.full(count, NEVER_S, dtype=np.int64)
-    smurf = population == int(Population.SMURF)
+    smurf = is_smurf(population)
     # A smurf is caught part-way through (or soon after) the games it means to play.
     smurf_days = max_games / games_per_day * rng.uniform(0.4, 1.3, count)
     smurf_ban = active_from_s + (smurf_days * DAY_S).astype(np.int64)
@@ -385,7 +509,7 @@ def _riot_ids(
     """Unique Riot IDs, and the new ones of players who rename at some point."""
     names = random_game_names(rng, count)
     tags = unique_riot_ids(rng, names, random_tag_lines(rng, count, platform))
-    rename_share = np.where(population == int(Population.SMURF), 0.12, 0.05)
+    rename_share = np.where(is_smurf(population), 0.12, 0.05)
     renamed = rng.random(count) < rename_share
     renamed_at_s = np.where(
         renamed, rng.integers(history_start_s, now_s + 30 * DAY_S, count), NEVER_S

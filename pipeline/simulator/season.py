@@ -3,9 +3,12 @@
 Time advances in fixed slots. In each slot every eligible player queues with a probability
 set by how often they play; the queued players of each queue are split by the role they
 play this game, each role sorted by hidden rating, and the k-th pair of every role makes
-match k, so lobbies are close in rating as Riot's matchmaking aims for. The winner is drawn
-from the teams' true skills; ratings move Elo-style and the visible ladder follows them.
-All of it is array arithmetic over the players of one slot, never a loop per game.
+match k, so lobbies are close in rating as Riot's matchmaking aims for (as closely as the
+world's ``matchmaking_spread`` allows). A duo queues together and is sorted by the pair's
+mean rating, onto one team. The winner is drawn from the teams' true skills (a deranking
+smurf throwing a game counts far below its skill); ratings move Elo-style and the visible
+ladder follows them. All of it is array arithmetic over the players of one slot; only the
+few duos of a slot are placed one by one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.simulator.assumptions import STANDARD, WorldAssumptions
 from pipeline.simulator.champions import CHAMPIONS_PER_ROLE, ROLES
 from pipeline.simulator.population import (
     BOOST_GAMES_PER_DAY,
@@ -23,8 +27,9 @@ from pipeline.simulator.population import (
     FloatArray,
     IntArray,
     Players,
+    return_to_ranked,
 )
-from pipeline.simulator.stats import draw_stats
+from pipeline.simulator.stats import StatModel, draw_stats
 
 SLOT_S = 2 * 3600
 LONGEST_GAME_S = 55 * 60
@@ -33,6 +38,9 @@ QUEUE_SHARES = np.array([0.78, 0.08, 0.07, 0.07])
 RANKED_SOLO = 420
 ARAM = 450
 ELO_SCALE = 500.0
+OFF_ROLE_PENALTY = 150.0  # skill lost on a role that is neither of a player's two
+THROW_CHANCE = 0.85  # a deranking smurf above its parking rank throws this share of games
+THROW_WEIGHT = 2500.0  # how far below its skill a thrown game counts in the win draw
 
 
 @dataclass
@@ -108,14 +116,23 @@ def play_slot(
     rng: np.random.Generator,
     slot_start_s: int,
     absent: BoolArray | None = None,
+    assumptions: WorldAssumptions = STANDARD,
 ) -> MatchBlock:
     """Play every match that starts in one time slot and update the players.
 
     ``absent`` marks players who cannot queue in this slot (suspended, transferred away).
     """
+    returning = np.flatnonzero(
+        (players.return_at_s >= slot_start_s) & (players.return_at_s < slot_start_s + SLOT_S)
+    )
+    if len(returning):
+        return_to_ranked(players, returning, rng)
     queued = _queued_players(players, rng, slot_start_s, absent)
-    queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
-    lobbies = [_form_matches(players, rng, queued[queue_of == q]) for q in QUEUES]
+    queue_of = _queues_of(players, rng, queued)
+    lobbies = [
+        _form_matches(players, rng, queued[queue_of == q], assumptions.matchmaking_spread)
+        for q in QUEUES
+    ]
     lobby = np.concatenate(lobbies)
     queue_id = np.repeat(QUEUES, [len(part) for part in lobbies]).astype(np.int64)
     # Whoever queued and found no game this slot is first in line for the next one.
@@ -124,7 +141,7 @@ def play_slot(
     players.waiting[lobby.ravel()] = False
     if not len(lobby):
         return empty_block()
-    block = _play_matches(players, rng, lobby, queue_id, slot_start_s)
+    block = _play_matches(players, rng, lobby, queue_id, slot_start_s, StatModel.of(assumptions))
     order = np.argsort(block.start_s, kind="stable")
     return MatchBlock(
         **{
@@ -144,6 +161,7 @@ def _queued_players(
         (players.active_from_s <= at_s)
         & (players.banned_at_s > at_s + SLOT_S)
         & (players.games < players.max_games)
+        & ~((players.break_from_s <= at_s) & (at_s < players.return_at_s))
     )
     if absent is not None:
         eligible &= ~absent
@@ -152,19 +170,50 @@ def _queued_players(
     per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])
     chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
     chance = np.where(players.waiting[index], 1.0, chance)
-    return index[rng.random(len(index)) < chance]
+    queued = index[rng.random(len(index)) < chance]
+    # A duo's friend comes along whenever the carrier queues (and can play).
+    partners = players.duo_with[queued]
+    partners = partners[(partners >= 0) & eligible[np.maximum(partners, 0)]]
+    return np.union1d(queued, partners)
 
 
-def _form_matches(players: Players, rng: np.random.Generator, queued: IntArray) -> IntArray:
+def _queues_of(players: Players, rng: np.random.Generator, queued: IntArray) -> IntArray:
+    """The queue each player enters; a duo enters its carrier's queue together."""
+    queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
+    partner = players.duo_with[queued]
+    position = np.searchsorted(queued, partner)
+    together = (partner >= 0) & (position < len(queued))
+    together &= queued[np.minimum(position, len(queued) - 1)] == partner
+    leads = together & (queued < partner)  # one member of each pair decides
+    queue_of[position[leads]] = queue_of[leads]
+    return queue_of
+
+
+def _form_matches(
+    players: Players, rng: np.random.Generator, queued: IntArray, spread: float = 0.0
+) -> IntArray:
     """Ten players per match (columns: roles of team 100, then team 200), close in rating."""
     roll = rng.random(len(queued))
     other = rng.integers(0, len(ROLES), len(queued))
+    primary_share = players.primary_role_share[queued]
     role = np.where(
-        roll < players.primary_role_share[queued],
+        roll < primary_share,
         players.primary_role[queued],
-        np.where(roll < 0.92, players.secondary_role[queued], other),
+        np.where(
+            roll < primary_share + players.secondary_role_share[queued],
+            players.secondary_role[queued],
+            other,
+        ),
     )
-    by_role = [rng.permutation(queued[role == r]) for r in range(len(ROLES))]
+    # Matchmaking sorts by rating, with the world's error; a duo by the pair's mean rating.
+    key = players.mmr[queued] + rng.normal(0.0, spread, len(queued)) * (spread > 0)
+    duos = _duos_in(players, queued)
+    for a, b in duos:
+        key[a] = key[b] = (key[a] + key[b]) / 2
+        if role[a] == role[b]:
+            role[b] = (role[a] + 1 + rng.integers(0, len(ROLES) - 1)) % len(ROLES)
+    by_role = [np.flatnonzero(role == r) for r in range(len(ROLES))]
+    by_role = [rng.permutation(members) for members in by_role]
     matches = min(len(members) for members in by_role) // 2
     if matches == 0:
         return np.zeros((0, 10), dtype=np.int64)
@@ -172,11 +221,41 @@ def _form_matches(players: Players, rng: np.random.Generator, queued: IntArray) 
     red = np.empty_like(blue)
     for r, members in enumerate(by_role):
         chosen = members[: 2 * matches]
-        pairs = chosen[np.argsort(players.mmr[chosen], kind="stable")].reshape(matches, 2)
+        pairs = chosen[np.argsort(key[chosen], kind="stable")].reshape(matches, 2)
         flip = rng.random(matches) < 0.5
         blue[:, r] = np.where(flip, pairs[:, 1], pairs[:, 0])
         red[:, r] = np.where(flip, pairs[:, 0], pairs[:, 1])
-    return np.concatenate([blue, red], axis=1)
+    lobby = np.concatenate([blue, red], axis=1)
+    _seat_duos_together(lobby, duos)
+    players_in: IntArray = queued[lobby]
+    return players_in
+
+
+def _duos_in(players: Players, queued: IntArray) -> list[tuple[int, int]]:
+    """Positions (in ``queued``) of both members of every duo queued together."""
+    partner = players.duo_with[queued]
+    position = np.searchsorted(queued, partner)
+    found = (partner >= 0) & (position < len(queued))
+    found &= queued[np.minimum(position, len(queued) - 1)] == partner
+    carriers = np.flatnonzero(found & (queued < partner))
+    return [(int(a), int(position[a])) for a in carriers]
+
+
+def _seat_duos_together(lobby: IntArray, duos: list[tuple[int, int]]) -> None:
+    """Move each duo's second member onto the first member's team, in its own role's seat.
+
+    ``lobby`` holds positions in the queue (columns: roles of team 100, then team 200); the
+    player moved out takes the friend's old seat, which is of the same role.
+    """
+    for a, b in duos:
+        seat_a = np.argwhere(lobby == a)
+        seat_b = np.argwhere(lobby == b)
+        if not len(seat_a) or not len(seat_b):
+            continue  # one of them found no game this slot
+        (match_a, slot_a), (match_b, slot_b) = seat_a[0], seat_b[0]
+        role_b = slot_b % len(ROLES)
+        target = (slot_a // len(ROLES)) * len(ROLES) + role_b
+        lobby[match_b, slot_b], lobby[match_a, target] = lobby[match_a, target], b
 
 
 def _play_matches(
@@ -185,6 +264,7 @@ def _play_matches(
     lobby: IntArray,
     queue_id: IntArray,
     slot_start_s: int,
+    stat_model: StatModel,
 ) -> MatchBlock:
     """Decide, describe and record a batch of matches."""
     count = len(lobby)
@@ -193,9 +273,18 @@ def _play_matches(
     skill = players.current_skill(slot_start_s, lobby.ravel()).reshape(lobby.shape)
     on_main = champion == players.champions[lobby, 0]
     skill = skill + np.where(on_main, players.main_champion_bonus[lobby], 0.0)
+    own_role = (role == players.primary_role[lobby]) | (role == players.secondary_role[lobby])
+    skill = skill - np.where(own_role, 0.0, OFF_ROLE_PENALTY)
     games = players.games[lobby]
     lucky = (players.luck_from_game[lobby] <= games) & (games < players.luck_until_game[lobby])
+    ranked = (queue_id == RANKED_SOLO)[:, None]
+    throwing = (
+        ranked
+        & (players.ladder[lobby] > players.throw_above[lobby])
+        & (rng.random(lobby.shape) < THROW_CHANCE)
+    )
     draw_weight = skill + np.where(lucky, players.luck[lobby], 0.0)
+    draw_weight = draw_weight - np.where(throwing, THROW_WEIGHT, 0.0)
     edge = draw_weight[:, :5].mean(axis=1) - draw_weight[:, 5:].mean(axis=1)
     blue_won = rng.random(count) < 1.0 / (1.0 + 10.0 ** (-edge / ELO_SCALE))
     won = np.concatenate(
@@ -208,7 +297,15 @@ def _play_matches(
         players.base_level[lobby] + players.games[lobby] * players.levels_per_game[lobby]
     )
     stats = draw_stats(
-        rng, role, skill, players.style[lobby], won, duration_s / 60.0, queue_id == ARAM
+        rng,
+        role,
+        skill,
+        players.style[lobby],
+        won,
+        duration_s / 60.0,
+        queue_id == ARAM,
+        stat_model,
+        throwing,
     )
     _record_results(players, lobby, won, queue_id, start_s)
     return MatchBlock(

@@ -1,8 +1,15 @@
-"""Serve the simulator with uvicorn on loopback, in this process or in the foreground."""
+"""Serve the simulator with uvicorn on loopback: in a thread, in a child process, or in the
+foreground. A child process has a core of its own, so a crawl's client and the simulated API
+do not take turns on one interpreter lock; its world stays in the child (ask it over HTTP,
+or rebuild it: a world is deterministic per seed and clock)."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +35,7 @@ class RunningSimulator:
     """A simulator being served; ``base_url`` is what RIOT_API_BASE should be set to."""
 
     url: str  # http://127.0.0.1:PORT
-    world: World
+    world: World | None  # None when served by a child process
     control: str = "/__sim"  # where this world's control endpoints are
 
     @property
@@ -106,3 +113,55 @@ def serve_in_thread(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def serve_pickled_config(port: int, parent_pid: int) -> None:  # pragma: no cover - child
+    """Build the world of the pickled config on stdin and serve it (see serve_in_process).
+
+    The child ends with its parent, however the parent ends (a crash or a kill included).
+    """
+    config = pickle.loads(sys.stdin.buffer.read())
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    make_server(config, build_world(config), port).run()
+
+
+def _exit_with_parent(parent_pid: int) -> None:  # pragma: no cover - runs in the child
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+@contextmanager
+def serve_in_process(config: SimulatorConfig) -> Iterator[RunningSimulator]:
+    """Serve the simulator from a child process on a free loopback port for the block."""
+    port = free_port()
+    code = (
+        "from pipeline.simulator.server import serve_pickled_config; "
+        f"serve_pickled_config({port}, {os.getpid()})"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    assert child.stdin is not None
+    child.stdin.write(pickle.dumps(config))
+    child.stdin.close()
+    running = RunningSimulator(url=f"http://{HOST}:{port}", world=None)
+    # Building a big world takes a while, longer on a busy machine: wait while it lives.
+    deadline_s = time.monotonic() + STARTUP_TIMEOUT_S + config.players / 50
+    try:
+        while True:
+            try:
+                running.stats()
+                break
+            except httpx.HTTPError:
+                if child.poll() is not None or time.monotonic() > deadline_s:
+                    raise SimulatorError(
+                        f"The simulator process did not start on {HOST}:{port}."
+                    ) from None
+                time.sleep(0.1)
+        yield running
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

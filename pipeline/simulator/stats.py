@@ -4,6 +4,8 @@ Every array is shaped (matches, 10): slots 0-4 are team 100, 5-9 team 200, one p
 A participant's "quality" combines how good they are in absolute terms (higher tiers farm
 and fight better) and against their own lobby, plus a form term for the day. The role
 medians are the real all-tier medians, so an average player in an average lobby posts them.
+How much each part weighs and how noisy a game is come from the world's assumptions
+(``StatModel``). A participant throwing the game plays far below themselves and feeds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from pipeline.simulator.assumptions import STANDARD, WorldAssumptions
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -29,6 +33,25 @@ NEUTRAL_CS_SHARE = np.array([0.04, 0.88, 0.05, 0.03, 0.0])
 ARAM = {"cs": 0.45, "damage": 2.2, "vision": 0.12, "kills": 1.7, "assists": 2.3}
 
 SKILL_CENTRE = 1300.0
+THROWN_QUALITY = -1.6  # a thrown game's quality, whoever plays it
+THROWN_DEATHS = 2.5  # and how many times more often the thrower dies
+
+
+@dataclass(frozen=True)
+class StatModel:
+    """How end-of-game numbers follow skill: weights of its parts and the noise of a game."""
+
+    lobby_weight: float = 0.6
+    absolute_weight: float = 0.22
+    noise: float = 1.0
+
+    @classmethod
+    def of(cls, assumptions: WorldAssumptions) -> StatModel:
+        """The stat model of a world's assumptions."""
+        return cls(assumptions.lobby_weight, assumptions.absolute_weight, assumptions.stat_noise)
+
+
+DEFAULT_STAT_MODEL = StatModel.of(STANDARD)
 
 
 @dataclass
@@ -48,7 +71,12 @@ class ParticipantStats:
     wards_placed: IntArray
 
 
-def quality_of(skill: FloatArray, style: FloatArray, rng: np.random.Generator) -> FloatArray:
+def quality_of(
+    skill: FloatArray,
+    style: FloatArray,
+    rng: np.random.Generator,
+    model: StatModel = DEFAULT_STAT_MODEL,
+) -> FloatArray:
     """How well each participant plays this game.
 
     Absolute skill (a higher tier farms and fights better anywhere), skill against the lobby
@@ -58,8 +86,10 @@ def quality_of(skill: FloatArray, style: FloatArray, rng: np.random.Generator) -
     lobby_mean = skill.mean(axis=1, keepdims=True)
     absolute = (skill - SKILL_CENTRE) / 700.0
     relative = np.tanh((skill - lobby_mean) / 900.0)
-    form = rng.normal(0.0, 0.3, skill.shape)
-    quality: FloatArray = 0.22 * absolute + 0.6 * relative + style + form
+    form = rng.normal(0.0, 0.3 * model.noise, skill.shape)
+    quality: FloatArray = (
+        model.absolute_weight * absolute + model.lobby_weight * relative + style + form
+    )
     return quality
 
 
@@ -71,15 +101,19 @@ def draw_stats(
     won: npt.NDArray[np.bool_],
     duration_min: FloatArray,
     is_aram: npt.NDArray[np.bool_],
+    model: StatModel = DEFAULT_STAT_MODEL,
+    throwing: npt.NDArray[np.bool_] | None = None,
 ) -> ParticipantStats:
     """Statistics for every participant of a batch of matches."""
-    quality = quality_of(skill, style, rng)
+    quality = quality_of(skill, style, rng, model)
+    thrown = np.zeros(skill.shape, dtype=bool) if throwing is None else throwing
+    quality = np.where(thrown, THROWN_QUALITY + 0.3 * rng.standard_normal(skill.shape), quality)
     side = np.where(won, 1.0, -1.0)
     minutes = duration_min[:, None]
     aram = is_aram[:, None]
 
     def rate(median: FloatArray, q_weight: float, win_weight: float, noise_sd: float) -> FloatArray:
-        shape = rng.normal(0.0, noise_sd, skill.shape)
+        shape = rng.normal(0.0, noise_sd * model.noise, skill.shape)
         return median[roles] * np.exp(q_weight * quality + win_weight * side + shape)
 
     cs = rate(CS_PER_MIN, 0.35, 0.04, 0.12) * np.where(aram, ARAM["cs"], 1.0) * minutes
@@ -92,7 +126,8 @@ def draw_stats(
     assist_rate = rate(ASSISTS, 0.2, 0.3, 0.2) * np.where(aram, ARAM["assists"], 1.0) * scale
     team_kills = team_totals(kills)
     assists = np.minimum(rng.poisson(assist_rate), np.maximum(team_kills - kills, 0))
-    deaths = _deaths_from_enemy_kills(rng, kills, rate(DEATH_WEIGHT, -0.5, -0.25, 0.3))
+    death_weight = rate(DEATH_WEIGHT, -0.5, -0.25, 0.3) * np.where(thrown, THROWN_DEATHS, 1.0)
+    deaths = _deaths_from_enemy_kills(rng, kills, death_weight)
     neutral_share = NEUTRAL_CS_SHARE[roles]
     total_cs = np.rint(cs).astype(np.int64)
     neutral = np.rint(total_cs * neutral_share).astype(np.int64)

@@ -85,7 +85,9 @@ class World:
             slot_start_s = self.history_start_s + self.slots_played * SLOT_S
             rng = np.random.default_rng([self.config.seed, 1, self.slots_played])
             absent = self.lifecycle.absent_during(slot_start_s, SLOT_S) if self.lifecycle else None
-            blocks.append(play_slot(self.players, rng, slot_start_s, absent))
+            blocks.append(
+                play_slot(self.players, rng, slot_start_s, absent, self.config.assumptions)
+            )
             self.slots_played += 1
             if self.slots_played % SLOTS_PER_RANK_SNAPSHOT == 0:
                 self.rank_history.append(self._rank_snapshot(slot_start_s + SLOT_S))
@@ -192,7 +194,9 @@ def build_world(config: SimulatorConfig) -> World:
     now_s = int(DEFAULT_NOW.timestamp())
     history_start_s = now_s - config.history_days * DAY_S
     rng = np.random.default_rng([config.seed, 0])
-    players = build_players(rng, config.players, config.platform, history_start_s, now_s)
+    players = build_players(
+        rng, config.players, config.platform, history_start_s, now_s, config.assumptions
+    )
     world = World(
         config=config,
         players=players,

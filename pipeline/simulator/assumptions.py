@@ -1,0 +1,188 @@
+"""What a simulated world assumes about players, in one frozen object, and named families.
+
+The simulator is one story of how players behave. Detection fitted to one story learns that
+story, so the story has knobs (how many smurfs and of which kind, how noisy the numbers are,
+how tightly matchmaking pairs ratings, how much a player's numbers follow absolute skill
+against skill relative to the lobby) and *families*: named settings of those knobs that
+tell different stories. Models are fitted on some families and judged on the others.
+
+    standard            the default world
+    throwers            more smurfs, most of them deranking or duoing
+    lobby-driven        numbers follow the lobby far more than absolute skill, noisier
+    loose-matchmaking   lobbies spread wide in rating, noisier numbers
+    rare-smurfs         1 % smurfs, twice the honest look-alikes
+    skill-driven        numbers follow absolute skill more than the lobby
+    crowded             10 % smurfs and more boosted accounts
+    casual-smurfs       smurfs who play a few games a day, half of them on bought accounts
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+
+from pipeline.simulator.errors import SimulatorConfigError
+
+
+class Population(IntEnum):
+    """Ground-truth kind of player."""
+
+    NORMAL = 0
+    SMURF = 1  # a strong player on a new (or bought) account, playing to win
+    BOOSTED = 2
+    TALENTED_NEWBIE = 3  # an improving newcomer: new account, gets better game by game
+    ONE_TRICK = 4
+    HOT_STREAK = 5
+    DERANKING_SMURF = 6  # throws games to hold a low rank, dominates the games it plays to win
+    DUO_SMURF = 7  # a smurf queueing with a weaker friend
+    OFF_ROLE_SMURF = 8  # a smurf playing roles and champions it does not main
+    CLIMBING_SMURF = 9  # plays fast and often, has already climbed to its real level
+    RETURNING_VETERAN = 10  # an old account back in ranked after a long break, rank reset
+    STRONG_DUO = 11  # a strong player on an old account queueing with a weaker friend
+    DUO_FRIEND = 12  # the weaker friend of a duo (of a duo smurf or a strong duo)
+
+
+SMURF_KINDS = (
+    Population.SMURF,
+    Population.DERANKING_SMURF,
+    Population.DUO_SMURF,
+    Population.OFF_ROLE_SMURF,
+    Population.CLIMBING_SMURF,
+)
+# Honest players a naive rule (or a model fitted on one story) is tempted to flag.
+TRAPS = (
+    Population.TALENTED_NEWBIE,
+    Population.ONE_TRICK,
+    Population.HOT_STREAK,
+    Population.RETURNING_VETERAN,
+    Population.STRONG_DUO,
+    Population.DUO_FRIEND,
+)
+# Populations whose members each bring a friend (drawn from ordinary players).
+DUO_CARRIERS = (Population.DUO_SMURF, Population.STRONG_DUO)
+
+DEFAULT_SMURF_MIX: Mapping[Population, float] = {
+    Population.SMURF: 0.40,
+    Population.DERANKING_SMURF: 0.15,
+    Population.DUO_SMURF: 0.15,
+    Population.OFF_ROLE_SMURF: 0.15,
+    Population.CLIMBING_SMURF: 0.15,
+}
+DEFAULT_TRAP_SHARES: Mapping[Population, float] = {
+    Population.TALENTED_NEWBIE: 0.015,
+    Population.ONE_TRICK: 0.015,
+    Population.HOT_STREAK: 0.015,
+    Population.RETURNING_VETERAN: 0.015,
+    Population.STRONG_DUO: 0.01,
+}
+
+
+@dataclass(frozen=True)
+class WorldAssumptions:
+    """The knobs of the story a world tells.
+
+    smurf_share: share of players who are smurfs of any kind (0.01-0.10 is plausible).
+    smurf_mix: relative weight of each smurf kind within smurf_share.
+    boosted_share: share of accounts someone else played up for a while.
+    trap_shares: share of each honest look-alike (duo friends come with their carriers).
+    stat_noise: multiplies the game-to-game noise of every end-of-game number.
+    matchmaking_spread: spread (ladder points, standard deviation) of the error matchmaking
+        makes when it sorts players by rating; 0 pairs ratings as closely as the queue allows.
+    lobby_weight, absolute_weight: how much a player's numbers follow their skill against
+        the lobby, and their skill on the absolute ladder.
+    smurf_pace: multiplies how many games a day smurfs play.
+    bought_share: share of smurfs (climbing ones aside) on an old, levelled account.
+    """
+
+    smurf_share: float = 0.04
+    smurf_mix: Mapping[Population, float] = field(default_factory=lambda: dict(DEFAULT_SMURF_MIX))
+    boosted_share: float = 0.025
+    trap_shares: Mapping[Population, float] = field(
+        default_factory=lambda: dict(DEFAULT_TRAP_SHARES)
+    )
+    stat_noise: float = 1.0
+    matchmaking_spread: float = 0.0
+    lobby_weight: float = 0.6
+    absolute_weight: float = 0.22
+    smurf_pace: float = 1.0
+    bought_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        shares = {"smurf_share": self.smurf_share, "boosted_share": self.boosted_share}
+        shares.update({p.name: s for p, s in self.trap_shares.items()})
+        for name, share in shares.items():
+            if not 0.0 <= share <= 0.5:
+                raise SimulatorConfigError(f"{name} must be a share between 0 and 0.5 ({share}).")
+        if set(self.smurf_mix) - set(SMURF_KINDS) or set(self.trap_shares) - set(TRAPS):
+            raise SimulatorConfigError(
+                "smurf_mix names smurf kinds only and trap_shares honest look-alikes only."
+            )
+        if any(w < 0 for w in self.smurf_mix.values()) or not sum(self.smurf_mix.values()) > 0:
+            raise SimulatorConfigError("smurf_mix needs non-negative weights, some above 0.")
+        carriers = sum(self.shares().get(p, 0.0) for p in DUO_CARRIERS)
+        if sum(self.shares().values()) + carriers > 0.6:
+            raise SimulatorConfigError(
+                "Smurfs, boosted accounts and look-alikes (with duo friends) exceed 60 % of "
+                "the world; lower their shares."
+            )
+        for name in ("stat_noise", "lobby_weight", "absolute_weight"):
+            if not 0.0 <= getattr(self, name) <= 5.0:
+                raise SimulatorConfigError(f"{name} must be between 0 and 5.")
+        if not 0.05 <= self.smurf_pace <= 5.0 or not 0.0 <= self.bought_share <= 1.0:
+            raise SimulatorConfigError(
+                "smurf_pace must be between 0.05 and 5, bought_share between 0 and 1."
+            )
+        if not 0.0 <= self.matchmaking_spread <= 2000.0:
+            raise SimulatorConfigError("matchmaking_spread must be 0-2000 ladder points.")
+
+    def shares(self) -> dict[Population, float]:
+        """The share of the world of every population drawn directly (duo friends aside)."""
+        total = sum(self.smurf_mix.values())
+        out = {kind: self.smurf_share * w / total for kind, w in self.smurf_mix.items()}
+        out[Population.BOOSTED] = self.boosted_share
+        out.update(self.trap_shares)
+        return {p: s for p, s in out.items() if s > 0}
+
+
+def _scaled(shares: Mapping[Population, float], factor: float) -> dict[Population, float]:
+    return {p: s * factor for p, s in shares.items()}
+
+
+STANDARD = WorldAssumptions()
+FAMILIES: dict[str, WorldAssumptions] = {
+    "standard": STANDARD,
+    "throwers": replace(
+        STANDARD,
+        smurf_share=0.06,
+        smurf_mix={
+            Population.SMURF: 0.15,
+            Population.DERANKING_SMURF: 0.35,
+            Population.DUO_SMURF: 0.30,
+            Population.OFF_ROLE_SMURF: 0.10,
+            Population.CLIMBING_SMURF: 0.10,
+        },
+    ),
+    "lobby-driven": replace(STANDARD, lobby_weight=0.85, absolute_weight=0.05, stat_noise=1.2),
+    "loose-matchmaking": replace(STANDARD, matchmaking_spread=350.0, stat_noise=1.3),
+    "rare-smurfs": replace(
+        STANDARD, smurf_share=0.01, trap_shares=_scaled(DEFAULT_TRAP_SHARES, 2.0)
+    ),
+    "skill-driven": replace(STANDARD, lobby_weight=0.3, absolute_weight=0.45),
+    "crowded": replace(STANDARD, smurf_share=0.10, boosted_share=0.04),
+    "casual-smurfs": replace(STANDARD, smurf_pace=0.3, bought_share=0.5),
+}
+# Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
+TRAINING_FAMILIES = ("standard", "throwers", "lobby-driven")
+HELD_OUT_FAMILIES = tuple(name for name in FAMILIES if name not in TRAINING_FAMILIES)
+
+
+def family(name: str) -> WorldAssumptions:
+    """The assumptions of a named family."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        known = ", ".join(FAMILIES)
+        raise SimulatorConfigError(
+            f"There is no world family {name!r}; use one of {known}."
+        ) from None

@@ -1,0 +1,218 @@
+"""The simulator's story and its knobs: the populations an honest detector must handle, and
+the families of worlds that tell the story differently."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from pipeline.simulator import (
+    FAMILIES,
+    HELD_OUT_FAMILIES,
+    SMURF_KINDS,
+    TRAINING_FAMILIES,
+    Population,
+    SimulatorConfig,
+    SimulatorConfigError,
+    WorldAssumptions,
+    build_world,
+    family,
+)
+from pipeline.simulator.export import truth_frame
+from pipeline.simulator.season import RANKED_SOLO
+from pipeline.simulator.world import World
+
+PLAYERS = 3000
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """A standard world big enough to hold every population, shared read-only."""
+    return build_world(SimulatorConfig(seed=11, players=PLAYERS))
+
+
+def _members(world: World, population: Population) -> np.ndarray:
+    return np.flatnonzero(world.players.population == int(population))
+
+
+def _ranked_games(world: World, player: int) -> tuple[np.ndarray, np.ndarray]:
+    """(match numbers, participant slot) of a player's ranked solo games, oldest first."""
+    numbers = world.matches_of(player)[::-1]
+    numbers = numbers[world.matches.queue_id[numbers] == RANKED_SOLO]
+    slots = np.argmax(world.matches.player[numbers] == player, axis=1)
+    return numbers, slots
+
+
+def test_the_standard_world_holds_every_population(world: World) -> None:
+    """Every kind of smurf and every honest look-alike is present in a standard world."""
+    present = set(np.unique(world.players.population).tolist())
+    assert {int(p) for p in Population} <= present
+
+
+def test_smurf_share_counts_every_kind_of_smurf(world: World) -> None:
+    """The smurf share is the share of all smurf kinds together (4 % by default)."""
+    smurfs = np.isin(world.players.population, [int(k) for k in SMURF_KINDS]).mean()
+    assert smurfs == pytest.approx(0.04, abs=0.005)
+
+
+def test_the_truth_calls_every_kind_of_smurf_a_smurf(world: World) -> None:
+    """sim_truth's is_smurf covers deranking, duo, off-role and climbing smurfs too."""
+    truth = truth_frame(world)
+    kinds = {k.name for k in SMURF_KINDS}
+    assert (truth["is_smurf"] == truth["population"].isin(kinds)).all()
+    assert truth.loc[truth["population"] == "DUO_FRIEND", "is_trap"].all()
+
+
+def test_deranking_smurfs_hold_a_low_rank_near_half_their_games_won(world: World) -> None:
+    """Deranking smurfs are far stronger than their rank and still win only about half."""
+    players = world.players
+    derankers = _members(world, Population.DERANKING_SMURF)
+    played = derankers[players.ranked_games[derankers] >= 30]
+    win_rate = players.wins[played].sum() / players.ranked_games[played].sum()
+    assert 0.4 < win_rate < 0.6
+    assert np.median(players.true_skill()[played] - players.ladder[played]) > 1000
+
+
+def test_deranking_smurfs_feed_in_the_games_they_throw(world: World) -> None:
+    """A deranking smurf dies far more in its losses than in its wins."""
+    deaths_won, deaths_lost = [], []
+    for player in _members(world, Population.DERANKING_SMURF)[:40]:
+        numbers, slots = _ranked_games(world, int(player))
+        won = world.matches.won[numbers, slots]
+        deaths = world.matches.deaths[numbers, slots]
+        deaths_won += deaths[won].tolist()
+        deaths_lost += deaths[~won].tolist()
+    assert np.mean(deaths_lost) > 2 * np.mean(deaths_won)
+
+
+def test_a_duo_plays_on_one_team(world: World) -> None:
+    """When both members of a duo are in a game, they are teammates (all but a rare seat
+    taken back by another duo's swap)."""
+    players = world.players
+    together = apart = 0
+    for carrier in _members(world, Population.DUO_SMURF):
+        friend = players.duo_with[carrier]
+        assert players.population[friend] == int(Population.DUO_FRIEND)
+        for number in world.matches_of(int(carrier)):
+            lobby = world.matches.player[number]
+            if friend in lobby:
+                same = (np.argmax(lobby == carrier) < 5) == (np.argmax(lobby == friend) < 5)
+                together, apart = together + same, apart + (not same)
+    assert together > 100
+    assert apart <= together / 100
+
+
+def test_duo_friends_are_much_weaker_than_their_carriers(world: World) -> None:
+    """A duo friend's skill lies 700-1300 points below the player who brings them."""
+    players = world.players
+    carriers = np.flatnonzero(players.duo_with >= 0)
+    carriers = carriers[players.population[carriers] != int(Population.DUO_FRIEND)]
+    gap = players.skill[carriers] - players.skill[players.duo_with[carriers]]
+    assert ((gap >= 699) | (players.skill[players.duo_with[carriers]] <= 100)).all()
+
+
+def test_returning_veterans_take_a_long_break_and_come_back_reset(world: World) -> None:
+    """Veterans stop for weeks, then play again from a rank well below their skill."""
+    players = world.players
+    veterans = _members(world, Population.RETURNING_VETERAN)
+    gaps = []
+    for player in veterans[:60]:
+        numbers, _ = _ranked_games(world, int(player))
+        starts = world.matches.start_s[numbers]
+        if len(starts) > 1:
+            gaps.append(np.diff(starts).max() / 86_400)
+    assert np.median(gaps) > 30
+    assert np.median(players.base_level[veterans]) > 200
+    assert (players.ranked_games[veterans] < 200).all()
+
+
+def test_climbing_smurfs_have_reached_their_level(world: World) -> None:
+    """Climbing smurfs play hundreds of games and end near their real skill."""
+    players = world.players
+    climbers = _members(world, Population.CLIMBING_SMURF)
+    assert np.median(players.ranked_games[climbers]) > 100
+    gap = players.true_skill()[climbers] - players.ladder[climbers]
+    assert np.median(gap) < 400
+
+
+def test_off_role_smurfs_mostly_play_other_roles(world: World) -> None:
+    """Off-role smurfs play their main role in a minority of their games."""
+    players = world.players
+    main = total = 0
+    for player in _members(world, Population.OFF_ROLE_SMURF):
+        numbers, slots = _ranked_games(world, int(player))
+        main += int((world.matches.role[numbers, slots] == players.primary_role[player]).sum())
+        total += len(numbers)
+    assert main / total < 0.35
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_family_builds_a_world(name: str) -> None:
+    """Each named family builds a small world with matches and its own share of smurfs."""
+    world = build_world(SimulatorConfig(seed=5, players=1000, assumptions=family(name)))
+    smurfs = np.isin(world.players.population, [int(k) for k in SMURF_KINDS]).mean()
+    assert world.matches.count > 1000
+    assert smurfs == pytest.approx(family(name).smurf_share, abs=0.006)
+
+
+def test_training_and_held_out_families_do_not_overlap() -> None:
+    """Models are judged on families they were not fitted on."""
+    assert set(TRAINING_FAMILIES).isdisjoint(HELD_OUT_FAMILIES)
+    assert set(TRAINING_FAMILIES) | set(HELD_OUT_FAMILIES) == set(FAMILIES)
+
+
+def test_stat_noise_makes_games_noisier() -> None:
+    """With more stat noise, the same players' damage varies more from game to game."""
+    spreads = []
+    for noise in (0.5, 2.0):
+        assumptions = dataclasses.replace(family("standard"), stat_noise=noise)
+        world = build_world(SimulatorConfig(seed=2, players=1000, assumptions=assumptions))
+        ranked = world.matches.queue_id == RANKED_SOLO
+        damage = np.log1p(world.matches.damage[ranked].astype(float))
+        spreads.append(damage.std())
+    assert spreads[1] > spreads[0] * 1.1
+
+
+def test_loose_matchmaking_spreads_lobbies_wider() -> None:
+    """With a matchmaking spread, players' ratings inside a lobby differ more."""
+    spreads = []
+    for spread in (0.0, 600.0):
+        assumptions = dataclasses.replace(family("standard"), matchmaking_spread=spread)
+        world = build_world(SimulatorConfig(seed=2, players=1000, assumptions=assumptions))
+        skill = world.players.true_skill()[world.matches.player]
+        spreads.append(np.median(skill.std(axis=1)))
+    assert spreads[1] > spreads[0] * 1.1
+
+
+def test_smurf_pace_slows_smurfs_down() -> None:
+    """Casual smurfs play fewer games a day than standard ones."""
+    paces = {}
+    for name in ("standard", "casual-smurfs"):
+        world = build_world(SimulatorConfig(seed=3, players=2000, assumptions=family(name)))
+        smurfs = np.isin(world.players.population, [int(k) for k in SMURF_KINDS])
+        paces[name] = np.median(world.players.games_per_day[smurfs])
+    assert paces["casual-smurfs"] < paces["standard"] * 0.5
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"smurf_share": 0.7}, "smurf_share"),
+        ({"stat_noise": -1.0}, "stat_noise"),
+        ({"matchmaking_spread": 5000.0}, "matchmaking_spread"),
+        ({"smurf_pace": 0.0}, "smurf_pace"),
+        ({"smurf_mix": {Population.BOOSTED: 1.0}}, "smurf_mix"),
+    ],
+)
+def test_impossible_assumptions_are_refused(change: dict[str, object], message: str) -> None:
+    """Shares outside 0-0.5, negative noise and the like are refused with the knob's name."""
+    with pytest.raises(SimulatorConfigError, match=message):
+        WorldAssumptions(**change)  # type: ignore[arg-type]
+
+
+def test_an_unknown_family_is_refused_with_the_known_ones() -> None:
+    """Asking for a family that does not exist names the ones that do."""
+    with pytest.raises(SimulatorConfigError, match="standard"):
+        family("optimistic")
