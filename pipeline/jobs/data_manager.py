@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -35,7 +35,8 @@ from pipeline.store.errors import MatchParseError
 from pipeline.store.job_records import utcnow
 from pipeline.store.matches import known_match_ids, record_rejected_matches
 from pipeline.store.parser import ParsedMatch, parse_match
-from pipeline.store.writers import WriteCounts, record_rank_snapshots, upsert_players, write_matches
+from pipeline.store.profiles import ProfileAnswer, record_profiles
+from pipeline.store.writers import WriteCounts, upsert_players, write_matches
 
 log = get_logger(__name__)
 
@@ -73,15 +74,29 @@ class PlayerProfile:
     league_entries: list[dict[str, Any]] | None
     account: dict[str, Any] | None = None
 
-    def player_row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"puuid": self.puuid, "platform": self.platform}
-        if self.summoner:
-            row["summoner_level"] = self.summoner.get("summonerLevel")
-            row["profile_icon_id"] = self.summoner.get("profileIconId")
-        if self.account:
-            row["game_name"] = self.account.get("gameName")
-            row["tag_line"] = self.account.get("tagLine")
-        return row
+    def answer(self) -> ProfileAnswer:
+        """The summoner-v4 and league-v4 part, as the store records it."""
+        return ProfileAnswer(self.puuid, self.platform, self.summoner, self.league_entries)
+
+    def account_row(self) -> dict[str, Any] | None:
+        """The Riot ID from account-v1, when it was asked for and answered."""
+        if not self.account:
+            return None
+        return {
+            "puuid": self.puuid,
+            "platform": self.platform,
+            "game_name": self.account.get("gameName"),
+            "tag_line": self.account.get("tagLine"),
+        }
+
+
+@dataclass
+class ProfileBatch:
+    """Profiles a batch fetch produced, and the rate limit that cut it short, if any."""
+
+    profiles: list[PlayerProfile] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (puuid, why)
+    rate_limited: RateLimitError | None = None
 
 
 class RiotDataManager:
@@ -203,9 +218,17 @@ class RiotDataManager:
     async def player_profile(
         self, puuid: str, platform: str, *, with_account: bool = False
     ) -> PlayerProfile:
-        """Summoner level and ranked entries (and the Riot ID when asked); 404s become None."""
+        """Summoner level and ranked entries (and the Riot ID when asked); 404s become None.
+
+        An account summoner-v4 does not know has no league entries either, so they are not
+        asked for.
+        """
         summoner = await _or_none(self.client.get_summoner_by_puuid(puuid, platform=platform))
-        entries = await _or_none(self.client.get_league_entries_by_puuid(puuid, platform=platform))
+        entries = None
+        if summoner is not None:
+            entries = await _or_none(
+                self.client.get_league_entries_by_puuid(puuid, platform=platform)
+            )
         account = None
         if with_account:
             account = await _or_none(self.client.get_account_by_puuid(puuid, platform=platform))
@@ -216,6 +239,33 @@ class RiotDataManager:
             [dict(e) for e in entries] if entries is not None else None,
             dict(account) if account is not None else None,
         )
+
+    async def player_profiles(self, players: Sequence[tuple[str, str]]) -> ProfileBatch:
+        """Profiles of many (puuid, platform) players, several in flight; stops early (keeping
+        what arrived) on a rate limit. Other failures are listed and the rest go on."""
+        batch = ProfileBatch()
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        for player in players:
+            queue.put_nowait(player)
+
+        async def worker() -> None:
+            while batch.rate_limited is None:
+                try:
+                    puuid, platform = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                try:
+                    batch.profiles.append(await self.player_profile(puuid, platform))
+                except RateLimitError as exc:
+                    batch.rate_limited = batch.rate_limited or exc
+                except RiotAPIError as exc:
+                    if exc.status_code in (401, 403):
+                        raise
+                    log.warning("profile.fetch_failed", puuid=puuid, error=str(exc))
+                    batch.failed.append((puuid, str(exc)))
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(players)))))
+        return batch
 
 
 async def _or_none(call: Any) -> Any:
@@ -242,19 +292,13 @@ def store_batch(
     rejected = record_rejected_matches(
         con, batch.rejected, rejected_at=utcnow(), execution_id=execution_id
     )
-    updated = 0
-    snapshots = 0
-    rows = [p.player_row() for p in profiles if p.summoner is not None or p.account is not None]
-    if rows:
-        _, updated = upsert_players(con, rows)
-    ranked = {p.puuid: p.league_entries for p in profiles if p.league_entries is not None}
-    if ranked and observed_at is not None:
-        snapshots = record_rank_snapshots(con, ranked, observed_at)
-    created = (
-        counts.matches_created
-        + counts.participants_created
-        + counts.players_created
-        + rejected
-        + snapshots
+    created, updated = record_profiles(
+        con, [p.answer() for p in profiles], observed_at or datetime.now(UTC).replace(tzinfo=None)
+    )
+    accounts = [row for p in profiles if (row := p.account_row()) is not None]
+    if accounts:
+        updated += upsert_players(con, accounts)[1]
+    created += (
+        counts.matches_created + counts.participants_created + counts.players_created + rejected
     )
     return created, counts.players_updated + updated

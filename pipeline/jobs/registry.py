@@ -12,6 +12,7 @@ from pipeline.jobs.errors import UnknownJobError
 from pipeline.jobs.lake_maintenance import LakeMaintenance
 from pipeline.jobs.match_fetcher import MatchFetcher
 from pipeline.jobs.notebook_report import NotebookReport
+from pipeline.jobs.profile_refresher import ProfileRefresher
 from pipeline.jobs.smurf_analyzer import SmurfAnalyzer
 from pipeline.jobs.tracked_player_updater import TrackedPlayerUpdater
 from pipeline.jobs.types import JobType
@@ -21,6 +22,7 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.MATCH_FETCHER: MatchFetcher,
     JobType.SMURF_ANALYZER: SmurfAnalyzer,
     JobType.BAN_CHECKER: BanChecker,
+    JobType.PROFILE_REFRESHER: ProfileRefresher,
     JobType.NOTEBOOK_REPORT: NotebookReport,
     JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }

@@ -1,0 +1,111 @@
+"""Player profiles: the summoner level and solo-queue league entry that scoring relies on.
+
+A profile is what summoner-v4 and league-v4 answered for a player at one time. It is stored
+on the player (``summoner_checked_at``, ``profile_found``, ``summoner_level`` and the
+``solo_*`` columns, overwritten whole, NULLs included: an entry that disappeared is gone)
+and, for the rank history, as rank snapshots (a row only when the standing changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.store.writers import record_rank_snapshots
+
+SOLO_QUEUE = "RANKED_SOLO_5x5"
+
+
+@dataclass(frozen=True)
+class ProfileAnswer:
+    """One player's summoner-v4 and league-v4 answers; None where the API said 404."""
+
+    puuid: str
+    platform: str
+    summoner: Mapping[str, Any] | None
+    league_entries: Sequence[Mapping[str, Any]] | None
+
+    @property
+    def found(self) -> bool:
+        """Whether the account answered (a 404 from summoner-v4 means it did not)."""
+        return self.summoner is not None
+
+    def row(self, checked_at: datetime) -> dict[str, Any]:
+        """The player's profile columns."""
+        summoner = self.summoner or {}
+        solo = next((e for e in self.league_entries or () if e.get("queueType") == SOLO_QUEUE), {})
+        return {
+            "puuid": self.puuid,
+            "platform": self.platform,
+            "summoner_level": summoner.get("summonerLevel"),
+            "profile_icon_id": summoner.get("profileIconId"),
+            "summoner_checked_at": checked_at,
+            "profile_found": self.found,
+            "solo_tier": solo.get("tier"),
+            "solo_division": solo.get("rank"),
+            "solo_league_points": solo.get("leaguePoints"),
+            "solo_wins": solo.get("wins"),
+            "solo_losses": solo.get("losses"),
+        }
+
+
+_PROFILE_COLUMNS = {
+    "puuid": "VARCHAR",
+    "platform": "VARCHAR",
+    "summoner_level": "INTEGER",
+    "profile_icon_id": "INTEGER",
+    "summoner_checked_at": "TIMESTAMP",
+    "profile_found": "BOOLEAN",
+    "solo_tier": "VARCHAR",
+    "solo_division": "VARCHAR",
+    "solo_league_points": "INTEGER",
+    "solo_wins": "INTEGER",
+    "solo_losses": "INTEGER",
+}
+# Level and icon keep their last known value when the account no longer answers.
+_KEEP_WHEN_NULL = ("summoner_level", "profile_icon_id", "platform")
+
+
+def record_profiles(
+    con: duckdb.DuckDBPyConnection, answers: Sequence[ProfileAnswer], checked_at: datetime
+) -> tuple[int, int]:
+    """Store profiles in the caller's transaction: (rows created, players updated).
+
+    Rows created counts new players and new rank snapshots.
+    """
+    if not answers:
+        return 0, 0
+    frame = pd.DataFrame([a.row(checked_at) for a in answers], columns=list(_PROFILE_COLUMNS))
+    frame = frame.drop_duplicates("puuid", keep="last")
+    casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _PROFILE_COLUMNS.items())
+    updates = ", ".join(
+        f"{c} = coalesce(excluded.{c}, players.{c})"
+        if c in _KEEP_WHEN_NULL
+        else f"{c} = excluded.{c}"
+        for c in _PROFILE_COLUMNS
+        if c != "puuid"
+    )
+    before = _count_players(con)
+    con.register("incoming_profiles", frame)
+    try:
+        con.execute(
+            f"""INSERT INTO players ({", ".join(_PROFILE_COLUMNS)})
+            SELECT {casts} FROM incoming_profiles
+            ON CONFLICT (puuid) DO UPDATE SET {updates}, updated_at = now()::TIMESTAMP"""
+        )
+    finally:
+        con.unregister("incoming_profiles")
+    created = _count_players(con) - before
+    ranked = {a.puuid: a.league_entries for a in answers if a.league_entries is not None}
+    snapshots = record_rank_snapshots(con, ranked, checked_at) if ranked else 0
+    return created + snapshots, len(frame) - created
+
+
+def _count_players(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM players").fetchone()
+    return int(row[0]) if row else 0
