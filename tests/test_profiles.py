@@ -1,0 +1,199 @@
+"""Player profiles: how they are stored, how PROFILE_REFRESHER collects them against the
+simulator over real HTTP, and that a crawl by the product's own jobs labels only players
+with a profile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.crawl import CrawlPlan, crawl_world
+from pipeline.jobs import JobStatus
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from pipeline.store.profiles import ProfileAnswer, record_profiles
+from tests.sim_helpers import count, job_context, run_job, set_job_config, track
+
+NOW = datetime(2026, 11, 20, 12, 0)
+SOLO = {
+    "queueType": "RANKED_SOLO_5x5",
+    "tier": "GOLD",
+    "rank": "II",
+    "leaguePoints": 40,
+    "wins": 30,
+    "losses": 25,
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="warning")
+
+
+def _profile(db_path: Path, puuid: str) -> dict[str, Any]:
+    columns = (
+        "summoner_level, summoner_checked_at, profile_found, solo_tier, solo_division,"
+        " solo_league_points, solo_wins, solo_losses"
+    )
+    with Database(db_path).read() as con:
+        row = con.execute(f"SELECT {columns} FROM players WHERE puuid = ?", [puuid]).fetchone()
+    assert row is not None
+    return dict(zip([c.strip() for c in columns.split(",")], row, strict=True))
+
+
+def _record(db_path: Path, answers: list[ProfileAnswer], at: datetime) -> tuple[int, int]:
+    with Database(db_path).write() as con:
+        return record_profiles(con, answers, at)
+
+
+def test_a_profile_stores_level_and_solo_entry(db_path: Path) -> None:
+    """summoner-v4's level and the solo entry's tier, LP, wins and losses land on the player."""
+    answer = ProfileAnswer("p1", "euw1", {"summonerLevel": 87}, [SOLO])
+    created, _ = _record(db_path, [answer], NOW)
+    stored = _profile(db_path, "p1")
+    assert stored["summoner_level"] == 87
+    assert stored["summoner_checked_at"] == NOW
+    assert stored["profile_found"]
+    assert (stored["solo_tier"], stored["solo_division"], stored["solo_league_points"]) == (
+        "GOLD",
+        "II",
+        40,
+    )
+    assert (stored["solo_wins"], stored["solo_losses"]) == (30, 25)
+    assert created == 2  # the new player and its first rank snapshot
+
+
+def test_an_entry_that_disappears_is_gone_from_the_profile(db_path: Path) -> None:
+    """A later answer without a solo entry clears the solo columns (unranked now)."""
+    _record(db_path, [ProfileAnswer("p1", "euw1", {"summonerLevel": 87}, [SOLO])], NOW)
+    later = NOW + timedelta(days=1)
+    _record(db_path, [ProfileAnswer("p1", "euw1", {"summonerLevel": 88}, [])], later)
+    stored = _profile(db_path, "p1")
+    assert stored["solo_tier"] is None
+    assert stored["solo_wins"] is None
+    assert stored["summoner_level"] == 88
+    assert stored["summoner_checked_at"] == later
+
+
+def test_an_account_that_no_longer_answers_keeps_its_level(db_path: Path) -> None:
+    """A 404 from summoner-v4 marks the profile not found and keeps the last known level."""
+    _record(db_path, [ProfileAnswer("p1", "euw1", {"summonerLevel": 87}, [SOLO])], NOW)
+    _record(db_path, [ProfileAnswer("p1", "euw1", None, None)], NOW + timedelta(hours=1))
+    stored = _profile(db_path, "p1")
+    assert not stored["profile_found"]
+    assert stored["summoner_level"] == 87
+    assert stored["solo_tier"] is None
+
+
+# ---- PROFILE_REFRESHER against the simulator ------------------------------------------------
+WORLD = SimulatorConfig(seed=21, players=400, app_limit="200:1,5000:120")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+def _crawl_some(db_path: Path, sim: RunningSimulator) -> None:
+    """Store some matches the way the jobs do, so players appear in several games."""
+    active = sorted(
+        (t for t in sim.truth() if not t["is_banned"]), key=lambda t: (-t["games"], t["puuid"])
+    )
+    track(db_path, [t["puuid"] for t in active[:3]])
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=30)
+    assert run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+    # What the updater fetched for its tracked players is not the refresher's concern here.
+    with Database(db_path).write() as con:
+        con.execute("UPDATE players SET summoner_checked_at = NULL, profile_found = NULL")
+
+
+def _due(db_path: Path, min_matches: int = 2) -> int:
+    return count(
+        db_path,
+        "SELECT count(*) FROM (SELECT puuid FROM match_participants GROUP BY puuid"
+        " HAVING count(*) >= ?) s JOIN players p USING (puuid)"
+        " WHERE p.summoner_checked_at IS NULL",
+        [min_matches],
+    )
+
+
+def test_the_refresher_profiles_players_about_to_be_scored(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Every player with enough stored games gets a profile; the others are left alone."""
+    _crawl_some(db_path, sim)
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=500)
+    due = _due(db_path)
+    assert due > 10
+    outcome = run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.SUCCESS
+    assert _due(db_path) == 0
+    profiled = count(db_path, "SELECT count(*) FROM players WHERE summoner_checked_at IS NOT NULL")
+    assert profiled == due
+    # One summoner-v4 and one league-v4 call per player the API still knows.
+    assert outcome.metrics["api_requests_made"] <= 2 * due
+    assert count(db_path, "SELECT count(*) FROM players WHERE solo_wins IS NOT NULL") > 0
+
+
+def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A small budget profiles that many players, all of them among those never profiled."""
+    _crawl_some(db_path, sim)
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=5)
+    due = _due(db_path)
+    run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
+    assert _due(db_path) == due - 5
+
+
+def test_a_rate_limited_refresh_keeps_the_profiles_it_fetched(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """When the key's window runs out mid-run, the run ends RATE_LIMITED with what it fetched
+    committed, and the next run goes on from there."""
+    _crawl_some(db_path, sim)
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=500)
+    due = _due(db_path)
+    with serve_in_thread(
+        SimulatorConfig(seed=21, players=400, app_limit="30:10"), world=sim.world
+    ) as tight:
+        outcome = run_job(job_context(db_path, tight, max_wait_s=0.0), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.RATE_LIMITED
+    left = _due(db_path)
+    assert 0 < due - left < due
+    assert run_job(job_context(db_path, sim), "PROFILE_REFRESHER").status is JobStatus.SUCCESS
+    assert _due(db_path) == 0
+
+
+# ---- a whole crawl --------------------------------------------------------------------------
+def test_every_player_a_crawl_labels_has_a_profile(tmp_path: Path) -> None:
+    """Crawled by the product's own jobs, a small world's labelled players all have a fresh
+    profile found by the API, and everyone without one is INSUFFICIENT_DATA with a reason."""
+    db_path = tmp_path / "crawl.duckdb"
+    report = crawl_world(
+        SimulatorConfig(seed=5, players=600),
+        db_path,
+        CrawlPlan(
+            tracked=3, cycles=3, configs={"MATCH_FETCHER": {"discovered_players_per_run": 8}}
+        ),
+    )
+    assert report.scored > 20
+    assert count(db_path, "SELECT count(*) FROM sim_truth") == 600
+    with Database(db_path).read() as con:
+        scores = con.execute(
+            "SELECT s.label, s.reason, p.summoner_checked_at, p.profile_found"
+            " FROM latest_smurf_scores s JOIN players p USING (puuid)"
+        ).df()
+    labelled = scores[scores["label"] != "INSUFFICIENT_DATA"]
+    assert len(labelled) > 10
+    assert labelled["summoner_checked_at"].notna().all()
+    assert labelled["profile_found"].astype(bool).all()
+    assert labelled["reason"].isna().all()
+    unlabelled = scores[scores["label"] == "INSUFFICIENT_DATA"]
+    assert unlabelled["reason"].notna().all()
