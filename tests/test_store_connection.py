@@ -130,6 +130,41 @@ def test_migrations_are_idempotent(db_path: Path) -> None:
     assert jobs_before is not None and jobs_before[0] >= 4
 
 
+def test_a_unit_of_work_commits_to_the_log_without_a_checkpoint(db_path: Path) -> None:
+    """Closing a write does not checkpoint (the write-ahead log keeps the commit), and a
+    reader in another process sees what was committed."""
+    wal = Path(f"{db_path}.wal")
+    with write(db_path) as con:
+        con.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+    with write(db_path) as con:
+        con.execute("INSERT INTO notes VALUES (1), (2), (3)")
+    assert wal.exists() and wal.stat().st_size > 0
+    count = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True);"
+            " print(con.execute('SELECT count(*) FROM notes').fetchone()[0])",
+            str(db_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert count.stdout.strip() == "3"
+
+
+def test_a_schema_change_is_checkpointed_so_the_next_open_works(db_path: Path) -> None:
+    """A unit of work that alters a table checkpoints it at once: DuckDB cannot replay
+    ALTER TABLE .. ADD COLUMN from its log, and the next open would fail."""
+    with write(db_path) as con:
+        con.execute("ALTER TABLE players ADD COLUMN note VARCHAR")
+    with write(db_path) as con:
+        con.execute("INSERT INTO players (puuid, note) VALUES ('p', 'hello')")
+    with read(db_path) as con:
+        assert con.execute("SELECT note FROM players").fetchone() == ("hello",)
+
+
 def test_seed_inserts_the_four_job_types(db_path: Path) -> None:
     """The seed migration configures the four job types of the job system."""
     with read(db_path) as con:
