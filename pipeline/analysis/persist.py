@@ -50,11 +50,11 @@ def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, scored_at
     try:
         con.execute(
             f"""INSERT INTO smurf_scores (id, puuid, scored_at, model_version, smurf_score,
-                boosted_score, label, confidence, games_analyzed, matches_stored, tier,
+                boosted_score, label, confidence, reason, games_analyzed, matches_stored, tier,
                 contributions, features)
             SELECT {new_ids_sql(con, "smurf_scores")}, puuid, $scored_at, $model_version,
                 smurf_score, boosted_score, label,
-                CASE WHEN isfinite(confidence) THEN confidence END,
+                CASE WHEN isfinite(confidence) THEN confidence END, reason,
                 games_analyzed, matches_stored, tier,
                 {_contributions_json(scores)},
                 {_json_object(scores, feature_columns(scores))}
@@ -70,8 +70,8 @@ def players_needing_scores(
     con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
 ) -> list[str]:
     """Players with at least ``min_matches`` stored games whose latest score is missing,
-    older than their newest games (fewer matches stored then than now) or from another
-    model version; the players with the most matches first."""
+    older than their newest games (fewer matches stored then than now) or their profile, or
+    from another model version; the players with the most matches first."""
     rows = con.execute(
         """WITH stored AS (
             SELECT puuid, count(*) AS matches_stored FROM match_participants
@@ -79,8 +79,10 @@ def players_needing_scores(
         )
         SELECT s.puuid FROM stored s
         LEFT JOIN latest_smurf_scores l ON l.puuid = s.puuid
+        LEFT JOIN players p ON p.puuid = s.puuid
         WHERE l.puuid IS NULL OR l.matches_stored < s.matches_stored
             OR l.model_version <> $model_version
+            OR p.summoner_checked_at > l.scored_at
         ORDER BY s.matches_stored DESC, s.puuid
         LIMIT $limit""",
         {"min_matches": min_matches, "limit": limit, "model_version": MODEL_VERSION},

@@ -9,7 +9,7 @@ same output.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -31,6 +31,7 @@ HEAD_COLUMNS = [
     "boosted_score",
     "label",
     "confidence",
+    "reason",
     "games_analyzed",
     "matches_stored",
     "tier",
@@ -57,23 +58,72 @@ def _apply(model: LogisticModel, inputs: pd.DataFrame) -> tuple[pd.Series, pd.Da
     return logit, contributions
 
 
-def _labels(scores: pd.DataFrame, params: ScoringParams) -> tuple[np.ndarray, np.ndarray]:
+def insufficiency_reasons(
+    features: pd.DataFrame, params: ScoringParams, scored_at: datetime
+) -> pd.Series:
+    """Why each player cannot be labelled (None where they can), in words.
+
+    A label needs ``min_games`` analysed games and a profile (summoner-v4 + league-v4) at most
+    ``profile_max_age_hours`` old at ``scored_at``: without it, what the account has really
+    played is unknown, and a strong player with a few stored games could be anyone.
+    """
+    games = features["games_analyzed"].astype("int64")
+    checked = pd.to_datetime(features["profile_checked_at"])
+    age_h = (pd.Timestamp(scored_at.replace(tzinfo=None)) - checked).dt.total_seconds() / 3600
+    # NULL (never asked) is not "not found".
+    not_found = features["profile_found"].astype("boolean").eq(False).fillna(False)
+    reasons = np.select(
+        [
+            (games < params.min_games).to_numpy(dtype=bool),
+            checked.isna().to_numpy(dtype=bool),
+            not_found.to_numpy(dtype=bool),
+            (age_h > params.profile_max_age_hours).fillna(False).to_numpy(dtype=bool),
+        ],
+        [
+            (
+                "only " + games.astype(str) + f" ranked games stored ({params.min_games} needed)"
+            ).to_numpy(dtype=object),
+            "no profile (summoner level, league entry) fetched yet",
+            "summoner-v4 no longer finds the account",
+            (
+                "profile is "
+                + age_h.fillna(0).round().astype("int64").astype(str)
+                + f" h old ({params.profile_max_age_hours:g} h allowed)"
+            ).to_numpy(dtype=object),
+        ],
+        default="",
+    )
+    return pd.Series(reasons, index=features.index).replace("", None)
+
+
+def _labels(
+    scores: pd.DataFrame, reasons: pd.Series, params: ScoringParams
+) -> tuple[np.ndarray, np.ndarray]:
     smurf = scores["smurf_score"].to_numpy()
     boosted = scores["boosted_score"].to_numpy()
-    enough = scores["games_analyzed"].to_numpy() >= params.min_games
-    is_smurf = enough & (smurf >= params.smurf_threshold) & (smurf >= boosted)
+    enough = reasons.isna().to_numpy()
+    # Both probabilities can round to 1.0; the log-odds still say which is the stronger case.
+    stronger = scores["smurf_logit"].to_numpy() >= scores["boosted_logit"].to_numpy()
+    is_smurf = enough & (smurf >= params.smurf_threshold) & stronger
     is_boosted = enough & ~is_smurf & (boosted >= params.boosted_threshold)
     label = np.select(
         [~enough, is_smurf, is_boosted], [INSUFFICIENT_DATA, SMURF, BOOSTED], default=NORMAL
     )
-    # The model's probability that the label given is right; none without enough games.
+    # The model's probability that the label given is right; none without enough data.
     normal = (1.0 - smurf) * (1.0 - boosted)
     confidence = np.select([~enough, is_smurf, is_boosted], [np.nan, smurf, boosted], normal)
     return label, confidence
 
 
-def score_frame(features: pd.DataFrame, params: ScoringParams = DEFAULT_PARAMS) -> pd.DataFrame:
-    """Score a feature frame (from ``feature_frame``): one row per player."""
+def score_frame(
+    features: pd.DataFrame,
+    params: ScoringParams = DEFAULT_PARAMS,
+    scored_at: datetime | None = None,
+) -> pd.DataFrame:
+    """Score a feature frame (from ``feature_frame``): one row per player.
+
+    ``scored_at`` (default: now, UTC) is when profiles must have been fresh.
+    """
     inputs = factor_inputs(features)
     head = pd.DataFrame({"puuid": features["puuid"]}, index=features.index)
     parts = []
@@ -85,7 +135,9 @@ def score_frame(features: pd.DataFrame, params: ScoringParams = DEFAULT_PARAMS) 
     head["games_analyzed"] = features["games_analyzed"].astype("int64")
     head["matches_stored"] = features["matches_stored"].astype("int64")
     head["tier"] = features["tier"]
-    head["label"], head["confidence"] = _labels(head, params)
+    when = scored_at or datetime.now(UTC)
+    head["reason"] = insufficiency_reasons(features, params, when)
+    head["label"], head["confidence"] = _labels(head, head["reason"], params)
     rest = features.drop(columns=["puuid", "games_analyzed", "matches_stored", "tier"])
     out = pd.concat([head[HEAD_COLUMNS], *parts, rest], axis=1)
     return out.reset_index(drop=True)
@@ -101,9 +153,10 @@ def score_players(
 
     One row per player: puuid, smurf_score and boosted_score (probabilities), label (SMURF,
     BOOSTED, NORMAL or INSUFFICIENT_DATA), confidence (the probability of that label, NULL
-    for INSUFFICIENT_DATA), games_analyzed, matches_stored, tier, the two logits, the
+    for INSUFFICIENT_DATA), reason (why INSUFFICIENT_DATA: too few games, no fresh profile),
+    games_analyzed, matches_stored, tier, the two logits, the
     contribution of every factor (``contrib_smurf_*``, ``contrib_boosted_*``, summing to the
     logit) and the features. ``as_of`` ignores games and rank snapshots after that time.
     Never opens the database: the caller owns the connection.
     """
-    return score_frame(feature_frame(con, params, puuids, as_of), params)
+    return score_frame(feature_frame(con, params, puuids, as_of), params, as_of)

@@ -54,7 +54,7 @@ class ProfileAnswer:
         }
 
 
-_PROFILE_COLUMNS = {
+PROFILE_COLUMNS = {
     "puuid": "VARCHAR",
     "platform": "VARCHAR",
     "summoner_level": "INTEGER",
@@ -80,30 +80,42 @@ def record_profiles(
     """
     if not answers:
         return 0, 0
-    frame = pd.DataFrame([a.row(checked_at) for a in answers], columns=list(_PROFILE_COLUMNS))
-    frame = frame.drop_duplicates("puuid", keep="last")
-    casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _PROFILE_COLUMNS.items())
+    frame = pd.DataFrame([a.row(checked_at) for a in answers], columns=list(PROFILE_COLUMNS))
+    created, updated = upsert_profile_frame(con, frame)
+    ranked = {a.puuid: a.league_entries for a in answers if a.league_entries is not None}
+    snapshots = record_rank_snapshots(con, ranked, checked_at) if ranked else 0
+    return created + snapshots, updated
+
+
+def upsert_profile_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> tuple[int, int]:
+    """Write profile columns from a frame with PROFILE_COLUMNS: (players created, updated).
+
+    The bulk path for many players at once (a simulated world's export); rank snapshots are
+    the caller's.
+    """
+    frame = frame[list(PROFILE_COLUMNS)].drop_duplicates("puuid", keep="last")
+    casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in PROFILE_COLUMNS.items())
     updates = ", ".join(
-        f"{c} = coalesce(excluded.{c}, players.{c})"
-        if c in _KEEP_WHEN_NULL
-        else f"{c} = excluded.{c}"
-        for c in _PROFILE_COLUMNS
+        f"{c} = coalesce(s.{c}, t.{c})" if c in _KEEP_WHEN_NULL else f"{c} = s.{c}"
+        for c in PROFILE_COLUMNS
         if c != "puuid"
     )
+    columns = ", ".join(PROFILE_COLUMNS)
     before = _count_players(con)
     con.register("incoming_profiles", frame)
     try:
+        # MERGE names its key, so the statement runs unchanged on a lake (no keys there).
         con.execute(
-            f"""INSERT INTO players ({", ".join(_PROFILE_COLUMNS)})
-            SELECT {casts} FROM incoming_profiles
-            ON CONFLICT (puuid) DO UPDATE SET {updates}, updated_at = now()::TIMESTAMP"""
+            f"""MERGE INTO players t
+            USING (SELECT {casts} FROM incoming_profiles) s ON t.puuid = s.puuid
+            WHEN MATCHED THEN UPDATE SET {updates}, updated_at = current_timestamp
+            WHEN NOT MATCHED THEN INSERT ({columns})
+                VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
         )
     finally:
         con.unregister("incoming_profiles")
     created = _count_players(con) - before
-    ranked = {a.puuid: a.league_entries for a in answers if a.league_entries is not None}
-    snapshots = record_rank_snapshots(con, ranked, checked_at) if ranked else 0
-    return created + snapshots, len(frame) - created
+    return created, len(frame) - created
 
 
 def _count_players(con: duckdb.DuckDBPyConnection) -> int:

@@ -21,3 +21,9 @@ SELECT * EXCLUDE (rn) FROM (
 INSERT INTO job_configurations (job_type, name, schedule, is_active, config_json) VALUES
 ('PROFILE_REFRESHER', 'Profile refresher', 'interval(seconds=300)', true,
  '{"max_profiles_per_run": 200, "refresh_after_hours": 24, "min_matches_required": 5, "timeout_seconds": 900}');
+
+-- MATCH_FETCHER spends part of each run on the most suspicious players below the target:
+-- a label needs more than a handful of games.
+UPDATE job_configurations
+SET config_json = json_merge_patch(config_json, '{"suspects_per_run": 10, "suspect_score_percent": 30}')
+WHERE job_type = 'MATCH_FETCHER';
