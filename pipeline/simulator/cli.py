@@ -249,6 +249,10 @@ def crawl(
     from pipeline.crawl import CrawlPlan, crawl_world
 
     db_path = crawl_db or settings_of(ctx).db_path
+    if not isinstance(db_path, Path):
+        raise click.UsageError(
+            "A crawl builds a fresh DuckDB file: give --db a file path, not a lake."
+        )
     if tracked < 1 or cycles < 1:
         raise click.BadParameter("--tracked and --cycles must be at least 1.")
     config = SimulatorConfig(

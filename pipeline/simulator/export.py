@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -71,6 +73,7 @@ def export_world(
 ) -> ExportReport:
     """Build the world of ``config`` (unless given) and write it into ``db_path``."""
     from pipeline.store import migrate, write
+    from pipeline.store.profiles import upsert_profile_frame
     from pipeline.store.writers import WriteCounts, write_match_frames
 
     report = progress or (lambda stage, done, total: None)
@@ -98,6 +101,7 @@ def export_world(
             rank_snapshot_frame(world),
             ("puuid", "queue_type", "observed_at"),
         )
+        upsert_profile_frame(con, profile_frame(world, datetime.now(UTC).replace(tzinfo=None)))
         report("rank snapshots", 1, 1)
         run_ddl(con, SIM_TRUTH_DDL)
         con.execute("DELETE FROM sim_truth")
@@ -248,6 +252,33 @@ def _categorical(values: npt.NDArray[np.str_], picks: IntArray) -> pd.Categorica
     """``values[picks]`` without materialising one string per row."""
     categories, codes = np.unique(values, return_inverse=True)
     return _labelled(codes[picks], categories)
+
+
+def profile_frame(world: World, checked_at: datetime) -> pd.DataFrame:
+    """Every player's profile as summoner-v4 and league-v4 would answer now, asked at
+    ``checked_at``: an export knows everyone's profile, as a crawl knows the ones it asked."""
+    players = world.players
+    level = np.floor(players.base_level + players.games * players.levels_per_game)
+    wins = players.prior_wins + players.wins
+    losses = players.prior_losses + players.losses
+    found = players.banned_at_s > world.now_s
+    placed = found & (wins + losses >= PLACEMENT_GAMES)
+    tiers, divisions, lp = ranks_of(players.ladder)
+    return pd.DataFrame(
+        {
+            "puuid": players.puuid,
+            "platform": world.config.platform,
+            "summoner_level": level.astype(np.int64),
+            "profile_icon_id": players.profile_icon,
+            "summoner_checked_at": checked_at,
+            "profile_found": found,
+            "solo_tier": pd.Series(tiers).where(placed),
+            "solo_division": pd.Series(divisions).where(placed),
+            "solo_league_points": pd.Series(lp).where(placed).astype("Int64"),
+            "solo_wins": pd.Series(wins).where(placed).astype("Int64"),
+            "solo_losses": pd.Series(losses).where(placed).astype("Int64"),
+        }
+    )
 
 
 def player_frame(world: World) -> pd.DataFrame:

@@ -34,7 +34,6 @@ ARAM = {"cs": 0.45, "damage": 2.2, "vision": 0.12, "kills": 1.7, "assists": 2.3}
 
 SKILL_CENTRE = 1300.0
 THROWN_QUALITY = -1.6  # a thrown game's quality, whoever plays it
-THROWN_DEATHS = 2.5  # and how many times more often the thrower dies
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,17 @@ class StatModel:
     lobby_weight: float = 0.6
     absolute_weight: float = 0.22
     noise: float = 1.0
+    thrown_deaths: float = 2.5  # how many times more often a thrower dies
 
     @classmethod
     def of(cls, assumptions: WorldAssumptions) -> StatModel:
         """The stat model of a world's assumptions."""
-        return cls(assumptions.lobby_weight, assumptions.absolute_weight, assumptions.stat_noise)
+        return cls(
+            assumptions.lobby_weight,
+            assumptions.absolute_weight,
+            assumptions.stat_noise,
+            assumptions.thrown_deaths,
+        )
 
 
 DEFAULT_STAT_MODEL = StatModel.of(STANDARD)
@@ -126,7 +131,7 @@ def draw_stats(
     assist_rate = rate(ASSISTS, 0.2, 0.3, 0.2) * np.where(aram, ARAM["assists"], 1.0) * scale
     team_kills = team_totals(kills)
     assists = np.minimum(rng.poisson(assist_rate), np.maximum(team_kills - kills, 0))
-    death_weight = rate(DEATH_WEIGHT, -0.5, -0.25, 0.3) * np.where(thrown, THROWN_DEATHS, 1.0)
+    death_weight = rate(DEATH_WEIGHT, -0.5, -0.25, 0.3) * np.where(thrown, model.thrown_deaths, 1.0)
     deaths = _deaths_from_enemy_kills(rng, kills, death_weight)
     neutral_share = NEUTRAL_CS_SHARE[roles]
     total_cs = np.rint(cs).astype(np.int64)
