@@ -10,26 +10,35 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import NoGroundTruthError, evaluate
-from pipeline.analysis.evaluation import METHODS, TARGETS
+from pipeline.analysis.evaluation import BUCKETS, METHODS, TARGETS
 from pipeline.cli import cli
-from tests.test_analysis_features import START, Player, add_players, add_rank, population
+from tests.lobby_world import START, add_matches, games_every, set_profile
+
+PLAYERS = 47
 
 
 def _world(db_path: Path) -> None:
-    """40 ordinary players, 4 smurfs, 2 boosted accounts and a hot streak, with the truth."""
-    smurfs = [Player(f"smurf{i}", 20 + i, 16 + i, skill=1.6, level=40) for i in range(4)]
-    boosted = [
-        Player(f"boosted{i}", 30, 16, skill=0.65, early_games=15, early_skill=1.6) for i in range(2)
-    ]
-    streak = Player("streak", 30, 21)
+    """40 ordinary players, 4 smurfs, 2 boosted accounts and a hot streak, profiled, with the
+    truth; every game with its whole lobby."""
     with duckdb.connect(str(db_path)) as con:
-        add_players(con, [*population(), *smurfs, *boosted, streak])
-        for p in smurfs:
-            add_rank(con, p.puuid, "SILVER", "IV", 0, 5, START)
-            add_rank(con, p.puuid, "PLATINUM", "IV", 0, p.games, START + timedelta(days=2))
-        for p in boosted:
-            add_rank(con, p.puuid, "DIAMOND", "IV", 0, 100, START)
-            add_rank(con, p.puuid, "EMERALD", "III", 0, 130, START + timedelta(days=2))
+        for i in range(40):
+            add_matches(con, f"normal{i:03d}", games_every(30, won=[True, False]), seed=i)
+            set_profile(con, f"normal{i:03d}", level=150 + i, wins=80 + i % 7, losses=80)
+        for i in range(4):
+            dominant = games_every(20 + i, won=[True] * 4 + [False], strength=1.6)
+            add_matches(con, f"smurf{i}", dominant, level=40, seed=50 + i)
+            set_profile(con, f"smurf{i}", level=40, wins=17 + i, losses=4, tier="PLATINUM")
+        for i in range(2):
+            boosted = [
+                *games_every(10, won=[True, True, True, False], strength=1.6),
+                *games_every(
+                    20, won=[False, False, True], strength=0.6, start=START + timedelta(days=5)
+                ),
+            ]
+            add_matches(con, f"boosted{i}", boosted, level=260, seed=60 + i)
+            set_profile(con, f"boosted{i}", level=260, wins=130, losses=100, tier="DIAMOND")
+        add_matches(con, "streak", games_every(30, won=[True, True, False]), level=300, seed=70)
+        set_profile(con, "streak", level=300, wins=120, losses=100)
         con.execute(
             """CREATE TABLE sim_truth AS SELECT puuid,
                 CASE WHEN puuid LIKE 'smurf%' THEN 'SMURF' WHEN puuid LIKE 'boosted%'
@@ -46,12 +55,15 @@ def test_evaluate_reports_every_target_method_and_bucket(db_path: Path) -> None:
     _world(db_path)
     with duckdb.connect(str(db_path)) as con:
         report = evaluate(con)
-    assert report.players == 47
-    assert len(report.metrics) == len(TARGETS) * len(METHODS) * 4
+    assert report.players == PLAYERS
+    assert len(report.metrics) == len(TARGETS) * len(METHODS) * len(BUCKETS)
     assert report.metric("smurf", "model", "roc_auc") == pytest.approx(1.0)
     assert report.metric("boosted", "model", "roc_auc") == pytest.approx(1.0)
     assert report.metric("smurf", "model", "precision_top_5pct") == pytest.approx(1.0)
-    # The hot streak wins 70% of 30 games: the win-rate rule flags it, the model does not.
+    assert report.metric("smurf", "model", "label_precision") == pytest.approx(1.0)
+    assert report.metric("smurf", "model", "label_recall") == pytest.approx(1.0)
+    # The hot streak wins 2 in 3 of 30 games at its lobbies' level: the win-rate rule flags
+    # it, the model does not.
     rates = report.flag_rates.set_index("population")
     assert rates.loc["HOT_STREAK", "winrate_rule"] == 1.0
     assert rates.loc["HOT_STREAK", "model"] == 0.0
@@ -70,14 +82,17 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     runner = CliRunner()
     first = runner.invoke(cli, ["analyze", "--db", str(db_path)])
     assert first.exit_code == 0, first.output
-    assert "Scored 47 player(s): SMURF 4" in first.output
+    assert f"Scored {PLAYERS} player(s): SMURF 4" in first.output
     assert "Top smurf suspects" in first.output
     second = runner.invoke(cli, ["analyze", "--db", str(db_path)])
     assert "up to date" in second.output
     everyone = runner.invoke(cli, ["--db", str(db_path), "analyze", "--all"])
-    assert "Scored 47 player(s)" in everyone.output
     with duckdb.connect(str(db_path)) as con:
-        assert con.execute("SELECT count(*) FROM smurf_scores").fetchone() == (94,)
+        stored = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
+        assert stored is not None
+        assert f"Scored {stored[0]} player(s)" in everyone.output
+        scores = con.execute("SELECT count(*) FROM smurf_scores").fetchone()
+        assert scores == (PLAYERS + stored[0],)
 
 
 def test_evaluate_command_prints_the_report(db_path: Path) -> None:

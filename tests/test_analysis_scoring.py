@@ -25,25 +25,40 @@ from pipeline.analysis import (
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
 from pipeline.analysis.scoring import contribution_columns
-from tests.test_analysis_features import START, Player, add_players, add_rank, con, population
+from tests.lobby_world import START, add_matches, games_every, set_profile
+from tests.test_analysis_features import Player, add_players, add_rank, con
 
 __all__ = ["con"]  # the fixture, imported so pytest finds it here
 
 SCORED_AT = datetime(2024, 4, 1)
+ORDINARY = [f"normal{i:03d}" for i in range(40)]
+
+
+def _ordinary(con: duckdb.DuckDBPyConnection) -> None:
+    """Forty ordinary players, level with their lobbies, half their games won, profiled."""
+    for i, puuid in enumerate(ORDINARY):
+        add_matches(con, puuid, games_every(12, won=[True, False]), seed=i)
+        set_profile(con, puuid, level=180 + i, wins=60 + i % 5, losses=60)
 
 
 def _world(con: duckdb.DuckDBPyConnection) -> None:
-    add_players(
-        con,
-        [
-            *population(),
-            Player("smurf", 25, 21, skill=1.7, level=35, champions=8),
-            Player("lucky", 3, 3),
-            Player("weak", 30, 11, skill=0.6),
-        ],
-    )
+    """The ordinary players, a dominant new account, a lucky streak and a weak player."""
+    _ordinary(con)
+    dominant = games_every(25, won=[True] * 5 + [False], strength=1.7)
+    add_matches(con, "smurf", dominant, level=35, seed=100)
+    set_profile(con, "smurf", level=35, wins=21, losses=4, tier="PLATINUM", division="IV")
+    add_matches(con, "lucky", games_every(3, won=[True]), seed=101)
+    set_profile(con, "lucky", level=120, wins=3, losses=0)
+    add_matches(con, "weak", games_every(30, won=[True, False, False], strength=0.6), seed=102)
+    set_profile(con, "weak", level=220, wins=90, losses=100, tier="SILVER")
     add_rank(con, "smurf", "SILVER", "IV", 0, 5, START)
     add_rank(con, "smurf", "PLATINUM", "IV", 0, 25, START + timedelta(days=2))
+
+
+def _stored_players(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_public_surface_is_pinned() -> None:
@@ -70,13 +85,14 @@ def test_public_surface_is_pinned() -> None:
 
 
 def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection) -> None:
-    """A level-35 account winning 84% with 1.7x the numbers, climbing fast, is a SMURF."""
+    """A level-35 account with 25 ranked games this season, winning five in six with 1.7x its
+    lobbies' numbers, is a SMURF; ordinary players level with their lobbies are NORMAL."""
     _world(con)
     scores = score_players(con).set_index("puuid")
     assert scores.loc["smurf", "label"] == SMURF
     assert scores.loc["smurf", "smurf_score"] > 0.9
     assert scores.loc["smurf", "confidence"] == scores.loc["smurf", "smurf_score"]
-    assert (scores.loc[[f"normal{i:03d}" for i in range(40)], "label"] == NORMAL).all()
+    assert (scores.loc[ORDINARY, "label"] == NORMAL).all()
 
 
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,7 +152,8 @@ def test_write_scores_appends_history_with_json_details(con: duckdb.DuckDBPyConn
     assert latest[:3] == (SCORED_AT + timedelta(hours=1), MODEL_VERSION, SMURF)
     contributions = json.loads(latest[3])
     smurf_row = scores.set_index("puuid").loc["smurf"]
-    assert contributions["smurf"]["win_rate"] == pytest.approx(smurf_row["contrib_smurf_win_rate"])
+    stomps = contributions["smurf"]["lobby_stomps"]
+    assert stomps == pytest.approx(smurf_row["contrib_smurf_lobby_stomps"])
     assert json.loads(latest[4])["win_rate_shrunk"] == pytest.approx(smurf_row["win_rate_shrunk"])
 
 
@@ -165,6 +182,7 @@ def test_explain_breaks_the_score_into_factors_and_games(con: duckdb.DuckDBPyCon
     assert len(why.games) == why.games_analyzed == 25
     assert list(why.rank_history["tier"]) == ["SILVER", "PLATINUM"]
     assert why.features["summoner_level"] == 35
+    assert why.features["games_played"] == 25
 
 
 def test_explain_an_unknown_player_raises(con: duckdb.DuckDBPyConnection) -> None:
@@ -176,17 +194,17 @@ def test_explain_an_unknown_player_raises(con: duckdb.DuckDBPyConnection) -> Non
 def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    """An account that won with 1.6x the numbers, then plays at 0.6x at its new tier, is
-    BOOSTED; an account weak throughout is not."""
-    add_players(
-        con,
-        [
-            *population(),
-            Player("boosted", 30, 16, skill=0.6, early_games=15, early_skill=1.6),
-            Player("weak", 30, 11, skill=0.6),
-        ],
-    )
-    add_rank(con, "boosted", "DIAMOND", "IV", 0, 120, START)
+    """An account that won with 1.6x its lobbies' numbers, then plays at 0.6x and loses at its
+    new tier, is BOOSTED; an account weak throughout is not."""
+    _ordinary(con)
+    boosted = [
+        *games_every(10, won=[True, True, True, False], strength=1.6),
+        *games_every(20, won=[False, False, True], strength=0.6, start=START + timedelta(days=5)),
+    ]
+    add_matches(con, "boosted", boosted, level=240, seed=100)
+    set_profile(con, "boosted", level=240, wins=120, losses=90, tier="DIAMOND", division="IV")
+    add_matches(con, "weak", games_every(30, won=[True, False, False], strength=0.6), seed=102)
+    set_profile(con, "weak", level=220, wins=90, losses=100, tier="SILVER")
     scores = score_players(con).set_index("puuid")
     assert scores.loc["boosted", "label"] == "BOOSTED"
     assert scores.loc["weak", "label"] == NORMAL
@@ -199,7 +217,7 @@ def test_scoring_leaves_no_temporary_tables_and_works_read_only(
     _world(con)
     con.close()
     with duckdb.connect(str(db_path), read_only=True) as reader:
-        assert len(score_players(reader)) == 43
+        assert len(score_players(reader)) == _stored_players(reader)
         left = reader.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()
     assert left == (0,)
 

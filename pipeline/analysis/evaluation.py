@@ -2,12 +2,23 @@
 
 For smurfs and boosted accounts, three methods side by side — the model, the win-rate rule
 and the weighted rule set (``rules``) — over every player with at least ``min_games``
-analysed games, and per games-played bucket. Separately, the share of each population the
-methods flag (the honest traps should be flagged rarely).
+analysed games, and per observation bucket: whether the player's rank is known (a fresh
+solo entry), and how many ranked games are stored (5-10, 10-20, 20+). Ranking metrics
+(ROC-AUC, average precision, precision at the top) say how well a method orders players;
+``label_precision`` and ``label_recall`` say how right the labels are: of the players given
+the label (SMURF or BOOSTED; for a rule, flagged), the share who are, and of those who are,
+the share given it. Players left INSUFFICIENT_DATA count as not labelled. Separately, the
+share of each population each method flags (the honest look-alikes should be flagged
+rarely).
+
+Run on a database the product's own jobs crawled (``smurf simulator crawl``), this measures
+detection as deployed; on a full export (``smurf simulator export``) it measures it with
+everything known, a useful second view.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analysis.errors import NoGroundTruthError
+from pipeline.analysis.features import feature_frame
 from pipeline.analysis.metrics import (
     average_precision,
     calibration_error,
@@ -27,16 +39,21 @@ from pipeline.analysis.metrics import (
 )
 from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
 from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
-from pipeline.analysis.scoring import BOOSTED, SMURF, score_players
+from pipeline.analysis.scoring import BOOSTED, SMURF, score_frame
+
+UNRANKED = "UNRANKED"
 
 TARGETS = ("smurf", "boosted")
 METHODS = ("model", "winrate_rule", "weighted_rules")
-# (name, lowest games inclusive, highest games exclusive)
-BUCKETS: tuple[tuple[str, int, int], ...] = (
-    ("all", 0, 1_000_000),
-    ("5-10", 5, 10),
-    ("10-20", 10, 20),
-    ("20+", 20, 1_000_000),
+LABEL_OF = {"smurf": SMURF, "boosted": BOOSTED}
+# (name, which players): observation buckets, by what is known about the player.
+BUCKETS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
+    ("all", lambda s: s["games_analyzed"] >= 0),
+    ("rank known", lambda s: s["tier"] != UNRANKED),
+    ("rank unknown", lambda s: s["tier"] == UNRANKED),
+    ("5-10", lambda s: s["games_analyzed"].between(5, 9)),
+    ("10-20", lambda s: s["games_analyzed"].between(10, 19)),
+    ("20+", lambda s: s["games_analyzed"] >= 20),
 )
 METRIC_COLUMNS = (
     "roc_auc",
@@ -44,6 +61,8 @@ METRIC_COLUMNS = (
     "precision_top_1pct",
     "precision_top_5pct",
     "recall_at_1pct_fpr",
+    "label_precision",
+    "label_recall",
     "calibration_error",
 )
 
@@ -66,7 +85,7 @@ class EvaluationReport:
     def to_text(self) -> str:
         """A plain-text report for the terminal."""
         lines = [f"Evaluated {self.players} players; model {self.model_version}."]
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
+        with pd.option_context("display.width", 250, "display.max_columns", 20):
             for target in TARGETS:
                 table = self.metrics[self.metrics["target"] == target].drop(columns="target")
                 lines += ["", f"{target.upper()}", table.round(3).to_string(index=False)]
@@ -75,13 +94,17 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
-def _metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
+def _metrics(y: np.ndarray, score: np.ndarray, labelled: np.ndarray) -> dict[str, float]:
+    hits = float((labelled & (y == 1)).sum())
     return {
         "roc_auc": roc_auc(y, score),
         "average_precision": average_precision(y, score),
         "precision_top_1pct": precision_at_top(y, score, 0.01),
         "precision_top_5pct": precision_at_top(y, score, 0.05),
         "recall_at_1pct_fpr": recall_at_fpr(y, score, 0.01),
+        "labelled": int(labelled.sum()),
+        "label_precision": hits / labelled.sum() if labelled.any() else math.nan,
+        "label_recall": hits / y.sum() if y.any() else math.nan,
         "calibration_error": calibration_error(y, np.clip(score, 0.0, 1.0)),
     }
 
@@ -94,15 +117,26 @@ def _method_scores(scored: pd.DataFrame, target: str) -> dict[str, pd.Series]:
     }
 
 
+def _method_labels(scored: pd.DataFrame, target: str) -> dict[str, pd.Series]:
+    """Who each method labels ``target``: the model's label, or the rule's flag."""
+    return {
+        "model": scored["label"] == LABEL_OF[target],
+        "winrate_rule": win_rate_rule(scored, target) > 0,
+        "weighted_rules": weighted_rules(scored, target) >= RULE_FLAG_AT,
+    }
+
+
 def _metric_table(scored: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    games = scored["games_analyzed"]
     for target in TARGETS:
-        truth = scored[f"is_{target}"].astype("float64")
+        truth = scored[f"is_{target}"].astype("float64").to_numpy()
+        labels = _method_labels(scored, target)
         for method, score in _method_scores(scored, target).items():
-            for bucket, low, high in BUCKETS:
-                inside = ((games >= low) & (games < high)).to_numpy()
-                y = truth.to_numpy()[inside]
+            values = score.to_numpy(dtype="float64")
+            labelled = labels[method].to_numpy(dtype=bool)
+            for bucket, members in BUCKETS:
+                inside = members(scored).to_numpy(dtype=bool)
+                y = truth[inside]
                 rows.append(
                     {
                         "target": target,
@@ -110,7 +144,7 @@ def _metric_table(scored: pd.DataFrame) -> pd.DataFrame:
                         "bucket": bucket,
                         "players": int(inside.sum()),
                         "positives": int(y.sum()),
-                        **_metrics(y, score.to_numpy(dtype="float64")[inside]),
+                        **_metrics(y, values[inside], labelled[inside]),
                     }
                 )
     return pd.DataFrame(rows)
@@ -157,9 +191,16 @@ def evaluate(
     params: ScoringParams = DEFAULT_PARAMS,
     as_of: datetime | None = None,
 ) -> EvaluationReport:
-    """Score everyone and compare the model and the two rules with the ground truth."""
+    """Score everyone and compare the model and the two rules with the ground truth.
+
+    Profiles count as fresh as of ``as_of`` or, without it, as of the newest profile the
+    database holds: a crawl is judged as it stood when it was made, however long ago.
+    """
     truth = load_truth(con)
-    scores = score_players(con, None, as_of, params)
+    features = feature_frame(con, params, None, as_of)
+    newest_profile = pd.to_datetime(features["profile_checked_at"]).max()
+    judged_at = as_of or (None if pd.isna(newest_profile) else newest_profile.to_pydatetime())
+    scores = score_frame(features, params, judged_at)
     scored = scores.merge(truth, on="puuid", how="inner")
     scored = scored[scored["games_analyzed"] >= params.min_games].reset_index(drop=True)
     return EvaluationReport(

@@ -9,13 +9,19 @@ hash table on the small side):
     counts      per player: ranked games stored, and the time window of the newest
                 ``window_games`` of them (with its middle, splitting older from recent)
     games       every player's window of games: per-minute metrics and the tier held when
-                each started (an as-of join on the rank spans); read once, used twice
+                each started (an as-of join on the rank spans); read once, used thrice
     baselines   tier x role means and spreads over ``games``
+    lobby       per game of ``games``: the player against the other nine (see ``lobby``)
 
 then one query scores the games of the players in scope against the baseline of their
 tier and of the player's current tier, and sums them per champion and per player.
 Baselines always come from the whole population, so a player's features do not depend on
 who else is scored.
+
+What the account has played comes from its profile (``players``: the last summoner-v4 and
+league-v4 answer), never from what was crawled: ``games_played`` is the solo entry's wins +
+losses this season, ``summoner_level`` the account's level. Stored games only say how the
+account played in them.
 
 ``feature_frame`` returns one row per player; ``game_frame`` the scored games of a few
 players (for ``explain``); ``baseline_frame`` the baselines.
@@ -40,6 +46,7 @@ from pipeline.analysis.baselines import (
     composite_z_expression,
     z_columns,
 )
+from pipeline.analysis.lobby import LOBBY_STAGE
 from pipeline.analysis.params import ScoringParams
 from pipeline.analysis.tiers import rank_score_sql, tier_index_sql
 
@@ -48,6 +55,10 @@ FAR_FUTURE = datetime(9999, 1, 1)
 # Games shorter than this are remakes or early surrenders; per-minute rates would explode.
 MIN_GAME_MINUTES = 5.0
 UNRANKED = "UNRANKED"
+# A game at least this far (composite z) above its lobby is a stomp; about one game in
+# fifteen of an ordinary player is (the prior pulls a short record toward that rate).
+STOMP_Z = 1.0
+STOMP_BASE_RATE = 0.07
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
@@ -60,12 +71,13 @@ class Stage:
     counts: str
     games: str
     baselines: str
+    lobby: str
 
     @classmethod
     def fresh(cls) -> Stage:
         """Names no other computation uses (two may run on one connection)."""
         prefix = f"smurf_stage_{uuid.uuid4().hex[:12]}"
-        names = ("ranks", "spans", "counts", "games", "baselines")
+        names = ("ranks", "spans", "counts", "games", "baselines", "lobby")
         return cls(*(f"{prefix}_{name}" for name in names))
 
     def names(self) -> dict[str, str]:
@@ -76,6 +88,7 @@ class Stage:
             "counts": self.counts,
             "games": self.games,
             "baselines": self.baselines,
+            "lobby": self.lobby,
         }
 
 
@@ -193,6 +206,7 @@ def staged(
         (stage.counts, _COUNTS),
         (stage.games, _GAMES),
         (stage.baselines, _BASELINES),
+        (stage.lobby, LOBBY_STAGE),
     )
     try:
         for table, sql in steps:
@@ -214,8 +228,12 @@ game_z AS (
     SELECT w.*,
            coalesce(c.tier, '{UNRANKED}') AS current_tier,
            {z_columns("w", "b", "")},
-           {z_columns("w", "bc", "_current")}
+           {z_columns("w", "bc", "_current")},
+           lb.lobby_z, lb.deaths_z, lb.lobby_rank,
+           date_diff('second', lag(w.game_start) OVER (PARTITION BY w.puuid ORDER BY
+               w.game_start, w.match_id), w.game_start) / 86400.0 AS gap_days
     FROM games w
+    LEFT JOIN {{lobby}} lb ON lb.match_id = w.match_id AND lb.puuid = w.puuid
     LEFT JOIN {{ranks}} c ON c.puuid = w.puuid
     LEFT JOIN {{baselines}} b ON b.tier = w.game_tier AND b.role = w.role
     LEFT JOIN {{baselines}} bc ON bc.tier = coalesce(c.tier, '{UNRANKED}') AND bc.role = w.role
@@ -253,7 +271,20 @@ champion_games AS (
            coalesce(sum(win::INTEGER) FILTER (is_recent), 0) AS recent_wins,
            coalesce(sum(perf_z_current) FILTER (is_recent), 0) AS recent_current_sum,
            -- Levels only rise, so the highest is the level at the newest game.
-           max(summoner_level) AS last_level
+           max(summoner_level) AS last_level,
+           count(lobby_z) AS lobby_games,
+           coalesce(sum(lobby_z), 0) AS lobby_sum,
+           count(lobby_z) FILTER (win) AS lobby_wins,
+           coalesce(sum(lobby_z) FILTER (win), 0) AS lobby_win_sum,
+           count(lobby_z) FILTER (NOT win) AS lobby_losses,
+           coalesce(sum(lobby_z) FILTER (NOT win), 0) AS lobby_loss_sum,
+           coalesce(sum(deaths_z) FILTER (NOT win), 0) AS loss_deaths_sum,
+           count(lobby_z) FILTER (lobby_z >= $stomp_z) AS stomps,
+           coalesce(sum(lobby_z) FILTER (is_recent), 0) AS recent_lobby_sum,
+           count(lobby_z) FILTER (is_recent) AS recent_lobby_games,
+           sum(lobby_rank) AS lobby_rank_sum,
+           count(lobby_rank) AS lobby_rank_games,
+           max(gap_days) AS longest_gap_days
     FROM scored_games GROUP BY puuid, champion_id
 ),
 player_games AS (
@@ -274,12 +305,27 @@ player_games AS (
            sum(recent_current_sum) AS late_current_sum,
            count(*) AS champion_count,
            max(games) AS top_champion_games,
-           max(last_level) AS level_at_last_game
+           max(last_level) AS level_at_last_game,
+           sum(lobby_games) AS lobby_games,
+           sum(lobby_sum) AS lobby_sum,
+           sum(lobby_wins) AS lobby_wins,
+           sum(lobby_win_sum) AS lobby_win_sum,
+           sum(lobby_losses) AS lobby_losses,
+           sum(lobby_loss_sum) AS lobby_loss_sum,
+           sum(loss_deaths_sum) AS loss_deaths_sum,
+           sum(stomps) AS stomps,
+           sum(recent_lobby_sum) AS recent_lobby_sum,
+           sum(recent_lobby_games) AS recent_lobby_games,
+           sum(lobby_rank_sum) AS lobby_rank_sum,
+           sum(lobby_rank_games) AS lobby_rank_games,
+           max(longest_gap_days) AS longest_gap_days
     FROM champion_games GROUP BY puuid
 )"""
 
 
-_FEATURES_SELECT = """
+_PROFILE_RANK = rank_score_sql("p.solo_tier", "p.solo_division", "p.solo_league_points")
+
+_FEATURES_SELECT = f"""
 SELECT s.puuid,
        coalesce(st.matches_stored, 0) AS matches_stored,
        coalesce(pg.games_analyzed, 0) AS games_analyzed,
@@ -306,12 +352,43 @@ SELECT s.puuid,
            / (coalesce(pg.early_games, 0) + $winrate_prior) AS win_rate_change,
        coalesce(pg.champion_count, 0) AS champion_count,
        pg.top_champion_games / nullif(pg.games_analyzed, 0) AS top_champion_share,
-       coalesce(pg.level_at_last_game, p.summoner_level) AS summoner_level,
-       greatest(coalesce(rs.ranked_games_stored, 0), coalesce(c.games_reported, 0))
+       -- Against the lobby of each game (see ``lobby``), shrunk toward 0 like perf_z.
+       coalesce(pg.lobby_games, 0) AS lobby_games,
+       coalesce(pg.lobby_sum, 0) / (coalesce(pg.lobby_games, 0) + $perf_prior) AS lobby_perf,
+       coalesce(pg.lobby_win_sum, 0) / (coalesce(pg.lobby_wins, 0) + $perf_prior)
+           AS lobby_perf_wins,
+       coalesce(pg.lobby_loss_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)
+           AS lobby_perf_losses,
+       coalesce(pg.loss_deaths_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)
+           AS loss_deaths_z,
+       (coalesce(pg.stomps, 0) + $perf_prior * $stomp_base_rate)
+           / (coalesce(pg.lobby_games, 0) + $perf_prior) AS stomp_share,
+       coalesce(pg.recent_lobby_sum, 0) / (coalesce(pg.recent_lobby_games, 0) + $perf_prior)
+           - (coalesce(pg.lobby_sum, 0) - coalesce(pg.recent_lobby_sum, 0))
+           / (coalesce(pg.lobby_games, 0) - coalesce(pg.recent_lobby_games, 0) + $perf_prior)
+           AS lobby_perf_change,
+       pg.lobby_rank_sum / nullif(pg.lobby_rank_games, 0) AS lobby_rank,
+       coalesce(pg.lobby_rank_games, 0) AS lobby_rank_games,
+       coalesce(pg.longest_gap_days, 0) AS longest_gap_days,
+       -- The profile: what the account has played, not what was crawled.
+       p.summoner_checked_at AS profile_checked_at,
+       p.profile_found,
+       coalesce(p.summoner_level, pg.level_at_last_game) AS summoner_level,
+       CASE WHEN p.summoner_checked_at IS NOT NULL
+            THEN coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) END AS games_played,
+       (coalesce(p.solo_wins, 0) + $winrate_prior / 2)
+           / (coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) + $winrate_prior)
+           AS season_win_rate,
+       greatest(coalesce(rs.ranked_games_stored, 0),
+                coalesce(p.solo_wins + p.solo_losses, c.games_reported, 0))
            AS ranked_games_total,
-       coalesce(c.tier, 'UNRANKED') AS tier,
-       c.tier_index,
-       c.rank_score,
+       CASE WHEN p.summoner_checked_at IS NOT NULL
+            THEN coalesce(upper(p.solo_tier), 'UNRANKED')
+            ELSE coalesce(c.tier, 'UNRANKED') END AS tier,
+       CASE WHEN p.summoner_checked_at IS NOT NULL
+            THEN {tier_index_sql("p.solo_tier")} ELSE c.tier_index END AS tier_index,
+       CASE WHEN p.summoner_checked_at IS NOT NULL
+            THEN {_PROFILE_RANK} ELSE c.rank_score END AS rank_score,
        coalesce(c.rank_score - c.first_rank_score, 0) AS climb_lp,
        coalesce((c.rank_score - c.first_rank_score)
            / nullif(c.games_reported - c.first_games_reported, 0), 0) AS climb_lp_per_game,
@@ -322,8 +399,8 @@ SELECT s.puuid,
 FROM scope s
 LEFT JOIN player_games pg ON pg.puuid = s.puuid
 LEFT JOIN stored st ON st.puuid = s.puuid
-LEFT JOIN {counts} rs ON rs.puuid = s.puuid
-LEFT JOIN {ranks} c ON c.puuid = s.puuid
+LEFT JOIN {{counts}} rs ON rs.puuid = s.puuid
+LEFT JOIN {{ranks}} c ON c.puuid = s.puuid
 LEFT JOIN players p ON p.puuid = s.puuid
 ORDER BY s.puuid
 """
@@ -341,6 +418,8 @@ def _parameters(
         "winrate_prior": params.winrate_prior_games,
         "perf_prior": params.performance_prior_games,
         "unfamiliar": params.unfamiliar_champion_games,
+        "stomp_z": STOMP_Z,
+        "stomp_base_rate": STOMP_BASE_RATE,
     }
     if puuids is not None:
         values["puuids"] = list(puuids)
@@ -356,7 +435,10 @@ def feature_frame(
     """One row per player (every player with a stored game, or exactly ``puuids``)."""
     sql = f"WITH {_scored_games_ctes(puuids)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
     with staged(con, params, as_of) as stage:
-        return _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
+        frame = _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
+    # Nullable whoever is in the frame: a player never profiled has no answer (NULL).
+    frame["profile_found"] = frame["profile_found"].astype("boolean")
+    return frame
 
 
 def game_frame(

@@ -5,7 +5,14 @@ reviewable; this module is how they were obtained: L2-regularised logistic regre
 (Newton's method) on standardised factor inputs over worlds with ground truth, converted
 back to weights on the raw inputs with each factor centred on the population mean.
 
-    python -m pipeline.analysis.fit world1.duckdb world2.duckdb   # prints model constants
+The worlds are databases the product's own jobs crawled (``smurf simulator crawl``) from
+the training families of the simulator (``pipeline.simulator.TRAINING_FAMILIES``): the
+models learn from what the product really sees, and only from players it would label (a
+profile found, enough games). Each label's threshold is the lowest probability at which the
+training crawls keep the label's precision at ``TARGET_PRECISION``; the held-out families
+judge the result (``benchmarks/bench_quality.py``).
+
+    python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 FloatArray = npt.NDArray[np.float64]
 NEWTON_STEPS = 50
 TOLERANCE = 1e-10
+TARGET_PRECISION = 0.85
 
 
 def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, FloatArray]:
@@ -72,14 +80,34 @@ def fit_model(
 def training_frame(
     cons: Sequence[duckdb.DuckDBPyConnection], params: ScoringParams = DEFAULT_PARAMS
 ) -> pd.DataFrame:
-    """Factor inputs and truth of every player with enough games, over several worlds."""
+    """Factor inputs and truth of every player the product would label, over several worlds:
+    enough games and a profile the API answered (freshness aside: a crawl is judged as of
+    when it was made)."""
     frames = []
     for con in cons:
         features = feature_frame(con, params)
-        features = features[features["games_analyzed"] >= params.min_games]
-        inputs = factor_inputs(features).assign(puuid=features["puuid"].to_numpy())
+        found = features["profile_found"].astype("boolean").fillna(False).astype(bool)
+        features = features[(features["games_analyzed"] >= params.min_games) & found]
+        inputs = factor_inputs(features).assign(
+            puuid=features["puuid"].to_numpy(),
+            games_analyzed=features["games_analyzed"].to_numpy(),
+        )
         frames.append(inputs.merge(load_truth(con), on="puuid"))
     return pd.concat(frames, ignore_index=True)
+
+
+def threshold_for_precision(
+    y: FloatArray, probability: FloatArray, precision: float = TARGET_PRECISION
+) -> float:
+    """The lowest probability whose label (everyone at or above it) keeps ``precision``.
+
+    Returns 1.0 (label no one) when no cut reaches it.
+    """
+    order = np.argsort(-probability, kind="mergesort")
+    hits = np.cumsum(y[order])
+    labelled = np.arange(1, len(order) + 1)
+    good = np.flatnonzero(hits / labelled >= precision)
+    return float(probability[order][good.max()]) if len(good) else 1.0
 
 
 def fit_models(
@@ -88,7 +116,11 @@ def fit_models(
     l2: float = 1.0,
 ) -> tuple[LogisticModel, ...]:
     """Refit each shipped model's factors on the worlds behind ``cons``."""
-    data = training_frame(cons, params)
+    return fit_frame(training_frame(cons, params), l2)
+
+
+def fit_frame(data: pd.DataFrame, l2: float = 1.0) -> tuple[LogisticModel, ...]:
+    """Refit each shipped model's factors on a ``training_frame``."""
     return tuple(
         fit_model(
             data,
@@ -102,11 +134,17 @@ def fit_models(
 
 
 def main(paths: Sequence[str]) -> None:
-    """Print fitted model constants for the worlds in ``paths``."""
+    """Print fitted model constants and label thresholds for the crawls in ``paths``."""
     cons = [duckdb.connect(p, read_only=True) for p in paths]
     try:
-        for model in fit_models(cons):
+        data = training_frame(cons)
+        for model in fit_frame(data):
             print(model)
+            logit = model.contributions(data).sum(axis=1).to_numpy()
+            probability = 1.0 / (1.0 + np.exp(-logit))
+            y = data[f"is_{model.target}"].to_numpy(dtype="float64")
+            threshold = threshold_for_precision(y, probability)
+            print(f"  {model.target}_threshold = {threshold:.4f}  (precision {TARGET_PRECISION})")
     finally:
         for con in cons:
             con.close()

@@ -1,0 +1,154 @@
+"""Features honest about what is known: performance against the lobby of each game, wins
+against losses, long breaks, and experience taken from the profile, not from the crawl."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipeline.analysis import ScoringParams
+from pipeline.analysis.features import feature_frame
+from pipeline.analysis.model import factor_inputs
+from tests.lobby_world import START, Game, add_matches, games_every, set_profile
+
+PARAMS = ScoringParams()
+
+
+@pytest.fixture
+def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to this test's migrated database."""
+    connection = duckdb.connect(str(db_path))
+    yield connection
+    connection.close()
+
+
+def _ordinary_games(con: duckdb.DuckDBPyConnection, players: int = 8) -> None:
+    """Games of ordinary players in every role: most of what a database holds is ordinary,
+    and the role's typical numbers come from it."""
+    for i in range(players):
+        add_matches(
+            con,
+            f"ordinary{i}",
+            games_every(15, won=[True, False]),
+            role=("TOP", "JUNGLE", "MIDDLE", "BOTTOM", "UTILITY")[i % 5],
+            seed=100 + i,
+        )
+
+
+def _features(con: duckdb.DuckDBPyConnection, *puuids: str) -> pd.DataFrame:
+    return feature_frame(con, PARAMS, list(puuids)).set_index("puuid")
+
+
+def test_outplaying_the_lobby_shows_whatever_the_lobby_level(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Numbers 1.6 times the lobby's read the same in a low lobby and in a high one, and a
+    player level with their lobby reads near zero."""
+    _ordinary_games(con)
+    add_matches(con, "low", games_every(20, won=[True, False], strength=1.6), lobby_prefix="a")
+    add_matches(
+        con,
+        "high",
+        games_every(20, won=[True, False], strength=2.4, lobby_strength=1.5),
+        lobby_prefix="b",
+    )
+    add_matches(con, "even", games_every(20, won=[True, False]), lobby_prefix="c")
+    features = _features(con, "low", "high", "even")
+    assert features.loc["low", "lobby_perf"] > 0.6
+    assert features.loc["high", "lobby_perf"] == pytest.approx(
+        features.loc["low", "lobby_perf"], abs=0.25
+    )
+    assert abs(features.loc["even", "lobby_perf"]) < 0.2
+    assert features.loc["low", "lobby_games"] == 20
+
+
+def test_a_climbed_smurf_stands_out_against_its_lobbies_at_its_new_tier(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A smurf already DIAMOND, outplaying DIAMOND lobbies, has a high lobby score although
+    every co-player's rank is DIAMOND too (their known ranks give the lobby's level)."""
+    add_matches(con, "climbed", games_every(15, won=[True, True, False], strength=1.7))
+    set_profile(con, "climbed", level=70, wins=95, losses=45, tier="DIAMOND")
+    for number in range(15):
+        for slot in range(10):
+            set_profile(
+                con,
+                f"climbed-mate-{number}-{slot}",
+                level=200,
+                wins=150,
+                losses=150,
+                tier="DIAMOND",
+            )
+    features = _features(con, "climbed")
+    assert features.loc["climbed", "lobby_perf"] > 0.6
+    assert features.loc["climbed", "tier"] == "DIAMOND"
+    assert features.loc["climbed", "lobby_rank"] == pytest.approx(6 * 400 + 200 + 50)
+    assert features.loc["climbed", "lobby_rank_games"] == 15
+
+
+def test_a_deranker_dominates_its_wins_and_feeds_in_its_losses(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Half the games won with big numbers, the other half lost dying three times as often:
+    strong wins, a deep gap to the losses and deaths far above the lobby's in them."""
+    games = [
+        Game(won=True, strength=1.8, at=START + timedelta(hours=4 * i))
+        if i % 2 == 0
+        else Game(won=False, strength=0.6, feeding=3.0, at=START + timedelta(hours=4 * i))
+        for i in range(20)
+    ]
+    add_matches(con, "deranker", games)
+    add_matches(con, "honest", games_every(20, won=[True, False]), lobby_prefix="h")
+    features = _features(con, "deranker", "honest")
+    deranker, honest = features.loc["deranker"], features.loc["honest"]
+    assert deranker["win_rate"] == pytest.approx(0.5)
+    assert deranker["lobby_perf_wins"] > 0.8
+    assert deranker["loss_deaths_z"] > 1.5
+    assert abs(honest["loss_deaths_z"]) < 0.5
+    assert (
+        deranker["lobby_perf_wins"] - deranker["lobby_perf_losses"]
+        > honest["lobby_perf_wins"] - honest["lobby_perf_losses"] + 1.0
+    )
+
+
+def test_a_long_break_before_the_recent_games_is_measured(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A veteran's ten games, fifty days off, then fifteen more: the break is fifty days, and
+    on an old account it counts as a return (on a new one it does not)."""
+    before = games_every(10, won=[True, False], hours=12.0)
+    after = games_every(15, won=[True, True, False], start=START + timedelta(days=55))
+    for puuid, level in (("veteran", 420), ("newcomer", 35)):
+        add_matches(con, puuid, before + after, level=level, lobby_prefix=puuid)
+        set_profile(con, puuid, level=level, wins=10, losses=5)
+    features = _features(con, "veteran", "newcomer")
+    assert features.loc["veteran", "longest_gap_days"] == pytest.approx(50.5, abs=0.1)
+    inputs = factor_inputs(features.reset_index()).set_index(features.index)
+    assert inputs.loc["veteran", "return_on_old_account"] > 3.0
+    assert inputs.loc["newcomer", "return_on_old_account"] < 1.0
+
+
+def test_experience_comes_from_the_profile_not_from_the_crawl(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Eight stored games of an account with 300 ranked games this season mean 300 games
+    played; an account without a solo entry has played none this season and is UNRANKED;
+    an account never profiled has no games-played figure at all."""
+    for puuid in ("veteran", "unranked", "unknown"):
+        add_matches(con, puuid, games_every(8, won=[True, False]), lobby_prefix=puuid)
+    set_profile(con, "veteran", level=327, wins=160, losses=140, tier="PLATINUM")
+    set_profile(con, "unranked", level=327, wins=None, losses=None)
+    features = _features(con, "veteran", "unranked", "unknown")
+    assert features.loc["veteran", "games_played"] == 300
+    assert features.loc["veteran", "ranked_games_total"] == 300
+    assert features.loc["veteran", "summoner_level"] == 327
+    assert features.loc["veteran", "tier"] == "PLATINUM"
+    assert features.loc["unranked", "games_played"] == 0
+    assert features.loc["unranked", "tier"] == "UNRANKED"
+    assert pd.isna(features.loc["unknown", "games_played"])
+    assert features.loc["veteran", "season_win_rate"] == pytest.approx((160 + 10) / (300 + 20))
