@@ -152,6 +152,32 @@ def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
     assert _due(db_path) == due - 5
 
 
+def test_the_refresher_asks_first_for_the_most_suspicious_unprofiled_players(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Scored from their games alone, the players whose profile would decide a label come
+    first: a budget of five profiles the five highest provisional scores."""
+    from datetime import datetime
+
+    from pipeline.analysis import score_players, write_scores
+
+    _crawl_some(db_path, sim)
+    with Database(db_path).write() as con:
+        write_scores(con, score_players(con), datetime(2026, 1, 1))
+        due = con.execute(
+            "SELECT l.puuid FROM latest_smurf_scores l JOIN players p USING (puuid)"
+            " WHERE p.summoner_checked_at IS NULL AND l.games_analyzed >= 2"
+            " ORDER BY greatest(l.smurf_score, l.boosted_score) DESC, l.puuid"
+        ).fetchall()
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=5)
+    run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
+    with Database(db_path).read() as con:
+        profiled = con.execute(
+            "SELECT puuid FROM players WHERE summoner_checked_at IS NOT NULL"
+        ).fetchall()
+    assert {p for (p,) in profiled} == {p for (p,) in due[:5]}
+
+
 def test_a_rate_limited_refresh_keeps_the_profiles_it_fetched(
     db_path: Path, sim: RunningSimulator
 ) -> None:

@@ -1,7 +1,14 @@
 """MATCH_FETCHER: older match history, level and rank for players discovered in matches.
 
 Config: ``discovered_players_per_run``, ``matches_per_player_per_run`` (match ids per player per
-run), ``target_matches_per_player`` (stored games at which a player is done), ``timeout_seconds``.
+run), ``target_matches_per_player`` (stored games at which a player is done),
+``suspects_per_run``, ``suspect_score_percent``, ``timeout_seconds``.
+
+Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
+boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
+the target, most suspicious first. A few games say little, and a label needs more than a
+hunch, so the budget goes where a decision is close; the rest goes to players in the order
+they were discovered, never-fetched ones first.
 
 A player is marked exhausted only when the API's history really ends (a short page) or the
 target is reached, never because a request failed: failed matches are retried next run.
@@ -54,6 +61,10 @@ class MatchFetcher(BaseJob):
                 target_matches=self.settings.target_matches_per_player,
                 limit=self.settings.discovered_players_per_run,
                 platforms=self.platforms,
+                suspects=min(
+                    self.settings.suspects_per_run, self.settings.discovered_players_per_run
+                ),
+                suspect_score=self.settings.suspect_score_percent / 100,
             )
 
     @handle_riot_api_errors(

@@ -5,7 +5,9 @@ games the account has really played this season (wins + losses) and where it sta
 summoner level how long it has played at all; stored games say neither. This job fetches
 summoner-v4 and league-v4 for players with at least ``min_matches_required`` stored games
 whose profile is missing or older than ``refresh_after_hours``: never-profiled players
-first, then those with the newest games. Up to ``max_profiles_per_run`` a run, several in
+first, the most suspicious of them first (the analyzer scores a player before its profile
+is known, from its games alone: that score says whose profile decides a label), then those
+with the newest games. Up to ``max_profiles_per_run`` a run, several in
 flight under the shared rate limiter, committed every ``COMMIT_EVERY`` players, so a rate
 limit or a timeout keeps what was fetched.
 
@@ -22,6 +24,7 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.errors import RateLimitSignal
+from pipeline.jobs.settings import ProfileRefresherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
@@ -39,19 +42,19 @@ WITH stored AS (
 )
 SELECT p.puuid, coalesce(p.platform, $platform)
 FROM players p JOIN stored s USING (puuid)
+LEFT JOIN latest_smurf_scores l USING (puuid)
 WHERE p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before
-ORDER BY p.summoner_checked_at IS NOT NULL, s.newest_game DESC, p.puuid
+ORDER BY p.summoner_checked_at IS NOT NULL,
+         greatest(l.smurf_score, l.boosted_score) DESC NULLS LAST,
+         s.newest_game DESC, p.puuid
 LIMIT $limit"""
 
 
 class ProfileRefresher(BaseJob):
     job_type = JobType.PROFILE_REFRESHER
 
-    def _load_configuration(self) -> None:
-        super()._load_configuration()
-        self.max_profiles_per_run = self.int_setting("max_profiles_per_run", maximum=100_000)
-        self.refresh_after_hours = self.int_setting("refresh_after_hours", maximum=24 * 365)
-        self.min_matches_required = self.int_setting("min_matches_required", maximum=10_000)
+    settings_model = ProfileRefresherSettings
+    settings: ProfileRefresherSettings
 
     async def execute(self, db: Database) -> None:
         players = await asyncio.to_thread(self._stale_profiles, db)
@@ -82,15 +85,15 @@ class ProfileRefresher(BaseJob):
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
     def _stale_profiles(self, db: Database) -> list[tuple[str, str]]:
-        stale_before = utcnow() - timedelta(hours=self.refresh_after_hours)
+        stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
         with db.read() as con:
             rows = con.execute(
                 _STALE_PROFILES,
                 {
-                    "min_matches": self.min_matches_required,
+                    "min_matches": self.settings.min_matches_required,
                     "platform": self.context.settings.platform,
                     "stale_before": stale_before,
-                    "limit": self.max_profiles_per_run,
+                    "limit": self.settings.max_profiles_per_run,
                 },
             ).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows]

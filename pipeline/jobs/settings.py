@@ -42,6 +42,14 @@ class MatchFetcherSettings(JobSettings):
     discovered_players_per_run: int = Field(ge=1, le=100_000)
     matches_per_player_per_run: int = Field(ge=1, le=100)
     target_matches_per_player: int = Field(ge=1, le=10_000)
+    suspects_per_run: int = Field(10, ge=0, le=100_000)
+    suspect_score_percent: int = Field(30, ge=1, le=100)
+
+
+class ProfileRefresherSettings(JobSettings):
+    max_profiles_per_run: int = Field(ge=1, le=100_000)
+    refresh_after_hours: int = Field(ge=1, le=24 * 365)
+    min_matches_required: int = Field(ge=1, le=10_000)
 
 
 class SmurfAnalyzerSettings(JobSettings):

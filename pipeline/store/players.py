@@ -124,6 +124,34 @@ def advance_update_watermark(
     )
 
 
+# Candidates: not tracked, history not exhausted, below the target. The most suspicious
+# (latest smurf or boosted score at least $suspect_score) take the first places, up to
+# $suspects, then discovery order, never-fetched first.
+_PLAYERS_TO_FETCH = """
+WITH candidates AS (
+    SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
+           p.last_fetched_at, p.discovered_at,
+           greatest(s.smurf_score, s.boosted_score) AS suspicion
+    FROM players p
+    LEFT JOIN (SELECT puuid, count(*) AS games FROM match_participants GROUP BY puuid) g
+      USING (puuid)
+    LEFT JOIN latest_smurf_scores s USING (puuid)
+    WHERE NOT p.history_exhausted AND NOT p.is_tracked AND coalesce(g.games, 0) < $target
+      -- the worker's shard (ON_PLATFORMS with named parameters)
+      AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
+),
+suspects AS (
+    SELECT puuid, suspicion AS priority FROM candidates
+    WHERE suspicion >= $suspect_score
+    ORDER BY suspicion DESC, puuid LIMIT $suspects
+)
+SELECT c.puuid, c.platform, c.history_start_index
+FROM candidates c LEFT JOIN suspects s USING (puuid)
+ORDER BY s.puuid IS NULL, s.priority DESC, c.last_fetched_at NULLS FIRST, c.discovered_at,
+         c.puuid
+LIMIT $limit"""
+
+
 def players_to_fetch(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -131,21 +159,22 @@ def players_to_fetch(
     target_matches: int,
     limit: int,
     platforms: Sequence[str] | None = None,
+    suspects: int = 0,
+    suspect_score: float = 1.0,
 ) -> list[DiscoveredPlayer]:
     """Untracked players of ``platforms`` (a worker's shard; None: all) with history left
-    and fewer stored games than the target."""
+    and fewer stored games than the target: up to ``suspects`` scored at least
+    ``suspect_score`` first, most suspicious first."""
     rows = con.execute(
-        f"""
-        SELECT p.puuid, coalesce(p.platform, ?), p.history_start_index
-        FROM players p
-        LEFT JOIN (SELECT puuid, count(*) AS games FROM match_participants GROUP BY puuid) g
-          USING (puuid)
-        WHERE NOT p.history_exhausted AND NOT p.is_tracked
-          AND coalesce(g.games, 0) < ? AND {ON_PLATFORMS}
-        ORDER BY p.last_fetched_at NULLS FIRST, p.discovered_at
-        LIMIT ?
-        """,
-        [default_platform, target_matches, platforms_param(platforms), default_platform, limit],
+        _PLAYERS_TO_FETCH,
+        {
+            "platform": default_platform,
+            "platforms": platforms_param(platforms),
+            "target": target_matches,
+            "suspect_score": suspect_score,
+            "suspects": suspects,
+            "limit": limit,
+        },
     ).fetchall()
     return [DiscoveredPlayer(r[0], r[1], int(r[2])) for r in rows]
 
