@@ -42,6 +42,7 @@ DEMO_CLOCK_SPEED = 900.0
 DEMO_SCHEDULES = {
     "TRACKED_PLAYER_UPDATER": "interval(seconds=10)",
     "MATCH_FETCHER": "interval(seconds=4)",
+    "PROFILE_REFRESHER": "interval(seconds=6)",
     "SMURF_ANALYZER": "interval(seconds=15)",
     "BAN_CHECKER": "interval(seconds=20)",
 }
@@ -52,6 +53,7 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
         "matches_per_player_per_run": 15,
         "target_matches_per_player": 30,
     },
+    "PROFILE_REFRESHER": {"max_profiles_per_run": 60, "min_matches_required": 5},
     "SMURF_ANALYZER": {"min_matches_required": 5},
     "BAN_CHECKER": {"ban_check_days": 0, "max_checks_per_run": 10},
 }
@@ -240,12 +242,11 @@ def status_line(db: Database, sim: RunningSimulator, elapsed_s: float) -> str:
 
 def write_ground_truth(db: Database, sim: RunningSimulator) -> None:
     """Store the simulator's ground truth so reports can measure detection quality."""
-    from pipeline.simulator.export import SIM_TRUTH_DDL, insert_frame, truth_frame
+    from pipeline.simulator.export import store_truth
 
+    assert sim.world is not None, "the demo serves its world in this process"
     with db.write() as con:
-        con.execute(SIM_TRUTH_DDL)
-        con.execute("DELETE FROM sim_truth")
-        insert_frame(con, "sim_truth", truth_frame(sim.world), ("puuid",))
+        store_truth(con, sim.world)
 
 
 def produce_report(options: DemoOptions, result: DemoResult) -> None:
@@ -275,10 +276,8 @@ def summarise(db: Database) -> dict[str, Any]:
         try:
             report = evaluate(con)
             for method in ("model", "winrate_rule"):
-                quality[f"smurf_roc_auc_{method}"] = report.metric("smurf", method, "roc_auc")
-                quality[f"smurf_precision_top_5pct_{method}"] = report.metric(
-                    "smurf", method, "precision_top_5pct"
-                )
+                for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
+                    quality[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
             quality["players_evaluated"] = float(report.players)
         except NoGroundTruthError:
             pass
@@ -322,6 +321,11 @@ def _suspect(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _share(value: float) -> str:
+    """A share as a percentage, or "n/a" when it is undefined (nobody labelled)."""
+    return "n/a" if value != value else f"{value:.0%}"
+
+
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     s = result.summary
     counts = s.get("counts", {})
@@ -359,11 +363,12 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
             f"  smurf ROC-AUC: model {quality['smurf_roc_auc_model']:.3f} vs "
             f"'win rate >= 65% over >= 30 games' {quality['smurf_roc_auc_winrate_rule']:.3f}"
         )
-        say(
-            f"  smurf precision in the top 5%: model "
-            f"{quality['smurf_precision_top_5pct_model']:.3f} vs rule "
-            f"{quality['smurf_precision_top_5pct_winrate_rule']:.3f}"
-        )
+        for method, name in (("model", "SMURF label"), ("winrate_rule", "rule's flag")):
+            say(
+                f"  {name}: {int(quality[f'smurf_labelled_{method}'])} players, precision "
+                f"{_share(quality[f'smurf_label_precision_{method}'])}, recall "
+                f"{_share(quality[f'smurf_label_recall_{method}'])}"
+            )
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")
     say("")

@@ -122,9 +122,14 @@ def write_truth(db_path: Path, world: World) -> int:
     from pipeline.store import write
 
     with write(db_path) as con:
-        con.execute(SIM_TRUTH_DDL)
-        con.execute("DELETE FROM sim_truth")
-        return insert_frame(con, "sim_truth", truth_frame(world), ("puuid",))
+        return store_truth(con, world)
+
+
+def store_truth(con: duckdb.DuckDBPyConnection, world: World) -> int:
+    """``write_truth`` in the caller's transaction."""
+    con.execute(SIM_TRUTH_DDL)
+    con.execute("DELETE FROM sim_truth")
+    return insert_frame(con, "sim_truth", truth_frame(world), ("puuid",))
 
 
 def insert_frame(
