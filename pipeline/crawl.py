@@ -167,13 +167,18 @@ async def track_random_players(
         ]
 
     def store() -> None:
+        from pipeline.store.job_records import utcnow
+        from pipeline.store.players import track_player
+
         with context.db.write() as con:
             for account in accounts:
-                con.execute(
-                    "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked,"
-                    " tracked_at) VALUES (?, ?, ?, ?, true, now()::TIMESTAMP)"
-                    " ON CONFLICT (puuid) DO UPDATE SET is_tracked = true",
-                    [account["puuid"], account["gameName"], account["tagLine"], settings.platform],
+                track_player(
+                    con,
+                    puuid=str(account["puuid"]),
+                    game_name=account.get("gameName"),
+                    tag_line=account.get("tagLine"),
+                    platform=settings.platform,
+                    now=utcnow(),
                 )
 
     await asyncio.to_thread(store)

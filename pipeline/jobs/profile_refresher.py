@@ -29,25 +29,11 @@ from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
-from pipeline.store.profiles import record_profiles
+from pipeline.store.profiles import profiles_to_refresh, record_profiles
 
 log = get_logger(__name__)
 
 COMMIT_EVERY = 50
-
-_STALE_PROFILES = """
-WITH stored AS (
-    SELECT puuid, count(*) AS games, max(game_start) AS newest_game
-    FROM match_participants GROUP BY puuid HAVING count(*) >= $min_matches
-)
-SELECT p.puuid, coalesce(p.platform, $platform)
-FROM players p JOIN stored s USING (puuid)
-LEFT JOIN latest_smurf_scores l USING (puuid)
-WHERE p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before
-ORDER BY p.summoner_checked_at IS NOT NULL,
-         greatest(l.smurf_score, l.boosted_score) DESC NULLS LAST,
-         s.newest_game DESC, p.puuid
-LIMIT $limit"""
 
 
 class ProfileRefresher(BaseJob):
@@ -87,13 +73,10 @@ class ProfileRefresher(BaseJob):
     def _stale_profiles(self, db: Database) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
         with db.read() as con:
-            rows = con.execute(
-                _STALE_PROFILES,
-                {
-                    "min_matches": self.settings.min_matches_required,
-                    "platform": self.context.settings.platform,
-                    "stale_before": stale_before,
-                    "limit": self.settings.max_profiles_per_run,
-                },
-            ).fetchall()
-        return [(str(r[0]), str(r[1])) for r in rows]
+            return profiles_to_refresh(
+                con,
+                default_platform=self.context.settings.platform,
+                min_matches=self.settings.min_matches_required,
+                stale_before=stale_before,
+                limit=self.settings.max_profiles_per_run,
+            )

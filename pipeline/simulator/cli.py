@@ -214,13 +214,7 @@ def export(
 
 @simulator.command("crawl")
 @_world_options
-@click.option(
-    "--db",
-    "crawl_db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file to build afresh [default: the --db/SMURF_DB of `smurf`].",
-)
+@db_option(help="DuckDB file to build afresh [default: the --db/SMURF_DB of `smurf`].")
 @click.option("--tracked", default=8, show_default=True, help="Random active players to track.")
 @click.option(
     "--cycles",
@@ -235,7 +229,7 @@ def crawl(
     players: int,
     seed: int,
     platform: str,
-    crawl_db: Path | None,
+    db_path: str | None,
     tracked: int,
     cycles: int,
 ) -> None:
@@ -248,8 +242,8 @@ def crawl(
     """
     from pipeline.crawl import CrawlPlan, crawl_world
 
-    db_path = crawl_db or settings_of(ctx).db_path
-    if not isinstance(db_path, Path):
+    location = settings_of(ctx, db_path).db_path
+    if not isinstance(location, Path):
         raise click.UsageError(
             "A crawl builds a fresh DuckDB file: give --db a file path, not a lake."
         )
@@ -266,14 +260,14 @@ def crawl(
         click.echo(f"  round {cycle}/{total}: {figures}  ({elapsed_s:.0f} s)", err=True)
 
     click.echo(
-        f"Crawling a {family_name} world of {players} players (seed {seed}) into {db_path}...",
+        f"Crawling a {family_name} world of {players} players (seed {seed}) into {location}...",
         err=True,
     )
     report = crawl_world(
-        config, db_path, CrawlPlan(tracked=tracked, cycles=cycles), progress=progress
+        config, location, CrawlPlan(tracked=tracked, cycles=cycles), progress=progress
     )
     click.echo(
         f"Crawled {report.matches} matches and {report.players} players ({report.profiled} "
         f"with a profile, {report.scored} scored) with {report.requests} API requests in "
-        f"{time.monotonic() - started_s:.0f} s. Next: smurf --db {db_path} evaluate"
+        f"{time.monotonic() - started_s:.0f} s. Next: smurf --db {location} evaluate"
     )

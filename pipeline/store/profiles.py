@@ -121,3 +121,42 @@ def upsert_profile_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) ->
 def _count_players(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(*) FROM players").fetchone()
     return int(row[0]) if row else 0
+
+
+# Players with enough stored games whose profile is missing or stale: never-profiled first,
+# the most suspicious of them first (their provisional score, from games alone), then those
+# with the newest games.
+_PROFILES_TO_REFRESH = """
+WITH stored AS (
+    SELECT puuid, count(*) AS games, max(game_start) AS newest_game
+    FROM match_participants GROUP BY puuid HAVING count(*) >= $min_matches
+)
+SELECT p.puuid, coalesce(p.platform, $platform)
+FROM players p JOIN stored s USING (puuid)
+LEFT JOIN latest_smurf_scores l USING (puuid)
+WHERE p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before
+ORDER BY p.summoner_checked_at IS NOT NULL,
+         greatest(l.smurf_score, l.boosted_score) DESC NULLS LAST,
+         s.newest_game DESC, p.puuid
+LIMIT $limit"""
+
+
+def profiles_to_refresh(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    default_platform: str,
+    min_matches: int,
+    stale_before: datetime,
+    limit: int,
+) -> list[tuple[str, str]]:
+    """(puuid, platform) of up to ``limit`` players whose profile is due, in that order."""
+    rows = con.execute(
+        _PROFILES_TO_REFRESH,
+        {
+            "min_matches": min_matches,
+            "platform": default_platform,
+            "stale_before": stale_before,
+            "limit": limit,
+        },
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
