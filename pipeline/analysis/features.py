@@ -436,8 +436,14 @@ def feature_frame(
     sql = f"WITH {_scored_games_ctes(puuids)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
     with staged(con, params, as_of) as stage:
         frame = _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
-    # Nullable whoever is in the frame: a player never profiled has no answer (NULL).
+    # The same types whoever is in the frame: DuckDB hands an integer column over as int64
+    # when no row is NULL and as float64 otherwise (a player never profiled has no games
+    # played, no level), so every integer column but the two counts becomes float64.
     frame["profile_found"] = frame["profile_found"].astype("boolean")
+    counts = {"games_analyzed", "matches_stored"}
+    for name in frame.columns:
+        if name not in counts and pd.api.types.is_integer_dtype(frame[name].dtype):
+            frame[name] = frame[name].astype("float64")
     return frame
 
 
