@@ -39,6 +39,7 @@ COMMIT_EVERY = 50
 class ProfileRefresher(BaseJob):
     job_type = JobType.PROFILE_REFRESHER
 
+    sharded = True
     settings_model = ProfileRefresherSettings
     settings: ProfileRefresherSettings
 
@@ -76,6 +77,7 @@ class ProfileRefresher(BaseJob):
             return profiles_to_refresh(
                 con,
                 default_platform=self.context.settings.platform,
+                platforms=self.platforms,
                 min_matches=self.settings.min_matches_required,
                 stale_before=stale_before,
                 limit=self.settings.max_profiles_per_run,

@@ -4,11 +4,11 @@ Rate limits are per key and route, so a lake is crawled by one worker per (key, 
 ``smurf scheduler --platforms euw1,eun1`` (or ``SMURF_PLATFORMS``). Players belong to the
 shard of their platform.
 
-- **Platform jobs** (``BaseJob.sharded``: the updater, the fetcher, the ban checker) work
-  on the players of their worker's platforms. A run holds the job's lock for each platform
-  it covers (PostgreSQL advisory locks, ``pipeline.store.locks``): one run of a job per
-  platform at a time, across machines. A run covers the worker's platforms whose locks are
-  free, and does not start when none is.
+- **Platform jobs** (``BaseJob.sharded``: the updater, the fetcher, the profile refresher,
+  the ban checker) work on the players of their worker's platforms. A run holds the job's
+  lock for each platform it covers (PostgreSQL advisory locks, ``pipeline.store.locks``):
+  one run of a job per platform at a time, across machines. A run covers the worker's
+  platforms whose locks are free, and does not start when none is.
 - **Global jobs** (the analyzer, the report, maintenance) run once for the whole lake: only
   the worker holding the leader lock schedules them, and a run (scheduled or by hand) holds
   the job's lock for ``*``.

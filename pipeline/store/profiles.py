@@ -134,7 +134,9 @@ WITH stored AS (
 SELECT p.puuid, coalesce(p.platform, $platform)
 FROM players p JOIN stored s USING (puuid)
 LEFT JOIN latest_smurf_scores l USING (puuid)
-WHERE p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before
+WHERE (p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before)
+  -- the worker's shard (ON_PLATFORMS with named parameters)
+  AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
 ORDER BY p.summoner_checked_at IS NOT NULL,
          greatest(l.smurf_score, l.boosted_score) DESC NULLS LAST,
          s.newest_game DESC, p.puuid
@@ -148,13 +150,16 @@ def profiles_to_refresh(
     min_matches: int,
     stale_before: datetime,
     limit: int,
+    platforms: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
-    """(puuid, platform) of up to ``limit`` players whose profile is due, in that order."""
+    """(puuid, platform) of up to ``limit`` players of ``platforms`` (a worker's shard; None:
+    all) whose profile is due, in that order."""
     rows = con.execute(
         _PROFILES_TO_REFRESH,
         {
             "min_matches": min_matches,
             "platform": default_platform,
+            "platforms": None if platforms is None else list(platforms),
             "stale_before": stale_before,
             "limit": limit,
         },
