@@ -103,17 +103,18 @@ def upsert_profile_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) ->
     columns = ", ".join(PROFILE_COLUMNS)
     before = _count_players(con)
     con.register("incoming_profiles", frame)
-    try:
-        # MERGE names its key, so the statement runs unchanged on a lake (no keys there).
-        con.execute(
-            f"""MERGE INTO players t
-            USING (SELECT {casts} FROM incoming_profiles) s ON t.puuid = s.puuid
-            WHEN MATCHED THEN UPDATE SET {updates}, updated_at = current_timestamp
-            WHEN NOT MATCHED THEN INSERT ({columns})
-                VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
-        )
-    finally:
-        con.unregister("incoming_profiles")
+    # MERGE names its key, so the statement runs unchanged on a lake (no keys there). No
+    # unregister in a finally: after a failed statement the transaction is aborted and the
+    # unregister would fail too, hiding the first error (a write conflict to retry) behind
+    # "Current transaction is aborted"; the view goes with the connection.
+    con.execute(
+        f"""MERGE INTO players t
+        USING (SELECT {casts} FROM incoming_profiles) s ON t.puuid = s.puuid
+        WHEN MATCHED THEN UPDATE SET {updates}, updated_at = current_timestamp
+        WHEN NOT MATCHED THEN INSERT ({columns})
+            VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
+    )
+    con.unregister("incoming_profiles")
     created = _count_players(con) - before
     return created, len(frame) - created
 
