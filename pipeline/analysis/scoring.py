@@ -109,10 +109,37 @@ def _labels(
     label = np.select(
         [~enough, is_smurf, is_boosted], [INSUFFICIENT_DATA, SMURF, BOOSTED], default=NORMAL
     )
-    # The model's probability that the label given is right; none without enough data.
+    # The model's probability that the label given is right, never more than the label's
+    # measured precision for players with as many stored games; none without enough data.
+    games = scores["games_analyzed"].to_numpy()
     normal = (1.0 - smurf) * (1.0 - boosted)
-    confidence = np.select([~enough, is_smurf, is_boosted], [np.nan, smurf, boosted], normal)
+    confidence = np.select(
+        [~enough, is_smurf, is_boosted],
+        [
+            np.nan,
+            np.minimum(smurf, observed_precision(SMURF, games)),
+            np.minimum(boosted, observed_precision(BOOSTED, games)),
+        ],
+        normal,
+    )
     return label, confidence
+
+
+# The precision of each label on the training crawls, by stored games (from, precision):
+# p = 1.00 on seven games is not credible, and 74 % of such SMURF labels were right.
+LABEL_PRECISION_BY_GAMES = {
+    SMURF: ((5, 0.74), (10, 0.90), (20, 0.88)),
+    BOOSTED: ((5, 0.70), (10, 0.82), (20, 0.92)),
+}
+
+
+def observed_precision(label: str, games: np.ndarray) -> np.ndarray:
+    """The measured precision of ``label`` for players with ``games`` stored games."""
+    steps = LABEL_PRECISION_BY_GAMES[label]
+    cap = np.full(games.shape, steps[0][1], dtype="float64")
+    for start, precision in steps:
+        cap = np.where(games >= start, precision, cap)
+    return cap
 
 
 def score_frame(
