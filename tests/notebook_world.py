@@ -164,6 +164,11 @@ def _scores(players: pd.DataFrame) -> pd.DataFrame:
                     "label": label,
                     "confidence": 0.8,
                     "games_analyzed": 3 if label == "INSUFFICIENT_DATA" else 30,
+                    "reason": (
+                        "only 3 ranked games stored (5 needed)"
+                        if label == "INSUFFICIENT_DATA"
+                        else None
+                    ),
                     "matches_stored": 30,
                     "tier": player.tier,
                     "contributions": json.dumps(factors),

@@ -580,6 +580,14 @@ def test_the_card_shows_the_ban_evidence(world: Path) -> None:
     assert card_parts(world, "nobody")["ban_checks"].empty
 
 
+def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
+    """An INSUFFICIENT_DATA player's card gives the stored reason; a labelled one's none."""
+    unlabelled = card_parts(world, INSUFFICIENT)
+    assert unlabelled["summary"]["unlabelled_because"] == "only 3 ranked games stored (5 needed)"
+    assert "only 3 ranked games stored (5 needed)" in card_html(unlabelled)
+    assert pd.isna(card_parts(world, BANNED)["summary"]["unlabelled_because"])
+
+
 def test_the_card_reads_as_words(world: Path) -> None:
     """The card's tables have no machine headers or column names and give times to the
     minute; the ban checks say what was found, where and why."""

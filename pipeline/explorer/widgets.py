@@ -119,7 +119,8 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
     shown = {
         key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
         for key, value in summary.items()
-        if key != "puuid"
+        # A labelled player has no reason to be unlabelled: no empty row for it.
+        if key != "puuid" and not (key == "unlabelled_because" and _plain(value) == "")
     }
     shown["puuid"] = summary["puuid"]
     return pd.DataFrame({"": list(shown), "value": list(shown.values())})
