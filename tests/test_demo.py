@@ -37,7 +37,13 @@ def test_demo_builds_a_database_runs_every_job_and_writes_the_report(tmp_path: P
         ).fetchone()
         truth = con.execute("SELECT count(*) FROM sim_truth").fetchone()
     assert matches is not None and matches[0] > 0
-    assert ran == {"TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "SMURF_ANALYZER", "BAN_CHECKER"}
+    assert ran == {
+        "TRACKED_PLAYER_UPDATER",
+        "MATCH_FETCHER",
+        "PROFILE_REFRESHER",
+        "SMURF_ANALYZER",
+        "BAN_CHECKER",
+    }
     assert unfinished == (0,)
     assert truth == (250,)
     assert result.html_report is not None and result.html_report.is_file()
@@ -71,4 +77,5 @@ def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
         "MATCH_FETCHER",
         "SMURF_ANALYZER",
         "BAN_CHECKER",
+        "PROFILE_REFRESHER",
     ]

@@ -105,7 +105,7 @@ def test_a_file_moved_into_an_s3_lake_keeps_every_row_and_survives_maintenance(
     """`smurf lake init --from` into an S3 data path writes Parquet objects to the bucket,
     every row arrives, and a maintenance pass merges files without losing any."""
     source = tmp_path / "world.duckdb"
-    export_world(SimulatorConfig(seed=5, players=40, history_days=5), source)
+    export_world(SimulatorConfig(seed=5, players=80, history_days=10), source)
     tables = ["matches", "match_participants", "players", "sim_truth"]
 
     said = smurf("--db", s3_lake.url, "lake", "init", "--from", str(source))

@@ -152,7 +152,7 @@ def most_active(world_truth: list[dict[str, Any]], n: int) -> list[str]:
 
 
 # ---- the short soak -----------------------------------------------------------------------
-SEED, PLAYERS, HISTORY_DAYS = 23, 30, 14
+SEED, PLAYERS, HISTORY_DAYS = 25, 30, 14
 
 
 @pytest.fixture(scope="module")

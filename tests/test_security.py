@@ -175,7 +175,7 @@ def cli_outputs(sim: RunningSimulator, hay: Haystacks) -> None:
 
 @pytest.fixture(scope="module")
 def haystacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Haystacks]:
-    config = SimulatorConfig(seed=53, players=60, history_days=14, api_key=CANARY)
+    config = SimulatorConfig(seed=52, players=60, history_days=14, api_key=CANARY)
     hay = Haystacks()
     with (
         serve_in_thread(config) as sim,

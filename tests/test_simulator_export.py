@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.simulator import SimulatorConfig, World, build_world
+from pipeline.simulator import SMURF_KINDS, TRAPS, SimulatorConfig, World, build_world
 from pipeline.simulator.export import ExportReport, export_world
 from pipeline.simulator.payloads import league_entries, match
 from pipeline.store import read
@@ -115,9 +115,10 @@ def test_truth_flags_agree_with_populations(exported: tuple[Path, ExportReport])
     """sim_truth flags follow the population, and banned_at is set exactly for banned accounts."""
     db_path, _ = exported
     truth = _table(db_path, "SELECT * FROM sim_truth")
-    assert (truth["is_smurf"] == (truth["population"] == "SMURF")).all()
+    smurfs = truth["population"].isin([kind.name for kind in SMURF_KINDS])
+    assert (truth["is_smurf"] == smurfs).all()
     assert (truth["is_boosted"] == (truth["population"] == "BOOSTED")).all()
-    traps = truth["population"].isin(["TALENTED_NEWBIE", "ONE_TRICK", "HOT_STREAK"])
+    traps = truth["population"].isin([trap.name for trap in TRAPS])
     assert (truth["is_trap"] == traps).all()
     assert (truth["banned_at"].notna() == truth["is_banned"]).all()
     assert truth["is_smurf"].sum() >= 5

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.simulator import Population, SimulatorConfig, SimulatorConfigError, build_world
+from pipeline.simulator import (
+    SMURF_KINDS,
+    Population,
+    SimulatorConfig,
+    SimulatorConfigError,
+    build_world,
+)
 from pipeline.simulator.config import parse_rate_limit
 from pipeline.simulator.population import NEW_ACCOUNT_LADDER
 from pipeline.simulator.ranks import Rank, points_of, rank_of, ranks_of
@@ -105,10 +111,10 @@ def test_some_ordinary_accounts_are_new_and_low_level_too(world: World) -> None:
 
 
 def test_boosted_accounts_are_ranked_far_above_their_skill(world: World) -> None:
-    """Boosted accounts end up ranked well over a tier above their owner's skill."""
+    """Boosted accounts end up ranked about a tier (400 points) above their owner's skill."""
     boosted = _by_population(world, Population.BOOSTED)
     gap = world.players.ladder[boosted] - world.players.true_skill()[boosted]
-    assert np.median(gap) > 400
+    assert np.median(gap) > 300
 
 
 def test_ordinary_players_are_ranked_near_their_skill(world: World) -> None:
@@ -120,10 +126,11 @@ def test_ordinary_players_are_ranked_near_their_skill(world: World) -> None:
 
 
 def test_populations_have_their_shares(world: World) -> None:
-    """About nine players in ten are ordinary; smurfs and boosted are a few percent."""
+    """Most players (about 85 %) are ordinary; smurfs of every kind and boosted accounts are
+    a few percent each, the honest look-alikes the rest."""
     shares = np.bincount(world.players.population, minlength=len(Population)) / WORLD_PLAYERS
-    assert 0.85 < shares[Population.NORMAL] < 0.93
-    assert 0.03 <= shares[Population.SMURF] <= 0.05
+    assert 0.80 < shares[Population.NORMAL] < 0.90
+    assert 0.03 <= sum(shares[kind] for kind in SMURF_KINDS) <= 0.05
     assert 0.02 <= shares[Population.BOOSTED] <= 0.03
 
 
@@ -304,9 +311,10 @@ def test_public_surface_is_pinned() -> None:
     import pipeline.simulator
 
     assert sorted(pipeline.simulator.__all__) == [
-        "ExportReport", "Population", "RunningSimulator", "SimulatorConfig",
-        "SimulatorConfigError", "SimulatorError", "World", "build_world", "create_app",
-        "export_world", "serve_in_thread",
+        "ExportReport", "FAMILIES", "HELD_OUT_FAMILIES", "Population", "RunningSimulator",
+        "SMURF_KINDS", "SimulatorConfig", "SimulatorConfigError", "SimulatorError",
+        "TRAINING_FAMILIES", "TRAPS", "World", "WorldAssumptions", "build_world", "create_app",
+        "export_world", "family", "serve_in_thread",
     ]  # fmt: skip
 
 
