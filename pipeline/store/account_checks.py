@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from pipeline.store.lake_schema import next_id
-from pipeline.store.sharding import platforms_param
+from pipeline.store.sharding import ON_PLATFORMS_NAMED, platforms_param
 
 
 class AccountStatus(StrEnum):
@@ -60,11 +60,11 @@ class DueCheck:
     last: LastSeen = field(default_factory=LastSeen)
 
 
-_DUE = """
+_DUE = f"""
 WITH flagged AS (
     SELECT s.puuid, s.smurf_score FROM latest_smurf_scores s JOIN players p USING (puuid)
     WHERE s.label IN (SELECT unnest($labels))
-      AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
+      AND {ON_PLATFORMS_NAMED}
 ), last AS (
     SELECT puuid, status, checked_at, ranked_entries, newest_match_id, newest_match_at,
            summoner_level

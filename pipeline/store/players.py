@@ -20,7 +20,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.store.sharding import ON_PLATFORMS, platforms_param
+from pipeline.store.sharding import ON_PLATFORMS, ON_PLATFORMS_NAMED, platforms_param
 
 # Why a discovered player needs no more fetching (players.exhausted_reason).
 HISTORY_END = "HISTORY_END"
@@ -127,7 +127,7 @@ def advance_update_watermark(
 # Candidates: not tracked, history not exhausted, below the target. The most suspicious
 # (latest smurf or boosted score at least $suspect_score) take the first places, up to
 # $suspects, then discovery order, never-fetched first.
-_PLAYERS_TO_FETCH = """
+_PLAYERS_TO_FETCH = f"""
 WITH candidates AS (
     SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
            p.last_fetched_at, p.discovered_at,
@@ -137,8 +137,7 @@ WITH candidates AS (
       USING (puuid)
     LEFT JOIN latest_smurf_scores s USING (puuid)
     WHERE NOT p.history_exhausted AND NOT p.is_tracked AND coalesce(g.games, 0) < $target
-      -- the worker's shard (ON_PLATFORMS with named parameters)
-      AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
+      AND {ON_PLATFORMS_NAMED}
 ),
 suspects AS (
     SELECT puuid, suspicion AS priority FROM candidates

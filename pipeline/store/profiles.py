@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.store.writers import record_rank_snapshots
+from pipeline.store.sharding import ON_PLATFORMS_NAMED, platforms_param
+from pipeline.store.writers import record_rank_snapshots, registered_frame
 
 SOLO_QUEUE = "RANKED_SOLO_5x5"
 
@@ -102,19 +103,15 @@ def upsert_profile_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) ->
     )
     columns = ", ".join(PROFILE_COLUMNS)
     before = _count_players(con)
-    con.register("incoming_profiles", frame)
-    # MERGE names its key, so the statement runs unchanged on a lake (no keys there). No
-    # unregister in a finally: after a failed statement the transaction is aborted and the
-    # unregister would fail too, hiding the first error (a write conflict to retry) behind
-    # "Current transaction is aborted"; the view goes with the connection.
-    con.execute(
-        f"""MERGE INTO players t
-        USING (SELECT {casts} FROM incoming_profiles) s ON t.puuid = s.puuid
-        WHEN MATCHED THEN UPDATE SET {updates}, updated_at = current_timestamp
-        WHEN NOT MATCHED THEN INSERT ({columns})
-            VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
-    )
-    con.unregister("incoming_profiles")
+    with registered_frame(con, frame) as (incoming, _columns):
+        # MERGE names its key, so the statement runs unchanged on a lake (no keys there).
+        con.execute(
+            f"""MERGE INTO players t
+            USING (SELECT {casts} FROM {incoming}) s ON t.puuid = s.puuid
+            WHEN MATCHED THEN UPDATE SET {updates}, updated_at = current_timestamp
+            WHEN NOT MATCHED THEN INSERT ({columns})
+                VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
+        )
     created = _count_players(con) - before
     return created, len(frame) - created
 
@@ -127,7 +124,7 @@ def _count_players(con: duckdb.DuckDBPyConnection) -> int:
 # Players with enough stored games whose profile is missing or stale: never-profiled first,
 # the most suspicious of them first (their provisional score, from games alone), then those
 # with the newest games.
-_PROFILES_TO_REFRESH = """
+_PROFILES_TO_REFRESH = f"""
 WITH stored AS (
     SELECT puuid, count(*) AS games, max(game_start) AS newest_game
     FROM match_participants GROUP BY puuid HAVING count(*) >= $min_matches
@@ -136,8 +133,7 @@ SELECT p.puuid, coalesce(p.platform, $platform)
 FROM players p JOIN stored s USING (puuid)
 LEFT JOIN latest_smurf_scores l USING (puuid)
 WHERE (p.summoner_checked_at IS NULL OR p.summoner_checked_at < $stale_before)
-  -- the worker's shard (ON_PLATFORMS with named parameters)
-  AND coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)
+  AND {ON_PLATFORMS_NAMED}
 ORDER BY p.summoner_checked_at IS NOT NULL,
          greatest(l.smurf_score, l.boosted_score) DESC NULLS LAST,
          s.newest_game DESC, p.puuid
@@ -160,7 +156,7 @@ def profiles_to_refresh(
         {
             "min_matches": min_matches,
             "platform": default_platform,
-            "platforms": None if platforms is None else list(platforms),
+            "platforms": platforms_param(platforms),
             "stale_before": stale_before,
             "limit": limit,
         },

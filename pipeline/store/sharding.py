@@ -11,6 +11,10 @@ from collections.abc import Sequence
 
 # True for a player on one of the given platforms (a list; NULL: every platform).
 ON_PLATFORMS = "coalesce(list_contains(?::VARCHAR[], coalesce(platform, ?)), true)"
+# The same for a query with named parameters ($platforms, $platform) over players aliased p.
+ON_PLATFORMS_NAMED = (
+    "coalesce(list_contains($platforms::VARCHAR[], coalesce(p.platform, $platform)), true)"
+)
 
 
 def platforms_param(platforms: Sequence[str] | None) -> list[str] | None:

@@ -144,7 +144,7 @@ def upsert_players(
         if isinstance(players, pd.DataFrame | pa.Table)
         else _arrow(types["players"], PLAYER_COLUMNS, [dict(p) for p in players])
     )
-    with _registered(con, frame) as (name, columns):
+    with registered_frame(con, frame) as (name, columns):
         return _upsert_players(con, name, columns, types["players"], dated=False)
 
 
@@ -171,7 +171,7 @@ def record_rank_snapshots(
     )
     changed = " OR ".join(f"i.{c} IS DISTINCT FROM l.{c}" for c in RANK_FIELDS)
     columns = ("puuid", "queue_type", *RANK_FIELDS, "observed_at")
-    with _registered(con, frame) as (name, _columns):
+    with registered_frame(con, frame) as (name, _columns):
         return _count(
             con,
             f"""
@@ -211,9 +211,9 @@ def _write_frames(
     types: Mapping[str, Mapping[str, str]],
 ) -> WriteCounts:
     with (
-        _registered(con, matches) as m,
-        _registered(con, participants) as p,
-        _registered(con, players) as pl,
+        registered_frame(con, matches) as m,
+        registered_frame(con, participants) as p,
+        registered_frame(con, players) as pl,
     ):
         match_count_sql = f"(SELECT count(*) FROM {p[0]} c WHERE c.match_id = s.match_id)"
         _insert_new_payloads(con, *m)  # first: "new" means not yet in matches
@@ -398,7 +398,9 @@ def _arrow(
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, frame: Frame) -> Iterator[tuple[str, set[str]]]:
+def registered_frame(
+    con: duckdb.DuckDBPyConnection, frame: Frame
+) -> Iterator[tuple[str, set[str]]]:
     """Expose a DataFrame or Arrow table to SQL under a unique name: (name, its columns)."""
     name = f"frame_{uuid.uuid4().hex}"
     columns = {
