@@ -117,6 +117,9 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
                     "UPDATE job_configurations SET schedule = 'interval(hours=1)'"
                     " WHERE job_type = 'SMURF_ANALYZER'"
                 )
+            # Let the scheduler pick the new schedule up (it syncs every 0.3 s) before
+            # waiting out a run the old 1 s schedule may have started meanwhile.
+            await asyncio.sleep(1)
             await until_idle(client, 3)
             seen["trigger"] = await client.post("/api/v1/jobs/3/trigger")
             seen["unknown"] = await client.post("/api/v1/jobs/999/trigger")
