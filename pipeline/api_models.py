@@ -40,7 +40,13 @@ class JobEntry(BaseModel):
     is_active: bool
     next_run_time: str | None
     configuration_error: str | None
-    running_execution_id: int | None
+    running_execution_id: int | None = Field(
+        description="the newest live execution (see running_execution_ids)"
+    )
+    running_execution_ids: list[int] = Field(
+        description="every live execution, oldest first: on a lake, runs of one job on "
+        "other platforms run side by side on several workers"
+    )
     last_execution: LastExecution | None
     counts_24h: dict[str, int] = Field(description="executions of the last 24 h by status")
 
@@ -68,6 +74,11 @@ class ExecutionRow(BaseModel):
     records_updated: int
     error_message: str | None
     correlation_id: str
+    host: str | None = Field(description="the machine that ran it")
+    host_pid: int | None = Field(description="the process that ran it on that machine")
+    shard: str | None = Field(
+        description="the platforms it worked on, comma-separated; * for the whole database"
+    )
 
 
 class ExecutionPage(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,10 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert "NOT_RUNNING" in status.output and "SUCCESS" in status.output
     history = smurf(db_path, sim, "jobs", "executions", "1", "--status", "SUCCESS")
     assert "SUCCESS" in history.output
+    # Which process ran it, and on which platforms ("*": every one).
+    header, row = history.output.splitlines()[:2]
+    assert header.split()[-3:] == ["shard", "host_pid", "error_message"]
+    assert row.split()[-3:] == ["*", str(os.getpid()), "None"]
     logs = smurf(db_path, sim, "jobs", "logs", "1")
     assert "job.finished" in logs.output and TEST_KEY not in logs.output
 

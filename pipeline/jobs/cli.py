@@ -247,8 +247,11 @@ def jobs_executions(ctx: click.Context, job_id: int, status: str | None, limit: 
         "api_requests_made",
         "records_created",
         "records_updated",
+        "shard",
+        "host_pid",
         "error_message",
     ]
+    frame["host_pid"] = frame["host_pid"].astype("Int64")  # a pid, not 1234.0
     click.echo(frame[columns].to_string(index=False))
 
 

@@ -389,6 +389,7 @@ def build_overview(activity: list[JobActivity], scheduler: JobScheduler | None) 
                 "next_run_time": _iso(scheduler.next_run_time(config.id)) if scheduler else None,
                 "configuration_error": scheduled.error if scheduled else None,
                 "running_execution_id": entry.running_execution_id,
+                "running_execution_ids": list(entry.running_execution_ids),
                 "last_execution": None
                 if last is None
                 else {

@@ -285,9 +285,11 @@ def _execution_filter(config_id: int | None, status: str | None) -> tuple[str, l
     return " AND ".join(where), values
 
 
+# Where a run ran (host, host_pid, shard) tells the workers sharing a lake apart.
 EXECUTION_COLUMNS = (
     "id, job_config_id, job_type, status, trigger, created_at, started_at, finished_at,"
-    " api_requests_made, records_created, records_updated, error_message, correlation_id"
+    " api_requests_made, records_created, records_updated, error_message, correlation_id,"
+    " host, host_pid, shard"
 )
 
 

@@ -28,8 +28,15 @@ class JobActivity:
 
     config: JobConfiguration
     last_execution: LastExecution | None = None
-    running_execution_id: int | None = None
+    # Every live run, oldest first: on a lake, runs of one job on other platforms run side
+    # by side on several workers.
+    running_execution_ids: tuple[int, ...] = ()
     counts_since: dict[str, int] = field(default_factory=dict)  # status -> executions
+
+    @property
+    def running_execution_id(self) -> int | None:
+        """The newest live run (the one a single scheduler has)."""
+        return self.running_execution_ids[-1] if self.running_execution_ids else None
 
 
 @dataclass(frozen=True)
@@ -62,14 +69,16 @@ def job_activity(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[Job
         [since],
     ).fetchall():
         counts.setdefault(int(config_id), {})[str(status)] = int(n)
-    running = {
-        int(r[1]): int(r[0])
-        for r in con.execute(
-            "SELECT id, job_config_id FROM job_executions WHERE status IN ('PENDING','RUNNING')"
-        ).fetchall()
-    }
+    running: dict[int, tuple[int, ...]] = {}
+    for execution_id, config_id in con.execute(
+        "SELECT id, job_config_id FROM job_executions WHERE status IN ('PENDING','RUNNING')"
+        " ORDER BY id"
+    ).fetchall():
+        running[int(config_id)] = (*running.get(int(config_id), ()), int(execution_id))
     return [
-        JobActivity(config, last.get(config.id), running.get(config.id), counts.get(config.id, {}))
+        JobActivity(
+            config, last.get(config.id), running.get(config.id, ()), counts.get(config.id, {})
+        )
         for config in list_job_configs(con)
     ]
 
