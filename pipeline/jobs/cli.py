@@ -23,6 +23,7 @@ from pipeline.jobs.types import METRIC_NAMES, JobStatus
 from pipeline.scheduler_client import RunningScheduler, running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
+from pipeline.store.location import LakeLocation
 from pipeline.store.players import track_player, untrack_players
 
 RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
@@ -198,7 +199,10 @@ def jobs_status(ctx: click.Context) -> None:
             overview = read_overview(con, None)
         if running:
             overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
-    click.echo(f"Scheduler: {overview['scheduler']['state']}")
+    if isinstance(db.path, LakeLocation):
+        _echo_lake_workers(db.path)
+    else:
+        click.echo(f"Scheduler: {overview['scheduler']['state']}")
     for job in overview["jobs"]:
         last = job["last_execution"] or {}
         counts = ", ".join(f"{k}={v}" for k, v in sorted(job["counts_24h"].items())) or "none"
@@ -210,6 +214,24 @@ def jobs_status(ctx: click.Context) -> None:
         )
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
+
+
+def _echo_lake_workers(lake: LakeLocation) -> None:
+    """A lake has no one scheduler but the workers connected to its catalog: list them."""
+    from pipeline.store.locks import lake_workers
+
+    workers = lake_workers(lake.catalog_uri)
+    if not workers:
+        click.echo("Scheduler: no worker (`smurf scheduler`) is connected to this lake")
+        return
+    click.echo(
+        f"Scheduler: {len(workers)} worker(s) serve this lake (`smurf lake status` has more):"
+    )
+    for worker in workers:
+        click.echo(
+            f"  {worker.host} pid {worker.pid}  platforms {worker.platforms}"
+            f"  (since {worker.since:%Y-%m-%d %H:%M:%S})"
+        )
 
 
 @jobs.command("executions")

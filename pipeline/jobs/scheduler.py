@@ -113,9 +113,11 @@ class JobScheduler:
     # On a lake only the leading worker schedules the jobs that are not per platform.
     leading: bool = False
     _leadership: shards.Leadership = field(init=False)
+    _presence: shards.Presence = field(init=False)
 
     def __post_init__(self) -> None:
         self._leadership = shards.Leadership(self.context.db)
+        self._presence = shards.Presence(self.context.db, self.context.settings.platforms)
 
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -143,6 +145,7 @@ class JobScheduler:
             )
         except BaseException:
             self._release_lock()
+            self._presence.leave()
             raise
         self.started_at = datetime.now(UTC).replace(tzinfo=None)
         self.state = "RUNNING"
@@ -166,6 +169,7 @@ class JobScheduler:
                 await asyncio.gather(*pending, return_exceptions=True)
         self._release_lock()
         await asyncio.to_thread(self._leadership.resign)
+        await asyncio.to_thread(self._presence.leave)
         self.state = "STOPPED"
         log.info("scheduler.stopped")
 
@@ -212,6 +216,7 @@ class JobScheduler:
         assert self._scheduler is not None
         try:
             configs = {c.id: c for c in await asyncio.to_thread(self._read_configs)}
+            await asyncio.to_thread(self._presence.keep)
             leading = await asyncio.to_thread(self._leadership.is_leader)
         except asyncio.CancelledError:
             return  # shutting down: nothing left to schedule

@@ -25,11 +25,23 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pipeline.riot.routing import PLATFORMS
 from pipeline.store import Database
 from pipeline.store.location import LakeLocation
-from pipeline.store.locks import JOB_NAMESPACE, LEADER_LOCK, NAMESPACE, SessionLock, job_lock_key
+from pipeline.store.locks import (
+    JOB_NAMESPACE,
+    LEADER_LOCK,
+    NAMESPACE,
+    SessionLock,
+    connect,
+    job_lock_key,
+    worker_name,
+)
+
+if TYPE_CHECKING:
+    import psycopg
 
 GLOBAL_SHARD = "*"
 
@@ -122,3 +134,33 @@ class Leadership:
     def resign(self) -> None:
         if self.lock is not None:
             self.lock.release()
+
+
+class Presence:
+    """A worker's own session on the lake's catalog, named after its platforms, while it
+    runs: how `smurf lake status` and `smurf jobs status` list the workers of a lake. The
+    server ends the session with its process, so a killed worker drops off the list."""
+
+    def __init__(self, db: Database, platforms: tuple[str, ...] | None) -> None:
+        self.catalog_uri = db.path.catalog_uri if isinstance(db.path, LakeLocation) else None
+        self.name = worker_name(platforms)
+        self._session: psycopg.Connection[Any] | None = None
+
+    def keep(self) -> None:
+        """Be on the list: open the session, or open it again if it was lost."""
+        import psycopg
+
+        if self.catalog_uri is None:
+            return
+        if self._session is not None:
+            try:
+                self._session.execute("SELECT 1")
+                return
+            except psycopg.Error:
+                self.leave()
+        self._session = connect(self.catalog_uri, self.name)
+
+    def leave(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None

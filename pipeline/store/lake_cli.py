@@ -65,7 +65,7 @@ def lake_status(ctx: click.Context) -> None:
     """Show the lake's tables, files, snapshots and the workers connected to its catalog."""
     from pipeline.store import current_version, latest_version, read
     from pipeline.store.lake_admin import lake_status as status_of
-    from pipeline.store.locks import smurf_sessions
+    from pipeline.store.locks import lake_workers, smurf_sessions
 
     location = lake_of(ctx)
     with read(location, timeout_s=settings_of(ctx).lock_timeout_s) as con:
@@ -88,6 +88,14 @@ def lake_status(ctx: click.Context) -> None:
         click.echo(
             f"{table['table_name']:<22} {table['rows']:>10,} {table['data_files']:>6}"
             f" {table['delete_files']:>8} {table['data_bytes'] / 1e6:>9.1f}"
+        )
+    workers = lake_workers(location.catalog_uri)
+    click.echo("")
+    click.echo(f"Workers (smurf scheduler): {len(workers)}")
+    for worker in workers:
+        click.echo(
+            f"  {worker.host} pid {worker.pid}  platforms {worker.platforms}"
+            f"  (since {worker.since:%H:%M:%S})"
         )
     sessions = smurf_sessions(location.catalog_uri)
     click.echo("")

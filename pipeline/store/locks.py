@@ -15,17 +15,24 @@ in a PostgreSQL session, so it is freed by the server the moment its process die
   lock on a connection of its own for as long as it lasts.
 - **The leader lock.** Held by the one worker that runs the jobs that must run once for the
   whole lake (the analyzer, the report, maintenance).
+
+Each worker also keeps a session named after its platforms while it runs (``worker_name``):
+the sessions on the catalog are the list of the lake's workers, and a killed worker's
+leaves the list with it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pipeline.log import get_logger
@@ -243,3 +250,39 @@ def smurf_sessions(catalog_uri: str) -> list[dict[str, Any]]:
         {"session": r[0], "client": r[1] or "local", "since": r[2], "last_active": r[3]}
         for r in rows
     ]
+
+
+WORKER_PURPOSE = "worker"
+ALL_PLATFORMS = "all"
+_WORKER_NAME = re.compile(
+    rf"^{APPLICATION_PREFIX}(?P<host>.+) pid (?P<pid>\d+) {WORKER_PURPOSE} (?P<platforms>.*)$"
+)
+
+
+def worker_name(platforms: tuple[str, ...] | None) -> str:
+    """The purpose a worker's presence session is named with: its platforms."""
+    return f"{WORKER_PURPOSE} {','.join(platforms) if platforms else ALL_PLATFORMS}"
+
+
+@dataclass(frozen=True)
+class WorkerSession:
+    """A worker (``smurf scheduler``) serving the lake, as its presence session names it."""
+
+    host: str
+    pid: int
+    platforms: str  # comma-separated, "all", or cut short where the name ran past 63 characters
+    since: datetime
+
+
+def lake_workers(catalog_uri: str) -> list[WorkerSession]:
+    """The workers connected to the lake's catalog now, by host and pid."""
+    found = []
+    for session in smurf_sessions(catalog_uri):
+        match = _WORKER_NAME.match(str(session["session"]))
+        if match:
+            found.append(
+                WorkerSession(
+                    match["host"], int(match["pid"]), match["platforms"], session["since"]
+                )
+            )
+    return sorted(found, key=lambda w: (w.host, w.pid))
