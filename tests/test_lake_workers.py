@@ -3,15 +3,20 @@
 Two simulated regions (one world each, their own rate limits) are crawled twice from
 scratch: by one `smurf scheduler` over a DuckDB file, and by three `smurf scheduler` workers
 over one lake (one per region and one serving both, so they contend for the same
-platforms), one of them leading the analyzer. One worker is killed with SIGKILL once it has
-stored work, and started again. Both crawls must end with the same matches, participants
-and players, every player with all their games, no key stored twice, and no run left open.
-Meanwhile an analyst's query polls the lake: it never waits for a lock and never fails.
+platforms), one of them leading the analyzer. One worker is killed with SIGKILL while it
+holds the lake's write lock (in the middle of a commit), and started again: nothing
+committed before the kill is gone after it, and no match is stored without its
+participants. Both crawls must end with the same matches, participants and players, every
+player with all their games, no key stored twice, no run left open, and analyzer runs that
+never overlapped. Meanwhile an analyst's query polls the lake: it never waits for a lock and
+never fails; and one worker's monitoring API shows the runs of the others.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,13 +26,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
 import structlog
 
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.regions import RunningRegions, serve_regions_in_thread
+from pipeline.simulator.server import free_port
 from pipeline.store import migrate, read, write
 from pipeline.store.lake_schema import declared_keys, duplicate_keys
+from pipeline.store.location import LakeLocation, parse_location
+from pipeline.store.locks import NAMESPACE, WRITE_LOCK, connect, lock_holders
 from tests.sim_helpers import TEST_KEY
 
 SMURF = Path(sys.executable).parent / "smurf"
@@ -56,18 +65,26 @@ class Worker:
     """A `smurf scheduler` process over one database, logging to a file."""
 
     def __init__(
-        self, db: str, regions: RunningRegions, log_path: Path, platforms: str | None
+        self,
+        db: str,
+        regions: RunningRegions,
+        log_path: Path,
+        platforms: str | None,
+        *,
+        api_port: int = 0,
+        lock_timeout_s: float = 120,
     ) -> None:
         env = {
             **os.environ,
             "RIOT_API_BASE": regions.base_url,
             "RIOT_API_KEY": TEST_KEY + log_path.stem,  # its own key: its own rate limits
-            "SMURF_LOCK_TIMEOUT_S": "120",
+            "SMURF_LOCK_TIMEOUT_S": str(lock_timeout_s),
         }
         shard = ["--platforms", platforms] if platforms else []
+        self.api_url = f"http://127.0.0.1:{api_port}" if api_port else None
         self.log: IO[bytes] = log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(SMURF), "--db", db, "--log-json", "scheduler", "--api-port", "0",
+            [str(SMURF), "--db", db, "--log-json", "scheduler", "--api-port", str(api_port),
              "--sync-interval-s", "0.5", *shard],
             env=env,
             stdout=self.log,
@@ -224,8 +241,8 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
             one.kill()
 
     prepare(lake_url, tracked)
-    # The two-region worker starts alone and is killed once a run of it has stored work;
-    # then the three run together (the two-region one started again).
+    # The two-region worker starts alone and is killed in the middle of a commit once a run
+    # of it has stored work; then the three run together (the two-region one started again).
     victim = Worker(lake_url, regions, tmp_path / "both.log", "euw1,kr")
     workers = {"both": victim}
     try:
@@ -238,9 +255,19 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
             ),
             [victim],
         )
-        victim.kill()
+        before = kill_while_committing(victim, lake_url)
+        after = table_counts(lake_url)
+        assert {t: (n, after[t]) for t, n in before.items() if after[t] < n} == {}
+        assert half_written(lake_url) == {}
+        api_port = free_port()
         workers = {
-            name: Worker(lake_url, regions, tmp_path / f"{name}.log", platforms)
+            name: Worker(
+                lake_url,
+                regions,
+                tmp_path / f"{name}.log",
+                platforms,
+                api_port=api_port if name == "euw1" else 0,
+            )
             for name, platforms in {"euw1": "euw1", "kr": "kr", "both-again": "euw1,kr"}.items()
         }
         with Analyst(lake_url) as analyst:
@@ -249,12 +276,39 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
                 lambda: crawled(lake_url, truth),
                 list(workers.values()),
             )
+        # While they still run: what one worker's API and `smurf jobs status` show of all.
+        overview, fetches = monitored(workers["euw1"], "MATCH_FETCHER")
+        status = subprocess.run(
+            [str(SMURF), "--db", lake_url, "jobs", "status"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         for worker in workers.values():
             assert worker.stop() == 0
     finally:
         for worker in workers.values():
             if worker.process.poll() is None:
                 worker.kill()
+
+    pids = {name: worker.process.pid for name, worker in workers.items()}
+    assert all(isinstance(job["running_execution_ids"], list) for job in overview["jobs"])
+    with read(lake_url) as con:
+        recorded = {
+            int(r[0]): (r[1], r[2], r[3])
+            for r in con.execute(
+                "SELECT id, host, host_pid, shard FROM job_executions WHERE id IN"
+                " (SELECT unnest(?))",
+                [[e["id"] for e in fetches]],
+            ).fetchall()
+        }
+    assert {e["id"]: (e["host"], e["host_pid"], e["shard"]) for e in fetches} == recorded
+    assert any(e["host_pid"] == pids["kr"] and e["shard"] == "kr" for e in fetches)
+    assert status.returncode == 0, status.stderr
+    assert "NOT_RUNNING" not in status.stdout and "3 worker(s)" in status.stdout
+    for pid in pids.values():
+        assert f"pid {pid} " in status.stdout
+    assert f"pid {victim.process.pid} " not in status.stdout  # killed: its session went too
 
     assert analyst.reads > 0 and analyst.failures == [] and analyst.waits == []
     assert rows(lake_url) == rows(single)
@@ -280,6 +334,11 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
     assert closed is not None and closed[0] >= 1  # the killed run, closed by another
     assert {p for shard, _ in fetchers for p in shard.split(",")} == {"euw1", "kr"}
     assert len({pid for _, pid in fetchers}) >= 2  # the platforms were crawled side by side
+    assert half_written(lake_url) == half_written(single) == {}
+    # The analyzer ran on one worker at a time, and each of its runs scored a player once.
+    assert analyzer_overlaps(lake_url) == []
+    assert score_batches_outside_one_run(lake_url) == []
+    assert latest_scores(lake_url) == latest_scores(single)
     logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))
     assert TEST_KEY not in logs
 
@@ -291,3 +350,176 @@ def _games(db: Any) -> dict[str, int]:
             " LEFT JOIN match_participants mp USING (puuid) GROUP BY p.puuid"
         ).fetchall()
     return {str(puuid): int(n) for puuid, n in found}
+
+
+@pytest.mark.timeout(300)
+def test_readers_answer_while_a_writer_holds_the_lake(
+    regions: RunningRegions, lake_url: str, tmp_path: Path
+) -> None:
+    """While another process is in the middle of a write (holding the lake's write lock),
+    `smurf sql`, `smurf jobs status`, `smurf lake status` and a worker's monitoring API
+    answer from the last commit without waiting for it. The API tells apart the runs of one
+    job that two workers have live on their platforms, and both status commands name the
+    lake's worker."""
+    with write(lake_url) as con:
+        con.execute("UPDATE job_configurations SET is_active = false")
+        con.execute(
+            "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger,"
+            " created_at, started_at, correlation_id, host, host_pid, shard)"
+            " SELECT 900 + n, id, job_type, 'RUNNING', 'SCHEDULE', now()::TIMESTAMP,"
+            " now()::TIMESTAMP, 'elsewhere', 'another-machine', 4000 + n, platform"
+            " FROM job_configurations, (VALUES (1, 'euw1'), (2, 'kr')) runs(n, platform)"
+            " WHERE job_type = 'MATCH_FETCHER'"
+        )
+    patient = {**os.environ, "SMURF_LOCK_TIMEOUT_S": "5"}  # a reader that waited would fail
+    worker = Worker(
+        lake_url, regions, tmp_path / "worker.log", "euw1", api_port=free_port(), lock_timeout_s=5
+    )
+    try:
+        wait_for("for the worker's API", lambda: answers(worker), [worker])
+        with write(lake_url, timeout_s=30) as con:
+            con.execute("INSERT INTO players (puuid) VALUES ('not-yet-committed')")
+            sql = subprocess.run(
+                [str(SMURF), "--db", lake_url, "--log-json", "sql", "--format", "csv",
+                 "SELECT count(*) AS n FROM players WHERE puuid = 'not-yet-committed'"],
+                capture_output=True, text=True, timeout=120, env=patient,
+            )  # fmt: skip
+            status = subprocess.run(
+                [str(SMURF), "--db", lake_url, "--log-json", "jobs", "status"],
+                capture_output=True, text=True, timeout=120, env=patient,
+            )  # fmt: skip
+            lake_status = subprocess.run(
+                [str(SMURF), "--db", lake_url, "--log-json", "lake", "status"],
+                capture_output=True, text=True, timeout=120, env=patient,
+            )  # fmt: skip
+            overview, fetches = monitored(worker, "MATCH_FETCHER")
+            location = parse_location(lake_url)
+            assert isinstance(location, LakeLocation)
+            with connect(location.catalog_uri) as session:  # the write lock was held throughout
+                assert lock_holders(session, NAMESPACE, WRITE_LOCK) != []
+    finally:
+        worker.stop()
+
+    assert sql.returncode == 0, sql.stderr
+    assert sql.stdout.split() == ["n", "0"]
+    assert status.returncode == 0, status.stderr
+    assert lake_status.returncode == 0, lake_status.stderr
+    for answer in (sql, status, lake_status):
+        assert not any(event in answer.stdout + answer.stderr for event in WAIT_EVENTS)
+    assert "Scheduler: 1 worker(s)" in status.stdout
+    assert "Workers (smurf scheduler): 1" in lake_status.stdout
+    for output in (status.stdout, lake_status.stdout):
+        assert f"pid {worker.process.pid}  platforms euw1" in output
+    (fetcher,) = [j for j in overview["jobs"] if j["job_type"] == "MATCH_FETCHER"]
+    assert fetcher["running_execution_ids"] == [901, 902]
+    assert fetcher["running_execution_id"] == 902
+    assert {(e["id"], e["host"], e["host_pid"], e["shard"]) for e in fetches} == {
+        (901, "another-machine", 4001, "euw1"),
+        (902, "another-machine", 4002, "kr"),
+    }
+
+
+def answers(worker: Worker) -> bool:
+    """Whether the worker's monitoring API answers yet."""
+    try:
+        return httpx.get(f"{worker.api_url}/api/v1/jobs", timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def kill_while_committing(worker: Worker, db: str) -> dict[str, int]:
+    """SIGKILL ``worker`` while it holds the lake's write lock (between the start of a
+    transaction and its commit); the row counts read just before."""
+    location = parse_location(db)
+    assert isinstance(location, LakeLocation)
+    holder = re.compile(rf" pid {worker.process.pid}\b")
+    deadline = time.monotonic() + WAIT_S
+    with connect(location.catalog_uri, "watches the write lock") as session:
+        while time.monotonic() < deadline:
+            before = table_counts(db)
+            # Counts read a moment ago are still a floor of what is committed.
+            watch_until = time.monotonic() + 2.0
+            while time.monotonic() < watch_until:
+                if any(holder.search(h) for h in lock_holders(session, NAMESPACE, WRITE_LOCK)):
+                    worker.kill()
+                    return before
+                time.sleep(0.002)
+    raise AssertionError("the worker never held the write lock")
+
+
+def table_counts(db: Any) -> dict[str, int]:
+    """Rows of every table."""
+    with read(db, timeout_s=120) as con:
+        tables = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables()"
+                " WHERE database_name = current_database() AND schema_name = 'main'"
+            ).fetchall()
+        ]
+        return {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]) for t in tables}
+
+
+HALF_WRITTEN = {
+    "matches without all their participants": "SELECT count(*) FROM matches m"
+    " WHERE participant_count <> (SELECT count(*) FROM match_participants p"
+    " WHERE p.match_id = m.match_id)",
+    "matches without their payload": "SELECT count(*) FROM matches m"
+    " WHERE NOT EXISTS (SELECT 1 FROM match_payloads p WHERE p.match_id = m.match_id)",
+    "participants without their match": "SELECT count(*) FROM match_participants p"
+    " WHERE NOT EXISTS (SELECT 1 FROM matches m WHERE m.match_id = p.match_id)",
+    "participants without their player": "SELECT count(*) FROM match_participants p"
+    " WHERE NOT EXISTS (SELECT 1 FROM players pl WHERE pl.puuid = p.puuid)",
+}
+
+
+def half_written(db: Any) -> dict[str, int]:
+    """What a write stopped half-way would leave: the kinds found, with how many."""
+    with read(db, timeout_s=120) as con:
+        found = {what: con.execute(sql).fetchall()[0][0] for what, sql in HALF_WRITTEN.items()}
+    return {what: int(n) for what, n in found.items() if n}
+
+
+def monitored(worker: Worker, job_type: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A worker's API overview, and the newest executions of one job it shows."""
+    assert worker.api_url is not None
+    overview = httpx.get(f"{worker.api_url}/api/v1/jobs/status/overview", timeout=60)
+    assert overview.status_code == 200, overview.text
+    (job,) = [j for j in overview.json()["jobs"] if j["job_type"] == job_type]
+    page = httpx.get(
+        f"{worker.api_url}/api/v1/jobs/{job['id']}/executions", params={"limit": 500}, timeout=60
+    )
+    assert page.status_code == 200, page.text
+    return overview.json(), page.json()["executions"]
+
+
+def analyzer_overlaps(db: Any) -> list[tuple[int, int]]:
+    """Pairs of SMURF_ANALYZER executions that ran at the same time."""
+    with read(db, timeout_s=120) as con:
+        runs = con.execute(
+            "SELECT id, started_at, finished_at FROM job_executions"
+            " WHERE job_type = 'SMURF_ANALYZER' AND started_at IS NOT NULL ORDER BY started_at"
+        ).fetchall()
+    assert len(runs) >= 2
+    return [(a[0], b[0]) for a, b in itertools.pairwise(runs) if a[2] is None or a[2] > b[1]]
+
+
+def score_batches_outside_one_run(db: Any) -> list[tuple[Any, ...]]:
+    """Batches of scores (one per analyzer run that scored) that scored a player twice, or
+    that do not fall within exactly one SMURF_ANALYZER execution: (scored_at, rows,
+    players, runs)."""
+    with read(db, timeout_s=120) as con:
+        batches = con.execute(
+            "SELECT s.scored_at, count(*), count(DISTINCT s.puuid), ("
+            "  SELECT count(*) FROM job_executions e WHERE e.job_type = 'SMURF_ANALYZER'"
+            "  AND s.scored_at BETWEEN e.started_at AND e.finished_at)"
+            " FROM smurf_scores s GROUP BY s.scored_at ORDER BY 1"
+        ).fetchall()
+    assert batches
+    return [tuple(b) for b in batches if b[1] != b[2] or b[3] != 1]
+
+
+def latest_scores(db: Any) -> set[tuple[Any, ...]]:
+    """Who is scored, on how many stored games."""
+    with read(db, timeout_s=120) as con:
+        return set(con.execute("SELECT puuid, matches_stored FROM latest_smurf_scores").fetchall())
