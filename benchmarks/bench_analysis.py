@@ -1,16 +1,22 @@
-"""How long scoring everyone takes, and how the cost grows with the number of players.
+"""How long scoring takes, and how the cost grows with the players and the new games.
 
-For each size in ``SIZES`` a simulated world is exported (about 55 games per player) and, in
-the same run:
+For each size in ``SIZES`` a simulated world is exported (about 60 games per player; the
+writers keep the per-player sums as they store the games) and, in the same run:
 
 - a bare ``GROUP BY puuid`` aggregation over match_participants (the floor: one pass over
-  the games) is timed, then ``score_players`` for everyone; the ratio is the cost of the
-  real features (baselines, tier at game time, windows, per-champion sums) over that floor;
+  the games) is timed, then ``score_players`` for everyone (baselines computed afresh from
+  the sums); the ratio is the cost of the real features over that floor;
+- on the first world of at least ``INCREMENTAL_ROWS`` participant rows, the analyzer's own
+  path after ``NEW_GAMES`` new games (participant rows, ten per match): the newest matches
+  are taken out, the rest scored and the queue emptied, then the matches are stored again
+  through the writers and one analyzer pass (``keep_current``, the queued players, their
+  scores written and taken off the queue) is timed against the full scoring;
 - on the smallest world, a per-player Python loop (one query per player, features in
   pandas) is timed on ``LOOP_SAMPLE`` players and extrapolated to everyone, to show what
   the vectorised query saves.
 
-Aim (from the analysis issue): scoring everyone within 3x the bare aggregation.
+Aims (from the aggregates issue): scoring everyone within 3x the bare aggregation; an
+analyzer pass after 1,000 new games within 5 % of a full scoring.
 """
 
 from __future__ import annotations
@@ -24,13 +30,28 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import Result, print_results, stopwatch
-from pipeline.analysis import ScoringParams, score_players
+from pipeline.analysis import (
+    ScoringParams,
+    dequeue,
+    keep_current,
+    players_needing_scores,
+    queue_time,
+    score_players,
+    write_scores,
+)
 from pipeline.analysis.baselines import METRICS
 from pipeline.analysis.features import baseline_frame
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
+from pipeline.store import write
+from pipeline.store.aggregates import rebuild_aggregates
+from pipeline.store.writers import write_match_frames
 
-SIZES = (25_000, 50_000, 100_000)
+SIZES = (25_000, 50_000, 100_000, 200_000)
+INCREMENTAL_ROWS = 5_000_000
+# New games as the product counts them (a player's game: a participant row), so 1,000 games
+# are 100 matches; the pass after 1,000 matches (10,000 games) is reported beside it.
+NEW_GAMES = (1_000, 10_000)
 SEED = 7
 LOOP_SAMPLE = 200
 REPEATS = 2
@@ -111,6 +132,44 @@ def _measure(path: Path, players: int) -> tuple[int, float, float]:
     return rows, bare_s, score_s
 
 
+def _analyzer_pass(path: Path, params: ScoringParams) -> int:
+    """What one SMURF_ANALYZER run does, in one process: players scored."""
+    with write(path) as con:
+        keep_current(con, params)
+    with duckdb.connect(str(path), read_only=True) as con:
+        read_at = queue_time(con)
+        puuids = players_needing_scores(con, 10_000_000, params.min_games)
+        scores = score_players(con, puuids, params=params, cached_baselines=True)
+    with write(path) as con:
+        write_scores(con, scores, read_at)
+        dequeue(con, puuids, params.min_games, read_at)
+    return len(puuids)
+
+
+def _incremental(path: Path, games: int) -> tuple[float, int]:
+    """Seconds of an analyzer pass after ``games`` new games arrive, and players scored."""
+    params = ScoringParams()
+    with write(path) as con:
+        newest = "SELECT match_id FROM matches ORDER BY game_start DESC LIMIT $n"
+        values = {"n": games // 10}
+        matches = con.execute(f"SELECT * FROM matches WHERE match_id IN ({newest})", values).df()
+        participants = con.execute(
+            f"SELECT * FROM match_participants WHERE match_id IN ({newest})", values
+        ).df()
+        con.execute(f"DELETE FROM match_participants WHERE match_id IN ({newest})", values)
+        con.execute(
+            "DELETE FROM matches WHERE match_id NOT IN"
+            " (SELECT DISTINCT match_id FROM match_participants)"
+        )
+        rebuild_aggregates(con, renorm=True)
+    _analyzer_pass(path, params)  # everyone scored once, the queue empty
+    with write(path) as con:
+        write_match_frames(con, matches, participants, participants.iloc[:0][["puuid"]])
+    with stopwatch() as elapsed:
+        scored = _analyzer_pass(path, params)
+    return elapsed(), scored
+
+
 def run() -> list[Result]:
     """Export each size, time the bare aggregation and scoring, and the loop on a sample."""
     results: list[Result] = []
@@ -136,6 +195,28 @@ def run() -> list[Result]:
                     ratio <= 3.0,
                 )
             )
+            if rows >= INCREMENTAL_ROWS and not any("new games" in r.measure for r in results):
+                for games in NEW_GAMES:
+                    pass_s, scored = _incremental(path, games)
+                    share = pass_s / score_s
+                    print(
+                        f"analyzer pass after {games:,} new games on {rows / 1e6:.1f}M rows:"
+                        f" {pass_s:.2f} s for {scored:,} players ({share:.1%} of a full"
+                        " scoring)",
+                        flush=True,
+                    )
+                    first = games == NEW_GAMES[0]
+                    results.append(
+                        Result(
+                            NAME,
+                            f"analyzer after {games:,} new games ({rows / 1e6:.1f}M rows)",
+                            pass_s,
+                            "s",
+                            share,
+                            "<= 5% of a full scoring" if first else "info",
+                            share <= 0.05 if first else None,
+                        )
+                    )
             if players == min(SIZES):
                 with duckdb.connect(str(path), read_only=True) as con:
                     loop_s = _python_loop_s(con, players)

@@ -84,7 +84,7 @@ def cli(
 
 @cli.group()
 def db() -> None:
-    """Create and upgrade the database schema."""
+    """Create and upgrade the database schema; rebuild what is derived from the games."""
 
 
 @db.command("migrate")
@@ -119,6 +119,42 @@ def db_current(ctx: click.Context) -> None:
     if version > latest:
         state = "newer than this release of smurf-workbench"
     click.echo(f"{version} (latest {latest}: {state})")
+
+
+@db.command("rebuild-aggregates")
+@click.option(
+    "--keep-reference",
+    is_flag=True,
+    help="Keep the stored lobby reference (the role norms stomps are judged with) instead of "
+    "recomputing it from every stored game.",
+)
+@click.pass_context
+def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
+    """Recompute the per-player sums scoring reads from the stored games, in one transaction.
+
+    The jobs keep them current as they store games; rebuild after changing games by hand
+    (SQL) or to refresh the lobby reference now (the analyzer does it when the games of a
+    role have doubled). Every player is queued for scoring again. Safe to repeat.
+    """
+    import time
+
+    from pipeline.store import check_schema, write
+    from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
+
+    settings = settings_of(ctx)
+    started = time.perf_counter()
+    with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        check_schema(con, settings.db_path)
+        games = rebuild_aggregates(con, renorm=not keep_reference)
+        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums")
+        row = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
+    players = int(row[0]) if row else 0
+    reference = "kept" if keep_reference else "recomputed"
+    click.echo(
+        f"Rebuilt the sums of {games:,} games of {players:,} players in "
+        f"{time.perf_counter() - started:.1f} s (lobby reference {reference}); "
+        "every player is queued for scoring."
+    )
 
 
 @cli.command("sql")

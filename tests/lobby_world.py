@@ -16,6 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
+
 ROLES = ("TOP", "JUNGLE", "MIDDLE", "BOTTOM", "UTILITY")
 # A typical 30-minute line per role: cs, gold, damage, vision, kills, assists.
 TYPICAL = {
@@ -108,6 +110,10 @@ def add_matches(
     con.execute(
         f"INSERT INTO match_participants ({', '.join(frame.columns)}) SELECT * FROM new_rows"
     )
+    # Rows inserted by hand, not by the writers: recompute the per-player sums and queue
+    # the players for scoring, as the writers do.
+    rebuild_aggregates(con)
+    enqueue_players(con, "SELECT DISTINCT puuid FROM new_rows")
     con.unregister("new_rows")
     con.execute(
         "INSERT INTO players (puuid, summoner_level) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -147,3 +153,4 @@ def set_profile(
             puuid,
         ],
     )
+    enqueue_players(con, f"SELECT '{puuid}' AS puuid")  # as the profile writer does

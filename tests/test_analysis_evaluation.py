@@ -29,10 +29,15 @@ def _world(db_path: Path) -> None:
             add_matches(con, f"smurf{i}", dominant, level=40, seed=50 + i)
             set_profile(con, f"smurf{i}", level=40, wins=17 + i, losses=4, tier="PLATINUM")
         for i in range(2):
+            # A day apart: the booster's games, then the owner's from day 15.
             boosted = [
-                *games_every(10, won=[True, True, True, False], strength=1.6),
+                *games_every(10, won=[True, True, True, False], strength=1.6, hours=24),
                 *games_every(
-                    20, won=[False, False, True], strength=0.6, start=START + timedelta(days=5)
+                    20,
+                    won=[False, False, True],
+                    strength=0.6,
+                    hours=24,
+                    start=START + timedelta(days=15),
                 ),
             ]
             add_matches(con, f"boosted{i}", boosted, level=260, seed=60 + i)

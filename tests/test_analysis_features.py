@@ -18,6 +18,7 @@ import pytest
 
 from pipeline.analysis import ScoringParams
 from pipeline.analysis.features import baseline_frame, feature_frame, game_frame
+from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
 
 START = datetime(2024, 3, 1)
 
@@ -78,6 +79,10 @@ def add_players(con: duckdb.DuckDBPyConnection, players: Sequence[Player], seed:
     con.execute(
         f"INSERT INTO match_participants ({', '.join(games.columns)}) SELECT * FROM new_games"
     )
+    # Rows inserted by hand, not by the writers: recompute the per-player sums and queue
+    # the players for scoring, as the writers do.
+    rebuild_aggregates(con)
+    enqueue_players(con, "SELECT DISTINCT puuid FROM new_games")
     con.unregister("new_games")
     levels = pd.DataFrame({"puuid": [p.puuid for p in players], "lvl": [p.level for p in players]})
     con.register("new_players", levels)
@@ -129,24 +134,53 @@ def test_win_rate_is_shrunk_toward_half_with_a_beta_prior(con: duckdb.DuckDBPyCo
     assert lucky["win_rate_shrunk"] == pytest.approx(13 / 23)
 
 
-def test_only_the_newest_window_of_games_in_the_chosen_queues_is_analysed(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    """Games beyond the window and in other queues are stored but not analysed."""
+def test_only_games_in_the_chosen_queues_are_analysed(con: duckdb.DuckDBPyConnection) -> None:
+    """Games in other queues are stored, and counted as stored, but not analysed."""
     add_players(con, [Player("p", 30, 10), Player("p_aram", 5, 5, queue_id=450)])
     con.execute("UPDATE match_participants SET puuid = 'p' WHERE puuid = 'p_aram'")
-    features = feature_frame(con, ScoringParams(window_games=20), ["p"])
-    p = row(features, "p")
-    assert (p["matches_stored"], p["games_analyzed"], p["ranked_games_total"]) == (35, 20, 30)
-    # The 10 wins are the oldest games, outside the newest 20.
-    assert p["wins"] == 0
+    rebuild_aggregates(con)
+    p = row(feature_frame(con, ScoringParams(), ["p"]), "p")
+    assert (p["matches_stored"], p["games_analyzed"], p["ranked_games_total"]) == (35, 30, 30)
+    assert p["wins"] == 10
+    aram = row(feature_frame(con, ScoringParams(queues=(450,)), ["p"]), "p")
+    assert (aram["games_analyzed"], aram["wins"]) == (5, 5)
 
 
-def test_as_of_ignores_later_games(con: duckdb.DuckDBPyConnection) -> None:
-    """Scoring as of a past time sees only the games that had started by then."""
+def test_as_of_ignores_later_rank_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """Scoring as of a past time sees only the ranks known by then."""
     add_players(con, [Player("p", 10, 10)])
-    features = feature_frame(con, ScoringParams(), ["p"], as_of=START + timedelta(hours=7))
-    assert row(features, "p")["games_analyzed"] == 4
+    add_rank(con, "p", "SILVER", "I", 0, 10, START + timedelta(hours=1))
+    add_rank(con, "p", "GOLD", "IV", 0, 12, START + timedelta(hours=9))
+    then = row(feature_frame(con, ScoringParams(), ["p"], as_of=START + timedelta(hours=7)), "p")
+    now = row(feature_frame(con, ScoringParams(), ["p"]), "p")
+    assert (then["tier"], now["tier"]) == ("SILVER", "GOLD")
+
+
+def test_recent_form_follows_the_trend_of_the_games(con: duckdb.DuckDBPyConnection) -> None:
+    """A player who got worse over their games reads weaker lately than earlier, and one
+    who kept the same level reads flat."""
+    add_players(con, [*population(), Player("steady", 30, 15, skill=1.3)])
+    add_players(con, [Player("fading", 30, 15, skill=1.3)], seed=1)
+    # Two months of games (a day apart each, not two hours: a trend over a few days is
+    # damped toward flat), and the fading player's numbers halved in the later half.
+    con.execute(
+        "UPDATE match_participants SET game_start = $start + (game_start - $start) * 24"
+        " WHERE puuid IN ('fading', 'steady')",
+        {"start": START},
+    )
+    con.execute(
+        """UPDATE match_participants
+        SET cs = cs // 2, gold_earned = gold_earned // 2,
+            damage_to_champions = damage_to_champions // 2
+        WHERE puuid = 'fading' AND game_start > $mid""",
+        {"mid": START + timedelta(days=30)},
+    )
+    rebuild_aggregates(con)
+    features = feature_frame(con, ScoringParams())
+    fading, steady = row(features, "fading"), row(features, "steady")
+    assert fading["recent_perf_z"] < fading["older_perf_z"] - 0.3
+    assert fading["perf_change"] < -0.3
+    assert abs(steady["perf_change"]) < 0.2
 
 
 def test_better_players_have_positive_performance_z(con: duckdb.DuckDBPyConnection) -> None:
@@ -202,16 +236,19 @@ def test_drop_from_peak(con: duckdb.DuckDBPyConnection) -> None:
     assert row(feature_frame(con, ScoringParams()), "faller")["drop_from_peak_lp"] == 200
 
 
-def test_games_are_compared_with_the_tier_held_when_they_started(
+def test_games_are_compared_with_the_players_current_tier(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    """Games after a snapshot take its tier; games before the first one take the first."""
+    """Every game is judged against the baseline of the tier the player holds now (the
+    profile's, else the newest snapshot's), whatever the tier of the time."""
     add_players(con, [Player("p", 4, 2)])
     add_rank(con, "p", "SILVER", "I", 0, 10, START + timedelta(hours=1))
     add_rank(con, "p", "GOLD", "IV", 0, 12, START + timedelta(hours=3))
     games = game_frame(con, ScoringParams(), ["p"])
-    assert list(games["game_tier"]) == ["GOLD", "GOLD", "SILVER", "SILVER"]
+    assert len(games) == 4
     assert set(games["current_tier"]) == {"GOLD"}
+    con.execute("UPDATE players SET summoner_checked_at = now(), solo_tier = 'PLATINUM'")
+    assert set(game_frame(con, ScoringParams(), ["p"])["current_tier"]) == {"PLATINUM"}
 
 
 def test_requested_players_without_games_get_a_row_of_zeros(

@@ -10,8 +10,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.analysis import INSUFFICIENT_DATA, SMURF, ScoringParams, score_players
-from pipeline.analysis.persist import players_needing_scores, write_scores
+from pipeline.analysis import (
+    INSUFFICIENT_DATA,
+    SMURF,
+    ScoringParams,
+    dequeue,
+    players_needing_scores,
+    queue_time,
+    score_players,
+    write_scores,
+)
 from tests.lobby_world import add_matches, games_every, set_profile
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
@@ -86,8 +94,10 @@ def test_with_a_fresh_profile_the_dominant_new_account_is_a_smurf(
 def test_a_new_profile_brings_a_player_back_for_scoring(con: duckdb.DuckDBPyConnection) -> None:
     """A player scored INSUFFICIENT_DATA for want of a profile is rescored once it arrives,
     and the stored score keeps its reason."""
+    read_at = queue_time(con)
     scores = score_players(con, ["dominant"])
     write_scores(con, scores, NOW - timedelta(minutes=5))
+    dequeue(con, ["dominant"], 5, read_at)
     stored = con.execute("SELECT label, reason FROM latest_smurf_scores").fetchone()
     assert stored == (INSUFFICIENT_DATA, "no profile (summoner level, league entry) fetched yet")
     assert "dominant" not in players_needing_scores(con, 100, 5)

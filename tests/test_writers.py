@@ -351,3 +351,72 @@ def test_payloads_stored_before_compression_still_load(db_path: Path) -> None:
     with read(db_path) as con:
         assert load_match_payload(con, "OLD_1") == {"a": 1}
         assert load_match_payload(con, "NEVER_STORED") is None
+
+
+def test_a_write_conflict_surfaces_as_a_conflict_not_as_an_aborted_transaction(
+    tmp_path: Path, migrated_template: Path
+) -> None:
+    """When another transaction of the process holds a player the batch updates, the batch
+    fails with the conflict (which callers retry), not with "transaction is aborted" from
+    cleaning up its temp tables afterwards (which they would not)."""
+    import shutil
+
+    from pipeline.store.connection import is_write_conflict
+
+    path = tmp_path / "conflict.duckdb"
+    shutil.copyfile(migrated_template, path)
+    parsed = all_fixtures()
+    first = parsed[0]
+    with duckdb.connect(str(path)) as setup:
+        write_matches(setup, [first])
+    holder = duckdb.connect(str(path))
+    writer = holder.cursor()  # a second connection to the same database
+    try:
+        holder.execute("BEGIN")
+        holder.execute("UPDATE players SET game_name = 'held' WHERE true")
+        writer.execute("BEGIN")
+        with pytest.raises(duckdb.Error) as failure:
+            write_matches(writer, parsed)
+        assert "aborted" not in str(failure.value)
+        assert is_write_conflict(failure.value)
+    finally:
+        writer.close()
+        holder.close()
+
+
+def test_a_player_first_met_by_two_transactions_at_once_is_retried_not_lost(
+    tmp_path: Path, migrated_template: Path
+) -> None:
+    """Two jobs of one process store matches with the same new player at the same time: the
+    second meets the first's committed row (a duplicate key its snapshot did not show), which
+    counts as a write conflict, and its transaction run again stores its match."""
+    import shutil
+
+    from pipeline.store.connection import is_write_conflict, transact
+
+    path = tmp_path / "duplicate.duckdb"
+    shutil.copyfile(migrated_template, path)
+    parsed = all_fixtures()
+    first, second = parsed[0], parsed[1]
+    shared, replaced = first.participants[0]["puuid"], second.participants[0]["puuid"]
+    for row in (*second.participants, *second.players):
+        if row.get("puuid") == replaced:
+            row["puuid"] = shared
+    early = duckdb.connect(str(path))
+    late = early.cursor()
+    try:
+        late.execute("BEGIN")
+        late.execute("SELECT count(*) FROM players").fetchone()  # its snapshot starts here
+        early.execute("BEGIN")
+        write_matches(early, [first])
+        early.execute("COMMIT")
+        with pytest.raises(duckdb.Error) as failure:
+            write_matches(late, [second])
+        assert is_write_conflict(failure.value)
+        late.execute("ROLLBACK")
+    finally:
+        late.close()
+        early.close()
+    transact(path, lambda con: write_matches(con, [second]))
+    counts = table_counts(path)
+    assert counts["matches"] == 2

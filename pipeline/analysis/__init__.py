@@ -4,7 +4,9 @@ Public surface (jobs and notebooks import only these names)::
 
     score_players(con, puuids=None, as_of=None, params=ScoringParams())  -> DataFrame
     write_scores(con, scores, scored_at)                                  -> rows written
+    keep_current(con, params, force=False)   lobby reference and baselines up to date -> Upkeep
     players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
+    dequeue(con, scored, min_matches, read_at)  take scored players off the queue
     explain(con, puuid, params=ScoringParams())                          -> Explanation
     evaluate(con, params=ScoringParams())                                -> EvaluationReport
 
@@ -15,7 +17,7 @@ from pipeline.analysis.errors import AnalysisError, NoGroundTruthError, UnknownP
 from pipeline.analysis.evaluation import EvaluationReport, evaluate
 from pipeline.analysis.explain import Explanation, explain
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
-from pipeline.analysis.persist import players_needing_scores, write_scores
+from pipeline.analysis.persist import write_scores
 from pipeline.analysis.scoring import (
     BOOSTED,
     INSUFFICIENT_DATA,
@@ -23,6 +25,13 @@ from pipeline.analysis.scoring import (
     NORMAL,
     SMURF,
     score_players,
+)
+from pipeline.analysis.upkeep import (
+    Upkeep,
+    dequeue,
+    keep_current,
+    players_needing_scores,
+    queue_time,
 )
 
 __all__ = [
@@ -38,9 +47,13 @@ __all__ = [
     "NoGroundTruthError",
     "ScoringParams",
     "UnknownPlayerError",
+    "Upkeep",
+    "dequeue",
     "evaluate",
     "explain",
+    "keep_current",
     "players_needing_scores",
+    "queue_time",
     "score_players",
     "write_scores",
 ]

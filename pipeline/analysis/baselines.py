@@ -1,9 +1,10 @@
-"""Per-game performance metrics and their tier x role baselines, as SQL.
+"""Tier x role baselines of the per-game metrics (``store.game_metrics``), as SQL.
 
 A baseline is the mean and standard deviation of a metric over every stored game played in
-a tier (the player's tier at the time of the game) and role. Small cells are shrunk toward
-the role's value over all tiers, and a role with few games toward the documented defaults
-below, each with ``baseline_prior_games`` pseudo-games::
+a role by the players of a tier (their current tier), from the per-player sums the store
+keeps (``store.aggregates``): one pass over those sums, none over the games. Small cells
+are shrunk toward the role's value over all tiers, and a role with few games toward the
+documented defaults (``Metric``), each with ``baseline_prior_games`` pseudo-games::
 
     mean = (n * cell_mean + k * parent_mean) / (n + k)
     var  = (n * cell_var  + k * parent_var)  / (n + k)
@@ -13,46 +14,9 @@ so an empty or tiny database still scores against sensible values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pipeline.store.game_metrics import METRICS, Metric
 
-
-@dataclass(frozen=True)
-class Metric:
-    """One per-game performance measure.
-
-    expression: SQL over a match_participants row plus ``minutes`` (game length).
-    direction: +1 when more is better, -1 when less is better (deaths).
-    default_mean, default_sd: typical ranked solo values, used when data is scarce.
-    """
-
-    name: str
-    expression: str
-    direction: int
-    default_mean: float
-    default_sd: float
-
-
-METRICS: tuple[Metric, ...] = (
-    Metric("cs_pm", "cs / minutes", 1, 5.5, 2.5),
-    Metric("gold_pm", "gold_earned / minutes", 1, 380.0, 90.0),
-    Metric("damage_pm", "damage_to_champions / minutes", 1, 600.0, 280.0),
-    Metric("kill_participation", "kill_participation", 1, 0.5, 0.15),
-    Metric("deaths_pm", "deaths / minutes", -1, 0.2, 0.1),
-    Metric("vision_pm", "vision_score / minutes", 1, 0.9, 0.6),
-    # The log tames KDA's long tail (a deathless game is (k + a) / 1).
-    Metric("kda", "ln(1 + (kills + assists) / greatest(deaths, 1))", 1, 1.2, 0.5),
-)
-
-
-def _cell_sums(source: str) -> str:
-    # Sums, not means: role-wide statistics are then added up from the cells without a
-    # second pass over the games.
-    parts = ["game_tier, role", "count(*) AS n"]
-    for m in METRICS:
-        parts.append(f"count({m.name}) AS {m.name}_n")
-        parts.append(f"sum({m.name}) AS {m.name}_sum")
-        parts.append(f"sum({m.name} * {m.name}) AS {m.name}_sq")
-    return f"SELECT {', '.join(parts)} FROM {source} GROUP BY game_tier, role"
+__all__ = ["METRICS", "Metric", "baselines_ctes", "composite_z_expression", "z_columns"]
 
 
 def _stats(source: str, keys: str) -> str:
@@ -80,11 +44,13 @@ def _shrunk(child: str, parent_mean: str, parent_var: str, m: Metric) -> str:
     )
 
 
-def baselines_ctes(games: str, extra_tiers: str) -> str:
-    """CTEs ``role_baselines`` and ``baselines`` (tier, role) over the CTE ``games``.
+def baselines_ctes(cells: str, extra_tiers: str) -> str:
+    """CTEs ``role_baselines`` and ``baselines`` (tier, role).
 
-    ``games`` must have columns game_tier, role and one column per metric; ``extra_tiers``
-    is a query of more tiers (column ``tier``) that need a row even without games.
+    ``cells`` is a query of one row per (game_tier, role) with ``n`` (games) and, per
+    metric, ``<metric>_n``, ``<metric>_sum`` and ``<metric>_sq`` (count, sum, sum of
+    squares); ``extra_tiers`` is a query of more tiers (column ``tier``) that need a row even
+    without games.
     """
     role_cols = ", ".join(
         _shrunk("r", f"{m.default_mean}", f"{m.default_sd**2}", m) for m in METRICS
@@ -96,7 +62,7 @@ def baselines_ctes(games: str, extra_tiers: str) -> str:
     )
     cell_cols = ", ".join(_shrunk("c", f"rb.{m.name}_mean", f"rb.{m.name}_var", m) for m in METRICS)
     return f"""
-cell_sums AS MATERIALIZED ({_cell_sums(games)}),
+cell_sums AS MATERIALIZED ({cells}),
 role_stats AS ({_stats("cell_sums", "role")}),
 role_baselines AS (SELECT r.role, {role_cols} FROM role_stats r),
 cell_stats AS ({_stats("cell_sums", "game_tier, role")}),

@@ -62,11 +62,20 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
 def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matches: int) -> None:
     """Score players for smurf and boosted likelihood, store the scores, print a summary.
 
-    By default only players never scored, or with new games since their last score, are
-    scored; --all rescores everyone. Every scoring is kept; latest_smurf_scores shows the
+    By default only players queued since their last score (new games, a new profile or
+    rank) are scored, against the baselines the analyzer keeps; --all recomputes the
+    baselines and rescores everyone. Every scoring is kept; latest_smurf_scores shows the
     newest per player.
     """
-    from pipeline.analysis import ScoringParams, players_needing_scores, score_players, write_scores
+    from pipeline.analysis import (
+        ScoringParams,
+        dequeue,
+        keep_current,
+        players_needing_scores,
+        queue_time,
+        score_players,
+        write_scores,
+    )
     from pipeline.store import check_schema, write
 
     settings = settings_of(ctx, db_path)
@@ -74,12 +83,16 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         _quiet(con)
+        keep_current(con, params, force=score_all)
+        read_at = queue_time(con)
         puuids = None if score_all else players_needing_scores(con, ALL_PLAYERS, min_matches)
         if puuids == []:
+            dequeue(con, [], min_matches, read_at)
             click.echo("Every player's score is up to date (use --all to rescore everyone).")
             return
-        scores = score_players(con, puuids, params=params)
+        scores = score_players(con, puuids, params=params, cached_baselines=True)
         write_scores(con, scores, datetime.now(UTC))
+        dequeue(con, scores["puuid"].tolist(), min_matches, read_at)
     click.echo(summary_text(scores))
 
 

@@ -1,95 +1,57 @@
-"""Player features, computed in DuckDB SQL (no Python loop per player).
+"""Player features, computed in DuckDB SQL from the per-player sums the store keeps.
 
-Small per-player and per-cell results are staged in temporary tables, so the planner knows
-their sizes (a join of millions of games against a 40-row baseline table then builds its
-hash table on the small side):
+The store adds every new game to ``player_game_sums`` and friends in the transaction that
+stores it (``store.aggregates``), so features are a pass over those sums (a few rows per
+player), never over the games. What depends on more than a player's own games is applied
+here, when scoring:
 
-    ranks       per player: newest tier, first/peak/newest ladder position, games reported
-    spans       each rank snapshot's tier with the time range it held
-    counts      per player: ranked games stored, and the time window of the newest
-                ``window_games`` of them (with its middle, splitting older from recent)
-    games       every player's window of games: per-minute metrics and the tier held when
-                each started (an as-of join on the rank spans); read once, used thrice
-    baselines   tier x role means and spreads over ``games``
-    lobby       per game of ``games``: the player against the other nine (see ``lobby``)
+    ranks       per player: newest tier, first/peak/newest ladder position (rank snapshots)
+    current     per player: the tier the baselines compare with (profile, else snapshots)
+    baselines   tier x role means and spreads of the raw metrics (``baselines``), over the
+                players of each tier, shrunk toward the role and the documented defaults
+    offsets     per role: the lobby reference's norms (``store.aggregates.lobby_z``)
 
-then one query scores the games of the players in scope against the baseline of their
-tier and of the player's current tier, and sums them per champion and per player.
-Baselines always come from the whole population, so a player's features do not depend on
-who else is scored.
+Every score is linear in the sums: a player's summed z against their tier's baseline is
+``direction * (sum - n * mean) / sd`` per metric, and their summed lobby z likewise from
+the sums of own value minus the lobby's. Sums against time (t, in days) give each a trend
+(a least-squares line, ridge-damped so a short span cannot make a steep slope), which says
+how the player compares *lately* and *earlier* without a window of games.
 
 What the account has played comes from its profile (``players``: the last summoner-v4 and
 league-v4 answer), never from what was crawled: ``games_played`` is the solo entry's wins +
 losses this season, ``summoner_level`` the account's level. Stored games only say how the
 account played in them.
 
-``feature_frame`` returns one row per player; ``game_frame`` the scored games of a few
-players (for ``explain``); ``baseline_frame`` the baselines.
+``feature_frame`` returns one row per player; ``game_frame`` the stored games of a few
+players with their per-game scores (for ``explain``, read from the games themselves);
+``baseline_frame`` the baselines.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from pipeline.analysis.baselines import (
-    METRICS,
-    baselines_ctes,
-    composite_z_expression,
-    z_columns,
-)
-from pipeline.analysis.lobby import LOBBY_STAGE
+from pipeline.analysis.baselines import METRICS, baselines_ctes
 from pipeline.analysis.params import ScoringParams
-from pipeline.analysis.tiers import rank_score_sql, tier_index_sql
+from pipeline.analysis.tiers import TIERS, rank_score_sql, tier_index_sql
+from pipeline.store.aggregates import EPOCH, STOMP_Z, lobby_z, per_game_sql, reference_ctes
 
 # Stands in for "no cut-off" so the queries keep one shape.
 FAR_FUTURE = datetime(9999, 1, 1)
-# Games shorter than this are remakes or early surrenders; per-minute rates would explode.
-MIN_GAME_MINUTES = 5.0
 UNRANKED = "UNRANKED"
-# A game at least this far (composite z) above its lobby is a stomp; about one game in
-# fifteen of an ordinary player is (the prior pulls a short record toward that rate).
-STOMP_Z = 1.0
+# About one game in fifteen of an ordinary player is a stomp (lobby z >= 1; the prior pulls a
+# short record toward that rate).
 STOMP_BASE_RATE = 0.07
+# Ridge on a trend's time spread, in days squared per game: games a few days apart say
+# little about a trend, so their slope is damped toward flat.
+TREND_RIDGE_DAYS2 = 49.0
 _PARAMETER = re.compile(r"\$([a-z_]+)")
-
-
-@dataclass(frozen=True)
-class Stage:
-    """The names of one computation's temporary tables."""
-
-    ranks: str
-    spans: str
-    counts: str
-    games: str
-    baselines: str
-    lobby: str
-
-    @classmethod
-    def fresh(cls) -> Stage:
-        """Names no other computation uses (two may run on one connection)."""
-        prefix = f"smurf_stage_{uuid.uuid4().hex[:12]}"
-        names = ("ranks", "spans", "counts", "games", "baselines", "lobby")
-        return cls(*(f"{prefix}_{name}" for name in names))
-
-    def names(self) -> dict[str, str]:
-        """The names by placeholder, for ``str.format`` of the SQL templates."""
-        return {
-            "ranks": self.ranks,
-            "spans": self.spans,
-            "counts": self.counts,
-            "games": self.games,
-            "baselines": self.baselines,
-            "lobby": self.lobby,
-        }
 
 
 def _run(
@@ -100,258 +62,228 @@ def _run(
     return con.execute(sql, {k: v for k, v in values.items() if k in used})
 
 
-def _metric_columns() -> str:
-    return ",\n           ".join(f"{m.expression} AS {m.name}" for m in METRICS)
+def _scope(puuids: Sequence[str] | None, column: str = "puuid") -> str:
+    return "" if puuids is None else f"AND {column} IN (SELECT unnest($puuids))"
 
 
-_SNAPSHOTS = f"""
+def _days(timestamp: str) -> str:
+    return f"date_diff('millisecond', {EPOCH}, {timestamp}) / 86400000.0"
+
+
+def _snapshots(scope: str) -> str:
+    return f"""
 snapshots AS (
     SELECT puuid, observed_at, upper(tier) AS tier,
            {tier_index_sql()} AS tier_index, {rank_score_sql()} AS rank_score,
            coalesce(wins, 0) + coalesce(losses, 0) AS games_reported
     FROM rank_snapshots
-    WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of
+    WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of {scope}
 )"""
 
-_RANKS = f"""WITH {_SNAPSHOTS}
-SELECT puuid,
-       arg_max(tier, observed_at) AS tier,
-       arg_max(tier_index, observed_at) AS tier_index,
-       arg_max(rank_score, observed_at) AS rank_score,
-       arg_min(rank_score, observed_at) AS first_rank_score,
-       max(rank_score) AS peak_rank_score,
-       arg_max(games_reported, observed_at) AS games_reported,
-       arg_min(games_reported, observed_at) AS first_games_reported,
-       min(observed_at) AS first_observed_at,
-       max(observed_at) AS last_observed_at
-FROM snapshots GROUP BY puuid"""
 
-# Each snapshot's tier holds from it until the next; the first also covers the games
-# before it (they are closer to it than to anything else known).
-_SPANS = f"""WITH {_SNAPSHOTS}
-SELECT puuid, tier,
-       CASE WHEN row_number() OVER w = 1 THEN TIMESTAMP '1970-01-01' ELSE observed_at END
-           AS valid_from,
-       coalesce(lead(observed_at) OVER w, TIMESTAMP '9999-12-31') AS valid_to
-FROM snapshots
-WINDOW w AS (PARTITION BY puuid ORDER BY observed_at)"""
-
-_ANALYSED = """match_participants
-WHERE queue_id IN (SELECT unnest($queues)) AND game_start <= $as_of"""
-
-# Per player: ranked games stored, and the window of the newest ``window_games`` of them
-# (its oldest start and its middle in time, which splits older from recent games). The
-# top-n aggregate runs only for players with more games than the window holds.
-_COUNTS = f"""WITH
-counts AS (
-    SELECT puuid, count(*) AS games, min(game_start) AS first_start,
-           max(game_start) AS last_start
-    FROM {_ANALYSED} GROUP BY puuid
-),
-cutoffs AS (
-    SELECT puuid, max(game_start, $window_games)[-1] AS cutoff
-    FROM {_ANALYSED}
-        AND puuid IN (SELECT puuid FROM counts WHERE games > $window_games)
-    GROUP BY puuid
-)
-SELECT c.puuid, c.games AS ranked_games_stored,
-       coalesce(k.cutoff, c.first_start) AS window_start,
-       coalesce(k.cutoff, c.first_start)
-           + (c.last_start - coalesce(k.cutoff, c.first_start)) / 2 AS middle
-FROM counts c LEFT JOIN cutoffs k ON k.puuid = c.puuid"""
+_RANKS = """
+ranks AS (
+    SELECT puuid,
+           arg_max(tier, observed_at) AS tier,
+           arg_max(tier_index, observed_at) AS tier_index,
+           arg_max(rank_score, observed_at) AS rank_score,
+           arg_min(rank_score, observed_at) AS first_rank_score,
+           max(rank_score) AS peak_rank_score,
+           arg_max(games_reported, observed_at) AS games_reported,
+           arg_min(games_reported, observed_at) AS first_games_reported,
+           min(observed_at) AS first_observed_at,
+           max(observed_at) AS last_observed_at
+    FROM snapshots GROUP BY puuid
+)"""
 
 
-# Each player's window of games with metrics and the tier of the time, read once and
-# staged: both the baselines and the scores are computed from it.
-_GAMES = f"""
-SELECT g.puuid, g.match_id, g.game_start, g.win, g.champion_id, g.summoner_level,
-       g.kills, g.deaths, g.assists,
-       coalesce(nullif(g.team_position, ''), 'UNKNOWN') AS role,
-       greatest(coalesce(g.game_duration_s, 1800) / 60.0, {MIN_GAME_MINUTES}) AS minutes,
-       g.game_start > w.middle AS is_recent,
-       coalesce(t.tier, '{UNRANKED}') AS game_tier,
-       {_metric_columns()}
-FROM (SELECT * FROM {_ANALYSED}) g
-JOIN {{counts}} w ON w.puuid = g.puuid AND g.game_start >= w.window_start
--- Spans are contiguous (each ends where the next begins), so the span holding a game is
--- the latest one starting at or before it: an as-of join, one sorted merge per player.
-ASOF LEFT JOIN {{spans}} t ON t.puuid = g.puuid AND g.game_start >= t.valid_from"""
-
-
-def _games_cte(scope: str) -> str:
-    """CTE ``games``: the staged games, of the players in scope."""
+def _current(scope: str) -> str:
+    # The tier a player's games are compared with: the profile's solo tier once fetched (the
+    # league entry of now), else the newest snapshot's.
     return f"""
-games AS (SELECT * FROM {{games}} WHERE true {scope})"""
+current AS (
+    SELECT p.puuid,
+           CASE WHEN p.summoner_checked_at IS NOT NULL
+                THEN coalesce(upper(p.solo_tier), '{UNRANKED}')
+                ELSE coalesce(r.tier, '{UNRANKED}') END AS tier
+    FROM players p LEFT JOIN ranks r ON r.puuid = p.puuid
+    WHERE true {scope}
+)"""
 
 
-_BASELINES = (
-    "WITH "
-    + _games_cte("")
-    + ","
-    + baselines_ctes("games", "SELECT tier FROM {ranks}")
-    + " SELECT * FROM baselines"
+def _cells() -> str:
+    parts = ["coalesce(c.tier, 'UNRANKED') AS game_tier", "s.role", "sum(s.games) AS n"]
+    for m in METRICS:
+        parts.append(f"sum(s.{m.name}_n) AS {m.name}_n")
+        parts.append(f"sum(s.{m.name}_sum)::DOUBLE AS {m.name}_sum")
+        parts.append(f"sum(s.{m.name}_sq)::DOUBLE AS {m.name}_sq")
+    return (
+        f"SELECT {', '.join(parts)} FROM all_sums s LEFT JOIN current c ON c.puuid = s.puuid"
+        " GROUP BY ALL"
+    )
+
+
+def _tier_z(column: str, count: str) -> str:
+    """SQL: the summed composite z against the player's current-tier baseline ``b``, from
+    the per-metric sums ``{column}`` (formatted with the metric) over ``count`` games."""
+    terms = [
+        f"{m.direction} * ({column.format(m.name)} - {count.format(m.name)} * b.{m.name}_mean)"
+        f" / b.{m.name}_sd"
+        for m in METRICS
+    ]
+    return f"coalesce(({' + '.join(terms)}) / {len(METRICS)}, 0)"
+
+
+# Every tier has a baseline row, played in or not.
+_ALL_TIERS = "SELECT * FROM (VALUES {}) t(tier)".format(
+    ", ".join(f"('{t}')" for t in (*TIERS, UNRANKED))
+)
+_CACHED_BASELINES = (
+    "baselines AS (SELECT tier, role, n, "
+    + ", ".join(f"{m.name}_mean, {m.name}_sd" for m in METRICS)
+    + " FROM scoring_baselines)"
 )
 
 
-@contextmanager
-def staged(
-    con: duckdb.DuckDBPyConnection, params: ScoringParams, as_of: datetime | None
-) -> Iterator[Stage]:
-    """Build the temporary tables of one computation; drop them afterwards."""
-    stage = Stage.fresh()
-    values = _parameters(params, None, as_of)
-    steps = (
-        (stage.ranks, _RANKS),
-        (stage.spans, _SPANS),
-        (stage.counts, _COUNTS),
-        (stage.games, _GAMES),
-        (stage.baselines, _BASELINES),
-        (stage.lobby, LOBBY_STAGE),
-    )
-    try:
-        for table, sql in steps:
-            body = sql.format(**stage.names())
-            _run(con, f"CREATE TEMP TABLE {table} AS {body}", values)
-        yield stage
-    finally:
-        for table, _ in steps:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _scope_filter(puuids: Sequence[str] | None) -> str:
-    return "" if puuids is None else "AND puuid IN (SELECT unnest($puuids))"
-
-
-def _scored_games_ctes(puuids: Sequence[str] | None) -> str:
-    return f"""{_games_cte(_scope_filter(puuids))},
-game_z AS (
-    SELECT w.*,
-           coalesce(c.tier, '{UNRANKED}') AS current_tier,
-           {z_columns("w", "b", "")},
-           {z_columns("w", "bc", "_current")},
-           lb.lobby_z, lb.deaths_z, lb.lobby_rank,
-           date_diff('second', lag(w.game_start) OVER (PARTITION BY w.puuid ORDER BY
-               w.game_start, w.match_id), w.game_start) / 86400.0 AS gap_days
-    FROM games w
-    LEFT JOIN {{lobby}} lb ON lb.match_id = w.match_id AND lb.puuid = w.puuid
-    LEFT JOIN {{ranks}} c ON c.puuid = w.puuid
-    LEFT JOIN {{baselines}} b ON b.tier = w.game_tier AND b.role = w.role
-    LEFT JOIN {{baselines}} bc ON bc.tier = coalesce(c.tier, '{UNRANKED}') AND bc.role = w.role
+def _common_ctes(puuids: Sequence[str] | None, *, cached: bool = False) -> str:
+    """The CTEs every query here starts from. ``cached``: compare with the baselines the
+    analyzer keeps (``scoring_baselines``) and read ranks of the players in scope only, so
+    the cost follows the players scored; else the baselines come from everyone's sums."""
+    scope = _scope(puuids) if cached else ""
+    baselines = _CACHED_BASELINES if cached else baselines_ctes(_cells(), _ALL_TIERS).lstrip()
+    return f"""
+all_sums AS (
+    SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues))
 ),
-scored_games AS (
-    SELECT *,
-           {composite_z_expression("")} AS perf_z,
-           {composite_z_expression("_current")} AS perf_z_current
-    FROM game_z
+{_snapshots(scope)},
+{_RANKS},
+{_current(_scope(puuids, "p.puuid") if cached else "")},
+{baselines},
+{reference_ctes()},
+-- Each sums row of a player in scope, scored against the current tier and the lobby.
+rows AS (
+    SELECT s.puuid, s.role, s.win, s.games, s.lobby_games,
+           s.t_sum::DOUBLE AS t_sum, s.lobby_t_sum::DOUBLE AS lobby_t_sum,
+           coalesce(c.tier, '{UNRANKED}') AS current_tier,
+           {_tier_z("s.{}_sum::DOUBLE", "s.{}_n")} AS perf_sum,
+           {_tier_z("s.{}_t::DOUBLE", "(s.t_sum::DOUBLE * s.{}_n / s.games)")} AS perf_t,
+           {lobby_z("s.lobby_{}_sum::DOUBLE", "s.lobby_games", "o")} AS lobby_sum,
+           {lobby_z("s.lobby_{}_t::DOUBLE", "s.lobby_t_sum::DOUBLE", "o")} AS lobby_t,
+           coalesce((s.lobby_deaths_pm_sum::DOUBLE + s.lobby_games * o.deaths_pm_off)
+               / o.deaths_pm_sd, 0) AS deaths_sum
+    FROM all_sums s
+    LEFT JOIN current c ON c.puuid = s.puuid
+    LEFT JOIN baselines b ON b.tier = coalesce(c.tier, '{UNRANKED}') AND b.role = s.role
+    LEFT JOIN offsets o ON o.role = s.role
+    WHERE true {_scope(puuids, "s.puuid")}
 )"""
+
+
+def _trend(total: str, against_time: str, n: str, t_sum: str, t_sq: str) -> str:
+    """SQL: the ridge-damped least-squares slope (per day) of a per-game value over time."""
+    spread = f"greatest({t_sq} - {t_sum} * {t_sum} / {n}, 0) + {n} * {TREND_RIDGE_DAYS2}"
+    return f"coalesce(({against_time} - {t_sum} * {total} / {n}) / nullif({spread}, 0), 0)"
 
 
 def _player_ctes(puuids: Sequence[str] | None) -> str:
-    scope = _scope_filter(puuids)
+    scope = _scope(puuids)
     scope_source = (
-        "SELECT puuid FROM stored" if puuids is None else "SELECT DISTINCT unnest($puuids) AS puuid"
+        "SELECT DISTINCT puuid FROM player_game_sums"
+        if puuids is None
+        else "SELECT DISTINCT unnest($puuids) AS puuid"
     )
     return f"""
+scope AS ({scope_source}),
 stored AS (
-    SELECT puuid, count(*) AS matches_stored FROM match_participants WHERE true {scope}
+    SELECT puuid, sum(games) AS matches_stored FROM player_game_sums WHERE true {scope}
     GROUP BY puuid
 ),
-scope AS ({scope_source}),
--- Two levels: per champion first (for the champion pool and barely-played champions),
--- then per player; sums of sums, so no per-game window function is needed.
-champion_games AS (
-    SELECT puuid, champion_id,
-           count(*) AS games,
-           sum(win::INTEGER) AS wins,
-           sum(kills) AS kills, sum(deaths) AS deaths, sum(assists) AS assists,
-           sum(perf_z) AS perf_sum,
-           sum(perf_z_current) AS perf_current_sum,
-           coalesce(sum(perf_z) FILTER (is_recent), 0) AS recent_sum,
-           count(*) FILTER (is_recent) AS recent_games,
-           coalesce(sum(win::INTEGER) FILTER (is_recent), 0) AS recent_wins,
-           coalesce(sum(perf_z_current) FILTER (is_recent), 0) AS recent_current_sum,
-           -- Levels only rise, so the highest is the level at the newest game.
-           max(summoner_level) AS last_level,
-           count(lobby_z) AS lobby_games,
-           coalesce(sum(lobby_z), 0) AS lobby_sum,
-           count(lobby_z) FILTER (win) AS lobby_wins,
-           coalesce(sum(lobby_z) FILTER (win), 0) AS lobby_win_sum,
-           count(lobby_z) FILTER (NOT win) AS lobby_losses,
-           coalesce(sum(lobby_z) FILTER (NOT win), 0) AS lobby_loss_sum,
-           coalesce(sum(deaths_z) FILTER (NOT win), 0) AS loss_deaths_sum,
-           count(lobby_z) FILTER (lobby_z >= $stomp_z) AS stomps,
-           coalesce(sum(lobby_z) FILTER (is_recent), 0) AS recent_lobby_sum,
-           count(lobby_z) FILTER (is_recent) AS recent_lobby_games,
-           sum(lobby_rank) AS lobby_rank_sum,
-           count(lobby_rank) AS lobby_rank_games,
-           max(gap_days) AS longest_gap_days
-    FROM scored_games GROUP BY puuid, champion_id
+sums AS (
+    SELECT * FROM all_sums WHERE true {scope}
 ),
-player_games AS (
+totals AS (
     SELECT puuid,
-           sum(games) AS games_analyzed,
-           sum(wins) AS wins,
+           sum(games) AS games,
+           coalesce(sum(games) FILTER (win), 0) AS wins,
            sum(kills) AS kills, sum(deaths) AS deaths, sum(assists) AS assists,
-           sum(perf_sum) AS perf_sum,
-           sum(perf_current_sum) AS perf_current_sum,
-           sum(perf_sum) FILTER (games <= $unfamiliar) AS unfamiliar_sum,
-           sum(games) FILTER (games <= $unfamiliar) AS unfamiliar_games,
-           sum(recent_sum) AS late_sum,
-           sum(recent_games) AS late_games,
-           sum(perf_sum - recent_sum) AS early_sum,
-           sum(games - recent_games) AS early_games,
-           sum(recent_wins) AS late_wins,
-           sum(wins - recent_wins) AS early_wins,
-           sum(recent_current_sum) AS late_current_sum,
-           count(*) AS champion_count,
-           max(games) AS top_champion_games,
-           max(last_level) AS level_at_last_game,
+           sum(t_sum)::DOUBLE AS t_sum, sum(t_sq)::DOUBLE AS t_sq,
+           coalesce(sum(t_sum) FILTER (win), 0)::DOUBLE AS win_t_sum,
+           sum(lobby_t_sum)::DOUBLE AS lobby_t_sum, sum(lobby_t_sq)::DOUBLE AS lobby_t_sq,
+           {_days("min(first_start)")} AS t_first,
+           {_days("max(last_start)")} AS t_last,
+           max(max_level) AS level_at_last_game,
+           sum(lobby_stomps) AS stomps
+    FROM sums GROUP BY puuid
+),
+scored AS (
+    SELECT puuid,
+           sum(perf_sum) AS perf_sum, sum(perf_t) AS perf_t,
            sum(lobby_games) AS lobby_games,
-           sum(lobby_sum) AS lobby_sum,
-           sum(lobby_wins) AS lobby_wins,
-           sum(lobby_win_sum) AS lobby_win_sum,
-           sum(lobby_losses) AS lobby_losses,
-           sum(lobby_loss_sum) AS lobby_loss_sum,
-           sum(loss_deaths_sum) AS loss_deaths_sum,
-           sum(stomps) AS stomps,
-           sum(recent_lobby_sum) AS recent_lobby_sum,
-           sum(recent_lobby_games) AS recent_lobby_games,
-           sum(lobby_rank_sum) AS lobby_rank_sum,
-           sum(lobby_rank_games) AS lobby_rank_games,
-           max(longest_gap_days) AS longest_gap_days
-    FROM champion_games GROUP BY puuid
+           sum(lobby_sum) AS lobby_sum, sum(lobby_t) AS lobby_t,
+           coalesce(sum(lobby_games) FILTER (win), 0) AS lobby_wins,
+           coalesce(sum(lobby_sum) FILTER (win), 0) AS lobby_win_sum,
+           coalesce(sum(lobby_games) FILTER (NOT win), 0) AS lobby_losses,
+           coalesce(sum(lobby_sum) FILTER (NOT win), 0) AS lobby_loss_sum,
+           coalesce(sum(deaths_sum) FILTER (NOT win), 0) AS loss_deaths_sum
+    FROM rows GROUP BY puuid
+),
+champions AS (
+    SELECT puuid, count(*) AS champion_count, max(games) AS top_champion_games
+    FROM (
+        SELECT puuid, champion_id, sum(games) AS games FROM player_champions
+        WHERE queue_id IN (SELECT unnest($queues)) {scope} GROUP BY ALL
+    ) GROUP BY puuid
+),
+weeks AS (
+    SELECT DISTINCT puuid, week FROM player_game_weeks
+    WHERE queue_id IN (SELECT unnest($queues)) {scope}
+),
+breaks AS (
+    -- Whole weeks without a game between two weeks with games, in days.
+    SELECT puuid, greatest(max(gap), 0) AS longest_gap_days FROM (
+        SELECT puuid,
+               date_diff('day', week, lead(week) OVER (PARTITION BY puuid ORDER BY week)) - 7
+                   AS gap
+        FROM weeks
+    ) GROUP BY puuid
+),
+player AS (
+    SELECT t.*, s.* EXCLUDE (puuid),
+           {_trend("s.perf_sum", "s.perf_t", "t.games", "t.t_sum", "t.t_sq")} AS perf_slope,
+           {_trend("t.wins", "t.win_t_sum", "t.games", "t.t_sum", "t.t_sq")} AS win_slope,
+           {
+        _trend(
+            "s.lobby_sum", "s.lobby_t", "nullif(s.lobby_games, 0)", "t.lobby_t_sum", "t.lobby_t_sq"
+        )
+    } AS lobby_slope
+    FROM totals t JOIN scored s ON s.puuid = t.puuid
 )"""
 
 
 _PROFILE_RANK = rank_score_sql("p.solo_tier", "p.solo_division", "p.solo_league_points")
 
+# A trend's value at the newest (or oldest) game: the mean plus the slope times how far that
+# game is from the games' mean time, shrunk toward 0 like every mean here.
+_LATE = "(pg.perf_sum + pg.perf_slope * (pg.t_last * pg.games - pg.t_sum))"
+_EARLY = "(pg.perf_sum + pg.perf_slope * (pg.t_first * pg.games - pg.t_sum))"
+
 _FEATURES_SELECT = f"""
 SELECT s.puuid,
        coalesce(st.matches_stored, 0) AS matches_stored,
-       coalesce(pg.games_analyzed, 0) AS games_analyzed,
+       coalesce(pg.games, 0) AS games_analyzed,
        coalesce(pg.wins, 0)::INTEGER AS wins,
-       pg.wins / nullif(pg.games_analyzed, 0) AS win_rate,
+       pg.wins / nullif(pg.games, 0) AS win_rate,
        (coalesce(pg.wins, 0) + $winrate_prior / 2)
-           / (coalesce(pg.games_analyzed, 0) + $winrate_prior) AS win_rate_shrunk,
+           / (coalesce(pg.games, 0) + $winrate_prior) AS win_rate_shrunk,
        (pg.kills + pg.assists) / greatest(pg.deaths, 1) AS kda,
-       coalesce(pg.perf_sum, 0) / (coalesce(pg.games_analyzed, 0) + $perf_prior) AS perf_z,
-       coalesce(pg.perf_current_sum, 0) / (coalesce(pg.games_analyzed, 0) + $perf_prior)
-           AS perf_z_current_tier,
-       coalesce(pg.unfamiliar_sum, 0) / (coalesce(pg.unfamiliar_games, 0) + $perf_prior)
-           AS unfamiliar_champion_perf_z,
-       coalesce(pg.late_sum, 0) / (coalesce(pg.late_games, 0) + $perf_prior)
-           - coalesce(pg.early_sum, 0) / (coalesce(pg.early_games, 0) + $perf_prior)
-           AS perf_change,
-       coalesce(pg.late_current_sum, 0) / (coalesce(pg.late_games, 0) + $perf_prior)
-           AS recent_perf_z_current_tier,
-       coalesce(pg.early_sum, 0) / (coalesce(pg.early_games, 0) + $perf_prior)
-           AS older_perf_z,
-       (coalesce(pg.late_wins, 0) + $winrate_prior / 2)
-           / (coalesce(pg.late_games, 0) + $winrate_prior)
-           - (coalesce(pg.early_wins, 0) + $winrate_prior / 2)
-           / (coalesce(pg.early_games, 0) + $winrate_prior) AS win_rate_change,
-       coalesce(pg.champion_count, 0) AS champion_count,
-       pg.top_champion_games / nullif(pg.games_analyzed, 0) AS top_champion_share,
+       -- Against the baseline of the player's current tier and each game's role.
+       coalesce(pg.perf_sum, 0) / (coalesce(pg.games, 0) + $perf_prior) AS perf_z,
+       coalesce({_LATE} / (pg.games + $perf_prior), 0) AS recent_perf_z,
+       coalesce({_EARLY} / (pg.games + $perf_prior), 0) AS older_perf_z,
+       coalesce(pg.perf_slope * (pg.t_last - pg.t_first), 0) AS perf_change,
+       coalesce(pg.win_slope * (pg.t_last - pg.t_first), 0) AS win_rate_change,
+       coalesce(ch.champion_count, 0) AS champion_count,
+       ch.top_champion_games / nullif(pg.games, 0) AS top_champion_share,
        -- Against the lobby of each game (see ``lobby``), shrunk toward 0 like perf_z.
        coalesce(pg.lobby_games, 0) AS lobby_games,
        coalesce(pg.lobby_sum, 0) / (coalesce(pg.lobby_games, 0) + $perf_prior) AS lobby_perf,
@@ -363,13 +295,10 @@ SELECT s.puuid,
            AS loss_deaths_z,
        (coalesce(pg.stomps, 0) + $perf_prior * $stomp_base_rate)
            / (coalesce(pg.lobby_games, 0) + $perf_prior) AS stomp_share,
-       coalesce(pg.recent_lobby_sum, 0) / (coalesce(pg.recent_lobby_games, 0) + $perf_prior)
-           - (coalesce(pg.lobby_sum, 0) - coalesce(pg.recent_lobby_sum, 0))
-           / (coalesce(pg.lobby_games, 0) - coalesce(pg.recent_lobby_games, 0) + $perf_prior)
+       coalesce(pg.lobby_slope * (pg.t_last - pg.t_first), 0)
+           * coalesce(pg.lobby_games, 0) / (coalesce(pg.lobby_games, 0) + $perf_prior)
            AS lobby_perf_change,
-       pg.lobby_rank_sum / nullif(pg.lobby_rank_games, 0) AS lobby_rank,
-       coalesce(pg.lobby_rank_games, 0) AS lobby_rank_games,
-       coalesce(pg.longest_gap_days, 0) AS longest_gap_days,
+       coalesce(b.longest_gap_days, 0) AS longest_gap_days,
        -- The profile: what the account has played, not what was crawled.
        p.summoner_checked_at AS profile_checked_at,
        p.profile_found,
@@ -379,7 +308,7 @@ SELECT s.puuid,
        (coalesce(p.solo_wins, 0) + $winrate_prior / 2)
            / (coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) + $winrate_prior)
            AS season_win_rate,
-       greatest(coalesce(rs.ranked_games_stored, 0),
+       greatest(coalesce(pg.games, 0),
                 coalesce(p.solo_wins + p.solo_losses, c.games_reported, 0))
            AS ranked_games_total,
        CASE WHEN p.summoner_checked_at IS NOT NULL
@@ -397,10 +326,11 @@ SELECT s.puuid,
            0) AS climb_lp_per_day,
        coalesce(c.peak_rank_score - c.rank_score, 0) AS drop_from_peak_lp
 FROM scope s
-LEFT JOIN player_games pg ON pg.puuid = s.puuid
+LEFT JOIN player pg ON pg.puuid = s.puuid
 LEFT JOIN stored st ON st.puuid = s.puuid
-LEFT JOIN {{counts}} rs ON rs.puuid = s.puuid
-LEFT JOIN {{ranks}} c ON c.puuid = s.puuid
+LEFT JOIN champions ch ON ch.puuid = s.puuid
+LEFT JOIN breaks b ON b.puuid = s.puuid
+LEFT JOIN ranks c ON c.puuid = s.puuid
 LEFT JOIN players p ON p.puuid = s.puuid
 ORDER BY s.puuid
 """
@@ -413,12 +343,9 @@ def _parameters(
         "queues": list(params.queues),
         "as_of": as_of.replace(tzinfo=None) if as_of is not None else FAR_FUTURE,
         "rank_queue": params.rank_queue,
-        "window_games": params.window_games,
         "baseline_prior_games": params.baseline_prior_games,
         "winrate_prior": params.winrate_prior_games,
         "perf_prior": params.performance_prior_games,
-        "unfamiliar": params.unfamiliar_champion_games,
-        "stomp_z": STOMP_Z,
         "stomp_base_rate": STOMP_BASE_RATE,
     }
     if puuids is not None:
@@ -431,20 +358,39 @@ def feature_frame(
     params: ScoringParams,
     puuids: Sequence[str] | None = None,
     as_of: datetime | None = None,
+    *,
+    cached_baselines: bool = False,
 ) -> pd.DataFrame:
-    """One row per player (every player with a stored game, or exactly ``puuids``)."""
-    sql = f"WITH {_scored_games_ctes(puuids)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
-    with staged(con, params, as_of) as stage:
-        frame = _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
+    """One row per player (every player with a stored game, or exactly ``puuids``).
+
+    ``as_of`` ignores rank snapshots after that time; the games are every stored game.
+    ``cached_baselines`` compares with the analyzer's stored baselines (see ``upkeep``)
+    instead of computing them from everyone's sums.
+    """
+    cached = cached_baselines and puuids is not None
+    sql = f"WITH {_common_ctes(puuids, cached=cached)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
+    frame = _run(con, sql, _parameters(params, puuids, as_of)).df()
     # The same types whoever is in the frame: DuckDB hands an integer column over as int64
     # when no row is NULL and as float64 otherwise (a player never profiled has no games
     # played, no level), so every integer column but the two counts becomes float64.
     frame["profile_found"] = frame["profile_found"].astype("boolean")
     counts = {"games_analyzed", "matches_stored"}
     for name in frame.columns:
-        if name not in counts and pd.api.types.is_integer_dtype(frame[name].dtype):
+        if name in counts:
+            frame[name] = frame[name].astype("int64")
+        elif pd.api.types.is_integer_dtype(frame[name].dtype):
             frame[name] = frame[name].astype("float64")
     return frame
+
+
+def _game_z(prefix: str, baseline: str) -> str:
+    zs = [
+        f"{m.direction} * ({prefix}x_{m.name} - {baseline}.{m.name}_mean) / {baseline}.{m.name}_sd"
+        for m in METRICS
+    ]
+    total = " + ".join(f"coalesce({z}, 0)" for z in zs)
+    count = " + ".join(f"({z} IS NOT NULL)::INTEGER" for z in zs)
+    return f"coalesce(({total}) / nullif({count}, 0), 0)"
 
 
 def game_frame(
@@ -453,16 +399,43 @@ def game_frame(
     puuids: Sequence[str],
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
-    """The analysed games of ``puuids``, newest first, with metrics and z-scores."""
-    metrics = ", ".join(m.name for m in METRICS)
-    sql = f"""WITH {_scored_games_ctes(puuids)}
-    SELECT puuid, match_id, game_start, role, champion_id,
-           count(*) OVER (PARTITION BY puuid, champion_id) AS champion_games,
-           win, kills, deaths, assists, minutes, game_tier, current_tier, is_recent,
-           {metrics}, perf_z, perf_z_current
-    FROM scored_games ORDER BY puuid, game_start DESC, match_id DESC"""
-    with staged(con, params, as_of) as stage:
-        return _run(con, sql.format(**stage.names()), _parameters(params, puuids, as_of)).df()
+    """The analysed games of ``puuids``, newest first, read from the games themselves: each
+    metric, the composite z against the baseline of the player's current tier
+    (``perf_z``) and against the lobby (``lobby_z``; ``stomp`` when at least 1), and the
+    lobby's level (``lobby_rank``: the co-players' known ladder positions, in LP)."""
+    metrics = ", ".join(f"g.x_{m.name} AS {m.name}" for m in METRICS)
+    source = """(SELECT * FROM match_participants WHERE match_id IN (
+        SELECT match_id FROM match_participants
+        WHERE puuid IN (SELECT unnest($puuids)) AND queue_id IN (SELECT unnest($queues))))"""
+    # A lobby's level: the mean ladder position of the co-players whose solo rank is known
+    # from their profile now (it moves as profiles change, so it is not kept in the sums).
+    sql = f"""WITH {_common_ctes([])},
+    games AS ({per_game_sql(source)}),
+    known AS (
+        SELECT g.match_id, g.puuid, {_PROFILE_RANK} AS rank_score
+        FROM games g JOIN players p ON p.puuid = g.puuid WHERE p.solo_tier IS NOT NULL
+    ),
+    lobby_ranks AS (
+        SELECT g.match_id, g.puuid, avg(k.rank_score) AS lobby_rank
+        FROM games g JOIN known k ON k.match_id = g.match_id AND k.puuid <> g.puuid
+        WHERE g.puuid IN (SELECT unnest($puuids))
+        GROUP BY ALL
+    )
+    SELECT g.puuid, g.match_id, g.game_start, g.role, g.champion_id,
+           count(*) OVER (PARTITION BY g.puuid, g.champion_id) AS champion_games,
+           g.win, g.kills, g.deaths, g.assists, g.minutes,
+           coalesce(c.tier, '{UNRANKED}') AS current_tier, {metrics},
+           {_game_z("g.", "b")} AS perf_z,
+           g.lobby_z, g.lobby_z >= {STOMP_Z} AS stomp, lr.lobby_rank
+    FROM games g
+    LEFT JOIN lobby_ranks lr ON lr.match_id = g.match_id AND lr.puuid = g.puuid
+    LEFT JOIN current c ON c.puuid = g.puuid
+    LEFT JOIN baselines b ON b.tier = coalesce(c.tier, '{UNRANKED}') AND b.role = g.role
+    WHERE g.puuid IN (SELECT unnest($puuids))
+    ORDER BY g.puuid, g.game_start DESC, g.match_id DESC"""
+    values = _parameters(params, puuids, as_of)
+    values["puuids"] = list(puuids)
+    return _run(con, sql, values).df()
 
 
 def baseline_frame(
@@ -470,6 +443,5 @@ def baseline_frame(
 ) -> pd.DataFrame:
     """The tier x role baselines (means and standard deviations) the scores compare to."""
     columns = ", ".join(f"{m.name}_mean, {m.name}_sd" for m in METRICS)
-    with staged(con, params, as_of) as stage:
-        sql = f"SELECT tier, role, n, {columns} FROM {stage.baselines} ORDER BY ALL"
-        return con.execute(sql).df()
+    sql = f"WITH {_common_ctes([])} SELECT tier, role, n, {columns} FROM baselines ORDER BY ALL"
+    return _run(con, sql, _parameters(params, [], as_of)).df()

@@ -146,8 +146,8 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "season_games": np.log1p(played),
             "champion_spread": 1.0 - number("top_champion_share"),
             "performance": number("perf_z"),
-            "below_current_tier": -number("perf_z_current_tier"),
-            "recent_below_tier": -number("recent_perf_z_current_tier"),
+            "below_current_tier": -number("perf_z"),
+            "recent_below_tier": -number("recent_perf_z"),
             "older_performance": number("older_perf_z"),
             "account_level": np.log(level),
             "tier": number("tier_index"),
@@ -179,14 +179,14 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # against it.
 SMURF_MODEL = LogisticModel(
     target="smurf",
-    intercept=-5.1825,
+    intercept=-4.8674,
     factors=(
-        Factor("new_account_record", 0.6232, 0.2786),
-        Factor("deliberate_losses", 9.6999, 0.0922),
-        Factor("lobby_stomps", 0.7315, -2.8838),
-        Factor("return_on_old_account", -0.9398, 1.2138),
-        Factor("season_games", -0.7815, 5.349),
-        Factor("lobby_losses", 3.2914, -0.1642),
+        Factor("new_account_record", 0.731, 0.2786),
+        Factor("deliberate_losses", 9.871, 0.0925),
+        Factor("lobby_stomps", 0.7334, -2.8844),
+        Factor("return_on_old_account", -0.5687, 0.7282),
+        Factor("season_games", -0.6891, 5.349),
+        Factor("lobby_losses", 3.282, -0.1643),
     ),
 )
 
@@ -195,14 +195,14 @@ SMURF_MODEL = LogisticModel(
 # baseline lately, with a winning season over many games (a new account is rarely boosted).
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
-    intercept=-6.5192,
+    intercept=-6.6547,
     factors=(
-        Factor("lobby_decline", 2.923, 0.0089),
-        Factor("new_by_games", -4.4591, 0.2887),
-        Factor("lobby_wins", 6.4009, 0.1744),
-        Factor("season_record", 1.2543, -0.035),
-        Factor("recent_below_tier", 4.7842, 0.0098),
-        Factor("lobby_stomps", 0.9796, -2.8838),
+        Factor("lobby_decline", 1.7012, -0.0003),
+        Factor("new_by_games", -4.3408, 0.2887),
+        Factor("lobby_wins", 6.8757, 0.1744),
+        Factor("season_record", 1.1981, -0.035),
+        Factor("recent_below_tier", 5.6759, 0.0089),
+        Factor("lobby_stomps", 1.0798, -2.8844),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""Storing scores in ``smurf_scores`` and finding the players whose score is stale.
+"""Storing scores in ``smurf_scores`` (which players need one: ``upkeep``).
 
 History is kept: every scoring appends one row per player; the view
 ``latest_smurf_scores`` shows the newest. Contributions and features go into JSON columns
@@ -64,27 +64,3 @@ def write_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, scored_at
     finally:
         con.unregister(view)
     return len(scores)
-
-
-def players_needing_scores(
-    con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
-) -> list[str]:
-    """Players with at least ``min_matches`` stored games whose latest score is missing,
-    older than their newest games (fewer matches stored then than now) or their profile, or
-    from another model version; the players with the most matches first."""
-    rows = con.execute(
-        """WITH stored AS (
-            SELECT puuid, count(*) AS matches_stored FROM match_participants
-            GROUP BY puuid HAVING count(*) >= $min_matches
-        )
-        SELECT s.puuid FROM stored s
-        LEFT JOIN latest_smurf_scores l ON l.puuid = s.puuid
-        LEFT JOIN players p ON p.puuid = s.puuid
-        WHERE l.puuid IS NULL OR l.matches_stored < s.matches_stored
-            OR l.model_version <> $model_version
-            OR p.summoner_checked_at > l.scored_at
-        ORDER BY s.matches_stored DESC, s.puuid
-        LIMIT $limit""",
-        {"min_matches": min_matches, "limit": limit, "model_version": MODEL_VERSION},
-    ).fetchall()
-    return [row[0] for row in rows]

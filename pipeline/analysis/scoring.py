@@ -1,9 +1,9 @@
 """Scores, labels and confidences for many players at once.
 
-``score_players`` = features (one SQL query) -> factor inputs -> two logistic models ->
-labels. Everything after the query is column arithmetic in pandas, so scoring 100,000
-players costs one query plus a few vector operations, and the same input always gives the
-same output.
+``score_players`` = features (one SQL query over the per-player sums) -> factor inputs ->
+two logistic models -> labels. Everything after the query is column arithmetic in pandas,
+so scoring 100,000 players costs one query plus a few vector operations, and the same input
+always gives the same output.
 """
 
 from __future__ import annotations
@@ -126,10 +126,10 @@ def _labels(
 
 
 # The precision of each label on the training crawls, by stored games (from, precision):
-# p = 1.00 on seven games is not credible, and 74 % of such SMURF labels were right.
+# p = 1.00 on seven games is not credible, and 70 % of such SMURF labels were right.
 LABEL_PRECISION_BY_GAMES = {
-    SMURF: ((5, 0.74), (10, 0.90), (20, 0.88)),
-    BOOSTED: ((5, 0.70), (10, 0.82), (20, 0.92)),
+    SMURF: ((5, 0.70), (10, 0.88), (20, 0.90)),
+    BOOSTED: ((5, 0.78), (10, 0.84), (20, 0.91)),
 }
 
 
@@ -175,6 +175,8 @@ def score_players(
     puuids: Sequence[str] | None = None,
     as_of: datetime | None = None,
     params: ScoringParams = DEFAULT_PARAMS,
+    *,
+    cached_baselines: bool = False,
 ) -> pd.DataFrame:
     """Score players from the stored games (everyone with a game, or exactly ``puuids``).
 
@@ -183,7 +185,10 @@ def score_players(
     for INSUFFICIENT_DATA), reason (why INSUFFICIENT_DATA: too few games, no fresh profile),
     games_analyzed, matches_stored, tier, the two logits, the
     contribution of every factor (``contrib_smurf_*``, ``contrib_boosted_*``, summing to the
-    logit) and the features. ``as_of`` ignores games and rank snapshots after that time.
-    Never opens the database: the caller owns the connection.
+    logit) and the features, from the per-player sums the store keeps. ``as_of`` ignores
+    rank snapshots after that time and judges profile freshness then. ``cached_baselines``
+    compares with the baselines the analyzer keeps (``upkeep.keep_current``), so scoring a
+    few players reads only theirs. Never opens the database: the caller owns the connection.
     """
-    return score_frame(feature_frame(con, params, puuids, as_of), params, as_of)
+    features = feature_frame(con, params, puuids, as_of, cached_baselines=cached_baselines)
+    return score_frame(features, params, as_of)

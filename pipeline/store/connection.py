@@ -52,6 +52,7 @@ FIRST_BACKOFF_S = 0.02
 MAX_BACKOFF_S = 1.0
 # Messages of DuckDB's TransactionException when a concurrent transaction won the race.
 _CONFLICT_MARKERS = ("Conflict on", "constraint violation")
+_DUPLICATE_KEY = "Duplicate key"
 WRITE_CONFLICT_ATTEMPTS = 6
 
 T = TypeVar("T")
@@ -225,13 +226,19 @@ def is_write_conflict(exc: BaseException) -> bool:
     """Whether a DuckDB error means a concurrent transaction of this process wrote first.
 
     The conflict may hide behind a later error of the same transaction (cleaning up after a
-    failed statement meets "Current transaction is aborted"), so the chain is searched.
+    failed statement meets "Current transaction is aborted"), so the chain is searched. A
+    key inserted by a transaction that committed meanwhile counts too.
     """
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, duckdb.TransactionException) and any(
             m in str(seen) for m in _CONFLICT_MARKERS
         ):
+            return True
+        # Two transactions adding the same new key (a player first met by two jobs at once):
+        # the second meets the first's committed row, which its snapshot did not show when it
+        # checked the key was new. Run again, it sees the row and skips it.
+        if isinstance(seen, duckdb.ConstraintException) and _DUPLICATE_KEY in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -20,6 +20,7 @@ import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
+from pipeline.store.aggregates import rebuild_aggregates
 from pipeline.store.connection import write
 from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
@@ -28,6 +29,9 @@ from pipeline.store.location import Location
 log = get_logger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# What a migration's SQL cannot do itself, run in its transaction after it: fill the
+# aggregate tables from the games already stored.
+_AFTER = {12: rebuild_aggregates}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,9 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
             if current_version(con) >= migration.version:
                 continue  # another process applied it meanwhile
             run_ddl(con, migration.sql)
+            after = _AFTER.get(migration.version)
+            if after is not None:
+                after(con)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],

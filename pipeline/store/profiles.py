@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline.store.aggregates import enqueue_players
 from pipeline.store.sharding import ON_PLATFORMS_NAMED, platforms_param
 from pipeline.store.writers import record_rank_snapshots, registered_frame
 
@@ -112,6 +113,7 @@ def upsert_profile_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) ->
             WHEN NOT MATCHED THEN INSERT ({columns})
                 VALUES ({", ".join(f"s.{c}" for c in PROFILE_COLUMNS)})"""
         )
+        enqueue_players(con, f"SELECT puuid FROM {incoming}")
     created = _count_players(con) - before
     return created, len(frame) - created
 

@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.store.aggregates import add_games, drop_temp_table, enqueue_players
 from pipeline.store.parser import MATCH_COLUMNS, PARTICIPANT_COLUMNS, PLAYER_COLUMNS, ParsedMatch
 from pipeline.store.payloads import compress_payload
 
@@ -172,6 +173,7 @@ def record_rank_snapshots(
     changed = " OR ".join(f"i.{c} IS DISTINCT FROM l.{c}" for c in RANK_FIELDS)
     columns = ("puuid", "queue_type", *RANK_FIELDS, "observed_at")
     with registered_frame(con, frame) as (name, _columns):
+        enqueue_players(con, f"SELECT puuid FROM {name}")
         return _count(
             con,
             f"""
@@ -214,6 +216,7 @@ def _write_frames(
         registered_frame(con, matches) as m,
         registered_frame(con, participants) as p,
         registered_frame(con, players) as pl,
+        _staged_participants(con, m, p, types["match_participants"]) as new_participants,
     ):
         match_count_sql = f"(SELECT count(*) FROM {p[0]} c WHERE c.match_id = s.match_id)"
         _insert_new_payloads(con, *m)  # first: "new" means not yet in matches
@@ -225,11 +228,43 @@ def _write_frames(
             m,
             defaults={"participant_count": match_count_sql},
         )
-        participants_created = _insert_new(
-            con, "match_participants", ("match_id", "puuid"), types["match_participants"], p
+        participants_created = _count(
+            con, f"INSERT INTO match_participants BY NAME SELECT * FROM {new_participants}"
         )
+        add_games(con, new_participants)
         players_created, players_updated = _upsert_players(con, *pl, types["players"], dated=True)
     return WriteCounts(matches_created, participants_created, players_created, players_updated)
+
+
+@contextmanager
+def _staged_participants(
+    con: duckdb.DuckDBPyConnection,
+    matches: tuple[str, set[str]],
+    participants: tuple[str, set[str]],
+    types: Mapping[str, str],
+) -> Iterator[str]:
+    """A temp table of the participant rows to store, typed like the table: those of matches
+    new in this batch, once per key. A stored match's participants were stored with it, so
+    every lobby the aggregates read (``aggregates.add_games``) is complete."""
+    name = f"new_participants_{uuid.uuid4().hex}"
+    source, available = participants
+    exprs = ", ".join(
+        f"CAST({f's.{c}' if c in available else 'NULL'} AS {t}) AS {c}" for c, t in types.items()
+    )
+    con.execute(
+        f"""
+        CREATE TEMP TABLE {name} AS
+        SELECT {exprs} FROM {source} s
+        WHERE s.match_id IN (SELECT match_id FROM {matches[0]})
+          AND NOT EXISTS (SELECT 1 FROM matches x WHERE x.match_id = s.match_id)
+          AND {_is_new("match_participants", ("match_id", "puuid"))}
+        QUALIFY row_number() OVER (PARTITION BY s.match_id, s.puuid) = 1
+        """
+    )
+    try:
+        yield name
+    finally:
+        drop_temp_table(con, name)
 
 
 def _insert_new(
@@ -327,7 +362,7 @@ def _upsert_players(
         )
         updated = _update_players(con, dated=dated)
     finally:
-        con.execute("DROP TABLE IF EXISTS incoming_players")
+        drop_temp_table(con, "incoming_players")
     return created, updated
 
 

@@ -1,0 +1,168 @@
+"""What the analyzer keeps between runs, so a run's cost follows what changed.
+
+- **The lobby reference** (``store.aggregates``): refreshed, with a rebuild of the
+  aggregates, whenever the stored games of a role doubled since it was computed.
+- **Compact sums**: the rows writers append per key are merged once the table doubled.
+- **The baselines** (``scoring_baselines``): recomputed from the per-player sums when the
+  stored games grew by ``BASELINE_REFRESH_GROWTH`` since, or the model changed. Everyone is
+  queued for rescoring only when a baseline moved by more than ``BASELINE_TOLERANCE`` of its
+  spread (or the model changed); otherwise the scores stand.
+- **The queue** (``players_to_score``): the store queues a player when their games, profile
+  or rank change; ``players_needing_scores`` reads it and ``dequeue`` takes players off in
+  the transaction that writes their scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from pipeline.analysis.features import baseline_frame
+from pipeline.analysis.params import MODEL_VERSION, ScoringParams
+from pipeline.log import get_logger
+from pipeline.store.aggregates import (
+    compact,
+    enqueue_players,
+    rebuild_aggregates,
+    reference_is_stale,
+)
+from pipeline.store.game_metrics import METRICS
+from pipeline.store.writers import registered_frame
+
+log = get_logger(__name__)
+
+# Merge the per-key rows the writers append once the sums table grew this many times over
+# its compacted size (so compaction's total cost stays proportional to the games).
+COMPACT_GROWTH = 2.0
+# Recompute the baselines once the stored games grew by this share.
+BASELINE_REFRESH_GROWTH = 0.10
+# A baseline mean that moved by more than this share of its spread changes scores enough
+# to rescore everyone.
+BASELINE_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What ``keep_current`` did."""
+
+    reference_rebuilt: bool
+    baselines_refreshed: bool
+    everyone_queued: bool
+
+
+def _sums_rows(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _stored_games(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(sum(games), 0) FROM player_game_sums").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _baseline_shift(con: duckdb.DuckDBPyConnection, name: str) -> float:
+    """The largest move of a baseline mean between the stored baselines and ``name``, in
+    spreads (infinite when a cell is new)."""
+    moves = " , ".join(f"abs(n.{m.name}_mean - o.{m.name}_mean) / o.{m.name}_sd" for m in METRICS)
+    row = con.execute(
+        f"""
+        SELECT max(CASE WHEN o.tier IS NULL THEN 'inf'::DOUBLE ELSE greatest({moves}) END)
+        FROM {name} n LEFT JOIN scoring_baselines o USING (tier, role)
+        """
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
+def keep_current(
+    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool = False
+) -> Upkeep:
+    """Bring the lobby reference and the baselines up to date; in a write transaction.
+
+    ``force`` recomputes the baselines whatever the growth (``smurf analyze --all``).
+    """
+    rebuilt = reference_is_stale(con)
+    if rebuilt:
+        games = rebuild_aggregates(con, renorm=True)
+        log.debug("analyzer.reference_rebuilt", games=games)
+    state = con.execute("SELECT model_version, games, compacted_rows FROM scoring_state").fetchone()
+    rows = _sums_rows(con)
+    compacted = state[2] if state is not None and not rebuilt else rows
+    if rows > COMPACT_GROWTH * max(compacted, 1):
+        removed = compact(con)
+        compacted = rows - removed
+        log.debug("analyzer.compacted", rows_removed=removed)
+        if state is not None:
+            con.execute("UPDATE scoring_state SET compacted_rows = ?", [compacted])
+    stored = _stored_games(con)
+    model_changed = state is None or state[0] != MODEL_VERSION
+    grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
+    if not (force or rebuilt or model_changed or grown):
+        return Upkeep(False, False, False)
+    fresh = baseline_frame(con, params)
+    with registered_frame(con, fresh) as (name, _columns):
+        moved = _baseline_shift(con, name) > BASELINE_TOLERANCE
+        everyone = model_changed or rebuilt or moved
+        con.execute("DELETE FROM scoring_baselines")
+        con.execute(f"INSERT INTO scoring_baselines BY NAME SELECT * FROM {name}")
+    con.execute("DELETE FROM scoring_state")
+    con.execute(
+        "INSERT INTO scoring_state VALUES (?, ?, now()::TIMESTAMP, ?)",
+        [MODEL_VERSION, stored, compacted],
+    )
+    if everyone:
+        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums")
+    log.debug("analyzer.baselines_refreshed", games=stored, everyone_queued=everyone)
+    return Upkeep(rebuilt, True, everyone)
+
+
+def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:
+    """The database's clock, as the queue records it (``dequeue``'s ``read_at``)."""
+    row = con.execute("SELECT now()::TIMESTAMP").fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]
+
+
+def players_needing_scores(
+    con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
+) -> list[str]:
+    """Queued players with at least ``min_matches`` stored games, longest queued first."""
+    rows = con.execute(
+        """
+        SELECT q.puuid FROM players_to_score q
+        JOIN (
+            SELECT puuid, sum(games) AS games FROM player_game_sums
+            WHERE puuid IN (SELECT puuid FROM players_to_score) GROUP BY puuid
+        ) s ON s.puuid = q.puuid
+        WHERE s.games >= $min_matches
+        ORDER BY q.queued_at, q.puuid
+        LIMIT $limit
+        """,
+        {"min_matches": min_matches, "limit": limit},
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def dequeue(
+    con: duckdb.DuckDBPyConnection,
+    scored: Sequence[str],
+    min_matches: int,
+    read_at: datetime,
+) -> int:
+    """Take off the queue the players scored and those with fewer than ``min_matches``
+    games (a new game queues them again), as queued up to ``read_at``: a player queued
+    again while being scored stays. Returns the players taken off."""
+    # Only the queued players' sums are read: the cost follows the queue, not the database.
+    condition = """queued_at <= $read_at AND (
+        puuid IN (SELECT unnest($scored))
+        OR puuid NOT IN (
+            SELECT puuid FROM player_game_sums
+            WHERE puuid IN (SELECT puuid FROM players_to_score)
+            GROUP BY puuid HAVING sum(games) >= $min_matches))"""
+    values = {"scored": list(scored), "min_matches": min_matches, "read_at": read_at}
+    # Counted first: a lake has no RETURNING.
+    row = con.execute(f"SELECT count(*) FROM players_to_score WHERE {condition}", values).fetchone()
+    con.execute(f"DELETE FROM players_to_score WHERE {condition}", values)
+    return int(row[0]) if row else 0

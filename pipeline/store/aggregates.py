@@ -1,0 +1,384 @@
+"""Per-player sums of the stored games, kept current in the same transaction as the games.
+
+Scoring needs, per player, sums over their games (counts, sums, sums of squares, sums
+against time); recomputing them from millions of participant rows on every analyzer run
+makes its cost follow the database rather than the new games. So every write of new matches
+adds the new games' contributions here, and ``rebuild_aggregates`` recomputes everything
+from ``match_participants``. Three tables:
+
+    player_game_sums   per (puuid, queue_id, role, win): games, kills, deaths, assists,
+                       first/last game, highest level, time sums (t = days since 2020),
+                       and per metric (``game_metrics``) its count, sum, sum of squares and
+                       sum against time (tier baselines, trends); for games
+                       in a regular lobby, the player against the other nine
+                       (``lobby_<metric>``: own value minus the others' mean, its sum and sum
+                       against time) and the stomps (``lobby_stomps``: lobby z >= 1)
+    player_champions   per (puuid, queue_id, champion_id): games
+    player_game_weeks  per (puuid, queue_id, week): the weeks played (for long breaks)
+    lobby_reference    per role: the norms a game's lobby z is judged with when it is stored
+                       (so a stomp is decided once); refreshed from all stored games by
+                       ``rebuild_aggregates`` (see ``reference_is_stale``)
+
+Writers append the sums of each batch as new rows (a key may have several: readers add them
+up, ``compact`` merges them), so storing a batch never reads what is stored. Every per-game
+value is rounded to DECIMAL(18, 6) before it is summed, and sums are kept as
+DECIMAL(18, 6) (64-bit integers: a scan of them costs a fifteenth of 128-bit ones): integer
+arithmetic, so the sums do not depend on the order games arrive in
+and the incremental tables equal the rebuilt ones bit for bit. What depends on more than a
+player's own games (the role norms, the tier baselines, the player's rank) is applied when
+scoring, from these sums.
+
+A game's lobby values need the whole match: participants are stored only with their match
+(``writers``), so a new match brings all of them in one batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import duckdb
+
+from pipeline.store.game_metrics import METRICS, STANDARD_ROLES, minutes_sql, role_sql
+
+# Days are counted from here, so time sums stay small numbers.
+EPOCH = "TIMESTAMP '2020-01-01'"
+# A game at least this far above its lobby (lobby z, see ``lobby_z``) is a stomp.
+STOMP_Z = 1.0
+# Per-game values beyond this are nonsense from a broken payload; clamped so that a key's sum
+# stays within DECIMAL(18, 6) (10^12) for ten thousand games of the largest real values
+# (days since 2020 times damage per minute, about 10^7).
+_VALUE_BOUND = 1e8
+_KEY = ("puuid", "queue_id", "role", "win")
+# Below this many participants of a role, the reference keeps the documented default.
+MIN_ROLE_ROWS = 30
+# A role's spread never reads narrower than half its documented one: in a small or uniform
+# database a measured spread near zero would turn a small difference into a huge z.
+SPREAD_FLOOR = 0.5
+AGGREGATE_TABLES = ("player_game_sums", "player_champions", "player_game_weeks")
+
+
+def _q(expr: str) -> str:
+    """SQL: ``expr`` clamped and rounded to the exact type that is summed."""
+    # NULL stays NULL (greatest() and least() would skip it and return the bound).
+    value = f"({expr})"
+    bound = _VALUE_BOUND
+    clamped = f"CASE WHEN abs({value}) > {bound} THEN sign({value}) * {bound} ELSE {value} END"
+    return f"CAST({clamped} AS DECIMAL(18, 6))"
+
+
+def _metric_columns() -> str:
+    parts = []
+    for m in METRICS:
+        parts.append(f"{m.expression} AS x_{m.name}")
+    return ",\n           ".join(parts)
+
+
+def _compared_columns() -> str:
+    return ",\n           ".join(f"{m.compared(f'x_{m.name}')} AS l_{m.name}" for m in METRICS)
+
+
+def _complete() -> str:
+    return " AND ".join(f"l_{m.name} IS NOT NULL" for m in METRICS)
+
+
+def reference_ctes() -> str:
+    """CTEs ``reference`` (role norms per-game stomps are judged with: the stored
+    ``lobby_reference``, else the documented defaults) and ``offsets`` (see ``lobby_z``)."""
+    roles = ", ".join(f"('{r}')" for r in STANDARD_ROLES)
+    norms = ", ".join(
+        f"coalesce(x.{m.name}_mean, {m.compared_default!r}) AS {m.name}_mean, "
+        f"coalesce(x.{m.name}_sd, {m.compared_sd!r}) AS {m.name}_sd"
+        for m in METRICS
+    )
+    offsets = ", ".join(
+        f"{m.name}_sd, -10.0 / 9 * {m.name}_mean + 2.0 / 9 * sum({m.name}_mean) OVER ()"
+        f" AS {m.name}_off"
+        for m in METRICS
+    )
+    return f"""
+reference AS (
+    SELECT r.role, {norms}
+    FROM (VALUES {roles}) r(role) LEFT JOIN lobby_reference x ON x.role = r.role
+),
+offsets AS (SELECT role, {offsets} FROM reference)"""
+
+
+def lobby_z(d: str, games: str, norm: str) -> str:
+    """SQL: the sum of lobby z over ``games`` games from the sums of own value minus the
+    other nine's mean (``d``, formatted with the metric's name) and a row of role norms
+    (alias ``norm``, with ``<metric>_off`` and ``<metric>_sd``).
+
+    Roles differ (a support farms less), so values are centred on their role's mean; with
+    one of each role a team, the other nine are the player's role once and every other role
+    twice, so centring adds ``offset = -10/9 * mean(role) + 2/9 * sum of the roles' means``
+    to ``d``. Linear in ``d``: a player's sum over many games comes from sums of ``d``.
+    """
+    terms = [
+        f"{m.direction} * ({d.format(m.name)} + {games} * {norm}.{m.name}_off) / {norm}.{m.name}_sd"
+        for m in METRICS
+    ]
+    return f"coalesce(({' + '.join(terms)}) / {len(METRICS)}, 0)"
+
+
+def per_game_sql(source: str) -> str:
+    """SELECT: one row per participant row of ``source`` (whole matches) with what is summed.
+
+    Columns: the key, game_start, t, champion_id, level, kills/deaths/assists, per metric
+    ``x_`` (raw) and ``l_`` (compared scale), ``d_`` (against the other nine, NULL outside a
+    regular lobby) and ``lobby_z`` (the game's lobby z with the reference norms).
+    """
+    roles = ", ".join(f"'{r}'" for r in STANDARD_ROLES)
+    others = ",\n           ".join(
+        f"CASE WHEN g.regular THEN {_q(f'r.l_{m.name}')} - (g.s_{m.name} - {_q(f'r.l_{m.name}')})"
+        " / 9 END"
+        f" AS d_{m.name}"
+        for m in METRICS
+    )
+    # Exact sums: a lobby's total must not depend on the order its rows are added in.
+    match_sums = ", ".join(f"sum({_q(f'l_{m.name}')}) AS s_{m.name}" for m in METRICS)
+    return f"""
+WITH base AS (
+    SELECT match_id, puuid, coalesce(queue_id, -1) AS queue_id, {role_sql()} AS role,
+           coalesce(win, false) AS win, team_id, game_start, champion_id, summoner_level,
+           kills, deaths, assists,
+           date_diff('millisecond', {EPOCH}, coalesce(game_start, {EPOCH})) / 86400000.0 AS t,
+           {minutes_sql()} AS minutes,
+           cs, gold_earned, damage_to_champions, vision_score, kill_participation
+    FROM {source}
+),
+metrics AS (SELECT *, {_metric_columns()} FROM base),
+rows AS (SELECT *, {_compared_columns()} FROM metrics),
+-- A regular lobby: ten players, each team one of each role, every metric known.
+games AS (
+    SELECT match_id,
+           count(*) = 10
+               AND count(DISTINCT (team_id, role)) FILTER (role IN ({roles})) = 10
+               AND bool_and({_complete()}) AS regular,
+           {match_sums}
+    FROM rows GROUP BY match_id
+),{reference_ctes()},
+per_game AS (
+    SELECT r.*, {others}
+    FROM rows r
+    JOIN games g ON g.match_id = r.match_id
+),
+judged AS (
+    SELECT p.*, CASE WHEN p.d_kda IS NOT NULL THEN {lobby_z("p.d_{}", "1", "o")} END AS lobby_z
+    FROM per_game p LEFT JOIN offsets o ON o.role = p.role
+)
+SELECT * FROM judged"""
+
+
+def _sum_columns() -> list[tuple[str, str]]:
+    """(column, aggregate over per-game rows ``p``) of player_game_sums beyond the key."""
+    columns = [
+        ("games", "count(*)"),
+        ("first_start", "min(game_start)"),
+        ("last_start", "max(game_start)"),
+        ("max_level", "max(summoner_level)"),
+        ("kills", "coalesce(sum(kills), 0)"),
+        ("deaths", "coalesce(sum(deaths), 0)"),
+        ("assists", "coalesce(sum(assists), 0)"),
+        ("t_sum", f"coalesce(sum({_q('t')}), 0)"),
+        ("t_sq", f"coalesce(sum({_q('t * t')}), 0)"),
+        ("lobby_games", "count(d_kda)"),
+        ("lobby_t_sum", f"coalesce(sum({_q('t')}) FILTER (d_kda IS NOT NULL), 0)"),
+        ("lobby_t_sq", f"coalesce(sum({_q('t * t')}) FILTER (d_kda IS NOT NULL), 0)"),
+        ("lobby_stomps", f"count(*) FILTER (lobby_z >= {STOMP_Z})"),
+    ]
+    for m in METRICS:
+        x, d = f"x_{m.name}", f"d_{m.name}"
+        columns += [
+            (f"{m.name}_n", f"count({x})"),
+            (f"{m.name}_sum", f"coalesce(sum({_q(x)}), 0)"),
+            (f"{m.name}_sq", f"coalesce(sum({_q(f'{x} * {x}')}), 0)"),
+            (f"{m.name}_t", f"coalesce(sum({_q(f't * {x}')}), 0)"),
+            (f"lobby_{m.name}_sum", f"coalesce(sum({_q(d)}), 0)"),
+            (f"lobby_{m.name}_t", f"coalesce(sum({_q(f't * {d}')}), 0)"),
+        ]
+    return columns
+
+
+def _sums_select(per_game: str) -> str:
+    items = ", ".join(f"{expr} AS {name}" for name, expr in _sum_columns())
+    return f"SELECT {', '.join(_KEY)}, {items} FROM ({per_game}) p GROUP BY ALL"
+
+
+# How two rows of one key combine; every other column adds up.
+_COMBINE = {"first_start": "min", "last_start": "max", "max_level": "max"}
+
+
+def _append_sums(con: duckdb.DuckDBPyConnection, per_game: str) -> None:
+    """Append the batch's sums per key: a key may then have several rows, which readers add
+    up (every use of the sums is a sum, a minimum or a maximum over rows) and ``compact``
+    merges. Nothing stored is read, so a batch costs the same however large the table."""
+    con.execute(f"INSERT INTO player_game_sums BY NAME {_sums_select(per_game)}")
+
+
+def _append_champions(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    con.execute(
+        f"""INSERT INTO player_champions (puuid, queue_id, champion_id, games)
+        SELECT puuid, coalesce(queue_id, -1), coalesce(champion_id, -1), count(*)
+        FROM {source} GROUP BY ALL"""
+    )
+
+
+def _combined(column: str) -> str:
+    return f"{_COMBINE.get(column, 'sum')}({column}) AS {column}"
+
+
+def compact(con: duckdb.DuckDBPyConnection) -> int:
+    """Merge the rows of each key into one (exact: integer sums); returns the rows removed.
+
+    Run in a write transaction; the analyzer does when the tables doubled since."""
+    removed = 0
+    tables = {
+        "player_game_sums": (_KEY, [name for name, _ in _sum_columns()]),
+        "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
+    }
+    for table, (key, values) in tables.items():
+        before = _count_rows(con, table)
+        merged = f"compacted_{uuid.uuid4().hex}"
+        con.execute(
+            f"CREATE TEMP TABLE {merged} AS SELECT {', '.join(key)}, "
+            f"{', '.join(_combined(v) for v in values)} FROM {table} GROUP BY ALL"
+        )
+        try:
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {merged}")
+        finally:
+            drop_temp_table(con, merged)
+        removed += before - _count_rows(con, table)
+    return removed
+
+
+def drop_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temp table on the way out of a write, even one that failed: after a failed
+    statement the transaction is aborted and refuses every statement, and the error that
+    matters (a write conflict the caller retries, say) is the one already on its way."""
+    # An aborted transaction's rollback takes the table with it.
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def canonical_sums(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    """Every aggregate table with one row per key, ordered: what two databases holding the
+    same games have in common, however their rows were appended."""
+    out = {}
+    for table, (key, values) in {
+        "player_game_sums": (_KEY, [name for name, _ in _sum_columns()]),
+        "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
+        "player_game_weeks": (("puuid", "queue_id", "week"), []),
+    }.items():
+        columns = ", ".join([*key, *(_combined(v) for v in values)])
+        out[table] = con.execute(
+            f"SELECT {columns} FROM {table} GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    return out
+
+
+def _add_weeks(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    week = "CAST(date_trunc('week', s.game_start) AS DATE)"
+    con.execute(
+        f"""
+        INSERT INTO player_game_weeks (puuid, queue_id, week)
+        SELECT DISTINCT s.puuid, coalesce(s.queue_id, -1), {week}
+        FROM {source} s
+        WHERE s.game_start IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM player_game_weeks w
+            WHERE w.puuid = s.puuid AND w.queue_id = coalesce(s.queue_id, -1)
+              AND w.week = {week})
+        """
+    )
+
+
+def enqueue_players(con: duckdb.DuckDBPyConnection, puuids: str) -> None:
+    """Queue the players of the query ``puuids`` (column ``puuid``) for scoring: something
+    their score depends on changed. A player already queued keeps their place."""
+    con.execute(
+        f"""
+        INSERT INTO players_to_score (puuid, queued_at)
+        SELECT DISTINCT q.puuid, now()::TIMESTAMP FROM ({puuids}) q
+        WHERE q.puuid IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM players_to_score s WHERE s.puuid = q.puuid)
+        """
+    )
+
+
+def add_games(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Add the participant rows of ``source`` (a table or view of whole matches just stored,
+    typed like ``match_participants``) to the aggregates and queue their players for
+    scoring; call in the transaction that stores them."""
+    _sum_games(con, source)
+    enqueue_players(con, f"SELECT puuid FROM {source}")
+
+
+def _sum_games(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    _append_sums(con, per_game_sql(source))
+    _append_champions(con, source)
+    _add_weeks(con, source)
+
+
+def _reference_select(source: str) -> str:
+    """SELECT: the role norms of the compared metrics over the participant rows of
+    ``source`` (standard roles only), as ``lobby_reference`` holds them."""
+    parts = []
+    for m in METRICS:
+        value = m.compared(m.expression)
+        parts.append(f"avg({value}) AS {m.name}_mean")
+        parts.append(
+            f"greatest(coalesce(stddev_samp({value}), 0), {m.compared_sd * SPREAD_FLOOR!r})"
+            f" AS {m.name}_sd"
+        )
+    roles = ", ".join(f"'{r}'" for r in STANDARD_ROLES)
+    return f"""
+        SELECT role, count(*) AS rows, {", ".join(parts)}
+        FROM (SELECT *, {role_sql()} AS role, {minutes_sql()} AS minutes FROM {source})
+        WHERE role IN ({roles})
+        GROUP BY role HAVING count(*) >= {MIN_ROLE_ROWS}"""
+
+
+def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace ``lobby_reference`` with the role norms of every stored participant."""
+    con.execute("DELETE FROM lobby_reference")
+    con.execute(f"INSERT INTO lobby_reference BY NAME {_reference_select('match_participants')}")
+
+
+def reference_is_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored games outgrew the lobby reference: a standard role has twice the
+    games it was computed from (or enough for one where it has none). Refreshing on each
+    doubling keeps the total cost of rebuilds within twice one rebuild of the final size."""
+    roles = ", ".join(f"'{r}'" for r in STANDARD_ROLES)
+    row = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT role, sum(games) AS games FROM player_game_sums
+            WHERE role IN ({roles}) GROUP BY role
+        ) s LEFT JOIN lobby_reference r USING (role)
+        WHERE (r.rows IS NULL AND s.games >= {MIN_ROLE_ROWS}) OR s.games >= 2 * r.rows
+        """
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def rebuild_aggregates(con: duckdb.DuckDBPyConnection, *, renorm: bool = True) -> int:
+    """Recompute every aggregate from ``match_participants``; returns the games summed.
+
+    ``renorm`` first refreshes the lobby reference from the stored games; without it the
+    stored reference is kept, so the result equals what the writers built incrementally.
+    Run inside a write transaction: readers see the old tables until it commits.
+    """
+    if renorm:
+        refresh_reference(con)
+    for table in AGGREGATE_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    # Not queued for scoring here: whoever rebuilds decides who needs a new score.
+    _sum_games(con, "match_participants")
+    row = con.execute("SELECT coalesce(sum(games), 0) FROM player_game_sums").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,178 @@
+"""The per-player sums the writers keep equal the sums rebuilt from the games, bit for bit,
+whatever the order games arrive in, re-imports and transactions that fail halfway."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.simulator import SimulatorConfig
+from pipeline.simulator.export import match_frame, participant_frame, player_frame
+from pipeline.simulator.world import World, build_world
+from pipeline.store import read, write
+from pipeline.store.aggregates import (
+    canonical_sums,
+    compact,
+    rebuild_aggregates,
+    reference_is_stale,
+    refresh_reference,
+)
+from pipeline.store.writers import write_match_frames
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world(SimulatorConfig(seed=21, players=120))
+
+
+class Crash(Exception):
+    """Raised inside a write transaction, as a process dying before its commit would."""
+
+
+def _store(db: Path, world: World, numbers: np.ndarray, *, crash: bool = False) -> None:
+    with write(db) as con:
+        write_match_frames(
+            con,
+            match_frame(world, numbers),
+            participant_frame(world, numbers),
+            player_frame(world),
+        )
+        if crash:
+            raise Crash
+
+
+def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with read(db) as con:
+        return canonical_sums(con)
+
+
+def _rebuilt(db: Path, tmp_path: Path, *, renorm: bool = False) -> dict[str, list[tuple[Any, ...]]]:
+    copy = tmp_path / f"rebuilt-{db.name}"
+    shutil.copyfile(db, copy)
+    wal = db.with_name(db.name + ".wal")  # what is not checkpointed yet
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    with write(copy) as con:
+        rebuild_aggregates(con, renorm=renorm)
+    return _tables(copy)
+
+
+def _shuffled_batches(total: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    order = rng.permutation(total)
+    start = 0
+    while start < total:
+        size = int(rng.integers(1, 40))
+        yield np.sort(order[start : start + size])
+        start += size
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_sums_equal_rebuilt_sums_after_random_orders_reimports_and_crashes(
+    seed: int, world: World, db_path: Path, tmp_path: Path
+) -> None:
+    """Batches in a random order and size, a third of them stored again, some failing
+    before their commit and stored later: the kept tables are the rebuilt ones exactly."""
+    rng = np.random.default_rng(seed)
+    done: list[np.ndarray] = []
+    crashed: list[np.ndarray] = []
+    for batch in _shuffled_batches(world.matches.count, rng):
+        if rng.random() < 0.15:
+            with pytest.raises(Crash):
+                _store(db_path, world, batch, crash=True)
+            crashed.append(batch)
+            continue
+        _store(db_path, world, batch)
+        done.append(batch)
+        if rng.random() < 0.33:
+            _store(db_path, world, done[int(rng.integers(len(done)))])  # a re-import
+    for batch in crashed:
+        _store(db_path, world, batch)
+    kept = _tables(db_path)
+    assert sum(row[4] for row in kept["player_game_sums"]) == 10 * world.matches.count
+    assert kept == _rebuilt(db_path, tmp_path)
+    # Merging each key's appended rows into one changes no sum either.
+    with write(db_path) as con:
+        assert compact(con) > 0
+        rows = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
+        keys = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT puuid, queue_id, role, win"
+            " FROM player_game_sums)"
+        ).fetchone()
+    assert rows == keys
+    assert _tables(db_path) == kept
+
+
+def test_the_order_of_arrival_changes_nothing(
+    world: World, db_path: Path, tmp_path: Path, migrated_template: Path
+) -> None:
+    """Two databases fed the same games in different orders hold identical sums."""
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(migrated_template, other)
+    total = world.matches.count
+    _store(db_path, world, np.arange(total))
+    for batch in _shuffled_batches(total, np.random.default_rng(9)):
+        _store(other, world, batch)
+    assert _tables(db_path) == _tables(other)
+
+
+def test_games_stored_after_a_new_reference_still_equal_the_rebuild(
+    world: World, db_path: Path, tmp_path: Path
+) -> None:
+    """Once the lobby reference is refreshed, new games are judged with it, and the kept
+    tables equal a rebuild that keeps that reference."""
+    total = world.matches.count
+    half = np.arange(total // 2)
+    _store(db_path, world, half)
+    with write(db_path) as con:
+        assert reference_is_stale(con)  # the documented defaults, and enough games now
+        rebuild_aggregates(con, renorm=True)
+        assert not reference_is_stale(con)
+        reference = con.execute("SELECT * FROM lobby_reference ORDER BY role").df()
+    assert len(reference) == 5 and (reference["rows"] >= 30).all()
+    _store(db_path, world, np.arange(total // 2, total))
+    assert _tables(db_path) == _rebuilt(db_path, tmp_path, renorm=False)
+    # A rebuild that recomputes the reference from every game judges stomps differently.
+    assert _tables(db_path) != _rebuilt(db_path, tmp_path, renorm=True)
+
+
+def test_stomps_are_judged_against_the_lobby_with_role_norms(world: World, db_path: Path) -> None:
+    """With a reference from the games, about one game in twelve is a stomp, spread over the
+    roles rather than piled on the carries."""
+    _store(db_path, world, np.arange(world.matches.count))
+    with write(db_path) as con:
+        refresh_reference(con)
+        rebuild_aggregates(con, renorm=False)
+        by_role = con.execute(
+            "SELECT role, sum(lobby_stomps) / sum(lobby_games) AS share FROM player_game_sums"
+            " WHERE lobby_games > 0 GROUP BY role"
+        ).df()
+    shares = pd.Series(by_role["share"].to_numpy(), index=by_role["role"])
+    assert 0.03 < shares.mean() < 0.15
+    assert shares.max() < 3 * shares.min()
+
+
+def test_rebuild_command_recomputes_and_queues_everyone(world: World, db_path: Path) -> None:
+    """`smurf db rebuild-aggregates` restores sums deleted by hand and queues every player."""
+    _store(db_path, world, np.arange(world.matches.count))
+    before = _tables(db_path)
+    with write(db_path) as con:
+        con.execute("DELETE FROM player_game_sums WHERE role = 'TOP'")
+        con.execute("DELETE FROM players_to_score")
+    result = CliRunner().invoke(
+        cli, ["--db", str(db_path), "db", "rebuild-aggregates", "--keep-reference"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{10 * world.matches.count:,} games" in result.output
+    assert _tables(db_path) == before
+    with read(db_path) as con:
+        queued = con.execute("SELECT count(*) FROM players_to_score").fetchone()
+        players = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
+    assert queued == players
