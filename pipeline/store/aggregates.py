@@ -45,10 +45,6 @@ from pipeline.store.game_metrics import METRICS, STANDARD_ROLES, minutes_sql, ro
 EPOCH = "TIMESTAMP '2020-01-01'"
 # A game at least this far above its lobby (lobby z, see ``lobby_z``) is a stomp.
 STOMP_Z = 1.0
-# Per-game values beyond this are nonsense from a broken payload; clamped so that a key's sum
-# stays within DECIMAL(18, 6) (10^12) for ten thousand games of the largest real values
-# (days since 2020 times damage per minute, about 10^7).
-_VALUE_BOUND = 1e8
 _KEY = ("puuid", "queue_id", "role", "win")
 # Below this many participants of a role, the reference keeps the documented default.
 MIN_ROLE_ROWS = 30
@@ -59,12 +55,10 @@ AGGREGATE_TABLES = ("player_game_sums", "player_champions", "player_game_weeks")
 
 
 def _q(expr: str) -> str:
-    """SQL: ``expr`` clamped and rounded to the exact type that is summed."""
-    # NULL stays NULL (greatest() and least() would skip it and return the bound).
-    value = f"({expr})"
-    bound = _VALUE_BOUND
-    clamped = f"CASE WHEN abs({value}) > {bound} THEN sign({value}) * {bound} ELSE {value} END"
-    return f"CAST({clamped} AS DECIMAL(18, 6))"
+    """SQL: ``expr`` rounded to the exact type that is summed; NULL when its size is beyond
+    any real game's (DECIMAL(14, 6) holds less than 10^8), so one broken payload can neither
+    overflow a sum nor block the batch."""
+    return f"TRY_CAST({expr} AS DECIMAL(14, 6))"
 
 
 def _metric_columns() -> str:
@@ -190,7 +184,7 @@ def _sum_columns() -> list[tuple[str, str]]:
     for m in METRICS:
         x, d = f"x_{m.name}", f"d_{m.name}"
         columns += [
-            (f"{m.name}_n", f"count({x})"),
+            (f"{m.name}_n", f"count({_q(x)})"),
             (f"{m.name}_sum", f"coalesce(sum({_q(x)}), 0)"),
             (f"{m.name}_sq", f"coalesce(sum({_q(f'{x} * {x}')}), 0)"),
             (f"{m.name}_t", f"coalesce(sum({_q(f't * {x}')}), 0)"),
