@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pipeline.store.game_metrics import METRICS, Metric
 
-__all__ = ["METRICS", "Metric", "baselines_ctes", "composite_z_expression", "z_columns"]
+__all__ = ["METRICS", "Metric", "baselines_ctes", "composite_z"]
 
 
 def _stats(source: str, keys: str) -> str:
@@ -75,19 +75,14 @@ shrunk_baselines AS (
 baselines AS MATERIALIZED (SELECT *, {sd_cols} FROM shrunk_baselines)"""
 
 
-def z_columns(game: str, baseline: str, suffix: str) -> str:
-    """SQL select items ``z_<metric><suffix>``: each metric of the game as a signed z-score
-    against a baseline row (NULL when the metric is missing)."""
-    return ", ".join(
-        f"{m.direction} * ({game}.{m.name} - {baseline}.{m.name}_mean) / {baseline}.{m.name}_sd"
-        f" AS z_{m.name}{suffix}"
+def composite_z(values: str, baseline: str) -> str:
+    """SQL: the mean over the metrics of each value as a signed z-score against a baseline
+    row (``values``: a column prefix, e.g. ``g.x_``), missing metrics left out; 0 when
+    none is known."""
+    zs = [
+        f"{m.direction} * ({values}{m.name} - {baseline}.{m.name}_mean) / {baseline}.{m.name}_sd"
         for m in METRICS
-    )
-
-
-def composite_z_expression(suffix: str) -> str:
-    """SQL: the mean of the available ``z_<metric><suffix>`` columns (0 when none is known)."""
-    zs = [f"z_{m.name}{suffix}" for m in METRICS]
+    ]
     total = " + ".join(f"coalesce({z}, 0)" for z in zs)
     count = " + ".join(f"({z} IS NOT NULL)::INTEGER" for z in zs)
     return f"coalesce(({total}) / nullif({count}, 0), 0)"

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.analysis.baselines import METRICS, baselines_ctes
+from pipeline.analysis.baselines import METRICS, baselines_ctes, composite_z
 from pipeline.analysis.params import ScoringParams
 from pipeline.analysis.tiers import TIERS, rank_score_sql, tier_index_sql
 from pipeline.store.aggregates import EPOCH, STOMP_Z, lobby_z, per_game_sql, reference_ctes
@@ -383,16 +383,6 @@ def feature_frame(
     return frame
 
 
-def _game_z(prefix: str, baseline: str) -> str:
-    zs = [
-        f"{m.direction} * ({prefix}x_{m.name} - {baseline}.{m.name}_mean) / {baseline}.{m.name}_sd"
-        for m in METRICS
-    ]
-    total = " + ".join(f"coalesce({z}, 0)" for z in zs)
-    count = " + ".join(f"({z} IS NOT NULL)::INTEGER" for z in zs)
-    return f"coalesce(({total}) / nullif({count}, 0), 0)"
-
-
 def game_frame(
     con: duckdb.DuckDBPyConnection,
     params: ScoringParams,
@@ -425,7 +415,7 @@ def game_frame(
            count(*) OVER (PARTITION BY g.puuid, g.champion_id) AS champion_games,
            g.win, g.kills, g.deaths, g.assists, g.minutes,
            coalesce(c.tier, '{UNRANKED}') AS current_tier, {metrics},
-           {_game_z("g.", "b")} AS perf_z,
+           {composite_z("g.x_", "b")} AS perf_z,
            g.lobby_z, g.lobby_z >= {STOMP_Z} AS stomp, lr.lobby_rank
     FROM games g
     LEFT JOIN lobby_ranks lr ON lr.match_id = g.match_id AND lr.puuid = g.puuid

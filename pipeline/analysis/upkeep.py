@@ -28,6 +28,7 @@ from pipeline.store.aggregates import (
     enqueue_players,
     rebuild_aggregates,
     reference_is_stale,
+    stored_games,
 )
 from pipeline.store.game_metrics import METRICS
 from pipeline.store.writers import registered_frame
@@ -55,11 +56,6 @@ class Upkeep:
 
 def _sums_rows(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _stored_games(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT coalesce(sum(games), 0) FROM player_game_sums").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -96,7 +92,7 @@ def keep_current(
         log.debug("analyzer.compacted", rows_removed=removed)
         if state is not None:
             con.execute("UPDATE scoring_state SET compacted_rows = ?", [compacted])
-    stored = _stored_games(con)
+    stored = stored_games(con)
     model_changed = state is None or state[0] != MODEL_VERSION
     grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
     if not (force or rebuilt or model_changed or grown):

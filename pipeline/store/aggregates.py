@@ -51,7 +51,6 @@ MIN_ROLE_ROWS = 30
 # A role's spread never reads narrower than half its documented one: in a small or uniform
 # database a measured spread near zero would turn a small difference into a huge z.
 SPREAD_FLOOR = 0.5
-AGGREGATE_TABLES = ("player_game_sums", "player_champions", "player_game_weeks")
 
 
 def _q(expr: str) -> str:
@@ -222,22 +221,31 @@ def _combined(column: str) -> str:
     return f"{_COMBINE.get(column, 'sum')}({column}) AS {column}"
 
 
+# Each table's key and the columns its rows combine (``_COMBINE``, else added up).
+_LAYOUT: dict[str, tuple[tuple[str, ...], list[str]]] = {
+    "player_game_sums": (_KEY, [name for name, _ in _sum_columns()]),
+    "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
+    "player_game_weeks": (("puuid", "queue_id", "week"), []),
+}
+# The tables writers append to (the weeks are kept one row per key).
+_APPENDED = ("player_game_sums", "player_champions")
+
+
+def _merged_select(table: str) -> str:
+    """SELECT: ``table`` with the rows of each key merged into one."""
+    key, values = _LAYOUT[table]
+    return f"SELECT {', '.join([*key, *(_combined(v) for v in values)])} FROM {table} GROUP BY ALL"
+
+
 def compact(con: duckdb.DuckDBPyConnection) -> int:
     """Merge the rows of each key into one (exact: integer sums); returns the rows removed.
 
     Run in a write transaction; the analyzer does when the tables doubled since."""
     removed = 0
-    tables = {
-        "player_game_sums": (_KEY, [name for name, _ in _sum_columns()]),
-        "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
-    }
-    for table, (key, values) in tables.items():
+    for table in _APPENDED:
         before = _count_rows(con, table)
         merged = f"compacted_{uuid.uuid4().hex}"
-        con.execute(
-            f"CREATE TEMP TABLE {merged} AS SELECT {', '.join(key)}, "
-            f"{', '.join(_combined(v) for v in values)} FROM {table} GROUP BY ALL"
-        )
+        con.execute(f"CREATE TEMP TABLE {merged} AS {_merged_select(table)}")
         try:
             con.execute(f"DELETE FROM {table}")
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {merged}")
@@ -264,17 +272,9 @@ def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def canonical_sums(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     """Every aggregate table with one row per key, ordered: what two databases holding the
     same games have in common, however their rows were appended."""
-    out = {}
-    for table, (key, values) in {
-        "player_game_sums": (_KEY, [name for name, _ in _sum_columns()]),
-        "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
-        "player_game_weeks": (("puuid", "queue_id", "week"), []),
-    }.items():
-        columns = ", ".join([*key, *(_combined(v) for v in values)])
-        out[table] = con.execute(
-            f"SELECT {columns} FROM {table} GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    return out
+    return {
+        table: con.execute(f"{_merged_select(table)} ORDER BY ALL").fetchall() for table in _LAYOUT
+    }
 
 
 def _add_weeks(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -370,9 +370,14 @@ def rebuild_aggregates(con: duckdb.DuckDBPyConnection, *, renorm: bool = True) -
     """
     if renorm:
         refresh_reference(con)
-    for table in AGGREGATE_TABLES:
+    for table in _LAYOUT:
         con.execute(f"DELETE FROM {table}")
     # Not queued for scoring here: whoever rebuilds decides who needs a new score.
     _sum_games(con, "match_participants")
+    return stored_games(con)
+
+
+def stored_games(con: duckdb.DuckDBPyConnection) -> int:
+    """The games the sums hold."""
     row = con.execute("SELECT coalesce(sum(games), 0) FROM player_game_sums").fetchone()
     return int(row[0]) if row else 0

@@ -64,7 +64,6 @@ METRICS: tuple[Metric, ...] = (
         "kda", "ln(1 + greatest(kills::DOUBLE + assists, 0) / greatest(deaths, 1))", 1, 1.2, 0.5
     ),
 )
-METRIC_BY_NAME = {m.name: m for m in METRICS}
 
 
 def minutes_sql(row: str = "") -> str:
