@@ -20,7 +20,7 @@ from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_threa
 from pipeline.simulator.lifecycle import Lifecycle
 from pipeline.simulator.population import NEVER_S
 from pipeline.store import Database
-from tests.sim_helpers import count, job_context, run_job, set_job_config
+from tests.sim_helpers import count, job_context, run_job, set_job_config, track
 
 UNLIMITED = {"app_limit": "100000:1", "method_limit": "100000:1"}
 EVENTS = {"ban_share": 0.1, "suspension_share": 0.1, "transfer_share": 0.1, "event_days": 4}
@@ -267,3 +267,28 @@ def test_a_rate_limited_run_keeps_its_checks_and_the_next_run_finishes(db_path: 
         assert run_job(patient, "BAN_CHECKER").status is JobStatus.SUCCESS
         assert count(db_path, "SELECT count(DISTINCT puuid) FROM account_checks") == 25
         assert count(db_path, "SELECT count(*) FROM account_checks") == 25
+
+
+def test_the_first_check_weighs_what_the_crawl_stored(db_path: Path, sim: RunningSimulator) -> None:
+    """Never checked before, a banned player's stored rank and newest game are the last look:
+    ranked entries gone and no game since make the first 404 UNAVAILABLE."""
+    lifecycle = events(sim)
+    banned = with_rank(sim, np.flatnonzero(lifecycle.banned_at_s < NEVER_S))
+    puuid = str(sim.world.players.puuid[banned])
+    track(db_path, [puuid])
+    jobs = context(db_path, sim)
+    advance_to(sim, int(lifecycle.banned_at_s[banned]) - 3600)
+    run_job(jobs, "TRACKED_PLAYER_UPDATER")  # the crawl: games, level and rank before the ban
+    assert count(db_path, "SELECT count(*) FROM rank_snapshots WHERE tier IS NOT NULL") > 0
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,"
+            " boosted_score, label, games_analyzed, matches_stored)"
+            " VALUES (?, now()::TIMESTAMP, 'test', 0.9, 0.1, 'SMURF', 20, 20)",
+            [puuid],
+        )
+    sim.advance(hours=24)
+    run_job(jobs, "BAN_CHECKER")
+    assert statuses(db_path, sim, banned) == ["UNAVAILABLE"]
+    assert "ranked entries gone" in reasons(db_path, sim, banned)
+    assert "no game since the last look" in reasons(db_path, sim, banned)
