@@ -5,11 +5,12 @@ Config: ``ban_check_days`` (re-check a player after this many days),
 suspension that ends is noticed), ``max_checks_per_run``, ``timeout_seconds``.
 
 A run checks, within ``max_checks_per_run``: follow-ups first (NOT_FOUND_ONCE waiting for its
-confirmation, SUMMONER_MISSING for another search), then players never checked, then the
-longest unchecked. A check asks account-v1 and summoner-v4 by puuid; when the account answers
-but its summoner is gone from the stored platform it looks for the new one (account-v1
-getActiveRegion, then the other platforms of the region) and moves the player there; then
-league-v4 and the newest match id, and the newest match when it is new. There is no ban
+confirmation, then a first SUMMONER_MISSING for another search; one missing twice in a row
+waits for the usual cadence), then players never checked, then the longest unchecked. A
+check asks account-v1 and summoner-v4 by puuid; when the account answers but its summoner is
+gone from the stored platform it looks for the new one (account-v1 getActiveRegion, then the
+other platforms of the region) and moves the player there; then league-v4 and the newest
+match id, and the newest match when it is new. There is no ban
 endpoint: a 404 is evidence and is recorded, never swallowed. The statuses and the rules
 that give them are in ``ban_evidence``. Checks are committed in batches; a rate limit
 commits the checks done and ends the run RATE_LIMITED.
@@ -41,7 +42,6 @@ from pipeline.riot import (
 )
 from pipeline.store import Database
 from pipeline.store.account_checks import (
-    FOLLOW_UP,
     CheckRecord,
     DueCheck,
     due_checks,
@@ -72,7 +72,7 @@ class BanChecker(BaseJob):
 
     async def execute(self, db: Database) -> None:
         due = await asyncio.to_thread(self._due, db, self.context.clock())
-        follow_ups = sum(1 for d in due if d.last.status in FOLLOW_UP)
+        follow_ups = sum(1 for d in due if d.follow_up)
         log.info("ban_check.selected", players=len(due), follow_ups=follow_ups)
         statuses: Counter[str] = Counter()
         self.details = {"follow_ups": follow_ups, "statuses": {}}

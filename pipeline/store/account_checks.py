@@ -32,8 +32,6 @@ class AccountStatus(StrEnum):
     UNAVAILABLE = "UNAVAILABLE"  # both lookups 404, confirmed: banned or deleted
 
 
-# Statuses whose follow-up check is due at the next run, before any other check.
-FOLLOW_UP = (AccountStatus.NOT_FOUND_ONCE, AccountStatus.SUMMONER_MISSING)
 GONE = (AccountStatus.NOT_FOUND_ONCE, AccountStatus.UNAVAILABLE)
 RANKED_QUEUES = ("RANKED_SOLO_5x5", "RANKED_FLEX_SR")
 
@@ -58,6 +56,7 @@ class DueCheck:
     platform: str
     riot_id: str | None
     last: LastSeen = field(default_factory=LastSeen)
+    follow_up: bool = False  # a confirmation or a summoner search, due whatever its age
 
 
 _DUE = f"""
@@ -67,18 +66,26 @@ WITH flagged AS (
       AND {ON_PLATFORMS_NAMED}
 ), last AS (
     SELECT puuid, status, checked_at, ranked_entries, newest_match_id, newest_match_at,
-           summoner_level
+           summoner_level,
+           -- 0: a 404 to confirm; 1: a summoner to search again, once (one missing at two
+           -- checks in a row waits for the usual cadence, so lasting ones cannot fill every
+           -- run); 2: no follow-up.
+           CASE WHEN status = 'NOT_FOUND_ONCE' THEN 0
+                WHEN status = 'SUMMONER_MISSING'
+                     AND json_extract_string(evidence, '$.previous_status')
+                         IS DISTINCT FROM 'SUMMONER_MISSING' THEN 1
+                ELSE 2 END AS follow_up
     FROM account_checks WHERE puuid IN (SELECT puuid FROM flagged)
     QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC, id DESC) = 1
 ), due AS (
-    SELECT f.puuid, f.smurf_score, l.* EXCLUDE (puuid),
-           coalesce(l.status IN (SELECT unnest($follow_up)), false) AS follow_up
+    SELECT f.puuid, f.smurf_score, l.* EXCLUDE (puuid, follow_up),
+           coalesce(l.follow_up, 2) AS follow_up
     FROM flagged f LEFT JOIN last l USING (puuid)
     WHERE l.puuid IS NULL
-       OR l.status IN (SELECT unnest($follow_up))
+       OR l.follow_up < 2
        OR l.checked_at <= CASE WHEN l.status = 'UNAVAILABLE'
                                THEN $unavailable_due ELSE $due END
-    ORDER BY follow_up DESC, l.checked_at NULLS FIRST, f.smurf_score DESC, f.puuid
+    ORDER BY follow_up, l.checked_at NULLS FIRST, f.smurf_score DESC, f.puuid
     LIMIT $limit
 ), stored_rank AS (
     SELECT puuid, count(tier) AS entries FROM (
@@ -102,12 +109,13 @@ SELECT d.puuid, coalesce(p.platform, $platform),
        CASE WHEN p.game_name IS NULL THEN NULL
             ELSE p.game_name || '#' || coalesce(p.tag_line, '') END,
        d.status, d.checked_at, coalesce(d.ranked_entries, r.entries),
-       n.match_id, n.game_start, coalesce(d.summoner_level, p.summoner_level)
+       n.match_id, n.game_start, coalesce(d.summoner_level, p.summoner_level),
+       d.follow_up < 2
 FROM due d
 JOIN players p USING (puuid)
 LEFT JOIN stored_rank r USING (puuid)
 LEFT JOIN newest n USING (puuid)
-ORDER BY d.follow_up DESC, d.checked_at NULLS FIRST, d.smurf_score DESC, d.puuid
+ORDER BY d.follow_up, d.checked_at NULLS FIRST, d.smurf_score DESC, d.puuid
 """
 
 
@@ -124,15 +132,15 @@ def due_checks(
     """Flagged players due a check, follow-ups first, then the longest unchecked.
 
     A player is due when never checked, when their last check asks for a follow-up
-    (NOT_FOUND_ONCE, SUMMONER_MISSING), or when it was at or before ``due``
-    (``unavailable_due`` for UNAVAILABLE accounts, re-checked at a lower cadence). Only
-    players of ``platforms`` (a worker's shard; None: all) are considered.
+    (NOT_FOUND_ONCE, confirmed before anything else; SUMMONER_MISSING, searched again once),
+    or when it was at or before ``due`` (``unavailable_due`` for UNAVAILABLE accounts,
+    re-checked at a lower cadence). Only players of ``platforms`` (a worker's shard; None:
+    all) are considered.
     """
     rows = con.execute(
         _DUE,
         {
             "labels": list(labels),
-            "follow_up": [s.value for s in FOLLOW_UP],
             "due": due,
             "unavailable_due": unavailable_due,
             "limit": limit,
@@ -142,7 +150,7 @@ def due_checks(
         },
     ).fetchall()
     return [
-        DueCheck(r[0], str(r[1]).lower(), r[2], LastSeen(r[3], r[4], r[5], r[6], r[7], r[8]))
+        DueCheck(r[0], str(r[1]).lower(), r[2], LastSeen(r[3], r[4], r[5], r[6], r[7], r[8]), r[9])
         for r in rows
     ]
 
