@@ -147,13 +147,16 @@ _CACHED_BASELINES = (
 
 def _common_ctes(puuids: Sequence[str] | None, *, cached: bool = False) -> str:
     """The CTEs every query here starts from. ``cached``: compare with the baselines the
-    analyzer keeps (``scoring_baselines``) and read ranks of the players in scope only, so
-    the cost follows the players scored; else the baselines come from everyone's sums."""
+    analyzer keeps (``scoring_baselines``) and read the sums and ranks of the players in
+    scope only, so the cost follows the players scored; else the baselines come from
+    everyone's sums."""
     scope = _scope(puuids) if cached else ""
     baselines = _CACHED_BASELINES if cached else baselines_ctes(_cells(), _ALL_TIERS).lstrip()
+    # Scoped at the scan when nothing needs everyone's sums: the rows of the players in
+    # scope are a small share of the table, and every later step then handles only them.
     return f"""
 all_sums AS (
-    SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues))
+    SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues)) {scope}
 ),
 {_snapshots(scope)},
 {_RANKS},
@@ -367,8 +370,8 @@ def feature_frame(
     ``cached_baselines`` compares with the analyzer's stored baselines (see ``upkeep``)
     instead of computing them from everyone's sums.
     """
-    cached = cached_baselines and puuids is not None
-    sql = f"WITH {_common_ctes(puuids, cached=cached)},{_player_ctes(puuids)} {_FEATURES_SELECT}"
+    common = _common_ctes(puuids, cached=cached_baselines)
+    sql = f"WITH {common},{_player_ctes(puuids)} {_FEATURES_SELECT}"
     frame = _run(con, sql, _parameters(params, puuids, as_of)).df()
     # The same types whoever is in the frame: DuckDB hands an integer column over as int64
     # when no row is NULL and as float64 otherwise (a player never profiled has no games
