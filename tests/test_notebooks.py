@@ -298,6 +298,28 @@ def test_notebooks_are_tracked_as_percent_scripts(name: str) -> None:
     assert list(NOTEBOOKS_DIR.glob("*.ipynb")) == []
 
 
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_running_a_script_in_plain_jupyterlab_leaves_it_as_tracked(
+    name: str, tmp_path: Path
+) -> None:
+    """Opened as a notebook through jupytext's contents manager (what `jupyter lab` in the
+    repository uses), run (outputs, execution counts, the kernel's language_info) and
+    saved, a script comes back byte for byte: no jupytext version line, no outputs."""
+    from jupytext import TextFileContentsManager
+
+    script = tmp_path / f"{name}.py"
+    script.write_bytes(find_notebook(name).read_bytes())
+    manager = TextFileContentsManager(root_dir=str(tmp_path))
+    model = manager.get(script.name, type="notebook", content=True)
+    nb = model["content"]
+    nb.metadata["language_info"] = {"name": "python", "version": sys.version.split()[0]}
+    for count, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.execution_count = count + 1
+        cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    manager.save({"type": "notebook", "format": "json", "content": nb}, script.name)
+    assert script.read_text() == find_notebook(name).read_text()
+
+
 def test_every_notebook_is_tested() -> None:
     """A new notebook in notebooks/ must be added to the executed set above."""
     assert sorted(NOTEBOOKS) == available_notebooks()
