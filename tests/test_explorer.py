@@ -341,11 +341,13 @@ def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
     limited_rows = runs["status"] == "RATE_LIMITED"
     requests = np.full(int(limited_rows.sum()), 12, dtype=runs["api_requests_made"].dtype)
     requests[0] = 0
+    requests[1] = 1
     runs.loc[limited_rows, "api_requests_made"] = requests
     limited = jobs.rate_limited_runs(runs)
     assert len(limited) == 6
     reasons = dict(zip(limited["requests"], limited["why"], strict=True))
     assert "no request" in reasons[0]
+    assert reasons[1].startswith("Sent 1 request, then")
     assert "12 requests" in reasons[12]
     runs.loc[limited_rows, "started_at"] = NOW + timedelta(microseconds=123456)
     assert set(jobs.rate_limited_runs(runs)["started"]) == {"2026-11-28 12:00:00"}

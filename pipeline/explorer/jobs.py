@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from pipeline.explorer.present import counted
+
 
 def executions(
     con: duckdb.DuckDBPyConnection, *, since: datetime, job_type: str | None = None
@@ -76,8 +78,8 @@ def _why_rate_limited(requests: int) -> str:
             "resumes."
         )
     return (
-        f"Sent {requests} requests, then the rate-limit window ran out; what it fetched is "
-        "kept and the next run resumes."
+        f"Sent {counted(requests, 'request', 'requests')}, then the rate-limit window ran "
+        "out; what it fetched is kept and the next run resumes."
     )
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
+    counted,
     display,
     figure_html,
     fitted_html,
@@ -150,10 +151,6 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 class PlayerExplorer:
     """The explorer's widgets and what happens when they change.
 
@@ -249,7 +246,7 @@ class PlayerExplorer:
             matching = self.filtered()
             self._list(player_options(matching.head(MAX_LISTED)))
             self.status.value = (
-                f"{_count(len(matching), 'player passes', 'players pass')} the filters."
+                f"{counted(len(matching), 'player passes', 'players pass')} the filters."
             )
             return
         with read(self.db_path, timeout_s=self.timeout_s) as con:
@@ -264,13 +261,13 @@ class PlayerExplorer:
             return f"No player matches {text}."
         hidden = found - listed
         if hidden == 0:
-            return f"{_count(found, 'player matches', 'players match')} {text}."
+            return f"{counted(found, 'player matches', 'players match')} {text}."
         widen = "widen Tier, Label, Min score or Min games to see"
         more = f"{hidden} more {'is' if hidden == 1 else 'are'} hidden by the filters"
         if listed == 0:
             return f"No player passing the filters matches {text}; {more}: {widen} them."
         return (
-            f"{_count(listed, 'player matches', 'players match')} {text} and the filters; "
+            f"{counted(listed, 'player matches', 'players match')} {text} and the filters; "
             f"{more}: {widen} them."
         )
 
