@@ -385,3 +385,97 @@ def test_report_renders_in_a_browser(
     assert alive == interactive
     assert page.evaluate("document.querySelectorAll('.jp-CodeCell .jp-InputArea').length") == 0
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+TABLE_OF_REASONS = """
+import pandas as pd
+from pipeline.explorer import jobs, present
+from pipeline.store import read
+with read({db!r}) as con:
+    runs = jobs.executions(con, since=pd.Timestamp("2000-01-01"))
+present.interactive_tables()
+present.show_table(jobs.rate_limited_runs(pd.concat([runs] * 4)), empty="none")
+"""
+# Per column of the shown table: how it is aligned, and how far its cells reach past the
+# right edge of the table's box (positive: the reader has to scroll to see them).
+TABLE_LAYOUT = """(() => {
+  const table = document.querySelector('table.dataTable[id^="itables_"]');
+  const edge = table.closest('.dt-container').getBoundingClientRect().right;
+  const names = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  const columns = {};
+  names.forEach((name, i) => {
+    const cells = [...table.querySelectorAll(`tbody tr td:nth-child(${i + 1})`)];
+    columns[name] = {
+      align: getComputedStyle(cells[0]).textAlign,
+      past_edge: Math.max(...cells.map(c => c.getBoundingClientRect().right - edge)),
+    };
+  });
+  return columns;
+})()"""
+
+
+def test_a_long_table_of_sentences_reads_without_scrolling(
+    world_db: Path, browser: Browser, tmp_path: Path
+) -> None:
+    """A long table whose cells are sentences (why runs were rate limited) wraps them
+    within the page instead of pushing them past its right edge, and aligns words left
+    and numbers right."""
+    from nbclient import NotebookClient
+
+    from pipeline.reports.html import export_html
+
+    code = TABLE_OF_REASONS.format(db=str(world_db))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    executed = tmp_path / "reasons.ipynb"
+    nbformat.write(nb, str(executed))
+    page = browser.open(export_html(executed))
+    assert page.errors() == []
+    columns = page.evaluate(TABLE_LAYOUT)
+    assert list(columns) == ["execution", "job", "started", "requests", "why", "message"]
+    assert {name: c["past_edge"] <= 1 for name, c in columns.items()} == dict.fromkeys(
+        columns, True
+    )
+    assert columns["why"]["align"] == columns["job"]["align"] == "left"
+    assert columns["requests"]["align"] == "right"
+
+
+SUSPECTS_TABLE = (
+    "[...document.querySelectorAll('table.dataTable[id^=\"itables_\"]')]"
+    ".find(t => t.innerText.includes('top factors'))"
+)
+
+
+def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
+    browsed_reports: dict[str, ReportResult], browser: Browser
+) -> None:
+    """Offline, clicking a column's title sorts the table by it: scores as numbers
+    (9% before 10%), Riot IDs as words."""
+    page = browser.open(browsed_reports["01-smurf-report"].html_path)
+    page.evaluate(f"({SUSPECTS_TABLE}).scrollIntoView({{block: 'center'}})")
+
+    def sorted_by(title: str) -> list[str]:
+        header = (
+            f"[...({SUSPECTS_TABLE}).closest('.dt-container').querySelectorAll('th')]"
+            f".find(th => th.innerText.trim() === '{title}')"
+        )
+        page.click(f"({header}).querySelector('.dt-column-title')")
+        page.wait_for(f"({header}).classList.contains('dt-ordering-asc')", what="the sort")
+        column = page.evaluate(
+            f"[...({SUSPECTS_TABLE}).querySelectorAll('thead th')]"
+            f".findIndex(th => th.innerText.trim() === '{title}')"
+        )
+        return list(
+            page.evaluate(
+                f"[...({SUSPECTS_TABLE}).querySelectorAll('tbody tr')]"
+                f".map(row => row.children[{column}].innerText.trim())"
+            )
+        )
+
+    scores = sorted_by("score")
+    assert len(scores) > 1
+    assert [int(s.removesuffix("%")) for s in scores] == sorted(
+        int(s.removesuffix("%")) for s in scores
+    )
+    riot_ids = sorted_by("Riot ID")
+    assert riot_ids == sorted(riot_ids, key=str.casefold)

@@ -38,6 +38,16 @@ PLAIN_MAX_ROWS = 15
 PAGE_LENGTH = 15
 # itables shrinks tables beyond this many bytes; reports show every row they list.
 MAX_TABLE_BYTES = 2**22
+# itables' classes without "nowrap": a column of sentences (why a run stopped, an error)
+# wraps within the page instead of running past its right edge.
+TABLE_CLASSES = "display compact"
+# JupyterLab right-aligns every table cell; words read better aligned left, so only the
+# columns DataTables finds numeric or dates stay right-aligned.
+TABLE_CSS = (
+    ".dt-container table.dataTable th:not(.dt-type-numeric):not(.dt-type-date),"
+    ".dt-container table.dataTable td:not(.dt-type-numeric):not(.dt-type-date)"
+    " { text-align: left; }"
+)
 
 
 def display(obj: object) -> None:
@@ -85,6 +95,11 @@ def interactive_tables(*, every_frame: bool = False) -> None:
     options.maxBytes = MAX_TABLE_BYTES
     options.display_logo_when_loading = False
     options.scrollX = True
+    options.classes = TABLE_CLASSES
+    options.css = TABLE_CSS
+    # A click on a column's title sorts by it, as readers expect (itables otherwise keeps
+    # the title for selecting text and sorts only from the small arrows beside it).
+    options.text_in_header_can_be_selected = False
     options.pageLength = PAGE_LENGTH
     options.lengthMenu = [PAGE_LENGTH, 50, 200, 1000]
     with capture_output(stdout=False, stderr=False) as shown:
