@@ -56,7 +56,7 @@ display(Markdown(f"**{len(runs)}** executions in the window."))
 # ## Per job: runs, failures, rate limits, API requests, durations
 
 # %%
-present.show_table(jobs.job_summary(runs), empty="No job ran in this window.", index=True)
+present.show_table(jobs.summary_for_readers(jobs.job_summary(runs)), empty="No job ran in this window.", index=True)
 
 # %% [markdown]
 # ## Executions over time
@@ -78,7 +78,7 @@ present.show_table(jobs.rate_limited_runs(runs), empty="No rate-limited runs in 
 # ## Failed runs and their log lines
 
 # %%
-failed = runs[runs["status"] == "FAILED"][["id", "job_type", "started_at", "error_message"]]
+failed = jobs.failed_runs(runs)
 present.show_table(failed, empty="No failed runs in this window.")
 if not failed.empty:
-    present.show_table(failed_logs, empty="The failed runs captured no log lines.")
+    present.show_table(jobs.logs_for_readers(failed_logs), empty="The failed runs captured no log lines.")

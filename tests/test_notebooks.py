@@ -287,6 +287,21 @@ def test_job_monitor_shows_runs_and_failed_logs(world_db: Path, tmp_path: Path) 
     assert "Sent 102 requests, then the rate-limit window ran out" in text
 
 
+def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> None:
+    """The job monitor's tables have headings a reader reads (no job_type, started_at or
+    error_message) and times to the second, not to the microsecond."""
+    result = run_report(
+        "03-job-monitor", {"as_of": NOW.isoformat(), "days": 2}, out_dir=tmp_path, db_path=world_db
+    )
+    page = result.html_path.read_text()
+    heads = re.findall(r"<thead>(.*?)</thead>", page, re.DOTALL)
+    headings = {h.strip() for head in heads for h in re.findall(r"<th[^>]*>([^<]*)</th>", head)}
+    assert {"job", "runs", "failed", "rate limited", "API requests"} <= headings
+    assert {"execution", "started", "error"} <= headings
+    assert {h for h in headings if "_" in h} == set()
+    assert re.search(r"\d\d:\d\d:\d\d\.\d", page) is None
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebooks_are_tracked_as_percent_scripts(name: str) -> None:
     """Each notebook's source is a percent-format script on the python3 kernel, so it diffs

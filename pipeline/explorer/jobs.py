@@ -62,7 +62,7 @@ def rate_limited_runs(runs: pd.DataFrame) -> pd.DataFrame:
         {
             "execution": limited["id"],
             "job": limited["job_type"],
-            "started": pd.to_datetime(limited["started_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "started": _to_the_second(limited["started_at"]),
             "requests": limited["api_requests_made"],
             "why": [_why_rate_limited(int(n or 0)) for n in limited["api_requests_made"]],
             "message": limited["error_message"],
@@ -107,6 +107,51 @@ def job_summary(runs: pd.DataFrame) -> pd.DataFrame:
             "p95_duration_s": grouped["duration_s"].quantile(0.95).round(2),
         }
     )
+
+
+def summary_for_readers(summary: pd.DataFrame) -> pd.DataFrame:
+    """``job_summary`` with headings in words, one row per job."""
+    return summary.rename_axis("job").rename(
+        columns={
+            "rate_limited": "rate limited",
+            "api_requests": "API requests",
+            "records_created": "records created",
+            "median_duration_s": "median run (s)",
+            "p95_duration_s": "95th percentile run (s)",
+        }
+    )
+
+
+def failed_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The FAILED runs among ``runs``: which, when (to the second) and the error."""
+    failed = runs[runs["status"] == "FAILED"]
+    return pd.DataFrame(
+        {
+            "execution": failed["id"],
+            "job": failed["job_type"],
+            "started": _to_the_second(failed["started_at"].fillna(failed["created_at"])),
+            "error": failed["error_message"],
+        }
+    )
+
+
+def logs_for_readers(logs: pd.DataFrame) -> pd.DataFrame:
+    """``failed_run_logs`` as a reader reads them: the run, the time, the level, the
+    event and its fields (the run's error is in the failed runs' table above)."""
+    return pd.DataFrame(
+        {
+            "execution": logs["execution_id"],
+            "job": logs["job_type"],
+            "logged": _to_the_second(logs["logged_at"]),
+            "level": logs["level"],
+            "event": logs["event"],
+            "details": logs["fields"],
+        }
+    )
+
+
+def _to_the_second(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times).dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def failed_run_logs(
