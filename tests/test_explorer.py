@@ -335,6 +335,31 @@ def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnec
     assert max(bar.get_width() for bar in figure.axes[0].patches) <= 1 / 1440
 
 
+def test_the_job_charts_keep_their_legends_off_the_bars(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Each chart's legend (a dozen job/status pairs) sits beside its plot, never over the
+    bars or lines it names, and no two pairs share a colour."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    figure = plots.job_runs_figure(runs)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        assert legend is not None
+        assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+    # Five jobs by three statuses: fifteen pairs, as a busy day of the demo has.
+    names = ["BAN_CHECKER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER", "OTHER"]
+    runs["job_type"] = [names[i % 5] for i in range(len(runs))]
+    runs["status"] = [("FAILED", "RATE_LIMITED", "SUCCESS")[i % 3] for i in range(len(runs))]
+    pairs = plots.job_runs_figure(runs).axes[0].get_legend().legend_handles
+    assert len(pairs) == 15
+    colors = {tuple(handle.get_facecolor()) for handle in pairs}  # type: ignore[union-attr]
+    assert len(colors) == len(pairs)  # no two job/status pairs look alike
+
+
 def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
     """A rate-limited run that sent no request is explained, not left as a bare zero."""
     runs = jobs.executions(con, since=NOW - timedelta(days=30))

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import matplotlib.dates as mdates
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -97,8 +98,8 @@ def performance_figure(games: pd.DataFrame) -> Figure:
 
 
 def job_runs_figure(runs: pd.DataFrame) -> Figure:
-    """Runs per minute, hour or day by job and status (left) and run durations over time
-    (right).
+    """Runs per minute, hour or day by job and status (top) and run durations over time
+    (below), each with its legend beside it, where it hides no bar or line.
 
     The bins follow the runs' span (``jobs.runs_over_time``) and each bar is as wide as its
     bin, so a day of runs is a day of hourly bars, not one wide bar under hourly ticks, and
@@ -106,38 +107,45 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     """
     from pipeline.explorer.jobs import BIN_WIDTHS, runs_over_time
 
-    fig = Figure(figsize=(12, 4), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(12, 7), layout="constrained")
+    counts, durations = fig.subplots(2, 1)
     binned = runs_over_time(runs)
     bin_width = BIN_WIDTHS[binned.attrs["bin"]]
     shortest_axis = bin_width * 24  # a few minutes of runs: an axis of minutes, not of a day
     if not binned.empty:
         width_days = bin_width / timedelta(days=1) * 0.9
         bottom = pd.Series(0.0, index=binned.index)
-        for column in binned.columns:
+        # Twenty colours, so a dozen job/status pairs never share one (the default has ten).
+        palette = colormaps["tab20"].colors  # type: ignore[attr-defined]
+        for i, column in enumerate(binned.columns):
             name = " / ".join(str(c) for c in column) if isinstance(column, tuple) else column
-            left.bar(
+            counts.bar(
                 binned.index,
                 binned[column],
                 bottom=bottom,
                 width=width_days,
                 align="edge",
                 label=name,
+                color=palette[i % len(palette)],
             )
             bottom += binned[column]
-        left.legend(fontsize="small")
-        _date_axis(left, pd.Series(binned.index), shortest=shortest_axis)
-    left.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
-    left.set_title("Executions by job and status")
+        _legend_beside(counts)
+        _date_axis(counts, pd.Series(binned.index), shortest=shortest_axis)
+    counts.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
+    counts.set_title("Executions by job and status")
     for job_type, rows in runs.groupby("job_type"):
-        right.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
-    right.set_ylabel("duration (s)")
-    right.set_title("Run durations")
+        durations.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
+    durations.set_ylabel("duration (s)")
+    durations.set_title("Run durations")
     if not runs.empty:
-        right.legend(fontsize="small")
-        _date_axis(right, runs["started_at"], shortest=shortest_axis)
-    fig.autofmt_xdate()
+        _legend_beside(durations)
+        _date_axis(durations, runs["started_at"], shortest=shortest_axis)
     return fig
+
+
+def _legend_beside(ax: Axes) -> None:
+    """The legend to the right of ``ax`` (constrained layout makes room for it)."""
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _date_axis(ax: Axes, times: pd.Series, *, shortest: timedelta = timedelta(days=1)) -> None:
