@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobScheduler
+from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.log import configure_logging
 from pipeline.store import Database
@@ -129,3 +130,43 @@ def test_smurf_run_refuses_when_the_scheduler_cannot_be_asked(db_path: Path) -> 
     assert result.exit_code == 1
     assert "no API" in result.output
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+HOLD_THE_FILE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])  # a writer: no other process may open the file
+print("holding", flush=True)
+sys.stdin.readline()
+con.close()
+"""
+
+
+def test_stopping_while_a_run_starts_prints_no_traceback(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scheduler stopped while a scheduled run waits to start (here for a file another
+    process holds) stops quietly: the run is recorded as stopped, and APScheduler logs no
+    "raised an exception" traceback for it."""
+    only_the_analyzer(db_path, "interval(seconds=2)")
+
+    async def scenario() -> None:
+        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
+        await scheduler.start()  # reads the schedules; the first run is due in 2 s
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_THE_FILE, str(db_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            await asyncio.sleep(3)  # the analyzer's start now waits for the file
+            await scheduler.stop()
+        finally:
+            holder.communicate("done\n", timeout=30)
+
+    with caplog.at_level("ERROR", logger="apscheduler"):
+        asyncio.run(scenario())
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")] == []
+    stopped = "SELECT count(*) FROM job_executions WHERE status = 'FAILED' AND error_message = ?"
+    assert count(db_path, stopped, [NOT_BEGUN_MESSAGE]) == 1

@@ -308,6 +308,12 @@ class JobScheduler:
             # Disabled or running elsewhere since the last sync: the next sync catches up.
             log.info("scheduler.skipped", job_config_id=config_id, reason=str(exc))
             return
+        except asyncio.CancelledError:
+            # Shut down while the start waited: the start records its run as stopped
+            # (start_execution_in_thread), so there is nothing to report, and letting the
+            # cancellation through would only have APScheduler print it as a traceback.
+            log.info("scheduler.start_cancelled", job_config_id=config_id)
+            return
         except Exception as exc:
             log.error(
                 "job.not_started", job_config_id=config_id, error=f"{type(exc).__name__}: {exc}"
