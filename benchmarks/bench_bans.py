@@ -13,8 +13,8 @@ each fire time, with ``ban_check_days`` 1 (every flagged account is looked at ev
   gone before the first run) and were UNAVAILABLE by the second run after they went;
 - hours from a ban during the run to UNAVAILABLE;
 - ended suspensions noticed (a check finding the account again) within
-  ``unavailable_recheck_days`` plus one run; transfers found (TRANSFERRED with the right new
-  platform) within ``ban_check_days`` plus one run;
+  ``unavailable_recheck_days`` of the end; transfers found (TRANSFERRED with the right new
+  platform) within ``ban_check_days`` of the move: the re-check cadences;
 - requests spent per check.
 
 Aims: precision >= 0.99, recall >= 0.95, every ended suspension and transfer noticed within
@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from benchmarks._common import Result, print_results, stopwatch
 from pipeline.jobs import ExecutionOutcome, JobContext
@@ -75,11 +78,19 @@ def epoch_s(at: datetime) -> int:
 # ---- the crawl and the scheduled runs ---------------------------------------------------
 
 
-def crawl(db_path: Path, sim: RunningSimulator) -> dict[str, Any]:
-    """Fill the database as an operator would: track a few, fetch the rest, score everyone."""
+def crawl(db_path: Path, sim: RunningSimulator, held: ExitStack) -> dict[str, Any]:
+    """Fill the database as an operator would: track a few, fetch the rest, score everyone.
+
+    One connection is held open in ``held`` from here on, so the jobs' short-lived
+    connections share this process's DuckDB instance. Otherwise each of them opens the file
+    anew and replays its write-ahead log (up to 16 MB, seconds per open on a busy machine):
+    the fetcher's runs then hit their time limit and the world checked depends on the
+    machine's speed. What is measured here is the checks, not the crawl's speed.
+    """
     truth = sim.truth()
     tracked = sorted((t for t in truth if not t["is_banned"]), key=lambda t: -t["games"])[:3]
     prepare(db_path, [t["puuid"] for t in tracked])
+    held.enter_context(closing(duckdb.connect(str(db_path))))
     set_job_config(db_path, "SMURF_ANALYZER", unanalyzed_players_per_run=1_000_000)
     context = job_context(db_path, sim)
     run_job(context, "TRACKED_PLAYER_UPDATER")
@@ -231,7 +242,7 @@ def _suspension(
 ) -> None:
     start_s = int(truth.events.suspended_at_s[player])
     end_s = int(truth.events.suspended_until_s[player])
-    allowed_s = (UNAVAILABLE_RECHECK_DAYS + 1) * DAY_S
+    allowed_s = UNAVAILABLE_RECHECK_DAYS * DAY_S
     noticed_gone = any(status in GONE and start_s <= at_s < end_s for at_s, status, _ in seen)
     if start_s == NEVER_S or not noticed_gone or end_s + allowed_s > run_s[-1]:
         return
@@ -256,7 +267,7 @@ def _transfer(
     platforms: dict[str, str],
 ) -> None:
     moved_s = int(truth.events.transferred_at_s[player])
-    allowed_s = (BAN_CHECK_DAYS + 1) * DAY_S
+    allowed_s = BAN_CHECK_DAYS * DAY_S
     if moved_s == NEVER_S or moved_s + allowed_s > run_s[-1]:
         return
     destination = str(truth.events.transfer_platform[player])
@@ -305,15 +316,17 @@ def results(v: Judgement) -> list[Result]:
                ">= 0.99", precision >= 0.99),
         Result(NAME, f"UNAVAILABLE recall in 2 runs ({v.went} gone)", recall, "", None,
                ">= 0.95", recall >= 0.95),
+        # A breakdown: a world whose crawl flagged no account gone before the first run has
+        # nothing here to judge, and that is not a miss.
         Result(NAME, f"... of those gone before run 1 ({v.went_before})", before, "", None,
-               ">= 0.95", before >= 0.95),
+               ">= 0.95", before >= 0.95 if v.went_before else None),
         Result(NAME, "hours ban -> UNAVAILABLE, median", statistics.median(hours), "h", None,
                "info", None),
         Result(NAME, "hours ban -> UNAVAILABLE, max", max(hours), "h", None, "info", None),
         Result(NAME, f"ended suspensions noticed ({v.suspensions_ended})", suspensions, "", None,
-               f"all, <= {UNAVAILABLE_RECHECK_DAYS + 1} d", suspensions == 1.0),
+               f"all, <= {UNAVAILABLE_RECHECK_DAYS} d", suspensions == 1.0),
         Result(NAME, f"transfers found, right platform ({v.transfers})", transfers, "", None,
-               f"all, <= {BAN_CHECK_DAYS + 1} d",
+               f"all, <= {BAN_CHECK_DAYS} d",
                transfers == 1.0 and v.platform_right == v.transfers),
         Result(NAME, "requests per check", _share(v.requests, v.checks), "req", None, "info",
                None),
@@ -324,8 +337,8 @@ def run() -> list[Result]:
     configure_logging(json_lines=True, level="warning")
     with tempfile.TemporaryDirectory(prefix="bench_bans_") as folder, stopwatch() as elapsed:
         db_path = Path(folder) / "bans.duckdb"
-        with serve_in_thread(world_config()) as sim:
-            crawled = crawl(db_path, sim)
+        with serve_in_thread(world_config()) as sim, ExitStack() as held:
+            crawled = crawl(db_path, sim, held)
             crawl_s = elapsed()
             runs = scheduled_runs(db_path, sim)
             verdict = judge(db_path, sim.world, runs)
