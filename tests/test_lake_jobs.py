@@ -23,7 +23,7 @@ from pipeline.jobs.types import Trigger
 from pipeline.store import Database, read, write
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation, parse_location
-from pipeline.store.locks import WriteLock
+from pipeline.store.locks import JOB_NAMESPACE, WriteLock, connect, job_lock_key
 
 
 def data_files(location: LakeLocation) -> int:
@@ -104,6 +104,26 @@ def test_runs_of_a_job_share_out_platforms_and_global_jobs_run_once(lake_url: st
             if claim is not None:
                 claim.release()
     assert shards.claim_run(db, 2, sharded=True, platforms=("euw1",)) is not None
+
+
+def test_a_released_run_frees_its_job_at_once(lake_url: str) -> None:
+    """The next run may claim a job the moment the last one released it: the lock goes
+    with the release, not when the server has ended the released session's backend."""
+    db = Database(parse_location(lake_url))
+    refused = 0
+    for _ in range(100):
+        claim = shards.claim_run(db, 2, sharded=True, platforms=("euw1",))
+        assert claim is not None
+        claim.release()
+        location = parse_location(lake_url)
+        assert isinstance(location, LakeLocation)
+        with connect(location.catalog_uri) as session:
+            taken = session.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)",
+                [JOB_NAMESPACE, job_lock_key(2, "euw1")],
+            ).fetchone()
+            refused += taken != (True,)
+    assert refused == 0
 
 
 def test_one_worker_leads_and_another_takes_over(lake_url: str) -> None:

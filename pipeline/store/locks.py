@@ -226,8 +226,24 @@ class SessionLock:
             return lock_holders(session, self.namespace, self.key)
 
     def release(self) -> None:
-        """Let go of the lock (closing its session frees it)."""
-        if self._session is not None:
+        """Let go of the lock, then close its session.
+
+        Unlocked first: closing alone frees the lock only once the server has ended the
+        session's backend, a moment later, and a run started meanwhile would find its
+        job still held.
+        """
+        import psycopg
+
+        if self._session is None:
+            return
+        try:
+            if not self._session.closed:
+                self._session.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [self.namespace, self.key]
+                )
+        except psycopg.Error:
+            pass  # the session is gone, and the server freed its locks with it
+        finally:
             self._session.close()
             self._session = None
 
