@@ -276,6 +276,19 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
                 lambda: crawled(lake_url, truth),
                 list(workers.values()),
             )
+            # Which worker claims a platform first is the scheduler's luck: the two-region
+            # worker may have fetched for kr every time so far. The kr worker runs on its
+            # schedule and gets a turn once the other's run ends.
+            wait_for(
+                "for the kr worker to run a fetch of its own",
+                lambda: scalar(
+                    lake_url,
+                    "SELECT count(*) FROM job_executions WHERE job_type = 'MATCH_FETCHER'"
+                    f" AND shard = 'kr' AND host_pid = {workers['kr'].process.pid}"
+                    " AND status <> 'RUNNING'",
+                ),
+                list(workers.values()),
+            )
         # While they still run: what one worker's API and `smurf jobs status` show of all.
         overview, fetches = monitored(workers["euw1"], "MATCH_FETCHER")
         status = subprocess.run(
