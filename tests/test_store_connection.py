@@ -154,6 +154,26 @@ def test_a_unit_of_work_commits_to_the_log_without_a_checkpoint(db_path: Path) -
     assert count.stdout.strip() == "3"
 
 
+def test_the_log_every_opener_replays_stays_small(db_path: Path) -> None:
+    """Units of work that together log far more than the bound leave a log near it, not
+    DuckDB's default 16 MB, so no open replays more than a few commits."""
+    wal = Path(f"{db_path}.wal")
+    with write(db_path) as con:
+        con.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY, text VARCHAR)")
+    largest = 0
+    for batch in range(40):  # about 12 MB of incompressible text in all
+        with write(db_path) as con:
+            con.execute(
+                "INSERT INTO notes SELECT $first + i, sha256(random()::VARCHAR) ||"
+                " repeat(md5(random()::VARCHAR), 8) FROM range(1000) t(i)",
+                {"first": batch * 1000},
+            )
+        largest = max(largest, wal.stat().st_size if wal.exists() else 0)
+    assert largest < 4_000_000
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*) FROM notes").fetchone() == (40_000,)
+
+
 def test_a_schema_change_is_checkpointed_so_the_next_open_works(db_path: Path) -> None:
     """A unit of work that alters a table checkpoints it at once: DuckDB cannot replay
     ALTER TABLE .. ADD COLUMN from its log, and the next open would fail."""
