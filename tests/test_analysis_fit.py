@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.analysis.fit import fit_logistic, fit_model
+from pipeline.analysis.fit import (
+    TARGET_PRECISION,
+    fit_logistic,
+    fit_model,
+    held_out_threshold,
+    probability,
+    threshold_for_precision,
+)
 
 
 def test_fit_logistic_recovers_the_generating_coefficients() -> None:
@@ -29,3 +36,43 @@ def test_fit_model_expresses_weights_on_raw_inputs_centred_on_the_mean() -> None
     (factor,) = model.factors
     assert factor.center == pytest.approx(50.0, abs=0.3)
     assert factor.weight == pytest.approx(0.1, abs=0.01)
+
+
+def _world(rng: np.random.Generator, players: int, prevalence: float, world: int) -> pd.DataFrame:
+    """Players whose factor ``a`` runs two standard deviations higher when they are smurfs."""
+    smurf = rng.random(players) < prevalence
+    a = rng.normal(np.where(smurf, 2.0, 0.0), 1.0)
+    return pd.DataFrame({"a": a, "is_smurf": smurf.astype(float), "world": world})
+
+
+def test_held_out_threshold_keeps_precision_on_every_world_left_out() -> None:
+    """A world with fewer smurfs needs a higher threshold than the pooled fit promises: the
+    held-out threshold keeps 85 % precision on each world scored by weights fitted on the
+    other, and is the lowest that does."""
+    rng = np.random.default_rng(11)
+    data = pd.concat([_world(rng, 4000, 0.12, 0), _world(rng, 4000, 0.03, 1)], ignore_index=True)
+    held_out = held_out_threshold(data, "smurf", ["a"])
+
+    pooled = fit_model(data, data["is_smurf"].to_numpy(), "smurf", ["a"])
+    fitted_on = threshold_for_precision(data["is_smurf"].to_numpy(), probability(pooled, data))
+    assert held_out > fitted_on
+
+    binding = []
+    for world in (0, 1):
+        train, test = data[data["world"] != world], data[data["world"] == world]
+        model = fit_model(train, train["is_smurf"].to_numpy(), "smurf", ["a"])
+        p, y = probability(model, test), test["is_smurf"].to_numpy()
+        assert y[p >= held_out].mean() >= TARGET_PRECISION
+        below = p[p < held_out]
+        if len(below):
+            binding.append(y[p >= below.max()].mean() < TARGET_PRECISION)
+    assert any(binding)
+
+
+def test_held_out_threshold_of_one_world_is_its_own() -> None:
+    """With nothing to hold out, the threshold is the one the world itself gives."""
+    rng = np.random.default_rng(12)
+    data = _world(rng, 3000, 0.1, 0)
+    model = fit_model(data, data["is_smurf"].to_numpy(), "smurf", ["a"])
+    expected = threshold_for_precision(data["is_smurf"].to_numpy(), probability(model, data))
+    assert held_out_threshold(data, "smurf", ["a"]) == pytest.approx(expected)

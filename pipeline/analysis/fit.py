@@ -8,9 +8,12 @@ back to weights on the raw inputs with each factor centred on the population mea
 The worlds are databases the product's own jobs crawled (``smurf simulator crawl``) from
 the training families of the simulator (``pipeline.simulator.TRAINING_FAMILIES``): the
 models learn from what the product really sees, and only from players it would label (a
-profile found, enough games). Each label's threshold is the lowest probability at which the
-training crawls keep the label's precision at ``TARGET_PRECISION``; the held-out families
-judge the result (``benchmarks/bench_quality.py``).
+profile found, enough games). Each label's threshold is chosen for precision on a family the
+weights never saw: with two or more training worlds, each world in turn is scored by weights
+fitted on the others, and the threshold is the lowest probability that keeps the label's
+precision at ``TARGET_PRECISION`` on every one of them (a threshold chosen on the worlds the
+weights were fitted to promises more precision than a new world gives). The held-out
+families judge the result (``benchmarks/bench_quality.py``).
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
@@ -82,15 +85,16 @@ def training_frame(
 ) -> pd.DataFrame:
     """Factor inputs and truth of every player the product would label, over several worlds:
     enough games and a profile the API answered (freshness aside: a crawl is judged as of
-    when it was made)."""
+    when it was made). ``world`` numbers the database each row came from."""
     frames = []
-    for con in cons:
+    for world, con in enumerate(cons):
         features = feature_frame(con, params)
         found = features["profile_found"].astype("boolean").fillna(False).astype(bool)
         features = features[(features["games_analyzed"] >= params.min_games) & found]
         inputs = factor_inputs(features).assign(
             puuid=features["puuid"].to_numpy(),
             games_analyzed=features["games_analyzed"].to_numpy(),
+            world=world,
         )
         frames.append(inputs.merge(load_truth(con), on="puuid"))
     return pd.concat(frames, ignore_index=True)
@@ -108,6 +112,33 @@ def threshold_for_precision(
     labelled = np.arange(1, len(order) + 1)
     good = np.flatnonzero(hits / labelled >= precision)
     return float(probability[order][good.max()]) if len(good) else 1.0
+
+
+def held_out_threshold(
+    data: pd.DataFrame, target: str, factors: Sequence[str], l2: float = 1.0
+) -> float:
+    """The lowest probability at which a ``target`` model over ``factors`` keeps
+    ``TARGET_PRECISION`` on each world of ``data`` (a ``training_frame``) when fitted on the
+    other worlds only: the label's threshold as a world nobody fitted to would need it.
+
+    With one world there is nothing to hold out; its own threshold is returned.
+    """
+    worlds = sorted(data["world"].unique())
+    needed = []
+    for world in worlds:
+        test = data[data["world"] == world]
+        train = data[data["world"] != world] if len(worlds) > 1 else test
+        truth = train[f"is_{target}"].to_numpy(dtype="float64")
+        model = fit_model(train, truth, target, factors, l2)
+        y = test[f"is_{target}"].to_numpy(dtype="float64")
+        needed.append(threshold_for_precision(y, probability(model, test)))
+    return max(needed)
+
+
+def probability(model: LogisticModel, inputs: pd.DataFrame) -> FloatArray:
+    """The model's probability for each row of ``inputs``."""
+    logit = model.contributions(inputs).sum(axis=1).to_numpy(dtype="float64")
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype="float64")
 
 
 def fit_models(
@@ -140,11 +171,14 @@ def main(paths: Sequence[str]) -> None:
         data = training_frame(cons)
         for model in fit_frame(data):
             print(model)
-            logit = model.contributions(data).sum(axis=1).to_numpy()
-            probability = 1.0 / (1.0 + np.exp(-logit))
             y = data[f"is_{model.target}"].to_numpy(dtype="float64")
-            threshold = threshold_for_precision(y, probability)
-            print(f"  {model.target}_threshold = {threshold:.4f}  (precision {TARGET_PRECISION})")
+            fitted_on = threshold_for_precision(y, probability(model, data))
+            factors = [f.name for f in model.factors]
+            held_out = held_out_threshold(data, model.target, factors)
+            print(
+                f"  {model.target}_threshold = {held_out:.4f}  (precision {TARGET_PRECISION} on"
+                f" each world left out of the fit; {fitted_on:.4f} on the worlds fitted to)"
+            )
     finally:
         for con in cons:
             con.close()
