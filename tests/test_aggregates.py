@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from pipeline.analysis import ScoringParams, keep_current
 from pipeline.cli import cli
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import match_frame, participant_frame, player_frame
@@ -25,6 +26,7 @@ from pipeline.store.aggregates import (
     reference_is_stale,
     refresh_reference,
 )
+from pipeline.store.migrate import migrate
 from pipeline.store.writers import write_match_frames
 
 
@@ -176,3 +178,41 @@ def test_rebuild_command_recomputes_and_queues_everyone(world: World, db_path: P
         queued = con.execute("SELECT count(*) FROM players_to_score").fetchone()
         players = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
     assert queued == players
+
+
+@pytest.mark.parametrize("sums_kept", [True, False])
+def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
+    sums_kept: bool, world: World, db_path: Path
+) -> None:
+    """Migrating a database whose sums have no ``folded`` marks yet keeps its sums (or, for
+    one from before the sums, sums its games) and leaves every row unfolded; the
+    analyzer's first run then builds its inputs from them."""
+    _store(db_path, world, np.arange(world.matches.count))
+    kept = _tables(db_path)
+    with write(db_path) as con:
+        for table in ("player_game_sums", "player_champions", "player_game_weeks"):
+            if not sums_kept:
+                con.execute(f"DELETE FROM {table}")
+        con.execute("DROP TABLE player_score_inputs")
+        con.execute("DROP TABLE score_inputs_state")
+        con.execute("DELETE FROM schema_migrations WHERE version = 13")
+    with write(db_path) as con:
+        for table in ("player_game_sums", "player_champions", "player_game_weeks"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN folded")
+    migrate(db_path)
+    migrated = _tables(db_path)
+    if sums_kept:
+        assert migrated == kept
+    else:  # summed from the games, against a lobby reference of the games stored
+        assert sum(row[4] for row in migrated["player_game_sums"]) == 10 * world.matches.count
+    with read(db_path) as con:
+        for table in ("player_game_sums", "player_champions", "player_game_weeks"):
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE folded").fetchone() == (0,)
+    with write(db_path) as con:
+        keep_current(con, ScoringParams())
+        assert con.execute("SELECT count(*) FROM player_game_sums WHERE NOT folded").fetchone() == (
+            0,
+        )
+        players = con.execute("SELECT count(*) FROM player_score_inputs").fetchone()
+        stored = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
+    assert players == stored

@@ -28,9 +28,9 @@ from pipeline.analysis import (
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
 from pipeline.analysis.scoring import contribution_columns
-from pipeline.store.aggregates import enqueue_players
+from pipeline.store.aggregates import add_games, enqueue_players
 from tests.lobby_world import START, add_matches, games_every, set_profile
-from tests.test_analysis_features import Player, add_players, add_rank, con
+from tests.test_analysis_features import Player, _rows, add_players, add_rank, con
 
 __all__ = ["con"]  # the fixture, imported so pytest finds it here
 
@@ -189,6 +189,7 @@ def test_queued_players_are_scored_and_come_back_only_when_something_changed(
     return only when queued again (new games, profile, rank), and players with too few
     games leave the queue unscored."""
     add_players(con, [Player("a", 10, 5), Player("b", 20, 10), Player("c", 3, 1)])
+    keep_current(con, ScoringParams())
     assert players_needing_scores(con, limit=10, min_matches=5) == ["a", "b"]
     assert players_needing_scores(con, limit=1, min_matches=5) == ["a"]
     read_at = queue_time(con)
@@ -205,12 +206,37 @@ def test_a_player_queued_again_while_being_scored_stays_queued(
 ) -> None:
     """Games that arrive while a player is scored queue them again after the read."""
     add_players(con, [Player("a", 10, 5)])
+    keep_current(con, ScoringParams())
     read_at = queue_time(con)
     con.execute(
         "UPDATE players_to_score SET queued_at = $later", {"later": read_at + timedelta(seconds=1)}
     )
     assert dequeue(con, ["a"], 5, read_at) == 0
     assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]
+
+
+def test_a_player_whose_games_arrive_after_the_inputs_were_folded_stays_queued(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A player already queued is not queued again by new games (they keep their place),
+    so games stored between the analyzer's fold and its dequeue keep them on the queue:
+    the score just written has not seen those games."""
+    add_players(con, [Player("a", 10, 5)])
+    keep_current(con, ScoringParams())
+    read_at = queue_time(con)
+    scores = score_players(con, ["a"], cached_baselines=True)
+    player = Player("a", 2, 1, first_game=START + timedelta(days=30))
+    later = _rows(player, np.random.default_rng(1))
+    later["match_id"] = later["match_id"] + "-later"
+    con.register("later_games", later)
+    con.execute(
+        f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
+    )
+    add_games(con, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+    assert dequeue(con, ["a"], 5, read_at) == 0
+    keep_current(con, ScoringParams())
+    assert dequeue(con, ["a"], 5, read_at) == 1
+    assert int(scores["games_analyzed"].iloc[0]) == 10
 
 
 def test_explain_breaks_the_score_into_factors_and_games(con: duckdb.DuckDBPyConnection) -> None:

@@ -462,7 +462,7 @@ def kill_while_committing(worker: Worker, db: str) -> dict[str, int]:
 
 # Tables whose rows go by design while the lake is healthy: the analyzer drains its queue,
 # and compaction folds a player's sums and champions into fewer rows; the reference
-# norms and scoring state are replaced whole when refreshed.
+# norms, scoring state and score inputs are replaced whole when refreshed.
 SHRINKS_BY_DESIGN = frozenset(
     {
         "players_to_score",
@@ -471,6 +471,8 @@ SHRINKS_BY_DESIGN = frozenset(
         "lobby_reference",
         "scoring_baselines",
         "scoring_state",
+        "player_score_inputs",
+        "score_inputs_state",
     }
 )
 

@@ -4,7 +4,7 @@ Public surface (jobs and notebooks import only these names)::
 
     score_players(con, puuids=None, as_of=None, params=ScoringParams())  -> DataFrame
     write_scores(con, scores, scored_at)                                  -> rows written
-    keep_current(con, params, force=False)   lobby reference and baselines up to date -> Upkeep
+    keep_current(con, params, force=False)   reference, baselines, inputs up to date -> Upkeep
     players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
     dequeue(con, scored, min_matches, read_at)  take scored players off the queue
     explain(con, puuid, params=ScoringParams())                          -> Explanation

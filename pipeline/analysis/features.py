@@ -22,6 +22,11 @@ league-v4 answer), never from what was crawled: ``games_played`` is the solo ent
 losses this season, ``summoner_level`` the account's level. Stored games only say how the
 account played in them.
 
+The analyzer keeps the same per-player sums folded into one narrow row per player
+(``player_score_inputs``, see ``inputs``): when scoring against its stored baselines,
+``feature_frame`` reads those rows instead of the sums rows, which cost about a whole scan
+of the sums even for one player in a hundred.
+
 ``feature_frame`` returns one row per player; ``game_frame`` the stored games of a few
 players with their per-game scores (for ``explain``, read from the games themselves);
 ``baseline_frame`` the baselines.
@@ -145,22 +150,34 @@ _CACHED_BASELINES = (
 )
 
 
-def _common_ctes(puuids: Sequence[str] | None, *, cached: bool = False) -> str:
+def _common_ctes(
+    puuids: Sequence[str] | None,
+    *,
+    cached: bool = False,
+    rows: str = "",
+    tiers: str | None = None,
+) -> str:
     """The CTEs every query here starts from. ``cached``: compare with the baselines the
     analyzer keeps (``scoring_baselines``) and read the sums and ranks of the players in
     scope only, so the cost follows the players scored; else the baselines come from
-    everyone's sums."""
+    everyone's sums. ``rows``: a condition on the sums rows read (``AND ...``); ``tiers``:
+    a table (puuid, tier) of the tiers to compare with instead of the current ones."""
     scope = _scope(puuids) if cached else ""
     baselines = _CACHED_BASELINES if cached else baselines_ctes(_cells(), _ALL_TIERS).lstrip()
+    current = (
+        f"current AS (SELECT puuid, tier FROM {tiers})"
+        if tiers is not None
+        else _current(_scope(puuids, "p.puuid") if cached else "")
+    )
     # Scoped at the scan when nothing needs everyone's sums: the rows of the players in
     # scope are a small share of the table, and every later step then handles only them.
     return f"""
 all_sums AS (
-    SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues)) {scope}
+    SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows}
 ),
 {_snapshots(scope)},
 {_RANKS},
-{_current(_scope(puuids, "p.puuid") if cached else "")},
+{current},
 {baselines},
 {reference_ctes()},
 -- Each sums row of a player in scope, scored against the current tier and the lobby.
@@ -188,17 +205,20 @@ def _trend(total: str, against_time: str, n: str, t_sum: str, t_sq: str) -> str:
     return f"coalesce(({against_time} - {t_sum} * {total} / {n}) / nullif({spread}, 0), 0)"
 
 
-def _player_ctes(puuids: Sequence[str] | None) -> str:
+def _player_ctes(puuids: Sequence[str] | None, rows: str = "") -> str:
+    """CTEs per player from the sums rows (``rows``: a condition on them, ``AND ...``):
+    ``scope``, ``stored``, ``totals``, ``scored``, ``champion_games``, ``weeks`` and, from
+    those, ``player``, ``champions`` and ``breaks`` (what ``_FEATURES_SELECT`` reads)."""
     scope = _scope(puuids)
     scope_source = (
-        "SELECT DISTINCT puuid FROM player_game_sums"
+        f"SELECT DISTINCT puuid FROM player_game_sums WHERE true {rows}"
         if puuids is None
         else "SELECT DISTINCT unnest($puuids) AS puuid"
     )
     return f"""
 scope AS ({scope_source}),
 stored AS (
-    SELECT puuid, sum(games) AS matches_stored FROM player_game_sums WHERE true {scope}
+    SELECT puuid, sum(games) AS matches_stored FROM player_game_sums WHERE true {scope} {rows}
     GROUP BY puuid
 ),
 sums AS (
@@ -230,16 +250,17 @@ scored AS (
            coalesce(sum(deaths_sum) FILTER (NOT win), 0) AS loss_deaths_sum
     FROM rows GROUP BY puuid
 ),
+champion_games AS (
+    SELECT puuid, champion_id, sum(games) AS games FROM player_champions
+    WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows} GROUP BY ALL
+),
 champions AS (
     SELECT puuid, count(*) AS champion_count, max(games) AS top_champion_games
-    FROM (
-        SELECT puuid, champion_id, sum(games) AS games FROM player_champions
-        WHERE queue_id IN (SELECT unnest($queues)) {scope} GROUP BY ALL
-    ) GROUP BY puuid
+    FROM champion_games GROUP BY puuid
 ),
 weeks AS (
     SELECT DISTINCT puuid, week FROM player_game_weeks
-    WHERE queue_id IN (SELECT unnest($queues)) {scope}
+    WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows}
 ),
 breaks AS (
     -- Whole weeks without a game between two weeks with games, in days.
@@ -250,17 +271,56 @@ breaks AS (
         FROM weeks
     ) GROUP BY puuid
 ),
-player AS (
+{_PLAYER}"""
+
+
+# Per player: the totals and scored sums with their trends (``totals`` and ``scored`` are
+# CTEs of the same columns whether read from the sums or from the analyzer's inputs).
+_PLAYER = f"""player AS (
     SELECT t.*, s.* EXCLUDE (puuid),
            {_trend("s.perf_sum", "s.perf_t", "t.games", "t.t_sum", "t.t_sq")} AS perf_slope,
            {_trend("t.wins", "t.win_t_sum", "t.games", "t.t_sum", "t.t_sq")} AS win_slope,
            {
-        _trend(
-            "s.lobby_sum", "s.lobby_t", "nullif(s.lobby_games, 0)", "t.lobby_t_sum", "t.lobby_t_sq"
-        )
-    } AS lobby_slope
+    _trend("s.lobby_sum", "s.lobby_t", "nullif(s.lobby_games, 0)", "t.lobby_t_sum", "t.lobby_t_sq")
+} AS lobby_slope
     FROM totals t JOIN scored s ON s.puuid = t.puuid
 )"""
+
+TOTAL_COLUMNS = (
+    "games", "wins", "kills", "deaths", "assists", "t_sum", "t_sq", "win_t_sum",
+    "lobby_t_sum", "lobby_t_sq", "t_first", "t_last", "level_at_last_game", "stomps",
+)  # fmt: skip
+SCORED_COLUMNS = (
+    "perf_sum", "perf_t", "lobby_games", "lobby_sum", "lobby_t", "lobby_wins",
+    "lobby_win_sum", "lobby_losses", "lobby_loss_sum", "loss_deaths_sum",
+)  # fmt: skip
+
+
+def _inputs_player_ctes(puuids: Sequence[str] | None) -> str:
+    """The CTEs of ``_player_ctes``, read from the analyzer's one row per player
+    (``player_score_inputs``, see ``inputs``) instead of the sums rows."""
+    scope = _scope(puuids)
+    scope_source = (
+        "SELECT puuid FROM inputs" if puuids is None else "SELECT DISTINCT unnest($puuids) AS puuid"
+    )
+    return f"""
+inputs AS (SELECT * FROM player_score_inputs WHERE true {scope}),
+scope AS ({scope_source}),
+stored AS (SELECT puuid, matches_stored FROM inputs),
+totals AS (SELECT puuid, {", ".join(TOTAL_COLUMNS)} FROM inputs WHERE games IS NOT NULL),
+scored AS (SELECT puuid, {", ".join(SCORED_COLUMNS)} FROM inputs WHERE games IS NOT NULL),
+champions AS (
+    SELECT puuid, len(champion_ids) AS champion_count,
+           list_max(champion_games) AS top_champion_games
+    FROM inputs WHERE len(champion_ids) > 0
+),
+breaks AS (
+    SELECT puuid, greatest(list_max(list_transform(
+               range(1, len(weeks)), i -> date_diff('day', weeks[i], weeks[i + 1]) - 7)), 0)
+               AS longest_gap_days
+    FROM inputs WHERE len(weeks) > 0
+),
+{_PLAYER}"""
 
 
 _PROFILE_RANK = rank_score_sql("p.solo_tier", "p.solo_division", "p.solo_league_points")
@@ -356,6 +416,74 @@ def _parameters(
     return values
 
 
+def queues_key(params: ScoringParams) -> str:
+    """The scored queues as ``score_inputs_state`` records them."""
+    return ",".join(str(q) for q in sorted(params.queues))
+
+
+def inputs_built_for(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> bool:
+    """Whether ``player_score_inputs`` is built, for ``params``'s queues."""
+    row = con.execute(
+        "SELECT count(*) FROM score_inputs_state WHERE queues = ?", [queues_key(params)]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def current_tiers_select(params: ScoringParams, players: str) -> tuple[str, dict[str, Any]]:
+    """SELECT (and its parameters) of (puuid, tier): the tier each player of the query
+    ``players`` (a column ``puuid``) is compared with now, as ``_current`` decides it. Lean:
+    only players without a fetched profile need their snapshots read."""
+    sql = f"""
+    WITH profiled AS (
+        SELECT p.puuid, p.summoner_checked_at IS NOT NULL AS checked, p.solo_tier
+        FROM players p WHERE p.puuid IN ({players})
+    ),
+    newest AS (
+        SELECT puuid, arg_max(upper(tier), observed_at) AS tier FROM rank_snapshots
+        WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of
+          AND puuid IN (SELECT puuid FROM profiled WHERE NOT checked)
+        GROUP BY puuid
+    )
+    SELECT f.puuid,
+           CASE WHEN f.checked THEN coalesce(upper(f.solo_tier), '{UNRANKED}')
+                ELSE coalesce(n.tier, '{UNRANKED}') END AS tier
+    FROM profiled f LEFT JOIN newest n ON n.puuid = f.puuid"""
+    used = set(_PARAMETER.findall(sql))
+    return sql, {k: v for k, v in _parameters(params, None, None).items() if k in used}
+
+
+def inputs_select(
+    params: ScoringParams, puuids: Sequence[str] | None, rows: str, tiers: str | None
+) -> tuple[str, dict[str, Any]]:
+    """SELECT (and its parameters): rows of ``player_score_inputs`` from the sums rows that
+    meet ``rows`` (``AND ...``) of ``puuids`` (None: every player with such rows), scored
+    against the tiers of the table ``tiers`` (puuid, tier; None: the current ones) and the
+    analyzer's baselines."""
+    common = _common_ctes(puuids, cached=True, rows=rows, tiers=tiers)
+    totals = ", ".join(f"t.{c}" for c in TOTAL_COLUMNS)
+    scored = ", ".join(f"x.{c}" for c in SCORED_COLUMNS)
+    sql = f"""WITH {common},{_player_ctes(puuids, rows)},
+    champion_lists AS (
+        SELECT puuid, list(champion_id ORDER BY champion_id) AS champion_ids,
+               list(games ORDER BY champion_id) AS champion_games
+        FROM champion_games GROUP BY puuid
+    ),
+    week_lists AS (SELECT puuid, list(week ORDER BY week) AS weeks FROM weeks GROUP BY puuid)
+    SELECT s.puuid, coalesce(c.tier, '{UNRANKED}') AS tier,
+           coalesce(st.matches_stored, 0) AS matches_stored, {totals}, {scored},
+           cl.champion_ids, cl.champion_games, wl.weeks
+    FROM scope s
+    LEFT JOIN current c ON c.puuid = s.puuid
+    LEFT JOIN stored st ON st.puuid = s.puuid
+    LEFT JOIN totals t ON t.puuid = s.puuid
+    LEFT JOIN scored x ON x.puuid = s.puuid
+    LEFT JOIN champion_lists cl ON cl.puuid = s.puuid
+    LEFT JOIN week_lists wl ON wl.puuid = s.puuid"""
+    used = set(_PARAMETER.findall(sql))
+    values = {k: v for k, v in _parameters(params, puuids, None).items() if k in used}
+    return sql, values
+
+
 def feature_frame(
     con: duckdb.DuckDBPyConnection,
     params: ScoringParams,
@@ -371,7 +499,11 @@ def feature_frame(
     instead of computing them from everyone's sums.
     """
     common = _common_ctes(puuids, cached=cached_baselines)
-    sql = f"WITH {common},{_player_ctes(puuids)} {_FEATURES_SELECT}"
+    # The analyzer's inputs hold exactly what the sums would give (see ``inputs``), in one
+    # narrow row per player: reading them costs a fraction of the sums rows they fold.
+    from_inputs = cached_baselines and as_of is None and inputs_built_for(con, params)
+    players = _inputs_player_ctes(puuids) if from_inputs else _player_ctes(puuids)
+    sql = f"WITH {common},{players} {_FEATURES_SELECT}"
     frame = _run(con, sql, _parameters(params, puuids, as_of)).df()
     # The same types whoever is in the frame: DuckDB hands an integer column over as int64
     # when no row is NULL and as float64 otherwise (a player never profiled has no games

@@ -7,6 +7,9 @@
   stored games grew by ``BASELINE_REFRESH_GROWTH`` since, or the model changed. Everyone is
   queued for rescoring only when a baseline moved by more than ``BASELINE_TOLERANCE`` of its
   spread (or the model changed); otherwise the scores stand.
+- **The score inputs** (``inputs``): one row per player folded from the sums rows appended
+  since the last run; built again from all the sums whenever the baselines, the lobby
+  reference or the sums' layout (compaction) change.
 - **The queue** (``players_to_score``): the store queues a player when their games, profile
   or rank change; ``players_needing_scores`` reads it and ``dequeue`` takes players off in
   the transaction that writes their scores.
@@ -20,6 +23,7 @@ from datetime import datetime
 
 import duckdb
 
+from pipeline.analysis import inputs
 from pipeline.analysis.features import baseline_frame
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
 from pipeline.log import get_logger
@@ -75,10 +79,19 @@ def _baseline_shift(con: duckdb.DuckDBPyConnection, name: str) -> float:
 def keep_current(
     con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool = False
 ) -> Upkeep:
-    """Bring the lobby reference and the baselines up to date; in a write transaction.
+    """Bring the lobby reference, the baselines and the score inputs (``inputs``) up to
+    date; in a write transaction.
 
     ``force`` recomputes the baselines whatever the growth (``smurf analyze --all``).
     """
+    upkeep = _keep_baselines(con, params, force=force)
+    inputs.refresh(con, params)
+    return upkeep
+
+
+def _keep_baselines(
+    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool
+) -> Upkeep:
     rebuilt = reference_is_stale(con)
     if rebuilt:
         games = rebuild_aggregates(con, renorm=True)
@@ -103,6 +116,8 @@ def keep_current(
         everyone = model_changed or rebuilt or moved
         con.execute("DELETE FROM scoring_baselines")
         con.execute(f"INSERT INTO scoring_baselines BY NAME SELECT * FROM {name}")
+    # The inputs' scored sums compare with the baselines: sum them again with the new ones.
+    inputs.invalidate(con)
     con.execute("DELETE FROM scoring_state")
     con.execute(
         "INSERT INTO scoring_state VALUES (?, ?, now()::TIMESTAMP, ?)",
@@ -121,19 +136,30 @@ def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:
     return row[0]  # type: ignore[no-any-return]
 
 
+# Per queued player, the games stored: the inputs' count (as of the last fold) plus the
+# games of the sums rows appended since, which are few. Reading the sums rows of the queued
+# players instead would read about the whole table (see ``inputs``).
+_QUEUED_GAMES = """
+    SELECT q.puuid, q.queued_at,
+           coalesce(i.matches_stored, 0) + coalesce(n.games, 0) AS games,
+           n.games IS NOT NULL AS unfolded
+    FROM players_to_score q
+    LEFT JOIN player_score_inputs i ON i.puuid = q.puuid
+    LEFT JOIN (
+        SELECT puuid, sum(games) AS games FROM player_game_sums WHERE NOT folded
+        GROUP BY puuid
+    ) n ON n.puuid = q.puuid"""
+
+
 def players_needing_scores(
     con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
 ) -> list[str]:
     """Queued players with at least ``min_matches`` stored games, longest queued first."""
     rows = con.execute(
-        """
-        SELECT q.puuid FROM players_to_score q
-        JOIN (
-            SELECT puuid, sum(games) AS games FROM player_game_sums
-            WHERE puuid IN (SELECT puuid FROM players_to_score) GROUP BY puuid
-        ) s ON s.puuid = q.puuid
-        WHERE s.games >= $min_matches
-        ORDER BY q.queued_at, q.puuid
+        f"""
+        SELECT puuid FROM ({_QUEUED_GAMES})
+        WHERE games >= $min_matches
+        ORDER BY queued_at, puuid
         LIMIT $limit
         """,
         {"min_matches": min_matches, "limit": limit},
@@ -149,14 +175,12 @@ def dequeue(
 ) -> int:
     """Take off the queue the players scored and those with fewer than ``min_matches``
     games (a new game queues them again), as queued up to ``read_at``: a player queued
-    again while being scored stays. Returns the players taken off."""
-    # Only the queued players' sums are read: the cost follows the queue, not the database.
-    condition = """queued_at <= $read_at AND (
-        puuid IN (SELECT unnest($scored))
-        OR puuid NOT IN (
-            SELECT puuid FROM player_game_sums
-            WHERE puuid IN (SELECT puuid FROM players_to_score)
-            GROUP BY puuid HAVING sum(games) >= $min_matches))"""
+    again while being scored stays, and so does one whose games arrived after the last
+    fold of the inputs (their score has not seen them yet). Returns the players taken off."""
+    condition = f"""puuid IN (
+        SELECT puuid FROM ({_QUEUED_GAMES})
+        WHERE queued_at <= $read_at AND NOT unfolded
+          AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches))"""
     values = {"scored": list(scored), "min_matches": min_matches, "read_at": read_at}
     # Counted first: a lake has no RETURNING.
     row = con.execute(f"SELECT count(*) FROM players_to_score WHERE {condition}", values).fetchone()

@@ -20,7 +20,10 @@ from ``match_participants``. Three tables:
                        ``rebuild_aggregates`` (see ``reference_is_stale``)
 
 Writers append the sums of each batch as new rows (a key may have several: readers add them
-up, ``compact`` merges them), so storing a batch never reads what is stored. Every per-game
+up, ``compact`` merges them), so storing a batch never reads what is stored. Each row is
+appended with ``folded`` false: the analyzer folds new rows into its one row per player of
+score inputs (``analysis.inputs``) and marks them folded in the same transaction; rewriting
+the rows (``compact``, ``rebuild_aggregates``) forgets those inputs. Every per-game
 value is rounded to DECIMAL(18, 6) before it is summed, and sums are kept as
 DECIMAL(18, 6) (64-bit integers: a scan of them costs a fifteenth of 128-bit ones): integer
 arithmetic, so the sums do not depend on the order games arrive in
@@ -195,7 +198,7 @@ def _sum_columns() -> list[tuple[str, str]]:
 
 def _sums_select(per_game: str) -> str:
     items = ", ".join(f"{expr} AS {name}" for name, expr in _sum_columns())
-    return f"SELECT {', '.join(_KEY)}, {items} FROM ({per_game}) p GROUP BY ALL"
+    return f"SELECT {', '.join(_KEY)}, {items}, false AS folded FROM ({per_game}) p GROUP BY ALL"
 
 
 # How two rows of one key combine; every other column adds up.
@@ -211,8 +214,8 @@ def _append_sums(con: duckdb.DuckDBPyConnection, per_game: str) -> None:
 
 def _append_champions(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute(
-        f"""INSERT INTO player_champions (puuid, queue_id, champion_id, games)
-        SELECT puuid, coalesce(queue_id, -1), coalesce(champion_id, -1), count(*)
+        f"""INSERT INTO player_champions (puuid, queue_id, champion_id, games, folded)
+        SELECT puuid, coalesce(queue_id, -1), coalesce(champion_id, -1), count(*), false
         FROM {source} GROUP BY ALL"""
     )
 
@@ -241,6 +244,7 @@ def compact(con: duckdb.DuckDBPyConnection) -> int:
     """Merge the rows of each key into one (exact: integer sums); returns the rows removed.
 
     Run in a write transaction; the analyzer does when the tables doubled since."""
+    forget_score_inputs(con)
     removed = 0
     for table in _APPENDED:
         before = _count_rows(con, table)
@@ -248,11 +252,20 @@ def compact(con: duckdb.DuckDBPyConnection) -> int:
         con.execute(f"CREATE TEMP TABLE {merged} AS {_merged_select(table)}")
         try:
             con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {merged}")
+            # Unfolded: compaction forgets the analyzer's inputs, which are summed again.
+            con.execute(f"INSERT INTO {table} BY NAME SELECT *, false AS folded FROM {merged}")
         finally:
             drop_temp_table(con, merged)
         removed += before - _count_rows(con, table)
     return removed
+
+
+def forget_score_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the analyzer's score inputs (``analysis.inputs``), folded from the sums rows:
+    once the rows are rewritten, which of them were folded is lost, so the analyzer sums
+    everyone's inputs again on its next run."""
+    con.execute("DELETE FROM score_inputs_state")
+    con.execute("DELETE FROM player_score_inputs")
 
 
 def drop_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -281,8 +294,8 @@ def _add_weeks(con: duckdb.DuckDBPyConnection, source: str) -> None:
     week = "CAST(date_trunc('week', s.game_start) AS DATE)"
     con.execute(
         f"""
-        INSERT INTO player_game_weeks (puuid, queue_id, week)
-        SELECT DISTINCT s.puuid, coalesce(s.queue_id, -1), {week}
+        INSERT INTO player_game_weeks (puuid, queue_id, week, folded)
+        SELECT DISTINCT s.puuid, coalesce(s.queue_id, -1), {week}, false
         FROM {source} s
         WHERE s.game_start IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM player_game_weeks w
@@ -370,11 +383,20 @@ def rebuild_aggregates(con: duckdb.DuckDBPyConnection, *, renorm: bool = True) -
     """
     if renorm:
         refresh_reference(con)
+    forget_score_inputs(con)
     for table in _LAYOUT:
         con.execute(f"DELETE FROM {table}")
     # Not queued for scoring here: whoever rebuilds decides who needs a new score.
     _sum_games(con, "match_participants")
     return stored_games(con)
+
+
+def fill_empty_aggregates(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum the stored games if the aggregate tables are empty: a database from before they
+    existed (run by the migration that completes their layout)."""
+    row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
+    if row and row[0] == 0:
+        rebuild_aggregates(con)
 
 
 def stored_games(con: duckdb.DuckDBPyConnection) -> int:

@@ -20,7 +20,7 @@ import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
-from pipeline.store.aggregates import rebuild_aggregates
+from pipeline.store.aggregates import fill_empty_aggregates
 from pipeline.store.connection import write
 from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
@@ -30,8 +30,9 @@ log = get_logger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # What a migration's SQL cannot do itself, run in its transaction after it: fill the
-# aggregate tables from the games already stored.
-_AFTER = {12: rebuild_aggregates}
+# aggregate tables from the games already stored (once their layout is complete, so that
+# the writers' statements apply).
+_AFTER = {13: fill_empty_aggregates}
 
 
 @dataclass(frozen=True)
