@@ -134,7 +134,8 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
 
     The jobs keep them current as they store games; rebuild after changing games by hand
     (SQL) or to refresh the lobby reference now (the analyzer does it when the games of a
-    role have doubled). Every player is queued for scoring again. Safe to repeat.
+    role have doubled). Every player is queued for scoring again, and the analyzer sums its
+    score inputs again on its next run. Safe to repeat.
     """
     import time
 

@@ -162,8 +162,12 @@ def test_stomps_are_judged_against_the_lobby_with_role_norms(world: World, db_pa
 
 
 def test_rebuild_command_recomputes_and_queues_everyone(world: World, db_path: Path) -> None:
-    """`smurf db rebuild-aggregates` restores sums deleted by hand and queues every player."""
+    """`smurf db rebuild-aggregates` restores sums deleted by hand, queues every player and
+    has the analyzer sum its score inputs again (which rows they held is lost)."""
     _store(db_path, world, np.arange(world.matches.count))
+    with write(db_path) as con:
+        keep_current(con, ScoringParams())
+        assert con.execute("SELECT count(*) FROM score_inputs_state").fetchone() == (1,)
     before = _tables(db_path)
     with write(db_path) as con:
         con.execute("DELETE FROM player_game_sums WHERE role = 'TOP'")
@@ -178,6 +182,10 @@ def test_rebuild_command_recomputes_and_queues_everyone(world: World, db_path: P
         queued = con.execute("SELECT count(*) FROM players_to_score").fetchone()
         players = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
     assert queued == players
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*) FROM score_inputs_state").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM player_score_inputs").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM player_game_sums WHERE folded").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("sums_kept", [True, False])

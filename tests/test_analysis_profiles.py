@@ -15,6 +15,7 @@ from pipeline.analysis import (
     SMURF,
     ScoringParams,
     dequeue,
+    keep_current,
     players_needing_scores,
     queue_time,
     score_players,
@@ -94,6 +95,7 @@ def test_with_a_fresh_profile_the_dominant_new_account_is_a_smurf(
 def test_a_new_profile_brings_a_player_back_for_scoring(con: duckdb.DuckDBPyConnection) -> None:
     """A player scored INSUFFICIENT_DATA for want of a profile is rescored once it arrives,
     and the stored score keeps its reason."""
+    keep_current(con, ScoringParams())  # as the analyzer does before it reads the queue
     read_at = queue_time(con)
     scores = score_players(con, ["dominant"])
     write_scores(con, scores, NOW - timedelta(minutes=5))
