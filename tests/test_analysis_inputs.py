@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis import ScoringParams, keep_current
-from pipeline.analysis.features import feature_frame, inputs_built_for
+from pipeline.analysis.features import feature_frame, inputs_built_for, latest_inputs
 from pipeline.analysis.inputs import invalidate
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.world import World, build_world
@@ -74,7 +74,9 @@ def _change_tiers(db: Path, rng: np.random.Generator, count: int) -> list[str]:
     with write(db) as con:
         puuids = [
             str(r[0])
-            for r in con.execute("SELECT puuid FROM player_score_inputs ORDER BY puuid").fetchall()
+            for r in con.execute(
+                "SELECT DISTINCT puuid FROM player_score_inputs ORDER BY puuid"
+            ).fetchall()
         ]
         chosen = [str(p) for p in rng.choice(puuids, size=min(count, len(puuids)), replace=False)]
         for puuid in chosen:
@@ -88,6 +90,15 @@ def _change_tiers(db: Path, rng: np.random.Generator, count: int) -> list[str]:
         listed = ", ".join(f"'{puuid}'" for puuid in chosen)
         enqueue_players(con, f"SELECT puuid FROM players WHERE puuid IN ({listed})")
     return chosen
+
+
+def _rows_and_players(db: Path) -> tuple[int, int]:
+    with duckdb.connect(str(db)) as con:
+        row = con.execute(
+            "SELECT count(*), count(DISTINCT puuid) FROM player_score_inputs"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 def _built_at(db: Path) -> object:
@@ -111,6 +122,7 @@ def test_folded_inputs_give_the_features_of_the_sums(
     _analyze(db_path)
     done: list[np.ndarray] = []
     folds = 0
+    most_rows = 1.0
     rest = order[first:]
     start = 0
     while start < len(rest):
@@ -130,9 +142,14 @@ def test_folded_inputs_give_the_features_of_the_sums(
             _analyze(db_path)
             folds += _built_at(db_path) == built
             _assert_same(*_from_inputs_and_from_sums(db_path))
+            rows, players = _rows_and_players(db_path)
+            # A run appends a row per player folded; older rows go once the table doubled.
+            assert rows <= 2 * players
+            most_rows = max(most_rows, rows / players)
     _analyze(db_path)
     _assert_same(*_from_inputs_and_from_sums(db_path))
     assert folds >= 3
+    assert most_rows > 1.2
 
 
 def test_a_run_folds_new_games_and_tier_changes_without_summing_everyone_again(
@@ -158,7 +175,7 @@ def test_a_run_folds_new_games_and_tier_changes_without_summing_everyone_again(
             assert con.execute(f"SELECT count(*) FROM {table} WHERE NOT folded").fetchone() == (0,)
         tiers = dict(
             con.execute(
-                "SELECT i.puuid, i.tier = upper(p.solo_tier) FROM player_score_inputs i"
+                f"SELECT i.puuid, i.tier = upper(p.solo_tier) FROM ({latest_inputs()}) i"
                 " JOIN players p USING (puuid) WHERE i.puuid IN (SELECT unnest($c))",
                 {"c": changed},
             ).fetchall()

@@ -296,15 +296,21 @@ SCORED_COLUMNS = (
 )  # fmt: skip
 
 
+def latest_inputs(condition: str = "") -> str:
+    """SELECT: each player's newest row of ``player_score_inputs`` (``condition``: ``AND ...``
+    on the rows read)."""
+    return f"""SELECT * FROM player_score_inputs WHERE true {condition}
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY version DESC) = 1"""
+
+
 def _inputs_player_ctes(puuids: Sequence[str] | None) -> str:
     """The CTEs of ``_player_ctes``, read from the analyzer's one row per player
     (``player_score_inputs``, see ``inputs``) instead of the sums rows."""
-    scope = _scope(puuids)
     scope_source = (
         "SELECT puuid FROM inputs" if puuids is None else "SELECT DISTINCT unnest($puuids) AS puuid"
     )
     return f"""
-inputs AS (SELECT * FROM player_score_inputs WHERE true {scope}),
+inputs AS ({latest_inputs(_scope(puuids))}),
 scope AS ({scope_source}),
 stored AS (SELECT puuid, matches_stored FROM inputs),
 totals AS (SELECT puuid, {", ".join(TOTAL_COLUMNS)} FROM inputs WHERE games IS NOT NULL),

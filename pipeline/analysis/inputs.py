@@ -28,6 +28,7 @@ from pipeline.analysis.features import (
     current_tiers_select,
     inputs_built_for,
     inputs_select,
+    latest_inputs,
     queues_key,
 )
 from pipeline.analysis.params import ScoringParams
@@ -36,6 +37,9 @@ from pipeline.store.aggregates import drop_temp_table, forget_score_inputs
 
 log = get_logger(__name__)
 
+# Drop each player's older rows once the table has grown this many times over one row per
+# player (as ``upkeep`` compacts the sums).
+COMPACT_GROWTH = 2.0
 _FOLDED_TABLES = ("player_game_sums", "player_champions", "player_game_weeks")
 # Folded as the earliest / the latest of the two rows; every other sum adds up.
 _FOLD = {"t_first": "least", "t_last": "greatest", "level_at_last_game": "greatest"}
@@ -65,11 +69,42 @@ def _build(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> int:
     """Sum everyone's inputs from all the sums rows; returns the players."""
     invalidate(con)
     sql, values = inputs_select(params, None, "", None)
-    con.execute(f"INSERT INTO player_score_inputs BY NAME {sql}", values)
+    con.execute(
+        f"INSERT INTO player_score_inputs BY NAME SELECT *, 1 AS version FROM ({sql})", values
+    )
     _mark_folded(con)
-    con.execute("INSERT INTO score_inputs_state VALUES (?, now()::TIMESTAMP)", [queues_key(params)])
+    players = _rows(con)
+    con.execute(
+        "INSERT INTO score_inputs_state VALUES (?, now()::TIMESTAMP, ?)",
+        [queues_key(params), players],
+    )
+    return players
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(*) FROM player_score_inputs").fetchone()
     return int(row[0]) if row else 0
+
+
+def _next_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(version), 0) + 1 FROM player_score_inputs").fetchone()
+    return int(row[0]) if row else 1
+
+
+def _drop_older_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Keep each player's newest row only, once the table has doubled since it last held
+    one row per player (so rewriting it costs in total about what appending did); returns
+    the rows dropped."""
+    state = con.execute("SELECT compacted_rows FROM score_inputs_state").fetchone()
+    rows = _rows(con)
+    if state is None or rows <= COMPACT_GROWTH * max(int(state[0]), 1):
+        return 0
+    with _temp_table(con, latest_inputs()) as newest:
+        con.execute("DELETE FROM player_score_inputs")
+        con.execute(f"INSERT INTO player_score_inputs BY NAME SELECT * FROM {newest}")
+    kept = _rows(con)
+    con.execute("UPDATE score_inputs_state SET compacted_rows = ?", [kept])
+    return rows - kept
 
 
 def _fold_expression(column: str) -> str:
@@ -92,30 +127,36 @@ def _fold(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> tuple[int, i
     touched = "SELECT puuid FROM players_to_score"
     sql, values = current_tiers_select(params, touched)
     with _temp_table(con, sql, values) as now_tiers:
+        newest = latest_inputs(f"AND puuid IN (SELECT puuid FROM {now_tiers})")
         changed = [
             str(r[0])
             for r in con.execute(
-                f"""SELECT i.puuid FROM player_score_inputs i
+                f"""SELECT i.puuid FROM ({newest}) i
                 JOIN {now_tiers} n ON n.puuid = i.puuid WHERE i.tier <> n.tier"""
             ).fetchall()
         ]
-        folded = _fold_new_rows(con, params, now_tiers, changed)
+        version = _next_version(con)
+        folded = _fold_new_rows(con, params, now_tiers, changed, version)
         if changed:
-            con.execute(
-                "DELETE FROM player_score_inputs WHERE puuid IN (SELECT unnest($changed))",
-                {"changed": changed},
-            )
             sql, values = inputs_select(params, changed, "", now_tiers)
-            con.execute(f"INSERT INTO player_score_inputs BY NAME {sql}", values)
+            con.execute(
+                f"INSERT INTO player_score_inputs BY NAME SELECT *, {version} AS version"
+                f" FROM ({sql})",
+                values,
+            )
     _mark_folded(con)
     return folded, len(changed)
 
 
 def _fold_new_rows(
-    con: duckdb.DuckDBPyConnection, params: ScoringParams, tiers: str, changed: list[str]
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams,
+    tiers: str,
+    changed: list[str],
+    version: int,
 ) -> int:
-    """Add the unfolded rows' inputs to the stored rows (players in ``changed`` are summed
-    again whole instead); returns the players whose rows changed."""
+    """Append, as ``version``, each player's newest row with the unfolded rows' inputs added
+    (players in ``changed`` are summed again whole instead); returns the players."""
     sql, values = inputs_select(params, None, "AND NOT folded", tiers)
     with _temp_table(con, sql, values) as delta:
         if changed:
@@ -125,9 +166,7 @@ def _fold_new_rows(
             )
         columns = [*TOTAL_COLUMNS, *SCORED_COLUMNS]
         merged_sql = f"""
-            WITH old AS (
-                SELECT * FROM player_score_inputs WHERE puuid IN (SELECT puuid FROM {delta})
-            ),
+            WITH old AS ({latest_inputs(f"AND puuid IN (SELECT puuid FROM {delta})")}),
             champions AS (
                 SELECT puuid, champion_id, sum(games) AS games FROM (
                     SELECT puuid, unnest(champion_ids) AS champion_id,
@@ -141,7 +180,7 @@ def _fold_new_rows(
                        list(games ORDER BY champion_id) AS champion_games
                 FROM champions GROUP BY puuid
             )
-            SELECT d.puuid, coalesce(s.tier, d.tier) AS tier,
+            SELECT d.puuid, {version} AS version, coalesce(s.tier, d.tier) AS tier,
                    coalesce(s.matches_stored, 0) + d.matches_stored AS matches_stored,
                    {", ".join(_fold_expression(c) for c in columns)},
                    cl.champion_ids, cl.champion_games,
@@ -151,12 +190,9 @@ def _fold_new_rows(
             FROM {delta} d
             LEFT JOIN old s ON s.puuid = d.puuid
             LEFT JOIN champion_lists cl ON cl.puuid = d.puuid"""
-        with _temp_table(con, merged_sql) as merged:
-            con.execute(
-                f"DELETE FROM player_score_inputs WHERE puuid IN (SELECT puuid FROM {merged})"
-            )
-            con.execute(f"INSERT INTO player_score_inputs BY NAME SELECT * FROM {merged}")
-            row = con.execute(f"SELECT count(*) FROM {merged}").fetchone()
+        row = con.execute(
+            f"INSERT INTO player_score_inputs BY NAME SELECT * FROM ({merged_sql})"
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -167,5 +203,11 @@ def refresh(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> None:
         log.debug("analyzer.inputs_built", players=players)
         return
     folded, summed_again = _fold(con, params)
+    dropped = _drop_older_rows(con)
     if folded or summed_again:
-        log.debug("analyzer.inputs_folded", players=folded, tier_changed=summed_again)
+        log.debug(
+            "analyzer.inputs_folded",
+            players=folded,
+            tier_changed=summed_again,
+            older_rows_dropped=dropped,
+        )

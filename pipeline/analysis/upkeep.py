@@ -24,7 +24,7 @@ from datetime import datetime
 import duckdb
 
 from pipeline.analysis import inputs
-from pipeline.analysis.features import baseline_frame
+from pipeline.analysis.features import baseline_frame, latest_inputs
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
 from pipeline.log import get_logger
 from pipeline.store.aggregates import (
@@ -139,12 +139,13 @@ def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:
 # Per queued player, the games stored: the inputs' count (as of the last fold) plus the
 # games of the sums rows appended since, which are few. Reading the sums rows of the queued
 # players instead would read about the whole table (see ``inputs``).
-_QUEUED_GAMES = """
+_QUEUED_GAMES = f"""
     SELECT q.puuid, q.queued_at,
            coalesce(i.matches_stored, 0) + coalesce(n.games, 0) AS games,
            n.games IS NOT NULL AS unfolded
     FROM players_to_score q
-    LEFT JOIN player_score_inputs i ON i.puuid = q.puuid
+    LEFT JOIN ({latest_inputs("AND puuid IN (SELECT puuid FROM players_to_score)")}) i
+        ON i.puuid = q.puuid
     LEFT JOIN (
         SELECT puuid, sum(games) AS games FROM player_game_sums WHERE NOT folded
         GROUP BY puuid

@@ -13,9 +13,13 @@ UPDATE player_game_weeks SET folded = false;
 
 -- Per player, over their games in the scored queues: the sums of features.py's ``player``
 -- step (totals, and the sums scored against ``tier``'s baselines and the lobby), the games
--- stored in any queue, the games per champion and the weeks played.
+-- stored in any queue, the games per champion and the weeks played. Appended: a run adds a
+-- player's new row with the next ``version`` (their newest row counts), as deleting rows
+-- scattered over the table makes DuckDB rewrite it at the next checkpoint; the analyzer
+-- drops the older rows once the table has doubled.
 CREATE TABLE player_score_inputs (
     puuid                        VARCHAR NOT NULL,
+    version                      BIGINT NOT NULL,
     tier                         VARCHAR NOT NULL,     -- the tier the perf sums compare with
     matches_stored               BIGINT NOT NULL,
     games                        BIGINT,
@@ -51,5 +55,6 @@ CREATE TABLE player_score_inputs (
 -- (the baselines, the lobby reference or the sums' layout changed).
 CREATE TABLE score_inputs_state (
     queues                       VARCHAR NOT NULL,     -- the scored queues, comma-separated
-    built_at                     TIMESTAMP NOT NULL
+    built_at                     TIMESTAMP NOT NULL,
+    compacted_rows               BIGINT NOT NULL       -- rows after the last build or compaction
 );
