@@ -182,6 +182,34 @@ def test_write_scores_appends_history_with_json_details(con: duckdb.DuckDBPyConn
     assert json.loads(latest[4])["win_rate_shrunk"] == pytest.approx(smurf_row["win_rate_shrunk"])
 
 
+def test_the_score_history_keeps_its_rows_and_ids_without_a_key_index(db_path: Path) -> None:
+    """The history has no key index (DuckDB rewrites one whole at every checkpoint); the
+    migration that dropped it keeps every score and id, and new ids follow the old."""
+    from pipeline.store.migrate import migrate
+
+    with duckdb.connect(str(db_path)) as con:
+        _world(con)
+        write_scores(con, score_players(con), SCORED_AT)
+        before = con.execute("SELECT * FROM smurf_scores ORDER BY id").fetchall()
+        con.execute("DELETE FROM schema_migrations WHERE version = 14")
+    migrate(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        assert con.execute("SELECT * FROM smurf_scores ORDER BY id").fetchall() == before
+        keys = con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'smurf_scores'"
+            " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        ).fetchone()
+        assert keys == (0,)
+        write_scores(con, score_players(con), SCORED_AT + timedelta(hours=1))
+        ids = con.execute(
+            "SELECT count(*), count(DISTINCT id), min(id) FROM smurf_scores"
+        ).fetchone()
+        newest = con.execute("SELECT count(*) FROM latest_smurf_scores").fetchone()
+    assert ids is not None and ids[0] == ids[1] == 2 * len(before)
+    assert newest == (len(before),)
+    assert ids[2] == before[0][0]
+
+
 def test_queued_players_are_scored_and_come_back_only_when_something_changed(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
