@@ -13,11 +13,10 @@ import pytest
 
 from pipeline.analysis import ScoringParams, keep_current
 from pipeline.analysis.features import feature_frame, inputs_built_for, latest_inputs
-from pipeline.analysis.inputs import invalidate
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.world import World, build_world
 from pipeline.store import write
-from pipeline.store.aggregates import enqueue_players
+from pipeline.store.aggregates import enqueue_players, forget_score_inputs
 from tests.test_aggregates import Crash, _store
 
 PARAMS = ScoringParams()
@@ -41,7 +40,7 @@ def _from_inputs_and_from_sums(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         assert inputs_built_for(con, PARAMS)
         folded = _features(con)
         con.execute("BEGIN")
-        invalidate(con)
+        forget_score_inputs(con)
         assert not inputs_built_for(con, PARAMS)
         summed = _features(con)
         con.execute("ROLLBACK")

@@ -63,8 +63,13 @@ def _run(
     con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, Any]
 ) -> duckdb.DuckDBPyConnection:
     """Execute with exactly the named parameters the statement uses."""
+    return con.execute(sql, _used(sql, values))
+
+
+def _used(sql: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters of ``values`` that ``sql`` uses (DuckDB refuses any other)."""
     used = set(_PARAMETER.findall(sql))
-    return con.execute(sql, {k: v for k, v in values.items() if k in used})
+    return {k: v for k, v in values.items() if k in used}
 
 
 def _scope(puuids: Sequence[str] | None, column: str = "puuid") -> str:
@@ -454,8 +459,7 @@ def current_tiers_select(params: ScoringParams, players: str) -> tuple[str, dict
            CASE WHEN f.checked THEN coalesce(upper(f.solo_tier), '{UNRANKED}')
                 ELSE coalesce(n.tier, '{UNRANKED}') END AS tier
     FROM profiled f LEFT JOIN newest n ON n.puuid = f.puuid"""
-    used = set(_PARAMETER.findall(sql))
-    return sql, {k: v for k, v in _parameters(params, None, None).items() if k in used}
+    return sql, _used(sql, _parameters(params, None, None))
 
 
 def inputs_select(
@@ -485,9 +489,7 @@ def inputs_select(
     LEFT JOIN scored x ON x.puuid = s.puuid
     LEFT JOIN champion_lists cl ON cl.puuid = s.puuid
     LEFT JOIN week_lists wl ON wl.puuid = s.puuid"""
-    used = set(_PARAMETER.findall(sql))
-    values = {k: v for k, v in _parameters(params, puuids, None).items() if k in used}
-    return sql, values
+    return sql, _used(sql, _parameters(params, puuids, None))
 
 
 def feature_frame(

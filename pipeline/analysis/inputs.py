@@ -11,7 +11,8 @@ champion and the weeks played), and each run folds in only the rows appended sin
 The scored sums compare each game with the baseline of the player's tier, so a row holds the
 tier it was scored against: a queued player whose tier changed since is summed again from
 all their sums rows, and everyone is whenever the baselines, the lobby reference or the
-sums' layout change (``invalidate``; ``score_inputs_state`` then has no row).
+sums' layout change (``store.aggregates.forget_score_inputs``; ``score_inputs_state``
+then has no row).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pipeline.analysis.features import (
 )
 from pipeline.analysis.params import ScoringParams
 from pipeline.log import get_logger
-from pipeline.store.aggregates import drop_temp_table, forget_score_inputs
+from pipeline.store.aggregates import count_rows, drop_temp_table, forget_score_inputs
 
 log = get_logger(__name__)
 
@@ -43,11 +44,6 @@ COMPACT_GROWTH = 2.0
 _FOLDED_TABLES = ("player_game_sums", "player_champions", "player_game_weeks")
 # Folded as the earliest / the latest of the two rows; every other sum adds up.
 _FOLD = {"t_first": "least", "t_last": "greatest", "level_at_last_game": "greatest"}
-
-
-def invalidate(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget the inputs: the next ``refresh`` sums everyone again from the sums rows."""
-    forget_score_inputs(con)
 
 
 @contextmanager
@@ -67,23 +63,18 @@ def _mark_folded(con: duckdb.DuckDBPyConnection) -> None:
 
 def _build(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> int:
     """Sum everyone's inputs from all the sums rows; returns the players."""
-    invalidate(con)
+    forget_score_inputs(con)
     sql, values = inputs_select(params, None, "", None)
     con.execute(
         f"INSERT INTO player_score_inputs BY NAME SELECT *, 1 AS version FROM ({sql})", values
     )
     _mark_folded(con)
-    players = _rows(con)
+    players = count_rows(con, "player_score_inputs")
     con.execute(
         "INSERT INTO score_inputs_state VALUES (?, now()::TIMESTAMP, ?)",
         [queues_key(params), players],
     )
     return players
-
-
-def _rows(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM player_score_inputs").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _next_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -96,13 +87,13 @@ def _drop_older_rows(con: duckdb.DuckDBPyConnection) -> int:
     one row per player (so rewriting it costs in total about what appending did); returns
     the rows dropped."""
     state = con.execute("SELECT compacted_rows FROM score_inputs_state").fetchone()
-    rows = _rows(con)
+    rows = count_rows(con, "player_score_inputs")
     if state is None or rows <= COMPACT_GROWTH * max(int(state[0]), 1):
         return 0
     with _temp_table(con, latest_inputs()) as newest:
         con.execute("DELETE FROM player_score_inputs")
         con.execute(f"INSERT INTO player_score_inputs BY NAME SELECT * FROM {newest}")
-    kept = _rows(con)
+    kept = count_rows(con, "player_score_inputs")
     con.execute("UPDATE score_inputs_state SET compacted_rows = ?", [kept])
     return rows - kept
 

@@ -29,7 +29,9 @@ from pipeline.analysis.params import MODEL_VERSION, ScoringParams
 from pipeline.log import get_logger
 from pipeline.store.aggregates import (
     compact,
+    count_rows,
     enqueue_players,
+    forget_score_inputs,
     rebuild_aggregates,
     reference_is_stale,
     stored_games,
@@ -56,11 +58,6 @@ class Upkeep:
     reference_rebuilt: bool
     baselines_refreshed: bool
     everyone_queued: bool
-
-
-def _sums_rows(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _baseline_shift(con: duckdb.DuckDBPyConnection, name: str) -> float:
@@ -97,7 +94,7 @@ def _keep_baselines(
         games = rebuild_aggregates(con, renorm=True)
         log.debug("analyzer.reference_rebuilt", games=games)
     state = con.execute("SELECT model_version, games, compacted_rows FROM scoring_state").fetchone()
-    rows = _sums_rows(con)
+    rows = count_rows(con, "player_game_sums")
     compacted = state[2] if state is not None and not rebuilt else rows
     if rows > COMPACT_GROWTH * max(compacted, 1):
         removed = compact(con)
@@ -117,7 +114,7 @@ def _keep_baselines(
         con.execute("DELETE FROM scoring_baselines")
         con.execute(f"INSERT INTO scoring_baselines BY NAME SELECT * FROM {name}")
     # The inputs' scored sums compare with the baselines: sum them again with the new ones.
-    inputs.invalidate(con)
+    forget_score_inputs(con)
     con.execute("DELETE FROM scoring_state")
     con.execute(
         "INSERT INTO scoring_state VALUES (?, ?, now()::TIMESTAMP, ?)",

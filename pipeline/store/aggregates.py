@@ -247,7 +247,7 @@ def compact(con: duckdb.DuckDBPyConnection) -> int:
     forget_score_inputs(con)
     removed = 0
     for table in _APPENDED:
-        before = _count_rows(con, table)
+        before = count_rows(con, table)
         merged = f"compacted_{uuid.uuid4().hex}"
         con.execute(f"CREATE TEMP TABLE {merged} AS {_merged_select(table)}")
         try:
@@ -256,7 +256,7 @@ def compact(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(f"INSERT INTO {table} BY NAME SELECT *, false AS folded FROM {merged}")
         finally:
             drop_temp_table(con, merged)
-        removed += before - _count_rows(con, table)
+        removed += before - count_rows(con, table)
     return removed
 
 
@@ -277,7 +277,8 @@ def drop_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The rows of ``table``."""
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
 
