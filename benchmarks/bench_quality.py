@@ -19,13 +19,18 @@ import argparse
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from benchmarks._common import Result, print_results, stopwatch
 from pipeline.analysis import EvaluationReport, evaluate
-from pipeline.crawl import CrawlPlan, crawl_world
+from pipeline.crawl import CRAWL_JOBS, CrawlPlan, crawl_world
+from pipeline.jobs import JOB_CLASSES
+from pipeline.jobs.cli import parse_assignments
+from pipeline.jobs.errors import JobConfigError
+from pipeline.jobs.types import JobType
 from pipeline.log import configure_logging
 from pipeline.simulator import FAMILIES, HELD_OUT_FAMILIES, SimulatorConfig, family
 from pipeline.simulator.export import export_world
@@ -149,6 +154,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--players", type=int, default=PLAYERS, help="players per world")
     parser.add_argument("--cycles", type=int, default=CRAWL.cycles, help="crawl rounds")
     parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="JOB_TYPE.KEY=VALUE",
+        help="change one key of a crawl job's seeded configuration, e.g. "
+        "MATCH_FETCHER.suspect_score_percent=15 (repeatable)",
+    )
+    parser.add_argument(
         "--keep", type=Path, help="folder to keep the crawls and exports in (default: none)"
     )
     parser.add_argument(
@@ -162,7 +175,31 @@ def _arguments() -> argparse.Namespace:
         parser.error(f"unknown families {', '.join(unknown)}; use some of {', '.join(FAMILIES)}")
     if args.evaluate_only and args.keep is None:
         parser.error("--evaluate-only reads the crawls of --keep FOLDER; name the folder")
+    try:
+        args.configs = crawl_configs(args.config)
+    except JobConfigError as exc:
+        parser.error(str(exc))
     return args
+
+
+def crawl_configs(assignments: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["MATCH_FETCHER.suspects_per_run=20"]`` -> ``{"MATCH_FETCHER": {"suspects_per_run": 20}}``,
+    refusing a job the crawl does not run and a key its settings do not have."""
+    configs: dict[str, dict[str, Any]] = {}
+    for assignment in assignments:
+        job_type, dot, pair = assignment.partition(".")
+        if not dot or job_type not in CRAWL_JOBS:
+            raise JobConfigError(
+                f"--config is JOB_TYPE.KEY=VALUE with JOB_TYPE one of {', '.join(CRAWL_JOBS)} "
+                f"(got {assignment!r})."
+            )
+        values = parse_assignments([pair])
+        model = JOB_CLASSES[JobType(job_type)].settings_model
+        unknown = sorted(set(values) - set(model.model_fields if model else values))
+        if unknown:
+            raise JobConfigError(f"{job_type} has no setting {unknown[0]} (got {assignment!r}).")
+        configs.setdefault(job_type, {}).update(values)
+    return configs
 
 
 if __name__ == "__main__":
@@ -171,5 +208,5 @@ if __name__ == "__main__":
     if arguments.evaluate_only:
         print_results(evaluate_folder(arguments.keep, chosen))
     else:
-        plan = CrawlPlan(cycles=arguments.cycles)
+        plan = CrawlPlan(cycles=arguments.cycles, configs=arguments.configs)
         print_results(run(chosen, arguments.players, plan, arguments.keep))
