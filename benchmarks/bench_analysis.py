@@ -38,12 +38,9 @@ import pandas as pd
 from benchmarks._common import Result, print_results, stopwatch
 from pipeline.analysis import (
     ScoringParams,
-    dequeue,
     keep_current,
-    players_needing_scores,
-    queue_time,
     score_players,
-    write_scores,
+    score_queued,
 )
 from pipeline.analysis.baselines import METRICS
 from pipeline.analysis.features import baseline_frame
@@ -162,15 +159,7 @@ def _score_from_closed(path: Path) -> float:
 def _analyzer_pass(path: Path, params: ScoringParams) -> int:
     """What one SMURF_ANALYZER run does, in one process: players scored."""
     with write(path) as con:
-        keep_current(con, params)
-    with duckdb.connect(str(path), read_only=True) as con:
-        read_at = queue_time(con)
-        puuids = players_needing_scores(con, 10_000_000, params.min_games)
-        scores = score_players(con, puuids, params=params, cached_baselines=True)
-    with write(path) as con:
-        write_scores(con, scores, read_at)
-        dequeue(con, puuids, params.min_games, read_at)
-    return len(puuids)
+        return len(score_queued(con, params, 10_000_000).scores)
 
 
 def _incremental(path: Path, games: int) -> tuple[float, int]:

@@ -24,6 +24,7 @@ from pipeline.analysis import (
     players_needing_scores,
     queue_time,
     score_players,
+    score_queued,
     write_scores,
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
@@ -78,6 +79,7 @@ def test_public_surface_is_pinned() -> None:
         "EvaluationReport",
         "Explanation",
         "NoGroundTruthError",
+        "QueuedScoring",
         "ScoringParams",
         "UnknownPlayerError",
         "Upkeep",
@@ -88,6 +90,7 @@ def test_public_surface_is_pinned() -> None:
         "players_needing_scores",
         "queue_time",
         "score_players",
+        "score_queued",
         "write_scores",
     }
 
@@ -227,6 +230,67 @@ def test_queued_players_are_scored_and_come_back_only_when_something_changed(
     assert con.execute("SELECT count(*) FROM players_to_score").fetchone() == (0,)
     enqueue_players(con, "SELECT 'a' AS puuid")
     assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]
+
+
+def test_a_pass_scores_the_queue_in_turn_and_stores_what_it_returns(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """One pass scores up to its limit, longest queued first, stores those scores and takes
+    the players off the queue (players with too few games leave unscored); the next pass
+    takes the rest, and a pass over an empty queue scores nobody. ``everyone`` rescores all."""
+    add_players(con, [Player("a", 10, 5), Player("b", 20, 10), Player("c", 3, 1)])
+    heard: list[int] = []
+    first = score_queued(con, ScoringParams(), 1, on_players=heard.append)
+    assert first.scores["puuid"].tolist() == ["a"]
+    assert first.written == 1
+    assert first.upkeep.baselines_refreshed
+    assert heard == [1]
+    assert players_needing_scores(con, limit=10, min_matches=5) == ["b"]
+    second = score_queued(con, ScoringParams(), 10)
+    assert second.scores["puuid"].tolist() == ["b"]
+    assert not second.upkeep.baselines_refreshed
+    assert con.execute("SELECT count(*) FROM players_to_score").fetchone() == (0,)
+    assert score_queued(con, ScoringParams(), 10).written == 0
+    stored = con.execute(
+        "SELECT puuid, smurf_score, label FROM latest_smurf_scores ORDER BY puuid"
+    ).fetchall()
+    returned = pd.concat([first.scores, second.scores])
+    assert stored == list(
+        returned[["puuid", "smurf_score", "label"]].itertuples(index=False, name=None)
+    )
+    everyone = score_queued(con, ScoringParams(), 1, everyone=True)
+    assert sorted(everyone.scores["puuid"]) == ["a", "b", "c"]
+    assert everyone.scores.set_index("puuid").loc["c", "label"] == INSUFFICIENT_DATA
+
+
+def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:
+    """A pass whose transaction fails stores nothing and folds nothing: the next pass scores
+    the same player from all their games."""
+    with duckdb.connect(str(db_path)) as con:
+        add_players(con, [Player("a", 10, 5), Player("b", 20, 10)])
+        score_queued(con, ScoringParams(), 10)
+        later = _rows(
+            Player("a", 4, 4, first_game=START + timedelta(days=30)), np.random.default_rng(1)
+        )
+        later["match_id"] = later["match_id"] + "-later"
+        con.register("later_games", later)
+        con.execute(
+            f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
+        )
+        add_games(con, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+        unfolded = con.execute("SELECT count(*) FROM player_game_sums WHERE NOT folded").fetchone()
+        con.execute("BEGIN")
+        assert score_queued(con, ScoringParams(), 10).written == 1
+        con.execute("ROLLBACK")
+        assert (
+            con.execute("SELECT count(*) FROM player_game_sums WHERE NOT folded").fetchone()
+            == unfolded
+        )
+        assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]
+        again = score_queued(con, ScoringParams(), 10)
+        assert again.scores.set_index("puuid").loc["a", "games_analyzed"] == 14
+        history = con.execute("SELECT count(*) FROM smurf_scores").fetchone()
+    assert history == (3,)
 
 
 def test_a_player_queued_again_while_being_scored_stays_queued(

@@ -4,6 +4,7 @@ Public surface (jobs and notebooks import only these names)::
 
     score_players(con, puuids=None, as_of=None, params=ScoringParams())  -> DataFrame
     write_scores(con, scores, scored_at)                                  -> rows written
+    score_queued(con, params, limit, everyone=False)  one analyzer pass     -> QueuedScoring
     keep_current(con, params, force=False)   reference, baselines, inputs up to date -> Upkeep
     players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
     dequeue(con, scored, min_matches, read_at)  take scored players off the queue
@@ -18,6 +19,7 @@ from pipeline.analysis.evaluation import EvaluationReport, evaluate
 from pipeline.analysis.explain import Explanation, explain
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
 from pipeline.analysis.persist import write_scores
+from pipeline.analysis.queued import QueuedScoring, score_queued
 from pipeline.analysis.scoring import (
     BOOSTED,
     INSUFFICIENT_DATA,
@@ -45,6 +47,7 @@ __all__ = [
     "EvaluationReport",
     "Explanation",
     "NoGroundTruthError",
+    "QueuedScoring",
     "ScoringParams",
     "UnknownPlayerError",
     "Upkeep",
@@ -55,5 +58,6 @@ __all__ = [
     "players_needing_scores",
     "queue_time",
     "score_players",
+    "score_queued",
     "write_scores",
 ]

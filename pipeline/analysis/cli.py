@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 import duckdb
 import pandas as pd
@@ -67,15 +65,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     baselines and rescores everyone. Every scoring is kept; latest_smurf_scores shows the
     newest per player.
     """
-    from pipeline.analysis import (
-        ScoringParams,
-        dequeue,
-        keep_current,
-        players_needing_scores,
-        queue_time,
-        score_players,
-        write_scores,
-    )
+    from pipeline.analysis import ScoringParams, score_queued
     from pipeline.store import check_schema, write
 
     settings = settings_of(ctx, db_path)
@@ -83,16 +73,10 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         _quiet(con)
-        keep_current(con, params, force=score_all)
-        read_at = queue_time(con)
-        puuids = None if score_all else players_needing_scores(con, ALL_PLAYERS, min_matches)
-        if puuids == []:
-            dequeue(con, [], min_matches, read_at)
-            click.echo("Every player's score is up to date (use --all to rescore everyone).")
-            return
-        scores = score_players(con, puuids, params=params, cached_baselines=True)
-        write_scores(con, scores, datetime.now(UTC))
-        dequeue(con, scores["puuid"].tolist(), min_matches, read_at)
+        scores = score_queued(con, params, ALL_PLAYERS, everyone=score_all).scores
+    if scores.empty and not score_all:
+        click.echo("Every player's score is up to date (use --all to rescore everyone).")
+        return
     click.echo(summary_text(scores))
 
 

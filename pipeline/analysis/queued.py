@@ -1,0 +1,67 @@
+"""One analyzer pass: keep the analyzer's state current, score the queued players, store
+their scores and take them off the queue, all in the caller's write transaction.
+
+SMURF_ANALYZER and ``smurf analyze`` run this. In one transaction a pass opens the database
+once and commits once: on a large database those two cost more than scoring a few hundred
+players. A pass is safe to repeat: a transaction that fails or collides with a concurrent
+writer leaves nothing behind, and the queue still holds every player it did not score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from pipeline.analysis.params import ScoringParams
+from pipeline.analysis.persist import write_scores
+from pipeline.analysis.scoring import score_players
+from pipeline.analysis.upkeep import (
+    Upkeep,
+    dequeue,
+    keep_current,
+    players_needing_scores,
+    queue_time,
+)
+
+
+@dataclass(frozen=True)
+class QueuedScoring:
+    """What one pass did: the upkeep, the scores it stored (one row per player, as
+    ``score_players`` gives them) and the rows written."""
+
+    upkeep: Upkeep
+    scores: pd.DataFrame
+    written: int
+
+
+def score_queued(
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams,
+    limit: int,
+    *,
+    everyone: bool = False,
+    on_players: Callable[[int], None] | None = None,
+) -> QueuedScoring:
+    """Score up to ``limit`` queued players with at least ``params.min_games`` stored games,
+    longest queued first, against the baselines the analyzer keeps; in a write transaction.
+
+    ``everyone`` recomputes the baselines and scores every player instead (``smurf analyze
+    --all``). ``on_players`` hears how many players the pass is about to score. Players with
+    too few games leave the queue unscored; new games queue them again.
+    """
+    upkeep = keep_current(con, params, force=everyone)
+    read_at = queue_time(con)
+    puuids = None if everyone else players_needing_scores(con, limit, params.min_games)
+    if on_players is not None and puuids is not None:
+        on_players(len(puuids))
+    scores = pd.DataFrame()
+    if puuids is None or puuids:
+        scores = score_players(con, puuids, params=params, cached_baselines=True)
+    written = write_scores(con, scores, datetime.now(UTC))
+    scored = scores["puuid"].tolist() if not scores.empty else []
+    dequeue(con, scored, params.min_games, read_at)
+    return QueuedScoring(upkeep, scores, written)
