@@ -210,22 +210,34 @@ def _trend(total: str, against_time: str, n: str, t_sum: str, t_sq: str) -> str:
     return f"coalesce(({against_time} - {t_sum} * {total} / {n}) / nullif({spread}, 0), 0)"
 
 
+def _breaks(source: str) -> str:
+    """The ``breaks`` CTE: per player, from the sorted list of weeks played (``weeks`` in
+    ``source``), the longest run of whole weeks without a game between two weeks with
+    games, in days."""
+    return f"""
+breaks AS (
+    SELECT puuid, greatest(list_max(list_transform(
+               range(1, len(weeks)), i -> date_diff('day', weeks[i], weeks[i + 1]) - 7)), 0)
+               AS longest_gap_days
+    FROM {source} WHERE len(weeks) > 0
+)"""
+
+
 def _player_ctes(puuids: Sequence[str] | None, rows: str = "") -> str:
     """CTEs per player from the sums rows (``rows``: a condition on them, ``AND ...``):
     ``scope``, ``stored``, ``totals``, ``scored``, ``champion_games``, ``weeks`` and, from
     those, ``player``, ``champions`` and ``breaks`` (what ``_FEATURES_SELECT`` reads)."""
     scope = _scope(puuids)
+    # Everyone: the players with sums rows, as ``stored`` already groups them.
     scope_source = (
-        f"SELECT DISTINCT puuid FROM player_game_sums WHERE true {rows}"
-        if puuids is None
-        else "SELECT DISTINCT unnest($puuids) AS puuid"
+        "SELECT puuid FROM stored" if puuids is None else "SELECT DISTINCT unnest($puuids) AS puuid"
     )
     return f"""
-scope AS ({scope_source}),
 stored AS (
     SELECT puuid, sum(games) AS matches_stored FROM player_game_sums WHERE true {scope} {rows}
     GROUP BY puuid
 ),
+scope AS ({scope_source}),
 sums AS (
     SELECT * FROM all_sums WHERE true {scope}
 ),
@@ -264,18 +276,12 @@ champions AS (
     FROM champion_games GROUP BY puuid
 ),
 weeks AS (
-    SELECT DISTINCT puuid, week FROM player_game_weeks
+    -- Sorted in a list per player: half the cost of a window over the (player, week) rows.
+    SELECT puuid, list_sort(list_distinct(list(week))) AS weeks FROM player_game_weeks
     WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows}
+    GROUP BY puuid
 ),
-breaks AS (
-    -- Whole weeks without a game between two weeks with games, in days.
-    SELECT puuid, greatest(max(gap), 0) AS longest_gap_days FROM (
-        SELECT puuid,
-               date_diff('day', week, lead(week) OVER (PARTITION BY puuid ORDER BY week)) - 7
-                   AS gap
-        FROM weeks
-    ) GROUP BY puuid
-),
+{_breaks("weeks")},
 {_PLAYER}"""
 
 
@@ -325,12 +331,7 @@ champions AS (
            list_max(champion_games) AS top_champion_games
     FROM inputs WHERE len(champion_ids) > 0
 ),
-breaks AS (
-    SELECT puuid, greatest(list_max(list_transform(
-               range(1, len(weeks)), i -> date_diff('day', weeks[i], weeks[i + 1]) - 7)), 0)
-               AS longest_gap_days
-    FROM inputs WHERE len(weeks) > 0
-),
+{_breaks("inputs")},
 {_PLAYER}"""
 
 
@@ -477,8 +478,7 @@ def inputs_select(
         SELECT puuid, list(champion_id ORDER BY champion_id) AS champion_ids,
                list(games ORDER BY champion_id) AS champion_games
         FROM champion_games GROUP BY puuid
-    ),
-    week_lists AS (SELECT puuid, list(week ORDER BY week) AS weeks FROM weeks GROUP BY puuid)
+    )
     SELECT s.puuid, coalesce(c.tier, '{UNRANKED}') AS tier,
            coalesce(st.matches_stored, 0) AS matches_stored, {totals}, {scored},
            cl.champion_ids, cl.champion_games, wl.weeks
@@ -488,7 +488,7 @@ def inputs_select(
     LEFT JOIN totals t ON t.puuid = s.puuid
     LEFT JOIN scored x ON x.puuid = s.puuid
     LEFT JOIN champion_lists cl ON cl.puuid = s.puuid
-    LEFT JOIN week_lists wl ON wl.puuid = s.puuid"""
+    LEFT JOIN weeks wl ON wl.puuid = s.puuid"""
     return sql, _used(sql, _parameters(params, puuids, None))
 
 
