@@ -147,7 +147,7 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         games = rebuild_aggregates(con, renorm=not keep_reference)
-        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums")
+        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
         row = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
     players = int(row[0]) if row else 0
     reference = "kept" if keep_reference else "recomputed"

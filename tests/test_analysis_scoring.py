@@ -331,6 +331,42 @@ def test_a_player_whose_games_arrive_after_the_inputs_were_folded_stays_queued(
     assert int(scores["games_analyzed"].iloc[0]) == 10
 
 
+def test_changes_stored_while_a_pass_runs_are_scored_by_the_next_pass(db_path: Path) -> None:
+    """A pass runs in one transaction: games and profiles another connection commits
+    meanwhile are not in its snapshot, and its dequeue takes their (already queued) players
+    off the queue. The store noted those changes; the next pass queues the players again and
+    scores them with every game and the new profile."""
+    with duckdb.connect(str(db_path)) as con:
+        # Enough games that four more do not refresh the baselines (that queues everyone).
+        add_players(con, [Player("a", 10, 5), Player("b", 12, 6), Player("c", 80, 40)])
+        score_queued(con, ScoringParams(), 10)
+        enqueue_players(con, "SELECT 'a' AS puuid UNION ALL SELECT 'b'")
+        other = con.cursor()
+        con.execute("BEGIN")
+        assert score_queued(con, ScoringParams(), 10).scores["puuid"].tolist() == ["a", "b"]
+        later = _rows(
+            Player("a", 4, 4, first_game=START + timedelta(days=30)), np.random.default_rng(1)
+        )
+        later["match_id"] = later["match_id"] + "-later"
+        other.register("later_games", later)
+        other.execute(
+            f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
+        )
+        add_games(other, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+        set_profile(other, "b", level=333, wins=40, losses=30)
+        con.execute("COMMIT")
+        next_pass = score_queued(con, ScoringParams(), 10)
+        assert not next_pass.upkeep.everyone_queued
+        again = next_pass.scores.set_index("puuid")
+        assert sorted(again.index) == ["a", "b"]
+        assert again.loc["a", "games_analyzed"] == 14
+        assert again.loc["b", "summoner_level"] == 333
+        unfolded = con.execute("SELECT count(*) FROM player_game_sums WHERE NOT folded")
+        assert unfolded.fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM players_to_score_again").fetchone() == (0,)
+        assert score_queued(con, ScoringParams(), 10).written == 0
+
+
 def test_explain_breaks_the_score_into_factors_and_games(con: duckdb.DuckDBPyConnection) -> None:
     """The explanation's contributions sum to the logit and it lists the analysed games."""
     _world(con)

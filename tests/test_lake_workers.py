@@ -460,12 +460,13 @@ def kill_while_committing(worker: Worker, db: str) -> dict[str, int]:
     raise AssertionError("the worker never held the write lock")
 
 
-# Tables whose rows go by design while the lake is healthy: the analyzer drains its queue,
-# and compaction folds a player's sums and champions into fewer rows; the reference
+# Tables whose rows go by design while the lake is healthy: the analyzer drains its queue
+# and the notes of players queued again, and compaction folds a player's sums and champions into fewer rows; the reference
 # norms, scoring state and score inputs are replaced whole when refreshed.
 SHRINKS_BY_DESIGN = frozenset(
     {
         "players_to_score",
+        "players_to_score_again",
         "player_game_sums",
         "player_champions",
         "lobby_reference",

@@ -114,7 +114,8 @@ def _fold_expression(column: str) -> str:
 def _fold(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> tuple[int, int]:
     """Fold the unfolded sums rows into the inputs and sum again the queued players whose
     tier changed; returns (players folded, players summed again)."""
-    # Every player with unfolded rows was queued when the rows were stored.
+    # Every player with unfolded rows was queued when the rows were stored (and queued
+    # again by ``requeue_noted`` if a pass running meanwhile took them off).
     touched = "SELECT puuid FROM players_to_score"
     sql, values = current_tiers_select(params, touched)
     with _temp_table(con, sql, values) as now_tiers:

@@ -12,7 +12,9 @@
   reference or the sums' layout (compaction) change.
 - **The queue** (``players_to_score``): the store queues a player when their games, profile
   or rank change; ``players_needing_scores`` reads it and ``dequeue`` takes players off in
-  the transaction that writes their scores.
+  the transaction that writes their scores. A change to a player already queued is also
+  noted (``players_to_score_again``), and each run first queues the noted players again:
+  a run's transaction does not see what is stored while it runs.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pipeline.store.aggregates import (
     forget_score_inputs,
     rebuild_aggregates,
     reference_is_stale,
+    requeue_noted,
     stored_games,
 )
 from pipeline.store.game_metrics import METRICS
@@ -81,6 +84,7 @@ def keep_current(
 
     ``force`` recomputes the baselines whatever the growth (``smurf analyze --all``).
     """
+    requeue_noted(con)
     upkeep = _keep_baselines(con, params, force=force)
     inputs.refresh(con, params)
     return upkeep
@@ -121,7 +125,7 @@ def _keep_baselines(
         [MODEL_VERSION, stored, compacted],
     )
     if everyone:
-        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums")
+        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
     log.debug("analyzer.baselines_refreshed", games=stored, everyone_queued=everyone)
     return Upkeep(rebuilt, True, everyone)
 

@@ -306,9 +306,22 @@ def _add_weeks(con: duckdb.DuckDBPyConnection, source: str) -> None:
     )
 
 
-def enqueue_players(con: duckdb.DuckDBPyConnection, puuids: str) -> None:
+def enqueue_players(
+    con: duckdb.DuckDBPyConnection, puuids: str, *, note_queued: bool = True
+) -> None:
     """Queue the players of the query ``puuids`` (column ``puuid``) for scoring: something
-    their score depends on changed. A player already queued keeps their place."""
+    their score depends on changed. A player already queued keeps their place, and is
+    noted in ``players_to_score_again`` (``note_queued``: every writer of what scores read;
+    the analyzer's own queueing inside its pass need not), so that an analyzer pass running
+    meanwhile cannot lose the change (``requeue_noted``)."""
+    if note_queued:
+        con.execute(
+            f"""
+            INSERT INTO players_to_score_again (puuid, noted_at)
+            SELECT DISTINCT q.puuid, now()::TIMESTAMP FROM ({puuids}) q
+            WHERE q.puuid IN (SELECT puuid FROM players_to_score)
+            """
+        )
     con.execute(
         f"""
         INSERT INTO players_to_score (puuid, queued_at)
@@ -317,6 +330,15 @@ def enqueue_players(con: duckdb.DuckDBPyConnection, puuids: str) -> None:
           AND NOT EXISTS (SELECT 1 FROM players_to_score s WHERE s.puuid = q.puuid)
         """
     )
+
+
+def requeue_noted(con: duckdb.DuckDBPyConnection) -> None:
+    """Queue again the players noted in ``players_to_score_again`` and empty it; first in an
+    analyzer pass. A pass that ran while a change was stored may have taken its player off
+    the queue; the note it could not see brings them back (notes of players still queued
+    change nothing)."""
+    enqueue_players(con, "SELECT puuid FROM players_to_score_again", note_queued=False)
+    con.execute("DELETE FROM players_to_score_again")
 
 
 def add_games(con: duckdb.DuckDBPyConnection, source: str) -> None:
