@@ -461,8 +461,9 @@ def kill_while_committing(worker: Worker, db: str) -> dict[str, int]:
 
 
 # Tables whose rows go by design while the lake is healthy: the analyzer drains its queue
-# and the notes of players queued again, and compaction folds a player's sums and champions into fewer rows; the reference
-# norms, scoring state and score inputs are replaced whole when refreshed.
+# and the notes of players queued again, and compaction folds a player's sums and
+# champions into fewer rows; the reference norms, scoring state and score inputs are
+# replaced whole when refreshed.
 SHRINKS_BY_DESIGN = frozenset(
     {
         "players_to_score",
