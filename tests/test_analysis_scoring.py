@@ -66,6 +66,19 @@ def _stored_players(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])
 
 
+def store_later_games(con: duckdb.DuckDBPyConnection, player: Player) -> None:
+    """Store ``player``'s games (match ids marked ``-later``) as the writers do: with their
+    sums, queueing the player."""
+    later = _rows(player, np.random.default_rng(1))
+    later["match_id"] = later["match_id"] + "-later"
+    con.register("later_games", later)
+    con.execute(
+        f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
+    )
+    add_games(con, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+    con.unregister("later_games")
+
+
 def test_public_surface_is_pinned() -> None:
     """The package exports exactly the documented names."""
     assert set(analysis.__all__) == {
@@ -269,15 +282,7 @@ def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Pa
     with duckdb.connect(str(db_path)) as con:
         add_players(con, [Player("a", 10, 5), Player("b", 20, 10)])
         score_queued(con, ScoringParams(), 10)
-        later = _rows(
-            Player("a", 4, 4, first_game=START + timedelta(days=30)), np.random.default_rng(1)
-        )
-        later["match_id"] = later["match_id"] + "-later"
-        con.register("later_games", later)
-        con.execute(
-            f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
-        )
-        add_games(con, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+        store_later_games(con, Player("a", 4, 4, first_game=START + timedelta(days=30)))
         unfolded = con.execute("SELECT count(*) FROM player_game_sums WHERE NOT folded").fetchone()
         con.execute("BEGIN")
         assert score_queued(con, ScoringParams(), 10).written == 1
@@ -317,14 +322,7 @@ def test_a_player_whose_games_arrive_after_the_inputs_were_folded_stays_queued(
     keep_current(con, ScoringParams())
     read_at = queue_time(con)
     scores = score_players(con, ["a"], cached_baselines=True)
-    player = Player("a", 2, 1, first_game=START + timedelta(days=30))
-    later = _rows(player, np.random.default_rng(1))
-    later["match_id"] = later["match_id"] + "-later"
-    con.register("later_games", later)
-    con.execute(
-        f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
-    )
-    add_games(con, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+    store_later_games(con, Player("a", 2, 1, first_game=START + timedelta(days=30)))
     assert dequeue(con, ["a"], 5, read_at) == 0
     keep_current(con, ScoringParams())
     assert dequeue(con, ["a"], 5, read_at) == 1
@@ -344,15 +342,7 @@ def test_changes_stored_while_a_pass_runs_are_scored_by_the_next_pass(db_path: P
         other = con.cursor()
         con.execute("BEGIN")
         assert score_queued(con, ScoringParams(), 10).scores["puuid"].tolist() == ["a", "b"]
-        later = _rows(
-            Player("a", 4, 4, first_game=START + timedelta(days=30)), np.random.default_rng(1)
-        )
-        later["match_id"] = later["match_id"] + "-later"
-        other.register("later_games", later)
-        other.execute(
-            f"INSERT INTO match_participants ({', '.join(later.columns)}) SELECT * FROM later_games"
-        )
-        add_games(other, "(SELECT * FROM match_participants WHERE match_id LIKE '%-later')")
+        store_later_games(other, Player("a", 4, 4, first_game=START + timedelta(days=30)))
         set_profile(other, "b", level=333, wins=40, losses=30)
         con.execute("COMMIT")
         next_pass = score_queued(con, ScoringParams(), 10)
