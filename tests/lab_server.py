@@ -4,7 +4,6 @@ waited for, and stopped (with everything it printed kept for assertions)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from pipeline.simulator.server import free_port
 
 TOKEN = "lab-test"
 
@@ -33,12 +34,6 @@ class Lab:
         """GET ``/api/...`` or ``/lab/api/...`` with the token; the decoded JSON."""
         headers = {"Authorization": f"token {TOKEN}"}
         return httpx.get(f"{self.url}{path}", headers=headers, timeout=10).json()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pipeline.jobs import JobContext, JobScheduler
 from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.log import configure_logging
+from pipeline.simulator.server import free_port
 from pipeline.store import Database
 from tests.sim_helpers import add_execution, count
 
@@ -35,12 +35,6 @@ ANALYZER_ID = 3
 @pytest.fixture(autouse=True)
 def _quiet_logs() -> None:
     configure_logging(json_lines=True, level="critical")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def only_the_analyzer(db_path: Path, schedule: str) -> None:

@@ -1,7 +1,10 @@
 """Crash recovery: the scheduler process killed mid-run (SIGKILL) or stopped (SIGTERM).
 
 The scheduler runs as a real ``smurf scheduler`` process against the simulator served by the
-test; the test watches the database read-only, as an analyst's notebook would.
+test. While a scheduler runs, the test watches its runs through the scheduler's own API, as
+``smurf jobs status`` would: a reader from another process waits while the scheduler holds the
+file, and a short crawl can end inside one such wait, leaving no run in flight to stop. Between
+processes it reads the database read-only, as an analyst's notebook would.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
 
 from pipeline.jobs.executions import ORPHAN_MESSAGE
 from pipeline.jobs.scheduler import read_scheduler_lock
+from pipeline.scheduler_client import running_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.simulator.server import free_port
 from pipeline.store import Database, migrate
 from tests.sim_helpers import TEST_KEY, count, set_job_config, track
 
@@ -30,7 +36,7 @@ WORLD = SimulatorConfig(
 )
 WAIT_S = 90.0
 COMMAND_HEAD = (str(SMURF), "--db")
-COMMAND_TAIL = ("--log-json", "scheduler", "--api-port", "0", "--sync-interval-s", "0.5")
+COMMAND_TAIL = ("--log-json", "scheduler", "--sync-interval-s", "0.5")
 ORPHAN_TEXT = ORPHAN_MESSAGE.split("(pid")[0].strip()  # "The process running this job"
 
 
@@ -52,7 +58,7 @@ class Scheduler:
         }
         self.log: IO[bytes] = log_path.open("ab")
         self.process = subprocess.Popen(
-            [*COMMAND_HEAD, str(db_path), *COMMAND_TAIL],
+            [*COMMAND_HEAD, str(db_path), *COMMAND_TAIL, "--api-port", str(free_port())],
             env=env,
             stdout=self.log,
             stderr=self.log,
@@ -74,6 +80,33 @@ class Scheduler:
         lock = read_scheduler_lock(db_path)
         return lock is not None and lock.get("pid") == self.pid
 
+    def execution(self, db_path: Path, execution_id: int) -> dict[str, Any] | None:
+        """Execution ``execution_id`` as this process's API serves it; None before it answers."""
+        return self._get(db_path, f"/api/v1/jobs/executions/{execution_id}")
+
+    def running_with_work(self, db_path: Path, job_ids: list[int]) -> dict[str, Any] | None:
+        """A RUNNING execution of this process that has already stored some of its work."""
+        for job_id in job_ids:
+            page = self._get(db_path, f"/api/v1/jobs/{job_id}/executions?status=RUNNING")
+            for row in page["executions"] if page else []:
+                if row["host_pid"] == self.pid and row["records_created"] > 0:
+                    return dict(row)
+        return None
+
+    def _get(self, db_path: Path, path: str) -> dict[str, Any] | None:
+        found = running_scheduler(db_path)
+        if found is None or found.pid != self.pid or not found.api_url:
+            return None
+        try:
+            answer = httpx.get(f"{found.api_url}{path}", timeout=WAIT_S)
+        except httpx.TransportError:
+            return None  # not serving yet
+        if answer.status_code == 503:
+            return None  # the database is held by another process: ask again
+        answer.raise_for_status()
+        body: dict[str, Any] = answer.json()
+        return body
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -81,8 +114,8 @@ class Scheduler:
         self.log.close()
 
 
-def prepare(db_path: Path, tracked: list[str]) -> None:
-    """Only the two fetch jobs active, every second, crawling whole histories."""
+def prepare(db_path: Path, tracked: list[str]) -> list[int]:
+    """Only the two fetch jobs active, every second, crawling whole histories; their ids."""
     migrate(db_path)
     track(db_path, tracked)
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
@@ -98,6 +131,8 @@ def prepare(db_path: Path, tracked: list[str]) -> None:
             "UPDATE job_configurations SET schedule = 'interval(seconds=1)',"
             " is_active = job_type IN ('TRACKED_PLAYER_UPDATER', 'MATCH_FETCHER')"
         )
+        rows = con.execute("SELECT id FROM job_configurations WHERE is_active ORDER BY id")
+        return [int(job_id) for (job_id,) in rows.fetchall()]
 
 
 def wait_for(what: str, condition: Callable[[], Any], scheduler: Scheduler | None = None) -> Any:
@@ -120,14 +155,6 @@ def executions(db_path: Path) -> list[dict[str, Any]]:
         )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def running_of(db_path: Path, pid: int) -> dict[str, Any] | None:
-    """A RUNNING execution of process ``pid`` that has already stored some of its work."""
-    for row in executions(db_path):
-        if row["status"] == "RUNNING" and row["host_pid"] == pid and row["records_created"] > 0:
-            return row
-    return None
 
 
 def games_by_player(db_path: Path) -> dict[str, int]:
@@ -157,11 +184,13 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
     log_path = tmp_path / "scheduler.log"
     truth = {t["puuid"]: t for t in sim.truth()}
     tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:2]
-    prepare(db_path, tracked)
+    job_ids = prepare(db_path, tracked)
 
     first = Scheduler(db_path, sim, log_path)
     try:
-        killed = wait_for("for a run to store work", lambda: running_of(db_path, first.pid), first)
+        killed = wait_for(
+            "for a run to store work", lambda: first.running_with_work(db_path, job_ids), first
+        )
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(timeout=WAIT_S)
     finally:
@@ -170,18 +199,14 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
 
     second = Scheduler(db_path, sim, log_path)
     try:
-        orphan = wait_for(
+        wait_for(
             "for the orphan to be closed",
-            lambda: (
-                next(e for e in executions(db_path) if e["id"] == killed["id"])["status"]
-                != "RUNNING"
-            ),
+            lambda: (second.execution(db_path, killed["id"]) or killed)["status"] != "RUNNING",
             second,
         )
-        assert orphan
         interrupted = wait_for(
             "for a run of the restarted scheduler",
-            lambda: running_of(db_path, second.pid),
+            lambda: second.running_with_work(db_path, job_ids),
             second,
         )
         assert second.signal(signal.SIGTERM) == 0

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from pipeline.jobs import JobScheduler, SchedulerAlreadyRunningError
 from pipeline.log import configure_logging
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.simulator.server import free_port
 from pipeline.store import Database
 from pipeline.store import job_records as records
 from tests.sim_helpers import add_execution, job_context, set_job_config, track
@@ -29,12 +29,6 @@ WORLD = SimulatorConfig(seed=5, players=200, app_limit="300:1,5000:120")
 def sim() -> Iterator[RunningSimulator]:
     with serve_in_thread(WORLD) as running:
         yield running
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fast_schedules(db_path: Path) -> None:
