@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -302,3 +303,49 @@ def test_concurrent_updates_of_one_player_in_one_process_are_retried(db_path: Pa
     assert errors == []
     with read(db_path) as con:
         assert con.execute("SELECT game_name FROM players").fetchall() == [("second",)]
+
+
+def test_a_large_transaction_that_keeps_colliding_runs_alone_and_lands(db_path: Path) -> None:
+    """A batch of new players that small transactions keep adding first (a crawl's large
+    commit beside a busy fetcher) is not starved: after its optimistic attempts it runs
+    alone, and lands on the next attempt."""
+    from pipeline.store import transact
+
+    keys = [f"p{i:03d}" for i in range(300)]
+    add_new = "INSERT INTO players (puuid) SELECT k FROM unnest(?) t(k)" + (
+        " WHERE k NOT IN (SELECT puuid FROM players)"
+    )
+    attempts: list[int] = []
+    big_done = threading.Event()
+
+    def big(con: duckdb.DuckDBPyConnection) -> None:
+        attempts.append(len(attempts) + 1)
+        con.execute(add_new, [keys])
+        time.sleep(0.3)  # a large batch takes a while: the small ones commit meanwhile
+
+    def small_ones() -> None:
+        for key in keys:
+            if big_done.is_set():
+                return
+            transact(db_path, lambda con, k=key: con.execute(add_new, [[k]]))
+            time.sleep(0.01)
+
+    adder = threading.Thread(target=small_ones)
+    with capture_logs() as logs:
+        adder.start()
+        try:
+            time.sleep(0.05)
+            transact(db_path, big)
+        finally:
+            big_done.set()
+            adder.join(60)
+    retried = {
+        (e["attempt"], e["alone"]) for e in logs if e["event"] == "db.write_conflict_retried"
+    }
+    assert {(1, False), (2, True)} <= retried  # the log says when a transaction goes alone
+    assert attempts == [1, 2, 3]  # two collisions, then one attempt alone that lands
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT puuid) FROM players").fetchone() == (
+            300,
+            300,
+        )

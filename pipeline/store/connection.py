@@ -14,6 +14,7 @@ two that write the same key collide, and DuckDB fails the second ("Conflict on u
 or a duplicate key at commit). ``transact(path, work)`` runs ``work(con)`` in a write
 transaction and runs it again from the start on such a collision (tenacity: a bounded
 number of attempts with jittered backoff), raising ``WriteConflictError`` if it persists.
+A transaction that keeps colliding then runs alone in its process (``write_gate``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pipeline.store import lake
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
 from pipeline.store.transaction import transaction
+from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, gate_for
 
 log = get_logger(__name__)
 
@@ -262,8 +264,19 @@ def transact(
     """``work(con)`` in one write transaction, run again whole when a concurrent one collides.
 
     ``work`` must be safe to repeat: each attempt starts from what is committed, and a
-    failed attempt leaves nothing behind (its transaction is rolled back).
+    failed attempt leaves nothing behind (its transaction is rolled back). Past
+    ``OPTIMISTIC_ATTEMPTS`` collisions, attempts run alone among this process's transactions
+    on the database, so a large one cannot lose to small ones for ever.
     """
+    gate = gate_for(_gate_key(path))
+    tried = 0
+
+    def attempt() -> T:
+        nonlocal tried
+        tried += 1
+        with gate.held(alone=tried > OPTIMISTIC_ATTEMPTS):
+            return _in_write_transaction(path, work, timeout_s)
+
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_write_conflict),
         stop=tenacity.stop_after_attempt(attempts),
@@ -272,12 +285,18 @@ def transact(
         reraise=True,
     )
     try:
-        result: T = retrying(_in_write_transaction, path, work, timeout_s)
+        result: T = retrying(attempt)
         return result
     except duckdb.Error as exc:
         if is_write_conflict(exc):
             raise WriteConflictError(str(path), attempts, str(exc)) from exc
         raise
+
+
+def _gate_key(path: Location | str) -> str:
+    """One key per database, however its path is spelled."""
+    location = parse_location(path)
+    return str(location.resolve()) if isinstance(location, Path) else str(location)
 
 
 def _in_write_transaction(
@@ -289,4 +308,9 @@ def _in_write_transaction(
 
 def _log_conflict(state: tenacity.RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
-    log.info("db.write_conflict_retried", attempt=state.attempt_number, error=str(error))
+    log.info(
+        "db.write_conflict_retried",
+        attempt=state.attempt_number,
+        alone=state.attempt_number >= OPTIMISTIC_ATTEMPTS,
+        error=str(error),
+    )
