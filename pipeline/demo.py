@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, Settings
 from pipeline.jobs import JobContext, run_in_process
+from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
@@ -271,6 +272,10 @@ def summarise(db: Database) -> dict[str, Any]:
 
     with db.read() as con:
         counts = data_counts(con)
+        not_begun = con.execute(
+            "SELECT count(*) FROM job_executions WHERE status = 'FAILED' AND error_message = ?",
+            [NOT_BEGUN_MESSAGE],
+        ).fetchone()
         scores = latest_scores(con)
         quality: dict[str, float] = {}
         try:
@@ -294,6 +299,7 @@ def summarise(db: Database) -> dict[str, Any]:
             "checks": counts.account_checks,
         },
         "runs": counts.runs,
+        "not_begun": int(not_begun[0]) if not_begun else 0,
         "requests": counts.api_requests,
         "suspects": [
             _suspect({str(k): v for k, v in row.items()}) for row in suspects.to_dict("records")
@@ -342,6 +348,12 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         runs.setdefault(job_type, []).append(f"{status}={n}")
     for job_type, parts in runs.items():
         say(f"  {job_type:<24} {' '.join(parts)}")
+    not_begun = int(s.get("not_begun", 0))
+    if not_begun:
+        say(
+            f"  ({not_begun} of the FAILED runs fell due as the demo stopped: the scheduler "
+            "ended them before they began, so they had done nothing.)"
+        )
     say("")
     say("Top suspects (main factors):")
     for suspect in s.get("suspects", []) or []:

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.demo import DemoOptions, run_demo
 from pipeline.log import configure_logging
-from pipeline.store import Database
+from pipeline.store import Database, migrate
+from tests.sim_helpers import add_execution
 
 
 @pytest.mark.slow
@@ -79,3 +80,31 @@ def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
         "BAN_CHECKER",
         "PROFILE_REFRESHER",
     ]
+
+
+def test_the_summary_tells_runs_stopped_at_shutdown_from_failures(tmp_path: Path) -> None:
+    """Runs that fell due as the demo stopped are FAILED with a message of their own; the
+    summary says how many of the FAILED runs they are, and says nothing when there are none."""
+    from pipeline.demo import DemoResult, print_summary, summarise
+    from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
+
+    path = tmp_path / "demo.duckdb"
+    migrate(path)
+    for message in (NOT_BEGUN_MESSAGE, NOT_BEGUN_MESSAGE, "HTTPStatusError: 500"):
+        add_execution(path, 1, pid=None, status="FAILED")
+        with Database(path).write() as con:
+            con.execute(
+                "UPDATE job_executions SET error_message = ? WHERE id = (SELECT max(id)"
+                " FROM job_executions)",
+                [message],
+            )
+    summary = summarise(Database(path))
+    assert summary["not_begun"] == 2
+    said: list[str] = []
+    print_summary(DemoResult(path, summary=summary), said.append)
+    assert any("TRACKED_PLAYER_UPDATER" in line and "FAILED=3" in line for line in said)
+    assert any(line.startswith("  (2 of the FAILED runs fell due as") for line in said)
+
+    said.clear()
+    print_summary(DemoResult(path, summary={**summary, "not_begun": 0}), said.append)
+    assert not any("fell due" in line for line in said)
