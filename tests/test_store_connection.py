@@ -349,3 +349,59 @@ def test_a_large_transaction_that_keeps_colliding_runs_alone_and_lands(db_path: 
             300,
             300,
         )
+
+
+# Keeps the file busy from three threads whose units of work overlap, as a scheduler running
+# several jobs does; each unit opens and closes its own connection. Stops after argv[2] s.
+BUSY_PROCESS = """
+import sys, threading, time
+from pathlib import Path
+from pipeline.store.connection import write
+path, until = Path(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+units = []
+def work(offset):
+    time.sleep(offset)
+    while time.monotonic() < until:
+        with write(path) as con:
+            con.execute("INSERT INTO players (puuid) VALUES (uuid()::VARCHAR)")
+            time.sleep(0.15)
+        units.append(1)
+threads = [threading.Thread(target=work, args=(o,)) for o in (0.0, 0.05, 0.1)]
+for t in threads:
+    t.start()
+time.sleep(0.5)
+print("busy", flush=True)
+for t in threads:
+    t.join()
+print(len(units), flush=True)
+"""
+
+
+def test_a_process_kept_waiting_gets_its_turn_from_one_whose_units_overlap(
+    db_path: Path,
+) -> None:
+    """A process whose threads keep the file open without a break (each unit short, but
+    always one in flight) lets a waiting reader in: the reader asks for a turn, the busy
+    process holds back its next units until the reader is in, then goes on."""
+    busy = subprocess.Popen(
+        [sys.executable, "-c", BUSY_PROCESS, str(db_path), "12"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert busy.stdout is not None and busy.stdout.readline().strip() == "busy"
+        reads = []
+        for _ in range(3):
+            with read(db_path, timeout_s=8) as con:
+                row = con.execute("SELECT count(*) FROM players").fetchone()
+            assert row is not None
+            reads.append(int(row[0]))
+        units_done = busy.stdout.readline().strip()
+        assert busy.wait(timeout=60) == 0
+    finally:
+        if busy.poll() is None:
+            busy.kill()
+    assert reads == sorted(reads) and reads[-1] > 0  # the busy process kept writing
+    with read(db_path) as con:
+        stored = con.execute("SELECT count(*) FROM players").fetchone()
+    assert stored == (int(units_done),)  # and lost nothing while it held back

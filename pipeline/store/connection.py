@@ -34,7 +34,7 @@ import tenacity
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
-from pipeline.store import lake
+from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
 from pipeline.store.transaction import transaction
@@ -52,6 +52,8 @@ _OPEN_LOCK = threading.Lock()
 
 FIRST_BACKOFF_S = 0.02
 MAX_BACKOFF_S = 1.0
+# A wait is logged when it begins and then every so often, however often it retries.
+WAIT_LOG_EVERY_S = 5.0
 # Messages of DuckDB's TransactionException when a concurrent transaction won the race.
 _CONFLICT_MARKERS = ("Conflict on", "constraint violation")
 _DUPLICATE_KEY = "Duplicate key"
@@ -90,43 +92,55 @@ def connect_with_retry(
     started = time.monotonic()
     backoff_s = FIRST_BACKOFF_S
     attempts = 0
-    while True:
-        attempts += 1
-        try:
-            con = _connect(path, read_only=read_only, config=config)
-        except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if _NOT_A_DATABASE_MARKER in str(exc):
-                raise NotADatabaseError(str(path)) from None
-            if is_lock_conflict(exc):
-                holder = lock_holder(str(exc))
-            elif _SAME_PROCESS_MARKER in str(exc):
-                # A read-only connection of this process is open; it is short-lived.
-                holder = f"{os.getpid()} (this process, reading)"
-            else:
-                raise
-            waited_s = time.monotonic() - started
-            if waited_s >= timeout_s:
-                raise DatabaseBusyError(str(path), waited_s, holder) from None
-            delay_s = min(backoff_s * random.uniform(0.5, 1.5), timeout_s - waited_s)
-            if attempts == 1 or attempts % 10 == 0:
+    logged_at = -WAIT_LOG_EVERY_S
+    asked = False
+    turns.hold_back(path, sleep)
+    try:
+        while True:
+            attempts += 1
+            try:
+                con = _connect(path, read_only=read_only, config=config)
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                if _NOT_A_DATABASE_MARKER in str(exc):
+                    raise NotADatabaseError(str(path)) from None
+                if is_lock_conflict(exc):
+                    holder = lock_holder(str(exc))
+                    # Another process holds the file: ask it for a turn, and try often.
+                    turns.ask_for_turn(path)
+                    asked = True
+                    backoff_s = min(backoff_s, turns.WAITER_RETRY_S)
+                elif _SAME_PROCESS_MARKER in str(exc):
+                    # A read-only connection of this process is open; it is short-lived.
+                    holder = f"{os.getpid()} (this process, reading)"
+                else:
+                    raise
+                waited_s = time.monotonic() - started
+                if waited_s >= timeout_s:
+                    raise DatabaseBusyError(str(path), waited_s, holder) from None
+                delay_s = min(backoff_s * random.uniform(0.5, 1.5), timeout_s - waited_s)
+                if waited_s - logged_at >= WAIT_LOG_EVERY_S:
+                    logged_at = waited_s
+                    log.info(
+                        "db.waiting_for_lock",
+                        path=str(path),
+                        holder_pid=holder,
+                        waited_s=round(waited_s, 2),
+                        read_only=read_only,
+                    )
+                sleep(max(delay_s, 0.0))
+                backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+                continue
+            if attempts > 1:
                 log.info(
-                    "db.waiting_for_lock",
+                    "db.lock_acquired",
                     path=str(path),
-                    holder_pid=holder,
-                    waited_s=round(waited_s, 2),
-                    read_only=read_only,
+                    attempts=attempts,
+                    waited_s=round(time.monotonic() - started, 2),
                 )
-            sleep(max(delay_s, 0.0))
-            backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
-            continue
-        if attempts > 1:
-            log.info(
-                "db.lock_acquired",
-                path=str(path),
-                attempts=attempts,
-                waited_s=round(time.monotonic() - started, 2),
-            )
-        return con
+            return con
+    finally:
+        if asked:
+            turns.stop_asking(path)
 
 
 def _connect(
@@ -171,22 +185,23 @@ def write(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=False, timeout_s=timeout_s)
-    try:
-        # Closing the last connection checkpoints by default: every index is written back
-        # to the file, about a second per unit of work once a crawl holds a few hundred
-        # thousand rows. Committed rows are safe in the write-ahead log (each commit syncs
-        # it), the next opener replays it, and DuckDB checkpoints at a commit once the log
-        # passes WAL_CHECKPOINT_SIZE. Schema changes are checkpointed at once: DuckDB 1.5
-        # cannot replay some of them (ALTER TABLE .. ADD COLUMN) from the log.
-        con.execute("PRAGMA disable_checkpoint_on_shutdown")
-        con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT_SIZE}'")
-        schema = _schema_fingerprint(con)
-        with transaction(con):
-            yield con
-        if _schema_fingerprint(con) != schema:
-            con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    with turns.holding(location):
+        try:
+            # Closing the last connection checkpoints by default: every index is written back
+            # to the file, about a second per unit of work once a crawl holds a few hundred
+            # thousand rows. Committed rows are safe in the write-ahead log (each commit syncs
+            # it), the next opener replays it, and DuckDB checkpoints at a commit once the log
+            # passes WAL_CHECKPOINT_SIZE. Schema changes are checkpointed at once: DuckDB 1.5
+            # cannot replay some of them (ALTER TABLE .. ADD COLUMN) from the log.
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")
+            con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT_SIZE}'")
+            schema = _schema_fingerprint(con)
+            with transaction(con):
+                yield con
+            if _schema_fingerprint(con) != schema:
+                con.execute("CHECKPOINT")
+        finally:
+            con.close()
 
 
 _SCHEMA_FINGERPRINT = """
@@ -226,10 +241,11 @@ def read(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=True, timeout_s=timeout_s, config=config)
-    try:
-        yield con
-    finally:
-        con.close()
+    with turns.holding(location):
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def is_write_conflict(exc: BaseException) -> bool:
