@@ -7,7 +7,7 @@ DuckDB lets one process hold a file read-write, and a writer also blocks readers
 processes. So nothing keeps the file open: ``write()`` and ``read()`` open a connection for
 one unit of work and close it. When another process holds the file, we retry with jittered
 exponential backoff up to ``timeout_s``, logging who we waited for, then raise
-``DatabaseBusyError`` naming the holder.
+``DatabaseBusyError`` naming the holder. A waiter asks the holder for a turn (``turns``).
 
 Within one process, connections share the file and their transactions run side by side;
 two that write the same key collide, and DuckDB fails the second ("Conflict on update",
