@@ -356,9 +356,11 @@ def test_a_large_transaction_that_keeps_colliding_runs_alone_and_lands(db_path: 
 BUSY_PROCESS = """
 import sys, threading, time
 from pathlib import Path
+from pipeline.log import configure_logging
 from pipeline.store.connection import write
+configure_logging(json_lines=True, level="critical", stream=sys.stderr)  # stdout: the counts
 path, until = Path(sys.argv[1]), time.monotonic() + float(sys.argv[2])
-units = []
+units, finished = [], []
 def work(offset):
     time.sleep(offset)
     while time.monotonic() < until:
@@ -366,6 +368,7 @@ def work(offset):
             con.execute("INSERT INTO players (puuid) VALUES (uuid()::VARCHAR)")
             time.sleep(0.15)
         units.append(1)
+    finished.append(1)  # not reached by a thread that failed
 threads = [threading.Thread(target=work, args=(o,)) for o in (0.0, 0.05, 0.1)]
 for t in threads:
     t.start()
@@ -373,10 +376,11 @@ time.sleep(0.5)
 print("busy", flush=True)
 for t in threads:
     t.join()
-print(len(units), flush=True)
+print(len(units), len(finished), flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_process_kept_waiting_gets_its_turn_from_one_whose_units_overlap(
     db_path: Path,
 ) -> None:
@@ -396,12 +400,87 @@ def test_a_process_kept_waiting_gets_its_turn_from_one_whose_units_overlap(
                 row = con.execute("SELECT count(*) FROM players").fetchone()
             assert row is not None
             reads.append(int(row[0]))
-        units_done = busy.stdout.readline().strip()
+        units_done, finished = busy.stdout.readline().split()
         assert busy.wait(timeout=60) == 0
     finally:
         if busy.poll() is None:
             busy.kill()
+    assert finished == "3"  # no busy thread failed
     assert reads == sorted(reads) and reads[-1] > 0  # the busy process kept writing
     with read(db_path) as con:
         stored = con.execute("SELECT count(*) FROM players").fetchone()
     assert stored == (int(units_done),)  # and lost nothing while it held back
+
+
+def test_an_opener_holds_back_for_a_waiter_only_within_its_bound_and_never_over_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's fresh request makes an opener hold back; not past the opener's own
+    bound on waiting, and not in a thread that has the file open already (however the path
+    is spelled there)."""
+    from pipeline.store import turns
+
+    monkeypatch.chdir(tmp_path)
+    path = Path("smurf.duckdb")
+    turns.waiting_path(path).write_text("999999999")  # another process asks for a turn
+    looks: list[float] = []
+    turns.hold_back(path, 0.1, looks.append)
+    assert looks  # held back: looked again and again until its bound
+    looks.clear()
+    turns.hold_back(path, 0.0, looks.append)
+    assert looks == []  # an opener that may not wait does not hold back
+    with turns.holding(path):
+        turns.hold_back((tmp_path / "smurf.duckdb").resolve(), 5.0, looks.append)
+    assert looks == []  # this thread keeps the file open anyway: waiting would only delay it
+    turns.ask_for_turn(path)  # now the request is this process's own
+    turns.hold_back(path, 5.0, looks.append)
+    assert looks == []
+    turns.stop_asking(path)
+    assert not turns.waiting_path(path).exists()
+
+
+def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
+    """While one write runs alone, another that may wait 0.2 s gives up with a timeout that
+    ``transact`` reports as the database being busy, and the gate is free afterwards."""
+    from pipeline.store.write_gate import GateTimeout, WriteGate
+
+    gate = WriteGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def alone() -> None:
+        with gate.held(alone=True, timeout_s=5):
+            inside.set()
+            leave.wait(5)
+
+    runner = threading.Thread(target=alone)
+    runner.start()
+    try:
+        assert inside.wait(5)
+        with pytest.raises(GateTimeout), gate.held(alone=False, timeout_s=0.2):
+            pass
+        with pytest.raises(GateTimeout), gate.held(alone=True, timeout_s=0.2):
+            pass
+    finally:
+        leave.set()
+        runner.join(5)
+    with gate.held(alone=False, timeout_s=1):  # nobody left holding or waiting
+        pass
+
+
+def test_transact_reports_a_gate_timeout_as_a_busy_database(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for this process's other writes counts against the lock timeout."""
+    from pipeline.store import connection, transact
+    from pipeline.store.write_gate import GateTimeout
+
+    class Jammed:
+        @contextmanager
+        def held(self, *, alone: bool, timeout_s: float) -> Iterator[None]:
+            raise GateTimeout(timeout_s)
+            yield
+
+    monkeypatch.setattr(connection, "gate_for", lambda key: Jammed())
+    with pytest.raises(DatabaseBusyError) as caught:
+        transact(db_path, lambda con: None, timeout_s=0.3)
+    assert "this process, another write" in str(caught.value)

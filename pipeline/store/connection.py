@@ -38,7 +38,7 @@ from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
 from pipeline.store.location import LakeLocation, Location, parse_location
 from pipeline.store.transaction import transaction
-from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, gate_for
+from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, GateTimeout, gate_for
 
 log = get_logger(__name__)
 
@@ -94,7 +94,7 @@ def connect_with_retry(
     attempts = 0
     logged_at = -WAIT_LOG_EVERY_S
     asked = False
-    turns.hold_back(path, sleep)
+    turns.hold_back(path, timeout_s, sleep)
     try:
         while True:
             attempts += 1
@@ -290,8 +290,13 @@ def transact(
     def attempt() -> T:
         nonlocal tried
         tried += 1
-        with gate.held(alone=tried > OPTIMISTIC_ATTEMPTS):
-            return _in_write_transaction(path, work, timeout_s)
+        try:
+            with gate.held(alone=tried > OPTIMISTIC_ATTEMPTS, timeout_s=timeout_s):
+                return _in_write_transaction(path, work, timeout_s)
+        except GateTimeout as exc:
+            raise DatabaseBusyError(
+                str(path), exc.waited_s, f"{os.getpid()} (this process, another write)"
+            ) from None
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_write_conflict),

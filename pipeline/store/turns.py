@@ -71,21 +71,25 @@ def _held_here() -> dict[Path, int]:
     return held
 
 
-def hold_back(path: Path, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Before opening ``path``: while another process waits for it, give it a moment."""
-    if _held_here().get(path):
+def hold_back(
+    path: Path, limit_s: float = HOLD_BACK_S, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Before opening ``path``: while another process waits for it, give it a moment (at
+    most ``limit_s``: an opener with a shorter bound on its wait holds back no longer)."""
+    if _held_here().get(path.resolve()):
         return
-    deadline = time.monotonic() + HOLD_BACK_S
+    deadline = time.monotonic() + min(HOLD_BACK_S, limit_s)
     while another_waits(path) and time.monotonic() < deadline:
         sleep(LOOK_S)
 
 
 @contextmanager
 def holding(path: Path) -> Iterator[None]:
-    """Mark the current thread as having ``path`` open for the block."""
-    held = _held_here()
-    held[path] = held.get(path, 0) + 1
+    """Mark the current thread as having ``path`` open for the block (however its path is
+    spelled when the thread opens it again)."""
+    held, key = _held_here(), path.resolve()
+    held[key] = held.get(key, 0) + 1
     try:
         yield
     finally:
-        held[path] -= 1
+        held[key] -= 1

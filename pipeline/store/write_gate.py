@@ -4,19 +4,32 @@ DuckDB runs a process's write transactions side by side and fails the later of t
 touch the same key at commit; ``transact`` then runs it again. Retries alone can starve a
 large transaction: a crawl storing a hundred matches in one commit meets, on every attempt,
 a new player some smaller, quicker transaction committed meanwhile. So a transaction that
-has collided ``OPTIMISTIC_ATTEMPTS`` times runs alone: it waits for the transactions in
-flight to end, and new ones wait for it. Nothing in this process can then collide with it.
-Other processes sharing a lake are not held back; their collisions are still retried.
+has collided ``OPTIMISTIC_ATTEMPTS`` times runs alone: it waits for the ``transact`` calls
+in flight to end, and new ones wait for it. None of them can then collide with it; writes
+that bypass ``transact`` (migrations, imports, a run's own bookkeeping) and other processes
+sharing a lake are not held back, and their rare collisions are still retried. A wait for
+the gate counts against the caller's lock timeout. A transaction's work must not wait for
+another thread's ``transact`` on the same database: with one waiting to run alone, neither
+would move.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Attempts run side by side with others before a transaction runs alone.
 OPTIMISTIC_ATTEMPTS = 2
+
+
+class GateTimeout(TimeoutError):
+    """A write waited longer than its bound for the others of its process to let it in."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(f"waited {waited_s:.1f} s for this process's other writes")
+        self.waited_s = waited_s
 
 
 class WriteGate:
@@ -32,9 +45,10 @@ class WriteGate:
         self._held = threading.local()
 
     @contextmanager
-    def held(self, *, alone: bool) -> Iterator[None]:
+    def held(self, *, alone: bool, timeout_s: float) -> Iterator[None]:
         """Hold the gate for one attempt; re-entered by its own thread, it holds nothing more
-        (a transaction started inside another's work must not wait for that one to end)."""
+        (a transaction started inside another's work must not wait for that one to end).
+        Waiting longer than ``timeout_s`` for it raises ``GateTimeout``."""
         if getattr(self._held, "depth", 0):
             self._held.depth += 1
             try:
@@ -42,7 +56,7 @@ class WriteGate:
             finally:
                 self._held.depth -= 1
             return
-        self._acquire(alone)
+        self._acquire(alone, timeout_s)
         self._held.depth = 1
         try:
             yield
@@ -50,17 +64,27 @@ class WriteGate:
             self._held.depth = 0
             self._release(alone)
 
-    def _acquire(self, alone: bool) -> None:
+    def _acquire(self, alone: bool, timeout_s: float) -> None:
+        started = time.monotonic()
         with self._changed:
             if alone:
                 self._waiting_alone += 1
                 try:
-                    self._changed.wait_for(lambda: not self._alone and self._shared == 0)
+                    free = self._changed.wait_for(
+                        lambda: not self._alone and self._shared == 0, timeout_s
+                    )
                 finally:
                     self._waiting_alone -= 1
+                    self._changed.notify_all()  # shared attempts may wait for no one alone
+                if not free:
+                    raise GateTimeout(time.monotonic() - started)
                 self._alone = True
             else:
-                self._changed.wait_for(lambda: not self._alone and self._waiting_alone == 0)
+                free = self._changed.wait_for(
+                    lambda: not self._alone and self._waiting_alone == 0, timeout_s
+                )
+                if not free:
+                    raise GateTimeout(time.monotonic() - started)
                 self._shared += 1
 
     def _release(self, alone: bool) -> None:
