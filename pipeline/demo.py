@@ -205,7 +205,10 @@ async def run_scheduler(
     async def status_loop() -> None:
         while True:
             await asyncio.sleep(options.status_every_s)
-            say(status_line(context.db, sim, time.monotonic() - started))
+            # Off the scheduler's loop: reading may wait for the file (or hold back for
+            # another process that waits for it).
+            elapsed_s = time.monotonic() - started
+            say(await asyncio.to_thread(status_line, context.db, sim, elapsed_s))
 
     printer = asyncio.create_task(status_loop())
     try:
