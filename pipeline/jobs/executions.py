@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -44,6 +43,7 @@ from pipeline.jobs.types import Trigger
 from pipeline.log import get_logger
 from pipeline.store import Database, DatabaseBusyError
 from pipeline.store import job_records as records
+from pipeline.store.location import location_key
 
 log = get_logger(__name__)
 
@@ -252,7 +252,7 @@ class StartedRun:
 
 def db_key(db: Database) -> str:
     """The registry key of a database (a file under any spelling of its path, or a lake)."""
-    return str(db.path.resolve()) if isinstance(db.path, Path) else str(db.path)
+    return location_key(db.path)
 
 
 def start_execution(

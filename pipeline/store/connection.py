@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +36,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
-from pipeline.store.location import LakeLocation, Location, parse_location
+from pipeline.store.location import LakeLocation, Location, location_key, parse_location
 from pipeline.store.transaction import transaction
 from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, GateTimeout, gate_for
 
@@ -185,23 +185,20 @@ def write(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=False, timeout_s=timeout_s)
-    with turns.holding(location):
-        try:
-            # Closing the last connection checkpoints by default: every index is written back
-            # to the file, about a second per unit of work once a crawl holds a few hundred
-            # thousand rows. Committed rows are safe in the write-ahead log (each commit syncs
-            # it), the next opener replays it, and DuckDB checkpoints at a commit once the log
-            # passes WAL_CHECKPOINT_SIZE. Schema changes are checkpointed at once: DuckDB 1.5
-            # cannot replay some of them (ALTER TABLE .. ADD COLUMN) from the log.
-            con.execute("PRAGMA disable_checkpoint_on_shutdown")
-            con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT_SIZE}'")
-            schema = _schema_fingerprint(con)
-            with transaction(con):
-                yield con
-            if _schema_fingerprint(con) != schema:
-                con.execute("CHECKPOINT")
-        finally:
-            con.close()
+    with turns.holding(location), closing(con):
+        # Closing the last connection checkpoints by default: every index is written back
+        # to the file, about a second per unit of work once a crawl holds a few hundred
+        # thousand rows. Committed rows are safe in the write-ahead log (each commit syncs
+        # it), the next opener replays it, and DuckDB checkpoints at a commit once the log
+        # passes WAL_CHECKPOINT_SIZE. Schema changes are checkpointed at once: DuckDB 1.5
+        # cannot replay some of them (ALTER TABLE .. ADD COLUMN) from the log.
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT_SIZE}'")
+        schema = _schema_fingerprint(con)
+        with transaction(con):
+            yield con
+        if _schema_fingerprint(con) != schema:
+            con.execute("CHECKPOINT")
 
 
 _SCHEMA_FINGERPRINT = """
@@ -241,11 +238,8 @@ def read(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=True, timeout_s=timeout_s, config=config)
-    with turns.holding(location):
-        try:
-            yield con
-        finally:
-            con.close()
+    with turns.holding(location), closing(con):
+        yield con
 
 
 def is_write_conflict(exc: BaseException) -> bool:
@@ -284,7 +278,7 @@ def transact(
     ``OPTIMISTIC_ATTEMPTS`` collisions, attempts run alone among this process's transactions
     on the database, so a large one cannot lose to small ones for ever.
     """
-    gate = gate_for(_gate_key(path))
+    gate = gate_for(location_key(parse_location(path)))
     tried = 0
 
     def attempt() -> T:
@@ -312,12 +306,6 @@ def transact(
         if is_write_conflict(exc):
             raise WriteConflictError(str(path), attempts, str(exc)) from exc
         raise
-
-
-def _gate_key(path: Location | str) -> str:
-    """One key per database, however its path is spelled."""
-    location = parse_location(path)
-    return str(location.resolve()) if isinstance(location, Path) else str(location)
 
 
 def _in_write_transaction(

@@ -60,6 +60,11 @@ class LakeLocation:
 Location: TypeAlias = Path | LakeLocation
 
 
+def location_key(location: Location) -> str:
+    """One name per database, however its path is spelled (a file) or a lake's own."""
+    return str(location.resolve()) if isinstance(location, Path) else str(location)
+
+
 def is_lake_url(value: object) -> bool:
     """Whether a ``SMURF_DB`` value names a lake rather than a file."""
     return isinstance(value, LakeLocation) or (

@@ -76,7 +76,8 @@ def hold_back(
 ) -> None:
     """Before opening ``path``: while another process waits for it, give it a moment (at
     most ``limit_s``: an opener with a shorter bound on its wait holds back no longer)."""
-    if _held_here().get(path.resolve()):
+    held = _held_here()
+    if held and held.get(path.resolve()):  # resolved only when this thread holds a file
         return
     deadline = time.monotonic() + min(HOLD_BACK_S, limit_s)
     while another_waits(path) and time.monotonic() < deadline:
