@@ -440,8 +440,8 @@ def test_an_opener_holds_back_for_a_waiter_only_within_its_bound_and_never_over_
 
 
 def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
-    """While one write runs alone, another that may wait 0.2 s gives up with a timeout that
-    ``transact`` reports as the database being busy, and the gate is free afterwards."""
+    """While one write runs alone, another that may wait 0.2 s, shared or alone, gives up
+    with ``GateTimeout`` instead of waiting on, and the gate is free afterwards."""
     from pipeline.store.write_gate import GateTimeout, WriteGate
 
     gate = WriteGate()
@@ -467,20 +467,29 @@ def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
         pass
 
 
-def test_transact_reports_a_gate_timeout_as_a_busy_database(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Waiting for this process's other writes counts against the lock timeout."""
-    from pipeline.store import connection, transact
-    from pipeline.store.write_gate import GateTimeout
+def test_transact_reports_a_gate_timeout_as_a_busy_database(db_path: Path) -> None:
+    """Waiting for this process's other writes counts against the lock timeout: while one
+    runs alone, a transaction that may wait 0.3 s says the database is busy, and why."""
+    from pipeline.store import transact
+    from pipeline.store.location import location_key
+    from pipeline.store.write_gate import gate_for
 
-    class Jammed:
-        @contextmanager
-        def held(self, *, alone: bool, timeout_s: float) -> Iterator[None]:
-            raise GateTimeout(timeout_s)
-            yield
+    gate = gate_for(location_key(db_path))
+    inside, leave = threading.Event(), threading.Event()
 
-    monkeypatch.setattr(connection, "gate_for", lambda key: Jammed())
-    with pytest.raises(DatabaseBusyError) as caught:
-        transact(db_path, lambda con: None, timeout_s=0.3)
+    def alone() -> None:
+        with gate.held(alone=True, timeout_s=5):
+            inside.set()
+            leave.wait(5)
+
+    runner = threading.Thread(target=alone)
+    runner.start()
+    try:
+        assert inside.wait(5)
+        with pytest.raises(DatabaseBusyError) as caught:
+            transact(db_path, lambda con: None, timeout_s=0.3)
+    finally:
+        leave.set()
+        runner.join(5)
     assert "this process, another write" in str(caught.value)
+    assert transact(db_path, lambda con: 1) == 1  # the gate is free again
