@@ -11,6 +11,7 @@ from pipeline.analysis.fit import (
     fit_logistic,
     fit_model,
     held_out_threshold,
+    precision_by_games,
     probability,
     threshold_for_precision,
 )
@@ -76,3 +77,34 @@ def test_held_out_threshold_of_one_world_is_its_own() -> None:
     model = fit_model(data, data["is_smurf"].to_numpy(), "smurf", ["a"])
     expected = threshold_for_precision(data["is_smurf"].to_numpy(), probability(model, data))
     assert held_out_threshold(data, "smurf", ["a"]) == pytest.approx(expected)
+
+
+def test_precision_by_games_measures_each_bucket_of_stored_games_apart() -> None:
+    """For players with 5-9 stored games factor ``a`` says nothing (their truth is a coin
+    flip at the world's prevalence); for the others it is informative. The label's precision
+    measured on the 5-9 bucket is then about the prevalence, the others' high, and every
+    label falls in exactly one bucket."""
+    rng = np.random.default_rng(13)
+    worlds = []
+    for world in (0, 1):
+        frame = _world(rng, 6000, 0.08, world)
+        frame["a"] += 2.0 * frame["is_smurf"]  # four standard deviations up: a clean signal
+        games = rng.choice([6, 12, 30], size=len(frame), p=[0.1, 0.45, 0.45])
+        coin = (rng.random(len(frame)) < 0.08).astype(float)
+        frame["is_smurf"] = np.where(games < 10, coin, frame["is_smurf"])
+        worlds.append(frame.assign(games_analyzed=games))
+    data = pd.concat(worlds, ignore_index=True)
+    threshold = held_out_threshold(data, "smurf", ["a"])
+
+    steps = precision_by_games(data, "smurf", ["a"], threshold)
+
+    assert [start for start, _, _ in steps] == [5, 10, 20]
+    few, some, many = (share for _, share, _ in steps)
+    assert few < 0.3
+    assert some > 0.8 and many > 0.8
+    labelled = 0
+    for world in (0, 1):
+        train, test = data[data["world"] != world], data[data["world"] == world]
+        model = fit_model(train, train["is_smurf"].to_numpy(), "smurf", ["a"])
+        labelled += int((probability(model, test) >= threshold).sum())
+    assert sum(count for _, _, count in steps) == labelled

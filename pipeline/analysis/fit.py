@@ -114,25 +114,61 @@ def threshold_for_precision(
     return float(probability[order][good.max()]) if len(good) else 1.0
 
 
+def held_out_scores(
+    data: pd.DataFrame, target: str, factors: Sequence[str], l2: float = 1.0
+) -> list[tuple[pd.DataFrame, FloatArray]]:
+    """Each world of ``data`` (a ``training_frame``) with the probabilities a ``target``
+    model over ``factors`` gives it when fitted on the other worlds only (on itself when it
+    is the only one): how the model does on a world nobody fitted to."""
+    worlds = sorted(data["world"].unique())
+    scored = []
+    for world in worlds:
+        test = data[data["world"] == world]
+        train = data[data["world"] != world] if len(worlds) > 1 else test
+        truth = train[f"is_{target}"].to_numpy(dtype="float64")
+        model = fit_model(train, truth, target, factors, l2)
+        scored.append((test, probability(model, test)))
+    return scored
+
+
 def held_out_threshold(
     data: pd.DataFrame, target: str, factors: Sequence[str], l2: float = 1.0
 ) -> float:
     """The lowest probability at which a ``target`` model over ``factors`` keeps
     ``TARGET_PRECISION`` on each world of ``data`` (a ``training_frame``) when fitted on the
     other worlds only: the label's threshold as a world nobody fitted to would need it.
-
-    With one world there is nothing to hold out; its own threshold is returned.
     """
-    worlds = sorted(data["world"].unique())
-    needed = []
-    for world in worlds:
-        test = data[data["world"] == world]
-        train = data[data["world"] != world] if len(worlds) > 1 else test
-        truth = train[f"is_{target}"].to_numpy(dtype="float64")
-        model = fit_model(train, truth, target, factors, l2)
-        y = test[f"is_{target}"].to_numpy(dtype="float64")
-        needed.append(threshold_for_precision(y, probability(model, test)))
-    return max(needed)
+    return max(
+        threshold_for_precision(test[f"is_{target}"].to_numpy(dtype="float64"), p)
+        for test, p in held_out_scores(data, target, factors, l2)
+    )
+
+
+# Stored games from which a label's precision is measured apart (``scoring``'s caps).
+GAMES_STEPS = (5, 10, 20)
+
+
+def precision_by_games(
+    data: pd.DataFrame,
+    target: str,
+    factors: Sequence[str],
+    threshold: float,
+    l2: float = 1.0,
+) -> list[tuple[int, float, int]]:
+    """(from games, precision, labels) of the ``target`` label at ``threshold`` for players
+    with at least that many stored games (and fewer than the next step), every world scored
+    by weights fitted on the others, as ``held_out_threshold`` chooses the threshold: what
+    ``scoring.LABEL_PRECISION_BY_GAMES`` holds."""
+    scored = held_out_scores(data, target, factors, l2)
+    games = np.concatenate([test["games_analyzed"].to_numpy() for test, _ in scored])
+    truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
+    labelled = np.concatenate([p for _, p in scored]) >= threshold
+    rows = []
+    for start, end in zip(GAMES_STEPS, (*GAMES_STEPS[1:], np.inf), strict=True):
+        chosen = labelled & (games >= start) & (games < end)
+        count = int(chosen.sum())
+        rows.append((start, float(truth[chosen].mean()) if count else float("nan"), count))
+    return rows
 
 
 def probability(model: LogisticModel, inputs: pd.DataFrame) -> FloatArray:
@@ -178,6 +214,11 @@ def main(paths: Sequence[str]) -> None:
             print(
                 f"  {model.target}_threshold = {held_out:.4f}  (precision {TARGET_PRECISION} on"
                 f" each world left out of the fit; {fitted_on:.4f} on the worlds fitted to)"
+            )
+            steps = precision_by_games(data, model.target, factors, held_out)
+            print(
+                "  precision by stored games, each world left out of the fit: "
+                + ", ".join(f"{start}+: {share:.2f} ({count})" for start, share, count in steps)
             )
     finally:
         for con in cons:
