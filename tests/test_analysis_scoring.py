@@ -125,7 +125,7 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """Seven dominant games on a new account: labelled SMURF with p near 1, but the label's
-    confidence is the 84 % that SMURF labels on 5-9 stored games were measured right."""
+    confidence is the 90 % that SMURF labels on 5-9 stored games were measured right."""
     _ordinary(con)
     dominant = games_every(7, won=[True] * 6 + [False], strength=1.8)
     add_matches(con, "few", dominant, level=32, seed=100)
@@ -133,7 +133,8 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     few = score_players(con, ["few"]).iloc[0]
     assert few["label"] == SMURF
     assert few["smurf_score"] > 0.95
-    assert few["confidence"] == pytest.approx(0.84)
+    assert few["confidence"] == pytest.approx(0.90)
+    assert few["confidence"] < few["smurf_score"]
 
 
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:
@@ -381,7 +382,8 @@ def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """An account that won with 1.6x its lobbies' numbers, then plays at 0.6x and loses at its
-    new tier, is BOOSTED; an account weak throughout is not."""
+    new tier, is BOOSTED, most of all for that fall against the tier baseline
+    (``tier_decline``); an account weak throughout is not, and shows no fall."""
     _ordinary(con)
     # A day apart: the booster's games, then the owner's from day 15 (a trend over a few
     # days is damped toward flat, see features).
@@ -398,6 +400,10 @@ def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     scores = score_players(con).set_index("puuid")
     assert scores.loc["boosted", "label"] == "BOOSTED"
     assert scores.loc["weak", "label"] == NORMAL
+    contributions = scores[contribution_columns(scores, "boosted")]
+    assert contributions.loc["boosted"].idxmax() == "contrib_boosted_tier_decline"
+    assert contributions.loc["boosted", "contrib_boosted_tier_decline"] > 5.0
+    assert abs(contributions.loc["weak", "contrib_boosted_tier_decline"]) < 0.5
 
 
 def test_scoring_leaves_no_temporary_tables_and_works_read_only(
