@@ -48,9 +48,10 @@ REMOTE_LOAD = re.compile(
 
 @pytest.fixture(scope="module")
 def sim_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 300-player simulator export, scored once."""
+    """A 600-player simulator export, scored once: enough flagged players (22) that the
+    suspects table is longer than a plain table's 15 rows, so it is an interactive one."""
     path = tmp_path_factory.mktemp("sim") / "sim.duckdb"
-    export_world(SimulatorConfig(seed=11, players=300), path)
+    export_world(SimulatorConfig(seed=11, players=600), path)
     with write(path) as con:
         write_scores(con, score_players(con), SIM_SCORED_AT)
     return path
