@@ -10,6 +10,7 @@ from pipeline.analysis.fit import (
     TARGET_PRECISION,
     fit_logistic,
     fit_model,
+    games_bucket,
     held_out_threshold,
     precision_by_games,
     probability,
@@ -89,7 +90,8 @@ def test_precision_by_games_measures_each_bucket_of_stored_games_apart() -> None
     for world in (0, 1):
         frame = _world(rng, 6000, 0.08, world)
         frame["a"] += 2.0 * frame["is_smurf"]  # four standard deviations up: a clean signal
-        games = rng.choice([6, 12, 30], size=len(frame), p=[0.1, 0.45, 0.45])
+        # Each bucket's edges among the values (5-9, 10-19, 20+).
+        games = rng.choice([5, 9, 10, 19, 20, 30], size=len(frame), p=[0.05, 0.05] + [0.225] * 4)
         coin = (rng.random(len(frame)) < 0.08).astype(float)
         frame["is_smurf"] = np.where(games < 10, coin, frame["is_smurf"])
         worlds.append(frame.assign(games_analyzed=games))
@@ -108,3 +110,20 @@ def test_precision_by_games_measures_each_bucket_of_stored_games_apart() -> None
         model = fit_model(train, train["is_smurf"].to_numpy(), "smurf", ["a"])
         labelled += int((probability(model, test) >= threshold).sum())
     assert sum(count for _, _, count in steps) == labelled
+
+
+def test_precision_by_games_reports_an_empty_bucket_as_unmeasured() -> None:
+    """One world (scored in-sample) whose players all have 20 or more games: the two lower
+    buckets hold no label and say so with NaN, and the buckets read 5-9, 10-19 and 20+."""
+    rng = np.random.default_rng(14)
+    data = _world(rng, 3000, 0.1, 0).assign(games_analyzed=25)
+    threshold = held_out_threshold(data, "smurf", ["a"])
+
+    (few, few_share, few_count), (some, some_share, some_count), (many, many_share, many_count) = (
+        precision_by_games(data, "smurf", ["a"], threshold)
+    )
+
+    assert (few_count, some_count) == (0, 0)
+    assert np.isnan(few_share) and np.isnan(some_share)
+    assert many_count > 0 and many_share >= TARGET_PRECISION
+    assert [games_bucket(start) for start in (few, some, many)] == ["5-9", "10-19", "20+"]

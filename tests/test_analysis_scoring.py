@@ -28,7 +28,7 @@ from pipeline.analysis import (
     write_scores,
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
-from pipeline.analysis.scoring import contribution_columns
+from pipeline.analysis.scoring import BOOSTED, contribution_columns, observed_precision
 from pipeline.store.aggregates import add_games, enqueue_players
 from tests.lobby_world import START, add_matches, games_every, set_profile
 from tests.test_analysis_features import Player, _rows, add_players, add_rank, con
@@ -125,7 +125,8 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """Seven dominant games on a new account: labelled SMURF with p near 1, but the label's
-    confidence is the 90 % that SMURF labels on 5-9 stored games were measured right."""
+    confidence is capped at the 90 % that SMURF labels on 5-19 stored games were measured
+    right (at worst)."""
     _ordinary(con)
     dominant = games_every(7, won=[True] * 6 + [False], strength=1.8)
     add_matches(con, "few", dominant, level=32, seed=100)
@@ -135,6 +136,17 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     assert few["smurf_score"] > 0.95
     assert few["confidence"] == pytest.approx(0.90)
     assert few["confidence"] < few["smurf_score"]
+
+
+def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -> None:
+    """Each label's cap is the one of its bucket of stored games (BOOSTED: 89 % on 7 games,
+    92 % on 12), and more games never cap lower."""
+    games = np.arange(5, 200)
+    for label in (SMURF, BOOSTED):
+        caps = observed_precision(label, games)
+        assert (np.diff(caps) >= 0).all()
+    caps = observed_precision(BOOSTED, np.array([7, 12, 25]))
+    np.testing.assert_allclose(caps, [0.89, 0.92, 0.92])
 
 
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:

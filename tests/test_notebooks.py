@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.analysis import score_players, write_scores
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.explorer.present import PLAIN_MAX_ROWS
 from pipeline.reports import (
     NOTEBOOKS_DIR,
     NotebookExecutionError,
@@ -53,7 +54,12 @@ def sim_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sim") / "sim.duckdb"
     export_world(SimulatorConfig(seed=11, players=600), path)
     with write(path) as con:
-        write_scores(con, score_players(con), SIM_SCORED_AT)
+        scores = score_players(con)
+        write_scores(con, scores, SIM_SCORED_AT)
+    flagged = scores["label"].isin(["SMURF", "BOOSTED"]) & (scores["games_analyzed"] >= 10)
+    # The report lists flagged players with at least 10 games; the sorting test needs more
+    # of them than a plain table holds.
+    assert flagged.sum() > PLAIN_MAX_ROWS, "the world flags too few players for the report"
     return path
 
 

@@ -32,6 +32,7 @@ from pipeline.analysis.evaluation import load_truth
 from pipeline.analysis.features import feature_frame
 from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
+from pipeline.analysis.scoring import LABEL_PRECISION_BY_GAMES, SMURF
 
 FloatArray = npt.NDArray[np.float64]
 NEWTON_STEPS = 50
@@ -144,8 +145,8 @@ def held_out_threshold(
     )
 
 
-# Stored games from which a label's precision is measured apart (``scoring``'s caps).
-GAMES_STEPS = (5, 10, 20)
+# Stored games from which a label's precision is measured apart: the steps of the caps.
+GAMES_STEPS = tuple(start for start, _ in LABEL_PRECISION_BY_GAMES[SMURF])
 
 
 def precision_by_games(
@@ -158,7 +159,9 @@ def precision_by_games(
     """(from games, precision, labels) of the ``target`` label at ``threshold`` for players
     with at least that many stored games (and fewer than the next step), every world scored
     by weights fitted on the others, as ``held_out_threshold`` chooses the threshold: what
-    ``scoring.LABEL_PRECISION_BY_GAMES`` holds."""
+    ``scoring.LABEL_PRECISION_BY_GAMES`` holds. The label is "probability at or above the
+    threshold" of this model alone; in scoring a player above both thresholds is SMURF, so
+    a few BOOSTED labels counted here are SMURF labels in use."""
     scored = held_out_scores(data, target, factors, l2)
     games = np.concatenate([test["games_analyzed"].to_numpy() for test, _ in scored])
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
@@ -169,6 +172,12 @@ def precision_by_games(
         count = int(chosen.sum())
         rows.append((start, float(truth[chosen].mean()) if count else float("nan"), count))
     return rows
+
+
+def games_bucket(start: int) -> str:
+    """A bucket of ``GAMES_STEPS`` as a reader reads it: ``5-9``, ``10-19``, ``20+``."""
+    later = [step for step in GAMES_STEPS if step > start]
+    return f"{start}-{later[0] - 1}" if later else f"{start}+"
 
 
 def probability(model: LogisticModel, inputs: pd.DataFrame) -> FloatArray:
@@ -211,14 +220,21 @@ def main(paths: Sequence[str]) -> None:
             fitted_on = threshold_for_precision(y, probability(model, data))
             factors = [f.name for f in model.factors]
             held_out = held_out_threshold(data, model.target, factors)
+            how = (
+                "each world left out of the fit"
+                if data["world"].nunique() > 1
+                else "the only world, which the fit saw"
+            )
             print(
                 f"  {model.target}_threshold = {held_out:.4f}  (precision {TARGET_PRECISION} on"
-                f" each world left out of the fit; {fitted_on:.4f} on the worlds fitted to)"
+                f" {how}; {fitted_on:.4f} on the worlds fitted to)"
             )
             steps = precision_by_games(data, model.target, factors, held_out)
             print(
-                "  precision by stored games, each world left out of the fit: "
-                + ", ".join(f"{start}+: {share:.2f} ({count})" for start, share, count in steps)
+                f"  precision by stored games ({how}), labels in brackets: "
+                + ", ".join(
+                    f"{games_bucket(start)}: {share:.2f} ({count})" for start, share, count in steps
+                )
             )
     finally:
         for con in cons:

@@ -174,7 +174,7 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # families (benchmarks/bench_quality.py), which sit beyond them. Centers are the training
 # players' means, so the prior is the log-odds of a player who is average on every factor
 # (low: most players are neither). Factors were added one at a time while the average
-# precision of a model fitted on one family and tested on the other rose; a factor whose
+# precision of a model fitted on some families and tested on the others rose; a factor whose
 # weight read against its name through collinearity (a new account *lowering* the smurf odds
 # once its winning record is in) was left out, so every weight reads the way its name says.
 #

@@ -33,7 +33,7 @@ class ScoringParams:
         for a world the weights never saw. Chosen on the crawls the weights were fitted to,
         they would be 0.54 and 0.51, and promise more than a new world gives: fitted on two
         crawls only, the held-out rule gave 0.60 for SMURF, and those labels were right 79-86
-        % of the time on held-out crawls where smurfs are not rare (now 94-100 %).
+        % of the time on held-out crawls of ordinary prevalence (now 94-100 %).
     """
 
     queues: tuple[int, ...] = (RANKED_SOLO_QUEUE,)
