@@ -142,3 +142,31 @@ def test_analyze_and_evaluate_a_simulated_world_end_to_end(simulated_db: Path) -
     evaluated = runner.invoke(cli, ["evaluate", "--db", str(simulated_db)])
     assert evaluated.exit_code == 0, evaluated.output
     assert "TALENTED_NEWBIE" in evaluated.output
+
+
+def test_evaluate_says_when_the_lobby_reference_is_older_than_the_games(tmp_path: Path) -> None:
+    """A fresh export was never seen by the analyzer: its games were judged with the default
+    role norms. `smurf evaluate` says so and what to do; after `smurf analyze` it does not,
+    and the model ranks smurfs better."""
+    from pipeline.analysis.evaluation import STALE_REFERENCE_NOTE
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.export import export_world
+
+    path = tmp_path / "export.duckdb"
+    export_world(SimulatorConfig(seed=12, players=300), path)
+    runner = CliRunner()
+    before = runner.invoke(cli, ["evaluate", "--db", str(path)])
+    assert before.exit_code == 0, before.output
+    assert STALE_REFERENCE_NOTE in before.output
+    with duckdb.connect(str(path), read_only=True) as con:
+        stale = evaluate(con)
+    assert stale.reference_stale
+
+    analyzed = runner.invoke(cli, ["analyze", "--db", str(path)])
+    assert analyzed.exit_code == 0, analyzed.output
+    after = runner.invoke(cli, ["evaluate", "--db", str(path)])
+    assert STALE_REFERENCE_NOTE not in after.output
+    with duckdb.connect(str(path), read_only=True) as con:
+        current = evaluate(con)
+    assert not current.reference_stale
+    assert current.metric("smurf", "model", "roc_auc") > stale.metric("smurf", "model", "roc_auc")

@@ -1,10 +1,14 @@
-"""bench_quality's --config: a crawl job's seeded setting changed for one measurement."""
+"""bench_quality's --config (a crawl job's seeded setting changed for one measurement), and
+the full export brought to the state a deployed database is judged in."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
 
-from benchmarks.bench_quality import crawl_configs
+from benchmarks.bench_quality import crawl_configs, export_as_deployed
 from pipeline.jobs.errors import JobConfigError
 
 
@@ -34,3 +38,25 @@ def test_config_assignments_become_per_job_changes() -> None:
 def test_a_bad_assignment_is_refused_by_name(assignment: str, named: str) -> None:
     with pytest.raises(JobConfigError, match=named):
         crawl_configs([assignment])
+
+
+def test_an_export_is_judged_with_its_lobby_reference_up_to_date(tmp_path: Path) -> None:
+    """A fresh export has no lobby reference (its games were judged with the default role
+    norms); before it is evaluated the benchmark refreshes it as the analyzer's first run
+    would, and doing so again changes nothing."""
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.export import export_world
+    from pipeline.store.aggregates import reference_is_stale
+
+    path = tmp_path / "export.duckdb"
+    export_world(SimulatorConfig(seed=12, players=300), path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert reference_is_stale(con)
+
+    export_as_deployed(path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert not reference_is_stale(con)
+        reference = con.execute("SELECT * FROM lobby_reference ORDER BY role").fetchall()
+    export_as_deployed(path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT * FROM lobby_reference ORDER BY role").fetchall() == reference

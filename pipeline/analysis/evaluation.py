@@ -40,6 +40,7 @@ from pipeline.analysis.metrics import (
 from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
 from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
 from pipeline.analysis.scoring import BOOSTED, SMURF, score_frame
+from pipeline.store.aggregates import reference_is_stale
 
 UNRANKED = "UNRANKED"
 
@@ -67,6 +68,13 @@ METRIC_COLUMNS = (
 )
 
 
+STALE_REFERENCE_NOTE = (
+    "Note: the games outgrew the lobby reference (a bulk load or export the analyzer has not"
+    " run on), so lobby figures use older or default role norms and the model reads weaker"
+    " than it will: run `smurf analyze` once first."
+)
+
+
 @dataclass(frozen=True)
 class EvaluationReport:
     """Metrics per (target, method, bucket) and flag rates per simulated population."""
@@ -75,6 +83,9 @@ class EvaluationReport:
     flag_rates: pd.DataFrame
     players: int
     model_version: str
+    # The stored games outgrew the lobby reference (a bulk load or export the analyzer has
+    # not run on): stomps and lobby figures were judged with older or default role norms.
+    reference_stale: bool = False
 
     def metric(self, target: str, method: str, name: str, bucket: str = "all") -> float:
         """One number, e.g. ``metric("smurf", "model", "roc_auc")``."""
@@ -85,6 +96,8 @@ class EvaluationReport:
     def to_text(self) -> str:
         """A plain-text report for the terminal."""
         lines = [f"Evaluated {self.players} players; model {self.model_version}."]
+        if self.reference_stale:
+            lines.append(STALE_REFERENCE_NOTE)
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             for target in TARGETS:
                 table = self.metrics[self.metrics["target"] == target].drop(columns="target")
@@ -208,4 +221,5 @@ def evaluate(
         flag_rates=_flag_rate_table(scored),
         players=len(scored),
         model_version=MODEL_VERSION,
+        reference_stale=reference_is_stale(con),
     )
