@@ -26,6 +26,7 @@ from pipeline.store import (
     read,
     write,
 )
+from pipeline.store.write_gate import WriteGate
 
 # Holds the file read-write until a line arrives on stdin (or stdin closes).
 HOLDER = """
@@ -439,12 +440,9 @@ def test_an_opener_holds_back_for_a_waiter_only_within_its_bound_and_never_over_
     assert not turns.waiting_path(path).exists()
 
 
-def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
-    """While one write runs alone, another that may wait 0.2 s, shared or alone, gives up
-    with ``GateTimeout`` instead of waiting on, and the gate is free afterwards."""
-    from pipeline.store.write_gate import GateTimeout, WriteGate
-
-    gate = WriteGate()
+@contextmanager
+def _held_alone_elsewhere(gate: WriteGate) -> Iterator[None]:
+    """For the block, another thread holds ``gate`` alone (and lets go afterwards)."""
     inside, leave = threading.Event(), threading.Event()
 
     def alone() -> None:
@@ -456,13 +454,23 @@ def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
     runner.start()
     try:
         assert inside.wait(5)
+        yield
+    finally:
+        leave.set()
+        runner.join(5)
+
+
+def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
+    """While one write runs alone, another that may wait 0.2 s, shared or alone, gives up
+    with ``GateTimeout`` instead of waiting on, and the gate is free afterwards."""
+    from pipeline.store.write_gate import GateTimeout
+
+    gate = WriteGate()
+    with _held_alone_elsewhere(gate):
         with pytest.raises(GateTimeout), gate.held(alone=False, timeout_s=0.2):
             pass
         with pytest.raises(GateTimeout), gate.held(alone=True, timeout_s=0.2):
             pass
-    finally:
-        leave.set()
-        runner.join(5)
     with gate.held(alone=False, timeout_s=1):  # nobody left holding or waiting
         pass
 
@@ -475,21 +483,7 @@ def test_transact_reports_a_gate_timeout_as_a_busy_database(db_path: Path) -> No
     from pipeline.store.write_gate import gate_for
 
     gate = gate_for(location_key(db_path))
-    inside, leave = threading.Event(), threading.Event()
-
-    def alone() -> None:
-        with gate.held(alone=True, timeout_s=5):
-            inside.set()
-            leave.wait(5)
-
-    runner = threading.Thread(target=alone)
-    runner.start()
-    try:
-        assert inside.wait(5)
-        with pytest.raises(DatabaseBusyError) as caught:
-            transact(db_path, lambda con: None, timeout_s=0.3)
-    finally:
-        leave.set()
-        runner.join(5)
+    with _held_alone_elsewhere(gate), pytest.raises(DatabaseBusyError) as caught:
+        transact(db_path, lambda con: None, timeout_s=0.3)
     assert "this process, another write" in str(caught.value)
     assert transact(db_path, lambda con: 1) == 1  # the gate is free again
