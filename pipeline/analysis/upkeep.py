@@ -179,12 +179,20 @@ def dequeue(
     games (a new game queues them again), as queued up to ``read_at``: a player queued
     again while being scored stays, and so does one whose games arrived after the last
     fold of the inputs (their score has not seen them yet). Returns the players taken off."""
-    condition = f"""puuid IN (
-        SELECT puuid FROM ({_QUEUED_GAMES})
-        WHERE queued_at <= $read_at AND NOT unfolded
-          AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches))"""
     values = {"scored": list(scored), "min_matches": min_matches, "read_at": read_at}
-    # Counted first: a lake has no RETURNING.
-    row = con.execute(f"SELECT count(*) FROM players_to_score WHERE {condition}", values).fetchone()
-    con.execute(f"DELETE FROM players_to_score WHERE {condition}", values)
-    return int(row[0]) if row else 0
+    # Listed once, then deleted by key: the condition reads the queue, the inputs and the
+    # sums (and a lake has no RETURNING to count a DELETE with).
+    taken = [
+        str(row[0])
+        for row in con.execute(
+            f"""SELECT puuid FROM ({_QUEUED_GAMES})
+            WHERE queued_at <= $read_at AND NOT unfolded
+              AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches)""",
+            values,
+        ).fetchall()
+    ]
+    if taken:
+        con.execute(
+            "DELETE FROM players_to_score WHERE puuid IN (SELECT unnest($taken))", {"taken": taken}
+        )
+    return len(taken)
