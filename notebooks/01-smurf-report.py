@@ -23,7 +23,6 @@
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
-queue: int = 420  # queue for game counts and the win-rate rule (420 is ranked solo); 0 for all [0, 100000]
 min_games: int = 10  # leave out scores built on fewer games [0, 100000]
 top_n: int = 25  # how many suspects to list [1, 1000]
 label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both
@@ -48,13 +47,11 @@ if label not in ("", *scores.FLAGGED_LABELS):
     raise ValueError(f"label must be SMURF, BOOSTED or empty (got {label!r}).")
 as_of_at = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
 since_at = datetime.fromisoformat(since) if since else as_of_at - timedelta(hours=24)
-queue_id = queue or None
 present.interactive_tables()
 display(present.header(
     f"Scores as of **{as_of_at:%Y-%m-%d %H:%M} UTC**",
     f"database `{present.shown_path(db)}`",
     f"platform {platform}" if platform else "every platform",
-    f"queue {queue}" + (" (ranked solo)" if queue == 420 else "") if queue else "every queue",
     f"players with at least {min_games} games",
     f"top {top_n} " + ({"SMURF": "smurfs", "BOOSTED": "boosted accounts"}.get(label) or "smurfs and boosted accounts"),
     f"changes since {since_at:%Y-%m-%d %H:%M} UTC",
@@ -111,24 +108,35 @@ present.show_table(
 
 # %% [markdown]
 # ## Detection quality against ground truth
-# Only on simulator data (table `sim_truth`): the model's ROC curve next to the rule "win rate >= 65 % over >= 30 games".
+# Only on simulator data (table `sim_truth`). Everyone with enough games is scored now and
+# compared with the truth, as `smurf evaluate` and the demo summary do, so the three give
+# the same numbers. The model's ROC curves are drawn next to the rule "win rate >= 65 %
+# over >= 30 games"; the table splits the smurf numbers by what is known about the player.
 
 # %%
 with read(db, timeout_s=wait_s) as con:
-    labelled = quality.labelled_scores(con, queue=queue_id) if quality.has_table(con, "sim_truth") else None
-if labelled is None or labelled.empty:
-    display(Markdown("*No ground truth in this database (it is not a simulator export).*"))
+    judged = quality.judged(con)
+if judged is None:
+    display(Markdown("*No ground truth in this database (it is not a simulator export or crawl).*"))
+elif judged.scored.empty:
+    display(Markdown(f"*Nobody here has the {quality.MIN_GAMES} games a judgement needs yet.*"))
 else:
-    smurf_curve = quality.roc_curve(labelled["is_smurf"], labelled["smurf_score"])
-    boosted_curve = quality.roc_curve(labelled["is_boosted"], labelled["boosted_score"])
-    rule = quality.operating_point(labelled["is_smurf"], quality.win_rate_rule(labelled))
+    truth = judged.scored
+    rule = quality.rule_point(truth)
     display(Markdown(
-        f"Smurf ROC-AUC **{quality.auc(smurf_curve):.3f}**, boosted ROC-AUC "
-        f"**{quality.auc(boosted_curve):.3f}**; precision of the top {top_n}: "
-        f"**{quality.precision_at(labelled['is_smurf'], labelled['smurf_score'], top_n):.2f}**. "
+        quality.summary_in_words(judged)
+        + f" Precision of the top {top_n} smurf scores: "
+        f"**{quality.precision_at(truth['is_smurf'], truth['smurf_score'], top_n):.2f}**. "
         + quality.rule_in_words(rule)
     ))
-    display(plots.roc_figure({"smurf score": smurf_curve, "boosted score": boosted_curve}, rule))
+    display(plots.roc_figure(
+        {
+            "smurf score": quality.roc_curve(truth["is_smurf"], truth["smurf_score"]),
+            "boosted score": quality.roc_curve(truth["is_boosted"], truth["boosted_score"]),
+        },
+        rule,
+    ))
+    present.show_table(quality.bucket_table(judged), empty="Nobody to judge.")
 
 # %% [markdown]
 # ## Suspects CSV

@@ -41,7 +41,7 @@ wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
 start = end - timedelta(days=days)
 with read(db, timeout_s=wait_s) as con:
-    runs = jobs.executions(con, since=start, job_type=job_type or None)
+    runs = jobs.with_riot_ids(con, jobs.executions(con, since=start, job_type=job_type or None))
     failed_logs = jobs.failed_run_logs(con, since=start)
 runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]
 present.interactive_tables()
@@ -69,9 +69,10 @@ else:
 
 # %% [markdown]
 # ## Rate-limited runs
-# Not failures: the run committed its progress and the next run resumes.
 
 # %%
+if (runs["status"] == "RATE_LIMITED").any():
+    display(Markdown(jobs.RATE_LIMITED_IN_WORDS))
 present.show_table(jobs.rate_limited_runs(runs), empty="No rate-limited runs in this window.")
 
 # %% [markdown]

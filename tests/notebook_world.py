@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.store import migrate, write
+from pipeline.store.aggregates import rebuild_aggregates
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 FIRST_SCORING = NOW - timedelta(days=2)
@@ -56,12 +57,20 @@ def build_world(path: Path, seed: int = 7) -> Path:
             columns = ", ".join(frame.columns)
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM frame")
             con.unregister("frame")
+        is_smurf = players["puuid"].isin([*SMURFS, NEWLY_FLAGGED])
+        is_boosted = players["puuid"] == BOOSTED
         truth = players[["puuid", "skill"]].assign(
-            is_smurf=players["puuid"].isin([*SMURFS, NEWLY_FLAGGED]),
-            is_boosted=players["puuid"] == BOOSTED,
+            population=np.where(is_smurf, "SMURF", np.where(is_boosted, "BOOSTED", "NORMAL")),
+            is_smurf=is_smurf,
+            is_boosted=is_boosted,
+            is_trap=False,
         )
         con.register("truth", truth)
         con.execute("CREATE TABLE sim_truth AS SELECT * FROM truth")
+        # The store's writers keep the per-player sums as they store games; rows inserted
+        # as above are summed once, as `smurf db rebuild-aggregates --keep-reference` would
+        # (the made-up games lack what a lobby reference needs).
+        rebuild_aggregates(con, renorm=False)
     return path
 
 

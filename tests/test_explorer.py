@@ -243,21 +243,22 @@ def test_auc_matches_the_rank_statistic() -> None:
     assert pytest.approx(expected) == quality.auc(quality.roc_curve(truth, score))
 
 
-def test_win_rate_rule_needs_both_games_and_win_rate() -> None:
-    """Flagged only with >= 30 games and >= 65 % wins."""
-    frame = pd.DataFrame({"games": [30, 29, 100], "win_rate": [0.65, 0.9, 0.64]})
-    assert list(quality.win_rate_rule(frame)) == [True, False, False]
+def test_rule_point_flags_with_both_games_and_win_rate() -> None:
+    """The rule flags only >= 30 games at >= 65 % wins; its point counts against the truth."""
+    frame = pd.DataFrame(
+        {
+            "games_analyzed": [30, 29, 100, 40],
+            "win_rate": [0.65, 0.9, 0.64, 0.7],
+            "is_smurf": [True, True, False, False],
+        }
+    )
+    assert quality.rule_point(frame) == {"fpr": 0.5, "tpr": 0.5, "precision": 0.5, "flagged": 2.0}
 
 
-def test_labelled_scores_join_truth_and_record(con: duckdb.DuckDBPyConnection) -> None:
-    """Each scored player gets their ground truth and their record in the chosen queue."""
-    labelled = quality.labelled_scores(con, queue=420).set_index("puuid")
-    assert len(labelled) == PLAYERS
-    assert bool(labelled.loc[NEWLY_FLAGGED, "is_smurf"])
-    games = con.execute("SELECT count(*) FROM match_participants WHERE puuid = 'p00'").fetchone()
-    assert games is not None
-    assert labelled.loc["p00", "games"] == games[0]
-    assert quality.labelled_scores(con, queue=450)["games"].eq(0).all()
+def test_judged_is_none_without_ground_truth(tmp_path: Path) -> None:
+    """A database that is not a simulator export has nothing to judge against."""
+    with duckdb.connect(str(tmp_path / "plain.duckdb")) as plain:
+        assert quality.judged(plain) is None
 
 
 def test_operating_point_and_precision_at_k() -> None:
@@ -360,8 +361,9 @@ def test_the_job_charts_keep_their_legends_off_the_bars(
     assert len(colors) == len(pairs)  # no two job/status pairs look alike
 
 
-def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
-    """A rate-limited run that sent no request is explained, not left as a bare zero."""
+def test_rate_limited_runs_say_when_they_stopped(con: duckdb.DuckDBPyConnection) -> None:
+    """A rate-limited run that sent no request says it stopped at once, not a bare zero;
+    the others say after how many requests."""
     runs = jobs.executions(con, since=NOW - timedelta(days=30))
     limited_rows = runs["status"] == "RATE_LIMITED"
     requests = np.full(int(limited_rows.sum()), 12, dtype=runs["api_requests_made"].dtype)
@@ -370,12 +372,37 @@ def test_rate_limited_runs_say_why(con: duckdb.DuckDBPyConnection) -> None:
     runs.loc[limited_rows, "api_requests_made"] = requests
     limited = jobs.rate_limited_runs(runs)
     assert len(limited) == 6
-    reasons = dict(zip(limited["requests"], limited["why"], strict=True))
-    assert "no request" in reasons[0]
-    assert reasons[1].startswith("Sent 1 request, then")
-    assert "12 requests" in reasons[12]
+    stopped = dict(zip(limited["requests"], limited["stopped"], strict=True))
+    assert stopped == {
+        0: "at once: the window was spent",
+        1: "after 1 request",
+        12: "after 12 requests",
+    }
     runs.loc[limited_rows, "started_at"] = NOW + timedelta(microseconds=123456)
     assert set(jobs.rate_limited_runs(runs)["started"]) == {"2026-11-28 12:00:00"}
+
+
+def test_run_messages_name_players_by_riot_id() -> None:
+    """A puuid in an error message reads as the player's Riot ID where the database knows
+    the player; an unknown puuid, shorter keys and missing messages stay as they were."""
+    known, unknown = "A" * 40 + "-_" + "b" * 36, "Z" * 78
+    with duckdb.connect() as mem:
+        mem.execute("CREATE TABLE players (puuid VARCHAR, game_name VARCHAR, tag_line VARCHAR)")
+        mem.execute("INSERT INTO players VALUES (?, 'Faker', 'KR1')", [known])
+        runs = pd.DataFrame(
+            {
+                "error_message": [
+                    f"Rate limited while fetching {known}: wait 2 s",
+                    f"while fetching {unknown}",
+                    "EUW1_123 not found",
+                    None,
+                ]
+            }
+        )
+        named = jobs.with_riot_ids(mem, runs)["error_message"].tolist()
+    assert named[0] == "Rate limited while fetching Faker#KR1: wait 2 s"
+    assert named[1:3] == [f"while fetching {unknown}", "EUW1_123 not found"]
+    assert pd.isna(named[3])
 
 
 def test_runs_per_day_has_one_column_per_job_and_status(con: duckdb.DuckDBPyConnection) -> None:

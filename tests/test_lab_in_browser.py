@@ -43,6 +43,11 @@ SHOWN = f"""(() => {{
     images: nb.querySelectorAll('.jp-OutputArea-output img').length,
     listed: nb.querySelectorAll('.jp-OutputArea-output .jupyter-widgets select option').length,
     cards: [...nb.querySelectorAll('.jp-OutputArea-output h3')].map(h => h.innerText),
+    // Tables whose cells sit almost flush (the browser's 1 px): no stylesheet reached them.
+    unstyled: [...nb.querySelectorAll('.jp-OutputArea-output table')]
+      .filter(t => t.querySelector('td'))
+      .filter(t => parseFloat(getComputedStyle(t.querySelector('td')).paddingLeft) < 3)
+      .map(t => t.innerText.slice(0, 60)),
     text: outputs.map(o => o.innerText).join('\\n'),
   }};
 }})()"""
@@ -143,8 +148,8 @@ def run_all_cells(page: Page) -> None:
 def test_run_all_cells_shows_results_with_no_edit(page: Page, name: str, tmp_path: Path) -> None:
     """Opened from the file browser and run with Run All Cells, unedited, every notebook
     shows its results: no error output, every cell shows something, its tables, figures
-    and widgets are there, nothing but a table reaches past the page, and the browser
-    console stays free of errors."""
+    and widgets are there, every table is styled (a player card's too), nothing but a
+    table reaches past the page, and the browser console stays free of errors."""
     if name not in EXPECTED:
         pytest.fail(f"say in EXPECTED what {name} shows once run")
     before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
@@ -153,6 +158,7 @@ def test_run_all_cells_shows_results_with_no_edit(page: Page, name: str, tmp_pat
     page.capture(tmp_path / f"{name}.png")
     shown = page.evaluate(SHOWN)
     assert shown["errors"] == []
+    assert shown["unstyled"] == []
     assert shown["silent_cells"] == PARAMETERS_CELLS
     expected = EXPECTED[name]
     for count in ("tables", "images", "listed"):

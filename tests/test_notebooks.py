@@ -13,8 +13,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pipeline.analysis import score_players, write_scores
+from pipeline.analysis import evaluate, score_players, write_scores
+from pipeline.analysis.evaluation import BUCKETS
+from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.explorer import jobs, quality
 from pipeline.explorer.present import PLAIN_MAX_ROWS
 from pipeline.reports import (
     NOTEBOOKS_DIR,
@@ -28,7 +31,7 @@ from pipeline.reports.runner import execute_notebook
 from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
-from pipeline.store import write
+from pipeline.store import read, write
 from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
@@ -135,12 +138,37 @@ def test_smurf_report_writes_the_suspects_csv_beside_the_report(
 
 
 def test_smurf_report_measures_quality_on_simulator_data(
-    sim_reports: dict[str, ReportResult],
+    sim_reports: dict[str, ReportResult], sim_db: Path
 ) -> None:
-    """With sim_truth present the report states ROC-AUC and the win-rate rule's point."""
+    """With sim_truth present the report states the ROC-AUC and label precision that
+    `smurf evaluate` gives on the same database, and the win-rate rule's point."""
     text = _text(sim_reports["01-smurf-report"].executed_path)
-    assert "Smurf ROC-AUC" in text
+    with read(sim_db) as con:
+        reference = evaluate(con)
+    assert f"**{reference.players}** players with at least" in text
+    assert f"Smurf ROC-AUC **{reference.metric('smurf', 'model', 'roc_auc'):.3f}**" in text
+    precision = reference.metric("smurf", "model", "label_precision")
+    assert f"precision **{precision:.0%}**" in text
     assert "Win-rate rule: TPR" in text
+
+
+def test_judged_is_what_smurf_evaluate_reports(sim_db: Path) -> None:
+    """The report's judgement is `smurf evaluate`'s: the same players, the same numbers,
+    and its words quote them."""
+    with read(sim_db) as con:
+        judged = quality.judged(con)
+        reference = evaluate(con)
+    assert judged is not None
+    assert judged.players == reference.players == len(judged.scored) > 0
+    pd.testing.assert_frame_equal(judged.metrics, reference.metrics)
+    assert judged.scored["games_analyzed"].min() >= DEFAULT_PARAMS.min_games
+    assert {"is_smurf", "is_boosted", "smurf_score", "label"} <= set(judged.scored.columns)
+    words = quality.summary_in_words(judged)
+    assert f"**{judged.players}** players with at least {DEFAULT_PARAMS.min_games} games" in words
+    assert f"Smurf ROC-AUC **{reference.metric('smurf', 'model', 'roc_auc'):.3f}**" in words
+    table = quality.bucket_table(judged)
+    assert list(table["who"]) == [name for name, _ in BUCKETS]
+    assert table.loc[0, "players"] == judged.players
 
 
 def test_sql_notebook_says_why_a_write_is_refused(sim_reports: dict[str, ReportResult]) -> None:
@@ -177,7 +205,7 @@ def test_smurf_report_opens_with_its_parameters_in_words(
         str(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {})
     )  # type: ignore[operator,index]
     assert first.startswith("Scores as of **")
-    for words in ("every platform", "queue 420 (ranked solo)", "at least 10 games", "top 25"):
+    for words in ("every platform", "at least 10 games", "top 25"):
         assert words in first
 
 
@@ -291,7 +319,8 @@ def test_job_monitor_shows_runs_and_failed_logs(world_db: Path, tmp_path: Path) 
     text = _text(result.executed_path)
     assert "**9** executions" in text
     assert "riot.server_error" in text
-    assert "Sent 102 requests, then the rate-limit window ran out" in text
+    assert "after 102 requests" in text
+    assert jobs.RATE_LIMITED_IN_WORDS in text
 
 
 def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> None:
@@ -439,7 +468,7 @@ TABLE_LAYOUT = """(() => {
 def test_a_long_table_of_sentences_reads_without_scrolling(
     world_db: Path, browser: Browser, tmp_path: Path
 ) -> None:
-    """A long table whose cells are sentences (why runs were rate limited) wraps them
+    """A long table whose cells are sentences (the limits rate-limited runs met) wraps them
     within the page instead of pushing them past its right edge, and aligns words left
     and numbers right."""
     from nbclient import NotebookClient
@@ -454,11 +483,11 @@ def test_a_long_table_of_sentences_reads_without_scrolling(
     page = browser.open(export_html(executed))
     assert page.errors() == []
     columns = page.evaluate(TABLE_LAYOUT)
-    assert list(columns) == ["execution", "job", "started", "requests", "why", "message"]
+    assert list(columns) == ["execution", "job", "started", "requests", "stopped", "message"]
     assert {name: c["past_edge"] <= 1 for name, c in columns.items()} == dict.fromkeys(
         columns, True
     )
-    assert columns["why"]["align"] == columns["job"]["align"] == "left"
+    assert columns["message"]["align"] == columns["job"]["align"] == "left"
     assert columns["requests"]["align"] == "right"
 
 

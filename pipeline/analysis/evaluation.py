@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,8 @@ class EvaluationReport:
     # The stored games outgrew the lobby reference (a bulk load or export the analyzer has
     # not run on): stomps and lobby figures were judged with older or default role norms.
     reference_stale: bool = False
+    # Each evaluated player's scores, label, features and truth (for curves and drill-downs).
+    scored: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
 
     def metric(self, target: str, method: str, name: str, bucket: str = "all") -> float:
         """One number, e.g. ``metric("smurf", "model", "roc_auc")``."""
@@ -222,4 +224,5 @@ def evaluate(
         players=len(scored),
         model_version=MODEL_VERSION,
         reference_stale=reference_is_stale(con),
+        scored=scored,
     )

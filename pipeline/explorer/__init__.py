@@ -7,7 +7,8 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
                newly_flagged, newly_unavailable
     players    find_players, player_summary, ban_checks, factor_contributions,
                rank_history, match_history, co_players
-    quality    labelled_scores, roc_curve, auc, win_rate_rule, operating_point, precision_at
+    quality    judged, summary_in_words, bucket_table, roc_curve, auc, rule_point,
+               rule_in_words, precision_at
     jobs       executions, runs_per_day, job_summary, failed_run_logs
     sql        query, table_counts
     plots      the figures;   widgets  PlayerExplorer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import duckdb
@@ -54,9 +55,17 @@ def runs_over_time(runs: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Why a run stops RATE_LIMITED, said once above the table instead of in every row.
+RATE_LIMITED_IN_WORDS = (
+    "Not failures: a run stops when the shared rate-limit window is spent and waiting for it "
+    "would pass the run's budget. What it fetched is committed and the next run resumes; a "
+    "run stopped at once found the window already spent by earlier runs."
+)
+
+
 def rate_limited_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The RATE_LIMITED runs with how many requests they sent and, in words, why they
-    stopped (a run that sent none found the shared rate-limit window already spent)."""
+    """The RATE_LIMITED runs: how many requests each sent, when it stopped (at once, or
+    after how many requests) and the limit it met (``RATE_LIMITED_IN_WORDS`` says why)."""
     limited = runs[runs["status"] == "RATE_LIMITED"]
     return pd.DataFrame(
         {
@@ -64,23 +73,44 @@ def rate_limited_runs(runs: pd.DataFrame) -> pd.DataFrame:
             "job": limited["job_type"],
             "started": _to_the_second(limited["started_at"]),
             "requests": limited["api_requests_made"],
-            "why": [_why_rate_limited(int(n or 0)) for n in limited["api_requests_made"]],
+            "stopped": [_stopped(int(n or 0)) for n in limited["api_requests_made"]],
             "message": limited["error_message"],
         }
     )
 
 
-def _why_rate_limited(requests: int) -> str:
+def _stopped(requests: int) -> str:
     if requests == 0:
-        return (
-            "Sent no request: earlier runs had spent the rate-limit window, and waiting for "
-            "it would have passed the run's budget, so it stopped at once; the next run "
-            "resumes."
-        )
-    return (
-        f"Sent {counted(requests, 'request', 'requests')}, then the rate-limit window ran "
-        "out; what it fetched is kept and the next run resumes."
+        return "at once: the window was spent"
+    return f"after {counted(requests, 'request', 'requests')}"
+
+
+# A puuid as Riot issues it: 78 characters of URL-safe base64.
+PUUID = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{78}(?![A-Za-z0-9_-])")
+
+
+def with_riot_ids(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with each puuid in an error message replaced by the player's Riot ID, where
+    the database knows it: a reader knows players by name, not by key."""
+    messages = runs["error_message"].fillna("")
+    found = sorted({m for text in messages for m in PUUID.findall(text)})
+    if not found:
+        return runs
+    names = dict(
+        con.execute(
+            "SELECT puuid, game_name || '#' || tag_line FROM players "
+            "WHERE puuid IN (SELECT unnest(?::VARCHAR[])) AND game_name IS NOT NULL",
+            [found],
+        ).fetchall()
     )
+    renamed = runs["error_message"].map(
+        lambda text: (
+            text
+            if not isinstance(text, str)
+            else PUUID.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+        )
+    )
+    return runs.assign(error_message=renamed)
 
 
 def runs_per_day(runs: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,8 @@ from matplotlib.figure import Figure
 from pipeline.store.location import Location, is_lake_url
 from pipeline.workspace import PROJECT_ROOT
 
+# JupyterLab's class for rendered HTML output, whose stylesheet styles tables and headings.
+RENDERED_OUTPUT = "jp-RenderedHTMLCommon"
 # Frames up to this size are plain HTML; anything wider or longer becomes a DataTable.
 PLAIN_MAX_COLUMNS = 8
 PLAIN_MAX_ROWS = 15
@@ -42,11 +44,15 @@ MAX_TABLE_BYTES = 2**22
 # wraps within the page instead of running past its right edge.
 TABLE_CLASSES = "display compact"
 # JupyterLab right-aligns every table cell; words read better aligned left, so only the
-# columns DataTables finds numeric or dates stay right-aligned.
+# columns DataTables finds numeric or dates stay right-aligned. JupyterLab also lays
+# tables out with fixed column widths, which DataTables sets from the titles: a column of
+# sentences under a short title is squeezed to a word per line while the next runs past
+# the edge. Widths that follow the contents read as in a page.
 TABLE_CSS = (
     ".dt-container table.dataTable th:not(.dt-type-numeric):not(.dt-type-date),"
     ".dt-container table.dataTable td:not(.dt-type-numeric):not(.dt-type-date)"
     " { text-align: left; }"
+    " .dt-container table.dataTable { table-layout: auto; }"
 )
 
 
@@ -140,11 +146,14 @@ def fitted_html(fragment: str) -> str:
     even in its scrolling box) and pushes the rest past the right edge. A grid column of
     ``minmax(0, 1fr)`` asks for no width of its own, so tables scroll in their boxes and
     figures shrink to fit. The widget's line height, made for one-line controls, is set
-    back to the page's so tables and paragraphs are not double-spaced.
+    back to the page's so tables and paragraphs are not double-spaced. JupyterLab styles
+    tables (padding, rules, stripes) only inside rendered output, which a widget's HTML is
+    not: the class of rendered output gives the fragment's tables the same look.
     """
     return (
         '<div style="display:grid; grid-template-columns:minmax(0, 1fr)">'
-        f'<div style="min-width:0; line-height:normal">{fragment}</div></div>'
+        f'<div class="{RENDERED_OUTPUT}" style="min-width:0; line-height:normal">'
+        f"{fragment}</div></div>"
     )
 
 

@@ -10,8 +10,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.analysis.errors import NoGroundTruthError
+from pipeline.analysis.evaluation import STALE_REFERENCE_NOTE, EvaluationReport, evaluate
+from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.analysis.rules import WIN_RATE_RULE_GAMES as RULE_MIN_GAMES
 from pipeline.analysis.rules import WIN_RATE_RULE_SMURF as RULE_MIN_WIN_RATE
+from pipeline.analysis.rules import win_rate_rule
+
+# Players with fewer games are left out of the judgement, as the scoring leaves them
+# INSUFFICIENT_DATA.
+MIN_GAMES = DEFAULT_PARAMS.min_games
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -22,24 +30,16 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def labelled_scores(con: duckdb.DuckDBPyConnection, *, queue: int | None = None) -> pd.DataFrame:
-    """Each scored player's scores, win rate, games and true smurf/boosted flags."""
-    return con.execute(
-        """
-        WITH record AS (
-            SELECT puuid, count(*) AS games, avg(win::INTEGER) AS win_rate
-            FROM match_participants WHERE ?::INTEGER IS NULL OR queue_id = ?::INTEGER
-            GROUP BY puuid
-        )
-        SELECT s.puuid, s.smurf_score, s.boosted_score, s.label,
-               coalesce(r.games, 0) AS games, coalesce(r.win_rate, 0.0) AS win_rate,
-               t.is_smurf, t.is_boosted
-        FROM latest_smurf_scores s
-        JOIN sim_truth t USING (puuid)
-        LEFT JOIN record r USING (puuid)
-        """,
-        [queue, queue],
-    ).df()
+def judged(con: duckdb.DuckDBPyConnection) -> EvaluationReport | None:
+    """The evaluation ``smurf evaluate`` and the demo summary make: everyone with at least
+    the scoring's minimum of games, scored now and compared with ``sim_truth``; ``None``
+    when the database has no ground truth (it is not a simulator export or crawl)."""
+    if not has_table(con, "sim_truth"):
+        return None
+    try:
+        return evaluate(con)
+    except NoGroundTruthError:
+        return None
 
 
 def roc_curve(truth: pd.Series, score: pd.Series) -> pd.DataFrame:
@@ -68,9 +68,9 @@ def auc(curve: pd.DataFrame) -> float:
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
 
 
-def win_rate_rule(frame: pd.DataFrame) -> pd.Series:
-    """Whom the simple rule flags: win rate >= 65 % over at least 30 games."""
-    return (frame["games"] >= RULE_MIN_GAMES) & (frame["win_rate"] >= RULE_MIN_WIN_RATE)
+def rule_point(scored: pd.DataFrame) -> dict[str, float]:
+    """The win-rate rule's smurf flag on the judged players, as an ``operating_point``."""
+    return operating_point(scored["is_smurf"], win_rate_rule(scored, "smurf") > 0)
 
 
 def operating_point(truth: pd.Series, flagged: pd.Series) -> dict[str, float]:
@@ -105,3 +105,46 @@ def precision_at(truth: pd.Series, score: pd.Series, k: int) -> float:
     """The share of true positives among the ``k`` highest scores."""
     top = score.fillna(0.0).sort_values(ascending=False).index[:k]
     return float(truth.loc[top].astype(bool).mean()) if len(top) else 0.0
+
+
+def _share(value: float) -> str:
+    return "n/a" if value != value else f"{value:.0%}"
+
+
+def summary_in_words(report: EvaluationReport) -> str:
+    """The headline numbers of ``report`` as Markdown: who was judged, each target's
+    ROC-AUC next to the win-rate rule's, and how right the labels are."""
+    parts = [
+        f"Judged as `smurf evaluate` and the demo summary judge: **{report.players}** players "
+        f"with at least {MIN_GAMES} games, scored now by model "
+        f"{report.model_version}."
+    ]
+    for target, label in (("smurf", "SMURF"), ("boosted", "BOOSTED")):
+        parts.append(
+            f"{target.capitalize()} ROC-AUC **{report.metric(target, 'model', 'roc_auc'):.3f}** "
+            f"(win-rate rule {report.metric(target, 'winrate_rule', 'roc_auc'):.3f}); "
+            f"{label} label: {int(report.metric(target, 'model', 'labelled'))} players, "
+            f"precision **{_share(report.metric(target, 'model', 'label_precision'))}**, "
+            f"recall **{_share(report.metric(target, 'model', 'label_recall'))}**."
+        )
+    if report.reference_stale:
+        parts.append(STALE_REFERENCE_NOTE)
+    return " ".join(parts)
+
+
+def bucket_table(report: EvaluationReport, target: str = "smurf") -> pd.DataFrame:
+    """The model's numbers for ``target`` per observation bucket, for a reader."""
+    m = report.metrics
+    rows = m[(m["target"] == target) & (m["method"] == "model")]
+    label = "SMURF" if target == "smurf" else "BOOSTED"
+    return pd.DataFrame(
+        {
+            "who": rows["bucket"].to_numpy(),
+            "players": rows["players"].to_numpy(),
+            "smurfs" if target == "smurf" else "boosted": rows["positives"].to_numpy(),
+            "ROC-AUC": rows["roc_auc"].round(3).to_numpy(),
+            f"labelled {label}": rows["labelled"].to_numpy(),
+            "precision": rows["label_precision"].map(_share).to_numpy(),
+            "recall": rows["label_recall"].map(_share).to_numpy(),
+        }
+    )
