@@ -81,7 +81,8 @@ LIMIT 20
 
 # %%
 q("""
-SELECT coalesce(p.game_name || '#' || p.tag_line, s.puuid) AS riot_id, s.scored_at, s.label,
+SELECT coalesce(p.game_name || '#' || p.tag_line, s.puuid) AS riot_id,
+       strftime(s.scored_at, '%Y-%m-%d %H:%M') AS scored, s.label,
        round(s.smurf_score, 3) AS smurf_score,
        lag(s.label) OVER (PARTITION BY s.puuid ORDER BY s.scored_at) AS previous_label
 FROM smurf_scores s LEFT JOIN players p USING (puuid)

@@ -322,17 +322,17 @@ def test_runs_of_one_day_are_counted_per_hour(con: duckdb.DuckDBPyConnection) ->
 
 
 def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnection) -> None:
-    """A demo's few minutes of runs are binned by minute and drawn on an axis of minutes,
-    not as one bar and a vertical line on an axis of a day."""
+    """A demo's few minutes of runs are binned by minute and drawn on one axis of a few
+    more minutes, not as one bar and a vertical line on an axis of a day."""
     runs = jobs.executions(con, since=NOW - timedelta(days=30))
     runs["started_at"] = [NOW + timedelta(seconds=15 * n) for n in range(len(runs))]
     binned = jobs.runs_over_time(runs)
     assert binned.attrs["bin"] == "minute"
     assert len(binned) == 6  # 24 runs, 15 s apart
     figure = plots.job_runs_figure(runs)
-    for ax in figure.axes:
-        low, high = ax.get_xlim()
-        assert high - low <= 1 / 24  # matplotlib date units are days: under an hour
+    assert figure.axes[0].get_xlim() == figure.axes[1].get_xlim()  # one time axis
+    low, high = figure.axes[0].get_xlim()
+    assert high - low <= 12 / 1440  # matplotlib date units are days: six minutes of runs
     assert max(bar.get_width() for bar in figure.axes[0].patches) <= 1 / 1440
 
 
@@ -469,6 +469,21 @@ def test_figures_draw_from_real_and_empty_frames(con: duckdb.DuckDBPyConnection)
         plots.job_runs_figure(empty_runs),
     ]
     assert all(isinstance(f, Figure) and f.axes for f in figures)
+
+
+def test_tier_boxes_leave_out_tiers_nobody_in_has_a_suspicion() -> None:
+    """UNRANKED players left INSUFFICIENT_DATA have no suspicion: no empty box for them,
+    while the label bars still count them."""
+    latest = pd.DataFrame(
+        {
+            "tier": ["GOLD", "GOLD", "SILVER", None],
+            "label": ["NORMAL", "SMURF", "NORMAL", "INSUFFICIENT_DATA"],
+            "suspicion": [0.1, 0.9, 0.2, None],
+        }
+    )
+    boxes, bars = plots.score_distribution_figure(latest).axes
+    assert [t.get_text() for t in boxes.get_xticklabels()] == ["SILVER", "GOLD"]
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["SILVER", "GOLD", "UNRANKED"]
 
 
 def test_interactive_tables_load_their_code_before_using_it() -> None:
@@ -654,6 +669,22 @@ def test_the_card_reads_as_words(world: Path) -> None:
     assert "ranked_entries_gone" not in card
     assert re.search(r"\d\d:\d\d:\d\d", card) is None
     assert (SECOND_SCORING.strftime("%Y-%m-%d %H:%M")) in card
+
+
+def test_a_rank_seen_once_reads_as_a_sentence(world: Path) -> None:
+    """One rank snapshot is said in words, not drawn as a lone dot; two or more are drawn."""
+    parts = card_parts(world, "p00")
+    assert parts["ranks"]["observed_at"].nunique() > 1
+    assert 'alt="rank history"' in card_html(parts)
+    once = (
+        parts["ranks"]
+        .head(1)
+        .assign(queue_type="RANKED_SOLO_5x5", tier="SILVER", division="II", league_points=29)
+    )
+    card = card_html({**parts, "ranks": once})
+    assert 'alt="rank history"' not in card
+    seen = once["observed_at"].iloc[0].strftime("%Y-%m-%d %H:%M")
+    assert f"<b>Rank</b>: SILVER II 29 LP (solo, {seen}). Seen once so far" in card
 
 
 @pytest.fixture(scope="module")

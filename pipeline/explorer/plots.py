@@ -20,9 +20,12 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     left, right = fig.subplots(1, 2)
     tiers = [t for t in TIER_ORDER if t in set(scores["tier"].fillna("UNRANKED"))]
     by_tier = scores.assign(tier=scores["tier"].fillna("UNRANKED"))
-    data = [by_tier.loc[by_tier["tier"] == t, "suspicion"].dropna() for t in tiers]
-    if tiers:
-        left.boxplot(data, tick_labels=tiers)
+    # A tier whose players are all unlabelled (INSUFFICIENT_DATA: no suspicion) gets no box:
+    # an empty slot would read as a suspicion of zero.
+    data = {t: by_tier.loc[by_tier["tier"] == t, "suspicion"].dropna() for t in tiers}
+    scored = {t: values for t, values in data.items() if len(values)}
+    if scored:
+        left.boxplot(list(scored.values()), tick_labels=list(scored))
     left.set_title("Suspicion (max of smurf, boosted) by tier")
     left.tick_params(axis="x", rotation=45)
     mix = pd.crosstab(by_tier["tier"], by_tier["label"]).reindex(tiers).fillna(0)
@@ -108,10 +111,12 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     from pipeline.explorer.jobs import BIN_WIDTHS, runs_over_time
 
     fig = Figure(figsize=(12, 7), layout="constrained")
-    counts, durations = fig.subplots(2, 1)
+    # One time axis for both, so a bar and the runs it counts line up.
+    counts, durations = fig.subplots(2, 1, sharex=True)
     binned = runs_over_time(runs)
     bin_width = BIN_WIDTHS[binned.attrs["bin"]]
-    shortest_axis = bin_width * 24  # a few minutes of runs: an axis of minutes, not of a day
+    # A few minutes of runs: an axis of a few more minutes, not of half an hour or a day.
+    shortest_axis = bin_width * 8
     if not binned.empty:
         width_days = bin_width / timedelta(days=1) * 0.9
         bottom = pd.Series(0.0, index=binned.index)

@@ -96,8 +96,11 @@ def card_html(parts: dict[str, Any]) -> str:
     if not parts["factors"].empty:
         figure = plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so")
         pieces.append(figure_html(figure, alt="factor contributions"))
-    if not parts["ranks"].empty:
+    ranks = parts["ranks"].dropna(subset=["ladder_points"])
+    if ranks["observed_at"].nunique() > 1:
         pieces.append(figure_html(plots.rank_history_figure(parts["ranks"]), alt="rank history"))
+    elif not ranks.empty:  # one look: a sentence, not a lone dot on an empty chart
+        pieces.append(f"<p><b>Rank</b>: {html.escape(_ranks_in_words(ranks))}</p>")
     games = parts["games"]
     if not games.empty:
         pieces.append(figure_html(plots.performance_figure(games), alt="games vs baseline"))
@@ -109,6 +112,23 @@ def card_html(parts: dict[str, Any]) -> str:
         table_html(_company_for_readers(company)) if not company.empty else "<p>None.</p>"
     )
     return fitted_html("\n".join(pieces))
+
+
+QUEUE_NAMES = {"RANKED_SOLO_5x5": "solo", "RANKED_FLEX_SR": "flex"}
+
+
+def _ranks_in_words(ranks: pd.DataFrame) -> str:
+    """The ranks of a player seen once, e.g. ``SILVER II 29 LP (solo, 2026-12-01 00:14)``."""
+    said = []
+    for r in ranks.to_dict("records"):
+        rank = " ".join(str(p) for p in (r["tier"], r["division"]) if isinstance(p, str) and p)
+        lp = r["league_points"]
+        points = int(lp) if isinstance(lp, int | float) and lp == lp else 0  # NaN: none
+        queue = QUEUE_NAMES.get(str(r["queue_type"]), str(r["queue_type"]))
+        said.append(f"{rank} {points} LP ({queue}, {moment(r['observed_at'])})")
+    return "; ".join(said) + (
+        ". Seen once so far; the history fills in as the player is looked at again."
+    )
 
 
 def show_card(parts: dict[str, Any]) -> None:
