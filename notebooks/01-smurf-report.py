@@ -108,10 +108,11 @@ present.show_table(
 
 # %% [markdown]
 # ## Detection quality against ground truth
-# Only on simulator data (table `sim_truth`). Everyone with enough games is scored now and
-# compared with the truth, as `smurf evaluate` and the demo summary do, so the three give
-# the same numbers. The model's ROC curves are drawn next to the rule "win rate >= 65 %
-# over >= 30 games"; the table splits the smurf numbers by what is known about the player.
+# Only on simulator data (table `sim_truth`). Everyone with the scoring's minimum of games
+# (not `min_games`) is scored now and compared with the truth, as `smurf evaluate` and the
+# demo summary do, so the three give the same numbers. The model's ROC curves are drawn
+# next to the rule "win rate >= 65 % over >= 30 games"; the table splits the smurf numbers
+# by what is known about the player.
 
 # %%
 with read(db, timeout_s=wait_s) as con:
@@ -126,7 +127,7 @@ else:
     display(Markdown(
         quality.summary_in_words(judged)
         + f" Precision of the top {top_n} smurf scores: "
-        f"**{quality.precision_at(truth['is_smurf'], truth['smurf_score'], top_n):.2f}**. "
+        f"**{quality.precision_at(truth['is_smurf'], truth['smurf_score'], top_n):.0%}**. "
         + quality.rule_in_words(rule)
     ))
     display(plots.roc_figure(

@@ -275,11 +275,12 @@ def test_the_win_rate_rule_in_words() -> None:
     truth = pd.Series([True, True, False, False])
     nobody = quality.operating_point(truth, pd.Series([False] * 4))
     assert quality.rule_in_words(nobody) == (
-        "The win-rate rule flags nobody here: no player has won 65% of at least 30 games."
+        "The win-rate rule for smurfs flags nobody here: no player has won 65% of at least "
+        "30 games."
     )
     some = quality.operating_point(truth, pd.Series([True, False, True, False]))
     assert quality.rule_in_words(some) == (
-        "Win-rate rule: TPR 0.50 at FPR 0.50 (precision 0.50, 2 players flagged)."
+        "Win-rate rule for smurfs: TPR 0.50 at FPR 0.50 (precision 50%, 2 players flagged)."
     )
 
 

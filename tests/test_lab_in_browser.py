@@ -65,6 +65,15 @@ OFF_THE_PAGE = f"""(() => {{
         found.push(`${{e.tagName}} "${{(e.alt || e.innerText).slice(0, 40)}}" ends at `
                    + `${{Math.round(box.right)}} px, the output at ${{Math.round(edge)}} px`);
     }}
+    // Nor may anything but a table's own box scroll sideways (a widget box a few pixels
+    // too narrow puts a scrollbar under the whole explorer).
+    for (const e of [output, ...output.querySelectorAll('*')]) {{
+      if (e.closest('.dt-container') || e.firstElementChild?.tagName === 'TABLE') continue;
+      const scrolls = ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+      if (scrolls && e.clientWidth > 0 && e.scrollWidth > e.clientWidth)
+        found.push(`${{e.tagName}}.${{e.className}} scrolls sideways: `
+                   + `${{e.scrollWidth}} px in ${{e.clientWidth}} px`);
+    }}
   }}
   return found;
 }})()"""

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis import evaluate, score_players, write_scores
-from pipeline.analysis.evaluation import BUCKETS
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import jobs, quality
@@ -149,7 +148,7 @@ def test_smurf_report_measures_quality_on_simulator_data(
     assert f"Smurf ROC-AUC **{reference.metric('smurf', 'model', 'roc_auc'):.3f}**" in text
     precision = reference.metric("smurf", "model", "label_precision")
     assert f"precision **{precision:.0%}**" in text
-    assert "Win-rate rule: TPR" in text
+    assert "Win-rate rule for smurfs: TPR" in text
 
 
 def test_judged_is_what_smurf_evaluate_reports(sim_db: Path) -> None:
@@ -167,7 +166,15 @@ def test_judged_is_what_smurf_evaluate_reports(sim_db: Path) -> None:
     assert f"**{judged.players}** players with at least {DEFAULT_PARAMS.min_games} games" in words
     assert f"Smurf ROC-AUC **{reference.metric('smurf', 'model', 'roc_auc'):.3f}**" in words
     table = quality.bucket_table(judged)
-    assert list(table["who"]) == [name for name, _ in BUCKETS]
+    assert list(table["who"]) == [
+        "all",
+        "rank known",
+        "rank unknown",
+        "5-9 games",
+        "10-19 games",
+        "20+ games",
+    ]
+    assert table.loc[0, "ROC-AUC"] == f"{reference.metric('smurf', 'model', 'roc_auc'):.3f}"
     assert table.loc[0, "players"] == judged.players
 
 

@@ -47,7 +47,9 @@ def roc_figure(curves: dict[str, pd.DataFrame], rule: dict[str, float] | None) -
     for name, curve in curves.items():
         ax.plot(curve["fpr"], curve["tpr"], label=name)
     if rule is not None:
-        ax.scatter([rule["fpr"]], [rule["tpr"]], color="red", zorder=3, label="win-rate rule")
+        ax.scatter(
+            [rule["fpr"]], [rule["tpr"]], color="red", zorder=3, label="win-rate rule (smurfs)"
+        )
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")

@@ -90,13 +90,13 @@ def rule_in_words(point: dict[str, float]) -> str:
     (no player has enough games yet) says so instead of a precision of 0.00."""
     if not point["flagged"]:
         return (
-            f"The win-rate rule flags nobody here: no player has won {RULE_MIN_WIN_RATE:.0%} "
-            f"of at least {RULE_MIN_GAMES} games."
+            "The win-rate rule for smurfs flags nobody here: no player has won "
+            f"{RULE_MIN_WIN_RATE:.0%} of at least {RULE_MIN_GAMES} games."
         )
     flagged = int(point["flagged"])
     return (
-        f"Win-rate rule: TPR {point['tpr']:.2f} at FPR {point['fpr']:.2f} "
-        f"(precision {point['precision']:.2f}, {flagged} player{'s' if flagged > 1 else ''} "
+        f"Win-rate rule for smurfs: TPR {point['tpr']:.2f} at FPR {point['fpr']:.2f} "
+        f"(precision {point['precision']:.0%}, {flagged} player{'s' if flagged > 1 else ''} "
         "flagged)."
     )
 
@@ -111,13 +111,20 @@ def _share(value: float) -> str:
     return "n/a" if value != value else f"{value:.0%}"
 
 
+def _three_places(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"
+
+
+# The evaluation's buckets of stored games, as a reader reads them.
+BUCKET_NAMES = {"5-10": "5-9 games", "10-20": "10-19 games", "20+": "20+ games"}
+
+
 def summary_in_words(report: EvaluationReport) -> str:
     """The headline numbers of ``report`` as Markdown: who was judged, each target's
     ROC-AUC next to the win-rate rule's, and how right the labels are."""
     parts = [
-        f"Judged as `smurf evaluate` and the demo summary judge: **{report.players}** players "
-        f"with at least {MIN_GAMES} games, scored now by model "
-        f"{report.model_version}."
+        f"As `smurf evaluate` and the demo summary judge it: **{report.players}** players "
+        f"with at least {MIN_GAMES} games, scored now by model {report.model_version}."
     ]
     for target, label in (("smurf", "SMURF"), ("boosted", "BOOSTED")):
         parts.append(
@@ -139,10 +146,10 @@ def bucket_table(report: EvaluationReport, target: str = "smurf") -> pd.DataFram
     label = "SMURF" if target == "smurf" else "BOOSTED"
     return pd.DataFrame(
         {
-            "who": rows["bucket"].to_numpy(),
+            "who": rows["bucket"].map(lambda b: BUCKET_NAMES.get(b, b)).to_numpy(),
             "players": rows["players"].to_numpy(),
             "smurfs" if target == "smurf" else "boosted": rows["positives"].to_numpy(),
-            "ROC-AUC": rows["roc_auc"].round(3).to_numpy(),
+            "ROC-AUC": rows["roc_auc"].map(_three_places).to_numpy(),
             f"labelled {label}": rows["labelled"].to_numpy(),
             "precision": rows["label_precision"].map(_share).to_numpy(),
             "recall": rows["label_recall"].map(_share).to_numpy(),

@@ -201,7 +201,11 @@ class PlayerExplorer:
             0.5, min=0, max=1, step=0.05, description="Min score", readout_format=".0%"
         )
         self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
-        self.results = widgets.Select(options=[], rows=10, layout={"width": "100%"})
+        # As wide as the explorer less the widget's margins (a width of 100% plus the
+        # margins would put a sideways scrollbar under the whole explorer).
+        self.results = widgets.Select(
+            options=[], rows=10, layout={"width": "auto", "align_self": "stretch"}
+        )
         self.status = widgets.HTML()
         self.query = ""  # the search text the list is narrowed by ("" for none)
         self.shown: str | None = None  # whose card the card area holds
