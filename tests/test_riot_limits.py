@@ -226,3 +226,20 @@ def test_a_new_process_learns_a_used_window_from_one_request(
             return client.request_counts()
 
     assert asyncio.run(main()) == {"429": 1}
+
+
+@pytest.mark.parametrize(
+    ("needed", "says"),
+    [
+        (7.7, "needs a wait of 7.7 s, more than the 2.0 s allowed"),
+        (2.04, "needs a wait of 2.04 s, more than the 2.00 s allowed"),
+        (2.004, "needs a wait of 2.004 s, more than the 2.000 s allowed"),
+    ],
+)
+def test_a_wait_over_the_budget_never_reads_as_equal_to_it(needed: float, says: str) -> None:
+    """The refusal shows as many decimals (up to three) as the wait needs to differ from
+    the budget: "2.0 s, more than the 2.0 s allowed" reads as a contradiction."""
+    from pipeline.riot.limiter import _budget_error, _Wait
+
+    error = _budget_error(_Wait(needed, "application"), "match-v5.getMatch", 2.0)
+    assert says in str(error)

@@ -203,6 +203,16 @@ def _is_ordinary(status_code: int) -> bool:
     return 200 <= status_code < 300
 
 
+def _apart(needed: float, allowed: float) -> tuple[str, str]:
+    """Both waits to one decimal, or to as many more (up to three) as it takes for a wait
+    just over the budget not to read as equal to it ("2.0 s, more than the 2.0 s")."""
+    for places in (1, 2, 3):
+        shown = f"{needed:.{places}f}", f"{allowed:.{places}f}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
 def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLimitError:
     if wait.until_response:
         message = (
@@ -212,9 +222,10 @@ def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLim
         return RateLimitError(
             message, retry_after_s=None, limit_type=wait.limit_type, method=method, status_code=None
         )
+    needed, allowed = _apart(wait.seconds, max_wait_s or 0.0)
     message = (
-        f"The {wait.limit_type} rate limit for {method} needs a wait of {wait.seconds:.1f} s, "
-        f"more than the {max_wait_s:.1f} s allowed; try again later or allow a longer wait."
+        f"The {wait.limit_type} rate limit for {method} needs a wait of {needed} s, "
+        f"more than the {allowed} s allowed; try again later or allow a longer wait."
     )
     return RateLimitError(
         message,
