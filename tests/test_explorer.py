@@ -670,6 +670,10 @@ def test_the_card_reads_as_words(world: Path) -> None:
     assert "ranked_entries_gone" not in card
     assert re.search(r"\d\d:\d\d:\d\d", card) is None
     assert (SECOND_SCORING.strftime("%Y-%m-%d %H:%M")) in card
+    # The long puuid sits under the summary table, where it widens nothing.
+    summary_table = card[: card.index("</table>")]
+    assert f"<td>{BANNED}</td>" not in summary_table
+    assert f"<p>puuid <code>{BANNED}</code></p>" in card
 
 
 def test_a_rank_seen_once_reads_as_a_sentence(world: Path) -> None:

@@ -83,7 +83,13 @@ def card_html(parts: dict[str, Any]) -> str:
     if not summary:
         return "<p><b>No such player in the database.</b></p>"
     name = html.escape(str(summary["riot_id"]))
-    pieces = [f"<h3>{name}</h3>", table_html(_summary_for_readers(summary), header=False)]
+    pieces = [
+        f"<h3>{name}</h3>",
+        table_html(_summary_for_readers(summary), header=False),
+        # Under the table, not in it: 78 characters in a row would push every value of
+        # the short ones far from its name.
+        f"<p>puuid <code>{html.escape(str(summary['puuid']))}</code></p>",
+    ]
     checks = parts["ban_checks"]
     if not checks.empty:
         latest = checks.iloc[0]
@@ -143,7 +149,6 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
         # A labelled player has no reason to be unlabelled: no empty row for it.
         if key != "puuid" and not (key == "unlabelled_because" and _plain(value) == "")
     }
-    shown["puuid"] = summary["puuid"]
     return pd.DataFrame({"": list(shown), "value": list(shown.values())})
 
 
