@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analysis.errors import NoGroundTruthError
-from pipeline.analysis.evaluation import STALE_REFERENCE_NOTE, EvaluationReport, evaluate
+from pipeline.analysis.evaluation import (
+    LABEL_OF,
+    STALE_REFERENCE_NOTE,
+    EvaluationReport,
+    evaluate,
+)
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.analysis.rules import WIN_RATE_RULE_GAMES as RULE_MIN_GAMES
 from pipeline.analysis.rules import WIN_RATE_RULE_SMURF as RULE_MIN_WIN_RATE
@@ -22,20 +27,10 @@ from pipeline.analysis.rules import win_rate_rule
 MIN_GAMES = DEFAULT_PARAMS.min_games
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the database has a table or view called ``name``."""
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def judged(con: duckdb.DuckDBPyConnection) -> EvaluationReport | None:
     """The evaluation ``smurf evaluate`` and the demo summary make: everyone with at least
     the scoring's minimum of games, scored now and compared with ``sim_truth``; ``None``
     when the database has no ground truth (it is not a simulator export or crawl)."""
-    if not has_table(con, "sim_truth"):
-        return None
     try:
         return evaluate(con)
     except NoGroundTruthError:
@@ -126,7 +121,7 @@ def summary_in_words(report: EvaluationReport) -> str:
         f"As `smurf evaluate` and the demo summary judge it: **{report.players}** players "
         f"with at least {MIN_GAMES} games, scored now by model {report.model_version}."
     ]
-    for target, label in (("smurf", "SMURF"), ("boosted", "BOOSTED")):
+    for target, label in LABEL_OF.items():
         parts.append(
             f"{target.capitalize()} ROC-AUC **{report.metric(target, 'model', 'roc_auc'):.3f}** "
             f"(win-rate rule {report.metric(target, 'winrate_rule', 'roc_auc'):.3f}); "
@@ -143,14 +138,13 @@ def bucket_table(report: EvaluationReport, target: str = "smurf") -> pd.DataFram
     """The model's numbers for ``target`` per observation bucket, for a reader."""
     m = report.metrics
     rows = m[(m["target"] == target) & (m["method"] == "model")]
-    label = "SMURF" if target == "smurf" else "BOOSTED"
     return pd.DataFrame(
         {
             "who": rows["bucket"].map(lambda b: BUCKET_NAMES.get(b, b)).to_numpy(),
             "players": rows["players"].to_numpy(),
             "smurfs" if target == "smurf" else "boosted": rows["positives"].to_numpy(),
             "ROC-AUC": rows["roc_auc"].map(_three_places).to_numpy(),
-            f"labelled {label}": rows["labelled"].to_numpy(),
+            f"labelled {LABEL_OF[target]}": rows["labelled"].to_numpy(),
             "precision": rows["label_precision"].map(_share).to_numpy(),
             "recall": rows["label_recall"].map(_share).to_numpy(),
         }
