@@ -126,14 +126,14 @@ def _labels(
 
 
 # The precision of each label by stored games (from, precision), measured on each training
-# crawl with the weights fitted on the others, as the thresholds are chosen
+# crawl with the weights fitted on the others, at the thresholds chosen that way
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
 # lowest precision measured at or above it, so more stored games never cap lower (SMURF
-# measured 0.92 on 5-9 games, 36 labels; 0.90 on 10-19, 68; 0.95 on 20+, 149. BOOSTED 0.89,
-# 36; 0.96, 78; 0.92, 205).
+# measured 0.80 on 5-9 games, 69 labels; 0.72 on 10-19, 83; 0.93 on 20+, 180. BOOSTED 0.69,
+# 59; 0.86, 106; 0.88, 291).
 LABEL_PRECISION_BY_GAMES = {
-    SMURF: ((5, 0.90), (10, 0.90), (20, 0.95)),
-    BOOSTED: ((5, 0.89), (10, 0.92), (20, 0.92)),
+    SMURF: ((5, 0.72), (10, 0.72), (20, 0.93)),
+    BOOSTED: ((5, 0.69), (10, 0.86), (20, 0.88)),
 }
 
 
