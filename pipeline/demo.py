@@ -287,6 +287,10 @@ def summarise(db: Database) -> dict[str, Any]:
                 for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
                     quality[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
             quality["players_evaluated"] = float(report.players)
+            quality["smurfs_gone"] = report.metric("smurf", "model", "positives", "account gone")
+            quality["smurf_label_recall_found"] = report.metric(
+                "smurf", "model", "label_recall", "account found"
+            )
         except NoGroundTruthError:
             pass
         except Exception as exc:  # a tiny demo world may lack positives: say so, go on
@@ -383,6 +387,13 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
                 f"  {name}: {int(quality[f'smurf_labelled_{method}'])} players, precision "
                 f"{_share(quality[f'smurf_label_precision_{method}'])}, recall "
                 f"{_share(quality[f'smurf_label_recall_{method}'])}"
+            )
+        if quality.get("smurfs_gone"):
+            say(
+                f"  {int(quality['smurfs_gone'])} of the smurfs judged are gone (summoner-v4 no "
+                "longer finds them: banned or deleted) and are never labelled; SMURF label "
+                f"recall over the accounts still found: "
+                f"{_share(quality['smurf_label_recall_found'])}"
             )
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")

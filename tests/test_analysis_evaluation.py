@@ -75,6 +75,33 @@ def test_evaluate_reports_every_target_method_and_bucket(db_path: Path) -> None:
     assert "SMURF" in report.to_text()
 
 
+def test_smurfs_whose_accounts_are_gone_are_judged_apart(db_path: Path) -> None:
+    """Two smurfs whose accounts summoner-v4 no longer finds (banned) are never labelled:
+    they halve the label's recall, fill the "account gone" bucket, and the recall over the
+    accounts still found stays whole; the demo summary says how many and what is left."""
+    from pipeline.demo import DemoResult, print_summary, summarise
+    from pipeline.store import Database
+
+    _world(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        for puuid in ("smurf0", "smurf1"):
+            set_profile(con, puuid, level=40, wins=None, losses=None, found=False)
+        report = evaluate(con)
+    assert report.metric("smurf", "model", "label_recall") == pytest.approx(0.5)
+    assert report.metric("smurf", "model", "players", "account gone") == 2
+    assert report.metric("smurf", "model", "positives", "account gone") == 2
+    assert report.metric("smurf", "model", "labelled", "account gone") == 0
+    assert report.metric("smurf", "model", "players", "account found") == PLAYERS - 2
+    assert report.metric("smurf", "model", "label_recall", "account found") == pytest.approx(1.0)
+
+    said: list[str] = []
+    print_summary(DemoResult(db_path, summary=summarise(Database(db_path))), said.append)
+    assert any(
+        line.startswith("  2 of the smurfs judged are gone") and line.endswith("found: 100%")
+        for line in said
+    ), said
+
+
 def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> None:
     """A database without sim_truth raises an error naming the export command."""
     with duckdb.connect(str(db_path)) as con, pytest.raises(NoGroundTruthError, match="export"):

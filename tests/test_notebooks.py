@@ -170,6 +170,8 @@ def test_judged_is_what_smurf_evaluate_reports(sim_db: Path) -> None:
         "all",
         "rank known",
         "rank unknown",
+        "account still found",
+        "account gone (banned or deleted)",
         "5-9 games",
         "10-19 games",
         "20+ games",

@@ -3,7 +3,9 @@
 For smurfs and boosted accounts, three methods side by side — the model, the win-rate rule
 and the weighted rule set (``rules``) — over every player with at least ``min_games``
 analysed games, and per observation bucket: whether the player's rank is known (a fresh
-solo entry), and how many ranked games are stored (5-10, 10-20, 20+). Ranking metrics
+solo entry), whether summoner-v4 still finds the account (one it no longer finds was banned
+or deleted: it is never labelled, so every smurf among them is a miss the model cannot
+help), and how many ranked games are stored (5-10, 10-20, 20+). Ranking metrics
 (ROC-AUC, average precision, precision at the top) say how well a method orders players;
 ``label_precision`` and ``label_recall`` say how right the labels are: of the players given
 the label (SMURF or BOOSTED; for a rule, flagged), the share who are, and of those who are,
@@ -39,7 +41,7 @@ from pipeline.analysis.metrics import (
 )
 from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
 from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
-from pipeline.analysis.scoring import BOOSTED, SMURF, score_frame
+from pipeline.analysis.scoring import BOOSTED, SMURF, account_gone, score_frame
 from pipeline.store.aggregates import reference_is_stale
 
 UNRANKED = "UNRANKED"
@@ -47,11 +49,15 @@ UNRANKED = "UNRANKED"
 TARGETS = ("smurf", "boosted")
 METHODS = ("model", "winrate_rule", "weighted_rules")
 LABEL_OF = {"smurf": SMURF, "boosted": BOOSTED}
+
+
 # (name, which players): observation buckets, by what is known about the player.
 BUCKETS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("all", lambda s: s["games_analyzed"] >= 0),
     ("rank known", lambda s: s["tier"] != UNRANKED),
     ("rank unknown", lambda s: s["tier"] == UNRANKED),
+    ("account found", lambda s: ~account_gone(s)),
+    ("account gone", account_gone),
     ("5-10", lambda s: s["games_analyzed"].between(5, 9)),
     ("10-20", lambda s: s["games_analyzed"].between(10, 19)),
     ("20+", lambda s: s["games_analyzed"] >= 20),

@@ -58,6 +58,13 @@ def _apply(model: LogisticModel, inputs: pd.DataFrame) -> tuple[pd.Series, pd.Da
     return logit, contributions
 
 
+def account_gone(features: pd.DataFrame) -> pd.Series:
+    """True for players whose last profile refresh found no account (banned or deleted);
+    a player never asked is not gone."""
+    gone: pd.Series = features["profile_found"].astype("boolean").eq(False).fillna(False)
+    return gone.astype(bool)
+
+
 def insufficiency_reasons(
     features: pd.DataFrame, params: ScoringParams, scored_at: datetime
 ) -> pd.Series:
@@ -70,8 +77,7 @@ def insufficiency_reasons(
     games = features["games_analyzed"].astype("int64")
     checked = pd.to_datetime(features["profile_checked_at"])
     age_h = (pd.Timestamp(scored_at.replace(tzinfo=None)) - checked).dt.total_seconds() / 3600
-    # NULL (never asked) is not "not found".
-    not_found = features["profile_found"].astype("boolean").eq(False).fillna(False)
+    not_found = account_gone(features)
     reasons = np.select(
         [
             (games < params.min_games).to_numpy(dtype=bool),

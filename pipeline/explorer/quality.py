@@ -110,8 +110,14 @@ def _three_places(value: float) -> str:
     return "n/a" if value != value else f"{value:.3f}"
 
 
-# The evaluation's buckets of stored games, as a reader reads them.
-BUCKET_NAMES = {"5-10": "5-9 games", "10-20": "10-19 games", "20+": "20+ games"}
+# The evaluation's buckets, as a reader reads them.
+BUCKET_NAMES = {
+    "account found": "account still found",
+    "account gone": "account gone (banned or deleted)",
+    "5-10": "5-9 games",
+    "10-20": "10-19 games",
+    "20+": "20+ games",
+}
 
 
 def summary_in_words(report: EvaluationReport) -> str:
