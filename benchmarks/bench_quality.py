@@ -83,7 +83,7 @@ def _family_results(name: str, crawled: EvaluationReport, full: EvaluationReport
         ("SMURF label recall, crawled", recall, None, ">= 0.70", 0.70),
         (
             "SMURF label recall, accounts found",
-            model("smurf", "label_recall", crawled, "account found"),
+            model("smurf", "label_recall", bucket="account found"),
             None,
             "info",
             None,

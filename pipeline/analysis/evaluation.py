@@ -49,8 +49,6 @@ UNRANKED = "UNRANKED"
 TARGETS = ("smurf", "boosted")
 METHODS = ("model", "winrate_rule", "weighted_rules")
 LABEL_OF = {"smurf": SMURF, "boosted": BOOSTED}
-
-
 # (name, which players): observation buckets, by what is known about the player.
 BUCKETS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("all", lambda s: s["games_analyzed"] >= 0),
