@@ -1,12 +1,12 @@
 """The analyzer's score inputs: one row per player, folded from the sums rows as they come.
 
-A player's sums are spread over many rows of ``player_game_sums`` (one per queue, role and
-win or loss, per batch until compaction), and DuckDB reads a scattered one percent of a
-table's rows at about the cost of reading all of them. So the analyzer keeps, in
-``player_score_inputs``, everything scoring reads from those rows in one narrow row per
-player (the ``totals`` and ``scored`` sums of ``features``, the games stored, the games per
-champion and the weeks played), and each run folds in only the rows appended since the last
-(``folded`` is false), marking them folded in the same transaction.
+A player's sums are spread over many rows of ``player_game_sums`` (one per game stored,
+until compaction leaves one per queue, role and win or loss), and DuckDB reads a scattered
+one percent of a table's rows at about the cost of reading all of them. So the analyzer
+keeps, in ``player_score_inputs``, everything scoring reads from those rows in one narrow
+row per player (the ``totals`` and ``scored`` sums of ``features``, the games stored, the
+games per champion and the weeks played), and each run folds in only the rows appended
+since the last (``folded`` is false), marking them folded in the same transaction.
 
 The scored sums compare each game with the baseline of the player's tier, so a row holds the
 tier it was scored against: a queued player whose tier changed since is summed again from
