@@ -100,6 +100,20 @@ def test_sql_prints_a_readable_table(loaded_db: Path) -> None:
     assert lines[-1] == "(3 rows)"
 
 
+def test_sql_prints_every_missing_value_as_null(loaded_db: Path) -> None:
+    """A NULL reads NULL in the table whatever its column's type (pandas would print
+    None, <NA>, NaN and NaT)."""
+    query = (
+        "select null::varchar a, null::int b, null::double c, null::timestamp d,"
+        " null::boolean e, null::int[] f, 7 g"
+    )
+    result = smurf(loaded_db, "sql", query)
+    assert result.exit_code == 0, result.output
+    header, row = result.stdout.splitlines()[:2]
+    assert header.split() == ["a", "b", "c", "d", "e", "f", "g"]
+    assert row.split() == ["NULL"] * 6 + ["7"]
+
+
 def test_sql_csv_and_json_formats(loaded_db: Path) -> None:
     """`--format csv` and `--format json` print the same rows machine-readably."""
     query = "select match_id, patch, game_start from matches order by 1 limit 2"

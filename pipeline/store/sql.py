@@ -147,9 +147,27 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     if frame.empty:
         return f"({', '.join(map(str, frame.columns))}: no rows)"
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        table = frame.to_string(index=False, max_rows=1000)
+        table = _with_nulls_shown(frame).to_string(index=False, max_rows=1000, na_rep="NULL")
     rows = len(frame)
     return f"{table}\n({rows} row{'s' if rows != 1 else ''})"
+
+
+def _with_nulls_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the missing values of its nullable (extension) and object columns
+    spelled NULL: pandas prints them as ``<NA>`` or ``None`` whatever ``na_rep`` says, where
+    a SQL user expects the same NULL in every column (NaN and NaT follow ``na_rep``)."""
+    spelled = [
+        name
+        for name in frame.columns
+        if pd.api.types.is_extension_array_dtype(frame[name]) or frame[name].dtype == object
+    ]
+    if not spelled:
+        return frame
+    shown = frame.copy()
+    for name in spelled:
+        column = shown[name]
+        shown[name] = column.astype(object).where(column.notna(), "NULL")
+    return shown
 
 
 def _one_line(exc: BaseException) -> str:
