@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -402,10 +403,26 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         say(f"Report:   {result.html_report}")
     say(f"Database: {result.db_path}")
     say("")
+    smurf = command_name()
     say("Next:")
-    say("  smurf lab                              explore in JupyterLab (opens on this database)")
+    say(f"  {smurf} lab    explore in JupyterLab (opens on this database)")
     say(
-        f'  smurf --db {result.db_path} sql "SELECT label, count(*) FROM latest_smurf_scores'
+        f'  {smurf} --db {result.db_path} sql "SELECT label, count(*) FROM latest_smurf_scores'
         ' GROUP BY label"'
     )
-    say(f"  smurf --db {result.db_path} jobs status")
+    say(f"  {smurf} --db {result.db_path} jobs status")
+
+
+def command_name(argv0: str | None = None) -> str:
+    """How to type the `smurf` command that is running, in the hints: ``smurf`` when the
+    shell finds this very one on PATH, else its path (``make demo`` runs .venv/bin/smurf
+    without activating the virtual environment, where a bare ``smurf`` is not found)."""
+    program = Path(argv0 if argv0 is not None else sys.argv[0])
+    if program.name != "smurf" or not program.is_file():
+        return "smurf"  # run some other way (python -m pipeline, a test)
+    found = shutil.which("smurf")
+    if found is not None and Path(found).resolve() == program.resolve():
+        return "smurf"
+    here = Path.cwd()
+    absolute = program.resolve()
+    return str(absolute.relative_to(here)) if absolute.is_relative_to(here) else str(absolute)

@@ -108,3 +108,28 @@ def test_the_summary_tells_runs_stopped_at_shutdown_from_failures(tmp_path: Path
     said.clear()
     print_summary(DemoResult(path, summary={**summary, "not_begun": 0}), said.append)
     assert not any("fell due" in line for line in said)
+
+
+def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` runs .venv/bin/smurf without activating the environment: the hints then
+    give that path; a `smurf` the shell finds on PATH is named bare."""
+    from pipeline.demo import command_name
+
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    program = bin_dir / "smurf"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert command_name(".venv/bin/smurf") == ".venv/bin/smurf"
+    assert command_name(str(program)) == ".venv/bin/smurf"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert command_name(str(program)) == str(program)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    assert command_name(str(program)) == "smurf"
+    assert command_name("/usr/lib/python3/pipeline/__main__.py") == "smurf"
