@@ -17,7 +17,7 @@ import click
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
 from pipeline.cli_settings import db_option, settings_of
-from pipeline.config import Settings
+from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.lab import lab
@@ -27,8 +27,6 @@ from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
 from pipeline.store.lake_cli import lake
 from pipeline.store.sql import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
-
-DEMO_DB = Path("data/demo.duckdb")
 
 
 class SmurfGroup(click.Group):
@@ -275,7 +273,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     help="Seed of the simulated world (same seed, same world).",
 )
 @click.option("--keep", is_flag=True, help="Keep the demo database instead of starting fresh.")
-@db_option(help="DuckDB file the demo builds.", default=str(DEMO_DB), show_default=True)
+@db_option(help="DuckDB file the demo builds.", default=str(DEMO_DB_PATH), show_default=True)
 @click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),

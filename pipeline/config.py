@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from pipeline.store.location import Location
 
 DEFAULT_DB_PATH = Path("data/smurf.duckdb")
+# What `smurf demo` (and `make demo`) builds, beside the default.
+DEMO_DB_PATH = Path("data/demo.duckdb")
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
 DEFAULT_PLATFORM = "euw1"
 DEFAULT_LOCK_TIMEOUT_S = 30.0

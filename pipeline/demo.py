@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, Settings
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
 from pipeline.jobs import JobContext, run_in_process
 from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.scheduler_process import serve_scheduler
@@ -33,7 +33,6 @@ from pipeline.store import job_records as records
 from pipeline.store.overview import data_counts
 from pipeline.store.players import track_player
 
-DEMO_DB = Path("data/demo.duckdb")
 DEMO_REPORTS = Path("data/reports")
 TRACKED_PLAYERS = 6
 # Limits that bind within a few minutes, so rate-limited runs appear and are recovered from.
@@ -67,7 +66,7 @@ class DemoOptions:
     minutes: float = 3.0
     seed: int = 42
     keep: bool = False
-    db_path: Path = DEMO_DB
+    db_path: Path = DEMO_DB_PATH
     reports_dir: Path = DEMO_REPORTS
     status_every_s: float = 5.0
     run_report: bool = True

@@ -210,6 +210,13 @@ def test_a_missing_database_is_reported_before_any_kernel_starts(workspace: Path
     assert code == 1
     assert "nope.duckdb does not exist" in stderr
     assert not out.exists() or not any(out.iterdir())
+    # With the demo's database beside it, the error says how to report on that one.
+    (workspace / "demo.duckdb").touch()
+    code, _stdout_text, stderr = _smurf(
+        workspace, out, "-n", "echo", "-p", f"db_path={workspace / 'nope.duckdb'}"
+    )
+    assert code == 1
+    assert f"smurf --db {workspace / 'demo.duckdb'} report" in stderr
 
 
 def test_smurf_report_list_shows_notebooks_and_parameters(workspace: Path) -> None:

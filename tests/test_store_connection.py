@@ -256,8 +256,22 @@ def test_schema_too_new_is_refused(db_path: Path) -> None:
 def test_read_of_a_missing_file_says_to_migrate(tmp_path: Path) -> None:
     """Reading a database that does not exist fails with the migrate hint, creating nothing."""
     path = tmp_path / "missing.duckdb"
-    with pytest.raises(FileNotFoundError, match="smurf db migrate"), read(path):
+    with pytest.raises(FileNotFoundError, match="smurf db migrate") as caught, read(path):
         pass
+    assert not path.exists()
+    assert "demo" not in str(caught.value)
+
+
+def test_read_of_a_missing_default_names_the_demo_database_beside_it(tmp_path: Path) -> None:
+    """After `make demo`, the default database is missing but the demo's is there: the
+    error says how to read it, and still how to create the default."""
+    migrate(tmp_path / "demo.duckdb")
+    path = tmp_path / "smurf.duckdb"
+    with pytest.raises(FileNotFoundError) as caught, read(path):
+        pass
+    message = str(caught.value)
+    assert "smurf db migrate" in message
+    assert f"--db {tmp_path / 'demo.duckdb'}" in message
     assert not path.exists()
 
 

@@ -12,6 +12,9 @@ ReportError
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pipeline.config import DEMO_DB_PATH
 from pipeline.errors import SmurfError, shorten
 from pipeline.workspace import missing_database_advice
 
@@ -35,9 +38,15 @@ class MissingDatabaseError(ReportError):
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
+        # After `make demo` the default is missing and the demo's sits beside it.
+        demo = Path(db_path).parent / DEMO_DB_PATH.name
+        if Path(db_path).name != demo.name and demo.is_file():
+            advice = f"The demo's database is beside it: run `smurf --db {demo} report ...`."
+        else:
+            advice = missing_database_advice()
         super().__init__(
             f"The database {db_path} does not exist (point the report at another with --db). "
-            + missing_database_advice()
+            + advice
         )
 
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import duckdb
 import tenacity
 
-from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH
 from pipeline.log import get_logger
 from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
@@ -143,13 +143,23 @@ def connect_with_retry(
             turns.stop_asking(path)
 
 
+def missing_database_message(path: Path) -> str:
+    """Why a database cannot be read and what to do: create it, or read the demo's database
+    when one sits beside it."""
+    message = f"The database {path} does not exist: run `smurf db migrate` to create it"
+    # A new user's first command after `make demo` often reads the default database, which
+    # does not exist yet, beside the demo's.
+    demo = path.parent / DEMO_DB_PATH.name
+    if path.name != DEMO_DB_PATH.name and demo.is_file():
+        return f"{message}, or read the demo's database with --db {demo} (or SMURF_DB={demo})."
+    return f"{message}."
+
+
 def _connect(
     path: Path, *, read_only: bool, config: Mapping[str, Any] | None
 ) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
-        raise FileNotFoundError(
-            f"The database {path} does not exist: run `smurf db migrate` to create it."
-        )
+        raise FileNotFoundError(missing_database_message(path))
     # DuckDB's per-process instance cache races when two threads open the same file at
     # once ("Unique file handle conflict"); opening is quick, so opens take turns.
     with _OPEN_LOCK:

@@ -53,8 +53,6 @@ class Database:
     def require_schema(self) -> None:
         """Raise a clear error unless the database exists at this release's schema version."""
         if isinstance(self.path, Path) and not self.path.exists():
-            raise FileNotFoundError(
-                f"The database {self.path} does not exist: run `smurf db migrate` to create it."
-            )
+            raise FileNotFoundError(connection.missing_database_message(self.path))
         with self.read() as con:
             check_schema(con, self.path)
