@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from nbclient import NotebookClient
 
 from pipeline.explorer import jobs, players, plots, quality, scores, sql
 from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
-from pipeline.store import read
+from pipeline.store import read, write
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
 from tests.notebook_world import (
@@ -142,6 +143,38 @@ def test_newly_unavailable_ignores_accounts_already_gone(con: duckdb.DuckDBPyCon
     gone = scores.newly_unavailable(con, since=FIRST_SCORING, as_of=NOW)
     assert list(gone["puuid"]) == [BANNED]
     assert BANNED_BEFORE not in set(gone["puuid"])
+
+
+def test_gone_accounts_are_the_scored_players_the_profile_refresh_did_not_find(
+    world: Path, tmp_path: Path
+) -> None:
+    """A scored player whose profile check found no account is listed from the check on, on
+    its platform; found profiles and players never scored are not."""
+    copy = tmp_path / "gone.duckdb"
+    shutil.copyfile(world, copy)
+    checked = NOW - timedelta(days=1)
+    with write(copy) as con:
+        con.execute(
+            "UPDATE players SET profile_found = (puuid <> ?), summoner_checked_at = ?",
+            [SMURFS[0], checked],
+        )
+        con.execute(
+            "INSERT INTO players (puuid, profile_found, summoner_checked_at)"
+            " VALUES ('never-scored', false, ?)",
+            [checked],
+        )
+        platform = con.execute("SELECT platform FROM players WHERE puuid = ?", [SMURFS[0]])
+        row = platform.fetchone()
+    assert row is not None
+    with read(copy) as con:
+        gone = scores.gone_accounts(con, as_of=NOW)
+        before = scores.gone_accounts(con, as_of=checked - timedelta(seconds=1))
+        elsewhere = scores.gone_accounts(con, as_of=NOW, platform="kr")
+        here = scores.gone_accounts(con, as_of=NOW, platform=row[0])
+    assert list(gone["puuid"]) == [SMURFS[0]]
+    assert gone["checked_at"].iloc[0] == checked
+    assert before.empty and elsewhere.empty
+    assert list(here["puuid"]) == [SMURFS[0]]
 
 
 def test_filter_scores_applies_tier_label_and_threshold(con: duckdb.DuckDBPyConnection) -> None:

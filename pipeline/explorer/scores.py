@@ -178,6 +178,27 @@ def newly_unavailable(
     return con.execute(_NEWLY_UNAVAILABLE, params).df()
 
 
+_GONE_ACCOUNTS = """
+SELECT p.puuid, coalesce(p.game_name || '#' || p.tag_line, p.puuid) AS riot_id,
+       p.summoner_checked_at AS checked_at, s.label AS last_label
+FROM players p
+JOIN latest_smurf_scores s USING (puuid)
+WHERE p.profile_found = false AND p.summoner_checked_at <= ?::TIMESTAMP
+  AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
+ORDER BY p.summoner_checked_at DESC, p.puuid
+"""
+
+
+def gone_accounts(
+    con: duckdb.DuckDBPyConnection, *, as_of: datetime, platform: str | None = None
+) -> pd.DataFrame:
+    """Scored players whose profile refresh (by ``as_of``) no longer found the account:
+    banned or deleted. They are never labelled (too little is known), so the ban checker,
+    which checks labelled players, never lists them; the evaluation's "account gone" bucket
+    counts the same players."""
+    return con.execute(_GONE_ACCOUNTS, [as_of, platform or None, platform or None]).df()
+
+
 def flat_contributions(value: object) -> dict[str, float]:
     """A stored contributions JSON as ``{"<target>_<factor>": value}``.
 
