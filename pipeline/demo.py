@@ -356,10 +356,17 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     for job_type, parts in runs.items():
         say(f"  {job_type:<24} {' '.join(parts)}")
     not_begun = int(s.get("not_begun", 0))
+    failed = sum(int(n) for _, status, n in s.get("runs", []) if status == "FAILED")
     if not_begun:
+        which = (
+            f"All {failed} FAILED runs"
+            if not_begun >= failed
+            else f"{not_begun} of the {failed} FAILED runs"
+        )
+        ended = " No run failed while working." if not_begun >= failed else ""
         say(
-            f"  ({not_begun} of the FAILED runs fell due as the demo stopped: the scheduler "
-            "ended them before they began, so they had done nothing.)"
+            f"  ({which} fell due as the demo stopped: the scheduler ended them before they "
+            f"began, so they had done nothing.{ended})"
         )
     say("")
     say("Top suspects (main factors):")

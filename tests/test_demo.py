@@ -103,7 +103,19 @@ def test_the_summary_tells_runs_stopped_at_shutdown_from_failures(tmp_path: Path
     said: list[str] = []
     print_summary(DemoResult(path, summary=summary), said.append)
     assert any("TRACKED_PLAYER_UPDATER" in line and "FAILED=3" in line for line in said)
-    assert any(line.startswith("  (2 of the FAILED runs fell due as") for line in said)
+    assert any(line.startswith("  (2 of the 3 FAILED runs fell due as") for line in said)
+    assert not any("No run failed while working" in line for line in said)
+
+    # When every FAILED run is one the stop ended, the summary says no run failed working.
+    only_stopped = [r for r in summary["runs"] if r[1] != "FAILED"]
+    only_stopped.append(("TRACKED_PLAYER_UPDATER", "FAILED", 2))
+    said.clear()
+    print_summary(DemoResult(path, summary={**summary, "runs": only_stopped}), said.append)
+    assert any(
+        line.startswith("  (All 2 FAILED runs fell due as")
+        and "No run failed while working" in line
+        for line in said
+    )
 
     said.clear()
     print_summary(DemoResult(path, summary={**summary, "not_begun": 0}), said.append)
