@@ -348,7 +348,9 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         f"Stored {counts.get('matches', 0)} matches, {counts.get('participants', 0)} "
         f"participant rows, {counts.get('players', 0)} players; scored "
         f"{counts.get('scored', 0)}; {counts.get('checks', 0)} ban checks; "
-        f"{s.get('requests', 0)} API requests."
+        # The jobs' own count: the live lines count every request the simulator served,
+        # the demo's lookups of the players it tracks too.
+        f"{s.get('requests', 0)} API requests by the jobs."
     )
     runs: dict[str, list[str]] = {}
     for job_type, status, n in s.get("runs", []):
