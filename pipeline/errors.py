@@ -1,8 +1,8 @@
 """The product's root exception.
 
 Every error the product raises on purpose derives from ``SmurfError``; the CLI prints
-their message as one line (a traceback only with ``--debug``). Each area has its own
-subtree, drawn in its own module docstring::
+their message as one line (a traceback only with ``--debug``), and so does a notebook.
+Each area has its own subtree, drawn in its own module docstring::
 
     SmurfError
     ├── ConfigError                     pipeline.config
@@ -14,6 +14,12 @@ subtree, drawn in its own module docstring::
 
 class SmurfError(Exception):
     """Base class of every error the product raises deliberately."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows of the error in a notebook (it asks any exception with this
+        method): its class and message, as the CLI prints them, instead of a traceback
+        through the product's code, which a message saying what to fix makes noise."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ConfigError(SmurfError):

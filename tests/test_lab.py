@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from pipeline.errors import ConfigError
 from pipeline.lab import ORIGIN_KEY, lab_environment, prepare_working_copies
@@ -201,3 +202,20 @@ def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> 
     assert f"Database: {world_db}" in output
     assert SECRET not in output
     assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
+
+
+def test_a_product_error_reads_in_a_notebook_as_its_message(tmp_path: Path) -> None:
+    """A notebook opened outside `smurf lab` on a missing database shows the error's one
+    line, what to do included, not a traceback through the product's code."""
+    code = (
+        "from pipeline.workspace import notebook_database\n"
+        f"notebook_database({str(tmp_path / 'nope.duckdb')!r}, {{}})"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    with pytest.raises(CellExecutionError):
+        NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.get("output_type") == "error"]
+    assert error["ename"] == "DatabaseNotFoundError"
+    assert len(error["traceback"]) == 1
+    assert error["traceback"][0].startswith("DatabaseNotFoundError: No database at ")
+    assert "nope.duckdb" in error["traceback"][0]
