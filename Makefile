@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The demo needs the product only; tests, lint and benchmarks also need the dev extras
+# (a PostgreSQL server and an S3 stand-in for the lake tests, the linters).
 STAMP := $(VENV)/.installed-dev
+RUNTIME_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -17,9 +20,13 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUNTIME_STAMP)
 
-demo: $(STAMP) ## Set up .venv and run the whole product against the bundled simulator
+$(RUNTIME_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME_STAMP)
+
+demo: $(RUNTIME_STAMP) ## Set up .venv and run the whole product against the bundled simulator
 	$(BIN)/smurf demo
 
 test: $(STAMP) ## Set up .venv with dev extras and run the whole test suite
