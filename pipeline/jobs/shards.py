@@ -148,10 +148,11 @@ class Presence:
 
     def keep(self) -> None:
         """Be on the list: open the session, or open it again if it was lost."""
-        import psycopg
-
         if self.catalog_uri is None:
             return
+        # Only a lake needs it: psycopg comes with the lake extra, not with the product.
+        import psycopg
+
         if self._session is not None:
             try:
                 self._session.execute("SELECT 1")

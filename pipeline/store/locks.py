@@ -210,10 +210,10 @@ class SessionLock:
 
     def alive(self) -> bool:
         """Whether the lock's session still answers (a lost session lost the lock)."""
-        import psycopg
-
         if self._session is None or self._session.closed:
             return False
+        import psycopg
+
         try:
             self._session.execute("SELECT 1")
         except psycopg.Error:
@@ -232,10 +232,10 @@ class SessionLock:
         session's backend, a moment later, and a run started meanwhile would find its
         job still held.
         """
-        import psycopg
-
         if self._session is None:
             return
+        import psycopg
+
         try:
             if not self._session.closed:
                 self._session.execute(
