@@ -86,9 +86,8 @@ present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
 
 # %% [markdown]
 # ## New since the last report
-# Newly flagged players (with at least `min_games` games, as above) and accounts that became
-# unavailable (likely banned), as the ban checker found them; then every scored account the
-# profile refresh no longer finds.
+# Newly flagged players (with at least `min_games` games, as above), and accounts that became
+# unavailable (likely banned).
 
 # %%
 with read(db, timeout_s=wait_s) as con:
@@ -96,7 +95,6 @@ with read(db, timeout_s=wait_s) as con:
         con, since=since_at, as_of=as_of_at, platform=platform or None, min_games=min_games
     )
     unavailable = scores.newly_unavailable(con, since=since_at, as_of=as_of_at, platform=platform or None)
-    gone = scores.gone_accounts(con, as_of=as_of_at, platform=platform or None)
 display(Markdown(f"**{len(flagged)}** newly flagged"))
 present.show_table(scores.for_readers(flagged), empty="Nobody was newly flagged.")
 display(Markdown(f"**{len(unavailable)}** newly unavailable"))
@@ -107,13 +105,17 @@ present.show_table(
     ],
     empty="No account became unavailable.",
 )
-display(
-    Markdown(
-        f"**{len(gone)}** scored accounts the profile refresh no longer finds (banned or deleted;"
-        " the quality table's *account gone*). Too little is known of them to label them, so"
-        " the ban checker, which checks labelled players, does not list them above."
-    )
-)
+
+# %% [markdown]
+# ## Accounts gone
+# Scored accounts the profile refresh no longer finds (banned or deleted; the quality table's
+# *account gone*), as of the report's time, however long ago. Too little is known of them to
+# label them, so the ban checker, which checks labelled players, does not list them above.
+
+# %%
+with read(db, timeout_s=wait_s) as con:
+    gone = scores.gone_accounts(con, as_of=as_of_at, platform=platform or None)
+display(Markdown(f"**{len(gone)}** accounts gone"))
 present.show_table(
     gone.assign(checked_at=gone["checked_at"].map(present.moment))
     .rename(columns={"riot_id": "Riot ID", "checked_at": "profile checked", "last_label": "last label"})[

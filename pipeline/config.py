@@ -20,12 +20,21 @@ if TYPE_CHECKING:
 DEFAULT_DB_PATH = Path("data/smurf.duckdb")
 # What `smurf demo` (and `make demo`) builds, beside the default.
 DEMO_DB_PATH = Path("data/demo.duckdb")
+
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
 DEFAULT_PLATFORM = "euw1"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 MAX_LOCK_TIMEOUT_S = 3600.0
 # Host names that reach this machine only; the monitoring API trusts no other Host unasked.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def demo_database_beside(missing: Path) -> Path | None:
+    """The demo's database in the folder of the database ``missing`` (which does not exist),
+    if there is one: after `make demo` a new user's first command often reads the default,
+    which does not exist yet, beside the demo's."""
+    demo = missing.parent / DEMO_DB_PATH.name
+    return demo if missing.name != demo.name and demo.is_file() else None
 
 
 @dataclass(frozen=True)

@@ -360,12 +360,12 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     not_begun = int(s.get("not_begun", 0))
     failed = sum(int(n) for _, status, n in s.get("runs", []) if status == "FAILED")
     if not_begun:
-        which = (
-            f"All {failed} FAILED runs"
-            if not_begun >= failed
-            else f"{not_begun} of the {failed} FAILED runs"
-        )
-        ended = " No run failed while working." if not_begun >= failed else ""
+        # The runs ended before they began are FAILED runs too: all of them, or some.
+        if not_begun == failed:
+            which = "The one FAILED run" if failed == 1 else f"All {failed} FAILED runs"
+        else:
+            which = f"{not_begun} of the {failed} FAILED runs"
+        ended = " No run failed while working." if not_begun == failed else ""
         say(
             f"  ({which} fell due as the demo stopped: the scheduler ended them before they "
             f"began, so they had done nothing.{ended})"
@@ -398,11 +398,12 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
                 f"{_share(quality[f'smurf_label_recall_{method}'])}"
             )
         if quality.get("smurfs_gone"):
+            gone = int(quality["smurfs_gone"])
+            are, them = ("is", "it") if gone == 1 else ("are", "them")
             say(
-                f"  {int(quality['smurfs_gone'])} of the smurfs judged are gone (summoner-v4 no "
-                "longer finds them: banned or deleted) and are never labelled; SMURF label "
-                f"recall over the accounts still found: "
-                f"{_share(quality['smurf_label_recall_found'])}"
+                f"  {gone} of the smurfs judged {are} gone (summoner-v4 no longer finds {them}:"
+                f" banned or deleted) and never labelled; SMURF label recall over the accounts"
+                f" still found: {_share(quality['smurf_label_recall_found'])}"
             )
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")
@@ -433,4 +434,8 @@ def command_name(argv0: str | None = None) -> str:
         return "smurf"
     here = Path.cwd()
     absolute = program.resolve()
-    return str(absolute.relative_to(here)) if absolute.is_relative_to(here) else str(absolute)
+    if not absolute.is_relative_to(here):
+        return str(absolute)
+    relative = absolute.relative_to(here)
+    # A bare name is looked up on PATH by the shell, not in the current folder.
+    return str(relative) if relative.parent != Path(".") else f"./{relative}"

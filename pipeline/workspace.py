@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DEFAULT_DB_PATH, Settings
+from pipeline.config import DEFAULT_DB_PATH, DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.store.location import Location, is_lake_url, parse_location
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEMO_DB_PATH = Path("data/demo.duckdb")
 
 
 @dataclass(frozen=True)

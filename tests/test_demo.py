@@ -138,6 +138,8 @@ def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert command_name(".venv/bin/smurf") == ".venv/bin/smurf"
     assert command_name(str(program)) == ".venv/bin/smurf"
+    monkeypatch.chdir(bin_dir)
+    assert command_name(str(program)) == "./smurf"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

@@ -195,7 +195,8 @@ def gone_accounts(
     """Scored players whose profile refresh (by ``as_of``) no longer found the account:
     banned or deleted. They are never labelled (too little is known), so the ban checker,
     which checks labelled players, never lists them; the evaluation's "account gone" bucket
-    counts the same players."""
+    counts the same players. Only a profile's latest check is stored: an account checked
+    again after ``as_of`` is judged by that check, or left out when it came later."""
     return con.execute(_GONE_ACCOUNTS, [as_of, platform or None, platform or None]).df()
 
 

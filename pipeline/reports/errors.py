@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.config import DEMO_DB_PATH
+from pipeline.config import demo_database_beside
 from pipeline.errors import SmurfError, shorten
 from pipeline.workspace import missing_database_advice
 
@@ -38,10 +38,13 @@ class MissingDatabaseError(ReportError):
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
-        # After `make demo` the default is missing and the demo's sits beside it.
-        demo = Path(db_path).parent / DEMO_DB_PATH.name
-        if Path(db_path).name != demo.name and demo.is_file():
-            advice = f"The demo's database is beside it: run `smurf --db {demo} report ...`."
+        demo = demo_database_beside(Path(db_path))
+        if demo is not None:
+            # -p db_path wins over --db: the advice names both.
+            advice = (
+                f"The demo's database is beside it: run `smurf --db {demo} report ...` "
+                f"(or give -p db_path={demo})."
+            )
         else:
             advice = missing_database_advice()
         super().__init__(

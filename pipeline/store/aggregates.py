@@ -24,7 +24,7 @@ Writers append a row per new game (a key may have several rows: readers add them
 appended with ``folded`` false: the analyzer folds new rows into its one row per player of
 score inputs (``analysis.inputs``) and marks them folded in the same transaction; rewriting
 the rows (``compact``, ``rebuild_aggregates``) forgets those inputs. Every per-game
-value is rounded to DECIMAL(18, 6) before it is summed, and sums are kept as
+value is rounded to six decimals (DECIMAL(14, 6)) before it is summed, and sums are kept as
 DECIMAL(18, 6) (64-bit integers: a scan of them costs a fifteenth of 128-bit ones): integer
 arithmetic, so the sums do not depend on the order games arrive in
 and the incremental tables equal the rebuilt ones bit for bit. What depends on more than a

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import duckdb
 import tenacity
 
-from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, demo_database_beside
 from pipeline.log import get_logger
 from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
@@ -147,10 +147,8 @@ def missing_database_message(path: Path) -> str:
     """Why a database cannot be read and what to do: create it, or read the demo's database
     when one sits beside it."""
     message = f"The database {path} does not exist: run `smurf db migrate` to create it"
-    # A new user's first command after `make demo` often reads the default database, which
-    # does not exist yet, beside the demo's.
-    demo = path.parent / DEMO_DB_PATH.name
-    if path.name != DEMO_DB_PATH.name and demo.is_file():
+    demo = demo_database_beside(path)
+    if demo is not None:
         return f"{message}, or read the demo's database with --db {demo} (or SMURF_DB={demo})."
     return f"{message}."
 
