@@ -102,13 +102,21 @@ def test_kept_sums_equal_rebuilt_sums_after_random_orders_reimports_and_crashes(
     assert kept == _rebuilt(db_path, tmp_path)
     # Merging each key's appended rows into one changes no sum either.
     with write(db_path) as con:
+        # A week played in two batches was appended twice (writers read nothing stored).
+        weeks_before = con.execute("SELECT count(*) FROM player_game_weeks").fetchone()
+        weeks = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT puuid, queue_id, week FROM player_game_weeks)"
+        ).fetchone()
         assert compact(con) > 0
         rows = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
         keys = con.execute(
             "SELECT count(*) FROM (SELECT DISTINCT puuid, queue_id, role, win"
             " FROM player_game_sums)"
         ).fetchone()
+        weeks_after = con.execute("SELECT count(*) FROM player_game_weeks").fetchone()
     assert rows == keys
+    assert weeks_before is not None and weeks is not None and weeks_before[0] > weeks[0]
+    assert weeks_after == weeks
     assert _tables(db_path) == kept
 
 
