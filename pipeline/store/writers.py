@@ -245,7 +245,9 @@ def _staged_participants(
 ) -> Iterator[str]:
     """A temp table of the participant rows to store, typed like the table: those of matches
     new in this batch, once per key. A stored match's participants were stored with it, so
-    every lobby the aggregates read (``aggregates.add_games``) is complete."""
+    every lobby the aggregates read (``aggregates.add_games``) is complete, and the rows of a
+    new match are new: they are not looked up among the stored participants, which cost a
+    scan of them all per batch (0.08 s of 0.1 s for 100 matches at 6.2 M stored rows)."""
     name = f"new_participants_{uuid.uuid4().hex}"
     source, available = participants
     exprs = ", ".join(
@@ -257,7 +259,6 @@ def _staged_participants(
         SELECT {exprs} FROM {source} s
         WHERE s.match_id IN (SELECT match_id FROM {matches[0]})
           AND NOT EXISTS (SELECT 1 FROM matches x WHERE x.match_id = s.match_id)
-          AND {_is_new("match_participants", ("match_id", "puuid"))}
         QUALIFY row_number() OVER (PARTITION BY s.match_id, s.puuid) = 1
         """
     )
