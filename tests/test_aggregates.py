@@ -22,6 +22,7 @@ from pipeline.store import read, write
 from pipeline.store.aggregates import (
     canonical_sums,
     compact,
+    fill_empty_aggregates,
     rebuild_aggregates,
     reference_is_stale,
     refresh_reference,
@@ -233,3 +234,60 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         players = con.execute("SELECT count(*) FROM player_score_inputs").fetchone()
         stored = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
     assert players == stored
+
+
+def _migrated_to(path: Path, version: int) -> None:
+    """A database at schema ``version``, as an older release left it."""
+    from pipeline.store.migrate import available_migrations
+
+    with write(path) as con:
+        con.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR,"
+            " applied_at TIMESTAMP)"
+        )
+    for migration in available_migrations():
+        if migration.version > version:
+            break
+        with write(path) as con:
+            con.execute(migration.sql)
+            if migration.version == 13:
+                fill_empty_aggregates(con)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+
+
+def test_dropping_the_keys_of_participants_and_weeks_keeps_every_row_and_the_writers_keep_them(
+    world: World, tmp_path: Path
+) -> None:
+    """Upgrading a database whose participants and weeks had key indexes keeps their rows;
+    without the indexes the writers still store each participant once, re-imports included,
+    and the sums still equal the rebuilt ones."""
+    path = tmp_path / "v15.duckdb"
+    _migrated_to(path, 15)
+    first = np.arange(world.matches.count // 2)
+    _store(path, world, first)
+    with read(path) as con:
+        participants = con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall()
+        weeks = con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall()
+    migrate(path)
+    with read(path) as con:
+        assert con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall() == (
+            participants
+        )
+        assert con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall() == weeks
+        keys = con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN"
+            " ('match_participants', 'player_game_weeks')"
+            " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        ).fetchone()
+    assert keys == (0,)
+    _store(path, world, first)  # a re-import: nothing new
+    _store(path, world, np.arange(world.matches.count))
+    with read(path) as con:
+        stored = con.execute(
+            "SELECT count(*), count(DISTINCT (match_id, puuid)) FROM match_participants"
+        ).fetchone()
+    assert stored == (10 * world.matches.count, 10 * world.matches.count)
+    assert _tables(path) == _rebuilt(path, tmp_path)

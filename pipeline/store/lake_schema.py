@@ -6,7 +6,9 @@ DuckLake (DuckDB 1.5.5) has no primary keys or unique constraints, no sequences,
 - **Keys.** Migrations declare them for the embedded file; on a lake they are dropped from
   the DDL and kept by the writers, which insert only rows whose key is new (``NOT EXISTS``
   or ``MERGE INTO``, the same statements on both backends) under the lake's write lock, so
-  no two writers can both find a key new. ``duplicate_keys()`` checks that it held.
+  no two writers can both find a key new. ``duplicate_keys()`` checks that it held. The
+  participants' key is kept by the writers on the file too (``WRITER_KEPT_KEYS``), and a
+  migration that only drops keys starts with ``FILE_ONLY_MARK``: a lake skips it.
 - **Sequences.** Ids come from ``next_id()``: ``nextval`` on the file, one past the highest
   id on a lake (exact under the write lock). Rows a migration inserts without an id get
   theirs when the migration ends.
@@ -51,10 +53,17 @@ def adapt_statement(sql: str) -> str | None:
     return table
 
 
+# The first line of a migration that only drops keys, which a lake never had: nothing to
+# do there (copying a lake's tables to recreate them without keys would change nothing).
+FILE_ONLY_MARK = "-- file only:"
+
+
 def run_ddl(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Run schema SQL (a migration), adapted when the connection is on a lake."""
     if not is_lake(con):
         con.execute(sql)
+        return
+    if sql.lstrip().startswith(FILE_ONLY_MARK):
         return
     for statement in con.extract_statements(sql):
         adapted = adapt_statement(statement.query)
@@ -109,15 +118,23 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0])
 
 
+# Keys only the writers keep, on the file too: the index of a key is written back whole at
+# every checkpoint, which for the participants (a row per game) cost most of each commit.
+WRITER_KEPT_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("match_participants", ("match_id", "puuid")),
+)
+
+
 def declared_keys(con: duckdb.DuckDBPyConnection) -> list[tuple[str, tuple[str, ...]]]:
     """(table, key columns) of every primary key and unique constraint of the embedded
-    schema (ask a migrated file, or ``reference_keys()``)."""
+    schema (ask a migrated file), and the keys only the writers keep (``WRITER_KEPT_KEYS``)."""
     rows = con.execute(
         "SELECT table_name, constraint_column_names FROM duckdb_constraints()"
         " WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
         " AND database_name = current_database() ORDER BY table_name, constraint_index"
     ).fetchall()
-    return [(str(table), tuple(columns)) for table, columns in rows]
+    declared = [(str(table), tuple(columns)) for table, columns in rows]
+    return declared + [key for key in WRITER_KEPT_KEYS if key not in declared]
 
 
 def duplicate_keys(

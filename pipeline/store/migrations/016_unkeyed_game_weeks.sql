@@ -1,3 +1,4 @@
+-- file only: a lake has no keys to drop.
 -- The weeks played without their key: writers append each batch's weeks (a week already
 -- stored may come again: readers take each week once, compaction merges) instead of reading
 -- the whole table on every batch to leave out the weeks it holds (15 ms of a 100-match batch
