@@ -123,6 +123,14 @@ def test_lake_migrations_are_idempotent(lake_url: str) -> None:
     assert ids == list(range(1, len(ids) + 1))
 
 
+def test_a_migration_that_only_drops_keys_is_skipped_on_a_lake(lake_url: str) -> None:
+    """A lake never had keys: a migration marked file-only runs nothing there."""
+    from pipeline.store.lake_schema import FILE_ONLY_MARK, run_ddl
+
+    with write(lake_url) as con:
+        run_ddl(con, f"{FILE_ONLY_MARK} drops a key.\nDROP TABLE no_such_table;")
+
+
 def test_ids_are_allocated_without_sequences(lake_url: str) -> None:
     """Executions created on a lake get consecutive ids, as a sequence would give them."""
     with read(lake_url) as con:
