@@ -99,10 +99,7 @@ display(Markdown(f"**{len(flagged)}** newly flagged"))
 present.show_table(scores.for_readers(flagged), empty="Nobody was newly flagged.")
 display(Markdown(f"**{len(unavailable)}** newly unavailable"))
 present.show_table(
-    unavailable.assign(checked_at=unavailable["checked_at"].map(present.moment))
-    .rename(columns={"riot_id": "Riot ID", "checked_at": "checked", "last_label": "last label"})[
-        ["Riot ID", "checked", "last label"]
-    ],
+    scores.accounts_for_readers(unavailable, checked="checked"),
     empty="No account became unavailable.",
 )
 
@@ -117,10 +114,7 @@ with read(db, timeout_s=wait_s) as con:
     gone = scores.gone_accounts(con, as_of=as_of_at, platform=platform or None)
 display(Markdown(f"**{len(gone)}** accounts gone"))
 present.show_table(
-    gone.assign(checked_at=gone["checked_at"].map(present.moment))
-    .rename(columns={"riot_id": "Riot ID", "checked_at": "profile checked", "last_label": "last label"})[
-        ["Riot ID", "profile checked", "last label"]
-    ],
+    scores.accounts_for_readers(gone, checked="profile checked"),
     empty="The profile refresh found every scored account.",
 )
 

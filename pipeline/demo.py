@@ -363,9 +363,9 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         # The runs ended before they began are FAILED runs too: all of them, or some.
         if not_begun == failed:
             which = "The one FAILED run" if failed == 1 else f"All {failed} FAILED runs"
+            ended = " No run failed while working."
         else:
-            which = f"{not_begun} of the {failed} FAILED runs"
-        ended = " No run failed while working." if not_begun == failed else ""
+            which, ended = f"{not_begun} of the {failed} FAILED runs", ""
         say(
             f"  ({which} fell due as the demo stopped: the scheduler ended them before they "
             f"began, so they had done nothing.{ended})"

@@ -256,6 +256,20 @@ def top_factors(contributions: dict[str, float], *, count: int = 3) -> str:
     return " · ".join(f"{name.replace('_', ' ')} +{value:.2f}" for name, value in pushing[:count])
 
 
+def accounts_for_readers(frame: pd.DataFrame, checked: str) -> pd.DataFrame:
+    """Accounts (``newly_unavailable``, ``gone_accounts``) as a reader wants them: Riot ID,
+    when the account was checked (a column titled ``checked``) and its last label."""
+    from pipeline.explorer.present import moment
+
+    return pd.DataFrame(
+        {
+            "Riot ID": frame["riot_id"],
+            checked: frame["checked_at"].map(moment),
+            "last label": frame["last_label"],
+        }
+    )
+
+
 def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
     """Players as a reader wants them: Riot ID, tier, label, score (%), top factors first.
 

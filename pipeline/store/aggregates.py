@@ -205,13 +205,12 @@ _COMBINE = {"first_start": "min", "last_start": "max", "max_level": "max"}
 def _sums_select(per_game: str, *, grouped: bool) -> str:
     """SELECT: the sums rows of the per-game rows ``per_game``: one per game, or (``grouped``)
     one per key."""
-    if not grouped:
-        items = ", ".join(f"{expr} AS {name}" for name, expr in _game_columns())
-        return f"SELECT {', '.join(_KEY)}, {items}, false AS folded FROM ({per_game}) p"
     items = ", ".join(
-        f"{_COMBINE.get(name, 'sum')}({expr}) AS {name}" for name, expr in _game_columns()
+        f"{_COMBINE.get(name, 'sum')}({expr}) AS {name}" if grouped else f"{expr} AS {name}"
+        for name, expr in _game_columns()
     )
-    return f"SELECT {', '.join(_KEY)}, {items}, false AS folded FROM ({per_game}) p GROUP BY ALL"
+    group = " GROUP BY ALL" if grouped else ""
+    return f"SELECT {', '.join(_KEY)}, {items}, false AS folded FROM ({per_game}) p{group}"
 
 
 def _append_sums(con: duckdb.DuckDBPyConnection, per_game: str, *, grouped: bool) -> None:
