@@ -13,7 +13,9 @@ recur across matches as they do in real histories. A third figure leaves out the
 sums the writers keep for scoring (``store.aggregates``), to show what keeping them costs:
 imports with and without alternate ``SUMS_REPEATS`` times, each into a fresh database, and
 the median of each is compared (one pair of runs differed by up to a fifth between runs of
-the benchmark on a busy machine).
+the benchmark on a busy machine). The same comparison is made again in the batches the jobs
+commit (``FETCHER_BATCH`` matches, a page of one player's history), where what a commit
+costs, checkpoints included, weighs more than in batches of 500.
 
 Run: ``.venv/bin/python -m benchmarks.bench_store``
 """
@@ -44,6 +46,9 @@ BATCH_SIZE = 500
 PLAYER_POOL = 5000
 BASELINE_ROWS = 1500  # row-by-row is slow; its rate is measured on a sample
 SUMS_REPEATS = 3
+# MATCH_FETCHER's seeded matches_per_player_per_run: the matches one commit of a job stores.
+FETCHER_BATCH = 20
+FETCHER_MATCH_COUNT = 400
 AIM_MATCHES_PER_S = 1000.0
 NAME = "bench_store"
 
@@ -69,12 +74,14 @@ def synthetic_texts(template: str, count: int, first: int = 0) -> list[str]:
     return texts
 
 
-def import_texts(db_path: Path, texts: Sequence[str], *, keep_raw: bool) -> int:
+def import_texts(
+    db_path: Path, texts: Sequence[str], *, keep_raw: bool, batch_size: int = BATCH_SIZE
+) -> int:
     """Parse and write ``texts`` in batches; the number of participant rows created."""
     created = 0
-    for start in range(0, len(texts), BATCH_SIZE):
+    for start in range(0, len(texts), batch_size):
         parsed: list[ParsedMatch] = []
-        for text in texts[start : start + BATCH_SIZE]:
+        for text in texts[start : start + batch_size]:
             match = parse_match(orjson.loads(text), raw_json=text)
             if not keep_raw:
                 match.match["raw_json"] = None
@@ -106,22 +113,29 @@ def executemany_baseline(db_path: Path, texts: Sequence[str]) -> tuple[int, floa
         con.close()
 
 
-def sums_cost(folder: Path, texts: Sequence[str], first_kept_s: float) -> tuple[float, float]:
+def sums_cost(
+    folder: Path,
+    texts: Sequence[str],
+    first_kept_s: float | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> tuple[float, float]:
     """Median seconds of an import keeping the per-player sums, and of the same writes
     without them (what keeping them costs), alternating runs into fresh databases;
-    ``first_kept_s`` is a run with them already made."""
-    kept, without = [first_kept_s], []
+    ``first_kept_s``, when given, is a run with them already made."""
+    kept = [] if first_kept_s is None else [first_kept_s]
+    without: list[float] = []
     for rep in range(SUMS_REPEATS):
-        bare = folder / f"no_sums_{rep}.duckdb"
+        bare = folder / f"no_sums_{batch_size}_{rep}.duckdb"
         migrate(bare)
         with patch.object(writers, "add_games", lambda con, source: None), stopwatch() as took:
-            import_texts(bare, texts, keep_raw=True)
+            import_texts(bare, texts, keep_raw=True, batch_size=batch_size)
         without.append(took())
         if len(kept) < SUMS_REPEATS:
-            again = folder / f"sums_{rep}.duckdb"
+            again = folder / f"sums_{batch_size}_{rep}.duckdb"
             migrate(again)
             with stopwatch() as took:
-                import_texts(again, texts, keep_raw=True)
+                import_texts(again, texts, keep_raw=True, batch_size=batch_size)
             kept.append(took())
     return statistics.median(kept), statistics.median(without)
 
@@ -142,6 +156,9 @@ def run() -> list[Result]:
         with stopwatch() as no_raw_s:
             import_texts(folder / "no_raw.duckdb", texts, keep_raw=False)
         kept_s, without_s = sums_cost(folder, texts, full_s())
+        small_kept_s, small_without_s = sums_cost(
+            folder, texts[:FETCHER_MATCH_COUNT], batch_size=FETCHER_BATCH
+        )
         baseline_rows, baseline_s = executemany_baseline(
             folder / "baseline.duckdb", texts[: BASELINE_ROWS // 5 + 1]
         )
@@ -152,6 +169,8 @@ def run() -> list[Result]:
     per_cpu_s = MATCH_COUNT / full_cpu_s
     kept_per_s = MATCH_COUNT / kept_s
     without_sums_per_s = MATCH_COUNT / without_s
+    small_kept_per_s = FETCHER_MATCH_COUNT / small_kept_s
+    small_without_per_s = FETCHER_MATCH_COUNT / small_without_s
     aim = f">= {AIM_MATCHES_PER_S:,.0f} matches/s"
     return [
         Result(NAME, "import end to end (parse+write, raw JSON kept)", matches_per_s,
@@ -163,6 +182,9 @@ def run() -> list[Result]:
         Result(NAME, f"import keeping the per-player sums vs without (median of {SUMS_REPEATS})",
                kept_per_s, "matches/s", kept_per_s / without_sums_per_s,
                ">= 90% of the import without", kept_per_s >= 0.9 * without_sums_per_s),
+        Result(NAME, f"the same, {FETCHER_BATCH} matches a commit as the jobs store them",
+               small_kept_per_s, "matches/s", small_kept_per_s / small_without_per_s,
+               ">= 90% of the import without", small_kept_per_s >= 0.9 * small_without_per_s),
         Result(NAME, "participant rows end to end vs executemany", rows_per_s, "rows/s",
                rows_per_s / baseline_rows_per_s, "faster than row by row",
                rows_per_s > baseline_rows_per_s),

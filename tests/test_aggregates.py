@@ -258,12 +258,12 @@ def _migrated_to(path: Path, version: int) -> None:
             )
 
 
-def test_dropping_the_keys_of_participants_and_weeks_keeps_every_row_and_the_writers_keep_them(
+def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_writers_keep_them(
     world: World, tmp_path: Path
 ) -> None:
-    """Upgrading a database whose participants and weeks had key indexes keeps their rows;
-    without the indexes the writers still store each participant once, re-imports included,
-    and the sums still equal the rebuilt ones."""
+    """Upgrading a database whose participants, weeks and scoring queue had key indexes
+    keeps their rows; without the indexes the writers still store each participant once and
+    queue each player once, re-imports included, and the sums still equal the rebuilt ones."""
     path = tmp_path / "v15.duckdb"
     _migrated_to(path, 15)
     first = np.arange(world.matches.count // 2)
@@ -271,15 +271,18 @@ def test_dropping_the_keys_of_participants_and_weeks_keeps_every_row_and_the_wri
     with read(path) as con:
         participants = con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall()
         weeks = con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall()
+        queued = con.execute("SELECT * FROM players_to_score ORDER BY ALL").fetchall()
+    assert queued
     migrate(path)
     with read(path) as con:
         assert con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall() == (
             participants
         )
         assert con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall() == weeks
+        assert con.execute("SELECT * FROM players_to_score ORDER BY ALL").fetchall() == queued
         keys = con.execute(
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN"
-            " ('match_participants', 'player_game_weeks')"
+            " ('match_participants', 'player_game_weeks', 'players_to_score')"
             " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
         ).fetchone()
     assert keys == (0,)
@@ -290,4 +293,10 @@ def test_dropping_the_keys_of_participants_and_weeks_keeps_every_row_and_the_wri
             "SELECT count(*), count(DISTINCT (match_id, puuid)) FROM match_participants"
         ).fetchone()
     assert stored == (10 * world.matches.count, 10 * world.matches.count)
+    with read(path) as con:
+        queue = con.execute(
+            "SELECT count(*), count(DISTINCT puuid) FROM players_to_score"
+        ).fetchone()
+        players = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
+    assert players is not None and queue == (players[0], players[0])  # each queued once
     assert _tables(path) == _rebuilt(path, tmp_path)
