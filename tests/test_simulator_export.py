@@ -165,3 +165,45 @@ def test_cli_serve_documents_every_option() -> None:
 
     for option in serve.params:
         assert getattr(option, "help", None), option.name
+
+
+def _own_data(db_path: Path) -> None:
+    """A database of the user's own: one player the jobs found, no simulated world."""
+    from pipeline.store import migrate, upsert_players, write
+
+    migrate(db_path)
+    with write(db_path) as con:
+        upsert_players(con, [{"puuid": "own-player", "game_name": "Own", "tag_line": "EUW"}])
+
+
+def test_cli_export_refuses_to_mix_a_world_into_real_data_unless_replaced(tmp_path: Path) -> None:
+    """The default database is the user's own: an export into a database holding players
+    that are not a simulated world's is refused and leaves it as it was; --replace deletes
+    it first. Exporting again into an export's own database completes it (allowed)."""
+    db_path = tmp_path / "own.duckdb"
+    _own_data(db_path)
+    export = ["simulator", "export", "--seed", "3", "--players", "50", "--db", str(db_path)]
+    refused = CliRunner().invoke(cli, export)
+    assert refused.exit_code == 2
+    assert "no simulated world" in refused.output and "--replace" in refused.output
+    assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
+    replaced = CliRunner().invoke(cli, [*export, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "own-player" not in _table(db_path, "SELECT puuid FROM players")["puuid"].tolist()
+    again = CliRunner().invoke(cli, export)
+    assert again.exit_code == 0, again.output
+    assert _table(db_path, "SELECT count(*) AS n FROM sim_truth")["n"].iloc[0] == 50
+
+
+def test_cli_crawl_refuses_an_existing_database(tmp_path: Path) -> None:
+    """A crawl builds its database afresh, so it refuses a file that exists (the default is
+    the user's own) and names --replace; the file is left as it was."""
+    db_path = tmp_path / "own.duckdb"
+    _own_data(db_path)
+    before = db_path.read_bytes()
+    refused = CliRunner().invoke(
+        cli, ["simulator", "crawl", "--players", "60", "--cycles", "1", "--db", str(db_path)]
+    )
+    assert refused.exit_code == 2
+    assert "already exists" in refused.output and "--replace" in refused.output
+    assert db_path.read_bytes() == before

@@ -12,6 +12,7 @@ import click
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.simulator.assumptions import FAMILIES, family
 from pipeline.simulator.config import SimulatorConfig
+from pipeline.store.location import Location
 
 
 @click.group()
@@ -172,9 +173,70 @@ def serve(
     click.echo("Simulator stopped.", err=True)
 
 
+def _replace_option(command: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--replace",
+        is_flag=True,
+        help="Delete the database file first when it exists (its data is lost).",
+    )(command)
+
+
+def _stored_data(location: Location) -> tuple[int, bool]:
+    """(matches and players stored, whether a simulated world's truth is there) of the
+    database at ``location``; (0, False) when there is none yet."""
+    from pipeline.store import read
+    from pipeline.store.errors import LakeUnavailableError
+
+    if isinstance(location, Path) and not location.exists():
+        return 0, False
+    try:
+        with read(location) as con:
+            tables = {
+                str(r[0])
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables()"
+                    " WHERE database_name = current_database()"
+                ).fetchall()
+            }
+            stored = 0
+            for table in ("matches", "players") if "players" in tables else ():
+                row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+                stored += int(row[0]) if row else 0
+    except LakeUnavailableError:  # a lake not made yet
+        return 0, False
+    return stored, "sim_truth" in tables
+
+
+def _refuse_to_overwrite(location: Location, *, replace: bool, crawl: bool) -> None:
+    """Stop a simulated world from replacing, or mixing into, a database of real data: the
+    default database is the user's own (``--db``/``SMURF_DB``). ``replace``: delete the
+    file first instead."""
+    if replace:
+        if not isinstance(location, Path):
+            raise click.UsageError("--replace deletes a DuckDB file; a lake is not replaced.")
+        for stale in (location, Path(f"{location}.wal")):
+            stale.unlink(missing_ok=True)
+        return
+    if crawl:
+        if isinstance(location, Path) and location.exists():
+            raise click.UsageError(
+                f"{location} already exists, and a crawl builds its database afresh: give "
+                "--db a new file (e.g. --db data/crawl.duckdb), or add --replace to delete it."
+            )
+        return
+    stored, simulated = _stored_data(location)
+    if stored and not simulated:
+        raise click.UsageError(
+            f"{location} holds {stored:,} matches and players but no simulated world "
+            "(no sim_truth), and an export would mix one into them: give --db a new file "
+            "(e.g. --db data/sim.duckdb), or add --replace to delete this one."
+        )
+
+
 @simulator.command("export")
 @_world_options
 @db_option(help="DuckDB file to write [default: the --db/SMURF_DB of `smurf`].")
+@_replace_option
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -183,15 +245,19 @@ def export(
     seed: int,
     platform: str,
     db_path: Path | None,
+    replace: bool,
 ) -> None:
     """Write a world's players, ranks, matches and ground truth (sim_truth) into a database.
 
     Everything is known in an export (every game, every rank); `smurf simulator crawl` gives
-    what the product's jobs really see.
+    what the product's jobs really see. A database already holding data other than a
+    simulated world's is refused (give a new file, or --replace); running an export again
+    into its own database completes it.
     """
     from pipeline.simulator.export import export_world
 
     settings = settings_of(ctx, db_path)
+    _refuse_to_overwrite(settings.db_path, replace=replace, crawl=False)
     config = SimulatorConfig(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )
@@ -215,6 +281,7 @@ def export(
 @simulator.command("crawl")
 @_world_options
 @db_option(help="DuckDB file to build afresh [default: the --db/SMURF_DB of `smurf`].")
+@_replace_option
 @click.option("--tracked", default=8, show_default=True, help="Random active players to track.")
 @click.option(
     "--cycles",
@@ -230,6 +297,7 @@ def crawl(
     seed: int,
     platform: str,
     db_path: str | None,
+    replace: bool,
     tracked: int,
     cycles: int,
 ) -> None:
@@ -238,7 +306,7 @@ def crawl(
     Tracks random active players, then runs TRACKED_PLAYER_UPDATER, MATCH_FETCHER,
     PROFILE_REFRESHER and SMURF_ANALYZER with their configured budgets over real HTTP, round
     after round, while the world's clock moves on. `smurf evaluate --db FILE` then measures
-    detection on what the product really sees. Replaces FILE.
+    detection on what the product really sees. FILE must be new (or --replace it).
     """
     from pipeline.crawl import CrawlPlan, crawl_world
 
@@ -249,6 +317,7 @@ def crawl(
         )
     if tracked < 1 or cycles < 1:
         raise click.BadParameter("--tracked and --cycles must be at least 1.")
+    _refuse_to_overwrite(location, replace=replace, crawl=True)
     config = SimulatorConfig(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )
