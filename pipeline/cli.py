@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
@@ -30,16 +31,25 @@ from pipeline.store.sql import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
 
 
 class SmurfGroup(click.Group):
-    """A click group that turns product errors into one clear line."""
+    """A click group that turns product errors, and what the system or DuckDB refuse (a
+    read-only folder, a directory named as the database), into one clear line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SmurfError, FileNotFoundError, PermissionError) as exc:
+        except (SmurfError, OSError, duckdb.IOException) as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(f"Error: {_one_line(exc)}", fg="red", err=True)
             ctx.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line: an operating-system error as its reason and the file it
+    concerns ("Read-only file system: data/x.duckdb"), without the errno."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 @click.group(cls=SmurfGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -330,6 +330,26 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     assert "not a DuckDB database" in result.stderr
 
 
+def test_a_folder_named_as_the_database_is_one_line(tmp_path: Path) -> None:
+    """--db naming a folder: DuckDB's refusal in one line, not a traceback."""
+    result = smurf(tmp_path, "sql", "select 1")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "Is a directory" in result.stderr
+
+
+def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path: Path) -> None:
+    """What the operating system refuses (here: an output folder under a plain file) is
+    one line saying why and where, without Python's errno prefix."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = smurf(db_path, "report", "--out", str(blocker / "reports"))
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert line.startswith("Error: Not a directory: ") and str(blocker) in line
+    assert len(line.splitlines()) == 1 and "Errno" not in line
+
+
 def test_importing_a_device_or_a_huge_file_is_a_rejection(db_path: Path, tmp_path: Path) -> None:
     """/dev/zero and a file past the size bound are rejected with why; good files load."""
     huge = tmp_path / "huge.json"

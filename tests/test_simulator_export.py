@@ -207,3 +207,20 @@ def test_cli_crawl_refuses_an_existing_database(tmp_path: Path) -> None:
     assert refused.exit_code == 2
     assert "already exists" in refused.output and "--replace" in refused.output
     assert db_path.read_bytes() == before
+
+
+def test_cli_serve_refuses_a_port_in_use_in_words(tmp_path: Path) -> None:
+    """A port another program listens on is refused at once, in one line that says what to
+    do, instead of the server exiting quietly after the world is built."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["simulator", "serve", "--players", "20", "--port", str(port)]
+        )
+    assert result.exit_code == 1
+    assert f"Cannot serve on 127.0.0.1:{port}" in result.output and "--port" in result.output
+    assert "Building a world" not in result.output

@@ -62,7 +62,13 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
 
 @simulator.command("serve")
 @_world_options
-@click.option("--port", default=8765, show_default=True, help="TCP port on 127.0.0.1.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port on 127.0.0.1.",
+)
 @click.option(
     "--app-limit",
     default="20:1,100:120",
@@ -134,8 +140,10 @@ def serve(
     transfer_share: float,
 ) -> None:
     """Serve the Riot API on 127.0.0.1 until Ctrl-C."""
-    from pipeline.simulator.server import HOST, make_server
+    from pipeline.simulator.server import HOST, bind_port, make_server
     from pipeline.simulator.world import build_world
+
+    sock = bind_port(port)
 
     config = SimulatorConfig(
         seed=seed,
@@ -168,8 +176,8 @@ def serve(
     click.echo(f"Ground truth: http://{HOST}:{port}/__sim/truth", err=True)
     click.echo(f"http://{HOST}:{port}/{{route}}")
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises it: that is a normal stop.
-    with contextlib.suppress(KeyboardInterrupt):
-        make_server(config, world, port).run()
+    with contextlib.suppress(KeyboardInterrupt), sock:
+        make_server(config, world, port).run(sockets=[sock])
     click.echo("Simulator stopped.", err=True)
 
 

@@ -77,6 +77,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def bind_port(port: int) -> socket.socket:
+    """A listening-ready socket on ``HOST``:``port``, bound before the (slow) world is built:
+    a port already in use is refused at once, in words, rather than by uvicorn exiting
+    quietly once the world is ready."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise SimulatorError(
+            f"Cannot serve on {HOST}:{port}: {exc.strerror or exc} (another simulator or "
+            "program may be using it); choose another port with --port."
+        ) from exc
+    return sock
+
+
 def make_server(config: SimulatorConfig, world: World, port: int) -> uvicorn.Server:
     """A uvicorn server for the simulator app (quiet: no access log)."""
     uvicorn_config = uvicorn.Config(
