@@ -217,6 +217,12 @@ def test_a_missing_database_is_reported_before_any_kernel_starts(workspace: Path
     )
     assert code == 1
     assert f"smurf --db {workspace / 'demo.duckdb'} report" in stderr
+    # --db after `report`, as the error's advice reads, names the database too.
+    code, _stdout_text, stderr = _smurf(
+        workspace, out, "-n", "echo", "--db", str(workspace / "other.duckdb")
+    )
+    assert code == 1
+    assert "other.duckdb does not exist" in stderr
 
 
 def test_smurf_report_list_shows_notebooks_and_parameters(workspace: Path) -> None:

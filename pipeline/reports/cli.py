@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import db_option, settings_of
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR
 from pipeline.reports.sources import NOTEBOOKS_DIR
 
@@ -48,9 +48,11 @@ from pipeline.reports.sources import NOTEBOOKS_DIR
     help="Keep the code cells in the HTML page (hidden by default: the page is for readers).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the notebooks and their parameters.")
+@db_option(help="Database the notebook reads [default: the --db/SMURF_DB of `smurf`].")
 @click.pass_context
 def report(
     ctx: click.Context,
+    db_path: str | None,
     name: str,
     pairs: tuple[str, ...],
     out_dir: Path,
@@ -60,10 +62,11 @@ def report(
 ) -> None:
     """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html.
 
-    The notebook reads the database given by --db / SMURF_DB unless -p db_path=... says
-    otherwise. Parameters are checked against the notebook's parameters cell. Reports
-    always run the pristine notebooks of notebooks/, never the working copies `smurf lab`
-    opens, and the HTML page shows outputs only unless --show-code is given.
+    The notebook reads the database given by --db (before or after `report`) / SMURF_DB
+    unless -p db_path=... says otherwise. Parameters are checked against the notebook's
+    parameters cell. Reports always run the pristine notebooks of notebooks/, never the
+    working copies `smurf lab` opens, and the HTML page shows outputs only unless
+    --show-code is given.
     """
     from pipeline.reports import (
         available_notebooks,
@@ -79,7 +82,7 @@ def report(
             for spec in declared_parameters(find_notebook(stem, notebooks_dir)).values():
                 click.echo(f"  {spec.name}: {spec.type_name} = {spec.default}  # {spec.help}")
         return
-    settings = settings_of(ctx)
+    settings = settings_of(ctx, db_path)
     result = run_report(
         name,
         parse_assignments(pairs),
