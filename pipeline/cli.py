@@ -147,13 +147,12 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     """
     import time
 
-    from pipeline.store import check_schema, write
+    from pipeline.store import write_migrated
     from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
 
     settings = settings_of(ctx)
     started = time.perf_counter()
-    with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
-        check_schema(con, settings.db_path)
+    with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         games = rebuild_aggregates(con, renorm=not keep_reference)
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
         row = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
@@ -198,7 +197,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     the last one are printed. Example: smurf sql "select queue_id, count(*) from matches
     group by 1"
     """
-    from pipeline.store import check_schema, write
+    from pipeline.store import check_schema, write_migrated
     from pipeline.store.sql import (
         WriteRefusedError,
         read_mode,
@@ -211,7 +210,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     settings = settings_of(ctx)
     timeout_s = settings.lock_timeout_s
     connection = (
-        write(settings.db_path, timeout_s=timeout_s)
+        write_migrated(settings.db_path, timeout_s=timeout_s)
         if allow_write
         else read_mode(settings.db_path, timeout_s=timeout_s)
     )

@@ -330,6 +330,25 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     assert "not a DuckDB database" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("analyze",), ("db", "rebuild-aggregates"), ("sql", "--write", "select 1")],
+    ids=["analyze", "rebuild-aggregates", "sql-write"],
+)
+def test_writing_commands_do_not_create_a_missing_database(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A command that writes to the database names a missing one and how to create it, and
+    leaves no empty file behind (only `smurf db migrate` creates a database)."""
+    missing = tmp_path / "nope.duckdb"
+    result = smurf(missing, *args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: The database {missing} does not exist: run `smurf db migrate` to create it."
+    )
+    assert not missing.exists()
+
+
 def test_a_folder_named_as_the_database_is_one_line(tmp_path: Path) -> None:
     """--db naming a folder: DuckDB's refusal in one line, not a traceback."""
     result = smurf(tmp_path, "sql", "select 1")

@@ -26,6 +26,7 @@ FOUNDATION_NAMES = {
     "write",
     "write_match_frames",
     "write_matches",
+    "write_migrated",
 }
 
 

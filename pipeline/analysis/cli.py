@@ -66,12 +66,11 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     newest per player.
     """
     from pipeline.analysis import ScoringParams, score_queued
-    from pipeline.store import check_schema, write
+    from pipeline.store import write_migrated
 
     settings = settings_of(ctx, db_path)
     params = ScoringParams(min_games=min_matches)
-    with write(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
-        check_schema(con, settings.db_path)
+    with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         _quiet(con)
         scores = score_queued(con, params, ALL_PLAYERS, everyone=score_all).scores
     if scores.empty and not score_all:

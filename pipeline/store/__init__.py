@@ -7,6 +7,7 @@ Public surface (notebooks and jobs import only these names)::
     read(path)         read-only connection for one unit of work
     Database(path)     a file + lock timeout; .read()/.write()/.transact(work) for jobs
     migrate(path)      apply pending migrations; check_schema(con, path) to require them
+    write_migrated(path)  write transaction on an existing database at this schema version
     parse_match(payload)             match-v5 MatchDto -> ParsedMatch rows
     write_matches(con, parsed)       bulk idempotent insert of parsed matches -> WriteCounts
     write_match_frames(con, m, p, pl)  the same from DataFrames / Arrow tables
@@ -36,7 +37,13 @@ from pipeline.store.errors import (
     WriteConflictError,
 )
 from pipeline.store.importer import ImportReport, import_paths
-from pipeline.store.migrate import check_schema, current_version, latest_version, migrate
+from pipeline.store.migrate import (
+    check_schema,
+    current_version,
+    latest_version,
+    migrate,
+    write_migrated,
+)
 from pipeline.store.parser import ParsedMatch, parse_match
 from pipeline.store.payloads import load_match_payload
 from pipeline.store.writers import (
@@ -72,4 +79,5 @@ __all__ = [
     "write",
     "write_match_frames",
     "write_matches",
+    "write_migrated",
 ]

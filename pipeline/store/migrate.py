@@ -12,19 +12,22 @@ sequences).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.aggregates import fill_empty_aggregates
-from pipeline.store.connection import write
+from pipeline.store.connection import missing_database_message, write
 from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
-from pipeline.store.location import Location
+from pipeline.store.location import Location, parse_location
 
 log = get_logger(__name__)
 
@@ -111,3 +114,18 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Location | str) -> None:
         raise SchemaOutOfDateError(str(path), current, latest)
     if current > latest:
         raise SchemaTooNewError(str(path), current, latest)
+
+
+@contextmanager
+def write_migrated(
+    path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write transaction on a database that exists at this release's schema version. A
+    missing file is not created (DuckDB would make an empty one, which only ``migrate``
+    should), and a schema out of step is refused before anything is written."""
+    location = parse_location(path)
+    if isinstance(location, Path) and not location.exists():
+        raise FileNotFoundError(missing_database_message(location))
+    with write(location, timeout_s=timeout_s) as con:
+        check_schema(con, location)
+        yield con
