@@ -414,7 +414,9 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     say("")
     smurf = command_name()
     say("Next:")
-    say(f"  {smurf} lab    explore in JupyterLab (opens on this database)")
+    # Named, not left to `smurf lab`'s own choice (the newest of the default and the demo's
+    # database), which is another file when the demo wrote elsewhere (`demo --db`).
+    say(f"  {smurf} --db {result.db_path} lab    explore in JupyterLab on this database")
     say(
         f'  {smurf} --db {result.db_path} sql "SELECT label, count(*) FROM latest_smurf_scores'
         ' GROUP BY label"'

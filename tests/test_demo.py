@@ -120,6 +120,10 @@ def test_the_summary_tells_runs_stopped_at_shutdown_from_failures(tmp_path: Path
     said.clear()
     print_summary(DemoResult(path, summary={**summary, "not_begun": 0}), said.append)
     assert not any("fell due" in line for line in said)
+    # Every hint names the demo's database, which need not be the one `smurf lab` picks.
+    hints = said[said.index("Next:") + 1 :]
+    assert len(hints) == 3 and all(f" --db {path} " in hint for hint in hints)
+    assert any(f"smurf --db {path} lab" in hint for hint in hints)
 
 
 def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
