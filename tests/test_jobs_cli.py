@@ -44,9 +44,13 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
         )
         == 1
     )
+    listed = smurf(db_path, sim, "tracked")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith(riot_id) and player["puuid"] in listed.output
     untracked = smurf(db_path, sim, "untrack", player["puuid"])
     assert untracked.exit_code == 0, untracked.output
     assert count(db_path, "SELECT count(*) FROM players WHERE is_tracked") == 0
+    assert "No player is tracked" in smurf(db_path, sim, "tracked").output
 
 
 @pytest.mark.parametrize(

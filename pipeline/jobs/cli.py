@@ -93,8 +93,30 @@ def untrack(ctx: click.Context, player: str) -> None:
     with db.write() as con:
         rows = untrack_players(con, puuid=None if riot_id else player, riot_id=riot_id)
     if not rows:
-        raise ConfigError(f"No tracked player matches {shorten(player)}; see `smurf jobs status`.")
+        raise ConfigError(
+            f"No tracked player matches {shorten(player)}; `smurf tracked` lists them."
+        )
     click.echo(f"Stopped tracking {player} ({len(rows)} account).")
+
+
+@click.command("tracked")
+@click.pass_context
+def tracked(ctx: click.Context) -> None:
+    """List the tracked players: Riot ID, platform, since when, last update, puuid."""
+    db = _db(ctx)
+    with db.read() as con:
+        rows = con.execute(
+            "SELECT coalesce(game_name || '#' || tag_line, '(no Riot ID yet)'), platform,"
+            " tracked_at, last_updated_at, puuid FROM players WHERE is_tracked"
+            " ORDER BY tracked_at, puuid"
+        ).fetchall()
+    if not rows:
+        click.echo("No player is tracked: add one with `smurf track Name#TAG`.")
+        return
+    for riot_id, platform, since, updated, puuid in rows:
+        last = f"{updated:%Y-%m-%d %H:%M}" if updated else "never"
+        first = f"{since:%Y-%m-%d %H:%M}" if since else "?"
+        click.echo(f"{riot_id:<24} {platform or '?':<5} since {first}  updated {last:<16}  {puuid}")
 
 
 # ---- run ------------------------------------------------------------------------------
@@ -416,4 +438,4 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
     )
 
 
-COMMANDS = (track, untrack, run_job, jobs)
+COMMANDS = (track, untrack, tracked, run_job, jobs)
