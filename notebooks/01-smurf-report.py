@@ -25,7 +25,7 @@ lock_timeout_s: float = -1.0  # seconds to wait while another program writes the
 platform: str = ""  # only players on this platform (euw1, na1, ...); empty for every platform
 min_games: int = 10  # leave out scores built on fewer games [0, 100000]
 top_n: int = 25  # how many suspects to list [1, 1000]
-label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both
+label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both {SMURF, BOOSTED}
 as_of: str = ""  # report scores as they stood at this UTC time (ISO 8601); empty for now
 since: str = ""  # UTC time of the previous report (ISO 8601); empty for 24 hours before as_of
 csv_path: str = ""  # where to write the suspects as CSV; empty for no CSV
@@ -39,14 +39,16 @@ from IPython.display import Markdown, display
 
 from pipeline.explorer import plots, present, quality, scores, sql
 from pipeline.store import read
-from pipeline.workspace import notebook_database, notebook_lock_timeout, resolve
+from pipeline.workspace import notebook_database, notebook_lock_timeout, resolve, utc_time
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 if label not in ("", *scores.FLAGGED_LABELS):
     raise ValueError(f"label must be SMURF, BOOSTED or empty (got {label!r}).")
-as_of_at = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
-since_at = datetime.fromisoformat(since) if since else as_of_at - timedelta(hours=24)
+as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
+since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
+if since_at > as_of_at:
+    raise ValueError(f"since ({since_at:%Y-%m-%d %H:%M}) is after as_of ({as_of_at:%Y-%m-%d %H:%M}): give an earlier since.")
 present.interactive_tables()
 display(present.header(
     f"Scores as of **{as_of_at:%Y-%m-%d %H:%M} UTC**",
@@ -70,8 +72,14 @@ present.show_table(sql.table_counts(db, timeout_s=wait_s), empty="The database h
 # %%
 with read(db, timeout_s=wait_s) as con:
     latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
-display(Markdown(f"{len(latest)} scored players."))
-present.show_table(scores.score_distribution(latest), empty="No player has a score yet: run `smurf analyze`.", index=True)
+# The filters in words: a count without them reads as all the scored players.
+within = f"with at least {min_games} games" + (f" on {platform}" if platform else "")
+display(Markdown(f"{len(latest)} scored players {within}."))
+present.show_table(
+    scores.score_distribution(latest),
+    empty=f"No player {within} has a score as of {as_of_at:%Y-%m-%d %H:%M} UTC: lower min_games, check platform, or run `smurf analyze`.",
+    index=True,
+)
 if not latest.empty:
     display(plots.score_distribution_figure(latest))
 

@@ -22,7 +22,7 @@
 db_path: str = ""  # DuckDB file or lake URL to read; empty: SMURF_DB, else data/smurf.duckdb (from the project root)
 lock_timeout_s: float = -1.0  # seconds to wait while another program writes the database; -1: SMURF_LOCK_TIMEOUT_S, else 30 [-1, 3600]
 days: int = 7  # how many days back to look [1, 3650]
-job_type: str = ""  # one job type, e.g. MATCH_FETCHER; empty for every job
+job_type: str = ""  # one job type; empty for every job {TRACKED_PLAYER_UPDATER, MATCH_FETCHER, PROFILE_REFRESHER, SMURF_ANALYZER, BAN_CHECKER, NOTEBOOK_REPORT, LAKE_MAINTENANCE}
 as_of: str = ""  # end of the window, UTC time (ISO 8601); empty for now
 
 # %%
@@ -34,11 +34,11 @@ from IPython.display import Markdown, display
 
 from pipeline.explorer import jobs, plots, present
 from pipeline.store import read
-from pipeline.workspace import notebook_database, notebook_lock_timeout
+from pipeline.workspace import notebook_database, notebook_lock_timeout, utc_time
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
-end = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC).replace(tzinfo=None)
+end = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 start = end - timedelta(days=days)
 with read(db, timeout_s=wait_s) as con:
     runs = jobs.with_riot_ids(con, jobs.executions(con, since=start, job_type=job_type or None))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.config import DEFAULT_DB_PATH, DEMO_DB_PATH, Settings
@@ -122,3 +123,19 @@ def missing_database_advice(root: Path = PROJECT_ROOT) -> str:
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime
+
+
+def utc_time(text: str, name: str = "time") -> datetime | None:
+    """An ISO 8601 time parameter as a naive UTC datetime (the database's timestamps are
+    UTC without a zone); an offset is converted, ``Z`` is UTC; None when empty."""
+    if not text.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a UTC time in ISO 8601, e.g. 2026-11-29T18:00 (got {text!r})."
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed

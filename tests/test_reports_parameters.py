@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.reports import (
+    ParameterChoiceError,
     ParameterError,
+    ParameterTimeError,
     ParameterTypeError,
     UnknownParameterError,
     available_notebooks,
@@ -136,8 +138,10 @@ def test_public_surfaces_are_pinned() -> None:
         "NOTEBOOKS_DIR",
         "NotebookExecutionError",
         "NotebookNotFoundError",
+        "ParameterChoiceError",
         "ParameterError",
         "ParameterRangeError",
+        "ParameterTimeError",
         "ParameterTypeError",
         "ReportError",
         "ReportResult",
@@ -167,3 +171,51 @@ def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> No
     for parameter in numbers:
         low, high = parameter.bounds or (0, 0)
         assert low <= float(parameter.default) <= high
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "message"),
+    [
+        ({"label": "SMURFS"}, ParameterChoiceError, "takes SMURF, BOOSTED or its default ''"),
+        ({"label": "smurf"}, ParameterChoiceError, "(got 'smurf')"),
+        ({"as_of": "yesterday"}, ParameterTimeError, "UTC time in ISO 8601"),
+        ({"since": "2026-13-01"}, ParameterTimeError, "-p since=2026-11-29T18:00"),
+    ],
+)
+def test_choices_and_times_are_checked_before_any_kernel(
+    given: dict[str, str], error: type[ParameterError], message: str
+) -> None:
+    """A text whose comment lists its values, or says it holds an ISO 8601 time, is
+    refused when it is neither (nor its default), with the values or the form it takes."""
+    notebook = find_notebook("01-smurf-report")
+    with pytest.raises(error, match=None) as caught:
+        check_parameters(notebook, given, declared_parameters(notebook))
+    assert message in str(caught.value)
+
+
+def test_listed_values_times_and_defaults_are_taken() -> None:
+    """The values listed, a time with a zone or without, and the default all pass."""
+    notebook = find_notebook("01-smurf-report")
+    given = {"label": "BOOSTED", "as_of": "2026-11-29T18:00:00Z", "since": ""}
+    assert check_parameters(notebook, given, declared_parameters(notebook)) == given
+
+
+def test_the_job_monitor_lists_every_job_type() -> None:
+    """The job monitor's job_type takes exactly the job types there are."""
+    from pipeline.jobs.types import JobType
+
+    declared = declared_parameters(find_notebook("03-job-monitor"))
+    assert set(declared["job_type"].choices or ()) == {t.value for t in JobType}
+
+
+def test_utc_time_reads_zones_as_utc_and_names_a_bad_time() -> None:
+    """Notebooks read their time parameters as naive UTC, the database's own form."""
+    from datetime import datetime
+
+    from pipeline.workspace import utc_time
+
+    assert utc_time("2026-11-29T19:00+01:00") == datetime(2026, 11, 29, 18, 0)
+    assert utc_time("2026-11-29T18:00Z") == utc_time("2026-11-29 18:00")
+    assert utc_time("  ") is None
+    with pytest.raises(ValueError, match="as_of must be a UTC time in ISO 8601"):
+        utc_time("yesterday", "as_of")

@@ -80,6 +80,30 @@ class ParameterRangeError(ParameterError):
         )
 
 
+class ParameterChoiceError(ParameterError):
+    """The text is none of the values the parameters cell lists for it."""
+
+    def __init__(self, name: str, value: object, choices: tuple[str, ...], default: object) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"The parameter {name!r} takes {', '.join(choices)} or its default "
+            f"{default!r} (got {shorten(value)}); e.g. -p {name}={choices[0]}."
+        )
+
+
+class ParameterTimeError(ParameterError):
+    """The text of a time parameter does not read as an ISO 8601 time."""
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"The parameter {name!r} is a UTC time in ISO 8601 (got {shorten(value)}); "
+            f"e.g. -p {name}=2026-11-29T18:00 or -p {name}=2026-11-29."
+        )
+
+
 class ParameterTypeError(ParameterError):
     """The value cannot be read as the type the parameters cell declares."""
 
@@ -113,7 +137,7 @@ class NotebookExecutionError(ReportError):
         self.output_path = output_path
         super().__init__(
             f"The notebook {notebook} failed in cell {cell_index} ({cell_first_line!r}, "
-            f"counting from 0) with {error_name}: {error_value}. "
+            f"counting from 0) with {error_name}: {error_value.rstrip('.')}. "
             f"The partly executed notebook is {output_path}."
         )
 

@@ -2,7 +2,10 @@
 
 A notebook declares its parameters in its one ``parameters``-tagged cell, each with a type
 annotation and a comment; a number's comment ends with its bounds
-(``top_n: int = 20  # suspects to list [1, 1000]``). Values from the command line arrive as
+(``top_n: int = 20  # suspects to list [1, 1000]``), a text's may end with the values it
+takes besides its default (``label: str = ""  # ... {SMURF, BOOSTED}``), and a text that
+holds a time says "(ISO 8601)" (it must then read as one, or be its default). All are
+checked before a kernel starts. Values from the command line arrive as
 text and are coerced to the declared type; values from a job configuration arrive as JSON
 and are checked the same way, bounds included. Values then travel to the kernel as papermill
 parameters (data), and notebooks bind them to SQL with ``?`` placeholders.
@@ -10,6 +13,7 @@ parameters (data), and notebooks bind them to SQL with ``?`` placeholders.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,13 +21,18 @@ from pathlib import Path
 
 from pipeline.errors import shorten
 from pipeline.reports.errors import (
+    ParameterChoiceError,
     ParameterError,
     ParameterRangeError,
+    ParameterTimeError,
     ParameterTypeError,
     UnknownParameterError,
 )
+from pipeline.workspace import utc_time
 
 _BOUNDS = re.compile(r"\[\s*(?P<low>-?\d+(?:\.\d+)?)\s*,\s*(?P<high>-?\d+(?:\.\d+)?)\s*\]\s*$")
+_CHOICES = re.compile(r"\{(?P<values>[^{}]+)\}\s*$")
+_TIME_MARK = "(ISO 8601)"
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -42,6 +51,28 @@ class DeclaredParameter:
         """The ``[low, high]`` the comment ends with, for a number; None when it has none."""
         found = _BOUNDS.search(self.help)
         return (float(found["low"]), float(found["high"])) if found else None
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The ``{A, B}`` a text's comment ends with (its default is taken too); None when
+        it has none."""
+        found = _CHOICES.search(self.help)
+        if found is None or self.type_name != "str":
+            return None
+        return tuple(v.strip() for v in found["values"].split(",") if v.strip())
+
+    @property
+    def is_time(self) -> bool:
+        """Whether the text holds a time (its comment says "(ISO 8601)")."""
+        return self.type_name == "str" and _TIME_MARK in self.help
+
+    @property
+    def default_value(self) -> object:
+        """The default as a value (the cell holds it as Python source)."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError):
+            return self.default
 
 
 def declared_parameters(notebook: Path) -> dict[str, DeclaredParameter]:
@@ -109,7 +140,14 @@ def check_parameters(
 
 
 def _within(spec: DeclaredParameter, value: object) -> object:
-    """``value``, when inside the bounds its parameter declares (NaN never is)."""
+    """``value``, when inside the bounds, among the choices, or read as the time its
+    parameter declares (NaN is never inside bounds; the default is always taken)."""
+    if isinstance(value, str) and value != spec.default_value:
+        choices = spec.choices
+        if choices is not None and value not in choices:
+            raise ParameterChoiceError(spec.name, value, choices, spec.default_value)
+        if spec.is_time and not _reads_as_time(value):
+            raise ParameterTimeError(spec.name, value)
     bounds = spec.bounds
     if bounds is None or not isinstance(value, int | float) or isinstance(value, bool):
         return value
@@ -151,3 +189,11 @@ def _as_bool(name: str, value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ParameterTypeError(name, value, "bool")
+
+
+def _reads_as_time(value: str) -> bool:
+    try:
+        utc_time(value)
+    except ValueError:
+        return False
+    return True
