@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from pipeline.analysis.model import factor_phrase
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
 from pipeline.jobs import JobContext, run_in_process
 from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
@@ -321,9 +322,12 @@ def _suspect(row: dict[str, Any]) -> dict[str, Any]:
     contributions = row["contributions"]
     parsed = json.loads(contributions) if isinstance(contributions, str) else contributions or {}
     factors = parsed.get(target, {}) if isinstance(parsed, dict) else {}
-    top = sorted(
-        ((k, float(v)) for k, v in factors.items() if v is not None), key=lambda kv: -kv[1]
-    )[:3]
+    top = [
+        (factor_phrase(target, k, v), v)
+        for k, v in sorted(
+            ((k, float(v)) for k, v in factors.items() if v is not None), key=lambda kv: -kv[1]
+        )[:3]
+    ]
     return {
         "riot_id": row["riot_id"] if row["riot_id"] != row["puuid"] else row["puuid"][:12],
         "label": label,

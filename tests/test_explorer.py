@@ -756,3 +756,26 @@ def test_the_card_never_widens_the_explorer(world: Path, browser: Browser, tmp_p
 def test_world_times_are_fixed() -> None:
     """The fixture world is pinned in time, so as_of-dependent tests never drift."""
     assert datetime(2026, 11, 28, 12) == NOW
+
+
+def test_a_factor_below_its_center_reads_as_low() -> None:
+    """A contribution says whether the player's value is high or low: a factor with a
+    negative weight pushes the score up when the value is low ("low season games"), and
+    one with a positive weight pulls it down when low; the top factors and the factor
+    chart read so."""
+    from pipeline.analysis.model import SMURF_MODEL, factor_phrase
+
+    falling = next(f.name for f in SMURF_MODEL.factors if f.weight < 0)
+    rising = next(f.name for f in SMURF_MODEL.factors if f.weight > 0)
+    falling_words, rising_words = falling.replace("_", " "), rising.replace("_", " ")
+    assert factor_phrase("smurf", falling, 0.8) == f"low {falling_words}"
+    assert factor_phrase("smurf", falling, -0.8) == falling_words
+    assert factor_phrase("smurf", rising, 0.8) == rising_words
+    assert factor_phrase("smurf", rising, -0.8) == f"low {rising_words}"
+    assert factor_phrase("smurf", "a_retired_factor", 0.8) == "a retired factor"
+    contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
+    assert scores.top_factors(contributions, "smurf") == (
+        f"{rising_words} +1.20 · low {falling_words} +0.79"
+    )
+    ax = plots.factors_figure(pd.Series(contributions), target="smurf").axes[0]
+    assert f"low {falling_words}" in [t.get_text() for t in ax.get_yticklabels()]

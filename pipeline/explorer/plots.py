@@ -58,13 +58,18 @@ def roc_figure(curves: dict[str, pd.DataFrame], rule: dict[str, float] | None) -
     return fig
 
 
-def factors_figure(factors: pd.Series, title: str = "Factor contributions") -> Figure:
-    """Horizontal bars: what pushed the score up (right) or down (left)."""
+def factors_figure(
+    factors: pd.Series, title: str = "Factor contributions", target: str = "smurf"
+) -> Figure:
+    """Horizontal bars: what pushed the ``target`` score up (right) or down (left), each
+    named as ``model.factor_phrase`` words it ("low season games")."""
+    from pipeline.analysis.model import factor_phrase
+
     fig = Figure(figsize=(6, max(2.0, 0.35 * len(factors) + 1)), layout="constrained")
     ax = fig.subplots()
     ordered = factors.iloc[::-1]
     colors = ["tab:red" if v > 0 else "tab:blue" for v in ordered]
-    names = [str(name).replace("_", " ") for name in ordered.index]
+    names = [factor_phrase(target, str(name), float(v)) for name, v in ordered.items()]
     ax.barh(names, list(ordered.values), color=colors)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("contribution to the log-odds (right: more suspicious)")

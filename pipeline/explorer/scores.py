@@ -246,14 +246,19 @@ def label_score(label: object, smurf_score: object, boosted_score: object) -> fl
     return float(value) if isinstance(value, int | float) and not pd.isna(value) else None
 
 
-def top_factors(contributions: dict[str, float], *, count: int = 3) -> str:
-    """The factors that pushed a score up most, in words: ``win rate +0.45 · level +0.12``."""
+def top_factors(contributions: dict[str, float], target: str, *, count: int = 3) -> str:
+    """The factors that pushed the ``target`` score up most, in words:
+    ``lobby stomps +0.45 · low season games +0.12`` (``model.factor_phrase``)."""
+    from pipeline.analysis.model import factor_phrase
+
     pushing = sorted(
         ((name, value) for name, value in contributions.items() if value > 0),
         key=lambda item: item[1],
         reverse=True,
     )
-    return " · ".join(f"{name.replace('_', ' ')} +{value:.2f}" for name, value in pushing[:count])
+    return " · ".join(
+        f"{factor_phrase(target, name, value)} +{value:.2f}" for name, value in pushing[:count]
+    )
 
 
 def accounts_for_readers(frame: pd.DataFrame, checked: str) -> pd.DataFrame:
@@ -305,7 +310,7 @@ def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
 def _factors_by_row(rows: pd.DataFrame) -> list[str] | None:
     if "contributions" in rows:
         return [
-            top_factors(target_contributions(value, target_of(label)))
+            top_factors(target_contributions(value, target_of(label)), target_of(label))
             for value, label in zip(rows["contributions"], rows["label"], strict=True)
         ]
     columns = [c for c in rows.columns if str(c).startswith("contrib_")]
@@ -313,7 +318,8 @@ def _factors_by_row(rows: pd.DataFrame) -> list[str] | None:
         return None
     found = []
     for _, row in rows.iterrows():
-        prefix = f"contrib_{target_of(row['label'])}_"
+        target = target_of(row["label"])
+        prefix = f"contrib_{target}_"
         mine = {c.removeprefix(prefix): float(row[c]) for c in columns if c.startswith(prefix)}
-        found.append(top_factors(mine))
+        found.append(top_factors(mine, target))
     return found

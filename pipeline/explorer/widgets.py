@@ -100,7 +100,11 @@ def card_html(parts: dict[str, Any]) -> str:
         )
         pieces.append(table_html(players.checks_for_readers(checks)))
     if not parts["factors"].empty:
-        figure = plots.factors_figure(parts["factors"], f"Why {summary['riot_id']} scores so")
+        figure = plots.factors_figure(
+            parts["factors"],
+            f"Why {summary['riot_id']} scores so",
+            scores.target_of(summary.get("label")),
+        )
         pieces.append(figure_html(figure, alt="factor contributions"))
     ranks = parts["ranks"].dropna(subset=["ladder_points"])
     if ranks["observed_at"].nunique() > 1:
