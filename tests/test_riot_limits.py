@@ -243,3 +243,14 @@ def test_a_wait_over_the_budget_never_reads_as_equal_to_it(needed: float, says: 
 
     error = _budget_error(_Wait(needed, "application"), "match-v5.getMatch", 2.0)
     assert says in str(error)
+
+
+def test_a_refusal_names_the_bucket_that_is_full() -> None:
+    """The application limit covers every method of the key, so its refusal does not read
+    as a limit of the method that waited; a method limit's names its method."""
+    from pipeline.riot.limiter import _budget_error, _Wait
+
+    app = str(_budget_error(_Wait(9.0, "application"), "league-v4.getLeagueEntries", 2.0))
+    assert app.startswith("The application rate limit (every method; next: league-v4.")
+    method = str(_budget_error(_Wait(9.0, "method"), "league-v4.getLeagueEntries", 2.0))
+    assert method.startswith("The method rate limit of league-v4.getLeagueEntries needs")

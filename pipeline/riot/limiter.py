@@ -223,8 +223,14 @@ def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLim
             message, retry_after_s=None, limit_type=wait.limit_type, method=method, status_code=None
         )
     needed, allowed = _apart(wait.seconds, max_wait_s or 0.0)
+    # The application limit covers every method of the key; a method limit, the one named.
+    scope = (
+        f"application rate limit (every method; next: {method})"
+        if wait.limit_type == "application"
+        else f"{wait.limit_type} rate limit of {method}"
+    )
     message = (
-        f"The {wait.limit_type} rate limit for {method} needs a wait of {needed} s, "
+        f"The {scope} needs a wait of {needed} s, "
         f"more than the {allowed} s allowed; try again later or allow a longer wait."
     )
     return RateLimitError(
