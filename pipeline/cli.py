@@ -207,6 +207,11 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         writing_statements,
     )
 
+    limit_given = ctx.get_parameter_source("time_limit_s") is not click.core.ParameterSource.DEFAULT
+    if allow_write and limit_given:
+        raise click.UsageError(
+            "--time-limit-s bounds read-only queries; a --write statement runs to its end."
+        )
     settings = settings_of(ctx)
     timeout_s = settings.lock_timeout_s
     connection = (
@@ -248,15 +253,18 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             timeout_s=settings.lock_timeout_s,
             on_file=lambda _path: bar.update(1),
         )
+    rejected_files = len({path for path, _reason in report.rejected})
     click.echo(
-        f"Read {report.files_read} file(s): {report.matches_created} match(es), "
-        f"{report.participants_created} participant row(s), {report.players_created} new "
-        f"player(s), {report.players_updated} player(s) updated."
+        f"Read {total} file(s), {rejected_files} rejected: {report.matches_created} "
+        f"match(es), {report.participants_created} participant row(s), "
+        f"{report.players_created} new player(s), {report.players_updated} player(s) updated."
     )
     if report.rejected:
-        click.echo(f"Rejected {len(report.rejected)} file(s):")
+        click.echo(f"Rejected {rejected_files} file(s):")
         for path, reason in report.rejected:
             click.echo(f"  {path}: {reason}")
+    if total and rejected_files == total and not report.matches_created:
+        raise click.ClickException("No file could be imported; see the reasons above.")
 
 
 @cli.command()

@@ -61,6 +61,7 @@ class Settings:
             )
         if self.platforms is not None:
             object.__setattr__(self, "platforms", parse_platforms(self.platforms))
+        object.__setattr__(self, "platform", _known_platform(self.platform))
         if not 0 <= self.lock_timeout_s <= MAX_LOCK_TIMEOUT_S:  # NaN fails this too
             raise ConfigError(
                 f"The lock timeout must be between 0 and {MAX_LOCK_TIMEOUT_S:g} s "
@@ -102,6 +103,19 @@ class Settings:
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _known_platform(value: str) -> str:
+    """The default platform, lower case, when the Riot API has it."""
+    from pipeline.riot.routing import PLATFORMS
+
+    platform = value.strip().lower()
+    if platform not in PLATFORMS:
+        raise ConfigError(
+            f"The platform must be one of {', '.join(PLATFORMS)} (got {shorten(value)}); "
+            "set --platform or SMURF_PLATFORM."
+        )
+    return platform
 
 
 def parse_platforms(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -380,6 +381,27 @@ def test_importing_a_device_or_a_huge_file_is_a_rejection(db_path: Path, tmp_pat
     assert "not a regular file" in result.output
     assert "larger than" in result.output
     assert count(db_path, "SELECT count(*) FROM matches") == 1
+
+
+def test_an_import_reads_each_file_once_and_fails_when_none_is_a_match(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A file named twice (or also inside a folder named) is read once, and the counts say
+    how many files were read and rejected; when no file holds a match, the command fails."""
+    good = FIXTURES_DIR / "matches" / "NA1_1000000001.json"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(good, folder / "good.json")
+    (folder / "notes.json").write_text("not json")
+    twice = smurf(db_path, "import-matches", str(folder), str(folder / "good.json"), str(good))
+    assert twice.exit_code == 0, twice.output
+    assert twice.stdout.startswith("Read 3 file(s), 1 rejected: 1 match(es),")
+    readme = tmp_path / "README.md"
+    readme.write_text("# not a match\n")
+    refused = smurf(db_path, "import-matches", str(readme))
+    assert refused.exit_code == 1
+    assert "Read 1 file(s), 1 rejected: 0 match(es)" in refused.stdout
+    assert "No file could be imported" in refused.stderr
 
 
 @pytest.mark.parametrize(

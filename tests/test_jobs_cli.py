@@ -66,6 +66,9 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
         (["jobs", "set", "2", "schedule=whenever"], "Unrecognised schedule"),
         (["jobs", "executions", "99"], "no job with id 99"),
         (["jobs", "logs", "12345"], "no execution 12345"),
+        (["--platform", "mars", "jobs", "status"], "The platform must be one of"),
+        (["analyze", "--min-matches", "-1"], "'--min-matches': -1 is not in the range"),
+        (["sql", "--write", "--time-limit-s", "5", "select 1"], "bounds read-only queries"),
     ],
 )
 def test_bad_input_is_one_clear_line(

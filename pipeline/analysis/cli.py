@@ -52,6 +52,7 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
 )
 @click.option(
     "--min-matches",
+    type=click.IntRange(1, 10_000),
     default=5,
     show_default=True,
     help="Fewer stored games than this: skipped, or with --all labelled INSUFFICIENT_DATA.",

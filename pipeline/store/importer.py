@@ -70,12 +70,16 @@ def _not_a_match_file(path: Path) -> str | None:
 
 
 def match_files(paths: Sequence[Path]) -> Iterator[Path]:
-    """Each file named, and every ``*.json`` below each folder named, in a stable order."""
+    """Each file named, and every ``*.json`` below each folder named, in a stable order,
+    each once (a file named twice, or also inside a folder named, is read once)."""
+    seen: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
-        else:
-            yield path
+        found = sorted(p for p in path.rglob("*.json") if p.is_file()) if path.is_dir() else [path]
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield file
 
 
 def import_paths(
