@@ -100,6 +100,15 @@ class Settings:
             values["db_path"] = parse_location(values["db_path"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
+    def require_riot_key(self) -> None:
+        """Refuse, before any request, to call the real Riot API without a key (the bundled
+        simulator takes any key, or none)."""
+        if not self.riot_api_key and "riotgames.com" in self.riot_api_base:
+            raise ConfigError(
+                "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or "
+                "point RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
+            )
+
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

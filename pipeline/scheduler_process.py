@@ -148,11 +148,7 @@ def scheduler(
         settings = settings.replace(platforms=parse_platforms(platforms))
     context = JobContext(settings)
     context.db.require_schema()
-    if not settings.riot_api_key and "riotgames.com" in settings.riot_api_base:
-        raise ConfigError(
-            "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
-            "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
-        )
+    settings.require_riot_key()
     shard = ",".join(settings.platforms) if settings.platforms else "all platforms"
     click.echo(
         f"Scheduler on {settings.db_path} for {shard}; API http://{api_host}:{api_port}/api/v1/jobs"

@@ -444,3 +444,19 @@ def test_the_lock_timeout_is_bounded(db_path: Path, value: str) -> None:
     )
     assert result.exit_code == 1
     assert "SMURF_LOCK_TIMEOUT_S" in result.stderr or "lock timeout" in result.stderr
+
+
+def test_tracking_on_the_real_api_without_a_key_says_so_before_any_request(
+    db_path: Path,
+) -> None:
+    """Without RIOT_API_KEY and with the real API's address, `track` names the missing key
+    (and the simulator as the keyless way) instead of failing on the network."""
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(db_path), "track", "Somebody#EUW"],
+        env={"RIOT_API_KEY": None, "RIOT_API_BASE": None},
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: RIOT_API_KEY is not set")
+    assert "smurf simulator serve" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM players") == 0

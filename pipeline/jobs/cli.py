@@ -62,6 +62,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
     name, tag = parse_riot_id(riot_id)
     platform = (platform or settings.platform).lower()
     region_of(platform)  # unknown platform -> clear error before any request
+    settings.require_riot_key()
 
     async def resolve() -> dict[str, Any]:
         async with RiotClient(settings.riot_api_key, settings.riot_api_base) as client:
