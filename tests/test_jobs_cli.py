@@ -101,8 +101,9 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert "SUCCESS" in history.output
     # Which process ran it, and on which platforms ("*": every one).
     header, row = history.output.splitlines()[:2]
-    assert header.split()[-3:] == ["shard", "host_pid", "error_message"]
-    assert row.split()[-3:] == ["*", str(os.getpid()), "None"]
+    assert header.split()[-3:] == ["shard", "pid", "error"]
+    assert row.split()[-2:] == ["*", str(os.getpid())]  # no error: nothing, not None/NaN
+    assert max(len(line.rstrip()) for line in history.output.splitlines()) <= 132
     logs = smurf(db_path, sim, "jobs", "logs", "1")
     assert "job.finished" in logs.output and TEST_KEY not in logs.output
 

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation
 from pipeline.store.players import track_player, untrack_players
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
 
@@ -283,21 +286,49 @@ def jobs_executions(ctx: click.Context, job_id: int, status: str | None, limit: 
     if frame.empty:
         click.echo("No executions yet.")
         return
-    columns = [
-        "id",
-        "status",
-        "trigger",
-        "started_at",
-        "finished_at",
-        "api_requests_made",
-        "records_created",
-        "records_updated",
-        "shard",
-        "host_pid",
-        "error_message",
-    ]
-    frame["host_pid"] = frame["host_pid"].astype("Int64")  # a pid, not 1234.0
-    click.echo(frame[columns].to_string(index=False))
+    shown = _executions_for_terminal(frame)
+    left = f"{{:<{ERROR_SHOWN_CHARS}}}".format  # a message reads from its start
+    click.echo(shown.to_string(index=False, formatters={"error": left}).rstrip())
+
+
+# An error message cut to this many characters keeps a row on one terminal line; `smurf
+# jobs logs ID` shows it whole.
+ERROR_SHOWN_CHARS = 40
+
+
+def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
+    """Executions as a terminal reads them: start to the second and how long it took, short
+    titles, a pid not a float, and the error (cut short) or nothing."""
+    import pandas as pd
+
+    def moment(column: str) -> pd.Series:
+        return pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+
+    took = pd.to_datetime(frame["finished_at"]) - pd.to_datetime(frame["started_at"])
+    took_s = took.dt.total_seconds().map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
+
+    def error(message: object) -> str:
+        if not isinstance(message, str) or not message:
+            return ""
+        if len(message) <= ERROR_SHOWN_CHARS:
+            return message
+        return message[: ERROR_SHOWN_CHARS - 1] + "…"
+
+    return pd.DataFrame(
+        {
+            "id": frame["id"],
+            "status": frame["status"],
+            "trigger": frame["trigger"],
+            "started": moment("started_at"),
+            "took s": took_s,
+            "requests": frame["api_requests_made"],
+            "created": frame["records_created"],
+            "updated": frame["records_updated"],
+            "shard": frame["shard"],
+            "pid": frame["host_pid"].astype("Int64").astype(str).replace("<NA>", ""),
+            "error": frame["error_message"].map(error),
+        }
+    )
 
 
 @jobs.command("logs")
