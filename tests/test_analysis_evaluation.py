@@ -132,8 +132,10 @@ def test_evaluate_command_prints_the_report(db_path: Path) -> None:
     _world(db_path)
     result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert "roc_auc" in result.output
+    assert "ROC-AUC" in result.output and "label P" in result.output
     assert "HOT_STREAK" in result.output
+    table = result.output.split("SMURF", 1)[1].split("\n\n", 1)[0]
+    assert max(len(line) for line in table.splitlines()) <= 130  # 196 with the long titles
 
 
 def test_evaluate_command_without_truth_fails_with_one_line(db_path: Path) -> None:

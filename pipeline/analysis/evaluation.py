@@ -100,17 +100,41 @@ class EvaluationReport:
         return float(row[name].iloc[0])
 
     def to_text(self) -> str:
-        """A plain-text report for the terminal."""
+        """A plain-text report for the terminal: short column titles (explained below the
+        tables) so a row fits a terminal line, "-" where a figure is undefined."""
         lines = [f"Evaluated {self.players} players; model {self.model_version}."]
         if self.reference_stale:
             lines.append(STALE_REFERENCE_NOTE)
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             for target in TARGETS:
                 table = self.metrics[self.metrics["target"] == target].drop(columns="target")
-                lines += ["", f"{target.upper()}", table.round(3).to_string(index=False)]
+                shown = table.round(3).rename(columns=SHORT_TITLES)
+                text = shown.to_string(index=False, na_rep="-")
+                lines += ["", f"{target.upper()}", text]
+            lines += ["", *(f"{short:>9}: {what}" for short, what in _TITLE_NOTES)]
             lines += ["", "Share of each population flagged (honest traps should be low):"]
             lines.append(self.flag_rates.round(3).to_string(index=False))
         return "\n".join(lines)
+
+
+# The metric columns as the terminal titles them, and what each short title means.
+SHORT_TITLES = {
+    "roc_auc": "ROC-AUC",
+    "average_precision": "AP",
+    "precision_top_1pct": "P@1%",
+    "precision_top_5pct": "P@5%",
+    "recall_at_1pct_fpr": "R@1%FPR",
+    "label_precision": "label P",
+    "label_recall": "label R",
+    "calibration_error": "calib err",
+}
+_TITLE_NOTES = (
+    ("AP", "average precision"),
+    ("P@k%", "precision among the top k % by score"),
+    ("R@1%FPR", "recall at 1 % false positives"),
+    ("label P/R", "the label's precision and recall"),
+    ("calib err", "calibration error"),
+)
 
 
 def _metrics(y: np.ndarray, score: np.ndarray, labelled: np.ndarray) -> dict[str, float]:
