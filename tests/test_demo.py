@@ -52,7 +52,7 @@ def test_demo_builds_a_database_runs_every_job_and_writes_the_report(tmp_path: P
     assert "requests=" in text  # the live status lines
     assert "=== Smurf Workbench demo: summary ===" in text
     assert f"Database: {options.db_path}" in text
-    assert "smurf lab" in text
+    assert f"smurf --db {options.db_path} lab" in text
 
 
 def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
