@@ -17,6 +17,7 @@ import duckdb
 
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
+from pipeline.analysis.explain_cli import explain
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
@@ -335,7 +336,17 @@ def demo(
 
 
 # Each area defines its commands beside its code; the root command gathers them here.
-for _command in (*JOB_COMMANDS, scheduler, analyze, evaluate, lab, report, simulator, lake):
+for _command in (
+    *JOB_COMMANDS,
+    scheduler,
+    analyze,
+    evaluate,
+    explain,
+    lab,
+    report,
+    simulator,
+    lake,
+):
     cli.add_command(_command)
 
 

@@ -20,21 +20,26 @@ _FIND = f"""
 SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summoner_level,
        s.tier, s.label, {_SUSPICION} AS suspicion, s.games_analyzed
 FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
-WHERE p.puuid = ?
-   OR lower(p.game_name || '#' || p.tag_line) = lower(?)
-   OR (? NOT LIKE '%#%' AND lower(p.game_name) LIKE lower(?) || '%')
-ORDER BY (p.puuid = ?) DESC, suspicion DESC NULLS LAST
-LIMIT ?
+WHERE p.puuid = $text
+   OR lower(p.game_name || '#' || p.tag_line) = lower($text)
+   OR ($text NOT LIKE '%#%' AND lower(p.game_name) LIKE lower($text) || '%')
+   OR (length($text) >= $prefix_chars AND starts_with(p.puuid, $text))
+ORDER BY (p.puuid = $text) DESC, suspicion DESC NULLS LAST
+LIMIT $limit
 """
+# Fewest characters of a puuid that find its player (a puuid is 78 characters).
+PUUID_PREFIX_CHARS = 8
 
 
 def find_players(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 20) -> pd.DataFrame:
-    """Players whose puuid or Riot ID (name#tag) is ``text``, or whose name starts with it."""
+    """Players whose puuid or Riot ID (name#tag) is ``text``, whose name starts with it, or
+    whose puuid starts with it (at least ``PUUID_PREFIX_CHARS`` characters)."""
     text = text.strip()
     if not text:
         columns = ["puuid", "riot_id", "platform", "tier", "label", "suspicion", "games_analyzed"]
         return pd.DataFrame(columns=columns)
-    return con.execute(_FIND, [text, text, text, text, text, limit]).df()
+    values = {"text": text, "prefix_chars": PUUID_PREFIX_CHARS, "limit": limit}
+    return con.execute(_FIND, values).df()
 
 
 def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, object]:

@@ -1,0 +1,144 @@
+"""``smurf explain PLAYER``: why one player scores as they do, for the terminal."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import click
+import duckdb
+import pandas as pd
+
+from pipeline.cli_settings import db_option, settings_of
+from pipeline.errors import ConfigError, shorten
+
+DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
+GAME_COLUMNS = {
+    "game_start": "played",
+    "role": "role",
+    "champion_id": "champion",
+    "win": "won",
+    "kills": "K",
+    "deaths": "D",
+    "assists": "A",
+    "lobby_z": "vs lobby",
+    "perf_z": "vs tier",
+}
+
+
+def resolve_player(con: duckdb.DuckDBPyConnection, text: str) -> str:
+    """The puuid a Riot ID (Name#TAG), a puuid or its first characters name; an error that
+    lists the candidates when several players match."""
+    from pipeline.explorer.players import PUUID_PREFIX_CHARS, find_players
+
+    found = find_players(con, text, limit=6)
+    wanted = text.strip().lower()
+    exact = found[(found["puuid"] == text.strip()) | (found["riot_id"].str.lower() == wanted)]
+    if len(exact) == 1 or len(found) == 1:
+        return str((exact if len(exact) == 1 else found)["puuid"].iloc[0])
+    if found.empty:
+        raise ConfigError(
+            f"No stored player matches {shorten(text)}: give a Riot ID (Name#TAG), a puuid, or "
+            f"its first {PUUID_PREFIX_CHARS} characters."
+        )
+    listed = "; ".join(
+        f"{riot_id} ({str(puuid)[:12]}...)"
+        for riot_id, puuid in zip(found["riot_id"].head(5), found["puuid"].head(5), strict=True)
+    )
+    raise ConfigError(
+        f"{len(found)}{'+' if len(found) > 5 else ''} players match {shorten(text)}: "
+        f"{listed}. Give the full Riot ID or the puuid."
+    )
+
+
+def explanation_text(summary: dict[str, object], explanation: object, games: int) -> str:
+    """The player's label, scores and factors (largest contribution first), in words."""
+    from pipeline.analysis.explain import Explanation
+    from pipeline.analysis.model import factor_phrase
+    from pipeline.explorer.scores import target_of
+
+    assert isinstance(explanation, Explanation)
+    e = explanation
+    riot_id = summary.get("riot_id") or e.puuid
+    lines = [
+        f"{riot_id} on {summary.get('platform') or '?'} (puuid {e.puuid})",
+        f"  {e.label}: smurf score {e.smurf_score:.2f}, boosted score {e.boosted_score:.2f}"
+        + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
+        + f"; {e.games_analyzed} games analysed; tier {e.tier}",
+    ]
+    if summary.get("unlabelled_because") and e.label == "INSUFFICIENT_DATA":
+        lines.append(f"  not labelled: {summary['unlabelled_because']}")
+    stored, scored_at = summary.get("label"), summary.get("scored_at")
+    if isinstance(stored, str) and isinstance(scored_at, pd.Timestamp | datetime):
+        lines.append(
+            f"  (computed now from the stored games; the latest stored score, "
+            f"{scored_at:%Y-%m-%d %H:%M} UTC, says {stored})"
+        )
+    target = target_of(e.label)
+    rows = e.factors[e.factors["target"] == target]
+    factors = rows[rows["factor"] != "prior"].sort_values(
+        "contribution", key=lambda c: c.abs(), ascending=False, kind="mergesort"
+    )
+    prior = float(rows.loc[rows["factor"] == "prior", "contribution"].sum())
+    lines += ["", f"Why the {target} score (each factor's share of its log-odds; + raises it):"]
+    named = [
+        (
+            factor_phrase(target, str(row["factor"]), float(row["contribution"])),
+            float(row["contribution"]),
+            float(row["value"]),
+            float(row["baseline"]),
+        )
+        for row in factors.to_dict("records")
+    ]
+    width = max((len(words) for words, *_ in named), default=24)
+    for words, contribution, value, baseline in named:
+        lines.append(
+            f"  {contribution:+6.2f}  {words:<{width}}  value {value:.2f}, typical {baseline:.2f}"
+        )
+    total = prior + float(factors["contribution"].sum())
+    lines.append(f"  {prior:+6.2f}  prior (a typical player)")
+    probability = 1 / (1 + math.exp(-max(min(total, 700.0), -700.0)))
+    lines.append(f"  {'=':>6}  log-odds {total:+.2f}, probability {probability:.2f}")
+    if games and not e.games.empty:
+        shown = e.games.head(games)[[c for c in GAME_COLUMNS if c in e.games]]
+        shown = shown.rename(columns=GAME_COLUMNS)
+        if "played" in shown:
+            shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
+        lines += [
+            "",
+            f"Newest {len(shown)} of {len(e.games)} games analysed (vs lobby, vs tier: z-scores):",
+            shown.round(2).to_string(index=False),
+        ]
+    return "\n".join(lines)
+
+
+@click.command("explain")
+@click.argument("player")
+@db_option(help=DB_OPTION_HELP)
+@click.option(
+    "--games",
+    type=click.IntRange(0, 100),
+    default=5,
+    show_default=True,
+    help="How many of the newest analysed games to list.",
+)
+@click.pass_context
+def explain(ctx: click.Context, player: str, db_path: str | None, games: int) -> None:
+    """Why PLAYER scores as they do: label, both scores, each factor's contribution.
+
+    PLAYER is a Riot ID (Name#TAG), a puuid, or its first 8 characters. The score is
+    computed now from the stored games, as the analyzer would; the latest stored score is
+    named beside it. Notebook 02 shows the same as a card, with charts.
+    """
+    from pipeline.analysis.explain import explain as explain_player
+    from pipeline.explorer.players import player_summary
+    from pipeline.store import check_schema, read
+
+    settings = settings_of(ctx, db_path)
+    with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        check_schema(con, settings.db_path)
+        con.execute("SET enable_progress_bar = false")
+        puuid = resolve_player(con, player)
+        summary = player_summary(con, puuid)
+        explanation = explain_player(con, puuid)
+    click.echo(explanation_text(summary, explanation, games))

@@ -1,0 +1,77 @@
+"""`smurf explain PLAYER`: one player's score taken apart, on an exported world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipeline.analysis import explain
+from pipeline.cli import cli
+from pipeline.log import configure_logging
+
+
+@pytest.fixture(scope="module")
+def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.export import export_world
+
+    configure_logging(json_lines=True, level="warning")
+    path = tmp_path_factory.mktemp("explain") / "world.duckdb"
+    export_world(SimulatorConfig(seed=13, players=300), path)
+    analyzed = CliRunner().invoke(cli, ["--db", str(path), "analyze", "--all"])
+    assert analyzed.exit_code == 0, analyzed.output
+    return path
+
+
+def _top_smurf(path: Path) -> tuple[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(
+            "SELECT puuid, game_name || '#' || tag_line FROM latest_smurf_scores"
+            " JOIN players USING (puuid) WHERE label = 'SMURF'"
+            " ORDER BY smurf_score DESC, puuid LIMIT 1"
+        ).fetchone()
+    assert row is not None, "the world has a SMURF to explain"
+    return str(row[0]), str(row[1])
+
+
+def _explain(path: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", str(path), "explain", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Path) -> None:
+    """By Riot ID (any case) or the puuid's first characters, the same player: the label,
+    both scores, every factor of the label's score with its value and contribution, and a
+    total that is the score's log-odds."""
+    puuid, riot_id = _top_smurf(scored_world)
+    code, out, err = _explain(scored_world, riot_id.upper(), "--games", "3")
+    assert code == 0, err
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        expected = explain(con, puuid)
+    assert out.startswith(f"{riot_id} on ")
+    assert f"{expected.label}: smurf score {expected.smurf_score:.2f}" in out
+    smurf = expected.factors[expected.factors["target"] == "smurf"]
+    logit = float(smurf["contribution"].sum())
+    assert f"log-odds {logit:+.2f}" in out
+    assert len([line for line in out.splitlines() if ", typical " in line]) == len(smurf) - 1
+    assert "Newest 3 of" in out
+    same = _explain(scored_world, puuid[:10], "--games", "3")
+    assert same[0] == 0 and same[1] == out
+
+
+def test_explain_names_a_missing_or_ambiguous_player(scored_world: Path) -> None:
+    """No match, or several, is one line saying what to give instead."""
+    code, _out, err = _explain(scored_world, "Nobody Here#ZZZ")
+    assert code == 1
+    assert err.startswith("Error: No stored player matches 'Nobody Here#ZZZ'")
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        first = con.execute(
+            "SELECT left(game_name, 1) FROM players GROUP BY 1 HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+    assert first is not None
+    code, _out, err = _explain(scored_world, str(first[0]))
+    assert code == 1
+    assert "players match" in err and "Give the full Riot ID or the puuid" in err
