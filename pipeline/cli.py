@@ -50,7 +50,7 @@ def _one_line(exc: BaseException) -> str:
     concerns ("Read-only file system: data/x.duckdb"), without the errno."""
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return str(exc)
+    return str(exc) or type(exc).__name__  # a bare TimeoutError() says at least what it is
 
 
 @click.group(cls=SmurfGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -221,7 +221,8 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         else read_mode(settings.db_path, timeout_s=timeout_s)
     )
     with connection as con:
-        check_schema(con, settings.db_path)
+        if not allow_write:  # write_migrated has checked it
+            check_schema(con, settings.db_path)
         statements = split_statements(con, query)
         writes = writing_statements(statements)
         if writes and not allow_write:
@@ -254,18 +255,22 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             timeout_s=settings.lock_timeout_s,
             on_file=lambda _path: bar.update(1),
         )
-    rejected_files = len({path for path, _reason in report.rejected})
+    empty = report.files_without_matches
     click.echo(
-        f"Read {total} file(s), {rejected_files} rejected: {report.matches_created} "
+        f"Read {total} file(s), {empty} without a match: {report.matches_created} "
         f"match(es), {report.participants_created} participant row(s), "
         f"{report.players_created} new player(s), {report.players_updated} player(s) updated."
     )
     if report.rejected:
-        click.echo(f"Rejected {rejected_files} file(s):")
+        click.echo(f"Rejected {len({path for path, _ in report.rejected})} file(s):")
         for path, reason in report.rejected:
             click.echo(f"  {path}: {reason}")
-    if total and rejected_files == total and not report.matches_created:
-        raise click.ClickException("No file could be imported; see the reasons above.")
+    if not total:
+        raise click.ClickException(
+            "No .json file was found there: give match-v5 JSON files, or folders holding them."
+        )
+    if empty == total:
+        raise click.ClickException("No file held a match to import; see the reasons above.")
 
 
 @cli.command()

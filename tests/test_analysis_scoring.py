@@ -325,6 +325,26 @@ def test_a_player_queued_again_while_being_scored_stays_queued(
     assert players_needing_scores(con, limit=10, min_matches=5) == ["a"]
 
 
+def test_a_player_queued_twice_is_scored_once_and_a_later_copy_stays(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The queue has no key: two transactions running side by side may both queue a new
+    player. The analyzer reads them once, takes off every copy queued before its read, and
+    leaves a copy queued after it for the next pass."""
+    add_players(con, [Player("a", 10, 5), Player("b", 20, 10)])
+    keep_current(con, ScoringParams())
+    con.execute("INSERT INTO players_to_score SELECT puuid, queued_at FROM players_to_score")
+    assert players_needing_scores(con, limit=10, min_matches=5) == ["a", "b"]
+    read_at = queue_time(con)
+    con.execute(
+        "INSERT INTO players_to_score VALUES ('b', $later)",
+        {"later": read_at + timedelta(seconds=1)},
+    )
+    assert dequeue(con, ["a", "b"], 5, read_at) == 2
+    left = con.execute("SELECT puuid, queued_at > $at FROM players_to_score", {"at": read_at})
+    assert left.fetchall() == [("b", True)]
+
+
 def test_a_player_whose_games_arrive_after_the_inputs_were_folded_stays_queued(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

@@ -395,13 +395,20 @@ def test_an_import_reads_each_file_once_and_fails_when_none_is_a_match(
     (folder / "notes.json").write_text("not json")
     twice = smurf(db_path, "import-matches", str(folder), str(folder / "good.json"), str(good))
     assert twice.exit_code == 0, twice.output
-    assert twice.stdout.startswith("Read 3 file(s), 1 rejected: 1 match(es),")
+    assert twice.stdout.startswith("Read 3 file(s), 1 without a match: 1 match(es),")
     readme = tmp_path / "README.md"
     readme.write_text("# not a match\n")
     refused = smurf(db_path, "import-matches", str(readme))
     assert refused.exit_code == 1
-    assert "Read 1 file(s), 1 rejected: 0 match(es)" in refused.stdout
-    assert "No file could be imported" in refused.stderr
+    assert "Read 1 file(s), 1 without a match: 0 match(es)" in refused.stdout
+    assert "No file held a match" in refused.stderr
+    # A folder with no .json file in it: nothing to import is a failure too.
+    (tmp_path / "nothing").mkdir()
+    nothing = smurf(db_path, "import-matches", str(tmp_path / "nothing"))
+    assert nothing.exit_code == 1 and "No .json file was found" in nothing.stderr
+    # A re-import reads matches it already holds: no failure, no match new.
+    again = smurf(db_path, "import-matches", str(good))
+    assert again.exit_code == 0 and "0 without a match: 0 match(es)" in again.stdout
 
 
 @pytest.mark.parametrize(

@@ -125,3 +125,41 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert "enabled" in smurf(db_path, sim, "jobs", "enable", "1").output
     triggered = smurf(db_path, sim, "jobs", "trigger", "SMURF_ANALYZER")
     assert triggered.exit_code == 0 and "SUCCESS" in triggered.output
+
+
+def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:
+    """A run the API queued (no process, no shard yet, no error) shows empty cells, and a
+    long error is cut to one line's worth."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from pipeline.jobs.cli import ERROR_SHOWN_CHARS, _executions_for_terminal
+
+    started = datetime(2026, 12, 1, 12, 0, 0, 123456)
+    frame = pd.DataFrame(
+        {
+            "id": [2, 1],
+            "status": ["PENDING", "FAILED"],
+            "trigger": ["API", "SCHEDULE"],
+            "started_at": [None, started],
+            "finished_at": [None, started],
+            "api_requests_made": [0, 3],
+            "records_created": [0, 0],
+            "records_updated": [0, 0],
+            "shard": [None, "*"],
+            "host_pid": [None, 4321.0],
+            "error_message": [None, "x" * 200],
+        }
+    )
+    shown = _executions_for_terminal(frame)
+    pending, failed = shown.iloc[0], shown.iloc[1]
+    assert (pending["shard"], pending["pid"], pending["error"], pending["started"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert failed["pid"] == "4321" and failed["started"] == "2026-12-01 12:00:00"
+    assert len(failed["error"]) == ERROR_SHOWN_CHARS and failed["error"].endswith("…")
+    assert "None" not in shown.to_string() and "NaN" not in shown.to_string()

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.simulator import SMURF_KINDS, TRAPS, SimulatorConfig, World, build_world
+from pipeline.simulator.errors import SimulatorError
 from pipeline.simulator.export import ExportReport, export_world
 from pipeline.simulator.payloads import league_entries, match
 from pipeline.store import read
@@ -187,6 +188,10 @@ def test_cli_export_refuses_to_mix_a_world_into_real_data_unless_replaced(tmp_pa
     assert refused.exit_code == 2
     assert "no simulated world" in refused.output and "--replace" in refused.output
     assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
+    # A bad option with --replace is refused before anything is deleted.
+    bad = CliRunner().invoke(cli, [*export, "--replace", "--platform", "moon1"])
+    assert bad.exit_code != 0
+    assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
     replaced = CliRunner().invoke(cli, [*export, "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert "own-player" not in _table(db_path, "SELECT puuid FROM players")["puuid"].tolist()
@@ -224,3 +229,10 @@ def test_cli_serve_refuses_a_port_in_use_in_words(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"Cannot serve on 127.0.0.1:{port}" in result.output and "--port" in result.output
     assert "Building a world" not in result.output
+    # Taken by a second serve still building its world: the port is listened on at once.
+    from pipeline.simulator.server import bind_port
+
+    with bind_port(0) as first:
+        held = first.getsockname()[1]
+        with pytest.raises(SimulatorError, match=f"Cannot serve on 127.0.0.1:{held}"):
+            bind_port(held)

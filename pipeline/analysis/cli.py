@@ -14,7 +14,7 @@ TOP_SUSPECTS = 10
 DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 
 
-def _quiet(con: duckdb.DuckDBPyConnection) -> None:
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
     # DuckDB draws a progress bar on long queries; it would interleave with the summary.
     con.execute("SET enable_progress_bar = false")
 
@@ -72,7 +72,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     settings = settings_of(ctx, db_path)
     params = ScoringParams(min_games=min_matches)
     with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
-        _quiet(con)
+        quiet(con)
         scores = score_queued(con, params, ALL_PLAYERS, everyone=score_all).scores
     if scores.empty and not score_all:
         click.echo("Every player's score is up to date (use --all to rescore everyone).")
@@ -104,6 +104,6 @@ def evaluate(ctx: click.Context, db_path: str | None, min_games: int) -> None:
     settings = settings_of(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
-        _quiet(con)
+        quiet(con)
         report = run_evaluation(con, ScoringParams(min_games=min_games))
     click.echo(report.to_text())

@@ -9,10 +9,10 @@ import click
 import duckdb
 import pandas as pd
 
+from pipeline.analysis.cli import DB_OPTION_HELP, quiet
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.errors import ConfigError, shorten
 
-DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 GAME_COLUMNS = {
     "game_start": "played",
     "role": "role",
@@ -92,8 +92,9 @@ def explanation_text(summary: dict[str, object], explanation: object, games: int
     ]
     width = max((len(words) for words, *_ in named), default=24)
     for words, contribution, value, baseline in named:
+        value_text = "-" if math.isnan(value) else f"{value:.2f}"  # an input the games lack
         lines.append(
-            f"  {contribution:+6.2f}  {words:<{width}}  value {value:.2f}, typical {baseline:.2f}"
+            f"  {contribution:+6.2f}  {words:<{width}}  value {value_text}, typical {baseline:.2f}"
         )
     total = prior + float(factors["contribution"].sum())
     lines.append(f"  {prior:+6.2f}  prior (a typical player)")
@@ -137,7 +138,7 @@ def explain(ctx: click.Context, player: str, db_path: str | None, games: int) ->
     settings = settings_of(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         puuid = resolve_player(con, player)
         summary = player_summary(con, puuid)
         explanation = explain_player(con, puuid)

@@ -139,12 +139,14 @@ def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:
 
 # Per queued player, the games stored: the inputs' count (as of the last fold) plus the
 # games of the sums rows appended since, which are few. Reading the sums rows of the queued
-# players instead would read about the whole table (see ``inputs``).
+# players instead would read about the whole table (see ``inputs``). The queue has no key
+# (migration 018): two transactions of one process running side by side may both queue a
+# new player, so each player is taken once, as first queued.
 _QUEUED_GAMES = f"""
     SELECT q.puuid, q.queued_at,
            coalesce(i.matches_stored, 0) + coalesce(n.games, 0) AS games,
            n.games IS NOT NULL AS unfolded
-    FROM players_to_score q
+    FROM (SELECT puuid, min(queued_at) AS queued_at FROM players_to_score GROUP BY puuid) q
     LEFT JOIN ({latest_inputs("AND puuid IN (SELECT puuid FROM players_to_score)")}) i
         ON i.puuid = q.puuid
     LEFT JOIN (
@@ -192,7 +194,10 @@ def dequeue(
         ).fetchall()
     ]
     if taken:
+        # Only the rows queued up to read_at: a copy queued since stays for the next pass.
         con.execute(
-            "DELETE FROM players_to_score WHERE puuid IN (SELECT unnest($taken))", {"taken": taken}
+            "DELETE FROM players_to_score"
+            " WHERE puuid IN (SELECT unnest($taken)) AND queued_at <= $read_at",
+            {"taken": taken, "read_at": read_at},
         )
     return len(taken)

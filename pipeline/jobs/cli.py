@@ -324,8 +324,8 @@ def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
             "requests": frame["api_requests_made"],
             "created": frame["records_created"],
             "updated": frame["records_updated"],
-            "shard": frame["shard"],
-            "pid": frame["host_pid"].astype("Int64").astype(str).replace("<NA>", ""),
+            "shard": frame["shard"].fillna(""),
+            "pid": frame["host_pid"].map(lambda pid: "" if pd.isna(pid) else str(int(pid))),
             "error": frame["error_message"].map(error),
         }
     )

@@ -189,7 +189,7 @@ def _replace_option(command: click.decorators.FC) -> click.decorators.FC:
     )(command)
 
 
-def _stored_data(location: Location) -> tuple[int, bool]:
+def _stored_data(location: Location, timeout_s: float) -> tuple[int, bool]:
     """(matches and players stored, whether a simulated world's truth is there) of the
     database at ``location``; (0, False) when there is none yet."""
     from pipeline.store import read
@@ -198,7 +198,7 @@ def _stored_data(location: Location) -> tuple[int, bool]:
     if isinstance(location, Path) and not location.exists():
         return 0, False
     try:
-        with read(location) as con:
+        with read(location, timeout_s=timeout_s) as con:
             tables = {
                 str(r[0])
                 for r in con.execute(
@@ -215,15 +215,15 @@ def _stored_data(location: Location) -> tuple[int, bool]:
     return stored, "sim_truth" in tables
 
 
-def _refuse_to_overwrite(location: Location, *, replace: bool, crawl: bool) -> None:
+def _refuse_to_overwrite(
+    location: Location, *, replace: bool, crawl: bool, timeout_s: float
+) -> None:
     """Stop a simulated world from replacing, or mixing into, a database of real data: the
-    default database is the user's own (``--db``/``SMURF_DB``). ``replace``: delete the
-    file first instead."""
+    default database is the user's own (``--db``/``SMURF_DB``). With ``replace`` nothing is
+    refused; the caller deletes the file (``_delete_database``) once every option is valid."""
     if replace:
         if not isinstance(location, Path):
             raise click.UsageError("--replace deletes a DuckDB file; a lake is not replaced.")
-        for stale in (location, Path(f"{location}.wal")):
-            stale.unlink(missing_ok=True)
         return
     if crawl:
         if isinstance(location, Path) and location.exists():
@@ -232,13 +232,20 @@ def _refuse_to_overwrite(location: Location, *, replace: bool, crawl: bool) -> N
                 "--db a new file (e.g. --db data/crawl.duckdb), or add --replace to delete it."
             )
         return
-    stored, simulated = _stored_data(location)
+    stored, simulated = _stored_data(location, timeout_s)
     if stored and not simulated:
         raise click.UsageError(
             f"{location} holds {stored:,} matches and players but no simulated world "
             "(no sim_truth), and an export would mix one into them: give --db a new file "
             "(e.g. --db data/sim.duckdb), or add --replace to delete this one."
         )
+
+
+def _delete_database(location: Location) -> None:
+    """Delete a DuckDB file and its log (``--replace``), after every option was checked."""
+    if isinstance(location, Path):
+        for stale in (location, Path(f"{location}.wal")):
+            stale.unlink(missing_ok=True)
 
 
 @simulator.command("export")
@@ -265,10 +272,14 @@ def export(
     from pipeline.simulator.export import export_world
 
     settings = settings_of(ctx, db_path)
-    _refuse_to_overwrite(settings.db_path, replace=replace, crawl=False)
+    _refuse_to_overwrite(
+        settings.db_path, replace=replace, crawl=False, timeout_s=settings.lock_timeout_s
+    )
     config = SimulatorConfig(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )
+    if replace:
+        _delete_database(settings.db_path)
     started_s = time.monotonic()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -318,14 +329,16 @@ def crawl(
     """
     from pipeline.crawl import CrawlPlan, crawl_world
 
-    location = settings_of(ctx, db_path).db_path
+    settings = settings_of(ctx, db_path)
+    location = settings.db_path
     if not isinstance(location, Path):
         raise click.UsageError(
             "A crawl builds a fresh DuckDB file: give --db a file path, not a lake."
         )
     if tracked < 1 or cycles < 1:
         raise click.BadParameter("--tracked and --cycles must be at least 1.")
-    _refuse_to_overwrite(location, replace=replace, crawl=True)
+    # No deletion here with --replace: crawl_world starts its file afresh itself.
+    _refuse_to_overwrite(location, replace=replace, crawl=True, timeout_s=settings.lock_timeout_s)
     config = SimulatorConfig(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )

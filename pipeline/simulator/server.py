@@ -78,13 +78,14 @@ def free_port() -> int:
 
 
 def bind_port(port: int) -> socket.socket:
-    """A listening-ready socket on ``HOST``:``port``, bound before the (slow) world is built:
+    """A listening socket on ``HOST``:``port``, taken before the (slow) world is built:
     a port already in use is refused at once, in words, rather than by uvicorn exiting
     quietly once the world is ready."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
+        sock.listen()  # bound alone does not hold the port against another bind
     except OSError as exc:
         sock.close()
         raise SimulatorError(

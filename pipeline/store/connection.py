@@ -153,6 +153,13 @@ def missing_database_message(path: Path) -> str:
     return f"{message}."
 
 
+def require_file(location: Location) -> None:
+    """Raise ``FileNotFoundError`` (what to run) when ``location`` is a file that does not
+    exist: DuckDB would create an empty one, which only ``migrate`` should."""
+    if isinstance(location, Path) and not location.exists():
+        raise FileNotFoundError(missing_database_message(location))
+
+
 def _connect(
     path: Path, *, read_only: bool, config: Mapping[str, Any] | None
 ) -> duckdb.DuckDBPyConnection:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import duckdb
@@ -52,7 +51,6 @@ class Database:
 
     def require_schema(self) -> None:
         """Raise a clear error unless the database exists at this release's schema version."""
-        if isinstance(self.path, Path) and not self.path.exists():
-            raise FileNotFoundError(connection.missing_database_message(self.path))
+        connection.require_file(self.path)
         with self.read() as con:
             check_schema(con, self.path)

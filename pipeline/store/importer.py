@@ -43,11 +43,14 @@ class ImportReport:
     players_created: int = 0
     players_updated: int = 0
     rejected: list[tuple[Path, str]] = field(default_factory=list)
+    # Files that gave no match to store (unreadable, not JSON, or every match in it broken).
+    files_without_matches: int = 0
 
 
 @dataclass
 class _Progress:
     files_read: int = 0
+    files_without_matches: int = 0
     counts: WriteCounts = field(default_factory=WriteCounts)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     batch: list[tuple[Path, ParsedMatch]] = field(default_factory=list)
@@ -95,7 +98,10 @@ def import_paths(
         check_schema(con, db_path)
     progress = _Progress()
     for path in match_files(paths):
+        queued = len(progress.batch)
         _read_file(path, progress)
+        if len(progress.batch) == queued:
+            progress.files_without_matches += 1
         if len(progress.batch) >= batch_size:
             _flush(db_path, progress, timeout_s)
         if on_file is not None:
@@ -108,6 +114,7 @@ def import_paths(
         players_created=progress.counts.players_created,
         players_updated=progress.counts.players_updated,
         rejected=progress.rejected,
+        files_without_matches=progress.files_without_matches,
     )
     log.info(
         "import.finished",

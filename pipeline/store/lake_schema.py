@@ -119,12 +119,11 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 # Keys only the writers keep, on the file too: the index of a key is written back whole at
-# every checkpoint, which for the participants (a row per game) cost most of each commit,
-# and counts at its in-memory size in DuckDB's guess of what a commit adds to the log,
-# which for the scoring queue made every commit of new matches a checkpoint.
+# every checkpoint, which for the participants (a row per game) cost most of each commit.
+# (The scoring queue lost its key too, migration 018, but may hold a player twice: readers
+# take each player once.)
 WRITER_KEPT_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("match_participants", ("match_id", "puuid")),
-    ("players_to_score", ("puuid",)),
 )
 
 

@@ -17,14 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 
 import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.aggregates import fill_empty_aggregates
-from pipeline.store.connection import missing_database_message, write
+from pipeline.store.connection import require_file, write
 from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
 from pipeline.store.location import Location, parse_location
@@ -124,8 +123,7 @@ def write_migrated(
     missing file is not created (DuckDB would make an empty one, which only ``migrate``
     should), and a schema out of step is refused before anything is written."""
     location = parse_location(path)
-    if isinstance(location, Path) and not location.exists():
-        raise FileNotFoundError(missing_database_message(location))
+    require_file(location)
     with write(location, timeout_s=timeout_s) as con:
         check_schema(con, location)
         yield con

@@ -5,8 +5,10 @@
 -- against 1 KB without the key; the threshold is 2 MB, see ``connection``). Queueing a
 -- batch's players into the keyed queue made nearly every commit of new matches a
 -- checkpoint (40 of 50 commits of 20 matches, against 25 without the key and 20 without
--- the aggregates). The writers keep the key themselves, as on a lake: a player is queued
--- only when not queued already (``aggregates.enqueue_players``), one writer at a time.
+-- the aggregates). A player is still queued only when not queued already
+-- (``aggregates.enqueue_players``), but two transactions of one process running side by
+-- side may now both queue a new player: the analyzer takes each player once, as first
+-- queued, and takes off only the rows queued before it read them (``analysis.upkeep``).
 CREATE TEMP TABLE players_to_score_kept AS SELECT * FROM players_to_score;
 DROP TABLE players_to_score;
 CREATE TABLE players_to_score (
