@@ -292,7 +292,7 @@ def test_report_parameter_carrying_sql_is_data_and_fails_clearly(
     out = tmp_path / "reports"
     result = smurf(db_path, "report", "-p", "label=x'; DROP TABLE players; --", "--out", str(out))
     assert result.exit_code == 1, result.output
-    assert "label must be SMURF, BOOSTED or empty" in result.stderr
+    assert "The parameter 'label' takes SMURF, BOOSTED" in result.stderr
     assert count(db_path, "SELECT count(*) FROM players") == 2
 
 
