@@ -90,7 +90,8 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
     _configure(
         world,
         notebook="01-smurf-report",
-        parameters={"label": "WRONG"},
+        # Each a valid time, but together a window that ends before it starts.
+        parameters={"as_of": "2026-01-01T00:00", "since": "2026-06-01T00:00"},
         output_dir=str(tmp_path),
     )
     job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
@@ -109,6 +110,7 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
     [
         ({"notebook": "01-smurf-report", "parameters": {"topn": 3}}, "has no parameter 'topn'"),
         ({"notebook": "01-smurf-report", "parameters": {"top_n": "many"}}, "must be an int"),
+        ({"notebook": "01-smurf-report", "parameters": {"label": "WRONG"}}, "takes SMURF, BOOSTED"),
         ({"notebook": "99-nothing"}, "There is no notebook '99-nothing'"),
         ({"notebook": "01-smurf-report", "parameters": [1]}, "parameters must be a JSON object"),
         ({"notebook": "01-smurf-report", "keep_last": 0}, "keep_last must be between"),
