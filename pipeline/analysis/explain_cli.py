@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 import duckdb
@@ -12,6 +13,9 @@ import pandas as pd
 from pipeline.analysis.cli import DB_OPTION_HELP, quiet
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.errors import ConfigError, shorten
+
+if TYPE_CHECKING:
+    from pipeline.analysis.explain import Explanation
 
 GAME_COLUMNS = {
     "game_start": "played",
@@ -51,13 +55,11 @@ def resolve_player(con: duckdb.DuckDBPyConnection, text: str) -> str:
     )
 
 
-def explanation_text(summary: dict[str, object], explanation: object, games: int) -> str:
+def explanation_text(summary: dict[str, object], explanation: Explanation, games: int) -> str:
     """The player's label, scores and factors (largest contribution first), in words."""
-    from pipeline.analysis.explain import Explanation
     from pipeline.analysis.model import factor_phrase
     from pipeline.explorer.scores import target_of
 
-    assert isinstance(explanation, Explanation)
     e = explanation
     riot_id = summary.get("riot_id") or e.puuid
     lines = [
