@@ -4,7 +4,8 @@ For each size in ``SIZES`` a simulated world is exported (about 60 games per pla
 writers keep the per-player sums as they store the games) and, in the same run:
 
 - the analyzer's first upkeep runs (the lobby reference computed from the stored games and
-  the sums rebuilt with it, as on any bulk-loaded database; its time is reported apart);
+  the sums rebuilt with it, as on any bulk-loaded database, and the rank snapshots summed
+  into its rank summary; its time is reported apart);
 - a bare ``GROUP BY puuid`` aggregation over match_participants (the floor: one pass over
   the games) is timed, then ``score_players`` for everyone on the sums as the upkeep left
   them (baselines computed afresh from the sums); the ratio is the cost of the real

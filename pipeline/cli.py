@@ -144,17 +144,23 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     The jobs keep them current as they store games; rebuild after changing games by hand
     (SQL) or to refresh the lobby reference now (the analyzer does it when the games of a
     role have doubled). Every player is queued for scoring again, and the analyzer sums its
-    score inputs again on its next run. Safe to repeat.
+    score inputs and its rank summary again (from the rank snapshots) on its next run.
+    Safe to repeat.
     """
     import time
 
     from pipeline.store import write_migrated
-    from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
+    from pipeline.store.aggregates import (
+        enqueue_players,
+        forget_rank_summary,
+        rebuild_aggregates,
+    )
 
     settings = settings_of(ctx)
     started = time.perf_counter()
     with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         games = rebuild_aggregates(con, renorm=not keep_reference)
+        forget_rank_summary(con)
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
         row = con.execute("SELECT count(DISTINCT puuid) FROM player_game_sums").fetchone()
     players = int(row[0]) if row else 0

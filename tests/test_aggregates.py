@@ -213,10 +213,12 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         con.execute("DROP TABLE player_score_inputs")
         con.execute("DROP TABLE score_inputs_state")
         con.execute("DROP TABLE players_to_score_again")  # migration 015
+        con.execute("DROP TABLE player_ranks")  # migration 019
         con.execute("DELETE FROM schema_migrations WHERE version >= 13")
     with write(db_path) as con:
         for table in ("player_game_sums", "player_champions", "player_game_weeks"):
             con.execute(f"ALTER TABLE {table} DROP COLUMN folded")
+        con.execute("ALTER TABLE rank_snapshots DROP COLUMN folded")
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:

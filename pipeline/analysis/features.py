@@ -5,7 +5,8 @@ stores it (``store.aggregates``), so features are a pass over those sums (a few 
 player), never over the games. What depends on more than a player's own games is applied
 here, when scoring:
 
-    ranks       per player: newest tier, first/peak/newest ladder position (rank snapshots)
+    ranks       per player: newest tier, first/peak/newest ladder position (rank snapshots;
+                the analyzer reads its rank summary instead, see ``ranks``)
     current     per player: the tier the baselines compare with (profile, else snapshots)
     baselines   tier x role means and spreads of the raw metrics (``baselines``), over the
                 players of each tier, shrunk toward the role and the documented defaults
@@ -25,7 +26,8 @@ account played in them.
 The analyzer keeps the same per-player sums folded into one narrow row per player
 (``player_score_inputs``, see ``inputs``): when scoring against its stored baselines,
 ``feature_frame`` reads those rows instead of the sums rows, which cost about a whole scan
-of the sums even for one player in a hundred.
+of the sums even for one player in a hundred; and its rank summary (``player_ranks``)
+instead of the rank snapshots, for the same reason.
 
 ``feature_frame`` returns one row per player; ``game_frame`` the stored games of a few
 players with their per-game scores (for ``explain``, read from the games themselves);
@@ -44,6 +46,7 @@ import pandas as pd
 
 from pipeline.analysis.baselines import METRICS, baselines_ctes, composite_z
 from pipeline.analysis.params import ScoringParams
+from pipeline.analysis.ranks import RANKED_SNAPSHOTS, summary_select
 from pipeline.analysis.tiers import TIERS, rank_score_sql, tier_index_sql
 from pipeline.store.aggregates import EPOCH, STOMP_Z, lobby_z, per_game_sql, reference_ctes
 
@@ -80,30 +83,22 @@ def _days(timestamp: str) -> str:
     return f"date_diff('millisecond', {EPOCH}, {timestamp}) / 86400000.0"
 
 
-def _snapshots(scope: str) -> str:
-    return f"""
-snapshots AS (
-    SELECT puuid, observed_at, upper(tier) AS tier,
-           {tier_index_sql()} AS tier_index, {rank_score_sql()} AS rank_score,
-           coalesce(wins, 0) + coalesce(losses, 0) AS games_reported
-    FROM rank_snapshots
-    WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of {scope}
-)"""
-
-
-_RANKS = """
+def _ranks(scope: str, *, summarized: bool) -> str:
+    """The ``ranks`` CTE: per player, what scoring reads of their snapshots in the scored
+    rank queue up to ``$as_of``; ``summarized``: from the analyzer's rank summary instead
+    (``ranks``; only for now, and only once the analyzer's run has folded the snapshots)."""
+    if summarized:
+        return f"""
 ranks AS (
-    SELECT puuid,
-           arg_max(tier, observed_at) AS tier,
-           arg_max(tier_index, observed_at) AS tier_index,
-           arg_max(rank_score, observed_at) AS rank_score,
-           arg_min(rank_score, observed_at) AS first_rank_score,
-           max(rank_score) AS peak_rank_score,
-           arg_max(games_reported, observed_at) AS games_reported,
-           arg_min(games_reported, observed_at) AS first_games_reported,
-           min(observed_at) AS first_observed_at,
-           max(observed_at) AS last_observed_at
-    FROM snapshots GROUP BY puuid
+    SELECT * FROM player_ranks WHERE queue_type = $rank_queue {scope}
+)"""
+    snapshots = f"""(
+        {RANKED_SNAPSHOTS}
+          AND queue_type = $rank_queue AND observed_at <= $as_of {scope}
+    )"""
+    return f"""
+ranks AS (
+    {summary_select(snapshots)}
 )"""
 
 
@@ -161,12 +156,14 @@ def _common_ctes(
     cached: bool = False,
     rows: str = "",
     tiers: str | None = None,
+    summarized: bool = False,
 ) -> str:
     """The CTEs every query here starts from. ``cached``: compare with the baselines the
     analyzer keeps (``scoring_baselines``) and read the sums and ranks of the players in
     scope only, so the cost follows the players scored; else the baselines come from
     everyone's sums. ``rows``: a condition on the sums rows read (``AND ...``); ``tiers``:
-    a table (puuid, tier) of the tiers to compare with instead of the current ones."""
+    a table (puuid, tier) of the tiers to compare with instead of the current ones;
+    ``summarized``: the ranks from the analyzer's rank summary (see ``_ranks``)."""
     scope = _scope(puuids) if cached else ""
     baselines = _CACHED_BASELINES if cached else baselines_ctes(_cells(), _ALL_TIERS).lstrip()
     current = (
@@ -180,8 +177,7 @@ def _common_ctes(
 all_sums AS (
     SELECT * FROM player_game_sums WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows}
 ),
-{_snapshots(scope)},
-{_RANKS},
+{_ranks(scope, summarized=summarized)},
 {current},
 {baselines},
 {reference_ctes()},
@@ -444,17 +440,17 @@ def inputs_built_for(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> b
 def current_tiers_select(params: ScoringParams, players: str) -> tuple[str, dict[str, Any]]:
     """SELECT (and its parameters) of (puuid, tier): the tier each player of the query
     ``players`` (a column ``puuid``) is compared with now, as ``_current`` decides it. Lean:
-    only players without a fetched profile need their snapshots read."""
+    only players without a fetched profile need their rank read, from the analyzer's rank
+    summary (``ranks``: its run folds the snapshots in first)."""
     sql = f"""
     WITH profiled AS (
         SELECT p.puuid, p.summoner_checked_at IS NOT NULL AS checked, p.solo_tier
         FROM players p WHERE p.puuid IN ({players})
     ),
     newest AS (
-        SELECT puuid, arg_max(upper(tier), observed_at) AS tier FROM rank_snapshots
-        WHERE queue_type = $rank_queue AND tier IS NOT NULL AND observed_at <= $as_of
+        SELECT puuid, tier FROM player_ranks
+        WHERE queue_type = $rank_queue
           AND puuid IN (SELECT puuid FROM profiled WHERE NOT checked)
-        GROUP BY puuid
     )
     SELECT f.puuid,
            CASE WHEN f.checked THEN coalesce(upper(f.solo_tier), '{UNRANKED}')
@@ -506,10 +502,12 @@ def feature_frame(
     ``cached_baselines`` compares with the analyzer's stored baselines (see ``upkeep``)
     instead of computing them from everyone's sums.
     """
-    common = _common_ctes(puuids, cached=cached_baselines)
-    # The analyzer's inputs hold exactly what the sums would give (see ``inputs``), in one
-    # narrow row per player: reading them costs a fraction of the sums rows they fold.
-    from_inputs = cached_baselines and as_of is None and inputs_built_for(con, params)
+    # The analyzer's inputs and rank summary hold exactly what the sums rows and the rank
+    # snapshots would give (see ``inputs``, ``ranks``), in one narrow row per player:
+    # reading them costs a fraction of the rows they fold. Its run keeps both current.
+    now = cached_baselines and as_of is None
+    common = _common_ctes(puuids, cached=cached_baselines, summarized=now)
+    from_inputs = now and inputs_built_for(con, params)
     players = _inputs_player_ctes(puuids) if from_inputs else _player_ctes(puuids)
     sql = f"WITH {common},{players} {_FEATURES_SELECT}"
     frame = _run(con, sql, _parameters(params, puuids, as_of)).df()

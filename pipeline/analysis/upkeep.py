@@ -28,6 +28,7 @@ import duckdb
 from pipeline.analysis import inputs
 from pipeline.analysis.features import baseline_frame, latest_inputs
 from pipeline.analysis.params import MODEL_VERSION, ScoringParams
+from pipeline.analysis.ranks import fold_rank_snapshots
 from pipeline.log import get_logger
 from pipeline.store.aggregates import (
     compact,
@@ -79,13 +80,17 @@ def _baseline_shift(con: duckdb.DuckDBPyConnection, name: str) -> float:
 def keep_current(
     con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool = False
 ) -> Upkeep:
-    """Bring the lobby reference, the baselines and the score inputs (``inputs``) up to
-    date; in a write transaction.
+    """Bring the lobby reference, the baselines, the rank summary (``ranks``) and the score
+    inputs (``inputs``) up to date; in a write transaction.
 
     ``force`` recomputes the baselines whatever the growth (``smurf analyze --all``).
     """
     requeue_noted(con)
     upkeep = _keep_baselines(con, params, force=force)
+    # Before the inputs: a player without a profile is compared with the summary's tier.
+    ranks_folded = fold_rank_snapshots(con)
+    if ranks_folded:
+        log.debug("analyzer.ranks_folded", players=ranks_folded)
     inputs.refresh(con, params)
     return upkeep
 

@@ -281,6 +281,13 @@ def forget_score_inputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM player_score_inputs")
 
 
+def forget_rank_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty the analyzer's rank summary (``analysis.ranks``) and mark every rank snapshot
+    unfolded: its next run sums them all again."""
+    con.execute("DELETE FROM player_ranks")
+    con.execute("UPDATE rank_snapshots SET folded = NULL WHERE folded")
+
+
 def drop_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a temp table on the way out of a write, even one that failed: after a failed
     statement the transaction is aborted and refuses every statement, and the error that

@@ -157,6 +157,7 @@ def record_rank_snapshots(
     """Store league-v4 entries per player, a row only where something changed; rows inserted.
 
     Only solo and flex queues are kept; a player with neither gets one ``UNRANKED`` row.
+    A row is stored (or rewritten) unfolded: the analyzer folds it into its rank summary.
     """
     rows = [
         {"puuid": puuid, "queue_type": queue, **values, "observed_at": observed_at}
@@ -189,7 +190,8 @@ def record_rank_snapshots(
             ) s
             ON t.puuid = s.puuid AND t.queue_type = s.queue_type
                AND t.observed_at = s.observed_at
-            WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in RANK_FIELDS)}
+            WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in RANK_FIELDS)},
+                folded = NULL
             WHEN NOT MATCHED THEN INSERT ({", ".join(columns)})
                 VALUES ({", ".join(f"s.{c}" for c in columns)})
             """,
