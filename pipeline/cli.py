@@ -18,9 +18,9 @@ import duckdb
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
-from pipeline.cli_settings import db_option, settings_of
+from pipeline.cli_settings import UnusableSettings, db_option, settings_of
 from pipeline.config import DEMO_DB_PATH, Settings
-from pipeline.errors import SmurfError
+from pipeline.errors import ConfigError, SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.lab import lab
 from pipeline.log import configure_logging
@@ -80,12 +80,19 @@ def cli(
     Fetch match history from the Riot API (or the bundled simulator) into DuckDB, score
     every player, and explore the results in notebooks or with `smurf sql`.
     """
-    settings = Settings.from_env(os.environ, db_path=db_path, platform=platform)
-    ctx.obj = settings
+    try:
+        settings: Settings | None = Settings.from_env(
+            os.environ, db_path=db_path, platform=platform
+        )
+    except ConfigError as error:
+        settings = None
+        ctx.obj = UnusableSettings(error)  # raised by the command, after any --help
+    else:
+        ctx.obj = settings
     # The demo prints its own live status; its jobs' info lines still reach their executions.
     quiet = ctx.invoked_subcommand == "demo"
     configure_logging(
-        secrets=[settings.riot_api_key],
+        secrets=[settings.riot_api_key if settings else os.environ.get("RIOT_API_KEY")],
         json_lines=log_json,
         level="debug" if debug else "warning" if quiet else "info",
     )

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline.config import Settings
+from pipeline.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,9 +36,20 @@ def db_option(
     )
 
 
+class UnusableSettings:
+    """What the root command keeps when the environment's settings cannot be used: the error
+    is raised by the first command that needs them, so ``--help`` still works."""
+
+    def __init__(self, error: ConfigError) -> None:
+        self.error = error
+
+
 def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settings:
     """The settings built by the root ``smurf`` command (with a command's own ``--db``)."""
     settings = ctx.find_object(Settings)
+    unusable = ctx.find_object(UnusableSettings)
+    if settings is None and unusable is not None:
+        raise unusable.error
     if settings is None:
         raise click.UsageError("Run this command through `smurf`, which builds its settings.")
     if db_path is None:
