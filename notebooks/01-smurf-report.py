@@ -129,8 +129,9 @@ present.show_table(
 # %% [markdown]
 # ## Detection quality against ground truth
 # Only on simulator data (table `sim_truth`). Everyone with the scoring's minimum of games
-# (not `min_games`) is scored now and compared with the truth, as `smurf evaluate` and the
-# demo summary do, so the three give the same numbers. The model's ROC curves are drawn
+# (not `min_games`, and on every platform whatever `platform` says) is scored now and
+# compared with the truth, as `smurf evaluate` and the demo summary do, so the three give
+# the same numbers. The model's ROC curves are drawn
 # next to the rule "win rate >= 65 % over >= 30 games"; the table splits the smurf numbers
 # by what is known about the player.
 
