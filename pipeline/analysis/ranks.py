@@ -55,11 +55,15 @@ def summary_select(snapshots: str) -> str:
 
 def _extended(column: str) -> str:
     """SQL: ``column`` of the stored row ``r`` extended by the new snapshots' row ``n``
-    (every new snapshot is newer than the stored row's; either side may be missing)."""
+    (every new snapshot is newer than the stored row's; either side may be missing). As
+    ``arg_max``/``arg_min`` pass over a NULL value (a tier the ladder does not know has no
+    index or rank), a NULL on the side that would win gives way to the other's."""
     if column == "peak_rank_score":
-        combined = "greatest(r.peak_rank_score, n.peak_rank_score)"
+        combined = "greatest(r.peak_rank_score, n.peak_rank_score)"  # NULLs ignored, as max
+    elif column in _NEWEST:
+        combined = f"coalesce(n.{column}, r.{column})"
     else:
-        combined = f"{'n' if column in _NEWEST else 'r'}.{column}"
+        combined = f"coalesce(r.{column}, n.{column})"
     return (
         f"CASE WHEN r.puuid IS NULL THEN n.{column} WHEN n.puuid IS NULL THEN r.{column}"
         f" ELSE {combined} END AS {column}"
@@ -68,7 +72,8 @@ def _extended(column: str) -> str:
 
 def fold_rank_snapshots(con: duckdb.DuckDBPyConnection) -> int:
     """Fold the snapshots not yet folded into ``player_ranks`` and mark them folded;
-    returns the players whose rows were written. In the analyzer's write transaction."""
+    returns the players with such snapshots (their rows are written again, unchanged when
+    the new snapshots were unranked). In the analyzer's write transaction."""
     row = con.execute("SELECT count(*) FROM rank_snapshots WHERE folded IS NOT TRUE").fetchone()
     if not row or not row[0]:
         return 0

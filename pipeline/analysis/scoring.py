@@ -198,7 +198,10 @@ def score_players(
     logit) and the features, from the per-player sums the store keeps. ``as_of`` ignores
     rank snapshots after that time and judges profile freshness then. ``cached_baselines``
     compares with the baselines the analyzer keeps (``upkeep.keep_current``), so scoring a
-    few players reads only theirs. Never opens the database: the caller owns the connection.
+    few players reads only theirs; with no ``as_of`` it also reads the analyzer's score
+    inputs and rank summary, which are current only after ``keep_current`` in the same
+    transaction (as ``score_queued`` does). Never opens the database: the caller owns the
+    connection.
     """
     features = feature_frame(con, params, puuids, as_of, cached_baselines=cached_baselines)
     return score_frame(features, params, as_of)

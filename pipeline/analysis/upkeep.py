@@ -10,6 +10,10 @@
 - **The score inputs** (``inputs``): one row per player folded from the sums rows appended
   since the last run; built again from all the sums whenever the baselines, the lobby
   reference or the sums' layout (compaction) change.
+- **The rank summary** (``ranks``): one row per player and ranked queue folded from the
+  rank snapshots stored since the last run (a player's snapshots summed again when one
+  came late or was rewritten); summed again from every snapshot after ``smurf db
+  rebuild-aggregates``.
 - **The queue** (``players_to_score``): the store queues a player when their games, profile
   or rank change; ``players_needing_scores`` reads it and ``dequeue`` takes players off in
   the transaction that writes their scores. A change to a player already queued is also
