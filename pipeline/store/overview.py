@@ -57,9 +57,11 @@ def job_activity(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[Job
     last = {
         int(r[0]): LastExecution(int(r[1]), r[2], r[3], r[4], r[5])
         for r in con.execute(
-            "SELECT job_config_id, arg_max(id, id), arg_max(status, id), arg_max(created_at, id),"
-            " arg_max(finished_at, id), arg_max(error_message, id)"
-            " FROM job_executions GROUP BY job_config_id"
+            # The newest run's row, whole: arg_max per column would pass over its NULLs (a
+            # run not finished, without an error) and show an older run's instead.
+            "SELECT job_config_id, id, status, created_at, finished_at, error_message"
+            " FROM job_executions"
+            " QUALIFY row_number() OVER (PARTITION BY job_config_id ORDER BY id DESC) = 1"
         ).fetchall()
     }
     counts: dict[int, dict[str, int]] = {}
