@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from click.testing import CliRunner, Result
 
 from pipeline.api import create_api
 from pipeline.cli import cli
-from pipeline.jobs import JobScheduler, JobStatus
+from pipeline.config import Settings
+from pipeline.jobs import JobContext, JobScheduler, JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
@@ -218,6 +220,40 @@ def test_missing_or_revoked_key_fails_the_run_once_with_an_actionable_message(
     assert "key" in (outcome.error_message or "").lower()
     assert "RGAPI-revoked" not in (outcome.error_message or "")
     assert data_rows(db_path) == {**dict.fromkeys(DATA_TABLES, 0), "players": 3}
+
+
+def test_a_run_on_the_real_api_without_a_key_fails_before_any_request(db_path: Path) -> None:
+    """Without a key, a job addressed to the real Riot API ends FAILED naming the key at
+    once (as `track` and the scheduler refuse), not after its requests failed one by one."""
+    track(db_path, ["p1"])
+    settings = Settings(db_path=db_path, riot_api_key=None)
+    outcome = run_job(JobContext(settings), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.FAILED
+    assert (outcome.error_message or "").startswith("AuthenticationError: RIOT_API_KEY is not set")
+    assert outcome.metrics["api_requests_made"] == 0
+
+
+def test_a_run_whose_requests_all_went_unanswered_fails(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Every request to an address where nothing listens fails (each player's failure is
+    skipped): the run ends FAILED saying no request was answered, not SUCCESS; against the
+    simulator the same run succeeds."""
+    track(db_path, [t["puuid"] for t in sim.truth()[:2]])
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    nowhere = Settings(
+        db_path=db_path, riot_api_key=TEST_KEY, riot_api_base=f"http://127.0.0.1:{port}/{{route}}"
+    )
+    outcome = run_job(JobContext(nowhere, timeout_s=1.0), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.FAILED
+    message = outcome.error_message or ""
+    assert message.startswith("No Riot API request was answered (")
+    assert "transport_error" in message and f"127.0.0.1:{port}" in message
+    assert outcome.metrics["api_requests_made"] > 0
+    answered = run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER")
+    assert answered.status is JobStatus.SUCCESS
 
 
 # ---- import-matches ---------------------------------------------------------------------

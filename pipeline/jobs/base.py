@@ -404,7 +404,24 @@ class BaseJob:
         except Exception as exc:
             log.error("job.failed", error=f"{type(exc).__name__}: {exc}")
             return JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        unanswered = self._no_request_answered()
+        if unanswered is not None:
+            log.error("job.failed", error=unanswered)
+            return JobStatus.FAILED, unanswered
         return JobStatus.SUCCESS, None
+
+    def _no_request_answered(self) -> str | None:
+        """Why the run failed although no step raised: it sent requests to the Riot API and
+        not one was answered (each player's failure is logged and skipped, so the run went
+        on to the end with nothing fetched). None when any request got an answer."""
+        counts = self._client.request_counts() if self._client is not None else {}
+        if not counts or any(_answered(outcome) for outcome in counts):
+            return None
+        outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        return (
+            f"No Riot API request was answered ({outcomes}): is RIOT_API_BASE "
+            f"({self.context.settings.riot_api_base}) reachable?"
+        )
 
     # ---- steps ------------------------------------------------------------------------
     def _store_progress(
@@ -460,3 +477,10 @@ class BaseJob:
         if self._client is not None:
             self._sync_request_metric()
             await self._client.__aexit__(None, None, None)
+
+
+def _answered(outcome: str) -> bool:
+    """Whether a request outcome (``RiotClient.request_counts``) is an answer: any status
+    below 500 (a 404 says the account or match is not there). A 429 is not one, but a run
+    refused for its rate ends RATE_LIMITED before this is asked."""
+    return outcome.isdigit() and int(outcome) < 500 and outcome != "429"

@@ -22,7 +22,12 @@ from urllib.parse import quote
 
 import httpx
 
-from pipeline.riot.errors import InvalidRequestError, UnexpectedResponseError
+from pipeline.config import REAL_API_HOST
+from pipeline.riot.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    UnexpectedResponseError,
+)
 from pipeline.riot.limiter import RateLimiter
 from pipeline.riot.routing import (
     account_region_of,
@@ -262,10 +267,9 @@ class RiotClient:
         """A finished match, with the response's bytes to store as they came."""
         path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
         call = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
-        if self._sender is None:
-            raise RuntimeError("Use the client inside `async with RiotClient(...) as client:`.")
+        sender = self._ready_sender(call)
         budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
-        payload = await self._sender.get_payload(call, max_wait_s=budget_s)
+        payload = await sender.get_payload(call, max_wait_s=budget_s)
         return MatchResponse(cast(MatchDto, _object(payload.value, call)), payload.body)
 
     async def get_match_timeline(
@@ -277,10 +281,24 @@ class RiotClient:
         return _object(await self._get(call, max_wait_s), call)
 
     async def _get(self, call: Call, max_wait_s: WaitBudget) -> Any:
+        sender = self._ready_sender(call)
+        budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
+        return await sender.get_json(call, max_wait_s=budget_s)
+
+    def _ready_sender(self, call: Call) -> Sender:
+        """The sender, once the client is open and has what the API needs to answer."""
         if self._sender is None:
             raise RuntimeError("Use the client inside `async with RiotClient(...) as client:`.")
-        budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
-        return await self._sender.get_json(call, max_wait_s=budget_s)
+        if not self._api_key and REAL_API_HOST in self.base_url:
+            # Refused before sending: the real API answers 401 to a request without a key,
+            # and without a network each request would fail as if the network were at fault.
+            raise AuthenticationError(
+                "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or "
+                "point RIOT_API_BASE at the bundled simulator (`smurf simulator serve`).",
+                method="GET",
+                path=call.path,
+            )
+        return self._sender
 
 
 def _required(name: str, value: str) -> str:
