@@ -160,6 +160,21 @@ def test_cli_export_prints_counts(tmp_path: Path) -> None:
     assert _table(db_path, "SELECT count(*) AS n FROM sim_truth")["n"].iloc[0] == 50
 
 
+def test_a_world_too_small_to_fill_a_lobby_exports_its_players_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """Ten players (the least a world takes) play no match within the matchmaking's spread:
+    the export stores the players, their ranks and the truth, and warns instead of failing."""
+    db_path = tmp_path / "small.duckdb"
+    result = CliRunner().invoke(
+        cli, ["simulator", "export", "--seed", "1", "--players", "10", "--db", str(db_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "10 players, 0 matches" in result.output
+    assert "played no match" in result.stderr and "--players 20" in result.stderr
+    assert _table(db_path, "SELECT count(*) AS n FROM players")["n"].iloc[0] == 10
+
+
 def test_cli_serve_documents_every_option() -> None:
     """Every option of `smurf simulator serve` has help text."""
     from pipeline.simulator.cli import serve

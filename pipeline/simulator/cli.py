@@ -295,6 +295,12 @@ def export(
         f"{report.rank_snapshots} rank snapshots, {report.truth_rows} sim_truth rows "
         f"in {time.monotonic() - started_s:.1f} s."
     )
+    if report.matches == 0 and report.players:
+        click.echo(
+            f"Warning: the world's {report.players} players played no match (too few to fill "
+            "lobbies within the matchmaking's spread): use --players 20 or more.",
+            err=True,
+        )
 
 
 @simulator.command("crawl")

@@ -214,6 +214,13 @@ def _write_frames(
     players: Frame,
     types: Mapping[str, Mapping[str, str]],
 ) -> WriteCounts:
+    if len(matches) == 0:
+        # No match to store (a page of nothing, a world too small to fill a lobby): only
+        # the players. An empty frame may also carry columns DuckDB cannot type (a
+        # categorical without categories).
+        with registered_frame(con, players) as pl:
+            created, updated = _upsert_players(con, *pl, types["players"], dated=True)
+        return WriteCounts(0, 0, created, updated)
     with (
         registered_frame(con, matches) as m,
         registered_frame(con, participants) as p,
