@@ -6,7 +6,8 @@
     GET  /api/v1/jobs/{id}/executions               ?status=&limit=&offset= (paginated)
     GET  /api/v1/jobs/executions/{execution_id}     one execution with its log lines
     POST /api/v1/jobs/{id}/trigger                  202 {"execution_id": N}; 404 unknown,
-                                                    400 inactive, 409 already running
+                                                    400 inactive, 409 already running,
+                                                    503 the scheduler is stopping
     any                                             503 when another process holds the
                                                     database past the lock timeout
     GET  /openapi.json                              this API's OpenAPI description
@@ -45,7 +46,12 @@ from pipeline.api_models import (
     Triggered,
 )
 from pipeline.config import LOOPBACK_HOSTS
-from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
+from pipeline.jobs.errors import (
+    JobAlreadyRunningError,
+    JobInactiveError,
+    SchedulerStoppingError,
+    UnknownJobError,
+)
 from pipeline.jobs.scheduler import JobScheduler, read_overview
 from pipeline.jobs.types import JobStatus
 from pipeline.store import StoreError
@@ -176,6 +182,8 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
             raise HTTPException(400, str(exc)) from None
         except JobAlreadyRunningError as exc:
             raise HTTPException(409, str(exc)) from None
+        except SchedulerStoppingError as exc:
+            raise HTTPException(503, str(exc)) from None
         return {"job_id": job_id, "execution_id": execution_id}
 
     app.middleware("http")(_only_trusted_requests(token))

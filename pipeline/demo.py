@@ -26,7 +26,6 @@ from typing import Any, TextIO
 from pipeline.analysis.model import factor_phrase
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
 from pipeline.jobs import JobContext, run_in_process
-from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
@@ -276,10 +275,6 @@ def summarise(db: Database) -> dict[str, Any]:
 
     with db.read() as con:
         counts = data_counts(con)
-        not_begun = con.execute(
-            "SELECT count(*) FROM job_executions WHERE status = 'FAILED' AND error_message = ?",
-            [NOT_BEGUN_MESSAGE],
-        ).fetchone()
         scores = latest_scores(con)
         quality: dict[str, float] = {}
         try:
@@ -307,7 +302,6 @@ def summarise(db: Database) -> dict[str, Any]:
             "checks": counts.account_checks,
         },
         "runs": counts.runs,
-        "not_begun": int(not_begun[0]) if not_begun else 0,
         "requests": counts.api_requests,
         "suspects": [
             _suspect({str(k): v for k, v in row.items()}) for row in suspects.to_dict("records")
@@ -361,19 +355,6 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         runs.setdefault(job_type, []).append(f"{status}={n}")
     for job_type, parts in runs.items():
         say(f"  {job_type:<24} {' '.join(parts)}")
-    not_begun = int(s.get("not_begun", 0))
-    failed = sum(int(n) for _, status, n in s.get("runs", []) if status == "FAILED")
-    if not_begun:
-        # The runs ended before they began are FAILED runs too: all of them, or some.
-        if not_begun == failed:
-            which = "The one FAILED run" if failed == 1 else f"All {failed} FAILED runs"
-            ended = " No run failed while working."
-        else:
-            which, ended = f"{not_begun} of the {failed} FAILED runs", ""
-        say(
-            f"  ({which} fell due as the demo stopped: the scheduler ended them before they "
-            f"began, so they had done nothing.{ended})"
-        )
     say("")
     say("Top suspects (main factors):")
     for suspect in s.get("suspects", []) or []:

@@ -7,6 +7,7 @@ process must not run jobs beside a scheduler's own (two rate limiters would spen
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
@@ -22,7 +23,6 @@ from click.testing import CliRunner, Result
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobScheduler
-from pipeline.jobs.executions import NOT_BEGUN_MESSAGE
 from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.log import configure_logging
 from pipeline.simulator.server import free_port
@@ -139,9 +139,11 @@ def test_stopping_while_a_run_starts_prints_no_traceback(
     db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A scheduler stopped while a scheduled run waits to start (here for a file another
-    process holds) stops quietly: the run is recorded as stopped, and APScheduler logs no
-    "raised an exception" traceback for it."""
+    process holds) stops quietly: the run is taken back, and APScheduler logs no "raised an
+    exception" traceback for it."""
     only_the_analyzer(db_path, "interval(seconds=2)")
+    logged = io.StringIO()
+    configure_logging(json_lines=True, level="info", stream=logged)
 
     async def scenario() -> None:
         scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
@@ -162,5 +164,34 @@ def test_stopping_while_a_run_starts_prints_no_traceback(
     with caplog.at_level("ERROR", logger="apscheduler"):
         asyncio.run(scenario())
     assert [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")] == []
-    stopped = "SELECT count(*) FROM job_executions WHERE status = 'FAILED' AND error_message = ?"
-    assert count(db_path, stopped, [NOT_BEGUN_MESSAGE]) == 1
+    # The start went through once the file was free, and was taken back: the run never
+    # began, so no execution row is left to read as a failure.
+    assert '"event": "job.not_begun"' in logged.getvalue()
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+def test_a_stopping_scheduler_starts_no_new_run(db_path: Path) -> None:
+    """Once asked to stop, a scheduler neither triggers a run (the API answers 503) nor
+    starts one that falls due: no execution row appears, while the same trigger ran before."""
+    from pipeline.jobs.errors import SchedulerStoppingError
+
+    only_the_analyzer(db_path, "interval(hours=1)")
+
+    async def scenario() -> None:
+        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
+        await scheduler.start()
+        try:
+            await scheduler.trigger(ANALYZER_ID)
+            while scheduler.running:
+                await asyncio.sleep(0.05)
+            scheduler.state = "STOPPING"  # as stop() sets it first
+            with pytest.raises(SchedulerStoppingError):
+                await scheduler.trigger(ANALYZER_ID)
+            await scheduler._scheduled_run(ANALYZER_ID)
+            assert not scheduler.running
+        finally:
+            scheduler.state = "RUNNING"
+            await scheduler.stop()
+
+    asyncio.run(scenario())
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 1

@@ -33,6 +33,10 @@ class JobAlreadyRunningError(JobError):
     """The job already has a run in progress."""
 
 
+class SchedulerStoppingError(JobError):
+    """The scheduler was asked to stop: it starts no new run."""
+
+
 class JobInactiveError(JobError):
     """The job is disabled (is_active = false)."""
 

@@ -55,7 +55,6 @@ UNRECORDED_MESSAGE = (
     "The run ended in this process without recording its end (the database could not be "
     "written in time); closed when the job next started. Work committed before then is kept."
 )
-NOT_BEGUN_MESSAGE = "stopped: the process shut down before the run began"
 NO_PROCESS_MESSAGE = (
     "The run never recorded the process running it; closed when the job or the scheduler "
     "next started."
@@ -333,8 +332,9 @@ async def start_execution_in_thread(
     """``start_execution`` off the event loop; a start cancelled midway is ended, not leaked.
 
     The thread cannot be stopped: when the caller is cancelled (the process shutting down)
-    the start may still complete, so its execution is then recorded as stopped, however often
-    the caller is cancelled again meanwhile (see ``_StartHandoff``).
+    the start may still complete, so its execution is then taken back (the run never began:
+    its row is deleted), however often the caller is cancelled again meanwhile (see
+    ``_StartHandoff``).
     """
     handoff = _StartHandoff(db)
     future = asyncio.ensure_future(
@@ -353,9 +353,9 @@ async def start_execution_in_thread(
 
 
 class _StartHandoff:
-    """Hands a start made on a thread to its caller, or ends it when the caller is gone.
+    """Hands a start made on a thread to its caller, or takes it back when the caller is gone.
 
-    Whichever comes second, the start's end or the caller's cancellation, ends the run: the
+    Whichever comes second, the start's end or the caller's cancellation, takes it back: the
     thread when it finishes after the cancellation, otherwise a thread of its own that the
     interpreter waits for at exit. Neither waits on the caller, which a shutdown may cancel
     again at any await.
@@ -398,15 +398,17 @@ def _abandon_logged(db: Database, started: StartedRun) -> None:
 
 
 def _abandon(db: Database, started: StartedRun) -> None:
+    """Take back a start whose caller is gone (the process shutting down): the run never
+    began and did nothing, so its execution row goes rather than stand as a failure."""
     try:
         with db.write() as con:
-            records.finish_execution(
-                con,
-                started.execution_id,
-                status="FAILED",
-                metrics={},
-                error_message=NOT_BEGUN_MESSAGE,
-            )
+            records.discard_unbegun_execution(con, started.execution_id)
+        log.info(
+            "job.not_begun",
+            execution_id=started.execution_id,
+            job_config_id=started.config.id,
+            reason="the process shut down before the run began",
+        )
     finally:
         LIVE_RUNS.finish(started.live)
 

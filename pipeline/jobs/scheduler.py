@@ -35,6 +35,7 @@ from pipeline.jobs.errors import (
     JobConfigError,
     JobError,
     SchedulerAlreadyRunningError,
+    SchedulerStoppingError,
     UnknownJobError,
 )
 from pipeline.jobs.executions import (
@@ -290,6 +291,10 @@ class JobScheduler:
         return config_id in self.running or config_id in self._starting
 
     async def _scheduled_run(self, config_id: int) -> None:
+        if self.state != "RUNNING":
+            # Fell due as the scheduler stops: no new run once it was asked to stop.
+            log.info("scheduler.skipped_stopping", job_config_id=config_id)
+            return
         if self._busy(config_id):
             log.info("scheduler.skipped_overlap", job_config_id=config_id)
             return
@@ -309,7 +314,7 @@ class JobScheduler:
             log.info("scheduler.skipped", job_config_id=config_id, reason=str(exc))
             return
         except asyncio.CancelledError:
-            # Shut down while the start waited: the start records its run as stopped
+            # Shut down while the start waited: the start takes its run back
             # (start_execution_in_thread), so there is nothing to report, and letting the
             # cancellation through would only have APScheduler print it as a traceback.
             log.info("scheduler.start_cancelled", job_config_id=config_id)
@@ -339,6 +344,8 @@ class JobScheduler:
 
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
+        if self.state != "RUNNING":
+            raise SchedulerStoppingError("The scheduler is stopping: it starts no new run.")
         if self._busy(config_id):
             raise JobAlreadyRunningError(f"Job {config_id} is already running.")
         # Hold the slot across the start so a scheduled run cannot start meanwhile.
