@@ -222,6 +222,15 @@ def test_missing_or_revoked_key_fails_the_run_once_with_an_actionable_message(
     assert data_rows(db_path) == {**dict.fromkeys(DATA_TABLES, 0), "players": 3}
 
 
+@pytest.mark.parametrize("args", [["--db", "", "jobs", "list"], ["analyze", "--db", " "]])
+def test_an_empty_database_option_is_named(tmp_path: Path, args: list[str]) -> None:
+    """An empty --db (the working folder, to DuckDB) is one line naming the option."""
+    result = CliRunner().invoke(cli, args, env={"SMURF_DB": str(tmp_path / "x.duckdb")})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: The database is empty text: give --db")
+    assert not (tmp_path / "x.duckdb").exists()
+
+
 def test_a_run_on_the_real_api_without_a_key_fails_before_any_request(db_path: Path) -> None:
     """Without a key, a job addressed to the real Riot API ends FAILED naming the key at
     once (as `track` and the scheduler refuse), not after its requests failed one by one."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.errors import ConfigError
 from pipeline.store.errors import LAKE_URL_EXAMPLE, LakeUrlError
 
 LAKE_PREFIX = "ducklake:"
@@ -76,6 +77,11 @@ def parse_location(value: str | Path | LakeLocation) -> Location:
     """A file path or a lake from a ``SMURF_DB`` value (a clear error for a bad lake URL)."""
     if isinstance(value, LakeLocation | Path):
         return value
+    if not value.strip():
+        # Path("") is the working folder: DuckDB would then fail to read a directory.
+        raise ConfigError(
+            "The database is empty text: give --db (or SMURF_DB) a DuckDB file or a lake URL."
+        )
     if not is_lake_url(value):
         return Path(value)
     text = value.strip()[len(LAKE_PREFIX) :]
