@@ -64,6 +64,12 @@ class RunningScheduler:
             raise SchedulerRequestError(
                 f"The scheduler's API at {self.api_url} did not answer ({exc}); is it running?"
             ) from None
+        if answer.status_code == 401:
+            given = "The token given was refused" if token else "The scheduler requires a token"
+            raise SchedulerRequestError(
+                f"{given}: pass the scheduler's token with --api-token or set SMURF_API_TOKEN "
+                "(the one the scheduler was started with)."
+            )
         if answer.status_code != 202:
             raise SchedulerRequestError(
                 str(body.get("error") if isinstance(body, dict) else None)

@@ -66,9 +66,12 @@ def test_the_scheduler_does_not_start_a_job_another_process_is_running(db_path: 
 
 
 @contextmanager
-def scheduler_process(db_path: Path, api_port: int) -> Iterator[None]:
+def scheduler_process(db_path: Path, api_port: int, token: str | None = None) -> Iterator[None]:
     """`smurf scheduler` in a process of its own (its API on loopback unless port 0)."""
     env = {**os.environ, "RIOT_API_BASE": "http://127.0.0.1:9/{route}", "SMURF_DB": str(db_path)}
+    env.pop("SMURF_API_TOKEN", None)
+    if token is not None:
+        env["SMURF_API_TOKEN"] = token
     options = ["--api-port", str(api_port), "--duration-s", "120"]
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "--log-json", "scheduler", *options],
@@ -124,6 +127,23 @@ def test_smurf_run_refuses_when_the_scheduler_cannot_be_asked(db_path: Path) -> 
     assert result.exit_code == 1
     assert "no API" in result.output
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+def test_smurf_run_names_the_token_option_when_the_scheduler_wants_one(db_path: Path) -> None:
+    """A scheduler started with a token refuses a run asked without it: `smurf run` says
+    how to pass it (not the HTTP header), and with it the run goes through."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    with scheduler_process(db_path, free_port(), token="s3cret-token"):
+        refused = smurf_run(db_path, "SMURF_ANALYZER")
+        given = CliRunner().invoke(
+            cli,
+            ["--db", str(db_path), "--log-json", "run", "SMURF_ANALYZER"],
+            env={"SMURF_API_TOKEN": "s3cret-token"},
+        )
+    assert refused.exit_code == 1
+    assert "--api-token or set SMURF_API_TOKEN" in refused.output
+    assert "Authorization" not in refused.output
+    assert given.exit_code == 0, given.output
 
 
 HOLD_THE_FILE = """
