@@ -31,6 +31,7 @@ async def serve_scheduler(
     sync_interval_s: float = DEFAULT_SYNC_INTERVAL_S,
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S,
     on_started: Callable[[JobScheduler], None] | None = None,
+    on_stopping: Callable[[JobScheduler], None] | None = None,
     run_immediately: bool = False,
 ) -> JobScheduler:
     """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
@@ -76,6 +77,8 @@ async def serve_scheduler(
         except TimeoutError:
             scheduler.stop_reason = "duration"
         finally:
+            if on_stopping is not None:
+                on_stopping(scheduler)
             await scheduler.stop()
             if serving is not None:
                 server.should_exit = True
@@ -150,9 +153,20 @@ def scheduler(
     context.db.require_schema()
     settings.require_riot_key()
     shard = ",".join(settings.platforms) if settings.platforms else "all platforms"
-    click.echo(
-        f"Scheduler on {settings.db_path} for {shard}; API http://{api_host}:{api_port}/api/v1/jobs"
-    )
+    api = f"API http://{api_host}:{api_port}/api/v1/jobs" if api_port else "no API"
+
+    def started(_: JobScheduler) -> None:
+        # Said once the scheduler holds the database: a second one is refused before this.
+        click.echo(f"Scheduler on {settings.db_path} for {shard}; {api}")
+
+    def stopping(scheduler: JobScheduler) -> None:
+        if scheduler.running:
+            click.echo(
+                f"Stopping: no new runs; waiting up to {scheduler.shutdown_grace_s:g} s for "
+                f"{len(scheduler.running)} running job(s) to commit and record...",
+                err=True,
+            )
+
     asyncio.run(
         serve_scheduler(
             context,
@@ -161,6 +175,8 @@ def scheduler(
             api_token=settings.api_token,
             duration_s=duration_s,
             sync_interval_s=sync_interval_s,
+            on_started=started,
+            on_stopping=stopping,
         )
     )
     click.echo("Scheduler stopped.")

@@ -146,6 +146,21 @@ def test_smurf_run_names_the_token_option_when_the_scheduler_wants_one(db_path: 
     assert given.exit_code == 0, given.output
 
 
+def test_a_second_scheduler_is_refused_without_announcing_itself(db_path: Path) -> None:
+    """`smurf scheduler` on a database another scheduler serves says only that it is
+    refused: it never printed the "Scheduler on ..." line of one that runs."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    with scheduler_process(db_path, free_port()):
+        second = CliRunner().invoke(
+            cli,
+            ["--db", str(db_path), "--log-json", "scheduler", "--api-port", "0"],
+            env={"RIOT_API_BASE": "http://127.0.0.1:9/{route}"},
+        )
+    assert second.exit_code == 1
+    assert "already serves" in second.output
+    assert "Scheduler on" not in second.output
+
+
 HOLD_THE_FILE = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1])  # a writer: no other process may open the file
