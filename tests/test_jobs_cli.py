@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
 from tests.sim_helpers import TEST_KEY, count, set_job_config
 
 WORLD = SimulatorConfig(seed=3, players=150, app_limit="300:1,5000:120")
@@ -64,7 +65,8 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
         (["jobs", "set", "2", "matches_per_player_per_run=-5"], "between 1 and 100"),
         (["jobs", "set", "2", "matches_per_player_per_run=lots"], "whole number"),
         (["jobs", "set", "2", "schedule=whenever"], "Unrecognised schedule"),
-        (["jobs", "executions", "99"], "no job with id 99"),
+        (["jobs", "executions", "99"], "No job matches '99'"),
+        (["jobs", "set", "MATCH_FETCHR", "suspects_per_run=5"], "No job matches"),
         (["jobs", "logs", "12345"], "no execution 12345"),
         (["--platform", "mars", "jobs", "status"], "The platform must be one of"),
         (["analyze", "--min-matches", "-1"], "'--min-matches': -1 is not in the range"),
@@ -97,7 +99,10 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert all(t in listed.output for t in ("TRACKED_PLAYER_UPDATER", "BAN_CHECKER"))
     status = smurf(db_path, sim, "jobs", "status")
     assert "NOT_RUNNING" in status.output and "SUCCESS" in status.output
-    history = smurf(db_path, sim, "jobs", "executions", "1", "--status", "SUCCESS")
+    # A job by id or by type, as `run` and `jobs trigger` take it.
+    history = smurf(
+        db_path, sim, "jobs", "executions", "TRACKED_PLAYER_UPDATER", "--status", "SUCCESS"
+    )
     assert "SUCCESS" in history.output
     # Which process ran it, and on which platforms ("*": every one).
     header, row = history.output.splitlines()[:2]
@@ -112,19 +117,42 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
         sim,
         "jobs",
         "set",
-        "1",
+        "tracked_player_updater",
         "max_new_matches_per_player=7",
         "schedule=interval(minutes=3)",
     )
     assert changed.exit_code == 0, changed.output
+    assert changed.output.startswith("Job 1 (TRACKED_PLAYER_UPDATER) updated:")
     listed = smurf(db_path, sim, "jobs", "list").output
     assert '"max_new_matches_per_player": 7' in listed and "interval(minutes=3)" in listed
-    assert "disabled" in smurf(db_path, sim, "jobs", "disable", "1").output
+    assert "disabled" in smurf(db_path, sim, "jobs", "disable", "TRACKED_PLAYER_UPDATER").output
     refused = smurf(db_path, sim, "run", "1")
     assert refused.exit_code == 1 and "is disabled" in refused.output
     assert "enabled" in smurf(db_path, sim, "jobs", "enable", "1").output
     triggered = smurf(db_path, sim, "jobs", "trigger", "SMURF_ANALYZER")
     assert triggered.exit_code == 0 and "SUCCESS" in triggered.output
+
+
+def test_a_type_with_several_jobs_asks_for_an_id(db_path: Path, sim: RunningSimulator) -> None:
+    """A job type configured twice names two jobs: set, enable, disable and executions ask
+    for one id (listing them) instead of picking one."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO job_configurations (job_type, name, schedule, config_json)"
+            " SELECT job_type, name || ' (second)', schedule, config_json"
+            " FROM job_configurations WHERE job_type = 'NOTEBOOK_REPORT'"
+        )
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT id FROM job_configurations WHERE job_type = 'NOTEBOOK_REPORT' ORDER BY id"
+            ).fetchall()
+        ]
+    for args in (["jobs", "disable", "notebook_report"], ["jobs", "executions", "NOTEBOOK_REPORT"]):
+        result = smurf(db_path, sim, *args)
+        assert result.exit_code == 1
+        assert f"names 2 jobs (ids {ids[0]}, {ids[1]})" in result.output
+    assert "disabled" in smurf(db_path, sim, "jobs", "disable", str(ids[1])).output
 
 
 def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:

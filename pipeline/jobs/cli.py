@@ -261,7 +261,7 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
 
 
 @jobs.command("executions")
-@click.argument("job_id", type=int)
+@click.argument("job")
 @click.option(
     "--status",
     type=click.Choice([s.value for s in JobStatus], case_sensitive=False),
@@ -276,13 +276,11 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
     help="How many executions to show, newest first.",
 )
 @click.pass_context
-def jobs_executions(ctx: click.Context, job_id: int, status: str | None, limit: int) -> None:
-    """Show a job's recent executions with their metrics."""
-    db = _db(ctx)
-    with db.read() as con:
-        if records.get_job_config(con, job_id) is None:
-            raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
-        frame = records.list_executions(con, job_id, status=status, limit=limit)
+def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int) -> None:
+    """Show a job's recent executions (the job by id or type) with their metrics."""
+    config = _one_job(ctx, job)
+    with _db(ctx).read() as con:
+        frame = records.list_executions(con, config.id, status=status, limit=limit)
     if frame.empty:
         click.echo("No executions yet.")
         return
@@ -332,11 +330,30 @@ def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @jobs.command("logs")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=int, required=False)
+@click.option(
+    "--lines",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="Without an execution id: how many of the newest lines to show.",
+)
 @click.pass_context
-def jobs_logs(ctx: click.Context, execution_id: int) -> None:
-    """Print the log lines captured for one execution."""
+def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
+    """Print the log lines captured for one execution; without an id, the newest lines of
+    every execution (what the job system logged lately, job type and execution id first)."""
     db = _db(ctx)
+    if execution_id is None:
+        with db.read() as con:
+            recent = records.recent_logs(con, lines)
+        if recent.empty:
+            click.echo("No job has logged anything yet.")
+        for row in recent.itertuples():
+            click.echo(
+                f"{row.logged_at} {row.level:<7} {row.job_type} #{row.execution_id}"
+                f" {row.event} {row.fields}"
+            )
+        return
     with db.read() as con:
         execution = records.get_execution(con, execution_id)
         if execution is None:
@@ -377,29 +394,40 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
         _print_outcome(outcome, config.job_type)
 
 
-def _set_active(ctx: click.Context, job_id: int, active: bool) -> None:
-    db = _db(ctx)
-    with db.write() as con:
-        if records.get_job_config(con, job_id) is None:
-            raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
-        records.update_job_config(con, job_id, is_active=active)
-    click.echo(f"Job {job_id} {'enabled' if active else 'disabled'}.")
+def _one_job(ctx: click.Context, job: str) -> records.JobConfiguration:
+    """The one configuration ``job`` (an id, or a type with a single configuration) names."""
+    found = resolve_configs(_db(ctx), job)
+    if len(found) > 1:
+        ids = ", ".join(str(config.id) for config in found)
+        raise UnknownJobError(
+            f"{shorten(job)} names {len(found)} jobs (ids {ids}): give one id "
+            "(see `smurf jobs list`)."
+        )
+    return found[0]
+
+
+def _set_active(ctx: click.Context, job: str, active: bool) -> None:
+    config = _one_job(ctx, job)
+    with _db(ctx).write() as con:
+        records.update_job_config(con, config.id, is_active=active)
+    click.echo(f"Job {config.id} ({config.job_type}) {'enabled' if active else 'disabled'}.")
 
 
 @jobs.command("enable")
-@click.argument("job_id", type=int)
+@click.argument("job")
 @click.pass_context
-def jobs_enable(ctx: click.Context, job_id: int) -> None:
-    """Enable a job (a running scheduler picks it up within seconds)."""
-    _set_active(ctx, job_id, True)
+def jobs_enable(ctx: click.Context, job: str) -> None:
+    """Enable a job, by id or type (a running scheduler picks it up within seconds)."""
+    _set_active(ctx, job, True)
 
 
 @jobs.command("disable")
-@click.argument("job_id", type=int)
+@click.argument("job")
 @click.pass_context
-def jobs_disable(ctx: click.Context, job_id: int) -> None:
-    """Disable a job (a running scheduler stops scheduling it within seconds)."""
-    _set_active(ctx, job_id, False)
+def jobs_disable(ctx: click.Context, job: str) -> None:
+    """Disable a job, by id or type (a running scheduler stops scheduling it within
+    seconds)."""
+    _set_active(ctx, job, False)
 
 
 def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
@@ -417,11 +445,12 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 @jobs.command("set")
-@click.argument("job_id", type=int)
+@click.argument("job")
 @click.argument("assignments", nargs=-1, required=True)
 @click.pass_context
-def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> None:
-    """Change a job's config_json keys (key=value ...); `schedule=...` changes its schedule.
+def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None:
+    """Change a job's (by id or type) config_json keys (key=value ...); `schedule=...`
+    changes its schedule.
 
     Values are JSON (numbers, true/false) or text. The new configuration is validated by the
     job itself before it is saved; a running scheduler applies it within seconds.
@@ -430,16 +459,14 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
     db = _db(ctx)
     changes = parse_assignments(assignments)
     schedule = changes.pop("schedule", None)
-    with db.read() as con:
-        config = records.get_job_config(con, job_id)
-    if config is None:
-        raise UnknownJobError(f"There is no job with id {job_id}; see `smurf jobs list`.")
+    config = _one_job(ctx, job)
+    job_id = config.id
     if schedule is not None:
         parse_schedule(str(schedule))
     current = config.config_json if isinstance(config.config_json, dict) else {}
     new_config = {**current, **changes}
-    job = job_for(config.job_type, job_id, JobContext(settings))
-    job.job_config = records.JobConfiguration(
+    checked = job_for(config.job_type, job_id, JobContext(settings))
+    checked.job_config = records.JobConfiguration(
         config.id,
         config.job_type,
         config.name,
@@ -447,13 +474,13 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
         config.is_active,
         new_config,
     )
-    job._load_configuration()  # raises JobConfigError naming the bad key
+    checked._load_configuration()  # raises JobConfigError naming the bad key
     # A declared model refuses unknown keys itself; a seed-style job tells what it read.
-    unknown = [] if job.settings_model else sorted(set(changes) - job.settings_read)
+    unknown = [] if checked.settings_model else sorted(set(changes) - checked.settings_read)
     if unknown:
         raise JobConfigError(
             f"{config.job_type} has no setting {', '.join(map(shorten, unknown))}; "
-            f"its settings are: {', '.join(sorted(job.settings_read))} (and schedule)."
+            f"its settings are: {', '.join(sorted(checked.settings_read))} (and schedule)."
         )
     with db.write() as con:
         records.update_job_config(
@@ -463,7 +490,7 @@ def jobs_set(ctx: click.Context, job_id: int, assignments: tuple[str, ...]) -> N
             config_json=new_config if changes else None,
         )
     click.echo(
-        f"Job {job_id} updated: "
+        f"Job {job_id} ({config.job_type}) updated: "
         + json.dumps(
             {**({"schedule": schedule} if schedule is not None else {}), **changes}, sort_keys=True
         )
