@@ -342,3 +342,19 @@ def execution_logs(con: duckdb.DuckDBPyConnection, execution_id: int) -> pd.Data
         " WHERE execution_id = ? ORDER BY seq",
         [execution_id],
     ).df()
+
+
+def recent_logs(con: duckdb.DuckDBPyConnection, limit: int) -> pd.DataFrame:
+    """The newest ``limit`` log lines of every execution, oldest first, with the execution's
+    id and job type: what the job system logged lately."""
+    return con.execute(
+        """
+        SELECT * FROM (
+            SELECT l.execution_id, e.job_type, l.seq, l.logged_at, l.level, l.event, l.fields
+            FROM job_execution_logs l JOIN job_executions e ON e.id = l.execution_id
+            ORDER BY l.logged_at DESC, l.execution_id DESC, l.seq DESC
+            LIMIT ?
+        ) ORDER BY logged_at, execution_id, seq
+        """,
+        [limit],
+    ).df()
