@@ -169,7 +169,10 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
             403: {"model": ErrorBody, "description": "Not from this machine"},
             404: {"model": ErrorBody, "description": "Unknown job"},
             409: {"model": ErrorBody, "description": "Already running"},
-            **BUSY,
+            503: {
+                "model": ErrorBody,
+                "description": "Database held by another process, or the scheduler is stopping",
+            },
         },
     )
     async def trigger(job_id: JobId) -> Any:

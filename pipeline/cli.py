@@ -20,7 +20,7 @@ from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
 from pipeline.cli_settings import UnusableSettings, db_option, settings_of
 from pipeline.config import DEMO_DB_PATH, Settings
-from pipeline.errors import ConfigError, SmurfError
+from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.lab import lab
 from pipeline.log import configure_logging
@@ -84,7 +84,7 @@ def cli(
         settings: Settings | None = Settings.from_env(
             os.environ, db_path=db_path, platform=platform
         )
-    except ConfigError as error:
+    except SmurfError as error:  # a bad setting, a lake URL that cannot work
         settings = None
         ctx.obj = UnusableSettings(error)  # raised by the command, after any --help
     else:

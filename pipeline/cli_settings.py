@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError
+from pipeline.errors import SmurfError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +40,7 @@ class UnusableSettings:
     """What the root command keeps when the environment's settings cannot be used: the error
     is raised by the first command that needs them, so ``--help`` still works."""
 
-    def __init__(self, error: ConfigError) -> None:
+    def __init__(self, error: SmurfError) -> None:
         self.error = error
 
 

@@ -73,7 +73,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str], **overrides: object) -> Settings:
         """Build settings from an environment mapping; non-None overrides (CLI options) win."""
         values: dict[str, object] = {}
-        if env.get("SMURF_DB"):
+        if env.get("SMURF_DB", "").strip():  # empty or blank: not set
             values["db_path"] = env["SMURF_DB"]
         if env.get("RIOT_API_KEY"):
             values["riot_api_key"] = env["RIOT_API_KEY"].strip()

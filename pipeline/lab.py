@@ -27,6 +27,7 @@ from typing import Any
 
 import click
 
+from pipeline.cli_settings import settings_of
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 from pipeline.reports.sources import load_notebook as load_source
 from pipeline.store.location import parse_location
@@ -177,7 +178,9 @@ def lab(
     through SMURF_DB. Working copies live in data/notebooks/ (never tracked), so exploring
     never changes the repository. Other arguments go to jupyter lab (e.g. --port 8890).
     """
-    explicit = ctx.find_root().params.get("db_path") or os.environ.get("SMURF_DB")
+    settings_of(ctx)  # an unusable setting (or an empty --db) is named here, as elsewhere
+    given = ctx.find_root().params.get("db_path")
+    explicit = given if given is not None else os.environ.get("SMURF_DB", "").strip() or None
     choice = lab_choice(parse_location(explicit) if explicit else None)
     if isinstance(choice.path, Path) and not choice.path.is_file():
         from pipeline.workspace import DatabaseNotFoundError

@@ -77,17 +77,21 @@ class RunningScheduler:
             )
         return int(body["execution_id"])
 
-    def wait_for(self, execution_id: int, poll_s: float = POLL_S) -> dict[str, Any]:
-        """The execution once it has ended, as the scheduler's API describes it."""
+    def wait_for(
+        self, execution_id: int, token: str | None = None, poll_s: float = POLL_S
+    ) -> dict[str, Any]:
+        """The execution once it has ended, as the scheduler's API describes it (``token``:
+        for a scheduler that wants one from requests not naming this machine)."""
         while True:
-            execution = self._get(f"/api/v1/jobs/executions/{execution_id}")
+            execution = self._get(f"/api/v1/jobs/executions/{execution_id}", token)
             if execution.get("status") in TERMINAL_STATUSES:
                 return execution
             time.sleep(poll_s)
 
-    def _get(self, path: str) -> dict[str, Any]:
+    def _get(self, path: str, token: str | None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            answer = httpx.get(f"{self.api_url}{path}", timeout=REQUEST_TIMEOUT_S)
+            answer = httpx.get(f"{self.api_url}{path}", headers=headers, timeout=REQUEST_TIMEOUT_S)
             body = answer.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise SchedulerRequestError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Callable
 
 import click
@@ -66,9 +67,12 @@ async def serve_scheduler(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # The API's port is taken first: one in use is refused in words, before the scheduler
+    # starts (uvicorn would exit the process once it is running).
+    sockets = [_listening_socket(api_host, api_port)] if api_port else []
     try:
         await scheduler.start()
-        serving = asyncio.create_task(server.serve()) if api_port else None
+        serving = asyncio.create_task(server.serve(sockets=sockets)) if api_port else None
         if on_started is not None:
             on_started(scheduler)
         try:
@@ -86,7 +90,30 @@ async def serve_scheduler(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        for sock in sockets:
+            sock.close()
     return scheduler
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` for the monitoring API, or a clear error."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"Cannot serve the monitoring API on {host}: {exc}.") from exc
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen()
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"Cannot serve the monitoring API on {host}:{port}: {exc.strerror or exc} "
+            "(another scheduler or program may be using it); choose another port with "
+            "--api-port (0: no API)."
+        ) from exc
+    return sock
 
 
 @click.command()

@@ -513,11 +513,10 @@ def test_the_lock_timeout_is_bounded(db_path: Path, value: str) -> None:
     [
         ("SMURF_PLATFORM", "mars", "platform"),
         ("SMURF_LOCK_TIMEOUT_S", "abc", "SMURF_LOCK_TIMEOUT_S"),
+        ("SMURF_DB", "ducklake:foo", "lake URL"),
     ],
 )
-def test_a_bad_setting_stops_commands_but_not_their_help(
-    db_path: Path, name: str, value: str, said: str
-) -> None:
+def test_a_bad_setting_stops_commands_but_not_their_help(name: str, value: str, said: str) -> None:
     """An unusable setting in the environment is one clear line from any command that needs
     the settings, while every command's --help still shows (how else to learn the fix)."""
     env = {name: value}
@@ -525,10 +524,11 @@ def test_a_bad_setting_stops_commands_but_not_their_help(
         shown = CliRunner().invoke(cli, args, env=env, prog_name="smurf")
         assert shown.exit_code == 0, args
         assert shown.output.startswith("Usage: smurf"), args
-    result = CliRunner().invoke(cli, ["--db", str(db_path), "tracked"], env=env)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ") and said in result.stderr
-    assert "Traceback" not in result.output
+    for command in (["tracked"], ["lab", "--no-browser"]):
+        result = CliRunner().invoke(cli, command, env=env)
+        assert result.exit_code == 1, command
+        assert result.stderr.startswith("Error: ") and said in result.stderr, command
+        assert "Traceback" not in result.output
 
 
 def test_tracking_on_the_real_api_without_a_key_says_so_before_any_request(

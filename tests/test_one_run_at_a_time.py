@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -230,3 +232,70 @@ def test_a_stopping_scheduler_starts_no_new_run(db_path: Path) -> None:
 
     asyncio.run(scenario())
     assert count(db_path, "SELECT count(*) FROM job_executions") == 1
+
+
+def test_a_trigger_whose_start_ends_as_the_scheduler_stops_is_taken_back(db_path: Path) -> None:
+    """Asked to stop while a trigger's start was under way (it may wait for the file), the
+    scheduler does not launch the run: the trigger is refused and no execution row stays."""
+    from pipeline.jobs.errors import SchedulerStoppingError
+
+    only_the_analyzer(db_path, "interval(hours=1)")
+
+    async def scenario() -> None:
+        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
+        await scheduler.start()
+        start = scheduler._start
+
+        async def start_then_stop_begins(config_id: int, trigger: Any) -> Any:
+            started = await start(config_id, trigger)
+            scheduler.state = "STOPPING"  # stop() was called meanwhile
+            return started
+
+        scheduler._start = start_then_stop_begins  # type: ignore[method-assign]
+        try:
+            with pytest.raises(SchedulerStoppingError):
+                await scheduler.trigger(ANALYZER_ID)
+            assert not scheduler.running
+        finally:
+            scheduler.state = "RUNNING"
+            await scheduler.stop()
+
+    asyncio.run(scenario())
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+
+def test_a_scheduler_whose_api_port_is_taken_says_so_in_one_line(db_path: Path) -> None:
+    """The monitoring API's port in use is refused before the scheduler starts: one line
+    naming the port and --api-port, no traceback, no "Scheduler on" announcement."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli,
+            ["--db", str(db_path), "--log-json", "scheduler", "--api-port", str(port)],
+            env={"RIOT_API_BASE": "http://127.0.0.1:9/{route}"},
+        )
+    assert result.exit_code == 1
+    assert f"Cannot serve the monitoring API on 127.0.0.1:{port}" in result.output
+    assert "--api-port" in result.output
+    assert "Traceback" not in result.output and "Scheduler on" not in result.output
+
+
+def test_waiting_for_a_run_passes_the_token_the_trigger_did(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`smurf run` polls the execution with the token it triggered with: a scheduler that
+    wants one from requests not naming this machine would refuse the polls otherwise."""
+    from pipeline import scheduler_client
+
+    seen: list[dict[str, str]] = []
+
+    def get(url: str, headers: dict[str, str], timeout: float) -> httpx.Response:
+        seen.append(headers)
+        return httpx.Response(200, json={"id": 7, "status": "SUCCESS"})
+
+    monkeypatch.setattr(scheduler_client.httpx, "get", get)
+    running = scheduler_client.RunningScheduler(pid=1, api_url="http://10.0.0.5:8700")
+    assert running.wait_for(7, "s3cret")["status"] == "SUCCESS"
+    assert seen == [{"Authorization": "Bearer s3cret"}]

@@ -182,7 +182,7 @@ def _run_through(
         f"Running {config.job_type} through the scheduler (pid {running.pid}) as execution "
         f"{execution_id}; `smurf jobs logs {execution_id}` shows its log lines."
     )
-    ended = running.wait_for(execution_id)
+    ended = running.wait_for(execution_id, token)
     status = str(ended.get("status"))
     metrics = ", ".join(f"{k}={ended.get(k)}" for k in METRIC_NAMES)
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(status, "red")

@@ -388,7 +388,7 @@ class _StartHandoff:
 
 def _abandon_logged(db: Database, started: StartedRun) -> None:
     try:
-        _abandon(db, started)
+        take_back(db, started)
     except Exception as exc:
         log.error(
             "job.not_begun_not_recorded",
@@ -397,20 +397,24 @@ def _abandon_logged(db: Database, started: StartedRun) -> None:
         )
 
 
-def _abandon(db: Database, started: StartedRun) -> None:
-    """Take back a start whose caller is gone (the process shutting down): the run never
-    began and did nothing, so its execution row goes rather than stand as a failure."""
-    try:
-        with db.write() as con:
-            records.discard_unbegun_execution(con, started.execution_id)
+def take_back(db: Database, started: StartedRun) -> None:
+    """Take back a start whose run will not begin (the process shutting down first): the
+    run did nothing, so its execution row goes rather than stand as a failure. Under the
+    start lock, so no start of this process sees the row gone while the run is still live
+    (on a lake the next start may take its id)."""
+    with _START_LOCK:
+        try:
+            with db.write() as con:
+                removed = records.discard_unbegun_execution(con, started.execution_id)
+        finally:
+            LIVE_RUNS.finish(started.live)
+    if removed:
         log.info(
             "job.not_begun",
             execution_id=started.execution_id,
             job_config_id=started.config.id,
             reason="the process shut down before the run began",
         )
-    finally:
-        LIVE_RUNS.finish(started.live)
 
 
 def close_orphans(db: Database) -> list[int]:

@@ -43,6 +43,7 @@ from pipeline.jobs.executions import (
     close_orphans,
     record_unrecorded_ends,
     start_execution_in_thread,
+    take_back,
 )
 from pipeline.jobs.registry import JOB_CLASSES, JOB_TYPES, job_for
 from pipeline.jobs.schedule import parse_schedule
@@ -325,6 +326,9 @@ class JobScheduler:
             return
         finally:
             self._starting.discard(config_id)
+        if self.state != "RUNNING":
+            await asyncio.to_thread(take_back, self.context.db, started)  # asked to stop
+            return
         task = self._launch(started)
         # The scheduled call waits so APScheduler's max_instances guard sees it running.
         # At shutdown this wait is cancelled; stop() sees the run itself to its end.
@@ -351,6 +355,11 @@ class JobScheduler:
         self._starting.add(config_id)
         try:
             started = await self._start(config_id, trigger)
+            if self.state != "RUNNING":
+                # Asked to stop while the start was under way (it may wait for the file):
+                # no run begins now, as none that falls due does.
+                await asyncio.to_thread(take_back, self.context.db, started)
+                raise SchedulerStoppingError("The scheduler is stopping: it starts no new run.")
             self._launch(started)
         finally:
             self._starting.discard(config_id)

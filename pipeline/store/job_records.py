@@ -186,14 +186,15 @@ def save_metrics(
     )
 
 
-def discard_unbegun_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> None:
+def discard_unbegun_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> bool:
     """Delete the row of a run that was started but never began (nothing logged, nothing
-    counted): taken back when its process shut down first."""
-    con.execute(
+    counted): taken back when its process shut down first. Whether it was deleted."""
+    row = con.execute(
         "DELETE FROM job_executions WHERE id = ? AND status = 'RUNNING' AND NOT EXISTS"
         " (SELECT 1 FROM job_execution_logs l WHERE l.execution_id = job_executions.id)",
         [execution_id],
-    )
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def finish_execution(
