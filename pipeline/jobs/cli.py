@@ -222,7 +222,7 @@ def jobs_status(ctx: click.Context) -> None:
     overview = running.overview() if running else None
     if overview is None:
         with db.read() as con:
-            overview = read_overview(con, None, JobContext(settings_of(ctx)))
+            overview = read_overview(con, None)
         if running:
             overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
     if isinstance(db.path, LakeLocation):

@@ -249,11 +249,12 @@ class JobScheduler:
         self._unschedule(config.id)
         if not config.is_active:
             return ScheduledJob(config)
-        problem = configuration_problem(config, self.context)
-        if problem is not None:
-            log.error("scheduler.bad_configuration", job_config_id=config.id, error=problem)
-            return ScheduledJob(config, error=problem)
-        trigger = parse_schedule(config.schedule)
+        try:
+            trigger = parse_schedule(config.schedule)
+            job_for(config.job_type, config.id, self.context)  # unknown type -> clear error
+        except (JobConfigError, UnknownJobError) as exc:
+            log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
+            return ScheduledJob(config, error=str(exc))
         if not self.leading and not _is_sharded(config.job_type):
             return ScheduledJob(config)  # the leading worker runs it
         assert self._scheduler is not None
@@ -390,19 +391,6 @@ class JobScheduler:
         return task
 
 
-def configuration_problem(config: records.JobConfiguration, context: JobContext) -> str | None:
-    """Why a job cannot run as configured (its schedule, its type or its settings, as the job
-    itself validates them before a run), or None."""
-    try:
-        parse_schedule(config.schedule)
-        job = job_for(config.job_type, config.id, context)
-        job.job_config = config
-        job._load_configuration()
-    except (JobConfigError, UnknownJobError, ValueError) as exc:
-        return str(exc)
-    return None
-
-
 def _is_sharded(job_type: str) -> bool:
     """Whether a job type works per platform (an unknown type is left to _schedule)."""
     try:
@@ -411,23 +399,12 @@ def _is_sharded(job_type: str) -> bool:
         return True
 
 
-def build_overview(
-    activity: list[JobActivity],
-    scheduler: JobScheduler | None,
-    context: JobContext | None = None,
-) -> dict[str, Any]:
-    """The status overview; ``scheduler`` None means no scheduler runs in this process (a
-    ``context`` then lets each active job's configuration be checked here)."""
+def build_overview(activity: list[JobActivity], scheduler: JobScheduler | None) -> dict[str, Any]:
+    """The status overview; ``scheduler`` None means no scheduler runs in this process."""
     jobs = []
     for entry in activity:
         config = entry.config
         scheduled = scheduler.jobs.get(config.id) if scheduler else None
-        if scheduler is not None:
-            problem = scheduled.error if scheduled else None
-        elif context is not None and config.is_active:
-            problem = configuration_problem(config, context)
-        else:
-            problem = None
         last = entry.last_execution
         jobs.append(
             {
@@ -437,7 +414,7 @@ def build_overview(
                 "schedule": config.schedule,
                 "is_active": config.is_active,
                 "next_run_time": _iso(scheduler.next_run_time(config.id)) if scheduler else None,
-                "configuration_error": problem,
+                "configuration_error": scheduled.error if scheduled else None,
                 "running_execution_id": entry.running_execution_id,
                 "running_execution_ids": list(entry.running_execution_ids),
                 "last_execution": None
@@ -462,12 +439,10 @@ def build_overview(
     }
 
 
-def read_overview(
-    con: Any, scheduler: JobScheduler | None, context: JobContext | None = None
-) -> dict[str, Any]:
-    """The status overview, read from the database on ``con`` (see ``build_overview``)."""
+def read_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
+    """The status overview, read from the database on ``con``."""
     since = records.utcnow() - timedelta(hours=OVERVIEW_HOURS)
-    return build_overview(job_activity(con, since=since), scheduler, context)
+    return build_overview(job_activity(con, since=since), scheduler)
 
 
 def _iso(value: Any) -> str | None:
