@@ -74,7 +74,7 @@ class Settings:
         """Build settings from an environment mapping; non-None overrides (CLI options) win."""
         values: dict[str, object] = {}
         if env.get("SMURF_DB", "").strip():  # empty or blank: not set
-            values["db_path"] = env["SMURF_DB"]
+            values["db_path"] = env["SMURF_DB"].strip()
         if env.get("RIOT_API_KEY"):
             values["riot_api_key"] = env["RIOT_API_KEY"].strip()
         if env.get("RIOT_API_BASE"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import socket
 from collections.abc import Callable
@@ -67,11 +68,16 @@ async def serve_scheduler(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # The API's port is taken first: one in use is refused in words, before the scheduler
-    # starts (uvicorn would exit the process once it is running).
-    sockets = [_listening_socket(api_host, api_port)] if api_port else []
+    sockets: list[socket.socket] = []
     try:
-        await scheduler.start()
+        await scheduler.start()  # the database first: a second scheduler is refused as such
+        try:
+            # Then the API's port: one in use is refused in words (uvicorn would exit the
+            # process once serving).
+            sockets = _listening_sockets(api_host, api_port) if api_port else []
+        except ConfigError:
+            await scheduler.stop()
+            raise
         serving = asyncio.create_task(server.serve(sockets=sockets)) if api_port else None
         if on_started is not None:
             on_started(scheduler)
@@ -95,25 +101,42 @@ async def serve_scheduler(
     return scheduler
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host``:``port`` for the monitoring API, or a clear error."""
+def _listening_sockets(host: str, port: int) -> list[socket.socket]:
+    """Sockets listening on ``host``:``port`` for the monitoring API, one per address the
+    host has (``localhost`` may be ::1 and 127.0.0.1), or a clear error."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except OSError as exc:
         raise ConfigError(f"Cannot serve the monitoring API on {host}: {exc}.") from exc
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen()
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(
-            f"Cannot serve the monitoring API on {host}:{port}: {exc.strerror or exc} "
-            "(another scheduler or program may be using it); choose another port with "
-            "--api-port (0: no API)."
-        ) from exc
-    return sock
+    sockets: list[socket.socket] = []
+    failures: list[OSError] = []
+    for family, kind, proto, _, address in dict.fromkeys(
+        (a[0], a[1], a[2], "", a[4]) for a in addresses
+    ):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # beside, not over, an IPv4 socket on the port
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen()
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                for taken in sockets:
+                    taken.close()
+                raise ConfigError(
+                    f"Cannot serve the monitoring API on {host}:{port}: {exc.strerror} "
+                    "(another scheduler or program may be using it); choose another port "
+                    "with --api-port (0: no API)."
+                ) from exc
+            failures.append(exc)  # an address family this machine lacks: the others serve
+            continue
+        sockets.append(sock)
+    if not sockets:
+        reason = failures[0].strerror if failures else "no address"
+        raise ConfigError(f"Cannot serve the monitoring API on {host}:{port}: {reason}.")
+    return sockets
 
 
 @click.command()

@@ -5,6 +5,7 @@
 #   ./scripts/alembic.sh upgrade head   apply pending migrations (`smurf db migrate`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"  # a relative SMURF_DB (and the default data/smurf.duckdb) is the project's
 smurf="$root/.venv/bin/smurf"
 [ -x "$smurf" ] || smurf=smurf  # installed elsewhere: the one on PATH
 usage() {

@@ -5,6 +5,7 @@
 # SMURF_DB's (default data/smurf.duckdb), as for every smurf command.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"  # a relative SMURF_DB (and the default data/smurf.duckdb) is the project's
 smurf="$root/.venv/bin/smurf"
 [ -x "$smurf" ] || smurf=smurf  # installed elsewhere: the one on PATH
 case "${1:-}" in

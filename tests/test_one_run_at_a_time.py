@@ -152,10 +152,12 @@ def test_a_second_scheduler_is_refused_without_announcing_itself(db_path: Path) 
     """`smurf scheduler` on a database another scheduler serves says only that it is
     refused: it never printed the "Scheduler on ..." line of one that runs."""
     only_the_analyzer(db_path, "interval(hours=1)")
-    with scheduler_process(db_path, free_port()):
+    port = free_port()
+    with scheduler_process(db_path, port):
+        # On the same port too: the database is what refuses it, not the port.
         second = CliRunner().invoke(
             cli,
-            ["--db", str(db_path), "--log-json", "scheduler", "--api-port", "0"],
+            ["--db", str(db_path), "--log-json", "scheduler", "--api-port", str(port)],
             env={"RIOT_API_BASE": "http://127.0.0.1:9/{route}"},
         )
     assert second.exit_code == 1
@@ -299,3 +301,19 @@ def test_waiting_for_a_run_passes_the_token_the_trigger_did(
     running = scheduler_client.RunningScheduler(pid=1, api_url="http://10.0.0.5:8700")
     assert running.wait_for(7, "s3cret")["status"] == "SUCCESS"
     assert seen == [{"Authorization": "Bearer s3cret"}]
+
+
+def test_the_api_listens_on_every_address_of_its_host() -> None:
+    """`--api-host localhost` listens wherever localhost points (127.0.0.1 at least), not
+    only on the first address the name gives."""
+    from pipeline.scheduler_process import _listening_sockets
+
+    port = free_port()
+    sockets = _listening_sockets("localhost", port)
+    try:
+        assert {s.getsockname()[1] for s in sockets} == {port}
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -328,7 +328,7 @@ class JobScheduler:
         finally:
             self._starting.discard(config_id)
         if self.state != "RUNNING":
-            await asyncio.to_thread(take_back, self.context.db, started)  # asked to stop
+            await self._take_back(started)  # asked to stop meanwhile
             return
         task = self._launch(started)
         # The scheduled call waits so APScheduler's max_instances guard sees it running.
@@ -359,12 +359,24 @@ class JobScheduler:
             if self.state != "RUNNING":
                 # Asked to stop while the start was under way (it may wait for the file):
                 # no run begins now, as none that falls due does.
-                await asyncio.to_thread(take_back, self.context.db, started)
+                await self._take_back(started)
                 raise SchedulerStoppingError("The scheduler is stopping: it starts no new run.")
             self._launch(started)
         finally:
             self._starting.discard(config_id)
         return started.execution_id
+
+    async def _take_back(self, started: StartedRun) -> None:
+        """Take back a start that will not run; a row that cannot be deleted now (the file
+        held past the lock timeout) is closed as unrecorded at the job's next start."""
+        try:
+            await asyncio.to_thread(take_back, self.context.db, started)
+        except Exception as exc:
+            log.warning(
+                "scheduler.take_back_failed",
+                execution_id=started.execution_id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
 
     async def _start(self, config_id: int, trigger: Trigger) -> StartedRun:
         known = self.jobs.get(config_id)
