@@ -23,6 +23,10 @@ DEMO_DB_PATH = Path("data/demo.duckdb")
 
 DEFAULT_RIOT_API_BASE = "https://{route}.api.riotgames.com"
 REAL_API_HOST = "riotgames.com"  # a base naming it is the real API, which needs a key
+MISSING_KEY_MESSAGE = (
+    "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or point "
+    "RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
+)
 DEFAULT_PLATFORM = "euw1"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 MAX_LOCK_TIMEOUT_S = 3600.0
@@ -105,10 +109,7 @@ class Settings:
         """Refuse, before any request, to call the real Riot API without a key (the bundled
         simulator takes any key, or none)."""
         if not self.riot_api_key and REAL_API_HOST in self.riot_api_base:
-            raise ConfigError(
-                "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or "
-                "point RIOT_API_BASE at the bundled simulator (`smurf simulator serve`)."
-            )
+            raise ConfigError(MISSING_KEY_MESSAGE)
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""

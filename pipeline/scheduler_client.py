@@ -52,7 +52,7 @@ class RunningScheduler:
                 f"The scheduler (pid {self.pid}) serves no API (--api-port 0), so it cannot "
                 "be asked to run a job; stop it, or restart it with an API port."
             )
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = _token_header(token)
         try:
             answer = httpx.post(
                 f"{self.api_url}/api/v1/jobs/{config_id}/trigger",
@@ -89,7 +89,7 @@ class RunningScheduler:
             time.sleep(poll_s)
 
     def _get(self, path: str, token: str | None) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = _token_header(token)
         try:
             answer = httpx.get(f"{self.api_url}{path}", headers=headers, timeout=REQUEST_TIMEOUT_S)
             body = answer.json()
@@ -115,3 +115,8 @@ def running_scheduler(db_path: Location) -> RunningScheduler | None:
     return RunningScheduler(
         pid if isinstance(pid, int) else None, api_url if isinstance(api_url, str) else None
     )
+
+
+def _token_header(token: str | None) -> dict[str, str]:
+    """The header that carries the API token, when there is one."""
+    return {"Authorization": f"Bearer {token}"} if token else {}

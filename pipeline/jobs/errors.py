@@ -36,6 +36,9 @@ class JobAlreadyRunningError(JobError):
 class SchedulerStoppingError(JobError):
     """The scheduler was asked to stop: it starts no new run."""
 
+    def __init__(self) -> None:
+        super().__init__("The scheduler is stopping: it starts no new run.")
+
 
 class JobInactiveError(JobError):
     """The job is disabled (is_active = false)."""

@@ -349,7 +349,7 @@ class JobScheduler:
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
         if self.state != "RUNNING":
-            raise SchedulerStoppingError("The scheduler is stopping: it starts no new run.")
+            raise SchedulerStoppingError
         if self._busy(config_id):
             raise JobAlreadyRunningError(f"Job {config_id} is already running.")
         # Hold the slot across the start so a scheduled run cannot start meanwhile.
@@ -360,7 +360,7 @@ class JobScheduler:
                 # Asked to stop while the start was under way (it may wait for the file):
                 # no run begins now, as none that falls due does.
                 await self._take_back(started)
-                raise SchedulerStoppingError("The scheduler is stopping: it starts no new run.")
+                raise SchedulerStoppingError
             self._launch(started)
         finally:
             self._starting.discard(config_id)

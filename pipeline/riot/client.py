@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from pipeline.config import REAL_API_HOST
+from pipeline.config import MISSING_KEY_MESSAGE, REAL_API_HOST
 from pipeline.riot.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -293,12 +293,7 @@ class RiotClient:
         if not self._api_key and self._transport is None and REAL_API_HOST in self.base_url:
             # Refused before sending: the real API answers 401 to a request without a key,
             # and without a network each request would fail as if the network were at fault.
-            raise AuthenticationError(
-                "RIOT_API_KEY is not set: export your key from developer.riotgames.com, or "
-                "point RIOT_API_BASE at the bundled simulator (`smurf simulator serve`).",
-                method=call.method,
-                path=call.path,
-            )
+            raise AuthenticationError(MISSING_KEY_MESSAGE, method=call.method, path=call.path)
         return self._sender
 
 
