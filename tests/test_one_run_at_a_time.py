@@ -7,13 +7,14 @@ process must not run jobs beside a scheduler's own (two rate limiters would spen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,19 @@ def test_stopping_while_a_run_starts_prints_no_traceback(
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
 
 
+@contextlib.asynccontextmanager
+async def started_scheduler(db_path: Path) -> AsyncIterator[JobScheduler]:
+    """A scheduler of this process, started; stopped at the end (as running again, so that
+    a test may have set it stopping)."""
+    scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.state = "RUNNING"
+        await scheduler.stop()
+
+
 def test_a_stopping_scheduler_starts_no_new_run(db_path: Path) -> None:
     """Once asked to stop, a scheduler neither triggers a run (the API answers 503) nor
     starts one that falls due: no execution row appears, while the same trigger ran before."""
@@ -217,9 +231,7 @@ def test_a_stopping_scheduler_starts_no_new_run(db_path: Path) -> None:
     only_the_analyzer(db_path, "interval(hours=1)")
 
     async def scenario() -> None:
-        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
-        await scheduler.start()
-        try:
+        async with started_scheduler(db_path) as scheduler:
             await scheduler.trigger(ANALYZER_ID)
             while scheduler.running:
                 await asyncio.sleep(0.05)
@@ -228,9 +240,6 @@ def test_a_stopping_scheduler_starts_no_new_run(db_path: Path) -> None:
                 await scheduler.trigger(ANALYZER_ID)
             await scheduler._scheduled_run(ANALYZER_ID)
             assert not scheduler.running
-        finally:
-            scheduler.state = "RUNNING"
-            await scheduler.stop()
 
     asyncio.run(scenario())
     assert count(db_path, "SELECT count(*) FROM job_executions") == 1
@@ -244,23 +253,18 @@ def test_a_trigger_whose_start_ends_as_the_scheduler_stops_is_taken_back(db_path
     only_the_analyzer(db_path, "interval(hours=1)")
 
     async def scenario() -> None:
-        scheduler = JobScheduler(JobContext(Settings(db_path=db_path)), sync_interval_s=3600)
-        await scheduler.start()
-        start = scheduler._start
+        async with started_scheduler(db_path) as scheduler:
+            start = scheduler._start
 
-        async def start_then_stop_begins(config_id: int, trigger: Any) -> Any:
-            started = await start(config_id, trigger)
-            scheduler.state = "STOPPING"  # stop() was called meanwhile
-            return started
+            async def start_then_stop_begins(config_id: int, trigger: Any) -> Any:
+                started = await start(config_id, trigger)
+                scheduler.state = "STOPPING"  # stop() was called meanwhile
+                return started
 
-        scheduler._start = start_then_stop_begins  # type: ignore[method-assign]
-        try:
+            scheduler._start = start_then_stop_begins  # type: ignore[method-assign]
             with pytest.raises(SchedulerStoppingError):
                 await scheduler.trigger(ANALYZER_ID)
             assert not scheduler.running
-        finally:
-            scheduler.state = "RUNNING"
-            await scheduler.stop()
 
     asyncio.run(scenario())
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
