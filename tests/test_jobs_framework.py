@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import structlog
 
@@ -397,16 +398,16 @@ async def _nothing(job: BaseJob, db: Database) -> None:
     return None
 
 
-def test_a_run_that_cannot_begin_keeps_the_cause(db_path: Path) -> None:
-    """When the RUNNING row cannot be written, the error names why and no row is left
+def test_a_run_that_cannot_start_keeps_the_cause(db_path: Path) -> None:
+    """When the PENDING row cannot be written, the error names why and no row is left
     FAILED without a message."""
-    forbid_status(db_path, "RUNNING")
+    forbid_status(db_path, "PENDING")
     logs = io.StringIO()
     configure_logging(json_lines=True, stream=logs)
     ScriptedJob.script = _nothing
     with pytest.raises(Exception, match="CHECK constraint") as raised:
         asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run())
-    assert "RUNNING" in str(raised.value)
+    assert "PENDING" in str(raised.value)
     with Database(db_path).read() as con:
         silent = con.execute(
             "SELECT count(*) FROM job_executions WHERE status = 'FAILED'"
@@ -415,6 +416,51 @@ def test_a_run_that_cannot_begin_keeps_the_cause(db_path: Path) -> None:
     assert silent == [(0,)]
     [line] = [json.loads(x) for x in logs.getvalue().splitlines() if "job.not_started" in x]
     assert "CHECK constraint" in line["error"]
+
+
+def test_a_run_moves_from_pending_to_running_when_it_begins(db_path: Path) -> None:
+    """The start leaves a PENDING row without a start time; the run makes it RUNNING with
+    its start time before its work, and ends it."""
+    from pipeline.jobs.executions import start_execution
+    from pipeline.jobs.types import Trigger
+
+    db = Database(db_path)
+    started = start_execution(db, ANALYZER_ID, Trigger.MANUAL, None)
+    pending = execution_row(db_path, started.execution_id)
+    assert pending["status"] == "PENDING"
+    assert pd.isna(pending["started_at"])
+    assert pending["created_at"] is not None
+    seen: list[dict[str, Any]] = []
+
+    async def script(job: BaseJob, db: Database) -> None:
+        seen.append(execution_row(db_path, started.execution_id))
+
+    ScriptedJob.script = script
+    configure_logging(json_lines=True)
+    outcome = asyncio.run(ScriptedJob(ANALYZER_ID, context_for(db_path)).run(started=started))
+    assert outcome.status is JobStatus.SUCCESS
+    [during] = seen
+    assert during["status"] == "RUNNING"
+    assert during["started_at"] >= pending["created_at"]
+    assert execution_row(db_path, started.execution_id)["status"] == "SUCCESS"
+
+
+def test_a_run_whose_begin_cannot_be_recorded_ends_failed_with_the_cause(db_path: Path) -> None:
+    """When the RUNNING status cannot be written, the run does none of its work and its
+    PENDING row ends FAILED naming why."""
+    forbid_status(db_path, "RUNNING")
+    worked: list[bool] = []
+
+    async def script(job: BaseJob, db: Database) -> None:
+        worked.append(True)
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.FAILED
+    assert worked == []
+    row = execution_row(db_path, outcome.execution_id)
+    assert row["status"] == "FAILED"
+    assert "CHECK constraint" in row["error_message"]
+    assert pd.isna(row["started_at"])
 
 
 def test_a_run_whose_end_cannot_be_recorded_does_not_block_the_next(db_path: Path) -> None:

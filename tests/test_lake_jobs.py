@@ -157,7 +157,8 @@ def test_a_dead_runs_execution_is_closed_by_the_next_start_on_its_platforms(
     assert started.platforms == ("euw1",)
     with read(lake_url) as con:
         states = con.execute("SELECT shard, status FROM job_executions ORDER BY id").fetchall()
-    assert states == [("euw1", "FAILED"), ("kr", "RUNNING"), ("euw1", "RUNNING")]
+    # The new start is PENDING: no run followed it to make it RUNNING.
+    assert states == [("euw1", "FAILED"), ("kr", "RUNNING"), ("euw1", "PENDING")]
 
 
 def test_an_execution_left_pending_is_closed_by_the_next_run_of_its_job(lake_url: str) -> None:

@@ -6,8 +6,8 @@ writes it, and gets the ``JobContext`` of whoever runs it (the registry binds th
 context while building a job; elsewhere the process's context set by its entry point).
 ``run()`` does the rest::
 
-    start_execution (one database pass: configuration, checks, the RUNNING execution)
-    -> validate configuration -> execute under timeout_seconds
+    start_execution (one database pass: configuration, checks, the PENDING execution)
+    -> RUNNING (begin_execution) -> validate configuration -> execute under timeout_seconds
     -> SUCCESS | RATE_LIMITED (RateLimitSignal) | FAILED (error, timeout, shutdown)
     -> store metrics and captured log lines -> one canonical "job.finished" line
 
@@ -390,6 +390,7 @@ class BaseJob:
 
     async def _execute_guarded(self) -> tuple[JobStatus, str | None]:
         try:
+            await self.in_thread(self.context.db.transact, self._begin)
             self._load_configuration()
             await self._open_client()
             async with asyncio.timeout(self.timeout_s):
@@ -424,6 +425,14 @@ class BaseJob:
         )
 
     # ---- steps ------------------------------------------------------------------------
+    def _begin(self, con: duckdb.DuckDBPyConnection) -> None:
+        assert self.execution_id is not None
+        if not records.begin_execution(con, self.execution_id):
+            raise JobError(
+                f"Execution {self.execution_id} was no longer PENDING when its run began "
+                "(closed by another process?); the run did nothing."
+            )
+
     def _store_progress(
         self,
         con: duckdb.DuckDBPyConnection,

@@ -3,7 +3,7 @@
     JobError
     ├── JobConfigError            bad config_json or schedule for one job (names the job)
     ├── UnknownJobError           no such job id or type
-    ├── JobAlreadyRunningError    the job has a RUNNING execution
+    ├── JobAlreadyRunningError    the job has a PENDING or RUNNING execution
     ├── JobInactiveError          the job is disabled
     ├── JobTimeoutError           a run exceeded its timeout_seconds
     └── SchedulerAlreadyRunningError   another scheduler holds this database

@@ -2,9 +2,10 @@
 
 One database pass reads the job's configuration, refuses when the job is disabled, unknown or
 already running (in this process or another), closes the job's executions that ended without
-recording it, and inserts the new RUNNING execution with this process's pid. DuckDB lets one
-process write a file at a time, so the check and the insert are atomic between processes;
-inside a process, starts take turns on a lock.
+recording it, and inserts the new PENDING execution with this process's pid (the run makes it
+RUNNING when it begins, ``BaseJob``). DuckDB lets one process write a file at a time, so the
+check and the insert are atomic between processes; inside a process, starts take turns on a
+lock.
 
 An execution row is *live* when its process is alive and, for rows of this process, when the
 run is still registered in ``LIVE_RUNS``: a run stays registered until its coroutine ended

@@ -100,7 +100,7 @@ class ExecutionStart:
     """What ``start_execution`` found, and the execution it started when it could."""
 
     config: JobConfiguration | None  # None: no configuration has that id
-    execution_id: int | None = None  # the new RUNNING execution
+    execution_id: int | None = None  # the new PENDING execution
     live_execution_id: int | None = None  # the job's run in progress that stood in the way
     closed: tuple[int, ...] = ()  # the job's unfinished executions closed as ended
 
@@ -125,8 +125,9 @@ def start_execution(
     types the caller can run; None: any), starts nothing. The job's unfinished executions
     are asked ``is_live(execution_id, host_pid)``: a live one means the job is already running
     (nothing starts); the others ended without recording it and are closed FAILED with
-    ``ended_message(host_pid)``. Then a RUNNING execution is inserted with this process's pid,
-    its ``host`` and its ``shard`` (the platforms it works on). When runs of one job may run
+    ``ended_message(host_pid)``. Then a PENDING execution is inserted with this process's pid,
+    its ``host`` and its ``shard`` (the platforms it works on); ``begin_execution`` makes it
+    RUNNING when the run begins. When runs of one job may run
     side by side (on a lake, one per shard), ``judges(shard)`` says which of the job's
     unfinished executions this start answers for; the others are another shard's business.
     One writer at a time (per database file; per lake, its write lock) makes the check and
@@ -147,20 +148,18 @@ def start_execution(
         return ExecutionStart(config, live_execution_id=live)
     for execution_id, pid_of in unfinished:
         close_executions(con, [execution_id], ended_message(pid_of))
-    now = utcnow()
     # An id taken before the insert (a lake has no sequences, nor RETURNING).
     execution_id = next_id(con, "job_executions")
     con.execute(
         "INSERT INTO job_executions (id, job_config_id, job_type, status, trigger, created_at,"
-        " started_at, correlation_id, host_pid, host, shard)"
-        " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)",
+        " correlation_id, host_pid, host, shard)"
+        " VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)",
         [
             execution_id,
             config.id,
             config.job_type,
             trigger,
-            now,
-            now,
+            utcnow(),
             correlation_id,
             pid,
             host,
@@ -186,13 +185,22 @@ def save_metrics(
     )
 
 
-def discard_unbegun_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> bool:
-    """Delete the row of a run that was started but never began (nothing logged, nothing
-    counted): taken back when its process shut down first. Whether it was deleted."""
+def begin_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> bool:
+    """Mark a PENDING execution RUNNING from now: its run has begun. Whether it was PENDING."""
     row = con.execute(
-        "DELETE FROM job_executions WHERE id = ? AND status = 'RUNNING' AND NOT EXISTS"
-        " (SELECT 1 FROM job_execution_logs l WHERE l.execution_id = job_executions.id)",
-        [execution_id],
+        "UPDATE job_executions SET status = 'RUNNING', started_at = ?"
+        " WHERE id = ? AND status = 'PENDING'",
+        [utcnow(), execution_id],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def discard_unbegun_execution(con: duckdb.DuckDBPyConnection, execution_id: int) -> bool:
+    """Delete the row of a run that was started but never began (still PENDING: nothing
+    logged, nothing counted): taken back when its process shut down first. Whether it was
+    deleted."""
+    row = con.execute(
+        "DELETE FROM job_executions WHERE id = ? AND status = 'PENDING'", [execution_id]
     ).fetchone()
     return bool(row and row[0])
 
