@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import nbformat
@@ -17,6 +20,7 @@ from matplotlib.figure import Figure
 from nbclient import NotebookClient
 
 from pipeline.explorer import jobs, players, plots, quality, scores, sql
+from pipeline.explorer import widgets as widgets_module
 from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
 from pipeline.store import read, write
 from tests.browser import MISSING as BROWSER_MISSING
@@ -607,6 +611,111 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     explorer.search("Player07#NA1")
     assert explorer.results.options == ()
     assert "1 more is hidden by the filters" in explorer.status.value
+
+
+def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
+    """A search matching more players than a lookup shows counts them all, and so do the
+    hidden ones; the list holds at most ``MAX_LISTED``, and the status says so."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    explorer.search("Player")
+    assert PLAYERS > 20
+    assert explorer.status.value == f"{PLAYERS} players match <code>Player</code>."
+    assert len(explorer.results.options) == PLAYERS
+    explorer.label.value = "SMURF"
+    hidden = PLAYERS - len(explorer.results.options)
+    assert f"; {hidden} more are hidden by the filters" in explorer.status.value
+
+
+def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More players passing than the list holds: the status says only the first are listed."""
+    monkeypatch.setattr(widgets_module, "MAX_LISTED", 3)
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    assert len(explorer.results.options) == 3
+    assert explorer.status.value == f"{PLAYERS} players pass the filters (the first 3 listed)."
+    explorer.search("Player")
+    assert len(explorer.results.options) == 3
+    assert "(the first 3 listed)" in explorer.status.value
+
+
+@pytest.mark.parametrize("text", ["%", "_", "Player_", "%07"])
+def test_search_wildcards_are_plain_characters(world: Path, text: str) -> None:
+    """``%`` and ``_`` match themselves, not any text."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    explorer.search(text)
+    assert explorer.results.options == ()
+    assert explorer.status.value.startswith("No player matches")
+
+
+def test_a_search_shows_its_text_in_the_box(world: Path) -> None:
+    """A search made by code (the notebook's ``player`` parameter) reads in the search box."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    explorer.search(" Player07#NA1 ")
+    assert explorer.search_box.value == "Player07#NA1"
+    assert explorer.results.value == "p07"
+
+
+def test_listing_insufficient_data_leaves_min_score_out(world: Path) -> None:
+    """Players too little known to score are listed by their label at any Min score, and
+    the status says why Min score does not apply."""
+    explorer = PlayerExplorer(world)
+    assert explorer.min_score.value == 0.5
+    explorer.label.value = "INSUFFICIENT_DATA"
+    assert INSUFFICIENT in [puuid for _, puuid in explorer.results.options]
+    assert "Min score does not apply to INSUFFICIENT_DATA" in explorer.status.value
+    explorer.min_score.value = 0.0
+    assert "Min score" not in explorer.status.value
+
+
+def test_a_choice_from_replaced_options_neither_fails_nor_shows_its_card(world: Path) -> None:
+    """The browser may send a choice among options the kernel has replaced since (filters
+    changed quickly): no error, and the card stays with what the list holds."""
+    explorer = PlayerExplorer(world)
+    top = explorer.results.value
+    explorer.search("nobody#here")
+    assert explorer.results.options == ()
+    explorer.results.set_state({"index": 0})  # the browser's choice from the old list
+    explorer._picked(top)
+    assert explorer.shown is None
+    assert explorer.card.value == ""
+    explorer.search("")
+    explorer.results.set_state({"index": 10_000})
+    assert explorer.shown == explorer.results.value == top
+    assert "Player00#EUW" in explorer.card.value
+
+
+def test_two_changes_at_once_leave_the_card_with_the_list(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel may handle two widget changes on two threads at once (a filter changed
+    while a search is typed): the later one sees the list the first left, and no card
+    outlives the list it came from."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    drawing = threading.Event()
+    real_card_parts = widgets_module.card_parts
+
+    def slow_card_parts(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if threading.current_thread().name == "filter-change":
+            drawing.set()
+            time.sleep(0.5)  # the search below comes while this card is drawn
+        return real_card_parts(*args, **kwargs)
+
+    monkeypatch.setattr(widgets_module, "card_parts", slow_card_parts)
+    change = threading.Thread(
+        target=lambda: setattr(explorer.label, "value", "NORMAL"), name="filter-change"
+    )
+    change.start()
+    assert drawing.wait(10)
+    explorer.search("nobody#here")
+    change.join(10)
+    assert explorer.results.options == ()
+    assert explorer.status.value == "No player matches <code>nobody#here</code>."
+    assert explorer.shown is None
+    assert explorer.card.value == ""
 
 
 def test_insufficient_data_never_passes_min_score(world: Path) -> None:

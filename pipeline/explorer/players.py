@@ -22,18 +22,21 @@ SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summo
 FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
 WHERE p.puuid = $text
    OR lower(p.game_name || '#' || p.tag_line) = lower($text)
-   OR ($text NOT LIKE '%#%' AND lower(p.game_name) LIKE lower($text) || '%')
+   OR (NOT contains($text, '#') AND starts_with(lower(p.game_name), lower($text)))
    OR (length($text) >= $prefix_chars AND starts_with(p.puuid, $text))
-ORDER BY (p.puuid = $text) DESC, suspicion DESC NULLS LAST
+ORDER BY (p.puuid = $text) DESC, suspicion DESC NULLS LAST, riot_id, p.puuid
 LIMIT $limit
 """
 # Fewest characters of a puuid that find its player (a puuid is 78 characters).
 PUUID_PREFIX_CHARS = 8
 
 
-def find_players(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 20) -> pd.DataFrame:
+def find_players(
+    con: duckdb.DuckDBPyConnection, text: str, *, limit: int | None = 20
+) -> pd.DataFrame:
     """Players whose puuid or Riot ID (name#tag) is ``text``, whose name starts with it, or
-    whose puuid starts with it (at least ``PUUID_PREFIX_CHARS`` characters)."""
+    whose puuid starts with it (at least ``PUUID_PREFIX_CHARS`` characters): the most
+    suspicious ``limit`` (None: all). The text is matched as it is (``%`` and ``_`` too)."""
     text = text.strip()
     if not text:
         columns = ["puuid", "riot_id", "platform", "tier", "label", "suspicion", "games_analyzed"]

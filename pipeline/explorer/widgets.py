@@ -18,18 +18,19 @@ beside the widget, so an exported report shows the card instead of an empty box.
 from __future__ import annotations
 
 import html
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
+from traitlets import TraitError
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
     counted,
-    display,
     figure_html,
     fitted_html,
     moment,
@@ -141,11 +142,6 @@ def _ranks_in_words(ranks: pd.DataFrame) -> str:
     )
 
 
-def show_card(parts: dict[str, Any]) -> None:
-    """Display a player card from ``card_parts`` in the current output."""
-    display(widgets.HTML(card_html(parts)))
-
-
 def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
     shown = {
         key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
@@ -180,10 +176,25 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+class PlayerList(widgets.Select):  # type: ignore[misc]
+    """The list of players. A browser that sends a choice among options the kernel has
+    replaced since (a click on the list while it was being refreshed) is sent the kernel's
+    list and choice again, instead of an error in the log console."""
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        try:
+            super().set_state(sync_data)
+        except TraitError:
+            self.send_state()
+
+
 class PlayerExplorer:
     """The explorer's widgets and what happens when they change.
 
-    Every read waits up to ``timeout_s`` for another program writing the database.
+    Every read waits up to ``timeout_s`` for another program writing the database. The
+    kernel may handle two widget changes at once, on two threads (ipykernel 7: a filter
+    changed while a search is typed), so changes take turns on one lock: each sees the
+    list the previous one left, and the card always follows the list.
     """
 
     def __init__(
@@ -212,14 +223,17 @@ class PlayerExplorer:
         self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
         # As wide as the explorer less the widget's margins (a width of 100% plus the
         # margins would put a sideways scrollbar under the whole explorer).
-        self.results = widgets.Select(
+        self.results = PlayerList(
             options=[], rows=10, layout={"width": "auto", "align_self": "stretch"}
         )
         self.status = widgets.HTML()
         self.query = ""  # the search text the list is narrowed by ("" for none)
         self.shown: str | None = None  # whose card the card area holds
-        self.card = widgets.Output(layout={"max_width": "100%", "overflow": "auto"})
+        # One HTML value, replaced whole: what the card shows is always the kernel's last word.
+        self.card = widgets.HTML(layout={"max_width": "100%", "overflow": "auto"})
         self._box: widgets.Widget | None = None
+        # Re-entrant: a change's own observers (the list's choice, the card) run inside it.
+        self._turn = threading.RLock()
         self._wire()
         self.refresh()
 
@@ -229,7 +243,7 @@ class PlayerExplorer:
         self.search_box.observe(lambda change: self.search(change["new"]), names="value")
         for control in (self.tier, self.label, self.min_score, self.min_games):
             control.observe(lambda _change: self.refresh(), names="value")
-        self.results.observe(lambda change: self.show(change["new"]), names="value")
+        self.results.observe(lambda change: self._picked(change["new"]), names="value")
 
     def widget(self) -> widgets.Widget:
         """The whole explorer, ready to display."""
@@ -254,54 +268,85 @@ class PlayerExplorer:
         return bundle
 
     def passes_filters(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a player frame that pass the tier, label, score and games filters."""
+        """The rows of a player frame that pass the tier, label, score and games filters.
+
+        Players too little known to judge (INSUFFICIENT_DATA) have no score: listing them
+        by that label leaves Min score out (``_score_note`` says so)."""
+        label = None if self.label.value == ANY else self.label.value
         passing = scores.filter_scores(
             frame,
             tier=None if self.tier.value == ANY else self.tier.value,
-            label=None if self.label.value == ANY else self.label.value,
-            min_score=float(self.min_score.value),
+            label=label,
+            min_score=0.0 if self._score_unused() else float(self.min_score.value),
         )
         games = pd.to_numeric(passing["games_analyzed"], errors="coerce").fillna(0)
         return passing[games >= int(self.min_games.value)]
+
+    def _score_unused(self) -> bool:
+        return bool(self.label.value in scores.UNJUDGED_LABELS and self.min_score.value > 0)
 
     def filtered(self) -> pd.DataFrame:
         """The scored players passing the filters (ignoring the search)."""
         return self.passes_filters(self.scores)
 
     def search(self, text: str) -> None:
-        """Narrow the list to players matching ``text`` (Riot ID, name prefix or puuid)."""
-        self.query = text.strip()
-        self.refresh()
+        """Narrow the list to players matching ``text`` (Riot ID, name prefix or puuid),
+        shown in the search box."""
+        with self._turn:
+            self.query = text.strip()
+            if self.search_box.value.strip() != self.query:
+                # The box's observer searches again with the same text: nothing new to list.
+                self.search_box.value = self.query
+                return
+            self.refresh()
 
     def refresh(self) -> None:
         """List the players that pass the filters and match the search; show the first."""
+        with self._turn:
+            self._refresh()
+
+    def _refresh(self) -> None:
         if not self.query:
             matching = self.filtered()
             self._list(player_options(matching.head(MAX_LISTED)))
             self.status.value = (
-                f"{counted(len(matching), 'player passes', 'players pass')} the filters."
+                f"{counted(len(matching), 'player passes', 'players pass')} the filters"
+                f"{self._listed_note(len(matching))}.{self._score_note()}"
             )
             return
         with read(self.db_path, timeout_s=self.timeout_s) as con:
-            found = players.find_players(con, self.query)
+            found = players.find_players(con, self.query, limit=None)
         matching = self.passes_filters(found)
-        self._list(player_options(matching))
-        self.status.value = self._search_status(len(found), len(matching))
+        self._list(player_options(matching.head(MAX_LISTED)))
+        self.status.value = self._search_status(len(found), len(matching)) + self._score_note()
+
+    @staticmethod
+    def _listed_note(passing: int) -> str:
+        return f" (the first {MAX_LISTED} listed)" if passing > MAX_LISTED else ""
+
+    def _score_note(self) -> str:
+        if not self._score_unused():
+            return ""
+        return (
+            f" Min score does not apply to {html.escape(str(self.label.value))}: too little"
+            " is known of these players to score them."
+        )
 
     def _search_status(self, found: int, listed: int) -> str:
         text = f"<code>{html.escape(self.query)}</code>"
         if found == 0:
             return f"No player matches {text}."
         hidden = found - listed
+        shown = self._listed_note(listed)
         if hidden == 0:
-            return f"{counted(found, 'player matches', 'players match')} {text}."
+            return f"{counted(found, 'player matches', 'players match')} {text}{shown}."
         widen = "widen Tier, Label, Min score or Min games to see"
         more = f"{hidden} more {'is' if hidden == 1 else 'are'} hidden by the filters"
         if listed == 0:
             return f"No player passing the filters matches {text}; {more}: {widen} them."
         return (
-            f"{counted(listed, 'player matches', 'players match')} {text} and the filters; "
-            f"{more}: {widen} them."
+            f"{counted(listed, 'player matches', 'players match')} {text} and the filters"
+            f"{shown}; {more}: {widen} them."
         )
 
     def _list(self, options: list[tuple[str, str]]) -> None:
@@ -314,14 +359,26 @@ class PlayerExplorer:
         if self.shown != wanted:
             self.show(wanted)
 
+    def _picked(self, puuid: str | None) -> None:
+        with self._turn:
+            # Only a player the list holds now: a choice among options since replaced (the
+            # browser behind the kernel) leaves the card with the list's own choice.
+            listed = {value for _text, value in self.results.options}
+            wanted = puuid if puuid in listed else self.results.value
+            if wanted not in listed:
+                wanted = None
+            if wanted != self.shown:
+                self.show(wanted)
+
     def show(self, puuid: str | None) -> None:
         """Show the card of ``puuid`` (nothing when no player is selected)."""
-        self.card.clear_output(wait=False)
-        self.shown = puuid
-        if puuid:
+        with self._turn:
+            self.shown = puuid
+            if not puuid:
+                self.card.value = ""
+                return
             parts = card_parts(self.db_path, puuid, queue=self.queue, timeout_s=self.timeout_s)
-            with self.card:
-                show_card(parts)
+            self.card.value = card_html(parts)
 
     def snapshot_html(self) -> str:
         """What the explorer shows now, as static HTML: filters, list and card."""
