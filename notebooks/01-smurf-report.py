@@ -39,12 +39,11 @@ from IPython.display import Markdown, display
 
 from pipeline.explorer import plots, present, quality, scores, sql
 from pipeline.store import read
-from pipeline.workspace import notebook_database, notebook_lock_timeout, resolve, utc_time
+from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, resolve, utc_time
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
-if label not in ("", *scores.FLAGGED_LABELS):
-    raise ValueError(f"label must be SMURF, BOOSTED or empty (got {label!r}).")
+one_of(label, "label", scores.FLAGGED_LABELS)
 as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
 if since_at > as_of_at:
@@ -123,7 +122,10 @@ with read(db, timeout_s=wait_s) as con:
 display(Markdown(f"**{len(gone)}** accounts gone"))
 present.show_table(
     scores.accounts_for_readers(gone, checked="profile checked"),
-    empty="The profile refresh found every scored account.",
+    empty=(
+        "The profile refresh found every scored account." if not latest.empty
+        else f"No scored player {within}, so none to look for."
+    ),
 )
 
 # %% [markdown]

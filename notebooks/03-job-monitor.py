@@ -33,16 +33,18 @@ from datetime import UTC, datetime, timedelta
 from IPython.display import Markdown, display
 
 from pipeline.explorer import jobs, plots, present
+from pipeline.jobs.types import JobType
 from pipeline.store import read
-from pipeline.workspace import notebook_database, notebook_lock_timeout, utc_time
+from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, utc_time
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
+one_of(job_type, "job_type", [t.value for t in JobType])
 end = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 start = end - timedelta(days=days)
 with read(db, timeout_s=wait_s) as con:
     runs = jobs.with_riot_ids(con, jobs.executions(con, since=start, job_type=job_type or None))
-    failed_logs = jobs.failed_run_logs(con, since=start)
+    failed_logs = jobs.failed_run_logs(con, since=start, until=end, job_type=job_type or None)
 runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]
 present.interactive_tables()
 display(present.header(

@@ -15,7 +15,7 @@ parameter says, else (negative) ``SMURF_LOCK_TIMEOUT_S``, else 30 s, as every co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,3 +139,12 @@ def utc_time(text: str, name: str = "time") -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+def one_of(value: str, name: str, choices: Sequence[str]) -> str:
+    """A notebook parameter that is empty or one of ``choices``, as ``smurf report`` checks
+    it: run in the lab, a value outside them (``match_fetcher`` for ``MATCH_FETCHER``)
+    would otherwise read as nothing found."""
+    if value and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)} or empty (got {value!r}).")
+    return value

@@ -332,6 +332,23 @@ def test_job_monitor_shows_runs_and_failed_logs(world_db: Path, tmp_path: Path) 
     assert jobs.RATE_LIMITED_IN_WORDS in text
 
 
+def test_job_monitor_run_as_opened_names_the_job_types(world_db: Path, tmp_path: Path) -> None:
+    """Run outside ``smurf report`` (the lab), a job type the monitor does not know is an
+    error naming the known ones, not an empty window."""
+    with pytest.raises(NotebookExecutionError) as failed:
+        execute_notebook(
+            find_notebook("03-job-monitor"),
+            tmp_path / "monitor.ipynb",
+            {"db_path": str(world_db), "job_type": "match_fetcher"},
+            execution_timeout_s=600,
+        )
+    assert failed.value.error_name == "ValueError"
+    assert "job_type must be one of TRACKED_PLAYER_UPDATER, MATCH_FETCHER" in (
+        failed.value.error_value
+    )
+    assert "(got 'match_fetcher')" in failed.value.error_value
+
+
 def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> None:
     """The job monitor's tables have headings a reader reads (no job_type, started_at or
     error_message) and times to the second, not to the microsecond."""

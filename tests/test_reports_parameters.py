@@ -219,3 +219,14 @@ def test_utc_time_reads_zones_as_utc_and_names_a_bad_time() -> None:
     assert utc_time("  ") is None
     with pytest.raises(ValueError, match="as_of must be a UTC time in ISO 8601"):
         utc_time("yesterday", "as_of")
+
+
+def test_one_of_takes_a_choice_or_nothing_and_names_the_choices() -> None:
+    from pipeline.workspace import one_of
+
+    assert one_of("", "label", ("SMURF", "BOOSTED")) == ""
+    assert one_of("BOOSTED", "label", ("SMURF", "BOOSTED")) == "BOOSTED"
+    with pytest.raises(
+        ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'smurf'\)"
+    ):
+        one_of("smurf", "label", ("SMURF", "BOOSTED"))

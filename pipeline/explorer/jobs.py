@@ -185,17 +185,25 @@ def _to_the_second(times: pd.Series) -> pd.Series:
 
 
 def failed_run_logs(
-    con: duckdb.DuckDBPyConnection, *, since: datetime, limit: int = 200
+    con: duckdb.DuckDBPyConnection,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    job_type: str | None = None,
+    limit: int = 200,
 ) -> pd.DataFrame:
-    """The captured log lines of failed executions since ``since``, newest run first."""
+    """The captured log lines of failed executions from ``since`` to ``until`` (None: now),
+    of one job type (None: every job), newest run first."""
     return con.execute(
         """
         SELECT e.id AS execution_id, e.job_type, e.error_message, l.seq, l.logged_at,
                l.level, l.event, l.fields
         FROM job_executions e JOIN job_execution_logs l ON l.execution_id = e.id
-        WHERE e.status = 'FAILED' AND coalesce(e.started_at, e.created_at) >= ?
+        WHERE e.status = 'FAILED' AND coalesce(e.started_at, e.created_at) >= $since
+          AND ($until::TIMESTAMP IS NULL OR coalesce(e.started_at, e.created_at) <= $until)
+          AND ($job_type::VARCHAR IS NULL OR e.job_type = $job_type)
         ORDER BY e.id DESC, l.seq
-        LIMIT ?
+        LIMIT $limit
         """,
-        [since, limit],
+        {"since": since, "until": until, "job_type": job_type, "limit": limit},
     ).df()
