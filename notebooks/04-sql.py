@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Ad hoc SQL
 #
-# `q(sql, params)` runs a query on a read-only connection that is opened for that query and
+# `q(sql, params)` runs one statement on a read-only connection that is opened for it and
 # closed straight after, so this notebook never blocks the scheduler for long: the connection
 # reaches no file but the database, and a query stops at its time limit. Bind values with `?`
 # placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into

@@ -348,6 +348,16 @@ def test_failed_run_logs_are_the_failed_runs_lines(con: duckdb.DuckDBPyConnectio
     assert list(logs["event"][:3]) == ["job.started", "riot.server_error", "job.finished"]
 
 
+def test_failed_run_logs_keep_to_the_window_and_the_job(con: duckdb.DuckDBPyConnection) -> None:
+    """The log lines shown under the failed runs are those of the same window and job."""
+    since = NOW - timedelta(days=30)
+    assert jobs.failed_run_logs(con, since=since, job_type="TRACKED_PLAYER_UPDATER").empty
+    fetcher = jobs.failed_run_logs(con, since=since, job_type="MATCH_FETCHER")
+    assert set(fetcher["execution_id"]) == {4, 8}
+    earlier = jobs.failed_run_logs(con, since=since, until=NOW - timedelta(hours=30))
+    assert set(earlier["execution_id"]) == {8}
+
+
 def test_runs_of_one_day_are_counted_per_hour(con: duckdb.DuckDBPyConnection) -> None:
     """A window of a day or two is binned by hour, and drawn as bars an hour wide."""
     runs = jobs.executions(con, since=NOW - timedelta(hours=20))
@@ -470,6 +480,21 @@ def test_query_refuses_writes_saying_why(world: Path) -> None:
     assert "DELETE" in str(caught.value)
     assert "smurf sql --write" in str(caught.value)
     assert sql.query(world, "SELECT count(*) FROM players").to_numpy().tolist() == [[PLAYERS]]
+
+
+def test_query_takes_one_statement_at_a_time(world: Path) -> None:
+    """Two statements are refused, saying so, rather than showing only the last one's rows."""
+    with pytest.raises(sql.QueryError, match="One statement at a time: this text holds 2"):
+        sql.query(world, "SELECT * FROM players LIMIT 3; SELECT 1")
+
+
+def test_a_failed_query_keeps_duckdbs_lines(world: Path) -> None:
+    """DuckDB's message keeps its lines, so its caret still points into the query."""
+    with pytest.raises(sql.QueryError) as caught:
+        sql.query(world, "SELECT * FROM nowhere")
+    message = str(caught.value)
+    assert message.startswith("The query failed: ")
+    assert "\nLINE 1: SELECT * FROM nowhere" in message
 
 
 def test_query_closes_its_connection(world: Path) -> None:
@@ -800,6 +825,18 @@ def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
     assert pd.isna(card_parts(world, BANNED)["summary"]["unlabelled_because"])
 
 
+def test_an_unscored_players_card_says_so(world: Path, tmp_path: Path) -> None:
+    """A player the analyzer has not scored: a sentence says so, and no cell reads <NA>."""
+    copy = tmp_path / "unscored.duckdb"
+    shutil.copy(world, copy)
+    with write(copy) as con:
+        con.execute("DELETE FROM smurf_scores WHERE puuid = 'p07'")
+    card = card_html(card_parts(copy, "p07"))
+    assert "Not scored yet" in card
+    assert "&lt;NA&gt;" not in card and "<NA>" not in card and "nan" not in card
+    assert "Not scored yet" not in card_html(card_parts(world, "p07"))
+
+
 def test_the_card_reads_as_words(world: Path) -> None:
     """The card's tables have no machine headers or column names and give times to the
     minute; the ban checks say what was found, where and why."""
@@ -882,6 +919,8 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
     assert factor_phrase("smurf", rising, 0.8) == rising_words
     assert factor_phrase("smurf", rising, -0.8) == f"low {rising_words}"
     assert factor_phrase("smurf", "a_retired_factor", 0.8) == "a retired factor"
+    # An established account (many games this season) raising the boosted score.
+    assert factor_phrase("boosted", "new_by_games", 0.9) == "low newness by season games"
     contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
     assert scores.top_factors(contributions, "smurf") == (
         f"{rising_words} +1.20 · low {falling_words} +0.79"

@@ -220,12 +220,16 @@ MODELS = (SMURF_MODEL, BOOSTED_MODEL)
 _WEIGHTS = {model.target: {f.name: f.weight for f in model.factors} for model in MODELS}
 
 
+# Factors whose names do not read as words on their own.
+_FACTOR_WORDS = {"new_by_games": "newness by season games"}
+
+
 def factor_phrase(target: str, name: str, contribution: float) -> str:
     """A factor of the ``target`` score in words, led by "low" when the player's value sits
     below the factor's center: a negative weight pushes the score up there ("low season
     games" for a new account's few games, where "season games +0.79" would read as many),
     and a positive one pulls it down. A factor the models no longer have keeps its name."""
-    words = name.replace("_", " ")
+    words = _FACTOR_WORDS.get(name, name.replace("_", " "))
     weight = _WEIGHTS.get(target, {}).get(name)
     if not weight or not contribution:
         return words

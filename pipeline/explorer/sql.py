@@ -45,13 +45,20 @@ def query(
 
     At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory;
     ``timeout_s`` is how long to wait for a writer, ``time_limit_s`` how long the query may
-    run. Raises ``WriteRefusedError`` for a statement that could change the database, and
-    ``QueryError`` (with DuckDB's message) for any other refusal or failure.
+    run. One statement at a time. Raises ``WriteRefusedError`` for a statement that could
+    change the database, and ``QueryError`` (with DuckDB's message) for any other refusal or
+    failure.
     """
     with read_mode(db_path, timeout_s=timeout_s) as con:
-        writes = writing_statements(split_statements(con, sql))
+        statements = split_statements(con, sql)
+        writes = writing_statements(statements)
         if writes:
             raise _refused(", ".join(sorted(set(writes))))
+        if len(statements) > 1:
+            raise QueryError(
+                f"One statement at a time: this text holds {len(statements)}, and only the "
+                "last one's rows would show. Run each in its own query."
+            )
         try:
             with time_limit(con, time_limit_s):
                 result = con.execute(sql, list(params or []))
@@ -62,7 +69,8 @@ def query(
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
                 raise _refused(f"this statement ({exc})") from None
-            raise QueryError(f"The query failed: {' '.join(str(exc).split())}") from None
+            # DuckDB's lines kept: its caret points at the place in the query.
+            raise QueryError(f"The query failed: {exc}") from None
 
 
 def _refused(what: str) -> WriteRefusedError:

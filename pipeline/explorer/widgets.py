@@ -27,6 +27,7 @@ import ipywidgets as widgets
 import pandas as pd
 from traitlets import TraitError
 
+from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
@@ -84,8 +85,13 @@ def card_html(parts: dict[str, Any]) -> str:
     if not summary:
         return "<p><b>No such player in the database.</b></p>"
     name = html.escape(str(summary["riot_id"]))
-    pieces = [
-        f"<h3>{name}</h3>",
+    pieces = [f"<h3>{name}</h3>"]
+    if _plain(summary.get("label")) == "":
+        pieces.append(
+            "<p><b>Not scored yet</b>: the analyzer scores a player at its next run once at "
+            f"least {DEFAULT_PARAMS.min_games} of their ranked games are stored.</p>"
+        )
+    pieces += [
         table_html(_summary_for_readers(summary), header=False),
         # Under the table, not in it: 78 characters in a row would push every value of
         # the short ones far from its name.
@@ -155,8 +161,8 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
 def _plain(value: object) -> object:
     if isinstance(value, pd.Timestamp | datetime):
         return moment(value)
-    missing = value is None or (isinstance(value, float) and pd.isna(value))
-    return "" if missing or value is pd.NaT else value
+    missing = value is None or value is pd.NA or value is pd.NaT
+    return "" if missing or (isinstance(value, float) and pd.isna(value)) else value
 
 
 def _is_probability(key: str) -> bool:
