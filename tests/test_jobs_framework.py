@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -443,6 +445,53 @@ def test_a_run_moves_from_pending_to_running_when_it_begins(db_path: Path) -> No
     assert during["status"] == "RUNNING"
     assert during["started_at"] >= pending["created_at"]
     assert execution_row(db_path, started.execution_id)["status"] == "SUCCESS"
+
+
+# Another program writing the database: no other process may open the file meanwhile.
+HOLD_THE_FILE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.readline()
+con.close()
+"""
+
+
+def test_a_run_stopped_while_waiting_to_begin_says_it_never_began(db_path: Path) -> None:
+    """Shut down while it waits for the database to begin (another program holds it), a
+    run ends FAILED saying it stopped before its work began."""
+    from pipeline.jobs.executions import start_execution
+    from pipeline.jobs.types import Trigger
+
+    started = start_execution(Database(db_path), ANALYZER_ID, Trigger.MANUAL, None)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    ScriptedJob.script = _nothing
+    configure_logging(json_lines=True)
+
+    async def scenario() -> None:
+        run = asyncio.create_task(
+            ScriptedJob(ANALYZER_ID, context_for(db_path)).run(started=started)
+        )
+        await asyncio.sleep(1.0)  # waiting for the file to begin
+        run.cancel()
+        holder.communicate("done\n", timeout=30)  # the end can be written now
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        asyncio.run(scenario())
+    finally:
+        if holder.poll() is None:
+            holder.communicate("done\n", timeout=30)
+    row = execution_row(db_path, started.execution_id)
+    assert row["status"] == "FAILED"
+    assert row["error_message"].startswith("stopped before its work began")
 
 
 def test_a_run_whose_begin_cannot_be_recorded_ends_failed_with_the_cause(db_path: Path) -> None:

@@ -177,6 +177,7 @@ class BaseJob:
         self._capture = ExecutionLogCapture()
         self._client: RiotClient | None = None
         self._threads: RunThreads | None = None
+        self._begun = False  # the execution is RUNNING (committed), no longer PENDING
         # The config_json keys the job looked up: what `smurf jobs set` may change.
         self.settings_read: set[str] = {"timeout_seconds"}
         # The platforms this run works on (None: every platform), from its start.
@@ -376,7 +377,12 @@ class BaseJob:
                 status, error = await self._execute_guarded()
             except asyncio.CancelledError:
                 # Shutdown: record the run as stopped, then let the cancellation go on.
-                error = "stopped: the process shut down during the run"
+                error = (
+                    "stopped: the process shut down during the run"
+                    if self._begun
+                    else "stopped before its work began: the process shut down while the "
+                    "run waited for the database"
+                )
                 raise
             finally:
                 await asyncio.shield(self._close_client())
@@ -391,6 +397,7 @@ class BaseJob:
     async def _execute_guarded(self) -> tuple[JobStatus, str | None]:
         try:
             await self.in_thread(self.context.db.transact, self._begin)
+            self._begun = True
             self._load_configuration()
             await self._open_client()
             async with asyncio.timeout(self.timeout_s):
