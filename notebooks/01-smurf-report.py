@@ -122,10 +122,7 @@ with read(db, timeout_s=wait_s) as con:
 display(Markdown(f"**{len(gone)}** accounts gone"))
 present.show_table(
     scores.accounts_for_readers(gone, checked="profile checked"),
-    empty=(
-        "The profile refresh found every scored account." if not latest.empty
-        else f"No scored player {within}, so none to look for."
-    ),
+    empty="No scored account" + (f" on {platform}" if platform else "") + " is gone.",
 )
 
 # %% [markdown]

@@ -495,6 +495,10 @@ def test_a_failed_query_keeps_duckdbs_lines(world: Path) -> None:
     message = str(caught.value)
     assert message.startswith("The query failed: ")
     assert "\nLINE 1: SELECT * FROM nowhere" in message
+    with pytest.raises(sql.QueryError) as unparsed:
+        sql.query(world, "SELEC 1")
+    assert str(unparsed.value).startswith("The query could not be parsed: ")
+    assert "\nLINE 1: SELEC 1" in str(unparsed.value)
 
 
 def test_query_closes_its_connection(world: Path) -> None:
@@ -741,6 +745,40 @@ def test_two_changes_at_once_leave_the_card_with_the_list(
     assert explorer.status.value == "No player matches <code>nobody#here</code>."
     assert explorer.shown is None
     assert explorer.card.value == ""
+
+
+def test_a_browser_change_and_a_search_at_once_keep_the_searchs_list(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search made while the list applies a refused choice from the browser waits for it:
+    the refused choice is rolled back alone, not the search's new list with it."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0.0
+    results = explorer.results
+    listed = len(results.options)
+    real_set_trait = results.set_trait
+    inside, go_on = threading.Event(), threading.Event()
+
+    def slow_set_trait(name: str, value: Any) -> None:  # inside the browser's set_state
+        real_set_trait(name, value)
+        if threading.current_thread().name == "browser":
+            inside.set()
+            go_on.wait(10)
+
+    monkeypatch.setattr(results, "set_trait", slow_set_trait)
+    browser = threading.Thread(
+        target=lambda: results.set_state({"index": listed + 5}), name="browser"
+    )
+    browser.start()
+    assert inside.wait(10)
+    search = threading.Thread(target=lambda: explorer.search("Player07#NA1"), name="search")
+    search.start()
+    time.sleep(0.3)
+    go_on.set()
+    browser.join(10)
+    search.join(10)
+    assert [puuid for _, puuid in results.options] == ["p07"]
+    assert results.value == explorer.shown == "p07"
 
 
 def test_insufficient_data_never_passes_min_score(world: Path) -> None:

@@ -50,7 +50,7 @@ def query(
     failure.
     """
     with read_mode(db_path, timeout_s=timeout_s) as con:
-        statements = split_statements(con, sql)
+        statements = split_statements(con, sql, keep_lines=True)
         writes = writing_statements(statements)
         if writes:
             raise _refused(", ".join(sorted(set(writes))))

@@ -17,6 +17,7 @@ beside the widget, so an exported report shows the card instead of an empty box.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import threading
 from datetime import datetime
@@ -27,7 +28,6 @@ import ipywidgets as widgets
 import pandas as pd
 from traitlets import TraitError
 
-from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
@@ -88,8 +88,9 @@ def card_html(parts: dict[str, Any]) -> str:
     pieces = [f"<h3>{name}</h3>"]
     if _plain(summary.get("label")) == "":
         pieces.append(
-            "<p><b>Not scored yet</b>: the analyzer scores a player at its next run once at "
-            f"least {DEFAULT_PARAMS.min_games} of their ranked games are stored.</p>"
+            "<p><b>Not scored yet</b>: the analyzer scores a player at its next run once "
+            "enough of their ranked games are stored (SMURF_ANALYZER's "
+            "<code>min_matches_required</code>).</p>"
         )
     pieces += [
         table_html(_summary_for_readers(summary), header=False),
@@ -182,16 +183,34 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-class PlayerList(widgets.Select):  # type: ignore[misc]
-    """The list of players. A browser that sends a choice among options the kernel has
-    replaced since (a click on the list while it was being refreshed) is sent the kernel's
-    list and choice again, instead of an error in the log console."""
+class _TakesTurns:
+    """A widget whose changes from the browser wait for the explorer's turn (``turn``):
+    ipywidgets holds a widget's notifications while it applies the browser's state, and a
+    change another thread made to the widget meanwhile would be held, then rolled back with
+    the browser's if that one is refused."""
+
+    turn: threading.RLock | None = None
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        with self.turn if self.turn is not None else contextlib.nullcontext():
+            super().set_state(sync_data)  # type: ignore[misc]
+
+
+class PlayerList(_TakesTurns, widgets.Select):  # type: ignore[misc]
+    """The list of players. A browser that sends a row beyond the end of the list (clicked
+    in a longer list the kernel has replaced since) is sent the kernel's list and choice
+    again, instead of an error in the log console. (A row still within the list selects
+    that row's player: the browser sends only the row.)"""
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         try:
             super().set_state(sync_data)
         except TraitError:
             self.send_state()
+
+
+class SearchBox(_TakesTurns, widgets.Text):  # type: ignore[misc]
+    """The search box, which the explorer also writes (a search made by code)."""
 
 
 class PlayerExplorer:
@@ -217,7 +236,7 @@ class PlayerExplorer:
             self.scores = scores.latest_scores(con)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
         labels = sorted(self.scores["label"].dropna().unique())
-        self.search_box = widgets.Text(
+        self.search_box = SearchBox(
             placeholder="Riot ID (name#tag), name prefix or puuid", continuous_update=False
         )
         self.find_button = widgets.Button(description="Find", icon="search")
@@ -240,6 +259,7 @@ class PlayerExplorer:
         self._box: widgets.Widget | None = None
         # Re-entrant: a change's own observers (the list's choice, the card) run inside it.
         self._turn = threading.RLock()
+        self.results.turn = self.search_box.turn = self._turn
         self._wire()
         self.refresh()
 

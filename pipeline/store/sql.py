@@ -101,12 +101,17 @@ def time_limit(con: duckdb.DuckDBPyConnection, limit_s: float | None) -> Iterato
         timer.cancel()
 
 
-def split_statements(con: duckdb.DuckDBPyConnection, query: str) -> list[duckdb.Statement]:
-    """The statements of ``query`` as DuckDB parses them."""
+def split_statements(
+    con: duckdb.DuckDBPyConnection, query: str, *, keep_lines: bool = False
+) -> list[duckdb.Statement]:
+    """The statements of ``query`` as DuckDB parses them. A parse error's message is made
+    one line for a shell; ``keep_lines`` keeps DuckDB's lines (its caret points into the
+    query), as a notebook shows them."""
     try:
         statements = con.extract_statements(query)
     except duckdb.Error as exc:
-        raise QueryError(f"The query could not be parsed: {_one_line(exc)}") from None
+        said = str(exc) if keep_lines else _one_line(exc)
+        raise QueryError(f"The query could not be parsed: {said}") from None
     if not statements:
         raise QueryError("The query is empty: give at least one SQL statement.")
     return list(statements)
