@@ -19,7 +19,7 @@ import pytest
 from matplotlib.figure import Figure
 from nbclient import NotebookClient
 
-from pipeline.explorer import jobs, players, plots, quality, scores, sql
+from pipeline.explorer import jobs, players, plots, present, quality, scores, sql
 from pipeline.explorer import widgets as widgets_module
 from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
 from pipeline.store import read, write
@@ -804,6 +804,14 @@ def test_the_static_copy_follows_the_widget(world: Path) -> None:
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"] == snapshot
+
+
+def test_tables_sit_at_the_left_under_their_heading() -> None:
+    """JupyterLab centres rendered tables; the card's and the notebooks' plain tables keep
+    to the left, where their heading is."""
+    html = present.table_html(pd.DataFrame({"Riot ID": ["A#1"], "games": [3]}))
+    assert '<table style="margin-left:0; margin-right:auto" ' in html
+    assert html.count("<table") == 1
 
 
 def test_the_games_table_fits_the_page(world: Path) -> None:

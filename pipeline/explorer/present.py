@@ -134,8 +134,11 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
 
 
 def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True) -> str:
-    """``frame`` as plain HTML inside a box that scrolls sideways instead of the page."""
+    """``frame`` as plain HTML at the left of a box that scrolls sideways instead of the
+    page."""
     table = frame.to_html(index=index, header=header, border=0, na_rep="", float_format=_number)
+    # At the left, under its heading: JupyterLab centres a rendered table in the page.
+    table = table.replace("<table ", '<table style="margin-left:0; margin-right:auto" ', 1)
     return f'<div style="overflow-x:auto; max-width:100%">{table}</div>'
 
 
