@@ -707,7 +707,7 @@ def test_a_choice_from_replaced_options_neither_fails_nor_shows_its_card(world: 
     explorer.search("nobody#here")
     assert explorer.results.options == ()
     explorer.results.set_state({"index": 0})  # the browser's choice from the old list
-    explorer._picked(top)
+    explorer._picked()
     assert explorer.shown is None
     assert explorer.card.value == ""
     explorer.search("")

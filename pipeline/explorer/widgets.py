@@ -269,7 +269,7 @@ class PlayerExplorer:
         self.search_box.observe(lambda change: self.search(change["new"]), names="value")
         for control in (self.tier, self.label, self.min_score, self.min_games):
             control.observe(lambda _change: self.refresh(), names="value")
-        self.results.observe(lambda change: self._picked(change["new"]), names="value")
+        self.results.observe(lambda _change: self._picked(), names="value")
 
     def widget(self) -> widgets.Widget:
         """The whole explorer, ready to display."""
@@ -385,14 +385,13 @@ class PlayerExplorer:
         if self.shown != wanted:
             self.show(wanted)
 
-    def _picked(self, puuid: str | None) -> None:
+    def _picked(self) -> None:
         with self._turn:
-            # Only a player the list holds now: a choice among options since replaced (the
-            # browser behind the kernel) leaves the card with the list's own choice.
+            # The list's own choice now, which a change on another thread may have moved
+            # since this one was made: the card follows the list, never an older choice.
+            chosen = self.results.value
             listed = {value for _text, value in self.results.options}
-            wanted = puuid if puuid in listed else self.results.value
-            if wanted not in listed:
-                wanted = None
+            wanted = chosen if chosen in listed else None
             if wanted != self.shown:
                 self.show(wanted)
 
