@@ -234,3 +234,56 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
     assert count(db_path, "SELECT count(*) - count(DISTINCT match_id) FROM matches") == 0
     assert [e for e in executions(db_path) if e["status"] in ("PENDING", "RUNNING")] == []
     assert TEST_KEY not in log_path.read_text()  # the processes never logged the key
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
+    tmp_path: Path, sim: RunningSimulator
+) -> None:
+    """``smurf run`` stopped by SIGTERM (kill, a service manager) records its run as stopped
+    and exits 143; it does not leave the run RUNNING for another process to find."""
+    db_path = tmp_path / "smurf.duckdb"
+    truth = {t["puuid"]: t for t in sim.truth()}
+    tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:3]
+    prepare(db_path, tracked)
+    env = {**os.environ, "RIOT_API_BASE": sim.base_url, "RIOT_API_KEY": TEST_KEY}
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*COMMAND_HEAD, str(db_path), "--log-json", "run", "TRACKED_PLAYER_UPDATER"],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            running = wait_for(
+                "for the run to begin",
+                lambda: [
+                    e
+                    for e in executions(db_path)
+                    if e["status"] == "RUNNING" and e["host_pid"] == process.pid
+                ],
+            )
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=WAIT_S) == 143
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=WAIT_S)
+    by_id = {e["id"]: e for e in executions(db_path)}
+    stopped = by_id[running[0]["id"]]
+    assert stopped["status"] == "FAILED"
+    assert "stopped: the process shut down during the run" in stopped["error_message"]
+    assert "Stopped by SIGTERM" in log_path.read_text()
+    # Whatever it committed is whole: every stored match has its ten players.
+    assert count(db_path, "SELECT count(*) FROM matches") == count(
+        db_path, "SELECT count(DISTINCT match_id) FROM match_participants"
+    )
+    assert (
+        count(
+            db_path,
+            "SELECT count(*) FROM (SELECT match_id FROM match_participants"
+            " GROUP BY match_id HAVING count(*) <> 10)",
+        )
+        == 0
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -124,6 +125,35 @@ def tracked(ctx: click.Context) -> None:
 
 
 # ---- run ------------------------------------------------------------------------------
+# The shell's exit status for a process ended by SIGTERM (128 + 15).
+SIGTERM_EXIT = 143
+
+
+def run_in_foreground(work: Coroutine[Any, Any, list[ExecutionOutcome]]) -> list[ExecutionOutcome]:
+    """Run jobs in this process until they end; SIGTERM stops them as Ctrl-C does.
+
+    asyncio turns Ctrl-C into a cancellation that each run records as stopped (FAILED, the
+    reason given); without the same for SIGTERM, ``kill`` or a service manager's stop would
+    end the process at once and leave its run RUNNING until another run noticed.
+    """
+
+    async def main() -> list[ExecutionOutcome]:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await work
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        click.echo("Stopped by SIGTERM: the run is recorded as stopped.", err=True)
+        raise click.exceptions.Exit(SIGTERM_EXIT) from None
+
+
 def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(outcome.status.value, "red")
     metrics = ", ".join(f"{k}={v}" for k, v in outcome.metrics.items())
@@ -165,7 +195,7 @@ def run_job(ctx: click.Context, job: str) -> None:
         statuses = [_run_through(running, config, settings.api_token) for config in configs]
     else:
         context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
-        outcomes = asyncio.run(run_configs(context, configs))
+        outcomes = run_in_foreground(run_configs(context, configs))
         for config, outcome in zip(configs, outcomes, strict=False):
             _print_outcome(outcome, config.job_type)
         statuses = [o.status.value for o in outcomes]
@@ -389,7 +419,7 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
             )
         return
     context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
-    outcomes = asyncio.run(run_configs(context, configs))
+    outcomes = run_in_foreground(run_configs(context, configs))
     for config, outcome in zip(configs, outcomes, strict=False):
         _print_outcome(outcome, config.job_type)
 
