@@ -525,3 +525,43 @@ def test_a_run_whose_end_cannot_be_recorded_does_not_block_the_next(db_path: Pat
     row = execution_row(db_path, first.execution_id)
     assert row["status"] == "FAILED"
     assert "without recording its end" in row["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("days", "weekdays"),
+    [
+        ("1-5", [0, 1, 2, 3, 4]),  # Monday to Friday (Python's weekday(): Monday is 0)
+        ("0", [6]),
+        ("7", [6]),
+        ("*/2", [1, 3, 5, 6]),  # crontab's 0, 2, 4, 6: Sunday, Tuesday, Thursday, Saturday
+        ("5-7", [4, 5, 6]),
+        ("mon,wed", [0, 2]),
+        ("*", [0, 1, 2, 3, 4, 5, 6]),
+    ],
+)
+def test_cron_day_of_week_reads_as_crontab(days: str, weekdays: list[int]) -> None:
+    """Day-of-week numbers count from Sunday = 0 (APScheduler alone counts from Monday)."""
+    from datetime import UTC, datetime, timedelta
+
+    trigger = parse_schedule(f"cron(0 4 * * {days})")
+    fire, seen = datetime(2026, 1, 1, tzinfo=UTC), set()
+    for _ in range(14):
+        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+        seen.add(fire.weekday())
+    assert sorted(seen) == weekdays
+
+
+@pytest.mark.parametrize(
+    ("schedule", "words"),
+    [
+        ("cron(0 4 31 2 *)", "never fires"),
+        ("cron(0 4 1 * 1)", "restricts both"),
+        ("cron(0 4 * * 8)", "not a day of the week"),
+        ("cron(0 4 * * 5-1)", "runs backwards"),
+        ("interval(seconds=300, seconds=5)", "given twice"),
+    ],
+)
+def test_schedules_that_would_fire_wrongly_are_refused(schedule: str, words: str) -> None:
+    """A schedule that never fires, or would not fire when crontab would, is refused."""
+    with pytest.raises(JobConfigError, match=words):
+        parse_schedule(schedule)

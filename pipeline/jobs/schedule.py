@@ -4,12 +4,16 @@ Two forms, as stored in ``job_configurations.schedule``::
 
     interval(seconds=30)      also minutes=, hours=, days= (combinable), 1 s to 366 days
     cron(*/5 * * * *)         a five-field crontab: minute hour day month day-of-week
+
+Day-of-week numbers read as crontab reads them (0 and 7 Sunday, 1 Monday, ... 6 Saturday);
+APScheduler counts 0 as Monday, so the field is handed to it as day names.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
@@ -24,6 +28,9 @@ _EXAMPLES = "use interval(seconds=300), interval(minutes=5) or cron(*/5 * * * *)
 # Shorter would flood the log with skipped runs; longer is a mistake, not a schedule.
 MIN_INTERVAL_S = 1.0
 MAX_INTERVAL_S = 366 * 86400.0
+# crontab's day numbers: 0 (and 7) Sunday .. 6 Saturday.
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_ITEM = re.compile(r"^(?:(\*)|([0-9a-z]+)(?:-([0-9a-z]+))?)(?:/([0-9]+))?$")
 
 
 def parse_interval_args(args: str) -> dict[str, float]:
@@ -47,6 +54,8 @@ def parse_interval_args(args: str) -> dict[str, float]:
             raise JobConfigError(f"Bad interval value {shorten(raw.strip())}: {_EXAMPLES}.")
         if value < 0:
             raise JobConfigError(f"Interval values must not be negative (got {shorten(item)}).")
+        if key in parts:
+            raise JobConfigError(f"Interval argument {key!r} is given twice; {_EXAMPLES}.")
         parts[key] = value
     if not parts or sum(parts.values()) <= 0:
         raise JobConfigError(f"An interval must be longer than zero; {_EXAMPLES}.")
@@ -81,7 +90,51 @@ def parse_schedule(schedule: str) -> Any:
             f"A cron schedule needs five fields (minute hour day month day-of-week); "
             f"got {len(fields)} in {shorten(schedule)}."
         )
+    if fields[2] != "*" and fields[4] != "*":
+        # crontab fires when either matches; APScheduler would need both.
+        raise JobConfigError(
+            f"The cron schedule {shorten(schedule)} restricts both the day of the month and "
+            "the day of the week, which crontab reads as either; keep one of them '*'."
+        )
     try:
-        return CronTrigger.from_crontab(args, timezone="UTC")
+        fields[4] = crontab_days(fields[4])
+        trigger = CronTrigger.from_crontab(" ".join(fields), timezone="UTC")
     except ValueError as exc:
         raise JobConfigError(f"Bad cron schedule {shorten(schedule)}: {exc}.") from None
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise JobConfigError(
+            f"The cron schedule {shorten(schedule)} never fires (no such date); check its "
+            "day and month fields."
+        )
+    return trigger
+
+
+def _day_number(text: str) -> int:
+    if text in _DAY_NAMES:
+        return _DAY_NAMES.index(text)
+    if text.isdigit() and int(text) <= 7:
+        return int(text) % 7
+    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
+
+
+def crontab_days(field: str) -> str:
+    """A crontab day-of-week field as APScheduler day names: ``"1-5"`` -> ``"mon,...,fri"``,
+    ``"0"`` and ``"7"`` -> ``"sun"``, ``"*/2"`` -> Sunday, Tuesday, Thursday, Saturday."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.lower().split(","):
+        match = _DAY_ITEM.match(item)
+        if not match:
+            raise ValueError(f"bad day-of-week {item!r}")
+        every, first, last, step = match.groups()
+        start, end = (0, 6) if every else (_day_number(first), _day_number(last or first))
+        if last == "7":
+            end = 7  # "5-7": Friday to Sunday
+        if end < start:
+            raise ValueError(f"the day-of-week range {item!r} runs backwards")
+        if step is not None and int(step) == 0:
+            raise ValueError(f"the step in {item!r} must be at least 1")
+        stop = end if (last or every) else (6 if step else start)
+        days.update(d % 7 for d in range(start, stop + 1, int(step or 1)))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
