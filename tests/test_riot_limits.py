@@ -254,3 +254,33 @@ def test_a_refusal_names_the_bucket_that_is_full() -> None:
     assert app.startswith("The application rate limit (every method; next: league-v4.")
     method = str(_budget_error(_Wait(9.0, "method"), "league-v4.getLeagueEntries", 2.0))
     assert method.startswith("The method rate limit of league-v4.getLeagueEntries needs")
+
+
+def test_a_refusal_names_the_limit_that_makes_the_caller_wait() -> None:
+    """A caller first held by a method limit, but whose turn in line the application limit
+    puts further off, is refused naming the application limit (the one to raise)."""
+    from pipeline.riot.limiter import _Wait
+
+    now = [1000.0]
+    limiter = RateLimiter(clock=lambda: now[0], margin_s=0.0)
+    host, method = "europe", "match-v5.getMatch"
+    for used in (1, 2):
+        ticket = limiter.try_acquire(host, method)
+        assert not isinstance(ticket, _Wait)
+        limiter.release(
+            ticket,
+            status_code=200,
+            headers={
+                "X-App-Rate-Limit": "3:100",
+                "X-App-Rate-Limit-Count": f"{used}:100",
+                "X-Method-Rate-Limit": "2:10",
+                "X-Method-Rate-Limit-Count": f"{used}:10",
+            },
+        )
+    held = limiter.try_acquire(host, method)
+    assert isinstance(held, _Wait) and held.limit_type == "method"  # 2 per 10 s used up
+    limiter.bucket(host).line.append(-1)  # another caller waits ahead for the app's last slot
+    with pytest.raises(RateLimitError) as caught:
+        asyncio.run(limiter.acquire(host, method, max_wait_s=30.0))
+    assert caught.value.limit_type == "application"
+    assert str(caught.value).startswith("The application rate limit")

@@ -113,21 +113,25 @@ class RateLimiter:
                 await self._wait_for_response(remaining_s)
                 continue
             place = next(self._places) if place is None else place
-            wait = _Wait(self._wait_in_line_s(host, method, place), outcome.limit_type)
+            wait = self._wait_in_line(host, method, place)
             if remaining_s is not None and wait.seconds > remaining_s:
                 raise _budget_error(wait, method, max_wait_s)
             await self._sleep_in_line(host, method, place, wait.seconds)
 
-    def _wait_in_line_s(self, host: str, method: str, place: int) -> float:
-        """How long until a slot should be free for the caller at ``place`` in line.
+    def _wait_in_line(self, host: str, method: str, place: int) -> _Wait:
+        """How long until a slot should be free for the caller at ``place`` in line, and
+        which limit makes it wait that long (the one a message should name).
 
         Waking every waiter whenever one slot frees would cost CPU in proportion to the
         waiters; each sleeps instead until as many slots as callers ahead of it (by
         ``place``, taken when it first had to wait), plus one, have freed, then looks again.
         """
         now = self._clock()
-        buckets = (self.bucket(host), self.bucket(host, method))
-        return max(b.wait_s(now, queued=bisect.bisect_left(b.line, place)) for b in buckets)
+        pair = (("application", self.bucket(host)), ("method", self.bucket(host, method)))
+        waits = [
+            _Wait(b.wait_s(now, queued=bisect.bisect_left(b.line, place)), kind) for kind, b in pair
+        ]
+        return max(waits, key=lambda w: w.seconds)
 
     async def _sleep_in_line(self, host: str, method: str, place: int, wait_s: float) -> None:
         buckets = (self.bucket(host), self.bucket(host, method))
