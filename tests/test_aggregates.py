@@ -219,6 +219,7 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         for table in ("player_game_sums", "player_champions", "player_game_weeks"):
             con.execute(f"ALTER TABLE {table} DROP COLUMN folded")
         con.execute("ALTER TABLE rank_snapshots DROP COLUMN folded")
+        con.execute("ALTER TABLE scoring_state DROP COLUMN queue_min_games")  # migration 020
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:

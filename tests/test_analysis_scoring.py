@@ -289,6 +289,28 @@ def test_a_pass_scores_the_queue_in_turn_and_stores_what_it_returns(
     assert everyone.scores.set_index("puuid").loc["c", "label"] == INSUFFICIENT_DATA
 
 
+def test_a_lowered_minimum_scores_the_players_a_higher_one_took_off_the_queue(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A pass under a high ``min_matches_required`` takes the players with fewer games off
+    the queue unscored; once the minimum is lowered, the next pass scores those it now
+    allows (without new games), and only once."""
+    add_players(con, [Player("a", 10, 5), Player("b", 20, 10), Player("c", 3, 1)])
+    high = score_queued(con, ScoringParams(min_games=15), 10)
+    assert high.scores["puuid"].tolist() == ["b"]
+    assert con.execute("SELECT count(*) FROM players_to_score").fetchone() == (0,)
+    lowered = score_queued(con, ScoringParams(min_games=5), 10)
+    assert lowered.scores["puuid"].tolist() == ["a"]
+    assert score_queued(con, ScoringParams(min_games=5), 10).written == 0
+    # Raising it again scores nobody; lowering it to c's games scores c, and a again (a
+    # pass cannot tell a player taken off from one scored before the minimum rose: scoring
+    # again is only repeated work), then nobody.
+    assert score_queued(con, ScoringParams(min_games=12), 10).written == 0
+    again = score_queued(con, ScoringParams(min_games=3), 10).scores["puuid"]
+    assert sorted(again) == ["a", "c"]
+    assert score_queued(con, ScoringParams(min_games=3), 10).written == 0
+
+
 def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:
     """A pass whose transaction fails stores nothing and folds nothing: the next pass scores
     the same player from all their games."""

@@ -25,7 +25,11 @@ from pipeline.analysis.upkeep import (
     keep_current,
     players_needing_scores,
     queue_time,
+    requeue_below_former_minimum,
 )
+from pipeline.log import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ def score_queued(
     too few games leave the queue unscored; new games queue them again.
     """
     upkeep = keep_current(con, params, force=everyone)
+    requeued = requeue_below_former_minimum(con, params.min_games)
+    if requeued:
+        log.info("analyzer.requeued_below_former_minimum", players=requeued)
     read_at = queue_time(con)
     puuids = None if everyone else players_needing_scores(con, limit, params.min_games)
     if on_players is not None and puuids is not None:

@@ -106,7 +106,9 @@ def _keep_baselines(
     if rebuilt:
         games = rebuild_aggregates(con, renorm=True)
         log.debug("analyzer.reference_rebuilt", games=games)
-    state = con.execute("SELECT model_version, games, compacted_rows FROM scoring_state").fetchone()
+    state = con.execute(
+        "SELECT model_version, games, compacted_rows, queue_min_games FROM scoring_state"
+    ).fetchone()
     rows = count_rows(con, "player_game_sums")
     compacted = state[2] if state is not None and not rebuilt else rows
     if rows > COMPACT_GROWTH * max(compacted, 1):
@@ -130,8 +132,9 @@ def _keep_baselines(
     forget_score_inputs(con)
     con.execute("DELETE FROM scoring_state")
     con.execute(
-        "INSERT INTO scoring_state VALUES (?, ?, now()::TIMESTAMP, ?)",
-        [MODEL_VERSION, stored, compacted],
+        "INSERT INTO scoring_state (model_version, games, refreshed_at, compacted_rows,"
+        " queue_min_games) VALUES (?, ?, now()::TIMESTAMP, ?, ?)",
+        [MODEL_VERSION, stored, compacted, state[3] if state is not None else None],
     )
     if everyone:
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
@@ -162,6 +165,28 @@ _QUEUED_GAMES = f"""
         SELECT puuid, sum(games) AS games FROM player_game_sums WHERE NOT folded
         GROUP BY puuid
     ) n ON n.puuid = q.puuid"""
+
+
+def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: int) -> int:
+    """Queue again the players with at least ``min_matches`` stored games but fewer than
+    the minimum an earlier pass required (that pass took them off the queue unscored: a
+    minimum lowered since would otherwise leave them unscored until new games arrive), and
+    record ``min_matches`` as the minimum; in the analyzer's pass, after ``keep_current``.
+    Returns the players queued."""
+    state = con.execute("SELECT queue_min_games FROM scoring_state").fetchone()
+    if state is None:
+        return 0  # no games summed yet: nobody was taken off for too few
+    former = state[0]
+    queued = 0
+    if former is not None and min_matches < former:
+        below = f"""SELECT puuid FROM ({latest_inputs()})
+            WHERE matches_stored >= {int(min_matches)} AND matches_stored < {int(former)}"""
+        row = con.execute(f"SELECT count(*) FROM ({below})").fetchone()
+        queued = int(row[0]) if row else 0
+        enqueue_players(con, below, note_queued=False)
+    if former != min_matches:
+        con.execute("UPDATE scoring_state SET queue_min_games = ?", [min_matches])
+    return queued
 
 
 def players_needing_scores(
