@@ -62,6 +62,30 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert same[0] == 0 and same[1] == out
 
 
+def test_explain_gives_both_scores_factors_for_a_player_labelled_neither(
+    scored_world: Path,
+) -> None:
+    """A NORMAL player is explained by both scores (why neither reached its label), each
+    with its factors and a total that is its log-odds; a SMURF by the smurf score only."""
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        row = con.execute(
+            "SELECT puuid FROM latest_smurf_scores WHERE label = 'NORMAL'"
+            " ORDER BY boosted_score DESC, puuid LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        expected = explain(con, str(row[0]))
+    code, out, err = _explain(scored_world, str(row[0]), "--games", "0")
+    assert code == 0, err
+    for target in ("smurf", "boosted"):
+        rows = expected.factors[expected.factors["target"] == target]
+        assert f"Why the {target} score" in out
+        assert f"log-odds {float(rows['contribution'].sum()):+.2f}" in out
+    assert len([line for line in out.splitlines() if ", typical " in line]) == (
+        len(expected.factors) - 2  # each score's prior has no typical value
+    )
+    assert "Why the boosted score" not in _explain(scored_world, _top_smurf(scored_world)[0])[1]
+
+
 def test_explain_names_a_missing_or_ambiguous_player(scored_world: Path) -> None:
     """No match, or several, is one line saying what to give instead."""
     code, _out, err = _explain(scored_world, "Nobody Here#ZZZ")

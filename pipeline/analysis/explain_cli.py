@@ -57,7 +57,6 @@ def resolve_player(con: duckdb.DuckDBPyConnection, text: str) -> str:
 
 def explanation_text(summary: dict[str, object], explanation: Explanation, games: int) -> str:
     """The player's label, scores and factors (largest contribution first), in words."""
-    from pipeline.analysis.model import factor_phrase
     from pipeline.explorer.scores import target_of
 
     e = explanation
@@ -76,13 +75,34 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
             f"  (computed now from the stored games; the latest stored score, "
             f"{scored_at:%Y-%m-%d %H:%M} UTC, says {stored})"
         )
-    target = target_of(e.label)
+    # A SMURF or BOOSTED label is explained by its own score; a player labelled neither
+    # is explained by both (why neither score reached its threshold).
+    labelled = e.label in ("SMURF", "BOOSTED")
+    for target in [target_of(e.label)] if labelled else ["smurf", "boosted"]:
+        lines += ["", *_factor_lines(e, target)]
+    if games and not e.games.empty:
+        shown = e.games.head(games)[[c for c in GAME_COLUMNS if c in e.games]]
+        shown = shown.rename(columns=GAME_COLUMNS)
+        if "played" in shown:
+            shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
+        lines += [
+            "",
+            f"Newest {len(shown)} of {len(e.games)} games analysed (vs lobby, vs tier: z-scores):",
+            shown.round(2).to_string(index=False),
+        ]
+    return "\n".join(lines)
+
+
+def _factor_lines(e: Explanation, target: str) -> list[str]:
+    """The ``target`` score's factors, largest contribution first, and their total."""
+    from pipeline.analysis.model import factor_phrase
+
     rows = e.factors[e.factors["target"] == target]
     factors = rows[rows["factor"] != "prior"].sort_values(
         "contribution", key=lambda c: c.abs(), ascending=False, kind="mergesort"
     )
     prior = float(rows.loc[rows["factor"] == "prior", "contribution"].sum())
-    lines += ["", f"Why the {target} score (each factor's share of its log-odds; + raises it):"]
+    lines = [f"Why the {target} score (each factor's share of its log-odds; + raises it):"]
     named = [
         (
             factor_phrase(target, str(row["factor"]), float(row["contribution"])),
@@ -102,17 +122,7 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
     lines.append(f"  {prior:+6.2f}  prior (a typical player)")
     probability = 1 / (1 + math.exp(-max(min(total, 700.0), -700.0)))
     lines.append(f"  {'=':>6}  log-odds {total:+.2f}, probability {probability:.2f}")
-    if games and not e.games.empty:
-        shown = e.games.head(games)[[c for c in GAME_COLUMNS if c in e.games]]
-        shown = shown.rename(columns=GAME_COLUMNS)
-        if "played" in shown:
-            shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
-        lines += [
-            "",
-            f"Newest {len(shown)} of {len(e.games)} games analysed (vs lobby, vs tier: z-scores):",
-            shown.round(2).to_string(index=False),
-        ]
-    return "\n".join(lines)
+    return lines
 
 
 @click.command("explain")
