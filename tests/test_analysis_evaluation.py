@@ -111,11 +111,27 @@ def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> Non
 def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:
     """`smurf analyze` stores scores and a summary; a second run finds nothing to do."""
     _world(db_path)
+    with duckdb.connect(str(db_path)) as con:  # Riot IDs for half the players
+        con.execute(
+            "UPDATE players SET game_name = 'Named' || left(puuid, 4), tag_line = 'EUW'"
+            " WHERE hash(puuid) % 2 = 0"
+        )
     runner = CliRunner()
     first = runner.invoke(cli, ["analyze", "--db", str(db_path)])
     assert first.exit_code == 0, first.output
     assert f"Scored {PLAYERS} player(s): SMURF 4" in first.output
     assert "Top smurf suspects" in first.output
+    with duckdb.connect(str(db_path)) as con:
+        top = con.execute(
+            "SELECT puuid, game_name || '#' || tag_line FROM latest_smurf_scores"
+            " JOIN players USING (puuid) ORDER BY smurf_score DESC, puuid LIMIT 10"
+        ).fetchall()
+    suspects = first.output.split("Top smurf suspects:")[1].splitlines()[2:12]
+    # Each suspect by Riot ID, or by the start of the puuid where none is stored.
+    assert [line.split()[0] for line in suspects] == [
+        riot_id or f"{puuid[:12]}..." for puuid, riot_id in top
+    ]
+    assert any(riot_id for _, riot_id in top) and not all(riot_id for _, riot_id in top)
     second = runner.invoke(cli, ["analyze", "--db", str(db_path)])
     assert "up to date" in second.output
     everyone = runner.invoke(cli, ["--db", str(db_path), "analyze", "--all"])

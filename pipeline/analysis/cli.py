@@ -19,8 +19,28 @@ def quiet(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET enable_progress_bar = false")
 
 
-def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
-    """Counts by label and the top suspects of each kind, for the terminal."""
+def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str]:
+    """Name#TAG of each of ``puuids`` whose Riot ID is stored."""
+    rows = con.execute(
+        "SELECT puuid, game_name || '#' || tag_line FROM players"
+        " WHERE puuid IN (SELECT unnest($puuids)) AND game_name IS NOT NULL",
+        {"puuids": puuids},
+    ).fetchall()
+    return {str(puuid): str(riot_id) for puuid, riot_id in rows}
+
+
+def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> pd.DataFrame:
+    """The ``top`` players by the ``target`` score (ties by puuid)."""
+    return scores.sort_values(
+        [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
+    ).head(top)
+
+
+def summary_text(
+    scores: pd.DataFrame, top: int = TOP_SUSPECTS, names: dict[str, str] | None = None
+) -> str:
+    """Counts by label and the top suspects of each kind, for the terminal; a suspect shows
+    as its Riot ID from ``names``, else as the start of its puuid."""
     from pipeline.analysis.scoring import LABELS
 
     counts = scores["label"].value_counts()
@@ -28,11 +48,12 @@ def summary_text(scores: pd.DataFrame, top: int = TOP_SUSPECTS) -> str:
         f"Scored {len(scores)} player(s): "
         + ", ".join(f"{label} {int(counts.get(label, 0))}" for label in LABELS)
     ]
-    columns = ["puuid", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
+    columns = ["player", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
     for target in ("smurf", "boosted"):
-        ranked = scores.sort_values(
-            [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
-        ).head(top)
+        ranked = top_suspects(scores, target, top)
+        ranked = ranked.assign(
+            player=[(names or {}).get(p) or f"{p[:12]}..." for p in ranked["puuid"]]
+        )
         if not ranked.empty:
             lines += [
                 "",
@@ -74,10 +95,14 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         quiet(con)
         scores = score_queued(con, params, ALL_PLAYERS, everyone=score_all).scores
+        names = {}
+        if not scores.empty:
+            shown = {p for t in ("smurf", "boosted") for p in top_suspects(scores, t)["puuid"]}
+            names = riot_ids(con, sorted(shown))
     if scores.empty and not score_all:
         click.echo("Every player's score is up to date (use --all to rescore everyone).")
         return
-    click.echo(summary_text(scores))
+    click.echo(summary_text(scores, names=names))
 
 
 @click.command()
