@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,3 +116,38 @@ def test_a_job_built_without_any_context_says_how_to_get_one() -> None:
     """Outside any runner and before an entry point set one, building a job is a clear error."""
     with pytest.raises(JobError, match="set_process_context"):
         MyJob(1)
+
+
+def test_smurf_jobs_set_configures_a_guide_job(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`smurf jobs set` changes the keys a guide job's seeded configuration has (it reads
+    them from ``job_config.config_json``, unseen), says in words what its validation refuses
+    (no traceback), and checks ``timeout_seconds`` although the job never calls super()."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    monkeypatch.setitem(JOB_CLASSES, JobType.SMURF_ANALYZER, MyJob)
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE id = 3", ['{"my_setting": 1}']
+        )
+
+    def jobs_set(*assignments: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--db", str(db_path), "jobs", "set", "3", *assignments])
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        return result.exit_code, result.output
+
+    assert jobs_set("my_setting=5") == (0, 'Job 3 (SMURF_ANALYZER) updated: {"my_setting": 5}\n')
+    code, said = jobs_set("my_setting=null")
+    assert code == 1 and "refuses this configuration: Missing required config: my_setting" in said
+    code, said = jobs_set("timeout_seconds=-4")
+    assert code == 1 and "timeout_seconds must be a positive number" in said
+    code, said = jobs_set("other=1")
+    assert code == 1 and "has no setting 'other'" in said and "my_setting" in said
+    code, said = jobs_set("schedule=null")
+    assert code == 1 and "schedule needs a value" in said
+    with Database(db_path).read() as con:
+        stored = con.execute("SELECT config_json FROM job_configurations WHERE id = 3").fetchone()
+    assert stored is not None and json.loads(stored[0]) == {"my_setting": 5}

@@ -205,6 +205,14 @@ class BaseJob:
             )
         self.timeout_s = float(timeout)
 
+    def configure(self) -> None:
+        """Validate the configuration as a run does: the job's ``_load_configuration``, then
+        ``timeout_seconds`` for a job without a settings model, whether or not its
+        ``_load_configuration`` called super() (the guide's example does not)."""
+        self._load_configuration()
+        if self.settings_model is None:
+            BaseJob._load_configuration(self)
+
     async def execute(self, db: Database) -> None:
         raise NotImplementedError
 
@@ -398,7 +406,7 @@ class BaseJob:
         try:
             await self.in_thread(self.context.db.transact, self._begin)
             self._begun = True
-            self._load_configuration()
+            self.configure()
             await self._open_client()
             async with asyncio.timeout(self.timeout_s):
                 await self.execute(self.context.db)

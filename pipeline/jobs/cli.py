@@ -488,6 +488,11 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
     settings = settings_of(ctx)
     db = _db(ctx)
     changes = parse_assignments(assignments)
+    if "schedule" in changes and changes["schedule"] is None:
+        raise JobConfigError(
+            "schedule needs a value, e.g. schedule='interval(seconds=300)' or "
+            "schedule='cron(0 4 * * *)'; to stop a job, use `smurf jobs disable`."
+        )
     schedule = changes.pop("schedule", None)
     config = _one_job(ctx, job)
     job_id = config.id
@@ -504,13 +509,21 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
         config.is_active,
         new_config,
     )
-    checked._load_configuration()  # raises JobConfigError naming the bad key
-    # A declared model refuses unknown keys itself; a seed-style job tells what it read.
-    unknown = [] if checked.settings_model else sorted(set(changes) - checked.settings_read)
+    try:
+        checked.configure()  # raises JobConfigError naming the bad key
+    except JobConfigError:
+        raise
+    except (ValueError, TypeError) as exc:  # a guide-style job's own validation
+        raise JobConfigError(f"{config.job_type} refuses this configuration: {exc}") from None
+    # A declared model refuses unknown keys itself; a seed-style job knows the keys it read
+    # through ``self.config`` and those its seeded configuration has (a job that reads
+    # ``job_config.config_json`` directly, as the guide's example does, names none).
+    known = checked.settings_read | set(current)
+    unknown = [] if checked.settings_model else sorted(set(changes) - known)
     if unknown:
         raise JobConfigError(
             f"{config.job_type} has no setting {', '.join(map(shorten, unknown))}; "
-            f"its settings are: {', '.join(sorted(checked.settings_read))} (and schedule)."
+            f"its settings are: {', '.join(sorted(known))} (and schedule)."
         )
     with db.write() as con:
         records.update_job_config(
