@@ -66,8 +66,14 @@ async def serve_scheduler(
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set() and scheduler.state == "STOPPING":
+            scheduler.cancel_running()  # asked again: stop the running jobs now
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     sockets: list[socket.socket] = []
     try:
         await scheduler.start()  # the database first: a second scheduler is refused as such
@@ -89,7 +95,9 @@ async def serve_scheduler(
         finally:
             if on_stopping is not None:
                 on_stopping(scheduler)
-            await scheduler.stop()
+            # Stopped by a signal, someone waits: running jobs end at their next commit.
+            # At the end of a set duration they may finish within the grace period.
+            await scheduler.stop(promptly=scheduler.stop_reason != "duration")
             if serving is not None:
                 server.should_exit = True
                 await serving
@@ -173,6 +181,14 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
     help="How often configuration changes are picked up.",
 )
 @click.option(
+    "--shutdown-grace-s",
+    type=click.FloatRange(min=0, max=3600),
+    default=DEFAULT_SHUTDOWN_GRACE_S,
+    show_default=True,
+    help="On Ctrl-C or SIGTERM, how long running jobs may take to reach their next commit "
+    "and record before they are cancelled (a second Ctrl-C cancels them at once).",
+)
+@click.option(
     "--platforms",
     default=None,
     help="Run the platform jobs for these platforms only, e.g. euw1,eun1: a worker's shard "
@@ -186,6 +202,7 @@ def scheduler(
     api_token: str | None,
     duration_s: float | None,
     sync_interval_s: float,
+    shutdown_grace_s: float,
     platforms: str | None,
 ) -> None:
     """Run the job scheduler (and its monitoring API) until interrupted.
@@ -211,9 +228,14 @@ def scheduler(
 
     def stopping(scheduler: JobScheduler) -> None:
         if scheduler.running:
+            ending = (
+                "to reach their next commit and record; Ctrl-C again stops them now"
+                if scheduler.stop_reason != "duration"
+                else "to finish and record"
+            )
             click.echo(
                 f"Stopping: no new runs; waiting up to {scheduler.shutdown_grace_s:g} s for "
-                f"{len(scheduler.running)} running job(s) to commit and record...",
+                f"{len(scheduler.running)} running job(s) {ending}...",
                 err=True,
             )
 
@@ -225,6 +247,7 @@ def scheduler(
             api_token=settings.api_token,
             duration_s=duration_s,
             sync_interval_s=sync_interval_s,
+            shutdown_grace_s=shutdown_grace_s,
             on_started=started,
             on_stopping=stopping,
         )

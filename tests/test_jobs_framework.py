@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import subprocess
@@ -565,3 +566,24 @@ def test_schedules_that_would_fire_wrongly_are_refused(schedule: str, words: str
     """A schedule that never fires, or would not fire when crontab would, is refused."""
     with pytest.raises(JobConfigError, match=words):
         parse_schedule(schedule)
+
+
+def test_a_run_asked_to_stop_ends_after_its_next_commit_keeping_it(db_path: Path) -> None:
+    """Once the process is asked to stop, a run ends after the commit under way (its work
+    and metrics kept, the rest left for the next run) instead of going on, recorded as
+    stopped; a job's own ``except Exception`` does not swallow the stop."""
+    from pipeline.jobs.base import STOPPED_AT_SHUTDOWN
+
+    async def script(job: BaseJob, db: Database) -> None:
+        await job.safe_commit(lambda con: job.increment_metric("records_created", 3))
+        job.context.stop_requested = True  # Ctrl-C arrives while the next step runs
+        with contextlib.suppress(Exception):  # a job catching broadly must not keep going
+            await job.safe_commit(lambda con: job.increment_metric("records_created", 4))
+        await job.safe_commit(lambda con: job.increment_metric("records_updated", 9))
+
+    outcome = run_scripted(db_path, script)
+    assert outcome.status is JobStatus.FAILED
+    assert outcome.error_message == STOPPED_AT_SHUTDOWN
+    row = execution_row(db_path, outcome.execution_id)
+    assert (row["status"], row["records_created"], row["records_updated"]) == ("FAILED", 7, 0)
+    assert row["error_message"] == STOPPED_AT_SHUTDOWN

@@ -287,3 +287,38 @@ def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
         )
         == 0
     )
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_schedulers_runs_at_their_next_commit(
+    tmp_path: Path, sim: RunningSimulator
+) -> None:
+    """A scheduler told to stop does not let its running fetch go on through the grace
+    period: the run ends after its next commit, says so, and keeps what it committed."""
+    from pipeline.jobs.base import STOPPED_AT_SHUTDOWN
+
+    db_path = tmp_path / "smurf.duckdb"
+    truth = {t["puuid"]: t for t in sim.truth()}
+    tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:2]
+    job_ids = prepare(db_path, tracked)
+    scheduler = Scheduler(db_path, sim, tmp_path / "scheduler.log")
+    try:
+        running = wait_for(
+            "for a run to store work", lambda: scheduler.running_with_work(db_path, job_ids)
+        )
+        assert scheduler.signal(signal.SIGTERM) == 0
+    finally:
+        scheduler.kill()
+    by_id = {e["id"]: e for e in executions(db_path)}
+    stopped = by_id[running["id"]]
+    assert (stopped["status"], stopped["error_message"]) == ("FAILED", STOPPED_AT_SHUTDOWN)
+    assert stopped["records_created"] >= running["records_created"] > 0
+    assert [e for e in by_id.values() if e["status"] in ("PENDING", "RUNNING")] == []
+    assert (
+        count(
+            db_path,
+            "SELECT count(*) FROM (SELECT match_id FROM match_participants"
+            " GROUP BY match_id HAVING count(*) <> 10)",
+        )
+        == 0
+    )

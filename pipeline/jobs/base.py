@@ -34,7 +34,13 @@ import structlog
 
 from pipeline.config import Settings
 from pipeline.errors import shorten
-from pipeline.jobs.errors import JobConfigError, JobError, JobTimeoutError, RateLimitSignal
+from pipeline.jobs.errors import (
+    JobConfigError,
+    JobError,
+    JobTimeoutError,
+    RateLimitSignal,
+    ShutdownRequested,
+)
 from pipeline.jobs.executions import (
     LIVE_RUNS,
     RunEnd,
@@ -61,6 +67,10 @@ _staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", 
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
 END_WAIT_S = 30.0  # the least a run waits for the file to record its end
+STOPPED_AT_SHUTDOWN = (
+    "stopped: the process was asked to stop; the work committed up to then is kept, and the "
+    "next run goes on from there"
+)
 
 
 @dataclass
@@ -80,6 +90,8 @@ class JobContext:
     # What time it is for the jobs' own bookkeeping (when a check is due, how old a game is):
     # naive UTC. A benchmark replaying days of a simulated world passes the world's clock.
     clock: Callable[[], datetime] = records.utcnow
+    # Set when the process is asked to stop: each run ends after its next commit.
+    stop_requested: bool = False
 
     @property
     def db(self) -> Database:
@@ -304,6 +316,8 @@ class BaseJob:
         result: T = await self.in_thread(self.context.db.transact, attempt)
         for name, n in staged.items():
             self.metrics[name] += n
+        if self.context.stop_requested:
+            raise ShutdownRequested(STOPPED_AT_SHUTDOWN)
         return result
 
     @property
@@ -413,6 +427,9 @@ class BaseJob:
         except RateLimitSignal as signal:
             self.retry_after_s = signal.retry_after_s
             return JobStatus.RATE_LIMITED, str(signal)
+        except ShutdownRequested as stopped:
+            log.warning("job.stopped_at_shutdown")
+            return JobStatus.FAILED, str(stopped)
         except TimeoutError:
             error = str(JobTimeoutError(self.timeout_s))
             log.error("job.timed_out", timeout_s=self.timeout_s)

@@ -62,3 +62,9 @@ class RateLimitSignal(Exception):
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(message)
+
+
+class ShutdownRequested(BaseException):
+    """Raised in a job after a commit once its process was asked to stop (Ctrl-C, SIGTERM):
+    the run ends there, its work so far kept. A BaseException, as asyncio's cancellation is,
+    so that a job's own ``except Exception`` (and ``handle_riot_api_errors``) lets it by."""

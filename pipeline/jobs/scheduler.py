@@ -153,10 +153,16 @@ class JobScheduler:
         self.state = "RUNNING"
         log.info("scheduler.started", jobs=len(self.jobs), db=str(self.context.settings.db_path))
 
-    async def stop(self) -> None:
+    async def stop(self, *, promptly: bool = False) -> None:
+        """Stop scheduling; give running jobs ``shutdown_grace_s`` to end, then cancel them.
+
+        ``promptly`` (a signal: someone is waiting) has each running job end after its next
+        commit instead of going on with its work (``ShutdownRequested``)."""
         if self.state == "STOPPED":
             return
         self.state = "STOPPING"
+        if promptly:
+            self.context.stop_requested = True
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         tasks = list(self.running.values())
@@ -174,6 +180,13 @@ class JobScheduler:
         await asyncio.to_thread(self._presence.leave)
         self.state = "STOPPED"
         log.info("scheduler.stopped")
+
+    def cancel_running(self) -> int:
+        """Cancel the running jobs now (each records itself as stopped); how many."""
+        tasks = [task for task in self.running.values() if not task.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
 
     def _acquire_lock(self) -> None:
         db_path = self.context.settings.db_path
