@@ -50,3 +50,27 @@ def test_logs_backend_shows_the_newest_lines_of_every_run(db_path: Path) -> None
     assert all(" SMURF_ANALYZER #1 " in line for line in shown)
     assert "job.finished" in shown[-1]
     assert _script(db_path, "scripts/logs.sh").returncode == 2
+
+
+def test_alembic_revision_creates_the_next_numbered_migration(tmp_path: Path) -> None:
+    """`./scripts/alembic.sh revision -m MESSAGE` (the guide's step 3) writes the next
+    migration file, named after the message, saying how to write and apply it."""
+    import shutil
+
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "alembic.sh", tmp_path / "scripts" / "alembic.sh")
+    migrations = tmp_path / "pipeline" / "store" / "migrations"
+    migrations.mkdir(parents=True)
+    for name in ("001_initial_schema.sql", "009_rejected_matches.sql", "README.txt"):
+        (migrations / name).write_text("-- a migration\n")
+    script = str(tmp_path / "scripts" / "alembic.sh")
+    made = _script(tmp_path / "x.duckdb", script, "revision", "-m", "Add my_job config")
+    assert made.returncode == 0, made.stderr
+    created = migrations / "010_add_my_job_config.sql"
+    assert created.is_file() and str(created) in made.stdout
+    text = created.read_text()
+    assert text.startswith("-- Add my_job config\n") and "INSERT INTO job_configurations" in text
+    assert _script(tmp_path / "x.duckdb", script, "revision", "-m", "next").returncode == 0
+    assert (migrations / "011_next.sql").is_file()
+    missing = _script(tmp_path / "x.duckdb", script, "revision")
+    assert missing.returncode == 2 and "revision -m" in missing.stderr
