@@ -109,6 +109,8 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert header.split()[-3:] == ["shard", "pid", "error"]
     assert row.split()[-2:] == ["*", str(os.getpid())]  # no error: nothing, not None/NaN
     assert max(len(line.rstrip()) for line in history.output.splitlines()) <= 132
+    none = smurf(db_path, sim, "jobs", "executions", "1", "--status", "pending")
+    assert none.output == "No PENDING executions of job 1 (TRACKED_PLAYER_UPDATER).\n"
     logs = smurf(db_path, sim, "jobs", "logs", "1")
     assert "job.finished" in logs.output and TEST_KEY not in logs.output
 

@@ -143,6 +143,12 @@ def test_smurf_run_names_the_token_option_when_the_scheduler_wants_one(db_path: 
             ["--db", str(db_path), "--log-json", "run", "SMURF_ANALYZER"],
             env={"SMURF_API_TOKEN": "s3cret-token"},
         )
+        option = CliRunner().invoke(
+            cli,
+            ["--db", str(db_path), "run", "SMURF_ANALYZER", "--api-token", "s3cret-token"],
+            env={},
+        )
+    assert option.exit_code == 0, option.output
     assert refused.exit_code == 1
     assert "--api-token or set SMURF_API_TOKEN" in refused.output
     assert "Authorization" not in refused.output

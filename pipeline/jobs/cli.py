@@ -180,14 +180,21 @@ def _progress_printer(job_label: str) -> Any:
 
 @click.command("run")
 @click.argument("job")
+@click.option(
+    "--api-token",
+    default=None,
+    help="Token for a scheduler API reached beyond loopback [env SMURF_API_TOKEN].",
+)
 @click.pass_context
-def run_job(ctx: click.Context, job: str) -> None:
+def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
     """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id.
 
     When a scheduler serves the database, the run is handed to it (one rate limiter per
-    key) and this command waits for it to end.
+    key) and this command waits for it to end; Ctrl-C stops the waiting, not the run.
     """
     settings = settings_of(ctx)
+    if api_token:
+        settings = settings.replace(api_token=api_token)
     db = Database(settings.db_path, settings.lock_timeout_s)
     configs = resolve_configs(db, job)
     running = running_scheduler(db.path)
@@ -212,7 +219,15 @@ def _run_through(
         f"Running {config.job_type} through the scheduler (pid {running.pid}) as execution "
         f"{execution_id}; `smurf jobs logs {execution_id}` shows its log lines."
     )
-    ended = running.wait_for(execution_id, token)
+    try:
+        ended = running.wait_for(execution_id, token)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nStopped waiting; execution {execution_id} goes on in the scheduler "
+            f"(`smurf jobs executions {config.id}` shows how it ends).",
+            err=True,
+        )
+        raise click.exceptions.Exit(130) from None
     status = str(ended.get("status"))
     metrics = ", ".join(f"{k}={ended.get(k)}" for k in METRIC_NAMES)
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(status, "red")
@@ -312,7 +327,11 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
     with _db(ctx).read() as con:
         frame = records.list_executions(con, config.id, status=status, limit=limit)
     if frame.empty:
-        click.echo("No executions yet.")
+        click.echo(
+            f"No {status.upper()} executions of job {config.id} ({config.job_type})."
+            if status
+            else "No executions yet."
+        )
         return
     shown = _executions_for_terminal(frame)
     left = f"{{:<{ERROR_SHOWN_CHARS}}}".format  # a message reads from its start
