@@ -111,13 +111,19 @@ def test_unknown_job_type_is_named_by_the_cli(db_path: Path) -> None:
 
 
 def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> None:
-    """The overview names each broken job's error; the other jobs stay scheduled."""
+    """The overview names each broken job's error (a schedule, a type, a configuration);
+    the other jobs stay scheduled."""
     set_raw_config(db_path, "BAN_CHECKER", "schedule", "every tuesday")
     set_raw_config(db_path, "SMURF_ANALYZER", "schedule", "cron(61 * * * *)")
     with Database(db_path).write() as con:
         con.execute(
             "INSERT INTO job_configurations (job_type, name, schedule, is_active, config_json)"
             " VALUES ('NOPE', 'Nope', 'interval(seconds=60)', true, '{}')"
+        )
+        # A configuration its runs would refuse is named at start, not at the first run.
+        con.execute(
+            'UPDATE job_configurations SET config_json = \'{"max_profiles_per_run": "many"}\''
+            " WHERE job_type = 'PROFILE_REFRESHER'"
         )
 
     async def overview() -> dict[str, Any]:
@@ -138,6 +144,8 @@ def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> 
     assert "Unrecognised schedule 'every tuesday'" in jobs["BAN_CHECKER"]["configuration_error"]
     assert "Bad cron schedule" in jobs["SMURF_ANALYZER"]["configuration_error"]
     assert "Unknown job type 'NOPE'" in jobs["NOPE"]["configuration_error"]
+    assert "max_profiles_per_run" in jobs["PROFILE_REFRESHER"]["configuration_error"]
+    assert jobs["PROFILE_REFRESHER"]["next_run_time"] is None
     for healthy in ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"):
         assert jobs[healthy]["configuration_error"] is None
         assert jobs[healthy]["next_run_time"] is not None

@@ -264,7 +264,14 @@ class JobScheduler:
             return ScheduledJob(config)
         try:
             trigger = parse_schedule(config.schedule)
-            job_for(config.job_type, config.id, self.context)  # unknown type -> clear error
+            job = job_for(config.job_type, config.id, self.context)  # unknown type: an error
+            # A configuration its runs would refuse is shown now, not at the first run
+            # (a daily job's may be a day away); fixing it schedules the job again.
+            job.job_config = config
+            job.configure()
+        except (ValueError, TypeError) as exc:  # a guide-style job's own validation
+            log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
+            return ScheduledJob(config, error=f"{type(exc).__name__}: {exc}")
         except (JobConfigError, UnknownJobError) as exc:
             log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
             return ScheduledJob(config, error=str(exc))
