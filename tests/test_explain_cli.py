@@ -58,6 +58,10 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert f"log-odds {logit:+.2f}" in out
     assert len([line for line in out.splitlines() if ", typical " in line]) == len(smurf) - 1
     assert "Newest 3 of" in out
+    newest = expected.games.iloc[0]
+    assert isinstance(newest["champion_name"], str) and newest["champion_name"]
+    table = out.split("Newest 3 of")[1].splitlines()
+    assert newest["champion_name"] in table[2].split()  # by name, not the numeric id
     same = _explain(scored_world, puuid[:10], "--games", "3")
     assert same[0] == 0 and same[1] == out
 

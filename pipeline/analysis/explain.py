@@ -83,6 +83,16 @@ def _rank_history(
     ).df()
 
 
+def _with_champion_names(
+    con: duckdb.DuckDBPyConnection, puuid: str, games: pd.DataFrame
+) -> pd.DataFrame:
+    """``games`` with each game's ``champion_name`` as its payload gave it (None if none)."""
+    names = con.execute(
+        "SELECT match_id, champion_name FROM match_participants WHERE puuid = ?", [puuid]
+    ).df()
+    return games.merge(names, on="match_id", how="left")
+
+
 def explain(
     con: duckdb.DuckDBPyConnection,
     puuid: str,
@@ -105,7 +115,7 @@ def explain(
         games_analyzed=int(head["games_analyzed"]),
         tier=str(head["tier"]),
         factors=_factor_table(features, scores),
-        games=game_frame(con, params, [puuid], as_of),
+        games=_with_champion_names(con, puuid, game_frame(con, params, [puuid], as_of)),
         rank_history=_rank_history(con, puuid, as_of),
         features={str(k): (None if pd.isna(v) else v) for k, v in features.iloc[0].items()},
     )

@@ -81,8 +81,11 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
     for target in [target_of(e.label)] if labelled else ["smurf", "boosted"]:
         lines += ["", *_factor_lines(e, target)]
     if games and not e.games.empty:
-        shown = e.games.head(games)[[c for c in GAME_COLUMNS if c in e.games]]
-        shown = shown.rename(columns=GAME_COLUMNS)
+        newest = e.games.head(games)
+        if "champion_name" in newest:  # the name where the payload gave one, else the id
+            named = newest["champion_name"].fillna(newest["champion_id"].astype(str))
+            newest = newest.assign(champion_id=named)
+        shown = newest[[c for c in GAME_COLUMNS if c in e.games]].rename(columns=GAME_COLUMNS)
         if "played" in shown:
             shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
         lines += [
