@@ -193,3 +193,26 @@ def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:
     assert failed["pid"] == "4321" and failed["started"] == "2026-12-01 12:00:00"
     assert len(failed["error"]) == ERROR_SHOWN_CHARS and failed["error"].endswith("…")
     assert "None" not in shown.to_string() and "NaN" not in shown.to_string()
+
+
+def test_tracked_players_line_up_whatever_their_script(db_path: Path) -> None:
+    """Wide (CJK) characters take two terminal columns: the platform column still starts
+    at the same column on every line."""
+    import unicodedata
+
+    def display_width(text: str) -> int:
+        return sum(1 + (unicodedata.east_asian_width(c) == "W") for c in text)
+
+    with Database(db_path).write() as con:
+        for puuid, name in (("p1", "夜猫85"), ("p2", "Plain Name"), ("p3", "한국어이름이다")):
+            con.execute(
+                "INSERT INTO players (puuid, game_name, tag_line, platform, is_tracked,"
+                " tracked_at) VALUES (?, ?, 'LEY', 'euw1', true, now()::TIMESTAMP)",
+                [puuid, name],
+            )
+    listed = CliRunner().invoke(cli, ["--db", str(db_path), "tracked"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 3
+    columns = {display_width(line[: line.index(" euw1 ")]) for line in lines}
+    assert len(columns) == 1

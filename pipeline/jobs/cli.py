@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import sys
+import unicodedata
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -118,10 +119,18 @@ def tracked(ctx: click.Context) -> None:
     if not rows:
         click.echo("No player is tracked: add one with `smurf track Name#TAG`.")
         return
+    width = max(24, *(display_width(str(row[0])) for row in rows))
     for riot_id, platform, since, updated, puuid in rows:
         last = f"{updated:%Y-%m-%d %H:%M}" if updated else "never"
         first = f"{since:%Y-%m-%d %H:%M}" if since else "?"
-        click.echo(f"{riot_id:<24} {platform or '?':<5} since {first}  updated {last:<16}  {puuid}")
+        name = str(riot_id) + " " * (width - display_width(str(riot_id)))
+        click.echo(f"{name} {platform or '?':<5} since {first}  updated {last:<16}  {puuid}")
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide characters take two (a Riot ID
+    in Chinese, Japanese or Korean would push the columns after it out of line)."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 # ---- run ------------------------------------------------------------------------------
