@@ -152,6 +152,53 @@ def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> 
     assert jobs["BAN_CHECKER"]["next_run_time"] is None
 
 
+def test_a_report_whose_notebook_is_missing_or_broken_waits_until_it_is_fixed(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A report job whose notebook is missing, then will not parse, is named in the
+    overview and left unscheduled (the scheduler itself starts and the other jobs run); once
+    the notebook is there, the next sync schedules it with no change to its configuration."""
+    from pipeline.reports import NOTEBOOKS_DIR
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'NOTEBOOK_REPORT'",
+            [json.dumps({"notebook": "mine", "notebooks_dir": str(notebooks)})],
+        )
+
+    async def overviews() -> list[dict[str, Any]]:
+        scheduler = JobScheduler(job_context_for(db_path), sync_interval_s=3600)
+        await scheduler.start()
+        seen = []
+        try:
+            for notebook in ("missing", "[]", "fine"):
+                if notebook == "[]":
+                    (notebooks / "mine.ipynb").write_text(notebook)
+                elif notebook == "fine":
+                    (notebooks / "mine.ipynb").unlink()
+                    shutil.copy(NOTEBOOKS_DIR / "01-smurf-report.py", notebooks / "mine.py")
+                await scheduler.sync()
+                jobs = {job["job_type"]: job for job in read_overview_of(scheduler)["jobs"]}
+                seen.append(jobs)
+        finally:
+            await scheduler.stop()
+        return seen
+
+    missing, broken, fine = [jobs["NOTEBOOK_REPORT"] for jobs in asyncio.run(overviews())]
+    assert "mine" in missing["configuration_error"] and missing["next_run_time"] is None
+    assert broken["configuration_error"] and broken["next_run_time"] is None
+    assert fine["configuration_error"] is None and fine["next_run_time"] is not None
+
+
+def read_overview_of(scheduler: Any) -> dict[str, Any]:
+    from pipeline.jobs.scheduler import read_overview
+
+    with scheduler.context.db.read() as con:
+        return dict(read_overview(con, scheduler))
+
+
 def job_context_for(db_path: Path) -> Any:
     from pipeline.config import Settings
     from pipeline.jobs import JobContext

@@ -568,22 +568,50 @@ def test_schedules_that_would_fire_wrongly_are_refused(schedule: str, words: str
         parse_schedule(schedule)
 
 
-def test_a_run_asked_to_stop_ends_after_its_next_commit_keeping_it(db_path: Path) -> None:
-    """Once the process is asked to stop, a run ends after the commit under way (its work
-    and metrics kept, the rest left for the next run) instead of going on, recorded as
-    stopped; a job's own ``except Exception`` does not swallow the stop."""
+def test_a_run_asked_to_stop_ends_between_its_units_of_work_keeping_them(
+    db_path: Path,
+) -> None:
+    """Once the process is asked to stop, a run ends at its next ``stop_if_asked`` (its
+    commits and metrics kept, the rest left for the next run), recorded as stopped; a job's
+    own ``except Exception`` does not swallow the stop, and with nothing left it ends as
+    usual."""
     from pipeline.jobs.base import STOPPED_AT_SHUTDOWN
 
     async def script(job: BaseJob, db: Database) -> None:
         await job.safe_commit(lambda con: job.increment_metric("records_created", 3))
-        job.context.stop_requested = True  # Ctrl-C arrives while the next step runs
+        job.stop_if_asked(remaining=2)  # not asked yet: goes on
+        await job.safe_commit(lambda con: job.increment_metric("records_created", 4))
+        job.context.stop_requested = True  # Ctrl-C arrives while the unit runs
         with contextlib.suppress(Exception):  # a job catching broadly must not keep going
-            await job.safe_commit(lambda con: job.increment_metric("records_created", 4))
+            job.stop_if_asked(remaining=1)
         await job.safe_commit(lambda con: job.increment_metric("records_updated", 9))
 
     outcome = run_scripted(db_path, script)
     assert outcome.status is JobStatus.FAILED
-    assert outcome.error_message == STOPPED_AT_SHUTDOWN
+    assert outcome.error_message == f"{STOPPED_AT_SHUTDOWN} (1 left undone)"
     row = execution_row(db_path, outcome.execution_id)
     assert (row["status"], row["records_created"], row["records_updated"]) == ("FAILED", 7, 0)
-    assert row["error_message"] == STOPPED_AT_SHUTDOWN
+    assert row["error_message"] == outcome.error_message
+
+    async def last_unit(job: BaseJob, db: Database) -> None:
+        job.context.stop_requested = True
+        await job.safe_commit(lambda con: job.increment_metric("records_created", 1))
+        job.stop_if_asked(remaining=0)  # the work is done: nothing to stop
+
+    assert run_scripted(db_path, last_unit).status is JobStatus.SUCCESS
+
+    async def in_tasks(job: BaseJob, db: Database) -> None:
+        job.context.stop_requested = True
+
+        async def unit() -> None:
+            await job.safe_commit(lambda con: job.increment_metric("records_created", 1))
+            job.stop_if_asked(remaining=1)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(unit())
+
+    grouped = run_scripted(db_path, in_tasks)
+    assert (grouped.status, grouped.error_message) == (
+        JobStatus.FAILED,
+        f"{STOPPED_AT_SHUTDOWN} (1 left undone)",
+    )

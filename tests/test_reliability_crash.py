@@ -294,24 +294,25 @@ def test_sigterm_ends_a_schedulers_runs_at_their_next_commit(
     tmp_path: Path, sim: RunningSimulator
 ) -> None:
     """A scheduler told to stop does not let its running fetch go on through the grace
-    period: the run ends after its next commit, says so, and keeps what it committed."""
+    period: the run ends after the player under way, says so, and keeps what it committed."""
     from pipeline.jobs.base import STOPPED_AT_SHUTDOWN
 
     db_path = tmp_path / "smurf.duckdb"
     truth = {t["puuid"]: t for t in sim.truth()}
     tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:2]
-    job_ids = prepare(db_path, tracked)
+    fetcher = prepare(db_path, tracked)[-1]  # the updater's two players may both be done
     scheduler = Scheduler(db_path, sim, tmp_path / "scheduler.log")
     try:
         running = wait_for(
-            "for a run to store work", lambda: scheduler.running_with_work(db_path, job_ids)
+            "for a fetch to store work", lambda: scheduler.running_with_work(db_path, [fetcher])
         )
         assert scheduler.signal(signal.SIGTERM) == 0
     finally:
         scheduler.kill()
     by_id = {e["id"]: e for e in executions(db_path)}
     stopped = by_id[running["id"]]
-    assert (stopped["status"], stopped["error_message"]) == ("FAILED", STOPPED_AT_SHUTDOWN)
+    assert stopped["status"] == "FAILED"
+    assert stopped["error_message"].startswith(STOPPED_AT_SHUTDOWN)
     assert stopped["records_created"] >= running["records_created"] > 0
     assert [e for e in by_id.values() if e["status"] in ("PENDING", "RUNNING")] == []
     assert (

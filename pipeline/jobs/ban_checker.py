@@ -83,6 +83,7 @@ class BanChecker(BaseJob):
                 # What the run concluded, kept with the execution (RATE_LIMITED runs too).
                 self.details = {"follow_ups": follow_ups, "statuses": dict(statuses)}
             self.report_progress("players", done=min(start + BATCH, len(due)), total=len(due))
+            self.stop_if_asked(remaining=max(len(due) - start - BATCH, 0))
 
     def _due(self, db: Database, now: datetime) -> list[DueCheck]:
         with db.read() as con:

@@ -263,6 +263,14 @@ class BaseJob:
         else:
             self.metrics[name] += n
 
+    def stop_if_asked(self, remaining: int) -> None:
+        """End the run here if its process was asked to stop (Ctrl-C, SIGTERM) and
+        ``remaining`` units of work are left; a job calls this between its units, once the
+        last one is committed and counted. The run ends FAILED, saying it was stopped, with
+        everything committed kept; the next run goes on from there."""
+        if self.context.stop_requested and remaining > 0:
+            raise ShutdownRequested(f"{STOPPED_AT_SHUTDOWN} ({remaining} left undone)")
+
     def report_progress(self, stage: str, **fields: Any) -> None:
         """Tell a foreground runner how far the run is (and log it at debug level)."""
         log.debug("job.progress", stage=stage, **fields)
@@ -316,8 +324,6 @@ class BaseJob:
         result: T = await self.in_thread(self.context.db.transact, attempt)
         for name, n in staged.items():
             self.metrics[name] += n
-        if self.context.stop_requested:
-            raise ShutdownRequested(STOPPED_AT_SHUTDOWN)
         return result
 
     @property
@@ -430,6 +436,13 @@ class BaseJob:
         except ShutdownRequested as stopped:
             log.warning("job.stopped_at_shutdown")
             return JobStatus.FAILED, str(stopped)
+        except BaseExceptionGroup as group:
+            # From a job's task group: a stop asked in one of its tasks ends the run as one.
+            stopped_in = group.subgroup(ShutdownRequested)
+            if stopped_in is None:
+                raise
+            log.warning("job.stopped_at_shutdown")
+            return JobStatus.FAILED, str(stopped_in.exceptions[0])
         except TimeoutError:
             error = str(JobTimeoutError(self.timeout_s))
             log.error("job.timed_out", timeout_s=self.timeout_s)

@@ -65,6 +65,7 @@ class RateLimitSignal(Exception):
 
 
 class ShutdownRequested(BaseException):
-    """Raised in a job after a commit once its process was asked to stop (Ctrl-C, SIGTERM):
-    the run ends there, its work so far kept. A BaseException, as asyncio's cancellation is,
-    so that a job's own ``except Exception`` (and ``handle_riot_api_errors``) lets it by."""
+    """Raised by ``BaseJob.stop_if_asked`` between a job's units of work once its process
+    was asked to stop (Ctrl-C, SIGTERM): the run ends there, its work so far kept. A
+    BaseException, as asyncio's cancellation is, so that a job's own ``except Exception``
+    (and ``handle_riot_api_errors``) lets it by."""

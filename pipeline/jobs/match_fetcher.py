@@ -52,6 +52,7 @@ class MatchFetcher(BaseJob):
         for done, player in enumerate(players, start=1):
             await self._fetch_player(manager, player.puuid, player.platform, player.start_index)
             self.report_progress("players", done=done, total=len(players))
+            self.stop_if_asked(remaining=len(players) - done)
 
     def _players_below_target(self, db: Database) -> list[DiscoveredPlayer]:
         with db.read() as con:

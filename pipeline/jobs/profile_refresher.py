@@ -69,6 +69,7 @@ class ProfileRefresher(BaseJob):
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )
+            self.stop_if_asked(remaining=len(players) - start - len(chunk))
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
     def _stale_profiles(self, db: Database) -> list[tuple[str, str]]:

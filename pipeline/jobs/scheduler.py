@@ -123,6 +123,7 @@ class JobScheduler:
 
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
+        self.context.stop_requested = False  # a context stopped before starts afresh
         set_process_context(self.context)
         self._acquire_lock()
         try:
@@ -156,8 +157,9 @@ class JobScheduler:
     async def stop(self, *, promptly: bool = False) -> None:
         """Stop scheduling; give running jobs ``shutdown_grace_s`` to end, then cancel them.
 
-        ``promptly`` (a signal: someone is waiting) has each running job end after its next
-        commit instead of going on with its work (``ShutdownRequested``)."""
+        ``promptly`` (a signal: someone is waiting) has each running job that works in
+        units (the fetchers, the profile refresher, the ban checker) end after the unit under
+        way instead of going on (``BaseJob.stop_if_asked``)."""
         if self.state == "STOPPED":
             return
         self.state = "STOPPING"
@@ -246,9 +248,39 @@ class JobScheduler:
             del self.jobs[config_id]
         for config in configs.values():
             known = self.jobs.get(config.id)
-            if known is not None and known.config == config:
+            if known is not None and known.config == config and known.error is None:
                 continue
-            self.jobs[config.id] = self._schedule(config)
+            # A refused configuration is looked at again each sync: what it lacked may be a
+            # file (a report's notebook) that has appeared since.
+            try:
+                error = await asyncio.to_thread(self._refusal, config)
+            except asyncio.CancelledError:
+                return
+            if known is not None and known.config == config and known.error == error:
+                continue
+            self.jobs[config.id] = self._schedule(config, error)
+
+    def _refusal(self, config: records.JobConfiguration) -> str | None:
+        """Why ``config`` cannot be scheduled here (None: it can): its schedule, its type,
+        or a configuration its runs would refuse, shown now rather than at the first run (a
+        daily job's may be a day away). A job another worker leads is not judged here."""
+        if not config.is_active:
+            return None
+        try:
+            parse_schedule(config.schedule)
+            job = job_for(config.job_type, config.id, self.context)
+        except (JobConfigError, UnknownJobError) as exc:
+            return str(exc)
+        if not self.leading and not _is_sharded(config.job_type):
+            return None
+        job.job_config = config
+        try:
+            job.configure()
+        except JobConfigError as exc:
+            return str(exc)
+        except Exception as exc:  # a guide-style job's own checks, a notebook that will not parse
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def _read_configs(self) -> list[records.JobConfiguration]:
         db = self.context.db
@@ -258,23 +290,15 @@ class JobScheduler:
         with db.read() as con:
             return records.list_job_configs(con)
 
-    def _schedule(self, config: records.JobConfiguration) -> ScheduledJob:
+    def _schedule(self, config: records.JobConfiguration, error: str | None) -> ScheduledJob:
+        """Schedule ``config`` unless ``error`` (``_refusal``) says why it cannot be."""
         self._unschedule(config.id)
         if not config.is_active:
             return ScheduledJob(config)
-        try:
-            trigger = parse_schedule(config.schedule)
-            job = job_for(config.job_type, config.id, self.context)  # unknown type: an error
-            # A configuration its runs would refuse is shown now, not at the first run
-            # (a daily job's may be a day away); fixing it schedules the job again.
-            job.job_config = config
-            job.configure()
-        except (ValueError, TypeError) as exc:  # a guide-style job's own validation
-            log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
-            return ScheduledJob(config, error=f"{type(exc).__name__}: {exc}")
-        except (JobConfigError, UnknownJobError) as exc:
-            log.error("scheduler.bad_configuration", job_config_id=config.id, error=str(exc))
-            return ScheduledJob(config, error=str(exc))
+        if error is not None:
+            log.error("scheduler.bad_configuration", job_config_id=config.id, error=error)
+            return ScheduledJob(config, error=error)
+        trigger = parse_schedule(config.schedule)
         if not self.leading and not _is_sharded(config.job_type):
             return ScheduledJob(config)  # the leading worker runs it
         assert self._scheduler is not None

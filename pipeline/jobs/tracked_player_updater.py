@@ -42,6 +42,7 @@ class TrackedPlayerUpdater(BaseJob):
         for done, player in enumerate(players, start=1):
             await self._update_player(manager, player.puuid, player.platform, player.watermark)
             self.report_progress("players", done=done, total=len(players))
+            self.stop_if_asked(remaining=len(players) - done)
 
     def _tracked_players(self, db: Database) -> list[TrackedPlayer]:
         with db.read() as con:
