@@ -536,6 +536,10 @@ def test_a_run_whose_end_cannot_be_recorded_does_not_block_the_next(db_path: Pat
         ("7", [6]),
         ("*/2", [1, 3, 5, 6]),  # crontab's 0, 2, 4, 6: Sunday, Tuesday, Thursday, Saturday
         ("5-7", [4, 5, 6]),
+        ("7-7", [6]),
+        ("fri-sun", [4, 5, 6]),
+        ("sat-sun", [5, 6]),
+        ("3/2", [2, 4, 6]),  # from Wednesday every second day up to 7: Wed, Fri, Sun
         ("mon,wed", [0, 2]),
         ("*", [0, 1, 2, 3, 4, 5, 6]),
     ],
@@ -566,6 +570,18 @@ def test_schedules_that_would_fire_wrongly_are_refused(schedule: str, words: str
     """A schedule that never fires, or would not fire when crontab would, is refused."""
     with pytest.raises(JobConfigError, match=words):
         parse_schedule(schedule)
+
+
+def test_a_day_field_starting_with_a_star_needs_both_as_in_crontab() -> None:
+    """crontab reads "every second day of the month, on Mondays" as both (the day field
+    starts with "*"), as APScheduler does: such a schedule is taken."""
+    from datetime import UTC, datetime, timedelta
+
+    trigger = parse_schedule("cron(0 4 */2 * 1)")
+    fire = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(6):
+        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+        assert fire.weekday() == 0 and fire.day % 2 == 1
 
 
 def test_a_run_asked_to_stop_ends_between_its_units_of_work_keeping_them(

@@ -90,8 +90,9 @@ def parse_schedule(schedule: str) -> Any:
             f"A cron schedule needs five fields (minute hour day month day-of-week); "
             f"got {len(fields)} in {shorten(schedule)}."
         )
-    if fields[2] != "*" and fields[4] != "*":
-        # crontab fires when either matches; APScheduler would need both.
+    if not fields[2].startswith("*") and not fields[4].startswith("*"):
+        # crontab fires when either matches; APScheduler would need both. (A field that
+        # starts with "*", as "*/2" does, makes crontab need both too.)
         raise JobConfigError(
             f"The cron schedule {shorten(schedule)} restricts both the day of the month and "
             "the day of the week, which crontab reads as either; keep one of them '*'."
@@ -109,17 +110,22 @@ def parse_schedule(schedule: str) -> Any:
     return trigger
 
 
-def _day_number(text: str) -> int:
+def _day_number(text: str, *, ending: bool = False) -> int:
+    """crontab's number of a day, 0-7 (both 0 and 7 Sunday); Sunday by name is 7 where it
+    ends a range ("fri-sun")."""
     if text in _DAY_NAMES:
-        return _DAY_NAMES.index(text)
+        number = _DAY_NAMES.index(text)
+        return 7 if ending and number == 0 else number
     if text.isdigit() and int(text) <= 7:
-        return int(text) % 7
+        return int(text)
     raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
 
 
 def crontab_days(field: str) -> str:
     """A crontab day-of-week field as APScheduler day names: ``"1-5"`` -> ``"mon,...,fri"``,
-    ``"0"`` and ``"7"`` -> ``"sun"``, ``"*/2"`` -> Sunday, Tuesday, Thursday, Saturday."""
+    ``"0"`` and ``"7"`` -> ``"sun"``, ``"*/2"`` -> Sunday, Tuesday, Thursday, Saturday,
+    ``"fri-sun"`` -> Friday to Sunday. Days run 0-7 as in crontab, so a step from a day
+    (``"3/2"``) can reach 7, Sunday."""
     if field == "*":
         return field
     days: set[int] = set()
@@ -128,13 +134,14 @@ def crontab_days(field: str) -> str:
         if not match:
             raise ValueError(f"bad day-of-week {item!r}")
         every, first, last, step = match.groups()
-        start, end = (0, 6) if every else (_day_number(first), _day_number(last or first))
-        if last == "7":
-            end = 7  # "5-7": Friday to Sunday
+        if every:
+            start, end = 0, 7
+        else:
+            start = _day_number(first)
+            end = _day_number(last, ending=True) if last else (7 if step else start)
         if end < start:
             raise ValueError(f"the day-of-week range {item!r} runs backwards")
         if step is not None and int(step) == 0:
             raise ValueError(f"the step in {item!r} must be at least 1")
-        stop = end if (last or every) else (6 if step else start)
-        days.update(d % 7 for d in range(start, stop + 1, int(step or 1)))
+        days.update(d % 7 for d in range(start, end + 1, int(step or 1)))
     return ",".join(_DAY_NAMES[d] for d in sorted(days))
