@@ -302,13 +302,20 @@ def test_a_lowered_minimum_scores_the_players_a_higher_one_took_off_the_queue(
     lowered = score_queued(con, ScoringParams(min_games=5), 10)
     assert lowered.scores["puuid"].tolist() == ["a"]
     assert score_queued(con, ScoringParams(min_games=5), 10).written == 0
-    # Raising it again scores nobody; lowering it to c's games scores c, and a again (a
-    # pass cannot tell a player taken off from one scored before the minimum rose: scoring
-    # again is only repeated work), then nobody.
+    # Raising it again scores nobody; lowering it to c's games scores c only (a's score is
+    # current), then nobody; two minimums in turn (a job's and `smurf analyze`'s) rescore
+    # nobody whose score is current.
     assert score_queued(con, ScoringParams(min_games=12), 10).written == 0
-    again = score_queued(con, ScoringParams(min_games=3), 10).scores["puuid"]
-    assert sorted(again) == ["a", "c"]
-    assert score_queued(con, ScoringParams(min_games=3), 10).written == 0
+    assert score_queued(con, ScoringParams(min_games=3), 10).scores["puuid"].tolist() == ["c"]
+    for turn in (12, 3, 12, 3):
+        assert score_queued(con, ScoringParams(min_games=turn), 10).written == 0
+    # A player labelled INSUFFICIENT_DATA for too few games under a higher minimum (by
+    # `smurf analyze --all`) is scored again once the minimum allows them.
+    everyone = score_queued(con, ScoringParams(min_games=15), 10, everyone=True).scores
+    assert everyone.set_index("puuid").loc["a", "label"] == INSUFFICIENT_DATA
+    rescored = score_queued(con, ScoringParams(min_games=5), 10).scores
+    assert rescored["puuid"].tolist() == ["a"]
+    assert not str(rescored["reason"].iloc[0] or "").startswith("only ")  # enough games now
 
 
 def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:

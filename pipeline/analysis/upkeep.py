@@ -168,22 +168,41 @@ _QUEUED_GAMES = f"""
 
 
 def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: int) -> int:
-    """Queue again the players with at least ``min_matches`` stored games but fewer than
-    the minimum an earlier pass required (that pass took them off the queue unscored: a
-    minimum lowered since would otherwise leave them unscored until new games arrive), and
-    record ``min_matches`` as the minimum; in the analyzer's pass, after ``keep_current``.
-    Returns the players queued."""
+    """Queue again the players an earlier pass took off unscored for having fewer games
+    than its minimum, now that ``min_matches`` is lower, and record ``min_matches`` as the
+    minimum; in the analyzer's pass, after ``keep_current``. Returns the players queued.
+
+    Of the players with at least ``min_matches`` games but fewer than that minimum, those
+    whose latest score is missing, older than their games, or INSUFFICIENT_DATA for too few
+    games: players scored since under a lower minimum stay off the queue (a job and
+    ``smurf analyze`` run with two minimums would otherwise rescore them on every turn).
+    """
     state = con.execute("SELECT queue_min_games FROM scoring_state").fetchone()
     if state is None:
         return 0  # no games summed yet: nobody was taken off for too few
     former = state[0]
     queued = 0
     if former is not None and min_matches < former:
-        below = f"""SELECT puuid FROM ({latest_inputs()})
-            WHERE matches_stored >= {int(min_matches)} AND matches_stored < {int(former)}"""
-        row = con.execute(f"SELECT count(*) FROM ({below})").fetchone()
+        low, high = int(min_matches), int(former)  # numbers: safe in the SQL text
+        unscored = f"""
+            WITH below AS (
+                SELECT puuid, matches_stored FROM ({latest_inputs()})
+                WHERE matches_stored >= {low} AND matches_stored < {high}
+            ),
+            latest AS (
+                SELECT puuid, matches_stored, label, reason, games_analyzed FROM smurf_scores
+                WHERE puuid IN (SELECT puuid FROM below)
+                QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC)
+                    = 1
+            )
+            SELECT b.puuid FROM below b LEFT JOIN latest l USING (puuid)
+            WHERE l.puuid IS NULL OR l.matches_stored < b.matches_stored
+               OR (l.label = 'INSUFFICIENT_DATA' AND starts_with(l.reason, 'only ')
+                   AND l.games_analyzed >= {low})"""
+        row = con.execute(f"SELECT count(*) FROM ({unscored})").fetchone()
         queued = int(row[0]) if row else 0
-        enqueue_players(con, below, note_queued=False)
+        if queued:
+            enqueue_players(con, unscored, note_queued=False)
     if former != min_matches:
         con.execute("UPDATE scoring_state SET queue_min_games = ?", [min_matches])
     return queued
