@@ -185,8 +185,9 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
     type=click.FloatRange(min=0, max=3600),
     default=DEFAULT_SHUTDOWN_GRACE_S,
     show_default=True,
-    help="On Ctrl-C or SIGTERM, how long running jobs may take to reach their next commit "
-    "and record before they are cancelled (a second Ctrl-C cancels them at once).",
+    help="When stopping (Ctrl-C, SIGTERM, the end of --duration-s), how long running jobs "
+    "may take to end and record before they are cancelled (a second Ctrl-C cancels them at "
+    "once).",
 )
 @click.option(
     "--platforms",
@@ -229,7 +230,7 @@ def scheduler(
     def stopping(scheduler: JobScheduler) -> None:
         if scheduler.running:
             ending = (
-                "to reach their next commit and record; Ctrl-C again stops them now"
+                "to end their unit of work and record; Ctrl-C again stops them now"
                 if scheduler.stop_reason != "duration"
                 else "to finish and record"
             )

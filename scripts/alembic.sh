@@ -25,8 +25,9 @@ case "${1:-}" in
   revision)
     [ "${2:-}" = -m ] && [ -n "${3:-}" ] || usage
     dir="$root/pipeline/store/migrations"
-    last="$(find "$dir" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' -printf '%f\n' | sort | tail -n 1)"
-    next="$(printf '%03d' $((10#${last:0:3} + 1)))"
+    last="$(cd "$dir" && ls -1 | grep -E '^[0-9]{3}_[a-z0-9_]+[.]sql$' | sort | tail -n 1 || true)"
+    number="${last:0:3}"
+    next="$(printf '%03d' $((10#${number:-0} + 1)))"
     slug="$(printf '%s' "$3" | tr '[:upper:]' '[:lower:]' | sed -E 's/[^a-z0-9]+/_/g; s/^_+//; s/_+$//')"
     [ -n "$slug" ] || usage
     file="$dir/${next}_${slug}.sql"
@@ -38,6 +39,9 @@ case "${1:-}" in
 -- schema and config_json is JSON, so the guide's seed of a job configuration reads
 --   INSERT INTO job_configurations (job_type, name, schedule, is_active, config_json)
 --   VALUES ('MY_JOB', 'My Job', 'interval(seconds=300)', true, '{"my_setting": 100}');
+-- Replace the next line with the migration's SQL: until then, applying it fails (an empty
+-- migration would be recorded as applied, and the SQL written later never run).
+SELECT error('This migration is not written yet: replace its SELECT error(...) line.');
 SQL
     } > "$file"
     echo "Created $file: write its SQL, then run ./scripts/alembic.sh upgrade head"

@@ -113,7 +113,8 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     _world(db_path)
     with duckdb.connect(str(db_path)) as con:  # Riot IDs for half the players
         con.execute(
-            "UPDATE players SET game_name = 'Named' || left(puuid, 4), tag_line = 'EUW'"
+            "UPDATE players SET game_name = 'Named' || left(puuid, 4),"
+            " tag_line = CASE WHEN hash(puuid) % 3 = 0 THEN NULL ELSE 'EUW' END"
             " WHERE hash(puuid) % 2 = 0"
         )
     runner = CliRunner()
@@ -123,7 +124,7 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     assert "Top smurf suspects" in first.output
     with duckdb.connect(str(db_path)) as con:
         top = con.execute(
-            "SELECT puuid, game_name || '#' || tag_line FROM latest_smurf_scores"
+            "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM latest_smurf_scores"
             " JOIN players USING (puuid) ORDER BY smurf_score DESC, puuid LIMIT 10"
         ).fetchall()
     suspects = first.output.split("Top smurf suspects:")[1].splitlines()[2:12]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -70,7 +72,14 @@ def test_alembic_revision_creates_the_next_numbered_migration(tmp_path: Path) ->
     assert created.is_file() and str(created) in made.stdout
     text = created.read_text()
     assert text.startswith("-- Add my_job config\n") and "INSERT INTO job_configurations" in text
+    # Until its SQL is written, applying it fails: it is never recorded as applied empty.
+    with pytest.raises(duckdb.Error, match="not written yet"):
+        duckdb.connect().execute(text)
     assert _script(tmp_path / "x.duckdb", script, "revision", "-m", "next").returncode == 0
     assert (migrations / "011_next.sql").is_file()
     missing = _script(tmp_path / "x.duckdb", script, "revision")
     assert missing.returncode == 2 and "revision -m" in missing.stderr
+    for made_before in migrations.glob("*.sql"):
+        made_before.unlink()
+    assert _script(tmp_path / "x.duckdb", script, "revision", "-m", "first").returncode == 0
+    assert (migrations / "001_first.sql").is_file()

@@ -22,7 +22,7 @@ def quiet(con: duckdb.DuckDBPyConnection) -> None:
 def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str]:
     """Name#TAG of each of ``puuids`` whose Riot ID is stored."""
     rows = con.execute(
-        "SELECT puuid, game_name || '#' || tag_line FROM players"
+        "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM players"
         " WHERE puuid IN (SELECT unnest($puuids)) AND game_name IS NOT NULL",
         {"puuids": puuids},
     ).fetchall()
