@@ -95,7 +95,7 @@ async def serve_scheduler(
         finally:
             if on_stopping is not None:
                 on_stopping(scheduler)
-            # Stopped by a signal, someone waits: running jobs end at their next commit.
+            # Stopped by a signal, someone waits: running jobs end after their unit of work.
             # At the end of a set duration they may finish within the grace period.
             await scheduler.stop(promptly=scheduler.stop_reason != "duration")
             if serving is not None:

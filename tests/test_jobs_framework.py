@@ -537,6 +537,8 @@ def test_a_run_whose_end_cannot_be_recorded_does_not_block_the_next(db_path: Pat
         ("*/2", [1, 3, 5, 6]),  # crontab's 0, 2, 4, 6: Sunday, Tuesday, Thursday, Saturday
         ("5-7", [4, 5, 6]),
         ("7-7", [6]),
+        ("sun-sun", [6]),
+        ("0-sun", [6]),
         ("fri-sun", [4, 5, 6]),
         ("sat-sun", [5, 6]),
         ("3/2", [2, 4, 6]),  # from Wednesday every second day up to 7: Wed, Fri, Sun
@@ -631,3 +633,30 @@ def test_a_run_asked_to_stop_ends_between_its_units_of_work_keeping_them(
         JobStatus.FAILED,
         f"{STOPPED_AT_SHUTDOWN} (1 left undone)",
     )
+
+    async def failing_tasks(job: BaseJob, db: Database) -> None:
+        async def broken() -> None:
+            raise ValueError("bad row")
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(broken())
+
+    failed = run_scripted(db_path, failing_tasks)  # a group of errors fails the run as before
+    assert failed.status is JobStatus.FAILED
+    assert (failed.error_message or "").startswith("ExceptionGroup: unhandled errors")
+
+    async def stop_beside_an_error(job: BaseJob, db: Database) -> None:
+        job.context.stop_requested = True
+
+        async def stopping() -> None:
+            job.stop_if_asked(remaining=1)
+
+        async def broken() -> None:
+            raise ValueError("bad row")
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(stopping())
+            group.create_task(broken())
+
+    mixed = run_scripted(db_path, stop_beside_an_error)  # the error is not hidden by the stop
+    assert (mixed.status, mixed.error_message) == (JobStatus.FAILED, "ValueError: bad row")

@@ -166,6 +166,19 @@ def games_by_player(db_path: Path) -> dict[str, int]:
     return {str(puuid): int(n) for puuid, n in rows}
 
 
+def assert_matches_whole(db_path: Path) -> None:
+    """Whatever a stopped run committed is whole: every stored match has its ten players."""
+    assert count(db_path, "SELECT count(*) FROM matches") == count(
+        db_path, "SELECT count(DISTINCT match_id) FROM match_participants"
+    )
+    broken = count(
+        db_path,
+        "SELECT count(*) FROM (SELECT match_id FROM match_participants"
+        " GROUP BY match_id HAVING count(*) <> 10)",
+    )
+    assert broken == 0
+
+
 def crawl_finished(db_path: Path) -> bool:
     """Every discovered history fetched and the last fetcher run found nothing new."""
     pending = count(
@@ -275,18 +288,7 @@ def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
     assert stopped["status"] == "FAILED"
     assert "stopped: the process shut down during the run" in stopped["error_message"]
     assert "Stopped by SIGTERM" in log_path.read_text()
-    # Whatever it committed is whole: every stored match has its ten players.
-    assert count(db_path, "SELECT count(*) FROM matches") == count(
-        db_path, "SELECT count(DISTINCT match_id) FROM match_participants"
-    )
-    assert (
-        count(
-            db_path,
-            "SELECT count(*) FROM (SELECT match_id FROM match_participants"
-            " GROUP BY match_id HAVING count(*) <> 10)",
-        )
-        == 0
-    )
+    assert_matches_whole(db_path)
 
 
 @pytest.mark.slow
@@ -315,11 +317,4 @@ def test_sigterm_ends_a_schedulers_runs_at_their_next_commit(
     assert stopped["error_message"].startswith(STOPPED_AT_SHUTDOWN)
     assert stopped["records_created"] >= running["records_created"] > 0
     assert [e for e in by_id.values() if e["status"] in ("PENDING", "RUNNING")] == []
-    assert (
-        count(
-            db_path,
-            "SELECT count(*) FROM (SELECT match_id FROM match_participants"
-            " GROUP BY match_id HAVING count(*) <> 10)",
-        )
-        == 0
-    )
+    assert_matches_whole(db_path)

@@ -98,7 +98,7 @@ def with_riot_ids(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.Data
         return runs
     names = dict(
         con.execute(
-            "SELECT puuid, game_name || '#' || tag_line FROM players "
+            "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM players "
             "WHERE puuid IN (SELECT unnest(?::VARCHAR[])) AND game_name IS NOT NULL",
             [found],
         ).fetchall()

@@ -90,7 +90,7 @@ class JobContext:
     # What time it is for the jobs' own bookkeeping (when a check is due, how old a game is):
     # naive UTC. A benchmark replaying days of a simulated world passes the world's clock.
     clock: Callable[[], datetime] = records.utcnow
-    # Set when the process is asked to stop: each run ends after its next commit.
+    # Set when the process is asked to stop: runs end between units (``stop_if_asked``).
     stop_requested: bool = False
 
     @property
@@ -436,13 +436,6 @@ class BaseJob:
         except ShutdownRequested as stopped:
             log.warning("job.stopped_at_shutdown")
             return JobStatus.FAILED, str(stopped)
-        except BaseExceptionGroup as group:
-            # From a job's task group: a stop asked in one of its tasks ends the run as one.
-            stopped_in = group.subgroup(ShutdownRequested)
-            if stopped_in is None:
-                raise
-            log.warning("job.stopped_at_shutdown")
-            return JobStatus.FAILED, str(stopped_in.exceptions[0])
         except TimeoutError:
             error = str(JobTimeoutError(self.timeout_s))
             log.error("job.timed_out", timeout_s=self.timeout_s)
@@ -450,6 +443,19 @@ class BaseJob:
         except Exception as exc:
             log.error("job.failed", error=f"{type(exc).__name__}: {exc}")
             return JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        except BaseExceptionGroup as group:
+            # A job's task group with a stop asked in one of its tasks (a group of errors
+            # only is an Exception, failed above): the run ends as stopped, unless something
+            # else went wrong beside the stop.
+            stop, rest = group.split(ShutdownRequested)
+            if stop is None:
+                raise
+            if rest is not None:
+                error = f"{type(_first_leaf(rest)).__name__}: {_first_leaf(rest)}"
+                log.error("job.failed", error=error)
+                return JobStatus.FAILED, error
+            log.warning("job.stopped_at_shutdown")
+            return JobStatus.FAILED, str(_first_leaf(stop))
         unanswered = self._no_request_answered()
         if unanswered is not None:
             log.error("job.failed", error=unanswered)
@@ -531,6 +537,12 @@ class BaseJob:
         if self._client is not None:
             self._sync_request_metric()
             await self._client.__aexit__(None, None, None)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception of ``group`` that is not itself a group (groups nest)."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _answered(outcome: str) -> bool:

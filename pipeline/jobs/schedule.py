@@ -138,7 +138,8 @@ def crontab_days(field: str) -> str:
             start, end = 0, 7
         else:
             start = _day_number(first)
-            end = _day_number(last, ending=True) if last else (7 if step else start)
+            # "fri-sun" ends on day 7; "sun-sun" and "0-sun" are Sunday alone.
+            end = _day_number(last, ending=start > 0) if last else (7 if step else start)
         if end < start:
             raise ValueError(f"the day-of-week range {item!r} runs backwards")
         if step is not None and int(step) == 0:

@@ -8,8 +8,9 @@
   (the error is kept for the overview); the others keep running.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
   also covers runs triggered through the API).
-- ``stop()``: stop scheduling, give running jobs ``shutdown_grace_s`` to commit and record,
-  then cancel them (they record themselves as stopped).
+- ``stop()``: stop scheduling, give running jobs ``shutdown_grace_s`` to end and record
+  (stopped by a signal, those that work in units end after the one under way), then cancel
+  them (they record themselves as stopped).
 """
 
 from __future__ import annotations
@@ -271,6 +272,8 @@ class JobScheduler:
             job = job_for(config.job_type, config.id, self.context)
         except (JobConfigError, UnknownJobError) as exc:
             return str(exc)
+        except Exception as exc:  # a job class that cannot even be built
+            return f"{type(exc).__name__}: {exc}"
         if not self.leading and not _is_sharded(config.job_type):
             return None
         job.job_config = config
