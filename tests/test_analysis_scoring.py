@@ -316,6 +316,12 @@ def test_a_lowered_minimum_scores_the_players_a_higher_one_took_off_the_queue(
     rescored = score_queued(con, ScoringParams(min_games=5), 10).scores
     assert rescored["puuid"].tolist() == ["a"]
     assert not str(rescored["reason"].iloc[0] or "").startswith("only ")  # enough games now
+    # A player queued for something else than games (a new profile) and taken off by a
+    # higher minimum is scored again once it is lowered.
+    assert score_queued(con, ScoringParams(min_games=5), 10).written == 0
+    enqueue_players(con, "SELECT 'a' AS puuid")
+    assert score_queued(con, ScoringParams(min_games=15), 10).written == 0
+    assert score_queued(con, ScoringParams(min_games=5), 10).scores["puuid"].tolist() == ["a"]
 
 
 def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:

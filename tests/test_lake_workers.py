@@ -468,6 +468,7 @@ SHRINKS_BY_DESIGN = frozenset(
     {
         "players_to_score",
         "players_to_score_again",
+        "players_below_minimum",
         "player_game_sums",
         "player_champions",
         "lobby_reference",

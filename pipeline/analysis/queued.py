@@ -23,6 +23,7 @@ from pipeline.analysis.upkeep import (
     Upkeep,
     dequeue,
     keep_current,
+    note_below_minimum,
     players_needing_scores,
     queue_time,
     requeue_below_former_minimum,
@@ -71,4 +72,7 @@ def score_queued(
     written = write_scores(con, scores, datetime.now(UTC))
     scored = scores["puuid"].tolist() if not scores.empty else []
     dequeue(con, scored, params.min_games, read_at)
+    if everyone and not scores.empty:  # players never queued, labelled for too few games
+        few = scores["games_analyzed"] < params.min_games
+        note_below_minimum(con, scores.loc[few, "puuid"].tolist())
     return QueuedScoring(upkeep, scores, written)

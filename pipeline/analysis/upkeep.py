@@ -168,14 +168,14 @@ _QUEUED_GAMES = f"""
 
 
 def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: int) -> int:
-    """Queue again the players an earlier pass took off unscored for having fewer games
-    than its minimum, now that ``min_matches`` is lower, and record ``min_matches`` as the
-    minimum; in the analyzer's pass, after ``keep_current``. Returns the players queued.
+    """Queue again the players earlier passes took off for too few games
+    (``players_below_minimum``) who have at least ``min_matches`` now that the minimum is
+    lower, and record ``min_matches`` as the minimum; in the analyzer's pass, after
+    ``keep_current``. Returns the players queued.
 
-    Of the players with at least ``min_matches`` games but fewer than that minimum, those
-    whose latest score is missing, older than their games, or INSUFFICIENT_DATA for too few
-    games: players scored since under a lower minimum stay off the queue (a job and
-    ``smurf analyze`` run with two minimums would otherwise rescore them on every turn).
+    A player scored since (new games queued them) is queued once more at most; one scored
+    under a lower minimum is not listed, so two minimums in turn (a job's and ``smurf
+    analyze``'s) rescore nobody twice.
     """
     state = con.execute("SELECT queue_min_games FROM scoring_state").fetchone()
     if state is None:
@@ -183,26 +183,18 @@ def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: in
     former = state[0]
     queued = 0
     if former is not None and min_matches < former:
-        low, high = int(min_matches), int(former)  # numbers: safe in the SQL text
-        unscored = f"""
-            WITH below AS (
-                SELECT puuid, matches_stored FROM ({latest_inputs()})
-                WHERE matches_stored >= {low} AND matches_stored < {high}
-            ),
-            latest AS (
-                SELECT puuid, matches_stored, label, reason, games_analyzed FROM smurf_scores
-                WHERE puuid IN (SELECT puuid FROM below)
-                QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC)
-                    = 1
-            )
-            SELECT b.puuid FROM below b LEFT JOIN latest l USING (puuid)
-            WHERE l.puuid IS NULL OR l.matches_stored < b.matches_stored
-               OR (l.label = 'INSUFFICIENT_DATA' AND starts_with(l.reason, 'only ')
-                   AND l.games_analyzed >= {low})"""
-        row = con.execute(f"SELECT count(*) FROM ({unscored})").fetchone()
+        allowed = f"""
+            SELECT b.puuid FROM players_below_minimum b
+            JOIN ({latest_inputs("AND puuid IN (SELECT puuid FROM players_below_minimum)")}) i
+                ON i.puuid = b.puuid
+            WHERE i.matches_stored >= {int(min_matches)}"""
+        row = con.execute(f"SELECT count(DISTINCT puuid) FROM ({allowed})").fetchone()
         queued = int(row[0]) if row else 0
         if queued:
-            enqueue_players(con, unscored, note_queued=False)
+            enqueue_players(con, allowed, note_queued=False)
+            con.execute(
+                f"DELETE FROM players_below_minimum WHERE puuid IN (SELECT puuid FROM ({allowed}))"
+            )
     if former != min_matches:
         con.execute("UPDATE scoring_state SET queue_min_games = ?", [min_matches])
     return queued
@@ -237,15 +229,14 @@ def dequeue(
     values = {"scored": list(scored), "min_matches": min_matches, "read_at": read_at}
     # Listed once, then deleted by key: the condition reads the queue, the inputs and the
     # sums (and a lake has no RETURNING to count a DELETE with).
-    taken = [
-        str(row[0])
-        for row in con.execute(
-            f"""SELECT puuid FROM ({_QUEUED_GAMES})
-            WHERE queued_at <= $read_at AND NOT unfolded
-              AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches)""",
-            values,
-        ).fetchall()
-    ]
+    rows = con.execute(
+        f"""SELECT puuid, games < $min_matches FROM ({_QUEUED_GAMES})
+        WHERE queued_at <= $read_at AND NOT unfolded
+          AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches)""",
+        values,
+    ).fetchall()
+    taken = [str(row[0]) for row in rows]
+    too_few = [str(row[0]) for row in rows if row[1]]
     if taken:
         # Only the rows queued up to read_at: a copy queued since stays for the next pass.
         con.execute(
@@ -253,4 +244,17 @@ def dequeue(
             " WHERE puuid IN (SELECT unnest($taken)) AND queued_at <= $read_at",
             {"taken": taken, "read_at": read_at},
         )
+    note_below_minimum(con, too_few)
     return len(taken)
+
+
+def note_below_minimum(con: duckdb.DuckDBPyConnection, puuids: Sequence[str]) -> None:
+    """List players left unscored, or scored INSUFFICIENT_DATA, for too few games: a lower
+    minimum would score them (``requeue_below_former_minimum``)."""
+    if puuids:
+        con.execute(
+            """INSERT INTO players_below_minimum (puuid)
+            SELECT DISTINCT puuid FROM (SELECT unnest($puuids) AS puuid) t
+            WHERE NOT EXISTS (SELECT 1 FROM players_below_minimum b WHERE b.puuid = t.puuid)""",
+            {"puuids": list(puuids)},
+        )

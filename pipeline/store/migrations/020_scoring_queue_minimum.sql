@@ -1,6 +1,9 @@
--- The fewest stored games the analyzer's last pass required (its ``min_matches_required``).
--- A pass takes players with fewer games off the queue unscored (new games queue them
--- again); after that minimum is lowered, the next pass queues again the players it would
--- now score but an earlier, higher minimum took off (pipeline/analysis/upkeep.py).
--- NULL: not known yet (recorded by the next pass).
+-- The analyzer takes players with fewer stored games than its ``min_matches_required`` off
+-- the queue unscored (new games queue them again). ``players_below_minimum`` lists them, so
+-- that after the minimum is lowered the next pass queues again exactly those it now allows
+-- (pipeline/analysis/upkeep.py); ``queue_min_games`` is the minimum the last pass used
+-- (NULL: not known yet), so that the list is read only when the minimum was lowered.
 ALTER TABLE scoring_state ADD COLUMN queue_min_games INTEGER;
+CREATE TABLE players_below_minimum (
+    puuid VARCHAR NOT NULL
+);
