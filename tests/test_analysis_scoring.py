@@ -322,6 +322,11 @@ def test_a_lowered_minimum_scores_the_players_a_higher_one_took_off_the_queue(
     enqueue_players(con, "SELECT 'a' AS puuid")
     assert score_queued(con, ScoringParams(min_games=15), 10).written == 0
     assert score_queued(con, ScoringParams(min_games=5), 10).scores["puuid"].tolist() == ["a"]
+    # Scored with enough games, a player is off the list (only c, with 3 games, is left
+    # from `--all` at 15): lowering the minimum again rescores nobody.
+    assert score_queued(con, ScoringParams(min_games=25), 10).written == 0
+    assert score_queued(con, ScoringParams(min_games=4), 10).written == 0
+    assert con.execute("SELECT DISTINCT puuid FROM players_below_minimum").fetchall() == [("c",)]
 
 
 def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:

@@ -22,6 +22,7 @@ from pipeline.analysis.scoring import score_players
 from pipeline.analysis.upkeep import (
     Upkeep,
     dequeue,
+    forget_below_minimum,
     keep_current,
     note_below_minimum,
     players_needing_scores,
@@ -72,7 +73,10 @@ def score_queued(
     written = write_scores(con, scores, datetime.now(UTC))
     scored = scores["puuid"].tolist() if not scores.empty else []
     dequeue(con, scored, params.min_games, read_at)
-    if everyone and not scores.empty:  # players never queued, labelled for too few games
+    if not scores.empty:
+        # Labelled INSUFFICIENT_DATA for too few analysed games: a lower minimum would
+        # label them; scored with enough: off that list.
         few = scores["games_analyzed"] < params.min_games
         note_below_minimum(con, scores.loc[few, "puuid"].tolist())
+        forget_below_minimum(con, scores.loc[~few, "puuid"].tolist())
     return QueuedScoring(upkeep, scores, written)

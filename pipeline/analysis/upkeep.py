@@ -168,14 +168,13 @@ _QUEUED_GAMES = f"""
 
 
 def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: int) -> int:
-    """Queue again the players earlier passes took off for too few games
-    (``players_below_minimum``) who have at least ``min_matches`` now that the minimum is
-    lower, and record ``min_matches`` as the minimum; in the analyzer's pass, after
-    ``keep_current``. Returns the players queued.
+    """Queue again the players earlier passes took off, or labelled INSUFFICIENT_DATA, for
+    too few games (``players_below_minimum``) who have at least ``min_matches`` analysed
+    games now that the minimum is lower, and record ``min_matches`` as the minimum; in the
+    analyzer's pass, after ``keep_current``. Returns the players queued.
 
-    A player scored since (new games queued them) is queued once more at most; one scored
-    under a lower minimum is not listed, so two minimums in turn (a job's and ``smurf
-    analyze``'s) rescore nobody twice.
+    A pass takes the players it scores with enough games off the list, so two minimums in
+    turn (a job's and ``smurf analyze``'s) rescore nobody whose score is current.
     """
     state = con.execute("SELECT queue_min_games FROM scoring_state").fetchone()
     if state is None:
@@ -187,7 +186,7 @@ def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: in
             SELECT b.puuid FROM players_below_minimum b
             JOIN ({latest_inputs("AND puuid IN (SELECT puuid FROM players_below_minimum)")}) i
                 ON i.puuid = b.puuid
-            WHERE i.matches_stored >= {int(min_matches)}"""
+            WHERE i.games >= {int(min_matches)}"""
         row = con.execute(f"SELECT count(DISTINCT puuid) FROM ({allowed})").fetchone()
         queued = int(row[0]) if row else 0
         if queued:
@@ -246,6 +245,15 @@ def dequeue(
         )
     note_below_minimum(con, too_few)
     return len(taken)
+
+
+def forget_below_minimum(con: duckdb.DuckDBPyConnection, puuids: Sequence[str]) -> None:
+    """Take players scored with enough games off ``players_below_minimum``."""
+    if puuids:
+        con.execute(
+            "DELETE FROM players_below_minimum WHERE puuid IN (SELECT unnest($puuids))",
+            {"puuids": list(puuids)},
+        )
 
 
 def note_below_minimum(con: duckdb.DuckDBPyConnection, puuids: Sequence[str]) -> None:
