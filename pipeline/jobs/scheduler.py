@@ -247,16 +247,24 @@ class JobScheduler:
         for config_id in set(self.jobs) - set(configs):
             self._unschedule(config_id)
             del self.jobs[config_id]
-        for config in configs.values():
+        # A refused configuration is looked at again each sync: what it lacked may be a
+        # file (a report's notebook) that has appeared since.
+        judged = [
+            config
+            for config in configs.values()
+            if (known := self.jobs.get(config.id)) is None
+            or known.config != config
+            or known.error is not None
+        ]
+        try:
+            errors = {c.id: await asyncio.to_thread(self._refusal, c) for c in judged}
+        except asyncio.CancelledError:
+            return
+        # Scheduled together, with no wait in between: a job due at once (run_immediately)
+        # must not fall due while the scheduler is still starting, or it would be skipped.
+        for config in judged:
             known = self.jobs.get(config.id)
-            if known is not None and known.config == config and known.error is None:
-                continue
-            # A refused configuration is looked at again each sync: what it lacked may be a
-            # file (a report's notebook) that has appeared since.
-            try:
-                error = await asyncio.to_thread(self._refusal, config)
-            except asyncio.CancelledError:
-                return
+            error = errors[config.id]
             if known is not None and known.config == config and known.error == error:
                 continue
             self.jobs[config.id] = self._schedule(config, error)
