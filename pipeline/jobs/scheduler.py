@@ -184,12 +184,10 @@ class JobScheduler:
         self.state = "STOPPED"
         log.info("scheduler.stopped")
 
-    def cancel_running(self) -> int:
-        """Cancel the running jobs now (each records itself as stopped); how many."""
-        tasks = [task for task in self.running.values() if not task.done()]
-        for task in tasks:
+    def cancel_running(self) -> None:
+        """Cancel the running jobs now (each records itself as stopped)."""
+        for task in self.running.values():
             task.cancel()
-        return len(tasks)
 
     def _acquire_lock(self) -> None:
         db_path = self.context.settings.db_path
@@ -257,7 +255,7 @@ class JobScheduler:
             or known.error is not None
         ]
         try:
-            errors = {c.id: await asyncio.to_thread(self._refusal, c) for c in judged}
+            errors = await asyncio.to_thread(lambda: {c.id: self._refusal(c) for c in judged})
         except asyncio.CancelledError:
             return
         # Scheduled together, with no wait in between: a job due at once (run_immediately)
