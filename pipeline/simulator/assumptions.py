@@ -23,6 +23,9 @@ ones, so the fit sees the knobs move without seeing where the held-out families 
     lobby-leaning       numbers follow the lobby more than in the standard world
     skill-leaning       numbers follow absolute skill more than in the standard world
     light-feeders       more deranking smurfs, who die less in the games they throw
+    early-boosts        boosted accounts boosted early in the season: the owner's losing
+                        games since are most of the history a crawl fetches, and the
+                        booster's wins show mostly in the season's record
 """
 
 from __future__ import annotations
@@ -104,6 +107,9 @@ class WorldAssumptions:
     bought_share: share of smurfs (climbing ones aside) on an old, levelled account.
     thrown_deaths: how many times more often a deranking smurf dies in a game it throws
         (1: it throws by idling, with weak numbers but no extra deaths).
+    boost_start: when a booster takes a boosted account over, as a range of fractions of
+        the history (0: its first day, 1: now); early boosts leave the owner's games since
+        as the newest history and the booster's wins mostly in the season's record.
     """
 
     smurf_share: float = 0.04
@@ -119,6 +125,7 @@ class WorldAssumptions:
     smurf_pace: float = 1.0
     bought_share: float = 0.3
     thrown_deaths: float = 2.5
+    boost_start: tuple[float, float] = (0.3, 0.8)
 
     def __post_init__(self) -> None:
         shares = {"smurf_share": self.smurf_share, "boosted_share": self.boosted_share}
@@ -147,6 +154,12 @@ class WorldAssumptions:
             )
         if not 0.5 <= self.thrown_deaths <= 10.0:
             raise SimulatorConfigError("thrown_deaths must be between 0.5 and 10.")
+        low, high = self.boost_start
+        if not 0.0 <= low <= high <= 1.0:
+            raise SimulatorConfigError(
+                "boost_start is a range (low, high) of fractions of the history, "
+                f"0 <= low <= high <= 1 (got {self.boost_start})."
+            )
         if not 0.0 <= self.matchmaking_spread <= 2000.0:
             raise SimulatorConfigError("matchmaking_spread must be 0-2000 ladder points.")
 
@@ -198,6 +211,7 @@ FAMILIES: dict[str, WorldAssumptions] = {
         thrown_deaths=1.6,
         smurf_mix={**DEFAULT_SMURF_MIX, Population.DERANKING_SMURF: 0.3},
     ),
+    "early-boosts": replace(STANDARD, boost_start=(0.0, 0.35)),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (
@@ -207,6 +221,7 @@ TRAINING_FAMILIES = (
     "lobby-leaning",
     "skill-leaning",
     "light-feeders",
+    "early-boosts",
 )
 HELD_OUT_FAMILIES = tuple(name for name in FAMILIES if name not in TRAINING_FAMILIES)
 

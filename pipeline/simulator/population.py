@@ -168,7 +168,7 @@ def build_players(
     skills = _skills(rng, population, kinds)
     duo_with = _pair_duos(rng, population, kinds, skills)
     accounts = _accounts(rng, population, kinds, history_start_s, now_s)
-    activity = _activity(rng, population, history_start_s, now_s, assumptions.smurf_pace)
+    activity = _activity(rng, population, history_start_s, now_s, assumptions)
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
         rng,
@@ -361,7 +361,7 @@ def _activity(
     population: IntArray,
     history_start_s: int,
     now_s: int,
-    smurf_pace: float = 1.0,
+    assumptions: WorldAssumptions = STANDARD,
 ) -> dict[str, Any]:
     """How often each player plays, for how long, and the boosts and lucky runs in between."""
     count = len(population)
@@ -384,14 +384,16 @@ def _activity(
     )
     for kind, (low, high), games in habits:
         members = _is(population, kind)
-        pace = smurf_pace if kind in SMURF_KINDS else 1.0
+        pace = assumptions.smurf_pace if kind in SMURF_KINDS else 1.0
         per_day = np.where(members, rng.uniform(low, high, count) * pace, per_day)
         if games is not None:
             max_games = np.where(members, rng.integers(games[0], games[1], count), max_games)
     luck_from_game = np.where(hot, rng.integers(0, 12, count), 0).astype(np.int64)
     luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
     # A booster plays the account for 60-120 games at a boosting pace, then hands it back.
-    boost_start_s = history_start_s + rng.uniform(0.3, 0.8, count) * (now_s - history_start_s)
+    boost_start_s = history_start_s + rng.uniform(*assumptions.boost_start, count) * (
+        now_s - history_start_s
+    )
     boost_length_s = rng.integers(60, 120, count) / BOOST_GAMES_PER_DAY * DAY_S
     return {
         "games_per_day": per_day,
