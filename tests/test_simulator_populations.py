@@ -196,9 +196,28 @@ def test_smurf_pace_slows_smurfs_down() -> None:
     assert paces["casual-smurfs"] < paces["standard"] * 0.5
 
 
+def test_early_boosts_hand_accounts_back_early_in_the_history() -> None:
+    """In early-boosts worlds boosters take accounts over in the first third of the history
+    (30-80 % of the way in the standard story), so more of the history is the owner's."""
+    ends = {}
+    for name in ("standard", "early-boosts"):
+        config = SimulatorConfig(seed=3, players=2000, assumptions=family(name))
+        world = build_world(config)
+        boosted = world.players.population == int(Population.BOOSTED)
+        span = world.now_s - world.history_start_s
+        starts = (world.players.boost_start_s[boosted] - world.history_start_s) / span
+        low, high = family(name).boost_start
+        assert boosted.any()
+        assert ((starts >= low) & (starts <= high)).all()
+        ends[name] = np.median(world.players.boost_end_s[boosted])
+    assert ends["early-boosts"] < ends["standard"]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
+        ({"boost_start": (0.6, 0.2)}, "boost_start"),
+        ({"boost_start": (-0.1, 0.5)}, "boost_start"),
         ({"smurf_share": 0.7}, "smurf_share"),
         ({"stat_noise": -1.0}, "stat_noise"),
         ({"matchmaking_spread": 5000.0}, "matchmaking_spread"),
