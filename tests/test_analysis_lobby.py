@@ -133,6 +133,10 @@ def test_a_long_break_before_the_recent_games_is_measured(
     inputs = factor_inputs(features.reset_index()).set_index(features.index)
     assert inputs.loc["veteran", "return_on_old_account"] > 3.0
     assert inputs.loc["newcomer", "return_on_old_account"] < 1.0
+    # The break itself is a factor too, and the account's age apart: 1 from level 400.
+    assert inputs.loc["veteran", "long_break"] == inputs.loc["newcomer", "long_break"]
+    assert inputs.loc["veteran", "old_account"] == 1.0
+    assert inputs.loc["newcomer", "old_account"] == 0.0
 
 
 def test_experience_comes_from_the_profile_not_from_the_crawl(
@@ -154,3 +158,39 @@ def test_experience_comes_from_the_profile_not_from_the_crawl(
     assert features.loc["unranked", "tier"] == "UNRANKED"
     assert pd.isna(features.loc["unknown", "games_played"])
     assert features.loc["veteran", "season_win_rate"] == pytest.approx((160 + 10) / (300 + 20))
+
+
+def _inputs(features: pd.DataFrame) -> pd.DataFrame:
+    return factor_inputs(features.reset_index()).set_index(features.index)
+
+
+def test_a_season_won_out_of_sight_reads_above_the_games_stored(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A season of 120 wins and 60 losses whose 18 stored games won only 6 went better than
+    what the crawl holds; a season as even as the stored games did not."""
+    add_matches(con, "owner", games_every(18, won=[True, False, False]), lobby_prefix="o")
+    set_profile(con, "owner", level=200, wins=120, losses=60, tier="DIAMOND")
+    add_matches(con, "even", games_every(18, won=[True, False]), lobby_prefix="e")
+    set_profile(con, "even", level=200, wins=100, losses=100)
+    inputs = _inputs(_features(con, "owner", "even"))
+    assert inputs.loc["owner", "season_above_seen"] > 0.5
+    assert abs(inputs.loc["even", "season_above_seen"]) < 0.2
+
+
+def test_a_winning_season_on_an_account_playing_below_its_tier_stands_out(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Weak numbers at DIAMOND with a winning season: someone else won it. Strong numbers
+    with the same season, or weak numbers with a losing one, do not read that way."""
+    _ordinary_games(con)
+    cases = (("owner", 0.55, 130, 70), ("strong", 1.6, 130, 70), ("struggling", 0.55, 70, 130))
+    for puuid, strength, wins, losses in cases:
+        add_matches(
+            con, puuid, games_every(20, won=[True, False], strength=strength), lobby_prefix=puuid
+        )
+        set_profile(con, puuid, level=250, wins=wins, losses=losses, tier="DIAMOND")
+    inputs = _inputs(_features(con, "owner", "strong", "struggling"))
+    assert inputs.loc["owner", "winning_season_below_tier"] > 0.5
+    assert inputs.loc["strong", "winning_season_below_tier"] == 0.0
+    assert inputs.loc["struggling", "winning_season_below_tier"] == 0.0

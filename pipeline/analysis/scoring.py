@@ -135,11 +135,11 @@ def _labels(
 # crawl with the weights fitted on the others, at the thresholds chosen that way
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
 # lowest precision measured at or above it, so more stored games never cap lower (SMURF
-# measured 0.80 on 5-9 games, 69 labels; 0.72 on 10-19, 83; 0.93 on 20+, 180. BOOSTED 0.69,
-# 59; 0.86, 106; 0.88, 291).
+# measured 0.80 on 5-9 games, 69 labels; 0.72 on 10-19, 83; 0.93 on 20+, 180, over six
+# crawls. BOOSTED 0.72, 72; 0.88, 105; 0.87, 311, over seven).
 LABEL_PRECISION_BY_GAMES = {
     SMURF: ((5, 0.72), (10, 0.72), (20, 0.93)),
-    BOOSTED: ((5, 0.69), (10, 0.86), (20, 0.88)),
+    BOOSTED: ((5, 0.72), (10, 0.87), (20, 0.87)),
 }
 
 
