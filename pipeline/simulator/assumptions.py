@@ -15,6 +15,8 @@ tell different stories. Models are fitted on some families and judged on the oth
     crowded             10 % smurfs and more boosted accounts
     casual-smurfs       smurfs who play a few games a day, half of them on bought accounts
     quiet-throwers      more deranking smurfs, who throw by idling rather than feeding
+    long-ago-boosts     boosted accounts handed back in the first weeks of the season:
+                        their owners' games since are all a crawl fetches
 
 Four more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
@@ -212,6 +214,7 @@ FAMILIES: dict[str, WorldAssumptions] = {
         smurf_mix={**DEFAULT_SMURF_MIX, Population.DERANKING_SMURF: 0.3},
     ),
     "early-boosts": replace(STANDARD, boost_start=(0.0, 0.35)),
+    "long-ago-boosts": replace(STANDARD, boost_start=(0.0, 0.1)),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (
