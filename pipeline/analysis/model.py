@@ -200,14 +200,15 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # A smurf: a winning record on a new account, wins far above the lobby with feeding losses
 # (throwing to hold a win rate), stomping lobbies, staying strong even in the games lost;
 # a long break on an old account (a veteran's return) and many games this season count
-# against it. Measured on the seven crawls and left out: the account's age
-# (``old_account``; held-out SMURF precision up in three families, down in four, and the
-# demo's crawls unchanged), the season going better than the games stored
-# (``season_above_seen``) and the longest break on any account (``long_break``), which with
-# the age raised the average precision on training crawls each left out of the fit (0.650
-# to 0.691) and held-out recall by 0.01-0.05 but lowered SMURF precision on the demo's
-# crawls (0.85 and 0.82 to 0.71 and 0.75): a short crawl stores dense recent games with no
-# break at all, and every player's smurf odds rose by the break they did not show.
+# against it. Measured on the seven crawls and left out: the account's age (``old_account``;
+# held-out SMURF precision against these weights up in two families, down in four; on the
+# demo's crawls 85 % and 77 % against 85 % and 82 %), the season going better than the
+# games stored (``season_above_seen``) and the longest break on any account
+# (``long_break``), which with the age raised the average precision on training crawls each
+# left out of the fit (0.650 to 0.691) and held-out recall by 0.01-0.05 but lowered SMURF
+# precision on the demo's crawls (0.85 and 0.82 to 0.71 and 0.75): a short crawl stores
+# dense recent games with no break at all, and every player's smurf odds rose by the break
+# they did not show.
 SMURF_MODEL = LogisticModel(
     target="smurf",
     intercept=-5.2564,
