@@ -121,6 +121,25 @@ def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection
     assert (scores.loc[ORDINARY, "label"] == NORMAL).all()
 
 
+def test_a_winning_season_over_weak_play_at_its_tier_raises_the_boosted_score(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Weak games at DIAMOND with no fall to see (the booster's games are not stored) but a
+    season won 130-70: the season's record above the play at the tier raises the boosted
+    score; the same games with an even season lower it a little (most players have none)."""
+    _ordinary(con)
+    weak = games_every(20, won=[True, False, False], strength=0.55)
+    for seed, (puuid, wins, losses) in enumerate((("owner", 130, 70), ("even", 100, 100))):
+        add_matches(con, puuid, weak, level=250, seed=200 + seed)
+        set_profile(con, puuid, level=250, wins=wins, losses=losses, tier="DIAMOND")
+    scores = score_players(con, ["owner", "even"]).set_index("puuid")
+    factor = "contrib_boosted_winning_season_below_tier"
+    assert scores.loc["owner", factor] > 1.0
+    assert -0.2 < scores.loc["even", factor] < 0.0
+    assert scores.loc["owner", "boosted_score"] > 3 * scores.loc["even", "boosted_score"]
+    assert scores.loc["owner", "label"] == BOOSTED
+
+
 def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

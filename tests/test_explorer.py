@@ -967,6 +967,10 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
     assert factor_phrase("smurf", "a_retired_factor", 0.8) == "a retired factor"
     # An established account (many games this season) raising the boosted score.
     assert factor_phrase("boosted", "new_by_games", 0.9) == "low newness by season games"
+    # Most players have no winning season over weak play (0, below the typical value).
+    assert factor_phrase("boosted", "winning_season_below_tier", -0.1) == (
+        "low record above play at tier"
+    )
     contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
     assert scores.top_factors(contributions, "smurf") == (
         f"{rising_words} +1.20 · low {falling_words} +0.79"

@@ -44,7 +44,8 @@ season), never from how many of its games were crawled:
     recent_below_tier     minus that, over the recent half of the window only
     winning_season_below_tier  max(below_current_tier, 0) x max(season_record, 0): a
                           winning season on an account that plays below its tier: someone
-                          else won it (a booster the stored games may not show)
+                          else won it (a booster the stored games may not show); shown as
+                          "record above play at tier"
     older_performance     composite z over the older half of the window only
     account_level         ln(summoner level)
     tier                  tier index, IRON = 0 .. CHALLENGER = 9
@@ -129,6 +130,8 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
     new_by_level, new_by_games = _newness(level, played)
     new_account = new_by_level + new_by_games
     season_record = (2 * season - 1) * np.sqrt(played.fillna(0.0) + SEASON_PRIOR_GAMES)
+    # Without a profile the season is unknown, not even: what compares with it is missing.
+    profiled = played.notna()
     wins, losses = number("lobby_perf_wins"), number("lobby_perf_losses")
     long_break = np.log1p(number("longest_gap_days").clip(lower=0.0))
     old_account = _old_account(level)
@@ -141,7 +144,7 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "win_rate": win_rate,
             "season_win_rate": season_win_rate,
             "season_record": season_record,
-            "season_above_seen": season_win_rate - win_rate,
+            "season_above_seen": (season_win_rate - win_rate).where(profiled),
             "new_by_level": new_by_level,
             "new_by_games": new_by_games,
             "new_account": new_account,
@@ -163,8 +166,9 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "performance": number("perf_z"),
             "below_current_tier": below_current_tier,
             "recent_below_tier": -number("recent_perf_z"),
-            "winning_season_below_tier": below_current_tier.clip(lower=0.0)
-            * season_record.clip(lower=0.0),
+            "winning_season_below_tier": (
+                below_current_tier.clip(lower=0.0) * season_record.clip(lower=0.0)
+            ).where(profiled),
             "older_performance": number("older_perf_z"),
             "account_level": np.log(level),
             "tier": number("tier_index"),
@@ -247,7 +251,12 @@ _WEIGHTS = {model.target: {f.name: f.weight for f in model.factors} for model in
 
 
 # Factors whose names do not read as words on their own.
-_FACTOR_WORDS = {"new_by_games": "newness by season games"}
+_FACTOR_WORDS = {
+    "new_by_games": "newness by season games",
+    # Most players have none of it (0, below the typical value): "low winning season below
+    # tier" would read as a poor season.
+    "winning_season_below_tier": "record above play at tier",
+}
 
 
 def factor_phrase(target: str, name: str, contribution: float) -> str:
