@@ -197,7 +197,7 @@ def test_smurf_pace_slows_smurfs_down() -> None:
 
 
 def test_early_boosts_hand_accounts_back_early_in_the_history() -> None:
-    """In early-boosts worlds boosters take accounts over in the first third of the history
+    """In early-boosts worlds boosters take accounts over in the first 35 % of the history
     (30-80 % of the way in the standard story), so more of the history is the owner's."""
     ends = {}
     for name in ("standard", "early-boosts"):
@@ -209,6 +209,8 @@ def test_early_boosts_hand_accounts_back_early_in_the_history() -> None:
         low, high = family(name).boost_start
         assert boosted.any()
         assert ((starts >= low) & (starts <= high)).all()
+        # Spread over the whole range, not bunched at one end of it.
+        assert starts.min() < low + 0.1 and starts.max() > high - 0.1
         ends[name] = np.median(world.players.boost_end_s[boosted])
     assert ends["early-boosts"] < ends["standard"]
 
@@ -218,6 +220,8 @@ def test_early_boosts_hand_accounts_back_early_in_the_history() -> None:
     [
         ({"boost_start": (0.6, 0.2)}, "boost_start"),
         ({"boost_start": (-0.1, 0.5)}, "boost_start"),
+        ({"boost_start": 0.5}, "boost_start"),
+        ({"boost_start": (0.1, 0.2, 0.3)}, "boost_start"),
         ({"smurf_share": 0.7}, "smurf_share"),
         ({"stat_noise": -1.0}, "stat_noise"),
         ({"matchmaking_spread": 5000.0}, "matchmaking_spread"),

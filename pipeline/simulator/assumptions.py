@@ -3,8 +3,9 @@
 The simulator is one story of how players behave. Detection fitted to one story learns that
 story, so the story has knobs (how many smurfs and of which kind, how noisy the numbers are,
 how tightly matchmaking pairs ratings, how much a player's numbers follow absolute skill
-against skill relative to the lobby) and *families*: named settings of those knobs that
-tell different stories. Models are fitted on some families and judged on the others.
+against skill relative to the lobby, when boosters take accounts over) and *families*:
+named settings of those knobs that tell different stories. Models are fitted on some
+families and judged on the others.
 
     standard            the default world
     throwers            more smurfs, most of them deranking or duoing
@@ -18,16 +19,16 @@ tell different stories. Models are fitted on some families and judged on the oth
     long-ago-boosts     boosted accounts handed back in the first weeks of the season:
                         their owners' games since are all a crawl fetches
 
-Four more training families move the standard story part of the way towards the held-out
+Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
 
     noisy-loose         numbers a little noisier, matchmaking a little looser
     lobby-leaning       numbers follow the lobby more than in the standard world
     skill-leaning       numbers follow absolute skill more than in the standard world
     light-feeders       more deranking smurfs, who die less in the games they throw
-    early-boosts        boosted accounts boosted early in the season: the owner's losing
-                        games since are most of the history a crawl fetches, and the
-                        booster's wins show mostly in the season's record
+    early-boosts        boosters take accounts over in the first 35 % of the history: the
+                        owner's losing games since are most of what a crawl fetches, and
+                        the booster's wins show mostly in the season's record
 """
 
 from __future__ import annotations
@@ -156,8 +157,13 @@ class WorldAssumptions:
             )
         if not 0.5 <= self.thrown_deaths <= 10.0:
             raise SimulatorConfigError("thrown_deaths must be between 0.5 and 10.")
-        low, high = self.boost_start
-        if not 0.0 <= low <= high <= 1.0:
+        start = self.boost_start
+        if (
+            not isinstance(start, tuple)
+            or len(start) != 2
+            or not all(isinstance(x, int | float) for x in start)
+            or not 0.0 <= start[0] <= start[1] <= 1.0
+        ):
             raise SimulatorConfigError(
                 "boost_start is a range (low, high) of fractions of the history, "
                 f"0 <= low <= high <= 1 (got {self.boost_start})."
@@ -216,7 +222,8 @@ FAMILIES: dict[str, WorldAssumptions] = {
     "early-boosts": replace(STANDARD, boost_start=(0.0, 0.35)),
     "long-ago-boosts": replace(STANDARD, boost_start=(0.0, 0.1)),
 }
-# Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
+# Models are fitted on these and judged on the rest (see pipeline.analysis.fit); the shipped
+# smurf model on the first six (early-boosts changes only the boosted accounts).
 TRAINING_FAMILIES = (
     "standard",
     "throwers",
