@@ -44,6 +44,10 @@ def _features(con: duckdb.DuckDBPyConnection, *puuids: str) -> pd.DataFrame:
     return feature_frame(con, PARAMS, list(puuids)).set_index("puuid")
 
 
+def _inputs(features: pd.DataFrame) -> pd.DataFrame:
+    return factor_inputs(features.reset_index()).set_index(features.index)
+
+
 def test_outplaying_the_lobby_shows_whatever_the_lobby_level(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -130,7 +134,7 @@ def test_a_long_break_before_the_recent_games_is_measured(
     features = _features(con, "veteran", "newcomer")
     # Counted in whole weeks without a game (the store keeps the weeks played).
     assert features.loc["veteran", "longest_gap_days"] == pytest.approx(50.5, abs=7)
-    inputs = factor_inputs(features.reset_index()).set_index(features.index)
+    inputs = _inputs(features)
     assert inputs.loc["veteran", "return_on_old_account"] > 3.0
     assert inputs.loc["newcomer", "return_on_old_account"] < 1.0
     # The break itself is a factor too, and the account's age apart: 1 from level 400.
@@ -158,10 +162,6 @@ def test_experience_comes_from_the_profile_not_from_the_crawl(
     assert features.loc["unranked", "tier"] == "UNRANKED"
     assert pd.isna(features.loc["unknown", "games_played"])
     assert features.loc["veteran", "season_win_rate"] == pytest.approx((160 + 10) / (300 + 20))
-
-
-def _inputs(features: pd.DataFrame) -> pd.DataFrame:
-    return factor_inputs(features.reset_index()).set_index(features.index)
 
 
 def test_a_season_won_out_of_sight_reads_above_the_games_stored(

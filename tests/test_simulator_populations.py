@@ -196,22 +196,21 @@ def test_smurf_pace_slows_smurfs_down() -> None:
     assert paces["casual-smurfs"] < paces["standard"] * 0.5
 
 
-def test_early_boosts_hand_accounts_back_early_in_the_history() -> None:
+def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> None:
     """In early-boosts worlds boosters take accounts over in the first 35 % of the history
     (30-80 % of the way in the standard story), so more of the history is the owner's."""
+    early = build_world(SimulatorConfig(seed=3, players=2000, assumptions=family("early-boosts")))
     ends = {}
-    for name in ("standard", "early-boosts"):
-        config = SimulatorConfig(seed=3, players=2000, assumptions=family(name))
-        world = build_world(config)
-        boosted = world.players.population == int(Population.BOOSTED)
-        span = world.now_s - world.history_start_s
-        starts = (world.players.boost_start_s[boosted] - world.history_start_s) / span
+    for name, built in (("standard", world), ("early-boosts", early)):
+        boosted = built.players.population == int(Population.BOOSTED)
+        span = built.now_s - built.history_start_s
+        starts = (built.players.boost_start_s[boosted] - built.history_start_s) / span
         low, high = family(name).boost_start
         assert boosted.any()
         assert ((starts >= low) & (starts <= high)).all()
         # Spread over the whole range, not bunched at one end of it.
         assert starts.min() < low + 0.1 and starts.max() > high - 0.1
-        ends[name] = np.median(world.players.boost_end_s[boosted])
+        ends[name] = np.median(built.players.boost_end_s[boosted])
     assert ends["early-boosts"] < ends["standard"]
 
 
