@@ -212,7 +212,9 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # left out of the fit (0.650 to 0.691) and held-out recall by 0.01-0.05 but lowered SMURF
 # precision on the demo's crawls (0.85 and 0.82 to 0.71 and 0.75): a short crawl stores
 # dense recent games with no break at all, and every player's smurf odds rose by the break
-# they did not show.
+# they did not show. Gradient-boosted trees over the same inputs rank our crawls' smurfs far
+# better (README, "Measured as deployed") but label an independently written world's boosted
+# accounts SMURF, so the model stays six additive factors.
 SMURF_MODEL = LogisticModel(
     target="smurf",
     intercept=-5.2564,
