@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import NoGroundTruthError, evaluate
+from pipeline.analysis.cli import summary_text
 from pipeline.analysis.evaluation import BUCKETS, METHODS, TARGETS
 from pipeline.cli import cli
 from tests.lobby_world import START, add_matches, games_every, set_profile
@@ -108,6 +110,25 @@ def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> Non
         evaluate(con)
 
 
+def test_the_top_suspects_leave_out_players_not_judged() -> None:
+    """A player left INSUFFICIENT_DATA (here a gone account whose games score high) is not
+    listed among the top suspects, whatever their score; the judged ones are, by score."""
+    scores = pd.DataFrame(
+        {
+            "puuid": ["gone", "smurf", "ordinary"],
+            "smurf_score": [0.95, 0.80, 0.10],
+            "boosted_score": [0.90, 0.05, 0.20],
+            "label": ["INSUFFICIENT_DATA", "SMURF", "NORMAL"],
+            "games_analyzed": [24, 30, 12],
+            "tier": ["UNRANKED", "GOLD", "SILVER"],
+        }
+    )
+    text = summary_text(scores, names={"gone": "Gone#EUW", "smurf": "Smurf#EUW"})
+    assert "Gone#EUW" not in text
+    listed = text.split("Top smurf suspects (INSUFFICIENT_DATA left out):")[1].splitlines()
+    assert [line.split()[0] for line in listed[2:4]] == ["Smurf#EUW", "ordinary..."]
+
+
 def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:
     """`smurf analyze` stores scores and a summary; a second run finds nothing to do."""
     _world(db_path)
@@ -125,9 +146,10 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     with duckdb.connect(str(db_path)) as con:
         top = con.execute(
             "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM latest_smurf_scores"
-            " JOIN players USING (puuid) ORDER BY smurf_score DESC, puuid LIMIT 10"
+            " JOIN players USING (puuid) WHERE label <> 'INSUFFICIENT_DATA'"
+            " ORDER BY smurf_score DESC, puuid LIMIT 10"
         ).fetchall()
-    suspects = first.output.split("Top smurf suspects:")[1].splitlines()[2:12]
+    suspects = first.output.split("Top smurf suspects")[1].splitlines()[2:12]
     # Each suspect by Riot ID, or by the start of the puuid where none is stored.
     assert [line.split()[0] for line in suspects] == [
         riot_id or f"{puuid[:12]}..." for puuid, riot_id in top

@@ -73,6 +73,22 @@ def test_an_account_the_api_no_longer_finds_is_not_labelled(
     assert scored["reason"] == "summoner-v4 no longer finds the account"
 
 
+def test_a_gone_account_has_no_season_to_read(con: duckdb.DuckDBPyConnection) -> None:
+    """An account summoner-v4 no longer finds has an unknown season, not one of no games:
+    the season's factors add nothing (a season of 0 games would read as a new account's and
+    raise the smurf score of an old account whose games alone look ordinary)."""
+    set_profile(con, "dominant", level=400, wins=None, losses=None, found=False)
+    gone = _score(con)
+    assert gone["label"] == INSUFFICIENT_DATA
+    for factor in ("season_games", "new_account_record"):
+        assert gone[f"contrib_smurf_{factor}"] == 0.0
+    for factor in ("new_by_games", "season_record", "winning_season_below_tier"):
+        assert gone[f"contrib_boosted_{factor}"] == 0.0
+    # Found and unranked, the same account has played no ranked game this season.
+    set_profile(con, "dominant", level=400, wins=None, losses=None, found=True)
+    assert _score(con)["contrib_smurf_season_games"] > 0.0
+
+
 def test_too_few_games_is_said_with_the_number(con: duckdb.DuckDBPyConnection) -> None:
     """With fewer analysed games than min_games the reason gives both numbers."""
     set_profile(con, "dominant", level=33, wins=16, losses=4)

@@ -30,8 +30,13 @@ def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str
 
 
 def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> pd.DataFrame:
-    """The ``top`` players by the ``target`` score (ties by puuid)."""
-    return scores.sort_values(
+    """The ``top`` judged players by the ``target`` score (ties by puuid). INSUFFICIENT_DATA
+    players are left out: too few games, no fresh profile or an account gone, their score
+    is not a judgement (a gone account's games alone can score high)."""
+    from pipeline.analysis.scoring import INSUFFICIENT_DATA
+
+    judged = scores[scores["label"] != INSUFFICIENT_DATA]
+    return judged.sort_values(
         [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
     ).head(top)
 
@@ -57,7 +62,7 @@ def summary_text(
         if not ranked.empty:
             lines += [
                 "",
-                f"Top {target} suspects:",
+                f"Top {target} suspects (INSUFFICIENT_DATA left out):",
                 ranked[columns].round(3).to_string(index=False),
             ]
     return "\n".join(lines)

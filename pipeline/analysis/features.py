@@ -374,11 +374,14 @@ SELECT s.puuid,
        p.summoner_checked_at AS profile_checked_at,
        p.profile_found,
        coalesce(p.summoner_level, pg.level_at_last_game) AS summoner_level,
-       CASE WHEN p.summoner_checked_at IS NOT NULL
+       -- An account summoner-v4 no longer finds has no season to read (unknown, not a
+       -- season of no games, which would read as a new account's).
+       CASE WHEN p.summoner_checked_at IS NOT NULL AND p.profile_found IS NOT FALSE
             THEN coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) END AS games_played,
-       (coalesce(p.solo_wins, 0) + $winrate_prior / 2)
-           / (coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) + $winrate_prior)
-           AS season_win_rate,
+       CASE WHEN p.profile_found IS NOT FALSE
+            THEN (coalesce(p.solo_wins, 0) + $winrate_prior / 2)
+                / (coalesce(p.solo_wins, 0) + coalesce(p.solo_losses, 0) + $winrate_prior)
+            END AS season_win_rate,
        greatest(coalesce(pg.games, 0),
                 coalesce(p.solo_wins + p.solo_losses, c.games_reported, 0))
            AS ranked_games_total,
