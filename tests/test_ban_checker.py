@@ -291,4 +291,6 @@ def test_the_first_check_weighs_what_the_crawl_stored(db_path: Path, sim: Runnin
     run_job(jobs, "BAN_CHECKER")
     assert statuses(db_path, sim, banned) == ["UNAVAILABLE"]
     assert "ranked entries gone" in reasons(db_path, sim, banned)
-    assert "no game since the last look" in reasons(db_path, sim, banned)
+    # Its first look compares with what the crawl stored, and says so.
+    assert "no game since the newest stored game" in reasons(db_path, sim, banned)
+    assert not any("last look" in reason for reason in reasons(db_path, sim, banned))

@@ -122,6 +122,16 @@ def test_reasons_say_what_was_seen_and_why() -> None:
     assert "answers again after UNAVAILABLE" in back.reasons
 
 
+def test_a_first_check_compares_with_what_was_stored_and_says_so() -> None:
+    """Never checked before, the account is compared with the crawl's newest stored game and
+    stored level, and the reasons say that rather than naming a look that never happened."""
+    stored = LastSeen(None, None, 1, "EUW1_1", RECENT, 120)
+    verdict = conclude(stored, seen(newest="EUW1_2"), "Name#EUW", NOW)
+    assert verdict.reasons == ("new games since the newest stored game", "summoner level as stored")
+    again = conclude(RANKED, seen(newest="EUW1_2"), "Name#EUW", NOW)
+    assert again.reasons == ("new games since the last look", "summoner level unchanged")
+
+
 def test_a_rename_is_flagged_whatever_the_status() -> None:
     """A transferred account that also changed its Riot ID is TRANSFERRED and renamed."""
     other = {"puuid": "p", "gameName": "New", "tagLine": "NA1"}

@@ -85,7 +85,7 @@ def conclude(
     renamed = bool(
         seen.riot_id and stored_riot_id and seen.riot_id.lower() != stored_riot_id.lower()
     )
-    reasons = _observed(seen, gone, frozen, level)
+    reasons = _observed(seen, gone, frozen, level, first=last.status is None)
     if renamed:
         reasons.append(f"Riot ID {stored_riot_id} is now {seen.riot_id}")
     status = _status(last, seen, gone, frozen, level, renamed, now, reasons)
@@ -134,9 +134,11 @@ def _status(
 
 
 def _observed(
-    seen: Observation, gone: bool | None, frozen: bool | None, level: bool | None
+    seen: Observation, gone: bool | None, frozen: bool | None, level: bool | None, *, first: bool
 ) -> list[str]:
-    """The facts of the check, in words, as `smurf jobs logs` and the player card show them."""
+    """The facts of the check, in words, as `smurf jobs logs` and the player card show them.
+    A ``first`` check compares with what the crawl stored, not with an earlier look."""
+    before = "the newest stored game" if first else "the last look"
     reasons = []
     if seen.account is None:
         reasons.append("account-v1 404")
@@ -149,11 +151,11 @@ def _observed(
     if gone:
         reasons.append("ranked entries gone")
     if frozen:
-        reasons.append("no game since the last look")
+        reasons.append(f"no game since {before}")
     elif frozen is False:
-        reasons.append("new games since the last look")
+        reasons.append(f"new games since {before}")
     if level:
-        reasons.append("summoner level unchanged")
+        reasons.append("summoner level as stored" if first else "summoner level unchanged")
     return reasons
 
 
