@@ -869,6 +869,12 @@ def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
     assert unlabelled["summary"]["unlabelled_because"] == "only 3 ranked games stored (5 needed)"
     assert "only 3 ranked games stored (5 needed)" in card_html(unlabelled)
     assert pd.isna(card_parts(world, BANNED)["summary"]["unlabelled_because"])
+    # Never looked at by the ban checker: the account status row says so, not a blank.
+    assert pd.isna(unlabelled["summary"]["account_status"])
+    assert "<td>not checked (the ban checker looks at flagged players)</td>" in card_html(
+        unlabelled
+    )
+    assert "not checked" not in card_html(card_parts(world, BANNED))
 
 
 def test_an_unscored_players_card_says_so(world: Path, tmp_path: Path) -> None:

@@ -149,6 +149,10 @@ def _ranks_in_words(ranks: pd.DataFrame) -> str:
     )
 
 
+# The ban checker looks at flagged players only: most accounts have no status of its own.
+NEVER_CHECKED = "not checked (the ban checker looks at flagged players)"
+
+
 def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
     shown = {
         key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
@@ -156,6 +160,8 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
         # A labelled player has no reason to be unlabelled: no empty row for it.
         if key != "puuid" and not (key == "unlabelled_because" and _plain(value) == "")
     }
+    if shown.get("account status") == "":
+        shown["account status"] = NEVER_CHECKED
     return pd.DataFrame({"": list(shown), "value": list(shown.values())})
 
 
