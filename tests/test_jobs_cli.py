@@ -113,6 +113,13 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert none.output == "No PENDING executions of job 1 (TRACKED_PLAYER_UPDATER).\n"
     logs = smurf(db_path, sim, "jobs", "logs", "1")
     assert "job.finished" in logs.output and TEST_KEY not in logs.output
+    lines = logs.output.splitlines()[1:]
+    assert len(lines) > 2
+    newest = smurf(db_path, sim, "jobs", "logs", "1", "--lines", "2").output.splitlines()
+    assert newest[1] == f"(the newest 2 of {len(lines)} lines; --lines shows more)"
+    assert newest[2:] == lines[-2:]
+    helped = smurf(db_path, sim, "jobs", "executions", "--help").output
+    assert "[PENDING|RUNNING|SUCCESS|FAILED|RATE_LIMITED]" in helped
 
     changed = smurf(
         db_path,

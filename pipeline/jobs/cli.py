@@ -319,6 +319,8 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
 @click.option(
     "--status",
     type=click.Choice([s.value for s in JobStatus], case_sensitive=False),
+    # Click shows a case-insensitive choice in lower case; statuses are stored in upper.
+    metavar=f"[{'|'.join(s.value for s in JobStatus)}]",
     default=None,
     help="Only executions with this status.",
 )
@@ -394,7 +396,7 @@ def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
     type=click.IntRange(1, 100_000),
     default=50,
     show_default=True,
-    help="Without an execution id: how many of the newest lines to show.",
+    help="How many of the newest lines to show (of one execution, or of every one).",
 )
 @click.pass_context
 def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
@@ -421,6 +423,9 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
         f"Execution {execution_id} ({execution['job_type']}): {execution['status']}"
         + (f" - {execution['error_message']}" if execution["error_message"] else "")
     )
+    if len(logs) > lines:
+        click.echo(f"(the newest {lines} of {len(logs)} lines; --lines shows more)")
+        logs = logs.tail(lines)
     for row in logs.itertuples():
         click.echo(f"{row.logged_at} {row.level:<7} {row.event} {row.fields}")
 
