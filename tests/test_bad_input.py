@@ -231,6 +231,38 @@ def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
 
 
+def test_a_stored_configuration_with_two_bad_keys_is_mended_in_one_command(
+    db_path: Path,
+) -> None:
+    """A configuration stored with two bad keys (written by hand): mending one is refused
+    with both named and a word to give them together, which is then accepted."""
+    job_id = str(config_row(db_path, "TRACKED_PLAYER_UPDATER")[0])
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = json_merge_patch(config_json,"
+            """ '{"max_new_matches_per_player": -4, "max_tracked_players": "lots"}')"""
+            " WHERE id = ?",
+            [int(job_id)],
+        )
+    before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
+    one = smurf(db_path, "jobs", "set", job_id, "max_new_matches_per_player=20")
+    assert one.exit_code == 1
+    assert "max_tracked_players must be a whole number (got 'lots')" in one.stderr
+    assert "every key named here in this one command" in one.stderr
+    assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
+    both = smurf(
+        db_path, "jobs", "set", job_id, "max_tracked_players=50", "max_new_matches_per_player=20"
+    )
+    assert both.exit_code == 0, both.output
+    # A fresh mistake on a sound configuration names every bad key, and no stored problem.
+    two = smurf(
+        db_path, "jobs", "set", job_id, "max_tracked_players=-1", "max_new_matches_per_player=x"
+    )
+    assert "max_tracked_players must be between" in two.stderr
+    assert "max_new_matches_per_player must be a whole number" in two.stderr
+    assert "stored configuration" not in two.stderr
+
+
 # ---- smurf track ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("riot_id", "platform", "message"),

@@ -8,14 +8,14 @@ import re
 import signal
 import sys
 import unicodedata
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from pipeline.cli_settings import settings_of
 from pipeline.errors import ConfigError, shorten
-from pipeline.jobs.base import ExecutionOutcome, JobContext
+from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext
 from pipeline.jobs.errors import JobConfigError, UnknownJobError
 from pipeline.jobs.registry import job_for
 from pipeline.jobs.runner import resolve_configs, run_configs
@@ -507,6 +507,15 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
     return values
 
 
+def _refused(configured: Callable[[dict[str, Any]], object], values: dict[str, Any]) -> bool:
+    """Whether ``configured`` refuses ``values`` (a configuration already stored)."""
+    try:
+        configured(values)
+    except (JobConfigError, ValueError, TypeError):
+        return True
+    return False
+
+
 @jobs.command("set")
 @click.argument("job")
 @click.argument("assignments", nargs=-1, required=True)
@@ -533,19 +542,31 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
         parse_schedule(str(schedule))
     current = config.config_json if isinstance(config.config_json, dict) else {}
     new_config = {**current, **changes}
-    checked = job_for(config.job_type, job_id, JobContext(settings))
-    checked.job_config = records.JobConfiguration(
-        config.id,
-        config.job_type,
-        config.name,
-        str(schedule or config.schedule),
-        config.is_active,
-        new_config,
-    )
+
+    def configured(values: dict[str, Any]) -> BaseJob:
+        job = job_for(config.job_type, job_id, JobContext(settings))
+        job.job_config = records.JobConfiguration(
+            config.id,
+            config.job_type,
+            config.name,
+            str(schedule or config.schedule),
+            config.is_active,
+            values,
+        )
+        job.configure()  # raises JobConfigError naming the bad keys
+        return job
+
     try:
-        checked.configure()  # raises JobConfigError naming the bad key
-    except JobConfigError:
-        raise
+        checked = configured(new_config)
+    except JobConfigError as exc:
+        if not _refused(configured, current):
+            raise
+        # The keys already stored are refused too: fixing one at a time would be refused
+        # for the others, so say to give them all at once.
+        raise JobConfigError(
+            f"{exc} The stored configuration has these problems already: give the new value"
+            " of every key named here in this one command."
+        ) from None
     except (ValueError, TypeError) as exc:  # a guide-style job's own validation
         raise JobConfigError(f"{config.job_type} refuses this configuration: {exc}") from None
     # A declared model refuses unknown keys itself; a seed-style job knows the keys it read

@@ -14,6 +14,7 @@ import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from pipeline.errors import shorten
 from pipeline.jobs.errors import JobConfigError
@@ -90,12 +91,17 @@ def load_settings(model: type[S], raw: Any, job_type: str) -> S:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise JobConfigError(_sentence(model, exc, job_type)) from None
+        raise JobConfigError(_sentences(model, exc, job_type)) from None
 
 
-def _sentence(model: type[JobSettings], exc: ValidationError, job_type: str) -> str:
-    """The first problem of a validation, as a sentence naming the setting."""
-    problem = exc.errors()[0]
+def _sentences(model: type[JobSettings], exc: ValidationError, job_type: str) -> str:
+    """Every problem of a validation, a sentence each naming its setting: a configuration
+    with two bad keys is mended in one go, not one refusal at a time."""
+    return " ".join(_sentence(model, problem, job_type) for problem in exc.errors())
+
+
+def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) -> str:
+    """One problem of a validation, as a sentence naming the setting."""
     key = ".".join(str(part) for part in problem["loc"]) or "config_json"
     kind = problem["type"]
     given = problem.get("input")
