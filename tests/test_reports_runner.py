@@ -151,6 +151,18 @@ def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
         run_report("nope", {}, out_dir=workspace / "x", notebooks_dir=workspace / "notebooks")
 
 
+def test_a_report_folder_that_cannot_be_made_is_one_clear_error(workspace: Path) -> None:
+    """An --out (or output_dir) under a file cannot be made: the error names the folder and
+    what to change, before any kernel starts; nothing is written."""
+    blocker = workspace / "a-file"
+    blocker.write_text("not a folder")
+    code, _out, err = _smurf(workspace, blocker / "reports", "-n", "echo")
+    assert code == 1
+    assert err.startswith(f"Error: The report folder {blocker / 'reports'} cannot be made (")
+    assert "choose another one (`smurf report --out`, or NOTEBOOK_REPORT's output_dir)" in err
+    assert "Traceback" not in err
+
+
 def _smurf(workspace: Path, out: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(
         cli,

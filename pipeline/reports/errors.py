@@ -3,6 +3,7 @@
 ReportError
 ├── NotebookNotFoundError     no notebook of that name in the notebooks folder
 ├── MissingDatabaseError      the database the notebook would read does not exist
+├── OutputFolderError         the folder for the report's files cannot be made
 ├── ParameterError            a -p value the notebook cannot take
 │   ├── UnknownParameterError     the notebook declares no such parameter
 │   ├── ParameterTypeError        the value does not fit the declared type
@@ -31,6 +32,17 @@ class NotebookNotFoundError(ReportError):
         self.available = available
         choices = ", ".join(available) or "none"
         super().__init__(f"There is no notebook {name!r} in {folder}; choose one of: {choices}.")
+
+
+class OutputFolderError(ReportError):
+    """The folder the report's files go to cannot be made (or is a file)."""
+
+    def __init__(self, folder: Path, why: str) -> None:
+        self.folder = folder
+        super().__init__(
+            f"The report folder {folder} cannot be made ({why}): choose another one"
+            " (`smurf report --out`, or NOTEBOOK_REPORT's output_dir)."
+        )
 
 
 class MissingDatabaseError(ReportError):

@@ -16,7 +16,11 @@ from typing import Any
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
-from pipeline.reports.errors import MissingDatabaseError, NotebookExecutionError
+from pipeline.reports.errors import (
+    MissingDatabaseError,
+    NotebookExecutionError,
+    OutputFolderError,
+)
 from pipeline.reports.html import INJECTED_TAG, export_html
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
@@ -70,7 +74,10 @@ def run_report(
     declared = declared_parameters(notebook)
     checked = check_parameters(notebook, parameters or {}, declared)
     out_dir = out_dir.resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(out_dir, exc.strerror or str(exc)) from None
     at = now or datetime.now(UTC)
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(
