@@ -3,10 +3,20 @@ models and writes the OpenAPI description (``GET /openapi.json``) from them."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
+
+
+def utc_iso(moment: datetime) -> str:
+    """A stored time (naive, in UTC) as ISO 8601 that says it is UTC (``+00:00``)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat()
+
+
+# The store keeps times as naive UTC; answers say so rather than leave readers to guess.
+UtcTime = Annotated[datetime, PlainSerializer(utc_iso, return_type=str)]
 
 
 class ErrorBody(BaseModel):
@@ -66,9 +76,9 @@ class ExecutionRow(BaseModel):
     job_type: str
     status: str
     trigger: str
-    created_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcTime | None
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
     api_requests_made: int
     records_created: int
     records_updated: int
@@ -91,7 +101,7 @@ class ExecutionPage(BaseModel):
 
 class LogLine(BaseModel):
     seq: int
-    logged_at: datetime
+    logged_at: UtcTime
     level: str
     event: str
     fields: dict[str, Any]

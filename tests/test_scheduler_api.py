@@ -152,6 +152,9 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
     jobs = {j["id"]: j for j in seen["overview"]["jobs"]}
     assert seen["overview"]["scheduler"]["state"] == "RUNNING"
     assert all(jobs[i]["next_run_time"] for i in (1, 2, 3, 4))
+    # Every time the API gives says it is UTC.
+    assert all(jobs[i]["next_run_time"].endswith("+00:00") for i in (1, 2, 3, 4))
+    assert seen["overview"]["scheduler"]["started_at"].endswith("+00:00")
     assert "already serves" in seen["second"]
     assert seen["trigger"].status_code == 202
     assert isinstance(seen["trigger"].json()["execution_id"], int)
@@ -165,6 +168,12 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
     assert seen["page"].json()["total"] >= 1
     assert seen["bad_status"].status_code == 400
     assert seen["detail"]["status"] == "SUCCESS"
+    assert all(
+        seen["detail"][moment].endswith("+00:00")
+        for moment in ("created_at", "started_at", "finished_at")
+    )
+    assert all(line["logged_at"].endswith("+00:00") for line in seen["detail"]["logs"])
+    assert all(row["started_at"].endswith("+00:00") for row in seen["page"].json()["executions"])
     assert "job.finished" in [line["event"] for line in seen["detail"]["logs"]]
     assert seen["missing"].status_code == 404
     assert seen["disabled_runs_after"] == seen["disabled_runs_before"]

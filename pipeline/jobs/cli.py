@@ -9,6 +9,7 @@ import signal
 import sys
 import unicodedata
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -289,11 +290,21 @@ def jobs_status(ctx: click.Context) -> None:
         click.echo(
             f"{job['id']:>3}  {job['job_type']:<24} "
             f"{'active' if job['is_active'] else 'disabled':<8} "
-            f"next={job['next_run_time'] or '-':<20} last={last.get('status', '-'):<12} "
+            f"next={_moment(job['next_run_time']):<23} last={last.get('status', '-'):<12} "
             f"24h: {counts}"
         )
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
+
+
+def _moment(iso: str | None) -> str:
+    """An ISO 8601 time of the overview, to the second and marked UTC ("-" for none)."""
+    if not iso:
+        return "-"
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _echo_lake_workers(lake: LakeLocation) -> None:

@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from pipeline.api_models import utc_iso
 from pipeline.jobs import shards
 from pipeline.jobs.base import ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import (
@@ -513,4 +514,4 @@ def read_overview(con: Any, scheduler: JobScheduler | None) -> dict[str, Any]:
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return utc_iso(value) if isinstance(value, datetime) else str(value)
