@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,3 +225,22 @@ def test_tracked_players_line_up_whatever_their_script(db_path: Path) -> None:
     assert len(lines) == 3
     columns = {display_width(line[: line.index(" euw1 ")]) for line in lines}
     assert len(columns) == 1
+
+
+def test_progress_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal a run's progress is one line rewritten in place; where stderr is a file
+    or a pipe (JSON log lines, a cron job's log) nothing is drawn between the log lines."""
+    from pipeline.jobs.cli import _progress_printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert _progress_printer("MATCH_FETCHER") is None
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    show = _progress_printer("MATCH_FETCHER")
+    show("players", {"done": 1, "total": 2})
+    show("players", {"done": 2, "total": 2})
+    assert terminal.getvalue() == "\rMATCH_FETCHER: players 1/2   \rMATCH_FETCHER: players 2/2   \n"

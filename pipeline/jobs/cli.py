@@ -177,6 +177,11 @@ def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
 
 
 def _progress_printer(job_label: str) -> Any:
+    """A progress line rewritten in place on a terminal; none where stderr is a file or a
+    pipe (the log lines say how a run went, and JSON lines stay one object a line)."""
+    if not sys.stderr.isatty():
+        return None
+
     def show(stage: str, fields: dict[str, Any]) -> None:
         done, total = fields.get("done"), fields.get("total")
         if done is not None and total:
