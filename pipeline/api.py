@@ -212,17 +212,19 @@ def _only_trusted_requests(
 
 def _refusal(request: Request, token: str | None) -> tuple[int, str] | None:
     """Why this request may not be answered, as (status, message); None when it may."""
-    if token is not None:
-        given = request.headers.get("authorization", "")
-        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return None
+    given = request.headers.get("authorization", "")
+    if token is not None and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return None
+    # A token was sent and is not this scheduler's: say so, not that one is needed.
+    refused = "The bearer token is not this scheduler's (see --api-token)." if given else None
     host = _host_name(request.headers.get("host", ""))
     origin = request.headers.get("origin")
     if host not in LOOPBACK_HOSTS:
         if token is not None:
             return (
                 401,
-                "Requests that do not name this machine need 'Authorization: Bearer <token>'.",
+                refused
+                or "Requests that do not name this machine need 'Authorization: Bearer <token>'.",
             )
         return 403, (
             f"This API answers requests for this machine only, not for host {host[:60]!r}; "
@@ -231,7 +233,7 @@ def _refusal(request: Request, token: str | None) -> tuple[int, str] | None:
     if origin is not None and (urlsplit(origin).hostname or "") not in LOOPBACK_HOSTS:
         return 403, "Requests sent by web pages of other sites are refused."
     if token is not None and request.method == "POST":
-        return 401, "This API needs 'Authorization: Bearer <token>' to trigger jobs."
+        return 401, refused or "This API needs 'Authorization: Bearer <token>' to trigger jobs."
     return None
 
 

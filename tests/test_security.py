@@ -323,7 +323,10 @@ def test_trigger_needs_the_token_when_one_is_set(
         )
     else:
         assert executions == 0
-        assert "Bearer" in body["error"]
+        # No token: what to send; a token that is not this one: that it is wrong.
+        wrong = "The bearer token is not this scheduler's (see --api-token)."
+        assert (body["error"] == wrong) == (authorization is not None)
+        assert authorization is not None or "Authorization: Bearer <token>" in body["error"]
 
 
 def _api_calls(
