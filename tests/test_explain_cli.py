@@ -62,6 +62,8 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert isinstance(newest["champion_name"], str) and newest["champion_name"]
     table = out.split("Newest 3 of")[1].splitlines()
     assert newest["champion_name"] in table[2].split()  # by name, not the numeric id
+    assert table[1].split()[:5] == ["played", "role", "champion", "result", "K"]
+    assert ("win" if newest["win"] else "loss") in table[2].split()  # as the card says it
     same = _explain(scored_world, puuid[:10], "--games", "3")
     assert same[0] == 0 and same[1] == out
 

@@ -825,7 +825,7 @@ def test_the_games_table_fits_the_page(world: Path) -> None:
         "result",
         "K/D/A",
         "CS/min",
-        "vs baseline",
+        "x tier average",
     ]
     assert 'style="overflow-x:auto' in card_html(parts)
 

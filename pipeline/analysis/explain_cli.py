@@ -21,7 +21,7 @@ GAME_COLUMNS = {
     "game_start": "played",
     "role": "role",
     "champion_id": "champion",
-    "win": "won",
+    "win": "result",
     "kills": "K",
     "deaths": "D",
     "assists": "A",
@@ -85,6 +85,8 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
         if "champion_name" in newest:  # the name where the payload gave one, else the id
             named = newest["champion_name"].fillna(newest["champion_id"].astype(str))
             newest = newest.assign(champion_id=named)
+        if "win" in newest:  # as the player card says it
+            newest = newest.assign(win=newest["win"].map({True: "win", False: "loss"}))
         shown = newest[[c for c in GAME_COLUMNS if c in e.games]].rename(columns=GAME_COLUMNS)
         if "played" in shown:
             shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")

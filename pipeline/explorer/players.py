@@ -168,7 +168,9 @@ def games_for_readers(games: pd.DataFrame) -> pd.DataFrame:
                 for k, d, a in zip(games["kills"], games["deaths"], games["assists"], strict=True)
             ],
             "CS/min": games["cs_per_min"],
-            "vs baseline": games["performance_vs_base"],
+            # A ratio (1.5: half as much again as the tier and role's average), where
+            # `smurf explain` gives z-scores: a name that says which.
+            "x tier average": games["performance_vs_base"],
         }
     )
 
