@@ -124,6 +124,21 @@ def test_newer_game_overwrites_player_and_older_game_does_not(db_path: Path) -> 
     assert late_old.players_updated == 0
 
 
+def test_a_newer_games_riot_id_stands_after_a_later_profile(db_path: Path) -> None:
+    """A player renamed: their newest game carries the new Riot ID. A profile fetched after
+    that game knows the level better than the game does, but it carries no Riot ID, so the
+    game's new name is taken and its level is not."""
+    with write(db_path) as con:
+        write_matches(con, [parsed_fixture("EUW1_1000000002")])
+        con.execute(
+            "UPDATE players SET summoner_checked_at = TIMESTAMP '2100-01-01',"
+            " summoner_level = 999 WHERE puuid = 'puuid-alpha'"
+        )
+        write_matches(con, [parsed_fixture("NA1_1000000001", riotIdGameName="Renamed")])
+    alpha = player(db_path, "puuid-alpha")
+    assert (alpha["game_name"], alpha["summoner_level"]) == ("Renamed", 999)
+
+
 def test_newer_game_imported_later_updates_the_player(db_path: Path) -> None:
     """Importing a newer game after an older one updates the player's fields."""
     with write(db_path) as con:

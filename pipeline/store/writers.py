@@ -38,6 +38,7 @@ from pipeline.store.payloads import compress_payload
 
 # Player fields that new information may overwrite; the rest is bookkeeping.
 PLAYER_FIELDS = ("game_name", "tag_line", "platform", "summoner_level", "profile_icon_id")
+IDENTITY_FIELDS = ("game_name", "tag_line")
 RANKED_QUEUES = ("RANKED_SOLO_5x5", "RANKED_FLEX_SR")
 UNRANKED = "UNRANKED"
 RANK_FIELDS = (
@@ -378,7 +379,7 @@ def _upsert_players(
 
 def _update_players(con: duckdb.DuckDBPyConnection, *, dated: bool) -> int:
     """Overwrite known players from incoming_players; older information only fills NULLs."""
-    fresh = "true"
+    fresh = identity_fresh = "true"
     newest = ""
     if dated:
         # Newest stored game of each incoming player (this batch's rows are stored already).
@@ -388,13 +389,17 @@ def _update_players(con: duckdb.DuckDBPyConnection, *, dated: bool) -> int:
                 WHERE puuid IN (SELECT puuid FROM incoming_players) GROUP BY puuid
             ) n ON n.puuid = i.puuid
         """
+        newest_game = "i.source_start >= coalesce(n.newest_start, i.source_start)"
+        identity_fresh = f"(i.source_start IS NULL OR {newest_game})"
         fresh = (
-            "(i.source_start IS NULL OR ("
-            " i.source_start >= coalesce(n.newest_start, i.source_start)"
+            f"(i.source_start IS NULL OR ({newest_game}"
             " AND i.source_start >= coalesce(p.summoner_checked_at, i.source_start)))"
         )
     merged = {
-        c: f"CASE WHEN {fresh} THEN coalesce(i.{c}, p.{c}) ELSE coalesce(p.{c}, i.{c}) END"
+        # A profile (summoner-v4) newer than the game knows the level better; it carries no
+        # Riot ID, so the newest game's Riot ID stands whenever the profile was fetched.
+        c: f"CASE WHEN {identity_fresh if c in IDENTITY_FIELDS else fresh}"
+        f" THEN coalesce(i.{c}, p.{c}) ELSE coalesce(p.{c}, i.{c}) END"
         for c in PLAYER_FIELDS
     }
     changed = " OR ".join(f"({expr}) IS DISTINCT FROM p.{c}" for c, expr in merged.items())
