@@ -382,6 +382,7 @@ def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnec
     low, high = figure.axes[0].get_xlim()
     assert high - low <= 12 / 1440  # matplotlib date units are days: six minutes of runs
     assert max(bar.get_width() for bar in figure.axes[0].patches) <= 1 / 1440
+    assert all(tick == int(tick) for tick in figure.axes[0].get_yticks())  # runs: whole ones
 
 
 def test_the_job_charts_keep_their_legends_off_the_bars(
@@ -551,6 +552,9 @@ def test_tier_boxes_leave_out_tiers_nobody_in_has_a_suspicion() -> None:
     boxes, bars = plots.score_distribution_figure(latest).axes
     assert [t.get_text() for t in boxes.get_xticklabels()] == ["SILVER", "GOLD"]
     assert [t.get_text() for t in bars.get_xticklabels()] == ["SILVER", "GOLD", "UNRANKED"]
+    # Both say what they measure; players are counted in whole numbers.
+    assert (boxes.get_ylabel(), bars.get_ylabel()) == ("suspicion (0-1)", "players")
+    assert all(tick == int(tick) for tick in bars.get_yticks())
 
 
 def test_interactive_tables_load_their_code_before_using_it() -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from pipeline.explorer.scores import TIER_ORDER
 
@@ -27,6 +28,7 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     if scored:
         left.boxplot(list(scored.values()), tick_labels=list(scored))
     left.set_title("Suspicion (max of smurf, boosted) by tier")
+    left.set_ylabel("suspicion (0-1)")
     left.tick_params(axis="x", rotation=45)
     mix = pd.crosstab(by_tier["tier"], by_tier["label"]).reindex(tiers).fillna(0)
     bottom = pd.Series(0.0, index=mix.index)
@@ -34,6 +36,8 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
         right.bar(mix.index, mix[label], bottom=bottom, label=label)
         bottom += mix[label]
     right.set_title("Players per tier and label")
+    right.set_ylabel("players")
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 players
     right.tick_params(axis="x", rotation=45)
     if len(mix.columns):
         right.legend()
@@ -144,6 +148,7 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
         _legend_beside(counts)
         _date_axis(counts, pd.Series(binned.index), shortest=shortest_axis)
     counts.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
+    counts.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 runs
     counts.set_title("Executions by job and status")
     for job_type, rows in runs.groupby("job_type"):
         durations.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
