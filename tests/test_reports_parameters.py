@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.reports import (
+    NotebookNotFoundError,
     ParameterChoiceError,
     ParameterError,
     ParameterTimeError,
@@ -138,6 +139,7 @@ def test_public_surfaces_are_pinned() -> None:
         "NOTEBOOKS_DIR",
         "NotebookExecutionError",
         "NotebookNotFoundError",
+        "OutputFolderError",
         "ParameterChoiceError",
         "ParameterError",
         "ParameterRangeError",
@@ -230,3 +232,15 @@ def test_one_of_takes_a_choice_or_nothing_and_names_the_choices() -> None:
         ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'smurf'\)"
     ):
         one_of("smurf", "label", ("SMURF", "BOOSTED"))
+
+
+def test_only_notebooks_are_offered_from_a_folder_of_scripts(tmp_path: Path) -> None:
+    """A folder's plain Python files are not offered as notebooks (nor found by name); a
+    percent-format script with cells and an .ipynb are."""
+    (tmp_path / "helpers.py").write_text("import os\nprint(os.getcwd())\n")
+    (tmp_path / "cells.py").write_text("# %%\nx = 1\n\n# %% [markdown]\n# A note\n")
+    (tmp_path / "saved.ipynb").write_text("{}")
+    assert available_notebooks(tmp_path) == ["cells", "saved"]
+    assert find_notebook("cells", tmp_path) == tmp_path / "cells.py"
+    with pytest.raises(NotebookNotFoundError, match="choose one of: cells, saved"):
+        find_notebook("helpers", tmp_path)

@@ -21,9 +21,34 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
+# A percent-format notebook script has at least one cell marker; any other .py is code.
+CELL_MARKER = "# %%"
+
+
+def is_notebook(path: Path) -> bool:
+    """Whether ``path`` is a notebook: an .ipynb, or a script with ``# %%`` cells."""
+    if not path.is_file():
+        return False
+    if path.suffix == ".ipynb":
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith(CELL_MARKER) for line in text.splitlines())
+
+
 def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
-    """The names (without suffix) of the notebooks in ``notebooks_dir``."""
-    return sorted({p.stem for suffix in SOURCE_SUFFIXES for p in notebooks_dir.glob(f"*{suffix}")})
+    """The names (without suffix) of the notebooks in ``notebooks_dir`` (a folder's other
+    Python files are not offered)."""
+    return sorted(
+        {
+            p.stem
+            for suffix in SOURCE_SUFFIXES
+            for p in notebooks_dir.glob(f"*{suffix}")
+            if is_notebook(p)
+        }
+    )
 
 
 def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
@@ -31,7 +56,7 @@ def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
     stem = name.removesuffix(".ipynb").removesuffix(".py")
     for suffix in SOURCE_SUFFIXES:
         path = notebooks_dir / f"{stem}{suffix}"
-        if path.is_file():
+        if is_notebook(path):
             return path
     raise NotebookNotFoundError(name, str(notebooks_dir), available_notebooks(notebooks_dir))
 
