@@ -203,3 +203,46 @@ def test_smurf_runs_as_a_real_process(tmp_path: Path) -> None:
     result = run("sql", "select count(*) as n from match_participants", "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["n", "6"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        (
+            "CREATE TABLE half_done (x INTEGER);\n"
+            "SELECT error('This migration is not written yet: replace its SELECT error(...)"
+            " line.');",
+            "This migration is not written yet",
+        ),
+        ("CREATE TABLE half_done (x INTEGER);\nCREATE TABL oops (x INTEGER);", "Parser Error"),
+    ],
+    ids=["unwritten", "bad-sql"],
+)
+def test_a_failing_migration_is_one_line_naming_its_file_and_applies_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, reason: str
+) -> None:
+    """A migration DuckDB refuses (the template's SELECT error(...), bad SQL) is one `Error:`
+    line naming its file and DuckDB's reason, exit 1, and none of its statements stay: by
+    `db migrate`, and by a command that migrates before it writes (`simulator export`)."""
+    import importlib
+
+    migrate_module = importlib.import_module("pipeline.store.migrate")
+    shipped = migrate_module.available_migrations()
+    file = str(tmp_path / f"{shipped[-1].version + 1:03d}_add_my_job_config.sql")
+    bad = migrate_module.Migration(shipped[-1].version + 1, "add_my_job_config", sql, file)
+    monkeypatch.setattr(migrate_module, "available_migrations", lambda: [*shipped, bad])
+    db = tmp_path / "x.duckdb"
+    for args in (["db", "migrate"], ["simulator", "export", "--players", "20"]):
+        result = smurf(db, *args)
+        assert result.exit_code == 1, result.output
+        errors = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+        assert len(errors) == 1 and errors[0].startswith("Error: Migration "), result.stderr
+        assert file in errors[0] and reason in errors[0]
+        assert f"schema version {shipped[-1].version}" in errors[0]
+        assert "Traceback" not in result.output
+        with read(db) as con:
+            assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
+                shipped[-1].version,
+            )
+            half = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'"
+            assert con.execute(half).fetchone() == (0,)

@@ -31,6 +31,7 @@ from pipeline.store.database import Database
 from pipeline.store.errors import (
     DatabaseBusyError,
     MatchParseError,
+    MigrationError,
     SchemaOutOfDateError,
     SchemaTooNewError,
     StoreError,
@@ -59,6 +60,7 @@ __all__ = [
     "DatabaseBusyError",
     "ImportReport",
     "MatchParseError",
+    "MigrationError",
     "ParsedMatch",
     "SchemaOutOfDateError",
     "SchemaTooNewError",

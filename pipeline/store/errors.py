@@ -7,6 +7,7 @@ StoreError
 ├── NotADatabaseError        the file named as the database is something else
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
+├── MigrationError           a migration's SQL failed (names its file; nothing of it applied)
 ├── MatchParseError          a match-v5 payload is malformed (names the match id)
 └── LakeError                a DuckLake backend cannot be used as asked
     ├── LakeUrlError         SMURF_DB names a lake in a way that cannot work
@@ -86,6 +87,20 @@ class SchemaTooNewError(StoreError):
             f"The database {path} is at schema version {current}, newer than the {latest} "
             "this version of Smurf Workbench knows: upgrade smurf-workbench, or use another "
             "database file."
+        )
+
+
+class MigrationError(StoreError):
+    """A migration's SQL failed: it was rolled back, the database stays where it was."""
+
+    def __init__(self, file: str, version: int, current: int, detail: str) -> None:
+        self.file = file
+        self.version = version
+        self.current = current
+        super().__init__(
+            f"Migration {file} failed: {' '.join(detail.split())} (nothing of it was applied; "
+            f"the database stays at schema version {current}). Fix its SQL and run "
+            "`smurf db migrate` again."
         )
 
 

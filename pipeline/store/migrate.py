@@ -2,7 +2,8 @@
 
 Migrations are the files ``migrations/NNN_name.sql`` in this package, applied in order, each
 in its own transaction together with its ``schema_migrations`` row, so a failure leaves the
-database at the previous version. Applying is idempotent, and safe when several processes
+database at the previous version (``MigrationError`` names the file and DuckDB's reason).
+Applying is idempotent, and safe when several processes
 migrate at once: each migration checks the version again inside its transaction.
 
 A lake runs the same migrations, adapted by ``pipeline.store.lake_schema`` (no keys, no
@@ -24,7 +25,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.aggregates import fill_empty_aggregates
 from pipeline.store.connection import require_file, write
-from pipeline.store.errors import SchemaOutOfDateError, SchemaTooNewError
+from pipeline.store.errors import MigrationError, SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
 from pipeline.store.location import Location, parse_location
 
@@ -42,6 +43,7 @@ class Migration:
     version: int
     name: str
     sql: str
+    file: str  # where it was read from, for a message about it
 
 
 def available_migrations() -> list[Migration]:
@@ -50,7 +52,9 @@ def available_migrations() -> list[Migration]:
     for entry in resources.files("pipeline.store").joinpath("migrations").iterdir():
         match = _FILE_NAME.match(entry.name)
         if match:
-            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
+            found.append(
+                Migration(int(match.group(1)), match.group(2), entry.read_text(), str(entry))
+            )
     found.sort(key=lambda m: m.version)
     return found
 
@@ -90,12 +94,10 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
             continue
         # One transaction per migration: a failure leaves the previous version intact.
         with write(path, timeout_s=timeout_s) as con:
-            if current_version(con) >= migration.version:
+            now = current_version(con)
+            if now >= migration.version:
                 continue  # another process applied it meanwhile
-            run_ddl(con, migration.sql)
-            after = _AFTER.get(migration.version)
-            if after is not None:
-                after(con)
+            _apply(con, migration, now)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
@@ -103,6 +105,29 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
         log.info("db.migrated", version=migration.version, name=migration.name)
         applied.append(migration)
     return applied
+
+
+# What goes wrong beside a migration's SQL (a full disk, a concurrent commit, Ctrl-C) is
+# raised as it is: the migration is not the cause.
+_NOT_THE_MIGRATIONS_FAULT = (
+    duckdb.IOException,
+    duckdb.TransactionException,
+    duckdb.InterruptException,
+)
+
+
+def _apply(con: duckdb.DuckDBPyConnection, migration: Migration, current: int) -> None:
+    """Run one migration in the caller's transaction; SQL DuckDB refuses becomes a
+    ``MigrationError`` naming the file (the caller's transaction then rolls it all back)."""
+    try:
+        run_ddl(con, migration.sql)
+        after = _AFTER.get(migration.version)
+        if after is not None:
+            after(con)
+    except _NOT_THE_MIGRATIONS_FAULT:
+        raise
+    except duckdb.Error as error:
+        raise MigrationError(migration.file, migration.version, current, str(error)) from error
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Location | str) -> None:
