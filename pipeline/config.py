@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError, shorten
+from pipeline.log import redact_text
 
 if TYPE_CHECKING:
     from pipeline.store.location import Location
@@ -61,7 +62,7 @@ class Settings:
     def __post_init__(self) -> None:
         if "{route}" not in self.riot_api_base:
             raise ConfigError(
-                f"RIOT_API_BASE must contain '{{route}}' (got {self.riot_api_base!r}); "
+                f"RIOT_API_BASE must contain '{{route}}' (got {self.shown_api_base!r}); "
                 "for example https://{route}.api.riotgames.com"
             )
         if self.platforms is not None:
@@ -104,6 +105,12 @@ class Settings:
 
             values["db_path"] = parse_location(values["db_path"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def shown_api_base(self) -> str:
+        """RIOT_API_BASE as a message may show it: the key, and a user or password in it,
+        replaced by ``***`` (such messages are stored with executions, not only logged)."""
+        return redact_text(self.riot_api_base, [self.riot_api_key])
 
     def require_riot_key(self) -> None:
         """Refuse, before any request, to call the real Riot API without a key (the bundled

@@ -3,6 +3,8 @@
 Console rendering on a terminal, JSON lines otherwise. Every event passes through
 ``redact_secrets`` (the API key and anything else registered as secret is replaced by
 ``***`` wherever it appears, nested values included) before any renderer or sink sees it.
+A message built outside logging (an execution's error, a URL echoed back) goes through
+``redact_text``, which also hides the user and password of a URL.
 
 Sinks: a unit of work (a job execution) can collect the events logged inside it by setting
 ``event_sink`` for its task; ``pipeline.jobs.log_capture`` uses this to store log lines per
@@ -12,6 +14,7 @@ execution without a global buffer.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, MutableMapping
@@ -44,10 +47,25 @@ def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
+def _kept(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    # Short strings would redact ordinary words; a real key is ~42 characters.
+    return tuple(s for s in secrets if s and len(s) >= 8)
+
+
+# The user[:password]@ of a URL (after its scheme's //, before any / of its path).
+_URL_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def redact_text(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with each secret (as ``make_redactor`` keeps them) replaced by ``***``, and
+    the user and password of any URL in it too: for a message stored or shown outside
+    logging, such as an execution's error."""
+    return _URL_USERINFO.sub(f"//{REDACTED}@", _redact(text, _kept(secrets)))
+
+
 def make_redactor(secrets: Iterable[str | None]) -> Callable[[Any, str, EventDict], EventDict]:
     """A processor replacing each secret (ignoring empty ones) by ``***`` in every value."""
-    # Short strings would redact ordinary words; a real key is ~42 characters.
-    kept = tuple(s for s in secrets if s and len(s) >= 8)
+    kept = _kept(secrets)
 
     def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
         if not kept:

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import DEFAULT_DB_PATH, DEFAULT_PLATFORM, DEFAULT_RIOT_API_BASE, Settings
 from pipeline.errors import ConfigError
-from pipeline.log import REDACTED, configure_logging, get_logger, make_redactor
+from pipeline.log import REDACTED, configure_logging, get_logger, make_redactor, redact_text
 
 KEY = "RGAPI-00000000-1111-2222-3333-444444444444"
 
@@ -88,6 +88,25 @@ def test_redactor_replaces_the_key_in_nested_values() -> None:
         "headers": {"X-Riot-Token": REDACTED, "n": 3},
         "urls": [f"https://x/?api_key={REDACTED}", ("a", REDACTED)],
     }
+
+
+@pytest.mark.parametrize(
+    ("base", "shown"),
+    [
+        (f"http://{KEY}@127.0.0.1:1/{{route}}", "http://***@127.0.0.1:1/{route}"),
+        ("http://smurf:hunter2@127.0.0.1/{route}", "http://***@127.0.0.1/{route}"),
+        (f"http://127.0.0.1/{{route}}?api_key={KEY}", "http://127.0.0.1/{route}?api_key=***"),
+        ("https://{route}.api.riotgames.com/a@b", "https://{route}.api.riotgames.com/a@b"),
+    ],
+)
+def test_a_message_shows_the_base_url_without_the_key_or_credentials(base: str, shown: str) -> None:
+    """RIOT_API_BASE as a message shows it (an execution's error): neither the key written
+    into it nor a URL's user and password, and a path's @ left alone."""
+    settings = Settings(riot_api_key=KEY, riot_api_base=base)
+    assert settings.shown_api_base == shown
+    assert redact_text(f"is RIOT_API_BASE ({base}) reachable?", [KEY]) == (
+        f"is RIOT_API_BASE ({shown}) reachable?"
+    )
 
 
 def test_short_secrets_are_not_used_for_redaction() -> None:

@@ -249,6 +249,35 @@ def test_no_output_api_answer_or_exception_holds_the_key(haystacks: Haystacks) -
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "base"),
+    [
+        (CANARY, f"http://{CANARY}@127.0.0.1:1/{{route}}"),
+        (None, f"http://smurf:{CANARY}@127.0.0.1:1/{{route}}"),
+    ],
+    ids=["key-in-base", "password-in-base"],
+)
+def test_an_unreachable_base_url_is_named_without_the_key_or_password(
+    tmp_path: Path, key: str | None, base: str
+) -> None:
+    """A run whose requests all fail names RIOT_API_BASE in its error: the key written into
+    it, or the URL's password, shows as *** in the output, the execution's error and its
+    log lines."""
+    db = tmp_path / "x.duckdb"
+    migrate(db)
+    track(db, ["a-tracked-player"])
+    env = {"RIOT_API_BASE": base, **({"RIOT_API_KEY": key} if key else {})}
+    outputs = []
+    for args in (["run", "TRACKED_PLAYER_UPDATER"], ["jobs", "logs"], ["jobs", "status"]):
+        result = CliRunner().invoke(cli, ["--db", str(db), "--log-json", *args], env=env)
+        outputs.append(result.stdout + result.stderr)
+    assert "is RIOT_API_BASE (http://***@127.0.0.1:1/{route}) reachable?" in outputs[0]
+    with Database(db).read() as con:
+        row = con.execute("SELECT error_message FROM job_executions").fetchone()
+    assert row is not None and "(http://***@127.0.0.1:1/{route})" in row[0]
+    assert [hits(text) for text in [*outputs, row[0]]] == [0, 0, 0, 0]
+
+
 # ---- exposure of the monitoring API -------------------------------------------------------
 def test_scheduler_api_listens_on_loopback_by_default() -> None:
     """`smurf scheduler` binds its API to 127.0.0.1 unless told otherwise."""

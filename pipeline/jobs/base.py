@@ -52,7 +52,7 @@ from pipeline.jobs.log_capture import ExecutionLogCapture
 from pipeline.jobs.settings import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, JobSettings, load_settings
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.jobs.worker_threads import RunThreads
-from pipeline.log import get_logger
+from pipeline.log import get_logger, redact_text
 from pipeline.riot import RateLimiter, RiotClient
 from pipeline.store import Database
 from pipeline.store import job_records as records
@@ -415,6 +415,10 @@ class BaseJob:
             finally:
                 await asyncio.shield(self._close_client())
                 duration_s = time.monotonic() - clock
+                # Whatever message carried it, the key (or a URL's password) is never stored
+                # with the execution nor printed with its outcome.
+                if error is not None:
+                    error = redact_text(error, [self.context.settings.riot_api_key])
                 self._finished_line(status, error, duration_s)
                 await asyncio.shield(asyncio.to_thread(self._finish, status, error))
         assert self.execution_id is not None
@@ -472,7 +476,7 @@ class BaseJob:
         outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         return (
             f"No Riot API request was answered ({outcomes}): is RIOT_API_BASE "
-            f"({self.context.settings.riot_api_base}) reachable?"
+            f"({self.context.settings.shown_api_base}) reachable?"
         )
 
     # ---- steps ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from pipeline.config import MISSING_KEY_MESSAGE, REAL_API_HOST
+from pipeline.log import redact_text
 from pipeline.riot.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -92,8 +93,9 @@ class RiotClient:
         backoff_cap_s: float = 30.0,
     ) -> None:
         if "{route}" not in base_url:
+            shown = redact_text(base_url, [api_key])
             raise InvalidRequestError(
-                f"The base URL must contain '{{route}}' (got {base_url!r}); "
+                f"The base URL must contain '{{route}}' (got {shown!r}); "
                 "for example https://{route}.api.riotgames.com"
             )
         if max_retries < 0:
@@ -110,7 +112,8 @@ class RiotClient:
 
     def __repr__(self) -> str:
         key = "***" if self._api_key else None
-        return f"RiotClient(base_url={self.base_url!r}, api_key={key}, sent={self.requests_sent})"
+        base = redact_text(self.base_url, [self._api_key])
+        return f"RiotClient(base_url={base!r}, api_key={key}, sent={self.requests_sent})"
 
     async def __aenter__(self) -> RiotClient:
         headers = {"X-Riot-Token": self._api_key} if self._api_key else {}
