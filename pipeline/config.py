@@ -65,6 +65,15 @@ class Settings:
                 f"RIOT_API_BASE must contain '{{route}}' (got {self.shown_api_base!r}); "
                 "for example https://{route}.api.riotgames.com"
             )
+        problem = api_base_problem(self.riot_api_base)
+        if problem is not None:
+            raise ConfigError(
+                redact_text(
+                    f"RIOT_API_BASE is not a usable URL (got {self.shown_api_base!r}): "
+                    f"{problem}; for example https://{{route}}.api.riotgames.com",
+                    [self.riot_api_key],
+                )
+            )
         if self.platforms is not None:
             object.__setattr__(self, "platforms", parse_platforms(self.platforms))
         object.__setattr__(self, "platform", _known_platform(self.platform))
@@ -121,6 +130,25 @@ class Settings:
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def api_base_problem(base: str) -> str | None:
+    """Why a base URL template (with ``{route}``) cannot be requested, found before any
+    request (the HTTP client would fail on it mid-command, with a traceback); None if it can."""
+    import httpx  # imported here: most commands never build a client
+
+    try:
+        url = httpx.URL(base.replace("{route}", "europe"))
+        port = url.port
+    except (httpx.InvalidURL, ValueError) as error:
+        return str(error).rstrip(".")
+    if url.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not url.host:
+        return "it names no host"
+    if port is not None and not 1 <= port <= 65535:
+        return f"the port {port} is not between 1 and 65535"
+    return None
 
 
 def _known_platform(value: str) -> str:

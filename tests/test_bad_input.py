@@ -19,6 +19,7 @@ from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobScheduler, JobStatus
 from pipeline.log import configure_logging
+from pipeline.riot import RiotAPIError, RiotClient
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
 from tests.conftest import FIXTURES_DIR
@@ -606,6 +607,33 @@ def test_a_bad_setting_stops_commands_but_not_their_help(name: str, value: str, 
         assert result.exit_code == 1, command
         assert result.stderr.startswith("Error: ") and said in result.stderr, command
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("base", "said"),
+    [
+        ("http://127.0.0.1:99999/{route}", "the port 99999 is not between 1 and 65535"),
+        ("http://127.0.0.1:abc/{route}", "Invalid port"),
+        ("http://[::1/{route}", "Invalid port"),
+        ("ftp://127.0.0.1/{route}", "http:// or https://"),
+        ("http:///{route}", "no host"),
+    ],
+)
+def test_an_unusable_riot_api_base_is_one_line_before_any_request(
+    db_path: Path, base: str, said: str
+) -> None:
+    """A RIOT_API_BASE the HTTP client cannot request (a bad port, a broken address, another
+    scheme) is one line naming it, from every command that builds the client."""
+    env = {"RIOT_API_BASE": base, "RIOT_API_KEY": TEST_KEY}
+    for args in (["track", "Somebody#EUW"], ["run", "TRACKED_PLAYER_UPDATER"]):
+        result = CliRunner().invoke(cli, ["--db", str(db_path), *args], env=env)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith("Error: RIOT_API_BASE is not a usable URL"), args
+        assert said in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.output
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+    with pytest.raises(RiotAPIError, match="not a usable URL"):
+        RiotClient(TEST_KEY, base)
 
 
 def test_tracking_on_the_real_api_without_a_key_says_so_before_any_request(

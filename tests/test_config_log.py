@@ -58,6 +58,8 @@ def test_cli_overrides_win_over_environment_and_none_is_ignored() -> None:
     ("env", "fragment"),
     [
         ({"RIOT_API_BASE": "https://example.com"}, "{route}"),
+        ({"RIOT_API_BASE": "http://127.0.0.1:99999/{route}"}, "RIOT_API_BASE is not a usable URL"),
+        ({"RIOT_API_BASE": "http://[::1/{route}"}, "RIOT_API_BASE is not a usable URL"),
         ({"SMURF_LOCK_TIMEOUT_S": "soon"}, "number of seconds"),
         ({"SMURF_LOCK_TIMEOUT_S": "-1"}, "between 0 and 3600 s"),
     ],

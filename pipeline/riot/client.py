@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from pipeline.config import MISSING_KEY_MESSAGE, REAL_API_HOST
+from pipeline.config import MISSING_KEY_MESSAGE, REAL_API_HOST, api_base_problem
 from pipeline.log import redact_text
 from pipeline.riot.errors import (
     AuthenticationError,
@@ -97,6 +97,15 @@ class RiotClient:
             raise InvalidRequestError(
                 f"The base URL must contain '{{route}}' (got {shown!r}); "
                 "for example https://{route}.api.riotgames.com"
+            )
+        problem = api_base_problem(base_url)
+        if problem is not None:
+            raise InvalidRequestError(
+                redact_text(
+                    f"The base URL is not a usable URL (got {base_url!r}): {problem}; "
+                    "for example https://{route}.api.riotgames.com",
+                    [api_key],
+                )
             )
         if max_retries < 0:
             raise InvalidRequestError(f"max_retries must be >= 0 (got {max_retries}).")
