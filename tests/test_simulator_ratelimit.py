@@ -171,6 +171,21 @@ def test_faults_can_be_changed_while_running(serve: Any, world: World) -> None:
     assert httpx.post(sim.url + "/__sim/faults", json={"fault_rate": 2}).status_code == 400
 
 
+@pytest.mark.parametrize("body", [b"fault_rate=1", b"", b"\xff\xfe", b"[1]", b"null", b"0.5"])
+def test_a_faults_body_that_is_not_a_json_object_is_a_bad_request(
+    serve: Any, world: World, body: bytes
+) -> None:
+    """POST /__sim/faults with a body that is not JSON, or not an object, is a 400 saying
+    what to send, as a bad rate inside one is, and changes nothing."""
+    sim = serve()
+    answer = httpx.post(
+        sim.url + "/__sim/faults", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert "send a JSON object with some of: fault_rate" in answer.json()["status"]["message"]
+    assert sim.set_faults() == dict.fromkeys(sim.set_faults(), 0.0)
+
+
 def test_stats_count_requests_429s_and_highest_counts(serve: Any, world: World) -> None:
     """/__sim/stats counts by route, method and status, 429s by type, and peak window counts."""
     sim = serve(app_limit="2:60")

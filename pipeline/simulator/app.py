@@ -98,7 +98,11 @@ def create_app(config: SimulatorConfig, world: World | None = None) -> Starlette
         return advance_clock(state, request.query_params.get("hours", ""))
 
     async def faults(request: Request) -> Response:
-        return set_faults(state, await request.json())
+        try:
+            body = await request.json()
+        except ValueError:  # not JSON, or not UTF-8: answered like a JSON body of the wrong shape
+            body = None
+        return set_faults(state, body)
 
     app = Starlette(
         routes=[
