@@ -2,12 +2,15 @@
 
 Every command builds its ``Settings`` here, from the environment and its options, and
 configures logging once. Errors the product raises on purpose (``SmurfError``) print as one
-line on stderr with exit code 1; ``--debug`` shows the traceback instead.
+line on stderr with exit code 1; ``--debug`` shows the traceback instead. A command whose
+reader closed stdout (``smurf jobs status | head -1``) ends quietly with status 141, as a
+command stopped by SIGPIPE does.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,14 +38,52 @@ class SmurfGroup(click.Group):
     """A click group that turns product errors, and what the system or DuckDB refuse (a
     read-only folder, a directory named as the database), into one clear line."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # `smurf --help` and `--version` print while the arguments are parsed
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _end_if_stdout_closed()
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _end_if_stdout_closed()
+            raise  # another pipe (a child process's): a real error
         except (SmurfError, OSError, duckdb.IOException) as exc:
             if ctx.find_root().params.get("debug"):
                 raise
             click.secho(f"Error: {_one_line(exc)}", fg="red", err=True)
             ctx.exit(1)
+
+
+# What a shell reports for a command stopped by SIGPIPE (128 + 13), e.g. `yes | head -1`.
+EXIT_STDOUT_CLOSED = 128 + 13
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader went away (poll reports an error on it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a test's buffer)
+        return False
+
+
+def _end_if_stdout_closed() -> None:
+    """End quietly, with ``EXIT_STDOUT_CLOSED``, if the reader of stdout went away; stdout
+    then points at /dev/null, so that the interpreter's flush at exit of what is left
+    unwritten does not fail again with a message on stderr."""
+    if not _stdout_closed():
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    raise click.exceptions.Exit(EXIT_STDOUT_CLOSED)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -206,6 +206,32 @@ def test_smurf_runs_as_a_real_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "args",
+    [["jobs", "status"], ["jobs", "list"], ["sql", "select * from range(100000)"], ["--help"]],
+    ids=" ".join,
+)
+def test_a_closed_stdout_ends_quietly(db_path: Path, args: list[str]) -> None:
+    """Output to a pipe whose reader has gone (`smurf jobs status | head -1`) ends the command
+    with nothing on stderr and status 141, as SIGPIPE ends other commands."""
+    import os
+
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before the first line: every write fails
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "--db", str(db_path), *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "SMURF_DB": ""},
+        )
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.parametrize(
     ("sql", "reason"),
     [
         (
