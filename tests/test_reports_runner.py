@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ db_path: str = "data/smurf.duckdb"  # DuckDB file to read
 count: int = 1  # how many
 name: str = "nobody"  # a name to look up
 since: str = ""  # previous report time
+as_of: str = ""  # report time
 """
 BODY = """
 import os
@@ -192,6 +194,35 @@ def test_smurf_report_prints_both_paths_and_passes_since(workspace: Path) -> Non
     assert (ipynb.suffix, html.suffix) == (".ipynb", ".html")
     assert ipynb.is_file() and html.is_file()
     assert "since=2026-01-01T00:00:00" in _stdout(ipynb)
+
+
+def test_a_report_of_an_earlier_time_keeps_the_default_since(workspace: Path) -> None:
+    """A report as of a time before the previous report was made leaves `since` empty (the
+    notebook's 24 hours before as_of) rather than a since after its as_of; an as_of after the
+    previous report still starts its window there."""
+    out = workspace / "earlier-out"
+    out.mkdir()
+    (out / "echo-20261202T054200Z.ipynb").write_text("{}")
+    (out / "echo-20261202T054200Z.html").write_text("<html></html>")
+    earlier = run_report(
+        "echo",
+        {"as_of": "2026-12-02T05:29"},
+        out_dir=out,
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+        now=datetime(2026, 12, 2, 5, 45, tzinfo=UTC),
+    )
+    assert earlier.parameters.get("since") is None
+    assert "since= key=" in _stdout(earlier.executed_path)
+    later = run_report(
+        "echo",
+        {"as_of": "2026-12-02T07:30+01:00"},
+        out_dir=out,
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+    )
+    # The newest report is the one made at 05:45 (whatever time it reported on).
+    assert later.parameters["since"] == "2026-12-02T05:45:00"
 
 
 @pytest.mark.parametrize(

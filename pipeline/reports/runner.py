@@ -28,6 +28,7 @@ from pipeline.reports.parameters import DeclaredParameter, check_parameters, dec
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
 from pipeline.store import SchemaTooNewError, current_version, latest_version, read
 from pipeline.store.location import Location, is_lake_url
+from pipeline.workspace import utc_time
 
 log = get_logger(__name__)
 
@@ -81,7 +82,7 @@ def run_report(
     at = now or datetime.now(UTC)
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(
-        checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s
+        checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s, at
     )
     _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
@@ -100,8 +101,13 @@ def _with_runner_defaults(
     notebook: str,
     db_path: Location | None,
     lock_timeout_s: float,
+    now: datetime,
 ) -> dict[str, object]:
-    """Fill the parameters only the runner knows (database, CSV path, previous report)."""
+    """Fill the parameters only the runner knows (database, CSV path, previous report).
+
+    ``since`` is the previous report's time only when that is before ``as_of`` (``now``
+    when empty): a report of an earlier time keeps the notebook's own default.
+    """
     final = dict(given)
     if "db_path" in declared and "db_path" not in final and db_path is not None:
         final["db_path"] = str(db_path)
@@ -111,13 +117,27 @@ def _with_runner_defaults(
         final["csv_path"] = str(out_dir / f"{stem}-suspects.csv")
     if "since" in declared and "since" not in final:
         previous = last_report_time(out_dir, notebook)
-        if previous is not None:
+        if previous is not None and _naive_utc(previous) < _as_of(final, now):
             final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
     for name in _PATH_PARAMETERS:
         value = final.get(name)
         if isinstance(value, str) and value and not is_lake_url(value):
             final[name] = str(Path(value).expanduser().resolve())
     return final
+
+
+def _as_of(parameters: Mapping[str, object], now: datetime) -> datetime:
+    """The time a report stands at, naive UTC: its ``as_of`` when given and a time, else
+    ``now``."""
+    try:
+        given = utc_time(str(parameters.get("as_of") or ""))
+    except ValueError:
+        given = None
+    return given or _naive_utc(now)
+
+
+def _naive_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -> None:
