@@ -85,14 +85,37 @@ def test_report_job_succeeds_keeps_the_newest_and_leaves_the_loop_free(
     assert saw_kernel_at_work
 
 
+def _write_failing_notebook(path: Path) -> None:
+    """A notebook whose third cell (index 2) raises a ValueError for the value it is given."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = new_notebook(
+        cells=[
+            new_code_cell('window: str = ""  # start/end', metadata={"tags": ["parameters"]}),
+            new_code_cell("print('reading', window)"),
+            new_code_cell("raise ValueError(f'the window {window} cannot be read')"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+
+
 def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
     """A cell that raises fails the run; the error and details name the cell and the error."""
+    notebooks = tmp_path / "notebooks"
+    _write_failing_notebook(notebooks / "fails.ipynb")
     _configure(
         world,
-        notebook="01-smurf-report",
-        # Each a valid time, but together a window that ends before it starts.
-        parameters={"as_of": "2026-01-01T00:00", "since": "2026-06-01T00:00"},
-        output_dir=str(tmp_path),
+        notebook="fails",
+        notebooks_dir=str(notebooks),
+        parameters={"window": "2026-01-01/2026-06-01"},
+        output_dir=str(tmp_path / "out"),
     )
     job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
     outcome = asyncio.run(job.run())
@@ -111,6 +134,13 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
         ({"notebook": "01-smurf-report", "parameters": {"topn": 3}}, "has no parameter 'topn'"),
         ({"notebook": "01-smurf-report", "parameters": {"top_n": "many"}}, "must be an int"),
         ({"notebook": "01-smurf-report", "parameters": {"label": "WRONG"}}, "takes SMURF, BOOSTED"),
+        (
+            {
+                "notebook": "01-smurf-report",
+                "parameters": {"as_of": "2026-01-01T00:00", "since": "2026-06-01T00:00"},
+            },
+            "'since' (2026-06-01 00:00 UTC) is after as_of (2026-01-01 00:00 UTC)",
+        ),
         ({"notebook": "99-nothing"}, "There is no notebook '99-nothing'"),
         ({"notebook": "01-smurf-report", "parameters": [1]}, "parameters must be a JSON object"),
         ({"notebook": "01-smurf-report", "keep_last": 0}, "keep_last must be between"),

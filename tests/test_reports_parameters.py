@@ -10,6 +10,7 @@ from pipeline.reports import (
     NotebookNotFoundError,
     ParameterChoiceError,
     ParameterError,
+    ParameterOrderError,
     ParameterTimeError,
     ParameterTypeError,
     UnknownParameterError,
@@ -142,6 +143,7 @@ def test_public_surfaces_are_pinned() -> None:
         "OutputFolderError",
         "ParameterChoiceError",
         "ParameterError",
+        "ParameterOrderError",
         "ParameterRangeError",
         "ParameterTimeError",
         "ParameterTypeError",
@@ -182,6 +184,12 @@ def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> No
         ({"label": "smurf"}, ParameterChoiceError, "(got 'smurf')"),
         ({"as_of": "yesterday"}, ParameterTimeError, "UTC time in ISO 8601"),
         ({"since": "2026-13-01"}, ParameterTimeError, "-p since=2026-11-29T18:00"),
+        (
+            {"since": "2026-12-02T05:42", "as_of": "2026-12-02T06:29+01:00"},
+            ParameterOrderError,
+            "'since' (2026-12-02 05:42 UTC) is after as_of (2026-12-02 05:29 UTC)",
+        ),
+        ({"since": "2999-01-01"}, ParameterOrderError, "is after now (as_of is empty)"),
     ],
 )
 def test_choices_and_times_are_checked_before_any_kernel(
@@ -200,6 +208,20 @@ def test_listed_values_times_and_defaults_are_taken() -> None:
     notebook = find_notebook("01-smurf-report")
     given = {"label": "BOOSTED", "as_of": "2026-11-29T18:00:00Z", "since": ""}
     assert check_parameters(notebook, given, declared_parameters(notebook)) == given
+
+
+def test_since_may_be_as_of_or_earlier() -> None:
+    """A since up to as_of (or up to now, when as_of is empty) is taken."""
+    from datetime import UTC, datetime
+
+    notebook = find_notebook("01-smurf-report")
+    declared = declared_parameters(notebook)
+    same = {"since": "2026-12-02T05:29", "as_of": "2026-12-02T05:29Z"}
+    assert check_parameters(notebook, same, declared) == same
+    now = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+    assert check_parameters(notebook, {"since": "2026-12-02T05:42"}, declared, now=now)
+    with pytest.raises(ParameterOrderError, match="is after now"):
+        check_parameters(notebook, {"since": "2026-12-02T06:01"}, declared, now=now)
 
 
 def test_the_job_monitor_lists_every_job_type() -> None:

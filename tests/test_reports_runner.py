@@ -25,8 +25,8 @@ PARAMETERS = """
 db_path: str = "data/smurf.duckdb"  # DuckDB file to read
 count: int = 1  # how many
 name: str = "nobody"  # a name to look up
-since: str = ""  # previous report time
-as_of: str = ""  # report time
+since: str = ""  # previous report time (ISO 8601)
+as_of: str = ""  # report time (ISO 8601)
 """
 BODY = """
 import os
@@ -241,6 +241,17 @@ def test_smurf_report_rejects_bad_parameters_before_running(
     code, _stdout_text, stderr = _smurf(workspace, out, "-n", "echo", "-p", pair)
     assert code == 1
     assert message in stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_smurf_report_refuses_a_since_after_as_of_before_running(workspace: Path) -> None:
+    """A window that ends before it starts is one clear error naming both times, no files."""
+    out = workspace / "since-after-as-of"
+    code, _stdout_text, stderr = _smurf(
+        workspace, out, "-n", "echo", "-p", "since=2026-12-02T05:42", "-p", "as_of=2026-12-02T05:29"
+    )
+    assert code == 1
+    assert "'since' (2026-12-02 05:42 UTC) is after as_of (2026-12-02 05:29 UTC)" in stderr
     assert not out.exists() or not any(out.iterdir())
 
 

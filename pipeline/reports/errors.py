@@ -7,12 +7,16 @@ ReportError
 ├── ParameterError            a -p value the notebook cannot take
 │   ├── UnknownParameterError     the notebook declares no such parameter
 │   ├── ParameterTypeError        the value does not fit the declared type
-│   └── ParameterRangeError       the value is outside the declared bounds
+│   ├── ParameterRangeError       the value is outside the declared bounds
+│   ├── ParameterChoiceError      the text is none of the values it takes
+│   ├── ParameterTimeError        the text does not read as an ISO 8601 time
+│   └── ParameterOrderError       since is after as_of
 └── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import demo_database_beside
@@ -113,6 +117,19 @@ class ParameterTimeError(ParameterError):
         super().__init__(
             f"The parameter {name!r} is a UTC time in ISO 8601 (got {shorten(value)}); "
             f"e.g. -p {name}=2026-11-29T18:00 or -p {name}=2026-11-29."
+        )
+
+
+class ParameterOrderError(ParameterError):
+    """``since`` is after ``as_of``: the window of changes would end before it starts."""
+
+    def __init__(self, since: datetime, as_of: datetime, as_of_given: bool) -> None:
+        self.since = since
+        self.as_of = as_of
+        until = f"as_of ({as_of:%Y-%m-%d %H:%M} UTC)" if as_of_given else "now (as_of is empty)"
+        super().__init__(
+            f"The parameter 'since' ({since:%Y-%m-%d %H:%M} UTC) is after {until}: give an "
+            "earlier since, or leave it empty for 24 hours before as_of."
         )
 
 

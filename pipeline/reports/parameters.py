@@ -4,11 +4,13 @@ A notebook declares its parameters in its one ``parameters``-tagged cell, each w
 annotation and a comment; a number's comment ends with its bounds
 (``top_n: int = 20  # suspects to list [1, 1000]``), a text's may end with the values it
 takes besides its default (``label: str = ""  # ... {SMURF, BOOSTED}``), and a text that
-holds a time says "(ISO 8601)" (it must then read as one, or be its default). All are
-checked before a kernel starts. Values from the command line arrive as
-text and are coerced to the declared type; values from a job configuration arrive as JSON
-and are checked the same way, bounds included. Values then travel to the kernel as papermill
-parameters (data), and notebooks bind them to SQL with ``?`` placeholders.
+holds a time says "(ISO 8601)" (it must then read as one, or be its default). A notebook
+that declares both ``since`` and ``as_of`` reads the changes between them, so ``since`` may
+not be after ``as_of`` (now, when ``as_of`` is empty). All are checked before a kernel
+starts. Values from the command line arrive as text and are coerced to the declared type;
+values from a job configuration arrive as JSON and are checked the same way, bounds
+included. Values then travel to the kernel as papermill parameters (data), and notebooks
+bind them to SQL with ``?`` placeholders.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import shorten
 from pipeline.reports.errors import (
     ParameterChoiceError,
     ParameterError,
+    ParameterOrderError,
     ParameterRangeError,
     ParameterTimeError,
     ParameterTypeError,
@@ -127,16 +131,37 @@ def coerce(name: str, value: object, type_name: str) -> object:
 
 
 def check_parameters(
-    notebook: Path, given: Mapping[str, object], declared: Mapping[str, DeclaredParameter]
+    notebook: Path,
+    given: Mapping[str, object],
+    declared: Mapping[str, DeclaredParameter],
+    *,
+    now: datetime | None = None,
 ) -> dict[str, object]:
-    """``given`` with every name known to the notebook and every value of its declared type."""
+    """``given`` with every name known to the notebook and every value of its declared type;
+    ``now`` stands for an empty ``as_of`` (default: the clock)."""
     checked: dict[str, object] = {}
     for name, value in given.items():
         spec = declared.get(name)
         if spec is None:
             raise UnknownParameterError(name, notebook.name, list(declared))
         checked[name] = _within(spec, coerce(name, value, spec.type_name))
+    _in_order(checked, declared, now or datetime.now(UTC))
     return checked
+
+
+def _in_order(
+    checked: Mapping[str, object], declared: Mapping[str, DeclaredParameter], now: datetime
+) -> None:
+    """Refuse a ``since`` after ``as_of`` (or after ``now`` when ``as_of`` is empty)."""
+    if not all(name in declared and declared[name].is_time for name in ("since", "as_of")):
+        return
+    since = _time_or_none(checked.get("since"))
+    if since is None:
+        return
+    as_of = _time_or_none(checked.get("as_of"))
+    until = as_of or now.astimezone(UTC).replace(tzinfo=None)
+    if since > until:
+        raise ParameterOrderError(since, until, as_of_given=as_of is not None)
 
 
 def _within(spec: DeclaredParameter, value: object) -> object:
@@ -189,6 +214,16 @@ def _as_bool(name: str, value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ParameterTypeError(name, value, "bool")
+
+
+def _time_or_none(value: object) -> datetime | None:
+    """A time parameter's value as naive UTC; None when empty or not a time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return utc_time(value)
+    except ValueError:
+        return None
 
 
 def _reads_as_time(value: str) -> bool:

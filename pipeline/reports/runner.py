@@ -71,15 +71,15 @@ def run_report(
     ``NotebookExecutionError`` (naming
     the failing cell) after the partly executed notebook has been written.
     """
+    at = now or datetime.now(UTC)
     notebook = find_notebook(name, notebooks_dir)
     declared = declared_parameters(notebook)
-    checked = check_parameters(notebook, parameters or {}, declared)
+    checked = check_parameters(notebook, parameters or {}, declared, now=at)
     out_dir = out_dir.resolve()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputFolderError(out_dir, exc.strerror or str(exc)) from None
-    at = now or datetime.now(UTC)
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(
         checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s, at
