@@ -38,12 +38,14 @@ from datetime import UTC, datetime, timedelta
 from IPython.display import Markdown, display
 
 from pipeline.explorer import plots, present, quality, scores, sql
+from pipeline.riot.routing import PLATFORMS
 from pipeline.store import read
 from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, resolve, utc_time
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 one_of(label, "label", scores.FLAGGED_LABELS)
+platform = one_of(platform.strip().lower(), "platform", PLATFORMS)
 as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
 if since_at > as_of_at:

@@ -262,6 +262,22 @@ def test_smurf_report_lists_what_changed_since_the_last_report(
     assert f"Player{BANNED[1:]}#NA1" in text
 
 
+def test_smurf_report_on_a_platform_named_in_upper_case(world_db: Path, tmp_path: Path) -> None:
+    """`-p platform=EUW1` reports on euw1's players (the database's spelling), not on none."""
+    result = run_report(
+        "01-smurf-report",
+        {"as_of": NOW.isoformat(), "since": "2026-11-27T00:00:00", "platform": "EUW1"},
+        out_dir=tmp_path,
+        db_path=world_db,
+    )
+    assert result.parameters["platform"] == "euw1"
+    text = _text(result.executed_path)
+    assert "platform euw1" in text
+    assert "20 scored players with at least 10 games on euw1." in text
+    assert "**1** newly flagged" in text  # on euw1
+    assert "**0** newly unavailable" in text  # the banned account is on na1
+
+
 def test_smurf_report_reads_a_lake_as_it_reads_a_file(
     world_db: Path, lake_url: str, tmp_path: Path
 ) -> None:

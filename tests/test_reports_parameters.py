@@ -190,6 +190,8 @@ def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> No
             "'since' (2026-12-02 05:42 UTC) is after as_of (2026-12-02 05:29 UTC)",
         ),
         ({"since": "2999-01-01"}, ParameterOrderError, "is after now (as_of is empty)"),
+        ({"platform": "EUW9"}, ParameterChoiceError, "takes br1, eun1, euw1,"),
+        ({"platform": "europe"}, ParameterChoiceError, "(got 'europe'); e.g. -p platform=br1"),
     ],
 )
 def test_choices_and_times_are_checked_before_any_kernel(
@@ -208,6 +210,15 @@ def test_listed_values_times_and_defaults_are_taken() -> None:
     notebook = find_notebook("01-smurf-report")
     given = {"label": "BOOSTED", "as_of": "2026-11-29T18:00:00Z", "since": ""}
     assert check_parameters(notebook, given, declared_parameters(notebook)) == given
+
+
+@pytest.mark.parametrize(("given", "passed"), [("EUW1", "euw1"), (" Na1 ", "na1"), ("", "")])
+def test_a_platform_is_taken_in_any_case_and_passed_in_lower_case(given: str, passed: str) -> None:
+    """`-p platform=EUW1` reports on euw1 (the database's spelling), not on no platform."""
+    notebook = find_notebook("01-smurf-report")
+    declared = declared_parameters(notebook)
+    assert declared["platform"].is_platform
+    assert check_parameters(notebook, {"platform": given}, declared) == {"platform": passed}
 
 
 def test_since_may_be_as_of_or_earlier() -> None:

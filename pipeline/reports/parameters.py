@@ -4,7 +4,9 @@ A notebook declares its parameters in its one ``parameters``-tagged cell, each w
 annotation and a comment; a number's comment ends with its bounds
 (``top_n: int = 20  # suspects to list [1, 1000]``), a text's may end with the values it
 takes besides its default (``label: str = ""  # ... {SMURF, BOOSTED}``), and a text that
-holds a time says "(ISO 8601)" (it must then read as one, or be its default). A notebook
+holds a time says "(ISO 8601)" (it must then read as one, or be its default); a text
+that names a League platform says "(euw1, na1, ...)" (it must then be one, in any case, and
+is passed on in the API's lower case, or be its default). A notebook
 that declares both ``since`` and ``as_of`` reads the changes between them, so ``since`` may
 not be after ``as_of`` (now, when ``as_of`` is empty). All are checked before a kernel
 starts. Values from the command line arrive as text and are coerced to the declared type;
@@ -37,6 +39,7 @@ from pipeline.workspace import utc_time
 _BOUNDS = re.compile(r"\[\s*(?P<low>-?\d+(?:\.\d+)?)\s*,\s*(?P<high>-?\d+(?:\.\d+)?)\s*\]\s*$")
 _CHOICES = re.compile(r"\{(?P<values>[^{}]+)\}\s*$")
 _TIME_MARK = "(ISO 8601)"
+_PLATFORM_MARK = "(euw1, na1, ...)"
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -69,6 +72,11 @@ class DeclaredParameter:
     def is_time(self) -> bool:
         """Whether the text holds a time (its comment says "(ISO 8601)")."""
         return self.type_name == "str" and _TIME_MARK in self.help
+
+    @property
+    def is_platform(self) -> bool:
+        """Whether the text names a League platform (its comment says "(euw1, na1, ...)")."""
+        return self.type_name == "str" and _PLATFORM_MARK in self.help
 
     @property
     def default_value(self) -> object:
@@ -165,9 +173,12 @@ def _in_order(
 
 
 def _within(spec: DeclaredParameter, value: object) -> object:
-    """``value``, when inside the bounds, among the choices, or read as the time its
-    parameter declares (NaN is never inside bounds; the default is always taken)."""
+    """``value``, when inside the bounds, among the choices, read as the time its parameter
+    declares, or (lower case) a platform (NaN is never inside bounds; the default is always
+    taken)."""
     if isinstance(value, str) and value != spec.default_value:
+        if spec.is_platform:
+            return _platform(spec, value)
         choices = spec.choices
         if choices is not None and value not in choices:
             raise ParameterChoiceError(spec.name, value, choices, spec.default_value)
@@ -180,6 +191,17 @@ def _within(spec: DeclaredParameter, value: object) -> object:
     if not low <= value <= high:
         raise ParameterRangeError(spec.name, value, low, high)
     return value
+
+
+def _platform(spec: DeclaredParameter, value: str) -> str:
+    """``value`` as the API spells the platform (``EUW1`` -> ``euw1``), or an error listing
+    the platforms."""
+    from pipeline.riot.routing import PLATFORMS  # the riot package imports its HTTP client
+
+    platform = value.strip().lower()
+    if platform not in PLATFORMS:
+        raise ParameterChoiceError(spec.name, value, PLATFORMS, spec.default_value)
+    return platform
 
 
 def _as_int(name: str, value: object) -> int:
