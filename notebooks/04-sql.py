@@ -17,7 +17,8 @@
 #
 # `q(sql, params)` runs one statement on a read-only connection that is opened for it and
 # closed straight after, so this notebook never blocks the scheduler for long: the connection
-# reaches no file but the database, and a query stops at its time limit. Bind values with `?`
+# reaches no file but the database, and a query stops at its time limit. It returns at most
+# `max_rows` rows, and says so above them when the query returned more. Bind values with `?`
 # placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into
 # the SQL text. The schema is in `pipeline/store/migrations/`. Add cells of your own below:
 # in `smurf lab` this is your working copy, so nothing you type here changes the repository.
@@ -31,7 +32,7 @@ max_rows: int = 1000  # most rows any query returns [1, 1000000]
 # %%
 import os
 
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from pipeline.explorer import present, sql
 from pipeline.workspace import notebook_database, notebook_lock_timeout
@@ -41,8 +42,13 @@ wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 
 
 def q(text: str, params: list[object] | None = None):
-    """Run one read-only query; at most max_rows rows (shown as a sortable table)."""
-    return sql.query(db, text, params, max_rows=max_rows, timeout_s=wait_s)
+    """Run one read-only query; at most max_rows rows (shown as a sortable table), and a
+    note above them when the query returned more."""
+    frame = sql.query(db, text, params, max_rows=max_rows, timeout_s=wait_s)
+    note = sql.cut_note(frame)
+    if note:
+        display(Markdown(f"**{note}**"))
+    return frame
 
 
 present.interactive_tables(every_frame=True)

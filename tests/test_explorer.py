@@ -472,6 +472,22 @@ def test_query_binds_parameters_and_caps_rows(world: Path) -> None:
     assert list(frame["puuid"]) == ["p01", "p03", "p05"]
 
 
+def test_a_cut_result_says_so(world: Path) -> None:
+    """A result cut at max_rows says it holds only the first rows; a whole one says nothing."""
+    cut = sql.query(world, "SELECT * FROM range(5000)", max_rows=1000)
+    assert len(cut) == 1000
+    assert sql.cut_note(cut) == (
+        "Only the first 1000 rows: the query returns more, which were cut. Narrow it (WHERE, "
+        "LIMIT, an aggregate) or raise max_rows to see more."
+    )
+    assert sql.cut_note(cut.head(3)) is None
+    assert "first 1 row:" in (
+        sql.cut_note(sql.query(world, "SELECT 1 UNION ALL SELECT 2", max_rows=1)) or ""
+    )
+    for whole in ("SELECT * FROM range(1000)", "SELECT * FROM range(0)"):
+        assert sql.cut_note(sql.query(world, whole, max_rows=1000)) is None
+
+
 def test_query_refuses_writes_saying_why(world: Path) -> None:
     """A DELETE is refused with a sentence saying why and what to use instead; nothing
     changes."""

@@ -187,6 +187,16 @@ def test_sql_notebook_says_why_a_write_is_refused(sim_reports: dict[str, ReportR
     assert "smurf sql --write" in text
 
 
+def test_sql_notebook_says_when_a_result_was_cut(world_db: Path, tmp_path: Path) -> None:
+    """q() shows a note above a result cut at max_rows, and none above a whole one."""
+    cut = _text(
+        run_report("04-sql", {"max_rows": 1}, out_dir=tmp_path, db_path=world_db).executed_path
+    )
+    assert "Only the first 1 row: the query returns more" in cut
+    whole = _text(run_report("04-sql", {}, out_dir=tmp_path, db_path=world_db).executed_path)
+    assert "Only the first" not in whole
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_reports_read_without_code_or_network(
     sim_reports: dict[str, ReportResult], name: str

@@ -27,9 +27,18 @@ from pipeline.store.sql import (
     writing_statements,
 )
 
-__all__ = ["DEFAULT_MAX_ROWS", "QueryError", "WriteRefusedError", "query", "table_counts"]
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "QueryError",
+    "WriteRefusedError",
+    "cut_note",
+    "query",
+    "table_counts",
+]
 
 DEFAULT_MAX_ROWS = 10_000
+# The attribute a result cut at max_rows carries: the number of rows it was cut at.
+_CUT_AT = "rows_cut_at"
 
 
 def query(
@@ -44,10 +53,11 @@ def query(
     """Run ``sql`` with ``?`` parameters on a short-lived read-mode connection.
 
     At most ``max_rows`` rows come back, so a careless ``SELECT *`` cannot fill the memory;
-    ``timeout_s`` is how long to wait for a writer, ``time_limit_s`` how long the query may
-    run. One statement at a time. Raises ``WriteRefusedError`` for a statement that could
-    change the database, and ``QueryError`` (with DuckDB's message) for any other refusal or
-    failure.
+    ``cut_note`` says when there were more (the query runs once and one row more is read to
+    know, so how many there were in all is not known). ``timeout_s`` is how long to wait
+    for a writer, ``time_limit_s`` how long the query may run. One statement at a time.
+    Raises ``WriteRefusedError`` for a statement that could change the database, and
+    ``QueryError`` (with DuckDB's message) for any other refusal or failure.
     """
     with read_mode(db_path, timeout_s=timeout_s) as con:
         statements = split_statements(con, sql, keep_lines=True)
@@ -65,12 +75,30 @@ def query(
                 if result.description is None:
                     return pd.DataFrame()
                 columns = [d[0] for d in result.description]
-                return pd.DataFrame(result.fetchmany(max_rows), columns=columns)
+                rows = result.fetchmany(max_rows + 1)
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
                 raise _refused(f"this statement ({exc})") from None
             # DuckDB's lines kept: its caret points at the place in the query.
             raise QueryError(f"The query failed: {exc}") from None
+    frame = pd.DataFrame(rows[:max_rows], columns=columns)
+    if len(rows) > max_rows:
+        frame.attrs[_CUT_AT] = max_rows
+    return frame
+
+
+def cut_note(frame: pd.DataFrame) -> str | None:
+    """A sentence saying ``frame`` holds only the first rows of its query's result, when
+    ``query`` cut it at ``max_rows``; None when it holds them all (or is no longer the cut
+    result itself, e.g. its ``head()``)."""
+    cut_at = frame.attrs.get(_CUT_AT)
+    if cut_at is None or len(frame) != cut_at:
+        return None
+    rows = f"{cut_at} row{'s' if cut_at != 1 else ''}"
+    return (
+        f"Only the first {rows}: the query returns more, which were cut. Narrow it (WHERE, "
+        "LIMIT, an aggregate) or raise max_rows to see more."
+    )
 
 
 def _refused(what: str) -> WriteRefusedError:
