@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from pipeline.explorer.present import counted
+from pipeline.words import counted
 
 
 def executions(

@@ -2,7 +2,6 @@
 
     header(*facts)            a run's parameters as one line of words
     percent(value)            0.9712 -> "97%"
-    counted(n, one, many)     "1 player matches", "2 players match"
     interactive_tables()      load the DataTables bundle into the page (offline, once)
     show_table(frame, empty)  a sentence when empty; a sortable, scrolling table when the
                               frame is wide or long; plain HTML otherwise
@@ -83,11 +82,6 @@ def percent(value: object) -> str:
     if value is None or not isinstance(value, int | float) or pd.isna(value):
         return ""
     return f"{value:.0%}"
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """``n`` with the words that agree with it: ``one`` for 1, ``many`` otherwise."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def interactive_tables(*, every_frame: bool = False) -> None:

@@ -31,7 +31,6 @@ from traitlets import TraitError
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
-    counted,
     figure_html,
     fitted_html,
     moment,
@@ -39,6 +38,7 @@ from pipeline.explorer.present import (
     table_html,
 )
 from pipeline.store import read
+from pipeline.words import counted
 
 ANY = "(any)"
 MAX_LISTED = 200
