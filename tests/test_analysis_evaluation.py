@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.analysis import NoGroundTruthError, evaluate
+from pipeline.analysis import NoGroundTruthError, ScoringParams, evaluate
 from pipeline.analysis.cli import summary_text
 from pipeline.analysis.evaluation import BUCKETS, METHODS, TARGETS
 from pipeline.cli import cli
@@ -175,6 +175,28 @@ def test_evaluate_command_prints_the_report(db_path: Path) -> None:
     assert "HOT_STREAK" in result.output
     table = result.output.split("SMURF", 1)[1].split("\n\n", 1)[0]
     assert max(len(line) for line in table.splitlines()) <= 130  # 196 with the long titles
+
+
+def test_evaluate_command_with_nobody_eligible_says_so_in_one_sentence(db_path: Path) -> None:
+    """--min-games above every player's games: one sentence naming the cut and how many were
+    scored, not tables of "-"; a cut below 1 is refused by the option itself."""
+    _world(db_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "100000"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: No player has at least 100000 analysed games ({PLAYERS} players scored); "
+        "lower --min-games."
+    )
+    with duckdb.connect(str(db_path)) as con:
+        report = evaluate(con, ScoringParams(min_games=100000))
+    assert (
+        report.to_text()
+        == f"No player has at least 100000 analysed games ({PLAYERS} players scored)."
+    )
+    refused = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "0"])
+    assert refused.exit_code == 2
+    assert "Invalid value for '--min-games'" in refused.output
 
 
 def test_evaluate_command_without_truth_fails_with_one_line(db_path: Path) -> None:

@@ -114,6 +114,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
 @db_option(help=DB_OPTION_HELP)
 @click.option(
     "--min-games",
+    type=click.IntRange(min=1),
     default=5,
     show_default=True,
     help="Evaluate players with at least this many analysed games.",
@@ -136,4 +137,6 @@ def evaluate(ctx: click.Context, db_path: str | None, min_games: int) -> None:
         check_schema(con, settings.db_path)
         quiet(con)
         report = run_evaluation(con, ScoringParams(min_games=min_games))
+    if report.players == 0:  # one sentence, not tables of "-"
+        raise click.ClickException(f"{report.nobody_evaluated}; lower --min-games.")
     click.echo(report.to_text())

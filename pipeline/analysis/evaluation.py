@@ -43,6 +43,7 @@ from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParam
 from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
 from pipeline.analysis.scoring import BOOSTED, SMURF, account_gone, score_frame
 from pipeline.store.aggregates import reference_is_stale
+from pipeline.words import counted
 
 UNRANKED = "UNRANKED"
 
@@ -90,6 +91,10 @@ class EvaluationReport:
     # The stored games outgrew the lobby reference (a bulk load or export the analyzer has
     # not run on): stomps and lobby figures were judged with older or default role norms.
     reference_stale: bool = False
+    # The cut (``ScoringParams.min_games``), and how many players with a ground truth were
+    # scored before it: when nobody passes it, ``to_text`` says so instead of empty tables.
+    min_games: int = 0
+    candidates: int = 0
     # Each evaluated player's scores, label, features and truth (for curves and drill-downs).
     scored: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
 
@@ -99,10 +104,23 @@ class EvaluationReport:
         row = m[(m["target"] == target) & (m["method"] == method) & (m["bucket"] == bucket)]
         return float(row[name].iloc[0])
 
+    @property
+    def nobody_evaluated(self) -> str:
+        """Why no player was evaluated (without a full stop, for a hint to follow)."""
+        return (
+            f"No player has at least {counted(self.min_games, 'analysed game', 'analysed games')}"
+            f" ({counted(self.candidates, 'player', 'players')} scored)"
+        )
+
     def to_text(self) -> str:
         """A plain-text report for the terminal: short column titles (explained below the
-        tables) so a row fits a terminal line, "-" where a figure is undefined."""
-        lines = [f"Evaluated {self.players} players; model {self.model_version}."]
+        tables) so a row fits a terminal line, "-" where a figure is undefined; one sentence
+        when no player has the games asked for."""
+        if self.players == 0:
+            return f"{self.nobody_evaluated}."
+        lines = [
+            f"Evaluated {counted(self.players, 'player', 'players')}; model {self.model_version}."
+        ]
         if self.reference_stale:
             lines.append(STALE_REFERENCE_NOTE)
         with pd.option_context("display.width", 250, "display.max_columns", 20):
@@ -245,6 +263,7 @@ def evaluate(
     judged_at = as_of or (None if pd.isna(newest_profile) else newest_profile.to_pydatetime())
     scores = score_frame(features, params, judged_at)
     scored = scores.merge(truth, on="puuid", how="inner")
+    candidates = len(scored)
     scored = scored[scored["games_analyzed"] >= params.min_games].reset_index(drop=True)
     return EvaluationReport(
         metrics=_metric_table(scored),
@@ -252,5 +271,7 @@ def evaluate(
         players=len(scored),
         model_version=MODEL_VERSION,
         reference_stale=reference_is_stale(con),
+        min_games=params.min_games,
+        candidates=candidates,
         scored=scored,
     )
