@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -175,6 +176,12 @@ def test_evaluate_command_prints_the_report(db_path: Path) -> None:
     assert "HOT_STREAK" in result.output
     table = result.output.split("SMURF", 1)[1].split("\n\n", 1)[0]
     assert max(len(line) for line in table.splitlines()) <= 130  # 196 with the long titles
+    # The games buckets do not overlap, as the notebook names them.
+    buckets = [line.split()[1:-11] for line in table.splitlines()[2:10]]
+    assert [" ".join(b) for b in buckets][-3:] == ["5-9", "10-19", "20+"]
+    # Every figure with three decimals: 1.000 and 0.000, not 1.0 next to 0.833.
+    figures = re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", result.output)
+    assert figures and all(re.fullmatch(r"\d\.\d{3}", f) for f in figures), figures
 
 
 def test_evaluate_command_with_nobody_eligible_says_so_in_one_sentence(db_path: Path) -> None:

@@ -5,7 +5,7 @@ and the weighted rule set (``rules``) — over every player with at least ``min_
 analysed games, and per observation bucket: whether the player's rank is known (a fresh
 solo entry), whether summoner-v4 still finds the account (one it no longer finds was banned
 or deleted: it is never labelled, so every smurf among them is a miss the model cannot
-help), and how many ranked games are stored (5-10, 10-20, 20+). Ranking metrics
+help), and how many ranked games are stored (5-9, 10-19, 20+). Ranking metrics
 (ROC-AUC, average precision, precision at the top) say how well a method orders players;
 ``label_precision`` and ``label_recall`` say how right the labels are: of the players given
 the label (SMURF or BOOSTED; for a rule, flagged), the share who are, and of those who are,
@@ -57,8 +57,8 @@ BUCKETS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("rank unknown", lambda s: s["tier"] == UNRANKED),
     ("account found", lambda s: ~account_gone(s)),
     ("account gone", account_gone),
-    ("5-10", lambda s: s["games_analyzed"].between(5, 9)),
-    ("10-20", lambda s: s["games_analyzed"].between(10, 19)),
+    ("5-9", lambda s: s["games_analyzed"].between(5, 9)),
+    ("10-19", lambda s: s["games_analyzed"].between(10, 19)),
     ("20+", lambda s: s["games_analyzed"] >= 20),
 )
 METRIC_COLUMNS = (
@@ -114,8 +114,8 @@ class EvaluationReport:
 
     def to_text(self) -> str:
         """A plain-text report for the terminal: short column titles (explained below the
-        tables) so a row fits a terminal line, "-" where a figure is undefined; one sentence
-        when no player has the games asked for."""
+        tables) so a row fits a terminal line, every figure with three decimals, "-" where
+        one is undefined; one sentence when no player has the games asked for."""
         if self.players == 0:
             return f"{self.nobody_evaluated}."
         lines = [
@@ -126,13 +126,18 @@ class EvaluationReport:
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             for target in TARGETS:
                 table = self.metrics[self.metrics["target"] == target].drop(columns="target")
-                shown = table.round(3).rename(columns=SHORT_TITLES)
-                text = shown.to_string(index=False, na_rep="-")
+                shown = table.rename(columns=SHORT_TITLES)
+                text = shown.to_string(index=False, na_rep="-", float_format=_decimals)
                 lines += ["", f"{target.upper()}", text]
             lines += ["", *(f"{short:>9}: {what}" for short, what in _TITLE_NOTES)]
             lines += ["", "Share of each population flagged (honest traps should be low):"]
-            lines.append(self.flag_rates.round(3).to_string(index=False))
+            lines.append(self.flag_rates.to_string(index=False, float_format=_decimals))
         return "\n".join(lines)
+
+
+def _decimals(value: float) -> str:
+    """A figure of the terminal report: always three decimals (0.800 next to 0.833)."""
+    return f"{value:.3f}"
 
 
 # The metric columns as the terminal titles them, and what each short title means.

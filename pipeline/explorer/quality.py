@@ -114,8 +114,8 @@ def _three_places(value: float) -> str:
 BUCKET_NAMES = {
     "account found": "account still found",
     "account gone": "account gone (banned or deleted)",
-    "5-10": "5-9 games",
-    "10-20": "10-19 games",
+    "5-9": "5-9 games",
+    "10-19": "10-19 games",
     "20+": "20+ games",
 }
 
