@@ -2,9 +2,10 @@
 
 Every command builds its ``Settings`` here, from the environment and its options, and
 configures logging once. Errors the product raises on purpose (``SmurfError``) print as one
-line on stderr with exit code 1; ``--debug`` shows the traceback instead. A command whose
-reader closed stdout (``smurf jobs status | head -1``) ends quietly with status 141, as a
-command stopped by SIGPIPE does.
+line on stderr with exit code 1 (a query DuckDB refuses keeps DuckDB's lines, whose caret
+points into the query); ``--debug`` shows the traceback instead. A command whose reader
+closed stdout (``smurf jobs status | head -1``) ends quietly with status 141, as a command
+stopped by SIGPIPE does.
 """
 
 from __future__ import annotations

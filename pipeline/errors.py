@@ -1,7 +1,8 @@
 """The product's root exception.
 
 Every error the product raises on purpose derives from ``SmurfError``; the CLI prints
-their message as one line (a traceback only with ``--debug``), and so does a notebook.
+their message as one line (a traceback only with ``--debug``), and so does a notebook; a
+query DuckDB refused keeps DuckDB's lines, whose caret points into the query.
 Each area has its own subtree, drawn in its own module docstring::
 
     SmurfError

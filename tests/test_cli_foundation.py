@@ -166,12 +166,31 @@ def test_sql_writes_with_the_flag(loaded_db: Path) -> None:
         ("", "empty"),
     ],
 )
-def test_sql_errors_are_one_clear_line(loaded_db: Path, query: str, message: str) -> None:
-    """Bad SQL gives exit code 1 and one line saying what went wrong, no traceback."""
+def test_sql_errors_are_clear(loaded_db: Path, query: str, message: str) -> None:
+    """Bad SQL gives exit code 1 and a message saying what went wrong, no traceback."""
     result = smurf(loaded_db, "sql", query)
     assert result.exit_code == 1
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong"),
+    [
+        ("select puuid from players where game_nam = 'x'", "game_nam"),
+        ("select puuid frm players", "players"),
+    ],
+    ids=["failed", "unparsed"],
+)
+def test_sql_errors_keep_duckdbs_lines(loaded_db: Path, query: str, wrong: str) -> None:
+    """DuckDB's message keeps its lines, as the notebooks' helper does, so its caret stands
+    under the place in the query where DuckDB stopped."""
+    result = smurf(loaded_db, "sql", query)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    quoted = next(i for i, line in enumerate(lines) if line.startswith("LINE 1: "))
+    assert lines[quoted] == f"LINE 1: {query}"
+    assert lines[quoted + 1].index("^") == lines[quoted].index(wrong)
 
 
 def test_sql_requires_a_current_schema(tmp_path: Path) -> None:

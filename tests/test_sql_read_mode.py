@@ -69,13 +69,15 @@ def attacks(db: Path, outside: Path, tmp: Path) -> dict[str, str]:
 def test_read_mode_reaches_nothing_but_the_database(
     db_path: Path, outside: Path, tmp_path: Path, attack: str
 ) -> None:
-    """Each attack fails with one line; the database is intact and no file was written."""
+    """Each attack fails with one line saying why (under it at most DuckDB's quote of the
+    query, with its caret); the database is intact and no file was written."""
     before = {p for p in tmp_path.rglob("*")}
     jobs = count(db_path, "SELECT count(*) FROM job_configurations")
     result = smurf(db_path, "sql", attacks(db_path, outside, tmp_path)[attack])
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: "), result.output
-    assert len(result.output.strip().splitlines()) == 1, result.output
+    quoted = result.output.strip().splitlines()[1:]
+    assert all(line.startswith(("LINE 1: ", " ")) for line in quoted if line), result.output
     assert SECRET_FILE_TEXT.strip() not in result.output
     assert {p for p in tmp_path.rglob("*")} - before <= {
         p for p in tmp_path.rglob("*.wal") if p.name.startswith(db_path.name)

@@ -21,6 +21,7 @@ from pipeline.store.sql import (
     DEFAULT_TIME_LIMIT_S,
     QueryError,
     WriteRefusedError,
+    failed,
     read_mode,
     split_statements,
     time_limit,
@@ -60,7 +61,7 @@ def query(
     ``QueryError`` (with DuckDB's message) for any other refusal or failure.
     """
     with read_mode(db_path, timeout_s=timeout_s) as con:
-        statements = split_statements(con, sql, keep_lines=True)
+        statements = split_statements(con, sql)
         writes = writing_statements(statements)
         if writes:
             raise _refused(", ".join(sorted(set(writes))))
@@ -79,8 +80,7 @@ def query(
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
                 raise _refused(f"this statement ({exc})") from None
-            # DuckDB's lines kept: its caret points at the place in the query.
-            raise QueryError(f"The query failed: {exc}") from None
+            raise failed(exc) from None
     frame = pd.DataFrame(rows[:max_rows], columns=columns)
     if len(rows) > max_rows:
         frame.attrs[_CUT_AT] = max_rows

@@ -101,20 +101,23 @@ def time_limit(con: duckdb.DuckDBPyConnection, limit_s: float | None) -> Iterato
         timer.cancel()
 
 
-def split_statements(
-    con: duckdb.DuckDBPyConnection, query: str, *, keep_lines: bool = False
-) -> list[duckdb.Statement]:
-    """The statements of ``query`` as DuckDB parses them. A parse error's message is made
-    one line for a shell; ``keep_lines`` keeps DuckDB's lines (its caret points into the
-    query), as a notebook shows them."""
+def split_statements(con: duckdb.DuckDBPyConnection, query: str) -> list[duckdb.Statement]:
+    """The statements of ``query`` as DuckDB parses them; a parse error keeps DuckDB's lines
+    (``failed``)."""
     try:
         statements = con.extract_statements(query)
     except duckdb.Error as exc:
-        said = str(exc) if keep_lines else _one_line(exc)
-        raise QueryError(f"The query could not be parsed: {said}") from None
+        raise failed(exc, "could not be parsed") from None
     if not statements:
         raise QueryError("The query is empty: give at least one SQL statement.")
     return list(statements)
+
+
+def failed(exc: duckdb.Error, what: str = "failed") -> QueryError:
+    """DuckDB's refusal of a query as a ``QueryError``, for ``smurf sql`` and the notebooks
+    alike. DuckDB's lines are kept: its caret, under the line that quotes the query, points
+    at the place it stopped."""
+    return QueryError(f"The query {what}: {exc}")
 
 
 def writing_statements(statements: Sequence[duckdb.Statement]) -> list[str]:
@@ -136,7 +139,7 @@ def run_statements(
                 relation = con.execute(statement.query)
                 result = relation.df() if relation.description else None
         except duckdb.Error as exc:
-            raise QueryError(f"The query failed: {_one_line(exc)}") from None
+            raise failed(exc) from None
     return result
 
 
@@ -173,7 +176,3 @@ def _with_nulls_shown(frame: pd.DataFrame) -> pd.DataFrame:
         column = shown[name]
         shown[name] = column.astype(object).where(column.notna(), "NULL")
     return shown
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
