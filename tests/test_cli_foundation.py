@@ -100,6 +100,24 @@ def test_sql_prints_a_readable_table(loaded_db: Path) -> None:
     assert lines[-1] == "(3 rows)"
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("select 1 where false", "(no rows; column: 1)"),
+        (
+            "select match_id, queue_id from matches where false",
+            "(no rows; columns: match_id, queue_id)",
+        ),
+    ],
+)
+def test_sql_says_when_there_are_no_rows(loaded_db: Path, query: str, said: str) -> None:
+    """An empty result says so first, then the columns it would have had (a column named
+    1 does not read as a statement's number)."""
+    result = smurf(loaded_db, "sql", query)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == said
+
+
 def test_sql_prints_every_missing_value_as_null(loaded_db: Path) -> None:
     """A NULL reads NULL in the table whatever its column's type (pandas would print
     None, <NA>, NaN and NaT)."""

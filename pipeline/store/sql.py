@@ -144,7 +144,8 @@ def run_statements(
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
-    """A result as a readable table, CSV, or a JSON array of row objects."""
+    """A result as a readable table (a sentence with the column names when it has no rows),
+    CSV, or a JSON array of row objects."""
     if fmt == "csv":
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
@@ -152,8 +153,9 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", date_format="iso") or "[]")
         return json.dumps(records, ensure_ascii=False, indent=2)
-    if frame.empty:
-        return f"({', '.join(map(str, frame.columns))}: no rows)"
+    if frame.empty:  # the columns named after the count, so a column "1" reads as one
+        columns = ", ".join(map(str, frame.columns))
+        return f"(no rows; {'column' if len(frame.columns) == 1 else 'columns'}: {columns})"
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         table = _with_nulls_shown(frame).to_string(index=False, max_rows=1000, na_rep="NULL")
     rows = len(frame)
