@@ -45,15 +45,17 @@ class UnusableSettings:
 
 
 def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settings:
-    """The settings built by the root ``smurf`` command (with a command's own ``--db``)."""
+    """The settings built by the root ``smurf`` command (with a command's own ``--db``); a
+    directory named as the database is refused here (``DatabaseIsDirectoryError``)."""
     settings = ctx.find_object(Settings)
     unusable = ctx.find_object(UnusableSettings)
     if settings is None and unusable is not None:
         raise unusable.error
     if settings is None:
         raise click.UsageError("Run this command through `smurf`, which builds its settings.")
-    if db_path is None:
-        return settings
-    from pipeline.store.location import parse_location
+    from pipeline.store.location import parse_location, refuse_directory
 
-    return settings.replace(db_path=parse_location(db_path))
+    if db_path is not None:
+        settings = settings.replace(db_path=parse_location(db_path))
+    refuse_directory(settings.db_path)  # one message for every command, before any opens it
+    return settings

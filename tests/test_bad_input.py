@@ -483,12 +483,45 @@ def test_writing_commands_do_not_create_a_missing_database(
     assert not missing.exists()
 
 
-def test_a_folder_named_as_the_database_is_one_line(tmp_path: Path) -> None:
-    """--db naming a folder: DuckDB's refusal in one line, not a traceback."""
-    result = smurf(tmp_path, "sql", "select 1")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sql", "select 1"),
+        ("explain", "x"),
+        ("evaluate",),
+        ("evaluate", "--db", "{folder}"),
+        ("report",),
+        ("analyze",),
+        ("db", "migrate"),
+        ("jobs", "list"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_folder_named_as_the_database_says_so(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """--db naming a folder: every command says it is a folder, in one line (not DuckDB's
+    IO error, nor that the database does not exist)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    result = smurf(folder, *(arg.format(folder=folder) for arg in args))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
-    assert "Is a directory" in result.stderr
+    assert result.stderr.strip() == (
+        f"Error: {folder} is a directory, not a database file: give the path of a .duckdb "
+        "file instead."
+    )
+
+
+def test_a_folder_given_to_the_store_or_a_report_says_so(db_path: Path, tmp_path: Path) -> None:
+    """The store's connections and a report's db_path parameter refuse a folder the same
+    way, before DuckDB or a kernel meets it."""
+    from pipeline.store import read, write
+    from pipeline.store.errors import DatabaseIsDirectoryError
+
+    for connect in (read, write):
+        with pytest.raises(DatabaseIsDirectoryError, match="is a directory"), connect(tmp_path):
+            pass
+    result = smurf(db_path, "report", "-p", f"db_path={tmp_path}")
+    assert result.exit_code == 1
+    assert f"{tmp_path} is a directory, not a database file" in result.stderr
 
 
 def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
 from pipeline.store import SchemaTooNewError, current_version, latest_version, read
-from pipeline.store.location import Location, is_lake_url
+from pipeline.store.location import Location, is_lake_url, refuse_directory
 from pipeline.workspace import utc_time
 
 log = get_logger(__name__)
@@ -145,8 +145,10 @@ def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -
     db_path = parameters.get("db_path")
     if not isinstance(db_path, str) or not db_path:
         return
-    if not is_lake_url(db_path) and not Path(db_path).is_file():
-        raise MissingDatabaseError(db_path)
+    if not is_lake_url(db_path):
+        refuse_directory(Path(db_path))
+        if not Path(db_path).is_file():
+            raise MissingDatabaseError(db_path)
     # A newer release may have changed what the tables mean: refuse rather than mislead.
     with read(db_path, timeout_s=lock_timeout_s) as con:
         version = current_version(con)

@@ -36,7 +36,13 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, demo_database_beside
 from pipeline.log import get_logger
 from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
-from pipeline.store.location import LakeLocation, Location, location_key, parse_location
+from pipeline.store.location import (
+    LakeLocation,
+    Location,
+    location_key,
+    parse_location,
+    refuse_directory,
+)
 from pipeline.store.transaction import transaction
 from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, GateTimeout, gate_for
 
@@ -87,6 +93,7 @@ def connect_with_retry(
     own never shares an instance this process already has open with other settings.
     """
     path = Path(path)
+    refuse_directory(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -5,6 +5,7 @@ StoreError
 │   └── LakeBusyError        another writer held the lake's write lock past the bound
 ├── WriteConflictError       concurrent transactions of this process kept colliding
 ├── NotADatabaseError        the file named as the database is something else
+│   └── DatabaseIsDirectoryError  the path named as the database is a directory
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
 ├── MigrationError           a migration's SQL failed (names its file; nothing of it applied)
@@ -49,6 +50,17 @@ class NotADatabaseError(StoreError):
         super().__init__(
             f"{path} is not a DuckDB database: check --db / SMURF_DB (a new file is created "
             "by `smurf db migrate`)."
+        )
+
+
+class DatabaseIsDirectoryError(NotADatabaseError):
+    """The path given as the database is a directory."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        StoreError.__init__(
+            self,
+            f"{path} is a directory, not a database file: give the path of a .duckdb file instead.",
         )
 
 

@@ -21,7 +21,7 @@ from typing import TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline.errors import ConfigError
-from pipeline.store.errors import LAKE_URL_EXAMPLE, LakeUrlError
+from pipeline.store.errors import LAKE_URL_EXAMPLE, DatabaseIsDirectoryError, LakeUrlError
 
 LAKE_PREFIX = "ducklake:"
 CATALOG_SCHEMES = ("postgresql", "postgres")
@@ -71,6 +71,13 @@ def is_lake_url(value: object) -> bool:
     return isinstance(value, LakeLocation) or (
         isinstance(value, str) and value.strip().lower().startswith(LAKE_PREFIX)
     )
+
+
+def refuse_directory(location: Location) -> None:
+    """Raise ``DatabaseIsDirectoryError`` when ``location`` is a directory: DuckDB would say
+    only that it cannot read it, and a check for a missing file would call it missing."""
+    if isinstance(location, Path) and location.is_dir():
+        raise DatabaseIsDirectoryError(str(location))
 
 
 def parse_location(value: str | Path | LakeLocation) -> Location:
