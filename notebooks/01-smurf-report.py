@@ -41,6 +41,7 @@ from pipeline.explorer import plots, present, quality, scores, sql
 from pipeline.riot.routing import PLATFORMS
 from pipeline.store import read
 from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, resolve, utc_time
+from pipeline.words import counted
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
@@ -55,7 +56,7 @@ display(present.header(
     f"Scores as of **{as_of_at:%Y-%m-%d %H:%M} UTC**",
     f"database `{present.shown_path(db)}`",
     f"platform {platform}" if platform else "every platform",
-    f"players with at least {min_games} games",
+    f"players with at least {counted(min_games, 'game', 'games')}",
     f"top {top_n} " + ({"SMURF": "smurfs", "BOOSTED": "boosted accounts"}.get(label) or "smurfs and boosted accounts"),
     f"changes since {since_at:%Y-%m-%d %H:%M} UTC",
 ))
@@ -74,8 +75,8 @@ present.show_table(sql.table_counts(db, timeout_s=wait_s), empty="The database h
 with read(db, timeout_s=wait_s) as con:
     latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
 # The filters in words: a count without them reads as all the scored players.
-within = f"with at least {min_games} games" + (f" on {platform}" if platform else "")
-display(Markdown(f"{len(latest)} scored players {within}."))
+within = f"with at least {counted(min_games, 'game', 'games')}" + (f" on {platform}" if platform else "")
+display(Markdown(f"{counted(len(latest), 'scored player', 'scored players')} {within}."))
 present.show_table(
     scores.score_distribution(latest),
     empty=f"No player {within} has a score as of {as_of_at:%Y-%m-%d %H:%M} UTC: lower min_games, check platform, or run `smurf analyze`.",

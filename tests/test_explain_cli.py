@@ -105,3 +105,21 @@ def test_explain_names_a_missing_or_ambiguous_player(scored_world: Path) -> None
     code, _out, err = _explain(scored_world, str(first[0]))
     assert code == 1
     assert "players match" in err and "Give the full Riot ID or the puuid" in err
+
+
+def test_a_player_with_one_game_is_explained_in_the_singular(db_path: Path) -> None:
+    """One stored game reads "1 game analysed", "only 1 ranked game stored" and "The one
+    game analysed", not "1 games"."""
+    from tests.lobby_world import add_matches, games_every, set_profile
+
+    with duckdb.connect(str(db_path)) as con:
+        add_matches(con, "solo-player", games_every(1, won=[True]), seed=3)
+        set_profile(con, "solo-player", level=40, wins=1, losses=0)
+    analyzed = CliRunner().invoke(cli, ["--db", str(db_path), "analyze", "--all"])
+    assert analyzed.exit_code == 0, analyzed.output
+    code, out, err = _explain(db_path, "solo-player", "--games", "5")
+    assert code == 0, err
+    assert "; 1 game analysed;" in out
+    assert "not labelled: only 1 ranked game stored (5 needed)" in out
+    assert "The one game analysed (vs lobby" in out
+    assert "1 games" not in out

@@ -13,6 +13,7 @@ import pandas as pd
 from pipeline.analysis.cli import DB_OPTION_HELP, quiet
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.errors import ConfigError, shorten
+from pipeline.words import counted
 
 if TYPE_CHECKING:
     from pipeline.analysis.explain import Explanation
@@ -65,7 +66,7 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
         f"{riot_id} on {summary.get('platform') or '?'} (puuid {e.puuid})",
         f"  {e.label}: smurf score {e.smurf_score:.2f}, boosted score {e.boosted_score:.2f}"
         + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
-        + f"; {e.games_analyzed} games analysed; tier {e.tier}",
+        + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
     ]
     if summary.get("unlabelled_because") and e.label == "INSUFFICIENT_DATA":
         lines.append(f"  not labelled: {summary['unlabelled_because']}")
@@ -92,10 +93,17 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
             shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
         lines += [
             "",
-            f"Newest {len(shown)} of {len(e.games)} games analysed (vs lobby, vs tier: z-scores):",
+            f"{_newest(len(shown), len(e.games))} (vs lobby, vs tier: z-scores):",
             shown.round(2).to_string(index=False),
         ]
     return "\n".join(lines)
+
+
+def _newest(shown: int, analysed: int) -> str:
+    """The heading of the newest ``shown`` of ``analysed`` games, in words that agree."""
+    if analysed == 1:
+        return "The one game analysed"
+    return f"Newest {shown} of {analysed} games analysed"
 
 
 def _factor_lines(e: Explanation, target: str) -> list[str]:

@@ -87,7 +87,10 @@ def insufficiency_reasons(
         ],
         [
             (
-                "only " + games.astype(str) + f" ranked games stored ({params.min_games} needed)"
+                "only "
+                + games.astype(str)
+                + np.where(games == 1, " ranked game", " ranked games")
+                + f" stored ({params.min_games} needed)"
             ).to_numpy(dtype=object),
             "no profile (summoner level, league entry) fetched yet",
             "summoner-v4 no longer finds the account",

@@ -21,6 +21,7 @@ from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.analysis.rules import WIN_RATE_RULE_GAMES as RULE_MIN_GAMES
 from pipeline.analysis.rules import WIN_RATE_RULE_SMURF as RULE_MIN_WIN_RATE
 from pipeline.analysis.rules import win_rate_rule
+from pipeline.words import counted
 
 # Players with fewer games are left out of the judgement, as the scoring leaves them
 # INSUFFICIENT_DATA.
@@ -124,14 +125,16 @@ def summary_in_words(report: EvaluationReport) -> str:
     """The headline numbers of ``report`` as Markdown: who was judged, each target's
     ROC-AUC next to the win-rate rule's, and how right the labels are."""
     parts = [
-        f"As `smurf evaluate` and the demo summary judge it: **{report.players}** players "
-        f"with at least {MIN_GAMES} games, scored now by model {report.model_version}."
+        f"As `smurf evaluate` and the demo summary judge it: **{report.players}** "
+        f"{'player' if report.players == 1 else 'players'} with at least {MIN_GAMES} games, "
+        f"scored now by model {report.model_version}."
     ]
     for target, label in LABEL_OF.items():
         parts.append(
             f"{target.capitalize()} ROC-AUC **{report.metric(target, 'model', 'roc_auc'):.3f}** "
             f"(win-rate rule {report.metric(target, 'winrate_rule', 'roc_auc'):.3f}); "
-            f"{label} label: {int(report.metric(target, 'model', 'labelled'))} players, "
+            f"{label} label: "
+            f"{counted(int(report.metric(target, 'model', 'labelled')), 'player', 'players')}, "
             f"precision **{_share(report.metric(target, 'model', 'label_precision'))}**, "
             f"recall **{_share(report.metric(target, 'model', 'label_recall'))}**."
         )

@@ -122,7 +122,8 @@ def card_html(parts: dict[str, Any]) -> str:
     games = parts["games"]
     if not games.empty:
         pieces.append(figure_html(plots.performance_figure(games), alt="games vs baseline"))
-        pieces.append(f"<h4>Newest {min(len(games), CARD_GAMES)} games</h4>")
+        newest = counted(min(len(games), CARD_GAMES), "game", "games")
+        pieces.append(f"<h4>Newest {newest}</h4>")
         pieces.append(table_html(players.games_for_readers(games.head(CARD_GAMES))))
     pieces.append("<h4>Accounts seen in the same games</h4>")
     company = parts["co_players"]
