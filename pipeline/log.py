@@ -32,11 +32,18 @@ Sink = Callable[[dict[str, Any]], None]
 event_sink: ContextVar[Sink | None] = ContextVar("event_sink", default=None)
 
 
+# The user[:password]@ of a URL: after its scheme's //, up to the last @ before the path
+# (a password may hold an @ of its own).
+_URL_USERINFO = re.compile(r"//[^/\s]*@")
+
+
 def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        if "@" in value and "//" in value:
+            value = _URL_USERINFO.sub(f"//{REDACTED}@", value)
         return value
     if isinstance(value, dict):
         return {k: _redact(v, secrets) for k, v in value.items()}
@@ -52,24 +59,20 @@ def _kept(secrets: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(s for s in secrets if s and len(s) >= 8)
 
 
-# The user[:password]@ of a URL (after its scheme's //, before any / of its path).
-_URL_USERINFO = re.compile(r"//[^/@\s]*@")
-
-
 def redact_text(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with each secret (as ``make_redactor`` keeps them) replaced by ``***``, and
     the user and password of any URL in it too: for a message stored or shown outside
     logging, such as an execution's error."""
-    return _URL_USERINFO.sub(f"//{REDACTED}@", _redact(text, _kept(secrets)))
+    redacted: str = _redact(text, _kept(secrets))
+    return redacted
 
 
 def make_redactor(secrets: Iterable[str | None]) -> Callable[[Any, str, EventDict], EventDict]:
-    """A processor replacing each secret (ignoring empty ones) by ``***`` in every value."""
+    """A processor replacing each secret (ignoring empty ones) by ``***`` in every value,
+    and the user and password of any URL."""
     kept = _kept(secrets)
 
     def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
-        if not kept:
-            return event_dict
         for key, value in list(event_dict.items()):
             event_dict[key] = _redact(value, kept)
         return event_dict

@@ -97,6 +97,7 @@ def test_redactor_replaces_the_key_in_nested_values() -> None:
     [
         (f"http://{KEY}@127.0.0.1:1/{{route}}", "http://***@127.0.0.1:1/{route}"),
         ("http://smurf:hunter2@127.0.0.1/{route}", "http://***@127.0.0.1/{route}"),
+        ("https://u:p@ss@{route}.x.com", "https://***@{route}.x.com"),  # an @ in the password
         (f"http://127.0.0.1/{{route}}?api_key={KEY}", "http://127.0.0.1/{route}?api_key=***"),
         ("https://{route}.api.riotgames.com/a@b", "https://{route}.api.riotgames.com/a@b"),
     ],
@@ -109,6 +110,15 @@ def test_a_message_shows_the_base_url_without_the_key_or_credentials(base: str, 
     assert redact_text(f"is RIOT_API_BASE ({base}) reachable?", [KEY]) == (
         f"is RIOT_API_BASE ({shown}) reachable?"
     )
+
+
+def test_log_lines_hide_a_urls_user_and_password() -> None:
+    """A logged error that quotes a URL with credentials (an exception's text) shows neither
+    the user nor the password, with or without a key to redact."""
+    for secrets in ([KEY], []):
+        redact = make_redactor(secrets)
+        event = {"event": "job.failed", "error": "ConnectError: http://smurf:hun@ter2@h:1/x"}
+        assert redact(None, "error", event)["error"] == "ConnectError: http://***@h:1/x"
 
 
 def test_short_secrets_are_not_used_for_redaction() -> None:
