@@ -49,10 +49,9 @@ class SmurfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BrokenPipeError:
-            _end_if_stdout_closed()
-            raise  # another pipe (a child process's): a real error
         except (SmurfError, OSError, duckdb.IOException) as exc:
+            if isinstance(exc, BrokenPipeError):
+                _end_if_stdout_closed()  # else another pipe (a child's): a real error
             if ctx.find_root().params.get("debug"):
                 raise
             click.secho(f"Error: {_one_line(exc)}", fg="red", err=True)

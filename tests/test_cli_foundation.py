@@ -309,3 +309,20 @@ def test_a_failing_migration_is_one_line_naming_its_file_and_applies_nothing(
             )
             half = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'"
             assert con.execute(half).fetchone() == (0,)
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_an_error() -> None:
+    """A BrokenPipeError from another pipe (a child process's) while stdout is open is an
+    error like any other: one `Error:` line and status 1, not a silent exit."""
+    from pipeline.cli import SmurfGroup
+
+    @click.group(cls=SmurfGroup)
+    def root() -> None:
+        pass
+
+    @root.command()
+    def child() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    result = CliRunner().invoke(root, ["child"])
+    assert (result.exit_code, result.stderr) == (1, "Error: Broken pipe\n")
