@@ -262,6 +262,10 @@ def test_a_stored_configuration_with_two_bad_keys_is_mended_in_one_command(
     assert "max_tracked_players must be between" in two.stderr
     assert "max_new_matches_per_player must be a whole number" in two.stderr
     assert "stored configuration" not in two.stderr
+    # Unknown keys are named together, the settings listed once.
+    typos = smurf(db_path, "jobs", "set", job_id, "nosuch=1", "other=2")
+    assert "has no setting 'nosuch', 'other'; its settings are:" in typos.stderr
+    assert typos.stderr.count("its settings are") == 1
 
 
 # ---- smurf track ------------------------------------------------------------------------

@@ -97,7 +97,16 @@ def load_settings(model: type[S], raw: Any, job_type: str) -> S:
 def _sentences(model: type[JobSettings], exc: ValidationError, job_type: str) -> str:
     """Every problem of a validation, a sentence each naming its setting: a configuration
     with two bad keys is mended in one go, not one refusal at a time."""
-    return " ".join(_sentence(model, problem, job_type) for problem in exc.errors())
+    problems = exc.errors()
+    unknown = [p for p in problems if p["type"] == "extra_forbidden"]
+    said = [_sentence(model, p, job_type) for p in problems if p["type"] != "extra_forbidden"]
+    if unknown:  # one sentence for every unknown key, the settings listed once
+        keys = ", ".join(shorten(".".join(str(part) for part in p["loc"])) for p in unknown)
+        said.append(
+            f"{job_type} has no setting {keys}; its settings are: "
+            f"{', '.join(sorted(model.model_fields))} (and schedule)."
+        )
+    return " ".join(said)
 
 
 def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) -> str:
@@ -107,11 +116,6 @@ def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) ->
     given = problem.get("input")
     if kind == "missing":
         return f"Missing required config: {key}"
-    if kind == "extra_forbidden":
-        return (
-            f"{job_type} has no setting {shorten(key)}; its settings are: "
-            f"{', '.join(sorted(model.model_fields))} (and schedule)."
-        )
     field = model.model_fields.get(str(problem["loc"][0])) if problem["loc"] else None
     low, high = _bounds(field)
     if kind.startswith("int") or (field is not None and field.annotation is int):
