@@ -377,7 +377,9 @@ def demo(
     prints the top suspects and the detection quality against the simulator's ground truth.
     """
     from pipeline.demo import DemoOptions, run_demo
+    from pipeline.store.location import refuse_directory
 
+    refuse_directory(Path(db_path))  # the demo replaces a file, never a folder
     result = run_demo(
         DemoOptions(
             world_size=world_size,

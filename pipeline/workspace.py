@@ -72,7 +72,10 @@ def _located(value: str, root: Path) -> Location:
 def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Location:
     """The notebook's database (a file's absolute path, or a lake); a missing file is an
     error (``DatabaseNotFoundError``)."""
+    from pipeline.store.location import refuse_directory
+
     choice = notebook_choice(db_path, env, root)
+    refuse_directory(choice.path)  # a folder is not "no database": say what it is
     if isinstance(choice.path, Path) and not choice.path.is_file():
         raise DatabaseNotFoundError(choice, root) from None
     return choice.path

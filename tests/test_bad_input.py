@@ -498,6 +498,7 @@ def test_writing_commands_do_not_create_a_missing_database(
         ("analyze",),
         ("db", "migrate"),
         ("jobs", "list"),
+        ("demo", "--db", "{folder}", "--no-report"),
     ],
     ids=lambda args: " ".join(args),
 )
@@ -536,7 +537,8 @@ def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path:
     result = smurf(db_path, "report", "--out", str(blocker / "reports"))
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert line.startswith("Error: Not a directory: ") and str(blocker) in line
+    assert line.startswith(f"Error: The report folder {blocker / 'reports'} cannot be made")
+    assert "(Not a directory)" in line
     assert len(line.splitlines()) == 1 and "Errno" not in line
 
 

@@ -77,6 +77,11 @@ def test_a_missing_database_names_what_was_looked_for_and_how_to_build_it(
     (tmp_path / "data" / "demo.duckdb").touch()
     with pytest.raises(DatabaseNotFoundError, match="open the notebooks with `smurf lab`"):
         notebook_database("", {}, tmp_path)
+    # A folder given as the notebook's database is said to be one, not to be missing.
+    from pipeline.store.errors import DatabaseIsDirectoryError
+
+    with pytest.raises(DatabaseIsDirectoryError, match="is a directory, not a database file"):
+        notebook_database(str(tmp_path / "data"), {}, tmp_path)
 
 
 def test_lab_opens_the_demo_database_when_it_was_built_last(tmp_path: Path) -> None:
