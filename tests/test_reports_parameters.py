@@ -273,7 +273,8 @@ def test_only_notebooks_are_offered_from_a_folder_of_scripts(tmp_path: Path) -> 
     (tmp_path / "helpers.py").write_text("import os\nprint(os.getcwd())\n")
     (tmp_path / "cells.py").write_text("# %%\nx = 1\n\n# %% [markdown]\n# A note\n")
     (tmp_path / "saved.ipynb").write_text("{}")
-    assert available_notebooks(tmp_path) == ["cells", "saved"]
+    (tmp_path / "light.py").write_text('# + tags=["parameters"]\nx = 1\n# -\n')
+    assert available_notebooks(tmp_path) == ["cells", "light", "saved"]
     assert find_notebook("cells", tmp_path) == tmp_path / "cells.py"
-    with pytest.raises(NotebookNotFoundError, match="choose one of: cells, saved"):
+    with pytest.raises(NotebookNotFoundError, match="choose one of: cells, light, saved"):
         find_notebook("helpers", tmp_path)

@@ -21,12 +21,14 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
-# A percent-format notebook script has at least one cell marker; any other .py is code.
-CELL_MARKER = "# %%"
+# A notebook script has cell markers: jupytext's percent format (``# %%``) or its light
+# format (``# +``); any other .py is code.
+CELL_MARKERS = ("# %%", "# +")
 
 
 def is_notebook(path: Path) -> bool:
-    """Whether ``path`` is a notebook: an .ipynb, or a script with ``# %%`` cells."""
+    """Whether ``path`` is a notebook: an .ipynb, or a script with ``# %%`` or ``# +``
+    cells."""
     if not path.is_file():
         return False
     if path.suffix == ".ipynb":
@@ -35,7 +37,7 @@ def is_notebook(path: Path) -> bool:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return any(line.startswith(CELL_MARKER) for line in text.splitlines())
+    return any(line.startswith(CELL_MARKERS) for line in text.splitlines())
 
 
 def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
