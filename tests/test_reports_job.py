@@ -140,7 +140,7 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
                 "notebook": "01-smurf-report",
                 "parameters": {"as_of": "2026-01-01T00:00", "since": "2026-06-01T00:00"},
             },
-            "'since' (2026-06-01 00:00 UTC) is after as_of (2026-01-01 00:00 UTC)",
+            "'since' (2026-06-01 00:00:00 UTC) is after as_of (2026-01-01 00:00:00 UTC)",
         ),
         ({"notebook": "99-nothing"}, "There is no notebook '99-nothing'"),
         ({"notebook": "01-smurf-report", "parameters": [1]}, "parameters must be a JSON object"),

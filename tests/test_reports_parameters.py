@@ -187,7 +187,7 @@ def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> No
         (
             {"since": "2026-12-02T05:42", "as_of": "2026-12-02T06:29+01:00"},
             ParameterOrderError,
-            "'since' (2026-12-02 05:42 UTC) is after as_of (2026-12-02 05:29 UTC)",
+            "'since' (2026-12-02 05:42:00 UTC) is after as_of (2026-12-02 05:29:00 UTC)",
         ),
         ({"since": "2999-01-01"}, ParameterOrderError, "is after now (as_of is empty)"),
         ({"platform": "EUW9"}, ParameterChoiceError, "takes br1, eun1, euw1,"),

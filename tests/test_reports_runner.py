@@ -251,7 +251,7 @@ def test_smurf_report_refuses_a_since_after_as_of_before_running(workspace: Path
         workspace, out, "-n", "echo", "-p", "since=2026-12-02T05:42", "-p", "as_of=2026-12-02T05:29"
     )
     assert code == 1
-    assert "'since' (2026-12-02 05:42 UTC) is after as_of (2026-12-02 05:29 UTC)" in stderr
+    assert "'since' (2026-12-02 05:42:00 UTC) is after as_of (2026-12-02 05:29:00 UTC)" in stderr
     assert not out.exists() or not any(out.iterdir())
 
 

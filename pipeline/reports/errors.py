@@ -126,10 +126,13 @@ class ParameterOrderError(ParameterError):
     def __init__(self, since: datetime, as_of: datetime, as_of_given: bool) -> None:
         self.since = since
         self.as_of = as_of
-        until = f"as_of ({as_of:%Y-%m-%d %H:%M} UTC)" if as_of_given else "now (as_of is empty)"
+        # To the second: a since seconds after as_of would read as the same minute.
+        shown = "%Y-%m-%d %H:%M:%S"
+        until = f"as_of ({as_of:{shown}} UTC)" if as_of_given else "now (as_of is empty)"
         super().__init__(
-            f"The parameter 'since' ({since:%Y-%m-%d %H:%M} UTC) is after {until}: give an "
-            "earlier since, or leave it empty for 24 hours before as_of."
+            f"The parameter 'since' ({since:{shown}} UTC) is after {until}: give an earlier "
+            "since, or leave it empty (the previous report's time when that is earlier, "
+            "else 24 hours before as_of)."
         )
 
 
