@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -244,3 +245,7 @@ def test_progress_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     show("players", {"done": 1, "total": 2})
     show("players", {"done": 2, "total": 2})
     assert terminal.getvalue() == "\rMATCH_FETCHER: players 1/2   \rMATCH_FETCHER: players 2/2   \n"
+    # JSON log lines on a terminal: no progress line between them either.
+    with click.Context(click.Command("smurf"), obj=None) as root:
+        root.params["log_json"] = True
+        assert _progress_printer("MATCH_FETCHER") is None

@@ -178,8 +178,11 @@ def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
 
 def _progress_printer(job_label: str) -> Any:
     """A progress line rewritten in place on a terminal; none where stderr is a file or a
-    pipe (the log lines say how a run went, and JSON lines stay one object a line)."""
-    if not sys.stderr.isatty():
+    pipe, nor with --log-json (the log lines say how a run went, and JSON lines stay one
+    object a line)."""
+    context = click.get_current_context(silent=True)
+    json_lines = bool(context and context.find_root().params.get("log_json"))
+    if json_lines or not sys.stderr.isatty():
         return None
 
     def show(stage: str, fields: dict[str, Any]) -> None:
