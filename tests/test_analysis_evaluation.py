@@ -128,6 +128,10 @@ def test_the_top_suspects_leave_out_players_not_judged() -> None:
     assert "Gone#EUW" not in text
     listed = text.split("Top smurf suspects (INSUFFICIENT_DATA left out):")[1].splitlines()
     assert [line.split()[0] for line in listed[2:4]] == ["Smurf#EUW", "ordinary..."]
+    assert "No player could be judged yet" not in text
+    nobody = summary_text(scores.assign(label="INSUFFICIENT_DATA"))
+    assert "No player could be judged yet, so no suspects are listed" in nobody
+    assert "Top smurf suspects" not in nobody
 
 
 def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:

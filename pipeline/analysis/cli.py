@@ -46,7 +46,7 @@ def summary_text(
 ) -> str:
     """Counts by label and the top suspects of each kind, for the terminal; a suspect shows
     as its Riot ID from ``names``, else as the start of its puuid."""
-    from pipeline.analysis.scoring import LABELS
+    from pipeline.analysis.scoring import INSUFFICIENT_DATA, LABELS
 
     counts = scores["label"].value_counts()
     lines = [
@@ -54,6 +54,11 @@ def summary_text(
         + ", ".join(f"{label} {int(counts.get(label, 0))}" for label in LABELS)
     ]
     columns = ["player", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
+    if len(scores) and (scores["label"] == INSUFFICIENT_DATA).all():
+        lines.append(
+            "No player could be judged yet, so no suspects are listed: each needs enough stored"
+            " games and a fresh profile (`smurf explain PLAYER` says which is missing)."
+        )
     for target in ("smurf", "boosted"):
         ranked = top_suspects(scores, target, top)
         ranked = ranked.assign(
