@@ -87,7 +87,7 @@ def run_everything(tmp: Path, sim: RunningSimulator, hay: Haystacks) -> None:
     set_job_config(
         hay.db_path,
         "NOTEBOOK_REPORT",
-        parameters={"platform": INJECTION, "min_games": 1},
+        parameters={"platform": "EUW1", "min_games": 1},
         output_dir=str(hay.report_dir),
     )
     configure_logging(secrets=[CANARY], json_lines=True, level="debug", stream=hay.logs)
@@ -194,14 +194,33 @@ def test_every_job_and_the_report_ran_with_the_key(haystacks: Haystacks) -> None
     assert count(haystacks.db_path, "SELECT count(*) FROM account_checks") > 0
 
 
-def test_report_parameters_are_bound_as_data(haystacks: Haystacks) -> None:
-    """A parameter carrying SQL reaches the report as text: the players table is still there."""
+def test_report_parameters_carrying_sql_never_reach_a_kernel(
+    haystacks: Haystacks, tmp_path: Path
+) -> None:
+    """A report parameter the notebook puts into SQL (platform) is checked against the
+    platforms before any kernel starts: one carrying SQL is refused, nothing is written, and
+    the players table is still there; the job's report ran with its platform in any case."""
+    out = tmp_path / "refused"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(haystacks.db_path),
+            "report",
+            "--out",
+            str(out),
+            "-p",
+            f"platform={INJECTION}",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "euw1" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
     assert count(haystacks.db_path, "SELECT count(*) FROM players") > 0
     reports = list(haystacks.report_dir.glob("*.ipynb"))
     assert len(reports) == 1
-    assert INJECTION.replace("'", "\\'") in reports[0].read_text() or INJECTION in (
-        reports[0].read_text()
-    )
+    injected = reports[0].read_text()
+    assert 'platform = \\"euw1\\"' in injected  # EUW1 reached the notebook as euw1
 
 
 def test_no_log_line_holds_the_key(haystacks: Haystacks) -> None:
