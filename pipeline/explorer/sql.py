@@ -27,6 +27,7 @@ from pipeline.store.sql import (
     time_limit,
     writing_statements,
 )
+from pipeline.words import counted
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -94,7 +95,7 @@ def cut_note(frame: pd.DataFrame) -> str | None:
     cut_at = frame.attrs.get(_CUT_AT)
     if cut_at is None or len(frame) != cut_at:
         return None
-    rows = f"{cut_at} row{'s' if cut_at != 1 else ''}"
+    rows = counted(cut_at, "row", "rows")
     return (
         f"Only the first {rows}: the query returns more, which were cut. Narrow it (WHERE, "
         "LIMIT, an aggregate) or raise max_rows to see more."
