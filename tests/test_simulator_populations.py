@@ -196,6 +196,24 @@ def test_smurf_pace_slows_smurfs_down() -> None:
     assert paces["casual-smurfs"] < paces["standard"] * 0.5
 
 
+def test_short_lived_smurfs_play_shorter_seasons(world: World) -> None:
+    """Short-lived smurfs stop after about a third of the games standard smurfs play, so
+    their league entry reports a shorter season; other players keep their habits."""
+    short = build_world(
+        SimulatorConfig(seed=3, players=2000, assumptions=family("short-lived-smurfs"))
+    )
+    seasons = {}
+    for name, built in (("standard", world), ("short-lived-smurfs", short)):
+        players = built.players
+        smurfs = np.isin(players.population, [int(k) for k in SMURF_KINDS])
+        assert smurfs.any()
+        assert (players.games[smurfs] <= players.max_games[smurfs]).all()
+        seasons[name] = np.median(players.max_games[smurfs])
+        assert (players.max_games[players.population == int(Population.NORMAL)] > 10**5).all()
+    assert seasons["short-lived-smurfs"] < seasons["standard"] * 0.45
+    assert seasons["short-lived-smurfs"] > seasons["standard"] * 0.2
+
+
 def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> None:
     """In early-boosts worlds boosters take accounts over in the first 35 % of the history
     (30-80 % of the way in the standard story), so more of the history is the owner's."""
@@ -225,6 +243,8 @@ def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> N
         ({"stat_noise": -1.0}, "stat_noise"),
         ({"matchmaking_spread": 5000.0}, "matchmaking_spread"),
         ({"smurf_pace": 0.0}, "smurf_pace"),
+        ({"smurf_games": 0.05}, "smurf_games"),
+        ({"smurf_games": 6.0}, "smurf_games"),
         ({"smurf_mix": {Population.BOOSTED: 1.0}}, "smurf_mix"),
     ],
 )

@@ -18,6 +18,8 @@ families and judged on the others.
     quiet-throwers      more deranking smurfs, who throw by idling rather than feeding
     long-ago-boosts     boosted accounts handed back in the first weeks of the season:
                         their owners' games since are all a crawl fetches
+    short-lived-smurfs  smurfs that stop (or are banned) after a third of the games the
+                        standard story gives them: a short season, few games to crawl
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
@@ -107,6 +109,8 @@ class WorldAssumptions:
     lobby_weight, absolute_weight: how much a player's numbers follow their skill against
         the lobby, and their skill on the absolute ladder.
     smurf_pace: multiplies how many games a day smurfs play.
+    smurf_games: multiplies how many games smurfs play before they stop (or are banned):
+        the length of their season, which the league entry reports.
     bought_share: share of smurfs (climbing ones aside) on an old, levelled account.
     thrown_deaths: how many times more often a deranking smurf dies in a game it throws
         (1: it throws by idling, with weak numbers but no extra deaths).
@@ -126,6 +130,7 @@ class WorldAssumptions:
     lobby_weight: float = 0.6
     absolute_weight: float = 0.22
     smurf_pace: float = 1.0
+    smurf_games: float = 1.0
     bought_share: float = 0.3
     thrown_deaths: float = 2.5
     boost_start: tuple[float, float] = (0.3, 0.8)
@@ -155,6 +160,8 @@ class WorldAssumptions:
             raise SimulatorConfigError(
                 "smurf_pace must be between 0.05 and 5, bought_share between 0 and 1."
             )
+        if not 0.1 <= self.smurf_games <= 5.0:
+            raise SimulatorConfigError("smurf_games must be between 0.1 and 5.")
         if not 0.5 <= self.thrown_deaths <= 10.0:
             raise SimulatorConfigError("thrown_deaths must be between 0.5 and 10.")
         start = self.boost_start
@@ -221,6 +228,7 @@ FAMILIES: dict[str, WorldAssumptions] = {
     ),
     "early-boosts": replace(STANDARD, boost_start=(0.0, 0.35)),
     "long-ago-boosts": replace(STANDARD, boost_start=(0.0, 0.1)),
+    "short-lived-smurfs": replace(STANDARD, smurf_games=0.3),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit); the shipped
 # smurf model on the first six (early-boosts changes only the boosted accounts).

@@ -384,10 +384,12 @@ def _activity(
     )
     for kind, (low, high), games in habits:
         members = _is(population, kind)
-        pace = assumptions.smurf_pace if kind in SMURF_KINDS else 1.0
+        smurf = kind in SMURF_KINDS
+        pace = assumptions.smurf_pace if smurf else 1.0
         per_day = np.where(members, rng.uniform(low, high, count) * pace, per_day)
         if games is not None:
-            max_games = np.where(members, rng.integers(games[0], games[1], count), max_games)
+            fewest, most = _scaled_range(games, assumptions.smurf_games if smurf else 1.0)
+            max_games = np.where(members, rng.integers(fewest, most, count), max_games)
     luck_from_game = np.where(hot, rng.integers(0, 12, count), 0).astype(np.int64)
     luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
     # A booster plays the account for 60-120 games at a boosting pace, then hands it back.
@@ -404,6 +406,13 @@ def _activity(
         "boost_start_s": np.where(boosted, boost_start_s, NEVER_S).astype(np.int64),
         "boost_end_s": np.where(boosted, boost_start_s + boost_length_s, NEVER_S).astype(np.int64),
     }
+
+
+def _scaled_range(games: tuple[int, int], factor: float) -> tuple[int, int]:
+    """A range of games played, ``factor`` times as long (at least one game, and at least
+    two values to draw from)."""
+    fewest = max(1, round(games[0] * factor))
+    return fewest, max(fewest + 1, round(games[1] * factor))
 
 
 def _preferences(rng: np.random.Generator, population: IntArray) -> dict[str, Any]:
