@@ -12,6 +12,7 @@ from pipeline.jobs import JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
+from pipeline.store.players import NEW_ACCOUNT_LEVEL
 from tests.sim_helpers import job_context, run_job, set_job_config, track
 
 WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
@@ -30,16 +31,28 @@ def sim() -> Iterator[RunningSimulator]:
 
 def _discovered(db_path: Path, sim: RunningSimulator) -> list[str]:
     """Track one busy player, store their games, and list the players discovered in them
-    in the order the fetcher would take them without suspects."""
+    in the order the fetcher would take them without suspects: every account's stored
+    games are set to an established level, so none comes first as a new account."""
     busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
     track(db_path, [busiest["puuid"]])
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=4)
     assert run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+    _set_level(db_path, None, NEW_ACCOUNT_LEVEL + 100)
     with Database(db_path).read() as con:
         rows = con.execute(
             "SELECT puuid FROM players WHERE NOT is_tracked ORDER BY discovered_at, puuid"
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def _set_level(db_path: Path, puuids: list[str] | None, level: int) -> None:
+    """The summoner level the stored games of ``puuids`` (None: everyone) show."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE match_participants SET summoner_level = $level"
+            " WHERE $all OR puuid IN (SELECT unnest($puuids::VARCHAR[]))",
+            {"level": level, "all": puuids is None, "puuids": puuids or []},
+        )
 
 
 def _suspect(db_path: Path, puuids: list[str], score: float) -> None:
@@ -98,3 +111,25 @@ def test_a_low_score_is_not_a_suspect(db_path: Path, sim: RunningSimulator) -> N
     )
     run_job(job_context(db_path, sim), "MATCH_FETCHER")
     assert _fetched(db_path) == set(discovered[:3])
+
+
+def test_new_accounts_are_fetched_before_the_discovery_order(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Before players have a score, the ones whose games show a new account (a level below
+    NEW_ACCOUNT_LEVEL) are fetched first; the rest wait in discovery order, and a new
+    account fetched once takes its turn with the others afterwards."""
+    discovered = _discovered(db_path, sim)
+    late = discovered[-2:]
+    _set_level(db_path, late, NEW_ACCOUNT_LEVEL - 20)
+    _set_level(db_path, [discovered[-3]], NEW_ACCOUNT_LEVEL)  # at the level: established
+    set_job_config(
+        db_path, "MATCH_FETCHER", discovered_players_per_run=4, matches_per_player_per_run=3
+    )
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    assert _fetched(db_path) == {*late, *discovered[:2]}
+    # The fetched games brought new players (and their own levels): all established again.
+    _set_level(db_path, None, NEW_ACCOUNT_LEVEL + 100)
+    _set_level(db_path, late, NEW_ACCOUNT_LEVEL - 20)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    assert _fetched(db_path) == {*late, *discovered[:6]}
