@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, Settings
 from pipeline.jobs import JobContext, JobStatus, run_in_process
+from pipeline.scheduler_client import delete_database_file
 from pipeline.simulator import RunningSimulator, SimulatorConfig, build_world
 from pipeline.simulator.export import write_truth
 from pipeline.simulator.server import serve_in_process
@@ -78,11 +79,12 @@ def crawl_world(
     plan: CrawlPlan | None = None,
     *,
     progress: Progress | None = None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> CrawlReport:
-    """Crawl the world of ``config`` into a fresh database at ``db_path``."""
+    """Crawl the world of ``config`` into a fresh database at ``db_path`` (refused while a
+    scheduler serves the file there or another program holds it)."""
     plan = plan or CrawlPlan()
-    for stale in (db_path, Path(f"{db_path}.wal")):
-        stale.unlink(missing_ok=True)
+    delete_database_file(db_path, timeout_s=lock_timeout_s)
     migrate(db_path)
     _apply_configs(Database(db_path), plan.configs)
     served = SimulatorConfig(

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from pipeline.analysis.model import factor_phrase
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
 from pipeline.jobs import JobContext, run_in_process
+from pipeline.scheduler_client import delete_database_file
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
@@ -133,8 +134,7 @@ def _printer(out: TextIO) -> Callable[[str], None]:
 def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
     path = options.db_path
     if not options.keep:
-        for stale in (path, Path(f"{path}.wal")):
-            stale.unlink(missing_ok=True)
+        delete_database_file(path, timeout_s=options.lock_timeout_s)
     migrate(path, timeout_s=options.lock_timeout_s)
     with Database(path, options.lock_timeout_s).write() as con:
         for config in records.list_job_configs(con):

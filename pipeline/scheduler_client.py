@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from pipeline.errors import ConfigError
 from pipeline.jobs.errors import JobError
 from pipeline.jobs.scheduler import read_scheduler_lock
+from pipeline.store.connection import connect_with_retry
+from pipeline.store.errors import NotADatabaseError
 from pipeline.store.location import Location
 
 REQUEST_TIMEOUT_S = 10.0
@@ -115,6 +119,35 @@ def running_scheduler(db_path: Location) -> RunningScheduler | None:
     return RunningScheduler(
         pid if isinstance(pid, int) else None, api_url if isinstance(api_url, str) else None
     )
+
+
+def delete_database_file(path: Path, *, timeout_s: float) -> None:
+    """Delete the DuckDB file at ``path`` and its log, to start it afresh (``--replace``, a
+    fresh demo), unless something still uses it.
+
+    A scheduler serving the file keeps no connection open between units of work, so DuckDB's
+    own lock does not show it: its jobs would go on writing into the new file, mixing their
+    runs and data into it. A program holding the file (a notebook kernel, a DuckDB shell) is
+    waited for as every command waits, then named. A file that is not a DuckDB database is
+    not deleted.
+    """
+    running = running_scheduler(path)
+    if running is not None:
+        raise ConfigError(
+            f"A scheduler (pid {running.pid}) serves {path}, so it is not deleted: stop the "
+            "scheduler first (its jobs would go on writing into the new file), or give --db "
+            "another file."
+        )
+    if path.exists():
+        try:
+            connect_with_retry(path, read_only=False, timeout_s=timeout_s).close()
+        except NotADatabaseError:
+            raise ConfigError(
+                f"{path} is not a DuckDB database, so it is not deleted: give --db a database "
+                "file or a new path."
+            ) from None
+    for stale in (path, Path(f"{path}.wal")):
+        stale.unlink(missing_ok=True)
 
 
 def _token_header(token: str | None) -> dict[str, str]:

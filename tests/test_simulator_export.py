@@ -251,3 +251,44 @@ def test_cli_serve_refuses_a_port_in_use_in_words(tmp_path: Path) -> None:
         held = first.getsockname()[1]
         with pytest.raises(SimulatorError, match=f"Cannot serve on 127.0.0.1:{held}"):
             bind_port(held)
+
+
+def test_replace_refuses_a_database_a_running_scheduler_serves(tmp_path: Path) -> None:
+    """`--replace` (export, crawl) and a fresh demo delete the file: never while a scheduler
+    serves it (its jobs would go on writing into the new file, the old data lost under it)."""
+    from pipeline.demo import DemoOptions, prepare_database
+    from pipeline.simulator.server import free_port
+    from tests.test_one_run_at_a_time import scheduler_process
+
+    db_path = tmp_path / "own.duckdb"
+    _own_data(db_path)
+    with scheduler_process(db_path, free_port()):
+        for command in (
+            ["simulator", "export", "--seed", "3", "--players", "50", "--replace"],
+            ["simulator", "crawl", "--players", "60", "--cycles", "1", "--replace"],
+        ):
+            refused = CliRunner().invoke(cli, ["--db", str(db_path), *command])
+            assert refused.exit_code == 1, refused.output
+            assert "A scheduler (pid" in refused.output and "stop the scheduler" in refused.output
+            assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
+        with pytest.raises(Exception, match="A scheduler"):
+            prepare_database(DemoOptions(db_path=db_path), lambda _: None)
+        assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
+    # Stopped, the scheduler no longer keeps the file from being replaced.
+    export = ["simulator", "export", "--seed", "3", "--players", "50", "--replace"]
+    replaced = CliRunner().invoke(cli, ["--db", str(db_path), *export])
+    assert replaced.exit_code == 0, replaced.output
+    assert "own-player" not in _table(db_path, "SELECT puuid FROM players")["puuid"].tolist()
+
+
+def test_replace_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    """`--replace` deletes a DuckDB database, never another file given by mistake."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    refused = CliRunner().invoke(
+        cli,
+        ["--db", str(notes), "simulator", "export", "--players", "50", "--replace"],
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "not a DuckDB database" in refused.output
+    assert notes.read_text() == "my notes\n"

@@ -185,7 +185,10 @@ def _replace_option(command: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--replace",
         is_flag=True,
-        help="Delete the database file first when it exists (its data is lost).",
+        help=(
+            "Delete the database file first when it exists (its data is lost); refused "
+            "while a scheduler serves it."
+        ),
     )(command)
 
 
@@ -241,11 +244,13 @@ def _refuse_to_overwrite(
         )
 
 
-def _delete_database(location: Location) -> None:
-    """Delete a DuckDB file and its log (``--replace``), after every option was checked."""
+def _delete_database(location: Location, timeout_s: float) -> None:
+    """Delete a DuckDB file and its log (``--replace``), after every option was checked;
+    refused while a scheduler serves it or another program holds it."""
+    from pipeline.scheduler_client import delete_database_file
+
     if isinstance(location, Path):
-        for stale in (location, Path(f"{location}.wal")):
-            stale.unlink(missing_ok=True)
+        delete_database_file(location, timeout_s=timeout_s)
 
 
 @simulator.command("export")
@@ -279,7 +284,7 @@ def export(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )
     if replace:
-        _delete_database(settings.db_path)
+        _delete_database(settings.db_path, settings.lock_timeout_s)
     started_s = time.monotonic()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -360,7 +365,11 @@ def crawl(
         err=True,
     )
     report = crawl_world(
-        config, location, CrawlPlan(tracked=tracked, cycles=cycles), progress=progress
+        config,
+        location,
+        CrawlPlan(tracked=tracked, cycles=cycles),
+        progress=progress,
+        lock_timeout_s=settings.lock_timeout_s,
     )
     click.echo(
         f"Crawled {report.matches} matches and {report.players} players ({report.profiled} "
