@@ -230,3 +230,26 @@ def test_bucket_window_arithmetic(
     results = [bucket.hit(t) for t in times]
     assert [r.counts for r in results] == expected_counts
     assert [r.exceeded for r in results] == exceeded
+
+
+@pytest.mark.parametrize("rate", ["0.5", True, None, [0.5]])
+def test_a_fault_share_that_is_not_a_json_number_is_a_bad_request(
+    serve: Any, world: World, rate: Any
+) -> None:
+    """A share given as text, true or null is refused with a 400 naming it, and changes
+    nothing (it was read as 0.5 or 1.0: faults switched on that were never asked for)."""
+    sim = serve()
+    answer = httpx.post(sim.url + "/__sim/faults", json={"fault_rate": rate})
+    assert answer.status_code == 400
+    assert "fault_rate must be a share between 0 and 1" in answer.json()["status"]["message"]
+    assert httpx.get(sim.url + _account_path(world)).status_code == 200
+
+
+@pytest.mark.parametrize("delay_s", [-3.0, float("nan"), float("inf")])
+def test_a_slow_answer_delay_that_is_not_a_time_is_refused(delay_s: float) -> None:
+    """`--slow-s -3` (or NaN) was accepted and made slow answers quick: refused in words."""
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.errors import SimulatorConfigError
+
+    with pytest.raises(SimulatorConfigError, match="delay of a slow answer"):
+        SimulatorConfig(players=20, slow_rate=0.5, slow_response_s=delay_s)

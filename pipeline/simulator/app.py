@@ -296,8 +296,13 @@ def set_faults(state: SimulatorState, body: Any) -> JSONResponse:
         return riot_error(400, f"send a JSON object with some of: {names}")
     try:
         for name, rate in body.items():
+            # A share is a JSON number: text ("0.5"), true or null is a mistake, not a share.
+            if isinstance(rate, bool) or not isinstance(rate, int | float):
+                raise SimulatorConfigError(
+                    f"{name} must be a share between 0 and 1, a JSON number (got {rate!r})."
+                )
             check_rate(name, float(rate))
-    except (SimulatorConfigError, TypeError, ValueError) as exc:
+    except SimulatorConfigError as exc:
         return riot_error(400, str(exc))
     state.faults.update({name: float(rate) for name, rate in body.items()})
     return ok(dict(state.faults))

@@ -93,7 +93,9 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
 @click.option(
     "--slow-rate", default=0.0, show_default=True, help="Share of answers delayed by --slow-s."
 )
-@click.option("--slow-s", default=15.0, show_default=True, help="Delay of a slow answer, seconds.")
+@click.option(
+    "--slow-s", default=15.0, show_default=True, help="Delay of a slow answer, seconds (0-3600)."
+)
 @click.option(
     "--malformed-rate", default=0.0, show_default=True, help="Share of 200s with broken JSON."
 )

@@ -36,6 +36,8 @@ FAULT_RATE_NAMES = (
     "drop_rate",
     "service_429_rate",
 )
+# The longest delay of a slow answer: an hour outlasts every client's timeout.
+MAX_SLOW_RESPONSE_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ class SimulatorConfig:
             )
         for name in FAULT_RATE_NAMES:
             check_rate(name, getattr(self, name))
+        if not 0 <= self.slow_response_s <= MAX_SLOW_RESPONSE_S:
+            raise SimulatorConfigError(
+                f"The delay of a slow answer must be between 0 and {MAX_SLOW_RESPONSE_S:g} "
+                f"seconds (got {self.slow_response_s})."
+            )
         for name in ("ban_share", "suspension_share", "transfer_share"):
             check_rate(name, getattr(self, name))
         if self.ban_share + self.suspension_share + self.transfer_share > 1:
