@@ -313,6 +313,36 @@ def test_decorator_swallows_other_errors_when_not_critical_and_logs_context() ->
     assert failed and failed[0]["puuid"] == "p9" and failed[0]["operation"] == "fetch x"
 
 
+@pytest.mark.parametrize("key", ["operation", "error", "critical", "event", "retry_after_s"])
+def test_decorator_keeps_a_log_context_that_names_its_own_fields(key: str) -> None:
+    """A log_context naming one of the decorator's fields (e.g. {"error": ...}) is kept as
+    context_<key>; the handled error stays what the caller sees (it raised TypeError or
+    KeyError instead, a non-critical failure ending the whole run)."""
+
+    class Named:
+        @handle_riot_api_errors(
+            "fetch z", critical=False, log_context=lambda self, puuid: {key: puuid}
+        )
+        async def lenient(self, puuid: str) -> str:
+            raise NotFoundError("gone")
+
+        @handle_riot_api_errors("fetch w", log_context=lambda self, puuid: {key: puuid})
+        async def limited(self, puuid: str) -> str:
+            raise RateLimitError("slow down", retry_after_s=3.0, limit_type="application")
+
+    with structlog.testing.capture_logs() as logs:
+        assert asyncio.run(Named().lenient("p7")) is None
+        with pytest.raises(RateLimitSignal):
+            asyncio.run(Named().limited("p8"))
+    failed = [e for e in logs if e["event"] == "job.operation_failed"]
+    assert failed and failed[0]["operation"] == "fetch z"
+    assert failed[0][key if key == "retry_after_s" else f"context_{key}"] == "p7"
+    assert "NotFoundError" in failed[0]["error"]
+    limited = [e for e in logs if e["event"] == "job.rate_limited"]
+    assert limited and limited[0]["retry_after_s"] == 3.0
+    assert limited[0][key if key in ("error", "critical") else f"context_{key}"] == "p8"
+
+
 def test_decorator_reraises_other_errors_when_critical() -> None:
     """A critical operation re-raises what it caught."""
     with pytest.raises(NotFoundError):

@@ -45,25 +45,27 @@ def handle_riot_api_errors(
                 context = _context(log_context, args, kwargs)
                 log.info(
                     "job.rate_limited",
-                    operation=operation,
-                    **context,
-                    retry_after_s=exc.retry_after_s,
+                    **_fields(context, operation=operation, retry_after_s=exc.retry_after_s),
                 )
                 raise RateLimitSignal(
                     f"Rate limited during {operation}: {exc}", exc.retry_after_s
                 ) from exc
             except (AuthenticationError, ForbiddenError) as exc:
                 context = _context(log_context, args, kwargs)
-                log.error("job.auth_failed", operation=operation, **context, error=str(exc))
+                log.error(
+                    "job.auth_failed", **_fields(context, operation=operation, error=str(exc))
+                )
                 raise
             except Exception as exc:
                 context = _context(log_context, args, kwargs)
                 log.error(
                     "job.operation_failed",
-                    operation=operation,
-                    critical=critical,
-                    **context,
-                    error=f"{type(exc).__name__}: {exc}",
+                    **_fields(
+                        context,
+                        operation=operation,
+                        critical=critical,
+                        error=f"{type(exc).__name__}: {exc}",
+                    ),
                 )
                 if critical:
                     raise
@@ -72,6 +74,15 @@ def handle_riot_api_errors(
         return wrapper
 
     return decorate
+
+
+def _fields(context: dict[str, Any], **own: Any) -> dict[str, Any]:
+    """A log line's fields: the decorator's own and the context's. A context key that names
+    one of the decorator's fields (``error``, ``operation``, ...) or the event is kept as
+    ``context_<key>``: passed twice, it raised in place of the error being handled."""
+    taken = {*own, "event"}
+    fields = {(f"context_{key}" if key in taken else key): value for key, value in context.items()}
+    return {**fields, **own}
 
 
 def _context(
