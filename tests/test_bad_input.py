@@ -357,6 +357,22 @@ def test_a_run_whose_requests_all_went_unanswered_fails(
     assert answered.status is JobStatus.SUCCESS
 
 
+def test_a_run_whose_answers_were_all_unreadable_fails(db_path: Path) -> None:
+    """RIOT_API_BASE pointing at a web server that answers 200 with a page, not JSON: every
+    player's update fails and nothing is stored, so the run ends FAILED saying so (it ended
+    SUCCESS with no error, the 200s counted as answers)."""
+    unreadable = SimulatorConfig(seed=41, players=60, history_days=14, malformed_rate=1.0)
+    with serve_in_thread(unreadable) as html:
+        track(db_path, [t["puuid"] for t in html.truth()[:2]])
+        settings = Settings(db_path=db_path, riot_api_key=TEST_KEY, riot_api_base=html.base_url)
+        outcome = run_job(JobContext(settings, timeout_s=5.0), "TRACKED_PLAYER_UPDATER")
+    assert outcome.status is JobStatus.FAILED
+    message = outcome.error_message or ""
+    assert message.startswith("No Riot API request was answered (")
+    assert "malformed_body" in message and "is it the Riot API" in message
+    assert outcome.metrics["api_requests_made"] > 0
+
+
 # ---- import-matches ---------------------------------------------------------------------
 def test_import_rejects_corrupted_match_files_and_keeps_the_good_ones(
     db_path: Path, tmp_path: Path

@@ -85,7 +85,7 @@ def test_malformed_bodies_are_retried_then_reported(
         faulty(malformed_rate=1.0), lambda c: c.get_match(MATCH_ID), max_retries=1
     )
     assert isinstance(outcome, UnexpectedResponseError)
-    assert counts == {"200": 2}
+    assert counts == {"malformed_body": 2}  # counted apart: not an answer it could read
 
 
 def test_dropped_connections_are_transport_errors(faulty: Callable[..., RunningSimulator]) -> None:

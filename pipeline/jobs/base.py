@@ -474,9 +474,14 @@ class BaseJob:
         if not counts or any(_answered(outcome) for outcome in counts):
             return None
         outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        question = (
+            "reachable, and is it the Riot API (answers that are not JSON came back)?"
+            if "malformed_body" in counts
+            else "reachable?"
+        )
         return (
             f"No Riot API request was answered ({outcomes}): is RIOT_API_BASE "
-            f"({self.context.settings.shown_api_base}) reachable?"
+            f"({self.context.settings.shown_api_base}) {question}"
         )
 
     # ---- steps ------------------------------------------------------------------------

@@ -154,7 +154,8 @@ class RiotClient:
         return sum(self.request_counts().values())
 
     def request_counts(self) -> dict[str, int]:
-        """Requests sent, by outcome: the status ("200", "429"), "transport_error", "cancelled"."""
+        """Requests sent, by outcome: the status ("200", "429"), "transport_error",
+        "cancelled", or "malformed_body" (a 2xx whose body is not JSON)."""
         return dict(self._sender.counts) if self._sender is not None else {}
 
     # account-v1 ---------------------------------------------------------------------

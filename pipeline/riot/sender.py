@@ -148,6 +148,13 @@ class Sender:
             try:
                 return Payload(payload_of(response), response.content)
             except MalformedBody:
+                # Not an answer this client can read (a web page where the API should be):
+                # counted apart from the readable ones, so that a run that got nothing else
+                # does not pass for one that was answered.
+                self.counts[str(status)] -= 1
+                if self.counts[str(status)] <= 0:
+                    del self.counts[str(status)]
+                self.counts["malformed_body"] += 1
                 return _Retryable("malformed_body", self._malformed(call, status))
         if status == 429:
             return _Retryable("429", _rate_limit_error(call, response, None))
