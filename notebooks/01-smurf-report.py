@@ -51,13 +51,16 @@ as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
 if since_at > as_of_at:
     raise ValueError(f"since ({since_at:%Y-%m-%d %H:%M}) is after as_of ({as_of_at:%Y-%m-%d %H:%M}): give an earlier since.")
+listed_kind = {"SMURF": ("smurf", "smurfs"), "BOOSTED": ("boosted account", "boosted accounts")}.get(
+    label, ("smurf or boosted account", "smurfs and boosted accounts")
+)
 present.interactive_tables()
 display(present.header(
     f"Scores as of **{as_of_at:%Y-%m-%d %H:%M} UTC**",
     f"database `{present.shown_path(db)}`",
     f"platform {platform}" if platform else "every platform",
     f"players with at least {counted(min_games, 'game', 'games')}",
-    f"top {top_n} " + ({"SMURF": "smurfs", "BOOSTED": "boosted accounts"}.get(label) or "smurfs and boosted accounts"),
+    "top " + counted(top_n, *listed_kind),
     f"changes since {since_at:%Y-%m-%d %H:%M} UTC",
 ))
 
@@ -122,7 +125,7 @@ present.show_table(
 # %%
 with read(db, timeout_s=wait_s) as con:
     gone = scores.gone_accounts(con, as_of=as_of_at, platform=platform or None)
-display(Markdown(f"**{len(gone)}** accounts gone"))
+display(Markdown(f"**{len(gone)}** {'account' if len(gone) == 1 else 'accounts'} gone"))
 present.show_table(
     scores.accounts_for_readers(gone, checked="profile checked"),
     empty="No scored account" + (f" on {platform}" if platform else "") + " is gone.",
@@ -149,7 +152,7 @@ else:
     rule = quality.rule_point(truth)
     display(Markdown(
         quality.summary_in_words(judged)
-        + f" Precision of the top {top_n} smurf scores: "
+        + f" Precision of the top {counted(top_n, 'smurf score', 'smurf scores')}: "
         f"**{quality.precision_at(truth['is_smurf'], truth['smurf_score'], top_n):.0%}**. "
         + quality.rule_in_words(rule)
     ))
@@ -169,6 +172,6 @@ else:
 if csv_path:
     csv_file = resolve(csv_path)
     suspects.to_csv(csv_file, index=False)
-    display(Markdown(f"Wrote {len(suspects)} suspects (every score and factor) to `{present.shown_path(csv_file)}`."))
+    display(Markdown(f"Wrote {counted(len(suspects), 'suspect', 'suspects')} (every score and factor) to `{present.shown_path(csv_file)}`."))
 else:
     display(Markdown("*No CSV asked for (`csv_path` is empty).*"))

@@ -35,6 +35,7 @@ from IPython.display import Markdown, display
 from pipeline.explorer import jobs, plots, present
 from pipeline.jobs.types import JobType
 from pipeline.store import read
+from pipeline.words import counted
 from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, utc_time
 
 db = notebook_database(db_path, os.environ)
@@ -49,10 +50,10 @@ runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]
 present.interactive_tables()
 display(present.header(
     f"Database `{present.shown_path(db)}`",
-    f"the {days} days from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
+    f"the {counted(days, 'day', 'days')} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
     f"job {job_type}" if job_type else "every job",
 ))
-display(Markdown(f"**{len(runs)}** executions in the window."))
+display(Markdown(f"**{len(runs)}** {'execution' if len(runs) == 1 else 'executions'} in the window."))
 
 # %% [markdown]
 # ## Per job: runs, failures, rate limits, API requests, durations

@@ -35,6 +35,7 @@ import os
 from IPython.display import Markdown, display
 
 from pipeline.explorer import present, sql
+from pipeline.words import counted
 from pipeline.workspace import notebook_database, notebook_lock_timeout
 
 db = notebook_database(db_path, os.environ)
@@ -52,7 +53,7 @@ def q(text: str, params: list[object] | None = None):
 
 
 present.interactive_tables(every_frame=True)
-display(present.header(f"Database `{present.shown_path(db)}`", f"at most {max_rows} rows a query"))
+display(present.header(f"Database `{present.shown_path(db)}`", f"at most {counted(max_rows, 'row', 'rows')} a query"))
 sql.table_counts(db, timeout_s=wait_s)
 
 # %% [markdown]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -270,6 +271,48 @@ def test_smurf_report_lists_what_changed_since_the_last_report(
     assert "**1** newly unavailable" in text
     assert f"Player{NEWLY_FLAGGED[1:]}#EUW" in text
     assert f"Player{BANNED[1:]}#NA1" in text
+
+
+def test_a_count_of_one_reads_in_the_singular(world_db: Path, tmp_path: Path) -> None:
+    """One suspect, one account gone, one day, one execution, one row: never "1 days"."""
+    db = tmp_path / "world.duckdb"
+    shutil.copy(world_db, db)
+    with write(db) as con:  # one scored account the profile refresh no longer finds
+        con.execute(
+            "UPDATE players SET profile_found = false, summoner_checked_at = ? WHERE puuid = 'p10'",
+            [NOW - timedelta(hours=2)],
+        )
+    report = run_report(
+        "01-smurf-report",
+        {"as_of": NOW.isoformat(), "top_n": "1", "label": "BOOSTED"},
+        out_dir=tmp_path,
+        db_path=db,
+    )
+    text = _text(report.executed_path)
+    for words in (
+        "top 1 boosted account ·",
+        "**1** account gone",
+        "Precision of the top 1 smurf score:",
+        "Wrote 1 suspect (",
+    ):
+        assert words in text
+    # The monitor's 24 runs are 6 hours apart: the day before the oldest holds just it.
+    oldest = NOW - timedelta(hours=6 * 23)
+    monitor = run_report(
+        "03-job-monitor",
+        {"as_of": oldest.isoformat(), "days": "1", "job_type": "MATCH_FETCHER"},
+        out_dir=tmp_path,
+        db_path=db,
+    )
+    text = _text(monitor.executed_path)
+    assert "the 1 day from" in text
+    assert "**1** execution in the window." in text
+    sql = run_report("04-sql", {"max_rows": "1"}, out_dir=tmp_path, db_path=db)
+    assert "at most 1 row a query" in _text(sql.executed_path)
+    for result in (report, monitor, sql):
+        assert not re.search(
+            r"\b1 (?:suspects|accounts|days|executions|rows)\b", _text(result.executed_path)
+        )
 
 
 def test_smurf_report_on_a_platform_named_in_upper_case(world_db: Path, tmp_path: Path) -> None:
