@@ -99,13 +99,14 @@ present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
 
 # %% [markdown]
 # ## New since the last report
-# Newly flagged players (with at least `min_games` games, as above), and accounts that became
-# unavailable (likely banned).
+# Newly flagged players (with at least `min_games` games and, when `label` is set, of that
+# kind only, as above), and accounts that became unavailable (likely banned).
 
 # %%
 with read(db, timeout_s=wait_s) as con:
     flagged = scores.newly_flagged(
-        con, since=since_at, as_of=as_of_at, platform=platform or None, min_games=min_games
+        con, since=since_at, as_of=as_of_at, platform=platform or None, min_games=min_games,
+        label=label or None,
     )
     unavailable = scores.newly_unavailable(con, since=since_at, as_of=as_of_at, platform=platform or None)
 display(Markdown(f"**{len(flagged)}** newly flagged"))

@@ -135,6 +135,15 @@ def test_newly_flagged_keeps_to_the_reports_min_games(con: duckdb.DuckDBPyConnec
     assert scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, min_games=31).empty
 
 
+def test_newly_flagged_keeps_to_the_reports_label(con: duckdb.DuckDBPyConnection) -> None:
+    """A report of one kind (label=BOOSTED) lists no newly flagged player of the other kind,
+    just as its suspects table does not."""
+    assert list(
+        scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, label="SMURF")["puuid"]
+    ) == [NEWLY_FLAGGED]
+    assert scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, label="BOOSTED").empty
+
+
 def test_changes_since_respect_the_platform(con: duckdb.DuckDBPyConnection) -> None:
     """On another platform than the changed accounts', nothing is new."""
     new = scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW, platform="na1")

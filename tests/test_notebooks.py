@@ -273,6 +273,20 @@ def test_smurf_report_lists_what_changed_since_the_last_report(
     assert f"Player{BANNED[1:]}#NA1" in text
 
 
+def test_smurf_report_of_one_label_lists_only_that_kind_as_new(
+    world_db: Path, tmp_path: Path
+) -> None:
+    """label=BOOSTED keeps the newly flagged list to boosted accounts, as the suspects; the
+    newly flagged smurf shows under label=SMURF."""
+    since = {"as_of": NOW.isoformat(), "since": "2026-11-27T00:00:00", "min_games": "5"}
+    boosted, smurfs = (
+        run_report("01-smurf-report", {**since, "label": label}, out_dir=tmp_path, db_path=world_db)
+        for label in ("BOOSTED", "SMURF")
+    )
+    assert "**0** newly flagged" in _text(boosted.executed_path)
+    assert "**1** newly flagged" in _text(smurfs.executed_path)
+
+
 def test_a_count_of_one_reads_in_the_singular(world_db: Path, tmp_path: Path) -> None:
     """One suspect, one account gone, one day, one execution, one row: never "1 days"."""
     db = tmp_path / "world.duckdb"

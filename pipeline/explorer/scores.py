@@ -127,6 +127,7 @@ WHERE n.label IN ('SMURF', 'BOOSTED')
   AND n.puuid NOT IN (SELECT puuid FROM flagged_before)
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
   AND coalesce(n.games_analyzed, 0) >= ?
+  AND (?::VARCHAR IS NULL OR n.label = ?::VARCHAR)
 ORDER BY greatest(n.smurf_score, n.boosted_score) DESC
 """
 
@@ -138,10 +139,12 @@ def newly_flagged(
     as_of: datetime,
     platform: str | None = None,
     min_games: int = 0,
+    label: str | None = None,
 ) -> pd.DataFrame:
-    """Players flagged at ``as_of`` (on at least ``min_games`` games) who had never been
-    flagged at ``since``."""
-    params = [as_of, since, platform or None, platform or None, min_games]
+    """Players flagged at ``as_of`` (on at least ``min_games`` games; with ``label`` only,
+    when given) who had never been flagged at ``since``."""
+    kind = label or None
+    params = [as_of, since, platform or None, platform or None, min_games, kind, kind]
     return con.execute(_NEWLY_FLAGGED, params).df()
 
 
