@@ -22,6 +22,7 @@ from pipeline.explorer.present import PLAIN_MAX_ROWS
 from pipeline.reports import (
     NOTEBOOKS_DIR,
     NotebookExecutionError,
+    ParameterPathError,
     ReportResult,
     available_notebooks,
     find_notebook,
@@ -327,6 +328,24 @@ def test_a_count_of_one_reads_in_the_singular(world_db: Path, tmp_path: Path) ->
         assert not re.search(
             r"\b1 (?:suspects|accounts|days|executions|rows)\b", _text(result.executed_path)
         )
+
+
+@pytest.mark.parametrize("where", ["missing/suspects.csv", "."])
+def test_a_csv_path_the_report_cannot_write_is_refused_before_it_runs(
+    world_db: Path, tmp_path: Path, where: str
+) -> None:
+    """A CSV in a folder that does not exist, or onto a folder, is one clear error before
+    any kernel starts, not a failure in the notebook's last cell after the whole run."""
+    out = tmp_path / "out"
+    with pytest.raises(ParameterPathError, match="csv_path") as refused:
+        run_report(
+            "01-smurf-report",
+            {"csv_path": str(tmp_path / where)},
+            out_dir=out,
+            db_path=world_db,
+        )
+    assert ("does not exist" if "/" in where else "is a folder") in str(refused.value)
+    assert not any(out.glob("*.ipynb"))
 
 
 def test_smurf_report_on_a_platform_named_in_upper_case(world_db: Path, tmp_path: Path) -> None:

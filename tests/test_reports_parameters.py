@@ -144,6 +144,7 @@ def test_public_surfaces_are_pinned() -> None:
         "ParameterChoiceError",
         "ParameterError",
         "ParameterOrderError",
+        "ParameterPathError",
         "ParameterRangeError",
         "ParameterTimeError",
         "ParameterTypeError",

@@ -10,7 +10,8 @@ ReportError
 │   ├── ParameterRangeError       the value is outside the declared bounds
 │   ├── ParameterChoiceError      the text is none of the values it takes
 │   ├── ParameterTimeError        the text does not read as an ISO 8601 time
-│   └── ParameterOrderError       since is after as_of
+│   ├── ParameterOrderError       since is after as_of
+│   └── ParameterPathError        a file the notebook would write cannot be written there
 └── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
 """
 
@@ -133,6 +134,19 @@ class ParameterOrderError(ParameterError):
             f"The parameter 'since' ({since:{shown}} UTC) is after {until}: give an earlier "
             "since, or leave it empty (the previous report's time when that is earlier, "
             "else 24 hours before as_of)."
+        )
+
+
+class ParameterPathError(ParameterError):
+    """A path parameter names a file the notebook could not write (its folder is missing,
+    or it is a folder): refused before the notebook runs, not in its last cell."""
+
+    def __init__(self, name: str, path: Path, why: str) -> None:
+        self.name = name
+        self.path = path
+        super().__init__(
+            f"The parameter {name!r} names {path}, {why}: give a file in an existing folder,"
+            f" e.g. -p {name}=data/reports/suspects.csv, or leave it out."
         )
 
 

@@ -20,6 +20,7 @@ from pipeline.reports.errors import (
     MissingDatabaseError,
     NotebookExecutionError,
     OutputFolderError,
+    ParameterPathError,
 )
 from pipeline.reports.html import INJECTED_TAG, export_html
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
@@ -84,6 +85,7 @@ def run_report(
     final = _with_runner_defaults(
         checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s, at
     )
+    _require_writable_files(final)
     _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
     log.info("report.started", notebook=notebook.stem, output=str(executed))
@@ -138,6 +140,24 @@ def _as_of(parameters: Mapping[str, object], now: datetime) -> datetime:
 
 def _naive_utc(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
+
+
+# Parameters naming a file the notebook writes.
+_OUTPUT_PARAMETERS = ("csv_path",)
+
+
+def _require_writable_files(parameters: Mapping[str, object]) -> None:
+    """Refuse, before a kernel starts, a file the notebook would write into a folder that
+    does not exist, or onto a folder: the notebook would run to its last cell to fail."""
+    for name in _OUTPUT_PARAMETERS:
+        value = parameters.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise ParameterPathError(name, path, "which is a folder")
+        if not path.parent.is_dir():
+            raise ParameterPathError(name, path, f"whose folder {path.parent} does not exist")
 
 
 def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -> None:
