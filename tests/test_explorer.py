@@ -867,6 +867,27 @@ def test_one_rank_snapshot_is_drawn_on_a_short_axis(con: duckdb.DuckDBPyConnecti
     assert high - low <= 3  # matplotlib date units are days
 
 
+def test_the_rank_history_reads_as_ranks(con: duckdb.DuckDBPyConnection) -> None:
+    """The rank axis names ranks (IRON II .. BRONZE I), not ladder points, and the legend
+    names the queue in words, not Riot's RANKED_SOLO_5x5."""
+    history = players.rank_history(con, "p00")  # IRON II 20 LP, then BRONZE II 60 LP
+    ax = plots.rank_history_figure(history).axes[0]
+    named = ax.yaxis.get_major_formatter()
+    ranks = [named(tick, 0) for tick in ax.get_yticks()]
+    assert ranks[0] == "IRON II"
+    assert "BRONZE II" in ranks
+    assert all(re.fullmatch(r"[A-Z]+ (?:IV|III|II|I)", rank) for rank in ranks)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ranked solo"]
+    assert "ladder points" not in ax.get_ylabel()
+    assert [plots.rank_name(p) for p in (0, 399, 1400, 3100, 3900)] == [
+        "IRON IV",
+        "IRON I",
+        "GOLD II",
+        "MASTER",
+        "CHALLENGER",
+    ]
+
+
 def test_the_factor_chart_names_its_axis(con: duckdb.DuckDBPyConnection) -> None:
     """The factor bars say what their length measures."""
     ax = plots.factors_figure(players.factor_contributions(con, "p00")).axes[0]

@@ -10,8 +10,9 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
+from pipeline.analysis.tiers import APEX_TIER_INDEX, LP_PER_DIVISION, LP_PER_TIER, TIERS
 from pipeline.explorer.scores import TIER_ORDER
 
 
@@ -81,19 +82,49 @@ def factors_figure(
     return fig
 
 
+# Riot's queue types as a reader names them.
+QUEUE_TITLES = {"RANKED_SOLO_5x5": "ranked solo", "RANKED_FLEX_SR": "ranked flex"}
+_DIVISIONS = ("IV", "III", "II", "I")
+
+
 def rank_history_figure(history: pd.DataFrame) -> Figure:
-    """Ladder position over time, one line per queue."""
+    """Ladder position over time, one line per queue, on an axis of ranks (``GOLD II``)."""
     fig = Figure(figsize=(7, 3), layout="constrained")
     ax = fig.subplots()
-    for queue, rows in history.dropna(subset=["ladder_points"]).groupby("queue_type"):
-        ax.plot(rows["observed_at"], rows["ladder_points"], marker="o", label=str(queue))
-    ax.set_ylabel("ladder points (400 per tier)")
+    ranked = history.dropna(subset=["ladder_points"])
+    for queue, rows in ranked.groupby("queue_type"):
+        title = QUEUE_TITLES.get(str(queue), str(queue))
+        ax.plot(rows["observed_at"], rows["ladder_points"], marker="o", label=title)
+    ax.set_ylabel("rank (100 LP a division)")
     ax.set_title("Rank history")
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
+    if not ranked.empty:
+        _rank_axis(ax, pd.to_numeric(ranked["ladder_points"]))
     _date_axis(ax, history["observed_at"])
     fig.autofmt_xdate()
     return fig
+
+
+def rank_name(points: float) -> str:
+    """A ladder position (``players.rank_history``: 400 LP a tier, 100 a division, IV
+    lowest) as the rank a player reads: ``GOLD II``; master and above by tier alone."""
+    index = min(max(int(points // LP_PER_TIER), 0), len(TIERS) - 1)
+    if index >= APEX_TIER_INDEX:
+        return TIERS[index]
+    return f"{TIERS[index]} {_DIVISIONS[int(points % LP_PER_TIER // LP_PER_DIVISION)]}"
+
+
+def _rank_axis(ax: Axes, points: pd.Series) -> None:
+    """Ticks at the divisions (the tiers, over a long climb) the points span, named as
+    ranks: a reader knows GOLD II, not 1,400 ladder points."""
+    step = LP_PER_DIVISION if points.max() - points.min() <= 2 * LP_PER_TIER else LP_PER_TIER
+    low = float(points.min() // step * step)
+    high = float(max(low + step, -(-points.max() // step) * step))
+    ticks = [low + i * step for i in range(int((high - low) // step) + 1)]
+    ax.set_ylim(low - step * 0.1, high + step * 0.1)
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: rank_name(value)))
 
 
 def performance_figure(games: pd.DataFrame) -> Figure:
