@@ -669,6 +669,7 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     explorer.search("Player07#NA1")
     assert explorer.results.options == ()
     assert "1 more is hidden by the filters" in explorer.status.value
+    assert explorer.status.value.endswith("to see it.")
 
 
 def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
@@ -683,6 +684,7 @@ def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
     explorer.label.value = "SMURF"
     hidden = PLAYERS - len(explorer.results.options)
     assert f"; {hidden} more are hidden by the filters" in explorer.status.value
+    assert explorer.status.value.endswith("to see them.")
 
 
 def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -373,13 +373,14 @@ class PlayerExplorer:
         shown = self._listed_note(listed)
         if hidden == 0:
             return f"{counted(found, 'player matches', 'players match')} {text}{shown}."
-        widen = "widen Tier, Label, Min score or Min games to see"
+        them = "it" if hidden == 1 else "them"
+        widen = f"widen Tier, Label, Min score or Min games to see {them}"
         more = f"{hidden} more {'is' if hidden == 1 else 'are'} hidden by the filters"
         if listed == 0:
-            return f"No player passing the filters matches {text}; {more}: {widen} them."
+            return f"No player passing the filters matches {text}; {more}: {widen}."
         return (
             f"{counted(listed, 'player matches', 'players match')} {text} and the filters"
-            f"{shown}; {more}: {widen} them."
+            f"{shown}; {more}: {widen}."
         )
 
     def _list(self, options: list[tuple[str, str]]) -> None:
