@@ -939,6 +939,11 @@ def test_an_unscored_players_card_says_so(world: Path, tmp_path: Path) -> None:
     assert "Not scored yet" in card
     assert "&lt;NA&gt;" not in card and "<NA>" not in card and "nan" not in card
     assert "Not scored yet" not in card_html(card_parts(world, "p07"))
+    # Nothing scored, no rows of scores: no name in the summary without a value beside it.
+    for name in ("label", "smurf score", "confidence", "games analyzed", "scored at"):
+        assert f"<td>{name}</td>" not in card
+    summary = card[card.index("<table") : card.index("</table>")]
+    assert re.search(r"<td>[^<]+</td>\s*<td></td>", summary) is None
 
 
 def test_the_card_reads_as_words(world: Path) -> None:

@@ -158,12 +158,14 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
     shown = {
         key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
         for key, value in summary.items()
-        # A labelled player has no reason to be unlabelled: no empty row for it.
-        if key != "puuid" and not (key == "unlabelled_because" and _plain(value) == "")
+        if key != "puuid"
     }
     if shown.get("account status") == "":
         shown["account status"] = NEVER_CHECKED
-    return pd.DataFrame({"": list(shown), "value": list(shown.values())})
+    # Nothing known, no row: a labelled player has no reason to be unlabelled, and one not
+    # scored yet (said above the table) no tier, label, scores or time of scoring.
+    kept = {name: value for name, value in shown.items() if value != ""}
+    return pd.DataFrame({"": list(kept), "value": list(kept.values())})
 
 
 def _plain(value: object) -> object:
