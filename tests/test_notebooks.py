@@ -619,6 +619,47 @@ def test_a_long_table_of_sentences_reads_without_scrolling(
     assert columns["requests"]["align"] == "right"
 
 
+PLAIN_TABLE = """
+import pandas as pd
+from pipeline.explorer import present
+present.show_table(
+    pd.DataFrame({"who": ["account gone (banned or deleted)", "5-9 games"], "players": [6, 372],
+                  "precision": ["83%", "n/a"]}),
+    empty="none",
+)
+"""
+PLAIN_LAYOUT = """(() => {
+  const table = document.querySelector('table.dataframe');
+  const names = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  return Object.fromEntries(names.map((name, i) => [name, [
+    getComputedStyle(table.querySelector(`thead th:nth-child(${i + 1})`)).textAlign,
+    getComputedStyle(table.querySelector(`tbody td:nth-child(${i + 1})`)).textAlign,
+  ]]));
+})()"""
+
+
+def test_a_plain_table_aligns_words_left_and_numbers_right(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A short table (plain HTML, not interactive) aligns its columns of words left, as the
+    interactive tables do, and its numbers and percentages right."""
+    from nbclient import NotebookClient
+
+    from pipeline.reports.html import export_html
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PLAIN_TABLE)])
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    executed = tmp_path / "plain.ipynb"
+    nbformat.write(nb, str(executed))
+    page = browser.open(export_html(executed))
+    assert page.errors() == []
+    assert page.evaluate(PLAIN_LAYOUT) == {
+        "who": ["left", "left"],
+        "players": ["right", "right"],
+        "precision": ["right", "right"],
+    }
+
+
 SUSPECTS_TABLE = (
     "[...document.querySelectorAll('table.dataTable[id^=\"itables_\"]')]"
     ".find(t => t.innerText.includes('top factors'))"

@@ -17,8 +17,10 @@ notebook once, so reports sort and scroll without a network and never call a CDN
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -129,11 +131,46 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
 
 def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True) -> str:
     """``frame`` as plain HTML at the left of a box that scrolls sideways instead of the
-    page."""
+    page, its columns of words aligned left (numbers, percentages and times stay right, as
+    in the interactive tables)."""
     table = frame.to_html(index=index, header=header, border=0, na_rep="", float_format=_number)
     # At the left, under its heading: JupyterLab centres a rendered table in the page.
     table = table.replace("<table ", '<table style="margin-left:0; margin-right:auto" ', 1)
-    return f'<div style="overflow-x:auto; max-width:100%">{table}</div>'
+    return f'<div style="overflow-x:auto; max-width:100%">{_words_left(frame, table, index)}</div>'
+
+
+# A value that reads as a number, a percentage, a time or a score (K/D/A): no letters,
+# or "n/a" where a share has nothing to count.
+_NOT_WORDS = re.compile(r"[^A-Za-z]*|n/a", re.IGNORECASE)
+
+
+def _words_left(frame: pd.DataFrame, table: str, index: bool) -> str:
+    """``table`` with a stylesheet of its own aligning its columns of words to the left:
+    JupyterLab right-aligns every cell of rendered HTML, where a column of names or
+    sentences reads ragged."""
+    columns = [frame.index.to_series()] if index else []
+    columns += [frame.iloc[:, i] for i in range(frame.shape[1])]
+    wordy = [
+        position
+        for position, values in enumerate(columns, start=1)
+        if any(not _NOT_WORDS.fullmatch(str(v)) for v in values if _plain_text(v))
+    ]
+    if not wordy:
+        return table
+    # Named after its contents: the same table gets the same name (a page's copies of
+    # one table share the same rules), another table another.
+    name = f"smurf-table-{hashlib.sha1(table.encode()).hexdigest()[:12]}"
+    cells = ", ".join(f".{name} td:nth-child({n}), .{name} th:nth-child({n})" for n in wordy)
+    table = table.replace('class="dataframe"', f'class="dataframe {name}"', 1)
+    return f"<style>{cells} {{ text-align: left; }}</style>{table}"
+
+
+def _plain_text(value: object) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and pd.isna(value):
+        return ""
+    return str(value).strip()
 
 
 def fitted_html(fragment: str) -> str:
