@@ -200,6 +200,24 @@ def test_sql_notebook_says_when_a_result_was_cut(world_db: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_reports_page_is_titled_by_its_heading_and_run(
+    sim_reports: dict[str, ReportResult], name: str
+) -> None:
+    """A browser tab or bookmark of a report names it (``Smurf report · 01-smurf-report-
+    <time>``), not nbconvert's "Notebook" for every page."""
+    result = sim_reports[name]
+    heading = next(
+        line.removeprefix("# ")
+        for cell in load_notebook(find_notebook(name)).cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("# ")
+    )
+    title = re.search(r"<title>(.*?)</title>", result.html_path.read_text()).group(1)  # type: ignore[union-attr]
+    assert title == f"{heading} · {result.html_path.stem}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_reports_read_without_code_or_network(
     sim_reports: dict[str, ReportResult], name: str
 ) -> None:

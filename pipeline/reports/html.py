@@ -7,6 +7,8 @@
   of JupyterLab's template (require.js, MathJax, mermaid, the widget embedder).
 - Widget state is dropped, so a widget shows the static HTML it carries beside its view
   (nbconvert falls back to it) instead of an empty box that waits for a CDN script.
+- The page's title (a browser tab, a bookmark) is the notebook's heading and the run's
+  name, ``Smurf report · 01-smurf-report-20261202T054233Z``, not nbconvert's "Notebook".
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def export_html(executed: Path, *, show_code: bool = False) -> Path:
 
     nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
     for_readers(nb, show_code=show_code)
+    nb.metadata["title"] = page_title(nb, executed.stem)
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         template_name=TEMPLATE_NAME,
@@ -46,3 +49,15 @@ def for_readers(nb: Any, *, show_code: bool) -> None:
         nb.cells = [
             c for c in nb.cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
         ]
+
+
+def page_title(nb: Any, run: str) -> str:
+    """The notebook's first heading (``# Smurf report``) and the run's name, or the run's
+    name alone when the notebook has no heading."""
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in str(cell.get("source", "")).splitlines():
+            if line.startswith("# "):
+                return f"{line.removeprefix('# ').strip()} · {run}"
+    return run
