@@ -927,6 +927,12 @@ def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
         unlabelled
     )
     assert "not checked" not in card_html(card_parts(world, BANNED))
+    # Its raw score (1.0 here) measures nothing: the card shows neither it nor its factors.
+    card = card_html(unlabelled)
+    summary = card[card.index("<table") : card.index("</table>")]
+    assert "smurf score" not in summary and "100%" not in summary
+    assert 'alt="factor contributions"' not in card
+    assert 'alt="factor contributions"' in card_html(card_parts(world, BANNED))
 
 
 def test_an_unscored_players_card_says_so(world: Path, tmp_path: Path) -> None:

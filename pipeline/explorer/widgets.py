@@ -107,7 +107,10 @@ def card_html(parts: dict[str, Any]) -> str:
             f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}</p>"
         )
         pieces.append(table_html(players.checks_for_readers(checks)))
-    if not parts["factors"].empty:
+    # A score on too few games measures nothing (the list shows no suspicion for it):
+    # neither its value nor a chart of why it is so.
+    judged = summary.get("label") not in scores.UNJUDGED_LABELS
+    if judged and not parts["factors"].empty:
         figure = plots.factors_figure(
             parts["factors"],
             f"Why {summary['riot_id']} scores so",
@@ -155,10 +158,12 @@ NEVER_CHECKED = "not checked (the ban checker looks at flagged players)"
 
 
 def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
+    unjudged = summary.get("label") in scores.UNJUDGED_LABELS
     shown = {
         key.replace("_", " "): percent(value) if _is_probability(key) else _plain(value)
         for key, value in summary.items()
-        if key != "puuid"
+        # A score on too few games measures nothing: no row for it, the reason says why.
+        if key != "puuid" and not (unjudged and _is_probability(key))
     }
     if shown.get("account status") == "":
         shown["account status"] = NEVER_CHECKED
