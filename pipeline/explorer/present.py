@@ -136,7 +136,8 @@ def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True)
     table = frame.to_html(index=index, header=header, border=0, na_rep="", float_format=_number)
     # At the left, under its heading: JupyterLab centres a rendered table in the page.
     table = table.replace("<table ", '<table style="margin-left:0; margin-right:auto" ', 1)
-    return f'<div style="overflow-x:auto; max-width:100%">{_words_left(frame, table, index)}</div>'
+    style, table = _words_left(frame, table, index)
+    return f'{style}<div style="overflow-x:auto; max-width:100%">{table}</div>'
 
 
 # A value that reads as a number, a percentage, a time or a score (K/D/A): no letters,
@@ -144,10 +145,10 @@ def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True)
 _NOT_WORDS = re.compile(r"[^A-Za-z]*|n/a", re.IGNORECASE)
 
 
-def _words_left(frame: pd.DataFrame, table: str, index: bool) -> str:
-    """``table`` with a stylesheet of its own aligning its columns of words to the left:
-    JupyterLab right-aligns every cell of rendered HTML, where a column of names or
-    sentences reads ragged."""
+def _words_left(frame: pd.DataFrame, table: str, index: bool) -> tuple[str, str]:
+    """A stylesheet of ``table``'s own aligning its columns of words to the left (empty
+    when it has none), and the table named for it: JupyterLab right-aligns every cell of
+    rendered HTML, where a column of names or sentences reads ragged."""
     columns = [frame.index.to_series()] if index else []
     columns += [frame.iloc[:, i] for i in range(frame.shape[1])]
     wordy = [
@@ -156,13 +157,13 @@ def _words_left(frame: pd.DataFrame, table: str, index: bool) -> str:
         if any(not _NOT_WORDS.fullmatch(str(v)) for v in values if _plain_text(v))
     ]
     if not wordy:
-        return table
+        return "", table
     # Named after its contents: the same table gets the same name (a page's copies of
     # one table share the same rules), another table another.
     name = f"smurf-table-{hashlib.sha1(table.encode()).hexdigest()[:12]}"
     cells = ", ".join(f".{name} td:nth-child({n}), .{name} th:nth-child({n})" for n in wordy)
     table = table.replace('class="dataframe"', f'class="dataframe {name}"', 1)
-    return f"<style>{cells} {{ text-align: left; }}</style>{table}"
+    return f"<style>{cells} {{ text-align: left; }}</style>", table
 
 
 def _plain_text(value: object) -> str:
