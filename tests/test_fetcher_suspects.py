@@ -128,6 +128,13 @@ def test_new_accounts_are_fetched_before_the_discovery_order(
     )
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     assert _fetched(db_path) == {*late, *discovered[:2]}
+    with Database(db_path).read() as con:
+        exhausted = con.execute(
+            "SELECT count(*) FROM players WHERE history_exhausted AND puuid IN"
+            " (SELECT unnest($late::VARCHAR[]))",
+            {"late": late},
+        ).fetchone()
+    assert exhausted == (0,)  # history left: the next run passes them over by its order
     # The fetched games brought new players (and their own levels): all established again.
     _set_level(db_path, None, NEW_ACCOUNT_LEVEL + 100)
     _set_level(db_path, late, NEW_ACCOUNT_LEVEL - 20)

@@ -2,8 +2,9 @@
 
 The simulator is one story of how players behave. Detection fitted to one story learns that
 story, so the story has knobs (how many smurfs and of which kind, how noisy the numbers are,
-how tightly matchmaking pairs ratings, how much a player's numbers follow absolute skill
-against skill relative to the lobby, when boosters take accounts over) and *families*:
+how many games smurfs play before they stop, how tightly matchmaking pairs ratings, how
+much a player's numbers follow absolute skill against skill relative to the lobby, when
+boosters take accounts over) and *families*:
 named settings of those knobs that tell different stories. Models are fitted on some
 families and judged on the others.
 
@@ -18,8 +19,8 @@ families and judged on the others.
     quiet-throwers      more deranking smurfs, who throw by idling rather than feeding
     long-ago-boosts     boosted accounts handed back in the first weeks of the season:
                         their owners' games since are all a crawl fetches
-    short-lived-smurfs  smurfs that stop (or are banned) after a third of the games the
-                        standard story gives them: a short season, few games to crawl
+    short-lived-smurfs  smurfs that stop (or are banned) after three tenths of the games
+                        the standard story gives them: a short season, few games to crawl
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:

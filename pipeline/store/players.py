@@ -132,10 +132,11 @@ NEW_ACCOUNT_LEVEL = 60
 # Candidates: not tracked, history not exhausted, below the target. The most suspicious
 # (latest smurf or boosted score at least $suspect_score) take the first places, up to
 # $suspects, then the never-fetched (new accounts, seen below NEW_ACCOUNT_LEVEL, before the
-# others; each in discovery order), then the rest least recently fetched first. A player
-# needs a few stored games for a score, so before the first fetch the level their games
-# showed is the only hint of a smurf; fetching new accounts first judges more of them in
-# the same budget.
+# others; each in discovery order), then the rest least recently fetched first. Most
+# players are never fetched in a crawl's budget: they are discovered, and judged, from the
+# games they play in beside others. A new account is the first mark of a smurf, so new
+# accounts go first whatever their score below $suspect_score (a score on a few games seen
+# beside others says little): more smurfs get a history of their own in the same budget.
 _PLAYERS_TO_FETCH = f"""
 WITH candidates AS (
     SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
