@@ -39,7 +39,10 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
     riot_id = f"{player['game_name']}#{player['tag_line']}"
     tracked = smurf(db_path, sim, "track", riot_id.upper(), "--platform", "euw1")
     assert tracked.exit_code == 0, tracked.output
-    assert player["puuid"] in tracked.output
+    assert player["puuid"] in tracked.output and tracked.output.startswith("Tracking ")
+    again = smurf(db_path, sim, "track", riot_id, "--platform", "euw1")
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("Already tracking ") and player["puuid"] in again.output
     assert (
         count(
             db_path,

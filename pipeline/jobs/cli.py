@@ -76,7 +76,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
 
     account = asyncio.run(resolve())
     with db.write() as con:
-        track_player(
+        already = track_player(
             con,
             puuid=account["puuid"],
             game_name=account.get("gameName"),
@@ -84,9 +84,13 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
             platform=platform,
             now=records.utcnow(),
         )
+    shown = f"{account.get('gameName')}#{account.get('tagLine')} on {platform}"
+    if already:
+        click.echo(f"Already tracking {shown} (puuid {account['puuid']}); nothing changed.")
+        return
     click.echo(
-        f"Tracking {account.get('gameName')}#{account.get('tagLine')} on {platform} "
-        f"(puuid {account['puuid']}). TRACKED_PLAYER_UPDATER fetches their matches."
+        f"Tracking {shown} (puuid {account['puuid']}). TRACKED_PLAYER_UPDATER fetches their"
+        " matches."
     )
 
 

@@ -53,8 +53,12 @@ def track_player(
     tag_line: str | None,
     platform: str,
     now: datetime,
-) -> None:
-    """Mark a player tracked (creating it if new); the Riot ID and platform given win."""
+) -> bool:
+    """Mark a player tracked (creating it if new); the Riot ID and platform given win.
+
+    Returns whether the player was tracked already (tracking again changes only the ID and
+    platform)."""
+    before = con.execute("SELECT is_tracked FROM players WHERE puuid = ?", [puuid]).fetchone()
     # An update, then an insert of what is new: a lake has no keys for ON CONFLICT.
     con.execute(
         "UPDATE players SET is_tracked = true, tracked_at = coalesce(tracked_at, ?),"
@@ -68,6 +72,7 @@ def track_player(
         " WHERE NOT EXISTS (SELECT 1 FROM players WHERE puuid = ?)",
         [puuid, game_name, tag_line, platform, now, now, now, puuid],
     )
+    return bool(before and before[0])
 
 
 def untrack_players(
