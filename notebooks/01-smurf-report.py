@@ -153,7 +153,8 @@ else:
     rule = quality.rule_point(truth)
     display(Markdown(
         quality.summary_in_words(judged)
-        + f" Precision of the top {counted(top_n, 'smurf score', 'smurf scores')}: "
+        + " Precision of the top "
+        + f"{counted(min(top_n, len(truth)), 'smurf score', 'smurf scores')}: "
         f"**{quality.precision_at(truth['is_smurf'], truth['smurf_score'], top_n):.0%}**. "
         + quality.rule_in_words(rule)
     ))

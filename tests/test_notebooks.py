@@ -717,3 +717,19 @@ def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
     )
     riot_ids = sorted_by("Riot ID")
     assert riot_ids == sorted(riot_ids, key=str.casefold)
+
+
+def test_precision_of_the_top_counts_the_players_judged(world_db: Path, tmp_path: Path) -> None:
+    """Asked for more suspects than were judged, the report's precision says how many it
+    read, not the number asked for."""
+    report = run_report(
+        "01-smurf-report",
+        {"as_of": NOW.isoformat(), "top_n": "1000"},
+        out_dir=tmp_path,
+        db_path=world_db,
+    )
+    text = _text(report.executed_path)
+    judged = re.search(r"\*\*(\d+)\*\* players? with at least", text)
+    top = re.search(r"Precision of the top (\d+) smurf scores?:", text)
+    assert judged and top, text[:2000]
+    assert int(top.group(1)) == int(judged.group(1)) < 1000
