@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from pipeline.cli import cli
 from pipeline.reports import NotebookExecutionError, NotebookNotFoundError, run_report
 from pipeline.reports.runner import ReportResult
+from pipeline.store import latest_version, migrate
 
 SECRET = "RGAPI-00000000-test-secret-never-in-reports"
 HOSTILE = "x'); DROP TABLE t; --"
@@ -285,3 +286,18 @@ def test_smurf_report_list_shows_notebooks_and_parameters(workspace: Path) -> No
     assert code == 0, stderr
     assert "broken\n" in stdout
     assert "  count: int = 1  # how many" in stdout
+
+
+def test_a_database_behind_this_release_is_refused_before_any_kernel(workspace: Path) -> None:
+    """A database an older release migrated lacks what the notebooks read: the report says
+    to migrate it, before a kernel starts and without writing files."""
+    old = workspace / "old.duckdb"
+    migrate(old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("DELETE FROM schema_migrations WHERE version = ?", [latest_version()])
+    out = workspace / "old-db"
+    code, _stdout_text, stderr = _smurf(workspace, out, "-n", "echo", "-p", f"db_path={old}")
+    assert code == 1
+    assert f"needs {latest_version()}: run `smurf db migrate`" in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -27,7 +27,13 @@ from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
-from pipeline.store import SchemaTooNewError, current_version, latest_version, read
+from pipeline.store import (
+    SchemaOutOfDateError,
+    SchemaTooNewError,
+    current_version,
+    latest_version,
+    read,
+)
 from pipeline.store.location import Location, is_lake_url, refuse_directory
 from pipeline.workspace import utc_time
 
@@ -161,7 +167,8 @@ def _require_writable_files(parameters: Mapping[str, object]) -> None:
 
 
 def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -> None:
-    """Fail before starting a kernel when the notebook's database is missing or too new."""
+    """Fail before starting a kernel when the notebook's database is missing, or holds this
+    product's schema at a version other than this release's."""
     db_path = parameters.get("db_path")
     if not isinstance(db_path, str) or not db_path:
         return
@@ -169,11 +176,15 @@ def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -
         refuse_directory(Path(db_path))
         if not Path(db_path).is_file():
             raise MissingDatabaseError(db_path)
-    # A newer release may have changed what the tables mean: refuse rather than mislead.
+    # A newer release may have changed what the tables mean, and an older database lacks
+    # what the notebooks read: refuse with what to do rather than fail in a cell. A file with
+    # no schema of ours is left to the notebook (one of the user's may read any DuckDB file).
     with read(db_path, timeout_s=lock_timeout_s) as con:
         version = current_version(con)
     if version > latest_version():
         raise SchemaTooNewError(db_path, version, latest_version())
+    if 0 < version < latest_version():
+        raise SchemaOutOfDateError(db_path, version, latest_version())
 
 
 def execute_notebook(
