@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.analysis import ScoringParams
 from pipeline.analysis.features import feature_frame, game_frame
-from pipeline.analysis.model import factor_inputs
+from pipeline.analysis.model import SMURF_MODEL, factor_inputs
 from tests.lobby_world import START, Game, add_matches, games_every, set_profile
 
 PARAMS = ScoringParams()
@@ -194,3 +194,35 @@ def test_a_winning_season_on_an_account_playing_below_its_tier_stands_out(
     assert inputs.loc["owner", "winning_season_below_tier"] > 0.5
     assert inputs.loc["strong", "winning_season_below_tier"] == 0.0
     assert inputs.loc["struggling", "winning_season_below_tier"] == 0.0
+
+
+def test_a_newcomer_learning_game_by_game_is_told_from_a_smurf_strong_from_the_first(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Two new accounts with the same winning season: one whose play against the lobby rises
+    from level with it to far above (a talented newcomer learning), one far above it from
+    the first game (a smurf). Only the first reads as rising; on an old account with a full
+    season the same rise does not count (it is not a new account's learning)."""
+    _ordinary_games(con)
+    rising = [
+        Game(won=i % 3 != 2, strength=0.95 + 0.04 * i, at=START + timedelta(hours=6 * i))
+        for i in range(20)
+    ]
+    cases = (
+        ("learner", rising, 35, 30, 12),
+        ("smurf", None, 35, 30, 12),
+        ("old", rising, 400, 200, 150),
+    )
+    for puuid, games, level, wins, losses in cases:
+        played = games or games_every(20, won=[True, True, False], strength=1.7)
+        add_matches(con, puuid, played, level=level, lobby_prefix=puuid)
+        set_profile(con, puuid, level=level, wins=wins, losses=losses)
+    inputs = _inputs(_features(con, "learner", "smurf", "old"))
+    assert inputs.loc["learner", "lobby_decline"] < -0.05
+    assert inputs.loc["learner", "rising_on_new_account"] > 0.15
+    assert inputs.loc["smurf", "rising_on_new_account"] < 0.02
+    assert inputs.loc["old", "rising_on_new_account"] == 0.0
+    # In the smurf model the rise counts against a smurf: the learner's odds fall by it.
+    contributions = SMURF_MODEL.contributions(inputs)["rising_on_new_account"]
+    assert contributions["learner"] < -0.1
+    assert contributions["learner"] < contributions["smurf"]

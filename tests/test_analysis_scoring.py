@@ -115,8 +115,8 @@ def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection
     scores = score_players(con).set_index("puuid")
     assert scores.loc["smurf", "label"] == SMURF
     assert scores.loc["smurf", "smurf_score"] > 0.9
-    # 25 stored games: at most the 93 % of SMURF labels measured right with 20 or more.
-    expected = min(scores.loc["smurf", "smurf_score"], 0.93)
+    # 25 stored games: at most the 90 % of SMURF labels measured right with 20 or more.
+    expected = min(scores.loc["smurf", "smurf_score"], 0.90)
     assert scores.loc["smurf", "confidence"] == pytest.approx(expected)
     assert (scores.loc[ORDINARY, "label"] == NORMAL).all()
 
@@ -144,7 +144,7 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """Seven dominant games on a new account: labelled SMURF with p near 1, but the label's
-    confidence is capped at the 72 % that SMURF labels on 5-19 stored games were measured
+    confidence is capped at the 74 % that SMURF labels on 5-19 stored games were measured
     right (at worst)."""
     _ordinary(con)
     dominant = games_every(7, won=[True] * 6 + [False], strength=1.8)
@@ -153,19 +153,19 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     few = score_players(con, ["few"]).iloc[0]
     assert few["label"] == SMURF
     assert few["smurf_score"] > 0.95
-    assert few["confidence"] == pytest.approx(0.72)
+    assert few["confidence"] == pytest.approx(0.74)
     assert few["confidence"] < few["smurf_score"]
 
 
 def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -> None:
-    """Each label's cap is the one of its bucket of stored games (BOOSTED: 72 % on 7 games,
-    87 % on 12 and on 25), and more games never cap lower."""
+    """Each label's cap is the one of its bucket of stored games (BOOSTED: 78 % on 7 games,
+    85 % on 12 and on 25), and more games never cap lower."""
     games = np.arange(5, 200)
     for label in (SMURF, BOOSTED):
         caps = observed_precision(label, games)
         assert (np.diff(caps) >= 0).all()
     caps = observed_precision(BOOSTED, np.array([7, 12, 25]))
-    np.testing.assert_allclose(caps, [0.72, 0.87, 0.87])
+    np.testing.assert_allclose(caps, [0.78, 0.85, 0.85])
 
 
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:

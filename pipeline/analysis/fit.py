@@ -15,10 +15,8 @@ precision at ``TARGET_PRECISION`` over those scores pooled (a threshold chosen o
 the weights were fitted to promises more precision than a new world gives; one that keeps it
 on every world alone is set by the single hardest world and gives far more precision than
 asked, at the cost of recall). The held-out families judge the result
-(``benchmarks/bench_quality.py``). It refits both models on the crawls it is given; the
-shipped smurf model's weights come from crawls of the first six training families and were
-kept when the seventh (``early-boosts``, which changes only the boosted accounts) came, so
-a run on all seven prints what a refit would give, not the shipped smurf constants.
+(``benchmarks/bench_quality.py``). It refits both models on the crawls it is given; run on
+the seven training crawls named in ``model`` it prints the shipped constants and thresholds.
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """

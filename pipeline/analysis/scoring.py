@@ -137,12 +137,12 @@ def _labels(
 # The precision of each label by stored games (from, precision), measured on each training
 # crawl with the weights fitted on the others, at the thresholds chosen that way
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
-# lowest precision measured at or above it, so more stored games never cap lower (SMURF
-# measured 0.80 on 5-9 games, 69 labels; 0.72 on 10-19, 83; 0.93 on 20+, 180, over six
-# crawls. BOOSTED 0.72, 72; 0.88, 105; 0.87, 311, over seven).
+# lowest precision measured at or above it, so more stored games never cap lower (over the
+# seven crawls, SMURF measured 0.84 on 5-9 games, 80 labels; 0.74 on 10-19, 112; 0.90 on
+# 20+, 282. BOOSTED 0.78, 110; 0.89, 168; 0.85, 358).
 LABEL_PRECISION_BY_GAMES = {
-    SMURF: ((5, 0.72), (10, 0.72), (20, 0.93)),
-    BOOSTED: ((5, 0.72), (10, 0.87), (20, 0.87)),
+    SMURF: ((5, 0.74), (10, 0.74), (20, 0.90)),
+    BOOSTED: ((5, 0.78), (10, 0.85), (20, 0.85)),
 }
 
 

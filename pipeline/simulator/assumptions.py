@@ -231,8 +231,7 @@ FAMILIES: dict[str, WorldAssumptions] = {
     "long-ago-boosts": replace(STANDARD, boost_start=(0.0, 0.1)),
     "short-lived-smurfs": replace(STANDARD, smurf_games=0.3),
 }
-# Models are fitted on these and judged on the rest (see pipeline.analysis.fit); the shipped
-# smurf model on the first six (early-boosts changes only the boosted accounts).
+# Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (
     "standard",
     "throwers",
