@@ -264,6 +264,8 @@ _FACTOR_WORDS = {
     # Most players have none of it (0, below the typical value): "low winning season below
     # tier" would read as a poor season.
     "winning_season_below_tier": "record above play at tier",
+    # "low learning on a new account": strong from the first game, as a smurf is.
+    "rising_on_new_account": "learning on a new account",
 }
 
 
