@@ -80,7 +80,7 @@ def test_a_gone_account_has_no_season_to_read(con: duckdb.DuckDBPyConnection) ->
     set_profile(con, "dominant", level=400, wins=None, losses=None, found=False)
     gone = _score(con)
     assert gone["label"] == INSUFFICIENT_DATA
-    for factor in ("season_games", "new_account_record"):
+    for factor in ("season_games", "new_account_record", "rising_on_new_account"):
         assert gone[f"contrib_smurf_{factor}"] == 0.0
     for factor in ("new_by_games", "season_record", "winning_season_below_tier"):
         assert gone[f"contrib_boosted_{factor}"] == 0.0

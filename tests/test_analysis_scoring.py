@@ -28,7 +28,12 @@ from pipeline.analysis import (
     write_scores,
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
-from pipeline.analysis.scoring import BOOSTED, contribution_columns, observed_precision
+from pipeline.analysis.scoring import (
+    BOOSTED,
+    LABEL_PRECISION_BY_GAMES,
+    contribution_columns,
+    observed_precision,
+)
 from pipeline.store.aggregates import add_games, enqueue_players
 from tests.lobby_world import START, add_matches, games_every, set_profile
 from tests.test_analysis_features import Player, _rows, add_players, add_rank, con
@@ -108,6 +113,12 @@ def test_public_surface_is_pinned() -> None:
     }
 
 
+def _cap(label: str, games: int) -> float:
+    """The measured precision of ``label``'s step for ``games`` stored games, read from the
+    table directly: the last step starting at or below ``games``."""
+    return [share for start, share in LABEL_PRECISION_BY_GAMES[label] if start <= games][-1]
+
+
 def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection) -> None:
     """A level-35 account with 25 ranked games this season, winning five in six with 1.7x its
     lobbies' numbers, is a SMURF; ordinary players level with their lobbies are NORMAL."""
@@ -115,8 +126,8 @@ def test_a_dominant_new_account_is_labelled_smurf(con: duckdb.DuckDBPyConnection
     scores = score_players(con).set_index("puuid")
     assert scores.loc["smurf", "label"] == SMURF
     assert scores.loc["smurf", "smurf_score"] > 0.9
-    # 25 stored games: at most the 90 % of SMURF labels measured right with 20 or more.
-    expected = min(scores.loc["smurf", "smurf_score"], 0.90)
+    # 25 stored games: at most the share of SMURF labels measured right with 20 or more.
+    expected = min(scores.loc["smurf", "smurf_score"], _cap(SMURF, 25))
     assert scores.loc["smurf", "confidence"] == pytest.approx(expected)
     assert (scores.loc[ORDINARY, "label"] == NORMAL).all()
 
@@ -144,8 +155,8 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """Seven dominant games on a new account: labelled SMURF with p near 1, but the label's
-    confidence is capped at the 74 % that SMURF labels on 5-19 stored games were measured
-    right (at worst)."""
+    confidence is capped at the share of SMURF labels on 5-19 stored games measured right
+    (at worst)."""
     _ordinary(con)
     dominant = games_every(7, won=[True] * 6 + [False], strength=1.8)
     add_matches(con, "few", dominant, level=32, seed=100)
@@ -153,19 +164,23 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     few = score_players(con, ["few"]).iloc[0]
     assert few["label"] == SMURF
     assert few["smurf_score"] > 0.95
-    assert few["confidence"] == pytest.approx(0.74)
+    assert few["confidence"] == pytest.approx(_cap(SMURF, 7))
+    assert few["confidence"] < 0.9
     assert few["confidence"] < few["smurf_score"]
 
 
 def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -> None:
-    """Each label's cap is the one of its bucket of stored games (BOOSTED: 78 % on 7 games,
-    85 % on 12 and on 25), and more games never cap lower."""
+    """Each label's cap is the one of its bucket of stored games (the step at or below the
+    games), and more games never cap lower."""
     games = np.arange(5, 200)
     for label in (SMURF, BOOSTED):
         caps = observed_precision(label, games)
         assert (np.diff(caps) >= 0).all()
-    caps = observed_precision(BOOSTED, np.array([7, 12, 25]))
-    np.testing.assert_allclose(caps, [0.78, 0.85, 0.85])
+    for label in (SMURF, BOOSTED):
+        caps = observed_precision(label, np.array([5, 7, 9, 10, 12, 19, 20, 25]))
+        expected = [_cap(label, g) for g in (5, 7, 9, 10, 12, 19, 20, 25)]
+        np.testing.assert_allclose(caps, expected)
+        assert 0.5 < caps.min() <= caps.max() < 1.0
 
 
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:

@@ -1040,8 +1040,9 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
     assert factor_phrase("boosted", "winning_season_below_tier", -0.1) == (
         "low record above play at tier"
     )
-    # A new account strong from its first game (no rise to see) raising the smurf score.
-    assert factor_phrase("smurf", "rising_on_new_account", 0.1) == "low learning on a new account"
+    # No rise in play (most players, veterans too) raising the smurf score a little reads as
+    # what it is, not as "low learning on a new account".
+    assert factor_phrase("smurf", "rising_on_new_account", 0.1) == "steady play"
     assert factor_phrase("smurf", "rising_on_new_account", -0.4) == "learning on a new account"
     contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
     assert scores.top_factors(contributions, "smurf") == (

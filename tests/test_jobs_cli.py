@@ -43,6 +43,12 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
     again = smurf(db_path, sim, "track", riot_id, "--platform", "euw1")
     assert again.exit_code == 0, again.output
     assert again.output.startswith("Already tracking ") and player["puuid"] in again.output
+    # Tracked again on another platform of the region, the player moves and is told so.
+    moved = smurf(db_path, sim, "track", riot_id, "--platform", "eun1")
+    assert moved.exit_code == 0, moved.output
+    assert "moved from euw1" in moved.output and "Already" not in moved.output
+    assert count(db_path, "SELECT count(*) FROM players WHERE platform = 'eun1'") == 1
+    smurf(db_path, sim, "track", riot_id, "--platform", "euw1")
     assert (
         count(
             db_path,

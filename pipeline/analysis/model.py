@@ -209,9 +209,9 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # from the first game) count against it. The last (``rising_on_new_account``) raised the
 # average precision on the training crawls each left out of the fit from 0.628 to 0.638, and
 # the labels the threshold gives at 0.85 precision from 377 right to 403. Measured on earlier
-# crawls and left out: the account's age (``old_account``;
-# held-out SMURF precision against these weights up in two families, down in four; on the
-# demo's crawls 85 % and 77 % against 85 % and 82 %), the season going better than the
+# crawls and left out: the account's age (``old_account``; held-out SMURF precision against
+# smurf-logit-8's weights up in two families, down in four; on the demo's crawls 85 % and
+# 77 % against 85 % and 82 %), the season going better than the
 # games stored (``season_above_seen``) and the longest break on any account
 # (``long_break``), which with the age raised the average precision on training crawls each
 # left out of the fit (0.650 to 0.691) and held-out recall by 0.01-0.05 but lowered SMURF
@@ -264,9 +264,11 @@ _FACTOR_WORDS = {
     # Most players have none of it (0, below the typical value): "low winning season below
     # tier" would read as a poor season.
     "winning_season_below_tier": "record above play at tier",
-    # "low learning on a new account": strong from the first game, as a smurf is.
     "rising_on_new_account": "learning on a new account",
 }
+# What a value below the center reads as, where "low ..." would not: most players show no
+# rise at all, veterans included, for whom "low learning on a new account" means nothing.
+_LOW_WORDS = {"rising_on_new_account": "steady play"}
 
 
 def factor_phrase(target: str, name: str, contribution: float) -> str:
@@ -278,4 +280,6 @@ def factor_phrase(target: str, name: str, contribution: float) -> str:
     weight = _WEIGHTS.get(target, {}).get(name)
     if not weight or not contribution:
         return words
-    return f"low {words}" if (weight > 0) != (contribution > 0) else words
+    if (weight > 0) == (contribution > 0):
+        return words
+    return _LOW_WORDS.get(name, f"low {words}")

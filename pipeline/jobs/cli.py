@@ -76,7 +76,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
 
     account = asyncio.run(resolve())
     with db.write() as con:
-        already = track_player(
+        tracked_on = track_player(
             con,
             puuid=account["puuid"],
             game_name=account.get("gameName"),
@@ -85,8 +85,14 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
             now=records.utcnow(),
         )
     shown = f"{account.get('gameName')}#{account.get('tagLine')} on {platform}"
-    if already:
-        click.echo(f"Already tracking {shown} (puuid {account['puuid']}); nothing changed.")
+    if tracked_on == platform:
+        click.echo(f"Already tracking {shown} (puuid {account['puuid']}).")
+        return
+    if tracked_on is not None:
+        click.echo(
+            f"Tracking {shown} (puuid {account['puuid']}), moved from {tracked_on}: its "
+            f"updates now go to {platform}."
+        )
         return
     click.echo(
         f"Tracking {shown} (puuid {account['puuid']}). TRACKED_PLAYER_UPDATER fetches their"

@@ -53,12 +53,14 @@ def track_player(
     tag_line: str | None,
     platform: str,
     now: datetime,
-) -> bool:
+) -> str | None:
     """Mark a player tracked (creating it if new); the Riot ID and platform given win.
 
-    Returns whether the player was tracked already (tracking again changes only the ID and
-    platform)."""
-    before = con.execute("SELECT is_tracked FROM players WHERE puuid = ?", [puuid]).fetchone()
+    Returns the platform the player was tracked on before, or None if they were not tracked
+    (tracking again on another platform moves them)."""
+    before = con.execute(
+        "SELECT platform FROM players WHERE puuid = ? AND is_tracked", [puuid]
+    ).fetchone()
     # An update, then an insert of what is new: a lake has no keys for ON CONFLICT.
     con.execute(
         "UPDATE players SET is_tracked = true, tracked_at = coalesce(tracked_at, ?),"
@@ -72,7 +74,7 @@ def track_player(
         " WHERE NOT EXISTS (SELECT 1 FROM players WHERE puuid = ?)",
         [puuid, game_name, tag_line, platform, now, now, now, puuid],
     )
-    return bool(before and before[0])
+    return str(before[0]) if before else None
 
 
 def untrack_players(
