@@ -190,6 +190,27 @@ def test_gone_accounts_are_the_scored_players_the_profile_refresh_did_not_find(
     assert list(here["puuid"]) == [SMURFS[0]]
 
 
+def test_a_gone_accounts_label_is_the_one_given_by_as_of(world: Path, tmp_path: Path) -> None:
+    """A report of an earlier time shows the label a gone account had then (NORMAL before
+    its later SMURF scoring), and leaves out an account not scored yet."""
+    copy = tmp_path / "gone-then.duckdb"
+    shutil.copyfile(world, copy)
+    checked = FIRST_SCORING - timedelta(hours=1)  # gone before its first scoring
+    with write(copy) as con:
+        con.execute(
+            "UPDATE players SET profile_found = false, summoner_checked_at = ? WHERE puuid = ?",
+            [checked, NEWLY_FLAGGED],
+        )
+    between = SECOND_SCORING - timedelta(minutes=1)
+    with read(copy) as con:
+        then = scores.gone_accounts(con, as_of=between).set_index("puuid")
+        now = scores.gone_accounts(con, as_of=NOW).set_index("puuid")
+        unscored = scores.gone_accounts(con, as_of=FIRST_SCORING - timedelta(minutes=1))
+    assert then.loc[NEWLY_FLAGGED, "last_label"] == "NORMAL"
+    assert now.loc[NEWLY_FLAGGED, "last_label"] == "SMURF"
+    assert NEWLY_FLAGGED not in set(unscored["puuid"])
+
+
 def test_filter_scores_applies_tier_label_and_threshold(con: duckdb.DuckDBPyConnection) -> None:
     """Filters combine: tier and label must match and suspicion must reach the threshold."""
     latest = scores.latest_scores(con)

@@ -181,11 +181,16 @@ def newly_unavailable(
     return con.execute(_NEWLY_UNAVAILABLE, params).df()
 
 
+# The label is the last one given at or before ``as_of``, as the rest of a report reads it.
 _GONE_ACCOUNTS = """
+WITH scored AS (
+    SELECT puuid, label FROM smurf_scores WHERE scored_at <= ?::TIMESTAMP
+    QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC) = 1
+)
 SELECT p.puuid, coalesce(p.game_name || '#' || p.tag_line, p.puuid) AS riot_id,
        p.summoner_checked_at AS checked_at, s.label AS last_label
 FROM players p
-JOIN latest_smurf_scores s USING (puuid)
+JOIN scored s USING (puuid)
 WHERE p.profile_found = false AND p.summoner_checked_at <= ?::TIMESTAMP
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
 ORDER BY p.summoner_checked_at DESC, p.puuid
@@ -198,9 +203,10 @@ def gone_accounts(
     """Scored players whose profile refresh (by ``as_of``) no longer found the account:
     banned or deleted. They are never labelled (too little is known), so the ban checker,
     which checks labelled players, never lists them; the evaluation's "account gone" bucket
-    counts the same players. Only a profile's latest check is stored: an account checked
-    again after ``as_of`` is judged by that check, or left out when it came later."""
-    return con.execute(_GONE_ACCOUNTS, [as_of, platform or None, platform or None]).df()
+    counts the same players. ``last_label`` is the label of the last scoring by ``as_of``.
+    Only a profile's latest check is stored: an account checked again after ``as_of`` is
+    judged by that check, or left out when it came later."""
+    return con.execute(_GONE_ACCOUNTS, [as_of, as_of, platform or None, platform or None]).df()
 
 
 def flat_contributions(value: object) -> dict[str, float]:
