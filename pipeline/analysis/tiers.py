@@ -19,8 +19,9 @@ TIERS = (
     "CHALLENGER",
 )
 APEX_TIER_INDEX = TIERS.index("MASTER")
+DIVISIONS = ("IV", "III", "II", "I")  # lowest first, below the apex tiers
 LP_PER_DIVISION = 100
-LP_PER_TIER = 4 * LP_PER_DIVISION
+LP_PER_TIER = len(DIVISIONS) * LP_PER_DIVISION
 
 
 def tier_index_sql(tier: str = "tier") -> str:
@@ -34,12 +35,19 @@ def rank_score_sql(
 ) -> str:
     """SQL giving the ladder position in LP; apex tiers skip divisions and stack LP."""
     index = tier_index_sql(tier)
-    division_lp = (
-        f"(CASE upper({division}) WHEN 'IV' THEN 0 WHEN 'III' THEN 1 WHEN 'II' THEN 2 "
-        f"WHEN 'I' THEN 3 ELSE 0 END) * {LP_PER_DIVISION}"
-    )
+    steps = " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(DIVISIONS))
+    division_lp = f"(CASE upper({division}) {steps} ELSE 0 END) * {LP_PER_DIVISION}"
     apex = f"{APEX_TIER_INDEX * LP_PER_TIER}"
     return (
         f"(CASE WHEN {index} >= {APEX_TIER_INDEX} THEN {apex} + coalesce({lp}, 0) "
         f"ELSE {index} * {LP_PER_TIER} + {division_lp} + coalesce({lp}, 0) END)"
     )
+
+
+def rank_name(points: float) -> str:
+    """A ladder position (as ``rank_score_sql`` gives it) as the rank a player reads:
+    ``GOLD II``; master and above by tier alone."""
+    index = min(max(int(points // LP_PER_TIER), 0), len(TIERS) - 1)
+    if index >= APEX_TIER_INDEX:
+        return TIERS[index]
+    return f"{TIERS[index]} {DIVISIONS[int(points % LP_PER_TIER // LP_PER_DIVISION)]}"

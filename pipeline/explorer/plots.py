@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
-from pipeline.analysis.tiers import APEX_TIER_INDEX, LP_PER_DIVISION, LP_PER_TIER, TIERS
+from pipeline.analysis.tiers import LP_PER_DIVISION, LP_PER_TIER, rank_name
 from pipeline.explorer.scores import TIER_ORDER
 
 
@@ -84,7 +84,6 @@ def factors_figure(
 
 # Riot's queue types as a reader names them.
 QUEUE_TITLES = {"RANKED_SOLO_5x5": "ranked solo", "RANKED_FLEX_SR": "ranked flex"}
-_DIVISIONS = ("IV", "III", "II", "I")
 
 
 def rank_history_figure(history: pd.DataFrame) -> Figure:
@@ -104,15 +103,6 @@ def rank_history_figure(history: pd.DataFrame) -> Figure:
     _date_axis(ax, history["observed_at"])
     fig.autofmt_xdate()
     return fig
-
-
-def rank_name(points: float) -> str:
-    """A ladder position (``players.rank_history``: 400 LP a tier, 100 a division, IV
-    lowest) as the rank a player reads: ``GOLD II``; master and above by tier alone."""
-    index = min(max(int(points // LP_PER_TIER), 0), len(TIERS) - 1)
-    if index >= APEX_TIER_INDEX:
-        return TIERS[index]
-    return f"{TIERS[index]} {_DIVISIONS[int(points % LP_PER_TIER // LP_PER_DIVISION)]}"
 
 
 def _rank_axis(ax: Axes, points: pd.Series) -> None:
