@@ -27,13 +27,7 @@ from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
-from pipeline.store import (
-    SchemaOutOfDateError,
-    SchemaTooNewError,
-    current_version,
-    latest_version,
-    read,
-)
+from pipeline.store import check_schema, current_version, read
 from pipeline.store.location import Location, is_lake_url, refuse_directory
 from pipeline.workspace import utc_time
 
@@ -180,11 +174,8 @@ def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -
     # what the notebooks read: refuse with what to do rather than fail in a cell. A file with
     # no schema of ours is left to the notebook (one of the user's may read any DuckDB file).
     with read(db_path, timeout_s=lock_timeout_s) as con:
-        version = current_version(con)
-    if version > latest_version():
-        raise SchemaTooNewError(db_path, version, latest_version())
-    if 0 < version < latest_version():
-        raise SchemaOutOfDateError(db_path, version, latest_version())
+        if current_version(con) > 0:
+            check_schema(con, db_path)
 
 
 def execute_notebook(
