@@ -224,4 +224,5 @@ def test_a_newcomer_learning_game_by_game_is_told_from_a_smurf_strong_from_the_f
     assert inputs.loc["old", "rising_on_new_account"] == 0.0
     # In the smurf model the rise counts against a smurf: the learner's odds fall by it.
     contributions = SMURF_MODEL.contributions(inputs)["rising_on_new_account"]
-    assert contributions["learner"] < -0.1 < 0.0 < contributions["smurf"]
+    assert contributions["learner"] < -0.1
+    assert contributions["smurf"] > 0.0
