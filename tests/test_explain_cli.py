@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import explain
+from pipeline.analysis.explain_cli import levelling_text
 from pipeline.cli import cli
 from pipeline.log import configure_logging
 
@@ -64,8 +66,37 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert newest["champion_name"] in table[2].split()  # by name, not the numeric id
     assert table[1].split()[:5] == ["played", "role", "champion", "result", "K"]
     assert ("win" if newest["win"] else "loss") in table[2].split()  # as the card says it
+    assert table[1].split()[-1] == "level" and table[2].split()[-1] == str(
+        int(newest["summoner_level"])
+    )
+    oldest = expected.games.sort_values("game_start").iloc[0]
+    assert f"account level {int(oldest['summoner_level'])} at the oldest analysed game" in out
     same = _explain(scored_world, puuid[:10], "--games", "3")
     assert same[0] == 0 and same[1] == out
+
+
+def test_levelling_reads_the_oldest_and_newest_levelled_games_a_day_or_more_apart() -> None:
+    """Levels gained over the days between the oldest and newest analysed games whose
+    payloads gave a level, whatever the games' order; nothing to say without two such games
+    a day or more apart."""
+    games = pd.DataFrame(
+        {
+            "game_start": pd.to_datetime(
+                ["2026-03-11 10:00", "2026-03-01 10:00", "2026-03-05 09:00", "2026-03-12 00:00"]
+            ),
+            "summoner_level": [52, 31, 40, None],
+        }
+    )
+    assert levelling_text(games) == (
+        "account level 31 at the oldest analysed game, 52 at the newest, 10 days later"
+        " (2.10 levels a day)"
+    )
+    assert levelling_text(games.iloc[[0, 3]]) is None  # one game with a level
+    same_day = games.assign(
+        game_start=pd.to_datetime("2026-03-01") + pd.to_timedelta([1, 2, 3, 4], unit="h")
+    )
+    assert levelling_text(same_day) is None
+    assert levelling_text(games.drop(columns="summoner_level")) is None
 
 
 def test_explain_gives_both_scores_factors_for_a_player_labelled_neither(

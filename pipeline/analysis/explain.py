@@ -26,7 +26,8 @@ class Explanation:
         up to its logit.
     games: the analysed games, newest first, with each metric, the composite z-score
         against the tier x role baseline of the game's tier (``perf_z``) and of the player's
-        current tier (``perf_z_current``).
+        current tier (``perf_z_current``), and as the payload gave them the champion's name
+        and the account's summoner level at the game.
     rank_history: the player's rank snapshots, oldest first.
     """
 
@@ -83,14 +84,16 @@ def _rank_history(
     ).df()
 
 
-def _with_champion_names(
+def _with_payload_columns(
     con: duckdb.DuckDBPyConnection, puuid: str, games: pd.DataFrame
 ) -> pd.DataFrame:
-    """``games`` with each game's ``champion_name`` as its payload gave it (None if none)."""
-    names = con.execute(
-        "SELECT match_id, champion_name FROM match_participants WHERE puuid = ?", [puuid]
+    """``games`` with each game's ``champion_name`` and ``summoner_level`` as its payload
+    gave them (None if none)."""
+    columns = con.execute(
+        "SELECT match_id, champion_name, summoner_level FROM match_participants WHERE puuid = ?",
+        [puuid],
     ).df()
-    return games.merge(names, on="match_id", how="left")
+    return games.merge(columns, on="match_id", how="left")
 
 
 def explain(
@@ -115,7 +118,7 @@ def explain(
         games_analyzed=int(head["games_analyzed"]),
         tier=str(head["tier"]),
         factors=_factor_table(features, scores),
-        games=_with_champion_names(con, puuid, game_frame(con, params, [puuid], as_of)),
+        games=_with_payload_columns(con, puuid, game_frame(con, params, [puuid], as_of)),
         rank_history=_rank_history(con, puuid, as_of),
         features={str(k): (None if pd.isna(v) else v) for k, v in features.iloc[0].items()},
     )

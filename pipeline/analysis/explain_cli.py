@@ -28,6 +28,7 @@ GAME_COLUMNS = {
     "assists": "A",
     "lobby_z": "vs lobby",
     "perf_z": "vs tier",
+    "summoner_level": "level",
 }
 
 
@@ -68,6 +69,9 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
         + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
         + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
     ]
+    levelling = levelling_text(e.games)
+    if levelling:
+        lines.append(f"  {levelling}")
     if summary.get("unlabelled_because") and e.label == "INSUFFICIENT_DATA":
         lines.append(f"  not labelled: {summary['unlabelled_because']}")
     stored, scored_at = summary.get("label"), summary.get("scored_at")
@@ -97,6 +101,34 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
             shown.round(2).to_string(index=False),
         ]
     return "\n".join(lines)
+
+
+def levelling_text(games: pd.DataFrame) -> str | None:
+    """How the account's summoner level moved over the analysed games, in words; None
+    without two games a day or more apart whose payloads gave a level.
+
+    Not a factor of either score: how fast an account levels says how much it is played,
+    which analysts weigh themselves (a new account played all day is a smurf's, but also
+    a keen newcomer's).
+    """
+    if "summoner_level" not in games or "game_start" not in games:
+        return None
+    known = games[["game_start", "summoner_level"]].dropna()
+    if len(known) < 2:
+        return None
+    known = known.assign(game_start=pd.to_datetime(known["game_start"])).sort_values(
+        "game_start", kind="mergesort"
+    )
+    first, last = known.iloc[0], known.iloc[-1]
+    days = (last["game_start"] - first["game_start"]).total_seconds() / 86400
+    if days < 1:
+        return None
+    gained = int(last["summoner_level"]) - int(first["summoner_level"])
+    return (
+        f"account level {int(first['summoner_level'])} at the oldest analysed game, "
+        f"{int(last['summoner_level'])} at the newest, {days:.0f} days later "
+        f"({gained / days:.2f} levels a day)"
+    )
 
 
 def _newest(shown: int, analysed: int) -> str:
