@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.simulator import SMURF_KINDS, TRAPS, SimulatorConfig, World, build_world
-from pipeline.simulator.errors import SimulatorError
+from pipeline.simulator.errors import AnotherWorldError, SimulatorError
 from pipeline.simulator.export import ExportReport, export_world
 from pipeline.simulator.payloads import league_entries, match
 from pipeline.store import read
@@ -85,6 +85,20 @@ def test_exporting_twice_adds_nothing(exported: tuple[Path, ExportReport], world
     report = export_world(CONFIG, db_path, world=world)
     assert (report.matches, report.participants, report.rank_snapshots) == (0, 0, 0)
     assert report.truth_rows == CONFIG.players
+
+
+def test_exporting_another_world_into_an_export_is_refused_before_any_write(
+    exported: tuple[Path, ExportReport],
+) -> None:
+    """Another seed's world into a database holding this one's raises, naming how many
+    stored players are not the new world's, and leaves every table as it was."""
+    db_path, _ = exported
+    counts = "SELECT (SELECT count(*) FROM players), (SELECT count(*) FROM matches)"
+    before = _table(db_path, counts)
+    with pytest.raises(AnotherWorldError) as refused:
+        export_world(SimulatorConfig(seed=22, players=200, history_days=30), db_path)
+    assert refused.value.foreign == CONFIG.players
+    pd.testing.assert_frame_equal(_table(db_path, counts), before)
 
 
 def test_exported_rows_equal_parsed_api_payloads(
@@ -213,6 +227,16 @@ def test_cli_export_refuses_to_mix_a_world_into_real_data_unless_replaced(tmp_pa
     again = CliRunner().invoke(cli, export)
     assert again.exit_code == 0, again.output
     assert _table(db_path, "SELECT count(*) AS n FROM sim_truth")["n"].iloc[0] == 50
+    # Another world (here another seed) into it is refused, and nothing is written.
+    before = _table(db_path, "SELECT puuid FROM sim_truth ORDER BY puuid")
+    other = CliRunner().invoke(cli, [*export[:2], "--seed", "4", *export[4:]])
+    assert other.exit_code == 1
+    assert "50 players that are not this world's" in other.stderr
+    assert "--replace" in other.stderr
+    pd.testing.assert_frame_equal(
+        _table(db_path, "SELECT puuid FROM sim_truth ORDER BY puuid"), before
+    )
+    assert _table(db_path, "SELECT count(*) AS n FROM players")["n"].iloc[0] == 50
 
 
 def test_cli_crawl_refuses_an_existing_database(tmp_path: Path) -> None:

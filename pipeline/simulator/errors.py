@@ -4,7 +4,8 @@
 
     SmurfError                          pipeline.errors
     └── SimulatorError
-        └── SimulatorConfigError        a simulator option has an unusable value
+        ├── SimulatorConfigError        a simulator option has an unusable value
+        └── AnotherWorldError           an export's database holds players of another world
 """
 
 from __future__ import annotations
@@ -18,3 +19,17 @@ class SimulatorError(SmurfError):
 
 class SimulatorConfigError(SimulatorError):
     """A simulator option has a value the simulator cannot use."""
+
+
+class AnotherWorldError(SimulatorError):
+    """An export's database already holds players the world being exported does not have
+    (another seed, size or family, a crawl of another world, real data): writing would mix
+    two worlds and leave the ground truth of only one."""
+
+    def __init__(self, location: object, foreign: int) -> None:
+        super().__init__(
+            f"{location} already holds {foreign:,} players that are not this world's (another "
+            "seed, --players or --family, or a crawl): an export would mix the two worlds and "
+            "keep one's ground truth. Give --db a new file, or add --replace to delete it."
+        )
+        self.foreign = foreign

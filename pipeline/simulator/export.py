@@ -24,6 +24,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.simulator.assumptions import Population
 from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
 from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.errors import AnotherWorldError
 from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, PLACEMENT_GAMES, QUEUE_MODES
 from pipeline.simulator.population import IntArray, is_smurf, is_trap
 from pipeline.simulator.ranks import ranks_of
@@ -81,9 +82,10 @@ def export_world(
     report("world", 0, 1)
     world = world if world is not None else build_world(config)
     report("world", 1, 1)
+    players = player_frame(world)
+    _refuse_another_world(db_path, players, lock_timeout_s)
     total = world.matches.count
     counts = WriteCounts()
-    players = player_frame(world)
     # A transaction per batch keeps DuckDB's memory bounded; re-running an interrupted
     # export completes it, since every write skips rows already stored.
     for first in range(0, max(total, 1), BATCH_MATCHES):
@@ -115,6 +117,21 @@ def export_world(
         truth_rows=truth_rows,
         world_now_s=world.now_s,
     )
+
+
+def _refuse_another_world(db_path: Location, players: pd.DataFrame, timeout_s: float) -> None:
+    """Raise ``AnotherWorldError`` when ``db_path`` stores a player ``players`` lacks. The
+    same world's players (an interrupted export, a crawl of this world) are completed."""
+    from pipeline.store import read
+
+    with read(db_path, timeout_s=timeout_s) as con:
+        con.register("world_players", players[["puuid"]])
+        row = con.execute(
+            "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
+        ).fetchone()
+        con.unregister("world_players")
+    if row and int(row[0]):
+        raise AnotherWorldError(db_path, int(row[0]))
 
 
 def write_truth(db_path: Path, world: World) -> int:
