@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -224,6 +225,63 @@ def test_a_report_of_an_earlier_time_keeps_the_default_since(workspace: Path) ->
     )
     # The newest report is the one made at 05:45 (whatever time it reported on).
     assert later.parameters["since"] == "2026-12-02T05:45:00"
+
+
+def test_a_report_stands_at_its_stamp_and_the_next_starts_there(workspace: Path) -> None:
+    """An empty as_of becomes the report's time to the second, the time its file name says
+    and the next report's since: a score written later in that second is the next report's
+    news, not both reports'."""
+    out = workspace / "stamp-out"
+    made = datetime(2026, 12, 2, 14, 51, 19, 534_000, tzinfo=UTC)
+    first = run_report(
+        "echo",
+        {},
+        out_dir=out,
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+        now=made,
+    )
+    assert first.parameters["as_of"] == "2026-12-02T14:51:19"
+    assert first.executed_path.name == "echo-20261202T145119Z.ipynb"
+    second = run_report(
+        "echo",
+        {},
+        out_dir=out,
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+        now=made + timedelta(minutes=5),
+    )
+    assert second.parameters["since"] == first.parameters["as_of"]
+    given = run_report(
+        "echo",
+        {"as_of": "2026-12-02T14:55"},
+        out_dir=out,
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+        now=made + timedelta(minutes=6),
+    )
+    assert given.parameters["as_of"] == "2026-12-02T14:55"  # a given as_of stays
+
+
+def test_since_comes_from_a_report_on_the_same_database(workspace: Path) -> None:
+    """One folder may hold reports of several databases: the newest report papermill
+    records as made on another database does not start this one's window; the newest made
+    on this one does."""
+    out = workspace / "shared-out"
+    this_db, other_db = workspace / "tiny.duckdb", workspace / "other.duckdb"
+    shutil.copy(this_db, other_db)
+    common = {"out_dir": out, "notebooks_dir": workspace / "notebooks"}
+    on_this = run_report(
+        "echo", {}, db_path=this_db, now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC), **common
+    )
+    on_other = run_report(
+        "echo", {}, db_path=other_db, now=datetime(2026, 12, 2, 10, 0, tzinfo=UTC), **common
+    )
+    assert on_other.parameters.get("since") is None  # the 09:00 report read tiny.duckdb
+    again = run_report(
+        "echo", {}, db_path=this_db, now=datetime(2026, 12, 2, 11, 0, tzinfo=UTC), **common
+    )
+    assert again.parameters["since"] == on_this.parameters["as_of"] == "2026-12-02T09:00:00"
 
 
 @pytest.mark.parametrize(

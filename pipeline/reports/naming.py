@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,20 +46,38 @@ def reports_of(out_dir: Path, notebook: str) -> dict[str, list[Path]]:
     return {_stem_for(notebook, *stamp): sorted(files) for stamp, files in sorted(found.items())}
 
 
-def last_report_time(out_dir: Path, notebook: str) -> datetime | None:
-    """When the newest finished report (one with its HTML) of ``notebook`` was made, if any.
+def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -> datetime | None:
+    """When the newest finished report (one with its HTML) of ``notebook`` was made, if any;
+    with ``db_path``, the newest made on that database.
 
-    A run that failed leaves a partly executed notebook but no HTML; it does not count.
+    A run that failed leaves a partly executed notebook but no HTML; it does not count. A
+    report whose executed notebook names another ``db_path`` among its parameters does not
+    either (one folder may hold reports of several databases); one that names none does.
     """
     finished = [
         stem
         for stem, files in reports_of(out_dir, notebook).items()
-        if any(f.suffix == ".html" for f in files)
+        if any(f.suffix == ".html" for f in files) and (db_path is None or _made_on(files, db_path))
     ]
     if not finished:
         return None
     stamp = stamp_of(Path(finished[-1]), notebook)
     return stamp[0] if stamp else None
+
+
+def _made_on(files: list[Path], db_path: str) -> bool:
+    """Whether the report of ``files`` read ``db_path``, as papermill recorded its
+    parameters in the executed notebook (True when it recorded none, or cannot be read)."""
+    for path in files:
+        if path.suffix != ".ipynb":
+            continue
+        try:
+            metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError, AttributeError):
+            return True
+        recorded = metadata.get("papermill", {}).get("parameters", {}).get("db_path")
+        return not isinstance(recorded, str) or recorded == db_path
+    return True
 
 
 def _stem_for(notebook: str, at: datetime, n: int) -> str:

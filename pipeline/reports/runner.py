@@ -107,8 +107,9 @@ def _with_runner_defaults(
 ) -> dict[str, object]:
     """Fill the parameters only the runner knows (database, CSV path, previous report).
 
-    ``since`` is the previous report's time only when that is before ``as_of`` (``now``
-    when empty): a report of an earlier time keeps the notebook's own default.
+    ``since`` is the time of the previous report on the same database, only when that is
+    before ``as_of`` (``now`` when empty): a report of an earlier time keeps the notebook's
+    own default. An empty ``as_of`` becomes ``now`` to the second, the report's stamp.
     """
     final = dict(given)
     if "db_path" in declared and "db_path" not in final and db_path is not None:
@@ -117,14 +118,22 @@ def _with_runner_defaults(
         final["lock_timeout_s"] = lock_timeout_s
     if "csv_path" in declared and "csv_path" not in final:
         final["csv_path"] = str(out_dir / f"{stem}-suspects.csv")
-    if "since" in declared and "since" not in final:
-        previous = last_report_time(out_dir, notebook)
-        if previous is not None and _naive_utc(previous) < _as_of(final, now):
-            final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
     for name in _PATH_PARAMETERS:
         value = final.get(name)
         if isinstance(value, str) and value and not is_lake_url(value):
             final[name] = str(Path(value).expanduser().resolve())
+    if "since" in declared and "since" not in final:
+        read_from = final.get("db_path")
+        previous = last_report_time(
+            out_dir, notebook, read_from if isinstance(read_from, str) else None
+        )
+        if previous is not None and _naive_utc(previous) < _as_of(final, now):
+            final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
+    if "as_of" in declared and not final.get("as_of"):
+        # The report stands at its file name's time, to the second, as the next report's
+        # ``since`` will read it: a score written in the same second after that is the next
+        # report's news, never both reports'.
+        final["as_of"] = _naive_utc(now).replace(microsecond=0).isoformat()
     return final
 
 
