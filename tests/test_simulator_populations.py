@@ -20,6 +20,7 @@ from pipeline.simulator import (
     build_world,
     family,
 )
+from pipeline.simulator.assumptions import OLD_ACCOUNT_LEVELLING
 from pipeline.simulator.export import truth_frame
 from pipeline.simulator.season import RANKED_SOLO
 from pipeline.simulator.world import World
@@ -196,6 +197,27 @@ def test_smurf_pace_slows_smurfs_down() -> None:
     assert paces["casual-smurfs"] < paces["standard"] * 0.5
 
 
+def test_slow_levelling_new_accounts_level_like_old_ones_and_smurfs_slowly() -> None:
+    """In the standard story a smurf's new account gains levels a day several times faster
+    than an ordinary player's; in slow-levelling a new account gains what an old one does a
+    game and smurfs play half as often, so the gap narrows by more than half; the rest of
+    the world (who is what) is drawn the same."""
+    rates, populations = {}, {}
+    for name in ("standard", "slow-levelling"):
+        world = build_world(SimulatorConfig(seed=3, players=2000, assumptions=family(name)))
+        players = world.players
+        per_day = players.levels_per_game * players.games_per_day
+        smurfs = np.isin(players.population, [int(k) for k in SMURF_KINDS])
+        normal = players.population == int(Population.NORMAL)
+        rates[name] = np.median(per_day[smurfs]) / np.median(per_day[normal])
+        populations[name] = players.population
+        if name == "slow-levelling":
+            assert set(np.unique(players.levels_per_game)) == {OLD_ACCOUNT_LEVELLING}
+    assert rates["standard"] > 10
+    assert rates["slow-levelling"] < rates["standard"] / 2
+    np.testing.assert_array_equal(populations["standard"], populations["slow-levelling"])
+
+
 def test_short_lived_smurfs_play_shorter_seasons(world: World) -> None:
     """Short-lived smurfs stop after about a third of the games standard smurfs play, so
     their league entry reports a shorter season; other players keep their habits."""
@@ -248,6 +270,8 @@ def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> N
         ({"smurf_games": 0.05}, "smurf_games"),
         ({"smurf_games": 6.0}, "smurf_games"),
         ({"smurf_mix": {Population.BOOSTED: 1.0}}, "smurf_mix"),
+        ({"new_account_levelling": 0.0}, "new_account_levelling"),
+        ({"new_account_levelling": 3.0}, "new_account_levelling"),
     ],
 )
 def test_impossible_assumptions_are_refused(change: dict[str, object], message: str) -> None:

@@ -21,6 +21,10 @@ families and judged on the others.
                         their owners' games since are all a crawl fetches
     short-lived-smurfs  smurfs that stop (or are banned) after three tenths of the games
                         the standard story gives them: a short season, few games to crawl
+    slow-levelling      new accounts gain levels no faster a game than old ones, and smurfs
+                        play half as many games a day: an account's levelling says little
+    steady-smurfs       the same levelling, smurfs at a quarter of the pace, a third of
+                        them on bought accounts
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
@@ -80,6 +84,9 @@ TRAPS = (
 # Populations whose members each bring a friend (drawn from ordinary players).
 DUO_CARRIERS = (Population.DUO_SMURF, Population.STRONG_DUO)
 
+# Summoner levels an old account gains a game (a new one: ``new_account_levelling``).
+OLD_ACCOUNT_LEVELLING = 0.12
+
 DEFAULT_SMURF_MIX: Mapping[Population, float] = {
     Population.SMURF: 0.40,
     Population.DERANKING_SMURF: 0.15,
@@ -118,6 +125,9 @@ class WorldAssumptions:
     boost_start: when a booster takes a boosted account over, as a range of fractions of
         the history (0: its first day, 1: now); early boosts leave the owner's games since
         as the newest history and the booster's wins mostly in the season's record.
+    new_account_levelling: summoner levels a new account gains a game (an old one gains
+        ``OLD_ACCOUNT_LEVELLING``); with smurfs' pace, how fast a smurf's account levels
+        against everyone else's.
     """
 
     smurf_share: float = 0.04
@@ -135,6 +145,7 @@ class WorldAssumptions:
     bought_share: float = 0.3
     thrown_deaths: float = 2.5
     boost_start: tuple[float, float] = (0.3, 0.8)
+    new_account_levelling: float = 0.3
 
     def __post_init__(self) -> None:
         shares = {"smurf_share": self.smurf_share, "boosted_share": self.boosted_share}
@@ -176,6 +187,8 @@ class WorldAssumptions:
                 "boost_start is a range (low, high) of fractions of the history, "
                 f"0 <= low <= high <= 1 (got {self.boost_start})."
             )
+        if not 0.05 <= self.new_account_levelling <= 2.0:
+            raise SimulatorConfigError("new_account_levelling must be 0.05-2 levels a game.")
         if not 0.0 <= self.matchmaking_spread <= 2000.0:
             raise SimulatorConfigError("matchmaking_spread must be 0-2000 ladder points.")
 
@@ -230,6 +243,15 @@ FAMILIES: dict[str, WorldAssumptions] = {
     "early-boosts": replace(STANDARD, boost_start=(0.0, 0.35)),
     "long-ago-boosts": replace(STANDARD, boost_start=(0.0, 0.1)),
     "short-lived-smurfs": replace(STANDARD, smurf_games=0.3),
+    "slow-levelling": replace(
+        STANDARD, new_account_levelling=OLD_ACCOUNT_LEVELLING, smurf_pace=0.5
+    ),
+    "steady-smurfs": replace(
+        STANDARD,
+        new_account_levelling=OLD_ACCOUNT_LEVELLING,
+        smurf_pace=0.25,
+        bought_share=0.35,
+    ),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from pipeline.simulator.assumptions import (
     DUO_CARRIERS,
+    OLD_ACCOUNT_LEVELLING,
     SMURF_KINDS,
     STANDARD,
     TRAPS,
@@ -167,7 +168,9 @@ def build_players(
     kinds = _account_kinds(rng, population, assumptions.bought_share)
     skills = _skills(rng, population, kinds)
     duo_with = _pair_duos(rng, population, kinds, skills)
-    accounts = _accounts(rng, population, kinds, history_start_s, now_s)
+    accounts = _accounts(
+        rng, population, kinds, history_start_s, now_s, assumptions.new_account_levelling
+    )
     activity = _activity(rng, population, history_start_s, now_s, assumptions)
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
@@ -311,8 +314,10 @@ def _accounts(
     kinds: AccountKinds,
     history_start_s: int,
     now_s: int,
+    new_account_levelling: float = STANDARD.new_account_levelling,
 ) -> dict[str, Any]:
-    """Account age, level and ranked record before history starts; veterans' breaks."""
+    """Account age, level and ranked record before history starts; veterans' breaks; how
+    many levels a game each account gains (new ones ``new_account_levelling``)."""
     count = len(kinds.fresh)
     span_s = now_s - history_start_s
     old = history_start_s - rng.uniform(30, 4000, count) * DAY_S
@@ -349,7 +354,7 @@ def _accounts(
         "break_from_s": np.where(veteran, break_from_s, NEVER_S).astype(np.int64),
         "return_at_s": np.where(veteran, return_at_s, NEVER_S).astype(np.int64),
         "base_level": np.where(kinds.fresh, rng.uniform(30, 34, count), base_level),
-        "levels_per_game": np.where(kinds.fresh, 0.3, 0.12),
+        "levels_per_game": np.where(kinds.fresh, new_account_levelling, OLD_ACCOUNT_LEVELLING),
         "profile_icon": rng.integers(0, 6000, count),
         "prior_wins": prior_wins.astype(np.int64),
         "prior_losses": (prior_games - prior_wins).astype(np.int64),
