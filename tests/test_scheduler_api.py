@@ -232,3 +232,75 @@ def test_scheduled_runs_rest_while_the_api_asked_to_wait(db_path: Path) -> None:
 
     assert asyncio.run(scenario()) == 0
     assert scheduler._resume_at[3] > 0
+
+
+def test_a_rate_limited_run_moves_the_next_run_to_when_the_api_allows(db_path: Path) -> None:
+    """A RATE_LIMITED run with a known wait longer than the time to the next run moves that
+    run to the end of the wait (so what `jobs status` names is the run that will happen); a
+    shorter wait leaves the schedule alone."""
+    from datetime import UTC, datetime
+
+    from pipeline.config import Settings
+    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+
+    with Database(db_path).write() as con:
+        records.update_job_config(con, 3, schedule="interval(seconds=60)")
+    scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
+
+    async def limited(wait_s: float) -> None:
+        async def outcome() -> ExecutionOutcome:
+            return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, wait_s)
+
+        task = asyncio.create_task(outcome())
+        await task
+        scheduler._note_outcome(3, task)
+
+    async def scenario() -> list[float]:
+        await scheduler.start()
+        try:
+            seconds_to_next = []
+            for wait_s in (5.0, 600.0):
+                await limited(wait_s)
+                due = scheduler.next_run_time(3)
+                assert due is not None
+                seconds_to_next.append((due - datetime.now(UTC).replace(tzinfo=None)).seconds)
+            return seconds_to_next
+        finally:
+            await scheduler.stop(promptly=True)
+
+    short, long = asyncio.run(scenario())
+    assert 50 <= short <= 60  # the interval's own next run
+    assert 590 <= long <= 600
+
+
+def test_changing_a_jobs_settings_keeps_its_timer_and_its_schedule_moves_it(
+    db_path: Path,
+) -> None:
+    """A change of config_json alone is taken at the next sync without restarting an
+    interval job's timer (edits every few seconds would otherwise put its runs off for
+    ever); a change of its schedule schedules it anew."""
+    from pipeline.config import Settings
+    from pipeline.jobs import JobContext
+
+    with Database(db_path).write() as con:
+        records.update_job_config(con, 3, schedule="interval(seconds=60)")
+    scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
+
+    async def scenario() -> None:
+        await scheduler.start()
+        try:
+            due = scheduler.next_run_time(3)
+            await asyncio.sleep(1.2)
+            set_job_config(db_path, "SMURF_ANALYZER", min_matches_required=7)
+            await scheduler.sync()
+            assert scheduler.jobs[3].config.config_json["min_matches_required"] == 7
+            assert scheduler.next_run_time(3) == due
+            with Database(db_path).write() as con:
+                records.update_job_config(con, 3, schedule="interval(seconds=90)")
+            await scheduler.sync()
+            moved = scheduler.next_run_time(3)
+            assert due is not None and moved is not None and moved > due
+        finally:
+            await scheduler.stop(promptly=True)
+
+    asyncio.run(scenario())

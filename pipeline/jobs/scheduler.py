@@ -4,8 +4,11 @@
   the pid and the monitoring API's address); a second scheduler refuses to start, naming the first.
 - On start, executions left PENDING/RUNNING by a dead process are closed with a clear message.
 - Every ``sync_interval_s`` the configurations are re-read: schedule, ``is_active`` and
-  ``config_json`` changes take effect without a restart. A bad schedule disables that job only
-  (the error is kept for the overview); the others keep running.
+  ``config_json`` changes take effect without a restart (a change of ``config_json`` alone
+  keeps the job's timer). A bad schedule disables that job only (the error is kept for the
+  overview); the others keep running.
+- A RATE_LIMITED run that knows how long the API asked it to wait moves the job's next run
+  to the end of the wait when it falls due sooner.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
   also covers runs triggered through the API).
 - ``stop()``: stop scheduling, give running jobs ``shutdown_grace_s`` to end and record
@@ -266,6 +269,16 @@ class JobScheduler:
             error = errors[config.id]
             if known is not None and known.config == config and known.error == error:
                 continue
+            if (
+                known is not None
+                and known.error is None
+                and error is None
+                and _same_timing(known.config, config)
+            ):
+                # Settings only: the job's timer keeps running (scheduling it again would
+                # restart an interval, and edits could put its runs off for ever).
+                self.jobs[config.id] = ScheduledJob(config)
+                continue
             self.jobs[config.id] = self._schedule(config, error)
 
     def _refusal(self, config: records.JobConfiguration) -> str | None:
@@ -397,8 +410,26 @@ class JobScheduler:
         outcome = task.result()
         if outcome.status is JobStatus.RATE_LIMITED and outcome.retry_after_s:
             self._resume_at[config_id] = time.monotonic() + outcome.retry_after_s
+            self._defer_next_run(config_id, outcome.retry_after_s)
         else:
             self._resume_at.pop(config_id, None)
+
+    def _defer_next_run(self, config_id: int, wait_s: float) -> None:
+        """Move the job's next run to when the API lets it resume, if it falls due sooner:
+        the next scheduled run is the retry, and ``next_run_time`` (``jobs status``, the
+        overview) names a run that will happen rather than one that would be skipped."""
+        job = self._scheduler.get_job(str(config_id)) if self._scheduler is not None else None
+        due = getattr(job, "next_run_time", None) if job is not None else None
+        resume = datetime.now(UTC) + timedelta(seconds=wait_s)
+        if job is None or due is None or due >= resume:
+            return
+        job.modify(next_run_time=resume)
+        log.info(
+            "scheduler.next_run_deferred",
+            job_config_id=config_id,
+            next_run_time=resume.isoformat(timespec="seconds"),
+            rate_limit_wait_s=round(wait_s, 1),
+        )
 
     async def trigger(self, config_id: int, trigger: Trigger = Trigger.API) -> int:
         """Start a run now; returns its execution id. Errors say why it cannot start."""
@@ -455,6 +486,16 @@ class JobScheduler:
         self.running[config.id] = task
         task.add_done_callback(lambda done: self._note_outcome(config.id, done))
         return task
+
+
+def _same_timing(old: records.JobConfiguration, new: records.JobConfiguration) -> bool:
+    """Whether two versions of a configuration run the same job on the same schedule (its
+    settings or name aside)."""
+    return (old.job_type, old.schedule, old.is_active) == (
+        new.job_type,
+        new.schedule,
+        new.is_active,
+    )
 
 
 def _is_sharded(job_type: str) -> bool:
