@@ -92,6 +92,13 @@ def test_levelling_reads_the_oldest_and_newest_levelled_games_a_day_or_more_apar
         " (2.10 levels a day)"
     )
     assert levelling_text(games.iloc[[0, 3]]) is None  # one game with a level
+    short = games.iloc[[1, 2]].assign(
+        game_start=pd.to_datetime(["2026-03-01 00:00", "2026-03-02 08:00"])
+    )
+    assert levelling_text(short) == (  # 1.33 days read as 1.3, and the rate from what is read
+        "account level 31 at the oldest analysed game, 40 at the newest, 1.3 days later"
+        " (6.92 levels a day)"
+    )
     same_day = games.assign(
         game_start=pd.to_datetime("2026-03-01") + pd.to_timedelta([1, 2, 3, 4], unit="h")
     )

@@ -263,12 +263,12 @@ def test_a_report_stands_at_its_stamp_and_the_next_starts_there(workspace: Path)
     assert given.parameters["as_of"] == "2026-12-02T14:55"  # a given as_of stays
 
 
-def test_since_comes_from_a_report_on_the_same_database(workspace: Path) -> None:
+def test_since_comes_from_a_report_on_the_same_database(workspace: Path, tmp_path: Path) -> None:
     """One folder may hold reports of several databases: the newest report papermill
     records as made on another database does not start this one's window; the newest made
     on this one does."""
     out = workspace / "shared-out"
-    this_db, other_db = workspace / "tiny.duckdb", workspace / "other.duckdb"
+    this_db, other_db = workspace / "tiny.duckdb", tmp_path / "copy.duckdb"
     shutil.copy(this_db, other_db)
     common = {"out_dir": out, "notebooks_dir": workspace / "notebooks"}
     on_this = run_report(

@@ -304,3 +304,38 @@ def test_changing_a_jobs_settings_keeps_its_timer_and_its_schedule_moves_it(
             await scheduler.stop(promptly=True)
 
     asyncio.run(scenario())
+
+
+def test_a_deferred_run_starts_at_the_end_of_the_wait(db_path: Path) -> None:
+    """A job due every 3 s, rate limited for 5 s at once: its next run starts at the end of
+    the wait, not before (skipped) and not an interval later."""
+    from datetime import UTC, datetime
+
+    from pipeline.config import Settings
+    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+
+    with Database(db_path).write() as con:
+        records.update_job_config(con, 3, schedule="interval(seconds=3)")
+    scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
+
+    async def scenario() -> datetime:
+        await scheduler.start()
+        try:
+            limited_at = datetime.now(UTC).replace(tzinfo=None)
+
+            async def outcome() -> ExecutionOutcome:
+                return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, 5.0)
+
+            task = asyncio.create_task(outcome())
+            await task
+            scheduler._note_outcome(3, task)
+            await asyncio.sleep(6.5)
+            return limited_at
+        finally:
+            await scheduler.stop(promptly=True)
+
+    limited_at = asyncio.run(scenario())
+    runs = [row for row in executions(db_path) if row[0] == 3]
+    assert runs, "the deferred run started"
+    waited_s = (runs[0][2] - limited_at).total_seconds()
+    assert 4.0 <= waited_s <= 6.0

@@ -90,6 +90,12 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
         if "champion_name" in newest:  # the name where the payload gave one, else the id
             named = newest["champion_name"].fillna(newest["champion_id"].astype(str))
             newest = newest.assign(champion_id=named)
+        if "summoner_level" in newest:  # "-" where the payload gave none, as for factors
+            newest = newest.assign(
+                summoner_level=newest["summoner_level"]
+                .astype(object)
+                .where(newest["summoner_level"].notna(), "-")
+            )
         if "win" in newest:  # as the player card says it
             newest = newest.assign(win=newest["win"].map({True: "win", False: "loss"}))
         shown = newest[[c for c in GAME_COLUMNS if c in e.games]].rename(columns=GAME_COLUMNS)
@@ -124,10 +130,11 @@ def levelling_text(games: pd.DataFrame) -> str | None:
     if days < 1:
         return None
     gained = int(last["summoner_level"]) - int(first["summoner_level"])
+    shown_days = round(days, 1) if days < 10 else round(days)
     return (
         f"account level {int(first['summoner_level'])} at the oldest analysed game, "
-        f"{int(last['summoner_level'])} at the newest, {days:.0f} days later "
-        f"({gained / days:.2f} levels a day)"
+        f"{int(last['summoner_level'])} at the newest, {shown_days:g} days later "
+        f"({gained / shown_days:.2f} levels a day)"
     )
 
 

@@ -367,7 +367,10 @@ class JobScheduler:
             log.info("scheduler.skipped_overlap", job_config_id=config_id)
             return
         wait_s = self._resume_at.get(config_id, 0.0) - time.monotonic()
-        if wait_s > 0:
+        # A run deferred to the end of the wait (``_defer_next_run``, by the wall clock)
+        # falls due about when it ends: a second's difference between the clocks is not a
+        # reason to skip it.
+        if wait_s > RESUME_TOLERANCE_S:
             log.info(
                 "scheduler.skipped_rate_limited",
                 job_config_id=config_id,
@@ -409,8 +412,9 @@ class JobScheduler:
             return
         outcome = task.result()
         if outcome.status is JobStatus.RATE_LIMITED and outcome.retry_after_s:
-            self._resume_at[config_id] = time.monotonic() + outcome.retry_after_s
-            self._defer_next_run(config_id, outcome.retry_after_s)
+            wait_s = min(outcome.retry_after_s, MAX_DEFER_S)
+            self._resume_at[config_id] = time.monotonic() + wait_s
+            self._defer_next_run(config_id, wait_s)
         else:
             self._resume_at.pop(config_id, None)
 
@@ -486,6 +490,13 @@ class JobScheduler:
         self.running[config.id] = task
         task.add_done_callback(lambda done: self._note_outcome(config.id, done))
         return task
+
+
+# How far a run is moved at most for a rate limit's wait (a Retry-After of days is a
+# server's mistake, not a reason to stop a job for days), and how early a deferred run may
+# fall due against the monotonic clock and still run.
+MAX_DEFER_S = 3600.0
+RESUME_TOLERANCE_S = 1.0
 
 
 def _same_timing(old: records.JobConfiguration, new: records.JobConfiguration) -> bool:

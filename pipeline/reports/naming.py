@@ -54,15 +54,14 @@ def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -
     report whose executed notebook names another ``db_path`` among its parameters does not
     either (one folder may hold reports of several databases); one that names none does.
     """
-    finished = [
-        stem
-        for stem, files in reports_of(out_dir, notebook).items()
-        if any(f.suffix == ".html" for f in files) and (db_path is None or _made_on(files, db_path))
-    ]
-    if not finished:
-        return None
-    stamp = stamp_of(Path(finished[-1]), notebook)
-    return stamp[0] if stamp else None
+    # Newest first, reading back only as far as the first report made on ``db_path``.
+    for stem, files in reversed(reports_of(out_dir, notebook).items()):
+        if any(f.suffix == ".html" for f in files) and (
+            db_path is None or _made_on(files, db_path)
+        ):
+            stamp = stamp_of(Path(stem), notebook)
+            return stamp[0] if stamp else None
+    return None
 
 
 def _made_on(files: list[Path], db_path: str) -> bool:
@@ -72,11 +71,11 @@ def _made_on(files: list[Path], db_path: str) -> bool:
         if path.suffix != ".ipynb":
             continue
         try:
-            metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-        except (OSError, ValueError, AttributeError):
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            recorded = notebook["metadata"]["papermill"]["parameters"]["db_path"]
+        except (OSError, ValueError, KeyError, TypeError):
             return True
-        recorded = metadata.get("papermill", {}).get("parameters", {}).get("db_path")
-        return not isinstance(recorded, str) or recorded == db_path
+        return not isinstance(recorded, str) or not recorded or recorded == db_path
     return True
 
 

@@ -23,8 +23,8 @@ families and judged on the others.
                         the standard story gives them: a short season, few games to crawl
     slow-levelling      new accounts gain levels no faster a game than old ones, and smurfs
                         play half as many games a day: an account's levelling says little
-    steady-smurfs       the same levelling, smurfs at a quarter of the pace, a third of
-                        them on bought accounts
+    steady-smurfs       the same levelling, smurfs at a quarter of the pace, 35 % of
+                        those that do not climb on bought accounts
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:

@@ -26,10 +26,15 @@ class AnotherWorldError(SimulatorError):
     (another seed, size or family, a crawl of another world, real data): writing would mix
     two worlds and leave the ground truth of only one."""
 
-    def __init__(self, location: object, foreign: int) -> None:
+    def __init__(self, location: object, foreign: int, *, replaceable: bool = True) -> None:
+        instead = (
+            "Give --db a new file, or add --replace to delete it."
+            if replaceable
+            else "Give --db a new file or another lake (a lake is not replaced)."
+        )
         super().__init__(
             f"{location} already holds {foreign:,} players that are not this world's (another "
             "seed, --players or --family, or a crawl): an export would mix the two worlds and "
-            "keep one's ground truth. Give --db a new file, or add --replace to delete it."
+            f"keep one's ground truth. {instead}"
         )
         self.foreign = foreign

@@ -78,12 +78,12 @@ def export_world(
     from pipeline.store.writers import WriteCounts, write_match_frames
 
     report = progress or (lambda stage, done, total: None)
-    migrate(db_path, timeout_s=lock_timeout_s)
     report("world", 0, 1)
     world = world if world is not None else build_world(config)
     report("world", 1, 1)
     players = player_frame(world)
     _refuse_another_world(db_path, players, lock_timeout_s)
+    migrate(db_path, timeout_s=lock_timeout_s)
     total = world.matches.count
     counts = WriteCounts()
     # A transaction per batch keeps DuckDB's memory bounded; re-running an interrupted
@@ -123,15 +123,27 @@ def _refuse_another_world(db_path: Location, players: pd.DataFrame, timeout_s: f
     """Raise ``AnotherWorldError`` when ``db_path`` stores a player ``players`` lacks. The
     same world's players (an interrupted export, a crawl of this world) are completed."""
     from pipeline.store import read
+    from pipeline.store.errors import LakeUnavailableError
 
-    with read(db_path, timeout_s=timeout_s) as con:
-        con.register("world_players", players[["puuid"]])
-        row = con.execute(
-            "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
-        ).fetchone()
-        con.unregister("world_players")
+    if isinstance(db_path, Path) and not db_path.exists():
+        return
+    try:
+        with read(db_path, timeout_s=timeout_s) as con:
+            tables = con.execute(
+                "SELECT count(*) FROM duckdb_tables()"
+                " WHERE database_name = current_database() AND table_name = 'players'"
+            ).fetchone()
+            if not tables or not tables[0]:
+                return  # nothing stored yet (checked before the export migrates the file)
+            con.register("world_players", players[["puuid"]])
+            row = con.execute(
+                "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
+            ).fetchone()
+            con.unregister("world_players")
+    except LakeUnavailableError:  # a lake not made yet
+        return
     if row and int(row[0]):
-        raise AnotherWorldError(db_path, int(row[0]))
+        raise AnotherWorldError(db_path, int(row[0]), replaceable=isinstance(db_path, Path))
 
 
 def write_truth(db_path: Path, world: World) -> int:
