@@ -6,7 +6,8 @@
     GET  /api/v1/jobs/{id}/executions               ?status=&limit=&offset= (paginated)
     GET  /api/v1/jobs/executions/{execution_id}     one execution with its log lines
     POST /api/v1/jobs/{id}/trigger                  202 {"execution_id": N}; 404 unknown,
-                                                    400 inactive, 409 already running,
+                                                    400 inactive or of an unknown type,
+                                                    409 already running,
                                                     503 the scheduler is stopping
     any                                             503 when another process holds the
                                                     database past the lock timeout
@@ -48,6 +49,7 @@ from pipeline.api_models import (
 from pipeline.config import LOOPBACK_HOSTS
 from pipeline.jobs.errors import (
     JobAlreadyRunningError,
+    JobConfigError,
     JobInactiveError,
     SchedulerStoppingError,
     UnknownJobError,
@@ -164,7 +166,7 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
         status_code=202,
         response_model=Triggered,
         responses={
-            400: {"model": ErrorBody, "description": "Job disabled"},
+            400: {"model": ErrorBody, "description": "Job disabled, or its type unknown"},
             401: {"model": ErrorBody, "description": "Token required"},
             403: {"model": ErrorBody, "description": "Not from this machine"},
             404: {"model": ErrorBody, "description": "Unknown job"},
@@ -181,7 +183,7 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
             execution_id = await scheduler.trigger(job_id)
         except UnknownJobError as exc:
             raise HTTPException(404, str(exc)) from None
-        except JobInactiveError as exc:
+        except (JobInactiveError, JobConfigError) as exc:
             raise HTTPException(400, str(exc)) from None
         except JobAlreadyRunningError as exc:
             raise HTTPException(409, str(exc)) from None

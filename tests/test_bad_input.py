@@ -136,7 +136,12 @@ def test_bad_schedule_and_unknown_type_disable_only_their_job(db_path: Path) -> 
                 transport=transport, base_url="http://127.0.0.1"
             ) as client:
                 response = await client.get("/api/v1/jobs/status/overview")
-            assert response.status_code == 200
+                assert response.status_code == 200
+                nope = next(j for j in response.json()["jobs"] if j["job_type"] == "NOPE")
+                # The job exists: triggering it is a bad request naming the type, not a 404.
+                refused = await client.post(f"/api/v1/jobs/{nope['id']}/trigger")
+                assert refused.status_code == 400
+                assert "Unknown job type 'NOPE'" in refused.json()["error"]
             return dict(response.json())
         finally:
             await scheduler.stop()

@@ -39,7 +39,12 @@ from typing import Any
 import duckdb
 
 from pipeline.jobs import shards
-from pipeline.jobs.errors import JobAlreadyRunningError, JobInactiveError, UnknownJobError
+from pipeline.jobs.errors import (
+    JobAlreadyRunningError,
+    JobConfigError,
+    JobInactiveError,
+    UnknownJobError,
+)
 from pipeline.jobs.types import Trigger
 from pipeline.log import get_logger
 from pipeline.store import Database, DatabaseBusyError
@@ -479,7 +484,8 @@ def _refusal(
                 f"Job configuration {config_id} is a {config.job_type}, not a "
                 f"{next(iter(job_types))}."
             )
-        return UnknownJobError(
+        # The job exists; its configuration names a type this product does not have.
+        return JobConfigError(
             f"Unknown job type {config.job_type!r} (job configuration {config_id}); "
             f"known types: {', '.join(sorted(job_types))}."
         )
