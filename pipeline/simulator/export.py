@@ -78,12 +78,14 @@ def export_world(
     from pipeline.store.writers import WriteCounts, write_match_frames
 
     report = progress or (lambda stage, done, total: None)
+    # Migrated first, so a migration that fails is the one line a user sees; a refused
+    # export (below) leaves at most the file brought up to the current schema.
+    migrate(db_path, timeout_s=lock_timeout_s)
     report("world", 0, 1)
     world = world if world is not None else build_world(config)
     report("world", 1, 1)
     players = player_frame(world)
     _refuse_another_world(db_path, players, lock_timeout_s)
-    migrate(db_path, timeout_s=lock_timeout_s)
     total = world.matches.count
     counts = WriteCounts()
     # A transaction per batch keeps DuckDB's memory bounded; re-running an interrupted
@@ -134,7 +136,7 @@ def _refuse_another_world(db_path: Location, players: pd.DataFrame, timeout_s: f
                 " WHERE database_name = current_database() AND table_name = 'players'"
             ).fetchone()
             if not tables or not tables[0]:
-                return  # nothing stored yet (checked before the export migrates the file)
+                return  # no players table: nothing stored to mix with
             con.register("world_players", players[["puuid"]])
             row = con.execute(
                 "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
