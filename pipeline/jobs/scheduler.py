@@ -423,10 +423,9 @@ class JobScheduler:
         the next scheduled run is the retry, and ``next_run_time`` (``jobs status``, the
         overview) names a run that will happen rather than one that would be skipped."""
         job = self._scheduler.get_job(str(config_id)) if self._scheduler is not None else None
-        due = getattr(job, "next_run_time", None) if job is not None else None
         resume = datetime.now(UTC) + timedelta(seconds=wait_s)
-        if job is None or due is None or due >= resume:
-            return
+        if job is None or job.next_run_time is None or job.next_run_time >= resume:
+            return  # not scheduled here, paused, or due after the wait anyway
         job.modify(next_run_time=resume)
         log.info(
             "scheduler.next_run_deferred",

@@ -122,28 +122,17 @@ def export_world(
 
 
 def _refuse_another_world(db_path: Location, players: pd.DataFrame, timeout_s: float) -> None:
-    """Raise ``AnotherWorldError`` when ``db_path`` stores a player ``players`` lacks. The
-    same world's players (an interrupted export, a crawl of this world) are completed."""
+    """Raise ``AnotherWorldError`` when ``db_path`` (migrated) stores a player ``players``
+    lacks. The same world's players (an interrupted export, a crawl of this world) are
+    completed."""
     from pipeline.store import read
-    from pipeline.store.errors import LakeUnavailableError
 
-    if isinstance(db_path, Path) and not db_path.exists():
-        return
-    try:
-        with read(db_path, timeout_s=timeout_s) as con:
-            tables = con.execute(
-                "SELECT count(*) FROM duckdb_tables()"
-                " WHERE database_name = current_database() AND table_name = 'players'"
-            ).fetchone()
-            if not tables or not tables[0]:
-                return  # no players table: nothing stored to mix with
-            con.register("world_players", players[["puuid"]])
-            row = con.execute(
-                "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
-            ).fetchone()
-            con.unregister("world_players")
-    except LakeUnavailableError:  # a lake not made yet
-        return
+    with read(db_path, timeout_s=timeout_s) as con:
+        con.register("world_players", players[["puuid"]])
+        row = con.execute(
+            "SELECT count(*) FROM players WHERE puuid NOT IN (SELECT puuid FROM world_players)"
+        ).fetchone()
+        con.unregister("world_players")
     if row and int(row[0]):
         raise AnotherWorldError(db_path, int(row[0]), replaceable=isinstance(db_path, Path))
 
