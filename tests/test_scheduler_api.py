@@ -213,20 +213,27 @@ def test_post_needs_the_token_when_one_is_set(db_path: Path, sim: RunningSimulat
     assert asyncio.run(calls()) == [401, 401, 200]
 
 
+async def note_rate_limited(scheduler: JobScheduler, wait_s: float) -> None:
+    """Hand job 3's scheduler the end of a run that was RATE_LIMITED with ``wait_s``."""
+    from pipeline.jobs import ExecutionOutcome, JobStatus
+
+    async def outcome() -> ExecutionOutcome:
+        return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, wait_s)
+
+    task = asyncio.create_task(outcome())
+    await task
+    scheduler._note_outcome(3, task)
+
+
 def test_scheduled_runs_rest_while_the_api_asked_to_wait(db_path: Path) -> None:
     """After a RATE_LIMITED run with a known wait, scheduled runs are skipped until it passes."""
     from pipeline.config import Settings
-    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+    from pipeline.jobs import JobContext
 
     scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
 
     async def scenario() -> int:
-        async def limited() -> ExecutionOutcome:
-            return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, 120.0)
-
-        task = asyncio.create_task(limited())
-        await task
-        scheduler._note_outcome(3, task)
+        await note_rate_limited(scheduler, 120.0)
         await scheduler._scheduled_run(3)  # would run SMURF_ANALYZER if not resting
         return len(executions(db_path))
 
@@ -241,26 +248,18 @@ def test_a_rate_limited_run_moves_the_next_run_to_when_the_api_allows(db_path: P
     from datetime import UTC, datetime
 
     from pipeline.config import Settings
-    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+    from pipeline.jobs import JobContext
 
     with Database(db_path).write() as con:
         records.update_job_config(con, 3, schedule="interval(seconds=60)")
     scheduler = JobScheduler(JobContext(Settings(db_path=db_path)))
-
-    async def limited(wait_s: float) -> None:
-        async def outcome() -> ExecutionOutcome:
-            return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, wait_s)
-
-        task = asyncio.create_task(outcome())
-        await task
-        scheduler._note_outcome(3, task)
 
     async def scenario() -> list[float]:
         await scheduler.start()
         try:
             seconds_to_next = []
             for wait_s in (5.0, 600.0):
-                await limited(wait_s)
+                await note_rate_limited(scheduler, wait_s)
                 due = scheduler.next_run_time(3)
                 assert due is not None
                 seconds_to_next.append((due - datetime.now(UTC).replace(tzinfo=None)).seconds)
@@ -312,7 +311,7 @@ def test_a_deferred_run_starts_at_the_end_of_the_wait(db_path: Path) -> None:
     from datetime import UTC, datetime
 
     from pipeline.config import Settings
-    from pipeline.jobs import ExecutionOutcome, JobContext, JobStatus
+    from pipeline.jobs import JobContext
 
     with Database(db_path).write() as con:
         records.update_job_config(con, 3, schedule="interval(seconds=3)")
@@ -322,13 +321,7 @@ def test_a_deferred_run_starts_at_the_end_of_the_wait(db_path: Path) -> None:
         await scheduler.start()
         try:
             limited_at = datetime.now(UTC).replace(tzinfo=None)
-
-            async def outcome() -> ExecutionOutcome:
-                return ExecutionOutcome(1, JobStatus.RATE_LIMITED, {}, "limited", 0.1, 5.0)
-
-            task = asyncio.create_task(outcome())
-            await task
-            scheduler._note_outcome(3, task)
+            await note_rate_limited(scheduler, 5.0)
             await asyncio.sleep(6.5)
             return limited_at
         finally:
