@@ -550,6 +550,26 @@ def test_a_folder_given_to_the_store_or_a_report_says_so(db_path: Path, tmp_path
     assert f"{tmp_path} is a directory, not a database file" in result.stderr
 
 
+def test_a_database_in_a_missing_folder_is_refused_but_data_is_made(tmp_path: Path) -> None:
+    """A mistyped folder in --db is refused before anything is created (a new, empty
+    database where nobody looks would hide the typo); the default's ``data/`` folder, which a
+    fresh clone lacks, is still made."""
+    typo = tmp_path / "dta" / "smurf.duckdb"
+    result = smurf(typo, "db", "migrate")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {typo} cannot be created: its folder {typo.parent} does not exist. Check "
+        f"--db / SMURF_DB for a typo, or create the folder first (mkdir -p {typo.parent})."
+    )
+    assert not typo.parent.exists()
+    default = tmp_path / "data" / "smurf.duckdb"
+    assert smurf(default, "db", "migrate").exit_code == 0
+    assert default.is_file()
+    too_deep = tmp_path / "missing" / "data" / "smurf.duckdb"
+    assert smurf(too_deep, "db", "migrate").exit_code == 1
+    assert not too_deep.parent.parent.exists()
+
+
 def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path: Path) -> None:
     """What the operating system refuses (here: an output folder under a plain file) is
     one line saying why and where, without Python's errno prefix."""

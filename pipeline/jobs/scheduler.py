@@ -56,7 +56,7 @@ from pipeline.jobs.types import JobStatus, JobType, Trigger
 from pipeline.log import get_logger
 from pipeline.store import DatabaseBusyError
 from pipeline.store import job_records as records
-from pipeline.store.location import Location
+from pipeline.store.location import Location, make_database_folder
 from pipeline.store.overview import JobActivity, job_activity
 
 log = get_logger(__name__)
@@ -197,8 +197,8 @@ class JobScheduler:
         db_path = self.context.settings.db_path
         if not isinstance(db_path, Path):
             return  # workers of a lake take turns per job and shard instead
+        make_database_folder(db_path)  # the lock file sits beside the database
         path = lock_path_for(db_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

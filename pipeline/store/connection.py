@@ -40,6 +40,7 @@ from pipeline.store.location import (
     LakeLocation,
     Location,
     location_key,
+    make_database_folder,
     parse_location,
     refuse_directory,
 )
@@ -95,7 +96,7 @@ def connect_with_retry(
     path = Path(path)
     refuse_directory(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_database_folder(path)
     started = time.monotonic()
     backoff_s = FIRST_BACKOFF_S
     attempts = 0

@@ -64,6 +64,17 @@ class DatabaseIsDirectoryError(NotADatabaseError):
         )
 
 
+class DatabaseFolderMissingError(StoreError):
+    """The folder of a database file to create does not exist (most likely a typo)."""
+
+    def __init__(self, path: str, folder: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} cannot be created: its folder {folder} does not exist. Check --db / "
+            f"SMURF_DB for a typo, or create the folder first (mkdir -p {folder})."
+        )
+
+
 class WriteConflictError(StoreError):
     """A write kept colliding with concurrent writes of the same rows, through every retry."""
 

@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.config import DEFAULT_DB_PATH
 from pipeline.errors import ConfigError
-from pipeline.store.errors import LAKE_URL_EXAMPLE, DatabaseIsDirectoryError, LakeUrlError
+from pipeline.store.errors import (
+    LAKE_URL_EXAMPLE,
+    DatabaseFolderMissingError,
+    DatabaseIsDirectoryError,
+    LakeUrlError,
+)
 
 LAKE_PREFIX = "ducklake:"
 CATALOG_SCHEMES = ("postgresql", "postgres")
@@ -71,6 +77,23 @@ def is_lake_url(value: object) -> bool:
     return isinstance(value, LakeLocation) or (
         isinstance(value, str) and value.strip().lower().startswith(LAKE_PREFIX)
     )
+
+
+def make_database_folder(path: Path) -> None:
+    """Make sure the folder of a database file to write exists.
+
+    The default's folder (``data/``, missing in a fresh clone) is created; any other
+    missing folder is refused with ``DatabaseFolderMissingError``: it is most likely a typo
+    in ``--db`` / ``SMURF_DB``, and creating it would start a new, empty database where
+    nobody will look for it.
+    """
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if folder.name == DEFAULT_DB_PATH.parent.name and folder.parent.is_dir():
+        folder.mkdir(exist_ok=True)
+        return
+    raise DatabaseFolderMissingError(str(path), str(folder))
 
 
 def refuse_directory(location: Location) -> None:
