@@ -275,9 +275,10 @@ def test_a_rate_limited_run_moves_the_next_run_to_when_the_api_allows(db_path: P
 def test_changing_a_jobs_settings_keeps_its_timer_and_its_schedule_moves_it(
     db_path: Path,
 ) -> None:
-    """A change of config_json alone is taken at the next sync without restarting an
-    interval job's timer (edits every few seconds would otherwise put its runs off for
-    ever); a change of its schedule schedules it anew."""
+    """A change of config_json (or the name) alone is taken at the next sync without
+    restarting an interval job's timer (edits every few seconds would otherwise put its runs
+    off for ever), the new name given to APScheduler's job; a change of its schedule
+    schedules it anew."""
     from pipeline.config import Settings
     from pipeline.jobs import JobContext
 
@@ -291,9 +292,14 @@ def test_changing_a_jobs_settings_keeps_its_timer_and_its_schedule_moves_it(
             due = scheduler.next_run_time(3)
             await asyncio.sleep(1.2)
             set_job_config(db_path, "SMURF_ANALYZER", min_matches_required=7)
+            with Database(db_path).write() as con:
+                # No command renames a job; ad hoc SQL on the database can.
+                con.execute("UPDATE job_configurations SET name = 'Nightly scoring' WHERE id = 3")
             await scheduler.sync()
             assert scheduler.jobs[3].config.config_json["min_matches_required"] == 7
             assert scheduler.next_run_time(3) == due
+            assert scheduler._scheduler is not None
+            assert scheduler._scheduler.get_job("3").name == "Nightly scoring"
             with Database(db_path).write() as con:
                 records.update_job_config(con, 3, schedule="interval(seconds=90)")
             await scheduler.sync()

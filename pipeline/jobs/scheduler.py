@@ -277,9 +277,16 @@ class JobScheduler:
             ):
                 # Settings only: the job's timer keeps running (scheduling it again would
                 # restart an interval, and edits could put its runs off for ever).
+                self._rename(config)
                 self.jobs[config.id] = ScheduledJob(config)
                 continue
             self.jobs[config.id] = self._schedule(config, error)
+
+    def _rename(self, config: records.JobConfiguration) -> None:
+        """Give a job kept on its timer its new name (APScheduler's logs name it)."""
+        scheduled = self._scheduler.get_job(str(config.id)) if self._scheduler else None
+        if scheduled is not None and scheduled.name != config.name:
+            scheduled.modify(name=config.name)
 
     def _refusal(self, config: records.JobConfiguration) -> str | None:
         """Why ``config`` cannot be scheduled here (None: it can): its schedule, its type,
