@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from pipeline.config import Settings
 from pipeline.jobs import ExecutionOutcome, JobContext, run_in_process
 from pipeline.simulator import RunningSimulator
-from pipeline.store import Database
+from pipeline.store import Database, parse_match, write_matches
 
 TEST_KEY = "RGAPI-00000000-test-key-never-logged-0000"
 
@@ -38,6 +40,19 @@ def track(db_path: Path, puuids: list[str], platform: str = "euw1") -> None:
                 " VALUES (?, ?, true, now()::TIMESTAMP)",
                 [puuid, platform],
             )
+
+
+def store_served_match(db_path: Path, sim: RunningSimulator, puuid: str) -> str:
+    """Store ``puuid``'s newest match as the API serves it, as a crawl leaves a database (a
+    job's client checks its base URL against a stored match before it believes a 404)."""
+    base = sim.base_url.format(route="europe")
+    headers = {"X-Riot-Token": TEST_KEY}
+    ids_path = f"{base}/lol/match/v5/matches/by-puuid/{puuid}/ids"
+    match_id = str(httpx.get(ids_path, params={"count": 1}, headers=headers).json()[0])
+    payload = httpx.get(f"{base}/lol/match/v5/matches/{match_id}", headers=headers).json()
+    with Database(db_path).write() as con:
+        write_matches(con, [parse_match(payload)])
+    return match_id
 
 
 def set_job_config(db_path: Path, job_type: str, **values: Any) -> None:

@@ -23,7 +23,7 @@ from pipeline.riot import RiotAPIError, RiotClient
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
 from tests.conftest import FIXTURES_DIR
-from tests.sim_helpers import TEST_KEY, count, job_context, run_job, track
+from tests.sim_helpers import TEST_KEY, count, job_context, run_job, set_job_config, track
 
 WORLD = SimulatorConfig(seed=41, players=60, history_days=14, api_key=TEST_KEY)
 DATA_TABLES = ("players", "matches", "match_participants", "rank_snapshots")
@@ -343,7 +343,7 @@ def test_a_run_whose_requests_all_went_unanswered_fails(
     db_path: Path, sim: RunningSimulator
 ) -> None:
     """Every request to an address where nothing listens fails (each player's failure is
-    skipped): the run ends FAILED saying no request was answered, not SUCCESS; against the
+    skipped): the run ends FAILED saying no request succeeded, not SUCCESS; against the
     simulator the same run succeeds."""
     track(db_path, [t["puuid"] for t in sim.truth()[:2]])
     with socket.socket() as free:
@@ -355,11 +355,82 @@ def test_a_run_whose_requests_all_went_unanswered_fails(
     outcome = run_job(JobContext(nowhere, timeout_s=1.0), "TRACKED_PLAYER_UPDATER")
     assert outcome.status is JobStatus.FAILED
     message = outcome.error_message or ""
-    assert message.startswith("No Riot API request was answered (")
+    assert message.startswith("No Riot API request succeeded (")
     assert "transport_error" in message and f"127.0.0.1:{port}" in message
     assert outcome.metrics["api_requests_made"] > 0
     answered = run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER")
     assert answered.status is JobStatus.SUCCESS
+
+
+def gone_marks(db_path: Path) -> dict[str, int]:
+    """What says an account or match is gone: profiles not found, ban-check 404s, matches
+    given up on."""
+    return {
+        "profile_not_found": count(db_path, "SELECT count(*) FROM players WHERE NOT profile_found"),
+        "ban_check_404": count(
+            db_path, "SELECT count(*) FROM account_checks WHERE NOT account_found"
+        ),
+        "matches_rejected": count(db_path, "SELECT count(*) FROM rejected_matches"),
+    }
+
+
+def test_a_wrong_path_in_the_api_base_marks_nothing_gone(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """RIOT_API_BASE with an extra path segment: every request answers 404, which read as
+    every account and match gone (real players stored as profile not found, runs SUCCESS).
+    Each job's run now ends FAILED naming RIOT_API_BASE, and nothing is marked gone."""
+    players = [t["puuid"] for t in sim.truth()[:2]]
+    track(db_path, players)
+    assert run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,"
+            " boosted_score, label, games_analyzed, matches_stored)"
+            " VALUES (?, now()::TIMESTAMP, 'test', 0.9, 0.1, 'SMURF', 20, 20)",
+            [players[0]],
+        )
+        # Stale profiles: due for the refresher.
+        con.execute("UPDATE players SET summoner_checked_at = TIMESTAMP '2000-01-01'")
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=1)
+    before = gone_marks(db_path)
+    typo = Settings(
+        db_path=db_path,
+        riot_api_key=TEST_KEY,
+        riot_api_base=sim.base_url.replace("{route}", "oops/{route}"),
+    )
+    jobs = ("PROFILE_REFRESHER", "MATCH_FETCHER", "BAN_CHECKER", "TRACKED_PLAYER_UPDATER")
+    for job in jobs:
+        outcome = run_job(JobContext(typo), job)
+        message = outcome.error_message or ""
+        assert outcome.status is JobStatus.FAILED, (job, message)
+        assert message.startswith("Every Riot API request was answered 404 Not Found"), job
+        assert "RIOT_API_BASE" in message and "/oops/" in message
+        assert outcome.metrics["api_requests_made"] > 0
+    assert gone_marks(db_path) == before == {k: 0 for k in before}
+    for job in jobs:  # the world's rate limit may end one early: that is no failure
+        answered = run_job(job_context(db_path, sim), job).status
+        assert answered in (JobStatus.SUCCESS, JobStatus.RATE_LIMITED), job
+
+
+def test_a_run_stops_when_the_api_keeps_failing(db_path: Path, sim: RunningSimulator) -> None:
+    """Every request answered 5xx: a run went through one player after another until its
+    timeout (178 failed requests in 2 minutes). It now stops after a run of calls failing in
+    a row, FAILED saying so, with the other players left for the next run."""
+    track(db_path, [t["puuid"] for t in sim.truth()[:8]])
+    context = job_context(db_path, sim, failed_calls_before_stopping=3)
+    sim.set_faults(fault_rate=1.0)
+    try:
+        outcome = run_job(context, "TRACKED_PLAYER_UPDATER")
+    finally:
+        sim.set_faults(fault_rate=0.0)
+    message = outcome.error_message or ""
+    assert outcome.status is JobStatus.FAILED
+    assert "RiotUnavailableError: 3 Riot API calls in a row failed" in message
+    assert "RIOT_API_BASE" in message
+    # 3 calls of 4 attempts each, and any in flight beside them; the 8 players would
+    # have cost 8 x 2 x 4 = 64 requests at least.
+    assert outcome.metrics["api_requests_made"] <= 16
 
 
 def test_a_run_whose_answers_were_all_unreadable_fails(db_path: Path) -> None:
@@ -373,7 +444,7 @@ def test_a_run_whose_answers_were_all_unreadable_fails(db_path: Path) -> None:
         outcome = run_job(JobContext(settings, timeout_s=5.0), "TRACKED_PLAYER_UPDATER")
     assert outcome.status is JobStatus.FAILED
     message = outcome.error_message or ""
-    assert message.startswith("No Riot API request was answered (")
+    assert message.startswith("No Riot API request succeeded (")
     assert "malformed_body" in message and "is it the Riot API" in message
     assert outcome.metrics["api_requests_made"] > 0
 

@@ -20,7 +20,14 @@ from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_threa
 from pipeline.simulator.lifecycle import Lifecycle
 from pipeline.simulator.population import NEVER_S
 from pipeline.store import Database
-from tests.sim_helpers import count, job_context, run_job, set_job_config, track
+from tests.sim_helpers import (
+    count,
+    job_context,
+    run_job,
+    set_job_config,
+    store_served_match,
+    track,
+)
 
 UNLIMITED = {"app_limit": "100000:1", "method_limit": "100000:1"}
 EVENTS = {"ban_share": 0.1, "suspension_share": 0.1, "transfer_share": 0.1, "event_days": 4}
@@ -75,6 +82,7 @@ def flag(db_path: Path, sim: RunningSimulator, players: list[int], platform: str
                 " VALUES (?, now()::TIMESTAMP, 'test', 0.9, 0.1, 'SMURF', 20, 20)",
                 [puuid],
             )
+    store_served_match(db_path, sim, str(world.players.puuid[players[0]]))
 
 
 def statuses(db_path: Path, sim: RunningSimulator, player: int) -> list[str]:
@@ -211,7 +219,9 @@ def test_a_vanished_footprint_is_unavailable_at_the_first_404(
     sim.advance(hours=24)
     outcome = run_job(jobs, "BAN_CHECKER")
     assert statuses(db_path, sim, banned)[-1] == "UNAVAILABLE"
-    assert outcome.metrics["api_requests_made"] == 4  # account, summoner, league, match ids
+    # account, the stored match that confirms its 404 is no wrong address, summoner,
+    # league, match ids
+    assert outcome.metrics["api_requests_made"] == 5
     with Database(db_path).read() as con:
         flags = con.execute(
             "SELECT ranked_entries_gone, history_frozen FROM account_checks"

@@ -20,6 +20,7 @@ from tests.sim_helpers import (
     requests_seen,
     run_job,
     set_job_config,
+    store_served_match,
     track,
 )
 
@@ -214,6 +215,9 @@ def test_ban_checker_records_evidence_and_confirms_unavailable_on_second_check(
                 " VALUES (?, ?, 'test', 0.9, 0.1, 'SMURF', 20, 20)",
                 [t["puuid"], now],
             )
+    store_served_match(db_path, sim, renamed["puuid"])  # as the crawl left it
+    with Database(db_path).write() as con:  # the crawl saw the name before the rename
+        con.execute("UPDATE players SET game_name = 'OldName' WHERE puuid = ?", [renamed["puuid"]])
     context = job_context(db_path, sim)
     assert run_job(context, "BAN_CHECKER").status is JobStatus.SUCCESS
     assert run_job(context, "BAN_CHECKER").status is JobStatus.SUCCESS

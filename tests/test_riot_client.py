@@ -302,8 +302,9 @@ def test_public_surface_is_pinned() -> None:
         "AuthenticationError",
         "BadRequestError", "ForbiddenError", "InvalidRequestError", "LeagueEntryDto", "MatchDto",
         "MatchInfoDto", "MatchMetadataDto", "NotFoundError", "ParticipantDto", "RateLimitError",
-        "RateLimiter", "RiotAPIError", "RiotClient", "RiotTransportError",
-        "ServiceUnavailableError", "SummonerDto", "UnexpectedResponseError",
+        "RateLimiter", "RiotAPIError", "RiotClient", "RiotTransportError", "RiotUnavailableError",
+        "ServiceUnavailableError", "SummonerDto", "UnconfirmedNotFoundError",
+        "UnexpectedResponseError",
         "UnknownPlatformError", "account_region_of", "platform_of_match", "region_of",
     }  # fmt: skip
     assert set(pipeline.riot.__all__) == expected

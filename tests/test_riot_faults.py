@@ -11,11 +11,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from pipeline.riot import (
+    NotFoundError,
     RateLimiter,
     RateLimitError,
     RiotClient,
     RiotTransportError,
+    RiotUnavailableError,
     ServiceUnavailableError,
+    UnconfirmedNotFoundError,
     UnexpectedResponseError,
 )
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
@@ -51,10 +54,11 @@ def run(
 ) -> tuple[T | BaseException, dict[str, int], list[dict[str, Any]]]:
     """Run a call with a fresh client; return its result or error, counts and log events."""
     key = f"RGAPI-{uuid.uuid4()}"
+    base_url = options.pop("base_url", sim.base_url)
 
     async def main() -> tuple[T | BaseException, dict[str, int]]:
         options.setdefault("backoff_base_s", 0.01)
-        async with RiotClient(key, sim.base_url, **options) as client:
+        async with RiotClient(key, base_url, **options) as client:
             try:
                 outcome: T | BaseException = await call(client)
             except Exception as exc:
@@ -164,3 +168,121 @@ def test_cancelled_call_frees_its_slot(faulty: Callable[..., RunningSimulator]) 
 
     assert asyncio.run(main()) == {"cancelled": 1}
     assert app_bucket.in_flight == 0
+
+
+def errors_of(*calls: Callable[[RiotClient], Awaitable[Any]]) -> Callable[..., Any]:
+    """A call for ``run``: each of ``calls`` in turn, returning the name of what each raised
+    ("ok" when it answered) and the requests sent before the last one."""
+
+    async def in_turn(client: RiotClient) -> tuple[list[str], int]:
+        names: list[str] = []
+        sent_before_last = 0
+        for call in calls:
+            sent_before_last = client.requests_sent
+            try:
+                await call(client)
+                names.append("ok")
+            except Exception as exc:
+                names.append(type(exc).__name__)
+        return names, sent_before_last
+
+    return in_turn
+
+
+def test_a_job_client_stops_calling_an_api_that_keeps_failing(
+    faulty: Callable[..., RunningSimulator],
+) -> None:
+    """give_up_after_failed_calls=3: the third call in a row to fail after its retries raises
+    RiotUnavailableError, and so does every later one, without sending anything."""
+    match = lambda c: c.get_match(MATCH_ID)  # noqa: E731
+    outcome, counts, _ = run(
+        faulty(fault_rate=1.0),
+        errors_of(match, match, match, match),
+        max_retries=1,
+        give_up_after_failed_calls=3,
+    )
+    assert not isinstance(outcome, BaseException)
+    names, sent_before_last = outcome
+    assert names == [
+        "ServiceUnavailableError",
+        "ServiceUnavailableError",
+        "RiotUnavailableError",
+        "RiotUnavailableError",
+    ]
+    assert sent_before_last == sum(counts.values()) == 6  # 3 calls, 2 attempts each
+    unguarded, _, _ = run(faulty(fault_rate=1.0), errors_of(match, match, match), max_retries=0)
+    assert not isinstance(unguarded, BaseException)
+    assert unguarded[0] == ["ServiceUnavailableError"] * 3
+
+
+def test_an_answer_between_failures_restarts_the_count(sim: RunningSimulator) -> None:
+    """Two failed calls, an answer (a 404 is one), two failed calls: never three in a row."""
+
+    async def failing(client: RiotClient) -> None:
+        sim.set_faults(fault_rate=1.0)
+        try:
+            await client.get_match(MATCH_ID)
+        finally:
+            sim.set_faults(fault_rate=0)
+
+    def answered(client: RiotClient) -> Awaitable[Any]:
+        return client.get_match(MATCH_ID)
+
+    outcome, _, _ = run(
+        sim,
+        errors_of(failing, failing, answered, failing, failing),
+        max_retries=0,
+        give_up_after_failed_calls=3,
+    )
+    assert not isinstance(outcome, BaseException)
+    assert outcome[0] == [
+        "ServiceUnavailableError",
+        "ServiceUnavailableError",
+        "NotFoundError",
+        "ServiceUnavailableError",
+        "ServiceUnavailableError",
+    ]
+
+
+def test_a_404_is_doubted_until_the_base_url_is_known_to_reach_the_api(
+    sim: RunningSimulator,
+) -> None:
+    """Behind a wrong path every answer is 404: a job's client (doubt_early_not_found) does
+    not take it for "gone" until a request succeeded, or the stored match it knows is served
+    (asked once). A person's client keeps the plain 404."""
+    player = sim.truth()[0]
+    served = run(sim, lambda c: c.get_match_ids(player["puuid"], platform=player["platform"]))[0]
+    assert isinstance(served, list) and served
+    known = str(served[0])
+    nobody = "Q" * len(player["puuid"])  # shaped like a puuid, nobody's
+
+    def gone(client: RiotClient) -> Awaitable[Any]:
+        return client.get_account_by_puuid(nobody, platform="euw1")
+
+    def listed(client: RiotClient) -> Awaitable[Any]:
+        return client.get_match_ids(player["puuid"], platform=player["platform"], count=1)
+
+    plain, _, _ = run(sim, errors_of(gone))
+    doubted, _, _ = run(sim, errors_of(gone), doubt_early_not_found=True)
+    after_success, _, _ = run(sim, errors_of(listed, gone), doubt_early_not_found=True)
+    confirmed, confirmed_counts, _ = run(
+        sim, errors_of(gone, gone), doubt_early_not_found=True, known_match_id=known
+    )
+    wrong_base = sim.base_url.replace("{route}", "oops/{route}")
+    behind_typo, typo_counts, _ = run(
+        sim,
+        errors_of(gone, listed),
+        base_url=wrong_base,
+        doubt_early_not_found=True,
+        known_match_id=known,
+    )
+    assert plain == (["NotFoundError"], 0)
+    assert doubted == (["UnconfirmedNotFoundError"], 0)
+    assert after_success[0] == ["ok", "NotFoundError"]
+    assert confirmed[0] == ["NotFoundError", "NotFoundError"]
+    assert confirmed_counts == {"200": 1, "404": 2}  # the known match, asked once
+    assert behind_typo[0] == ["UnconfirmedNotFoundError", "UnconfirmedNotFoundError"]
+    assert typo_counts == {"404": 3}  # the probe is not asked again
+    assert issubclass(UnconfirmedNotFoundError, UnexpectedResponseError)
+    assert not issubclass(UnconfirmedNotFoundError, NotFoundError)
+    assert RiotUnavailableError.stops_the_run and not NotFoundError.stops_the_run

@@ -290,7 +290,7 @@ def test_an_unreachable_base_url_is_named_without_the_key_or_password(
     for args in (["run", "TRACKED_PLAYER_UPDATER"], ["jobs", "logs"], ["jobs", "status"]):
         result = CliRunner().invoke(cli, ["--db", str(db), "--log-json", *args], env=env)
         outputs.append(result.stdout + result.stderr)
-    assert "is RIOT_API_BASE (http://***@127.0.0.1:1/{route}) reachable?" in outputs[0]
+    assert "is RIOT_API_BASE (http://***@127.0.0.1:1/{route}) reachable" in outputs[0]
     with Database(db).read() as con:
         row = con.execute("SELECT error_message FROM job_executions").fetchone()
     assert row is not None and "(http://***@127.0.0.1:1/{route})" in row[0]

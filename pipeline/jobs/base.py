@@ -56,6 +56,7 @@ from pipeline.log import get_logger, redact_text
 from pipeline.riot import RateLimiter, RiotClient
 from pipeline.store import Database
 from pipeline.store import job_records as records
+from pipeline.store.matches import newest_match_id
 
 log = get_logger(__name__)
 
@@ -67,6 +68,10 @@ _staged_metrics: ContextVar[Counter[str] | None] = ContextVar("staged_metrics", 
 DEFAULT_MAX_WAIT_S = 30.0
 DEFAULT_HTTP_TIMEOUT_S = 10.0
 END_WAIT_S = 30.0  # the least a run waits for the file to record its end
+# Calls (each after its retries) failing in a row before a run stops: enough that a burst
+# of errors across the concurrent fetches does not end it, few enough that an API that is
+# down costs a minute, not the run's whole timeout.
+FAILED_CALLS_BEFORE_STOPPING = 20
 STOPPED_AT_SHUTDOWN = (
     "stopped: the process was asked to stop; the work committed up to then is kept, and the "
     "next run goes on from there"
@@ -92,6 +97,8 @@ class JobContext:
     clock: Callable[[], datetime] = records.utcnow
     # Set when the process is asked to stop: runs end between units (``stop_if_asked``).
     stop_requested: bool = False
+    # Riot API calls (each after its retries) failing in a row that end a run.
+    failed_calls_before_stopping: int = FAILED_CALLS_BEFORE_STOPPING
 
     @property
     def db(self) -> Database:
@@ -287,6 +294,7 @@ class BaseJob:
         if not self.uses_riot_api:
             return
         settings = self.context.settings
+        known_match_id = await self.in_thread(self._newest_match_id)
         client = RiotClient(
             settings.riot_api_key,
             settings.riot_api_base,
@@ -294,8 +302,15 @@ class BaseJob:
             max_wait_s=self.context.max_wait_s,
             timeout_s=self.context.timeout_s,
             transport=self.context.riot_transport,
+            doubt_early_not_found=True,
+            give_up_after_failed_calls=self.context.failed_calls_before_stopping,
+            known_match_id=known_match_id,
         )
         self._client = await client.__aenter__()
+
+    def _newest_match_id(self) -> str | None:
+        with self.context.db.read() as con:
+            return newest_match_id(con)
 
     async def safe_commit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``work(con)`` in one write transaction, with the metrics and logs so far.
@@ -460,29 +475,34 @@ class BaseJob:
                 return JobStatus.FAILED, error
             log.warning("job.stopped_at_shutdown")
             return JobStatus.FAILED, str(_first_leaf(stop))
-        unanswered = self._no_request_answered()
+        unanswered = self._nothing_succeeded()
         if unanswered is not None:
             log.error("job.failed", error=unanswered)
             return JobStatus.FAILED, unanswered
         return JobStatus.SUCCESS, None
 
-    def _no_request_answered(self) -> str | None:
+    def _nothing_succeeded(self) -> str | None:
         """Why the run failed although no step raised: it sent requests to the Riot API and
-        not one was answered (each player's failure is logged and skipped, so the run went
-        on to the end with nothing fetched). None when any request got an answer."""
-        counts = self._client.request_counts() if self._client is not None else {}
-        if not counts or any(_answered(outcome) for outcome in counts):
+        not one succeeded (each player's failure is logged and skipped, so the run went on
+        to the end with nothing fetched). None when any request got a readable 2xx."""
+        client = self._client
+        if client is None or not client.requests_sent or client.has_succeeded():
             return None
+        counts = client.request_counts()
         outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        base = self.context.settings.shown_api_base
+        if set(counts) == {"404"}:
+            return (
+                f"Every Riot API request was answered 404 Not Found ({outcomes}) and none "
+                f"succeeded: is RIOT_API_BASE ({base}) the Riot API's address, with no extra "
+                "path? No account or match was taken to be gone."
+            )
         question = (
             "reachable, and is it the Riot API (answers that are not JSON came back)?"
             if "malformed_body" in counts
-            else "reachable?"
+            else "reachable, and is it the Riot API's address?"
         )
-        return (
-            f"No Riot API request was answered ({outcomes}): is RIOT_API_BASE "
-            f"({self.context.settings.shown_api_base}) {question}"
-        )
+        return f"No Riot API request succeeded ({outcomes}): is RIOT_API_BASE ({base}) {question}"
 
     # ---- steps ------------------------------------------------------------------------
     def _begin(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -552,10 +572,3 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first exception of ``group`` that is not itself a group (groups nest)."""
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def _answered(outcome: str) -> bool:
-    """Whether a request outcome (``RiotClient.request_counts``) is an answer: any status
-    below 500 (a 404 says the account or match is not there). A 429 is not one, but a run
-    refused for its rate ends RATE_LIMITED before this is asked."""
-    return outcome.isdigit() and int(outcome) < 500 and outcome != "429"

@@ -23,8 +23,6 @@ import duckdb
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
 from pipeline.riot import (
-    AuthenticationError,
-    ForbiddenError,
     NotFoundError,
     RateLimitError,
     RiotAPIError,
@@ -186,7 +184,7 @@ class RiotDataManager:
             batch.rate_limited = batch.rate_limited or exc
             return
         except RiotAPIError as exc:
-            if exc.status_code in (401, 403):
+            if exc.stops_the_run:
                 raise
             log.warning("match.fetch_failed", match_id=match_id, error=str(exc))
             batch.failed.append((match_id, str(exc)))
@@ -205,13 +203,16 @@ class RiotDataManager:
 
         Jobs ask for the profile before the player's matches, so nothing fetched waits on
         it: a rate limit here stops the run with nothing of this player fetched yet (it
-        propagates, as do a bad key's 401/403), and any other failure costs only the profile.
+        propagates, as do a bad key's 401/403 and an API that stopped answering), and any
+        other failure costs only the profile.
         """
         try:
             return await self.player_profile(puuid, platform)
-        except (RateLimitError, AuthenticationError, ForbiddenError):
+        except RateLimitError:
             raise
         except RiotAPIError as exc:
+            if exc.stops_the_run:
+                raise
             log.warning("player.profile_unavailable", puuid=puuid, error=str(exc))
             return None
 
@@ -259,7 +260,7 @@ class RiotDataManager:
                 except RateLimitError as exc:
                     batch.rate_limited = batch.rate_limited or exc
                 except RiotAPIError as exc:
-                    if exc.status_code in (401, 403):
+                    if exc.stops_the_run:
                         raise
                     log.warning("profile.fetch_failed", puuid=puuid, error=str(exc))
                     batch.failed.append((puuid, str(exc)))

@@ -2,6 +2,8 @@
 
 - ``RateLimitError``                      -> ``RateLimitSignal`` (the run ends RATE_LIMITED)
 - ``AuthenticationError``/``ForbiddenError`` -> always re-raised (a bad key fails the run once)
+- ``RiotUnavailableError``                -> always re-raised (the client gave up on the API:
+                                             every other player would fail the same way)
 - ``RateLimitSignal``                     -> passes through untouched
 - ``StoreError`` (e.g. ``DatabaseBusyError``) -> re-raised: work that cannot be stored must
                                              stop the run, not be skipped silently
@@ -18,7 +20,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
-from pipeline.riot import AuthenticationError, ForbiddenError, RateLimitError
+from pipeline.riot import (
+    AuthenticationError,
+    ForbiddenError,
+    RateLimitError,
+    RiotUnavailableError,
+)
 from pipeline.store import StoreError
 
 log = get_logger(__name__)
@@ -54,6 +61,12 @@ def handle_riot_api_errors(
                 context = _context(log_context, args, kwargs)
                 log.error(
                     "job.auth_failed", **_fields(context, operation=operation, error=str(exc))
+                )
+                raise
+            except RiotUnavailableError as exc:
+                context = _context(log_context, args, kwargs)
+                log.error(
+                    "job.api_unavailable", **_fields(context, operation=operation, error=str(exc))
                 )
                 raise
             except Exception as exc:

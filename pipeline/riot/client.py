@@ -13,6 +13,7 @@ Every method accepts ``max_wait_s``: how long that call may wait for the rate li
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ from pipeline.log import redact_text
 from pipeline.riot.errors import (
     AuthenticationError,
     InvalidRequestError,
+    NotFoundError,
+    RiotAPIError,
+    RiotTransportError,
+    RiotUnavailableError,
+    ServiceUnavailableError,
+    UnconfirmedNotFoundError,
     UnexpectedResponseError,
 )
 from pipeline.riot.limiter import RateLimiter
@@ -36,7 +43,7 @@ from pipeline.riot.routing import (
     platform_of_match,
     region_of,
 )
-from pipeline.riot.sender import Call, RetryPolicy, Sender
+from pipeline.riot.sender import Call, Payload, RetryPolicy, Sender
 from pipeline.riot.types import (
     AccountDto,
     AccountRegionDto,
@@ -77,6 +84,15 @@ class RiotClient:
     ``max_retries`` bounds the retries of 429, 5xx, transport errors and broken bodies,
     which back off from ``backoff_base_s`` doubling up to ``backoff_cap_s``; ``max_wait_s``
     is the default wait budget of a call.
+
+    Two guards for a job's unattended runs (a person calling the client wants neither):
+    ``doubt_early_not_found`` turns a 404 into ``UnconfirmedNotFoundError`` until some
+    request has succeeded (behind a wrong base URL every answer is 404, which must not read
+    as every account gone); the first such 404 asks once for ``known_match_id`` (a match
+    the API served before) and a success there confirms the base at once, so a run that
+    only asks about gone accounts still learns they are gone. ``give_up_after_failed_calls``
+    raises ``RiotUnavailableError`` once that many calls in a row failed after their retries
+    (5xx, no answer, unreadable answer), and for every call after it.
     """
 
     def __init__(
@@ -91,6 +107,9 @@ class RiotClient:
         transport: httpx.AsyncBaseTransport | None = None,
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
+        doubt_early_not_found: bool = False,
+        give_up_after_failed_calls: int | None = None,
+        known_match_id: str | None = None,
     ) -> None:
         if "{route}" not in base_url:
             shown = redact_text(base_url, [api_key])
@@ -118,6 +137,13 @@ class RiotClient:
         self._retry = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s)
         self._sender: Sender | None = None
         self._http: httpx.AsyncClient | None = None
+        self._doubt_early_not_found = doubt_early_not_found
+        self._known_match_id = known_match_id
+        self._base_probed = False
+        self._probe_lock = asyncio.Lock()
+        self._give_up_after = give_up_after_failed_calls
+        self._failed_in_a_row = 0
+        self._gave_up = False
 
     def __repr__(self) -> str:
         key = "***" if self._api_key else None
@@ -157,6 +183,10 @@ class RiotClient:
         """Requests sent, by outcome: the status ("200", "429"), "transport_error",
         "cancelled", or "malformed_body" (a 2xx whose body is not JSON)."""
         return dict(self._sender.counts) if self._sender is not None else {}
+
+    def has_succeeded(self) -> bool:
+        """Whether any request so far got a 2xx answer with a readable body."""
+        return any(_succeeded(outcome) for outcome in self.request_counts())
 
     # account-v1 ---------------------------------------------------------------------
 
@@ -280,9 +310,7 @@ class RiotClient:
         """A finished match, with the response's bytes to store as they came."""
         path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
         call = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
-        sender = self._ready_sender(call)
-        budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
-        payload = await sender.get_payload(call, max_wait_s=budget_s)
+        payload = await self._payload(call, max_wait_s)
         return MatchResponse(cast(MatchDto, _object(payload.value, call)), payload.body)
 
     async def get_match_timeline(
@@ -294,9 +322,62 @@ class RiotClient:
         return _object(await self._get(call, max_wait_s), call)
 
     async def _get(self, call: Call, max_wait_s: WaitBudget) -> Any:
+        return (await self._payload(call, max_wait_s)).value
+
+    async def _payload(self, call: Call, max_wait_s: WaitBudget) -> Payload:
+        """``call``'s answer, through the guards the client was made with."""
         sender = self._ready_sender(call)
+        if self._gave_up:
+            raise self._unavailable(call)
         budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
-        return await sender.get_json(call, max_wait_s=budget_s)
+        try:
+            payload = await sender.get_payload(call, max_wait_s=budget_s)
+        except NotFoundError as exc:
+            self._failed_in_a_row = 0  # an answer, whatever it means
+            if self._doubt_early_not_found and not await self._base_confirmed():
+                raise UnconfirmedNotFoundError(
+                    f"The Riot API answered 404 for {call.method} {call.path} before any "
+                    "request of this run succeeded, so it is not taken to mean the account "
+                    "or match is gone: it is asked again at the next run. If every request "
+                    "answers 404, RIOT_API_BASE is not the Riot API's address.",
+                    method=call.method,
+                    path=call.path,
+                ) from exc
+            raise
+        except (ServiceUnavailableError, RiotTransportError, UnexpectedResponseError) as exc:
+            self._failed_in_a_row += 1
+            if self._give_up_after is not None and self._failed_in_a_row >= self._give_up_after:
+                self._gave_up = True
+                raise self._unavailable(call) from exc
+            raise
+        self._failed_in_a_row = 0
+        return payload
+
+    async def _base_confirmed(self) -> bool:
+        """Whether the base URL is known to reach the API: some request succeeded, or (asked
+        once per client) the known match is served."""
+        async with self._probe_lock:
+            if self.has_succeeded() or self._base_probed or self._known_match_id is None:
+                return self.has_succeeded()
+            self._base_probed = True
+            match_id = self._known_match_id
+            try:
+                path = f"/lol/match/v5/matches/{_segment(match_id)}"
+                probe = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
+                await self._ready_sender(probe).get_payload(probe, max_wait_s=self.max_wait_s)
+            except RiotAPIError:
+                return False
+            return True
+
+    def _unavailable(self, call: Call) -> RiotUnavailableError:
+        return RiotUnavailableError(
+            f"{self._failed_in_a_row} Riot API calls in a row failed after their retries "
+            "(server errors, no answer or unreadable answers), the last one "
+            f"{call.method} {call.path}; the run stops here and tries again at its next run. "
+            "Check that RIOT_API_BASE is right and the API is up.",
+            method=call.method,
+            path=call.path,
+        )
 
     def _ready_sender(self, call: Call) -> Sender:
         """The sender, once the client is open and has what the API needs to answer (a
@@ -308,6 +389,11 @@ class RiotClient:
             # and without a network each request would fail as if the network were at fault.
             raise AuthenticationError(MISSING_KEY_MESSAGE, method=call.method, path=call.path)
         return self._sender
+
+
+def _succeeded(outcome: str) -> bool:
+    """Whether a request outcome (``request_counts``' key) is a readable 2xx answer."""
+    return outcome.isdigit() and 200 <= int(outcome) < 300
 
 
 def _required(name: str, value: str) -> str:

@@ -10,7 +10,9 @@
     ├── RateLimitError              429 after retries, or waiting would exceed the call's budget
     ├── ServiceUnavailableError     5xx after retries
     ├── UnexpectedResponseError     another status, or a body that is not the JSON expected
-    └── RiotTransportError          connection failures and timeouts after retries
+    │   └── UnconfirmedNotFoundError  404 before any request of a job's run succeeded
+    ├── RiotTransportError          connection failures and timeouts after retries
+    └── RiotUnavailableError        a job's calls failed so many times in a row that it stops
 
 Every error carries ``method`` (the endpoint name, e.g. ``match-v5.getMatch``), ``path``
 (the URL path, which never holds the key: the key travels in a header) and ``status_code``
@@ -24,9 +26,14 @@ from pipeline.errors import SmurfError
 
 
 class RiotAPIError(SmurfError):
-    """Base class of every Riot API failure."""
+    """Base class of every Riot API failure.
+
+    ``stops_the_run``: a job's run ends at this error instead of skipping the player or
+    match it was fetching (every other request would fail the same way).
+    """
 
     status_code: int | None = None
+    stops_the_run: bool = False
 
     def __init__(
         self,
@@ -70,12 +77,14 @@ class AuthenticationError(RiotAPIError):
     """The API answered 401: the request carried no API key."""
 
     status_code: int | None = 401
+    stops_the_run = True
 
 
 class ForbiddenError(RiotAPIError):
     """The API answered 403: the key is invalid, expired or not allowed this endpoint."""
 
     status_code: int | None = 403
+    stops_the_run = True
 
 
 class NotFoundError(RiotAPIError):
@@ -117,5 +126,23 @@ class UnexpectedResponseError(RiotAPIError):
     """A status the client has no meaning for, or a body that is not the expected JSON."""
 
 
+class UnconfirmedNotFoundError(UnexpectedResponseError):
+    """A 404 that a job's client does not take to mean "gone": nothing had succeeded yet.
+
+    Behind a wrong RIOT_API_BASE (an extra path, a proxy's prefix) every request answers
+    404, which would read as every account and match gone. Until one request of the run has
+    succeeded, a 404 is a failure of that player or match, asked again at the next run.
+    """
+
+    status_code: int | None = 404
+
+
 class RiotTransportError(RiotAPIError):
     """No response: the connection failed or timed out through every retry."""
+
+
+class RiotUnavailableError(RiotAPIError):
+    """A job's calls failed (5xx, timeouts, unreadable answers) so many times in a row,
+    each after its retries, that the run stops rather than try every remaining player."""
+
+    stops_the_run = True

@@ -26,6 +26,14 @@ def known_match_ids(con: duckdb.DuckDBPyConnection, match_ids: Iterable[str]) ->
     return {str(r[0]) for r in rows}
 
 
+def newest_match_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The most recent stored match's id (None for a store without matches)."""
+    row = con.execute(
+        "SELECT match_id FROM matches ORDER BY game_start DESC NULLS LAST, match_id LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
 def record_rejected_matches(
     con: duckdb.DuckDBPyConnection,
     rejected: Sequence[tuple[str, str]],
