@@ -83,11 +83,12 @@ def _action(path: Path, digest: str, reset: bool) -> str:
         return "created"
     copy = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
     recorded = copy.metadata.get(ORIGIN_KEY, {}).get("cells_sha256")
+    edited = cells_digest(copy) != recorded
+    if edited and reset:
+        return "reset"  # whether or not the script changed since
     if recorded == digest:
         return "kept"
-    if cells_digest(copy) == recorded:
-        return "updated"
-    return "reset" if reset else "edited"
+    return "edited" if edited else "updated"
 
 
 def lab_environment(

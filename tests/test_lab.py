@@ -155,6 +155,29 @@ def test_a_copy_follows_its_script_unless_someone_edited_it(tmp_path: Path) -> N
     assert origin["source"] == "04-sql"
 
 
+def test_reset_replaces_an_edited_copy_whose_script_did_not_change(tmp_path: Path) -> None:
+    """--reset replaces every edited copy, also one whose script is as it was (it was kept,
+    edits and all); copies with only outputs are not edits and stay as they are."""
+    prepare_working_copies(NOTEBOOKS_DIR, tmp_path)
+    edited, run = tmp_path / "04-sql.ipynb", tmp_path / "03-job-monitor.ipynb"
+    nb = nbformat.read(str(edited), as_version=4)
+    nb.cells[0].source = "# my own notes"
+    nbformat.write(nb, str(edited))
+    nb = nbformat.read(str(run), as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="an output\n")]
+    nbformat.write(nb, str(run))
+    actions = {s.name: s.action for s in prepare_working_copies(NOTEBOOKS_DIR, tmp_path)}
+    assert (actions["04-sql"], actions["03-job-monitor"]) == ("kept", "kept")
+    actions = {
+        s.name: s.action for s in prepare_working_copies(NOTEBOOKS_DIR, tmp_path, reset=True)
+    }
+    assert (actions["04-sql"], actions["03-job-monitor"]) == ("reset", "kept")
+    assert "my own notes" not in edited.read_text()
+    [backup] = tmp_path.glob("04-sql.edited-*.ipynb")
+    assert "my own notes" in backup.read_text()
+    assert "an output" in run.read_text()
+
+
 # ---- running them --------------------------------------------------------------------
 
 
