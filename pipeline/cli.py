@@ -282,7 +282,8 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         if writes and not allow_write:
             raise WriteRefusedError(
                 f"The query contains {', '.join(sorted(set(writes)))} statement(s), which can "
-                "change the database; run it again with --write if that is intended."
+                "change the database or reach other files; run it again with --write if that "
+                "is intended (it opens the database read-write, with other files in reach)."
             )
         result = run_statements(con, statements, time_limit_s=None if allow_write else time_limit_s)
     click.echo(render(result, fmt) if result is not None else "OK")

@@ -96,12 +96,16 @@ def test_read_mode_stops_a_statement_at_its_time_limit(db_path: Path) -> None:
 
 
 def test_writing_mode_still_writes(db_path: Path, tmp_path: Path) -> None:
-    """With --write the statement changes the database, and COPY still exports a file."""
+    """With --write the statement changes the database, and COPY still exports a file; the
+    refusal without it says that --write also puts other files in reach."""
     target = tmp_path / "configs.csv"
     assert smurf(db_path, "sql", "--write", "create table notes as select 1 as n").exit_code == 0
-    copied = smurf(
-        db_path, "sql", "--write", f"COPY (select * from notes) TO '{target}' (FORMAT csv)"
-    )
+    export = f"COPY (select * from notes) TO '{target}' (FORMAT csv)"
+    refused = smurf(db_path, "sql", export)
+    assert refused.exit_code == 1 and not target.exists()
+    assert "change the database or reach other files" in refused.output
+    assert "with other files in reach" in refused.output
+    copied = smurf(db_path, "sql", "--write", export)
     assert copied.exit_code == 0, copied.output
     assert target.read_text().splitlines() == ["n", "1"]
 
