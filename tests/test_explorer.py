@@ -436,8 +436,66 @@ def test_the_job_charts_keep_their_legends_off_the_bars(
     runs["status"] = [("FAILED", "RATE_LIMITED", "SUCCESS")[i % 3] for i in range(len(runs))]
     pairs = plots.job_runs_figure(runs).axes[0].get_legend().legend_handles
     assert len(pairs) == 15
-    colors = {tuple(handle.get_facecolor()) for handle in pairs}  # type: ignore[union-attr]
-    assert len(colors) == len(pairs)  # no two job/status pairs look alike
+    looks = {
+        (tuple(handle.get_facecolor()), handle.get_hatch())  # type: ignore[union-attr]
+        for handle in pairs
+    }
+    assert len(looks) == len(pairs)  # no two job/status pairs look alike
+
+
+def test_a_label_or_a_job_keeps_its_colour_whatever_else_is_charted() -> None:
+    """SMURF is red and a job its own colour in every chart, whichever labels or jobs come
+    before them (colours went by column order: SMURF was red in one report, green in the
+    next); a run's status is its bars' pattern."""
+    from matplotlib.colors import to_rgba
+
+    def label_colours(labels: list[str]) -> dict[str, tuple[float, ...]]:
+        latest = pd.DataFrame({"tier": "GOLD", "label": labels, "suspicion": 0.5})
+        legend = plots.score_distribution_figure(latest).axes[1].get_legend()
+        return {
+            text.get_text(): tuple(handle.get_facecolor())  # type: ignore[union-attr]
+            for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        }
+
+    few, many = (
+        label_colours(["SMURF", "NORMAL"]),
+        label_colours(["BOOSTED", "INSUFFICIENT_DATA", "NORMAL", "SMURF"]),
+    )
+    assert few["SMURF"] == many["SMURF"] == to_rgba("tab:red")
+    assert few["NORMAL"] == many["NORMAL"] != many["BOOSTED"]
+
+    def job_looks(jobs_and_statuses: list[tuple[str, str]]) -> dict[str, Any]:
+        runs = pd.DataFrame(
+            {
+                "job_type": [j for j, _ in jobs_and_statuses],
+                "status": [s for _, s in jobs_and_statuses],
+                "started_at": [NOW + timedelta(minutes=n) for n in range(len(jobs_and_statuses))],
+                "created_at": NOW,
+                "duration_s": 1.0,
+            }
+        )
+        legend = plots.job_runs_figure(runs).axes[0].get_legend()
+        return {
+            text.get_text(): (tuple(handle.get_facecolor()), handle.get_hatch())  # type: ignore[union-attr]
+            for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        }
+
+    alone = job_looks([("SMURF_ANALYZER", "SUCCESS")])
+    crowded = job_looks(
+        [
+            ("BAN_CHECKER", "FAILED"),
+            ("MATCH_FETCHER", "SUCCESS"),
+            ("SMURF_ANALYZER", "SUCCESS"),
+            ("SMURF_ANALYZER", "FAILED"),
+            ("MY_OWN_JOB", "SUCCESS"),
+        ]
+    )
+    assert alone["SMURF_ANALYZER / SUCCESS"] == crowded["SMURF_ANALYZER / SUCCESS"]
+    analyzer_failed = crowded["SMURF_ANALYZER / FAILED"]
+    assert analyzer_failed[0] == alone["SMURF_ANALYZER / SUCCESS"][0]  # the job's colour
+    assert analyzer_failed[1] and not crowded["SMURF_ANALYZER / SUCCESS"][1]  # the pattern
+    job_colours = {label.split(" / ")[0]: look[0] for label, look in crowded.items()}
+    assert len(set(job_colours.values())) == len(job_colours) == 4
 
 
 def test_rate_limited_runs_say_when_they_stopped(con: duckdb.DuckDBPyConnection) -> None:

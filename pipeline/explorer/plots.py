@@ -3,17 +3,45 @@ pyplot, so no global figure state leaks between cells or tests."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import matplotlib.dates as mdates
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from pipeline.analysis.tiers import LP_PER_DIVISION, LP_PER_TIER, rank_name
 from pipeline.explorer.scores import TIER_ORDER
+
+# Fixed colours: a label or a job looks the same in every chart and report, whichever others
+# are in it (taken in order of appearance, SMURF was red in one report and green in the next).
+LABEL_COLOURS = {
+    "SMURF": "tab:red",
+    "BOOSTED": "tab:orange",
+    "NORMAL": "tab:green",
+    "INSUFFICIENT_DATA": "tab:gray",
+}
+JOB_COLOURS = {
+    "TRACKED_PLAYER_UPDATER": "tab:blue",
+    "MATCH_FETCHER": "tab:orange",
+    "SMURF_ANALYZER": "tab:green",
+    "BAN_CHECKER": "tab:purple",
+    "PROFILE_REFRESHER": "tab:brown",
+    "NOTEBOOK_REPORT": "tab:pink",
+    "LAKE_MAINTENANCE": "tab:olive",
+}
+# A run's status is the bar's pattern, so the colour keeps saying which job it was.
+STATUS_HATCHES = {"SUCCESS": "", "RATE_LIMITED": "..", "FAILED": "xx", "RUNNING": "//"}
+# For names none of the above knows (a job type added later, a new label), in name order.
+_SPARE_COLOURS = ("tab:cyan", "darkslategray", "gold", "navy", "lime", "maroon", "teal")
+
+
+def fixed_colours(names: list[str], known: dict[str, str]) -> dict[str, str]:
+    """Each name's colour: its own when ``known`` has one, else a spare one."""
+    spares = itertools.cycle([c for c in _SPARE_COLOURS if c not in known.values()])
+    return {name: known[name] if name in known else next(spares) for name in sorted(set(names))}
 
 
 def score_distribution_figure(scores: pd.DataFrame) -> Figure:
@@ -33,8 +61,9 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     left.tick_params(axis="x", rotation=45)
     mix = pd.crosstab(by_tier["tier"], by_tier["label"]).reindex(tiers).fillna(0)
     bottom = pd.Series(0.0, index=mix.index)
+    colours = fixed_colours([str(label) for label in mix.columns], LABEL_COLOURS)
     for label in mix.columns:
-        right.bar(mix.index, mix[label], bottom=bottom, label=label)
+        right.bar(mix.index, mix[label], bottom=bottom, label=label, color=colours[str(label)])
         bottom += mix[label]
     right.set_title("Players per tier and label")
     right.set_ylabel("players")
@@ -152,18 +181,20 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     if not binned.empty:
         width_days = bin_width / timedelta(days=1) * 0.9
         bottom = pd.Series(0.0, index=binned.index)
-        # Twenty colours, so a dozen job/status pairs never share one (the default has ten).
-        palette = colormaps["tab20"].colors  # type: ignore[attr-defined]
-        for i, column in enumerate(binned.columns):
-            name = " / ".join(str(c) for c in column) if isinstance(column, tuple) else column
+        columns = [c if isinstance(c, tuple) else (c, "") for c in binned.columns]
+        colours = fixed_colours(sorted({str(job) for job, _ in columns}), JOB_COLOURS)
+        for column, (job, status) in zip(binned.columns, columns, strict=True):
             counts.bar(
                 binned.index,
                 binned[column],
                 bottom=bottom,
                 width=width_days,
                 align="edge",
-                label=name,
-                color=palette[i % len(palette)],
+                label=f"{job} / {status}" if status else str(job),
+                color=colours[str(job)],
+                hatch=STATUS_HATCHES.get(str(status), "++"),
+                edgecolor="white",
+                linewidth=0.5,
             )
             bottom += binned[column]
         _legend_beside(counts)
@@ -171,8 +202,15 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     counts.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
     counts.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 runs
     counts.set_title("Executions by job and status")
+    line_colours = fixed_colours(sorted({str(j) for j in runs["job_type"]}), JOB_COLOURS)
     for job_type, rows in runs.groupby("job_type"):
-        durations.plot(rows["started_at"], rows["duration_s"], marker=".", label=str(job_type))
+        durations.plot(
+            rows["started_at"],
+            rows["duration_s"],
+            marker=".",
+            label=str(job_type),
+            color=line_colours[str(job_type)],
+        )
     durations.set_ylabel("duration (s)")
     durations.set_title("Run durations")
     if not runs.empty:
