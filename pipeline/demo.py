@@ -7,8 +7,11 @@ The recipe::
     -> a final scoring pass and the simulator's ground truth -> the report notebook
     -> a summary: top suspects and why, detection quality, where the files are
 
-Ctrl-C at any point stops the scheduler gracefully (running jobs commit and record), stops
-the simulator and still prints what was gathered.
+Ctrl-C at any point leaves nothing half-made: while the fresh database is prepared (beside
+the old one, which it replaces only once it is ready) the previous demo database stays as it
+was; while the world is built nothing has been crawled; during the crawl the scheduler stops
+gracefully (running jobs commit and record) and the summary shows what was gathered; during
+the report no half-written notebook is left, and the summary is still printed.
 """
 
 from __future__ import annotations
@@ -87,7 +90,17 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     """Run the demo start to end; returns where everything is."""
     say = _printer(out)
     result = DemoResult(options.db_path)
-    prepare_database(options, say)
+    try:
+        prepare_database(options, say)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        say(
+            "Interrupted while migrating the kept database: each finished migration is "
+            "committed, and `smurf db migrate` goes on from there."
+            if options.keep
+            else "Interrupted while preparing the database: the previous one is as it was."
+        )
+        return result
     config = SimulatorConfig(
         seed=options.seed,
         players=options.world_size,
@@ -95,6 +108,33 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         clock_speed=DEMO_CLOCK_SPEED,
     )
     say(f"Building a simulated world of {options.world_size} players (seed {options.seed})...")
+    try:
+        crawl_world(config, options, result, say)
+    except KeyboardInterrupt:
+        if not result.interrupted:  # else a second Ctrl-C while the simulator stopped
+            result.interrupted = True
+            say("Interrupted while building the simulated world: nothing was crawled.")
+            return result
+    if options.run_report and not result.interrupted:
+        say("Running the report notebook (papermill)...")
+        try:
+            produce_report(options, result)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            say(
+                "Interrupted: no report was written. The data is all in the database: "
+                f"`smurf --db {options.db_path} report` makes the report."
+            )
+    result.summary = summarise(Database(options.db_path, options.lock_timeout_s))
+    print_summary(result, say)
+    return result
+
+
+def crawl_world(
+    config: SimulatorConfig, options: DemoOptions, result: DemoResult, say: Callable[[str], None]
+) -> None:
+    """Serve the world, crawl it with the scheduler, score and store the ground truth; a
+    Ctrl-C once the world is served stops the crawl and keeps what it committed."""
     with serve_in_thread(config) as sim:
         say(f"Simulated Riot API on {sim.url} (limits {DEMO_APP_LIMIT}).")
         settings = Settings(
@@ -114,12 +154,6 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         except KeyboardInterrupt:
             result.interrupted = True
             say("Interrupted: the database is consistent; stopping the simulator.")
-    if options.run_report and not result.interrupted:
-        say("Running the report notebook (papermill)...")
-        produce_report(options, result)
-    result.summary = summarise(Database(options.db_path, options.lock_timeout_s))
-    print_summary(result, say)
-    return result
 
 
 def _printer(out: TextIO) -> Callable[[str], None]:
@@ -132,13 +166,38 @@ def _printer(out: TextIO) -> Callable[[str], None]:
 
 # ---- steps ------------------------------------------------------------------------------
 def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
+    """A migrated demo database with the demo's schedules. A fresh one is built beside the
+    old (``NAME.preparing.duckdb``) and takes its place only when ready, so an interruption
+    leaves the previous demo database as it was; ``keep`` migrates the old one in place."""
     path = options.db_path
-    if not options.keep:
+    if options.keep:
+        migrate(path, timeout_s=options.lock_timeout_s)
+        configure_demo_jobs(path, options.lock_timeout_s)
+        say(f"Database {path} ready (kept).")
+        return
+    fresh = path.with_name(f"{path.stem}.preparing{path.suffix}")
+    _remove_database_files(fresh)  # what an interrupted demo left
+    try:
+        migrate(fresh, timeout_s=options.lock_timeout_s)
+        configure_demo_jobs(fresh, options.lock_timeout_s)
         delete_database_file(path, timeout_s=options.lock_timeout_s)
-    migrate(path, timeout_s=options.lock_timeout_s)
-    with Database(path, options.lock_timeout_s).write() as con:
+        for made, final in ((fresh, path), (Path(f"{fresh}.wal"), Path(f"{path}.wal"))):
+            if made.exists():
+                made.replace(final)
+    finally:
+        _remove_database_files(fresh)
+    say(f"Database {path} ready (fresh).")
+
+
+def _remove_database_files(path: Path) -> None:
+    for made in (path, Path(f"{path}.wal")):
+        made.unlink(missing_ok=True)
+
+
+def configure_demo_jobs(path: Path, lock_timeout_s: float) -> None:
+    """The demo's short schedules and small budgets; reports run once, at the end."""
+    with Database(path, lock_timeout_s).write() as con:
         for config in records.list_job_configs(con):
-            # Reports run once at the end of the demo instead of on their daily schedule.
             if config.job_type not in DEMO_SCHEDULES:
                 records.update_job_config(con, config.id, is_active=False)
                 continue
@@ -150,7 +209,6 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
                 is_active=True,
                 config_json={**current, **DEMO_CONFIGS[config.job_type]},
             )
-    say(f"Database {path} ready{' (kept)' if options.keep else ' (fresh)'}.")
 
 
 def pick_players(truth: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:

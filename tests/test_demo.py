@@ -82,6 +82,54 @@ def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_ctrl_c_while_the_demo_prepares_leaves_the_previous_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the fresh database was migrated, before it was ready: the previous demo
+    database is as it was (it was deleted first, and a half-migrated file left in its
+    place), and nothing of the fresh one is left beside it."""
+    from pipeline import demo
+
+    path = tmp_path / "demo.duckdb"
+    demo.prepare_database(DemoOptions(db_path=path), lambda _: None)
+    with Database(path).write() as con:
+        con.execute("INSERT INTO players (puuid) VALUES ('from-the-last-demo')")
+
+    def ctrl_c(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "configure_demo_jobs", ctrl_c)
+    out = io.StringIO()
+    result = run_demo(DemoOptions(db_path=path, run_report=False), out=out)
+    assert result.interrupted
+    assert "the previous one is as it was" in out.getvalue()
+    assert "summary" not in out.getvalue()
+    with Database(path).read() as con:
+        assert con.execute("SELECT puuid FROM players").fetchall() == [("from-the-last-demo",)]
+    assert not [p.name for p in tmp_path.iterdir() if "preparing" in p.name]
+
+
+def test_ctrl_c_while_the_world_is_built_says_nothing_was_crawled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the simulated world is built: one line saying so (it was only
+    "Aborted!"), the fresh database ready, and no summary of a crawl that did not happen."""
+    from pipeline import demo
+
+    def ctrl_c(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "serve_in_thread", ctrl_c)
+    out = io.StringIO()
+    path = tmp_path / "demo.duckdb"
+    result = run_demo(DemoOptions(db_path=path, run_report=False), out=out)
+    assert result.interrupted
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "Interrupted while building the simulated world: nothing was crawled."
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM job_configurations").fetchone() != (0,)
+
+
 def test_the_summary_counts_runs_by_status_and_its_hints_name_the_database(
     tmp_path: Path,
 ) -> None:

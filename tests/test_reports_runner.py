@@ -149,6 +149,31 @@ def test_a_failing_cell_is_named_in_the_error(workspace: Path) -> None:
     assert Path(error.output_path).is_file()
 
 
+def test_ctrl_c_during_a_report_leaves_no_half_written_notebook(workspace: Path) -> None:
+    """Ctrl-C while a cell runs (the cell itself sends the runner SIGINT, as a terminal
+    would): the run stops and no half-executed .ipynb is left without its HTML page."""
+    import subprocess
+
+    notebooks = workspace / "notebooks-interrupted"
+    _write_notebook(
+        notebooks,
+        "interrupted",
+        "import os, signal, time\nos.kill(os.getppid(), signal.SIGINT)\ntime.sleep(60)",
+    )
+    out = workspace / "out-interrupted"
+    script = (
+        "from pathlib import Path\nfrom pipeline.reports import run_report\n"
+        f"run_report('interrupted', {{}}, out_dir=Path({str(out)!r}), "
+        f"notebooks_dir=Path({str(notebooks)!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "KeyboardInterrupt" in done.stderr
+    assert out.is_dir() and not list(out.iterdir())
+
+
 def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
     """Asking for a notebook that does not exist names the ones that do."""
     with pytest.raises(NotebookNotFoundError, match="broken, echo"):

@@ -209,6 +209,9 @@ def execute_notebook(
             execution_timeout=execution_timeout_s,
             kernel_manager_class=ReportKernelManager,
         )
+    except KeyboardInterrupt:
+        output.unlink(missing_ok=True)  # half a notebook, with no page to go with it
+        raise
     except PapermillExecutionError as exc:
         raise NotebookExecutionError(
             notebook.stem,
