@@ -43,12 +43,24 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
     again = smurf(db_path, sim, "track", riot_id, "--platform", "euw1")
     assert again.exit_code == 0, again.output
     assert again.output.startswith("Already tracking ") and player["puuid"] in again.output
-    # Tracked again on another platform of the region, the player moves and is told so.
-    moved = smurf(db_path, sim, "track", riot_id, "--platform", "eun1")
+    # A platform where the account does not play League is refused, naming the right one
+    # (it was accepted, and its profile stored as "not found" there).
+    wrong = CliRunner().invoke(
+        cli,
+        ["--log-json", "track", riot_id, "--platform", "eun1"],
+        env={"RIOT_API_KEY": TEST_KEY, "RIOT_API_BASE": sim.base_url, "SMURF_DB": str(db_path)},
+    )
+    assert wrong.exit_code == 1
+    assert "plays League on euw1, not eun1" in wrong.output
+    assert "--platform euw1" in wrong.output
+    assert count(db_path, "SELECT count(*) FROM players WHERE platform = 'eun1'") == 0
+    # A player stored on another platform (its account moved since) moves when tracked
+    # again, and is told so; left out, --platform is where the account plays.
+    with Database(db_path).write() as con:
+        con.execute("UPDATE players SET platform = 'eun1' WHERE puuid = ?", [player["puuid"]])
+    moved = smurf(db_path, sim, "track", riot_id)
     assert moved.exit_code == 0, moved.output
-    assert "moved from euw1" in moved.output and "Already" not in moved.output
-    assert count(db_path, "SELECT count(*) FROM players WHERE platform = 'eun1'") == 1
-    smurf(db_path, sim, "track", riot_id, "--platform", "euw1")
+    assert "on euw1" in moved.output and "moved from eun1" in moved.output
     assert (
         count(
             db_path,

@@ -56,25 +56,53 @@ def parse_riot_id(text: str) -> tuple[str, str]:
 # ---- track / untrack ----------------------------------------------------------------
 @click.command()
 @click.argument("riot_id")
-@click.option("--platform", default=None, help="Platform of the account, e.g. euw1, na1, kr.")
+@click.option(
+    "--platform",
+    default=None,
+    help="Platform of the account, e.g. euw1, na1, kr (default: where it plays League, as "
+    "account-v1 says, else SMURF_PLATFORM).",
+)
 @click.pass_context
 def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
-    """Track a player by Riot ID (Name#TAG): resolve it through account-v1 and mark it tracked."""
-    from pipeline.riot import RiotClient
+    """Track a player by Riot ID (Name#TAG): resolve it through account-v1 and mark it tracked.
+
+    The account's platform is checked with account-v1: a --platform where it does not play
+    League is refused (its profile would be "not found" there).
+    """
+    from pipeline.riot import PLATFORMS, RiotAPIError, RiotClient
     from pipeline.riot.routing import region_of
 
     settings = settings_of(ctx)
     db = _db(ctx)
     name, tag = parse_riot_id(riot_id)
-    platform = (platform or settings.platform).lower()
-    region_of(platform)  # unknown platform -> clear error before any request
+    asked = platform.lower() if platform else None
+    route = asked or settings.platform.lower()
+    region_of(route)  # unknown platform -> clear error before any request
     settings.require_riot_key()
 
-    async def resolve() -> dict[str, Any]:
+    async def resolve() -> tuple[dict[str, Any], str | None, str | None]:
         async with RiotClient(settings.riot_api_key, settings.riot_api_base) as client:
-            return dict(await client.get_account_by_riot_id(name, tag, platform=platform))
+            account = dict(await client.get_account_by_riot_id(name, tag, platform=route))
+            try:
+                answer = await client.get_active_region(str(account["puuid"]), platform=route)
+            except RiotAPIError as exc:
+                if exc.stops_the_run or exc.status_code == 429:
+                    raise
+                return account, None, str(exc)
+            plays_on = str(answer.get("region") or "").lower()
+            return account, (plays_on if plays_on in PLATFORMS else None), None
 
-    account = asyncio.run(resolve())
+    account, plays_on, unchecked = asyncio.run(resolve())
+    shown_id = f"{account.get('gameName')}#{account.get('tagLine')}"
+    if asked is not None and plays_on is not None and plays_on != asked:
+        raise ConfigError(
+            f"{shown_id} plays League on {plays_on}, not {asked}: track it with "
+            f'--platform {plays_on} (or leave --platform out), e.g. smurf track "{riot_id}" '
+            f"--platform {plays_on}"
+        )
+    platform = plays_on or route
+    if unchecked is not None:
+        click.echo(f"Could not check where {shown_id} plays ({unchecked}); assuming {platform}.")
     with db.write() as con:
         tracked_on = track_player(
             con,

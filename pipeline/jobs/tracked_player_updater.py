@@ -97,6 +97,8 @@ class TrackedPlayerUpdater(BaseJob):
             "tracked.updated",
             puuid=puuid,
             new_matches=len(batch.parsed),
+            # None: no answer; False: summoner-v4 has no such account on this platform.
+            profile_found=profile.summoner is not None if profile else None,
             not_found=len(batch.not_found),
             failed=len(batch.failed),
             rejected=len(batch.rejected),
