@@ -6,7 +6,8 @@
     GET  /api/v1/jobs/{id}/executions               ?status=&limit=&offset= (paginated)
     GET  /api/v1/jobs/executions/{execution_id}     one execution with its log lines
     POST /api/v1/jobs/{id}/trigger                  202 {"execution_id": N}; 404 unknown,
-                                                    400 inactive or of an unknown type,
+                                                    400 inactive, of an unknown type or with
+                                                    settings a run would fail on,
                                                     409 already running,
                                                     503 the scheduler is stopping
     any                                             503 when another process holds the
@@ -166,7 +167,10 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
         status_code=202,
         response_model=Triggered,
         responses={
-            400: {"model": ErrorBody, "description": "Job disabled, or its type unknown"},
+            400: {
+                "model": ErrorBody,
+                "description": "Job disabled, its type unknown, or its settings invalid",
+            },
             401: {"model": ErrorBody, "description": "Token required"},
             403: {"model": ErrorBody, "description": "Not from this machine"},
             404: {"model": ErrorBody, "description": "Unknown job"},

@@ -140,6 +140,17 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
                     break
                 await asyncio.sleep(0.1)
             seen["detail"] = detail
+            # Settings a run would fail on at once: 400 with what to fix, and no run.
+            with Database(db_path).write() as con:
+                con.execute(
+                    "UPDATE job_configurations SET config_json = json_merge_patch(config_json,"
+                    " '{\"min_matches_required\": -1}') WHERE id = 3"
+                )
+            runs_before = sum(1 for e in executions(db_path) if e[0] == 3)
+            seen["bad_settings"] = await client.post("/api/v1/jobs/3/trigger")
+            seen["bad_settings_runs"] = (
+                sum(1 for e in executions(db_path) if e[0] == 3) - runs_before
+            )
             seen["missing"] = await client.get("/api/v1/jobs/executions/123456")
             seen["disabled_runs_before"] = sum(1 for e in executions(db_path) if e[0] == 4)
             await asyncio.sleep(2)
@@ -168,6 +179,9 @@ def test_scheduler_runs_jobs_serves_the_api_and_follows_configuration(
     assert seen["page"].json()["total"] >= 1
     assert seen["bad_status"].status_code == 400
     assert seen["detail"]["status"] == "SUCCESS"
+    assert seen["bad_settings"].status_code == 400
+    assert "min_matches_required" in seen["bad_settings"].json()["error"]
+    assert seen["bad_settings_runs"] == 0
     assert all(
         seen["detail"][moment].endswith("+00:00")
         for moment in ("created_at", "started_at", "finished_at")

@@ -6,6 +6,8 @@ bound for the job to pick up."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.jobs.ban_checker import BanChecker
 from pipeline.jobs.base import BaseJob, JobContext, bound_context
 from pipeline.jobs.errors import UnknownJobError
@@ -13,6 +15,7 @@ from pipeline.jobs.lake_maintenance import LakeMaintenance
 from pipeline.jobs.match_fetcher import MatchFetcher
 from pipeline.jobs.notebook_report import NotebookReport
 from pipeline.jobs.profile_refresher import ProfileRefresher
+from pipeline.jobs.settings import load_settings
 from pipeline.jobs.smurf_analyzer import SmurfAnalyzer
 from pipeline.jobs.tracked_player_updater import TrackedPlayerUpdater
 from pipeline.jobs.types import JobType
@@ -27,6 +30,18 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }
 JOB_TYPES = frozenset(t.value for t in JOB_CLASSES)
+
+
+def check_settings(job_type: str, config_json: Any) -> None:
+    """Raise the ``JobConfigError`` a run of this configuration would fail with at once (its
+    settings do not validate); nothing for a type without a settings model or not known
+    here (starting it says why)."""
+    try:
+        cls = JOB_CLASSES[JobType(job_type)]
+    except (ValueError, KeyError):
+        return
+    if cls.settings_model is not None:
+        load_settings(cls.settings_model, config_json, job_type)
 
 
 def job_for(job_type: str, job_config_id: int, context: JobContext) -> BaseJob:

@@ -50,7 +50,7 @@ from pipeline.jobs.executions import (
     start_execution_in_thread,
     take_back,
 )
-from pipeline.jobs.registry import JOB_CLASSES, JOB_TYPES, job_for
+from pipeline.jobs.registry import JOB_CLASSES, JOB_TYPES, check_settings, job_for
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.types import JobStatus, JobType, Trigger
 from pipeline.log import get_logger
@@ -447,6 +447,11 @@ class JobScheduler:
             raise SchedulerStoppingError
         if self._busy(config_id):
             raise JobAlreadyRunningError(f"Job {config_id} is already running.")
+        # Settings that would fail the run at once are refused now, with what to fix, not
+        # accepted and then recorded as a FAILED run.
+        stored = await asyncio.to_thread(self._read_config, config_id)
+        if stored is not None:
+            check_settings(stored.job_type, stored.config_json)
         # Hold the slot across the start so a scheduled run cannot start meanwhile.
         self._starting.add(config_id)
         try:
