@@ -174,6 +174,31 @@ def test_ctrl_c_during_a_report_leaves_no_half_written_notebook(workspace: Path)
     assert out.is_dir() and not list(out.iterdir())
 
 
+def test_smurf_report_without_a_database_reads_the_one_lab_opens(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --db and no SMURF_DB: the report reads the database `smurf lab` would open (the
+    demo's, built after the default one), and says which on stderr; stdout keeps to the two
+    paths."""
+    import pipeline.workspace
+
+    (tmp_path / "data").mkdir()
+    with duckdb.connect(str(tmp_path / "data" / "demo.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT 'nobody' AS name")
+    monkeypatch.setattr(pipeline.workspace, "PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv("SMURF_DB", raising=False)
+    out = tmp_path / "reports"
+    notebooks = str(workspace / "notebooks")
+    result = CliRunner().invoke(
+        cli, ["report", "-n", "echo", "--notebooks-dir", notebooks, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    demo = tmp_path / "data" / "demo.duckdb"
+    assert f"Database: {demo} (the demo's, the last one built)" in result.stderr
+    executed, html = result.stdout.splitlines()
+    assert f"found=1 db={demo}" in _stdout(Path(executed)) and Path(html).is_file()
+
+
 def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
     """Asking for a notebook that does not exist names the ones that do."""
     with pytest.raises(NotebookNotFoundError, match="broken, echo"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -48,7 +49,10 @@ from pipeline.reports.sources import NOTEBOOKS_DIR
     help="Keep the code cells in the HTML page (hidden by default: the page is for readers).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the notebooks and their parameters.")
-@db_option(help="Database the notebook reads [default: the --db/SMURF_DB of `smurf`].")
+@db_option(
+    help="Database the notebook reads [default: the --db/SMURF_DB of `smurf`, else the one "
+    "`smurf lab` opens: the demo's when it was built last]."
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -62,11 +66,12 @@ def report(
 ) -> None:
     """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html.
 
-    The notebook reads the database given by --db (before or after `report`) / SMURF_DB
-    unless -p db_path=... says otherwise. Parameters are checked against the notebook's
-    parameters cell. Reports always run the pristine notebooks of notebooks/, never the
-    working copies `smurf lab` opens, and the HTML page shows outputs only unless
-    --show-code is given.
+    The notebook reads the database given by --db (before or after `report`) / SMURF_DB,
+    else the one `smurf lab` opens (data/demo.duckdb when the demo built it after
+    data/smurf.duckdb was last written), unless -p db_path=... says otherwise. Parameters
+    are checked against the notebook's parameters cell. Reports always run the pristine
+    notebooks of notebooks/, never the working copies `smurf lab` opens, and the HTML page
+    shows outputs only unless --show-code is given.
     """
     from pipeline.reports import (
         available_notebooks,
@@ -83,11 +88,20 @@ def report(
                 click.echo(f"  {spec.name}: {spec.type_name} = {spec.default}  # {spec.help}")
         return
     settings = settings_of(ctx, db_path)
+    database = settings.db_path
+    given = db_path or ctx.find_root().params.get("db_path") or os.environ.get("SMURF_DB", "")
+    if not str(given).strip():
+        from pipeline import workspace
+
+        choice = workspace.lab_choice(None, workspace.PROJECT_ROOT)
+        database = choice.path
+        # On stderr: stdout keeps to the two paths, for scripts.
+        click.echo(f"Database: {choice.path} ({choice.source})", err=True)
     result = run_report(
         name,
         parse_assignments(pairs),
         out_dir=out_dir,
-        db_path=settings.db_path,
+        db_path=database,
         notebooks_dir=notebooks_dir,
         show_code=show_code,
         lock_timeout_s=settings.lock_timeout_s,
