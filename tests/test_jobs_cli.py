@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 from pipeline.cli import cli
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
-from tests.sim_helpers import TEST_KEY, count, set_job_config
+from pipeline.store import job_records as records
+from tests.sim_helpers import TEST_KEY, add_execution, count, set_job_config
 
 WORLD = SimulatorConfig(seed=3, players=150, app_limit="300:1,5000:120")
 
@@ -123,6 +124,18 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert all(t in listed.output for t in ("TRACKED_PLAYER_UPDATER", "BAN_CHECKER"))
     status = smurf(db_path, sim, "jobs", "status")
     assert "NOT_RUNNING" in status.output and "SUCCESS" in status.output
+    assert "has ended" not in status.output
+    # A run whose process was killed (kill -9) is still recorded RUNNING: status says its
+    # process has ended, not just RUNNING beside a scheduler that is not running.
+    dead_pid = 2**22 + 12345
+    orphan = add_execution(db_path, 4, pid=dead_pid)
+    status = smurf(db_path, sim, "jobs", "status")
+    assert (
+        f"execution {orphan} is recorded RUNNING, but its process (pid {dead_pid}) has ended"
+        in (status.output)
+    )
+    with Database(db_path).write() as con:
+        records.close_executions(con, [orphan], "test cleanup")
     # A job by id or by type, as `run` and `jobs trigger` take it.
     history = smurf(
         db_path, sim, "jobs", "executions", "TRACKED_PLAYER_UPDATER", "--status", "SUCCESS"

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -361,9 +362,24 @@ def test_orphaned_running_rows_are_closed_with_a_clear_message(db_path: Path) ->
     db = Database(db_path)
     orphan = add_execution(db_path, ANALYZER_ID, pid=2**22 + 12345)  # no such pid
     live = add_execution(db_path, ANALYZER_ID, pid=os.getppid())  # alive: the runner's parent
+    # The orphan's process died two hours ago, after its last log line; it ends there, not
+    # at the close (which would count the hours the scheduler was down as its duration).
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_executions SET started_at = now()::TIMESTAMP - INTERVAL 3 HOUR"
+            " WHERE id = ?",
+            [orphan],
+        )
+        con.execute(
+            "INSERT INTO job_execution_logs VALUES"
+            " (?, 1, now()::TIMESTAMP - INTERVAL 2 HOUR, 'info', 'progress', NULL)",
+            [orphan],
+        )
     assert close_orphans(db) == [orphan]
-    assert execution_row(db_path, orphan)["status"] == "FAILED"
-    assert "ended before the run finished" in execution_row(db_path, orphan)["error_message"]
+    closed = execution_row(db_path, orphan)
+    assert closed["status"] == "FAILED"
+    assert "ended before the run finished" in closed["error_message"]
+    assert closed["finished_at"] - closed["started_at"] == timedelta(hours=1)
     assert execution_row(db_path, live)["status"] == "RUNNING"
     with pytest.raises(JobAlreadyRunningError, match=f"already running as execution {live}"):
         run_scripted(db_path, None)

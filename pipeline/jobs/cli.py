@@ -321,9 +321,12 @@ def jobs_status(ctx: click.Context) -> None:
     db = _db(ctx)
     running = running_scheduler(db.path)
     overview = running.overview() if running else None
+    gone: dict[int, int] = {}  # execution id -> the pid of its process, which has ended
     if overview is None:
         with db.read() as con:
             overview = read_overview(con, None)
+            if not isinstance(db.path, LakeLocation):  # a lake's runs may be on other hosts
+                gone = _runs_whose_process_ended(con, overview["jobs"])
         if running:
             overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
     if isinstance(db.path, LakeLocation):
@@ -341,6 +344,30 @@ def jobs_status(ctx: click.Context) -> None:
         )
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
+        if last.get("id") in gone:
+            click.secho(
+                f"     execution {last['id']} is recorded {last['status']}, but its process "
+                f"(pid {gone[last['id']]}) has ended: it is closed FAILED when the job or "
+                "the scheduler next starts.",
+                fg="yellow",
+            )
+
+
+def _runs_whose_process_ended(con: Any, jobs: list[dict[str, Any]]) -> dict[int, int]:
+    """The last executions still PENDING or RUNNING whose process is gone (a kill -9, a
+    crash): execution id -> pid."""
+    from pipeline.jobs.executions import pid_alive
+
+    gone: dict[int, int] = {}
+    for job in jobs:
+        last = job["last_execution"] or {}
+        if last.get("status") not in (JobStatus.PENDING, JobStatus.RUNNING):
+            continue
+        row = records.get_execution(con, int(last["id"]))
+        pid = (row or {}).get("host_pid")
+        if pid is not None and not pid_alive(int(pid)):
+            gone[int(last["id"])] = int(pid)
+    return gone
 
 
 def _moment(iso: str | None) -> str:

@@ -282,12 +282,25 @@ def unfinished_shards(
 def close_executions(
     con: duckdb.DuckDBPyConnection, execution_ids: Sequence[int], message: str
 ) -> None:
-    """Mark the given unfinished executions FAILED with ``message``."""
-    if execution_ids:
+    """Mark the given unfinished executions FAILED with ``message``, finished at their last
+    sign of life: the last log line they committed, else their start (a run closed at the
+    next start of the scheduler would otherwise count the hours it was down as its own)."""
+    if not execution_ids:
+        return
+    ids = list(execution_ids)
+    last_seen = dict(
+        con.execute(
+            "SELECT e.id, coalesce(max(l.logged_at), e.started_at, e.created_at)"
+            " FROM job_executions e LEFT JOIN job_execution_logs l ON l.execution_id = e.id"
+            " WHERE e.id IN (SELECT unnest(?)) GROUP BY e.id, e.started_at, e.created_at",
+            [ids],
+        ).fetchall()
+    )
+    for execution_id in ids:
         con.execute(
             "UPDATE job_executions SET status = 'FAILED', finished_at = ?, error_message = ?"
-            " WHERE id IN (SELECT unnest(?)) AND status IN ('PENDING', 'RUNNING')",
-            [utcnow(), message, list(execution_ids)],
+            " WHERE id = ? AND status IN ('PENDING', 'RUNNING')",
+            [last_seen.get(execution_id) or utcnow(), message, execution_id],
         )
 
 
