@@ -151,3 +151,10 @@ def test_smurf_jobs_set_configures_a_guide_job(
     with Database(db_path).read() as con:
         stored = con.execute("SELECT config_json FROM job_configurations WHERE id = 3").fetchone()
     assert stored is not None and json.loads(stored[0]) == {"my_setting": 5}
+    # Its required key missing from the stored configuration (a seed without it): the key
+    # is one of its settings, since the job refuses to run without it.
+    with Database(db_path).write() as con:
+        con.execute("UPDATE job_configurations SET config_json = '{}' WHERE id = 3")
+    assert jobs_set("my_setting=7") == (0, 'Job 3 (SMURF_ANALYZER) updated: {"my_setting": 7}\n')
+    code, said = jobs_set("my_setting=7", "other=1")
+    assert code == 1 and "has no setting 'other'" in said

@@ -592,10 +592,11 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def _refused(configured: Callable[[dict[str, Any]], object], values: dict[str, Any]) -> bool:
-    """Whether ``configured`` refuses ``values`` (a configuration already stored)."""
+    """Whether ``configured`` refuses ``values`` (a configuration already stored, or one
+    without a key)."""
     try:
         configured(values)
-    except (JobConfigError, ValueError, TypeError):
+    except (JobConfigError, ValueError, TypeError, KeyError):
         return True
     return False
 
@@ -658,6 +659,13 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
     # ``job_config.config_json`` directly, as the guide's example does, names none).
     known = checked.settings_read | set(current)
     unknown = [] if checked.settings_model else sorted(set(changes) - known)
+    # A key the job cannot do without is one of its settings, however it reads it: a job
+    # written as the guide's example refuses its configuration when the key is left out.
+    unknown = [
+        key
+        for key in unknown
+        if not _refused(configured, {k: v for k, v in new_config.items() if k != key})
+    ]
     if unknown:
         raise JobConfigError(
             f"{config.job_type} has no setting {', '.join(map(shorten, unknown))}; "
