@@ -47,3 +47,36 @@ def _wait_for(url: str) -> list[dict[str, object]]:
         except httpx.TransportError:
             time.sleep(0.05)
     raise AssertionError(f"{url} never answered")
+
+
+def test_ctrl_c_during_a_crawl_is_one_message_without_tracebacks(tmp_path: Path) -> None:
+    """Ctrl-C at the terminal (SIGINT to the whole process group) in the middle of a crawl:
+    one line saying what the file holds and what to do, exit 130; before, the command and
+    its simulator process each printed a traceback."""
+    import os
+
+    crawl = ["simulator", "crawl", "--players", "300", "--cycles", "500"]
+    process = subprocess.Popen(
+        [*SMURF, "--db", str(tmp_path / "crawl.duckdb"), *crawl],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    seen: list[str] = []
+    try:
+        assert process.stderr is not None
+        while not any("round 1/500" in line for line in seen):
+            line = process.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        os.killpg(process.pid, signal.SIGINT)
+        _, rest = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    said = "".join(seen) + rest
+    assert process.returncode == 130, said
+    assert "Interrupted: " in said and "crawl again with --replace" in said
+    assert "Traceback" not in said

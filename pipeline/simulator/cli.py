@@ -4,6 +4,7 @@ crawl it with the product's own jobs."""
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 
@@ -366,13 +367,22 @@ def crawl(
         f"Crawling a {family_name} world of {players} players (seed {seed}) into {location}...",
         err=True,
     )
-    report = crawl_world(
-        config,
-        location,
-        CrawlPlan(tracked=tracked, cycles=cycles),
-        progress=progress,
-        lock_timeout_s=settings.lock_timeout_s,
-    )
+    try:
+        report = crawl_world(
+            config,
+            location,
+            CrawlPlan(tracked=tracked, cycles=cycles),
+            progress=progress,
+            lock_timeout_s=settings.lock_timeout_s,
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            f"Interrupted: {location} holds what the rounds so far committed, without the "
+            "world's ground truth (sim_truth), so `evaluate` cannot read it; crawl again "
+            "with --replace.",
+            err=True,
+        )
+        sys.exit(130)
     click.echo(
         f"Crawled {report.matches} matches and {report.players} players ({report.profiled} "
         f"with a profile, {report.scored} scored) with {report.requests} API requests in "

@@ -157,7 +157,11 @@ def serve_in_process(config: SimulatorConfig) -> Iterator[RunningSimulator]:
         "from pipeline.simulator.server import serve_pickled_config; "
         f"serve_pickled_config({port}, {os.getpid()})"
     )
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    # A session of its own: a Ctrl-C at the terminal reaches only this process, which then
+    # stops the child below (the child printed a traceback of its own beside ours).
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, start_new_session=True
+    )
     assert child.stdin is not None
     child.stdin.write(pickle.dumps(config))
     child.stdin.close()
