@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,3 +60,12 @@ def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settin
         settings = settings.replace(db_path=parse_location(db_path))
     refuse_directory(settings.db_path)  # one message for every command, before any opens it
     return settings
+
+
+def named_database(ctx: click.Context, command_db: str | None = None) -> str | None:
+    """The database the user named: the command's own --db, the root's, else SMURF_DB; None
+    when none was given (the commands that pick the demo's database then do)."""
+    given = command_db or ctx.find_root().params.get("db_path")
+    if given is not None:
+        return str(given)
+    return os.environ.get("SMURF_DB", "").strip() or None

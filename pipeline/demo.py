@@ -109,7 +109,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     )
     say(f"Building a simulated world of {options.world_size} players (seed {options.seed})...")
     try:
-        crawl_world(config, options, result, say)
+        serve_and_crawl(config, options, result, say)
     except KeyboardInterrupt:
         if not result.interrupted:  # else a second Ctrl-C while the simulator stopped
             result.interrupted = True
@@ -130,7 +130,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     return result
 
 
-def crawl_world(
+def serve_and_crawl(
     config: SimulatorConfig, options: DemoOptions, result: DemoResult, say: Callable[[str], None]
 ) -> None:
     """Serve the world, crawl it with the scheduler, score and store the ground truth; a

@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import named_database, settings_of
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 from pipeline.reports.sources import load_notebook as load_source
 from pipeline.store.location import parse_location
@@ -180,8 +180,7 @@ def lab(
     never changes the repository. Other arguments go to jupyter lab (e.g. --port 8890).
     """
     settings_of(ctx)  # an unusable setting (or an empty --db) is named here, as elsewhere
-    given = ctx.find_root().params.get("db_path")
-    explicit = given if given is not None else os.environ.get("SMURF_DB", "").strip() or None
+    explicit = named_database(ctx)
     choice = lab_choice(parse_location(explicit) if explicit else None)
     if isinstance(choice.path, Path) and not choice.path.is_file():
         from pipeline.workspace import DatabaseNotFoundError

@@ -266,7 +266,7 @@ def test_a_404_is_doubted_until_the_base_url_is_known_to_reach_the_api(
     doubted, _, _ = run(sim, errors_of(gone), doubt_early_not_found=True)
     after_success, _, _ = run(sim, errors_of(listed, gone), doubt_early_not_found=True)
     confirmed, confirmed_counts, _ = run(
-        sim, errors_of(gone, gone), doubt_early_not_found=True, known_match_id=known
+        sim, errors_of(gone, gone), doubt_early_not_found=True, find_known_match_id=lambda: known
     )
     wrong_base = sim.base_url.replace("{route}", "oops/{route}")
     behind_typo, typo_counts, _ = run(
@@ -274,7 +274,7 @@ def test_a_404_is_doubted_until_the_base_url_is_known_to_reach_the_api(
         errors_of(gone, listed),
         base_url=wrong_base,
         doubt_early_not_found=True,
-        known_match_id=known,
+        find_known_match_id=lambda: known,
     )
     assert plain == (["NotFoundError"], 0)
     assert doubted == (["UnconfirmedNotFoundError"], 0)

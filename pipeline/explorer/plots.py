@@ -182,7 +182,7 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
         width_days = bin_width / timedelta(days=1) * 0.9
         bottom = pd.Series(0.0, index=binned.index)
         columns = [c if isinstance(c, tuple) else (c, "") for c in binned.columns]
-        colours = fixed_colours(sorted({str(job) for job, _ in columns}), JOB_COLOURS)
+        colours = fixed_colours([str(job) for job, _ in columns], JOB_COLOURS)
         for column, (job, status) in zip(binned.columns, columns, strict=True):
             counts.bar(
                 binned.index,
@@ -202,7 +202,7 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
     counts.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
     counts.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 runs
     counts.set_title("Executions by job and status")
-    line_colours = fixed_colours(sorted({str(j) for j in runs["job_type"]}), JOB_COLOURS)
+    line_colours = fixed_colours([str(j) for j in runs["job_type"]], JOB_COLOURS)
     for job_type, rows in runs.groupby("job_type"):
         durations.plot(
             rows["started_at"],

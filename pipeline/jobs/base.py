@@ -294,7 +294,6 @@ class BaseJob:
         if not self.uses_riot_api:
             return
         settings = self.context.settings
-        known_match_id = await self.in_thread(self._newest_match_id)
         client = RiotClient(
             settings.riot_api_key,
             settings.riot_api_base,
@@ -304,7 +303,7 @@ class BaseJob:
             transport=self.context.riot_transport,
             doubt_early_not_found=True,
             give_up_after_failed_calls=self.context.failed_calls_before_stopping,
-            known_match_id=known_match_id,
+            find_known_match_id=self._newest_match_id,  # read only if a 404 needs it
         )
         self._client = await client.__aenter__()
 

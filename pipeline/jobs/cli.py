@@ -326,7 +326,7 @@ def jobs_status(ctx: click.Context) -> None:
         with db.read() as con:
             overview = read_overview(con, None)
             if not isinstance(db.path, LakeLocation):  # a lake's runs may be on other hosts
-                gone = _runs_whose_process_ended(con, overview["jobs"])
+                gone = _runs_whose_process_ended(con)
         if running:
             overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
     if isinstance(db.path, LakeLocation):
@@ -353,21 +353,16 @@ def jobs_status(ctx: click.Context) -> None:
             )
 
 
-def _runs_whose_process_ended(con: Any, jobs: list[dict[str, Any]]) -> dict[int, int]:
-    """The last executions still PENDING or RUNNING whose process is gone (a kill -9, a
-    crash): execution id -> pid."""
+def _runs_whose_process_ended(con: Any) -> dict[int, int]:
+    """The executions still PENDING or RUNNING whose process is gone (a kill -9, a crash):
+    execution id -> pid."""
     from pipeline.jobs.executions import pid_alive
 
-    gone: dict[int, int] = {}
-    for job in jobs:
-        last = job["last_execution"] or {}
-        if last.get("status") not in (JobStatus.PENDING, JobStatus.RUNNING):
-            continue
-        row = records.get_execution(con, int(last["id"]))
-        pid = (row or {}).get("host_pid")
-        if pid is not None and not pid_alive(int(pid)):
-            gone[int(last["id"])] = int(pid)
-    return gone
+    return {
+        execution_id: pid
+        for execution_id, _, pid, _ in records.unfinished_executions(con)
+        if pid is not None and not pid_alive(pid)
+    }
 
 
 def _moment(iso: str | None) -> str:

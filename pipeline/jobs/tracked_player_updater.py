@@ -98,7 +98,7 @@ class TrackedPlayerUpdater(BaseJob):
             puuid=puuid,
             new_matches=len(batch.parsed),
             # None: no answer; False: summoner-v4 has no such account on this platform.
-            profile_found=profile.summoner is not None if profile else None,
+            profile_found=profile.answer().found if profile else None,
             not_found=len(batch.not_found),
             failed=len(batch.failed),
             rejected=len(batch.rejected),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import db_option, settings_of
+from pipeline.cli_settings import db_option, named_database, settings_of
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR
 from pipeline.reports.sources import NOTEBOOKS_DIR
 
@@ -89,8 +88,7 @@ def report(
         return
     settings = settings_of(ctx, db_path)
     database = settings.db_path
-    given = db_path or ctx.find_root().params.get("db_path") or os.environ.get("SMURF_DB", "")
-    if not str(given).strip():
+    if named_database(ctx, db_path) is None:
         from pipeline import workspace
 
         choice = workspace.lab_choice(None, workspace.PROJECT_ROOT)

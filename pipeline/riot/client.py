@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal, cast
@@ -88,9 +88,10 @@ class RiotClient:
     Two guards for a job's unattended runs (a person calling the client wants neither):
     ``doubt_early_not_found`` turns a 404 into ``UnconfirmedNotFoundError`` until some
     request has succeeded (behind a wrong base URL every answer is 404, which must not read
-    as every account gone); the first such 404 asks once for ``known_match_id`` (a match
-    the API served before) and a success there confirms the base at once, so a run that
-    only asks about gone accounts still learns they are gone. ``give_up_after_failed_calls``
+    as every account gone); the first such 404 asks once for the match
+    ``find_known_match_id()`` names (one the API served before, looked up only then) and a
+    success there confirms the base at once, so a run that only asks about gone accounts
+    still learns they are gone. ``give_up_after_failed_calls``
     raises ``RiotUnavailableError`` once that many calls in a row failed after their retries
     (5xx, no answer, unreadable answer), and for every call after it.
     """
@@ -109,7 +110,7 @@ class RiotClient:
         backoff_cap_s: float = 30.0,
         doubt_early_not_found: bool = False,
         give_up_after_failed_calls: int | None = None,
-        known_match_id: str | None = None,
+        find_known_match_id: Callable[[], str | None] | None = None,
     ) -> None:
         if "{route}" not in base_url:
             shown = redact_text(base_url, [api_key])
@@ -138,7 +139,7 @@ class RiotClient:
         self._sender: Sender | None = None
         self._http: httpx.AsyncClient | None = None
         self._doubt_early_not_found = doubt_early_not_found
-        self._known_match_id = known_match_id
+        self._find_known_match_id = find_known_match_id
         self._base_probed = False
         self._probe_lock = asyncio.Lock()
         self._give_up_after = give_up_after_failed_calls
@@ -308,8 +309,7 @@ class RiotClient:
         self, match_id: str, *, max_wait_s: WaitBudget = DEFAULT
     ) -> MatchResponse:
         """A finished match, with the response's bytes to store as they came."""
-        path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
-        call = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
+        call = _get_match_call(match_id)
         payload = await self._payload(call, max_wait_s)
         return MatchResponse(cast(MatchDto, _object(payload.value, call)), payload.body)
 
@@ -357,13 +357,14 @@ class RiotClient:
         """Whether the base URL is known to reach the API: some request succeeded, or (asked
         once per client) the known match is served."""
         async with self._probe_lock:
-            if self.has_succeeded() or self._base_probed or self._known_match_id is None:
+            if self.has_succeeded() or self._base_probed or self._find_known_match_id is None:
                 return self.has_succeeded()
             self._base_probed = True
-            match_id = self._known_match_id
+            match_id = await asyncio.to_thread(self._find_known_match_id)
+            if match_id is None:
+                return False
             try:
-                path = f"/lol/match/v5/matches/{_segment(match_id)}"
-                probe = Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
+                probe = _get_match_call(match_id)
                 await self._ready_sender(probe).get_payload(probe, max_wait_s=self.max_wait_s)
             except RiotAPIError:
                 return False
@@ -389,6 +390,12 @@ class RiotClient:
             # and without a network each request would fail as if the network were at fault.
             raise AuthenticationError(MISSING_KEY_MESSAGE, method=call.method, path=call.path)
         return self._sender
+
+
+def _get_match_call(match_id: str) -> Call:
+    """match-v5 getMatch of ``match_id``, routed by the id's platform prefix."""
+    path = f"/lol/match/v5/matches/{_segment(_required('match_id', match_id))}"
+    return Call(region_of(platform_of_match(match_id)), "match-v5.getMatch", path)
 
 
 def _succeeded(outcome: str) -> bool:

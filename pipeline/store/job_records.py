@@ -287,20 +287,18 @@ def close_executions(
     next start of the scheduler would otherwise count the hours it was down as its own)."""
     if not execution_ids:
         return
-    ids = list(execution_ids)
-    last_seen = dict(
-        con.execute(
-            "SELECT e.id, coalesce(max(l.logged_at), e.started_at, e.created_at)"
-            " FROM job_executions e LEFT JOIN job_execution_logs l ON l.execution_id = e.id"
-            " WHERE e.id IN (SELECT unnest(?)) GROUP BY e.id, e.started_at, e.created_at",
-            [ids],
-        ).fetchall()
-    )
-    for execution_id in ids:
+    last_seen = con.execute(
+        "SELECT e.id, coalesce(max(l.logged_at), e.started_at, e.created_at)"
+        " FROM job_executions e LEFT JOIN job_execution_logs l ON l.execution_id = e.id"
+        " WHERE e.id IN (SELECT unnest(?)) AND e.status IN ('PENDING', 'RUNNING')"
+        " GROUP BY e.id, e.started_at, e.created_at",
+        [list(execution_ids)],
+    ).fetchall()
+    for execution_id, finished_at in last_seen:
         con.execute(
             "UPDATE job_executions SET status = 'FAILED', finished_at = ?, error_message = ?"
-            " WHERE id = ? AND status IN ('PENDING', 'RUNNING')",
-            [last_seen.get(execution_id) or utcnow(), message, execution_id],
+            " WHERE id = ?",
+            [finished_at, message, execution_id],
         )
 
 
