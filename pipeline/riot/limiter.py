@@ -221,7 +221,7 @@ def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLim
     if wait.until_response:
         message = (
             f"No slot for {method} opened within the {max_wait_s:.1f} s wait budget while "
-            "learning the rate limits; try again shortly or allow a longer wait."
+            "learning the rate limits; try again shortly."
         )
         return RateLimitError(
             message, retry_after_s=None, limit_type=wait.limit_type, method=method, status_code=None
@@ -235,7 +235,7 @@ def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLim
     )
     message = (
         f"The {scope} needs a wait of {needed} s, "
-        f"more than the {allowed} s allowed; try again later or allow a longer wait."
+        f"more than the {allowed} s allowed; try again later."
     )
     return RateLimitError(
         message,

@@ -247,8 +247,7 @@ def _rate_limit_error(call: Call, response: httpx.Response, wait_s: float | None
     limit_type = _limit_type(response)
     when = f"retry in {wait_s:.1f} s" if wait_s is not None else "retry later"
     return RateLimitError(
-        f"The Riot API rate-limited {call.method} {call.path} ({limit_type} limit); "
-        f"{when} or allow a longer wait.",
+        f"The Riot API rate-limited {call.method} {call.path} ({limit_type} limit); {when}.",
         retry_after_s=wait_s,
         limit_type=limit_type,
         method=call.method,
