@@ -521,7 +521,8 @@ def test_rate_limited_runs_say_when_they_stopped(con: duckdb.DuckDBPyConnection)
 
 def test_run_messages_name_players_by_riot_id() -> None:
     """A puuid in an error message reads as the player's Riot ID where the database knows
-    the player; an unknown puuid, shorter keys and missing messages stay as they were."""
+    the player; an unknown puuid, shorter keys, missing messages and a puuid in a request's
+    path (the path sent was the key's) stay as they were."""
     known, unknown = "A" * 40 + "-_" + "b" * 36, "Z" * 78
     with duckdb.connect() as mem:
         mem.execute("CREATE TABLE players (puuid VARCHAR, game_name VARCHAR, tag_line VARCHAR)")
@@ -533,6 +534,8 @@ def test_run_messages_name_players_by_riot_id() -> None:
                     f"while fetching {unknown}",
                     "EUW1_123 not found",
                     None,
+                    f"Rate limited while updating {known}: summoner-v4.getByPUUID"
+                    f" /lol/summoner/v4/summoners/by-puuid/{known} (429)",
                 ]
             }
         )
@@ -540,6 +543,10 @@ def test_run_messages_name_players_by_riot_id() -> None:
     assert named[0] == "Rate limited while fetching Faker#KR1: wait 2 s"
     assert named[1:3] == [f"while fetching {unknown}", "EUW1_123 not found"]
     assert pd.isna(named[3])
+    assert named[4] == (
+        "Rate limited while updating Faker#KR1: summoner-v4.getByPUUID"
+        f" /lol/summoner/v4/summoners/by-puuid/{known} (429)"
+    )
 
 
 def test_runs_per_day_has_one_column_per_job_and_status(con: duckdb.DuckDBPyConnection) -> None:

@@ -165,6 +165,16 @@ def test_rate_limit_mid_run_ends_rate_limited_and_the_next_run_resumes(
         first = run_job(impatient, "TRACKED_PLAYER_UPDATER")
         assert first.status is JobStatus.RATE_LIMITED
         assert first.metrics["records_created"] > 0
+        # The player is named by the Riot ID a reader knows, not by the 78-character key.
+        with Database(db_path).read() as con:
+            names = {
+                f"{name}#{tag}"
+                for name, tag in con.execute(
+                    "SELECT game_name, tag_line FROM players WHERE is_tracked"
+                ).fetchall()
+            }
+        doing = (first.error_message or "").split(":")[0]
+        assert doing.removeprefix("Rate limited while updating ") in names, doing
         kept = count(db_path, "SELECT count(*) FROM matches")
         assert kept > 0
         # The same process-wide limiter, as in the scheduler: it remembers the first run.

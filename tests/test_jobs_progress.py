@@ -253,3 +253,37 @@ def test_a_malformed_match_is_recorded_as_rejected_and_the_player_moves_on(
     assert moved == (True,)
     if job == "TRACKED_PLAYER_UPDATER":  # the fetcher goes on to older pages
         assert games_stored(db_path, puuid) == MATCHES_PER_PLAYER - 1
+
+
+def test_a_rate_limited_batch_names_its_player_even_when_the_database_cannot_be_read(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """The run's message names the player by the stored Riot ID; a database that cannot be
+    read at that moment leaves the puuid, and the run still ends rate limited (not failed)."""
+    from pipeline.jobs.data_manager import MatchBatch
+    from pipeline.jobs.errors import RateLimitSignal
+    from pipeline.riot import RateLimitError
+
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO players (puuid, game_name, tag_line, platform) "
+            "VALUES ('p-named', 'Faker', 'KR1', 'kr')"
+        )
+    spent = RateLimitError("window spent", retry_after_s=2.0, limit_type="application")
+    limited = MatchBatch(rate_limited=spent)
+
+    async def message(database: Database, puuid: str) -> str:
+        async with RiotClient("RGAPI-unused", "http://127.0.0.1:9/{route}") as client:
+            manager = RiotDataManager(client, database)
+            await manager.stop_if_rate_limited(MatchBatch(), "fetching", puuid)  # not limited
+            with pytest.raises(RateLimitSignal) as stopped:
+                await manager.stop_if_rate_limited(limited, "fetching", puuid)
+            return str(stopped.value)
+
+    assert asyncio.run(message(Database(db_path), "p-named")).startswith(
+        "Rate limited while fetching Faker#KR1: window spent"
+    )
+    gone = Database(tmp_path / "moved-away.duckdb")
+    assert asyncio.run(message(gone, "p-named")).startswith(
+        "Rate limited while fetching p-named: window spent"
+    )

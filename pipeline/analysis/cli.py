@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.cli_settings import db_option, settings_of
+from pipeline.store.players import riot_ids
 
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
@@ -17,16 +18,6 @@ DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env 
 def quiet(con: duckdb.DuckDBPyConnection) -> None:
     # DuckDB draws a progress bar on long queries; it would interleave with the summary.
     con.execute("SET enable_progress_bar = false")
-
-
-def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str]:
-    """Name#TAG of each of ``puuids`` whose Riot ID is stored."""
-    rows = con.execute(
-        "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM players"
-        " WHERE puuid IN (SELECT unnest($puuids)) AND game_name IS NOT NULL",
-        {"puuids": puuids},
-    ).fetchall()
-    return {str(puuid): str(riot_id) for puuid, riot_id in rows}
 
 
 def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from pipeline.store.players import riot_ids
 from pipeline.words import counted
 
 
@@ -85,8 +86,9 @@ def _stopped(requests: int) -> str:
     return f"after {counted(requests, 'request', 'requests')}"
 
 
-# A puuid as Riot issues it: 78 characters of URL-safe base64.
-PUUID = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{78}(?![A-Za-z0-9_-])")
+# A puuid as Riot issues it: 78 characters of URL-safe base64; one right after a "/" is part
+# of a request's path, which was sent with the key and stays as it was.
+PUUID = re.compile(r"(?<![A-Za-z0-9_/-])[A-Za-z0-9_-]{78}(?![A-Za-z0-9_-])")
 
 
 def with_riot_ids(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.DataFrame:
@@ -96,13 +98,7 @@ def with_riot_ids(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.Data
     found = sorted({m for text in messages for m in PUUID.findall(text)})
     if not found:
         return runs
-    names = dict(
-        con.execute(
-            "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM players "
-            "WHERE puuid IN (SELECT unnest(?::VARCHAR[])) AND game_name IS NOT NULL",
-            [found],
-        ).fetchall()
-    )
+    names = riot_ids(con, found)
     renamed = runs["error_message"].map(
         lambda text: (
             text

@@ -29,10 +29,11 @@ from pipeline.riot import (
     RiotClient,
 )
 from pipeline.store import Database
-from pipeline.store.errors import MatchParseError
+from pipeline.store.errors import MatchParseError, StoreError
 from pipeline.store.job_records import utcnow
 from pipeline.store.matches import known_match_ids, record_rejected_matches
 from pipeline.store.parser import ParsedMatch, parse_match
+from pipeline.store.players import player_name
 from pipeline.store.profiles import ProfileAnswer, record_profiles
 from pipeline.store.writers import WriteCounts, upsert_players, write_matches
 
@@ -117,6 +118,26 @@ class RiotDataManager:
                 return known_match_ids(con, ids)
 
         return await asyncio.to_thread(known)
+
+    async def stop_if_rate_limited(self, batch: MatchBatch, doing: str, puuid: str) -> None:
+        """End the run RATE_LIMITED (after the caller committed) if ``batch`` was cut short,
+        naming the player by the Riot ID a reader knows ("fetching Faker#KR1")."""
+        if batch.rate_limited is not None:
+            batch.raise_if_rate_limited(f"{doing} {await self._player_name(puuid)}")
+
+    async def _player_name(self, puuid: str) -> str:
+        """The player's stored Riot ID, else the puuid; a database that cannot be read now
+        (busy past the lock wait) leaves the puuid rather than fail a rate-limited run."""
+
+        def name() -> str:
+            with self.db.read() as con:
+                return player_name(con, puuid)
+
+        try:
+            return await asyncio.to_thread(name)
+        except (StoreError, duckdb.Error, OSError) as exc:
+            log.warning("manager.player_name_unread", puuid=puuid, error=str(exc))
+            return puuid
 
     # ---- match ids ------------------------------------------------------------------
     async def new_match_ids(

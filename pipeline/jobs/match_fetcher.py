@@ -121,4 +121,4 @@ class MatchFetcher(BaseJob):
             rejected=len(batch.rejected),
             history_ended=history_ended,
         )
-        batch.raise_if_rate_limited(f"fetching {puuid}")
+        await manager.stop_if_rate_limited(batch, "fetching", puuid)

@@ -103,4 +103,4 @@ class TrackedPlayerUpdater(BaseJob):
             failed=len(batch.failed),
             rejected=len(batch.rejected),
         )
-        batch.raise_if_rate_limited(f"updating {puuid}")
+        await manager.stop_if_rate_limited(batch, "updating", puuid)

@@ -221,6 +221,22 @@ def advance_history(
     return reason
 
 
+def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str]:
+    """Name#TAG of each of ``puuids`` whose Riot ID is stored."""
+    rows = con.execute(
+        "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM players"
+        " WHERE puuid IN (SELECT unnest($puuids::VARCHAR[])) AND game_name IS NOT NULL",
+        {"puuids": puuids},
+    ).fetchall()
+    return {str(puuid): str(riot_id) for puuid, riot_id in rows}
+
+
+def player_name(con: duckdb.DuckDBPyConnection, puuid: str) -> str:
+    """The player's Riot ID where it is stored, else the puuid: a reader knows players by
+    name, not by key."""
+    return riot_ids(con, [puuid]).get(puuid, puuid)
+
+
 def note_fetch_attempt(con: duckdb.DuckDBPyConnection, puuid: str, fetched_at: datetime) -> None:
     """A fetch of this player's history ran but did not complete its page: try others first."""
     con.execute("UPDATE players SET last_fetched_at = ? WHERE puuid = ?", [fetched_at, puuid])
