@@ -95,7 +95,11 @@ if not latest.empty:
 
 # %%
 suspects = scores.top_suspects(latest, label=label, top_n=top_n)
-present.show_table(scores.for_readers(suspects), empty="No player is flagged.")
+present.show_table(
+    scores.for_readers(suspects),
+    empty="No player is flagged.",
+    page_length=max(top_n, present.PAGE_LENGTH),  # every suspect asked for on one page
+)
 
 # %% [markdown]
 # ## New since the last report

@@ -690,7 +690,8 @@ def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
     """Offline, clicking a column's title sorts the table by it: scores as numbers
     (9% before 10%), Riot IDs as words."""
     page = browser.open(browsed_reports["01-smurf-report"].html_path)
-    page.evaluate(f"({SUSPECTS_TABLE}).scrollIntoView({{block: 'center'}})")
+    # The titles in view, where a reader clicks them (the table may be taller than the window).
+    page.evaluate(f"({SUSPECTS_TABLE}).querySelector('thead').scrollIntoView({{block: 'center'}})")
 
     def sorted_by(title: str) -> list[str]:
         header = (
@@ -717,6 +718,19 @@ def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
     )
     riot_ids = sorted_by("Riot ID")
     assert riot_ids == sorted(riot_ids, key=str.casefold)
+
+
+def test_the_report_shows_every_suspect_asked_for_on_one_page(
+    browsed_reports: dict[str, ReportResult], browser: Browser
+) -> None:
+    """The top suspects are one page of ``top_n`` rows (25 by default), so a printed or
+    saved report lists them all; other long tables keep their pages of 15."""
+    page = browser.open(browsed_reports["01-smurf-report"].html_path)
+    rows = page.evaluate(f"({SUSPECTS_TABLE}).querySelectorAll('tbody tr').length")
+    paged = page.evaluate(
+        f"({SUSPECTS_TABLE}).closest('.dt-container').querySelector('.dt-paging') !== null"
+    )
+    assert (rows, paged) == (25, False)
 
 
 def test_precision_of_the_top_counts_the_players_judged(world_db: Path, tmp_path: Path) -> None:

@@ -113,8 +113,14 @@ def interactive_tables(*, every_frame: bool = False) -> None:
         display(output)
 
 
-def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
-    """Display ``frame`` for a reader, or the sentence ``empty`` when it has no rows."""
+def show_table(
+    frame: pd.DataFrame, *, empty: str, index: bool = False, page_length: int = PAGE_LENGTH
+) -> None:
+    """Display ``frame`` for a reader, or the sentence ``empty`` when it has no rows.
+
+    A long table shows ``page_length`` rows a page: a list the reader sized (a report's
+    ``top_n``) passes its size, so a printed or saved report shows every row it lists.
+    """
     if frame.empty:
         display(Markdown(f"*{empty}*"))  # type: ignore[no-untyped-call]
     elif len(frame.columns) > PLAIN_MAX_COLUMNS or len(frame) > PLAIN_MAX_ROWS:
@@ -123,7 +129,8 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False) -> None:
         itables.show(
             frame if index else frame.reset_index(drop=True),
             showIndex=index,
-            paging=len(frame) > PAGE_LENGTH,
+            paging=len(frame) > page_length,
+            pageLength=page_length,
         )
     else:
         display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
