@@ -199,6 +199,42 @@ def test_smurf_report_without_a_database_reads_the_one_lab_opens(
     assert f"found=1 db={demo}" in _stdout(Path(executed)) and Path(html).is_file()
 
 
+def test_smurf_report_of_the_projects_database_writes_into_the_project(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from another folder without --db or --out, the report reads the project's
+    database and writes into the project's data/reports, not a new data/ where it was run."""
+    import pipeline.workspace
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    with duckdb.connect(str(project / "data" / "smurf.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT 'nobody' AS name")
+    monkeypatch.setattr(pipeline.workspace, "PROJECT_ROOT", project)
+    monkeypatch.delenv("SMURF_DB", raising=False)
+    monkeypatch.chdir(elsewhere)
+    notebooks = str(workspace / "notebooks")
+    result = CliRunner().invoke(cli, ["report", "-n", "echo", "--notebooks-dir", notebooks])
+    assert result.exit_code == 0, result.output
+    executed, html = map(Path, result.stdout.splitlines())
+    assert executed.parent == html.parent == project / "data" / "reports"
+    assert list(elsewhere.iterdir()) == []
+    # Named with --db from elsewhere, the project's database reports into the project too;
+    # another database into data/reports where the command runs.
+    other = elsewhere / "other.duckdb"
+    shutil.copy(project / "data" / "smurf.duckdb", other)
+    for database, folder in (
+        (project / "data" / "smurf.duckdb", project / "data" / "reports"),
+        (other, elsewhere / "data" / "reports"),
+    ):
+        named = CliRunner().invoke(
+            cli, ["report", "-n", "echo", "--notebooks-dir", notebooks, "--db", str(database)]
+        )
+        assert named.exit_code == 0, named.output
+        assert Path(named.stdout.splitlines()[0]).parent == folder
+
+
 def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
     """Asking for a notebook that does not exist names the ones that do."""
     with pytest.raises(NotebookNotFoundError, match="broken, echo"):

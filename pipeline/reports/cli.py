@@ -9,6 +9,7 @@ import click
 from pipeline.cli_settings import db_option, named_database, settings_of
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR
 from pipeline.reports.sources import NOTEBOOKS_DIR
+from pipeline.store.location import Location
 
 
 @click.command("report")
@@ -33,8 +34,8 @@ from pipeline.reports.sources import NOTEBOOKS_DIR
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_OUT_DIR,
-    show_default=True,
-    help="Folder for the executed notebook and its HTML export.",
+    help="Folder for the executed notebook and its HTML export [default: data/reports, in "
+    "the project for a database of the project's data/ folder].",
 )
 @click.option(
     "--notebooks-dir",
@@ -95,6 +96,8 @@ def report(
         database = choice.path
         # On stderr: stdout keeps to the two paths, for scripts.
         click.echo(f"Database: {choice.path} ({choice.source})", err=True)
+    if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
+        out_dir = _default_out_dir(database)
     result = run_report(
         name,
         parse_assignments(pairs),
@@ -106,3 +109,15 @@ def report(
     )
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))
+
+
+def _default_out_dir(database: Location) -> Path:
+    """A database of the project's data/ folder (the one `smurf lab` opens, or named with
+    --db from anywhere) reports into the project's data/reports, from whatever folder the
+    command runs in; any other database into data/reports of the current folder."""
+    from pipeline import workspace
+
+    project_data = (workspace.PROJECT_ROOT / DEFAULT_OUT_DIR).parent
+    if isinstance(database, Path) and database.resolve().is_relative_to(project_data.resolve()):
+        return workspace.PROJECT_ROOT / DEFAULT_OUT_DIR
+    return DEFAULT_OUT_DIR
