@@ -86,6 +86,19 @@ def _end_if_stdout_closed() -> None:
     raise click.exceptions.Exit(EXIT_STDOUT_CLOSED)
 
 
+# A reader that leaves during one large write cuts it short without an error (the kernel
+# reports the bytes it took); the next write fails, so a long text goes out in pieces.
+ECHO_CHUNK = 64 * 1024
+
+
+def echo_in_chunks(text: str) -> None:
+    """``click.echo(text)`` in pieces, so that a reader leaving part way (`| head -1`)
+    ends the command with ``EXIT_STDOUT_CLOSED`` rather than unnoticed."""
+    text += "\n"  # in the last piece: a short text is still one write
+    for start in range(0, len(text), ECHO_CHUNK):
+        click.echo(text[start : start + ECHO_CHUNK], nl=False)
+
+
 def _one_line(exc: BaseException) -> str:
     """The error as one line: an operating-system error as its reason and the file it
     concerns ("Read-only file system: data/x.duckdb"), without the errno."""
@@ -286,7 +299,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
                 "is intended (it opens the database read-write, with other files in reach)."
             )
         result = run_statements(con, statements, time_limit_s=None if allow_write else time_limit_s)
-    click.echo(render(result, fmt) if result is not None else "OK")
+    echo_in_chunks(render(result, fmt) if result is not None else "OK")
 
 
 @cli.command("import-matches")

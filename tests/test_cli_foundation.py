@@ -268,6 +268,25 @@ def test_a_closed_stdout_ends_quietly(db_path: Path, args: list[str]) -> None:
     assert (result.returncode, result.stderr) == (141, "")
 
 
+def test_a_reader_leaving_during_a_large_result_ends_it_with_141(db_path: Path) -> None:
+    """`smurf sql "..." | head -1` on a result of megabytes: the reader leaves during the
+    one large write, which the kernel cuts short without an error; the status says so."""
+    import os
+
+    query = ["sql", "select * from range(2000000)", "--format", "csv"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "--db", str(db_path), *query],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SMURF_DB": ""},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == b"range\n"
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
+
+
 @pytest.mark.parametrize(
     ("sql", "reason"),
     [
