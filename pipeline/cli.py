@@ -309,7 +309,9 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Load match-v5 JSON files, or folders of them, into the database (safe to repeat).
 
     Each file holds one match as the Riot API's getMatch returns it (or a JSON array of
-    them). Files that cannot be read or parsed are listed with the reason and skipped.
+    them). Files that cannot be read or parsed, and matches of an array that cannot (by
+    their place in it), are listed with the reason and skipped. A match already stored, by
+    an earlier import or an earlier file of this one, is counted as such and left as it is.
     """
     from pipeline.store.importer import import_paths, match_files
 
@@ -324,13 +326,21 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             on_file=lambda _path: bar.update(1),
         )
     empty = report.files_without_matches
+    held = report.matches_already_stored
     click.echo(
         f"Read {total} file(s), {empty} without a match: {report.matches_created} "
-        f"match(es), {report.participants_created} participant row(s), "
+        f"match(es){f' ({held} already stored)' if held else ''}, "
+        f"{report.participants_created} participant row(s), "
         f"{report.players_created} new player(s), {report.players_updated} player(s) updated."
     )
     if report.rejected:
-        click.echo(f"Rejected {len({path for path, _ in report.rejected})} file(s):")
+        files = len({path for path, _ in report.rejected})
+        entries = len(report.rejected)
+        click.echo(
+            f"Rejected {files} file(s):"
+            if entries == files
+            else f"Rejected {entries} entries, in {files} file(s):"
+        )
         for path, reason in report.rejected:
             click.echo(f"  {path}: {reason}")
     if not total:

@@ -678,7 +678,10 @@ def test_an_import_reads_each_file_once_and_fails_when_none_is_a_match(
     (folder / "notes.json").write_text("not json")
     twice = smurf(db_path, "import-matches", str(folder), str(folder / "good.json"), str(good))
     assert twice.exit_code == 0, twice.output
-    assert twice.stdout.startswith("Read 3 file(s), 1 without a match: 1 match(es),")
+    # good.json and its original hold one match: the second read finds it stored.
+    assert twice.stdout.startswith(
+        "Read 3 file(s), 1 without a match: 1 match(es) (1 already stored),"
+    )
     readme = tmp_path / "README.md"
     readme.write_text("# not a match\n")
     refused = smurf(db_path, "import-matches", str(readme))
@@ -691,7 +694,24 @@ def test_an_import_reads_each_file_once_and_fails_when_none_is_a_match(
     assert nothing.exit_code == 1 and "No .json file was found" in nothing.stderr
     # A re-import reads matches it already holds: no failure, no match new.
     again = smurf(db_path, "import-matches", str(good))
-    assert again.exit_code == 0 and "0 without a match: 0 match(es)" in again.stdout
+    assert again.exit_code == 0
+    assert "0 without a match: 0 match(es) (1 already stored)," in again.stdout
+
+
+def test_an_array_names_each_element_it_rejects(db_path: Path, tmp_path: Path) -> None:
+    """A file holding a JSON array of matches: each element rejected is named by its place,
+    the good ones load, and the heading counts both the lines and the files."""
+    good = json.loads((FIXTURES_DIR / "matches" / "NA1_1000000001.json").read_text())
+    (tmp_path / "array.json").write_text(json.dumps([1, good, 2, 3]))
+    (tmp_path / "notes.json").write_text("not json")
+    result = smurf(db_path, "import-matches", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "Rejected 4 matches or files, in 2 file(s):" in result.stdout
+    for number in (1, 3, 4):
+        assert f"array.json: element {number} of 4: Match <unknown id> is malformed" in (
+            result.stdout
+        )
+    assert count(db_path, "SELECT count(*) FROM matches") == 1
 
 
 @pytest.mark.parametrize(

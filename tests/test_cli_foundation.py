@@ -73,7 +73,7 @@ def test_import_matches_reports_counts_and_is_idempotent(db_path: Path, tmp_path
     assert first.exit_code == 0, first.output
     assert "3 match(es), 6 participant row(s), 5 new player(s)" in first.stdout
     assert "Rejected 1 file(s)" in first.stdout and "broken.json: is not valid JSON" in first.stdout
-    assert "0 match(es), 0 participant row(s), 0 new player(s)" in second.stdout
+    assert "0 match(es) (3 already stored), 0 participant row(s), 0 new player(s)" in second.stdout
 
 
 def test_import_matches_needs_a_migrated_database(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_importing_a_folder_twice_changes_nothing(db_path: Path) -> None:
     assert first == ImportReport(
         files_read=3, matches_created=3, participants_created=6, players_created=5
     )
-    assert second == ImportReport(files_read=3)
+    assert second == ImportReport(files_read=3, matches_already_stored=3)
     assert counts(db_path) == after_first == (3, 6, 5)
 
 

@@ -45,6 +45,9 @@ class ImportReport:
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     # Files that gave no match to store (unreadable, not JSON, or every match in it broken).
     files_without_matches: int = 0
+    # Matches read that the database already held (or that an earlier file of the import
+    # held): a re-import creates nothing and says why.
+    matches_already_stored: int = 0
 
 
 @dataclass
@@ -54,6 +57,7 @@ class _Progress:
     counts: WriteCounts = field(default_factory=WriteCounts)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     batch: list[tuple[Path, ParsedMatch]] = field(default_factory=list)
+    matches_written: int = 0  # handed to the database, created or already there
 
 
 def _not_a_match_file(path: Path) -> str | None:
@@ -115,11 +119,13 @@ def import_paths(
         players_updated=progress.counts.players_updated,
         rejected=progress.rejected,
         files_without_matches=progress.files_without_matches,
+        matches_already_stored=progress.matches_written - progress.counts.matches_created,
     )
     log.info(
         "import.finished",
         files_read=report.files_read,
         matches_created=report.matches_created,
+        matches_already_stored=report.matches_already_stored,
         participants_created=report.participants_created,
         players_created=report.players_created,
         players_updated=report.players_updated,
@@ -153,11 +159,13 @@ def _read_file(path: Path, progress: _Progress) -> None:
     # One match per file keeps its exact bytes as raw JSON; an array is serialised per match.
     items = payload if isinstance(payload, list) else [payload]
     raw_json = data if not isinstance(payload, list) else None
-    for item in items:
+    for number, item in enumerate(items, start=1):
         try:
             progress.batch.append((path, parse_match(item, raw_json=raw_json)))
         except MatchParseError as exc:
-            progress.rejected.append((path, str(exc)))
+            # In an array, which element: several can fail the same way.
+            where = f"element {number} of {len(items)}: " if isinstance(payload, list) else ""
+            progress.rejected.append((path, f"{where}{exc}"))
 
 
 def _flush(db_path: Location | str, progress: _Progress, timeout_s: float) -> None:
@@ -166,11 +174,13 @@ def _flush(db_path: Location | str, progress: _Progress, timeout_s: float) -> No
         return
     try:
         progress.counts += _write(db_path, [parsed for _, parsed in batch], timeout_s)
+        progress.matches_written += len(batch)
     except duckdb.Error:
         # Something in the batch upset the database: write match by match to find it.
         for path, parsed in batch:
             try:
                 progress.counts += _write(db_path, [parsed], timeout_s)
+                progress.matches_written += 1
             except duckdb.Error as exc:
                 match_id = parsed.match["match_id"]
                 progress.rejected.append((path, f"Match {match_id} was not stored: {exc}"))
