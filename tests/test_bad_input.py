@@ -578,6 +578,29 @@ def test_writing_commands_do_not_create_a_missing_database(
     assert not missing.exists()
 
 
+@pytest.mark.parametrize("args", [("jobs", "list"), ("sql", "select 1"), ("analyze",)])
+def test_a_database_in_a_missing_folder_is_named_as_a_likely_typo(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A database whose folder is missing too is not met with "run smurf db migrate",
+    which would refuse it: the message names the missing folder, as migrate's does."""
+    missing = tmp_path / "no-such-folder" / "x.duckdb"
+    result = smurf(missing, *args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: The database {missing} does not exist, nor does its folder {missing.parent}."
+        f" Check --db / SMURF_DB for a typo, or create the folder first (mkdir -p"
+        f" {missing.parent}) and run `smurf db migrate`."
+    )
+    assert not missing.parent.exists()
+    # A data/ folder in a folder that exists (a fresh clone's) is one migrate creates.
+    fresh = tmp_path / "data" / "smurf.duckdb"
+    result = smurf(fresh, *args)
+    assert result.stderr.strip() == (
+        f"Error: The database {fresh} does not exist: run `smurf db migrate` to create it."
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -706,7 +729,7 @@ def test_an_array_names_each_element_it_rejects(db_path: Path, tmp_path: Path) -
     (tmp_path / "notes.json").write_text("not json")
     result = smurf(db_path, "import-matches", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "Rejected 4 matches or files, in 2 file(s):" in result.stdout
+    assert "Rejected 4 entries, in 2 file(s):" in result.stdout
     for number in (1, 3, 4):
         assert f"array.json: element {number} of 4: Match <unknown id> is malformed" in (
             result.stdout

@@ -39,6 +39,7 @@ from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteCon
 from pipeline.store.location import (
     LakeLocation,
     Location,
+    folder_is_made_on_migrate,
     location_key,
     make_database_folder,
     parse_location,
@@ -154,6 +155,12 @@ def connect_with_retry(
 def missing_database_message(path: Path) -> str:
     """Why a database cannot be read and what to do: create it, or read the demo's database
     when one sits beside it."""
+    if not folder_is_made_on_migrate(path):  # `db migrate` would refuse it: likely a typo
+        return (
+            f"The database {path} does not exist, nor does its folder {path.parent}. Check "
+            f"--db / SMURF_DB for a typo, or create the folder first (mkdir -p {path.parent}) "
+            "and run `smurf db migrate`."
+        )
     message = f"The database {path} does not exist: run `smurf db migrate` to create it"
     demo = demo_database_beside(path)
     if demo is not None:

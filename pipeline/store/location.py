@@ -90,10 +90,19 @@ def make_database_folder(path: Path) -> None:
     folder = path.parent
     if folder.is_dir():
         return
-    if folder.name == DEFAULT_DB_PATH.parent.name and folder.parent.is_dir():
+    if folder_is_made_on_migrate(path):
         folder.mkdir(exist_ok=True)
         return
     raise DatabaseFolderMissingError(str(path), str(folder))
+
+
+def folder_is_made_on_migrate(path: Path) -> bool:
+    """Whether ``path``'s folder exists or is one ``make_database_folder`` creates (a
+    ``data/`` folder in a folder that exists)."""
+    folder = path.parent
+    return folder.is_dir() or (
+        folder.name == DEFAULT_DB_PATH.parent.name and folder.parent.is_dir()
+    )
 
 
 def refuse_directory(location: Location) -> None:
