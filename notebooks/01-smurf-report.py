@@ -68,7 +68,12 @@ display(present.header(
 # ## What is in the database
 
 # %%
-present.show_table(sql.table_counts(db, timeout_s=wait_s), empty="The database has no tables yet.")
+tables = sql.table_counts(db, timeout_s=wait_s)
+present.show_table(
+    tables,
+    empty="The database has no tables yet.",
+    page_length=max(len(tables), present.PAGE_LENGTH),  # every table, also in print
+)
 
 # %% [markdown]
 # ## Scores by tier

@@ -720,17 +720,28 @@ def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
     assert riot_ids == sorted(riot_ids, key=str.casefold)
 
 
-def test_the_report_shows_every_suspect_asked_for_on_one_page(
+def test_the_reports_lists_show_every_row_on_one_page(
     browsed_reports: dict[str, ReportResult], browser: Browser
 ) -> None:
-    """The top suspects are one page of ``top_n`` rows (25 by default), so a printed or
-    saved report lists them all; other long tables keep their pages of 15."""
+    """The top suspects are one page of ``top_n`` rows (25 by default), and the list of
+    the database's tables one page of them all, so a printed or saved report shows every
+    row it lists."""
     page = browser.open(browsed_reports["01-smurf-report"].html_path)
-    rows = page.evaluate(f"({SUSPECTS_TABLE}).querySelectorAll('tbody tr').length")
-    paged = page.evaluate(
-        f"({SUSPECTS_TABLE}).closest('.dt-container').querySelector('.dt-paging') !== null"
+
+    def shown(table: str) -> tuple[int, bool]:
+        rows = page.evaluate(f"({table}).querySelectorAll('tbody tr').length")
+        paged = page.evaluate(
+            f"({table}).closest('.dt-container').querySelector('.dt-paging') !== null"
+        )
+        return rows, paged
+
+    assert shown(SUSPECTS_TABLE) == (25, False)
+    tables = (
+        "[...document.querySelectorAll('table.dataTable[id^=\"itables_\"]')]"
+        ".find(t => t.innerText.includes('match_participants'))"
     )
-    assert (rows, paged) == (25, False)
+    rows, paged = shown(tables)
+    assert rows > 15 and not paged
 
 
 def test_precision_of_the_top_counts_the_players_judged(world_db: Path, tmp_path: Path) -> None:
