@@ -68,11 +68,10 @@ display(present.header(
 # ## What is in the database
 
 # %%
-tables = sql.table_counts(db, timeout_s=wait_s)
 present.show_table(
-    tables,
+    sql.table_counts(db, timeout_s=wait_s),
     empty="The database has no tables yet.",
-    page_length=max(len(tables), present.PAGE_LENGTH),  # every table, also in print
+    paged=False,  # every table, also in print
 )
 
 # %% [markdown]
@@ -103,7 +102,7 @@ suspects = scores.top_suspects(latest, label=label, top_n=top_n)
 present.show_table(
     scores.for_readers(suspects),
     empty="No player is flagged.",
-    page_length=max(top_n, present.PAGE_LENGTH),  # every suspect asked for on one page
+    paged=False,  # every suspect asked for, also in print
 )
 
 # %% [markdown]

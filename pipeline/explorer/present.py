@@ -113,13 +113,11 @@ def interactive_tables(*, every_frame: bool = False) -> None:
         display(output)
 
 
-def show_table(
-    frame: pd.DataFrame, *, empty: str, index: bool = False, page_length: int = PAGE_LENGTH
-) -> None:
+def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False, paged: bool = True) -> None:
     """Display ``frame`` for a reader, or the sentence ``empty`` when it has no rows.
 
-    A long table shows ``page_length`` rows a page: a list the reader sized (a report's
-    ``top_n``) passes its size, so a printed or saved report shows every row it lists.
+    A long table shows ``PAGE_LENGTH`` rows a page; with ``paged=False`` every row on one
+    (a list the reader sized, such as a report's ``top_n``, so a printed report shows all).
     """
     if frame.empty:
         display(Markdown(f"*{empty}*"))  # type: ignore[no-untyped-call]
@@ -129,8 +127,7 @@ def show_table(
         itables.show(
             frame if index else frame.reset_index(drop=True),
             showIndex=index,
-            paging=len(frame) > page_length,
-            pageLength=page_length,
+            paging=paged and len(frame) > PAGE_LENGTH,
         )
     else:
         display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
