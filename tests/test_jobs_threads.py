@@ -108,8 +108,11 @@ def test_a_timed_out_analyzer_lets_go_of_the_database(big_world: Path) -> None:
     assert answer == "free"
 
 
-def slow_notebook(folder: Path, name: str, cells: int, sleep_s: float) -> None:
-    """A notebook whose cells each sleep ``sleep_s`` seconds."""
+def slow_notebook(
+    folder: Path, name: str, cells: int, sleep_s: float, *, deaf: bool = False
+) -> None:
+    """A notebook whose cells each sleep ``sleep_s`` seconds; a ``deaf`` one ignores the
+    interrupt a stopped run sends its kernel, as a cell stuck in native code would."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -119,9 +122,13 @@ def slow_notebook(folder: Path, name: str, cells: int, sleep_s: float) -> None:
     notebook.metadata["language_info"] = {"name": "python"}
     parameters = nbformat.v4.new_code_cell('db_path: str = ""  # DuckDB file to read')
     parameters.metadata["tags"] = ["parameters"]
+    deafness = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" if deaf else ""
     notebook.cells = [
         parameters,
-        *(nbformat.v4.new_code_cell(f"import time\ntime.sleep({sleep_s})") for _ in range(cells)),
+        *(
+            nbformat.v4.new_code_cell(f"{deafness}import time\ntime.sleep({sleep_s})")
+            for _ in range(cells)
+        ),
     ]
     nbformat.write(notebook, str(folder / f"{name}.ipynb"))
 
@@ -130,13 +137,13 @@ def test_a_timed_out_report_keeps_its_job_busy_until_its_notebook_stops(
     db_path: Path, tmp_path: Path
 ) -> None:
     """While a timed-out run's notebook still runs, the job refuses to start beside it."""
-    slow_notebook(tmp_path, "slow", cells=6, sleep_s=1.5)
+    slow_notebook(tmp_path, "slow", cells=1, sleep_s=15, deaf=True)
     slow_notebook(tmp_path, "quick", cells=1, sleep_s=0)
     config = {"notebook": "slow", "notebooks_dir": str(tmp_path), "output_dir": str(tmp_path)}
     with Database(db_path).write() as con:
         con.execute(
             "UPDATE job_configurations SET config_json = ? WHERE id = ?",
-            [json.dumps({**config, "timeout_seconds": 2}), REPORT_ID],
+            [json.dumps({**config, "timeout_seconds": 6}), REPORT_ID],
         )
     context = JobContext(Settings(db_path=db_path))
 
@@ -157,3 +164,34 @@ def test_a_timed_out_report_keeps_its_job_busy_until_its_notebook_stops(
     assert first is JobStatus.FAILED
     assert "still finishing" in refusal
     assert later is JobStatus.SUCCESS
+    # The timed-out run was recorded as stopped: its report, finished later, is not kept.
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*-2*")) == ["quick", "quick"]
+
+
+def test_a_stopped_report_interrupts_its_notebook_and_keeps_no_file(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A run stopped by its timeout interrupts the kernel, so the notebook ends long before
+    its last cell, and no file of the report is kept: the run was recorded as stopped."""
+    slow_notebook(tmp_path, "slow", cells=40, sleep_s=1.5)  # a minute, were it not stopped
+    out = tmp_path / "reports"
+    config = {"notebook": "slow", "notebooks_dir": str(tmp_path), "output_dir": str(out)}
+    set_job_config(db_path, "NOTEBOOK_REPORT", **config, timeout_seconds=4)
+    context = JobContext(Settings(db_path=db_path))
+
+    async def scenario() -> tuple[JobStatus, str | None, float]:
+        first = await NotebookReport(REPORT_ID, context).run()
+        started = asyncio.get_running_loop().time()
+        for _ in range(600):  # until the first run's notebook has stopped
+            try:
+                await NotebookReport(REPORT_ID, context).run()  # stopped by its timeout too
+                break
+            except JobAlreadyRunningError:
+                await asyncio.sleep(0.1)
+        return first.status, first.error_message, asyncio.get_running_loop().time() - started
+
+    status, message, waited_s = asyncio.run(scenario())
+    assert status is JobStatus.FAILED
+    assert message is not None and "timed out" in message
+    assert waited_s < 30
+    assert list(out.iterdir()) == []

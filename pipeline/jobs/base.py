@@ -358,6 +358,10 @@ class BaseJob:
         """Inside a worker thread: stop ``con``'s queries if the run is cancelled meanwhile."""
         return self._threads.interruptible(con) if self._threads else nullcontext()
 
+    def stopping_with(self, stop: Callable[[], None]) -> AbstractContextManager[None]:
+        """Inside a worker thread: call ``stop`` if the run is cancelled meanwhile."""
+        return self._threads.stopping_with(stop) if self._threads else nullcontext()
+
     # ---- the run ----------------------------------------------------------------------
     async def run(
         self, trigger: Trigger = Trigger.SCHEDULE, started: StartedRun | None = None

@@ -9,8 +9,10 @@ names another ``db_path``.
 
 papermill blocks while the kernel works, so it runs in a worker thread of the run: the
 scheduler's event loop keeps serving other jobs and the monitoring API, and a run that timed
-out keeps its job from starting again until its notebook has stopped. When a cell raises, the run
-fails with the cell's index and error in its message and in ``details``.
+out keeps its job from starting again until its notebook has stopped. A run that is stopped
+(its timeout, Ctrl-C, a shutdown) interrupts its kernel and keeps none of the report's
+files: they would otherwise appear after the run was recorded as stopped. When a cell
+raises, the run fails with the cell's index and error in its message and in ``details``.
 """
 
 from __future__ import annotations
@@ -70,16 +72,19 @@ class NotebookReport(BaseJob):
         log.info("report.written", **self.details)
 
     def _run_report(self, db: Database) -> reports.ReportResult:
-        return reports.run_report(
-            self.notebook,
-            self.parameters,
-            out_dir=self.output_dir,
-            db_path=db.path,
-            notebooks_dir=self.notebooks_dir,
-            execution_timeout_s=self.timeout_s,
-            show_code=self.show_code,
-            lock_timeout_s=db.lock_timeout_s,
-        )
+        stop = reports.ReportStop()
+        with self.stopping_with(stop.request):
+            return reports.run_report(
+                self.notebook,
+                self.parameters,
+                out_dir=self.output_dir,
+                db_path=db.path,
+                notebooks_dir=self.notebooks_dir,
+                execution_timeout_s=self.timeout_s,
+                show_code=self.show_code,
+                lock_timeout_s=db.lock_timeout_s,
+                stop=stop,
+            )
 
     def _failure_details(self, exc: reports.NotebookExecutionError) -> dict[str, Any]:
         return {

@@ -6,7 +6,8 @@ timeout, a shutdown) does not stop a thread; so each thread is registered with t
 which stays live, and keeps its job from starting again, until the thread has returned.
 Work that can stop early says how: a DuckDB connection inside ``interruptible(con)`` is
 interrupted when the run is cancelled (DuckDB's ``interrupt()`` is meant to be called from
-another thread), and the run waits a short grace for the thread before it ends.
+another thread), as is any work inside ``stopping_with(stop)`` (a report's kernel), and the
+run waits a short grace for the thread before it ends.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import duckdb
@@ -55,19 +56,24 @@ class RunThreads:
             await self._stop(waiting)
             raise
 
-    @contextmanager
-    def interruptible(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    def interruptible(self, con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
         """Interrupt ``con``'s queries if the run is cancelled while the block runs."""
+        return self.stopping_with(con.interrupt)
+
+    @contextmanager
+    def stopping_with(self, stop: Callable[[], None]) -> Iterator[None]:
+        """Call ``stop`` (from the event loop's thread, maybe more than once) if the run is
+        cancelled while the block runs."""
         with self._lock:
-            self._interrupts.add(con.interrupt)
+            self._interrupts.add(stop)
             cancelled = self._cancelled
         if cancelled:
-            con.interrupt()
+            stop()
         try:
             yield
         finally:
             with self._lock:
-                self._interrupts.discard(con.interrupt)
+                self._interrupts.discard(stop)
 
     async def _stop(self, waiting: asyncio.Future[Any]) -> None:
         """Interrupt what can be, then wait up to the grace for the thread to return."""

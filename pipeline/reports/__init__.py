@@ -20,6 +20,7 @@ from pipeline.reports.errors import (
     ParameterTimeError,
     ParameterTypeError,
     ReportError,
+    ReportStoppedError,
     UnknownParameterError,
 )
 from pipeline.reports.naming import last_report_time, reports_of
@@ -37,6 +38,7 @@ from pipeline.reports.runner import (
     run_report,
 )
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
+from pipeline.reports.stopping import ReportStop
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
@@ -56,6 +58,8 @@ __all__ = [
     "ParameterTypeError",
     "ReportError",
     "ReportResult",
+    "ReportStop",
+    "ReportStoppedError",
     "UnknownParameterError",
     "available_notebooks",
     "check_parameters",

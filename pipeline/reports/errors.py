@@ -12,7 +12,8 @@ ReportError
 │   ├── ParameterTimeError        the text does not read as an ISO 8601 time
 │   ├── ParameterOrderError       since is after as_of
 │   └── ParameterPathError        a file the notebook would write cannot be written there
-└── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
+├── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
+└── ReportStoppedError        the run was stopped before the report was done (no files kept)
 """
 
 from __future__ import annotations
@@ -190,3 +191,13 @@ class NotebookExecutionError(ReportError):
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+class ReportStoppedError(ReportError):
+    """The run was stopped (Ctrl-C, a shutdown, its timeout) before the report was done."""
+
+    def __init__(self, notebook: str) -> None:
+        self.notebook = notebook
+        super().__init__(
+            f"The {notebook} report was stopped before it was done; none of its files were kept."
+        )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
+
+from pipeline.reports.stopping import ReportStop
 
 # Environment variables a report kernel must never see.
 SECRET_ENV_VARS = frozenset({"RIOT_API_KEY"})
@@ -30,6 +32,14 @@ def scrubbed_environment(env: dict[str, str]) -> dict[str, str]:
 
 class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """Starts report kernels with the secrets removed from their environment."""
+
+    # The run's stop request (``stoppable``), told the kernel's process once it is up.
+    stop: ClassVar[ReportStop | None] = None
+
+    @classmethod
+    def stoppable(cls, stop: ReportStop) -> type[ReportKernelManager]:
+        """This manager for one run that ``stop`` can interrupt (nbclient takes a class)."""
+        return type(cls.__name__, (cls,), {"stop": stop})
 
     @default("transport_encryption")
     def _encrypt_when_the_kernel_can(self) -> str:
@@ -47,3 +57,8 @@ class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
         # The launcher would default to os.environ; give it the scrubbed copy instead.
         kw["env"] = scrubbed_environment(dict(kw.get("env") or os.environ))
         return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_post_start_kernel(self, **kw: Any) -> None:
+        await super()._async_post_start_kernel(**kw)
+        if self.stop is not None:
+            self.stop.kernel_started(getattr(self.provisioner, "pid", None))

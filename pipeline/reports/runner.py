@@ -21,12 +21,14 @@ from pipeline.reports.errors import (
     NotebookExecutionError,
     OutputFolderError,
     ParameterPathError,
+    ReportStoppedError,
 )
 from pipeline.reports.html import INJECTED_TAG, export_html
 from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
+from pipeline.reports.stopping import ReportStop
 from pipeline.store import check_schema, current_version, read
 from pipeline.store.location import Location, is_lake_url, refuse_directory
 from pipeline.workspace import utc_time
@@ -62,6 +64,7 @@ def run_report(
     execution_timeout_s: float | None = 1800.0,
     show_code: bool = False,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    stop: ReportStop | None = None,
 ) -> ReportResult:
     """Execute notebook ``name`` with ``parameters`` into ``out_dir``; return its files.
 
@@ -70,7 +73,9 @@ def run_report(
     waits for another program holding it. The HTML page hides the code unless
     ``show_code``. Raises ``ParameterError`` before anything runs, and
     ``NotebookExecutionError`` (naming
-    the failing cell) after the partly executed notebook has been written.
+    the failing cell) after the partly executed notebook has been written. ``stop``, asked
+    from another thread, interrupts the kernel; the run then removes what it wrote and
+    raises ``ReportStoppedError``.
     """
     at = now or datetime.now(UTC)
     notebook = find_notebook(name, notebooks_dir)
@@ -89,10 +94,29 @@ def run_report(
     _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
     log.info("report.started", notebook=notebook.stem, output=str(executed))
-    execute_notebook(notebook, executed, final, execution_timeout_s=execution_timeout_s)
-    html = export_html(executed, show_code=show_code)
+    try:
+        execute_notebook(
+            notebook, executed, final, execution_timeout_s=execution_timeout_s, stop=stop
+        )
+        html = export_html(executed, show_code=show_code)
+    except Exception:
+        # Whatever a stop ended with (an interrupted cell, a kernel that died of it, the
+        # next cell refused), the run was recorded as stopped and keeps nothing.
+        _discard_if_stopped(stop, notebook.stem, executed)
+        raise
+    _discard_if_stopped(stop, notebook.stem, executed, html)
     log.info("report.finished", notebook=notebook.stem, output=str(executed), html=str(html))
     return ReportResult(notebook.stem, executed, html, final)
+
+
+def _discard_if_stopped(stop: ReportStop | None, notebook: str, *files: Path) -> None:
+    """A stopped run keeps no file: the run was recorded as stopped, with no report."""
+    if stop is None or not stop.requested:
+        return
+    for path in files:
+        path.unlink(missing_ok=True)
+    log.info("report.stopped", notebook=notebook, removed=[str(path) for path in files])
+    raise ReportStoppedError(notebook) from None
 
 
 def _with_runner_defaults(
@@ -193,11 +217,19 @@ def execute_notebook(
     parameters: Mapping[str, object],
     *,
     execution_timeout_s: float | None = None,
+    stop: ReportStop | None = None,
 ) -> None:
-    """Run ``notebook`` with papermill into ``output``; a failing cell raises a clear error."""
+    """Run ``notebook`` with papermill into ``output``; a failing cell raises a clear error.
+    ``stop`` can interrupt the kernel from another thread."""
     # papermill, nbformat and nbconvert take seconds to import: only when a report runs.
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    def stop_before_the_next_cell(**_: object) -> None:
+        # An interrupt that reaches an idle kernel (between cells, or before the first) is
+        # lost: the next cell does not start either.
+        if stop is not None and stop.requested:
+            raise ReportStoppedError(notebook.stem)
 
     try:
         papermill.execute_notebook(
@@ -207,7 +239,11 @@ def execute_notebook(
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             execution_timeout=execution_timeout_s,
-            kernel_manager_class=ReportKernelManager,
+            kernel_manager_class=(
+                ReportKernelManager.stoppable(stop) if stop else ReportKernelManager
+            ),
+            on_cell_start=stop_before_the_next_cell,
+            on_cell_execute=(lambda **_: stop.kernel_ready()) if stop else None,
         )
     except KeyboardInterrupt:
         output.unlink(missing_ok=True)  # half a notebook, with no page to go with it
