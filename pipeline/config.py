@@ -7,6 +7,7 @@ single value they need) as an argument.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,10 @@ class Settings:
     @property
     def shown_api_base(self) -> str:
         """RIOT_API_BASE as a message may show it: the key, and a user or password in it,
-        replaced by ``***`` (such messages are stored with executions, not only logged)."""
-        return redact_text(self.riot_api_base, [self.riot_api_key])
+        replaced by ``***`` (such messages are stored with executions, not only logged), as
+        is every value of a query, where a key may be written that RIOT_API_KEY does not hold."""
+        shown = re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", self.riot_api_base)
+        return redact_text(shown, [self.riot_api_key])
 
     def require_riot_key(self) -> None:
         """Refuse, before any request, to call the real Riot API without a key (the bundled
@@ -148,6 +151,10 @@ def api_base_problem(base: str) -> str | None:
         return "it names no host"
     if port is not None and not 1 <= port <= 65535:
         return f"the port {port} is not between 1 and 65535"
+    if url.query or url.fragment:
+        # The client appends each request's path to the base: a query there would end up
+        # inside the path of every request, and the key belongs in RIOT_API_KEY (a header).
+        return "it must not carry a query (?...) or a fragment (#...); put the key in RIOT_API_KEY"
     return None
 
 

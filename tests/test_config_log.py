@@ -60,6 +60,11 @@ def test_cli_overrides_win_over_environment_and_none_is_ignored() -> None:
         ({"RIOT_API_BASE": "https://example.com"}, "{route}"),
         ({"RIOT_API_BASE": "http://127.0.0.1:99999/{route}"}, "RIOT_API_BASE is not a usable URL"),
         ({"RIOT_API_BASE": "http://[::1/{route}"}, "RIOT_API_BASE is not a usable URL"),
+        (
+            {"RIOT_API_BASE": "http://127.0.0.1:8791/{route}?api_key=RGAPI-x"},
+            "must not carry a query",
+        ),
+        ({"RIOT_API_BASE": "http://127.0.0.1:8791/{route}#top"}, "must not carry a query"),
         ({"SMURF_LOCK_TIMEOUT_S": "soon"}, "number of seconds"),
         ({"SMURF_LOCK_TIMEOUT_S": "-1"}, "between 0 and 3600 s"),
     ],
@@ -98,7 +103,6 @@ def test_redactor_replaces_the_key_in_nested_values() -> None:
         (f"http://{KEY}@127.0.0.1:1/{{route}}", "http://***@127.0.0.1:1/{route}"),
         ("http://smurf:hunter2@127.0.0.1/{route}", "http://***@127.0.0.1/{route}"),
         ("https://u:p@ss@{route}.x.com", "https://***@{route}.x.com"),  # an @ in the password
-        (f"http://127.0.0.1/{{route}}?api_key={KEY}", "http://127.0.0.1/{route}?api_key=***"),
         ("https://{route}.api.riotgames.com/a@b", "https://{route}.api.riotgames.com/a@b"),
     ],
 )
@@ -110,6 +114,16 @@ def test_a_message_shows_the_base_url_without_the_key_or_credentials(base: str, 
     assert redact_text(f"is RIOT_API_BASE ({base}) reachable?", [KEY]) == (
         f"is RIOT_API_BASE ({shown}) reachable?"
     )
+
+
+@pytest.mark.parametrize("key", [KEY, ""])
+def test_a_key_written_into_the_base_url_is_refused_without_showing_it(key: str) -> None:
+    """A query in RIOT_API_BASE (a key as ?api_key=...) is refused before any request, and
+    the refusal shows the URL without the key, whether or not RIOT_API_KEY holds it."""
+    with pytest.raises(ConfigError) as refused:
+        Settings(riot_api_key=key, riot_api_base=f"http://127.0.0.1/{{route}}?api_key={KEY}")
+    assert "http://127.0.0.1/{route}?api_key=***" in str(refused.value)
+    assert KEY not in str(refused.value)
 
 
 def test_log_lines_hide_a_urls_user_and_password() -> None:
