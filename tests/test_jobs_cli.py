@@ -199,6 +199,11 @@ def test_a_type_with_several_jobs_asks_for_an_id(db_path: Path, sim: RunningSimu
         assert result.exit_code == 1
         assert f"names 2 jobs (ids {ids[0]}, {ids[1]})" in result.output
     assert "disabled" in smurf(db_path, sim, "jobs", "disable", str(ids[1])).output
+    # run and trigger take every job of the type, each outcome naming its job
+    ran = smurf(db_path, sim, "run", "NOTEBOOK_REPORT")
+    assert ran.exit_code == 1  # the disabled one cannot run
+    assert f"NOTEBOOK_REPORT (job {ids[1]}) execution" not in ran.output
+    assert f"is disabled: `smurf jobs enable {ids[1]}` first" in ran.output
 
 
 def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:

@@ -122,6 +122,26 @@ def test_smurf_run_hands_the_run_to_the_running_scheduler(db_path: Path) -> None
     assert count(db_path, "SELECT count(*) FROM job_executions WHERE trigger = 'MANUAL'") == 0
 
 
+def test_a_refused_trigger_names_its_job_when_a_type_names_several(db_path: Path) -> None:
+    """A type configured twice is triggered job by job; the scheduler's refusal of one
+    (settings a run would fail on) says which job it was."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    with Database(db_path).write() as con:
+        second = con.execute(
+            "INSERT INTO job_configurations (job_type, name, schedule, config_json)"
+            " VALUES ('SMURF_ANALYZER', 'second', 'interval(hours=1)', '{}') RETURNING id"
+        ).fetchone()
+    assert second is not None
+    with scheduler_process(db_path, free_port()):
+        result = CliRunner().invoke(
+            cli, ["--db", str(db_path), "jobs", "trigger", "SMURF_ANALYZER"], env={}
+        )
+    assert result.exit_code == 1
+    assert f"Job {ANALYZER_ID} (SMURF_ANALYZER)" not in result.output  # that one ran
+    assert f"Job {second[0]} (SMURF_ANALYZER): " in result.output
+    assert "unanalyzed_players_per_run. Missing required config: " in result.output
+
+
 def test_smurf_run_refuses_when_the_scheduler_cannot_be_asked(db_path: Path) -> None:
     """A scheduler without an API cannot take the run: `smurf run` says so and runs nothing."""
     only_the_analyzer(db_path, "interval(hours=1)")

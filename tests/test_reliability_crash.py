@@ -250,11 +250,16 @@ def test_sigkill_mid_run_then_sigterm_then_restart_loses_and_duplicates_nothing(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stop", "exit_code", "said"),
+    [(signal.SIGTERM, 143, "Stopped by SIGTERM"), (signal.SIGINT, 130, "Stopped by Ctrl-C")],
+)
 def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
-    tmp_path: Path, sim: RunningSimulator
+    tmp_path: Path, sim: RunningSimulator, stop: signal.Signals, exit_code: int, said: str
 ) -> None:
     """``smurf run`` stopped by SIGTERM (kill, a service manager) records its run as stopped
-    and exits 143; it does not leave the run RUNNING for another process to find."""
+    and exits 143; it does not leave the run RUNNING for another process to find. Ctrl-C
+    does the same and exits 130, saying so in one line (not click's "Aborted!")."""
     db_path = tmp_path / "smurf.duckdb"
     truth = {t["puuid"]: t for t in sim.truth()}
     tracked = sorted(truth, key=lambda p: (-truth[p]["games"], p))[:3]
@@ -267,6 +272,9 @@ def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
             env=env,
             stdout=log,
             stderr=log,
+            # A test run in the background of a shell inherits Ctrl-C ignored; the user's
+            # terminal does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             running = wait_for(
@@ -277,8 +285,8 @@ def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
                     if e["status"] == "RUNNING" and e["host_pid"] == process.pid
                 ],
             )
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=WAIT_S) == 143
+            process.send_signal(stop)
+            assert process.wait(timeout=WAIT_S) == exit_code
         finally:
             if process.poll() is None:
                 process.kill()
@@ -287,7 +295,8 @@ def test_sigterm_stops_a_foreground_run_as_ctrl_c_does(
     stopped = by_id[running[0]["id"]]
     assert stopped["status"] == "FAILED"
     assert "stopped: the process shut down during the run" in stopped["error_message"]
-    assert "Stopped by SIGTERM" in log_path.read_text()
+    assert said in log_path.read_text()
+    assert "Aborted!" not in log_path.read_text()
     assert_matches_whole(db_path)
 
 

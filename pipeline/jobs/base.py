@@ -253,7 +253,7 @@ class BaseJob:
         """A validated integer from config_json, with a message naming the key."""
         value = self.config.get(key, default)
         if value is None:
-            raise JobConfigError(f"Missing required config: {key}")
+            raise JobConfigError(f"Missing required config: {key}.")
         if isinstance(value, bool) or not isinstance(value, int):
             raise JobConfigError(f"{key} must be a whole number (got {value!r}).")
         if not minimum <= value <= maximum:

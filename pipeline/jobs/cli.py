@@ -23,7 +23,7 @@ from pipeline.jobs.runner import resolve_configs, run_configs
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.scheduler import read_overview
 from pipeline.jobs.types import METRIC_NAMES, JobStatus
-from pipeline.scheduler_client import RunningScheduler, running_scheduler
+from pipeline.scheduler_client import RunningScheduler, SchedulerRequestError, running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation
@@ -175,6 +175,7 @@ def display_width(text: str) -> int:
 # ---- run ------------------------------------------------------------------------------
 # The shell's exit status for a process ended by SIGTERM (128 + 15).
 SIGTERM_EXIT = 143
+SIGINT_EXIT = 130  # and by Ctrl-C (128 + 2)
 
 
 def run_in_foreground(work: Coroutine[Any, Any, list[ExecutionOutcome]]) -> list[ExecutionOutcome]:
@@ -200,6 +201,15 @@ def run_in_foreground(work: Coroutine[Any, Any, list[ExecutionOutcome]]) -> list
     except asyncio.CancelledError:
         click.echo("Stopped by SIGTERM: the run is recorded as stopped.", err=True)
         raise click.exceptions.Exit(SIGTERM_EXIT) from None
+    except KeyboardInterrupt:
+        # asyncio.run has let the run record itself as stopped before this is raised.
+        click.echo("\nStopped by Ctrl-C: the run is recorded as stopped.", err=True)
+        raise click.exceptions.Exit(SIGINT_EXIT) from None
+
+
+def _label(config: records.JobConfiguration, configs: list[records.JobConfiguration]) -> str:
+    """The job type, with the job's id when the type names several jobs."""
+    return config.job_type if len(configs) == 1 else f"{config.job_type} (job {config.id})"
 
 
 def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
@@ -260,17 +270,26 @@ def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
         context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
         outcomes = run_in_foreground(run_configs(context, configs))
         for config, outcome in zip(configs, outcomes, strict=False):
-            _print_outcome(outcome, config.job_type)
+            _print_outcome(outcome, _label(config, configs))
         statuses = [o.status.value for o in outcomes]
     if JobStatus.FAILED.value in statuses:
         ctx.exit(1)
+
+
+def _trigger(running: RunningScheduler, config: records.JobConfiguration, token: str | None) -> int:
+    """Have the scheduler start ``config``; a refusal names the job (a type may name
+    several, and each is triggered in turn)."""
+    try:
+        return running.trigger(config.id, token)
+    except SchedulerRequestError as exc:
+        raise SchedulerRequestError(f"Job {config.id} ({config.job_type}): {exc}") from None
 
 
 def _run_through(
     running: RunningScheduler, config: records.JobConfiguration, token: str | None
 ) -> str:
     """Have the running scheduler run ``config``, wait for the end, print it; its status."""
-    execution_id = running.trigger(config.id, token)
+    execution_id = _trigger(running, config, token)
     click.echo(
         f"Running {config.job_type} through the scheduler (pid {running.pid}) as execution "
         f"{execution_id}; `smurf jobs logs {execution_id}` shows its log lines."
@@ -525,7 +544,7 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     running = running_scheduler(db.path)
     if running is not None:
         for config in configs:
-            execution_id = running.trigger(config.id, api_token or settings.api_token)
+            execution_id = _trigger(running, config, api_token or settings.api_token)
             click.echo(
                 f"Triggered {config.job_type} through the scheduler: execution {execution_id}."
             )
@@ -533,7 +552,7 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
     outcomes = run_in_foreground(run_configs(context, configs))
     for config, outcome in zip(configs, outcomes, strict=False):
-        _print_outcome(outcome, config.job_type)
+        _print_outcome(outcome, _label(config, configs))
 
 
 def _one_job(ctx: click.Context, job: str) -> records.JobConfiguration:

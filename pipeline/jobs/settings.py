@@ -115,7 +115,7 @@ def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) ->
     kind = problem["type"]
     given = problem.get("input")
     if kind == "missing":
-        return f"Missing required config: {key}"
+        return f"Missing required config: {key}."
     field = model.model_fields.get(str(problem["loc"][0])) if problem["loc"] else None
     low, high = _bounds(field)
     if kind.startswith("int") or (field is not None and field.annotation is int):
