@@ -160,6 +160,31 @@ def test_report_job_rejects_bad_configuration(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("absent.duckdb", "does not exist"), ("text.duckdb", "is not a DuckDB database")],
+)
+def test_a_bad_db_path_parameter_is_named_as_the_jobs_setting(
+    world: Path, tmp_path: Path, name: str, what: str
+) -> None:
+    """A database chosen by the job's parameters.db_path that cannot be read fails the run
+    naming that setting and how to mend it, not --db (which the job never had)."""
+    (tmp_path / "text.duckdb").write_text("not a database\n")
+    given = tmp_path / name
+    _configure(
+        world,
+        notebook="01-smurf-report",
+        parameters={"db_path": str(given)},
+        output_dir=str(tmp_path / "out"),
+    )
+    job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
+    row = _execution(world, asyncio.run(job.run()).execution_id)
+    assert row["status"] == "FAILED"
+    assert f"parameters.db_path names {given}, which {what}" in row["error_message"]
+    assert f"smurf jobs set {REPORT_JOB_ID} " in row["error_message"]
+    assert "--db" not in row["error_message"]
+
+
 def test_the_nightly_report_is_seeded(world: Path) -> None:
     """The migration seeds an active daily NOTEBOOK_REPORT of 01-smurf-report."""
     with Database(world).read() as con:

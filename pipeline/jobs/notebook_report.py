@@ -27,6 +27,7 @@ from pipeline.jobs.settings import NotebookReportSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
+from pipeline.store.errors import NotADatabaseError
 
 log = get_logger(__name__)
 
@@ -56,11 +57,26 @@ class NotebookReport(BaseJob):
 
     async def execute(self, db: Database) -> None:
         try:
-            # A timed-out run cannot stop the kernel; its thread keeps the job busy until done.
+            # A kernel deaf to the interrupt keeps its thread, and the job, busy until done.
             result = await self.in_thread(self._run_report, db)
         except reports.NotebookExecutionError as exc:
             self.details = self._failure_details(exc)
             raise
+        except (reports.MissingDatabaseError, NotADatabaseError) as exc:
+            given = (
+                self.parameters.get("db_path") if "db_path" in self.settings.parameters else None
+            )
+            if given is None:
+                raise
+            # The advice of these errors names --db; here the job's own setting chose the file.
+            missing = isinstance(exc, reports.MissingDatabaseError)
+            raise JobConfigError(
+                f"The job's parameters.db_path names {given}, which "
+                f"{'does not exist' if missing else 'is not a DuckDB database'}: "
+                f"give a Smurf database (`smurf jobs set {self.job_config_id} "
+                '\'parameters={"db_path": "..."}\'`), or leave db_path out to read the '
+                "scheduler's own."
+            ) from None
         self.increment_metric("records_created", 2)
         removed = reports.prune_reports(self.output_dir, self.notebook, self.keep_last)
         self.details = {
