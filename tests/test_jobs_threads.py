@@ -109,7 +109,13 @@ def test_a_timed_out_analyzer_lets_go_of_the_database(big_world: Path) -> None:
 
 
 def slow_notebook(
-    folder: Path, name: str, cells: int, sleep_s: float, *, deaf: bool = False
+    folder: Path,
+    name: str,
+    cells: int,
+    sleep_s: float,
+    *,
+    deaf: bool = False,
+    writes_csv: bool = False,
 ) -> None:
     """A notebook whose cells each sleep ``sleep_s`` seconds; a ``deaf`` one ignores the
     interrupt a stopped run sends its kernel, as a cell stuck in native code would."""
@@ -123,8 +129,12 @@ def slow_notebook(
     parameters = nbformat.v4.new_code_cell('db_path: str = ""  # DuckDB file to read')
     parameters.metadata["tags"] = ["parameters"]
     deafness = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" if deaf else ""
+    if writes_csv:  # as 01-smurf-report does: the runner names the file beside the report
+        parameters.source += '\ncsv_path: str = ""  # suspects CSV to write'
+    writing = [nbformat.v4.new_code_cell("open(csv_path, 'w').write('puuid\\n')")]
     notebook.cells = [
         parameters,
+        *(writing if writes_csv else []),
         *(
             nbformat.v4.new_code_cell(f"{deafness}import time\ntime.sleep({sleep_s})")
             for _ in range(cells)
@@ -173,7 +183,8 @@ def test_a_stopped_report_interrupts_its_notebook_and_keeps_no_file(
 ) -> None:
     """A run stopped by its timeout interrupts the kernel, so the notebook ends long before
     its last cell, and no file of the report is kept: the run was recorded as stopped."""
-    slow_notebook(tmp_path, "slow", cells=40, sleep_s=1.5)  # a minute, were it not stopped
+    # One long cell: only the interrupt ends it (refusing the next cell would not).
+    slow_notebook(tmp_path, "slow", cells=2, sleep_s=40, writes_csv=True)
     out = tmp_path / "reports"
     config = {"notebook": "slow", "notebooks_dir": str(tmp_path), "output_dir": str(out)}
     set_job_config(db_path, "NOTEBOOK_REPORT", **config, timeout_seconds=4)
@@ -193,5 +204,5 @@ def test_a_stopped_report_interrupts_its_notebook_and_keeps_no_file(
     status, message, waited_s = asyncio.run(scenario())
     assert status is JobStatus.FAILED
     assert message is not None and "timed out" in message
-    assert waited_s < 30
+    assert waited_s < 25
     assert list(out.iterdir()) == []

@@ -150,6 +150,8 @@ def test_public_surfaces_are_pinned() -> None:
         "ParameterTypeError",
         "ReportError",
         "ReportResult",
+        "ReportStop",
+        "ReportStoppedError",
         "UnknownParameterError",
         "available_notebooks",
         "check_parameters",

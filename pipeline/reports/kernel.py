@@ -58,6 +58,14 @@ class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
         kw["env"] = scrubbed_environment(dict(kw.get("env") or os.environ))
         return await super()._async_pre_start_kernel(**kw)
 
+    async def shutdown_kernel(  # type: ignore[override]  # async in AsyncKernelManager
+        self, now: bool = False, restart: bool = False
+    ) -> None:
+        # nbclient calls this name (the async class binds it to the base's function).
+        if self.stop is not None:
+            self.stop.kernel_stopping()
+        await super().shutdown_kernel(now=now, restart=restart)
+
     async def _async_post_start_kernel(self, **kw: Any) -> None:
         await super()._async_post_start_kernel(**kw)
         if self.stop is not None:

@@ -93,6 +93,8 @@ def run_report(
     _require_writable_files(final)
     _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
+    # Files the notebook writes where the runner told it to (a stopped run removes them).
+    named = [Path(str(final[n])) for n in _OUTPUT_PARAMETERS if n in final and n not in checked]
     log.info("report.started", notebook=notebook.stem, output=str(executed))
     try:
         execute_notebook(
@@ -102,9 +104,9 @@ def run_report(
     except Exception:
         # Whatever a stop ended with (an interrupted cell, a kernel that died of it, the
         # next cell refused), the run was recorded as stopped and keeps nothing.
-        _discard_if_stopped(stop, notebook.stem, executed)
+        _discard_if_stopped(stop, notebook.stem, executed, *named)
         raise
-    _discard_if_stopped(stop, notebook.stem, executed, html)
+    _discard_if_stopped(stop, notebook.stem, executed, html, *named)
     log.info("report.finished", notebook=notebook.stem, output=str(executed), html=str(html))
     return ReportResult(notebook.stem, executed, html, final)
 

@@ -23,7 +23,6 @@ class ReportStop:
         self._requested = False
         self._kernel_pid: int | None = None
         self._ready = False
-        self._signalled = False
 
     @property
     def requested(self) -> bool:
@@ -31,6 +30,9 @@ class ReportStop:
             return self._requested
 
     def request(self) -> None:
+        """Ask the run to stop, and interrupt the kernel's cell. The run asks again and again
+        while it waits: an interrupt that reaches the kernel between two requests (idle,
+        just before a cell starts) is ignored by it, and the next one lands."""
         with self._lock:
             self._requested = True
         self._interrupt_kernel()
@@ -47,13 +49,16 @@ class ReportStop:
             self._ready = True
         self._interrupt_kernel()
 
+    def kernel_stopping(self) -> None:
+        """The kernel is being shut down: its pid may soon be another process's."""
+        with self._lock:
+            self._kernel_pid = None
+            self._ready = False
+
     def _interrupt_kernel(self) -> None:
         with self._lock:
             if not (self._requested and self._ready) or self._kernel_pid is None:
                 return
-            if self._signalled:
-                return  # once: a second interrupt could land in the kernel's own clean-up
-            self._signalled = True
             pid = self._kernel_pid
         with contextlib.suppress(ProcessLookupError):  # the kernel has ended already
             os.kill(pid, signal.SIGINT)
