@@ -199,11 +199,29 @@ def test_a_type_with_several_jobs_asks_for_an_id(db_path: Path, sim: RunningSimu
         assert result.exit_code == 1
         assert f"names 2 jobs (ids {ids[0]}, {ids[1]})" in result.output
     assert "disabled" in smurf(db_path, sim, "jobs", "disable", str(ids[1])).output
-    # run and trigger take every job of the type, each outcome naming its job
-    ran = smurf(db_path, sim, "run", "NOTEBOOK_REPORT")
-    assert ran.exit_code == 1  # the disabled one cannot run
-    assert f"NOTEBOOK_REPORT (job {ids[1]}) execution" not in ran.output
-    assert f"is disabled: `smurf jobs enable {ids[1]}` first" in ran.output
+
+
+def test_run_takes_every_job_of_a_type_naming_each(db_path: Path, sim: RunningSimulator) -> None:
+    """`run` and `jobs trigger` with a type run each of its jobs, each outcome and each
+    refusal naming its job; a refused job (the first here) does not stop the others."""
+    with Database(db_path).write() as con:
+        second = con.execute(
+            "INSERT INTO job_configurations (job_type, name, schedule, config_json)"
+            " SELECT job_type, 'second', schedule, config_json FROM job_configurations"
+            " WHERE job_type = 'SMURF_ANALYZER' RETURNING id"
+        ).fetchone()
+        first = con.execute(
+            "SELECT min(id) FROM job_configurations WHERE job_type = 'SMURF_ANALYZER'"
+        ).fetchone()
+    assert second is not None and first is not None
+    assert "disabled" in smurf(db_path, sim, "jobs", "disable", str(first[0])).output
+    for command in (["run"], ["jobs", "trigger"]):
+        result = smurf(db_path, sim, *command, "SMURF_ANALYZER")
+        assert result.exit_code == 1, result.output  # one of them could not run
+        assert f"Error: Job {first[0]} (" in result.output
+        assert f"is disabled: `smurf jobs enable {first[0]}` first" in result.output
+        assert f"SMURF_ANALYZER (job {second[0]}) execution" in result.output
+        assert "SUCCESS" in result.output
 
 
 def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:

@@ -10,20 +10,21 @@ import sys
 import unicodedata
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pipeline.cli_settings import settings_of
+from pipeline.config import Settings
 from pipeline.errors import ConfigError, shorten
-from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext
-from pipeline.jobs.errors import JobConfigError, UnknownJobError
+from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext, set_process_context
+from pipeline.jobs.errors import JobConfigError, JobError, UnknownJobError
 from pipeline.jobs.registry import job_for
-from pipeline.jobs.runner import resolve_configs, run_configs
+from pipeline.jobs.runner import resolve_configs
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.scheduler import read_overview
-from pipeline.jobs.types import METRIC_NAMES, JobStatus
-from pipeline.scheduler_client import RunningScheduler, SchedulerRequestError, running_scheduler
+from pipeline.jobs.types import METRIC_NAMES, JobStatus, Trigger
+from pipeline.scheduler_client import RunningScheduler, running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation
@@ -31,6 +32,8 @@ from pipeline.store.players import track_player, untrack_players
 
 if TYPE_CHECKING:
     import pandas as pd
+
+T = TypeVar("T")
 
 RIOT_ID = re.compile(r"^(?P<name>[^#]{3,16})#(?P<tag>[0-9A-Za-z]{2,5})$")
 
@@ -178,7 +181,7 @@ SIGTERM_EXIT = 143
 SIGINT_EXIT = 130  # and by Ctrl-C (128 + 2)
 
 
-def run_in_foreground(work: Coroutine[Any, Any, list[ExecutionOutcome]]) -> list[ExecutionOutcome]:
+def run_in_foreground(work: Coroutine[Any, Any, T]) -> T:
     """Run jobs in this process until they end; SIGTERM stops them as Ctrl-C does.
 
     asyncio turns Ctrl-C into a cancellation that each run records as stopped (FAILED, the
@@ -186,7 +189,7 @@ def run_in_foreground(work: Coroutine[Any, Any, list[ExecutionOutcome]]) -> list
     end the process at once and leave its run RUNNING until another run noticed.
     """
 
-    async def main() -> list[ExecutionOutcome]:
+    async def main() -> T:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
@@ -265,33 +268,78 @@ def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
     configs = resolve_configs(db, job)
     running = running_scheduler(db.path)
     if running is not None:
-        statuses = [_run_through(running, config, settings.api_token) for config in configs]
+        statuses = _each_job(
+            configs,
+            lambda config: _run_through(
+                running, config, settings.api_token, _label(config, configs)
+            ),
+        )
     else:
-        context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
-        outcomes = run_in_foreground(run_configs(context, configs))
-        for config, outcome in zip(configs, outcomes, strict=False):
-            _print_outcome(outcome, _label(config, configs))
-        statuses = [o.status.value for o in outcomes]
-    if JobStatus.FAILED.value in statuses:
+        statuses = _run_here(settings, configs)
+    if JobStatus.FAILED.value in statuses or None in statuses:
         ctx.exit(1)
 
 
-def _trigger(running: RunningScheduler, config: records.JobConfiguration, token: str | None) -> int:
-    """Have the scheduler start ``config``; a refusal names the job (a type may name
-    several, and each is triggered in turn)."""
-    try:
-        return running.trigger(config.id, token)
-    except SchedulerRequestError as exc:
-        raise SchedulerRequestError(f"Job {config.id} ({config.job_type}): {exc}") from None
+def _each_job(
+    configs: list[records.JobConfiguration],
+    start: Callable[[records.JobConfiguration], str],
+) -> list[str | None]:
+    """``start(config)`` for each job a type names, whatever the others did: a job that is
+    refused (disabled, already running, its settings) is said as an error naming it, and
+    its status is None. A single job's refusal is the command's error, as before."""
+    statuses: list[str | None] = []
+    for config in configs:
+        try:
+            statuses.append(start(config))
+        except JobError as exc:
+            if len(configs) == 1:
+                raise
+            _say_refused(config, exc)
+            statuses.append(None)
+    return statuses
+
+
+def _say_refused(config: records.JobConfiguration, exc: JobError) -> None:
+    """One job's refusal among several, naming the job unless the message does."""
+    said = str(exc)
+    named = (
+        said
+        if said.startswith(f"Job {config.id} ")
+        else f"Job {config.id} ({config.job_type}): {said}"
+    )
+    click.echo(f"Error: {named}", err=True)
+
+
+def _run_here(settings: Settings, configs: list[records.JobConfiguration]) -> list[str | None]:
+    """Run the jobs one after the other in this process, each outcome said as it ends."""
+    context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
+
+    async def each() -> list[str | None]:
+        set_process_context(context)
+        statuses: list[str | None] = []
+        for config in configs:
+            try:
+                outcome = await job_for(config.job_type, config.id, context).run(Trigger.MANUAL)
+            except JobError as exc:
+                if len(configs) == 1:
+                    raise
+                _say_refused(config, exc)
+                statuses.append(None)
+                continue
+            _print_outcome(outcome, _label(config, configs))
+            statuses.append(outcome.status.value)
+        return statuses
+
+    return run_in_foreground(each())
 
 
 def _run_through(
-    running: RunningScheduler, config: records.JobConfiguration, token: str | None
+    running: RunningScheduler, config: records.JobConfiguration, token: str | None, label: str
 ) -> str:
     """Have the running scheduler run ``config``, wait for the end, print it; its status."""
-    execution_id = _trigger(running, config, token)
+    execution_id = running.trigger(config.id, token)
     click.echo(
-        f"Running {config.job_type} through the scheduler (pid {running.pid}) as execution "
+        f"Running {label} through the scheduler (pid {running.pid}) as execution "
         f"{execution_id}; `smurf jobs logs {execution_id}` shows its log lines."
     )
     try:
@@ -306,7 +354,7 @@ def _run_through(
     status = str(ended.get("status"))
     metrics = ", ".join(f"{k}={ended.get(k)}" for k in METRIC_NAMES)
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(status, "red")
-    click.secho(f"{config.job_type} execution {execution_id}: {status} ({metrics})", fg=colour)
+    click.secho(f"{label} execution {execution_id}: {status} ({metrics})", fg=colour)
     if ended.get("error_message"):
         click.echo(f"  {ended['error_message']}")
     return status
@@ -543,16 +591,20 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     configs = resolve_configs(db, job)
     running = running_scheduler(db.path)
     if running is not None:
-        for config in configs:
-            execution_id = _trigger(running, config, api_token or settings.api_token)
+
+        def trigger(config: records.JobConfiguration) -> str:
+            execution_id = running.trigger(config.id, api_token or settings.api_token)
             click.echo(
-                f"Triggered {config.job_type} through the scheduler: execution {execution_id}."
+                f"Triggered {_label(config, configs)} through the scheduler: "
+                f"execution {execution_id}."
             )
-        return
-    context = JobContext(settings, progress=_progress_printer(configs[0].job_type))
-    outcomes = run_in_foreground(run_configs(context, configs))
-    for config, outcome in zip(configs, outcomes, strict=False):
-        _print_outcome(outcome, _label(config, configs))
+            return JobStatus.PENDING.value
+
+        statuses = _each_job(configs, trigger)
+    else:
+        statuses = _run_here(settings, configs)
+    if None in statuses:
+        ctx.exit(1)
 
 
 def _one_job(ctx: click.Context, job: str) -> records.JobConfiguration:
