@@ -119,9 +119,9 @@ class Settings:
     @property
     def shown_api_base(self) -> str:
         """RIOT_API_BASE as a message may show it: the key, and a user or password in it,
-        replaced by ``***`` (such messages are stored with executions, not only logged), as
-        is every value of a query, where a key may be written that RIOT_API_KEY does not hold."""
-        shown = re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", self.riot_api_base)
+        replaced by ``***`` (such messages are stored with executions, not only logged), as is
+        all of a query or fragment, where a key may be written that RIOT_API_KEY does not hold."""
+        shown = re.sub(r"([?#]).*", r"\1***", self.riot_api_base, flags=re.DOTALL)
         return redact_text(shown, [self.riot_api_key])
 
     def require_riot_key(self) -> None:

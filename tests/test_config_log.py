@@ -117,12 +117,14 @@ def test_a_message_shows_the_base_url_without_the_key_or_credentials(base: str, 
 
 
 @pytest.mark.parametrize("key", [KEY, ""])
-def test_a_key_written_into_the_base_url_is_refused_without_showing_it(key: str) -> None:
-    """A query in RIOT_API_BASE (a key as ?api_key=...) is refused before any request, and
-    the refusal shows the URL without the key, whether or not RIOT_API_KEY holds it."""
+@pytest.mark.parametrize("tail", [f"?api_key={KEY}", f"?{KEY}", f"#api_key={KEY}"])
+def test_a_key_written_into_the_base_url_is_refused_without_showing_it(key: str, tail: str) -> None:
+    """A query or fragment in RIOT_API_BASE (a key as ?api_key=...) is refused before any
+    request, and the refusal shows the URL without it, whether or not RIOT_API_KEY holds
+    the key."""
     with pytest.raises(ConfigError) as refused:
-        Settings(riot_api_key=key, riot_api_base=f"http://127.0.0.1/{{route}}?api_key={KEY}")
-    assert "http://127.0.0.1/{route}?api_key=***" in str(refused.value)
+        Settings(riot_api_key=key, riot_api_base=f"http://127.0.0.1/{{route}}{tail}")
+    assert f"http://127.0.0.1/{{route}}{tail[0]}***" in str(refused.value)
     assert KEY not in str(refused.value)
 
 
