@@ -174,14 +174,14 @@ def test_a_bad_db_path_parameter_is_named_as_the_jobs_setting(
     _configure(
         world,
         notebook="01-smurf-report",
-        parameters={"db_path": str(given)},
+        parameters={"db_path": str(given), "top_n": 5},
         output_dir=str(tmp_path / "out"),
     )
     job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world)))
     row = _execution(world, asyncio.run(job.run()).execution_id)
     assert row["status"] == "FAILED"
     assert f"parameters.db_path names {given}, which {what}" in row["error_message"]
-    assert f"smurf jobs set {REPORT_JOB_ID} " in row["error_message"]
+    assert f"`smurf jobs set {REPORT_JOB_ID} 'parameters={{\"top_n\": 5}}'`" in row["error_message"]
     assert "--db" not in row["error_message"]
 
 

@@ -17,6 +17,7 @@ raises, the run fails with the cell's index and error in its message and in ``de
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,14 @@ class NotebookReport(BaseJob):
                 raise
             # The advice of these errors names --db; here the job's own setting chose the file.
             missing = isinstance(exc, reports.MissingDatabaseError)
+            # `jobs set` replaces parameters whole: the command keeps the other parameters.
+            rest = {k: v for k, v in self.settings.parameters.items() if k != "db_path"}
             raise JobConfigError(
                 f"The job's parameters.db_path names {given}, which "
-                f"{'does not exist' if missing else 'is not a DuckDB database'}: "
-                f"give a Smurf database (`smurf jobs set {self.job_config_id} "
-                '\'parameters={"db_path": "..."}\'`), or leave db_path out to read the '
-                "scheduler's own."
+                f"{'does not exist' if missing else 'is not a DuckDB database'}: give the "
+                "path of a Smurf database there, or leave db_path out to read the "
+                f"scheduler's own (`smurf jobs set {self.job_config_id} "
+                f"'parameters={json.dumps(rest)}'`)."
             ) from None
         self.increment_metric("records_created", 2)
         removed = reports.prune_reports(self.output_dir, self.notebook, self.keep_last)
