@@ -258,8 +258,10 @@ def _progress_printer(job_label: str) -> Any:
 def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
     """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id.
 
-    When a scheduler serves the database, the run is handed to it (one rate limiter per
-    key) and this command waits for it to end; Ctrl-C stops the waiting, not the run.
+    A type with several jobs runs each in turn, naming each by id. Ctrl-C stops the run and
+    records it as stopped (exit status 130). When a scheduler serves the database, the run
+    is handed to it (one rate limiter per key) and this command waits for it to end; Ctrl-C
+    then stops the waiting, not the run.
     """
     settings = settings_of(ctx)
     if api_token:
@@ -585,7 +587,8 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
 )
 @click.pass_context
 def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
-    """Run a job now: through the running scheduler if there is one, else in this process."""
+    """Run a job now: through the running scheduler if there is one, else in this process
+    (a type with several jobs: each in turn, named by id)."""
     settings = settings_of(ctx)
     db = _db(ctx)
     configs = resolve_configs(db, job)
