@@ -294,15 +294,18 @@ def _each_job(
         try:
             statuses.append(start(config))
         except JobError as exc:
-            if len(configs) == 1:
-                raise
-            _say_refused(config, exc)
+            _say_refused(config, configs, exc)
             statuses.append(None)
     return statuses
 
 
-def _say_refused(config: records.JobConfiguration, exc: JobError) -> None:
-    """One job's refusal among several, naming the job unless the message does."""
+def _say_refused(
+    config: records.JobConfiguration, configs: list[records.JobConfiguration], exc: JobError
+) -> None:
+    """One job's refusal among several, naming the job unless the message does; a single
+    job's refusal is raised again, the command's error."""
+    if len(configs) == 1:
+        raise exc
     said = str(exc)
     named = (
         said
@@ -323,9 +326,7 @@ def _run_here(settings: Settings, configs: list[records.JobConfiguration]) -> li
             try:
                 outcome = await job_for(config.job_type, config.id, context).run(Trigger.MANUAL)
             except JobError as exc:
-                if len(configs) == 1:
-                    raise
-                _say_refused(config, exc)
+                _say_refused(config, configs, exc)
                 statuses.append(None)
                 continue
             _print_outcome(outcome, _label(config, configs))
