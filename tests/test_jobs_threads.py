@@ -8,6 +8,7 @@ scheduler does (``asyncio.run`` would wait for the threads on its way out).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -116,9 +117,11 @@ def slow_notebook(
     *,
     deaf: bool = False,
     writes_csv: bool = False,
+    slept: Path | None = None,
 ) -> None:
-    """A notebook whose cells each sleep ``sleep_s`` seconds; a ``deaf`` one ignores the
-    interrupt a stopped run sends its kernel, as a cell stuck in native code would."""
+    """A notebook whose cells each sleep ``sleep_s`` seconds (then add a line to ``slept``);
+    a ``deaf`` one ignores the interrupt a stopped run sends its kernel, as a cell stuck in
+    native code would."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -132,11 +135,12 @@ def slow_notebook(
     if writes_csv:  # as 01-smurf-report does: the runner names the file beside the report
         parameters.source += '\ncsv_path: str = ""  # suspects CSV to write'
     writing = [nbformat.v4.new_code_cell("open(csv_path, 'w').write('puuid\\n')")]
+    noting = f"\nopen({str(slept)!r}, 'a').write('slept\\n')" if slept else ""
     notebook.cells = [
         parameters,
         *(writing if writes_csv else []),
         *(
-            nbformat.v4.new_code_cell(f"{deafness}import time\ntime.sleep({sleep_s})")
+            nbformat.v4.new_code_cell(f"{deafness}import time\ntime.sleep({sleep_s}){noting}")
             for _ in range(cells)
         ),
     ]
@@ -178,31 +182,52 @@ def test_a_timed_out_report_keeps_its_job_busy_until_its_notebook_stops(
     assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*-2*")) == ["quick", "quick"]
 
 
+@pytest.mark.parametrize(("how", "said"), [("timeout", "timed out"), ("shutdown", "stopped")])
 def test_a_stopped_report_interrupts_its_notebook_and_keeps_no_file(
-    db_path: Path, tmp_path: Path
+    db_path: Path, tmp_path: Path, how: str, said: str
 ) -> None:
-    """A run stopped by its timeout interrupts the kernel, so the notebook ends long before
-    its last cell, and no file of the report is kept: the run was recorded as stopped."""
-    # One long cell: only the interrupt ends it (refusing the next cell would not).
-    slow_notebook(tmp_path, "slow", cells=2, sleep_s=40, writes_csv=True)
+    """A run stopped by its timeout, or by a shutdown (Ctrl-C, SIGTERM: its task cancelled),
+    ends its notebook in the cell under way, and no file of the report is kept: the run was
+    recorded as stopped. (A timeout is also each cell's limit in papermill; on a shutdown
+    only the interrupt ends the cell.)"""
+    slept = tmp_path / "slept.txt"
+    slow_notebook(tmp_path, "slow", cells=2, sleep_s=40, writes_csv=True, slept=slept)
+    slow_notebook(tmp_path, "quick", cells=1, sleep_s=0)
     out = tmp_path / "reports"
     config = {"notebook": "slow", "notebooks_dir": str(tmp_path), "output_dir": str(out)}
-    set_job_config(db_path, "NOTEBOOK_REPORT", **config, timeout_seconds=4)
+    timeout_s = 4 if how == "timeout" else 300
+    set_job_config(db_path, "NOTEBOOK_REPORT", **config, timeout_seconds=timeout_s)
     context = JobContext(Settings(db_path=db_path))
 
-    async def scenario() -> tuple[JobStatus, str | None, float]:
-        first = await NotebookReport(REPORT_ID, context).run()
-        started = asyncio.get_running_loop().time()
-        for _ in range(600):  # until the first run's notebook has stopped
+    async def scenario() -> None:
+        run = asyncio.create_task(NotebookReport(REPORT_ID, context).run())
+        if how == "shutdown":
+            for _ in range(600):  # until the kernel is in the notebook's cells
+                if list(out.glob("*-suspects.csv")):
+                    break
+                await asyncio.sleep(0.1)
+            # Well into the 40 s cell after the CSV's (stopped sooner, the next cell would
+            # not start, interrupt or no interrupt).
+            await asyncio.sleep(3)
+            run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        set_job_config(db_path, "NOTEBOOK_REPORT", notebook="quick", output_dir=str(tmp_path))
+        for _ in range(600):  # until the first run's notebook has stopped (a minute at least)
             try:
-                await NotebookReport(REPORT_ID, context).run()  # stopped by its timeout too
+                await NotebookReport(REPORT_ID, context).run()
                 break
             except JobAlreadyRunningError:
                 await asyncio.sleep(0.1)
-        return first.status, first.error_message, asyncio.get_running_loop().time() - started
 
-    status, message, waited_s = asyncio.run(scenario())
-    assert status is JobStatus.FAILED
-    assert message is not None and "timed out" in message
-    assert waited_s < 25
+    asyncio.run(scenario())
+    with Database(db_path).read() as con:
+        first = con.execute(
+            "SELECT status, error_message FROM job_executions WHERE job_config_id = ?"
+            " ORDER BY id LIMIT 1",
+            [REPORT_ID],
+        ).fetchone()
+    assert first is not None and first[0] == JobStatus.FAILED.value
+    assert said in str(first[1])
+    assert not slept.exists()  # no cell slept its 40 s out: each was interrupted
     assert list(out.iterdir()) == []
