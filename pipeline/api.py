@@ -60,10 +60,14 @@ from pipeline.jobs.types import JobStatus
 from pipeline.store import StoreError
 from pipeline.store import job_records as records
 
-MAX_PAGE_SIZE = 500
 MAX_ID = 2**62
 BUSY: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "Database held by another process"}
+}
+# Any request may be refused before it is read (see the module docstring).
+UNTRUSTED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Token required, or not this scheduler's"},
+    403: {"model": ErrorBody, "description": "Not from this machine, or sent by another site"},
 }
 
 
@@ -101,12 +105,14 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
 
         return asyncio.to_thread(work)
 
-    @app.get("/api/v1/jobs", response_model=JobList, responses=BUSY)
+    @app.get("/api/v1/jobs", response_model=JobList, responses={**UNTRUSTED, **BUSY})
     async def list_jobs() -> Any:
         """Job configurations with their next run."""
         return {"jobs": (await read(read_overview, scheduler))["jobs"]}
 
-    @app.get("/api/v1/jobs/status/overview", response_model=Overview, responses=BUSY)
+    @app.get(
+        "/api/v1/jobs/status/overview", response_model=Overview, responses={**UNTRUSTED, **BUSY}
+    )
     async def overview() -> Any:
         """Scheduler state; per job: next run, last and running execution, 24 h counts."""
         return await read(read_overview, scheduler)
@@ -114,12 +120,12 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
     @app.get(
         "/api/v1/jobs/{job_id}/executions",
         response_model=ExecutionPage,
-        responses={404: {"model": ErrorBody}, 400: {"model": ErrorBody}, **BUSY},
+        responses={404: {"model": ErrorBody}, 400: {"model": ErrorBody}, **UNTRUSTED, **BUSY},
     )
     async def executions(
         job_id: JobId,
         status: Status = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+        limit: Annotated[int, Query(ge=1, le=records.MAX_EXECUTIONS_PAGE)] = 20,
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     ) -> Any:
         """A page of a job's executions, newest first."""
@@ -144,7 +150,7 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
     @app.get(
         "/api/v1/jobs/executions/{execution_id}",
         response_model=ExecutionDetail,
-        responses={404: {"model": ErrorBody}, **BUSY},
+        responses={404: {"model": ErrorBody}, **UNTRUSTED, **BUSY},
     )
     async def execution(execution_id: ExecutionId) -> Any:
         """One execution with its captured log lines."""
@@ -171,8 +177,7 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
                 "model": ErrorBody,
                 "description": "Job disabled, its type unknown, or its settings invalid",
             },
-            401: {"model": ErrorBody, "description": "Token required"},
-            403: {"model": ErrorBody, "description": "Not from this machine"},
+            **UNTRUSTED,
             404: {"model": ErrorBody, "description": "Unknown job"},
             409: {"model": ErrorBody, "description": "Already running"},
             503: {
@@ -196,10 +201,30 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
         return {"job_id": job_id, "execution_id": execution_id}
 
     app.middleware("http")(_only_trusted_requests(token))
+    app.openapi = _described_as_answered(app)  # type: ignore[method-assign]
     app.add_exception_handler(StoreError, _busy)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _bad_parameter)
     return app
+
+
+def _described_as_answered(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents a 422 for every operation with parameters; this API answers a
+    parameter that does not fit with a 400 (query) or 404 (path), as each operation
+    declares, so the 422 and its validation-error schemas are taken out."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = original()  # built once and cached by FastAPI; trimming it again is a no-op
+        for item in spec.get("paths", {}).values():
+            for operation in item.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = spec.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        return spec
+
+    return openapi
 
 
 def _only_trusted_requests(
@@ -208,7 +233,7 @@ def _only_trusted_requests(
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        refusal = _refusal(request, token)
+        refusal = _refusal(request, token) or _repeated_parameter(request)
         if refusal is not None:
             return _error(*refusal)
         return await call_next(request)
@@ -240,6 +265,16 @@ def _refusal(request: Request, token: str | None) -> tuple[int, str] | None:
         return 403, "Requests sent by web pages of other sites are refused."
     if token is not None and request.method == "POST":
         return 401, refused or "This API needs 'Authorization: Bearer <token>' to trigger jobs."
+    return None
+
+
+def _repeated_parameter(request: Request) -> tuple[int, str] | None:
+    """A query parameter given twice (``?status=FAILED&status=SUCCESS``) would be read as its
+    last value alone: refuse it rather than answer a question that was not asked."""
+    for name in dict.fromkeys(request.query_params.keys()):
+        times = len(request.query_params.getlist(name))
+        if times > 1:
+            return 400, f"The {name[:40]} parameter is given {times} times; give it once."
     return None
 
 

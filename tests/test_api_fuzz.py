@@ -156,3 +156,29 @@ def test_the_description_documents_every_route(api: LiveAPI) -> None:
     served.discard("/openapi.json")
     assert served == set(api.spec["paths"])
     assert len(served) == 5
+
+
+def test_the_description_documents_the_statuses_the_api_answers(api: LiveAPI) -> None:
+    """A parameter that does not fit is answered 400 (query) or 404 (path), never 422: the
+    description says so, and says every request may be refused as untrusted."""
+    for path, item in api.spec["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            where = {p["in"] for p in operation.get("parameters", [])}
+            assert "422" not in codes, (method, path)
+            assert {"401", "403", "503"} <= codes, (method, path)
+            assert ("query" not in where) or "400" in codes, (method, path)
+            assert ("path" not in where) or "404" in codes, (method, path)
+    assert "HTTPValidationError" not in api.spec["components"]["schemas"]
+
+
+def test_a_query_parameter_given_twice_is_refused(api: LiveAPI) -> None:
+    """`?status=FAILED&status=SUCCESS` is not read as its last value: it is refused."""
+    twice = api.loop.run_until_complete(
+        api.client.get("/api/v1/jobs/1/executions?status=FAILED&limit=5&status=SUCCESS")
+    )
+    assert twice.status_code == 400
+    assert twice.json()["error"] == "The status parameter is given 2 times; give it once."
+    once = api.request("GET", "/api/v1/jobs/1/executions", {"status": "FAILED", "limit": "5"})
+    assert once.status_code == 200
+    assert {row["status"] for row in once.json()["executions"]} <= {"FAILED"}

@@ -17,6 +17,9 @@ import pandas as pd
 
 from pipeline.store.lake_schema import next_id
 
+# The most executions one page shows, in the API and `smurf jobs executions` alike.
+MAX_EXECUTIONS_PAGE = 500
+
 
 def utcnow() -> datetime:
     """Now, as the naive UTC timestamp the schema stores."""
