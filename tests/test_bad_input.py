@@ -223,7 +223,6 @@ def job_context_for(db_path: Path) -> Any:
         ("timeout_seconds=-1", "timeout_seconds must be a positive number"),
         ("schedule=interval(seconds=-5)", "must not be negative"),
         ("schedule=interval(hours=0)", "longer than zero"),
-        ("novalue", "Expected key=value"),
         ("max_new_matchs_per_player=5", "has no setting 'max_new_matchs_per_player'"),
     ],
 )
@@ -235,6 +234,26 @@ def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
     result = smurf(db_path, "jobs", "set", str(before[0]), assignment)
     assert result.exit_code == 1
     assert message in result.stderr
+    assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "novalue"),
+        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "=5"),
+        ("jobs", "executions", "TRACKED_PLAYER_UPDATER", "--limit", "501"),
+    ],
+)
+def test_a_command_written_wrongly_is_a_usage_error(db_path: Path, args: tuple[str, ...]) -> None:
+    """A malformed key=value or a page larger than the API's is refused as usage (exit 2),
+    naming what to write, and changes nothing."""
+    before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
+    result = smurf(db_path, *args)
+    assert result.exit_code == 2, result.output
+    expected = "Expected key=value" if args[1] == "set" else "1<=x<=500"
+    assert expected in result.stderr
+    assert "Usage: " in result.stderr
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
 
 

@@ -475,7 +475,7 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(1, records.MAX_EXECUTIONS_PAGE),
     default=20,
     show_default=True,
     help="How many executions to show, newest first.",
@@ -682,9 +682,12 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
     Values are JSON (numbers, true/false) or text. The new configuration is validated by the
     job itself before it is saved; a running scheduler applies it within seconds.
     """
+    try:
+        changes = parse_assignments(assignments)
+    except JobConfigError as exc:  # how the command was written, not the job: a usage error
+        raise click.BadParameter(str(exc), param_hint="'ASSIGNMENTS...'") from None
     settings = settings_of(ctx)
     db = _db(ctx)
-    changes = parse_assignments(assignments)
     if "schedule" in changes and changes["schedule"] is None:
         raise JobConfigError(
             "schedule needs a value, e.g. schedule='interval(seconds=300)' or "
