@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -50,6 +51,31 @@ def test_last_report_time_is_the_newest_reports_time(tmp_path: Path) -> None:
     _make_report(tmp_path, "nb-20260101T000000Z")
     _make_report(tmp_path, "nb-20260304T050607Z")
     assert last_report_time(tmp_path, "nb") == AT
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        # The runner's own as_of, within the second of the file name: read to the microsecond.
+        ("2026-03-04T05:06:07.534000", AT.replace(microsecond=534_000)),
+        # An as_of the user gave (a report of another time), or none readable: the name's.
+        ("2026-03-01T00:00:00", AT),
+        ("not a time", AT),
+        (None, AT),
+    ],
+)
+def test_last_report_time_reads_the_runners_as_of_to_the_microsecond(
+    tmp_path: Path, as_of: str | None, expected: datetime
+) -> None:
+    """A report that started at 05:06:07.534 stood there, not at 05:06:07: a score written in
+    between was in it, so the next report's window starts after it."""
+    _make_report(tmp_path, "nb-20260304T050607Z")
+    recorded = {"db_path": "/data/a.duckdb"} | ({"as_of": as_of} if as_of else {})
+    (tmp_path / "nb-20260304T050607Z.ipynb").write_text(
+        json.dumps({"metadata": {"papermill": {"parameters": recorded}}})
+    )
+    assert last_report_time(tmp_path, "nb", "/data/a.duckdb") == expected
+    assert last_report_time(tmp_path, "nb", "/data/b.duckdb") is None
 
 
 def test_a_failed_report_is_not_the_last_report(tmp_path: Path) -> None:

@@ -314,9 +314,9 @@ def test_a_report_of_an_earlier_time_keeps_the_default_since(workspace: Path) ->
 
 
 def test_a_report_stands_at_its_stamp_and_the_next_starts_there(workspace: Path) -> None:
-    """An empty as_of becomes the report's time to the second, the time its file name says
-    and the next report's since: a score written later in that second is the next report's
-    news, not both reports'."""
+    """An empty as_of becomes the moment the report started, to the microsecond (its file
+    name says the second), and the next report's since: a score written earlier in that
+    second is this report's, one written later the next report's news, never both."""
     out = workspace / "stamp-out"
     made = datetime(2026, 12, 2, 14, 51, 19, 534_000, tzinfo=UTC)
     first = run_report(
@@ -327,7 +327,7 @@ def test_a_report_stands_at_its_stamp_and_the_next_starts_there(workspace: Path)
         notebooks_dir=workspace / "notebooks",
         now=made,
     )
-    assert first.parameters["as_of"] == "2026-12-02T14:51:19"
+    assert first.parameters["as_of"] == "2026-12-02T14:51:19.534000"
     assert first.executed_path.name == "echo-20261202T145119Z.ipynb"
     second = run_report(
         "echo",

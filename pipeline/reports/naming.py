@@ -47,36 +47,56 @@ def reports_of(out_dir: Path, notebook: str) -> dict[str, list[Path]]:
 
 
 def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -> datetime | None:
-    """When the newest finished report (one with its HTML) of ``notebook`` was made, if any;
+    """When the newest finished report (one with its HTML) of ``notebook`` stood, if any;
     with ``db_path``, the newest made on that database.
 
     A run that failed leaves a partly executed notebook but no HTML; it does not count. A
     report whose executed notebook names another ``db_path`` among its parameters does not
     either (one folder may hold reports of several databases); one that names none does.
+    The time is the ``as_of`` the runner gave the report (the moment it started, to the
+    microsecond) when papermill recorded it, else the second its file name says.
     """
     # Newest first, reading back only as far as the first report made on ``db_path``.
     for stem, files in reversed(reports_of(out_dir, notebook).items()):
-        if any(f.suffix == ".html" for f in files) and (
-            db_path is None or _made_on(files, db_path)
-        ):
-            stamp = stamp_of(Path(stem), notebook)
-            return stamp[0] if stamp else None
+        if not any(f.suffix == ".html" for f in files):
+            continue
+        recorded = _recorded_parameters(files)
+        made_on = recorded.get("db_path")
+        if db_path is not None and isinstance(made_on, str) and made_on and made_on != db_path:
+            continue
+        stamp = stamp_of(Path(stem), notebook)
+        if stamp is None:
+            return None
+        return _started_at(recorded.get("as_of"), stamp[0]) or stamp[0]
     return None
 
 
-def _made_on(files: list[Path], db_path: str) -> bool:
-    """Whether the report of ``files`` read ``db_path``, as papermill recorded its
-    parameters in the executed notebook (True when it recorded none, or cannot be read)."""
+def _recorded_parameters(files: list[Path]) -> dict[str, object]:
+    """The parameters papermill recorded in the executed notebook among ``files`` (none when
+    there is no notebook or it cannot be read)."""
     for path in files:
         if path.suffix != ".ipynb":
             continue
         try:
             notebook = json.loads(path.read_text(encoding="utf-8"))
-            recorded = notebook["metadata"]["papermill"]["parameters"]["db_path"]
+            recorded = notebook["metadata"]["papermill"]["parameters"]
         except (OSError, ValueError, KeyError, TypeError):
-            return True
-        return not isinstance(recorded, str) or not recorded or recorded == db_path
-    return True
+            return {}
+        return recorded if isinstance(recorded, dict) else {}
+    return {}
+
+
+def _started_at(as_of: object, stamp: datetime) -> datetime | None:
+    """``as_of`` as an aware UTC time when it is the runner's own (within the second the
+    file name says); None for an as_of the user gave (a report of another time)."""
+    if not isinstance(as_of, str):
+        return None
+    try:
+        at = datetime.fromisoformat(as_of)
+    except ValueError:
+        return None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at if at.replace(microsecond=0) == stamp else None
 
 
 def _stem_for(notebook: str, at: datetime, n: int) -> str:

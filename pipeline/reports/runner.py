@@ -135,7 +135,7 @@ def _with_runner_defaults(
 
     ``since`` is the time of the previous report on the same database, only when that is
     before ``as_of`` (``now`` when empty): a report of an earlier time keeps the notebook's
-    own default. An empty ``as_of`` becomes ``now`` to the second, the report's stamp.
+    own default. An empty ``as_of`` becomes ``now``, the moment the report started.
     """
     final = dict(given)
     if "db_path" in declared and "db_path" not in final and db_path is not None:
@@ -154,12 +154,14 @@ def _with_runner_defaults(
             out_dir, notebook, read_from if isinstance(read_from, str) else None
         )
         if previous is not None and _naive_utc(previous) < _as_of(final, now):
-            final["since"] = previous.replace(tzinfo=None).isoformat(timespec="seconds")
+            final["since"] = _naive_utc(previous).isoformat()
     if "as_of" in declared and not final.get("as_of"):
-        # The report stands at its file name's time, to the second, as the next report's
-        # ``since`` will read it: a score written in the same second after that is the next
-        # report's news, never both reports'.
-        final["as_of"] = _naive_utc(now).replace(microsecond=0).isoformat()
+        # The report stands at the moment it started, to the microsecond, and the next
+        # report's ``since`` reads it back from this one's recorded parameters: a score
+        # written before the start is this report's, one written after it the next one's
+        # news, never both and never neither. (The file name's second alone would leave out
+        # a scoring finished earlier in that second, as the demo's last one often is.)
+        final["as_of"] = _naive_utc(now).isoformat()
     return final
 
 
