@@ -567,6 +567,21 @@ def test_query_binds_parameters_and_caps_rows(world: Path) -> None:
     assert list(frame["puuid"]) == ["p01", "p03", "p05"]
 
 
+@pytest.mark.parametrize("given", ["na1", 5, {"platform": "na1"}])
+def test_query_params_that_are_not_a_list_are_refused_saying_how(
+    world: Path, given: object
+) -> None:
+    """A lone string is not read as one parameter per letter (DuckDB's "excess parameters:
+    2, 3, ..."): params that are not a list are refused with the list to write."""
+    with pytest.raises(sql.QueryError) as caught:
+        sql.query(world, "SELECT puuid FROM players WHERE platform = ?", given)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"params must be a list of values, one per ?, e.g. [{given!r}] "
+        f"(got a {type(given).__name__})."
+    )
+    assert len(sql.query(world, "SELECT 1 WHERE ? = 'na1'", ("na1",))) == 1
+
+
 def test_a_cut_result_says_so(world: Path) -> None:
     """A result cut at max_rows says it holds only the first rows; a whole one says nothing."""
     cut = sql.query(world, "SELECT * FROM range(5000)", max_rows=1000)

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.errors import shorten
 from pipeline.store import read
 from pipeline.store.sql import (
     DEFAULT_TIME_LIMIT_S,
@@ -61,6 +62,12 @@ def query(
     Raises ``WriteRefusedError`` for a statement that could change the database, and
     ``QueryError`` (with DuckDB's message) for any other refusal or failure.
     """
+    if isinstance(params, str | bytes) or (params is not None and not isinstance(params, Sequence)):
+        # A lone string is a sequence of its letters: "Zuzu Void" would be ten parameters.
+        raise QueryError(
+            f"params must be a list of values, one per ?, e.g. [{shorten(params)}] "
+            f"(got a {type(params).__name__})."
+        )
     with read_mode(db_path, timeout_s=timeout_s) as con:
         statements = split_statements(con, sql)
         writes = writing_statements(statements)
