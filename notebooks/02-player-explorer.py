@@ -40,13 +40,14 @@ from pipeline.workspace import notebook_database, notebook_lock_timeout
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
+explorer = PlayerExplorer(db, queue=queue or None, timeout_s=wait_s)
+opened_on = "opened on the top suspect" if len(explorer.scores) else "nobody scored yet"
 display(present.header(
     f"Database `{present.shown_path(db)}`",
-    f"opened on `{player}`" if player else "opened on the top suspect",
+    f"opened on `{player}`" if player else opened_on,
     f"match history of queue {queue}" if queue else "match history of every queue",
 ))
-explorer = PlayerExplorer(db, queue=queue or None, timeout_s=wait_s)
 if player:
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search(player)
 display(explorer)

@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 from pipeline.explorer import jobs, players, plots, present, quality, scores, sql
 from pipeline.explorer import widgets as widgets_module
 from pipeline.explorer.widgets import ANY, PlayerExplorer, card_html, card_parts, player_options
-from pipeline.store import read, write
+from pipeline.store import migrate, read, write
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
 from tests.notebook_world import (
@@ -720,7 +720,7 @@ def test_explorer_filters_select_and_show_a_card(world: Path) -> None:
     assert explorer.results.value == BOOSTED
     assert explorer.shown == BOOSTED
     explorer.tier.value = ANY
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.label.value = "NORMAL"
     assert len(explorer.results.options) == 33
 
@@ -728,7 +728,7 @@ def test_explorer_filters_select_and_show_a_card(world: Path) -> None:
 def test_explorer_search_by_riot_id(world: Path) -> None:
     """Searching a Riot ID lists and selects that player; a miss says so in the status."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search("Player07#NA1")
     assert list(explorer.results.options) == [("Player07#NA1 · NORMAL · 8%", "p07")]
     assert explorer.results.value == "p07"
@@ -740,7 +740,7 @@ def test_explorer_search_by_riot_id(world: Path) -> None:
 def test_explorer_counts_in_good_english(world: Path) -> None:
     """One match reads "1 player matches", not "1 players match"."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search("Player07#NA1")
     assert explorer.status.value.startswith("1 player matches <code>Player07#NA1</code>")
     explorer.search("")
@@ -777,7 +777,7 @@ def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
     """A search matching more players than a lookup shows counts them all, and so do the
     hidden ones; the list holds at most ``MAX_LISTED``, and the status says so."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search("Player")
     assert PLAYERS > 20
     assert explorer.status.value == f"{PLAYERS} players match <code>Player</code>."
@@ -792,7 +792,7 @@ def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.M
     """More players passing than the list holds: the status says only the first are listed."""
     monkeypatch.setattr(widgets_module, "MAX_LISTED", 3)
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     assert len(explorer.results.options) == 3
     assert explorer.status.value == f"{PLAYERS} players pass the filters (the first 3 listed)."
     explorer.search("Player")
@@ -804,7 +804,7 @@ def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.M
 def test_search_wildcards_are_plain_characters(world: Path, text: str) -> None:
     """``%`` and ``_`` match themselves, not any text."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search(text)
     assert explorer.results.options == ()
     assert explorer.status.value.startswith("No player matches")
@@ -813,21 +813,48 @@ def test_search_wildcards_are_plain_characters(world: Path, text: str) -> None:
 def test_a_search_shows_its_text_in_the_box(world: Path) -> None:
     """A search made by code (the notebook's ``player`` parameter) reads in the search box."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search(" Player07#NA1 ")
     assert explorer.search_box.value == "Player07#NA1"
     assert explorer.results.value == "p07"
+
+
+def test_an_explorer_over_a_database_nobody_is_scored_in_says_what_to_run(
+    tmp_path: Path,
+) -> None:
+    """A migrated database without scores lists nobody and says how to get scores, rather
+    than "0 players pass the filters"; a search still answers."""
+    empty = tmp_path / "empty.duckdb"
+    migrate(empty)
+    explorer = PlayerExplorer(empty)
+    assert explorer.results.options == ()
+    assert explorer.status.value == widgets_module.NOBODY_SCORED
+    assert "smurf analyze" in explorer.status.value
+    explorer.search("Someone#EUW")
+    assert "No player matches" in explorer.status.value
+
+
+def test_min_score_is_typed_in_whole_percent(world: Path) -> None:
+    """The Min score box shows whole percent, and a value typed in it reads the same way:
+    90 keeps the players whose suspicion is at least 0.90."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 90
+    kept = explorer.filtered()
+    suspicion = explorer.scores["suspicion"].fillna(0.0)
+    assert len(kept) == int((suspicion >= 0.9).sum())
+    assert 0 < len(kept) < int((suspicion >= 0.5).sum())
+    assert "Min score 90%" in explorer.snapshot_html()
 
 
 def test_listing_insufficient_data_leaves_min_score_out(world: Path) -> None:
     """Players too little known to score are listed by their label at any Min score, and
     the status says why Min score does not apply."""
     explorer = PlayerExplorer(world)
-    assert explorer.min_score.value == 0.5
+    assert explorer.min_score.value == 50
     explorer.label.value = "INSUFFICIENT_DATA"
     assert INSUFFICIENT in [puuid for _, puuid in explorer.results.options]
     assert "Min score does not apply to INSUFFICIENT_DATA" in explorer.status.value
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     assert "Min score" not in explorer.status.value
 
 
@@ -855,7 +882,7 @@ def test_two_changes_at_once_leave_the_card_with_the_list(
     while a search is typed): the later one sees the list the first left, and no card
     outlives the list it came from."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     drawing = threading.Event()
     real_card_parts = widgets_module.card_parts
 
@@ -885,7 +912,7 @@ def test_a_browser_change_and_a_search_at_once_keep_the_searchs_list(
     """A search made while the list applies a refused choice from the browser waits for it:
     the refused choice is rolled back alone, not the search's new list with it."""
     explorer = PlayerExplorer(world)
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     results = explorer.results
     listed = len(results.options)
     real_set_trait = results.set_trait
@@ -928,7 +955,7 @@ def test_the_static_copy_follows_the_widget(world: Path) -> None:
     player selected now, and the explorer displays as the widget with that fallback."""
     explorer = PlayerExplorer(world)
     assert "Player00#EUW" in explorer.snapshot_html()
-    explorer.min_score.value = 0.0
+    explorer.min_score.value = 0
     explorer.search("Player07#NA1")
     snapshot = explorer.snapshot_html()
     assert "Player07#NA1" in snapshot

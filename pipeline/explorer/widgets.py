@@ -197,6 +197,13 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# What an explorer over a database nobody is scored in says, instead of "0 players pass".
+NOBODY_SCORED = (
+    "Nobody is scored in this database yet: store games (`smurf track` and the jobs, or"
+    " `smurf import-matches`), run `smurf analyze`, then run this cell again."
+)
+
+
 class _TakesTurns:
     """A widget whose changes from the browser wait for the explorer's turn (``turn``):
     ipywidgets holds a widget's notifications while it applies the browser's state, and a
@@ -256,8 +263,15 @@ class PlayerExplorer:
         self.find_button = widgets.Button(description="Find", icon="search")
         self.tier = widgets.Dropdown(options=[ANY, *tiers], description="Tier")
         self.label = widgets.Dropdown(options=[ANY, *labels], description="Label")
-        self.min_score = widgets.FloatSlider(
-            0.5, min=0, max=1, step=0.05, description="Min score", readout_format=".0%"
+        # In whole percent: what the box beside the slider shows is what may be typed in it
+        # (a fraction shown as "50%" read a typed 90 as 9,000 % and stopped at 100 %).
+        self.min_score = widgets.IntSlider(
+            50,
+            min=0,
+            max=100,
+            step=5,
+            description="Min score %",
+            style={"description_width": "initial"},
         )
         self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
         # As wide as the explorer less the widget's margins (a width of 100% plus the
@@ -317,7 +331,7 @@ class PlayerExplorer:
             frame,
             tier=None if self.tier.value == ANY else self.tier.value,
             label=label,
-            min_score=0.0 if self._score_unused() else float(self.min_score.value),
+            min_score=0.0 if self._score_unused() else self.min_score.value / 100,
         )
         games = pd.to_numeric(passing["games_analyzed"], errors="coerce").fillna(0)
         return passing[games >= int(self.min_games.value)]
@@ -346,6 +360,10 @@ class PlayerExplorer:
             self._refresh()
 
     def _refresh(self) -> None:
+        if not self.query and self.scores.empty:
+            self._list([])
+            self.status.value = NOBODY_SCORED
+            return
         if not self.query:
             matching = self.filtered()
             self._list(player_options(matching.head(MAX_LISTED)))
@@ -424,7 +442,7 @@ class PlayerExplorer:
         """What the explorer shows now, as static HTML: filters, list and card."""
         filters = (
             f"Tier {html.escape(str(self.tier.value))} · Label {html.escape(str(self.label.value))}"
-            f" · Min score {percent(self.min_score.value)} · Min games {self.min_games.value}"
+            f" · Min score {self.min_score.value}% · Min games {self.min_games.value}"
         )
         search = f" · search <code>{html.escape(self.query)}</code>" if self.query else ""
         listed = [html.escape(text) for text, _puuid in self.results.options[:10]]
