@@ -320,6 +320,24 @@ def test_track_refuses_bad_riot_ids_and_platforms(
     assert sim.stats()["requests"] - before == expected_requests
 
 
+def test_track_behind_a_wrong_path_says_the_address_may_be_at_fault(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Behind a base URL with an extra path segment every Riot ID is "not found": the
+    refusal says the address may be the cause, and shows it."""
+    wrong = sim.base_url.replace("{route}", "x/{route}")
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(db_path), "track", "Anyone#EUW"],
+        env={"RIOT_API_KEY": TEST_KEY, "RIOT_API_BASE": wrong},
+    )
+    assert result.exit_code == 1, result.output
+    assert "check the id and the platform" in result.stderr
+    assert "RIOT_API_BASE may not point at the Riot API" in result.stderr
+    assert f"(it is {wrong};" in result.stderr
+    assert count(db_path, "SELECT count(*) FROM players") == 0
+
+
 # ---- keys -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("api_key", "status"), [(None, "401"), ("RGAPI-revoked-0000000000", "403")]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pipeline.cli_settings import settings_of
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_RIOT_API_BASE, Settings
 from pipeline.errors import ConfigError, shorten
 from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import JobConfigError, JobError, UnknownJobError
@@ -72,7 +72,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
     The account's platform is checked with account-v1: a --platform where it does not play
     League is refused (its profile would be "not found" there).
     """
-    from pipeline.riot import PLATFORMS, RiotAPIError, RiotClient
+    from pipeline.riot import PLATFORMS, NotFoundError, RiotAPIError, RiotClient
     from pipeline.riot.routing import region_of
 
     settings = settings_of(ctx)
@@ -95,7 +95,19 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
             plays_on = str(answer.get("region") or "").lower()
             return account, (plays_on if plays_on in PLATFORMS else None), None
 
-    account, plays_on, unchecked = asyncio.run(resolve())
+    try:
+        account, plays_on, unchecked = asyncio.run(resolve())
+    except NotFoundError as exc:
+        if settings.riot_api_base == DEFAULT_RIOT_API_BASE:
+            raise
+        # Away from Riot's own address, a 404 may be the address's fault, not the id's.
+        raise NotFoundError(
+            f"{exc} If every Riot ID is not found, RIOT_API_BASE may not point at the Riot API"
+            f" (it is {settings.shown_api_base}; the simulator prints its own).",
+            method=exc.method,
+            path=exc.path,
+            status_code=exc.status_code,
+        ) from None
     shown_id = f"{account.get('gameName')}#{account.get('tagLine')}"
     if asked is not None and plays_on is not None and plays_on != asked:
         raise ConfigError(
