@@ -217,6 +217,60 @@ def test_evaluate_command_without_truth_fails_with_one_line(db_path: Path) -> No
     assert "sim_truth" in result.output
 
 
+def test_evaluate_against_a_truth_file_of_ones_own(db_path: Path, tmp_path: Path) -> None:
+    """Labels of one's own (--truth FILE.csv) measure the scores as sim_truth does: the same
+    tables from the same labels, without any sim_truth table; the line above them says how
+    many of the file's players are scored."""
+    _world(db_path)
+    truth_csv = tmp_path / "truth.csv"
+    with duckdb.connect(str(db_path)) as con:
+        truth = con.execute(
+            "SELECT puuid, population, is_smurf, is_boosted, is_trap FROM sim_truth"
+        ).df()
+    # Written as a person would: 1/0 and yes/no, columns in another order, one ghost.
+    truth["is_smurf"] = truth["is_smurf"].map({True: "1", False: "0"})
+    truth["is_boosted"] = truth["is_boosted"].map({True: "yes", False: "no"})
+    ghost = {"puuid": "nobody", "population": "", "is_smurf": "0", "is_boosted": "no"}
+    truth = pd.concat([truth, pd.DataFrame([ghost | {"is_trap": False}])])
+    truth[["is_trap", "is_boosted", "puuid", "is_smurf", "population"]].to_csv(
+        truth_csv, index=False
+    )
+    runner = CliRunner()
+    built_in = runner.invoke(cli, ["evaluate", "--db", str(db_path)])
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("DROP TABLE sim_truth")
+    own = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--truth", str(truth_csv)])
+    assert own.exit_code == 0, own.output
+    first, rest = own.output.split("\n", 1)
+    scored_line = f"{PLAYERS + 1} players, {PLAYERS} of them scored in this database."
+    assert first == f"Truth file {truth_csv}: {scored_line}"
+    assert rest == built_in.output
+    assert "HOT_STREAK" in rest
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("puuid,is_smurf\nsmurf0,1\n", "has no column is_boosted"),
+        ("puuid,is_smurf,is_boosted\nsmurf0,maybe,0\n", "is_smurf = 'maybe' on line 2"),
+        ("puuid,is_smurf,is_boosted\nsmurf0,1,0\nsmurf0,0,0\n", "'smurf0' more than once"),
+        ("puuid,is_smurf,is_boosted\n,1,0\n", "no puuid on line 2"),
+        ("", "Cannot read the truth file"),
+        ("puuid,is_smurf,is_boosted\nstranger,1,0\n", "None of the 1 player of"),
+    ],
+)
+def test_a_truth_file_that_cannot_serve_says_what_to_fix(
+    db_path: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    _world(db_path)
+    path = tmp_path / "truth.csv"
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path), "--truth", str(path)])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.fixture(scope="module")
 def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated world with ground truth, exported once for this module."""

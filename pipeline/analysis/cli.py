@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import duckdb
 import pandas as pd
 
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.store.players import riot_ids
+from pipeline.words import counted
 
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
@@ -115,9 +118,21 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     show_default=True,
     help="Evaluate players with at least this many analysed games.",
 )
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV of known labels (puuid,is_smurf,is_boosted[,population,is_trap]) to measure "
+    "against instead of the simulator's sim_truth.",
+)
 @click.pass_context
-def evaluate(ctx: click.Context, db_path: str | None, min_games: int) -> None:
-    """Measure the scores against a simulated world's ground truth (needs sim_truth).
+def evaluate(
+    ctx: click.Context, db_path: str | None, min_games: int, truth_path: Path | None
+) -> None:
+    """Measure the scores against a simulated world's ground truth (sim_truth), or against
+    labels of your own (--truth FILE.csv: players you know to be smurfs or boosted, in a
+    database the jobs crawled).
 
     Prints, for smurfs and boosted accounts, ROC-AUC, average precision, precision in the
     top 1% and 5%, recall at 1% false positives and calibration error, overall and per
@@ -126,13 +141,26 @@ def evaluate(ctx: click.Context, db_path: str | None, min_games: int) -> None:
     """
     from pipeline.analysis import ScoringParams
     from pipeline.analysis import evaluate as run_evaluation
+    from pipeline.analysis.truth_file import read_truth_file
     from pipeline.store import check_schema, read
 
     settings = settings_of(ctx, db_path)
+    truth = read_truth_file(truth_path) if truth_path is not None else None
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         quiet(con)
-        report = run_evaluation(con, ScoringParams(min_games=min_games))
+        report = run_evaluation(con, ScoringParams(min_games=min_games), truth=truth)
+    if truth is not None:
+        if report.candidates == 0:
+            raise click.ClickException(
+                f"None of the {counted(len(truth), 'player', 'players')} of {truth_path} is "
+                "scored in this database: check that its puuids are the ones the crawl stored "
+                "(Riot encrypts puuids per API key) and that `smurf analyze` has run."
+            )
+        click.echo(
+            f"Truth file {truth_path}: {counted(len(truth), 'player', 'players')}, "
+            f"{report.candidates} of them scored in this database."
+        )
     if report.players == 0:  # one sentence, not tables of "-"
         raise click.ClickException(f"{report.nobody_evaluated}; lower --min-games.")
     click.echo(report.to_text())

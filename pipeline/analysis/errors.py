@@ -20,7 +20,8 @@ class NoGroundTruthError(AnalysisError):
     def __init__(self) -> None:
         super().__init__(
             "This database has no sim_truth table, so there is nothing to evaluate against: "
-            "create one with `smurf simulator export --seed S --players N --db PATH`."
+            "create one with `smurf simulator export --seed S --players N --db PATH`, or "
+            "give labels of your own with `smurf evaluate --truth FILE.csv`."
         )
 
 

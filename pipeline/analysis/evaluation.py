@@ -256,13 +256,15 @@ def evaluate(
     con: duckdb.DuckDBPyConnection,
     params: ScoringParams = DEFAULT_PARAMS,
     as_of: datetime | None = None,
+    truth: pd.DataFrame | None = None,
 ) -> EvaluationReport:
-    """Score everyone and compare the model and the two rules with the ground truth.
+    """Score everyone and compare the model and the two rules with the ground truth:
+    ``truth`` when given (as ``load_truth`` returns it), else the simulator's ``sim_truth``.
 
     Profiles count as fresh as of ``as_of`` or, without it, as of the newest profile the
     database holds: a crawl is judged as it stood when it was made, however long ago.
     """
-    truth = load_truth(con)
+    truth = load_truth(con) if truth is None else truth
     features = feature_frame(con, params, None, as_of)
     newest_profile = pd.to_datetime(features["profile_checked_at"]).max()
     judged_at = as_of or (None if pd.isna(newest_profile) else newest_profile.to_pydatetime())
