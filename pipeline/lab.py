@@ -141,6 +141,20 @@ def write_kernelspec(folder: Path) -> Path:
     return folder
 
 
+def running_lab(work_dir: Path) -> str | None:
+    """The address of a Jupyter server already running on ``work_dir`` (by its runtime
+    file, the one `jupyter server list` reads), if any."""
+    from jupyter_server.serverapp import list_running_servers
+
+    for info in list_running_servers():
+        root = info.get("root_dir") or info.get("notebook_dir")
+        if root and Path(str(root)).resolve() == work_dir:
+            url, token = str(info.get("url") or ""), info.get("token")
+            shown = f"{url}lab?token={token}" if token else f"{url}lab"
+            return f"{shown} (pid {info.get('pid')})"
+    return None
+
+
 def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -> list[str]:
     """The command that starts JupyterLab on ``work_dir``."""
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
@@ -187,6 +201,13 @@ def lab(
 
         raise DatabaseNotFoundError(choice)
     work_dir = work_dir.resolve()
+    running = running_lab(work_dir)
+    if running is not None:
+        raise click.ClickException(
+            f"A JupyterLab already serves the working copies in {work_dir}: {running}. Open "
+            "that one, or stop it first: two labs on the same copies save over each other's "
+            "edits (`--dir` gives this one copies of its own)."
+        )
     for state in prepare_working_copies(NOTEBOOKS_DIR, work_dir, reset=reset):
         if state.action == "edited":
             click.echo(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -226,6 +227,28 @@ def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> 
             "false",
             False,
         )
+        # A second lab on the same copies would save over the first's edits: refused,
+        # pointing at the one running.
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "--db",
+                str(world_db),
+                "lab",
+                "--dir",
+                str(tmp_path / "work"),
+                "--no-browser",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "A JupyterLab already serves the working copies in" in second.stderr
+        assert f":{lab.port}/" in second.stderr
     output = "".join(lab.output)
     assert f"Database: {world_db}" in output
     assert SECRET not in output
