@@ -53,13 +53,19 @@ def test_last_report_time_is_the_newest_reports_time(tmp_path: Path) -> None:
     assert last_report_time(tmp_path, "nb") == AT
 
 
+EARLIER = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("as_of", "expected"),
     [
         # The runner's own as_of, within the second of the file name: read to the microsecond.
         ("2026-03-04T05:06:07.534000", AT.replace(microsecond=534_000)),
-        # An as_of the user gave (a report of another time), or none readable: the name's.
-        ("2026-03-01T00:00:00", AT),
+        ("2026-03-04T06:06:07.534+01:00", AT.replace(microsecond=534_000)),
+        # A report of another time (as_of given by its user) does not end the window: the
+        # report before it does.
+        ("2026-03-01T00:00:00", EARLIER),
+        # No as_of recorded, or none readable: the time the file name says.
         ("not a time", AT),
         (None, AT),
     ],
@@ -69,13 +75,15 @@ def test_last_report_time_reads_the_runners_as_of_to_the_microsecond(
 ) -> None:
     """A report that started at 05:06:07.534 stood there, not at 05:06:07: a score written in
     between was in it, so the next report's window starts after it."""
+    _make_report(tmp_path, "nb-20260301T120000Z")
     _make_report(tmp_path, "nb-20260304T050607Z")
     recorded = {"db_path": "/data/a.duckdb"} | ({"as_of": as_of} if as_of else {})
     (tmp_path / "nb-20260304T050607Z.ipynb").write_text(
         json.dumps({"metadata": {"papermill": {"parameters": recorded}}})
     )
     assert last_report_time(tmp_path, "nb", "/data/a.duckdb") == expected
-    assert last_report_time(tmp_path, "nb", "/data/b.duckdb") is None
+    # The older report records no database: it counts for any; the newer one only for its.
+    assert last_report_time(tmp_path, "nb", "/data/b.duckdb") == EARLIER
 
 
 def test_a_failed_report_is_not_the_last_report(tmp_path: Path) -> None:

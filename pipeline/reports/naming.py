@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.workspace import utc_time
+
 _STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _STAMP = r"(\d{8}T\d{6}Z)(?:-(\d+))?"
 
@@ -53,21 +55,26 @@ def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -
     A run that failed leaves a partly executed notebook but no HTML; it does not count. A
     report whose executed notebook names another ``db_path`` among its parameters does not
     either (one folder may hold reports of several databases); one that names none does.
-    The time is the ``as_of`` the runner gave the report (the moment it started, to the
-    microsecond) when papermill recorded it, else the second its file name says.
+    Nor does a report of another time (an ``as_of`` given by its user): the window of news
+    goes on from the last report of its time. The time is the ``as_of`` the runner gave the
+    report (the moment it started, to the microsecond) as papermill recorded it, else (a
+    report without recorded parameters) the second its file name says.
     """
     # Newest first, reading back only as far as the first report made on ``db_path``.
     for stem, files in reversed(reports_of(out_dir, notebook).items()):
-        if not any(f.suffix == ".html" for f in files):
+        stamp = stamp_of(Path(stem), notebook)
+        if stamp is None or not any(f.suffix == ".html" for f in files):
             continue
         recorded = _recorded_parameters(files)
         made_on = recorded.get("db_path")
         if db_path is not None and isinstance(made_on, str) and made_on and made_on != db_path:
             continue
-        stamp = stamp_of(Path(stem), notebook)
-        if stamp is None:
-            return None
-        return _started_at(recorded.get("as_of"), stamp[0]) or stamp[0]
+        as_of = _recorded_time(recorded.get("as_of"))
+        if as_of is None:
+            return stamp[0]
+        if as_of.replace(microsecond=0) != stamp[0]:
+            continue  # a report of another time
+        return as_of
     return None
 
 
@@ -86,17 +93,13 @@ def _recorded_parameters(files: list[Path]) -> dict[str, object]:
     return {}
 
 
-def _started_at(as_of: object, stamp: datetime) -> datetime | None:
-    """``as_of`` as an aware UTC time when it is the runner's own (within the second the
-    file name says); None for an as_of the user gave (a report of another time)."""
-    if not isinstance(as_of, str):
-        return None
+def _recorded_time(as_of: object) -> datetime | None:
+    """A recorded ``as_of`` as an aware UTC time; None when none (or none readable) was."""
     try:
-        at = datetime.fromisoformat(as_of)
+        at = utc_time(as_of, "as_of") if isinstance(as_of, str) else None
     except ValueError:
         return None
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return at if at.replace(microsecond=0) == stamp else None
+    return at.replace(tzinfo=UTC) if at is not None else None
 
 
 def _stem_for(notebook: str, at: datetime, n: int) -> str:
