@@ -123,12 +123,16 @@ def create_api(scheduler: JobScheduler, *, token: str | None = None) -> FastAPI:
         responses={404: {"model": ErrorBody}, 400: {"model": ErrorBody}, **UNTRUSTED, **BUSY},
     )
     async def executions(
+        request: Request,
         job_id: JobId,
         status: Status = None,
         limit: Annotated[int, Query(ge=1, le=records.MAX_EXECUTIONS_PAGE)] = 20,
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     ) -> Any:
         """A page of a job's executions, newest first."""
+        repeated = _repeated_parameter(request, ("status", "limit", "offset"))
+        if repeated is not None:
+            raise HTTPException(400, repeated)
         if await read(records.get_job_config, job_id) is None:
             raise HTTPException(404, f"There is no job with id {job_id}.")
         state = status.value if status else None
@@ -233,7 +237,7 @@ def _only_trusted_requests(
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        refusal = _refusal(request, token) or _repeated_parameter(request)
+        refusal = _refusal(request, token)
         if refusal is not None:
             return _error(*refusal)
         return await call_next(request)
@@ -268,13 +272,13 @@ def _refusal(request: Request, token: str | None) -> tuple[int, str] | None:
     return None
 
 
-def _repeated_parameter(request: Request) -> tuple[int, str] | None:
-    """A query parameter given twice (``?status=FAILED&status=SUCCESS``) would be read as its
-    last value alone: refuse it rather than answer a question that was not asked."""
-    for name in dict.fromkeys(request.query_params.keys()):
+def _repeated_parameter(request: Request, names: tuple[str, ...]) -> str | None:
+    """Why a request giving one of ``names`` twice (``?status=FAILED&status=SUCCESS``) is
+    refused: it would be read as its last value alone, not the question asked."""
+    for name in names:
         times = len(request.query_params.getlist(name))
         if times > 1:
-            return 400, f"The {name[:40]} parameter is given {times} times; give it once."
+            return f"The {name} parameter is given {times} times; give it once."
     return None
 
 

@@ -182,3 +182,6 @@ def test_a_query_parameter_given_twice_is_refused(api: LiveAPI) -> None:
     once = api.request("GET", "/api/v1/jobs/1/executions", {"status": "FAILED", "limit": "5"})
     assert once.status_code == 200
     assert {row["status"] for row in once.json()["executions"]} <= {"FAILED"}
+    # Parameters an operation does not take are ignored, repeated or not.
+    other = api.loop.run_until_complete(api.client.get("/api/v1/jobs?x=1&x=2"))
+    assert other.status_code == 200
