@@ -255,6 +255,8 @@ def test_evaluate_against_a_truth_file_of_ones_own(db_path: Path, tmp_path: Path
         ("puuid,is_smurf,is_boosted\nsmurf0,maybe,0\n", "is_smurf = 'maybe' on line 2"),
         ("puuid,is_smurf,is_boosted\nsmurf0,1,0\nsmurf0,0,0\n", "'smurf0' more than once"),
         ("puuid,is_smurf,is_boosted\n,1,0\n", "no puuid on line 2"),
+        ("puuid,is_smurf,is_boosted\nsmurf0,1,0\n\nsmurf1,,0\n", "is_smurf = '' on line 4"),
+        ("puuid,is_smurf,PUUID,is_boosted\nsmurf0,1,x,0\n", "the column puuid twice"),
         ("", "Cannot read the truth file"),
         ("puuid,is_smurf,is_boosted\nstranger,1,0\n", "None of the 1 player of"),
     ],

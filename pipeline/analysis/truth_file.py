@@ -17,7 +17,7 @@ from pipeline.analysis.errors import AnalysisError
 
 REQUIRED = ("puuid", "is_smurf", "is_boosted")
 _TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
+_FALSE = {"false", "0", "no", "n", "f"}
 
 
 class TruthFileError(AnalysisError):
@@ -25,54 +25,67 @@ class TruthFileError(AnalysisError):
 
 
 def read_truth_file(path: Path) -> pd.DataFrame:
-    """The truth in ``path`` as ``load_truth`` gives it: puuid, population, is_smurf,
-    is_boosted, is_trap, one row per puuid."""
+    """The truth in ``path`` as ``load_truth`` gives it: puuid, population (upper case),
+    is_smurf, is_boosted, is_trap, one row per puuid."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # Blank lines are kept (and dropped below) so that a line number counts them.
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
+        )
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise TruthFileError(f"Cannot read the truth file {path}: {exc}") from None
+        raise TruthFileError(
+            f"Cannot read the truth file {path} as a UTF-8 CSV with a header: {exc}"
+        ) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    doubled = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if doubled:
+        raise TruthFileError(f"The truth file {path} has the column {doubled[0]} twice: keep one.")
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise TruthFileError(
             f"The truth file {path} has no column {', '.join(missing)}: it needs a header "
             "with puuid,is_smurf,is_boosted (and optionally population, is_trap)."
         )
-    frame["puuid"] = frame["puuid"].str.strip()
+    frame = frame.apply(lambda column: column.str.strip())
+    frame.index = frame.index + 2  # the line each row is on, the header being line 1
+    frame = frame[(frame != "").any(axis=1)]
     if (frame["puuid"] == "").any():
-        line = int((frame["puuid"] == "").to_numpy().argmax()) + 2
-        raise TruthFileError(f"The truth file {path} has no puuid on line {line}.")
+        raise TruthFileError(
+            f"The truth file {path} has no puuid on line {_first(frame['puuid'] == '')}."
+        )
     repeated = frame["puuid"][frame["puuid"].duplicated()]
     if not repeated.empty:
         raise TruthFileError(
-            f"The truth file {path} names puuid {repeated.iloc[0]!r} more than once: give "
-            "each player one line."
+            f"The truth file {path} names puuid {repeated.iloc[0]!r} more than once (line "
+            f"{repeated.index[0]}): give each player one line."
         )
     for column in ("is_smurf", "is_boosted", "is_trap"):
         frame[column] = _flags(frame, column, path)
-    if "population" in frame.columns:
-        population = frame["population"].str.strip()
-    else:
-        population = pd.Series("", index=frame.index)
     derived = pd.Series("ORDINARY", index=frame.index)
     derived[frame["is_boosted"]] = "BOOSTED"
     derived[frame["is_smurf"]] = "SMURF"
-    frame["population"] = population.where(population != "", derived)
-    return frame[["puuid", "population", "is_smurf", "is_boosted", "is_trap"]].reset_index(
-        drop=True
-    )
+    given = frame["population"].str.upper() if "population" in frame.columns else derived
+    frame["population"] = given.where(given != "", derived)
+    truth: pd.DataFrame = frame[["puuid", "population", "is_smurf", "is_boosted", "is_trap"]]
+    return truth.reset_index(drop=True)
+
+
+def _first(rows: pd.Series) -> int:
+    """The line of the first row where ``rows`` is true."""
+    return int(rows[rows].index[0])
 
 
 def _flags(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
-    """``column`` as booleans (false where the optional column is absent)."""
+    """``column`` as booleans; the optional is_trap may be left blank or out (false)."""
     if column not in frame.columns:
         return pd.Series(False, index=frame.index)
-    text = frame[column].str.strip().str.lower()
-    bad = ~text.isin(_TRUE | _FALSE)
+    text = frame[column].str.lower()
+    allowed = _TRUE | _FALSE | ({""} if column == "is_trap" else set())
+    bad = ~text.isin(allowed)
     if bad.any():
-        line = int(bad.to_numpy().argmax()) + 2
+        line = _first(bad)
         raise TruthFileError(
-            f"The truth file {path} has {column} = {frame[column][bad].iloc[0]!r} on line "
-            f"{line}: write true or false (or 1 or 0)."
+            f"The truth file {path} has {column} = {frame[column][line]!r} on line {line}: "
+            "write true or false (or 1 or 0)."
         )
     return text.isin(_TRUE)
