@@ -142,13 +142,18 @@ def write_kernelspec(folder: Path) -> Path:
 
 
 def running_lab(work_dir: Path) -> str | None:
-    """The address of a Jupyter server already running on ``work_dir`` (by its runtime
-    file, the one `jupyter server list` reads), if any."""
+    """The address of a Jupyter server of this user already serving ``work_dir`` (its root
+    is the folder or holds it), by the runtime files `jupyter server list` reads; None when
+    there is none or they cannot be read (a server stopping meanwhile)."""
     from jupyter_server.serverapp import list_running_servers
 
-    for info in list_running_servers():
+    try:
+        servers = list(list_running_servers())
+    except OSError:
+        return None
+    for info in servers:
         root = info.get("root_dir") or info.get("notebook_dir")
-        if root and Path(str(root)).resolve() == work_dir:
+        if root and work_dir.is_relative_to(Path(str(root)).resolve()):
             url, token = str(info.get("url") or ""), info.get("token")
             shown = f"{url}lab?token={token}" if token else f"{url}lab"
             return f"{shown} (pid {info.get('pid')})"
@@ -204,7 +209,7 @@ def lab(
     running = running_lab(work_dir)
     if running is not None:
         raise click.ClickException(
-            f"A JupyterLab already serves the working copies in {work_dir}: {running}. Open "
+            f"A Jupyter server already serves the working copies in {work_dir}: {running}. Open "
             "that one, or stop it first: two labs on the same copies save over each other's "
             "edits (`--dir` gives this one copies of its own)."
         )

@@ -567,7 +567,7 @@ def test_query_binds_parameters_and_caps_rows(world: Path) -> None:
     assert list(frame["puuid"]) == ["p01", "p03", "p05"]
 
 
-@pytest.mark.parametrize("given", ["na1", 5, {"platform": "na1"}])
+@pytest.mark.parametrize("given", ["na1", 5])
 def test_query_params_that_are_not_a_list_are_refused_saying_how(
     world: Path, given: object
 ) -> None:
@@ -580,6 +580,14 @@ def test_query_params_that_are_not_a_list_are_refused_saying_how(
         f"(got a {type(given).__name__})."
     )
     assert len(sql.query(world, "SELECT 1 WHERE ? = 'na1'", ("na1",))) == 1
+
+
+def test_query_params_given_by_name_are_refused_saying_to_use_question_marks(
+    world: Path,
+) -> None:
+    with pytest.raises(sql.QueryError) as caught:
+        sql.query(world, "SELECT 1 WHERE $p = 'na1'", {"p": "na1"})  # type: ignore[arg-type]
+    assert "one per ? in the query, in order (got a dict)" in str(caught.value)
 
 
 def test_a_cut_result_says_so(world: Path) -> None:

@@ -247,7 +247,7 @@ def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> 
             timeout=120,
         )
         assert second.returncode == 1, second.stdout + second.stderr
-        assert "A JupyterLab already serves the working copies in" in second.stderr
+        assert "A Jupyter server already serves the working copies in" in second.stderr
         assert f":{lab.port}/" in second.stderr
     output = "".join(lab.output)
     assert f"Database: {world_db}" in output

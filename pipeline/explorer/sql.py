@@ -9,7 +9,7 @@ refused before it runs, with a sentence saying why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -62,6 +62,12 @@ def query(
     Raises ``WriteRefusedError`` for a statement that could change the database, and
     ``QueryError`` (with DuckDB's message) for any other refusal or failure.
     """
+    if isinstance(params, Mapping):
+        raise QueryError(
+            "params must be a list of values, one per ? in the query, in order (got a "
+            f"{type(params).__name__}): write ? where each value goes, e.g. "
+            'q("... WHERE platform = ?", ["euw1"]).'
+        )
     if isinstance(params, str | bytes) or (params is not None and not isinstance(params, Sequence)):
         # A lone string is a sequence of its letters: "Zuzu Void" would be ten parameters.
         raise QueryError(

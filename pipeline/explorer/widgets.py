@@ -199,8 +199,9 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
 
 # What an explorer over a database nobody is scored in says, instead of "0 players pass".
 NOBODY_SCORED = (
-    "Nobody is scored in this database yet: store games (`smurf track` and the jobs, or"
-    " `smurf import-matches`), run `smurf analyze`, then run this cell again."
+    "Nobody is scored in this database yet: store games (<code>smurf track</code> and the"
+    " jobs, or <code>smurf import-matches</code>), run <code>smurf analyze</code>, then run"
+    " this cell again."
 )
 
 
