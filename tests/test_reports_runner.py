@@ -286,8 +286,9 @@ def test_smurf_report_prints_both_paths_and_passes_since(workspace: Path) -> Non
 
 def test_a_report_of_an_earlier_time_keeps_the_default_since(workspace: Path) -> None:
     """A report as of a time before the previous report was made leaves `since` empty (the
-    notebook's 24 hours before as_of) rather than a since after its as_of; an as_of after the
-    previous report still starts its window there."""
+    notebook's 24 hours before as_of) rather than a since after its as_of; a report after it
+    starts its window at the last report that stood at its own time, not at the one of an
+    earlier time."""
     out = workspace / "earlier-out"
     out.mkdir()
     (out / "echo-20261202T054200Z.ipynb").write_text("{}")
@@ -309,8 +310,9 @@ def test_a_report_of_an_earlier_time_keeps_the_default_since(workspace: Path) ->
         db_path=workspace / "tiny.duckdb",
         notebooks_dir=workspace / "notebooks",
     )
-    # The newest report is the one made at 05:45 (whatever time it reported on).
-    assert later.parameters["since"] == "2026-12-02T05:45:00"
+    # The report made at 05:45 stood at 05:29, a time of its own: the window goes on from
+    # the last report of its time, 05:42 (from 05:45 the news of 05:42-05:45 would be lost).
+    assert later.parameters["since"] == "2026-12-02T05:42:00"
 
 
 def test_a_report_stands_at_its_stamp_and_the_next_starts_there(workspace: Path) -> None:
