@@ -98,6 +98,39 @@ def test_suspects_are_fetched_before_the_discovery_order(
     assert len(fetched & set(discovered[:3])) == 3
 
 
+def _add_games(db_path: Path, puuid: str, games: int) -> None:
+    """``games`` more stored games for ``puuid``: copies of one of theirs under new ids."""
+    with Database(db_path).write() as con:
+        for number in range(games):
+            con.execute(
+                "INSERT INTO match_participants SELECT * REPLACE (? AS match_id)"
+                " FROM match_participants WHERE puuid = ? LIMIT 1",
+                [f"EUW1_TEST{number}", puuid],
+            )
+
+
+def test_suspects_with_the_fewest_stored_games_go_first(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A suspect on a handful of games is fetched before a more suspicious one whose games
+    already say more; the latter waits its turn in discovery order."""
+    discovered = _discovered(db_path, sim)
+    late = discovered[-3:]
+    _suspect(db_path, [late[0]], 0.95)
+    _suspect(db_path, late[1:], 0.5)
+    _add_games(db_path, late[0], 6)
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=3,
+        matches_per_player_per_run=3,
+        suspects_per_run=2,
+        suspect_score_percent=30,
+    )
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    assert _fetched(db_path) == {*late[1:], discovered[0]}
+
+
 def test_a_low_score_is_not_a_suspect(db_path: Path, sim: RunningSimulator) -> None:
     """Players below suspect_score_percent wait for their turn in discovery order."""
     discovered = _discovered(db_path, sim)

@@ -6,8 +6,9 @@ run), ``target_matches_per_player`` (stored games at which a player is done),
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
-the target, most suspicious first. A few games say little, and a label needs more than a
-hunch, so the budget goes where a decision is close; the rest goes to players never fetched,
+the target, those with the fewest games stored first. A few games say little, and a label
+needs more than a hunch, so the budget goes where more games can change a decision; the rest
+goes to players never fetched,
 new accounts first (a level below ``store.players.NEW_ACCOUNT_LEVEL`` in the games stored,
 whatever their score below ``suspect_score_percent``: a new account is the first mark of a
 smurf), in the order they were discovered, then to the others, least recently fetched
