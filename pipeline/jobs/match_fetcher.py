@@ -8,11 +8,10 @@ Up to ``suspects_per_run`` of a run's players are suspects: players whose latest
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
 the target, those with the fewest games stored first. A few games say little, and a label
 needs more than a hunch, so the budget goes where more games can change a decision; the rest
-goes to players never fetched,
-new accounts first (a level below ``store.players.NEW_ACCOUNT_LEVEL`` in the games stored,
-whatever their score below ``suspect_score_percent``: a new account is the first mark of a
-smurf), in the order they were discovered, then to the others, least recently fetched
-first.
+goes to players never fetched, new accounts first (a level below
+``store.players.NEW_ACCOUNT_LEVEL`` in the games stored, whatever their score below
+``suspect_score_percent``: a new account is the first mark of a smurf), in the order they
+were discovered, then to the others, least recently fetched first.
 
 A player is marked exhausted only when the API's history really ends (a short page) or the
 target is reached, never because a request failed: failed matches are retried next run.

@@ -145,11 +145,11 @@ NEW_ACCOUNT_LEVEL = 60
 # suspicious first spent the places on players already labelled, fetching them on to the
 # target (crawls of two held-out families, same seeds and budgets: smurfs given a history
 # of their own 61 -> 142 and 104 -> 170, SMURF recall 0.39 -> 0.45 and 0.43 -> 0.53 at the
-# same precision, 0.92 -> 0.91 and 0.89 -> 0.89). Most
-# players are never fetched in a crawl's budget: they are discovered, and judged, from the
-# games they play in beside others. A new account is the first mark of a smurf, so new
-# accounts go first whatever their score below $suspect_score (a score on a few games seen
-# beside others says little): more smurfs get a history of their own in the same budget.
+# same precision, 0.92 -> 0.91 and 0.89 -> 0.89). Most players are never fetched in a
+# crawl's budget: they are discovered, and judged, from the games they play in beside
+# others. A new account is the first mark of a smurf, so new accounts go first whatever
+# their score below $suspect_score (a score on a few games seen beside others says little):
+# more smurfs get a history of their own in the same budget.
 _PLAYERS_TO_FETCH = f"""
 WITH candidates AS (
     SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
