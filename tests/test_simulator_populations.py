@@ -22,6 +22,7 @@ from pipeline.simulator import (
 )
 from pipeline.simulator.assumptions import OLD_ACCOUNT_LEVELLING
 from pipeline.simulator.export import truth_frame
+from pipeline.simulator.population import SKILL_MAX
 from pipeline.simulator.season import RANKED_SOLO
 from pipeline.simulator.world import World
 
@@ -256,6 +257,37 @@ def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> N
     assert ends["early-boosts"] < ends["standard"]
 
 
+def test_gifted_newcomers_climb_to_a_smurfs_level_and_are_still_rising(world: World) -> None:
+    """In the standard story talented newcomers end below the smurfs they resemble and most
+    have stopped rising; in gifted-newcomers there are more of them and they climb twice as
+    far at the same gain a game: they end near a smurf's level, and many are still rising
+    when the world ends (fewer games played than their climb takes)."""
+    gifted = build_world(
+        SimulatorConfig(seed=3, players=2000, assumptions=family("gifted-newcomers"))
+    )
+    ends: dict[str, float] = {}
+    rising: dict[str, float] = {}
+    shares: dict[str, float] = {}
+    for name, built in (("standard", world), ("gifted-newcomers", gifted)):
+        players = built.players
+        newbies = players.population == int(Population.TALENTED_NEWBIE)
+        smurfs = players.population == int(Population.SMURF)
+        growth = players.skill_growth[newbies]
+        climb = players.skill_cap[newbies] - players.skill[newbies]
+        reach = family(name).newcomer_reach
+        assert newbies.any() and ((growth >= 25) & (growth <= 40)).all()
+        assert ((climb >= 600 * reach - 1e-6) | (players.skill_cap[newbies] == SKILL_MAX)).all()
+        assert (climb <= 1000 * reach + 1e-6).all()
+        skill = players.true_skill()
+        ends[name] = float(np.median(skill[newbies]) / np.median(skill[smurfs]))
+        rising[name] = float((players.games[newbies] < climb / growth).mean())
+        shares[name] = float(newbies.mean())
+    assert ends["standard"] < 0.85
+    assert ends["gifted-newcomers"] > 0.95
+    assert rising["gifted-newcomers"] > rising["standard"] * 2
+    assert shares["gifted-newcomers"] > shares["standard"] * 2
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -272,6 +304,8 @@ def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> N
         ({"smurf_mix": {Population.BOOSTED: 1.0}}, "smurf_mix"),
         ({"new_account_levelling": 0.0}, "new_account_levelling"),
         ({"new_account_levelling": 3.0}, "new_account_levelling"),
+        ({"newcomer_reach": 0.2}, "newcomer_reach"),
+        ({"newcomer_reach": 4.0}, "newcomer_reach"),
     ],
 )
 def test_impossible_assumptions_are_refused(change: dict[str, object], message: str) -> None:

@@ -166,7 +166,7 @@ def build_players(
     """Draw every player of a world, ready for the season to play out."""
     population = draw_populations(rng, count, assumptions)
     kinds = _account_kinds(rng, population, assumptions.bought_share)
-    skills = _skills(rng, population, kinds)
+    skills = _skills(rng, population, kinds, assumptions.newcomer_reach)
     duo_with = _pair_duos(rng, population, kinds, skills)
     accounts = _accounts(
         rng, population, kinds, history_start_s, now_s, assumptions.new_account_levelling
@@ -235,8 +235,17 @@ def _account_kinds(
     return AccountKinds(fresh=fresh, unranked=fresh | smurf, new_normal=new_normal)
 
 
-def _skills(rng: np.random.Generator, population: IntArray, kinds: AccountKinds) -> dict[str, Any]:
-    """Hidden skill: ordinary players span every tier and drift; the other populations differ."""
+def _skills(
+    rng: np.random.Generator,
+    population: IntArray,
+    kinds: AccountKinds,
+    newcomer_reach: float = STANDARD.newcomer_reach,
+) -> dict[str, Any]:
+    """Hidden skill: ordinary players span every tier and drift; the other populations differ.
+
+    A talented newcomer gains 25-40 points a game, up to ``newcomer_reach`` times 600-1000
+    points above where it started.
+    """
     count = len(population)
     smurf, boosted = is_smurf(population), _is(population, Population.BOOSTED)
     newbie = _is(population, Population.TALENTED_NEWBIE)
@@ -264,7 +273,9 @@ def _skills(rng: np.random.Generator, population: IntArray, kinds: AccountKinds)
     # Ordinary players get better or worse over a season, a few hundred points at most.
     drift = np.where(normal, rng.normal(0.0, 3.0, count), 0.0)
     growth = np.where(newbie, rng.uniform(25, 40, count), drift)
-    reach = np.where(newbie, rng.uniform(600, 1000, count), np.where(normal, 400.0, 0.0))
+    reach = np.where(
+        newbie, rng.uniform(600, 1000, count) * newcomer_reach, np.where(normal, 400.0, 0.0)
+    )
     one_trick = _is(population, Population.ONE_TRICK)
     booster = np.clip(skill + rng.uniform(1000, 2100, count), 0.0, 3300.0)
     deranking = _is(population, Population.DERANKING_SMURF)
