@@ -132,9 +132,10 @@ class WorldAssumptions:
         ``OLD_ACCOUNT_LEVELLING``); with smurfs' pace, how fast a smurf's account levels
         against everyone else's.
     newcomer_reach: multiplies how far above its first games a talented newcomer can climb
-        in skill, at the same gain a game: at 1 most stop below PLATINUM within 15-40 games;
-        at 2 most end at a smurf's level or above, and keep rising for 30-80 games, so many
-        are still on the way up (winning and stomping like a smurf) when a crawl sees them.
+        in skill, at the same gain a game: at 1 most stop in PLATINUM (1,600-2,000 ladder
+        points) after 15-40 games; at 2 most end at a smurf's level or above, and keep rising
+        for 30-80 games, so many are still on the way up (winning and stomping like a smurf)
+        when a crawl sees them.
     """
 
     smurf_share: float = 0.04
