@@ -119,6 +119,11 @@ class RiotDataManager:
 
         return await asyncio.to_thread(known)
 
+    async def unstored(self, match_ids: Sequence[str]) -> list[str]:
+        """``match_ids`` the store does not know yet, in their order."""
+        stored = await self.stored_match_ids(match_ids)
+        return [i for i in match_ids if i not in stored]
+
     async def stop_if_rate_limited(self, batch: MatchBatch, doing: str, puuid: str) -> None:
         """End the run RATE_LIMITED (after the caller committed) if ``batch`` was cut short,
         naming the player by the Riot ID a reader knows ("fetching Faker#KR1")."""
@@ -140,6 +145,26 @@ class RiotDataManager:
             return puuid
 
     # ---- match ids ------------------------------------------------------------------
+    async def oldest_match_ids(
+        self, puuid: str, platform: str, *, count: int, queue: int | None = None
+    ) -> list[str]:
+        """The ``count`` oldest of a player's match ids (of ``queue`` only, when given),
+        newest first: the list is read to its end, a page of a hundred at a time (at most
+        ``MAX_PAGES``; a longer history gives the oldest of those)."""
+        ids: list[str] = []
+        for number in range(MAX_PAGES):
+            page = await self.history_page(
+                puuid,
+                platform,
+                start=number * MAX_IDS_PER_PAGE,
+                count=MAX_IDS_PER_PAGE,
+                queue=queue,
+            )
+            ids.extend(page)
+            if len(page) < MAX_IDS_PER_PAGE:
+                break
+        return ids[-count:]
+
     async def new_match_ids(
         self, puuid: str, platform: str, *, after: datetime | None, max_new: int
     ) -> list[str]:
@@ -164,9 +189,14 @@ class RiotDataManager:
         # Pages are newest first: the oldest unstored games are at the end.
         return unstored[-max_new:] if after else unstored[:max_new]
 
-    async def history_page(self, puuid: str, platform: str, *, start: int, count: int) -> list[str]:
-        """One page of a player's match ids, newest first, from index ``start``."""
-        return await self.client.get_match_ids(puuid, platform=platform, start=start, count=count)
+    async def history_page(
+        self, puuid: str, platform: str, *, start: int, count: int, queue: int | None = None
+    ) -> list[str]:
+        """One page of a player's match ids (of ``queue`` only, when given), newest first,
+        from index ``start``."""
+        return await self.client.get_match_ids(
+            puuid, platform=platform, start=start, count=count, queue=queue
+        )
 
     # ---- matches --------------------------------------------------------------------
     async def fetch_matches(self, match_ids: Sequence[str]) -> MatchBatch:

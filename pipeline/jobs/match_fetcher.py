@@ -2,7 +2,8 @@
 
 Config: ``discovered_players_per_run``, ``matches_per_player_per_run`` (match ids per player per
 run), ``target_matches_per_player`` (stored games at which a player is done),
-``suspects_per_run``, ``suspect_score_percent``, ``timeout_seconds``.
+``suspects_per_run``, ``suspect_score_percent``, ``first_games_of_new_suspects``,
+``timeout_seconds``.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
@@ -12,6 +13,16 @@ goes to players never fetched, new accounts first (a level below
 ``store.players.NEW_ACCOUNT_LEVEL`` in the games stored, whatever their score below
 ``suspect_score_percent``: a new account is the first mark of a smurf), in the order they
 were discovered, then to the others, least recently fetched first.
+
+History pages read a player's games from the newest end. A suspect on a new account
+(summoner level below ``store.players.FIRST_GAMES_LEVEL``) has, once, its *first* ranked
+games read instead (``first_games_of_new_suspects``, on by default): the oldest page of its
+ranked solo ids, found by listing them to their end (a request per hundred games). That is
+where a talented newcomer's learning shows and where a smurf is strongest against its
+lobbies; once either has reached its level, its recent games look alike, and the history
+pages seldom get back that far. The run's page of matches goes to those first games, so
+the budget is the same; the history pages go on from where they were in the suspect's next
+run, or in the same run when the first games were stored already.
 
 A player is marked exhausted only when the API's history really ends (a short page) or the
 target is reached, never because a request failed: failed matches are retried next run.
@@ -23,7 +34,7 @@ import asyncio
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import RiotDataManager, store_batch
+from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.settings import MatchFetcherSettings
 from pipeline.jobs.types import JobType
@@ -31,12 +42,17 @@ from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
 from pipeline.store.players import (
+    FIRST_GAMES_LEVEL,
     DiscoveredPlayer,
     advance_history,
     note_fetch_attempt,
+    note_first_games_stored,
     note_profile_checked,
     players_to_fetch,
 )
+
+# The ranked solo queue's id in match-v5: the league entry's wins and losses count its games.
+RANKED_SOLO_QUEUE_ID = 420
 
 log = get_logger(__name__)
 
@@ -53,7 +69,7 @@ class MatchFetcher(BaseJob):
         log.info("fetcher.selected", players=len(players))
         manager = RiotDataManager(self.riot(), db)
         for done, player in enumerate(players, start=1):
-            await self._fetch_player(manager, player.puuid, player.platform, player.start_index)
+            await self._fetch_player(manager, player)
             self.report_progress("players", done=done, total=len(players))
             self.stop_if_asked(remaining=len(players) - done)
 
@@ -74,17 +90,30 @@ class MatchFetcher(BaseJob):
     @handle_riot_api_errors(
         operation="fetch player matches",
         critical=False,
-        log_context=lambda self, manager, puuid, platform, start_index: {"puuid": puuid},
+        log_context=lambda self, manager, player: {"puuid": player.puuid},
     )
-    async def _fetch_player(
-        self, manager: RiotDataManager, puuid: str, platform: str, start_index: int
-    ) -> None:
+    async def _fetch_player(self, manager: RiotDataManager, player: DiscoveredPlayer) -> None:
+        puuid, platform, start_index = player.puuid, player.platform, player.start_index
         requested = self.settings.matches_per_player_per_run
         # The profile first: once matches are fetched, nothing but their commit follows.
         profile = await manager.profile_if_available(puuid, platform)
+        first_games: list[str] = []
+        new_account = (
+            is_new_account(profile)
+            if player.first_games_due and self.settings.first_games_of_new_suspects
+            else None
+        )
+        if new_account:
+            first_games = await manager.unstored(
+                await manager.oldest_match_ids(
+                    puuid, platform, count=requested, queue=RANKED_SOLO_QUEUE_ID
+                )
+            )
+        if first_games:
+            await self._fetch_first_games(manager, player, profile, first_games)
+            return
         page = await manager.history_page(puuid, platform, start=start_index, count=requested)
-        stored = await manager.stored_match_ids(page)
-        batch = await manager.fetch_matches([i for i in page if i not in stored])
+        batch = await manager.fetch_matches(await manager.unstored(page))
         complete = batch.rate_limited is None and not batch.failed
         history_ended = len(page) < requested
         now = utcnow()
@@ -106,6 +135,8 @@ class MatchFetcher(BaseJob):
                 )
             else:
                 note_fetch_attempt(con, puuid, now)
+            if new_account is not None:  # an established account, or first games stored
+                note_first_games_stored(con, puuid, now)
             if profile:
                 note_profile_checked(con, [puuid], now)
             self.increment_metric("records_created", created)
@@ -122,3 +153,50 @@ class MatchFetcher(BaseJob):
             history_ended=history_ended,
         )
         await manager.stop_if_rate_limited(batch, "fetching", puuid)
+
+    async def _fetch_first_games(
+        self,
+        manager: RiotDataManager,
+        player: DiscoveredPlayer,
+        profile: PlayerProfile | None,
+        match_ids: list[str],
+    ) -> None:
+        """Store the account's first ranked games (``match_ids``, not stored yet); the
+        history pages stay where they were."""
+        puuid = player.puuid
+        batch = await manager.fetch_matches(match_ids)
+        now = utcnow()
+
+        def persist(con: Any) -> None:
+            created, updated = store_batch(
+                con, batch, [profile] if profile else [], now, self.execution_id
+            )
+            # Asked for again next time unless every match of the page is stored.
+            if batch.rate_limited is None and not batch.failed:
+                note_first_games_stored(con, puuid, now)
+            else:
+                note_fetch_attempt(con, puuid, now)
+            if profile:
+                note_profile_checked(con, [puuid], now)
+            self.increment_metric("records_created", created)
+            self.increment_metric("records_updated", updated)
+
+        await self.safe_commit(persist)
+        log.info(
+            "fetcher.first_games_done",
+            puuid=puuid,
+            ids=len(match_ids),
+            new_matches=len(batch.parsed),
+            failed=len(batch.failed),
+            rejected=len(batch.rejected),
+        )
+        await manager.stop_if_rate_limited(batch, "fetching the first games of", puuid)
+
+
+def is_new_account(profile: PlayerProfile | None) -> bool | None:
+    """Whether the profile shows a new account (a summoner level below
+    ``FIRST_GAMES_LEVEL``); None when there is no profile to tell."""
+    level = (profile.summoner or {}).get("summonerLevel") if profile else None
+    if not isinstance(level, int):
+        return None
+    return level < FIRST_GAMES_LEVEL

@@ -9,6 +9,7 @@ advance them::
     advance_update_watermark                a tracked player fully updated up to a game
     players_to_fetch                        MATCH_FETCHER's pick, below the target
     advance_history / note_fetch_attempt    a discovered player's history page stored (or not)
+    note_first_games_stored                 a suspect's first ranked games stored
     note_profile_checked                    summoner-v4 / league-v4 answered
 """
 
@@ -38,11 +39,14 @@ class TrackedPlayer:
 
 @dataclass(frozen=True)
 class DiscoveredPlayer:
-    """A discovered player below the target, and where its next history page starts."""
+    """A discovered player below the target, and where its next history page starts.
+
+    first_games_due: a suspect whose first ranked games have not been read yet."""
 
     puuid: str
     platform: str
     start_index: int
+    first_games_due: bool = False
 
 
 def track_player(
@@ -136,6 +140,11 @@ def advance_update_watermark(
 # 15 % of ordinary players' were below it).
 NEW_ACCOUNT_LEVEL = 60
 
+# Below this summoner level scoring counts an account new (``analysis.model``'s
+# NEW_ACCOUNT_LEVEL) and weighs how its play rose over its games: a suspect's first ranked
+# games are read only on such an account.
+FIRST_GAMES_LEVEL = 150
+
 # Candidates: not tracked, history not exhausted, below the target. Suspects (latest smurf
 # or boosted score at least $suspect_score) take the first places, up to $suspects, those
 # with the fewest stored games first (the most suspicious first among equals), then the
@@ -153,7 +162,8 @@ NEW_ACCOUNT_LEVEL = 60
 _PLAYERS_TO_FETCH = f"""
 WITH candidates AS (
     SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
-           p.last_fetched_at, p.discovered_at, coalesce(g.games, 0) AS games,
+           p.last_fetched_at, p.first_games_fetched_at, p.discovered_at,
+           coalesce(g.games, 0) AS games,
            greatest(s.smurf_score, s.boosted_score) AS suspicion,
            coalesce(g.level < {NEW_ACCOUNT_LEVEL}, false) AS new_account
     FROM players p
@@ -170,7 +180,8 @@ suspects AS (
     FROM candidates WHERE suspicion >= $suspect_score
     ORDER BY place LIMIT $suspects
 )
-SELECT c.puuid, c.platform, c.history_start_index
+SELECT c.puuid, c.platform, c.history_start_index,
+       s.puuid IS NOT NULL AND c.first_games_fetched_at IS NULL AS first_games_due
 FROM candidates c LEFT JOIN suspects s USING (puuid)
 ORDER BY s.puuid IS NULL, s.place, c.last_fetched_at NULLS FIRST,
          c.new_account DESC, c.discovered_at, c.puuid
@@ -201,7 +212,7 @@ def players_to_fetch(
             "limit": limit,
         },
     ).fetchall()
-    return [DiscoveredPlayer(r[0], r[1], int(r[2])) for r in rows]
+    return [DiscoveredPlayer(r[0], r[1], int(r[2]), bool(r[3])) for r in rows]
 
 
 def advance_history(
@@ -225,6 +236,18 @@ def advance_history(
         [next_start_index, fetched_at, reason is not None, reason, puuid],
     )
     return reason
+
+
+def note_first_games_stored(
+    con: duckdb.DuckDBPyConnection, puuid: str, fetched_at: datetime
+) -> None:
+    """A suspect's first ranked games are stored (or known to be within reach of its
+    history pages): they are not asked for again. The history pages go on from where they
+    were, and the fetch counts as one (least recently fetched first)."""
+    con.execute(
+        "UPDATE players SET first_games_fetched_at = ?, last_fetched_at = ? WHERE puuid = ?",
+        [fetched_at, fetched_at, puuid],
+    )
 
 
 def riot_ids(con: duckdb.DuckDBPyConnection, puuids: list[str]) -> dict[str, str]:
