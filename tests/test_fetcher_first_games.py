@@ -1,0 +1,190 @@
+"""MATCH_FETCHER reads a new-account suspect's first ranked games, once, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline.analysis.model import NEW_ACCOUNT_LEVEL
+from pipeline.jobs import JobStatus
+from pipeline.jobs.data_manager import PlayerProfile
+from pipeline.jobs.match_fetcher import is_new_account
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from pipeline.store.players import FIRST_GAMES_LEVEL
+from tests.sim_helpers import TEST_KEY, job_context, run_job, set_job_config
+
+WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
+PAGE = 5
+HEADERS = {"X-Riot-Token": TEST_KEY}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="warning")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+def _level(sim: RunningSimulator, puuid: str) -> int:
+    url = sim.base_url.format(route="euw1") + f"/lol/summoner/v4/summoners/by-puuid/{puuid}"
+    return int(httpx.get(url, headers=HEADERS).json()["summonerLevel"])
+
+
+def _ranked_ids(sim: RunningSimulator, puuid: str) -> list[str]:
+    """Every ranked solo match id of the player, newest first, as the API lists them."""
+    url = sim.base_url.format(route="europe") + f"/lol/match/v5/matches/by-puuid/{puuid}/ids"
+    ids: list[str] = []
+    while True:
+        page = httpx.get(
+            url, params={"queue": 420, "start": len(ids), "count": 100}, headers=HEADERS
+        ).json()
+        ids.extend(page)
+        if len(page) < 100:
+            return ids
+
+
+def _player(sim: RunningSimulator, *, new: bool) -> tuple[str, list[str]]:
+    """A smurf on a new account (or anyone on an established one) with more than a hundred
+    ranked games, so that its first games lie beyond the first page of ids, and its ids."""
+    for truth in sim.truth():
+        is_smurf = truth["population"].endswith("SMURF")
+        if truth["is_banned"] or truth["platform"] != "euw1" or is_smurf != new:
+            continue
+        level = _level(sim, truth["puuid"])
+        if (level < FIRST_GAMES_LEVEL) != new:
+            continue
+        ids = _ranked_ids(sim, truth["puuid"])
+        if len(ids) > 100:
+            return truth["puuid"], ids
+    raise AssertionError("the test world has no such player")
+
+
+def _suspect(db_path: Path, puuid: str, config: dict[str, Any] | None = None) -> None:
+    """An untracked player with a score above the suspect line, and a fetcher with one place,
+    for it."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "INSERT INTO players (puuid, platform, is_tracked, discovered_at)"
+            " VALUES (?, 'euw1', false, now()::TIMESTAMP)",
+            [puuid],
+        )
+        con.execute(
+            "INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,"
+            " boosted_score, label, games_analyzed, matches_stored)"
+            " VALUES (?, ?, 'test', 0.9, 0.01, 'INSUFFICIENT_DATA', 1, 1)",
+            [puuid, datetime(2026, 11, 1)],
+        )
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=1,
+        matches_per_player_per_run=PAGE,
+        suspects_per_run=1,
+        **(config or {}),
+    )
+
+
+def _state(db_path: Path, puuid: str) -> tuple[set[str], int, datetime | None]:
+    """The player's stored match ids, history index and when its first games were stored."""
+    with Database(db_path).read() as con:
+        stored = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT match_id FROM match_participants WHERE puuid = ?", [puuid]
+            ).fetchall()
+        }
+        row = con.execute(
+            "SELECT history_start_index, first_games_fetched_at FROM players WHERE puuid = ?",
+            [puuid],
+        ).fetchone()
+    assert row is not None
+    return stored, int(row[0]), row[1]
+
+
+def test_a_new_account_suspects_first_ranked_games_are_read_once(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """The suspect's run stores the oldest page of its ranked ids (found past the first
+    hundred) and leaves the history pages where they were; the next run reads the newest
+    page, and the first games are not asked for again."""
+    puuid, ids = _player(sim, new=True)
+    _suspect(db_path, puuid)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[-PAGE:])
+    assert start_index == 0
+    assert first_games_at is not None
+
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, again_at = _state(db_path, puuid)
+    assert stored == set(ids[-PAGE:]) | set(ids[:PAGE])
+    assert start_index == PAGE
+    assert again_at == first_games_at
+
+
+def test_an_established_account_gets_its_history_page(db_path: Path, sim: RunningSimulator) -> None:
+    """A suspect on an account at or above FIRST_GAMES_LEVEL is read from the newest end,
+    and is not looked at for first games again."""
+    puuid, ids = _player(sim, new=False)
+    _suspect(db_path, puuid)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[:PAGE])
+    assert start_index == PAGE
+    assert first_games_at is not None
+
+
+def test_first_games_can_be_turned_off(db_path: Path, sim: RunningSimulator) -> None:
+    puuid, ids = _player(sim, new=True)
+    _suspect(db_path, puuid, {"first_games_of_new_suspects": False})
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[:PAGE])
+    assert start_index == PAGE
+    assert first_games_at is None
+
+
+def test_first_games_cut_short_are_kept_and_asked_for_again(db_path: Path) -> None:
+    """A rate limit in the middle of the first games: what arrived is stored, the player is
+    not marked, and a later run stores the rest."""
+    with serve_in_thread(
+        SimulatorConfig(seed=31, players=400, app_limit="7:2", api_key=TEST_KEY)
+    ) as tight:
+        puuid, ids = _player(tight, new=True)
+        _suspect(db_path, puuid)
+        impatient = job_context(db_path, tight, max_wait_s=0.05)
+        # profile (2 requests) + ids (2 pages): 3 matches before the limit.
+        assert run_job(impatient, "MATCH_FETCHER").status is JobStatus.RATE_LIMITED
+        stored, start_index, first_games_at = _state(db_path, puuid)
+        assert 0 < len(stored) < PAGE
+        assert stored < set(ids[-PAGE:])
+        assert (start_index, first_games_at) == (0, None)
+        patient = job_context(db_path, tight, max_wait_s=30, limiter=impatient.limiter)
+        assert run_job(patient, "MATCH_FETCHER").status is JobStatus.SUCCESS
+        stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[-PAGE:])
+    assert (start_index, first_games_at is not None) == (0, True)
+
+
+def _profile(summoner: dict[str, Any] | None) -> PlayerProfile:
+    return PlayerProfile("p", "euw1", summoner, [])
+
+
+def test_a_new_account_is_told_by_the_profiles_level() -> None:
+    assert FIRST_GAMES_LEVEL == NEW_ACCOUNT_LEVEL  # where scoring weighs a new account's rise
+    assert is_new_account(_profile({"summonerLevel": FIRST_GAMES_LEVEL - 1})) is True
+    assert is_new_account(_profile({"summonerLevel": FIRST_GAMES_LEVEL})) is False
+    assert is_new_account(_profile({})) is None
+    assert is_new_account(_profile(None)) is None
+    assert is_new_account(None) is None
