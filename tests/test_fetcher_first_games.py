@@ -23,6 +23,7 @@ from tests.sim_helpers import TEST_KEY, job_context, run_job, set_job_config
 WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
 PAGE = 5
 HEADERS = {"X-Riot-Token": TEST_KEY}
+ON = {"first_games_of_new_suspects": True}
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +120,7 @@ def test_a_new_account_suspects_first_ranked_games_are_read_once(
     hundred) and leaves the history pages where they were; the next run reads the newest
     page, and the first games are not asked for again."""
     puuid, ids = _player(sim, new=True)
-    _suspect(db_path, puuid)
+    _suspect(db_path, puuid, ON)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored == set(ids[-PAGE:])
@@ -137,7 +138,7 @@ def test_an_established_account_gets_its_history_page(db_path: Path, sim: Runnin
     """A suspect on an account at or above FIRST_GAMES_LEVEL is read from the newest end,
     and is not looked at for first games again."""
     puuid, ids = _player(sim, new=False)
-    _suspect(db_path, puuid)
+    _suspect(db_path, puuid, ON)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored == set(ids[:PAGE])
@@ -145,9 +146,10 @@ def test_an_established_account_gets_its_history_page(db_path: Path, sim: Runnin
     assert first_games_at is not None
 
 
-def test_first_games_can_be_turned_off(db_path: Path, sim: RunningSimulator) -> None:
+def test_first_games_are_off_by_default(db_path: Path, sim: RunningSimulator) -> None:
+    """The seeded configuration leaves first games out: the suspect gets its history page."""
     puuid, ids = _player(sim, new=True)
-    _suspect(db_path, puuid, {"first_games_of_new_suspects": False})
+    _suspect(db_path, puuid)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored == set(ids[:PAGE])
@@ -162,7 +164,7 @@ def test_first_games_cut_short_are_kept_and_asked_for_again(db_path: Path) -> No
         SimulatorConfig(seed=31, players=400, app_limit="7:2", api_key=TEST_KEY)
     ) as tight:
         puuid, ids = _player(tight, new=True)
-        _suspect(db_path, puuid)
+        _suspect(db_path, puuid, ON)
         impatient = job_context(db_path, tight, max_wait_s=0.05)
         # profile (2 requests) + ids (2 pages): 3 matches before the limit.
         assert run_job(impatient, "MATCH_FETCHER").status is JobStatus.RATE_LIMITED
