@@ -39,10 +39,12 @@ target is reached, never because a request failed: failed matches are retried ne
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import PlayerProfile, RiotDataManager, store_batch
+from pipeline.jobs.data_manager import MatchBatch, PlayerProfile, RiotDataManager, store_batch
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.settings import MatchFetcherSettings
 from pipeline.jobs.types import JobType
@@ -127,10 +129,7 @@ class MatchFetcher(BaseJob):
         now = utcnow()
         target = self.settings.target_matches_per_player
 
-        def persist(con: Any) -> None:
-            created, updated = store_batch(
-                con, batch, [profile] if profile else [], now, self.execution_id
-            )
+        def note_progress(con: Any) -> None:
             if complete:
                 # Advance past this page only when every match in it is stored.
                 advance_history(
@@ -145,12 +144,8 @@ class MatchFetcher(BaseJob):
                 note_fetch_attempt(con, puuid, now)
             if new_account is not None:  # an established account, or first games stored
                 note_first_games_stored(con, puuid, now)
-            if profile:
-                note_profile_checked(con, [puuid], now)
-            self.increment_metric("records_created", created)
-            self.increment_metric("records_updated", updated)
 
-        await self.safe_commit(persist)
+        await self._commit(batch, profile, puuid, now, note_progress)
         log.info(
             "fetcher.player_done",
             puuid=puuid,
@@ -175,21 +170,14 @@ class MatchFetcher(BaseJob):
         batch = await manager.fetch_matches(match_ids)
         now = utcnow()
 
-        def persist(con: Any) -> None:
-            created, updated = store_batch(
-                con, batch, [profile] if profile else [], now, self.execution_id
-            )
+        def note_progress(con: Any) -> None:
             # Asked for again next time unless every match of the page is stored.
             if batch.rate_limited is None and not batch.failed:
                 note_first_games_stored(con, puuid, now)
             else:
                 note_fetch_attempt(con, puuid, now)
-            if profile:
-                note_profile_checked(con, [puuid], now)
-            self.increment_metric("records_created", created)
-            self.increment_metric("records_updated", updated)
 
-        await self.safe_commit(persist)
+        await self._commit(batch, profile, puuid, now, note_progress)
         log.info(
             "fetcher.first_games_done",
             puuid=puuid,
@@ -199,6 +187,29 @@ class MatchFetcher(BaseJob):
             rejected=len(batch.rejected),
         )
         await manager.stop_if_rate_limited(batch, "fetching the first games of", puuid)
+
+    async def _commit(
+        self,
+        batch: MatchBatch,
+        profile: PlayerProfile | None,
+        puuid: str,
+        now: datetime,
+        note_progress: Callable[[Any], None],
+    ) -> None:
+        """Store the batch and the profile, and note how far the player got, in one
+        transaction."""
+
+        def persist(con: Any) -> None:
+            created, updated = store_batch(
+                con, batch, [profile] if profile else [], now, self.execution_id
+            )
+            note_progress(con)
+            if profile:
+                note_profile_checked(con, [puuid], now)
+            self.increment_metric("records_created", created)
+            self.increment_metric("records_updated", updated)
+
+        await self.safe_commit(persist)
 
 
 def is_new_account(profile: PlayerProfile | None) -> bool | None:
