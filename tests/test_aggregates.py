@@ -221,6 +221,7 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         con.execute("ALTER TABLE rank_snapshots DROP COLUMN folded")
         con.execute("ALTER TABLE scoring_state DROP COLUMN queue_min_games")  # migration 020
         con.execute("DROP TABLE players_below_minimum")
+        con.execute("ALTER TABLE players DROP COLUMN first_games_fetched_at")  # migration 021
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:
