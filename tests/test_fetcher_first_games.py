@@ -42,9 +42,18 @@ def _level(sim: RunningSimulator, puuid: str) -> int:
     return int(httpx.get(url, headers=HEADERS).json()["summonerLevel"])
 
 
+def _ids_url(sim: RunningSimulator, puuid: str) -> str:
+    return sim.base_url.format(route="europe") + f"/lol/match/v5/matches/by-puuid/{puuid}/ids"
+
+
+def _newest_page(sim: RunningSimulator, puuid: str) -> set[str]:
+    """The ids of the player's history page from the newest game (every queue)."""
+    return set(httpx.get(_ids_url(sim, puuid), params={"count": PAGE}, headers=HEADERS).json())
+
+
 def _ranked_ids(sim: RunningSimulator, puuid: str) -> list[str]:
     """Every ranked solo match id of the player, newest first, as the API lists them."""
-    url = sim.base_url.format(route="europe") + f"/lol/match/v5/matches/by-puuid/{puuid}/ids"
+    url = _ids_url(sim, puuid)
     ids: list[str] = []
     while True:
         page = httpx.get(
@@ -56,8 +65,8 @@ def _ranked_ids(sim: RunningSimulator, puuid: str) -> list[str]:
 
 
 def _player(sim: RunningSimulator, *, new: bool) -> tuple[str, list[str]]:
-    """A smurf on a new account (or anyone on an established one) with more than a hundred
-    ranked games, so that its first games lie beyond the first page of ids, and its ids."""
+    """A smurf on a new account (or anyone on an established one) with 101-199 ranked games,
+    so that its first games lie beyond the first page of ids, and its ranked ids."""
     for truth in sim.truth():
         is_smurf = truth["population"].endswith("SMURF")
         if truth["is_banned"] or truth["platform"] != "euw1" or is_smurf != new:
@@ -66,7 +75,7 @@ def _player(sim: RunningSimulator, *, new: bool) -> tuple[str, list[str]]:
         if (level < FIRST_GAMES_LEVEL) != new:
             continue
         ids = _ranked_ids(sim, truth["puuid"])
-        if len(ids) > 100:
+        if 100 < len(ids) < 200:  # two pages of ids: the rate-limit test counts them
             return truth["puuid"], ids
     raise AssertionError("the test world has no such player")
 
@@ -129,30 +138,59 @@ def test_a_new_account_suspects_first_ranked_games_are_read_once(
 
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, again_at = _state(db_path, puuid)
-    assert stored == set(ids[-PAGE:]) | set(ids[:PAGE])
+    assert stored == set(ids[-PAGE:]) | _newest_page(sim, puuid)
     assert start_index == PAGE
     assert again_at == first_games_at
+
+
+def test_first_games_already_stored_leave_the_run_to_the_history_page(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """When the oldest page is stored already, the suspect is marked and gets its history
+    page in the same run."""
+    puuid, ids = _player(sim, new=True)
+    _suspect(db_path, puuid, ON)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    with Database(db_path).write() as con:
+        con.execute("UPDATE players SET first_games_fetched_at = NULL WHERE puuid = ?", [puuid])
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[-PAGE:]) | _newest_page(sim, puuid)
+    assert (start_index, first_games_at is not None) == (PAGE, True)
+
+
+def test_a_new_account_below_the_suspect_line_gets_its_history_page(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """First games are for suspects only: a new account scored below the suspect line is
+    read from the newest end."""
+    puuid, _ = _player(sim, new=True)
+    _suspect(db_path, puuid, {**ON, "suspect_score_percent": 95})
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == _newest_page(sim, puuid)
+    assert (start_index, first_games_at) == (PAGE, None)
 
 
 def test_an_established_account_gets_its_history_page(db_path: Path, sim: RunningSimulator) -> None:
     """A suspect on an account at or above FIRST_GAMES_LEVEL is read from the newest end,
     and is not looked at for first games again."""
-    puuid, ids = _player(sim, new=False)
+    puuid, _ = _player(sim, new=False)
     _suspect(db_path, puuid, ON)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
-    assert stored == set(ids[:PAGE])
+    assert stored == _newest_page(sim, puuid)
     assert start_index == PAGE
     assert first_games_at is not None
 
 
 def test_first_games_are_off_by_default(db_path: Path, sim: RunningSimulator) -> None:
     """The seeded configuration leaves first games out: the suspect gets its history page."""
-    puuid, ids = _player(sim, new=True)
+    puuid, _ = _player(sim, new=True)
     _suspect(db_path, puuid)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
-    assert stored == set(ids[:PAGE])
+    assert stored == _newest_page(sim, puuid)
     assert start_index == PAGE
     assert first_games_at is None
 

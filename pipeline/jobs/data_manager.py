@@ -163,7 +163,8 @@ class RiotDataManager:
             ids.extend(page)
             if len(page) < MAX_IDS_PER_PAGE:
                 break
-        return ids[-count:]
+        # A game that ended while the pages were read shifts them: an id may come twice.
+        return list(dict.fromkeys(ids))[-count:]
 
     async def new_match_ids(
         self, puuid: str, platform: str, *, after: datetime | None, max_new: int

@@ -21,9 +21,9 @@ instead: the oldest page of its ranked solo ids, found by listing them to their 
 request per hundred games). That is where a talented newcomer's learning shows and where a
 smurf is strongest against its lobbies; once either has reached its level, its recent games
 look alike, and the history pages seldom get back that far. The run's page of matches goes
-to those first games, so the budget is the same; the history pages go on from where they
-were in the suspect's next run, or in the same run when the first games were stored
-already.
+to those first games, so the same number of matches is fetched (the listing adds a request
+per hundred ranked games); the history pages go on from where they were in the suspect's
+next run, or in the same run when the first games were stored already.
 
 It is off by default because the boosted score loses by it. On three held-out worlds
 crawled with and without it (README, "Measured as deployed"), SMURF precision rose (0.47 ->
@@ -171,8 +171,10 @@ class MatchFetcher(BaseJob):
         now = utcnow()
 
         def note_progress(con: Any) -> None:
-            # Asked for again next time unless every match of the page is stored.
-            if batch.rate_limited is None and not batch.failed:
+            # A rate limit cut the page short: asked for again. A match that failed is not:
+            # one the API keeps failing would hold the suspect's place and its history pages
+            # back for good (the history pages may still reach it).
+            if batch.rate_limited is None:
                 note_first_games_stored(con, puuid, now)
             else:
                 note_fetch_attempt(con, puuid, now)
