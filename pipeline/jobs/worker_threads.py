@@ -33,6 +33,22 @@ _POLL_S = 0.05
 _EXECUTOR = ThreadPoolExecutor(thread_name_prefix="job-work")
 
 
+def for_a_worker(context: contextvars.Context) -> contextvars.Context:
+    """``context``'s variables, less those holding an event loop, for a worker thread.
+
+    A loop belongs to the thread that runs it. jupyter_core keeps the loop its ``run_sync``
+    drives (papermill's, via nbclient) in a context variable: inherited, a report run in a
+    worker would drive the loop of the thread that started it (any thread that had run a
+    notebook itself), and two reports at once one and the same loop ("This event loop is
+    already running"); a report still stopping would hold it from its owner.
+    """
+    kept = contextvars.Context()
+    for variable, value in context.items():
+        if not isinstance(value, asyncio.AbstractEventLoop):
+            kept.run(variable.set, value)
+    return kept
+
+
 class RunThreads:
     """The worker threads of one run, and how to stop their work early."""
 
@@ -43,8 +59,9 @@ class RunThreads:
         self._cancelled = False
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker thread of this run (with the caller's context)."""
-        context = contextvars.copy_context()
+        """``fn(*args)`` in a worker thread of this run (with the caller's context variables,
+        less any event loop: see ``for_a_worker``)."""
+        context = for_a_worker(contextvars.copy_context())
         work: Future[T] = _EXECUTOR.submit(context.run, fn, *args)
         LIVE_RUNS.add_thread(self.live, work)
         waiting = asyncio.wrap_future(work)
