@@ -22,7 +22,6 @@ from pipeline.store import read, write
 from pipeline.store.aggregates import (
     canonical_sums,
     compact,
-    fill_empty_aggregates,
     rebuild_aggregates,
     reference_is_stale,
     refresh_reference,
@@ -222,6 +221,8 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         con.execute("ALTER TABLE scoring_state DROP COLUMN queue_min_games")  # migration 020
         con.execute("DROP TABLE players_below_minimum")
         con.execute("ALTER TABLE players DROP COLUMN first_games_fetched_at")  # migration 021
+        for column in ("lobby_games", "lobby_z_sum"):  # migration 022
+            con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:
@@ -242,7 +243,7 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
 
 
 def _migrated_to(path: Path, version: int) -> None:
-    """A database at schema ``version``, as an older release left it."""
+    """An empty database at schema ``version``, as an older release made it."""
     from pipeline.store.migrate import available_migrations
 
     with write(path) as con:
@@ -255,12 +256,31 @@ def _migrated_to(path: Path, version: int) -> None:
             break
         with write(path) as con:
             con.execute(migration.sql)
-            if migration.version == 13:
-                fill_empty_aggregates(con)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now())",
                 [migration.version, migration.name],
             )
+
+
+def _copy_rows(source: Path, older: Path) -> None:
+    """Every row of ``source`` into the empty tables of the older-layout ``older`` (the
+    columns both have): the games as an older release had stored them, when today's
+    writers no longer fit its layout."""
+    with write(older) as con:
+        con.execute(f"ATTACH '{source}' AS source (READ_ONLY)")
+        tables = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        ]
+        for table in tables:
+            if con.execute(f"SELECT count(*) FROM {table}").fetchone() != (0,):
+                continue  # seeded by the migrations themselves
+            mine = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
+            theirs = [c[0] for c in con.execute(f"DESCRIBE source.{table}").fetchall()]
+            columns = ", ".join(c for c in theirs if c in mine)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM source.{table}")
 
 
 def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_writers_keep_them(
@@ -272,10 +292,15 @@ def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_w
     path = tmp_path / "v15.duckdb"
     _migrated_to(path, 15)
     first = np.arange(world.matches.count // 2)
-    _store(path, world, first)
+    today = tmp_path / "today.duckdb"
+    migrate(today)
+    _store(today, world, first)
+    _copy_rows(today, path)
+    # The weeks played, whatever rows hold them (022 sums them again, with their lobby play).
+    weeks_played = "SELECT DISTINCT puuid, queue_id, week FROM player_game_weeks ORDER BY ALL"
     with read(path) as con:
         participants = con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall()
-        weeks = con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall()
+        weeks = con.execute(weeks_played).fetchall()
         queued = con.execute("SELECT * FROM players_to_score ORDER BY ALL").fetchall()
     assert queued
     migrate(path)
@@ -283,7 +308,7 @@ def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_w
         assert con.execute("SELECT * FROM match_participants ORDER BY ALL").fetchall() == (
             participants
         )
-        assert con.execute("SELECT * FROM player_game_weeks ORDER BY ALL").fetchall() == weeks
+        assert con.execute(weeks_played).fetchall() == weeks
         assert con.execute("SELECT * FROM players_to_score ORDER BY ALL").fetchall() == queued
         keys = con.execute(
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN"

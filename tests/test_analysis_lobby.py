@@ -3,7 +3,7 @@ against losses, long breaks, and experience taken from the profile, not from the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -226,3 +226,35 @@ def test_a_newcomer_learning_game_by_game_is_told_from_a_smurf_strong_from_the_f
     contributions = SMURF_MODEL.contributions(inputs)["rising_on_new_account"]
     assert contributions["learner"] < -0.1
     assert contributions["smurf"] > 0.0
+
+
+def _weeks(weeks: Sequence[int], strength: float) -> list[Game]:
+    """Six games in each of ``weeks`` (counted from START), at ``strength``."""
+    return [
+        Game(won=i % 2 == 0, strength=strength, at=START + timedelta(days=7 * w, hours=8 * i))
+        for w in weeks
+        for i in range(6)
+    ]
+
+
+def test_a_fall_from_the_best_week_shows_whatever_span_of_games_is_stored(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A boosted account: the booster's weeks far above the lobby, then the owner's below it.
+    Stored from the booster's weeks on, or with the owner's own older weeks before them (a
+    crawl that reached further back), the fall from the best week to the newest reads about
+    the same, where a trend through every stored game flattens; an even player shows none."""
+    booster_then_owner = _weeks(range(3, 6), 1.8) + _weeks(range(6, 8), 0.75)
+    owner_first = _weeks(range(3), 0.75) + booster_then_owner
+    add_matches(con, "boosted", booster_then_owner, lobby_prefix="b")
+    add_matches(con, "boosted-seen-earlier", owner_first, lobby_prefix="e")
+    add_matches(con, "even", _weeks(range(8), 1.0), lobby_prefix="n")
+    features = _features(con, "boosted", "boosted-seen-earlier", "even")
+    fall = features["lobby_fall"]
+    assert fall["boosted"] > 1.0
+    assert fall["boosted-seen-earlier"] == pytest.approx(fall["boosted"], abs=0.1)
+    assert fall["even"] < 0.2
+    # The trend's fall to the newest game halves once the older weeks are in.
+    trend = -features["lobby_perf_change"]
+    assert trend["boosted-seen-earlier"] < trend["boosted"] / 2
+    assert _inputs(features).loc["boosted", "lobby_fall"] == fall["boosted"]

@@ -206,23 +206,40 @@ def _trend(total: str, against_time: str, n: str, t_sum: str, t_sq: str) -> str:
     return f"coalesce(({against_time} - {t_sum} * {total} / {n}) / nullif({spread}, 0), 0)"
 
 
-def _breaks(source: str) -> str:
-    """The ``breaks`` CTE: per player, from the sorted list of weeks played (``weeks`` in
-    ``source``), the longest run of whole weeks without a game between two weeks with
-    games, in days."""
+def _weekly(source: str) -> str:
+    """The ``weekly`` CTE: per player, from the lists in ``source`` of the weeks played
+    (``weeks``, sorted) and of each week's games in a regular lobby and their lobby z sum
+    (``week_lobby_games``, ``week_lobby_z``):
+
+        longest_gap_days  the longest run of whole weeks without a game between two weeks
+                          with games, in days
+        lobby_fall        how far play against the lobby fell from the best week to the
+                          newest, each week's mean shrunk toward 0 like every mean here (a
+                          week of two lucky games is not a best week). Judged week by week,
+                          it says the same whatever span of games is stored: a trend
+                          through every stored game flattens when a booster's weeks sit
+                          between the owner's older and newer ones.
+    """
     return f"""
-breaks AS (
-    SELECT puuid, greatest(list_max(list_transform(
+weekly AS (
+    SELECT puuid,
+           greatest(list_max(list_transform(
                range(1, len(weeks)), i -> date_diff('day', weeks[i], weeks[i + 1]) - 7)), 0)
-               AS longest_gap_days
-    FROM {source} WHERE len(weeks) > 0
+               AS longest_gap_days,
+           list_max(week_play) - week_play[len(week_play)] AS lobby_fall
+    FROM (
+        SELECT *, list_transform(range(1, len(weeks) + 1),
+                      i -> week_lobby_z[i]::DOUBLE / (week_lobby_games[i] + $perf_prior))
+                      AS week_play
+        FROM {source} WHERE len(weeks) > 0
+    )
 )"""
 
 
 def _player_ctes(puuids: Sequence[str] | None, rows: str = "") -> str:
     """CTEs per player from the sums rows (``rows``: a condition on them, ``AND ...``):
     ``scope``, ``stored``, ``totals``, ``scored``, ``champion_games``, ``weeks`` and, from
-    those, ``player``, ``champions`` and ``breaks`` (what ``_FEATURES_SELECT`` reads)."""
+    those, ``player``, ``champions`` and ``weekly`` (what ``_FEATURES_SELECT`` reads)."""
     scope = _scope(puuids)
     # Everyone: the players with sums rows, as ``stored`` already groups them.
     scope_source = (
@@ -271,13 +288,20 @@ champions AS (
     SELECT puuid, count(*) AS champion_count, max(games) AS top_champion_games
     FROM champion_games GROUP BY puuid
 ),
-weeks AS (
-    -- Sorted in a list per player: half the cost of a window over the (player, week) rows.
-    SELECT puuid, list_sort(list_distinct(list(week))) AS weeks FROM player_game_weeks
+week_rows AS (
+    SELECT puuid, week, sum(lobby_games) AS lobby_games, sum(lobby_z_sum) AS lobby_z
+    FROM player_game_weeks
     WHERE queue_id IN (SELECT unnest($queues)) {scope} {rows}
-    GROUP BY puuid
+    GROUP BY puuid, week
 ),
-{_breaks("weeks")},
+weeks AS (
+    -- Sorted in lists per player: half the cost of a window over the (player, week) rows.
+    SELECT puuid, list(week ORDER BY week) AS weeks,
+           list(lobby_games::BIGINT ORDER BY week) AS week_lobby_games,
+           list(lobby_z::DECIMAL(18, 6) ORDER BY week) AS week_lobby_z
+    FROM week_rows GROUP BY puuid
+),
+{_weekly("weeks")},
 {_PLAYER}"""
 
 
@@ -327,7 +351,7 @@ champions AS (
            list_max(champion_games) AS top_champion_games
     FROM inputs WHERE len(champion_ids) > 0
 ),
-{_breaks("inputs")},
+{_weekly("inputs")},
 {_PLAYER}"""
 
 
@@ -370,6 +394,7 @@ SELECT s.puuid,
            * coalesce(pg.lobby_games, 0) / (coalesce(pg.lobby_games, 0) + $perf_prior)
            AS lobby_perf_change,
        coalesce(b.longest_gap_days, 0) AS longest_gap_days,
+       coalesce(b.lobby_fall, 0) AS lobby_fall,
        -- The profile: what the account has played, not what was crawled.
        p.summoner_checked_at AS profile_checked_at,
        p.profile_found,
@@ -403,7 +428,7 @@ FROM scope s
 LEFT JOIN player pg ON pg.puuid = s.puuid
 LEFT JOIN stored st ON st.puuid = s.puuid
 LEFT JOIN champions ch ON ch.puuid = s.puuid
-LEFT JOIN breaks b ON b.puuid = s.puuid
+LEFT JOIN weekly b ON b.puuid = s.puuid
 LEFT JOIN ranks c ON c.puuid = s.puuid
 LEFT JOIN players p ON p.puuid = s.puuid
 ORDER BY s.puuid
@@ -480,7 +505,8 @@ def inputs_select(
     )
     SELECT s.puuid, coalesce(c.tier, '{UNRANKED}') AS tier,
            coalesce(st.matches_stored, 0) AS matches_stored, {totals}, {scored},
-           cl.champion_ids, cl.champion_games, wl.weeks
+           cl.champion_ids, cl.champion_games,
+           wl.weeks, wl.week_lobby_games, wl.week_lobby_z
     FROM scope s
     LEFT JOIN current c ON c.puuid = s.puuid
     LEFT JOIN stored st ON st.puuid = s.puuid

@@ -5,8 +5,9 @@ until compaction leaves one per queue, role and win or loss), and DuckDB reads a
 one percent of a table's rows at about the cost of reading all of them. So the analyzer
 keeps, in ``player_score_inputs``, everything scoring reads from those rows in one narrow
 row per player (the ``totals`` and ``scored`` sums of ``features``, the games stored, the
-games per champion and the weeks played), and each run folds in only the rows appended
-since the last (``folded`` is false), marking them folded in the same transaction.
+games per champion, the weeks played and each week's lobby sums), and each run folds in
+only the rows appended since the last (``folded`` is false), marking them folded in the
+same transaction.
 
 The scored sums compare each game with the baseline of the player's tier, so a row holds the
 tier it was scored against: a queued player whose tier changed since is summed again from
@@ -171,17 +172,32 @@ def _fold_new_rows(
                 SELECT puuid, list(champion_id ORDER BY champion_id) AS champion_ids,
                        list(games ORDER BY champion_id) AS champion_games
                 FROM champions GROUP BY puuid
+            ),
+            weeks AS (
+                SELECT puuid, week, sum(lobby_games) AS lobby_games, sum(lobby_z) AS lobby_z
+                FROM (
+                    SELECT puuid, unnest(weeks) AS week, unnest(week_lobby_games) AS lobby_games,
+                           unnest(week_lobby_z) AS lobby_z FROM old
+                    UNION ALL
+                    SELECT puuid, unnest(weeks), unnest(week_lobby_games), unnest(week_lobby_z)
+                    FROM {delta}
+                ) GROUP BY ALL
+            ),
+            week_lists AS (
+                SELECT puuid, list(week ORDER BY week) AS weeks,
+                       list(lobby_games::BIGINT ORDER BY week) AS week_lobby_games,
+                       list(lobby_z::DECIMAL(18, 6) ORDER BY week) AS week_lobby_z
+                FROM weeks GROUP BY puuid
             )
             SELECT d.puuid, {version} AS version, coalesce(s.tier, d.tier) AS tier,
                    coalesce(s.matches_stored, 0) + d.matches_stored AS matches_stored,
                    {", ".join(_fold_expression(c) for c in columns)},
                    cl.champion_ids, cl.champion_games,
-                   CASE WHEN s.weeks IS NULL THEN d.weeks WHEN d.weeks IS NULL THEN s.weeks
-                        ELSE list_sort(list_distinct(list_concat(s.weeks, d.weeks)))
-                   END AS weeks
+                   wl.weeks, wl.week_lobby_games, wl.week_lobby_z
             FROM {delta} d
             LEFT JOIN old s ON s.puuid = d.puuid
-            LEFT JOIN champion_lists cl ON cl.puuid = d.puuid"""
+            LEFT JOIN champion_lists cl ON cl.puuid = d.puuid
+            LEFT JOIN week_lists wl ON wl.puuid = d.puuid"""
         row = con.execute(
             f"INSERT INTO player_score_inputs BY NAME SELECT * FROM ({merged_sql})"
         ).fetchone()

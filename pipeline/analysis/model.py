@@ -35,6 +35,10 @@ season), never from how many of its games were crawled:
                           newcomer learning game by game (a smurf is strong from its first)
     tier_decline          performance minus its trend's value at the newest game: how far
                           play against the tier baseline fell (an owner after a booster)
+    lobby_fall            the best week's play against the lobby minus the newest week's
+                          (each week's mean shrunk toward 0): a fall from the player's best
+                          stretch, whatever span of games is stored (an owner after a
+                          booster, even with the owner's own older games stored before)
     long_break            ln(1 + longest gap in days between stored games)
     old_account           how old the account is by level: 0 at level 100 and below,
                           rising to 1 at level 400 and above
@@ -161,6 +165,7 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "lobby_decline": -number("lobby_perf_change"),
             "rising_on_new_account": number("lobby_perf_change").clip(lower=0.0) * new_account,
             "tier_decline": number("perf_z") - number("recent_perf_z"),
+            "lobby_fall": number("lobby_fall"),
             "long_break": long_break,
             "old_account": old_account,
             "return_on_old_account": long_break * old_account,

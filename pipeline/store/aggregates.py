@@ -14,7 +14,9 @@ from ``match_participants``. Three tables:
                        (``lobby_<metric>``: own value minus the others' mean, its sum and sum
                        against time) and the stomps (``lobby_stomps``: lobby z >= 1)
     player_champions   per (puuid, queue_id, champion_id): games
-    player_game_weeks  per (puuid, queue_id, week): the weeks played (for long breaks)
+    player_game_weeks  per (puuid, queue_id, week): the weeks played (for long breaks) and,
+                       for the games in a regular lobby, their count and lobby z sum (how
+                       play against the lobby went week by week: a fall from the best week)
     lobby_reference    per role: the norms a game's lobby z is judged with when it is stored
                        (so a stomp is decided once); refreshed from all stored games by
                        ``rebuild_aggregates`` (see ``reference_is_stale``)
@@ -243,7 +245,7 @@ def _combined(column: str) -> str:
 _LAYOUT: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "player_game_sums": (_KEY, [name for name, _ in _game_columns()]),
     "player_champions": (("puuid", "queue_id", "champion_id"), ["games"]),
-    "player_game_weeks": (("puuid", "queue_id", "week"), []),
+    "player_game_weeks": (("puuid", "queue_id", "week"), ["lobby_games", "lobby_z_sum"]),
 }
 
 
@@ -311,21 +313,34 @@ def canonical_sums(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[objec
     }
 
 
-def _add_weeks(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Append the weeks the games of ``source`` were played in, once per batch: a week
-    stored already may come again (readers take each week once, ``compact`` merges).
+def _weeks_select(per_game: str) -> str:
+    """SELECT: the rows of ``player_game_weeks`` for the per-game rows ``per_game``: per
+    player, queue and week (Monday) played, the games in a regular lobby and their lobby z
+    summed (each game's rounded first, so the sums are exact)."""
+    return f"""
+        SELECT puuid, queue_id, CAST(date_trunc('week', game_start) AS DATE) AS week,
+               count(lobby_z) AS lobby_games,
+               coalesce(sum({_q("lobby_z")}), 0) AS lobby_z_sum, false AS folded
+        FROM ({per_game}) p
+        WHERE game_start IS NOT NULL
+        GROUP BY ALL"""
+
+
+def _add_weeks(con: duckdb.DuckDBPyConnection, per_game: str) -> None:
+    """Append the weeks the per-game rows ``per_game`` were played in, once per batch: a
+    week stored already may come again (readers add its rows up, ``compact`` merges).
     Leaving out the weeks already stored read the whole table on every batch: 15 ms of a
     100-match batch once it held 2.1 M weeks (6.2 M games), and growing with it; 6 ms
     without."""
-    con.execute(
-        f"""
-        INSERT INTO player_game_weeks (puuid, queue_id, week, folded)
-        SELECT DISTINCT puuid, coalesce(queue_id, -1),
-               CAST(date_trunc('week', game_start) AS DATE), false
-        FROM {source}
-        WHERE game_start IS NOT NULL
-        """
-    )
+    con.execute(f"INSERT INTO player_game_weeks BY NAME {_weeks_select(per_game)}")
+
+
+def refill_weeks(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum the weeks table again from every stored game, with the stored lobby reference
+    (as the writers did): for a database whose weeks rows predate their lobby sums."""
+    forget_score_inputs(con)
+    con.execute("DELETE FROM player_game_weeks")
+    _add_weeks(con, per_game_sql("match_participants"))
 
 
 def enqueue_players(
@@ -372,9 +387,15 @@ def add_games(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 
 def _sum_games(con: duckdb.DuckDBPyConnection, source: str, *, grouped: bool) -> None:
-    _append_sums(con, per_game_sql(source), grouped=grouped)
+    # The per-game rows feed the sums and the weeks: worked out once.
+    per_game = f"per_game_{uuid.uuid4().hex}"
+    con.execute(f"CREATE TEMP TABLE {per_game} AS {per_game_sql(source)}")
+    try:
+        _append_sums(con, f"SELECT * FROM {per_game}", grouped=grouped)
+        _add_weeks(con, f"SELECT * FROM {per_game}")
+    finally:
+        drop_temp_table(con, per_game)
     _append_champions(con, source)
-    _add_weeks(con, source)
 
 
 def _reference_select(source: str) -> str:
@@ -436,12 +457,15 @@ def rebuild_aggregates(con: duckdb.DuckDBPyConnection, *, renorm: bool = True) -
     return stored_games(con)
 
 
-def fill_empty_aggregates(con: duckdb.DuckDBPyConnection) -> None:
-    """Sum the stored games if the aggregate tables are empty: a database from before they
-    existed (run by the migration that completes their layout)."""
+def complete_aggregates(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring an older database's aggregates to this layout (run by the migration that
+    completes it): sum the stored games if the tables are empty (a database from before
+    they existed), else the weeks again (one from before the weeks held their lobby sums)."""
     row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
     if row and row[0] == 0:
         rebuild_aggregates(con)
+    else:
+        refill_weeks(con)
 
 
 def stored_games(con: duckdb.DuckDBPyConnection) -> int:

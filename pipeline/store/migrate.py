@@ -23,7 +23,7 @@ import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
-from pipeline.store.aggregates import fill_empty_aggregates
+from pipeline.store.aggregates import complete_aggregates
 from pipeline.store.connection import require_file, write
 from pipeline.store.errors import MigrationError, SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
@@ -33,9 +33,10 @@ log = get_logger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # What a migration's SQL cannot do itself, run in its transaction after it: fill the
-# aggregate tables from the games already stored (once their layout is complete, so that
-# the writers' statements apply).
-_AFTER = {13: fill_empty_aggregates}
+# aggregate tables from the games already stored, once their layout is complete (so that
+# the writers' statements apply; it was complete at 13 until the weeks gained their lobby
+# sums at 22).
+_AFTER = {22: complete_aggregates}
 
 
 @dataclass(frozen=True)
