@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import structlog
 
 from pipeline.store import migrate
 from tests.lake_fixtures import lake_template, lake_url, postgres
+from tests.sim_helpers import copy_database
 
 __all__ = ["lake_template", "lake_url", "postgres"]  # fixtures for every test module
 
@@ -42,7 +42,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db_path(tmp_path: Path, migrated_template: Path) -> Path:
     """A migrated, empty database file of this test's own (a copy: quicker than migrating)."""
     path = tmp_path / "smurf.duckdb"
-    shutil.copyfile(migrated_template, path)
+    copy_database(migrated_template, path)
     return path
 
 
@@ -55,7 +55,7 @@ def file_or_lake(request: pytest.FixtureRequest, tmp_path: Path, migrated_templa
     if request.param == "lake":
         return request.getfixturevalue("lake_url")
     path = tmp_path / "smurf.duckdb"
-    shutil.copyfile(migrated_template, path)
+    copy_database(migrated_template, path)
     return path
 
 

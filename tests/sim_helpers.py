@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,12 @@ def add_execution(
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a database file with its write-ahead log: a commit that changed no schema (a
+    migration's UPDATE) may be there and not yet in the file."""
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))

@@ -3,7 +3,6 @@ whatever the order games arrive in, re-imports and transactions that fail halfwa
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from pipeline.store.aggregates import (
 )
 from pipeline.store.migrate import migrate
 from pipeline.store.writers import write_match_frames
+from tests.sim_helpers import copy_database
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +58,7 @@ def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def _rebuilt(db: Path, tmp_path: Path, *, renorm: bool = False) -> dict[str, list[tuple[Any, ...]]]:
     copy = tmp_path / f"rebuilt-{db.name}"
-    shutil.copyfile(db, copy)
-    wal = db.with_name(db.name + ".wal")  # what is not checkpointed yet
-    if wal.exists():
-        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    copy_database(db, copy)
     with write(copy) as con:
         rebuild_aggregates(con, renorm=renorm)
     return _tables(copy)
@@ -125,7 +122,7 @@ def test_the_order_of_arrival_changes_nothing(
 ) -> None:
     """Two databases fed the same games in different orders hold identical sums."""
     other = tmp_path / "other.duckdb"
-    shutil.copyfile(migrated_template, other)
+    copy_database(migrated_template, other)
     total = world.matches.count
     _store(db_path, world, np.arange(total))
     for batch in _shuffled_batches(total, np.random.default_rng(9)):

@@ -187,6 +187,18 @@ def test_a_schema_change_is_checkpointed_so_the_next_open_works(db_path: Path) -
         assert con.execute("SELECT note FROM players").fetchone() == ("hello",)
 
 
+def test_a_migrated_file_holds_every_migration_without_its_log(tmp_path: Path) -> None:
+    """After a migration the file alone is at the latest version (as a copy of it is), even
+    when the last migration changed data only and left no schema change to checkpoint."""
+    path = tmp_path / "smurf.duckdb"
+    migrate(path)
+    assert not path.with_name(path.name + ".wal").exists()
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(path.read_bytes())
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert current_version(con) == latest_version()
+
+
 def test_seed_inserts_the_four_job_types(db_path: Path) -> None:
     """The seed migration configures the four job types of the job system."""
     with read(db_path) as con:

@@ -30,6 +30,7 @@ from pipeline.store import (
 from pipeline.store.location import LakeLocation, parse_location
 from pipeline.store.parser import PARTICIPANT_COLUMNS
 from tests.conftest import FIXTURES_DIR
+from tests.sim_helpers import copy_database
 
 MATCH_FIXTURES = FIXTURES_DIR / "matches"
 
@@ -374,12 +375,11 @@ def test_a_write_conflict_surfaces_as_a_conflict_not_as_an_aborted_transaction(
     """When another transaction of the process holds a player the batch updates, the batch
     fails with the conflict (which callers retry), not with "transaction is aborted" from
     cleaning up its temp tables afterwards (which they would not)."""
-    import shutil
 
     from pipeline.store.connection import is_write_conflict
 
     path = tmp_path / "conflict.duckdb"
-    shutil.copyfile(migrated_template, path)
+    copy_database(migrated_template, path)
     parsed = all_fixtures()
     first = parsed[0]
     with duckdb.connect(str(path)) as setup:
@@ -405,12 +405,11 @@ def test_a_player_first_met_by_two_transactions_at_once_is_retried_not_lost(
     """Two jobs of one process store matches with the same new player at the same time: the
     second meets the first's committed row (a duplicate key its snapshot did not show), which
     counts as a write conflict, and its transaction run again stores its match."""
-    import shutil
 
     from pipeline.store.connection import is_write_conflict, transact
 
     path = tmp_path / "duplicate.duckdb"
-    shutil.copyfile(migrated_template, path)
+    copy_database(migrated_template, path)
     parsed = all_fixtures()
     first, second = parsed[0], parsed[1]
     shared, replaced = first.participants[0]["puuid"], second.participants[0]["puuid"]

@@ -27,7 +27,7 @@ from pipeline.store.aggregates import complete_aggregates
 from pipeline.store.connection import require_file, write
 from pipeline.store.errors import MigrationError, SchemaOutOfDateError, SchemaTooNewError
 from pipeline.store.lake_schema import run_ddl
-from pipeline.store.location import Location, parse_location
+from pipeline.store.location import LakeLocation, Location, parse_location
 
 log = get_logger(__name__)
 
@@ -105,6 +105,12 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
             )
         log.info("db.migrated", version=migration.version, name=migration.name)
         applied.append(migration)
+    if applied and not isinstance(parse_location(path), LakeLocation):
+        # A migration that changed data only (a job's seeded configuration) would otherwise
+        # wait in the write-ahead log, and a copy of the file alone would read as the
+        # version before it.
+        with write(path, timeout_s=timeout_s) as con:
+            con.execute("CHECKPOINT")
     return applied
 
 
