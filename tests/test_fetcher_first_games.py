@@ -24,6 +24,7 @@ WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
 PAGE = 5
 HEADERS = {"X-Riot-Token": TEST_KEY}
 ON = {"first_games_of_new_suspects": True}
+OFF = {"first_games_of_new_suspects": False}
 
 
 @pytest.fixture(autouse=True)
@@ -184,10 +185,22 @@ def test_an_established_account_gets_its_history_page(db_path: Path, sim: Runnin
     assert first_games_at is not None
 
 
-def test_first_games_are_off_by_default(db_path: Path, sim: RunningSimulator) -> None:
-    """The seeded configuration leaves first games out: the suspect gets its history page."""
-    puuid, _ = _player(sim, new=True)
+def test_first_games_are_on_by_default(db_path: Path, sim: RunningSimulator) -> None:
+    """The seeded configuration reads a new-account suspect's first games."""
+    puuid, ids = _player(sim, new=True)
     _suspect(db_path, puuid)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored == set(ids[-PAGE:])
+    assert (start_index, first_games_at is not None) == (0, True)
+
+
+def test_first_games_turned_off_leave_the_suspect_its_history_page(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Turned off, the suspect gets its history page and no mark."""
+    puuid, _ = _player(sim, new=True)
+    _suspect(db_path, puuid, OFF)
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored == _newest_page(sim, puuid)

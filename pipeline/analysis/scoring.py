@@ -138,11 +138,11 @@ def _labels(
 # crawl with the weights fitted on the others, at the thresholds chosen that way
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
 # lowest precision measured at or above it, so more stored games never cap lower (over the
-# seven crawls, SMURF measured 0.84 on 5-9 games, 80 labels; 0.74 on 10-19, 112; 0.90 on
-# 20+, 282. BOOSTED 0.78, 110; 0.89, 168; 0.85, 358).
+# seven crawls, SMURF measured 0.76 on 5-9 games, 29 labels; 0.76 on 10-19, 154; 0.88 on
+# 20+, 501. BOOSTED 1.00, 9; 0.95, 166; 0.81, 421).
 LABEL_PRECISION_BY_GAMES = {
-    SMURF: ((5, 0.74), (10, 0.74), (20, 0.90)),
-    BOOSTED: ((5, 0.78), (10, 0.85), (20, 0.85)),
+    SMURF: ((5, 0.76), (10, 0.76), (20, 0.88)),
+    BOOSTED: ((5, 0.81), (10, 0.81), (20, 0.81)),
 }
 
 

@@ -45,7 +45,7 @@ class MatchFetcherSettings(JobSettings):
     target_matches_per_player: int = Field(ge=1, le=10_000)
     suspects_per_run: int = Field(10, ge=0, le=100_000)
     suspect_score_percent: int = Field(30, ge=1, le=100)
-    first_games_of_new_suspects: bool = False
+    first_games_of_new_suspects: bool = True
 
 
 class ProfileRefresherSettings(JobSettings):
