@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import explain
-from pipeline.analysis.explain_cli import levelling_text
+from pipeline.analysis.explain_cli import levelling_text, weekly_text
 from pipeline.cli import cli
 from pipeline.log import configure_logging
 
@@ -71,6 +71,12 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     )
     oldest = expected.games.sort_values("game_start").iloc[0]
     assert f"account level {int(oldest['summoner_level'])} at the oldest analysed game" in out
+    # The weeks as the boosted score's factor reads them, from the stored sums.
+    weeks = weekly_text(expected.games)
+    assert weeks is not None and weeks in out
+    fall = expected.factors.set_index(["target", "factor"]).loc[("boosted", "lobby_fall"), "value"]
+    said = f"a fall of {fall:.2f}" if fall > 0 else "no fall"
+    assert weeks.endswith(said)
     same = _explain(scored_world, puuid[:10], "--games", "3")
     assert same[0] == 0 and same[1] == out
 
@@ -161,3 +167,29 @@ def test_a_player_with_one_game_is_explained_in_the_singular(db_path: Path) -> N
     assert "not labelled: only 1 ranked game stored (5 needed)" in out
     assert "The one game analysed (vs lobby" in out
     assert "1 games" not in out
+
+
+def test_the_weeks_read_the_best_week_and_the_newest_as_the_fall_does() -> None:
+    """Each week (from Monday) its lobby z summed and shrunk by the prior; the best week, the
+    newest and the fall between them; games outside a regular lobby count for the week but
+    not for its play; nothing to say about a single week."""
+    games = pd.DataFrame(
+        {
+            "game_start": pd.to_datetime(
+                # Monday 2 March and Sunday 8 March share a week; 16 March is two weeks on.
+                ["2026-03-02 10:00", "2026-03-08 23:00", "2026-03-16 09:00", "2026-03-17 09:00"]
+            ),
+            "lobby_z": [1.5, 1.5, -1.0, None],
+        }
+    )
+    assert weekly_text(games, prior=1.0) == (
+        "play against the lobby by week: best the week of 2026-03-02 (+1.00 over 2 lobby"
+        " games), newest the week of 2026-03-16 (-0.50 over 1 lobby game): a fall of 1.50"
+    )
+    rising = games.assign(lobby_z=[-1.0, -1.0, 2.0, 2.0])
+    assert weekly_text(rising, prior=0.0) == (
+        "play against the lobby by week: best the week of 2026-03-16 (+2.00 over 2 lobby"
+        " games), the newest: no fall"
+    )
+    assert weekly_text(games.iloc[:2], prior=1.0) is None
+    assert weekly_text(games.drop(columns="lobby_z")) is None

@@ -69,9 +69,9 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
         + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
         + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
     ]
-    levelling = levelling_text(e.games)
-    if levelling:
-        lines.append(f"  {levelling}")
+    for said in (levelling_text(e.games), weekly_text(e.games)):
+        if said:
+            lines.append(f"  {said}")
     if summary.get("unlabelled_because") and e.label == "INSUFFICIENT_DATA":
         lines.append(f"  not labelled: {summary['unlabelled_because']}")
     stored, scored_at = summary.get("label"), summary.get("scored_at")
@@ -135,6 +135,42 @@ def levelling_text(games: pd.DataFrame) -> str | None:
         f"account level {int(first['summoner_level'])} at the oldest analysed game, "
         f"{int(last['summoner_level'])} at the newest, {shown_days:g} days later "
         f"({gained / shown_days:.2f} levels a day)"
+    )
+
+
+def weekly_text(games: pd.DataFrame, prior: float | None = None) -> str | None:
+    """Play against the lobby week by week, as the ``lobby_fall`` factor reads it: the best
+    week and the newest, each its games' lobby z summed and shrunk toward 0 by ``prior``
+    pseudo-games (the scoring default); None with fewer than two weeks played."""
+    if "lobby_z" not in games or "game_start" not in games:
+        return None
+    if prior is None:
+        from pipeline.analysis.params import DEFAULT_PARAMS
+
+        prior = DEFAULT_PARAMS.performance_prior_games
+    played = games.dropna(subset=["game_start"])
+    # Weeks from Monday, as the store counts them (DuckDB's date_trunc('week')).
+    week = pd.to_datetime(played["game_start"]).dt.to_period("W-SUN").dt.start_time
+    weeks = played.assign(week=week).groupby("week")["lobby_z"].agg(["sum", "count"])
+    if len(weeks) < 2:
+        return None
+    # Sorted by week: the newest is the last; the best the first of the highest.
+    days = [pd.Timestamp(day) for day in weeks.index]
+    counts = [int(count) for count in weeks["count"]]
+    play = [
+        float(total) / (count + prior) for total, count in zip(weeks["sum"], counts, strict=True)
+    ]
+    best, newest = play.index(max(play)), len(play) - 1
+
+    def week_of(i: int) -> str:
+        games_judged = counted(counts[i], "lobby game", "lobby games")
+        return f"the week of {days[i]:%Y-%m-%d} ({play[i]:+.2f} over {games_judged})"
+
+    if best == newest:
+        return f"play against the lobby by week: best {week_of(best)}, the newest: no fall"
+    return (
+        f"play against the lobby by week: best {week_of(best)}, newest {week_of(newest)}:"
+        f" a fall of {play[best] - play[newest]:.2f}"
     )
 
 
