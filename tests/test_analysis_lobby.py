@@ -257,4 +257,3 @@ def test_a_fall_from_the_best_week_shows_whatever_span_of_games_is_stored(
     # The trend's fall to the newest game halves once the older weeks are in.
     trend = -features["lobby_perf_change"]
     assert trend["boosted-seen-earlier"] < trend["boosted"] / 2
-    assert _inputs(features).loc["boosted", "lobby_fall"] == fall["boosted"]

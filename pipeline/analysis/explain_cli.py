@@ -166,7 +166,7 @@ def weekly_text(games: pd.DataFrame, prior: float | None = None) -> str | None:
         games_judged = counted(counts[i], "lobby game", "lobby games")
         return f"the week of {days[i]:%Y-%m-%d} ({play[i]:+.2f} over {games_judged})"
 
-    if best == newest:
+    if play[newest] >= play[best]:
         return f"play against the lobby by week: best {week_of(best)}, the newest: no fall"
     return (
         f"play against the lobby by week: best {week_of(best)}, newest {week_of(newest)}:"

@@ -216,9 +216,12 @@ def _weekly(source: str) -> str:
         lobby_fall        how far play against the lobby fell from the best week to the
                           newest, each week's mean shrunk toward 0 like every mean here (a
                           week of two lucky games is not a best week). Judged week by week,
-                          it says the same whatever span of games is stored: a trend
+                          it moves little with the span of games stored, where a trend
                           through every stored game flattens when a booster's weeks sit
-                          between the owner's older and newer ones.
+                          between the owner's older and newer ones. Not free of bias: a
+                          newest week of few games is shrunk hardest, and the best of
+                          many weeks is higher by chance, so steady play far above the
+                          lobby over many weeks reads as some fall.
     """
     return f"""
 weekly AS (

@@ -250,9 +250,10 @@ SMURF_MODEL = LogisticModel(
 # line through every stored game (``tier_decline``, once the strongest factor at 10.4) no
 # longer ends low once the owner's own earlier weeks are stored too (a suspect's first games
 # bring early-season lobbies in). On three held-out worlds crawled with the first games,
-# boosted ROC-AUC was 0.89-0.93 with that line alone and 0.98-0.99 with the weekly fall,
-# each model refitted; kept beside it at a fifth of its old weight, the line still helps
-# where the boost was long ago (held-out long-ago-boosts 0.919 without it, 0.941 with it).
+# boosted ROC-AUC (``smurf evaluate``) was 0.89-0.93 for smurf-logit-10, whose fall was that
+# line, and 0.973-0.978 for these weights. Kept beside the weekly fall at a fifth of its old
+# weight, the line still helps where the boost was long ago (held-out long-ago-boosts,
+# labellable players: 0.919 without it, 0.941 with it).
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
     intercept=-5.3375,
