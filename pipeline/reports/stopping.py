@@ -23,6 +23,7 @@ class ReportStop:
         self._requested = False
         self._kernel_pid: int | None = None
         self._ready = False
+        self._interrupted_cell = False  # this cell was sent its interrupt already
 
     @property
     def requested(self) -> bool:
@@ -31,8 +32,11 @@ class ReportStop:
 
     def request(self) -> None:
         """Ask the run to stop, and interrupt the kernel's cell. The run asks again and again
-        while it waits: an interrupt that reaches the kernel between two requests (idle,
-        just before a cell starts) is ignored by it, and the next one lands."""
+        while it waits, but the kernel is sent one interrupt per cell: a second one landing
+        while ipykernel is still handling the first (sending the interrupted cell's reply)
+        escapes its handler, the reply is never sent, and the run would wait out the cell's
+        whole timeout. A cell that starts after the request is refused by the runner, and
+        one whose interrupt was lost runs to its end."""
         with self._lock:
             self._requested = True
         self._interrupt_kernel()
@@ -44,9 +48,10 @@ class ReportStop:
             self._kernel_pid = pid
 
     def kernel_ready(self) -> None:
-        """The kernel runs cells: an interrupt now stops the running one."""
+        """The kernel runs a cell (called as each starts): an interrupt now stops it."""
         with self._lock:
             self._ready = True
+            self._interrupted_cell = False
         self._interrupt_kernel()
 
     def kernel_stopping(self) -> None:
@@ -59,6 +64,9 @@ class ReportStop:
         with self._lock:
             if not (self._requested and self._ready) or self._kernel_pid is None:
                 return
+            if self._interrupted_cell:
+                return
+            self._interrupted_cell = True
             pid = self._kernel_pid
         with contextlib.suppress(ProcessLookupError):  # the kernel has ended already
             os.kill(pid, signal.SIGINT)
