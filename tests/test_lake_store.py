@@ -272,3 +272,33 @@ def test_a_writer_killed_mid_commit_loses_nothing_committed(lake_url: str) -> No
         assert con.execute("SELECT count(*) FROM matches").fetchone() == (3,)
         puuids = {r[0] for r in con.execute("SELECT puuid FROM players").fetchall()}
     assert "after-the-kill" in puuids and "never-committed" not in puuids
+
+
+def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_them(
+    lake_url: str, tmp_path: Path
+) -> None:
+    """Migration 022 on a lake that already holds games (its weeks without their lobby
+    sums) fills them from the stored games: the aggregates end equal to those the writers
+    keep, bit for bit."""
+    from pipeline.store.aggregates import canonical_sums
+
+    source = tmp_path / "world.duckdb"
+    export_world(SimulatorConfig(seed=5, players=60, history_days=10), source)
+    copy_from_file(source, parse_location(lake_url))  # type: ignore[arg-type]
+    with read(lake_url) as con:
+        kept = canonical_sums(con)
+        lobby_weeks = con.execute(
+            "SELECT count(*) FROM player_game_weeks WHERE lobby_games > 0"
+        ).fetchone()
+    assert lobby_weeks is not None and lobby_weeks[0] > 0
+    with write(lake_url) as con:  # as a release before 022 left it
+        for column in ("lobby_games", "lobby_z_sum"):
+            con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
+        for column in ("week_lobby_games", "week_lobby_z"):
+            con.execute(f"ALTER TABLE player_score_inputs DROP COLUMN {column}")
+        con.execute("DELETE FROM schema_migrations WHERE version >= 22")
+    applied = migrate(lake_url)
+    assert [m.version for m in applied] == [22, 23]
+    with read(lake_url) as con:
+        assert current_version(con) == latest_version()
+        assert canonical_sums(con) == kept
