@@ -193,3 +193,48 @@ def test_the_weeks_read_the_best_week_and_the_newest_as_the_fall_does() -> None:
     )
     assert weekly_text(games.iloc[:2], prior=1.0) is None
     assert weekly_text(games.drop(columns="lobby_z")) is None
+
+
+def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_label(
+    scored_world: Path,
+) -> None:
+    """When the other score reached its threshold too, explain says so and which case is
+    the stronger by log-odds, and takes both scores apart."""
+    from pipeline.analysis.params import DEFAULT_PARAMS
+
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        row = con.execute(
+            "SELECT puuid FROM latest_smurf_scores WHERE label = 'BOOSTED'"
+            " AND smurf_score >= $smurf AND boosted_score >= $boosted ORDER BY puuid LIMIT 1",
+            {
+                "smurf": DEFAULT_PARAMS.smurf_threshold,
+                "boosted": DEFAULT_PARAMS.boosted_threshold,
+            },
+        ).fetchone()
+        assert row is not None, "the world has a BOOSTED player whose smurf score is high too"
+        expected = explain(con, str(row[0]))
+    code, out, err = _explain(scored_world, str(row[0]), "--games", "0")
+    assert code == 0, err
+    logits = {
+        target: float(
+            expected.factors.loc[expected.factors["target"] == target, "contribution"].sum()
+        )
+        for target in ("smurf", "boosted")
+    }
+    assert logits["boosted"] >= logits["smurf"]
+    assert (
+        f"both scores reached their labels' thresholds ({DEFAULT_PARAMS.smurf_threshold:.2f}"
+        f" smurf, {DEFAULT_PARAMS.boosted_threshold:.2f} boosted): BOOSTED is the stronger"
+        f" case, boosted log-odds {logits['boosted']:+.2f} against smurf {logits['smurf']:+.2f}"
+    ) in out
+    assert out.index("Why the boosted score") < out.index("Why the smurf score")
+    # A SMURF whose boosted score stays below its threshold is explained by its own only.
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        alone = con.execute(
+            "SELECT puuid FROM latest_smurf_scores WHERE label = 'SMURF'"
+            " AND boosted_score < $boosted ORDER BY puuid LIMIT 1",
+            {"boosted": DEFAULT_PARAMS.boosted_threshold},
+        ).fetchone()
+    assert alone is not None
+    single = _explain(scored_world, str(alone[0]), "--games", "0")[1]
+    assert "both scores reached" not in single and "Why the boosted score" not in single

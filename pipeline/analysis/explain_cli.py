@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.analysis.cli import DB_OPTION_HELP, quiet
+from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.cli_settings import db_option, settings_of
 from pipeline.errors import ConfigError, shorten
 from pipeline.words import counted
@@ -81,9 +82,15 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
             f"{scored_at:%Y-%m-%d %H:%M} UTC, says {stored})"
         )
     # A SMURF or BOOSTED label is explained by its own score; a player labelled neither
-    # is explained by both (why neither score reached its threshold).
+    # is explained by both (why neither score reached its threshold), and so is one whose
+    # other score reached its threshold too (why the label is this one and not the other).
     labelled = e.label in ("SMURF", "BOOSTED")
-    for target in [target_of(e.label)] if labelled else ["smurf", "boosted"]:
+    targets = [target_of(e.label)] if labelled else ["smurf", "boosted"]
+    both = _both_passed(e)
+    if both:
+        lines.append(f"  {both}")
+        targets.append("boosted" if targets[0] == "smurf" else "smurf")
+    for target in targets:
         lines += ["", *_factor_lines(e, target)]
     if games and not e.games.empty:
         newest = e.games.head(games)
@@ -179,6 +186,26 @@ def _newest(shown: int, analysed: int) -> str:
     if analysed == 1:
         return "The one game analysed"
     return f"Newest {shown} of {analysed} games analysed"
+
+
+def _both_passed(e: Explanation, params: ScoringParams = DEFAULT_PARAMS) -> str | None:
+    """Why a player whose scores both reached their thresholds has the label it has: the
+    stronger case by log-odds (the scores alone can both read 1.00)."""
+    if e.label not in ("SMURF", "BOOSTED"):
+        return None
+    if e.smurf_score < params.smurf_threshold or e.boosted_score < params.boosted_threshold:
+        return None
+    logits = {
+        target: float(e.factors.loc[e.factors["target"] == target, "contribution"].sum())
+        for target in ("smurf", "boosted")
+    }
+    chosen = "boosted" if e.label == "BOOSTED" else "smurf"
+    other = "smurf" if chosen == "boosted" else "boosted"
+    return (
+        f"both scores reached their labels' thresholds ({params.smurf_threshold:.2f} smurf, "
+        f"{params.boosted_threshold:.2f} boosted): {e.label} is the stronger case, "
+        f"{chosen} log-odds {logits[chosen]:+.2f} against {other} {logits[other]:+.2f}"
+    )
 
 
 def _factor_lines(e: Explanation, target: str) -> list[str]:
