@@ -280,6 +280,10 @@ _FACTOR_WORDS = {
     "winning_season_below_tier": "record above play at tier",
     "rising_on_new_account": "learning on a new account",
     "lobby_fall": "fall from best week",
+    # Play against the lobby in the games won or lost, not how many: "low lobby losses"
+    # read as few games lost.
+    "lobby_wins": "play in games won",
+    "lobby_losses": "play in games lost",
 }
 # What a value below the center reads as, where "low ..." would not: most players show no
 # rise at all, veterans included, for whom "low learning on a new account" means nothing.
