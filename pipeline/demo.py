@@ -340,6 +340,8 @@ def summarise(db: Database) -> dict[str, Any]:
             for method in ("model", "winrate_rule"):
                 for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
                     quality[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
+            for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
+                quality[f"boosted_{metric}_model"] = report.metric("boosted", "model", metric)
             quality["players_evaluated"] = float(report.players)
             quality["smurfs_gone"] = report.metric("smurf", "model", "positives", "account gone")
             quality["smurf_label_recall_found"] = report.metric(
@@ -395,6 +397,11 @@ def _share(value: float) -> str:
     return "n/a" if value != value else f"{value:.0%}"
 
 
+def _auc(value: float) -> str:
+    """A ROC-AUC to three places, or "n/a" when undefined (no positives or no negatives)."""
+    return "n/a" if value != value else f"{value:.3f}"
+
+
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     s = result.summary
     counts = s.get("counts", {})
@@ -431,8 +438,8 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
             f"({int(quality['players_evaluated'])} players with enough games):"
         )
         say(
-            f"  smurf ROC-AUC: model {quality['smurf_roc_auc_model']:.3f} vs "
-            f"'win rate >= 65% over >= 30 games' {quality['smurf_roc_auc_winrate_rule']:.3f}"
+            f"  smurf ROC-AUC: model {_auc(quality['smurf_roc_auc_model'])} vs "
+            f"'win rate >= 65% over >= 30 games' {_auc(quality['smurf_roc_auc_winrate_rule'])}"
         )
         for method, name in (("model", "SMURF label"), ("winrate_rule", "rule's flag")):
             say(
@@ -448,6 +455,12 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
                 f" banned or deleted) and never labelled; SMURF label recall over the accounts"
                 f" still found: {_share(quality['smurf_label_recall_found'])}"
             )
+        say(
+            f"  boosted ROC-AUC: model {_auc(quality['boosted_roc_auc_model'])}; BOOSTED label: "
+            f"{int(quality['boosted_labelled_model'])} players, precision "
+            f"{_share(quality['boosted_label_precision_model'])}, recall "
+            f"{_share(quality['boosted_label_recall_model'])}"
+        )
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")
     say("")

@@ -178,3 +178,43 @@ def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     assert command_name(str(program)) == "smurf"
     assert command_name("/usr/lib/python3/pipeline/__main__.py") == "smurf"
+
+
+def test_the_summary_quotes_the_evaluation_for_both_labels(tmp_path: Path) -> None:
+    """On a database with the simulator's truth, the summary gives the evaluation's smurf
+    and boosted figures: ROC-AUC, and each label's count, precision and recall."""
+    from click.testing import CliRunner
+
+    from pipeline.analysis import evaluate
+    from pipeline.cli import cli
+    from pipeline.demo import DemoResult, print_summary, summarise
+    from pipeline.simulator import SimulatorConfig
+    from pipeline.simulator.export import export_world
+
+    configure_logging(json_lines=True, level="warning", stream=io.StringIO())
+    path = tmp_path / "world.duckdb"
+    export_world(SimulatorConfig(seed=13, players=300), path)
+    assert CliRunner().invoke(cli, ["--db", str(path), "analyze", "--all"]).exit_code == 0
+    with Database(path).read() as con:
+        report = evaluate(con)
+    said: list[str] = []
+    print_summary(DemoResult(path, summary=summarise(Database(path))), said.append)
+
+    def figures(target: str) -> tuple[float, int, float, float]:
+        def metric(name: str) -> float:
+            return report.metric(target, "model", name)
+
+        labelled = int(metric("labelled"))
+        assert labelled > 0, f"the world has {target} labels to judge"
+        return metric("roc_auc"), labelled, metric("label_precision"), metric("label_recall")
+
+    auc, labelled, precision, recall = figures("smurf")
+    assert any(line.startswith(f"  smurf ROC-AUC: model {auc:.3f} vs ") for line in said)
+    assert (
+        f"  SMURF label: {labelled} players, precision {precision:.0%}, recall {recall:.0%}" in said
+    )
+    auc, labelled, precision, recall = figures("boosted")
+    assert (
+        f"  boosted ROC-AUC: model {auc:.3f}; BOOSTED label: {labelled} players, precision "
+        f"{precision:.0%}, recall {recall:.0%}"
+    ) in said
