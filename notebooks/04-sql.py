@@ -70,11 +70,14 @@ GROUP BY ALL ORDER BY platform, players DESC
 
 # %% [markdown]
 # ## Highest win rates over at least `min_games` ranked solo games
+#
+# A puuid is 78 characters; its first 12 name the player for `smurf explain`.
 
 # %%
 q("""
 SELECT any_value(riot_id_game_name) AS name, count(*) AS games,
-       round(avg(win::INTEGER), 3) AS win_rate, round(avg(kda), 2) AS kda, puuid
+       round(avg(win::INTEGER), 3) AS win_rate, round(avg(kda), 2) AS kda,
+       left(puuid, 12) AS puuid_start
 FROM match_participants
 WHERE queue_id = 420
 GROUP BY puuid
@@ -90,7 +93,7 @@ LIMIT 20
 q("""
 SELECT coalesce(p.game_name || '#' || p.tag_line, s.puuid) AS riot_id,
        strftime(s.scored_at, '%Y-%m-%d %H:%M') AS scored, s.label,
-       round(s.smurf_score, 3) AS smurf_score,
+       round(s.smurf_score, 3) AS smurf_score, round(s.boosted_score, 3) AS boosted_score,
        lag(s.label) OVER (PARTITION BY s.puuid ORDER BY s.scored_at) AS previous_label
 FROM smurf_scores s LEFT JOIN players p USING (puuid)
 QUALIFY previous_label IS DISTINCT FROM s.label AND previous_label IS NOT NULL
