@@ -337,16 +337,18 @@ def summarise(db: Database) -> dict[str, Any]:
         quality: dict[str, float] = {}
         try:
             report = evaluate(con)
+            figures: dict[str, float] = {}
             for method in ("model", "winrate_rule"):
                 for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
-                    quality[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
+                    figures[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
             for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
-                quality[f"boosted_{metric}_model"] = report.metric("boosted", "model", metric)
-            quality["players_evaluated"] = float(report.players)
-            quality["smurfs_gone"] = report.metric("smurf", "model", "positives", "account gone")
-            quality["smurf_label_recall_found"] = report.metric(
+                figures[f"boosted_{metric}_model"] = report.metric("boosted", "model", metric)
+            figures["players_evaluated"] = float(report.players)
+            figures["smurfs_gone"] = report.metric("smurf", "model", "positives", "account gone")
+            figures["smurf_label_recall_found"] = report.metric(
                 "smurf", "model", "label_recall", "account found"
             )
+            quality = figures  # all of them or none: the summary prints them together
         except NoGroundTruthError:
             pass
         except Exception as exc:  # a tiny demo world may lack positives: say so, go on
