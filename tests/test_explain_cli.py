@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import explain
-from pipeline.analysis.explain_cli import levelling_text, weekly_text
+from pipeline.analysis.explain import Explanation
+from pipeline.analysis.explain_cli import label_choice, levelling_text, weekly_text
+from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.cli import cli
 from pipeline.log import configure_logging
 
@@ -200,8 +202,6 @@ def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_labe
 ) -> None:
     """When the other score reached its threshold too, explain says so and which case is
     the stronger by log-odds, and takes both scores apart."""
-    from pipeline.analysis.params import DEFAULT_PARAMS
-
     with duckdb.connect(str(scored_world), read_only=True) as con:
         row = con.execute(
             "SELECT puuid FROM latest_smurf_scores WHERE label = 'BOOSTED'"
@@ -223,10 +223,10 @@ def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_labe
     }
     assert logits["boosted"] >= logits["smurf"]
     assert (
-        f"both scores reached their labels' thresholds ({DEFAULT_PARAMS.smurf_threshold:.2f}"
-        f" smurf, {DEFAULT_PARAMS.boosted_threshold:.2f} boosted): BOOSTED is the stronger"
-        f" case, boosted log-odds {logits['boosted']:+.2f} against smurf {logits['smurf']:+.2f}"
+        f"both scores reached their labels' thresholds ({DEFAULT_PARAMS.smurf_threshold:.3f}"
+        f" smurf, {DEFAULT_PARAMS.boosted_threshold:.3f} boosted): BOOSTED is the stronger case,"
     ) in out
+    assert label_choice(expected) in out
     assert out.index("Why the boosted score") < out.index("Why the smurf score")
     # A SMURF whose boosted score stays below its threshold is explained by its own only.
     with duckdb.connect(str(scored_world), read_only=True) as con:
@@ -238,3 +238,44 @@ def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_labe
     assert alone is not None
     single = _explain(scored_world, str(alone[0]), "--games", "0")[1]
     assert "both scores reached" not in single and "Why the boosted score" not in single
+
+
+def _scored(label: str, smurf: float, boosted: float, logits: tuple[float, float]) -> Explanation:
+    """An explanation with these scores, whose factors add up to these log-odds."""
+    factors = pd.DataFrame(
+        {
+            "target": ["smurf", "smurf", "boosted", "boosted"],
+            "factor": ["prior", "lobby_stomps", "prior", "lobby_fall"],
+            "contribution": [-5.0, logits[0] + 5.0, -5.0, logits[1] + 5.0],
+        }
+    )
+    empty = pd.DataFrame()
+    return Explanation(
+        "p", label, smurf, boosted, None, 30, "GOLD", factors, empty, empty, features={}
+    )
+
+
+def test_the_label_choice_is_said_where_a_score_past_its_threshold_did_not_decide() -> None:
+    """Both scores past their thresholds: the stronger case by log-odds has the label,
+    SMURF or BOOSTED alike; the smurf score past its threshold with the boosted case the
+    stronger and its score below its own: labelled neither. A tie at two places is shown to
+    four; a score on its own past its threshold, or a NaN score, says nothing more."""
+    smurf_at, boosted_at = DEFAULT_PARAMS.smurf_threshold, DEFAULT_PARAMS.boosted_threshold
+    thresholds = f"({smurf_at:.3f} smurf, {boosted_at:.3f} boosted)"
+    said = label_choice(_scored("SMURF", 0.99, 0.9, (4.6, 2.2)))
+    assert said == (
+        f"both scores reached their labels' thresholds {thresholds}: SMURF is the stronger"
+        " case, smurf log-odds +4.60 against boosted +2.20"
+    )
+    tie = label_choice(_scored("BOOSTED", 0.999, 0.999, (7.1401, 7.1432)))
+    assert tie is not None and tie.endswith("boosted log-odds +7.1432 against smurf +7.1401")
+    neither = label_choice(_scored("NORMAL", smurf_at + 0.02, boosted_at - 0.04, (0.38, 0.5)))
+    assert neither == (
+        f"the smurf score reached its threshold ({smurf_at:.3f}), but the boosted case is the"
+        f" stronger (log-odds +0.50 against +0.38) and the boosted score is below its own"
+        f" ({boosted_at:.3f}): labelled neither"
+    )
+    assert label_choice(_scored("SMURF", 0.99, 0.1, (4.6, -2.2))) is None
+    assert label_choice(_scored("NORMAL", 0.1, 0.2, (-2.2, -1.4))) is None
+    assert label_choice(_scored("SMURF", 0.99, float("nan"), (4.6, 0.0))) is None
+    assert label_choice(_scored("INSUFFICIENT_DATA", 0.99, 0.99, (4.6, 5.0))) is None

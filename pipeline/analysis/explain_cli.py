@@ -58,8 +58,14 @@ def resolve_player(con: duckdb.DuckDBPyConnection, text: str) -> str:
     )
 
 
-def explanation_text(summary: dict[str, object], explanation: Explanation, games: int) -> str:
-    """The player's label, scores and factors (largest contribution first), in words."""
+def explanation_text(
+    summary: dict[str, object],
+    explanation: Explanation,
+    games: int,
+    params: ScoringParams = DEFAULT_PARAMS,
+) -> str:
+    """The player's label, scores and factors (largest contribution first), in words;
+    ``params`` are those the explanation was scored with."""
     from pipeline.explorer.scores import target_of
 
     e = explanation
@@ -82,14 +88,15 @@ def explanation_text(summary: dict[str, object], explanation: Explanation, games
             f"{scored_at:%Y-%m-%d %H:%M} UTC, says {stored})"
         )
     # A SMURF or BOOSTED label is explained by its own score; a player labelled neither
-    # is explained by both (why neither score reached its threshold), and so is one whose
-    # other score reached its threshold too (why the label is this one and not the other).
+    # is explained by both (why neither label was given), and so is one whose other score
+    # reached its threshold too (why the label is this one and not the other).
     labelled = e.label in ("SMURF", "BOOSTED")
     targets = [target_of(e.label)] if labelled else ["smurf", "boosted"]
-    both = _both_passed(e)
-    if both:
-        lines.append(f"  {both}")
-        targets.append("boosted" if targets[0] == "smurf" else "smurf")
+    choice = label_choice(e, params)
+    if choice:
+        lines.append(f"  {choice}")
+        if labelled:
+            targets.append("boosted" if targets[0] == "smurf" else "smurf")
     for target in targets:
         lines += ["", *_factor_lines(e, target)]
     if games and not e.games.empty:
@@ -188,24 +195,42 @@ def _newest(shown: int, analysed: int) -> str:
     return f"Newest {shown} of {analysed} games analysed"
 
 
-def _both_passed(e: Explanation, params: ScoringParams = DEFAULT_PARAMS) -> str | None:
-    """Why a player whose scores both reached their thresholds has the label it has: the
-    stronger case by log-odds (the scores alone can both read 1.00)."""
-    if e.label not in ("SMURF", "BOOSTED"):
+def _log_odds(e: Explanation, target: str) -> float:
+    return float(e.factors.loc[e.factors["target"] == target, "contribution"].sum())
+
+
+def _versus(first: float, second: float) -> tuple[str, str]:
+    """Two log-odds in words, to more places when two would read as a tie."""
+    places = 2 if f"{first:+.2f}" != f"{second:+.2f}" else 4
+    return f"{first:+.{places}f}", f"{second:+.{places}f}"
+
+
+def label_choice(e: Explanation, params: ScoringParams = DEFAULT_PARAMS) -> str | None:
+    """Why the label is not simply the score past its threshold, when it is not: both
+    scores reached their thresholds (the stronger case by log-odds has the label), or the
+    smurf score reached its threshold but the boosted case is the stronger and its score
+    stayed below its own (``scoring._labels``: labelled neither)."""
+    if e.label not in ("SMURF", "BOOSTED", "NORMAL"):
         return None
-    if e.smurf_score < params.smurf_threshold or e.boosted_score < params.boosted_threshold:
-        return None
-    logits = {
-        target: float(e.factors.loc[e.factors["target"] == target, "contribution"].sum())
-        for target in ("smurf", "boosted")
-    }
-    chosen = "boosted" if e.label == "BOOSTED" else "smurf"
-    other = "smurf" if chosen == "boosted" else "boosted"
-    return (
-        f"both scores reached their labels' thresholds ({params.smurf_threshold:.2f} smurf, "
-        f"{params.boosted_threshold:.2f} boosted): {e.label} is the stronger case, "
-        f"{chosen} log-odds {logits[chosen]:+.2f} against {other} {logits[other]:+.2f}"
-    )
+    smurf_passed = e.smurf_score >= params.smurf_threshold  # False for a NaN score
+    boosted_passed = e.boosted_score >= params.boosted_threshold
+    smurf, boosted = _log_odds(e, "smurf"), _log_odds(e, "boosted")
+    thresholds = f"{params.smurf_threshold:.3f} smurf, {params.boosted_threshold:.3f} boosted"
+    if e.label != "NORMAL" and smurf_passed and boosted_passed:
+        chosen, other = ("boosted", "smurf") if e.label == "BOOSTED" else ("smurf", "boosted")
+        mine, theirs = _versus(*((boosted, smurf) if chosen == "boosted" else (smurf, boosted)))
+        return (
+            f"both scores reached their labels' thresholds ({thresholds}): {e.label} is the "
+            f"stronger case, {chosen} log-odds {mine} against {other} {theirs}"
+        )
+    if e.label == "NORMAL" and smurf_passed and boosted > smurf:
+        higher, lower = _versus(boosted, smurf)
+        return (
+            f"the smurf score reached its threshold ({params.smurf_threshold:.3f}), but the "
+            f"boosted case is the stronger (log-odds {higher} against {lower}) and the boosted"
+            f" score is below its own ({params.boosted_threshold:.3f}): labelled neither"
+        )
+    return None
 
 
 def _factor_lines(e: Explanation, target: str) -> list[str]:
