@@ -1181,7 +1181,7 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
     assert factor_phrase("smurf", "rising_on_new_account", 0.1) == "steady play"
     assert factor_phrase("smurf", "rising_on_new_account", -0.4) == "learning on a new account"
     # Play against the lobby in the games lost, not how many were lost.
-    assert factor_phrase("smurf", "lobby_losses", -2.7) == "low play in games lost"
+    assert factor_phrase("smurf", "lobby_losses", -2.7) == "weak play in games lost"
     assert factor_phrase("boosted", "lobby_wins", 0.2) == "play in games won"
     contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
     assert scores.top_factors(contributions, "smurf") == (

@@ -287,7 +287,12 @@ _FACTOR_WORDS = {
 }
 # What a value below the center reads as, where "low ..." would not: most players show no
 # rise at all, veterans included, for whom "low learning on a new account" means nothing.
-_LOW_WORDS = {"rising_on_new_account": "steady play", "lobby_fall": "no fall from best week"}
+_LOW_WORDS = {
+    "rising_on_new_account": "steady play",
+    "lobby_fall": "no fall from best week",
+    "lobby_wins": "weak play in games won",
+    "lobby_losses": "weak play in games lost",
+}
 
 
 def factor_phrase(target: str, name: str, contribution: float) -> str:
