@@ -298,7 +298,7 @@ def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_the
             con.execute(f"ALTER TABLE player_score_inputs DROP COLUMN {column}")
         con.execute("DELETE FROM schema_migrations WHERE version >= 22")
     applied = migrate(lake_url)
-    assert [m.version for m in applied] == [22, 23]
+    assert [m.version for m in applied] == list(range(22, latest_version() + 1))
     with read(lake_url) as con:
         assert current_version(con) == latest_version()
         assert canonical_sums(con) == kept
