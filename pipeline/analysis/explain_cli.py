@@ -218,7 +218,8 @@ def label_choice(e: Explanation, params: ScoringParams = DEFAULT_PARAMS) -> str 
     thresholds = f"{params.smurf_threshold:.3f} smurf, {params.boosted_threshold:.3f} boosted"
     if e.label != "NORMAL" and smurf_passed and boosted_passed:
         chosen, other = ("boosted", "smurf") if e.label == "BOOSTED" else ("smurf", "boosted")
-        mine, theirs = _versus(*((boosted, smurf) if chosen == "boosted" else (smurf, boosted)))
+        logits = {"smurf": smurf, "boosted": boosted}
+        mine, theirs = _versus(logits[chosen], logits[other])
         return (
             f"both scores reached their labels' thresholds ({thresholds}): {e.label} is the "
             f"stronger case, {chosen} log-odds {mine} against {other} {theirs}"
@@ -258,7 +259,7 @@ def _factor_lines(e: Explanation, target: str) -> list[str]:
         lines.append(
             f"  {contribution:+6.2f}  {words:<{width}}  value {value_text}, typical {baseline:.2f}"
         )
-    total = prior + float(factors["contribution"].sum())
+    total = _log_odds(e, target)
     lines.append(f"  {prior:+6.2f}  prior (a typical player)")
     probability = 1 / (1 + math.exp(-max(min(total, 700.0), -700.0)))
     lines.append(f"  {'=':>6}  log-odds {total:+.2f}, probability {probability:.2f}")
