@@ -338,11 +338,13 @@ def summarise(db: Database) -> dict[str, Any]:
         try:
             report = evaluate(con)
             figures: dict[str, float] = {}
-            for method in ("model", "winrate_rule"):
+            for target, method in (
+                ("smurf", "model"),
+                ("smurf", "winrate_rule"),
+                ("boosted", "model"),
+            ):
                 for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
-                    figures[f"smurf_{metric}_{method}"] = report.metric("smurf", method, metric)
-            for metric in ("roc_auc", "label_precision", "label_recall", "labelled"):
-                figures[f"boosted_{metric}_model"] = report.metric("boosted", "model", metric)
+                    figures[f"{target}_{metric}_{method}"] = report.metric(target, method, metric)
             figures["players_evaluated"] = float(report.players)
             figures["smurfs_gone"] = report.metric("smurf", "model", "positives", "account gone")
             figures["smurf_label_recall_found"] = report.metric(
@@ -394,14 +396,14 @@ def _suspect(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _share(value: float) -> str:
-    """A share as a percentage, or "n/a" when it is undefined (nobody labelled)."""
-    return "n/a" if value != value else f"{value:.0%}"
+def _share(value: float, spec: str = ".0%") -> str:
+    """A share as a percentage (or a ROC-AUC with ``spec`` ".3f"), or "n/a" when it is
+    undefined (nobody labelled; no positives or no negatives)."""
+    return "n/a" if value != value else f"{value:{spec}}"
 
 
 def _auc(value: float) -> str:
-    """A ROC-AUC to three places, or "n/a" when undefined (no positives or no negatives)."""
-    return "n/a" if value != value else f"{value:.3f}"
+    return _share(value, ".3f")
 
 
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
