@@ -121,6 +121,36 @@ def test_a_deranker_dominates_its_wins_and_feeds_in_its_losses(
     )
 
 
+def test_throwing_counts_in_full_on_an_even_season_and_not_on_a_winning_one(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The same thrown games on a season held at half wins (a deranker holding its rank) and
+    on a season won two games in three (a strong player who feeds now and then): the first
+    throws on an even season as much as it throws at all, the second not at all, and the
+    smurf model reads only the first as a smurf's mark."""
+    games = [
+        Game(won=True, strength=1.8, at=START + timedelta(hours=4 * i))
+        if i % 2 == 0
+        else Game(won=False, strength=0.6, feeding=3.0, at=START + timedelta(hours=4 * i))
+        for i in range(20)
+    ]
+    for puuid, wins, losses in (("holding", 60, 60), ("winning", 90, 40)):
+        add_matches(con, puuid, games, lobby_prefix=puuid)
+        set_profile(con, puuid, level=60, wins=wins, losses=losses)
+    add_matches(con, "honest", games_every(20, won=[True, False]), lobby_prefix="h")
+    set_profile(con, "honest", level=60, wins=60, losses=60)
+    inputs = _inputs(_features(con, "holding", "winning", "honest"))
+    holding, winning, honest = (inputs.loc[p] for p in ("holding", "winning", "honest"))
+    assert holding["deliberate_losses"] > 1.0
+    assert winning["deliberate_losses"] == pytest.approx(holding["deliberate_losses"])
+    assert holding["throwing_on_even_season"] == pytest.approx(holding["deliberate_losses"])
+    assert winning["throwing_on_even_season"] == 0.0
+    assert honest["throwing_on_even_season"] < 0.2
+    thrown = SMURF_MODEL.contributions(inputs)["throwing_on_even_season"]
+    assert thrown["holding"] > 5.0
+    assert thrown["winning"] < 0.0
+
+
 def test_a_long_break_before_the_recent_games_is_measured(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
