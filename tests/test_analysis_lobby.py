@@ -127,28 +127,36 @@ def test_throwing_counts_in_full_on_an_even_season_and_not_on_a_winning_one(
     """The same thrown games on a season held at half wins (a deranker holding its rank) and
     on a season won two games in three (a strong player who feeds now and then): the first
     throws on an even season as much as it throws at all, the second not at all, and the
-    smurf model reads only the first as a smurf's mark."""
+    smurf model reads only the first as a smurf's mark. Without a profile the season is the
+    prior's (even); with an account gone it is unknown."""
     games = [
         Game(won=True, strength=1.8, at=START + timedelta(hours=4 * i))
         if i % 2 == 0
         else Game(won=False, strength=0.6, feeding=3.0, at=START + timedelta(hours=4 * i))
         for i in range(20)
     ]
-    for puuid, wins, losses in (("holding", 60, 60), ("winning", 90, 40)):
+    for puuid, wins, losses in (("holding", 60, 60), ("winning", 90, 40), ("gone", 60, 60)):
         add_matches(con, puuid, games, lobby_prefix=puuid)
-        set_profile(con, puuid, level=60, wins=wins, losses=losses)
+        set_profile(con, puuid, level=60, wins=wins, losses=losses, found=puuid != "gone")
+    add_matches(con, "unprofiled", games, lobby_prefix="u")
     add_matches(con, "honest", games_every(20, won=[True, False]), lobby_prefix="h")
     set_profile(con, "honest", level=60, wins=60, losses=60)
-    inputs = _inputs(_features(con, "holding", "winning", "honest"))
-    holding, winning, honest = (inputs.loc[p] for p in ("holding", "winning", "honest"))
+    players = ("holding", "winning", "honest", "unprofiled", "gone")
+    inputs = _inputs(_features(con, *players))
+    holding, winning, honest, unprofiled, gone = (inputs.loc[p] for p in players)
     assert holding["deliberate_losses"] > 1.0
     assert winning["deliberate_losses"] == pytest.approx(holding["deliberate_losses"])
     assert holding["throwing_on_even_season"] == pytest.approx(holding["deliberate_losses"])
     assert winning["throwing_on_even_season"] == 0.0
     assert honest["throwing_on_even_season"] < 0.2
+    # Never profiled: the prior's even season, until a profile says otherwise. An account
+    # summoner-v4 no longer finds has an unknown season: the factor is missing (counts 0).
+    assert unprofiled["throwing_on_even_season"] == pytest.approx(holding["deliberate_losses"])
+    assert pd.isna(gone["throwing_on_even_season"])
     thrown = SMURF_MODEL.contributions(inputs)["throwing_on_even_season"]
     assert thrown["holding"] > 5.0
     assert thrown["winning"] < 0.0
+    assert thrown["gone"] == 0.0
 
 
 def test_a_long_break_before_the_recent_games_is_measured(

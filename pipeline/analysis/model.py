@@ -83,7 +83,10 @@ OLD_ACCOUNT_FROM_LEVEL = 100.0
 SEASON_PRIOR_GAMES = 20.0
 # The season win rate's logit at which a season stops counting as even (about 57 % wins):
 # a deranker throws to hold about half. On the training crawls each left out of the fit,
-# 0.15 and 0.5 gave the same average precision within 0.003.
+# 0.15 and 0.5 gave the same average precision within 0.005. A player never profiled has
+# the prior's even season here, as in ``season_record`` (0): their provisional score, which
+# orders whose history is fetched, counts their throwing in full until the profile says
+# otherwise; they are never labelled without one.
 EVEN_SEASON_UNTIL_LOGIT = 0.3
 
 
@@ -231,7 +234,7 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # the same inputs split the most: among the 2 % of training players throwing hardest, 46-65 %
 # of those with an even season are smurfs and at most 7 % of those winning 54 % or more. It
 # raised that average precision from 0.739 to 0.753 and the right labels from 582 to 619
-# (smurf-logit-11's crawls, whose fetch order was smurf-logit-11's). Strong play in the games
+# (the training crawls, made with smurf-logit-11's fetch order). Strong play in the games
 # won on an even season, tried next, took a weight against its name beside it. Measured on
 # earlier crawls and left out: the account's age (``old_account``; held-out SMURF precision
 # against smurf-logit-8's weights up in two families, down in four; on the demo's crawls
@@ -243,7 +246,7 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # dense recent games with no break at all, and every player's smurf odds rose by the break
 # they did not show. Gradient-boosted trees over the same inputs rank our crawls' smurfs far
 # better (README, "Measured as deployed") but label an independently written world's boosted
-# accounts SMURF, so the model stays seven additive factors.
+# accounts SMURF, so the model stays additive: eight named factors.
 SMURF_MODEL = LogisticModel(
     target="smurf",
     intercept=-5.49,
