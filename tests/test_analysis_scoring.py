@@ -189,8 +189,8 @@ def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> N
     player plays), whatever the score says. The score is no longer below the SMURF line:
     few season games read as a new account's, and smurf-logit-12 gives 0.54 against a
     threshold of 0.533 (smurf-logit-11: 0.50 against 0.570). Five such games would be
-    labelled SMURF (0.59, confidence capped at 73 %): README, "Measured as deployed", says
-    what that costs on crawled worlds. It stays far below a dominant new account's."""
+    labelled SMURF (0.59): README, "Measured as deployed", says what that costs on crawled
+    worlds. It stays far below a dominant new account's."""
     _world(con)
     scores = score_players(con, ["lucky", "smurf"]).set_index("puuid")
     lucky = scores.loc["lucky"]
