@@ -114,10 +114,14 @@ def test_flat_contributions_reads_nested_and_flat_json(
 
 
 def test_score_distribution_orders_tiers_up_the_ladder(con: duckdb.DuckDBPyConnection) -> None:
-    """Tiers appear in ladder order, with one column per label."""
+    """Tiers appear in ladder order, with one column per label, under one header row that
+    names the rows "tier"."""
     table = scores.score_distribution(scores.latest_scores(con))
     assert list(table.index[:3]) == ["IRON", "BRONZE", "SILVER"]
     assert int(table.to_numpy().sum()) == PLAYERS
+    header = present.table_html(table, index=True).split("<thead>")[1].split("</thead>")[0]
+    assert header.count("<tr") == 1
+    assert "<th>tier</th>" in header
 
 
 def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConnection) -> None:

@@ -102,10 +102,13 @@ def contributions_table(contributions: pd.Series) -> pd.DataFrame:
 
 
 def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
-    """Players per tier (rows, in ladder order) and label (columns)."""
+    """Players per tier (rows, in ladder order) and label (columns), "tier" heading the
+    rows in the columns' own header row."""
     table = pd.crosstab(scores["tier"].fillna("UNRANKED"), scores["label"])
     order = [t for t in TIER_ORDER if t in table.index]
-    return table.loc[order]
+    # The rows' name in the columns' header: named on both axes, a rendered table gives the
+    # header two rows ("label" over the labels, then "tier" alone beneath it).
+    return table.loc[order].rename_axis(index=None, columns="tier")
 
 
 TIER_ORDER = (*TIERS, "UNRANKED")
