@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipeline.analysis import explain
 from pipeline.analysis.explain import Explanation
-from pipeline.analysis.explain_cli import label_choice, levelling_text, weekly_text
+from pipeline.analysis.explain_cli import label_choice, levelling_text, season_text, weekly_text
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.cli import cli
 from pipeline.log import configure_logging
@@ -71,6 +71,14 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert table[1].split()[-1] == "level" and table[2].split()[-1] == str(
         int(newest["summoner_level"])
     )
+    # The season as the profile reports it, its wins taken back out of the shrunk rate.
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        found = con.execute(
+            "SELECT solo_wins, solo_losses FROM players WHERE puuid = ?", [puuid]
+        ).fetchone()
+    assert found is not None
+    wins, losses = found
+    assert f"  this season: {wins} wins, {losses} losses in solo queue (" in out
     oldest = expected.games.sort_values("game_start").iloc[0]
     assert f"account level {int(oldest['summoner_level'])} at the oldest analysed game" in out
     # The weeks as the boosted score's factor reads them, from the stored sums.
@@ -81,6 +89,30 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     assert weeks.endswith(said)
     same = _explain(scored_world, puuid[:10], "--games", "3")
     assert same[0] == 0 and same[1] == out
+
+
+def test_the_season_is_read_from_the_profile_or_said_unknown() -> None:
+    """The season's wins and losses come back out of the shrunk win rate the features keep;
+    a season never read, or an account gone, is unknown, and no games is unranked."""
+    prior = DEFAULT_PARAMS.winrate_prior_games
+    for wins, losses in ((62, 67), (1, 0), (0, 7), (180, 20)):
+        played = wins + losses
+        features = {
+            "profile_found": True,
+            "games_played": played,
+            "season_win_rate": (wins + prior / 2) / (played + prior),
+        }
+        assert season_text(features) == (
+            f"this season: {wins} wins, {losses} losses in solo queue "
+            f"({wins / played:.0%} wins; from the profile)"
+        )
+    unranked = {"profile_found": True, "games_played": 0, "season_win_rate": 0.5}
+    assert season_text(unranked) == "this season: no solo-queue games reported (unranked)"
+    # Never profiled: the features hold the prior's even rate but no games played.
+    never = {"profile_found": None, "games_played": None, "season_win_rate": 0.5}
+    assert season_text(never).startswith("this season: unknown until the profile is fetched")
+    gone = {"profile_found": False, "games_played": None, "season_win_rate": None}
+    assert "no longer finds the account" in season_text(gone)
 
 
 def test_levelling_reads_the_oldest_and_newest_levelled_games_a_day_or_more_apart() -> None:

@@ -76,7 +76,11 @@ def explanation_text(
         + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
         + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
     ]
-    for said in (levelling_text(e.games), weekly_text(e.games)):
+    for said in (
+        season_text(e.features, params),
+        levelling_text(e.games),
+        weekly_text(e.games),
+    ):
         if said:
             lines.append(f"  {said}")
     if summary.get("unlabelled_because") and e.label == "INSUFFICIENT_DATA":
@@ -121,6 +125,26 @@ def explanation_text(
             shown.round(2).to_string(index=False),
         ]
     return "\n".join(lines)
+
+
+def season_text(features: dict[str, object], params: ScoringParams = DEFAULT_PARAMS) -> str:
+    """The season as the profile reports it (solo queue wins and losses), in words: what the
+    season's factors read (its record, its games, how even it is), which the stored games
+    need not show. The features keep the win rate shrunk toward even, so the wins are taken
+    back out of it."""
+    played, rate = features.get("games_played"), features.get("season_win_rate")
+    if features.get("profile_found") is False:
+        return "this season: unknown (summoner-v4 no longer finds the account)"
+    if not isinstance(played, int | float) or not isinstance(rate, int | float):
+        return "this season: unknown until the profile is fetched (none read yet)"
+    if played == 0:
+        return "this season: no solo-queue games reported (unranked)"
+    prior = params.winrate_prior_games
+    wins = round(float(rate) * (float(played) + prior) - prior / 2)
+    return (
+        f"this season: {wins} wins, {int(played) - wins} losses in solo queue "
+        f"({wins / float(played):.0%} wins; from the profile)"
+    )
 
 
 def levelling_text(games: pd.DataFrame) -> str | None:
