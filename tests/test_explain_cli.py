@@ -217,12 +217,14 @@ def test_the_weeks_read_the_best_week_and_the_newest_as_the_fall_does() -> None:
         }
     )
     assert weekly_text(games, prior=1.0) == (
-        "play against the lobby by week: best the week of 2026-03-02 (+1.00 over 2 lobby"
+        "play against the lobby by week (each week's mean with 1 even game added): best the"
+        " week of 2026-03-02 (+1.00 over 2 lobby"
         " games), newest the week of 2026-03-16 (-0.50 over 1 lobby game): a fall of 1.50"
     )
     rising = games.assign(lobby_z=[-1.0, -1.0, 2.0, 2.0])
     assert weekly_text(rising, prior=0.0) == (
-        "play against the lobby by week: best the week of 2026-03-16 (+2.00 over 2 lobby"
+        "play against the lobby by week (each week's mean with 0 even games added): best the"
+        " week of 2026-03-16 (+2.00 over 2 lobby"
         " games), the newest: no fall"
     )
     assert weekly_text(games.iloc[:2], prior=1.0) is None

@@ -204,10 +204,14 @@ def weekly_text(games: pd.DataFrame, prior: float | None = None) -> str | None:
         games_judged = counted(counts[i], "lobby game", "lobby games")
         return f"the week of {days[i]:%Y-%m-%d} ({play[i]:+.2f} over {games_judged})"
 
+    # Said, or a week of one game reads far from that game's own figure in the table below.
+    whole = prior == int(prior)
+    added = counted(int(prior), "even game", "even games") if whole else f"{prior:g} even games"
+    heading = f"play against the lobby by week (each week's mean with {added} added)"
     if play[newest] >= play[best]:
-        return f"play against the lobby by week: best {week_of(best)}, the newest: no fall"
+        return f"{heading}: best {week_of(best)}, the newest: no fall"
     return (
-        f"play against the lobby by week: best {week_of(best)}, newest {week_of(newest)}:"
+        f"{heading}: best {week_of(best)}, newest {week_of(newest)}:"
         f" a fall of {play[best] - play[newest]:.2f}"
     )
 
