@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -92,26 +94,33 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
 
 
 def test_the_season_is_read_from_the_profile_or_said_unknown() -> None:
-    """The season's wins and losses come back out of the shrunk win rate the features keep;
-    a season never read, or an account gone, is unknown, and no games is unranked."""
-    prior = DEFAULT_PARAMS.winrate_prior_games
+    """The season's wins and losses as the profile (``player_summary``) holds them; a
+    season never read, or an account gone, is unknown, and no games is unranked."""
+    read_at = datetime(2026, 3, 2, 10, 0)
     for wins, losses in ((62, 67), (1, 0), (0, 7), (180, 20)):
         played = wins + losses
-        features = {
-            "profile_found": True,
-            "games_played": played,
-            "season_win_rate": (wins + prior / 2) / (played + prior),
+        summary = {
+            "profile_found": np.True_,
+            "profile_checked_at": pd.Timestamp(read_at),
+            "solo_wins": np.int64(wins),
+            "solo_losses": float(losses),
         }
-        assert season_text(features) == (
+        assert season_text(summary) == (
             f"this season: {wins} wins, {losses} losses in solo queue "
             f"({wins / played:.0%} wins; from the profile)"
         )
-    unranked = {"profile_found": True, "games_played": 0, "season_win_rate": 0.5}
-    assert season_text(unranked) == "this season: no solo-queue games reported (unranked)"
-    # Never profiled: the features hold the prior's even rate but no games played.
-    never = {"profile_found": None, "games_played": None, "season_win_rate": 0.5}
-    assert season_text(never).startswith("this season: unknown until the profile is fetched")
-    gone = {"profile_found": False, "games_played": None, "season_win_rate": None}
+    for wins, losses in ((None, None), (float("nan"), float("nan")), (0, 0)):
+        unranked = {
+            "profile_found": True,
+            "profile_checked_at": read_at,
+            "solo_wins": wins,
+            "solo_losses": losses,
+        }
+        assert season_text(unranked) == "this season: no solo-queue games reported (unranked)"
+    for checked in (None, pd.NaT):
+        never = {"profile_found": None, "profile_checked_at": checked, "solo_wins": None}
+        assert season_text(never).startswith("this season: unknown until the profile is fetched")
+    gone = {"profile_found": np.False_, "profile_checked_at": read_at, "solo_wins": 60}
     assert "no longer finds the account" in season_text(gone)
 
 

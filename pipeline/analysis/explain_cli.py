@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import click
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipeline.analysis.cli import DB_OPTION_HELP, quiet
@@ -77,9 +79,9 @@ def explanation_text(
         + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
     ]
     for said in (
-        season_text(e.features, params),
+        season_text(summary),
         levelling_text(e.games),
-        weekly_text(e.games),
+        weekly_text(e.games, params.performance_prior_games),
     ):
         if said:
             lines.append(f"  {said}")
@@ -127,24 +129,27 @@ def explanation_text(
     return "\n".join(lines)
 
 
-def season_text(features: dict[str, object], params: ScoringParams = DEFAULT_PARAMS) -> str:
-    """The season as the profile reports it (solo queue wins and losses), in words: what the
-    season's factors read (its record, its games, how even it is), which the stored games
-    need not show. The features keep the win rate shrunk toward even, so the wins are taken
-    back out of it."""
-    played, rate = features.get("games_played"), features.get("season_win_rate")
-    if features.get("profile_found") is False:
+def season_text(summary: dict[str, object]) -> str:
+    """The season as the profile reports it (``player_summary``: the solo queue's wins and
+    losses), in words: what the season's factors read (its record, its games, how even it
+    is), which the stored games need not show."""
+    found, checked = summary.get("profile_found"), summary.get("profile_checked_at")
+    if isinstance(found, bool | np.bool_) and not found:
         return "this season: unknown (summoner-v4 no longer finds the account)"
-    if not isinstance(played, int | float) or not isinstance(rate, int | float):
+    if not isinstance(checked, datetime) or checked != checked:  # None or NaT: never read
         return "this season: unknown until the profile is fetched (none read yet)"
-    if played == 0:
+    wins, losses = _count(summary.get("solo_wins")), _count(summary.get("solo_losses"))
+    if wins is None or losses is None or wins + losses == 0:
         return "this season: no solo-queue games reported (unranked)"
-    prior = params.winrate_prior_games
-    wins = round(float(rate) * (float(played) + prior) - prior / 2)
     return (
-        f"this season: {wins} wins, {int(played) - wins} losses in solo queue "
-        f"({wins / float(played):.0%} wins; from the profile)"
+        f"this season: {wins} wins, {losses} losses in solo queue "
+        f"({wins / (wins + losses):.0%} wins; from the profile)"
     )
+
+
+def _count(value: object) -> int | None:
+    """A count from a database row, or None where it is missing (None or NaN)."""
+    return int(float(value)) if isinstance(value, Real) and value == value else None
 
 
 def levelling_text(games: pd.DataFrame) -> str | None:
@@ -205,8 +210,7 @@ def weekly_text(games: pd.DataFrame, prior: float | None = None) -> str | None:
         return f"the week of {days[i]:%Y-%m-%d} ({play[i]:+.2f} over {games_judged})"
 
     # Said, or a week of one game reads far from that game's own figure in the table below.
-    whole = prior == int(prior)
-    added = counted(int(prior), "even game", "even games") if whole else f"{prior:g} even games"
+    added = f"{prior:g} even {'game' if prior == 1 else 'games'}"
     heading = f"play against the lobby by week (each week's mean with {added} added)"
     if play[newest] >= play[best]:
         return f"{heading}: best {week_of(best)}, the newest: no fall"

@@ -50,7 +50,8 @@ def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, obje
     frame = con.execute(
         """
         SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform,
-               p.summoner_level, s.tier, s.label, s.smurf_score, s.boosted_score,
+               p.summoner_level, p.summoner_checked_at AS profile_checked_at, p.profile_found,
+               p.solo_wins, p.solo_losses, s.tier, s.label, s.smurf_score, s.boosted_score,
                s.confidence, s.reason AS unlabelled_because, s.games_analyzed, s.scored_at,
                (SELECT status FROM account_checks c WHERE c.puuid = p.puuid
                 ORDER BY checked_at DESC LIMIT 1) AS account_status
