@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis.fit import (
+    KNOT_QUANTILES,
     TARGET_PRECISION,
     fit_logistic,
     fit_model,
@@ -125,3 +126,72 @@ def test_precision_by_games_reports_an_empty_bucket_as_unmeasured() -> None:
     assert np.isnan(few_share) and np.isnan(some_share)
     assert many_count > 0 and many_share >= TARGET_PRECISION
     assert [games_bucket(start) for start in (few, some, many)] == ["5-9", "10-19", "20+"]
+
+
+def _hinge_world(rng: np.random.Generator, players: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Players whose smurf odds do not move with ``a`` below 0 and rise 3 per unit above."""
+    a = rng.normal(size=players)
+    logit = -3.0 + 3.0 * np.maximum(a, 0.0)
+    y = (rng.random(players) < 1 / (1 + np.exp(-logit))).astype(float)
+    return pd.DataFrame({"a": a}), y
+
+
+def test_a_bent_factor_follows_a_bent_truth() -> None:
+    """On a truth flat below 0 and steep above, the bent line is near flat on the pieces
+    below 0 and near 3 on those above, reads upwards (positive weight), fits the players
+    better than a straight line, and its intercept keeps the mean probability at the
+    observed rate (as an unpenalised intercept does at the optimum)."""
+    rng = np.random.default_rng(21)
+    frame, y = _hinge_world(rng, 40_000)
+
+    bent = fit_model(frame, y, "smurf", ["a"], l2=0.01, bent={"a": 1.0})
+    straight = fit_model(frame, y, "smurf", ["a"], l2=0.01)
+
+    (factor,) = bent.factors
+    assert len(factor.knots) == len(KNOT_QUANTILES)
+    assert len(factor.slopes) == len(factor.knots) + 1
+    below = [s for s, k in zip(factor.slopes, factor.knots, strict=False) if k <= -0.5]
+    above = [s for s, k in zip(factor.slopes[1:], factor.knots, strict=False) if k >= 0.5]
+    assert below and above
+    assert all(abs(s) < 0.6 for s in below)
+    assert all(s == pytest.approx(3.0, abs=0.6) for s in above)
+    assert factor.weight > 0
+    p_bent, p_straight = probability(bent, frame), probability(straight, frame)
+
+    def log_loss(p: np.ndarray) -> float:
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    assert log_loss(p_bent) < log_loss(p_straight) - 0.005
+    assert p_bent.mean() == pytest.approx(y.mean(), abs=0.002)
+
+
+def test_a_bent_factor_never_reads_against_its_direction() -> None:
+    """A truth that falls then rises (odds up with ``|a|``): bent upwards, every slope is 0
+    or more (the falling half held flat); bent freely (direction 0), the fit finds the fall."""
+    rng = np.random.default_rng(22)
+    a = rng.normal(size=30_000)
+    logit = -2.0 + 2.0 * np.abs(a)
+    y = (rng.random(len(a)) < 1 / (1 + np.exp(-logit))).astype(float)
+    frame = pd.DataFrame({"a": a})
+
+    upwards = fit_model(frame, y, "smurf", ["a"], l2=0.01, bent={"a": 1.0})
+    free = fit_model(frame, y, "smurf", ["a"], l2=0.01, bent={"a": 0.0})
+
+    assert min(upwards.factors[0].slopes) >= 0.0
+    assert max(upwards.factors[0].slopes) > 1.0
+    assert min(free.factors[0].slopes) < -1.0
+
+
+def test_a_straight_refit_is_unchanged_by_the_bent_option() -> None:
+    """Factors left out of ``bent`` are straight lines with no knots, fitted as before."""
+    rng = np.random.default_rng(23)
+    frame, y = _hinge_world(rng, 5000)
+    frame["b"] = rng.normal(size=len(frame))
+
+    alone = fit_model(frame, y, "smurf", ["a", "b"])
+    beside = fit_model(frame, y, "smurf", ["a", "b"], bent={"b": 1.0})
+
+    assert alone.factors[0].knots == () and alone.factors[0].slopes == ()
+    assert beside.factors[0].knots == ()
+    assert beside.factors[1].knots
+    assert alone.factors[0].weight == pytest.approx(beside.factors[0].weight, rel=0.2)

@@ -28,6 +28,7 @@ from pipeline.analysis import (
     write_scores,
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
+from pipeline.analysis.model import Factor, LogisticModel
 from pipeline.analysis.scoring import (
     BOOSTED,
     LABEL_PRECISION_BY_GAMES,
@@ -137,7 +138,8 @@ def test_a_winning_season_over_weak_play_at_its_tier_raises_the_boosted_score(
 ) -> None:
     """Weak games at DIAMOND with no fall to see (the booster's games are not stored) but a
     season won 130-70: the season's record above the play at the tier raises the boosted
-    score; the same games with an even season lower it a little (most players have none)."""
+    score; the same games with an even season do not (most players have none of it, and the
+    factor's line is flat there)."""
     _ordinary(con)
     weak = games_every(20, won=[True, False, False], strength=0.55)
     for seed, (puuid, wins, losses) in enumerate((("owner", 130, 70), ("even", 100, 100))):
@@ -146,7 +148,7 @@ def test_a_winning_season_over_weak_play_at_its_tier_raises_the_boosted_score(
     scores = score_players(con, ["owner", "even"]).set_index("puuid")
     factor = "contrib_boosted_winning_season_below_tier"
     assert scores.loc["owner", factor] > 1.0
-    assert -0.2 < scores.loc["even", factor] < 0.0
+    assert -0.2 < scores.loc["even", factor] <= 0.0
     assert scores.loc["owner", "boosted_score"] > 3 * scores.loc["even", "boosted_score"]
     assert scores.loc["owner", "label"] == BOOSTED
 
@@ -208,6 +210,27 @@ def test_contributions_add_up_to_the_logit(con: duckdb.DuckDBPyConnection) -> No
         np.testing.assert_allclose(total, scores[f"{target}_logit"], rtol=0, atol=1e-12)
         probability = 1 / (1 + np.exp(-total))
         np.testing.assert_allclose(probability, scores[f"{target}_score"], atol=1e-12)
+
+
+def test_a_bent_factor_moves_the_odds_piece_by_piece_from_its_center() -> None:
+    """A factor bent at 0 and 1 (slopes 0.5 below 0, 2 up to 1, 0 above): its contribution
+    is 0 at the center and where the value is missing, rises 2 per unit between the knots,
+    half that below them and not at all above; a straight factor is ``weight * (x -
+    center)``. A bend with a slope missing, or knots out of order, is refused."""
+    bent = Factor("a", 1.0, 0.5, knots=(0.0, 1.0), slopes=(0.5, 2.0, 0.0))
+    straight = Factor("b", -2.0, 1.0)
+    model = LogisticModel("smurf", -1.0, (bent, straight))
+    inputs = pd.DataFrame({"a": [0.5, -2.0, 0.0, 1.0, 3.0, np.nan], "b": [1.0, 2.0, 0, 0, 0, 0]})
+
+    contributions = model.contributions(inputs)
+
+    np.testing.assert_allclose(contributions["a"], [0.0, -2.0, -1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(contributions["b"], [0.0, -2.0, 2.0, 2.0, 2.0, 2.0])
+    assert (contributions["prior"] == -1.0).all()
+    with pytest.raises(ValueError, match="one slope more"):
+        Factor("a", 1.0, 0.0, knots=(0.0, 1.0), slopes=(1.0, 1.0))
+    with pytest.raises(ValueError, match="rise"):
+        Factor("a", 1.0, 0.0, knots=(1.0, 0.0), slopes=(1.0, 1.0, 1.0))
 
 
 def test_scoring_is_deterministic(con: duckdb.DuckDBPyConnection) -> None:
@@ -495,8 +518,9 @@ def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """An account that won with 1.6x its lobbies' numbers, then plays at 0.6x and loses at its
-    new tier, is BOOSTED, most of all for that fall from its best week to the newest
-    (``lobby_fall``); an account weak throughout is not, and shows no fall."""
+    new tier, is BOOSTED, most of all for that fall: from its best week to the newest
+    (``lobby_fall``) and from its trend's average at the tier to its newest value
+    (``tier_decline``); an account weak throughout is not, and shows no fall."""
     _ordinary(con)
     # A day apart: the booster's games, then the owner's from day 15 (a trend over a few
     # days is damped toward flat, see features).
@@ -514,11 +538,14 @@ def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     assert scores.loc["boosted", "label"] == "BOOSTED"
     assert scores.loc["weak", "label"] == NORMAL
     contributions = scores[contribution_columns(scores, "boosted")]
-    assert contributions.loc["boosted"].idxmax() == "contrib_boosted_lobby_fall"
-    assert contributions.loc["boosted", "contrib_boosted_lobby_fall"] > 5.0
+    falls = ["contrib_boosted_lobby_fall", "contrib_boosted_tier_decline"]
+    assert contributions.loc["boosted"].idxmax() in falls
+    assert contributions.loc["boosted", "contrib_boosted_lobby_fall"] > 2.0
+    assert contributions.loc["boosted", falls].sum() > 8.0
     # No fall at all sits below the typical player's (whose best week beats the newest by
-    # chance): it lowers the odds.
+    # chance): it lowers the odds, or leaves them.
     assert contributions.loc["weak", "contrib_boosted_lobby_fall"] < 0.0
+    assert contributions.loc["weak", "contrib_boosted_tier_decline"] <= 0.0
 
 
 def test_scoring_leaves_no_temporary_tables_and_works_read_only(

@@ -23,8 +23,9 @@ the seven training crawls named in ``model`` it prints the shipped constants and
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -41,6 +42,14 @@ FloatArray = npt.NDArray[np.float64]
 NEWTON_STEPS = 50
 TOLERANCE = 1e-10
 TARGET_PRECISION = 0.85
+# Where a bent factor's line may bend (quantiles of its values over the training players).
+KNOT_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.97)
+# The models whose factors a refit bends (``fit_model``'s ``bent``); the others' are
+# straight lines. The smurf model stays straight: bent, it ranked the simulator's smurfs
+# better, but its line for play in the games lost went flat below the typical player's,
+# and outclassed players who feed in their losses (a world written outside the simulator
+# has them) lost what held their throwing score down (README, "Bent lines").
+BENT_TARGETS = ("boosted",)
 
 
 def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, FloatArray]:
@@ -65,23 +74,96 @@ def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, 
 
 
 def fit_model(
-    inputs: pd.DataFrame, y: FloatArray, target: str, factors: Sequence[str], l2: float = 1.0
+    inputs: pd.DataFrame,
+    y: FloatArray,
+    target: str,
+    factors: Sequence[str],
+    l2: float = 1.0,
+    *,
+    bent: Mapping[str, float] | None = None,
 ) -> LogisticModel:
-    """A model over ``factors`` fitted to ``y``, centred on the inputs' means."""
+    """A model over ``factors`` fitted to ``y``, centred on the inputs' means.
+
+    ``bent`` maps factors to their direction (+1: more of it raises the odds, -1: lowers
+    them): each is fitted as a line bent at ``KNOT_QUANTILES`` of its values, one slope per
+    piece, and a slope that comes out against the direction is held at 0 and the fit run
+    again (so the factor still reads the way its name says). The others are straight lines.
+    """
+    bent = bent or {}
     x = inputs[list(factors)].astype("float64")
     mean = x.mean()
-    sd = x.std(ddof=0).replace(0.0, 1.0)
-    standard = ((x - mean) / sd).fillna(0.0).to_numpy()
-    intercept, coefficients = fit_logistic(standard, y, l2)
-    weights = coefficients / sd.to_numpy()
-    return LogisticModel(
-        target=target,
-        intercept=round(intercept, 4),
-        factors=tuple(
-            Factor(name, round(float(w), 4), round(float(c), 4))
-            for name, w, c in zip(factors, weights, mean.to_numpy(), strict=True)
-        ),
-    )
+    knots = {name: _knots(x[name]) for name in factors if name in bent}
+    columns, owners, signs, centres, spreads = [], [], [], [], []
+    for name in factors:
+        if knots.get(name):
+            pieces = _pieces(x[name].fillna(mean[name]).to_numpy(), knots[name])
+            centres += [float(p.mean()) for p in pieces]
+            spreads += [float(p.std()) for p in pieces]
+        else:  # a missing value sits at the mean: 0 once standardised
+            pieces = [x[name].fillna(mean[name]).to_numpy()]
+            centres.append(float(mean[name]))
+            spreads.append(float(x[name].std(ddof=0)))
+        columns += pieces
+        owners += [name] * len(pieces)
+        signs += [bent.get(name, 0.0)] * len(pieces)
+    spread = np.nan_to_num(np.array(spreads))
+    # A piece no player runs along stays out of the fit (slope 0).
+    free = np.array([s > 0 or o not in knots for s, o in zip(spread, owners, strict=True)])
+    spread[spread == 0] = 1.0
+    standard = (np.column_stack(columns) - np.array(centres)) / spread
+    direction = np.array(signs)
+    while True:
+        intercept, fitted = fit_logistic(standard[:, free], y, l2)
+        coefficients = np.zeros(len(columns))
+        coefficients[free] = fitted
+        against = free & (coefficients * direction < 0)
+        if not against.any():
+            break
+        free &= ~against
+    slopes = coefficients / spread
+    built = []
+    for name in factors:
+        mine = np.array([owner == name for owner in owners])
+        center = round(float(mean[name]), 4)
+        if not knots.get(name):
+            built.append(Factor(name, round(float(slopes[mine][0]), 4), center))
+            continue
+        bends, piece_slopes = knots[name], tuple(round(float(v), 4) for v in slopes[mine])
+        factor = Factor(name, _average_slope(bends, piece_slopes), center, bends, piece_slopes)
+        built.append(factor)
+        # The intercept is the log-odds at every center: the fit's is at the pieces' means,
+        # so it moves by the bent line's value at the center less its value there.
+        at_means = sum(v * c for v, c in zip(piece_slopes, np.array(centres)[mine], strict=True))
+        intercept += float(factor.shape(np.array([factor.center]))[0]) - float(at_means)
+    return LogisticModel(target=target, intercept=round(intercept, 4), factors=tuple(built))
+
+
+def _average_slope(knots: tuple[float, ...], slopes: tuple[float, ...]) -> float:
+    """A bent line's rise between its outer knots over their distance (its steepest slope
+    where it is flat there): the bent factor's ``weight``, whose sign is its direction."""
+    if len(knots) > 1:
+        ends = Factor("", 0.0, 0.0, knots, slopes).shape(np.array([knots[0], knots[-1]]))
+        average = round(float(ends[1] - ends[0]) / (knots[-1] - knots[0]), 4)
+        if average:
+            return average
+    return max(slopes, key=abs)
+
+
+def _knots(values: pd.Series) -> tuple[float, ...]:
+    """Where a bent factor's line may bend: its distinct ``KNOT_QUANTILES`` (4 decimals)."""
+    seen = values.dropna()
+    if seen.empty:
+        return ()
+    return tuple(float(k) for k in np.unique(np.round(np.quantile(seen, KNOT_QUANTILES), 4)))
+
+
+def _pieces(values: FloatArray, knots: Sequence[float]) -> list[FloatArray]:
+    """The design columns of a line bent at ``knots``: how far ``values`` run along each
+    piece (below the first knot, between each pair, above the last)."""
+    pieces = [np.minimum(values, knots[0]) - knots[0]]
+    pieces += [np.clip(values, a, b) - a for a, b in itertools.pairwise(knots)]
+    pieces.append(np.maximum(values, knots[-1]) - knots[-1])
+    return pieces
 
 
 def training_frame(
@@ -119,7 +201,12 @@ def threshold_for_precision(
 
 
 def held_out_scores(
-    data: pd.DataFrame, target: str, factors: Sequence[str], l2: float = 1.0
+    data: pd.DataFrame,
+    target: str,
+    factors: Sequence[str],
+    l2: float = 1.0,
+    *,
+    bent: Mapping[str, float] | None = None,
 ) -> list[tuple[pd.DataFrame, FloatArray]]:
     """Each world of ``data`` (a ``training_frame``) with the probabilities a ``target``
     model over ``factors`` gives it when fitted on the other worlds only (on itself when it
@@ -130,13 +217,18 @@ def held_out_scores(
         test = data[data["world"] == world]
         train = data[data["world"] != world] if len(worlds) > 1 else test
         truth = train[f"is_{target}"].to_numpy(dtype="float64")
-        model = fit_model(train, truth, target, factors, l2)
+        model = fit_model(train, truth, target, factors, l2, bent=bent)
         scored.append((test, probability(model, test)))
     return scored
 
 
 def held_out_threshold(
-    data: pd.DataFrame, target: str, factors: Sequence[str], l2: float = 1.0
+    data: pd.DataFrame,
+    target: str,
+    factors: Sequence[str],
+    l2: float = 1.0,
+    *,
+    bent: Mapping[str, float] | None = None,
 ) -> float:
     """The lowest probability at which a ``target`` model over ``factors`` keeps
     ``TARGET_PRECISION`` over the worlds of ``data`` (a ``training_frame``) pooled, each
@@ -150,7 +242,7 @@ def held_out_threshold(
     stored games (5-9, 10-19, 20+), each chosen the same way, gave the same precision on the
     held-out crawls pooled (players with a profile) and less recall (0.28 against 0.33).
     """
-    scored = held_out_scores(data, target, factors, l2)
+    scored = held_out_scores(data, target, factors, l2, bent=bent)
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
     return threshold_for_precision(truth, np.concatenate([p for _, p in scored]))
 
@@ -165,6 +257,8 @@ def precision_by_games(
     factors: Sequence[str],
     threshold: float,
     l2: float = 1.0,
+    *,
+    bent: Mapping[str, float] | None = None,
 ) -> list[tuple[int, float, int]]:
     """(from games, precision, labels) of the ``target`` label at ``threshold`` for players
     with at least that many stored games (and fewer than the next step), every world scored
@@ -172,7 +266,7 @@ def precision_by_games(
     ``scoring.LABEL_PRECISION_BY_GAMES`` holds. The label is "probability at or above the
     threshold" of this model alone; in scoring a player above both thresholds is SMURF, so
     a few BOOSTED labels counted here are SMURF labels in use."""
-    scored = held_out_scores(data, target, factors, l2)
+    scored = held_out_scores(data, target, factors, l2, bent=bent)
     games = np.concatenate([test["games_analyzed"].to_numpy() for test, _ in scored])
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
     labelled = np.concatenate([p for _, p in scored]) >= threshold
@@ -205,8 +299,15 @@ def fit_models(
     return fit_frame(training_frame(cons, params), l2)
 
 
+def directions(model: LogisticModel) -> dict[str, float]:
+    """Each factor of ``model`` and the way it reads (+1: more of it raises the odds, -1:
+    lowers them), as its shipped weight says: what a refit bends each factor within."""
+    return {f.name: float(np.sign(f.weight)) for f in model.factors}
+
+
 def fit_frame(data: pd.DataFrame, l2: float = 1.0) -> tuple[LogisticModel, ...]:
-    """Refit each shipped model's factors on a ``training_frame``."""
+    """Refit each shipped model's factors on a ``training_frame``; those of the models in
+    ``BENT_TARGETS`` bent, within the direction each shipped weight gives it."""
     return tuple(
         fit_model(
             data,
@@ -214,6 +315,7 @@ def fit_frame(data: pd.DataFrame, l2: float = 1.0) -> tuple[LogisticModel, ...]:
             m.target,
             [f.name for f in m.factors],
             l2,
+            bent=directions(m) if m.target in BENT_TARGETS else None,
         )
         for m in MODELS
     )
@@ -229,7 +331,8 @@ def main(paths: Sequence[str]) -> None:
             y = data[f"is_{model.target}"].to_numpy(dtype="float64")
             fitted_on = threshold_for_precision(y, probability(model, data))
             factors = [f.name for f in model.factors]
-            held_out = held_out_threshold(data, model.target, factors)
+            bent = directions(model) if model.target in BENT_TARGETS else None
+            held_out = held_out_threshold(data, model.target, factors, bent=bent)
             how = (
                 "the worlds pooled, each left out of the fit"
                 if data["world"].nunique() > 1
@@ -239,7 +342,7 @@ def main(paths: Sequence[str]) -> None:
                 f"  {model.target}_threshold = {held_out:.4f}  (precision {TARGET_PRECISION} on"
                 f" {how}; {fitted_on:.4f} on the worlds fitted to)"
             )
-            steps = precision_by_games(data, model.target, factors, held_out)
+            steps = precision_by_games(data, model.target, factors, held_out, bent=bent)
             print(
                 f"  precision by stored games ({how}), labels in brackets: "
                 + ", ".join(
