@@ -23,7 +23,6 @@ the seven training crawls named in ``model`` it prints the shipped constants and
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -34,7 +33,7 @@ import pandas as pd
 
 from pipeline.analysis.evaluation import load_truth
 from pipeline.analysis.features import feature_frame
-from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs
+from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs, line_pieces
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.analysis.scoring import LABEL_PRECISION_BY_GAMES, SMURF
 
@@ -96,7 +95,7 @@ def fit_model(
     columns, owners, signs, centres, spreads = [], [], [], [], []
     for name in factors:
         if knots.get(name):
-            pieces = _pieces(x[name].fillna(mean[name]).to_numpy(), knots[name])
+            pieces = line_pieces(x[name].fillna(mean[name]).to_numpy(), knots[name])
             centres += [float(p.mean()) for p in pieces]
             spreads += [float(p.std()) for p in pieces]
         else:  # a missing value sits at the mean: 0 once standardised
@@ -155,15 +154,6 @@ def _knots(values: pd.Series) -> tuple[float, ...]:
     if seen.empty:
         return ()
     return tuple(float(k) for k in np.unique(np.round(np.quantile(seen, KNOT_QUANTILES), 4)))
-
-
-def _pieces(values: FloatArray, knots: Sequence[float]) -> list[FloatArray]:
-    """The design columns of a line bent at ``knots``: how far ``values`` run along each
-    piece (below the first knot, between each pair, above the last)."""
-    pieces = [np.minimum(values, knots[0]) - knots[0]]
-    pieces += [np.clip(values, a, b) - a for a, b in itertools.pairwise(knots)]
-    pieces.append(np.maximum(values, knots[-1]) - knots[-1])
-    return pieces
 
 
 def training_frame(

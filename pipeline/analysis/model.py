@@ -71,6 +71,8 @@ season), never from how many of its games were crawled:
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +95,15 @@ SEASON_PRIOR_GAMES = 20.0
 # orders whose history is fetched, counts their throwing in full until the profile says
 # otherwise; they are never labelled without one.
 EVEN_SEASON_UNTIL_LOGIT = 0.3
+
+
+def line_pieces(values: np.ndarray, knots: Sequence[float]) -> list[np.ndarray]:
+    """How far ``values`` run along each piece of a line bent at ``knots`` (below the first
+    knot, between each pair, above the last): a bent line is their sum, one slope each."""
+    pieces = [np.minimum(values, knots[0]) - knots[0]]
+    pieces += [np.clip(values, low, high) - low for low, high in itertools.pairwise(knots)]
+    pieces.append(np.maximum(values, knots[-1]) - knots[-1])
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,8 @@ class Factor:
         """The factor's line (bent at the knots) at ``x``, up to a constant."""
         if not self.knots:
             return np.asarray(self.weight * x, dtype="float64")
-        knots, slopes = self.knots, self.slopes
-        out = slopes[0] * (np.minimum(x, knots[0]) - knots[0])
-        for slope, low, high in zip(slopes[1:-1], knots[:-1], knots[1:], strict=True):
-            out = out + slope * (np.clip(x, low, high) - low)
-        return np.asarray(out + slopes[-1] * (np.maximum(x, knots[-1]) - knots[-1]))
+        runs = line_pieces(np.asarray(x, dtype="float64"), self.knots)
+        return np.asarray(sum(s * run for s, run in zip(self.slopes, runs, strict=True)))
 
     def contribution(self, x: pd.Series) -> pd.Series:
         """Per player, how far the value ``x`` moves the log-odds from the center's; 0 where
