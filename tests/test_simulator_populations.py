@@ -48,9 +48,11 @@ def _ranked_games(world: World, player: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_the_standard_world_holds_every_population(world: World) -> None:
-    """Every kind of smurf and every honest look-alike is present in a standard world."""
+    """Every kind of smurf and every honest look-alike is present in a standard world, but
+    the tilters, which only the tilted-feeders family holds."""
     present = set(np.unique(world.players.population).tolist())
-    assert {int(p) for p in Population} <= present
+    assert {int(p) for p in Population if p != Population.TILTER} <= present
+    assert int(Population.TILTER) not in present
 
 
 def test_smurf_share_counts_every_kind_of_smurf(world: World) -> None:
@@ -87,6 +89,33 @@ def test_deranking_smurfs_feed_in_the_games_they_throw(world: World) -> None:
         deaths_won += deaths[won].tolist()
         deaths_lost += deaths[~won].tolist()
     assert np.mean(deaths_lost) > 2 * np.mean(deaths_won)
+
+
+def test_tilters_feed_in_losses_but_win_as_their_skill_lets() -> None:
+    """In tilted-feeders, tilters die far more in their losses than in their wins, as
+    deranking smurfs do, but win about half their games at a rank near their skill, and the
+    rest of the world plays as in the standard story (the same share of each smurf kind)."""
+    tilted = build_world(
+        SimulatorConfig(seed=7, players=PLAYERS, assumptions=family("tilted-feeders"))
+    )
+    players = tilted.players
+    tilters = _members(tilted, Population.TILTER)
+    assert len(tilters) == pytest.approx(0.05 * PLAYERS, abs=2)
+    assert set(tilters) == set(np.flatnonzero(players.tilt_share > 0))
+    deaths_won, deaths_lost = [], []
+    for player in tilters[:40]:
+        numbers, slots = _ranked_games(tilted, int(player))
+        won = tilted.matches.won[numbers, slots]
+        deaths = tilted.matches.deaths[numbers, slots]
+        deaths_won += deaths[won].tolist()
+        deaths_lost += deaths[~won].tolist()
+    assert np.mean(deaths_lost) > 2 * np.mean(deaths_won)
+    played = tilters[players.ranked_games[tilters] >= 30]
+    win_rate = players.wins[played].sum() / players.ranked_games[played].sum()
+    assert 0.4 < win_rate < 0.6
+    assert abs(np.median(players.true_skill()[played] - players.ladder[played])) < 400
+    smurfs = np.isin(players.population, [int(k) for k in SMURF_KINDS]).mean()
+    assert smurfs == pytest.approx(0.04, abs=0.005)
 
 
 def test_a_duo_plays_on_one_team(world: World) -> None:

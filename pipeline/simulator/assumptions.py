@@ -66,6 +66,10 @@ class Population(IntEnum):
     RETURNING_VETERAN = 10  # an old account back in ranked after a long break, rank reset
     STRONG_DUO = 11  # a strong player on an old account queueing with a weaker friend
     DUO_FRIEND = 12  # the weaker friend of a duo (of a duo smurf or a strong duo)
+    # An ordinary player who tilts: in many of the ranked games it is losing it falls apart
+    # and feeds, as a deranking smurf does in the games it throws, but it wins no more than
+    # its skill lets it and never dominates a lobby. Only the tilted-feeders family has them.
+    TILTER = 13
 
 
 SMURF_KINDS = (
@@ -83,6 +87,7 @@ TRAPS = (
     Population.RETURNING_VETERAN,
     Population.STRONG_DUO,
     Population.DUO_FRIEND,
+    Population.TILTER,
 )
 # Populations whose members each bring a friend (drawn from ordinary players).
 DUO_CARRIERS = (Population.DUO_SMURF, Population.STRONG_DUO)
@@ -267,6 +272,11 @@ FAMILIES: dict[str, WorldAssumptions] = {
         STANDARD,
         newcomer_reach=2.0,
         trap_shares={**DEFAULT_TRAP_SHARES, Population.TALENTED_NEWBIE: 0.04},
+    ),
+    # Honest players who feed in the games they lose: the throwing signs without the
+    # smurf's strength (a world written outside the simulator had them).
+    "tilted-feeders": replace(
+        STANDARD, trap_shares={**DEFAULT_TRAP_SHARES, Population.TILTER: 0.05}
     ),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).

@@ -78,6 +78,7 @@ class Players:
     style: FloatArray  # how much better or worse than their skill a player's numbers look
     main_champion_bonus: FloatArray  # one-tricks are better on their champion
     throw_above: FloatArray  # deranking smurfs throw most games while their ladder is above
+    tilt_share: FloatArray  # tilters fall apart in this share of the ranked games they lose
     duo_with: IntArray  # the other member of a duo, -1 for solo players
     created_at_s: IntArray
     active_from_s: IntArray
@@ -279,6 +280,10 @@ def _skills(
     one_trick = _is(population, Population.ONE_TRICK)
     booster = np.clip(skill + rng.uniform(1000, 2100, count), 0.0, 3300.0)
     deranking = _is(population, Population.DERANKING_SMURF)
+    tilter = _is(population, Population.TILTER)
+    tilt_share = np.zeros(count)
+    if tilter.any():  # drawn only where there are tilters: other worlds stay as they were
+        tilt_share[tilter] = rng.uniform(0.35, 0.75, int(tilter.sum()))
     return {
         "skill": skill,
         "skill_growth": growth,
@@ -291,6 +296,7 @@ def _skills(
         "throw_above": np.where(
             deranking, NEW_ACCOUNT_LADDER + rng.uniform(-250, 700, count), NO_THROW
         ),
+        "tilt_share": tilt_share,
     }
 
 

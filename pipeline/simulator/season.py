@@ -290,6 +290,11 @@ def _play_matches(
     won = np.concatenate(
         [np.repeat(blue_won[:, None], 5, 1), np.repeat(~blue_won[:, None], 5, 1)], 1
     )
+    tilt_share = players.tilt_share[lobby]
+    if tilt_share.any():  # drawn only in worlds with tilters: the others play out as before
+        # A tilter losing a ranked game may fall apart in it: it plays and feeds as a thrower
+        # does, but the game was lost before it tilted (no weight in the win draw).
+        throwing = throwing | (ranked & ~won & (rng.random(lobby.shape) < tilt_share))
     minutes = np.clip(rng.normal(28.5, 6.0, count) - np.abs(edge) / 120.0, 15.0, 50.0)
     duration_s = np.rint(minutes * 60).astype(np.int64)
     start_s = slot_start_s + rng.integers(0, SLOT_S - LONGEST_GAME_S, count)
