@@ -50,6 +50,9 @@ POPULATION_AIMS = (
     ("DERANKING_SMURF", ">= 0.50 caught", lambda share: share >= 0.50),
     ("RETURNING_VETERAN", "<= 0.05 flagged", lambda share: share <= 0.05),
     ("STRONG_DUO", "<= 0.05 flagged", lambda share: share <= 0.05),
+    # Honest players who feed in their losses (tilted-feeders): no aim of the issue's, held
+    # to the honest look-alikes' 5 %.
+    ("TILTER", "<= 0.05 flagged", lambda share: share <= 0.05),
 )
 
 

@@ -16,7 +16,8 @@ the weights were fitted to promises more precision than a new world gives; one t
 on every world alone is set by the single hardest world and gives far more precision than
 asked, at the cost of recall). The held-out families judge the result
 (``benchmarks/bench_quality.py``). It refits both models on the crawls it is given; run on
-the seven training crawls named in ``model`` it prints the shipped constants and thresholds.
+the training crawls named in ``model`` for a model (the smurf model's eight, the boosted
+model's seven) it prints that model's shipped constants and threshold.
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
@@ -43,12 +44,11 @@ TOLERANCE = 1e-10
 TARGET_PRECISION = 0.85
 # Where a bent factor's line may bend (quantiles of its values over the training players).
 KNOT_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.97)
-# The models whose factors a refit bends (``fit_model``'s ``bent``); the others' are
-# straight lines. The smurf model stays straight: bent, it ranked the simulator's smurfs
-# better, but its line for play in the games lost went flat below the typical player's,
-# and outclassed players who feed in their losses (a world written outside the simulator
-# has them) lost what held their throwing score down (README, "Bent lines").
-BENT_TARGETS = ("boosted",)
+# The models whose factors a refit bends (``fit_model``'s ``bent``); the others' would be
+# straight lines. The smurf model was kept straight until its throwing was capped
+# (``model.THROWING_CAP``): bent and uncapped, players who feed in the games they lose
+# without a smurf's strength (the simulator's tilters) scored higher (README, "Bent lines").
+BENT_TARGETS = ("smurf", "boosted")
 
 
 def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, FloatArray]:

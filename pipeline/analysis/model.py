@@ -34,7 +34,8 @@ season), never from how many of its games were crawled:
     lobby_stomps          logit of the shrunk share of games far above the lobby (z >= 1)
     loss_deaths           deaths against the lobby's, in the games lost (z)
     deliberate_losses     max(loss_deaths, 0) x max(lobby_wins - lobby_losses, 0): dominant
-                          wins and feeding losses, the mark of throwing games on purpose
+                          wins and feeding losses, the mark of throwing games on purpose;
+                          at most THROWING_CAP (0.5)
     throwing_on_even_season
                           deliberate_losses x how even the season is: 1 at a season
                           win rate of 50 % or less, falling to 0 at 57 % (logit 0.3).
@@ -95,6 +96,13 @@ SEASON_PRIOR_GAMES = 20.0
 # orders whose history is fetched, counts their throwing in full until the profile says
 # otherwise; they are never labelled without one.
 EVEN_SEASON_UNTIL_LOGIT = 0.3
+# Throwing counts up to this much and no more (``deliberate_losses``, and so
+# ``throwing_on_even_season``): past it, dying more in the games lost says as much about a
+# player who tilts and feeds as about one who throws. The simulator's tilters
+# (tilted-feeders, held out) reach it as its deranking smurfs do; uncapped, the smurf
+# model's bent line for throwing kept rising where only the simulator's throwers were
+# (``SMURF_MODEL``).
+THROWING_CAP = 0.5
 
 
 def line_pieces(values: np.ndarray, knots: Sequence[float]) -> list[np.ndarray]:
@@ -197,7 +205,9 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
     season_win_rate = logit(season)
     below_current_tier = -number("perf_z")
     climb = number("climb_lp_per_game")
-    deliberate_losses = number("loss_deaths_z").clip(lower=0.0) * (wins - losses).clip(lower=0.0)
+    deliberate_losses = (
+        number("loss_deaths_z").clip(lower=0.0) * (wins - losses).clip(lower=0.0)
+    ).clip(upper=THROWING_CAP)
     even_season = (1.0 - season_win_rate / EVEN_SEASON_UNTIL_LOGIT).clip(0.0, 1.0)
     return pd.DataFrame(
         {
@@ -287,18 +297,81 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # they did not show. Gradient-boosted trees over the same inputs rank our crawls' smurfs far
 # better (README, "Measured as deployed") but label an independently written world's boosted
 # accounts SMURF, so the model stays additive: eight named factors.
+#
+# Since smurf-logit-14 every smurf factor is bent too, and throwing counts up to
+# ``THROWING_CAP``; refitted on eight training worlds crawled with smurf-logit-13's jobs:
+# the seven above (same seeds and cycles) and "some-tilters" (seed 306), whose 2.5 %
+# tilters feed in the games they lose without a smurf's strength (28,592 labellable
+# players, 1,298 smurfs). On those crawls each left out of the fit in turn, average
+# precision rose from 0.732 (straight) to 0.776 and the SMURF labels right at the pooled
+# threshold from 675 (of 794) to 730 (of 858). The lines: a winning record on a new
+# account counts from its first signs and little past 0.17; throwing on an even season
+# counts only past 0.12 and most steeply near the cap; many season games count against,
+# most steeply around 360-430 games; play in the games lost counts no lower below -0.30.
+# Bent but uncapped, throwing's line kept rising where only the simulator's deranking
+# smurfs were, and more tilters of the held-out tilted-feeders crawl were flagged: 18 of
+# 169 against 14 (fitted on the seven worlds without tilters, 33 against 15;
+# smurf-logit-13 flags 30). On held-out crawls see README, "Bent lines".
 SMURF_MODEL = LogisticModel(
     target="smurf",
-    intercept=-5.49,
+    intercept=-4.7351,
     factors=(
-        Factor("new_account_record", 0.6535, 0.319),
-        Factor("deliberate_losses", 3.4485, 0.106),
-        Factor("lobby_stomps", 0.9122, -2.8236),
-        Factor("return_on_old_account", -1.3414, 0.9395),
-        Factor("season_games", -0.7828, 5.3037),
-        Factor("lobby_losses", 4.9437, -0.173),
-        Factor("rising_on_new_account", -2.5168, 0.0993),
-        Factor("throwing_on_even_season", 7.2982, 0.0903),
+        Factor(
+            "new_account_record",
+            0.621,
+            0.31,
+            knots=(0.0, 0.1696, 1.0319, 2.5176),
+            slopes=(0.0, 9.2182, 0.0, 0.0, 0.649),
+        ),
+        Factor(
+            "deliberate_losses",
+            2.0619,
+            0.0984,
+            knots=(0.0, 0.0074, 0.0641, 0.1461, 0.2479, 0.3996),
+            slopes=(0.0, 23.6381, 0.0, 7.9149, 0.0, 0.0, 7.0768),
+        ),
+        Factor(
+            "lobby_stomps",
+            1.2653,
+            -2.8196,
+            knots=(-4.0279, -3.5875, -3.0722, -2.0163, -1.4125, -0.8153),
+            slopes=(0.1013, 2.6457, 2.3711, 0.5566, 1.4677, 0.3415, 0.5519),
+        ),
+        Factor(
+            "return_on_old_account",
+            -2.0645,
+            0.9655,
+            knots=(0.0, 0.1965, 1.9912, 2.9531, 3.5835),
+            slopes=(0.0, 0.0, -1.4108, -0.8959, -6.352, -1.8966),
+        ),
+        Factor(
+            "season_games",
+            -4.5191,
+            5.3055,
+            knots=(4.1431, 4.9558, 5.5334, 5.8944, 6.0638, 6.1883),
+            slopes=(0.0, -1.2067, -0.4456, -3.0512, -37.4086, -4.545, -2.0218),
+        ),
+        Factor(
+            "lobby_losses",
+            3.9849,
+            -0.1766,
+            knots=(-0.4282, -0.2982, -0.1693, -0.0453, 0.069, 0.2063),
+            slopes=(0.0, 0.0, 5.6784, 4.2418, 7.4781, 3.0281, 3.3676),
+        ),
+        Factor(
+            "rising_on_new_account",
+            -3.0711,
+            0.0982,
+            knots=(0.0, 0.0562, 0.3183, 0.8076),
+            slopes=(0.0, -8.5372, -3.7852, -2.0608, 0.0),
+        ),
+        Factor(
+            "throwing_on_even_season",
+            6.2092,
+            0.0833,
+            knots=(0.0, 0.0022, 0.0479, 0.1221, 0.2207, 0.3558),
+            slopes=(0.0, 0.0, 0.0, 0.0, 3.9973, 13.4352, 26.8044),
+        ),
     ),
 )
 
@@ -326,7 +399,7 @@ SMURF_MODEL = LogisticModel(
 # steeply from 0.26 to 0.59 and no further above. On those
 # crawls each left out of the fit in turn, average precision rose from 0.705 to 0.777 and
 # the BOOSTED labels right at the pooled threshold from 564 (of 663) to 694 (of 816); on
-# held-out crawls see README, "Bent lines". The smurf model stays straight (``fit.BENT_TARGETS``).
+# held-out crawls see README, "Bent lines".
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
     intercept=-5.6379,
