@@ -188,11 +188,10 @@ def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:
     """Three straight wins is too little evidence: INSUFFICIENT_DATA with no confidence
     (a level-120 account's three wins of three games this season, played as an ordinary
-    player plays), whatever the score says. The score is no longer below the SMURF line:
-    few season games read as a new account's, and smurf-logit-12 gives 0.54 against a
-    threshold of 0.533 (smurf-logit-11: 0.50 against 0.570). Five such games would be
-    labelled SMURF (0.59): README, "Measured as deployed", says what that costs on crawled
-    worlds. It stays far below a dominant new account's."""
+    player plays), whatever the score says. smurf-logit-14 scores it 0.18 against a
+    threshold of 0.578 (smurf-logit-12: 0.54 against 0.533, where five such games were
+    labelled SMURF; with smurf-logit-14 they score 0.21, NORMAL). It stays far below a
+    dominant new account's."""
     _world(con)
     scores = score_players(con, ["lucky", "smurf"]).set_index("puuid")
     lucky = scores.loc["lucky"]
