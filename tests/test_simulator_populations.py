@@ -81,14 +81,20 @@ def test_deranking_smurfs_hold_a_low_rank_near_half_their_games_won(world: World
 
 def test_deranking_smurfs_feed_in_the_games_they_throw(world: World) -> None:
     """A deranking smurf dies far more in its losses than in its wins."""
+    deaths_won, deaths_lost = _mean_deaths(world, _members(world, Population.DERANKING_SMURF))
+    assert deaths_lost > 2 * deaths_won
+
+
+def _mean_deaths(world: World, members: np.ndarray) -> tuple[float, float]:
+    """Mean deaths of the first 40 ``members`` in their ranked games won, and lost."""
     deaths_won, deaths_lost = [], []
-    for player in _members(world, Population.DERANKING_SMURF)[:40]:
+    for player in members[:40]:
         numbers, slots = _ranked_games(world, int(player))
         won = world.matches.won[numbers, slots]
         deaths = world.matches.deaths[numbers, slots]
         deaths_won += deaths[won].tolist()
         deaths_lost += deaths[~won].tolist()
-    assert np.mean(deaths_lost) > 2 * np.mean(deaths_won)
+    return float(np.mean(deaths_won)), float(np.mean(deaths_lost))
 
 
 def test_tilters_feed_in_losses_but_win_as_their_skill_lets() -> None:
@@ -102,14 +108,8 @@ def test_tilters_feed_in_losses_but_win_as_their_skill_lets() -> None:
     tilters = _members(tilted, Population.TILTER)
     assert len(tilters) == pytest.approx(0.05 * PLAYERS, abs=2)
     assert set(tilters) == set(np.flatnonzero(players.tilt_share > 0))
-    deaths_won, deaths_lost = [], []
-    for player in tilters[:40]:
-        numbers, slots = _ranked_games(tilted, int(player))
-        won = tilted.matches.won[numbers, slots]
-        deaths = tilted.matches.deaths[numbers, slots]
-        deaths_won += deaths[won].tolist()
-        deaths_lost += deaths[~won].tolist()
-    assert np.mean(deaths_lost) > 2 * np.mean(deaths_won)
+    deaths_won, deaths_lost = _mean_deaths(tilted, tilters)
+    assert deaths_lost > 2 * deaths_won
     played = tilters[players.ranked_games[tilters] >= 30]
     win_rate = players.wins[played].sum() / players.ranked_games[played].sum()
     assert 0.4 < win_rate < 0.6
