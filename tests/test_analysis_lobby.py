@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.analysis import ScoringParams
 from pipeline.analysis.features import feature_frame, game_frame
-from pipeline.analysis.model import SMURF_MODEL, THROWING_CAP, factor_inputs
+from pipeline.analysis.model import SMURF_MODEL, THROWING_CAP, factor_inputs, factor_phrase
 from tests.lobby_world import START, Game, add_matches, games_every, set_profile
 
 PARAMS = ScoringParams()
@@ -195,6 +195,28 @@ def test_a_long_break_before_the_recent_games_is_measured(
     assert inputs.loc["veteran", "long_break"] == inputs.loc["newcomer", "long_break"]
     assert inputs.loc["veteran", "old_account"] == 1.0
     assert inputs.loc["newcomer", "old_account"] == 0.0
+
+
+def test_an_old_account_lowers_the_smurf_odds_when_no_break_was_stored(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A veteran's fifteen strong games since the return, and nothing before them stored (so
+    no break shows): the profile's level 420 lowers the smurf odds against the same games
+    and season on a level-150 account (neither is new by level), by the age factor alone."""
+    games = games_every(15, won=[True, True, False], hours=12.0)
+    for puuid, level in (("veteran", 420), ("younger", 150)):
+        add_matches(con, puuid, games, level=level, lobby_prefix=puuid)
+        set_profile(con, puuid, level=level, wins=20, losses=12)
+    inputs = _inputs(_features(con, "veteran", "younger"))
+    assert (inputs["long_break"] == 0.0).all()
+    assert (inputs["new_by_level"] == 0.0).all()
+    parts = SMURF_MODEL.contributions(inputs)
+    age = parts.pop("old_account")
+    assert age["veteran"] < age["younger"] - 0.5
+    # Every other factor reads the two alike: the age is the whole difference.
+    assert parts.loc["veteran"].to_numpy() == pytest.approx(parts.loc["younger"].to_numpy())
+    assert factor_phrase("smurf", "old_account", age["veteran"]) == "old account"
+    assert factor_phrase("smurf", "old_account", 0.25) == "younger account"
 
 
 def test_experience_comes_from_the_profile_not_from_the_crawl(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pipeline.analysis.errors import AnalysisError
 
 # Recorded with every stored score; bump when features, weights or labels change meaning.
-MODEL_VERSION = "smurf-logit-14"
+MODEL_VERSION = "smurf-logit-15"
 
 RANKED_SOLO_QUEUE = 420
 
@@ -30,9 +30,9 @@ class ScoringParams:
     smurf_threshold, boosted_threshold: probability from which the label is given: the lowest
         that kept the label's precision at 0.85 over the training crawls pooled, each
         scored by weights fitted on the others (``fit.held_out_threshold``), so it is chosen
-        for worlds the weights never saw (0.5782 over the eight crawls the smurf model was
+        for worlds the weights never saw (0.5658 over the eight crawls the smurf model was
         fitted on, 0.5599 over the seven of the boosted model's, rounded). Chosen on the
-        crawls the weights were fitted to, they would be 0.569 and 0.539, and promise more
+        crawls the weights were fitted to, they would be 0.550 and 0.539, and promise more
         than a new world gives. A rule once used kept 0.85 on each crawl alone: the hardest
         crawl set it, and on held-out crawls SMURF labels were then right 94-100 % of the
         time where 85 % was asked, with 7-32 % less recall.
@@ -45,7 +45,7 @@ class ScoringParams:
     performance_prior_games: float = 5.0
     baseline_prior_games: float = 200.0
     profile_max_age_hours: float = 72.0
-    smurf_threshold: float = 0.578
+    smurf_threshold: float = 0.566
     boosted_threshold: float = 0.560
 
     def __post_init__(self) -> None:
