@@ -188,9 +188,9 @@ def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -
 def test_three_wins_of_three_is_not_a_smurf(con: duckdb.DuckDBPyConnection) -> None:
     """Three straight wins is too little evidence: INSUFFICIENT_DATA with no confidence
     (a level-120 account's three wins of three games this season, played as an ordinary
-    player plays), whatever the score says. smurf-logit-14 scores it 0.18 against a
-    threshold of 0.578 (smurf-logit-12: 0.54 against 0.533, where five such games were
-    labelled SMURF; with smurf-logit-14 they score 0.21, NORMAL). It stays far below a
+    player plays), whatever the score says. smurf-logit-15 scores it 0.21 against a
+    threshold of 0.566 (smurf-logit-12: 0.54 against 0.533, where five such games were
+    labelled SMURF; with smurf-logit-15 they score 0.23, NORMAL). It stays far below a
     dominant new account's."""
     _world(con)
     scores = score_players(con, ["lucky", "smurf"]).set_index("puuid")
