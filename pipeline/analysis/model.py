@@ -320,7 +320,8 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # (level 140), then lowering the odds by up to 0.98 at 0.84 (level 320), no further above.
 # Average precision on the crawls each left out 0.776 -> 0.780, SMURF right at the pooled
 # threshold 730 of 858 -> 738 of 868. On thirteen held-out crawls returning veterans flagged
-# 76 -> 39 of 1,499 and talented newcomers 96 -> 114 of 1,756 (README, "Bent lines").
+# 76 -> 39 of 1,499 and talented newcomers 96 -> 114 of 1,756 (README, "A return read from
+# the profile").
 SMURF_MODEL = LogisticModel(
     target="smurf",
     intercept=-4.8263,
