@@ -61,6 +61,19 @@ def test_db_migrate_then_current(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "Applied" in first.stdout
     assert second.exit_code == 0 and "is up to date" in second.stdout
     assert current.exit_code == 0 and "up to date" in current.stdout
+    # The upgrade logs one line, not one per migration beside the summary listing them.
+    events = [json.loads(line)["event"] for line in first.stderr.splitlines() if line.strip()]
+    assert events == ["db.migrated"]
+
+
+def test_import_matches_logs_nothing_beside_its_progress_and_summary(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """An import's counts are printed once, as the summary: no info line joins the bar."""
+    result = smurf(db_path, "import-matches", str(MATCH_FIXTURES))
+    assert result.exit_code == 0, result.output
+    assert "3 match(es)" in result.stdout
+    assert not [line for line in result.stderr.splitlines() if line.startswith("{")]
 
 
 def test_import_matches_reports_counts_and_is_idempotent(db_path: Path, tmp_path: Path) -> None:

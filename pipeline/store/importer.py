@@ -121,7 +121,9 @@ def import_paths(
         files_without_matches=progress.files_without_matches,
         matches_already_stored=progress.matches_written - progress.counts.matches_created,
     )
-    log.info(
+    # Debug: `smurf import-matches` prints the same counts, and an info line here landed in
+    # the middle of its progress bar.
+    log.debug(
         "import.finished",
         files_read=report.files_read,
         matches_created=report.matches_created,

@@ -103,8 +103,17 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
             )
-        log.info("db.migrated", version=migration.version, name=migration.name)
+        log.debug("db.migration_applied", version=migration.version, name=migration.name)
         applied.append(migration)
+    if applied:
+        # One line for the whole upgrade: a new database applies every migration, and a line
+        # each buried the summary of the command that opened it.
+        log.info(
+            "db.migrated",
+            from_version=current,
+            to_version=applied[-1].version,
+            migrations=len(applied),
+        )
     if applied and not isinstance(parse_location(path), LakeLocation):
         # A migration that changed data only (a job's seeded configuration) would otherwise
         # wait in the write-ahead log, and a copy of the file alone would read as the
