@@ -50,6 +50,9 @@ def test_demo_builds_a_database_runs_every_job_and_writes_the_report(tmp_path: P
     assert result.html_report is not None and result.html_report.is_file()
     assert result.html_report.parent == options.reports_dir.resolve()
     assert "requests=" in text  # the live status lines
+    # ... and what their 429s and RATE_LIMITED runs mean, said once before them.
+    assert "would wait too long for them ends RATE_LIMITED" in text
+    assert text.index("ends RATE_LIMITED") < text.index("requests=")
     assert "=== Smurf Workbench demo: summary ===" in text
     assert f"Database: {options.db_path}" in text
     assert f"smurf --db {options.db_path} lab" in text
