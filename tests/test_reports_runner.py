@@ -447,3 +447,31 @@ def test_a_database_behind_this_release_is_refused_before_any_kernel(workspace: 
     assert f"needs {latest_version()}: run `smurf db migrate`" in stderr
     assert "Traceback" not in stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_report_kernel_is_shut_down_without_an_interrupt() -> None:
+    """jupyter_client interrupts a kernel before shutting it down; ipykernel then now and
+    then logs an ERROR line on the terminal after a report that went well. The report's
+    kernel is asked to shut down without it, and does."""
+    import asyncio
+    import signal
+
+    from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
+
+    async def start_and_shut_down() -> tuple[list[int], bool]:
+        manager = ReportKernelManager(kernel_name=KERNEL_NAME)
+        await manager.start_kernel()
+        sent: list[int] = []
+        send_signal = manager.provisioner.send_signal
+
+        async def record(signum: int) -> None:
+            sent.append(signum)
+            await send_signal(signum)
+
+        manager.provisioner.send_signal = record
+        await manager.shutdown_kernel()
+        return sent, await manager.is_alive()
+
+    sent, alive = asyncio.run(start_and_shut_down())
+    assert signal.SIGINT not in sent
+    assert not alive

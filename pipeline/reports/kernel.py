@@ -66,6 +66,17 @@ class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
             self.stop.kernel_stopping()
         await super().shutdown_kernel(now=now, restart=restart)
 
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts every kernel before asking it to shut down, to stop code
+        # still running. A report's kernel is done by then (its cells ran, or the run was
+        # stopped by its own interrupt), and ipykernel answers an interrupt that finds it
+        # idle with "ERROR | KeyboardInterrupt caught in kernel" on the terminal, now and
+        # then, after a report that went well. A kernel still busy is killed after the
+        # shutdown wait instead.
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
     async def _async_post_start_kernel(self, **kw: Any) -> None:
         await super()._async_post_start_kernel(**kw)
         if self.stop is not None:
