@@ -193,3 +193,83 @@ def test_the_nightly_report_is_seeded(world: Path) -> None:
     assert (config.job_type, config.is_active) == ("NOTEBOOK_REPORT", True)
     assert config.schedule.startswith("cron(")
     assert config.config_json["notebook"] == "01-smurf-report"
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [("{file}/reports", "is a file"), ("/proc/smurf-reports", "cannot be made")],
+)
+def test_jobs_set_refuses_an_output_dir_that_cannot_be_made(
+    tmp_path: Path, folder: str, message: str
+) -> None:
+    """An output_dir no run could make is refused when it is set, not at the night's run;
+    the stored configuration stays as it was."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.store import migrate
+
+    if folder.startswith("/proc") and not Path("/proc").is_dir():
+        pytest.skip("no /proc here")
+    db_path = tmp_path / "x.duckdb"
+    migrate(db_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    before = _config(db_path)
+    given = folder.format(file=blocker)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(db_path),
+            "--log-json",
+            "jobs",
+            "set",
+            "NOTEBOOK_REPORT",
+            f"output_dir={given}",
+        ],
+        env={},
+    )
+    assert result.exit_code == 1, result.output
+    assert f"output_dir {given} cannot be made" in result.stderr and message in result.stderr
+    assert _config(db_path) == before
+
+
+def test_jobs_set_takes_an_output_dir_to_be_made_and_makes_nothing_yet(tmp_path: Path) -> None:
+    """A folder that does not exist yet but can be made is taken; nothing is left behind by
+    the check (the first run makes the folder)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.store import migrate
+
+    db_path = tmp_path / "x.duckdb"
+    migrate(db_path)
+    wanted = tmp_path / "out" / "reports"
+    (tmp_path / "out").mkdir()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(db_path),
+            "--log-json",
+            "jobs",
+            "set",
+            "NOTEBOOK_REPORT",
+            f"output_dir={wanted}",
+        ],
+        env={},
+    )
+    assert result.exit_code == 0, result.output
+    assert _config(db_path)["output_dir"] == str(wanted)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _config(db_path: Path) -> dict[str, Any]:
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE id = ?", [REPORT_JOB_ID]
+        ).fetchone()
+    assert row is not None
+    config: dict[str, Any] = json.loads(row[0])
+    return config

@@ -18,6 +18,8 @@ raises, the run fails with the cell's index and error in its message and in ``de
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,28 @@ from pipeline.store import Database
 from pipeline.store.errors import NotADatabaseError
 
 log = get_logger(__name__)
+
+
+def _check_output_dir(folder: Path) -> None:
+    """Refuse an absolute ``output_dir`` whose folder cannot be made, before any run (a
+    relative one is relative to wherever the scheduler runs, so only a run can tell)."""
+    if not folder.is_absolute():
+        return
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise JobConfigError(
+            f"output_dir {folder} cannot be made: {existing} is a file. Give a folder, "
+            "e.g. output_dir=data/reports."
+        )
+    try:  # the one sure test is to make a folder there, and take it away again
+        os.rmdir(tempfile.mkdtemp(prefix=".smurf-report-check-", dir=existing))
+    except OSError as exc:
+        raise JobConfigError(
+            f"output_dir {folder} cannot be made ({exc.strerror or exc}): give a folder the "
+            "scheduler can write to, e.g. output_dir=data/reports."
+        ) from None
 
 
 class NotebookReport(BaseJob):
@@ -53,6 +77,7 @@ class NotebookReport(BaseJob):
         self.notebook = notebook.stem
         self.notebooks_dir = notebooks_dir
         self.output_dir = Path(self.settings.output_dir)
+        _check_output_dir(self.output_dir)
         self.keep_last = self.settings.keep_last
         self.show_code = self.settings.show_code
 
