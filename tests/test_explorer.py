@@ -999,6 +999,23 @@ def test_the_games_table_fits_the_page(world: Path) -> None:
         "x tier average",
     ]
     assert 'style="overflow-x:auto' in card_html(parts)
+    # Each number column reads down evenly: the same decimals in every row.
+    for column, decimals in (("CS/min", 1), ("x tier average", 2)):
+        shown = [v for v in games[column] if v]
+        assert shown and all(len(v.split(".")[1]) == decimals for v in shown), shown
+
+
+def test_the_card_says_yes_or_no_where_the_database_holds_true_or_false(
+    world: Path, tmp_path: Path
+) -> None:
+    """The summary shows "profile found: yes", not Python's True."""
+    copy = tmp_path / "world.duckdb"
+    shutil.copy(world, copy)
+    with write(copy) as con:
+        con.execute("UPDATE players SET profile_found = true WHERE puuid = 'p00'")
+    summary = card_html(card_parts(copy, "p00"))
+    assert re.search(r"<td>profile found</td>\s*<td>yes</td>", summary)
+    assert ">True<" not in summary and ">False<" not in summary
 
 
 def test_one_rank_snapshot_is_drawn_on_a_short_axis(con: duckdb.DuckDBPyConnection) -> None:

@@ -168,12 +168,18 @@ def games_for_readers(games: pd.DataFrame) -> pd.DataFrame:
                 f"{k}/{d}/{a}"
                 for k, d, a in zip(games["kills"], games["deaths"], games["assists"], strict=True)
             ],
-            "CS/min": games["cs_per_min"],
+            # Fixed decimals, so a column reads down evenly (1.10 over 0.98, not 1.1).
+            "CS/min": _fixed(games["cs_per_min"], 1),
             # A ratio (1.5: half as much again as the tier and role's average), where
             # `smurf explain` gives z-scores: a name that says which.
-            "x tier average": games["performance_vs_base"],
+            "x tier average": _fixed(games["performance_vs_base"], 2),
         }
     )
+
+
+def _fixed(values: pd.Series, decimals: int) -> list[str]:
+    """``values`` as text with ``decimals`` places (blank where unknown)."""
+    return ["" if pd.isna(v) else f"{v:.{decimals}f}" for v in values]
 
 
 def match_history(

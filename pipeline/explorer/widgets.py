@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 from traitlets import TraitError
 
@@ -176,6 +177,8 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
 def _plain(value: object) -> object:
     if isinstance(value, pd.Timestamp | datetime):
         return moment(value)
+    if isinstance(value, bool | np.bool_):  # "profile found: yes", not "True"
+        return "yes" if value else "no"
     missing = value is None or value is pd.NA or value is pd.NaT
     return "" if missing or (isinstance(value, float) and pd.isna(value)) else value
 
