@@ -474,11 +474,13 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")
     say("")
+    smurf = command_name()
     if result.html_report:
         say(f"Report:   {result.html_report}")
+    elif result.interrupted:  # the line a reader looks for, saying why it is not there
+        say(f"Report:   none (interrupted); `{smurf} --db {result.db_path} report` makes one")
     say(f"Database: {result.db_path}")
     say("")
-    smurf = command_name()
     say("Next:")
     # Named, not left to `smurf lab`'s own choice (the newest of the default and the demo's
     # database), which is another file when the demo wrote elsewhere (`demo --db`).

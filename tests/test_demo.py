@@ -156,6 +156,21 @@ def test_the_summary_counts_runs_by_status_and_its_hints_name_the_database(
     assert any(f"smurf --db {path} lab" in hint for hint in hints)
 
 
+def test_an_interrupted_demos_summary_says_no_report_was_made(tmp_path: Path) -> None:
+    """Stopped before its report, the summary says there is none and how to make one."""
+    from pipeline.demo import DemoResult, print_summary, summarise
+
+    path = tmp_path / "demo.duckdb"
+    migrate(path)
+    said: list[str] = []
+    result = DemoResult(path, interrupted=True, summary=summarise(Database(path)))
+    print_summary(result, said.append)
+    assert f"Report:   none (interrupted); `smurf --db {path} report` makes one" in said
+    finished: list[str] = []
+    print_summary(DemoResult(path, summary=result.summary), finished.append)
+    assert not any(line.startswith("Report:") for line in finished)
+
+
 def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
