@@ -34,6 +34,7 @@ from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
 from pipeline.store import job_records as records
+from pipeline.store.location import make_database_folder
 from pipeline.store.overview import data_counts
 from pipeline.store.players import track_player
 
@@ -175,6 +176,7 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
         configure_demo_jobs(path, options.lock_timeout_s)
         say(f"Database {path} ready (kept).")
         return
+    make_database_folder(path)  # a missing folder is named as given, not as the fresh file
     fresh = path.with_name(f"{path.stem}.preparing{path.suffix}")
     _remove_database_files(fresh)  # what an interrupted demo left
     try:

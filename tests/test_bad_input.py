@@ -700,6 +700,18 @@ def test_a_database_in_a_missing_folder_is_refused_but_data_is_made(tmp_path: Pa
     assert not too_deep.parent.parent.exists()
 
 
+def test_the_demo_names_the_database_given_when_its_folder_is_missing(tmp_path: Path) -> None:
+    """`smurf demo --db` in a missing folder names that path, not the file it prepares."""
+    typo = tmp_path / "dta" / "d.duckdb"
+    result = smurf(tmp_path / "unused.duckdb", "demo", "--db", str(typo), "--no-report")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {typo} cannot be created: its folder {typo.parent} does not exist. Check "
+        f"--db / SMURF_DB for a typo, or create the folder first (mkdir -p {typo.parent})."
+    )
+    assert not typo.parent.exists()
+
+
 def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path: Path) -> None:
     """What the operating system refuses (here: an output folder under a plain file) is
     one line saying why and where, without Python's errno prefix."""
