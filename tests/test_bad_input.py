@@ -238,20 +238,25 @@ def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "expected"),
     [
-        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "novalue"),
-        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "=5"),
-        ("jobs", "executions", "TRACKED_PLAYER_UPDATER", "--limit", "501"),
+        (("jobs", "set", "TRACKED_PLAYER_UPDATER", "novalue"), "Expected key=value"),
+        (("jobs", "set", "TRACKED_PLAYER_UPDATER", "=5"), "Expected key=value"),
+        (
+            ("jobs", "set", "TRACKED_PLAYER_UPDATER", "timeout_seconds=5", "timeout_seconds=6"),
+            "'timeout_seconds' is given twice: give each key once.",
+        ),
+        (("jobs", "executions", "TRACKED_PLAYER_UPDATER", "--limit", "501"), "1<=x<=500"),
     ],
 )
-def test_a_command_written_wrongly_is_a_usage_error(db_path: Path, args: tuple[str, ...]) -> None:
-    """A malformed key=value or a page larger than the API's is refused as usage (exit 2),
-    naming what to write, and changes nothing."""
+def test_a_command_written_wrongly_is_a_usage_error(
+    db_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """A malformed key=value, a key given twice or a page larger than the API's is refused
+    as usage (exit 2), naming what to write, and changes nothing."""
     before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
     result = smurf(db_path, *args)
     assert result.exit_code == 2, result.output
-    expected = "Expected key=value" if args[1] == "set" else "1<=x<=500"
     assert expected in result.stderr
     assert "Usage: " in result.stderr
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before

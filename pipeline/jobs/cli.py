@@ -671,16 +671,20 @@ def jobs_disable(ctx: click.Context, job: str) -> None:
 
 
 def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["a=5", "b=true", "c=x"]`` -> ``{"a": 5, "b": True, "c": "x"}`` (JSON, else text)."""
+    """``["a=5", "b=true", "c=x"]`` -> ``{"a": 5, "b": True, "c": "x"}`` (JSON, else text);
+    a key given twice is refused (which value was meant is not for us to guess)."""
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise JobConfigError(f"Expected key=value, got {shorten(pair)}.")
+        if key in values:
+            raise JobConfigError(f"{shorten(key)} is given twice: give each key once.")
         try:
-            values[key.strip()] = json.loads(raw)
+            values[key] = json.loads(raw)
         except json.JSONDecodeError:
-            values[key.strip()] = raw
+            values[key] = raw
     return values
 
 
