@@ -216,11 +216,11 @@ def job_context_for(db_path: Path) -> Any:
 @pytest.mark.parametrize(
     ("assignment", "message"),
     [
-        ("max_new_matches_per_player=-5", "between 1 and 1000"),
-        ("max_new_matches_per_player=1000000000", "between 1 and 1000"),
+        ("max_new_matches_per_player=-5", "between 1 and 1,000 (got -5)"),
+        ("max_new_matches_per_player=1000000000", "between 1 and 1,000 (got 1000000000)"),
         ("max_new_matches_per_player=abc", "whole number"),
         ("max_new_matches_per_player=2.5", "whole number"),
-        ("timeout_seconds=-1", "timeout_seconds must be a positive number"),
+        ("timeout_seconds=-1", "a positive number of seconds, at most 604,800 (got -1)"),
         ("schedule=interval(seconds=-5)", "must not be negative"),
         ("schedule=interval(hours=0)", "longer than zero"),
         ("max_new_matchs_per_player=5", "has no setting 'max_new_matchs_per_player'"),
