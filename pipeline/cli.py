@@ -22,7 +22,7 @@ import duckdb
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
-from pipeline.cli_settings import UnusableSettings, db_option, settings_of
+from pipeline.cli_settings import UnusableSettings, command_db_option, db_option, settings_of
 from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
@@ -158,6 +158,7 @@ def db() -> None:
 
 
 @db.command("migrate")
+@command_db_option()
 @click.pass_context
 def db_migrate(ctx: click.Context) -> None:
     """Apply pending schema migrations (creates the database if missing; safe to repeat)."""
@@ -176,6 +177,7 @@ def db_migrate(ctx: click.Context) -> None:
 
 
 @db.command("current")
+@command_db_option()
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the schema version applied to the database and the latest one available."""
@@ -198,6 +200,7 @@ def db_current(ctx: click.Context) -> None:
     help="Keep the stored lobby reference (the role norms stomps are judged with) instead of "
     "recomputing it from every stored game.",
 )
+@command_db_option()
 @click.pass_context
 def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     """Recompute the per-player sums scoring reads from the stored games, in one transaction.
@@ -256,6 +259,7 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     show_default=True,
     help="Stop a statement that reads for longer than this (not with --write).",
 )
+@command_db_option()
 @click.pass_context
 def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_s: float) -> None:
     """Run SQL against the database and print the result (read-only unless --write).
@@ -304,6 +308,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
 
 @cli.command("import-matches")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@command_db_option()
 @click.pass_context
 def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Load match-v5 JSON files, or folders of them, into the database (safe to repeat).

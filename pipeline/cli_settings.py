@@ -18,15 +18,25 @@ DB_HELP = (
     "DuckDB file, or a lake's ducklake:postgresql://... URL, to use "
     "[env SMURF_DB; default data/smurf.duckdb]."
 )
+# The same option given after a command's name, where it overrides the root's.
+COMMAND_DB_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
+
+# Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
+_COMMAND_DB = "smurf.command_db"
 
 
 def db_option(
-    help: str = DB_HELP, default: str | None = None, show_default: bool = False
+    help: str = DB_HELP,
+    default: str | None = None,
+    show_default: bool = False,
+    expose_value: bool = True,
 ) -> Callable[[F], F]:
     """The ``--db`` option (a file or a lake URL, as text), passed as ``db_path``.
 
-    The root command takes it for every command; a few commands also take it after their
-    name (``smurf analyze --db FILE``), where it overrides the root's.
+    The root command takes it for every command; every command that opens the database also
+    takes it after its name (``smurf analyze --db FILE``), where it overrides the root's.
+    With ``expose_value=False`` the command gets no ``db_path`` argument: ``settings_of``
+    and ``named_database`` find the value themselves.
     """
     return click.option(
         "--db",
@@ -34,7 +44,19 @@ def db_option(
         default=default,
         show_default=show_default,
         help=help,
+        expose_value=expose_value,
+        callback=None if expose_value else _keep_command_db,
     )
+
+
+def command_db_option() -> Callable[[F], F]:
+    """``--db`` after a command's name, for a command that reads it through ``settings_of``."""
+    return db_option(help=COMMAND_DB_HELP, expose_value=False)
+
+
+def _keep_command_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_COMMAND_DB] = value
 
 
 class UnusableSettings:
@@ -56,6 +78,8 @@ def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settin
         raise click.UsageError("Run this command through `smurf`, which builds its settings.")
     from pipeline.store.location import parse_location, refuse_directory
 
+    if db_path is None:
+        db_path = ctx.meta.get(_COMMAND_DB)
     if db_path is not None:
         settings = settings.replace(db_path=parse_location(db_path))
     refuse_directory(settings.db_path)  # one message for every command, before any opens it
@@ -65,7 +89,7 @@ def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settin
 def named_database(ctx: click.Context, command_db: str | None = None) -> str | None:
     """The database the user named: the command's own --db, the root's, else SMURF_DB; None
     when none was given (the commands that pick the demo's database then do)."""
-    given = command_db or ctx.find_root().params.get("db_path")
+    given = command_db or ctx.meta.get(_COMMAND_DB) or ctx.find_root().params.get("db_path")
     if given is not None:
         return str(given)
     return os.environ.get("SMURF_DB", "").strip() or None

@@ -34,8 +34,10 @@ from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
 from pipeline.store import job_records as records
+from pipeline.store.location import make_database_folder
 from pipeline.store.overview import data_counts
 from pipeline.store.players import track_player
+from pipeline.words import counted
 
 DEMO_REPORTS = Path("data/reports")
 TRACKED_PLAYERS = 6
@@ -175,6 +177,7 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
         configure_demo_jobs(path, options.lock_timeout_s)
         say(f"Database {path} ready (kept).")
         return
+    make_database_folder(path)  # a missing folder is named as given, not as the fresh file
     fresh = path.with_name(f"{path.stem}.preparing{path.suffix}")
     _remove_database_files(fresh)  # what an interrupted demo left
     try:
@@ -250,7 +253,7 @@ def track_players(context: JobContext, sim: RunningSimulator, say: Callable[[str
                 now=records.utcnow(),
             )
     names = ", ".join(f"{a['gameName']}#{a['tagLine']}" for a in accounts)
-    say(f"Tracking {len(accounts)} players: {names}")
+    say(f"Tracking {counted(len(accounts), 'player', 'players')}: {names}")
 
 
 async def run_scheduler(
@@ -412,18 +415,25 @@ def _auc(value: float) -> str:
     return _share(value, ".3f")
 
 
+def _players(n: float) -> str:
+    """A count of players from the evaluation's figures (floats), in words: "1 player"."""
+    return counted(int(n), "player", "players")
+
+
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     s = result.summary
     counts = s.get("counts", {})
     say("")
     say("=== Smurf Workbench demo: summary ===")
     say(
-        f"Stored {counts.get('matches', 0)} matches, {counts.get('participants', 0)} "
-        f"participant rows, {counts.get('players', 0)} players; scored "
-        f"{counts.get('scored', 0)}; {counts.get('checks', 0)} ban checks; "
+        f"Stored {counted(counts.get('matches', 0), 'match', 'matches')}, "
+        f"{counted(counts.get('participants', 0), 'participant row', 'participant rows')}, "
+        f"{counted(counts.get('players', 0), 'player', 'players')}; scored "
+        f"{counts.get('scored', 0)}; "
+        f"{counted(counts.get('checks', 0), 'ban check', 'ban checks')}; "
         # The jobs' own count: the live lines count every request the simulator served,
         # the demo's lookups of the players it tracks too.
-        f"{s.get('requests', 0)} API requests by the jobs."
+        f"{counted(s.get('requests', 0), 'API request', 'API requests')} by the jobs."
     )
     runs: dict[str, list[str]] = {}
     for job_type, status, n in s.get("runs", []):
@@ -445,7 +455,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         say("")
         say(
             f"Detection quality vs the simulator's ground truth "
-            f"({int(quality['players_evaluated'])} players with enough games):"
+            f"({_players(quality['players_evaluated'])} with enough games):"
         )
         say(
             f"  smurf ROC-AUC: model {_auc(quality['smurf_roc_auc_model'])} vs "
@@ -453,7 +463,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         )
         for method, name in (("model", "SMURF label"), ("winrate_rule", "rule's flag")):
             say(
-                f"  {name}: {int(quality[f'smurf_labelled_{method}'])} players, precision "
+                f"  {name}: {_players(quality[f'smurf_labelled_{method}'])}, precision "
                 f"{_share(quality[f'smurf_label_precision_{method}'])}, recall "
                 f"{_share(quality[f'smurf_label_recall_{method}'])}"
             )
@@ -467,7 +477,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
             )
         say(
             f"  boosted ROC-AUC: model {_auc(quality['boosted_roc_auc_model'])}; BOOSTED label: "
-            f"{int(quality['boosted_labelled_model'])} players, precision "
+            f"{_players(quality['boosted_labelled_model'])}, precision "
             f"{_share(quality['boosted_label_precision_model'])}, recall "
             f"{_share(quality['boosted_label_recall_model'])}"
         )

@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli_settings import named_database, settings_of
+from pipeline.cli_settings import command_db_option, named_database, settings_of
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 from pipeline.reports.sources import load_notebook as load_source
 from pipeline.store.location import parse_location
@@ -183,6 +183,7 @@ def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -
 )
 @click.option("--no-browser", is_flag=True, help="Start the server without opening a browser.")
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@command_db_option()
 @click.pass_context
 def lab(
     ctx: click.Context,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import command_db_option, settings_of
 from pipeline.config import LOOPBACK_HOSTS, parse_platforms
 from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, JobScheduler
@@ -195,6 +195,7 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
     help="Run the platform jobs for these platforms only, e.g. euw1,eun1: a worker's shard "
     "of a lake [env SMURF_PLATFORMS; default: all].",
 )
+@command_db_option()
 @click.pass_context
 def scheduler(
     ctx: click.Context,

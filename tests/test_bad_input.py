@@ -216,11 +216,11 @@ def job_context_for(db_path: Path) -> Any:
 @pytest.mark.parametrize(
     ("assignment", "message"),
     [
-        ("max_new_matches_per_player=-5", "between 1 and 1000"),
-        ("max_new_matches_per_player=1000000000", "between 1 and 1000"),
+        ("max_new_matches_per_player=-5", "between 1 and 1,000 (got -5)"),
+        ("max_new_matches_per_player=1000000000", "between 1 and 1,000 (got 1000000000)"),
         ("max_new_matches_per_player=abc", "whole number"),
         ("max_new_matches_per_player=2.5", "whole number"),
-        ("timeout_seconds=-1", "timeout_seconds must be a positive number"),
+        ("timeout_seconds=-1", "a positive number of seconds, at most 604,800 (got -1)"),
         ("schedule=interval(seconds=-5)", "must not be negative"),
         ("schedule=interval(hours=0)", "longer than zero"),
         ("max_new_matchs_per_player=5", "has no setting 'max_new_matchs_per_player'"),
@@ -238,20 +238,25 @@ def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "expected"),
     [
-        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "novalue"),
-        ("jobs", "set", "TRACKED_PLAYER_UPDATER", "=5"),
-        ("jobs", "executions", "TRACKED_PLAYER_UPDATER", "--limit", "501"),
+        (("jobs", "set", "TRACKED_PLAYER_UPDATER", "novalue"), "Expected key=value"),
+        (("jobs", "set", "TRACKED_PLAYER_UPDATER", "=5"), "Expected key=value"),
+        (
+            ("jobs", "set", "TRACKED_PLAYER_UPDATER", "timeout_seconds=5", "timeout_seconds=6"),
+            "'timeout_seconds' is given twice: give each key once.",
+        ),
+        (("jobs", "executions", "TRACKED_PLAYER_UPDATER", "--limit", "501"), "1<=x<=500"),
     ],
 )
-def test_a_command_written_wrongly_is_a_usage_error(db_path: Path, args: tuple[str, ...]) -> None:
-    """A malformed key=value or a page larger than the API's is refused as usage (exit 2),
-    naming what to write, and changes nothing."""
+def test_a_command_written_wrongly_is_a_usage_error(
+    db_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    """A malformed key=value, a key given twice or a page larger than the API's is refused
+    as usage (exit 2), naming what to write, and changes nothing."""
     before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
     result = smurf(db_path, *args)
     assert result.exit_code == 2, result.output
-    expected = "Expected key=value" if args[1] == "set" else "1<=x<=500"
     assert expected in result.stderr
     assert "Usage: " in result.stderr
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
@@ -698,6 +703,18 @@ def test_a_database_in_a_missing_folder_is_refused_but_data_is_made(tmp_path: Pa
     too_deep = tmp_path / "missing" / "data" / "smurf.duckdb"
     assert smurf(too_deep, "db", "migrate").exit_code == 1
     assert not too_deep.parent.parent.exists()
+
+
+def test_the_demo_names_the_database_given_when_its_folder_is_missing(tmp_path: Path) -> None:
+    """`smurf demo --db` in a missing folder names that path, not the file it prepares."""
+    typo = tmp_path / "dta" / "d.duckdb"
+    result = smurf(tmp_path / "unused.duckdb", "demo", "--db", str(typo), "--no-report")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {typo} cannot be created: its folder {typo.parent} does not exist. Check "
+        f"--db / SMURF_DB for a typo, or create the folder first (mkdir -p {typo.parent})."
+    )
+    assert not typo.parent.exists()
 
 
 def test_a_system_refusal_is_one_line_without_the_errno(db_path: Path, tmp_path: Path) -> None:

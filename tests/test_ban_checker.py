@@ -257,7 +257,7 @@ def test_the_recheck_cadence_of_unavailable_accounts_is_a_setting(db_path: Path)
         cli, ["--db", str(db_path), "jobs", "set", "4", "unavailable_recheck_days=-1"]
     )
     assert bad.exit_code != 0
-    assert "unavailable_recheck_days must be between 0 and 3650" in bad.output
+    assert "unavailable_recheck_days must be between 0 and 3,650" in bad.output
 
 
 def test_a_rate_limited_run_keeps_its_checks_and_the_next_run_finishes(db_path: Path) -> None:

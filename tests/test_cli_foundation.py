@@ -52,6 +52,43 @@ def test_every_command_prints_its_help() -> None:
         assert "Usage:" in result.output
 
 
+# The commands that never open a database: the simulator serves its own world.
+NO_DATABASE = {"simulator serve"}
+
+
+def test_every_command_that_opens_the_database_takes_db_after_its_name() -> None:
+    """`smurf COMMAND --db FILE` works wherever `smurf --db FILE COMMAND` does."""
+    lacking = [
+        name
+        for name, command in walk(cli)
+        if not isinstance(command, click.Group)
+        and name not in NO_DATABASE
+        and not any("--db" in param.opts for param in command.params)
+    ]
+    assert lacking == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("jobs", "status"),
+        ("jobs", "list"),
+        ("sql", "select count(*) AS jobs from job_configurations"),
+        ("db", "current"),
+        ("tracked",),
+    ],
+    ids=" ".join,
+)
+def test_db_after_the_command_overrides_the_root_one(
+    db_path: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A --db after the command's name is the database used, over one given before it."""
+    missing = tmp_path / "elsewhere" / "missing.duckdb"
+    result = CliRunner().invoke(cli, ["--db", str(missing), *args, "--db", str(db_path)], env={})
+    assert result.exit_code == 0, result.output
+    assert "does not exist" not in result.output
+
+
 def test_db_migrate_then_current(tmp_path: Path) -> None:
     """`db migrate` creates and migrates the file; repeating it is a no-op; `current` agrees."""
     db = tmp_path / "x.duckdb"

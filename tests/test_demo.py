@@ -171,6 +171,32 @@ def test_an_interrupted_demos_summary_says_no_report_was_made(tmp_path: Path) ->
     assert not any(line.startswith("Report:") for line in finished)
 
 
+def test_the_summary_says_a_count_of_one_in_the_singular(tmp_path: Path) -> None:
+    """A count of one reads "1 player", "1 match": in the stored data and in each label."""
+    from pipeline.demo import DemoResult, print_summary
+
+    quality = {"players_evaluated": 1.0, "boosted_roc_auc_model": 1.0}
+    for target, method in (("smurf", "model"), ("smurf", "winrate_rule"), ("boosted", "model")):
+        quality[f"{target}_roc_auc_{method}"] = 1.0
+        quality[f"{target}_labelled_{method}"] = 1.0
+        quality[f"{target}_label_precision_{method}"] = 1.0
+        quality[f"{target}_label_recall_{method}"] = 1.0
+    counts = {"matches": 1, "participants": 1, "players": 1, "scored": 1, "checks": 1}
+    summary = {"counts": counts, "requests": 1, "quality": quality}
+    said: list[str] = []
+    print_summary(DemoResult(tmp_path / "demo.duckdb", summary=summary), said.append)
+    assert said[2] == (
+        "Stored 1 match, 1 participant row, 1 player; scored 1; 1 ban check; "
+        "1 API request by the jobs."
+    )
+    assert "Detection quality vs the simulator's ground truth (1 player with enough games):" in said
+    assert "  SMURF label: 1 player, precision 100%, recall 100%" in said
+    assert "  rule's flag: 1 player, precision 100%, recall 100%" in said
+    assert (
+        "  boosted ROC-AUC: model 1.000; BOOSTED label: 1 player, precision 100%, recall 100%"
+    ) in said
+
+
 def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -187,8 +187,12 @@ def test_a_second_scheduler_is_refused_without_announcing_itself(db_path: Path) 
             ["--db", str(db_path), "--log-json", "scheduler", "--api-port", str(port)],
             env={"RIOT_API_BASE": "http://127.0.0.1:9/{route}"},
         )
+        first = read_scheduler_lock(db_path) or {}
     assert second.exit_code == 1
-    assert "already serves" in second.output
+    assert (
+        f"Another scheduler (pid {first['pid']}, API {first['api_url']}) already serves "
+        f"{db_path}; stop it first"
+    ) in second.output
     assert "Scheduler on" not in second.output
 
 

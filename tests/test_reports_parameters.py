@@ -11,6 +11,7 @@ from pipeline.reports import (
     ParameterChoiceError,
     ParameterError,
     ParameterOrderError,
+    ParameterRangeError,
     ParameterTimeError,
     ParameterTypeError,
     UnknownParameterError,
@@ -206,6 +207,23 @@ def test_choices_and_times_are_checked_before_any_kernel(
     with pytest.raises(error, match=None) as caught:
         check_parameters(notebook, given, declared_parameters(notebook))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("notebook", "given", "message"),
+    [
+        ("04-sql", {"max_rows": "0"}, "'max_rows' must be between 1 and 1,000,000 (got 0)."),
+        ("01-smurf-report", {"top_n": "0"}, "'top_n' must be between 1 and 1,000 (got 0)."),
+    ],
+)
+def test_a_number_out_of_bounds_names_the_bounds_in_full(
+    notebook: str, given: dict[str, str], message: str
+) -> None:
+    """The bounds of a number are written out with thousands separators, never as 1e+06."""
+    path = find_notebook(notebook)
+    with pytest.raises(ParameterRangeError) as caught:
+        check_parameters(path, given, declared_parameters(path))
+    assert str(caught.value).endswith(message)
 
 
 def test_listed_values_times_and_defaults_are_taken() -> None:

@@ -235,6 +235,23 @@ def test_smurf_report_of_the_projects_database_writes_into_the_project(
         assert Path(named.stdout.splitlines()[0]).parent == folder
 
 
+def test_a_missing_database_is_refused_before_any_folder_is_made(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report on a database that does not exist makes no data/reports where it was run."""
+    missing = tmp_path / "x" / "missing.duckdb"
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    notebooks = str(workspace / "notebooks")
+    result = CliRunner().invoke(
+        cli, ["--db", str(missing), "report", "-n", "echo", "--notebooks-dir", notebooks]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: The database {missing} does not exist")
+    assert list(here.iterdir()) == []
+
+
 def test_an_unknown_notebook_lists_the_available_ones(workspace: Path) -> None:
     """Asking for a notebook that does not exist names the ones that do."""
     with pytest.raises(NotebookNotFoundError, match="broken, echo"):

@@ -8,14 +8,13 @@ import click
 import duckdb
 import pandas as pd
 
-from pipeline.cli_settings import db_option, settings_of
+from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
 from pipeline.store.players import riot_ids
 from pipeline.words import counted
 
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
 TOP_SUSPECTS = 10
-DB_OPTION_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 
 
 def quiet(con: duckdb.DuckDBPyConnection) -> None:
@@ -68,7 +67,7 @@ def summary_text(
 
 
 @click.command()
-@db_option(help=DB_OPTION_HELP)
+@db_option(help=COMMAND_DB_HELP)
 @click.option(
     "--all",
     "score_all",
@@ -110,7 +109,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
 
 
 @click.command()
-@db_option(help=DB_OPTION_HELP)
+@db_option(help=COMMAND_DB_HELP)
 @click.option(
     "--min-games",
     type=click.IntRange(min=1),

@@ -12,9 +12,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.cli import DB_OPTION_HELP, quiet
+from pipeline.analysis.cli import quiet
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
-from pipeline.cli_settings import db_option, settings_of
+from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
 from pipeline.errors import ConfigError, shorten
 from pipeline.words import counted
 
@@ -300,7 +300,7 @@ def _factor_lines(e: Explanation, target: str) -> list[str]:
 
 @click.command("explain")
 @click.argument("player")
-@db_option(help=DB_OPTION_HELP)
+@db_option(help=COMMAND_DB_HELP)
 @click.option(
     "--games",
     type=click.IntRange(0, 100),

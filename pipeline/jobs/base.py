@@ -57,6 +57,7 @@ from pipeline.riot import RateLimiter, RiotClient
 from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.matches import newest_match_id
+from pipeline.words import number
 
 log = get_logger(__name__)
 
@@ -257,7 +258,9 @@ class BaseJob:
         if isinstance(value, bool) or not isinstance(value, int):
             raise JobConfigError(f"{key} must be a whole number (got {value!r}).")
         if not minimum <= value <= maximum:
-            raise JobConfigError(f"{key} must be between {minimum} and {maximum} (got {value}).")
+            raise JobConfigError(
+                f"{key} must be between {number(minimum)} and {number(maximum)} (got {value})."
+            )
         return value
 
     def increment_metric(self, name: str, n: int = 1) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import command_db_option, settings_of
 from pipeline.config import DEFAULT_RIOT_API_BASE, Settings
 from pipeline.errors import ConfigError, shorten
 from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext, set_process_context
@@ -65,6 +65,7 @@ def parse_riot_id(text: str) -> tuple[str, str]:
     help="Platform of the account, e.g. euw1, na1, kr (default: where it plays League, as "
     "account-v1 says, else SMURF_PLATFORM).",
 )
+@command_db_option()
 @click.pass_context
 def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
     """Track a player by Riot ID (Name#TAG): resolve it through account-v1 and mark it tracked.
@@ -145,6 +146,7 @@ def track(ctx: click.Context, riot_id: str, platform: str | None) -> None:
 
 @click.command()
 @click.argument("player")
+@command_db_option()
 @click.pass_context
 def untrack(ctx: click.Context, player: str) -> None:
     """Stop tracking a player, given as Name#TAG or puuid (their stored data stays)."""
@@ -160,6 +162,7 @@ def untrack(ctx: click.Context, player: str) -> None:
 
 
 @click.command("tracked")
+@command_db_option()
 @click.pass_context
 def tracked(ctx: click.Context) -> None:
     """List the tracked players: Riot ID, platform, since when, last update, puuid."""
@@ -266,6 +269,7 @@ def _progress_printer(job_label: str) -> Any:
     default=None,
     help="Token for a scheduler API reached beyond loopback [env SMURF_API_TOKEN].",
 )
+@command_db_option()
 @click.pass_context
 def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
     """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id.
@@ -382,6 +386,7 @@ def jobs() -> None:
 
 
 @jobs.command("list")
+@command_db_option()
 @click.pass_context
 def jobs_list(ctx: click.Context) -> None:
     """List job configurations: id, type, schedule, active, config_json."""
@@ -397,6 +402,7 @@ def jobs_list(ctx: click.Context) -> None:
 
 
 @jobs.command("status")
+@command_db_option()
 @click.pass_context
 def jobs_status(ctx: click.Context) -> None:
     """Show each job's last execution, running state and 24 h counts (and the scheduler's)."""
@@ -492,6 +498,7 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
     show_default=True,
     help="How many executions to show, newest first.",
 )
+@command_db_option()
 @click.pass_context
 def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int) -> None:
     """Show a job's recent executions (the job by id or type) with their metrics."""
@@ -559,6 +566,7 @@ def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
     show_default=True,
     help="How many of the newest lines to show (of one execution, or of every one).",
 )
+@command_db_option()
 @click.pass_context
 def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
     """Print the log lines captured for one execution; without an id, the newest lines of
@@ -598,6 +606,7 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
     default=None,
     help="Token for a scheduler API reached beyond loopback [env SMURF_API_TOKEN].",
 )
+@command_db_option()
 @click.pass_context
 def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
     """Run a job now: through the running scheduler if there is one, else in this process
@@ -644,6 +653,7 @@ def _set_active(ctx: click.Context, job: str, active: bool) -> None:
 
 @jobs.command("enable")
 @click.argument("job")
+@command_db_option()
 @click.pass_context
 def jobs_enable(ctx: click.Context, job: str) -> None:
     """Enable a job, by id or type (a running scheduler picks it up within seconds)."""
@@ -652,6 +662,7 @@ def jobs_enable(ctx: click.Context, job: str) -> None:
 
 @jobs.command("disable")
 @click.argument("job")
+@command_db_option()
 @click.pass_context
 def jobs_disable(ctx: click.Context, job: str) -> None:
     """Disable a job, by id or type (a running scheduler stops scheduling it within
@@ -660,16 +671,20 @@ def jobs_disable(ctx: click.Context, job: str) -> None:
 
 
 def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["a=5", "b=true", "c=x"]`` -> ``{"a": 5, "b": True, "c": "x"}`` (JSON, else text)."""
+    """``["a=5", "b=true", "c=x"]`` -> ``{"a": 5, "b": True, "c": "x"}`` (JSON, else text);
+    a key given twice is refused (which value was meant is not for us to guess)."""
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise JobConfigError(f"Expected key=value, got {shorten(pair)}.")
+        if key in values:
+            raise JobConfigError(f"{shorten(key)} is given twice: give each key once.")
         try:
-            values[key.strip()] = json.loads(raw)
+            values[key] = json.loads(raw)
         except json.JSONDecodeError:
-            values[key.strip()] = raw
+            values[key] = raw
     return values
 
 
@@ -686,6 +701,7 @@ def _refused(configured: Callable[[dict[str, Any]], object], values: dict[str, A
 @jobs.command("set")
 @click.argument("job")
 @click.argument("assignments", nargs=-1, required=True)
+@command_db_option()
 @click.pass_context
 def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None:
     """Change a job's (by id or type) config_json keys (key=value ...); `schedule=...`

@@ -209,9 +209,9 @@ class JobScheduler:
             except json.JSONDecodeError:
                 holder = {}
             handle.close()
-            where = f" (API {holder['api_url']})" if holder.get("api_url") else ""
+            where = f", API {holder['api_url']}" if holder.get("api_url") else ""
             raise SchedulerAlreadyRunningError(
-                f"Another scheduler (pid {holder.get('pid', 'unknown')}){where} already serves "
+                f"Another scheduler (pid {holder.get('pid', 'unknown')}{where}) already serves "
                 f"{self.context.settings.db_path}; stop it first, or use `smurf jobs trigger`."
             ) from None
         handle.seek(0)

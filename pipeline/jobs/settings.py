@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 
 from pipeline.errors import shorten
 from pipeline.jobs.errors import JobConfigError
+from pipeline.words import number
 
 DEFAULT_TIMEOUT_S = 900.0
 MAX_TIMEOUT_S = 7 * 86400.0  # a week: longer is a mistake, not a run
@@ -121,16 +122,18 @@ def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) ->
     low, high = _bounds(field)
     if kind.startswith("int") or (field is not None and field.annotation is int):
         if isinstance(given, int) and not isinstance(given, bool):
-            return f"{key} must be between {low} and {high} (got {given})."
+            return f"{key} must be between {number(low)} and {number(high)} (got {given})."
         return f"{key} must be a whole number (got {shorten(given)})."
     if field is not None and field.annotation is float:
         what = "seconds" if key.endswith("seconds") else "a number"
         if key == "timeout_seconds":
             return (
-                f"timeout_seconds must be a positive number of seconds, at most {high:g} "
+                f"timeout_seconds must be a positive number of seconds, at most {number(high)} "
                 f"(got {shorten(given)})."
             )
-        return f"{key} must be {what} between {low:g} and {high:g} (got {shorten(given)})."
+        return (
+            f"{key} must be {what} between {number(low)} and {number(high)} (got {shorten(given)})."
+        )
     if kind == "bool_type":
         return f"{key} must be true or false (got {shorten(given)})."
     if kind == "dict_type":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline.config import demo_database_beside
 from pipeline.errors import SmurfError, shorten
+from pipeline.words import number
 from pipeline.workspace import missing_database_advice
 
 
@@ -94,7 +95,8 @@ class ParameterRangeError(ParameterError):
         self.name = name
         self.value = value
         super().__init__(
-            f"The parameter {name!r} must be between {low:g} and {high:g} (got {value})."
+            f"The parameter {name!r} must be between {number(low)} and {number(high)} "
+            f"(got {value})."
         )
 
 

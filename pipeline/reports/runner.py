@@ -82,16 +82,16 @@ def run_report(
     declared = declared_parameters(notebook)
     checked = check_parameters(notebook, parameters or {}, declared, now=at)
     out_dir = out_dir.resolve()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputFolderError(out_dir, exc.strerror or str(exc)) from None
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(
         checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s, at
     )
+    _require_database(final, lock_timeout_s)  # before any folder is made for a report
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(out_dir, exc.strerror or str(exc)) from None
     _require_writable_files(final)
-    _require_database(final, lock_timeout_s)
     executed = out_dir / f"{stem}.ipynb"
     # Files the notebook writes where the runner told it to (a stopped run removes them).
     named = [Path(str(final[n])) for n in _OUTPUT_PARAMETERS if n in final and n not in checked]

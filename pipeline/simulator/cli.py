@@ -14,6 +14,7 @@ from pipeline.cli_settings import db_option, settings_of
 from pipeline.simulator.assumptions import FAMILIES, family
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.store.location import Location
+from pipeline.words import counted
 
 
 @click.group()
@@ -169,11 +170,12 @@ def serve(
         assumptions=family(family_name),
     )
     click.echo(
-        f"Building a world of {players} players (seed {seed}, family {family_name})...",
+        f"Building a world of {counted(players, 'player', 'players')} (seed {seed}, family "
+        f"{family_name})...",
         err=True,
     )
     world = build_world(config)
-    click.echo(f"{world.matches.count} matches of history.", err=True)
+    click.echo(f"{counted(world.matches.count, 'match', 'matches')} of history.", err=True)
     click.echo(f"Serving the Riot API on http://{HOST}:{port}  (Ctrl-C stops)", err=True)
     click.echo(f"Set RIOT_API_BASE=http://{HOST}:{port}/{{route}}", err=True)
     click.echo(f"Ground truth: http://{HOST}:{port}/__sim/truth", err=True)
@@ -298,14 +300,18 @@ def export(
         config, settings.db_path, progress=progress, lock_timeout_s=settings.lock_timeout_s
     )
     click.echo(
-        f"Exported seed {seed} into {settings.db_path}: {report.players} players, "
-        f"{report.matches} matches, {report.participants} participant rows, "
-        f"{report.rank_snapshots} rank snapshots, {report.truth_rows} sim_truth rows "
+        f"Exported seed {seed} into {settings.db_path}: "
+        f"{counted(report.players, 'player', 'players')}, "
+        f"{counted(report.matches, 'match', 'matches')}, "
+        f"{counted(report.participants, 'participant row', 'participant rows')}, "
+        f"{counted(report.rank_snapshots, 'rank snapshot', 'rank snapshots')}, "
+        f"{counted(report.truth_rows, 'sim_truth row', 'sim_truth rows')} "
         f"in {time.monotonic() - started_s:.1f} s."
     )
     if report.matches == 0 and report.players:
         click.echo(
-            f"Warning: the world's {report.players} players played no match (too few to fill "
+            f"Warning: the world's {counted(report.players, 'player', 'players')} played no "
+            "match (too few to fill "
             "lobbies within the matchmaking's spread): use --players 20 or more.",
             err=True,
         )
@@ -384,7 +390,9 @@ def crawl(
         )
         sys.exit(130)
     click.echo(
-        f"Crawled {report.matches} matches and {report.players} players ({report.profiled} "
-        f"with a profile, {report.scored} scored) with {report.requests} API requests in "
+        f"Crawled {counted(report.matches, 'match', 'matches')} and "
+        f"{counted(report.players, 'player', 'players')} ({report.profiled} "
+        f"with a profile, {report.scored} scored) with "
+        f"{counted(report.requests, 'API request', 'API requests')} in "
         f"{time.monotonic() - started_s:.0f} s. Next: smurf --db {location} evaluate"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import settings_of
+from pipeline.cli_settings import command_db_option, settings_of
 from pipeline.errors import ConfigError
 from pipeline.store.location import EXAMPLE_URL, LakeLocation
 
@@ -35,6 +35,7 @@ def lake_of(ctx: click.Context) -> LakeLocation:
     default=None,
     help="An embedded database file to copy into the new lake (migrated first if needed).",
 )
+@command_db_option()
 @click.pass_context
 def lake_init(ctx: click.Context, source: Path | None) -> None:
     """Create the lake (catalog database, data folder), migrate it; safe to repeat.
@@ -60,6 +61,7 @@ def lake_init(ctx: click.Context, source: Path | None) -> None:
 
 
 @lake.command("status")
+@command_db_option()
 @click.pass_context
 def lake_status(ctx: click.Context) -> None:
     """Show the lake's tables, files, snapshots and the workers connected to its catalog."""
