@@ -37,7 +37,7 @@ from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
-from tests.notebook_world import BANNED, NEWLY_FLAGGED, NOW, build_world
+from tests.notebook_world import BANNED, FIRST_SCORING, NEWLY_FLAGGED, NOW, build_world
 
 NOTEBOOKS = ("01-smurf-report", "02-player-explorer", "03-job-monitor", "04-sql")
 SIM_SCORED_AT = datetime(2026, 11, 1)
@@ -380,6 +380,18 @@ def test_smurf_report_on_a_platform_named_in_upper_case(world_db: Path, tmp_path
     assert "20 scored players with at least 10 games on euw1." in text
     assert "**1** newly flagged" in text  # on euw1
     assert "**0** newly unavailable" in text  # the banned account is on na1
+
+
+def test_smurf_report_before_the_first_score_says_so(world_db: Path, tmp_path: Path) -> None:
+    """An as_of before any score was made names the first score's time, not the filters."""
+    result = run_report(
+        "01-smurf-report", {"as_of": "2020-01-01"}, out_dir=tmp_path, db_path=world_db
+    )
+    text = _text(result.executed_path)
+    assert (
+        "No player with at least 10 games has a score as of 2020-01-01 00:00 UTC: the first "
+        f"score was made at {FIRST_SCORING:%Y-%m-%d %H:%M:%S} UTC; choose a later as_of."
+    ) in text
 
 
 def test_smurf_report_reads_a_lake_as_it_reads_a_file(
