@@ -45,7 +45,7 @@ from pipeline.words import counted
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
-one_of(label, "label", scores.FLAGGED_LABELS)
+label = one_of(label, "label", scores.FLAGGED_LABELS)
 platform = one_of(platform.strip().lower(), "platform", PLATFORMS)
 as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
