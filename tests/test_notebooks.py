@@ -275,6 +275,18 @@ def test_job_monitor_says_when_a_section_is_empty(world_db: Path, tmp_path: Path
         assert sentence in text
 
 
+def test_job_monitor_on_a_job_type_named_in_lower_case(world_db: Path, tmp_path: Path) -> None:
+    """`-p job_type=smurf_analyzer` monitors SMURF_ANALYZER, as `smurf jobs` takes it."""
+    result = run_report(
+        "03-job-monitor",
+        {"as_of": NOW.isoformat(), "days": 2, "job_type": "smurf_analyzer"},
+        out_dir=tmp_path,
+        db_path=world_db,
+    )
+    assert result.parameters["job_type"] == "SMURF_ANALYZER"
+    assert "job SMURF_ANALYZER" in _text(result.executed_path)
+
+
 def test_smurf_report_lists_what_changed_since_the_last_report(
     world_db: Path, tmp_path: Path
 ) -> None:
