@@ -157,7 +157,7 @@ def one_of(value: str, name: str, choices: Sequence[str]) -> str:
     case, returned as spelled there), as ``smurf report`` checks it: run in the lab, a value
     outside them (``MATCH-FETCHER`` for ``MATCH_FETCHER``) would otherwise read as nothing
     found."""
-    value = spelled_as_choices(value, choices)
-    if value and value not in choices:
+    spelled = spelled_as_choices(value, choices)
+    if spelled and spelled not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)} or empty (got {value!r}).")
-    return value
+    return spelled

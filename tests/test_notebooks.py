@@ -483,14 +483,14 @@ def test_job_monitor_run_as_opened_names_the_job_types(world_db: Path, tmp_path:
         execute_notebook(
             find_notebook("03-job-monitor"),
             tmp_path / "monitor.ipynb",
-            {"db_path": str(world_db), "job_type": "match_fetcher"},
+            {"db_path": str(world_db), "job_type": "match-fetcher"},
             execution_timeout_s=600,
         )
     assert failed.value.error_name == "ValueError"
     assert "job_type must be one of TRACKED_PLAYER_UPDATER, MATCH_FETCHER" in (
         failed.value.error_value
     )
-    assert "(got 'match_fetcher')" in failed.value.error_value
+    assert "(got 'match-fetcher')" in failed.value.error_value
 
 
 def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> None:

@@ -284,7 +284,7 @@ def test_one_of_takes_a_choice_or_nothing_and_names_the_choices() -> None:
     assert one_of("boosted", "label", ("SMURF", "BOOSTED")) == "BOOSTED"
     assert one_of("euw1", "platform", ("euw1", "na1")) == "euw1"
     with pytest.raises(
-        ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'SMURFS'\)"
+        ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'smurfs'\)"
     ):
         one_of("smurfs", "label", ("SMURF", "BOOSTED"))
     with pytest.raises(ValueError, match=r"\(got 'EUW1'\)"):
