@@ -45,7 +45,7 @@ from pipeline.words import counted
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
-one_of(label, "label", scores.FLAGGED_LABELS)
+label = one_of(label, "label", scores.FLAGGED_LABELS)
 platform = one_of(platform.strip().lower(), "platform", PLATFORMS)
 as_of_at = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 since_at = utc_time(since, "since") or as_of_at - timedelta(hours=24)
@@ -81,12 +81,13 @@ present.show_table(
 # %%
 with read(db, timeout_s=wait_s) as con:
     latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
+    first_scored = scores.first_scored_at(con)
 # The filters in words: a count without them reads as all the scored players.
 within = f"with at least {counted(min_games, 'game', 'games')}" + (f" on {platform}" if platform else "")
 display(Markdown(f"{counted(len(latest), 'scored player', 'scored players')} {within}."))
 present.show_table(
     scores.score_distribution(latest),
-    empty=f"No player {within} has a score as of {as_of_at:%Y-%m-%d %H:%M} UTC: lower min_games, check platform, or run `smurf analyze`.",
+    empty=scores.no_scores_message(within, as_of_at, first_scored),
     index=True,
 )
 if not latest.empty:

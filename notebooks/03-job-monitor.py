@@ -40,7 +40,7 @@ from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of,
 
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
-one_of(job_type, "job_type", [t.value for t in JobType])
+job_type = one_of(job_type, "job_type", [t.value for t in JobType])
 end = utc_time(as_of, "as_of") or datetime.now(UTC).replace(tzinfo=None)
 start = end - timedelta(days=days)
 with read(db, timeout_s=wait_s) as con:

@@ -160,6 +160,39 @@ def running_lab(work_dir: Path) -> str | None:
     return None
 
 
+def notebook_to_open(
+    args: tuple[str, ...], work_dir: Path, sources_dir: Path = NOTEBOOKS_DIR
+) -> tuple[Path | None, tuple[str, ...]]:
+    """The working copy in ``work_dir`` that a notebook named among ``args`` (with or without
+    suffix, as `smurf report -n` takes it) opens, and the arguments left for jupyter lab.
+
+    A word not starting with ``-`` names a notebook, unless it follows an option given
+    without ``=`` (``--port 8890``) and names no notebook. Raises ``NotebookNotFoundError``
+    (listing the notebooks) for an unknown name, ``click.UsageError`` for two names.
+    """
+    available = available_notebooks(sources_dir)
+    names: list[str] = []
+    rest: list[str] = []
+    for index, arg in enumerate(args):
+        previous = args[index - 1] if index else ""
+        option_value = previous.startswith("-") and "=" not in previous
+        stem = arg.removesuffix(".ipynb").removesuffix(".py")
+        named = arg.endswith((".ipynb", ".py")) or stem in available
+        if arg.startswith("-") or (option_value and not named):
+            rest.append(arg)
+        else:
+            names.append(arg)
+    if len(names) > 1:
+        raise click.UsageError(
+            f"smurf lab opens one notebook at a time (got {', '.join(names)}); "
+            "open the others from JupyterLab's file browser."
+        )
+    if not names:
+        return None, tuple(rest)
+    name = find_notebook(names[0], sources_dir).stem  # unknown names raise, listing them
+    return work_dir / f"{name}.ipynb", tuple(rest)
+
+
 def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -> list[str]:
     """The command that starts JupyterLab on ``work_dir``."""
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
@@ -182,7 +215,9 @@ def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -
     help="Folder of the working copies [default: data/notebooks].",
 )
 @click.option("--no-browser", is_flag=True, help="Start the server without opening a browser.")
-@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@click.argument(
+    "jupyter_args", nargs=-1, type=click.UNPROCESSED, metavar="[NOTEBOOK] [JUPYTER_ARGS]..."
+)
 @command_db_option()
 @click.pass_context
 def lab(
@@ -197,7 +232,9 @@ def lab(
     The database is --db or SMURF_DB, else data/demo.duckdb when the demo built it after
     data/smurf.duckdb was last written, else data/smurf.duckdb; the notebooks find it
     through SMURF_DB. Working copies live in data/notebooks/ (never tracked), so exploring
-    never changes the repository. Other arguments go to jupyter lab (e.g. --port 8890).
+    never changes the repository. NOTEBOOK (e.g. 01-smurf-report, with or without .py or
+    .ipynb) opens that notebook's working copy. Other arguments go to jupyter lab (e.g.
+    --port 8890).
     """
     settings_of(ctx)  # an unusable setting (or an empty --db) is named here, as elsewhere
     explicit = named_database(ctx)
@@ -207,6 +244,7 @@ def lab(
 
         raise DatabaseNotFoundError(choice)
     work_dir = work_dir.resolve()
+    notebook, jupyter_args = notebook_to_open(jupyter_args, work_dir)
     running = running_lab(work_dir)
     if running is not None:
         raise click.ClickException(
@@ -224,6 +262,8 @@ def lab(
     click.echo(f"Database: {choice.path} ({choice.source})")
     click.echo(f"Notebooks: working copies in {work_dir}")
     env = lab_environment(dict(os.environ), choice, jupyter_dir)
+    if notebook is not None:
+        jupyter_args = (str(notebook), *jupyter_args)  # jupyter lab opens its first file
     command = lab_command(work_dir, jupyter_args, open_browser=not no_browser)
     sys.stdout.flush()
     os.execve(command[0], command, env)

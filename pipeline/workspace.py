@@ -144,10 +144,20 @@ def utc_time(text: str, name: str = "time") -> datetime | None:
     return parsed
 
 
-def one_of(value: str, name: str, choices: Sequence[str]) -> str:
-    """A notebook parameter that is empty or one of ``choices``, as ``smurf report`` checks
-    it: run in the lab, a value outside them (``match_fetcher`` for ``MATCH_FETCHER``)
-    would otherwise read as nothing found."""
-    if value and value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)} or empty (got {value!r}).")
+def spelled_as_choices(value: str, choices: Sequence[str]) -> str:
+    """``value`` in upper case when ``choices`` are all upper-case names (``ban_checker``
+    for ``BAN_CHECKER``, as `smurf jobs` takes job types), else as given."""
+    if choices and all(choice == choice.upper() for choice in choices):
+        return value.strip().upper()
     return value
+
+
+def one_of(value: str, name: str, choices: Sequence[str]) -> str:
+    """A notebook parameter that is empty or one of ``choices`` (upper-case names in any
+    case, returned as spelled there), as ``smurf report`` checks it: run in the lab, a value
+    outside them (``MATCH-FETCHER`` for ``MATCH_FETCHER``) would otherwise read as nothing
+    found."""
+    spelled = spelled_as_choices(value, choices)
+    if spelled and spelled not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)} or empty (got {value!r}).")
+    return spelled

@@ -73,6 +73,43 @@ def test_latest_scores_filters_by_platform_and_games(con: duckdb.DuckDBPyConnect
     assert scores.latest_scores(con, min_games=31).empty
 
 
+def test_first_scored_at_is_the_oldest_score_or_none(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The time of the first scoring run; None in a database nobody has scored."""
+    assert scores.first_scored_at(con) == FIRST_SCORING
+    empty = tmp_path / "empty.duckdb"
+    migrate(empty)
+    with read(empty) as fresh:
+        assert scores.first_scored_at(fresh) is None
+
+
+@pytest.mark.parametrize(
+    ("as_of", "first_scored", "advice"),
+    [
+        (
+            datetime(2020, 1, 1),
+            datetime(2026, 11, 27, 18, 0, 5),
+            "the first score was made at 2026-11-27 18:00:05 UTC; choose a later as_of.",
+        ),
+        (
+            datetime(2026, 11, 28),
+            datetime(2026, 11, 27, 18, 0, 5),
+            "lower min_games, check platform, or run `smurf analyze`.",
+        ),
+        (datetime(2020, 1, 1), None, "lower min_games, check platform, or run `smurf analyze`."),
+    ],
+)
+def test_no_scores_says_when_as_of_is_before_the_first_score(
+    as_of: datetime, first_scored: datetime | None, advice: str
+) -> None:
+    """An as_of before the first score is named as the reason, not the filters."""
+    expected = f"No player with at least 10 games has a score as of {as_of:%Y-%m-%d %H:%M} UTC: "
+    assert expected + advice == scores.no_scores_message(
+        "with at least 10 games", as_of, first_scored
+    )
+
+
 def test_top_suspects_orders_by_suspicion_with_factor_columns(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

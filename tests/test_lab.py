@@ -9,14 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from pipeline.errors import ConfigError
-from pipeline.lab import ORIGIN_KEY, lab_environment, prepare_working_copies
-from pipeline.reports import NOTEBOOKS_DIR, available_notebooks
+from pipeline.lab import ORIGIN_KEY, lab_environment, notebook_to_open, prepare_working_copies
+from pipeline.reports import NOTEBOOKS_DIR, NotebookNotFoundError, available_notebooks
 from pipeline.workspace import (
     DatabaseChoice,
     DatabaseNotFoundError,
@@ -179,6 +180,58 @@ def test_reset_replaces_an_edited_copy_whose_script_did_not_change(tmp_path: Pat
     assert "an output" in run.read_text()
 
 
+# ---- which notebook opens ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "opened", "rest"),
+    [
+        ((), None, ()),
+        (("01-smurf-report",), "01-smurf-report.ipynb", ()),
+        (("01-smurf-report.ipynb",), "01-smurf-report.ipynb", ()),
+        (("04-sql.py", "--port=8890"), "04-sql.ipynb", ("--port=8890",)),
+        (("--port", "8890", "03-job-monitor"), "03-job-monitor.ipynb", ("--port", "8890")),
+        (("--debug", "02-player-explorer"), "02-player-explorer.ipynb", ("--debug",)),
+        (("--ServerApp.port", "8890"), None, ("--ServerApp.port", "8890")),
+    ],
+)
+def test_a_notebook_name_opens_its_working_copy(
+    args: tuple[str, ...], opened: str | None, rest: tuple[str, ...], tmp_path: Path
+) -> None:
+    """A notebook named as `smurf report -n` takes it (with or without suffix) opens its
+    working copy; option values and other options go on to jupyter lab."""
+    expected = (tmp_path / opened if opened else None, rest)
+    assert expected == notebook_to_open(args, tmp_path)
+
+
+def test_an_unknown_notebook_name_lists_the_notebooks(tmp_path: Path) -> None:
+    """A name that is no notebook is refused with the names there are; so are two names."""
+    with pytest.raises(NotebookNotFoundError, match="choose one of: 01-smurf-report, 02-"):
+        notebook_to_open(("01-smurf-reprot",), tmp_path)
+    with pytest.raises(click.UsageError, match="one notebook at a time"):
+        notebook_to_open(("01-smurf-report", "04-sql"), tmp_path)
+
+
+def test_smurf_lab_refuses_an_unknown_notebook_before_starting(tmp_path: Path) -> None:
+    """`smurf lab NAME` with an unknown name exits with one `Error:` line naming the
+    notebooks there are, before any working copy is made or server started."""
+    db = tmp_path / "db.duckdb"
+    db.touch()
+    work = tmp_path / "work"
+    command = ["--db", str(db), "lab", "--dir", str(work), "--no-browser", "99-nothing.ipynb"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: There is no notebook '99-nothing.ipynb' in ")
+    assert "choose one of: " + ", ".join(available_notebooks()) in line
+    assert not work.exists()
+
+
 # ---- running them --------------------------------------------------------------------
 
 
@@ -208,11 +261,11 @@ def test_every_notebook_runs_as_opened(
 @pytest.mark.slow
 def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> None:
     """`smurf lab` starts a real JupyterLab on the working copies, with a python3 kernel of
-    this interpreter, that never asks to fetch news from the internet; the repository's
-    notebooks/ is left as it was."""
+    this interpreter, that never asks to fetch news from the internet, opening the working
+    copy of the notebook named; the repository's notebooks/ is left as it was."""
     before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
     env = {**os.environ, "RIOT_API_KEY": SECRET}
-    with running_lab(world_db, tmp_path / "work", env=env) as lab:
+    with running_lab(world_db, tmp_path / "work", "01-smurf-report", env=env) as lab:
         contents = lab.api("/api/contents")
         assert isinstance(contents, dict)
         names = sorted(item["name"] for item in contents["content"] if item["type"] == "notebook")

@@ -37,7 +37,7 @@ from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
-from tests.notebook_world import BANNED, NEWLY_FLAGGED, NOW, build_world
+from tests.notebook_world import BANNED, FIRST_SCORING, NEWLY_FLAGGED, NOW, build_world
 
 NOTEBOOKS = ("01-smurf-report", "02-player-explorer", "03-job-monitor", "04-sql")
 SIM_SCORED_AT = datetime(2026, 11, 1)
@@ -275,6 +275,18 @@ def test_job_monitor_says_when_a_section_is_empty(world_db: Path, tmp_path: Path
         assert sentence in text
 
 
+def test_job_monitor_on_a_job_type_named_in_lower_case(world_db: Path, tmp_path: Path) -> None:
+    """`-p job_type=smurf_analyzer` monitors SMURF_ANALYZER, as `smurf jobs` takes it."""
+    result = run_report(
+        "03-job-monitor",
+        {"as_of": NOW.isoformat(), "days": 2, "job_type": "smurf_analyzer"},
+        out_dir=tmp_path,
+        db_path=world_db,
+    )
+    assert result.parameters["job_type"] == "SMURF_ANALYZER"
+    assert "job SMURF_ANALYZER" in _text(result.executed_path)
+
+
 def test_smurf_report_lists_what_changed_since_the_last_report(
     world_db: Path, tmp_path: Path
 ) -> None:
@@ -382,6 +394,18 @@ def test_smurf_report_on_a_platform_named_in_upper_case(world_db: Path, tmp_path
     assert "**0** newly unavailable" in text  # the banned account is on na1
 
 
+def test_smurf_report_before_the_first_score_says_so(world_db: Path, tmp_path: Path) -> None:
+    """An as_of before any score was made names the first score's time, not the filters."""
+    result = run_report(
+        "01-smurf-report", {"as_of": "2020-01-01"}, out_dir=tmp_path, db_path=world_db
+    )
+    text = _text(result.executed_path)
+    assert (
+        "No player with at least 10 games has a score as of 2020-01-01 00:00 UTC: the first "
+        f"score was made at {FIRST_SCORING:%Y-%m-%d %H:%M:%S} UTC; choose a later as_of."
+    ) in text
+
+
 def test_smurf_report_reads_a_lake_as_it_reads_a_file(
     world_db: Path, lake_url: str, tmp_path: Path
 ) -> None:
@@ -459,14 +483,14 @@ def test_job_monitor_run_as_opened_names_the_job_types(world_db: Path, tmp_path:
         execute_notebook(
             find_notebook("03-job-monitor"),
             tmp_path / "monitor.ipynb",
-            {"db_path": str(world_db), "job_type": "match_fetcher"},
+            {"db_path": str(world_db), "job_type": "match-fetcher"},
             execution_timeout_s=600,
         )
     assert failed.value.error_name == "ValueError"
     assert "job_type must be one of TRACKED_PLAYER_UPDATER, MATCH_FETCHER" in (
         failed.value.error_value
     )
-    assert "(got 'match_fetcher')" in failed.value.error_value
+    assert "(got 'match-fetcher')" in failed.value.error_value
 
 
 def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> None:

@@ -185,7 +185,7 @@ def test_every_number_a_notebook_takes_declares_its_bounds(notebook: Path) -> No
     ("given", "error", "message"),
     [
         ({"label": "SMURFS"}, ParameterChoiceError, "takes SMURF, BOOSTED or its default ''"),
-        ({"label": "smurf"}, ParameterChoiceError, "(got 'smurf')"),
+        ({"label": "smurfs"}, ParameterChoiceError, "(got 'smurfs')"),
         ({"as_of": "yesterday"}, ParameterTimeError, "UTC time in ISO 8601"),
         ({"since": "2026-13-01"}, ParameterTimeError, "-p since=2026-11-29T18:00"),
         (
@@ -231,6 +231,23 @@ def test_listed_values_times_and_defaults_are_taken() -> None:
     notebook = find_notebook("01-smurf-report")
     given = {"label": "BOOSTED", "as_of": "2026-11-29T18:00:00Z", "since": ""}
     assert check_parameters(notebook, given, declared_parameters(notebook)) == given
+
+
+@pytest.mark.parametrize(
+    ("notebook", "name", "given", "passed"),
+    [
+        ("03-job-monitor", "job_type", "ban_checker", "BAN_CHECKER"),
+        ("03-job-monitor", "job_type", " Match_Fetcher ", "MATCH_FETCHER"),
+        ("01-smurf-report", "label", "boosted", "BOOSTED"),
+        ("01-smurf-report", "label", "", ""),
+    ],
+)
+def test_upper_case_names_are_taken_in_any_case_and_passed_in_upper_case(
+    notebook: str, name: str, given: str, passed: str
+) -> None:
+    """`-p job_type=ban_checker` reports on BAN_CHECKER, as `smurf jobs` takes job types."""
+    path = find_notebook(notebook)
+    assert {name: passed} == check_parameters(path, {name: given}, declared_parameters(path))
 
 
 @pytest.mark.parametrize(("given", "passed"), [("EUW1", "euw1"), (" Na1 ", "na1"), ("", "")])
@@ -282,10 +299,14 @@ def test_one_of_takes_a_choice_or_nothing_and_names_the_choices() -> None:
 
     assert one_of("", "label", ("SMURF", "BOOSTED")) == ""
     assert one_of("BOOSTED", "label", ("SMURF", "BOOSTED")) == "BOOSTED"
+    assert one_of("boosted", "label", ("SMURF", "BOOSTED")) == "BOOSTED"
+    assert one_of("euw1", "platform", ("euw1", "na1")) == "euw1"
     with pytest.raises(
-        ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'smurf'\)"
+        ValueError, match=r"label must be one of SMURF, BOOSTED or empty \(got 'smurfs'\)"
     ):
-        one_of("smurf", "label", ("SMURF", "BOOSTED"))
+        one_of("smurfs", "label", ("SMURF", "BOOSTED"))
+    with pytest.raises(ValueError, match=r"\(got 'EUW1'\)"):
+        one_of("EUW1", "platform", ("euw1", "na1"))
 
 
 def test_only_notebooks_are_offered_from_a_folder_of_scripts(tmp_path: Path) -> None:

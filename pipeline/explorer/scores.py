@@ -53,6 +53,24 @@ def latest_scores(
     return frame
 
 
+def first_scored_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the first score in the database was made (UTC); None when there is none."""
+    row = con.execute("SELECT min(scored_at) FROM smurf_scores").fetchone()
+    return row[0] if row else None
+
+
+def no_scores_message(within: str, as_of: datetime, first_scored: datetime | None) -> str:
+    """Why no player ``within`` the report's filters has a score at ``as_of``: the time is
+    before the first score (``first_scored``), else the filters or a missing analysis."""
+    said = f"No player {within} has a score as of {as_of:%Y-%m-%d %H:%M} UTC"
+    if first_scored is not None and as_of < first_scored:
+        return (
+            f"{said}: the first score was made at {first_scored:%Y-%m-%d %H:%M:%S} UTC; "
+            "choose a later as_of."
+        )
+    return f"{said}: lower min_games, check platform, or run `smurf analyze`."
+
+
 def suspicion(frame: pd.DataFrame) -> pd.Series:
     """The larger of the smurf and boosted scores; missing where the label judges nothing."""
     value = frame[["smurf_score", "boosted_score"]].max(axis=1)

@@ -3,7 +3,8 @@
 A notebook declares its parameters in its one ``parameters``-tagged cell, each with a type
 annotation and a comment; a number's comment ends with its bounds
 (``top_n: int = 20  # suspects to list [1, 1000]``), a text's may end with the values it
-takes besides its default (``label: str = ""  # ... {SMURF, BOOSTED}``), and a text that
+takes besides its default (``label: str = ""  # ... {SMURF, BOOSTED}``; upper-case names
+are taken in any case and passed on in upper case), and a text that
 holds a time says "(ISO 8601)" (it must then read as one, or be its default); a text
 that names a League platform says "(euw1, na1, ...)" (it must then be one, in any case, and
 is passed on in the API's lower case, or be its default). A notebook
@@ -34,7 +35,7 @@ from pipeline.reports.errors import (
     ParameterTypeError,
     UnknownParameterError,
 )
-from pipeline.workspace import utc_time
+from pipeline.workspace import spelled_as_choices, utc_time
 
 _BOUNDS = re.compile(r"\[\s*(?P<low>-?\d+(?:\.\d+)?)\s*,\s*(?P<high>-?\d+(?:\.\d+)?)\s*\]\s*$")
 _CHOICES = re.compile(r"\{(?P<values>[^{}]+)\}\s*$")
@@ -180,8 +181,8 @@ def _within(spec: DeclaredParameter, value: object) -> object:
         if spec.is_platform:
             return _platform(spec, value)
         choices = spec.choices
-        if choices is not None and value not in choices:
-            raise ParameterChoiceError(spec.name, value, choices, spec.default_value)
+        if choices is not None:
+            value = _choice(spec, value, choices)
         if spec.is_time and not _reads_as_time(value):
             raise ParameterTimeError(spec.name, value)
     bounds = spec.bounds
@@ -191,6 +192,15 @@ def _within(spec: DeclaredParameter, value: object) -> object:
     if not low <= value <= high:
         raise ParameterRangeError(spec.name, value, low, high)
     return value
+
+
+def _choice(spec: DeclaredParameter, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` as ``choices`` spell it (``ban_checker`` -> ``BAN_CHECKER`` when they are
+    upper-case names), or an error listing them."""
+    spelled = spelled_as_choices(value, choices)
+    if spelled not in (*choices, spec.default_value):
+        raise ParameterChoiceError(spec.name, value, choices, spec.default_value)
+    return spelled
 
 
 def _platform(spec: DeclaredParameter, value: str) -> str:
