@@ -204,32 +204,12 @@ def test_jobs_set_refuses_an_output_dir_that_cannot_be_made(
 ) -> None:
     """An output_dir no run could make is refused when it is set, not at the night's run;
     the stored configuration stays as it was."""
-    from click.testing import CliRunner
-
-    from pipeline.cli import cli
-    from pipeline.store import migrate
-
     if folder.startswith("/proc") and not Path("/proc").is_dir():
         pytest.skip("no /proc here")
-    db_path = tmp_path / "x.duckdb"
-    migrate(db_path)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    before = _config(db_path)
     given = folder.format(file=blocker)
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--db",
-            str(db_path),
-            "--log-json",
-            "jobs",
-            "set",
-            "NOTEBOOK_REPORT",
-            f"output_dir={given}",
-        ],
-        env={},
-    )
+    db_path, before, result = _set_output_dir(tmp_path, given)
     assert result.exit_code == 1, result.output
     assert f"output_dir {given} cannot be made" in result.stderr and message in result.stderr
     assert _config(db_path) == before
@@ -238,31 +218,28 @@ def test_jobs_set_refuses_an_output_dir_that_cannot_be_made(
 def test_jobs_set_takes_an_output_dir_to_be_made_and_makes_nothing_yet(tmp_path: Path) -> None:
     """A folder that does not exist yet but can be made is taken; nothing is left behind by
     the check (the first run makes the folder)."""
+    wanted = tmp_path / "out" / "reports"
+    (tmp_path / "out").mkdir()
+    db_path, _before, result = _set_output_dir(tmp_path, str(wanted))
+    assert result.exit_code == 0, result.output
+    assert _config(db_path)["output_dir"] == str(wanted)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _set_output_dir(folder: Path, value: str) -> tuple[Path, dict[str, Any], Any]:
+    """`smurf jobs set NOTEBOOK_REPORT output_dir=VALUE` on a new database in ``folder``:
+    the database, its report job's configuration before, and the command's result."""
     from click.testing import CliRunner
 
     from pipeline.cli import cli
     from pipeline.store import migrate
 
-    db_path = tmp_path / "x.duckdb"
+    db_path = folder / "x.duckdb"
     migrate(db_path)
-    wanted = tmp_path / "out" / "reports"
-    (tmp_path / "out").mkdir()
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--db",
-            str(db_path),
-            "--log-json",
-            "jobs",
-            "set",
-            "NOTEBOOK_REPORT",
-            f"output_dir={wanted}",
-        ],
-        env={},
-    )
-    assert result.exit_code == 0, result.output
-    assert _config(db_path)["output_dir"] == str(wanted)
-    assert list((tmp_path / "out").iterdir()) == []
+    before = _config(db_path)
+    arguments = ["--db", str(db_path), "--log-json", "jobs", "set", "NOTEBOOK_REPORT"]
+    result = CliRunner().invoke(cli, [*arguments, f"output_dir={value}"], env={})
+    return db_path, before, result
 
 
 def _config(db_path: Path) -> dict[str, Any]:
