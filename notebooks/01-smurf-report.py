@@ -66,6 +66,8 @@ display(present.header(
 
 # %% [markdown]
 # ## What is in the database
+# The tables as they are when the report runs, whatever `as_of` says: a report dated in
+# the past still counts the rows stored since.
 
 # %%
 present.show_table(
