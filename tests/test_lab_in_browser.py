@@ -82,7 +82,7 @@ OFF_THE_PAGE = f"""(() => {{
 EXPECTED = {
     "01-smurf-report": {"tables": 3, "images": 2, "text": "newly flagged"},
     "02-player-explorer": {"images": 2, "listed": 1, "text": "players pass the filters"},
-    "03-job-monitor": {"text": "executions in the window"},
+    "03-job-monitor": {"text": "in the window."},  # "1 execution" or "N executions"
     "04-sql": {"tables": 4, "text": "Refused: Notebook queries are read-only"},
 }
 PARAMETERS_CELLS = 1  # the one code cell that shows nothing when run
