@@ -7,7 +7,7 @@ players), ban-check evidence, job executions with log lines, and a ``sim_truth``
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +17,12 @@ from pipeline.store import migrate, write
 from pipeline.store.aggregates import rebuild_aggregates
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
-FIRST_SCORING = NOW - timedelta(days=2)
-SECOND_SCORING = NOW - timedelta(hours=1)
+# How long before the world's "now" its two scoring runs were; FIRST_SCORING and
+# SECOND_SCORING are their times in the world built at NOW.
+FIRST_SCORING_AGO = timedelta(days=2)
+SECOND_SCORING_AGO = timedelta(hours=1)
+FIRST_SCORING = NOW - FIRST_SCORING_AGO
+SECOND_SCORING = NOW - SECOND_SCORING_AGO
 TIERS = ["IRON", "BRONZE", "SILVER", "GOLD", "PLATINUM", "EMERALD", "DIAMOND"]
 ROLES = ["TOP", "JUNGLE", "MIDDLE", "BOTTOM", "UTILITY"]
 PLAYERS = 40
@@ -36,22 +40,32 @@ def puuid(i: int) -> str:
     return f"p{i:02d}"
 
 
-def build_world(path: Path, seed: int = 7) -> Path:
-    """Create and fill the database at ``path``; returns ``path``."""
+def clock_now() -> datetime:
+    """The real clock to the minute, in UTC without a zone, as the store keeps times."""
+    return datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def build_world(path: Path, seed: int = 7, now: datetime = NOW) -> Path:
+    """Create and fill the database at ``path``; returns ``path``.
+
+    Every time in it is set back from ``now``: the fixed NOW for tests that pass their
+    own ``as_of``, the real clock (``clock_now()``) for tests that run notebooks as
+    opened, whose windows end at the real clock.
+    """
     rng = np.random.default_rng(seed)
     migrate(path)
     players = _players(rng)
-    participants, matches = _matches(rng, players)
+    participants, matches = _matches(rng, players, now)
     with write(path) as con:
         for table, frame in [
             ("players", players.drop(columns=["tier", "skill"])),
-            ("rank_snapshots", _ranks(players)),
+            ("rank_snapshots", _ranks(players, now)),
             ("matches", matches),
             ("match_participants", participants),
-            ("smurf_scores", _scores(players)),
-            ("account_checks", _checks()),
-            ("job_executions", _executions()),
-            ("job_execution_logs", _logs()),
+            ("smurf_scores", _scores(players, now)),
+            ("account_checks", _checks(now)),
+            ("job_executions", _executions(now)),
+            ("job_execution_logs", _logs(now)),
         ]:
             con.register("frame", frame)
             columns = ", ".join(frame.columns)
@@ -90,11 +104,13 @@ def _players(rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _matches(rng: np.random.Generator, players: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _matches(
+    rng: np.random.Generator, players: pd.DataFrame, now: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, games = [], []
     for m in range(MATCHES):
         match_id = f"EUW1_{1000 + m}"
-        start = NOW - timedelta(days=20) + timedelta(hours=4 * m)
+        start = now - timedelta(days=20) + timedelta(hours=4 * m)
         duration_s = int(rng.integers(1200, 2400))
         picked = players.iloc[rng.choice(len(players), 10, replace=False)]
         strength = [picked["skill"].iloc[:5].sum(), picked["skill"].iloc[5:].sum()]
@@ -128,13 +144,13 @@ def _matches(rng: np.random.Generator, players: pd.DataFrame) -> tuple[pd.DataFr
     return pd.DataFrame(rows), matches
 
 
-def _ranks(players: pd.DataFrame) -> pd.DataFrame:
+def _ranks(players: pd.DataFrame, now: datetime) -> pd.DataFrame:
     rows = []
     for player in players.itertuples():
         for days_ago, lp in [(10, 20), (3, 60)]:
             climbed = player.puuid in SMURFS and days_ago == 3
             tier = TIERS[min(TIERS.index(player.tier) + climbed, len(TIERS) - 1)]
-            observed_at = NOW - timedelta(days=days_ago)
+            observed_at = now - timedelta(days=days_ago)
             rows.append((player.puuid, "RANKED_SOLO_5x5", tier, "II", lp, observed_at))
     return pd.DataFrame(
         rows, columns=["puuid", "queue_type", "tier", "division", "league_points", "observed_at"]
@@ -151,9 +167,10 @@ def _label(puuid: str, first_run: bool) -> str:
     return "NORMAL"
 
 
-def _scores(players: pd.DataFrame) -> pd.DataFrame:
+def _scores(players: pd.DataFrame, now: datetime) -> pd.DataFrame:
     rows = []
-    for scored_at, first_run in [(FIRST_SCORING, True), (SECOND_SCORING, False)]:
+    runs = [(now - FIRST_SCORING_AGO, True), (now - SECOND_SCORING_AGO, False)]
+    for scored_at, first_run in runs:
         for i, player in enumerate(players.itertuples()):
             label = _label(player.puuid, first_run)
             smurf = 0.9 - 0.01 * i if label == "SMURF" else 0.05 + 0.005 * i
@@ -186,13 +203,14 @@ def _scores(players: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _checks() -> pd.DataFrame:
+def _checks(now: datetime) -> pd.DataFrame:
+    first_scoring, second_scoring = now - FIRST_SCORING_AGO, now - SECOND_SCORING_AGO
     rows = [
-        (BANNED_BEFORE, FIRST_SCORING - timedelta(hours=1), "UNAVAILABLE"),
-        (BANNED, FIRST_SCORING - timedelta(hours=1), "ACTIVE"),
-        (BANNED, SECOND_SCORING, "UNAVAILABLE"),
-        ("p03", SECOND_SCORING, "ACTIVE"),
-        ("p00", SECOND_SCORING, "ACTIVE"),  # the top suspect, whose card opens first
+        (BANNED_BEFORE, first_scoring - timedelta(hours=1), "UNAVAILABLE"),
+        (BANNED, first_scoring - timedelta(hours=1), "ACTIVE"),
+        (BANNED, second_scoring, "UNAVAILABLE"),
+        ("p03", second_scoring, "ACTIVE"),
+        ("p00", second_scoring, "ACTIVE"),  # the top suspect, whose card opens first
     ]
     frame = pd.DataFrame(rows, columns=["puuid", "checked_at", "status"])
     gone = frame["status"] == "UNAVAILABLE"
@@ -216,12 +234,12 @@ def _checks() -> pd.DataFrame:
     )
 
 
-def _executions() -> pd.DataFrame:
+def _executions(now: datetime) -> pd.DataFrame:
     # Inserted in order, so the id sequence numbers them 1..24 (the logs refer to 4 and 8).
     rows = []
     statuses = ["SUCCESS", "SUCCESS", "RATE_LIMITED", "FAILED"]
     for n in range(24):
-        started = NOW - timedelta(hours=6 * n)
+        started = now - timedelta(hours=6 * n)
         status = statuses[n % 4]
         rows.append(
             {
@@ -239,14 +257,14 @@ def _executions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _logs() -> pd.DataFrame:
+def _logs(now: datetime) -> pd.DataFrame:
     rows = []
     for execution_id in (4, 8):
         for seq, (level, event) in enumerate(
             [("info", "job.started"), ("error", "riot.server_error"), ("info", "job.finished")]
         ):
             rows.append(
-                (execution_id, seq, NOW - timedelta(hours=execution_id), level, event, "{}")
+                (execution_id, seq, now - timedelta(hours=execution_id), level, event, "{}")
             )
     return pd.DataFrame(
         rows, columns=["execution_id", "seq", "logged_at", "level", "event", "fields"]

@@ -27,14 +27,14 @@ from pipeline.workspace import (
     notebook_lock_timeout,
 )
 from tests.lab_server import running_lab
-from tests.notebook_world import build_world
+from tests.notebook_world import build_world, clock_now
 
 SECRET = "RGAPI-00000000-lab-secret"
 
 
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_world(tmp_path_factory.mktemp("lab-world") / "world.duckdb")
+    return build_world(tmp_path_factory.mktemp("lab-world") / "world.duckdb", now=clock_now())
 
 
 # ---- which database ------------------------------------------------------------------
