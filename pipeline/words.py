@@ -1,6 +1,6 @@
 """Words that agree with a number, for every message and page the product writes.
 
-counted(n, one, many)     "1 player matches", "2 players match"
+counted(n, one, many)     "1 player matches", "1,135 players match"
 number(x)                 "1,000,000", "0.05": a bound as a message writes it
 """
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 
 def counted(n: int, one: str, many: str) -> str:
-    """``n`` with the words that agree with it: ``one`` for 1, ``many`` otherwise."""
-    return f"{n} {one if n == 1 else many}"
+    """``n`` with thousands separators and the words that agree with it: ``one`` for 1,
+    ``many`` otherwise ("Stored 1,135 matches")."""
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def number(value: float) -> str:
