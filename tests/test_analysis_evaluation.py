@@ -196,14 +196,14 @@ def test_evaluate_command_with_nobody_eligible_says_so_in_one_sentence(db_path: 
     result = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "100000"])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: No player has at least 100000 analysed games ({PLAYERS} players scored); "
+        f"Error: No player has at least 100,000 analysed games ({PLAYERS} players scored); "
         "lower --min-games."
     )
     with duckdb.connect(str(db_path)) as con:
         report = evaluate(con, ScoringParams(min_games=100000))
     assert (
         report.to_text()
-        == f"No player has at least 100000 analysed games ({PLAYERS} players scored)."
+        == f"No player has at least 100,000 analysed games ({PLAYERS} players scored)."
     )
     refused = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "0"])
     assert refused.exit_code == 2

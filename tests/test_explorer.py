@@ -636,7 +636,7 @@ def test_a_cut_result_says_so(world: Path) -> None:
     cut = sql.query(world, "SELECT * FROM range(5000)", max_rows=1000)
     assert len(cut) == 1000
     assert sql.cut_note(cut) == (
-        "Only the first 1000 rows: the query returns more, which were cut. Narrow it (WHERE, "
+        "Only the first 1,000 rows: the query returns more, which were cut. Narrow it (WHERE, "
         "LIMIT, an aggregate) or raise max_rows to see more."
     )
     assert sql.cut_note(cut.head(3)) is None
