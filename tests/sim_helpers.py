@@ -101,5 +101,10 @@ def copy_database(source: Path, target: Path) -> None:
     migration's UPDATE) may be there and not yet in the file."""
     shutil.copyfile(source, target)
     wal = source.with_name(source.name + ".wal")
+    target_wal = target.with_name(target.name + ".wal")
     if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+        shutil.copyfile(wal, target_wal)
+    else:
+        # A log left beside the target by an earlier database would be replayed onto this
+        # file (DuckDB fails on it with an internal error).
+        target_wal.unlink(missing_ok=True)
