@@ -109,7 +109,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         app_limit=DEMO_APP_LIMIT,
         clock_speed=DEMO_CLOCK_SPEED,
     )
-    say(f"Building a simulated world of {options.world_size} players (seed {options.seed})...")
+    world = counted(options.world_size, "player", "players")
+    say(f"Building a simulated world of {world} (seed {options.seed})...")
     try:
         serve_and_crawl(config, options, result, say)
     except KeyboardInterrupt:
@@ -429,7 +430,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         f"Stored {counted(counts.get('matches', 0), 'match', 'matches')}, "
         f"{counted(counts.get('participants', 0), 'participant row', 'participant rows')}, "
         f"{counted(counts.get('players', 0), 'player', 'players')}; scored "
-        f"{counts.get('scored', 0)}; "
+        f"{counts.get('scored', 0):,}; "
         f"{counted(counts.get('checks', 0), 'ban check', 'ban checks')}; "
         # The jobs' own count: the live lines count every request the simulator served,
         # the demo's lookups of the players it tracks too.

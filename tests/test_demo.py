@@ -197,6 +197,20 @@ def test_the_summary_says_a_count_of_one_in_the_singular(tmp_path: Path) -> None
     ) in said
 
 
+def test_the_summary_writes_large_counts_with_thousands_separators(tmp_path: Path) -> None:
+    """Every count of the stored data reads "1,689 players", the players scored too."""
+    from pipeline.demo import DemoResult, print_summary
+
+    counts = {"matches": 1135, "participants": 11350, "players": 1689, "scored": 1021}
+    summary = {"counts": {**counts, "checks": 1000}, "requests": 2586}
+    said: list[str] = []
+    print_summary(DemoResult(tmp_path / "demo.duckdb", summary=summary), said.append)
+    assert said[2] == (
+        "Stored 1,135 matches, 11,350 participant rows, 1,689 players; scored 1,021; "
+        "1,000 ban checks; 2,586 API requests by the jobs."
+    )
+
+
 def test_the_hints_name_the_smurf_command_as_it_can_be_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
