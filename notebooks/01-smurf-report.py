@@ -66,12 +66,13 @@ display(present.header(
 
 # %% [markdown]
 # ## What is in the database
-# The tables as they are when the report runs, whatever `as_of` says: a report dated in
-# the past still counts the rows stored since.
+# The rows of each table when the report runs. With `as_of` given, also the rows stored by
+# then, for the tables that record when each row was stored; the tables derived from them
+# (the per-player sums, score inputs, queue and baselines) have no such time and show none.
 
 # %%
 present.show_table(
-    sql.table_counts(db, timeout_s=wait_s),
+    sql.counts_for_readers(sql.table_counts(db, as_of=as_of_at if as_of else None, timeout_s=wait_s)),
     empty="The database has no tables yet.",
     paged=False,  # every table, also in print
 )

@@ -7,7 +7,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -686,9 +686,29 @@ def test_query_closes_its_connection(world: Path) -> None:
 
 def test_table_counts_lists_every_table(world: Path) -> None:
     """Every table is counted, including the simulator's ground truth."""
-    counts = sql.table_counts(world).set_index("table")["rows"]
-    assert counts["players"] == PLAYERS
-    assert counts["sim_truth"] == PLAYERS
+    counts = sql.table_counts(world)
+    assert list(counts.columns) == ["table", "rows"]
+    rows = counts.set_index("table")["rows"]
+    assert rows["players"] == PLAYERS
+    assert rows["sim_truth"] == PLAYERS
+
+
+def test_table_counts_as_of_count_the_rows_stored_by_then(world: Path) -> None:
+    """With as_of, the tables that record when each row was stored are also counted as they
+    stood then; the derived ones show nothing there. A zoned time means the same instant."""
+    between = FIRST_SCORING + timedelta(hours=1)  # after the first scoring, before the second
+    counts = sql.table_counts(world, as_of=between).set_index("table")
+    assert counts.loc["smurf_scores", "rows"] == 2 * PLAYERS
+    assert counts.loc["smurf_scores", sql.AS_OF_COLUMN] == PLAYERS
+    # Both rank snapshots of each player were observed 10 and 3 days before NOW.
+    assert counts.loc["rank_snapshots", sql.AS_OF_COLUMN] == 2 * PLAYERS
+    # The world's games were stored when it was built, after NOW; participants go with them.
+    assert counts.loc["matches", sql.AS_OF_COLUMN] == 0
+    assert counts.loc["match_participants", sql.AS_OF_COLUMN] == 0
+    assert pd.isna(counts.loc["player_game_sums", sql.AS_OF_COLUMN])
+    assert pd.isna(counts.loc["sim_truth", sql.AS_OF_COLUMN])
+    zoned = between.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=9)))
+    assert sql.table_counts(world, as_of=zoned).equals(counts.reset_index())
 
 
 # ---- plots and widgets ---------------------------------------------------------------

@@ -304,6 +304,27 @@ def test_smurf_report_lists_what_changed_since_the_last_report(
     assert f"Player{BANNED[1:]}#NA1" in text
 
 
+def test_smurf_report_counts_the_tables_as_of_its_date_too(world_db: Path, tmp_path: Path) -> None:
+    """A report dated in the past shows, beside each table's rows now, the rows stored by
+    its as_of where the table records that ("n/a" where it does not)."""
+    between = FIRST_SCORING + timedelta(hours=1)
+    dated = _text(
+        run_report(
+            "01-smurf-report", {"as_of": between.isoformat()}, out_dir=tmp_path, db_path=world_db
+        ).executed_path
+    )
+    cell = r"\s*<td[^>]*>([^<]*)</td>"
+    assert re.search(r"<th[^>]*>rows at as_of</th>", dated)
+    scores_row = re.search(f"<td[^>]*>smurf_scores</td>{cell}{cell}", dated)
+    assert scores_row is not None and scores_row.groups() == ("80", "40")
+    sums_row = re.search(f"<td[^>]*>player_game_sums</td>{cell}{cell}", dated)
+    assert sums_row is not None and sums_row.group(2) == "n/a"
+    # A report of now is dated by its runner too: the two counts agree.
+    now = _text(run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=world_db).executed_path)
+    scores_now = re.search(f"<td[^>]*>smurf_scores</td>{cell}{cell}", now)
+    assert scores_now is not None and scores_now.groups() == ("80", "80")
+
+
 def test_smurf_report_of_one_label_lists_only_that_kind_as_new(
     world_db: Path, tmp_path: Path
 ) -> None:

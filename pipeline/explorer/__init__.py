@@ -11,7 +11,7 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
     quality    judged, summary_in_words, bucket_table, roc_curve, auc, rule_point,
                rule_in_words, precision_at
     jobs       executions, runs_per_day, job_summary, failed_run_logs
-    sql        query, table_counts
+    sql        query, table_counts, counts_for_readers
     plots      the figures;   widgets  PlayerExplorer
 """
 

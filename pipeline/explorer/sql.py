@@ -10,6 +10,7 @@ refused before it runs, with a sentence saying why.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_MAX_ROWS",
     "QueryError",
     "WriteRefusedError",
+    "counts_for_readers",
     "cut_note",
     "query",
     "table_counts",
@@ -122,8 +124,44 @@ def _refused(what: str) -> WriteRefusedError:
     )
 
 
-def table_counts(db_path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> pd.DataFrame:
-    """Rows in each of the product's tables, one short-lived connection."""
+# When each row of a table was stored, for counting the table as it stood at an earlier
+# time. The tables the analyzer derives from these (sums, inputs, queue, baselines) and the
+# simulator's truth record no such time.
+_STORED_AT = {
+    "account_checks": "checked_at",
+    "job_configurations": "created_at",
+    "job_execution_logs": "logged_at",
+    "job_executions": "created_at",
+    "matches": "ingested_at",
+    "players": "discovered_at",
+    "rank_snapshots": "observed_at",
+    "rejected_matches": "rejected_at",
+    "schema_migrations": "applied_at",
+    "smurf_scores": "scored_at",
+}
+# Stored with their match, in the same transaction.
+_STORED_WITH_MATCH = ("match_participants", "match_payloads")
+AS_OF_COLUMN = "rows at as_of"
+
+
+def _stored_by(table: str) -> str | None:
+    """SQL condition: a row of ``table`` was stored by ``$as_of``; None when not known."""
+    if table in _STORED_AT:
+        return f"{_STORED_AT[table]} <= $as_of"
+    if table in _STORED_WITH_MATCH:
+        return "match_id IN (SELECT match_id FROM matches WHERE ingested_at <= $as_of)"
+    return None
+
+
+def table_counts(
+    db_path: Path | str,
+    *,
+    as_of: datetime | None = None,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> pd.DataFrame:
+    """Rows in each of the product's tables now, one short-lived connection. With ``as_of``
+    (UTC) also the rows stored by then (column ``rows at as_of``), for the tables that
+    record when each row was stored; empty for the others."""
     with read(db_path, timeout_s=timeout_s) as con:
         tables = [
             row[0]
@@ -137,4 +175,31 @@ def table_counts(db_path: Path | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT
             (name, con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
             for name in tables
         ]
-    return pd.DataFrame(counts, columns=["table", "rows"])
+        frame = pd.DataFrame(counts, columns=["table", "rows"])
+        if as_of is None:
+            return frame
+        # The store keeps UTC times without a zone.
+        at = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+        then: list[int | None] = []
+        for name in tables:
+            condition = _stored_by(name)
+            row = (
+                con.execute(
+                    f'SELECT count(*) FROM "{name}" WHERE {condition}',
+                    {"as_of": at},
+                ).fetchone()
+                if condition is not None
+                else None
+            )
+            then.append(int(row[0]) if row else None)
+    frame[AS_OF_COLUMN] = pd.array(then, dtype="Int64")
+    return frame
+
+
+def counts_for_readers(counts: pd.DataFrame) -> pd.DataFrame:
+    """``table_counts`` as a report shows it: "n/a" where a table records no time to count
+    it as of (a blank cell would read as none stored)."""
+    if AS_OF_COLUMN not in counts.columns:
+        return counts
+    then = counts[AS_OF_COLUMN].astype(object).where(counts[AS_OF_COLUMN].notna(), "n/a")
+    return counts.assign(**{AS_OF_COLUMN: then})
