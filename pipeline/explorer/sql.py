@@ -144,11 +144,14 @@ _STORED_WITH_MATCH = ("match_participants", "match_payloads")
 AS_OF_COLUMN = "rows at as_of"
 
 
-def _stored_by(table: str) -> str | None:
-    """SQL condition: a row of ``table`` was stored by ``$as_of``; None when not known."""
-    if table in _STORED_AT:
-        return f"{_STORED_AT[table]} <= $as_of"
-    if table in _STORED_WITH_MATCH:
+def _stored_by(table: str, columns: set[tuple[str, str]]) -> str | None:
+    """SQL condition: a row of ``table`` was stored by ``$as_of``; None when not known (a
+    table without such a time, or a database whose tables lack the column)."""
+    column = _STORED_AT.get(table)
+    if column is not None and (table, column) in columns:
+        return f"{column} <= $as_of"
+    with_match = {(table, "match_id"), ("matches", "ingested_at")}
+    if table in _STORED_WITH_MATCH and with_match <= columns:
         return "match_id IN (SELECT match_id FROM matches WHERE ingested_at <= $as_of)"
     return None
 
@@ -180,9 +183,16 @@ def table_counts(
             return frame
         # The store keeps UTC times without a zone.
         at = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+        columns = {
+            (str(table), str(column))
+            for table, column in con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_schema = 'main'"
+            ).fetchall()
+        }
         then: list[int | None] = []
         for name in tables:
-            condition = _stored_by(name)
+            condition = _stored_by(name, columns)
             row = (
                 con.execute(
                     f'SELECT count(*) FROM "{name}" WHERE {condition}',
