@@ -35,7 +35,7 @@ from pipeline.analysis.scoring import (
     contribution_columns,
     observed_precision,
 )
-from pipeline.store.aggregates import add_games, enqueue_players, reference_is_stale
+from pipeline.store.aggregates import add_games, enqueue_players
 from tests.lobby_world import START, add_matches, games_every, set_profile
 from tests.test_analysis_features import Player, _rows, add_players, add_rank, con
 
@@ -390,37 +390,6 @@ def test_a_lowered_minimum_scores_the_players_a_higher_one_took_off_the_queue(
     assert score_queued(con, ScoringParams(min_games=25), 10).written == 0
     assert score_queued(con, ScoringParams(min_games=4), 10).written == 0
     assert con.execute("SELECT DISTINCT puuid FROM players_below_minimum").fetchall() == [("c",)]
-
-
-def _store_games(con: duckdb.DuckDBPyConnection, player: Player) -> None:
-    """Store ``player``'s games as the writers do (sums kept, the player queued)."""
-    games = _rows(player, np.random.default_rng(2))
-    con.register("new_games", games)
-    con.execute(
-        f"INSERT INTO match_participants ({', '.join(games.columns)}) SELECT * FROM new_games"
-    )
-    con.unregister("new_games")
-    add_games(con, f"(SELECT * FROM match_participants WHERE puuid = '{player.puuid}')")
-
-
-def test_the_lobby_reference_is_judged_when_the_baselines_are_due(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    """A pass judges whether the lobby reference is stale only when the baselines are due
-    (the stored games grew by a tenth): a role that reached enough games for a reference
-    meanwhile gets one at the next such pass, not at every pass in between."""
-    add_players(con, [Player("mid", 300, 150), Player("top", 29, 15, role="TOP")])
-    assert not score_queued(con, ScoringParams(), 10).upkeep.reference_rebuilt
-    _store_games(con, Player("top-two", 2, 1, role="TOP"))  # TOP: 31 games, none referenced
-    assert reference_is_stale(con)
-    small = score_queued(con, ScoringParams(), 10).upkeep
-    assert (small.reference_rebuilt, small.baselines_refreshed) == (False, False)
-    _store_games(con, Player("top-more", 40, 20, role="TOP"))  # 371 games: 12 % more
-    due = score_queued(con, ScoringParams(), 10).upkeep
-    assert (due.reference_rebuilt, due.baselines_refreshed) == (True, True)
-    roles = con.execute("SELECT role, rows FROM lobby_reference ORDER BY role").fetchall()
-    assert roles == [("MIDDLE", 300), ("TOP", 71)]
-    assert not reference_is_stale(con)
 
 
 def test_a_pass_rolled_back_leaves_the_queue_and_inputs_for_the_next(db_path: Path) -> None:

@@ -1,8 +1,7 @@
 """What the analyzer keeps between runs, so a run's cost follows what changed.
 
 - **The lobby reference** (``store.aggregates``): refreshed, with a rebuild of the
-  aggregates, when the stored games of a role doubled since it was computed; judged when
-  the baselines are due (below).
+  aggregates, whenever the stored games of a role doubled since it was computed.
 - **Compact sums**: the rows writers append per key are merged once the table doubled.
 - **The baselines** (``scoring_baselines``): recomputed from the per-player sums when the
   stored games grew by ``BASELINE_REFRESH_GROWTH`` since, or the model changed. Everyone is
@@ -103,19 +102,13 @@ def keep_current(
 def _keep_baselines(
     con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool
 ) -> Upkeep:
+    rebuilt = reference_is_stale(con)
+    if rebuilt:
+        games = rebuild_aggregates(con, renorm=True)
+        log.debug("analyzer.reference_rebuilt", games=games)
     state = con.execute(
         "SELECT model_version, games, compacted_rows, queue_min_games FROM scoring_state"
     ).fetchone()
-    stored = stored_games(con)
-    model_changed = state is None or state[0] != MODEL_VERSION
-    grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
-    # The lobby reference is judged only when the baselines are due: judging it reads every
-    # sums row's role (30-50 ms of a pass on 100,000 players), and a standard role's games
-    # (a fifth of them) cannot double before the stored games grow by a tenth.
-    rebuilt = (force or model_changed or grown) and reference_is_stale(con)
-    if rebuilt:
-        stored = rebuild_aggregates(con, renorm=True)
-        log.debug("analyzer.reference_rebuilt", games=stored)
     rows = count_rows(con, "player_game_sums")
     compacted = state[2] if state is not None and not rebuilt else rows
     if rows > COMPACT_GROWTH * max(compacted, 1):
@@ -124,6 +117,9 @@ def _keep_baselines(
         log.debug("analyzer.compacted", rows_removed=removed)
         if state is not None:
             con.execute("UPDATE scoring_state SET compacted_rows = ?", [compacted])
+    stored = stored_games(con)
+    model_changed = state is None or state[0] != MODEL_VERSION
+    grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
     if not (force or rebuilt or model_changed or grown):
         return Upkeep(False, False, False)
     fresh = baseline_frame(con, params)
