@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -513,3 +514,35 @@ def test_transact_reports_a_gate_timeout_as_a_busy_database(db_path: Path) -> No
         transact(db_path, lambda con: None, timeout_s=0.3)
     assert "this process, another write" in str(caught.value)
     assert transact(db_path, lambda con: 1) == 1  # the gate is free again
+
+
+# Run with the host at UTC+9: the stored-at columns' defaults and now() must read UTC, as
+# every time the product writes from Python does. Prints hours ahead of UTC for each.
+_ZONE_PROBE = """
+import sys
+from datetime import UTC, datetime
+from pipeline.store import migrate, read, write
+path = sys.argv[1]
+migrate(path)
+with write(path) as con:
+    con.execute("INSERT INTO players (puuid) VALUES ('p')")
+    stored = con.execute("SELECT discovered_at FROM players").fetchone()[0]
+    queued = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]
+with read(path) as con:
+    read_now = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+now = datetime.now(UTC).replace(tzinfo=None)
+print(" ".join(str(round((t - now).total_seconds() / 3600)) for t in (stored, queued, read_now)))
+"""
+
+
+def test_times_are_stored_in_utc_on_a_host_in_another_zone(tmp_path: Path) -> None:
+    """On a host at UTC+9, a row's stored-at default and now() read as UTC, not local."""
+    result = subprocess.run(
+        [sys.executable, "-c", _ZONE_PROBE, str(tmp_path / "zone.duckdb")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "Asia/Tokyo"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["0", "0", "0"]  # logs come first

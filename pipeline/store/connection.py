@@ -46,6 +46,7 @@ from pipeline.store.location import (
     refuse_directory,
 )
 from pipeline.store.transaction import transaction
+from pipeline.store.utc import use_utc
 from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, GateTimeout, gate_for
 
 log = get_logger(__name__)
@@ -184,14 +185,18 @@ def _connect(
     # once ("Unique file handle conflict"); opening is quick, so opens take turns.
     with _OPEN_LOCK:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
         except duckdb.ConnectionException as exc:
             # This process already has the file open read-write (the scheduler's API reading
             # while a job writes): share that instance instead of failing, unless this
             # connection needs settings of its own (then it waits, like for another process).
             if read_only and config is None and _SAME_PROCESS_MARKER in str(exc):
-                return duckdb.connect(str(path), read_only=False)
-            raise
+                con = duckdb.connect(str(path), read_only=False)
+            else:
+                raise
+        # Under the lock: a read-mode connection sharing this instance locks its settings.
+        use_utc(con)
+    return con
 
 
 # Every opener replays the log, so its size is paid by each connection until the next

@@ -38,6 +38,7 @@ from pipeline.store.extensions import load_extensions
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
 from pipeline.store.transaction import transaction
+from pipeline.store.utc import use_utc
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
 # A commit's inserts into a table of at most this many rows are kept in the catalog.
@@ -123,6 +124,7 @@ def instance(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnectio
         if found is None:
             found = duckdb.connect()
             try:
+                use_utc(found)
                 attach(found, lake, AttachOptions(read_only=read_only))
             except BaseException:
                 found.close()
