@@ -707,7 +707,8 @@ def test_table_counts_as_of_count_the_rows_stored_by_then(world: Path) -> None:
     assert counts.loc["match_participants", sql.AS_OF_COLUMN] == 0
     assert pd.isna(counts.loc["player_game_sums", sql.AS_OF_COLUMN])
     assert pd.isna(counts.loc["sim_truth", sql.AS_OF_COLUMN])
-    zoned = between.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=9)))
+    # Nine hours behind UTC: read as if in UTC, it would fall before the first scoring.
+    zoned = between.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=-9)))
     assert sql.table_counts(world, as_of=zoned).equals(counts.reset_index())
 
 
