@@ -333,9 +333,9 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     empty = report.files_without_matches
     held = report.matches_already_stored
     click.echo(
-        f"Read {total} file(s), {empty} without a match: {report.matches_created} "
-        f"match(es){f' ({held} already stored)' if held else ''}, "
-        f"{report.participants_created} participant row(s), "
+        f"Read {total:,} file(s), {empty:,} without a match: {report.matches_created:,} "
+        f"match(es){f' ({held:,} already stored)' if held else ''}, "
+        f"{report.participants_created:,} participant row(s), "
         f"{report.players_created} new player(s), {report.players_updated} player(s) updated."
     )
     if report.rejected:

@@ -43,8 +43,8 @@ def summary_text(
 
     counts = scores["label"].value_counts()
     lines = [
-        f"Scored {len(scores)} player(s): "
-        + ", ".join(f"{label} {int(counts.get(label, 0))}" for label in LABELS)
+        f"Scored {len(scores):,} player(s): "
+        + ", ".join(f"{label} {int(counts.get(label, 0)):,}" for label in LABELS)
     ]
     columns = ["player", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
     if len(scores) and (scores["label"] == INSUFFICIENT_DATA).all():
@@ -158,7 +158,7 @@ def evaluate(
             )
         click.echo(
             f"Truth file {truth_path}: {counted(len(truth), 'player', 'players')}, "
-            f"{report.candidates} of them scored in this database."
+            f"{report.candidates:,} of them scored in this database."
         )
     if report.players == 0:  # one sentence, not tables of "-"
         raise click.ClickException(f"{report.nobody_evaluated}; lower --min-games.")

@@ -224,7 +224,7 @@ def _newest(shown: int, analysed: int) -> str:
     """The heading of the newest ``shown`` of ``analysed`` games, in words that agree."""
     if analysed == 1:
         return "The one game analysed"
-    return f"Newest {shown} of {analysed} games analysed"
+    return f"Newest {shown:,} of {analysed:,} games analysed"
 
 
 def _log_odds(e: Explanation, target: str) -> float:

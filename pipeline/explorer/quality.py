@@ -92,7 +92,7 @@ def rule_in_words(point: dict[str, float]) -> str:
     flagged = int(point["flagged"])
     return (
         f"Win-rate rule for smurfs: TPR {point['tpr']:.2f} at FPR {point['fpr']:.2f} "
-        f"(precision {point['precision']:.0%}, {flagged} player{'s' if flagged > 1 else ''} "
+        f"(precision {point['precision']:.0%}, {flagged:,} player{'s' if flagged > 1 else ''} "
         "flagged)."
     )
 
@@ -125,7 +125,7 @@ def summary_in_words(report: EvaluationReport) -> str:
     """The headline numbers of ``report`` as Markdown: who was judged, each target's
     ROC-AUC next to the win-rate rule's, and how right the labels are."""
     parts = [
-        f"As `smurf evaluate` and the demo summary judge it: **{report.players}** "
+        f"As `smurf evaluate` and the demo summary judge it: **{report.players:,}** "
         f"{'player' if report.players == 1 else 'players'} with at least {MIN_GAMES} games, "
         f"scored now by model {report.model_version}."
     ]

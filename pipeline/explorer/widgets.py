@@ -404,7 +404,7 @@ class PlayerExplorer:
             return f"{counted(found, 'player matches', 'players match')} {text}{shown}."
         them = "it" if hidden == 1 else "them"
         widen = f"widen Tier, Label, Min score or Min games to see {them}"
-        more = f"{hidden} more {'is' if hidden == 1 else 'are'} hidden by the filters"
+        more = f"{hidden:,} more {'is' if hidden == 1 else 'are'} hidden by the filters"
         if listed == 0:
             return f"No player passing the filters matches {text}; {more}: {widen}."
         return (
@@ -453,7 +453,7 @@ class PlayerExplorer:
         more = len(self.results.options) - len(listed)
         items = "".join(f"<li>{item}</li>" for item in listed)
         if more > 0:
-            items += f"<li>… and {more} more</li>"
+            items += f"<li>… and {more:,} more</li>"
         card = (
             card_html(
                 card_parts(self.db_path, self.shown, queue=self.queue, timeout_s=self.timeout_s)

@@ -593,7 +593,7 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
         + (f" - {execution['error_message']}" if execution["error_message"] else "")
     )
     if len(logs) > lines:
-        click.echo(f"(the newest {lines} of {len(logs)} lines; --lines shows more)")
+        click.echo(f"(the newest {lines:,} of {len(logs):,} lines; --lines shows more)")
         logs = logs.tail(lines)
     for row in logs.itertuples():
         click.echo(f"{row.logged_at} {row.level:<7} {row.event} {row.fields}")

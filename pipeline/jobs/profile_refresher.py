@@ -65,7 +65,7 @@ class ProfileRefresher(BaseJob):
             self.report_progress("profiles", done=done, total=len(players))
             if batch.rate_limited is not None:
                 raise RateLimitSignal(
-                    f"Rate limited while refreshing profiles ({done} of {len(players)} done): "
+                    f"Rate limited while refreshing profiles ({done:,} of {len(players):,} done): "
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )

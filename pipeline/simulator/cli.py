@@ -365,12 +365,12 @@ def crawl(
     started_s = time.monotonic()
 
     def progress(cycle: int, total: int, counts: dict[str, int]) -> None:
-        figures = ", ".join(f"{k} {v}" for k, v in counts.items())
+        figures = ", ".join(f"{k} {v:,}" for k, v in counts.items())
         elapsed_s = time.monotonic() - started_s
         click.echo(f"  round {cycle}/{total}: {figures}  ({elapsed_s:.0f} s)", err=True)
 
     click.echo(
-        f"Crawling a {family_name} world of {players} players (seed {seed}) into {location}...",
+        f"Crawling a {family_name} world of {players:,} players (seed {seed}) into {location}...",
         err=True,
     )
     try:
@@ -391,8 +391,8 @@ def crawl(
         sys.exit(130)
     click.echo(
         f"Crawled {counted(report.matches, 'match', 'matches')} and "
-        f"{counted(report.players, 'player', 'players')} ({report.profiled} "
-        f"with a profile, {report.scored} scored) with "
+        f"{counted(report.players, 'player', 'players')} ({report.profiled:,} "
+        f"with a profile, {report.scored:,} scored) with "
         f"{counted(report.requests, 'API request', 'API requests')} in "
         f"{time.monotonic() - started_s:.0f} s. Next: smurf --db {location} evaluate"
     )

@@ -182,7 +182,7 @@ def _require_empty(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> No
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         if row and row[0]:
             raise LakeError(
-                f"The lake {location} already holds data ({table} has {row[0]} rows); copy "
+                f"The lake {location} already holds data ({table} has {row[0]:,} rows); copy "
                 "a file only into a new lake."
             )
 

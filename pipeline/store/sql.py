@@ -159,7 +159,7 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         table = _with_nulls_shown(frame).to_string(index=False, max_rows=1000, na_rep="NULL")
     rows = len(frame)
-    return f"{table}\n({rows} row{'s' if rows != 1 else ''})"
+    return f"{table}\n({rows:,} row{'s' if rows != 1 else ''})"
 
 
 def _with_nulls_shown(frame: pd.DataFrame) -> pd.DataFrame:
