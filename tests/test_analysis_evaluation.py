@@ -166,7 +166,7 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     with duckdb.connect(str(db_path)) as con:
         stored = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
         assert stored is not None
-        assert f"Scored {stored[0]} player(s)" in everyone.output
+        assert f"Scored {stored[0]:,} player(s)" in everyone.output
         scores = con.execute("SELECT count(*) FROM smurf_scores").fetchone()
         assert scores == (PLAYERS + stored[0],)
 
