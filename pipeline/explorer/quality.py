@@ -92,8 +92,7 @@ def rule_in_words(point: dict[str, float]) -> str:
     flagged = int(point["flagged"])
     return (
         f"Win-rate rule for smurfs: TPR {point['tpr']:.2f} at FPR {point['fpr']:.2f} "
-        f"(precision {point['precision']:.0%}, {flagged:,} player{'s' if flagged > 1 else ''} "
-        "flagged)."
+        f"(precision {point['precision']:.0%}, {counted(flagged, 'player', 'players')} flagged)."
     )
 
 

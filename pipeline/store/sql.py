@@ -24,6 +24,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store.connection import read
 from pipeline.store.errors import StoreError
 from pipeline.store.location import LakeLocation, Location, parse_location
+from pipeline.words import counted
 
 # DuckDB settings of a read-mode connection: the database file is all it can reach.
 READ_MODE_CONFIG: dict[str, Any] = {
@@ -158,8 +159,7 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
         return f"(no rows; {'column' if len(frame.columns) == 1 else 'columns'}: {columns})"
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         table = _with_nulls_shown(frame).to_string(index=False, max_rows=1000, na_rep="NULL")
-    rows = len(frame)
-    return f"{table}\n({rows:,} row{'s' if rows != 1 else ''})"
+    return f"{table}\n({counted(len(frame), 'row', 'rows')})"
 
 
 def _with_nulls_shown(frame: pd.DataFrame) -> pd.DataFrame:
