@@ -157,6 +157,19 @@ def serve_and_crawl(
         except KeyboardInterrupt:
             result.interrupted = True
             say("Interrupted: the database is consistent; stopping the simulator.")
+            keep_ground_truth(context.db, sim, say)
+
+
+def keep_ground_truth(db: Database, sim: RunningSimulator, say: Callable[[str], None]) -> None:
+    """After a Ctrl-C, store the world's ground truth all the same: the world is still in
+    memory, and without it `smurf evaluate` cannot measure what the crawl committed."""
+    try:
+        write_ground_truth(db, sim)
+    except KeyboardInterrupt:
+        say(
+            "Interrupted again: the world's ground truth was not stored, so `smurf evaluate` "
+            "cannot measure this crawl."
+        )
 
 
 def _printer(out: TextIO) -> Callable[[str], None]:

@@ -106,9 +106,14 @@ def test_smurfs_whose_accounts_are_gone_are_judged_apart(db_path: Path) -> None:
 
 
 def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> None:
-    """A database without sim_truth raises an error naming the export command."""
-    with duckdb.connect(str(db_path)) as con, pytest.raises(NoGroundTruthError, match="export"):
+    """A database without sim_truth raises an error naming the ways to one: labels of the
+    user's own, or a new database made from a simulated world (an export into this one
+    would be refused: it holds data)."""
+    with duckdb.connect(str(db_path)) as con, pytest.raises(NoGroundTruthError) as raised:
         evaluate(con)
+    message = str(raised.value)
+    assert "--truth FILE.csv" in message
+    assert "`smurf simulator crawl`" in message and "--db a new file" in message
 
 
 def test_the_top_suspects_leave_out_players_not_judged() -> None:

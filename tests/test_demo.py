@@ -133,6 +133,28 @@ def test_ctrl_c_while_the_world_is_built_says_nothing_was_crawled(
         assert con.execute("SELECT count(*) FROM job_configurations").fetchone() != (0,)
 
 
+def test_ctrl_c_during_the_crawl_keeps_the_worlds_ground_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once the world is served: the world's ground truth is stored all the same, so
+    the summary and `smurf evaluate` can measure what the crawl committed."""
+    from pipeline import demo
+    from pipeline.analysis import evaluate
+
+    def ctrl_c(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "track_players", ctrl_c)
+    out = io.StringIO()
+    path = tmp_path / "demo.duckdb"
+    result = run_demo(DemoOptions(world_size=60, db_path=path, run_report=False), out=out)
+    assert result.interrupted
+    assert "Interrupted: the database is consistent" in out.getvalue()
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM sim_truth").fetchone() == (60,)
+        evaluate(con)  # raised NoGroundTruthError before
+
+
 def test_the_summary_counts_runs_by_status_and_its_hints_name_the_database(
     tmp_path: Path,
 ) -> None:

@@ -19,9 +19,11 @@ class NoGroundTruthError(AnalysisError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This database has no sim_truth table, so there is nothing to evaluate against: "
-            "create one with `smurf simulator export --seed S --players N --db PATH`, or "
-            "give labels of your own with `smurf evaluate --truth FILE.csv`."
+            "This database has no sim_truth table (the ground truth of a simulated world), "
+            "so there is nothing to evaluate against: give labels of your own with "
+            "`smurf evaluate --truth FILE.csv`, or evaluate a database made from a simulated "
+            "world, which stores its truth: `smurf demo`, or `smurf simulator crawl` or "
+            "`smurf simulator export` with --db a new file."
         )
 
 
