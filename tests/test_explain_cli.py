@@ -13,7 +13,13 @@ from click.testing import CliRunner
 
 from pipeline.analysis import explain
 from pipeline.analysis.explain import Explanation
-from pipeline.analysis.explain_cli import label_choice, levelling_text, season_text, weekly_text
+from pipeline.analysis.explain_cli import (
+    label_choice,
+    levelling_text,
+    season_text,
+    tier_text,
+    weekly_text,
+)
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.cli import cli
 from pipeline.log import configure_logging
@@ -122,6 +128,20 @@ def test_the_season_is_read_from_the_profile_or_said_unknown() -> None:
         assert season_text(never).startswith("this season: unknown until the profile is fetched")
     gone = {"profile_found": np.False_, "profile_checked_at": read_at, "solo_wins": 60}
     assert "no longer finds the account" in season_text(gone)
+
+
+def test_an_unread_rank_is_said_unknown_not_unranked() -> None:
+    """Scoring files a player whose profile is unread (never read, or the account gone)
+    under UNRANKED; explain says the tier is unknown and why. A profile read without a
+    solo-queue entry is unranked, and a tier known is shown as it is."""
+    read_at = datetime(2026, 3, 2, 10, 0)
+    never = {"profile_found": None, "profile_checked_at": None}
+    gone = {"profile_found": np.False_, "profile_checked_at": read_at}
+    found = {"profile_found": True, "profile_checked_at": pd.Timestamp(read_at)}
+    assert tier_text("UNRANKED", never) == "unknown (no profile read yet)"
+    assert tier_text("UNRANKED", gone) == "unknown (summoner-v4 no longer finds the account)"
+    assert tier_text("UNRANKED", found) == "UNRANKED"
+    assert tier_text("GOLD", never) == "GOLD"  # a rank read from a snapshot
 
 
 def test_levelling_reads_the_oldest_and_newest_levelled_games_a_day_or_more_apart() -> None:

@@ -161,6 +161,40 @@ def test_score_distribution_orders_tiers_up_the_ladder(con: duckdb.DuckDBPyConne
     assert "<th>tier</th>" in header
 
 
+def test_a_player_whose_rank_is_unread_shows_tier_unknown_not_unranked(tmp_path: Path) -> None:
+    """Scoring files a player whose profile was never read, or whose account is gone,
+    under UNRANKED; the tables show them as "unknown" (after UNRANKED in the ladder), and
+    keep UNRANKED for a profile read without a solo-queue entry."""
+    from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, NO_PROFILE_REASON
+
+    path = tmp_path / "tiers.duckdb"
+    migrate(path)
+    rows = [
+        ("unread", "UNRANKED", "INSUFFICIENT_DATA", NO_PROFILE_REASON),
+        ("gone", "UNRANKED", "INSUFFICIENT_DATA", ACCOUNT_GONE_REASON),
+        ("unranked", "UNRANKED", "NORMAL", None),
+        ("few-games", "GOLD", "INSUFFICIENT_DATA", "only 3 ranked games stored (5 needed)"),
+    ]
+    with write(path) as w:
+        for puuid, tier, label, reason in rows:
+            w.execute(
+                "INSERT INTO smurf_scores (puuid, scored_at, model_version, label,"
+                " games_analyzed, matches_stored, tier, reason)"
+                " VALUES (?, TIMESTAMP '2026-11-01', 'test-1', ?, 5, 5, ?, ?)",
+                [puuid, label, tier, reason],
+            )
+    with read(path) as r:
+        latest = scores.latest_scores(r)
+    tiers = dict(zip(latest["puuid"], latest["tier"], strict=True))
+    assert tiers == {
+        "unread": "unknown",
+        "gone": "unknown",
+        "unranked": "UNRANKED",
+        "few-games": "GOLD",
+    }
+    assert list(scores.score_distribution(latest).index) == ["GOLD", "UNRANKED", "unknown"]
+
+
 def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConnection) -> None:
     """Only the player first flagged after `since` is new; long-standing smurfs are not."""
     new = scores.newly_flagged(con, since=FIRST_SCORING, as_of=NOW)

@@ -76,7 +76,8 @@ def explanation_text(
         f"{riot_id} on {summary.get('platform') or '?'} (puuid {e.puuid})",
         f"  {e.label}: smurf score {e.smurf_score:.2f}, boosted score {e.boosted_score:.2f}"
         + (f", confidence {e.confidence:.0%}" if e.confidence is not None else "")
-        + f"; {counted(e.games_analyzed, 'game', 'games')} analysed; tier {e.tier}",
+        + f"; {counted(e.games_analyzed, 'game', 'games')} analysed"
+        + f"; tier {tier_text(e.tier, summary)}",
     ]
     for said in (
         season_text(summary),
@@ -129,15 +130,33 @@ def explanation_text(
     return "\n".join(lines)
 
 
+def _profile_unread(summary: dict[str, object]) -> str | None:
+    """Why the profile tells nothing (the account is gone, or it was never read); None when
+    it was read."""
+    found, checked = summary.get("profile_found"), summary.get("profile_checked_at")
+    if isinstance(found, bool | np.bool_) and not found:
+        return "summoner-v4 no longer finds the account"
+    if not isinstance(checked, datetime) or checked != checked:  # None or NaT: never read
+        return "no profile read yet"
+    return None
+
+
+def tier_text(tier: str, summary: dict[str, object]) -> str:
+    """The tier scored, in words: scoring files a player whose profile is unread under
+    UNRANKED, which would read as a player known to have no rank."""
+    unread = _profile_unread(summary)
+    return f"unknown ({unread})" if tier == "UNRANKED" and unread else tier
+
+
 def season_text(summary: dict[str, object]) -> str:
     """The season as the profile reports it (``player_summary``: the solo queue's wins and
     losses), in words: what the season's factors read (its record, its games, how even it
     is), which the stored games need not show."""
-    found, checked = summary.get("profile_found"), summary.get("profile_checked_at")
-    if isinstance(found, bool | np.bool_) and not found:
-        return "this season: unknown (summoner-v4 no longer finds the account)"
-    if not isinstance(checked, datetime) or checked != checked:  # None or NaT: never read
+    unread = _profile_unread(summary)
+    if unread == "no profile read yet":
         return "this season: unknown until the profile is fetched (none read yet)"
+    if unread:
+        return f"this season: unknown ({unread})"
     wins, losses = _count(summary.get("solo_wins")), _count(summary.get("solo_losses"))
     if wins is None or losses is None or wins + losses == 0:
         return "this season: no solo-queue games reported (unranked)"

@@ -65,6 +65,11 @@ def account_gone(features: pd.DataFrame) -> pd.Series:
     return gone.astype(bool)
 
 
+# Why a player's rank is not known: their profile was never read, or the account is gone.
+NO_PROFILE_REASON = "no profile (summoner level, league entry) fetched yet"
+ACCOUNT_GONE_REASON = "summoner-v4 no longer finds the account"
+
+
 def insufficiency_reasons(
     features: pd.DataFrame, params: ScoringParams, scored_at: datetime
 ) -> pd.Series:
@@ -92,8 +97,8 @@ def insufficiency_reasons(
                 + np.where(games == 1, " ranked game", " ranked games")
                 + f" stored ({params.min_games} needed)"
             ).to_numpy(dtype=object),
-            "no profile (summoner level, league entry) fetched yet",
-            "summoner-v4 no longer finds the account",
+            NO_PROFILE_REASON,
+            ACCOUNT_GONE_REASON,
             (
                 "profile is "
                 + age_h.fillna(0).round().astype("int64").astype(str)

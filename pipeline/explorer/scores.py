@@ -12,6 +12,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, NO_PROFILE_REASON
 from pipeline.analysis.tiers import TIERS
 
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
@@ -30,7 +31,12 @@ WITH ranked AS (
 )
 SELECT r.puuid,
        coalesce(p.game_name || '#' || p.tag_line, r.puuid) AS riot_id,
-       p.platform, r.tier, r.label, r.smurf_score, r.boosted_score, r.confidence,
+       p.platform,
+       -- Scoring files a player whose profile was never read (or whose account is gone)
+       -- under UNRANKED; shown so, that reads as a player known to have no rank.
+       CASE WHEN coalesce(r.tier, 'UNRANKED') = 'UNRANKED' AND r.reason IN (?, ?)
+            THEN 'unknown' ELSE r.tier END AS tier,
+       r.label, r.smurf_score, r.boosted_score, r.confidence,
        r.games_analyzed, r.scored_at, r.model_version, r.contributions
 FROM ranked r LEFT JOIN players p USING (puuid)
 WHERE r.rn = 1
@@ -47,7 +53,15 @@ def latest_scores(
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
     """The latest score of every player (optionally on one platform, as it stood at ``as_of``)."""
-    params = [as_of, as_of, platform or None, platform or None, min_games]
+    params = [
+        as_of,
+        as_of,
+        NO_PROFILE_REASON,
+        ACCOUNT_GONE_REASON,
+        platform or None,
+        platform or None,
+        min_games,
+    ]
     frame = con.execute(_LATEST_SCORES, params).df()
     frame["suspicion"] = suspicion(frame)
     return frame
@@ -129,7 +143,8 @@ def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order].rename_axis(index=None, columns="tier")
 
 
-TIER_ORDER = (*TIERS, "UNRANKED")
+# "unknown": no profile read yet, or the account is gone (``latest_scores``).
+TIER_ORDER = (*TIERS, "UNRANKED", "unknown")
 
 _NEWLY_FLAGGED = """
 WITH now_flagged AS (
