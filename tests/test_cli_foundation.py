@@ -43,6 +43,14 @@ def test_every_command_and_option_has_help(name: str, command: click.Command) ->
             assert (param.help or "").strip(), f"{name} {param.opts[0]} has no help text"
 
 
+def test_no_commands_one_line_help_stops_inside_brackets() -> None:
+    """A group's list of commands shows each one's first sentence: one cut at the full stop
+    of "(e.g." read "Run a job once in the foreground, by job type (e.g."."""
+    for name, command in walk(cli):
+        line = command.get_short_help_str(limit=500)
+        assert line.count("(") == line.count(")"), f"{name}: {line!r}"
+
+
 def test_every_command_prints_its_help() -> None:
     """`--help` works for each command and group, without needing a database."""
     for name, _command in walk(cli):

@@ -262,7 +262,7 @@ def _progress_printer(job_label: str) -> Any:
     return show
 
 
-@click.command("run")
+@click.command("run", short_help="Run a job once in the foreground, by job type or job id.")
 @click.argument("job")
 @click.option(
     "--api-token",
