@@ -132,7 +132,7 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
     ("config", "message"),
     [
         ({"notebook": "01-smurf-report", "parameters": {"topn": 3}}, "has no parameter 'topn'"),
-        ({"notebook": "01-smurf-report", "parameters": {"top_n": "many"}}, "must be an int"),
+        ({"notebook": "01-smurf-report", "parameters": {"top_n": "many"}}, "a whole number"),
         ({"notebook": "01-smurf-report", "parameters": {"label": "WRONG"}}, "takes SMURF, BOOSTED"),
         ({"notebook": "01-smurf-report", "parameters": {"platform": "EUW9"}}, "takes br1, eun1"),
         (

@@ -68,11 +68,18 @@ def test_coerce_accepts_values_of_the_declared_type(
     ],
 )
 def test_coerce_rejects_values_that_do_not_fit(value: object, type_name: str) -> None:
-    """A value that cannot be read as the declared type is a ParameterTypeError naming both."""
+    """A value that cannot be read as the declared type is a ParameterTypeError naming the
+    parameter and the type in words (not Python's name for it), with a value that fits."""
     with pytest.raises(ParameterTypeError) as caught:
         coerce("top_n", value, type_name)
-    assert "'top_n'" in str(caught.value)
-    assert type_name in str(caught.value)
+    words, example = {
+        "int": ("a whole number", "10"),
+        "float": ("a number", "0.5"),
+        "bool": ("true or false", "true"),
+        "str": ("text", "text"),
+    }[type_name]
+    assert str(caught.value).startswith(f"The parameter 'top_n' must be {words} (got ")
+    assert str(caught.value).endswith(f"pass it as, e.g., -p top_n={example}.")
 
 
 def test_parse_assignments_splits_on_the_first_equals_sign() -> None:

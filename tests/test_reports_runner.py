@@ -392,7 +392,7 @@ def test_since_comes_from_a_report_on_the_same_database(workspace: Path, tmp_pat
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
-        ("count=abc", "must be an int"),
+        ("count=abc", "must be a whole number"),
         ("cuont=2", "has no parameter 'cuont'"),
         ("count", "key=value"),
     ],

@@ -160,9 +160,10 @@ class ParameterTypeError(ParameterError):
         self.name = name
         self.value = value
         self.type_name = type_name
+        words, example = _TYPE_WORDS.get(type_name, (f"of type {type_name}", type_name))
         super().__init__(
-            f"The parameter {name!r} must be {_article(type_name)} {type_name} "
-            f"(got {shorten(value)}); pass it as -p {name}=<{type_name}>."
+            f"The parameter {name!r} must be {words} (got {shorten(value)}); "
+            f"pass it as, e.g., -p {name}={example}."
         )
 
 
@@ -191,8 +192,13 @@ class NotebookExecutionError(ReportError):
         )
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
+# A declared type in words (as `smurf jobs set` words its own), and a value of it.
+_TYPE_WORDS = {
+    "int": ("a whole number", "10"),
+    "float": ("a number", "0.5"),
+    "bool": ("true or false", "true"),
+    "str": ("text", "text"),
+}
 
 
 class ReportStoppedError(ReportError):
