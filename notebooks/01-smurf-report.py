@@ -28,7 +28,7 @@ top_n: int = 25  # how many suspects to list [1, 1000]
 label: str = ""  # SMURF or BOOSTED to list one kind only; empty for both {SMURF, BOOSTED}
 as_of: str = ""  # report scores as they stood at this UTC time (ISO 8601); empty for now
 since: str = ""  # UTC time of the previous report (ISO 8601); empty for 24 hours before as_of
-csv_path: str = ""  # where to write the suspects as CSV; empty for no CSV
+csv_path: str = ""  # where to write the suspects as CSV; empty for no CSV (`smurf report` writes one beside the report unless given)
 
 # %%
 # %matplotlib inline

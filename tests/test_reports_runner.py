@@ -42,9 +42,9 @@ print(f"python={sys.executable}")
 """
 
 
-def _write_notebook(folder: Path, name: str, body: str) -> None:
+def _write_notebook(folder: Path, name: str, body: str, parameters_cell: str = PARAMETERS) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    parameters = new_code_cell(PARAMETERS.strip(), metadata={"tags": ["parameters"]})
+    parameters = new_code_cell(parameters_cell.strip(), metadata={"tags": ["parameters"]})
     nb = new_notebook(cells=[parameters, new_code_cell(body.strip())])
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -197,6 +197,32 @@ def test_smurf_report_without_a_database_reads_the_one_lab_opens(
     assert f"Database: {demo} (the demo's, the last one built)" in result.stderr
     executed, html = result.stdout.splitlines()
     assert f"found=1 db={demo}" in _stdout(Path(executed)) and Path(html).is_file()
+
+
+def test_smurf_report_prints_the_csv_it_wrote_after_the_two_paths(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A notebook with ``csv_path`` gets a CSV beside the report by default: its path is
+    printed on a third line. Asked for none (``-p csv_path=``), only the two are."""
+    notebooks = tmp_path / "notebooks"
+    _write_notebook(
+        notebooks,
+        "writer",
+        "if csv_path:\n    open(csv_path, 'w').write('a,b\\n')",
+        'csv_path: str = ""  # where to write a CSV; empty for none',
+    )
+    out = tmp_path / "reports"
+    args = ["--db", str(workspace / "tiny.duckdb"), "report", "-n", "writer"]
+    args += ["--notebooks-dir", str(notebooks), "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    executed, html, csv = result.stdout.splitlines()
+    assert Path(html).is_file()
+    assert csv == str(out / f"{Path(executed).stem}-suspects.csv")
+    assert Path(csv).read_text() == "a,b\n"
+    none = CliRunner().invoke(cli, [*args, "-p", "csv_path="])
+    assert none.exit_code == 0, none.output
+    assert len(none.stdout.splitlines()) == 2
 
 
 def test_smurf_report_of_the_projects_database_writes_into_the_project(

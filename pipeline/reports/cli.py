@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli_settings import db_option, named_database, settings_of
-from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR
+from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, OUTPUT_PARAMETERS
 from pipeline.reports.sources import NOTEBOOKS_DIR
 from pipeline.store.location import Location
 
@@ -109,6 +109,10 @@ def report(
     )
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))
+    for name in OUTPUT_PARAMETERS:  # what else the notebook wrote (the suspects CSV)
+        written = result.parameters.get(name)
+        if isinstance(written, str) and written and Path(written).is_file():
+            click.echo(written)
 
 
 def _default_out_dir(database: Location) -> Path:

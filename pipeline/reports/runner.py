@@ -94,7 +94,7 @@ def run_report(
     _require_writable_files(final)
     executed = out_dir / f"{stem}.ipynb"
     # Files the notebook writes where the runner told it to (a stopped run removes them).
-    named = [Path(str(final[n])) for n in _OUTPUT_PARAMETERS if n in final and n not in checked]
+    named = [Path(str(final[n])) for n in OUTPUT_PARAMETERS if n in final and n not in checked]
     log.info("report.started", notebook=notebook.stem, output=str(executed))
     try:
         execute_notebook(
@@ -180,13 +180,13 @@ def _naive_utc(at: datetime) -> datetime:
 
 
 # Parameters naming a file the notebook writes.
-_OUTPUT_PARAMETERS = ("csv_path",)
+OUTPUT_PARAMETERS = ("csv_path",)
 
 
 def _require_writable_files(parameters: Mapping[str, object]) -> None:
     """Refuse, before a kernel starts, a file the notebook would write into a folder that
     does not exist, or onto a folder: the notebook would run to its last cell to fail."""
-    for name in _OUTPUT_PARAMETERS:
+    for name in OUTPUT_PARAMETERS:
         value = parameters.get(name)
         if not isinstance(value, str) or not value:
             continue
