@@ -318,12 +318,18 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     their place in it), are listed with the reason and skipped. A match already stored, by
     an earlier import or an earlier file of this one, is counted as such and left as it is.
     """
+    from pipeline.store.connection import require_file
     from pipeline.store.importer import import_paths, match_files
+    from pipeline.store.location import parse_location
 
     settings = settings_of(ctx)
+    require_file(parse_location(settings.db_path))  # before the files are counted
     total = sum(1 for _ in match_files(paths))
-    # Progress goes to stderr so stdout stays the summary (scripts may parse it).
-    with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+    # Progress goes to stderr so stdout stays the summary (scripts may parse it); off a
+    # terminal a bar cannot move, and Click would leave its label alone on a line.
+    with click.progressbar(
+        length=total, label="Importing", file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
         report = import_paths(
             settings.db_path,
             paths,
@@ -336,7 +342,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         f"Read {total:,} file(s), {empty:,} without a match: {report.matches_created:,} "
         f"match(es){f' ({held:,} already stored)' if held else ''}, "
         f"{report.participants_created:,} participant row(s), "
-        f"{report.players_created} new player(s), {report.players_updated} player(s) updated."
+        f"{report.players_created:,} new player(s), {report.players_updated:,} player(s) updated."
     )
     if report.rejected:
         files = len({path for path, _ in report.rejected})
