@@ -225,6 +225,27 @@ def test_smurf_report_prints_the_csv_it_wrote_after_the_two_paths(
     assert len(none.stdout.splitlines()) == 2
 
 
+def test_smurf_report_makes_an_out_folder_only_in_one_that_exists(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """--out may name a new folder in an existing one; a chain of missing folders is a typo
+    more likely than a wish, and is refused before anything is made."""
+    notebooks = str(workspace / "notebooks")
+    args = ["--db", str(workspace / "tiny.duckdb"), "report", "-n", "echo"]
+    args += ["--notebooks-dir", notebooks]
+    typo = tmp_path / "reprots" / "december"
+    refused = CliRunner().invoke(cli, [*args, "--out", str(typo)])
+    assert refused.exit_code == 2
+    assert (
+        f"which does not exist: check for a typo, or create it first (mkdir -p {typo.parent})"
+        in (refused.stderr)
+    )
+    assert not typo.parent.exists()
+    made = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "december")])
+    assert made.exit_code == 0, made.output
+    assert Path(made.stdout.splitlines()[0]).parent == tmp_path / "december"
+
+
 def test_smurf_report_of_the_projects_database_writes_into_the_project(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,6 +98,14 @@ def report(
         click.echo(f"Database: {choice.path} ({choice.source})", err=True)
     if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
         out_dir = _default_out_dir(database)
+    elif not out_dir.exists() and not out_dir.parent.is_dir():
+        # As for --db: a folder is made in one that exists, never a chain of them (a typo
+        # would leave stray folders behind, even at the root).
+        raise click.BadParameter(
+            f"{out_dir} would be made in {out_dir.parent}, which does not exist: check for a "
+            f"typo, or create it first (mkdir -p {out_dir.parent}).",
+            param_hint="'--out'",
+        )
     result = run_report(
         name,
         parse_assignments(pairs),
