@@ -277,9 +277,10 @@ async def run_scheduler(
     say(f"Running the scheduler for {options.minutes:g} min (Ctrl-C stops it cleanly)...")
     # Without this, RATE_LIMITED runs climbing beside 429s=0 read as errors nothing caused.
     say(
-        "  429s: the API's rate-limit answers. The client keeps under the key's limits, so a "
-        "run that would wait too long for them ends RATE_LIMITED, its progress kept for the "
-        "next run."
+        "  requests: every request the simulator served (the jobs' and the demo's own lookups "
+        "of the players it tracks). 429s: the API's rate-limit answers. The client keeps "
+        "under the key's limits, so a run that would wait too long for them ends "
+        "RATE_LIMITED, its progress kept for the next run."
     )
     started = time.monotonic()
 

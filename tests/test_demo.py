@@ -52,6 +52,9 @@ def test_demo_builds_a_database_runs_every_job_and_writes_the_report(tmp_path: P
     assert "requests=" in text  # the live status lines
     # ... and what their 429s and RATE_LIMITED runs mean, said once before them.
     assert "would wait too long for them ends RATE_LIMITED" in text
+    # The live lines' requests count the demo's own lookups too: the summary's count is
+    # the jobs' alone, and the line says why the two differ.
+    assert "the demo's own lookups of the players it tracks" in text
     assert text.index("ends RATE_LIMITED") < text.index("requests=")
     assert "=== Smurf Workbench demo: summary ===" in text
     assert f"Database: {options.db_path}" in text

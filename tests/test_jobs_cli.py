@@ -242,8 +242,8 @@ def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:
             "started_at": [None, started],
             "finished_at": [None, started],
             "api_requests_made": [0, 3],
-            "records_created": [0, 0],
-            "records_updated": [0, 0],
+            "records_created": [0, 1437],
+            "records_updated": [None, 12_500],
             "shard": [None, "*"],
             "host_pid": [None, 4321.0],
             "error_message": [None, "x" * 200],
@@ -258,6 +258,8 @@ def test_an_execution_not_begun_shows_blanks_not_none_or_nan() -> None:
         "",
     )
     assert failed["pid"] == "4321" and failed["started"] == "2026-12-01 12:00:00"
+    # Counts read with thousands separators; none recorded is blank.
+    assert (failed["created"], failed["updated"], pending["updated"]) == ("1,437", "12,500", "")
     assert len(failed["error"]) == ERROR_SHOWN_CHARS and failed["error"].endswith("…")
     assert "None" not in shown.to_string() and "NaN" not in shown.to_string()
 

@@ -517,6 +517,11 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
     click.echo(shown.to_string(index=False, formatters={"error": left}).rstrip())
 
 
+def _count(value: float | None) -> str:
+    """A count with thousands separators, nothing where none was recorded."""
+    return "" if value is None or value != value else f"{int(value):,}"  # NaN != NaN
+
+
 # An error message cut to this many characters keeps a row on one terminal line; `smurf
 # jobs logs ID` shows it whole.
 ERROR_SHOWN_CHARS = 40
@@ -547,9 +552,9 @@ def _executions_for_terminal(frame: pd.DataFrame) -> pd.DataFrame:
             "trigger": frame["trigger"],
             "started": moment("started_at"),
             "took s": took_s,
-            "requests": frame["api_requests_made"],
-            "created": frame["records_created"],
-            "updated": frame["records_updated"],
+            "requests": frame["api_requests_made"].map(_count),
+            "created": frame["records_created"].map(_count),
+            "updated": frame["records_updated"].map(_count),
             "shard": frame["shard"].fillna(""),
             "pid": frame["host_pid"].map(lambda pid: "" if pd.isna(pid) else str(int(pid))),
             "error": frame["error_message"].map(error),
