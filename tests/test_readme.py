@@ -62,6 +62,32 @@ def test_every_command_is_in_the_cli_reference() -> None:
         assert f"`smurf {' '.join(path)}" in reference, f"smurf {' '.join(path)} undocumented"
 
 
+def test_every_option_is_in_its_commands_cli_reference_row() -> None:
+    """Each command's row in the CLI reference names every option `--help` shows (but the
+    database's, which every command takes), unless the row gives the command as `[OPTIONS]`
+    and sends the reader to `--help`."""
+    reference = README.split("## CLI reference", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in reference.splitlines() if line.startswith("| `smurf ")]
+    for path in leaf_commands(cli):
+        name = f"smurf {' '.join(path)}"
+        [row] = [r for r in rows if re.search(rf"`{re.escape(name)}[ `]", r)][:1]
+        if f"`{name} [OPTIONS]`" in row:
+            continue
+        command = cli
+        for word in path:
+            assert isinstance(command, click.Group)
+            command = command.commands[word]
+        for option in command.params:
+            if (
+                not isinstance(option, click.Option)
+                or "--db" in option.opts
+                or option.name == "help"
+            ):
+                continue
+            names = [*option.opts, *option.secondary_opts]
+            assert any(n in row for n in names), f"{name}: {names[0]} not in its README row"
+
+
 def test_every_job_type_and_config_key_is_documented() -> None:
     """Each job type and each key of its seeded configuration appears in the job reference."""
     migrations = "\n".join(
