@@ -1162,6 +1162,10 @@ def test_the_card_shows_the_ban_evidence(world: Path) -> None:
     assert (latest["ranked_entries_gone"], latest["history_frozen"]) == (True, True)
     assert latest["reasons"] == "account-v1 404; ranked entries gone"
     assert card_parts(world, "nobody")["ban_checks"].empty
+    # The evidence is dated: games stored after the check may say otherwise.
+    assert "<b>Account status UNAVAILABLE</b>, as the check at " in card_html(
+        card_parts(world, BANNED)
+    )
 
 
 def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:

@@ -136,6 +136,9 @@ def test_smurf_report_writes_the_suspects_csv_beside_the_report(
     assert set(suspects["label"]) <= {"SMURF", "BOOSTED"}
     assert any(c.startswith("contrib_smurf_") for c in suspects.columns)
     assert "puuid" in suspects.columns
+    # Numbers as a spreadsheet should show them: no binary noise (0.9295672000000001).
+    numbers = csv.read_text().replace("\n", ",").split(",")
+    assert not [n for n in numbers if re.fullmatch(r"-?\d+\.\d{7,}", n)]
 
 
 def test_smurf_report_measures_quality_on_simulator_data(

@@ -102,9 +102,11 @@ def card_html(parts: dict[str, Any]) -> str:
     checks = parts["ban_checks"]
     if not checks.empty:
         latest = checks.iloc[0]
+        # The evidence is what the check saw when it ran: games stored since may say
+        # otherwise ("no game in the last 30 days" beside a game stored a minute later).
         pieces.append(
-            f"<p><b>Account status {html.escape(str(latest['status']))}</b> "
-            f"({moment(latest['checked_at'])}): "
+            f"<p><b>Account status {html.escape(str(latest['status']))}</b>, as the check at "
+            f"{moment(latest['checked_at'])} found it: "
             f"{html.escape(str(latest['reasons'] or 'no evidence recorded'))}</p>"
         )
         pieces.append(table_html(players.checks_for_readers(checks)))
