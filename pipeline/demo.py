@@ -414,6 +414,7 @@ def _suspect(row: dict[str, Any]) -> dict[str, Any]:
         "riot_id": row["riot_id"] if row["riot_id"] != row["puuid"] else row["puuid"][:12],
         "label": label,
         "score": float(row["smurf_score"] if label == "SMURF" else row["boosted_score"]),
+        "confidence": row.get("confidence"),
         "games": row["games_analyzed"],
         "tier": row["tier"],
         "factors": top,
@@ -459,8 +460,16 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     say("Top suspects (main factors):")
     for suspect in s.get("suspects", []) or []:
         factors = ", ".join(f"{k} {v:+.2f}" for k, v in suspect["factors"])
+        # The label's confidence beside the score: p = 1.00 on 20 games is right 88 % of
+        # the time on held-out worlds, and the score alone would promise more.
+        confidence = suspect.get("confidence")
+        sure = (
+            f" conf={confidence:.0%}"
+            if isinstance(confidence, float) and confidence == confidence
+            else ""
+        )
         say(
-            f"  {suspect['riot_id']:<24} {suspect['label']:<8} p={suspect['score']:.2f} "
+            f"  {suspect['riot_id']:<24} {suspect['label']:<8} p={suspect['score']:.2f}{sure} "
             f"tier={suspect['tier']} games={suspect['games']}: {factors}"
         )
     if not s.get("suspects"):
