@@ -706,3 +706,18 @@ def test_a_run_asked_to_stop_ends_between_its_units_of_work_keeping_them(
 
     mixed = run_scripted(db_path, stop_beside_an_error)  # the error is not hidden by the stop
     assert (mixed.status, mixed.error_message) == (JobStatus.FAILED, "ValueError: bad row")
+
+
+def test_jobs_reach_the_riot_api_only_through_the_data_manager() -> None:
+    """The guide's rule: no job calls the Riot client itself; each hands its client to a
+    ``RiotDataManager`` and asks that (the ban checker's lookups live in ``account_lookup``,
+    behind ``RiotDataManager.observe_account``)."""
+    import pipeline.jobs as jobs_package
+
+    folder = Path(jobs_package.__file__).parent
+    for module in sorted(folder.glob("*.py")):
+        text = module.read_text()
+        calls = text.count("self.riot()")
+        handed = text.count("RiotDataManager(self.riot(), db)")
+        if module.name != "base.py":  # where self.riot() is defined
+            assert calls == handed, f"{module.name} calls the Riot client directly"

@@ -10,7 +10,8 @@ waits for the usual cadence), then players never checked, then the longest unche
 check asks account-v1 and summoner-v4 by puuid; when the account answers but its summoner is
 gone from the stored platform it looks for the new one (account-v1 getActiveRegion, then the
 other platforms of the region) and moves the player there; then league-v4 and the newest
-match id, and the newest match when it is new. There is no ban
+match id, and the newest match when it is new (``account_lookup``, asked through
+``RiotDataManager.observe_account``). There is no ban
 endpoint: a 404 is evidence and is recorded, never swallowed. The statuses and the rules
 that give them are in ``ban_evidence``. Checks are committed in batches; a rate limit
 commits the checks done and ends the run RATE_LIMITED.
@@ -21,25 +22,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
 import duckdb
 
-from pipeline.jobs.ban_evidence import Observation, Verdict, conclude
+from pipeline.jobs.ban_evidence import Verdict, conclude
 from pipeline.jobs.base import BaseJob
+from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.jobs.settings import BanCheckerSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
-from pipeline.riot import (
-    PLATFORMS,
-    NotFoundError,
-    RiotTransportError,
-    ServiceUnavailableError,
-    UnexpectedResponseError,
-    region_of,
-)
 from pipeline.store import Database
 from pipeline.store.account_checks import (
     CheckRecord,
@@ -69,8 +62,10 @@ class BanChecker(BaseJob):
 
     settings_model = BanCheckerSettings
     settings: BanCheckerSettings
+    manager: RiotDataManager
 
     async def execute(self, db: Database) -> None:
+        self.manager = RiotDataManager(self.riot(), db)
         due = await asyncio.to_thread(self._due, db, self.context.clock())
         follow_ups = sum(1 for d in due if d.follow_up)
         log.info("ban_check.selected", players=len(due), follow_ups=follow_ups)
@@ -134,7 +129,9 @@ class BanChecker(BaseJob):
         log_context=lambda self, due: {"puuid": due.puuid},
     )
     async def _check(self, due: DueCheck) -> tuple[CheckRecord, Verdict]:
-        seen = await self._observe(due)
+        seen = await self.manager.observe_account(
+            due.puuid, due.platform, due.last.newest_match_id, due.last.newest_match_at
+        )
         now = self.context.clock()
         verdict = conclude(due.last, seen, due.riot_id, now)
         record = CheckRecord(
@@ -167,75 +164,9 @@ class BanChecker(BaseJob):
         )
         return record, verdict
 
-    async def _observe(self, due: DueCheck) -> Observation:
-        client = self.riot()
-        puuid, stored = due.puuid, due.platform
-        account = await _found(client.get_account_by_puuid(puuid, platform=stored))
-        summoner = await _found(client.get_summoner_by_puuid(puuid, platform=stored))
-        platform = stored
-        if account is not None and summoner is None:
-            moved = await self._find_platform(puuid, stored)
-            if moved is not None:
-                platform, summoner = moved
-        entries = await _found(client.get_league_entries_by_puuid(puuid, platform=platform))
-        ids = await client.get_match_ids(puuid, platform=platform, count=1)
-        newest_id = ids[0] if ids else None
-        newest_at = due.last.newest_match_at
-        if newest_id != due.last.newest_match_id:
-            newest_at = await self._started_at(newest_id) if newest_id else None
-        return Observation(
-            account=dict(account) if account is not None else None,
-            summoner=dict(summoner) if summoner is not None else None,
-            platform=platform,
-            stored_platform=stored,
-            ranked_entries=len(entries) if entries is not None else None,
-            newest_match_id=newest_id,
-            newest_match_at=newest_at,
-        )
-
-    async def _find_platform(self, puuid: str, stored: str) -> tuple[str, Any] | None:
-        """The platform a player moved to and their summoner there, or None if not found.
-
-        account-v1 getActiveRegion names it; when it cannot (no answer, an unknown or the
-        stored platform), the other platforms of the stored platform's region are asked.
-        """
-        client = self.riot()
-        named: list[str] = []
-        try:
-            answer = await client.get_active_region(puuid, platform=stored)
-            region = str(answer.get("region", "")).lower()
-            if region in PLATFORMS and region != stored:
-                named.append(region)
-        except (
-            NotFoundError,
-            ServiceUnavailableError,
-            UnexpectedResponseError,
-            RiotTransportError,
-        ) as exc:
-            log.info("ban_check.active_region_unanswered", puuid=puuid, error=str(exc))
-        neighbours = [p for p in PLATFORMS if region_of(p) == region_of(stored)]
-        for platform in named + [p for p in neighbours if p not in (stored, *named)]:
-            summoner = await _found(client.get_summoner_by_puuid(puuid, platform=platform))
-            if summoner is not None:
-                return platform, summoner
-        return None
-
-    async def _started_at(self, match_id: str) -> datetime | None:
-        match = await _found(self.riot().get_match(match_id))
-        start_ms = ((match or {}).get("info") or {}).get("gameStartTimestamp")
-        return datetime(1970, 1, 1) + timedelta(milliseconds=int(start_ms)) if start_ms else None
-
 
 def _riot_id_parts(riot_id: str | None) -> tuple[str, str | None] | None:
     if not riot_id:
         return None
     name, _, tag = riot_id.partition("#")
     return name, tag or None
-
-
-async def _found(call: Any) -> Any:
-    """The answer, or None when the API says 404 (recorded as evidence by the caller)."""
-    try:
-        return await call
-    except NotFoundError:
-        return None

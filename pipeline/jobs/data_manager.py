@@ -20,6 +20,8 @@ from typing import Any
 
 import duckdb
 
+from pipeline.jobs.account_lookup import observe_account
+from pipeline.jobs.ban_evidence import Observation
 from pipeline.jobs.errors import RateLimitSignal
 from pipeline.log import get_logger
 from pipeline.riot import (
@@ -292,6 +294,16 @@ class RiotDataManager:
             [dict(e) for e in entries] if entries is not None else None,
             dict(account) if account is not None else None,
         )
+
+    async def observe_account(
+        self,
+        puuid: str,
+        platform: str,
+        newest_match_id: str | None,
+        newest_match_at: datetime | None,
+    ) -> Observation:
+        """What the API says of the account now, for a ban check (``account_lookup``)."""
+        return await observe_account(self.client, puuid, platform, newest_match_id, newest_match_at)
 
     async def player_profiles(self, players: Sequence[tuple[str, str]]) -> ProfileBatch:
         """Profiles of many (puuid, platform) players, several in flight; stops early (keeping
