@@ -314,6 +314,28 @@ def test_decorator_swallows_other_errors_when_not_critical_and_logs_context() ->
     assert failed and failed[0]["puuid"] == "p9" and failed[0]["operation"] == "fetch x"
 
 
+def test_decorator_with_empty_brackets_names_the_operation_after_the_method() -> None:
+    """`@handle_riot_api_errors()`, as the job guide writes it, works: the logs name the
+    operation after the method, and a rate limit's message does too."""
+    from pipeline.jobs import handle_riot_api_errors
+
+    class Guide:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        @handle_riot_api_errors()
+        async def _fetch_player_matches(self, puuid: str) -> str:
+            raise self.error
+
+    with structlog.testing.capture_logs() as logs:
+        assert asyncio.run(Guide(NotFoundError("gone"))._fetch_player_matches("p1")) is None
+    [failed] = [e for e in logs if e["event"] == "job.operation_failed"]
+    assert failed["operation"] == "fetch player matches"
+    limited = Guide(RateLimitError("slow down", retry_after_s=1.0, limit_type="application"))
+    with pytest.raises(RateLimitSignal, match=r"^Rate limited during fetch player matches: "):
+        asyncio.run(limited._fetch_player_matches("p1"))
+
+
 @pytest.mark.parametrize("key", ["operation", "error", "critical", "event", "retry_after_s"])
 def test_decorator_keeps_a_log_context_that_names_its_own_fields(key: str) -> None:
     """A log_context naming one of the decorator's fields (e.g. {"error": ...}) is kept as

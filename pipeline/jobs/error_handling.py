@@ -35,13 +35,17 @@ R = TypeVar("R")
 
 
 def handle_riot_api_errors(
-    operation: str,
+    operation: str = "",
     critical: bool = False,
     log_context: Callable[..., dict[str, Any]] | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | None]]]:
-    """Wrap an async job method with the product's Riot API error policy."""
+    """Wrap an async job method with the product's Riot API error policy. Without an
+    ``operation`` (``@handle_riot_api_errors()``, as the job guide writes it), logs name
+    the method: ``_fetch_player_matches`` as "fetch player matches"."""
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
+        doing = operation or func.__name__.strip("_").replace("_", " ")
+
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
             try:
@@ -52,21 +56,19 @@ def handle_riot_api_errors(
                 context = _context(log_context, args, kwargs)
                 log.info(
                     "job.rate_limited",
-                    **_fields(context, operation=operation, retry_after_s=exc.retry_after_s),
+                    **_fields(context, operation=doing, retry_after_s=exc.retry_after_s),
                 )
                 raise RateLimitSignal(
-                    f"Rate limited during {operation}: {exc}", exc.retry_after_s
+                    f"Rate limited during {doing}: {exc}", exc.retry_after_s
                 ) from exc
             except (AuthenticationError, ForbiddenError) as exc:
                 context = _context(log_context, args, kwargs)
-                log.error(
-                    "job.auth_failed", **_fields(context, operation=operation, error=str(exc))
-                )
+                log.error("job.auth_failed", **_fields(context, operation=doing, error=str(exc)))
                 raise
             except RiotUnavailableError as exc:
                 context = _context(log_context, args, kwargs)
                 log.error(
-                    "job.api_unavailable", **_fields(context, operation=operation, error=str(exc))
+                    "job.api_unavailable", **_fields(context, operation=doing, error=str(exc))
                 )
                 raise
             except Exception as exc:
@@ -75,7 +77,7 @@ def handle_riot_api_errors(
                     "job.operation_failed",
                     **_fields(
                         context,
-                        operation=operation,
+                        operation=doing,
                         critical=critical,
                         error=f"{type(exc).__name__}: {exc}",
                     ),
