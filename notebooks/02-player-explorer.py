@@ -16,7 +16,8 @@
 # # Player explorer
 #
 # Find a player by Riot ID (`name#tag`) or puuid, or narrow the list by tier, label and score;
-# the list always keeps to both the search and the filters. Selecting a player shows their
+# the list keeps to both the search and the filters, but a player named exactly (a whole
+# Riot ID or puuid) is listed whatever the filters. Selecting a player shows their
 # card: why they score as they do, their rank history, their games against the tier/role
 # baseline, and the accounts they play with. Every interaction opens the database read-only
 # for a moment and closes it, so the scheduler is never blocked. In an exported report the

@@ -871,10 +871,24 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     labels = {text.split(" · ")[1] for text, _ in explorer.results.options}
     assert labels == {"SMURF"}
     assert "hidden by the filters" in explorer.status.value
-    explorer.search("Player07#NA1")
-    assert explorer.results.options == ()
-    assert "1 more is hidden by the filters" in explorer.status.value
-    assert explorer.status.value.endswith("to see it.")
+    explorer.search("Player")
+    assert "hidden by the filters" in explorer.status.value
+    assert explorer.status.value.endswith("to see them.")
+
+
+def test_a_player_named_exactly_is_listed_whatever_the_filters(world: Path) -> None:
+    """A Riot ID (any case) or puuid typed in full names the player wanted: listed first
+    and shown although the filters would hide them, and the status says so; the other
+    matches still keep to the filters."""
+    explorer = PlayerExplorer(world)
+    explorer.label.value = "SMURF"
+    for text in ("Player07#NA1", "player07#na1", "p07"):
+        explorer.search(text)
+        assert [value for _, value in explorer.results.options] == ["p07"], text
+        assert explorer.shown == "p07"
+        assert explorer.status.value == (
+            "Player07#NA1, named exactly, is listed although the filters would hide it."
+        )
 
 
 def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:

@@ -381,8 +381,25 @@ class PlayerExplorer:
         with read(self.db_path, timeout_s=self.timeout_s) as con:
             found = players.find_players(con, self.query, limit=None)
         matching = self.passes_filters(found)
-        self._list(player_options(matching.head(MAX_LISTED)))
-        self.status.value = self._search_status(len(found), len(matching)) + self._score_note()
+        # A player named exactly (Riot ID or puuid) is the one asked for: listed first
+        # whatever the filters, and the status says so.
+        named = self._named(found)
+        forced = named[~named["puuid"].isin(matching["puuid"])]
+        self._list(player_options(pd.concat([forced, matching]).head(MAX_LISTED)))
+        others = len(found) - len(forced)  # the matches the filters decide on
+        said = [self._search_status(others, len(matching))] if others or forced.empty else []
+        said += [self._named_note(forced)] if not forced.empty else []
+        self.status.value = " ".join(said) + self._score_note()
+
+    def _named(self, found: pd.DataFrame) -> pd.DataFrame:
+        """The players of ``found`` whose puuid or Riot ID is the search text itself."""
+        riot_ids = found["riot_id"].fillna("").astype(str).str.lower()
+        return found[(found["puuid"] == self.query) | (riot_ids == self.query.lower())]
+
+    @staticmethod
+    def _named_note(forced: pd.DataFrame) -> str:
+        who = html.escape(str(forced["riot_id"].iloc[0] or forced["puuid"].iloc[0]))
+        return f"{who}, named exactly, is listed although the filters would hide it."
 
     @staticmethod
     def _listed_note(passing: int) -> str:
