@@ -1182,6 +1182,22 @@ def test_the_card_shows_the_ban_evidence(world: Path) -> None:
     )
 
 
+def test_an_unchecked_account_the_profile_refresh_found_gone_reads_gone(
+    world: Path, tmp_path: Path
+) -> None:
+    """Never checked by the ban checker, but summoner-v4 no longer finds it: the card's
+    account status says it is gone, not only "not checked"."""
+    from tests.sim_helpers import copy_database
+
+    copy = tmp_path / "gone.duckdb"
+    copy_database(world, copy)
+    with write(copy) as con:
+        con.execute("UPDATE players SET profile_found = false WHERE puuid = ?", [INSUFFICIENT])
+    card = card_html(card_parts(copy, INSUFFICIENT))
+    assert "<td>gone: summoner-v4 no longer finds the account (the profile refresh" in card
+    assert "<td>not checked (the ban checker" not in card
+
+
 def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
     """An INSUFFICIENT_DATA player's card gives the stored reason; a labelled one's none."""
     unlabelled = card_parts(world, INSUFFICIENT)

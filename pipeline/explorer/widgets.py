@@ -158,6 +158,10 @@ def _ranks_in_words(ranks: pd.DataFrame) -> str:
 
 # The ban checker looks at flagged players only: most accounts have no status of its own.
 NEVER_CHECKED = "not checked (the ban checker looks at flagged players)"
+GONE_UNCHECKED = (
+    "gone: summoner-v4 no longer finds the account (the profile refresh saw it; the ban "
+    "checker, which looks at flagged players, has not checked it)"
+)
 
 
 def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
@@ -169,7 +173,10 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
         if key != "puuid" and not (unjudged and _is_probability(key))
     }
     if shown.get("account status") == "":
-        shown["account status"] = NEVER_CHECKED
+        # Not the ban checker's (it checks flagged players), but the profile refresh may
+        # already know the account is gone.
+        gone = summary.get("profile_found") is False or summary.get("profile_found") is np.False_
+        shown["account status"] = GONE_UNCHECKED if gone else NEVER_CHECKED
     # Nothing known, no row: a labelled player has no reason to be unlabelled, and one not
     # scored yet (said above the table) no tier, label, scores or time of scoring.
     kept = {name: value for name, value in shown.items() if value != ""}
