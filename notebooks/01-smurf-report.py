@@ -103,6 +103,8 @@ if not latest.empty:
 
 # %%
 suspects = scores.top_suspects(latest, label=label, top_n=top_n)
+if 0 < len(suspects) < top_n:  # the header promised top_n
+    display(Markdown(f"Only {counted(len(suspects), 'player is', 'players are')} flagged, all listed."))
 present.show_table(
     scores.for_readers(suspects),
     empty="No player is flagged.",

@@ -769,6 +769,29 @@ def test_figures_draw_from_real_and_empty_frames(con: duckdb.DuckDBPyConnection)
     assert all(isinstance(f, Figure) and f.axes for f in figures)
 
 
+def test_a_date_axis_over_two_months_names_each_days_month() -> None:
+    """Games from late September into October: each tick names its month ("Sep 25"), and
+    beside the axis stands the year alone (it was "2026-Oct", the last tick's month, under
+    "25 27 29 Oct 03", which read as days of October)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    games = pd.DataFrame(
+        {
+            "game_start": pd.date_range("2026-09-25", "2026-10-05", freq="D"),
+            "performance_vs_base": np.linspace(0.8, 1.4, 11),
+            "win": [True, False] * 5 + [True],
+        }
+    )
+    fig = plots.performance_figure(games)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"(Sep|Oct) \d\d|Oct", t) for t in labels), labels
+    assert any(t.startswith("Sep") for t in labels)
+    assert ax.xaxis.get_offset_text().get_text() == "2026"
+    assert ax.get_ylabel() == "× tier/role average (1 = par)"
+
+
 def test_tier_boxes_leave_out_tiers_nobody_in_has_a_suspicion() -> None:
     """UNRANKED players left INSUFFICIENT_DATA have no suspicion: no empty box for them,
     while the label bars still count them."""
@@ -1102,11 +1125,11 @@ def test_the_games_table_fits_the_page(world: Path) -> None:
         "result",
         "K/D/A",
         "CS/min",
-        "x tier average",
+        "× tier/role avg",
     ]
     assert 'style="overflow-x:auto' in card_html(parts)
     # Each number column reads down evenly: the same decimals in every row.
-    for column, decimals in (("CS/min", 1), ("x tier average", 2)):
+    for column, decimals in (("CS/min", 1), ("× tier/role avg", 2)):
         shown = [v for v in games[column] if v]
         assert shown and all(len(v.split(".")[1]) == decimals for v in shown), shown
 

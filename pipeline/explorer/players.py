@@ -171,8 +171,9 @@ def games_for_readers(games: pd.DataFrame) -> pd.DataFrame:
             # Fixed decimals, so a column reads down evenly (1.10 over 0.98, not 1.1).
             "CS/min": _fixed(games["cs_per_min"], 1),
             # A ratio (1.5: half as much again as the tier and role's average), where
-            # `smurf explain` gives z-scores: a name that says which.
-            "x tier average": _fixed(games["performance_vs_base"], 2),
+            # `smurf explain` gives z-scores: a name that says which, as the card's plot of
+            # the same figure does.
+            "× tier/role avg": _fixed(games["performance_vs_base"], 2),
         }
     )
 

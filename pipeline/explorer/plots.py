@@ -154,7 +154,7 @@ def performance_figure(games: pd.DataFrame) -> Figure:
     colors = ["tab:green" if w else "tab:red" for w in ordered["win"]]
     ax.scatter(ordered["game_start"], ordered["performance_vs_base"], c=colors)
     ax.axhline(1.0, color="grey", linestyle=":")
-    ax.set_ylabel("performance / baseline")
+    ax.set_ylabel("× tier/role average (1 = par)")
     ax.set_title("Games against the tier/role baseline (green = win)")
     _date_axis(ax, ordered["game_start"])
     fig.autofmt_xdate()
@@ -230,7 +230,13 @@ def _date_axis(ax: Axes, times: pd.Series, *, shortest: timedelta = timedelta(da
     moments = pd.to_datetime(times.dropna())
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    # Days named with their month ("Sep 29", "Oct 01"), and the year alone beside the
+    # axis: the default wrote "29 Oct 01" over "2026-Oct", the month of the last tick
+    # only, which read as if every day were in October.
+    formatter.formats = ["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"]
+    formatter.offset_formats = ["", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d", "%Y-%b-%d %H:%M"]
+    ax.xaxis.set_major_formatter(formatter)
     if moments.empty:
         return
     start, end = moments.min(), moments.max()
