@@ -356,6 +356,26 @@ def test_co_players_counts_shared_games_by_side(con: duckdb.DuckDBPyConnection) 
     assert company["games_together"].sum() == 9 * games[0]  # nine others in every game
 
 
+def test_the_company_table_says_what_its_blank_cells_mean() -> None:
+    """A co-player never scored reads "not scored", and one too little known to judge has
+    no suspicion: "n/a", not an empty cell."""
+    from pipeline.explorer.widgets import _company_for_readers
+
+    company = pd.DataFrame(
+        {
+            "riot_id": ["A#1", "B#2", "C#3"],
+            "games_together": [3, 2, 1],
+            "same_team": [2, 1, 0],
+            "opposing": [1, 1, 1],
+            "label": ["SMURF", "INSUFFICIENT_DATA", None],
+            "suspicion": [0.91, None, None],
+        }
+    )
+    shown = _company_for_readers(company)
+    assert list(shown["label"]) == ["SMURF", "INSUFFICIENT_DATA", "not scored"]
+    assert list(shown["suspicion"]) == ["91%", "n/a", "n/a"]
+
+
 # ---- quality -------------------------------------------------------------------------
 
 

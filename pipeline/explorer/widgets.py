@@ -203,8 +203,9 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
             "games together": company["games_together"],
             "same team": company["same_team"],
             "opposing": company["opposing"],
-            "label": company["label"].fillna(""),
-            "suspicion": [percent(v) for v in company["suspicion"]],
+            # Blank cells would read as missing data: say what they mean.
+            "label": company["label"].fillna("not scored"),
+            "suspicion": [percent(v) or "n/a" for v in company["suspicion"]],
         }
     )
 
