@@ -766,6 +766,34 @@ def test_table_counts_as_of_count_the_rows_stored_by_then(world: Path) -> None:
     assert sql.table_counts(world, as_of=zoned).equals(counts.reset_index())
 
 
+def test_tables_write_counts_with_thousands_separators_but_not_ids() -> None:
+    """A report's counts read "10,120" like its sentences; ids, pids and queues keep their
+    digits bare, and other columns are left as they are (the as-of counts beside "n/a"
+    too)."""
+    frame = pd.DataFrame(
+        {
+            "table": ["matches", "players"],
+            "rows": [10120, 6],
+            "records created": pd.array([1437, None], dtype="Int64"),
+            "id": [1437, 2],
+            "execution_id": [10001, 3],
+            "host pid": [28616, 1],
+            "queue": [1420, 420],
+            "win rate": [0.5, 0.25],
+            "won": [True, False],
+        }
+    )
+    shown = present.with_separators(frame)
+    assert list(shown["rows"]) == ["10,120", "6"]
+    assert list(shown["records created"]) == ["1,437", ""]
+    for bare in ("id", "execution_id", "host pid", "queue", "win rate", "won"):
+        assert shown[bare].equals(frame[bare]), bare
+    counts = pd.DataFrame(
+        {"table": ["matches", "sums"], "rows": [10120, 5], "rows at as_of": [10000, None]}
+    )
+    assert list(sql.counts_for_readers(counts)["rows at as_of"]) == ["10,000", "n/a"]
+
+
 # ---- plots and widgets ---------------------------------------------------------------
 
 

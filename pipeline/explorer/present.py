@@ -121,7 +121,9 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False, paged: b
     """
     if frame.empty:
         display(Markdown(f"*{empty}*"))  # type: ignore[no-untyped-call]
-    elif len(frame.columns) > PLAIN_MAX_COLUMNS or len(frame) > PLAIN_MAX_ROWS:
+        return
+    frame = with_separators(frame)
+    if len(frame.columns) > PLAIN_MAX_COLUMNS or len(frame) > PLAIN_MAX_ROWS:
         import itables
 
         itables.show(
@@ -131,6 +133,27 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False, paged: b
         )
     else:
         display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
+
+
+# Integer columns that name things rather than count them keep their digits bare.
+_NAMES = re.compile(r"(.*[ _])?(id|pid|queue|version|year)", re.IGNORECASE)
+
+
+def with_separators(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its counts (integer columns, but ids and the like) written "10,120":
+    as text, which the interactive tables still sort as numbers (DataTables reads such
+    formatted numbers as numbers)."""
+    counts = [
+        column
+        for column in frame.columns
+        if pd.api.types.is_integer_dtype(frame[column]) and not _NAMES.fullmatch(str(column))
+    ]
+    if not counts:
+        return frame
+    shown = frame.copy()
+    for column in counts:
+        shown[column] = [f"{v:,}" if pd.notna(v) else "" for v in frame[column]]
+    return shown
 
 
 def table_html(frame: pd.DataFrame, *, index: bool = False, header: bool = True) -> str:

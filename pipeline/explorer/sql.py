@@ -211,5 +211,5 @@ def counts_for_readers(counts: pd.DataFrame) -> pd.DataFrame:
     it as of (a blank cell would read as none stored)."""
     if AS_OF_COLUMN not in counts.columns:
         return counts
-    then = counts[AS_OF_COLUMN].astype(object).where(counts[AS_OF_COLUMN].notna(), "n/a")
+    then = [f"{int(n):,}" if pd.notna(n) else "n/a" for n in counts[AS_OF_COLUMN]]
     return counts.assign(**{AS_OF_COLUMN: then})
