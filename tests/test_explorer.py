@@ -788,6 +788,11 @@ def test_tables_write_counts_with_thousands_separators_but_not_ids() -> None:
     assert list(shown["records created"]) == ["1,437", ""]
     for bare in ("id", "execution_id", "host pid", "queue", "win rate", "won"):
         assert shown[bare].equals(frame[bare]), bare
+    # Numbers written as text stay right-aligned in the interactive tables ("n/a" too).
+    assert present._numbers_as_text(pd.Series(["10,120", "n/a", "97%"]))
+    assert not present._numbers_as_text(pd.Series(["10,120", "matches"]))
+    assert not present._numbers_as_text(pd.Series(["n/a", ""]))
+    assert ":not(.dt-right)" in present.TABLE_CSS
     counts = pd.DataFrame(
         {"table": ["matches", "sums"], "rows": [10120, 5], "rows at as_of": [10000, None]}
     )

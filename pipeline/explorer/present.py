@@ -45,13 +45,14 @@ MAX_TABLE_BYTES = 2**22
 # wraps within the page instead of running past its right edge.
 TABLE_CLASSES = "display compact"
 # JupyterLab right-aligns every table cell; words read better aligned left, so only the
-# columns DataTables finds numeric or dates stay right-aligned. JupyterLab also lays
+# columns DataTables finds numeric or dates stay right-aligned, and those ``show_table``
+# marks ``dt-right`` (numbers written as text beside "n/a"). JupyterLab also lays
 # tables out with fixed column widths, which DataTables sets from the titles: a column of
 # sentences under a short title is squeezed to a word per line while the next runs past
 # the edge. Widths that follow the contents read as in a page.
 TABLE_CSS = (
-    ".dt-container table.dataTable th:not(.dt-type-numeric):not(.dt-type-date),"
-    ".dt-container table.dataTable td:not(.dt-type-numeric):not(.dt-type-date)"
+    ".dt-container table.dataTable th:not(.dt-type-numeric):not(.dt-type-date):not(.dt-right),"
+    ".dt-container table.dataTable td:not(.dt-type-numeric):not(.dt-type-date):not(.dt-right)"
     " { text-align: left; }"
     " .dt-container table.dataTable { table-layout: auto; }"
 )
@@ -126,10 +127,15 @@ def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False, paged: b
     if len(frame.columns) > PLAIN_MAX_COLUMNS or len(frame) > PLAIN_MAX_ROWS:
         import itables
 
+        shift = 1 if index else 0
+        # Columns of numbers written as text ("10,120" beside "n/a"): DataTables aligns
+        # only the columns it reads as numbers to the right.
+        right = [shift + i for i in range(frame.shape[1]) if _numbers_as_text(frame.iloc[:, i])]
         itables.show(
             frame if index else frame.reset_index(drop=True),
             showIndex=index,
             paging=paged and len(frame) > PAGE_LENGTH,
+            columnDefs=[{"className": "dt-right", "targets": right}] if right else [],
         )
     else:
         display(HTML(table_html(frame, index=index)))  # type: ignore[no-untyped-call]
@@ -191,6 +197,16 @@ def _words_left(frame: pd.DataFrame, table: str, index: bool) -> tuple[str, str]
     cells = ", ".join(f".{name} td:nth-child({n}), .{name} th:nth-child({n})" for n in wordy)
     table = table.replace('class="dataframe"', f'class="dataframe {name}"', 1)
     return f"<style>{cells} {{ text-align: left; }}</style>", table
+
+
+def _numbers_as_text(values: pd.Series) -> bool:
+    """Whether a column of text holds only numbers, percentages or times (and "n/a")."""
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    texts = [_plain_text(v) for v in values]
+    return any(any(c.isdigit() for c in t) for t in texts) and all(
+        _NOT_WORDS.fullmatch(t) for t in texts if t
+    )
 
 
 def _plain_text(value: object) -> str:
