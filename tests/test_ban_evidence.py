@@ -132,6 +132,21 @@ def test_a_first_check_compares_with_what_was_stored_and_says_so() -> None:
     assert again.reasons == ("new games since the last look", "summoner level unchanged")
 
 
+def test_an_inactive_account_names_the_day_of_its_newest_game() -> None:
+    """A game new to the store may still be old: the reason dates it, so "new games since
+    the newest stored game" beside "no game in the last 30 days" reads as one story."""
+    old = NOW - timedelta(days=INACTIVE_AFTER_DAYS + 20)
+    stored = LastSeen(None, None, 1, "EUW1_1", old - timedelta(days=3), 120)
+    verdict = conclude(stored, seen(newest="EUW1_2", newest_at=old), "Name#EUW", NOW)
+    assert verdict.status == AccountStatus.INACTIVE
+    assert verdict.reasons[0] == "new games since the newest stored game"
+    assert f"no game in the last {INACTIVE_AFTER_DAYS} days (the newest on 2026-10-01)" in (
+        verdict.reasons
+    )
+    never = conclude(RANKED, seen(newest=None, newest_at=None), "Name#EUW", NOW)
+    assert f"no game in the last {INACTIVE_AFTER_DAYS} days" in never.reasons
+
+
 def test_a_rename_is_flagged_whatever_the_status() -> None:
     """A transferred account that also changed its Riot ID is TRANSFERRED and renamed."""
     other = {"puuid": "p", "gameName": "New", "tagLine": "NA1"}

@@ -129,7 +129,11 @@ def _status(
         days=INACTIVE_AFTER_DAYS
     )
     if not recent:
-        reasons.append(f"no game in the last {INACTIVE_AFTER_DAYS} days")
+        # Dated, so that it stands beside "new games since the newest stored game": the
+        # newest game may be new to the store and still old.
+        newest = seen.newest_match_at
+        when = f" (the newest on {newest:%Y-%m-%d})" if newest is not None else ""
+        reasons.append(f"no game in the last {INACTIVE_AFTER_DAYS} days{when}")
     return AccountStatus.ACTIVE if recent else AccountStatus.INACTIVE
 
 
