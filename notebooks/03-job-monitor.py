@@ -53,7 +53,7 @@ display(present.header(
     f"the {counted(days, 'day', 'days')} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
     f"job {job_type}" if job_type else "every job",
 ))
-display(Markdown(f"**{len(runs)}** {'execution' if len(runs) == 1 else 'executions'} in the window."))
+display(Markdown(f"**{len(runs):,}** {'execution' if len(runs) == 1 else 'executions'} in the window."))
 
 # %% [markdown]
 # ## Per job: runs, failures, rate limits, API requests, durations

@@ -54,7 +54,7 @@ def q(text: str, params: list[object] | None = None):
 
 present.interactive_tables(every_frame=True)
 display(present.header(f"Database `{present.shown_path(db)}`", f"at most {counted(max_rows, 'row', 'rows')} a query"))
-sql.table_counts(db, timeout_s=wait_s)
+present.with_separators(sql.table_counts(db, timeout_s=wait_s))  # counts read 10,120
 
 # %% [markdown]
 # ## Players per platform and tier (latest scores)
