@@ -169,13 +169,30 @@ def test_a_player_whose_rank_is_unread_shows_tier_unknown_not_unranked(tmp_path:
 
     path = tmp_path / "tiers.duckdb"
     migrate(path)
+    few = "only 3 ranked games stored (5 needed)"
     rows = [
         ("unread", "UNRANKED", "INSUFFICIENT_DATA", NO_PROFILE_REASON),
         ("gone", "UNRANKED", "INSUFFICIENT_DATA", ACCOUNT_GONE_REASON),
         ("unranked", "UNRANKED", "NORMAL", None),
-        ("few-games", "GOLD", "INSUFFICIENT_DATA", "only 3 ranked games stored (5 needed)"),
+        ("few-games", "GOLD", "INSUFFICIENT_DATA", few),
+        # The reason names the games, not the profile, which is unread all the same.
+        ("few-unread", "UNRANKED", "INSUFFICIENT_DATA", few),
     ]
     with write(path) as w:
+        # Profiles: read (found) for the unranked and GOLD players, never for the unread
+        # ones, gone for the gone one.
+        for puuid, checked, found in (
+            ("unread", None, None),
+            ("gone", "2026-11-01", False),
+            ("unranked", "2026-11-01", True),
+            ("few-games", "2026-11-01", True),
+            ("few-unread", None, None),
+        ):
+            w.execute(
+                "INSERT INTO players (puuid, game_name, tag_line, summoner_checked_at,"
+                " profile_found) VALUES (?, ?, 'EUW', ?, ?)",
+                [puuid, puuid.title(), checked, found],
+            )
         for puuid, tier, label, reason in rows:
             w.execute(
                 "INSERT INTO smurf_scores (puuid, scored_at, model_version, label,"
@@ -191,8 +208,19 @@ def test_a_player_whose_rank_is_unread_shows_tier_unknown_not_unranked(tmp_path:
         "gone": "unknown",
         "unranked": "UNRANKED",
         "few-games": "GOLD",
+        "few-unread": "unknown",
     }
     assert list(scores.score_distribution(latest).index) == ["GOLD", "UNRANKED", "unknown"]
+    # The search and the card say the same as the list.
+    with read(path) as r:
+        found = players.find_players(r, "Few-Unread#EUW")
+        summary = players.player_summary(r, "gone")
+    assert list(found["tier"]) == ["unknown"] and summary["tier"] == "unknown"
+    explorer = PlayerExplorer(path)
+    explorer.min_score.value = 0
+    explorer.tier.value = "unknown"
+    explorer.search("Few")
+    assert [value for _, value in explorer.results.options] == ["few-unread"]
 
 
 def test_newly_flagged_is_flagged_now_but_never_before(con: duckdb.DuckDBPyConnection) -> None:
@@ -950,12 +978,16 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     explorer.search("Player")
     assert "hidden by the filters" in explorer.status.value
     assert explorer.status.value.endswith("to see them.")
+    explorer.search("Player07")  # a name's start, not a whole Riot ID: filters apply
+    assert explorer.results.options == ()
+    assert "1 more is hidden by the filters" in explorer.status.value
+    assert explorer.status.value.endswith("to see it.")
 
 
 def test_a_player_named_exactly_is_listed_whatever_the_filters(world: Path) -> None:
-    """A Riot ID (any case) or puuid typed in full names the player wanted: listed first
-    and shown although the filters would hide them, and the status says so; the other
-    matches still keep to the filters."""
+    """A Riot ID (any case) or puuid typed in full names the player wanted: listed and
+    shown although the filters would hide them, and the status says so (a name's start
+    keeps to the filters: the test above)."""
     explorer = PlayerExplorer(world)
     explorer.label.value = "SMURF"
     for text in ("Player07#NA1", "player07#na1", "p07"):

@@ -731,9 +731,9 @@ def test_a_run_asked_to_stop_ends_between_its_units_of_work_keeping_them(
 
 
 def test_jobs_reach_the_riot_api_only_through_the_data_manager() -> None:
-    """The guide's rule: no job calls the Riot client itself; each hands its client to a
-    ``RiotDataManager`` and asks that (the ban checker's lookups live in ``account_lookup``,
-    behind ``RiotDataManager.observe_account``)."""
+    """The guide's rule, as far as the job modules' text shows it: every ``self.riot()`` in
+    them is the client handed to a ``RiotDataManager`` (the ban checker's lookups live in
+    ``account_lookup``, behind ``RiotDataManager.observe_account``)."""
     import pipeline.jobs as jobs_package
 
     folder = Path(jobs_package.__file__).parent

@@ -137,9 +137,9 @@ def test_smurf_report_writes_the_suspects_csv_beside_the_report(
     assert any(c.startswith("contrib_smurf_") for c in suspects.columns)
     assert "puuid" in suspects.columns
     # Fewer flagged than the header's "top 25": the report says they are all there.
-    if len(suspects) < 25:
-        flagged = "1 player is" if len(suspects) == 1 else f"{len(suspects)} players are"
-        assert f"Only {flagged} flagged, all listed." in _text(report.executed_path)
+    flagged = "1 player is" if len(suspects) == 1 else f"{len(suspects)} players are"
+    said = f"Only {flagged} flagged, all listed." in _text(report.executed_path)
+    assert said == (len(suspects) < 25)
     # Numbers as a spreadsheet should show them: no binary noise (0.9295672000000001).
     numbers = csv.read_text().replace("\n", ",").split(",")
     assert not [n for n in numbers if re.fullmatch(r"-?\d+\.\d{7,}", n)]

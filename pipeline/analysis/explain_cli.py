@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 import duckdb
-import numpy as np
 import pandas as pd
 
 from pipeline.analysis.cli import quiet
@@ -130,30 +129,23 @@ def explanation_text(
     return "\n".join(lines)
 
 
-def _profile_unread(summary: dict[str, object]) -> str | None:
-    """Why the profile tells nothing (the account is gone, or it was never read); None when
-    it was read."""
-    found, checked = summary.get("profile_found"), summary.get("profile_checked_at")
-    if isinstance(found, bool | np.bool_) and not found:
-        return "summoner-v4 no longer finds the account"
-    if not isinstance(checked, datetime) or checked != checked:  # None or NaT: never read
-        return "no profile read yet"
-    return None
-
-
 def tier_text(tier: str, summary: dict[str, object]) -> str:
     """The tier scored, in words: scoring files a player whose profile is unread under
     UNRANKED, which would read as a player known to have no rank."""
-    unread = _profile_unread(summary)
-    return f"unknown ({unread})" if tier == "UNRANKED" and unread else tier
+    from pipeline.explorer.players import profile_unread
+
+    unread = profile_unread(summary)
+    return f"unknown ({unread})" if tier in ("UNRANKED", "unknown") and unread else tier
 
 
 def season_text(summary: dict[str, object]) -> str:
     """The season as the profile reports it (``player_summary``: the solo queue's wins and
     losses), in words: what the season's factors read (its record, its games, how even it
     is), which the stored games need not show."""
-    unread = _profile_unread(summary)
-    if unread == "no profile read yet":
+    from pipeline.explorer.players import NO_PROFILE_YET, profile_unread
+
+    unread = profile_unread(summary)
+    if unread == NO_PROFILE_YET:
         return "this season: unknown until the profile is fetched (none read yet)"
     if unread:
         return f"this season: unknown ({unread})"

@@ -7,10 +7,14 @@ game is judged against Gold mid laners: 1.0 is par, 2.0 is twice the baseline.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
+import numpy as np
 import pandas as pd
 
-from pipeline.explorer.scores import target_contributions, target_of
+from pipeline.analysis.scoring import ACCOUNT_GONE_REASON
+from pipeline.explorer.scores import shown_tier, target_contributions, target_of
 
 # A score under an unjudged label (too few games) measures nothing: no suspicion.
 _SUSPICION = """CASE WHEN s.label IN ('INSUFFICIENT_DATA') THEN NULL
@@ -18,7 +22,7 @@ _SUSPICION = """CASE WHEN s.label IN ('INSUFFICIENT_DATA') THEN NULL
 
 _FIND = f"""
 SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform, p.summoner_level,
-       s.tier, s.label, {_SUSPICION} AS suspicion, s.games_analyzed
+       {shown_tier("s", "p")} AS tier, s.label, {_SUSPICION} AS suspicion, s.games_analyzed
 FROM players p LEFT JOIN latest_smurf_scores s USING (puuid)
 WHERE p.puuid = $text
    OR lower(p.game_name || '#' || p.tag_line) = lower($text)
@@ -48,10 +52,11 @@ def find_players(
 def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, object]:
     """The player's identity and latest score as one flat record (empty if unknown)."""
     frame = con.execute(
-        """
+        f"""
         SELECT p.puuid, p.game_name || '#' || p.tag_line AS riot_id, p.platform,
                p.summoner_level, p.summoner_checked_at AS profile_checked_at, p.profile_found,
-               p.solo_wins, p.solo_losses, s.tier, s.label, s.smurf_score, s.boosted_score,
+               p.solo_wins, p.solo_losses, {shown_tier("s", "p")} AS tier, s.label,
+               s.smurf_score, s.boosted_score,
                s.confidence, s.reason AS unlabelled_because, s.games_analyzed, s.scored_at,
                (SELECT status FROM account_checks c WHERE c.puuid = p.puuid
                 ORDER BY checked_at DESC LIMIT 1) AS account_status
@@ -61,6 +66,21 @@ def player_summary(con: duckdb.DuckDBPyConnection, puuid: str) -> dict[str, obje
         [puuid],
     ).df()
     return {} if frame.empty else {str(k): v for k, v in frame.iloc[0].items()}
+
+
+# Why a player's profile tells nothing (``profile_unread``).
+NO_PROFILE_YET = "no profile read yet"
+
+
+def profile_unread(summary: dict[str, object]) -> str | None:
+    """Why the profile of a ``player_summary`` tells nothing: the account is gone
+    (``ACCOUNT_GONE_REASON``) or it was never read (``NO_PROFILE_YET``); None when read."""
+    found, checked = summary.get("profile_found"), summary.get("profile_checked_at")
+    if isinstance(found, bool | np.bool_) and not found:
+        return ACCOUNT_GONE_REASON
+    if not isinstance(checked, datetime) or checked != checked:  # None or NaT: never read
+        return NO_PROFILE_YET
+    return None
 
 
 def ban_checks(con: duckdb.DuckDBPyConnection, puuid: str, *, limit: int = 10) -> pd.DataFrame:

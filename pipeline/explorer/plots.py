@@ -231,10 +231,12 @@ def _date_axis(ax: Axes, times: pd.Series, *, shortest: timedelta = timedelta(da
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
-    # Days named with their month ("Sep 29", "Oct 01"), and the year alone beside the
-    # axis: the default wrote "29 Oct 01" over "2026-Oct", the month of the last tick
-    # only, which read as if every day were in October.
+    # Days named with their month ("Sep 29", a month's first day "Oct"), and the year
+    # alone beside the axis: the default wrote "29 Oct 03" over "2026-Oct", the month of
+    # the last tick only, which read as if every day were in October. Over hours, the
+    # day a tick crosses into reads "Oct 01" too.
     formatter.formats = ["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"]
+    formatter.zero_formats = ["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"]
     formatter.offset_formats = ["", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d", "%Y-%b-%d %H:%M"]
     ax.xaxis.set_major_formatter(formatter)
     if moments.empty:

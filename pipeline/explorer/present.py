@@ -31,6 +31,7 @@ from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
 from pipeline.store.location import Location, is_lake_url
+from pipeline.words import number
 from pipeline.workspace import PROJECT_ROOT
 
 # JupyterLab's class for rendered HTML output, whose stylesheet styles tables and headings.
@@ -148,7 +149,8 @@ _NAMES = re.compile(r"(.*[ _])?(id|pid|queue|version|year)", re.IGNORECASE)
 def with_separators(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its counts (integer columns, but ids and the like) written "10,120":
     as text, which the interactive tables still sort as numbers (DataTables reads such
-    formatted numbers as numbers)."""
+    formatted numbers as numbers; a column that also holds words, such as "n/a", sorts as
+    text)."""
     counts = [
         column
         for column in frame.columns
@@ -158,7 +160,7 @@ def with_separators(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     shown = frame.copy()
     for column in counts:
-        shown[column] = [f"{v:,}" if pd.notna(v) else "" for v in frame[column]]
+        shown[column] = [number(int(v)) if pd.notna(v) else "" for v in frame[column]]
     return shown
 
 

@@ -21,6 +21,19 @@ UNJUDGED_LABELS = ("INSUFFICIENT_DATA",)
 # The model's constant term: part of every score, never a reason for one.
 NOT_A_FACTOR = "prior"
 
+
+def shown_tier(score: str, player: str) -> str:
+    """SQL: the tier of the score row ``score`` as tables show it. Scoring files a player
+    whose profile was never read, or whose account is gone, under UNRANKED (its baselines
+    have that bucket); shown so, it would read as a player known to have no rank, so it is
+    "unknown": when the score says why, or the player (row ``player``) has no profile now."""
+    return f"""CASE WHEN {score}.label IS NOT NULL
+         AND coalesce({score}.tier, 'UNRANKED') = 'UNRANKED'
+         AND ({score}.reason IN ('{NO_PROFILE_REASON}', '{ACCOUNT_GONE_REASON}')
+              OR {player}.summoner_checked_at IS NULL OR NOT coalesce({player}.profile_found, true))
+        THEN 'unknown' ELSE {score}.tier END"""
+
+
 # The latest score of each player at or before ``as_of`` (NULL: no limit), with the player.
 _LATEST_SCORES = """
 WITH ranked AS (
@@ -31,18 +44,13 @@ WITH ranked AS (
 )
 SELECT r.puuid,
        coalesce(p.game_name || '#' || p.tag_line, r.puuid) AS riot_id,
-       p.platform,
-       -- Scoring files a player whose profile was never read (or whose account is gone)
-       -- under UNRANKED; shown so, that reads as a player known to have no rank.
-       CASE WHEN coalesce(r.tier, 'UNRANKED') = 'UNRANKED' AND r.reason IN (?, ?)
-            THEN 'unknown' ELSE r.tier END AS tier,
-       r.label, r.smurf_score, r.boosted_score, r.confidence,
+       p.platform, {shown_tier} AS tier, r.label, r.smurf_score, r.boosted_score, r.confidence,
        r.games_analyzed, r.scored_at, r.model_version, r.contributions
 FROM ranked r LEFT JOIN players p USING (puuid)
 WHERE r.rn = 1
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
   AND r.games_analyzed >= ?
-"""
+""".replace("{shown_tier}", shown_tier("r", "p"))
 
 
 def latest_scores(
@@ -53,15 +61,7 @@ def latest_scores(
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
     """The latest score of every player (optionally on one platform, as it stood at ``as_of``)."""
-    params = [
-        as_of,
-        as_of,
-        NO_PROFILE_REASON,
-        ACCOUNT_GONE_REASON,
-        platform or None,
-        platform or None,
-        min_games,
-    ]
+    params = [as_of, as_of, platform or None, platform or None, min_games]
     frame = con.execute(_LATEST_SCORES, params).df()
     frame["suspicion"] = suspicion(frame)
     return frame

@@ -29,7 +29,7 @@ from pipeline.store.sql import (
     time_limit,
     writing_statements,
 )
-from pipeline.words import counted
+from pipeline.words import counted, number
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -211,5 +211,5 @@ def counts_for_readers(counts: pd.DataFrame) -> pd.DataFrame:
     it as of (a blank cell would read as none stored)."""
     if AS_OF_COLUMN not in counts.columns:
         return counts
-    then = [f"{int(n):,}" if pd.notna(n) else "n/a" for n in counts[AS_OF_COLUMN]]
+    then = [number(int(n)) if pd.notna(n) else "n/a" for n in counts[AS_OF_COLUMN]]
     return counts.assign(**{AS_OF_COLUMN: then})

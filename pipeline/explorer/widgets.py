@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from traitlets import TraitError
 
+from pipeline.analysis.scoring import ACCOUNT_GONE_REASON
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.explorer import players, plots, scores
 from pipeline.explorer.present import (
@@ -159,8 +160,8 @@ def _ranks_in_words(ranks: pd.DataFrame) -> str:
 # The ban checker looks at flagged players only: most accounts have no status of its own.
 NEVER_CHECKED = "not checked (the ban checker looks at flagged players)"
 GONE_UNCHECKED = (
-    "gone: summoner-v4 no longer finds the account (the profile refresh saw it; the ban "
-    "checker, which looks at flagged players, has not checked it)"
+    f"gone: {ACCOUNT_GONE_REASON} (the profile refresh saw it; the ban checker, which looks "
+    "at flagged players, has not checked it)"
 )
 
 
@@ -175,7 +176,7 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
     if shown.get("account status") == "":
         # Not the ban checker's (it checks flagged players), but the profile refresh may
         # already know the account is gone.
-        gone = summary.get("profile_found") is False or summary.get("profile_found") is np.False_
+        gone = players.profile_unread(summary) == ACCOUNT_GONE_REASON
         shown["account status"] = GONE_UNCHECKED if gone else NEVER_CHECKED
     # Nothing known, no row: a labelled player has no reason to be unlabelled, and one not
     # scored yet (said above the table) no tier, label, scores or time of scoring.

@@ -29,6 +29,7 @@ from pipeline.store import Database
 from pipeline.store import job_records as records
 from pipeline.store.location import LakeLocation
 from pipeline.store.players import track_player, untrack_players
+from pipeline.words import number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -519,7 +520,9 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
 
 def _count(value: float | None) -> str:
     """A count with thousands separators, nothing where none was recorded."""
-    return "" if value is None or value != value else f"{int(value):,}"  # NaN != NaN
+    import pandas as pd
+
+    return "" if pd.isna(value) else number(int(value))  # type: ignore[arg-type]
 
 
 # An error message cut to this many characters keeps a row on one terminal line; `smurf

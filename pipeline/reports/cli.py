@@ -64,7 +64,8 @@ def report(
     show_code: bool,
     list_only: bool,
 ) -> None:
-    """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html.
+    """Run a notebook as a report: writes <notebook>-<UTC time>.ipynb and .html (and the
+    suspects CSV of a notebook that writes one) and prints their paths, one a line.
 
     The notebook reads the database given by --db (before or after `report`) / SMURF_DB,
     else the one `smurf lab` opens (data/demo.duckdb when the demo built it after
@@ -94,7 +95,7 @@ def report(
 
         choice = workspace.lab_choice(None, workspace.PROJECT_ROOT)
         database = choice.path
-        # On stderr: stdout keeps to the two paths, for scripts.
+        # On stderr: stdout keeps to the paths of the files written, for scripts.
         click.echo(f"Database: {choice.path} ({choice.source})", err=True)
     if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
         out_dir = _default_out_dir(database)
@@ -117,8 +118,8 @@ def report(
     )
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))
-    for name in OUTPUT_PARAMETERS:  # what else the notebook wrote (the suspects CSV)
-        written = result.parameters.get(name)
+    for parameter in OUTPUT_PARAMETERS:  # what else the notebook wrote (the suspects CSV)
+        written = result.parameters.get(parameter)
         if isinstance(written, str) and written and Path(written).is_file():
             click.echo(written)
 
