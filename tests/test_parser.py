@@ -89,6 +89,42 @@ def test_swarm_games_have_one_to_three_players(match_id: str, players: int) -> N
     assert {r["placement"] for r in parsed.participants} == {None}
 
 
+def test_kill_participation_is_worked_out_from_the_teams_kills() -> None:
+    """Riot's killParticipation is above 1 in some real games: the share is worked out
+    from the game's own counts, (kills + assists) / the team's kills; a team without kills
+    gives 0, and where the counts cannot give a share, Riot's figure is kept if it is one."""
+    payload = fixture("NA1_1000000001")
+    blue, red = payload["info"]["participants"]
+    team = []
+    for i, (base, kills, assists, riot) in enumerate(
+        [(blue, 9, 16, 1.47), (blue, 28, 3, 0.8), (red, 0, 0, 0.3), (red, 0, 0, 0.0)]
+    ):
+        player = copy.deepcopy(base)
+        player.update({"puuid": f"p{i}", "kills": kills, "assists": assists})
+        player["challenges"]["killParticipation"] = riot
+        team.append(player)
+    payload["info"]["participants"] = team
+    shares = [r["kill_participation"] for r in parse_match(payload).participants]
+    assert shares == [25 / 37, 31 / 37, 0.0, 0.0]
+    team[1]["kills"] = None  # the blue team's kills can no longer be counted
+    shares = [r["kill_participation"] for r in parse_match(payload).participants]
+    assert shares == [None, 0.8, 0.0, 0.0]  # 1.47 is no share
+
+
+@requires_shared
+def test_a_real_ranked_game_with_riots_kill_participation_above_one() -> None:
+    """NA1_4234748497 (ranked solo) reports 1.47 for 9 kills and 16 assists of a team's 37:
+    stored as 25 / 37, and every share in the game between 0 and 1."""
+    parsed = parse_match(load(RIOT_EXAMPLES_DIR / "NA1_4234748497.json"))
+    team_kills: dict[int, int] = {}
+    for row in parsed.participants:
+        team_kills[row["team_id"]] = team_kills.get(row["team_id"], 0) + row["kills"]
+    for row in parsed.participants:
+        expected = (row["kills"] + row["assists"]) / team_kills[row["team_id"]]
+        assert row["kill_participation"] == expected
+        assert 0.0 <= row["kill_participation"] <= 1.0
+
+
 def test_ranked_fixture_maps_every_field() -> None:
     """A current ranked payload maps times, patch, CS, Riot ID and challenges exactly."""
     parsed = parse_match(fixture("NA1_1000000001"))

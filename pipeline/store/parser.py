@@ -7,7 +7,9 @@ Real payloads vary more than the reference says, and the parser accepts all of t
 - games before patch 11.20, where ``gameEndTimestamp`` is absent and ``gameDuration`` is in
   milliseconds rather than seconds;
 - Riot IDs under ``riotIdGameName`` (current) or ``riotIdName`` (older), missing or empty;
-- ``challenges`` absent, with floats where integers are documented, and unknown extra keys.
+- ``challenges`` absent, with floats where integers are documented, and unknown extra keys;
+- ``challenges.killParticipation`` above 1 in some ranked games: the share is worked out
+  from the game's own kills and assists instead (``_own_kill_participation``).
 
 Missing optional fields become ``None``. A payload whose shape is wrong (not an object, no
 ``metadata.matchId``, ``participants`` not a list, a participant without ``puuid``, a field of
@@ -250,7 +252,29 @@ def _participant_rows(
                 "discovered_from_match": match["match_id"],
             }
         )
+    _own_kill_participation(participants)
     return participants, players
+
+
+def _own_kill_participation(rows: list[dict[str, Any]]) -> None:
+    """Kill participation as a share, which Riot's ``challenges.killParticipation`` is not
+    in some real games (1.47 for 9 kills and 16 assists of a team's 37; it is a scoring
+    metric): (kills + assists) / the team's kills (0 when the team killed no one), when
+    the game's own counts give one; else Riot's figure when it is a share; else unknown."""
+    team_kills: dict[object, int | None] = {}
+    for row in rows:
+        known = team_kills.get(row["team_id"], 0)
+        kills = row["kills"]
+        team_kills[row["team_id"]] = None if known is None or kills is None else known + kills
+    for row in rows:
+        total, kills, assists = team_kills.get(row["team_id"]), row["kills"], row["assists"]
+        share: float | None = None
+        if total is not None and kills is not None and assists is not None:
+            share = (kills + assists) / total if total else 0.0
+        riot = row["kill_participation"]
+        if share is None or not 0.0 <= share <= 1.0:  # counts missing, or a bot's kills
+            share = riot if riot is not None and 0.0 <= riot <= 1.0 else None
+        row["kill_participation"] = share
 
 
 def _participant_row(
