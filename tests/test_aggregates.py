@@ -130,6 +130,30 @@ def test_the_order_of_arrival_changes_nothing(
     assert _tables(db_path) == _tables(other)
 
 
+def test_remakes_are_stored_but_never_summed(world: World, db_path: Path, tmp_path: Path) -> None:
+    """A remake (every player's gameEndedInEarlySurrender) keeps its rows but is in no sum
+    and no lobby reference: the sums count only the games played, kept and rebuilt alike."""
+    numbers = np.arange(40)
+    participants = participant_frame(world, numbers)
+    remakes = set(participants["match_id"].drop_duplicates().iloc[:5])
+    participants["early_surrender"] = participants["match_id"].isin(remakes)
+    with write(db_path) as con:
+        write_match_frames(con, match_frame(world, numbers), participants, player_frame(world))
+    with read(db_path) as con:
+        stored = con.execute("SELECT count(*) FROM match_participants").fetchone()
+        summed = con.execute("SELECT sum(games) FROM player_game_sums").fetchone()
+        weeks = con.execute("SELECT sum(lobby_games) FROM player_game_weeks").fetchone()
+    played = int((~participants["early_surrender"]).sum())
+    assert stored == (len(participants),) and played < len(participants)
+    assert summed == (played,)
+    assert weeks is not None and weeks[0] <= played
+    assert _tables(db_path) == _rebuilt(db_path, tmp_path)
+    with write(db_path) as con:
+        refresh_reference(con)
+        rows = con.execute("SELECT sum(rows) FROM lobby_reference").fetchone()
+    assert rows is not None and rows[0] <= played
+
+
 def test_games_stored_after_a_new_reference_still_equal_the_rebuild(
     world: World, db_path: Path, tmp_path: Path
 ) -> None:

@@ -46,6 +46,10 @@ import duckdb
 
 from pipeline.store.game_metrics import METRICS, STANDARD_ROLES, minutes_sql, role_sql
 
+# A game that counts: a remake (every player's gameEndedInEarlySurrender) is no game Riot
+# counts, a few minutes of one would read as a game won or lost, and its lobby is no lobby.
+# Left out of every sum and of the lobby reference; its rows stay stored.
+PLAYED = "NOT coalesce(early_surrender, false)"
 # Days are counted from here, so time sums stay small numbers.
 EPOCH = "TIMESTAMP '2020-01-01'"
 # A game at least this far above its lobby (lobby z, see ``lobby_z``) is a stomp.
@@ -144,6 +148,7 @@ WITH base AS (
            {minutes_sql()} AS minutes,
            cs, gold_earned, damage_to_champions, vision_score, kill_participation
     FROM {source}
+    WHERE {PLAYED}
 ),
 metrics AS (SELECT *, {_metric_columns()} FROM base),
 rows AS (SELECT *, {_compared_columns()} FROM metrics),
@@ -412,7 +417,10 @@ def _reference_select(source: str) -> str:
     roles = ", ".join(f"'{r}'" for r in STANDARD_ROLES)
     return f"""
         SELECT role, count(*) AS rows, {", ".join(parts)}
-        FROM (SELECT *, {role_sql()} AS role, {minutes_sql()} AS minutes FROM {source})
+        FROM (
+            SELECT *, {role_sql()} AS role, {minutes_sql()} AS minutes FROM {source}
+            WHERE {PLAYED}
+        )
         WHERE role IN ({roles})
         GROUP BY role HAVING count(*) >= {MIN_ROLE_ROWS}"""
 
