@@ -107,6 +107,10 @@ class RiotDataManager:
         self.client = client
         self.db = db
         self.concurrency = concurrency
+        # Matches the API answered 404 for in this run: a match listed in many players'
+        # histories is asked for once a run, not once a player. (Not kept beyond the run:
+        # a match that has just ended may not be served yet.)
+        self.not_found: set[str] = set()
 
     # ---- what is stored -------------------------------------------------------------
     async def stored_match_ids(self, match_ids: Iterable[str]) -> set[str]:
@@ -122,9 +126,10 @@ class RiotDataManager:
         return await asyncio.to_thread(known)
 
     async def unstored(self, match_ids: Sequence[str]) -> list[str]:
-        """``match_ids`` the store does not know yet, in their order."""
+        """``match_ids`` the store does not know yet, in their order (less those this run
+        already found missing)."""
         stored = await self.stored_match_ids(match_ids)
-        return [i for i in match_ids if i not in stored]
+        return [i for i in match_ids if i not in stored and i not in self.not_found]
 
     async def stop_if_rate_limited(self, batch: MatchBatch, doing: str, puuid: str) -> None:
         """End the run RATE_LIMITED (after the caller committed) if ``batch`` was cut short,
@@ -184,7 +189,7 @@ class RiotDataManager:
             page = await self.client.get_match_ids(
                 puuid, platform=platform, start=start, count=count, start_time=start_time
             )
-            stored = await self.stored_match_ids(page)
+            stored = await self.stored_match_ids(page) | self.not_found
             unstored.extend(i for i in page if i not in stored and i not in unstored)
             if len(page) < count or (after is None and len(unstored) >= max_new):
                 break
@@ -233,6 +238,7 @@ class RiotDataManager:
         except NotFoundError:
             log.info("match.not_found", match_id=match_id)
             batch.not_found.append(match_id)
+            self.not_found.add(match_id)
             return
         except RateLimitError as exc:
             batch.rate_limited = batch.rate_limited or exc
