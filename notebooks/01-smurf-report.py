@@ -187,7 +187,8 @@ else:
 # %%
 if csv_path:
     csv_file = resolve(csv_path)
-    suspects.round(6).to_csv(csv_file, index=False)  # 0.9295672, not 0.9295672000000001
+    decimals = dict.fromkeys(suspects.select_dtypes("float").columns, 6)
+    suspects.round(decimals).to_csv(csv_file, index=False)  # 0.9295672, not 0.9295672000000001
     display(Markdown(f"Wrote {counted(len(suspects), 'suspect', 'suspects')} (every score and factor) to `{present.shown_path(csv_file)}`."))
 else:
     display(Markdown("*No CSV asked for (`csv_path` is empty).*"))

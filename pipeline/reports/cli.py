@@ -99,7 +99,7 @@ def report(
         click.echo(f"Database: {choice.path} ({choice.source})", err=True)
     if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
         out_dir = _default_out_dir(database)
-    elif not out_dir.exists() and not out_dir.parent.is_dir():
+    elif not out_dir.exists() and not out_dir.parent.exists():
         # As for --db: a folder is made in one that exists, never a chain of them (a typo
         # would leave stray folders behind, even at the root).
         raise click.BadParameter(
