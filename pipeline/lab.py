@@ -60,6 +60,7 @@ def prepare_working_copies(
     import nbformat
 
     work_dir.mkdir(parents=True, exist_ok=True)
+    language = kernel_language()
     states = []
     for name in available_notebooks(sources_dir):
         source = load_source(find_notebook(name, sources_dir))
@@ -71,9 +72,34 @@ def prepare_working_copies(
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             path.rename(path.with_name(f"{name}.edited-{stamp}.ipynb"))
         if action in {"created", "updated", "reset"}:
+            source.metadata["language_info"] = language
             nbformat.write(source, str(path))  # type: ignore[no-untyped-call]
+        else:
+            _describe_kernel(path, language)
         states.append(CopyState(name, action, path))
     return states
+
+
+def kernel_language() -> dict[str, Any]:
+    """The ``language_info`` our kernel reports (it runs this interpreter).
+
+    JupyterLab writes the kernel's language_info into a notebook as the kernel starts and
+    marks it modified when that changes anything, so a copy without it read "unsaved" the
+    moment it was opened, before anyone touched it."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return dict(IPythonKernel.language_info)
+
+
+def _describe_kernel(path: Path, language: dict[str, Any]) -> None:
+    """Give a kept copy the kernel's language_info (an interpreter upgraded since, or a copy
+    made before copies carried it); cells and outputs stay as they are."""
+    import nbformat
+
+    copy = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
+    if copy.metadata.get("language_info") != language:
+        copy.metadata["language_info"] = language
+        nbformat.write(copy, str(path))  # type: ignore[no-untyped-call]
 
 
 def _action(path: Path, digest: str, reset: bool) -> str:

@@ -130,6 +130,45 @@ def test_working_copies_are_made_once_and_keep_their_outputs(tmp_path: Path) -> 
     assert "kept" in copy.read_text()
 
 
+def _language_the_kernel_reports() -> dict[str, object]:
+    """What a started python3 kernel answers for language_info: what JupyterLab writes into
+    a notebook as its kernel starts."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.kernel_info()
+        reply = client.get_shell_msg(timeout=60)
+        return dict(reply["content"]["language_info"])
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_copies_carry_the_kernels_language_info_so_opening_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """JupyterLab marks a notebook modified as its kernel starts when the kernel's
+    language_info differs from the notebook's: every copy read "unsaved" on opening. New
+    copies carry it; a kept copy without it (an older copy, an interpreter upgraded since)
+    gets it, its cells and outputs unchanged."""
+    language = _language_the_kernel_reports()
+    prepare_working_copies(NOTEBOOKS_DIR, tmp_path)
+    for name in available_notebooks():
+        nb = nbformat.read(str(tmp_path / f"{name}.ipynb"), as_version=4)
+        assert nb.metadata["language_info"] == language, name
+    copy = tmp_path / "04-sql.ipynb"
+    nb = nbformat.read(str(copy), as_version=4)
+    del nb.metadata["language_info"]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="an output\n")]
+    nbformat.write(nb, str(copy))
+    states = {s.name: s.action for s in prepare_working_copies(NOTEBOOKS_DIR, tmp_path)}
+    assert states["04-sql"] == "kept"
+    again = nbformat.read(str(copy), as_version=4)
+    assert again.metadata["language_info"] == language
+    assert again.cells == nb.cells
+
+
 def test_a_copy_follows_its_script_unless_someone_edited_it(tmp_path: Path) -> None:
     """An unedited copy is replaced when its script changes; an edited one is kept until
     --reset, which keeps the edited copy beside the new one."""
