@@ -135,7 +135,7 @@ def tier_text(tier: str, summary: dict[str, object]) -> str:
     from pipeline.explorer.players import profile_unread
 
     unread = profile_unread(summary)
-    return f"unknown ({unread})" if tier in ("UNRANKED", "unknown") and unread else tier
+    return f"unknown ({unread})" if tier == "UNRANKED" and unread else tier
 
 
 def season_text(summary: dict[str, object]) -> str:

@@ -35,7 +35,7 @@ def shown_tier(score: str, player: str) -> str:
 
 
 # The latest score of each player at or before ``as_of`` (NULL: no limit), with the player.
-_LATEST_SCORES = """
+_LATEST_SCORES = f"""
 WITH ranked AS (
     SELECT s.*, row_number() OVER (
         PARTITION BY s.puuid ORDER BY s.scored_at DESC, s.id DESC) AS rn
@@ -44,13 +44,14 @@ WITH ranked AS (
 )
 SELECT r.puuid,
        coalesce(p.game_name || '#' || p.tag_line, r.puuid) AS riot_id,
-       p.platform, {shown_tier} AS tier, r.label, r.smurf_score, r.boosted_score, r.confidence,
+       p.platform, {shown_tier("r", "p")} AS tier,
+       r.label, r.smurf_score, r.boosted_score, r.confidence,
        r.games_analyzed, r.scored_at, r.model_version, r.contributions
 FROM ranked r LEFT JOIN players p USING (puuid)
 WHERE r.rn = 1
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
   AND r.games_analyzed >= ?
-""".replace("{shown_tier}", shown_tier("r", "p"))
+"""
 
 
 def latest_scores(
