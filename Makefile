@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUNTIME_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# setuptools warns on every editable install of a flat layout that a folder named like the
+# package may shadow it: here that folder is the package, so the boxed warning says nothing.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint format bench clean
@@ -19,11 +22,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP_INSTALL) -e '.[dev]'
 	@touch $(STAMP) $(RUNTIME_STAMP)
 
 $(RUNTIME_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	@touch $(RUNTIME_STAMP)
 
 demo: $(RUNTIME_STAMP) ## Set up .venv and run the whole product against the bundled simulator
