@@ -3,21 +3,26 @@ whatever the order games arrive in, re-imports and transactions that fail halfwa
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.analysis import ScoringParams, keep_current
+from pipeline.analysis import ReferenceRebuildNeedsAlone, ScoringParams, keep_current
 from pipeline.cli import cli
+from pipeline.config import Settings
+from pipeline.jobs import JobContext, JobStatus, run_in_process
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import match_frame, participant_frame, player_frame
 from pipeline.simulator.world import World, build_world
-from pipeline.store import read, write
+from pipeline.store import Database, read, write
 from pipeline.store.aggregates import (
     canonical_sums,
     compact,
@@ -25,6 +30,7 @@ from pipeline.store.aggregates import (
     reference_is_stale,
     refresh_reference,
 )
+from pipeline.store.connection import transact
 from pipeline.store.migrate import migrate
 from pipeline.store.writers import write_match_frames
 from tests.sim_helpers import copy_database
@@ -351,3 +357,68 @@ def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_w
         players = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
     assert players is not None and queue == (players[0], players[0])  # each queued once
     assert _tables(path) == _rebuilt(path, tmp_path)
+
+
+def test_games_committed_while_the_reference_is_rebuilt_wait_for_it(
+    world: World, db_path: Path, tmp_path: Path
+) -> None:
+    """A pass that rebuilds the lobby reference runs alone among its process's writes: a
+    job storing games meanwhile waits for it, then judges its games with the new reference,
+    so the kept tables still equal a rebuild. (Committed beside it, those games kept the
+    stomps and lobby sums of the old reference for good.) A pass that is not alone finds
+    the reference due and stops before it writes anything."""
+    total = world.matches.count
+    _store(db_path, world, np.arange(total // 2))
+    with pytest.raises(ReferenceRebuildNeedsAlone):
+        transact(db_path, lambda con: keep_current(con, ScoringParams(), alone=False))
+    with read(db_path) as con:
+        assert reference_is_stale(con)
+
+    rebuilding, stored = threading.Event(), threading.Event()
+
+    def analyzer_pass(con: duckdb.DuckDBPyConnection) -> None:
+        assert keep_current(con, ScoringParams(), alone=True).reference_rebuilt
+        rebuilding.set()
+        # The job below tries to commit now; given time, it would commit beside this pass.
+        stored.wait(timeout=2.0)
+
+    def store_rest(con: duckdb.DuckDBPyConnection) -> None:
+        rest = np.arange(total // 2, total)
+        write_match_frames(
+            con, match_frame(world, rest), participant_frame(world, rest), player_frame(world)
+        )
+
+    analyzer = threading.Thread(target=lambda: transact(db_path, analyzer_pass, alone=True))
+    analyzer.start()
+    assert rebuilding.wait(timeout=60)
+    transact(db_path, store_rest)
+    stored.set()
+    analyzer.join()
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*) FROM lobby_reference").fetchone() == (5,)
+    assert _tables(db_path) == _rebuilt(db_path, tmp_path, renorm=False)
+
+
+def test_the_analyzer_job_rebuilds_the_reference_in_a_pass_of_its_own(
+    world: World, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SMURF_ANALYZER passes run beside the other jobs' writes; one that finds the lobby
+    reference due runs again alone, rebuilds it and scores."""
+    _store(db_path, world, np.arange(world.matches.count))
+    calls: list[bool] = []
+    transact_as_is = Database.transact
+
+    def noting(self: Database, work: Any, *, alone: bool = False) -> Any:
+        calls.append(alone)
+        return transact_as_is(self, work, alone=alone)
+
+    monkeypatch.setattr(Database, "transact", noting)
+    settings = Settings(db_path=db_path, riot_api_key="RGAPI-00000000-aggregates-test")
+    outcomes = asyncio.run(run_in_process(JobContext(settings), "SMURF_ANALYZER"))
+    assert [o.status for o in outcomes] == [JobStatus.SUCCESS]
+    assert outcomes[0].metrics["records_created"] > 0
+    # The execution's own bookkeeping writes go through transact too, never alone.
+    assert calls.count(True) == 1
+    with read(db_path) as con:
+        assert not reference_is_stale(con)
+        assert con.execute("SELECT count(*) FROM lobby_reference").fetchone() == (5,)

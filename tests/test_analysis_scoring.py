@@ -99,6 +99,7 @@ def test_public_surface_is_pinned() -> None:
         "Explanation",
         "NoGroundTruthError",
         "QueuedScoring",
+        "ReferenceRebuildNeedsAlone",
         "ScoringParams",
         "UnknownPlayerError",
         "Upkeep",

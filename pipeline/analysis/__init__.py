@@ -4,8 +4,8 @@ Public surface (jobs and notebooks import only these names)::
 
     score_players(con, puuids=None, as_of=None, params=ScoringParams())  -> DataFrame
     write_scores(con, scores, scored_at)                                  -> rows written
-    score_queued(con, params, limit, everyone=False)  one analyzer pass     -> QueuedScoring
-    keep_current(con, params, force=False)   reference, baselines, inputs up to date -> Upkeep
+    score_queued(con, params, limit, everyone=False, alone=True)  one analyzer pass -> QueuedScoring
+    keep_current(con, params, force=False, alone=True)  reference, baselines, inputs -> Upkeep
     players_needing_scores(con, limit, min_matches)                      -> [puuid, ...]
     dequeue(con, scored, min_matches, read_at)  take scored players off the queue
     explain(con, puuid, params=ScoringParams())                          -> Explanation
@@ -29,6 +29,7 @@ from pipeline.analysis.scoring import (
     score_players,
 )
 from pipeline.analysis.upkeep import (
+    ReferenceRebuildNeedsAlone,
     Upkeep,
     dequeue,
     keep_current,
@@ -48,6 +49,7 @@ __all__ = [
     "Explanation",
     "NoGroundTruthError",
     "QueuedScoring",
+    "ReferenceRebuildNeedsAlone",
     "ScoringParams",
     "UnknownPlayerError",
     "Upkeep",

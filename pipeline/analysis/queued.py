@@ -51,15 +51,17 @@ def score_queued(
     *,
     everyone: bool = False,
     on_players: Callable[[int], None] | None = None,
+    alone: bool = True,
 ) -> QueuedScoring:
     """Score up to ``limit`` queued players with at least ``params.min_games`` stored games,
     longest queued first, against the baselines the analyzer keeps; in a write transaction.
 
     ``everyone`` recomputes the baselines and scores every player instead (``smurf analyze
     --all``). ``on_players`` hears how many players the pass is about to score. Players with
-    too few games leave the queue unscored; new games queue them again.
+    too few games leave the queue unscored; new games queue them again. ``alone``: see
+    ``keep_current``.
     """
-    upkeep = keep_current(con, params, force=everyone)
+    upkeep = keep_current(con, params, force=everyone, alone=alone)
     requeued = requeue_below_former_minimum(con, params.min_games)
     if requeued:
         log.info("analyzer.requeued_below_former_minimum", players=requeued)

@@ -59,6 +59,11 @@ BASELINE_REFRESH_GROWTH = 0.10
 BASELINE_TOLERANCE = 0.02
 
 
+class ReferenceRebuildNeedsAlone(Exception):
+    """The lobby reference is due for a rebuild, and the pass was not run alone among this
+    process's write transactions: run it again alone (``transact(..., alone=True)``)."""
+
+
 @dataclass(frozen=True)
 class Upkeep:
     """What ``keep_current`` did."""
@@ -82,15 +87,28 @@ def _baseline_shift(con: duckdb.DuckDBPyConnection, name: str) -> float:
 
 
 def keep_current(
-    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool = False
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams,
+    *,
+    force: bool = False,
+    alone: bool = True,
 ) -> Upkeep:
     """Bring the lobby reference, the baselines, the rank summary (``ranks``) and the score
     inputs (``inputs``) up to date; in a write transaction.
 
     ``force`` recomputes the baselines whatever the growth (``smurf analyze --all``).
+    ``alone`` says no other write transaction of this process runs beside this one (true
+    of a process of its own: DuckDB lets one process write a file at a time, and a lake's
+    writers take turns). A rebuild of the lobby reference judges every stored game again,
+    and games a transaction beside it commits meanwhile keep the stomps and lobby sums the
+    old reference gave them, for good: so a pass not alone that finds the reference due
+    raises ``ReferenceRebuildNeedsAlone`` before it writes anything that lasts.
     """
+    stale = reference_is_stale(con)
+    if stale and not alone:
+        raise ReferenceRebuildNeedsAlone
     requeue_noted(con)
-    upkeep = _keep_baselines(con, params, force=force)
+    upkeep = _keep_baselines(con, params, force=force, rebuild=stale)
     # Before the inputs: a player without a profile is compared with the summary's tier.
     ranks_folded = fold_rank_snapshots(con)
     if ranks_folded:
@@ -100,9 +118,9 @@ def keep_current(
 
 
 def _keep_baselines(
-    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool
+    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool, rebuild: bool
 ) -> Upkeep:
-    rebuilt = reference_is_stale(con)
+    rebuilt = rebuild
     if rebuilt:
         games = rebuild_aggregates(con, renorm=True)
         log.debug("analyzer.reference_rebuilt", games=games)

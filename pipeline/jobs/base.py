@@ -314,12 +314,15 @@ class BaseJob:
         with self.context.db.read() as con:
             return newest_match_id(con)
 
-    async def safe_commit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    async def safe_commit(
+        self, work: Callable[[duckdb.DuckDBPyConnection], T], *, alone: bool = False
+    ) -> T:
         """Run ``work(con)`` in one write transaction, with the metrics and logs so far.
 
         A transaction that collides with a concurrent one of this process is run again
         whole, so ``work`` must be safe to repeat; metrics it counts take effect once, when
-        its transaction commits.
+        its transaction commits. ``alone`` waits for this process's other write transactions
+        on the database to end and holds new ones back until it commits.
         """
         self._sync_request_metric()
         staged: Counter[str] = Counter()
@@ -338,7 +341,8 @@ class BaseJob:
                 _staged_metrics.reset(token)
             return result
 
-        result: T = await self.in_thread(self.context.db.transact, attempt)
+        db = self.context.db
+        result: T = await self.in_thread(lambda: db.transact(attempt, alone=alone))
         for name, n in staged.items():
             self.metrics[name] += n
         return result

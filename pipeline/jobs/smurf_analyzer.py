@@ -33,7 +33,7 @@ class SmurfAnalyzer(BaseJob):
     async def execute(self, db: Database) -> None:
         params = analysis.ScoringParams(min_games=self.settings.min_matches_required)
 
-        def analyze(con: duckdb.DuckDBPyConnection) -> analysis.QueuedScoring:
+        def analyze(con: duckdb.DuckDBPyConnection, alone: bool) -> analysis.QueuedScoring:
             # Interruptible: a timed-out run stops its queries and lets go of the file (a
             # rebuild of the sums can take a while on a large database); its transaction
             # then rolls back whole.
@@ -43,9 +43,17 @@ class SmurfAnalyzer(BaseJob):
                     params,
                     self.settings.unanalyzed_players_per_run,
                     on_players=lambda n: self.report_progress("players", done=0, total=n),
+                    alone=alone,
                 )
 
-        done = await self.safe_commit(analyze)
+        try:
+            # Beside the other jobs' writes, as a pass usually can be ...
+            done = await self.safe_commit(lambda con: analyze(con, alone=False))
+        except analysis.ReferenceRebuildNeedsAlone:
+            # ... but not one that rebuilds the lobby reference: the games the other jobs
+            # store meanwhile would keep stomps judged with the old one (see keep_current).
+            log.info("analyzer.running_alone", reason="the lobby reference is due for a rebuild")
+            done = await self.safe_commit(lambda con: analyze(con, alone=True), alone=True)
         upkeep = done.upkeep
         if upkeep.baselines_refreshed:
             log.info(

@@ -305,13 +305,16 @@ def transact(
     *,
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     attempts: int = WRITE_CONFLICT_ATTEMPTS,
+    alone: bool = False,
 ) -> T:
     """``work(con)`` in one write transaction, run again whole when a concurrent one collides.
 
     ``work`` must be safe to repeat: each attempt starts from what is committed, and a
     failed attempt leaves nothing behind (its transaction is rolled back). Past
     ``OPTIMISTIC_ATTEMPTS`` collisions, attempts run alone among this process's transactions
-    on the database, so a large one cannot lose to small ones for ever.
+    on the database, so a large one cannot lose to small ones for ever; ``alone`` runs every
+    attempt so, for work that must see every write of this process committed before it and
+    none beside it (a rebuild of what the writers derive from what they read).
     """
     gate = gate_for(location_key(parse_location(path)))
     tried = 0
@@ -320,7 +323,7 @@ def transact(
         nonlocal tried
         tried += 1
         try:
-            with gate.held(alone=tried > OPTIMISTIC_ATTEMPTS, timeout_s=timeout_s):
+            with gate.held(alone=alone or tried > OPTIMISTIC_ATTEMPTS, timeout_s=timeout_s):
                 return _in_write_transaction(path, work, timeout_s)
         except GateTimeout as exc:
             raise DatabaseBusyError(

@@ -39,9 +39,10 @@ class Database:
         with connection.write(self.path, timeout_s=self.lock_timeout_s) as con:
             yield con
 
-    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """``work(con)`` in one write transaction, run again if a concurrent write collides."""
-        return connection.transact(self.path, work, timeout_s=self.lock_timeout_s)
+    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, alone: bool = False) -> T:
+        """``work(con)`` in one write transaction, run again if a concurrent write collides;
+        ``alone``: with no other write transaction of this process beside it."""
+        return connection.transact(self.path, work, timeout_s=self.lock_timeout_s, alone=alone)
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
