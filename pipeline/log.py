@@ -14,6 +14,7 @@ execution without a global buffer.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import traceback
@@ -150,6 +151,39 @@ def configure_logging(
         ),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
+    )
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written: a kernel routes each cell's output
+    through its own stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def configure_notebook_logging() -> None:
+    """In a Jupyter kernel, show the product's warnings and errors as plain lines on
+    stderr, and nothing below them. Unconfigured, structlog prints every line in colour:
+    an info line about a moment's wait for the database landed in the middle of a report.
+    Outside a kernel (a test, a script) the process's own configuration stands."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    configure_logging(
+        secrets=[os.environ.get("RIOT_API_KEY")],
+        json_lines=False,
+        level="warning",
+        stream=_CurrentStderr(),  # type: ignore[arg-type]
     )
 
 

@@ -71,8 +71,14 @@ def _located(value: str, root: Path) -> Location:
 
 def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Location:
     """The notebook's database (a file's absolute path, or a lake); a missing file is an
-    error (``DatabaseNotFoundError``)."""
+    error (``DatabaseNotFoundError``).
+
+    Every notebook starts here, so this also sets the kernel's logging: the product's
+    warnings and errors, no info lines (``configure_notebook_logging``)."""
+    from pipeline.log import configure_notebook_logging
     from pipeline.store.location import refuse_directory
+
+    configure_notebook_logging()
 
     choice = notebook_choice(db_path, env, root)
     refuse_directory(choice.path)  # a folder is not "no database": say what it is

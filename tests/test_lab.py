@@ -362,3 +362,25 @@ def test_a_product_error_reads_in_a_notebook_as_its_message(tmp_path: Path) -> N
     assert len(error["traceback"]) == 1
     assert error["traceback"][0].startswith("DatabaseNotFoundError: No database at ")
     assert "nope.duckdb" in error["traceback"][0]
+
+
+def test_a_notebook_shows_the_products_warnings_but_not_its_info_lines(world_db: Path) -> None:
+    """Unconfigured, structlog printed every line in colour: a lock wait's info lines landed
+    in the middle of a scheduled report. Once a notebook has found its database, a kernel
+    shows warnings and errors as plain lines on stderr, and nothing below them."""
+    code = (
+        "from pipeline.log import get_logger\n"
+        "from pipeline.workspace import notebook_database\n"
+        f"notebook_database({str(world_db)!r}, {{}})\n"
+        "log = get_logger('a.notebook')\n"
+        "log.debug('notebook.debug_line')\n"
+        "log.info('notebook.info_line', waited_s=0.7)\n"
+        "log.warning('notebook.warning_line', rows=3)"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    shown = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert "notebook.warning_line" in shown and "rows=3" in shown
+    assert "notebook.info_line" not in shown and "notebook.debug_line" not in shown
+    assert "\x1b[" not in shown  # no terminal colours in a notebook
+    assert {o.get("name") for o in nb.cells[0].outputs} == {"stderr"}

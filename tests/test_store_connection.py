@@ -87,7 +87,31 @@ def test_waiter_gets_the_file_once_the_holder_closes(db_path: Path) -> None:
     waits = [e for e in logs if e["event"] == "db.waiting_for_lock"]
     assert released == [True]
     assert waits and waits[0]["holder_pid"] == str(holder.pid)
-    assert any(e["event"] == "db.lock_acquired" for e in logs)
+    # A moment's wait is routine: logged for debugging, not shown to someone at a terminal.
+    acquired = [e for e in logs if e["event"] == "db.lock_acquired"]
+    assert [e["log_level"] for e in waits + acquired] == ["debug", "debug"]
+
+
+def test_a_long_wait_is_a_notice(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wait that lasts WAIT_NOTICE_S is shown (info), and so is its end."""
+    from pipeline.store import connection
+
+    monkeypatch.setattr(connection, "WAIT_NOTICE_S", 0.0)
+    with holder_process(db_path) as holder:
+        released: list[bool] = []
+
+        def sleep_then_release(delay_s: float) -> None:
+            if not released:
+                release_after_first_wait(holder)
+                released.append(True)
+
+        with capture_logs() as logs:
+            con = connection.connect_with_retry(
+                db_path, read_only=False, timeout_s=60, sleep=sleep_then_release
+            )
+        con.close()
+    shown = [e["event"] for e in logs if e["log_level"] == "info"]
+    assert shown == ["db.waiting_for_lock", "db.lock_acquired"]
 
 
 def test_reader_waits_for_a_writer_in_another_process(db_path: Path) -> None:

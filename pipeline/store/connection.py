@@ -61,8 +61,12 @@ _OPEN_LOCK = threading.Lock()
 
 FIRST_BACKOFF_S = 0.02
 MAX_BACKOFF_S = 1.0
-# A wait is logged when it begins and then every so often, however often it retries.
+# A wait is logged when it begins and then every so often, however often it retries: at
+# debug level while it is routine (another program's unit of work ending), as a notice once
+# it has lasted WAIT_NOTICE_S. Every wait noticed shows in the commands' output, and a
+# moment's wait was most of them (0.7-2.9 s under a busy scheduler).
 WAIT_LOG_EVERY_S = 5.0
+WAIT_NOTICE_S = 3.0
 # Messages of DuckDB's TransactionException when a concurrent transaction won the race.
 _CONFLICT_MARKERS = ("Conflict on", "constraint violation")
 _DUPLICATE_KEY = "Duplicate key"
@@ -103,6 +107,7 @@ def connect_with_retry(
     backoff_s = FIRST_BACKOFF_S
     attempts = 0
     logged_at = -WAIT_LOG_EVERY_S
+    noticed = False
     asked = False
     turns.hold_back(path, timeout_s, sleep)
     try:
@@ -128,9 +133,11 @@ def connect_with_retry(
                 if waited_s >= timeout_s:
                     raise DatabaseBusyError(str(path), waited_s, holder) from None
                 delay_s = min(backoff_s * random.uniform(0.5, 1.5), timeout_s - waited_s)
-                if waited_s - logged_at >= WAIT_LOG_EVERY_S:
+                notice = not noticed and waited_s >= WAIT_NOTICE_S
+                if notice or waited_s - logged_at >= WAIT_LOG_EVERY_S:
                     logged_at = waited_s
-                    log.info(
+                    noticed = noticed or waited_s >= WAIT_NOTICE_S
+                    (log.info if noticed else log.debug)(
                         "db.waiting_for_lock",
                         path=str(path),
                         holder_pid=holder,
@@ -141,7 +148,7 @@ def connect_with_retry(
                 backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
                 continue
             if attempts > 1:
-                log.info(
+                (log.info if noticed else log.debug)(
                     "db.lock_acquired",
                     path=str(path),
                     attempts=attempts,
