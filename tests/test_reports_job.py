@@ -226,19 +226,55 @@ def test_jobs_set_takes_an_output_dir_to_be_made_and_makes_nothing_yet(tmp_path:
     assert list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"db_path": "{tmp}/absent.duckdb"}, "parameters.db_path names {tmp}/absent.duckdb, "),
+        ({"db_path": "{tmp}"}, "parameters.db_path names {tmp}, which is a folder"),
+        (
+            {"csv_path": "{tmp}/no-such-folder/s.csv", "top_n": 5},
+            "parameters.csv_path names {tmp}/no-such-folder/s.csv, whose folder",
+        ),
+        ({"csv_path": "{tmp}"}, "parameters.csv_path names {tmp}, which is a folder"),
+    ],
+)
+def test_jobs_set_refuses_report_paths_no_run_could_use(
+    tmp_path: Path, parameters: dict[str, Any], message: str
+) -> None:
+    """An absolute db_path that is no file, or a csv_path no notebook could write, is
+    refused when it is set (it failed every run, the trigger answering 202); the command to
+    leave it out keeps the other parameters. A relative one waits for the run: it is
+    relative to wherever the scheduler runs."""
+    given = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in parameters.items()}
+    db_path, before, result = _set(tmp_path, f"parameters={json.dumps(given)}")
+    assert result.exit_code == 1, result.output
+    assert message.format(tmp=tmp_path) in result.stderr
+    kept = {"top_n": 5} if "top_n" in given else {}
+    assert f"`smurf jobs set {REPORT_JOB_ID} 'parameters={json.dumps(kept)}'`" in result.stderr
+    assert _config(db_path) == before
+    _db, _before, relative = _set(tmp_path / "r", 'parameters={"csv_path": "nowhere/s.csv"}')
+    assert relative.exit_code == 0, relative.output
+
+
 def _set_output_dir(folder: Path, value: str) -> tuple[Path, dict[str, Any], Any]:
     """`smurf jobs set NOTEBOOK_REPORT output_dir=VALUE` on a new database in ``folder``:
     the database, its report job's configuration before, and the command's result."""
+    return _set(folder, f"output_dir={value}")
+
+
+def _set(folder: Path, assignment: str) -> tuple[Path, dict[str, Any], Any]:
+    """`smurf jobs set NOTEBOOK_REPORT ASSIGNMENT` on a new database in ``folder``."""
     from click.testing import CliRunner
 
     from pipeline.cli import cli
     from pipeline.store import migrate
 
+    folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "x.duckdb"
     migrate(db_path)
     before = _config(db_path)
     arguments = ["--db", str(db_path), "--log-json", "jobs", "set", "NOTEBOOK_REPORT"]
-    result = CliRunner().invoke(cli, [*arguments, f"output_dir={value}"], env={})
+    result = CliRunner().invoke(cli, [*arguments, assignment], env={})
     return db_path, before, result
 
 

@@ -137,6 +137,20 @@ def test_db_path_defaults_to_the_given_database(echo_report: ReportResult, works
     assert f"db={(workspace / 'tiny.duckdb').resolve()}" in _stdout(echo_report.executed_path)
 
 
+def test_a_timeout_in_fractions_of_a_second_runs(workspace: Path) -> None:
+    """A job's timeout_seconds may be any positive number; the kernel client counts whole
+    seconds and refused 100.5 on every run (a TraitError naming none of the settings)."""
+    result = run_report(
+        "echo",
+        {"count": "1"},
+        out_dir=workspace / "out-timeout",
+        db_path=workspace / "tiny.duckdb",
+        notebooks_dir=workspace / "notebooks",
+        execution_timeout_s=100.5,
+    )
+    assert result.html_path.is_file()
+
+
 def test_a_failing_cell_is_named_in_the_error(workspace: Path) -> None:
     """A raising cell becomes NotebookExecutionError with the source cell index and error."""
     out = workspace / "out-broken"

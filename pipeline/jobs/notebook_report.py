@@ -31,6 +31,7 @@ from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.errors import NotADatabaseError
+from pipeline.store.location import is_lake_url
 
 log = get_logger(__name__)
 
@@ -57,6 +58,40 @@ def _check_output_dir(folder: Path) -> None:
         ) from None
 
 
+def _parameter_advice(job_id: int, parameters: dict[str, Any], name: str) -> str:
+    """The command that leaves parameter ``name`` out: `jobs set` replaces parameters
+    whole, so it repeats the others."""
+    rest = {k: v for k, v in parameters.items() if k != name}
+    return f"`smurf jobs set {job_id} 'parameters={json.dumps(rest)}'`"
+
+
+def _check_parameter_paths(job_id: int, parameters: dict[str, Any]) -> None:
+    """Refuse, before any run, an absolute ``db_path`` that names no file and an absolute
+    ``csv_path`` the notebook could not write: every run would fail on them. A relative
+    path is relative to wherever the scheduler runs, so only a run can tell."""
+    db_path = parameters.get("db_path")
+    if isinstance(db_path, str) and db_path and not is_lake_url(db_path):
+        path = Path(db_path).expanduser()
+        if path.is_absolute() and not path.is_file():
+            why = "is a folder" if path.is_dir() else "does not exist"
+            raise JobConfigError(
+                f"The job's parameters.db_path names {path}, which {why}: give the path of a "
+                "Smurf database there, or leave db_path out to read the scheduler's own "
+                f"({_parameter_advice(job_id, parameters, 'db_path')})."
+            )
+    csv_path = parameters.get("csv_path")
+    if isinstance(csv_path, str) and csv_path:
+        path = Path(csv_path).expanduser()
+        if path.is_absolute() and (path.is_dir() or not path.parent.is_dir()):
+            folder = path.parent
+            why = "which is a folder" if path.is_dir() else f"whose folder {folder} does not exist"
+            raise JobConfigError(
+                f"The job's parameters.csv_path names {path}, {why}: give a file in a "
+                "folder that exists, or leave csv_path out for a CSV beside each report "
+                f"({_parameter_advice(job_id, parameters, 'csv_path')})."
+            )
+
+
 class NotebookReport(BaseJob):
     job_type = JobType.NOTEBOOK_REPORT
     uses_riot_api = False
@@ -74,6 +109,7 @@ class NotebookReport(BaseJob):
             )
         except reports.ReportError as exc:
             raise JobConfigError(str(exc)) from None
+        _check_parameter_paths(self.job_config_id, self.settings.parameters)
         self.notebook = notebook.stem
         self.notebooks_dir = notebooks_dir
         self.output_dir = Path(self.settings.output_dir)
@@ -96,14 +132,12 @@ class NotebookReport(BaseJob):
                 raise
             # The advice of these errors names --db; here the job's own setting chose the file.
             missing = isinstance(exc, reports.MissingDatabaseError)
-            # `jobs set` replaces parameters whole: the command keeps the other parameters.
-            rest = {k: v for k, v in self.settings.parameters.items() if k != "db_path"}
+            advice = _parameter_advice(self.job_config_id, self.settings.parameters, "db_path")
             raise JobConfigError(
                 f"The job's parameters.db_path names {given}, which "
                 f"{'does not exist' if missing else 'is not a DuckDB database'}: give the "
                 "path of a Smurf database there, or leave db_path out to read the "
-                f"scheduler's own (`smurf jobs set {self.job_config_id} "
-                f"'parameters={json.dumps(rest)}'`)."
+                f"scheduler's own ({advice})."
             ) from None
         self.increment_metric("records_created", 2)
         removed = reports.prune_reports(self.output_dir, self.notebook, self.keep_last)

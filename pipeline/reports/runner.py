@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +243,8 @@ def execute_notebook(
             parameters=dict(parameters),
             kernel_name=KERNEL_NAME,
             progress_bar=False,
-            execution_timeout=execution_timeout_s,
+            # nbclient counts its timeout in whole seconds (a float is refused).
+            execution_timeout=None if execution_timeout_s is None else ceil(execution_timeout_s),
             kernel_manager_class=(
                 ReportKernelManager.stoppable(stop) if stop else ReportKernelManager
             ),
