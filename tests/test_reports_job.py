@@ -60,12 +60,20 @@ async def _run_watching(job: NotebookReport, out: Path) -> tuple[ExecutionOutcom
 def test_report_job_succeeds_keeps_the_newest_and_leaves_the_loop_free(
     world: Path, tmp_path: Path
 ) -> None:
-    """A run writes .ipynb and .html, removes reports beyond keep_last, and never blocks the
-    event loop (other coroutines run while the kernel works)."""
+    """A run writes .ipynb and .html, removes its database's reports beyond keep_last
+    (another database's stay), and never blocks the event loop (other coroutines run while
+    the kernel works)."""
     out = tmp_path / "reports"
     out.mkdir()
-    old = out / "03-job-monitor-20200101T000000Z.html"
-    old.write_text("old")
+
+    def old_report(stem: str, db: Path) -> Path:
+        recorded = {"metadata": {"papermill": {"parameters": {"db_path": str(db.resolve())}}}}
+        (out / f"{stem}.ipynb").write_text(json.dumps(recorded))
+        (out / f"{stem}.html").write_text("old")
+        return out / f"{stem}.html"
+
+    old = old_report("03-job-monitor-20200101T000000Z", world)
+    another = old_report("03-job-monitor-20200102T000000Z", tmp_path / "another.duckdb")
     _configure(
         world,
         notebook="03-job-monitor",
@@ -82,6 +90,7 @@ def test_report_job_succeeds_keeps_the_newest_and_leaves_the_loop_free(
     assert Path(details["executed_path"]).is_file()
     assert Path(details["html_path"]).is_file()
     assert not old.exists()
+    assert another.exists()
     assert saw_kernel_at_work
 
 

@@ -110,3 +110,35 @@ def test_prune_reports_rejects_a_negative_count(tmp_path: Path) -> None:
     """keep_last below zero is a mistake, not 'keep everything'."""
     with pytest.raises(ValueError, match="keep_last"):
         prune_reports(tmp_path, "nb", -1)
+
+
+def test_pruning_for_one_database_leaves_other_databases_reports(tmp_path: Path) -> None:
+    """A job keeping its last reports counts and removes only those made on its database:
+    the demo's report, or an analyst's of another database, in the same folder stays."""
+
+    def report(stem: str, db: str | None) -> None:
+        _make_report(tmp_path, stem)
+        recorded = {"db_path": db} if db else {}
+        (tmp_path / f"{stem}.ipynb").write_text(
+            json.dumps({"metadata": {"papermill": {"parameters": recorded}}})
+        )
+
+    report("nb-20260101T000000Z", "/data/demo.duckdb")
+    report("nb-20260102T000000Z", "/data/smurf.duckdb")
+    report("nb-20260103T000000Z", "/data/other.duckdb")
+    report("nb-20260104T000000Z", "/data/smurf.duckdb")
+    report("nb-20260105T000000Z", None)
+    report("nb-20260106T000000Z", "/data/smurf.duckdb")
+    removed = prune_reports(tmp_path, "nb", 1, db_path="/data/smurf.duckdb")
+    assert sorted(p.name for p in removed) == [
+        "nb-20260102T000000Z.html",
+        "nb-20260102T000000Z.ipynb",
+        "nb-20260104T000000Z.html",
+        "nb-20260104T000000Z.ipynb",
+    ]
+    assert list(reports_of(tmp_path, "nb")) == [
+        "nb-20260101T000000Z",
+        "nb-20260103T000000Z",
+        "nb-20260105T000000Z",
+        "nb-20260106T000000Z",
+    ]

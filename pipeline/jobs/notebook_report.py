@@ -2,10 +2,11 @@
 
 Config: ``notebook`` (name in ``notebooks_dir``, default the repository's notebooks/),
 ``parameters`` (object, checked against the notebook's parameters cell), ``output_dir``
-(default data/reports), ``keep_last`` (reports of this notebook to keep; older ones are
-removed after a successful run), ``show_code`` (keep the code in the HTML page; default
-false) and ``timeout_seconds``. The notebook reads the scheduler's database unless ``parameters``
-names another ``db_path``.
+(default data/reports), ``keep_last`` (reports of this notebook on the same database to
+keep; older ones are removed after a successful run, reports of other databases never),
+``show_code`` (keep the code in the HTML page; default false) and ``timeout_seconds``.
+The notebook reads the scheduler's database unless ``parameters`` names another
+``db_path``.
 
 papermill blocks while the kernel works, so it runs in a worker thread of the run: the
 scheduler's event loop keeps serving other jobs and the monitoring API, and a run that timed
@@ -140,7 +141,13 @@ class NotebookReport(BaseJob):
                 f"scheduler's own ({advice})."
             ) from None
         self.increment_metric("records_created", 2)
-        removed = reports.prune_reports(self.output_dir, self.notebook, self.keep_last)
+        made_on = result.parameters.get("db_path")
+        removed = reports.prune_reports(
+            self.output_dir,
+            self.notebook,
+            self.keep_last,
+            db_path=made_on if isinstance(made_on, str) else None,
+        )
         self.details = {
             "notebook": self.notebook,
             "executed_path": str(result.executed_path),

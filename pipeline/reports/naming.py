@@ -65,7 +65,7 @@ def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -
         stamp = stamp_of(Path(stem), notebook)
         if stamp is None or not any(f.suffix == ".html" for f in files):
             continue
-        recorded = _recorded_parameters(files)
+        recorded = recorded_parameters(files)
         made_on = recorded.get("db_path")
         if db_path is not None and isinstance(made_on, str) and made_on and made_on != db_path:
             continue
@@ -78,7 +78,7 @@ def last_report_time(out_dir: Path, notebook: str, db_path: str | None = None) -
     return None
 
 
-def _recorded_parameters(files: list[Path]) -> dict[str, object]:
+def recorded_parameters(files: list[Path]) -> dict[str, object]:
     """The parameters papermill recorded in the executed notebook among ``files`` (none when
     there is no notebook or it cannot be read)."""
     for path in files:
