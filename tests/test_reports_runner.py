@@ -188,6 +188,38 @@ def test_ctrl_c_during_a_report_leaves_no_half_written_notebook(workspace: Path)
     assert out.is_dir() and not list(out.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("signal_name", "status", "said"), [("SIGTERM", 143, "SIGTERM"), ("SIGINT", 130, "Ctrl-C")]
+)
+def test_smurf_report_stopped_says_so_and_keeps_no_file(
+    workspace: Path, signal_name: str, status: int, said: str
+) -> None:
+    """`smurf report` stopped by Ctrl-C or SIGTERM exits as `smurf run` does (130, 143),
+    says no report was written, and leaves none of its files (it said "Aborted!", exited 1
+    and left a notebook, or died of SIGTERM leaving one)."""
+    import subprocess
+
+    notebooks = workspace / f"notebooks-{signal_name}"
+    _write_notebook(
+        notebooks,
+        "stopped",
+        f"import os, signal, time\nos.kill(os.getppid(), signal.{signal_name})\ntime.sleep(60)",
+    )
+    out = workspace / f"out-{signal_name}"
+    out.mkdir()
+    smurf = Path(sys.executable).parent / "smurf"
+    arguments = ["--db", str(workspace / "tiny.duckdb"), "report", "-n", "stopped"]
+    done = subprocess.run(
+        [str(smurf), *arguments, "--notebooks-dir", str(notebooks), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == status, done.stderr
+    assert f"Stopped by {said}: no report was written." in done.stderr
+    assert list(out.iterdir()) == []
+
+
 def test_smurf_report_without_a_database_reads_the_one_lab_opens(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

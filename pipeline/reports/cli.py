@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -107,21 +111,52 @@ def report(
             f"typo, or create it first (mkdir -p {out_dir.parent}).",
             param_hint="'--out'",
         )
-    result = run_report(
-        name,
-        parse_assignments(pairs),
-        out_dir=out_dir,
-        db_path=database,
-        notebooks_dir=notebooks_dir,
-        show_code=show_code,
-        lock_timeout_s=settings.lock_timeout_s,
-    )
+    try:
+        with _sigterm_interrupts():
+            result = run_report(
+                name,
+                parse_assignments(pairs),
+                out_dir=out_dir,
+                db_path=database,
+                notebooks_dir=notebooks_dir,
+                show_code=show_code,
+                lock_timeout_s=settings.lock_timeout_s,
+            )
+    except _Terminated:
+        click.echo("Stopped by SIGTERM: no report was written.", err=True)
+        raise click.exceptions.Exit(SIGTERM_EXIT) from None
+    except KeyboardInterrupt:
+        click.echo("\nStopped by Ctrl-C: no report was written.", err=True)
+        raise click.exceptions.Exit(SIGINT_EXIT) from None
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))
     for parameter in OUTPUT_PARAMETERS:  # what else the notebook wrote (the suspects CSV)
         written = result.parameters.get(parameter)
         if isinstance(written, str) and written and Path(written).is_file():
             click.echo(written)
+
+
+# The shell's exit statuses for a process ended by SIGINT and SIGTERM, as `smurf run` exits.
+SIGINT_EXIT, SIGTERM_EXIT = 130, 143
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the report is, so it stops as on Ctrl-C and keeps no file."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    def terminate(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler (the command run from a test's thread)
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_out_dir(database: Location) -> Path:

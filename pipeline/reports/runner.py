@@ -107,6 +107,13 @@ def run_report(
         # next cell refused), the run was recorded as stopped and keeps nothing.
         _discard_if_stopped(stop, notebook.stem, executed, *named)
         raise
+    except BaseException:
+        # Ctrl-C or SIGTERM at any point, the page half written included: half a report
+        # (a notebook without its page, a CSV without either) is no report.
+        for path in (executed, executed.with_suffix(".html"), *named):
+            path.unlink(missing_ok=True)
+        log.info("report.interrupted", notebook=notebook.stem)
+        raise
     _discard_if_stopped(stop, notebook.stem, executed, html, *named)
     log.info("report.finished", notebook=notebook.stem, output=str(executed), html=str(html))
     return ReportResult(notebook.stem, executed, html, final)
@@ -251,9 +258,6 @@ def execute_notebook(
             on_cell_start=stop_before_the_next_cell,
             on_cell_execute=(lambda **_: stop.kernel_ready()) if stop else None,
         )
-    except KeyboardInterrupt:
-        output.unlink(missing_ok=True)  # half a notebook, with no page to go with it
-        raise
     except PapermillExecutionError as exc:
         raise NotebookExecutionError(
             notebook.stem,
