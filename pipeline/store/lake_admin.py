@@ -11,13 +11,14 @@ see ``pipeline.store.lake``.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.log import get_logger
 from pipeline.store import connection, lake
 from pipeline.store.errors import LakeError, LakeUnavailableError
 from pipeline.store.lake import CATALOG, AttachOptions, is_remote
@@ -25,6 +26,8 @@ from pipeline.store.lake_schema import run_ddl
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import connect
 from pipeline.store.migrate import check_schema
+
+log = get_logger(__name__)
 
 
 def ensure_catalog_database(location: LakeLocation) -> bool:
@@ -221,6 +224,9 @@ class MaintenanceReport:
     snapshots_expired: int = 0
     files_deleted: int = 0
     orphaned_files_deleted: int = 0
+    # Tables DuckLake could not compact this pass, with its error: the rest of the pass
+    # (the other tables, expiring snapshots, deleting files) goes on without them.
+    tables_not_compacted: dict[str, str] = field(default_factory=dict)
 
 
 def maintain(
@@ -238,21 +244,15 @@ def maintain(
     with connection.read(location, timeout_s=timeout_s) as con:
         tables = sorted(_lake_tables(con))
     for table in tables:
-        with connection.write(location, timeout_s=timeout_s) as con:
-            rewritten = con.execute(
-                "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
-                f" FROM ducklake_rewrite_data_files('{CATALOG}', {_quoted(table)},"
-                f" delete_threshold => {float(plan.rewrite_delete_threshold)})"
-            ).fetchone()
-        with connection.write(location, timeout_s=timeout_s) as con:  # sees the rewritten files
-            merged = con.execute(
-                "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
-                f" FROM ducklake_merge_adjacent_files('{CATALOG}', {_quoted(table)})"
-            ).fetchone()
-        assert rewritten is not None and merged is not None
-        report.files_rewritten += int(rewritten[0])
-        report.files_merged += int(merged[0])
-        report.files_written += int(rewritten[1]) + int(merged[1])
+        try:
+            _compact_table(location, table, plan, report, timeout_s)
+        except duckdb.TransactionException as exc:
+            # DuckLake 1.5.5 fails to commit a compaction of a table that holds inlined rows
+            # and had a column added since it was created ("Failed to read inlined-data
+            # aggregates ... Referenced column ... not found"): one such table stopped every
+            # pass before the others, and before snapshots expired.
+            report.tables_not_compacted[table] = " ".join(str(exc).splitlines()[:2])[:300]
+            log.warning("lake_maintenance.table_not_compacted", table=table, error=str(exc))
     expire = f"now() - to_seconds({float(plan.expire_snapshots_after_hours) * 3600})"
     delete = f"now() - to_seconds({float(plan.delete_files_after_hours) * 3600})"
     with connection.write(location, timeout_s=timeout_s) as con:
@@ -271,6 +271,31 @@ def maintain(
             f" older_than => {delete})",
         )
     return report
+
+
+def _compact_table(
+    location: LakeLocation,
+    table: str,
+    plan: MaintenancePlan,
+    report: MaintenanceReport,
+    timeout_s: float,
+) -> None:
+    """Rewrite ``table``'s files with many deleted rows, then merge its small files."""
+    with connection.write(location, timeout_s=timeout_s) as con:
+        rewritten = con.execute(
+            "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
+            f" FROM ducklake_rewrite_data_files('{CATALOG}', {_quoted(table)},"
+            f" delete_threshold => {float(plan.rewrite_delete_threshold)})"
+        ).fetchone()
+    with connection.write(location, timeout_s=timeout_s) as con:  # sees the rewritten files
+        merged = con.execute(
+            "SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
+            f" FROM ducklake_merge_adjacent_files('{CATALOG}', {_quoted(table)})"
+        ).fetchone()
+    assert rewritten is not None and merged is not None
+    report.files_rewritten += int(rewritten[0])
+    report.files_merged += int(merged[0])
+    report.files_written += int(rewritten[1]) + int(merged[1])
 
 
 def _sum(con: duckdb.DuckDBPyConnection, sql: str) -> int:
