@@ -123,6 +123,30 @@ def test_a_file_moved_into_an_s3_lake_keeps_every_row_and_survives_maintenance(
 
     assert counts(s3_lake, tables) == counts(source, tables)
     assert f"s3://{BUCKET}/" in smurf("--db", s3_lake.url, "lake", "status")
+    # Ad hoc SQL reads the bucket's objects of the lake, and nothing outside its prefix.
+    rows = counts(source, ["match_participants"])["match_participants"]
+    read_mode = smurf("--db", s3_lake.url, "sql", "select count(*) from match_participants")
+    assert f"{rows:,}" in read_mode or str(rows) in read_mode
+    s3.client.put_object(Bucket=BUCKET, Key="elsewhere/secret.csv", Body=b"a\nnot-for-sql\n")
+    outside = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            s3_lake.url,
+            "sql",
+            f"select * from read_csv('s3://{BUCKET}/elsewhere/secret.csv')",
+        ],
+    )
+    assert outside.exit_code == 1 and "not-for-sql" not in outside.output, outside.output
+    settings = smurf(
+        "--db",
+        s3_lake.url,
+        "sql",
+        "select name, value from duckdb_settings() where value like '%smurf-test%'",
+    )
+    assert "smurf-test-secret" not in settings, settings
+    secrets = smurf("--db", s3_lake.url, "sql", "select secret_string from duckdb_secrets()")
+    assert "smurf-test-secret" not in secrets and "redacted" in secrets, secrets
 
 
 def test_a_bad_url_style_is_refused_with_what_to_fix(

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
 from pipeline.explorer import sql
-from pipeline.store import StoreError
+from pipeline.store import StoreError, write
 from tests.sim_helpers import count
 
 SECRET_FILE_TEXT = "root:x:0:0:not-for-smurf-sql\n"
@@ -123,3 +123,48 @@ def test_the_notebook_helper_is_read_only_in_the_same_way(
         sql.query(db_path, "select count(*) from range(100000000000)", time_limit_s=0.5)
     assert not (tmp_path / "copied.csv").exists()
     assert not (tmp_path / "queries.log").exists()
+
+
+LAKE_ATTACKS = [
+    "copy to a file",
+    "query log",
+    "read a file",
+    "read a file as text",
+    "list files",
+    "attach another database",
+    "turn external access back on",
+]
+
+
+@pytest.mark.parametrize("attack", LAKE_ATTACKS)
+def test_read_mode_on_a_lake_reaches_nothing_but_the_lake(
+    lake_url: str, outside: Path, tmp_path: Path, attack: str
+) -> None:
+    """On a lake too (its instance was the jobs' own, with everything in reach: a notebook's
+    query read /etc/passwd and listed folders): only the lake's catalog and data path."""
+    before = {p for p in tmp_path.rglob("*")}
+    result = CliRunner().invoke(
+        cli,
+        ["--db", lake_url, "--log-json", "sql", attacks(tmp_path / "x", outside, tmp_path)[attack]],
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: "), result.output
+    assert SECRET_FILE_TEXT.strip() not in result.output
+    assert {p for p in tmp_path.rglob("*") if "lake-data" not in p.parts} - before == set()
+
+
+def test_read_mode_on_a_lake_reads_the_lake(lake_url: str) -> None:
+    """The lake's tables read as before, rows in its Parquet files and in its catalog, and a
+    new cursor sees what was committed since."""
+    with write(lake_url) as con:  # a file ...
+        con.execute(
+            "INSERT INTO players (puuid, platform) SELECT 'p' || range, 'euw1' FROM range(300)"
+        )
+    with write(lake_url) as con:  # ... and a few rows kept in the catalog
+        con.execute("INSERT INTO players (puuid, platform) VALUES ('small', 'euw1')")
+    assert sql.query(lake_url, "SELECT count(*) AS n FROM players")["n"].tolist() == [301]
+    with write(lake_url) as con:
+        con.execute("INSERT INTO players (puuid, platform) VALUES ('later', 'euw1')")
+    result = CliRunner().invoke(cli, ["--db", lake_url, "sql", "SELECT count(*) AS n FROM players"])
+    assert result.exit_code == 0, result.output
+    assert "302" in result.output

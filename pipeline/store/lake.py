@@ -47,6 +47,7 @@ REMOTE_SCHEMES = ("s3://", "s3a://", "gcs://", "gs://", "r2://", "http://", "htt
 S3_URL_STYLES = ("path", "vhost")
 
 _INSTANCES: dict[tuple[LakeLocation, bool], duckdb.DuckDBPyConnection] = {}
+_SANDBOXES: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
 _WRITE_LOCKS: dict[LakeLocation, WriteLock] = {}
 _REGISTRY_LOCK = threading.Lock()
 
@@ -133,6 +134,69 @@ def instance(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnectio
         return found
 
 
+def sandbox(lake: LakeLocation) -> duckdb.DuckDBPyConnection:
+    """This process's read-only instance of the lake for ad hoc SQL (``sql.read_mode``): it
+    reaches the lake and nothing else. External access is off but for the lake's data path
+    (no ``read_csv`` of another file, no ``glob``, no ATTACH), no extension is installed or
+    loaded past the lake's own, and the configuration is locked. The jobs' instance cannot
+    be: its writers need what a reader must not have."""
+    with _REGISTRY_LOCK:
+        found = _SANDBOXES.get(lake)
+        if found is None:
+            found = duckdb.connect(
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+            )
+            try:
+                use_utc(found)
+                attach(found, lake, AttachOptions(read_only=True))
+                if lake.data_path is not None:
+                    allowed = _quoted(data_path_for_attach(lake.data_path))
+                    found.execute(f"SET allowed_directories = [{allowed}]")
+                    if is_remote(lake.data_path):
+                        _credentials_into_a_secret(found)
+                found.execute("SET enable_external_access = false")
+                found.execute("SET enable_progress_bar = false")
+                found.execute("SET lock_configuration = true")
+            except BaseException:
+                found.close()
+                raise
+            _SANDBOXES[lake] = found
+        return found
+
+
+# The S3 settings DuckDB fills from the environment, and the secret parameter each becomes.
+_S3_SETTINGS = {
+    "s3_access_key_id": "KEY_ID",
+    "s3_secret_access_key": "SECRET",
+    "s3_session_token": "SESSION_TOKEN",
+    "s3_region": "REGION",
+    "s3_endpoint": "ENDPOINT",
+    "s3_url_style": "URL_STYLE",
+    "s3_use_ssl": "USE_SSL",
+}
+# Of those, what no query may read back.
+_S3_CREDENTIALS = ("s3_access_key_id", "s3_secret_access_key", "s3_session_token")
+
+
+def _credentials_into_a_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """Move the S3 credentials DuckDB read from the environment out of its settings, which
+    any query can list (``duckdb_settings()``), into a secret, whose values it never shows."""
+    names = ", ".join(_quoted(name) for name in _S3_SETTINGS)
+    rows = con.execute(
+        f"SELECT name, value FROM duckdb_settings() WHERE name IN ({names})"
+    ).fetchall()
+    values = {name: value for name, value in rows if value not in (None, "")}
+    if not any(name in values for name in _S3_CREDENTIALS):
+        return
+    params = ", ".join(
+        f"{_S3_SETTINGS[name]} {value if name == 's3_use_ssl' else _quoted(str(value))}"
+        for name, value in values.items()
+    )
+    con.execute(f"CREATE SECRET lake_s3 (TYPE s3, {params})")
+    for name in _S3_CREDENTIALS:
+        con.execute(f"SET GLOBAL {name} = ''")
+
+
 def write_lock(lake: LakeLocation) -> WriteLock:
     with _REGISTRY_LOCK:
         found = _WRITE_LOCKS.get(lake)
@@ -148,6 +212,9 @@ def forget(lake: LakeLocation) -> None:
             con = _INSTANCES.pop((lake, read_only), None)
             if con is not None:
                 con.close()
+        con = _SANDBOXES.pop(lake, None)
+        if con is not None:
+            con.close()
         lock = _WRITE_LOCKS.pop(lake, None)
     if lock is not None:
         lock.close()
@@ -174,9 +241,14 @@ def write(
 
 
 @contextmanager
-def read(lake: LakeLocation) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only view of the lake: one snapshot for the whole unit of work, no locks."""
-    con = cursor(lake, read_only=True)
+def read(lake: LakeLocation, *, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only view of the lake: one snapshot for the whole unit of work, no locks;
+    ``sandboxed``, from the instance that reaches nothing else (``sandbox``)."""
+    if sandboxed:
+        con = sandbox(lake).cursor()
+        con.execute(f"USE {CATALOG}")
+    else:
+        con = cursor(lake, read_only=True)
     try:
         con.begin()
         try:

@@ -3,7 +3,8 @@
 Read mode is enforced by DuckDB itself: ``read_mode()`` opens the file read-only with
 external access off (no file but the database can be read or written: no COPY TO,
 read_csv, glob, ATTACH, EXPORT) and the configuration locked (no statement can turn that
-back on, or point a query log or profile at a file), and ``time_limit()`` interrupts a
+back on, or point a query log or profile at a file); a lake, likewise, from an instance
+that reaches its catalog and data path only, and ``time_limit()`` interrupts a
 statement that runs too long, since a reader holds up every writer of the file. Statement
 types, from DuckDB's own parser, only pick the message that suggests ``--write``.
 """
@@ -21,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
+from pipeline.store import lake
 from pipeline.store.connection import read
 from pipeline.store.errors import StoreError
 from pipeline.store.location import LakeLocation, Location, parse_location
@@ -75,13 +77,16 @@ class QueryTimeLimitError(QueryError):
 def read_mode(
     path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection that reaches nothing but the database file."""
-    with read(path, timeout_s=timeout_s, config=READ_MODE_CONFIG) as con:
-        # A lake's data files are external by nature and its instance is the process's own:
-        # there, read mode is the read-only snapshot (and the time limit), not a sandbox.
-        if not isinstance(parse_location(path), LakeLocation):
-            for statement in _READ_MODE_STATEMENTS:
-                con.execute(statement)
+    """A read-only connection that reaches nothing but the database (a lake: its catalog
+    and data path, from an instance of its own, ``lake.sandbox``)."""
+    location = parse_location(path)
+    if isinstance(location, LakeLocation):
+        with lake.read(location, sandboxed=True) as lake_con:
+            yield lake_con
+        return
+    with read(location, timeout_s=timeout_s, config=READ_MODE_CONFIG) as con:
+        for statement in _READ_MODE_STATEMENTS:
+            con.execute(statement)
         yield con
 
 
