@@ -342,3 +342,31 @@ def test_the_label_choice_is_said_where_a_score_past_its_threshold_did_not_decid
     assert label_choice(_scored("NORMAL", 0.1, 0.2, (-2.2, -1.4))) is None
     assert label_choice(_scored("SMURF", 0.99, float("nan"), (4.6, 0.0))) is None
     assert label_choice(_scored("INSUFFICIENT_DATA", 0.99, 0.99, (4.6, 5.0))) is None
+
+
+def test_a_game_without_a_lobby_z_reads_a_dash_not_nan(db_path: Path) -> None:
+    """A game whose lobby is not ten players of five roles a team has no lobby z: the games
+    table says "-" there (it said NaN)."""
+    from tests.lobby_world import add_matches, games_every, set_profile
+
+    with duckdb.connect(str(db_path)) as con:
+        add_matches(con, "short-lobby", games_every(6, won=[True, False] * 3), seed=5)
+        set_profile(con, "short-lobby", level=80, wins=30, losses=28)
+        (match_id,) = con.execute(
+            "SELECT match_id FROM match_participants WHERE puuid = 'short-lobby'"
+            " ORDER BY match_id LIMIT 1"
+        ).fetchone() or ("",)
+        con.execute(
+            "DELETE FROM match_participants WHERE match_id = ? AND puuid = ("
+            " SELECT min(puuid) FROM match_participants WHERE match_id = ?"
+            " AND puuid <> 'short-lobby')",
+            [match_id, match_id],
+        )
+    assert CliRunner().invoke(cli, ["--db", str(db_path), "analyze", "--all"]).exit_code == 0
+    code, out, err = _explain(db_path, "short-lobby", "--games", "10")
+    assert code == 0, err
+    games = out.split("vs tier: z-scores; - where a game has none):")[1]
+    assert "NaN" not in games and "nan" not in games
+    rows = [line.split() for line in games.strip().splitlines()[1:]]
+    assert len(rows) == 6
+    assert sum(1 for row in rows if "-" in row[-3:]) == 1

@@ -121,12 +121,23 @@ def explanation_text(
         shown = newest[[c for c in GAME_COLUMNS if c in e.games]].rename(columns=GAME_COLUMNS)
         if "played" in shown:
             shown["played"] = pd.to_datetime(shown["played"]).dt.strftime("%Y-%m-%d %H:%M")
+        for column in ("vs lobby", "vs tier"):
+            # "-" for a game without one (its lobby not ten players of five roles a team,
+            # or no baseline for its tier and role), not NaN.
+            if column in shown:
+                shown[column] = [z_text(v) for v in shown[column]]
         lines += [
             "",
-            f"{_newest(len(shown), len(e.games))} (vs lobby, vs tier: z-scores):",
+            f"{_newest(len(shown), len(e.games))} (vs lobby, vs tier: z-scores; - where a "
+            "game has none):",
             shown.round(2).to_string(index=False),
         ]
     return "\n".join(lines)
+
+
+def z_text(value: float | None) -> str:
+    """A z-score to two decimals; "-" where there is none."""
+    return "-" if value is None or pd.isna(value) else f"{value:.2f}"
 
 
 def tier_text(tier: str, summary: dict[str, object]) -> str:
