@@ -134,6 +134,13 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
         f"execution {orphan} is recorded RUNNING, but its process (pid {dead_pid}) has ended"
         in (status.output)
     )
+    # The executions list says so too (it listed the run RUNNING and nothing more).
+    listed_runs = smurf(db_path, sim, "jobs", "executions", "4")
+    assert listed_runs.exit_code == 0, listed_runs.output
+    assert (
+        f"execution {orphan} is recorded RUNNING, but its process (pid {dead_pid}) has ended"
+        in listed_runs.output
+    )
     with Database(db_path).write() as con:
         records.close_executions(con, [orphan], "test cleanup")
     # A job by id or by type, as `run` and `jobs trigger` take it.

@@ -434,12 +434,15 @@ def jobs_status(ctx: click.Context) -> None:
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
         if last.get("id") in gone:
-            click.secho(
-                f"     execution {last['id']} is recorded {last['status']}, but its process "
-                f"(pid {gone[last['id']]}) has ended: it is closed FAILED when the job or "
-                "the scheduler next starts.",
-                fg="yellow",
-            )
+            click.secho(f"     {_process_ended(last['id'], last['status'], gone)}", fg="yellow")
+
+
+def _process_ended(execution_id: int, status: str, gone: dict[int, int]) -> str:
+    return (
+        f"execution {execution_id} is recorded {status}, but its process (pid "
+        f"{gone[execution_id]}) has ended: it is closed FAILED when the job or the scheduler "
+        "next starts."
+    )
 
 
 def _runs_whose_process_ended(con: Any) -> dict[int, int]:
@@ -504,8 +507,11 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
 def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int) -> None:
     """Show a job's recent executions (the job by id or type) with their metrics."""
     config = _one_job(ctx, job)
-    with _db(ctx).read() as con:
+    db = _db(ctx)
+    with db.read() as con:
         frame = records.list_executions(con, config.id, status=status, limit=limit)
+        # A lake's runs may be on other hosts: whether their process lives is not known here.
+        gone = {} if isinstance(db.path, LakeLocation) else _runs_whose_process_ended(con)
     if frame.empty:
         click.echo(
             f"No {status.upper()} executions of job {config.id} ({config.job_type})."
@@ -516,6 +522,9 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
     shown = _executions_for_terminal(frame)
     left = f"{{:<{ERROR_SHOWN_CHARS}}}".format  # a message reads from its start
     click.echo(shown.to_string(index=False, formatters={"error": left}).rstrip())
+    for execution_id, status_now in zip(frame["id"], frame["status"], strict=True):
+        if int(execution_id) in gone:
+            click.secho(_process_ended(int(execution_id), status_now, gone), fg="yellow")
 
 
 def _count(value: float | None) -> str:
