@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from pipeline.cli import cli
 from pipeline.reports import NotebookExecutionError, NotebookNotFoundError, run_report
 from pipeline.reports.runner import ReportResult
-from pipeline.store import latest_version, migrate
+from pipeline.store import StoreError, latest_version, migrate
 
 SECRET = "RGAPI-00000000-test-secret-never-in-reports"
 HOSTILE = "x'); DROP TABLE t; --"
@@ -149,6 +149,20 @@ def test_a_timeout_in_fractions_of_a_second_runs(workspace: Path) -> None:
         execution_timeout_s=100.5,
     )
     assert result.html_path.is_file()
+
+
+def test_a_notebook_naming_no_kernel_runs_on_ours(workspace: Path) -> None:
+    """A notebook without a kernelspec (written by a tool, or by hand) is read and run on
+    the reports' kernel: reading its parameters failed with papermill's traceback."""
+    folder = workspace / "notebooks-no-kernel"
+    folder.mkdir()
+    parameters = new_code_cell("count: int = 1", metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[parameters, new_code_cell("print(f'count={count}')")])
+    nbformat.write(nb, str(folder / "bare.ipynb"))
+    result = run_report(
+        "bare", {"count": "4"}, out_dir=workspace / "out-bare", notebooks_dir=folder
+    )
+    assert "count=4" in _stdout(result.executed_path)
 
 
 def test_a_failing_cell_is_named_in_the_error(workspace: Path) -> None:
@@ -559,6 +573,21 @@ def test_a_database_behind_this_release_is_refused_before_any_kernel(workspace: 
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_a_database_without_the_schema_is_refused_for_the_products_notebooks(
+    workspace: Path,
+) -> None:
+    """The product's notebooks read its tables: a DuckDB file without them is refused before
+    a kernel starts (it failed in cell 6 with "Table with name smurf_scores does not
+    exist"); a notebook of the user's may still read any DuckDB file (the echo notebook
+    reads tiny.duckdb, which has no schema of ours)."""
+    bare = workspace / "bare.duckdb"
+    duckdb.connect(str(bare)).close()
+    out = workspace / "bare-db"
+    with pytest.raises(StoreError, match=r"schema version 0 .* run `smurf db migrate`"):
+        run_report("01-smurf-report", {}, out_dir=out, db_path=bare)
+    assert not out.exists()
+
+
 def test_a_report_kernel_is_shut_down_without_an_interrupt() -> None:
     """jupyter_client interrupts a kernel before shutting it down; ipykernel then now and
     then logs an ERROR line on the terminal after a report that went well. The report's
@@ -566,7 +595,8 @@ def test_a_report_kernel_is_shut_down_without_an_interrupt() -> None:
     import asyncio
     import signal
 
-    from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
+    from pipeline.reports.kernel import ReportKernelManager
+    from pipeline.reports.sources import KERNEL_NAME
 
     async def start_and_shut_down() -> tuple[list[int], bool]:
         manager = ReportKernelManager(kernel_name=KERNEL_NAME)

@@ -21,9 +21,6 @@ from pipeline.reports.stopping import ReportStop
 # Environment variables a report kernel must never see.
 SECRET_ENV_VARS = frozenset({"RIOT_API_KEY"})
 
-# ipykernel installs this kernelspec; jupyter_client starts it with sys.executable.
-KERNEL_NAME = "python3"
-
 
 def scrubbed_environment(env: dict[str, str]) -> dict[str, str]:
     """A copy of ``env`` without the variables that hold secrets."""

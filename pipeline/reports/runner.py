@@ -25,10 +25,10 @@ from pipeline.reports.errors import (
     ReportStoppedError,
 )
 from pipeline.reports.html import INJECTED_TAG, export_html
-from pipeline.reports.kernel import KERNEL_NAME, ReportKernelManager
+from pipeline.reports.kernel import ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
-from pipeline.reports.sources import NOTEBOOKS_DIR, find_notebook, load_notebook
+from pipeline.reports.sources import KERNEL_NAME, NOTEBOOKS_DIR, find_notebook, load_notebook
 from pipeline.reports.stopping import ReportStop
 from pipeline.store import check_schema, current_version, read
 from pipeline.store.location import Location, is_lake_url, refuse_directory
@@ -87,7 +87,9 @@ def run_report(
     final = _with_runner_defaults(
         checked, declared, out_dir, stem, notebook.stem, db_path, lock_timeout_s, at
     )
-    _require_database(final, lock_timeout_s)  # before any folder is made for a report
+    # Before any folder is made for a report; the product's notebooks read its tables.
+    ours = notebook.parent.resolve() == NOTEBOOKS_DIR.resolve()
+    _require_database(final, lock_timeout_s, needs_schema=ours)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -205,9 +207,12 @@ def _require_writable_files(parameters: Mapping[str, object]) -> None:
             raise ParameterPathError(name, path, f"whose folder {path.parent} does not exist")
 
 
-def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -> None:
+def _require_database(
+    parameters: Mapping[str, object], lock_timeout_s: float, *, needs_schema: bool
+) -> None:
     """Fail before starting a kernel when the notebook's database is missing, or holds this
-    product's schema at a version other than this release's."""
+    product's schema at a version other than this release's (``needs_schema``: none at
+    all, for the product's own notebooks, which read its tables)."""
     db_path = parameters.get("db_path")
     if not isinstance(db_path, str) or not db_path:
         return
@@ -217,9 +222,9 @@ def _require_database(parameters: Mapping[str, object], lock_timeout_s: float) -
             raise MissingDatabaseError(db_path)
     # A newer release may have changed what the tables mean, and an older database lacks
     # what the notebooks read: refuse with what to do rather than fail in a cell. A file with
-    # no schema of ours is left to the notebook (one of the user's may read any DuckDB file).
+    # no schema of ours is left to a notebook of the user's (it may read any DuckDB file).
     with read(db_path, timeout_s=lock_timeout_s) as con:
-        if current_version(con) > 0:
+        if needs_schema or current_version(con) > 0:
             check_schema(con, db_path)
 
 

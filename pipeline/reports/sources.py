@@ -40,6 +40,16 @@ def is_notebook(path: Path) -> bool:
     return any(line.startswith(CELL_MARKERS) for line in text.splitlines())
 
 
+def _names_a_kernel(path: Path) -> bool:
+    import json
+
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: the tool's own error says why
+    return bool((metadata.get("kernelspec") or {}).get("name"))
+
+
 def available_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
     """The names (without suffix) of the notebooks in ``notebooks_dir`` (a folder's other
     Python files are not offered)."""
@@ -63,17 +73,28 @@ def find_notebook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
     raise NotebookNotFoundError(name, str(notebooks_dir), available_notebooks(notebooks_dir))
 
 
+# ipykernel installs this kernelspec; jupyter_client starts it with sys.executable. Every
+# report runs on it, whatever kernel its notebook names.
+KERNEL_NAME = "python3"
+KERNELSPEC = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
 def load_notebook(source: Path) -> Any:
-    """The notebook at ``source`` (script or .ipynb) as an nbformat ``NotebookNode``."""
+    """The notebook at ``source`` (script or .ipynb) as an nbformat ``NotebookNode``; one
+    that names no kernel (a notebook written by a tool, or by hand) is given ours."""
     import jupytext  # slow to import: only when a notebook is read
 
-    return jupytext.read(str(source))
+    nb = jupytext.read(str(source))
+    if not nb.metadata.get("kernelspec", {}).get("name"):
+        nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    return nb
 
 
 @contextmanager
 def as_ipynb(source: Path) -> Iterator[Path]:
-    """``source`` as an .ipynb file for tools that read only that format (papermill)."""
-    if source.suffix == ".ipynb":
+    """``source`` as an .ipynb file naming its kernel, for tools that read only that format
+    and need the kernel's name (papermill reads the parameters with it)."""
+    if source.suffix == ".ipynb" and _names_a_kernel(source):
         yield source
         return
     import jupytext
