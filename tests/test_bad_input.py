@@ -292,6 +292,11 @@ def test_a_stored_configuration_with_two_bad_keys_is_mended_in_one_command(
     assert "max_tracked_players must be between" in two.stderr
     assert "max_new_matches_per_player must be a whole number" in two.stderr
     assert "stored configuration" not in two.stderr
+    # JSON's null and true read as written, not as Python's None and True.
+    null = smurf(db_path, "jobs", "set", job_id, "max_tracked_players=null")
+    assert "max_tracked_players must be a whole number (got null)" in null.stderr
+    true = smurf(db_path, "jobs", "set", job_id, "max_tracked_players=true")
+    assert "max_tracked_players must be a whole number (got true)" in true.stderr
     # Unknown keys are named together, the settings listed once.
     typos = smurf(db_path, "jobs", "set", job_id, "nosuch=1", "other=2")
     assert "has no setting 'nosuch', 'other'; its settings are:" in typos.stderr

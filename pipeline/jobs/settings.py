@@ -10,6 +10,7 @@ own ``_load_configuration()`` instead.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, TypeVar
 
@@ -123,22 +124,29 @@ def _sentence(model: type[JobSettings], problem: ErrorDetails, job_type: str) ->
     if kind.startswith("int") or (field is not None and field.annotation is int):
         if isinstance(given, int) and not isinstance(given, bool):
             return f"{key} must be between {number(low)} and {number(high)} (got {given})."
-        return f"{key} must be a whole number (got {shorten(given)})."
+        return f"{key} must be a whole number (got {_as_given(given)})."
     if field is not None and field.annotation is float:
         what = "seconds" if key.endswith("seconds") else "a number"
         if key == "timeout_seconds":
             return (
                 f"timeout_seconds must be a positive number of seconds, at most {number(high)} "
-                f"(got {shorten(given)})."
+                f"(got {_as_given(given)})."
             )
-        return (
-            f"{key} must be {what} between {number(low)} and {number(high)} (got {shorten(given)})."
-        )
+        shown = _as_given(given)
+        return f"{key} must be {what} between {number(low)} and {number(high)} (got {shown})."
     if kind == "bool_type":
-        return f"{key} must be true or false (got {shorten(given)})."
+        return f"{key} must be true or false (got {_as_given(given)})."
     if kind == "dict_type":
-        return f'{key} must be a JSON object like {{"top_n": 20}} (got {shorten(given)}).'
-    return f"{key}: {problem['msg'].lower()} (got {shorten(given)})."
+        return f'{key} must be a JSON object like {{"top_n": 20}} (got {_as_given(given)}).'
+    return f"{key}: {problem['msg'].lower()} (got {_as_given(given)})."
+
+
+def _as_given(value: object) -> str:
+    """A value given in a configuration, as it was written: JSON's null, true and false
+    (`jobs set key=null` read "(got None)"), else its repr, cut short."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return shorten(value)
 
 
 def _bounds(field: Any) -> tuple[float, float]:
