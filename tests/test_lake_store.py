@@ -162,6 +162,39 @@ def test_an_uninitialised_catalog_says_to_run_lake_init(postgres: Postgres, tmp_
         pass
 
 
+def test_a_catalog_database_that_does_not_exist_says_to_run_lake_init(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """A URL naming a database the server does not have is refused with the command that
+    creates it (it quoted PostgreSQL's FATAL line and stopped there)."""
+    url = postgres.lake("never_made", tmp_path / "data").url
+    with (
+        pytest.raises(
+            LakeUnavailableError, match=r"database never_made does not exist.*smurf lake init"
+        ),
+        read(url),
+    ):
+        pass
+
+
+def test_a_refused_password_names_pgpassword() -> None:
+    """PostgreSQL's refusal of the password, as DuckDB's attach reports it, says where the
+    password goes (the test server trusts every local user, so the text is DuckDB 1.5's)."""
+    import duckdb
+
+    from pipeline.store.lake import _attach_failure
+
+    refused = duckdb.IOException(
+        'IO Error: Failed to attach DuckLake MetaData "__ducklake_metadata_lake" at path + '
+        '"postgres:host=db user=smurf dbname=smurf"Unable to connect to Postgres at "host=db": '
+        'connection to server at "db", port 5432 failed: FATAL:  password authentication '
+        'failed for user "smurf"'
+    )
+    location = LakeLocation("postgresql://smurf@db:5432/smurf", "/data/lake")
+    said = _attach_failure(location, refused)
+    assert "set PGPASSWORD" in said and "never in the URL" in said
+
+
 def test_lake_init_creates_and_migrates_and_status_reports(
     postgres: Postgres, tmp_path: Path
 ) -> None:

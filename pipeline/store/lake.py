@@ -24,6 +24,7 @@ read the URL style itself, which most S3-compatible stores need as ``path``: the
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,6 +113,17 @@ def _attach_failure(lake: LakeLocation, exc: duckdb.Error) -> str:
         return f"There is no lake in {lake.catalog_uri} yet: create it with `smurf lake init`."
     if "data_path is not set" in message:
         return f"The lake {lake} does not exist yet; give its data_path to create it."
+    if "password authentication failed" in message or "no password supplied" in message:
+        return (
+            f"The lake's catalog {lake.catalog_uri} refused the password: set PGPASSWORD to "
+            "the password of the URL's user (never in the URL, which logs and reports show)."
+        )
+    missing = re.search(r'database "([^"]+)" does not exist', message)
+    if missing:
+        return (
+            f"The lake's catalog database {missing.group(1)} does not exist on that server: "
+            "create the lake with `smurf lake init` (or check the database name in the URL)."
+        )
     if "Unable to connect to Postgres" in message:
         return f"The lake's catalog {lake.catalog_uri} cannot be reached: {message}"
     return f"The lake {lake} cannot be attached: {message}"
