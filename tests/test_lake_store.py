@@ -335,3 +335,26 @@ def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_the
     with read(lake_url) as con:
         assert current_version(con) == latest_version()
         assert canonical_sums(con) == kept
+
+
+def test_lake_init_from_a_file_names_the_jobs_that_came_disabled(
+    lake_url: str, tmp_path: Path
+) -> None:
+    """The file's job settings come along; a job they had disabled (a demo's lake
+    maintenance) is named with the command that turns it on, an active one is not."""
+    source = tmp_path / "small.duckdb"
+    migrate(source)
+    with write(source) as con:
+        con.execute(
+            "UPDATE job_configurations SET is_active = false WHERE job_type = 'LAKE_MAINTENANCE'"
+        )
+        (job_id,) = con.execute(
+            "SELECT id FROM job_configurations WHERE job_type = 'LAKE_MAINTENANCE'"
+        ).fetchone() or (None,)
+    result = CliRunner().invoke(cli, ["--db", lake_url, "lake", "init", "--from", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Job {job_id} (LAKE_MAINTENANCE) came disabled from small.duckdb: "
+        f"`smurf jobs enable {job_id}` turns it on." in result.output
+    )
+    assert "(MATCH_FETCHER) came disabled" not in result.output

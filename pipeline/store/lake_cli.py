@@ -58,6 +58,16 @@ def lake_init(ctx: click.Context, source: Path | None) -> None:
         report = copy_from_file(source, location, timeout_s=timeout_s)
         copied = ", ".join(f"{table} {n}" for table, n in report.rows.items() if n)
         click.echo(f"Copied {source} into the lake: {copied or 'no rows'}.")
+        with read(location, timeout_s=timeout_s) as con:
+            disabled = con.execute(
+                "SELECT id, job_type FROM job_configurations WHERE NOT is_active ORDER BY id"
+            ).fetchall()
+        # The file's job settings came along; a demo's leave lake maintenance off.
+        for job_id, job_type in disabled:
+            click.echo(
+                f"Job {job_id} ({job_type}) came disabled from {source.name}: "
+                f"`smurf jobs enable {job_id}` turns it on."
+            )
 
 
 @lake.command("status")
