@@ -46,6 +46,7 @@ start = end - timedelta(days=days)
 with read(db, timeout_s=wait_s) as con:
     runs = jobs.with_riot_ids(con, jobs.executions(con, since=start, job_type=job_type or None))
     failed_logs = jobs.failed_run_logs(con, since=start, until=end, job_type=job_type or None)
+    ended = jobs.ended_runs_note(con, db)
 runs = runs[runs["started_at"].fillna(runs["created_at"]) <= end]
 present.interactive_tables()
 display(present.header(
@@ -54,6 +55,8 @@ display(present.header(
     f"job {job_type}" if job_type else "every job",
 ))
 display(Markdown(f"**{len(runs):,}** {'execution' if len(runs) == 1 else 'executions'} in the window."))
+if ended:  # a run whose process was killed still reads RUNNING below
+    display(Markdown(ended))
 
 # %% [markdown]
 # ## Per job: runs, failures, rate limits, API requests, durations

@@ -504,6 +504,31 @@ def test_job_monitor_shows_runs_and_failed_logs(world_db: Path, tmp_path: Path) 
     assert jobs.RATE_LIMITED_IN_WORDS in text
 
 
+def test_job_monitor_says_which_running_runs_lost_their_process(
+    world_db: Path, tmp_path: Path
+) -> None:
+    """A run recorded RUNNING whose process was killed (kill -9) is charted RUNNING as
+    recorded, and the monitor says its process has ended, as `smurf jobs status` does."""
+    from tests.sim_helpers import add_execution, copy_database
+
+    db = tmp_path / "killed.duckdb"
+    copy_database(world_db, db)
+    dead_pid = 2**22 + 4321
+    orphan = add_execution(db, 2, pid=dead_pid)
+    result = run_report(
+        "03-job-monitor", {"as_of": NOW.isoformat(), "days": 2}, out_dir=tmp_path, db_path=db
+    )
+    text = _text(result.executed_path)
+    assert (
+        f"Execution {orphan} is recorded RUNNING, but its process (pid {dead_pid}) has ended"
+        in text
+    )
+    quiet = run_report(
+        "03-job-monitor", {"as_of": NOW.isoformat(), "days": 2}, out_dir=tmp_path, db_path=world_db
+    )
+    assert "has ended" not in _text(quiet.executed_path)
+
+
 def test_job_monitor_run_as_opened_names_the_job_types(world_db: Path, tmp_path: Path) -> None:
     """Run outside ``smurf report`` (the lab), a job type the monitor does not know is an
     error naming the known ones, not an empty window."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from pipeline.store.location import LakeLocation, Location
 from pipeline.store.players import riot_ids
 from pipeline.words import counted
 
@@ -203,3 +204,22 @@ def failed_run_logs(
         """,
         {"since": since, "until": until, "job_type": job_type, "limit": limit},
     ).df()
+
+
+def ended_runs_note(con: duckdb.DuckDBPyConnection, location: Location) -> str | None:
+    """Markdown naming the runs recorded RUNNING or PENDING whose process has ended (a
+    kill -9, a crash), which the tables and plot show as recorded; None when there are
+    none, or on a lake (its runs may be on other machines)."""
+    from pipeline.store import job_records as records
+
+    if isinstance(location, LakeLocation):
+        return None
+    gone = records.runs_whose_process_ended(con)
+    if not gone:
+        return None
+    rows = con.execute(
+        "SELECT id, status FROM job_executions WHERE id IN (SELECT unnest(?)) ORDER BY id",
+        [list(gone)],
+    ).fetchall()
+    said = "; ".join(records.process_ended_text(i, status, gone[i]) for i, status in rows)
+    return f"**Note:** {said[0].upper()}{said[1:]}"

@@ -415,7 +415,7 @@ def jobs_status(ctx: click.Context) -> None:
         with db.read() as con:
             overview = read_overview(con, None)
             if not isinstance(db.path, LakeLocation):  # a lake's runs may be on other hosts
-                gone = _runs_whose_process_ended(con)
+                gone = records.runs_whose_process_ended(con)
         if running:
             overview["scheduler"]["state"] = f"RUNNING (pid {running.pid})"
     if isinstance(db.path, LakeLocation):
@@ -438,23 +438,7 @@ def jobs_status(ctx: click.Context) -> None:
 
 
 def _process_ended(execution_id: int, status: str, gone: dict[int, int]) -> str:
-    return (
-        f"execution {execution_id} is recorded {status}, but its process (pid "
-        f"{gone[execution_id]}) has ended: it is closed FAILED when the job or the scheduler "
-        "next starts."
-    )
-
-
-def _runs_whose_process_ended(con: Any) -> dict[int, int]:
-    """The executions still PENDING or RUNNING whose process is gone (a kill -9, a crash):
-    execution id -> pid."""
-    from pipeline.jobs.executions import pid_alive
-
-    return {
-        execution_id: pid
-        for execution_id, _, pid, _ in records.unfinished_executions(con)
-        if pid is not None and not pid_alive(pid)
-    }
+    return records.process_ended_text(execution_id, status, gone[execution_id])
 
 
 def _moment(iso: str | None) -> str:
@@ -511,7 +495,7 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
     with db.read() as con:
         frame = records.list_executions(con, config.id, status=status, limit=limit)
         # A lake's runs may be on other hosts: whether their process lives is not known here.
-        gone = {} if isinstance(db.path, LakeLocation) else _runs_whose_process_ended(con)
+        gone = {} if isinstance(db.path, LakeLocation) else records.runs_whose_process_ended(con)
     if frame.empty:
         click.echo(
             f"No {status.upper()} executions of job {config.id} ({config.job_type})."

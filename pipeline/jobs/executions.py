@@ -49,6 +49,7 @@ from pipeline.jobs.types import Trigger
 from pipeline.log import get_logger
 from pipeline.store import Database, DatabaseBusyError
 from pipeline.store import job_records as records
+from pipeline.store.job_records import pid_alive
 from pipeline.store.location import location_key
 
 log = get_logger(__name__)
@@ -69,19 +70,6 @@ NO_PROCESS_MESSAGE = (
 # Starts, orphan checks and late ends within this process take turns, so no two see (or
 # write) the same rows at once. Re-entrant: a start writes the late ends first.
 _START_LOCK = threading.RLock()
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this pid exists on this machine."""
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass

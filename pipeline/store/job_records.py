@@ -7,6 +7,7 @@ Plain functions over a DuckDB connection; the caller decides the transaction (a
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,6 +269,38 @@ def unfinished_executions(
         " WHERE status IN ('PENDING', 'RUNNING') ORDER BY id"
     ).fetchall()
     return [(int(r[0]), int(r[1]), None if r[2] is None else int(r[2]), r[3]) for r in rows]
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this pid exists on this machine."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def runs_whose_process_ended(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """The executions still PENDING or RUNNING whose process is gone from this machine (a
+    kill -9, a crash): execution id -> pid. Only a database one machine writes can tell
+    (a lake's runs may be on other hosts)."""
+    return {
+        execution_id: pid
+        for execution_id, _, pid, _ in unfinished_executions(con)
+        if pid is not None and not pid_alive(pid)
+    }
+
+
+def process_ended_text(execution_id: int, status: str, pid: int) -> str:
+    """That an execution lost its process, and what becomes of it."""
+    return (
+        f"execution {execution_id} is recorded {status}, but its process (pid {pid}) has "
+        "ended: it is closed FAILED when the job or the scheduler next starts."
+    )
 
 
 def unfinished_shards(
