@@ -66,37 +66,17 @@ def release_after_first_wait(process: subprocess.Popen[str]) -> None:
     assert process.stdout is not None and process.stdout.readline().strip() == "released"
 
 
-def test_waiter_gets_the_file_once_the_holder_closes(db_path: Path) -> None:
-    """A writer blocked by another process succeeds after it closes, and logs whom it waited for."""
-    from pipeline.store.connection import connect_with_retry
-
-    with holder_process(db_path) as holder:
-        released: list[bool] = []
-
-        def sleep_then_release(delay_s: float) -> None:
-            if not released:
-                release_after_first_wait(holder)
-                released.append(True)
-
-        with capture_logs() as logs:
-            con = connect_with_retry(
-                db_path, read_only=False, timeout_s=60, sleep=sleep_then_release
-            )
-        con.execute("INSERT INTO players (puuid) VALUES ('after-wait')")
-        con.close()
-    waits = [e for e in logs if e["event"] == "db.waiting_for_lock"]
-    assert released == [True]
-    assert waits and waits[0]["holder_pid"] == str(holder.pid)
-    # A moment's wait is routine: logged for debugging, not shown to someone at a terminal.
-    acquired = [e for e in logs if e["event"] == "db.lock_acquired"]
-    assert [e["log_level"] for e in waits + acquired] == ["debug", "debug"]
-
-
-def test_a_long_wait_is_a_notice(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A wait that lasts WAIT_NOTICE_S is shown (info), and so is its end."""
+@pytest.mark.parametrize(("notice_s", "level"), [(None, "debug"), (0.0, "info")])
+def test_waiter_gets_the_file_once_the_holder_closes(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, notice_s: float | None, level: str
+) -> None:
+    """A writer blocked by another process succeeds after it closes, and logs whom it waited
+    for: for debugging while the wait is routine (a moment's wait is not shown to someone
+    at a terminal), as a notice once it has lasted WAIT_NOTICE_S (here no time passes)."""
     from pipeline.store import connection
 
-    monkeypatch.setattr(connection, "WAIT_NOTICE_S", 0.0)
+    if notice_s is not None:
+        monkeypatch.setattr(connection, "WAIT_NOTICE_S", notice_s)
     with holder_process(db_path) as holder:
         released: list[bool] = []
 
@@ -109,9 +89,13 @@ def test_a_long_wait_is_a_notice(db_path: Path, monkeypatch: pytest.MonkeyPatch)
             con = connection.connect_with_retry(
                 db_path, read_only=False, timeout_s=60, sleep=sleep_then_release
             )
+        con.execute("INSERT INTO players (puuid) VALUES ('after-wait')")
         con.close()
-    shown = [e["event"] for e in logs if e["log_level"] == "info"]
-    assert shown == ["db.waiting_for_lock", "db.lock_acquired"]
+    waits = [e for e in logs if e["event"] == "db.waiting_for_lock"]
+    assert released == [True]
+    assert waits and waits[0]["holder_pid"] == str(holder.pid)
+    acquired = [e for e in logs if e["event"] == "db.lock_acquired"]
+    assert [e["log_level"] for e in waits + acquired] == [level, level]
 
 
 def test_reader_waits_for_a_writer_in_another_process(db_path: Path) -> None:
