@@ -273,6 +273,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     from pipeline.store.sql import (
         WriteRefusedError,
         read_mode,
+        refuse_lake_escapes,
         render,
         run_statements,
         split_statements,
@@ -295,6 +296,8 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         if not allow_write:  # write_migrated has checked it
             check_schema(con, settings.db_path)
         statements = split_statements(con, query)
+        if not allow_write:
+            refuse_lake_escapes(settings.db_path, query)
         writes = writing_statements(statements)
         if writes and not allow_write:
             raise WriteRefusedError(

@@ -168,3 +168,45 @@ def test_read_mode_on_a_lake_reads_the_lake(lake_url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", lake_url, "sql", "SELECT count(*) AS n FROM players"])
     assert result.exit_code == 0, result.output
     assert "302" in result.output
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM ducklake_rewrite_data_files('lake', 'players', delete_threshold => 0.0)",
+        "SELECT * FROM \"DuckLake_Merge_Adjacent_Files\"('lake')",
+        "SELECT * FROM postgres_query('__ducklake_metadata_lake', 'SELECT 1')",
+        "SELECT * FROM query('SELECT * FROM ducklake_cleanup_old_files(''lake'')')",
+    ],
+)
+def test_read_mode_on_a_lake_runs_no_upkeep_and_no_catalog_sql(
+    lake_url: str, tmp_path: Path, query: str
+) -> None:
+    """The data path is in reach (the lake is read from it), so what would write there or
+    run SQL on the catalog's server is refused by name: a rewrite left a Parquet file
+    behind, and postgres_query read the server's files with the lake's credentials."""
+    with write(lake_url) as con:
+        con.execute(
+            "INSERT INTO players (puuid, platform) SELECT 'p' || range, 'euw1' FROM range(300)"
+        )
+    with write(lake_url) as con:
+        con.execute("DELETE FROM players WHERE puuid < 'p2'")
+    data = tmp_path / "lake-data"
+    before = sorted(p for p in data.rglob("*") if p.is_file())
+    result = CliRunner().invoke(cli, ["--db", lake_url, "sql", query])
+    assert result.exit_code == 1, result.output
+    assert "Read mode on a lake does not run" in result.output
+    with pytest.raises(StoreError, match="Read mode on a lake does not run"):
+        sql.query(lake_url, query)
+    assert sorted(p for p in data.rglob("*") if p.is_file()) == before
+
+
+def test_a_lake_escape_is_a_call_not_a_word_in_a_string() -> None:
+    """Names in strings, comments or column names are not calls; DuckLake's reading
+    functions are allowed."""
+    from pipeline.store.sql import lake_escapes
+
+    assert lake_escapes("SELECT 'postgres_query(' AS x -- ducklake_rewrite_data_files(\n") == []
+    assert lake_escapes("SELECT query FROM t") == []
+    assert lake_escapes("SELECT * FROM ducklake_snapshots('lake')") == []
+    assert lake_escapes("SELECT * FROM postgres_scan ( 'a', 'b', 'c' )") == ["postgres_scan"]

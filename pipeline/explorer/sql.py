@@ -25,6 +25,7 @@ from pipeline.store.sql import (
     WriteRefusedError,
     failed,
     read_mode,
+    refuse_lake_escapes,
     split_statements,
     time_limit,
     writing_statements,
@@ -78,6 +79,7 @@ def query(
         )
     with read_mode(db_path, timeout_s=timeout_s) as con:
         statements = split_statements(con, sql)
+        refuse_lake_escapes(db_path, sql)
         writes = writing_statements(statements)
         if writes:
             raise _refused(", ".join(sorted(set(writes))))

@@ -126,6 +126,62 @@ def failed(exc: duckdb.Error, what: str = "failed") -> QueryError:
     return QueryError(f"The query {what}: {exc}")
 
 
+# What a lake's read mode may not call, though its instance must reach the data path to
+# read it: DuckLake's functions that rewrite, merge or delete the lake's files (they write
+# there), the PostgreSQL scanner's (they run SQL on the catalog's server with the lake's
+# credentials), and those that run SQL given as text (they would hide the others).
+_LAKE_READS = frozenset(
+    {
+        "ducklake_snapshots",
+        "ducklake_current_snapshot",
+        "ducklake_last_committed_snapshot",
+        "ducklake_table_info",
+        "ducklake_list_files",
+        "ducklake_table_changes",
+        "ducklake_table_insertions",
+        "ducklake_table_deletions",
+        "ducklake_options",
+    }
+)
+_SQL_AS_TEXT = frozenset({"query", "query_table"})
+
+
+def lake_escapes(query: str) -> list[str]:
+    """The functions ``query`` calls that a lake's read mode refuses (see ``_LAKE_READS``),
+    by DuckDB's own tokens: a name in a string or a comment is not a call."""
+    tokens = duckdb.tokenize(query)
+    ends = [start for start, _ in tokens[1:]] + [len(query)]
+    found = []
+    for index, ((start, kind), end) in enumerate(zip(tokens, ends, strict=True)):
+        if kind != duckdb.token_type.identifier:
+            continue
+        following = query[ends[index] : ends[index + 1]] if index + 1 < len(tokens) else ""
+        if following.strip() != "(":
+            continue
+        name = query[start:end].strip().strip('"').lower()
+        if (
+            (name.startswith("ducklake_") and name not in _LAKE_READS)
+            or name.startswith("postgres_")
+            or name in _SQL_AS_TEXT
+        ):
+            found.append(name)
+    return found
+
+
+def refuse_lake_escapes(location: Location | str, query: str) -> None:
+    """Refuse, in read mode on a lake, a query calling what ``lake_escapes`` finds."""
+    if not isinstance(parse_location(location), LakeLocation):
+        return
+    found = lake_escapes(query)
+    if found:
+        raise WriteRefusedError(
+            f"Read mode on a lake does not run {', '.join(sorted(set(found)))}: "
+            "they write the lake's files, run SQL on its catalog's server or run SQL given "
+            "as text. Lake upkeep is the LAKE_MAINTENANCE job's (`smurf run LAKE_MAINTENANCE`); "
+            "--write runs anything."
+        )
+
+
 def writing_statements(statements: Sequence[duckdb.Statement]) -> list[str]:
     """The statement types among ``statements`` that may write (empty for a pure read)."""
     return [s.type.name for s in statements if s.type not in READ_STATEMENT_TYPES]
