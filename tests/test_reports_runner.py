@@ -151,16 +151,20 @@ def test_a_timeout_in_fractions_of_a_second_runs(workspace: Path) -> None:
     assert result.html_path.is_file()
 
 
-def test_a_notebook_naming_no_kernel_runs_on_ours(workspace: Path) -> None:
-    """A notebook without a kernelspec (written by a tool, or by hand) is read and run on
-    the reports' kernel: reading its parameters failed with papermill's traceback."""
-    folder = workspace / "notebooks-no-kernel"
+@pytest.mark.parametrize("kernelspec", ["absent", "null"])
+def test_a_notebook_naming_no_kernel_runs_on_ours(workspace: Path, kernelspec: str) -> None:
+    """A notebook without a kernelspec (written by a tool, or by hand), or with a null one,
+    is read and run on the reports' kernel: reading its parameters failed with papermill's
+    traceback."""
+    folder = workspace / f"notebooks-no-kernel-{kernelspec}"
     folder.mkdir()
     parameters = new_code_cell("count: int = 1", metadata={"tags": ["parameters"]})
     nb = new_notebook(cells=[parameters, new_code_cell("print(f'count={count}')")])
+    if kernelspec == "null":
+        nb.metadata["kernelspec"] = None
     nbformat.write(nb, str(folder / "bare.ipynb"))
     result = run_report(
-        "bare", {"count": "4"}, out_dir=workspace / "out-bare", notebooks_dir=folder
+        "bare", {"count": "4"}, out_dir=workspace / f"out-bare-{kernelspec}", notebooks_dir=folder
     )
     assert "count=4" in _stdout(result.executed_path)
 

@@ -510,6 +510,29 @@ def test_a_write_kept_from_the_gate_past_its_bound_is_busy_not_stuck() -> None:
         pass
 
 
+def test_writes_wait_past_their_bound_for_a_patient_pass_run_alone() -> None:
+    """A pass that asked to run alone from the start (the analyzer rebuilding the lobby
+    reference, which can take a while) keeps the other writes waiting past their own bound
+    until it is done, rather than failing them as busy."""
+    gate = WriteGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def patient_pass() -> None:
+        with gate.held(alone=True, timeout_s=5, patient=True):
+            inside.set()
+            leave.wait(5)
+
+    runner = threading.Thread(target=patient_pass)
+    runner.start()
+    assert inside.wait(5)
+    threading.Timer(0.6, leave.set).start()
+    started = time.monotonic()
+    with gate.held(alone=False, timeout_s=0.2):
+        waited_s = time.monotonic() - started
+    runner.join(5)
+    assert waited_s >= 0.5
+
+
 def test_transact_reports_a_gate_timeout_as_a_busy_database(db_path: Path) -> None:
     """Waiting for this process's other writes counts against the lock timeout: while one
     runs alone, a transaction that may wait 0.3 s says the database is busy, and why."""

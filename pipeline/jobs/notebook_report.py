@@ -110,7 +110,8 @@ class NotebookReport(BaseJob):
             )
         except reports.ReportError as exc:
             raise JobConfigError(str(exc)) from None
-        _check_parameter_paths(self.job_config_id, self.settings.parameters)
+        if not self.context.db.is_lake:  # a lake's runs may be on other machines
+            _check_parameter_paths(self.job_config_id, self.settings.parameters)
         self.notebook = notebook.stem
         self.notebooks_dir = notebooks_dir
         self.output_dir = Path(self.settings.output_dir)

@@ -111,6 +111,7 @@ def report(
             f"typo, or create it first (mkdir -p {out_dir.parent}).",
             param_hint="'--out'",
         )
+    result = None
     try:
         with _sigterm_interrupts():
             result = run_report(
@@ -123,11 +124,14 @@ def report(
                 lock_timeout_s=settings.lock_timeout_s,
             )
     except _Terminated:
-        click.echo("Stopped by SIGTERM: no report was written.", err=True)
+        # Past run_report's return the report is whole: it is kept, and said so.
+        outcome = f"the report is {result.html_path}" if result else "no report was written"
+        click.echo(f"Stopped by SIGTERM: {outcome}.", err=True)
         raise click.exceptions.Exit(SIGTERM_EXIT) from None
     except KeyboardInterrupt:
         click.echo("\nStopped by Ctrl-C: no report was written.", err=True)
         raise click.exceptions.Exit(SIGINT_EXIT) from None
+    assert result is not None
     click.echo(str(result.executed_path))
     click.echo(str(result.html_path))
     for parameter in OUTPUT_PARAMETERS:  # what else the notebook wrote (the suspects CSV)

@@ -85,7 +85,7 @@ def load_notebook(source: Path) -> Any:
     import jupytext  # slow to import: only when a notebook is read
 
     nb = jupytext.read(str(source))
-    if not nb.metadata.get("kernelspec", {}).get("name"):
+    if not (nb.metadata.get("kernelspec") or {}).get("name"):
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
     return nb
 

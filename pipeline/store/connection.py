@@ -321,7 +321,8 @@ def transact(
     ``OPTIMISTIC_ATTEMPTS`` collisions, attempts run alone among this process's transactions
     on the database, so a large one cannot lose to small ones for ever; ``alone`` runs every
     attempt so, for work that must see every write of this process committed before it and
-    none beside it (a rebuild of what the writers derive from what they read).
+    none beside it (a rebuild of what the writers derive from what they read), and the other
+    writes wait for it past their lock timeout (``write_gate.PATIENT_WAIT_S``).
     """
     gate = gate_for(location_key(parse_location(path)))
     tried = 0
@@ -330,7 +331,9 @@ def transact(
         nonlocal tried
         tried += 1
         try:
-            with gate.held(alone=alone or tried > OPTIMISTIC_ATTEMPTS, timeout_s=timeout_s):
+            with gate.held(
+                alone=alone or tried > OPTIMISTIC_ATTEMPTS, timeout_s=timeout_s, patient=alone
+            ):
                 return _in_write_transaction(path, work, timeout_s)
         except GateTimeout as exc:
             raise DatabaseBusyError(

@@ -164,7 +164,7 @@ def sandbox(lake: LakeLocation) -> duckdb.DuckDBPyConnection:
                 if lake.data_path is not None:
                     allowed = _quoted(data_path_for_attach(lake.data_path))
                     found.execute(f"SET allowed_directories = [{allowed}]")
-                    if is_remote(lake.data_path):
+                    if lake.data_path.lower().startswith(("s3://", "s3a://")):
                         _credentials_into_a_secret(found)
                 found.execute("SET enable_external_access = false")
                 found.execute("SET enable_progress_bar = false")

@@ -8,7 +8,9 @@ has collided ``OPTIMISTIC_ATTEMPTS`` times runs alone: it waits for the ``transa
 in flight to end, and new ones wait for it. None of them can then collide with it; writes
 that bypass ``transact`` (migrations, imports, a run's own bookkeeping) and other processes
 sharing a lake are not held back, and their rare collisions are still retried. A wait for
-the gate counts against the caller's lock timeout. A transaction's work must not wait for
+the gate counts against the caller's lock timeout, except behind a transaction that asked
+to run alone from the start (``patient``: an analyzer pass rebuilding the lobby reference),
+which the others wait for up to ``PATIENT_WAIT_S``. A transaction's work must not wait for
 another thread's ``transact`` on the same database: with one waiting to run alone, neither
 would move.
 """
@@ -22,6 +24,10 @@ from contextlib import contextmanager
 
 # Attempts run side by side with others before a transaction runs alone.
 OPTIMISTIC_ATTEMPTS = 2
+# How long writes wait for a holder that asked to run alone from the start (``patient``: an
+# analyzer pass rebuilding what the writers derive, which may take minutes on a large
+# database and is bounded by its job's timeout) before they give up as busy.
+PATIENT_WAIT_S = 3600.0
 
 
 class GateTimeout(TimeoutError):
@@ -42,13 +48,15 @@ class WriteGate:
         self._shared = 0
         self._alone = False
         self._waiting_alone = 0
+        self._patient = False  # the holder alone asks the others to wait for it
         self._held = threading.local()
 
     @contextmanager
-    def held(self, *, alone: bool, timeout_s: float) -> Iterator[None]:
+    def held(self, *, alone: bool, timeout_s: float, patient: bool = False) -> Iterator[None]:
         """Hold the gate for one attempt; re-entered by its own thread, it holds nothing more
         (a transaction started inside another's work must not wait for that one to end).
-        Waiting longer than ``timeout_s`` for it raises ``GateTimeout``."""
+        Waiting longer than ``timeout_s`` for it raises ``GateTimeout``; while a ``patient``
+        holder has it alone, the others wait up to ``PATIENT_WAIT_S`` instead."""
         if getattr(self._held, "depth", 0):
             self._held.depth += 1
             try:
@@ -56,7 +64,7 @@ class WriteGate:
             finally:
                 self._held.depth -= 1
             return
-        self._acquire(alone, timeout_s)
+        self._acquire(alone, timeout_s, patient)
         self._held.depth = 1
         try:
             yield
@@ -64,7 +72,7 @@ class WriteGate:
             self._held.depth = 0
             self._release(alone)
 
-    def _acquire(self, alone: bool, timeout_s: float) -> None:
+    def _acquire(self, alone: bool, timeout_s: float, patient: bool) -> None:
         started = time.monotonic()
         with self._changed:
             if alone:
@@ -79,18 +87,21 @@ class WriteGate:
                 if not free:
                     raise GateTimeout(time.monotonic() - started)
                 self._alone = True
+                self._patient = patient
             else:
-                free = self._changed.wait_for(
-                    lambda: not self._alone and self._waiting_alone == 0, timeout_s
-                )
-                if not free:
-                    raise GateTimeout(time.monotonic() - started)
+                while self._alone or self._waiting_alone:
+                    bound = PATIENT_WAIT_S if self._alone and self._patient else timeout_s
+                    remaining = started + max(bound, timeout_s) - time.monotonic()
+                    if remaining <= 0:
+                        raise GateTimeout(time.monotonic() - started)
+                    self._changed.wait(remaining)
                 self._shared += 1
 
     def _release(self, alone: bool) -> None:
         with self._changed:
             if alone:
                 self._alone = False
+                self._patient = False
             else:
                 self._shared -= 1
             self._changed.notify_all()
