@@ -120,15 +120,14 @@ def keep_current(
 def _keep_baselines(
     con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool, rebuild: bool
 ) -> Upkeep:
-    rebuilt = rebuild
-    if rebuilt:
+    if rebuild:
         games = rebuild_aggregates(con, renorm=True)
         log.debug("analyzer.reference_rebuilt", games=games)
     state = con.execute(
         "SELECT model_version, games, compacted_rows, queue_min_games FROM scoring_state"
     ).fetchone()
     rows = count_rows(con, "player_game_sums")
-    compacted = state[2] if state is not None and not rebuilt else rows
+    compacted = state[2] if state is not None and not rebuild else rows
     if rows > COMPACT_GROWTH * max(compacted, 1):
         removed = compact(con)
         compacted = rows - removed
@@ -138,12 +137,12 @@ def _keep_baselines(
     stored = stored_games(con)
     model_changed = state is None or state[0] != MODEL_VERSION
     grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
-    if not (force or rebuilt or model_changed or grown):
+    if not (force or rebuild or model_changed or grown):
         return Upkeep(False, False, False)
     fresh = baseline_frame(con, params)
     with registered_frame(con, fresh) as (name, _columns):
         moved = _baseline_shift(con, name) > BASELINE_TOLERANCE
-        everyone = model_changed or rebuilt or moved
+        everyone = model_changed or rebuild or moved
         con.execute("DELETE FROM scoring_baselines")
         con.execute(f"INSERT INTO scoring_baselines BY NAME SELECT * FROM {name}")
     # The inputs' scored sums compare with the baselines: sum them again with the new ones.
@@ -157,7 +156,7 @@ def _keep_baselines(
     if everyone:
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
     log.debug("analyzer.baselines_refreshed", games=stored, everyone_queued=everyone)
-    return Upkeep(rebuilt, True, everyone)
+    return Upkeep(rebuild, True, everyone)
 
 
 def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:

@@ -434,11 +434,8 @@ def jobs_status(ctx: click.Context) -> None:
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
         if last.get("id") in gone:
-            click.secho(f"     {_process_ended(last['id'], last['status'], gone)}", fg="yellow")
-
-
-def _process_ended(execution_id: int, status: str, gone: dict[int, int]) -> str:
-    return records.process_ended_text(execution_id, status, gone[execution_id])
+            ended = records.process_ended_text(last["id"], last["status"], gone[last["id"]])
+            click.secho(f"     {ended}", fg="yellow")
 
 
 def _moment(iso: str | None) -> str:
@@ -506,9 +503,10 @@ def jobs_executions(ctx: click.Context, job: str, status: str | None, limit: int
     shown = _executions_for_terminal(frame)
     left = f"{{:<{ERROR_SHOWN_CHARS}}}".format  # a message reads from its start
     click.echo(shown.to_string(index=False, formatters={"error": left}).rstrip())
-    for execution_id, status_now in zip(frame["id"], frame["status"], strict=True):
-        if int(execution_id) in gone:
-            click.secho(_process_ended(int(execution_id), status_now, gone), fg="yellow")
+    for execution_id, status_now in zip(frame["id"].astype(int), frame["status"], strict=True):
+        if execution_id in gone:
+            ended = records.process_ended_text(execution_id, status_now, gone[execution_id])
+            click.secho(ended, fg="yellow")
 
 
 def _count(value: float | None) -> str:

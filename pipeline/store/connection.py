@@ -136,7 +136,7 @@ def connect_with_retry(
                 notice = not noticed and waited_s >= WAIT_NOTICE_S
                 if notice or waited_s - logged_at >= WAIT_LOG_EVERY_S:
                     logged_at = waited_s
-                    noticed = noticed or waited_s >= WAIT_NOTICE_S
+                    noticed = noticed or notice
                     (log.info if noticed else log.debug)(
                         "db.waiting_for_lock",
                         path=str(path),

@@ -26,10 +26,11 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -49,6 +50,8 @@ S3_URL_STYLES = ("path", "vhost")
 
 _INSTANCES: dict[tuple[LakeLocation, bool], duckdb.DuckDBPyConnection] = {}
 _SANDBOXES: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
+# A sandbox loads the lake's extensions itself and no others, nor installs any.
+_NO_EXTENSIONS_LOADED = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _WRITE_LOCKS: dict[LakeLocation, WriteLock] = {}
 _REGISTRY_LOCK = threading.Lock()
 
@@ -129,20 +132,34 @@ def _attach_failure(lake: LakeLocation, exc: duckdb.Error) -> str:
     return f"The lake {lake} cannot be attached: {message}"
 
 
+def _attached(
+    lake: LakeLocation,
+    *,
+    read_only: bool,
+    config: dict[str, Any] | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB instance (``config``) with the lake attached and ``then`` done on it;
+    closed again if any of that fails."""
+    con = duckdb.connect(config=config or {})
+    try:
+        use_utc(con)
+        attach(con, lake, AttachOptions(read_only=read_only))
+        if then is not None:
+            then(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def instance(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """This process's DuckDB instance with the lake attached (created on first use)."""
     key = (lake, read_only)
     with _REGISTRY_LOCK:
         found = _INSTANCES.get(key)
         if found is None:
-            found = duckdb.connect()
-            try:
-                use_utc(found)
-                attach(found, lake, AttachOptions(read_only=read_only))
-            except BaseException:
-                found.close()
-                raise
-            _INSTANCES[key] = found
+            found = _INSTANCES[key] = _attached(lake, read_only=read_only)
         return found
 
 
@@ -152,27 +169,23 @@ def sandbox(lake: LakeLocation) -> duckdb.DuckDBPyConnection:
     (no ``read_csv`` of another file, no ``glob``, no ATTACH), no extension is installed or
     loaded past the lake's own, and the configuration is locked. The jobs' instance cannot
     be: its writers need what a reader must not have."""
+
+    def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+        if lake.data_path is not None:
+            allowed = _quoted(data_path_for_attach(lake.data_path))
+            con.execute(f"SET allowed_directories = [{allowed}]")
+            if lake.data_path.lower().startswith(("s3://", "s3a://")):
+                _credentials_into_a_secret(con)
+        con.execute("SET enable_external_access = false")
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET lock_configuration = true")
+
     with _REGISTRY_LOCK:
         found = _SANDBOXES.get(lake)
         if found is None:
-            found = duckdb.connect(
-                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+            found = _SANDBOXES[lake] = _attached(
+                lake, read_only=True, config=_NO_EXTENSIONS_LOADED, then=lock_down
             )
-            try:
-                use_utc(found)
-                attach(found, lake, AttachOptions(read_only=True))
-                if lake.data_path is not None:
-                    allowed = _quoted(data_path_for_attach(lake.data_path))
-                    found.execute(f"SET allowed_directories = [{allowed}]")
-                    if lake.data_path.lower().startswith(("s3://", "s3a://")):
-                        _credentials_into_a_secret(found)
-                found.execute("SET enable_external_access = false")
-                found.execute("SET enable_progress_bar = false")
-                found.execute("SET lock_configuration = true")
-            except BaseException:
-                found.close()
-                raise
-            _SANDBOXES[lake] = found
         return found
 
 
@@ -234,7 +247,10 @@ def forget(lake: LakeLocation) -> None:
 
 def cursor(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection of its own to this process's instance, with the lake as default catalog."""
-    con = instance(lake, read_only=read_only).cursor()
+    return _on_the_lake(instance(lake, read_only=read_only).cursor())
+
+
+def _on_the_lake(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"USE {CATALOG}")
     return con
 
@@ -256,11 +272,7 @@ def write(
 def read(lake: LakeLocation, *, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only view of the lake: one snapshot for the whole unit of work, no locks;
     ``sandboxed``, from the instance that reaches nothing else (``sandbox``)."""
-    if sandboxed:
-        con = sandbox(lake).cursor()
-        con.execute(f"USE {CATALOG}")
-    else:
-        con = cursor(lake, read_only=True)
+    con = _on_the_lake(sandbox(lake).cursor()) if sandboxed else cursor(lake, read_only=True)
     try:
         con.begin()
         try:

@@ -90,8 +90,9 @@ class WriteGate:
                 self._patient = patient
             else:
                 while self._alone or self._waiting_alone:
-                    bound = PATIENT_WAIT_S if self._alone and self._patient else timeout_s
-                    remaining = started + max(bound, timeout_s) - time.monotonic()
+                    patient = self._alone and self._patient
+                    bound = max(PATIENT_WAIT_S, timeout_s) if patient else timeout_s
+                    remaining = started + bound - time.monotonic()
                     if remaining <= 0:
                         raise GateTimeout(time.monotonic() - started)
                     self._changed.wait(remaining)
