@@ -46,17 +46,22 @@ def run_maintenance(db: Path | str, **config: float) -> dict[str, object]:
     return row
 
 
-def test_maintenance_compacts_and_deletes_what_nothing_needs(lake_url: str) -> None:
-    """Many small commits and updates become few files; replaced files are deleted."""
-    location = parse_location(lake_url)
-    assert isinstance(location, LakeLocation)
-    for batch in range(4):
+def store_players_in_commits(lake_url: str, commits: int) -> None:
+    """150 new players in each of ``commits`` commits: a Parquet file each."""
+    for batch in range(commits):
         with write(lake_url) as con:
             con.execute(
                 "INSERT INTO players (puuid, platform) SELECT 'p' || range || '-' || ?, 'euw1'"
                 " FROM range(150)",
                 [batch],
             )
+
+
+def test_maintenance_compacts_and_deletes_what_nothing_needs(lake_url: str) -> None:
+    """Many small commits and updates become few files; replaced files are deleted."""
+    location = parse_location(lake_url)
+    assert isinstance(location, LakeLocation)
+    store_players_in_commits(lake_url, 4)
     with write(lake_url) as con:
         con.execute("UPDATE players SET summoner_level = 30 WHERE puuid LIKE 'p1%'")
     before = data_files(location)
@@ -94,13 +99,7 @@ def test_a_table_duckdb_cannot_compact_does_not_stop_the_pass(lake_url: str) -> 
             "INSERT INTO rank_snapshots (puuid, queue_type, observed_at)"
             " VALUES ('late', 'RANKED_SOLO_5x5', now()::TIMESTAMP)"
         )
-    for batch in range(3):
-        with write(lake_url) as con:
-            con.execute(
-                "INSERT INTO players (puuid, platform) SELECT 'p' || range || '-' || ?, 'euw1'"
-                " FROM range(150)",
-                [batch],
-            )
+    store_players_in_commits(lake_url, 3)
     row = run_maintenance(lake_url, expire_snapshots_after_hours=0, delete_files_after_hours=1)
     details = json.loads(str(row["details"]))
     assert set(details["tables_not_compacted"]) == {"rank_snapshots"}, details
