@@ -19,6 +19,7 @@ from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
 from pipeline.store import (
     current_version,
+    lake,
     latest_version,
     migrate,
     parse_match,
@@ -33,7 +34,7 @@ from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.lake_schema import declared_keys, duplicate_keys, next_id
 from pipeline.store.location import LakeLocation, parse_location
 from tests.conftest import FIXTURES_DIR
-from tests.lake_fixtures import Postgres
+from tests.lake_fixtures import Postgres, copy_lake
 
 
 def schema_of(location: Path | str) -> list[tuple[str, str, str]]:
@@ -358,3 +359,32 @@ def test_lake_init_from_a_file_names_the_jobs_that_came_disabled(
         f"`smurf jobs enable {job_id}` turns it on." in result.output
     )
     assert "(MATCH_FETCHER) came disabled" not in result.output
+
+
+def test_a_missing_or_empty_data_folder_is_refused_not_made_anew(
+    postgres: Postgres, lake_template: LakeLocation, tmp_path: Path
+) -> None:
+    """A lake whose data folder is gone (moved) or empty (a volume not mounted) while its
+    catalog lists files there is refused with what to do; DuckDB made the folder anew and
+    the next write split the lake. Restored, the lake reads as before."""
+    location = copy_lake(postgres, lake_template, tmp_path / "lake-data")
+    with write(location.url) as con:
+        write_matches(con, [parse_match(m) for m in fixture_matches()])
+        # More rows than a commit keeps in the catalog: a data file.
+        con.execute("INSERT INTO players (puuid) SELECT 'p' || i FROM range(100) t(i)")
+    lake.forget(location)
+    folder = Path(str(location.data_path))
+    folder.rename(tmp_path / "elsewhere")
+    missing = pytest.raises(LakeUnavailableError, match=r"data folder .* does not exist.*mount")
+    with missing, write(location.url) as con:
+        con.execute("INSERT INTO players (puuid) VALUES ('split')")
+    assert not folder.exists()
+    folder.mkdir()  # the mount point of a volume not mounted
+    empty = pytest.raises(LakeUnavailableError, match=r"is empty, but its catalog lists \d+")
+    with empty, read(location.url):
+        pass
+    folder.rmdir()
+    (tmp_path / "elsewhere").rename(folder)
+    with read(location.url) as con:
+        assert con.execute("SELECT count(*) FROM matches").fetchone() == (3,)
+    lake.forget(location)

@@ -96,6 +96,37 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation, options: AttachOp
     except duckdb.Error as exc:
         raise LakeUnavailableError(_attach_failure(lake, exc)) from None
     con.execute(f"USE {CATALOG}")
+    if not options.create:
+        _require_data_folder(con, lake)
+
+
+def _require_data_folder(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
+    """Refuse a lake whose local data folder is missing or empty while its catalog lists
+    data files: a volume not mounted, or a folder moved. DuckDB would make the folder anew
+    and write new files into it, splitting the lake between two places; and every read of
+    the missing files fails."""
+    row = con.execute(
+        f"SELECT value FROM ducklake_options('{CATALOG}') WHERE option_name = 'data_path'"
+    ).fetchone()
+    data_path = str(row[0]) if row and row[0] else lake.data_path
+    if data_path is None or is_remote(data_path):
+        return
+    folder = Path(data_path)
+    if folder.is_dir() and any(folder.iterdir()):
+        return
+    listed = con.execute(
+        f"SELECT coalesce(sum(file_count), 0) FROM ducklake_table_info('{CATALOG}')"
+    ).fetchone()
+    files = int(listed[0]) if listed else 0
+    if files == 0:
+        return  # a lake whose rows are all in the catalog yet (small commits)
+    state = "is empty" if folder.is_dir() else "does not exist"
+    raise LakeUnavailableError(
+        f"The lake's data folder {folder} {state}, but its catalog lists {files:,} data "
+        "files there: mount or restore the folder (an unmounted volume looks like this), "
+        "or give the folder the files moved to as the lake URL's data_path. Nothing was "
+        "read or written."
+    )
 
 
 def _set_s3_url_style(con: duckdb.DuckDBPyConnection, style: str | None) -> None:
