@@ -108,6 +108,32 @@ def test_bad_input_is_one_clear_line(
     assert "Traceback" not in result.output
 
 
+def test_run_on_some_platforms_works_on_their_players_only(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """`smurf run --platforms` narrows a platform job to those platforms' players, as the
+    scheduler's option does (it had none: only SMURF_PLATFORMS did), and says a bad list."""
+    player = sim.truth()[0]
+    assert (
+        smurf(db_path, sim, "track", f"{player['game_name']}#{player['tag_line']}").exit_code == 0
+    )
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=3)
+    elsewhere = smurf(db_path, sim, "run", "TRACKED_PLAYER_UPDATER", "--platforms", "KR,jp1")
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert count(db_path, "SELECT count(*) FROM matches") == 0
+    here = smurf(db_path, sim, "run", "TRACKED_PLAYER_UPDATER", "--platforms", "euw1")
+    assert here.exit_code == 0, here.output
+    assert count(db_path, "SELECT count(*) FROM matches") == 3
+    with Database(db_path).read() as con:
+        shards = [
+            r[0] for r in con.execute("SELECT shard FROM job_executions ORDER BY id").fetchall()
+        ]
+    assert shards == ["jp1,kr", "euw1"]
+    bad = smurf(db_path, sim, "run", "TRACKED_PLAYER_UPDATER", "--platforms", "mars1")
+    assert bad.exit_code == 1 and "Platforms must be a comma-separated list" in bad.output
+    assert "Traceback" not in bad.output
+
+
 def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: RunningSimulator) -> None:
     """A foreground run is visible through jobs list/status/executions/logs; set/enable work."""
     player = sim.truth()[0]

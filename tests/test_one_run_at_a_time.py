@@ -147,8 +147,15 @@ def test_smurf_run_refuses_when_the_scheduler_cannot_be_asked(db_path: Path) -> 
     only_the_analyzer(db_path, "interval(hours=1)")
     with scheduler_process(db_path, 0):
         result = smurf_run(db_path, "SMURF_ANALYZER")
+        # A run handed to a scheduler works on its platforms: narrowing them is refused.
+        narrowed = CliRunner().invoke(
+            cli,
+            ["--db", str(db_path), "run", "SMURF_ANALYZER", "--platforms", "euw1"],
+            env={},
+        )
     assert result.exit_code == 1
     assert "no API" in result.output
+    assert narrowed.exit_code == 1 and "Leave out --platforms" in narrowed.output
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pipeline.cli_settings import command_db_option, settings_of
-from pipeline.config import DEFAULT_RIOT_API_BASE, Settings
+from pipeline.config import DEFAULT_RIOT_API_BASE, Settings, parse_platforms
 from pipeline.errors import ConfigError, shorten
 from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext, set_process_context
 from pipeline.jobs.errors import JobConfigError, JobError, UnknownJobError
@@ -270,22 +270,37 @@ def _progress_printer(job_label: str) -> Any:
     default=None,
     help="Token for a scheduler API reached beyond loopback [env SMURF_API_TOKEN].",
 )
+@click.option(
+    "--platforms",
+    default=None,
+    help="Run a platform job (updater, fetcher, profile refresher, ban checker) on the "
+    "players of these platforms only, e.g. euw1,eun1 [env SMURF_PLATFORMS; default: all].",
+)
 @command_db_option()
 @click.pass_context
-def run_job(ctx: click.Context, job: str, api_token: str | None) -> None:
+def run_job(ctx: click.Context, job: str, api_token: str | None, platforms: str | None) -> None:
     """Run a job once in the foreground, by job type (e.g. MATCH_FETCHER) or job id.
 
     A type with several jobs runs each in turn, naming each by id. Ctrl-C stops the run and
     records it as stopped (exit status 130). When a scheduler serves the database, the run
     is handed to it (one rate limiter per key) and this command waits for it to end; Ctrl-C
-    then stops the waiting, not the run.
+    then stops the waiting, not the run. On a lake, a platform job runs on the platforms no
+    other run of it holds, of --platforms (default: all).
     """
     settings = settings_of(ctx)
     if api_token:
         settings = settings.replace(api_token=api_token)
+    if platforms is not None:
+        settings = settings.replace(platforms=parse_platforms(platforms))
     db = Database(settings.db_path, settings.lock_timeout_s)
     configs = resolve_configs(db, job)
     running = running_scheduler(db.path)
+    if running is not None and platforms is not None:
+        raise ConfigError(
+            f"A scheduler (pid {running.pid or '?'}) serves {db.path}: a run is handed to it "
+            "and works on its platforms. Leave out --platforms, or stop the scheduler to "
+            "run the job here."
+        )
     if running is not None:
         statuses = _each_job(
             configs,
