@@ -37,6 +37,8 @@ with duckdb.connect(db_path, read_only=True) as con:
     found = con.execute("SELECT count(*) FROM t WHERE name = ?", [name]).fetchone()[0]
 print(f"count={count!r} type={type(count).__name__} found={found} db={db_path}")
 print(f"since={since} key={os.environ.get('RIOT_API_KEY')}")
+print("secret variables:", sorted(n for n, v in os.environ.items() if "test-secret" in v
+      or n in ("RIOT_API_BASE", "SMURF_API_TOKEN")))
 import sys
 print(f"python={sys.executable}")
 """
@@ -88,6 +90,10 @@ def echo_report(workspace: Path) -> Iterator[ReportResult]:
     foreign python3 kernelspec installed."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("RIOT_API_KEY", SECRET)
+        # The key in the API's URL and in a variable of the user's; the scheduler's token.
+        env.setenv("RIOT_API_BASE", f"http://user:{SECRET}@127.0.0.1:9/{{route}}")
+        env.setenv("MY_NOTES", f"key {SECRET}")
+        env.setenv("SMURF_API_TOKEN", "scheduler-token-0123")
         # A user's python3 kernelspec of another Python, found before this environment's.
         env.setenv("JUPYTER_PATH", str(_foreign_kernelspec(workspace)))
         yield run_report(
@@ -121,8 +127,11 @@ def test_values_are_data_not_sql(echo_report: ReportResult, workspace: Path) -> 
 
 
 def test_the_api_key_never_reaches_the_kernel(echo_report: ReportResult) -> None:
-    """The kernel's environment has no RIOT_API_KEY, so no report can print it."""
+    """The kernel's environment has no RIOT_API_KEY, so no report can print it; nor the
+    API's URL (it may carry the key as a password: it did), the scheduler API's token, or
+    any variable holding the key."""
     assert "key=None" in _stdout(echo_report.executed_path)
+    assert "secret variables: []" in _stdout(echo_report.executed_path)
     assert SECRET not in echo_report.executed_path.read_text()
     assert SECRET not in echo_report.html_path.read_text()
 
@@ -235,7 +244,46 @@ def test_smurf_report_stopped_says_so_and_keeps_no_file(
     )
     assert done.returncode == status, done.stderr
     assert f"Stopped by {said}: no report was written." in done.stderr
+    # The kernel's own stderr stays off the terminal: ipykernel, stopped mid-cell, printed
+    # a zmq traceback there now and then.
+    assert "Traceback" not in done.stderr
     assert list(out.iterdir()) == []
+
+
+def test_a_kernel_killed_mid_cell_is_said_with_its_cell_and_why(workspace: Path) -> None:
+    """A kernel that dies while a cell runs (killed by the system for memory, a crash) is
+    one error naming the cell, the signal and the kernel's last words on stderr; it was
+    nbclient's DeadKernelError traceback. The kernel's stderr is not on the command's own:
+    its words come once, in the error. The partly executed notebook is kept, as a failing
+    cell's is, with no page."""
+    import subprocess
+
+    notebooks = workspace / "notebooks-killed"
+    _write_notebook(
+        notebooks,
+        "killed",
+        # The kernel's log is on its stderr (a cell's own writes there are its output).
+        "import os, signal\nget_ipython().kernel.log.error('kernel-last-words')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)",
+    )
+    out = workspace / "out-killed"
+    out.mkdir()
+    smurf = Path(sys.executable).parent / "smurf"
+    arguments = ["--db", str(workspace / "tiny.duckdb"), "report", "-n", "killed"]
+    done = subprocess.run(
+        [str(smurf), *arguments, "--notebooks-dir", str(notebooks), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    error = next(line for line in done.stderr.splitlines() if line.startswith("Error: "))
+    assert "The notebook killed failed in cell 1 ('import os, signal'" in error
+    assert "was killed by signal 9 (SIGKILL; most often the system, out of memory)" in error
+    assert "Its last words on stderr: [IPKernelApp] ERROR | kernel-last-words." in error
+    assert done.stderr.count("kernel-last-words") == 1
+    assert [p.suffix for p in out.iterdir()] == [".ipynb"]
 
 
 def test_smurf_report_without_a_database_reads_the_one_lab_opens(

@@ -8,6 +8,7 @@ Public surface::
 """
 
 from pipeline.reports.errors import (
+    KernelDiedError,
     MissingDatabaseError,
     NotebookExecutionError,
     NotebookNotFoundError,
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_OUT_DIR",
     "NOTEBOOKS_DIR",
     "DeclaredParameter",
+    "KernelDiedError",
     "MissingDatabaseError",
     "NotebookExecutionError",
     "NotebookNotFoundError",

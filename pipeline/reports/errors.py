@@ -13,6 +13,7 @@ ReportError
 │   ├── ParameterOrderError       since is after as_of
 │   └── ParameterPathError        a file the notebook would write cannot be written there
 ├── NotebookExecutionError    a cell raised while the notebook ran (names the cell)
+│   └── KernelDiedError           the kernel process ended while a cell ran
 └── ReportStoppedError        the run was stopped before the report was done (no files kept)
 """
 
@@ -189,6 +190,30 @@ class NotebookExecutionError(ReportError):
             f"The notebook {notebook} failed in cell {cell_index} ({cell_first_line!r}, "
             f"counting from 0) with {error_name}: {error_value.rstrip('.')}. "
             f"The partly executed notebook is {output_path}."
+        )
+
+
+class KernelDiedError(NotebookExecutionError):
+    """The kernel process ended while a cell ran: killed (for memory, most often) or crashed."""
+
+    def __init__(
+        self,
+        notebook: str,
+        cell_index: int,
+        cell_first_line: str,
+        output_path: str,
+        ended: str,
+        last_words: str,
+    ) -> None:
+        how = ended or "ended"  # "was killed by signal 9 (SIGKILL; ...)", "exited with ..."
+        said = f" Its last words on stderr: {last_words}" if last_words else ""
+        super().__init__(
+            notebook,
+            cell_index,
+            cell_first_line,
+            "KernelDied",
+            f"the notebook's kernel process {how}.{said}",
+            output_path,
         )
 
 

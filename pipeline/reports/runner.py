@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.reports.errors import (
+    KernelDiedError,
     MissingDatabaseError,
     NotebookExecutionError,
     OutputFolderError,
@@ -25,7 +26,7 @@ from pipeline.reports.errors import (
     ReportStoppedError,
 )
 from pipeline.reports.html import INJECTED_TAG, export_html
-from pipeline.reports.kernel import ReportKernelManager
+from pipeline.reports.kernel import KernelWatch, ReportKernelManager
 from pipeline.reports.naming import free_stem, last_report_time
 from pipeline.reports.parameters import DeclaredParameter, check_parameters, declared_parameters
 from pipeline.reports.sources import KERNEL_NAME, NOTEBOOKS_DIR, find_notebook, load_notebook
@@ -240,14 +241,19 @@ def execute_notebook(
     ``stop`` can interrupt the kernel from another thread."""
     # papermill, nbformat and nbconvert take seconds to import: only when a report runs.
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    def stop_before_the_next_cell(**_: object) -> None:
+    running: dict[str, Any] = {}  # the cell that runs (papermill's count, its source)
+
+    def stop_before_the_next_cell(**hook: Any) -> None:
+        running.update(index=hook.get("cell_index"), source=getattr(hook.get("cell"), "source", ""))
         # An interrupt that reaches an idle kernel (between cells, or before the first) is
         # lost: the next cell does not start either.
         if stop is not None and stop.requested:
             raise ReportStoppedError(notebook.stem)
 
+    watch = KernelWatch()
     try:
         papermill.execute_notebook(
             load_notebook(notebook),
@@ -257,9 +263,7 @@ def execute_notebook(
             progress_bar=False,
             # nbclient counts its timeout in whole seconds (a float is refused).
             execution_timeout=None if execution_timeout_s is None else ceil(execution_timeout_s),
-            kernel_manager_class=(
-                ReportKernelManager.stoppable(stop) if stop else ReportKernelManager
-            ),
+            kernel_manager_class=ReportKernelManager.for_run(stop, watch),
             on_cell_start=stop_before_the_next_cell,
             on_cell_execute=(lambda **_: stop.kernel_ready()) if stop else None,
         )
@@ -272,19 +276,34 @@ def execute_notebook(
             exc.evalue,
             str(output),
         ) from None
+    except DeadKernelError:
+        raise KernelDiedError(
+            notebook.stem,
+            _without_injected(output, int(running.get("index") or 0)),
+            _first_line(running.get("source")),
+            str(output),
+            watch.ended(),
+            watch.last_words(),
+        ) from None
+    finally:
+        watch.close()
 
 
 def _source_cell_index(output: Path, exc: Any) -> int:
     """The failing cell's position in the source notebook (papermill injects a cell)."""
+    return _without_injected(output, int(exc.cell_index))
+
+
+def _without_injected(output: Path, index: int) -> int:
+    """A cell's position in the source notebook from its position among the executed
+    notebook's cells, which count the injected-parameters cell but not the error banners
+    papermill adds afterwards."""
     import nbformat
 
-    index = int(exc.cell_index)
     try:
         cells = nbformat.read(str(output), as_version=4).cells  # type: ignore[no-untyped-call]
     except (OSError, ValueError):
         return index
-    # exc.cell_index counts the injected-parameters cell but not the error banners
-    # papermill adds afterwards.
     executed = [c for c in cells if _PAPERMILL_ERROR_TAG not in _tags(c)]
     return index - sum(1 for c in executed[:index] if INJECTED_TAG in _tags(c))
 
