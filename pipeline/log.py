@@ -68,6 +68,12 @@ def redact_text(text: str, secrets: Iterable[str | None]) -> str:
     return redacted
 
 
+def redact_values(value: Any, secrets: Iterable[str | None]) -> Any:
+    """``value`` (text, or a dict or list of them, nested) redacted as ``redact_text`` does
+    text: for what a run stores beside its error, such as its details."""
+    return _redact(value, _kept(secrets))
+
+
 def make_redactor(secrets: Iterable[str | None]) -> Callable[[Any, str, EventDict], EventDict]:
     """A processor replacing each secret (ignoring empty ones) by ``***`` in every value,
     and the user and password of any URL."""

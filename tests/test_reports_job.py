@@ -94,7 +94,9 @@ def test_report_job_succeeds_keeps_the_newest_and_leaves_the_loop_free(
     assert saw_kernel_at_work
 
 
-def _write_failing_notebook(path: Path) -> None:
+def _write_failing_notebook(
+    path: Path, failing: str = "raise ValueError(f'the window {window} cannot be read')"
+) -> None:
     """A notebook whose third cell (index 2) raises a ValueError for the value it is given."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
@@ -104,7 +106,7 @@ def _write_failing_notebook(path: Path) -> None:
         cells=[
             new_code_cell('window: str = ""  # start/end', metadata={"tags": ["parameters"]}),
             new_code_cell("print('reading', window)"),
-            new_code_cell("raise ValueError(f'the window {window} cannot be read')"),
+            new_code_cell(failing),
         ]
     )
     nb.metadata["kernelspec"] = {
@@ -135,6 +137,25 @@ def test_report_job_fails_naming_the_cell(world: Path, tmp_path: Path) -> None:
     details = _details(row)
     assert details["failed_cell"] == 2
     assert Path(details["executed_path"]).is_file()
+
+
+def test_a_failed_reports_details_never_hold_the_key(world: Path, tmp_path: Path) -> None:
+    """A cell's error quoting the API key (a key pasted into a notebook) is stored with the
+    key redacted in the details too: the error was, the details kept it as said."""
+    key = "RGAPI-pasted-into-a-notebook-0123456789"
+    notebooks = tmp_path / "notebooks"
+    _write_failing_notebook(
+        notebooks / "quotes.ipynb", f"raise ValueError('cannot call with {key}')"
+    )
+    _configure(
+        world, notebook="quotes", notebooks_dir=str(notebooks), output_dir=str(tmp_path / "out")
+    )
+    job = NotebookReport(REPORT_JOB_ID, JobContext(Settings(db_path=world, riot_api_key=key)))
+    outcome = asyncio.run(job.run())
+    row = _execution(world, outcome.execution_id)
+    assert row["status"] == "FAILED"
+    assert _details(row)["error"] == "ValueError: cannot call with ***"
+    assert key not in json.dumps(row, default=str)
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ from pipeline.jobs.log_capture import ExecutionLogCapture
 from pipeline.jobs.settings import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, JobSettings, load_settings
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.jobs.worker_threads import RunThreads
-from pipeline.log import get_logger, redact_text
+from pipeline.log import get_logger, redact_text, redact_values
 from pipeline.riot import RateLimiter, RiotClient
 from pipeline.store import Database
 from pipeline.store import job_records as records
@@ -539,12 +539,14 @@ class BaseJob:
         assert self.execution_id is not None
         self._sync_request_metric()
         overflow = self._capture.overflow_line()
+        # The details may quote what failed (a report's cell error), which may hold the key.
+        details = redact_values(self.details, [self.context.settings.riot_api_key])
         end = RunEnd(
             self.execution_id,
             status.value,
             dict(self.metrics),
             error,
-            self.details or None,
+            details or None,
             [*self._capture.take(), *filter(None, [overflow])],
         )
         # Recording the end may wait longer than other writes, so the row shows how the run
