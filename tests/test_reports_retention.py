@@ -106,6 +106,32 @@ def test_prune_reports_keeps_the_newest(tmp_path: Path, keep_last: int, kept: in
     assert (tmp_path / "other-20250101T000000Z.html").exists()
 
 
+def test_a_report_without_its_page_never_costs_a_finished_one_its_place(
+    tmp_path: Path,
+) -> None:
+    """Keeping 2, with a half-written notebook (a killed run) between two finished reports:
+    both finished ones stay (the leftover was counted, and the older finished one deleted).
+    Once older than every report kept, the leftover goes; a newer failed run's notebook
+    stays to be read."""
+    _make_report(tmp_path, "nb-20260101T000000Z")
+    _make_report(tmp_path, "nb-20260102T000000Z", (".ipynb",))  # killed mid-notebook
+    _make_report(tmp_path, "nb-20260103T000000Z")
+    assert prune_reports(tmp_path, "nb", 2) == []
+    _make_report(tmp_path, "nb-20260104T000000Z")
+    _make_report(tmp_path, "nb-20260105T000000Z", (".ipynb",))  # a failed run, the newest
+    removed = prune_reports(tmp_path, "nb", 2)
+    assert sorted(p.name for p in removed) == [
+        "nb-20260101T000000Z.html",
+        "nb-20260101T000000Z.ipynb",
+        "nb-20260102T000000Z.ipynb",
+    ]
+    assert list(reports_of(tmp_path, "nb")) == [
+        "nb-20260103T000000Z",
+        "nb-20260104T000000Z",
+        "nb-20260105T000000Z",
+    ]
+
+
 def test_prune_reports_rejects_a_negative_count(tmp_path: Path) -> None:
     """keep_last below zero is a mistake, not 'keep everything'."""
     with pytest.raises(ValueError, match="keep_last"):

@@ -13,11 +13,16 @@ log = get_logger(__name__)
 def prune_reports(
     out_dir: Path, notebook: str, keep_last: int, db_path: str | None = None
 ) -> list[Path]:
-    """Delete every file of all but the newest ``keep_last`` reports; return what was removed.
+    """Keep the newest ``keep_last`` finished reports (those with their HTML page) and
+    delete every file of all older reports; return what was removed.
 
-    With ``db_path``, only reports whose executed notebook records that database count, and
-    only they are removed: one folder may hold reports of several databases (the demo's, an
-    analyst's), and a job keeping the last few of its own must leave those alone."""
+    A report without its page (a failed run's notebook, or one a killed process left half
+    written) does not count as one of those kept, so it never costs a finished one its
+    place; it is removed once older than every report kept, and kept while newer (a recent
+    failure to read). With ``db_path``, only reports whose executed notebook records that
+    database count, and only they are removed: one folder may hold reports of several
+    databases (the demo's, an analyst's), and a job keeping the last few of its own must
+    leave those alone."""
     if keep_last < 0:
         raise ValueError(f"keep_last must be >= 0 (got {keep_last})")
     reports = [
@@ -25,7 +30,13 @@ def prune_reports(
         for files in reports_of(out_dir, notebook).values()
         if db_path is None or recorded_parameters(files).get("db_path") == db_path
     ]
-    doomed = reports[: max(len(reports) - keep_last, 0)]
+    finished = [i for i, files in enumerate(reports) if any(f.suffix == ".html" for f in files)]
+    if keep_last == 0:
+        doomed = reports
+    elif len(finished) > keep_last:
+        doomed = reports[: finished[-keep_last]]
+    else:
+        doomed = []
     removed: list[Path] = []
     for files in doomed:
         for path in files:
