@@ -114,6 +114,28 @@ def test_run_report_writes_the_executed_notebook_and_html(echo_report: ReportRes
     assert "count=3" in echo_report.html_path.read_text()
 
 
+def test_a_page_cut_off_mid_write_leaves_no_page(echo_report: ReportResult, tmp_path: Path) -> None:
+    """The page marks a report finished, so it appears whole or not at all: a write that
+    stops half way (here a full disk; a killed process alike) left half a page under the
+    report's name."""
+    from unittest.mock import patch
+
+    from pipeline.reports.html import export_html
+
+    executed = tmp_path / echo_report.executed_path.name
+    shutil.copy(echo_report.executed_path, executed)
+    real_write = Path.write_text
+
+    def half_then_full_disk(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        real_write(self, text[: len(text) // 2], encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    with patch.object(Path, "write_text", half_then_full_disk), pytest.raises(OSError):
+        export_html(executed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [executed.name]
+    assert export_html(executed).read_text().rstrip().endswith("</html>")
+
+
 def test_parameters_reach_the_kernel_typed(echo_report: ReportResult) -> None:
     """A text value for an int parameter arrives in the notebook as an int."""
     assert "count=3 type=int" in _stdout(echo_report.executed_path)

@@ -38,7 +38,14 @@ def export_html(executed: Path, *, show_code: bool = False) -> Path:
     )
     body, _resources = exporter.from_notebook_node(nb)
     html = executed.with_suffix(".html")
-    html.write_text(body, encoding="utf-8")
+    # Written whole or not at all: a page marks its report finished (retention, ``since``),
+    # and a process killed mid-write must not leave half of one under that name.
+    partial = html.with_name(f".{html.name}.partial")
+    try:
+        partial.write_text(body, encoding="utf-8")
+        partial.replace(html)
+    finally:
+        partial.unlink(missing_ok=True)
     return html
 
 
