@@ -86,13 +86,35 @@ def test_wrong_json_shape_is_unexpected() -> None:
         run(answer(200, b"[1, 2]"), lambda c: c.get_match_ids("p" * 78, platform="euw1"))
 
 
-def test_an_echoed_key_is_redacted_from_messages() -> None:
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        KEY,
+        KEY.replace("-", "%2D"),  # URL-encoded, in part or whole: it was shown whole
+        "".join(f"%{ord(c):02X}" for c in KEY),
+    ],
+)
+def test_an_echoed_key_is_redacted_from_messages(echoed: str) -> None:
     """Even if a proxy echoes the key in an error body, the error message hides it."""
-    body = f'{{"status": {{"message": "bad token {KEY}", "status_code": 400}}}}'.encode()
+    body = f'{{"status": {{"message": "bad token {echoed}", "status_code": 400}}}}'.encode()
     with pytest.raises(BadRequestError) as caught:
         run(answer(400, body), lambda c: c.get_match("EUW1_1"))
-    assert KEY not in str(caught.value)
+    assert echoed not in str(caught.value)
     assert "bad token ***" in str(caught.value)
+
+
+@pytest.mark.parametrize("json_body", [True, False])
+def test_a_key_across_the_messages_cut_is_redacted_whole(json_body: bool) -> None:
+    """A message is cut at 200 characters after the key is redacted: cut first, a key that
+    crossed the cut kept all but its tail and was no longer the key to replace."""
+    text = "x" * (200 - len(" token ") - len(KEY) + 3) + " token " + KEY
+    body = (
+        f'{{"status": {{"message": "{text}", "status_code": 404}}}}' if json_body else text
+    ).encode()
+    with pytest.raises(NotFoundError) as caught:
+        run(answer(404, body), lambda c: c.get_match("EUW1_1"))
+    assert KEY[:12] not in str(caught.value)
+    assert " token ***" in str(caught.value)
 
 
 def test_key_travels_in_the_riot_token_header_only() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import Any
 
 import httpx
 import orjson
 
+from pipeline.log import REDACTED
 from pipeline.riot.errors import (
     AuthenticationError,
     BadRequestError,
@@ -18,6 +21,9 @@ from pipeline.riot.errors import (
 )
 
 _MESSAGE_MAX_CHARS = 200
+# How much of a body that is not Riot's JSON is read for its message (an HTML error page
+# may be large).
+_BODY_READ_CHARS = 4096
 
 
 class MalformedBody(ValueError):
@@ -42,10 +48,24 @@ def api_message(response: httpx.Response, secret: str | None) -> str:
     try:
         message = str(json.loads(response.content)["status"]["message"])
     except (ValueError, UnicodeDecodeError, KeyError, TypeError):
-        message = response.content[:_MESSAGE_MAX_CHARS].decode("utf-8", "replace")
-    message = " ".join(message.split())[:_MESSAGE_MAX_CHARS]
-    # Riot does not echo the key, but a proxy in between might.
-    return message.replace(secret, "***") if secret else message
+        message = response.content[:_BODY_READ_CHARS].decode("utf-8", "replace")
+    message = " ".join(message.split())
+    # Riot does not echo the key, but a proxy in between might, even URL-encoded. Redacted
+    # before the message is cut short: a key across the cut left all but its tail.
+    if secret:
+        message = _echoed(secret).sub(REDACTED, message)
+    return message[:_MESSAGE_MAX_CHARS]
+
+
+@functools.cache
+def _echoed(secret: str) -> re.Pattern[str]:
+    """``secret`` as text may echo it: each character as is or percent-encoded."""
+    return re.compile(
+        "".join(
+            f"(?:{re.escape(c)}|%{ord(c):02x})" if ord(c) < 128 else re.escape(c) for c in secret
+        ),
+        re.IGNORECASE,
+    )
 
 
 def error_for_response(
