@@ -27,7 +27,7 @@ from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
 from pipeline.lab import lab
-from pipeline.log import configure_logging
+from pipeline.log import configure_logging, redact_text
 from pipeline.reports.cli import report
 from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
@@ -54,7 +54,9 @@ class SmurfGroup(click.Group):
                 _end_if_stdout_closed()  # else another pipe (a child's): a real error
             if ctx.find_root().params.get("debug"):
                 raise
-            click.secho(f"Error: {_one_line(exc)}", fg="red", err=True)
+            # A message may repeat what the user typed, the key pasted by mistake included.
+            said = redact_text(_one_line(exc), [os.environ.get("RIOT_API_KEY")])
+            click.secho(f"Error: {said}", fg="red", err=True)
             ctx.exit(1)
 
 

@@ -144,6 +144,7 @@ def test_public_surfaces_are_pinned() -> None:
         "DEFAULT_NOTEBOOK",
         "DEFAULT_OUT_DIR",
         "DeclaredParameter",
+        "KernelDiedError",
         "MissingDatabaseError",
         "NOTEBOOKS_DIR",
         "NotebookExecutionError",

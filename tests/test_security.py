@@ -297,6 +297,49 @@ def test_an_unreachable_base_url_is_named_without_the_key_or_password(
     assert [hits(text) for text in [*outputs, row[0]]] == [0, 0, 0, 0]
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report", "-p", f"label={CANARY}"], "Parameter 'label' holds the Riot API key"),
+        (
+            ["report", "-n", "02-player-explorer", "-p", f"player={CANARY}"],
+            "Parameter 'player' holds the Riot API key",
+        ),
+        (["jobs", "set", "MATCH_FETCHER", f"suspects_per_run={CANARY}"], "would hold the"),
+        (["jobs", "set", "NOTEBOOK_REPORT", f"output_dir=/tmp/x-{CANARY}"], "would hold the"),
+        (["jobs", "set", "BAN_CHECKER", f"schedule={CANARY}"], "would hold the"),
+    ],
+)
+def test_the_key_typed_as_a_value_is_refused_and_never_repeated(
+    db_path: Path, tmp_path: Path, args: list[str], said: str
+) -> None:
+    """The key pasted where a value goes is refused before it is kept (a report's notebook
+    and page, job settings shown by `jobs list`), and the error does not repeat it: the
+    product's error lines repeated what was typed, the key included."""
+    env = {"RIOT_API_KEY": CANARY}
+    out = ["--out", str(tmp_path / "reports")] if args[0] == "report" else []
+    result = CliRunner().invoke(cli, ["--db", str(db_path), *args, *out], env=env)
+    assert result.exit_code != 0
+    assert said in result.output
+    assert hits(result.output) == 0
+    assert not (tmp_path / "reports").exists()
+    with Database(db_path).read() as con:
+        configs = con.execute("SELECT schedule, config_json FROM job_configurations").fetchall()
+    assert hits(repr(configs)) == 0
+
+
+def test_an_error_line_never_repeats_the_key(db_path: Path) -> None:
+    """Whatever a message quotes of what was typed (here a Riot ID), the key in it is shown
+    as ***; another text is quoted as it was."""
+
+    def track(riot_id: str) -> str:
+        env = {"RIOT_API_KEY": CANARY}
+        return CliRunner().invoke(cli, ["--db", str(db_path), "track", riot_id], env=env).output
+
+    assert "Error: '***' is not a Riot ID" in track(CANARY)
+    assert "Error: 'not-the-key-at-all' is not a Riot ID" in track("not-the-key-at-all")
+
+
 # ---- exposure of the monitoring API -------------------------------------------------------
 def test_scheduler_api_listens_on_loopback_by_default() -> None:
     """`smurf scheduler` binds its API to 127.0.0.1 unless told otherwise."""

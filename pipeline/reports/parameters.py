@@ -19,6 +19,7 @@ bind them to SQL with ``?`` placeholders.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -153,9 +154,21 @@ def check_parameters(
         spec = declared.get(name)
         if spec is None:
             raise UnknownParameterError(name, notebook.name, list(declared))
+        _refuse_the_key(name, value)
         checked[name] = _within(spec, coerce(name, value, spec.type_name))
     _in_order(checked, declared, now or datetime.now(UTC))
     return checked
+
+
+def _refuse_the_key(name: str, value: object) -> None:
+    """Refuse a value holding the Riot API key (pasted by mistake): a report keeps its
+    parameters in the notebook and on its page, and the key is never kept anywhere."""
+    key = os.environ.get("RIOT_API_KEY") or ""
+    if len(key) >= 8 and key in str(value):
+        raise ParameterError(
+            f"Parameter {name!r} holds the Riot API key: reports keep their parameters in "
+            "the notebook and its page, and never the key. Give another value."
+        )
 
 
 def _in_order(
