@@ -577,3 +577,14 @@ def test_times_are_stored_in_utc_on_a_host_in_another_zone(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["0", "0", "0"]  # logs come first
+
+
+def test_no_connection_draws_a_progress_bar(db_path: Path) -> None:
+    """DuckDB draws a progress bar for a query past two seconds: a black bar above a
+    notebook's table and its text ("FloatProgress(value=0.0, ...)") in a report's page on a
+    large database. Every connection the store opens has it off."""
+    query = "SELECT current_setting('enable_progress_bar')"
+    with read(db_path) as con:
+        assert con.execute(query).fetchone() == (False,)
+    with write(db_path) as con:
+        assert con.execute(query).fetchone() == (False,)

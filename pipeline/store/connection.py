@@ -46,7 +46,7 @@ from pipeline.store.location import (
     refuse_directory,
 )
 from pipeline.store.transaction import transaction
-from pipeline.store.utc import use_utc
+from pipeline.store.utc import use_utc, without_progress_bar
 from pipeline.store.write_gate import OPTIMISTIC_ATTEMPTS, GateTimeout, gate_for
 
 log = get_logger(__name__)
@@ -203,6 +203,7 @@ def _connect(
                 raise
         # Under the lock: a read-mode connection sharing this instance locks its settings.
         use_utc(con)
+        without_progress_bar(con)
     return con
 
 

@@ -40,7 +40,7 @@ from pipeline.store.extensions import load_extensions
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
 from pipeline.store.transaction import transaction
-from pipeline.store.utc import use_utc
+from pipeline.store.utc import use_utc, without_progress_bar
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
 # A commit's inserts into a table of at most this many rows are kept in the catalog.
@@ -278,7 +278,9 @@ def forget(lake: LakeLocation) -> None:
 
 def cursor(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection of its own to this process's instance, with the lake as default catalog."""
-    return _on_the_lake(instance(lake, read_only=read_only).cursor())
+    con = _on_the_lake(instance(lake, read_only=read_only).cursor())
+    without_progress_bar(con)
+    return con
 
 
 def _on_the_lake(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

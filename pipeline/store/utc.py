@@ -1,4 +1,5 @@
-"""Times in UTC on every connection the product opens, whatever the host's zone."""
+"""Settings of every connection the product opens: times in UTC whatever the host's zone,
+and no progress bar."""
 
 from __future__ import annotations
 
@@ -16,3 +17,16 @@ def use_utc(con: duckdb.DuckDBPyConnection) -> None:
     row = con.execute("SELECT current_setting('TimeZone')").fetchone()
     if row is None or row[0] != "UTC":
         con.execute("SET GLOBAL TimeZone = 'UTC'")
+
+
+def without_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn off DuckDB's progress bar on ``con`` (a setting of each connection).
+
+    It is drawn for a query past two seconds: in a notebook as a widget (a black bar above
+    the table), in a report's page as its text ("FloatProgress(value=0.0, ...)"), on a
+    terminal among the output. A connection whose instance read mode locked is left as it
+    is (read mode turned it off on its own connection)."""
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if row is not None and row[0] and not (locked and locked[0]):
+        con.execute("SET enable_progress_bar = false")
