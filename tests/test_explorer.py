@@ -1444,3 +1444,20 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
     )
     ax = plots.factors_figure(pd.Series(contributions), target="smurf").axes[0]
     assert f"low {falling_words}" in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_the_tier_boxes_draw_their_many_outliers_as_faint_dots() -> None:
+    """On 100,000 players every suspect is an outlier of its tier's box: drawn as rings they
+    merged into black columns; as faint dots they show where suspects crowd."""
+    rng = np.random.default_rng(3)
+    latest = pd.DataFrame(
+        {
+            "tier": "GOLD",
+            "label": "NORMAL",
+            "suspicion": np.clip(rng.beta(0.3, 8, 5_000) + (rng.random(5_000) < 0.05), 0, 1),
+        }
+    )
+    boxes = plots.score_distribution_figure(latest).axes[0]
+    fliers = [line for line in boxes.get_lines() if len(line.get_xdata()) > 100]
+    assert len(fliers) == 1
+    assert fliers[0].get_marker() == "." and (fliers[0].get_alpha() or 1.0) <= 0.2

@@ -44,6 +44,15 @@ def fixed_colours(names: list[str], known: dict[str, str]) -> dict[str, str]:
     return {name: known[name] if name in known else next(spares) for name in sorted(set(names))}
 
 
+_FAINT_DOTS = {
+    "marker": ".",
+    "markersize": 3,
+    "markerfacecolor": "dimgrey",
+    "markeredgecolor": "none",
+    "alpha": 0.15,
+}
+
+
 def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     """Suspicion by tier (box plots) beside the label mix of each tier (stacked bars)."""
     fig = Figure(figsize=(11, 4), layout="constrained")
@@ -55,7 +64,9 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     data = {t: by_tier.loc[by_tier["tier"] == t, "suspicion"].dropna() for t in tiers}
     scored = {t: values for t, values in data.items() if len(values)}
     if scored:
-        left.boxplot(list(scored.values()), tick_labels=list(scored))
+        # Most players sit near 0, so every suspect is an outlier: drawn as faint dots,
+        # which show where they crowd (as rings they merged into black columns).
+        left.boxplot(list(scored.values()), tick_labels=list(scored), flierprops=_FAINT_DOTS)
     left.set_title("Suspicion (max of smurf, boosted) by tier")
     left.set_ylabel("suspicion (0-1)")
     left.tick_params(axis="x", rotation=45)
