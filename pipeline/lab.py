@@ -219,9 +219,21 @@ def notebook_to_open(
     return work_dir / f"{name}.ipynb", tuple(rest)
 
 
+# JupyterLab's workspaces (open tabs, layout), in the working copies' folder.
+WORKSPACES = ".workspaces"
+
+
 def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -> list[str]:
-    """The command that starts JupyterLab on ``work_dir``."""
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
+    """The command that starts JupyterLab on ``work_dir``, keeping its workspace (the tabs
+    it reopens) there too: in the user's Jupyter folder it was every lab's, and a lab
+    opened another project's notebooks, starting a kernel for each."""
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={work_dir}",
+        f"--LabApp.workspaces_dir={work_dir / WORKSPACES}",
+    ]
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

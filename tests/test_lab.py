@@ -16,7 +16,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from pipeline.errors import ConfigError
-from pipeline.lab import ORIGIN_KEY, lab_environment, notebook_to_open, prepare_working_copies
+from pipeline.lab import (
+    ORIGIN_KEY,
+    lab_command,
+    lab_environment,
+    notebook_to_open,
+    prepare_working_copies,
+)
 from pipeline.reports import NOTEBOOKS_DIR, NotebookNotFoundError, available_notebooks
 from pipeline.workspace import (
     DatabaseChoice,
@@ -384,3 +390,13 @@ def test_a_notebook_shows_the_products_warnings_but_not_its_info_lines(world_db:
     assert "notebook.info_line" not in shown and "notebook.debug_line" not in shown
     assert "\x1b[" not in shown  # no terminal colours in a notebook
     assert {o.get("name") for o in nb.cells[0].outputs} == {"stderr"}
+
+
+def test_the_lab_keeps_its_workspace_beside_its_working_copies(tmp_path: Path) -> None:
+    """JupyterLab reopens the tabs of its workspace: kept in the user's Jupyter folder, one
+    project's lab reopened another's notebooks (a kernel each). A user's own choice, given
+    after, still wins."""
+    command = lab_command(tmp_path, (), open_browser=False)
+    assert f"--LabApp.workspaces_dir={tmp_path / '.workspaces'}" in command
+    theirs = lab_command(tmp_path, ("--LabApp.workspaces_dir=/elsewhere",), open_browser=False)
+    assert theirs[-1] == "--LabApp.workspaces_dir=/elsewhere"
