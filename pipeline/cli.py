@@ -273,6 +273,7 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     """
     from pipeline.store import check_schema, write_migrated
     from pipeline.store.sql import (
+        TABLE_ROWS,
         WriteRefusedError,
         read_mode,
         refuse_lake_escapes,
@@ -307,7 +308,12 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
                 "change the database or reach other files; run it again with --write if that "
                 "is intended (it opens the database read-write, with other files in reach)."
             )
-        result = run_statements(con, statements, time_limit_s=None if allow_write else time_limit_s)
+        result = run_statements(
+            con,
+            statements,
+            time_limit_s=None if allow_write else time_limit_s,
+            keep=TABLE_ROWS if fmt == "table" else None,
+        )
     echo_in_chunks(render(result, fmt) if result is not None else "OK")
 
 

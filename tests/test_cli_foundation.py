@@ -159,6 +159,20 @@ def test_sql_prints_a_readable_table(loaded_db: Path) -> None:
     assert lines[-1] == "(3 rows)"
 
 
+def test_sql_shows_the_first_thousand_rows_and_counts_the_rest(loaded_db: Path) -> None:
+    """A long result shows its first 1,000 rows and says how many there are and how to get
+    them all; the rest are counted as they stream past, not held (6 M rows took 3 GB to
+    show a thousand of them)."""
+    result = smurf(loaded_db, "sql", "select * from range(2500)")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.strip() for line in lines[:2]] == ["range", "0"]
+    assert lines[-2].strip() == "999" and len(lines) == 1 + 1000 + 1
+    assert lines[-1] == "(2,500 rows; the first 1,000 shown: --format csv or json prints them all)"
+    every = smurf(loaded_db, "sql", "select * from range(2500)", "--format", "csv")
+    assert len(every.stdout.splitlines()) == 2501
+
+
 @pytest.mark.parametrize(
     ("query", "said"),
     [

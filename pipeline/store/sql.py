@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -26,7 +27,7 @@ from pipeline.store import lake
 from pipeline.store.connection import read
 from pipeline.store.errors import StoreError
 from pipeline.store.location import LakeLocation, Location, parse_location
-from pipeline.words import counted
+from pipeline.words import counted, number
 
 # DuckDB settings of a read-mode connection: the database file is all it can reach.
 READ_MODE_CONFIG: dict[str, Any] = {
@@ -187,27 +188,63 @@ def writing_statements(statements: Sequence[duckdb.Statement]) -> list[str]:
     return [s.type.name for s in statements if s.type not in READ_STATEMENT_TYPES]
 
 
+# The rows a table shows; more are counted, not kept (CSV and JSON print every row).
+TABLE_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The last statement's rows: all of them, or the first ``TABLE_ROWS`` and how many."""
+
+    frame: pd.DataFrame
+    count: int
+
+
 def run_statements(
     con: duckdb.DuckDBPyConnection,
     statements: Sequence[duckdb.Statement],
     *,
     time_limit_s: float | None = None,
-) -> pd.DataFrame | None:
-    """Run each statement in order (each within ``time_limit_s``); the last one's rows."""
-    result: pd.DataFrame | None = None
+    keep: int | None = None,
+) -> Rows | None:
+    """Run each statement in order (each within ``time_limit_s``); the last one's rows, only
+    the first ``keep`` of them held (the others counted as they stream past: a table of
+    6 M rows took 3 GB to show its first thousand)."""
+    result: Rows | None = None
     for statement in statements:
         try:
             with time_limit(con, time_limit_s):
                 relation = con.execute(statement.query)
-                result = relation.df() if relation.description else None
+                if not relation.description:
+                    result = None
+                elif keep is None:
+                    frame = relation.df()
+                    result = Rows(frame, len(frame))
+                else:
+                    result = _first_rows(relation, keep)
         except duckdb.Error as exc:
             raise failed(exc) from None
     return result
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
+def _first_rows(relation: duckdb.DuckDBPyConnection, keep: int) -> Rows:
+    kept = [relation.fetch_df_chunk()]
+    count = len(kept[0])
+    while True:
+        chunk = relation.fetch_df_chunk(16)  # 32,768 rows at a time
+        if chunk.empty:
+            break
+        if count < keep:
+            kept.append(chunk)
+        count += len(chunk)
+    frame = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+    return Rows(frame.head(keep), count)
+
+
+def render(rows: Rows, fmt: str) -> str:
     """A result as a readable table (a sentence with the column names when it has no rows),
     CSV, or a JSON array of row objects."""
+    frame = rows.frame
     if fmt == "csv":
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
@@ -219,8 +256,14 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
         columns = ", ".join(map(str, frame.columns))
         return f"(no rows; {'column' if len(frame.columns) == 1 else 'columns'}: {columns})"
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        table = _with_nulls_shown(frame).to_string(index=False, max_rows=1000, na_rep="NULL")
-    return f"{table}\n({counted(len(frame), 'row', 'rows')})"
+        table = _with_nulls_shown(frame).to_string(index=False, na_rep="NULL")
+    total = counted(rows.count, "row", "rows")
+    if rows.count > len(frame):
+        return (
+            f"{table}\n({total}; the first {number(len(frame))} shown: --format csv or json "
+            "prints them all)"
+        )
+    return f"{table}\n({total})"
 
 
 def _with_nulls_shown(frame: pd.DataFrame) -> pd.DataFrame:
