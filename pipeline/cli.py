@@ -45,19 +45,36 @@ class SmurfGroup(click.Group):
         except BrokenPipeError:
             _end_if_stdout_closed()
             raise
+        except click.ClickException as exc:
+            raise _without_the_key(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:  # a usage error, which click prints itself
+            raise _without_the_key(exc) from None
         except (SmurfError, OSError, duckdb.IOException) as exc:
             if isinstance(exc, BrokenPipeError):
                 _end_if_stdout_closed()  # else another pipe (a child's): a real error
             if ctx.find_root().params.get("debug"):
                 raise
-            # A message may repeat what the user typed, the key pasted by mistake included.
-            said = redact_text(_one_line(exc), [os.environ.get("RIOT_API_KEY")])
+            said = redact_text(_one_line(exc), [_riot_api_key()])
             click.secho(f"Error: {said}", fg="red", err=True)
             ctx.exit(1)
+
+
+def _riot_api_key() -> str | None:
+    """The key as settings read it (``Settings`` may be unusable when a command fails)."""
+    key = os.environ.get("RIOT_API_KEY")
+    return key.strip() if key else None
+
+
+def _without_the_key(exc: click.ClickException) -> click.ClickException:
+    """``exc`` with the key redacted from its message: an error repeats what the user typed,
+    the key pasted by mistake included."""
+    # click marks the attribute Final for its own code; the message is still read from it.
+    exc.message = redact_text(exc.message, [_riot_api_key()])  # type: ignore[misc]
+    return exc
 
 
 # What a shell reports for a command stopped by SIGPIPE (128 + 13), e.g. `yes | head -1`.

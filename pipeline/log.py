@@ -60,6 +60,11 @@ def _kept(secrets: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(s for s in secrets if s and len(s) >= 8)
 
 
+def holds_secret(text: str, secret: str | None) -> bool:
+    """Whether ``text`` holds ``secret`` (one long enough to be one, as redaction keeps)."""
+    return any(kept in text for kept in _kept([secret.strip() if secret else None]))
+
+
 def redact_text(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with each secret (as ``make_redactor`` keeps them) replaced by ``***``, and
     the user and password of any URL in it too: for a message stored or shown outside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -130,6 +131,20 @@ def test_a_report_without_its_page_never_costs_a_finished_one_its_place(
         "nb-20260104T000000Z",
         "nb-20260105T000000Z",
     ]
+
+
+def test_a_page_left_half_written_goes_once_stale(tmp_path: Path) -> None:
+    """A killed process may leave a page's temporary file; pruning removes it once it is
+    older than any page takes to write, and leaves one that may still be being written."""
+    import os
+
+    _make_report(tmp_path, "nb-20260101T000000Z")
+    stale, fresh = tmp_path / ".nb-20260102T000000Z.html.partial", tmp_path / ".nb-x.html.partial"
+    for path in (stale, fresh):
+        path.write_text("<html><body>half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert prune_reports(tmp_path, "nb", 5) == [stale]
+    assert fresh.exists() and (tmp_path / "nb-20260101T000000Z.html").exists()
 
 
 def test_prune_reports_rejects_a_negative_count(tmp_path: Path) -> None:

@@ -308,6 +308,9 @@ def test_an_unreachable_base_url_is_named_without_the_key_or_password(
         (["jobs", "set", "MATCH_FETCHER", f"suspects_per_run={CANARY}"], "would hold the"),
         (["jobs", "set", "NOTEBOOK_REPORT", f"output_dir=/tmp/x-{CANARY}"], "would hold the"),
         (["jobs", "set", "BAN_CHECKER", f"schedule={CANARY}"], "would hold the"),
+        (["jobs", "set", "BAN_CHECKER", f"{CANARY}=5"], "would hold the"),
+        # A usage error, which click prints itself, repeats what was typed too.
+        (["jobs", "set", "BAN_CHECKER", CANARY], "Expected key=value, got '***'"),
     ],
 )
 def test_the_key_typed_as_a_value_is_refused_and_never_repeated(
@@ -316,7 +319,7 @@ def test_the_key_typed_as_a_value_is_refused_and_never_repeated(
     """The key pasted where a value goes is refused before it is kept (a report's notebook
     and page, job settings shown by `jobs list`), and the error does not repeat it: the
     product's error lines repeated what was typed, the key included."""
-    env = {"RIOT_API_KEY": CANARY}
+    env = {"RIOT_API_KEY": f"{CANARY} "}  # pasted with a space, which settings strip
     out = ["--out", str(tmp_path / "reports")] if args[0] == "report" else []
     result = CliRunner().invoke(cli, ["--db", str(db_path), *args, *out], env=env)
     assert result.exit_code != 0

@@ -24,6 +24,7 @@ from pipeline.jobs.runner import resolve_configs
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.scheduler import read_overview
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, Trigger
+from pipeline.log import holds_secret
 from pipeline.scheduler_client import RunningScheduler, running_scheduler
 from pipeline.store import Database
 from pipeline.store import job_records as records
@@ -729,13 +730,11 @@ def jobs_set(ctx: click.Context, job: str, assignments: tuple[str, ...]) -> None
     except JobConfigError as exc:  # how the command was written, not the job: a usage error
         raise click.BadParameter(str(exc), param_hint="'ASSIGNMENTS...'") from None
     settings = settings_of(ctx)
-    key = settings.riot_api_key or ""
-    if len(key) >= 8 and key in json.dumps(changes):
-        held = [name for name, value in changes.items() if key in json.dumps(value)]
+    if holds_secret(json.dumps(changes), settings.riot_api_key):
         raise JobConfigError(
-            f"{', '.join(held)} would hold the Riot API key: job settings are stored and "
-            "shown (`smurf jobs list`, the API), the key never is. It belongs in RIOT_API_KEY "
-            "only; give another value."
+            "A setting would hold the Riot API key: job settings are stored and shown "
+            "(`smurf jobs list`, the API), the key never is. It belongs in RIOT_API_KEY only; "
+            "give another value."
         )
     db = _db(ctx)
     if "schedule" in changes and changes["schedule"] is None:

@@ -106,7 +106,10 @@ class NotebookReport(BaseJob):
         try:
             notebook = reports.find_notebook(self.settings.notebook, notebooks_dir)
             self.parameters = reports.check_parameters(
-                notebook, self.settings.parameters, reports.declared_parameters(notebook)
+                notebook,
+                self.settings.parameters,
+                reports.declared_parameters(notebook),
+                secret=self.context.settings.riot_api_key,
             )
         except reports.ReportError as exc:
             raise JobConfigError(str(exc)) from None

@@ -122,6 +122,7 @@ def report(
                 notebooks_dir=notebooks_dir,
                 show_code=show_code,
                 lock_timeout_s=settings.lock_timeout_s,
+                secret=settings.riot_api_key,
             )
     except _Terminated:
         # Past run_report's return the report is whole: it is kept, and said so.

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
+from pipeline.log import holds_secret
 from pipeline.reports.stopping import ReportStop
 
 # Environment variables a report kernel must never see.
@@ -35,12 +36,11 @@ SECRET_ENV_VARS = frozenset({"RIOT_API_KEY", "RIOT_API_BASE", "SMURF_API_TOKEN"}
 def scrubbed_environment(env: dict[str, str]) -> dict[str, str]:
     """A copy of ``env`` without the variables that hold secrets, nor any whose value holds
     the API key."""
-    key = env.get("RIOT_API_KEY") or ""
-    key = key if len(key) >= 8 else "\0"  # as the logs' redaction: a short one is no key
+    key = env.get("RIOT_API_KEY")
     return {
         name: value
         for name, value in env.items()
-        if name not in SECRET_ENV_VARS and key not in value
+        if name not in SECRET_ENV_VARS and not holds_secret(value, key)
     }
 
 
@@ -65,7 +65,7 @@ class KernelWatch:
     def last_words(self, lines: int = 5, width: int = 600) -> str:
         """The end of what the kernel wrote to stderr, on one line."""
         self.stderr.flush()
-        self.stderr.seek(0)
+        self.stderr.seek(max(self.stderr.seek(0, os.SEEK_END) - 8192, 0))
         said = self.stderr.read().decode("utf-8", "replace").splitlines()
         tail = " | ".join(line.strip() for line in said[-lines:] if line.strip())
         return tail if len(tail) <= width else "..." + tail[-width:]
@@ -100,6 +100,11 @@ class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
         cmd: list[str] = super().format_kernel_cmd(extra_arguments)
         if any("ipykernel" in part for part in cmd[1:3]):
             cmd[0] = sys.executable
+            # What the process writes to its file descriptor 2 (a crash's report, a native
+            # library) goes straight to the run's file: captured, ipykernel copies it there
+            # from a thread of its own, which dies with the process before the last words.
+            # A cell's own prints still reach the notebook (Python's sys.stdout/stderr).
+            cmd.append("--IPKernelApp.capture_fd_output=False")
         return cmd
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:

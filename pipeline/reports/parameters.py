@@ -19,7 +19,6 @@ bind them to SQL with ``?`` placeholders.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import shorten
+from pipeline.log import holds_secret
 from pipeline.reports.errors import (
     ParameterChoiceError,
     ParameterError,
@@ -146,29 +146,25 @@ def check_parameters(
     declared: Mapping[str, DeclaredParameter],
     *,
     now: datetime | None = None,
+    secret: str | None = None,
 ) -> dict[str, object]:
     """``given`` with every name known to the notebook and every value of its declared type;
-    ``now`` stands for an empty ``as_of`` (default: the clock)."""
+    ``now`` stands for an empty ``as_of`` (default: the clock). A value holding ``secret``
+    (the Riot API key, pasted by mistake) is refused: a report keeps its parameters in the
+    notebook and on its page, and the key is never kept anywhere."""
     checked: dict[str, object] = {}
     for name, value in given.items():
         spec = declared.get(name)
         if spec is None:
             raise UnknownParameterError(name, notebook.name, list(declared))
-        _refuse_the_key(name, value)
+        if holds_secret(str(value), secret):
+            raise ParameterError(
+                f"Parameter {name!r} holds the Riot API key: reports keep their parameters "
+                "in the notebook and its page, and never the key. Give another value."
+            )
         checked[name] = _within(spec, coerce(name, value, spec.type_name))
     _in_order(checked, declared, now or datetime.now(UTC))
     return checked
-
-
-def _refuse_the_key(name: str, value: object) -> None:
-    """Refuse a value holding the Riot API key (pasted by mistake): a report keeps its
-    parameters in the notebook and on its page, and the key is never kept anywhere."""
-    key = os.environ.get("RIOT_API_KEY") or ""
-    if len(key) >= 8 and key in str(value):
-        raise ParameterError(
-            f"Parameter {name!r} holds the Riot API key: reports keep their parameters in "
-            "the notebook and its page, and never the key. Give another value."
-        )
 
 
 def _in_order(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.log import get_logger
 from pipeline.reports.naming import recorded_parameters, reports_of
 
 log = get_logger(__name__)
+
+# A page being written is never this old (``html.export_html`` writes it in one go).
+PARTIAL_PAGE_STALE_S = 3600.0
 
 
 def prune_reports(
@@ -37,7 +42,7 @@ def prune_reports(
         doomed = reports[: finished[-keep_last]]
     else:
         doomed = []
-    removed: list[Path] = []
+    removed: list[Path] = [*_stale_partial_pages(out_dir, notebook)]
     for files in doomed:
         for path in files:
             path.unlink(missing_ok=True)
@@ -45,3 +50,13 @@ def prune_reports(
     if removed:
         log.info("reports.pruned", notebook=notebook, reports=len(doomed), files=len(removed))
     return removed
+
+
+def _stale_partial_pages(out_dir: Path, notebook: str) -> Iterator[Path]:
+    """Remove the half-written pages a killed process left (``.<report>.html.partial``)."""
+    if not out_dir.is_dir():
+        return
+    for path in out_dir.glob(f".{notebook}-*.html.partial"):
+        if time.time() - path.stat().st_mtime > PARTIAL_PAGE_STALE_S:
+            path.unlink(missing_ok=True)
+            yield path

@@ -67,6 +67,7 @@ def run_report(
     show_code: bool = False,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     stop: ReportStop | None = None,
+    secret: str | None = None,
 ) -> ReportResult:
     """Execute notebook ``name`` with ``parameters`` into ``out_dir``; return its files.
 
@@ -77,12 +78,12 @@ def run_report(
     ``NotebookExecutionError`` (naming
     the failing cell) after the partly executed notebook has been written. ``stop``, asked
     from another thread, interrupts the kernel; the run then removes what it wrote and
-    raises ``ReportStoppedError``.
+    raises ``ReportStoppedError``. A parameter holding ``secret`` (the API key) is refused.
     """
     at = now or datetime.now(UTC)
     notebook = find_notebook(name, notebooks_dir)
     declared = declared_parameters(notebook)
-    checked = check_parameters(notebook, parameters or {}, declared, now=at)
+    checked = check_parameters(notebook, parameters or {}, declared, now=at, secret=secret)
     out_dir = out_dir.resolve()
     stem = free_stem(out_dir, notebook.stem, at)
     final = _with_runner_defaults(

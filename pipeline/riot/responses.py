@@ -6,11 +6,12 @@ import functools
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import orjson
 
-from pipeline.log import REDACTED
+from pipeline.log import REDACTED, holds_secret
 from pipeline.riot.errors import (
     AuthenticationError,
     BadRequestError,
@@ -21,9 +22,6 @@ from pipeline.riot.errors import (
 )
 
 _MESSAGE_MAX_CHARS = 200
-# How much of a body that is not Riot's JSON is read for its message (an HTML error page
-# may be large).
-_BODY_READ_CHARS = 4096
 
 
 class MalformedBody(ValueError):
@@ -48,12 +46,12 @@ def api_message(response: httpx.Response, secret: str | None) -> str:
     try:
         message = str(json.loads(response.content)["status"]["message"])
     except (ValueError, UnicodeDecodeError, KeyError, TypeError):
-        message = response.content[:_BODY_READ_CHARS].decode("utf-8", "replace")
+        message = response.content.decode("utf-8", "replace")
     message = " ".join(message.split())
     # Riot does not echo the key, but a proxy in between might, even URL-encoded. Redacted
     # before the message is cut short: a key across the cut left all but its tail.
-    if secret:
-        message = _echoed(secret).sub(REDACTED, message)
+    if holds_secret(unquote(message), secret):
+        message = _echoed(str(secret).strip()).sub(REDACTED, message)
     return message[:_MESSAGE_MAX_CHARS]
 
 

@@ -40,7 +40,7 @@ from pipeline.store.extensions import load_extensions
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
 from pipeline.store.transaction import transaction
-from pipeline.store.utc import use_utc, without_progress_bar
+from pipeline.store.utc import use_utc
 
 CATALOG = "lake"  # the name the lake is attached under in every instance
 # A commit's inserts into a table of at most this many rows are kept in the catalog.
@@ -105,15 +105,20 @@ def _require_data_folder(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> 
     data files: a volume not mounted, or a folder moved. DuckDB would make the folder anew
     and write new files into it, splitting the lake between two places; and every read of
     the missing files fails."""
-    row = con.execute(
-        f"SELECT value FROM ducklake_options('{CATALOG}') WHERE option_name = 'data_path'"
-    ).fetchone()
-    data_path = str(row[0]) if row and row[0] else lake.data_path
+    data_path = lake.data_path  # DuckLake refuses another folder than the catalog's
+    if data_path is None:
+        row = con.execute(
+            f"SELECT value FROM ducklake_options('{CATALOG}') WHERE option_name = 'data_path'"
+        ).fetchone()
+        data_path = str(row[0]) if row and row[0] else None
     if data_path is None or is_remote(data_path):
         return
-    folder = Path(data_path)
-    if folder.is_dir() and any(folder.iterdir()):
-        return
+    folder = Path(data_path).expanduser()
+    try:
+        if folder.is_dir() and any(folder.iterdir()):
+            return
+    except OSError:
+        return  # there but unreadable: reading the lake says so
     listed = con.execute(
         f"SELECT coalesce(sum(file_count), 0) FROM ducklake_table_info('{CATALOG}')"
     ).fetchone()
@@ -123,9 +128,8 @@ def _require_data_folder(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> 
     state = "is empty" if folder.is_dir() else "does not exist"
     raise LakeUnavailableError(
         f"The lake's data folder {folder} {state}, but its catalog lists {files:,} data "
-        "files there: mount or restore the folder (an unmounted volume looks like this), "
-        "or give the folder the files moved to as the lake URL's data_path. Nothing was "
-        "read or written."
+        "files there: mount or restore the folder (an unmounted volume looks like this). "
+        "Nothing was read or written."
     )
 
 
@@ -278,9 +282,7 @@ def forget(lake: LakeLocation) -> None:
 
 def cursor(lake: LakeLocation, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection of its own to this process's instance, with the lake as default catalog."""
-    con = _on_the_lake(instance(lake, read_only=read_only).cursor())
-    without_progress_bar(con)
-    return con
+    return _on_the_lake(instance(lake, read_only=read_only).cursor())
 
 
 def _on_the_lake(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -24,8 +24,9 @@ def without_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
 
     It is drawn for a query past two seconds: in a notebook as a widget (a black bar above
     the table), in a report's page as its text ("FloatProgress(value=0.0, ...)"), on a
-    terminal among the output. A connection whose instance read mode locked is left as it
-    is (read mode turned it off on its own connection)."""
+    terminal among the output. A connection sharing an instance whose settings read mode
+    locked (this process's ``smurf sql``) cannot change it and keeps the bar. (A cursor of
+    an instance, as a lake's connections are, starts without it.)"""
     row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
     locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
     if row is not None and row[0] and not (locked and locked[0]):
