@@ -201,14 +201,14 @@ def test_evaluate_command_with_nobody_eligible_says_so_in_one_sentence(db_path: 
     result = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "100000"])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: No player has at least 100,000 analysed games ({PLAYERS} players scored); "
-        "lower --min-games."
+        "Error: No player has at least 100,000 analysed games "
+        f"({PLAYERS} players with games stored); lower --min-games."
     )
     with duckdb.connect(str(db_path)) as con:
         report = evaluate(con, ScoringParams(min_games=100000))
     assert (
         report.to_text()
-        == f"No player has at least 100,000 analysed games ({PLAYERS} players scored)."
+        == f"No player has at least 100,000 analysed games ({PLAYERS} players with games stored)."
     )
     refused = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--min-games", "0"])
     assert refused.exit_code == 2
@@ -247,7 +247,8 @@ def test_evaluate_against_a_truth_file_of_ones_own(db_path: Path, tmp_path: Path
     own = runner.invoke(cli, ["evaluate", "--db", str(db_path), "--truth", str(truth_csv)])
     assert own.exit_code == 0, own.output
     first, rest = own.output.split("\n", 1)
-    scored_line = f"{PLAYERS + 1} players, {PLAYERS} of them scored in this database."
+    # Players with stored games, not those scored ("scored" read as the analyzer's count).
+    scored_line = f"{PLAYERS + 1} players, {PLAYERS} of them with games stored in this database."
     assert first == f"Truth file {truth_csv}: {scored_line}"
     assert rest == built_in.output
     assert "HOT_STREAK" in rest

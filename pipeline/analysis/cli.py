@@ -152,13 +152,13 @@ def evaluate(
     if truth is not None:
         if report.candidates == 0:
             raise click.ClickException(
-                f"None of the {counted(len(truth), 'player', 'players')} of {truth_path} is "
-                "scored in this database: check that its puuids are the ones the crawl stored "
-                "(Riot encrypts puuids per API key) and that `smurf analyze` has run."
+                f"None of the {counted(len(truth), 'player', 'players')} of {truth_path} has "
+                "games stored in this database: check that its puuids are the ones the crawl "
+                "stored (Riot encrypts puuids per API key)."
             )
         click.echo(
             f"Truth file {truth_path}: {counted(len(truth), 'player', 'players')}, "
-            f"{report.candidates:,} of them scored in this database."
+            f"{report.candidates:,} of them with games stored in this database."
         )
     if report.players == 0:  # one sentence, not tables of "-"
         raise click.ClickException(f"{report.nobody_evaluated}; lower --min-games.")

@@ -109,7 +109,7 @@ class EvaluationReport:
         """Why no player was evaluated (without a full stop, for a hint to follow)."""
         return (
             f"No player has at least {counted(self.min_games, 'analysed game', 'analysed games')}"
-            f" ({counted(self.candidates, 'player', 'players')} scored)"
+            f" ({counted(self.candidates, 'player', 'players')} with games stored)"
         )
 
     def to_text(self) -> str:
