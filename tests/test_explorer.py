@@ -1448,7 +1448,8 @@ def test_a_factor_below_its_center_reads_as_low() -> None:
 
 def test_the_tier_boxes_draw_their_many_outliers_as_faint_dots() -> None:
     """On 100,000 players every suspect is an outlier of its tier's box: drawn as rings they
-    merged into black columns; as faint dots they show where suspects crowd."""
+    merged into black columns; as faint dots they show where suspects crowd. A few hundred
+    players' outliers stay plain to see."""
     rng = np.random.default_rng(3)
     latest = pd.DataFrame(
         {
@@ -1457,7 +1458,11 @@ def test_the_tier_boxes_draw_their_many_outliers_as_faint_dots() -> None:
             "suspicion": np.clip(rng.beta(0.3, 8, 5_000) + (rng.random(5_000) < 0.05), 0, 1),
         }
     )
-    boxes = plots.score_distribution_figure(latest).axes[0]
-    fliers = [line for line in boxes.get_lines() if len(line.get_xdata()) > 100]
-    assert len(fliers) == 1
-    assert fliers[0].get_marker() == "." and (fliers[0].get_alpha() or 1.0) <= 0.2
+
+    def outliers(frame: pd.DataFrame) -> Any:
+        boxes = plots.score_distribution_figure(frame).axes[0]
+        return max(boxes.get_lines(), key=lambda line: len(line.get_xdata()))
+
+    many, few = outliers(latest), outliers(latest.head(300))
+    assert many.get_marker() == "." and (many.get_alpha() or 1.0) <= 0.5
+    assert few.get_marker() == "." and (few.get_alpha() or 1.0) >= 0.8  # a few stand out

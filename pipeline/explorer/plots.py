@@ -44,13 +44,16 @@ def fixed_colours(names: list[str], known: dict[str, str]) -> dict[str, str]:
     return {name: known[name] if name in known else next(spares) for name in sorted(set(names))}
 
 
-_FAINT_DOTS = {
-    "marker": ".",
-    "markersize": 3,
-    "markerfacecolor": "dimgrey",
-    "markeredgecolor": "none",
-    "alpha": 0.15,
-}
+def _outlier_dots(players: int) -> dict[str, object]:
+    """Dots for a box plot's outliers, fainter the more players there are: a few hundred
+    stay plain to see, a hundred thousand show where they crowd."""
+    return {
+        "marker": ".",
+        "markersize": 4,
+        "markerfacecolor": "dimgrey",
+        "markeredgecolor": "none",
+        "alpha": min(0.8, max(0.1, 2_000 / max(players, 1))),
+    }
 
 
 def score_distribution_figure(scores: pd.DataFrame) -> Figure:
@@ -64,9 +67,12 @@ def score_distribution_figure(scores: pd.DataFrame) -> Figure:
     data = {t: by_tier.loc[by_tier["tier"] == t, "suspicion"].dropna() for t in tiers}
     scored = {t: values for t, values in data.items() if len(values)}
     if scored:
-        # Most players sit near 0, so every suspect is an outlier: drawn as faint dots,
-        # which show where they crowd (as rings they merged into black columns).
-        left.boxplot(list(scored.values()), tick_labels=list(scored), flierprops=_FAINT_DOTS)
+        # Most players sit near 0, so every suspect is an outlier: drawn as dots, faint on
+        # a large database (as rings, 100,000 players merged into black columns).
+        players = sum(len(values) for values in scored.values())
+        left.boxplot(
+            list(scored.values()), tick_labels=list(scored), flierprops=_outlier_dots(players)
+        )
     left.set_title("Suspicion (max of smurf, boosted) by tier")
     left.set_ylabel("suspicion (0-1)")
     left.tick_params(axis="x", rotation=45)
