@@ -227,13 +227,11 @@ def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -
     """The command that starts JupyterLab on ``work_dir``, keeping its workspace (the tabs
     it reopens) there too: in the user's Jupyter folder it was every lab's, and a lab
     opened another project's notebooks, starting a kernel for each."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={work_dir}",
-        f"--LabApp.workspaces_dir={work_dir / WORKSPACES}",
-    ]
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
+    # Only when not given: with the option twice, the browser tests' lab did not apply the
+    # settings folder given beside it (its notebooks rendered only the cells in view).
+    if not any(arg.startswith("--LabApp.workspaces_dir") for arg in extra):
+        command.append(f"--LabApp.workspaces_dir={work_dir / WORKSPACES}")
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
