@@ -216,8 +216,6 @@ def test_a_failing_cell_is_named_in_the_error(workspace: Path) -> None:
 def test_ctrl_c_during_a_report_leaves_no_half_written_notebook(workspace: Path) -> None:
     """Ctrl-C while a cell runs (the cell itself sends the runner SIGINT, as a terminal
     would): the run stops and no half-executed .ipynb is left without its HTML page."""
-    import subprocess
-
     notebooks = workspace / "notebooks-interrupted"
     _write_notebook(
         notebooks,

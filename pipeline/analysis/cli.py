@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import duckdb
 import pandas as pd
 
 from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
@@ -15,11 +14,6 @@ from pipeline.words import counted
 # Everyone, for `analyze` without --all: the job's per-run cap does not apply here.
 ALL_PLAYERS = 10_000_000
 TOP_SUSPECTS = 10
-
-
-def quiet(con: duckdb.DuckDBPyConnection) -> None:
-    # DuckDB draws a progress bar on long queries; it would interleave with the summary.
-    con.execute("SET enable_progress_bar = false")
 
 
 def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> pd.DataFrame:
@@ -96,7 +90,6 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
     settings = settings_of(ctx, db_path)
     params = ScoringParams(min_games=min_matches)
     with write_migrated(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
-        quiet(con)
         scores = score_queued(con, params, ALL_PLAYERS, everyone=score_all).scores
         names = {}
         if not scores.empty:
@@ -147,7 +140,6 @@ def evaluate(
     truth = read_truth_file(truth_path) if truth_path is not None else None
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
-        quiet(con)
         report = run_evaluation(con, ScoringParams(min_games=min_games), truth=truth)
     if truth is not None:
         if report.candidates == 0:

@@ -11,7 +11,6 @@ import click
 import duckdb
 import pandas as pd
 
-from pipeline.analysis.cli import quiet
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
 from pipeline.errors import ConfigError, shorten
@@ -345,7 +344,6 @@ def explain(ctx: click.Context, player: str, db_path: str | None, games: int) ->
     settings = settings_of(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
-        quiet(con)
         puuid = resolve_player(con, player)
         summary = player_summary(con, puuid)
         explanation = explain_player(con, puuid)
