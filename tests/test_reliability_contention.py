@@ -54,14 +54,21 @@ HOLDER = textwrap.dedent(
     import sys, time
     import duckdb
     path, seconds = sys.argv[1], float(sys.argv[2])
+    # Hold only once this query counts a row (a job's run begun), looked at from here: a
+    # look from the test's own process would be a reader there the job might meet instead.
+    until = sys.argv[3] if len(sys.argv) > 3 else None
     print("ready", flush=True)
     sys.stdin.readline()  # connect when told to
     while True:
         try:
             con = duckdb.connect(path, read_only=True)
-            break
         except duckdb.IOException:
             time.sleep(0.01)
+            continue
+        if until is None or con.execute(until).fetchone()[0]:
+            break
+        con.close()
+        time.sleep(0.02)
     print("holding", flush=True)
     time.sleep(seconds)
     con.close()
@@ -156,8 +163,9 @@ def test_a_reader_holding_the_file_fails_the_run_clearly_and_the_next_run_succee
         ),
         daemon=True,
     )
+    running = "SELECT count(*) FROM job_executions WHERE status = 'RUNNING'"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_path), "3"],
+        [sys.executable, "-c", HOLDER, str(db_path), "3", running],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -166,10 +174,6 @@ def test_a_reader_holding_the_file_fails_the_run_clearly_and_the_next_run_succee
         assert holder.stdin is not None and holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
         fetcher.start()
-        while fetcher.is_alive() and not count(
-            db_path, "SELECT count(*) FROM job_executions WHERE status = 'RUNNING'"
-        ):
-            time.sleep(0.02)
         holder.stdin.write("go\n")
         holder.stdin.flush()
         assert holder.stdout.readline().strip() == "holding"
