@@ -20,7 +20,9 @@
 # Riot ID or puuid) is listed whatever the filters. Selecting a player shows their
 # card: why they score as they do, their rank history, their games against the tier/role
 # baseline, and the accounts they play with. Every interaction opens the database read-only
-# for a moment and closes it, so the scheduler is never blocked. In an exported report the
+# for a moment and closes it, so the scheduler is never blocked. The tier/role averages are
+# read from every stored game once and kept until the games grow by 2 % (or for ten
+# minutes), so later cards read only their player's games. In an exported report the
 # explorer appears as a static copy of what it showed when the notebook ran.
 
 # %% tags=["parameters"]

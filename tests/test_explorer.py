@@ -374,6 +374,42 @@ def test_match_history_compares_games_with_the_tier_role_baseline(
     assert list(games["game_start"]) == sorted(games["game_start"], reverse=True)
 
 
+def test_kept_baselines_give_the_games_fresh_ones_give(con: duckdb.DuckDBPyConnection) -> None:
+    """A card reading the kept tier/role averages shows what one computing them shows."""
+    kept = players.BaselineCache()
+    for puuid in ("p00", "p01", "nobody"):
+        fresh = players.match_history(con, puuid)
+        pd.testing.assert_frame_equal(
+            players.match_history(con, puuid, baselines=kept.get(con)), fresh
+        )
+
+
+def test_baselines_are_read_again_once_the_games_grew(world: Path, tmp_path: Path) -> None:
+    """Kept between cards while the games stay the same; read again once more than
+    ``GROWTH`` of them were added (a crawl running beside the explorer)."""
+    copy = tmp_path / "growing.duckdb"
+    shutil.copyfile(world, copy)
+    kept = players.BaselineCache()
+    with read(copy) as con:
+        first = kept.get(con)
+        assert kept.get(con) is first
+    with write(copy) as con:
+        # Every game again under a new match id, with twice the gold.
+        con.execute(
+            """
+            INSERT INTO match_participants BY NAME
+            SELECT * REPLACE (match_id || '-again' AS match_id, 2 * gold_earned AS gold_earned)
+            FROM match_participants
+            """
+        )
+    with read(copy) as con:
+        again = kept.get(con)
+    assert again is not first
+    both = first.merge(again, on=["tier", "role"], suffixes=("_first", "_again"))
+    assert len(both) == len(first)
+    assert (both["b_gold_again"] > both["b_gold_first"]).all()
+
+
 def test_co_players_counts_shared_games_by_side(con: duckdb.DuckDBPyConnection) -> None:
     """Every co-player's shared games split into same team and opposing."""
     company = players.co_players(con, "p00", limit=100)

@@ -7,6 +7,7 @@ game is judged against Gold mid laners: 1.0 is par, 2.0 is twice the baseline.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import duckdb
@@ -140,9 +141,11 @@ def rank_history(con: duckdb.DuckDBPyConnection, puuid: str) -> pd.DataFrame:
     ).df()
 
 
-_MATCH_HISTORY = """
+# Each participant's tier is their latest solo-queue tier; a game's numbers per minute.
+_GAMES = """
 WITH tiers AS (
-    SELECT puuid, tier FROM rank_snapshots WHERE queue_type = 'RANKED_SOLO_5x5'
+    SELECT puuid, tier FROM rank_snapshots
+    WHERE queue_type = 'RANKED_SOLO_5x5' {tiers_of}
     QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY observed_at DESC) = 1
 ), games AS (
     SELECT mp.*, coalesce(t.tier, 'UNRANKED') AS tier,
@@ -152,28 +155,27 @@ WITH tiers AS (
            mp.damage_to_champions / greatest(mp.game_duration_s / 60.0, 1) AS dmg_per_min,
            mp.gold_earned / greatest(mp.game_duration_s / 60.0, 1) AS gold_per_min
     FROM match_participants mp LEFT JOIN tiers t USING (puuid)
-    WHERE ?::INTEGER IS NULL OR mp.queue_id = ?::INTEGER
-), baseline AS (
-    SELECT tier, role, avg(kda_ratio) AS b_kda, avg(cs_per_min) AS b_cs,
-           avg(dmg_per_min) AS b_dmg, avg(gold_per_min) AS b_gold
-    FROM games WHERE tier IN (SELECT tier FROM games WHERE puuid = ?)
-    GROUP BY ALL
+    WHERE ($queue::INTEGER IS NULL OR mp.queue_id = $queue::INTEGER) {games_of}
 )
-SELECT g.game_start, g.match_id, g.queue_id, g.champion_name, g.role, g.win,
-       g.kills, g.deaths, g.assists, round(g.kda_ratio, 2) AS kda_ratio,
-       round(g.cs_per_min, 2) AS cs_per_min, round(g.dmg_per_min) AS dmg_per_min,
-       round(g.kda_ratio / nullif(b.b_kda, 0), 2) AS kda_vs_base,
-       round(g.cs_per_min / nullif(b.b_cs, 0), 2) AS cs_vs_base,
-       round(g.dmg_per_min / nullif(b.b_dmg, 0), 2) AS dmg_vs_base,
-       round(g.gold_per_min / nullif(b.b_gold, 0), 2) AS gold_vs_base,
-       round((g.kda_ratio / nullif(b.b_kda, 0) + g.cs_per_min / nullif(b.b_cs, 0)
-              + g.dmg_per_min / nullif(b.b_dmg, 0) + g.gold_per_min / nullif(b.b_gold, 0))
-             / 4, 2) AS performance_vs_base
-FROM games g LEFT JOIN baseline b USING (tier, role)
-WHERE g.puuid = ?
-ORDER BY g.game_start DESC
-LIMIT ?
 """
+
+_PLAYER_GAMES = (
+    _GAMES.format(tiers_of="AND puuid = $puuid", games_of="AND mp.puuid = $puuid")
+    + """
+SELECT game_start, match_id, queue_id, champion_name, role, win, kills, deaths, assists,
+       kda_ratio, cs_per_min, dmg_per_min, gold_per_min, tier
+FROM games ORDER BY game_start DESC LIMIT $limit
+"""
+)
+
+_BASELINES = (
+    _GAMES.format(tiers_of="", games_of="")
+    + """
+SELECT tier, role, avg(kda_ratio) AS b_kda, avg(cs_per_min) AS b_cs,
+       avg(dmg_per_min) AS b_dmg, avg(gold_per_min) AS b_gold
+FROM games GROUP BY ALL
+"""
+)
 
 
 def games_for_readers(games: pd.DataFrame) -> pd.DataFrame:
@@ -203,11 +205,80 @@ def _fixed(values: pd.Series, decimals: int) -> list[str]:
     return ["" if pd.isna(v) else f"{v:.{decimals}f}" for v in values]
 
 
-def match_history(
-    con: duckdb.DuckDBPyConnection, puuid: str, *, queue: int | None = None, limit: int = 50
+def tier_role_baselines(
+    con: duckdb.DuckDBPyConnection, *, queue: int | None = None
 ) -> pd.DataFrame:
-    """The player's newest games with per-game performance against the tier/role baseline."""
-    return con.execute(_MATCH_HISTORY, [queue, queue, puuid, puuid, limit]).df()
+    """The average game of every tier and role (one scan of every stored game): what
+    ``match_history`` compares a player's games with. Worth keeping between cards on a
+    large database (``BaselineCache``): a card then reads only its player's games."""
+    return con.execute(_BASELINES, {"queue": queue}).df()
+
+
+def match_history(
+    con: duckdb.DuckDBPyConnection,
+    puuid: str,
+    *,
+    queue: int | None = None,
+    limit: int = 50,
+    baselines: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The player's newest games with per-game performance against the tier/role baseline
+    (``baselines`` from ``tier_role_baselines`` for the same ``queue``; computed afresh
+    when not given)."""
+    games = con.execute(_PLAYER_GAMES, {"queue": queue, "puuid": puuid, "limit": limit}).df()
+    if baselines is None:
+        baselines = tier_role_baselines(con, queue=queue)
+    joined = games.merge(baselines, on=["tier", "role"], how="left")
+    ratios = {
+        "kda_vs_base": joined["kda_ratio"] / joined["b_kda"].replace(0, np.nan),
+        "cs_vs_base": joined["cs_per_min"] / joined["b_cs"].replace(0, np.nan),
+        "dmg_vs_base": joined["dmg_per_min"] / joined["b_dmg"].replace(0, np.nan),
+        "gold_vs_base": joined["gold_per_min"] / joined["b_gold"].replace(0, np.nan),
+    }
+    out = joined[GAME_COLUMNS].copy()
+    out["kda_ratio"] = out["kda_ratio"].round(2)
+    out["cs_per_min"] = out["cs_per_min"].round(2)
+    out["dmg_per_min"] = out["dmg_per_min"].round()
+    for name, ratio in ratios.items():
+        out[name] = ratio.round(2)
+    out["performance_vs_base"] = pd.concat(ratios, axis=1).mean(axis=1, skipna=False).round(2)
+    return out
+
+
+GAME_COLUMNS = [
+    "game_start", "match_id", "queue_id", "champion_name", "role", "win",
+    "kills", "deaths", "assists", "kda_ratio", "cs_per_min", "dmg_per_min",
+]  # fmt: skip
+
+
+class BaselineCache:
+    """``tier_role_baselines`` kept between cards: computed again once the stored games
+    grew by ``GROWTH`` or after ``MAX_AGE_S``, so an explorer over millions of games reads
+    every game once, not on every click, and still follows a running crawl."""
+
+    GROWTH = 0.02
+    MAX_AGE_S = 600.0
+
+    def __init__(self, *, queue: int | None = None) -> None:
+        self.queue = queue
+        self._baselines: pd.DataFrame | None = None
+        self._games = 0
+        self._at = 0.0
+
+    def get(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """The baselines, computed again only when they may have moved."""
+        row = con.execute("SELECT count(*) FROM match_participants").fetchone()
+        games = int(row[0]) if row else 0
+        stale = (
+            self._baselines is None
+            or abs(games - self._games) > self.GROWTH * max(self._games, 1)
+            or time.monotonic() - self._at > self.MAX_AGE_S
+        )
+        if stale:
+            self._baselines = tier_role_baselines(con, queue=self.queue)
+            self._games, self._at = games, time.monotonic()
+        assert self._baselines is not None
+        return self._baselines
 
 
 _CO_PLAYERS = f"""

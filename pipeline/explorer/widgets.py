@@ -67,16 +67,19 @@ def card_parts(
     *,
     queue: int | None = None,
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    baselines: players.BaselineCache | None = None,
 ) -> dict[str, Any]:
     """Everything the player card shows, read with one short-lived connection (waiting up
-    to ``timeout_s`` for another program writing the database)."""
+    to ``timeout_s`` for another program writing the database). ``baselines`` keeps the
+    tier/role averages the games are compared with between cards (for ``queue``)."""
     with read(db_path, timeout_s=timeout_s) as con:
+        averages = baselines.get(con) if baselines is not None else None
         return {
             "summary": players.player_summary(con, puuid),
             "ban_checks": players.ban_checks(con, puuid),
             "factors": players.factor_contributions(con, puuid),
             "ranks": players.rank_history(con, puuid),
-            "games": players.match_history(con, puuid, queue=queue),
+            "games": players.match_history(con, puuid, queue=queue, baselines=averages),
             "co_players": players.co_players(con, puuid),
         }
 
@@ -268,6 +271,8 @@ class PlayerExplorer:
         self.db_path = db_path
         self.queue = queue
         self.timeout_s = timeout_s
+        # Every game is read for the tier/role averages once, not on every card.
+        self.baselines = players.BaselineCache(queue=queue)
         with read(db_path, timeout_s=timeout_s) as con:
             self.scores = scores.latest_scores(con)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
@@ -467,7 +472,13 @@ class PlayerExplorer:
             if not puuid:
                 self.card.value = ""
                 return
-            parts = card_parts(self.db_path, puuid, queue=self.queue, timeout_s=self.timeout_s)
+            parts = card_parts(
+                self.db_path,
+                puuid,
+                queue=self.queue,
+                timeout_s=self.timeout_s,
+                baselines=self.baselines,
+            )
             self.card.value = card_html(parts)
 
     def snapshot_html(self) -> str:
@@ -484,7 +495,13 @@ class PlayerExplorer:
             items += f"<li>… and {more:,} more</li>"
         card = (
             card_html(
-                card_parts(self.db_path, self.shown, queue=self.queue, timeout_s=self.timeout_s)
+                card_parts(
+                    self.db_path,
+                    self.shown,
+                    queue=self.queue,
+                    timeout_s=self.timeout_s,
+                    baselines=self.baselines,
+                )
             )
             if self.shown
             else "<p>No player selected: nothing passes the filters and the search.</p>"
