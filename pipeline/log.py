@@ -2,7 +2,8 @@
 
 Console rendering on a terminal, JSON lines otherwise. Every event passes through
 ``redact_secrets`` (the API key and anything else registered as secret is replaced by
-``***`` wherever it appears, nested values included) before any renderer or sink sees it.
+``***`` wherever it appears, nested values included, as is anything shaped like a Riot API
+key) before any renderer or sink sees it.
 A message built outside logging (an execution's error, a URL echoed back) goes through
 ``redact_text``, which also hides the user and password of a URL.
 
@@ -36,6 +37,15 @@ event_sink: ContextVar[Sink | None] = ContextVar("event_sink", default=None)
 # The user[:password]@ of a URL: after its scheme's //, up to the last @ before the path
 # (a password may hold an @ of its own).
 _URL_USERINFO = re.compile(r"//[^/\s]*@")
+# A Riot API key (RGAPI- and a UUID), each dash as is or percent-encoded: hidden wherever it
+# appears, configured or not (a key written into RIOT_API_BASE's path while RIOT_API_KEY
+# is unset, pasted into a report parameter, echoed by a proxy).
+_DASH = "(?:-|%2d)"
+RIOT_KEY_PATTERN = re.compile(
+    rf"rgapi{_DASH}[0-9a-f]{{8}}{_DASH}[0-9a-f]{{4}}{_DASH}[0-9a-f]{{4}}{_DASH}[0-9a-f]{{4}}"
+    rf"{_DASH}[0-9a-f]{{12}}",
+    re.IGNORECASE,
+)
 
 
 def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -45,6 +55,8 @@ def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
                 value = value.replace(secret, REDACTED)
         if "@" in value and "//" in value:
             value = _URL_USERINFO.sub(f"//{REDACTED}@", value)
+        if "gapi" in value or "GAPI" in value:
+            value = RIOT_KEY_PATTERN.sub(REDACTED, value)
         return value
     if isinstance(value, dict):
         return {k: _redact(v, secrets) for k, v in value.items()}
@@ -61,8 +73,11 @@ def _kept(secrets: Iterable[str | None]) -> tuple[str, ...]:
 
 
 def holds_secret(text: str, secret: str | None) -> bool:
-    """Whether ``text`` holds ``secret`` (one long enough to be one, as redaction keeps)."""
-    return any(kept in text for kept in _kept([secret.strip() if secret else None]))
+    """Whether ``text`` holds ``secret`` (one long enough to be one, as redaction keeps), or
+    anything shaped like a Riot API key."""
+    return any(kept in text for kept in _kept([secret.strip() if secret else None])) or bool(
+        RIOT_KEY_PATTERN.search(text)
+    )
 
 
 def redact_text(text: str, secrets: Iterable[str | None]) -> str:

@@ -10,7 +10,14 @@ import pytest
 
 from pipeline.config import DEFAULT_DB_PATH, DEFAULT_PLATFORM, DEFAULT_RIOT_API_BASE, Settings
 from pipeline.errors import ConfigError
-from pipeline.log import REDACTED, configure_logging, get_logger, make_redactor, redact_text
+from pipeline.log import (
+    REDACTED,
+    configure_logging,
+    get_logger,
+    holds_secret,
+    make_redactor,
+    redact_text,
+)
 
 KEY = "RGAPI-00000000-1111-2222-3333-444444444444"
 
@@ -135,6 +142,32 @@ def test_log_lines_hide_a_urls_user_and_password() -> None:
         redact = make_redactor(secrets)
         event = {"event": "job.failed", "error": "ConnectError: http://smurf:hun@ter2@h:1/x"}
         assert redact(None, "error", event)["error"] == "ConnectError: http://***@h:1/x"
+
+
+RIOT_SHAPED = "RGAPI-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [RIOT_SHAPED, RIOT_SHAPED.lower(), RIOT_SHAPED.replace("-", "%2D")],
+)
+def test_anything_shaped_like_a_riot_key_is_hidden_though_no_key_is_set(written: str) -> None:
+    """A Riot key nobody configured (RIOT_API_KEY unset, the key in a proxy's path of
+    RIOT_API_BASE) is hidden from log lines, messages and the base URL shown."""
+    base = f"http://127.0.0.1:1/{written}/{{route}}"
+    assert Settings(riot_api_key="", riot_api_base=base).shown_api_base == (
+        "http://127.0.0.1:1/***/{route}"
+    )
+    assert (
+        redact_text(f"ConnectError: {base}", []) == "ConnectError: http://127.0.0.1:1/***/{route}"
+    )
+    out = io.StringIO()
+    configure_logging(secrets=[], json_lines=True, stream=out)
+    get_logger("test").error("failed", url=base, exc_info=ValueError(f"at {base}"))
+    assert written not in out.getvalue()
+    assert out.getvalue().count(REDACTED) == 2
+    assert holds_secret(f"label={written}", None)
+    assert not holds_secret("label=RGAPI-not-a-key", None)
 
 
 def test_short_secrets_are_not_used_for_redaction() -> None:

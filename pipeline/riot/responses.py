@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import httpx
 import orjson
 
-from pipeline.log import REDACTED, holds_secret
+from pipeline.log import REDACTED, RIOT_KEY_PATTERN, holds_secret
 from pipeline.riot.errors import (
     AuthenticationError,
     BadRequestError,
@@ -51,7 +51,9 @@ def api_message(response: httpx.Response, secret: str | None) -> str:
     # Riot does not echo the key, but a proxy in between might, even URL-encoded. Redacted
     # before the message is cut short: a key across the cut left all but its tail.
     if holds_secret(unquote(message), secret):
-        message = _echoed(str(secret).strip()).sub(REDACTED, message)
+        message = RIOT_KEY_PATTERN.sub(REDACTED, message)
+        if holds_secret(secret or "", secret):  # configured, and long enough to be a key
+            message = _echoed(str(secret).strip()).sub(REDACTED, message)
     return message[:_MESSAGE_MAX_CHARS]
 
 
