@@ -123,7 +123,7 @@ with read(db, timeout_s=wait_s) as con:
         label=label or None,
     )
     unavailable = scores.newly_unavailable(con, since=since_at, as_of=as_of_at, platform=platform or None)
-display(Markdown(f"**{len(flagged)}** newly flagged"))
+display(Markdown(scores.newly_flagged_heading(len(flagged), since_at, first_scored)))
 present.show_table(scores.for_readers(flagged), empty="Nobody was newly flagged.")
 display(Markdown(f"**{len(unavailable)}** newly unavailable"))
 present.show_table(

@@ -254,6 +254,19 @@ def test_changes_since_respect_the_platform(con: duckdb.DuckDBPyConnection) -> N
     assert (new.empty, gone.empty) == (True, True)
 
 
+def test_a_first_report_says_every_flag_is_new_and_why() -> None:
+    """With no score before ``since`` every flagged player is new: the heading says so and
+    when scoring began; with earlier scores it is only the count."""
+    since, first = datetime(2026, 5, 1, 12), datetime(2026, 5, 1, 18, 30)
+    first_report = scores.newly_flagged_heading(15, since, first)
+    assert first_report.startswith("**15** newly flagged: every flag is new")
+    assert "2026-05-01 12:00" in first_report and "2026-05-01 18:30" in first_report
+    assert scores.newly_flagged_heading(3, since, since - timedelta(days=1)) == (
+        "**3** newly flagged"
+    )
+    assert scores.newly_flagged_heading(0, since, first) == "**0** newly flagged"
+
+
 def test_newly_unavailable_ignores_accounts_already_gone(con: duckdb.DuckDBPyConnection) -> None:
     """An account unavailable since before `since` is not news; one that just went is."""
     gone = scores.newly_unavailable(con, since=FIRST_SCORING, as_of=NOW)

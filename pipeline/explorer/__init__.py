@@ -4,8 +4,8 @@ Query functions take an open connection (``pipeline.store.read(db_path)``) and r
 DataFrames; ``sql.query`` and the widgets open and close their own read-only connections.
 
     scores     latest_scores, filter_scores, top_suspects, score_distribution,
-               newly_flagged, newly_unavailable, gone_accounts, accounts_for_readers,
-               first_scored_at, no_scores_message
+               newly_flagged, newly_flagged_heading, newly_unavailable, gone_accounts,
+               accounts_for_readers, first_scored_at, no_scores_message
     players    find_players, player_summary, ban_checks, factor_contributions,
                rank_history, match_history, co_players
     quality    judged, summary_in_words, bucket_table, roc_curve, auc, rule_point,

@@ -147,6 +147,19 @@ def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
 # "unknown": no profile read yet, or the account is gone (``latest_scores``).
 TIER_ORDER = (*TIERS, "UNRANKED", "unknown")
 
+
+def newly_flagged_heading(count: int, since: datetime, first_scored: datetime | None) -> str:
+    """The count of newly flagged players in words, saying when every flag is new because
+    nobody had a score yet at ``since`` (a first report: "new" then means "flagged")."""
+    said = f"**{count}** newly flagged"
+    if count and first_scored is not None and first_scored > since:
+        said += (
+            f": every flag is new, as nobody had a score yet at {since:%Y-%m-%d %H:%M} UTC "
+            f"(the first was made at {first_scored:%Y-%m-%d %H:%M} UTC)"
+        )
+    return said
+
+
 _NEWLY_FLAGGED = """
 WITH now_flagged AS (
     SELECT puuid, label, smurf_score, boosted_score, tier, scored_at, games_analyzed
