@@ -39,20 +39,29 @@ class SmurfGroup(click.Group):
     """A click group that turns product errors, and what the system or DuckDB refuse (a
     read-only folder, a directory named as the database), into one clear line."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        typed = list(args)
         try:  # `smurf --help` and `--version` print while the arguments are parsed
-            return super().make_context(*args, **kwargs)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except BrokenPipeError:
             _end_if_stdout_closed()
             raise
         except click.ClickException as exc:
             raise _without_the_key(exc) from None
+        ctx.meta[_TYPED] = typed
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # a usage error, which click prints itself
-            raise _without_the_key(exc) from None
+            raise _without_the_key(_with_dash_hint(exc, ctx.meta.get(_TYPED, []))) from None
         except (SmurfError, OSError, duckdb.IOException) as exc:
             if isinstance(exc, BrokenPipeError):
                 _end_if_stdout_closed()  # else another pipe (a child's): a real error
@@ -61,6 +70,31 @@ class SmurfGroup(click.Group):
             said = redact_text(_one_line(exc), [_riot_api_key()])
             click.secho(f"Error: {said}", fg="red", err=True)
             ctx.exit(1)
+
+
+# The arguments as typed, kept for a usage error's hint (click has consumed them by then).
+_TYPED = "smurf.typed_arguments"
+# A puuid is 78 characters of base64url, so one in 64 begins with '-'; no option is this long.
+_PUUID_LIKE_CHARS = 20
+
+
+def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickException:
+    """A puuid that begins with '-' reads as a cluster of short options ("No such option
+    '-6'"): the error then says to put ``--`` before it."""
+    if not isinstance(exc, click.NoSuchOption):
+        return exc
+    dashed = [
+        a
+        for a in typed
+        if a.startswith(exc.option_name) and not a.startswith("--") and len(a) >= _PUUID_LIKE_CHARS
+    ]
+    if dashed:
+        command = exc.ctx.command_path if exc.ctx else "smurf"
+        # click marks the attribute Final for its own code; the message is still read from it.
+        exc.message += (  # type: ignore[misc]
+            f" A puuid may begin with '-': put -- before it, as in {command} -- {dashed[0]}"
+        )
+    return exc
 
 
 def _riot_api_key() -> str | None:

@@ -262,6 +262,30 @@ def test_a_command_written_wrongly_is_a_usage_error(
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
 
 
+DASHED_PUUID = "-6Xv4oVxuI2hJc4qweTk35mFvw66Jz6Luh_asas7ekZE3ZED2m6vcS5oi5df0svmkYDUdaw7BF9-Fv"
+
+
+@pytest.mark.parametrize("command", ["explain", "untrack"])
+def test_a_puuid_beginning_with_a_dash_is_shown_how_to_give(db_path: Path, command: str) -> None:
+    """One puuid in 64 begins with '-', which reads as options: the usage error says to
+    put -- before it, and with -- it is read as the player."""
+    refused = smurf(db_path, command, DASHED_PUUID)
+    assert refused.exit_code == 2, refused.output
+    assert "A puuid may begin with '-': put -- before it" in refused.stderr
+    assert f" {command} -- {DASHED_PUUID}" in refused.stderr
+    read = smurf(db_path, command, "--", DASHED_PUUID)
+    assert read.exit_code == 1, read.output
+    assert DASHED_PUUID[:40] in read.stderr and "No such option" not in read.stderr
+
+
+def test_an_unknown_short_option_gets_no_puuid_hint(db_path: Path) -> None:
+    """A mistyped option is only named: no puuid there to give with --."""
+    result = smurf(db_path, "explain", "-q", "someone#EUW")
+    assert result.exit_code == 2
+    assert "No such option '-q'." in result.stderr
+    assert "puuid" not in result.stderr
+
+
 def test_a_stored_configuration_with_two_bad_keys_is_mended_in_one_command(
     db_path: Path,
 ) -> None:
