@@ -370,3 +370,35 @@ def test_a_game_without_a_lobby_z_reads_a_dash_not_nan(db_path: Path) -> None:
     rows = [line.split() for line in games.strip().splitlines()[1:]]
     assert len(rows) == 6
     assert sum(1 for row in rows if "-" in row[-3:]) == 1
+
+
+def test_explain_compares_games_with_the_baselines_the_analyzer_keeps(
+    scored_world: Path, tmp_path: Path
+) -> None:
+    """Now, an explanation compares with the analyzer's kept baselines, as its scores do:
+    the scores equal the stored ones, and the games' z-scores those against baselines
+    summed afresh (the same games, so the same baselines). Without kept baselines (a
+    database whose analyzer never kept them) it sums them afresh, with the same result."""
+    puuid, _riot_id = _top_smurf(scored_world)
+    shown = ["match_id", "perf_z", "lobby_z"]
+    with duckdb.connect(str(scored_world), read_only=True) as con:
+        now = explain(con, puuid)
+        summed = explain(con, puuid, as_of=datetime(2100, 1, 1))
+        stored = con.execute(
+            "SELECT smurf_score, boosted_score FROM latest_smurf_scores WHERE puuid = ?", [puuid]
+        ).fetchone()
+    assert now.kept_baselines and not summed.kept_baselines
+    assert stored is not None
+    assert now.smurf_score == pytest.approx(stored[0], abs=1e-9)
+    assert now.boosted_score == pytest.approx(stored[1], abs=1e-9)
+    pd.testing.assert_frame_equal(now.games[shown], summed.games[shown], atol=1e-9)
+
+    bare = tmp_path / "no-kept-baselines.duckdb"
+    bare.write_bytes(scored_world.read_bytes())
+    with duckdb.connect(str(bare)) as con:
+        con.execute("DELETE FROM scoring_baselines")
+    with duckdb.connect(str(bare), read_only=True) as con:
+        fallback = explain(con, puuid)
+    assert not fallback.kept_baselines
+    assert fallback.smurf_score == pytest.approx(now.smurf_score, abs=1e-9)
+    pd.testing.assert_frame_equal(fallback.games[shown], now.games[shown], atol=1e-9)

@@ -527,17 +527,21 @@ def feature_frame(
     as_of: datetime | None = None,
     *,
     cached_baselines: bool = False,
+    kept_inputs: bool = True,
 ) -> pd.DataFrame:
     """One row per player (every player with a stored game, or exactly ``puuids``).
 
     ``as_of`` ignores rank snapshots after that time; the games are every stored game.
     ``cached_baselines`` compares with the analyzer's stored baselines (see ``upkeep``)
-    instead of computing them from everyone's sums.
+    instead of computing them from everyone's sums; with no ``as_of`` it also reads the
+    analyzer's score inputs and rank summary unless ``kept_inputs`` is false (a reader
+    outside the analyzer's transaction, which keeps them current: the sums rows and
+    snapshots of the players in scope are read instead).
     """
     # The analyzer's inputs and rank summary hold exactly what the sums rows and the rank
     # snapshots would give (see ``inputs``, ``ranks``), in one narrow row per player:
     # reading them costs a fraction of the rows they fold. Its run keeps both current.
-    now = cached_baselines and as_of is None
+    now = cached_baselines and as_of is None and kept_inputs
     common = _common_ctes(puuids, cached=cached_baselines, summarized=now)
     from_inputs = now and inputs_built_for(con, params)
     players = _inputs_player_ctes(puuids) if from_inputs else _player_ctes(puuids)
@@ -561,18 +565,24 @@ def game_frame(
     params: ScoringParams,
     puuids: Sequence[str],
     as_of: datetime | None = None,
+    *,
+    cached_baselines: bool = False,
 ) -> pd.DataFrame:
     """The analysed games of ``puuids``, newest first, read from the games themselves: each
     metric, the composite z against the baseline of the player's current tier
-    (``perf_z``) and against the lobby (``lobby_z``; ``stomp`` when at least 1), and the
-    lobby's level (``lobby_rank``: the co-players' known ladder positions, in LP)."""
+    (``perf_z``; the analyzer's stored baselines with ``cached_baselines``) and against the
+    lobby (``lobby_z``; ``stomp`` when at least 1), and the lobby's level (``lobby_rank``:
+    the co-players' known ladder positions, in LP)."""
     metrics = ", ".join(f"g.x_{m.name} AS {m.name}" for m in METRICS)
     source = """(SELECT * FROM match_participants WHERE match_id IN (
         SELECT match_id FROM match_participants
         WHERE puuid IN (SELECT unnest($puuids)) AND queue_id IN (SELECT unnest($queues))))"""
     # A lobby's level: the mean ladder position of the co-players whose solo rank is known
     # from their profile now (it moves as profiles change, so it is not kept in the sums).
-    sql = f"""WITH {_common_ctes([])},
+    # Only the baselines and the players' tiers are read of the common CTEs: scoped to the
+    # players, with kept baselines nobody else's sums are read.
+    common = _common_ctes(puuids if cached_baselines else [], cached=cached_baselines)
+    sql = f"""WITH {common},
     games AS ({per_game_sql(source)}),
     known AS (
         SELECT g.match_id, g.puuid, {_PROFILE_RANK} AS rank_score

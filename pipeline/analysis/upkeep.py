@@ -31,7 +31,7 @@ import duckdb
 
 from pipeline.analysis import inputs
 from pipeline.analysis.features import baseline_frame, latest_inputs
-from pipeline.analysis.params import MODEL_VERSION, ScoringParams
+from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
 from pipeline.analysis.ranks import fold_rank_snapshots
 from pipeline.log import get_logger
 from pipeline.store.aggregates import (
@@ -157,6 +157,23 @@ def _keep_baselines(
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
     log.debug("analyzer.baselines_refreshed", games=stored, everyone_queued=everyone)
     return Upkeep(rebuild, True, everyone)
+
+
+def baselines_kept(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> bool:
+    """Whether the analyzer's stored baselines (``scoring_baselines``) are the ones it
+    scores ``params``'s players against now: kept by this model version, for the games and
+    shrinkage it keeps them for. A reader may then compare with them instead of summing
+    everyone's games again (within ``BASELINE_REFRESH_GROWTH`` of the games, as the
+    analyzer's own scores do)."""
+    if (params.queues, params.baseline_prior_games) != (
+        DEFAULT_PARAMS.queues,
+        DEFAULT_PARAMS.baseline_prior_games,
+    ):
+        return False
+    row = con.execute(
+        "SELECT (SELECT model_version FROM scoring_state), (SELECT count(*) FROM scoring_baselines)"
+    ).fetchone()
+    return row is not None and row[0] == MODEL_VERSION and bool(row[1])
 
 
 def queue_time(con: duckdb.DuckDBPyConnection) -> datetime:
