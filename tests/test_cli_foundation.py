@@ -173,6 +173,42 @@ def test_sql_shows_the_first_thousand_rows_and_counts_the_rest(loaded_db: Path) 
     assert len(every.stdout.splitlines()) == 2501
 
 
+_SUMS = (
+    "select sum(queue_id) s, sum(queue_id)::DECIMAL(38,0) d, NULL::HUGEINT n,"
+    " sum(queue_id) / 2 half, (2::HUGEINT ** 60)::HUGEINT big from matches"
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "first_four"),
+    [
+        ("table", ["2540", "2540", "NULL", "1270.0"]),
+        ("csv", ["2540", "2540", "", "1270.0"]),
+    ],
+)
+def test_sql_prints_a_sum_of_integers_as_a_whole_number(
+    loaded_db: Path, fmt: str, first_four: list[str]
+) -> None:
+    """A sum of integers (DuckDB's HUGEINT, which pandas receives as a float) prints 2540,
+    not 2540.0; a NULL stays NULL, a fraction stays a fraction, and a number a float cannot
+    hold exactly (2**60) is left as DuckDB hands it over."""
+    result = smurf(loaded_db, "sql", _SUMS, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    row = result.stdout.splitlines()[1]
+    values = row.split(",") if fmt == "csv" else row.split()
+    assert values[:4] == first_four
+    assert "e+18" in values[4]
+
+
+def test_sql_json_gives_a_sum_of_integers_as_an_integer(loaded_db: Path) -> None:
+    """In JSON too: 2540, not 2540.0."""
+    result = smurf(loaded_db, "sql", _SUMS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["s"], row["d"], row["n"], row["half"]) == (2540, 2540, None, 1270.0)
+    assert isinstance(row["s"], int) and isinstance(row["big"], float)
+
+
 @pytest.mark.parametrize(
     ("query", "said"),
     [

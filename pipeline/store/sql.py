@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -219,12 +220,32 @@ def run_statements(
                     result = None
                 elif keep is None:
                     frame = relation.df()
-                    result = Rows(frame, len(frame))
+                    result = Rows(_whole_numbers(frame, relation.description), len(frame))
                 else:
-                    result = _first_rows(relation, keep)
+                    rows = _first_rows(relation, keep)
+                    result = Rows(_whole_numbers(rows.frame, relation.description), rows.count)
         except duckdb.Error as exc:
             raise failed(exc) from None
     return result
+
+
+# Whole-number types pandas receives as floats (a sum of integers is a HUGEINT): printed
+# "385.0". Shown as whole numbers again while a float holds them exactly.
+_WIDE_WHOLE = re.compile(r"U?HUGEINT|DECIMAL\(\d+,\s*0\)")
+_EXACT_IN_A_FLOAT = 2.0**53
+
+
+def _whole_numbers(frame: pd.DataFrame, description: Sequence[Any]) -> pd.DataFrame:
+    """``frame`` with its whole-number columns (by their SQL type in ``description``) as
+    integers where every value fits a float exactly (beyond 2**53 they stay as DuckDB
+    handed them over)."""
+    for place, (_name, sql_type, *_rest) in enumerate(description[: frame.shape[1]]):
+        values = frame.iloc[:, place]
+        if not _WIDE_WHOLE.fullmatch(str(sql_type)) or values.dtype.kind != "f":
+            continue
+        if bool((values.abs() < _EXACT_IN_A_FLOAT).where(values.notna(), True).all()):
+            frame.isetitem(place, values.astype("Int64").array)
+    return frame
 
 
 def _first_rows(relation: duckdb.DuckDBPyConnection, keep: int) -> Rows:
