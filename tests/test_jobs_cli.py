@@ -190,6 +190,13 @@ def test_run_list_status_executions_logs_and_settings(db_path: Path, sim: Runnin
     assert newest[2:] == lines[-2:]
     helped = smurf(db_path, sim, "jobs", "executions", "--help").output
     assert "[PENDING|RUNNING|SUCCESS|FAILED|RATE_LIMITED]" in helped
+    # A status mistyped is refused listing the statuses as help and the records write them.
+    wrong = smurf(db_path, sim, "jobs", "executions", "1", "--status", "DONE")
+    assert wrong.exit_code == 2
+    assert (
+        "'DONE' is not one of 'PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'RATE_LIMITED'."
+        in wrong.output
+    )
 
     changed = smurf(
         db_path,

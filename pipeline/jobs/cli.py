@@ -482,11 +482,19 @@ def _echo_lake_workers(lake: LakeLocation) -> None:
         )
 
 
+class StatusChoice(click.Choice[str]):
+    """A choice typed in any case whose refusal lists the choices as they are written (click
+    lists a case-insensitive choice's in lower case: 'rate_limited' for RATE_LIMITED)."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"{value!r} is not one of {', '.join(map(repr, self.choices))}."
+
+
 @jobs.command("executions")
 @click.argument("job")
 @click.option(
     "--status",
-    type=click.Choice([s.value for s in JobStatus], case_sensitive=False),
+    type=StatusChoice([s.value for s in JobStatus], case_sensitive=False),
     # Click shows a case-insensitive choice in lower case; statuses are stored in upper.
     metavar=f"[{'|'.join(s.value for s in JobStatus)}]",
     default=None,
