@@ -112,6 +112,22 @@ def test_run_in_process_runs_a_registered_guide_job(
     assert (outcome.status, outcome.metrics["records_created"]) == (JobStatus.SUCCESS, 1)
 
 
+def test_a_job_registered_in_job_type_mapping_as_the_guide_does_runs(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guide's `job_type_mapping = {JobType.MY_JOB: MyJob}` registers a job with the
+    registry the runner reads."""
+    from pipeline.jobs.registry import job_type_mapping
+
+    monkeypatch.setitem(job_type_mapping, JobType.SMURF_ANALYZER, MyJob)
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE id = 3", ['{"my_setting": 1}']
+        )
+    [outcome] = asyncio.run(run_in_process(JobContext(Settings(db_path=db_path)), "SMURF_ANALYZER"))
+    assert (outcome.status, outcome.metrics["records_created"]) == (JobStatus.SUCCESS, 1)
+
+
 def test_a_job_built_without_any_context_says_how_to_get_one() -> None:
     """Outside any runner and before an entry point set one, building a job is a clear error."""
     with pytest.raises(JobError, match="set_process_context"):

@@ -30,6 +30,9 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }
 JOB_TYPES = frozenset(t.value for t in JOB_CLASSES)
+# The seed's guide registers a job type in ``job_type_mapping``: the same dictionary, so a
+# class added under either name is known to the API, the scheduler and the CLI alike.
+job_type_mapping = JOB_CLASSES
 
 
 def check_settings(job_type: str, config_json: Any) -> None:
