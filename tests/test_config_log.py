@@ -149,7 +149,12 @@ RIOT_SHAPED = "RGAPI-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 
 @pytest.mark.parametrize(
     "written",
-    [RIOT_SHAPED, RIOT_SHAPED.lower(), RIOT_SHAPED.replace("-", "%2D")],
+    [
+        RIOT_SHAPED,
+        RIOT_SHAPED.lower(),
+        RIOT_SHAPED.replace("RGAPI", "RGApi"),
+        RIOT_SHAPED.replace("-", "%2D"),
+    ],
 )
 def test_anything_shaped_like_a_riot_key_is_hidden_though_no_key_is_set(written: str) -> None:
     """A Riot key nobody configured (RIOT_API_KEY unset, the key in a proxy's path of

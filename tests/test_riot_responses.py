@@ -103,6 +103,27 @@ def test_an_echoed_key_is_redacted_from_messages(echoed: str) -> None:
     assert "bad token ***" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        KEY,
+        KEY.replace("-", "%2D"),
+        "".join(f"%{ord(c):02X}" for c in KEY),  # every character encoded
+        KEY.replace("-", "%252D"),  # encoded twice
+        KEY.replace("RGAPI", "RGApi"),
+    ],
+)
+def test_a_key_nobody_configured_is_redacted_from_messages(echoed: str) -> None:
+    """Without RIOT_API_KEY (a proxy holding the key), a Riot-shaped key echoed in an
+    error body, however encoded, never reaches the message."""
+    body = f'{{"status": {{"message": "bad token {echoed}", "status_code": 400}}}}'.encode()
+    with pytest.raises(BadRequestError) as caught:
+        run(answer(400, body), lambda c: c.get_match("EUW1_1"), key=None)
+    assert echoed not in str(caught.value)
+    assert KEY[6:14] not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
 @pytest.mark.parametrize("json_body", [True, False])
 def test_a_key_across_the_messages_cut_is_redacted_whole(json_body: bool) -> None:
     """A message is cut at 200 characters after the key is redacted: cut first, a key that

@@ -50,11 +50,23 @@ def api_message(response: httpx.Response, secret: str | None) -> str:
     message = " ".join(message.split())
     # Riot does not echo the key, but a proxy in between might, even URL-encoded. Redacted
     # before the message is cut short: a key across the cut left all but its tail.
-    if holds_secret(unquote(message), secret):
+    if holds_secret(_decoded(message), secret):
         message = RIOT_KEY_PATTERN.sub(REDACTED, message)
         if holds_secret(secret or "", secret):  # configured, and long enough to be a key
             message = _echoed(str(secret).strip()).sub(REDACTED, message)
+        if holds_secret(_decoded(message), secret):  # encoded some other way: none of it
+            message = f"{REDACTED} (the body held the API key, encoded)"
     return message[:_MESSAGE_MAX_CHARS]
+
+
+def _decoded(text: str, times: int = 3) -> str:
+    """``text`` percent-decoded until it stops changing (a proxy may encode twice)."""
+    for _ in range(times):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 @functools.cache
