@@ -397,14 +397,26 @@ def test_kept_baselines_give_the_games_fresh_ones_give(con: duckdb.DuckDBPyConne
         )
 
 
+def test_the_history_rounds_as_sql_does(con: duckdb.DuckDBPyConnection) -> None:
+    """Figures round halves away from zero, as SQL's round() and the history always did
+    (pandas would round 9/8 to 1.12)."""
+    assert players._rounded(pd.Series([1.125, -1.125, 0.005])).tolist() == [1.13, -1.13, 0.01]
+    assert players._rounded(pd.Series([2.5, 3.5]), 0).tolist() == [3.0, 4.0]
+    expected = con.execute(
+        "SELECT round((kills + assists) / greatest(deaths, 1), 2) FROM match_participants"
+        " WHERE puuid = 'p00' ORDER BY game_start DESC"
+    ).fetchall()
+    assert players.match_history(con, "p00")["kda_ratio"].tolist() == [r[0] for r in expected]
+
+
 def test_baselines_are_read_again_once_the_games_grew(world: Path, tmp_path: Path) -> None:
     """Kept between cards while the games stay the same; read again once more than
     ``GROWTH`` of them were added (a crawl running beside the explorer)."""
     copy = tmp_path / "growing.duckdb"
     shutil.copyfile(world, copy)
-    kept = players.BaselineCache()
+    kept, other = players.BaselineCache(), players.BaselineCache(queue=440)
     with read(copy) as con:
-        first = kept.get(con)
+        first, other_first = kept.get(con), other.get(con)
         assert kept.get(con) is first
     with write(copy) as con:
         # Every game again under a new match id, with twice the gold.
@@ -417,6 +429,8 @@ def test_baselines_are_read_again_once_the_games_grew(world: Path, tmp_path: Pat
         )
     with read(copy) as con:
         again = kept.get(con)
+        # Averages kept for another queue follow that queue's games only: none added.
+        assert other.get(con) is other_first
     assert again is not first
     both = first.merge(again, on=["tier", "role"], suffixes=("_first", "_again"))
     assert len(both) == len(first)

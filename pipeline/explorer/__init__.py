@@ -7,7 +7,8 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
                newly_flagged, newly_flagged_heading, newly_unavailable, gone_accounts,
                accounts_for_readers, first_scored_at, no_scores_message
     players    find_players, player_summary, ban_checks, factor_contributions,
-               rank_history, match_history, co_players
+               rank_history, match_history, tier_role_baselines, BaselineCache,
+               co_players
     quality    judged, summary_in_words, bucket_table, roc_curve, auc, rule_point,
                rule_in_words, precision_at
     jobs       executions, runs_per_day, job_summary, failed_run_logs

@@ -7,6 +7,7 @@ game is judged against Gold mid laners: 1.0 is par, 2.0 is twice the baseline.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 
@@ -214,6 +215,22 @@ def tier_role_baselines(
     return con.execute(_BASELINES, {"queue": queue}).df()
 
 
+# The columns of a game the history shows as stored, before its ratios to the baselines.
+GAME_COLUMNS = [
+    "game_start", "match_id", "queue_id", "champion_name", "role", "win",
+    "kills", "deaths", "assists", "kda_ratio", "cs_per_min", "dmg_per_min",
+]  # fmt: skip
+
+
+def _rounded(values: pd.Series, decimals: int = 2) -> pd.Series:
+    """``values`` rounded as SQL's round() does, halves away from zero (pandas rounds them
+    to even: a KDA of 9/8 would read 1.12, where the history always showed 1.13)."""
+    scale = 10.0**decimals
+    scaled = values * scale
+    rounded: pd.Series = np.sign(scaled) * np.floor(scaled.abs() + 0.5) / scale
+    return rounded
+
+
 def match_history(
     con: duckdb.DuckDBPyConnection,
     puuid: str,
@@ -236,25 +253,27 @@ def match_history(
         "gold_vs_base": joined["gold_per_min"] / joined["b_gold"].replace(0, np.nan),
     }
     out = joined[GAME_COLUMNS].copy()
-    out["kda_ratio"] = out["kda_ratio"].round(2)
-    out["cs_per_min"] = out["cs_per_min"].round(2)
-    out["dmg_per_min"] = out["dmg_per_min"].round()
+    out["kda_ratio"] = _rounded(out["kda_ratio"])
+    out["cs_per_min"] = _rounded(out["cs_per_min"])
+    out["dmg_per_min"] = _rounded(out["dmg_per_min"], 0)
     for name, ratio in ratios.items():
-        out[name] = ratio.round(2)
-    out["performance_vs_base"] = pd.concat(ratios, axis=1).mean(axis=1, skipna=False).round(2)
+        out[name] = _rounded(ratio)
+    out["performance_vs_base"] = _rounded(pd.concat(ratios, axis=1).mean(axis=1, skipna=False))
     return out
 
 
-GAME_COLUMNS = [
-    "game_start", "match_id", "queue_id", "champion_name", "role", "win",
-    "kills", "deaths", "assists", "kda_ratio", "cs_per_min", "dmg_per_min",
-]  # fmt: skip
+_QUEUE_GAMES = """
+SELECT count(*) FROM match_participants
+WHERE $queue::INTEGER IS NULL OR queue_id = $queue::INTEGER
+"""
 
 
 class BaselineCache:
-    """``tier_role_baselines`` kept between cards: computed again once the stored games
-    grew by ``GROWTH`` or after ``MAX_AGE_S``, so an explorer over millions of games reads
-    every game once, not on every click, and still follows a running crawl."""
+    """``tier_role_baselines`` of ``queue`` kept between cards: computed again once that
+    queue's stored games grew by ``GROWTH`` or after ``MAX_AGE_S``, so an explorer over
+    millions of games reads every game once, not on every click, and still follows a
+    running crawl. Safe to share between threads (a widget may handle two changes at once):
+    one computes, the other waits for its result."""
 
     GROWTH = 0.02
     MAX_AGE_S = 600.0
@@ -264,21 +283,21 @@ class BaselineCache:
         self._baselines: pd.DataFrame | None = None
         self._games = 0
         self._at = 0.0
+        self._lock = threading.Lock()
 
     def get(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The baselines, computed again only when they may have moved."""
-        row = con.execute("SELECT count(*) FROM match_participants").fetchone()
-        games = int(row[0]) if row else 0
-        stale = (
-            self._baselines is None
-            or abs(games - self._games) > self.GROWTH * max(self._games, 1)
-            or time.monotonic() - self._at > self.MAX_AGE_S
-        )
-        if stale:
-            self._baselines = tier_role_baselines(con, queue=self.queue)
-            self._games, self._at = games, time.monotonic()
-        assert self._baselines is not None
-        return self._baselines
+        with self._lock:
+            row = con.execute(_QUEUE_GAMES, {"queue": self.queue}).fetchone()
+            games = int(row[0]) if row else 0
+            if (
+                self._baselines is None
+                or abs(games - self._games) > self.GROWTH * max(self._games, 1)
+                or time.monotonic() - self._at > self.MAX_AGE_S
+            ):
+                self._baselines = tier_role_baselines(con, queue=self.queue)
+                self._games, self._at = games, time.monotonic()
+            return self._baselines
 
 
 _CO_PLAYERS = f"""

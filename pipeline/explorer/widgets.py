@@ -73,7 +73,10 @@ def card_parts(
     to ``timeout_s`` for another program writing the database). ``baselines`` keeps the
     tier/role averages the games are compared with between cards (for ``queue``)."""
     with read(db_path, timeout_s=timeout_s) as con:
-        averages = baselines.get(con) if baselines is not None else None
+        # Kept averages of another queue would be the wrong comparison: then read afresh.
+        averages = (
+            baselines.get(con) if baselines is not None and baselines.queue == queue else None
+        )
         return {
             "summary": players.player_summary(con, puuid),
             "ban_checks": players.ban_checks(con, puuid),
