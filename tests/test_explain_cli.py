@@ -20,7 +20,7 @@ from pipeline.analysis.explain_cli import (
     tier_text,
     weekly_text,
 )
-from pipeline.analysis.params import DEFAULT_PARAMS
+from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.cli import cli
 from pipeline.log import configure_logging
 
@@ -384,14 +384,26 @@ def test_explain_compares_games_with_the_baselines_the_analyzer_keeps(
     with duckdb.connect(str(scored_world), read_only=True) as con:
         now = explain(con, puuid)
         summed = explain(con, puuid, as_of=datetime(2100, 1, 1))
+        # Kept for solo queue's ranks: an explanation by another queue's sums its own.
+        flex = explain(con, puuid, ScoringParams(rank_queue="RANKED_FLEX_SR"))
         stored = con.execute(
             "SELECT smurf_score, boosted_score FROM latest_smurf_scores WHERE puuid = ?", [puuid]
         ).fetchone()
-    assert now.kept_baselines and not summed.kept_baselines
+    assert now.kept_baselines and not summed.kept_baselines and not flex.kept_baselines
     assert stored is not None
     assert now.smurf_score == pytest.approx(stored[0], abs=1e-9)
     assert now.boosted_score == pytest.approx(stored[1], abs=1e-9)
     pd.testing.assert_frame_equal(now.games[shown], summed.games[shown], atol=1e-9)
+
+    # Kept baselines that say every game was far weaker: the games read as far stronger,
+    # so the explanation did read the kept ones.
+    moved = tmp_path / "moved-baselines.duckdb"
+    moved.write_bytes(scored_world.read_bytes())
+    with duckdb.connect(str(moved)) as con:
+        con.execute("UPDATE scoring_baselines SET cs_pm_mean = cs_pm_mean - 2 * cs_pm_sd")
+    with duckdb.connect(str(moved), read_only=True) as con:
+        stronger = explain(con, puuid)
+    assert (stronger.games["perf_z"] > now.games["perf_z"]).all()
 
     bare = tmp_path / "no-kept-baselines.duckdb"
     bare.write_bytes(scored_world.read_bytes())

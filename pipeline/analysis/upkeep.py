@@ -165,8 +165,11 @@ def baselines_kept(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> boo
     shrinkage it keeps them for. A reader may then compare with them instead of summing
     everyone's games again (within ``BASELINE_REFRESH_GROWTH`` of the games, as the
     analyzer's own scores do)."""
-    if (params.queues, params.baseline_prior_games) != (
+    # The analyzer keeps them for the default queues, ranks and shrinkage (its jobs and
+    # `smurf analyze` change only the minimum of games, which the baselines do not read).
+    if (params.queues, params.rank_queue, params.baseline_prior_games) != (
         DEFAULT_PARAMS.queues,
+        DEFAULT_PARAMS.rank_queue,
         DEFAULT_PARAMS.baseline_prior_games,
     ):
         return False
