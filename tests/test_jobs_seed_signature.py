@@ -115,10 +115,14 @@ def test_run_in_process_runs_a_registered_guide_job(
 def test_a_job_registered_in_job_type_mapping_as_the_guide_does_runs(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The guide's `job_type_mapping = {JobType.MY_JOB: MyJob}` registers a job with the
-    registry the runner reads."""
-    from pipeline.jobs.registry import job_type_mapping
+    """A class set in `job_type_mapping`, the guide's name for the registry, is the one the
+    runner builds, and a type registered there after import is known to the scheduler."""
+    from pipeline.jobs.registry import job_type_mapping, known_job_types
 
+    monkeypatch.delitem(job_type_mapping, JobType.LAKE_MAINTENANCE)
+    assert "LAKE_MAINTENANCE" not in known_job_types()
+    monkeypatch.setitem(job_type_mapping, JobType.LAKE_MAINTENANCE, MyJob)
+    assert "LAKE_MAINTENANCE" in known_job_types()
     monkeypatch.setitem(job_type_mapping, JobType.SMURF_ANALYZER, MyJob)
     with Database(db_path).write() as con:
         con.execute(

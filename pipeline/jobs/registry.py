@@ -29,10 +29,16 @@ JOB_CLASSES: dict[JobType, type[BaseJob]] = {
     JobType.NOTEBOOK_REPORT: NotebookReport,
     JobType.LAKE_MAINTENANCE: LakeMaintenance,
 }
-JOB_TYPES = frozenset(t.value for t in JOB_CLASSES)
 # The seed's guide registers a job type in ``job_type_mapping``: the same dictionary, so a
-# class added under either name is known to the API, the scheduler and the CLI alike.
+# class added under either name (``job_type_mapping[JobType.MY_JOB] = MyJob``, its
+# ``JobType`` value added first) is known to the API, the scheduler and the CLI alike.
 job_type_mapping = JOB_CLASSES
+
+
+def known_job_types() -> frozenset[str]:
+    """The job types a class is registered for now (read when asked: a module may register
+    one after this one was imported)."""
+    return frozenset(t.value for t in JOB_CLASSES)
 
 
 def check_settings(job_type: str, config_json: Any) -> None:

@@ -50,7 +50,7 @@ from pipeline.jobs.executions import (
     start_execution_in_thread,
     take_back,
 )
-from pipeline.jobs.registry import JOB_CLASSES, JOB_TYPES, check_settings, job_for
+from pipeline.jobs.registry import JOB_CLASSES, check_settings, job_for, known_job_types
 from pipeline.jobs.schedule import parse_schedule
 from pipeline.jobs.types import JobStatus, JobType, Trigger
 from pipeline.log import get_logger
@@ -485,7 +485,7 @@ class JobScheduler:
             self.context.db,
             config_id,
             trigger,
-            JOB_TYPES,
+            known_job_types(),
             sharded=config is not None and _is_sharded(config.job_type),
             platforms=self.context.settings.platforms,
         )
