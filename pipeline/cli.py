@@ -83,10 +83,13 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
     '-6'"): the error then says to put ``--`` before it."""
     if not isinstance(exc, click.NoSuchOption):
         return exc
+    # The option click names is the typed word itself ("--Xv..."), or the first letter of a
+    # cluster it could not read ("-X" of "-hXv...": -h was read as help's flag).
+    letters = exc.option_name.lstrip("-")
     dashed = [
         a
         for a in typed
-        if a.startswith(exc.option_name) and not a.startswith("--") and len(a) >= _PUUID_LIKE_CHARS
+        if a.startswith("-") and len(a) >= _PUUID_LIKE_CHARS and letters and letters in a
     ]
     if dashed:
         command = exc.ctx.command_path if exc.ctx else "smurf"

@@ -265,17 +265,27 @@ def test_a_command_written_wrongly_is_a_usage_error(
 DASHED_PUUID = "-6Xv4oVxuI2hJc4qweTk35mFvw66Jz6Luh_asas7ekZE3ZED2m6vcS5oi5df0svmkYDUdaw7BF9-Fv"
 
 
-@pytest.mark.parametrize("command", ["explain", "untrack"])
-def test_a_puuid_beginning_with_a_dash_is_shown_how_to_give(db_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "puuid"),
+    [
+        ("explain", DASHED_PUUID),
+        ("untrack", DASHED_PUUID),
+        ("explain", "-h" + DASHED_PUUID[2:]),  # -h is help's flag: click names the next
+        ("explain", "--" + DASHED_PUUID[2:]),  # one in 4,096 reads as a long option
+    ],
+)
+def test_a_puuid_beginning_with_a_dash_is_shown_how_to_give(
+    db_path: Path, command: str, puuid: str
+) -> None:
     """One puuid in 64 begins with '-', which reads as options: the usage error says to
     put -- before it, and with -- it is read as the player."""
-    refused = smurf(db_path, command, DASHED_PUUID)
+    refused = smurf(db_path, command, puuid)
     assert refused.exit_code == 2, refused.output
     assert "A puuid may begin with '-': put -- before it" in refused.stderr
-    assert f" {command} -- {DASHED_PUUID}" in refused.stderr
-    read = smurf(db_path, command, "--", DASHED_PUUID)
+    assert f" {command} -- {puuid}" in refused.stderr
+    read = smurf(db_path, command, "--", puuid)
     assert read.exit_code == 1, read.output
-    assert DASHED_PUUID[:40] in read.stderr and "No such option" not in read.stderr
+    assert puuid[:40] in read.stderr and "No such option" not in read.stderr
 
 
 def test_an_unknown_short_option_gets_no_puuid_hint(db_path: Path) -> None:

@@ -260,7 +260,7 @@ def test_a_first_report_says_every_flag_is_new_and_why() -> None:
     since, first = datetime(2026, 5, 1, 12), datetime(2026, 5, 1, 18, 30)
     first_report = scores.newly_flagged_heading(15, since, first)
     assert first_report.startswith("**15** newly flagged: every flag is new")
-    assert "2026-05-01 12:00" in first_report and "2026-05-01 18:30" in first_report
+    assert "2026-05-01 12:00:00" in first_report and "2026-05-01 18:30:00" in first_report
     assert scores.newly_flagged_heading(3, since, since - timedelta(days=1)) == (
         "**3** newly flagged"
     )

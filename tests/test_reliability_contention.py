@@ -59,7 +59,11 @@ HOLDER = textwrap.dedent(
     until = sys.argv[3] if len(sys.argv) > 3 else None
     print("ready", flush=True)
     sys.stdin.readline()  # connect when told to
+    deadline = time.monotonic() + 120
     while True:
+        if time.monotonic() > deadline:  # the run ended first: say so, do not hang
+            print("never saw it", flush=True)
+            sys.exit(1)
         try:
             con = duckdb.connect(path, read_only=True)
         except duckdb.IOException:

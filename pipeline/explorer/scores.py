@@ -154,8 +154,8 @@ def newly_flagged_heading(count: int, since: datetime, first_scored: datetime | 
     said = f"**{count}** newly flagged"
     if count and first_scored is not None and first_scored > since:
         said += (
-            f": every flag is new, as nobody had a score yet at {since:%Y-%m-%d %H:%M} UTC "
-            f"(the first was made at {first_scored:%Y-%m-%d %H:%M} UTC)"
+            f": every flag is new, as nobody had a score yet at {since:%Y-%m-%d %H:%M:%S} UTC "
+            f"(the first was made at {first_scored:%Y-%m-%d %H:%M:%S} UTC)"
         )
     return said
 
