@@ -525,8 +525,8 @@ def test_writes_wait_past_their_bound_for_a_patient_pass_run_alone() -> None:
     runner = threading.Thread(target=patient_pass)
     runner.start()
     assert inside.wait(5)
+    started = time.monotonic()  # before the timer: its 0.6 s all fall within the wait
     threading.Timer(0.6, leave.set).start()
-    started = time.monotonic()
     with gate.held(alone=False, timeout_s=0.2):
         waited_s = time.monotonic() - started
     runner.join(5)
