@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,29 @@ from pipeline.simulator import RunningSimulator
 from pipeline.store import Database, parse_match, write_matches
 
 TEST_KEY = "RGAPI-00000000-test-key-never-logged-0000"
+
+
+class PausedClock:
+    """A rate limiter's clock that stands still until ``resume()``, then goes on from there.
+
+    A run limited under it fills a window however slowly this machine sends its requests
+    (the window's time never passes while it runs); after ``resume()`` a later run sharing
+    the limiter waits the window out in real time, as the server counts it.
+    """
+
+    def __init__(self) -> None:
+        self._paused_at: float | None = time.monotonic()
+        self._lag_s = 0.0
+
+    def __call__(self) -> float:
+        if self._paused_at is not None:
+            return self._paused_at
+        return time.monotonic() - self._lag_s
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._lag_s = time.monotonic() - self._paused_at
+            self._paused_at = None
 
 
 def job_context(db_path: Path, sim: RunningSimulator, **overrides: Any) -> JobContext:

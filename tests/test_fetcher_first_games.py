@@ -15,10 +15,11 @@ from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import PlayerProfile
 from pipeline.jobs.match_fetcher import is_new_account
 from pipeline.log import configure_logging
+from pipeline.riot import RateLimiter
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
 from pipeline.store.players import FIRST_GAMES_LEVEL
-from tests.sim_helpers import TEST_KEY, job_context, run_job, set_job_config
+from tests.sim_helpers import TEST_KEY, PausedClock, job_context, run_job, set_job_config
 
 WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
 PAGE = 5
@@ -216,13 +217,16 @@ def test_first_games_cut_short_are_kept_and_asked_for_again(db_path: Path) -> No
     ) as tight:
         puuid, ids = _player(tight, new=True)
         _suspect(db_path, puuid, ON)
-        impatient = job_context(db_path, tight, max_wait_s=0.05)
-        # profile (2 requests) + ids (2 pages): 3 matches before the limit.
+        # profile (2 requests) + ids (2 pages): 3 matches before the limit. No time passes
+        # for the limiter meanwhile: on a slow machine the 2 s window ended before it filled.
+        clock = PausedClock()
+        impatient = job_context(db_path, tight, max_wait_s=0.05, limiter=RateLimiter(clock=clock))
         assert run_job(impatient, "MATCH_FETCHER").status is JobStatus.RATE_LIMITED
         stored, start_index, first_games_at = _state(db_path, puuid)
         assert 0 < len(stored) < PAGE
         assert stored < set(ids[-PAGE:])
         assert (start_index, first_games_at) == (0, None)
+        clock.resume()
         patient = job_context(db_path, tight, max_wait_s=30, limiter=impatient.limiter)
         assert run_job(patient, "MATCH_FETCHER").status is JobStatus.SUCCESS
         stored, start_index, first_games_at = _state(db_path, puuid)
