@@ -16,11 +16,13 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.jobs import JobContext, JobStatus
 from pipeline.log import configure_logging
+from pipeline.riot import RateLimiter
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.simulator.lifecycle import Lifecycle
 from pipeline.simulator.population import NEVER_S
 from pipeline.store import Database
 from tests.sim_helpers import (
+    PausedClock,
     count,
     job_context,
     run_job,
@@ -265,12 +267,19 @@ def test_a_rate_limited_run_keeps_its_checks_and_the_next_run_finishes(db_path: 
     with serve_in_thread(world_config(app_limit="30:1,60:5")) as sim:
         players = [int(p) for p in np.flatnonzero(sim.world.players.banned_at_s == NEVER_S)[:25]]
         flag(db_path, sim, players)
-        impatient = job_context(db_path, sim, max_wait_s=0.05, clock=lambda: sim_clock(sim))
+        # No time passes for the first run's limiter: on a slow machine the windows would
+        # end before it filled one, and it would check everyone.
+        paused = PausedClock()
+        limiter = RateLimiter(clock=paused)
+        impatient = job_context(
+            db_path, sim, max_wait_s=0.05, limiter=limiter, clock=lambda: sim_clock(sim)
+        )
         first = run_job(impatient, "BAN_CHECKER")
         assert first.status is JobStatus.RATE_LIMITED
         kept = count(db_path, "SELECT count(*) FROM account_checks")
         assert 0 < kept < 25
         assert first.metrics["records_created"] == kept
+        paused.resume()
         patient = job_context(
             db_path, sim, max_wait_s=30, limiter=impatient.limiter, clock=lambda: sim_clock(sim)
         )
