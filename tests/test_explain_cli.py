@@ -395,22 +395,24 @@ def test_explain_compares_games_with_the_baselines_the_analyzer_keeps(
     assert now.boosted_score == pytest.approx(stored[1], abs=1e-9)
     pd.testing.assert_frame_equal(now.games[shown], summed.games[shown], atol=1e-9)
 
+    def explained_after(name: str, change: str) -> Explanation:
+        """The explanation on a copy of the world (``name``) whose kept baselines ``change``
+        altered."""
+        copy = tmp_path / f"{name}.duckdb"
+        copy.write_bytes(scored_world.read_bytes())
+        with duckdb.connect(str(copy)) as con:
+            con.execute(change)
+        with duckdb.connect(str(copy), read_only=True) as con:
+            return explain(con, puuid)
+
     # Kept baselines that say every game was far weaker: the games read as far stronger,
     # so the explanation did read the kept ones.
-    moved = tmp_path / "moved-baselines.duckdb"
-    moved.write_bytes(scored_world.read_bytes())
-    with duckdb.connect(str(moved)) as con:
-        con.execute("UPDATE scoring_baselines SET cs_pm_mean = cs_pm_mean - 2 * cs_pm_sd")
-    with duckdb.connect(str(moved), read_only=True) as con:
-        stronger = explain(con, puuid)
+    stronger = explained_after(
+        "moved", "UPDATE scoring_baselines SET cs_pm_mean = cs_pm_mean - 2 * cs_pm_sd"
+    )
     assert (stronger.games["perf_z"] > now.games["perf_z"]).all()
 
-    bare = tmp_path / "no-kept-baselines.duckdb"
-    bare.write_bytes(scored_world.read_bytes())
-    with duckdb.connect(str(bare)) as con:
-        con.execute("DELETE FROM scoring_baselines")
-    with duckdb.connect(str(bare), read_only=True) as con:
-        fallback = explain(con, puuid)
+    fallback = explained_after("bare", "DELETE FROM scoring_baselines")
     assert not fallback.kept_baselines
     assert fallback.smurf_score == pytest.approx(now.smurf_score, abs=1e-9)
     pd.testing.assert_frame_equal(fallback.games[shown], now.games[shown], atol=1e-9)
