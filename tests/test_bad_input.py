@@ -237,6 +237,25 @@ def test_jobs_set_refuses_bad_values_and_keeps_the_configuration(
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
 
 
+def test_jobs_set_reads_an_exponent_as_the_whole_number_it_is(db_path: Path) -> None:
+    """`max_new_matches_per_player=1e2` means 100 (stored as a whole number); `100.0` is
+    refused for a whole-number setting, echoed as it was typed."""
+    before = config_row(db_path, "TRACKED_PLAYER_UPDATER")
+    written = smurf(
+        db_path, "jobs", "set", "TRACKED_PLAYER_UPDATER", "max_new_matches_per_player=1e2"
+    )
+    assert written.exit_code == 0, written.output
+    config = json.loads(config_row(db_path, "TRACKED_PLAYER_UPDATER")[-1])
+    assert config["max_new_matches_per_player"] == 100
+    assert isinstance(config["max_new_matches_per_player"], int)
+    refused = smurf(
+        db_path, "jobs", "set", "TRACKED_PLAYER_UPDATER", "max_new_matches_per_player=50.0"
+    )
+    assert refused.exit_code == 1
+    assert "whole number (got 50.0)" in refused.stderr
+    assert before != config_row(db_path, "TRACKED_PLAYER_UPDATER")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -705,10 +705,20 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, Any]:
         if key in values:
             raise JobConfigError(f"{shorten(key)} is given twice: give each key once.")
         try:
-            values[key] = json.loads(raw)
+            values[key] = json.loads(raw, parse_float=_whole_if_exponent)
         except json.JSONDecodeError:
             values[key] = raw
     return values
+
+
+def _whole_if_exponent(text: str) -> float | int:
+    """A JSON number written with an exponent and no point (``1e3``) as the whole number it
+    is, so that ``max_checks_per_run=1e3`` means 1000 (not a refused 1000.0); ``1000.0``
+    stays a float, refused where a whole number is asked, as it was typed."""
+    value = float(text)
+    if "." not in text and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
 
 
 def _refused(configured: Callable[[dict[str, Any]], object], values: dict[str, Any]) -> bool:
