@@ -888,6 +888,9 @@ def test_tables_write_counts_with_thousands_separators_but_not_ids() -> None:
         {"table": ["matches", "sums"], "rows": [10120, 5], "rows at as_of": [10000, None]}
     )
     assert list(sql.counts_for_readers(counts)["rows at as_of"]) == ["10,000", "n/a"]
+    # Nothing stored since as_of: the column would only repeat the rows.
+    unchanged = counts.assign(**{"rows at as_of": [10120, None]})
+    assert list(sql.counts_for_readers(unchanged).columns) == ["table", "rows"]
 
 
 # ---- plots and widgets ---------------------------------------------------------------
@@ -1369,6 +1372,36 @@ def test_an_unchecked_account_the_profile_refresh_found_gone_reads_gone(
     assert "<td>not checked (the ban checker" not in card
 
 
+def test_a_flagged_player_not_checked_yet_and_a_level_without_a_profile_say_so(
+    world: Path, tmp_path: Path
+) -> None:
+    """A flagged player the ban checker has not reached reads "not checked yet", not as if
+    it were not flagged; a summoner level known only from the games, before any profile,
+    says where it comes from beside the reason "no profile"."""
+    from tests.sim_helpers import copy_database
+
+    copy = tmp_path / "unchecked.duckdb"
+    copy_database(world, copy)
+    flagged = SMURFS[0]
+    with write(copy) as con:
+        con.execute("DELETE FROM account_checks WHERE puuid = ?", [flagged])
+        con.execute(
+            "UPDATE players SET summoner_checked_at = NULL, summoner_level = 298 WHERE puuid = ?",
+            [INSUFFICIENT],
+        )
+        con.execute(
+            "UPDATE players SET summoner_level = 120, summoner_checked_at = ?,"
+            " profile_found = true WHERE puuid = ?",
+            [NOW, flagged],
+        )
+    card = card_html(card_parts(copy, flagged))
+    assert "<td>not checked yet (the ban checker checks flagged players on its runs)</td>" in card
+    assert "<td>120</td>" in card  # a profile was read: the level is its own
+    unread = card_html(card_parts(copy, INSUFFICIENT))
+    assert "<td>298 (from its games; no profile read yet)</td>" in unread
+    assert "<td>not checked (the ban checker looks at flagged players only)</td>" in unread
+
+
 def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
     """An INSUFFICIENT_DATA player's card gives the stored reason; a labelled one's none."""
     unlabelled = card_parts(world, INSUFFICIENT)
@@ -1377,7 +1410,7 @@ def test_the_card_says_why_a_player_is_not_labelled(world: Path) -> None:
     assert pd.isna(card_parts(world, BANNED)["summary"]["unlabelled_because"])
     # Never looked at by the ban checker: the account status row says so, not a blank.
     assert pd.isna(unlabelled["summary"]["account_status"])
-    assert "<td>not checked (the ban checker looks at flagged players)</td>" in card_html(
+    assert "<td>not checked (the ban checker looks at flagged players only)</td>" in card_html(
         unlabelled
     )
     assert "not checked" not in card_html(card_parts(world, BANNED))

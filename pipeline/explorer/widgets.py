@@ -164,7 +164,11 @@ def _ranks_in_words(ranks: pd.DataFrame) -> str:
 
 
 # The ban checker looks at flagged players only: most accounts have no status of its own.
-NEVER_CHECKED = "not checked (the ban checker looks at flagged players)"
+NEVER_CHECKED = "not checked (the ban checker looks at flagged players only)"
+# A flagged player it has not reached yet: flagged since its last run, or later in its queue.
+FLAGGED_UNCHECKED = "not checked yet (the ban checker checks flagged players on its runs)"
+# A level read from the player's games, before any profile: said so beside "no profile".
+LEVEL_FROM_GAMES = "{level} (from its games; no profile read yet)"
 GONE_UNCHECKED = (
     f"gone: {ACCOUNT_GONE_REASON} (the profile refresh saw it; the ban checker, which looks "
     "at flagged players, has not checked it)"
@@ -179,11 +183,18 @@ def _summary_for_readers(summary: dict[str, object]) -> pd.DataFrame:
         # A score on too few games measures nothing: no row for it, the reason says why.
         if key != "puuid" and not (unjudged and _is_probability(key))
     }
+    unread = players.profile_unread(summary)
     if shown.get("account status") == "":
         # Not the ban checker's (it checks flagged players), but the profile refresh may
         # already know the account is gone.
-        gone = players.profile_unread(summary) == ACCOUNT_GONE_REASON
-        shown["account status"] = GONE_UNCHECKED if gone else NEVER_CHECKED
+        flagged = summary.get("label") in scores.FLAGGED_LABELS
+        unchecked = FLAGGED_UNCHECKED if flagged else NEVER_CHECKED
+        shown["account status"] = GONE_UNCHECKED if unread == ACCOUNT_GONE_REASON else unchecked
+    if unread == players.NO_PROFILE_YET and shown.get("summoner level", "") != "":
+        level = shown["summoner level"]
+        if isinstance(level, float | np.floating) and float(level).is_integer():
+            level = int(level)  # 298, not 298.0
+        shown["summoner level"] = LEVEL_FROM_GAMES.format(level=level)
     # Nothing known, no row: a labelled player has no reason to be unlabelled, and one not
     # scored yet (said above the table) no tier, label, scores or time of scoring.
     kept = {name: value for name, value in shown.items() if value != ""}
