@@ -66,9 +66,10 @@ display(present.header(
 
 # %% [markdown]
 # ## What is in the database
-# The rows of each table when the report runs. With `as_of` given, also the rows stored by
-# then, for the tables that record when each row was stored; the tables derived from them
-# (the per-player sums, score inputs, queue and baselines) have no such time: n/a.
+# The rows of each table when the report runs. With `as_of` given and rows stored since,
+# also the rows stored by then, for the tables that record when each row was stored; the
+# tables derived from them (the per-player sums, score inputs, queue and baselines) have no
+# such time: n/a.
 
 # %%
 present.show_table(

@@ -210,8 +210,12 @@ def table_counts(
 
 def counts_for_readers(counts: pd.DataFrame) -> pd.DataFrame:
     """``table_counts`` as a report shows it: "n/a" where a table records no time to count
-    it as of (a blank cell would read as none stored)."""
+    it as of (a blank cell would read as none stored); no such column when it would repeat
+    the rows (nothing stored since ``as_of``: a report of now is dated by its runner)."""
     if AS_OF_COLUMN not in counts.columns:
         return counts
+    known = counts[AS_OF_COLUMN].notna()
+    if (counts.loc[known, AS_OF_COLUMN] == counts.loc[known, "rows"]).all():
+        return counts.drop(columns=AS_OF_COLUMN)
     then = [number(int(n)) if pd.notna(n) else "n/a" for n in counts[AS_OF_COLUMN]]
     return counts.assign(**{AS_OF_COLUMN: then})
