@@ -71,7 +71,8 @@ GROUP BY ALL ORDER BY platform, players DESC
 # %% [markdown]
 # ## Highest win rates over at least `min_games` ranked solo games
 #
-# A puuid is 78 characters; its first 12 name the player for `smurf explain`.
+# A puuid is 78 characters; `smurf explain` takes its first 8 or more (12 here, which two
+# players seldom share).
 
 # %%
 q("""
