@@ -75,7 +75,11 @@ def test_evaluate_reports_every_target_method_and_bucket(db_path: Path) -> None:
     rates = report.flag_rates.set_index("population")
     assert rates.loc["HOT_STREAK", "winrate_rule"] == 1.0
     assert rates.loc["HOT_STREAK", "model"] == 0.0
-    assert "SMURF" in report.to_text()
+    text = report.to_text()
+    assert "SMURF" in text
+    # Every method whose rows are printed is said under the tables.
+    for method in METHODS:
+        assert re.search(rf"^ *{method}: \S", text, re.MULTILINE), method
 
 
 def test_smurfs_whose_accounts_are_gone_are_judged_apart(db_path: Path) -> None:

@@ -130,6 +130,7 @@ class EvaluationReport:
                 text = shown.to_string(index=False, na_rep="-", float_format=_decimals)
                 lines += ["", f"{target.upper()}", text]
             lines += ["", *(f"{short:>9}: {what}" for short, what in _TITLE_NOTES)]
+            lines += ["", *(f"{method:>14}: {what}" for method, what in _METHOD_NOTES)]
             lines += ["", "Share of each population flagged (honest traps should be low):"]
             lines.append(self.flag_rates.to_string(index=False, float_format=_decimals))
         return "\n".join(lines)
@@ -157,6 +158,19 @@ _TITLE_NOTES = (
     ("R@1%FPR", "recall at 1 % false positives"),
     ("label P/R", "the label's precision and recall"),
     ("calib err", "calibration error"),
+)
+# The methods the model is measured against (``rules``), said where their rows are read.
+_METHOD_NOTES = (
+    ("model", "this release's scores and labels"),
+    (
+        "winrate_rule",
+        "the rule of thumb: win rate >= 65 % (smurf) or <= 40 % (boosted) over >= 30 games",
+    ),
+    (
+        "weighted_rules",
+        "a hand-weighted checklist (win rate, KDA, level, LP; flags at 0.5); a ROC-AUC below "
+        "0.5 orders players worse than chance",
+    ),
 )
 
 
