@@ -22,7 +22,14 @@ import duckdb
 from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
-from pipeline.cli_settings import UnusableSettings, command_db_option, db_option, settings_of
+from pipeline.cli_settings import (
+    READING_DB_HELP,
+    UnusableSettings,
+    command_db_option,
+    db_option,
+    reading_settings,
+    settings_of,
+)
 from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
@@ -315,7 +322,7 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     show_default=True,
     help="Stop a statement that reads for longer than this (not with --write).",
 )
-@command_db_option()
+@command_db_option(READING_DB_HELP)
 @click.pass_context
 def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_s: float) -> None:
     """Run SQL against the database and print the result (read-only unless --write).
@@ -342,7 +349,8 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         raise click.UsageError(
             "--time-limit-s bounds read-only queries; a --write statement runs to its end."
         )
-    settings = settings_of(ctx)
+    # A write goes only where it was sent, never to the demo's database unasked.
+    settings = settings_of(ctx) if allow_write else reading_settings(ctx)
     timeout_s = settings.lock_timeout_s
     connection = (
         write_migrated(settings.db_path, timeout_s=timeout_s)

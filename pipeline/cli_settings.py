@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline.config import Settings
+from pipeline.config import Settings, demo_database_beside
 from pipeline.errors import SmurfError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -20,6 +20,11 @@ DB_HELP = (
 )
 # The same option given after a command's name, where it overrides the root's.
 COMMAND_DB_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
+# The same for a command that only reads (``reading_settings``).
+READING_DB_HELP = (
+    "DuckDB file or lake URL to read [default: the global --db, env SMURF_DB; the demo's "
+    "data/demo.duckdb while data/smurf.duckdb does not exist]."
+)
 
 # Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
 _COMMAND_DB = "smurf.command_db"
@@ -49,9 +54,9 @@ def db_option(
     )
 
 
-def command_db_option() -> Callable[[F], F]:
+def command_db_option(help: str = COMMAND_DB_HELP) -> Callable[[F], F]:
     """``--db`` after a command's name, for a command that reads it through ``settings_of``."""
-    return db_option(help=COMMAND_DB_HELP, expose_value=False)
+    return db_option(help=help, expose_value=False)
 
 
 def _keep_command_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -84,6 +89,21 @@ def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settin
         settings = settings.replace(db_path=parse_location(db_path))
     refuse_directory(settings.db_path)  # one message for every command, before any opens it
     return settings
+
+
+def reading_settings(ctx: click.Context, db_path: str | None = None) -> Settings:
+    """``settings_of`` for a command that only reads: when no database was named and the
+    default one does not exist, the demo's beside it (what a new user has after `make
+    demo`), said on stderr so that stdout stays the command's own."""
+    settings = settings_of(ctx, db_path)
+    default = settings.db_path
+    if named_database(ctx, db_path) is not None or not isinstance(default, Path):
+        return settings
+    demo = None if default.exists() else demo_database_beside(default)
+    if demo is None:
+        return settings
+    click.echo(f"Reading {demo}, the demo's database ({default} does not exist yet).", err=True)
+    return settings.replace(db_path=demo)
 
 
 def named_database(ctx: click.Context, command_db: str | None = None) -> str | None:

@@ -454,3 +454,39 @@ def test_a_broken_pipe_that_is_not_stdout_is_an_error() -> None:
 
     result = CliRunner().invoke(root, ["child"])
     assert (result.exit_code, result.stderr) == (1, "Error: Broken pipe\n")
+
+
+def test_reading_commands_read_the_demos_database_when_the_default_is_missing(
+    loaded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `make demo` (data/demo.duckdb, no data/smurf.duckdb, no --db): `sql`,
+    `explain` and `evaluate` read the demo's database and say so on stderr; a --write
+    statement is never sent there unasked, and an existing default is read as before."""
+    from tests.sim_helpers import copy_database
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SMURF_DB", raising=False)
+    (tmp_path / "data").mkdir()
+    copy_database(loaded_db, tmp_path / "data" / "demo.duckdb")
+    runner = CliRunner()
+    read = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
+    assert read.exit_code == 0, read.output
+    assert read.stdout.splitlines()[1].split() == ["3"]
+    note = "Reading data/demo.duckdb, the demo's database (data/smurf.duckdb does not exist yet)."
+    assert read.stderr.strip() == note
+    for args in (["explain", "Nobody#EUW"], ["evaluate"]):
+        result = runner.invoke(cli, ["--log-json", *args])
+        assert note in result.stderr, args
+        assert "does not exist: run" not in result.stderr, args
+    written = runner.invoke(cli, ["--log-json", "sql", "--write", "delete from matches"])
+    assert written.exit_code == 1
+    assert "smurf db migrate" in written.stderr
+    assert not (tmp_path / "data" / "smurf.duckdb").exists()
+    assert smurf(tmp_path / "data" / "demo.duckdb", "sql", "select count(*) from matches").stdout
+    copy_database(loaded_db, tmp_path / "data" / "smurf.duckdb")
+    with duckdb.connect(str(tmp_path / "data" / "smurf.duckdb")) as con:
+        con.execute("DELETE FROM match_participants")
+        con.execute("DELETE FROM matches")
+    default = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
+    assert default.exit_code == 0 and default.stderr == ""
+    assert default.stdout.splitlines()[1].split() == ["0"]

@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
+from pipeline.cli_settings import (
+    COMMAND_DB_HELP,
+    READING_DB_HELP,
+    db_option,
+    reading_settings,
+    settings_of,
+)
 from pipeline.store.players import riot_ids
 from pipeline.words import counted
 
@@ -102,7 +108,7 @@ def analyze(ctx: click.Context, db_path: str | None, score_all: bool, min_matche
 
 
 @click.command()
-@db_option(help=COMMAND_DB_HELP)
+@db_option(help=READING_DB_HELP)
 @click.option(
     "--min-games",
     type=click.IntRange(min=1),
@@ -136,7 +142,7 @@ def evaluate(
     from pipeline.analysis.truth_file import read_truth_file
     from pipeline.store import check_schema, read
 
-    settings = settings_of(ctx, db_path)
+    settings = reading_settings(ctx, db_path)
     truth = read_truth_file(truth_path) if truth_path is not None else None
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
-from pipeline.cli_settings import COMMAND_DB_HELP, db_option, settings_of
+from pipeline.cli_settings import READING_DB_HELP, db_option, reading_settings
 from pipeline.errors import ConfigError, shorten
 from pipeline.words import counted
 
@@ -321,7 +321,7 @@ def _factor_lines(e: Explanation, target: str) -> list[str]:
 
 @click.command("explain")
 @click.argument("player")
-@db_option(help=COMMAND_DB_HELP)
+@db_option(help=READING_DB_HELP)
 @click.option(
     "--games",
     type=click.IntRange(0, 100),
@@ -341,7 +341,7 @@ def explain(ctx: click.Context, player: str, db_path: str | None, games: int) ->
     from pipeline.explorer.players import player_summary
     from pipeline.store import check_schema, read
 
-    settings = settings_of(ctx, db_path)
+    settings = reading_settings(ctx, db_path)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
         check_schema(con, settings.db_path)
         puuid = resolve_player(con, player)
