@@ -168,8 +168,8 @@ _METHOD_NOTES = (
     ),
     (
         "weighted_rules",
-        "a hand-weighted checklist (win rate, KDA, level, LP; flags at 0.5); a ROC-AUC below "
-        "0.5 orders players worse than chance",
+        "a hand-weighted checklist (win rate, KDA, level, LP; flags at 0.500); a ROC-AUC below "
+        "0.500 orders players worse than chance",
     ),
 )
 
