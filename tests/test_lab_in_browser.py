@@ -27,28 +27,30 @@ KERNEL_IDLE = (
 # Every code cell has run ([n]:, not [ ]: or [*]:) and the kernel is idle again.
 ALL_RUN = f"""(() => {{
   const prompts = [...{NOTEBOOK}.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-  return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.innerText.trim()))
+  return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()))
     && {KERNEL_IDLE};
 }})()"""
 # What the run shows: error outputs, counts of tables, images and widget list entries, text.
+# Text is read as textContent: with JupyterLab's default windowing, cells out of view are not
+# rendered and their innerText is empty.
 SHOWN = f"""(() => {{
   const nb = {NOTEBOOK};
   const outputs = [...nb.querySelectorAll('.jp-OutputArea-output')];
   return {{
     errors: outputs.filter(o => o.dataset.mimeType === 'application/vnd.jupyter.stderr')
-      .map(o => o.innerText.slice(0, 2000)),
+      .map(o => o.textContent.slice(0, 2000)),
     silent_cells: [...nb.querySelectorAll('.jp-CodeCell')]
       .filter(c => !c.querySelector('.jp-OutputArea-output')).length,
     tables: nb.querySelectorAll('.jp-OutputArea-output table').length,
     images: nb.querySelectorAll('.jp-OutputArea-output img').length,
     listed: nb.querySelectorAll('.jp-OutputArea-output .jupyter-widgets select option').length,
-    cards: [...nb.querySelectorAll('.jp-OutputArea-output h3')].map(h => h.innerText),
+    cards: [...nb.querySelectorAll('.jp-OutputArea-output h3')].map(h => h.textContent),
     // Tables whose cells sit almost flush (the browser's 1 px): no stylesheet reached them.
     unstyled: [...nb.querySelectorAll('.jp-OutputArea-output table')]
       .filter(t => t.querySelector('td'))
       .filter(t => parseFloat(getComputedStyle(t.querySelector('td')).paddingLeft) < 3)
       .map(t => t.innerText.slice(0, 60)),
-    text: outputs.map(o => o.innerText).join('\\n'),
+    text: outputs.map(o => o.textContent).join('\\n'),
   }};
 }})()"""
 # Anything but a table (which may scroll sideways in its own box) that reaches past the
@@ -97,17 +99,28 @@ def chromium() -> str:
     return executable
 
 
+# JupyterLab's settings as a user has them, and with every cell rendered at once (by
+# default only the cells in view are laid out), so that one look measures every output.
+WINDOWING = ("default", "none")
+
+
+@pytest.fixture(scope="module", params=WINDOWING)
+def windowing(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def lab(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(chromium: str, windowing: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """`smurf lab` on the known world, with working copies in a temporary folder."""
     root = tmp_path_factory.mktemp("lab-browser")
     db = build_world(root / "world.duckdb", now=clock_now())
     work = root / "work"
-    # Every cell in the page at once (JupyterLab otherwise renders only those in view),
-    # so one look finds every output.
-    settings = work / ".settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    if windowing != "default":
+        settings = work / ".settings" / "@jupyterlab" / "notebook-extension"
+        settings.mkdir(parents=True)
+        (settings / "tracker.jupyterlab-settings").write_text(
+            json.dumps({"windowingMode": windowing})
+        )
     with running_lab(db, work) as running:
         yield running
 
@@ -155,11 +168,14 @@ def run_all_cells(page: Page) -> None:
 
 
 @pytest.mark.parametrize("name", available_notebooks())
-def test_run_all_cells_shows_results_with_no_edit(page: Page, name: str, tmp_path: Path) -> None:
+def test_run_all_cells_shows_results_with_no_edit(
+    page: Page, windowing: str, name: str, tmp_path: Path
+) -> None:
     """Opened from the file browser and run with Run All Cells, unedited, every notebook
     shows its results: no error output, every cell shows something, its tables, figures
     and widgets are there, every table is styled (a player card's too), nothing but a
-    table reaches past the page, and the browser console stays free of errors."""
+    table reaches past the page, and the browser console stays free of errors. With the
+    settings a user has, and with every cell laid out, where the layout is measured."""
     if name not in EXPECTED:
         pytest.fail(f"say in EXPECTED what {name} shows once run")
     before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
@@ -168,7 +184,9 @@ def test_run_all_cells_shows_results_with_no_edit(page: Page, name: str, tmp_pat
     page.capture(tmp_path / f"{name}.png")
     shown = page.evaluate(SHOWN)
     assert shown["errors"] == []
-    assert shown["unstyled"] == []
+    if windowing == "none":  # otherwise only the cells in view have a layout to measure
+        assert shown["unstyled"] == []
+        assert page.evaluate(OFF_THE_PAGE) == []
     assert shown["silent_cells"] == PARAMETERS_CELLS
     expected = EXPECTED[name]
     for count in ("tables", "images", "listed"):
@@ -176,6 +194,5 @@ def test_run_all_cells_shows_results_with_no_edit(page: Page, name: str, tmp_pat
     assert expected["text"] in shown["text"]
     if name == "02-player-explorer":
         assert any("#" in card for card in shown["cards"])  # the top suspect's card
-    assert page.evaluate(OFF_THE_PAGE) == []
     assert page.errors() == []
     assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
