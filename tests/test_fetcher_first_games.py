@@ -49,8 +49,9 @@ def _ids_url(sim: RunningSimulator, puuid: str) -> str:
 
 
 def _newest_page(sim: RunningSimulator, puuid: str) -> set[str]:
-    """The ids of the player's history page from the newest game (every queue)."""
-    return set(httpx.get(_ids_url(sim, puuid), params={"count": PAGE}, headers=HEADERS).json())
+    """The ids of the player's history page from the newest ranked solo game."""
+    params = {"count": PAGE, "queue": 420}
+    return set(httpx.get(_ids_url(sim, puuid), params=params, headers=HEADERS).json())
 
 
 def _ranked_ids(sim: RunningSimulator, puuid: str) -> list[str]:
@@ -245,3 +246,65 @@ def test_a_new_account_is_told_by_the_profiles_level() -> None:
     assert is_new_account(_profile({})) is None
     assert is_new_account(_profile(None)) is None
     assert is_new_account(None) is None
+
+
+@pytest.fixture(scope="module")
+def queues_sim() -> Iterator[RunningSimulator]:
+    """A world large enough for the other queues to fill lobbies (at 400 players they
+    seldom do)."""
+    with serve_in_thread(SimulatorConfig(seed=31, players=1000, app_limit=WORLD.app_limit)) as s:
+        yield s
+
+
+def test_history_pages_list_ranked_solo_games_only(
+    db_path: Path, queues_sim: RunningSimulator
+) -> None:
+    """A player whose newest games include normals or ARAM: the history page stores the
+    newest ranked solo games, none of the others (the scores read only ranked solo), and
+    the next page starts past them in the ranked list."""
+    sim = queues_sim
+    for truth in sim.truth():
+        if truth["is_banned"] or truth["platform"] != "euw1":
+            continue
+        puuid = truth["puuid"]
+        every = httpx.get(_ids_url(sim, puuid), params={"count": PAGE}, headers=HEADERS).json()
+        ranked = _ranked_ids(sim, puuid)
+        if len(ranked) > 2 * PAGE and set(every) - set(ranked):
+            break
+    else:
+        raise AssertionError("the test world has no player with other queues among the newest")
+    _suspect(db_path, puuid, OFF)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, _ = _state(db_path, puuid)
+    assert stored == set(ranked[:PAGE])
+    assert start_index == PAGE
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    stored, start_index, _ = _state(db_path, puuid)
+    assert stored == set(ranked[: 2 * PAGE])
+    assert start_index == 2 * PAGE
+
+
+def test_the_upgrade_moves_history_pages_back_to_the_ranked_games_stored(db_path: Path) -> None:
+    """Migration 024: a player part-way through the old every-queue history goes on from
+    as many ranked solo games as are stored of them (never further than before), so no
+    ranked game between is skipped; a player done or not started is left as it was."""
+    from pipeline.store import migrate
+
+    games = {"mid": [420] * 6 + [450] * 4, "early": [420] * 6, "done": [420, 400]}
+    with Database(db_path).write() as con:
+        for puuid, start, done in (("mid", 10, False), ("early", 3, False), ("done", 2, True)):
+            con.execute(
+                "INSERT INTO players (puuid, platform, is_tracked, discovered_at,"
+                " history_start_index, history_exhausted) VALUES (?, 'euw1', false, now(), ?, ?)",
+                [puuid, start, done],
+            )
+            for number, queue in enumerate(games[puuid]):
+                con.execute(
+                    "INSERT INTO match_participants (match_id, puuid, queue_id) VALUES (?, ?, ?)",
+                    [f"EUW1_{puuid}{number}", puuid, queue],
+                )
+        con.execute("DELETE FROM schema_migrations WHERE version = 24")
+    assert [m.version for m in migrate(db_path)] == [24]
+    with Database(db_path).read() as con:
+        starts = dict(con.execute("SELECT puuid, history_start_index FROM players").fetchall())
+    assert starts == {"mid": 6, "early": 3, "done": 2}

@@ -14,7 +14,9 @@ goes to players never fetched, new accounts first (a level below
 ``suspect_score_percent``: a new account is the first mark of a smurf), in the order they
 were discovered, then to the others, least recently fetched first.
 
-History pages read a player's games from the newest end. With
+History pages read a player's ranked solo games (the queue the scores read; in a real
+history most games may be normals and ARAM, a request each for nothing scored) from the
+newest end. With
 ``first_games_of_new_suspects`` (on by default), a suspect on a new account (summoner
 level below ``store.players.FIRST_GAMES_LEVEL``) has, once, its *first* ranked games read
 instead: the oldest page of its ranked solo ids, found by listing them to their end (a
@@ -122,7 +124,11 @@ class MatchFetcher(BaseJob):
         if first_games:
             await self._fetch_first_games(manager, player, profile, first_games)
             return
-        page = await manager.history_page(puuid, platform, start=start_index, count=requested)
+        # Ranked solo games only: the scores read no other queue, and a real history is often
+        # mostly normals and ARAM, each a request that would store nothing scored.
+        page = await manager.history_page(
+            puuid, platform, start=start_index, count=requested, queue=RANKED_SOLO_QUEUE_ID
+        )
         batch = await manager.fetch_matches(await manager.unstored(page))
         complete = batch.rate_limited is None and not batch.failed
         history_ended = len(page) < requested
