@@ -87,7 +87,19 @@ _PUUID_LIKE_CHARS = 20
 
 def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickException:
     """A puuid that begins with '-' reads as a cluster of short options ("No such option
-    '-6'"): the error then says to put ``--`` before it."""
+    '-6'"): the error then says to put ``--`` before it (the command's options before that);
+    options given after ``--`` are read as arguments: it says to put them before."""
+    usage_ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    command = usage_ctx.command_path if usage_ctx else "smurf"
+    if isinstance(exc, click.UsageError) and "--" in typed and "extra argument" in exc.message:
+        before, after = typed[: typed.index("--")], typed[typed.index("--") + 1 :]
+        if any(word.startswith("-") for word in after[1:]):
+            suggested = " ".join([command, *before, *after[1:], "--", after[0]])
+            exc.message += (  # type: ignore[misc]
+                f" Everything after -- is read as arguments: put options before it, as in "
+                f"{suggested}"
+            )
+        return exc
     if not isinstance(exc, click.NoSuchOption):
         return exc
     # The option click names is the typed word itself ("--Xv..."), or the first letter of a
@@ -99,10 +111,11 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
         if a.startswith("-") and len(a) >= _PUUID_LIKE_CHARS and letters and letters in a
     ]
     if dashed:
-        command = exc.ctx.command_path if exc.ctx else "smurf"
+        others = [word for word in typed if word not in (dashed[0], "--")]
+        suggested = " ".join([command, *others, "--", dashed[0]])
         # click marks the attribute Final for its own code; the message is still read from it.
         exc.message += (  # type: ignore[misc]
-            f" A puuid may begin with '-': put -- before it, as in {command} -- {dashed[0]}"
+            f" A puuid may begin with '-': put -- before it, as in {suggested}"
         )
     return exc
 

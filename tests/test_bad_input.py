@@ -307,6 +307,21 @@ def test_a_puuid_beginning_with_a_dash_is_shown_how_to_give(
     assert puuid[:40] in read.stderr and "No such option" not in read.stderr
 
 
+def test_options_around_a_dashed_puuid_are_shown_before_the_double_dash(db_path: Path) -> None:
+    """Options given with a puuid beginning with '-' go before the --, in the command the
+    hint shows; options typed after -- (read as arguments) get the same command."""
+    refused = smurf(db_path, "explain", DASHED_PUUID, "--games", "5")
+    assert refused.exit_code == 2, refused.output
+    assert f" explain --games 5 -- {DASHED_PUUID}" in refused.stderr
+    after = smurf(db_path, "explain", "--", DASHED_PUUID, "--games", "5")
+    assert after.exit_code == 2, after.output
+    assert "Got unexpected extra arguments (--games 5)" in after.stderr
+    assert "put options before it" in after.stderr
+    assert f" explain --games 5 -- {DASHED_PUUID}" in after.stderr
+    read = smurf(db_path, "explain", "--games", "5", "--", DASHED_PUUID)
+    assert read.exit_code == 1 and "No such option" not in read.stderr
+
+
 def test_an_unknown_short_option_gets_no_puuid_hint(db_path: Path) -> None:
     """A mistyped option is only named: no puuid there to give with --."""
     result = smurf(db_path, "explain", "-q", "someone#EUW")
