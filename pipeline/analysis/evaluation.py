@@ -131,7 +131,11 @@ class EvaluationReport:
                 lines += ["", f"{target.upper()}", text]
             lines += ["", *(f"{short:>9}: {what}" for short, what in _TITLE_NOTES)]
             lines += ["", *(f"{method:>14}: {what}" for method, what in _METHOD_NOTES)]
-            lines += ["", "Share of each population flagged (honest traps should be low):"]
+            lines += [
+                "",
+                "Share of each population flagged, as a smurf or as boosted (the model: labelled"
+                " SMURF or BOOSTED); honest traps should be low:",
+            ]
             lines.append(self.flag_rates.to_string(index=False, float_format=_decimals))
         return "\n".join(lines)
 
