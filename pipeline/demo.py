@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from pipeline.analysis.model import factor_phrase
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
+from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, run_in_process
 from pipeline.scheduler_client import delete_database_file
 from pipeline.scheduler_process import serve_scheduler
@@ -186,6 +187,7 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
     old (``NAME.preparing.duckdb``) and takes its place only when ready, so an interruption
     leaves the previous demo database as it was; ``keep`` migrates the old one in place."""
     path = options.db_path
+    refuse_data_not_the_demos(path, options.lock_timeout_s)
     if options.keep:
         migrate(path, timeout_s=options.lock_timeout_s)
         configure_demo_jobs(path, options.lock_timeout_s)
@@ -204,6 +206,33 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
     finally:
         _remove_database_files(fresh)
     say(f"Database {path} ready (fresh).")
+
+
+def refuse_data_not_the_demos(path: Path, lock_timeout_s: float) -> None:
+    """Refuse a database that holds players and no simulated world's ground truth: data the
+    demo did not make, which a fresh demo would delete (and ``--keep`` mix a simulated world
+    and the demo's schedules into). A file with the demo's own name is the demo's (an
+    interrupted demo may have left players without the truth)."""
+    if path.name == DEMO_DB_PATH.name or not path.exists() or path.is_dir():
+        return  # a folder is refused where the database is opened, in words
+    with Database(path, lock_timeout_s).read() as con:
+        tables = {
+            str(row[0])
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        if "sim_truth" in tables or "players" not in tables:
+            return
+        players = con.execute("SELECT count(*) FROM players").fetchone()
+    if players and players[0]:
+        held = counted(int(players[0]), "player", "players")
+        raise ConfigError(
+            f"{path} holds data the demo did not make ({held}"
+            ", no simulated world's ground truth): the demo would delete it (or, with --keep, "
+            "mix a simulated world into it). Give the demo another --db (its own is "
+            f"{DEMO_DB_PATH}), or delete that file first if it is not wanted."
+        )
 
 
 def _remove_database_files(path: Path) -> None:

@@ -88,6 +88,32 @@ def test_a_second_demo_starts_fresh_unless_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_the_demo_refuses_a_database_it_did_not_make(tmp_path: Path) -> None:
+    """`smurf demo --db FILE` on a database holding players and no simulated world (a
+    user's data) is refused, fresh or --keep, and the data stays; a simulated world's
+    database (its ground truth stored) is the demo's to replace."""
+    from pipeline.demo import prepare_database
+    from pipeline.errors import ConfigError
+
+    path = tmp_path / "smurf.duckdb"
+    migrate(path)
+    with Database(path).write() as con:
+        con.execute("INSERT INTO players (puuid) VALUES ('collected')")
+    for keep in (False, True):
+        with pytest.raises(ConfigError, match=r"holds data the demo did not make \(1 player,"):
+            prepare_database(DemoOptions(db_path=path, keep=keep), lambda _: None)
+    with Database(path).read() as con:
+        assert con.execute("SELECT puuid FROM players").fetchall() == [("collected",)]
+        assert con.execute(
+            "SELECT count(*) FROM job_configurations WHERE schedule LIKE 'interval(seconds=4)'"
+        ).fetchone() == (0,)
+    with Database(path).write() as con:
+        con.execute("CREATE TABLE sim_truth (puuid VARCHAR)")
+    prepare_database(DemoOptions(db_path=path), lambda _: None)
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (0,)
+
+
 def test_ctrl_c_while_the_demo_prepares_leaves_the_previous_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
