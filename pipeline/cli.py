@@ -74,9 +74,48 @@ class SmurfGroup(click.Group):
                 _end_if_stdout_closed()  # else another pipe (a child's): a real error
             if ctx.find_root().params.get("debug"):
                 raise
-            said = redact_text(_one_line(exc), [_riot_api_key()])
-            click.secho(f"Error: {said}", fg="red", err=True)
+            click.secho(f"Error: {_error_line(exc)}", fg="red", err=True)
             ctx.exit(1)
+        except (KeyboardInterrupt, RuntimeError, duckdb.Error) as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            if _interrupted(exc):
+                # The commands that work in units say where they stopped themselves; a query
+                # DuckDB was running is rolled back with its transaction.
+                click.secho(INTERRUPTED, fg="red", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
+            if _cannot_write_beside(exc):
+                click.secho(f"Error: {_error_line(exc)}", fg="red", err=True)
+                ctx.exit(1)
+            raise
+
+
+# Ctrl-C: a shell reports 128 + SIGINT's 2 for a command it stopped.
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "Interrupted: what the command had committed stays; the rest was rolled back."
+WRITE_BESIDE_HINT = (
+    "DuckDB writes its log (FILE.wal) beside the database: the folder must be writable by "
+    "you, as must the file."
+)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, whether Python saw it or DuckDB, which stops its query and raises its own
+    error with the KeyboardInterrupt as the cause."""
+    if isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
+        return True
+    return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
+
+
+def _error_line(exc: BaseException) -> str:
+    """The error in one line, the key redacted; where DuckDB was refused a file, what to fix."""
+    said = redact_text(_one_line(exc), [_riot_api_key()])
+    return f"{said.rstrip('.')}. {WRITE_BESIDE_HINT}" if _cannot_write_beside(exc) else said
+
+
+def _cannot_write_beside(exc: BaseException) -> bool:
+    """DuckDB could not write the database's log: a folder the user cannot write to."""
+    return isinstance(exc, duckdb.Error) and "Permission denied" in str(exc)
 
 
 # The arguments as typed, kept for a usage error's hint (click has consumed them by then).

@@ -490,3 +490,51 @@ def test_reading_commands_read_the_demos_database_when_the_default_is_missing(
     default = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
     assert default.exit_code == 0 and default.stderr == ""
     assert default.stdout.splitlines()[1].split() == ["0"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sql", "--time-limit-s", "120", "select count(*) from range(100000000000)"],
+        ["sql", "--write", "create table t as select count(*) n from range(100000000000)"],
+    ],
+    ids=["read", "write"],
+)
+def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str]) -> None:
+    """Ctrl-C while DuckDB runs a statement: one line and exit 130 (a shell's code for
+    SIGINT), no traceback, and nothing of the statement kept."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [*smurf_executable(), "--db", str(db_path), *args],
+        env={"PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # imports, opening the database, and into the statement
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == (
+        "Interrupted: what the command had committed stays; the rest was rolled back."
+    )
+    with read(db_path) as con:
+        assert con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'"
+        ).fetchone() == (0,)
+
+
+def test_a_folder_duckdb_cannot_write_its_log_in_says_what_to_fix() -> None:
+    """DuckDB refused the log beside the database (a folder the user cannot write to; as
+    root, permissions cannot be shown failing): the line says the folder must be writable."""
+    from pipeline.cli import _error_line
+
+    refused = duckdb.TransactionException(
+        'Failed to commit: Cannot open file "/data/ro/x.duckdb.wal": Permission denied'
+    )
+    line = _error_line(refused)
+    assert line.startswith('Failed to commit: Cannot open file "/data/ro/x.duckdb.wal"')
+    assert "the folder must be writable by you" in line
+    assert "writable" not in _error_line(duckdb.CatalogException("Table t does not exist"))
