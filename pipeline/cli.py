@@ -24,6 +24,7 @@ from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
 from pipeline.cli_settings import (
     READING_DB_HELP,
+    FiniteFloatRange,
     UnusableSettings,
     command_db_option,
     db_option,
@@ -369,7 +370,7 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
 )
 @click.option(
     "--time-limit-s",
-    type=click.FloatRange(0.1, MAX_TIME_LIMIT_S),
+    type=FiniteFloatRange(0.1, MAX_TIME_LIMIT_S),
     default=DEFAULT_TIME_LIMIT_S,
     show_default=True,
     help="Stop a statement that reads for longer than this (not with --write).",
@@ -497,7 +498,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 )
 @click.option(
     "--minutes",
-    type=click.FloatRange(0.05, 120),
+    type=FiniteFloatRange(0.05, 120),
     default=3.0,
     show_default=True,
     help="How long the scheduler runs the jobs.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,17 @@ READING_DB_HELP = (
 
 # Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
 _COMMAND_DB = "smurf.command_db"
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses nan and infinity, which its bounds let through
+    (a comparison with nan is never true): ``--time-limit-s nan`` turned the limit off."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; give one such as 1.5.", param, ctx)
+        return number
 
 
 def db_option(

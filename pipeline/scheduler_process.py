@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import click
 
-from pipeline.cli_settings import command_db_option, settings_of
+from pipeline.cli_settings import FiniteFloatRange, command_db_option, settings_of
 from pipeline.config import LOOPBACK_HOSTS, parse_platforms
 from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, JobScheduler
@@ -169,20 +169,20 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
 )
 @click.option(
     "--duration-s",
-    type=click.FloatRange(min=0, max=10 * 365 * 86400),
+    type=FiniteFloatRange(min=0, max=10 * 365 * 86400),
     default=None,
     help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).",
 )
 @click.option(
     "--sync-interval-s",
-    type=click.FloatRange(min=0.1, max=3600),
+    type=FiniteFloatRange(min=0.1, max=3600),
     default=DEFAULT_SYNC_INTERVAL_S,
     show_default=True,
     help="How often configuration changes are picked up.",
 )
 @click.option(
     "--shutdown-grace-s",
-    type=click.FloatRange(min=0, max=3600),
+    type=FiniteFloatRange(min=0, max=3600),
     default=DEFAULT_SHUTDOWN_GRACE_S,
     show_default=True,
     help="When stopping (Ctrl-C, SIGTERM, the end of --duration-s), how long running jobs "

@@ -970,3 +970,37 @@ def test_tracking_on_the_real_api_without_a_key_says_so_before_any_request(
     assert result.stderr.startswith("Error: RIOT_API_KEY is not set")
     assert "smurf simulator serve" in result.stderr
     assert count(db_path, "SELECT count(*) FROM players") == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sql", "--time-limit-s", "nan", "select 1"),
+        ("demo", "--minutes", "nan"),
+        ("scheduler", "--sync-interval-s", "nan"),
+        ("scheduler", "--duration-s", "nan"),
+        ("scheduler", "--shutdown-grace-s", "nan"),
+        ("simulator", "serve", "--clock-speed", "nan"),
+        ("simulator", "serve", "--clock-speed", "inf"),
+        ("simulator", "serve", "--latency-ms", "0", "nan"),
+        ("simulator", "serve", "--ban-share", "nan"),
+    ],
+    ids=" ".join,
+)
+def test_nan_and_infinity_are_refused_where_a_number_is_asked(
+    db_path: Path, args: tuple[str, ...]
+) -> None:
+    """A range's bounds let nan through (no comparison with it is true): `--time-limit-s
+    nan` turned the limit off, `--minutes nan` ran on. Refused as usage, naming the option."""
+    result = smurf(db_path, *args)
+    assert result.exit_code == 2, result.output
+    assert "is not a finite number" in result.stderr
+    option = next(word for word in reversed(args) if word.startswith("--"))
+    assert f"Invalid value for '{option}'" in result.stderr
+
+
+def test_a_simulated_share_above_one_is_a_usage_error(db_path: Path) -> None:
+    """`--fault-rate 2` is refused as usage (exit 2), as every misused option is."""
+    result = smurf(db_path, "simulator", "serve", "--fault-rate", "2")
+    assert result.exit_code == 2, result.output
+    assert "--fault-rate" in result.stderr and "0<=x<=1" in result.stderr

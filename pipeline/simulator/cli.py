@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import db_option, settings_of
+from pipeline.cli_settings import FiniteFloatRange, db_option, settings_of
 from pipeline.simulator.assumptions import FAMILIES, family
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.store.location import Location
@@ -55,6 +55,7 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
     ):
         command = click.option(
             f"--{name}-share",
+            type=FiniteFloatRange(0, 1),
             default=0.0,
             show_default=True,
             help=f"Share of accounts {what} in the 14 days after the world's now.",
@@ -86,26 +87,49 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
 @click.option(
     "--latency-ms",
     nargs=2,
-    type=float,
+    type=FiniteFloatRange(min=0),
     default=(0.0, 0.0),
     show_default=True,
     help="Added latency per request, drawn uniformly between MIN and MAX milliseconds.",
 )
-@click.option("--fault-rate", default=0.0, show_default=True, help="Share of 5xx answers.")
 @click.option(
-    "--slow-rate", default=0.0, show_default=True, help="Share of answers delayed by --slow-s."
+    "--fault-rate",
+    type=FiniteFloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of 5xx answers.",
 )
 @click.option(
-    "--slow-s", default=15.0, show_default=True, help="Delay of a slow answer, seconds (0-3600)."
+    "--slow-rate",
+    type=FiniteFloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of answers delayed by --slow-s.",
 )
 @click.option(
-    "--malformed-rate", default=0.0, show_default=True, help="Share of 200s with broken JSON."
+    "--slow-s",
+    type=FiniteFloatRange(0, 3600),
+    default=15.0,
+    show_default=True,
+    help="Delay of a slow answer, seconds.",
 )
 @click.option(
-    "--drop-rate", default=0.0, show_default=True, help="Share of connections dropped mid-body."
+    "--malformed-rate",
+    type=FiniteFloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of 200s with broken JSON.",
+)
+@click.option(
+    "--drop-rate",
+    type=FiniteFloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of connections dropped mid-body.",
 )
 @click.option(
     "--service-429-rate",
+    type=FiniteFloatRange(0, 1),
     default=0.0,
     show_default=True,
     help="Share of service 429s (no Retry-After header).",
@@ -117,6 +141,7 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
 )
 @click.option(
     "--clock-speed",
+    type=FiniteFloatRange(min=0),
     default=0.0,
     show_default=True,
     help="Simulated seconds per real second (0: time moves only via POST /__sim/advance).",
