@@ -664,14 +664,29 @@ def test_jobs_set_bounds_every_value(db_path: Path, assignment: str, message: st
     assert config_row(db_path, "TRACKED_PLAYER_UPDATER") == before
 
 
-def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
-    """--db naming a file that is no DuckDB database says so in one line."""
-    not_a_db = tmp_path / "passwd"
-    not_a_db.write_text("root:x:0:0:root:/root:/bin/bash\n" * 50)
-    result = smurf(not_a_db, "sql", "select 1")
+@pytest.mark.parametrize(
+    ("name", "text", "args"),
+    [
+        ("passwd", "root:x:0:0:root:/root:/bin/bash\n" * 50, ("sql", "select 1")),
+        # DuckDB reads these by their names as files to query, and failed later.
+        ("match.json", '{"metadata": {}}', ("db", "migrate")),
+        ("players.csv", "puuid,tier\n", ("tracked",)),
+        ("short.duckdb", "short", ("tracked",)),
+    ],
+    ids=["text", "json", "csv", "short"],
+)
+def test_a_file_that_is_not_a_database_is_one_line(
+    tmp_path: Path, name: str, text: str, args: tuple[str, ...]
+) -> None:
+    """--db naming a file that is no DuckDB database says so in one line, and the file
+    is left as it was."""
+    not_a_db = tmp_path / name
+    not_a_db.write_text(text)
+    result = smurf(not_a_db, *args)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
     assert "not a DuckDB database" in result.stderr
+    assert not_a_db.read_text() == text
 
 
 @pytest.mark.parametrize(

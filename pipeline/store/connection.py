@@ -188,6 +188,10 @@ def _connect(
 ) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise FileNotFoundError(missing_database_message(path))
+    if not _holds_duckdb_header(path):
+        # DuckDB reads a file of another kind by its name (x.csv, x.json) as something else
+        # to query, and fails later with an error about that.
+        raise NotADatabaseError(str(path))
     # DuckDB's per-process instance cache races when two threads open the same file at
     # once ("Unique file handle conflict"); opening is quick, so opens take turns.
     with _OPEN_LOCK:
@@ -205,6 +209,21 @@ def _connect(
         use_utc(con)
         without_progress_bar(con)
     return con
+
+
+# A DuckDB file starts with an 8-byte checksum, then its magic bytes.
+_DUCKDB_MAGIC = b"DUCK"
+_MAGIC_AT = 8
+
+
+def _holds_duckdb_header(path: Path) -> bool:
+    """Whether ``path`` is missing, empty (DuckDB makes it a database) or a DuckDB file."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_MAGIC_AT + len(_DUCKDB_MAGIC))
+    except FileNotFoundError:
+        return True
+    return not head or head[_MAGIC_AT:] == _DUCKDB_MAGIC
 
 
 # Every opener replays the log, so its size is paid by each connection until the next
