@@ -1019,3 +1019,15 @@ def test_a_simulated_share_above_one_is_a_usage_error(db_path: Path) -> None:
     result = smurf(db_path, "simulator", "serve", "--fault-rate", "2")
     assert result.exit_code == 2, result.output
     assert "--fault-rate" in result.stderr and "0<=x<=1" in result.stderr
+
+
+def test_a_run_that_fails_here_fails_the_command_whichever_way_it_was_asked(
+    db_path: Path,
+) -> None:
+    """With no scheduler, `jobs trigger` runs the job in this process as `run` does: a
+    FAILED run exits 1 from either (trigger said FAILED and exited 0)."""
+    set_raw_config(db_path, "SMURF_ANALYZER", "config_json", '{"min_matches_required": -1}')
+    for command in (("run",), ("jobs", "trigger")):
+        result = smurf(db_path, *command, "SMURF_ANALYZER")
+        assert result.exit_code == 1, (command, result.output)
+        assert "FAILED" in result.output and "min_matches_required" in result.output

@@ -651,7 +651,9 @@ def jobs_trigger(ctx: click.Context, job: str, api_token: str | None) -> None:
         statuses = _each_job(configs, trigger)
     else:
         statuses = _run_here(settings, configs)
-    if None in statuses:
+    # Run here, a FAILED run is the command's failure, as for `smurf run`; handed to a
+    # scheduler, the run has only begun.
+    if JobStatus.FAILED.value in statuses or None in statuses:
         ctx.exit(1)
 
 
