@@ -381,9 +381,10 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     """Run SQL against the database and print the result (read-only unless --write).
 
     Without --write, DuckDB opens the file read-only and reaches no other file (no COPY TO,
-    read_csv, ATTACH, ...). QUERY may hold several statements separated by ';'; the rows of
-    the last one are printed. Example: smurf sql "select queue_id, count(*) from matches
-    group by 1"
+    read_csv, ATTACH, ...). With --write, QUERY runs as one transaction: all of it is
+    committed, or none of it when a statement fails. QUERY may hold several statements
+    separated by ';'; the rows of the last one are printed. Example: smurf sql "select
+    queue_id, count(*) from matches group by 1"
     """
     from pipeline.store import check_schema, write_migrated
     from pipeline.store.sql import (
@@ -417,6 +418,11 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         if not allow_write:
             refuse_lake_escapes(settings.db_path, query)
         writes = writing_statements(statements)
+        if allow_write and duckdb.StatementType.TRANSACTION.name in writes:
+            raise WriteRefusedError(
+                "--write runs the whole query as one transaction, committed at its end (none "
+                "of it when a statement fails): leave out BEGIN, COMMIT and ROLLBACK."
+            )
         if writes and not allow_write:
             raise WriteRefusedError(
                 f"The query contains {', '.join(sorted(set(writes)))} statement(s), which can "

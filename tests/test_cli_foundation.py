@@ -286,6 +286,29 @@ def test_sql_writes_with_the_flag(loaded_db: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "begin; update players set is_tracked = true; commit",
+        "commit; update players set is_tracked = true; select * from nowhere",
+        "rollback; update players set is_tracked = true",
+    ],
+)
+def test_sql_write_is_one_transaction_and_refuses_its_own(loaded_db: Path, query: str) -> None:
+    """--write runs the query as one transaction: BEGIN, COMMIT or ROLLBACK in it are refused
+    in words before anything runs (a COMMIT let the statements before a failure stay)."""
+    result = smurf(loaded_db, "sql", query, "--write")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: --write runs the whole query as one transaction")
+    assert "Traceback" not in result.output
+    with read(loaded_db) as con:
+        assert con.execute("select count(*) from players where is_tracked").fetchone() == (0,)
+    failing = smurf(loaded_db, "sql", "update players set is_tracked = true; selec 1", "--write")
+    assert failing.exit_code == 1
+    with read(loaded_db) as con:
+        assert con.execute("select count(*) from players where is_tracked").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
     ("query", "message"),
     [
         ("selec 1", "could not be parsed"),
