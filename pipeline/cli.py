@@ -517,7 +517,12 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     help="Seed of the simulated world (same seed, same world).",
 )
 @click.option("--keep", is_flag=True, help="Keep the demo database instead of starting fresh.")
-@db_option(help="DuckDB file the demo builds.", default=str(DEMO_DB_PATH), show_default=True)
+@db_option(
+    help="DuckDB file the demo builds (also given as `smurf --db FILE demo`; SMURF_DB is not "
+    "used).",
+    default=str(DEMO_DB_PATH),
+    show_default=True,
+)
 @click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -546,6 +551,11 @@ def demo(
     from pipeline.demo import DemoOptions, run_demo
     from pipeline.store.location import refuse_directory
 
+    typed_root_db = ctx.find_root().params.get("db_path")
+    if ctx.get_parameter_source("db_path") is click.core.ParameterSource.DEFAULT and typed_root_db:
+        # `smurf --db X demo`: the database typed is meant (SMURF_DB, which names the
+        # database of real work, is not: the demo builds its own beside it).
+        db_path = str(typed_root_db)
     refuse_directory(Path(db_path))  # the demo replaces a file, never a folder
     result = run_demo(
         DemoOptions(

@@ -352,3 +352,28 @@ def test_a_suspects_line_gives_the_labels_confidence_beside_its_score(tmp_path: 
         "new account record +3.41, lobby stomps +2.05"
     ) in said
     assert any(line.startswith("  Lupi66#Z2U3              SMURF    p=1.00 tier=") for line in said)
+
+
+def test_the_demo_builds_the_database_the_global_db_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`smurf --db X demo` builds X, as `smurf demo --db X` does (it built data/demo.duckdb);
+    SMURF_DB, the database of real work, is not the demo's."""
+    from click.testing import CliRunner
+
+    from pipeline import demo
+    from pipeline.cli import cli
+
+    given: list[Path] = []
+
+    def capture(options: DemoOptions, **_: object) -> object:
+        given.append(options.db_path)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(demo, "run_demo", capture)
+    monkeypatch.setenv("SMURF_DB", str(tmp_path / "work.duckdb"))
+    runner = CliRunner()
+    runner.invoke(cli, ["--db", str(tmp_path / "global.duckdb"), "demo"])
+    runner.invoke(cli, ["--db", str(tmp_path / "global.duckdb"), "demo", "--db", "own.duckdb"])
+    runner.invoke(cli, ["demo"])
+    assert given == [tmp_path / "global.duckdb", Path("own.duckdb"), Path("data/demo.duckdb")]
