@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -53,14 +54,17 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
         ("suspension", "suspended for 3-10 days"),
         ("transfer", "transferred to another platform"),
     ):
-        command = click.option(
-            f"--{name}-share",
-            type=FiniteFloatRange(0, 1),
-            default=0.0,
-            show_default=True,
-            help=f"Share of accounts {what} in the 14 days after the world's now.",
+        command = _share_option(
+            f"--{name}-share", f"Share of accounts {what} in the 14 days after the world's now."
         )(command)
     return command
+
+
+def _share_option(name: str, help: str) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """An option for a share of something, 0 to 1 (nan refused), 0 by default."""
+    return click.option(
+        name, type=FiniteFloatRange(0, 1), default=0.0, show_default=True, help=help
+    )
 
 
 @simulator.command("serve")
@@ -92,20 +96,8 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
     show_default=True,
     help="Added latency per request, drawn uniformly between MIN and MAX milliseconds.",
 )
-@click.option(
-    "--fault-rate",
-    type=FiniteFloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of 5xx answers.",
-)
-@click.option(
-    "--slow-rate",
-    type=FiniteFloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of answers delayed by --slow-s.",
-)
+@_share_option("--fault-rate", "Share of 5xx answers.")
+@_share_option("--slow-rate", "Share of answers delayed by --slow-s.")
 @click.option(
     "--slow-s",
     type=FiniteFloatRange(0, 3600),
@@ -113,27 +105,9 @@ def _event_options(command: click.decorators.FC) -> click.decorators.FC:
     show_default=True,
     help="Delay of a slow answer, seconds.",
 )
-@click.option(
-    "--malformed-rate",
-    type=FiniteFloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of 200s with broken JSON.",
-)
-@click.option(
-    "--drop-rate",
-    type=FiniteFloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of connections dropped mid-body.",
-)
-@click.option(
-    "--service-429-rate",
-    type=FiniteFloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of service 429s (no Retry-After header).",
-)
+@_share_option("--malformed-rate", "Share of 200s with broken JSON.")
+@_share_option("--drop-rate", "Share of connections dropped mid-body.")
+@_share_option("--service-429-rate", "Share of service 429s (no Retry-After header).")
 @click.option(
     "--api-key",
     default=None,
