@@ -131,10 +131,11 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
     options given after ``--`` are read as arguments: it says to put them before."""
     usage_ctx = exc.ctx if isinstance(exc, click.UsageError) else None
     command = usage_ctx.command_path if usage_ctx else "smurf"
-    if isinstance(exc, click.UsageError) and "--" in typed and "extra argument" in exc.message:
-        before, after = typed[: typed.index("--")], typed[typed.index("--") + 1 :]
+    start, own = _command_words(typed, command)
+    if isinstance(exc, click.UsageError) and "--" in own and "extra argument" in exc.message:
+        before, after = own[: own.index("--")], own[own.index("--") + 1 :]
         if any(word.startswith("-") for word in after[1:]):
-            suggested = " ".join([command, *before, *after[1:], "--", after[0]])
+            suggested = " ".join([start, *before, *after[1:], "--", after[0]])
             exc.message += (  # type: ignore[misc]
                 f" Everything after -- is read as arguments: put options before it, as in "
                 f"{suggested}"
@@ -151,13 +152,24 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
         if a.startswith("-") and len(a) >= _PUUID_LIKE_CHARS and letters and letters in a
     ]
     if dashed:
-        others = [word for word in typed if word not in (dashed[0], "--")]
-        suggested = " ".join([command, *others, "--", dashed[0]])
+        others = [word for word in own if word not in (dashed[0], "--")]
+        suggested = " ".join([start, *others, "--", dashed[0]])
         # click marks the attribute Final for its own code; the message is still read from it.
         exc.message += (  # type: ignore[misc]
             f" A puuid may begin with '-': put -- before it, as in {suggested}"
         )
     return exc
+
+
+def _command_words(typed: list[str], command_path: str) -> tuple[str, list[str]]:
+    """``typed`` (every word after ``smurf``) split where the command's own words begin: the
+    command as typed so far (``smurf --db X explain``) and the words given to it."""
+    names = command_path.split()[1:]
+    for at in range(len(typed) - len(names) + 1):
+        if names and typed[at : at + len(names)] == names:
+            end = at + len(names)
+            return " ".join(["smurf", *typed[:end]]), typed[end:]
+    return command_path, typed
 
 
 def _riot_api_key() -> str | None:
