@@ -28,6 +28,7 @@ from pipeline.cli_settings import (
     UnusableSettings,
     command_db_option,
     db_option,
+    one_folder_deep,
     reading_settings,
     settings_of,
 )
@@ -538,6 +539,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),
+    callback=one_folder_deep,
     default=Path("data/reports"),
     show_default=True,
     help="Where the report notebook and its HTML go.",

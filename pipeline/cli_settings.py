@@ -42,6 +42,19 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+def one_folder_deep(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """A folder option's callback: a folder given is made in one that exists, never a chain
+    of them (a typo would leave stray folders behind, even at the root); as for --db. The
+    default is made as needed."""
+    given = ctx.get_parameter_source(str(param.name)) is not click.core.ParameterSource.DEFAULT
+    if given and not value.exists() and not value.parent.exists():
+        raise click.BadParameter(
+            f"{value} would be made in {value.parent}, which does not exist: check for a "
+            f"typo, or create it first (mkdir -p {value.parent})."
+        )
+    return value
+
+
 def db_option(
     help: str = DB_HELP,
     default: str | None = None,

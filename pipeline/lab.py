@@ -27,7 +27,12 @@ from typing import Any
 
 import click
 
-from pipeline.cli_settings import command_db_option, named_database, settings_of
+from pipeline.cli_settings import (
+    command_db_option,
+    named_database,
+    one_folder_deep,
+    settings_of,
+)
 from pipeline.reports.sources import NOTEBOOKS_DIR, available_notebooks, find_notebook
 from pipeline.reports.sources import load_notebook as load_source
 from pipeline.store.location import parse_location
@@ -247,6 +252,7 @@ def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -
     "--dir",
     "work_dir",
     type=click.Path(file_okay=False, path_type=Path),
+    callback=one_folder_deep,
     default=WORK_DIR,
     help="Folder of the working copies [default: data/notebooks].",
 )

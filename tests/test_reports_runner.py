@@ -686,3 +686,20 @@ def test_a_report_kernel_is_shut_down_without_an_interrupt() -> None:
     sent, alive = asyncio.run(start_and_shut_down())
     assert signal.SIGINT not in sent
     assert not alive
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lab", "--no-browser", "--dir"), ("demo", "--reports-dir")],
+    ids=["lab", "demo"],
+)
+def test_every_folder_option_makes_a_folder_only_in_one_that_exists(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """`smurf lab --dir` and `smurf demo --reports-dir` made a whole chain of missing
+    folders; like `report --out`, they refuse it as usage before anything starts."""
+    typo = tmp_path / "notebokos" / "mine"
+    refused = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.duckdb"), *args, str(typo)])
+    assert refused.exit_code == 2, refused.output
+    assert f"mkdir -p {typo.parent}" in refused.stderr
+    assert not typo.parent.exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import db_option, named_database, settings_of
+from pipeline.cli_settings import db_option, named_database, one_folder_deep, settings_of
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, OUTPUT_PARAMETERS
 from pipeline.reports.sources import NOTEBOOKS_DIR
 from pipeline.store.location import Location
@@ -37,6 +37,7 @@ from pipeline.store.location import Location
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
+    callback=one_folder_deep,
     default=DEFAULT_OUT_DIR,
     help="Folder for the executed notebook and its HTML export [default: data/reports, in "
     "the project for a database of the project's data/ folder].",
@@ -103,14 +104,6 @@ def report(
         click.echo(f"Database: {choice.path} ({choice.source})", err=True)
     if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
         out_dir = _default_out_dir(database)
-    elif not out_dir.exists() and not out_dir.parent.exists():
-        # As for --db: a folder is made in one that exists, never a chain of them (a typo
-        # would leave stray folders behind, even at the root).
-        raise click.BadParameter(
-            f"{out_dir} would be made in {out_dir.parent}, which does not exist: check for a "
-            f"typo, or create it first (mkdir -p {out_dir.parent}).",
-            param_hint="'--out'",
-        )
     result = None
     try:
         with _sigterm_interrupts():
