@@ -284,27 +284,28 @@ def test_history_pages_list_ranked_solo_games_only(
     assert start_index == 2 * PAGE
 
 
-def test_the_upgrade_moves_history_pages_back_to_the_ranked_games_stored(db_path: Path) -> None:
-    """Migration 024: a player part-way through the old every-queue history goes on from
-    as many ranked solo games as are stored of them (never further than before), so no
-    ranked game between is skipped; a player done or not started is left as it was."""
+def test_the_upgrade_starts_part_read_histories_again_from_the_newest(db_path: Path) -> None:
+    """Migration 024: a player part-way through the old every-queue history starts the
+    ranked-only list again from its newest end, whatever ranked games are stored of them
+    (from their first games or others' lobbies: counting those skipped ranked games); a
+    player done, or not started, is left as it was."""
     from pipeline.store import migrate
 
-    games = {"mid": [420] * 6 + [450] * 4, "early": [420] * 6, "done": [420, 400]}
     with Database(db_path).write() as con:
-        for puuid, start, done in (("mid", 10, False), ("early", 3, False), ("done", 2, True)):
+        for puuid, start, done in (("mid", 20, False), ("done", 2, True), ("new", 0, False)):
             con.execute(
                 "INSERT INTO players (puuid, platform, is_tracked, discovered_at,"
                 " history_start_index, history_exhausted) VALUES (?, 'euw1', false, now(), ?, ?)",
                 [puuid, start, done],
             )
-            for number, queue in enumerate(games[puuid]):
-                con.execute(
-                    "INSERT INTO match_participants (match_id, puuid, queue_id) VALUES (?, ?, ?)",
-                    [f"EUW1_{puuid}{number}", puuid, queue],
-                )
+        # The first games of a suspect, ranked, stored beside the 8 of its first page.
+        for number in range(28):
+            con.execute(
+                "INSERT INTO match_participants (match_id, puuid, queue_id) VALUES (?, 'mid', 420)",
+                [f"EUW1_{number}"],
+            )
         con.execute("DELETE FROM schema_migrations WHERE version = 24")
     assert [m.version for m in migrate(db_path)] == [24]
     with Database(db_path).read() as con:
         starts = dict(con.execute("SELECT puuid, history_start_index FROM players").fetchall())
-    assert starts == {"mid": 6, "early": 3, "done": 2}
+    assert starts == {"mid": 0, "done": 2, "new": 0}
