@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline.config import Settings, demo_database_beside
+from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,8 +23,9 @@ DB_HELP = (
 COMMAND_DB_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 # The same for a command that only reads (``reading_settings``).
 READING_DB_HELP = (
-    "DuckDB file or lake URL to read [default: the global --db, env SMURF_DB; the demo's "
-    "data/demo.duckdb while data/smurf.duckdb does not exist]."
+    "DuckDB file or lake URL to read [default: the global --db, env SMURF_DB; else, as "
+    "`smurf lab` chooses, data/demo.duckdb when written after data/smurf.duckdb or that "
+    "does not exist (not for sql --write)]."
 )
 
 # Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
@@ -117,17 +118,24 @@ def settings_of(ctx: click.Context, db_path: str | Path | None = None) -> Settin
 
 
 def reading_settings(ctx: click.Context, db_path: str | None = None) -> Settings:
-    """``settings_of`` for a command that only reads: when no database was named and the
-    default one does not exist, the demo's beside it (what a new user has after `make
-    demo`), said on stderr so that stdout stays the command's own."""
+    """``settings_of`` for a command that only reads: when no database was named, the
+    demo's beside the default one when it was written after it or the default does not
+    exist (what `smurf lab` opens: a new user's database after `make demo`), said on stderr
+    so that stdout stays the command's own."""
     settings = settings_of(ctx, db_path)
     default = settings.db_path
     if named_database(ctx, db_path) is not None or not isinstance(default, Path):
         return settings
-    demo = None if default.exists() else demo_database_beside(default)
-    if demo is None:
+    demo = default.with_name(DEMO_DB_PATH.name)
+    if demo == default or not demo.is_file():
         return settings
-    click.echo(f"Reading {demo}, the demo's database ({default} does not exist yet).", err=True)
+    if not default.exists():
+        why = f"{default} does not exist"
+    elif demo.stat().st_mtime >= default.stat().st_mtime:
+        why = f"written after {default}, as `smurf lab` chooses"
+    else:
+        return settings
+    click.echo(f"Reading {demo}, the demo's database ({why}; --db names another).", err=True)
     return settings.replace(db_path=demo)
 
 

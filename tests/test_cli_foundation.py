@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -495,7 +496,10 @@ def test_reading_commands_read_the_demos_database_when_the_default_is_missing(
     read = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
     assert read.exit_code == 0, read.output
     assert read.stdout.splitlines()[1].split() == ["3"]
-    note = "Reading data/demo.duckdb, the demo's database (data/smurf.duckdb does not exist yet)."
+    note = (
+        "Reading data/demo.duckdb, the demo's database (data/smurf.duckdb does not exist;"
+        " --db names another)."
+    )
     assert read.stderr.strip() == note
     for args in (["explain", "Nobody#EUW"], ["evaluate"]):
         result = runner.invoke(cli, ["--log-json", *args])
@@ -513,6 +517,12 @@ def test_reading_commands_read_the_demos_database_when_the_default_is_missing(
     default = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
     assert default.exit_code == 0 and default.stderr == ""
     assert default.stdout.splitlines()[1].split() == ["0"]
+    # A demo built after the default was last written is what `smurf lab` opens: read too.
+    later = (tmp_path / "data" / "smurf.duckdb").stat().st_mtime + 10
+    os.utime(tmp_path / "data" / "demo.duckdb", (later, later))
+    newer = runner.invoke(cli, ["--log-json", "sql", "select count(*) AS n from matches"])
+    assert newer.stdout.splitlines()[1].split() == ["3"]
+    assert "written after data/smurf.duckdb, as `smurf lab` chooses" in newer.stderr
 
 
 @pytest.mark.parametrize(
