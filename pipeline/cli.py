@@ -570,6 +570,12 @@ def demo(
         # `smurf --db X demo`: the database typed is meant (SMURF_DB, which names the
         # database of real work, is not: the demo builds its own beside it).
         db_path = str(typed_root_db)
+    if db_path.startswith("ducklake:"):
+        raise click.BadParameter(
+            "the demo builds a DuckDB file of its own, not a lake: give a file, e.g. "
+            f"{DEMO_DB_PATH} (a lake is crawled with `smurf lake init` and the scheduler).",
+            param_hint="'--db'",
+        )
     refuse_directory(Path(db_path))  # the demo replaces a file, never a folder
     result = run_demo(
         DemoOptions(

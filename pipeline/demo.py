@@ -209,11 +209,11 @@ def prepare_database(options: DemoOptions, say: Callable[[str], None]) -> None:
 
 
 def refuse_data_not_the_demos(path: Path, lock_timeout_s: float) -> None:
-    """Refuse a database that holds players and no simulated world's ground truth: data the
-    demo did not make, which a fresh demo would delete (and ``--keep`` mix a simulated world
-    and the demo's schedules into). A file with the demo's own name is the demo's (an
-    interrupted demo may have left players without the truth)."""
-    if path.name == DEMO_DB_PATH.name or not path.exists() or path.is_dir():
+    """Refuse a database holding players that neither the demo nor the simulator made: a
+    fresh demo would delete them (and ``--keep`` mix a simulated world and the demo's
+    schedules in). The demo's own databases carry its schedules (an interrupted demo's too),
+    a simulated world's database its ground truth."""
+    if not path.exists() or path.is_dir():
         return  # a folder is refused where the database is opened, in words
     with Database(path, lock_timeout_s).read() as con:
         tables = {
@@ -225,13 +225,19 @@ def refuse_data_not_the_demos(path: Path, lock_timeout_s: float) -> None:
         if "sim_truth" in tables or "players" not in tables:
             return
         players = con.execute("SELECT count(*) FROM players").fetchone()
-    if players and players[0]:
+        schedules = dict(
+            con.execute("SELECT job_type, schedule FROM job_configurations").fetchall()
+            if "job_configurations" in tables
+            else []
+        )
+    demos = all(schedules.get(job) == every for job, every in DEMO_SCHEDULES.items())
+    if players and players[0] and not demos:
         held = counted(int(players[0]), "player", "players")
         raise ConfigError(
-            f"{path} holds data the demo did not make ({held}"
-            ", no simulated world's ground truth): the demo would delete it (or, with --keep, "
-            "mix a simulated world into it). Give the demo another --db (its own is "
-            f"{DEMO_DB_PATH}), or delete that file first if it is not wanted."
+            f"{path} holds {held} that neither the demo nor the simulator stored (no "
+            "simulated world's ground truth, not the demo's schedules): the demo would delete "
+            "them (or, with --keep, mix a simulated world into them). Give the demo another "
+            f"--db (its own is {DEMO_DB_PATH}), or delete that file first if it is not wanted."
         )
 
 

@@ -94,21 +94,35 @@ def test_the_demo_refuses_a_database_it_did_not_make(tmp_path: Path) -> None:
     database (its ground truth stored) is the demo's to replace."""
     from pipeline.demo import prepare_database
     from pipeline.errors import ConfigError
+    from tests.sim_helpers import copy_database
 
     path = tmp_path / "smurf.duckdb"
     migrate(path)
     with Database(path).write() as con:
         con.execute("INSERT INTO players (puuid) VALUES ('collected')")
     for keep in (False, True):
-        with pytest.raises(ConfigError, match=r"holds data the demo did not make \(1 player,"):
+        with pytest.raises(ConfigError, match="holds 1 player that neither the demo nor"):
             prepare_database(DemoOptions(db_path=path, keep=keep), lambda _: None)
     with Database(path).read() as con:
         assert con.execute("SELECT puuid FROM players").fetchall() == [("collected",)]
         assert con.execute(
             "SELECT count(*) FROM job_configurations WHERE schedule LIKE 'interval(seconds=4)'"
         ).fetchone() == (0,)
+    # A file named as the demo's is judged like any other.
+    named = tmp_path / "elsewhere" / "demo.duckdb"
+    named.parent.mkdir()
+    copy_database(path, named)
+    with pytest.raises(ConfigError, match="neither the demo nor the simulator"):
+        prepare_database(DemoOptions(db_path=named), lambda _: None)
     with Database(path).write() as con:
         con.execute("CREATE TABLE sim_truth (puuid VARCHAR)")
+    prepare_database(DemoOptions(db_path=path), lambda _: None)
+    with Database(path).read() as con:
+        assert con.execute("SELECT count(*) FROM players").fetchone() == (0,)
+    # The demo's own database, players and all (an interrupted demo's, no truth yet), is
+    # its to replace: it carries the demo's schedules.
+    with Database(path).write() as con:
+        con.execute("INSERT INTO players (puuid) VALUES ('from-a-stopped-demo')")
     prepare_database(DemoOptions(db_path=path), lambda _: None)
     with Database(path).read() as con:
         assert con.execute("SELECT count(*) FROM players").fetchone() == (0,)
@@ -377,3 +391,6 @@ def test_the_demo_builds_the_database_the_global_db_names(
     runner.invoke(cli, ["--db", str(tmp_path / "global.duckdb"), "demo", "--db", "own.duckdb"])
     runner.invoke(cli, ["demo"])
     assert given == [tmp_path / "global.duckdb", Path("own.duckdb"), Path("data/demo.duckdb")]
+    lake = runner.invoke(cli, ["--db", "ducklake:postgresql://u@h/lake", "demo"])
+    assert lake.exit_code == 2 and "not a lake" in lake.stderr
+    assert len(given) == 3
