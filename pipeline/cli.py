@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import select
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
 from pipeline.cli_settings import (
     READING_DB_HELP,
+    SIGINT_EXIT,
     FiniteFloatRange,
     UnusableSettings,
     command_db_option,
@@ -85,15 +87,13 @@ class SmurfGroup(click.Group):
                 # The commands that work in units say where they stopped themselves; a query
                 # DuckDB was running is rolled back with its transaction.
                 click.secho(INTERRUPTED, fg="red", err=True)
-                ctx.exit(EXIT_INTERRUPTED)
+                ctx.exit(SIGINT_EXIT)
             if _cannot_write_beside(exc):
                 click.secho(f"Error: {_error_line(exc)}", fg="red", err=True)
                 ctx.exit(1)
             raise
 
 
-# Ctrl-C: a shell reports 128 + SIGINT's 2 for a command it stopped.
-EXIT_INTERRUPTED = 130
 INTERRUPTED = "Interrupted: what the command had committed stays; the rest was rolled back."
 WRITE_BESIDE_HINT = (
     "DuckDB writes its log (FILE.wal) beside the database: the folder must be writable by "
@@ -103,10 +103,8 @@ WRITE_BESIDE_HINT = (
 
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C, whether Python saw it or DuckDB, which stops its query and raises its own
-    error with the KeyboardInterrupt as the cause."""
-    if isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
-        return True
-    return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
+    error (RuntimeError "Query interrupted") with the KeyboardInterrupt as the cause."""
+    return isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -135,10 +133,11 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
     start, own = _command_words(typed, command)
     if isinstance(exc, click.UsageError) and "--" in own and "extra argument" in exc.message:
         before, after = own[: own.index("--")], own[own.index("--") + 1 :]
-        if any(word.startswith("-") for word in after[1:]):
-            suggested = " ".join([start, *before, *after[1:], "--", after[0]])
+        options = after[1:]
+        if after and options and options[0].startswith("-"):
+            suggested = " ".join([start, shlex.join([*before, *options, "--", after[0]])])
             exc.message += (  # type: ignore[misc]
-                f" Everything after -- is read as arguments: put options before it, as in "
+                ". Everything after -- is read as arguments: put options before it, as in "
                 f"{suggested}"
             )
         return exc
@@ -154,7 +153,7 @@ def _with_dash_hint(exc: click.ClickException, typed: list[str]) -> click.ClickE
     ]
     if dashed:
         others = [word for word in own if word not in (dashed[0], "--")]
-        suggested = " ".join([start, *others, "--", dashed[0]])
+        suggested = " ".join([start, shlex.join([*others, "--", dashed[0]])])
         # click marks the attribute Final for its own code; the message is still read from it.
         exc.message += (  # type: ignore[misc]
             f" A puuid may begin with '-': put -- before it, as in {suggested}"
@@ -169,7 +168,7 @@ def _command_words(typed: list[str], command_path: str) -> tuple[str, list[str]]
     for at in range(len(typed) - len(names) + 1):
         if names and typed[at : at + len(names)] == names:
             end = at + len(names)
-            return " ".join(["smurf", *typed[:end]]), typed[end:]
+            return shlex.join(["smurf", *typed[:end]]), typed[end:]
     return command_path, typed
 
 
@@ -395,7 +394,8 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
 
     Without --write, DuckDB opens the file read-only and reaches no other file (no COPY TO,
     read_csv, ATTACH, ...). With --write, QUERY runs as one transaction: all of it is
-    committed, or none of it when a statement fails. QUERY may hold several statements
+    committed to the database, or none of it when a statement fails (a file written by COPY
+    TO stays). QUERY may hold several statements
     separated by ';'; the rows of the last one are printed. Example: smurf sql "select
     queue_id, count(*) from matches group by 1"
     """
@@ -431,10 +431,10 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
         if not allow_write:
             refuse_lake_escapes(settings.db_path, query)
         writes = writing_statements(statements)
-        if allow_write and duckdb.StatementType.TRANSACTION.name in writes:
+        if duckdb.StatementType.TRANSACTION.name in writes:
             raise WriteRefusedError(
-                "--write runs the whole query as one transaction, committed at its end (none "
-                "of it when a statement fails): leave out BEGIN, COMMIT and ROLLBACK."
+                "A query runs as one transaction (with --write, committed at its end; none of "
+                "it when a statement fails): leave out BEGIN, COMMIT and ROLLBACK."
             )
         if writes and not allow_write:
             raise WriteRefusedError(

@@ -28,6 +28,9 @@ READING_DB_HELP = (
     "does not exist (not for sql --write)]."
 )
 
+# The shell's exit statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + 2, + 15.
+SIGINT_EXIT, SIGTERM_EXIT = 130, 143
+
 # Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
 _COMMAND_DB = "smurf.command_db"
 

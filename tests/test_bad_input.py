@@ -320,6 +320,14 @@ def test_options_around_a_dashed_puuid_are_shown_before_the_double_dash(db_path:
     assert after.stderr.rstrip().endswith(f"put options before it, as in {typed}")
     read = smurf(db_path, "explain", "--games", "5", "--", DASHED_PUUID)
     assert read.exit_code == 1 and "No such option" not in read.stderr
+    # The command suggested is quoted for a shell; nothing is suggested where the words
+    # after -- do not read as an argument and its options.
+    quoted = smurf(db_path, "sql", "--", "select 1", "--format", "csv")
+    assert quoted.stderr.rstrip().endswith(
+        f"as in smurf --db {db_path} --log-json sql --format csv -- 'select 1'"
+    )
+    muddled = smurf(db_path, "explain", "--", "--games", "5", DASHED_PUUID)
+    assert muddled.exit_code == 2 and "put options before it" not in muddled.stderr
 
 
 def test_an_unknown_short_option_gets_no_puuid_hint(db_path: Path) -> None:

@@ -299,10 +299,13 @@ def test_sql_write_is_one_transaction_and_refuses_its_own(loaded_db: Path, query
     in words before anything runs (a COMMIT let the statements before a failure stay)."""
     result = smurf(loaded_db, "sql", query, "--write")
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Error: --write runs the whole query as one transaction")
+    assert result.stderr.startswith("Error: A query runs as one transaction")
     assert "Traceback" not in result.output
     with read(loaded_db) as con:
         assert con.execute("select count(*) from players where is_tracked").fetchone() == (0,)
+    # Read-only, the same words: not "run it again with --write", which would refuse it too.
+    plain = smurf(loaded_db, "sql", "begin; select 1; commit")
+    assert plain.stderr.startswith("Error: A query runs as one transaction"), plain.output
     failing = smurf(loaded_db, "sql", "update players set is_tracked = true; selec 1", "--write")
     assert failing.exit_code == 1
     with read(loaded_db) as con:
@@ -546,7 +549,14 @@ def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # imports, opening the database, and into the statement
+    # Past the imports (a SIGINT there is Python's own) and into the statement: the process
+    # holds the database file open, then runs the statement at once.
+    fds = Path(f"/proc/{process.pid}/fd")
+    deadline = time.monotonic() + 120
+    while not any(_points_to(fd, db_path) for fd in fds.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.1)
+    time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -557,6 +567,13 @@ def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str
         assert con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'"
         ).fetchone() == (0,)
+
+
+def _points_to(fd: Path, target: Path) -> bool:
+    try:
+        return Path(os.readlink(fd)) == target
+    except OSError:  # closed meanwhile
+        return False
 
 
 def test_a_folder_duckdb_cannot_write_its_log_in_says_what_to_fix() -> None:

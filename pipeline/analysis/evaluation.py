@@ -40,7 +40,14 @@ from pipeline.analysis.metrics import (
     roc_auc,
 )
 from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
-from pipeline.analysis.rules import RULE_FLAG_AT, weighted_rules, win_rate_rule
+from pipeline.analysis.rules import (
+    RULE_FLAG_AT,
+    WIN_RATE_RULE_BOOSTED,
+    WIN_RATE_RULE_GAMES,
+    WIN_RATE_RULE_SMURF,
+    weighted_rules,
+    win_rate_rule,
+)
 from pipeline.analysis.scoring import BOOSTED, SMURF, account_gone, score_frame
 from pipeline.store.aggregates import reference_is_stale
 from pipeline.words import counted
@@ -131,6 +138,7 @@ class EvaluationReport:
                 lines += ["", f"{target.upper()}", text]
             lines += ["", *(f"{short:>9}: {what}" for short, what in _TITLE_NOTES)]
             lines += ["", *(f"{method:>14}: {what}" for method, what in _METHOD_NOTES)]
+            lines.append(_BELOW_CHANCE)
             lines += [
                 "",
                 "Share of each population flagged, as a smurf or as boosted (the model: labelled"
@@ -168,14 +176,16 @@ _METHOD_NOTES = (
     ("model", "this release's scores and labels"),
     (
         "winrate_rule",
-        "the rule of thumb: win rate >= 65 % (smurf) or <= 40 % (boosted) over >= 30 games",
+        f"the rule of thumb: win rate >= {WIN_RATE_RULE_SMURF:.0%} (smurf) or <= "
+        f"{WIN_RATE_RULE_BOOSTED:.0%} (boosted) over >= {WIN_RATE_RULE_GAMES} games",
     ),
     (
         "weighted_rules",
-        "a hand-weighted checklist (win rate, KDA, level, LP; flags at 0.500); a ROC-AUC below "
-        "0.500 orders players worse than chance",
+        f"a hand-weighted checklist (win rate, KDA, level, LP, tier; flags at {RULE_FLAG_AT:.3f})",
     ),
 )
+# Under the tables: what a ROC-AUC under one half says, whichever method has it.
+_BELOW_CHANCE = "A ROC-AUC below 0.500 orders players worse than chance would."
 
 
 def _metrics(y: np.ndarray, score: np.ndarray, labelled: np.ndarray) -> dict[str, float]:

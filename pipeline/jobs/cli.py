@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pipeline.cli_settings import command_db_option, settings_of
+from pipeline.cli_settings import SIGINT_EXIT, SIGTERM_EXIT, command_db_option, settings_of
 from pipeline.config import DEFAULT_RIOT_API_BASE, Settings, parse_platforms
 from pipeline.errors import ConfigError, shorten
 from pipeline.jobs.base import BaseJob, ExecutionOutcome, JobContext, set_process_context
@@ -193,9 +193,6 @@ def display_width(text: str) -> int:
 
 
 # ---- run ------------------------------------------------------------------------------
-# The shell's exit status for a process ended by SIGTERM (128 + 15).
-SIGTERM_EXIT = 143
-SIGINT_EXIT = 130  # and by Ctrl-C (128 + 2)
 
 
 def run_in_foreground(work: Coroutine[Any, Any, T]) -> T:

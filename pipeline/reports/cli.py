@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_settings import db_option, named_database, one_folder_deep, settings_of
+from pipeline.cli_settings import (
+    SIGINT_EXIT,
+    SIGTERM_EXIT,
+    db_option,
+    named_database,
+    one_folder_deep,
+    settings_of,
+)
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, OUTPUT_PARAMETERS
 from pipeline.reports.sources import NOTEBOOKS_DIR
 from pipeline.store.location import Location
@@ -132,10 +139,6 @@ def report(
         written = result.parameters.get(parameter)
         if isinstance(written, str) and written and Path(written).is_file():
             click.echo(written)
-
-
-# The shell's exit statuses for a process ended by SIGINT and SIGTERM, as `smurf run` exits.
-SIGINT_EXIT, SIGTERM_EXIT = 130, 143
 
 
 class _Terminated(BaseException):

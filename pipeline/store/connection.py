@@ -217,7 +217,8 @@ _MAGIC_AT = 8
 
 
 def _holds_duckdb_header(path: Path) -> bool:
-    """Whether ``path`` is missing, empty (DuckDB makes it a database) or a DuckDB file."""
+    """Whether ``path`` is missing, empty (left to DuckDB: a writer makes a database of it)
+    or a DuckDB file."""
     try:
         with path.open("rb") as file:
             head = file.read(_MAGIC_AT + len(_DUCKDB_MAGIC))
