@@ -13,7 +13,7 @@ from pipeline.simulator import SMURF_KINDS, TRAPS, SimulatorConfig, World, build
 from pipeline.simulator.errors import AnotherWorldError, SimulatorError
 from pipeline.simulator.export import ExportReport, export_world
 from pipeline.simulator.payloads import league_entries, match
-from pipeline.store import read
+from pipeline.store import Database, read
 from pipeline.store.parser import PARTICIPANT_COLUMNS, parse_match
 
 CONFIG = SimulatorConfig(seed=21, players=200, history_days=30)
@@ -295,6 +295,12 @@ def test_replace_refuses_a_database_a_running_scheduler_serves(tmp_path: Path) -
             assert refused.exit_code == 1, refused.output
             assert "A scheduler (pid" in refused.output and "stop the scheduler" in refused.output
             assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
+        # A user's data is refused by the demo before anything else; a simulated world's
+        # database is the demo's to replace, but not while a scheduler serves it.
+        with pytest.raises(Exception, match="neither the demo nor the simulator"):
+            prepare_database(DemoOptions(db_path=db_path), lambda _: None)
+        with Database(db_path).write() as con:
+            con.execute("CREATE TABLE sim_truth (puuid VARCHAR)")
         with pytest.raises(Exception, match="A scheduler"):
             prepare_database(DemoOptions(db_path=db_path), lambda _: None)
         assert _table(db_path, "SELECT puuid FROM players")["puuid"].tolist() == ["own-player"]
