@@ -129,15 +129,16 @@ def reading_settings(ctx: click.Context, db_path: str | None = None) -> Settings
     default = settings.db_path
     if named_database(ctx, db_path) is not None or not isinstance(default, Path):
         return settings
+    from pipeline.workspace import demo_chosen_over
+
     demo = default.with_name(DEMO_DB_PATH.name)
-    if demo == default or not demo.is_file():
+    if demo == default or not demo_chosen_over(default, demo):
         return settings
-    if not default.exists():
-        why = f"{default} does not exist"
-    elif demo.stat().st_mtime >= default.stat().st_mtime:
-        why = f"written after {default}, as `smurf lab` chooses"
-    else:
-        return settings
+    why = (
+        f"written after {default}, as `smurf lab` chooses"
+        if default.exists()
+        else f"{default} does not exist"
+    )
     click.echo(f"Reading {demo}, the demo's database ({why}; --db names another).", err=True)
     return settings.replace(db_path=demo)
 

@@ -110,9 +110,16 @@ def lab_choice(explicit: Location | None, root: Path = PROJECT_ROOT) -> Database
         return DatabaseChoice(explicit.expanduser().resolve(), "given by --db or SMURF_DB")
     default = resolve(DEFAULT_DB_PATH, root)
     demo = resolve(DEMO_DB_PATH, root)
-    if demo.is_file() and (not default.is_file() or _mtime(demo) >= _mtime(default)):
+    if demo_chosen_over(default, demo):
         return DatabaseChoice(demo, "the demo's, the last one built")
     return DatabaseChoice(default, "the default")
+
+
+def demo_chosen_over(default: Path, demo: Path) -> bool:
+    """Whether a reader given no database reads the demo's rather than the default: the
+    demo's exists and was written after the default, or the default does not exist (what
+    `smurf lab` opens, and `sql`, `explain` and `evaluate` read)."""
+    return demo.is_file() and (not default.is_file() or _mtime(demo) >= _mtime(default))
 
 
 def missing_database_advice(root: Path = PROJECT_ROOT) -> str:
