@@ -22,8 +22,8 @@ from pipeline.simulator import (
 )
 from pipeline.simulator.assumptions import OLD_ACCOUNT_LEVELLING
 from pipeline.simulator.export import truth_frame
-from pipeline.simulator.population import SKILL_MAX
-from pipeline.simulator.season import RANKED_SOLO
+from pipeline.simulator.population import DAY_S, SKILL_MAX
+from pipeline.simulator.season import RANKED_SOLO, SLOT_S
 from pipeline.simulator.world import World
 
 PLAYERS = 3000
@@ -49,10 +49,11 @@ def _ranked_games(world: World, player: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_the_standard_world_holds_every_population(world: World) -> None:
     """Every kind of smurf and every honest look-alike is present in a standard world, but
-    the tilters, which only the tilted-feeders family holds."""
+    the tilters and the shared accounts, which only their own families hold."""
     present = set(np.unique(world.players.population).tolist())
-    assert {int(p) for p in Population if p != Population.TILTER} <= present
-    assert int(Population.TILTER) not in present
+    own_family = {int(Population.TILTER), int(Population.SHARED_ACCOUNT)}
+    assert {int(p) for p in Population} - own_family <= present
+    assert not own_family & present
 
 
 def test_smurf_share_counts_every_kind_of_smurf(world: World) -> None:
@@ -116,6 +117,55 @@ def test_tilters_feed_in_losses_but_win_as_their_skill_lets() -> None:
     assert abs(np.median(players.true_skill()[played] - players.ladder[played])) < 400
     smurfs = np.isin(players.population, [int(k) for k in SMURF_KINDS]).mean()
     assert smurfs == pytest.approx(0.04, abs=0.005)
+
+
+def test_a_shared_accounts_friend_plays_it_up_on_some_days_all_season() -> None:
+    """In shared-accounts, 3 % of accounts are played by a much better friend on 20-50 % of
+    days, all season (no booster's stretch): on the friend's days the account wins far
+    more, the owner's days stay the owner's, the days are spread over the season, and the
+    ground truth calls the account boosted. The rest of the world is as in the standard
+    story."""
+    shared_world = build_world(
+        SimulatorConfig(seed=5, players=PLAYERS, assumptions=family("shared-accounts"))
+    )
+    players = shared_world.players
+    shared = _members(shared_world, Population.SHARED_ACCOUNT)
+    assert len(shared) == pytest.approx(0.03 * PLAYERS, abs=2)
+    assert set(shared) == set(np.flatnonzero(players.friend_day_share > 0))
+    assert (
+        (players.friend_day_share[shared] >= 0.2) & (players.friend_day_share[shared] <= 0.5)
+    ).all()
+    assert (players.boost_start_s[shared] > shared_world.now_s).all()  # no stretch
+    assert (players.booster_skill[shared] >= players.skill[shared] + 700).all()
+    truth = truth_frame(shared_world).set_index("puuid")
+    assert truth.loc[players.puuid[shared], "is_boosted"].all()
+    assert not truth.loc[players.puuid[shared], "is_smurf"].any()
+    wins = {True: 0, False: 0}
+    games = {True: 0, False: 0}
+    friend_day_shares, spans = [], []
+    for player in shared:
+        numbers, slots = _ranked_games(shared_world, int(player))
+        if len(numbers) < 20:
+            continue
+        start = shared_world.matches.start_s[numbers]
+        slot_start = start - (start - shared_world.history_start_s) % SLOT_S
+        friend = np.array([players.boosting(int(s), np.array([player]))[0] for s in slot_start])
+        won = shared_world.matches.won[numbers, slots]
+        for side in (True, False):
+            wins[side] += int(won[friend == side].sum())
+            games[side] += int((friend == side).sum())
+        days = np.unique(slot_start // DAY_S)
+        friend_days = np.unique(slot_start[friend] // DAY_S)
+        friend_day_shares.append(len(friend_days) / len(days) - players.friend_day_share[player])
+        span = shared_world.now_s - shared_world.history_start_s
+        spans.append((start[friend].max() - start[friend].min()) / span if friend.any() else 0)
+    assert len(spans) >= 30
+    assert wins[True] / games[True] > wins[False] / games[False] + 0.15
+    assert abs(np.mean(friend_day_shares)) < 0.08  # the friend's share of the days played
+    assert np.median(spans) > 0.5  # the friend's days spread over the season
+    smurfs = np.isin(players.population, [int(k) for k in SMURF_KINDS]).mean()
+    assert smurfs == pytest.approx(0.04, abs=0.005)
+    assert (players.population == int(Population.BOOSTED)).mean() == pytest.approx(0.025, abs=0.003)
 
 
 def test_a_duo_plays_on_one_team(world: World) -> None:

@@ -28,6 +28,9 @@ families and judged on the others.
     gifted-newcomers    more talented newcomers (4 %), who climb twice as far: most end
                         at a smurf's level on a new account, many still rising when a
                         crawl sees them, winning and stomping their lobbies like a smurf
+    tilted-feeders      5 % tilters: honest players who feed in many of the games they lose
+    shared-accounts     3 % of accounts shared with a much better friend, who plays them on
+                        20-50 % of days all season (boosted, with no booster's stretch)
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
@@ -70,6 +73,10 @@ class Population(IntEnum):
     # and feeds, as a deranking smurf does in the games it throws, but it wins no more than
     # its skill lets it and never dominates a lobby. Only the tilted-feeders family has them.
     TILTER = 13
+    # An account a much better friend plays on some days all season, never handing it back
+    # (a boost by sharing): the games of both show, mixed day by day, and the season's
+    # record is the pair's. Boosted in the ground truth. Only shared-accounts holds them.
+    SHARED_ACCOUNT = 14
 
 
 SMURF_KINDS = (
@@ -79,6 +86,8 @@ SMURF_KINDS = (
     Population.OFF_ROLE_SMURF,
     Population.CLIMBING_SMURF,
 )
+# Accounts played up by someone other than their owner.
+BOOSTED_KINDS = (Population.BOOSTED, Population.SHARED_ACCOUNT)
 # Honest players a naive rule (or a model fitted on one story) is tempted to flag.
 TRAPS = (
     Population.TALENTED_NEWBIE,
@@ -118,6 +127,8 @@ class WorldAssumptions:
     smurf_share: share of players who are smurfs of any kind (0.01-0.10 is plausible).
     smurf_mix: relative weight of each smurf kind within smurf_share.
     boosted_share: share of accounts someone else played up for a while.
+    shared_share: share of accounts a much better friend plays on 20-50 % of days all
+        season (``Population.SHARED_ACCOUNT``, boosted in the ground truth).
     trap_shares: share of each honest look-alike (duo friends come with their carriers).
     stat_noise: multiplies the game-to-game noise of every end-of-game number.
     matchmaking_spread: spread (ladder points, standard deviation) of the error matchmaking
@@ -146,6 +157,7 @@ class WorldAssumptions:
     smurf_share: float = 0.04
     smurf_mix: Mapping[Population, float] = field(default_factory=lambda: dict(DEFAULT_SMURF_MIX))
     boosted_share: float = 0.025
+    shared_share: float = 0.0
     trap_shares: Mapping[Population, float] = field(
         default_factory=lambda: dict(DEFAULT_TRAP_SHARES)
     )
@@ -162,7 +174,11 @@ class WorldAssumptions:
     newcomer_reach: float = 1.0
 
     def __post_init__(self) -> None:
-        shares = {"smurf_share": self.smurf_share, "boosted_share": self.boosted_share}
+        shares = {
+            "smurf_share": self.smurf_share,
+            "boosted_share": self.boosted_share,
+            "shared_share": self.shared_share,
+        }
         shares.update({p.name: s for p, s in self.trap_shares.items()})
         for name, share in shares.items():
             if not 0.0 <= share <= 0.5:
@@ -213,6 +229,7 @@ class WorldAssumptions:
         total = sum(self.smurf_mix.values())
         out = {kind: self.smurf_share * w / total for kind, w in self.smurf_mix.items()}
         out[Population.BOOSTED] = self.boosted_share
+        out[Population.SHARED_ACCOUNT] = self.shared_share
         out.update(self.trap_shares)
         return {p: s for p, s in out.items() if s > 0}
 
@@ -285,6 +302,10 @@ FAMILIES: dict[str, WorldAssumptions] = {
         stat_noise=1.1,
         trap_shares={**DEFAULT_TRAP_SHARES, Population.TILTER: 0.025},
     ),
+    # Accounts a better friend plays on some days all season: boosted without a booster's
+    # stretch, the owner's games and the friend's mixed (a world written outside the
+    # simulator had them, and no BOOSTED label caught one).
+    "shared-accounts": replace(STANDARD, shared_share=0.03),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (

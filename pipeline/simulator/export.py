@@ -26,7 +26,7 @@ from pipeline.simulator.champions import CHAMPION_IDS, CHAMPION_NAMES, ROLES
 from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.errors import AnotherWorldError
 from pipeline.simulator.payloads import GAME_VERSION, MAP_IDS, PLACEMENT_GAMES, QUEUE_MODES
-from pipeline.simulator.population import IntArray, is_smurf, is_trap
+from pipeline.simulator.population import IntArray, is_boosted, is_smurf, is_trap
 from pipeline.simulator.ranks import ranks_of
 from pipeline.simulator.season import ARAM
 from pipeline.simulator.stats import team_totals
@@ -376,7 +376,7 @@ def truth_frame(world: World) -> pd.DataFrame:
             "puuid": players.puuid,
             "population": names[population],
             "is_smurf": is_smurf(population),
-            "is_boosted": population == int(Population.BOOSTED),
+            "is_boosted": is_boosted(population),
             "is_banned": banned,
             "is_trap": is_trap(population),
             "true_skill": players.true_skill(),

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.simulator.assumptions import (
+    BOOSTED_KINDS,
     DUO_CARRIERS,
     OLD_ACCOUNT_LEVELLING,
     SMURF_KINDS,
@@ -69,9 +70,10 @@ class Players:
     skill_growth: FloatArray  # skill gained per game (talented newcomers)
     skill_floor: FloatArray
     skill_cap: FloatArray
-    booster_skill: FloatArray
+    booster_skill: FloatArray  # whoever plays the account up: a booster, a shared one's friend
     boost_start_s: IntArray
     boost_end_s: IntArray
+    friend_day_share: FloatArray  # shared accounts: the friend plays on this share of days
     luck: FloatArray  # a lucky run: extra weight in the win draw only, for some games
     luck_from_game: IntArray
     luck_until_game: IntArray
@@ -122,14 +124,41 @@ class Players:
             self.skill_floor[index],
             self.skill_cap[index],
         )
-        boosting = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
-        return np.where(boosting, self.booster_skill[index], grown)
+        return np.where(self.boosting(at_s, index), self.booster_skill[index], grown)
+
+    def boosting(self, at_s: int | IntArray, index: IntArray) -> BoolArray:
+        """Whether someone else plays these accounts at a time: a booster in its stretch, or
+        a shared account's friend on one of its days (a fixed draw per account and day)."""
+        stretch: BoolArray = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
+        share = self.friend_day_share[index]
+        if not share.any():
+            return stretch
+        return stretch | (day_draw(index, at_s // DAY_S) < share)
 
     def true_skill(self) -> FloatArray:
         """The ground-truth skill of each account's owner now."""
         grown = self.skill + self.skill_growth * self.games
         owner: FloatArray = np.clip(grown, self.skill_floor, self.skill_cap)
         return owner
+
+
+def day_draw(player: IntArray, day: int | IntArray) -> FloatArray:
+    """A uniform draw in [0, 1) per player for one day, the same whenever it is asked
+    (a splitmix64 of the pair): whose day it is depends on nothing the season does."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(player, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        x ^= np.asarray(day, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def is_boosted(population: IntArray) -> BoolArray:
+    """Which accounts someone else plays up (a booster's stretch, a friend's days)."""
+    return _is(population, *BOOSTED_KINDS)
 
 
 def is_smurf(population: IntArray) -> BoolArray:
@@ -284,12 +313,21 @@ def _skills(
     tilt_share = np.zeros(count)
     if tilter.any():  # drawn only where there are tilters: other worlds stay as they were
         tilt_share[tilter] = rng.uniform(0.35, 0.75, int(tilter.sum()))
+    shared = _is(population, Population.SHARED_ACCOUNT)
+    friend_day_share = np.zeros(count)
+    if shared.any():  # likewise: only worlds with shared accounts draw for them
+        # An owner of any middling level, and a friend 700-1,500 points better.
+        n = int(shared.sum())
+        skill[shared] = np.clip(rng.normal(1000, 300, n), 250, 1800)
+        booster[shared] = np.clip(skill[shared] + rng.uniform(700, 1500, n), 0.0, 3300.0)
+        friend_day_share[shared] = rng.uniform(0.2, 0.5, n)
     return {
         "skill": skill,
         "skill_growth": growth,
         "skill_floor": np.where(normal, np.maximum(skill - 400.0, 0.0), skill),
         "skill_cap": np.minimum(skill + reach, SKILL_MAX),
-        "booster_skill": np.where(boosted, booster, 0.0),
+        "booster_skill": np.where(boosted | shared, booster, 0.0),
+        "friend_day_share": friend_day_share,
         "main_champion_bonus": np.where(one_trick, rng.uniform(700, 1000, count), 0.0),
         "style": rng.normal(0.0, 0.15, count),
         # A deranking smurf parks its account somewhere between IRON and GOLD.
@@ -412,6 +450,9 @@ def _activity(
         if games is not None:
             fewest, most = _scaled_range(games, assumptions.smurf_games if smurf else 1.0)
             max_games = np.where(members, rng.integers(fewest, most, count), max_games)
+    shared = _is(population, Population.SHARED_ACCOUNT)
+    if shared.any():  # drawn only where there are shared accounts: other worlds as they were
+        per_day[shared] = rng.uniform(0.8, 2.5, int(shared.sum()))
     luck_from_game = np.where(hot, rng.integers(0, 12, count), 0).astype(np.int64)
     luck_until_game = np.where(hot, luck_from_game + rng.integers(15, 25, count), 0)
     # A booster plays the account for 60-120 games at a boosting pace, then hands it back.

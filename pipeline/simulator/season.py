@@ -166,6 +166,8 @@ def _queued_players(
     if absent is not None:
         eligible &= ~absent
     index = np.flatnonzero(eligible)
+    # A booster plays at a booster's pace in its stretch; a shared account's friend plays
+    # at the owner's, on the friend's days.
     boosting = (players.boost_start_s[index] <= at_s) & (at_s < players.boost_end_s[index])
     per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])
     chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
@@ -331,7 +333,7 @@ def _pick_champions(
     players: Players, rng: np.random.Generator, lobby: IntArray, role: IntArray, at_s: int
 ) -> IntArray:
     """Each participant's champion: their main, another of their pool, or any of the role."""
-    boosting = (players.boost_start_s[lobby] <= at_s) & (at_s < players.boost_end_s[lobby])
+    boosting = players.boosting(at_s, lobby)
     pool = np.where(boosting[..., None], players.booster_champions[lobby], players.champions[lobby])
     roll = rng.random(lobby.shape)
     main_share = players.main_share[lobby]
