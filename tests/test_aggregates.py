@@ -250,6 +250,7 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         con.execute("ALTER TABLE players DROP COLUMN first_games_fetched_at")  # migration 021
         for column in ("lobby_games", "lobby_z_sum"):  # migration 022
             con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
+        con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")  # migration 025
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:
@@ -357,6 +358,33 @@ def test_dropping_the_keys_of_participants_weeks_and_queue_keeps_every_row_and_w
         players = con.execute("SELECT count(DISTINCT puuid) FROM match_participants").fetchone()
     assert players is not None and queue == (players[0], players[0])  # each queued once
     assert _tables(path) == _rebuilt(path, tmp_path)
+
+
+def test_a_database_from_before_the_lobby_z_squares_sums_its_games_again_with_them(
+    world: World, tmp_path: Path
+) -> None:
+    """Upgrading a database whose sums hold no lobby z squared (an older release's rows,
+    some merged per key, which cannot be split into games again) sums every stored game
+    again with the lobby reference it kept: the sums then equal those today's writers keep,
+    squares included, and the analyzer's inputs are summed again."""
+    older = tmp_path / "v24.duckdb"
+    _migrated_to(older, 24)
+    today = tmp_path / "today.duckdb"
+    migrate(today)
+    _store(today, world, np.arange(world.matches.count))
+    with write(today) as con:
+        keep_current(con, ScoringParams())  # a reference, the inputs built, rows merged
+    _copy_rows(today, older)
+    with read(older) as con:
+        columns = {c[0] for c in con.execute("DESCRIBE player_game_sums").fetchall()}
+        assert "lobby_z_sq" not in columns
+        assert con.execute("SELECT count(*) FROM player_score_inputs").fetchone() != (0,)
+    migrate(older)
+    assert _tables(older) == _tables(today)
+    with read(older) as con:
+        squares = con.execute("SELECT sum(lobby_z_sq) FROM player_game_sums").fetchone()
+        assert squares is not None and squares[0] > 0
+        assert con.execute("SELECT count(*) FROM player_score_inputs").fetchone() == (0,)
 
 
 def test_games_committed_while_the_reference_is_rebuilt_wait_for_it(

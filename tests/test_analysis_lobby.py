@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,6 +121,40 @@ def test_a_deranker_dominates_its_wins_and_feeds_in_its_losses(
         deranker["lobby_perf_wins"] - deranker["lobby_perf_losses"]
         > honest["lobby_perf_wins"] - honest["lobby_perf_losses"] + 1.0
     )
+
+
+def test_an_account_two_people_play_swings_beyond_its_results(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """An account played strongly on some days and weakly on others, winning and losing on
+    both, swings beyond what its results explain; a steady player does not, nor does a
+    deranker, whose weak games are exactly its losses (the results explain them). The
+    swing reads as the factor ``play_swing`` (its log), in words."""
+    shared = [
+        Game(
+            won=i % 2 == 0,
+            strength=1.8 if (i // 4) % 2 == 0 else 0.7,
+            at=START + timedelta(hours=6 * i),
+        )
+        for i in range(24)
+    ]
+    add_matches(con, "shared", shared, lobby_prefix="s")
+    add_matches(con, "steady", games_every(24, won=[True, False], strength=1.2), lobby_prefix="t")
+    deranker = [
+        Game(won=i % 2 == 0, strength=1.8 if i % 2 == 0 else 0.7, at=START + timedelta(hours=6 * i))
+        for i in range(24)
+    ]
+    add_matches(con, "deranker", deranker, lobby_prefix="d")
+    features = _features(con, "shared", "steady", "deranker")
+    swing = features["lobby_swing"]
+    assert swing["shared"] > 2 * swing["steady"]
+    assert swing["shared"] > 2 * swing["deranker"]
+    # A steady player's spread is near nothing; the shrinkage keeps it near a typical one.
+    assert 0.05 < swing["steady"] < 0.25
+    inputs = _inputs(features)
+    assert inputs.loc["shared", "play_swing"] == pytest.approx(float(np.log(swing["shared"])))
+    assert factor_phrase("boosted", "play_swing", 1.0) == "play swinging beyond its results"
+    assert factor_phrase("boosted", "play_swing", -1.0) == "play as steady as its results"
 
 
 def test_throwing_counts_in_full_on_an_even_season_and_not_on_a_winning_one(

@@ -16,7 +16,8 @@ Every score is linear in the sums: a player's summed z against their tier's base
 ``direction * (sum - n * mean) / sd`` per metric, and their summed lobby z likewise from
 the sums of own value minus the lobby's. Sums against time (t, in days) give each a trend
 (a least-squares line, ridge-damped so a short span cannot make a steep slope), which says
-how the player compares *lately* and *earlier* without a window of games.
+how the player compares *lately* and *earlier* without a window of games. The sum of each
+game's lobby z squared gives how far play swings about the means of the games won and lost.
 
 What the account has played comes from its profile (``players``: the last summoner-v4 and
 league-v4 answer), never from what was crawled: ``games_played`` is the solo entry's wins +
@@ -56,6 +57,11 @@ UNRANKED = "UNRANKED"
 # About one game in fifteen of an ordinary player is a stomp (lobby z >= 1; the prior pulls a
 # short record toward that rate).
 STOMP_BASE_RATE = 0.07
+# A steady player's spread of lobby z about its wins' and its losses' means is about 0.5
+# (0.46-0.52 on crawls of the bundled simulator and of an independently written world): a
+# short record's swing is pulled toward that variance by this many games.
+SWING_PRIOR_VARIANCE = 0.25
+SWING_PRIOR_GAMES = 10
 # Ridge on a trend's time spread, in days squared per game: games a few days apart say
 # little about a trend, so their slope is damped toward flat.
 TREND_RIDGE_DAYS2 = 49.0
@@ -268,7 +274,8 @@ totals AS (
            {_days("min(first_start)")} AS t_first,
            {_days("max(last_start)")} AS t_last,
            max(max_level) AS level_at_last_game,
-           sum(lobby_stomps) AS stomps
+           sum(lobby_stomps) AS stomps,
+           sum(lobby_z_sq)::DOUBLE AS lobby_z_sq
     FROM sums GROUP BY puuid
 ),
 scored AS (
@@ -323,6 +330,7 @@ _PLAYER = f"""player AS (
 TOTAL_COLUMNS = (
     "games", "wins", "kills", "deaths", "assists", "t_sum", "t_sq", "win_t_sum",
     "lobby_t_sum", "lobby_t_sq", "t_first", "t_last", "level_at_last_game", "stomps",
+    "lobby_z_sq",
 )  # fmt: skip
 SCORED_COLUMNS = (
     "perf_sum", "perf_t", "lobby_games", "lobby_sum", "lobby_t", "lobby_wins",
@@ -391,6 +399,15 @@ SELECT s.puuid,
            AS lobby_perf_losses,
        coalesce(pg.loss_deaths_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)
            AS loss_deaths_z,
+       -- How far play against the lobby swings beyond what the results explain: the
+       -- spread of the games' lobby z about the mean of those won and of those lost.
+       (greatest(coalesce(pg.lobby_z_sq, 0)
+                 - pow(coalesce(pg.lobby_win_sum, 0), 2) / greatest(pg.lobby_wins, 1)
+                 - pow(coalesce(pg.lobby_loss_sum, 0), 2) / greatest(pg.lobby_losses, 1), 0)
+           + {SWING_PRIOR_GAMES} * {SWING_PRIOR_VARIANCE})
+           / (greatest(coalesce(pg.lobby_wins, 0) - 1, 0)
+              + greatest(coalesce(pg.lobby_losses, 0) - 1, 0) + {SWING_PRIOR_GAMES})
+           AS lobby_swing,
        (coalesce(pg.stomps, 0) + $perf_prior * $stomp_base_rate)
            / (coalesce(pg.lobby_games, 0) + $perf_prior) AS stomp_share,
        coalesce(pg.lobby_slope * (pg.t_last - pg.t_first), 0)

@@ -32,6 +32,11 @@ season), never from how many of its games were crawled:
     lobby_wins            the same over the games won only
     lobby_losses          ... and over the games lost only
     lobby_stomps          logit of the shrunk share of games far above the lobby (z >= 1)
+    play_swing            ln of the spread (variance) of the games' lobby z about the means
+                          of those won and those lost, shrunk toward a steady player's 0.25:
+                          play that swings beyond what the results explain, as when two
+                          people play one account (a friend some days, a booster then the
+                          owner)
     loss_deaths           deaths against the lobby's, in the games lost (z)
     deliberate_losses     max(loss_deaths, 0) x max(lobby_wins - lobby_losses, 0): dominant
                           wins and feeding losses, the mark of throwing games on purpose;
@@ -223,6 +228,7 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
             "lobby_wins": wins,
             "lobby_losses": losses,
             "lobby_stomps": logit(number("stomp_share")),
+            "play_swing": np.log(number("lobby_swing")),
             "loss_deaths": number("loss_deaths_z"),
             "deliberate_losses": deliberate_losses,
             "throwing_on_even_season": deliberate_losses * even_season,
@@ -463,6 +469,7 @@ BOOSTED_MODEL = LogisticModel(
             knots=(0.0, 0.0922, 0.2618),
             slopes=(0.0, 0.0, 1.8457, 3.3529),
         ),
+        Factor("play_swing", 2.0, -1.357),
         Factor(
             "lobby_stomps",
             0.6505,
@@ -491,6 +498,7 @@ _FACTOR_WORDS = {
     "lobby_losses": "play in games lost",
     "throwing_on_even_season": "throwing on an even season",
     "old_account": "old account",
+    "play_swing": "play swinging beyond its results",
 }
 # What a value below the center reads as, where "low ..." would not: most players show no
 # rise at all, veterans included, for whom "low learning on a new account" means nothing.
@@ -503,6 +511,7 @@ _LOW_WORDS = {
     "throwing_on_even_season": "no throwing on an even season",
     # Below the center is a younger account, not a little age.
     "old_account": "younger account",
+    "play_swing": "play as steady as its results",
 }
 
 

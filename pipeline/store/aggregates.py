@@ -191,6 +191,12 @@ def _game_columns() -> list[tuple[str, str]]:
         ("lobby_t_sum", f"CASE WHEN {in_lobby} THEN coalesce({_q('t')}, 0) ELSE 0 END"),
         ("lobby_t_sq", f"CASE WHEN {in_lobby} THEN coalesce({_q('t * t')}, 0) ELSE 0 END"),
         ("lobby_stomps", f"CASE WHEN lobby_z >= {STOMP_Z} THEN 1 ELSE 0 END"),
+        # With the reference of when it was summed, as the stomps: a square cannot be
+        # summed from the other nine's sums under another reference (a new one rebuilds).
+        (
+            "lobby_z_sq",
+            f"CASE WHEN {in_lobby} THEN coalesce({_q('lobby_z * lobby_z')}, 0) ELSE 0 END",
+        ),
     ]
     for m in METRICS:
         x, d = f"x_{m.name}", f"d_{m.name}"
@@ -340,14 +346,6 @@ def _add_weeks(con: duckdb.DuckDBPyConnection, per_game: str) -> None:
     con.execute(f"INSERT INTO player_game_weeks BY NAME {_weeks_select(per_game)}")
 
 
-def refill_weeks(con: duckdb.DuckDBPyConnection) -> None:
-    """Sum the weeks table again from every stored game, with the stored lobby reference
-    (as the writers did): for a database whose weeks rows predate their lobby sums."""
-    forget_score_inputs(con)
-    con.execute("DELETE FROM player_game_weeks")
-    _add_weeks(con, per_game_sql("match_participants"))
-
-
 def enqueue_players(
     con: duckdb.DuckDBPyConnection, puuids: str, *, note_queued: bool = True
 ) -> None:
@@ -467,13 +465,12 @@ def rebuild_aggregates(con: duckdb.DuckDBPyConnection, *, renorm: bool = True) -
 
 def complete_aggregates(con: duckdb.DuckDBPyConnection) -> None:
     """Bring an older database's aggregates to this layout (run by the migration that
-    completes it): sum the stored games if the tables are empty (a database from before
-    they existed), else the weeks again (one from before the weeks held their lobby sums)."""
+    completes it): sum the stored games again, with the lobby reference refreshed if the
+    tables are empty (a database from before they existed), else with the one kept (a
+    database from before the sums held the lobby z squared: a merged row cannot be split
+    into its games again)."""
     row = con.execute("SELECT count(*) FROM player_game_sums").fetchone()
-    if row and row[0] == 0:
-        rebuild_aggregates(con)
-    else:
-        refill_weeks(con)
+    rebuild_aggregates(con, renorm=bool(row and row[0] == 0))
 
 
 def stored_games(con: duckdb.DuckDBPyConnection) -> int:

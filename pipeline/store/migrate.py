@@ -35,8 +35,8 @@ _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # What a migration's SQL cannot do itself, run in its transaction after it: fill the
 # aggregate tables from the games already stored, once their layout is complete (so that
 # the writers' statements apply; it was complete at 13 until the weeks gained their lobby
-# sums at 22).
-_AFTER = {22: complete_aggregates}
+# sums at 22, and again until the sums gained the lobby z squared at 25).
+_AFTER = {25: complete_aggregates}
 
 
 @dataclass(frozen=True)
