@@ -17,6 +17,7 @@ from pipeline.analysis.fit import (
     probability,
     threshold_for_precision,
 )
+from pipeline.analysis.model import Factor, LogisticModel
 
 
 def test_fit_logistic_recovers_the_generating_coefficients() -> None:
@@ -195,3 +196,19 @@ def test_a_straight_refit_is_unchanged_by_the_bent_option() -> None:
     assert beside.factors[0].knots == ()
     assert beside.factors[1].knots
     assert alone.factors[0].weight == pytest.approx(beside.factors[0].weight, rel=0.2)
+
+
+def test_a_factor_fitted_beside_a_kept_model_adds_to_it() -> None:
+    """A kept model (``base``) stays as it is and a factor fitted beside it adds what it
+    explains: on a truth of the kept model's log-odds plus 1.5 per unit of ``b``, the result
+    holds the kept factor unchanged, ``b`` near 1.5, and an intercept moved to the truth's."""
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=40_000), rng.normal(size=40_000)
+    kept = LogisticModel("boosted", -2.0, (Factor("a", 1.0, 0.0),))
+    y = (rng.random(40_000) < 1 / (1 + np.exp(-(-2.5 + a + 1.5 * b)))).astype(float)
+    frame = pd.DataFrame({"a": a, "b": b})
+    model = fit_model(frame, y, "boosted", ["b"], l2=0.01, base=kept)
+    assert model.factors[0] == kept.factors[0]
+    assert [f.name for f in model.factors] == ["a", "b"]
+    assert model.factors[1].weight == pytest.approx(1.5, abs=0.1)
+    assert model.intercept == pytest.approx(-2.5, abs=0.1)

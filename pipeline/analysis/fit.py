@@ -51,18 +51,22 @@ KNOT_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.97)
 BENT_TARGETS = ("smurf", "boosted")
 
 
-def fit_logistic(x: FloatArray, y: FloatArray, l2: float = 1.0) -> tuple[float, FloatArray]:
+def fit_logistic(
+    x: FloatArray, y: FloatArray, l2: float = 1.0, offset: FloatArray | None = None
+) -> tuple[float, FloatArray]:
     """Intercept and coefficients minimising log-loss + l2/2 * |coefficients|^2.
 
-    ``x`` should be standardised; the intercept is not penalised.
+    ``x`` should be standardised; the intercept is not penalised. ``offset``: log-odds each
+    row already has (a model kept as it is), which the fit adds to.
     """
     n, k = x.shape
     design = np.c_[np.ones(n), x]
     beta = np.zeros(k + 1)
     penalty = np.full(k + 1, l2)
     penalty[0] = 0.0
+    base = np.zeros(n) if offset is None else offset
     for _ in range(NEWTON_STEPS):
-        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        p = 1.0 / (1.0 + np.exp(-(base + design @ beta)))
         gradient = design.T @ (p - y) + penalty * beta
         hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
@@ -80,6 +84,7 @@ def fit_model(
     l2: float = 1.0,
     *,
     bent: Mapping[str, float] | None = None,
+    base: LogisticModel | None = None,
 ) -> LogisticModel:
     """A model over ``factors`` fitted to ``y``, centred on the inputs' means.
 
@@ -87,8 +92,12 @@ def fit_model(
     them): each is fitted as a line bent at ``KNOT_QUANTILES`` of its values, one slope per
     piece, and a slope that comes out against the direction is held at 0 and the fit run
     again (so the factor still reads the way its name says). The others are straight lines.
+
+    ``base``: a model kept as it is, ``factors`` fitted beside it (its log-odds an offset):
+    the result is ``base`` with those factors added and its intercept moved.
     """
     bent = bent or {}
+    offset = None if base is None else base.contributions(inputs).sum(axis=1).to_numpy()
     x = inputs[list(factors)].astype("float64")
     mean = x.mean()
     knots = {name: _knots(x[name]) for name in factors if name in bent}
@@ -112,7 +121,7 @@ def fit_model(
     standard = (np.column_stack(columns) - np.array(centres)) / spread
     direction = np.array(signs)
     while True:
-        intercept, fitted = fit_logistic(standard[:, free], y, l2)
+        intercept, fitted = fit_logistic(standard[:, free], y, l2, offset)
         coefficients = np.zeros(len(columns))
         coefficients[free] = fitted
         against = free & (coefficients * direction < 0)
@@ -134,6 +143,9 @@ def fit_model(
         # so it moves by the bent line's value at the center less its value there.
         at_means = sum(v * c for v, c in zip(piece_slopes, np.array(centres)[mine], strict=True))
         intercept += float(factor.shape(np.array([factor.center]))[0]) - float(at_means)
+    if base is not None:
+        intercept += base.intercept
+        built = [*base.factors, *built]
     return LogisticModel(target=target, intercept=round(intercept, 4), factors=tuple(built))
 
 
@@ -197,17 +209,19 @@ def held_out_scores(
     l2: float = 1.0,
     *,
     bent: Mapping[str, float] | None = None,
+    base: LogisticModel | None = None,
 ) -> list[tuple[pd.DataFrame, FloatArray]]:
     """Each world of ``data`` (a ``training_frame``) with the probabilities a ``target``
-    model over ``factors`` gives it when fitted on the other worlds only (on itself when it
-    is the only one): how the model does on a world nobody fitted to."""
+    model over ``factors`` (beside ``base``, see ``fit_model``) gives it when fitted on the
+    other worlds only (on itself when it is the only one): how the model does on a world
+    nobody fitted to."""
     worlds = sorted(data["world"].unique())
     scored = []
     for world in worlds:
         test = data[data["world"] == world]
         train = data[data["world"] != world] if len(worlds) > 1 else test
         truth = train[f"is_{target}"].to_numpy(dtype="float64")
-        model = fit_model(train, truth, target, factors, l2, bent=bent)
+        model = fit_model(train, truth, target, factors, l2, bent=bent, base=base)
         scored.append((test, probability(model, test)))
     return scored
 
@@ -219,6 +233,7 @@ def held_out_threshold(
     l2: float = 1.0,
     *,
     bent: Mapping[str, float] | None = None,
+    base: LogisticModel | None = None,
 ) -> float:
     """The lowest probability at which a ``target`` model over ``factors`` keeps
     ``TARGET_PRECISION`` over the worlds of ``data`` (a ``training_frame``) pooled, each
@@ -232,7 +247,7 @@ def held_out_threshold(
     stored games (5-9, 10-19, 20+), each chosen the same way, gave the same precision on the
     held-out crawls pooled (players with a profile) and less recall (0.28 against 0.33).
     """
-    scored = held_out_scores(data, target, factors, l2, bent=bent)
+    scored = held_out_scores(data, target, factors, l2, bent=bent, base=base)
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
     return threshold_for_precision(truth, np.concatenate([p for _, p in scored]))
 
@@ -249,6 +264,7 @@ def precision_by_games(
     l2: float = 1.0,
     *,
     bent: Mapping[str, float] | None = None,
+    base: LogisticModel | None = None,
 ) -> list[tuple[int, float, int]]:
     """(from games, precision, labels) of the ``target`` label at ``threshold`` for players
     with at least that many stored games (and fewer than the next step), every world scored
@@ -256,7 +272,7 @@ def precision_by_games(
     ``scoring.LABEL_PRECISION_BY_GAMES`` holds. The label is "probability at or above the
     threshold" of this model alone; in scoring a player above both thresholds is SMURF, so
     a few BOOSTED labels counted here are SMURF labels in use."""
-    scored = held_out_scores(data, target, factors, l2, bent=bent)
+    scored = held_out_scores(data, target, factors, l2, bent=bent, base=base)
     games = np.concatenate([test["games_analyzed"].to_numpy() for test, _ in scored])
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
     labelled = np.concatenate([p for _, p in scored]) >= threshold
