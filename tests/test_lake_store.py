@@ -312,9 +312,9 @@ def test_a_writer_killed_mid_commit_loses_nothing_committed(lake_url: str) -> No
 def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_them(
     lake_url: str, tmp_path: Path
 ) -> None:
-    """Migration 022 on a lake that already holds games (its weeks without their lobby
-    sums) fills them from the stored games: the aggregates end equal to those the writers
-    keep, bit for bit."""
+    """Migrations 022 and 025 on a lake that already holds games (its weeks without their
+    lobby sums, its sums without the lobby z squared) sum them from the stored games: the
+    aggregates end equal to those the writers keep, bit for bit."""
     from pipeline.store.aggregates import canonical_sums
 
     source = tmp_path / "world.duckdb"
@@ -329,8 +329,9 @@ def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_the
     with write(lake_url) as con:  # as a release before 022 left it
         for column in ("lobby_games", "lobby_z_sum"):
             con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
-        for column in ("week_lobby_games", "week_lobby_z"):
+        for column in ("week_lobby_games", "week_lobby_z", "lobby_z_sq"):
             con.execute(f"ALTER TABLE player_score_inputs DROP COLUMN {column}")
+        con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")
         con.execute("DELETE FROM schema_migrations WHERE version >= 22")
     applied = migrate(lake_url)
     assert [m.version for m in applied] == list(range(22, latest_version() + 1))
