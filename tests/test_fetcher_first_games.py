@@ -304,8 +304,10 @@ def test_the_upgrade_starts_part_read_histories_again_from_the_newest(db_path: P
                 "INSERT INTO match_participants (match_id, puuid, queue_id) VALUES (?, 'mid', 420)",
                 [f"EUW1_{number}"],
             )
-        con.execute("DELETE FROM schema_migrations WHERE version = 24")
-    assert [m.version for m in migrate(db_path)] == [24]
+        con.execute("DELETE FROM schema_migrations WHERE version >= 24")
+        for table in ("player_game_sums", "player_score_inputs"):  # added by 025
+            con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
+    assert [m.version for m in migrate(db_path)] == [24, 25]
     with Database(db_path).read() as con:
         starts = dict(con.execute("SELECT puuid, history_start_index FROM players").fetchall())
     assert starts == {"mid": 0, "done": 2, "new": 0}
