@@ -37,7 +37,14 @@ from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
-from tests.notebook_world import BANNED, FIRST_SCORING, NEWLY_FLAGGED, NOW, build_world
+from tests.notebook_world import (
+    BANNED,
+    FIRST_SCORING,
+    NEWLY_FLAGGED,
+    NOW,
+    build_unprofiled_world,
+    build_world,
+)
 
 NOTEBOOKS = ("01-smurf-report", "02-player-explorer", "03-job-monitor", "04-sql")
 SIM_SCORED_AT = datetime(2026, 11, 1)
@@ -77,6 +84,12 @@ def sim_reports(sim_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_world(tmp_path_factory.mktemp("world") / "world.duckdb")
+
+
+@pytest.fixture(scope="module")
+def unprofiled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Games stored and scored, no profile ever fetched: every label INSUFFICIENT_DATA."""
+    return build_unprofiled_world(tmp_path_factory.mktemp("unprofiled") / "unprofiled.duckdb")
 
 
 def _outputs(path: Path) -> list[dict[str, object]]:
@@ -280,6 +293,34 @@ def test_job_monitor_says_when_a_section_is_empty(world_db: Path, tmp_path: Path
         "No failed runs in this window.",
     ):
         assert sentence in text
+
+
+def test_smurf_report_where_nobody_could_be_judged_says_why(
+    unprofiled_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on scores made before any profile was fetched, the report says what
+    the players lack and what to run, instead of a blank suspicion chart and "No player is
+    flagged" as if nobody were suspicious."""
+    result = run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=unprofiled_db)
+    text = _text(result.executed_path)
+    assert "Nobody could be judged yet: all " in text
+    assert "`smurf run PROFILE_REFRESHER` fetches the profiles" in text
+    assert "No player is flagged: nobody could be judged yet (above)." in text
+    images = [o for o in _outputs(result.executed_path) if "image/png" in o.get("data", {})]  # type: ignore[operator]
+    assert images == []
+
+
+def test_player_explorer_where_nobody_could_be_judged_says_why(
+    unprofiled_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on scores without profiles, the explorer's header promises no top
+    suspect and its status says why nobody is listed."""
+    result = run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=unprofiled_db)
+    text = _text(result.executed_path)
+    assert "no suspect to open" in text
+    assert "opened on the top suspect" not in text
+    assert "Nobody could be judged yet" in text
+    assert "Choose Label INSUFFICIENT_DATA to list them." in text
 
 
 def test_job_monitor_on_a_job_type_named_in_lower_case(world_db: Path, tmp_path: Path) -> None:
