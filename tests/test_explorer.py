@@ -104,13 +104,20 @@ def test_first_scored_at_is_the_oldest_score_or_none(
             datetime(2026, 11, 27, 18, 0, 5),
             "lower min_games, check platform, or run `smurf analyze`.",
         ),
-        (datetime(2020, 1, 1), None, "lower min_games, check platform, or run `smurf analyze`."),
+        (
+            datetime(2020, 1, 1),
+            None,
+            "nobody in this database is scored yet. Store games (`smurf track` and the jobs,"
+            " or `smurf import-matches`), then run `smurf analyze` (the scheduler runs all of"
+            " them on its own).",
+        ),
     ],
 )
 def test_no_scores_says_when_as_of_is_before_the_first_score(
     as_of: datetime, first_scored: datetime | None, advice: str
 ) -> None:
-    """An as_of before the first score is named as the reason, not the filters."""
+    """An as_of before the first score is named as the reason, and a database never scored
+    says what stores games and scores them, not the filters."""
     expected = f"No player with at least 10 games has a score as of {as_of:%Y-%m-%d %H:%M} UTC: "
     assert expected + advice == scores.no_scores_message(
         "with at least 10 games", as_of, first_scored

@@ -32,7 +32,7 @@ from pipeline.reports.runner import execute_notebook
 from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
-from pipeline.store import read, write
+from pipeline.store import migrate, read, write
 from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
@@ -84,6 +84,14 @@ def sim_reports(sim_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_world(tmp_path_factory.mktemp("world") / "world.duckdb")
+
+
+@pytest.fixture(scope="module")
+def new_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database `smurf db migrate` has just made: the schema and the seeded jobs only."""
+    path = tmp_path_factory.mktemp("new") / "new.duckdb"
+    migrate(path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +301,15 @@ def test_job_monitor_says_when_a_section_is_empty(world_db: Path, tmp_path: Path
         "No failed runs in this window.",
     ):
         assert sentence in text
+
+
+def test_smurf_report_on_a_new_database_says_what_to_run(new_db: Path, tmp_path: Path) -> None:
+    """Run as opened on a database `smurf db migrate` just made, the report says nobody is
+    scored yet and what stores games and scores them, not to lower min_games."""
+    result = run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=new_db)
+    text = _text(result.executed_path)
+    assert "nobody in this database is scored yet. Store games (`smurf track` and the" in text
+    assert "lower min_games" not in text
 
 
 def test_smurf_report_where_nobody_could_be_judged_says_why(

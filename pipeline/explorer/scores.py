@@ -77,12 +77,19 @@ def first_scored_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 def no_scores_message(within: str, as_of: datetime, first_scored: datetime | None) -> str:
     """Why no player ``within`` the report's filters has a score at ``as_of``: the time is
-    before the first score (``first_scored``), else the filters or a missing analysis."""
+    before the first score (``first_scored``), or none was ever made, else the filters or a
+    missing analysis."""
     said = f"No player {within} has a score as of {as_of:%Y-%m-%d %H:%M} UTC"
     if first_scored is not None and as_of < first_scored:
         return (
             f"{said}: the first score was made at {first_scored:%Y-%m-%d %H:%M:%S} UTC; "
             "choose a later as_of."
+        )
+    if first_scored is None:  # lower min_games or another platform would not help
+        return (
+            f"{said}: nobody in this database is scored yet. Store games (`smurf track` and"
+            " the jobs, or `smurf import-matches`), then run `smurf analyze` (the scheduler runs"
+            " all of them on its own)."
         )
     return f"{said}: lower min_games, check platform, or run `smurf analyze`."
 
