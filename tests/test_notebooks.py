@@ -312,6 +312,25 @@ def test_smurf_report_on_a_new_database_says_what_to_run(new_db: Path, tmp_path:
     assert "lower min_games" not in text
 
 
+def test_sql_notebook_on_a_new_database_says_what_fills_each_example(
+    new_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on a new database, each example query that returns no rows says what
+    would fill it, rather than show a bare header over "No data available in table"."""
+    result = run_report("04-sql", {}, out_dir=tmp_path, db_path=new_db)
+    text = _text(result.executed_path)
+    for sentence in (
+        "*Nobody is scored yet: `smurf analyze` (or the scheduler) scores the players whose"
+        " games are stored.*",
+        "*No player has 20 ranked solo games stored yet: lower min_games, or let the jobs"
+        " store more.*",
+        "*No label has changed yet: this needs two scoring runs",
+        "*No account is checked yet: BAN_CHECKER (`smurf run BAN_CHECKER`, or the scheduler)"
+        " checks the flagged players.*",
+    ):
+        assert sentence in text
+
+
 def test_smurf_report_where_nobody_could_be_judged_says_why(
     unprofiled_db: Path, tmp_path: Path
 ) -> None:
