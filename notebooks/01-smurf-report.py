@@ -94,7 +94,10 @@ present.show_table(
     empty=scores.no_scores_message(within, as_of_at, first_scored),
     index=True,
 )
-if not latest.empty:
+unjudged = scores.unjudged_message(latest)  # no profiles fetched yet, say: no blank chart
+if unjudged:
+    display(Markdown(f"*{unjudged}*"))
+elif not latest.empty:
     display(plots.score_distribution_figure(latest))
 
 # %% [markdown]
@@ -108,7 +111,7 @@ if 0 < len(suspects) < top_n:  # the header promised top_n
     display(Markdown(f"Only {counted(len(suspects), 'player is', 'players are')} flagged, all listed."))
 present.show_table(
     scores.for_readers(suspects),
-    empty="No player is flagged.",
+    empty="No player is flagged" + (": nobody could be judged yet (above)." if unjudged else "."),
     paged=False,  # every suspect asked for, also in print
 )
 

@@ -44,7 +44,7 @@ from pipeline.workspace import notebook_database, notebook_lock_timeout
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 explorer = PlayerExplorer(db, queue=queue or None, timeout_s=wait_s)
-opened_on = "opened on the top suspect" if len(explorer.scores) else "nobody scored yet"
+opened_on = "opened on the top suspect" if explorer.shown else "no suspect to open" if len(explorer.scores) else "nobody scored yet"
 display(present.header(
     f"Database `{present.shown_path(db)}`",
     f"opened on `{player}`" if player else opened_on,

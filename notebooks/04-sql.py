@@ -18,7 +18,8 @@
 # `q(sql, params)` runs one statement on a read-only connection that is opened for it and
 # closed straight after, so this notebook never blocks the scheduler for long: the connection
 # reaches no file but the database, and a query stops at its time limit. It returns at most
-# `max_rows` rows, and says so above them when the query returned more. Bind values with `?`
+# `max_rows` rows, and says so above them when the query returned more (and what its `empty`
+# says when it returned none). Bind values with `?`
 # placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into
 # the SQL text. The schema is in `pipeline/store/migrations/`. Add cells of your own below:
 # in `smurf lab` this is your working copy, so nothing you type here changes the repository.
@@ -42,13 +43,15 @@ db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 
 
-def q(text: str, params: list[object] | None = None):
+def q(text: str, params: list[object] | None = None, empty: str = "The query returned no rows."):
     """Run one read-only query; at most max_rows rows (shown as a sortable table), and a
-    note above them when the query returned more."""
+    note above them when the query returned more, or `empty` when it returned none."""
     frame = sql.query(db, text, params, max_rows=max_rows, timeout_s=wait_s)
     note = sql.cut_note(frame)
     if note:
         display(Markdown(f"**{note}**"))
+    if frame.empty:
+        display(Markdown(f"*{empty}*"))
     return frame
 
 
@@ -66,7 +69,7 @@ SELECT p.platform, s.tier, count(*) AS players,
        count(*) FILTER (WHERE s.label = 'BOOSTED') AS boosted
 FROM latest_smurf_scores s JOIN players p USING (puuid)
 GROUP BY ALL ORDER BY platform, players DESC
-""")
+""", empty="Nobody is scored yet: `smurf analyze` (or the scheduler) scores the players whose games are stored.")
 
 # %% [markdown]
 # ## Highest win rates over at least `min_games` ranked solo games
@@ -85,7 +88,7 @@ GROUP BY puuid
 HAVING count(*) >= ?
 ORDER BY win_rate DESC
 LIMIT 20
-""", [min_games])
+""", [min_games], empty=f"No player has {min_games} ranked solo games stored yet: lower min_games, or let the jobs store more.")
 
 # %% [markdown]
 # ## How each player's label changed between scoring runs
@@ -100,7 +103,7 @@ FROM smurf_scores s LEFT JOIN players p USING (puuid)
 QUALIFY previous_label IS DISTINCT FROM s.label AND previous_label IS NOT NULL
 ORDER BY s.scored_at DESC
 LIMIT 50
-""")
+""", empty="No label has changed yet: this needs two scoring runs (`smurf analyze` after new games or profiles) that label a player differently.")
 
 # %% [markdown]
 # ## Ban evidence: the latest check of each account
@@ -111,7 +114,7 @@ SELECT status, count(*) AS accounts
 FROM (SELECT * FROM account_checks
       QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC) = 1)
 GROUP BY status ORDER BY accounts DESC
-""")
+""", empty="No account is checked yet: BAN_CHECKER (`smurf run BAN_CHECKER`, or the scheduler) checks the flagged players.")
 
 # %% [markdown]
 # ## The connection is read-only

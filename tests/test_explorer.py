@@ -36,6 +36,7 @@ from tests.notebook_world import (
     PLAYERS,
     SECOND_SCORING,
     SMURFS,
+    build_unprofiled_world,
     build_world,
 )
 
@@ -49,6 +50,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def con(world: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with read(world) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+def unprofiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Games stored and scored, no profile ever fetched: every label INSUFFICIENT_DATA."""
+    return build_unprofiled_world(tmp_path_factory.mktemp("unprofiled") / "unprofiled.duckdb")
 
 
 # ---- scores --------------------------------------------------------------------------
@@ -97,17 +104,46 @@ def test_first_scored_at_is_the_oldest_score_or_none(
             datetime(2026, 11, 27, 18, 0, 5),
             "lower min_games, check platform, or run `smurf analyze`.",
         ),
-        (datetime(2020, 1, 1), None, "lower min_games, check platform, or run `smurf analyze`."),
+        (
+            datetime(2020, 1, 1),
+            None,
+            "nobody in this database is scored yet. Store games (`smurf track` and the jobs,"
+            " or `smurf import-matches`), then run `smurf analyze` (the scheduler runs all of"
+            " them on its own).",
+        ),
     ],
 )
 def test_no_scores_says_when_as_of_is_before_the_first_score(
     as_of: datetime, first_scored: datetime | None, advice: str
 ) -> None:
-    """An as_of before the first score is named as the reason, not the filters."""
+    """An as_of before the first score is named as the reason, and a database never scored
+    says what stores games and scores them, not the filters."""
     expected = f"No player with at least 10 games has a score as of {as_of:%Y-%m-%d %H:%M} UTC: "
     assert expected + advice == scores.no_scores_message(
         "with at least 10 games", as_of, first_scored
     )
+
+
+def test_nobody_judged_says_what_every_player_lacks_and_what_to_run(unprofiled: Path) -> None:
+    """Scores whose players all lack a profile say so, with the job that fetches one, rather
+    than read as a database where nobody is suspicious."""
+    with read(unprofiled) as r:
+        latest = scores.latest_scores(r)
+    expected = (
+        f"Nobody could be judged yet: all {len(latest):,} scored players are INSUFFICIENT_DATA"
+        f" ({len(latest):,} without a profile (summoner level, league entry) yet)."
+        " `smurf run PROFILE_REFRESHER` fetches the profiles; then `smurf analyze` labels them"
+        " (the scheduler runs both on its own). `smurf explain PLAYER` says what one player"
+        " lacks."
+    )
+    assert expected == scores.unjudged_message(latest)
+
+
+def test_nobody_judged_says_nothing_once_somebody_is(con: duckdb.DuckDBPyConnection) -> None:
+    """A database with judged players, or with no scores at all, has no such note."""
+    latest = scores.latest_scores(con)
+    assert scores.unjudged_message(latest) is None
+    assert scores.unjudged_message(latest.iloc[:0]) is None
 
 
 def test_top_suspects_orders_by_suspicion_with_factor_columns(
@@ -1124,6 +1160,21 @@ def test_an_explorer_over_a_database_nobody_is_scored_in_says_what_to_run(
     assert "smurf analyze" in explorer.status.value
     explorer.search("Someone#EUW")
     assert "No player matches" in explorer.status.value
+
+
+def test_an_explorer_where_nobody_could_be_judged_says_why_and_how_to_list_them(
+    unprofiled: Path,
+) -> None:
+    """Scores without profiles list nobody under the default Min score: the status says
+    what they lack and what to run, and choosing their label lists them."""
+    explorer = PlayerExplorer(unprofiled)
+    assert explorer.results.options == ()
+    assert "Nobody could be judged yet" in explorer.status.value
+    assert "<code>smurf run PROFILE_REFRESHER</code>" in explorer.status.value
+    assert explorer.status.value.endswith("Choose Label INSUFFICIENT_DATA to list them.")
+    explorer.label.value = "INSUFFICIENT_DATA"
+    assert len(explorer.results.options) == min(len(explorer.scores), widgets_module.MAX_LISTED)
+    assert "Nobody could be judged yet" not in explorer.status.value
 
 
 def test_min_score_is_typed_in_whole_percent(world: Path) -> None:

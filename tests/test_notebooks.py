@@ -32,12 +32,19 @@ from pipeline.reports.runner import execute_notebook
 from pipeline.reports.sources import load_notebook
 from pipeline.simulator import SimulatorConfig
 from pipeline.simulator.export import export_world
-from pipeline.store import read, write
+from pipeline.store import migrate, read, write
 from pipeline.store.lake_admin import copy_from_file
 from pipeline.store.location import LakeLocation, parse_location
 from tests.browser import MISSING as BROWSER_MISSING
 from tests.browser import Browser, find_chromium
-from tests.notebook_world import BANNED, FIRST_SCORING, NEWLY_FLAGGED, NOW, build_world
+from tests.notebook_world import (
+    BANNED,
+    FIRST_SCORING,
+    NEWLY_FLAGGED,
+    NOW,
+    build_unprofiled_world,
+    build_world,
+)
 
 NOTEBOOKS = ("01-smurf-report", "02-player-explorer", "03-job-monitor", "04-sql")
 SIM_SCORED_AT = datetime(2026, 11, 1)
@@ -77,6 +84,20 @@ def sim_reports(sim_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_world(tmp_path_factory.mktemp("world") / "world.duckdb")
+
+
+@pytest.fixture(scope="module")
+def new_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database `smurf db migrate` has just made: the schema and the seeded jobs only."""
+    path = tmp_path_factory.mktemp("new") / "new.duckdb"
+    migrate(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def unprofiled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Games stored and scored, no profile ever fetched: every label INSUFFICIENT_DATA."""
+    return build_unprofiled_world(tmp_path_factory.mktemp("unprofiled") / "unprofiled.duckdb")
 
 
 def _outputs(path: Path) -> list[dict[str, object]]:
@@ -280,6 +301,62 @@ def test_job_monitor_says_when_a_section_is_empty(world_db: Path, tmp_path: Path
         "No failed runs in this window.",
     ):
         assert sentence in text
+
+
+def test_smurf_report_on_a_new_database_says_what_to_run(new_db: Path, tmp_path: Path) -> None:
+    """Run as opened on a database `smurf db migrate` just made, the report says nobody is
+    scored yet and what stores games and scores them, not to lower min_games."""
+    result = run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=new_db)
+    text = _text(result.executed_path)
+    assert "nobody in this database is scored yet. Store games (`smurf track` and the" in text
+    assert "lower min_games" not in text
+
+
+def test_sql_notebook_on_a_new_database_says_what_fills_each_example(
+    new_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on a new database, each example query that returns no rows says what
+    would fill it, rather than show a bare header over "No data available in table"."""
+    result = run_report("04-sql", {}, out_dir=tmp_path, db_path=new_db)
+    text = _text(result.executed_path)
+    for sentence in (
+        "*Nobody is scored yet: `smurf analyze` (or the scheduler) scores the players whose"
+        " games are stored.*",
+        "*No player has 20 ranked solo games stored yet: lower min_games, or let the jobs"
+        " store more.*",
+        "*No label has changed yet: this needs two scoring runs",
+        "*No account is checked yet: BAN_CHECKER (`smurf run BAN_CHECKER`, or the scheduler)"
+        " checks the flagged players.*",
+    ):
+        assert sentence in text
+
+
+def test_smurf_report_where_nobody_could_be_judged_says_why(
+    unprofiled_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on scores made before any profile was fetched, the report says what
+    the players lack and what to run, instead of a blank suspicion chart and "No player is
+    flagged" as if nobody were suspicious."""
+    result = run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=unprofiled_db)
+    text = _text(result.executed_path)
+    assert "Nobody could be judged yet: all " in text
+    assert "`smurf run PROFILE_REFRESHER` fetches the profiles" in text
+    assert "No player is flagged: nobody could be judged yet (above)." in text
+    images = [o for o in _outputs(result.executed_path) if "image/png" in o.get("data", {})]  # type: ignore[operator]
+    assert images == []
+
+
+def test_player_explorer_where_nobody_could_be_judged_says_why(
+    unprofiled_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on scores without profiles, the explorer's header promises no top
+    suspect and its status says why nobody is listed."""
+    result = run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=unprofiled_db)
+    text = _text(result.executed_path)
+    assert "no suspect to open" in text
+    assert "opened on the top suspect" not in text
+    assert "Nobody could be judged yet" in text
+    assert "Choose Label INSUFFICIENT_DATA to list them." in text
 
 
 def test_job_monitor_on_a_job_type_named_in_lower_case(world_db: Path, tmp_path: Path) -> None:

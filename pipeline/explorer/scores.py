@@ -7,6 +7,7 @@ values are bound with ``?`` placeholders, never formatted into SQL.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 
 import duckdb
@@ -46,7 +47,7 @@ SELECT r.puuid,
        coalesce(p.game_name || '#' || p.tag_line, r.puuid) AS riot_id,
        p.platform, {shown_tier("r", "p")} AS tier,
        r.label, r.smurf_score, r.boosted_score, r.confidence,
-       r.games_analyzed, r.scored_at, r.model_version, r.contributions
+       r.games_analyzed, r.scored_at, r.model_version, r.contributions, r.reason
 FROM ranked r LEFT JOIN players p USING (puuid)
 WHERE r.rn = 1
   AND (?::VARCHAR IS NULL OR p.platform = ?::VARCHAR)
@@ -76,14 +77,68 @@ def first_scored_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 def no_scores_message(within: str, as_of: datetime, first_scored: datetime | None) -> str:
     """Why no player ``within`` the report's filters has a score at ``as_of``: the time is
-    before the first score (``first_scored``), else the filters or a missing analysis."""
+    before the first score (``first_scored``), or none was ever made, else the filters or a
+    missing analysis."""
     said = f"No player {within} has a score as of {as_of:%Y-%m-%d %H:%M} UTC"
     if first_scored is not None and as_of < first_scored:
         return (
             f"{said}: the first score was made at {first_scored:%Y-%m-%d %H:%M:%S} UTC; "
             "choose a later as_of."
         )
+    if first_scored is None:  # lower min_games or another platform would not help
+        return (
+            f"{said}: nobody in this database is scored yet. Store games (`smurf track` and"
+            " the jobs, or `smurf import-matches`), then run `smurf analyze` (the scheduler runs"
+            " all of them on its own)."
+        )
     return f"{said}: lower min_games, check platform, or run `smurf analyze`."
+
+
+# Why players are INSUFFICIENT_DATA, by kind (``scoring.insufficiency_reasons`` words each
+# player's own), and what stores what they lack.
+_PROFILE_JOB = "`smurf run PROFILE_REFRESHER` fetches the profiles"
+_GAMES_JOB = "`smurf run MATCH_FETCHER` stores more games"
+
+
+def _reason_kind(reason: object) -> tuple[str, str | None]:
+    """The kind of an INSUFFICIENT_DATA ``reason`` in words, and the job that cures it."""
+    text = str(reason) if isinstance(reason, str) else ""
+    if text == NO_PROFILE_REASON:
+        return "without a profile (summoner level, league entry) yet", _PROFILE_JOB
+    if text.startswith("profile is "):
+        return "with a profile too old", _PROFILE_JOB
+    if text.startswith("only "):
+        return "with too few ranked games stored", _GAMES_JOB
+    if text == ACCOUNT_GONE_REASON:
+        return "whose account summoner-v4 no longer finds", None
+    return "for another reason", None
+
+
+def unjudged_message(latest: pd.DataFrame) -> str | None:
+    """Why nobody among ``latest`` (``latest_scores`` rows) could be judged, by how many
+    lack what, and what to run; None when somebody is judged or nobody is scored.
+
+    Without it, a database whose profiles were never fetched reads as one where nobody is
+    suspicious: "No player is flagged", a blank suspicion chart, an empty explorer."""
+    if latest.empty or not latest["label"].isin(UNJUDGED_LABELS).all():
+        return None
+    kinds = [_reason_kind(reason) for reason in latest["reason"]]
+    counts = Counter(what for what, _cure in kinds).most_common()
+    lacking = "; ".join(f"{n:,} {what}" for what, n in counts)
+    cures = list(dict.fromkeys(cure for _what, cure in kinds if cure))
+    advice = (
+        f" {', '.join(cures)}; then `smurf analyze` labels them (the scheduler runs both on"
+        " its own)."
+        if cures
+        else ""
+    )
+    who = (
+        "the 1 scored player is" if len(latest) == 1 else f"all {len(latest):,} scored players are"
+    )
+    return (
+        f"Nobody could be judged yet: {who} INSUFFICIENT_DATA ({lacking}).{advice}"
+        " `smurf explain PLAYER` says what one player lacks."
+    )
 
 
 def suspicion(frame: pd.DataFrame) -> pd.Series:
@@ -123,7 +178,9 @@ def top_suspects(scores: pd.DataFrame, *, label: str = "", top_n: int = 20) -> p
     if label:
         prefix = f"contrib_{target_of(label)}_"
         factors = factors[[c for c in factors.columns if c.startswith(prefix)]]
-    return pd.concat([picked.drop(columns=["contributions"]), factors], axis=1)
+    return pd.concat(
+        [picked.drop(columns=["contributions", "reason"], errors="ignore"), factors], axis=1
+    )
 
 
 def contributions_table(contributions: pd.Series) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -289,6 +290,8 @@ class PlayerExplorer:
         self.baselines = players.BaselineCache(queue=queue)
         with read(db_path, timeout_s=timeout_s) as con:
             self.scores = scores.latest_scores(con)
+        # Said beside an empty list when nobody scored could be judged (no profiles yet).
+        self.unjudged = scores.unjudged_message(self.scores)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
         labels = sorted(self.scores["label"].dropna().unique())
         self.search_box = SearchBox(
@@ -404,6 +407,7 @@ class PlayerExplorer:
             self.status.value = (
                 f"{counted(len(matching), 'player passes', 'players pass')} the filters"
                 f"{self._listed_note(len(matching))}.{self._score_note()}"
+                f"{self._unjudged_note(len(matching))}"
             )
             return
         with read(self.db_path, timeout_s=self.timeout_s) as con:
@@ -440,6 +444,13 @@ class PlayerExplorer:
             f" Min score does not apply to {html.escape(str(self.label.value))}: too little"
             " is known of these players to score them."
         )
+
+    def _unjudged_note(self, passing: int) -> str:
+        """Why the list is empty when nobody could be judged, and how to list them anyway."""
+        if passing or not self.unjudged:
+            return ""
+        said = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(self.unjudged))
+        return f" {said} Choose Label {scores.UNJUDGED_LABELS[0]} to list them."
 
     def _search_status(self, found: int, listed: int) -> str:
         text = f"<code>{html.escape(self.query)}</code>"
