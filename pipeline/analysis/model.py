@@ -425,7 +425,7 @@ SMURF_MODEL = LogisticModel(
 # held-out crawls see README, "Bent lines".
 BOOSTED_MODEL = LogisticModel(
     target="boosted",
-    intercept=-5.6379,
+    intercept=-6.3304,
     factors=(
         Factor(
             "lobby_fall",
@@ -469,7 +469,13 @@ BOOSTED_MODEL = LogisticModel(
             knots=(0.0, 0.0922, 0.2618),
             slopes=(0.0, 0.0, 1.8457, 3.3529),
         ),
-        Factor("play_swing", 2.0, -1.357),
+        Factor(
+            "play_swing",
+            1.8203,
+            -1.3855,
+            knots=(-1.667, -1.564, -1.4279, -1.2736, -1.0859, -0.7411),
+            slopes=(0.0, 1.7737, 0.0, 6.0342, 3.0456, 0.0, 0.0),
+        ),
         Factor(
             "lobby_stomps",
             0.6505,

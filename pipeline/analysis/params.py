@@ -46,7 +46,7 @@ class ScoringParams:
     baseline_prior_games: float = 200.0
     profile_max_age_hours: float = 72.0
     smurf_threshold: float = 0.566
-    boosted_threshold: float = 0.560
+    boosted_threshold: float = 0.506
 
     def __post_init__(self) -> None:
         if not self.queues:
