@@ -347,6 +347,22 @@ def test_an_established_account_is_told_by_its_stored_profile(
     assert (start_index, first_games_at is not None) == (PAGE, True)
 
 
+def test_a_stored_profile_that_found_no_account_tells_no_level(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A fresh stored profile whose summoner-v4 answer was 404 is reused as that answer was
+    used: no level, so the suspect gets its history page and no first-games mark."""
+    puuid, _ = _player(sim, new=True)
+    _suspect(db_path, puuid, ON)
+    _refresh_profiles(db_path, sim, puuid)
+    with Database(db_path).write() as con:  # as recorded when the account was not found
+        con.execute("UPDATE players SET profile_found = false WHERE puuid = ?", [puuid])
+    assert _fetch_counting_profile_requests(db_path, sim) == 0
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored >= _newest_page(sim, puuid)
+    assert (start_index, first_games_at) == (PAGE, None)
+
+
 @pytest.mark.parametrize(
     ("hours_old", "reuse_hours"),
     [
