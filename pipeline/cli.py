@@ -460,8 +460,10 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
     Each file holds one match as the Riot API's getMatch returns it (or a JSON array of
     them). Files that cannot be read or parsed, and matches of an array that cannot (by
-    their place in it), are listed with the reason and skipped. A match already stored, by
-    an earlier import or an earlier file of this one, is counted as such and left as it is.
+    their place in it), are listed with the reason and skipped: the others are stored, and
+    the command then exits 1, so that a script sees something was left out. A match already
+    stored, by an earlier import or an earlier file of this one, is counted as such and
+    left as it is.
     """
     from pipeline.store.connection import require_file
     from pipeline.store.importer import import_paths, match_files
@@ -489,14 +491,11 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         f"{report.participants_created:,} participant row(s), "
         f"{report.players_created:,} new player(s), {report.players_updated:,} player(s) updated."
     )
+    files = len({path for path, _ in report.rejected})
+    entries = len(report.rejected)
+    rejected = f"{files} file(s)" if entries == files else f"{entries} entries, in {files} file(s)"
     if report.rejected:
-        files = len({path for path, _ in report.rejected})
-        entries = len(report.rejected)
-        click.echo(
-            f"Rejected {files} file(s):"
-            if entries == files
-            else f"Rejected {entries} entries, in {files} file(s):"
-        )
+        click.echo(f"Rejected {rejected}:")
         for path, reason in report.rejected:
             click.echo(f"  {path}: {reason}")
     if not total:
@@ -505,6 +504,13 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         )
     if empty == total:
         raise click.ClickException("No file held a match to import; see the reasons above.")
+    if report.rejected:
+        # After the summary: the good matches are stored, but a script must see the rest.
+        raise click.ClickException(
+            f"Rejected {rejected}, each listed with why after the counts; the rest was "
+            "stored. Fix or leave them out and import again: matches already stored are "
+            "skipped."
+        )
 
 
 @cli.command()
