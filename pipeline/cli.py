@@ -28,6 +28,7 @@ from pipeline.cli_settings import (
     SIGINT_EXIT,
     FiniteFloatRange,
     UnusableSettings,
+    by_ctrl_c,
     command_db_option,
     db_option,
     one_folder_deep,
@@ -83,7 +84,7 @@ class SmurfGroup(click.Group):
         except (KeyboardInterrupt, RuntimeError, duckdb.Error) as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            if _interrupted(exc):
+            if by_ctrl_c(exc):
                 # The commands that work in units say where they stopped themselves; a query
                 # DuckDB was running is rolled back with its transaction.
                 click.secho(INTERRUPTED, fg="red", err=True)
@@ -99,12 +100,6 @@ WRITE_BESIDE_HINT = (
     "DuckDB writes its log (FILE.wal) beside the database: the folder must be writable by "
     "you, as must the file."
 )
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Ctrl-C, whether Python saw it or DuckDB, which stops its query and raises its own
-    error (RuntimeError "Query interrupted") with the KeyboardInterrupt as the cause."""
-    return isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
 
 
 def _error_line(exc: BaseException) -> str:
