@@ -36,7 +36,7 @@ from pipeline.store.location import Location
     "pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Set a parameter of the notebook's parameters cell; repeatable.",
+    help="Set a parameter of the notebook's parameters cell; repeatable, each key once.",
 )
 @click.option(
     "--out",
@@ -85,6 +85,7 @@ def report(
     shows outputs only unless --show-code is given.
     """
     from pipeline.reports import (
+        ParameterError,
         available_notebooks,
         declared_parameters,
         find_notebook,
@@ -98,6 +99,10 @@ def report(
             for spec in declared_parameters(find_notebook(stem, notebooks_dir)).values():
                 click.echo(f"  {spec.name}: {spec.type_name} = {spec.default}  # {spec.help}")
         return
+    try:
+        parameters = parse_assignments(pairs)
+    except ParameterError as exc:  # how the command was written: a usage error
+        raise click.BadParameter(str(exc), param_hint="'-p' / '--param'") from None
     settings = settings_of(ctx, db_path)
     database = settings.db_path
     if named_database(ctx, db_path) is None:
@@ -114,7 +119,7 @@ def report(
         with sigterm_interrupts():
             result = run_report(
                 name,
-                parse_assignments(pairs),
+                parameters,
                 out_dir=out_dir,
                 db_path=database,
                 notebooks_dir=notebooks_dir,
