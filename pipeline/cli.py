@@ -43,6 +43,7 @@ from pipeline.log import configure_logging, redact_text
 from pipeline.reports.cli import report
 from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
+from pipeline.simulator.config import MAX_WORLD_PLAYERS
 from pipeline.store.lake_cli import lake
 from pipeline.store.sql import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
 
@@ -511,7 +512,7 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @cli.command()
 @click.option(
     "--world-size",
-    type=click.IntRange(50, 200_000),
+    type=click.IntRange(50, MAX_WORLD_PLAYERS),
     default=2000,
     show_default=True,
     help="Players in the simulated world.",

@@ -152,3 +152,34 @@ def test_a_stopped_export_with_replace_leaves_the_old_database_as_it_was(tmp_pat
     assert output.endswith("exit status 130"), output
     assert f"Interrupted: nothing was exported, and {db_path} is as it was." in output
     assert {p.name for p in tmp_path.iterdir()} <= {"own.duckdb", "own.duckdb.wal"}
+
+
+@pytest.mark.parametrize(
+    ("players", "said"),
+    [
+        (
+            "1000000000000",
+            "1,000,000,000,000 players are more than a simulated world holds: give at most "
+            "200,000 (that many take about 3 GB of memory and minutes to build).",
+        ),
+        ("5", "5 players cannot fill a match: give at least 10."),
+    ],
+    ids=["huge", "too-few"],
+)
+@pytest.mark.parametrize("command", ["serve", "export", "crawl"])
+def test_a_world_size_out_of_bounds_is_a_usage_error_saying_what_to_give(
+    tmp_path: Path, command: str, players: str, said: str
+) -> None:
+    """--players beyond what a world holds is refused before anything is built, in one
+    line that names the bounds (a huge one ended in a MemoryError traceback)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    db_path = tmp_path / "sim.duckdb"
+    where = ["--port", str(free_port())] if command == "serve" else ["--db", str(db_path)]
+    result = CliRunner().invoke(cli, ["simulator", command, "--players", players, *where])
+    assert result.exit_code == 2, result.output
+    assert f"Error: Invalid value for '--players': {said}" in result.stderr
+    assert "Traceback" not in result.output and "Building" not in result.output
+    assert list(tmp_path.iterdir()) == []

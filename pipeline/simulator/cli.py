@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import duckdb
@@ -27,7 +27,7 @@ from pipeline.cli_settings import (
 )
 from pipeline.errors import ConfigError
 from pipeline.simulator.assumptions import FAMILIES, family
-from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.config import MAX_WORLD_PLAYERS, MIN_WORLD_PLAYERS, SimulatorConfig
 from pipeline.store.location import Location
 from pipeline.words import counted
 
@@ -38,6 +38,32 @@ if TYPE_CHECKING:  # the export's modules (numpy, pandas) load when a world is e
 @click.group()
 def simulator() -> None:
     """Run the bundled Riot API simulator (no key or internet needed)."""
+
+
+class PlayerCount(click.IntRange):
+    """A world's number of players: a whole number within the bounds, else a message that
+    says which to give (a huge world ended in a MemoryError after a long wait)."""
+
+    def __init__(self) -> None:
+        super().__init__(MIN_WORLD_PLAYERS, MAX_WORLD_PLAYERS)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.INT.convert(value, param, ctx)
+        if number > MAX_WORLD_PLAYERS:
+            self.fail(
+                f"{number:,} players are more than a simulated world holds: give at most "
+                f"{MAX_WORLD_PLAYERS:,} (that many take about 3 GB of memory and minutes to "
+                "build).",
+                param,
+                ctx,
+            )
+        if number < MIN_WORLD_PLAYERS:
+            self.fail(
+                f"{number:,} players cannot fill a match: give at least {MIN_WORLD_PLAYERS}.",
+                param,
+                ctx,
+            )
+        return number
 
 
 def _world_options(command: click.decorators.FC) -> click.decorators.FC:
@@ -51,7 +77,11 @@ def _world_options(command: click.decorators.FC) -> click.decorators.FC:
         "matchmaking pairs them (see pipeline.simulator.assumptions).",
     )(command)
     command = click.option(
-        "--players", default=2000, show_default=True, help="Number of players in the world."
+        "--players",
+        type=PlayerCount(),
+        default=2000,
+        show_default=True,
+        help="Number of players in the world (memory grows with them: about 3 GB at 200,000).",
     )(command)
     command = click.option(
         "--seed", default=0, show_default=True, help="World seed: the same seed, the same world."
