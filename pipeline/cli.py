@@ -285,7 +285,11 @@ def db() -> None:
 @command_db_option()
 @click.pass_context
 def db_migrate(ctx: click.Context) -> None:
-    """Apply pending schema migrations (creates the database if missing; safe to repeat)."""
+    """Apply pending schema migrations (creates the database if missing; safe to repeat).
+
+    A DuckDB file of another program (tables, but no schema_migrations) is refused and left
+    as it is.
+    """
     from pipeline.store import current_version, migrate, read
 
     settings = settings_of(ctx)
@@ -306,9 +310,11 @@ def db_migrate(ctx: click.Context) -> None:
 def db_current(ctx: click.Context) -> None:
     """Print the schema version applied to the database and the latest one available."""
     from pipeline.store import current_version, latest_version, read
+    from pipeline.store.migrate import refuse_foreign_database
 
     settings = settings_of(ctx)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        refuse_foreign_database(con, settings.db_path)  # not one to migrate
         version = current_version(con)
     latest = latest_version()
     state = "up to date" if version == latest else "run `smurf db migrate`"

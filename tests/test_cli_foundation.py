@@ -112,6 +112,36 @@ def test_db_migrate_then_current(tmp_path: Path) -> None:
     assert events == ["db.migrated"]
 
 
+def test_db_migrate_refuses_another_programs_duckdb_file_and_leaves_it_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """A DuckDB file of another program (tables, no schema_migrations) is refused by `db
+    migrate`, `db current` and a command that reads, in one line saying what the file is and
+    what to do, and is left byte for byte as it was: `db migrate` filled it with the
+    product's tables. An empty DuckDB file is still migrated."""
+    path = tmp_path / "sales.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE sales (id INTEGER, amount DOUBLE)")
+        con.execute("INSERT INTO sales VALUES (1, 2.5)")
+        con.execute("CREATE VIEW big_sales AS SELECT * FROM sales WHERE amount > 2")
+    before = path.read_bytes()
+    said = (
+        f"Error: {path} is another program's DuckDB database, not a Smurf Workbench one (it "
+        "holds big_sales, sales and no schema_migrations), so it was left as it is: name a "
+        "Smurf Workbench database with --db / SMURF_DB, or a new file for `smurf db migrate` "
+        "to create."
+    )
+    for args in (("db", "migrate"), ("db", "current"), ("sql", "select 1")):
+        result = smurf(path, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.splitlines() == [said], args
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sales.duckdb"]
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    assert smurf(empty, "db", "migrate").exit_code == 0
+
+
 def test_import_matches_logs_nothing_beside_its_progress_and_summary(
     db_path: Path, tmp_path: Path
 ) -> None:
