@@ -28,6 +28,7 @@ from pipeline.cli_settings import (
     SIGINT_EXIT,
     FiniteFloatRange,
     UnusableSettings,
+    by_ctrl_c,
     command_db_option,
     db_option,
     one_folder_deep,
@@ -42,6 +43,7 @@ from pipeline.log import configure_logging, redact_text
 from pipeline.reports.cli import report
 from pipeline.scheduler_process import scheduler
 from pipeline.simulator.cli import simulator
+from pipeline.simulator.config import MAX_WORLD_PLAYERS
 from pipeline.store.lake_cli import lake
 from pipeline.store.sql import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
 
@@ -83,7 +85,7 @@ class SmurfGroup(click.Group):
         except (KeyboardInterrupt, RuntimeError, duckdb.Error) as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            if _interrupted(exc):
+            if by_ctrl_c(exc):
                 # The commands that work in units say where they stopped themselves; a query
                 # DuckDB was running is rolled back with its transaction.
                 click.secho(INTERRUPTED, fg="red", err=True)
@@ -99,12 +101,6 @@ WRITE_BESIDE_HINT = (
     "DuckDB writes its log (FILE.wal) beside the database: the folder must be writable by "
     "you, as must the file."
 )
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Ctrl-C, whether Python saw it or DuckDB, which stops its query and raises its own
-    error (RuntimeError "Query interrupted") with the KeyboardInterrupt as the cause."""
-    return isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -289,7 +285,11 @@ def db() -> None:
 @command_db_option()
 @click.pass_context
 def db_migrate(ctx: click.Context) -> None:
-    """Apply pending schema migrations (creates the database if missing; safe to repeat)."""
+    """Apply pending schema migrations (creates the database if missing; safe to repeat).
+
+    A DuckDB file of another program (tables, but no schema_migrations) is refused and left
+    as it is.
+    """
     from pipeline.store import current_version, migrate, read
 
     settings = settings_of(ctx)
@@ -310,9 +310,11 @@ def db_migrate(ctx: click.Context) -> None:
 def db_current(ctx: click.Context) -> None:
     """Print the schema version applied to the database and the latest one available."""
     from pipeline.store import current_version, latest_version, read
+    from pipeline.store.migrate import refuse_foreign_database
 
     settings = settings_of(ctx)
     with read(settings.db_path, timeout_s=settings.lock_timeout_s) as con:
+        refuse_foreign_database(con, settings.db_path)  # not one to migrate
         version = current_version(con)
     latest = latest_version()
     state = "up to date" if version == latest else "run `smurf db migrate`"
@@ -460,8 +462,10 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
     Each file holds one match as the Riot API's getMatch returns it (or a JSON array of
     them). Files that cannot be read or parsed, and matches of an array that cannot (by
-    their place in it), are listed with the reason and skipped. A match already stored, by
-    an earlier import or an earlier file of this one, is counted as such and left as it is.
+    their place in it), are listed with the reason and skipped: the others are stored, and
+    the command then exits 1, so that a script sees something was left out. A match already
+    stored, by an earlier import or an earlier file of this one, is counted as such and
+    left as it is.
     """
     from pipeline.store.connection import require_file
     from pipeline.store.importer import import_paths, match_files
@@ -489,14 +493,11 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         f"{report.participants_created:,} participant row(s), "
         f"{report.players_created:,} new player(s), {report.players_updated:,} player(s) updated."
     )
+    files = len({path for path, _ in report.rejected})
+    entries = len(report.rejected)
+    rejected = f"{files} file(s)" if entries == files else f"{entries} entries, in {files} file(s)"
     if report.rejected:
-        files = len({path for path, _ in report.rejected})
-        entries = len(report.rejected)
-        click.echo(
-            f"Rejected {files} file(s):"
-            if entries == files
-            else f"Rejected {entries} entries, in {files} file(s):"
-        )
+        click.echo(f"Rejected {rejected}:")
         for path, reason in report.rejected:
             click.echo(f"  {path}: {reason}")
     if not total:
@@ -505,12 +506,19 @@ def import_matches(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         )
     if empty == total:
         raise click.ClickException("No file held a match to import; see the reasons above.")
+    if report.rejected:
+        # After the summary: the good matches are stored, but a script must see the rest.
+        raise click.ClickException(
+            f"Rejected {rejected}, each listed with why after the counts; the rest was "
+            "stored. Fix or leave them out and import again: matches already stored are "
+            "skipped."
+        )
 
 
 @cli.command()
 @click.option(
     "--world-size",
-    type=click.IntRange(50, 200_000),
+    type=click.IntRange(50, MAX_WORLD_PLAYERS),
     default=2000,
     show_default=True,
     help="Players in the simulated world.",

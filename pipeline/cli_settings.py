@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +33,36 @@ READING_DB_HELP = (
 
 # The shell's exit statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + 2, + 15.
 SIGINT_EXIT, SIGTERM_EXIT = 130, 143
+
+
+def by_ctrl_c(exc: BaseException) -> bool:
+    """Ctrl-C, whether Python saw it or DuckDB, which stops its query and raises its own
+    error (RuntimeError "Query interrupted") with the KeyboardInterrupt as the cause."""
+    return isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where a command is (``sigterm_interrupts``), so that it stops as on
+    Ctrl-C and cleans up what it would leave half made."""
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``Terminated`` in the main thread (a command run from
+    a test's thread keeps the handler it has: only the main thread may set one)."""
+
+    def terminate(_signum: int, _frame: object) -> None:
+        raise Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 # Where a command's own --db waits for ``settings_of`` when the command takes no argument for it.
 _COMMAND_DB = "smurf.command_db"

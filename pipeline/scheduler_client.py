@@ -131,6 +131,14 @@ def delete_database_file(path: Path, *, timeout_s: float) -> None:
     waited for as every command waits, then named. A file that is not a DuckDB database is
     not deleted.
     """
+    refuse_to_delete(path, timeout_s=timeout_s)
+    for stale in (path, Path(f"{path}.wal")):
+        stale.unlink(missing_ok=True)
+
+
+def refuse_to_delete(path: Path, *, timeout_s: float) -> None:
+    """Raise ``ConfigError`` when ``delete_database_file`` would refuse ``path``: a scheduler
+    serves it, or it is not a DuckDB database (a program holding it is waited for)."""
     running = running_scheduler(path)
     if running is not None:
         raise ConfigError(
@@ -146,8 +154,6 @@ def delete_database_file(path: Path, *, timeout_s: float) -> None:
                 f"{path} is not a DuckDB database, so it is not deleted: give --db a database "
                 "file or a new path."
             ) from None
-    for stale in (path, Path(f"{path}.wal")):
-        stale.unlink(missing_ok=True)
 
 
 def _token_header(token: str | None) -> dict[str, str]:

@@ -3,6 +3,9 @@
 One long-lived process per database: ``JobScheduler`` runs the jobs on their schedules and
 uvicorn serves ``pipeline.api`` beside it on the same event loop. SIGINT and SIGTERM stop
 scheduling, give running jobs their grace period to commit and record, then stop the API.
+Either is a clean shutdown, so the command then exits 0, as a service stopped on purpose
+does (a service manager reads a non-zero status, 130 or 143, as a failure); the one-shot
+commands exit 130 or 143 because their work was cut short.
 """
 
 from __future__ import annotations
@@ -208,6 +211,10 @@ def scheduler(
     platforms: str | None,
 ) -> None:
     """Run the job scheduler (and its monitoring API) until interrupted.
+
+    Ctrl-C or SIGTERM stops it cleanly: no new runs, and running jobs get
+    --shutdown-grace-s to end and be recorded (a second Ctrl-C cancels them at once); it
+    then prints "Scheduler stopped." and exits 0.
 
     On a lake, run one per (API key, region): each worker has its own rate limiter, runs the
     platform jobs (updater, fetcher, ban checker) for its --platforms, and one of them (the

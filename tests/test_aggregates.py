@@ -250,7 +250,7 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         con.execute("ALTER TABLE players DROP COLUMN first_games_fetched_at")  # migration 021
         for column in ("lobby_games", "lobby_z_sum"):  # migration 022
             con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
-        con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")  # migration 025
+        con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")  # migration 026
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:
@@ -367,8 +367,8 @@ def test_a_database_from_before_the_lobby_z_squares_sums_its_games_again_with_th
     some merged per key, which cannot be split into games again) sums every stored game
     again with the lobby reference it kept: the sums then equal those today's writers keep,
     squares included, and the analyzer's inputs are summed again."""
-    older = tmp_path / "v24.duckdb"
-    _migrated_to(older, 24)
+    older = tmp_path / "v25.duckdb"
+    _migrated_to(older, 25)
     today = tmp_path / "today.duckdb"
     migrate(today)
     _store(today, world, np.arange(world.matches.count))

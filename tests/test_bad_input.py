@@ -591,7 +591,7 @@ def test_import_rejects_corrupted_match_files_and_keeps_the_good_ones(
     (folder / "participants.json").write_text(json.dumps(broken))
 
     result = smurf(db_path, "import-matches", str(folder))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # files were rejected: a script must see it
     assert "Rejected 5 file(s)" in result.output
     for name in ("truncated", "binary", "empty", "shape", "participants"):
         assert f"{name}.json" in result.output
@@ -833,7 +833,7 @@ def test_importing_a_device_or_a_huge_file_is_a_rejection(db_path: Path, tmp_pat
         handle.truncate(70 * 1024 * 1024)  # sparse: large on paper, cheap on disk
     good = FIXTURES_DIR / "matches" / "NA1_1000000001.json"
     result = smurf(db_path, "import-matches", "/dev/zero", str(huge), str(good))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "not a regular file" in result.output
     assert "larger than" in result.output
     assert count(db_path, "SELECT count(*) FROM matches") == 1
@@ -850,7 +850,7 @@ def test_an_import_reads_each_file_once_and_fails_when_none_is_a_match(
     shutil.copy(good, folder / "good.json")
     (folder / "notes.json").write_text("not json")
     twice = smurf(db_path, "import-matches", str(folder), str(folder / "good.json"), str(good))
-    assert twice.exit_code == 0, twice.output
+    assert twice.exit_code == 1, twice.output  # notes.json was rejected
     # good.json and its original hold one match: the second read finds it stored.
     assert twice.stdout.startswith(
         "Read 3 file(s), 1 without a match: 1 match(es) (1 already stored),"
@@ -878,8 +878,9 @@ def test_an_array_names_each_element_it_rejects(db_path: Path, tmp_path: Path) -
     (tmp_path / "array.json").write_text(json.dumps([1, good, 2, 3]))
     (tmp_path / "notes.json").write_text("not json")
     result = smurf(db_path, "import-matches", str(tmp_path))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "Rejected 4 entries, in 2 file(s):" in result.stdout
+    assert "Error: Rejected 4 entries, in 2 file(s), each listed" in result.stderr
     for number in (1, 3, 4):
         assert f"array.json: element {number} of 4: Match <unknown id> is malformed" in (
             result.stdout

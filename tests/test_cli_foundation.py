@@ -112,6 +112,36 @@ def test_db_migrate_then_current(tmp_path: Path) -> None:
     assert events == ["db.migrated"]
 
 
+def test_db_migrate_refuses_another_programs_duckdb_file_and_leaves_it_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """A DuckDB file of another program (tables, no schema_migrations) is refused by `db
+    migrate`, `db current` and a command that reads, in one line saying what the file is and
+    what to do, and is left byte for byte as it was: `db migrate` filled it with the
+    product's tables. An empty DuckDB file is still migrated."""
+    path = tmp_path / "sales.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE sales (id INTEGER, amount DOUBLE)")
+        con.execute("INSERT INTO sales VALUES (1, 2.5)")
+        con.execute("CREATE VIEW big_sales AS SELECT * FROM sales WHERE amount > 2")
+    before = path.read_bytes()
+    said = (
+        f"Error: {path} is another program's DuckDB database, not a Smurf Workbench one (it "
+        "holds big_sales, sales and no schema_migrations), so it was left as it is: name a "
+        "Smurf Workbench database with --db / SMURF_DB, or a new file for `smurf db migrate` "
+        "to create."
+    )
+    for args in (("db", "migrate"), ("db", "current"), ("sql", "select 1")):
+        result = smurf(path, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.splitlines() == [said], args
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sales.duckdb"]
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    assert smurf(empty, "db", "migrate").exit_code == 0
+
+
 def test_import_matches_logs_nothing_beside_its_progress_and_summary(
     db_path: Path, tmp_path: Path
 ) -> None:
@@ -129,10 +159,39 @@ def test_import_matches_reports_counts_and_is_idempotent(db_path: Path, tmp_path
     (folder / "broken.json").write_text("{", encoding="utf-8")
     first = smurf(db_path, "import-matches", str(folder))
     second = smurf(db_path, "import-matches", str(folder))
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output  # a file was rejected
     assert "3 match(es), 6 participant row(s), 5 new player(s)" in first.stdout
     assert "Rejected 1 file(s)" in first.stdout and "broken.json: is not valid JSON" in first.stdout
     assert "0 match(es) (3 already stored), 0 participant row(s), 0 new player(s)" in second.stdout
+
+
+def test_import_matches_exits_1_after_storing_the_good_matches_when_any_was_rejected(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A rejected file makes the import exit 1, with one error line counting what was left
+    out, after the good files are stored and every rejection is listed with why on stdout."""
+    folder = tmp_path / "in"
+    shutil.copytree(MATCH_FIXTURES, folder)
+    (folder / "broken.json").write_text("{", encoding="utf-8")
+    (folder / "shape.json").write_text('{"metadata": {}}', encoding="utf-8")
+    result = smurf(db_path, "import-matches", str(folder))
+    assert result.exit_code == 1, result.output
+    assert "3 match(es), 6 participant row(s)" in result.stdout
+    assert "Rejected 2 file(s):" in result.stdout
+    assert f"{folder / 'broken.json'}: is not valid JSON" in result.stdout
+    assert f"{folder / 'shape.json'}: " in result.stdout
+    assert result.stderr.splitlines() == [
+        "Error: Rejected 2 file(s), each listed with why after the counts; the rest was "
+        "stored. Fix or leave them out and import again: matches already stored are skipped."
+    ]
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*) FROM matches").fetchone() == (3,)
+    # Once the bad files are left out, the same import succeeds, storing nothing twice.
+    (folder / "broken.json").unlink()
+    (folder / "shape.json").unlink()
+    again = smurf(db_path, "import-matches", str(folder))
+    assert again.exit_code == 0, again.output
+    assert "0 match(es) (3 already stored)" in again.stdout
 
 
 def test_import_matches_needs_a_migrated_database(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
-"""MATCH_FETCHER reads a new-account suspect's first ranked games, once, over real HTTP."""
+"""MATCH_FETCHER reads a new-account suspect's first ranked games, once, over real HTTP, and
+tells a new account by a profile it asks for or, when one was stored lately, reads."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,21 @@ import pytest
 from pipeline.analysis.model import NEW_ACCOUNT_LEVEL
 from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import PlayerProfile
-from pipeline.jobs.match_fetcher import is_new_account
+from pipeline.jobs.match_fetcher import is_new_account, profile_is_fresh
 from pipeline.log import configure_logging
 from pipeline.riot import RateLimiter
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database
+from pipeline.store.job_records import utcnow
 from pipeline.store.players import FIRST_GAMES_LEVEL
-from tests.sim_helpers import TEST_KEY, PausedClock, job_context, run_job, set_job_config
+from tests.sim_helpers import (
+    TEST_KEY,
+    PausedClock,
+    job_context,
+    run_job,
+    set_job_config,
+    store_served_match,
+)
 
 WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
 PAGE = 5
@@ -235,17 +244,156 @@ def test_first_games_cut_short_are_kept_and_asked_for_again(db_path: Path) -> No
     assert (start_index, first_games_at is not None) == (0, True)
 
 
-def _profile(summoner: dict[str, Any] | None) -> PlayerProfile:
-    return PlayerProfile("p", "euw1", summoner, [])
+def _level_of(summoner: dict[str, Any] | None) -> int | None:
+    return PlayerProfile("p", "euw1", summoner, []).summoner_level
 
 
 def test_a_new_account_is_told_by_the_profiles_level() -> None:
+    """Below FIRST_GAMES_LEVEL an account is new; without a level nothing is told."""
     assert FIRST_GAMES_LEVEL == NEW_ACCOUNT_LEVEL  # where scoring weighs a new account's rise
-    assert is_new_account(_profile({"summonerLevel": FIRST_GAMES_LEVEL - 1})) is True
-    assert is_new_account(_profile({"summonerLevel": FIRST_GAMES_LEVEL})) is False
-    assert is_new_account(_profile({})) is None
-    assert is_new_account(_profile(None)) is None
+    assert is_new_account(_level_of({"summonerLevel": FIRST_GAMES_LEVEL - 1})) is True
+    assert is_new_account(_level_of({"summonerLevel": FIRST_GAMES_LEVEL})) is False
+    assert is_new_account(_level_of({})) is None
+    assert is_new_account(_level_of(None)) is None
     assert is_new_account(None) is None
+
+
+# ---- the profile: asked for, or read when one was stored lately ------------------------------
+NOON = datetime(2026, 11, 20, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("checked_at", "reuse_hours", "fresh"),
+    [
+        (None, 24, False),  # never asked for
+        (NOON, 24, True),
+        (NOON - timedelta(hours=23, minutes=59), 24, True),
+        (NOON - timedelta(hours=24), 24, False),
+        (NOON - timedelta(hours=30), 48, True),
+        (NOON, 0, False),  # reuse turned off
+    ],
+)
+def test_a_profile_is_fresh_while_younger_than_the_reuse_hours(
+    checked_at: datetime | None, reuse_hours: int, fresh: bool
+) -> None:
+    """A stored profile is reused while it is younger than profile_reuse_hours."""
+    assert fresh == profile_is_fresh(checked_at, NOON, reuse_hours)
+
+
+PROFILE_METHODS = ("summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID")
+
+
+def _profile_requests(sim: RunningSimulator) -> int:
+    """summoner-v4 and league-v4 requests the simulator has answered so far."""
+    by_method = sim.stats()["by_method"]
+    return sum(int(by_method.get(method, 0)) for method in PROFILE_METHODS)
+
+
+def _refresh_profiles(db_path: Path, sim: RunningSimulator, puuid: str) -> datetime:
+    """Store a game of the player's and let PROFILE_REFRESHER profile everyone in it, as it
+    does between the fetcher's runs; the player's profile time."""
+    store_served_match(db_path, sim, puuid)
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=1)
+    assert run_job(job_context(db_path, sim), "PROFILE_REFRESHER").status is JobStatus.SUCCESS
+    checked_at = _checked_at(db_path, puuid)
+    assert checked_at is not None
+    return checked_at
+
+
+def _checked_at(db_path: Path, puuid: str) -> datetime | None:
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT summoner_checked_at FROM players WHERE puuid = ?", [puuid]
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _fetch_counting_profile_requests(db_path: Path, sim: RunningSimulator) -> int:
+    before = _profile_requests(sim)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    return _profile_requests(sim) - before
+
+
+def test_a_profile_the_refresher_just_stored_is_not_asked_for_again(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """The fetcher reads a profile stored minutes ago instead of asking summoner-v4 and
+    league-v4 again, tells the new account by its stored level (its first games are read),
+    and leaves the profile's time as it was; its next run reads it too."""
+    puuid, ids = _player(sim, new=True)
+    _suspect(db_path, puuid, ON)
+    checked_at = _refresh_profiles(db_path, sim, puuid)
+    assert _fetch_counting_profile_requests(db_path, sim) == 0
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored >= set(ids[-PAGE:])
+    assert (start_index, first_games_at is not None) == (0, True)
+    assert _checked_at(db_path, puuid) == checked_at
+    assert _fetch_counting_profile_requests(db_path, sim) == 0
+    assert _state(db_path, puuid)[1] == PAGE  # the history page, read in the next run
+
+
+def test_an_established_account_is_told_by_its_stored_profile(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A suspect whose stored profile shows an established account gets its history page
+    without a profile request, and is not looked at for first games again."""
+    puuid, _ = _player(sim, new=False)
+    _suspect(db_path, puuid, ON)
+    _refresh_profiles(db_path, sim, puuid)
+    assert _fetch_counting_profile_requests(db_path, sim) == 0
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored >= _newest_page(sim, puuid)
+    assert (start_index, first_games_at is not None) == (PAGE, True)
+
+
+def test_a_stored_profile_that_found_no_account_tells_no_level(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A fresh stored profile whose summoner-v4 answer was 404 is reused as that answer was
+    used: no level, so the suspect gets its history page and no first-games mark."""
+    puuid, _ = _player(sim, new=True)
+    _suspect(db_path, puuid, ON)
+    _refresh_profiles(db_path, sim, puuid)
+    with Database(db_path).write() as con:  # as recorded when the account was not found
+        con.execute("UPDATE players SET profile_found = false WHERE puuid = ?", [puuid])
+    assert _fetch_counting_profile_requests(db_path, sim) == 0
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored >= _newest_page(sim, puuid)
+    assert (start_index, first_games_at) == (PAGE, None)
+
+
+@pytest.mark.parametrize(
+    ("hours_old", "reuse_hours"),
+    [
+        (None, 24),  # never profiled
+        (25, 24),
+        (49, 48),
+        (0, 0),  # just profiled, reuse turned off
+    ],
+)
+def test_a_missing_or_stale_profile_is_asked_for(
+    db_path: Path, sim: RunningSimulator, hours_old: int | None, reuse_hours: int
+) -> None:
+    """Without a profile younger than profile_reuse_hours, the fetcher asks summoner-v4 and
+    league-v4 for it, stores it with the run's time, and reads the first games by it."""
+    puuid, ids = _player(sim, new=True)
+    _suspect(db_path, puuid, {**ON, "profile_reuse_hours": reuse_hours})
+    if hours_old is not None:
+        _refresh_profiles(db_path, sim, puuid)
+        with Database(db_path).write() as con:
+            con.execute(
+                "UPDATE players SET summoner_checked_at = summoner_checked_at - to_hours(?)"
+                " WHERE puuid = ?",
+                [hours_old, puuid],
+            )
+    before_run = utcnow()
+    assert _fetch_counting_profile_requests(db_path, sim) == len(PROFILE_METHODS)
+    stored, start_index, first_games_at = _state(db_path, puuid)
+    assert stored >= set(ids[-PAGE:])
+    assert (start_index, first_games_at is not None) == (0, True)
+    checked_at = _checked_at(db_path, puuid)
+    assert checked_at is not None and checked_at >= before_run
 
 
 @pytest.fixture(scope="module")
@@ -305,9 +453,37 @@ def test_the_upgrade_starts_part_read_histories_again_from_the_newest(db_path: P
                 [f"EUW1_{number}"],
             )
         con.execute("DELETE FROM schema_migrations WHERE version >= 24")
-        for table in ("player_game_sums", "player_score_inputs"):  # added by 025
+        for table in ("player_game_sums", "player_score_inputs"):  # added by 026
             con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
-    assert [m.version for m in migrate(db_path)] == [24, 25]
+    assert migrate(db_path)[0].version == 24  # then those after it, again
     with Database(db_path).read() as con:
         starts = dict(con.execute("SELECT puuid, history_start_index FROM players").fetchall())
     assert starts == {"mid": 0, "done": 2, "new": 0}
+
+
+@pytest.mark.parametrize(("before", "after"), [({}, 24), ({"profile_reuse_hours": 6}, 6)])
+def test_the_upgrade_seeds_profile_reuse_hours_and_keeps_a_choice(
+    db_path: Path, before: dict[str, Any], after: int
+) -> None:
+    """Migration 025: a MATCH_FETCHER configuration without profile_reuse_hours gets 24 (the
+    refresher's refresh age); one that names it keeps its value, its other keys untouched."""
+    import json
+
+    from pipeline.store import migrate
+
+    with Database(db_path).write() as con:
+        config = {"discovered_players_per_run": 7, **before}
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'MATCH_FETCHER'",
+            [json.dumps(config)],
+        )
+        con.execute("DELETE FROM schema_migrations WHERE version >= 25")
+        for table in ("player_game_sums", "player_score_inputs"):  # added by 026
+            con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
+    assert migrate(db_path)[0].version == 25
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = 'MATCH_FETCHER'"
+        ).fetchone()
+    assert row is not None
+    assert json.loads(row[0]) == {"discovered_players_per_run": 7, "profile_reuse_hours": after}

@@ -312,7 +312,7 @@ def test_a_writer_killed_mid_commit_loses_nothing_committed(lake_url: str) -> No
 def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_them(
     lake_url: str, tmp_path: Path
 ) -> None:
-    """Migrations 022 and 025 on a lake that already holds games (its weeks without their
+    """Migrations 022 and 026 on a lake that already holds games (its weeks without their
     lobby sums, its sums without the lobby z squared) sum them from the stored games: the
     aggregates end equal to those the writers keep, bit for bit."""
     from pipeline.store.aggregates import canonical_sums

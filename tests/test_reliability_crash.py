@@ -327,3 +327,31 @@ def test_sigterm_ends_a_schedulers_runs_at_their_next_commit(
     assert stopped["records_created"] >= running["records_created"] > 0
     assert [e for e in by_id.values() if e["status"] in ("PENDING", "RUNNING")] == []
     assert_matches_whole(db_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_scheduler_stopped_by_ctrl_c_or_sigterm_exits_0_as_a_clean_shutdown(
+    tmp_path: Path, sim: RunningSimulator, stop: signal.Signals
+) -> None:
+    """A service stopped on purpose has done its job: Ctrl-C stops the scheduler as SIGTERM
+    (a service manager's stop) does, its running job recorded, and it exits 0 saying so,
+    not with the 130 or 143 of a one-shot command whose work was cut short."""
+    db_path = tmp_path / "smurf.duckdb"
+    truth = {t["puuid"]: t for t in sim.truth()}
+    job_ids = prepare(db_path, sorted(truth, key=lambda p: (-truth[p]["games"], p))[:2])
+    log_path = tmp_path / "scheduler.log"
+    scheduler = Scheduler(db_path, sim, log_path)
+    try:
+        wait_for(
+            "for a run to store work",
+            lambda: scheduler.running_with_work(db_path, job_ids),
+            scheduler,
+        )
+        assert scheduler.signal(stop) == 0
+    finally:
+        scheduler.kill()
+    said = log_path.read_text()
+    assert "Scheduler stopped." in said
+    assert "Interrupted" not in said and "Traceback" not in said
+    assert [e for e in executions(db_path) if e["status"] in ("PENDING", "RUNNING")] == []

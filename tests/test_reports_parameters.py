@@ -83,9 +83,17 @@ def test_coerce_rejects_values_that_do_not_fit(value: object, type_name: str) ->
 
 
 def test_parse_assignments_splits_on_the_first_equals_sign() -> None:
-    """`-p key=value` pairs become a mapping; values may contain '=' and later keys win."""
+    """`-p key=value` pairs become a mapping; values may contain '='."""
     expected = {"as_of": "2026-01-01", "query": "a=b", "top_n": "3"}
-    assert expected == parse_assignments(["top_n=1", "as_of=2026-01-01", "query=a=b", "top_n=3"])
+    assert expected == parse_assignments(["top_n=3", "as_of=2026-01-01", "query=a=b"])
+
+
+@pytest.mark.parametrize("pairs", [["top_n=1", "top_n=3"], ["top_n=1", " top_n =1"]])
+def test_parse_assignments_refuses_a_key_given_twice(pairs: list[str]) -> None:
+    """A key given twice is refused by name, even with the same value: the last one won."""
+    with pytest.raises(ParameterError) as caught:
+        parse_assignments(pairs)
+    assert str(caught.value) == "The parameter 'top_n' is given twice: give each parameter once."
 
 
 @pytest.mark.parametrize("pair", ["top_n", "=5", "  =x"])

@@ -572,7 +572,6 @@ def test_since_comes_from_a_report_on_the_same_database(workspace: Path, tmp_pat
     [
         ("count=abc", "must be a whole number"),
         ("cuont=2", "has no parameter 'cuont'"),
-        ("count", "key=value"),
     ],
 )
 def test_smurf_report_rejects_bad_parameters_before_running(
@@ -583,6 +582,29 @@ def test_smurf_report_rejects_bad_parameters_before_running(
     code, _stdout_text, stderr = _smurf(workspace, out, "-n", "echo", "-p", pair)
     assert code == 1
     assert message in stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        (["count=2", "count=3"], "The parameter 'count' is given twice: give each parameter once."),
+        (["count"], "Report parameters are written key=value (got 'count')"),
+    ],
+    ids=["key-given-twice", "no-equals-sign"],
+)
+def test_smurf_report_refuses_a_misused_param_option_as_usage(
+    workspace: Path, pairs: list[str], message: str
+) -> None:
+    """-p written wrongly (a key given twice, which kept the last value; no key=value) is a
+    usage error, exit 2, naming the key, before any kernel starts or file is written."""
+    out = workspace / f"misused-{'-'.join(pairs)}"
+    options = [word for pair in pairs for word in ("-p", pair)]
+    code, stdout, stderr = _smurf(workspace, out, "-n", "echo", *options)
+    assert code == 2, stdout + stderr
+    assert "report [OPTIONS]" in stderr  # click's usage line
+    assert f"Error: Invalid value for '-p' / '--param': {message}" in stderr
+    assert stdout == ""
     assert not out.exists() or not any(out.iterdir())
 
 

@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from pipeline.simulator.server import free_port
+from pipeline.store import read
 
 SMURF = [sys.executable, "-m", "pipeline.cli"]
 
@@ -80,3 +82,104 @@ def test_ctrl_c_during_a_crawl_is_one_message_without_tracebacks(tmp_path: Path)
     assert process.returncode == 130, said
     assert "Interrupted: " in said and "crawl again with --replace" in said
     assert "Traceback" not in said
+
+
+def _export_stopped_at(db_path: Path, stage: str, sig: signal.Signals, *extra: str) -> str:
+    """Run `smurf simulator export` into ``db_path``, send ``sig`` once its progress shows
+    ``stage``, and give back all it said on stderr."""
+    import os
+
+    export = ["simulator", "export", "--players", "6000", "--seed", "2", *extra]
+    process = subprocess.Popen(
+        [*SMURF, "--db", str(db_path), "--log-json", *export],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=db_path.parent,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    seen: list[str] = []
+    try:
+        assert process.stderr is not None
+        while not any(stage in line for line in seen):
+            line = process.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        os.killpg(process.pid, sig)
+        _, rest = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return "".join(seen) + rest + f"\nexit status {process.returncode}"
+
+
+@pytest.mark.parametrize(
+    ("stage", "sig", "said"),
+    [
+        ("world: 0/1", signal.SIGINT, "Interrupted: "),  # the world being built
+        ("world: 1/1", signal.SIGINT, "Interrupted: "),  # its games being written
+        ("world: 1/1", signal.SIGTERM, "Stopped by SIGTERM: "),
+    ],
+    ids=["ctrl-c-building", "ctrl-c-writing", "sigterm-writing"],
+)
+def test_a_stopped_export_leaves_no_file_at_its_path(
+    tmp_path: Path, stage: str, sig: signal.Signals, said: str
+) -> None:
+    """An export stopped by Ctrl-C or SIGTERM leaves nothing at --db, nor a partial file
+    beside it, and says so (exit 130 or 143); it left a migrated, empty or half-written
+    database there, which read as an export."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    db_path = folder / "sim.duckdb"
+    output = _export_stopped_at(db_path, stage, sig)
+    assert list(folder.iterdir()) == []
+    status = 130 if sig is signal.SIGINT else 143
+    assert output.endswith(f"exit status {status}"), output
+    assert f"{said}nothing was exported, and no {db_path} was made." in output
+    assert "Traceback" not in output
+
+
+def test_a_stopped_export_with_replace_leaves_the_old_database_as_it_was(tmp_path: Path) -> None:
+    """--replace replaces the file once the new world is whole: an export stopped midway
+    leaves the old database, its data included, where it was (it was deleted first)."""
+    from tests.test_simulator_export import _own_data
+
+    db_path = tmp_path / "own.duckdb"
+    _own_data(db_path)
+    output = _export_stopped_at(db_path, "world: 1/1", signal.SIGINT, "--replace")
+    with read(db_path) as con:
+        assert con.execute("SELECT puuid FROM players").fetchall() == [("own-player",)]
+    assert output.endswith("exit status 130"), output
+    assert f"Interrupted: nothing was exported, and {db_path} is as it was." in output
+    assert {p.name for p in tmp_path.iterdir()} <= {"own.duckdb", "own.duckdb.wal"}
+
+
+@pytest.mark.parametrize(
+    ("players", "said"),
+    [
+        (
+            "1000000000000",
+            "1,000,000,000,000 players are more than a simulated world holds: give at most "
+            "200,000 (that many take about 3 GB of memory and minutes to build).",
+        ),
+        ("5", "5 players cannot fill a match: give at least 10."),
+    ],
+    ids=["huge", "too-few"],
+)
+@pytest.mark.parametrize("command", ["serve", "export", "crawl"])
+def test_a_world_size_out_of_bounds_is_a_usage_error_saying_what_to_give(
+    tmp_path: Path, command: str, players: str, said: str
+) -> None:
+    """--players beyond what a world holds is refused before anything is built, in one
+    line that names the bounds (a huge one ended in a MemoryError traceback)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    db_path = tmp_path / "sim.duckdb"
+    where = ["--port", str(free_port())] if command == "serve" else ["--db", str(db_path)]
+    result = CliRunner().invoke(cli, ["simulator", command, "--players", players, *where])
+    assert result.exit_code == 2, result.output
+    assert f"Error: Invalid value for '--players': {said}" in result.stderr
+    assert "Traceback" not in result.output and "Building" not in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -172,6 +172,8 @@ def test_cli_export_prints_counts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "50 players" in result.output
     assert _table(db_path, "SELECT count(*) AS n FROM sim_truth")["n"].iloc[0] == 50
+    # Written beside it under a hidden name and moved into place: nothing else is left.
+    assert [path.name for path in tmp_path.iterdir()] == ["cli.duckdb"]
 
 
 def test_a_world_too_small_to_fill_a_lobby_exports_its_players_and_says_so(

@@ -75,6 +75,12 @@ class PlayerProfile:
     league_entries: list[dict[str, Any]] | None
     account: dict[str, Any] | None = None
 
+    @property
+    def summoner_level(self) -> int | None:
+        """The level summoner-v4 answered; None when it did not answer, or gave none."""
+        level = (self.summoner or {}).get("summonerLevel")
+        return level if isinstance(level, int) else None
+
     def answer(self) -> ProfileAnswer:
         """The summoner-v4 and league-v4 part, as the store records it."""
         return ProfileAnswer(self.puuid, self.platform, self.summoner, self.league_entries)

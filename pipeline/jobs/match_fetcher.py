@@ -3,7 +3,7 @@
 Config: ``discovered_players_per_run``, ``matches_per_player_per_run`` (match ids per player per
 run), ``target_matches_per_player`` (stored games at which a player is done),
 ``suspects_per_run``, ``suspect_score_percent``, ``first_games_of_new_suspects``,
-``timeout_seconds``.
+``profile_reuse_hours``, ``timeout_seconds``.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
@@ -34,6 +34,15 @@ longer ended low (boosted ROC-AUC 0.97-0.98 -> 0.89-0.93 on three held-out world
 boosted score now judges the fall week by week (``lobby_fall``), which the longer span does
 not flatten (README, "Measured as deployed").
 
+Each player's profile (summoner-v4 and league-v4: the level that tells a new account, the
+rank scoring reads) is asked for before its matches and stored with them, unless one was
+stored less than ``profile_reuse_hours`` ago (24 by default, the age at which
+PROFILE_REFRESHER refreshes one; 0 asks every time): PROFILE_REFRESHER profiles the players
+about to be scored, who are many of this job's, and a player takes several runs to reach the
+target, so asking every run spent two requests a player on answers stored minutes before.
+A reused profile is read from the player's row (its level decides the first games) and is
+not stored again, so it keeps the time it was asked at.
+
 A player is marked exhausted only when the API's history really ends (a short page) or the
 target is reached, never because a request failed: failed matches are retried next run.
 """
@@ -42,7 +51,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
@@ -108,10 +117,10 @@ class MatchFetcher(BaseJob):
         puuid, platform, start_index = player.puuid, player.platform, player.start_index
         requested = self.settings.matches_per_player_per_run
         # The profile first: once matches are fetched, nothing but their commit follows.
-        profile = await manager.profile_if_available(puuid, platform)
+        profile, level = await self._profile(manager, player)
         first_games: list[str] = []
         new_account = (
-            is_new_account(profile)
+            is_new_account(level)
             if player.first_games_due and self.settings.first_games_of_new_suspects
             else None
         )
@@ -162,6 +171,24 @@ class MatchFetcher(BaseJob):
             history_ended=history_ended,
         )
         await manager.stop_if_rate_limited(batch, "fetching", puuid)
+
+    async def _profile(
+        self, manager: RiotDataManager, player: DiscoveredPlayer
+    ) -> tuple[PlayerProfile | None, int | None]:
+        """The profile to store with the player's matches, and the summoner level known.
+
+        A profile stored less than ``profile_reuse_hours`` ago (by PROFILE_REFRESHER, or by
+        this job's last run for the player) is not asked for again: it would cost two
+        requests for the same answer. Its level is read from the player's row, and nothing is
+        stored for it, so it keeps its time and ages until it is asked for again. A profile
+        the API fails to give leaves (None, None), as it always did.
+        """
+        checked_at = player.profile_checked_at
+        if profile_is_fresh(checked_at, utcnow(), self.settings.profile_reuse_hours):
+            log.debug("fetcher.profile_reused", puuid=player.puuid, checked_at=checked_at)
+            return None, player.profile_level
+        profile = await manager.profile_if_available(player.puuid, player.platform)
+        return profile, profile.summoner_level if profile else None
 
     async def _fetch_first_games(
         self,
@@ -220,10 +247,15 @@ class MatchFetcher(BaseJob):
         await self.safe_commit(persist)
 
 
-def is_new_account(profile: PlayerProfile | None) -> bool | None:
-    """Whether the profile shows a new account (a summoner level below
-    ``FIRST_GAMES_LEVEL``); None when there is no profile to tell."""
-    level = (profile.summoner or {}).get("summonerLevel") if profile else None
-    if not isinstance(level, int):
+def is_new_account(level: int | None) -> bool | None:
+    """Whether a profile's summoner level shows a new account (below ``FIRST_GAMES_LEVEL``);
+    None when no profile tells the level."""
+    if level is None:
         return None
     return level < FIRST_GAMES_LEVEL
+
+
+def profile_is_fresh(checked_at: datetime | None, now: datetime, reuse_hours: int) -> bool:
+    """Whether a profile asked for at ``checked_at`` (None: never) is younger than
+    ``reuse_hours`` at ``now``; with 0 hours none is."""
+    return checked_at is not None and now - checked_at < timedelta(hours=reuse_hours)

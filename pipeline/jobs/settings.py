@@ -48,6 +48,9 @@ class MatchFetcherSettings(JobSettings):
     suspects_per_run: int = Field(10, ge=0, le=100_000)
     suspect_score_percent: int = Field(30, ge=1, le=100)
     first_games_of_new_suspects: bool = True
+    # A stored profile younger than this is read from the player's row, not asked for
+    # again; 0 asks every time. 24: the age at which PROFILE_REFRESHER refreshes by default.
+    profile_reuse_hours: int = Field(24, ge=0, le=24 * 365)
 
 
 class ProfileRefresherSettings(JobSettings):

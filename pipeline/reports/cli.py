@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,10 +9,12 @@ import click
 from pipeline.cli_settings import (
     SIGINT_EXIT,
     SIGTERM_EXIT,
+    Terminated,
     db_option,
     named_database,
     one_folder_deep,
     settings_of,
+    sigterm_interrupts,
 )
 from pipeline.reports.runner import DEFAULT_NOTEBOOK, DEFAULT_OUT_DIR, OUTPUT_PARAMETERS
 from pipeline.reports.sources import NOTEBOOKS_DIR
@@ -38,7 +36,7 @@ from pipeline.store.location import Location
     "pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Set a parameter of the notebook's parameters cell; repeatable.",
+    help="Set a parameter of the notebook's parameters cell; repeatable, each key once.",
 )
 @click.option(
     "--out",
@@ -87,6 +85,7 @@ def report(
     shows outputs only unless --show-code is given.
     """
     from pipeline.reports import (
+        ParameterError,
         available_notebooks,
         declared_parameters,
         find_notebook,
@@ -100,6 +99,10 @@ def report(
             for spec in declared_parameters(find_notebook(stem, notebooks_dir)).values():
                 click.echo(f"  {spec.name}: {spec.type_name} = {spec.default}  # {spec.help}")
         return
+    try:
+        parameters = parse_assignments(pairs)
+    except ParameterError as exc:  # how the command was written: a usage error
+        raise click.BadParameter(str(exc), param_hint="'-p' / '--param'") from None
     settings = settings_of(ctx, db_path)
     database = settings.db_path
     if named_database(ctx, db_path) is None:
@@ -113,10 +116,10 @@ def report(
         out_dir = _default_out_dir(database)
     result = None
     try:
-        with _sigterm_interrupts():
+        with sigterm_interrupts():
             result = run_report(
                 name,
-                parse_assignments(pairs),
+                parameters,
                 out_dir=out_dir,
                 db_path=database,
                 notebooks_dir=notebooks_dir,
@@ -124,7 +127,7 @@ def report(
                 lock_timeout_s=settings.lock_timeout_s,
                 secret=settings.riot_api_key,
             )
-    except _Terminated:
+    except Terminated:
         # Past run_report's return the report is whole: it is kept, and said so.
         outcome = f"the report is {result.html_path}" if result else "no report was written"
         click.echo(f"Stopped by SIGTERM: {outcome}.", err=True)
@@ -139,25 +142,6 @@ def report(
         written = result.parameters.get(parameter)
         if isinstance(written, str) and written and Path(written).is_file():
             click.echo(written)
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised where the report is, so it stops as on Ctrl-C and keeps no file."""
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    def terminate(_signum: int, _frame: object) -> None:
-        raise _Terminated
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set a handler (the command run from a test's thread)
-        return
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_out_dir(database: Location) -> Path:

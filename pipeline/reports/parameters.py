@@ -109,7 +109,8 @@ def declared_parameters(notebook: Path) -> dict[str, DeclaredParameter]:
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
-    """Turn ``key=value`` strings (from ``-p``) into a mapping; later keys win."""
+    """Turn ``key=value`` strings (from ``-p``) into a mapping; a key given twice is refused
+    (which value was meant is not for us to guess)."""
     parsed: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -117,6 +118,10 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
             raise ParameterError(
                 f"Report parameters are written key=value (got {shorten(pair)}); for example "
                 "-p top_n=20."
+            )
+        if name.strip() in parsed:
+            raise ParameterError(
+                f"The parameter {shorten(name.strip())} is given twice: give each parameter once."
             )
         parsed[name.strip()] = value
     return parsed

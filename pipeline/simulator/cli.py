@@ -4,23 +4,66 @@ crawl it with the product's own jobs."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+import duckdb
 
-from pipeline.cli_settings import FiniteFloatRange, db_option, settings_of
+from pipeline.cli_settings import (
+    SIGINT_EXIT,
+    SIGTERM_EXIT,
+    FiniteFloatRange,
+    Terminated,
+    by_ctrl_c,
+    db_option,
+    settings_of,
+    sigterm_interrupts,
+)
+from pipeline.errors import ConfigError
 from pipeline.simulator.assumptions import FAMILIES, family
-from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.config import MAX_WORLD_PLAYERS, MIN_WORLD_PLAYERS, SimulatorConfig
 from pipeline.store.location import Location
 from pipeline.words import counted
+
+if TYPE_CHECKING:  # the export's modules (numpy, pandas) load when a world is exported
+    from pipeline.simulator.export import ExportReport
 
 
 @click.group()
 def simulator() -> None:
     """Run the bundled Riot API simulator (no key or internet needed)."""
+
+
+class PlayerCount(click.IntRange):
+    """A world's number of players: a whole number within the bounds, else a message that
+    says which to give (a huge world ended in a MemoryError after a long wait)."""
+
+    def __init__(self) -> None:
+        super().__init__(MIN_WORLD_PLAYERS, MAX_WORLD_PLAYERS)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.INT.convert(value, param, ctx)
+        if number > MAX_WORLD_PLAYERS:
+            self.fail(
+                f"{number:,} players are more than a simulated world holds: give at most "
+                f"{MAX_WORLD_PLAYERS:,} (that many take about 3 GB of memory and minutes to "
+                "build).",
+                param,
+                ctx,
+            )
+        if number < MIN_WORLD_PLAYERS:
+            self.fail(
+                f"{number:,} players cannot fill a match: give at least {MIN_WORLD_PLAYERS}.",
+                param,
+                ctx,
+            )
+        return number
 
 
 def _world_options(command: click.decorators.FC) -> click.decorators.FC:
@@ -34,7 +77,11 @@ def _world_options(command: click.decorators.FC) -> click.decorators.FC:
         "matchmaking pairs them (see pipeline.simulator.assumptions).",
     )(command)
     command = click.option(
-        "--players", default=2000, show_default=True, help="Number of players in the world."
+        "--players",
+        type=PlayerCount(),
+        default=2000,
+        show_default=True,
+        help="Number of players in the world (memory grows with them: about 3 GB at 200,000).",
     )(command)
     command = click.option(
         "--seed", default=0, show_default=True, help="World seed: the same seed, the same world."
@@ -190,8 +237,9 @@ def _replace_option(command: click.decorators.FC) -> click.decorators.FC:
         "--replace",
         is_flag=True,
         help=(
-            "Delete the database file first when it exists (its data is lost); refused "
-            "while a scheduler serves it."
+            "Replace the database file when it exists, its data lost (a crawl deletes it "
+            "first, an export once its world is written whole); refused while a scheduler "
+            "serves it."
         ),
     )(command)
 
@@ -227,7 +275,7 @@ def _refuse_to_overwrite(
 ) -> None:
     """Stop a simulated world from replacing, or mixing into, a database of real data: the
     default database is the user's own (``--db``/``SMURF_DB``). With ``replace`` nothing is
-    refused; the caller deletes the file (``_delete_database``) once every option is valid."""
+    refused; the caller replaces the file once every option is valid."""
     if replace:
         if not isinstance(location, Path):
             raise click.UsageError("--replace deletes a DuckDB file; a lake is not replaced.")
@@ -246,15 +294,6 @@ def _refuse_to_overwrite(
             "(no sim_truth), and an export would mix one into them: give --db a new file "
             "(e.g. --db data/sim.duckdb), or add --replace to delete this one."
         )
-
-
-def _delete_database(location: Location, timeout_s: float) -> None:
-    """Delete a DuckDB file and its log (``--replace``), after every option was checked;
-    refused while a scheduler serves it or another program holds it."""
-    from pipeline.scheduler_client import delete_database_file
-
-    if isinstance(location, Path):
-        delete_database_file(location, timeout_s=timeout_s)
 
 
 @simulator.command("export")
@@ -276,28 +315,53 @@ def export(
     Everything is known in an export (every game, every rank); `smurf simulator crawl` gives
     what the product's jobs really see. A database already holding data other than a
     simulated world's is refused (give a new file, or --replace); running an export again
-    into its own database completes it.
+    into its own database completes it. A new file (or one --replace replaces) is written
+    beside it under a hidden name and moved into place once whole: an export stopped by
+    Ctrl-C, SIGTERM or an error leaves no file at --db (with --replace, the old one as it
+    was).
     """
+    from pipeline.scheduler_client import refuse_to_delete
     from pipeline.simulator.export import export_world
 
     settings = settings_of(ctx, db_path)
-    _refuse_to_overwrite(
-        settings.db_path, replace=replace, crawl=False, timeout_s=settings.lock_timeout_s
-    )
+    location = settings.db_path
+    timeout_s = settings.lock_timeout_s
+    _refuse_to_overwrite(location, replace=replace, crawl=False, timeout_s=timeout_s)
     config = SimulatorConfig(
         seed=seed, players=players, platform=platform, assumptions=family(family_name)
     )
-    if replace:
-        _delete_database(settings.db_path, settings.lock_timeout_s)
+    if replace and isinstance(location, Path):  # a lake was refused above
+        refuse_to_delete(location, timeout_s=timeout_s)  # asked again before it is replaced
+    # A new file, or one replaced, is made beside it and moved into place once whole.
+    afresh = location if isinstance(location, Path) and (replace or not location.exists()) else None
+    left = (
+        f"{location} keeps what was written; export the same world again to complete it"
+        if afresh is None
+        else f"nothing was exported, and {afresh} is as it was"
+        if afresh.exists()
+        else f"nothing was exported, and no {afresh} was made"
+    )
     started_s = time.monotonic()
 
     def progress(stage: str, done: int, total: int) -> None:
         elapsed_s = time.monotonic() - started_s
         click.echo(f"  {stage}: {done}/{total}  ({elapsed_s:.1f} s)", err=True)
 
-    report = export_world(
-        config, settings.db_path, progress=progress, lock_timeout_s=settings.lock_timeout_s
-    )
+    try:
+        with sigterm_interrupts():
+            if afresh is not None:
+                report = _export_afresh(config, afresh, replace, progress, timeout_s)
+            else:
+                report = export_world(config, location, progress=progress, lock_timeout_s=timeout_s)
+    except (Terminated, KeyboardInterrupt, RuntimeError, duckdb.Error) as exc:
+        # DuckDB stops its statement at a signal and raises its own error, caused by it.
+        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            click.echo(f"Stopped by SIGTERM: {left}.", err=True)
+            raise click.exceptions.Exit(SIGTERM_EXIT) from None
+        if not by_ctrl_c(exc):
+            raise
+        click.echo(f"Interrupted: {left}.", err=True)
+        raise click.exceptions.Exit(SIGINT_EXIT) from None
     click.echo(
         f"Exported seed {seed} into {settings.db_path}: "
         f"{counted(report.players, 'player', 'players')}, "
@@ -314,6 +378,41 @@ def export(
             "lobbies within the matchmaking's spread): use --players 20 or more.",
             err=True,
         )
+
+
+def _export_afresh(
+    config: SimulatorConfig,
+    target: Path,
+    replace: bool,
+    progress: Callable[[str, int, int], None],
+    timeout_s: float,
+) -> ExportReport:
+    """Export into a hidden folder beside ``target``, then move the file into place (over
+    the old one with ``replace``); the folder goes whatever happens, so a stopped or failed
+    export leaves nothing at ``target``."""
+    from pipeline.scheduler_client import delete_database_file
+    from pipeline.simulator.export import export_world
+    from pipeline.store import write
+    from pipeline.store.location import make_database_folder
+
+    make_database_folder(target)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        partial = folder / target.name
+        report = export_world(config, partial, progress=progress, lock_timeout_s=timeout_s)
+        with write(partial, timeout_s=timeout_s) as con:
+            con.execute("CHECKPOINT")  # all of it in the file, none in its log
+        if replace:
+            delete_database_file(target, timeout_s=timeout_s)
+        elif target.exists():
+            raise ConfigError(
+                f"{target} was made by another program during the export, so the export "
+                "was not moved over it: give --db another file, or add --replace."
+            )
+        partial.replace(target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return report
 
 
 @simulator.command("crawl")

@@ -6,6 +6,7 @@ StoreError
 ├── WriteConflictError       concurrent transactions of this process kept colliding
 ├── NotADatabaseError        the file named as the database is something else
 │   └── DatabaseIsDirectoryError  the path named as the database is a directory
+├── ForeignDatabaseError     a DuckDB database of another program, not Smurf Workbench's
 ├── SchemaOutOfDateError     migrations are pending: run `smurf db migrate`
 ├── SchemaTooNewError        the file was migrated by a newer Smurf Workbench
 ├── MigrationError           a migration's SQL failed (names its file; nothing of it applied)
@@ -61,6 +62,22 @@ class DatabaseIsDirectoryError(NotADatabaseError):
         StoreError.__init__(
             self,
             f"{path} is a directory, not a database file: give the path of a .duckdb file instead.",
+        )
+
+
+class ForeignDatabaseError(StoreError):
+    """A DuckDB database that holds tables but no ``schema_migrations``: another program's,
+    which the product neither migrates nor reads as its own."""
+
+    def __init__(self, path: str, tables: list[str]) -> None:
+        self.path = path
+        self.tables = tables
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        super().__init__(
+            f"{path} is another program's DuckDB database, not a Smurf Workbench one (it "
+            f"holds {shown} and no schema_migrations), so it was left as it is: name a Smurf "
+            "Workbench database with --db / SMURF_DB, or a new file for `smurf db migrate` "
+            "to create."
         )
 
 

@@ -4,7 +4,9 @@ Migrations are the files ``migrations/NNN_name.sql`` in this package, applied in
 in its own transaction together with its ``schema_migrations`` row, so a failure leaves the
 database at the previous version (``MigrationError`` names the file and DuckDB's reason).
 Applying is idempotent, and safe when several processes
-migrate at once: each migration checks the version again inside its transaction.
+migrate at once: each migration checks the version again inside its transaction. A DuckDB
+file that holds tables but no ``schema_migrations`` is another program's database: it is
+refused (``ForeignDatabaseError``) before anything is written, not filled with ours.
 
 A lake runs the same migrations, adapted by ``pipeline.store.lake_schema`` (no keys, no
 sequences).
@@ -25,7 +27,12 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.log import get_logger
 from pipeline.store.aggregates import complete_aggregates
 from pipeline.store.connection import require_file, write
-from pipeline.store.errors import MigrationError, SchemaOutOfDateError, SchemaTooNewError
+from pipeline.store.errors import (
+    ForeignDatabaseError,
+    MigrationError,
+    SchemaOutOfDateError,
+    SchemaTooNewError,
+)
 from pipeline.store.lake_schema import run_ddl
 from pipeline.store.location import LakeLocation, Location, parse_location
 
@@ -35,8 +42,8 @@ _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # What a migration's SQL cannot do itself, run in its transaction after it: fill the
 # aggregate tables from the games already stored, once their layout is complete (so that
 # the writers' statements apply; it was complete at 13 until the weeks gained their lobby
-# sums at 22, and again until the sums gained the lobby z squared at 25).
-_AFTER = {25: complete_aggregates}
+# sums at 22, and again until the sums gained the lobby z squared at 26).
+_AFTER = {26: complete_aggregates}
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ def migrate(path: Location | str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) 
     """Apply pending migrations to the database at ``path`` (a file is created if missing)."""
     applied: list[Migration] = []
     with write(path, timeout_s=timeout_s) as con:
+        refuse_foreign_database(con, path)  # before anything is written
         run_ddl(con, MIGRATIONS_TABLE_SQL)
         current = current_version(con)
     latest = latest_version()
@@ -146,10 +154,29 @@ def _apply(con: duckdb.DuckDBPyConnection, migration: Migration, current: int) -
         raise MigrationError(migration.file, migration.version, current, str(error)) from error
 
 
+def refuse_foreign_database(con: duckdb.DuckDBPyConnection, path: Location | str) -> None:
+    """Raise ``ForeignDatabaseError`` when the DuckDB file holds tables or views but no
+    ``schema_migrations``: another program's database, which migrating would fill with
+    this product's tables. (A lake is left to ``smurf lake init``.)"""
+    if isinstance(parse_location(path), LakeLocation) or current_version(con):
+        return
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+        " AND database_name = current_database() AND table_name <> 'schema_migrations'"
+        " UNION SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary"
+        " AND database_name = current_database() ORDER BY 1"
+    ).fetchall()
+    if rows:
+        raise ForeignDatabaseError(str(path), [str(name) for (name,) in rows])
+
+
 def check_schema(con: duckdb.DuckDBPyConnection, path: Location | str) -> None:
-    """Raise a clear error unless the database is at exactly this release's version."""
+    """Raise a clear error unless the database is at exactly this release's version
+    (another program's database is said to be one, not told to migrate)."""
     current = current_version(con)
     latest = latest_version()
+    if current == 0:
+        refuse_foreign_database(con, path)
     if current < latest:
         raise SchemaOutOfDateError(str(path), current, latest)
     if current > latest:

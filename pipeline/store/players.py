@@ -7,7 +7,8 @@ advance them::
     track_player / untrack_players          an analyst's list
     tracked_players_to_update               TRACKED_PLAYER_UPDATER's pick, least recent first
     advance_update_watermark                a tracked player fully updated up to a game
-    players_to_fetch                        MATCH_FETCHER's pick, below the target
+    players_to_fetch                        MATCH_FETCHER's pick, below the target, with
+                                            the age and level of their stored profile
     advance_history / note_fetch_attempt    a discovered player's history page stored (or not)
     note_first_games_stored                 a suspect's first ranked games stored
     note_profile_checked                    summoner-v4 / league-v4 answered
@@ -41,12 +42,17 @@ class TrackedPlayer:
 class DiscoveredPlayer:
     """A discovered player below the target, and where its next history page starts.
 
-    first_games_due: a suspect whose first ranked games have not been read yet."""
+    first_games_due: a suspect whose first ranked games have not been read yet.
+    profile_checked_at: when its stored profile (summoner-v4, league-v4) was asked for
+    (None: never). profile_level: the summoner level stored with it (a newer game's level
+    when one was stored since), None when that profile found no account."""
 
     puuid: str
     platform: str
     start_index: int
     first_games_due: bool = False
+    profile_checked_at: datetime | None = None
+    profile_level: int | None = None
 
 
 def track_player(
@@ -163,6 +169,8 @@ _PLAYERS_TO_FETCH = f"""
 WITH candidates AS (
     SELECT p.puuid, coalesce(p.platform, $platform) AS platform, p.history_start_index,
            p.last_fetched_at, p.first_games_fetched_at, p.discovered_at,
+           p.summoner_checked_at,
+           CASE WHEN p.profile_found THEN p.summoner_level END AS profile_level,
            coalesce(g.games, 0) AS games,
            greatest(s.smurf_score, s.boosted_score) AS suspicion,
            coalesce(g.level < {NEW_ACCOUNT_LEVEL}, false) AS new_account
@@ -181,7 +189,8 @@ suspects AS (
     ORDER BY place LIMIT $suspects
 )
 SELECT c.puuid, c.platform, c.history_start_index,
-       s.puuid IS NOT NULL AND c.first_games_fetched_at IS NULL AS first_games_due
+       s.puuid IS NOT NULL AND c.first_games_fetched_at IS NULL AS first_games_due,
+       c.summoner_checked_at, c.profile_level
 FROM candidates c LEFT JOIN suspects s USING (puuid)
 ORDER BY s.puuid IS NULL, s.place, c.last_fetched_at NULLS FIRST,
          c.new_account DESC, c.discovered_at, c.puuid
@@ -200,7 +209,8 @@ def players_to_fetch(
 ) -> list[DiscoveredPlayer]:
     """Untracked players of ``platforms`` (a worker's shard; None: all) with history left
     and fewer stored games than the target: up to ``suspects`` scored at least
-    ``suspect_score`` first, fewest stored games first."""
+    ``suspect_score`` first, fewest stored games first. Each comes with its stored profile's
+    time and level, so that a fresh one need not be asked for again."""
     rows = con.execute(
         _PLAYERS_TO_FETCH,
         {
@@ -212,7 +222,12 @@ def players_to_fetch(
             "limit": limit,
         },
     ).fetchall()
-    return [DiscoveredPlayer(r[0], r[1], int(r[2]), bool(r[3])) for r in rows]
+    return [
+        DiscoveredPlayer(
+            r[0], r[1], int(r[2]), bool(r[3]), r[4], int(r[5]) if r[5] is not None else None
+        )
+        for r in rows
+    ]
 
 
 def advance_history(
