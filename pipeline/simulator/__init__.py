@@ -13,7 +13,6 @@ Public surface::
 
 from pipeline.simulator.app import create_app
 from pipeline.simulator.assumptions import (
-    BOOSTED_KINDS,
     FAMILIES,
     HELD_OUT_FAMILIES,
     SMURF_KINDS,
@@ -30,7 +29,6 @@ from pipeline.simulator.server import RunningSimulator, serve_in_thread
 from pipeline.simulator.world import World, build_world
 
 __all__ = [
-    "BOOSTED_KINDS",
     "FAMILIES",
     "HELD_OUT_FAMILIES",
     "SMURF_KINDS",
