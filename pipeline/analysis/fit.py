@@ -17,7 +17,10 @@ on every world alone is set by the single hardest world and gives far more preci
 asked, at the cost of recall). The held-out families judge the result
 (``benchmarks/bench_quality.py``). It refits both models on the crawls it is given; run on
 the training crawls named in ``model`` for a model (the smurf model's eight, the boosted
-model's seven) it prints that model's shipped constants and threshold.
+model's seven) it prints that model's shipped constants and threshold, but for the boosted
+model's ``play_swing``: that factor was fitted beside the others, kept as they were, on four
+crawls of its own (``fit_model(..., base=...)``, see ``model``), so a refit of every factor
+moves them all.
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
