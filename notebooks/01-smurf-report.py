@@ -86,12 +86,13 @@ present.show_table(
 with read(db, timeout_s=wait_s) as con:
     latest = scores.latest_scores(con, platform=platform or None, min_games=min_games, as_of=as_of_at)
     first_scored = scores.first_scored_at(con)
+    games_stored = scores.stored_games(con)  # nobody scored: what to run depends on it
 # The filters in words: a count without them reads as all the scored players.
 within = f"with at least {counted(min_games, 'game', 'games')}" + (f" on {platform}" if platform else "")
 display(Markdown(f"{counted(len(latest), 'scored player', 'scored players')} {within}."))
 present.show_table(
     scores.score_distribution(latest),
-    empty=scores.no_scores_message(within, as_of_at, first_scored),
+    empty=scores.no_scores_message(within, as_of_at, first_scored, games_stored),
     index=True,
 )
 unjudged = scores.unjudged_message(latest)  # no profiles fetched yet, say: no blank chart

@@ -88,12 +88,10 @@ def build_world(path: Path, seed: int = 7, now: datetime = NOW) -> Path:
     return path
 
 
-def build_unprofiled_world(path: Path, players: int = 120) -> Path:
-    """A simulated world's games stored and scored at the real clock, no profile ever
-    fetched: the database `smurf import-matches` (or the updater and fetcher) and then
-    `smurf analyze` leave before PROFILE_REFRESHER runs, every label INSUFFICIENT_DATA.
+def build_unscored_world(path: Path, players: int = 120) -> Path:
+    """A simulated world's games stored, nobody scored and no profile fetched: the database
+    `smurf import-matches` (or the updater and fetcher) leaves before `smurf analyze` runs.
     Returns ``path``."""
-    from pipeline.analysis import score_players, write_scores
     from pipeline.simulator import SimulatorConfig
     from pipeline.simulator.export import match_frame, participant_frame, player_frame
     from pipeline.simulator.world import build_world as build_simulated_world
@@ -106,6 +104,18 @@ def build_unprofiled_world(path: Path, players: int = 120) -> Path:
         write_match_frames(
             con, match_frame(world, numbers), participant_frame(world, numbers), player_frame(world)
         )
+    return path
+
+
+def build_unprofiled_world(path: Path, players: int = 120) -> Path:
+    """A simulated world's games stored and scored at the real clock, no profile ever
+    fetched: the database `smurf import-matches` (or the updater and fetcher) and then
+    `smurf analyze` leave before PROFILE_REFRESHER runs, every label INSUFFICIENT_DATA.
+    Returns ``path``."""
+    from pipeline.analysis import score_players, write_scores
+
+    build_unscored_world(path, players)
+    with write(path) as con:
         write_scores(con, score_players(con), clock_now())
     return path
 

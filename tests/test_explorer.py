@@ -37,6 +37,7 @@ from tests.notebook_world import (
     SECOND_SCORING,
     SMURFS,
     build_unprofiled_world,
+    build_unscored_world,
     build_world,
 )
 
@@ -50,6 +51,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def con(world: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with read(world) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+def unscored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Games stored, nobody scored yet (`smurf analyze` never ran)."""
+    return build_unscored_world(tmp_path_factory.mktemp("unscored") / "unscored.duckdb")
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +129,23 @@ def test_no_scores_says_when_as_of_is_before_the_first_score(
     assert expected + advice == scores.no_scores_message(
         "with at least 10 games", as_of, first_scored
     )
+
+
+def test_nobody_scored_where_games_are_stored_says_to_score_them(unscored: Path) -> None:
+    """A database holding games nobody is scored in counts its games and names what scores
+    them, instead of asking for games to be stored."""
+    with read(unscored) as r:
+        games = scores.stored_games(r)
+        first_scored = scores.first_scored_at(r)
+    assert games > 1
+    said = scores.no_scores_message("with at least 10 games", NOW, first_scored, games)
+    assert said == (
+        f"No player with at least 10 games has a score as of {NOW:%Y-%m-%d %H:%M} UTC: nobody"
+        f" in this database is scored yet. {games:,} games are stored: run `smurf analyze` (or"
+        " `smurf run SMURF_ANALYZER`; the scheduler runs that job on its own) to score their"
+        " players."
+    )
+    assert "Store games" not in said
 
 
 def test_nobody_judged_says_what_every_player_lacks_and_what_to_run(unprofiled: Path) -> None:
@@ -1160,6 +1184,23 @@ def test_an_explorer_over_a_database_nobody_is_scored_in_says_what_to_run(
     assert "smurf analyze" in explorer.status.value
     explorer.search("Someone#EUW")
     assert "No player matches" in explorer.status.value
+
+
+def test_an_explorer_over_stored_games_nobody_is_scored_in_says_to_score_them(
+    unscored: Path,
+) -> None:
+    """Games stored but nobody scored: the status counts the games and says what scores
+    them (`smurf analyze`, or the SMURF_ANALYZER job), not to store games."""
+    explorer = PlayerExplorer(unscored)
+    with read(unscored) as con:
+        games = con.execute("SELECT count(*) FROM matches").fetchone()[0]  # type: ignore[index]
+    assert explorer.results.options == ()
+    assert explorer.status.value == (
+        f"Nobody is scored in this database yet. {games:,} games are stored: run"
+        " <code>smurf analyze</code> (or <code>smurf run SMURF_ANALYZER</code>; the scheduler"
+        " runs that job on its own) to score their players, then run this cell again."
+    )
+    assert "store games" not in explorer.status.value.lower()
 
 
 def test_an_explorer_where_nobody_could_be_judged_says_why_and_how_to_list_them(

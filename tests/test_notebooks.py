@@ -43,6 +43,7 @@ from tests.notebook_world import (
     NEWLY_FLAGGED,
     NOW,
     build_unprofiled_world,
+    build_unscored_world,
     build_world,
 )
 
@@ -92,6 +93,12 @@ def new_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("new") / "new.duckdb"
     migrate(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def unscored_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Games stored, nobody scored yet: `smurf analyze` never ran."""
+    return build_unscored_world(tmp_path_factory.mktemp("unscored") / "unscored.duckdb")
 
 
 @pytest.fixture(scope="module")
@@ -310,6 +317,21 @@ def test_smurf_report_on_a_new_database_says_what_to_run(new_db: Path, tmp_path:
     text = _text(result.executed_path)
     assert "nobody in this database is scored yet. Store games (`smurf track` and the" in text
     assert "lower min_games" not in text
+
+
+@pytest.mark.parametrize("name", ["01-smurf-report", "02-player-explorer"])
+def test_a_notebook_over_stored_games_nobody_is_scored_in_says_to_score_them(
+    unscored_db: Path, tmp_path: Path, name: str
+) -> None:
+    """Run as opened on a database holding games that `smurf analyze` has not scored yet,
+    the report and the explorer count the games and say what scores them, instead of
+    asking for games to be stored."""
+    with read(unscored_db) as con:
+        games = con.execute("SELECT count(*) FROM matches").fetchone()[0]  # type: ignore[index]
+    text = _text(run_report(name, {}, out_dir=tmp_path, db_path=unscored_db).executed_path)
+    assert f"{games:,} games are stored: run" in text
+    assert "smurf analyze" in text and "SMURF_ANALYZER" in text
+    assert "store games" not in text.lower()
 
 
 def test_sql_notebook_on_a_new_database_says_what_fills_each_example(

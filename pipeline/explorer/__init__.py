@@ -5,7 +5,8 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
 
     scores     latest_scores, filter_scores, top_suspects, score_distribution,
                newly_flagged, newly_flagged_heading, newly_unavailable, gone_accounts,
-               accounts_for_readers, first_scored_at, no_scores_message
+               accounts_for_readers, first_scored_at, stored_games,
+               nobody_scored_advice, no_scores_message
     players    find_players, player_summary, ban_checks, factor_contributions,
                rank_history, match_history, tier_role_baselines, BaselineCache,
                co_players

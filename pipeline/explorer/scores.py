@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, NO_PROFILE_REASON
 from pipeline.analysis.tiers import TIERS
+from pipeline.words import counted
 
 FLAGGED_LABELS = ("SMURF", "BOOSTED")
 # Labels whose scores measure nothing (too few games): they carry no suspicion at all.
@@ -75,10 +76,33 @@ def first_scored_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return row[0] if row else None
 
 
-def no_scores_message(within: str, as_of: datetime, first_scored: datetime | None) -> str:
+def stored_games(con: duckdb.DuckDBPyConnection) -> int:
+    """How many games (matches) the database holds."""
+    row = con.execute("SELECT count(*) FROM matches").fetchone()
+    return int(row[0]) if row else 0
+
+
+def nobody_scored_advice(games: int) -> str:
+    """What to run when nobody in the database is scored, given how many ``games`` it
+    holds: with none, what stores games and then scores them; with some, what scores them
+    (telling a database full of games to store games would send the reader the wrong way)."""
+    if games == 0:
+        return (
+            "Store games (`smurf track` and the jobs, or `smurf import-matches`), then run"
+            " `smurf analyze` (the scheduler runs all of them on its own)."
+        )
+    return (
+        f"{counted(games, 'game is', 'games are')} stored: run `smurf analyze` (or `smurf run"
+        " SMURF_ANALYZER`; the scheduler runs that job on its own) to score their players."
+    )
+
+
+def no_scores_message(
+    within: str, as_of: datetime, first_scored: datetime | None, games: int = 0
+) -> str:
     """Why no player ``within`` the report's filters has a score at ``as_of``: the time is
-    before the first score (``first_scored``), or none was ever made, else the filters or a
-    missing analysis."""
+    before the first score (``first_scored``), or none was ever made (with what to run,
+    given the ``games`` stored), else the filters or a missing analysis."""
     said = f"No player {within} has a score as of {as_of:%Y-%m-%d %H:%M} UTC"
     if first_scored is not None and as_of < first_scored:
         return (
@@ -86,11 +110,7 @@ def no_scores_message(within: str, as_of: datetime, first_scored: datetime | Non
             "choose a later as_of."
         )
     if first_scored is None:  # lower min_games or another platform would not help
-        return (
-            f"{said}: nobody in this database is scored yet. Store games (`smurf track` and"
-            " the jobs, or `smurf import-matches`), then run `smurf analyze` (the scheduler runs"
-            " all of them on its own)."
-        )
+        return f"{said}: nobody in this database is scored yet. {nobody_scored_advice(games)}"
     return f"{said}: lower min_games, check platform, or run `smurf analyze`."
 
 

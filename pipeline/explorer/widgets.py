@@ -229,12 +229,26 @@ def _company_for_readers(company: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-# What an explorer over a database nobody is scored in says, instead of "0 players pass".
+# What an explorer over a database nobody is scored in says, instead of "0 players pass":
+# with no game stored either, what stores games; with games, what scores them.
 NOBODY_SCORED = (
     "Nobody is scored in this database yet: store games (<code>smurf track</code> and the"
     " jobs, or <code>smurf import-matches</code>), run <code>smurf analyze</code>, then run"
     " this cell again."
 )
+
+
+def nobody_scored_status(games: int) -> str:
+    """The status of an explorer over a database nobody is scored in, holding ``games``."""
+    if games == 0:
+        return NOBODY_SCORED
+    advice = _as_html(scores.nobody_scored_advice(games)).removesuffix(".")
+    return f"Nobody is scored in this database yet. {advice}, then run this cell again."
+
+
+def _as_html(text: str) -> str:
+    """A sentence written for Markdown (commands in backticks) as HTML."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
 
 
 class _TakesTurns:
@@ -290,6 +304,8 @@ class PlayerExplorer:
         self.baselines = players.BaselineCache(queue=queue)
         with read(db_path, timeout_s=timeout_s) as con:
             self.scores = scores.latest_scores(con)
+            # Said when nobody is scored: games stored want scoring, none want storing.
+            self.games = scores.stored_games(con) if self.scores.empty else 0
         # Said beside an empty list when nobody scored could be judged (no profiles yet).
         self.unjudged = scores.unjudged_message(self.scores)
         tiers = [t for t in scores.TIER_ORDER if t in set(self.scores["tier"].dropna())]
@@ -399,7 +415,7 @@ class PlayerExplorer:
     def _refresh(self) -> None:
         if not self.query and self.scores.empty:
             self._list([])
-            self.status.value = NOBODY_SCORED
+            self.status.value = nobody_scored_status(self.games)
             return
         if not self.query:
             matching = self.filtered()
@@ -449,8 +465,7 @@ class PlayerExplorer:
         """Why the list is empty when nobody could be judged, and how to list them anyway."""
         if passing or not self.unjudged:
             return ""
-        said = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(self.unjudged))
-        return f" {said} Choose Label {scores.UNJUDGED_LABELS[0]} to list them."
+        return f" {_as_html(self.unjudged)} Choose Label {scores.UNJUDGED_LABELS[0]} to list them."
 
     def _search_status(self, found: int, listed: int) -> str:
         text = f"<code>{html.escape(self.query)}</code>"
