@@ -1218,6 +1218,46 @@ def test_an_explorer_where_nobody_could_be_judged_says_why_and_how_to_list_them(
     assert "Nobody could be judged yet" not in explorer.status.value
 
 
+def test_nobody_passing_the_filters_names_the_filter_that_hides_them(world: Path) -> None:
+    """When no player passes, the status names each filter that alone hides them all and
+    how far to move it: the best score or the most games the other filters leave."""
+    explorer = PlayerExplorer(world)
+    suspects = int((explorer.scores["suspicion"] >= 0.5).sum())
+    explorer.tier.value = "DIAMOND"  # its best score is 22 %
+    assert explorer.results.options == ()
+    assert explorer.status.value == (
+        "0 players pass the filters. To list some, lower Min score to 20% (the highest score"
+        f" the other filters leave is 22%); or set Tier to (any) ({suspects} players)."
+    )
+    explorer.tier.value = ANY
+    explorer.min_games.value = 35  # every player has 30 games or fewer
+    assert explorer.status.value == (
+        "0 players pass the filters. To list some, lower Min games to 30 (the most games the"
+        " other filters leave is 30)."
+    )
+
+
+def test_nobody_passing_two_filters_together_says_so(world: Path) -> None:
+    """Filters that hide everyone only together are named as such; and where no one filter
+    alone hides them all, the status says to widen several."""
+    explorer = PlayerExplorer(world)
+    explorer.tier.value = "IRON"  # its one flagged player is a SMURF
+    explorer.label.value = "BOOSTED"  # the one BOOSTED player is EMERALD
+    assert explorer.status.value == (
+        "0 players pass the filters. To list some, set Tier to (any) (1 player); or set Label"
+        " to (any) (1 player)."
+    )
+    explorer.min_games.value = 35
+    assert explorer.status.value == (
+        "0 players pass the filters. No one filter hides them all: widen two or more of Tier,"
+        " Label, Min score and Min games."
+    )
+    explorer.tier.value = ANY
+    explorer.label.value = ANY
+    explorer.min_games.value = 0
+    assert explorer.status.value.endswith("players pass the filters.")  # no hint when some do
+
+
 def test_min_score_is_typed_in_whole_percent(world: Path) -> None:
     """The Min score box shows whole percent, and a value typed in it reads the same way:
     90 keeps the players whose suspicion is at least 0.90."""

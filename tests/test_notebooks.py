@@ -381,6 +381,27 @@ def test_player_explorer_where_nobody_could_be_judged_says_why(
     assert "Choose Label INSUFFICIENT_DATA to list them." in text
 
 
+def test_player_explorer_where_nobody_reaches_min_score_says_how_low_to_go(
+    world_db: Path, tmp_path: Path
+) -> None:
+    """Run as opened on a database where nobody is suspicious enough for the default Min
+    score (50 %), the explorer names Min score as what hides everyone and the highest score
+    there is, rather than a bare "0 players pass the filters"."""
+    db = tmp_path / "quiet.duckdb"
+    shutil.copy(world_db, db)
+    with write(db) as con:  # everyone NORMAL, the most suspicious at 36 %
+        con.execute(
+            "UPDATE smurf_scores SET smurf_score = smurf_score * 0.4,"
+            " boosted_score = boosted_score * 0.4,"
+            " label = CASE WHEN label IN ('SMURF', 'BOOSTED') THEN 'NORMAL' ELSE label END"
+        )
+    text = _text(run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=db).executed_path)
+    assert (
+        "0 players pass the filters. To list some, lower Min score to 35% (the highest score"
+        " is 36%)."
+    ) in text
+
+
 def test_job_monitor_on_a_job_type_named_in_lower_case(world_db: Path, tmp_path: Path) -> None:
     """`-p job_type=smurf_analyzer` monitors SMURF_ANALYZER, as `smurf jobs` takes it."""
     result = run_report(

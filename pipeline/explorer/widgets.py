@@ -45,6 +45,8 @@ from pipeline.words import counted
 
 ANY = "(any)"
 MAX_LISTED = 200
+# Min score (in percent) and Min games move in steps of this size.
+SLIDER_STEP = 5
 CARD_GAMES = 20
 
 
@@ -322,11 +324,13 @@ class PlayerExplorer:
             50,
             min=0,
             max=100,
-            step=5,
+            step=SLIDER_STEP,
             description="Min score %",
             style={"description_width": "initial"},
         )
-        self.min_games = widgets.IntSlider(0, min=0, max=100, step=5, description="Min games")
+        self.min_games = widgets.IntSlider(
+            0, min=0, max=100, step=SLIDER_STEP, description="Min games"
+        )
         # As wide as the explorer less the widget's margins (a width of 100% plus the
         # margins would put a sideways scrollbar under the whole explorer).
         self.results = PlayerList(
@@ -374,23 +378,74 @@ class PlayerExplorer:
         bundle["text/html"] = self.snapshot_html()
         return bundle
 
-    def passes_filters(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a player frame that pass the tier, label, score and games filters.
+    def passes_filters(
+        self,
+        frame: pd.DataFrame,
+        *,
+        tier: str | None = None,
+        label: str | None = None,
+        min_score: int | None = None,
+        min_games: int | None = None,
+    ) -> pd.DataFrame:
+        """The rows of a player frame that pass the tier, label, score and games filters:
+        the ones shown, or the values given instead (``ANY`` for any tier or label).
 
         Players too little known to judge (INSUFFICIENT_DATA) have no score: listing them
         by that label leaves Min score out (``_score_note`` says so)."""
-        label = None if self.label.value == ANY else self.label.value
+        tier = self.tier.value if tier is None else tier
+        label = self.label.value if label is None else label
+        min_score = self.min_score.value if min_score is None else min_score
+        min_games = self.min_games.value if min_games is None else min_games
         passing = scores.filter_scores(
             frame,
-            tier=None if self.tier.value == ANY else self.tier.value,
-            label=label,
-            min_score=0.0 if self._score_unused() else self.min_score.value / 100,
+            tier=None if tier == ANY else tier,
+            label=None if label == ANY else label,
+            min_score=0.0 if label in scores.UNJUDGED_LABELS else int(min_score) / 100,
         )
         games = pd.to_numeric(passing["games_analyzed"], errors="coerce").fillna(0)
-        return passing[games >= int(self.min_games.value)]
+        return passing[games >= int(min_games)]
 
     def _score_unused(self) -> bool:
         return bool(self.label.value in scores.UNJUDGED_LABELS and self.min_score.value > 0)
+
+    def _nobody_passes_note(self) -> str:
+        """When no scored player passes the filters: each filter that alone hides them all,
+        and how far to move it to list some (the best score or most games the other
+        filters leave), so the reader knows which control to change."""
+        ways = []
+        narrowed = self.tier.value != ANY or self.label.value != ANY
+        if self.min_score.value > 0 and not self._score_unused():
+            left = self.passes_filters(self.scores, min_score=0)
+            best = left["suspicion"].max()
+            if pd.notna(best):
+                lower = int(best * 100) // SLIDER_STEP * SLIDER_STEP  # a value the slider takes
+                among = " the other filters leave" if narrowed or self.min_games.value else ""
+                ways.append(
+                    f"lower Min score to {lower}% (the highest score{among} is {percent(best)})"
+                )
+            elif len(left):
+                too_little = counted(len(left), "player is", "players are")
+                ways.append(f"set Min score to 0% ({too_little} too little known to score)")
+        if self.min_games.value > 0:
+            left = self.passes_filters(self.scores, min_games=0)
+            if len(left):
+                most = int(pd.to_numeric(left["games_analyzed"], errors="coerce").max())
+                ways.append(
+                    f"lower Min games to {most // SLIDER_STEP * SLIDER_STEP} (the most games"
+                    f" the other filters leave is {most})"
+                )
+        for name, control in (("Tier", self.tier), ("Label", self.label)):
+            if control.value != ANY:
+                tier, label = (ANY, None) if control is self.tier else (None, ANY)
+                left = self.passes_filters(self.scores, tier=tier, label=label)
+                if len(left):
+                    ways.append(f"set {name} to {ANY} ({counted(len(left), 'player', 'players')})")
+        if not ways:
+            return (
+                " No one filter hides them all: widen two or more of Tier, Label, Min score"
+                " and Min games."
+            )
+        return " To list some, " + "; or ".join(ways) + "."
 
     def filtered(self) -> pd.DataFrame:
         """The scored players passing the filters (ignoring the search)."""
@@ -420,10 +475,11 @@ class PlayerExplorer:
         if not self.query:
             matching = self.filtered()
             self._list(player_options(matching.head(MAX_LISTED)))
+            unjudged = self._unjudged_note(len(matching))
+            hint = self._nobody_passes_note() if matching.empty and not unjudged else ""
             self.status.value = (
                 f"{counted(len(matching), 'player passes', 'players pass')} the filters"
-                f"{self._listed_note(len(matching))}.{self._score_note()}"
-                f"{self._unjudged_note(len(matching))}"
+                f"{self._listed_note(len(matching))}.{self._score_note()}{unjudged}{hint}"
             )
             return
         with read(self.db_path, timeout_s=self.timeout_s) as con:
