@@ -194,6 +194,8 @@ if csv_path:
     csv_file = resolve(csv_path)
     decimals = dict.fromkeys(suspects.select_dtypes("float").columns, 6)
     suspects.round(decimals).to_csv(csv_file, index=False)  # 0.9295672, not 0.9295672000000001
-    display(Markdown(f"Wrote {counted(len(suspects), 'suspect', 'suspects')} (every score and factor) to `{present.shown_path(csv_file)}`."))
+    why_none = scores.why_no_suspects(latest, within=within, label=label)
+    note = scores.suspects_csv_note(len(suspects), present.shown_path(csv_file), why_none)
+    display(Markdown(note if len(suspects) else f"*{note}*"))
 else:
     display(Markdown("*No CSV asked for (`csv_path` is empty).*"))

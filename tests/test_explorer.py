@@ -148,6 +148,31 @@ def test_nobody_scored_where_games_are_stored_says_to_score_them(unscored: Path)
     assert "Store games" not in said
 
 
+def test_why_no_suspects_says_what_the_report_lacks(
+    con: duckdb.DuckDBPyConnection, unprofiled: Path
+) -> None:
+    """A report without suspects says why: nobody within its filters is scored, nobody
+    could be judged, or nobody is labelled the kind it lists."""
+    within = "with at least 31 games"
+    nobody = scores.latest_scores(con, min_games=31)
+    assert scores.why_no_suspects(nobody, within=within) == (
+        "no player with at least 31 games is scored (above)"
+    )
+    with read(unprofiled) as r:
+        unjudged = scores.latest_scores(r)
+    assert scores.why_no_suspects(unjudged, within="anywhere") == (
+        "nobody could be judged yet (above)"
+    )
+    latest = scores.latest_scores(con)
+    normal = latest[latest["label"] == "NORMAL"]
+    assert scores.why_no_suspects(normal, within="on euw1", label="BOOSTED") == (
+        "no player on euw1 is labelled BOOSTED"
+    )
+    assert scores.why_no_suspects(normal, within="on euw1") == (
+        "no player on euw1 is labelled SMURF or BOOSTED"
+    )
+
+
 def test_nobody_judged_says_what_every_player_lacks_and_what_to_run(unprofiled: Path) -> None:
     """Scores whose players all lack a profile say so, with the job that fetches one, rather
     than read as a database where nobody is suspicious."""

@@ -334,6 +334,30 @@ def test_a_notebook_over_stored_games_nobody_is_scored_in_says_to_score_them(
     assert "store games" not in text.lower()
 
 
+def test_smurf_report_without_suspects_writes_a_csv_of_its_header_and_says_so(
+    new_db: Path, tmp_path: Path
+) -> None:
+    """With nobody to list, the report still writes its suspects CSV (a script reading it
+    after every report finds it), with the columns of one that lists suspects, and says it
+    holds no rows and why, not "Wrote 0 suspects (every score and factor)"."""
+    from pipeline.analysis.model import MODELS
+
+    result = run_report("01-smurf-report", {}, out_dir=tmp_path, db_path=new_db)
+    csv = result.executed_path.with_name(f"{result.executed_path.stem}-suspects.csv")
+    written = pd.read_csv(csv)
+    assert written.empty
+    assert [c for c in written.columns if c.startswith("contrib_")] == [
+        f"contrib_{model.target}_{factor.name}" for model in MODELS for factor in model.factors
+    ]
+    text = _text(result.executed_path)
+    assert (
+        f"*Wrote `{csv}` with no rows, only its header: no player with at least 10 games is"
+        " scored (above). It is written all the same, with the columns of a list of suspects,"
+        " so a script that reads it after every report finds it.*"
+    ) in text
+    assert "Wrote 0 suspects" not in text
+
+
 def test_sql_notebook_on_a_new_database_says_what_fills_each_example(
     new_db: Path, tmp_path: Path
 ) -> None:

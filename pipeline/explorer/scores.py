@@ -194,12 +194,48 @@ def top_suspects(scores: pd.DataFrame, *, label: str = "", top_n: int = 20) -> p
     labels = (label,) if label else FLAGGED_LABELS
     flagged = scores[scores["label"].isin(labels)].sort_values("suspicion", ascending=False)
     picked = flagged.head(top_n).reset_index(drop=True)
-    factors = contributions_table(picked["contributions"])
+    # Nobody flagged: the current models' factor columns all the same, so a CSV of no
+    # suspects has the columns of one with some.
+    factors = contributions_table(picked["contributions"]) if len(picked) else _no_factors()
     if label:
         prefix = f"contrib_{target_of(label)}_"
         factors = factors[[c for c in factors.columns if c.startswith(prefix)]]
     return pd.concat(
         [picked.drop(columns=["contributions", "reason"], errors="ignore"), factors], axis=1
+    )
+
+
+def _no_factors() -> pd.DataFrame:
+    """No rows, a ``contrib_<target>_<factor>`` column for each factor of the models."""
+    from pipeline.analysis.model import MODELS
+
+    names = [
+        f"contrib_{model.target}_{factor.name}" for model in MODELS for factor in model.factors
+    ]
+    return pd.DataFrame({name: pd.Series(dtype=float) for name in names})
+
+
+def why_no_suspects(latest: pd.DataFrame, *, within: str, label: str = "") -> str:
+    """Why a report over ``latest`` (``latest_scores`` rows of the players ``within`` its
+    filters) lists no suspect (of ``label``, when given), as a clause."""
+    if latest.empty:
+        return f"no player {within} is scored (above)"
+    if unjudged_message(latest):
+        return "nobody could be judged yet (above)"
+    return f"no player {within} is labelled {label or 'SMURF or BOOSTED'}"
+
+
+def suspects_csv_note(count: int, path: str, why_none: str) -> str:
+    """What the report says of the suspects CSV it wrote at ``path`` with ``count`` rows;
+    with none, that the file holds only its header, ``why_none``, and why it is written."""
+    if count:
+        return (
+            f"Wrote {counted(count, 'suspect', 'suspects')} (every score and factor) to `{path}`."
+        )
+    return (
+        f"Wrote `{path}` with no rows, only its header: {why_none}. It is written all the same,"
+        " with the columns of a list of suspects, so a script that reads it after every"
+        " report finds it."
     )
 
 
