@@ -18,8 +18,9 @@
 # `q(sql, params)` runs one statement on a read-only connection that is opened for it and
 # closed straight after, so this notebook never blocks the scheduler for long: the connection
 # reaches no file but the database, and a query stops at its time limit. It returns at most
-# `max_rows` rows, and says so above them when the query returned more (and what its `empty`
-# says when it returned none). Bind values with `?`
+# `max_rows` rows, shown 50 a page (choose All under "entries per page" for one page of them
+# all), and says so above them when the query returned more or they take more than a page
+# (and what its `empty` says when it returned none). Bind values with `?`
 # placeholders (`q("... WHERE platform = ?", [platform])`), never by formatting them into
 # the SQL text. The schema is in `pipeline/store/migrations/`. Add cells of your own below:
 # in `smurf lab` this is your working copy, so nothing you type here changes the repository.
@@ -44,18 +45,19 @@ wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 
 
 def q(text: str, params: list[object] | None = None, empty: str = "The query returned no rows."):
-    """Run one read-only query; at most max_rows rows (shown as a sortable table), and a
-    note above them when the query returned more, or `empty` when it returned none."""
+    """Run one read-only query; at most max_rows rows (shown as a sortable table, 50 a page),
+    and a note above them when the query returned more or they take more than a page, or
+    `empty` when it returned none."""
     frame = sql.query(db, text, params, max_rows=max_rows, timeout_s=wait_s)
-    note = sql.cut_note(frame)
-    if note:
-        display(Markdown(f"**{note}**"))
+    for note in (sql.cut_note(frame), present.pages_note(len(frame), present.QUERY_PAGE_LENGTH)):
+        if note:
+            display(Markdown(f"**{note}**"))
     if frame.empty:
         display(Markdown(f"*{empty}*"))
     return frame
 
 
-present.interactive_tables(every_frame=True)
+present.interactive_tables(every_frame=True, page_length=present.QUERY_PAGE_LENGTH)
 display(present.header(f"Database `{present.shown_path(db)}`", f"at most {counted(max_rows, 'row', 'rows')} a query"))
 present.with_separators(sql.table_counts(db, timeout_s=wait_s))  # counts read 10,120
 

@@ -224,6 +224,37 @@ def test_sql_notebook_says_why_a_write_is_refused(sim_reports: dict[str, ReportR
     assert "smurf sql --write" in text
 
 
+# A query of the analyst's own, in a cell added below the examples: 120 rows.
+OWN_QUERY = 'q("SELECT match_id, puuid, kills FROM match_participants ORDER BY ALL LIMIT 120")'
+
+
+@pytest.fixture(scope="module")
+def own_query_report(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQL notebook run with a cell of the analyst's own added (as in `smurf lab`)
+    whose query returns 120 rows; the executed notebook."""
+    folder = tmp_path_factory.mktemp("own-query")
+    nb = load_notebook(find_notebook("04-sql"))
+    nb.cells.append(nbformat.v4.new_code_cell(OWN_QUERY))
+    edited = folder / "04-sql.ipynb"
+    nbformat.write(nb, str(edited))
+    executed = folder / "04-sql-run.ipynb"
+    execute_notebook(edited, executed, {"db_path": str(world_db)}, execution_timeout_s=600)
+    return executed
+
+
+def test_sql_notebook_says_how_many_rows_a_long_result_has_and_how_to_see_all(
+    own_query_report: Path,
+) -> None:
+    """A result longer than a page of 50 rows says above it how many rows it has and how to
+    see them all; the worked examples (50 rows at most) fit on one page and say nothing."""
+    text = _text(own_query_report)
+    assert (
+        '**120 rows, shown 50 a page: choose All under "entries per page" to see them on one'
+        " page, or page through them below the table.**"
+    ) in text
+    assert text.count("a page: choose All") == 1
+
+
 def test_sql_notebook_says_when_a_result_was_cut(world_db: Path, tmp_path: Path) -> None:
     """q() shows a note above a result cut at max_rows, and none above a whole one."""
     cut = _text(
@@ -941,6 +972,28 @@ def test_a_reader_sorts_the_suspects_by_clicking_a_column_title(
     )
     riot_ids = sorted_by("Riot ID")
     assert riot_ids == sorted(riot_ids, key=str.casefold)
+
+
+def test_a_long_query_result_shows_50_rows_a_page_and_all_on_asking(
+    own_query_report: Path, browser: Browser
+) -> None:
+    """In the SQL notebook's page, a 120-row result shows 50 rows a page, and choosing All
+    under "entries per page" shows every row on one page."""
+    from pipeline.reports.html import export_html
+
+    page = browser.open(export_html(own_query_report))
+    table = (
+        "[...document.querySelectorAll('table.dataTable[id^=\"itables_\"]')]"
+        ".find(t => t.innerText.includes('kills'))"
+    )
+    rows = f"({table}).querySelectorAll('tbody tr').length"
+    assert page.evaluate(rows) == 50
+    menu = f"({table}).closest('.dt-container').querySelector('.dt-length select')"
+    assert page.evaluate(f"[...{menu}.options].map(o => o.text)") == ["50", "200", "1,000", "All"]
+    page.evaluate(
+        f"(() => {{ const s = {menu}; s.value = '-1'; s.dispatchEvent(new Event('change')); }})()"
+    )
+    page.wait_for(f"{rows} === 120", what="every row on one page")
 
 
 def test_the_reports_lists_show_every_row_on_one_page(

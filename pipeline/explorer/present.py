@@ -3,6 +3,7 @@
     header(*facts)            a run's parameters as one line of words
     percent(value)            0.9712 -> "97%"
     interactive_tables()      load the DataTables bundle into the page (offline, once)
+    pages_note(rows)          "1,000 rows, shown 50 a page: ..." above a long paged table
     show_table(frame, empty)  a sentence when empty; a sortable, scrolling table when the
                               frame is wide or long; plain HTML otherwise
     table_html(frame)         a frame as plain HTML in a box that scrolls sideways
@@ -23,6 +24,7 @@ import io
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from IPython.display import HTML, Markdown
@@ -40,6 +42,11 @@ RENDERED_OUTPUT = "jp-RenderedHTMLCommon"
 PLAIN_MAX_COLUMNS = 8
 PLAIN_MAX_ROWS = 15
 PAGE_LENGTH = 15
+# An ad hoc query's result is what the analyst asked to see: longer pages of it.
+QUERY_PAGE_LENGTH = 50
+# The page lengths a reader can choose beside the first, and "All" (DataTables' -1).
+LONGER_PAGES = (50, 200, 1000)
+ALL_ROWS: dict[str, Any] = {"label": "All", "value": -1}
 # itables shrinks tables beyond this many bytes; reports show every row they list.
 MAX_TABLE_BYTES = 2**22
 # itables' classes without "nowrap": a column of sentences (why a run stopped, an error)
@@ -88,10 +95,11 @@ def percent(value: object) -> str:
     return f"{value:.0%}"
 
 
-def interactive_tables(*, every_frame: bool = False) -> None:
+def interactive_tables(*, every_frame: bool = False, page_length: int = PAGE_LENGTH) -> None:
     """Embed the DataTables bundle in this notebook so ``show_table`` works offline.
 
-    With ``every_frame``, every DataFrame a cell returns is shown as such a table too.
+    With ``every_frame``, every DataFrame a cell returns is shown as such a table too, with
+    ``page_length`` rows a page (a reader may choose longer pages, or All).
     """
     import itables
     import itables.options as options
@@ -104,8 +112,10 @@ def interactive_tables(*, every_frame: bool = False) -> None:
     # A click on a column's title sorts by it, as readers expect (itables otherwise keeps
     # the title for selecting text and sorts only from the small arrows beside it).
     options.text_in_header_can_be_selected = False
-    options.pageLength = PAGE_LENGTH
-    options.lengthMenu = [PAGE_LENGTH, 50, 200, 1000]
+    options.pageLength = page_length
+    longer = [n for n in LONGER_PAGES if n > page_length]
+    lengths: list[int | str | dict[str, Any]] = [page_length, *longer, ALL_ROWS]
+    options.lengthMenu = lengths
     with capture_output(stdout=False, stderr=False) as shown:
         itables.init_notebook_mode(all_interactive=every_frame, connected=False)
     # itables shows a script that awaits the bundle before the bundle itself. JupyterLab
@@ -113,6 +123,17 @@ def interactive_tables(*, every_frame: bool = False) -> None:
     # bundle and the console shows a TypeError: show the bundle first.
     for output in reversed(shown.outputs):
         display(output)
+
+
+def pages_note(rows: int, page_length: int = PAGE_LENGTH) -> str | None:
+    """How many rows a table shown ``page_length`` rows a page holds and how to see them
+    all; None when they fit on one page."""
+    if rows <= page_length:
+        return None
+    return (
+        f'{number(rows)} rows, shown {page_length} a page: choose All under "entries per page"'
+        " to see them on one page, or page through them below the table."
+    )
 
 
 def show_table(frame: pd.DataFrame, *, empty: str, index: bool = False, paged: bool = True) -> None:
