@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
@@ -1488,6 +1489,32 @@ def test_the_factor_chart_names_its_axis(con: duckdb.DuckDBPyConnection) -> None
     """The factor bars say what their length measures."""
     ax = plots.factors_figure(players.factor_contributions(con, "p00")).axes[0]
     assert "contribution" in ax.get_xlabel()
+
+
+def test_the_factor_chart_shows_a_factor_without_effect_as_zero(
+    world: Path, tmp_path: Path
+) -> None:
+    """Every factor's row carries its contribution, as `smurf explain` lists them; one that
+    moved the score by nothing shows a dot at 0 labelled 0.00, not a name beside an empty
+    row."""
+    db = tmp_path / "zero.duckdb"
+    shutil.copy(world, db)
+    factors = {"smurf": {"win_rate": 0.45, "kda_vs_tier": 0.0, "level": -0.1}, "boosted": {}}
+    with write(db) as w:
+        w.execute(
+            "UPDATE smurf_scores SET contributions = ? WHERE puuid = 'p00'", [json.dumps(factors)]
+        )
+    with read(db) as r:
+        ax = plots.factors_figure(players.factor_contributions(r, "p00")).axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["kda vs tier", "level", "win rate"]  # largest at the top
+    said = sorted(t.get_text() for t in ax.texts if t.get_text())
+    assert said == ["+0.45", "-0.10", "0.00"]
+    dots = [tuple(xy) for dots in ax.collections for xy in dots.get_offsets()]
+    assert dots == [(0.0, rows.index("kda vs tier"))]
+    left, right = ax.get_xlim()
+    assert left < 0 < right  # the dot at 0 inside the frame, not on its edge
+    assert "no effect" in ax.get_xlabel()
 
 
 def test_card_parts_hold_everything_the_card_shows(world: Path) -> None:

@@ -109,21 +109,56 @@ def roc_figure(curves: dict[str, pd.DataFrame], rule: dict[str, float] | None) -
     return fig
 
 
+# Contributions below this (in log-odds) read 0.00: drawn as no effect.
+NO_EFFECT = 0.005
+
+
 def factors_figure(
     factors: pd.Series, title: str = "Factor contributions", target: str = "smurf"
 ) -> Figure:
     """Horizontal bars: what pushed the ``target`` score up (right) or down (left), each
-    named as ``model.factor_phrase`` words it ("low season games")."""
+    named as ``model.factor_phrase`` words it ("low season games") and labelled with its
+    contribution, as ``smurf explain`` lists them: every factor, one with no effect as a
+    dot at 0 labelled 0.00."""
     from pipeline.analysis.model import factor_phrase
 
-    fig = Figure(figsize=(6, max(2.0, 0.35 * len(factors) + 1)), layout="constrained")
+    fig = Figure(figsize=(6, max(2.0, 0.35 * len(factors) + 1.3)), layout="constrained")
     ax = fig.subplots()
     ordered = factors.iloc[::-1]
-    colors = ["tab:red" if v > 0 else "tab:blue" for v in ordered]
-    names = [factor_phrase(target, str(name), float(v)) for name, v in ordered.items()]
-    ax.barh(names, list(ordered.values), color=colors)
+    values = [float(v) for v in ordered]
+    # A factor that moved the score by less than the 0.01 the labels show had no effect: a
+    # grey dot at 0 and "0.00", not a name beside an empty row.
+    none = [abs(v) < NO_EFFECT for v in values]
+    colors = [
+        "grey" if zero else "tab:red" if v > 0 else "tab:blue"
+        for v, zero in zip(values, none, strict=True)
+    ]
+    names = [
+        factor_phrase(target, str(name), v) for name, v in zip(ordered.index, values, strict=True)
+    ]
+    bars = ax.barh(names, values, color=colors)
+    ax.bar_label(
+        bars,
+        labels=["" if zero else f"{v:+.2f}" for v, zero in zip(values, none, strict=True)],
+        padding=3,
+        fontsize=8,
+    )
+    for row in (row for row, zero in enumerate(none) if zero):
+        ax.scatter([0.0], [row], color="grey", s=18, zorder=3)
+        ax.annotate(
+            "0.00",
+            (0.0, row),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="grey",
+        )
+    # Room for the labels at the bars' ends, and for a dot at 0 on either side of it.
+    ax.use_sticky_edges = False
+    ax.margins(x=0.15)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("contribution to the log-odds (right: more suspicious)")
+    ax.set_xlabel("contribution to the log-odds\n(right: more suspicious; a dot at 0: no effect)")
     ax.set_title(title)
     return fig
 
