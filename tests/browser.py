@@ -127,11 +127,12 @@ class Browser:
             raise RuntimeError(f"{method}: {reply['error']}")
         return dict(reply.get("result", {}))
 
-    def open(self, path: Path, *, settle_s: float = 1.5) -> Page:
-        """Load ``path`` in a new tab and wait until it has loaded and settled."""
-        return self.visit(path.resolve().as_uri(), settle_s=settle_s)
+    def open(self, path: Path, *, settle_s: float = 1.5, scripts: bool = True) -> Page:
+        """Load ``path`` in a new tab and wait until it has loaded and settled; with
+        ``scripts=False`` the page's scripts do not run (as in a viewer that runs none)."""
+        return self.visit(path.resolve().as_uri(), settle_s=settle_s, scripts=scripts)
 
-    def visit(self, url: str, *, settle_s: float = 1.5) -> Page:
+    def visit(self, url: str, *, settle_s: float = 1.5, scripts: bool = True) -> Page:
         """Load ``url`` in a new tab and wait until it has loaded and settled."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -139,6 +140,8 @@ class Browser:
         ]
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.call(f"{domain}.enable", session=session)
+        if not scripts:
+            self.call("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
         page = Page(self, session)
         self.call("Page.navigate", {"url": url}, session=session)
         deadline = time.monotonic() + 60

@@ -255,6 +255,41 @@ def test_sql_notebook_says_how_many_rows_a_long_result_has_and_how_to_see_all(
     assert text.count("a page: choose All") == 1
 
 
+# What itables writes for a page that runs no scripts, asking whether the notebook is trusted.
+TRUST_NOTE = "you should not see this message"
+
+
+def test_an_executed_notebook_does_not_ask_whether_it_is_trusted(
+    new_db: Path, tmp_path: Path
+) -> None:
+    """The executed notebook keeps the interactive tables' code (first, before what uses
+    it) but not itables' note asking whether the notebook is trusted, which a viewer that
+    runs no scripts would show above the report."""
+    executed = run_report("04-sql", {}, out_dir=tmp_path, db_path=new_db).executed_path
+    saved = executed.read_text()
+    assert TRUST_NOTE not in saved and "is your notebook" not in saved
+    shown = [str(o.get("data", {}).get("text/html", "")) for o in _outputs(executed)]  # type: ignore[union-attr]
+    loads = [i for i, page in enumerate(shown) if "injectModule" in page]
+    uses = [i for i, page in enumerate(shown) if "set_or_remove_dark_class" in page]
+    assert loads and uses and max(loads) < min(uses)
+
+
+def test_a_report_read_without_scripts_shows_no_trust_question(
+    new_db: Path, tmp_path: Path, browser: Browser
+) -> None:
+    """Read where no script runs (a viewer of the saved notebook or page that runs none),
+    a report shows its tables as plain copies and no question whether it is trusted; with
+    scripts its tables come alive as before."""
+    page = run_report("04-sql", {}, out_dir=tmp_path, db_path=new_db).html_path
+    still = browser.open(page, scripts=False)
+    text = str(still.evaluate("document.body.innerText"))
+    assert "job_configurations" in text  # the first table, as a plain copy
+    assert "trusted" not in text and "init_notebook_mode" not in text
+    alive = browser.open(page)
+    assert alive.errors() == []
+    assert alive.evaluate("document.querySelectorAll('table.dataTable[id^=\"itables_\"]').length")
+
+
 def test_sql_notebook_says_when_a_result_was_cut(world_db: Path, tmp_path: Path) -> None:
     """q() shows a note above a result cut at max_rows, and none above a whole one."""
     cut = _text(

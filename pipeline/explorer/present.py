@@ -122,7 +122,21 @@ def interactive_tables(*, every_frame: bool = False, page_length: int = PAGE_LEN
     # runs each output's scripts as it arrives, so in that order the first one finds no
     # bundle and the console shows a TypeError: show the bundle first.
     for output in reversed(shown.outputs):
-        display(output)
+        page = output.data.get("text/html")
+        display(HTML(without_trust_note(page)) if page else output)  # type: ignore[no-untyped-call]
+
+
+# What itables writes beside its bundle for a page that runs no scripts: "This is the
+# init_notebook_mode cell from ITables ... (you should not see this message - is your notebook
+# trusted?)". A report's page, or a viewer of the saved notebook that runs no scripts, would
+# show it where the reader expects the report; the tables themselves still show a plain copy.
+_TRUST_NOTE = re.compile(r"<div[^>]*>\s*<noscript>.*?</noscript>\s*</div>", re.DOTALL)
+
+
+def without_trust_note(page: str) -> str:
+    """The HTML of itables' offline bundle without its note asking whether the notebook is
+    trusted (shown only where scripts do not run)."""
+    return _TRUST_NOTE.sub("", page)
 
 
 def pages_note(rows: int, page_length: int = PAGE_LENGTH) -> str | None:
