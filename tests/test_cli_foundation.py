@@ -592,12 +592,21 @@ def test_reading_commands_read_the_demos_database_when_the_default_is_missing(
     [
         ["sql", "--time-limit-s", "120", "select count(*) from range(100000000000)"],
         ["sql", "--write", "create table t as select count(*) n from range(100000000000)"],
+        # Two scans side by side: one runs on a DuckDB worker thread whichever thread
+        # takes the first, which Ctrl-C must stop too (a lone scan runs there only at times).
+        [
+            "sql",
+            "--time-limit-s",
+            "120",
+            "select count(*) from (select * from range(100000000000)"
+            " union all select * from range(100000000000))",
+        ],
     ],
-    ids=["read", "write"],
+    ids=["read", "write", "read-on-a-worker-thread"],
 )
 def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str]) -> None:
-    """Ctrl-C while DuckDB runs a statement: one line and exit 130 (a shell's code for
-    SIGINT), no traceback, and nothing of the statement kept."""
+    """Ctrl-C while DuckDB runs a statement (on one of its worker threads too): one line
+    and exit 130 (a shell's code for SIGINT), no traceback, and nothing of the statement kept."""
     import signal
     import time
 
@@ -617,7 +626,12 @@ def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str
         time.sleep(0.1)
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()  # else it runs on beside the tests that follow
+        process.communicate()
+        pytest.fail("The statement still ran 60 s after Ctrl-C.")
     assert process.returncode == 130, stderr
     assert stderr.strip() == (
         "Interrupted: what the command had committed stays; the rest was rolled back."
