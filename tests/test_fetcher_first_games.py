@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.analysis.model import NEW_ACCOUNT_LEVEL
 from pipeline.jobs import JobStatus
-from pipeline.jobs.data_manager import PlayerProfile
-from pipeline.jobs.match_fetcher import is_new_account, profile_is_fresh
+from pipeline.jobs.data_manager import PlayerProfile, profile_is_fresh
+from pipeline.jobs.match_fetcher import is_new_account
 from pipeline.log import configure_logging
 from pipeline.riot import RateLimiter
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread

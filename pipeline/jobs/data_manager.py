@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -63,6 +63,21 @@ class MatchBatch:
             raise RateLimitSignal(
                 f"Rate limited while {doing}: {self.rate_limited}", self.rate_limited.retry_after_s
             )
+
+
+def profile_is_fresh(checked_at: datetime | None, now: datetime, reuse_hours: int) -> bool:
+    """Whether a profile asked for at ``checked_at`` (None: never) is younger than
+    ``reuse_hours`` at ``now``; with 0 hours none is."""
+    return checked_at is not None and now - checked_at < timedelta(hours=reuse_hours)
+
+
+@dataclass(frozen=True)
+class NewMatchIds:
+    """A tracked player's games since its watermark: ``ids``, those not stored yet (at most
+    the run's share); ``listed``, whether the API listed any game, stored or not."""
+
+    ids: list[str]
+    listed: bool
 
 
 @dataclass(frozen=True)
@@ -181,27 +196,30 @@ class RiotDataManager:
 
     async def new_match_ids(
         self, puuid: str, platform: str, *, after: datetime | None, max_new: int
-    ) -> list[str]:
-        """Unstored match ids of games started after ``after``, at most ``max_new``.
+    ) -> NewMatchIds:
+        """Unstored match ids of games started after ``after``, at most ``max_new``, and
+        whether any game (stored or not) was listed.
 
         Without ``after`` (first update) these are the newest games. With it, the oldest
         unstored games after ``after`` come first, so successive runs catch up without gaps.
         """
         start_time = int((after - datetime(1970, 1, 1)).total_seconds()) + 1 if after else None
         unstored: list[str] = []
+        listed = False
         start = 0
         for _ in range(MAX_PAGES):
             count = MAX_IDS_PER_PAGE if after else min(MAX_IDS_PER_PAGE, max_new + 5)
             page = await self.client.get_match_ids(
                 puuid, platform=platform, start=start, count=count, start_time=start_time
             )
+            listed = listed or bool(page)
             stored = await self.stored_match_ids(page) | self.not_found
             unstored.extend(i for i in page if i not in stored and i not in unstored)
             if len(page) < count or (after is None and len(unstored) >= max_new):
                 break
             start += len(page)
         # Pages are newest first: the oldest unstored games are at the end.
-        return unstored[-max_new:] if after else unstored[:max_new]
+        return NewMatchIds(unstored[-max_new:] if after else unstored[:max_new], listed)
 
     async def history_page(
         self, puuid: str, platform: str, *, start: int, count: int, queue: int | None = None

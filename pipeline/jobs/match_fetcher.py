@@ -51,11 +51,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import MatchBatch, PlayerProfile, RiotDataManager, store_batch
+from pipeline.jobs.data_manager import (
+    MatchBatch,
+    PlayerProfile,
+    RiotDataManager,
+    profile_is_fresh,
+    store_batch,
+)
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.settings import MatchFetcherSettings
 from pipeline.jobs.types import JobType
@@ -253,9 +259,3 @@ def is_new_account(level: int | None) -> bool | None:
     if level is None:
         return None
     return level < FIRST_GAMES_LEVEL
-
-
-def profile_is_fresh(checked_at: datetime | None, now: datetime, reuse_hours: int) -> bool:
-    """Whether a profile asked for at ``checked_at`` (None: never) is younger than
-    ``reuse_hours`` at ``now``; with 0 hours none is."""
-    return checked_at is not None and now - checked_at < timedelta(hours=reuse_hours)

@@ -2,16 +2,30 @@
 
 Config: ``max_new_matches_per_player`` (matches fetched per player per run, at most),
 ``max_tracked_players`` (players per run, least recently updated first), ``timeout_seconds``.
+
+A player's profile (summoner-v4 and league-v4: level and rank) is asked for whenever the API
+lists a game of the player's since the last update, so a rank that moved shows in the run
+that stores the game that moved it. Level and rank move with games, so a player with no game
+since then keeps the profile stored, as MATCH_FETCHER does (``profile_is_fresh``), until it is
+``PROFILE_REUSE_HOURS`` old (PROFILE_REFRESHER's refresh age: a rank also moves without
+games, by decay or a season's reset): asking every run spent two requests a player on the
+same answer, most of the job's requests. A reused profile is not stored again, so it keeps
+the time it was asked at.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import RiotDataManager, store_batch
+from pipeline.jobs.data_manager import (
+    NewMatchIds,
+    PlayerProfile,
+    RiotDataManager,
+    profile_is_fresh,
+    store_batch,
+)
 from pipeline.jobs.error_handling import handle_riot_api_errors
 from pipeline.jobs.settings import TrackedPlayerUpdaterSettings
 from pipeline.jobs.types import JobType
@@ -27,6 +41,10 @@ from pipeline.store.players import (
 
 log = get_logger(__name__)
 
+# The oldest stored profile kept for a player with no game since: the age at which
+# PROFILE_REFRESHER refreshes one by default, and MATCH_FETCHER's profile_reuse_hours.
+PROFILE_REUSE_HOURS = 24
+
 
 class TrackedPlayerUpdater(BaseJob):
     job_type = JobType.TRACKED_PLAYER_UPDATER
@@ -40,7 +58,7 @@ class TrackedPlayerUpdater(BaseJob):
         log.info("tracked.selected", players=len(players))
         manager = RiotDataManager(self.riot(), db)
         for done, player in enumerate(players, start=1):
-            await self._update_player(manager, player.puuid, player.platform, player.watermark)
+            await self._update_player(manager, player)
             self.report_progress("players", done=done, total=len(players))
             self.stop_if_asked(remaining=len(players) - done)
 
@@ -56,17 +74,19 @@ class TrackedPlayerUpdater(BaseJob):
     @handle_riot_api_errors(
         operation="update tracked player",
         critical=False,
-        log_context=lambda self, manager, puuid, platform, watermark: {"puuid": puuid},
+        log_context=lambda self, manager, player: {"puuid": player.puuid},
     )
-    async def _update_player(
-        self, manager: RiotDataManager, puuid: str, platform: str, watermark: datetime | None
-    ) -> None:
-        # The profile first: once matches are fetched, nothing but their commit follows.
-        profile = await manager.profile_if_available(puuid, platform)
-        new_ids = await manager.new_match_ids(
-            puuid, platform, after=watermark, max_new=self.settings.max_new_matches_per_player
+    async def _update_player(self, manager: RiotDataManager, player: TrackedPlayer) -> None:
+        puuid = player.puuid
+        new = await manager.new_match_ids(
+            puuid,
+            player.platform,
+            after=player.watermark,
+            max_new=self.settings.max_new_matches_per_player,
         )
-        batch = await manager.fetch_matches(new_ids)
+        # The profile before the matches: once they are fetched, nothing but their commit follows.
+        profile = await self._profile(manager, player, new)
+        batch = await manager.fetch_matches(new.ids)
         observed_at = utcnow()
         complete = batch.rate_limited is None and not batch.failed
 
@@ -97,10 +117,26 @@ class TrackedPlayerUpdater(BaseJob):
             "tracked.updated",
             puuid=puuid,
             new_matches=len(batch.parsed),
-            # None: no answer; False: summoner-v4 has no such account on this platform.
+            # None: the stored one stands, or no answer; False: summoner-v4 has no such
+            # account on this platform.
             profile_found=profile.answer().found if profile else None,
             not_found=len(batch.not_found),
             failed=len(batch.failed),
             rejected=len(batch.rejected),
         )
         await manager.stop_if_rate_limited(batch, "updating", puuid)
+
+    async def _profile(
+        self, manager: RiotDataManager, player: TrackedPlayer, new: NewMatchIds
+    ) -> PlayerProfile | None:
+        """The profile to store with the player's matches: None when the stored one stands
+        (no game listed since the last update, and younger than ``PROFILE_REUSE_HOURS``), or
+        when the API fails to give one."""
+        if not new.listed and profile_is_fresh(
+            player.profile_checked_at, utcnow(), PROFILE_REUSE_HOURS
+        ):
+            log.debug(
+                "tracked.profile_reused", puuid=player.puuid, checked_at=player.profile_checked_at
+            )
+            return None
+        return await manager.profile_if_available(player.puuid, player.platform)

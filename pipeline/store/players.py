@@ -31,11 +31,15 @@ TARGET_REACHED = "TARGET_REACHED"
 
 @dataclass(frozen=True)
 class TrackedPlayer:
-    """A tracked player due an update, and the newest game its last full update stored."""
+    """A tracked player due an update, and the newest game its last full update stored.
+
+    profile_checked_at: when its stored profile (summoner-v4, league-v4) was asked for
+    (None: never)."""
 
     puuid: str
     platform: str
     watermark: datetime | None
+    profile_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,12 @@ def tracked_players_to_update(
     """Tracked players of ``platforms`` (a worker's shard; None: all), least recently
     updated first (never updated before all others)."""
     rows = con.execute(
-        "SELECT puuid, coalesce(platform, ?), update_watermark FROM players"
+        "SELECT puuid, coalesce(platform, ?), update_watermark, summoner_checked_at FROM players"
         f" WHERE is_tracked AND {ON_PLATFORMS}"
         " ORDER BY last_updated_at NULLS FIRST, tracked_at LIMIT ?",
         [default_platform, platforms_param(platforms), default_platform, limit],
     ).fetchall()
-    return [TrackedPlayer(r[0], r[1], r[2]) for r in rows]
+    return [TrackedPlayer(*r) for r in rows]
 
 
 def advance_update_watermark(
