@@ -126,10 +126,16 @@ class Players:
         )
         return np.where(self.boosting(at_s, index), self.booster_skill[index], grown)
 
+    def boost_stretch(self, at_s: int | IntArray, index: IntArray) -> BoolArray:
+        """Whether a booster plays these accounts at a time (its stretch; never for an
+        account that is not boosted)."""
+        stretch: BoolArray = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
+        return stretch
+
     def boosting(self, at_s: int | IntArray, index: IntArray) -> BoolArray:
         """Whether someone else plays these accounts at a time: a booster in its stretch, or
         a shared account's friend on one of its days (a fixed draw per account and day)."""
-        stretch: BoolArray = (self.boost_start_s[index] <= at_s) & (at_s < self.boost_end_s[index])
+        stretch = self.boost_stretch(at_s, index)
         share = self.friend_day_share[index]
         if not share.any():
             return stretch

@@ -168,8 +168,9 @@ def _queued_players(
     index = np.flatnonzero(eligible)
     # A booster plays at a booster's pace in its stretch; a shared account's friend plays
     # at the owner's, on the friend's days.
-    boosting = (players.boost_start_s[index] <= at_s) & (at_s < players.boost_end_s[index])
-    per_day = np.where(boosting, BOOST_GAMES_PER_DAY, players.games_per_day[index])
+    per_day = np.where(
+        players.boost_stretch(at_s, index), BOOST_GAMES_PER_DAY, players.games_per_day[index]
+    )
     chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
     chance = np.where(players.waiting[index], 1.0, chance)
     queued = index[rng.random(len(index)) < chance]
