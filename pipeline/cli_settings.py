@@ -15,6 +15,7 @@ import click
 
 from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
+from pipeline.store.interrupts import interrupt_open_connections
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,9 +50,11 @@ class Terminated(BaseException):
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """Within the block, SIGTERM raises ``Terminated`` in the main thread (a command run from
-    a test's thread keeps the handler it has: only the main thread may set one)."""
+    a test's thread keeps the handler it has: only the main thread may set one), having
+    interrupted the statements the main thread's connections run (``store.interrupts``)."""
 
     def terminate(_signum: int, _frame: object) -> None:
+        interrupt_open_connections()
         raise Terminated
 
     if threading.current_thread() is not threading.main_thread():

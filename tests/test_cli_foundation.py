@@ -608,10 +608,29 @@ def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str
     """Ctrl-C while DuckDB runs a statement (on one of its worker threads too): one line
     and exit 130 (a shell's code for SIGINT), no traceback, and nothing of the statement kept."""
     import signal
+
+    returncode, stderr = _stopped_mid_statement(db_path, args, signal.SIGINT)
+    assert returncode == 130, stderr
+    assert stderr.strip() == (
+        "Interrupted: what the command had committed stays; the rest was rolled back."
+    )
+    with read(db_path) as con:
+        assert con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'"
+        ).fetchone() == (0,)
+
+
+def _stopped_mid_statement(
+    db_path: Path, args: list[str], signum: int, command: list[str] | None = None
+) -> tuple[int, str]:
+    """Run `smurf --db DB ARGS...` (or ``command``) as a real process, send it ``signum``
+    once it has run a statement on DB for a while, and return its exit status and stderr;
+    fail if it still runs 60 s later (the statement was left running: the rollback waited
+    for it)."""
     import time
 
     process = subprocess.Popen(
-        [*smurf_executable(), "--db", str(db_path), *args],
+        command or [*smurf_executable(), "--db", str(db_path), *args],
         env={"PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -625,18 +644,110 @@ def test_ctrl_c_during_a_query_says_so_in_one_line(db_path: Path, args: list[str
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.1)
     time.sleep(1.5)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     try:
         _, stderr = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()  # else it runs on beside the tests that follow
         process.communicate()
-        pytest.fail("The statement still ran 60 s after Ctrl-C.")
-    assert process.returncode == 130, stderr
+        pytest.fail("The statement still ran 60 s after the signal.")
+    return process.returncode, stderr
+
+
+# The columns of match_participants, over a row number ``i``: ten rows a match, two teams
+# of the five standard roles, a hundred players.
+_PARTICIPANT_COLUMNS = """
+    'm' || (i // 10) AS match_id, 'p' || (i % 100) AS puuid, 420 AS queue_id,
+    TIMESTAMP '2026-01-01' + to_seconds(i) AS game_start, 1800 AS game_duration_s,
+    (i % 10 + 1)::INTEGER AS participant_id, CASE WHEN i % 10 < 5 THEN 100 ELSE 200 END
+    AS team_id, 1 AS champion_id, 'Annie' AS champion_name,
+    ['TOP', 'JUNGLE', 'MIDDLE', 'BOTTOM', 'UTILITY'][i % 5 + 1] AS team_position,
+    'x' AS individual_position, i % 10 < 5 AS win, 0 AS placement, 5 AS kills, 5 AS deaths,
+    5 AS assists, 200 AS cs, 10000 AS gold_earned, 20000 AS damage_to_champions,
+    20 AS vision_score, 100 AS summoner_level, 16 AS champ_level, 1800 AS time_played_s,
+    'n' AS riot_id_game_name, 't' AS riot_id_tagline, 0.5 AS kill_participation,
+    2.0 AS kda, 600.0 AS damage_per_minute, 400.0 AS gold_per_minute,
+    0.2 AS team_damage_percentage, 1.0 AS vision_score_per_minute, 0 AS solo_kills,
+    false AS early_surrender"""
+
+
+def _endless_games(db_path: Path) -> None:
+    """Make ``db_path``'s stored games endless: 400 matches summed as the writers sum them,
+    then match_participants a view of 2 x 10^11 rows, scanned as two halves side by side,
+    one on a DuckDB worker thread (a database so large that summing it never ends)."""
+    from pipeline.store import write
+    from pipeline.store.aggregates import add_games
+
+    def rows(n: int) -> str:
+        return f"SELECT {_PARTICIPANT_COLUMNS} FROM (SELECT range AS i FROM range({n}))"
+
+    with write(db_path) as con:
+        con.execute(f"CREATE TEMP VIEW few_games AS {rows(4000)}")
+        add_games(con, "few_games")
+        con.execute("DROP TABLE match_participants")
+        endless = rows(100_000_000_000)
+        con.execute(f"CREATE VIEW match_participants AS {endless} UNION ALL {endless}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # Its sums are deleted before they are summed again, so what it keeps is seen.
+        ["db", "rebuild-aggregates", "--keep-reference"],
+        # The games outgrew the (missing) lobby reference: the analyzer rebuilds first.
+        ["analyze", "--all"],
+    ],
+    ids=["rebuild-aggregates", "analyze-all"],
+)
+def test_ctrl_c_stops_a_long_statement_of_any_command(db_path: Path, args: list[str]) -> None:
+    """Ctrl-C while a command's statement runs on a DuckDB worker thread stops the statement
+    too: the one line comes at once and the transaction is rolled back, every sum kept."""
+    import signal
+
+    _endless_games(db_path)
+    returncode, stderr = _stopped_mid_statement(db_path, args, signal.SIGINT)
+    assert returncode == 130, stderr
     assert stderr.strip() == (
         "Interrupted: what the command had committed stays; the rest was rolled back."
     )
     with read(db_path) as con:
+        assert con.execute("SELECT sum(games) FROM player_game_sums").fetchone() == (4000,)
+        assert con.execute("SELECT count(*) FROM lobby_reference").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM smurf_scores").fetchone() == (0,)
+
+
+# A command's work under the SIGTERM handler a command installs (simulator export and crawl,
+# report): a write transaction that deletes rows, then a statement that never ends.
+_TERMINATED_MID_STATEMENT = """
+import sys
+from pipeline.cli_settings import Terminated, sigterm_interrupts
+from pipeline.store import write
+endless = "SELECT hash(range) AS h FROM range(100000000000)"
+try:
+    with sigterm_interrupts(), write(sys.argv[1]) as con:
+        con.execute("DELETE FROM job_configurations")
+        con.execute(f"CREATE TABLE t AS SELECT sum(h) FROM ({endless} UNION ALL {endless})")
+except (Terminated, RuntimeError) as exc:
+    if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+        print("Stopped by SIGTERM.", file=sys.stderr)
+        sys.exit(143)
+    raise
+"""
+
+
+def test_sigterm_where_a_command_handles_it_stops_the_statement_too(db_path: Path) -> None:
+    """SIGTERM, where a command turns it into ``Terminated``, stops the statement DuckDB
+    runs on its worker threads as Ctrl-C does, and the transaction is rolled back."""
+    import signal
+
+    with read(db_path) as con:
+        configurations = con.execute("SELECT count(*) FROM job_configurations").fetchone()
+    assert configurations is not None and configurations[0] > 0
+    command = [sys.executable, "-c", _TERMINATED_MID_STATEMENT, str(db_path)]
+    returncode, stderr = _stopped_mid_statement(db_path, [], signal.SIGTERM, command)
+    assert (returncode, stderr.strip()) == (143, "Stopped by SIGTERM.")
+    with read(db_path) as con:
+        assert con.execute("SELECT count(*) FROM job_configurations").fetchone() == configurations
         assert con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'"
         ).fetchone() == (0,)

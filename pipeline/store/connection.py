@@ -36,6 +36,7 @@ from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, demo_database_beside
 from pipeline.log import get_logger
 from pipeline.store import lake, turns
 from pipeline.store.errors import DatabaseBusyError, NotADatabaseError, WriteConflictError
+from pipeline.store.interrupts import interruptible
 from pipeline.store.location import (
     LakeLocation,
     Location,
@@ -240,7 +241,8 @@ def write(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection for one unit of work, in one transaction.
 
-    Commits when the block ends normally, rolls back (writing nothing) when it raises.
+    Commits when the block ends normally, rolls back (writing nothing) when it raises;
+    Ctrl-C and SIGTERM stop the statement it runs (``interrupts``), so the rollback comes at once.
     """
     location = parse_location(path)
     if isinstance(location, LakeLocation):
@@ -248,7 +250,7 @@ def write(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=False, timeout_s=timeout_s)
-    with turns.holding(location), closing(con):
+    with turns.holding(location), closing(con), interruptible(con):
         # Closing the last connection checkpoints by default: every index is written back
         # to the file, about a second per unit of work once a crawl holds a few hundred
         # thousand rows. Committed rows are safe in the write-ahead log (each commit syncs
@@ -290,7 +292,8 @@ def read(
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     config: Mapping[str, Any] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one unit of work.
+    """A read-only connection for one unit of work; Ctrl-C and SIGTERM stop the statement
+    it runs (``interrupts``).
 
     ``config`` holds DuckDB settings for a file's connection; a lake's connections come from
     the one instance this process attaches, whose settings stay as the lake needs them.
@@ -301,7 +304,7 @@ def read(
             yield lake_con
         return
     con = connect_with_retry(location, read_only=True, timeout_s=timeout_s, config=config)
-    with turns.holding(location), closing(con):
+    with turns.holding(location), closing(con), interruptible(con):
         yield con
 
 

@@ -37,6 +37,7 @@ import duckdb
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
 from pipeline.store.errors import LakeUnavailableError
 from pipeline.store.extensions import load_extensions
+from pipeline.store.interrupts import interruptible
 from pipeline.store.location import LakeLocation
 from pipeline.store.locks import WriteLock
 from pipeline.store.transaction import transaction
@@ -297,7 +298,7 @@ def write(
     """A transaction on the lake under its write lock: commit on success, rollback on error."""
     con = cursor(lake, read_only=False)
     try:
-        with write_lock(lake).held(timeout_s), transaction(con):
+        with write_lock(lake).held(timeout_s), interruptible(con), transaction(con):
             yield con
     finally:
         con.close()
@@ -311,7 +312,8 @@ def read(lake: LakeLocation, *, sandboxed: bool = False) -> Iterator[duckdb.Duck
     try:
         con.begin()
         try:
-            yield con
+            with interruptible(con):
+                yield con
         finally:
             con.rollback()
     finally:

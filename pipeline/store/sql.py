@@ -6,7 +6,8 @@ read_csv, glob, ATTACH, EXPORT) and the configuration locked (no statement can t
 back on, or point a query log or profile at a file); a lake, likewise, from an instance
 that reaches its catalog and data path only, and ``time_limit()`` interrupts a
 statement that runs too long, since a reader holds up every writer of the file (Ctrl-C
-interrupts it too: ``ctrl_c_interrupts()``). Statement
+interrupts it too, as it does on every connection ``store.read`` and ``write`` open:
+``store.interrupts``). Statement
 types, from DuckDB's own parser, only pick the message that suggests ``--write``.
 """
 
@@ -15,12 +16,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 import duckdb
@@ -110,34 +109,6 @@ def time_limit(con: duckdb.DuckDBPyConnection, limit_s: float | None) -> Iterato
         raise QueryTimeLimitError(limit_s) from None
     finally:
         timer.cancel()
-
-
-@contextmanager
-def ctrl_c_interrupts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Within the block, Ctrl-C (SIGINT) also interrupts what ``con`` runs, then raises
-    ``KeyboardInterrupt`` as Python's own handler does.
-
-    DuckDB's Python client meets Ctrl-C by ceasing to wait for the statement, but leaves it
-    running: when one of DuckDB's worker threads had taken its task, the rollback or close
-    that follows waits for the whole statement to end (for ever, on a long one). Only the
-    main thread may set a handler, and one set by someone else (or SIGINT ignored) stays.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        con.interrupt()
-        signal.default_int_handler(signum, frame)
-
-    signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def split_statements(con: duckdb.DuckDBPyConnection, query: str) -> list[duckdb.Statement]:
@@ -243,21 +214,20 @@ def run_statements(
     the first ``keep`` of them held (the others counted as they stream past: a table of
     6 M rows took 3 GB to show its first thousand)."""
     result: Rows | None = None
-    with ctrl_c_interrupts(con):
-        for statement in statements:
-            try:
-                with time_limit(con, time_limit_s):
-                    relation = con.execute(statement.query)
-                    if not relation.description:
-                        result = None
-                    elif keep is None:
-                        frame = relation.df()
-                        result = Rows(_whole_numbers(frame, relation.description), len(frame))
-                    else:
-                        rows = _first_rows(relation, keep)
-                        result = Rows(_whole_numbers(rows.frame, relation.description), rows.count)
-            except duckdb.Error as exc:
-                raise failed(exc) from None
+    for statement in statements:
+        try:
+            with time_limit(con, time_limit_s):
+                relation = con.execute(statement.query)
+                if not relation.description:
+                    result = None
+                elif keep is None:
+                    frame = relation.df()
+                    result = Rows(_whole_numbers(frame, relation.description), len(frame))
+                else:
+                    rows = _first_rows(relation, keep)
+                    result = Rows(_whole_numbers(rows.frame, relation.description), rows.count)
+        except duckdb.Error as exc:
+            raise failed(exc) from None
     return result
 
 
