@@ -74,10 +74,14 @@ def profile_is_fresh(checked_at: datetime | None, now: datetime, reuse_hours: in
 @dataclass(frozen=True)
 class NewMatchIds:
     """A tracked player's games since its watermark: ``ids``, those not stored yet (at most
-    the run's share); ``listed``, whether the API listed any game, stored or not."""
+    the run's share); ``listed``, whether the API listed any game, stored or not;
+    ``settled``, the listed games stored already (by another job, or an earlier run) that
+    no unstored game left to a later run is older than: once ``ids`` are stored, the
+    watermark may pass them."""
 
     ids: list[str]
     listed: bool
+    settled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -197,15 +201,21 @@ class RiotDataManager:
     async def new_match_ids(
         self, puuid: str, platform: str, *, after: datetime | None, max_new: int
     ) -> NewMatchIds:
-        """Unstored match ids of games started after ``after``, at most ``max_new``, and
-        whether any game (stored or not) was listed.
+        """Unstored match ids of games started after ``after``, at most ``max_new``, whether
+        any game (stored or not) was listed, and the stored ones the watermark may pass.
 
         Without ``after`` (first update) these are the newest games. With it, the oldest
-        unstored games after ``after`` come first, so successive runs catch up without gaps.
+        unstored games after ``after`` come first, so successive runs catch up without gaps;
+        a stored game is settled only when older than every unstored one left for later
+        (and none when the listing was cut at ``MAX_PAGES``).
         """
         start_time = int((after - datetime(1970, 1, 1)).total_seconds()) + 1 if after else None
         unstored: list[str] = []
+        # Every game listed, newest first: what the watermark may pass is read from it.
+        order: list[str] = []
+        stored: set[str] = set()
         listed = False
+        whole = False  # the listing reached its end (else older games went unlisted)
         start = 0
         for _ in range(MAX_PAGES):
             count = MAX_IDS_PER_PAGE if after else min(MAX_IDS_PER_PAGE, max_new + 5)
@@ -213,13 +223,26 @@ class RiotDataManager:
                 puuid, platform=platform, start=start, count=count, start_time=start_time
             )
             listed = listed or bool(page)
-            stored = await self.stored_match_ids(page) | self.not_found
-            unstored.extend(i for i in page if i not in stored and i not in unstored)
+            order.extend(page)
+            stored |= await self.stored_match_ids(page)
+            skipped = stored | self.not_found
+            unstored.extend(i for i in page if i not in skipped and i not in unstored)
             if len(page) < count or (after is None and len(unstored) >= max_new):
+                whole = len(page) < count
                 break
             start += len(page)
         # Pages are newest first: the oldest unstored games are at the end.
-        return NewMatchIds(unstored[-max_new:] if after else unstored[:max_new], listed)
+        ids = unstored[-max_new:] if after else unstored[:max_new]
+        if after is None:
+            # A first update takes the newest games: older ones are the history's to fetch.
+            return NewMatchIds(ids, listed, [i for i in order if i in stored])
+        if not whole:
+            return NewMatchIds(ids, listed)
+        # Not past a game left unstored: newer ones than the run takes, or one found missing.
+        waiting = {i for i in order if i not in stored and i not in ids}
+        last_waiting = max((at for at, i in enumerate(order) if i in waiting), default=-1)
+        settled = [i for i in order[last_waiting + 1 :] if i in stored]
+        return NewMatchIds(ids, listed, settled)
 
     async def history_page(
         self, puuid: str, platform: str, *, start: int, count: int, queue: int | None = None

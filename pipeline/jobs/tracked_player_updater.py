@@ -10,7 +10,10 @@ since then keeps the profile stored, as MATCH_FETCHER does (``profile_is_fresh``
 ``PROFILE_REUSE_HOURS`` old (PROFILE_REFRESHER's refresh age: a rank also moves without
 games, by decay or a season's reset): asking every run spent two requests a player on the
 same answer, most of the job's requests. A reused profile is not stored again, so it keeps
-the time it was asked at.
+the time it was asked at. The watermark moves past the games listed that were stored
+already (by MATCH_FETCHER, or before the player was tracked), as past those the run
+stores, but never past a game left unstored: else such games were listed again, and the
+profile asked for, on every run.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
+from pipeline.store.matches import newest_game_start
 from pipeline.store.players import (
     TrackedPlayer,
     advance_update_watermark,
@@ -95,12 +99,17 @@ class TrackedPlayerUpdater(BaseJob):
                 con, batch, [profile] if profile else [], observed_at, self.execution_id
             )
             if complete:  # only a fully fetched player moves its watermark
-                # A game dated after now (a skewed clock) would hide every later game.
+                # A game dated after now (a skewed clock) would hide every later game. Past
+                # the listed games stored already (by MATCH_FETCHER, or before the player
+                # was tracked) too, else they are listed, and the profile asked, every run.
                 newest = max(
                     (
-                        p.match["game_start"]
-                        for p in batch.parsed
-                        if p.match.get("game_start") and p.match["game_start"] <= observed_at
+                        start
+                        for start in (
+                            *(p.match.get("game_start") for p in batch.parsed),
+                            newest_game_start(con, new.settled, until=observed_at),
+                        )
+                        if start and start <= observed_at
                     ),
                     default=None,
                 )

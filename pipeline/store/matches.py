@@ -34,6 +34,21 @@ def newest_match_id(con: duckdb.DuckDBPyConnection) -> str | None:
     return str(row[0]) if row is not None else None
 
 
+def newest_game_start(
+    con: duckdb.DuckDBPyConnection, match_ids: Sequence[str], *, until: datetime
+) -> datetime | None:
+    """The latest start among the stored games of ``match_ids`` no later than ``until``
+    (None: none such)."""
+    if not match_ids:
+        return None
+    row = con.execute(
+        "SELECT max(game_start) FROM matches"
+        " WHERE match_id IN (SELECT unnest(?)) AND game_start <= ?",
+        [list(match_ids), until],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def record_rejected_matches(
     con: duckdb.DuckDBPyConnection,
     rejected: Sequence[tuple[str, str]],
