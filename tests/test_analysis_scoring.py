@@ -541,7 +541,9 @@ def test_strong_old_games_then_weak_recent_ones_are_labelled_boosted(
     falls = ["contrib_boosted_lobby_fall", "contrib_boosted_tier_decline"]
     assert contributions.loc["boosted"].idxmax() in falls
     assert contributions.loc["boosted", "contrib_boosted_lobby_fall"] > 2.0
-    assert contributions.loc["boosted", falls].sum() > 8.0
+    # The two falls raise the odds more than every other factor together.
+    raised = contributions.loc["boosted"].clip(lower=0.0)
+    assert contributions.loc["boosted", falls].sum() > raised.drop(falls).sum()
     # No fall at all sits below the typical player's (whose best week beats the newest by
     # chance): it lowers the odds, or leaves them.
     assert contributions.loc["weak", "contrib_boosted_lobby_fall"] < 0.0

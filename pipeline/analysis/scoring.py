@@ -144,11 +144,11 @@ def _labels(
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
 # lowest precision measured at or above it, so more stored games never cap lower (SMURF,
 # over the eight crawls of smurf-logit-13's jobs: 0.88 on 5-9 games, 32 labels; 0.73 on
-# 10-19, 184; 0.88 on 20+, 652. BOOSTED, over the four of smurf-logit-15's its play swing
-# was fitted on: 0.75, 8; 0.94, 150; 0.82, 370).
+# 10-19, 184; 0.88 on 20+, 652. BOOSTED, over the nine of smurf-logit-16's it was fitted
+# on: 0.71, 24; 0.94, 291; 0.82, 760).
 LABEL_PRECISION_BY_GAMES = {
     SMURF: ((5, 0.73), (10, 0.73), (20, 0.88)),
-    BOOSTED: ((5, 0.75), (10, 0.82), (20, 0.82)),
+    BOOSTED: ((5, 0.71), (10, 0.82), (20, 0.82)),
 }
 
 
