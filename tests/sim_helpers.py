@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,13 @@ def copy_database(source: Path, target: Path) -> None:
         # A log left beside the target by an earlier database would be replayed onto this
         # file (DuckDB fails on it with an internal error).
         target_wal.unlink(missing_ok=True)
+
+
+def profile_checked_at(db_path: Path, puuid: str) -> datetime | None:
+    """When the stored profile of ``puuid`` was asked for (None: never)."""
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT summoner_checked_at FROM players WHERE puuid = ?", [puuid]
+        ).fetchone()
+    assert row is not None
+    return row[0]

@@ -25,6 +25,7 @@ from tests.sim_helpers import (
     TEST_KEY,
     PausedClock,
     job_context,
+    profile_checked_at,
     run_job,
     set_job_config,
     store_served_match,
@@ -295,18 +296,9 @@ def _refresh_profiles(db_path: Path, sim: RunningSimulator, puuid: str) -> datet
     store_served_match(db_path, sim, puuid)
     set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=1)
     assert run_job(job_context(db_path, sim), "PROFILE_REFRESHER").status is JobStatus.SUCCESS
-    checked_at = _checked_at(db_path, puuid)
+    checked_at = profile_checked_at(db_path, puuid)
     assert checked_at is not None
     return checked_at
-
-
-def _checked_at(db_path: Path, puuid: str) -> datetime | None:
-    with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT summoner_checked_at FROM players WHERE puuid = ?", [puuid]
-        ).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def _fetch_counting_profile_requests(db_path: Path, sim: RunningSimulator) -> int:
@@ -328,7 +320,7 @@ def test_a_profile_the_refresher_just_stored_is_not_asked_for_again(
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored >= set(ids[-PAGE:])
     assert (start_index, first_games_at is not None) == (0, True)
-    assert _checked_at(db_path, puuid) == checked_at
+    assert profile_checked_at(db_path, puuid) == checked_at
     assert _fetch_counting_profile_requests(db_path, sim) == 0
     assert _state(db_path, puuid)[1] == PAGE  # the history page, read in the next run
 
@@ -392,7 +384,7 @@ def test_a_missing_or_stale_profile_is_asked_for(
     stored, start_index, first_games_at = _state(db_path, puuid)
     assert stored >= set(ids[-PAGE:])
     assert (start_index, first_games_at is not None) == (0, True)
-    checked_at = _checked_at(db_path, puuid)
+    checked_at = profile_checked_at(db_path, puuid)
     assert checked_at is not None and checked_at >= before_run
 
 

@@ -5,7 +5,6 @@ to the simulator)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,14 @@ from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_threa
 from pipeline.store import Database
 from pipeline.store.job_records import utcnow
 from pipeline.store.players import track_player
-from tests.sim_helpers import TEST_KEY, job_context, run_job, set_job_config, track
+from tests.sim_helpers import (
+    TEST_KEY,
+    job_context,
+    profile_checked_at,
+    run_job,
+    set_job_config,
+    track,
+)
 
 PROFILE_METHODS = ("summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID")
 
@@ -45,23 +51,8 @@ def _update_counting_profile_requests(db_path: Path, sim: RunningSimulator) -> i
     return asked() - before
 
 
-def _checked_at(db_path: Path, puuid: str) -> datetime | None:
-    with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT summoner_checked_at FROM players WHERE puuid = ?", [puuid]
-        ).fetchone()
-    assert row is not None
-    return row[0]
-
-
 def _newest_game(sim: RunningSimulator, puuid: str) -> str:
-    base = sim.base_url.format(route="europe")
-    ids = httpx.get(
-        f"{base}/lol/match/v5/matches/by-puuid/{puuid}/ids",
-        params={"count": 1},
-        headers={"X-Riot-Token": TEST_KEY},
-    ).json()
-    return str(ids[0])
+    return _listed(sim, puuid)[0]
 
 
 def test_a_tracked_player_who_has_not_played_keeps_the_stored_profile(
@@ -75,11 +66,11 @@ def test_a_tracked_player_who_has_not_played_keeps_the_stored_profile(
     track(db_path, [puuid])
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
     assert _update_counting_profile_requests(db_path, sim) == len(PROFILE_METHODS)
-    checked_at = _checked_at(db_path, puuid)
+    checked_at = profile_checked_at(db_path, puuid)
     assert checked_at is not None
 
     assert _update_counting_profile_requests(db_path, sim) == 0
-    assert _checked_at(db_path, puuid) == checked_at
+    assert profile_checked_at(db_path, puuid) == checked_at
 
     newest = _newest_game(sim, puuid)
     for _ in range(48):  # until the player has played again
@@ -90,7 +81,7 @@ def test_a_tracked_player_who_has_not_played_keeps_the_stored_profile(
     else:
         pytest.fail("The player did not play in two days.")
     assert _update_counting_profile_requests(db_path, sim) == len(PROFILE_METHODS)
-    played_at = _checked_at(db_path, puuid)
+    played_at = profile_checked_at(db_path, puuid)
     assert played_at is not None and played_at > checked_at
     with Database(db_path).read() as con:
         stored = con.execute("SELECT count(*) FROM matches WHERE match_id = ?", [newest])
