@@ -16,6 +16,7 @@ import pytest
 from pipeline.analysis import ScoringParams
 from pipeline.analysis.features import feature_frame, game_frame
 from pipeline.analysis.model import SMURF_MODEL, THROWING_CAP, factor_inputs, factor_phrase
+from pipeline.analysis.spread import frame_spread
 from tests.lobby_world import START, Game, add_matches, games_every, set_profile
 
 PARAMS = ScoringParams()
@@ -47,7 +48,9 @@ def _features(con: duckdb.DuckDBPyConnection, *puuids: str) -> pd.DataFrame:
 
 
 def _inputs(features: pd.DataFrame) -> pd.DataFrame:
-    return factor_inputs(features.reset_index()).set_index(features.index)
+    # As the product reads them: throwing judged against the spread of the players here.
+    everyone = features.reset_index()
+    return factor_inputs(everyone, frame_spread(everyone)).set_index(features.index)
 
 
 def test_outplaying_the_lobby_shows_whatever_the_lobby_level(

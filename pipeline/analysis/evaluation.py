@@ -49,6 +49,7 @@ from pipeline.analysis.rules import (
     win_rate_rule,
 )
 from pipeline.analysis.scoring import BOOSTED, SMURF, account_gone, score_frame
+from pipeline.analysis.spread import frame_spread
 from pipeline.store.aggregates import reference_is_stale
 from pipeline.words import counted
 
@@ -296,7 +297,7 @@ def evaluate(
     features = feature_frame(con, params, None, as_of)
     newest_profile = pd.to_datetime(features["profile_checked_at"]).max()
     judged_at = as_of or (None if pd.isna(newest_profile) else newest_profile.to_pydatetime())
-    scores = score_frame(features, params, judged_at)
+    scores = score_frame(features, params, judged_at, spread=frame_spread(features))
     scored = scores.merge(truth, on="puuid", how="inner")
     candidates = len(scored)
     scored = scored[scored["games_analyzed"] >= params.min_games].reset_index(drop=True)

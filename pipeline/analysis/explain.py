@@ -14,6 +14,7 @@ from pipeline.analysis.features import feature_frame, game_frame
 from pipeline.analysis.model import MODELS, factor_inputs
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.analysis.scoring import score_frame
+from pipeline.analysis.spread import PlaySpread, crawl_spread
 from pipeline.analysis.upkeep import baselines_kept
 
 
@@ -48,8 +49,8 @@ class Explanation:
     kept_baselines: bool = False
 
 
-def _factor_table(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    inputs = factor_inputs(features).iloc[0]
+def _factor_table(features: pd.DataFrame, scores: pd.DataFrame, spread: PlaySpread) -> pd.DataFrame:
+    inputs = factor_inputs(features, spread).iloc[0]
     rows: list[dict[str, Any]] = []
     for model in MODELS:
         prefix = f"contrib_{model.target}_"
@@ -117,7 +118,8 @@ def explain(
     features = feature_frame(con, params, [puuid], as_of, cached_baselines=kept, kept_inputs=False)
     if features.empty or int(features["matches_stored"].iloc[0]) == 0:
         raise UnknownPlayerError(puuid)
-    scores = score_frame(features, params)
+    spread = crawl_spread(con, params, kept=kept)
+    scores = score_frame(features, params, spread=spread)
     head = scores.iloc[0]
     confidence = head["confidence"]
     return Explanation(
@@ -128,7 +130,7 @@ def explain(
         confidence=None if pd.isna(confidence) else float(confidence),
         games_analyzed=int(head["games_analyzed"]),
         tier=str(head["tier"]),
-        factors=_factor_table(features, scores),
+        factors=_factor_table(features, scores, spread),
         games=_with_payload_columns(
             con, puuid, game_frame(con, params, [puuid], as_of, cached_baselines=kept)
         ),

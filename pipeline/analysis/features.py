@@ -366,6 +366,13 @@ champions AS (
 {_PLAYER}"""
 
 
+# A player's play against the lobby in the games won and in those lost, and deaths against the
+# lobby's in the games lost, each shrunk toward 0 like perf_z (``pg``: the player's sums).
+# ``spread`` reads the same over every player of a crawl.
+LOBBY_WINS_Z = "coalesce(pg.lobby_win_sum, 0) / (coalesce(pg.lobby_wins, 0) + $perf_prior)"
+LOBBY_LOSSES_Z = "coalesce(pg.lobby_loss_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)"
+LOSS_DEATHS_Z = "coalesce(pg.loss_deaths_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)"
+
 _PROFILE_RANK = rank_score_sql("p.solo_tier", "p.solo_division", "p.solo_league_points")
 
 # A trend's value at the newest (or oldest) game: the mean plus the slope times how far that
@@ -393,12 +400,9 @@ SELECT s.puuid,
        -- Against the lobby of each game (see ``lobby``), shrunk toward 0 like perf_z.
        coalesce(pg.lobby_games, 0) AS lobby_games,
        coalesce(pg.lobby_sum, 0) / (coalesce(pg.lobby_games, 0) + $perf_prior) AS lobby_perf,
-       coalesce(pg.lobby_win_sum, 0) / (coalesce(pg.lobby_wins, 0) + $perf_prior)
-           AS lobby_perf_wins,
-       coalesce(pg.lobby_loss_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)
-           AS lobby_perf_losses,
-       coalesce(pg.loss_deaths_sum, 0) / (coalesce(pg.lobby_losses, 0) + $perf_prior)
-           AS loss_deaths_z,
+       {LOBBY_WINS_Z} AS lobby_perf_wins,
+       {LOBBY_LOSSES_Z} AS lobby_perf_losses,
+       {LOSS_DEATHS_Z} AS loss_deaths_z,
        -- How far play against the lobby swings beyond what the results explain: the
        -- spread of the games' lobby z about the mean of those won and of those lost.
        (greatest(coalesce(pg.lobby_z_sq, 0)

@@ -38,6 +38,7 @@ from pipeline.analysis.features import feature_frame
 from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs, line_pieces
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.analysis.scoring import LABEL_PRECISION_BY_GAMES, SMURF
+from pipeline.analysis.spread import frame_spread
 
 FloatArray = npt.NDArray[np.float64]
 NEWTON_STEPS = 50
@@ -189,9 +190,11 @@ def training_frame(
     frames = []
     for world, con in enumerate(cons):
         features = feature_frame(con, params)
+        # Each crawl's throwing is judged against its own spread, as the product judges it.
+        spread = frame_spread(features)
         found = features["profile_found"].astype("boolean").fillna(False).astype(bool)
         features = features[(features["games_analyzed"] >= params.min_games) & found]
-        inputs = factor_inputs(features).assign(
+        inputs = factor_inputs(features, spread).assign(
             puuid=features["puuid"].to_numpy(),
             games_analyzed=features["games_analyzed"].to_numpy(),
             world=world,

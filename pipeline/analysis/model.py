@@ -40,7 +40,10 @@ season), never from how many of its games were crawled:
     loss_deaths           deaths against the lobby's, in the games lost (z)
     deliberate_losses     max(loss_deaths, 0) x max(lobby_wins - lobby_losses, 0): dominant
                           wins and feeding losses, the mark of throwing games on purpose;
-                          at most THROWING_CAP (0.5)
+                          at most THROWING_CAP (0.5). Both readings are first mapped from
+                          the crawl's spread onto the one the weights were fitted on
+                          (``spread``): how far they spread among ordinary players is the
+                          world's, not the player's
     throwing_on_even_season
                           deliberate_losses x how even the season is: 1 at a season
                           win rate of 50 % or less, falling to 0 at 57 % (logit 0.3).
@@ -83,6 +86,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from pipeline.analysis.spread import PlaySpread
 
 # Keeps logit finite and the level's log defined.
 _EPS = 1e-6
@@ -183,8 +188,9 @@ def _old_account(level: pd.Series) -> pd.Series:
     return old
 
 
-def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
-    """The model inputs derived from a feature frame (vectorised, one row per player)."""
+def factor_inputs(features: pd.DataFrame, spread: PlaySpread) -> pd.DataFrame:
+    """The model inputs derived from a feature frame (vectorised, one row per player), the
+    readings of throwing mapped from ``spread`` (the crawl's) onto the reference's."""
     column = features.__getitem__
 
     def number(name: str) -> pd.Series:
@@ -211,7 +217,8 @@ def factor_inputs(features: pd.DataFrame) -> pd.DataFrame:
     below_current_tier = -number("perf_z")
     climb = number("climb_lp_per_game")
     deliberate_losses = (
-        number("loss_deaths_z").clip(lower=0.0) * (wins - losses).clip(lower=0.0)
+        spread.loss_deaths(number("loss_deaths_z")).clip(lower=0.0)
+        * spread.win_loss_gap(wins - losses).clip(lower=0.0)
     ).clip(upper=THROWING_CAP)
     even_season = (1.0 - season_win_rate / EVEN_SEASON_UNTIL_LOGIT).clip(0.0, 1.0)
     return pd.DataFrame(

@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.analysis.features import feature_frame
 from pipeline.analysis.model import MODELS, LogisticModel, factor_inputs, sigmoid
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
+from pipeline.analysis.spread import PlaySpread, crawl_spread
 
 SMURF = "SMURF"
 BOOSTED = "BOOSTED"
@@ -165,12 +166,16 @@ def score_frame(
     features: pd.DataFrame,
     params: ScoringParams = DEFAULT_PARAMS,
     scored_at: datetime | None = None,
+    *,
+    spread: PlaySpread,
 ) -> pd.DataFrame:
     """Score a feature frame (from ``feature_frame``): one row per player.
 
-    ``scored_at`` (default: now, UTC) is when profiles must have been fresh.
+    ``scored_at`` (default: now, UTC) is when profiles must have been fresh. ``spread``: the
+    crawl's spread of play in the games won and lost (``spread.crawl_spread``), which
+    throwing is judged against.
     """
-    inputs = factor_inputs(features)
+    inputs = factor_inputs(features, spread)
     head = pd.DataFrame({"puuid": features["puuid"]}, index=features.index)
     parts = []
     for model in MODELS:
@@ -213,4 +218,7 @@ def score_players(
     connection.
     """
     features = feature_frame(con, params, puuids, as_of, cached_baselines=cached_baselines)
-    return score_frame(features, params, as_of)
+    spread = crawl_spread(
+        con, params, kept=cached_baselines, everyone=features if puuids is None else None
+    )
+    return score_frame(features, params, as_of, spread=spread)

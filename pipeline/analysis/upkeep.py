@@ -7,6 +7,9 @@
   stored games grew by ``BASELINE_REFRESH_GROWTH`` since, or the model changed. Everyone is
   queued for rescoring only when a baseline moved by more than ``BASELINE_TOLERANCE`` of its
   spread (or the model changed); otherwise the scores stand.
+- **The crawl's spread of play** (``spread``): worked out from the score inputs whenever
+  the baselines are, or when none is kept (after an upgrade). Everyone is queued for
+  rescoring when it moved by more than ``BASELINE_TOLERANCE`` of the reference's scale.
 - **The score inputs** (``inputs``): one row per player folded from the sums rows appended
   since the last run; built again from all the sums whenever the baselines, the lobby
   reference or the sums' layout (compaction) change.
@@ -33,6 +36,7 @@ from pipeline.analysis import inputs
 from pipeline.analysis.features import baseline_frame, latest_inputs
 from pipeline.analysis.params import DEFAULT_PARAMS, MODEL_VERSION, ScoringParams
 from pipeline.analysis.ranks import fold_rank_snapshots
+from pipeline.analysis.spread import PlaySpread, inputs_spread, store_spread, stored_spread
 from pipeline.log import get_logger
 from pipeline.store.aggregates import (
     compact,
@@ -108,13 +112,33 @@ def keep_current(
     if stale and not alone:
         raise ReferenceRebuildNeedsAlone
     requeue_noted(con)
+    # Read first: a refresh of the baselines writes the analyzer's state afresh.
+    kept_spread = stored_spread(con)
     upkeep = _keep_baselines(con, params, force=force, rebuild=stale)
     # Before the inputs: a player without a profile is compared with the summary's tier.
     ranks_folded = fold_rank_snapshots(con)
     if ranks_folded:
         log.debug("analyzer.ranks_folded", players=ranks_folded)
     inputs.refresh(con, params)
+    if upkeep.baselines_refreshed or kept_spread is None:
+        _keep_spread(con, params, kept_spread, upkeep)
     return upkeep
+
+
+def _keep_spread(
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams,
+    kept: PlaySpread | None,
+    upkeep: Upkeep,
+) -> None:
+    """Work out the crawl's spread from the (current) score inputs and keep it; queue
+    everyone when it moved enough to change scores (unless the baselines already did)."""
+    spread = inputs_spread(con, params)
+    store_spread(con, spread)
+    moved = kept is None or spread.moved_from(kept) > BASELINE_TOLERANCE
+    if moved and not upkeep.everyone_queued:
+        enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
+    log.debug("analyzer.spread_kept", players=spread.players, everyone_queued=moved)
 
 
 def _keep_baselines(
