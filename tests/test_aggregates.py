@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.analysis import ReferenceRebuildNeedsAlone, ScoringParams, keep_current
+from pipeline.analysis.spread import STATE_COLUMNS as SPREAD_STATE_COLUMNS
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobStatus, run_in_process
@@ -251,6 +252,8 @@ def test_a_database_from_before_the_score_inputs_keeps_its_sums_unfolded(
         for column in ("lobby_games", "lobby_z_sum"):  # migration 022
             con.execute(f"ALTER TABLE player_game_weeks DROP COLUMN {column}")
         con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")  # migration 026
+        for column in SPREAD_STATE_COLUMNS:  # migration 027
+            con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
     migrate(db_path)
     migrated = _tables(db_path)
     if sums_kept:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pipeline.analysis.model import NEW_ACCOUNT_LEVEL
+from pipeline.analysis.spread import STATE_COLUMNS as SPREAD_STATE_COLUMNS
 from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import PlayerProfile, profile_is_fresh
 from pipeline.jobs.match_fetcher import is_new_account
@@ -447,6 +448,8 @@ def test_the_upgrade_starts_part_read_histories_again_from_the_newest(db_path: P
         con.execute("DELETE FROM schema_migrations WHERE version >= 24")
         for table in ("player_game_sums", "player_score_inputs"):  # added by 026
             con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
+        for column in SPREAD_STATE_COLUMNS:  # added by 027
+            con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
     assert migrate(db_path)[0].version == 24  # then those after it, again
     with Database(db_path).read() as con:
         starts = dict(con.execute("SELECT puuid, history_start_index FROM players").fetchall())
@@ -472,6 +475,8 @@ def test_the_upgrade_seeds_profile_reuse_hours_and_keeps_a_choice(
         con.execute("DELETE FROM schema_migrations WHERE version >= 25")
         for table in ("player_game_sums", "player_score_inputs"):  # added by 026
             con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
+        for column in SPREAD_STATE_COLUMNS:  # added by 027
+            con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
     assert migrate(db_path)[0].version == 25
     with Database(db_path).read() as con:
         row = con.execute(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.analysis.spread import STATE_COLUMNS as SPREAD_STATE_COLUMNS
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.simulator import SimulatorConfig
@@ -332,6 +333,8 @@ def test_a_lake_holding_games_gains_the_weeks_lobby_sums_as_the_writers_keep_the
         for column in ("week_lobby_games", "week_lobby_z", "lobby_z_sq"):
             con.execute(f"ALTER TABLE player_score_inputs DROP COLUMN {column}")
         con.execute("ALTER TABLE player_game_sums DROP COLUMN lobby_z_sq")
+        for column in SPREAD_STATE_COLUMNS:  # migration 027
+            con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
         con.execute("DELETE FROM schema_migrations WHERE version >= 22")
     applied = migrate(lake_url)
     assert [m.version for m in applied] == list(range(22, latest_version() + 1))

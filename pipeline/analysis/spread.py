@@ -43,7 +43,7 @@ SPREAD_PRIOR_PLAYERS = 200.0
 _QUARTILES = (0.25, 0.5, 0.75)
 # The interquartile range of a normal distribution in standard deviations.
 _IQR_PER_SD = 1.349
-_STATE_COLUMNS = (
+STATE_COLUMNS = (
     "loss_deaths_median",
     "loss_deaths_scale",
     "win_loss_gap_median",
@@ -165,7 +165,7 @@ def inputs_spread(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> Play
 
 def stored_spread(con: duckdb.DuckDBPyConnection) -> PlaySpread | None:
     """The spread the analyzer keeps, if it has worked one out."""
-    row = con.execute(f"SELECT {', '.join(_STATE_COLUMNS)} FROM scoring_state").fetchone()
+    row = con.execute(f"SELECT {', '.join(STATE_COLUMNS)} FROM scoring_state").fetchone()
     if row is None or any(value is None for value in row):
         return None
     deaths_median, deaths_scale, gap_median, gap_scale, players = row
@@ -176,7 +176,7 @@ def stored_spread(con: duckdb.DuckDBPyConnection) -> PlaySpread | None:
 
 def store_spread(con: duckdb.DuckDBPyConnection, spread: PlaySpread) -> None:
     """Keep ``spread`` as the crawl's (in the analyzer's transaction)."""
-    sets = ", ".join(f"{column} = ?" for column in _STATE_COLUMNS)
+    sets = ", ".join(f"{column} = ?" for column in STATE_COLUMNS)
     con.execute(
         f"UPDATE scoring_state SET {sets}",
         [
