@@ -172,6 +172,7 @@ def test_a_database_upgraded_without_a_spread_gets_one_and_rescores_everyone(
             " win_loss_gap_median = NULL, win_loss_gap_scale = NULL, spread_players = NULL"
         )
     with write(db_path) as con:
-        keep_current(con, PARAMS)  # no new games: the baselines stand
+        upkeep = keep_current(con, PARAMS)  # no new games: the baselines stand
         assert stored_spread(con) == kept
+    assert not upkeep.baselines_refreshed and upkeep.everyone_queued
     assert _queued(db_path) >= 100

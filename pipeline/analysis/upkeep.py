@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
@@ -120,8 +120,10 @@ def keep_current(
     if ranks_folded:
         log.debug("analyzer.ranks_folded", players=ranks_folded)
     inputs.refresh(con, params)
-    if upkeep.baselines_refreshed or kept_spread is None:
-        _keep_spread(con, params, kept_spread, upkeep)
+    if (upkeep.baselines_refreshed or kept_spread is None) and _keep_spread(
+        con, params, kept_spread, upkeep
+    ):
+        upkeep = replace(upkeep, everyone_queued=True)
     return upkeep
 
 
@@ -130,15 +132,17 @@ def _keep_spread(
     params: ScoringParams,
     kept: PlaySpread | None,
     upkeep: Upkeep,
-) -> None:
+) -> bool:
     """Work out the crawl's spread from the (current) score inputs and keep it; queue
-    everyone when it moved enough to change scores (unless the baselines already did)."""
+    everyone when it moved enough to change scores (unless the baselines already did).
+    Returns whether it moved so."""
     spread = inputs_spread(con, params)
     store_spread(con, spread)
     moved = kept is None or spread.moved_from(kept) > BASELINE_TOLERANCE
     if moved and not upkeep.everyone_queued:
         enqueue_players(con, "SELECT DISTINCT puuid FROM player_game_sums", note_queued=False)
     log.debug("analyzer.spread_kept", players=spread.players, everyone_queued=moved)
+    return moved
 
 
 def _keep_baselines(
