@@ -75,6 +75,10 @@ def test_evaluate_reports_every_target_method_and_bucket(db_path: Path) -> None:
     rates = report.flag_rates.set_index("population")
     assert rates.loc["HOT_STREAK", "winrate_rule"] == 1.0
     assert rates.loc["HOT_STREAK", "model"] == 0.0
+    # The model's flags, and each of its labels apart.
+    for population, label in (("SMURF", "as_smurf"), ("BOOSTED", "as_boosted")):
+        other = "as_boosted" if label == "as_smurf" else "as_smurf"
+        assert rates.loc[population, ["model", label, other]].tolist() == [1.0, 1.0, 0.0]
     text = report.to_text()
     assert "SMURF" in text
     # Every method whose rows are printed is said under the tables.

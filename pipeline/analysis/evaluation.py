@@ -143,7 +143,8 @@ class EvaluationReport:
             lines += [
                 "",
                 "Share of each population flagged, as a smurf or as boosted (the model: labelled"
-                " SMURF or BOOSTED); honest traps should be low:",
+                " SMURF or BOOSTED; as_smurf and as_boosted: the model's two labels apart);"
+                " honest traps should be low:",
             ]
             lines.append(self.flag_rates.to_string(index=False, float_format=_decimals))
         return "\n".join(lines)
@@ -263,8 +264,12 @@ def _flags(scored: pd.DataFrame) -> dict[str, Callable[[pd.DataFrame], pd.Series
 def _flag_rate_table(scored: pd.DataFrame) -> pd.DataFrame:
     flagged = pd.DataFrame({name: f(scored) for name, f in _flags(scored).items()})
     flagged["population"] = scored["population"]
+    # The model's flags apart too: a boosted account labelled SMURF is a miss for boosted.
+    flagged["as_smurf"] = scored["label"].eq(SMURF)
+    flagged["as_boosted"] = scored["label"].eq(BOOSTED)
+    columns = ["model", "as_smurf", "as_boosted", *METHODS[1:]]
     table = flagged.groupby("population").agg(
-        players=("model", "size"), **{m: (m, "mean") for m in METHODS}
+        players=("model", "size"), **{c: (c, "mean") for c in columns}
     )
     return table.reset_index()
 
