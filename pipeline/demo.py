@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.analysis.model import factor_phrase
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S, DEMO_DB_PATH, Settings
@@ -39,6 +39,9 @@ from pipeline.store.location import make_database_folder
 from pipeline.store.overview import data_counts
 from pipeline.store.players import track_player
 from pipeline.words import counted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO_REPORTS = Path("data/reports")
 TRACKED_PLAYERS = 6
@@ -394,8 +397,10 @@ def summarise(db: Database) -> dict[str, Any]:
         counts = data_counts(con)
         scores = latest_scores(con)
         quality: dict[str, float] = {}
+        wrong: dict[str, list[dict[str, Any]]] = {}
         try:
             report = evaluate(con)
+            wrong = _wrong_labels(report.scored, scores)
             figures: dict[str, float] = {}
             for target, method in (
                 ("smurf", "model"),
@@ -430,7 +435,42 @@ def summarise(db: Database) -> dict[str, Any]:
             _suspect({str(k): v for k, v in row.items()}) for row in suspects.to_dict("records")
         ],
         "quality": quality,
+        "wrong": wrong,
     }
+
+
+# The wrong labels the summary names (the rest are counted): enough to open a few in the
+# explorer and see what fooled the model.
+WRONG_NAMED = 5
+
+
+def _wrong_labels(scored: pd.DataFrame, scores: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Per label, the players it names wrongly (the truth says otherwise), highest score
+    first: Riot ID, population and stored games."""
+    names = dict(zip(scores["puuid"], scores["riot_id"], strict=True))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for label, truth, score in (
+        ("SMURF", "is_smurf", "smurf_score"),
+        ("BOOSTED", "is_boosted", "boosted_score"),
+    ):
+        rows = scored[(scored["label"] == label) & ~scored[truth].astype(bool)]
+        rows = rows.sort_values(score, ascending=False, kind="mergesort")
+        out[label] = [
+            {
+                "riot_id": _shown_id(names.get(puuid, puuid), puuid),
+                "population": str(population).lower().replace("_", " "),
+                "games": int(games),
+            }
+            for puuid, population, games in zip(
+                rows["puuid"], rows["population"], rows["games_analyzed"], strict=True
+            )
+        ]
+    return out
+
+
+def _shown_id(riot_id: str, puuid: str) -> str:
+    """The Riot ID, or the start of the puuid when none is stored."""
+    return riot_id if riot_id != puuid else puuid[:12]
 
 
 def _suspect(row: dict[str, Any]) -> dict[str, Any]:
@@ -446,7 +486,7 @@ def _suspect(row: dict[str, Any]) -> dict[str, Any]:
         )[:3]
     ]
     return {
-        "riot_id": row["riot_id"] if row["riot_id"] != row["puuid"] else row["puuid"][:12],
+        "riot_id": _shown_id(row["riot_id"], row["puuid"]),
         "label": label,
         "score": float(row["smurf_score"] if label == "SMURF" else row["boosted_score"]),
         "confidence": row.get("confidence"),
@@ -469,6 +509,18 @@ def _auc(value: float) -> str:
 def _players(n: float) -> str:
     """A count of players from the evaluation's figures (floats), in words: "1 player"."""
     return counted(int(n), "player", "players")
+
+
+def _say_wrong(wrong: list[dict[str, Any]], say: Callable[[str], None]) -> None:
+    """Name a label's wrong players (a few; the rest counted), to open in the explorer."""
+    if not wrong:
+        return
+    named = ", ".join(
+        f"{w['riot_id']} ({w['population']}, {counted(w['games'], 'game', 'games')})"
+        for w in wrong[:WRONG_NAMED]
+    )
+    more = len(wrong) - WRONG_NAMED
+    say(f"    wrong: {named}" + (f" and {more} more" if more > 0 else ""))
 
 
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
@@ -526,6 +578,8 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
                 f"{_share(quality[f'smurf_label_precision_{method}'])}, recall "
                 f"{_share(quality[f'smurf_label_recall_{method}'])}"
             )
+            if method == "model":
+                _say_wrong(s.get("wrong", {}).get("SMURF", []), say)
         if quality.get("smurfs_gone"):
             gone = int(quality["smurfs_gone"])
             are, them = ("is", "it") if gone == 1 else ("are", "them")
@@ -540,6 +594,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
             f"{_share(quality['boosted_label_precision_model'])}, recall "
             f"{_share(quality['boosted_label_recall_model'])}"
         )
+        _say_wrong(s.get("wrong", {}).get("BOOSTED", []), say)
     elif "error" in quality:
         say(f"Detection quality: not measurable on this run ({quality['error']}).")
     say("")

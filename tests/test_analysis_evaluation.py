@@ -113,6 +113,30 @@ def test_smurfs_whose_accounts_are_gone_are_judged_apart(db_path: Path) -> None:
     ), said
 
 
+def test_the_demo_summary_names_the_players_each_label_gets_wrong(db_path: Path) -> None:
+    """A smurf the truth calls a returning veteran and a boosted account it calls ordinary:
+    the summary names each under its label, with population and games, to open in the
+    explorer; a label with nothing wrong names nobody."""
+    from pipeline.demo import DemoResult, print_summary, summarise
+    from pipeline.store import Database
+
+    _world(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "UPDATE sim_truth SET is_smurf = false, population = 'RETURNING_VETERAN'"
+            " WHERE puuid = 'smurf0'"
+        )
+        scored = evaluate(con).scored.set_index("puuid")
+    games = int(scored.loc["smurf0", "games_analyzed"])
+    said: list[str] = []
+    print_summary(DemoResult(db_path, summary=summarise(Database(db_path))), said.append)
+    wrong = [line for line in said if line.startswith("    wrong: ")]
+    assert wrong == [f"    wrong: smurf0 (returning veteran, {games} games)"], said
+    assert said.index(wrong[0]) == 1 + next(
+        i for i, line in enumerate(said) if line.startswith("  SMURF label:")
+    )
+
+
 def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> None:
     """A database without sim_truth raises an error naming the ways to one: labels of the
     user's own, or a new database made from a simulated world (an export into this one
