@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -452,3 +453,28 @@ def test_track_platform_applies_to_every_riot_id(db_path: Path, sim: RunningSimu
     assert result.stderr.count("plays League on euw1, not eun1") == 2
     assert result.stderr.splitlines()[-1].startswith("Error: Tracked 0 of 2 players; 2 failed:")
     assert tracked_puuids(db_path) == set()
+
+
+def test_ctrl_c_while_tracking_several_keeps_those_tracked(
+    db_path: Path, sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of a list keeps the players already tracked, says how many,
+    and exits 130."""
+    from pipeline.riot import RiotClient
+
+    players = riot_ids_of(sim, 3)
+    asked = RiotClient.get_account_by_riot_id
+    calls = 0
+
+    async def interrupted_at_the_third(self: RiotClient, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return await asked(self, *args, **kwargs)
+
+    monkeypatch.setattr(RiotClient, "get_account_by_riot_id", interrupted_at_the_third)
+    result = smurf(db_path, sim, "track", *(riot_id for riot_id, _ in players))
+    assert result.exit_code == 130, result.output
+    assert "Stopped by Ctrl-C: Tracked 2 of 3 players; 1 not tried." in result.stderr
+    assert tracked_puuids(db_path) == {puuid for _, puuid in players[:2]}
