@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -348,3 +349,132 @@ def test_progress_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     with click.Context(click.Command("smurf"), obj=None) as root:
         root.params["log_json"] = True
         assert _progress_printer("MATCH_FETCHER") is None
+
+
+# ---- smurf track with several Riot IDs ---------------------------------------------------
+def riot_ids_of(sim: RunningSimulator, n: int) -> list[tuple[str, str]]:
+    """(Riot ID, puuid) of ``n`` players of the simulated world who are not banned."""
+    players = [t for t in sim.truth() if not t["is_banned"]][:n]
+    assert len(players) == n
+    return [(f"{p['game_name']}#{p['tag_line']}", p["puuid"]) for p in players]
+
+
+def tracked_puuids(db_path: Path) -> set[str]:
+    with Database(db_path).read() as con:
+        rows = con.execute("SELECT puuid FROM players WHERE is_tracked").fetchall()
+    return {row[0] for row in rows}
+
+
+def test_track_takes_several_riot_ids_in_one_call(db_path: Path, sim: RunningSimulator) -> None:
+    """`smurf track A B C` tracks each, one line apiece as one ID gets, then one summary."""
+    players = riot_ids_of(sim, 3)
+    result = smurf(db_path, sim, "track", *(riot_id for riot_id, _ in players))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4, result.output
+    for line, (_, puuid) in zip(lines, players, strict=False):
+        assert line.startswith("Tracking ") and puuid in line
+    assert lines[-1] == "Tracked 3 of 3 players."
+    assert result.stderr == ""
+    assert tracked_puuids(db_path) == {puuid for _, puuid in players}
+
+
+def test_track_keeps_the_good_ids_when_some_are_bad(db_path: Path, sim: RunningSimulator) -> None:
+    """An unknown and a malformed Riot ID among good ones: the good ones are tracked, each
+    failure is named with its reason, the malformed one costs no request, and the exit
+    status is 1 (a script must see that some were left out)."""
+    (first, first_puuid), (second, second_puuid) = riot_ids_of(sim, 2)
+    before = sim.stats()["requests"]
+    result = smurf(db_path, sim, "track", first, "Nobody Here#ZZZ", "NoTagHere", second)
+    assert result.exit_code == 1, result.output
+    assert tracked_puuids(db_path) == {first_puuid, second_puuid}
+    assert [line.startswith("Tracking ") for line in result.stdout.splitlines()] == [True, True]
+    # Two requests (account, then where it plays) for each good ID, one for the unknown one.
+    assert sim.stats()["requests"] - before == 2 * 2 + 1
+    # Each failure with the reason one ID alone would give, then the summary.
+    assert "'NoTagHere' is not a Riot ID: write it as Name#TAG" in result.stderr
+    assert "Nobody Here#ZZZ" in result.stderr and "check the id and the platform" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Tracked 2 of 4 players; 2 failed: NoTagHere (not a Riot ID: Name#TAG), "
+        "Nobody Here#ZZZ (not found)."
+    )
+    assert "Traceback" not in result.output
+
+
+def test_track_reads_riot_ids_from_a_file_or_stdin(
+    db_path: Path, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """--from-file takes one Riot ID a line, skipping blank lines and # comments, beside the
+    IDs given as arguments; `-` reads them from stdin."""
+    (first, first_puuid), (second, second_puuid), (third, third_puuid) = riot_ids_of(sim, 3)
+    listed = tmp_path / "players.txt"
+    listed.write_text(f"# seeded players\n\n{first}\n   \n  # {third} left out\n{second}\n")
+    result = smurf(db_path, sim, "track", "--from-file", str(listed))
+    assert result.exit_code == 0, result.output
+    assert tracked_puuids(db_path) == {first_puuid, second_puuid}
+    assert result.stdout.splitlines()[-1] == "Tracked 2 of 2 players."
+    env = {"RIOT_API_KEY": TEST_KEY, "RIOT_API_BASE": sim.base_url, "SMURF_DB": str(db_path)}
+    piped = CliRunner().invoke(
+        cli, ["track", third, "--from-file", "-"], input=f"{first}\n", env=env
+    )
+    assert piped.exit_code == 0, piped.output
+    assert tracked_puuids(db_path) == {first_puuid, second_puuid, third_puuid}
+    assert piped.stdout.startswith("Tracking ") and "Already tracking " in piped.stdout
+    assert piped.stdout.splitlines()[-1] == "Tracked 2 of 2 players (1 already tracked)."
+    # Nothing to track is a usage error, before the database or the API is asked.
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nobody yet\n\n")
+    for args in (["track"], ["track", "--from-file", str(empty)]):
+        refused = CliRunner().invoke(cli, args, env=env)
+        assert refused.exit_code == 2, refused.output
+        assert "No Riot ID given" in refused.stderr
+
+
+def test_track_tracks_a_repeated_riot_id_once(db_path: Path, sim: RunningSimulator) -> None:
+    """The same Riot ID given twice (in any case) is resolved and tracked once."""
+    [(riot_id, puuid)] = riot_ids_of(sim, 1)
+    before = sim.stats()["requests"]
+    result = smurf(db_path, sim, "track", riot_id, riot_id.upper(), riot_id)
+    assert result.exit_code == 0, result.output
+    assert sim.stats()["requests"] - before == 2
+    assert [line for line in result.stdout.splitlines() if puuid in line] == [
+        result.stdout.splitlines()[0]
+    ]
+    assert result.stdout.splitlines()[-1] == "Tracked 1 of 1 player (2 repeated IDs left out)."
+    assert tracked_puuids(db_path) == {puuid}
+
+
+def test_track_platform_applies_to_every_riot_id(db_path: Path, sim: RunningSimulator) -> None:
+    """--platform holds for each ID: where the accounts do not play League, each is refused
+    with the platform to use, and nothing is tracked."""
+    players = riot_ids_of(sim, 2)
+    result = smurf(db_path, sim, "track", *(r for r, _ in players), "--platform", "eun1")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("plays League on euw1, not eun1") == 2
+    assert result.stderr.splitlines()[-1].startswith("Error: Tracked 0 of 2 players; 2 failed:")
+    assert tracked_puuids(db_path) == set()
+
+
+def test_ctrl_c_while_tracking_several_keeps_those_tracked(
+    db_path: Path, sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of a list keeps the players already tracked, says how many,
+    and exits 130."""
+    from pipeline.riot import RiotClient
+
+    players = riot_ids_of(sim, 3)
+    asked = RiotClient.get_account_by_riot_id
+    calls = 0
+
+    async def interrupted_at_the_third(self: RiotClient, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return await asked(self, *args, **kwargs)
+
+    monkeypatch.setattr(RiotClient, "get_account_by_riot_id", interrupted_at_the_third)
+    result = smurf(db_path, sim, "track", *(riot_id for riot_id, _ in players))
+    assert result.exit_code == 130, result.output
+    assert "Stopped by Ctrl-C: Tracked 2 of 3 players; 1 not tried." in result.stderr
+    assert tracked_puuids(db_path) == {puuid for _, puuid in players[:2]}
