@@ -38,6 +38,7 @@ from pipeline.cli_settings import (
 from pipeline.config import DEMO_DB_PATH, Settings
 from pipeline.errors import SmurfError
 from pipeline.jobs.cli import COMMANDS as JOB_COMMANDS
+from pipeline.jobs.track_cli import track
 from pipeline.lab import lab
 from pipeline.log import configure_logging, redact_text
 from pipeline.reports.cli import report
@@ -603,6 +604,7 @@ def demo(
 
 # Each area defines its commands beside its code; the root command gathers them here.
 for _command in (
+    track,
     *JOB_COMMANDS,
     scheduler,
     analyze,
