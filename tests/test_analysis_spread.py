@@ -15,6 +15,7 @@ from pipeline.analysis.model import THROWING_CAP, factor_inputs
 from pipeline.analysis.spread import (
     REFERENCE,
     SPREAD_MIN_GAMES,
+    PlaySpread,
     frame_spread,
     stored_spread,
 )
@@ -139,18 +140,23 @@ def test_the_analyzer_keeps_the_crawls_spread_and_a_pass_scores_a_few_against_it
     assert not np.allclose(own["deliberate_losses"], judged["deliberate_losses"])
 
 
-def test_a_moved_spread_rescores_everyone_and_an_unmoved_one_nobody(
-    world: World, db_path: Path
-) -> None:
+def _analyzed_and_emptied(db_path: Path, world: World) -> PlaySpread | None:
+    """Every game of ``world`` stored and analysed, the queue emptied: the spread kept."""
     _store(db_path, world, np.arange(world.matches.count))
     with write(db_path) as con:
         keep_current(con, PARAMS)
         con.execute("DELETE FROM players_to_score")
+        return stored_spread(con)
+
+
+def test_a_moved_spread_rescores_everyone_and_an_unmoved_one_nobody(
+    world: World, db_path: Path
+) -> None:
+    kept = _analyzed_and_emptied(db_path, world)
     with write(db_path) as con:
         keep_current(con, PARAMS, force=True)  # new baselines, the same crawl
     assert _queued(db_path) == 0
     with write(db_path) as con:
-        kept = stored_spread(con)
         con.execute("UPDATE scoring_state SET loss_deaths_median = loss_deaths_median + 0.05")
     with write(db_path) as con:
         keep_current(con, PARAMS, force=True)
@@ -161,11 +167,8 @@ def test_a_moved_spread_rescores_everyone_and_an_unmoved_one_nobody(
 def test_a_database_upgraded_without_a_spread_gets_one_and_rescores_everyone(
     world: World, db_path: Path
 ) -> None:
-    _store(db_path, world, np.arange(world.matches.count))
+    kept = _analyzed_and_emptied(db_path, world)
     with write(db_path) as con:
-        keep_current(con, PARAMS)
-        kept = stored_spread(con)
-        con.execute("DELETE FROM players_to_score")
         # As migration 027 leaves it: the columns there, nothing in them.
         con.execute(
             "UPDATE scoring_state SET loss_deaths_median = NULL, loss_deaths_scale = NULL,"
