@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,6 +34,7 @@ from pipeline.jobs import JobContext, run_in_process
 from pipeline.scheduler_client import delete_database_file
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.simulator.world import DEFAULT_NOW, weeks_to_reach
 from pipeline.store import Database, migrate
 from pipeline.store import job_records as records
 from pipeline.store.location import make_database_folder
@@ -107,14 +109,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             else "Interrupted while preparing the database: the previous one is as it was."
         )
         return result
-    config = SimulatorConfig(
-        seed=options.seed,
-        players=options.world_size,
-        app_limit=DEMO_APP_LIMIT,
-        clock_speed=DEMO_CLOCK_SPEED,
-    )
+    config = demo_config(options, records.utcnow())
     world = counted(options.world_size, "player", "players")
-    say(f"Building a simulated world of {world} (seed {options.seed})...")
+    say(f"Building a simulated world of {world} (seed {options.seed}{_clock_note(config)})...")
     try:
         serve_and_crawl(config, options, result, say)
     except KeyboardInterrupt:
@@ -135,6 +132,27 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     result.summary = summarise(Database(options.db_path, options.lock_timeout_s))
     print_summary(result, say)
     return result
+
+
+def demo_config(options: DemoOptions, now: datetime) -> SimulatorConfig:
+    """The demo's simulator: its world moved on by whole weeks so that by the end of the
+    scheduler's run (``DEMO_CLOCK_SPEED`` simulated seconds a second) its clock is within a
+    week before ``now``, the real clock the jobs judge it by: a world left at DEFAULT_NOW
+    would look ever older (its players INACTIVE once it is 30 days ago)."""
+    return SimulatorConfig(
+        seed=options.seed,
+        players=options.world_size,
+        app_limit=DEMO_APP_LIMIT,
+        clock_speed=DEMO_CLOCK_SPEED,
+        clock_shift_weeks=weeks_to_reach(now, options.minutes * 60 * DEMO_CLOCK_SPEED),
+    )
+
+
+def _clock_note(config: SimulatorConfig) -> str:
+    if not config.clock_shift_weeks:
+        return ""
+    at = DEFAULT_NOW + timedelta(weeks=config.clock_shift_weeks)
+    return f", its clock {counted(config.clock_shift_weeks, 'week', 'weeks')} on: {at:%Y-%m-%d}"
 
 
 def serve_and_crawl(

@@ -41,6 +41,48 @@ def test_serve_prints_the_base_url_answers_and_stops_on_ctrl_c(tmp_path: Path) -
     assert exit_code == 0
 
 
+@pytest.mark.parametrize("fixed", [False, True])
+def test_serve_brings_its_world_up_to_the_real_date_unless_the_clock_is_fixed(
+    tmp_path: Path, fixed: bool
+) -> None:
+    """The product's jobs go by the real clock: by default serve moves the world on by whole
+    weeks, so its newest games are from the week before today (a world left at 2026-11-20
+    looks ever older, its players INACTIVE to the ban checker once that is 30 days ago);
+    --fixed-clock keeps 2026-11-20 (the real clock read here, as a user's run reads it)."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.simulator.world import DEFAULT_NOW
+
+    port = free_port()
+    serve = ["simulator", "serve", "--port", str(port), "--players", "60", "--seed", "5"]
+    process = subprocess.Popen(
+        [*SMURF, *serve, *(["--fixed-clock"] if fixed else [])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip().format(route="europe")
+        truth = _wait_for(f"http://127.0.0.1:{port}/__sim/truth")
+        busiest = max(truth, key=lambda t: (int(str(t["games"])), str(t["puuid"])))
+        ids_url = f"{base_url}/lol/match/v5/matches/by-puuid/{busiest['puuid']}/ids"
+        newest_id = httpx.get(ids_url, params={"count": 1}).json()[0]
+        match = httpx.get(f"{base_url}/lol/match/v5/matches/{newest_id}").json()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    started = datetime.fromtimestamp(match["info"]["gameStartTimestamp"] / 1000, UTC)
+    if fixed:
+        assert DEFAULT_NOW - timedelta(days=1) < started < DEFAULT_NOW
+        assert "the world's clock: fixed" in stderr
+    else:
+        now = datetime.now(UTC)
+        assert now - timedelta(days=8) < started < now
+        assert f"after {DEFAULT_NOW:%Y-%m-%d})" in stderr
+
+
 def _wait_for(url: str) -> list[dict[str, object]]:
     """GET a URL, retrying while the server is still binding its port."""
     for _ in range(200):

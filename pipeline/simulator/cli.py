@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +168,13 @@ def _share_option(name: str, help: str) -> Callable[[click.decorators.FC], click
     show_default=True,
     help="Simulated seconds per real second (0: time moves only via POST /__sim/advance).",
 )
+@click.option(
+    "--fixed-clock",
+    is_flag=True,
+    help="Keep the world's clock at 2026-11-20, as export and crawl do. By default it is "
+    "moved on by whole weeks to within a week before today: the same games, each as much "
+    "later, so that the product's jobs, which go by the real clock, find them recent.",
+)
 @_event_options
 def serve(
     family_name: str,
@@ -185,13 +193,14 @@ def serve(
     service_429_rate: float,
     api_key: str | None,
     clock_speed: float,
+    fixed_clock: bool,
     ban_share: float,
     suspension_share: float,
     transfer_share: float,
 ) -> None:
     """Serve the Riot API on 127.0.0.1 until Ctrl-C."""
     from pipeline.simulator.server import HOST, bind_port, make_server
-    from pipeline.simulator.world import build_world
+    from pipeline.simulator.world import DEFAULT_NOW, build_world, weeks_to_reach
 
     sock = bind_port(port)
 
@@ -210,6 +219,7 @@ def serve(
         service_429_rate=service_429_rate,
         api_key=api_key,
         clock_speed=clock_speed,
+        clock_shift_weeks=0 if fixed_clock else weeks_to_reach(datetime.now(UTC)),
         ban_share=ban_share,
         suspension_share=suspension_share,
         transfer_share=transfer_share,
@@ -221,7 +231,14 @@ def serve(
         err=True,
     )
     world = build_world(config)
-    click.echo(f"{counted(world.matches.count, 'match', 'matches')} of history.", err=True)
+    now = datetime.fromtimestamp(world.now_s, UTC)
+    weeks = config.clock_shift_weeks
+    moved = f"{counted(weeks, 'week', 'weeks')} after {DEFAULT_NOW:%Y-%m-%d}" if weeks else "fixed"
+    click.echo(
+        f"{counted(world.matches.count, 'match', 'matches')} of history up to "
+        f"{now:%Y-%m-%d %H:%M} UTC (the world's clock: {moved}).",
+        err=True,
+    )
     click.echo(f"Serving the Riot API on http://{HOST}:{port}  (Ctrl-C stops)", err=True)
     click.echo(f"Set RIOT_API_BASE=http://{HOST}:{port}/{{route}}", err=True)
     click.echo(f"Ground truth: http://{HOST}:{port}/__sim/truth", err=True)

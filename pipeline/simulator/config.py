@@ -44,6 +44,8 @@ FAULT_RATE_NAMES = (
 )
 # The longest delay of a slow answer: an hour outlasts every client's timeout.
 MAX_SLOW_RESPONSE_S = 3600.0
+# The furthest a world's clock is moved on (about ten years): its times stay before 2038.
+MAX_CLOCK_SHIFT_WEEKS = 520
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,10 @@ class SimulatorConfig:
     api_key: str | None = field(default=None, repr=False)  # None: any key (or none) works
     clock_speed: float = 0.0  # simulated seconds per real second; 0: only /__sim/advance
     history_days: int = 90  # how much match history exists before "now"
+    # Whole weeks by which the world is later than world.DEFAULT_NOW: the same games, each
+    # that much later (weekdays and weekly buckets unchanged). 0 for research; the demo and
+    # `smurf simulator serve` bring the world up to the real date (world.weeks_to_reach).
+    clock_shift_weeks: int = 0
     # Account events in the event_days after "now" (see lifecycle.py): shares of accounts.
     ban_share: float = 0.0  # banned for good
     suspension_share: float = 0.0  # suspended for a few days, then back
@@ -142,6 +148,11 @@ class SimulatorConfig:
             )
         if self.event_days < 1:
             raise SimulatorConfigError(f"event_days must be at least 1 (got {self.event_days}).")
+        if not 0 <= self.clock_shift_weeks <= MAX_CLOCK_SHIFT_WEEKS:
+            raise SimulatorConfigError(
+                f"clock_shift_weeks must be between 0 and {MAX_CLOCK_SHIFT_WEEKS} (got "
+                f"{self.clock_shift_weeks})."
+            )
         if self.clock_speed < 0 or self.history_days < 1:
             raise SimulatorConfigError(
                 "The clock speed must be >= 0 and the history at least one day long."

@@ -111,6 +111,9 @@ class Players:
     win_streak: IntArray
     last_ranked_s: IntArray
     waiting: BoolArray  # queued last slot and found no game
+    # How much later than world.DEFAULT_NOW the world's clock is (whole weeks): the day
+    # draws count days from before the shift, so a shifted world plays the same games.
+    clock_shift_s: int = 0
 
     @property
     def count(self) -> int:
@@ -139,7 +142,7 @@ class Players:
         share = self.friend_day_share[index]
         if not share.any():
             return stretch
-        return stretch | (day_draw(index, at_s // DAY_S) < share)
+        return stretch | (day_draw(index, (at_s - self.clock_shift_s) // DAY_S) < share)
 
     def true_skill(self) -> FloatArray:
         """The ground-truth skill of each account's owner now."""
@@ -198,8 +201,10 @@ def build_players(
     history_start_s: int,
     now_s: int,
     assumptions: WorldAssumptions = STANDARD,
+    clock_shift_s: int = 0,
 ) -> Players:
-    """Draw every player of a world, ready for the season to play out."""
+    """Draw every player of a world, ready for the season to play out (``clock_shift_s``:
+    how much later than world.DEFAULT_NOW ``now_s`` is, a whole number of days)."""
     population = draw_populations(rng, count, assumptions)
     kinds = _account_kinds(rng, population, assumptions.bought_share)
     skills = _skills(rng, population, kinds, assumptions.newcomer_reach)
@@ -238,6 +243,7 @@ def build_players(
         **activity,
         **preferences,
         **_starting_state(rng, population, kinds, skills["skill"], history_start_s),
+        clock_shift_s=clock_shift_s,
     )
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from pipeline.simulator.config import SimulatorConfig
+from pipeline.simulator.config import MAX_CLOCK_SHIFT_WEEKS, SimulatorConfig
 from pipeline.simulator.identity import riot_id_key
 from pipeline.simulator.lifecycle import Lifecycle, draw_lifecycle
 from pipeline.simulator.population import (
@@ -27,10 +27,12 @@ from pipeline.simulator.population import (
 )
 from pipeline.simulator.season import SLOT_S, MatchBlock, concat_blocks, empty_block, play_slot
 
-# "Now" when a world is built; fixed so that every world of a seed is the same.
+# "Now" when a world is built; fixed so that every world of a seed is the same. A config's
+# clock_shift_weeks moves it on by whole weeks (the same games, later): see weeks_to_reach.
 DEFAULT_NOW = datetime(2026, 11, 20, tzinfo=UTC)
+WEEK_S = 7 * DAY_S
 MATCH_NUMBER_BASE = 7_100_000_000
-SLOTS_PER_RANK_SNAPSHOT = 7 * DAY_S // SLOT_S  # a weekly look at everyone's rank
+SLOTS_PER_RANK_SNAPSHOT = WEEK_S // SLOT_S  # a weekly look at everyone's rank
 
 
 @dataclass(frozen=True)
@@ -189,13 +191,27 @@ def build_index(matches: MatchBlock, player_count: int) -> PlayerIndex:
     return PlayerIndex(flat_match[order], offsets, flat_slot[order])
 
 
+def weeks_to_reach(real_now: datetime, ahead_s: float = 0.0) -> int:
+    """The whole weeks to move a world's clock on (``clock_shift_weeks``) so that, once it has
+    run ``ahead_s`` simulated seconds more, its "now" is less than a week before ``real_now``
+    and not after it: the world's newest games are then recent by the product's real clock
+    (its ban checker calls an account without a game in 30 days INACTIVE). 0 until then;
+    a naive ``real_now`` is UTC."""
+    if real_now.tzinfo is None:
+        real_now = real_now.replace(tzinfo=UTC)
+    gap = real_now - DEFAULT_NOW - timedelta(seconds=ahead_s)
+    return min(max(gap // timedelta(weeks=1), 0), MAX_CLOCK_SHIFT_WEEKS)
+
+
 def build_world(config: SimulatorConfig) -> World:
-    """Build the world of a seed: players, and their history up to now."""
-    now_s = int(DEFAULT_NOW.timestamp())
+    """Build the world of a seed: players, and their history up to now (DEFAULT_NOW, or
+    ``config.clock_shift_weeks`` later: the same games, each as much later)."""
+    shift_s = config.clock_shift_weeks * WEEK_S
+    now_s = int(DEFAULT_NOW.timestamp()) + shift_s
     history_start_s = now_s - config.history_days * DAY_S
     rng = np.random.default_rng([config.seed, 0])
     players = build_players(
-        rng, config.players, config.platform, history_start_s, now_s, config.assumptions
+        rng, config.players, config.platform, history_start_s, now_s, config.assumptions, shift_s
     )
     world = World(
         config=config,
