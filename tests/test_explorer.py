@@ -1129,11 +1129,43 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     assert "hidden by the filters" in explorer.status.value
     explorer.search("Player")
     assert "hidden by the filters" in explorer.status.value
-    assert explorer.status.value.endswith("to see them.")
+    assert ". To see some, " in explorer.status.value
     explorer.search("Player07")  # a name's start, not a whole Riot ID: filters apply
     assert explorer.results.options == ()
     assert "1 more is hidden by the filters" in explorer.status.value
     assert explorer.status.value.endswith("to see it.")
+
+
+def test_a_search_names_only_the_filters_that_hide_its_matches(world: Path) -> None:
+    """Matches hidden by Min score alone name Min score and how low to go, not Tier, Label
+    or Min games left at (any) and 0; each filter that hides some is named with how far
+    to move it, as when nobody passes (``_nobody_passes_note``)."""
+    explorer = PlayerExplorer(world)
+    explorer.search("Player0")  # Player00-09: six pass Min score 50 %, four NORMAL do not
+    assert explorer.status.value == (
+        "6 players match <code>Player0</code> and the filters; 4 more are hidden by the"
+        " filters. To see some, lower Min score to 5% (the highest score among them is 10%)."
+    )
+    explorer.tier.value = "EMERALD"  # the BOOSTED one; the other five flagged are elsewhere
+    assert explorer.status.value == (
+        "1 player matches <code>Player0</code> and the filters; 9 more are hidden by the"
+        " filters. To see some, set Tier to (any) (5 players)."
+    )
+    explorer.tier.value = ANY
+    explorer.min_games.value = 35
+    assert explorer.status.value == (
+        "No player passing the filters matches <code>Player0</code>; 10 more are hidden by"
+        " the filters. To see some, lower Min games to 30 (the most games among them the"
+        " other filters leave is 30)."
+    )
+    explorer.min_games.value = 0
+    explorer.label.value = "SMURF"
+    explorer.search("Player07")  # NORMAL at 8 %: Label and Min score hide it together
+    assert explorer.status.value == (
+        "No player passing the filters matches <code>Player07</code>; 1 more is hidden by the"
+        " filters: no one filter alone hides it; widen two or more of Tier, Label, Min score"
+        " and Min games to see it."
+    )
 
 
 def test_a_player_named_exactly_is_listed_whatever_the_filters(world: Path) -> None:
@@ -1163,7 +1195,7 @@ def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
     explorer.label.value = "SMURF"
     hidden = PLAYERS - len(explorer.results.options)
     assert f"; {hidden} more are hidden by the filters" in explorer.status.value
-    assert explorer.status.value.endswith("to see them.")
+    assert "To see some, set Label to (any)" in explorer.status.value
 
 
 def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
