@@ -1220,6 +1220,35 @@ def test_search_wildcards_are_plain_characters(world: Path, text: str) -> None:
     assert explorer.status.value.startswith("No player matches")
 
 
+def test_the_heading_says_whose_card_is_shown_now(world: Path) -> None:
+    """The explorer's heading follows the card: the top suspect at first, then the player
+    a search found or the reader chose, and why no card is shown when none is (the
+    notebook's header said "opened on the top suspect" whatever was shown since); the
+    static copy carries it too."""
+    explorer = PlayerExplorer(world)
+    assert explorer.heading.value == (
+        "<b>Showing Player00#EUW</b>, the top suspect the filters pass."
+    )
+    explorer.min_score.value = 0
+    explorer.search("Player07#NA1")
+    assert explorer.heading.value == (
+        "<b>Showing Player07#NA1</b>, the first listed for the search <code>Player07#NA1</code>."
+    )
+    explorer.search("Player0")
+    explorer.results.value = explorer.results.options[2][1]
+    chosen = explorer.results.options[2][0].split(" · ")[0]
+    assert explorer.heading.value == f"<b>Showing {chosen}</b>, chosen from the list."
+    assert explorer.heading.value in explorer.snapshot_html()
+    explorer.search("nobody#here")
+    assert explorer.heading.value == (
+        "No card shown: no player is listed for the search <code>nobody#here</code>."
+    )
+    explorer.search("")
+    explorer.min_games.value = 35
+    assert explorer.heading.value == "No card shown: no player passes the filters."
+    assert explorer.heading in explorer.widget().children
+
+
 def test_a_search_shows_its_text_in_the_box(world: Path) -> None:
     """A search made by code (the notebook's ``player`` parameter) reads in the search box."""
     explorer = PlayerExplorer(world)

@@ -461,14 +461,30 @@ def test_smurf_report_where_nobody_could_be_judged_says_why(
 def test_player_explorer_where_nobody_could_be_judged_says_why(
     unprofiled_db: Path, tmp_path: Path
 ) -> None:
-    """Run as opened on scores without profiles, the explorer's header promises no top
+    """Run as opened on scores without profiles, the explorer's heading promises no top
     suspect and its status says why nobody is listed."""
     result = run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=unprofiled_db)
     text = _text(result.executed_path)
-    assert "no suspect to open" in text
+    assert "No card shown: no player passes the filters." in text
     assert "opened on the top suspect" not in text
     assert "Nobody could be judged yet" in text
     assert "Choose Label INSUFFICIENT_DATA to list them." in text
+
+
+def test_player_explorer_opened_on_a_player_says_so_where_the_card_is(
+    world_db: Path, tmp_path: Path
+) -> None:
+    """Run with ``player``, the explorer's own heading (kept true as the reader searches
+    and picks) says whose card is shown and why; the header above it, written once, no
+    longer says what the explorer was opened on."""
+    result = run_report(
+        "02-player-explorer", {"player": "Player07#NA1"}, out_dir=tmp_path, db_path=world_db
+    )
+    text = _text(result.executed_path)
+    assert (
+        "<b>Showing Player07#NA1</b>, the first listed for the search <code>Player07#NA1</code>."
+    ) in text
+    assert "opened on" not in text
 
 
 def test_player_explorer_where_nobody_reaches_min_score_says_how_low_to_go(

@@ -3,6 +3,7 @@
 Each interaction opens a read-only connection for the query it needs and closes it, so a
 notebook left open never blocks the scheduler. The layout::
 
+    heading: whose card is shown and why (top suspect, found by the search, chosen)
     [search: Riot ID or puuid] [Find]
     [tier v] [label v] [min score ----o--] [min games ---o---]
     status: how many players are listed, and how many the filters hide
@@ -337,8 +338,11 @@ class PlayerExplorer:
             options=[], rows=10, layout={"width": "auto", "align_self": "stretch"}
         )
         self.status = widgets.HTML()
+        # Whose card is shown and why, kept true as the reader searches and picks.
+        self.heading = widgets.HTML()
         self.query = ""  # the search text the list is narrowed by ("" for none)
         self.shown: str | None = None  # whose card the card area holds
+        self._shown_name: str | None = None  # their Riot ID (or puuid), for the heading
         # One HTML value, replaced whole: what the card shows is always the kernel's last word.
         self.card = widgets.HTML(layout={"max_width": "100%", "overflow": "auto"})
         self._box: widgets.Widget | None = None
@@ -361,6 +365,7 @@ class PlayerExplorer:
         if self._box is None:
             self._box = widgets.VBox(
                 [
+                    self.heading,
                     widgets.HBox([self.search_box, self.find_button]),
                     widgets.HBox([self.tier, self.label]),
                     widgets.HBox([self.min_score, self.min_games]),
@@ -572,6 +577,7 @@ class PlayerExplorer:
         wanted = self.results.value if options else None
         if self.shown != wanted:
             self.show(wanted)
+        self.heading.value = self._showing()  # the same card, listed for another reason
 
     def _picked(self) -> None:
         with self._turn:
@@ -589,6 +595,8 @@ class PlayerExplorer:
             self.shown = puuid
             if not puuid:
                 self.card.value = ""
+                self._shown_name = None
+                self.heading.value = self._showing()
                 return
             parts = card_parts(
                 self.db_path,
@@ -598,6 +606,29 @@ class PlayerExplorer:
                 baselines=self.baselines,
             )
             self.card.value = card_html(parts)
+            self._shown_name = str(parts["summary"].get("riot_id") or puuid)
+            self.heading.value = self._showing()
+
+    def _showing(self) -> str:
+        """The explorer's heading: whose card is shown and how it came to be (the top of
+        the list, the first found by a search, or chosen from the list), or why none is."""
+        search = f"<code>{html.escape(self.query)}</code>"
+        name = self._shown_name if self.shown else None
+        if name is None:
+            if not self.query:
+                scored = not self.scores.empty
+                return "No card shown: " + (
+                    "no player passes the filters." if scored else "nobody is scored yet."
+                )
+            return f"No card shown: no player is listed for the search {search}."
+        first = bool(self.results.options) and self.shown == self.results.options[0][1]
+        if first and self.query:
+            how = f", the first listed for the search {search}"
+        elif first:
+            how = ", the top suspect the filters pass"
+        else:
+            how = ", chosen from the list"
+        return f"<b>Showing {html.escape(name)}</b>{how}."
 
     def snapshot_html(self) -> str:
         """What the explorer shows now, as static HTML: filters, list and card."""
@@ -625,5 +656,6 @@ class PlayerExplorer:
             else "<p>No player selected: nothing passes the filters and the search.</p>"
         )
         return (
-            f"<p>{filters}{search}</p><p>{self.status.value}</p><ul>{items}</ul><div>{card}</div>"
+            f"<p>{self.heading.value}</p><p>{filters}{search}</p><p>{self.status.value}</p>"
+            f"<ul>{items}</ul><div>{card}</div>"
         )
