@@ -687,6 +687,26 @@ def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnec
     assert all(tick == int(tick) for tick in figure.axes[0].get_yticks())  # runs: whole ones
 
 
+def test_the_executions_chart_has_its_own_time_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """The runs chart shares its time axis with the durations below it, and names the
+    times under its own bars too (and the day beside them), not only under the durations."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    runs["started_at"] = [NOW + timedelta(seconds=15 * n) for n in range(len(runs))]
+    figure = plots.job_runs_figure(runs)
+    FigureCanvasAgg(figure).draw()
+    counts, durations = figure.axes[:2]
+
+    def shown(ax: Any) -> list[str]:
+        return [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+
+    assert shown(durations) and shown(counts) == shown(durations)
+    assert all(re.fullmatch(r"\d\d:\d\d", label) for label in shown(counts))
+    offset = counts.xaxis.get_offset_text()
+    assert offset.get_visible() and offset.get_text() == f"{NOW:%Y-%b-%d}"
+
+
 def test_the_job_charts_keep_their_legends_off_the_bars(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
