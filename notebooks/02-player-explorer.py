@@ -18,7 +18,7 @@
 # Find a player by Riot ID (`name#tag`) or puuid, or narrow the list by tier, label and score;
 # the list keeps to both the search and the filters, but a player named exactly (a whole
 # Riot ID or puuid) is listed whatever the filters. Selecting a player shows their
-# card: why they score as they do, their rank history, their games against the tier/role
+# card (the line above the search box says whose, and why it is shown): why they score as they do, their rank history, their games against the tier/role
 # baseline, and the accounts they play with. Every interaction opens the database read-only
 # for a moment and closes it, so the scheduler is never blocked. The tier/role averages are
 # read from every stored game once and kept until the games grow by 2 % (or for ten
@@ -44,10 +44,8 @@ from pipeline.workspace import notebook_database, notebook_lock_timeout
 db = notebook_database(db_path, os.environ)
 wait_s = notebook_lock_timeout(lock_timeout_s, os.environ)
 explorer = PlayerExplorer(db, queue=queue or None, timeout_s=wait_s)
-opened_on = "opened on the top suspect" if explorer.shown else "no suspect to open" if len(explorer.scores) else "nobody scored yet"
 display(present.header(
     f"Database `{present.shown_path(db)}`",
-    f"opened on `{player}`" if player else opened_on,
     f"match history of queue {queue}" if queue else "match history of every queue",
 ))
 if player:

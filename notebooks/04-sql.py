@@ -70,14 +70,15 @@ SELECT p.platform, s.tier, count(*) AS players,
        count(*) FILTER (WHERE s.label = 'SMURF') AS smurfs,
        count(*) FILTER (WHERE s.label = 'BOOSTED') AS boosted
 FROM latest_smurf_scores s JOIN players p USING (puuid)
-GROUP BY ALL ORDER BY platform, players DESC
+GROUP BY ALL ORDER BY platform, players DESC, tier
 """, empty="Nobody is scored yet: `smurf analyze` (or the scheduler) scores the players whose games are stored.")
 
 # %% [markdown]
 # ## Highest win rates over at least `min_games` ranked solo games
 #
 # A puuid is 78 characters; `smurf explain` takes its first 8 or more (12 here, which two
-# players seldom share).
+# players seldom share). Players at the same win rate are ordered by games, then puuid, so
+# the same 20 come back on every run.
 
 # %%
 q("""
@@ -88,12 +89,15 @@ FROM match_participants
 WHERE queue_id = 420
 GROUP BY puuid
 HAVING count(*) >= ?
-ORDER BY win_rate DESC
+ORDER BY win_rate DESC, games DESC, puuid
 LIMIT 20
 """, [min_games], empty=f"No player has {min_games} ranked solo games stored yet: lower min_games, or let the jobs store more.")
 
 # %% [markdown]
 # ## How each player's label changed between scoring runs
+#
+# Newest first, and by Riot ID within a run (a run scores many players at one time). A long
+# list is shown 50 a page, with a note above it of how many changes there are.
 
 # %%
 q("""
@@ -103,8 +107,7 @@ SELECT coalesce(p.game_name || '#' || p.tag_line, s.puuid) AS riot_id,
        lag(s.label) OVER (PARTITION BY s.puuid ORDER BY s.scored_at) AS previous_label
 FROM smurf_scores s LEFT JOIN players p USING (puuid)
 QUALIFY previous_label IS DISTINCT FROM s.label AND previous_label IS NOT NULL
-ORDER BY s.scored_at DESC
-LIMIT 50
+ORDER BY s.scored_at DESC, riot_id, s.puuid
 """, empty="No label has changed yet: this needs two scoring runs (`smurf analyze` after new games or profiles) that label a player differently.")
 
 # %% [markdown]
@@ -114,8 +117,8 @@ LIMIT 50
 q("""
 SELECT status, count(*) AS accounts
 FROM (SELECT * FROM account_checks
-      QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC) = 1)
-GROUP BY status ORDER BY accounts DESC
+      QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY checked_at DESC, id DESC) = 1)
+GROUP BY status ORDER BY accounts DESC, status
 """, empty="No account is checked yet: BAN_CHECKER (`smurf run BAN_CHECKER`, or the scheduler) checks the flagged players.")
 
 # %% [markdown]

@@ -687,6 +687,26 @@ def test_runs_of_a_few_minutes_are_counted_per_minute(con: duckdb.DuckDBPyConnec
     assert all(tick == int(tick) for tick in figure.axes[0].get_yticks())  # runs: whole ones
 
 
+def test_the_executions_chart_has_its_own_time_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """The runs chart shares its time axis with the durations below it, and names the
+    times under its own bars too (and the day beside them), not only under the durations."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    runs["started_at"] = [NOW + timedelta(seconds=15 * n) for n in range(len(runs))]
+    figure = plots.job_runs_figure(runs)
+    FigureCanvasAgg(figure).draw()
+    counts, durations = figure.axes[:2]
+
+    def shown(ax: Any) -> list[str]:
+        return [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+
+    assert shown(durations) and shown(counts) == shown(durations)
+    assert all(re.fullmatch(r"\d\d:\d\d", label) for label in shown(counts))
+    offset = counts.xaxis.get_offset_text()
+    assert offset.get_visible() and offset.get_text() == f"{NOW:%Y-%b-%d}"
+
+
 def test_the_job_charts_keep_their_legends_off_the_bars(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -1129,11 +1149,43 @@ def test_a_search_keeps_to_the_filters_shown(world: Path) -> None:
     assert "hidden by the filters" in explorer.status.value
     explorer.search("Player")
     assert "hidden by the filters" in explorer.status.value
-    assert explorer.status.value.endswith("to see them.")
+    assert ". To see some, " in explorer.status.value
     explorer.search("Player07")  # a name's start, not a whole Riot ID: filters apply
     assert explorer.results.options == ()
     assert "1 more is hidden by the filters" in explorer.status.value
     assert explorer.status.value.endswith("to see it.")
+
+
+def test_a_search_names_only_the_filters_that_hide_its_matches(world: Path) -> None:
+    """Matches hidden by Min score alone name Min score and how low to go, not Tier, Label
+    or Min games left at (any) and 0; each filter that hides some is named with how far
+    to move it, as when nobody passes (``_nobody_passes_note``)."""
+    explorer = PlayerExplorer(world)
+    explorer.search("Player0")  # Player00-09: six pass Min score 50 %, four NORMAL do not
+    assert explorer.status.value == (
+        "6 players match <code>Player0</code> and the filters; 4 more are hidden by the"
+        " filters. To see some, lower Min score to 5% (the highest score among them is 10%)."
+    )
+    explorer.tier.value = "EMERALD"  # the BOOSTED one; the other five flagged are elsewhere
+    assert explorer.status.value == (
+        "1 player matches <code>Player0</code> and the filters; 9 more are hidden by the"
+        " filters. To see some, set Tier to (any) (5 players)."
+    )
+    explorer.tier.value = ANY
+    explorer.min_games.value = 35
+    assert explorer.status.value == (
+        "No player passing the filters matches <code>Player0</code>; 10 more are hidden by"
+        " the filters. To see some, lower Min games to 30 (the most games among them the"
+        " other filters leave is 30)."
+    )
+    explorer.min_games.value = 0
+    explorer.label.value = "SMURF"
+    explorer.search("Player07")  # NORMAL at 8 %: Label and Min score hide it together
+    assert explorer.status.value == (
+        "No player passing the filters matches <code>Player07</code>; 1 more is hidden by the"
+        " filters: no one filter alone hides it; widen two or more of Tier, Label, Min score"
+        " and Min games to see it."
+    )
 
 
 def test_a_player_named_exactly_is_listed_whatever_the_filters(world: Path) -> None:
@@ -1163,7 +1215,7 @@ def test_a_search_counts_every_match_not_the_first_twenty(world: Path) -> None:
     explorer.label.value = "SMURF"
     hidden = PLAYERS - len(explorer.results.options)
     assert f"; {hidden} more are hidden by the filters" in explorer.status.value
-    assert explorer.status.value.endswith("to see them.")
+    assert "To see some, set Label to (any)" in explorer.status.value
 
 
 def test_the_status_says_when_the_list_is_cut(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1186,6 +1238,35 @@ def test_search_wildcards_are_plain_characters(world: Path, text: str) -> None:
     explorer.search(text)
     assert explorer.results.options == ()
     assert explorer.status.value.startswith("No player matches")
+
+
+def test_the_heading_says_whose_card_is_shown_now(world: Path) -> None:
+    """The explorer's heading follows the card: the top suspect at first, then the player
+    a search found or the reader chose, and why no card is shown when none is (the
+    notebook's header said "opened on the top suspect" whatever was shown since); the
+    static copy carries it too."""
+    explorer = PlayerExplorer(world)
+    assert explorer.heading.value == (
+        "<b>Showing Player00#EUW</b>, the top suspect the filters pass."
+    )
+    explorer.min_score.value = 0
+    explorer.search("Player07#NA1")
+    assert explorer.heading.value == (
+        "<b>Showing Player07#NA1</b>, the first listed for the search <code>Player07#NA1</code>."
+    )
+    explorer.search("Player0")
+    explorer.results.value = explorer.results.options[2][1]
+    chosen = explorer.results.options[2][0].split(" · ")[0]
+    assert explorer.heading.value == f"<b>Showing {chosen}</b>, chosen from the list."
+    assert explorer.heading.value in explorer.snapshot_html()
+    explorer.search("nobody#here")
+    assert explorer.heading.value == (
+        "No card shown: no player is listed for the search <code>nobody#here</code>."
+    )
+    explorer.search("")
+    explorer.min_games.value = 35
+    assert explorer.heading.value == "No card shown: no player passes the filters."
+    assert explorer.heading in explorer.widget().children
 
 
 def test_a_search_shows_its_text_in_the_box(world: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pandas as pd
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from pipeline.analysis import evaluate, score_players, write_scores
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
-from pipeline.explorer import jobs, quality
+from pipeline.explorer import jobs, quality, sql
 from pipeline.explorer.present import PLAIN_MAX_ROWS
 from pipeline.reports import (
     NOTEBOOKS_DIR,
@@ -246,13 +247,81 @@ def test_sql_notebook_says_how_many_rows_a_long_result_has_and_how_to_see_all(
     own_query_report: Path,
 ) -> None:
     """A result longer than a page of 50 rows says above it how many rows it has and how to
-    see them all; the worked examples (50 rows at most) fit on one page and say nothing."""
+    see them all; the worked examples, which fit on one page here, say nothing."""
     text = _text(own_query_report)
     assert (
         '**120 rows, shown 50 a page: choose All under "entries per page" to see them on one'
         " page, or page through them below the table.**"
     ) in text
     assert text.count("a page: choose All") == 1
+
+
+# The SQL of each worked example in 04-sql: the text of each q("""...""").
+EXAMPLE_SQL = re.compile(r'q\("""(.*?)"""', re.DOTALL)
+# The tables the worked examples read, stored again in reverse order in a copy.
+EXAMPLE_TABLES = ("account_checks", "match_participants", "players", "smurf_scores")
+
+
+def _add_label_changes(db: Path, runs: int) -> None:
+    """``runs`` more scoring runs, each at one time, labelling every player SMURF, then
+    NORMAL, then SMURF again: many label changes at one time."""
+    with write(db) as con:
+        for n in range(1, runs + 1):
+            con.execute(
+                "INSERT INTO smurf_scores SELECT * REPLACE (nextval('smurf_scores_id_seq') AS id,"
+                " ? AS scored_at, CASE WHEN ? THEN 'SMURF' ELSE 'NORMAL' END AS label)"
+                " FROM smurf_scores WHERE scored_at = ?",
+                [NOW + timedelta(minutes=n), n % 2 == 1, NOW - timedelta(hours=1)],
+            )
+    with duckdb.connect(str(db)) as con:  # into the file itself, which the test copies
+        con.execute("CHECKPOINT")
+
+
+@pytest.fixture(scope="module")
+def label_changes_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world with two more scoring runs, all SMURF then all NORMAL: 76 label changes
+    (the world's one, 35 players not SMURF already, then all 40), most at one of two times."""
+    db = tmp_path_factory.mktemp("label-changes") / "changes.duckdb"
+    shutil.copy(world_db, db)
+    _add_label_changes(db, runs=2)
+    return db
+
+
+def test_sql_examples_come_back_in_one_order_whatever_order_rows_are_stored_in(
+    label_changes_db: Path, tmp_path: Path
+) -> None:
+    """Each worked example orders its rows fully (ties broken), so a LIMIT keeps the same
+    rows and a table reads the same on every run: the label changes of one scoring run all
+    share a time, and players at one win rate tie (0.762 twice), and they swapped places."""
+    reversed_db = tmp_path / "reversed.duckdb"
+    shutil.copy(label_changes_db, reversed_db)
+    with write(reversed_db) as con:
+        for table in EXAMPLE_TABLES:
+            con.execute(f"CREATE TEMP TABLE stored AS SELECT * FROM {table} ORDER BY rowid DESC")
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM stored")
+            con.execute("DROP TABLE stored")
+        assert con.execute("SELECT count(*) FROM smurf_scores").fetchone() == (160,)
+    examples = EXAMPLE_SQL.findall((NOTEBOOKS_DIR / "04-sql.py").read_text())
+    assert len(examples) == 4
+    for example in examples:
+        params = [1] if "?" in example else None  # min_games 1: many players tie
+        rows = sql.query(label_changes_db, example, params)
+        assert len(rows) > 1, example
+        again = sql.query(reversed_db, example, params)
+        pd.testing.assert_frame_equal(rows, again, obj=example)
+
+
+def test_sql_notebook_lists_every_label_change_saying_how_many(
+    label_changes_db: Path, tmp_path: Path
+) -> None:
+    """The label changes are no longer cut at 50 without a word: all of them are listed,
+    50 a page, with the note of how many there are that any long result has."""
+    text = _text(run_report("04-sql", {}, out_dir=tmp_path, db_path=label_changes_db).executed_path)
+    assert (
+        '**76 rows, shown 50 a page: choose All under "entries per page" to see them on one'
+        " page, or page through them below the table.**"
+    ) in text
 
 
 # What itables writes for a page that runs no scripts, asking whether the notebook is trusted.
@@ -461,14 +530,30 @@ def test_smurf_report_where_nobody_could_be_judged_says_why(
 def test_player_explorer_where_nobody_could_be_judged_says_why(
     unprofiled_db: Path, tmp_path: Path
 ) -> None:
-    """Run as opened on scores without profiles, the explorer's header promises no top
+    """Run as opened on scores without profiles, the explorer's heading promises no top
     suspect and its status says why nobody is listed."""
     result = run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=unprofiled_db)
     text = _text(result.executed_path)
-    assert "no suspect to open" in text
+    assert "No card shown: no player passes the filters." in text
     assert "opened on the top suspect" not in text
     assert "Nobody could be judged yet" in text
     assert "Choose Label INSUFFICIENT_DATA to list them." in text
+
+
+def test_player_explorer_opened_on_a_player_says_so_where_the_card_is(
+    world_db: Path, tmp_path: Path
+) -> None:
+    """Run with ``player``, the explorer's own heading (kept true as the reader searches
+    and picks) says whose card is shown and why; the header above it, written once, no
+    longer says what the explorer was opened on."""
+    result = run_report(
+        "02-player-explorer", {"player": "Player07#NA1"}, out_dir=tmp_path, db_path=world_db
+    )
+    text = _text(result.executed_path)
+    assert (
+        "<b>Showing Player07#NA1</b>, the first listed for the search <code>Player07#NA1</code>."
+    ) in text
+    assert "opened on" not in text
 
 
 def test_player_explorer_where_nobody_reaches_min_score_says_how_low_to_go(

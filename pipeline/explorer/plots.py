@@ -251,6 +251,10 @@ def job_runs_figure(runs: pd.DataFrame) -> Figure:
             bottom += binned[column]
         _legend_beside(counts)
         _date_axis(counts, pd.Series(binned.index), shortest=shortest_axis)
+        # The shared axis shows its times under the lower chart only: the top one gets its
+        # own, so a bar's time reads without looking down past the durations.
+        counts.xaxis.set_tick_params(labelbottom=True)
+        counts.xaxis.get_offset_text().set_visible(True)
     counts.set_ylabel(f"runs per {binned.attrs.get('bin', 'day')}")
     counts.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 runs
     counts.set_title("Executions by job and status")

@@ -3,6 +3,7 @@
 Each interaction opens a read-only connection for the query it needs and closes it, so a
 notebook left open never blocks the scheduler. The layout::
 
+    heading: whose card is shown and why (top suspect, found by the search, chosen)
     [search: Riot ID or puuid] [Find]
     [tier v] [label v] [min score ----o--] [min games ---o---]
     status: how many players are listed, and how many the filters hide
@@ -337,8 +338,11 @@ class PlayerExplorer:
             options=[], rows=10, layout={"width": "auto", "align_self": "stretch"}
         )
         self.status = widgets.HTML()
+        # Whose card is shown and why, kept true as the reader searches and picks.
+        self.heading = widgets.HTML()
         self.query = ""  # the search text the list is narrowed by ("" for none)
         self.shown: str | None = None  # whose card the card area holds
+        self._shown_name: str | None = None  # their Riot ID (or puuid), for the heading
         # One HTML value, replaced whole: what the card shows is always the kernel's last word.
         self.card = widgets.HTML(layout={"max_width": "100%", "overflow": "auto"})
         self._box: widgets.Widget | None = None
@@ -361,6 +365,7 @@ class PlayerExplorer:
         if self._box is None:
             self._box = widgets.VBox(
                 [
+                    self.heading,
                     widgets.HBox([self.search_box, self.find_button]),
                     widgets.HBox([self.tier, self.label]),
                     widgets.HBox([self.min_score, self.min_games]),
@@ -412,40 +417,48 @@ class PlayerExplorer:
         """When no scored player passes the filters: each filter that alone hides them all,
         and how far to move it to list some (the best score or most games the other
         filters leave), so the reader knows which control to change."""
-        ways = []
-        narrowed = self.tier.value != ANY or self.label.value != ANY
-        if self.min_score.value > 0 and not self._score_unused():
-            left = self.passes_filters(self.scores, min_score=0)
-            best = left["suspicion"].max()
-            if pd.notna(best):
-                lower = int(best * 100) // SLIDER_STEP * SLIDER_STEP  # a value the slider takes
-                among = " the other filters leave" if narrowed or self.min_games.value else ""
-                ways.append(
-                    f"lower Min score to {lower}% (the highest score{among} is {percent(best)})"
-                )
-            elif len(left):
-                too_little = counted(len(left), "player is", "players are")
-                ways.append(f"set Min score to 0% ({too_little} too little known to score)")
-        if self.min_games.value > 0:
-            left = self.passes_filters(self.scores, min_games=0)
-            if len(left):
-                most = int(pd.to_numeric(left["games_analyzed"], errors="coerce").max())
-                ways.append(
-                    f"lower Min games to {most // SLIDER_STEP * SLIDER_STEP} (the most games"
-                    f" the other filters leave is {most})"
-                )
-        for name, control in (("Tier", self.tier), ("Label", self.label)):
-            if control.value != ANY:
-                tier, label = (ANY, None) if control is self.tier else (None, ANY)
-                left = self.passes_filters(self.scores, tier=tier, label=label)
-                if len(left):
-                    ways.append(f"set {name} to {ANY} ({counted(len(left), 'player', 'players')})")
+        ways = self._ways_to_list(self.scores)
         if not ways:
             return (
                 " No one filter hides them all: widen two or more of Tier, Label, Min score"
                 " and Min games."
             )
         return " To list some, " + "; or ".join(ways) + "."
+
+    def _ways_to_list(self, hidden: pd.DataFrame, *, among: str = "") -> list[str]:
+        """How to list some of ``hidden`` (players the filters hide): each filter that alone
+        hides some of them, and how far to move it (the best score or most games among
+        those the other filters leave). ``among`` names them in the figures ("among them")."""
+        ways = []
+        narrowed = self.tier.value != ANY or self.label.value != ANY
+        if self.min_score.value > 0 and not self._score_unused():
+            left = self.passes_filters(hidden, min_score=0)
+            best = left["suspicion"].max()
+            if pd.notna(best):
+                lower = int(best * 100) // SLIDER_STEP * SLIDER_STEP  # a value the slider takes
+                others = " the other filters leave" if narrowed or self.min_games.value else ""
+                ways.append(
+                    f"lower Min score to {lower}% (the highest score{among}{others} is"
+                    f" {percent(best)})"
+                )
+            elif len(left):
+                too_little = counted(len(left), "player is", "players are")
+                ways.append(f"set Min score to 0% ({too_little} too little known to score)")
+        if self.min_games.value > 0:
+            left = self.passes_filters(hidden, min_games=0)
+            if len(left):
+                most = int(pd.to_numeric(left["games_analyzed"], errors="coerce").max())
+                ways.append(
+                    f"lower Min games to {most // SLIDER_STEP * SLIDER_STEP} (the most games"
+                    f"{among} the other filters leave is {most})"
+                )
+        for name, control in (("Tier", self.tier), ("Label", self.label)):
+            if control.value != ANY:
+                tier, label = (ANY, None) if control is self.tier else (None, ANY)
+                left = self.passes_filters(hidden, tier=tier, label=label)
+                if len(left):
+                    ways.append(f"set {name} to {ANY} ({counted(len(left), 'player', 'players')})")
+        return ways
 
     def filtered(self) -> pd.DataFrame:
         """The scored players passing the filters (ignoring the search)."""
@@ -491,7 +504,10 @@ class PlayerExplorer:
         forced = named[~named["puuid"].isin(matching["puuid"])]
         self._list(player_options(pd.concat([forced, matching]).head(MAX_LISTED)))
         others = len(found) - len(forced)  # the matches the filters decide on
-        said = [self._search_status(others, len(matching))] if others or forced.empty else []
+        listed = pd.concat([forced, matching])["puuid"]
+        hidden = found[~found["puuid"].isin(listed)]
+        status = self._search_status(others, len(matching), hidden)
+        said = [status] if others or forced.empty else []
         said += [self._named_note(forced)] if not forced.empty else []
         self.status.value = " ".join(said) + self._score_note()
 
@@ -523,22 +539,33 @@ class PlayerExplorer:
             return ""
         return f" {_as_html(self.unjudged)} Choose Label {scores.UNJUDGED_LABELS[0]} to list them."
 
-    def _search_status(self, found: int, listed: int) -> str:
+    def _search_status(self, found: int, listed: int, hidden: pd.DataFrame) -> str:
+        """The status of a search: ``found`` players match it (besides one named exactly),
+        ``listed`` of them pass the filters, and the filters hide the rest, ``hidden``."""
         text = f"<code>{html.escape(self.query)}</code>"
         if found == 0:
             return f"No player matches {text}."
-        hidden = found - listed
         shown = self._listed_note(listed)
-        if hidden == 0:
+        if hidden.empty:
             return f"{counted(found, 'player matches', 'players match')} {text}{shown}."
-        them = "it" if hidden == 1 else "them"
-        widen = f"widen Tier, Label, Min score or Min games to see {them}"
-        more = f"{hidden:,} more {'is' if hidden == 1 else 'are'} hidden by the filters"
+        one = len(hidden) == 1
+        them = "it" if one else "them"
+        more = f"{len(hidden):,} more {'is' if one else 'are'} hidden by the filters"
+        # Only the filters that hide some of them, and how far to move each.
+        ways = self._ways_to_list(hidden, among=" among them")
+        widen = (
+            f". To see {'it' if one else 'some'}, " + "; or ".join(ways)
+            if ways
+            else (
+                f": no one filter alone hides {'it' if one else 'any of them'}; widen two or"
+                f" more of Tier, Label, Min score and Min games to see {them}"
+            )
+        )
         if listed == 0:
-            return f"No player passing the filters matches {text}; {more}: {widen}."
+            return f"No player passing the filters matches {text}; {more}{widen}."
         return (
             f"{counted(listed, 'player matches', 'players match')} {text} and the filters"
-            f"{shown}; {more}: {widen}."
+            f"{shown}; {more}{widen}."
         )
 
     def _list(self, options: list[tuple[str, str]]) -> None:
@@ -550,6 +577,7 @@ class PlayerExplorer:
         wanted = self.results.value if options else None
         if self.shown != wanted:
             self.show(wanted)
+        self.heading.value = self._showing()  # the same card, listed for another reason
 
     def _picked(self) -> None:
         with self._turn:
@@ -567,6 +595,8 @@ class PlayerExplorer:
             self.shown = puuid
             if not puuid:
                 self.card.value = ""
+                self._shown_name = None
+                self.heading.value = self._showing()
                 return
             parts = card_parts(
                 self.db_path,
@@ -576,6 +606,29 @@ class PlayerExplorer:
                 baselines=self.baselines,
             )
             self.card.value = card_html(parts)
+            self._shown_name = str(parts["summary"].get("riot_id") or puuid)
+            self.heading.value = self._showing()
+
+    def _showing(self) -> str:
+        """The explorer's heading: whose card is shown and how it came to be (the top of
+        the list, the first found by a search, or chosen from the list), or why none is."""
+        search = f"<code>{html.escape(self.query)}</code>"
+        name = self._shown_name if self.shown else None
+        if name is None:
+            if not self.query:
+                scored = not self.scores.empty
+                return "No card shown: " + (
+                    "no player passes the filters." if scored else "nobody is scored yet."
+                )
+            return f"No card shown: no player is listed for the search {search}."
+        first = bool(self.results.options) and self.shown == self.results.options[0][1]
+        if first and self.query:
+            how = f", the first listed for the search {search}"
+        elif first:
+            how = ", the top suspect the filters pass"
+        else:
+            how = ", chosen from the list"
+        return f"<b>Showing {html.escape(name)}</b>{how}."
 
     def snapshot_html(self) -> str:
         """What the explorer shows now, as static HTML: filters, list and card."""
@@ -603,5 +656,6 @@ class PlayerExplorer:
             else "<p>No player selected: nothing passes the filters and the search.</p>"
         )
         return (
-            f"<p>{filters}{search}</p><p>{self.status.value}</p><ul>{items}</ul><div>{card}</div>"
+            f"<p>{self.heading.value}</p><p>{filters}{search}</p><p>{self.status.value}</p>"
+            f"<ul>{items}</ul><div>{card}</div>"
         )
