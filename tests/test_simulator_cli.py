@@ -17,16 +17,32 @@ from pipeline.store import read
 SMURF = [sys.executable, "-m", "pipeline.cli"]
 
 
-def test_serve_prints_the_base_url_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    """serve prints the RIOT_API_BASE to use, answers the API there, and exits 0 on SIGINT."""
-    port = free_port()
-    process = subprocess.Popen(
-        [*SMURF, "simulator", "serve", "--port", str(port), "--players", "60", "--seed", "5"],
+def _serve(tmp_path: Path, port: int, *more: str) -> subprocess.Popen[str]:
+    """`smurf simulator serve` of a 60-player world (seed 5) on ``port``, in the background."""
+    return subprocess.Popen(
+        [
+            *SMURF,
+            "simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--players",
+            "60",
+            "--seed",
+            "5",
+            *more,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
     )
+
+
+def test_serve_prints_the_base_url_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    """serve prints the RIOT_API_BASE to use, answers the API there, and exits 0 on SIGINT."""
+    port = free_port()
+    process = _serve(tmp_path, port)
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
@@ -54,14 +70,7 @@ def test_serve_brings_its_world_up_to_the_real_date_unless_the_clock_is_fixed(
     from pipeline.simulator.world import DEFAULT_NOW
 
     port = free_port()
-    serve = ["simulator", "serve", "--port", str(port), "--players", "60", "--seed", "5"]
-    process = subprocess.Popen(
-        [*SMURF, *serve, *(["--fixed-clock"] if fixed else [])],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
+    process = _serve(tmp_path, port, *(["--fixed-clock"] if fixed else []))
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip().format(route="europe")
