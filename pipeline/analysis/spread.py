@@ -21,7 +21,7 @@ players against the whole crawl's spread, never their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import duckdb
 import numpy as np
@@ -177,16 +177,8 @@ def stored_spread(con: duckdb.DuckDBPyConnection) -> PlaySpread | None:
 def store_spread(con: duckdb.DuckDBPyConnection, spread: PlaySpread) -> None:
     """Keep ``spread`` as the crawl's (in the analyzer's transaction)."""
     sets = ", ".join(f"{column} = ?" for column in STATE_COLUMNS)
-    con.execute(
-        f"UPDATE scoring_state SET {sets}",
-        [
-            spread.loss_deaths_median,
-            spread.loss_deaths_scale,
-            spread.win_loss_gap_median,
-            spread.win_loss_gap_scale,
-            spread.players,
-        ],
-    )
+    # The fields in the columns' order (a test reads them back through ``stored_spread``).
+    con.execute(f"UPDATE scoring_state SET {sets}", list(astuple(spread)))
 
 
 def crawl_spread(
