@@ -9,15 +9,25 @@ import pytest
 from pipeline.analysis.fit import (
     KNOT_QUANTILES,
     TARGET_PRECISION,
+    directions,
+    fit_frame,
     fit_logistic,
     fit_model,
+    fitted_rows,
     games_bucket,
+    held_out_scores,
     held_out_threshold,
     precision_by_games,
     probability,
     threshold_for_precision,
 )
-from pipeline.analysis.model import Factor, LogisticModel
+from pipeline.analysis.model import (
+    MODELS,
+    OLD_ACCOUNT_FROM_LEVEL,
+    SMURF_MODEL,
+    Factor,
+    LogisticModel,
+)
 
 
 def test_fit_logistic_recovers_the_generating_coefficients() -> None:
@@ -212,3 +222,61 @@ def test_a_factor_fitted_beside_a_kept_model_adds_to_it() -> None:
     assert [f.name for f in model.factors] == ["a", "b"]
     assert model.factors[1].weight == pytest.approx(1.5, abs=0.1)
     assert model.intercept == pytest.approx(-2.5, abs=0.1)
+
+
+def _levelled_world(rng: np.random.Generator, players: int, world: int) -> pd.DataFrame:
+    """Every factor of both models as noise but the account's level: a fifth of the smurfs
+    play on accounts of level 300-900, the others on level 30-80; everyone else's levels
+    spread over 30-900 (``old_account`` read from them as the model reads it)."""
+    smurf = rng.random(players) < 0.1
+    old = smurf & (rng.random(players) < 0.2)
+    level = np.where(old, rng.uniform(300, 900, players), rng.uniform(30, 80, players))
+    level = np.where(smurf, level, rng.uniform(30, 900, players))
+    names = sorted({f.name for m in MODELS for f in m.factors})
+    data = pd.DataFrame({name: rng.normal(size=players) for name in names})
+    return data.assign(
+        account_level=np.log(level),
+        old_account=(np.log(level / OLD_ACCOUNT_FROM_LEVEL) / np.log(4.0)).clip(0.0, 1.0),
+        is_smurf=smurf.astype(float),
+        is_boosted=(~smurf & (rng.random(players) < 0.05)).astype(float),
+        world=world,
+    )
+
+
+def test_the_smurf_model_is_fitted_without_smurfs_on_old_accounts() -> None:
+    """Smurfs on accounts of level 300+ are left out of the smurf model's fit, and out of
+    the fits that choose its threshold, though they still judge it; the boosted model's
+    keeps every row. Left out, an old account lowers the smurf odds further."""
+    rng = np.random.default_rng(60)
+    data = pd.concat(
+        [_levelled_world(rng, 3000, 0), _levelled_world(rng, 3000, 1)], ignore_index=True
+    )
+    old = data["is_smurf"].astype(bool) & (np.exp(data["account_level"]) >= 300)
+    assert old.sum() > 50
+    assert fitted_rows(data, "smurf").index.equals(data.index[~old])
+    assert fitted_rows(data, "boosted").index.equals(data.index)
+
+    smurf, _ = fit_frame(data)
+    factors = [f.name for f in SMURF_MODEL.factors]
+    bent = directions(SMURF_MODEL)
+    rest = data[~old]
+    assert smurf == fit_model(rest, rest["is_smurf"].to_numpy(), "smurf", factors, bent=bent)
+    everyone = fit_model(data, data["is_smurf"].to_numpy(), "smurf", factors, bent=bent)
+
+    def old_account_odds(model: LogisticModel) -> float:
+        (factor,) = [f for f in model.factors if f.name == "old_account"]
+        return float(factor.shape(np.array([1.0]))[0] - factor.shape(np.array([0.0]))[0])
+
+    assert old_account_odds(smurf) < old_account_odds(everyone) - 1.0
+
+    scored = held_out_scores(data, "smurf", factors, bent=bent)
+    assert sum(len(test) for test, _ in scored) == len(data)
+    first_fitted_on_second = fit_model(
+        rest[rest["world"] == 1],
+        rest.loc[rest["world"] == 1, "is_smurf"].to_numpy(),
+        "smurf",
+        factors,
+        bent=bent,
+    )
+    test, p = scored[0]
+    np.testing.assert_allclose(p, probability(first_fitted_on_second, test))
