@@ -32,7 +32,9 @@ def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     configure_logging(json_lines=True, level="warning")
     path = tmp_path_factory.mktemp("explain") / "world.duckdb"
-    export_world(SimulatorConfig(seed=13, players=300), path)
+    # Seed 14: under smurf-logit-19 its world holds a BOOSTED account whose smurf score
+    # reaches its threshold too (seed 13's no longer does), which one test explains.
+    export_world(SimulatorConfig(seed=14, players=300), path)
     analyzed = CliRunner().invoke(cli, ["--db", str(path), "analyze", "--all"])
     assert analyzed.exit_code == 0, analyzed.output
     return path
