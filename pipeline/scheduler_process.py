@@ -16,6 +16,7 @@ import errno
 import signal
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -150,6 +151,31 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
+def first_runs(scheduler: JobScheduler) -> str:
+    """When each scheduled job first runs, soonest first: an interval job waits a whole
+    interval after the start, which a user who just set one up does not expect."""
+    now = datetime.now(UTC).replace(tzinfo=None)  # next_run_time is naive UTC
+    due = sorted(
+        (when, job.config.job_type)
+        for job in scheduler.jobs.values()
+        if (when := scheduler.next_run_time(job.config.id)) is not None
+    )
+    if not due:
+        return "No job is scheduled: `smurf jobs list` shows which are paused or refused."
+    soonest = ", ".join(f"{job_type} in {_wait(when - now)}" for when, job_type in due[:4])
+    more = f" and {len(due) - 4} more" if len(due) > 4 else ""
+    return f"First runs: {soonest}{more} (--run-now runs every job at once)."
+
+
+def _wait(delta: timedelta) -> str:
+    """A wait as a person reads it: 45 s, 3 min, 2 h 5 min."""
+    seconds = max(0, round(delta.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+
+
 @click.command()
 @click.option(
     "--api-host",
@@ -198,6 +224,13 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
     help="Run the platform jobs for these platforms only, e.g. euw1,eun1: a worker's shard "
     "of a lake [env SMURF_PLATFORMS; default: all].",
 )
+@click.option(
+    "--run-now",
+    is_flag=True,
+    help="Run every active job once as soon as the scheduler starts, then on its schedule "
+    "(default: each job's first run comes when its schedule next falls due, for an "
+    "interval one whole interval after the start).",
+)
 @command_db_option()
 @click.pass_context
 def scheduler(
@@ -209,6 +242,7 @@ def scheduler(
     sync_interval_s: float,
     shutdown_grace_s: float,
     platforms: str | None,
+    run_now: bool,
 ) -> None:
     """Run the job scheduler (and its monitoring API) until interrupted.
 
@@ -231,9 +265,11 @@ def scheduler(
     shard = ",".join(settings.platforms) if settings.platforms else "all platforms"
     api = f"API http://{api_host}:{api_port}/api/v1/jobs" if api_port else "no API"
 
-    def started(_: JobScheduler) -> None:
+    def started(running: JobScheduler) -> None:
         # Said once the scheduler holds the database: a second one is refused before this.
         click.echo(f"Scheduler on {settings.db_path} for {shard}; {api}")
+        if not run_now:
+            click.echo(first_runs(running))
 
     def stopping(scheduler: JobScheduler) -> None:
         if scheduler.running:
@@ -259,6 +295,7 @@ def scheduler(
             shutdown_grace_s=shutdown_grace_s,
             on_started=started,
             on_stopping=stopping,
+            run_immediately=run_now,
         )
     )
     click.echo("Scheduler stopped.")

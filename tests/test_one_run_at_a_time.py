@@ -358,3 +358,39 @@ def test_the_api_listens_on_every_address_of_its_host() -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _scheduler_for(db_path: Path, *options: str) -> Result:
+    """`smurf scheduler` for two seconds, no API, with a key its jobs never spend."""
+    env = {"RIOT_API_KEY": "RGAPI-00000000-0000-0000-0000-000000000000"}
+    return CliRunner().invoke(
+        cli,
+        ["--db", str(db_path), "scheduler", "--api-port", "0", "--duration-s", "2", *options],
+        env=env,
+    )
+
+
+def test_the_scheduler_says_when_each_job_first_runs_and_runs_them_at_once_when_asked(
+    db_path: Path,
+) -> None:
+    """An hourly job first runs an hour after the start, and the scheduler says so; with
+    --run-now every active job runs as soon as it starts, then on its schedule."""
+    only_the_analyzer(db_path, "interval(hours=1)")
+    waiting = _scheduler_for(db_path)
+    assert waiting.exit_code == 0, waiting.output
+    assert "First runs: SMURF_ANALYZER in 60 min (--run-now runs every job at once)." in (
+        waiting.stdout
+    )
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 0
+
+    at_once = _scheduler_for(db_path, "--run-now")
+    assert at_once.exit_code == 0, at_once.output
+    assert "First runs" not in at_once.stdout
+    assert (
+        count(
+            db_path,
+            "SELECT count(*) FROM job_executions WHERE job_config_id = 3"
+            " AND trigger = 'SCHEDULE' AND status = 'SUCCESS'",
+        )
+        == 1
+    )
