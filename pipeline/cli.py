@@ -401,6 +401,11 @@ def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_
     TO stays). QUERY may hold several statements
     separated by ';'; the rows of the last one are printed. Example: smurf sql "select
     queue_id, count(*) from matches group by 1"
+
+    The tables asked about most: latest_smurf_scores (each player's newest label and
+    scores), smurf_scores (every score kept), players, matches, match_participants
+    (a player's game), job_executions. smurf sql "show tables" lists them all, smurf sql
+    "describe latest_smurf_scores" one's columns.
     """
     from pipeline.store import check_schema, write_migrated
     from pipeline.store.sql import (

@@ -198,3 +198,20 @@ def test_a_lake_escape_is_a_call_not_a_word_in_a_string() -> None:
     assert lake_escapes("SELECT query FROM t") == []
     assert lake_escapes("SELECT * FROM ducklake_snapshots('lake')") == []
     assert lake_escapes("SELECT * FROM postgres_scan ( 'a', 'b', 'c' )") == ["postgres_scan"]
+
+
+def test_the_tables_its_help_names_are_there_to_read(db_path: Path) -> None:
+    """`smurf sql --help` names the tables asked about most; each of them, and the two
+    statements it suggests, answer on a migrated database."""
+    shown = CliRunner().invoke(cli, ["sql", "--help"])
+    assert shown.exit_code == 0, shown.output
+    help_text = " ".join(shown.output.split())
+    named = help_text.split("The tables asked about most: ")[1].split(". smurf sql")[0]
+    tables = [part.split(" (")[0].strip() for part in named.split(", ")]
+    assert "latest_smurf_scores" in tables and len(tables) == 6
+    for table in tables:
+        result = smurf(db_path, "sql", f"describe {table}")
+        assert result.exit_code == 0, (table, result.output)
+    listed = smurf(db_path, "sql", "--format", "csv", "show tables")
+    assert listed.exit_code == 0, listed.output
+    assert set(tables) <= set(listed.stdout.split())
