@@ -322,7 +322,14 @@ def test_evaluate_against_a_truth_file_of_ones_own(db_path: Path, tmp_path: Path
         ("puuid,is_smurf,is_boosted\nsmurf0,1,0\n\nsmurf1,,0\n", "is_smurf = '' on line 4"),
         ("puuid,is_smurf,PUUID,is_boosted\nsmurf0,1,x,0\n", "the column puuid twice"),
         ("", "Cannot read the truth file"),
-        ("puuid,is_smurf,is_boosted\nstranger,1,0\n", "None of the 1 player of"),
+        (
+            "puuid,is_smurf,is_boosted\nstranger,1,0\n",
+            "The 1 player of {path} has no games stored in this database",
+        ),
+        (
+            "puuid,is_smurf,is_boosted\nstranger,1,0\nother,0,0\n",
+            "None of the 2 players of {path} has games stored in this database",
+        ),
     ],
 )
 def test_a_truth_file_that_cannot_serve_says_what_to_fix(
@@ -333,7 +340,7 @@ def test_a_truth_file_that_cannot_serve_says_what_to_fix(
     path.write_text(text)
     result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path), "--truth", str(path)])
     assert result.exit_code == 1, result.output
-    assert message in result.output
+    assert message.format(path=path) in result.output
     assert "Traceback" not in result.output
 
 

@@ -155,10 +155,14 @@ def evaluate(
         report = run_evaluation(con, ScoringParams(min_games=min_games), truth=truth)
     if truth is not None:
         if report.candidates == 0:
+            none = (
+                f"The 1 player of {truth_path} has no games"
+                if len(truth) == 1
+                else f"None of the {len(truth):,} players of {truth_path} has games"
+            )
             raise click.ClickException(
-                f"None of the {counted(len(truth), 'player', 'players')} of {truth_path} has "
-                "games stored in this database: check that its puuids are the ones the crawl "
-                "stored (Riot encrypts puuids per API key)."
+                f"{none} stored in this database: check that its puuids are the ones the crawl"
+                " stored (Riot encrypts puuids per API key)."
             )
         click.echo(
             f"Truth file {truth_path}: {counted(len(truth), 'player', 'players')}, "
