@@ -109,10 +109,10 @@ elif not latest.empty:
 # %%
 suspects = scores.top_suspects(latest, label=label, top_n=top_n)
 if 0 < len(suspects) < top_n:  # the header promised top_n
-    display(Markdown(f"Only {counted(len(suspects), 'player is', 'players are')} flagged, all listed."))
+    display(Markdown(scores.few_suspects_message(len(suspects), within, label)))
 present.show_table(
     scores.for_readers(suspects),
-    empty="No player is flagged" + (": nobody could be judged yet (above)." if unjudged else "."),
+    empty=scores.no_suspects_message(within, label, unjudged=bool(unjudged)),
     paged=False,  # every suspect asked for, also in print
 )
 

@@ -24,8 +24,8 @@ from pipeline import __version__
 from pipeline.analysis.cli import analyze, evaluate
 from pipeline.analysis.explain_cli import explain
 from pipeline.cli_settings import (
-    READING_DB_HELP,
     SIGINT_EXIT,
+    SQL_DB_HELP,
     FiniteFloatRange,
     UnusableSettings,
     by_ctrl_c,
@@ -390,7 +390,7 @@ def db_rebuild_aggregates(ctx: click.Context, keep_reference: bool) -> None:
     show_default=True,
     help="Stop a statement that reads for longer than this (not with --write).",
 )
-@command_db_option(READING_DB_HELP)
+@command_db_option(SQL_DB_HELP)
 @click.pass_context
 def sql(ctx: click.Context, query: str, fmt: str, allow_write: bool, time_limit_s: float) -> None:
     """Run SQL against the database and print the result (read-only unless --write).

@@ -29,7 +29,13 @@ COMMAND_DB_HELP = "DuckDB file or lake URL to use [default: the global --db, env
 READING_DB_HELP = (
     "DuckDB file or lake URL to read [default: the global --db, env SMURF_DB; else, as "
     "`smurf lab` chooses, data/demo.duckdb when written after data/smurf.duckdb or that "
-    "does not exist (not for sql --write)]."
+    "does not exist]."
+)
+# `smurf sql`, which reads as the others do unless --write, which never writes the demo's.
+SQL_DB_HELP = (
+    "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB; else, as "
+    "`smurf lab` chooses, data/demo.duckdb when written after data/smurf.duckdb or that "
+    "does not exist (with --write: data/smurf.duckdb)]."
 )
 
 # The shell's exit statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + 2, + 15.

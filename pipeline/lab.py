@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -228,15 +229,25 @@ def notebook_to_open(
 WORKSPACES = ".workspaces"
 
 
-def lab_command(work_dir: Path, extra: tuple[str, ...], *, open_browser: bool) -> list[str]:
+def lab_command(
+    work_dir: Path, extra: tuple[str, ...], *, open_browser: bool, notebook: Path | None = None
+) -> list[str]:
     """The command that starts JupyterLab on ``work_dir``, keeping its workspace (the tabs
     it reopens) there too: in the user's Jupyter folder it was every lab's, and a lab
-    opened another project's notebooks, starting a kernel for each."""
+    opened another project's notebooks, starting a kernel for each.
+
+    A ``notebook`` (a working copy in ``work_dir``) is the file JupyterLab opens in the
+    browser it starts, and the page its printed addresses lead to: with ``--no-browser``
+    they led to the launcher, and the notebook named was opened nowhere."""
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work_dir}"]
     # Only when not given: with the option twice, the browser tests' lab did not apply the
     # settings folder given beside it (its notebooks rendered only the cells in view).
     if not any(arg.startswith("--LabApp.workspaces_dir") for arg in extra):
         command.append(f"--LabApp.workspaces_dir={work_dir / WORKSPACES}")
+    if notebook is not None:
+        command.append(str(notebook))  # jupyter lab opens its first file in the browser
+        if not any(arg.startswith("--LabApp.default_url") for arg in extra):
+            command.append(f"--LabApp.default_url=/lab/tree/{quote(notebook.name)}")
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -275,8 +286,8 @@ def lab(
     data/smurf.duckdb was last written, else data/smurf.duckdb; the notebooks find it
     through SMURF_DB. Working copies live in data/notebooks/ (never tracked), so exploring
     never changes the repository. NOTEBOOK (e.g. 01-smurf-report, with or without .py or
-    .ipynb) opens that notebook's working copy. Other arguments go to jupyter lab (e.g.
-    --port 8890).
+    .ipynb) opens that notebook's working copy, where the printed addresses lead too (also
+    with --no-browser). Other arguments go to jupyter lab (e.g. --port 8890).
     """
     settings_of(ctx)  # an unusable setting (or an empty --db) is named here, as elsewhere
     explicit = named_database(ctx)
@@ -304,8 +315,6 @@ def lab(
     click.echo(f"Database: {choice.path} ({choice.source})")
     click.echo(f"Notebooks: working copies in {work_dir}")
     env = lab_environment(dict(os.environ), choice, jupyter_dir)
-    if notebook is not None:
-        jupyter_args = (str(notebook), *jupyter_args)  # jupyter lab opens its first file
-    command = lab_command(work_dir, jupyter_args, open_browser=not no_browser)
+    command = lab_command(work_dir, jupyter_args, open_browser=not no_browser, notebook=notebook)
     sys.stdout.flush()
     os.execve(command[0], command, env)

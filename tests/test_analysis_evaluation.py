@@ -150,25 +150,50 @@ def test_evaluate_without_ground_truth_says_how_to_make_it(db_path: Path) -> Non
 
 def test_the_top_suspects_leave_out_players_not_judged() -> None:
     """A player left INSUFFICIENT_DATA (here a gone account whose games score high) is not
-    listed among the top suspects, whatever their score; the judged ones are, by score."""
+    listed among the top suspects, whatever their score; the flagged ones are, by score."""
     scores = pd.DataFrame(
         {
-            "puuid": ["gone", "smurf", "ordinary"],
-            "smurf_score": [0.95, 0.80, 0.10],
-            "boosted_score": [0.90, 0.05, 0.20],
-            "label": ["INSUFFICIENT_DATA", "SMURF", "NORMAL"],
-            "games_analyzed": [24, 30, 12],
-            "tier": ["UNRANKED", "GOLD", "SILVER"],
+            "puuid": ["gone", "smurf", "smurf2", "ordinary"],
+            "smurf_score": [0.95, 0.80, 0.90, 0.10],
+            "boosted_score": [0.90, 0.05, 0.01, 0.20],
+            "label": ["INSUFFICIENT_DATA", "SMURF", "SMURF", "NORMAL"],
+            "games_analyzed": [24, 30, 18, 12],
+            "tier": ["UNRANKED", "GOLD", "GOLD", "SILVER"],
         }
     )
     text = summary_text(scores, names={"gone": "Gone#EUW", "smurf": "Smurf#EUW"})
     assert "Gone#EUW" not in text
-    listed = text.split("Top smurf suspects (INSUFFICIENT_DATA left out):")[1].splitlines()
-    assert [line.split()[0] for line in listed[2:4]] == ["Smurf#EUW", "ordinary..."]
+    listed = text.split("Top smurf suspects (labelled SMURF, all, by smurf score):")[1]
+    assert [line.split()[0] for line in listed.splitlines()[2:4]] == ["smurf2...", "Smurf#EUW"]
     assert "No player could be judged yet" not in text
     nobody = summary_text(scores.assign(label="INSUFFICIENT_DATA"))
     assert "No player could be judged yet, so no suspects are listed" in nobody
-    assert "Top smurf suspects" not in nobody
+    assert "Top smurf suspects" not in nobody and "No player is labelled" not in nobody
+
+
+def test_the_top_suspects_of_a_kind_are_the_players_labelled_so() -> None:
+    """Only players labelled SMURF are smurf suspects and only those labelled BOOSTED boosted
+    ones: a NORMAL player, or a smurf whose boosted score ranks first among the few scored,
+    is no suspect of that kind; with nobody labelled BOOSTED the summary says so."""
+    scores = pd.DataFrame(
+        {
+            "puuid": ["smurf", "ordinary", "steady"],
+            "smurf_score": [0.98, 0.02, 0.01],
+            "boosted_score": [0.01, 0.004, 0.003],
+            "label": ["SMURF", "NORMAL", "NORMAL"],
+            "games_analyzed": [19, 30, 25],
+            "tier": ["EMERALD", "GOLD", "SILVER"],
+        }
+    )
+    names = {"smurf": "Smurf#EUW", "ordinary": "Ordinary#EUW", "steady": "Steady#EUW"}
+    text = summary_text(scores, names=names)
+    assert "Ordinary#EUW" not in text and "Steady#EUW" not in text
+    smurfs = text.split("Top smurf suspects (labelled SMURF, all, by smurf score):\n")[1]
+    assert [line.split()[0] for line in smurfs.splitlines()[1:2]] == ["Smurf#EUW"]
+    assert "Top boosted suspects" not in text
+    assert "No player is labelled BOOSTED, so no boosted suspects are listed." in text
+    more = summary_text(scores.assign(label="SMURF"), top=2, names=names)
+    assert "Top smurf suspects (labelled SMURF, top 2, by smurf score):" in more
 
 
 def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:
@@ -188,10 +213,11 @@ def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path
     with duckdb.connect(str(db_path)) as con:
         top = con.execute(
             "SELECT puuid, game_name || coalesce('#' || tag_line, '') FROM latest_smurf_scores"
-            " JOIN players USING (puuid) WHERE label <> 'INSUFFICIENT_DATA'"
+            " JOIN players USING (puuid) WHERE label = 'SMURF'"
             " ORDER BY smurf_score DESC, puuid LIMIT 10"
         ).fetchall()
-    suspects = first.output.split("Top smurf suspects")[1].splitlines()[2:12]
+    listed = first.output.split("Top smurf suspects")[1].split("\n\n")[0]
+    suspects = listed.splitlines()[2:12]
     # Each suspect by Riot ID, or by the start of the puuid where none is stored.
     assert [line.split()[0] for line in suspects] == [
         riot_id or f"{puuid[:12]}..." for puuid, riot_id in top
@@ -296,7 +322,14 @@ def test_evaluate_against_a_truth_file_of_ones_own(db_path: Path, tmp_path: Path
         ("puuid,is_smurf,is_boosted\nsmurf0,1,0\n\nsmurf1,,0\n", "is_smurf = '' on line 4"),
         ("puuid,is_smurf,PUUID,is_boosted\nsmurf0,1,x,0\n", "the column puuid twice"),
         ("", "Cannot read the truth file"),
-        ("puuid,is_smurf,is_boosted\nstranger,1,0\n", "None of the 1 player of"),
+        (
+            "puuid,is_smurf,is_boosted\nstranger,1,0\n",
+            "The 1 player of {path} has no games stored in this database",
+        ),
+        (
+            "puuid,is_smurf,is_boosted\nstranger,1,0\nother,0,0\n",
+            "None of the 2 players of {path} has games stored in this database",
+        ),
     ],
 )
 def test_a_truth_file_that_cannot_serve_says_what_to_fix(
@@ -307,7 +340,7 @@ def test_a_truth_file_that_cannot_serve_says_what_to_fix(
     path.write_text(text)
     result = CliRunner().invoke(cli, ["evaluate", "--db", str(db_path), "--truth", str(path)])
     assert result.exit_code == 1, result.output
-    assert message in result.output
+    assert message.format(path=path) in result.output
     assert "Traceback" not in result.output
 
 

@@ -52,6 +52,26 @@ def test_no_commands_one_line_help_stops_inside_brackets() -> None:
         assert line.count("(") == line.count(")"), f"{name}: {line!r}"
 
 
+def test_an_options_help_speaks_of_its_own_command() -> None:
+    """`smurf evaluate --help` and `smurf explain --help` said their --db default was "not
+    for sql --write", a command they do not have; only `smurf sql` says what --write does to
+    its database's default."""
+    speaking_of_sql = [
+        f"{name} {param.opts[0]}"
+        for name, command in walk(cli)
+        for param in command.params
+        if isinstance(param, click.Option) and "sql --write" in (param.help or "")
+    ]
+    assert speaking_of_sql == []
+    sql_db = next(p for p in walk_command("sql").params if "--db" in p.opts)
+    assert "(with --write: data/smurf.duckdb)" in (getattr(sql_db, "help", "") or "")
+
+
+def walk_command(name: str) -> click.Command:
+    """The command called ``name`` ("jobs status"), found as `walk` finds it."""
+    return dict(walk(cli))[name]
+
+
 def test_every_command_prints_its_help() -> None:
     """`--help` works for each command and group, without needing a database."""
     for name, _command in walk(cli):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import httpx
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -32,7 +33,7 @@ from pipeline.workspace import (
     notebook_database,
     notebook_lock_timeout,
 )
-from tests.lab_server import running_lab
+from tests.lab_server import TOKEN, running_lab
 from tests.notebook_world import build_world, clock_now
 
 SECRET = "RGAPI-00000000-lab-secret"
@@ -351,6 +352,21 @@ def test_smurf_lab_serves_the_working_copies(world_db: Path, tmp_path: Path) -> 
     assert f"Database: {world_db}" in output
     assert SECRET not in output
     assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
+
+
+def test_the_address_a_lab_prints_opens_the_notebook_named(world_db: Path, tmp_path: Path) -> None:
+    """`smurf lab --no-browser 02-player-explorer` prints addresses that open that notebook's
+    working copy (JupyterLab's /lab/tree/...), not the launcher, so a lab reached from
+    another machine opens where one started with a browser does; the page answers."""
+    with running_lab(world_db, tmp_path / "work", "02-player-explorer") as lab:
+        page = httpx.get(
+            f"{lab.url}/lab/tree/02-player-explorer.ipynb", params={"token": TOKEN}, timeout=30
+        )
+        assert page.status_code == 200
+    output = "".join(lab.output)
+    # A token given on the command line is printed as "token=...".
+    assert f"{lab.url}/lab/tree/02-player-explorer.ipynb?token=" in output
+    assert f"{lab.url}/lab?token=" not in output
 
 
 def test_a_product_error_reads_in_a_notebook_as_its_message(tmp_path: Path) -> None:

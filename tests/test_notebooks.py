@@ -166,8 +166,10 @@ def test_smurf_report_writes_the_suspects_csv_beside_the_report(
     assert any(c.startswith("contrib_smurf_") for c in suspects.columns)
     assert "puuid" in suspects.columns
     # Fewer flagged than the header's "top 25": the report says they are all there.
-    flagged = "1 player is" if len(suspects) == 1 else f"{len(suspects)} players are"
-    said = f"Only {flagged} flagged, all listed." in _text(report.executed_path)
+    flagged = "1 player" if len(suspects) == 1 else f"{len(suspects)} players"
+    verb = "is" if len(suspects) == 1 else "are"
+    said = f"Only {flagged} with at least 10 games {verb} flagged, all listed."
+    said = said in _text(report.executed_path)
     assert said == (len(suspects) < 25)
     # Numbers as a spreadsheet should show them: no binary noise (0.9295672000000001).
     numbers = csv.read_text().replace("\n", ",").split(",")
@@ -641,6 +643,27 @@ def test_smurf_report_of_one_label_lists_only_that_kind_as_new(
     )
     assert "**0** newly flagged" in _text(boosted.executed_path)
     assert "**1** newly flagged" in _text(smurfs.executed_path)
+
+
+def test_smurf_report_says_who_its_filters_leave_unflagged(world_db: Path, tmp_path: Path) -> None:
+    """Under a minimum of games nobody reaches, the suspects table says nobody with that many
+    games is flagged, not "No player is flagged" beside the five smurfs the filter left out;
+    under label=BOOSTED, the line over a short list counts the boosted accounts listed."""
+    at = {"as_of": NOW.isoformat()}
+    none = run_report(
+        "01-smurf-report", {**at, "min_games": "100000"}, out_dir=tmp_path, db_path=world_db
+    )
+    text = _text(none.executed_path)
+    assert "No player with at least 100,000 games is flagged." in text
+    assert "No player is flagged" not in text
+    boosted = run_report(
+        "01-smurf-report",
+        {**at, "min_games": "5", "label": "BOOSTED"},
+        out_dir=tmp_path,
+        db_path=world_db,
+    )
+    said = "Only 1 player with at least 5 games is flagged as BOOSTED, all listed."
+    assert said in _text(boosted.executed_path)
 
 
 def test_a_count_of_one_reads_in_the_singular(world_db: Path, tmp_path: Path) -> None:

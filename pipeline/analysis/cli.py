@@ -23,13 +23,14 @@ TOP_SUSPECTS = 10
 
 
 def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> pd.DataFrame:
-    """The ``top`` judged players by the ``target`` score (ties by puuid). INSUFFICIENT_DATA
-    players are left out: too few games, no fresh profile or an account gone, their score
-    is not a judgement (a gone account's games alone can score high)."""
-    from pipeline.analysis.scoring import INSUFFICIENT_DATA
-
-    judged = scores[scores["label"] != INSUFFICIENT_DATA]
-    return judged.sort_values(
+    """The ``top`` players labelled for ``target`` (SMURF for "smurf", BOOSTED for
+    "boosted") by that score, ties by puuid: the flagged ones, as the report and the demo
+    list them. A player labelled NORMAL, or the other label, is no suspect of this kind
+    however its score ranks among the few scored (a smurf's boosted score of 1 % listed
+    under "Top boosted suspects" read as a flag), and INSUFFICIENT_DATA players are no
+    judgement at all (a gone account's games alone can score high)."""
+    flagged = scores[scores["label"] == target.upper()]
+    return flagged.sort_values(
         [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
     ).head(top)
 
@@ -52,17 +53,22 @@ def summary_text(
             "No player could be judged yet, so no suspects are listed: each needs enough stored"
             " games and a fresh profile (`smurf explain PLAYER` says which is missing)."
         )
+        return "\n".join(lines)
     for target in ("smurf", "boosted"):
         ranked = top_suspects(scores, target, top)
         ranked = ranked.assign(
             player=[(names or {}).get(p) or f"{p[:12]}..." for p in ranked["puuid"]]
         )
-        if not ranked.empty:
-            lines += [
-                "",
-                f"Top {target} suspects (INSUFFICIENT_DATA left out):",
-                ranked[columns].round(3).to_string(index=False),
-            ]
+        label = target.upper()
+        if ranked.empty:
+            lines += ["", f"No player is labelled {label}, so no {target} suspects are listed."]
+            continue
+        shown = f"top {top}" if int(counts.get(label, 0)) > top else "all"
+        lines += [
+            "",
+            f"Top {target} suspects (labelled {label}, {shown}, by {target} score):",
+            ranked[columns].round(3).to_string(index=False),
+        ]
     return "\n".join(lines)
 
 
@@ -149,10 +155,14 @@ def evaluate(
         report = run_evaluation(con, ScoringParams(min_games=min_games), truth=truth)
     if truth is not None:
         if report.candidates == 0:
+            none = (
+                f"The 1 player of {truth_path} has no games"
+                if len(truth) == 1
+                else f"None of the {len(truth):,} players of {truth_path} has games"
+            )
             raise click.ClickException(
-                f"None of the {counted(len(truth), 'player', 'players')} of {truth_path} has "
-                "games stored in this database: check that its puuids are the ones the crawl "
-                "stored (Riot encrypts puuids per API key)."
+                f"{none} stored in this database: check that its puuids are the ones the crawl"
+                " stored (Riot encrypts puuids per API key)."
             )
         click.echo(
             f"Truth file {truth_path}: {counted(len(truth), 'player', 'players')}, "

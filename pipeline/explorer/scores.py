@@ -114,6 +114,25 @@ def no_scores_message(
     return f"{said}: lower min_games, check platform, or run `smurf analyze`."
 
 
+def no_suspects_message(within: str, label: str = "", *, unjudged: bool = False) -> str:
+    """What an empty suspects table says: nobody ``within`` the report's filters (its
+    minimum of games, its platform) is flagged, as ``label`` when one kind is asked for.
+    A bare "No player is flagged" under ``min_games=50`` or ``label=BOOSTED`` read as
+    nobody flagged at all, beside flagged players the filters left out."""
+    if unjudged:
+        return "No player is flagged: nobody could be judged yet (above)."
+    return f"No player {within} is flagged" + (f" as {label}." if label else ".")
+
+
+def few_suspects_message(count: int, within: str, label: str = "") -> str:
+    """The line over a suspects table shorter than the ``top_n`` its header promised: how
+    many players ``within`` the filters are flagged (as ``label``), all of them listed."""
+    who = counted(count, "player", "players")
+    verb = "is" if count == 1 else "are"
+    kind = f" as {label}" if label else ""
+    return f"Only {who} {within} {verb} flagged{kind}, all listed."
+
+
 # Why players are INSUFFICIENT_DATA, by kind (``scoring.insufficiency_reasons`` words each
 # player's own), and what stores what they lack.
 _PROFILE_JOB = "`smurf run PROFILE_REFRESHER` fetches the profiles"
