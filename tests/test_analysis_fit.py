@@ -253,6 +253,15 @@ def test_the_smurf_model_is_fitted_without_smurfs_on_old_accounts() -> None:
     )
     old = data["is_smurf"].astype(bool) & (np.exp(data["account_level"]) >= 300)
     assert old.sum() > 50
+    # At the edge, as the frame holds levels (logs): a smurf at level 300 is left out, one
+    # at 299 or of unknown level kept.
+    edge = pd.DataFrame(
+        {"account_level": np.log([299.0, 300.0, 301.0, np.nan]), "is_smurf": 1.0, "world": 0}
+    )
+    assert fitted_rows(edge, "smurf")["account_level"].round(6).fillna(-1).tolist() == [
+        round(float(np.log(299.0)), 6),
+        -1,
+    ]
     assert fitted_rows(data, "smurf").index.equals(data.index[~old])
     assert fitted_rows(data, "boosted").index.equals(data.index)
 

@@ -48,7 +48,9 @@ def summary_text(
         + ", ".join(f"{label} {int(counts.get(label, 0)):,}" for label in LABELS)
     ]
     columns = ["player", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
-    if len(scores) and (scores["label"] == INSUFFICIENT_DATA).all():
+    if scores.empty:
+        return lines[0]
+    if (scores["label"] == INSUFFICIENT_DATA).all():
         lines.append(
             "No player could be judged yet, so no suspects are listed: each needs enough stored"
             " games and a fresh profile (`smurf explain PLAYER` says which is missing)."
@@ -61,7 +63,8 @@ def summary_text(
         )
         label = target.upper()
         if ranked.empty:
-            lines += ["", f"No player is labelled {label}, so no {target} suspects are listed."]
+            nobody = f"No player scored in this run is labelled {label}: no {target} suspects."
+            lines += ["", nobody]
             continue
         shown = f"top {top}" if int(counts.get(label, 0)) > top else "all"
         lines += [

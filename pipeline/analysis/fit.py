@@ -72,7 +72,7 @@ L2_BY_TARGET = {"smurf": 1.0, "boosted": 100.0}
 # dominating lobbies with the break before any stored game, play like those smurfs. Fitted
 # with them, the account's age lowered the odds by at most 0.98 and the fourth world
 # labelled 16 of its 86 veterans SMURF (README, "Old accounts are their owners'").
-SMURF_ACCOUNTS_BELOW_LEVEL = 300.0
+NO_SMURFS_FROM_LEVEL = 300.0
 
 
 def fit_logistic(
@@ -357,13 +357,16 @@ def fit_frame(data: pd.DataFrame, l2: float | None = None) -> tuple[LogisticMode
 
 def fitted_rows(data: pd.DataFrame, target: str) -> pd.DataFrame:
     """The rows of ``data`` (a ``training_frame``) a ``target`` model is fitted on: for the
-    smurf model every row but the smurfs on accounts of level ``SMURF_ACCOUNTS_BELOW_LEVEL``
+    smurf model every row but the smurfs on accounts of level ``NO_SMURFS_FROM_LEVEL``
     or more. Every row still judges the fit (``held_out_scores``): those smurfs count as
-    missed. A frame without the accounts' levels keeps every row."""
+    missed. A smurf whose level is unknown, or a frame without the accounts' levels, is
+    kept."""
     if target != "smurf" or "account_level" not in data:
         return data
-    level = np.exp(data["account_level"].astype("float64"))
-    return data[~(data["is_smurf"].astype(bool) & (level >= SMURF_ACCOUNTS_BELOW_LEVEL))]
+    # Compared as logs, as the frame holds it: exp(ln 300) comes back a hair under 300.
+    old: pd.Series = data["account_level"].astype("float64") >= np.log(NO_SMURFS_FROM_LEVEL)
+    kept: pd.DataFrame = data[~(data["is_smurf"].astype(bool) & old)]
+    return kept
 
 
 def penalty(target: str, l2: float | None = None) -> float:

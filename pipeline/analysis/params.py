@@ -30,10 +30,10 @@ class ScoringParams:
     smurf_threshold, boosted_threshold: probability from which the label is given: the lowest
         that kept the label's precision at 0.85 over the training crawls pooled, each
         scored by weights fitted on the others (``fit.held_out_threshold``), so it is chosen
-        for worlds the weights never saw (0.5848 over the nine crawls the smurf model was
+        for worlds the weights never saw (0.5824 over the nine crawls the smurf model was
         fitted on, its smurfs on old accounts counted as missed; 0.5796 over the nine the
         boosted model was, rounded). Chosen on the
-        crawls the weights were fitted to, the smurf one would be 0.567, and promise more
+        crawls the weights were fitted to, the smurf one would be 0.566, and promise more
         than a new world gives. A rule once used kept 0.85 on each crawl alone: the hardest
         crawl set it, and on held-out crawls SMURF labels were then right 94-100 % of the
         time where 85 % was asked, with 7-32 % less recall.
@@ -46,7 +46,7 @@ class ScoringParams:
     performance_prior_games: float = 5.0
     baseline_prior_games: float = 200.0
     profile_max_age_hours: float = 72.0
-    smurf_threshold: float = 0.585
+    smurf_threshold: float = 0.582
     boosted_threshold: float = 0.580
 
     def __post_init__(self) -> None:

@@ -144,8 +144,8 @@ def _labels(
 # crawl with the weights fitted on the others, at the thresholds chosen that way
 # (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
 # lowest precision measured at or above it, so more stored games never cap lower (SMURF,
-# over the nine crawls smurf-logit-19 was fitted on: 0.91 on 5-9 games, 55 labels; 0.77 on
-# 10-19, 182; 0.87 on 20+, 787. BOOSTED, over the nine of smurf-logit-16's it was fitted
+# over the nine crawls smurf-logit-19 was fitted on: 0.91 on 5-9 games, 56 labels; 0.77 on
+# 10-19, 183; 0.87 on 20+, 789. BOOSTED, over the nine of smurf-logit-16's it was fitted
 # on: 0.71, 24; 0.94, 291; 0.82, 760).
 LABEL_PRECISION_BY_GAMES = {
     SMURF: ((5, 0.77), (10, 0.77), (20, 0.87)),
