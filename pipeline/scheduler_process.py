@@ -25,6 +25,7 @@ from pipeline.config import LOOPBACK_HOSTS, parse_platforms
 from pipeline.errors import ConfigError
 from pipeline.jobs import JobContext, JobScheduler
 from pipeline.jobs.scheduler import DEFAULT_SHUTDOWN_GRACE_S, DEFAULT_SYNC_INTERVAL_S
+from pipeline.store import job_records as records
 
 
 async def serve_scheduler(
@@ -152,28 +153,56 @@ def _listening_sockets(host: str, port: int) -> list[socket.socket]:
 
 
 def first_runs(scheduler: JobScheduler) -> str:
-    """When each scheduled job first runs, soonest first: an interval job waits a whole
-    interval after the start, which a user who just set one up does not expect."""
+    """When each scheduled job first runs, soonest first, and which are not scheduled here:
+    an interval job waits a whole interval after the start, which a user who just set one
+    up does not expect. A job type configured twice is told apart by its name."""
     now = datetime.now(UTC).replace(tzinfo=None)  # next_run_time is naive UTC
-    due = sorted(
-        (when, job.config.job_type)
-        for job in scheduler.jobs.values()
-        if (when := scheduler.next_run_time(job.config.id)) is not None
-    )
+    due: list[tuple[datetime, records.JobConfiguration]] = []
+    paused = refused = elsewhere = 0
+    for job in scheduler.jobs.values():
+        when = scheduler.next_run_time(job.config.id)
+        if when is not None:
+            due.append((when, job.config))
+        elif not job.config.is_active:
+            paused += 1
+        elif job.error is not None:
+            refused += 1
+        else:
+            elsewhere += 1  # on a lake, the leading worker runs it
+    left_out = [
+        f"{paused} paused" if paused else "",
+        f"{refused} refused (`smurf jobs list` says why)" if refused else "",
+        f"{elsewhere} run by the lake's leading worker" if elsewhere else "",
+    ]
+    others = "; ".join(part for part in left_out if part)
+    others = f" Not here: {others}." if others else ""
     if not due:
-        return "No job is scheduled: `smurf jobs list` shows which are paused or refused."
-    soonest = ", ".join(f"{job_type} in {_wait(when - now)}" for when, job_type in due[:4])
+        return f"No job runs here on a schedule.{others}"
+    due.sort(key=lambda pair: (pair[0], pair[1].id))
+    types = [config.job_type for _, config in due]
+
+    def named(config: records.JobConfiguration) -> str:
+        twice = types.count(config.job_type) > 1
+        return f"{config.job_type} ({config.name})" if twice else config.job_type
+
+    soonest = ", ".join(f"{named(c)} in {readable_wait(when - now)}" for when, c in due[:4])
     more = f" and {len(due) - 4} more" if len(due) > 4 else ""
-    return f"First runs: {soonest}{more} (--run-now runs every job at once)."
+    return f"First runs: {soonest}{more} (--run-now runs every active job at the start).{others}"
 
 
-def _wait(delta: timedelta) -> str:
-    """A wait as a person reads it: 45 s, 3 min, 2 h 5 min."""
+def readable_wait(delta: timedelta) -> str:
+    """A wait as a person reads it: 45 s, 3 min, 2 h 5 min, 2 h, 3 days 4 h."""
     seconds = max(0, round(delta.total_seconds()))
     if seconds < 90:
         return f"{seconds} s"
     minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
 
 
 @click.command()

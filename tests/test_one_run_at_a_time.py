@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from pipeline.config import Settings
 from pipeline.jobs import JobContext, JobScheduler
 from pipeline.jobs.scheduler import read_scheduler_lock
 from pipeline.log import configure_logging
+from pipeline.scheduler_process import readable_wait
 from pipeline.simulator.server import free_port
 from pipeline.store import Database
 from tests.sim_helpers import add_execution, count
@@ -378,19 +380,41 @@ def test_the_scheduler_says_when_each_job_first_runs_and_runs_them_at_once_when_
     only_the_analyzer(db_path, "interval(hours=1)")
     waiting = _scheduler_for(db_path)
     assert waiting.exit_code == 0, waiting.output
-    assert "First runs: SMURF_ANALYZER in 60 min (--run-now runs every job at once)." in (
-        waiting.stdout
+    assert (
+        "First runs: SMURF_ANALYZER in 60 min (--run-now runs every active job at the start)."
+        " Not here: 6 paused." in waiting.stdout
     )
     assert count(db_path, "SELECT count(*) FROM job_executions") == 0
 
     at_once = _scheduler_for(db_path, "--run-now")
     assert at_once.exit_code == 0, at_once.output
     assert "First runs" not in at_once.stdout
+    # The active job ran once, as scheduled; the six paused ones not at all.
+    assert count(db_path, "SELECT count(*) FROM job_executions") == 1
     assert (
         count(
             db_path,
-            "SELECT count(*) FROM job_executions WHERE job_config_id = 3"
+            "SELECT count(*) FROM job_executions WHERE job_config_id = ?"
             " AND trigger = 'SCHEDULE' AND status = 'SUCCESS'",
+            [ANALYZER_ID],
         )
         == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "read"),
+    [
+        (0, "0 s"),
+        (45, "45 s"),
+        (90, "2 min"),
+        (3600, "60 min"),
+        (7200, "2 h"),
+        (7500, "2 h 5 min"),
+        (86400, "24 h"),
+        (2 * 86400, "2 days"),
+        (366 * 86400 + 4 * 3600, "366 days 4 h"),
+    ],
+)
+def test_a_wait_reads_as_a_person_says_it(seconds: int, read: str) -> None:
+    assert readable_wait(timedelta(seconds=seconds)) == read
