@@ -26,17 +26,13 @@ DB_HELP = (
 # The same option given after a command's name, where it overrides the root's.
 COMMAND_DB_HELP = "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB]."
 # The same for a command that only reads (``reading_settings``).
-READING_DB_HELP = (
-    "DuckDB file or lake URL to read [default: the global --db, env SMURF_DB; else, as "
-    "`smurf lab` chooses, data/demo.duckdb when written after data/smurf.duckdb or that "
-    "does not exist]."
+_DEMO_FALLBACK = (
+    "[default: the global --db, env SMURF_DB; else, as `smurf lab` chooses, data/demo.duckdb"
+    " when written after data/smurf.duckdb or that does not exist"
 )
+READING_DB_HELP = f"DuckDB file or lake URL to read {_DEMO_FALLBACK}]."
 # `smurf sql`, which reads as the others do unless --write, which never writes the demo's.
-SQL_DB_HELP = (
-    "DuckDB file or lake URL to use [default: the global --db, env SMURF_DB; else, as "
-    "`smurf lab` chooses, data/demo.duckdb when written after data/smurf.duckdb or that "
-    "does not exist (with --write: data/smurf.duckdb)]."
-)
+SQL_DB_HELP = f"DuckDB file or lake URL to use {_DEMO_FALLBACK} (with --write: data/smurf.duckdb)]."
 
 # The shell's exit statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + 2, + 15.
 SIGINT_EXIT, SIGTERM_EXIT = 130, 143

@@ -168,7 +168,10 @@ def test_the_top_suspects_leave_out_players_not_judged() -> None:
     assert "No player could be judged yet" not in text
     nobody = summary_text(scores.assign(label="INSUFFICIENT_DATA"))
     assert "No player could be judged yet, so no suspects are listed" in nobody
-    assert "Top smurf suspects" not in nobody and "No player is labelled" not in nobody
+    assert (
+        "Top smurf suspects" not in nobody
+        and "No player scored in this run is labelled" not in nobody
+    )
 
 
 def test_the_top_suspects_of_a_kind_are_the_players_labelled_so() -> None:
@@ -191,9 +194,13 @@ def test_the_top_suspects_of_a_kind_are_the_players_labelled_so() -> None:
     smurfs = text.split("Top smurf suspects (labelled SMURF, all, by smurf score):\n")[1]
     assert [line.split()[0] for line in smurfs.splitlines()[1:2]] == ["Smurf#EUW"]
     assert "Top boosted suspects" not in text
-    assert "No player is labelled BOOSTED, so no boosted suspects are listed." in text
+    assert "No player scored in this run is labelled BOOSTED: no boosted suspects." in text
     more = summary_text(scores.assign(label="SMURF"), top=2, names=names)
     assert "Top smurf suspects (labelled SMURF, top 2, by smurf score):" in more
+    # A run that scored nobody says only that.
+    assert summary_text(scores.iloc[:0]).splitlines() == [
+        "Scored 0 player(s): SMURF 0, BOOSTED 0, NORMAL 0, INSUFFICIENT_DATA 0"
+    ]
 
 
 def test_analyze_command_scores_new_players_then_only_changed_ones(db_path: Path) -> None:
