@@ -16,10 +16,9 @@ the weights were fitted to promises more precision than a new world gives; one t
 on every world alone is set by the single hardest world and gives far more precision than
 asked, at the cost of recall). The held-out families judge the result
 (``benchmarks/bench_quality.py``). It refits both models on the crawls it is given, each
-with its own L2 penalty (``L2_BY_TARGET``); run on the nine training crawls named in ``model``
-it prints the smurf model's shipped constants and threshold (the boosted model's were
-fitted on the same crawls made by older jobs, ``model``). The smurf model is fitted without
-the smurfs on old accounts (``fitted_rows``).
+with its own L2 penalty (``L2_BY_TARGET``), the smurf model without the smurfs on old
+accounts (``fitted_rows``); run on the nine training crawls named in ``model``
+(smurf-logit-16's jobs) it prints both models' shipped constants and thresholds.
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
@@ -71,7 +70,7 @@ L2_BY_TARGET = {"smurf": 1.0, "boosted": 100.0}
 # the independently written worlds none, and their returning veterans, old accounts
 # dominating lobbies with the break before any stored game, play like those smurfs. Fitted
 # with them, the account's age lowered the odds by at most 0.98 and the fourth world
-# labelled 16 of its 86 veterans SMURF (README, "Old accounts are their owners'").
+# labelled 16 of its 86 veterans SMURF; left out, 3 (README, "Old accounts are their owners'").
 NO_SMURFS_FROM_LEVEL = 300.0
 
 

@@ -348,14 +348,19 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # still (loss deaths' median 0.38): 308 SMURF labels at 0.75 -> 266 at 0.84, recall 0.86 ->
 # 0.82 (README, "Throwing judged against the crawl").
 #
-# Since smurf-logit-19 the weights are refitted on all nine training crawls (the boosted
-# model's) as if no smurf played on an account of level 300 or more (``fit.fitted_rows``):
-# such an account has been played for years, and whoever dominates on it is most likely its
-# owner back from a break. The account's age now lowers the odds a little up to level 290
-# (-0.28) and by 6.0 from level 400. The bundled simulator's smurfs on bought old accounts
-# (9 % of its smurfs) are then missed: smurf ROC-AUC on its held-out crawls 0.959-0.971 ->
-# 0.939-0.962. The independent worlds, which put no smurf there, gain: the fourth world's
-# returning veterans labelled SMURF 16 -> 4 of 86 and its SMURF labels 266 at 0.84 -> 251
+# Since smurf-logit-19 the weights are refitted as if no smurf played on an account of level
+# 300 or more (``fit.fitted_rows``): such an account has been played for years, and whoever
+# dominates on it is most likely its owner back from a break. Fitted on the nine training
+# crawls of smurf-logit-16's jobs the boosted model was (seeds 101, 102, 301-307; 35,115
+# labellable players, 1,592 smurfs, 140 of them on level 300+ left out), each crawl's
+# throwing judged against its own spread. Average precision on those crawls each left out
+# 0.799 -> 0.759 (their smurfs on old accounts now missed). The account's age lowers the
+# odds by 0.1-0.3 between level 180 and 287 (0.3-0.85 before: veterans there score a little
+# higher, 6 -> 13 of 464 labelled SMURF on five held-out crawls), 1.1 at 300, 2.2 at 320 and
+# 6.1 from 400 (at most 0.98 before). The bundled simulator's smurfs on bought old accounts
+# (9 % of its smurfs) are missed: smurf ROC-AUC on its held-out crawls 0.959-0.971 ->
+# 0.938-0.962. The independent worlds, which put no smurf there, gain: the fourth world's
+# returning veterans labelled SMURF 16 -> 3 of 86 and its SMURF labels 266 at 0.84 -> 250
 # at 0.88, recall 0.822 -> 0.815 (README, "Old accounts are their owners'").
 SMURF_MODEL = LogisticModel(
     target="smurf",
