@@ -112,7 +112,7 @@ if 0 < len(suspects) < top_n:  # the header promised top_n
     display(Markdown(scores.few_suspects_message(len(suspects), within, label)))
 present.show_table(
     scores.for_readers(suspects),
-    empty=scores.no_suspects_message(within, label, unjudged=bool(unjudged)),
+    empty=scores.no_suspects_sentence(latest, within=within, label=label),
     paged=False,  # every suspect asked for, also in print
 )
 

@@ -647,14 +647,14 @@ def test_smurf_report_of_one_label_lists_only_that_kind_as_new(
 
 def test_smurf_report_says_who_its_filters_leave_unflagged(world_db: Path, tmp_path: Path) -> None:
     """Under a minimum of games nobody reaches, the suspects table says nobody with that many
-    games is flagged, not "No player is flagged" beside the five smurfs the filter left out;
+    games is scored, not "No player is flagged" beside the five smurfs the filter left out;
     under label=BOOSTED, the line over a short list counts the boosted accounts listed."""
     at = {"as_of": NOW.isoformat()}
     none = run_report(
         "01-smurf-report", {**at, "min_games": "100000"}, out_dir=tmp_path, db_path=world_db
     )
     text = _text(none.executed_path)
-    assert "No player with at least 100,000 games is flagged." in text
+    assert "No player with at least 100,000 games is scored (above)." in text
     assert "No player is flagged" not in text
     boosted = run_report(
         "01-smurf-report",

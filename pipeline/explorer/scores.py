@@ -114,16 +114,6 @@ def no_scores_message(
     return f"{said}: lower min_games, check platform, or run `smurf analyze`."
 
 
-def no_suspects_message(within: str, label: str = "", *, unjudged: bool = False) -> str:
-    """What an empty suspects table says: nobody ``within`` the report's filters (its
-    minimum of games, its platform) is flagged, as ``label`` when one kind is asked for.
-    A bare "No player is flagged" under ``min_games=50`` or ``label=BOOSTED`` read as
-    nobody flagged at all, beside flagged players the filters left out."""
-    if unjudged:
-        return "No player is flagged: nobody could be judged yet (above)."
-    return f"No player {within} is flagged" + (f" as {label}." if label else ".")
-
-
 def few_suspects_message(count: int, within: str, label: str = "") -> str:
     """The line over a suspects table shorter than the ``top_n`` its header promised: how
     many players ``within`` the filters are flagged (as ``label``), all of them listed."""
@@ -242,6 +232,14 @@ def why_no_suspects(latest: pd.DataFrame, *, within: str, label: str = "") -> st
     if unjudged_message(latest):
         return "nobody could be judged yet (above)"
     return f"no player {within} is labelled {label or 'SMURF or BOOSTED'}"
+
+
+def no_suspects_sentence(latest: pd.DataFrame, *, within: str, label: str = "") -> str:
+    """``why_no_suspects`` as the sentence an empty suspects table shows: a bare "No player
+    is flagged" under ``min_games=50`` or ``label=BOOSTED`` read as nobody flagged at all,
+    beside flagged players the filters left out."""
+    why = why_no_suspects(latest, within=within, label=label)
+    return f"{why[0].upper()}{why[1:]}."
 
 
 def suspects_csv_note(count: int, path: str, why_none: str) -> str:
