@@ -524,7 +524,7 @@ def test_smurf_report_where_nobody_could_be_judged_says_why(
     text = _text(result.executed_path)
     assert "Nobody could be judged yet: all " in text
     assert "`smurf run PROFILE_REFRESHER` fetches the profiles" in text
-    assert "No player is flagged: nobody could be judged yet (above)." in text
+    assert "No suspects: nobody could be judged yet (above)." in text
     images = [o for o in _outputs(result.executed_path) if "image/png" in o.get("data", {})]  # type: ignore[operator]
     assert images == []
 
@@ -654,7 +654,7 @@ def test_smurf_report_says_who_its_filters_leave_unflagged(world_db: Path, tmp_p
         "01-smurf-report", {**at, "min_games": "100000"}, out_dir=tmp_path, db_path=world_db
     )
     text = _text(none.executed_path)
-    assert "No player with at least 100,000 games is scored (above)." in text
+    assert "No suspects: no player with at least 100,000 games is scored (above)." in text
     assert "No player is flagged" not in text
     boosted = run_report(
         "01-smurf-report",

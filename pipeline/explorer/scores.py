@@ -238,8 +238,7 @@ def no_suspects_sentence(latest: pd.DataFrame, *, within: str, label: str = "") 
     """``why_no_suspects`` as the sentence an empty suspects table shows: a bare "No player
     is flagged" under ``min_games=50`` or ``label=BOOSTED`` read as nobody flagged at all,
     beside flagged players the filters left out."""
-    why = why_no_suspects(latest, within=within, label=label)
-    return f"{why[0].upper()}{why[1:]}."
+    return f"No suspects: {why_no_suspects(latest, within=within, label=label)}."
 
 
 def suspects_csv_note(count: int, path: str, why_none: str) -> str:
