@@ -29,7 +29,9 @@ def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> 
     however its score ranks among the few scored (a smurf's boosted score of 1 % listed
     under "Top boosted suspects" read as a flag), and INSUFFICIENT_DATA players are no
     judgement at all (a gone account's games alone can score high)."""
-    flagged = scores[scores["label"] == target.upper()]
+    from pipeline.analysis.evaluation import LABEL_OF
+
+    flagged = scores[scores["label"] == LABEL_OF[target]]
     return flagged.sort_values(
         [f"{target}_score", "puuid"], ascending=[False, True], kind="mergesort"
     ).head(top)
@@ -40,6 +42,7 @@ def summary_text(
 ) -> str:
     """Counts by label and the top suspects of each kind, for the terminal; a suspect shows
     as its Riot ID from ``names``, else as the start of its puuid."""
+    from pipeline.analysis.evaluation import LABEL_OF
     from pipeline.analysis.scoring import INSUFFICIENT_DATA, LABELS
 
     counts = scores["label"].value_counts()
@@ -61,7 +64,7 @@ def summary_text(
         ranked = ranked.assign(
             player=[(names or {}).get(p) or f"{p[:12]}..." for p in ranked["puuid"]]
         )
-        label = target.upper()
+        label = LABEL_OF[target]
         if ranked.empty:
             nobody = f"No player scored in this run is labelled {label}: no {target} suspects."
             lines += ["", nobody]

@@ -117,10 +117,8 @@ def no_scores_message(
 def few_suspects_message(count: int, within: str, label: str = "") -> str:
     """The line over a suspects table shorter than the ``top_n`` its header promised: how
     many players ``within`` the filters are flagged (as ``label``), all of them listed."""
-    who = counted(count, "player", "players")
-    verb = "is" if count == 1 else "are"
-    kind = f" as {label}" if label else ""
-    return f"Only {who} {within} {verb} flagged{kind}, all listed."
+    who = counted(count, f"player {within} is", f"players {within} are")
+    return f"Only {who} flagged{f' as {label}' if label else ''}, all listed."
 
 
 # Why players are INSUFFICIENT_DATA, by kind (``scoring.insufficiency_reasons`` words each
