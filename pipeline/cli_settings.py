@@ -44,9 +44,25 @@ def by_ctrl_c(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
 
 
-class Terminated(BaseException):
+class Terminated(SystemExit):
     """SIGTERM, raised where a command is (``sigterm_interrupts``), so that it stops as on
-    Ctrl-C and cleans up what it would leave half made."""
+    Ctrl-C and cleans up what it would leave half made.
+
+    A ``SystemExit``, not a bare ``BaseException``: the handler raises it wherever the main
+    thread is, and asyncio, which a report's notebook runs in (nbclient, zmq), lets only
+    ``SystemExit`` and ``KeyboardInterrupt`` through wherever it catches what a callback
+    raises; any other exception in a callback it logs ("Exception in callback") and goes on,
+    and `smurf report` ran on to the cell's timeout. Raising the signal again later, outside
+    the callback, would need a place to raise it from that the command does not own. Not a
+    ``KeyboardInterrupt``: every ``except KeyboardInterrupt`` (the root command's,
+    ``by_ctrl_c``, click's "Aborted!") would take SIGTERM for Ctrl-C, where nothing in the
+    product catches ``SystemExit``. Its code is the shell's status for SIGTERM, so one that
+    no command catches ends the process as SIGTERM would (143, no traceback), never with a
+    bare ``SystemExit``'s 0.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(SIGTERM_EXIT)
 
 
 @contextmanager

@@ -773,6 +773,47 @@ def test_sigterm_where_a_command_handles_it_stops_the_statement_too(db_path: Pat
         ).fetchone() == (0,)
 
 
+def test_sigterm_inside_an_asyncio_callback_still_stops_the_command() -> None:
+    """SIGTERM that lands while the main thread runs an asyncio callback (a report's
+    notebook runs in an event loop, zmq's ``on_poll_ready`` among its callbacks) stops the
+    command all the same: asyncio logged any other exception there ("Exception in
+    callback") and went on, and `smurf report` ran on to the cell's timeout."""
+    import asyncio
+    import signal
+    import threading
+
+    from pipeline.cli_settings import SIGTERM_EXIT, Terminated, sigterm_interrupts
+
+    assert threading.current_thread() is threading.main_thread()  # else SIGTERM ends pytest
+    loop = asyncio.new_event_loop()
+    try:
+        # The callback signals this very process; os.kill runs the handler before it
+        # returns, so Terminated is raised inside the callback. Were it swallowed, the next
+        # callback stops the loop: run_until_complete then raises RuntimeError, not hangs.
+        loop.call_soon(os.kill, os.getpid(), signal.SIGTERM)
+        loop.call_soon(loop.stop)
+        with pytest.raises(Terminated) as stopped, sigterm_interrupts():
+            loop.run_until_complete(loop.create_future())
+    finally:
+        loop.close()
+    # Uncaught, it would end the process as SIGTERM does, with the shell's status for it.
+    assert stopped.value.code == SIGTERM_EXIT
+
+
+def test_sigterm_a_command_does_not_catch_still_ends_it_with_143() -> None:
+    """A command that lets ``Terminated`` through ends as a process SIGTERM kills: status
+    143, no traceback (and never 0, as a bare SystemExit would)."""
+    script = (
+        "import os, signal\nfrom pipeline.cli_settings import sigterm_interrupts\n"
+        "with sigterm_interrupts():\n    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "print('went on')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (143, "", "")
+
+
 def _points_to(fd: Path, target: Path) -> bool:
     try:
         return Path(os.readlink(fd)) == target
