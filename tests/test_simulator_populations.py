@@ -336,6 +336,40 @@ def test_early_boosts_hand_accounts_back_early_in_the_history(world: World) -> N
     assert ends["early-boosts"] < ends["standard"]
 
 
+def test_past_boosts_leave_only_the_owner_losing_far_below_the_rank(world: World) -> None:
+    """In past-boosts every boosted account was boosted in an earlier season: no booster
+    plays it in the history, it is rated 400-1,100 points above its owner when the history
+    starts, and the owner, alone at the keyboard, loses more than wins (the season's record
+    too) while the rank stays far above the owner's skill. With the share at 0.5 about half
+    the boosted accounts are boosted so; in the standard story none."""
+    past = build_world(SimulatorConfig(seed=3, players=2000, assumptions=family("past-boosts")))
+    players = past.players
+    boosted = _members(past, Population.BOOSTED)
+    assert len(boosted) >= 40
+    assert (players.boost_start_s[boosted] > past.now_s).all()  # no stretch in the history
+    truth = truth_frame(past).set_index("puuid")
+    assert truth.loc[players.puuid[boosted], "is_boosted"].all()
+    played = boosted[players.ranked_games[boosted] >= 5]
+    assert len(played) >= 20
+    wins = players.prior_wins[played] + players.wins[played]
+    losses = players.prior_losses[played] + players.losses[played]
+    assert wins.sum() < 0.46 * (wins + losses).sum()
+    assert np.median(players.ladder[played] - players.true_skill()[played]) > 300
+    # Established honest players of the same world stay rated near their skill.
+    normal = _members(past, Population.NORMAL)
+    assert abs(np.median(players.ladder[normal] - players.true_skill()[normal])) < 150
+    # The share is of the boosted accounts: half of them at 0.5, none in the standard story.
+    half = build_world(
+        SimulatorConfig(seed=3, players=2000, assumptions=WorldAssumptions(past_boost_share=0.5))
+    )
+    shares = {}
+    for name, built in (("standard", world), ("half", half)):
+        mine = _members(built, Population.BOOSTED)
+        shares[name] = float((built.players.boost_start_s[mine] > built.now_s).mean())
+    assert shares["standard"] == 0.0
+    assert 0.25 < shares["half"] < 0.75
+
+
 def test_gifted_newcomers_climb_to_a_smurfs_level_and_are_still_rising(world: World) -> None:
     """In the standard story talented newcomers end below the smurfs they resemble and most
     have stopped rising; in gifted-newcomers there are more of them and they climb twice as
@@ -385,6 +419,8 @@ def test_gifted_newcomers_climb_to_a_smurfs_level_and_are_still_rising(world: Wo
         ({"new_account_levelling": 3.0}, "new_account_levelling"),
         ({"newcomer_reach": 0.2}, "newcomer_reach"),
         ({"newcomer_reach": 4.0}, "newcomer_reach"),
+        ({"past_boost_share": 1.5}, "past_boost_share"),
+        ({"past_boost_share": -0.1}, "past_boost_share"),
     ],
 )
 def test_impossible_assumptions_are_refused(change: dict[str, object], message: str) -> None:

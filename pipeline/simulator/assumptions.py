@@ -31,6 +31,8 @@ families and judged on the others.
     tilted-feeders      5 % tilters: honest players who feed in many of the games they lose
     shared-accounts     3 % of accounts shared with a much better friend, who plays them on
                         20-50 % of days all season (boosted, with no booster's stretch)
+    past-boosts         accounts boosted in an earlier season: rated far above their
+                        owners, who play every game since and lose (no booster in sight)
 
 Five more training families move the standard story part of the way towards the held-out
 ones, so the fit sees the knobs move without seeing where the held-out families put them:
@@ -149,6 +151,10 @@ class WorldAssumptions:
     boost_start: when a booster takes a boosted account over, as a range of fractions of
         the history (0: its first day, 1: now); early boosts leave the owner's games since
         as the newest history and the booster's wins mostly in the season's record.
+    past_boost_share: share of boosted accounts a booster played in an earlier season, before
+        the history: they start rated 400-1,100 points above their owner, who plays every
+        game since (no booster's stretch in sight), and the season's record so far is the
+        owner's, a losing one. Only the owner's play, far below the rank, shows the boost.
     new_account_levelling: summoner levels a new account gains a game (an old one gains
         ``OLD_ACCOUNT_LEVELLING``); with smurfs' pace, how fast a smurf's account levels
         against everyone else's.
@@ -175,6 +181,7 @@ class WorldAssumptions:
     bought_share: float = 0.3
     thrown_deaths: float = 2.5
     boost_start: tuple[float, float] = (0.3, 0.8)
+    past_boost_share: float = 0.0
     new_account_levelling: float = 0.3
     newcomer_reach: float = 1.0
 
@@ -222,6 +229,8 @@ class WorldAssumptions:
                 "boost_start is a range (low, high) of fractions of the history, "
                 f"0 <= low <= high <= 1 (got {self.boost_start})."
             )
+        if not 0.0 <= self.past_boost_share <= 1.0:
+            raise SimulatorConfigError("past_boost_share must be a share between 0 and 1.")
         if not 0.05 <= self.new_account_levelling <= 2.0:
             raise SimulatorConfigError("new_account_levelling must be 0.05-2 levels a game.")
         if not 0.5 <= self.newcomer_reach <= 3.0:
@@ -314,6 +323,10 @@ FAMILIES: dict[str, WorldAssumptions] = {
     # Half as many shared accounts among games a little noisier: a model fitted here has
     # seen an account two people play (shared-accounts, held out, has more of them).
     "some-shared": replace(STANDARD, shared_share=0.015, stat_noise=1.05),
+    # Accounts boosted in an earlier season, played since by their owners alone: rated far
+    # above the owner's play, losing, no booster's games to fetch (a world written outside
+    # the simulator had them, and almost no BOOSTED label caught one).
+    "past-boosts": replace(STANDARD, past_boost_share=1.0),
 }
 # Models are fitted on these and judged on the rest (see pipeline.analysis.fit).
 TRAINING_FAMILIES = (

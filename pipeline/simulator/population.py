@@ -213,6 +213,9 @@ def build_players(
         rng, population, kinds, history_start_s, now_s, assumptions.new_account_levelling
     )
     activity = _activity(rng, population, history_start_s, now_s, assumptions)
+    past = _boosted_in_a_past_season(rng, population, assumptions.past_boost_share)
+    for times in (activity["boost_start_s"], activity["boost_end_s"]):
+        times[past] = NEVER_S
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
         rng,
@@ -242,9 +245,47 @@ def build_players(
         **accounts,
         **activity,
         **preferences,
-        **_starting_state(rng, population, kinds, skills["skill"], history_start_s),
+        **_past_boost_state(
+            rng,
+            past,
+            accounts,
+            _starting_state(rng, population, kinds, skills["skill"], history_start_s),
+        ),
         clock_shift_s=clock_shift_s,
     )
+
+
+def _boosted_in_a_past_season(
+    rng: np.random.Generator, population: IntArray, share: float
+) -> BoolArray:
+    """Which boosted accounts a booster played in an earlier season (``share`` of them).
+
+    Drawn only where the share is above 0, so that other worlds stay as they were.
+    """
+    boosted = _is(population, Population.BOOSTED)
+    past = np.zeros(len(population), dtype=bool)
+    if share > 0 and boosted.any():
+        past[boosted] = rng.random(int(boosted.sum())) < share
+    return past
+
+
+def _past_boost_state(
+    rng: np.random.Generator, past: BoolArray, accounts: dict[str, Any], state: dict[str, Any]
+) -> dict[str, Any]:
+    """Accounts boosted in an earlier season start rated 400-1,100 points above their owner;
+    this season the owner has played as many ranked games on them as anyone (20-400),
+    winning about 40 % (``accounts``' record before the history and ``state``'s ratings,
+    changed in place)."""
+    n = int(past.sum())
+    if n:
+        lift = rng.uniform(400, 1100, n)
+        state["mmr"][past] += lift
+        state["ladder"][past] += lift
+        games = accounts["prior_wins"][past] + accounts["prior_losses"][past]
+        wins = rng.binomial(games, 0.4)
+        accounts["prior_wins"][past] = wins
+        accounts["prior_losses"][past] = games - wins
+    return state
 
 
 def _is(population: IntArray, *kinds: Population) -> BoolArray:
