@@ -155,13 +155,23 @@ def _clock_note(config: SimulatorConfig) -> str:
     return f", its clock {counted(config.clock_shift_weeks, 'week', 'weeks')} on: {at:%Y-%m-%d}"
 
 
+def rate_limits_in_words(limits: str) -> str:
+    """A Riot rate-limit header value ("20:1,250:30": requests per seconds) in words."""
+    parts = []
+    for pair in limits.split(","):
+        requests, seconds = pair.split(":")
+        window = "a second" if seconds == "1" else f"every {seconds} s"
+        parts.append(f"{requests} requests {window}")
+    return "rate limits " + ", ".join(parts)
+
+
 def serve_and_crawl(
     config: SimulatorConfig, options: DemoOptions, result: DemoResult, say: Callable[[str], None]
 ) -> None:
     """Serve the world, crawl it with the scheduler, score and store the ground truth; a
     Ctrl-C once the world is served stops the crawl and keeps what it committed."""
     with serve_in_thread(config) as sim:
-        say(f"Simulated Riot API on {sim.url} (limits {DEMO_APP_LIMIT}).")
+        say(f"Simulated Riot API on {sim.url} ({rate_limits_in_words(DEMO_APP_LIMIT)}).")
         settings = Settings(
             db_path=options.db_path,
             riot_api_base=sim.base_url,
@@ -445,6 +455,7 @@ def summarise(db: Database) -> dict[str, Any]:
             "participants": counts.participants,
             "players": counts.players,
             "scored": counts.scored_players,
+            "unlabelled": int((scores["label"] == "INSUFFICIENT_DATA").sum()),
             "checks": counts.account_checks,
         },
         "runs": counts.runs,
@@ -541,6 +552,14 @@ def _say_wrong(wrong: list[dict[str, Any]], say: Callable[[str], None]) -> None:
     say(f"    wrong: {named}" + (f" and {more} more" if more > 0 else ""))
 
 
+def _unlabelled(count: int) -> str:
+    """The scored players left INSUFFICIENT_DATA, in words (nothing when there are none):
+    "scored" counts them, the evaluation's "players with enough games" does not."""
+    if not count:
+        return ""
+    return f" ({count:,} of them unlabelled: too few games or no profile yet)"
+
+
 def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     s = result.summary
     counts = s.get("counts", {})
@@ -550,7 +569,7 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
         f"Stored {counted(counts.get('matches', 0), 'match', 'matches')}, "
         f"{counted(counts.get('participants', 0), 'participant row', 'participant rows')}, "
         f"{counted(counts.get('players', 0), 'player', 'players')}; scored "
-        f"{counts.get('scored', 0):,}; "
+        f"{counts.get('scored', 0):,}{_unlabelled(counts.get('unlabelled', 0))}; "
         f"{counted(counts.get('checks', 0), 'ban check', 'ban checks')}; "
         # The jobs' own count: the live lines count every request the simulator served,
         # the demo's lookups of the players it tracks too.
@@ -562,7 +581,10 @@ def print_summary(result: DemoResult, say: Callable[[str], None]) -> None:
     for job_type, parts in runs.items():
         say(f"  {job_type:<24} {' '.join(parts)}")
     say("")
-    say("Top suspects (main factors):")
+    say(
+        "Top suspects (p: the model's score; conf: how often that label was right on "
+        "held-out crawls at that many stored games; main factors):"
+    )
     for suspect in s.get("suspects", []) or []:
         factors = ", ".join(f"{k} {v:+.2f}" for k, v in suspect["factors"])
         # The label's confidence beside the score: p = 1.00 on 20 games is right 88 % of

@@ -394,3 +394,31 @@ def test_the_demo_builds_the_database_the_global_db_names(
     lake = runner.invoke(cli, ["--db", "ducklake:postgresql://u@h/lake", "demo"])
     assert lake.exit_code == 2 and "not a lake" in lake.stderr
     assert len(given) == 3
+
+
+def test_the_summary_says_how_many_scored_players_are_unlabelled(tmp_path: Path) -> None:
+    """ "Scored" counts players left INSUFFICIENT_DATA, which the evaluation's "players with
+    enough games" does not: the line says how many, and explains the suspects' columns."""
+    from pipeline.demo import DemoResult, print_summary
+
+    counts = {"matches": 2, "participants": 20, "players": 20, "scored": 853, "unlabelled": 212}
+    said: list[str] = []
+    print_summary(DemoResult(tmp_path / "demo.duckdb", summary={"counts": counts}), said.append)
+    assert said[2] == (
+        "Stored 2 matches, 20 participant rows, 20 players; scored 853 (212 of them "
+        "unlabelled: too few games or no profile yet); 0 ban checks; 0 API requests by the jobs."
+    )
+    assert (
+        "Top suspects (p: the model's score; conf: how often that label was right on "
+        "held-out crawls at that many stored games; main factors):"
+    ) in said
+
+
+def test_the_demos_rate_limits_are_said_in_words() -> None:
+    """The simulator's limits read as requests per window, not Riot's header notation."""
+    from pipeline.demo import DEMO_APP_LIMIT, rate_limits_in_words
+
+    assert rate_limits_in_words("20:1,250:30") == (
+        "rate limits 20 requests a second, 250 requests every 30 s"
+    )
+    assert rate_limits_in_words(DEMO_APP_LIMIT).startswith("rate limits ")
