@@ -93,7 +93,7 @@ def test_track_resolves_a_riot_id_and_untrack_stops_tracking(
         (["jobs", "set", "2", "schedule=whenever"], "Unrecognised schedule"),
         (["jobs", "executions", "99"], "No job matches '99'"),
         (["jobs", "set", "MATCH_FETCHR", "suspects_per_run=5"], "No job matches"),
-        (["jobs", "logs", "12345"], "no execution 12345"),
+        (["jobs", "logs", "12345"], "no execution 12345: `smurf jobs executions JOB` lists"),
         (["--platform", "mars", "jobs", "status"], "The platform must be one of"),
         (["analyze", "--min-matches", "-1"], "'--min-matches': -1 is not in the range"),
         (["sql", "--write", "--time-limit-s", "5", "select 1"], "bounds read-only queries"),

@@ -520,7 +520,10 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
     with db.read() as con:
         execution = records.get_execution(con, execution_id)
         if execution is None:
-            raise UnknownJobError(f"There is no execution {execution_id}.")
+            raise UnknownJobError(
+                f"There is no execution {execution_id}: `smurf jobs executions JOB` lists a"
+                " job's executions (`smurf jobs list` names the jobs)."
+            )
         logs = records.execution_logs(con, execution_id)
     click.echo(
         f"Execution {execution_id} ({execution['job_type']}): {execution['status']}"
