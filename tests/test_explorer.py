@@ -636,6 +636,18 @@ def test_job_summary_counts_statuses_and_requests(con: duckdb.DuckDBPyConnection
     assert sum(100 + n for n in range(24)) == summary["api_requests"].sum()
 
 
+def test_job_summary_gives_every_duration_to_two_places(con: duckdb.DuckDBPyConnection) -> None:
+    """A column of durations reads "5.10" beside "3.43", not "5.1": every run time in the
+    job monitor's summary to the same two places."""
+    runs = jobs.executions(con, since=NOW - timedelta(days=30))
+    runs = runs.assign(duration_s=[5.1 + i * 0.01 if i % 2 else 5.1 for i in range(len(runs))])
+    shown = jobs.summary_for_readers(jobs.job_summary(runs))
+    for column in ("median run (s)", "95th percentile run (s)"):
+        texts = present.table_html(shown[[column]])
+        values = re.findall(r"<td>([^<]*)</td>", texts)
+        assert values and all(re.fullmatch(r"\d+\.\d\d", v) for v in values), values
+
+
 def test_executions_window_and_job_filter(con: duckdb.DuckDBPyConnection) -> None:
     """Only runs started since `since`, of the asked job type, with their durations."""
     runs = jobs.executions(con, since=NOW - timedelta(hours=12), job_type="MATCH_FETCHER")

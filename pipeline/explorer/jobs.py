@@ -137,8 +137,14 @@ def job_summary(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_for_readers(summary: pd.DataFrame) -> pd.DataFrame:
-    """``job_summary`` with headings in words, one row per job."""
-    return summary.rename_axis("job").rename(
+    """``job_summary`` with headings in words, one row per job, every duration to two
+    places (a table's numbers lose their trailing zeros: "5.1" read beside "3.43")."""
+    durations = {
+        column: [f"{v:,.2f}" if pd.notna(v) else "" for v in summary[column]]
+        for column in ("median_duration_s", "p95_duration_s")
+        if column in summary
+    }
+    return summary.assign(**durations).rename_axis("job").rename(
         columns={
             "rate_limited": "rate limited",
             "api_requests": "API requests",
