@@ -109,6 +109,38 @@ def test_bad_input_is_one_clear_line(
     assert "Traceback" not in result.output
 
 
+def test_a_rate_limited_run_says_the_jobs_next_run_goes_on(
+    db_path: Path, sim: RunningSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A RATE_LIMITED run's message says why it stopped, and the command beside it says what
+    comes next, true of a scheduled run and of one run from the command line alike: not
+    "try again later" (the scheduler's next run resumes by itself)."""
+    from pipeline.jobs.base import ExecutionOutcome
+    from pipeline.jobs.cli import _print_outcome
+    from pipeline.jobs.types import JobStatus
+
+    message = (
+        "Rate limited during fetch player matches: The application rate limit (every method;"
+        " next: match-v5.getMatch) needs a wait of 7.7 s, more than the 2.0 s allowed."
+    )
+    next_run = "Not a failure: what the run fetched is committed, and the job's next run goes on"
+    _print_outcome(ExecutionOutcome(7, JobStatus.RATE_LIMITED, {}, message, 2.5), "MATCH_FETCHER")
+    said = capsys.readouterr().out
+    assert f"  {message}\n" in said and next_run in said
+    _print_outcome(ExecutionOutcome(8, JobStatus.FAILED, {}, "boom", 2.5), "MATCH_FETCHER")
+    assert "next run" not in capsys.readouterr().out
+    limited = add_execution(db_path, 2, pid=None, status="RATE_LIMITED")
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_executions SET error_message = ?, finished_at = now()::TIMESTAMP"
+            " WHERE id = ?",
+            [message, limited],
+        )
+    logs = smurf(db_path, sim, "jobs", "logs", str(limited))
+    assert logs.exit_code == 0, logs.output
+    assert message in logs.output and next_run in logs.output
+
+
 def test_run_on_some_platforms_works_on_their_players_only(
     db_path: Path, sim: RunningSimulator
 ) -> None:

@@ -243,8 +243,11 @@ def test_a_wait_over_the_budget_never_reads_as_equal_to_it(needed: float, says: 
 
     error = _budget_error(_Wait(needed, "application"), "match-v5.getMatch", 2.0)
     assert says in str(error)
-    # No setting lets a job's user lengthen the wait, so the message does not ask for one.
-    assert str(error).endswith("allowed; try again later.")
+    # No setting lets a job's user lengthen the wait, so the message does not ask for one;
+    # nor does it say to try again: a scheduled job's next run goes on by itself (the jobs'
+    # commands say so beside a RATE_LIMITED run).
+    assert str(error).endswith(" allowed.")
+    assert "try again" not in str(error)
 
 
 def test_a_refusal_names_the_bucket_that_is_full() -> None:

@@ -143,6 +143,21 @@ def _label(config: records.JobConfiguration, configs: list[records.JobConfigurat
     return config.job_type if len(configs) == 1 else f"{config.job_type} (job {config.id})"
 
 
+# What follows a RATE_LIMITED run, said beside its message: true of a run the scheduler
+# started (its next run goes on by itself) and of one run from the command line alike.
+RATE_LIMITED_NEXT = (
+    "Not a failure: what the run fetched is committed, and the job's next run goes on from there."
+)
+
+
+def _print_ending(status: str, error_message: str | None) -> None:
+    """A run's message under its status line, and what comes next when it was rate-limited."""
+    if error_message:
+        click.echo(f"  {error_message}")
+    if status == "RATE_LIMITED":
+        click.echo(f"  {RATE_LIMITED_NEXT}")
+
+
 def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(outcome.status.value, "red")
     metrics = ", ".join(f"{k}={v}" for k, v in outcome.metrics.items())
@@ -151,8 +166,7 @@ def _print_outcome(outcome: ExecutionOutcome, job_type: str) -> None:
         f"{outcome.duration_s:.1f} s ({metrics})",
         fg=colour,
     )
-    if outcome.error_message:
-        click.echo(f"  {outcome.error_message}")
+    _print_ending(outcome.status.value, outcome.error_message)
 
 
 def _progress_printer(job_label: str) -> Any:
@@ -302,8 +316,7 @@ def _run_through(
     metrics = ", ".join(f"{k}={ended.get(k)}" for k in METRIC_NAMES)
     colour = {"SUCCESS": "green", "RATE_LIMITED": "yellow"}.get(status, "red")
     click.secho(f"{label} execution {execution_id}: {status} ({metrics})", fg=colour)
-    if ended.get("error_message"):
-        click.echo(f"  {ended['error_message']}")
+    _print_ending(status, ended.get("error_message"))
     return status
 
 
@@ -529,6 +542,8 @@ def jobs_logs(ctx: click.Context, execution_id: int | None, lines: int) -> None:
         f"Execution {execution_id} ({execution['job_type']}): {execution['status']}"
         + (f" - {execution['error_message']}" if execution["error_message"] else "")
     )
+    if execution["status"] == "RATE_LIMITED":
+        click.echo(RATE_LIMITED_NEXT)
     if len(logs) > lines:
         click.echo(f"(the newest {lines:,} of {len(logs):,} lines; --lines shows more)")
         logs = logs.tail(lines)

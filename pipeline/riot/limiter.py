@@ -233,10 +233,9 @@ def _budget_error(wait: _Wait, method: str, max_wait_s: float | None) -> RateLim
         if wait.limit_type == "application"
         else f"{wait.limit_type} rate limit of {method}"
     )
-    message = (
-        f"The {scope} needs a wait of {needed} s, "
-        f"more than the {allowed} s allowed; try again later."
-    )
+    # No advice on what to do next: a job's run ends RATE_LIMITED on it, and the scheduler's
+    # next run goes on by itself (the job commands say so beside the run).
+    message = f"The {scope} needs a wait of {needed} s, more than the {allowed} s allowed."
     return RateLimitError(
         message,
         retry_after_s=wait.seconds,
