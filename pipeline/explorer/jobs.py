@@ -144,14 +144,18 @@ def summary_for_readers(summary: pd.DataFrame) -> pd.DataFrame:
         for column in ("median_duration_s", "p95_duration_s")
         if column in summary
     }
-    return summary.assign(**durations).rename_axis("job").rename(
-        columns={
-            "rate_limited": "rate limited",
-            "api_requests": "API requests",
-            "records_created": "records created",
-            "median_duration_s": "median run (s)",
-            "p95_duration_s": "95th percentile run (s)",
-        }
+    return (
+        summary.assign(**durations)
+        .rename_axis("job")
+        .rename(
+            columns={
+                "rate_limited": "rate limited",
+                "api_requests": "API requests",
+                "records_created": "records created",
+                "median_duration_s": "median run (s)",
+                "p95_duration_s": "95th percentile run (s)",
+            }
+        )
     )
 
 
