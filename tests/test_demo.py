@@ -355,7 +355,7 @@ def test_a_suspects_line_gives_the_labels_confidence_beside_its_score(tmp_path: 
         "confidence": 0.88,
         "games": 34,
         "tier": "EMERALD",
-        "factors": [("new account record", 3.41), ("lobby stomps", 2.05)],
+        "factors": [("winning record on a new account", 3.41), ("lobby stomps", 2.05)],
     }
     unsure = {**suspect, "riot_id": "Lupi66#Z2U3", "confidence": None}
     summary = {"counts": {}, "suspects": [suspect, unsure]}
@@ -363,7 +363,7 @@ def test_a_suspects_line_gives_the_labels_confidence_beside_its_score(tmp_path: 
     print_summary(DemoResult(tmp_path / "demo.duckdb", summary=summary), said.append)
     assert (
         "  Nelu398#I3BL             SMURF    p=1.00 conf=88% tier=EMERALD games=34: "
-        "new account record +3.41, lobby stomps +2.05"
+        "winning record on a new account +3.41, lobby stomps +2.05"
     ) in said
     assert any(line.startswith("  Lupi66#Z2U3              SMURF    p=1.00 tier=") for line in said)
 

@@ -20,6 +20,7 @@ from pipeline.analysis.explain_cli import (
     tier_text,
     weekly_text,
 )
+from pipeline.analysis.model import factor_phrase
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.cli import cli
 from pipeline.log import configure_logging
@@ -71,6 +72,17 @@ def test_explain_takes_a_score_apart_by_riot_id_or_puuid_prefix(scored_world: Pa
     logit = float(smurf["contribution"].sum())
     assert f"log-odds {logit:+.2f}" in out
     assert len([line for line in out.splitlines() if ", typical " in line]) == len(smurf) - 1
+    # Each factor as its value reads, also one with no effect (a flat stretch of its line):
+    # "+0.00  throwing on an even season  value 0.00, typical 0.09" read as throwing.
+    lines = [line.split()[1:] for line in out.splitlines() if ", typical " in line]
+    for row in smurf[smurf["factor"] != "prior"].itertuples():
+        words = factor_phrase("smurf", row.factor, row.contribution, row.value)
+        assert words.split() in [line[: len(words.split())] for line in lines], words
+    flat = smurf[(smurf["contribution"] == 0) & (smurf["value"] < smurf["baseline"])]
+    assert not flat.empty, "the top SMURF has a factor at no effect below its center"
+    assert factor_phrase("smurf", flat["factor"].iloc[0], 0.0) != factor_phrase(
+        "smurf", flat["factor"].iloc[0], 0.0, flat["value"].iloc[0]
+    )
     assert "Newest 3 of" in out
     newest = expected.games.iloc[0]
     assert isinstance(newest["champion_name"], str) and newest["champion_name"]

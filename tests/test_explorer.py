@@ -1783,40 +1783,93 @@ def test_world_times_are_fixed() -> None:
     assert datetime(2026, 11, 28, 12) == NOW
 
 
-def test_a_factor_below_its_center_reads_as_low() -> None:
-    """A contribution says whether the player's value is high or low: a factor with a
-    negative weight pushes the score up when the value is low ("low season games"), and
-    one with a positive weight pulls it down when low; the top factors and the factor
-    chart read so."""
-    from pipeline.analysis.model import SMURF_MODEL, factor_phrase
+# Every factor of both models in words, as its value reads: above the typical value (the
+# factor's center) and below it. A negative weight raises the score on the low side, so the
+# low words must read as a reason for that ("few season games" raising the smurf score),
+# and a value of 0 that most players have reads as none ("no ...", "little or no ..."), not
+# as "low ...": "low return on old account" on a brand-new account meant nothing, and
+# "steady play" raising the smurf score read as a smurf sign.
+FACTOR_PHRASES = {
+    ("smurf", "new_account_record"): (
+        "winning record on a new account",
+        "little or no winning record on a new account",
+    ),
+    ("smurf", "deliberate_losses"): ("deliberate losses", "little or no sign of deliberate losses"),
+    ("smurf", "lobby_stomps"): ("lobby stomps", "few lobby stomps"),
+    ("smurf", "return_on_old_account"): (
+        "return after a break on an old account",
+        "no return after a break on an old account",
+    ),
+    ("smurf", "season_games"): ("many season games", "few season games"),
+    ("smurf", "lobby_losses"): ("play in games lost", "weak play in games lost"),
+    ("smurf", "rising_on_new_account"): (
+        "learning on a new account",
+        "no newcomer's learning curve",
+    ),
+    ("smurf", "throwing_on_even_season"): (
+        "throwing on an even season",
+        "no throwing on an even season",
+    ),
+    ("smurf", "old_account"): ("old account", "younger account"),
+    ("boosted", "lobby_fall"): ("fall from best week", "little or no fall from best week"),
+    ("boosted", "tier_decline"): (
+        "fall in play against the tier",
+        "no fall in play against the tier",
+    ),
+    ("boosted", "new_by_games"): ("few season games", "many season games"),
+    ("boosted", "lobby_wins"): ("play in games won", "weak play in games won"),
+    ("boosted", "season_record"): ("winning season record", "even or losing season record"),
+    ("boosted", "winning_season_below_tier"): (
+        "record above play at tier",
+        "record in line with play at tier",
+    ),
+    ("boosted", "play_swing"): (
+        "play swinging beyond its results",
+        "play as steady as its results",
+    ),
+    ("boosted", "lobby_stomps"): ("lobby stomps", "few lobby stomps"),
+}
 
-    falling = next(f.name for f in SMURF_MODEL.factors if f.weight < 0)
-    rising = next(f.name for f in SMURF_MODEL.factors if f.weight > 0)
-    falling_words, rising_words = falling.replace("_", " "), rising.replace("_", " ")
-    assert factor_phrase("smurf", falling, 0.8) == f"low {falling_words}"
-    assert factor_phrase("smurf", falling, -0.8) == falling_words
-    assert factor_phrase("smurf", rising, 0.8) == rising_words
-    assert factor_phrase("smurf", rising, -0.8) == f"low {rising_words}"
+
+@pytest.mark.parametrize(("target", "name"), list(FACTOR_PHRASES))
+def test_a_factor_reads_as_what_its_value_means(target: str, name: str) -> None:
+    """A contribution's sign and the factor's weight say whether the player's value sits
+    above or below the typical one; the words say which, in the direction the score moved."""
+    from pipeline.analysis.model import MODELS, factor_phrase
+
+    model = next(m for m in MODELS if m.target == target)
+    factor = next(f for f in model.factors if f.name == name)
+    high, low = FACTOR_PHRASES[target, name]
+    up = 1.0 if factor.weight > 0 else -1.0  # the sign of a value above the center
+    assert factor_phrase(target, name, 0.8 * up) == high
+    assert factor_phrase(target, name, -0.8 * up) == low
+    # No effect (a flat stretch of a bent line): the value says which side it is on, as
+    # `smurf explain` prints it beside "value 0.00, typical 0.09".
+    assert factor_phrase(target, name, 0.0, value=factor.center + 0.01) == high
+    assert factor_phrase(target, name, 0.0, value=factor.center - 0.01) == low
+    assert factor_phrase(target, name, 0.0, value=float("nan")) == high
+    assert factor_phrase(target, name, 0.0) == high
+
+
+def test_every_factor_of_both_models_has_its_words() -> None:
+    """A factor added to a model is worded here too (both ways), not left to "low ..."."""
+    from pipeline.analysis.model import MODELS
+
+    assert {(m.target, f.name) for m in MODELS for f in m.factors} == set(FACTOR_PHRASES)
+
+
+def test_the_top_factors_and_the_chart_read_as_factor_phrase_words_them() -> None:
+    """The top factors and the factor chart name each factor as ``factor_phrase`` words it;
+    a factor the models no longer have keeps its name."""
+    from pipeline.analysis.model import factor_phrase
+
     assert factor_phrase("smurf", "a_retired_factor", 0.8) == "a retired factor"
-    # An established account (many games this season) raising the boosted score.
-    assert factor_phrase("boosted", "new_by_games", 0.9) == "low newness by season games"
-    # Most players have no winning season over weak play (0, below the typical value).
-    assert factor_phrase("boosted", "winning_season_below_tier", -0.1) == (
-        "low record above play at tier"
-    )
-    # No rise in play (most players, veterans too) raising the smurf score a little reads as
-    # what it is, not as "low learning on a new account".
-    assert factor_phrase("smurf", "rising_on_new_account", 0.1) == "steady play"
-    assert factor_phrase("smurf", "rising_on_new_account", -0.4) == "learning on a new account"
-    # Play against the lobby in the games lost, not how many were lost.
-    assert factor_phrase("smurf", "lobby_losses", -2.7) == "weak play in games lost"
-    assert factor_phrase("boosted", "lobby_wins", 0.2) == "play in games won"
-    contributions = {falling: 0.79, rising: 1.2, "prior": -3.0}
+    contributions = {"season_games": 0.79, "new_account_record": 1.2, "prior": -3.0}
     assert scores.top_factors(contributions, "smurf") == (
-        f"{rising_words} +1.20 · low {falling_words} +0.79"
+        "winning record on a new account +1.20 · few season games +0.79"
     )
     ax = plots.factors_figure(pd.Series(contributions), target="smurf").axes[0]
-    assert f"low {falling_words}" in [t.get_text() for t in ax.get_yticklabels()]
+    assert "few season games" in [t.get_text() for t in ax.get_yticklabels()]
 
 
 def test_the_tier_boxes_draw_their_many_outliers_as_faint_dots() -> None:

@@ -299,7 +299,9 @@ def _factor_lines(e: Explanation, target: str) -> list[str]:
     lines = [f"Why the {target} score (each factor's share of its log-odds; + raises it):"]
     named = [
         (
-            factor_phrase(target, str(row["factor"]), float(row["contribution"])),
+            factor_phrase(
+                target, str(row["factor"]), float(row["contribution"]), float(row["value"])
+            ),
             float(row["contribution"]),
             float(row["value"]),
             float(row["baseline"]),

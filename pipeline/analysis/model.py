@@ -557,14 +557,24 @@ MODELS = (SMURF_MODEL, BOOSTED_MODEL)
 _WEIGHTS = {model.target: {f.name: f.weight for f in model.factors} for model in MODELS}
 
 
-# Factors whose names do not read as words on their own.
+# Every factor in words, as a value above its center (the typical player's) reads, and
+# (``_LOW_WORDS``) as one below it reads. The words say what the player's value is, never
+# whether it raised the score: the sign beside them does ("few season games +0.79" raises the
+# smurf score, "many season games -0.40" lowers it).
 _FACTOR_WORDS = {
-    "new_by_games": "newness by season games",
+    "new_account_record": "winning record on a new account",
+    "return_on_old_account": "return after a break on an old account",
+    "season_games": "many season games",
+    # The same reading in the boosted model: above its center, fewer games this season.
+    "new_by_games": "few season games",
+    "season_record": "winning season record",
     # Most players have none of it (0, below the typical value): "low winning season below
     # tier" would read as a poor season.
     "winning_season_below_tier": "record above play at tier",
     "rising_on_new_account": "learning on a new account",
     "lobby_fall": "fall from best week",
+    # Play against the tier baseline, not a fall in rank.
+    "tier_decline": "fall in play against the tier",
     # Play against the lobby in the games won or lost, not how many: "low lobby losses"
     # read as few games lost.
     "lobby_wins": "play in games won",
@@ -573,11 +583,25 @@ _FACTOR_WORDS = {
     "old_account": "old account",
     "play_swing": "play swinging beyond its results",
 }
-# What a value below the center reads as, where "low ..." would not: most players show no
-# rise at all, veterans included, for whom "low learning on a new account" means nothing.
+# What a value below the center reads as, where "low ..." would not. Most players have 0 of
+# a product of two readings (a new account's winning record, throwing, a return on an old
+# account): below the center reads as none ("no ...", "little or no ..."), which on a
+# brand-new account is what "low return on old account" failed to say.
 _LOW_WORDS = {
-    "rising_on_new_account": "steady play",
-    "lobby_fall": "no fall from best week",
+    "new_account_record": "little or no winning record on a new account",
+    "deliberate_losses": "little or no sign of deliberate losses",
+    "lobby_stomps": "few lobby stomps",
+    "return_on_old_account": "no return after a break on an old account",
+    "season_games": "few season games",
+    "new_by_games": "many season games",
+    "season_record": "even or losing season record",
+    "winning_season_below_tier": "record in line with play at tier",
+    # Most players show no rise at all, veterans included: a smurf is at its level from its
+    # first game, so no rise raises the smurf score a little. "steady play" read as a smurf
+    # sign, and "low learning on a new account" means nothing to a veteran.
+    "rising_on_new_account": "no newcomer's learning curve",
+    "lobby_fall": "little or no fall from best week",
+    "tier_decline": "no fall in play against the tier",
     "lobby_wins": "weak play in games won",
     "lobby_losses": "weak play in games lost",
     # Most players throw nothing: "low throwing ..." would read as a little.
@@ -586,17 +610,24 @@ _LOW_WORDS = {
     "old_account": "younger account",
     "play_swing": "play as steady as its results",
 }
+_CENTERS = {model.target: {f.name: f.center for f in model.factors} for model in MODELS}
 
 
-def factor_phrase(target: str, name: str, contribution: float) -> str:
-    """A factor of the ``target`` score in words, led by "low" when the player's value sits
-    below the factor's center: a negative weight pushes the score up there ("low season
-    games" for a new account's few games, where "season games +0.79" would read as many),
-    and a positive one pulls it down. A factor the models no longer have keeps its name."""
+def factor_phrase(target: str, name: str, contribution: float, value: float | None = None) -> str:
+    """A factor of the ``target`` score in words, as the player's value reads: above the
+    factor's center (``_FACTOR_WORDS``) or below it (``_LOW_WORDS``, else "low ..."). A
+    contribution's sign and the factor's weight say which side the value is on (a negative
+    weight pushes the score up below the center, a positive one pulls it down); a factor
+    with no effect (a flat stretch of its line) is placed by its ``value`` when given. A
+    factor the models no longer have keeps its name."""
     words = _FACTOR_WORDS.get(name, name.replace("_", " "))
     weight = _WEIGHTS.get(target, {}).get(name)
-    if not weight or not contribution:
+    if not weight:
         return words
-    if (weight > 0) == (contribution > 0):
+    if contribution:
+        low = (weight > 0) != (contribution > 0)
+    elif value is not None and not np.isnan(value):
+        low = value < _CENTERS[target][name]
+    else:
         return words
-    return _LOW_WORDS.get(name, f"low {words}")
+    return _LOW_WORDS.get(name, f"low {words}") if low else words

@@ -117,7 +117,7 @@ def factors_figure(
     factors: pd.Series, title: str = "Factor contributions", target: str = "smurf"
 ) -> Figure:
     """Horizontal bars: what pushed the ``target`` score up (right) or down (left), each
-    named as ``model.factor_phrase`` words it ("low season games") and labelled with its
+    named as ``model.factor_phrase`` words it ("few season games") and labelled with its
     contribution, as ``smurf explain`` lists them: every factor, one with no effect as a
     dot at 0 labelled 0.00."""
     from pipeline.analysis.model import factor_phrase

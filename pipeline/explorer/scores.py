@@ -434,7 +434,7 @@ def label_score(label: object, smurf_score: object, boosted_score: object) -> fl
 
 def top_factors(contributions: dict[str, float], target: str, *, count: int = 3) -> str:
     """The factors that pushed the ``target`` score up most, in words:
-    ``lobby stomps +0.45 · low season games +0.12`` (``model.factor_phrase``)."""
+    ``lobby stomps +0.45 · few season games +0.12`` (``model.factor_phrase``)."""
     from pipeline.analysis.model import factor_phrase
 
     pushing = sorted(
