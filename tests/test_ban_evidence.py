@@ -125,23 +125,48 @@ def test_reasons_say_what_was_seen_and_why() -> None:
 def test_a_first_check_compares_with_what_was_stored_and_says_so() -> None:
     """Never checked before, the account is compared with the crawl's newest stored game and
     stored level, and the reasons say that rather than naming a look that never happened."""
-    stored = LastSeen(None, None, 1, "EUW1_1", RECENT, 120)
+    stored = LastSeen(None, None, 1, "EUW1_1", RECENT - timedelta(days=1), 120)
     verdict = conclude(stored, seen(newest="EUW1_2"), "Name#EUW", NOW)
-    assert verdict.reasons == ("new games since the newest stored game", "summoner level as stored")
-    again = conclude(RANKED, seen(newest="EUW1_2"), "Name#EUW", NOW)
-    assert again.reasons == ("new games since the last look", "summoner level unchanged")
+    assert verdict.reasons == (
+        "games played after the newest stored one (2026-11-17), the newest on 2026-11-18",
+        "summoner level as stored",
+    )
+    again = conclude(RANKED, seen(newest="EUW1_2", newest_at=NOW), "Name#EUW", NOW)
+    assert again.reasons == (
+        "games played after the newest seen at the last look (2026-11-18), the newest on"
+        " 2026-11-20",
+        "summoner level unchanged",
+    )
+    undated = conclude(
+        LastSeen(None, None, 1, "EUW1_1"), seen(newest="EUW1_2", newest_at=None), "Name#EUW", NOW
+    )
+    assert undated.reasons[0] == "games played after the newest stored one"
 
 
 def test_an_inactive_account_names_the_day_of_its_newest_game() -> None:
-    """A game new to the store may still be old: the reason dates it, so "new games since
-    the newest stored game" beside "no game in the last 30 days" reads as one story."""
+    """A game the crawl had not stored may still be old: the reasons give the day of the
+    newest stored game and of the newest listed, so that the games played after the one and
+    "no game in the last 30 days" read as one story, not as new games and none at once (the
+    top suspect of the demo read "new games since the newest stored game; ...; no game in
+    the last 30 days (the newest on 2026-10-20)")."""
     old = NOW - timedelta(days=INACTIVE_AFTER_DAYS + 20)
     stored = LastSeen(None, None, 1, "EUW1_1", old - timedelta(days=3), 120)
     verdict = conclude(stored, seen(newest="EUW1_2", newest_at=old), "Name#EUW", NOW)
     assert verdict.status == AccountStatus.INACTIVE
-    assert verdict.reasons[0] == "new games since the newest stored game"
-    assert f"no game in the last {INACTIVE_AFTER_DAYS} days (the newest on 2026-10-01)" in (
-        verdict.reasons
+    assert verdict.reasons == (
+        "games played after the newest stored one (2026-09-28), the newest on 2026-10-01",
+        "summoner level as stored",
+        f"no game in the last {INACTIVE_AFTER_DAYS} days",
+    )
+    assert not any("new games" in reason for reason in verdict.reasons)
+    # No game since the newest stored one: that one is old, and dated where it is said.
+    frozen = conclude(
+        stored, seen(newest="EUW1_1", newest_at=stored.newest_match_at), "Name#EUW", NOW
+    )
+    assert frozen.reasons == (
+        "no game since the newest stored game",
+        "summoner level as stored",
+        f"no game in the last {INACTIVE_AFTER_DAYS} days (the newest on 2026-09-28)",
     )
     never = conclude(RANKED, seen(newest=None, newest_at=None), "Name#EUW", NOW)
     assert f"no game in the last {INACTIVE_AFTER_DAYS} days" in never.reasons

@@ -85,7 +85,7 @@ def conclude(
     renamed = bool(
         seen.riot_id and stored_riot_id and seen.riot_id.lower() != stored_riot_id.lower()
     )
-    reasons = _observed(seen, gone, frozen, level, first=last.status is None)
+    reasons = _observed(last, seen, gone, frozen, level)
     if renamed:
         reasons.append(f"Riot ID {stored_riot_id} is now {seen.riot_id}")
     status = _status(last, seen, gone, frozen, level, renamed, now, reasons)
@@ -129,19 +129,26 @@ def _status(
         days=INACTIVE_AFTER_DAYS
     )
     if not recent:
-        # Dated, so that it stands beside "new games since the newest stored game": the
-        # newest game may be new to the store and still old.
+        # Dated, unless the games played after the newest stored one were (``_observed``):
+        # a game the crawl had not stored may still be old.
         newest = seen.newest_match_at
-        when = f" (the newest on {newest:%Y-%m-%d})" if newest is not None else ""
+        dated = newest is not None and frozen is not False
+        when = f" (the newest on {newest:%Y-%m-%d})" if dated else ""
         reasons.append(f"no game in the last {INACTIVE_AFTER_DAYS} days{when}")
     return AccountStatus.ACTIVE if recent else AccountStatus.INACTIVE
 
 
 def _observed(
-    seen: Observation, gone: bool | None, frozen: bool | None, level: bool | None, *, first: bool
+    last: LastSeen,
+    seen: Observation,
+    gone: bool | None,
+    frozen: bool | None,
+    level: bool | None,
 ) -> list[str]:
     """The facts of the check, in words, as `smurf jobs logs` and the player card show them.
-    A ``first`` check compares with what the crawl stored, not with an earlier look."""
+    A first check (``last`` has no status) compares with what the crawl stored, not with an
+    earlier look."""
+    first = last.status is None
     before = "the newest stored game" if first else "the last look"
     reasons = []
     if seen.account is None:
@@ -157,10 +164,23 @@ def _observed(
     if frozen:
         reasons.append(f"no game since {before}")
     elif frozen is False:
-        reasons.append(f"new games since {before}")
+        reasons.append(_played_after(last, seen, first=first))
     if level:
         reasons.append("summoner level as stored" if first else "summoner level unchanged")
     return reasons
+
+
+def _played_after(last: LastSeen, seen: Observation, *, first: bool) -> str:
+    """The newest game listed is not the one seen before: games were played after it. Both
+    days are given, so that an old game the crawl had not stored reads as such beside "no
+    game in the last 30 days" (not as new games and none at once)."""
+    seen_before = "the newest stored one" if first else "the newest seen at the last look"
+    said = f"games played after {seen_before}"
+    if last.newest_match_at is not None:
+        said += f" ({last.newest_match_at:%Y-%m-%d})"
+    if seen.newest_match_at is not None:
+        said += f", the newest on {seen.newest_match_at:%Y-%m-%d}"
+    return said
 
 
 def _gone(last: LastSeen, seen: Observation) -> bool | None:
