@@ -183,17 +183,13 @@ def reading_settings(ctx: click.Context, db_path: str | None = None) -> Settings
     default = settings.db_path
     if named_database(ctx, db_path) is not None or not isinstance(default, Path):
         return settings
-    from pipeline.workspace import demo_chosen_over
+    from pipeline.workspace import demo_fallback
 
     demo = default.with_name(DEMO_DB_PATH.name)
-    if demo == default or not demo_chosen_over(default, demo):
+    said = demo_fallback(default, demo)
+    if said is None:
         return settings
-    why = (
-        f"written after {default}, as `smurf lab` chooses"
-        if default.exists()
-        else f"{default} does not exist"
-    )
-    click.echo(f"Reading {demo}, the demo's database ({why}; --db names another).", err=True)
+    click.echo(said, err=True)
     return settings.replace(db_path=demo)
 
 

@@ -6,7 +6,9 @@ project root, the folder holding ``notebooks/`` and ``data/``, never from the ke
 working directory.
 
 Every notebook finds its database the same way: its ``db_path`` parameter, else
-``SMURF_DB``, else ``data/smurf.duckdb``; either may be a lake URL instead of a file. It
+``SMURF_DB``, else ``data/smurf.duckdb``, or the demo's database when that is missing or was
+written before it (as `smurf sql` reads, ``demo_fallback``, said in the notebook's output);
+either may be a lake URL instead of a file. It
 waits for another program writing that database as long as its ``lock_timeout_s``
 parameter says, else (negative) ``SMURF_LOCK_TIMEOUT_S``, else 30 s, as every command does.
 `smurf lab` picks ``--db``/``SMURF_DB``, else the demo's database when it was built after
@@ -29,10 +31,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class DatabaseChoice:
-    """A database (a file path or a lake) and, in words, where it came from (for messages)."""
+    """A database (a file path or a lake) and, in words, where it came from (for messages);
+    ``said``: the sentence that tells a reader given no database that it reads the demo's
+    (``demo_fallback``), None when it does not."""
 
     path: Location
     source: str
+    said: str | None = None
+
+
+# How a reader given no database is told to read another than the demo's.
+READ_ANOTHER_WITH_A_COMMAND = "give --db or set SMURF_DB"
+READ_ANOTHER_IN_A_NOTEBOOK = "set the db_path parameter or SMURF_DB"
 
 
 class DatabaseNotFoundError(SmurfError):
@@ -54,14 +64,17 @@ def resolve(path: Path | str, root: Path = PROJECT_ROOT) -> Path:
 def notebook_choice(
     db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT
 ) -> DatabaseChoice:
-    """The database a notebook reads: ``db_path``, else ``SMURF_DB``, else the default."""
+    """The database a notebook reads: ``db_path``, else ``SMURF_DB``, else the default, or
+    the demo's when the commands would read it (``demo_fallback``)."""
     if db_path:
         return DatabaseChoice(_located(db_path, root), "the notebook's db_path parameter")
     if env.get("SMURF_DB"):
         return DatabaseChoice(_located(env["SMURF_DB"], root), "from SMURF_DB")
-    return DatabaseChoice(
-        resolve(DEFAULT_DB_PATH, root), "the default: db_path is empty and SMURF_DB is not set"
-    )
+    default, demo = resolve(DEFAULT_DB_PATH, root), resolve(DEMO_DB_PATH, root)
+    said = demo_fallback(default, demo, READ_ANOTHER_IN_A_NOTEBOOK)
+    if said is not None:
+        return DatabaseChoice(demo, "the demo's database", said)
+    return DatabaseChoice(default, "the default: db_path is empty and SMURF_DB is not set")
 
 
 def _located(value: str, root: Path) -> Location:
@@ -71,7 +84,8 @@ def _located(value: str, root: Path) -> Location:
 
 def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT_ROOT) -> Location:
     """The notebook's database (a file's absolute path, or a lake); a missing file is an
-    error (``DatabaseNotFoundError``).
+    error (``DatabaseNotFoundError``). Given none, it reads the demo's database as the
+    commands do, and prints the sentence they say on reading it.
 
     Every notebook starts here, so this also sets the kernel's logging: the product's
     warnings and errors, no info lines (``configure_notebook_logging``)."""
@@ -84,6 +98,8 @@ def notebook_database(db_path: str, env: Mapping[str, str], root: Path = PROJECT
     refuse_directory(choice.path)  # a folder is not "no database": say what it is
     if isinstance(choice.path, Path) and not choice.path.is_file():
         raise DatabaseNotFoundError(choice, root) from None
+    if choice.said is not None:
+        print(choice.said)  # in the cell's output, as a command says it on stderr
     return choice.path
 
 
@@ -110,16 +126,30 @@ def lab_choice(explicit: Location | None, root: Path = PROJECT_ROOT) -> Database
         return DatabaseChoice(explicit.expanduser().resolve(), "given by --db or SMURF_DB")
     default = resolve(DEFAULT_DB_PATH, root)
     demo = resolve(DEMO_DB_PATH, root)
-    if demo_chosen_over(default, demo):
-        return DatabaseChoice(demo, "the demo's, the last one built")
+    said = demo_fallback(default, demo)
+    if said is not None:
+        return DatabaseChoice(demo, "the demo's database", said)
     return DatabaseChoice(default, "the default")
 
 
 def demo_chosen_over(default: Path, demo: Path) -> bool:
     """Whether a reader given no database reads the demo's rather than the default: the
     demo's exists and was written after the default, or the default does not exist (what
-    `smurf lab` opens, and `sql`, `explain` and `evaluate` read)."""
+    `smurf lab` opens, and `sql`, `explain`, `evaluate`, `report` and the notebooks read)."""
     return demo.is_file() and (not default.is_file() or _mtime(demo) >= _mtime(default))
+
+
+def demo_fallback(
+    default: Path, demo: Path, read_another: str = READ_ANOTHER_WITH_A_COMMAND
+) -> str | None:
+    """The sentence a reader given no database says when it reads ``demo`` rather than
+    ``default`` (``demo_chosen_over``), ``read_another`` saying how to read another; None
+    when it reads ``default``. Every reader says this one sentence: the commands on stderr,
+    a notebook in its output."""
+    if demo == default or not demo_chosen_over(default, demo):
+        return None
+    why = f"it was written after {default}" if default.is_file() else f"{default} does not exist"
+    return f"Reading {demo}, the demo's database, since {why}; to read another, {read_another}."
 
 
 def missing_database_advice(root: Path = PROJECT_ROOT) -> str:

@@ -26,8 +26,10 @@ from pipeline.lab import (
 )
 from pipeline.reports import NOTEBOOKS_DIR, NotebookNotFoundError, available_notebooks
 from pipeline.workspace import (
+    READ_ANOTHER_IN_A_NOTEBOOK,
     DatabaseChoice,
     DatabaseNotFoundError,
+    demo_fallback,
     lab_choice,
     notebook_choice,
     notebook_database,
@@ -84,13 +86,45 @@ def test_a_missing_database_names_what_was_looked_for_and_how_to_build_it(
     assert "`make demo`" in message
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "demo.duckdb").touch()
+    # Named but missing, beside the demo's: how to read that one instead.
     with pytest.raises(DatabaseNotFoundError, match="open the notebooks with `smurf lab`"):
-        notebook_database("", {}, tmp_path)
+        notebook_database("", {"SMURF_DB": "data/smurf.duckdb"}, tmp_path)
     # A folder given as the notebook's database is said to be one, not to be missing.
     from pipeline.store.errors import DatabaseIsDirectoryError
 
     with pytest.raises(DatabaseIsDirectoryError, match="is a directory, not a database file"):
         notebook_database(str(tmp_path / "data"), {}, tmp_path)
+
+
+def test_a_notebook_given_no_database_reads_the_demos_as_the_commands_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Opened outside `smurf lab` (no db_path, no SMURF_DB), a notebook reads the demo's
+    database when the default is missing or older, as `smurf sql` does, and says so in the
+    sentence the commands say (naming the notebook's own ways to read another)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "demo.duckdb").touch()
+    assert notebook_database("", {}, tmp_path) == data / "demo.duckdb"
+    said = (
+        f"Reading {data / 'demo.duckdb'}, the demo's database, since {data / 'smurf.duckdb'}"
+        " does not exist; to read another, set the db_path parameter or SMURF_DB.\n"
+    )
+    assert capsys.readouterr().out == said
+    assert said.rstrip("\n") == demo_fallback(
+        data / "smurf.duckdb", data / "demo.duckdb", READ_ANOTHER_IN_A_NOTEBOOK
+    )
+    (data / "smurf.duckdb").touch()
+    os.utime(data / "demo.duckdb", (10, 10))
+    assert notebook_database("", {}, tmp_path) == data / "smurf.duckdb"
+    assert capsys.readouterr().out == ""
+    # Named, it is read, whichever is newer.
+    os.utime(data / "smurf.duckdb", (10, 10))
+    os.utime(data / "demo.duckdb", (1000, 1000))
+    assert notebook_database("data/smurf.duckdb", {}, tmp_path) == data / "smurf.duckdb"
+    assert notebook_choice("", {"SMURF_DB": "data/smurf.duckdb"}, tmp_path).said is None
+    assert notebook_database("", {}, tmp_path) == data / "demo.duckdb"
+    assert "since it was written after" in capsys.readouterr().out
 
 
 def test_lab_opens_the_demo_database_when_it_was_built_last(tmp_path: Path) -> None:

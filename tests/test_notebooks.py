@@ -881,6 +881,49 @@ def test_job_monitor_tables_read_as_words(world_db: Path, tmp_path: Path) -> Non
     assert re.search(r"\d\d:\d\d:\d\d\.\d", page) is None
 
 
+def test_a_notebook_opened_outside_smurf_lab_reads_the_demos_database(
+    world_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone after `make demo` holds data/demo.duckdb and no data/smurf.duckdb. A
+    notebook opened without `smurf lab` (plain JupyterLab with jupytext, or converted and run
+    by nbconvert: no db_path, no SMURF_DB) reads the demo's database, as `smurf sql` does,
+    and says so in its output; it failed in its first cell with DatabaseNotFoundError."""
+    from nbclient import NotebookClient
+
+    project = tmp_path / "project"  # the package's parent is the project root it reads
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "pipeline",
+        project / "pipeline",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (project / "notebooks").mkdir()
+    shutil.copy(find_notebook("04-sql"), project / "notebooks")
+    (project / "data").mkdir()
+    shutil.copyfile(world_db, project / "data" / "demo.duckdb")
+    monkeypatch.delenv("SMURF_DB", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(project))  # the kernel imports the copy
+    nb = load_notebook(project / "notebooks" / "04-sql.py")
+    NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(project / "notebooks")}},
+    ).execute()
+    shown = "".join(
+        str(out.get("text", "")) + str(out.get("data", {}).get("text/markdown", ""))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    )
+    demo, default = project / "data" / "demo.duckdb", project / "data" / "smurf.duckdb"
+    assert (
+        f"Reading {demo}, the demo's database, since {default} does not exist; to read"
+        " another, set the db_path parameter or SMURF_DB."
+    ) in shown
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not default.exists()
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebooks_are_tracked_as_percent_scripts(name: str) -> None:
     """Each notebook's source is a percent-format script on the python3 kernel, so it diffs

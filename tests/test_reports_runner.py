@@ -325,7 +325,13 @@ def test_smurf_report_without_a_database_reads_the_one_lab_opens(
     )
     assert result.exit_code == 0, result.output
     demo = tmp_path / "data" / "demo.duckdb"
-    assert f"Database: {demo} (the demo's, the last one built)" in result.stderr
+    # The sentence `smurf sql` says when it reads the demo's database: one, not two twins.
+    said = (
+        f"Reading {demo}, the demo's database, since {tmp_path / 'data' / 'smurf.duckdb'} does"
+        " not exist; to read another, give --db or set SMURF_DB."
+    )
+    assert said in result.stderr
+    assert "Database: " not in result.stderr
     executed, html = result.stdout.splitlines()
     assert f"found=1 db={demo}" in _stdout(Path(executed)) and Path(html).is_file()
 
