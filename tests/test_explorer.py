@@ -1271,14 +1271,30 @@ def test_the_heading_says_whose_card_is_shown_now(world: Path) -> None:
     chosen = explorer.results.options[2][0].split(" · ")[0]
     assert explorer.heading.value == f"<b>Showing {chosen}</b>, chosen from the list."
     assert explorer.heading.value in explorer.snapshot_html()
+    # Nobody listed: the heading says there is no card, the status why (said once).
     explorer.search("nobody#here")
-    assert explorer.heading.value == (
-        "No card shown: no player is listed for the search <code>nobody#here</code>."
-    )
+    assert explorer.heading.value == "No card shown: no player is listed."
     explorer.search("")
     explorer.min_games.value = 35
-    assert explorer.heading.value == "No card shown: no player passes the filters."
+    assert explorer.heading.value == "No card shown: no player is listed."
     assert explorer.heading in explorer.widget().children
+
+
+def test_a_search_that_finds_nobody_says_so_once_and_blames_no_filter(world: Path) -> None:
+    """A search matching nobody, every filter at its widest: the static copy said "No card
+    shown: no player is listed for the search X", "No player matches X" and "No player
+    selected: nothing passes the filters and the search", which blamed filters that hide
+    nobody. The status says why nobody is listed, once; nothing else repeats it."""
+    explorer = PlayerExplorer(world)
+    explorer.min_score.value = 0
+    explorer.search("nobody#here")
+    snapshot = explorer.snapshot_html()
+    sentences = re.sub(r"<[^>]+>", "", snapshot)
+    assert sentences.count("nobody#here") == 2  # the filters' line, and the status
+    assert "No player matches nobody#here." in sentences
+    assert "No card shown: no player is listed." in sentences
+    assert "filters" not in sentences.replace("No player matches", "")
+    assert "No player selected" not in sentences
 
 
 def test_a_search_shows_its_text_in_the_box(world: Path) -> None:

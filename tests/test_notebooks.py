@@ -536,7 +536,7 @@ def test_player_explorer_where_nobody_could_be_judged_says_why(
     suspect and its status says why nobody is listed."""
     result = run_report("02-player-explorer", {}, out_dir=tmp_path, db_path=unprofiled_db)
     text = _text(result.executed_path)
-    assert "No card shown: no player passes the filters." in text
+    assert "No card shown: no player is listed." in text
     assert "opened on the top suspect" not in text
     assert "Nobody could be judged yet" in text
     assert "Choose Label INSUFFICIENT_DATA to list them." in text

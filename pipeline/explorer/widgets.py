@@ -611,16 +611,15 @@ class PlayerExplorer:
 
     def _showing(self) -> str:
         """The explorer's heading: whose card is shown and how it came to be (the top of
-        the list, the first found by a search, or chosen from the list), or why none is."""
+        the list, the first found by a search, or chosen from the list), or that none is.
+        Why nobody is listed (the search, the filters, nobody scored yet) is the status's to
+        say, once: the heading said it too, and the static copy a third time."""
         search = f"<code>{html.escape(self.query)}</code>"
         name = self._shown_name if self.shown else None
         if name is None:
-            if not self.query:
-                scored = not self.scores.empty
-                return "No card shown: " + (
-                    "no player passes the filters." if scored else "nobody is scored yet."
-                )
-            return f"No card shown: no player is listed for the search {search}."
+            if self.results.options:
+                return "No card shown: choose a player in the list."
+            return "No card shown: no player is listed."
         first = bool(self.results.options) and self.shown == self.results.options[0][1]
         if first and self.query:
             how = f", the first listed for the search {search}"
@@ -653,7 +652,7 @@ class PlayerExplorer:
                 )
             )
             if self.shown
-            else "<p>No player selected: nothing passes the filters and the search.</p>"
+            else ""  # the heading says no card is shown, the status why
         )
         return (
             f"<p>{self.heading.value}</p><p>{filters}{search}</p><p>{self.status.value}</p>"
