@@ -312,7 +312,7 @@ def lab(
                 "since: `smurf lab --reset` replaces it (yours is kept beside it)."
             )
     jupyter_dir = write_lab_defaults(write_kernelspec(work_dir / ".jupyter"))
-    click.echo(choice.said or f"Database: {choice.path} ({choice.source})")
+    click.echo(choice.announcement)
     click.echo(f"Notebooks: working copies in {work_dir}")
     env = lab_environment(dict(os.environ), choice, jupyter_dir)
     command = lab_command(work_dir, jupyter_args, open_browser=not no_browser, notebook=notebook)

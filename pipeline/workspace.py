@@ -39,6 +39,12 @@ class DatabaseChoice:
     source: str
     said: str | None = None
 
+    @property
+    def announcement(self) -> str:
+        """The line a command prints on choosing it: the demo fallback's sentence, else
+        the database and where it came from."""
+        return self.said or f"Database: {self.path} ({self.source})"
+
 
 # How a reader given no database is told to read another than the demo's.
 READ_ANOTHER_WITH_A_COMMAND = "give --db or set SMURF_DB"

@@ -112,7 +112,7 @@ def report(
         database = choice.path
         # On stderr: stdout keeps to the paths of the files written, for scripts. The
         # demo's is said in the words `smurf sql` says it.
-        click.echo(choice.said or f"Database: {choice.path} ({choice.source})", err=True)
+        click.echo(choice.announcement, err=True)
     if ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT:
         out_dir = _default_out_dir(database)
     result = None
