@@ -137,6 +137,46 @@ def test_runs_of_a_job_share_out_platforms_and_global_jobs_run_once(lake_url: st
     assert shards.claim_run(db, 2, sharded=True, platforms=("euw1",)) is not None
 
 
+def test_workers_sharing_a_platform_take_turns_at_it(lake_url: str) -> None:
+    """A worker given one platform is not starved of it by a worker given it and another
+    that claims first every time: refused once, it waits, and the other leaves the platform
+    to its next run; two workers given only that platform alternate."""
+    db = Database(parse_location(lake_url))
+    both, kr_only, kr_too = shards.Turns(), shards.Turns(), shards.Turns()
+
+    def rounds(first: shards.Turns, second: shards.Turns, platforms: tuple[str, ...]) -> list:
+        """Both workers fire at once each round, the first always a moment earlier; each
+        round's runs end before the next."""
+        seen = []
+        for _ in range(6):
+            one = shards.claim_run(db, 2, sharded=True, platforms=platforms, turns=first)
+            two = shards.claim_run(db, 2, sharded=True, platforms=("kr",), turns=second)
+            seen.append(tuple(None if c is None else c.platforms for c in (one, two)))
+            for c in (one, two):
+                if c is not None:
+                    c.release()
+        return seen
+
+    try:
+        mixed = rounds(both, kr_only, ("euw1", "kr"))
+        assert mixed == [(("euw1", "kr"), None), (("euw1",), ("kr",))] * 3
+        # A refused run names who holds the platform; with no run on it, who waits for it.
+        holding = shards.claim_run(db, 2, sharded=True, platforms=("kr",), turns=both)
+        assert holding is not None
+        assert shards.claim_run(db, 2, sharded=True, platforms=("kr",), turns=kr_only) is None
+        assert any("runs job 2 for kr" in h for h in shards.holders(db, 2, ("kr",)))
+        holding.release()
+        assert shards.claim_run(db, 2, sharded=True, platforms=("kr",), turns=both) is None
+        assert [h for h in shards.holders(db, 2, ("kr",)) if "waits to run job 2 for kr" in h]
+        both.stop_waiting()
+        # Two workers given only kr alternate; the second still waits from above: it starts.
+        alike = rounds(kr_too, kr_only, ("kr",))
+        assert alike == [(None, ("kr",)), (("kr",), None)] * 3
+    finally:
+        for turns in (both, kr_only, kr_too):
+            turns.stop_waiting()
+
+
 def test_a_released_run_frees_its_job_at_once(lake_url: str) -> None:
     """The next run may claim a job the moment the last one released it: the lock goes
     with the release, not when the server has ended the released session's backend."""

@@ -277,8 +277,8 @@ def test_three_workers_on_two_regions_store_what_one_process_stores(
                 list(workers.values()),
             )
             # Which worker claims a platform first is the scheduler's luck: the two-region
-            # worker may have fetched for kr every time so far. The kr worker runs on its
-            # schedule and gets a turn once the other's run ends.
+            # worker may have fetched for kr every time so far. Refused, the kr worker waits
+            # for kr, and the two-region worker leaves kr to its next run (shards.Turns).
             wait_for(
                 "for the kr worker to run a fetch of its own",
                 lambda: scalar(

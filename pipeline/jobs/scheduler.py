@@ -184,6 +184,7 @@ class JobScheduler:
                 await asyncio.gather(*pending, return_exceptions=True)
         self._release_lock()
         await asyncio.to_thread(self._leadership.resign)
+        await asyncio.to_thread(shards.PROCESS_TURNS.stop_waiting)
         await asyncio.to_thread(self._presence.leave)
         self.state = "STOPPED"
         log.info("scheduler.stopped")

@@ -9,6 +9,10 @@ shard of their platform.
   lock for each platform it covers (PostgreSQL advisory locks, ``pipeline.store.locks``):
   one run of a job per platform at a time, across machines. A run covers the worker's
   platforms whose locks are free, and does not start when none is.
+- **Turns.** Workers serving the same platform take turns at it (``Turns``): a worker
+  refused a platform waits for it, and the others leave it free for that worker's next run.
+  Without this, a worker given several platforms, firing a moment earlier each time, would
+  keep a platform from a worker given only that one for as long as both run.
 - **Global jobs** (the analyzer, the report, maintenance) run once for the whole lake: only
   the worker holding the leader lock schedules them, and a run (scheduled or by hand) holds
   the job's lock for ``*``.
@@ -24,9 +28,11 @@ works on.
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pipeline.log import get_logger
 from pipeline.riot.routing import PLATFORMS
 from pipeline.store import Database
 from pipeline.store.location import LakeLocation
@@ -34,6 +40,7 @@ from pipeline.store.locks import (
     JOB_NAMESPACE,
     LEADER_LOCK,
     NAMESPACE,
+    WAIT_NAMESPACE,
     SessionLock,
     connect,
     job_lock_key,
@@ -42,6 +49,8 @@ from pipeline.store.locks import (
 
 if TYPE_CHECKING:
     import psycopg
+
+log = get_logger(__name__)
 
 GLOBAL_SHARD = "*"
 
@@ -71,19 +80,93 @@ class Claim:
         self.locks.clear()
 
 
+class Turns:
+    """The platforms one worker waits for, so that workers sharing a platform take turns.
+
+    A run refused a platform (another run holds it) leaves a wait lock on it, held until a
+    run of this worker gets the platform. A run leaves alone, even when free, a platform
+    another worker waits for and this one does not; its own refusal then makes it the
+    waiting one. A process is one worker (``PROCESS_TURNS``); a wait dies with its process,
+    and a stopping scheduler lets go of its waits (``stop_waiting``).
+    """
+
+    def __init__(self) -> None:
+        self._waits: dict[tuple[str, int, str], SessionLock] = {}
+        self._lock = threading.Lock()
+
+    def waits_elsewhere(self, catalog_uri: str, config_id: int, platforms: list[str]) -> set[str]:
+        """The platforms of ``platforms`` another worker waits to run job ``config_id`` on."""
+        with self._lock:
+            mine = {p for (uri, job, p) in self._waits if uri == catalog_uri and job == config_id}
+        keys = {job_lock_key(config_id, p): p for p in platforms if p not in mine}
+        if not keys:
+            return set()
+        with connect(catalog_uri) as session:
+            rows = session.execute(
+                "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory'"
+                " AND granted AND classid = %s AND objid::bigint = ANY(%s)"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [WAIT_NAMESPACE, list(keys)],
+            ).fetchall()
+        return {keys[int(row[0])] for row in rows}
+
+    def wait(self, catalog_uri: str, config_id: int, platform: str) -> None:
+        """Wait for a turn at job ``config_id`` on ``platform`` (unless another waits first)."""
+        with self._lock:
+            if (catalog_uri, config_id, platform) in self._waits:
+                return
+            lock = SessionLock(
+                catalog_uri,
+                WAIT_NAMESPACE,
+                job_lock_key(config_id, platform),
+                f"waits to run job {config_id} for {platform}",
+            )
+            if lock.try_acquire():
+                self._waits[(catalog_uri, config_id, platform)] = lock
+
+    def served(self, catalog_uri: str, config_id: int, platform: str) -> None:
+        """This worker got its turn: stop waiting for it."""
+        with self._lock:
+            lock = self._waits.pop((catalog_uri, config_id, platform), None)
+        if lock is not None:
+            lock.release()
+
+    def stop_waiting(self) -> None:
+        with self._lock:
+            locks = list(self._waits.values())
+            self._waits.clear()
+        for lock in locks:
+            lock.release()
+
+
+PROCESS_TURNS = Turns()
+
+
 def claim_run(
-    db: Database, config_id: int, *, sharded: bool, platforms: tuple[str, ...] | None
+    db: Database,
+    config_id: int,
+    *,
+    sharded: bool,
+    platforms: tuple[str, ...] | None,
+    turns: Turns = PROCESS_TURNS,
 ) -> Claim | None:
-    """Reserve what a run of job ``config_id`` works on; None when another run holds it all."""
+    """Reserve what a run of job ``config_id`` works on; None when another run holds it all,
+    or it is another worker's turn at what is free (``Turns``)."""
     wanted = (platforms or PLATFORMS) if sharded else None
     if not isinstance(db.path, LakeLocation):
         return Claim(platforms if sharded else None)
+    catalog_uri = db.path.catalog_uri
     keys = list(wanted) if wanted is not None else [GLOBAL_SHARD]
+    their_turn = turns.waits_elsewhere(catalog_uri, config_id, keys) if sharded else set()
+    if their_turn:
+        log.info("job.turn_left", job_config_id=config_id, platforms=sorted(their_turn))
     claim = Claim(tuple(wanted) if wanted is not None else None)
     taken: list[str] = []
     for key in keys:
+        if key in their_turn:
+            continue
         lock = SessionLock(
-            db.path.catalog_uri,
+            catalog_uri,
             JOB_NAMESPACE,
             job_lock_key(config_id, key),
             f"runs job {config_id} for {key}",
@@ -91,6 +174,12 @@ def claim_run(
         if lock.try_acquire():
             claim.locks.append(lock)
             taken.append(key)
+    if sharded:
+        for key in keys:
+            if key in taken:
+                turns.served(catalog_uri, config_id, key)
+            else:
+                turns.wait(catalog_uri, config_id, key)
     if not taken:
         return None
     if wanted is not None:
@@ -103,9 +192,12 @@ def holders(db: Database, config_id: int, platforms: tuple[str, ...] | None) -> 
     if not isinstance(db.path, LakeLocation):
         return []
     found: list[str] = []
-    for key in platforms or [GLOBAL_SHARD]:
-        lock = SessionLock(db.path.catalog_uri, JOB_NAMESPACE, job_lock_key(config_id, key), "")
-        found += [h for h in lock.holders() if h not in found]
+    for namespace in (JOB_NAMESPACE, WAIT_NAMESPACE):
+        for key in platforms or [GLOBAL_SHARD]:
+            lock = SessionLock(db.path.catalog_uri, namespace, job_lock_key(config_id, key), "")
+            found += [h for h in lock.holders() if h not in found]
+        if found:
+            break  # a worker waiting for its turn is named only when no run holds the job
     return found
 
 

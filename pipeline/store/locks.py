@@ -13,6 +13,8 @@ in a PostgreSQL session, so it is freed by the server the moment its process die
   never take it.
 - **Job locks.** One run of a job per shard at a time, across machines: the run holds the
   lock on a connection of its own for as long as it lasts.
+- **Wait locks.** Held by a worker refused a job on a platform, until it gets a turn: the
+  others then leave the platform to it (``pipeline.jobs.shards.Turns``).
 - **The leader lock.** Held by the one worker that runs the jobs that must run once for the
   whole lake (the analyzer, the report, maintenance).
 
@@ -49,6 +51,7 @@ NAMESPACE = 0x534D5246
 WRITE_LOCK = 1
 LEADER_LOCK = 2
 JOB_NAMESPACE = NAMESPACE + 1
+WAIT_NAMESPACE = NAMESPACE + 2  # a worker waiting for its turn at a job on a platform
 
 
 APPLICATION_PREFIX = "smurf "
@@ -91,7 +94,9 @@ def lock_holders(session: psycopg.Connection[Any], namespace: int, key: int) -> 
     rows = session.execute(
         "SELECT coalesce(nullif(a.application_name, ''), 'backend ' || l.pid::text)"
         " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s",
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s"
+        # Advisory locks are per database: another lake's catalog on the server has its own.
+        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         [namespace, key],
     ).fetchall()
     return [str(r[0]) for r in rows]
