@@ -20,10 +20,14 @@ from pipeline.analysis.fit import (
     precision_by_games,
     probability,
     threshold_for_precision,
+    with_second_part,
 )
+from pipeline.analysis.metrics import roc_auc
 from pipeline.analysis.model import (
+    BOOSTED_MODEL,
     MODELS,
     OLD_ACCOUNT_FROM_LEVEL,
+    RANK_NOT_HELD_MODEL,
     SMURF_MODEL,
     Factor,
     LogisticModel,
@@ -224,6 +228,58 @@ def test_a_factor_fitted_beside_a_kept_model_adds_to_it() -> None:
     assert model.intercept == pytest.approx(-2.5, abs=0.1)
 
 
+RANK_NOT_HELD_INPUTS = [f.name for f in RANK_NOT_HELD_MODEL.factors]
+
+
+def test_the_second_part_learns_the_cases_the_first_part_misses() -> None:
+    """The boosted model's second part is fitted on the rows its first part passes over
+    (p < 0.1): there, playing below the tier marks a boosted account; where the first part
+    sees the case, the same reading says nothing. Fitted on every row the line would be
+    diluted; on the missed rows it is steep, and the combined model ranks the missed cases
+    far better than the first part alone."""
+    rng = np.random.default_rng(11)
+    n = 60_000
+    seen = rng.normal(size=n)  # what the first part reads: a booster in sight
+    below = rng.normal(size=n)  # play below the tier
+    hidden = rng.random(n) < 0.02  # boosted out of sight: only playing below the tier shows
+    shown = rng.random(n) < 1 / (1 + np.exp(-(-4.0 + 2.5 * seen)))
+    below = np.where(hidden, below + 2.0, np.where(shown, below - 1.0, below))
+    frame = pd.DataFrame(
+        {
+            "seen": seen,
+            **{name: below for name in RANK_NOT_HELD_INPUTS},
+            "is_boosted": (hidden | shown).astype(float),
+        }
+    )
+    first = LogisticModel("boosted", -4.0, (Factor("seen", 2.5, 0.0),))
+    combined = with_second_part(first, frame)
+    second = combined.rank_not_held
+    assert second is not None and second.target == "boosted"
+    assert [f.name for f in second.factors] == RANK_NOT_HELD_INPUTS
+    missed = probability(first, frame) < 0.1
+    # Fitted on the missed rows alone, exactly as a fit on them gives it.
+    alone = fit_model(
+        frame[missed],
+        frame.loc[missed, "is_boosted"].to_numpy(),
+        "boosted",
+        RANK_NOT_HELD_INPUTS,
+        100.0,
+        bent=dict.fromkeys(RANK_NOT_HELD_INPUTS, 1.0),
+    )
+    assert second == alone
+    # The combined probability is "either part": 1 - (1 - p1)(1 - p2).
+    p1, p2 = probability(first, frame), probability(second, frame)
+    assert probability(combined, frame) == pytest.approx(1 - (1 - p1) * (1 - p2), rel=1e-9)
+    truth = frame["is_boosted"].to_numpy()
+    assert roc_auc(truth[hidden | ~shown], probability(combined, frame)[hidden | ~shown]) > (
+        roc_auc(truth[hidden | ~shown], p1[hidden | ~shown]) + 0.2
+    )
+    # A model without a shipped second part gets none.
+    smurf = LogisticModel("smurf", -2.0, (Factor("seen", 1.0, 0.0),))
+    assert with_second_part(smurf, frame) is smurf
+    assert BOOSTED_MODEL.rank_not_held is RANK_NOT_HELD_MODEL
+
+
 def _levelled_world(rng: np.random.Generator, players: int, world: int) -> pd.DataFrame:
     """Every factor of both models as noise but the account's level: a fifth of the smurfs
     play on accounts of level 300-900, the others on level 30-80; everyone else's levels
@@ -232,7 +288,7 @@ def _levelled_world(rng: np.random.Generator, players: int, world: int) -> pd.Da
     old = smurf & (rng.random(players) < 0.2)
     level = np.where(old, rng.uniform(300, 900, players), rng.uniform(30, 80, players))
     level = np.where(smurf, level, rng.uniform(30, 900, players))
-    names = sorted({f.name for m in MODELS for f in m.factors})
+    names = sorted({f.name for m in MODELS for f in m.factors} | set(RANK_NOT_HELD_INPUTS))
     data = pd.DataFrame({name: rng.normal(size=players) for name in names})
     return data.assign(
         account_level=np.log(level),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,13 @@ from pipeline.analysis import (
     write_scores,
 )
 from pipeline.analysis.errors import AnalysisError, UnknownPlayerError
-from pipeline.analysis.model import Factor, LogisticModel
+from pipeline.analysis.model import (
+    BOOSTED_MODEL,
+    RANK_NOT_HELD,
+    Factor,
+    LogisticModel,
+    factor_phrase,
+)
 from pipeline.analysis.scoring import (
     BOOSTED,
     LABEL_PRECISION_BY_GAMES,
@@ -152,6 +159,73 @@ def test_a_winning_season_over_weak_play_at_its_tier_raises_the_boosted_score(
     assert -0.2 < scores.loc["even", factor] <= 0.0
     assert scores.loc["owner", "boosted_score"] > 3 * scores.loc["even", "boosted_score"]
     assert scores.loc["owner", "label"] == BOOSTED
+
+
+def test_an_owner_losing_back_a_rank_they_cannot_hold_raises_the_boosted_score(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Weak games at DIAMOND, no booster's games stored, and a season lost 70-130: the rank
+    its owner's own play does not hold (the boosted model's second part) labels the account
+    BOOSTED; the same games on an even season stay NORMAL. The contributions still add up
+    to the boosted log-odds, and ``explain`` names the part, its probability the value."""
+    _ordinary(con)
+    weak = games_every(20, won=[True, False, False], strength=0.55)
+    for seed, (puuid, wins, losses) in enumerate((("owner", 70, 130), ("even", 100, 100))):
+        add_matches(con, puuid, weak, level=250, seed=300 + seed)
+        set_profile(con, puuid, level=250, wins=wins, losses=losses, tier="DIAMOND")
+    scores = score_players(con).set_index("puuid")
+    part = f"contrib_boosted_{RANK_NOT_HELD}"
+    assert scores.loc["owner", part] > scores.loc["even", part]
+    assert scores.loc["owner", "boosted_score"] > 0.9
+    assert scores.loc["owner", "label"] == BOOSTED
+    assert scores.loc["even", "boosted_score"] < 0.1
+    assert scores.loc["even", "label"] == NORMAL
+    contributions = scores[contribution_columns(scores.reset_index(), "boosted")]
+    assert contributions.sum(axis=1).to_numpy() == pytest.approx(
+        scores["boosted_logit"].to_numpy(), abs=1e-9
+    )
+    factors = explain(con, "owner").factors
+    (row,) = factors[factors["factor"] == RANK_NOT_HELD].to_dict("records")
+    assert row["contribution"] == pytest.approx(scores.loc["owner", part])
+    assert row["value"] > 0.5 > 0.05 > row["baseline"]
+    assert factor_phrase("boosted", RANK_NOT_HELD, row["contribution"]) == (
+        "a rank its owner's own play does not hold"
+    )
+
+
+def test_the_second_part_of_the_boosted_model_reads_zero_for_a_typical_player() -> None:
+    """A player at every center of both parts scores the prior, a typical player's odds of
+    either part, and the second part's share is 0; one the second part sees more in gets a
+    positive share, one the first part already calls boosted a share below 0 but never below
+    minus what the part lifts a typical player's log-odds. Every row adds up to the log-odds
+    of 1 - (1 - p1)(1 - p2)."""
+    second = BOOSTED_MODEL.rank_not_held
+    assert second is not None
+    centers = {f.name: f.center for f in (*BOOSTED_MODEL.factors, *second.factors)}
+    rows = pd.DataFrame([centers] * 3)
+    rows.loc[1, "losing_season_below_tier"] = 1.5  # an owner losing back a rank
+    rows.loc[2, "lobby_fall"] = 0.6  # a booster's best week in sight, the owner's after
+    rows.loc[2, "play_swing"] = -0.8
+    contributions = BOOSTED_MODEL.contributions(rows)
+    p1 = 1 / (
+        1
+        + np.exp(
+            -dataclasses.replace(BOOSTED_MODEL, rank_not_held=None).contributions(rows).sum(axis=1)
+        )
+    )
+    p2 = 1 / (1 + np.exp(-second.contributions(rows).sum(axis=1)))
+    either = np.log(1 - (1 - p1) * (1 - p2)) - np.log((1 - p1) * (1 - p2))
+    assert contributions.sum(axis=1).to_numpy() == pytest.approx(either.to_numpy(), abs=1e-9)
+    part = contributions[RANK_NOT_HELD]
+    typical_lift = contributions.loc[0, "prior"] - BOOSTED_MODEL.intercept
+    assert typical_lift > 0.5
+    assert part[0] == pytest.approx(0.0, abs=1e-12)
+    assert part[1] > 2.0
+    assert -typical_lift <= part[2] < -0.5
+    assert factor_phrase("boosted", RANK_NOT_HELD, part[1]) == (
+        "a rank its owner's own play does not hold"
+    )
+    assert factor_phrase("boosted", RANK_NOT_HELD, part[2]) == "play that holds its rank"
 
 
 def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(

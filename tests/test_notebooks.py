@@ -484,7 +484,7 @@ def test_smurf_report_without_suspects_writes_a_csv_of_its_header_and_says_so(
     written = pd.read_csv(csv)
     assert written.empty
     assert [c for c in written.columns if c.startswith("contrib_")] == [
-        f"contrib_{model.target}_{factor.name}" for model in MODELS for factor in model.factors
+        f"contrib_{model.target}_{name}" for model in MODELS for name in model.contribution_names
     ]
     text = _text(result.executed_path)
     assert (

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline.analysis.errors import UnknownPlayerError
 from pipeline.analysis.features import feature_frame, game_frame
-from pipeline.analysis.model import MODELS, factor_inputs
+from pipeline.analysis.model import MODELS, RANK_NOT_HELD, factor_inputs, sigmoid
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
 from pipeline.analysis.scoring import score_frame
 from pipeline.analysis.spread import PlaySpread, crawl_spread
@@ -24,8 +24,9 @@ class Explanation:
 
     factors: one row per (target, factor): the player's input ``value``, the ``baseline``
         (the model's center, a typical player), the ``weight`` and the ``contribution`` to the
-        target's logit; the ``prior`` row holds the intercept. Contributions of a target add
-        up to its logit.
+        target's logit; the ``prior`` row holds the intercept, and a model's second part
+        (``model.RANK_NOT_HELD``) its probability as the value, a typical player's as the
+        baseline. Contributions of a target add up to its logit.
     games: the analysed games, newest first, with each metric, the composite z-score
         against the tier x role baseline of the game's tier (``perf_z``) and of the player's
         current tier (``perf_z_current``), and as the payload gave them the champion's name
@@ -73,6 +74,21 @@ def _factor_table(features: pd.DataFrame, scores: pd.DataFrame, spread: PlaySpre
                     "baseline": f.center,
                     "weight": f.weight,
                     "contribution": float(scores[f"{prefix}{f.name}"].iloc[0]),
+                }
+            )
+        second = model.rank_not_held
+        if second is not None:
+            # Its value is the second part's own probability; typical, a typical player's.
+            rows.append(
+                {
+                    "target": model.target,
+                    "factor": RANK_NOT_HELD,
+                    "value": float(
+                        sigmoid(second.contributions(inputs.to_frame().T).sum(axis=1)).iloc[0]
+                    ),
+                    "baseline": float(sigmoid(pd.Series([second.intercept])).iloc[0]),
+                    "weight": None,
+                    "contribution": float(scores[f"{prefix}{RANK_NOT_HELD}"].iloc[0]),
                 }
             )
     return pd.DataFrame(rows)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pipeline.analysis.errors import AnalysisError
 
 # Recorded with every stored score; bump when features, weights or labels change meaning.
-MODEL_VERSION = "smurf-logit-19"
+MODEL_VERSION = "smurf-logit-20"
 
 RANKED_SOLO_QUEUE = 420
 

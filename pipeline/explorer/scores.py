@@ -217,7 +217,7 @@ def _no_factors() -> pd.DataFrame:
     from pipeline.analysis.model import MODELS
 
     names = [
-        f"contrib_{model.target}_{factor.name}" for model in MODELS for factor in model.factors
+        f"contrib_{model.target}_{name}" for model in MODELS for name in model.contribution_names
     ]
     return pd.DataFrame({name: pd.Series(dtype=float) for name in names})
 
