@@ -195,37 +195,38 @@ def test_an_owner_losing_back_a_rank_they_cannot_hold_raises_the_boosted_score(
 
 def test_the_second_part_of_the_boosted_model_reads_zero_for_a_typical_player() -> None:
     """A player at every center of both parts scores the prior, a typical player's odds of
-    either part, and the second part's share is 0; one the second part sees more in gets a
-    positive share, one the first part already calls boosted a share below 0 but never below
-    minus what the part lifts a typical player's log-odds. Every row adds up to the log-odds
-    of 1 - (1 - p1)(1 - p2)."""
+    either part, every share 0. The second part's share is 0 whenever it reads the player
+    as typical, whatever the first part says (a booster's fall in sight); above 0 where it
+    sees a rank the play does not hold, below 0 where the play holds it. The first part's
+    factors keep their signs, scaled alike; every row adds up to the log-odds of
+    1 - (1 - p1)(1 - p2)."""
     second = BOOSTED_MODEL.rank_not_held
     assert second is not None
     centers = {f.name: f.center for f in (*BOOSTED_MODEL.factors, *second.factors)}
-    rows = pd.DataFrame([centers] * 3)
+    rows = pd.DataFrame([centers] * 4)
     rows.loc[1, "losing_season_below_tier"] = 1.5  # an owner losing back a rank
-    rows.loc[2, "lobby_fall"] = 0.6  # a booster's best week in sight, the owner's after
-    rows.loc[2, "play_swing"] = -0.8
+    rows.loc[2, ["lobby_fall", "play_swing"]] = [0.6, -0.8]  # a booster's week, then the owner
+    rows.loc[3, "recent_below_tier"] = -1.0  # playing well above the tier
     contributions = BOOSTED_MODEL.contributions(rows)
-    p1 = 1 / (
-        1
-        + np.exp(
-            -dataclasses.replace(BOOSTED_MODEL, rank_not_held=None).contributions(rows).sum(axis=1)
-        )
-    )
+    first = dataclasses.replace(BOOSTED_MODEL, rank_not_held=None).contributions(rows)
+    p1 = 1 / (1 + np.exp(-first.sum(axis=1)))
     p2 = 1 / (1 + np.exp(-second.contributions(rows).sum(axis=1)))
     either = np.log(1 - (1 - p1) * (1 - p2)) - np.log((1 - p1) * (1 - p2))
     assert contributions.sum(axis=1).to_numpy() == pytest.approx(either.to_numpy(), abs=1e-9)
+    assert contributions.loc[0, "prior"] == pytest.approx(float(either[0]))
+    assert (contributions.drop(columns="prior").loc[0] == 0.0).all()
     part = contributions[RANK_NOT_HELD]
-    typical_lift = contributions.loc[0, "prior"] - BOOSTED_MODEL.intercept
-    assert typical_lift > 0.5
-    assert part[0] == pytest.approx(0.0, abs=1e-12)
     assert part[1] > 2.0
-    assert -typical_lift <= part[2] < -0.5
+    assert part[2] == pytest.approx(0.0, abs=1e-12)
+    assert part[3] <= 0.0
+    falls = ["lobby_fall", "play_swing"]
+    shares = contributions.loc[2, falls] / first.loc[2, falls]
+    assert 0.5 < shares.iloc[0] <= 1.0
+    assert shares.iloc[0] == pytest.approx(shares.iloc[1])
     assert factor_phrase("boosted", RANK_NOT_HELD, part[1]) == (
         "a rank its owner's own play does not hold"
     )
-    assert factor_phrase("boosted", RANK_NOT_HELD, part[2]) == "play that holds its rank"
+    assert factor_phrase("boosted", RANK_NOT_HELD, -0.1) == "play that holds its rank"
 
 
 def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(

@@ -172,13 +172,14 @@ class LogisticModel:
 
     ``rank_not_held``: a second model for the same target, read as another way of being it
     (either suffices: the probability is ``1 - (1 - p) * (1 - p_second)``). The ``prior`` is
-    then a typical player's log-odds of either (both parts at every center), and the second
-    part's share is one more contribution, ``RANK_NOT_HELD``: how far it lifts the player's
-    log-odds above the first part's own, less what it lifts a typical player's. It is 0 for
-    a typical player, above 0 where the second part sees more than in a typical player, and
-    below 0 (at most what it lifts a typical player's) where it sees less or the first part
-    already says it all; the contributions still add up to the logit. The boosted model has
-    one (``BOOSTED_MODEL``).
+    then a typical player's log-odds of either (both parts at every center); the second
+    part's share is one more contribution, ``RANK_NOT_HELD``: how far its reading of the
+    player moves the log-odds from where a typical reading of it would leave them (0 when
+    the part reads the player as typical, above 0 when it sees more); and the first part's
+    factors share the rest in proportion to their own contributions (the two parts combined
+    move the log-odds a little less than the first part alone: each factor's share is its
+    own contribution scaled alike, never turned around). The contributions still add up to
+    the logit. The boosted model has one (``BOOSTED_MODEL``).
     """
 
     target: str
@@ -201,13 +202,18 @@ class LogisticModel:
         if self.rank_not_held is not None:
             own = out.sum(axis=1).to_numpy(dtype="float64")
             second = self.rank_not_held.contributions(inputs).sum(axis=1).to_numpy("float64")
-            typical = float(
-                either_logit(np.array([self.intercept]), np.array([self.rank_not_held.intercept]))[
-                    0
-                ]
-            )
+            usual = np.full(len(own), self.rank_not_held.intercept)
+            typical = float(either_logit(np.array([self.intercept]), usual[:1])[0])
+            at_usual = either_logit(own, usual)  # the second part reading a typical player
+            moved = own - self.intercept
+            # How much of the first part's movement the combined log-odds keep (0 < scale
+            # <= 1); no movement, nothing to share.
+            kept = np.abs(moved) > 1e-12
+            scale = np.where(kept, (at_usual - typical) / np.where(kept, moved, 1.0), 1.0)
+            factors = [f.name for f in self.factors]
+            out[factors] = out[factors].mul(scale, axis=0)
             out["prior"] = typical
-            out[RANK_NOT_HELD] = either_logit(own, second) - own - (typical - self.intercept)
+            out[RANK_NOT_HELD] = either_logit(own, second) - at_usual
         return out
 
 
@@ -703,7 +709,7 @@ _LOW_WORDS = {
     # Below the center is a younger account, not a little age.
     "old_account": "younger account",
     "play_swing": "play as steady as its results",
-    # The second part seeing less than in a typical player, or the first saying it all.
+    # The second part seeing less than in a typical player: the play holds the rank.
     RANK_NOT_HELD: "play that holds its rank",
 }
 _CENTERS = {model.target: {f.name: f.center for f in model.factors} for model in MODELS}
