@@ -227,6 +227,8 @@ def test_the_second_part_of_the_boosted_model_reads_zero_for_a_typical_player() 
         "a rank its owner's own play does not hold"
     )
     assert factor_phrase("boosted", RANK_NOT_HELD, -0.1) == "play that holds its rank"
+    nobody = BOOSTED_MODEL.contributions(rows.iloc[:0])  # a world with no player judged yet
+    assert nobody.empty and list(nobody.columns) == list(contributions.columns)
 
 
 def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(

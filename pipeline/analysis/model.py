@@ -203,7 +203,8 @@ class LogisticModel:
             own = out.sum(axis=1).to_numpy(dtype="float64")
             second = self.rank_not_held.contributions(inputs).sum(axis=1).to_numpy("float64")
             usual = np.full(len(own), self.rank_not_held.intercept)
-            typical = float(either_logit(np.array([self.intercept]), usual[:1])[0])
+            alone = np.array([self.intercept]), np.array([self.rank_not_held.intercept])
+            typical = float(either_logit(*alone)[0])
             at_usual = either_logit(own, usual)  # the second part reading a typical player
             moved = own - self.intercept
             # How much of the first part's movement the combined log-odds keep (0 < scale
