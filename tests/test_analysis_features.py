@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis import ScoringParams
-from pipeline.analysis.features import baseline_frame, feature_frame, game_frame
+from pipeline.analysis.features import baseline_frame, feature_frame, game_frame, sorted_lists
 from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
 
 START = datetime(2024, 3, 1)
@@ -269,3 +269,36 @@ def test_baselines_fall_back_to_defaults_on_an_empty_database(
     cell = baselines.set_index(["tier", "role"]).loc[("UNRANKED", "MIDDLE")]
     assert cell["cs_pm_mean"] == pytest.approx(5.5, abs=0.05)
     assert cell["kill_participation_mean"] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # Stored out of order: every list follows the weeks' order.
+        (
+            [("p", 3, 30, "c"), ("p", 1, 10, "a"), ("p", 2, 20, "b")],
+            {"p": ([1, 2, 3], [10, 20, 30], ["a", "b", "c"])},
+        ),
+        # Ties in the other lists never reorder the key; players stay apart.
+        (
+            [("q", 9, 1, "z"), ("p", 5, 1, "y"), ("q", -1, 1, "z"), ("p", 4, 2, "x")],
+            {"p": ([4, 5], [2, 1], ["x", "y"]), "q": ([-1, 9], [1, 1], ["z", "z"])},
+        ),
+    ],
+)
+def test_sorted_lists_keep_every_list_in_the_keys_order(
+    rows: list[tuple[str, int, int, str]],
+    expected: dict[str, tuple[list[int], list[int], list[str]]],
+) -> None:
+    """The lists of each player come in the order of the first list's values, aligned."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE source (puuid VARCHAR, week INTEGER, games INTEGER, note VARCHAR)")
+    con.executemany("INSERT INTO source VALUES (?, ?, ?, ?)", rows)
+    lists = {"weeks": "week", "counts": "games", "notes": "note"}
+    actual = {
+        puuid: (weeks, counts, notes)
+        for puuid, weeks, counts, notes in con.execute(
+            f"{sorted_lists('source', lists)} ORDER BY puuid"
+        ).fetchall()
+    }
+    assert expected == actual

@@ -25,13 +25,16 @@ from contextlib import contextmanager
 import duckdb
 
 from pipeline.analysis.features import (
+    CHAMPION_LISTS,
     SCORED_COLUMNS,
     TOTAL_COLUMNS,
+    WEEK_LISTS,
     current_tiers_select,
     inputs_built_for,
     inputs_select,
     latest_inputs,
     queues_key,
+    sorted_lists,
 )
 from pipeline.analysis.params import ScoringParams
 from pipeline.log import get_logger
@@ -168,11 +171,7 @@ def _fold_new_rows(
                     SELECT puuid, unnest(champion_ids), unnest(champion_games) FROM {delta}
                 ) GROUP BY ALL
             ),
-            champion_lists AS (
-                SELECT puuid, list(champion_id ORDER BY champion_id) AS champion_ids,
-                       list(games ORDER BY champion_id) AS champion_games
-                FROM champions GROUP BY puuid
-            ),
+            champion_lists AS ({sorted_lists("champions", CHAMPION_LISTS)}),
             weeks AS (
                 SELECT puuid, week, sum(lobby_games) AS lobby_games, sum(lobby_z) AS lobby_z
                 FROM (
@@ -183,12 +182,7 @@ def _fold_new_rows(
                     FROM {delta}
                 ) GROUP BY ALL
             ),
-            week_lists AS (
-                SELECT puuid, list(week ORDER BY week) AS weeks,
-                       list(lobby_games::BIGINT ORDER BY week) AS week_lobby_games,
-                       list(lobby_z::DECIMAL(18, 6) ORDER BY week) AS week_lobby_z
-                FROM weeks GROUP BY puuid
-            )
+            week_lists AS ({sorted_lists("weeks", WEEK_LISTS)})
             SELECT d.puuid, {version} AS version, coalesce(s.tier, d.tier) AS tier,
                    coalesce(s.matches_stored, 0) + d.matches_stored AS matches_stored,
                    {", ".join(_fold_expression(c) for c in columns)},
