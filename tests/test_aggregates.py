@@ -30,6 +30,7 @@ from pipeline.store.aggregates import (
     rebuild_aggregates,
     reference_is_stale,
     refresh_reference,
+    role_outgrew_reference,
 )
 from pipeline.store.connection import transact
 from pipeline.store.migrate import migrate
@@ -453,3 +454,22 @@ def test_the_analyzer_job_rebuilds_the_reference_in_a_pass_of_its_own(
     with read(db_path) as con:
         assert not reference_is_stale(con)
         assert con.execute("SELECT count(*) FROM lobby_reference").fetchone() == (5,)
+
+
+@pytest.mark.parametrize(
+    ("games", "reference_rows", "outgrown"),
+    [
+        (29, None, False),  # too few for a reference of its own yet
+        (30, None, True),  # enough now: the documented defaults give way
+        (199, 100, False),
+        (200, 100, True),  # twice the games the reference was computed from
+        (1_000, 100, True),
+        (0, 30, False),
+    ],
+)
+def test_a_role_outgrows_the_reference_once_its_games_double(
+    games: int, reference_rows: int | None, outgrown: bool
+) -> None:
+    """A role calls for a new lobby reference once it has twice the games the reference was
+    computed from, or the minimum where the reference has none."""
+    assert outgrown == role_outgrew_reference(games, reference_rows)
