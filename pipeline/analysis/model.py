@@ -555,8 +555,8 @@ SMURF_MODEL = LogisticModel(
 # seventh world 0.39); a second part, either sufficing, reads them its own way.
 #
 # Fitted (``fit.fit_rank_not_held``) on the players the first part gives less than 0.1 on
-# ten training crawls (the nine smurf-logit-19 was fitted on and ``some-past-boosts``: share 0.5 of
-# ``past_boost_share``, stat noise 1.05, seed 308; 36,049 of 39,015 labellable players,
+# ten training crawls (the nine smurf-logit-19 was fitted on and ``some-past-boosts``: a
+# ``past_boost_share`` of 0.5, stat noise 1.05, seed 308; 36,049 of 39,015 labellable players,
 # 323 boosted among them), from three readings of play below the tier (below_current_tier,
 # recent_below_tier, losing_season_below_tier), each bent to raise the odds: the fit kept
 # a losing season below the tier past 0.34 and recent play far below it, and left the
@@ -565,7 +565,7 @@ SMURF_MODEL = LogisticModel(
 # does not hold"), boosted ROC-AUC: past-boosts 0.179 -> 0.567, the independent sixth and
 # seventh worlds 0.642 -> 0.865 and 0.381 -> 0.526, the fifth 0.911 -> 0.953; the other
 # held-out crawls and the fourth world within 0.003. It rarely reaches the BOOSTED threshold
-# alone: the ranking moves, the labels hardly (9 new ones over ten databases, 7 right).
+# alone: the ranking moves, the labels hardly (14 new ones over ten databases, 9 right).
 RANK_NOT_HELD_MODEL = LogisticModel(
     target="boosted",
     intercept=-4.7801,
