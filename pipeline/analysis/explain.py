@@ -86,7 +86,7 @@ def _factor_table(features: pd.DataFrame, scores: pd.DataFrame, spread: PlaySpre
                     "value": float(
                         sigmoid(second.contributions(inputs.to_frame().T).sum(axis=1)).iloc[0]
                     ),
-                    "baseline": float(sigmoid(pd.Series([second.intercept])).iloc[0]),
+                    "baseline": second.typical_probability,
                     "weight": None,
                     "contribution": float(scores[f"{prefix}{RANK_NOT_HELD}"].iloc[0]),
                 }

@@ -188,6 +188,11 @@ class LogisticModel:
     rank_not_held: LogisticModel | None = None
 
     @property
+    def typical_probability(self) -> float:
+        """The probability of a player at every center: the intercept's."""
+        return float(1.0 / (1.0 + np.exp(-self.intercept)))
+
+    @property
     def contribution_names(self) -> list[str]:
         """The contributions' names besides ``prior``: the factors, then the second part."""
         names = [f.name for f in self.factors]
@@ -652,7 +657,21 @@ BOOSTED_MODEL = LogisticModel(
 )
 
 MODELS = (SMURF_MODEL, BOOSTED_MODEL)
-_WEIGHTS = {model.target: {f.name: f.weight for f in model.factors} for model in MODELS}
+
+
+def _readings(model: LogisticModel) -> tuple[dict[str, float], dict[str, float]]:
+    """Each contribution's weight and center as its words read them (``factor_phrase``): a
+    factor's own; the second part's (``RANK_NOT_HELD``) reads one way, more of it raising
+    the score, about its value, the part's probability, a typical player's its center."""
+    weights = {f.name: f.weight for f in model.factors}
+    centers = {f.name: f.center for f in model.factors}
+    if model.rank_not_held is not None:
+        weights[RANK_NOT_HELD] = 1.0
+        centers[RANK_NOT_HELD] = model.rank_not_held.typical_probability
+    return weights, centers
+
+
+_WEIGHTS = {m.target: _readings(m)[0] for m in MODELS}
 
 
 # Every factor in words, as a value above its center (the typical player's) reads, and
@@ -682,7 +701,6 @@ _FACTOR_WORDS = {
     "play_swing": "play swinging beyond its results",
     # The boosted model's second part, seeing more than in a typical player.
     RANK_NOT_HELD: "a rank its owner's own play does not hold",
-    "losing_season_below_tier": "losing season below the tier",
 }
 # What a value below the center reads as, where "low ..." would not. Most players have 0 of
 # a product of two readings (a new account's winning record, throwing, a return on an old
@@ -713,15 +731,7 @@ _LOW_WORDS = {
     # The second part seeing less than in a typical player: the play holds the rank.
     RANK_NOT_HELD: "play that holds its rank",
 }
-_CENTERS = {model.target: {f.name: f.center for f in model.factors} for model in MODELS}
-# The second part's line reads one way (more of it raises the score) about its value, the
-# part's probability; a typical player's is its center.
-for _model in MODELS:
-    if _model.rank_not_held is not None:
-        _WEIGHTS[_model.target][RANK_NOT_HELD] = 1.0
-        _CENTERS[_model.target][RANK_NOT_HELD] = float(
-            1.0 / (1.0 + np.exp(-_model.rank_not_held.intercept))
-        )
+_CENTERS = {m.target: _readings(m)[1] for m in MODELS}
 
 
 def factor_phrase(target: str, name: str, contribution: float, value: float | None = None) -> str:
