@@ -44,6 +44,7 @@ from pipeline.store.locks import (
     SessionLock,
     connect,
     job_lock_key,
+    lock_holders,
     worker_name,
 )
 
@@ -98,29 +99,22 @@ class Turns:
         """The platforms of ``platforms`` another worker waits to run job ``config_id`` on."""
         with self._lock:
             mine = {p for (uri, job, p) in self._waits if uri == catalog_uri and job == config_id}
-        keys = {job_lock_key(config_id, p): p for p in platforms if p not in mine}
-        if not keys:
+        others = [p for p in platforms if p not in mine]
+        if not others:
             return set()
         with connect(catalog_uri) as session:
-            rows = session.execute(
-                "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory'"
-                " AND granted AND classid = %s AND objid::bigint = ANY(%s)"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                [WAIT_NAMESPACE, list(keys)],
-            ).fetchall()
-        return {keys[int(row[0])] for row in rows}
+            return {
+                p
+                for p in others
+                if lock_holders(session, WAIT_NAMESPACE, job_lock_key(config_id, p))
+            }
 
     def wait(self, catalog_uri: str, config_id: int, platform: str) -> None:
         """Wait for a turn at job ``config_id`` on ``platform`` (unless another waits first)."""
         with self._lock:
             if (catalog_uri, config_id, platform) in self._waits:
                 return
-            lock = SessionLock(
-                catalog_uri,
-                WAIT_NAMESPACE,
-                job_lock_key(config_id, platform),
-                f"waits to run job {config_id} for {platform}",
-            )
+            lock = _job_lock(catalog_uri, WAIT_NAMESPACE, config_id, platform, "waits to run")
             if lock.try_acquire():
                 self._waits[(catalog_uri, config_id, platform)] = lock
 
@@ -140,6 +134,15 @@ class Turns:
 
 
 PROCESS_TURNS = Turns()
+
+
+def _job_lock(
+    catalog_uri: str, namespace: int, config_id: int, shard: str, does: str
+) -> SessionLock:
+    """The lock of job ``config_id`` on ``shard`` in ``namespace`` (a run's, a waiting
+    worker's), shown to PostgreSQL as what its holder ``does`` ("runs job 2 for euw1")."""
+    purpose = f"{does} job {config_id} for {shard}" if does else ""
+    return SessionLock(catalog_uri, namespace, job_lock_key(config_id, shard), purpose)
 
 
 def claim_run(
@@ -165,12 +168,7 @@ def claim_run(
     for key in keys:
         if key in their_turn:
             continue
-        lock = SessionLock(
-            catalog_uri,
-            JOB_NAMESPACE,
-            job_lock_key(config_id, key),
-            f"runs job {config_id} for {key}",
-        )
+        lock = _job_lock(catalog_uri, JOB_NAMESPACE, config_id, key, "runs")
         if lock.try_acquire():
             claim.locks.append(lock)
             taken.append(key)
@@ -194,7 +192,7 @@ def holders(db: Database, config_id: int, platforms: tuple[str, ...] | None) -> 
     found: list[str] = []
     for namespace in (JOB_NAMESPACE, WAIT_NAMESPACE):
         for key in platforms or [GLOBAL_SHARD]:
-            lock = SessionLock(db.path.catalog_uri, namespace, job_lock_key(config_id, key), "")
+            lock = _job_lock(db.path.catalog_uri, namespace, config_id, key, "")
             found += [h for h in lock.holders() if h not in found]
         if found:
             break  # a worker waiting for its turn is named only when no run holds the job
