@@ -9,6 +9,7 @@ import pytest
 from pipeline.analysis.fit import (
     KNOT_QUANTILES,
     TARGET_PRECISION,
+    boosted_label_threshold,
     directions,
     fit_frame,
     fit_logistic,
@@ -17,6 +18,7 @@ from pipeline.analysis.fit import (
     games_bucket,
     held_out_scores,
     held_out_threshold,
+    label_precision_by_games,
     precision_by_games,
     probability,
     threshold_for_precision,
@@ -32,6 +34,7 @@ from pipeline.analysis.model import (
     Factor,
     LogisticModel,
 )
+from pipeline.analysis.params import ScoringParams
 
 
 def test_fit_logistic_recovers_the_generating_coefficients() -> None:
@@ -124,6 +127,43 @@ def test_precision_by_games_measures_each_bucket_of_stored_games_apart() -> None
         model = fit_model(train, train["is_smurf"].to_numpy(), "smurf", ["a"])
         labelled += int((probability(model, test) >= threshold).sum())
     assert sum(count for _, _, count in steps) == labelled
+
+
+def _label_scores(*groups: tuple[int, float, float, int, bool, bool]) -> pd.DataFrame:
+    """A ``held_out_label_scores`` frame: (players, smurf score, boosted score, stored games,
+    is smurf, is boosted) per group."""
+    rows = [
+        (s, b, np.log(s / (1 - s)), np.log(b / (1 - b)), g, smurf, boosted)
+        for count, s, b, g, smurf, boosted in groups
+        for _ in range(count)
+    ]
+    columns = ["smurf_score", "boosted_score", "smurf_logit", "boosted_logit"]
+    return pd.DataFrame(rows, columns=[*columns, "games_analyzed", "is_smurf", "is_boosted"])
+
+
+def test_the_boosted_label_threshold_reads_boosted_and_not_a_smurf() -> None:
+    """Boosted accounts (boosted 0.9, smurf 0.01) rank above smurfs with a higher boosted
+    score (0.92, smurf 0.5) once the smurf score holds those back, so a threshold keeps 0.85
+    (boosted score alone: the smurfs come first, and no threshold does); players labelled
+    SMURF are not counted. By stored games, the labels as the scoring gives them."""
+    scored = _label_scores(
+        (10, 0.01, 0.9, 20, False, True),
+        (10, 0.5, 0.92, 20, True, False),
+        (1, 0.001, 0.6, 5, False, False),  # 10 of 11 right down to it: the threshold
+        (1, 0.001, 0.5, 5, False, False),
+        (10, 0.001, 0.3, 12, False, False),
+        (10, 0.95, 0.2, 30, False, False),  # labelled SMURF: wrong, but not BOOSTED's
+    )
+    assert boosted_label_threshold(scored) == pytest.approx(0.6 * 0.999)
+    alone = threshold_for_precision(
+        scored["is_boosted"].to_numpy(dtype="float64"), scored["boosted_score"].to_numpy()
+    )
+    assert alone == 1.0
+    steps = label_precision_by_games(scored, "BOOSTED", ScoringParams(boosted_threshold=0.55))
+    assert steps[0] == (5, 0.0, 1)
+    assert steps[1][2] == 0 and np.isnan(steps[1][1])
+    assert steps[2] == (20, 1.0, 10)
+    assert label_precision_by_games(scored, "SMURF")[2] == (20, 0.0, 10)
 
 
 def test_precision_by_games_reports_an_empty_bucket_as_unmeasured() -> None:

@@ -40,6 +40,7 @@ from pipeline.analysis.scoring import (
     BOOSTED,
     LABEL_PRECISION_BY_GAMES,
     contribution_columns,
+    labels_and_confidence,
     observed_precision,
 )
 from pipeline.store.aggregates import add_games, enqueue_players
@@ -247,6 +248,39 @@ def test_confidence_on_few_games_is_no_higher_than_such_labels_proved(
     assert few["confidence"] == pytest.approx(_cap(SMURF, 7))
     assert few["confidence"] < 0.9
     assert few["confidence"] < few["smurf_score"]
+
+
+def test_boosted_is_given_to_a_boosted_case_the_smurf_score_does_not_claim_too() -> None:
+    """BOOSTED reads "boosted, not a smurf": a boosted score of 0.86 with a smurf score of
+    0.51 (a smurf that climbed shows a booster's fall from its best week) is labelled
+    neither, the same boosted score with a smurf score of 0.005 is BOOSTED, its confidence
+    that product (under its cap); a smurf score past its threshold and the stronger case is
+    SMURF whatever the boosted score, and one whose boosted case is the stronger leaves
+    BOOSTED to that product."""
+
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    pairs = [(0.005, 0.86), (0.51, 0.86), (0.9, 0.95), (0.6, 0.99), (0.3, 0.2)]
+    scores = pd.DataFrame(
+        {
+            "smurf_score": [s for s, _ in pairs],
+            "boosted_score": [b for _, b in pairs],
+            "smurf_logit": [logit(s) for s, _ in pairs],
+            "boosted_logit": [logit(b) for _, b in pairs],
+            "games_analyzed": [30] * len(pairs),
+        }
+    )
+    scores.loc[2, "smurf_logit"] = 5.0  # the stronger case of the two
+    labels, confidence = labels_and_confidence(
+        scores, pd.Series([None] * len(pairs), dtype=object), ScoringParams()
+    )
+    assert list(labels) == [BOOSTED, NORMAL, SMURF, NORMAL, NORMAL]
+    assert confidence[0] == pytest.approx(min(0.86 * 0.995, _cap(BOOSTED, 30)))
+    assert confidence[1] == pytest.approx((1 - 0.51) * (1 - 0.86))
+    lenient = ScoringParams(boosted_threshold=0.39)
+    labels, _ = labels_and_confidence(scores, pd.Series([None] * len(pairs)), lenient)
+    assert list(labels) == [BOOSTED, BOOSTED, SMURF, BOOSTED, NORMAL]
 
 
 def test_confidence_caps_follow_the_stored_games_and_never_fall_as_they_grow() -> None:

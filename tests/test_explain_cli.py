@@ -274,21 +274,19 @@ def test_the_weeks_read_the_best_week_and_the_newest_as_the_fall_does() -> None:
     assert weekly_text(games.drop(columns="lobby_z")) is None
 
 
-def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_label(
+def test_a_smurf_whose_boosted_score_is_high_too_is_told_why_this_label(
     scored_world: Path,
 ) -> None:
-    """When the other score reached its threshold too, explain says so and which case is
+    """When the boosted score is past BOOSTED's threshold too, explain says which case is
     the stronger by log-odds, and takes both scores apart."""
+    boosted_at = DEFAULT_PARAMS.boosted_threshold
     with duckdb.connect(str(scored_world), read_only=True) as con:
         row = con.execute(
-            "SELECT puuid FROM latest_smurf_scores WHERE label = 'BOOSTED'"
-            " AND smurf_score >= $smurf AND boosted_score >= $boosted ORDER BY puuid LIMIT 1",
-            {
-                "smurf": DEFAULT_PARAMS.smurf_threshold,
-                "boosted": DEFAULT_PARAMS.boosted_threshold,
-            },
+            "SELECT puuid FROM latest_smurf_scores WHERE label = 'SMURF'"
+            " AND boosted_score >= $boosted ORDER BY puuid LIMIT 1",
+            {"boosted": boosted_at},
         ).fetchone()
-        assert row is not None, "the world has a BOOSTED player whose smurf score is high too"
+        assert row is not None, "the world has a SMURF player whose boosted score is high too"
         expected = explain(con, str(row[0]))
     code, out, err = _explain(scored_world, str(row[0]), "--games", "0")
     assert code == 0, err
@@ -298,23 +296,23 @@ def test_a_player_whose_scores_both_reach_their_thresholds_is_told_why_this_labe
         )
         for target in ("smurf", "boosted")
     }
-    assert logits["boosted"] >= logits["smurf"]
+    assert logits["smurf"] >= logits["boosted"]
     assert (
-        f"both scores reached their labels' thresholds ({DEFAULT_PARAMS.smurf_threshold:.3f}"
-        f" smurf, {DEFAULT_PARAMS.boosted_threshold:.3f} boosted): BOOSTED is the stronger case,"
+        f"the boosted score is past BOOSTED's threshold too ({boosted_at:.3f}): SMURF is the"
+        " stronger case,"
     ) in out
     assert label_choice(expected) in out
-    assert out.index("Why the boosted score") < out.index("Why the smurf score")
-    # A SMURF whose boosted score stays below its threshold is explained by its own only.
+    assert out.index("Why the smurf score") < out.index("Why the boosted score")
+    # A SMURF whose boosted score stays below the threshold is explained by its own only.
     with duckdb.connect(str(scored_world), read_only=True) as con:
         alone = con.execute(
             "SELECT puuid FROM latest_smurf_scores WHERE label = 'SMURF'"
             " AND boosted_score < $boosted ORDER BY puuid LIMIT 1",
-            {"boosted": DEFAULT_PARAMS.boosted_threshold},
+            {"boosted": boosted_at},
         ).fetchone()
     assert alone is not None
     single = _explain(scored_world, str(alone[0]), "--games", "0")[1]
-    assert "both scores reached" not in single and "Why the boosted score" not in single
+    assert "past BOOSTED's threshold" not in single and "Why the boosted score" not in single
 
 
 def _scored(label: str, smurf: float, boosted: float, logits: tuple[float, float]) -> Explanation:
@@ -333,25 +331,39 @@ def _scored(label: str, smurf: float, boosted: float, logits: tuple[float, float
 
 
 def test_the_label_choice_is_said_where_a_score_past_its_threshold_did_not_decide() -> None:
-    """Both scores past their thresholds: the stronger case by log-odds has the label,
-    SMURF or BOOSTED alike; the smurf score past its threshold with the boosted case the
-    stronger and its score below its own: labelled neither. A tie at two places is shown to
-    four; a score on its own past its threshold, or a NaN score, says nothing more."""
+    """A SMURF with the boosted score past BOOSTED's threshold too: the stronger case by
+    log-odds has the label; the smurf score past its threshold with the boosted case the
+    stronger: BOOSTED, or neither when "boosted, not a smurf" stays below its threshold;
+    a boosted score past the threshold that the smurf score holds back: neither. A tie at
+    two places is shown to four; a score on its own past its threshold, or a NaN score,
+    says nothing more."""
     smurf_at, boosted_at = DEFAULT_PARAMS.smurf_threshold, DEFAULT_PARAMS.boosted_threshold
-    thresholds = f"({smurf_at:.3f} smurf, {boosted_at:.3f} boosted)"
     said = label_choice(_scored("SMURF", 0.99, 0.9, (4.6, 2.2)))
     assert said == (
-        f"both scores reached their labels' thresholds {thresholds}: SMURF is the stronger"
-        " case, smurf log-odds +4.60 against boosted +2.20"
+        f"the boosted score is past BOOSTED's threshold too ({boosted_at:.3f}): SMURF is the"
+        " stronger case, smurf log-odds +4.60 against boosted +2.20"
     )
-    tie = label_choice(_scored("BOOSTED", 0.999, 0.999, (7.1401, 7.1432)))
-    assert tie is not None and tie.endswith("boosted log-odds +7.1432 against smurf +7.1401")
-    neither = label_choice(_scored("NORMAL", smurf_at + 0.02, boosted_at - 0.04, (0.38, 0.5)))
+    tie = label_choice(_scored("SMURF", 0.999, 0.999, (7.1432, 7.1401)))
+    assert tie is not None and tie.endswith("smurf log-odds +7.1432 against boosted +7.1401")
+    neither = label_choice(_scored("NORMAL", 0.6, 0.62, (0.41, 0.49)))
     assert neither == (
         f"the smurf score reached its threshold ({smurf_at:.3f}), but the boosted case is the"
-        f" stronger (log-odds +0.50 against +0.38) and the boosted score is below its own"
-        f" ({boosted_at:.3f}): labelled neither"
+        " stronger (log-odds +0.49 against +0.41) and boosted, not a smurf (0.620 x (1 - 0.600)"
+        f" = 0.248) is below BOOSTED's threshold ({boosted_at:.3f}): labelled neither"
     )
+    held_back = label_choice(_scored("NORMAL", 0.51, 0.86, (0.04, 1.82)))
+    assert held_back == (
+        "the boosted score is past BOOSTED's threshold, but the smurf score reads the account"
+        " as a smurf's too: boosted, not a smurf (0.860 x (1 - 0.510) = 0.421) is below"
+        f" BOOSTED's threshold ({boosted_at:.3f}): labelled neither"
+    )
+    lenient = ScoringParams(boosted_threshold=0.3)
+    boosted = label_choice(_scored("BOOSTED", 0.6, 0.9, (0.41, 2.2)), lenient)
+    assert boosted == (
+        f"the smurf score reached its threshold ({smurf_at:.3f}), but the boosted case is the"
+        " stronger (log-odds +2.20 against +0.41): BOOSTED"
+    )
+    assert label_choice(_scored("BOOSTED", 0.01, 0.9, (-4.6, 2.2))) is None
     assert label_choice(_scored("SMURF", 0.99, 0.1, (4.6, -2.2))) is None
     assert label_choice(_scored("NORMAL", 0.1, 0.2, (-2.2, -1.4))) is None
     assert label_choice(_scored("SMURF", 0.99, float("nan"), (4.6, 0.0))) is None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
@@ -259,30 +260,45 @@ def _versus(first: float, second: float) -> tuple[str, str]:
 
 
 def label_choice(e: Explanation, params: ScoringParams = DEFAULT_PARAMS) -> str | None:
-    """Why the label is not simply the score past its threshold, when it is not: both
-    scores reached their thresholds (the stronger case by log-odds has the label), or the
-    smurf score reached its threshold but the boosted case is the stronger and its score
-    stayed below its own (``scoring._labels``: labelled neither)."""
+    """Why the label is not simply a score past its threshold, when it is not
+    (``scoring.labels_and_confidence``): a SMURF whose boosted score is past BOOSTED's
+    threshold too (the stronger case by log-odds has the label); a smurf score past its
+    threshold with the boosted case the stronger, BOOSTED given or not; a boosted score past
+    BOOSTED's threshold that the smurf score holds back (the label reads "boosted, not a
+    smurf", ``scoring.boosted_not_smurf``): labelled neither."""
+    from pipeline.analysis.scoring import boosted_not_smurf
+
     if e.label not in ("SMURF", "BOOSTED", "NORMAL"):
         return None
-    smurf_passed = e.smurf_score >= params.smurf_threshold  # False for a NaN score
-    boosted_passed = e.boosted_score >= params.boosted_threshold
+    smurf_at, boosted_at = params.smurf_threshold, params.boosted_threshold
+    smurf_passed = e.smurf_score >= smurf_at  # False for a NaN score
+    case = float(boosted_not_smurf(np.array([e.smurf_score]), np.array([e.boosted_score]))[0])
+    held_back = (
+        f"boosted, not a smurf ({e.boosted_score:.3f} x (1 - {e.smurf_score:.3f}) ="
+        f" {case:.3f}) is below BOOSTED's threshold ({boosted_at:.3f})"
+    )
     smurf, boosted = _log_odds(e, "smurf"), _log_odds(e, "boosted")
-    thresholds = f"{params.smurf_threshold:.3f} smurf, {params.boosted_threshold:.3f} boosted"
-    if e.label != "NORMAL" and smurf_passed and boosted_passed:
-        chosen, other = ("boosted", "smurf") if e.label == "BOOSTED" else ("smurf", "boosted")
-        logits = {"smurf": smurf, "boosted": boosted}
-        mine, theirs = _versus(logits[chosen], logits[other])
+    if e.label == "SMURF" and e.boosted_score >= boosted_at:
+        mine, theirs = _versus(smurf, boosted)
         return (
-            f"both scores reached their labels' thresholds ({thresholds}): {e.label} is the "
-            f"stronger case, {chosen} log-odds {mine} against {other} {theirs}"
+            f"the boosted score is past BOOSTED's threshold too ({boosted_at:.3f}): SMURF is "
+            f"the stronger case, smurf log-odds {mine} against boosted {theirs}"
         )
-    if e.label == "NORMAL" and smurf_passed and boosted > smurf:
+    if e.label != "SMURF" and smurf_passed and boosted > smurf:
         higher, lower = _versus(boosted, smurf)
+        said = (
+            f"the smurf score reached its threshold ({smurf_at:.3f}), but the boosted case is"
+            f" the stronger (log-odds {higher} against {lower})"
+        )
         return (
-            f"the smurf score reached its threshold ({params.smurf_threshold:.3f}), but the "
-            f"boosted case is the stronger (log-odds {higher} against {lower}) and the boosted"
-            f" score is below its own ({params.boosted_threshold:.3f}): labelled neither"
+            f"{said}: BOOSTED"
+            if e.label == "BOOSTED"
+            else f"{said} and {held_back}: labelled neither"
+        )
+    if e.label == "NORMAL" and e.boosted_score >= boosted_at and case < boosted_at:
+        return (
+            f"the boosted score is past BOOSTED's threshold, but the smurf score reads the"
+            f" account as a smurf's too: {held_back}: labelled neither"
         )
     return None
 

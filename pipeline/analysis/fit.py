@@ -41,7 +41,13 @@ from pipeline.analysis.evaluation import load_truth
 from pipeline.analysis.features import feature_frame
 from pipeline.analysis.model import MODELS, Factor, LogisticModel, factor_inputs, line_pieces
 from pipeline.analysis.params import DEFAULT_PARAMS, ScoringParams
-from pipeline.analysis.scoring import LABEL_PRECISION_BY_GAMES, SMURF
+from pipeline.analysis.scoring import (
+    BOOSTED,
+    LABEL_PRECISION_BY_GAMES,
+    SMURF,
+    boosted_not_smurf,
+    labels_and_confidence,
+)
 from pipeline.analysis.spread import frame_spread
 
 FloatArray = npt.NDArray[np.float64]
@@ -312,13 +318,65 @@ def precision_by_games(
     scored = held_out_scores(data, target, factors, l2, bent=bent, base=base)
     games = np.concatenate([test["games_analyzed"].to_numpy() for test, _ in scored])
     truth = np.concatenate([test[f"is_{target}"].to_numpy(dtype="float64") for test, _ in scored])
-    labelled = np.concatenate([p for _, p in scored]) >= threshold
+    return _precision_by_games(games, truth, np.concatenate([p for _, p in scored]) >= threshold)
+
+
+def _precision_by_games(
+    games: np.ndarray, truth: FloatArray, labelled: np.ndarray
+) -> list[tuple[int, float, int]]:
+    """(from games, precision, labels) of the ``labelled`` players in each ``GAMES_STEPS``
+    bucket."""
     rows = []
     for start, end in zip(GAMES_STEPS, (*GAMES_STEPS[1:], np.inf), strict=True):
         chosen = labelled & (games >= start) & (games < end)
         count = int(chosen.sum())
         rows.append((start, float(truth[chosen].mean()) if count else float("nan"), count))
     return rows
+
+
+def held_out_label_scores(data: pd.DataFrame, l2: float | None = None) -> pd.DataFrame:
+    """Each player of ``data`` (a ``training_frame``) with both models' probabilities and
+    log-odds, each world scored by both models refitted on the other worlds only (as
+    ``fit_frame`` refits them): the columns the scoring's labels read, with the truth and
+    stored games beside them."""
+    scored = data[["games_analyzed", "is_smurf", "is_boosted"]].copy()
+    for shipped in MODELS:
+        target = shipped.target
+        bent = directions(shipped) if target in BENT_TARGETS else None
+        names = [f.name for f in shipped.factors]
+        pieces = held_out_scores(data, target, names, penalty(target, l2), bent=bent)
+        probability_of = pd.concat([pd.Series(p, index=test.index) for test, p in pieces])
+        p = probability_of.reindex(data.index).clip(1e-15, 1 - 1e-15)
+        scored[f"{target}_score"] = p
+        scored[f"{target}_logit"] = np.log(p / (1.0 - p))
+    return scored
+
+
+def boosted_label_threshold(
+    scored: pd.DataFrame,
+    precision: float = TARGET_PRECISION,
+    params: ScoringParams = DEFAULT_PARAMS,
+) -> float:
+    """The lowest probability of "boosted, not a smurf" (``scoring.boosted_not_smurf``) at
+    which the BOOSTED labels over ``scored`` (``held_out_label_scores``) keep ``precision``;
+    the players the scoring labels SMURF (at ``params``' smurf threshold) are not counted."""
+    labels, _ = labels_and_confidence(scored, pd.Series(None, index=scored.index), params)
+    open_to_it = scored[labels != SMURF]
+    case = boosted_not_smurf(
+        open_to_it["smurf_score"].to_numpy(), open_to_it["boosted_score"].to_numpy()
+    )
+    return threshold_for_precision(open_to_it["is_boosted"].to_numpy(dtype="float64"), case)
+
+
+def label_precision_by_games(
+    scored: pd.DataFrame, label: str, params: ScoringParams = DEFAULT_PARAMS
+) -> list[tuple[int, float, int]]:
+    """(from games, precision, labels) of ``label`` as the scoring gives it at ``params``
+    over ``scored`` (``held_out_label_scores``), for players with at least that many stored
+    games and fewer than the next step."""
+    labels, _ = labels_and_confidence(scored, pd.Series(None, index=scored.index), params)
+    truth = scored[f"is_{label.lower()}"].to_numpy(dtype="float64")
+    return _precision_by_games(scored["games_analyzed"].to_numpy(), truth, labels == label)
 
 
 def games_bucket(start: int) -> str:
@@ -442,9 +500,33 @@ def main(paths: Sequence[str]) -> None:
                     f"{games_bucket(start)}: {share:.2f} ({count})" for start, share, count in steps
                 )
             )
+        if data["world"].nunique() > 1:
+            _print_boosted_label(held_out_label_scores(data))
     finally:
         for con in cons:
             con.close()
+
+
+def _print_boosted_label(scored: pd.DataFrame) -> None:
+    """The BOOSTED label as the scoring gives it (``scoring.boosted_not_smurf``), every
+    world scored by both models fitted on the others: its threshold for
+    ``TARGET_PRECISION``, and its precision and recall at the shipped threshold."""
+    threshold = boosted_label_threshold(scored)
+    shipped = DEFAULT_PARAMS.boosted_threshold
+    labels, _ = labels_and_confidence(scored, pd.Series(None, index=scored.index), DEFAULT_PARAMS)
+    chosen = labels == BOOSTED
+    right = scored.loc[chosen, "is_boosted"].astype(bool)
+    print(
+        f"BOOSTED label (boosted, not a smurf): threshold {threshold:.4f} for precision"
+        f" {TARGET_PRECISION}; at the shipped {shipped:.3f}: {int(right.sum())} of"
+        f" {int(chosen.sum())} right ({right.mean():.3f}), recall"
+        f" {right.sum() / scored['is_boosted'].astype(bool).sum():.3f}, the worlds pooled,"
+        " each left out of the fit; by stored games: "
+        + ", ".join(
+            f"{games_bucket(start)}: {share:.2f} ({count})"
+            for start, share, count in label_precision_by_games(scored, BOOSTED)
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pipeline.analysis.errors import AnalysisError
 
 # Recorded with every stored score; bump when features, weights or labels change meaning.
-MODEL_VERSION = "smurf-logit-20"
+MODEL_VERSION = "smurf-logit-21"
 
 RANKED_SOLO_QUEUE = 420
 
@@ -27,16 +27,24 @@ class ScoringParams:
         value (and a role toward the documented defaults), for small databases.
     profile_max_age_hours: a player is labelled only with a profile (summoner level and
         league entry) at most this old when scored; older or missing: INSUFFICIENT_DATA.
-    smurf_threshold, boosted_threshold: probability from which the label is given: the lowest
-        that kept the label's precision at 0.85 over the training crawls pooled, each
-        scored by weights fitted on the others (``fit.held_out_threshold``), so it is chosen
-        for worlds the weights never saw (0.5824 over the nine crawls the smurf model was
-        fitted on, its smurfs on old accounts counted as missed; 0.5796 over the nine the
-        boosted model was, rounded). Chosen on the
-        crawls the weights were fitted to, the smurf one would be 0.566, and promise more
-        than a new world gives. A rule once used kept 0.85 on each crawl alone: the hardest
-        crawl set it, and on held-out crawls SMURF labels were then right 94-100 % of the
-        time where 85 % was asked, with 7-32 % less recall.
+    smurf_threshold: the smurf score from which SMURF is given: the lowest that kept the
+        label's precision at 0.85 over the training crawls pooled, each scored by weights
+        fitted on the others (``fit.held_out_threshold``), so it is chosen for worlds the
+        weights never saw (0.5824 over the nine crawls the smurf model was fitted on, its
+        smurfs on old accounts counted as missed). Chosen on the crawls the weights were
+        fitted to, it would be 0.566, and promise more than a new world gives. A rule once
+        used kept 0.85 on each crawl alone: the hardest crawl set it, and on held-out
+        crawls SMURF labels were then right 94-100 % of the time where 85 % was asked,
+        with 7-32 % less recall.
+    boosted_threshold: the probability of "boosted, not a smurf" (boosted score x (1 - smurf
+        score), ``scoring.boosted_not_smurf``) from which BOOSTED is given to a player not
+        labelled SMURF. Chosen on the ten training crawls, each scored by both models fitted
+        on the others (``python -m pipeline.analysis.fit``): the highest that keeps the
+        recall the boosted score alone had at 0.58, its threshold before (0.531), so what
+        the rule gains goes to precision (0.880 -> 0.917). At 0.44 it would keep the
+        precision and gain recall instead, with twice the ordinary players labelled
+        BOOSTED on ten rescored crawls (27 -> 55; 31 at 0.52): a smurf labelled BOOSTED is
+        still a suspect, an ordinary player is not.
     """
 
     queues: tuple[int, ...] = (RANKED_SOLO_QUEUE,)
@@ -47,7 +55,7 @@ class ScoringParams:
     baseline_prior_games: float = 200.0
     profile_max_age_hours: float = 72.0
     smurf_threshold: float = 0.582
-    boosted_threshold: float = 0.580
+    boosted_threshold: float = 0.52
 
     def __post_init__(self) -> None:
         if not self.queues:
