@@ -126,6 +126,10 @@ def boosted_not_smurf(smurf: np.ndarray, boosted: np.ndarray) -> np.ndarray:
 def labels_and_confidence(
     scores: pd.DataFrame, reasons: pd.Series, params: ScoringParams
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each player's label and its confidence, from both scores and log-odds and the
+    ``reasons`` a player cannot be labelled (None where they can): SMURF where the smurf
+    score reaches its threshold and is the stronger case, else BOOSTED where "boosted, not
+    a smurf" (``boosted_not_smurf``) reaches its own, else NORMAL."""
     smurf = scores["smurf_score"].to_numpy()
     boosted = scores["boosted_score"].to_numpy()
     enough = reasons.isna().to_numpy()
