@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.analysis import ScoringParams
+from pipeline.analysis import ScoringParams, keep_current
 from pipeline.analysis.features import baseline_frame, feature_frame, game_frame, sorted_lists
 from pipeline.store.aggregates import enqueue_players, rebuild_aggregates
 
@@ -302,3 +302,44 @@ def test_sorted_lists_keep_every_list_in_the_keys_order(
         ).fetchall()
     }
     assert expected == actual
+
+
+WEEK = datetime(2024, 3, 4)
+
+
+@pytest.mark.parametrize(
+    ("weeks", "lobby_games", "lobby_z", "expected"),
+    [
+        # No game in the scored queues: no lists at all, or empty ones.
+        (None, None, None, (0.0, 0.0)),
+        ([], [], [], (0.0, 0.0)),
+        # One week: no gap, and the newest week is the best.
+        ([WEEK], [4], [2.0], (0.0, 0.0)),
+        # Three weeks off between two: a gap of 21 days; from 5 / (5 + 5) down to 0.
+        ([WEEK, WEEK + timedelta(days=28)], [5, 5], [5.0, 0.0], (21.0, 0.5)),
+        # The best week in the middle; the longest gap is the later one.
+        (
+            [WEEK, WEEK + timedelta(days=14), WEEK + timedelta(days=42)],
+            [5, 5, 15],
+            [0.0, 5.0, 4.0],
+            (21.0, 0.3),
+        ),
+    ],
+)
+def test_weekly_features_from_the_analyzers_lists(
+    con: duckdb.DuckDBPyConnection,
+    weeks: list[datetime] | None,
+    lobby_games: list[int] | None,
+    lobby_z: list[float] | None,
+    expected: tuple[float, float],
+) -> None:
+    """The longest gap and the fall from the best week are read from a player's week lists
+    in the analyzer's inputs; missing or empty lists read as no gap and no fall."""
+    add_players(con, [Player("p", 10, 5)])
+    keep_current(con, ScoringParams())
+    con.execute(
+        "UPDATE player_score_inputs SET weeks = ?, week_lobby_games = ?, week_lobby_z = ?",
+        [weeks, lobby_games, lobby_z],
+    )
+    p = row(feature_frame(con, ScoringParams(), ["p"], cached_baselines=True), "p")
+    assert expected == pytest.approx((p["longest_gap_days"], p["lobby_fall"]))

@@ -228,6 +228,11 @@ def _weekly(source: str) -> str:
                           newest week of few games is shrunk hardest, and the best of
                           many weeks is higher by chance, so steady play far above the
                           lobby over many weeks reads as some fall.
+
+    A player whose lists are empty or NULL (no game in the scored queues, in the
+    analyzer's inputs) gets a gap of 0 and no fall (NULL), which ``_FEATURES_SELECT`` reads
+    as 0, as for a player without a row. Not filtered out: DuckDB would push the filter
+    down to the sort of the lists and sort them twice.
     """
     return f"""
 weekly AS (
@@ -240,7 +245,7 @@ weekly AS (
         SELECT *, list_transform(range(1, len(weeks) + 1),
                       i -> week_lobby_z[i]::DOUBLE / (week_lobby_games[i] + $perf_prior))
                       AS week_play
-        FROM {source} WHERE len(weeks) > 0
+        FROM {source}
     )
 )"""
 
