@@ -21,13 +21,14 @@ from pipeline.analysis.persist import write_scores
 from pipeline.analysis.scoring import score_players
 from pipeline.analysis.upkeep import (
     Upkeep,
-    dequeue,
     forget_below_minimum,
     keep_current,
+    needing_scores,
     note_below_minimum,
-    players_needing_scores,
     queue_time,
+    read_queue,
     requeue_below_former_minimum,
+    take_off,
 )
 from pipeline.log import get_logger
 
@@ -66,7 +67,9 @@ def score_queued(
     if requeued:
         log.info("analyzer.requeued_below_former_minimum", players=requeued)
     read_at = queue_time(con)
-    puuids = None if everyone else players_needing_scores(con, limit, params.min_games)
+    # Read once: scoring and writing the scores change neither the queue nor what it reads.
+    queue = read_queue(con)
+    puuids = None if everyone else needing_scores(queue, limit, params.min_games)
     if on_players is not None and puuids is not None:
         on_players(len(puuids))
     scores = pd.DataFrame()
@@ -74,7 +77,7 @@ def score_queued(
         scores = score_players(con, puuids, params=params, cached_baselines=True)
     written = write_scores(con, scores, datetime.now(UTC))
     scored = scores["puuid"].tolist() if not scores.empty else []
-    dequeue(con, scored, params.min_games, read_at)
+    take_off(con, queue, scored, params.min_games, read_at)
     if not scores.empty:
         # Labelled INSUFFICIENT_DATA for too few analysed games: a lower minimum would
         # label them; scored with enough: off that list.

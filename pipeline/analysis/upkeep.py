@@ -264,20 +264,37 @@ def requeue_below_former_minimum(con: duckdb.DuckDBPyConnection, min_matches: in
     return queued
 
 
+@dataclass(frozen=True)
+class QueuedPlayer:
+    """A queued player as one read of the queue saw them (see ``_QUEUED_GAMES``)."""
+
+    puuid: str
+    queued_at: datetime
+    games: int
+    unfolded: bool
+
+
+def read_queue(con: duckdb.DuckDBPyConnection) -> list[QueuedPlayer]:
+    """Every queued player, once each, with their games stored. The analyzer's pass reads
+    the queue once and picks (``needing_scores``) and takes off (``take_off``) from that
+    read: nothing between the two changes the queue, the inputs or the sums in its
+    transaction."""
+    rows = con.execute(f"SELECT puuid, queued_at, games, unfolded FROM ({_QUEUED_GAMES})")
+    return [QueuedPlayer(str(r[0]), r[1], int(r[2]), bool(r[3])) for r in rows.fetchall()]
+
+
+def needing_scores(queue: Sequence[QueuedPlayer], limit: int, min_matches: int) -> list[str]:
+    """Of ``queue``, the players with at least ``min_matches`` stored games, longest queued
+    first (then by puuid), at most ``limit``."""
+    ready = sorted((p.queued_at, p.puuid) for p in queue if p.games >= min_matches)
+    return [puuid for _, puuid in ready[: max(limit, 0)]]
+
+
 def players_needing_scores(
     con: duckdb.DuckDBPyConnection, limit: int, min_matches: int
 ) -> list[str]:
     """Queued players with at least ``min_matches`` stored games, longest queued first."""
-    rows = con.execute(
-        f"""
-        SELECT puuid FROM ({_QUEUED_GAMES})
-        WHERE games >= $min_matches
-        ORDER BY queued_at, puuid
-        LIMIT $limit
-        """,
-        {"min_matches": min_matches, "limit": limit},
-    ).fetchall()
-    return [str(row[0]) for row in rows]
+    return needing_scores(read_queue(con), limit, min_matches)
 
 
 def dequeue(
@@ -290,25 +307,36 @@ def dequeue(
     games (a new game queues them again), as queued up to ``read_at``: a player queued
     again while being scored stays, and so does one whose games arrived after the last
     fold of the inputs (their score has not seen them yet). Returns the players taken off."""
-    values = {"scored": list(scored), "min_matches": min_matches, "read_at": read_at}
-    # Listed once, then deleted by key: the condition reads the queue, the inputs and the
-    # sums (and a lake has no RETURNING to count a DELETE with).
-    rows = con.execute(
-        f"""SELECT puuid, games < $min_matches FROM ({_QUEUED_GAMES})
-        WHERE queued_at <= $read_at AND NOT unfolded
-          AND (puuid IN (SELECT unnest($scored)) OR games < $min_matches)""",
-        values,
-    ).fetchall()
-    taken = [str(row[0]) for row in rows]
-    too_few = [str(row[0]) for row in rows if row[1]]
+    return take_off(con, read_queue(con), scored, min_matches, read_at)
+
+
+def take_off(
+    con: duckdb.DuckDBPyConnection,
+    queue: Sequence[QueuedPlayer],
+    scored: Sequence[str],
+    min_matches: int,
+    read_at: datetime,
+) -> int:
+    """``dequeue`` from ``queue``, a read of the queue in this transaction after which
+    nothing changed it (nor the inputs or the sums); returns the players taken off."""
+    chosen = set(scored)
+    # Listed from the read, then deleted by key (a lake has no RETURNING to count a DELETE
+    # with).
+    taken = [
+        p
+        for p in queue
+        if p.queued_at <= read_at
+        and not p.unfolded
+        and (p.puuid in chosen or p.games < min_matches)
+    ]
     if taken:
         # Only the rows queued up to read_at: a copy queued since stays for the next pass.
         con.execute(
             "DELETE FROM players_to_score"
             " WHERE puuid IN (SELECT unnest($taken)) AND queued_at <= $read_at",
-            {"taken": taken, "read_at": read_at},
+            {"taken": [p.puuid for p in taken], "read_at": read_at},
         )
-    note_below_minimum(con, too_few)
+    note_below_minimum(con, [p.puuid for p in taken if p.games < min_matches])
     return len(taken)
 
 
