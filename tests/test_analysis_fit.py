@@ -19,7 +19,6 @@ from pipeline.analysis.fit import (
     held_out_scores,
     held_out_threshold,
     label_precision_by_games,
-    penalty,
     precision_by_games,
     probability,
     threshold_for_precision,
@@ -366,16 +365,14 @@ def test_the_smurf_model_is_fitted_without_smurfs_on_old_accounts() -> None:
     factors = [f.name for f in SMURF_MODEL.factors]
     bent = directions(SMURF_MODEL)
     rest = data[~old]
-    l2 = penalty("smurf")
-    assert smurf == fit_model(rest, rest["is_smurf"].to_numpy(), "smurf", factors, l2, bent=bent)
-    everyone = fit_model(data, data["is_smurf"].to_numpy(), "smurf", factors, l2, bent=bent)
+    assert smurf == fit_model(rest, rest["is_smurf"].to_numpy(), "smurf", factors, bent=bent)
+    everyone = fit_model(data, data["is_smurf"].to_numpy(), "smurf", factors, bent=bent)
 
     def old_account_odds(model: LogisticModel) -> float:
         (factor,) = [f for f in model.factors if f.name == "old_account"]
         return float(factor.shape(np.array([1.0]))[0] - factor.shape(np.array([0.0]))[0])
 
-    # Both shrunk alike by the model's penalty (``penalty``): at 300, 0.9 apart here.
-    assert old_account_odds(smurf) < old_account_odds(everyone) - 0.5
+    assert old_account_odds(smurf) < old_account_odds(everyone) - 1.0
 
     scored = held_out_scores(data, "smurf", factors, bent=bent)
     assert sum(len(test) for test, _ in scored) == len(data)

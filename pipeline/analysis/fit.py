@@ -19,10 +19,9 @@ asked, at the cost of recall). The held-out families judge the result
 with its own L2 penalty (``L2_BY_TARGET``), the smurf model without the smurfs on old
 accounts (``fitted_rows``), and the boosted model's second part on the rows its refitted
 first part misses (``fit_rank_not_held``); run on the nine training crawls named in
-``model`` (smurf-logit-16's jobs) and a crawl of ``some-past-boosts`` (seed 308) it prints
-the smurf model's shipped constants, and both labels' precision and recall at the shipped
-thresholds. The boosted constants it prints are a refit on all ten: the shipped first part
-was fitted on the nine alone (smurf-logit-17), its second part beside it.
+``model`` (smurf-logit-16's jobs) it prints both models' shipped constants and thresholds
+but for that second part, which smurf-logit-20 fitted beside the shipped first part, kept
+as it was, on those nine and a crawl of ``some-past-boosts`` (seed 308).
 
     python -m pipeline.analysis.fit crawl1.duckdb crawl2.duckdb   # prints model constants
 """
@@ -71,13 +70,8 @@ BENT_TARGETS = ("smurf", "boosted")
 # precision rose with the penalty, 0.720 at 1, 0.732 at 10, 0.742 at 30, 0.753 at 100,
 # 0.762 at 300, while the bundled simulator's held-out families stayed within 0.01 up to
 # 100. Slopes shrunk alike lean on every factor a little rather than on the few the
-# training stories favour. The smurf model's is chosen the same way (since smurf-logit-21):
-# on the ten training crawls its average precision, each crawl left out in turn, was 0.760
-# at 1, 0.777 at 10, 0.783 at 30, 0.787 at 100, 0.786 at 300, 0.772 at 1,000, 0.750 at
-# 3,000. At 1 its bent lines fell off cliffs where the training smurfs ran out (39 per
-# unit of ln season games between 360 and 425 games), and worlds that put smurfs there
-# lost them (README, "A smurf model that bends less").
-L2_BY_TARGET = {"smurf": 300.0, "boosted": 100.0}
+# training stories favour. The smurf model's stays 1 (its shipped weights, see ``model``).
+L2_BY_TARGET = {"smurf": 1.0, "boosted": 100.0}
 # The smurf model is fitted as if no smurf played on an account of this summoner level or
 # more (``fitted_rows``): such an account has been played for years, and whoever dominates
 # on it is far more often its owner back from a break than a stronger player on a spare
@@ -507,37 +501,31 @@ def main(paths: Sequence[str]) -> None:
                 )
             )
         if data["world"].nunique() > 1:
-            _print_labels(held_out_label_scores(data))
+            _print_boosted_label(held_out_label_scores(data))
     finally:
         for con in cons:
             con.close()
 
 
-def _print_labels(scored: pd.DataFrame) -> None:
-    """Both labels as the scoring gives them at the shipped thresholds, every world scored
-    by both models fitted on the others: their precision, recall and precision by stored
-    games, and the BOOSTED threshold (``scoring.boosted_not_smurf``) for
-    ``TARGET_PRECISION``."""
+def _print_boosted_label(scored: pd.DataFrame) -> None:
+    """The BOOSTED label as the scoring gives it (``scoring.boosted_not_smurf``), every
+    world scored by both models fitted on the others: its threshold for
+    ``TARGET_PRECISION``, and its precision and recall at the shipped threshold."""
+    threshold = boosted_label_threshold(scored)
+    shipped = DEFAULT_PARAMS.boosted_threshold
     labels, _ = labels_and_confidence(scored, pd.Series(None, index=scored.index), DEFAULT_PARAMS)
-    for label, threshold in (
-        (SMURF, DEFAULT_PARAMS.smurf_threshold),
-        (BOOSTED, DEFAULT_PARAMS.boosted_threshold),
-    ):
-        truth = scored[f"is_{label.lower()}"].astype(bool)
-        chosen = labels == label
-        right = int(truth[chosen].sum())
-        print(
-            f"{label} label at the shipped {threshold:.3f}: {right} of {int(chosen.sum())} right"
-            f" ({right / max(int(chosen.sum()), 1):.3f}), recall {right / truth.sum():.3f}, the"
-            " worlds pooled, each left out of the fit; by stored games: "
-            + ", ".join(
-                f"{games_bucket(start)}: {share:.2f} ({count})"
-                for start, share, count in label_precision_by_games(scored, label)
-            )
-        )
+    chosen = labels == BOOSTED
+    right = scored.loc[chosen, "is_boosted"].astype(bool)
     print(
-        f"BOOSTED (boosted, not a smurf) for precision {TARGET_PRECISION}: from"
-        f" {boosted_label_threshold(scored):.4f}"
+        f"BOOSTED label (boosted, not a smurf): threshold {threshold:.4f} for precision"
+        f" {TARGET_PRECISION}; at the shipped {shipped:.3f}: {int(right.sum())} of"
+        f" {int(chosen.sum())} right ({right.mean():.3f}), recall"
+        f" {right.sum() / scored['is_boosted'].astype(bool).sum():.3f}, the worlds pooled,"
+        " each left out of the fit; by stored games: "
+        + ", ".join(
+            f"{games_bucket(start)}: {share:.2f} ({count})"
+            for start, share, count in label_precision_by_games(scored, BOOSTED)
+        )
     )
 
 

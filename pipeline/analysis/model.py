@@ -420,83 +420,72 @@ def sigmoid(logit: pd.Series) -> pd.Series:
 # 0.938-0.962. The independent worlds, which put no smurf there, gain: the fourth world's
 # returning veterans labelled SMURF 16 -> 3 of 86 and its SMURF labels 266 at 0.84 -> 250
 # at 0.88, recall 0.822 -> 0.815 (README, "Old accounts are their owners'").
-#
-# Since smurf-logit-21 the same factors are refitted on ten training crawls (the nine and
-# ``some-past-boosts``, seed 308; 39,015 labellable players) with an L2 penalty of 300
-# (``fit.L2_BY_TARGET``, chosen as the boosted model's was: the strongest within 0.005 of
-# the best average precision on the crawls each left out, 0.760 at 1 -> 0.786). With the
-# penalty of 1 the lines fell off cliffs where the training smurfs ran out: 39 per unit of
-# ln season games between 360 and 425 games, 24 per unit of old_account past level 300
-# (-6.1 at 400). An independently written world's deranking smurfs, 300-1,000 season games
-# on level 50-130 accounts, scored 0.000. Now 4.8 and 3.2 at most, the age of the account
-# lowering the odds by 1.5 at most: smurf ROC-AUC as the product crawled them (README, "A
-# smurf model that bends less").
 SMURF_MODEL = LogisticModel(
     target="smurf",
-    intercept=-5.2556,
+    intercept=-5.9971,
     factors=(
         Factor(
             "new_account_record",
-            0.6089,
-            0.3064,
-            knots=(0.0, 0.1794, 1.0056, 2.4548),
-            slopes=(0.0, 4.2325, 0.492, 0.227, 0.4338),
+            0.5852,
+            0.3053,
+            knots=(0.0, 0.1782, 1.0024, 2.4433),
+            slopes=(0.0, 8.024, 0.0, 0.0, 0.4811),
         ),
         Factor(
             "deliberate_losses",
-            2.0038,
-            0.1007,
-            knots=(0.0, 0.0086, 0.0653, 0.1504, 0.2568, 0.4024),
-            slopes=(0.0, 18.0516, 0.8701, 1.7771, 2.3276, 1.3932, 13.7),
+            3.2201,
+            0.1008,
+            knots=(0.0, 0.0086, 0.0653, 0.1504, 0.2571, 0.4043),
+            slopes=(0.0, 41.9222, 0.0, 5.759, 4.2292, 0.0, 10.2291),
         ),
         Factor(
             "lobby_stomps",
-            0.8856,
-            -2.8234,
-            knots=(-4.0279, -3.5875, -3.0195, -2.0279, -1.4125, -0.8177),
-            slopes=(0.8927, 1.094, 0.9693, 0.6846, 1.2297, 0.6305, 0.5684),
+            1.1146,
+            -2.8235,
+            knots=(-4.0279, -3.5875, -3.0195, -2.0163, -1.4125, -0.8177),
+            slopes=(2.5171, 2.3935, 0.8532, 1.1951, 1.1459, 0.25, 0.803),
         ),
         Factor(
             "return_on_old_account",
-            -0.5859,
-            0.9348,
-            knots=(0.0, 0.2735, 1.8665, 2.7081, 3.3757),
-            slopes=(0.0, -1.7411, -0.4959, -0.4597, -0.4865, -0.626),
+            -1.8234,
+            0.9249,
+            knots=(0.0, 0.2725, 1.83, 2.7081, 3.3673),
+            slopes=(0.0, 0.0, -2.5937, -1.9956, -0.5279, -0.1159),
         ),
         Factor(
             "season_games",
-            -1.746,
-            5.311,
+            -4.9049,
+            5.3094,
             knots=(4.1897, 4.9628, 5.5294, 5.8861, 6.0544, 6.18),
-            slopes=(0.0, -1.3269, -0.641, -1.8707, -4.7725, -4.9017, -2.1511),
+            slopes=(0.0, -2.0364, 0.0, -2.8702, -39.1613, -4.5642, -2.1322),
         ),
         Factor(
             "lobby_losses",
-            3.3411,
+            4.7675,
             -0.1813,
-            knots=(-0.4331, -0.3026, -0.1729, -0.0506, 0.0641, 0.1964),
-            slopes=(0.0, 0.0, 2.4207, 3.7262, 6.4437, 4.4934, 3.0546),
+            knots=(-0.4329, -0.303, -0.1728, -0.0496, 0.0649, 0.1964),
+            slopes=(0.0, 0.0, 5.4324, 5.8804, 8.794, 4.2701, 3.3411),
         ),
         Factor(
             "rising_on_new_account",
-            -2.5588,
+            -3.4986,
             0.1023,
-            knots=(0.0, 0.0652, 0.3433, 0.8035),
-            slopes=(0.0, -6.1417, -2.8927, -1.8494, -0.1469),
+            knots=(0.0, 0.0652, 0.3428, 0.8032),
+            slopes=(0.0, -5.7627, -5.5163, -1.9614, 0.0),
         ),
         Factor(
             "throwing_on_even_season",
-            2.9131,
-            0.0853,
-            knots=(0.0, 0.0033, 0.0485, 0.1258, 0.227, 0.3644),
-            slopes=(0.0, 0.0, 0.0, 0.0, 1.5332, 6.5965, 19.3902),
+            4.7898,
+            0.0854,
+            knots=(0.0, 0.0033, 0.0487, 0.1259, 0.2271, 0.3646),
+            slopes=(0.0, 0.0, 0.0, 0.0, 1.2806, 11.7582, 27.7438),
         ),
         Factor(
             "old_account",
-            -1.5126,
-            0.3692,
-            knots=(0.0, 0.2057, 0.768, 1.0),
-            slopes=(0.0, 0.0, -1.3508, -3.2459, 0.0),
+            -6.0985,
+            0.368,
+            knots=(0.0, 0.2057, 0.7605, 1.0),
+            slopes=(0.0, 0.0, -0.5823, -24.1147, 0.0),
         ),
     ),
 )

@@ -27,29 +27,24 @@ class ScoringParams:
         value (and a role toward the documented defaults), for small databases.
     profile_max_age_hours: a player is labelled only with a profile (summoner level and
         league entry) at most this old when scored; older or missing: INSUFFICIENT_DATA.
-    smurf_threshold: the smurf score from which SMURF is given, where the smurf case is the
-        stronger by log-odds. Chosen on the ten training crawls the smurf model was fitted
-        on, each scored by weights fitted on the others (``python -m
-        pipeline.analysis.fit``; its smurfs on old accounts counted as missed): the highest
-        that keeps the recall smurf-logit-20's labels had there (0.538 at 0.582; 0.540 at
-        0.50), so what smurf-logit-21's refit gains goes to precision (0.860 -> 0.870), as
-        for BOOSTED. The lowest that keeps 0.85 (``fit.held_out_threshold``), the rule
-        before, would be 0.481: the stronger penalty of the refit spreads the probabilities
-        less, and on ten rescored crawls it gave 1,480 SMURF labels, 1,256 right, where
-        smurf-logit-20 gave 1,454, 1,250 right (0.50: 1,458, 1,246 right). A
-        threshold chosen on the crawls the weights were fitted to promises more than a new
-        world gives; one that kept 0.85 on each crawl alone was set by the hardest crawl,
-        and on held-out crawls SMURF labels were then right 94-100 % of the time where 85 %
-        was asked, with 7-32 % less recall.
+    smurf_threshold: the smurf score from which SMURF is given: the lowest that kept the
+        label's precision at 0.85 over the training crawls pooled, each scored by weights
+        fitted on the others (``fit.held_out_threshold``), so it is chosen for worlds the
+        weights never saw (0.5824 over the nine crawls the smurf model was fitted on, its
+        smurfs on old accounts counted as missed). Chosen on the crawls the weights were
+        fitted to, it would be 0.566, and promise more than a new world gives. A rule once
+        used kept 0.85 on each crawl alone: the hardest crawl set it, and on held-out
+        crawls SMURF labels were then right 94-100 % of the time where 85 % was asked,
+        with 7-32 % less recall.
     boosted_threshold: the probability of "boosted, not a smurf" (boosted score x (1 - smurf
         score), ``scoring.boosted_not_smurf``) from which BOOSTED is given to a player not
         labelled SMURF. Chosen on the ten training crawls, each scored by both models fitted
         on the others (``python -m pipeline.analysis.fit``): the highest that keeps the
-        recall the boosted score alone had at 0.58, its threshold before (0.531; 0.537 at
-        0.52), so what the rule gains goes to precision (0.880 -> 0.908). At 0.44 it would
-        keep the precision and gain recall instead, with twice the ordinary players labelled
-        BOOSTED on ten rescored crawls (27 -> 55; 31 at 0.52, smurf-logit-20's smurf
-        model): a smurf labelled BOOSTED is still a suspect, an ordinary player is not.
+        recall the boosted score alone had at 0.58, its threshold before (0.531), so what
+        the rule gains goes to precision (0.880 -> 0.917). At 0.44 it would keep the
+        precision and gain recall instead, with twice the ordinary players labelled
+        BOOSTED on ten rescored crawls (27 -> 55; 31 at 0.52): a smurf labelled BOOSTED is
+        still a suspect, an ordinary player is not.
     """
 
     queues: tuple[int, ...] = (RANKED_SOLO_QUEUE,)
@@ -59,7 +54,7 @@ class ScoringParams:
     performance_prior_games: float = 5.0
     baseline_prior_games: float = 200.0
     profile_max_age_hours: float = 72.0
-    smurf_threshold: float = 0.50
+    smurf_threshold: float = 0.582
     boosted_threshold: float = 0.52
 
     def __post_init__(self) -> None:

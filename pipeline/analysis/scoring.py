@@ -158,15 +158,15 @@ def labels_and_confidence(
 
 
 # The precision of each label by stored games (from, precision), measured on each training
-# crawl with the weights fitted on the others, at the shipped thresholds: p = 1.00 on seven
-# games is not credible. Each step holds the
-# lowest precision measured at or above it, so more stored games never cap lower. Over the
-# ten crawls smurf-logit-21 was fitted on, the labels as the scoring gives them
-# (``fit.label_precision_by_games``), SMURF: 0.92 on 5-9 games, 59 labels; 0.82 on 10-19,
-# 188; 0.88 on 20+, 847. BOOSTED (``boosted_not_smurf``): 0.74, 23; 0.94, 311; 0.90, 724.
+# crawl with the weights fitted on the others, at the thresholds chosen that way
+# (``fit.precision_by_games``): p = 1.00 on seven games is not credible. Each step holds the
+# lowest precision measured at or above it, so more stored games never cap lower (SMURF,
+# over the nine crawls smurf-logit-19 was fitted on: 0.91 on 5-9 games, 56 labels; 0.77 on
+# 10-19, 183; 0.87 on 20+, 789. BOOSTED as ``boosted_not_smurf`` gives it, over the ten
+# crawls smurf-logit-20 was fitted on: 0.74, 23; 0.94, 305; 0.91, 713).
 LABEL_PRECISION_BY_GAMES = {
-    SMURF: ((5, 0.82), (10, 0.82), (20, 0.88)),
-    BOOSTED: ((5, 0.74), (10, 0.90), (20, 0.90)),
+    SMURF: ((5, 0.77), (10, 0.77), (20, 0.87)),
+    BOOSTED: ((5, 0.74), (10, 0.91), (20, 0.91)),
 }
 
 
