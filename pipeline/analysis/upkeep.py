@@ -18,8 +18,10 @@
   came late or was rewritten); summed again from every snapshot after ``smurf db
   rebuild-aggregates``.
 - **The queue** (``players_to_score``): the store queues a player when their games, profile
-  or rank change; ``players_needing_scores`` reads it and ``dequeue`` takes players off in
-  the transaction that writes their scores. A change to a player already queued is also
+  or rank change; an analyzer pass reads it once (``read_queue``), picks the players to
+  score from that read (``needing_scores``) and takes them off (``take_off``) in the
+  transaction that writes their scores (``players_needing_scores`` and ``dequeue`` do each
+  on a read of their own). A change to a player already queued is also
   noted (``players_to_score_again``), and each run first queues the noted players again:
   a run's transaction does not see what is stored while it runs.
 """

@@ -98,9 +98,13 @@ class WriteCounts:
         )
 
 
+# The tables a batch of matches is written to.
+MATCH_TABLES = ("matches", "match_participants", "players")
+
+
 def write_matches(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedMatch]) -> WriteCounts:
     """Insert parsed matches, their participants and players (idempotent, bulk)."""
-    types = _column_types(con, "matches", "match_participants", "players")
+    types = _column_types(con, *MATCH_TABLES)
     matches = [p.match for p in parsed]
     participants = [row for p in parsed for row in p.participants]
     players = [row for p in parsed for row in p.players]
@@ -133,7 +137,7 @@ def write_match_frames(
     Missing optional columns become NULL; when ``participant_count`` is missing it is counted
     from ``participants``. Arrow tables are accepted too.
     """
-    types = _column_types(con, "matches", "match_participants", "players")
+    types = _column_types(con, *MATCH_TABLES)
     return _write_frames(con, matches, participants, players, types)
 
 
