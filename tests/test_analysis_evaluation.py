@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from pipeline.analysis import NoGroundTruthError, ScoringParams, evaluate
 from pipeline.analysis.cli import summary_text
 from pipeline.analysis.evaluation import BUCKETS, METHODS, TARGETS
+from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, NO_PROFILE_REASON
 from pipeline.cli import cli
 from tests.lobby_world import START, add_matches, games_every, set_profile
 
@@ -405,3 +406,45 @@ def test_evaluate_says_when_the_lobby_reference_is_older_than_the_games(tmp_path
         current = evaluate(con)
     assert not current.reference_stale
     assert current.metric("smurf", "model", "roc_auc") > stale.metric("smurf", "model", "roc_auc")
+
+
+def test_the_summary_says_why_players_were_not_judged() -> None:
+    """The players left INSUFFICIENT_DATA are counted by kind of reason, and when some wait
+    for a profile the summary says what judges them sooner; with everyone judged, or only
+    too few games in the way, it says nothing of profiles."""
+    scores = pd.DataFrame(
+        {
+            "puuid": [f"p{i}" for i in range(7)],
+            "smurf_score": [0.9, 0.1, 0.8, 0.2, 0.3, 0.4, 0.5],
+            "boosted_score": 0.05,
+            "label": ["SMURF", "NORMAL"] + ["INSUFFICIENT_DATA"] * 5,
+            "reason": [
+                None,
+                None,
+                NO_PROFILE_REASON,
+                NO_PROFILE_REASON,
+                "only 3 ranked games stored (5 needed)",
+                ACCOUNT_GONE_REASON,
+                "profile is 30 h old (24 h allowed)",
+            ],
+            "games_analyzed": [20, 20, 12, 9, 3, 15, 14],
+            "tier": ["GOLD", "GOLD", "UNRANKED", "UNRANKED", "UNRANKED", "UNRANKED", "GOLD"],
+        }
+    )
+    lines = summary_text(scores).splitlines()
+    assert lines[1].startswith(
+        "Not judged (INSUFFICIENT_DATA): 2 await a first profile, 1 has too few stored"
+        " games, 1 has a profile too old, 1 is an account gone. A player waiting for a"
+        " profile is judged once PROFILE_REFRESHER fetches it"
+    )
+    assert "smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N" in lines[1]
+    few = scores.iloc[[0, 1, 4]]
+    assert summary_text(few).splitlines()[1] == (
+        "Not judged (INSUFFICIENT_DATA): 1 has too few stored games."
+    )
+    judged = summary_text(scores.iloc[:2])
+    assert "Not judged" not in judged and judged.splitlines()[1] == ""
+    odd = scores.iloc[[2]].assign(reason="something new")
+    assert summary_text(odd).splitlines()[1] == (
+        "Not judged (INSUFFICIENT_DATA): 1 for other reasons."
+    )

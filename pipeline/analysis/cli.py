@@ -37,11 +37,48 @@ def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> 
     ).head(top)
 
 
+def not_judged_text(scores: pd.DataFrame) -> str | None:
+    """Why the players left INSUFFICIENT_DATA are, counted by kind of reason, and what
+    labels those waiting for a profile sooner; None when every player was judged.
+
+    A crawl whose fetcher outpaces PROFILE_REFRESHER leaves most players unjudged with no
+    sign of it but the count: on a labelled world crawled for 20 minutes with a raised
+    fetcher budget, 1,856 of the 2,741 players with enough games still waited for a
+    profile, and the boosted accounts among them went unlabelled."""
+    from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, INSUFFICIENT_DATA, NO_PROFILE_REASON
+
+    reasons = scores.loc[scores["label"] == INSUFFICIENT_DATA, "reason"].fillna("").astype(str)
+    if reasons.empty:
+        return None
+    kinds = (
+        ("awaits a first profile", "await a first profile", reasons == NO_PROFILE_REASON),
+        ("has too few stored games", "have too few stored games", reasons.str.startswith("only ")),
+        ("has a profile too old", "have a profile too old", reasons.str.startswith("profile is ")),
+        ("is an account gone", "are accounts gone", reasons == ACCOUNT_GONE_REASON),
+    )
+    sizes = [int(which.sum()) for _, _, which in kinds]
+    parts = [counted(n, one, many) for n, (one, many, _) in zip(sizes, kinds, strict=True) if n]
+    other = len(reasons) - sum(sizes)
+    if other:
+        parts.append(f"{other:,} for other reasons")
+    text = f"Not judged ({INSUFFICIENT_DATA}): " + ", ".join(parts) + "."
+    waiting = sizes[0] + sizes[2]
+    if waiting:
+        text += (
+            " A player waiting for a profile is judged once PROFILE_REFRESHER fetches it"
+            " (summoner level, league entry; the most suspicious first, up to"
+            " max_profiles_per_run a run). To have it keep pace with the fetcher:"
+            " smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N (2 requests a profile)."
+        )
+    return text
+
+
 def summary_text(
     scores: pd.DataFrame, top: int = TOP_SUSPECTS, names: dict[str, str] | None = None
 ) -> str:
-    """Counts by label and the top suspects of each kind, for the terminal; a suspect shows
-    as its Riot ID from ``names``, else as the start of its puuid."""
+    """Counts by label, why the players not judged are not, and the top suspects of each
+    kind, for the terminal; a suspect shows as its Riot ID from ``names``, else as the start
+    of its puuid."""
     from pipeline.analysis.evaluation import LABEL_OF
     from pipeline.analysis.scoring import INSUFFICIENT_DATA, LABELS
 
@@ -50,6 +87,9 @@ def summary_text(
         f"Scored {len(scores):,} player(s): "
         + ", ".join(f"{label} {int(counts.get(label, 0)):,}" for label in LABELS)
     ]
+    why = not_judged_text(scores) if "reason" in scores else None
+    if why:
+        lines.append(why)
     columns = ["player", "smurf_score", "boosted_score", "label", "games_analyzed", "tier"]
     if scores.empty:
         return lines[0]
