@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
+from pipeline.analysis.scoring import NO_PROFILE_REASON
 from pipeline.jobs import JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
@@ -89,6 +91,26 @@ def test_full_cycle_of_the_four_jobs(
         == (outcomes["SMURF_ANALYZER"].metrics["records_created"])
     )
     no_duplicates(db_path)
+
+
+def test_the_analyzer_counts_the_players_awaiting_a_profile(
+    db_path: Path, sim: RunningSimulator, truth: list[dict[str, Any]]
+) -> None:
+    """The analyzer's log says how many players it scored that only a profile keeps from a
+    label: the co-players the fetcher stored games of, never profiled."""
+    track(db_path, most_active(truth, 2))
+    set_job_config(db_path, "SMURF_ANALYZER", min_matches_required=1)
+    context = job_context(db_path, sim)
+    for job in ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"):
+        assert run_job(context, job).status == JobStatus.SUCCESS
+    with capture_logs() as events:
+        assert run_job(context, "SMURF_ANALYZER").status == JobStatus.SUCCESS
+    (scored,) = [e for e in events if e["event"] == "analyzer.scored"]
+    waiting = count(
+        db_path, "SELECT count(*) FROM latest_smurf_scores WHERE reason = ?", [NO_PROFILE_REASON]
+    )
+    assert waiting > 0
+    assert scored["awaiting_profile"] == waiting
 
 
 def test_tracked_updater_honours_max_new_matches(

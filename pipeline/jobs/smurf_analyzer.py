@@ -14,6 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline import analysis
+from pipeline.analysis.scoring import NO_PROFILE_REASON
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.settings import SmurfAnalyzerSettings
 from pipeline.jobs.types import JobType
@@ -70,4 +71,7 @@ class SmurfAnalyzer(BaseJob):
             "analyzer.scored",
             players=done.written,
             labels={str(k): int(v) for k, v in labels.items()},
+            # Players with enough games that only a profile keeps from a label: a count
+            # that grows run after run says PROFILE_REFRESHER falls behind the fetcher.
+            awaiting_profile=int((done.scores["reason"] == NO_PROFILE_REASON).sum()),
         )
