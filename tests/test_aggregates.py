@@ -27,10 +27,12 @@ from pipeline.store import Database, read, write
 from pipeline.store.aggregates import (
     canonical_sums,
     compact,
+    games_by_role,
     rebuild_aggregates,
     reference_is_stale,
     refresh_reference,
     role_outgrew_reference,
+    stored_games,
 )
 from pipeline.store.connection import transact
 from pipeline.store.migrate import migrate
@@ -180,6 +182,33 @@ def test_games_stored_after_a_new_reference_still_equal_the_rebuild(
     assert _tables(db_path) == _rebuilt(db_path, tmp_path, renorm=False)
     # A rebuild that recomputes the reference from every game judges stomps differently.
     assert _tables(db_path) != _rebuilt(db_path, tmp_path, renorm=True)
+
+
+def test_one_read_of_the_games_per_role_gives_the_games_stored_and_the_reference_check(
+    world: World, db_path: Path
+) -> None:
+    """The sums' games per role, read once, add up to the games stored and judge the lobby
+    reference as a check reading the sums itself does, before and after a new reference,
+    new games and compaction."""
+
+    def assert_alike() -> None:
+        with read(db_path) as con:
+            games = games_by_role(con)
+            assert sum(games.values()) == stored_games(con)
+            assert reference_is_stale(con, games) == reference_is_stale(con)
+
+    total = world.matches.count
+    _store(db_path, world, np.arange(total // 2))
+    assert_alike()
+    with write(db_path) as con:
+        assert reference_is_stale(con, games_by_role(con))
+        rebuild_aggregates(con, renorm=True)
+        assert not reference_is_stale(con, games_by_role(con))
+    assert_alike()
+    _store(db_path, world, np.arange(total // 2, total))
+    with write(db_path) as con:
+        compact(con)
+    assert_alike()
 
 
 def test_stomps_are_judged_against_the_lobby_with_role_norms(world: World, db_path: Path) -> None:

@@ -45,10 +45,10 @@ from pipeline.store.aggregates import (
     count_rows,
     enqueue_players,
     forget_score_inputs,
+    games_by_role,
     rebuild_aggregates,
     reference_is_stale,
     requeue_noted,
-    stored_games,
 )
 from pipeline.store.game_metrics import METRICS
 from pipeline.store.writers import registered_frame
@@ -110,13 +110,15 @@ def keep_current(
     old reference gave them, for good: so a pass not alone that finds the reference due
     raises ``ReferenceRebuildNeedsAlone`` before it writes anything that lasts.
     """
-    stale = reference_is_stale(con)
+    # One read of the sums' games serves the reference's check and the baselines' growth.
+    games = games_by_role(con)
+    stale = reference_is_stale(con, games)
     if stale and not alone:
         raise ReferenceRebuildNeedsAlone
     requeue_noted(con)
     # Read first: a refresh of the baselines writes the analyzer's state afresh.
     kept_spread = stored_spread(con)
-    upkeep = _keep_baselines(con, params, force=force, rebuild=stale)
+    upkeep = _keep_baselines(con, params, sum(games.values()), force=force, rebuild=stale)
     # Before the inputs: a player without a profile is compared with the summary's tier.
     ranks_folded = fold_rank_snapshots(con)
     if ranks_folded:
@@ -148,11 +150,18 @@ def _keep_spread(
 
 
 def _keep_baselines(
-    con: duckdb.DuckDBPyConnection, params: ScoringParams, *, force: bool, rebuild: bool
+    con: duckdb.DuckDBPyConnection,
+    params: ScoringParams,
+    stored: int,
+    *,
+    force: bool,
+    rebuild: bool,
 ) -> Upkeep:
+    """``stored``: the games the sums held when the pass began (a rebuild sums them again;
+    compaction merges rows and keeps every sum)."""
     if rebuild:
-        games = rebuild_aggregates(con, renorm=True)
-        log.debug("analyzer.reference_rebuilt", games=games)
+        stored = rebuild_aggregates(con, renorm=True)
+        log.debug("analyzer.reference_rebuilt", games=stored)
     state = con.execute(
         "SELECT model_version, games, compacted_rows, queue_min_games FROM scoring_state"
     ).fetchone()
@@ -164,7 +173,6 @@ def _keep_baselines(
         log.debug("analyzer.compacted", rows_removed=removed)
         if state is not None:
             con.execute("UPDATE scoring_state SET compacted_rows = ?", [compacted])
-    stored = stored_games(con)
     model_changed = state is None or state[0] != MODEL_VERSION
     grown = state is not None and stored >= state[1] * (1 + BASELINE_REFRESH_GROWTH) + 1
     if not (force or rebuild or model_changed or grown):
