@@ -38,8 +38,9 @@ def top_suspects(scores: pd.DataFrame, target: str, top: int = TOP_SUSPECTS) -> 
 
 
 def not_judged_text(scores: pd.DataFrame) -> str | None:
-    """Why the players left INSUFFICIENT_DATA are, counted by kind of reason, and what
-    labels those waiting for a profile sooner; None when every player was judged.
+    """Why the players left INSUFFICIENT_DATA were not judged, counted by kind of reason,
+    and, when some wait for a profile, how to have them judged sooner; None when every
+    player was judged.
 
     A crawl whose fetcher outpaces PROFILE_REFRESHER leaves most players unjudged with no
     sign of it but the count: on a labelled world crawled for 20 minutes with a raised

@@ -71,7 +71,7 @@ class SmurfAnalyzer(BaseJob):
             "analyzer.scored",
             players=done.written,
             labels={str(k): int(v) for k, v in labels.items()},
-            # Players with enough games that only a profile keeps from a label: a count
-            # that grows run after run says PROFILE_REFRESHER falls behind the fetcher.
+            # The players this run scored that only a profile keeps from a label: a count
+            # that stays high run after run says PROFILE_REFRESHER is behind the fetcher.
             awaiting_profile=int((done.scores["reason"] == NO_PROFILE_REASON).sum()),
         )
