@@ -46,24 +46,32 @@ def not_judged_text(scores: pd.DataFrame) -> str | None:
     sign of it but the count: on a labelled world crawled for 20 minutes with a raised
     fetcher budget, 1,856 of the 2,741 players with enough games still waited for a
     profile, and the boosted accounts among them went unlabelled."""
-    from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, INSUFFICIENT_DATA, NO_PROFILE_REASON
-
-    reasons = scores.loc[scores["label"] == INSUFFICIENT_DATA, "reason"].fillna("").astype(str)
-    if reasons.empty:
-        return None
-    kinds = (
-        ("awaits a first profile", "await a first profile", reasons == NO_PROFILE_REASON),
-        ("has too few stored games", "have too few stored games", reasons.str.startswith("only ")),
-        ("has a profile too old", "have a profile too old", reasons.str.startswith("profile is ")),
-        ("is an account gone", "are accounts gone", reasons == ACCOUNT_GONE_REASON),
+    from pipeline.analysis.scoring import (
+        ACCOUNT_GONE,
+        FEW_GAMES,
+        INSUFFICIENT_DATA,
+        NO_PROFILE,
+        OLD_PROFILE,
+        OTHER_REASON,
+        reason_kind,
     )
-    sizes = [int(which.sum()) for _, _, which in kinds]
-    parts = [counted(n, one, many) for n, (one, many, _) in zip(sizes, kinds, strict=True) if n]
-    other = len(reasons) - sum(sizes)
+
+    kinds = scores.loc[scores["label"] == INSUFFICIENT_DATA, "reason"].map(reason_kind)
+    if kinds.empty:
+        return None
+    sizes = kinds.value_counts()
+    words = (
+        (NO_PROFILE, "awaits a first profile", "await a first profile"),
+        (FEW_GAMES, "has too few stored games", "have too few stored games"),
+        (OLD_PROFILE, "has a profile too old", "have a profile too old"),
+        (ACCOUNT_GONE, "is an account gone", "are accounts gone"),
+    )
+    parts = [counted(int(sizes[kind]), one, many) for kind, one, many in words if kind in sizes]
+    other = int(sizes.get(OTHER_REASON, 0))
     if other:
         parts.append(f"{other:,} for other reasons")
     text = f"Not judged ({INSUFFICIENT_DATA}): " + ", ".join(parts) + "."
-    waiting = sizes[0] + sizes[2]
+    waiting = int(sizes.get(NO_PROFILE, 0)) + int(sizes.get(OLD_PROFILE, 0))
     if waiting:
         text += (
             " A player waiting for a profile is judged once PROFILE_REFRESHER fetches it"

@@ -69,6 +69,33 @@ def account_gone(features: pd.DataFrame) -> pd.Series:
 # Why a player's rank is not known: their profile was never read, or the account is gone.
 NO_PROFILE_REASON = "no profile (summoner level, league entry) fetched yet"
 ACCOUNT_GONE_REASON = "summoner-v4 no longer finds the account"
+# How the reasons worded with each player's own numbers begin.
+FEW_GAMES_PREFIX = "only "
+OLD_PROFILE_PREFIX = "profile is "
+# The kinds of reason a player is INSUFFICIENT_DATA (``reason_kind``), for readers that
+# count them or say what cures them.
+NO_PROFILE, OLD_PROFILE, FEW_GAMES, ACCOUNT_GONE, OTHER_REASON = (
+    "no profile",
+    "old profile",
+    "few games",
+    "account gone",
+    "other",
+)
+
+
+def reason_kind(reason: object) -> str:
+    """The kind of an INSUFFICIENT_DATA ``reason`` (``insufficiency_reasons``'s words):
+    ``NO_PROFILE``, ``OLD_PROFILE``, ``FEW_GAMES``, ``ACCOUNT_GONE`` or ``OTHER_REASON``."""
+    text = reason if isinstance(reason, str) else ""
+    if text == NO_PROFILE_REASON:
+        return NO_PROFILE
+    if text == ACCOUNT_GONE_REASON:
+        return ACCOUNT_GONE
+    if text.startswith(OLD_PROFILE_PREFIX):
+        return OLD_PROFILE
+    if text.startswith(FEW_GAMES_PREFIX):
+        return FEW_GAMES
+    return OTHER_REASON
 
 
 def insufficiency_reasons(
@@ -93,7 +120,7 @@ def insufficiency_reasons(
         ],
         [
             (
-                "only "
+                FEW_GAMES_PREFIX
                 + games.astype(str)
                 + np.where(games == 1, " ranked game", " ranked games")
                 + f" stored ({params.min_games} needed)"
@@ -101,7 +128,7 @@ def insufficiency_reasons(
             NO_PROFILE_REASON,
             ACCOUNT_GONE_REASON,
             (
-                "profile is "
+                OLD_PROFILE_PREFIX
                 + age_h.fillna(0).round().astype("int64").astype(str)
                 + f" h old ({params.profile_max_age_hours:g} h allowed)"
             ).to_numpy(dtype=object),

@@ -13,7 +13,15 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from pipeline.analysis.scoring import ACCOUNT_GONE_REASON, NO_PROFILE_REASON
+from pipeline.analysis.scoring import (
+    ACCOUNT_GONE,
+    ACCOUNT_GONE_REASON,
+    FEW_GAMES,
+    NO_PROFILE,
+    NO_PROFILE_REASON,
+    OLD_PROFILE,
+    reason_kind,
+)
 from pipeline.analysis.tiers import TIERS
 from pipeline.words import counted
 
@@ -129,16 +137,12 @@ _GAMES_JOB = "`smurf run MATCH_FETCHER` stores more games"
 
 def _reason_kind(reason: object) -> tuple[str, str | None]:
     """The kind of an INSUFFICIENT_DATA ``reason`` in words, and the job that cures it."""
-    text = str(reason) if isinstance(reason, str) else ""
-    if text == NO_PROFILE_REASON:
-        return "without a profile (summoner level, league entry) yet", _PROFILE_JOB
-    if text.startswith("profile is "):
-        return "with a profile too old", _PROFILE_JOB
-    if text.startswith("only "):
-        return "with too few ranked games stored", _GAMES_JOB
-    if text == ACCOUNT_GONE_REASON:
-        return "whose account summoner-v4 no longer finds", None
-    return "for another reason", None
+    return {
+        NO_PROFILE: ("without a profile (summoner level, league entry) yet", _PROFILE_JOB),
+        OLD_PROFILE: ("with a profile too old", _PROFILE_JOB),
+        FEW_GAMES: ("with too few ranked games stored", _GAMES_JOB),
+        ACCOUNT_GONE: ("whose account summoner-v4 no longer finds", None),
+    }.get(reason_kind(reason), ("for another reason", None))
 
 
 def unjudged_message(latest: pd.DataFrame) -> str | None:
