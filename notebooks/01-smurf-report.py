@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 
 from IPython.display import Markdown, display
 
-from pipeline.explorer import plots, present, quality, scores, sql
+from pipeline.explorer import carried, plots, present, quality, scores, sql
 from pipeline.riot.routing import PLATFORMS
 from pipeline.store import read
 from pipeline.workspace import notebook_database, notebook_lock_timeout, one_of, resolve, utc_time
@@ -115,6 +115,30 @@ present.show_table(
     empty=scores.no_suspects_sentence(latest, within=within, label=label),
     paged=False,  # every suspect asked for, also in print
 )
+
+# %% [markdown]
+# ## Carried by a suspected smurf
+# Players not labelled SMURF who played at least half of their games, and at least five,
+# on the same team as one account labelled SMURF (with at least `min_games` games, on
+# `platform` when given, as of the report's time). A smurf carries their rank: a paid duo
+# boost, or a friend's smurf; the games cannot tell which. Their own games read as anyone's,
+# so no BOOSTED label catches a client carried in duo: this is a lead to look into, not a
+# label. Not listed when `label` is SMURF.
+
+# %%
+if label == "SMURF":
+    display(Markdown("*Not listed: `label` is SMURF.*"))
+else:
+    with read(db, timeout_s=wait_s) as con:
+        carried_list = carried.carried_players(
+            con, min_games=min_games, platform=platform or None, as_of=as_of_at
+        )
+    many = "player" if len(carried_list) == 1 else "players"
+    display(Markdown(f"**{len(carried_list):,}** {many} carried by an account labelled SMURF"))
+    present.show_table(
+        carried.carried_for_readers(carried_list),
+        empty="Nobody plays most of their games on the same team as an account labelled SMURF.",
+    )
 
 # %% [markdown]
 # ## New since the last report

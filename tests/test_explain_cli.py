@@ -442,3 +442,27 @@ def test_explain_compares_games_with_the_baselines_the_analyzer_keeps(
     assert not fallback.kept_baselines
     assert fallback.smurf_score == pytest.approx(now.smurf_score, abs=1e-9)
     pd.testing.assert_frame_equal(fallback.games[shown], now.games[shown], atol=1e-9)
+
+
+def test_explain_names_the_account_a_player_plays_most_games_with(scored_world: Path) -> None:
+    """A player of a duo is told who it plays most of its games with, and how that account
+    is labelled; a player who queues alone is told nothing of the kind."""
+    from pipeline.explorer.carried import duo_partner
+    from pipeline.store import read
+
+    with read(scored_world) as con:
+        truth = con.execute(
+            "SELECT puuid, population FROM sim_truth ORDER BY population, puuid"
+        ).fetchall()
+        partners = {puuid: duo_partner(con, puuid) for puuid, _ in truth}
+    duos = [p for p, pop in truth if pop == "DUO_FRIEND" and partners[p] is not None]
+    assert duos, "the world has a duo friend playing most games with its partner"
+    code, out, _ = _explain(scored_world, "--", duos[0])  # a puuid may begin with "-"
+    assert code == 0
+    said = partners[duos[0]]
+    assert said is not None
+    assert f"plays in duo: {said.together} of {said.games} games on the same team as" in out
+    assert said.sentence() in out
+    alone = next(p for p, pop in truth if pop == "NORMAL" and partners[p] is None)
+    code, out, _ = _explain(scored_world, "--", alone)
+    assert code == 0 and "plays in duo" not in out

@@ -19,6 +19,7 @@ from pipeline.words import counted
 
 if TYPE_CHECKING:
     from pipeline.analysis.explain import Explanation
+    from pipeline.explorer.carried import DuoPartner
 
 GAME_COLUMNS = {
     "game_start": "played",
@@ -64,9 +65,11 @@ def explanation_text(
     explanation: Explanation,
     games: int,
     params: ScoringParams = DEFAULT_PARAMS,
+    duo: DuoPartner | None = None,
 ) -> str:
     """The player's label, scores and factors (largest contribution first), in words;
-    ``params`` are those the explanation was scored with."""
+    ``params`` are those the explanation was scored with; ``duo``, the account the player
+    plays most of its games with, when there is one (``carried.duo_partner``)."""
     from pipeline.explorer.scores import target_of
 
     e = explanation
@@ -82,6 +85,7 @@ def explanation_text(
         season_text(summary),
         levelling_text(e.games),
         weekly_text(e.games, params.performance_prior_games),
+        duo.sentence() if duo else None,
     ):
         if said:
             lines.append(f"  {said}")
@@ -351,11 +355,13 @@ def _factor_lines(e: Explanation, target: str) -> list[str]:
 def explain(ctx: click.Context, player: str, db_path: str | None, games: int) -> None:
     """Why PLAYER scores as they do: label, both scores, each factor's contribution.
 
-    PLAYER is a Riot ID (Name#TAG), a puuid, or its first 8 characters. The score is
+    PLAYER is a Riot ID (Name#TAG), a puuid, or its first 8 characters (one that begins
+    with "-" goes after "--": smurf explain -- -abc1234). The score is
     computed now from the stored games, as the analyzer would; the latest stored score is
     named beside it. Notebook 02 shows the same as a card, with charts.
     """
     from pipeline.analysis.explain import explain as explain_player
+    from pipeline.explorer.carried import duo_partner
     from pipeline.explorer.players import player_summary
     from pipeline.store import check_schema, read
 
@@ -365,4 +371,5 @@ def explain(ctx: click.Context, player: str, db_path: str | None, games: int) ->
         puuid = resolve_player(con, player)
         summary = player_summary(con, puuid)
         explanation = explain_player(con, puuid)
-    click.echo(explanation_text(summary, explanation, games))
+        duo = duo_partner(con, puuid)
+    click.echo(explanation_text(summary, explanation, games, duo=duo))

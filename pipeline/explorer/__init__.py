@@ -10,6 +10,7 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
     players    find_players, player_summary, ban_checks, factor_contributions,
                rank_history, match_history, tier_role_baselines, BaselineCache,
                co_players
+    carried    carried_players, carried_for_readers, duo_partner
     quality    judged, summary_in_words, bucket_table, roc_curve, auc, rule_point,
                rule_in_words, precision_at
     jobs       executions, runs_per_day, job_summary, failed_run_logs
@@ -17,6 +18,6 @@ DataFrames; ``sql.query`` and the widgets open and close their own read-only con
     plots      the figures;   widgets  PlayerExplorer
 """
 
-from pipeline.explorer import jobs, players, quality, scores, sql
+from pipeline.explorer import carried, jobs, players, quality, scores, sql
 
-__all__ = ["jobs", "players", "quality", "scores", "sql"]
+__all__ = ["carried", "jobs", "players", "quality", "scores", "sql"]
