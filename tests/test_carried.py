@@ -51,8 +51,8 @@ def _score(
 ) -> None:
     con.execute(
         "INSERT INTO smurf_scores (puuid, scored_at, model_version, smurf_score,"
-        " boosted_score, label, games_analyzed, matches_stored)"
-        " VALUES (?, ?, 'test', ?, 0.05, ?, 10, 10)",
+        " boosted_score, label, games_analyzed, matches_stored, tier)"
+        " VALUES (?, ?, 'test', ?, 0.05, ?, 10, 10, 'SILVER')",
         [puuid, at, smurf, label],
     )
 
@@ -105,7 +105,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for puuid, platform in (("client", "euw1"), ("booster", "euw1"), ("friend", "na1")):
             con.execute(
                 "INSERT INTO players (puuid, platform, game_name, tag_line, summoner_checked_at,"
-                " profile_found, solo_tier) VALUES (?, ?, ?, 'EUW', ?, true, 'SILVER')",
+                " profile_found, solo_tier) VALUES (?, ?, ?, 'EUW', ?, true, 'GOLD')",
                 [puuid, platform, puuid.title(), SCORED],
             )
         _score(con, "booster", "SMURF", 0.93, SCORED)
@@ -138,8 +138,8 @@ def test_only_players_carried_by_an_account_labelled_smurf_are_listed(
     assert client["partner_riot_id"] == "Booster#EUW"
     assert client["partner_smurf_score"] == pytest.approx(0.93)
     assert client["label"] == "NORMAL"
-    assert client["tier"] == "SILVER"
-    # Never profiled: the rank is unknown, not UNRANKED.
+    assert client["tier"] == "SILVER"  # the tier its score was given, as the suspects'
+    # Never scored, never profiled: the rank is unknown, not UNRANKED.
     assert carried.set_index("puuid").loc["pal", "tier"] == "unknown"
 
 

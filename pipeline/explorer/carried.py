@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.analysis.params import DEFAULT_PARAMS
+from pipeline.explorer.scores import shown_tier
 from pipeline.store.aggregates import PLAYED
 
 # Plays in duo: at least this share of the player's games on the same team as one account,
@@ -32,7 +33,7 @@ _GAMES = f"""
       AND ($as_of::TIMESTAMP IS NULL OR game_start <= $as_of::TIMESTAMP)"""
 
 _LATEST = """
-    SELECT puuid, label, smurf_score, boosted_score FROM smurf_scores
+    SELECT puuid, label, smurf_score, boosted_score, tier, reason FROM smurf_scores
     WHERE $as_of::TIMESTAMP IS NULL OR scored_at <= $as_of::TIMESTAMP
     QUALIFY row_number() OVER (PARTITION BY puuid ORDER BY scored_at DESC, id DESC) = 1"""
 
@@ -58,8 +59,7 @@ played AS (
     WHERE puuid IN (SELECT puuid FROM together) GROUP BY puuid
 )
 SELECT t.puuid, {_RIOT_ID.format(p="p", puuid="t.puuid")} AS riot_id, p.platform,
-       CASE WHEN p.summoner_checked_at IS NULL OR NOT coalesce(p.profile_found, true)
-            THEN 'unknown' ELSE coalesce(p.solo_tier, 'UNRANKED') END AS tier,
+       coalesce({shown_tier("me", "p")}, 'unknown') AS tier,
        me.label, me.smurf_score, me.boosted_score,
        n.games, t.together, t.together / n.games AS share,
        t.partner, {_RIOT_ID.format(p="q", puuid="t.partner")} AS partner_riot_id,
