@@ -448,3 +448,32 @@ def test_the_summary_says_why_players_were_not_judged() -> None:
     assert summary_text(odd).splitlines()[1] == (
         "Not judged (INSUFFICIENT_DATA): 1 for other reasons."
     )
+
+
+def test_evaluate_counts_the_players_a_smurf_carries_apart_from_the_labels(
+    db_path: Path,
+) -> None:
+    """A client who played 12 games on the same team as a smurf the model labels SMURF is
+    "carried", as the report would list it, and nobody else is; the model's own flags do not
+    count it."""
+    from pipeline.store.aggregates import rebuild_aggregates
+
+    _world(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        # The smurf's teammate in the top lane of its first 12 games becomes one account.
+        con.execute(
+            """UPDATE match_participants SET puuid = 'client'
+            WHERE puuid LIKE 'smurf0-mate-%-0'
+              AND CAST(split_part(match_id, '_', 2) AS INTEGER) < 12"""
+        )
+        rebuild_aggregates(con)
+        set_profile(con, "client", level=120, wins=60, losses=60, tier="GOLD")
+        con.execute(
+            "INSERT INTO sim_truth SELECT 'client', 'DUO_CLIENT', false, true, false, false"
+        )
+        report = evaluate(con)
+    rates = report.flag_rates.set_index("population")
+    assert rates.loc["DUO_CLIENT", "carried"] == 1.0
+    assert rates.loc["DUO_CLIENT", "model"] == 0.0
+    assert (rates.drop(index="DUO_CLIENT")["carried"] == 0.0).all()
+    assert re.search(r"carried: listed by the report as carried", report.to_text())

@@ -143,8 +143,9 @@ class EvaluationReport:
             lines += [
                 "",
                 "Share of each population flagged, as a smurf or as boosted (the model: labelled"
-                " SMURF or BOOSTED; as_smurf and as_boosted: the model's two labels apart);"
-                " honest traps should be low:",
+                " SMURF or BOOSTED; as_smurf and as_boosted: the model's two labels apart;"
+                " carried: listed by the report as carried by an account labelled SMURF, a"
+                " lead, not a label); honest traps should be low:",
             ]
             lines.append(self.flag_rates.to_string(index=False, float_format=_decimals))
         return "\n".join(lines)
@@ -261,17 +262,36 @@ def _flags(scored: pd.DataFrame) -> dict[str, Callable[[pd.DataFrame], pd.Series
     return {"model": model, "winrate_rule": rule, "weighted_rules": weighted}
 
 
-def _flag_rate_table(scored: pd.DataFrame) -> pd.DataFrame:
+def _flag_rate_table(scored: pd.DataFrame, carried: pd.Series) -> pd.DataFrame:
     flagged = pd.DataFrame({name: f(scored) for name, f in _flags(scored).items()})
     flagged["population"] = scored["population"]
     # The model's flags apart too: a boosted account labelled SMURF is a miss for boosted.
     flagged["as_smurf"] = scored["label"].eq(SMURF)
     flagged["as_boosted"] = scored["label"].eq(BOOSTED)
-    columns = ["model", "as_smurf", "as_boosted", *METHODS[1:]]
+    # The report's lead beside them, never part of "model": carried by an account the
+    # model labels SMURF.
+    flagged["carried"] = carried.to_numpy()
+    columns = ["model", "as_smurf", "as_boosted", *METHODS[1:], "carried"]
     table = flagged.groupby("population").agg(
         players=("model", "size"), **{c: (c, "mean") for c in columns}
     )
     return table.reset_index()
+
+
+def _carried(
+    con: duckdb.DuckDBPyConnection,
+    scores: pd.DataFrame,
+    params: ScoringParams,
+    as_of: datetime | None,
+) -> set[str]:
+    """Who the report's "Carried by a suspected smurf" would list, judged by these scores'
+    labels rather than the stored ones."""
+    from pipeline.explorer.carried import carried_players  # the explorer reads this module
+
+    listed = carried_players(
+        con, min_games=params.min_games, as_of=as_of, queues=params.queues, labels=scores
+    )
+    return set(listed["puuid"])
 
 
 def load_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -306,9 +326,10 @@ def evaluate(
     scored = scores.merge(truth, on="puuid", how="inner")
     candidates = len(scored)
     scored = scored[scored["games_analyzed"] >= params.min_games].reset_index(drop=True)
+    carried = _carried(con, scores, params, as_of)
     return EvaluationReport(
         metrics=_metric_table(scored),
-        flag_rates=_flag_rate_table(scored),
+        flag_rates=_flag_rate_table(scored, scored["puuid"].isin(carried)),
         players=len(scored),
         model_version=MODEL_VERSION,
         reference_stale=reference_is_stale(con),

@@ -21,6 +21,7 @@ import pandas as pd
 from pipeline.analysis.params import DEFAULT_PARAMS
 from pipeline.explorer.scores import shown_tier
 from pipeline.store.aggregates import PLAYED
+from pipeline.store.writers import registered_frame
 
 # Plays in duo: at least this share of the player's games on the same team as one account,
 # and at least DUO_MIN_TOGETHER of them (two games together happen by chance now and then).
@@ -41,9 +42,9 @@ _RIOT_ID = "coalesce({p}.game_name || '#' || {p}.tag_line, {puuid})"
 
 # Each player's same-team games with an account labelled SMURF, kept where that partner
 # had at least DUO_SHARE of the player's games; the partner with the most, when several.
-_CARRIED = f"""
-WITH games AS ({_GAMES}),
-latest AS ({_LATEST}),
+_CARRIED = """
+WITH games AS ({games}),
+latest AS ({latest}),
 smurf_games AS (
     SELECT g.match_id, g.team_id, g.puuid AS partner
     FROM games g JOIN latest l USING (puuid) WHERE l.label = 'SMURF'
@@ -58,11 +59,11 @@ played AS (
     SELECT puuid, count(*) AS games FROM games
     WHERE puuid IN (SELECT puuid FROM together) GROUP BY puuid
 )
-SELECT t.puuid, {_RIOT_ID.format(p="p", puuid="t.puuid")} AS riot_id, p.platform,
-       coalesce({shown_tier("me", "p")}, 'unknown') AS tier,
+SELECT t.puuid, {riot_id} AS riot_id, p.platform,
+       coalesce({tier}, 'unknown') AS tier,
        me.label, me.smurf_score, me.boosted_score,
        n.games, t.together, t.together / n.games AS share,
-       t.partner, {_RIOT_ID.format(p="q", puuid="t.partner")} AS partner_riot_id,
+       t.partner, {partner_riot_id} AS partner_riot_id,
        partner.smurf_score AS partner_smurf_score
 FROM together t
 JOIN played n USING (puuid)
@@ -85,11 +86,14 @@ def carried_players(
     platform: str | None = None,
     as_of: datetime | None = None,
     queues: Sequence[int] = DEFAULT_PARAMS.queues,
+    labels: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Players not labelled SMURF who played at least DUO_SHARE of their games (at least
     ``min_games`` of ``queues``, remakes aside) on the same team as one account labelled
-    SMURF, the largest share first, with that partner. Labels are the latest by
-    ``as_of`` (None: now), games those played by then."""
+    SMURF, the largest share first, with that partner. Labels are the latest stored by
+    ``as_of`` (None: now), or ``labels`` when given (a frame of scores as
+    ``score_frame`` makes them: puuid, label, smurf_score, boosted_score, tier, reason);
+    games those played by then."""
     params = {
         "queues": list(queues),
         "as_of": as_of,
@@ -98,7 +102,25 @@ def carried_players(
         "share": DUO_SHARE,
         "platform": platform or None,
     }
-    return con.execute(_CARRIED, params).df()
+    if labels is None:
+        return con.execute(_carried_sql(_LATEST), params).df()
+    columns = ["puuid", "label", "smurf_score", "boosted_score", "tier", "reason"]
+    with registered_frame(con, labels[columns]) as (given, _columns):
+        given_labels = (
+            "SELECT puuid, CAST(label AS VARCHAR) AS label, smurf_score, boosted_score,"
+            f" CAST(tier AS VARCHAR) AS tier, CAST(reason AS VARCHAR) AS reason FROM {given}"
+        )
+        return con.execute(_carried_sql(given_labels), params).df()
+
+
+def _carried_sql(latest: str) -> str:
+    return _CARRIED.format(
+        games=_GAMES,
+        latest=latest,
+        riot_id=_RIOT_ID.format(p="p", puuid="t.puuid"),
+        tier=shown_tier("me", "p"),
+        partner_riot_id=_RIOT_ID.format(p="q", puuid="t.partner"),
+    )
 
 
 def carried_for_readers(frame: pd.DataFrame) -> pd.DataFrame:
