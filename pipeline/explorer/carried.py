@@ -3,8 +3,9 @@ labelled SMURF.
 
 The models judge each account by its own games. A client a booster carries in duo (a paid
 duo boost, the booster on a new account that reads as a smurf's) plays as it always did, and
-it is rated where its wins put it: nothing in its own games says boosted, and no BOOSTED
-label caught one on the three stand-in worlds written outside the project that had them.
+it is rated where its wins put it: nothing in its own games says boosted, and BOOSTED
+labels almost never caught one on the three stand-in worlds written outside the project
+that had them.
 The sign is in whom it plays with. This is a lead for analysts, not a label: a friend
 whose smurf carries them and a paying client look the same in the games.
 """
