@@ -29,7 +29,7 @@ class Games:
     """Hand-made games: each names who played on team 100 and who on team 200."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, int, datetime, int, bool]] = []
+        self.rows: list[tuple[str, str, int, datetime, int, bool, bool]] = []
 
     def add(
         self,
@@ -43,7 +43,7 @@ class Games:
         when = START + timedelta(hours=len(self.rows))
         for team, players in ((100, blue), (200, red)):
             for puuid in players:
-                self.rows.append((match_id, puuid, queue, when, team, remake))
+                self.rows.append((match_id, puuid, queue, when, team, remake, team == 100))
 
 
 def _score(
@@ -99,7 +99,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with write(path) as con:
         con.executemany(
             "INSERT INTO match_participants (match_id, puuid, queue_id, game_start, team_id,"
-            " early_surrender) VALUES (?, ?, ?, ?, ?, ?)",
+            " early_surrender, win) VALUES (?, ?, ?, ?, ?, ?, ?)",
             g.rows,
         )
         for puuid, platform in (("client", "euw1"), ("booster", "euw1"), ("friend", "na1")):
@@ -230,3 +230,14 @@ def test_the_smurf_report_lists_the_players_carried_by_a_smurf(db: Path, tmp_pat
         db_path=db,
     )
     assert "Not listed: `label` is SMURF." in _report_text(smurfs_only.executed_path)
+
+
+def test_the_player_card_says_who_a_player_plays_in_duo_with(db: Path) -> None:
+    """The explorer's card says what `smurf explain` says of a duo; a player without one
+    gets no such line."""
+    from pipeline.explorer.widgets import card_html, card_parts
+
+    client = card_html(card_parts(db, "client"))
+    assert "Plays in duo: 6 of 8 games on the same team as Booster#EUW" in client
+    assert "a suspected smurf carries this account" in client
+    assert "Plays in duo" not in card_html(card_parts(db, "sometimes"))

@@ -33,7 +33,7 @@ from traitlets import TraitError
 
 from pipeline.analysis.scoring import ACCOUNT_GONE_REASON
 from pipeline.config import DEFAULT_LOCK_TIMEOUT_S
-from pipeline.explorer import players, plots, scores
+from pipeline.explorer import carried, players, plots, scores
 from pipeline.explorer.present import (
     figure_html,
     fitted_html,
@@ -88,6 +88,7 @@ def card_parts(
             "ranks": players.rank_history(con, puuid),
             "games": players.match_history(con, puuid, queue=queue, baselines=averages),
             "co_players": players.co_players(con, puuid),
+            "duo": carried.duo_partner(con, puuid),
         }
 
 
@@ -142,6 +143,10 @@ def card_html(parts: dict[str, Any]) -> str:
         newest = counted(min(len(games), CARD_GAMES), "game", "games")
         pieces.append(f"<h4>Newest {newest}</h4>")
         pieces.append(table_html(players.games_for_readers(games.head(CARD_GAMES))))
+    duo = parts.get("duo")
+    if duo is not None:  # as `smurf explain` says it
+        said = duo.sentence()
+        pieces.append(f"<p><b>{html.escape(said[:1].upper() + said[1:])}</b></p>")
     pieces.append("<h4>Accounts seen in the same games</h4>")
     company = parts["co_players"]
     pieces.append(
