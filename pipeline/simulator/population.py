@@ -82,9 +82,13 @@ class Players:
     throw_above: FloatArray  # deranking smurfs throw most games while their ladder is above
     tilt_share: FloatArray  # tilters fall apart in this share of the ranked games they lose
     duo_with: IntArray  # the other member of a duo, -1 for solo players
+    # A duo queues together from duo_from_s (the history's start) until duo_until_s (NEVER_S:
+    # for good); a duo boost only in its stretch.
+    duo_from_s: IntArray
+    duo_until_s: IntArray
     created_at_s: IntArray
     active_from_s: IntArray
-    break_from_s: IntArray  # returning veterans stop playing here...
+    break_from_s: IntArray  # returning veterans stop playing here (duo boosters for good)...
     return_at_s: IntArray  # ...and come back here, to a new season's reset rank
     banned_at_s: IntArray
     games_per_day: FloatArray
@@ -143,6 +147,21 @@ class Players:
         if not share.any():
             return stretch
         return stretch | (day_draw(index, (at_s - self.clock_shift_s) // DAY_S) < share)
+
+    def partners_at(self, at_s: int) -> IntArray:
+        """Every player's duo partner at a time, -1 for none: a duo's always, a duo boost's
+        only in the client's stretch (before and after it the two queue apart)."""
+        together = (self.duo_from_s <= at_s) & (at_s < self.duo_until_s)
+        partners: IntArray = np.where(together, self.duo_with, -1)
+        return partners
+
+    def duo_boosting(self, at_s: int) -> BoolArray:
+        """Who queues in a duo boost at a time, for every player: a duo-boosted account in
+        its stretch and its booster (the owner still plays)."""
+        boosting: BoolArray = (
+            (self.duo_until_s < NEVER_S) & (self.duo_from_s <= at_s) & (at_s < self.duo_until_s)
+        )
+        return boosting
 
     def true_skill(self) -> FloatArray:
         """The ground-truth skill of each account's owner now."""
@@ -209,6 +228,7 @@ def build_players(
     kinds = _account_kinds(rng, population, assumptions.bought_share)
     skills = _skills(rng, population, kinds, assumptions.newcomer_reach)
     duo_with = _pair_duos(rng, population, kinds, skills)
+    _pair_duo_boosts(population, duo_with)
     accounts = _accounts(
         rng, population, kinds, history_start_s, now_s, assumptions.new_account_levelling
     )
@@ -216,6 +236,9 @@ def build_players(
     past = _boosted_in_a_past_season(rng, population, assumptions.past_boost_share)
     for times in (activity["boost_start_s"], activity["boost_end_s"]):
         times[past] = NEVER_S
+    duo_times = _duo_boost_stretches(
+        rng, population, duo_with, accounts, activity, history_start_s, now_s, assumptions
+    )
     preferences = _preferences(rng, population)
     banned_at_s = _ban_times(
         rng,
@@ -241,6 +264,7 @@ def build_players(
         population=population,
         banned_at_s=banned_at_s,
         duo_with=duo_with,
+        **duo_times,
         **skills,
         **accounts,
         **activity,
@@ -306,13 +330,13 @@ def _account_kinds(
 ) -> AccountKinds:
     """Smurfs mostly make fresh accounts, some buy levelled ones; a few ordinary players are new.
 
-    A climbing smurf always starts fresh: it means to play the account for a long time.
+    A climbing smurf always starts fresh: it means to play the account for a long time; so
+    does a duo booster, whose account is made for one boost.
     """
     count = len(population)
     smurf = is_smurf(population)
-    bought = (
-        smurf & ~_is(population, Population.CLIMBING_SMURF) & (rng.random(count) < bought_share)
-    )
+    always_fresh = _is(population, Population.CLIMBING_SMURF, Population.DUO_BOOSTER)
+    bought = smurf & ~always_fresh & (rng.random(count) < bought_share)
     new_normal = _is(population, Population.NORMAL) & (rng.random(count) < NEW_NORMAL_SHARE)
     fresh = (smurf & ~bought) | _is(population, Population.TALENTED_NEWBIE) | new_normal
     return AccountKinds(fresh=fresh, unranked=fresh | smurf, new_normal=new_normal)
@@ -374,6 +398,12 @@ def _skills(
         skill[shared] = np.clip(rng.normal(1000, 300, n), 250, 1800)
         booster[shared] = np.clip(skill[shared] + rng.uniform(700, 1500, n), 0.0, 3300.0)
         friend_day_share[shared] = rng.uniform(0.2, 0.5, n)
+    client = _is(population, Population.DUO_BOOSTED)
+    if client.any():  # likewise: only worlds with duo boosts draw for them
+        # An owner as weak as a boosted account's; a booster from DIAMOND up.
+        skill[client] = np.clip(rng.normal(950, 250, int(client.sum())), 250, 1500)
+        booster_of = _is(population, Population.DUO_BOOSTER)
+        skill[booster_of] = np.clip(rng.normal(2750, 250, int(booster_of.sum())), 2200, 3300)
     return {
         "skill": skill,
         "skill_growth": growth,
@@ -414,6 +444,16 @@ def _pair_duos(
     skills["skill_cap"][friends] = np.minimum(skill[friends] + 400.0, SKILL_MAX)
     skills["skill_growth"][friends] = 0.0
     return duo_with
+
+
+def _pair_duo_boosts(population: IntArray, duo_with: IntArray) -> None:
+    """Give every duo-boosted account its booster (``duo_with``, changed in place); the two
+    populations are drawn in equal numbers, in a shuffled order."""
+    clients = np.flatnonzero(_is(population, Population.DUO_BOOSTED))
+    boosters = np.flatnonzero(_is(population, Population.DUO_BOOSTER))
+    pairs = min(len(clients), len(boosters))
+    duo_with[clients[:pairs]] = boosters[:pairs]
+    duo_with[boosters[:pairs]] = clients[:pairs]
 
 
 def _accounts(
@@ -522,6 +562,49 @@ def _activity(
         "boost_start_s": np.where(boosted, boost_start_s, NEVER_S).astype(np.int64),
         "boost_end_s": np.where(boosted, boost_start_s + boost_length_s, NEVER_S).astype(np.int64),
     }
+
+
+def _duo_boost_stretches(
+    rng: np.random.Generator,
+    population: IntArray,
+    duo_with: IntArray,
+    accounts: dict[str, Any],
+    activity: dict[str, Any],
+    history_start_s: int,
+    now_s: int,
+    assumptions: WorldAssumptions = STANDARD,
+) -> dict[str, Any]:
+    """When each duo queues together: always, but a duo boost only in its stretch.
+
+    A duo-boosted account's owner plays 0.3-1.2 games a day alone, and with its booster for
+    a stretch as long as a booster's who plays an account (60-120 games at a booster's pace,
+    starting where one would take it over: ``boost_start``). The booster's account is made
+    0.5-4 days before the stretch, plays 0.5-1.5 games a day of its own (alone before it,
+    the owner along in it) and falls silent when it ends. ``accounts`` and ``activity`` are
+    changed in place; drawn only where there are duo boosts, so that other worlds stay as
+    they were.
+    """
+    count = len(population)
+    duo_from_s = np.full(count, history_start_s, dtype=np.int64)
+    duo_until_s = np.full(count, NEVER_S, dtype=np.int64)
+    clients = np.flatnonzero(_is(population, Population.DUO_BOOSTED) & (duo_with >= 0))
+    n = len(clients)
+    if not n:
+        return {"duo_from_s": duo_from_s, "duo_until_s": duo_until_s}
+    boosters = duo_with[clients]
+    span_s = now_s - history_start_s
+    start_s = history_start_s + (rng.uniform(*assumptions.boost_start, n) * span_s)
+    length_s = rng.integers(60, 121, n) / BOOST_GAMES_PER_DAY * DAY_S
+    for member in (clients, boosters):
+        duo_from_s[member] = start_s.astype(np.int64)
+        duo_until_s[member] = (start_s + length_s).astype(np.int64)
+    activity["games_per_day"][clients] = rng.uniform(0.3, 1.2, n)
+    activity["games_per_day"][boosters] = rng.uniform(0.5, 1.5, n)
+    made_s = (start_s - rng.uniform(0.5, 4.0, n) * DAY_S).astype(np.int64)
+    accounts["created_at_s"][boosters] = made_s
+    accounts["active_from_s"][boosters] = made_s
+    accounts["break_from_s"][boosters] = duo_until_s[boosters]  # never to return
+    return {"duo_from_s": duo_from_s, "duo_until_s": duo_until_s}
 
 
 def _scaled_range(games: tuple[int, int], factor: float) -> tuple[int, int]:

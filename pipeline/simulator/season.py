@@ -5,10 +5,12 @@ set by how often they play; the queued players of each queue are split by the ro
 play this game, each role sorted by hidden rating, and the k-th pair of every role makes
 match k, so lobbies are close in rating as Riot's matchmaking aims for (as closely as the
 world's ``matchmaking_spread`` allows). A duo queues together and is sorted by the pair's
-mean rating, onto one team. The winner is drawn from the teams' true skills (a deranking
-smurf throwing a game counts far below its skill); ratings move Elo-style and the visible
-ladder follows them. All of it is array arithmetic over the players of one slot; only the
-few duos of a slot are placed one by one.
+mean rating, onto one team. A duo boost queues together only in its stretch: the owner at
+a booster's pace, in ranked solo/duo, the booster beside it, both seated before anyone else
+of their roles (a paid boost does not wait). The winner is drawn from the teams' true
+skills (a deranking smurf throwing a game counts far below its skill); ratings move
+Elo-style and the visible ladder follows them. All of it is array arithmetic over the
+players of one slot; only the few duos of a slot are placed one by one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.simulator.assumptions import STANDARD, WorldAssumptions
+from pipeline.simulator.assumptions import STANDARD, Population, WorldAssumptions
 from pipeline.simulator.champions import CHAMPIONS_PER_ROLE, ROLES
 from pipeline.simulator.population import (
     BOOST_GAMES_PER_DAY,
@@ -127,10 +129,19 @@ def play_slot(
     )
     if len(returning):
         return_to_ranked(players, returning, rng)
-    queued = _queued_players(players, rng, slot_start_s, absent)
-    queue_of = _queues_of(players, rng, queued)
+    partner = players.partners_at(slot_start_s)
+    duo_boosting = players.duo_boosting(slot_start_s)
+    queued = _queued_players(players, rng, slot_start_s, absent, partner, duo_boosting)
+    queue_of = _queues_of(rng, queued, partner, duo_boosting)
     lobbies = [
-        _form_matches(players, rng, queued[queue_of == q], assumptions.matchmaking_spread)
+        _form_matches(
+            players,
+            rng,
+            queued[queue_of == q],
+            partner,
+            assumptions.matchmaking_spread,
+            first=duo_boosting,
+        )
         for q in QUEUES
     ]
     lobby = np.concatenate(lobbies)
@@ -154,9 +165,15 @@ def play_slot(
 
 
 def _queued_players(
-    players: Players, rng: np.random.Generator, at_s: int, absent: BoolArray | None
+    players: Players,
+    rng: np.random.Generator,
+    at_s: int,
+    absent: BoolArray | None,
+    partner: IntArray,
+    duo_boosting: BoolArray,
 ) -> IntArray:
-    """The players who queue up in this slot."""
+    """The players who queue up in this slot (``partner``: each one's duo partner now;
+    ``duo_boosting``: who is in a duo boost's stretch now)."""
     eligible = (
         (players.active_from_s <= at_s)
         & (players.banned_at_s > at_s + SLOT_S)
@@ -166,24 +183,28 @@ def _queued_players(
     if absent is not None:
         eligible &= ~absent
     index = np.flatnonzero(eligible)
-    # A booster plays at a booster's pace in its stretch; a shared account's friend plays
-    # at the owner's, on the friend's days.
-    per_day = np.where(
-        players.boost_stretch(at_s, index), BOOST_GAMES_PER_DAY, players.games_per_day[index]
-    )
+    # A booster plays at a booster's pace in its stretch, at the keyboard or (a duo boost)
+    # beside the owner; a shared account's friend plays at the owner's, on the friend's days.
+    carried = duo_boosting[index] & (players.population[index] == int(Population.DUO_BOOSTED))
+    boosted_now = players.boost_stretch(at_s, index) | carried
+    per_day = np.where(boosted_now, BOOST_GAMES_PER_DAY, players.games_per_day[index])
     chance = np.minimum(per_day * SLOT_S / DAY_S, 0.9)
     chance = np.where(players.waiting[index], 1.0, chance)
     queued = index[rng.random(len(index)) < chance]
     # A duo's friend comes along whenever the carrier queues (and can play).
-    partners = players.duo_with[queued]
+    partners = partner[queued]
     partners = partners[(partners >= 0) & eligible[np.maximum(partners, 0)]]
     return np.union1d(queued, partners)
 
 
-def _queues_of(players: Players, rng: np.random.Generator, queued: IntArray) -> IntArray:
-    """The queue each player enters; a duo enters its carrier's queue together."""
+def _queues_of(
+    rng: np.random.Generator, queued: IntArray, partner_of: IntArray, duo_boosting: BoolArray
+) -> IntArray:
+    """The queue each player enters; a duo enters its carrier's queue together, a duo boost
+    ranked solo/duo."""
     queue_of = rng.choice(QUEUES, size=len(queued), p=QUEUE_SHARES)
-    partner = players.duo_with[queued]
+    queue_of[duo_boosting[queued]] = RANKED_SOLO
+    partner = partner_of[queued]
     position = np.searchsorted(queued, partner)
     together = (partner >= 0) & (position < len(queued))
     together &= queued[np.minimum(position, len(queued) - 1)] == partner
@@ -193,7 +214,12 @@ def _queues_of(players: Players, rng: np.random.Generator, queued: IntArray) -> 
 
 
 def _form_matches(
-    players: Players, rng: np.random.Generator, queued: IntArray, spread: float = 0.0
+    players: Players,
+    rng: np.random.Generator,
+    queued: IntArray,
+    partner: IntArray,
+    spread: float = 0.0,
+    first: BoolArray | None = None,
 ) -> IntArray:
     """Ten players per match (columns: roles of team 100, then team 200), close in rating."""
     roll = rng.random(len(queued))
@@ -210,13 +236,15 @@ def _form_matches(
     )
     # Matchmaking sorts by rating, with the world's error; a duo by the pair's mean rating.
     key = players.mmr[queued] + rng.normal(0.0, spread, len(queued)) * (spread > 0)
-    duos = _duos_in(players, queued)
+    duos = _duos_in(partner, queued)
     for a, b in duos:
         key[a] = key[b] = (key[a] + key[b]) / 2
         if role[a] == role[b]:
             role[b] = (role[a] + 1 + rng.integers(0, len(ROLES) - 1)) % len(ROLES)
     by_role = [np.flatnonzero(role == r) for r in range(len(ROLES))]
     by_role = [rng.permutation(members) for members in by_role]
+    if first is not None and first[queued].any():  # seated before the rest of their role
+        by_role = [m[np.argsort(~first[queued[m]], kind="stable")] for m in by_role]
     matches = min(len(members) for members in by_role) // 2
     if matches == 0:
         return np.zeros((0, 10), dtype=np.int64)
@@ -229,14 +257,16 @@ def _form_matches(
         blue[:, r] = np.where(flip, pairs[:, 1], pairs[:, 0])
         red[:, r] = np.where(flip, pairs[:, 0], pairs[:, 1])
     lobby = np.concatenate([blue, red], axis=1)
-    _seat_duos_together(lobby, duos)
+    boosts = [] if first is None else [(a, b) for a, b in duos if first[queued[a]]]
+    _seat_duos_together(lobby, [pair for pair in duos if pair not in boosts])
+    _seat_duo_boosts_together(lobby, boosts, duos)
     players_in: IntArray = queued[lobby]
     return players_in
 
 
-def _duos_in(players: Players, queued: IntArray) -> list[tuple[int, int]]:
+def _duos_in(partner_of: IntArray, queued: IntArray) -> list[tuple[int, int]]:
     """Positions (in ``queued``) of both members of every duo queued together."""
-    partner = players.duo_with[queued]
+    partner = partner_of[queued]
     position = np.searchsorted(queued, partner)
     found = (partner >= 0) & (position < len(queued))
     found &= queued[np.minimum(position, len(queued) - 1)] == partner
@@ -259,6 +289,43 @@ def _seat_duos_together(lobby: IntArray, duos: list[tuple[int, int]]) -> None:
         role_b = slot_b % len(ROLES)
         target = (slot_a // len(ROLES)) * len(ROLES) + role_b
         lobby[match_b, slot_b], lobby[match_a, target] = lobby[match_a, target], b
+
+
+def _seat_duo_boosts_together(
+    lobby: IntArray, boosts: list[tuple[int, int]], duos: list[tuple[int, int]]
+) -> None:
+    """Seat each duo boost on one team after the other duos, as ``_seat_duos_together``
+    does, but never by moving a player away from a duo partner on its team: the booster
+    joins the owner's team, or the owner the booster's, and only when neither can is the
+    pair apart.
+    """
+    partner_of = {a: b for a, b in duos} | {b: a for a, b in duos}
+    for a, b in boosts:
+        for mover, stays in ((b, a), (a, b)):
+            seat_mover, seat_stays = _seat_of(lobby, mover), _seat_of(lobby, stays)
+            if seat_mover is None or seat_stays is None:
+                break  # one of them found no game this slot
+            if _teammates(seat_mover, seat_stays):
+                break
+            match, slot = seat_stays
+            target = (match, (slot // len(ROLES)) * len(ROLES) + seat_mover[1] % len(ROLES))
+            sitting = int(lobby[target])
+            seat_partner = _seat_of(lobby, partner_of.get(sitting, -1))
+            if seat_partner is not None and _teammates(target, seat_partner):
+                continue
+            lobby[seat_mover], lobby[target] = sitting, mover
+            break
+
+
+def _seat_of(lobby: IntArray, position: int) -> tuple[int, int] | None:
+    """(match, seat) of a queue position in the lobby, None when it found no game."""
+    seats = np.argwhere(lobby == position)
+    return (int(seats[0][0]), int(seats[0][1])) if len(seats) else None
+
+
+def _teammates(seat: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two seats are on one team of one match."""
+    return seat[0] == other[0] and seat[1] // len(ROLES) == other[1] // len(ROLES)
 
 
 def _play_matches(
