@@ -55,6 +55,10 @@ POPULATION_AIMS = (
     ("TILTER", "<= 0.05 flagged", lambda share: share <= 0.05),
 )
 
+# Populations whose share on the report's list of players carried by a suspected smurf is
+# printed (``pipeline.explorer.carried``).
+CARRIED_SHOWN = ("DUO_BOOSTED", "DUO_FRIEND")
+
 
 def _report(path: Path) -> EvaluationReport:
     with duckdb.connect(str(path), read_only=True) as con:
@@ -111,7 +115,8 @@ def _family_results(name: str, crawled: EvaluationReport, full: EvaluationReport
 def _population_results(reports: Sequence[EvaluationReport]) -> list[Result]:
     rates = pd.concat([r.flag_rates for r in reports])
     rates["flagged"] = rates["model"] * rates["players"]
-    pooled = rates.groupby("population")[["flagged", "players"]].sum()
+    rates["listed"] = rates["carried"] * rates["players"]
+    pooled = rates.groupby("population")[["flagged", "listed", "players"]].sum()
     results = []
     for population, aim, check in POPULATION_AIMS:
         if population not in pooled.index or pooled.loc[population, "players"] == 0:
@@ -127,6 +132,23 @@ def _population_results(reports: Sequence[EvaluationReport]) -> list[Result]:
                 None,
                 aim,
                 check(share),
+            )
+        )
+    # The report's lead beside the labels, no aim of its own: the accounts a smurf carries
+    # in duo, which no label catches, and the honest friends it names with them.
+    for population in CARRIED_SHOWN:
+        if population not in pooled.index or pooled.loc[population, "players"] == 0:
+            continue
+        row = pooled.loc[population]
+        results.append(
+            Result(
+                NAME,
+                f"held-out pooled: {population} ({int(row['players'])}) listed as carried",
+                float(row["listed"] / row["players"]),
+                "share",
+                None,
+                "information",
+                None,
             )
         )
     return results

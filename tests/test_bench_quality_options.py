@@ -60,3 +60,33 @@ def test_an_export_is_judged_with_its_lobby_reference_up_to_date(tmp_path: Path)
     export_as_deployed(path)
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT * FROM lobby_reference ORDER BY role").fetchall() == reference
+
+
+def test_the_pooled_populations_show_the_carried_list_beside_the_labels() -> None:
+    """Over every crawl, the share of duo-boosted accounts and duo friends the report's list
+    of players carried by a suspected smurf names, pooled by players; the aims stay on the
+    model's flags."""
+    import pandas as pd
+
+    from benchmarks.bench_quality import _population_results
+    from pipeline.analysis.evaluation import EvaluationReport
+
+    def report(rows: list[tuple[str, int, float, float]]) -> EvaluationReport:
+        rates = pd.DataFrame(rows, columns=["population", "players", "model", "carried"])
+        return EvaluationReport(
+            metrics=pd.DataFrame(), flag_rates=rates, players=0, model_version="test"
+        )
+
+    results = _population_results(
+        [
+            report([("DUO_BOOSTED", 10, 0.0, 0.8), ("STRONG_DUO", 20, 0.05, 0.0)]),
+            report([("DUO_BOOSTED", 30, 0.1, 0.4), ("DUO_FRIEND", 4, 0.0, 0.25)]),
+        ]
+    )
+    by_measure = {r.measure: r for r in results}
+    carried = by_measure["held-out pooled: DUO_BOOSTED (40) listed as carried"]
+    assert carried.value == pytest.approx((8 + 12) / 40)
+    assert carried.met is None
+    assert by_measure["held-out pooled: DUO_FRIEND (4) listed as carried"].value == 0.25
+    strong = by_measure["held-out pooled: STRONG_DUO (20)"]
+    assert strong.value == pytest.approx(0.05) and strong.met is True
