@@ -180,7 +180,7 @@ def test_public_surfaces_are_pinned() -> None:
         "reports_of",
         "run_report",
     ]
-    assert pipeline.explorer.__all__ == ["jobs", "players", "quality", "scores", "sql"]
+    assert pipeline.explorer.__all__ == ["carried", "jobs", "players", "quality", "scores", "sql"]
     for module in (pipeline.reports, pipeline.explorer):
         assert all(hasattr(module, name) for name in module.__all__)
 
