@@ -34,6 +34,13 @@ from pipeline.store import Database, migrate
 CRAWL_JOBS = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
 CRAWL_APP_LIMIT = "3000:1"
 CRAWL_KEY = "RGAPI-crawl-simulator-key"
+# Left to size its runs from that generous limit (key_share_percent), PROFILE_REFRESHER would
+# profile every player waiting at each cycle: a crawl keeps the seeded fixed budget, which a
+# development key's limits give too, so its crawls stay comparable (a plan's configs may set
+# the key again).
+CRAWL_FIXED_BUDGETS: Mapping[str, Mapping[str, Any]] = {
+    "PROFILE_REFRESHER": {"key_share_percent": 0}
+}
 MIN_SEED_GAMES = 10
 
 Progress = Callable[[int, int, dict[str, int]], None]  # (cycle, cycles, counts)
@@ -86,7 +93,7 @@ def crawl_world(
     plan = plan or CrawlPlan()
     delete_database_file(db_path, timeout_s=lock_timeout_s)
     migrate(db_path)
-    _apply_configs(Database(db_path), plan.configs)
+    _apply_configs(Database(db_path), _with_fixed_budgets(plan.configs))
     served = SimulatorConfig(
         **{**_config_fields(config), "app_limit": plan.app_limit, "clock_speed": 0.0}
     )
@@ -109,6 +116,15 @@ def crawl_world(
 
 def _config_fields(config: SimulatorConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in config.__dataclass_fields__}
+
+
+def _with_fixed_budgets(
+    configs: Mapping[str, Mapping[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    merged = {job_type: dict(values) for job_type, values in CRAWL_FIXED_BUDGETS.items()}
+    for job_type, values in configs.items():
+        merged.setdefault(job_type, {}).update(values)
+    return merged
 
 
 def _apply_configs(db: Database, configs: Mapping[str, Mapping[str, Any]]) -> None:

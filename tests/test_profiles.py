@@ -146,7 +146,13 @@ def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
 ) -> None:
     """A small budget profiles that many players, all of them among those never profiled."""
     _crawl_some(db_path, sim)
-    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=5)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=5,
+        key_share_percent=0,
+    )
     due = _due(db_path)
     run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
     assert _due(db_path) == due - 5
@@ -169,7 +175,13 @@ def test_the_refresher_asks_first_for_the_most_suspicious_unprofiled_players(
             " WHERE p.summoner_checked_at IS NULL AND l.games_analyzed >= 2"
             " ORDER BY greatest(l.smurf_score, l.boosted_score) DESC, l.puuid"
         ).fetchall()
-    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=5)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=5,
+        key_share_percent=0,
+    )
     run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
     with Database(db_path).read() as con:
         profiled = con.execute(
@@ -195,6 +207,60 @@ def test_a_rate_limited_refresh_keeps_the_profiles_it_fetched(
     assert 0 < due - left < due
     assert run_job(job_context(db_path, sim), "PROFILE_REFRESHER").status is JobStatus.SUCCESS
     assert _due(db_path) == 0
+
+
+def _every_second(db_path: Path) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET schedule = 'interval(seconds=1)'"
+            " WHERE job_type = 'PROFILE_REFRESHER'"
+        )
+
+
+def test_a_run_profiles_more_than_its_budget_when_the_key_allows(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """The key's stated limits (200 a second, 5,000 per 2 minutes) allow thousands of
+    profiles every 5 minutes: a run budgeted five learns them on its first answers and
+    profiles every player due."""
+    _crawl_some(db_path, sim)
+    set_job_config(db_path, "PROFILE_REFRESHER", min_matches_required=2, max_profiles_per_run=5)
+    due = _due(db_path)
+    assert due > 20
+    outcome = run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.SUCCESS
+    assert _due(db_path) == 0
+
+
+@pytest.mark.parametrize(
+    ("budget", "share", "profiled"),
+    [
+        (5, 50, 10),  # 40 requests a second, 2 a profile, 1 s between runs: half is 10
+        (5, 100, 20),
+        (15, 50, 15),  # the key allows less than the budget set: the budget stands
+        (5, 0, 5),  # the key's limits ignored
+    ],
+)
+def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
+    db_path: Path, sim: RunningSimulator, budget: int, share: int, profiled: int
+) -> None:
+    _crawl_some(db_path, sim)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=budget,
+        key_share_percent=share,
+    )
+    _every_second(db_path)
+    due = _due(db_path)
+    assert due > 30
+    with serve_in_thread(
+        SimulatorConfig(seed=21, players=400, app_limit="40:1"), world=sim.world
+    ) as keyed:
+        outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.SUCCESS
+    assert _due(db_path) == due - profiled
 
 
 # ---- a whole crawl --------------------------------------------------------------------------

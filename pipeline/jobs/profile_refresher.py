@@ -7,12 +7,19 @@ summoner-v4 and league-v4 for players with at least ``min_matches_required`` sto
 whose profile is missing or older than ``refresh_after_hours``: never-profiled players
 first, the most suspicious of them first (the analyzer scores a player before its profile
 is known, from its games alone: that score says whose profile decides a label), then those
-with the newest games. Up to ``max_profiles_per_run`` a run, several in
-flight under the shared rate limiter, committed every ``COMMIT_EVERY`` players, so a rate
-limit or a timeout keeps what was fetched.
+with the newest games. Several in flight under the shared rate limiter, committed every
+``COMMIT_EVERY`` players, so a rate limit or a timeout keeps what was fetched.
 
-Config: ``max_profiles_per_run``, ``refresh_after_hours``, ``min_matches_required``,
-``timeout_seconds``.
+A run profiles up to ``max_profiles_per_run`` players, or more when the key allows: up to
+``key_share_percent`` of the requests its stated rate limits allow between two runs (two a
+profile). A development key's limits allow fewer than the seeded 200 every 5 minutes, so
+it changes nothing there; a production key's allow thousands, and a crawl that raised the
+fetcher's budget alone finds players faster than 200 a run can profile (an independent
+world crawled so left two thirds of its players unjudged). The limits are known once an
+answer stated them: a run that learns them on its first requests selects again.
+
+Config: ``max_profiles_per_run``, ``key_share_percent``, ``refresh_after_hours``,
+``min_matches_required``, ``timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.errors import RateLimitSignal
+from pipeline.jobs.schedule import seconds_between_runs
 from pipeline.jobs.settings import ProfileRefresherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -34,6 +42,10 @@ from pipeline.store.profiles import profiles_to_refresh, record_profiles
 log = get_logger(__name__)
 
 COMMIT_EVERY = 50
+# The most profiles one run takes, whatever the key allows (max_profiles_per_run's ceiling).
+MAX_PROFILES_PER_RUN = 100_000
+# The two requests of a profile (summoner-v4, then league-v4).
+PROFILE_METHODS = ("summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID")
 
 
 class ProfileRefresher(BaseJob):
@@ -44,12 +56,13 @@ class ProfileRefresher(BaseJob):
     settings: ProfileRefresherSettings
 
     async def execute(self, db: Database) -> None:
-        players = await asyncio.to_thread(self._stale_profiles, db)
-        log.info("profiles.selected", players=len(players))
+        budget = self._run_budget()
+        players = await asyncio.to_thread(self._stale_profiles, db, budget)
+        log.info("profiles.selected", players=len(players), budget=budget)
         manager = RiotDataManager(self.riot(), db)
-        done = 0
-        for start in range(0, len(players), COMMIT_EVERY):
-            chunk = players[start : start + COMMIT_EVERY]
+        done = tried = 0
+        while tried < len(players):
+            chunk = players[tried : tried + COMMIT_EVERY]
             batch = await manager.player_profiles(chunk)
             checked_at = utcnow()
 
@@ -62,6 +75,14 @@ class ProfileRefresher(BaseJob):
 
             await self.safe_commit(persist)
             done += len(batch.profiles)
+            tried += len(chunk)
+            if tried == len(players) and len(players) == budget < self._run_budget():
+                # The limits became known on this run's first answers and allow more.
+                budget = self._run_budget()
+                tried_ones = set(players)
+                more = await asyncio.to_thread(self._stale_profiles, db, budget)
+                players += [p for p in more if p not in tried_ones][: budget - len(players)]
+                log.info("profiles.selected_more", players=len(players), budget=budget)
             self.report_progress("profiles", done=done, total=len(players))
             if batch.rate_limited is not None:
                 raise RateLimitSignal(
@@ -69,10 +90,38 @@ class ProfileRefresher(BaseJob):
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )
-            self.stop_if_asked(remaining=len(players) - start - len(chunk))
+            self.stop_if_asked(remaining=len(players) - tried)
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
-    def _stale_profiles(self, db: Database) -> list[tuple[str, str]]:
+    def _run_budget(self) -> int:
+        """``max_profiles_per_run``, or ``key_share_percent`` of the profiles the key's stated
+        limits allow between two runs when that is more."""
+        floor = self.settings.max_profiles_per_run
+        rate = self._profiles_per_second()
+        if rate is None or self.settings.key_share_percent == 0 or self.job_config is None:
+            return floor
+        between_runs_s = seconds_between_runs(self.job_config.schedule)
+        allowed = self.settings.key_share_percent / 100 * rate * between_runs_s
+        return max(floor, min(MAX_PROFILES_PER_RUN, int(allowed)))
+
+    def _profiles_per_second(self) -> float | None:
+        """Profiles a second the key's known limits allow on the run's tightest platform: two
+        requests of the application limit each, one of each method's; ``None`` until the
+        application limit is known. A method limit not known yet is not counted."""
+        client = self.riot()
+        rates: list[float] = []
+        for platform in self.platforms or (self.context.settings.platform,):
+            application = client.sustained_rate(platform)
+            if application is None:
+                return None
+            rates.append(application / 2)
+            for method in PROFILE_METHODS:
+                known = client.sustained_rate(platform, method)
+                if known is not None:
+                    rates.append(known)
+        return min(rates)
+
+    def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
         with db.read() as con:
             return profiles_to_refresh(
@@ -81,5 +130,5 @@ class ProfileRefresher(BaseJob):
                 platforms=self.platforms,
                 min_matches=self.settings.min_matches_required,
                 stale_before=stale_before,
-                limit=self.settings.max_profiles_per_run,
+                limit=limit,
             )

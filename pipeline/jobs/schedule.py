@@ -146,3 +146,14 @@ def crontab_days(field: str) -> str:
             raise ValueError(f"the step in {item!r} must be at least 1")
         days.update(d % 7 for d in range(start, end + 1, int(step or 1)))
     return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def seconds_between_runs(schedule: str, now: datetime | None = None) -> float:
+    """How long ``schedule`` leaves between one run and the next: an interval's length, or
+    the gap between a cron schedule's next two firings after ``now``."""
+    trigger = parse_schedule(schedule)
+    if isinstance(trigger, IntervalTrigger):
+        return float(trigger.interval.total_seconds())
+    first = trigger.get_next_fire_time(None, now or datetime.now(UTC))
+    second = trigger.get_next_fire_time(first, first)
+    return (second - first).total_seconds() if second is not None else MAX_INTERVAL_S

@@ -55,6 +55,9 @@ class MatchFetcherSettings(JobSettings):
 
 class ProfileRefresherSettings(JobSettings):
     max_profiles_per_run: int = Field(ge=1, le=100_000)
+    # A run may profile more than max_profiles_per_run: up to this share of what the key's
+    # stated rate limits allow between two runs. 0 keeps every run at max_profiles_per_run.
+    key_share_percent: int = Field(50, ge=0, le=100)
     refresh_after_hours: int = Field(ge=1, le=24 * 365)
     min_matches_required: int = Field(ge=1, le=10_000)
 

@@ -175,6 +175,13 @@ class RiotClient:
             await self._http.aclose()
         self._http = None
 
+    def sustained_rate(self, platform: str, method: str | None = None) -> float | None:
+        """Requests a second the key's stated limits allow over a long stretch on
+        ``platform``'s host: its application limit, or ``method``'s limit there. ``None``
+        until an answer of that host (and method) stated them."""
+        host = self.base_url.format(route=normalise_platform(platform))
+        return self.limiter.sustained_rate(host, method)
+
     @property
     def requests_sent(self) -> int:
         """Every request sent so far, whatever became of it."""

@@ -83,6 +83,12 @@ class RateLimiter:
             self._buckets[key] = Bucket(margin_s=self._margin_s)
         return self._buckets[key]
 
+    def sustained_rate(self, host: str, method: str | None = None) -> float | None:
+        """Requests a second the stated limits of ``host`` (or of ``method`` on it) allow over
+        a long stretch; ``None`` until an answer stated them."""
+        known = self._buckets.get((host, "" if method is None else method))
+        return None if known is None else known.sustained_rate()
+
     def try_acquire(self, host: str, method: str) -> Ticket | _Wait:
         """Reserve a slot now, or say how long to wait for one."""
         now = self._clock()

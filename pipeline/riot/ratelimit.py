@@ -119,6 +119,14 @@ class Bucket:
     completions: deque[float] = field(default_factory=deque)
     others: dict[float, _Others] = field(default_factory=dict)
 
+    def sustained_rate(self) -> float | None:
+        """Requests a second the stated windows allow over a long stretch (the tightest
+        window's limit over its span); ``None`` while the windows are unknown, infinite for a
+        bucket the API does not limit."""
+        if self.windows is None:
+            return None
+        return min((w.limit / w.span_s for w in self.windows), default=float("inf"))
+
     @property
     def in_flight(self) -> int:
         """Requests sent and not answered yet."""
