@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,12 @@ from pipeline.jobs import (
 )
 from pipeline.jobs.executions import close_orphans
 from pipeline.jobs.log_capture import ExecutionLogCapture
-from pipeline.jobs.schedule import interval_seconds, parse_interval_args, parse_schedule
+from pipeline.jobs.schedule import (
+    interval_seconds,
+    parse_interval_args,
+    parse_schedule,
+    seconds_between_runs,
+)
 from pipeline.log import configure_logging, get_logger
 from pipeline.riot import AuthenticationError, ForbiddenError, NotFoundError, RateLimitError
 from pipeline.store import Database
@@ -91,6 +96,20 @@ def test_interval_schedules_parse_to_their_length(schedule: str, seconds: float)
     args = schedule[schedule.index("(") + 1 : -1]
     assert interval_seconds(parse_interval_args(args)) == seconds
     assert parse_schedule(schedule).interval.total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ("schedule", "seconds"),
+    [
+        ("interval(minutes=2)", 120.0),
+        ("cron(*/5 * * * *)", 300.0),
+        ("cron(30 4 * * *)", 86400.0),
+        ("cron(0 0 * * 1)", 7 * 86400.0),
+    ],
+)
+def test_the_time_between_runs_of_a_schedule(schedule: str, seconds: float) -> None:
+    """An interval's length; a cron schedule's gap between its next two firings."""
+    assert seconds_between_runs(schedule, datetime(2026, 3, 4, 5, 6, tzinfo=UTC)) == seconds
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ with a profile."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from pipeline.crawl import CrawlPlan, crawl_world
 from pipeline.jobs import JobStatus
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database
+from pipeline.store import Database, migrate
 from pipeline.store.profiles import ProfileAnswer, record_profiles
 from tests.sim_helpers import count, job_context, run_job, set_job_config, track
 
@@ -263,6 +264,28 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
     assert _due(db_path) == due - profiled
 
 
+@pytest.mark.parametrize(("before", "after"), [({}, 50), ({"key_share_percent": 10}, 10)])
+def test_the_upgrade_seeds_key_share_percent_and_keeps_a_choice(
+    db_path: Path, before: dict[str, Any], after: int
+) -> None:
+    """Migration 028: a PROFILE_REFRESHER configuration without key_share_percent gets 50;
+    one that names it keeps its value, its other keys untouched."""
+    with Database(db_path).write() as con:
+        config = {"max_profiles_per_run": 7, **before}
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'PROFILE_REFRESHER'",
+            [json.dumps(config)],
+        )
+        con.execute("DELETE FROM schema_migrations WHERE version >= 28")
+    assert [m.version for m in migrate(db_path)] == [28]
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = 'PROFILE_REFRESHER'"
+        ).fetchone()
+    assert row is not None
+    assert json.loads(row[0]) == {"max_profiles_per_run": 7, "key_share_percent": after}
+
+
 # ---- a whole crawl --------------------------------------------------------------------------
 def test_every_player_a_crawl_labels_has_a_profile(tmp_path: Path) -> None:
     """Crawled by the product's own jobs, a small world's labelled players all have a fresh
@@ -289,3 +312,9 @@ def test_every_player_a_crawl_labels_has_a_profile(tmp_path: Path) -> None:
     assert labelled["reason"].isna().all()
     unlabelled = scores[scores["label"] == "INSUFFICIENT_DATA"]
     assert unlabelled["reason"].notna().all()
+    # The crawl's key allows 3,000 requests a second: its refresher keeps the fixed budget.
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = 'PROFILE_REFRESHER'"
+        ).fetchone()
+    assert row is not None and json.loads(row[0])["key_share_percent"] == 0

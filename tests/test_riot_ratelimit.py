@@ -345,6 +345,21 @@ def test_bucket_opens_once_the_first_requests_are_answered() -> None:
     assert isinstance(limiter.try_acquire("host", "m"), Ticket)
 
 
+def test_the_sustained_rate_is_the_tightest_stated_window() -> None:
+    """Unknown until an answer states the limits; then the tightest window's requests a
+    second (100 per 2 minutes binds before 20 a second); a bucket the API does not limit
+    is unlimited."""
+    limiter = RateLimiter(initial_in_flight=1, clock=lambda: 0.0)
+    assert limiter.sustained_rate("host") is None
+    first = limiter.try_acquire("host", "m")
+    assert isinstance(first, Ticket)
+    assert limiter.sustained_rate("host") is None  # asked, not answered yet
+    limiter.release(first, status_code=200, headers={"X-App-Rate-Limit": "20:1,100:120"})
+    assert limiter.sustained_rate("host") == pytest.approx(100 / 120)
+    assert limiter.sustained_rate("host", "m") == float("inf")  # no method header
+    assert limiter.sustained_rate("other-host") is None
+
+
 def test_method_buckets_are_separate_but_share_the_app_bucket() -> None:
     """A full method bucket blocks only its method; the app bucket is shared by all."""
     limiter = RateLimiter(initial_in_flight=1, clock=lambda: 0.0)

@@ -76,8 +76,10 @@ def not_judged_text(scores: pd.DataFrame) -> str | None:
         text += (
             " A player waiting for a profile is judged once PROFILE_REFRESHER fetches it"
             " (summoner level, league entry; the most suspicious first, up to"
-            " max_profiles_per_run a run). To have it keep pace with the fetcher:"
-            " smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N (2 requests a profile)."
+            " max_profiles_per_run a run, or key_share_percent of what the key's rate limits"
+            " allow between two runs when that is more). To have it keep pace with the"
+            " fetcher: smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N (2 requests a"
+            " profile) or a larger key_share_percent."
         )
     return text
 
