@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.crawl import CrawlPlan, crawl_world
 from pipeline.jobs import JobStatus
+from pipeline.jobs.profile_refresher import run_budget
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
@@ -262,6 +263,22 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
         outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
     assert outcome.status is JobStatus.SUCCESS
     assert _due(db_path) == due - profiled
+
+
+@pytest.mark.parametrize(
+    ("floor", "share", "per_second", "between_s", "budget"),
+    [
+        (200, 50, 100 / 120 / 2, 300.0, 200),  # a development key: 62 allowed, 200 stand
+        (200, 50, 25.0, 300.0, 3750),  # a production key (500 per 10 s)
+        (200, 0, 25.0, 300.0, 200),
+        (200, 100, float("inf"), 300.0, 100_000),  # no limit stated: the ceiling
+        (5, 50, 20.0, 1.0, 10),
+    ],
+)
+def test_a_runs_budget_is_the_larger_of_the_floor_and_the_keys_share(
+    floor: int, share: int, per_second: float, between_s: float, budget: int
+) -> None:
+    assert run_budget(floor, share, per_second, between_s) == budget
 
 
 @pytest.mark.parametrize(("before", "after"), [({}, 50), ({"key_share_percent": 10}, 10)])

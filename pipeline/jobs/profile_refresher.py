@@ -76,10 +76,10 @@ class ProfileRefresher(BaseJob):
             await self.safe_commit(persist)
             done += len(batch.profiles)
             tried += len(chunk)
-            if tried == len(players) and len(players) == budget < self._run_budget():
+            grown = self._run_budget()
+            if tried == len(players) == budget < grown:
                 # The limits became known on this run's first answers and allow more.
-                budget = self._run_budget()
-                tried_ones = set(players)
+                budget, tried_ones = grown, set(players)
                 more = await asyncio.to_thread(self._stale_profiles, db, budget)
                 players += [p for p in more if p not in tried_ones][: budget - len(players)]
                 log.info("profiles.selected_more", players=len(players), budget=budget)
@@ -98,11 +98,10 @@ class ProfileRefresher(BaseJob):
         limits allow between two runs when that is more."""
         floor = self.settings.max_profiles_per_run
         rate = self._profiles_per_second()
-        if rate is None or self.settings.key_share_percent == 0 or self.job_config is None:
+        if rate is None or self.job_config is None:
             return floor
         between_runs_s = seconds_between_runs(self.job_config.schedule)
-        allowed = self.settings.key_share_percent / 100 * rate * between_runs_s
-        return max(floor, min(MAX_PROFILES_PER_RUN, int(allowed)))
+        return run_budget(floor, self.settings.key_share_percent, rate, between_runs_s)
 
     def _profiles_per_second(self) -> float | None:
         """Profiles a second the key's known limits allow on the run's tightest platform: two
@@ -132,3 +131,11 @@ class ProfileRefresher(BaseJob):
                 stale_before=stale_before,
                 limit=limit,
             )
+
+
+def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_runs_s: float) -> int:
+    """Profiles a run may take: ``floor``, or ``share_percent`` of what ``profiles_per_s``
+    allows between two runs when that is more, at most ``MAX_PROFILES_PER_RUN`` (a key the
+    API does not limit allows infinitely many)."""
+    allowed = share_percent / 100 * profiles_per_s * between_runs_s
+    return max(floor, int(min(MAX_PROFILES_PER_RUN, allowed)))
