@@ -44,6 +44,8 @@ log = get_logger(__name__)
 DEFAULT_CONCURRENCY = 8
 MAX_IDS_PER_PAGE = 100
 MAX_PAGES = 10  # an update looks at most this many pages of ids back
+# The requests of a profile (``player_profile``: summoner-v4, then league-v4).
+PROFILE_METHODS = ("summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID")
 
 
 @dataclass
@@ -357,6 +359,22 @@ class RiotDataManager:
     ) -> Observation:
         """What the API says of the account now, for a ban check (``account_lookup``)."""
         return await observe_account(self.client, puuid, platform, newest_match_id, newest_match_at)
+
+    def profiles_per_second(self, platforms: Sequence[str]) -> float | None:
+        """Profiles a second the key's known limits allow on the tightest of ``platforms``:
+        two requests of the application limit each, one of each method's; ``None`` until an
+        answer stated an application limit. A method limit not known yet is not counted."""
+        rates: list[float] = []
+        for platform in platforms:
+            application = self.client.sustained_rate(platform)
+            if application is None:
+                return None
+            rates.append(application / len(PROFILE_METHODS))
+            for method in PROFILE_METHODS:
+                known = self.client.sustained_rate(platform, method)
+                if known is not None:
+                    rates.append(known)
+        return min(rates, default=None)
 
     async def player_profiles(self, players: Sequence[tuple[str, str]]) -> ProfileBatch:
         """Profiles of many (puuid, platform) players, several in flight; stops early (keeping

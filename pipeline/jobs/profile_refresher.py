@@ -44,8 +44,6 @@ log = get_logger(__name__)
 COMMIT_EVERY = 50
 # The most profiles one run takes, whatever the key allows (max_profiles_per_run's ceiling).
 MAX_PROFILES_PER_RUN = 100_000
-# The two requests of a profile (summoner-v4, then league-v4).
-PROFILE_METHODS = ("summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID")
 
 
 class ProfileRefresher(BaseJob):
@@ -56,10 +54,10 @@ class ProfileRefresher(BaseJob):
     settings: ProfileRefresherSettings
 
     async def execute(self, db: Database) -> None:
-        budget = self._run_budget()
+        manager = RiotDataManager(self.riot(), db)
+        budget = self._run_budget(manager)
         players = await asyncio.to_thread(self._stale_profiles, db, budget)
         log.info("profiles.selected", players=len(players), budget=budget)
-        manager = RiotDataManager(self.riot(), db)
         done = tried = 0
         while tried < len(players):
             chunk = players[tried : tried + COMMIT_EVERY]
@@ -76,7 +74,7 @@ class ProfileRefresher(BaseJob):
             await self.safe_commit(persist)
             done += len(batch.profiles)
             tried += len(chunk)
-            grown = self._run_budget()
+            grown = self._run_budget(manager)
             if tried == len(players) == budget < grown:
                 # The limits became known on this run's first answers and allow more.
                 budget, tried_ones = grown, set(players)
@@ -93,32 +91,15 @@ class ProfileRefresher(BaseJob):
             self.stop_if_asked(remaining=len(players) - tried)
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
-    def _run_budget(self) -> int:
+    def _run_budget(self, manager: RiotDataManager) -> int:
         """``max_profiles_per_run``, or ``key_share_percent`` of the profiles the key's stated
         limits allow between two runs when that is more."""
         floor = self.settings.max_profiles_per_run
-        rate = self._profiles_per_second()
+        rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
         if rate is None or self.job_config is None:
             return floor
         between_runs_s = seconds_between_runs(self.job_config.schedule)
         return run_budget(floor, self.settings.key_share_percent, rate, between_runs_s)
-
-    def _profiles_per_second(self) -> float | None:
-        """Profiles a second the key's known limits allow on the run's tightest platform: two
-        requests of the application limit each, one of each method's; ``None`` until the
-        application limit is known. A method limit not known yet is not counted."""
-        client = self.riot()
-        rates: list[float] = []
-        for platform in self.platforms or (self.context.settings.platform,):
-            application = client.sustained_rate(platform)
-            if application is None:
-                return None
-            rates.append(application / 2)
-            for method in PROFILE_METHODS:
-                known = client.sustained_rate(platform, method)
-                if known is not None:
-                    rates.append(known)
-        return min(rates)
 
     def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
