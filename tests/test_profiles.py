@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.crawl import CrawlPlan, crawl_world
 from pipeline.jobs import JobStatus
-from pipeline.jobs.profile_refresher import run_budget
+from pipeline.jobs.profile_refresher import budget_window_s, run_budget
 from pipeline.log import configure_logging
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
@@ -279,6 +279,20 @@ def test_a_runs_budget_is_the_larger_of_the_floor_and_the_keys_share(
     floor: int, share: int, per_second: float, between_s: float, budget: int
 ) -> None:
     assert run_budget(floor, share, per_second, between_s) == budget
+
+
+@pytest.mark.parametrize(
+    ("schedule", "timeout_s", "window_s"),
+    [
+        ("interval(seconds=300)", 900.0, 300.0),
+        ("cron(0 4 * * *)", 900.0, 900.0),  # daily: the run's timeout, not a day
+        ("interval(seconds=300)", 60.0, 60.0),
+    ],
+)
+def test_a_runs_key_share_counts_until_the_next_run_or_its_timeout(
+    schedule: str, timeout_s: float, window_s: float
+) -> None:
+    assert budget_window_s(schedule, timeout_s) == window_s
 
 
 @pytest.mark.parametrize(("before", "after"), [({}, 50), ({"key_share_percent": 10}, 10)])

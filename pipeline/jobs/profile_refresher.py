@@ -11,12 +11,13 @@ with the newest games. Several in flight under the shared rate limiter, committe
 ``COMMIT_EVERY`` players, so a rate limit or a timeout keeps what was fetched.
 
 A run profiles up to ``max_profiles_per_run`` players, or more when the key allows: up to
-``key_share_percent`` of the requests its stated rate limits allow between two runs (two a
-profile). A development key's limits allow fewer than the seeded 200 every 5 minutes, so
-it changes nothing there; a production key's allow thousands, and a crawl that raised the
-fetcher's budget alone finds players faster than 200 a run can profile (an independent
-world crawled so left two thirds of its players unjudged). The limits are known once an
-answer stated them: a run that learns them on its first requests selects again.
+``key_share_percent`` of the requests its stated rate limits allow between two runs, or
+within ``timeout_seconds`` if that is shorter (two a profile). A development key's limits
+allow fewer than the seeded 200 every 5 minutes, so it changes nothing there; a production
+key's allow thousands, and a crawl that raised the fetcher's budget alone finds players
+faster than 200 a run can profile (an independent world crawled so left two thirds of its
+players unjudged). The limits are known once an answer stated them: a run that learns them
+on its first requests selects again.
 
 Config: ``max_profiles_per_run``, ``key_share_percent``, ``refresh_after_hours``,
 ``min_matches_required``, ``timeout_seconds``.
@@ -93,13 +94,14 @@ class ProfileRefresher(BaseJob):
 
     def _run_budget(self, manager: RiotDataManager) -> int:
         """``max_profiles_per_run``, or ``key_share_percent`` of the profiles the key's stated
-        limits allow between two runs when that is more."""
+        limits allow between two runs (or within the run's timeout, if shorter) when that is
+        more."""
         floor = self.settings.max_profiles_per_run
         rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
         if rate is None or self.job_config is None:
             return floor
-        between_runs_s = seconds_between_runs(self.job_config.schedule)
-        return run_budget(floor, self.settings.key_share_percent, rate, between_runs_s)
+        window_s = budget_window_s(self.job_config.schedule, self.timeout_s)
+        return run_budget(floor, self.settings.key_share_percent, rate, window_s)
 
     def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
@@ -120,3 +122,10 @@ def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_ru
     API does not limit allows infinitely many)."""
     allowed = share_percent / 100 * profiles_per_s * between_runs_s
     return max(floor, int(min(MAX_PROFILES_PER_RUN, allowed)))
+
+
+def budget_window_s(schedule: str, timeout_s: float) -> float:
+    """The time a run's key share is counted over: until the next run, or until the run's
+    timeout when that comes first (a run sized past it would fail with the rest undone: a
+    daily schedule would otherwise size it for a whole day of the key)."""
+    return min(seconds_between_runs(schedule), timeout_s)
