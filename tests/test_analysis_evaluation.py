@@ -438,7 +438,7 @@ def test_the_summary_says_why_players_were_not_judged() -> None:
         " profile is judged once PROFILE_REFRESHER fetches it"
     )
     assert "smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N" in lines[1]
-    assert "or a larger key_share_percent." in lines[1]
+    assert "or a larger key_share_percent when the key's limits allow more." in lines[1]
     few = scores.iloc[[0, 1, 4]]
     assert summary_text(few).splitlines()[1] == (
         "Not judged (INSUFFICIENT_DATA): 1 has too few stored games."

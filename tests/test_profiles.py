@@ -14,12 +14,15 @@ import pytest
 
 from pipeline.crawl import CrawlPlan, crawl_world
 from pipeline.jobs import JobStatus
+from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.profile_refresher import budget_window_s, run_budget
 from pipeline.log import configure_logging
+from pipeline.riot import RiotClient
+from pipeline.riot.limiter import RateLimiter, Ticket
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.store import Database, migrate
 from pipeline.store.profiles import ProfileAnswer, record_profiles
-from tests.sim_helpers import count, job_context, run_job, set_job_config, track
+from tests.sim_helpers import TEST_KEY, count, job_context, run_job, set_job_config, track
 
 NOW = datetime(2026, 11, 20, 12, 0)
 SOLO = {
@@ -261,7 +264,9 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
         (200, 50, 100 / 120 / 2, 300.0, 200),  # a development key: 62 allowed, 200 stand
         (200, 50, 25.0, 300.0, 3750),  # a production key (500 per 10 s)
         (200, 0, 25.0, 300.0, 200),
-        (200, 100, float("inf"), 300.0, 100_000),  # no limit stated: the ceiling
+        (200, 100, 1_000.0, 900.0, 100_000),  # the ceiling
+        (200, 50, float("inf"), 300.0, 200),  # no limit stated: nothing known of the key
+        (200, 0, float("inf"), 300.0, 200),
         (5, 50, 20.0, 1.0, 10),
     ],
 )
@@ -269,6 +274,31 @@ def test_a_runs_budget_is_the_larger_of_the_floor_and_the_keys_share(
     floor: int, share: int, per_second: float, between_s: float, budget: int
 ) -> None:
     assert run_budget(floor, share, per_second, between_s) == budget
+
+
+def _answered(limiter: RateLimiter, host: str, method: str, headers: dict[str, str]) -> None:
+    ticket = limiter.try_acquire(host, method)
+    assert isinstance(ticket, Ticket)
+    limiter.release(ticket, status_code=200, headers=headers)
+
+
+def test_profiles_a_second_follow_the_tightest_known_limit(db_path: Path) -> None:
+    """Two requests of the application limit a profile, one of each method's; a platform
+    not asked yet does not hold the others back; nothing known, no rate."""
+    limiter = RateLimiter(clock=lambda: 0.0)
+    client = RiotClient(TEST_KEY, "http://127.0.0.1:9/{route}", limiter=limiter)
+    manager = RiotDataManager(client, Database(db_path))
+    assert manager.profiles_per_second(["euw1"]) is None
+    summoner, league = "summoner-v4.getByPUUID", "league-v4.getLeagueEntriesByPUUID"
+    euw = "http://127.0.0.1:9/euw1"
+    _answered(limiter, euw, summoner, {"X-App-Rate-Limit": "100:10", "X-Method-Rate-Limit": "30:1"})
+    assert manager.profiles_per_second(["euw1"]) == pytest.approx(5.0)  # 10 a second, 2 each
+    assert manager.profiles_per_second(["euw1", "kr"]) == pytest.approx(5.0)  # kr not asked
+    _answered(limiter, euw, league, {"X-App-Rate-Limit": "100:10", "X-Method-Rate-Limit": "20:10"})
+    assert manager.profiles_per_second(["euw1"]) == pytest.approx(2.0)  # league-v4 binds
+    kr = "http://127.0.0.1:9/kr"
+    _answered(limiter, kr, summoner, {"X-App-Rate-Limit": "20:10", "X-Method-Rate-Limit": "9:1"})
+    assert manager.profiles_per_second(["euw1", "kr"]) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(

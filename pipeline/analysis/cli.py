@@ -79,7 +79,7 @@ def not_judged_text(scores: pd.DataFrame) -> str | None:
             " max_profiles_per_run a run, or key_share_percent of what the key's rate limits"
             " allow between two runs when that is more). To have it keep pace with the"
             " fetcher: smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N (2 requests a"
-            " profile) or a larger key_share_percent."
+            " profile), or a larger key_share_percent when the key's limits allow more."
         )
     return text
 

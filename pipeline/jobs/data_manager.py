@@ -361,14 +361,15 @@ class RiotDataManager:
         return await observe_account(self.client, puuid, platform, newest_match_id, newest_match_at)
 
     def profiles_per_second(self, platforms: Sequence[str]) -> float | None:
-        """Profiles a second the key's known limits allow on the tightest of ``platforms``:
-        two requests of the application limit each, one of each method's; ``None`` until an
-        answer stated an application limit. A method limit not known yet is not counted."""
+        """Profiles a second the key's known limits allow on the tightest of ``platforms``
+        whose application limit an answer has stated (``None`` while none has): two requests
+        of the application limit each, one of each method's. A limit not known yet is not
+        counted: a platform this process has not asked yet does not hold the others back."""
         rates: list[float] = []
         for platform in platforms:
             application = self.client.sustained_rate(platform)
             if application is None:
-                return None
+                continue
             rates.append(application / len(PROFILE_METHODS))
             for method in PROFILE_METHODS:
                 known = self.client.sustained_rate(platform, method)

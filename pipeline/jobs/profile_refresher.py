@@ -16,8 +16,12 @@ within ``timeout_seconds`` if that is shorter (two a profile). A development key
 allow fewer than the seeded 200 every 5 minutes, so it changes nothing there; a production
 key's allow thousands, and a crawl that raised the fetcher's budget alone finds players
 faster than 200 a run can profile (an independent world crawled so left two thirds of its
-players unjudged). The limits are known once an answer stated them: a run that learns them
-on its first requests selects again.
+players unjudged). The limits are known once an answer stated them: a run whose budget was
+set before (a fresh process) selects again once its first selection is done, if that filled
+the budget. A run sends as fast as the key allows, so beside a busy fetcher it may end
+RATE_LIMITED, keeping what it fetched. Several platforms: the tightest whose limits are
+known; a run over every platform reads the default platform's. An API that states no limit
+leaves the budget at ``max_profiles_per_run``.
 
 Config: ``max_profiles_per_run``, ``key_share_percent``, ``refresh_after_hours``,
 ``min_matches_required``, ``timeout_seconds``.
@@ -26,6 +30,7 @@ Config: ``max_profiles_per_run``, ``key_share_percent``, ``refresh_after_hours``
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -75,20 +80,22 @@ class ProfileRefresher(BaseJob):
             await self.safe_commit(persist)
             done += len(batch.profiles)
             tried += len(chunk)
-            grown = self._run_budget(manager)
-            if tried == len(players) == budget < grown:
-                # The limits became known on this run's first answers and allow more.
-                budget, tried_ones = grown, set(players)
-                more = await asyncio.to_thread(self._stale_profiles, db, budget)
-                players += [p for p in more if p not in tried_ones][: budget - len(players)]
-                log.info("profiles.selected_more", players=len(players), budget=budget)
-            self.report_progress("profiles", done=done, total=len(players))
             if batch.rate_limited is not None:
+                self.report_progress("profiles", done=done, total=len(players))
                 raise RateLimitSignal(
                     f"Rate limited while refreshing profiles ({done:,} of {len(players):,} done): "
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )
+            grown = self._run_budget(manager)
+            if tried == len(players) == budget < grown:
+                # The selection filled a budget set before the key's limits were known, and
+                # they allow more: select again, once the first selection is done.
+                budget, tried_ones = grown, set(players)
+                more = await asyncio.to_thread(self._stale_profiles, db, budget)
+                players += [p for p in more if p not in tried_ones][: budget - len(players)]
+                log.info("profiles.selected_more", players=len(players), budget=budget)
+            self.report_progress("profiles", done=done, total=len(players))
             self.stop_if_asked(remaining=len(players) - tried)
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
@@ -118,10 +125,13 @@ class ProfileRefresher(BaseJob):
 
 def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_runs_s: float) -> int:
     """Profiles a run may take: ``floor``, or ``share_percent`` of what ``profiles_per_s``
-    allows between two runs when that is more, at most ``MAX_PROFILES_PER_RUN`` (a key the
-    API does not limit allows infinitely many)."""
+    allows between two runs when that is more, at most ``MAX_PROFILES_PER_RUN``. An API that
+    states no limit (a stand-in or a proxy that drops the headers: an infinite rate) says
+    nothing of what it can take, so the floor stands."""
+    if share_percent == 0 or not math.isfinite(profiles_per_s):
+        return floor
     allowed = share_percent / 100 * profiles_per_s * between_runs_s
-    return max(floor, int(min(MAX_PROFILES_PER_RUN, allowed)))
+    return max(floor, min(MAX_PROFILES_PER_RUN, int(allowed)))
 
 
 def budget_window_s(schedule: str, timeout_s: float) -> float:
