@@ -151,11 +151,8 @@ def test_the_refresher_profiles_players_about_to_be_scored(
     assert count(db_path, "SELECT count(*) FROM players WHERE solo_wins IS NOT NULL") > 0
 
 
-def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
-    db_path: Path, sim: RunningSimulator
-) -> None:
-    """A small budget profiles that many players, all of them among those never profiled."""
-    _crawl_some(db_path, sim)
+def _budget_of_five(db_path: Path) -> None:
+    """Five profiles a run, whatever the key's limits would allow."""
     set_job_config(
         db_path,
         "PROFILE_REFRESHER",
@@ -163,6 +160,14 @@ def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
         max_profiles_per_run=5,
         key_share_percent=0,
     )
+
+
+def test_the_refresher_takes_never_profiled_players_first_within_its_budget(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A small budget profiles that many players, all of them among those never profiled."""
+    _crawl_some(db_path, sim)
+    _budget_of_five(db_path)
     due = _due(db_path)
     run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
     assert _due(db_path) == due - 5
@@ -185,13 +190,7 @@ def test_the_refresher_asks_first_for_the_most_suspicious_unprofiled_players(
             " WHERE p.summoner_checked_at IS NULL AND l.games_analyzed >= 2"
             " ORDER BY greatest(l.smurf_score, l.boosted_score) DESC, l.puuid"
         ).fetchall()
-    set_job_config(
-        db_path,
-        "PROFILE_REFRESHER",
-        min_matches_required=2,
-        max_profiles_per_run=5,
-        key_share_percent=0,
-    )
+    _budget_of_five(db_path)
     run_job(job_context(db_path, sim), "PROFILE_REFRESHER")
     with Database(db_path).read() as con:
         profiled = con.execute(
