@@ -87,8 +87,7 @@ class ProfileRefresher(BaseJob):
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )
-            grown = self._run_budget(manager)
-            if tried == len(players) == budget < grown:
+            if tried == len(players) == budget < (grown := self._run_budget(manager)):
                 # The selection filled a budget set before the key's limits were known, and
                 # they allow more: select again, once the first selection is done.
                 budget, tried_ones = grown, set(players)
