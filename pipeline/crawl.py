@@ -34,12 +34,13 @@ from pipeline.store import Database, migrate
 CRAWL_JOBS = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
 CRAWL_APP_LIMIT = "3000:1"
 CRAWL_KEY = "RGAPI-crawl-simulator-key"
-# Left to size its runs from that generous limit (key_share_percent), PROFILE_REFRESHER would
-# profile every player waiting at each cycle: a crawl keeps the seeded fixed budget, which a
-# development key's limits give too, so its crawls stay comparable (a plan's configs may set
-# the key again).
+# Left to size their runs from that generous limit (key_share_percent), PROFILE_REFRESHER would
+# profile every player waiting at each cycle and MATCH_FETCHER fetch every player below the
+# target: a crawl keeps the seeded fixed budgets, which a development key's limits give too,
+# so its crawls stay comparable (a plan's configs may set the key again).
 CRAWL_FIXED_BUDGETS: Mapping[str, Mapping[str, Any]] = {
-    "PROFILE_REFRESHER": {"key_share_percent": 0}
+    "PROFILE_REFRESHER": {"key_share_percent": 0},
+    "MATCH_FETCHER": {"key_share_percent": 0},
 }
 MIN_SEED_GAMES = 10
 

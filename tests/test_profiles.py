@@ -15,7 +15,8 @@ import pytest
 from pipeline.crawl import CrawlPlan, crawl_world
 from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import RiotDataManager
-from pipeline.jobs.profile_refresher import budget_window_s, run_budget
+from pipeline.jobs.profile_refresher import run_budget
+from pipeline.jobs.schedule import budget_window_s
 from pipeline.log import configure_logging
 from pipeline.riot import RiotClient
 from pipeline.riot.limiter import RateLimiter, Ticket

@@ -377,6 +377,23 @@ class RiotDataManager:
                     rates.append(known)
         return min(rates, default=None)
 
+    def fetch_requests_per_second(self, platforms: Sequence[str]) -> float | None:
+        """Requests a second the key's known application limits allow a match fetch: the
+        tightest of ``platforms``' hosts (profiles) and their regions' (history pages and
+        matches) whose limit an answer has stated; ``None`` while none has."""
+        rates = [
+            rate
+            for platform in platforms
+            for regional in (False, True)
+            if (rate := self.client.sustained_rate(platform, regional=regional)) is not None
+        ]
+        return min(rates, default=None)
+
+    @property
+    def requests_sent(self) -> int:
+        """Every request this manager's client has sent (a job's client is its run's own)."""
+        return self.client.requests_sent
+
     async def player_profiles(self, players: Sequence[tuple[str, str]]) -> ProfileBatch:
         """Profiles of many (puuid, platform) players, several in flight; stops early (keeping
         what arrived) on a rate limit. Other failures are listed and the rest go on."""

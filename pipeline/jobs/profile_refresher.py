@@ -37,7 +37,7 @@ from typing import Any
 from pipeline.jobs.base import BaseJob
 from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.errors import RateLimitSignal
-from pipeline.jobs.schedule import seconds_between_runs
+from pipeline.jobs.schedule import budget_window_s
 from pipeline.jobs.settings import ProfileRefresherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -131,10 +131,3 @@ def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_ru
         return floor
     allowed = share_percent / 100 * profiles_per_s * between_runs_s
     return max(floor, min(MAX_PROFILES_PER_RUN, int(allowed)))
-
-
-def budget_window_s(schedule: str, timeout_s: float) -> float:
-    """The time a run's key share is counted over: until the next run, or until the run's
-    timeout when that comes first (a run sized past it would fail with the rest undone: a
-    daily schedule would otherwise size it for a whole day of the key)."""
-    return min(seconds_between_runs(schedule), timeout_s)

@@ -157,3 +157,10 @@ def seconds_between_runs(schedule: str, now: datetime | None = None) -> float:
     first = trigger.get_next_fire_time(None, now or datetime.now(UTC))
     second = trigger.get_next_fire_time(first, first)
     return (second - first).total_seconds() if second is not None else MAX_INTERVAL_S
+
+
+def budget_window_s(schedule: str, timeout_s: float) -> float:
+    """The time a run's key share is counted over: until the next run, or until the run's
+    timeout when that comes first (a run sized past it would fail with the rest undone: a
+    daily schedule would otherwise size it for a whole day of the key)."""
+    return min(seconds_between_runs(schedule), timeout_s)

@@ -175,11 +175,15 @@ class RiotClient:
             await self._http.aclose()
         self._http = None
 
-    def sustained_rate(self, platform: str, method: str | None = None) -> float | None:
+    def sustained_rate(
+        self, platform: str, method: str | None = None, *, regional: bool = False
+    ) -> float | None:
         """Requests a second the key's stated limits allow over a long stretch on
-        ``platform``'s host: its application limit, or ``method``'s limit there. ``None``
-        until an answer of that host (and method) stated them."""
-        host = self.base_url.format(route=normalise_platform(platform))
+        ``platform``'s host (its region's, as match-v5 uses it, when ``regional``): its
+        application limit, or ``method``'s limit there. ``None`` until an answer of that
+        host (and method) stated them."""
+        route = region_of(platform) if regional else normalise_platform(platform)
+        host = self.base_url.format(route=route)
         return self.limiter.sustained_rate(host, method)
 
     @property
