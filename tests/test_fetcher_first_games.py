@@ -112,6 +112,7 @@ def _suspect(db_path: Path, puuid: str, config: dict[str, Any] | None = None) ->
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=1,
         matches_per_player_per_run=PAGE,
         suspects_per_run=1,

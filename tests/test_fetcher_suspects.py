@@ -85,6 +85,7 @@ def test_suspects_are_fetched_before_the_discovery_order(
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=5,
         matches_per_player_per_run=3,
         suspects_per_run=2,
@@ -122,6 +123,7 @@ def test_suspects_with_the_fewest_stored_games_go_first(
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=3,
         matches_per_player_per_run=3,
         suspects_per_run=2,
@@ -138,6 +140,7 @@ def test_a_low_score_is_not_a_suspect(db_path: Path, sim: RunningSimulator) -> N
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=3,
         matches_per_player_per_run=3,
         suspects_per_run=3,
@@ -157,7 +160,11 @@ def test_new_accounts_are_fetched_before_the_discovery_order(
     _set_level(db_path, late, NEW_ACCOUNT_LEVEL - 20)
     _set_level(db_path, [discovered[-3]], NEW_ACCOUNT_LEVEL)  # at the level: established
     set_job_config(
-        db_path, "MATCH_FETCHER", discovered_players_per_run=4, matches_per_player_per_run=3
+        db_path,
+        "MATCH_FETCHER",
+        key_share_percent=0,
+        discovered_players_per_run=4,
+        matches_per_player_per_run=3,
     )
     assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
     assert _fetched(db_path) == {*late, *discovered[:2]}

@@ -69,7 +69,11 @@ def test_full_cycle_of_the_four_jobs(
     track(db_path, most_active(truth, 2))
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=10)
     set_job_config(
-        db_path, "MATCH_FETCHER", discovered_players_per_run=6, matches_per_player_per_run=5
+        db_path,
+        "MATCH_FETCHER",
+        key_share_percent=0,
+        discovered_players_per_run=6,
+        matches_per_player_per_run=5,
     )
     context = job_context(db_path, sim)
     before = requests_seen(sim)
@@ -155,6 +159,7 @@ def test_match_fetcher_marks_exhausted_only_at_history_end_or_target(
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=8,
         matches_per_player_per_run=6,
         target_matches_per_player=8,

@@ -120,6 +120,7 @@ def test_fetcher_commits_fetched_matches_before_a_rate_limited_profile_call(
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=2,
         matches_per_player_per_run=MATCHES_PER_PLAYER,
     )

@@ -106,7 +106,9 @@ def prepare(db_path: Path, sim: RunningSimulator, players_per_run: int = 15) -> 
     ranked = sorted(truth, key=lambda t: (-t["games"], t["puuid"]))
     track(db_path, [t["puuid"] for t in ranked[:2]])
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=100)
-    set_job_config(db_path, "MATCH_FETCHER", discovered_players_per_run=players_per_run)
+    set_job_config(
+        db_path, "MATCH_FETCHER", key_share_percent=0, discovered_players_per_run=players_per_run
+    )
 
 
 @pytest.mark.slow

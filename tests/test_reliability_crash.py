@@ -122,6 +122,7 @@ def prepare(db_path: Path, tracked: list[str]) -> list[int]:
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=100_000,
         matches_per_player_per_run=20,
         target_matches_per_player=10_000,

@@ -83,6 +83,7 @@ def prepare(db_path: Path, tracked: list[str], players_per_run: int = 100_000) -
     set_job_config(
         db_path,
         "MATCH_FETCHER",
+        key_share_percent=0,
         discovered_players_per_run=players_per_run,
         matches_per_player_per_run=20,
         target_matches_per_player=10_000,

@@ -41,7 +41,11 @@ def fast_schedules(db_path: Path) -> None:
         )
     set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=5)
     set_job_config(
-        db_path, "MATCH_FETCHER", discovered_players_per_run=3, matches_per_player_per_run=3
+        db_path,
+        "MATCH_FETCHER",
+        key_share_percent=0,
+        discovered_players_per_run=3,
+        matches_per_player_per_run=3,
     )
 
 

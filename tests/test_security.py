@@ -82,7 +82,7 @@ def run_everything(tmp: Path, sim: RunningSimulator, hay: Haystacks) -> None:
     migrate(hay.db_path)
     truth = sim.truth()
     track(hay.db_path, [t["puuid"] for t in truth if not t["is_banned"]][:2])
-    set_job_config(hay.db_path, "MATCH_FETCHER", discovered_players_per_run=5)
+    set_job_config(hay.db_path, "MATCH_FETCHER", key_share_percent=0, discovered_players_per_run=5)
     set_job_config(hay.db_path, "SMURF_ANALYZER", min_matches_required=1)
     set_job_config(
         hay.db_path,

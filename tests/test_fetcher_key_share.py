@@ -1,0 +1,162 @@
+"""MATCH_FETCHER goes on past ``discovered_players_per_run`` while the key's stated limits
+allow: ``key_share_percent`` of the requests they allow until the next run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.jobs import JobStatus
+from pipeline.jobs.data_manager import RiotDataManager
+from pipeline.log import configure_logging
+from pipeline.riot import RiotClient
+from pipeline.riot.limiter import RateLimiter, Ticket
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database, migrate
+from tests.sim_helpers import (
+    TEST_KEY,
+    count,
+    job_context,
+    requests_seen,
+    run_job,
+    set_job_config,
+    track,
+)
+
+WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
+PER_PLAYER = 2  # players a selection takes (discovered_players_per_run)
+MATCHES = 4  # matches_per_player_per_run
+# A player's requests at most: a profile (2), a page of ids (1), its matches.
+MOST_PER_PLAYER = 2 + 1 + MATCHES
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="warning")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(WORLD) as running:
+        yield running
+
+
+def _discover(db_path: Path, sim: RunningSimulator, schedule: str, share: int) -> None:
+    """Store a busy player's games, so that many players wait for the fetcher, and set the
+    fetcher's budget: two players a selection, ``share`` % of the key, ``schedule``."""
+    busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
+    track(db_path, [busiest["puuid"]])
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=10)
+    assert run_job(job_context(db_path, sim), "TRACKED_PLAYER_UPDATER").status is JobStatus.SUCCESS
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=PER_PLAYER,
+        matches_per_player_per_run=MATCHES,
+        key_share_percent=share,
+    )
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET schedule = ? WHERE job_type = 'MATCH_FETCHER'",
+            [schedule],
+        )
+    assert _fetched(db_path) == 0
+    assert count(db_path, "SELECT count(*) FROM players WHERE NOT is_tracked") > 40
+
+
+def _fetched(db_path: Path) -> int:
+    return count(db_path, "SELECT count(*) FROM players WHERE last_fetched_at IS NOT NULL")
+
+
+@pytest.mark.parametrize(("share", "allowed"), [(5, 60), (10, 120)])
+def test_a_run_goes_on_while_its_requests_are_under_the_keys_share(
+    db_path: Path, sim: RunningSimulator, share: int, allowed: int
+) -> None:
+    """A key of 20 requests a second, runs a minute apart: 5 % allows 60 requests, 10 % 120
+    (sent in 3 and 6 s, well before the next run). The run selects two players at a time
+    until its requests reach that, so it ends past it by less than one selection's worst
+    cost."""
+    _discover(db_path, sim, "interval(seconds=60)", share)
+    with serve_in_thread(
+        SimulatorConfig(seed=31, players=400, app_limit="20:1"), world=sim.world
+    ) as keyed:
+        outcome = run_job(job_context(db_path, keyed), "MATCH_FETCHER")
+        sent = requests_seen(keyed)
+    assert outcome.status is JobStatus.SUCCESS
+    assert allowed <= sent < allowed + PER_PLAYER * MOST_PER_PLAYER
+    assert _fetched(db_path) > allowed // MOST_PER_PLAYER > PER_PLAYER
+
+
+def test_a_run_without_a_key_share_stops_at_its_players(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    _discover(db_path, sim, "interval(seconds=10)", 0)
+    assert run_job(job_context(db_path, sim), "MATCH_FETCHER").status is JobStatus.SUCCESS
+    assert _fetched(db_path) == PER_PLAYER
+
+
+def test_a_run_stops_going_on_when_the_next_run_is_due(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Every request answered after 100-120 ms, runs a second apart: the first two players
+    take at least 0.6 s (three requests one after another each, at least), so a second
+    selection, taken to last as long, would end after the next run is due, however much of
+    the key is left."""
+    _discover(db_path, sim, "interval(seconds=1)", 100)
+    with serve_in_thread(
+        SimulatorConfig(seed=31, players=400, app_limit="200:1", latency_ms=(100.0, 120.0)),
+        world=sim.world,
+    ) as slow:
+        outcome = run_job(job_context(db_path, slow), "MATCH_FETCHER")
+        sent = requests_seen(slow)
+    assert outcome.status is JobStatus.SUCCESS
+    assert _fetched(db_path) == PER_PLAYER
+    assert sent < 200  # the key's share (200 a second, 1 s) was far from spent
+
+
+def _answered(limiter: RateLimiter, host: str, headers: dict[str, str]) -> None:
+    ticket = limiter.try_acquire(host, "match-v5.getMatch")
+    assert isinstance(ticket, Ticket)
+    limiter.release(ticket, status_code=200, headers=headers)
+
+
+def test_a_fetchs_requests_a_second_follow_the_tightest_known_host(db_path: Path) -> None:
+    """The platform's host (profiles) and its region's (matches) each have an application
+    limit; the tightest known counts, and nothing known gives no rate."""
+    limiter = RateLimiter(clock=lambda: 0.0)
+    client = RiotClient(TEST_KEY, "http://127.0.0.1:9/{route}", limiter=limiter)
+    manager = RiotDataManager(client, Database(db_path))
+    assert manager.fetch_requests_per_second(["euw1"]) is None
+    _answered(limiter, "http://127.0.0.1:9/europe", {"X-App-Rate-Limit": "500:10"})
+    assert manager.fetch_requests_per_second(["euw1"]) == pytest.approx(50.0)
+    assert manager.fetch_requests_per_second(["na1"]) is None  # americas not asked yet
+    _answered(limiter, "http://127.0.0.1:9/euw1", {"X-App-Rate-Limit": "20:1,100:120"})
+    assert manager.fetch_requests_per_second(["euw1"]) == pytest.approx(100 / 120)
+    _answered(limiter, "http://127.0.0.1:9/americas", {"X-App-Rate-Limit": "30:10"})
+    assert manager.fetch_requests_per_second(["euw1", "na1"]) == pytest.approx(100 / 120)
+    assert manager.fetch_requests_per_second(["na1"]) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(("before", "after"), [({}, 40), ({"key_share_percent": 5}, 5)])
+def test_the_upgrade_seeds_the_fetchers_key_share_and_keeps_a_choice(
+    db_path: Path, before: dict[str, Any], after: int
+) -> None:
+    """Migration 029: a MATCH_FETCHER configuration without key_share_percent gets 40; one
+    that names it keeps its value."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'MATCH_FETCHER'",
+            [json.dumps({"discovered_players_per_run": 7, **before})],
+        )
+        con.execute("DELETE FROM schema_migrations WHERE version >= 29")
+    assert [m.version for m in migrate(db_path)] == [29]
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = 'MATCH_FETCHER'"
+        ).fetchone()
+    assert row is not None
+    assert json.loads(row[0]) == {"discovered_players_per_run": 7, "key_share_percent": after}
