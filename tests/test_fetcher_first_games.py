@@ -484,4 +484,8 @@ def test_the_upgrade_seeds_profile_reuse_hours_and_keeps_a_choice(
             "SELECT config_json FROM job_configurations WHERE job_type = 'MATCH_FETCHER'"
         ).fetchone()
     assert row is not None
-    assert json.loads(row[0]) == {"discovered_players_per_run": 7, "profile_reuse_hours": after}
+    assert json.loads(row[0]) == {
+        "discovered_players_per_run": 7,
+        "profile_reuse_hours": after,
+        "key_share_percent": 40,  # 029's
+    }

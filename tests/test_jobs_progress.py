@@ -142,7 +142,9 @@ def test_a_profile_failing_after_retries_costs_the_player_no_matches(
         set_job_config(db_path, job, max_new_matches_per_player=MATCHES_PER_PLAYER)
     else:
         discover(db_path, [puuid])
-        set_job_config(db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER)
+        set_job_config(
+            db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER, key_share_percent=0
+        )
     transport = BrokenProfiles(puuid)
     served_before = matches_served(sim)
     outcome = run_job(job_context(db_path, sim, riot_transport=transport), job)
@@ -235,7 +237,9 @@ def test_a_malformed_match_is_recorded_as_rejected_and_the_player_moves_on(
         set_job_config(db_path, job, max_new_matches_per_player=MATCHES_PER_PLAYER)
     else:
         discover(db_path, [puuid])
-        set_job_config(db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER)
+        set_job_config(
+            db_path, job, matches_per_player_per_run=MATCHES_PER_PLAYER, key_share_percent=0
+        )
     transport = OneBrokenMatch(broken)
     context = job_context(db_path, sim, riot_transport=transport)
     assert run_job(context, job).status is JobStatus.SUCCESS

@@ -328,7 +328,7 @@ def test_the_upgrade_seeds_key_share_percent_and_keeps_a_choice(
             [json.dumps(config)],
         )
         con.execute("DELETE FROM schema_migrations WHERE version >= 28")
-    assert [m.version for m in migrate(db_path)] == [28]
+    assert [m.version for m in migrate(db_path)] == [28, 29]
     with Database(db_path).read() as con:
         row = con.execute(
             "SELECT config_json FROM job_configurations WHERE job_type = 'PROFILE_REFRESHER'"
