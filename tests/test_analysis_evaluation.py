@@ -410,8 +410,8 @@ def test_evaluate_says_when_the_lobby_reference_is_older_than_the_games(tmp_path
 
 def test_the_summary_says_why_players_were_not_judged() -> None:
     """The players left INSUFFICIENT_DATA are counted by kind of reason, and when some wait
-    for a profile the summary says what judges them sooner; with everyone judged, or only
-    too few games in the way, it says nothing of profiles."""
+    for a profile, or for more games, the summary says what judges them sooner; with
+    everyone judged, or only accounts gone in the way, it says nothing more."""
     scores = pd.DataFrame(
         {
             "puuid": [f"p{i}" for i in range(7)],
@@ -439,9 +439,24 @@ def test_the_summary_says_why_players_were_not_judged() -> None:
     )
     assert "smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N" in lines[1]
     assert "or a larger key_share_percent when the key's limits allow more." in lines[1]
+    assert lines[1].endswith(
+        " A player with too few stored games is judged once MATCH_FETCHER stores more"
+        " (discovered_players_per_run players a run, more while key_share_percent of what"
+        " the key's rate limits allow until the next run is not spent): smurf jobs set"
+        " MATCH_FETCHER discovered_players_per_run=N, or a larger key_share_percent."
+    )
     few = scores.iloc[[0, 1, 4]]
-    assert summary_text(few).splitlines()[1] == (
-        "Not judged (INSUFFICIENT_DATA): 1 has too few stored games."
+    assert (
+        summary_text(few)
+        .splitlines()[1]
+        .startswith(
+            "Not judged (INSUFFICIENT_DATA): 1 has too few stored games. A player with too few"
+            " stored games is judged once MATCH_FETCHER stores more"
+        )
+    )
+    gone = scores.iloc[[0, 1, 5]]
+    assert summary_text(gone).splitlines()[1] == (
+        "Not judged (INSUFFICIENT_DATA): 1 is an account gone."
     )
     judged = summary_text(scores.iloc[:2])
     assert "Not judged" not in judged and judged.splitlines()[1] == ""

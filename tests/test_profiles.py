@@ -363,9 +363,14 @@ def test_every_player_a_crawl_labels_has_a_profile(tmp_path: Path) -> None:
     assert labelled["reason"].isna().all()
     unlabelled = scores[scores["label"] == "INSUFFICIENT_DATA"]
     assert unlabelled["reason"].notna().all()
-    # The crawl's key allows 3,000 requests a second: its refresher keeps the fixed budget.
+    # The crawl's key allows 3,000 requests a second: its refresher and fetcher keep their
+    # fixed budgets (a plan's own configs merged over that).
     with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT config_json FROM job_configurations WHERE job_type = 'PROFILE_REFRESHER'"
-        ).fetchone()
-    assert row is not None and json.loads(row[0])["key_share_percent"] == 0
+        rows = con.execute(
+            "SELECT job_type, config_json FROM job_configurations"
+            " WHERE job_type IN ('PROFILE_REFRESHER', 'MATCH_FETCHER')"
+        ).fetchall()
+    configs = {job_type: json.loads(config) for job_type, config in rows}
+    assert configs["PROFILE_REFRESHER"]["key_share_percent"] == 0
+    assert configs["MATCH_FETCHER"]["key_share_percent"] == 0
+    assert configs["MATCH_FETCHER"]["discovered_players_per_run"] == 8

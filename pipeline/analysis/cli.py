@@ -81,6 +81,13 @@ def not_judged_text(scores: pd.DataFrame) -> str | None:
             " fetcher: smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N (2 requests a"
             " profile), or a larger key_share_percent when the key's limits allow more."
         )
+    if FEW_GAMES in sizes:
+        text += (
+            " A player with too few stored games is judged once MATCH_FETCHER stores more"
+            " (discovered_players_per_run players a run, more while key_share_percent of"
+            " what the key's rate limits allow until the next run is not spent): smurf jobs"
+            " set MATCH_FETCHER discovered_players_per_run=N, or a larger key_share_percent."
+        )
     return text
 
 

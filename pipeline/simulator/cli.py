@@ -460,7 +460,8 @@ def crawl(
     Tracks random active players, then runs TRACKED_PLAYER_UPDATER, MATCH_FETCHER,
     PROFILE_REFRESHER and SMURF_ANALYZER with their configured budgets over real HTTP, round
     after round, while the world's clock moves on (PROFILE_REFRESHER at its fixed
-    max_profiles_per_run: the crawl's key would let it profile everyone each round).
+    max_profiles_per_run and MATCH_FETCHER at its discovered_players_per_run: the crawl's
+    key would let them take everyone each round).
     `smurf evaluate --db FILE` then measures detection on what the product really sees.
     FILE must be new (or --replace it).
     """
