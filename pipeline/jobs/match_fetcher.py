@@ -16,8 +16,9 @@ per 10 s): an independent world crawled for 20 minutes with nothing set stored 1
 matches where the key allowed five times as many. A development key's limits (100
 requests per 2 minutes) allow fewer requests than 25 players take, so nothing changes
 there. The tightest application limit known counts, of the platform hosts (profiles) and
-their regions' (history pages and matches); an API that states no limit, or a run before
-any answer stated one, stops at ``discovered_players_per_run``.
+their regions' (history pages and matches): a fresh process knows them once its first
+players are fetched. An API that states no limit stops every run at
+``discovered_players_per_run``.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
