@@ -8,9 +8,10 @@ run), ``target_matches_per_player`` (stored games at which a player is done),
 A run fetches ``discovered_players_per_run`` players, then goes on, that many at a time
 selected as a later run would select them, while its requests stay under
 ``key_share_percent`` of what the key's stated rate limits allow until the next run (or
-within ``timeout_seconds``, if sooner) and one more selection, taken to last as long as the
-last one did, would end before then (a run past the next one's time has that run skipped:
-on a world crawled so, a run of 314 s every 300 s left the fetcher idle half the time).
+within ``timeout_seconds``, if sooner) and one more selection, taken to last up to twice as
+long as the last one did, would end before then (a run past the next one's time has that
+run skipped: on a world crawled so, a run of 314 s every 300 s left the fetcher idle half
+the time, and one of 301 s, each selection taken to last as long as the last, a quarter).
 The seeded 25 players every 5 minutes use a few percent of a production key (500 requests
 per 10 s): an independent world crawled for 20 minutes with nothing set stored 1,490
 matches where the key allowed five times as many. A development key's limits (100
@@ -129,8 +130,9 @@ class MatchFetcher(BaseJob):
                 self.stop_if_asked(remaining=total - len(tried))
             now = time.monotonic()
             # The next selection should end before the next run is due, or that run is
-            # skipped: it is taken to last as long as this one did.
-            finish_by = now - started + (now - selection_started)
+            # skipped. Selections differ (first games, reused profiles, failures): one is
+            # taken to last up to twice as long as this one did.
+            finish_by = now - started + 2 * (now - selection_started)
             if not self._key_allows_more(manager, finish_by, len(tried)):
                 break
             # The selection is done and the key allows more: the next players, as a later
