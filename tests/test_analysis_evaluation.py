@@ -440,10 +440,11 @@ def test_the_summary_says_why_players_were_not_judged() -> None:
     assert "smurf jobs set PROFILE_REFRESHER max_profiles_per_run=N" in lines[1]
     assert "or a larger key_share_percent when the key's limits allow more." in lines[1]
     assert lines[1].endswith(
-        " A player with too few stored games is judged once MATCH_FETCHER stores more"
-        " (discovered_players_per_run players a run, more while key_share_percent of what"
-        " the key's rate limits allow until the next run is not spent): smurf jobs set"
-        " MATCH_FETCHER discovered_players_per_run=N, or a larger key_share_percent."
+        " A player with too few stored games is judged once more of them are stored, if its"
+        " history holds more: MATCH_FETCHER fetches discovered_players_per_run players a run,"
+        " more while key_share_percent of what the key's rate limits allow until the next"
+        " run is not spent (smurf jobs set MATCH_FETCHER discovered_players_per_run=N, or a"
+        " larger key_share_percent)."
     )
     few = scores.iloc[[0, 1, 4]]
     assert (
@@ -451,7 +452,7 @@ def test_the_summary_says_why_players_were_not_judged() -> None:
         .splitlines()[1]
         .startswith(
             "Not judged (INSUFFICIENT_DATA): 1 has too few stored games. A player with too few"
-            " stored games is judged once MATCH_FETCHER stores more"
+            " stored games is judged once more of them are stored"
         )
     )
     gone = scores.iloc[[0, 1, 5]]

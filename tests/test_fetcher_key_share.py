@@ -4,10 +4,13 @@ allow: ``key_share_percent`` of the requests they allow until the next run."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from pipeline.jobs import JobStatus
@@ -89,6 +92,54 @@ def test_a_run_goes_on_while_its_requests_are_under_the_keys_share(
     assert outcome.status is JobStatus.SUCCESS
     assert allowed <= sent < allowed + PER_PLAYER * MOST_PER_PLAYER
     assert _fetched(db_path) > allowed // MOST_PER_PLAYER > PER_PLAYER
+
+
+IDS_PATH = re.compile(r"/lol/match/v5/matches/by-puuid/(?P<puuid>[^/]+)/ids$")
+
+
+class BrokenHistory(httpx.AsyncBaseTransport):
+    """Real HTTP to the simulator, except the history pages of the first player whose page
+    is asked for: always 503, so that player's fetch fails and nothing of it is stored."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.broken: str | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        found = IDS_PATH.search(request.url.path)
+        if found and self.broken in (None, found["puuid"]):
+            self.broken = found["puuid"]
+            return httpx.Response(503, json={"status": {"status_code": 503, "message": "down"}})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
+
+
+def test_a_player_whose_fetch_failed_does_not_shrink_the_next_selections(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """A failed fetch leaves the player at the front of the queue; a run that goes on leaves
+    it out and still takes two new players a selection (the totals it reports grow by two)."""
+    _discover(db_path, sim, "interval(seconds=60)", 10)
+    totals: list[int] = []
+    transport = BrokenHistory()
+    with serve_in_thread(
+        SimulatorConfig(seed=31, players=400, app_limit="20:1"), world=sim.world
+    ) as keyed:
+        context = job_context(
+            db_path,
+            keyed,
+            riot_transport=transport,
+            progress=lambda stage, fields: totals.append(fields["total"]),
+        )
+        assert run_job(context, "MATCH_FETCHER").status is JobStatus.SUCCESS
+    assert transport.broken is not None
+    selections = sorted(set(totals))
+    assert len(selections) > 3
+    assert {b - a for a, b in pairwise(selections)} == {PER_PLAYER}
+    assert _fetched(db_path) == selections[-1] - 1  # all but the broken player
 
 
 def test_a_run_without_a_key_share_stops_at_its_players(

@@ -83,10 +83,11 @@ def not_judged_text(scores: pd.DataFrame) -> str | None:
         )
     if FEW_GAMES in sizes:
         text += (
-            " A player with too few stored games is judged once MATCH_FETCHER stores more"
-            " (discovered_players_per_run players a run, more while key_share_percent of"
-            " what the key's rate limits allow until the next run is not spent): smurf jobs"
-            " set MATCH_FETCHER discovered_players_per_run=N, or a larger key_share_percent."
+            " A player with too few stored games is judged once more of them are stored, if"
+            " its history holds more: MATCH_FETCHER fetches discovered_players_per_run players"
+            " a run, more while key_share_percent of what the key's rate limits allow until"
+            " the next run is not spent (smurf jobs set MATCH_FETCHER"
+            " discovered_players_per_run=N, or a larger key_share_percent)."
         )
     return text
 

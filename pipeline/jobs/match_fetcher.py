@@ -6,20 +6,22 @@ run), ``target_matches_per_player`` (stored games at which a player is done),
 ``profile_reuse_hours``, ``key_share_percent``, ``timeout_seconds``.
 
 A run fetches ``discovered_players_per_run`` players, then goes on, that many at a time
-selected as a later run would select them, while its requests stay under
-``key_share_percent`` of what the key's stated rate limits allow until the next run (or
-within ``timeout_seconds``, if sooner) and one more selection, taken to last up to twice as
-long as the last one did, would end before then (a run past the next one's time has that
+selected as a later run would select them, while its requests are under
+``key_share_percent`` of what the key's stated rate limits allow in the time to the next
+run (or ``timeout_seconds``, if sooner; the last selection's requests may pass it) and one
+more selection, taken to last up to twice as long as the last one did, would end before
+then (a run past the next one's time has that
 run skipped: on a world crawled so, a run of 314 s every 300 s left the fetcher idle half
 the time, and one of 301 s, each selection taken to last as long as the last, a quarter).
 The seeded 25 players every 5 minutes use a few percent of a production key (500 requests
 per 10 s): an independent world crawled for 20 minutes with nothing set stored 1,490
 matches where the key allowed five times as many. A development key's limits (100
-requests per 2 minutes) allow fewer requests than 25 players take, so nothing changes
-there. The tightest application limit known counts, of the platform hosts (profiles) and
-their regions' (history pages and matches): a fresh process knows them once its first
-players are fetched. An API that states no limit stops every run at
-``discovered_players_per_run``.
+requests per 2 minutes) allow 100 requests a run, fewer than 25 players usually take. The
+tightest application limit known counts, of the platform hosts (profiles) and their
+regions' (history pages and matches): a fresh process knows them once its first players
+are fetched; a run over every platform reads the default platform's. An API that states no
+limit stops every run at ``discovered_players_per_run``. A stop request (Ctrl-C, SIGTERM)
+between selections ends the run there, its work done.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
@@ -133,13 +135,20 @@ class MatchFetcher(BaseJob):
             # skipped. Selections differ (first games, reused profiles, failures): one is
             # taken to last up to twice as long as this one did.
             finish_by = now - started + 2 * (now - selection_started)
-            if not self._key_allows_more(manager, finish_by, len(tried)):
+            if self.context.stop_requested or not self._key_allows_more(
+                manager, finish_by, len(tried)
+            ):
                 break
             # The selection is done and the key allows more: the next players, as a later
-            # run would select them (players fetched now went to the back of the queue; one
-            # coming back means the queue went round, and this run is done).
-            more = await asyncio.to_thread(self._players_below_target, db, first=False)
-            players = [p for p in more if p.puuid not in tried]
+            # run would select them. Players tried in this run are left out (one whose
+            # fetch failed keeps its place at the front), so the selection asks for as many
+            # more; none left means the queue is done.
+            more = await asyncio.to_thread(
+                self._players_below_target, db, first=False, skip=len(tried)
+            )
+            room = MAX_PLAYERS_PER_RUN - len(tried)
+            per_run = self.settings.discovered_players_per_run
+            players = [p for p in more if p.puuid not in tried][: min(room, per_run)]
             total += len(players)
             log.info("fetcher.selected_more", players=len(players), requests=manager.requests_sent)
 
@@ -159,16 +168,18 @@ class MatchFetcher(BaseJob):
         window_s = budget_window_s(self.job_config.schedule, self.timeout_s)
         return manager.requests_sent < share / 100 * rate * window_s and finish_by_s < window_s
 
-    def _players_below_target(self, db: Database, *, first: bool) -> list[DiscoveredPlayer]:
-        """The next ``discovered_players_per_run`` players; the run's suspects come in its
-        first selection."""
+    def _players_below_target(
+        self, db: Database, *, first: bool, skip: int = 0
+    ) -> list[DiscoveredPlayer]:
+        """The next ``discovered_players_per_run`` players, and ``skip`` more for the caller
+        to leave out those it has tried; the run's suspects come in its first selection."""
         per_run = self.settings.discovered_players_per_run
         with db.read() as con:
             return players_to_fetch(
                 con,
                 default_platform=self.context.settings.platform,
                 target_matches=self.settings.target_matches_per_player,
-                limit=per_run,
+                limit=per_run + skip,
                 platforms=self.platforms,
                 suspects=min(self.settings.suspects_per_run, per_run) if first else 0,
                 suspect_score=self.settings.suspect_score_percent / 100,

@@ -51,7 +51,7 @@ class MatchFetcherSettings(JobSettings):
     # A stored profile younger than this is read from the player's row, not asked for
     # again; 0 asks every time. 24: the age at which PROFILE_REFRESHER refreshes by default.
     profile_reuse_hours: int = Field(24, ge=0, le=24 * 365)
-    # A run goes on past discovered_players_per_run while its requests stay under this share
+    # A run goes on past discovered_players_per_run while its requests are under this share
     # of what the key's stated rate limits allow between two runs. 0: every run stops there.
     key_share_percent: int = Field(40, ge=0, le=100)
 
