@@ -49,6 +49,7 @@ from pipeline.jobs.executions import (
     start_execution_in_thread,
 )
 from pipeline.jobs.log_capture import ExecutionLogCapture
+from pipeline.jobs.schedule import budget_window_s
 from pipeline.jobs.settings import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, JobSettings, load_settings
 from pipeline.jobs.types import METRIC_NAMES, JobStatus, JobType, Trigger
 from pipeline.jobs.worker_threads import RunThreads
@@ -73,6 +74,11 @@ END_WAIT_S = 30.0  # the least a run waits for the file to record its end
 # of errors across the concurrent fetches does not end it, few enough that an API that is
 # down costs a minute, not the run's whole timeout.
 FAILED_CALLS_BEFORE_STOPPING = 20
+# A run paced to its share of the key may run this much of its share's window ahead of the
+# pace (a burst), so a run sized to its share ends this much before the next one is due.
+PACE_AHEAD_SHARE = 0.1
+# A wait for the pace looks this often whether the process was asked to stop.
+_PACE_STEP_S = 1.0
 STOPPED_AT_SHUTDOWN = (
     "stopped: the process was asked to stop; the work committed up to then is kept, and the "
     "next run goes on from there"
@@ -280,6 +286,27 @@ class BaseJob:
         everything committed kept; the next run goes on from there."""
         if self.context.stop_requested and remaining > 0:
             raise ShutdownRequested(f"{STOPPED_AT_SHUTDOWN} ({remaining} left undone)")
+
+    def key_share_window_s(self) -> float | None:
+        """The time a run's share of the key is counted over: until its next run, or its
+        timeout if sooner (None without a configuration)."""
+        if self.job_config is None:
+            return None
+        return budget_window_s(self.job_config.schedule, self.timeout_s)
+
+    def pace_to_share(self, client: RiotClient, requests_per_s: float, window_s: float) -> None:
+        """Spread the run's requests at ``requests_per_s``, its share of the key, counted
+        from its start and at most ``PACE_AHEAD_SHARE`` of ``window_s`` ahead: a run that
+        spent its share at once filled a key's long window (1,200 requests per 2 minutes)
+        and every job's requests then waited past their budget (``pipeline.riot.pace``)."""
+        client.pace(requests_per_s, burst_s=PACE_AHEAD_SHARE * window_s)
+        log.debug("job.paced", requests_per_s=round(requests_per_s, 2), window_s=window_s)
+
+    async def wait_for_pace(self, client: RiotClient) -> None:
+        """Wait until ``client``'s pace lets its next request go, looking every second
+        whether the process was asked to stop (a stop ends the wait at once)."""
+        while not self.context.stop_requested and (wait_s := client.pace_wait_s()) > 0:
+            await asyncio.sleep(min(wait_s, _PACE_STEP_S))
 
     def report_progress(self, stage: str, **fields: Any) -> None:
         """Tell a foreground runner how far the run is (and log it at debug level)."""

@@ -83,7 +83,6 @@ from pipeline.jobs.data_manager import (
     store_batch,
 )
 from pipeline.jobs.error_handling import handle_riot_api_errors
-from pipeline.jobs.schedule import budget_window_s
 from pipeline.jobs.settings import MatchFetcherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -123,26 +122,40 @@ class MatchFetcher(BaseJob):
         log.info("fetcher.selected", players=len(players))
         tried: set[str] = set()
         total = len(players)
+        window_s: float | None = None  # once the run goes past its first selection
+        longest_s = 0.0  # the longest a player took, its wait for the pace included
         while players:
-            selection_started = time.monotonic()
             for player in players:
+                player_started = time.monotonic()
                 await self._fetch_player(manager, player)
                 tried.add(player.puuid)
                 self.report_progress("players", done=len(tried), total=total)
+                if window_s is not None:
+                    await self.wait_for_pace(manager.client)
+                now = time.monotonic()
+                longest_s = max(longest_s, now - player_started)
                 self.stop_if_asked(remaining=total - len(tried))
-            now = time.monotonic()
-            # The next selection should end before the next run is due, or that run is
-            # skipped. Selections differ (first games, reused profiles, failures): one is
-            # taken to last up to twice as long as this one did.
-            finish_by = now - started + 2 * (now - selection_started)
-            if self.context.stop_requested or not self._key_allows_more(
-                manager, finish_by, len(tried)
-            ):
-                break
-            # The selection is done and the key allows more: the next players, as a later
-            # run would select them. Players tried in this run are left out (one whose
-            # fetch failed keeps its place at the front), so the selection asks for as many
-            # more; none left means the queue is done.
+                # Past the first selection, the run ends before the next run is due (a run
+                # still going then has that run skipped): with time for two more of its
+                # longest players, or it stops here, the rest left to later runs.
+                if window_s is not None and now - started + 2 * longest_s >= window_s:
+                    log.info("fetcher.out_of_time", players=len(tried), window_s=window_s)
+                    return
+            if self.context.stop_requested:
+                return
+            share = self._key_share(manager, len(tried))
+            if share is None:
+                return
+            rate, window_s = share
+            self.pace_to_share(manager.client, rate, window_s)
+            await self.wait_for_pace(manager.client)
+            elapsed_s = time.monotonic() - started
+            if self.context.stop_requested or elapsed_s + 2 * longest_s >= window_s:
+                return
+            # The key allows more: the next players, as a later run would select them.
+            # Players tried in this run are left out (one whose fetch failed keeps its place
+            # at the front), so the selection asks for as many more; none left means the
+            # queue is done.
             more = await asyncio.to_thread(
                 self._players_below_target, db, first=False, skip=len(tried)
             )
@@ -152,21 +165,25 @@ class MatchFetcher(BaseJob):
             total += len(players)
             log.info("fetcher.selected_more", players=len(players), requests=manager.requests_sent)
 
-    def _key_allows_more(self, manager: RiotDataManager, finish_by_s: float, tried: int) -> bool:
-        """Whether this run may select more players: its requests so far are under
-        ``key_share_percent`` of what the key's known limits allow until the next run (or the
-        run's timeout, if sooner), a selection more would end (``finish_by_s`` into the run)
-        before that, and the ceiling is not reached."""
+    def _key_share(self, manager: RiotDataManager, tried: int) -> tuple[float, float] | None:
+        """The run's share of the key, when it may select more players: the requests a
+        second ``key_share_percent`` of the key's known limits allows, and the time it is
+        counted over (until the next run, or the run's timeout if sooner); None when the
+        share is 0, no limit is known, the run's requests reached its share, or the ceiling
+        is reached."""
         share = self.settings.key_share_percent
-        if share == 0 or self.job_config is None or tried >= MAX_PLAYERS_PER_RUN:
-            return False
+        window_s = self.key_share_window_s()
+        if share == 0 or window_s is None or tried >= MAX_PLAYERS_PER_RUN:
+            return None
         rate = manager.fetch_requests_per_second(
             self.platforms or (self.context.settings.platform,)
         )
         if rate is None or not math.isfinite(rate):  # unknown, or an API stating no limit
-            return False
-        window_s = budget_window_s(self.job_config.schedule, self.timeout_s)
-        return manager.requests_sent < share / 100 * rate * window_s and finish_by_s < window_s
+            return None
+        share_rate = share / 100 * rate
+        if manager.requests_sent >= share_rate * window_s:
+            return None
+        return share_rate, window_s
 
     def _players_below_target(
         self, db: Database, *, first: bool, skip: int = 0

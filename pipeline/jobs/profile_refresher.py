@@ -35,9 +35,8 @@ from datetime import timedelta
 from typing import Any
 
 from pipeline.jobs.base import BaseJob
-from pipeline.jobs.data_manager import RiotDataManager
+from pipeline.jobs.data_manager import PROFILE_METHODS, RiotDataManager
 from pipeline.jobs.errors import RateLimitSignal
-from pipeline.jobs.schedule import budget_window_s
 from pipeline.jobs.settings import ProfileRefresherSettings
 from pipeline.jobs.types import JobType
 from pipeline.log import get_logger
@@ -62,10 +61,13 @@ class ProfileRefresher(BaseJob):
     async def execute(self, db: Database) -> None:
         manager = RiotDataManager(self.riot(), db)
         budget = self._run_budget(manager)
+        self._pace_past_floor(manager, budget)
         players = await asyncio.to_thread(self._stale_profiles, db, budget)
         log.info("profiles.selected", players=len(players), budget=budget)
         done = tried = 0
         while tried < len(players):
+            await self.wait_for_pace(manager.client)
+            self.stop_if_asked(remaining=len(players) - tried)
             chunk = players[tried : tried + COMMIT_EVERY]
             batch = await manager.player_profiles(chunk)
             checked_at = utcnow()
@@ -91,6 +93,7 @@ class ProfileRefresher(BaseJob):
                 # The selection filled a budget set before the key's limits were known, and
                 # they allow more: select again, once the first selection is done.
                 budget, tried_ones = grown, set(players)
+                self._pace_past_floor(manager, budget)
                 more = await asyncio.to_thread(self._stale_profiles, db, budget)
                 players += [p for p in more if p not in tried_ones][: budget - len(players)]
                 log.info("profiles.selected_more", players=len(players), budget=budget)
@@ -104,10 +107,21 @@ class ProfileRefresher(BaseJob):
         more."""
         floor = self.settings.max_profiles_per_run
         rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
-        if rate is None or self.job_config is None:
+        window_s = self.key_share_window_s()
+        if rate is None or window_s is None:
             return floor
-        window_s = budget_window_s(self.job_config.schedule, self.timeout_s)
         return run_budget(floor, self.settings.key_share_percent, rate, window_s)
+
+    def _pace_past_floor(self, manager: RiotDataManager, budget: int) -> None:
+        """A run whose share of the key sized it past ``max_profiles_per_run`` sends at the
+        share's pace, not as fast as the key allows: spent at once, it filled a key's long
+        window and every job's requests waited past their budget."""
+        rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
+        window_s = self.key_share_window_s()
+        if budget <= self.settings.max_profiles_per_run or rate is None or window_s is None:
+            return
+        share_rate = self.settings.key_share_percent / 100 * rate * len(PROFILE_METHODS)
+        self.pace_to_share(manager.client, share_rate, window_s)
 
     def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -37,6 +38,7 @@ from pipeline.riot.errors import (
     UnexpectedResponseError,
 )
 from pipeline.riot.limiter import RateLimiter
+from pipeline.riot.pace import Pace
 from pipeline.riot.routing import (
     account_region_of,
     normalise_platform,
@@ -145,6 +147,8 @@ class RiotClient:
         self._give_up_after = give_up_after_failed_calls
         self._failed_in_a_row = 0
         self._gave_up = False
+        self._opened_at = time.monotonic()
+        self._pace: Pace | None = None
 
     def __repr__(self) -> str:
         key = "***" if self._api_key else None
@@ -156,6 +160,7 @@ class RiotClient:
         self._http = httpx.AsyncClient(
             headers=headers, timeout=self._timeout_s, transport=self._transport
         )
+        self._opened_at = time.monotonic()
         self._sender = Sender(
             self._http,
             base_url=self.base_url,
@@ -185,6 +190,20 @@ class RiotClient:
         route = region_of(platform) if regional else normalise_platform(platform)
         host = self.base_url.format(route=route)
         return self.limiter.sustained_rate(host, method)
+
+    def pace(self, requests_per_s: float, *, burst_s: float) -> None:
+        """Spread this client's requests from now on: counted from when it was opened, at
+        most ``requests_per_s`` a second, ``burst_s`` seconds' worth ahead (see
+        ``pipeline.riot.pace``). Called again, the new rate holds, with every request so far
+        counted."""
+        counted = self.requests_sent if self._pace is None else self._pace.reserved
+        self._pace = Pace(
+            requests_per_s, burst_s=burst_s, started_at=self._opened_at, already_sent=counted
+        )
+
+    def pace_wait_s(self) -> float:
+        """How long the next call would wait for the client's pace (0 when it has none)."""
+        return 0.0 if self._pace is None else self._pace.wait_s(self.requests_sent)
 
     @property
     def requests_sent(self) -> int:
@@ -341,6 +360,8 @@ class RiotClient:
         if self._gave_up:
             raise self._unavailable(call)
         budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
+        if self._pace is not None and (wait_s := self._pace.reserve(self.requests_sent)) > 0:
+            await asyncio.sleep(wait_s)
         try:
             payload = await sender.get_payload(call, max_wait_s=budget_s)
         except NotFoundError as exc:
