@@ -143,3 +143,33 @@ def profile_checked_at(db_path: Path, puuid: str) -> datetime | None:
         ).fetchone()
     assert row is not None
     return row[0]
+
+
+def config_after_upgrade(
+    db_path: Path,
+    job_type: str,
+    config: dict[str, Any],
+    since_version: int,
+    undo_later: tuple[str, ...] = (),
+) -> tuple[list[int], dict[str, Any]]:
+    """``job_type``'s configuration as an upgrade leaves it: ``config`` is stored as a
+    database before migration ``since_version`` held it (the migrations from it on are
+    forgotten, ``undo_later`` takes back the schema changes of later ones that cannot run
+    twice), then the database is migrated. The migrations applied and the configuration."""
+    from pipeline.store import migrate
+
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET config_json = ? WHERE job_type = ?",
+            [json.dumps(config), job_type],
+        )
+        con.execute("DELETE FROM schema_migrations WHERE version >= ?", [since_version])
+        for statement in undo_later:
+            con.execute(statement)
+    applied = [m.version for m in migrate(db_path)]
+    with Database(db_path).read() as con:
+        row = con.execute(
+            "SELECT config_json FROM job_configurations WHERE job_type = ?", [job_type]
+        ).fetchone()
+    assert row is not None
+    return applied, json.loads(row[0])

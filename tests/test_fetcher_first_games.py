@@ -25,6 +25,7 @@ from pipeline.store.players import FIRST_GAMES_LEVEL
 from tests.sim_helpers import (
     TEST_KEY,
     PausedClock,
+    config_after_upgrade,
     job_context,
     profile_checked_at,
     run_job,
@@ -34,6 +35,8 @@ from tests.sim_helpers import (
 
 WORLD = SimulatorConfig(seed=31, players=400, app_limit="200:1,5000:120")
 PAGE = 5
+# Tables migration 026 added lobby_z_sq to: an upgrade test from before it takes that back.
+LOBBY_Z_SQ_TABLES = ("player_game_sums", "player_score_inputs")
 HEADERS = {"X-Riot-Token": TEST_KEY}
 ON = {"first_games_of_new_suspects": True}
 OFF = {"first_games_of_new_suspects": False}
@@ -447,7 +450,7 @@ def test_the_upgrade_starts_part_read_histories_again_from_the_newest(db_path: P
                 [f"EUW1_{number}"],
             )
         con.execute("DELETE FROM schema_migrations WHERE version >= 24")
-        for table in ("player_game_sums", "player_score_inputs"):  # added by 026
+        for table in LOBBY_Z_SQ_TABLES:
             con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
         for column in SPREAD_STATE_COLUMNS:  # added by 027
             con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
@@ -463,28 +466,14 @@ def test_the_upgrade_seeds_profile_reuse_hours_and_keeps_a_choice(
 ) -> None:
     """Migration 025: a MATCH_FETCHER configuration without profile_reuse_hours gets 24 (the
     refresher's refresh age); one that names it keeps its value, its other keys untouched."""
-    import json
-
-    from pipeline.store import migrate
-
-    with Database(db_path).write() as con:
-        config = {"discovered_players_per_run": 7, **before}
-        con.execute(
-            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'MATCH_FETCHER'",
-            [json.dumps(config)],
-        )
-        con.execute("DELETE FROM schema_migrations WHERE version >= 25")
-        for table in ("player_game_sums", "player_score_inputs"):  # added by 026
-            con.execute(f"ALTER TABLE {table} DROP COLUMN lobby_z_sq")
-        for column in SPREAD_STATE_COLUMNS:  # added by 027
-            con.execute(f"ALTER TABLE scoring_state DROP COLUMN {column}")
-    assert migrate(db_path)[0].version == 25
-    with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT config_json FROM job_configurations WHERE job_type = 'MATCH_FETCHER'"
-        ).fetchone()
-    assert row is not None
-    assert json.loads(row[0]) == {
+    undo_later = (
+        *(f"ALTER TABLE {t} DROP COLUMN lobby_z_sq" for t in LOBBY_Z_SQ_TABLES),  # 026's
+        *(f"ALTER TABLE scoring_state DROP COLUMN {c}" for c in SPREAD_STATE_COLUMNS),  # 027's
+    )
+    config = {"discovered_players_per_run": 7, **before}
+    applied, upgraded = config_after_upgrade(db_path, "MATCH_FETCHER", config, 25, undo_later)
+    assert applied[0] == 25
+    assert upgraded == {
         "discovered_players_per_run": 7,
         "profile_reuse_hours": after,
         "key_share_percent": 40,  # 029's

@@ -3,8 +3,8 @@ allow: ``key_share_percent`` of the requests they allow until the next run."""
 
 from __future__ import annotations
 
-import json
 import re
+import threading
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -19,9 +19,10 @@ from pipeline.log import configure_logging
 from pipeline.riot import RiotClient
 from pipeline.riot.limiter import RateLimiter, Ticket
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database, migrate
+from pipeline.store import Database
 from tests.sim_helpers import (
     TEST_KEY,
+    config_after_upgrade,
     count,
     job_context,
     requests_seen,
@@ -92,6 +93,26 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
     assert outcome.duration_s < 10
     assert 40 < sent <= 10 * (outcome.duration_s + 1) + 1
     assert _fetched(db_path) > 3 * PER_PLAYER
+
+
+def test_a_stop_request_ends_a_wait_for_the_pace(db_path: Path, sim: RunningSimulator) -> None:
+    """1 % of 40 requests a second, runs a minute apart: once its two players are fetched
+    (about 14 requests) the run waits some 29 s for its pace (14 / 0.4 - 6) before it may
+    select more. A stop request two seconds in ends the wait and the run, its work done."""
+    _discover(db_path, sim, "interval(seconds=60)", 1)
+    with serve_in_thread(
+        SimulatorConfig(seed=31, players=400, app_limit="40:1"), world=sim.world
+    ) as keyed:
+        context = job_context(db_path, keyed)
+        stopper = threading.Timer(2.0, lambda: setattr(context, "stop_requested", True))
+        stopper.start()
+        try:
+            outcome = run_job(context, "MATCH_FETCHER")
+        finally:
+            stopper.cancel()
+    assert outcome.status is JobStatus.SUCCESS
+    assert outcome.duration_s < 15
+    assert _fetched(db_path) == PER_PLAYER
 
 
 IDS_PATH = re.compile(r"/lol/match/v5/matches/by-puuid/(?P<puuid>[^/]+)/ids$")
@@ -207,16 +228,7 @@ def test_the_upgrade_seeds_the_fetchers_key_share_and_keeps_a_choice(
 ) -> None:
     """Migration 029: a MATCH_FETCHER configuration without key_share_percent gets 40; one
     that names it keeps its value."""
-    with Database(db_path).write() as con:
-        con.execute(
-            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'MATCH_FETCHER'",
-            [json.dumps({"discovered_players_per_run": 7, **before})],
-        )
-        con.execute("DELETE FROM schema_migrations WHERE version >= 29")
-    assert [m.version for m in migrate(db_path)] == [29]
-    with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT config_json FROM job_configurations WHERE job_type = 'MATCH_FETCHER'"
-        ).fetchone()
-    assert row is not None
-    assert json.loads(row[0]) == {"discovered_players_per_run": 7, "key_share_percent": after}
+    config = {"discovered_players_per_run": 7, **before}
+    applied, upgraded = config_after_upgrade(db_path, "MATCH_FETCHER", config, 29)
+    assert applied == [29]
+    assert upgraded == {"discovered_players_per_run": 7, "key_share_percent": after}

@@ -21,9 +21,17 @@ from pipeline.log import configure_logging
 from pipeline.riot import RiotClient
 from pipeline.riot.limiter import RateLimiter, Ticket
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
-from pipeline.store import Database, migrate
+from pipeline.store import Database
 from pipeline.store.profiles import ProfileAnswer, record_profiles
-from tests.sim_helpers import TEST_KEY, count, job_context, run_job, set_job_config, track
+from tests.sim_helpers import (
+    TEST_KEY,
+    config_after_upgrade,
+    count,
+    job_context,
+    run_job,
+    set_job_config,
+    track,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0)
 SOLO = {
@@ -258,6 +266,32 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
     assert _due(db_path) == due - profiled
 
 
+def test_a_run_sized_by_its_key_share_is_spread_at_the_shares_pace(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """200 requests a second, runs a second apart, 20 %: 20 profiles, 40 requests at 40 a
+    second, a tenth of a second ahead. The last is not sent before 0.875 s (39 / 40 - 0.1);
+    at the key's own pace all 40 would go in a fifth of a second."""
+    _crawl_some(db_path, sim)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=5,
+        key_share_percent=20,
+    )
+    _every_second(db_path)
+    due = _due(db_path)
+    assert due > 30
+    with serve_in_thread(
+        SimulatorConfig(seed=21, players=400, app_limit="200:1"), world=sim.world
+    ) as keyed:
+        outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.SUCCESS
+    assert _due(db_path) == due - 20
+    assert outcome.duration_s >= 0.875
+
+
 @pytest.mark.parametrize(
     ("floor", "share", "per_second", "between_s", "budget"),
     [
@@ -321,23 +355,12 @@ def test_the_upgrade_seeds_key_share_percent_and_keeps_a_choice(
 ) -> None:
     """Migration 028: a PROFILE_REFRESHER configuration without key_share_percent gets 50;
     one that names it keeps its value, its other keys untouched."""
-    with Database(db_path).write() as con:
-        config = {"max_profiles_per_run": 7, **before}
-        con.execute(
-            "UPDATE job_configurations SET config_json = ? WHERE job_type = 'PROFILE_REFRESHER'",
-            [json.dumps(config)],
-        )
-        con.execute("DELETE FROM schema_migrations WHERE version >= 28")
-    assert [m.version for m in migrate(db_path)] == [28, 29]
-    with Database(db_path).read() as con:
-        row = con.execute(
-            "SELECT config_json FROM job_configurations WHERE job_type = 'PROFILE_REFRESHER'"
-        ).fetchone()
-    assert row is not None
-    assert json.loads(row[0]) == {"max_profiles_per_run": 7, "key_share_percent": after}
+    config = {"max_profiles_per_run": 7, **before}
+    applied, upgraded = config_after_upgrade(db_path, "PROFILE_REFRESHER", config, 28)
+    assert applied == [28, 29]
+    assert upgraded == {"max_profiles_per_run": 7, "key_share_percent": after}
 
 
-# ---- a whole crawl --------------------------------------------------------------------------
 def test_every_player_a_crawl_labels_has_a_profile(tmp_path: Path) -> None:
     """Crawled by the product's own jobs, a small world's labelled players all have a fresh
     profile found by the API, and everyone without one is INSUFFICIENT_DATA with a reason."""

@@ -8,11 +8,15 @@ run), ``target_matches_per_player`` (stored games at which a player is done),
 A run fetches ``discovered_players_per_run`` players, then goes on, that many at a time
 selected as a later run would select them, while its requests are under
 ``key_share_percent`` of what the key's stated rate limits allow in the time to the next
-run (or ``timeout_seconds``, if sooner; the last selection's requests may pass it) and one
-more selection, taken to last up to twice as long as the last one did, would end before
-then (a run past the next one's time has that
-run skipped: on a world crawled so, a run of 314 s every 300 s left the fetcher idle half
-the time, and one of 301 s, each selection taken to last as long as the last, a quarter).
+run (or ``timeout_seconds``, if sooner). Past its first selection it sends at that share's
+pace, counted from its start (a tenth of that time's worth ahead at most), not as fast as
+the key allows: spent at once, the share of a key stating only a long window (1,200
+requests per 2 minutes) filled the window in 70 s, and every run of this job and of
+PROFILE_REFRESHER then ended RATE_LIMITED, its next request needing a wait past the 30 s
+allowed. And it ends between players, the rest left to later runs, once two more of its
+longest players would end after the next run is due (a run past that has the next run
+skipped by the scheduler: on a world crawled so, a run of 314 s every 300 s left the
+fetcher idle half the time).
 The seeded 25 players every 5 minutes use a few percent of a production key (500 requests
 per 10 s): an independent world crawled for 20 minutes with nothing set stored 1,490
 matches where the key allowed five times as many. A development key's limits (100
@@ -21,7 +25,8 @@ tightest application limit known counts, of the platform hosts (profiles) and th
 regions' (history pages and matches): a fresh process knows them once its first players
 are fetched; a run over every platform reads the default platform's. An API that states no
 limit stops every run at ``discovered_players_per_run``. A stop request (Ctrl-C, SIGTERM)
-between selections ends the run there, its work done.
+between selections, or while the run waits for its pace, ends the run there, its work
+done.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than

@@ -18,9 +18,14 @@ key's allow thousands, and a crawl that raised the fetcher's budget alone finds 
 faster than 200 a run can profile (an independent world crawled so left two thirds of its
 players unjudged). The limits are known once an answer stated them: a run whose budget was
 set before (a fresh process) selects again once its first selection is done, if that filled
-the budget. A run sends as fast as the key allows, so beside a busy fetcher it may end
-RATE_LIMITED, keeping what it fetched. Several platforms: the tightest whose limits are
-known; a run over every platform reads the default platform's. An API that states no limit
+the budget. A run sized past ``max_profiles_per_run`` sends at its share's pace, counted
+from its start (a tenth of the time to the next run ahead at most, so it ends that much
+before), not as fast as the key allows: spent at once, its share of a key stating only a
+long window (1,200 requests per 2 minutes) filled the window, and its runs and
+MATCH_FETCHER's ended RATE_LIMITED. A run within ``max_profiles_per_run`` sends as fast as
+the key allows, and may end RATE_LIMITED beside a busy fetcher, keeping what it fetched.
+Several platforms: the tightest whose limits are known; a run over every platform reads
+the default platform's. An API that states no limit
 leaves the budget at ``max_profiles_per_run``.
 
 Config: ``max_profiles_per_run``, ``key_share_percent``, ``refresh_after_hours``,
