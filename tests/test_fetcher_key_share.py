@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import RiotDataManager
+from pipeline.jobs.match_fetcher import FINISH_AHEAD_SHARE
 from pipeline.log import configure_logging
 from pipeline.riot import RiotClient
 from pipeline.riot.limiter import RateLimiter, Ticket
@@ -82,7 +83,7 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
     """A key of 40 requests a second, runs 10 s apart, a share of 25 %: 10 requests a second,
     a second's worth ahead at most. Past its two players the run goes on at that pace (the
     key would let it send four times as fast: its share, 100 requests, in under 3 s) and
-    ends before the next run is due."""
+    ends 5 % of the 10 s before the next run is due."""
     _discover(db_path, sim, "interval(seconds=10)", 25)
     with serve_in_thread(
         SimulatorConfig(seed=31, players=400, app_limit="40:1"), world=sim.world
@@ -90,7 +91,7 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
         outcome = run_job(job_context(db_path, keyed), "MATCH_FETCHER")
         sent = requests_seen(keyed)
     assert outcome.status is JobStatus.SUCCESS
-    assert outcome.duration_s < 10
+    assert outcome.duration_s < 10 * (1 - FINISH_AHEAD_SHARE)  # 9.5 s: room for a late start
     assert 40 < sent <= 10 * (outcome.duration_s + 1) + 1
     assert _fetched(db_path) > 3 * PER_PLAYER
 
