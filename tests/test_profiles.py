@@ -227,11 +227,11 @@ def test_a_rate_limited_refresh_keeps_the_profiles_it_fetched(
     assert _due(db_path) == 0
 
 
-def _every_second(db_path: Path) -> None:
+def _every(db_path: Path, seconds: int) -> None:
     with Database(db_path).write() as con:
         con.execute(
-            "UPDATE job_configurations SET schedule = 'interval(seconds=1)'"
-            " WHERE job_type = 'PROFILE_REFRESHER'"
+            "UPDATE job_configurations SET schedule = ? WHERE job_type = 'PROFILE_REFRESHER'",
+            [f"interval(seconds={seconds})"],
         )
 
 
@@ -255,7 +255,7 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
         max_profiles_per_run=budget,
         key_share_percent=share,
     )
-    _every_second(db_path)
+    _every(db_path, 1)
     due = _due(db_path)
     assert due > 30
     with serve_in_thread(
@@ -269,18 +269,18 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
 def test_a_run_sized_by_its_key_share_is_spread_at_the_shares_pace(
     db_path: Path, sim: RunningSimulator
 ) -> None:
-    """200 requests a second, runs a second apart, 20 %: 20 profiles, 40 requests at 40 a
-    second, a tenth of a second ahead. The last is not sent before 0.875 s (39 / 40 - 0.1);
-    at the key's own pace all 40 would go in a fifth of a second."""
+    """200 requests a second, runs 2 s apart, 5 %: 10 profiles, 20 requests at 10 a second,
+    a fifth of a second ahead. The last is not sent before 1.7 s (19 / 10 - 0.2); at the
+    key's own pace all 20 would go in a tenth of a second."""
     _crawl_some(db_path, sim)
     set_job_config(
         db_path,
         "PROFILE_REFRESHER",
         min_matches_required=2,
         max_profiles_per_run=5,
-        key_share_percent=20,
+        key_share_percent=5,
     )
-    _every_second(db_path)
+    _every(db_path, 2)
     due = _due(db_path)
     assert due > 30
     with serve_in_thread(
@@ -288,8 +288,34 @@ def test_a_run_sized_by_its_key_share_is_spread_at_the_shares_pace(
     ) as keyed:
         outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
     assert outcome.status is JobStatus.SUCCESS
-    assert _due(db_path) == due - 20
-    assert outcome.duration_s >= 0.875
+    assert _due(db_path) == due - 10
+    assert outcome.duration_s >= 1.7
+
+
+def test_a_run_sized_by_its_key_share_ends_before_the_next_run_is_due(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Answers after 100-120 ms, runs a second apart, the whole key (200 requests a second):
+    100 profiles, which take some 3 s at 8 in flight. The run stops between chunks of 50
+    when another as long as its longest would end after the next run is due."""
+    _crawl_some(db_path, sim)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=5,
+        key_share_percent=100,
+    )
+    _every(db_path, 1)
+    due = _due(db_path)
+    assert due > 100
+    with serve_in_thread(
+        SimulatorConfig(seed=21, players=400, app_limit="200:1", latency_ms=(100.0, 120.0)),
+        world=sim.world,
+    ) as slow:
+        outcome = run_job(job_context(db_path, slow), "PROFILE_REFRESHER")
+    assert outcome.status is JobStatus.SUCCESS
+    assert 5 <= due - _due(db_path) <= 55  # the first 5 (limits unknown), a chunk of 50 more
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,11 @@ FAILED_CALLS_BEFORE_STOPPING = 20
 # A run paced to its share of the key may run this much of its share's window ahead of the
 # pace (a burst), so a run sized to its share ends this much before the next one is due.
 PACE_AHEAD_SHARE = 0.1
+# A run sized by its share of the key ends at least this share of the time to the next run
+# before it is due: a run starts a moment after its firing time and commits after its last
+# unit, and a run still going when the next is due has that one skipped (a fetcher stopping
+# with time for two more of its longest players alone ran 297.7 s of every 300 s).
+FINISH_AHEAD_SHARE = 0.05
 # A wait for the pace looks this often whether the process was asked to stop.
 _PACE_STEP_S = 1.0
 STOPPED_AT_SHUTDOWN = (
@@ -299,7 +304,11 @@ class BaseJob:
         from its start and at most ``PACE_AHEAD_SHARE`` of ``window_s`` ahead: a run that
         spent its share at once filled a key's long window (1,200 requests per 2 minutes)
         and every job's requests then waited past their budget (``pipeline.riot.pace``)."""
-        client.pace(requests_per_s, burst_s=PACE_AHEAD_SHARE * window_s)
+        client.pace(
+            requests_per_s,
+            burst_s=PACE_AHEAD_SHARE * window_s,
+            stop_pacing=lambda: self.context.stop_requested,
+        )
         log.debug("job.paced", requests_per_s=round(requests_per_s, 2), window_s=window_s)
 
     async def wait_for_pace(self, client: RiotClient) -> None:
@@ -307,6 +316,14 @@ class BaseJob:
         whether the process was asked to stop (a stop ends the wait at once)."""
         while not self.context.stop_requested and (wait_s := client.pace_wait_s()) > 0:
             await asyncio.sleep(min(wait_s, _PACE_STEP_S))
+
+    def out_of_time(self, started: float, next_s: float, window_s: float) -> bool:
+        """Whether work of ``next_s`` more, after the client's wait for its pace, would end a
+        run started at ``started`` (``time.monotonic()``) past its finish: the next run's
+        time, ``FINISH_AHEAD_SHARE`` of the time to it before."""
+        pace_s = self._client.pace_wait_s() if self._client is not None else 0.0
+        elapsed_s = time.monotonic() - started + pace_s
+        return elapsed_s + next_s >= (1 - FINISH_AHEAD_SHARE) * window_s
 
     def report_progress(self, stage: str, **fields: Any) -> None:
         """Tell a foreground runner how far the run is (and log it at debug level)."""

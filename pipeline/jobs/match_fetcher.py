@@ -109,11 +109,6 @@ RANKED_SOLO_QUEUE_ID = 420
 # The most players one run fetches, whatever the key allows (discovered_players_per_run's
 # ceiling).
 MAX_PLAYERS_PER_RUN = 100_000
-# Past its first selection a run ends at least this share of the time to the next run
-# before it is due: a run starts a moment after its firing time and commits after its last
-# player, and a run still going when the next is due has that one skipped (stopping with
-# time for two more of its longest players alone, a run of 297.7 s every 300 s left 2.4 s).
-FINISH_AHEAD_SHARE = 0.05
 
 log = get_logger(__name__)
 
@@ -148,7 +143,7 @@ class MatchFetcher(BaseJob):
                 # Past the first selection, the run ends before the next run is due (a run
                 # still going then has that run skipped): with time for two more of its
                 # longest players, or it stops here, the rest left to later runs.
-                if window_s is not None and _out_of_time(now - started, longest_s, window_s):
+                if window_s is not None and self.out_of_time(started, 2 * longest_s, window_s):
                     log.info("fetcher.out_of_time", players=len(tried), window_s=window_s)
                     return
             if self.context.stop_requested:
@@ -158,9 +153,10 @@ class MatchFetcher(BaseJob):
                 return
             rate, window_s = share
             self.pace_to_share(manager.client, rate, window_s)
+            if self.out_of_time(started, 2 * longest_s, window_s):
+                return  # not worth waiting for the pace
             await self.wait_for_pace(manager.client)
-            elapsed_s = time.monotonic() - started
-            if self.context.stop_requested or _out_of_time(elapsed_s, longest_s, window_s):
+            if self.context.stop_requested:
                 return
             # The key allows more: the next players, as a later run would select them.
             # Players tried in this run are left out (one whose fetch failed keeps its place
@@ -349,12 +345,6 @@ class MatchFetcher(BaseJob):
             self.increment_metric("records_updated", updated)
 
         await self.safe_commit(persist)
-
-
-def _out_of_time(elapsed_s: float, longest_s: float, window_s: float) -> bool:
-    """Whether two more players as long as the run's longest would end past its finish: the
-    next run's time, ``FINISH_AHEAD_SHARE`` of the time to it before."""
-    return elapsed_s + 2 * longest_s >= (1 - FINISH_AHEAD_SHARE) * window_s
 
 
 def is_new_account(level: int | None) -> bool | None:

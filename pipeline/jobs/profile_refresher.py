@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -65,12 +67,21 @@ class ProfileRefresher(BaseJob):
 
     async def execute(self, db: Database) -> None:
         manager = RiotDataManager(self.riot(), db)
+        started = time.monotonic()
         budget = self._run_budget(manager)
-        self._pace_past_floor(manager, budget)
-        players = await asyncio.to_thread(self._stale_profiles, db, budget)
-        log.info("profiles.selected", players=len(players), budget=budget)
+        players = await asyncio.to_thread(self._stale_profiles, db, budget.profiles)
+        log.info("profiles.selected", players=len(players), budget=budget.profiles)
         done = tried = 0
+        longest_s = 0.0  # the longest a chunk took, its wait for the pace included
         while tried < len(players):
+            # A run sized by the key's share ends in time for the next run (a retry sends a
+            # request past the pace, so a run may fall behind it).
+            if budget.window_s is not None and self.out_of_time(
+                started, longest_s, budget.window_s
+            ):
+                log.info("profiles.out_of_time", profiles=done, requested=len(players))
+                break
+            chunk_started = time.monotonic()
             await self.wait_for_pace(manager.client)
             self.stop_if_asked(remaining=len(players) - tried)
             chunk = players[tried : tried + COMMIT_EVERY]
@@ -87,6 +98,7 @@ class ProfileRefresher(BaseJob):
             await self.safe_commit(persist)
             done += len(batch.profiles)
             tried += len(chunk)
+            longest_s = max(longest_s, time.monotonic() - chunk_started)
             if batch.rate_limited is not None:
                 self.report_progress("profiles", done=done, total=len(players))
                 raise RateLimitSignal(
@@ -94,39 +106,36 @@ class ProfileRefresher(BaseJob):
                     f"{batch.rate_limited}",
                     batch.rate_limited.retry_after_s,
                 )
-            if tried == len(players) == budget < (grown := self._run_budget(manager)):
-                # The selection filled a budget set before the key's limits were known, and
-                # they allow more: select again, once the first selection is done.
-                budget, tried_ones = grown, set(players)
-                self._pace_past_floor(manager, budget)
-                more = await asyncio.to_thread(self._stale_profiles, db, budget)
-                players += [p for p in more if p not in tried_ones][: budget - len(players)]
-                log.info("profiles.selected_more", players=len(players), budget=budget)
+            if tried == len(players) == budget.profiles:
+                # The selection filled a budget set before the key's limits were known: if
+                # they allow more, select again, once the first selection is done.
+                grown = self._run_budget(manager)
+                if grown.profiles > budget.profiles:
+                    budget, first = grown, set(players)
+                    more = await asyncio.to_thread(self._stale_profiles, db, budget.profiles)
+                    players += [p for p in more if p not in first][: budget.profiles - tried]
+                    log.info("profiles.selected_more", players=len(players), budget=grown.profiles)
             self.report_progress("profiles", done=done, total=len(players))
             self.stop_if_asked(remaining=len(players) - tried)
         log.info("profiles.refreshed", profiles=done, requested=len(players))
 
-    def _run_budget(self, manager: RiotDataManager) -> int:
+    def _run_budget(self, manager: RiotDataManager) -> RunBudget:
         """``max_profiles_per_run``, or ``key_share_percent`` of the profiles the key's stated
         limits allow between two runs (or within the run's timeout, if shorter) when that is
-        more."""
+        more; a run sized so is paced to the share (set here, on ``manager``'s client): spent
+        at once, a share filled a key's long window and every job's requests waited past
+        their budget."""
         floor = self.settings.max_profiles_per_run
         rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
         window_s = self.key_share_window_s()
         if rate is None or window_s is None:
-            return floor
-        return run_budget(floor, self.settings.key_share_percent, rate, window_s)
-
-    def _pace_past_floor(self, manager: RiotDataManager, budget: int) -> None:
-        """A run whose share of the key sized it past ``max_profiles_per_run`` sends at the
-        share's pace, not as fast as the key allows: spent at once, it filled a key's long
-        window and every job's requests waited past their budget."""
-        rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
-        window_s = self.key_share_window_s()
-        if budget <= self.settings.max_profiles_per_run or rate is None or window_s is None:
-            return
-        share_rate = self.settings.key_share_percent / 100 * rate * len(PROFILE_METHODS)
-        self.pace_to_share(manager.client, share_rate, window_s)
+            return RunBudget(floor)
+        share = self.settings.key_share_percent
+        profiles = run_budget(floor, share, rate, window_s)
+        if profiles <= floor:
+            return RunBudget(floor)
+        self.pace_to_share(manager.client, share / 100 * rate * len(PROFILE_METHODS), window_s)
+        return RunBudget(profiles, window_s)
 
     def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
@@ -139,6 +148,15 @@ class ProfileRefresher(BaseJob):
                 stale_before=stale_before,
                 limit=limit,
             )
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """The profiles a run may take; with ``window_s``, the time its share of the key is
+    counted over, when that share sized it (and paces it)."""
+
+    profiles: int
+    window_s: float | None = None
 
 
 def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_runs_s: float) -> int:

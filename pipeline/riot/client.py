@@ -57,6 +57,8 @@ from pipeline.riot.types import (
 DEFAULT_BASE_URL: Final = "https://{route}.api.riotgames.com"
 MAX_MATCH_IDS_PER_PAGE: Final = 100
 MATCH_TYPES: Final = ("ranked", "normal", "tourney", "tutorial")
+# A call waiting for the client's pace looks this often whether pacing was stopped.
+_PACE_LOOK_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class RiotClient:
         self._gave_up = False
         self._opened_at = time.monotonic()
         self._pace: Pace | None = None
+        self._stop_pacing: Callable[[], bool] | None = None
 
     def __repr__(self) -> str:
         key = "***" if self._api_key else None
@@ -191,15 +194,24 @@ class RiotClient:
         host = self.base_url.format(route=route)
         return self.limiter.sustained_rate(host, method)
 
-    def pace(self, requests_per_s: float, *, burst_s: float) -> None:
+    def pace(
+        self,
+        requests_per_s: float,
+        *,
+        burst_s: float,
+        stop_pacing: Callable[[], bool] | None = None,
+    ) -> None:
         """Spread this client's requests from now on: counted from when it was opened, at
         most ``requests_per_s`` a second, ``burst_s`` seconds' worth ahead (see
         ``pipeline.riot.pace``). Called again, the new rate holds, with every request so far
-        counted."""
+        counted. Once ``stop_pacing()`` is true (looked at every second of a wait) calls no
+        longer wait for the pace: a job asked to stop ends the unit in hand at the key's
+        pace instead of sleeping past its grace time."""
         counted = self.requests_sent if self._pace is None else self._pace.reserved
         self._pace = Pace(
             requests_per_s, burst_s=burst_s, started_at=self._opened_at, already_sent=counted
         )
+        self._stop_pacing = stop_pacing
 
     def pace_wait_s(self) -> float:
         """How long the next call would wait for the client's pace (0 when it has none)."""
@@ -357,11 +369,11 @@ class RiotClient:
     async def _payload(self, call: Call, max_wait_s: WaitBudget) -> Payload:
         """``call``'s answer, through the guards the client was made with."""
         sender = self._ready_sender(call)
+        if self._pace is not None:
+            await self._keep_pace(self._pace.reserve(self.requests_sent))
         if self._gave_up:
             raise self._unavailable(call)
         budget_s = self.max_wait_s if max_wait_s is DEFAULT else max_wait_s
-        if self._pace is not None and (wait_s := self._pace.reserve(self.requests_sent)) > 0:
-            await asyncio.sleep(wait_s)
         try:
             payload = await sender.get_payload(call, max_wait_s=budget_s)
         except NotFoundError as exc:
@@ -384,6 +396,16 @@ class RiotClient:
             raise
         self._failed_in_a_row = 0
         return payload
+
+    async def _keep_pace(self, wait_s: float) -> None:
+        """Wait ``wait_s`` for the pace, a second at a time while pacing may be stopped."""
+        if self._stop_pacing is None:
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+            return
+        until = time.monotonic() + wait_s
+        while (left_s := until - time.monotonic()) > 0 and not self._stop_pacing():
+            await asyncio.sleep(min(left_s, _PACE_LOOK_S))
 
     async def _base_confirmed(self) -> bool:
         """Whether the base URL is known to reach the API: some request succeeded, or (asked

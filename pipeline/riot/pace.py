@@ -49,7 +49,8 @@ class Pace:
 
     def wait_s(self, sent: int = 0) -> float:
         """How long the next request would wait for its slot, ``sent`` being the requests the
-        client has sent so far (retries are sent without a slot, and count as well)."""
+        client has sent so far: retries are sent without a slot, and push the next slot back
+        once they bring ``sent`` past the slots handed out."""
         position = max(self._reserved, sent)
         due = self._started_at + position / self.requests_per_s - self.burst_s
         return max(0.0, due - self._clock())
