@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pipeline.crawl import CrawlPlan, crawl_world
-from pipeline.jobs import JobStatus
+from pipeline.jobs import ExecutionOutcome, JobStatus
 from pipeline.jobs.data_manager import RiotDataManager
 from pipeline.jobs.profile_refresher import run_budget
 from pipeline.jobs.schedule import budget_window_s
@@ -235,6 +235,35 @@ def _every(db_path: Path, seconds: int) -> None:
         )
 
 
+def _refresh_with_key(
+    db_path: Path,
+    sim: RunningSimulator,
+    *,
+    budget: int,
+    share: int,
+    every_s: int,
+    app_limit: str,
+    latency_ms: tuple[float, float] = (0.0, 0.0),
+) -> tuple[int, ExecutionOutcome]:
+    """One refresher run, ``budget`` profiles and ``share`` % of the key a run, runs
+    ``every_s`` apart, against the world served with ``app_limit`` and ``latency_ms``: the
+    players due before it, and the run."""
+    _crawl_some(db_path, sim)
+    set_job_config(
+        db_path,
+        "PROFILE_REFRESHER",
+        min_matches_required=2,
+        max_profiles_per_run=budget,
+        key_share_percent=share,
+    )
+    _every(db_path, every_s)
+    due = _due(db_path)
+    assert due > 100
+    served = SimulatorConfig(seed=21, players=400, app_limit=app_limit, latency_ms=latency_ms)
+    with serve_in_thread(served, world=sim.world) as keyed:
+        return due, run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
+
+
 @pytest.mark.parametrize(
     ("budget", "share", "profiled"),
     [
@@ -247,21 +276,9 @@ def _every(db_path: Path, seconds: int) -> None:
 def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
     db_path: Path, sim: RunningSimulator, budget: int, share: int, profiled: int
 ) -> None:
-    _crawl_some(db_path, sim)
-    set_job_config(
-        db_path,
-        "PROFILE_REFRESHER",
-        min_matches_required=2,
-        max_profiles_per_run=budget,
-        key_share_percent=share,
+    due, outcome = _refresh_with_key(
+        db_path, sim, budget=budget, share=share, every_s=1, app_limit="40:1"
     )
-    _every(db_path, 1)
-    due = _due(db_path)
-    assert due > 30
-    with serve_in_thread(
-        SimulatorConfig(seed=21, players=400, app_limit="40:1"), world=sim.world
-    ) as keyed:
-        outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
     assert outcome.status is JobStatus.SUCCESS
     assert _due(db_path) == due - profiled
 
@@ -272,21 +289,7 @@ def test_a_run_sized_by_its_key_share_is_spread_at_the_shares_pace(
     """200 requests a second, runs 2 s apart, 5 %: 10 profiles, 20 requests at 10 a second,
     a fifth of a second ahead. The last is not sent before 1.7 s (19 / 10 - 0.2); at the
     key's own pace all 20 would go in a tenth of a second."""
-    _crawl_some(db_path, sim)
-    set_job_config(
-        db_path,
-        "PROFILE_REFRESHER",
-        min_matches_required=2,
-        max_profiles_per_run=5,
-        key_share_percent=5,
-    )
-    _every(db_path, 2)
-    due = _due(db_path)
-    assert due > 30
-    with serve_in_thread(
-        SimulatorConfig(seed=21, players=400, app_limit="200:1"), world=sim.world
-    ) as keyed:
-        outcome = run_job(job_context(db_path, keyed), "PROFILE_REFRESHER")
+    due, outcome = _refresh_with_key(db_path, sim, budget=5, share=5, every_s=2, app_limit="200:1")
     assert outcome.status is JobStatus.SUCCESS
     assert _due(db_path) == due - 10
     assert outcome.duration_s >= 1.7
@@ -298,22 +301,15 @@ def test_a_run_sized_by_its_key_share_ends_before_the_next_run_is_due(
     """Answers after 100-120 ms, runs a second apart, the whole key (200 requests a second):
     100 profiles, which take some 3 s at 8 in flight. The run stops between chunks of 50
     when another as long as its longest would end after the next run is due."""
-    _crawl_some(db_path, sim)
-    set_job_config(
+    due, outcome = _refresh_with_key(
         db_path,
-        "PROFILE_REFRESHER",
-        min_matches_required=2,
-        max_profiles_per_run=5,
-        key_share_percent=100,
+        sim,
+        budget=5,
+        share=100,
+        every_s=1,
+        app_limit="200:1",
+        latency_ms=(100.0, 120.0),
     )
-    _every(db_path, 1)
-    due = _due(db_path)
-    assert due > 100
-    with serve_in_thread(
-        SimulatorConfig(seed=21, players=400, app_limit="200:1", latency_ms=(100.0, 120.0)),
-        world=sim.world,
-    ) as slow:
-        outcome = run_job(job_context(db_path, slow), "PROFILE_REFRESHER")
     assert outcome.status is JobStatus.SUCCESS
     assert 5 <= due - _due(db_path) <= 55  # the first 5 (limits unknown), a chunk of 50 more
 
