@@ -25,8 +25,8 @@ tightest application limit known counts, of the platform hosts (profiles) and th
 regions' (history pages and matches): a fresh process knows them once its first players
 are fetched; a run over every platform reads the default platform's. An API that states no
 limit stops every run at ``discovered_players_per_run``. A stop request (Ctrl-C, SIGTERM)
-between selections, or while the run waits for its pace, ends the run there, its work
-done.
+between selections, or while the run waits there for its pace, ends the run there, its
+work done (SUCCESS); one within a selection ends it stopped, as any run.
 
 Up to ``suspects_per_run`` of a run's players are suspects: players whose latest smurf or
 boosted score is at least ``suspect_score_percent`` % and who have fewer games stored than
