@@ -267,17 +267,20 @@ def _refresh_with_key(
 @pytest.mark.parametrize(
     ("budget", "share", "profiled"),
     [
-        (5, 50, 10),  # 40 requests a second, 2 a profile, 1 s between runs: half is 10
-        (5, 100, 20),
-        (15, 50, 15),  # the key allows less than the budget set: the budget stands
+        (5, 50, 15),  # 20 requests a second, 2 a profile, 3 s between runs: half is 15
+        (5, 100, 30),
+        (20, 50, 20),  # the key allows less than the budget set: the budget stands
         (5, 0, 5),  # the key's limits ignored
     ],
 )
 def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
     db_path: Path, sim: RunningSimulator, budget: int, share: int, profiled: int
 ) -> None:
+    """Runs 3 s apart: a run sized by its share is paced over some 2.7 s and checks once,
+    before its second chunk (a few tenths of a second in), whether it has time left; a
+    second between runs left a slow machine too little (it stopped after its first 5)."""
     due, outcome = _refresh_with_key(
-        db_path, sim, budget=budget, share=share, every_s=1, app_limit="40:1"
+        db_path, sim, budget=budget, share=share, every_s=3, app_limit="20:1"
     )
     assert outcome.status is JobStatus.SUCCESS
     assert _due(db_path) == due - profiled
@@ -286,13 +289,13 @@ def test_the_key_share_of_a_run_follows_the_stated_limits_and_the_schedule(
 def test_a_run_sized_by_its_key_share_is_spread_at_the_shares_pace(
     db_path: Path, sim: RunningSimulator
 ) -> None:
-    """200 requests a second, runs 2 s apart, 5 %: 10 profiles, 20 requests at 10 a second,
-    a fifth of a second ahead. The last is not sent before 1.7 s (19 / 10 - 0.2); at the
-    key's own pace all 20 would go in a tenth of a second."""
-    due, outcome = _refresh_with_key(db_path, sim, budget=5, share=5, every_s=2, app_limit="200:1")
+    """200 requests a second, runs 3 s apart, 5 %: 15 profiles, 30 requests at 10 a second,
+    0.3 s ahead. The last is not sent before 2.6 s (29 / 10 - 0.3); at the key's own pace
+    all 30 would go in a few tenths of a second."""
+    due, outcome = _refresh_with_key(db_path, sim, budget=5, share=5, every_s=3, app_limit="200:1")
     assert outcome.status is JobStatus.SUCCESS
-    assert _due(db_path) == due - 10
-    assert outcome.duration_s >= 1.7
+    assert _due(db_path) == due - 15
+    assert outcome.duration_s >= 2.6
 
 
 def test_a_run_sized_by_its_key_share_ends_before_the_next_run_is_due(
