@@ -104,3 +104,27 @@ def test_calls_stop_waiting_for_the_pace_once_pacing_is_stopped(sim: RunningSimu
     took_s = asyncio.run(calls())
     assert stopped_at
     assert took_s < 3.0
+
+
+@pytest.mark.parametrize(("stopped", "least_s", "most_s"), [(False, 1.9, 4.0), (True, 0.0, 1.0)])
+def test_a_wait_for_the_pace_between_units_holds_until_the_next_slot_or_a_stop(
+    sim: RunningSimulator, stopped: bool, least_s: float, most_s: float
+) -> None:
+    """Four requests at 2 a second, none ahead, the last sent 1.5 s after the client opened:
+    a job waiting for the pace between two units waits until the fifth is due, 2 s after;
+    pacing stopped, none of it waits."""
+    puuid = next(t["puuid"] for t in sim.truth() if not t["is_banned"])
+
+    async def wait_after_four() -> float:
+        client = RiotClient(TEST_KEY, sim.base_url)
+        async with client:
+            opened = time.monotonic()
+            client.pace(2.0, burst_s=0.0, stop_pacing=lambda: stopped)
+            for _ in range(4):
+                await client.get_summoner_by_puuid(puuid, platform="euw1")
+            await client.wait_for_pace()
+            assert stopped or client.pace_wait_s() == 0
+            return time.monotonic() - opened
+
+    took_s = asyncio.run(wait_after_four())
+    assert least_s <= took_s < most_s

@@ -82,8 +82,6 @@ PACE_AHEAD_SHARE = 0.1
 # unit, and a run still going when the next is due has that one skipped (a fetcher stopping
 # with time for two more of its longest players alone ran 297.7 s of every 300 s).
 FINISH_AHEAD_SHARE = 0.05
-# A wait for the pace looks this often whether the process was asked to stop.
-_PACE_STEP_S = 1.0
 STOPPED_AT_SHUTDOWN = (
     "stopped: the process was asked to stop; the work committed up to then is kept, and the "
     "next run goes on from there"
@@ -292,6 +290,12 @@ class BaseJob:
         if self.context.stop_requested and remaining > 0:
             raise ShutdownRequested(f"{STOPPED_AT_SHUTDOWN} ({remaining} left undone)")
 
+    @property
+    def limit_platforms(self) -> tuple[str, ...]:
+        """The platforms whose stated key limits size this run: its own, or the default
+        platform's for a run over every platform."""
+        return self.platforms or (self.context.settings.platform,)
+
     def key_share_window_s(self) -> float | None:
         """The time a run's share of the key is counted over: until its next run, or its
         timeout if sooner (None without a configuration)."""
@@ -310,12 +314,6 @@ class BaseJob:
             stop_pacing=lambda: self.context.stop_requested,
         )
         log.debug("job.paced", requests_per_s=round(requests_per_s, 2), window_s=window_s)
-
-    async def wait_for_pace(self, client: RiotClient) -> None:
-        """Wait until ``client``'s pace lets its next request go, looking every second
-        whether the process was asked to stop (a stop ends the wait at once)."""
-        while not self.context.stop_requested and (wait_s := client.pace_wait_s()) > 0:
-            await asyncio.sleep(min(wait_s, _PACE_STEP_S))
 
     def out_of_time(self, started: float, next_s: float, window_s: float) -> bool:
         """Whether work of ``next_s`` more, after the client's wait for its pace, would end a

@@ -136,7 +136,7 @@ class MatchFetcher(BaseJob):
                 tried.add(player.puuid)
                 self.report_progress("players", done=len(tried), total=total)
                 if window_s is not None:
-                    await self.wait_for_pace(manager.client)
+                    await manager.client.wait_for_pace()
                 now = time.monotonic()
                 longest_s = max(longest_s, now - player_started)
                 self.stop_if_asked(remaining=total - len(tried))
@@ -155,7 +155,7 @@ class MatchFetcher(BaseJob):
             self.pace_to_share(manager.client, rate, window_s)
             if self.out_of_time(started, 2 * longest_s, window_s):
                 return  # not worth waiting for the pace
-            await self.wait_for_pace(manager.client)
+            await manager.client.wait_for_pace()
             if self.context.stop_requested:
                 return
             # The key allows more: the next players, as a later run would select them.
@@ -181,9 +181,7 @@ class MatchFetcher(BaseJob):
         window_s = self.key_share_window_s()
         if share == 0 or window_s is None or tried >= MAX_PLAYERS_PER_RUN:
             return None
-        rate = manager.fetch_requests_per_second(
-            self.platforms or (self.context.settings.platform,)
-        )
+        rate = manager.fetch_requests_per_second(self.limit_platforms)
         if rate is None or not math.isfinite(rate):  # unknown, or an API stating no limit
             return None
         share_rate = share / 100 * rate

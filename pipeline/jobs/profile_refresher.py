@@ -69,6 +69,7 @@ class ProfileRefresher(BaseJob):
         manager = RiotDataManager(self.riot(), db)
         started = time.monotonic()
         budget = self._run_budget(manager)
+        self._pace_to(budget, manager)
         players = await asyncio.to_thread(self._stale_profiles, db, budget.profiles)
         log.info("profiles.selected", players=len(players), budget=budget.profiles)
         done = tried = 0
@@ -82,7 +83,7 @@ class ProfileRefresher(BaseJob):
                 log.info("profiles.out_of_time", profiles=done, requested=len(players))
                 break
             chunk_started = time.monotonic()
-            await self.wait_for_pace(manager.client)
+            await manager.client.wait_for_pace()
             self.stop_if_asked(remaining=len(players) - tried)
             chunk = players[tried : tried + COMMIT_EVERY]
             batch = await manager.player_profiles(chunk)
@@ -112,6 +113,7 @@ class ProfileRefresher(BaseJob):
                 grown = self._run_budget(manager)
                 if grown.profiles > budget.profiles:
                     budget, first = grown, set(players)
+                    self._pace_to(budget, manager)
                     more = await asyncio.to_thread(self._stale_profiles, db, budget.profiles)
                     players += [p for p in more if p not in first][: budget.profiles - tried]
                     log.info("profiles.selected_more", players=len(players), budget=grown.profiles)
@@ -122,11 +124,9 @@ class ProfileRefresher(BaseJob):
     def _run_budget(self, manager: RiotDataManager) -> RunBudget:
         """``max_profiles_per_run``, or ``key_share_percent`` of the profiles the key's stated
         limits allow between two runs (or within the run's timeout, if shorter) when that is
-        more; a run sized so is paced to the share (set here, on ``manager``'s client): spent
-        at once, a share filled a key's long window and every job's requests waited past
-        their budget."""
+        more, with the share's requests a second when it sized the run."""
         floor = self.settings.max_profiles_per_run
-        rate = manager.profiles_per_second(self.platforms or (self.context.settings.platform,))
+        rate = manager.profiles_per_second(self.limit_platforms)
         window_s = self.key_share_window_s()
         if rate is None or window_s is None:
             return RunBudget(floor)
@@ -134,8 +134,13 @@ class ProfileRefresher(BaseJob):
         profiles = run_budget(floor, share, rate, window_s)
         if profiles <= floor:
             return RunBudget(floor)
-        self.pace_to_share(manager.client, share / 100 * rate * len(PROFILE_METHODS), window_s)
-        return RunBudget(profiles, window_s)
+        return RunBudget(profiles, window_s, share / 100 * rate * len(PROFILE_METHODS))
+
+    def _pace_to(self, budget: RunBudget, manager: RiotDataManager) -> None:
+        """Pace a run its share of the key sized to that share: spent at once, a share filled
+        a key's long window and every job's requests waited past their budget."""
+        if budget.window_s is not None and budget.requests_per_s is not None:
+            self.pace_to_share(manager.client, budget.requests_per_s, budget.window_s)
 
     def _stale_profiles(self, db: Database, limit: int) -> list[tuple[str, str]]:
         stale_before = utcnow() - timedelta(hours=self.settings.refresh_after_hours)
@@ -152,11 +157,12 @@ class ProfileRefresher(BaseJob):
 
 @dataclass(frozen=True)
 class RunBudget:
-    """The profiles a run may take; with ``window_s``, the time its share of the key is
-    counted over, when that share sized it (and paces it)."""
+    """The profiles a run may take; when its share of the key sized it, the time that share
+    is counted over (``window_s``) and its requests a second (``requests_per_s``, the pace)."""
 
     profiles: int
     window_s: float | None = None
+    requests_per_s: float | None = None
 
 
 def run_budget(floor: int, share_percent: int, profiles_per_s: float, between_runs_s: float) -> int:

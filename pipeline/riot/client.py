@@ -397,6 +397,12 @@ class RiotClient:
         self._failed_in_a_row = 0
         return payload
 
+    async def wait_for_pace(self) -> None:
+        """Wait until the client's pace lets its next request go (at once without a pace),
+        ending the wait once pacing is stopped: a job waits so between its units, so that a
+        stop request ends the run between them."""
+        await self._keep_pace(self.pace_wait_s())
+
     async def _keep_pace(self, wait_s: float) -> None:
         """Wait ``wait_s`` for the pace, a second at a time while pacing may be stopped."""
         if self._stop_pacing is None:
