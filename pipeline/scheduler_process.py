@@ -256,9 +256,10 @@ def readable_wait(delta: timedelta) -> str:
 @click.option(
     "--run-now",
     is_flag=True,
-    help="Run every active job once as soon as the scheduler starts, then on its schedule "
-    "(default: each job's first run comes when its schedule next falls due, for an "
-    "interval one whole interval after the start).",
+    help="Run every active job once as soon as the scheduler starts, then on its schedule; "
+    "MATCH_FETCHER's first run comes once TRACKED_PLAYER_UPDATER's first has ended (it "
+    "fetches the players that run discovers). Default: each job's first run comes when its "
+    "schedule next falls due, for an interval one whole interval after the start.",
 )
 @command_db_option()
 @click.pass_context

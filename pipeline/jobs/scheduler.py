@@ -7,6 +7,9 @@
   ``config_json`` changes take effect without a restart (a change of ``config_json`` alone
   keeps the job's timer). A bad schedule disables that job only (the error is kept for the
   overview); the others keep running.
+- With ``run_immediately`` (``--run-now``) every active job runs once at the start, but a job
+  that works on what another finds (``FIRST_RUN_AFTER``) runs once that job's first run has
+  ended.
 - A RATE_LIMITED run that knows how long the API asked it to wait moves the job's next run
   to the end of the wait when it falls due sooner.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
@@ -64,6 +67,11 @@ log = get_logger(__name__)
 DEFAULT_SYNC_INTERVAL_S = 5.0
 DEFAULT_SHUTDOWN_GRACE_S = 30.0
 OVERVIEW_HOURS = 24  # the overview counts each job's runs over this many hours
+# With run_immediately, a job's first run waits for the end of the first run of the job that
+# finds its work: started together, MATCH_FETCHER found none of the players
+# TRACKED_PLAYER_UPDATER was discovering and idled until its next run, five minutes of a
+# fresh crawl's twenty.
+FIRST_RUN_AFTER = {JobType.MATCH_FETCHER.value: JobType.TRACKED_PLAYER_UPDATER.value}
 
 
 def lock_path_for(db_path: Path) -> Path:
@@ -111,6 +119,8 @@ class JobScheduler:
     # Job -> monotonic time before which scheduled runs are skipped: a RATE_LIMITED run said
     # how long the key must rest, and starting earlier would only spend a request to learn it.
     _resume_at: dict[int, float] = field(default_factory=dict)
+    # Job -> the jobs whose first run waits for the end of its first (FIRST_RUN_AFTER).
+    _held: dict[int, set[int]] = field(default_factory=dict)
     started_at: datetime | None = None
     state: str = "STOPPED"
     run_immediately: bool = False  # first run of each job at start, then on its schedule
@@ -263,6 +273,7 @@ class JobScheduler:
             errors = await asyncio.to_thread(lambda: {c.id: self._refusal(c) for c in judged})
         except asyncio.CancelledError:
             return
+        held = self._first_runs_held(judged, errors)
         # Scheduled together, with no wait in between: a job due at once (run_immediately)
         # must not fall due while the scheduler is still starting, or it would be skipped.
         for config in judged:
@@ -281,7 +292,36 @@ class JobScheduler:
                 self._rename(config)
                 self.jobs[config.id] = ScheduledJob(config)
                 continue
-            self.jobs[config.id] = self._schedule(config, error)
+            self.jobs[config.id] = self._schedule(config, error, held_by=held.get(config.id))
+
+    def _first_runs_held(
+        self, judged: list[records.JobConfiguration], errors: dict[int, str | None]
+    ) -> dict[int, int]:
+        """At the start with ``run_immediately``: job -> the job whose first run it waits
+        for (``FIRST_RUN_AFTER``), among those that run here at once; none otherwise."""
+        if not self.run_immediately or self.state == "RUNNING":
+            return {}
+        here = [
+            c
+            for c in judged
+            if c.is_active and errors[c.id] is None and (self.leading or _is_sharded(c.job_type))
+        ]
+        held: dict[int, int] = {}
+        for config in here:
+            feeders = [c.id for c in here if c.job_type == FIRST_RUN_AFTER.get(config.job_type)]
+            if feeders:
+                held[config.id] = min(feeders)
+        return held
+
+    def _release_held(self, feeder_id: int) -> None:
+        """The first run of ``feeder_id`` is over (or will not happen): the jobs that waited
+        for it run now."""
+        for config_id in sorted(self._held.pop(feeder_id, ())):
+            job = self._scheduler.get_job(str(config_id)) if self._scheduler else None
+            if job is None or self.state != "RUNNING":
+                continue
+            job.modify(next_run_time=datetime.now(UTC))
+            log.info("scheduler.first_run_released", job_config_id=config_id, after=feeder_id)
 
     def _rename(self, config: records.JobConfiguration) -> None:
         """Give a job kept on its timer its new name (APScheduler's logs name it)."""
@@ -321,8 +361,11 @@ class JobScheduler:
         with db.read() as con:
             return records.list_job_configs(con)
 
-    def _schedule(self, config: records.JobConfiguration, error: str | None) -> ScheduledJob:
-        """Schedule ``config`` unless ``error`` (``_refusal``) says why it cannot be."""
+    def _schedule(
+        self, config: records.JobConfiguration, error: str | None, *, held_by: int | None = None
+    ) -> ScheduledJob:
+        """Schedule ``config`` unless ``error`` (``_refusal``) says why it cannot be; with
+        ``held_by``, its first run waits for the end of that job's first run."""
         self._unschedule(config.id)
         if not config.is_active:
             return ScheduledJob(config)
@@ -335,8 +378,12 @@ class JobScheduler:
         assert self._scheduler is not None
         starting = self.state != "RUNNING"
         first_run = (
-            {"next_run_time": datetime.now(UTC)} if self.run_immediately and starting else {}
+            {"next_run_time": datetime.now(UTC)}
+            if self.run_immediately and starting and held_by is None
+            else {}
         )
+        if held_by is not None:
+            self._held.setdefault(held_by, set()).add(config.id)
         self._scheduler.add_job(
             self._scheduled_run,
             trigger,
@@ -391,6 +438,7 @@ class JobScheduler:
         except JobError as exc:
             # Disabled or running elsewhere since the last sync: the next sync catches up.
             log.info("scheduler.skipped", job_config_id=config_id, reason=str(exc))
+            self._release_held(config_id)
             return
         except asyncio.CancelledError:
             # Shut down while the start waited: the start takes its run back
@@ -402,6 +450,7 @@ class JobScheduler:
             log.error(
                 "job.not_started", job_config_id=config_id, error=f"{type(exc).__name__}: {exc}"
             )
+            self._release_held(config_id)
             return
         finally:
             self._starting.discard(config_id)
@@ -416,6 +465,7 @@ class JobScheduler:
 
     def _note_outcome(self, config_id: int, task: asyncio.Task[ExecutionOutcome]) -> None:
         self.running.pop(config_id, None)
+        self._release_held(config_id)
         if task.cancelled() or task.exception() is not None:
             return
         outcome = task.result()
