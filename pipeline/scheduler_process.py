@@ -300,6 +300,9 @@ def scheduler(
         click.echo(f"Scheduler on {settings.db_path} for {shard}; {api}")
         if not run_now:
             click.echo(first_runs(running))
+        elif held := running.held_first_runs():
+            after = "; ".join(f"{job} once {feeder}'s first run has ended" for job, feeder in held)
+            click.echo(f"Running every active job now ({after}: it works on what that finds).")
 
     def stopping(scheduler: JobScheduler) -> None:
         if scheduler.running:

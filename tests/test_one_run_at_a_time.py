@@ -402,6 +402,22 @@ def test_the_scheduler_says_when_each_job_first_runs_and_runs_them_at_once_when_
     )
 
 
+def test_run_now_says_which_first_runs_wait_for_another(db_path: Path) -> None:
+    """With the updater and the fetcher active, --run-now says the fetcher's first run waits
+    for the updater's (tests/test_run_now_order.py runs them)."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET is_active = job_type IN"
+            " ('TRACKED_PLAYER_UPDATER', 'MATCH_FETCHER'), schedule = 'interval(hours=1)'"
+        )
+    at_once = _scheduler_for(db_path, "--run-now")
+    assert at_once.exit_code == 0, at_once.output
+    assert (
+        "Running every active job now (MATCH_FETCHER once TRACKED_PLAYER_UPDATER's first run"
+        " has ended: it works on what that finds)." in at_once.stdout
+    )
+
+
 @pytest.mark.parametrize(
     ("seconds", "read"),
     [

@@ -313,6 +313,15 @@ class JobScheduler:
                 held[config.id] = min(feeders)
         return held
 
+    def held_first_runs(self) -> list[tuple[str, str]]:
+        """(job, the job whose first run it waits for) for each first run still held."""
+        return sorted(
+            (self.jobs[held].config.job_type, self.jobs[feeder].config.job_type)
+            for feeder, followers in self._held.items()
+            for held in followers
+            if held in self.jobs and feeder in self.jobs
+        )
+
     def _release_held(self, feeder_id: int) -> None:
         """The first run of ``feeder_id`` is over (or will not happen): the jobs that waited
         for it run now."""

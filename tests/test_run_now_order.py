@@ -1,0 +1,113 @@
+"""``--run-now`` (``run_immediately``): every active job runs once at the start, but
+MATCH_FETCHER's first run waits for the end of TRACKED_PLAYER_UPDATER's first, whose
+players it fetches (started together, it found none and idled until its next run)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.jobs import JobScheduler
+from pipeline.log import configure_logging
+from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.store import Database
+from tests.sim_helpers import count, job_context, set_job_config, track
+
+PER_RUN = 2  # the fetcher's players a run (discovered_players_per_run)
+FETCHED = "SELECT count(*) FROM players WHERE NOT is_tracked AND last_fetched_at IS NOT NULL"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> None:
+    configure_logging(json_lines=True, level="warning")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with serve_in_thread(SimulatorConfig(seed=31, players=400)) as running:
+        yield running
+
+
+def _only(db_path: Path, job_types: tuple[str, ...]) -> None:
+    """Those jobs active, due an hour apart (so only the first runs happen), the fetcher at
+    two players a run and the key's limits ignored."""
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET is_active = list_contains($types, job_type),"
+            " schedule = 'interval(seconds=3600)'",
+            {"types": list(job_types)},
+        )
+    set_job_config(db_path, "TRACKED_PLAYER_UPDATER", max_new_matches_per_player=10)
+    set_job_config(
+        db_path,
+        "MATCH_FETCHER",
+        discovered_players_per_run=PER_RUN,
+        matches_per_player_per_run=4,
+        key_share_percent=0,
+    )
+
+
+Runs = list[tuple[str, float, float]]
+
+
+def _first_runs(
+    db_path: Path, sim: RunningSimulator, runs: int
+) -> tuple[list[tuple[str, str]], Runs]:
+    """Start a scheduler with ``run_immediately`` until ``runs`` runs have ended: the first
+    runs it held at its start, then each run's job type, start and end (seconds since the
+    epoch), by start."""
+    held: list[tuple[str, str]] = []
+
+    async def scenario() -> None:
+        scheduler = JobScheduler(
+            job_context(db_path, sim), sync_interval_s=60, run_immediately=True
+        )
+        await scheduler.start()
+        held.extend(scheduler.held_first_runs())
+        try:
+            deadline = time.monotonic() + 60
+            ended = "SELECT count(*) FROM job_executions WHERE finished_at IS NOT NULL"
+            while await asyncio.to_thread(count, db_path, ended) < runs:
+                assert time.monotonic() < deadline, "the first runs did not end in 60 s"
+                await asyncio.sleep(0.2)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(scenario())
+    with Database(db_path).read() as con:
+        rows = con.execute(
+            "SELECT job_type, epoch(started_at), epoch(finished_at) FROM job_executions"
+            " ORDER BY started_at, id"
+        ).fetchall()
+    return held, [(str(t), float(s), float(f)) for t, s, f in rows]
+
+
+def test_the_fetchers_first_run_waits_for_the_updaters_and_fetches_what_it_found(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
+    track(db_path, [busiest["puuid"]])
+    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
+    held, runs = _first_runs(db_path, sim, 2)
+    assert held == [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")]
+    assert [job_type for job_type, _, _ in runs] == ["TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"]
+    (_, _, updater_ended), (_, fetcher_started, _) = runs
+    assert fetcher_started >= updater_ended
+    # Its players are those the updater found (started beside it, it found none: 0).
+    assert count(db_path, FETCHED) == PER_RUN
+
+
+def test_without_the_updater_the_fetchers_first_run_is_not_held(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Nothing to wait for (the updater paused): the fetcher runs at the start as any job."""
+    _only(db_path, ("MATCH_FETCHER", "SMURF_ANALYZER"))
+    held, runs = _first_runs(db_path, sim, 2)
+    assert held == []
+    assert sorted(job_type for job_type, _, _ in runs) == ["MATCH_FETCHER", "SMURF_ANALYZER"]
+    starts = [started for _, started, _ in runs]
+    assert max(starts) - min(starts) < 5
