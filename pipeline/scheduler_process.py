@@ -257,8 +257,9 @@ def readable_wait(delta: timedelta) -> str:
     "--run-now",
     is_flag=True,
     help="Run every active job once as soon as the scheduler starts, then on its schedule; "
-    "MATCH_FETCHER's first run comes once TRACKED_PLAYER_UPDATER's first has ended (it "
-    "fetches the players that run discovers). Default: each job's first run comes when its "
+    "on a fresh database in the order the data flows, each once the first run of the job "
+    "whose finds it works on has ended (TRACKED_PLAYER_UPDATER, MATCH_FETCHER, "
+    "PROFILE_REFRESHER, SMURF_ANALYZER). Default: each job's first run comes when its "
     "schedule next falls due, for an interval one whole interval after the start.",
 )
 @command_db_option()
@@ -301,8 +302,12 @@ def scheduler(
         if not run_now:
             click.echo(first_runs(running))
         elif held := running.held_first_runs():
-            after = "; ".join(f"{job} once {feeder}'s first run has ended" for job, feeder in held)
-            click.echo(f"Running every active job now ({after}: it works on what that finds).")
+            after = [f"{job} after {feeder}'s" for job, feeder in held]
+            after[0] += " first run"
+            click.echo(
+                "Running every active job now, on this fresh database in the order the data"
+                f" flows: {', '.join(after)}."
+            )
 
     def stopping(scheduler: JobScheduler) -> None:
         if scheduler.running:

@@ -413,8 +413,8 @@ def test_run_now_says_which_first_runs_wait_for_another(db_path: Path) -> None:
     at_once = _scheduler_for(db_path, "--run-now")
     assert at_once.exit_code == 0, at_once.output
     assert (
-        "Running every active job now (MATCH_FETCHER once TRACKED_PLAYER_UPDATER's first run"
-        " has ended: it works on what that finds)." in at_once.stdout
+        "Running every active job now, on this fresh database in the order the data flows:"
+        " MATCH_FETCHER after TRACKED_PLAYER_UPDATER's first run." in at_once.stdout
     )
 
 

@@ -1,12 +1,14 @@
-"""``--run-now`` (``run_immediately``): every active job runs once at the start, but
-MATCH_FETCHER's first run waits for the end of TRACKED_PLAYER_UPDATER's first, whose
-players it fetches (started together, it found none and idled until its next run)."""
+"""``--run-now`` (``run_immediately``): every active job runs once at the start; on a fresh
+database each of MATCH_FETCHER, PROFILE_REFRESHER and SMURF_ANALYZER once the first run of
+the job whose finds it works on has ended (started together, the fetcher found none of the
+players the updater was discovering and idled until its next run)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from pipeline.store import Database
 from tests.sim_helpers import count, job_context, set_job_config, track
 
 PER_RUN = 2  # the fetcher's players a run (discovered_players_per_run)
+CHAIN = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
 FETCHED = "SELECT count(*) FROM players WHERE NOT is_tracked AND last_fetched_at IS NOT NULL"
 
 
@@ -86,19 +89,30 @@ def _first_runs(
     return held, [(str(t), float(s), float(f)) for t, s, f in rows]
 
 
-def test_the_fetchers_first_run_waits_for_the_updaters_and_fetches_what_it_found(
+def test_on_a_fresh_database_each_first_run_waits_for_the_job_whose_finds_it_works_on(
     db_path: Path, sim: RunningSimulator
 ) -> None:
+    """The fetcher after the updater (it fetches the players the updater found: started
+    beside it, it found none), the refresher after the fetcher, the analyzer after the
+    refresher; started again on the same database, every job runs at once."""
     busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
     track(db_path, [busiest["puuid"]])
-    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
-    held, runs = _first_runs(db_path, sim, 2)
-    assert held == [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")]
-    assert [job_type for job_type, _, _ in runs] == ["TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"]
-    (_, _, updater_ended), (_, fetcher_started, _) = runs
-    assert fetcher_started >= updater_ended
-    # Its players are those the updater found (started beside it, it found none: 0).
-    assert count(db_path, FETCHED) == PER_RUN
+    _only(db_path, CHAIN)
+    held, runs = _first_runs(db_path, sim, len(CHAIN))
+    assert held == [
+        ("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER"),
+        ("PROFILE_REFRESHER", "MATCH_FETCHER"),
+        ("SMURF_ANALYZER", "PROFILE_REFRESHER"),
+    ]
+    assert [job_type for job_type, _, _ in runs] == list(CHAIN)
+    for (_, _, ended), (_, next_started, _) in pairwise(runs):
+        assert next_started >= ended
+    assert count(db_path, FETCHED) == PER_RUN  # started beside the updater's run: 0
+
+    held, again = _first_runs(db_path, sim, 2 * len(CHAIN))
+    assert held == []
+    starts = [started for _, started, _ in again[len(CHAIN) :]]
+    assert max(starts) - min(starts) < 5
 
 
 def test_without_the_updater_the_fetchers_first_run_is_not_held(

@@ -9,7 +9,7 @@
   overview); the others keep running.
 - With ``run_immediately`` (``--run-now``) every active job runs once at the start, but a job
   that works on what another finds (``FIRST_RUN_AFTER``) runs once that job's first run has
-  ended.
+  ended when that job has never ended a run (a fresh crawl: nothing it found is stored).
 - A RATE_LIMITED run that knows how long the API asked it to wait moves the job's next run
   to the end of the wait when it falls due sooner.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
@@ -67,11 +67,16 @@ log = get_logger(__name__)
 DEFAULT_SYNC_INTERVAL_S = 5.0
 DEFAULT_SHUTDOWN_GRACE_S = 30.0
 OVERVIEW_HOURS = 24  # the overview counts each job's runs over this many hours
-# With run_immediately, a job's first run waits for the end of the first run of the job that
-# finds its work: started together, MATCH_FETCHER found none of the players
-# TRACKED_PLAYER_UPDATER was discovering and idled until its next run, five minutes of a
-# fresh crawl's twenty.
-FIRST_RUN_AFTER = {JobType.MATCH_FETCHER.value: JobType.TRACKED_PLAYER_UPDATER.value}
+# With run_immediately on a database where the job that finds a job's work has never ended a
+# run, that job's first run waits for the end of the finder's first: started together on a
+# fresh crawl, MATCH_FETCHER found none of the players TRACKED_PLAYER_UPDATER was discovering
+# and idled until its next run (five minutes of twenty), PROFILE_REFRESHER found no player
+# with enough games and idled ten, and the first labels came twenty minutes in.
+FIRST_RUN_AFTER = {
+    JobType.MATCH_FETCHER.value: JobType.TRACKED_PLAYER_UPDATER.value,
+    JobType.PROFILE_REFRESHER.value: JobType.MATCH_FETCHER.value,
+    JobType.SMURF_ANALYZER.value: JobType.PROFILE_REFRESHER.value,
+}
 
 
 def lock_path_for(db_path: Path) -> Path:
@@ -269,11 +274,13 @@ class JobScheduler:
             or known.config != config
             or known.error is not None
         ]
+        first_start = self.run_immediately and self.state != "RUNNING"
         try:
             errors = await asyncio.to_thread(lambda: {c.id: self._refusal(c) for c in judged})
+            worked = await asyncio.to_thread(self._types_that_worked) if first_start else set()
         except asyncio.CancelledError:
             return
-        held = self._first_runs_held(judged, errors)
+        held = self._first_runs_held(judged, errors, worked) if first_start else {}
         # Scheduled together, with no wait in between: a job due at once (run_immediately)
         # must not fall due while the scheduler is still starting, or it would be skipped.
         for config in judged:
@@ -294,13 +301,25 @@ class JobScheduler:
                 continue
             self.jobs[config.id] = self._schedule(config, error, held_by=held.get(config.id))
 
+    def _types_that_worked(self) -> set[str]:
+        """The job types that ever ended a run having done its work (SUCCESS or, part of
+        it, RATE_LIMITED)."""
+        with self.context.db.read() as con:
+            rows = con.execute(
+                "SELECT DISTINCT job_type FROM job_executions"
+                " WHERE status IN ('SUCCESS', 'RATE_LIMITED')"
+            ).fetchall()
+        return {str(job_type) for (job_type,) in rows}
+
     def _first_runs_held(
-        self, judged: list[records.JobConfiguration], errors: dict[int, str | None]
+        self,
+        judged: list[records.JobConfiguration],
+        errors: dict[int, str | None],
+        worked: set[str],
     ) -> dict[int, int]:
         """At the start with ``run_immediately``: job -> the job whose first run it waits
-        for (``FIRST_RUN_AFTER``), among those that run here at once; none otherwise."""
-        if not self.run_immediately or self.state == "RUNNING":
-            return {}
+        for (``FIRST_RUN_AFTER``: the job that finds its work, which runs here at once and
+        has never ended a run, so nothing it found is stored yet)."""
         here = [
             c
             for c in judged
@@ -308,7 +327,8 @@ class JobScheduler:
         ]
         held: dict[int, int] = {}
         for config in here:
-            feeders = [c.id for c in here if c.job_type == FIRST_RUN_AFTER.get(config.job_type)]
+            finds = FIRST_RUN_AFTER.get(config.job_type)
+            feeders = [c.id for c in here if c.job_type == finds and finds not in worked]
             if feeders:
                 held[config.id] = min(feeders)
         return held
