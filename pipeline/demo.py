@@ -368,6 +368,7 @@ async def run_scheduler(
             duration_s=options.minutes * 60,
             sync_interval_s=2.0,
             run_immediately=True,
+            first_runs_in_data_order=False,  # its jobs fall due seconds apart
         )
     finally:
         printer.cancel()

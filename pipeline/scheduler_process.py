@@ -40,8 +40,10 @@ async def serve_scheduler(
     on_started: Callable[[JobScheduler], None] | None = None,
     on_stopping: Callable[[JobScheduler], None] | None = None,
     run_immediately: bool = False,
+    first_runs_in_data_order: bool = True,
 ) -> JobScheduler:
-    """Run the scheduler and its monitoring API until a signal (or ``duration_s``)."""
+    """Run the scheduler and its monitoring API until a signal (or ``duration_s``);
+    ``first_runs_in_data_order``: see ``JobScheduler``."""
     import uvicorn
 
     from pipeline.api import create_api
@@ -56,6 +58,7 @@ async def serve_scheduler(
         sync_interval_s=sync_interval_s,
         shutdown_grace_s=shutdown_grace_s,
         run_immediately=run_immediately,
+        first_runs_in_data_order=first_runs_in_data_order,
         api_url=f"http://{api_host}:{api_port}" if api_port else None,
     )
     server = uvicorn.Server(
@@ -258,9 +261,10 @@ def readable_wait(delta: timedelta) -> str:
     is_flag=True,
     help="Run every active job once as soon as the scheduler starts, then on its schedule; "
     "on a fresh database in the order the data flows, each once the first run of the job "
-    "whose finds it works on has ended (TRACKED_PLAYER_UPDATER, MATCH_FETCHER, "
-    "PROFILE_REFRESHER, SMURF_ANALYZER). Default: each job's first run comes when its "
-    "schedule next falls due, for an interval one whole interval after the start.",
+    "whose finds it works on has ended or at its own schedule if sooner "
+    "(TRACKED_PLAYER_UPDATER, MATCH_FETCHER, PROFILE_REFRESHER, SMURF_ANALYZER). Default: "
+    "each job's first run comes when its schedule next falls due, for an interval one whole "
+    "interval after the start.",
 )
 @command_db_option()
 @click.pass_context
@@ -305,8 +309,8 @@ def scheduler(
             after = [f"{job} after {feeder}'s" for job, feeder in held]
             after[0] += " first run"
             click.echo(
-                "Running every active job now, on this fresh database in the order the data"
-                f" flows: {', '.join(after)}."
+                "First runs now, where nothing is stored yet in the order the data flows:"
+                f" {', '.join(after)} (or at its own schedule, if sooner)."
             )
 
     def stopping(scheduler: JobScheduler) -> None:

@@ -9,7 +9,8 @@
   overview); the others keep running.
 - With ``run_immediately`` (``--run-now``) every active job runs once at the start, but a job
   that works on what another finds (``FIRST_RUN_AFTER``) runs once that job's first run has
-  ended when that job has never ended a run (a fresh crawl: nothing it found is stored).
+  ended (or when its own schedule falls due, if sooner) when that job has never ended a run
+  (a fresh crawl: nothing it found is stored yet).
 - A RATE_LIMITED run that knows how long the API asked it to wait moves the job's next run
   to the end of the wait when it falls due sooner.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
@@ -126,6 +127,9 @@ class JobScheduler:
     _resume_at: dict[int, float] = field(default_factory=dict)
     # Job -> the jobs whose first run waits for the end of its first (FIRST_RUN_AFTER).
     _held: dict[int, set[int]] = field(default_factory=dict)
+    # With run_immediately on a fresh database, first runs in the order the data flows
+    # (FIRST_RUN_AFTER); the demo, whose jobs fall due seconds apart, runs them all at once.
+    first_runs_in_data_order: bool = True
     started_at: datetime | None = None
     state: str = "STOPPED"
     run_immediately: bool = False  # first run of each job at start, then on its schedule
@@ -274,7 +278,9 @@ class JobScheduler:
             or known.config != config
             or known.error is not None
         ]
-        first_start = self.run_immediately and self.state != "RUNNING"
+        first_start = (
+            self.run_immediately and self.first_runs_in_data_order and self.state != "RUNNING"
+        )
         try:
             errors = await asyncio.to_thread(lambda: {c.id: self._refusal(c) for c in judged})
             worked = await asyncio.to_thread(self._types_that_worked) if first_start else set()
@@ -343,8 +349,9 @@ class JobScheduler:
         )
 
     def _release_held(self, feeder_id: int) -> None:
-        """The first run of ``feeder_id`` is over (or will not happen): the jobs that waited
-        for it run now."""
+        """The first run of ``feeder_id`` is over (or could not start): the jobs that waited
+        for it and have not run since (their own schedule fell due first) run now. A
+        feeder paused before its first run leaves them to their own schedules."""
         for config_id in sorted(self._held.pop(feeder_id, ())):
             job = self._scheduler.get_job(str(config_id)) if self._scheduler else None
             if job is None or self.state != "RUNNING":
@@ -576,6 +583,8 @@ class JobScheduler:
 
     def _launch(self, started: StartedRun) -> asyncio.Task[ExecutionOutcome]:
         config = started.config
+        for followers in self._held.values():
+            followers.discard(config.id)  # its first run is this one: none to release
         job = job_for(config.job_type, config.id, self.context)
         task = asyncio.create_task(job.run(started.trigger, started))
         self.running[config.id] = task
