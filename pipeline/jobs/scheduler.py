@@ -71,8 +71,9 @@ OVERVIEW_HOURS = 24  # the overview counts each job's runs over this many hours
 # With run_immediately on a database where the job that finds a job's work has never ended a
 # run, that job's first run waits for the end of the finder's first: started together on a
 # fresh crawl, MATCH_FETCHER found none of the players TRACKED_PLAYER_UPDATER was discovering
-# and idled until its next run (five minutes of twenty), PROFILE_REFRESHER found no player
-# with enough games and idled ten, and the first labels came twenty minutes in.
+# and idled until its next run (five minutes of twenty), PROFILE_REFRESHER found next to no
+# player with enough games for ten, and the analyzer's first pass that labelled anyone came
+# ten minutes in, with 71 players judged (eighth independent world).
 FIRST_RUN_AFTER = {
     JobType.MATCH_FETCHER.value: JobType.TRACKED_PLAYER_UPDATER.value,
     JobType.PROFILE_REFRESHER.value: JobType.MATCH_FETCHER.value,
