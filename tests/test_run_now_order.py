@@ -125,3 +125,52 @@ def test_without_the_updater_the_fetchers_first_run_is_not_held(
     assert sorted(job_type for job_type, _, _ in runs) == ["MATCH_FETCHER", "SMURF_ANALYZER"]
     starts = [started for _, started, _ in runs]
     assert max(starts) - min(starts) < 5
+
+
+def test_a_held_first_run_its_own_schedule_ran_is_not_held_any_more(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """Answers a second late make the updater's first run last seconds; the fetcher, due
+    every second, runs at its own schedule meanwhile, and is then no longer waiting for the
+    updater (its release would only run it again)."""
+    busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
+    track(db_path, [busiest["puuid"]])
+    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET schedule = 'interval(seconds=1)'"
+            " WHERE job_type = 'MATCH_FETCHER'"
+        )
+    slow = SimulatorConfig(seed=31, players=400, latency_ms=(1000.0, 1000.0))
+    seen: list[tuple[list[tuple[str, str]], int]] = []
+
+    def running(job_type: str) -> int:
+        return count(
+            db_path,
+            "SELECT count(*) FROM job_executions WHERE job_type = ? AND status = 'RUNNING'",
+            [job_type],
+        )
+
+    async def scenario(served: RunningSimulator) -> None:
+        scheduler = JobScheduler(
+            job_context(db_path, served), sync_interval_s=60, run_immediately=True
+        )
+        await scheduler.start()
+        seen.append((scheduler.held_first_runs(), 0))
+        try:
+            deadline = time.monotonic() + 30
+            fetcher_runs = "SELECT count(*) FROM job_executions WHERE job_type = 'MATCH_FETCHER'"
+            while await asyncio.to_thread(count, db_path, fetcher_runs) == 0:
+                assert time.monotonic() < deadline, "the fetcher never ran"
+                await asyncio.sleep(0.05)
+            updating = await asyncio.to_thread(running, "TRACKED_PLAYER_UPDATER")
+            seen.append((scheduler.held_first_runs(), updating))
+        finally:
+            await scheduler.stop()
+
+    with serve_in_thread(slow, world=sim.world) as served:
+        asyncio.run(scenario(served))
+    (held_at_start, _), (held_once_run, updater_running) = seen
+    assert held_at_start == [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")]
+    assert updater_running == 1  # the fetcher ran at its own schedule, not at a release
+    assert held_once_run == []
