@@ -1,8 +1,10 @@
 """The monitoring API served by the scheduler process (FastAPI on Starlette).
 
     GET  /api/v1/jobs                               job configurations with their next run
-    GET  /api/v1/jobs/status/overview               scheduler state; per job: next run, last
-                                                    execution, running execution, 24 h counts
+    GET  /api/v1/jobs/status/overview               scheduler state; per job: next run (and
+                                                    the job whose first run it waits for),
+                                                    last execution, running execution,
+                                                    24 h counts
     GET  /api/v1/jobs/{id}/executions               ?status=&limit=&offset= (paginated)
     GET  /api/v1/jobs/executions/{execution_id}     one execution with its log lines
     POST /api/v1/jobs/{id}/trigger                  202 {"execution_id": N}; 404 unknown,

@@ -49,6 +49,12 @@ class JobEntry(BaseModel):
     schedule: str
     is_active: bool
     next_run_time: str | None
+    first_run_after: str | None = Field(
+        default=None,
+        description="the job type whose first run this job's first run waits for (--run-now "
+        "on a database where nothing is stored yet): it runs when that one ends, or at "
+        "next_run_time if that comes first",
+    )
     configuration_error: str | None
     running_execution_id: int | None = Field(
         description="the newest live execution (see running_execution_ids)"

@@ -6,18 +6,25 @@ players the updater was discovering and idled until its next run)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
+from pipeline.cli import cli
 from pipeline.jobs import JobScheduler
 from pipeline.log import configure_logging
+from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
+from pipeline.simulator.server import free_port
 from pipeline.store import Database
-from tests.sim_helpers import count, job_context, set_job_config, track
+from tests.sim_helpers import TEST_KEY, count, job_context, set_job_config, track
 
 PER_RUN = 2  # the fetcher's players a run (discovered_players_per_run)
 CHAIN = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
@@ -174,3 +181,65 @@ def test_a_held_first_run_its_own_schedule_ran_is_not_held_any_more(
     assert held_at_start == [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")]
     assert updater_running == 1  # the fetcher ran at its own schedule, not at a release
     assert held_once_run == []
+
+
+def test_status_says_which_first_run_a_held_job_waits_for(
+    db_path: Path, sim: RunningSimulator
+) -> None:
+    """While the updater's first run lasts (answers a second late), the API's overview and
+    `smurf jobs status` say the fetcher's first run waits for it (its next run time alone
+    would name its own schedule, an hour on); once it has ended, neither says so."""
+    busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
+    track(db_path, [busiest["puuid"]])
+    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
+    slow = SimulatorConfig(seed=31, players=400, latency_ms=(1000.0, 1000.0))
+    port = free_port()
+    seen: dict[str, Any] = {}
+
+    def status() -> str:
+        env = {"SMURF_DB": str(db_path), "RIOT_API_KEY": TEST_KEY}
+        return CliRunner().invoke(cli, ["jobs", "status"], env=env).output
+
+    async def scenario(served: RunningSimulator) -> None:
+        server = asyncio.create_task(
+            serve_scheduler(
+                job_context(db_path, served),
+                api_host="127.0.0.1",
+                api_port=port,
+                api_token=None,
+                duration_s=60,
+                run_immediately=True,
+            )
+        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                assert time.monotonic() < deadline, "the monitoring API did not answer"
+                try:
+                    answer = await client.get("/api/v1/jobs/status/overview")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            seen["while_held"] = answer.json()["jobs"]
+            seen["status_held"] = await asyncio.to_thread(status)
+            fetched = "SELECT count(*) FROM job_executions WHERE job_type = 'MATCH_FETCHER'"
+            while await asyncio.to_thread(count, db_path, fetched) == 0:
+                assert time.monotonic() < deadline + 40, "the fetcher never ran"
+                await asyncio.sleep(0.1)
+            answer = await client.get("/api/v1/jobs/status/overview")
+            seen["released"] = answer.json()["jobs"]
+            seen["status_released"] = await asyncio.to_thread(status)
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+
+    with serve_in_thread(slow, world=sim.world) as served:
+        asyncio.run(scenario(served))
+    waits = {job["job_type"]: job["first_run_after"] for job in seen["while_held"]}
+    assert waits["MATCH_FETCHER"] == "TRACKED_PLAYER_UPDATER"
+    assert waits["TRACKED_PLAYER_UPDATER"] is None
+    line = "first run waits for TRACKED_PLAYER_UPDATER's first run to end (or runs at next=,"
+    assert line in seen["status_held"], seen["status_held"]
+    assert all(job["first_run_after"] is None for job in seen["released"])
+    assert "first run waits for" not in seen["status_released"]
+    assert "MATCH_FETCHER" in seen["status_released"]

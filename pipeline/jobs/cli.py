@@ -371,6 +371,11 @@ def jobs_status(ctx: click.Context) -> None:
             f"next={_moment(job['next_run_time']):<23} last={last.get('status', '-'):<12} "
             f"24h: {counts}"
         )
+        if job.get("first_run_after"):
+            click.echo(
+                f"     first run waits for {job['first_run_after']}'s first run to end"
+                " (or runs at next=, if sooner)"
+            )
         if job.get("configuration_error"):
             click.secho(f"     configuration error: {job['configuration_error']}", fg="red")
         if last.get("id") in gone:

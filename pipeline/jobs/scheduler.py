@@ -343,11 +343,18 @@ class JobScheduler:
     def held_first_runs(self) -> list[tuple[str, str]]:
         """(job, the job whose first run it waits for) for each first run still held."""
         return sorted(
-            (self.jobs[held].config.job_type, self.jobs[feeder].config.job_type)
-            for feeder, followers in self._held.items()
-            for held in followers
-            if held in self.jobs and feeder in self.jobs
+            (job.config.job_type, feeder)
+            for config_id, job in self.jobs.items()
+            if (feeder := self.first_run_waits_for(config_id)) is not None
         )
+
+    def first_run_waits_for(self, config_id: int) -> str | None:
+        """The job type whose first run the first run of ``config_id`` still waits for (it
+        runs when that ends, or at its own next run time if sooner), or None."""
+        for feeder, followers in self._held.items():
+            if config_id in followers and feeder in self.jobs:
+                return self.jobs[feeder].config.job_type
+        return None
 
     def _release_held(self, feeder_id: int) -> None:
         """The first run of ``feeder_id`` is over (or could not start): the jobs that waited
@@ -633,6 +640,7 @@ def build_overview(activity: list[JobActivity], scheduler: JobScheduler | None) 
                 "schedule": config.schedule,
                 "is_active": config.is_active,
                 "next_run_time": _iso(scheduler.next_run_time(config.id)) if scheduler else None,
+                "first_run_after": scheduler.first_run_waits_for(config.id) if scheduler else None,
                 "configuration_error": scheduled.error if scheduled else None,
                 "running_execution_id": entry.running_execution_id,
                 "running_execution_ids": list(entry.running_execution_ids),
