@@ -18,16 +18,25 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.jobs import JobScheduler
+from pipeline.config import Settings
+from pipeline.jobs import JobContext, JobScheduler
 from pipeline.log import configure_logging
 from pipeline.scheduler_process import serve_scheduler
 from pipeline.simulator import RunningSimulator, SimulatorConfig, serve_in_thread
 from pipeline.simulator.server import free_port
 from pipeline.store import Database
-from tests.sim_helpers import TEST_KEY, count, job_context, set_job_config, track
+from tests.sim_helpers import (
+    TEST_KEY,
+    add_execution,
+    count,
+    job_context,
+    set_job_config,
+    track,
+)
 
 PER_RUN = 2  # the fetcher's players a run (discovered_players_per_run)
 CHAIN = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
+UPDATER_ID = 1  # the seeded TRACKED_PLAYER_UPDATER
 FETCHED = "SELECT count(*) FROM players WHERE NOT is_tracked AND last_fetched_at IS NOT NULL"
 
 
@@ -170,6 +179,10 @@ def test_a_held_first_run_its_own_schedule_ran_is_not_held_any_more(
             while await asyncio.to_thread(count, db_path, fetcher_runs) == 0:
                 assert time.monotonic() < deadline, "the fetcher never ran"
                 await asyncio.sleep(0.05)
+            # The run's row is committed (in a thread) a moment before the scheduler notes
+            # the launch: wait for the note, then check the updater still runs.
+            while scheduler.held_first_runs() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
             updating = await asyncio.to_thread(running, "TRACKED_PLAYER_UPDATER")
             seen.append((scheduler.held_first_runs(), updating))
         finally:
@@ -243,3 +256,34 @@ def test_status_says_which_first_run_a_held_job_waits_for(
     assert all(job["first_run_after"] is None for job in seen["released"])
     assert "first run waits for" not in seen["status_released"]
     assert "MATCH_FETCHER" in seen["status_released"]
+
+
+@pytest.mark.parametrize(
+    ("updated_on", "held"),
+    [("kr", True), ("euw1,kr", False), ("*", False), (None, False)],
+)
+def test_a_worker_on_new_platforms_holds_its_first_runs(
+    db_path: Path, sim: RunningSimulator, updated_on: str | None, held: bool
+) -> None:
+    """A worker for euw1 where the updater has only ever worked on kr (a lake another
+    worker crawls) finds nothing of its platforms stored: its fetcher waits for its
+    updater's first run. A run on euw1 among others, or on every platform ("*", or a run
+    recorded before shards were), counts as having worked there."""
+    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
+    done = add_execution(db_path, UPDATER_ID, pid=None, status="SUCCESS")
+    with Database(db_path).write() as con:
+        con.execute("UPDATE job_executions SET shard = ? WHERE id = ?", [updated_on, done])
+    settings = Settings(
+        db_path=db_path, riot_api_key=TEST_KEY, riot_api_base=sim.base_url, platforms=("euw1",)
+    )
+
+    async def scenario() -> list[tuple[str, str]]:
+        scheduler = JobScheduler(JobContext(settings), sync_interval_s=60, run_immediately=True)
+        await scheduler.start()
+        try:
+            return scheduler.held_first_runs()
+        finally:
+            await scheduler.stop()
+
+    expected = [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")] if held else []
+    assert asyncio.run(scenario()) == expected

@@ -10,7 +10,8 @@
 - With ``run_immediately`` (``--run-now``) every active job runs once at the start, but a job
   that works on what another finds (``FIRST_RUN_AFTER``) runs once that job's first run has
   ended (or when its own schedule falls due, if sooner) when that job has never ended a run
-  (a fresh crawl: nothing it found is stored yet).
+  on this scheduler's platforms (a fresh crawl, or a lake worker joining with platforms
+  nobody crawled: nothing it found is stored yet).
 - A RATE_LIMITED run that knows how long the API asked it to wait moves the job's next run
   to the end of the wait when it falls due sooner.
 - Never two runs of one job at once (APScheduler ``max_instances=1`` plus our own guard, which
@@ -310,13 +311,15 @@ class JobScheduler:
 
     def _types_that_worked(self) -> set[str]:
         """The job types that ever ended a run having done its work (SUCCESS or, part of
-        it, RATE_LIMITED)."""
+        it, RATE_LIMITED) on a platform this scheduler works on: a lake worker that joins
+        with new platforms finds nothing of theirs stored, whatever the others ran."""
+        mine = shards.Claim(self.context.settings.platforms)
         with self.context.db.read() as con:
             rows = con.execute(
-                "SELECT DISTINCT job_type FROM job_executions"
+                "SELECT DISTINCT job_type, shard FROM job_executions"
                 " WHERE status IN ('SUCCESS', 'RATE_LIMITED')"
             ).fetchall()
-        return {str(job_type) for (job_type,) in rows}
+        return {str(job_type) for job_type, shard in rows if mine.covers(shard)}
 
     def _first_runs_held(
         self,
