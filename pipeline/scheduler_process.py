@@ -260,7 +260,8 @@ def readable_wait(delta: timedelta) -> str:
     "--run-now",
     is_flag=True,
     help="Run every active job once as soon as the scheduler starts, then on its schedule; "
-    "on a fresh database in the order the data flows, each once the first run of the job "
+    "where nothing is stored yet (on a lake: for this worker's platforms) in the order the "
+    "data flows, each once the first run of the job "
     "whose finds it works on has ended or at its own schedule if sooner "
     "(TRACKED_PLAYER_UPDATER, MATCH_FETCHER, PROFILE_REFRESHER, SMURF_ANALYZER). Default: "
     "each job's first run comes when its schedule next falls due, for an interval one whole "

@@ -36,7 +36,6 @@ from tests.sim_helpers import (
 
 PER_RUN = 2  # the fetcher's players a run (discovered_players_per_run)
 CHAIN = ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER", "PROFILE_REFRESHER", "SMURF_ANALYZER")
-UPDATER_ID = 1  # the seeded TRACKED_PLAYER_UPDATER
 FETCHED = "SELECT count(*) FROM players WHERE NOT is_tracked AND last_fetched_at IS NOT NULL"
 
 
@@ -205,7 +204,8 @@ def test_status_says_which_first_run_a_held_job_waits_for(
     busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
     track(db_path, [busiest["puuid"]])
     _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
-    slow = SimulatorConfig(seed=31, players=400, latency_ms=(1000.0, 1000.0))
+    # Answers 2.5 s late: the updater's first run outlasts the API's start and both reads.
+    slow = SimulatorConfig(seed=31, players=400, latency_ms=(2500.0, 2500.0))
     port = free_port()
     seen: dict[str, Any] = {}
 
@@ -255,24 +255,28 @@ def test_status_says_which_first_run_a_held_job_waits_for(
     assert line in seen["status_held"], seen["status_held"]
     assert all(job["first_run_after"] is None for job in seen["released"])
     assert "first run waits for" not in seen["status_released"]
-    assert "MATCH_FETCHER" in seen["status_released"]
 
 
 @pytest.mark.parametrize(
-    ("updated_on", "held"),
+    ("worked_on", "held"),
     [("kr", True), ("euw1,kr", False), ("*", False), (None, False)],
 )
-def test_a_worker_on_new_platforms_holds_its_first_runs(
-    db_path: Path, sim: RunningSimulator, updated_on: str | None, held: bool
+def test_a_worker_on_new_platforms_holds_its_platform_jobs_first_runs(
+    db_path: Path, sim: RunningSimulator, worked_on: str | None, held: bool
 ) -> None:
-    """A worker for euw1 where the updater has only ever worked on kr (a lake another
-    worker crawls) finds nothing of its platforms stored: its fetcher waits for its
-    updater's first run. A run on euw1 among others, or on every platform ("*", or a run
-    recorded before shards were), counts as having worked there."""
-    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
-    done = add_execution(db_path, UPDATER_ID, pid=None, status="SUCCESS")
+    """A worker for euw1 where the updater and the refresher have only ever worked on kr (a
+    lake another worker crawls) finds nothing of its platforms stored: its fetcher waits for
+    its updater's first run (and its refresher for its fetcher's, which never ran). A run on
+    euw1 among others, or on every platform ("*", or a run recorded before shards were),
+    counts as having worked there. The analyzer scores the whole database, where the
+    refresher's profiles are stored: it is not held."""
+    _only(db_path, CHAIN)
     with Database(db_path).write() as con:
-        con.execute("UPDATE job_executions SET shard = ? WHERE id = ?", [updated_on, done])
+        ids = dict(con.execute("SELECT job_type, id FROM job_configurations").fetchall())
+    for job_type in ("TRACKED_PLAYER_UPDATER", "PROFILE_REFRESHER"):
+        done = add_execution(db_path, ids[job_type], pid=None, status="SUCCESS")
+        with Database(db_path).write() as con:
+            con.execute("UPDATE job_executions SET shard = ? WHERE id = ?", [worked_on, done])
     settings = Settings(
         db_path=db_path, riot_api_key=TEST_KEY, riot_api_base=sim.base_url, platforms=("euw1",)
     )
@@ -286,4 +290,55 @@ def test_a_worker_on_new_platforms_holds_its_first_runs(
             await scheduler.stop()
 
     expected = [("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")] if held else []
+    expected.append(("PROFILE_REFRESHER", "MATCH_FETCHER"))
     assert asyncio.run(scenario()) == expected
+
+
+def test_a_held_job_paused_waits_for_nothing(db_path: Path, sim: RunningSimulator) -> None:
+    """The fetcher, held for the updater's first run (answers a second late), is paused
+    meanwhile: it no longer waits for anything (the status would say so of a job that will
+    not run), and the updater's end does not run it."""
+    busiest = max((t for t in sim.truth() if not t["is_banned"]), key=lambda t: t["games"])
+    track(db_path, [busiest["puuid"]])
+    _only(db_path, ("TRACKED_PLAYER_UPDATER", "MATCH_FETCHER"))
+    slow = SimulatorConfig(seed=31, players=400, latency_ms=(1000.0, 1000.0))
+    seen: list[list[tuple[str, str]]] = []
+
+    async def scenario(served: RunningSimulator) -> None:
+        scheduler = JobScheduler(
+            job_context(db_path, served), sync_interval_s=0.2, run_immediately=True
+        )
+        await scheduler.start()
+        seen.append(scheduler.held_first_runs())
+        try:
+            await asyncio.to_thread(set_active, db_path, "MATCH_FETCHER", False)
+            deadline = time.monotonic() + 30
+            while scheduler.jobs[ids["MATCH_FETCHER"]].config.is_active:
+                assert time.monotonic() < deadline, "the pause was not picked up"
+                await asyncio.sleep(0.05)
+            seen.append(scheduler.held_first_runs())
+            updated = (
+                "SELECT count(*) FROM job_executions"
+                " WHERE job_type = 'TRACKED_PLAYER_UPDATER' AND finished_at IS NOT NULL"
+            )
+            while await asyncio.to_thread(count, db_path, updated) == 0:
+                assert time.monotonic() < deadline, "the updater's first run did not end"
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)  # time for a release to have run the fetcher
+        finally:
+            await scheduler.stop()
+
+    with Database(db_path).read() as con:
+        ids = dict(con.execute("SELECT job_type, id FROM job_configurations").fetchall())
+    with serve_in_thread(slow, world=sim.world) as served:
+        asyncio.run(scenario(served))
+    assert seen == [[("MATCH_FETCHER", "TRACKED_PLAYER_UPDATER")], []]
+    fetched = "SELECT count(*) FROM job_executions WHERE job_type = 'MATCH_FETCHER'"
+    assert count(db_path, fetched) == 0
+
+
+def set_active(db_path: Path, job_type: str, active: bool) -> None:
+    with Database(db_path).write() as con:
+        con.execute(
+            "UPDATE job_configurations SET is_active = ? WHERE job_type = ?", [active, job_type]
+        )

@@ -70,11 +70,12 @@ DEFAULT_SYNC_INTERVAL_S = 5.0
 DEFAULT_SHUTDOWN_GRACE_S = 30.0
 OVERVIEW_HOURS = 24  # the overview counts each job's runs over this many hours
 # With run_immediately on a database where the job that finds a job's work has never ended a
-# run, that job's first run waits for the end of the finder's first: started together on a
-# fresh crawl, MATCH_FETCHER found none of the players TRACKED_PLAYER_UPDATER was discovering
-# and idled until its next run (five minutes of twenty), PROFILE_REFRESHER found next to no
-# player with enough games for ten, and the analyzer's first pass that labelled anyone came
-# ten minutes in, with 71 players judged (eighth independent world).
+# run (on this scheduler's platforms, for a platform job), that job's first run waits for the
+# end of the finder's first: started together on a fresh crawl, MATCH_FETCHER found none of
+# the players TRACKED_PLAYER_UPDATER was discovering and idled until its next run (five
+# minutes of twenty), PROFILE_REFRESHER found next to no player with enough games for ten,
+# and the analyzer's first pass that labelled anyone came ten minutes in, with 71 players
+# judged (eighth independent world).
 FIRST_RUN_AFTER = {
     JobType.MATCH_FETCHER.value: JobType.TRACKED_PLAYER_UPDATER.value,
     JobType.PROFILE_REFRESHER.value: JobType.MATCH_FETCHER.value,
@@ -115,6 +116,15 @@ class ScheduledJob:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class TypesThatWorked:
+    """The job types that ended a run having done its work: on the scheduler's platforms,
+    and on any."""
+
+    here: set[str]
+    anywhere: set[str]
+
+
 @dataclass
 class JobScheduler:
     context: JobContext
@@ -129,7 +139,7 @@ class JobScheduler:
     _resume_at: dict[int, float] = field(default_factory=dict)
     # Job -> the jobs whose first run waits for the end of its first (FIRST_RUN_AFTER).
     _held: dict[int, set[int]] = field(default_factory=dict)
-    # With run_immediately on a fresh database, first runs in the order the data flows
+    # With run_immediately where nothing is stored yet, first runs in the order the data flows
     # (FIRST_RUN_AFTER); the demo, whose jobs fall due seconds apart, runs them all at once.
     first_runs_in_data_order: bool = True
     started_at: datetime | None = None
@@ -285,10 +295,10 @@ class JobScheduler:
         )
         try:
             errors = await asyncio.to_thread(lambda: {c.id: self._refusal(c) for c in judged})
-            worked = await asyncio.to_thread(self._types_that_worked) if first_start else set()
+            worked = await asyncio.to_thread(self._types_that_worked) if first_start else None
         except asyncio.CancelledError:
             return
-        held = self._first_runs_held(judged, errors, worked) if first_start else {}
+        held = self._first_runs_held(judged, errors, worked) if worked is not None else {}
         # Scheduled together, with no wait in between: a job due at once (run_immediately)
         # must not fall due while the scheduler is still starting, or it would be skipped.
         for config in judged:
@@ -309,27 +319,31 @@ class JobScheduler:
                 continue
             self.jobs[config.id] = self._schedule(config, error, held_by=held.get(config.id))
 
-    def _types_that_worked(self) -> set[str]:
+    def _types_that_worked(self) -> TypesThatWorked:
         """The job types that ever ended a run having done its work (SUCCESS or, part of
-        it, RATE_LIMITED) on a platform this scheduler works on: a lake worker that joins
-        with new platforms finds nothing of theirs stored, whatever the others ran."""
+        it, RATE_LIMITED): on a platform this scheduler works on, and on any."""
         mine = shards.Claim(self.context.settings.platforms)
         with self.context.db.read() as con:
             rows = con.execute(
                 "SELECT DISTINCT job_type, shard FROM job_executions"
                 " WHERE status IN ('SUCCESS', 'RATE_LIMITED')"
             ).fetchall()
-        return {str(job_type) for job_type, shard in rows if mine.covers(shard)}
+        return TypesThatWorked(
+            here={str(job_type) for job_type, shard in rows if mine.covers(shard)},
+            anywhere={str(job_type) for job_type, _ in rows},
+        )
 
     def _first_runs_held(
         self,
         judged: list[records.JobConfiguration],
         errors: dict[int, str | None],
-        worked: set[str],
+        worked: TypesThatWorked,
     ) -> dict[int, int]:
         """At the start with ``run_immediately``: job -> the job whose first run it waits
         for (``FIRST_RUN_AFTER``: the job that finds its work, which runs here at once and
-        has never ended a run, so nothing it found is stored yet)."""
+        has never ended a run where this job works, so nothing it found is stored yet). A
+        worker joining a lake with platforms nobody crawled holds its platform jobs; a job
+        over the whole lake (the analyzer) is held only where nothing was found anywhere."""
         here = [
             c
             for c in judged
@@ -338,7 +352,8 @@ class JobScheduler:
         held: dict[int, int] = {}
         for config in here:
             finds = FIRST_RUN_AFTER.get(config.job_type)
-            feeders = [c.id for c in here if c.job_type == finds and finds not in worked]
+            done = worked.here if _is_sharded(config.job_type) else worked.anywhere
+            feeders = [c.id for c in here if c.job_type == finds and finds not in done]
             if feeders:
                 held[config.id] = min(feeders)
         return held
@@ -353,11 +368,20 @@ class JobScheduler:
 
     def first_run_waits_for(self, config_id: int) -> str | None:
         """The job type whose first run the first run of ``config_id`` still waits for (it
-        runs when that ends, or at its own next run time if sooner), or None."""
+        runs when that ends, or at its own next run time if sooner), or None. A job paused
+        or refused since waits for nothing, nor one whose finder was: the release would not
+        come, and the job runs at its own schedule."""
         for feeder, followers in self._held.items():
-            if config_id in followers and feeder in self.jobs:
+            if config_id in followers and self._scheduled(config_id) and self._scheduled(feeder):
                 return self.jobs[feeder].config.job_type
         return None
+
+    def _scheduled(self, config_id: int) -> bool:
+        return (
+            config_id in self.jobs
+            and self._scheduler is not None
+            and self._scheduler.get_job(str(config_id)) is not None
+        )
 
     def _release_held(self, feeder_id: int) -> None:
         """The first run of ``feeder_id`` is over (or could not start): the jobs that waited
