@@ -346,7 +346,8 @@ def jobs_list(ctx: click.Context) -> None:
 @command_db_option()
 @click.pass_context
 def jobs_status(ctx: click.Context) -> None:
-    """Show each job's last execution, running state and 24 h counts (and the scheduler's)."""
+    """Show each job's last execution, next run, running state and 24 h counts (and the
+    scheduler's); under a job whose first run --run-now holds, the job it waits for."""
     db = _db(ctx)
     running = running_scheduler(db.path)
     overview = running.overview() if running else None
